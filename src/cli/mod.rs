@@ -1,0 +1,1 @@
+//! The `dropgate` command line.

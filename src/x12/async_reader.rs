@@ -1,0 +1,130 @@
+//! A segment reader over any tokio [`AsyncRead`]: the daemon's face of the lexer.
+//!
+//! It is the same lexer and buffer as [`super::reader::SegmentReader`]; only
+//! the way bytes arrive differs.
+
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+use super::buffer::Buffer;
+use super::delimiters::{Delimiters, LineStyle};
+use super::error::{ParseError, ParseErrorKind};
+use super::isa::IsaHeader;
+use super::lexer::{Lexer, Token};
+use super::reader::ReaderOptions;
+use super::segment::Segment;
+
+/// Reads segments one at a time from an async byte source.
+#[derive(Debug)]
+pub struct AsyncSegmentReader<R> {
+    source: R,
+    buffer: Buffer,
+    lexer: Lexer,
+    eof: bool,
+    pending: usize,
+    header: Option<Box<IsaHeader>>,
+}
+
+impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
+    /// A reader with default options.
+    pub fn new(source: R) -> Self {
+        Self::with_options(source, ReaderOptions::default())
+    }
+
+    /// A reader with the given options.
+    pub fn with_options(source: R, options: ReaderOptions) -> Self {
+        AsyncSegmentReader {
+            source,
+            buffer: Buffer::new(options.buffer_len, options.max_segment_len * 2),
+            lexer: Lexer::new(options.max_segment_len),
+            eof: false,
+            pending: 0,
+            header: None,
+        }
+    }
+
+    /// The next segment, or `None` at the end of the input.
+    pub async fn next_segment(&mut self) -> Result<Option<Segment<'_>>, ParseError> {
+        self.buffer.consume(std::mem::take(&mut self.pending));
+        loop {
+            match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
+                Token::Segment {
+                    start,
+                    end,
+                    consumed,
+                    position,
+                    header,
+                } => {
+                    if header.is_some() {
+                        self.header = header;
+                    }
+                    self.pending = consumed;
+                    let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
+                    let raw = &self.buffer.unconsumed()[start..end];
+                    return Ok(Some(Segment::new(raw, delimiters, position)));
+                }
+                Token::NeedMore { consumed } => {
+                    self.buffer.consume(consumed);
+                    self.fill().await?;
+                }
+                Token::End => return Ok(None),
+            }
+        }
+    }
+
+    async fn fill(&mut self) -> Result<(), ParseError> {
+        let space = self.buffer.space();
+        if space.is_empty() {
+            self.eof = true;
+            return Ok(());
+        }
+        match self.source.read(space).await {
+            Ok(0) => self.eof = true,
+            Ok(n) => self.buffer.filled(n),
+            Err(e) => {
+                return Err(ParseError::new(
+                    ParseErrorKind::Io(e),
+                    super::position::Position {
+                        byte: self.lexer.offset(),
+                        segment: self.lexer.segments() + 1,
+                        in_set: None,
+                    },
+                    None,
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The ISA header of the current interchange.
+    pub fn isa(&self) -> Option<&IsaHeader> {
+        self.header.as_deref()
+    }
+
+    /// The line style seen after the first terminator.
+    pub fn line_style(&self) -> LineStyle {
+        self.lexer.line_style()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reads_segments_from_an_async_source() {
+        let edi: &[u8] = b"ISA*00*          *00*          *ZZ*S              *ZZ*R              *240115*1030*U*00401*000000001*0*P*>~\nGS*PO*S*R*20240115*1030*1*X*004010~\nGE*0*1~\nIEA*1*000000001~\n";
+        let (mut tx, rx) = tokio::io::duplex(7);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            tx.write_all(edi).await.expect("writes");
+        });
+        let mut reader = AsyncSegmentReader::new(rx);
+        let mut ids = Vec::new();
+        while let Some(s) = reader.next_segment().await.expect("reads") {
+            ids.push(s.id().to_string());
+        }
+        writer.await.expect("writer finished");
+        assert_eq!(ids, ["ISA", "GS", "GE", "IEA"]);
+        assert_eq!(reader.line_style(), LineStyle::Lf);
+    }
+}

@@ -1,0 +1,369 @@
+//! Reading the ISA header: where every interchange says what its delimiters are.
+//!
+//! The ISA is fixed width (106 bytes with its terminator), so the element
+//! separator is byte 3, ISA16 (the component separator) byte 104 and the
+//! segment terminator byte 105. Real senders sometimes do not pad the ISA;
+//! then the fields are found by splitting on the element separator, and the
+//! header carries an [`IsaWarning::NotPadded`] warning.
+//!
+//! ISA11 is a repetition separator only when ISA12 is 00402 or later *and*
+//! ISA11 is not a letter or digit; both mistakes are seen in the wild, so both
+//! are accepted with a warning and the interchange has no repetition
+//! separator.
+
+use nom::IResult;
+use nom::Parser;
+use nom::bytes::streaming::{tag, take};
+
+use super::delimiters::{DelimiterError, Delimiters, Printable};
+
+/// Widths of ISA01 to ISA16 when the header is properly padded.
+pub const FIELD_WIDTHS: [usize; 16] = [2, 10, 2, 10, 2, 15, 2, 15, 6, 4, 1, 5, 9, 1, 1, 1];
+
+/// Length of a padded ISA segment, terminator included.
+pub const ISA_LEN: usize = 106;
+
+/// How far an unpadded ISA may stretch before it is called malformed.
+const MAX_UNPADDED_LEN: usize = 512;
+
+/// The parsed ISA header of one interchange.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IsaHeader {
+    fields: [Vec<u8>; 16],
+    delimiters: Delimiters,
+    warnings: Vec<IsaWarning>,
+    len: usize,
+}
+
+/// Something in an ISA that a lenient reader accepts but reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum IsaWarning {
+    /// The fields do not have their fixed widths.
+    NotPadded,
+    /// ISA12 is 00402 or later but ISA11 is a letter or digit (or clashes with
+    /// another delimiter), so it is not used as a repetition separator.
+    RepetitionSeparatorIgnored { byte: u8 },
+    /// ISA12 is before 00402 but ISA11 is punctuation; it is not a separator
+    /// in these versions.
+    StandardsIdNotU { byte: u8 },
+}
+
+impl std::fmt::Display for IsaWarning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            IsaWarning::NotPadded => f.write_str("the ISA fields are not padded to their fixed widths"),
+            IsaWarning::RepetitionSeparatorIgnored { byte } => write!(
+                f,
+                "ISA11 {} is not usable as a repetition separator; the interchange is read without one",
+                Printable(*byte)
+            ),
+            IsaWarning::StandardsIdNotU { byte } => write!(
+                f,
+                "ISA11 {} is not 'U' although ISA12 is before 00402; it is not used as a separator",
+                Printable(*byte)
+            ),
+        }
+    }
+}
+
+/// Why an ISA header cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum IsaError {
+    /// The segment does not start with `ISA` followed by a separator.
+    #[error("the interchange does not start with an ISA segment")]
+    NotIsa,
+    /// The header ends before its sixteen elements and terminator.
+    #[error("the ISA header is cut short ({have} bytes)")]
+    Truncated { have: usize },
+    /// Sixteen element separators were not found.
+    #[error("the ISA header does not have 16 elements separated by {}", Printable(*.separator))]
+    Malformed { separator: u8 },
+    /// The delimiters the header declares cannot be used.
+    #[error("the ISA header declares unusable delimiters: {0}")]
+    Delimiters(#[from] DelimiterError),
+}
+
+/// What parsing the start of a buffer as an ISA gave.
+#[derive(Debug)]
+pub enum IsaParse {
+    /// A complete header.
+    Header(IsaHeader),
+    /// More bytes are needed to decide.
+    NeedMore,
+}
+
+impl IsaHeader {
+    /// Parses an ISA header at the start of `input`. `eof` says whether more
+    /// bytes may follow; without it a short input asks for more.
+    pub fn parse(input: &[u8], eof: bool) -> Result<IsaParse, IsaError> {
+        if input.len() < 4 {
+            return if eof || !b"ISA".starts_with(&input[..input.len().min(3)]) {
+                Err(if input.starts_with(b"ISA") {
+                    IsaError::Truncated { have: input.len() }
+                } else {
+                    IsaError::NotIsa
+                })
+            } else {
+                Ok(IsaParse::NeedMore)
+            };
+        }
+        if !input.starts_with(b"ISA") || input[3].is_ascii_alphanumeric() || input[3] == b' ' {
+            return Err(IsaError::NotIsa);
+        }
+        match padded(input) {
+            Ok((_, (fields, terminator))) => {
+                return IsaHeader::build(input[3], fields, terminator, ISA_LEN, false)
+                    .map(IsaParse::Header);
+            }
+            Err(nom::Err::Incomplete(_)) if !eof => return Ok(IsaParse::NeedMore),
+            Err(_) => {}
+        }
+        match unpadded(input, eof)? {
+            Some((fields, terminator, len)) => {
+                IsaHeader::build(input[3], fields, terminator, len, true).map(IsaParse::Header)
+            }
+            None => Ok(IsaParse::NeedMore),
+        }
+    }
+
+    fn build(
+        element: u8,
+        fields: [&[u8]; 16],
+        terminator: u8,
+        len: usize,
+        unpadded: bool,
+    ) -> Result<IsaHeader, IsaError> {
+        let mut warnings = Vec::new();
+        if unpadded {
+            warnings.push(IsaWarning::NotPadded);
+        }
+        let &[component] = fields[15] else {
+            return Err(IsaError::Malformed { separator: element });
+        };
+        let isa11 = fields[10].first().copied().unwrap_or(b' ');
+        let version = fields[11];
+        let from_402 = version.len() == 5 && version.iter().all(u8::is_ascii_digit) && version >= &b"00402"[..];
+        let mut repetition = None;
+        if from_402 {
+            if isa11.is_ascii_alphanumeric() || isa11 == b' ' {
+                warnings.push(IsaWarning::RepetitionSeparatorIgnored { byte: isa11 });
+            } else {
+                repetition = Some(isa11);
+            }
+        } else if !isa11.is_ascii_alphanumeric() && isa11 != b' ' {
+            warnings.push(IsaWarning::StandardsIdNotU { byte: isa11 });
+        }
+        let delimiters = match Delimiters::new(element, component, terminator, repetition) {
+            Ok(d) => d,
+            Err(DelimiterError::Clash { .. }) if repetition.is_some() => {
+                // A repetition separator that clashes with another delimiter
+                // is treated like a letter: no repetitions, and a warning.
+                warnings.push(IsaWarning::RepetitionSeparatorIgnored { byte: isa11 });
+                Delimiters::new(element, component, terminator, None)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        Ok(IsaHeader {
+            fields: fields.map(<[u8]>::to_vec),
+            delimiters,
+            warnings,
+            len,
+        })
+    }
+
+    /// Field `n` (1 to 16) exactly as sent, padding included.
+    pub fn field(&self, n: usize) -> &[u8] {
+        n.checked_sub(1)
+            .and_then(|i| self.fields.get(i))
+            .map_or(&[][..], Vec::as_slice)
+    }
+
+    /// Field `n` as text with its padding trimmed.
+    pub fn text(&self, n: usize) -> String {
+        String::from_utf8_lossy(self.field(n).trim_ascii()).into_owned()
+    }
+
+    /// All sixteen fields as sent.
+    pub fn fields(&self) -> &[Vec<u8>; 16] {
+        &self.fields
+    }
+
+    /// The delimiters this interchange uses.
+    pub fn delimiters(&self) -> Delimiters {
+        self.delimiters
+    }
+
+    /// What the lenient reader accepted but reports.
+    pub fn warnings(&self) -> &[IsaWarning] {
+        &self.warnings
+    }
+
+    /// Length of the header in the input, terminator included.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a header has at least its sixteen separators.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// ISA05 + ISA06: the sender's qualifier and ID (trimmed).
+    pub fn sender(&self) -> (String, String) {
+        (self.text(5), self.text(6))
+    }
+
+    /// ISA07 + ISA08: the receiver's qualifier and ID (trimmed).
+    pub fn receiver(&self) -> (String, String) {
+        (self.text(7), self.text(8))
+    }
+
+    /// ISA12, the interchange control version, e.g. `00401`.
+    pub fn version(&self) -> String {
+        self.text(12)
+    }
+
+    /// ISA13, the interchange control number as sent.
+    pub fn control_number(&self) -> &[u8] {
+        self.field(13)
+    }
+
+    /// ISA14: `1` when the sender asks for a TA1.
+    pub fn ack_requested(&self) -> bool {
+        self.field(14) == b"1"
+    }
+}
+
+type Fields<'a> = ([&'a [u8]; 16], u8);
+
+/// The padded layout: every field at its fixed width and offset.
+fn padded(input: &[u8]) -> IResult<&[u8], Fields<'_>> {
+    let (mut rest, _) = tag(&b"ISA"[..]).parse(input)?;
+    let separator = input[3];
+    let mut fields: [&[u8]; 16] = [&[]; 16];
+    for (field, width) in fields.iter_mut().zip(FIELD_WIDTHS) {
+        let (r, _) = tag(&[separator][..]).parse(rest)?;
+        let (r, value) = take(width).parse(r)?;
+        *field = value;
+        rest = r;
+    }
+    let (rest, terminator) = take(1usize).parse(rest)?;
+    Ok((rest, (fields, terminator[0])))
+}
+
+/// The unpadded fallback: split on the element separator; after the 16th
+/// separator comes ISA16 and then the terminator. `None` asks for more input.
+#[allow(clippy::type_complexity)]
+fn unpadded(input: &[u8], eof: bool) -> Result<Option<([&[u8]; 16], u8, usize)>, IsaError> {
+    let separator = input[3];
+    let window = &input[..input.len().min(MAX_UNPADDED_LEN)];
+    let seps: Vec<usize> = memchr::memchr_iter(separator, window).take(16).collect();
+    let complete = seps.len() == 16 && seps[15] + 2 < window.len();
+    if !complete {
+        if !eof && input.len() < MAX_UNPADDED_LEN {
+            return Ok(None);
+        }
+        return Err(if seps.len() == 16 || input.len() < MAX_UNPADDED_LEN {
+            IsaError::Truncated { have: input.len() }
+        } else {
+            IsaError::Malformed { separator }
+        });
+    }
+    let mut fields: [&[u8]; 16] = [&[]; 16];
+    for (i, field) in fields.iter_mut().enumerate().take(15) {
+        *field = &input[seps[i] + 1..seps[i + 1]];
+    }
+    let last = seps[15];
+    fields[15] = &input[last + 1..last + 2];
+    Ok(Some((fields, input[last + 2], last + 3)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ISA_4010: &[u8] = b"ISA*00*          *00*          *ZZ*RETAILERID     *ZZ*VENDORID       *240115*1030*U*00401*000000101*0*P*>~";
+    const ISA_5010: &[u8] = b"ISA*00*          *00*          *ZZ*RETAILERID     *ZZ*VENDORID       *240117*1705*^*00501*000000104*0*P*:~";
+
+    fn header(input: &[u8]) -> IsaHeader {
+        match IsaHeader::parse(input, true) {
+            Ok(IsaParse::Header(h)) => h,
+            other => panic!("expected a header, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_delimiters_from_a_padded_4010_header() {
+        assert_eq!(ISA_4010.len(), ISA_LEN);
+        let h = header(ISA_4010);
+        assert_eq!(h.delimiters(), Delimiters::new(b'*', b'>', b'~', None).expect("valid"));
+        assert!(h.warnings().is_empty());
+        assert_eq!(h.sender(), ("ZZ".into(), "RETAILERID".into()));
+        assert_eq!(h.control_number(), b"000000101");
+        assert_eq!(h.version(), "00401");
+        assert_eq!(h.len(), 106);
+    }
+
+    #[test]
+    fn reads_the_repetition_separator_from_00402_on() {
+        let h = header(ISA_5010);
+        assert_eq!(h.delimiters().repetition(), Some(b'^'));
+        assert_eq!(h.delimiters().component(), b':');
+    }
+
+    #[test]
+    fn a_letter_in_isa11_of_a_5010_header_is_not_a_separator() {
+        let isa = String::from_utf8_lossy(ISA_5010).replace("*^*00501", "*U*00501");
+        let h = header(isa.as_bytes());
+        assert_eq!(h.delimiters().repetition(), None);
+        assert_eq!(h.warnings(), &[IsaWarning::RepetitionSeparatorIgnored { byte: b'U' }]);
+    }
+
+    #[test]
+    fn punctuation_in_isa11_of_a_4010_header_is_data() {
+        let isa = String::from_utf8_lossy(ISA_4010).replace("*U*00401", "*^*00401");
+        let h = header(isa.as_bytes());
+        assert_eq!(h.delimiters().repetition(), None);
+        assert_eq!(h.warnings(), &[IsaWarning::StandardsIdNotU { byte: b'^' }]);
+    }
+
+    #[test]
+    fn unpadded_headers_are_read_with_a_warning() {
+        let h = header(b"ISA*00**00**ZZ*SENDER*ZZ*RECEIVER*240115*1030*U*00401*1*0*P*>~GS*");
+        assert_eq!(h.warnings(), &[IsaWarning::NotPadded]);
+        assert_eq!(h.delimiters().segment(), b'~');
+        assert_eq!(h.text(6), "SENDER");
+        assert_eq!(h.len(), 62);
+    }
+
+    #[test]
+    fn other_delimiters_and_newline_terminators() {
+        let isa = String::from_utf8_lossy(ISA_4010)
+            .replace('*', "|")
+            .replace(">~", "\\\n");
+        let h = header(isa.as_bytes());
+        assert_eq!(h.delimiters(), Delimiters::new(b'|', b'\\', b'\n', None).expect("valid"));
+    }
+
+    #[test]
+    fn short_input_asks_for_more_unless_at_eof() {
+        assert!(matches!(IsaHeader::parse(&ISA_4010[..50], false), Ok(IsaParse::NeedMore)));
+        assert!(matches!(IsaHeader::parse(b"IS", false), Ok(IsaParse::NeedMore)));
+        assert_eq!(
+            IsaHeader::parse(&ISA_4010[..50], true).err(),
+            Some(IsaError::Truncated { have: 50 })
+        );
+        assert_eq!(IsaHeader::parse(b"GS*PO", true).err(), Some(IsaError::NotIsa));
+        assert_eq!(IsaHeader::parse(b"ISAAC", true).err(), Some(IsaError::NotIsa));
+    }
+
+    #[test]
+    fn clashing_delimiters_are_refused() {
+        let isa = String::from_utf8_lossy(ISA_4010).replace(">~", "*~");
+        assert!(matches!(
+            IsaHeader::parse(isa.as_bytes(), true),
+            Err(IsaError::Malformed { .. }) | Err(IsaError::Delimiters(_))
+        ));
+    }
+}

@@ -1,0 +1,374 @@
+//! The segment lexer: a sans-I/O state machine that finds segments in bytes.
+//!
+//! The lexer owns no buffer. It is handed the bytes not yet consumed and says
+//! what it found: a segment (as a range of those bytes), a need for more
+//! bytes, or the end. "Need more" is not an error: the same lexer drives the
+//! blocking reader ([`super::reader`]), the tokio reader
+//! ([`super::async_reader`]) and in-memory slices.
+//!
+//! The lexer has no policy about envelopes or contents; it knows only what it
+//! takes to cut segments: each `ISA` at the start of a segment brings its own
+//! delimiters, a UTF-8 BOM and whitespace before a segment are skipped
+//! (line breaks after a terminator are formatting), and a segment longer than
+//! the configured limit is an error rather than a reason to buffer the file.
+//!
+//! Notes for maintainers: this is the hot loop of the whole engine. Finding a
+//! segment is one `memchr` for the terminator plus a short scan for the ID;
+//! keep it free of allocation and of per-element work.
+
+use nom::IResult;
+
+use super::delimiters::{Delimiters, LineStyle};
+use super::error::{ParseError, ParseErrorKind};
+use super::ids::SegmentId;
+use super::isa::{IsaHeader, IsaParse};
+use super::position::Position;
+
+/// Default limit on the length of one segment.
+pub const DEFAULT_MAX_SEGMENT_LEN: usize = 1 << 20;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// What the lexer found at the start of the bytes it was given.
+#[derive(Debug)]
+pub enum Token {
+    /// A segment occupying `buf[start..end]` (terminator excluded). The first
+    /// `consumed` bytes of `buf` may be dropped once the segment is used.
+    Segment {
+        start: usize,
+        end: usize,
+        consumed: usize,
+        position: Position,
+        /// The parsed header when the segment is an ISA.
+        header: Option<Box<IsaHeader>>,
+    },
+    /// No complete segment yet; the first `consumed` bytes (whitespace) may
+    /// be dropped.
+    NeedMore { consumed: usize },
+    /// The input is exhausted.
+    End,
+}
+
+/// The segment lexer.
+#[derive(Clone, Debug)]
+pub struct Lexer {
+    delimiters: Option<Delimiters>,
+    offset: u64,
+    segments: u64,
+    at_start: bool,
+    line_style: Option<LineStyle>,
+    max_segment_len: usize,
+}
+
+impl Default for Lexer {
+    fn default() -> Self {
+        Lexer::new(DEFAULT_MAX_SEGMENT_LEN)
+    }
+}
+
+impl Lexer {
+    /// A lexer that refuses segments longer than `max_segment_len` bytes.
+    pub fn new(max_segment_len: usize) -> Lexer {
+        Lexer {
+            delimiters: None,
+            offset: 0,
+            segments: 0,
+            at_start: true,
+            line_style: None,
+            max_segment_len: max_segment_len.max(super::isa::ISA_LEN),
+        }
+    }
+
+    /// The delimiters of the current interchange, once an ISA was seen.
+    pub fn delimiters(&self) -> Option<Delimiters> {
+        self.delimiters
+    }
+
+    /// The line style seen after the first segment terminator.
+    pub fn line_style(&self) -> LineStyle {
+        self.line_style.unwrap_or_default()
+    }
+
+    /// Segments found so far.
+    pub fn segments(&self) -> u64 {
+        self.segments
+    }
+
+    /// Bytes consumed so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The configured segment length limit.
+    pub fn max_segment_len(&self) -> usize {
+        self.max_segment_len
+    }
+
+    fn error(&self, at: usize, kind: ParseErrorKind) -> ParseError {
+        ParseError::new(
+            kind,
+            Position {
+                byte: self.offset + at as u64,
+                segment: self.segments + 1,
+                in_set: None,
+            },
+            None,
+        )
+    }
+
+    /// Finds the next segment in `buf` (the bytes not yet consumed). `eof`
+    /// says that no more bytes will follow.
+    pub fn next(&mut self, buf: &[u8], eof: bool) -> Result<Token, ParseError> {
+        let mut i = 0;
+        if self.at_start {
+            if buf.len() < BOM.len() && BOM.starts_with(buf) && !eof {
+                return Ok(Token::NeedMore { consumed: 0 });
+            }
+            if buf.starts_with(BOM) {
+                i = BOM.len();
+            }
+        }
+        let gap_start = i;
+        while i < buf.len() && matches!(buf[i], b' ' | b'\t' | b'\r' | b'\n' | 0x0C) {
+            i += 1;
+        }
+        if self.line_style.is_none() && self.segments > 0 && i > gap_start {
+            if i < buf.len() || eof || i - gap_start >= 2 {
+                self.line_style = Some(LineStyle::detect(&buf[gap_start..i]));
+            } else {
+                // The gap may go on in the next read; decide then.
+                return Ok(self.consume(0, Token::NeedMore { consumed: 0 }));
+            }
+        } else if self.line_style.is_none() && self.segments > 0 && i < buf.len() {
+            self.line_style = Some(LineStyle::None);
+        }
+        if i == buf.len() {
+            return Ok(if eof {
+                self.offset += i as u64;
+                Token::End
+            } else {
+                self.consume(i, Token::NeedMore { consumed: i })
+            });
+        }
+        self.at_start = false;
+        let rest = &buf[i..];
+
+        // An ISA at the start of a segment begins an interchange and brings its
+        // delimiters. "ISA" inside data never gets here: only segment starts do.
+        if rest.len() < 4 && !eof && b"ISA".starts_with(&rest[..rest.len().min(3)]) {
+            return Ok(self.consume(i, Token::NeedMore { consumed: i }));
+        }
+        if rest.starts_with(b"ISA") && rest.len() > 3 && !rest[3].is_ascii_alphanumeric() {
+            return match IsaHeader::parse(rest, eof) {
+                Ok(IsaParse::NeedMore) => Ok(self.consume(i, Token::NeedMore { consumed: i })),
+                Ok(IsaParse::Header(header)) => {
+                    self.delimiters = Some(header.delimiters());
+                    let len = header.len();
+                    Ok(self.segment(i, i + len - 1, i + len, Some(Box::new(header))))
+                }
+                Err(e) => Err(self.error(i, ParseErrorKind::Isa(e))),
+            };
+        }
+        let Some(delimiters) = self.delimiters else {
+            return Err(self.error(i, ParseErrorKind::NoInterchange));
+        };
+
+        let limit = self.max_segment_len.min(rest.len());
+        match terminated(&rest[..limit], delimiters.segment()) {
+            Ok((_, body)) => Ok(self.segment(i, i + body.len(), i + body.len() + 1, None)),
+            Err(_) if rest.len() > self.max_segment_len => Err(self.error(
+                i,
+                ParseErrorKind::SegmentTooLong {
+                    limit: self.max_segment_len,
+                    id: SegmentId::lossy(segment_id(rest, delimiters.element())),
+                },
+            )),
+            Err(_) if !eof => Ok(self.consume(i, Token::NeedMore { consumed: i })),
+            Err(_) if matches!(delimiters.segment(), b'\n' | b'\r') => {
+                // A newline-terminated file often lacks its last newline.
+                let end = buf.len();
+                Ok(self.segment(i, end, end, None))
+            }
+            Err(_) => Err(self.error(
+                i,
+                ParseErrorKind::Unterminated {
+                    id: SegmentId::lossy(segment_id(rest, delimiters.element())),
+                },
+            )),
+        }
+    }
+
+    fn consume(&mut self, n: usize, token: Token) -> Token {
+        self.offset += n as u64;
+        token
+    }
+
+    fn segment(
+        &mut self,
+        start: usize,
+        end: usize,
+        consumed: usize,
+        header: Option<Box<IsaHeader>>,
+    ) -> Token {
+        self.segments += 1;
+        let position = Position {
+            byte: self.offset + start as u64,
+            segment: self.segments,
+            in_set: None,
+        };
+        self.offset += consumed as u64;
+        Token::Segment {
+            start,
+            end,
+            consumed,
+            position,
+            header,
+        }
+    }
+}
+
+/// A nom streaming parser for one segment body: everything up to the
+/// terminator, which is consumed but not returned. Without a terminator in
+/// sight it asks for more input.
+fn terminated(input: &[u8], terminator: u8) -> IResult<&[u8], &[u8]> {
+    match memchr::memchr(terminator, input) {
+        Some(n) => Ok((&input[n + 1..], &input[..n])),
+        None => Err(nom::Err::Incomplete(nom::Needed::Unknown)),
+    }
+}
+
+/// The bytes of a segment's ID: up to the element separator, at most 3 bytes
+/// looked at beyond what a valid ID needs.
+fn segment_id(rest: &[u8], element: u8) -> &[u8] {
+    let window = &rest[..rest.len().min(8)];
+    let n = window
+        .iter()
+        .position(|&b| b == element || b == b'\n' || b == b'\r')
+        .unwrap_or(window.len());
+    &rest[..n]
+}
+
+/// Lexes a complete in-memory input, calling `f` for every segment.
+///
+/// This is the fastest way through bytes that are already in memory; the
+/// readers do the same over buffers they refill.
+pub fn for_each_segment<'a, F>(input: &'a [u8], lexer: &mut Lexer, mut f: F) -> Result<(), ParseError>
+where
+    F: FnMut(super::segment::Segment<'a>, Option<&IsaHeader>) -> Result<(), ParseError>,
+{
+    let mut at = 0;
+    loop {
+        match lexer.next(&input[at..], true)? {
+            Token::Segment {
+                start,
+                end,
+                consumed,
+                position,
+                header,
+            } => {
+                let delimiters = lexer.delimiters().unwrap_or(Delimiters::x12_4010());
+                let seg = super::segment::Segment::new(&input[at + start..at + end], delimiters, position);
+                f(seg, header.as_deref())?;
+                at += consumed;
+            }
+            Token::NeedMore { consumed } => at += consumed,
+            Token::End => return Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(input: &[u8]) -> Result<Vec<String>, ParseError> {
+        let mut out = Vec::new();
+        let mut lexer = Lexer::default();
+        for_each_segment(input, &mut lexer, |s, _| {
+            out.push(String::from_utf8_lossy(s.raw()).into_owned());
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    const ISA: &str = "ISA*00*          *00*          *ZZ*S              *ZZ*R              *240115*1030*U*00401*000000001*0*P*>~";
+
+    #[test]
+    fn cuts_segments_at_the_terminator_and_skips_line_breaks() {
+        let input = format!("{ISA}\r\nGS*PO*S*R~\r\n\r\nGE*0*1~\nIEA*1*000000001~\n");
+        let segs = ids(input.as_bytes()).expect("lexes");
+        assert_eq!(segs.len(), 4);
+        assert_eq!(segs[1], "GS*PO*S*R");
+        assert_eq!(segs[3], "IEA*1*000000001");
+    }
+
+    #[test]
+    fn skips_a_bom_and_leading_whitespace() {
+        let input = format!("\u{FEFF}  \n{ISA}IEA*0*000000001~");
+        assert_eq!(ids(input.as_bytes()).expect("lexes").len(), 2);
+    }
+
+    #[test]
+    fn newline_as_terminator() {
+        let isa = ISA.replace(">~", ">\n");
+        let input = format!("{isa}GS*PO*S*R\n\nGE*0*1\nIEA*1*000000001");
+        let segs = ids(input.as_bytes()).expect("lexes");
+        assert_eq!(segs, vec![&isa[..isa.len() - 1], "GS*PO*S*R", "GE*0*1", "IEA*1*000000001"]);
+    }
+
+    #[test]
+    fn isa_inside_data_does_not_start_an_interchange() {
+        let input = format!("{ISA}N1*ST*ISAAC NEWTON~N2*ISA*X~IEA*0*000000001~");
+        let segs = ids(input.as_bytes()).expect("lexes");
+        assert_eq!(segs[1], "N1*ST*ISAAC NEWTON");
+        assert_eq!(segs.len(), 4);
+    }
+
+    #[test]
+    fn each_interchange_brings_its_delimiters() {
+        let second = ISA.replace('*', "|").replace(">~", ":!");
+        let input = format!("{ISA}IEA*0*000000001~{second}GS|PO|S|R!IEA|0|000000001!");
+        let segs = ids(input.as_bytes()).expect("lexes");
+        assert_eq!(segs[3], "GS|PO|S|R");
+    }
+
+    #[test]
+    fn garbage_and_truncation_are_errors_with_positions() {
+        let e = ids(b"hello world").expect_err("garbage");
+        assert!(matches!(e.kind(), ParseErrorKind::NoInterchange));
+        assert_eq!(e.position().byte, 0);
+
+        let input = format!("{ISA}GS*PO*S*R");
+        let e = ids(input.as_bytes()).expect_err("truncated");
+        assert!(matches!(e.kind(), ParseErrorKind::Unterminated { .. }));
+        assert_eq!(e.position().byte, 106);
+        assert_eq!(e.position().segment, 2);
+
+        let e = ids(&ISA.as_bytes()[..60]).expect_err("short ISA");
+        assert!(matches!(e.kind(), ParseErrorKind::Isa(_)));
+    }
+
+    #[test]
+    fn a_segment_longer_than_the_limit_is_refused() {
+        let input = format!("{ISA}N1*{}~", "X".repeat(500));
+        let mut lexer = Lexer::new(200);
+        let e = for_each_segment(input.as_bytes(), &mut lexer, |_, _| Ok(())).expect_err("too long");
+        assert!(matches!(e.kind(), ParseErrorKind::SegmentTooLong { limit: 200, .. }));
+    }
+
+    #[test]
+    fn empty_input_ends_at_once() {
+        assert_eq!(ids(b"").expect("empty").len(), 0);
+        assert_eq!(ids(b" \r\n").expect("blank").len(), 0);
+    }
+
+    #[test]
+    fn detects_the_line_style() {
+        for (sep, style) in [("", LineStyle::None), ("\n", LineStyle::Lf), ("\r\n", LineStyle::CrLf)] {
+            let input = format!("{ISA}{sep}IEA*0*000000001~{sep}");
+            let mut lexer = Lexer::default();
+            for_each_segment(input.as_bytes(), &mut lexer, |_, _| Ok(())).expect("lexes");
+            assert_eq!(lexer.line_style(), style);
+        }
+    }
+}
