@@ -41,7 +41,7 @@ fn the_envelope_segments_are_defined() {
 
 fn element(version: &str, seg: &str, pos: usize) -> (String, ElementType, u32, u32, Requirement) {
     let d = &defs().version(version).expect("version").dictionary;
-    let s = &d.segments[&SegmentId::from_static(seg)];
+    let s = &d.segments[&SegmentId::parse(seg.as_bytes()).expect("segment ID")];
     let u = &s.elements[pos - 1];
     match &u.kind {
         ElementKind::Simple(e) => (e.id.clone(), e.ty, e.min, e.max, u.req),

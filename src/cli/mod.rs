@@ -1,1 +1,98 @@
-//! The `dropgate` command line.
+//! The `dropgate` command line: parses arguments, calls the library, prints.
+//!
+//! This is the only layer that prints and the only one that uses `anyhow`.
+//! Exit codes: 0 success, 1 the input has errors (`x12 validate`), 2 the input
+//! cannot be read or the command is wrong.
+
+mod ack;
+mod x12;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// An EDI and file gateway for dropship commerce.
+#[derive(Debug, Parser)]
+#[command(name = "dropgate", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Prints the acknowledgments (997, or 999 with --999; TA1 with --ta1)
+    /// for every functional group of an X12 file.
+    Ack(ack::AckArgs),
+    /// X12 tools: validate, scan.
+    #[command(subcommand)]
+    X12(x12::X12Command),
+}
+
+/// Runs the command line and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Ack(args) => ack::run(args),
+        Command::X12(cmd) => x12::run(cmd),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("dropgate: {}", one_line(&format!("{e:#}")));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Messages on stderr are one line: a path or value with a newline in it
+/// must not split them.
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// What the X12 commands share: the file, definitions and overlays.
+#[derive(Debug, clap::Args)]
+struct X12Input {
+    /// The X12 file to read (`-` for standard input).
+    file: std::path::PathBuf,
+    /// Read transaction-set definitions from this folder instead of the
+    /// built-in copy of `x12/`.
+    #[arg(long, value_name = "DIR")]
+    defs: Option<std::path::PathBuf>,
+    /// A partner overlay (implementation guide) to lay over the standard
+    /// sets; may be given more than once.
+    #[arg(long, value_name = "FILE")]
+    overlay: Vec<std::path::PathBuf>,
+}
+
+impl X12Input {
+    fn name(&self) -> String {
+        self.file.display().to_string()
+    }
+
+    fn open(&self) -> anyhow::Result<Box<dyn std::io::Read>> {
+        use anyhow::Context;
+        if self.file.as_os_str() == "-" {
+            return Ok(Box::new(std::io::stdin().lock()));
+        }
+        let f = std::fs::File::open(&self.file).with_context(|| format!("{}: cannot open", self.name()))?;
+        Ok(Box::new(f))
+    }
+
+    fn definitions(&self) -> anyhow::Result<std::borrow::Cow<'static, crate::x12::defs::Definitions>> {
+        use crate::x12::defs::Definitions;
+        Ok(match &self.defs {
+            Some(dir) => std::borrow::Cow::Owned(Definitions::from_dir(dir)?),
+            None => std::borrow::Cow::Borrowed(Definitions::embedded()),
+        })
+    }
+
+    fn check_options(&self) -> anyhow::Result<crate::x12::envelope::CheckOptions> {
+        let mut options = crate::x12::envelope::CheckOptions::default();
+        for path in &self.overlay {
+            options.overlays.push(crate::x12::defs::Overlay::from_path(path)?);
+        }
+        Ok(options)
+    }
+}

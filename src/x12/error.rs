@@ -98,14 +98,15 @@ impl fmt::Display for ParseError {
         if let Some(file) = &self.0.file {
             write!(f, "{file}: ")?;
         }
-        write!(f, "byte {}, segment {}", self.0.position.byte, self.0.position.segment)?;
+        let p = self.0.position;
+        write!(f, "line {}, column {} (byte {}, segment {}", p.line, p.column, p.byte, p.segment)?;
         if let Some(n) = self.0.position.in_set {
             write!(f, " (set position {n})")?;
         }
         if let Some(id) = self.0.segment_id {
-            write!(f, " ({id})")?;
+            write!(f, ", {id}")?;
         }
-        write!(f, ": {}", self.0.kind)
+        write!(f, "): {}", self.0.kind)
     }
 }
 

@@ -58,6 +58,8 @@ pub struct Lexer {
     at_start: bool,
     line_style: Option<LineStyle>,
     max_segment_len: usize,
+    line: u64,
+    line_start: u64,
 }
 
 impl Default for Lexer {
@@ -76,6 +78,8 @@ impl Lexer {
             at_start: true,
             line_style: None,
             max_segment_len: max_segment_len.max(super::isa::ISA_LEN),
+            line: 1,
+            line_start: 0,
         }
     }
 
@@ -84,7 +88,7 @@ impl Lexer {
         self.delimiters
     }
 
-    /// The line style seen after the first segment terminator.
+    /// The line style of the current interchange, seen after its ISA.
     pub fn line_style(&self) -> LineStyle {
         self.line_style.unwrap_or_default()
     }
@@ -99,21 +103,29 @@ impl Lexer {
         self.offset
     }
 
+    /// The position the next segment would have.
+    pub fn next_position(&self) -> Position {
+        self.position(0, self.segments + 1)
+    }
+
     /// The configured segment length limit.
     pub fn max_segment_len(&self) -> usize {
         self.max_segment_len
     }
 
+    fn position(&self, at: usize, segment: u64) -> Position {
+        let byte = self.offset + at as u64;
+        Position {
+            byte,
+            segment,
+            in_set: None,
+            line: self.line,
+            column: byte.saturating_sub(self.line_start) + 1,
+        }
+    }
+
     fn error(&self, at: usize, kind: ParseErrorKind) -> ParseError {
-        ParseError::new(
-            kind,
-            Position {
-                byte: self.offset + at as u64,
-                segment: self.segments + 1,
-                in_set: None,
-            },
-            None,
-        )
+        ParseError::new(kind, self.position(at, self.segments + 1), None)
     }
 
     /// Finds the next segment in `buf` (the bytes not yet consumed). `eof`
@@ -129,7 +141,16 @@ impl Lexer {
             }
         }
         let gap_start = i;
-        while i < buf.len() && matches!(buf[i], b' ' | b'\t' | b'\r' | b'\n' | 0x0C) {
+        // Line breaks are counted in locals and committed only with the bytes
+        // they belong to, so a gap that is looked at twice counts once.
+        let (mut line, mut line_start) = (self.line, self.line_start);
+        // An empty segment (a doubled terminator, a blank line) is formatting.
+        let terminator = self.delimiters.map(|d| d.segment());
+        while i < buf.len() && (matches!(buf[i], b' ' | b'\t' | b'\r' | b'\n' | 0x0C) || Some(buf[i]) == terminator) {
+            if buf[i] == b'\n' {
+                line += 1;
+                line_start = self.offset + i as u64 + 1;
+            }
             i += 1;
         }
         if self.line_style.is_none() && self.segments > 0 && i > gap_start {
@@ -137,11 +158,13 @@ impl Lexer {
                 self.line_style = Some(LineStyle::detect(&buf[gap_start..i]));
             } else {
                 // The gap may go on in the next read; decide then.
-                return Ok(self.consume(0, Token::NeedMore { consumed: 0 }));
+                return Ok(Token::NeedMore { consumed: 0 });
             }
         } else if self.line_style.is_none() && self.segments > 0 && i < buf.len() {
             self.line_style = Some(LineStyle::None);
         }
+        self.line = line;
+        self.line_start = line_start;
         if i == buf.len() {
             return Ok(if eof {
                 self.offset += i as u64;
@@ -163,6 +186,8 @@ impl Lexer {
                 Ok(IsaParse::NeedMore) => Ok(self.consume(i, Token::NeedMore { consumed: i })),
                 Ok(IsaParse::Header(header)) => {
                     self.delimiters = Some(header.delimiters());
+                    // Each interchange has its own line style, seen after its ISA.
+                    self.line_style = None;
                     let len = header.len();
                     Ok(self.segment(i, i + len - 1, i + len, Some(Box::new(header))))
                 }
@@ -211,12 +236,12 @@ impl Lexer {
         header: Option<Box<IsaHeader>>,
     ) -> Token {
         self.segments += 1;
-        let position = Position {
-            byte: self.offset + start as u64,
-            segment: self.segments,
-            in_set: None,
-        };
+        let position = self.position(start, self.segments);
         self.offset += consumed as u64;
+        if consumed > end && self.delimiters.is_some_and(|d| d.segment() == b'\n') {
+            self.line += 1;
+            self.line_start = self.offset;
+        }
         Token::Segment {
             start,
             end,
@@ -254,7 +279,7 @@ fn segment_id(rest: &[u8], element: u8) -> &[u8] {
 /// readers do the same over buffers they refill.
 pub fn for_each_segment<'a, F>(input: &'a [u8], lexer: &mut Lexer, mut f: F) -> Result<(), ParseError>
 where
-    F: FnMut(super::segment::Segment<'a>, Option<&IsaHeader>) -> Result<(), ParseError>,
+    F: FnMut(super::segment::Segment<'a>, Option<&IsaHeader>, LineStyle) -> Result<(), ParseError>,
 {
     let mut at = 0;
     loop {
@@ -268,7 +293,7 @@ where
             } => {
                 let delimiters = lexer.delimiters().unwrap_or(Delimiters::x12_4010());
                 let seg = super::segment::Segment::new(&input[at + start..at + end], delimiters, position);
-                f(seg, header.as_deref())?;
+                f(seg, header.as_deref(), lexer.line_style())?;
                 at += consumed;
             }
             Token::NeedMore { consumed } => at += consumed,
@@ -284,7 +309,7 @@ mod tests {
     fn ids(input: &[u8]) -> Result<Vec<String>, ParseError> {
         let mut out = Vec::new();
         let mut lexer = Lexer::default();
-        for_each_segment(input, &mut lexer, |s, _| {
+        for_each_segment(input, &mut lexer, |s, _, _| {
             out.push(String::from_utf8_lossy(s.raw()).into_owned());
             Ok(())
         })?;
@@ -352,7 +377,7 @@ mod tests {
     fn a_segment_longer_than_the_limit_is_refused() {
         let input = format!("{ISA}N1*{}~", "X".repeat(500));
         let mut lexer = Lexer::new(200);
-        let e = for_each_segment(input.as_bytes(), &mut lexer, |_, _| Ok(())).expect_err("too long");
+        let e = for_each_segment(input.as_bytes(), &mut lexer, |_, _, _| Ok(())).expect_err("too long");
         assert!(matches!(e.kind(), ParseErrorKind::SegmentTooLong { limit: 200, .. }));
     }
 
@@ -367,7 +392,7 @@ mod tests {
         for (sep, style) in [("", LineStyle::None), ("\n", LineStyle::Lf), ("\r\n", LineStyle::CrLf)] {
             let input = format!("{ISA}{sep}IEA*0*000000001~{sep}");
             let mut lexer = Lexer::default();
-            for_each_segment(input.as_bytes(), &mut lexer, |_, _| Ok(())).expect("lexes");
+            for_each_segment(input.as_bytes(), &mut lexer, |_, _, _| Ok(())).expect("lexes");
             assert_eq!(lexer.line_style(), style);
         }
     }

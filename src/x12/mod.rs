@@ -17,21 +17,23 @@
 //! - [`ack`]: builds 997, 999 and TA1 from what the envelope checker found.
 //! - [`writer`]: serializes segments with any delimiters.
 
-// pub mod ack;
+pub mod ack;
 pub mod async_reader;
 mod buffer;
 pub mod defs;
 pub mod delimiters;
-// pub mod envelope;
+pub mod control;
+pub mod envelope;
+pub mod harness;
 pub mod error;
 pub mod ids;
 pub mod isa;
 pub mod lexer;
 pub mod position;
 pub mod reader;
-// pub mod report;
+pub mod report;
 pub mod segment;
-// pub mod validate;
+pub mod validate;
 pub mod writer;
 
 pub use async_reader::AsyncSegmentReader;

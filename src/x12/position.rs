@@ -7,9 +7,10 @@ use std::fmt;
 /// `byte` is the offset of the segment's first byte from the start of the
 /// input (after nothing: a BOM counts), `segment` its ordinal in the input
 /// (the first segment is 1) and `in_set` its ordinal in its transaction set
-/// (ST is 1), when it belongs to one. Line and column are not tracked on the
-/// hot path; [`LineColumn::locate`] computes them from the byte offset when a
-/// person needs them.
+/// (ST is 1), when it belongs to one. Line and column count the line breaks
+/// between segments (and newline terminators); a line break inside a
+/// segment's data is an invalid character that validation reports, and is
+/// not counted. [`LineColumn::locate`] computes exact ones from the bytes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize)]
 pub struct Position {
     /// Offset of the segment's first byte.
@@ -19,11 +20,15 @@ pub struct Position {
     /// Ordinal of the segment in its transaction set, ST = 1.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub in_set: Option<u32>,
+    /// Line of the segment's first byte, from 1.
+    pub line: u64,
+    /// Column (byte in the line) of the segment's first byte, from 1.
+    pub column: u64,
 }
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "byte {}, segment {}", self.byte, self.segment)?;
+        write!(f, "line {}, column {}, byte {}, segment {}", self.line, self.column, self.byte, self.segment)?;
         if let Some(n) = self.in_set {
             write!(f, " (set position {n})")?;
         }

@@ -74,6 +74,12 @@ impl<R: Read> SegmentReader<R> {
 
     /// The next segment, or `None` at the end of the input.
     pub fn next_segment(&mut self) -> Result<Option<Segment<'_>>, ParseError> {
+        Ok(self.next_item()?.map(|(segment, _, _)| segment))
+    }
+
+    /// The next segment with, when it is an ISA, its parsed header, and the
+    /// line style seen so far; `None` at the end of the input.
+    pub fn next_item(&mut self) -> Result<Option<(Segment<'_>, Option<&IsaHeader>, LineStyle)>, ParseError> {
         self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
             match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
@@ -84,13 +90,15 @@ impl<R: Read> SegmentReader<R> {
                     position,
                     header,
                 } => {
-                    if header.is_some() {
+                    let is_isa = header.is_some();
+                    if is_isa {
                         self.header = header;
                     }
                     self.pending = consumed;
                     let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
                     let raw = &self.buffer.unconsumed()[start..end];
-                    return Ok(Some(Segment::new(raw, delimiters, position)));
+                    let header = if is_isa { self.header.as_deref() } else { None };
+                    return Ok(Some((Segment::new(raw, delimiters, position), header, self.lexer.line_style())));
                 }
                 Token::NeedMore { consumed } => {
                     self.buffer.consume(consumed);
@@ -123,11 +131,7 @@ impl<R: Read> SegmentReader<R> {
                 Err(e) => {
                     return Err(ParseError::new(
                         ParseErrorKind::Io(e),
-                        super::position::Position {
-                            byte: self.lexer.offset(),
-                            segment: self.lexer.segments() + 1,
-                            in_set: None,
-                        },
+                        self.lexer.next_position(),
                         None,
                     ));
                 }
@@ -140,6 +144,11 @@ impl<R: Read> SegmentReader<R> {
         self.header.as_deref()
     }
 
+    /// The position the next segment would have (the end, once at the end).
+    pub fn next_position(&self) -> super::position::Position {
+        self.lexer.next_position()
+    }
+
     /// The line style seen after the first terminator.
     pub fn line_style(&self) -> LineStyle {
         self.lexer.line_style()
@@ -147,7 +156,7 @@ impl<R: Read> SegmentReader<R> {
 
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
-        self.lexer.offset() + self.pending as u64
+        self.lexer.offset()
     }
 
     /// Segments read so far.

@@ -101,11 +101,14 @@ impl<'a> Segment<'a> {
     /// Copies the segment into an owned, fully split form.
     pub fn to_owned_segment(&self) -> OwnedSegment {
         let d = self.delimiters;
+        // The ISA's elements are fixed-width values, two of which are
+        // delimiters themselves: they are never split.
+        let split = !self.is(b"ISA");
         OwnedSegment {
             id: self.id_bytes().to_vec(),
             elements: self
                 .elements()
-                .map(|e| split_element(e, &d, true))
+                .map(|e| if split { split_element(e, &d, true) } else { Element::simple(e) })
                 .collect(),
         }
     }

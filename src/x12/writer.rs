@@ -59,6 +59,11 @@ impl<W: Write> Writer<W> {
         self.delimiters = delimiters;
     }
 
+    /// Changes the line style, e.g. at a new interchange.
+    pub fn set_line_style(&mut self, line_style: LineStyle) {
+        self.line_style = line_style;
+    }
+
     /// Segments written so far.
     pub fn written(&self) -> u64 {
         self.segments

@@ -619,7 +619,8 @@ fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &A
         };
         return Err(DefsError::new(file, line, format!("loop {name} has no `end`")));
     }
-    let set = SetDef {
+    let mut set = SetDef {
+        first_key: Vec::new(),
         id: h.id,
         name: h.name,
         functional_group: h.functional_group,
@@ -630,6 +631,7 @@ fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &A
         source: file.to_string(),
         dictionary: dict.clone(),
     };
+    set.first_key = (0..set.nodes.len()).map(|i| set.first_segment(i).key()).collect();
     let last = set.root().children.last().map(|&i| set.first_segment(i));
     if last != Some(crate::x12::ids::seg::SE) {
         return Err(DefsError::new(file, first_line, "a set's structure ends with SE"));

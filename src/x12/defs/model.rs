@@ -348,6 +348,8 @@ pub struct SetDef {
     pub root: usize,
     /// Every segment ID used anywhere in the set.
     pub segment_ids: Vec<SegmentId>,
+    /// For each node, the key ([`SegmentId::key`]) of its first segment.
+    pub first_key: Vec<u32>,
     /// The file it came from, and the overlays applied to it.
     pub source: String,
     /// The dictionary the set uses.

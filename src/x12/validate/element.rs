@@ -1,0 +1,482 @@
+//! Checks the elements of one segment against its definition: presence,
+//! repetitions, components, type, length, codes and syntax notes.
+//!
+//! Every element gets at most one finding (the first problem found), as an
+//! AK4 carries one code. Numbers are measured the way X12 measures them: a
+//! sign and a decimal point do not count toward the length.
+
+use crate::x12::defs::{ElementDef, ElementKind, ElementType, ElementUse, SegmentDef, SyntaxKind, SyntaxRule};
+use crate::x12::delimiters::Delimiters;
+use crate::x12::segment::Segment;
+
+use super::codes::ElementError;
+use super::finding::ElementFinding;
+
+/// Most bytes of a bad value copied into a finding (AK404 holds 99).
+pub const MAX_COPIED_VALUE: usize = 99;
+
+/// Checks the elements of `segment` against `def`, appending findings.
+pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<ElementFinding>) {
+    let delimiters = segment.delimiters();
+    let defined = def.elements.len();
+    let mut present: u64 = 0;
+    let mut count = 0usize;
+    for (i, value) in segment.elements().enumerate() {
+        count = i + 1;
+        let position = i + 1;
+        let Some(u) = def.elements.get(i) else {
+            if !value.is_empty() {
+                out.push(ElementFinding::new(position, None, None, "", ElementError::TooManyElements, value));
+            }
+            continue;
+        };
+        if value.is_empty() {
+            if u.req.is_mandatory() {
+                out.push(ElementFinding::new(position, None, None, u.kind.id(), ElementError::MandatoryMissing, b""));
+            }
+            continue;
+        }
+        if position <= 64 {
+            present |= 1 << (position - 1);
+        }
+        if u.not_used {
+            out.push(ElementFinding::new(
+                position,
+                None,
+                None,
+                u.kind.id(),
+                ElementError::ImplementationNotUsedElementPresent,
+                value,
+            ));
+            continue;
+        }
+        check_element(value, position, u, &delimiters, out);
+    }
+    for (i, u) in def.elements.iter().enumerate().skip(count) {
+        if u.req.is_mandatory() {
+            out.push(ElementFinding::new(i + 1, None, None, u.kind.id(), ElementError::MandatoryMissing, b""));
+        }
+    }
+    if !def.syntax.is_empty() {
+        let mut seen = Vec::new();
+        check_syntax(&def.syntax, present, defined, &mut seen);
+        for (position, error) in seen {
+            // One finding per element: a value already found wrong stays so.
+            if out.iter().any(|f| f.position == position && f.component.is_none()) {
+                continue;
+            }
+            let reference = def.elements.get(position - 1).map_or("", |u| u.kind.id());
+            let value = if error == ElementError::ExclusionViolated {
+                segment.element(position).unwrap_or(b"")
+            } else {
+                b""
+            };
+            out.push(ElementFinding::new(position, None, None, reference, error, value));
+        }
+    }
+}
+
+fn check_element(value: &[u8], position: usize, u: &ElementUse, d: &Delimiters, out: &mut Vec<ElementFinding>) {
+    match d.repetition() {
+        Some(r) if memchr::memchr(r, value).is_some() => {
+            let mut n = 0u32;
+            for rep in value.split(|&b| b == r) {
+                n += 1;
+                if n > u.repeat {
+                    out.push(ElementFinding::new(position, None, Some(n as usize), u.kind.id(), ElementError::TooManyRepetitions, rep));
+                    return;
+                }
+                if !rep.is_empty() {
+                    check_one(rep, position, Some(n as usize), u, d, out);
+                }
+            }
+        }
+        _ => check_one(value, position, None, u, d, out),
+    }
+}
+
+fn check_one(value: &[u8], position: usize, repetition: Option<usize>, u: &ElementUse, d: &Delimiters, out: &mut Vec<ElementFinding>) {
+    match &u.kind {
+        ElementKind::Simple(e) => {
+            if let Some(error) = check_value(value, e) {
+                out.push(ElementFinding::new(position, None, repetition, &e.id, error, value));
+            }
+        }
+        ElementKind::Composite(c) => {
+            let mut present: u64 = 0;
+            let mut count = 0;
+            let before = out.len();
+            for (j, component) in value.split(|&b| b == d.component()).enumerate() {
+                count = j + 1;
+                let Some(cu) = c.components.get(j) else {
+                    out.push(ElementFinding::new(position, Some(j + 1), repetition, "", ElementError::TooManyComponents, value));
+                    return;
+                };
+                let id = cu.kind.id();
+                if component.is_empty() {
+                    if cu.req.is_mandatory() {
+                        out.push(ElementFinding::new(position, Some(j + 1), repetition, id, ElementError::MandatoryMissing, b""));
+                    }
+                    continue;
+                }
+                if j < 64 {
+                    present |= 1 << j;
+                }
+                if cu.not_used {
+                    out.push(ElementFinding::new(position, Some(j + 1), repetition, id, ElementError::ImplementationNotUsedElementPresent, component));
+                    continue;
+                }
+                if let ElementKind::Simple(e) = &cu.kind
+                    && let Some(error) = check_value(component, e)
+                {
+                    out.push(ElementFinding::new(position, Some(j + 1), repetition, id, error, component));
+                }
+            }
+            for (j, cu) in c.components.iter().enumerate().skip(count) {
+                if cu.req.is_mandatory() {
+                    out.push(ElementFinding::new(position, Some(j + 1), repetition, cu.kind.id(), ElementError::MandatoryMissing, b""));
+                }
+            }
+            let mut seen = Vec::new();
+            check_syntax(&c.syntax, present, c.components.len(), &mut seen);
+            for (j, error) in seen {
+                if out[before..].iter().any(|f| f.component == Some(j)) {
+                    continue;
+                }
+                let id = c.components.get(j - 1).map_or("", |cu| cu.kind.id());
+                out.push(ElementFinding::new(position, Some(j), repetition, id, error, b""));
+            }
+        }
+    }
+}
+
+/// Checks one simple value against its element definition; the first
+/// problem found, if any.
+pub fn check_value(value: &[u8], e: &ElementDef) -> Option<ElementError> {
+    let length = match e.ty {
+        ElementType::Numeric(_) => match numeric_digits(value) {
+            Some(n) => n,
+            None => return Some(ElementError::InvalidCharacter),
+        },
+        ElementType::Decimal => match decimal_digits(value) {
+            Some(n) => n,
+            None => return Some(ElementError::InvalidCharacter),
+        },
+        ElementType::Date => {
+            if !valid_date(value) {
+                return Some(if value.iter().all(u8::is_ascii_digit) && !matches!(value.len(), 6 | 8) {
+                    length_error(value.len(), e).unwrap_or(ElementError::InvalidDate)
+                } else {
+                    ElementError::InvalidDate
+                });
+            }
+            value.len()
+        }
+        ElementType::Time => {
+            if !valid_time(value) {
+                return Some(if value.iter().all(u8::is_ascii_digit) && !(4..=8).contains(&value.len()) {
+                    length_error(value.len(), e).unwrap_or(ElementError::InvalidTime)
+                } else {
+                    ElementError::InvalidTime
+                });
+            }
+            value.len()
+        }
+        ElementType::Binary => return None,
+        ElementType::An | ElementType::Id => {
+            if value.iter().any(|&b| b < 0x20 || b == 0x7F) {
+                return Some(ElementError::InvalidCharacter);
+            }
+            text_length(value)
+        }
+    };
+    if let Some(error) = length_error(length, e) {
+        return Some(error);
+    }
+    if e.ty == ElementType::Id
+        && let Some(codes) = &e.codes
+        && !codes.allows(value)
+    {
+        return Some(ElementError::InvalidCode);
+    }
+    None
+}
+
+fn length_error(length: usize, e: &ElementDef) -> Option<ElementError> {
+    if length < e.min as usize {
+        Some(ElementError::TooShort)
+    } else if length > e.max as usize {
+        Some(ElementError::TooLong)
+    } else {
+        None
+    }
+}
+
+/// Characters of a text value: bytes for ASCII, code points for UTF-8, bytes
+/// for anything else.
+fn text_length(value: &[u8]) -> usize {
+    if value.is_ascii() {
+        value.len()
+    } else {
+        std::str::from_utf8(value).map_or(value.len(), |s| s.chars().count())
+    }
+}
+
+/// Digits of an `Nn` value (`-?[0-9]+`), or `None` when it is not one.
+fn numeric_digits(value: &[u8]) -> Option<usize> {
+    let digits = value.strip_prefix(b"-").unwrap_or(value);
+    (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit)).then_some(digits.len())
+}
+
+/// Digits of an `R` value (`-?` digits with at most one `.`, and an optional
+/// exponent `E-?digits`), or `None`. The exponent's digits do not count.
+fn decimal_digits(value: &[u8]) -> Option<usize> {
+    let body = value.strip_prefix(b"-").unwrap_or(value);
+    let (mantissa, exponent) = match body.iter().position(|&b| b == b'E') {
+        Some(i) => (&body[..i], Some(&body[i + 1..])),
+        None => (body, None),
+    };
+    if let Some(exp) = exponent {
+        let exp = exp.strip_prefix(b"-").unwrap_or(exp);
+        if exp.is_empty() || !exp.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+    }
+    let mut digits = 0;
+    let mut points = 0;
+    for &b in mantissa {
+        match b {
+            b'0'..=b'9' => digits += 1,
+            b'.' => points += 1,
+            _ => return None,
+        }
+    }
+    (digits > 0 && points <= 1).then_some(digits)
+}
+
+fn two(v: &[u8]) -> u32 {
+    u32::from(v[0] - b'0') * 10 + u32::from(v[1] - b'0')
+}
+
+/// `CCYYMMDD` or `YYMMDD`, a real calendar date.
+pub fn valid_date(value: &[u8]) -> bool {
+    if !value.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let (year, rest) = match value.len() {
+        8 => (two(&value[..2]) * 100 + two(&value[2..4]), &value[4..]),
+        // Six-digit years pivot like the ISA's: 00-49 are 20xx.
+        6 => {
+            let yy = two(&value[..2]);
+            (if yy < 50 { 2000 + yy } else { 1900 + yy }, &value[2..])
+        }
+        _ => return false,
+    };
+    let (month, day) = (two(&rest[..2]), two(&rest[2..4]));
+    let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
+}
+
+/// `HHMM`, `HHMMSS`, `HHMMSSD` or `HHMMSSDD`.
+pub fn valid_time(value: &[u8]) -> bool {
+    if !(4..=8).contains(&value.len()) || value.len() == 5 || !value.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    two(&value[..2]) < 24 && two(&value[2..4]) < 60 && (value.len() < 6 || two(&value[4..6]) < 60)
+}
+
+/// Evaluates syntax notes over a presence bitmap (bit `p-1` set when
+/// position `p` is present); appends `(position, error)` pairs.
+pub fn check_syntax(rules: &[SyntaxRule], present: u64, count: usize, out: &mut Vec<(usize, ElementError)>) {
+    let _ = count;
+    let has = |p: usize| (1..=64).contains(&p) && present & (1 << (p - 1)) != 0;
+    for rule in rules {
+        let ps = &rule.positions;
+        match rule.kind {
+            SyntaxKind::Paired => {
+                if ps.iter().any(|&p| has(p)) {
+                    out.extend(ps.iter().filter(|&&p| !has(p)).map(|&p| (p, ElementError::ConditionalMissing)));
+                }
+            }
+            SyntaxKind::Required => {
+                if !ps.iter().any(|&p| has(p)) {
+                    out.push((ps[0], ElementError::ConditionalMissing));
+                }
+            }
+            SyntaxKind::Exclusion => {
+                out.extend(ps.iter().filter(|&&p| has(p)).skip(1).map(|&p| (p, ElementError::ExclusionViolated)));
+            }
+            SyntaxKind::Conditional => {
+                if has(ps[0]) {
+                    out.extend(ps[1..].iter().filter(|&&p| !has(p)).map(|&p| (p, ElementError::ConditionalMissing)));
+                }
+            }
+            SyntaxKind::ListConditional => {
+                if has(ps[0]) && !ps[1..].iter().any(|&p| has(p)) {
+                    out.push((ps[1], ElementError::ConditionalMissing));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::x12::defs::{CodeList, Requirement};
+    use crate::x12::ids::SegmentId;
+    use crate::x12::position::Position;
+    use std::sync::Arc;
+
+    fn el(id: &str, ty: ElementType, min: u32, max: u32) -> Arc<ElementDef> {
+        Arc::new(ElementDef {
+            id: id.into(),
+            name: id.into(),
+            ty,
+            min,
+            max,
+            codes: None,
+        })
+    }
+
+    fn simple(e: Arc<ElementDef>, req: Requirement) -> ElementUse {
+        ElementUse {
+            kind: ElementKind::Simple(e),
+            req,
+            repeat: 1,
+            not_used: false,
+        }
+    }
+
+    fn beg() -> SegmentDef {
+        let mut purpose = (*el("353", ElementType::Id, 2, 2)).clone();
+        let mut codes = CodeList::default();
+        codes.codes.insert("00".into(), "Original".into());
+        codes.closed = true;
+        purpose.codes = Some(Arc::new(codes));
+        SegmentDef {
+            id: SegmentId::from_static("BEG"),
+            name: "BEG".into(),
+            elements: vec![
+                simple(Arc::new(purpose), Requirement::Mandatory),
+                simple(el("92", ElementType::Id, 2, 2), Requirement::Mandatory),
+                simple(el("324", ElementType::An, 1, 22), Requirement::Mandatory),
+                simple(el("328", ElementType::An, 1, 30), Requirement::Optional),
+                simple(el("373", ElementType::Date, 8, 8), Requirement::Mandatory),
+                simple(el("330", ElementType::Decimal, 1, 15), Requirement::Relational),
+                simple(el("355", ElementType::Id, 2, 2), Requirement::Relational),
+            ],
+            syntax: vec![SyntaxRule::parse("P0607").expect("note")],
+        }
+    }
+
+    fn check(raw: &str) -> Vec<(usize, ElementError, String)> {
+        let seg = Segment::new(raw.as_bytes(), Delimiters::x12_5010(), Position::default());
+        let mut out = Vec::new();
+        check_segment(&seg, &beg(), &mut out);
+        out.into_iter()
+            .map(|f| (f.position, f.error, String::from_utf8_lossy(&f.value).into_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_good_segment_has_no_findings() {
+        assert!(check("BEG*00*DS*PO123**20240115").is_empty());
+        assert!(check("BEG*00*DS*PO123**20240115*-1.5*EA").is_empty());
+    }
+
+    #[test]
+    fn each_kind_of_element_error() {
+        assert_eq!(check("BEG*00*DS*PO123**20241317"), vec![(5, ElementError::InvalidDate, "20241317".into())]);
+        assert_eq!(check("BEG*00*DS***20240115"), vec![(3, ElementError::MandatoryMissing, String::new())]);
+        assert_eq!(check("BEG*XX*DS*PO1**20240115"), vec![(1, ElementError::InvalidCode, "XX".into())]);
+        assert_eq!(check("BEG*00*D*PO1**20240115"), vec![(2, ElementError::TooShort, "D".into())]);
+        assert_eq!(
+            check(&format!("BEG*00*DS*{}**20240115", "P".repeat(23))),
+            vec![(3, ElementError::TooLong, "P".repeat(23))]
+        );
+        assert_eq!(check("BEG*00*DS*PO1**20240115*1.2.3*EA"), vec![(6, ElementError::InvalidCharacter, "1.2.3".into())]);
+        assert_eq!(check("BEG*00*DS*PO1**20240115*1*EA*X"), vec![(8, ElementError::TooManyElements, "X".into())]);
+        assert_eq!(check("BEG*00*DS*PO1**20240115*1"), vec![(7, ElementError::ConditionalMissing, String::new())]);
+        assert_eq!(check("BEG*00*DS*PO1**2024011"), vec![(5, ElementError::TooShort, "2024011".into())]);
+        assert_eq!(check("BEG*00*DS*PO\u{1}1**20240115"), vec![(3, ElementError::InvalidCharacter, "PO\u{1}1".into())]);
+        assert_eq!(check("BEG*00*DS*PO1"), vec![(5, ElementError::MandatoryMissing, String::new())]);
+    }
+
+    #[test]
+    fn trailing_empty_elements_are_tolerated() {
+        assert!(check("BEG*00*DS*PO1**20240115***").is_empty());
+    }
+
+    #[test]
+    fn repetitions_need_a_repeatable_element() {
+        assert_eq!(check("BEG*00*DS^SA*PO1**20240115")[0].1, ElementError::TooManyRepetitions);
+    }
+
+    #[test]
+    fn numbers_count_digits_only() {
+        let e = el("380", ElementType::Decimal, 1, 3);
+        assert_eq!(check_value(b"-1.25", &e), None);
+        assert_eq!(check_value(b"1.2345", &e), Some(ElementError::TooLong));
+        assert_eq!(check_value(b"1E-5", &e), None);
+        assert_eq!(check_value(b".", &e), Some(ElementError::InvalidCharacter));
+        assert_eq!(check_value(b"1,5", &e), Some(ElementError::InvalidCharacter));
+        let n = el("96", ElementType::Numeric(0), 1, 3);
+        assert_eq!(check_value(b"-123", &n), None);
+        assert_eq!(check_value(b"12.3", &n), Some(ElementError::InvalidCharacter));
+    }
+
+    #[test]
+    fn dates_and_times() {
+        assert!(valid_date(b"20240229"));
+        assert!(!valid_date(b"20230229"));
+        assert!(valid_date(b"20000229"));
+        assert!(!valid_date(b"19000229"));
+        assert!(valid_date(b"240115"));
+        assert!(!valid_date(b"20240431"));
+        assert!(!valid_date(b"2024011A"));
+        assert!(valid_time(b"2359"));
+        assert!(valid_time(b"235959"));
+        assert!(valid_time(b"23595999"));
+        assert!(!valid_time(b"2400"));
+        assert!(!valid_time(b"12345"));
+        assert!(!valid_time(b"1260"));
+        let t = el("337", ElementType::Time, 4, 8);
+        assert_eq!(check_value(b"2460", &t), Some(ElementError::InvalidTime));
+        assert_eq!(check_value(b"123", &t), Some(ElementError::TooShort));
+    }
+
+    #[test]
+    fn utf8_text_counts_characters() {
+        let e = el("93", ElementType::An, 1, 5);
+        assert_eq!(check_value("Zoë K".as_bytes(), &e), None);
+        assert_eq!(check_value("Zoë Ka".as_bytes(), &e), Some(ElementError::TooLong));
+    }
+
+    #[test]
+    fn syntax_notes() {
+        let mut out = Vec::new();
+        let rules: Vec<SyntaxRule> = ["R0102", "E0304", "C0506", "L070809"]
+            .iter()
+            .map(|r| SyntaxRule::parse(r).expect("note"))
+            .collect();
+        // Present: 3, 4, 5, 7.
+        check_syntax(&rules, 0b0101_1100, 9, &mut out);
+        assert_eq!(
+            out,
+            vec![
+                (1, ElementError::ConditionalMissing),
+                (4, ElementError::ExclusionViolated),
+                (6, ElementError::ConditionalMissing),
+                (8, ElementError::ConditionalMissing),
+            ]
+        );
+    }
+}
