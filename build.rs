@@ -17,7 +17,9 @@ fn main() {
             if !dir.is_dir() {
                 continue;
             }
-            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            let Ok(entries) = fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "toml") {
@@ -34,9 +36,13 @@ fn main() {
     files.sort();
     let mut out = String::from("&[\n");
     for (rel, path) in &files {
-        out.push_str(&format!("    ({rel:?}, include_str!({:?})),\n", path.display().to_string()));
+        out.push_str(&format!(
+            "    ({rel:?}, include_str!({:?})),\n",
+            path.display().to_string()
+        ));
     }
     out.push_str("]\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("x12_files.rs");
+    let dest =
+        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("x12_files.rs");
     fs::write(dest, out).expect("OUT_DIR is writable");
 }

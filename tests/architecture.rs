@@ -33,15 +33,28 @@ fn modules_import_only_downward() {
         for file in rust_files(&dir) {
             let text = std::fs::read_to_string(&file).expect("readable");
             for (n, line) in text.lines().enumerate() {
-                let Some(rest) = line.trim_start().split("crate::").nth(1) else { continue };
-                let target = rest.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("");
+                let Some(rest) = line.trim_start().split("crate::").nth(1) else {
+                    continue;
+                };
+                let target = rest
+                    .split(|c: char| !c.is_alphanumeric() && c != '_')
+                    .next()
+                    .unwrap_or("");
                 if target != *module && !allowed.contains(&target) && !target.is_empty() {
-                    violations.push(format!("{}:{}: {module} uses crate::{target}", file.display(), n + 1));
+                    violations.push(format!(
+                        "{}:{}: {module} uses crate::{target}",
+                        file.display(),
+                        n + 1
+                    ));
                 }
             }
         }
     }
-    assert!(violations.is_empty(), "imports against the layering:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "imports against the layering:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]
@@ -53,7 +66,11 @@ fn every_module_says_what_it_is_for() {
             missing.push(file.display().to_string());
         }
     }
-    assert!(missing.is_empty(), "modules without a //! doc comment:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "modules without a //! doc comment:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -61,7 +78,15 @@ fn the_x12_core_does_no_io_of_its_own() {
     // The core reads from the Read/AsyncRead it is given; files and sockets
     // belong to the layers above. (defs may read a definitions folder on
     // request; it is the one exception.)
-    let forbidden = ["std::fs::", "File::open", "TcpStream", "std::net::", "tokio::fs", "println!", "eprintln!"];
+    let forbidden = [
+        "std::fs::",
+        "File::open",
+        "TcpStream",
+        "std::net::",
+        "tokio::fs",
+        "println!",
+        "eprintln!",
+    ];
     let mut found = Vec::new();
     for file in rust_files(&src().join("x12")) {
         if file.components().any(|c| c.as_os_str() == "defs") {
@@ -75,5 +100,9 @@ fn the_x12_core_does_no_io_of_its_own() {
             }
         }
     }
-    assert!(found.is_empty(), "I/O in the X12 core:\n{}", found.join("\n"));
+    assert!(
+        found.is_empty(),
+        "I/O in the X12 core:\n{}",
+        found.join("\n")
+    );
 }

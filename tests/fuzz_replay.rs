@@ -32,10 +32,17 @@ fn root() -> PathBuf {
 
 fn replay(target: &str, run: fn(&[u8])) {
     let regressions = files(&root().join("fuzz/regressions").join(target));
-    assert!(!regressions.is_empty(), "fuzz/regressions/{target} is empty");
+    assert!(
+        !regressions.is_empty(),
+        "fuzz/regressions/{target} is empty"
+    );
     let samples = files(&root().join("samples/x12"));
     assert!(samples.len() > 30, "samples/x12 is missing");
-    for path in regressions.iter().chain(samples.iter().filter(|p| p.extension().is_some_and(|e| e == "edi"))) {
+    for path in regressions.iter().chain(
+        samples
+            .iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "edi")),
+    ) {
         let data = std::fs::read(path).expect("readable");
         let outcome = std::panic::catch_unwind(|| run(&data));
         assert!(outcome.is_ok(), "{target} fails on {}", path.display());

@@ -11,16 +11,39 @@ fn defs() -> &'static Definitions {
 #[test]
 fn every_version_has_the_retail_sets() {
     let expected: &[(&str, &[(&str, &str)])] = &[
-        ("004010", &[("850", "PO"), ("855", "PR"), ("856", "SH"), ("810", "IN"), ("846", "IB"), ("997", "FA")]),
+        (
+            "004010",
+            &[
+                ("850", "PO"),
+                ("855", "PR"),
+                ("856", "SH"),
+                ("810", "IN"),
+                ("846", "IB"),
+                ("997", "FA"),
+            ],
+        ),
         (
             "005010",
-            &[("850", "PO"), ("855", "PR"), ("856", "SH"), ("810", "IN"), ("846", "IB"), ("997", "FA"), ("999", "FA")],
+            &[
+                ("850", "PO"),
+                ("855", "PR"),
+                ("856", "SH"),
+                ("810", "IN"),
+                ("846", "IB"),
+                ("997", "FA"),
+                ("999", "FA"),
+            ],
         ),
     ];
     for (version, sets) in expected {
-        let v = defs().version(version).unwrap_or_else(|| panic!("version {version} is missing"));
+        let v = defs()
+            .version(version)
+            .unwrap_or_else(|| panic!("version {version} is missing"));
         for (id, group) in *sets {
-            let set = v.sets.get(*id).unwrap_or_else(|| panic!("{version}/{id}.toml is missing"));
+            let set = v
+                .sets
+                .get(*id)
+                .unwrap_or_else(|| panic!("{version}/{id}.toml is missing"));
             assert_eq!(set.functional_group, *group, "{version}/{id}");
             assert_eq!(set.version, *version);
         }
@@ -32,7 +55,10 @@ fn the_envelope_segments_are_defined() {
     for version in ["004010", "005010"] {
         let d = &defs().version(version).expect("version").dictionary;
         for id in ["ISA", "IEA", "GS", "GE", "ST", "SE", "TA1"] {
-            assert!(d.segments.contains_key(&SegmentId::from_static(id)), "{version}: {id}");
+            assert!(
+                d.segments.contains_key(&SegmentId::from_static(id)),
+                "{version}: {id}"
+            );
         }
         let isa = &d.segments[&SegmentId::from_static("ISA")];
         assert_eq!(isa.elements.len(), 16, "{version}: ISA has 16 elements");
@@ -53,13 +79,31 @@ fn element(version: &str, seg: &str, pos: usize) -> (String, ElementType, u32, u
 fn well_known_elements_match_the_standard() {
     use ElementType::*;
     use Requirement::*;
-    assert_eq!(element("004010", "BEG", 3), ("324".into(), An, 1, 22, Mandatory));
-    assert_eq!(element("004010", "BEG", 5), ("373".into(), Date, 8, 8, Mandatory));
-    assert_eq!(element("004010", "SE", 1), ("96".into(), Numeric(0), 1, 10, Mandatory));
-    assert_eq!(element("004010", "ST", 2), ("329".into(), An, 4, 9, Mandatory));
-    assert_eq!(element("004010", "GS", 6), ("28".into(), Numeric(0), 1, 9, Mandatory));
+    assert_eq!(
+        element("004010", "BEG", 3),
+        ("324".into(), An, 1, 22, Mandatory)
+    );
+    assert_eq!(
+        element("004010", "BEG", 5),
+        ("373".into(), Date, 8, 8, Mandatory)
+    );
+    assert_eq!(
+        element("004010", "SE", 1),
+        ("96".into(), Numeric(0), 1, 10, Mandatory)
+    );
+    assert_eq!(
+        element("004010", "ST", 2),
+        ("329".into(), An, 4, 9, Mandatory)
+    );
+    assert_eq!(
+        element("004010", "GS", 6),
+        ("28".into(), Numeric(0), 1, 9, Mandatory)
+    );
     assert_eq!(element("004010", "PO1", 2).1, Decimal);
-    assert_eq!(element("004010", "TDS", 1), ("610".into(), Numeric(2), 1, 15, Mandatory));
+    assert_eq!(
+        element("004010", "TDS", 1),
+        ("610".into(), Numeric(2), 1, 15, Mandatory)
+    );
     assert_eq!(element("004010", "HL", 3).0, "735");
     assert_eq!(element("004010", "BSN", 5).0, "1005");
     assert_eq!(element("004010", "REF", 2).3, 30);

@@ -18,7 +18,8 @@ fn round_trip(input: &[u8], buffer_len: usize) -> Vec<u8> {
     let mut reader = SegmentReader::with_options(input, options);
     // (delimiters, segments) per interchange; the style is known at its end.
     let mut interchanges: Vec<(Delimiters, Vec<OwnedSegment>, LineStyle)> = Vec::new();
-    while let Some((segment, header, style)) = reader.next_item().expect("well-formed input reads") {
+    while let Some((segment, header, style)) = reader.next_item().expect("well-formed input reads")
+    {
         if let Some(h) = header {
             interchanges.push((h.delimiters(), Vec::new(), LineStyle::None));
         }
@@ -41,7 +42,9 @@ fn round_trip(input: &[u8], buffer_len: usize) -> Vec<u8> {
 fn well_formed_samples_round_trip() {
     let mut checked = 0;
     for dir in ["good", "bad"] {
-        let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/x12").join(dir);
+        let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("samples/x12")
+            .join(dir);
         for entry in std::fs::read_dir(folder).expect("samples").flatten() {
             let path = entry.path();
             if path.extension().is_none_or(|e| e != "edi") {
@@ -70,12 +73,19 @@ const DELIMITERS: &[(u8, u8, u8, Option<u8>)] = &[
 ];
 
 fn value(d: Delimiters) -> impl Strategy<Value = Vec<u8>> {
-    proptest::collection::vec(proptest::sample::select(b"ABCXYZ0129 .-/#@&(),".to_vec()), 0..6)
-        .prop_map(move |v| v.into_iter().filter(|&b| !d.is_delimiter(b)).collect())
+    proptest::collection::vec(
+        proptest::sample::select(b"ABCXYZ0129 .-/#@&(),".to_vec()),
+        0..6,
+    )
+    .prop_map(move |v| v.into_iter().filter(|&b| !d.is_delimiter(b)).collect())
 }
 
 fn element(d: Delimiters) -> impl Strategy<Value = Vec<Vec<Vec<u8>>>> {
-    let reps = if d.repetition().is_some() { 1..3usize } else { 1..2usize };
+    let reps = if d.repetition().is_some() {
+        1..3usize
+    } else {
+        1..2usize
+    };
     proptest::collection::vec(proptest::collection::vec(value(d), 1..3), reps)
 }
 
@@ -92,22 +102,53 @@ fn interchange() -> impl Strategy<Value = Vec<u8>> {
         .prop_flat_map(|(which, style, control)| {
             let (e, c, t, r) = DELIMITERS[which];
             let d = Delimiters::new(e, c, t, r).expect("valid set");
-            let style = if t == b'\n' { LineStyle::None } else { [LineStyle::None, LineStyle::Lf, LineStyle::CrLf][style] };
-            (Just(d), Just(style), Just(control), proptest::collection::vec(body_segment(d), 0..25))
+            let style = if t == b'\n' {
+                LineStyle::None
+            } else {
+                [LineStyle::None, LineStyle::Lf, LineStyle::CrLf][style]
+            };
+            (
+                Just(d),
+                Just(style),
+                Just(control),
+                proptest::collection::vec(body_segment(d), 0..25),
+            )
         })
         .prop_map(|(d, style, control, body)| {
-            let version = if d.repetition().is_some() { "00501" } else { "00401" };
-            let isa11 = d.repetition().map_or("U".to_string(), |r| (r as char).to_string());
+            let version = if d.repetition().is_some() {
+                "00501"
+            } else {
+                "00401"
+            };
+            let isa11 = d
+                .repetition()
+                .map_or("U".to_string(), |r| (r as char).to_string());
             let number = format!("{control:09}");
             let isa: Vec<String> = vec![
-                "00".into(), " ".repeat(10), "00".into(), " ".repeat(10), "ZZ".into(), format!("{:<15}", "SENDER"),
-                "ZZ".into(), format!("{:<15}", "RECEIVER"), "240115".into(), "1030".into(), isa11, version.into(),
-                number.clone(), "0".into(), "P".into(), (d.component() as char).to_string(),
+                "00".into(),
+                " ".repeat(10),
+                "00".into(),
+                " ".repeat(10),
+                "ZZ".into(),
+                format!("{:<15}", "SENDER"),
+                "ZZ".into(),
+                format!("{:<15}", "RECEIVER"),
+                "240115".into(),
+                "1030".into(),
+                isa11,
+                version.into(),
+                number.clone(),
+                "0".into(),
+                "P".into(),
+                (d.component() as char).to_string(),
             ];
             let mut w = Writer::new(Vec::new(), d, style);
             w.write(&OwnedSegment {
                 id: b"ISA".to_vec(),
-                elements: isa.into_iter().map(|f| dropgate::x12::Element::simple(f.into_bytes())).collect(),
+                elements: isa
+                    .into_iter()
+                    .map(|f| dropgate::x12::Element::simple(f.into_bytes()))
+                    .collect(),
             })
             .expect("ISA");
             for s in &body {

@@ -56,8 +56,16 @@ pub fn run(args: AckArgs) -> anyhow::Result<ExitCode> {
         None => chrono::Local::now().naive_local(),
     };
     let mut options = AckOptions::new(timestamp);
-    options.kind = if args.implementation { AckKind::Implementation } else { AckKind::Functional };
-    options.ta1 = if args.ta1 { Ta1Policy::Always } else { Ta1Policy::Never };
+    options.kind = if args.implementation {
+        AckKind::Implementation
+    } else {
+        AckKind::Functional
+    };
+    options.ta1 = if args.ta1 {
+        Ta1Policy::Always
+    } else {
+        Ta1Policy::Never
+    };
     options.ack_all_sets = !args.errors_only;
     options.version = args.ack_version.clone();
     options.line_style = match args.line_style.as_deref() {
@@ -79,7 +87,10 @@ pub fn run(args: AckArgs) -> anyhow::Result<ExitCode> {
     check_reader(&mut reader, &mut checker, &mut acks).map_err(|e| e.in_file(name.as_str()))?;
     let summary = acks.summary();
     let out = acks.into_inner()?;
-    std::io::stdout().lock().write_all(&out).context("cannot write to standard output")?;
+    std::io::stdout()
+        .lock()
+        .write_all(&out)
+        .context("cannot write to standard output")?;
     if summary.interchanges == 0 {
         eprintln!("dropgate: {name}: no acknowledgment: the file holds only acknowledgments");
     }

@@ -76,11 +76,14 @@ impl X12Input {
         if self.file.as_os_str() == "-" {
             return Ok(Box::new(std::io::stdin().lock()));
         }
-        let f = std::fs::File::open(&self.file).with_context(|| format!("{}: cannot open", self.name()))?;
+        let f = std::fs::File::open(&self.file)
+            .with_context(|| format!("{}: cannot open", self.name()))?;
         Ok(Box::new(f))
     }
 
-    fn definitions(&self) -> anyhow::Result<std::borrow::Cow<'static, crate::x12::defs::Definitions>> {
+    fn definitions(
+        &self,
+    ) -> anyhow::Result<std::borrow::Cow<'static, crate::x12::defs::Definitions>> {
         use crate::x12::defs::Definitions;
         Ok(match &self.defs {
             Some(dir) => std::borrow::Cow::Owned(Definitions::from_dir(dir)?),
@@ -91,7 +94,9 @@ impl X12Input {
     fn check_options(&self) -> anyhow::Result<crate::x12::envelope::CheckOptions> {
         let mut options = crate::x12::envelope::CheckOptions::default();
         for path in &self.overlay {
-            options.overlays.push(crate::x12::defs::Overlay::from_path(path)?);
+            options
+                .overlays
+                .push(crate::x12::defs::Overlay::from_path(path)?);
         }
         Ok(options)
     }

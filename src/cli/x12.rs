@@ -7,11 +7,11 @@ use std::time::Instant;
 use anyhow::bail;
 
 use super::X12Input;
+use crate::x12::SegmentReader;
 use crate::x12::ack::{AckOptions, AckWriter};
 use crate::x12::control::Counter;
 use crate::x12::envelope::{Checker, check_reader};
 use crate::x12::report::{Report, ReportFormat};
-use crate::x12::SegmentReader;
 
 /// The `x12` subcommands.
 #[derive(Debug, clap::Subcommand)]
@@ -73,7 +73,8 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     if format == ReportFormat::Text {
         writeln!(report_out(&mut report), "{name}")?;
     }
-    let summary = check_reader(&mut reader, &mut checker, &mut report).map_err(|e| e.in_file(name.as_str()))?;
+    let summary = check_reader(&mut reader, &mut checker, &mut report)
+        .map_err(|e| e.in_file(name.as_str()))?;
     let errors = report.errors();
     let mut out = report.into_inner()?;
     if format == ReportFormat::Text {
@@ -89,7 +90,11 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         )?;
     }
     out.flush()?;
-    Ok(if errors == 0 && summary.clean() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if errors == 0 && summary.clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Writes a line before the report starts (the report owns the writer).
@@ -99,14 +104,21 @@ fn report_out<W: Write>(report: &mut Report<W>) -> &mut dyn Write {
 
 fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let name = args.input.name();
-    let bytes = if args.input.file.as_os_str() == "-" { 0 } else { std::fs::metadata(&args.input.file)?.len() };
+    let bytes = if args.input.file.as_os_str() == "-" {
+        0
+    } else {
+        std::fs::metadata(&args.input.file)?.len()
+    };
     let start = Instant::now();
     let mut reader = SegmentReader::new(args.input.open()?);
     let (segments, sets) = match args.stage.as_str() {
         "parse" => {
             let mut segments = 0u64;
             let mut sets = 0u64;
-            while let Some(s) = reader.next_segment().map_err(|e| e.in_file(name.as_str()))? {
+            while let Some(s) = reader
+                .next_segment()
+                .map_err(|e| e.in_file(name.as_str()))?
+            {
                 segments += 1;
                 sets += u64::from(s.is(b"ST"));
             }
@@ -118,7 +130,11 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
             let mut checker = Checker::new(&defs, &options)?;
             let summary = if args.stage == "ack" {
                 let mut numbers = Counter::starting_at(1);
-                let mut acks = AckWriter::new(std::io::sink(), AckOptions::new(chrono::Local::now().naive_local()), &mut numbers);
+                let mut acks = AckWriter::new(
+                    std::io::sink(),
+                    AckOptions::new(chrono::Local::now().naive_local()),
+                    &mut numbers,
+                );
                 check_reader(&mut reader, &mut checker, &mut acks)
             } else {
                 check_reader(&mut reader, &mut checker, &mut ())
@@ -145,9 +161,11 @@ fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
         })
         .map_or(0.0, |kb| kb * 1024.0 / 1_000_000.0)
 }

@@ -167,7 +167,8 @@ fn ack_delimiters(header: &IsaHeader, forced: Option<Delimiters>) -> Delimiters 
         return d;
     }
     for candidate in [b'^', b'|', b'!', b'{', b'}', b'\\'] {
-        if let Ok(with) = Delimiters::new(d.element(), d.component(), d.segment(), Some(candidate)) {
+        if let Ok(with) = Delimiters::new(d.element(), d.component(), d.segment(), Some(candidate))
+        {
             return with;
         }
     }
@@ -202,27 +203,39 @@ fn sanitize(value: &[u8], d: &Delimiters) -> Vec<u8> {
 
 impl<W: Write> AckWriter<'_, W> {
     fn write(&mut self, id: &str, elements: &[&[u8]]) -> io::Result<()> {
-        let Some(p) = &mut self.pending else { return Ok(()) };
+        let Some(p) = &mut self.pending else {
+            return Ok(());
+        };
         p.body.write_texts(id, elements).map_err(to_io)
     }
 
     fn close_fa_group(&mut self) -> io::Result<()> {
-        let Some(p) = &mut self.pending else { return Ok(()) };
+        let Some(p) = &mut self.pending else {
+            return Ok(());
+        };
         if let Some(fa) = p.fa.take() {
             let count = fa.sets.to_string();
             let number = fa.control_number.to_string();
-            p.body.write_texts("GE", &[count.as_bytes(), number.as_bytes()]).map_err(to_io)?;
+            p.body
+                .write_texts("GE", &[count.as_bytes(), number.as_bytes()])
+                .map_err(to_io)?;
         }
         Ok(())
     }
 
     fn segment_error(&mut self, f: &SegmentFinding, flavor: AckFlavor) -> io::Result<()> {
-        let Some(d) = self.pending.as_ref().map(|p| p.delimiters) else { return Ok(()) };
+        let Some(d) = self.pending.as_ref().map(|p| p.delimiters) else {
+            return Ok(());
+        };
         let id = sanitize(f.id.as_bytes(), &d);
         let loop_id = sanitize(f.loop_id.as_bytes(), &d);
         let position = f.position_in_set.to_string();
         let code = f.error.code(flavor);
-        let tag = if flavor == AckFlavor::Ia999 { "IK3" } else { "AK3" };
+        let tag = if flavor == AckFlavor::Ia999 {
+            "IK3"
+        } else {
+            "AK3"
+        };
         self.write(tag, &[&id, position.as_bytes(), &loop_id, code.as_bytes()])?;
         for e in f.elements.iter().take(99) {
             self.element_error(e, flavor)?;
@@ -231,15 +244,25 @@ impl<W: Write> AckWriter<'_, W> {
     }
 
     fn element_error(&mut self, e: &ElementFinding, flavor: AckFlavor) -> io::Result<()> {
-        let Some(p) = &mut self.pending else { return Ok(()) };
+        let Some(p) = &mut self.pending else {
+            return Ok(());
+        };
         let d = p.delimiters;
         let mut position: Vec<Vec<u8>> = vec![e.position.to_string().into_bytes()];
         let with_repetition = flavor != AckFlavor::Fa4010 && e.repetition.is_some();
         if e.component.is_some() || with_repetition {
-            position.push(e.component.map(|c| c.to_string().into_bytes()).unwrap_or_default());
+            position.push(
+                e.component
+                    .map(|c| c.to_string().into_bytes())
+                    .unwrap_or_default(),
+            );
         }
         if with_repetition {
-            position.push(e.repetition.map(|r| r.to_string().into_bytes()).unwrap_or_default());
+            position.push(
+                e.repetition
+                    .map(|r| r.to_string().into_bytes())
+                    .unwrap_or_default(),
+            );
         }
         let reference = if e.reference.bytes().all(|b| b.is_ascii_digit()) {
             e.reference.clone().into_bytes()
@@ -247,7 +270,11 @@ impl<W: Write> AckWriter<'_, W> {
             Vec::new()
         };
         let mut seg = OwnedSegment {
-            id: if flavor == AckFlavor::Ia999 { b"IK4".to_vec() } else { b"AK4".to_vec() },
+            id: if flavor == AckFlavor::Ia999 {
+                b"IK4".to_vec()
+            } else {
+                b"AK4".to_vec()
+            },
             elements: vec![
                 Element::composite(position),
                 Element::simple(reference),
@@ -277,7 +304,9 @@ impl<W: Write> Sink for AckWriter<'_, W> {
     }
 
     fn group_start(&mut self, group: &GroupHeader) -> io::Result<()> {
-        let Some(p) = &mut self.pending else { return Ok(()) };
+        let Some(p) = &mut self.pending else {
+            return Ok(());
+        };
         p.skipping = group.is_acknowledgment();
         if p.skipping {
             return Ok(());
@@ -285,7 +314,9 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         let received = group.version().to_string();
         let version = match (&self.options.version, self.options.kind) {
             (Some(v), _) => v.clone(),
-            (None, AckKind::Implementation) if received.get(..6).is_none_or(|v| v < "005010") => "005010".to_string(),
+            (None, AckKind::Implementation) if received.get(..6).is_none_or(|v| v < "005010") => {
+                "005010".to_string()
+            }
             (None, _) if received.is_empty() => "004010".to_string(),
             (None, _) => received.clone(),
         };
@@ -297,7 +328,9 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             self.close_fa_group()?;
         }
         let (date, time) = (self.date8(), self.time4());
-        let Some(p) = &mut self.pending else { return Ok(()) };
+        let Some(p) = &mut self.pending else {
+            return Ok(());
+        };
         if p.fa.is_none() {
             let number = self.numbers.next_group();
             let (mut from, mut to) = (group.receiver().to_string(), group.sender().to_string());
@@ -309,9 +342,25 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             }
             let n = number.to_string();
             let d = p.delimiters;
-            let (from, to, v) = (sanitize(from.as_bytes(), &d), sanitize(to.as_bytes(), &d), sanitize(version.as_bytes(), &d));
+            let (from, to, v) = (
+                sanitize(from.as_bytes(), &d),
+                sanitize(to.as_bytes(), &d),
+                sanitize(version.as_bytes(), &d),
+            );
             p.body
-                .write_texts("GS", &[&b"FA"[..], &from, &to, date.as_bytes(), time.as_bytes(), n.as_bytes(), b"X", &v])
+                .write_texts(
+                    "GS",
+                    &[
+                        &b"FA"[..],
+                        &from,
+                        &to,
+                        date.as_bytes(),
+                        time.as_bytes(),
+                        n.as_bytes(),
+                        b"X",
+                        &v,
+                    ],
+                )
                 .map_err(to_io)?;
             p.groups += 1;
             p.fa = Some(OpenFaGroup {
@@ -324,15 +373,28 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         fa.sets += 1;
         let control_number = format!("{:04}", fa.sets);
         let first_segment = p.body.written();
-        let set_id = if flavor == AckFlavor::Ia999 { "999" } else { "997" };
-        let st03 = if flavor == AckFlavor::Ia999 && version.contains("X231") { version.as_str() } else { "" };
+        let set_id = if flavor == AckFlavor::Ia999 {
+            "999"
+        } else {
+            "997"
+        };
+        let st03 = if flavor == AckFlavor::Ia999 && version.contains("X231") {
+            version.as_str()
+        } else {
+            ""
+        };
         let st03 = sanitize(st03.as_bytes(), &p.delimiters);
         p.body
             .write_texts("ST", &[set_id.as_bytes(), control_number.as_bytes(), &st03])
             .map_err(to_io)?;
-        let ak103 = if flavor == AckFlavor::Fa4010 { "" } else { group.version() };
+        let ak103 = if flavor == AckFlavor::Fa4010 {
+            ""
+        } else {
+            group.version()
+        };
         let d = p.delimiters;
-        let ak1 = [group.functional_id(), group.control_number(), ak103].map(|v| sanitize(v.as_bytes(), &d));
+        let ak1 = [group.functional_id(), group.control_number(), ak103]
+            .map(|v| sanitize(v.as_bytes(), &d));
         p.body.write_texts("AK1", &ak1).map_err(to_io)?;
         p.set = Some(OpenAckSet {
             control_number,
@@ -343,16 +405,24 @@ impl<W: Write> Sink for AckWriter<'_, W> {
     }
 
     fn set_end(&mut self, _group: &GroupHeader, set: &SetOutcome) -> io::Result<()> {
-        let Some(p) = &self.pending else { return Ok(()) };
+        let Some(p) = &self.pending else {
+            return Ok(());
+        };
         if p.skipping {
             return Ok(());
         }
-        let Some(flavor) = p.set.as_ref().map(|s| s.flavor) else { return Ok(()) };
+        let Some(flavor) = p.set.as_ref().map(|s| s.flavor) else {
+            return Ok(());
+        };
         if set.accepted() && !self.options.ack_all_sets {
             return Ok(());
         }
         let d = p.delimiters;
-        let ak203 = if flavor == AckFlavor::Fa4010 { "" } else { set.implementation_reference.as_deref().unwrap_or("") };
+        let ak203 = if flavor == AckFlavor::Fa4010 {
+            ""
+        } else {
+            set.implementation_reference.as_deref().unwrap_or("")
+        };
         let (st01, st02, st03) = (
             sanitize(set.id.as_bytes(), &d),
             sanitize(set.control_number.as_bytes(), &d),
@@ -372,17 +442,25 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         let verdict = if set.accepted() { "A" } else { "R" };
         let mut elements: Vec<&[u8]> = vec![verdict.as_bytes()];
         elements.extend(codes.iter().map(|c| c.as_bytes()));
-        let tag = if flavor == AckFlavor::Ia999 { "IK5" } else { "AK5" };
+        let tag = if flavor == AckFlavor::Ia999 {
+            "IK5"
+        } else {
+            "AK5"
+        };
         self.write(tag, &elements)
     }
 
     fn group_end(&mut self, group: &GroupOutcome) -> io::Result<()> {
-        let Some(p) = &mut self.pending else { return Ok(()) };
+        let Some(p) = &mut self.pending else {
+            return Ok(());
+        };
         if p.skipping {
             p.skipping = false;
             return Ok(());
         }
-        let Some(set) = p.set.take() else { return Ok(()) };
+        let Some(set) = p.set.take() else {
+            return Ok(());
+        };
         let mut codes: Vec<&str> = Vec::new();
         for f in &group.findings {
             if let Some(c) = f.error.code(set.flavor)
@@ -407,7 +485,12 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             .filter(|d| !d.is_empty() && d.len() <= 6 && d.bytes().all(|b| b.is_ascii_digit()))
             .map_or_else(|| group.received.to_string(), str::to_string);
         let (received, accepted) = (group.received.to_string(), group.accepted.to_string());
-        let mut elements: Vec<&[u8]> = vec![verdict.as_bytes(), included.as_bytes(), received.as_bytes(), accepted.as_bytes()];
+        let mut elements: Vec<&[u8]> = vec![
+            verdict.as_bytes(),
+            included.as_bytes(),
+            received.as_bytes(),
+            accepted.as_bytes(),
+        ];
         elements.extend(codes.iter().map(|c| c.as_bytes()));
         p.body.write_texts("AK9", &elements).map_err(to_io)?;
         let count = (p.body.written() - set.first_segment + 1).to_string();
@@ -420,7 +503,9 @@ impl<W: Write> Sink for AckWriter<'_, W> {
 
     fn interchange_end(&mut self, outcome: &InterchangeOutcome) -> io::Result<()> {
         self.close_fa_group()?;
-        let Some(p) = self.pending.take() else { return Ok(()) };
+        let Some(p) = self.pending.take() else {
+            return Ok(());
+        };
         let header = &p.header;
         let send_ta1 = match self.options.ta1 {
             Ta1Policy::Never => false,
@@ -480,7 +565,10 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             ];
             let mut seg = OwnedSegment {
                 id: b"TA1".to_vec(),
-                elements: ta1.into_iter().map(|v| Element::simple(sanitize(&v, &d))).collect(),
+                elements: ta1
+                    .into_iter()
+                    .map(|v| Element::simple(sanitize(&v, &d)))
+                    .collect(),
             };
             seg.trim_trailing_empty();
             w.write(&seg).map_err(to_io)?;
@@ -500,7 +588,8 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             0
         };
         let (count, control) = (groups.to_string(), format!("{number:09}"));
-        w.write_texts("IEA", &[count.as_bytes(), control.as_bytes()]).map_err(to_io)?;
+        w.write_texts("IEA", &[count.as_bytes(), control.as_bytes()])
+            .map_err(to_io)?;
         self.summary.interchanges += 1;
         Ok(())
     }

@@ -49,7 +49,9 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
 
     /// The next segment with, when it is an ISA, its parsed header, and the
     /// line style seen so far; `None` at the end of the input.
-    pub async fn next_item(&mut self) -> Result<Option<(Segment<'_>, Option<&IsaHeader>, LineStyle)>, ParseError> {
+    pub async fn next_item(
+        &mut self,
+    ) -> Result<Option<(Segment<'_>, Option<&IsaHeader>, LineStyle)>, ParseError> {
         self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
             match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
@@ -68,7 +70,11 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
                     let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
                     let raw = &self.buffer.unconsumed()[start..end];
                     let header = if is_isa { self.header.as_deref() } else { None };
-                    return Ok(Some((Segment::new(raw, delimiters, position), header, self.lexer.line_style())));
+                    return Ok(Some((
+                        Segment::new(raw, delimiters, position),
+                        header,
+                        self.lexer.line_style(),
+                    )));
                 }
                 Token::NeedMore { consumed } => {
                     self.buffer.consume(consumed);

@@ -21,7 +21,9 @@ impl NumberSet {
         // "01" and "1" are different control numbers on the wire, so the
         // width is part of the key; runs of one width stay one range.
         if !value.is_empty() && value.len() <= 18 && value.iter().all(u8::is_ascii_digit) {
-            let n = value.iter().fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
+            let n = value
+                .iter()
+                .fold(0u64, |n, &b| n * 10 + u64::from(b - b'0'));
             insert_number(self.ranges.entry(value.len()).or_default(), n)
         } else {
             self.other.insert(value.to_vec())
@@ -47,7 +49,9 @@ fn insert_number(ranges: &mut BTreeMap<u64, u64>, n: u64) -> bool {
         .next_back()
         .filter(|&(_, &end)| end.checked_add(1) == Some(n))
         .map(|(&start, _)| start);
-    let right = n.checked_add(1).and_then(|next| ranges.get(&next).map(|&end| (next, end)));
+    let right = n
+        .checked_add(1)
+        .and_then(|next| ranges.get(&next).map(|&end| (next, end)));
     match (left, right) {
         (Some(start), Some((next, end))) => {
             ranges.remove(&next);
@@ -102,7 +106,11 @@ impl Counter {
 
 fn bump(n: &mut u32) -> u32 {
     let current = *n;
-    *n = if current >= MAX_CONTROL_NUMBER { 1 } else { current + 1 };
+    *n = if current >= MAX_CONTROL_NUMBER {
+        1
+    } else {
+        current + 1
+    };
     current
 }
 

@@ -17,7 +17,7 @@ use std::io::Read;
 use std::sync::Arc;
 
 use super::control::NumberSet;
-use super::defs::{DefsError, Definitions, Overlay, SetDef};
+use super::defs::{Definitions, DefsError, Overlay, SetDef};
 use super::delimiters::LineStyle;
 use super::error::{ParseError, ParseErrorKind};
 use super::ids::seg;
@@ -27,8 +27,8 @@ use super::reader::SegmentReader;
 use super::segment::Segment;
 use super::validate::element::{check_segment, valid_date, valid_time};
 use super::validate::{
-    DEFAULT_MAX_FINDINGS, GroupError, GroupFinding, InterchangeError, InterchangeFinding, SegmentFinding, SetError,
-    SetFinding, SetValidator, Severity,
+    DEFAULT_MAX_FINDINGS, GroupError, GroupFinding, InterchangeError, InterchangeFinding,
+    SegmentFinding, SetError, SetFinding, SetValidator, Severity,
 };
 
 /// Options of the checker.
@@ -273,7 +273,9 @@ impl<'d> Checker<'d> {
         let mut overlaid = HashMap::new();
         let versions: Vec<String> = defs.versions().map(str::to_string).collect();
         for version in versions {
-            let Some(v) = defs.version(&version) else { continue };
+            let Some(v) = defs.version(&version) else {
+                continue;
+            };
             for (id, set) in &v.sets {
                 let mut current: Option<SetDef> = None;
                 for overlay in options.overlays.iter().filter(|o| o.applies_to(set)) {
@@ -297,7 +299,10 @@ impl<'d> Checker<'d> {
                     format!(
                         "no built-in set {}{} to lay this overlay over",
                         o.set,
-                        o.version.as_deref().map(|v| format!(" in version {v}")).unwrap_or_default()
+                        o.version
+                            .as_deref()
+                            .map(|v| format!(" in version {v}"))
+                            .unwrap_or_default()
                     ),
                 ));
             }
@@ -328,14 +333,27 @@ impl<'d> Checker<'d> {
         if let Some(s) = self.overlaid.get(&(version.to_string(), id.to_string())) {
             return Some(Arc::clone(s));
         }
-        self.defs.version(version).and_then(|v| v.sets.get(id).cloned())
+        self.defs
+            .version(version)
+            .and_then(|v| v.sets.get(id).cloned())
     }
 
     /// Feeds the next segment. `header` is the parsed ISA when the segment
     /// is one.
-    pub fn feed(&mut self, segment: &Segment<'_>, header: Option<&IsaHeader>, sink: &mut dyn Sink) -> Result<(), ParseError> {
+    pub fn feed(
+        &mut self,
+        segment: &Segment<'_>,
+        header: Option<&IsaHeader>,
+        sink: &mut dyn Sink,
+    ) -> Result<(), ParseError> {
         self.summary.segments += 1;
-        let io = |e: std::io::Error| ParseError::new(ParseErrorKind::Io(e), segment.position(), Some(segment.id()));
+        let io = |e: std::io::Error| {
+            ParseError::new(
+                ParseErrorKind::Io(e),
+                segment.position(),
+                Some(segment.id()),
+            )
+        };
         let id = segment.id_bytes();
         let at = segment.position();
 
@@ -360,7 +378,11 @@ impl<'d> Checker<'d> {
                     self.close_interchange(None, at, sink).map_err(io)?;
                 }
                 let Some(header) = header else {
-                    return Err(ParseError::new(ParseErrorKind::NoInterchange, at, Some(segment.id())));
+                    return Err(ParseError::new(
+                        ParseErrorKind::NoInterchange,
+                        at,
+                        Some(segment.id()),
+                    ));
                 };
                 self.open_interchange(header, at);
                 if let Some(ix) = &self.open {
@@ -376,7 +398,8 @@ impl<'d> Checker<'d> {
             }
             b"IEA" => {
                 self.close_group_if_open(at, sink).map_err(io)?;
-                self.close_interchange(Some(segment), at, sink).map_err(io)?;
+                self.close_interchange(Some(segment), at, sink)
+                    .map_err(io)?;
             }
             b"GS" => {
                 self.close_group_if_open(at, sink).map_err(io)?;
@@ -410,7 +433,8 @@ impl<'d> Checker<'d> {
                     .and_then(|ix| ix.group.as_ref())
                     .is_some_and(|g| g.set.is_some());
                 if has_set {
-                    self.close_set_if_open(Some(segment), at, sink).map_err(io)?;
+                    self.close_set_if_open(Some(segment), at, sink)
+                        .map_err(io)?;
                 } else {
                     self.stray(segment, "an SE without an ST");
                 }
@@ -432,7 +456,11 @@ impl<'d> Checker<'d> {
         }
         if let Some(ix) = &self.open {
             let control_number = String::from_utf8_lossy(ix.header.control_number()).into_owned();
-            return Err(ParseError::new(ParseErrorKind::Truncated { control_number }, end, None));
+            return Err(ParseError::new(
+                ParseErrorKind::Truncated { control_number },
+                end,
+                None,
+            ));
         }
         Ok(self.summary)
     }
@@ -455,7 +483,10 @@ impl<'d> Checker<'d> {
         let mut findings = check_isa(header, at);
         let sender = header.sender();
         let number = header.control_number();
-        if number.len() == 9 && number.iter().all(u8::is_ascii_digit) && !self.seen.entry(sender).or_default().insert(number) {
+        if number.len() == 9
+            && number.iter().all(u8::is_ascii_digit)
+            && !self.seen.entry(sender).or_default().insert(number)
+        {
             findings.push(InterchangeFinding {
                 error: InterchangeError::DuplicateControlNumber,
                 severity: Severity::Error,
@@ -478,7 +509,12 @@ impl<'d> Checker<'d> {
         });
     }
 
-    fn close_interchange(&mut self, iea: Option<&Segment<'_>>, at: Position, sink: &mut dyn Sink) -> std::io::Result<()> {
+    fn close_interchange(
+        &mut self,
+        iea: Option<&Segment<'_>>,
+        at: Position,
+        sink: &mut dyn Sink,
+    ) -> std::io::Result<()> {
         self.close_group_if_open(at, sink)?;
         let Some(mut ix) = self.open.take() else {
             return Ok(());
@@ -490,7 +526,10 @@ impl<'d> Checker<'d> {
                     ix.findings.push(InterchangeFinding {
                         error: InterchangeError::GroupCountMismatch,
                         severity: Severity::Error,
-                        detail: format!("IEA01 says {count:?} groups, the interchange holds {}", ix.groups),
+                        detail: format!(
+                            "IEA01 says {count:?} groups, the interchange holds {}",
+                            ix.groups
+                        ),
                         at,
                     });
                 }
@@ -535,19 +574,28 @@ impl<'d> Checker<'d> {
         ix.groups += 1;
         self.summary.groups += 1;
         let at = gs.position();
-        let fields: Vec<String> = gs.elements().map(|e| String::from_utf8_lossy(e.trim_ascii()).into_owned()).collect();
+        let fields: Vec<String> = gs
+            .elements()
+            .map(|e| String::from_utf8_lossy(e.trim_ascii()).into_owned())
+            .collect();
         let mut findings = Vec::new();
         let control = gs.element(6).unwrap_or(b"");
         if control.is_empty() || control.len() > 9 || !control.iter().all(u8::is_ascii_digit) {
             findings.push(GroupFinding {
                 error: GroupError::ControlNumberSyntax,
-                detail: format!("GS06 {:?} is not a number of 1 to 9 digits", String::from_utf8_lossy(control)),
+                detail: format!(
+                    "GS06 {:?} is not a number of 1 to 9 digits",
+                    String::from_utf8_lossy(control)
+                ),
                 at,
             });
         } else if !ix.group_numbers.insert(control) {
             findings.push(GroupFinding {
                 error: GroupError::ControlNumberNotUnique,
-                detail: format!("GS06 {} is used twice in this interchange", String::from_utf8_lossy(control)),
+                detail: format!(
+                    "GS06 {} is used twice in this interchange",
+                    String::from_utf8_lossy(control)
+                ),
                 at,
             });
         }
@@ -606,9 +654,18 @@ impl<'d> Checker<'d> {
         Ok(())
     }
 
-    fn close_group(&mut self, ge: Option<&Segment<'_>>, at: Position, sink: &mut dyn Sink) -> std::io::Result<()> {
-        let Some(ix) = &mut self.open else { return Ok(()) };
-        let Some(mut g) = ix.group.take() else { return Ok(()) };
+    fn close_group(
+        &mut self,
+        ge: Option<&Segment<'_>>,
+        at: Position,
+        sink: &mut dyn Sink,
+    ) -> std::io::Result<()> {
+        let Some(ix) = &mut self.open else {
+            return Ok(());
+        };
+        let Some(mut g) = ix.group.take() else {
+            return Ok(());
+        };
         let mut declared = None;
         match ge {
             Some(ge) => {
@@ -624,7 +681,10 @@ impl<'d> Checker<'d> {
                 if number != g.header.control_number() {
                     g.findings.push(GroupFinding {
                         error: GroupError::ControlNumberMismatch,
-                        detail: format!("GE02 {number:?} is not GS06 {:?}", g.header.control_number()),
+                        detail: format!(
+                            "GE02 {number:?} is not GS06 {:?}",
+                            g.header.control_number()
+                        ),
                         at,
                     });
                 }
@@ -654,7 +714,10 @@ impl<'d> Checker<'d> {
         let st01 = st.text(1).into_owned();
         let st02_raw = st.element(2).unwrap_or(b"");
         let st02 = String::from_utf8_lossy(st02_raw).into_owned();
-        let st03 = st.element(3).filter(|v| !v.is_empty()).map(|v| String::from_utf8_lossy(v).into_owned());
+        let st03 = st
+            .element(3)
+            .filter(|v| !v.is_empty())
+            .map(|v| String::from_utf8_lossy(v).into_owned());
         let (version, functional_id) = match self.open.as_ref().and_then(|ix| ix.group.as_ref()) {
             Some(g) => (g.version.clone(), g.header.functional_id().to_string()),
             None => return,
@@ -688,8 +751,11 @@ impl<'d> Checker<'d> {
                 at,
             });
         }
-        let valid_number = (4..=9).contains(&st02_raw.len()) && st02_raw.iter().all(|&b| b > 0x20 && b != 0x7F);
-        let Some(g) = self.open.as_mut().and_then(|ix| ix.group.as_mut()) else { return };
+        let valid_number =
+            (4..=9).contains(&st02_raw.len()) && st02_raw.iter().all(|&b| b > 0x20 && b != 0x7F);
+        let Some(g) = self.open.as_mut().and_then(|ix| ix.group.as_mut()) else {
+            return;
+        };
         if !valid_number {
             findings.push(SetFinding {
                 error: SetError::InvalidControlNumber,
@@ -724,11 +790,18 @@ impl<'d> Checker<'d> {
         let _ = definition;
     }
 
-    fn close_set_if_open(&mut self, se: Option<&Segment<'_>>, at: Position, sink: &mut dyn Sink) -> std::io::Result<()> {
+    fn close_set_if_open(
+        &mut self,
+        se: Option<&Segment<'_>>,
+        at: Position,
+        sink: &mut dyn Sink,
+    ) -> std::io::Result<()> {
         let Some(g) = self.open.as_mut().and_then(|ix| ix.group.as_mut()) else {
             return Ok(());
         };
-        let Some(mut s) = g.set.take() else { return Ok(()) };
+        let Some(mut s) = g.set.take() else {
+            return Ok(());
+        };
         let end_at = match se {
             Some(se) => {
                 s.count = s.count.saturating_add(1);
@@ -749,7 +822,11 @@ impl<'d> Checker<'d> {
                 if number != s.control_number.as_bytes() {
                     s.findings.push(SetFinding {
                         error: SetError::ControlNumberMismatch,
-                        detail: format!("SE02 {:?} is not ST02 {:?}", String::from_utf8_lossy(number), s.control_number),
+                        detail: format!(
+                            "SE02 {:?} is not ST02 {:?}",
+                            String::from_utf8_lossy(number),
+                            s.control_number
+                        ),
                         at: inner.position(),
                     });
                 }
@@ -772,7 +849,10 @@ impl<'d> Checker<'d> {
         if !segment_findings.is_empty() {
             s.findings.push(SetFinding {
                 error: SetError::SegmentsInError,
-                detail: format!("{} segment(s) in error", segment_findings.len() as u64 + dropped),
+                detail: format!(
+                    "{} segment(s) in error",
+                    segment_findings.len() as u64 + dropped
+                ),
                 at: s.at,
             });
         }
@@ -801,13 +881,22 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
     use InterchangeError::*;
     let mut out = Vec::new();
     let mut add = |error: InterchangeError, severity: Severity, detail: String| {
-        out.push(InterchangeFinding { error, severity, detail, at });
+        out.push(InterchangeFinding {
+            error,
+            severity,
+            detail,
+            at,
+        });
     };
     let version = h.field(12);
     let from_5010 = version >= &b"00501"[..];
     let widths = super::isa::FIELD_WIDTHS;
     let codes: [(usize, InterchangeError, &[&str]); 5] = [
-        (1, InvalidAuthorizationQualifier, &["00", "01", "02", "03", "04", "05", "06"]),
+        (
+            1,
+            InvalidAuthorizationQualifier,
+            &["00", "01", "02", "03", "04", "05", "06"],
+        ),
         (3, InvalidSecurityQualifier, &["00", "01"]),
         (14, InvalidAckRequested, &["0", "1"]),
         (15, InvalidTestIndicator, &["P", "T", "I"]),
@@ -816,13 +905,21 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
     for (n, error, allowed) in codes {
         let v = String::from_utf8_lossy(h.field(n).trim_ascii()).into_owned();
         if !allowed.is_empty() && !allowed.contains(&v.as_str()) {
-            add(error, Severity::Error, format!("ISA{n:02} {v:?} is not one of {}", allowed.join(", ")));
+            add(
+                error,
+                Severity::Error,
+                format!("ISA{n:02} {v:?} is not one of {}", allowed.join(", ")),
+            );
         }
     }
     for (n, error) in [(5, InvalidSenderQualifier), (7, InvalidReceiverQualifier)] {
         let v = String::from_utf8_lossy(h.field(n).trim_ascii()).into_owned();
         if !is_id_qualifier(&v, from_5010) {
-            add(error, Severity::Error, format!("ISA{n:02} {v:?} is not an interchange ID qualifier"));
+            add(
+                error,
+                Severity::Error,
+                format!("ISA{n:02} {v:?} is not an interchange ID qualifier"),
+            );
         }
     }
     for (n, error) in [(6, InvalidSenderId), (8, InvalidReceiverId)] {
@@ -859,17 +956,33 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
         }
     }
     if !valid_date(h.field(9)) || h.field(9).len() != 6 {
-        add(InvalidDate, Severity::Error, format!("ISA09 {:?} is not a date (YYMMDD)", h.text(9)));
+        add(
+            InvalidDate,
+            Severity::Error,
+            format!("ISA09 {:?} is not a date (YYMMDD)", h.text(9)),
+        );
     }
     if !valid_time(h.field(10)) || h.field(10).len() != 4 {
-        add(InvalidTime, Severity::Error, format!("ISA10 {:?} is not a time (HHMM)", h.text(10)));
+        add(
+            InvalidTime,
+            Severity::Error,
+            format!("ISA10 {:?} is not a time (HHMM)", h.text(10)),
+        );
     }
     if version.len() != 5 || !version.iter().all(u8::is_ascii_digit) {
-        add(InvalidVersion, Severity::Error, format!("ISA12 {:?} is not a version number", h.text(12)));
+        add(
+            InvalidVersion,
+            Severity::Error,
+            format!("ISA12 {:?} is not a version number", h.text(12)),
+        );
     }
     let number = h.field(13);
     if number.len() != 9 || !number.iter().all(u8::is_ascii_digit) {
-        add(InvalidControlNumber, Severity::Error, format!("ISA13 {:?} is not a 9-digit number", h.text(13)));
+        add(
+            InvalidControlNumber,
+            Severity::Error,
+            format!("ISA13 {:?} is not a 9-digit number", h.text(13)),
+        );
     }
     for w in h.warnings() {
         match w {
@@ -885,8 +998,9 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
 /// Interchange ID qualifiers (I05); 005010 added a few.
 fn is_id_qualifier(v: &str, from_5010: bool) -> bool {
     const BASE: &[&str] = &[
-        "01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17", "18", "19", "20",
-        "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32", "33", "ZZ",
+        "01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17",
+        "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
+        "33", "ZZ",
     ];
     const FROM_5010: &[&str] = &["34", "35", "36", "37", "38", "AM", "NR", "SA", "SN"];
     BASE.contains(&v) || (from_5010 && FROM_5010.contains(&v))
@@ -923,7 +1037,11 @@ pub async fn check_async_reader<R: tokio::io::AsyncRead + Unpin>(
 }
 
 /// Runs the checker over bytes already in memory (the fastest path).
-pub fn check_bytes(input: &[u8], checker: &mut Checker<'_>, sink: &mut dyn Sink) -> Result<Summary, ParseError> {
+pub fn check_bytes(
+    input: &[u8],
+    checker: &mut Checker<'_>,
+    sink: &mut dyn Sink,
+) -> Result<Summary, ParseError> {
     let mut lexer = super::lexer::Lexer::default();
     super::lexer::for_each_segment(input, &mut lexer, |segment, header, style| {
         checker.set_line_style(style);
@@ -933,4 +1051,3 @@ pub fn check_bytes(input: &[u8], checker: &mut Checker<'_>, sink: &mut dyn Sink)
     let end = lexer.next_position();
     checker.finish(end, sink)
 }
-

@@ -99,7 +99,11 @@ impl fmt::Display for ParseError {
             write!(f, "{file}: ")?;
         }
         let p = self.0.position;
-        write!(f, "line {}, column {} (byte {}, segment {}", p.line, p.column, p.byte, p.segment)?;
+        write!(
+            f,
+            "line {}, column {} (byte {}, segment {}",
+            p.line, p.column, p.byte, p.segment
+        )?;
         if let Some(n) = self.0.position.in_set {
             write!(f, " (set position {n})")?;
         }

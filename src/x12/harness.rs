@@ -37,8 +37,15 @@ pub fn parse(data: &[u8]) {
             Err(e) => break Err(e),
         }
     };
-    assert_eq!(whole, streamed, "the in-memory lexer and the reader disagree");
-    assert_eq!(first.is_ok(), second.is_ok(), "one lexer failed and the other did not");
+    assert_eq!(
+        whole, streamed,
+        "the in-memory lexer and the reader disagree"
+    );
+    assert_eq!(
+        first.is_ok(),
+        second.is_ok(),
+        "one lexer failed and the other did not"
+    );
 }
 
 /// Validates `data` and writes the text report.
@@ -77,7 +84,9 @@ pub fn ack(data: &[u8]) {
         if check_bytes(data, &mut checker, &mut writer).is_err() {
             continue;
         }
-        let Ok(out) = writer.into_inner() else { continue };
+        let Ok(out) = writer.into_inner() else {
+            continue;
+        };
         if out.is_empty() {
             continue;
         }
@@ -86,8 +95,17 @@ pub fn ack(data: &[u8]) {
         };
         let mut envelopes = EnvelopeErrors::default();
         let result = check_bytes(&out, &mut again, &mut envelopes);
-        assert!(result.is_ok(), "the acknowledgment does not read back: {result:?}\n{}", String::from_utf8_lossy(&out));
-        assert_eq!(envelopes.0, 0, "the acknowledgment's envelopes are wrong:\n{}", String::from_utf8_lossy(&out));
+        assert!(
+            result.is_ok(),
+            "the acknowledgment does not read back: {result:?}\n{}",
+            String::from_utf8_lossy(&out)
+        );
+        assert_eq!(
+            envelopes.0,
+            0,
+            "the acknowledgment's envelopes are wrong:\n{}",
+            String::from_utf8_lossy(&out)
+        );
     }
 }
 
@@ -96,12 +114,24 @@ pub fn ack(data: &[u8]) {
 struct EnvelopeErrors(u64);
 
 impl super::envelope::Sink for EnvelopeErrors {
-    fn set_end(&mut self, _: &super::envelope::GroupHeader, set: &super::envelope::SetOutcome) -> std::io::Result<()> {
+    fn set_end(
+        &mut self,
+        _: &super::envelope::GroupHeader,
+        set: &super::envelope::SetOutcome,
+    ) -> std::io::Result<()> {
         use super::validate::SetError::*;
         self.0 += set
             .set_findings
             .iter()
-            .filter(|f| matches!(f.error, TrailerMissing | ControlNumberMismatch | SegmentCountMismatch | ControlNumberNotUnique))
+            .filter(|f| {
+                matches!(
+                    f.error,
+                    TrailerMissing
+                        | ControlNumberMismatch
+                        | SegmentCountMismatch
+                        | ControlNumberNotUnique
+                )
+            })
             .count() as u64;
         Ok(())
     }
@@ -110,7 +140,12 @@ impl super::envelope::Sink for EnvelopeErrors {
         self.0 += group
             .findings
             .iter()
-            .filter(|f| matches!(f.error, TrailerMissing | ControlNumberMismatch | SetCountMismatch))
+            .filter(|f| {
+                matches!(
+                    f.error,
+                    TrailerMissing | ControlNumberMismatch | SetCountMismatch
+                )
+            })
             .count() as u64;
         Ok(())
     }
@@ -119,7 +154,12 @@ impl super::envelope::Sink for EnvelopeErrors {
         self.0 += ix
             .findings
             .iter()
-            .filter(|f| matches!(f.error, ControlNumberMismatch | GroupCountMismatch | PrematureEnd | InvalidContent))
+            .filter(|f| {
+                matches!(
+                    f.error,
+                    ControlNumberMismatch | GroupCountMismatch | PrematureEnd | InvalidContent
+                )
+            })
             .count() as u64;
         Ok(())
     }
@@ -131,9 +171,9 @@ const ALPHABET: &[u8] = b"**~~>:^0123456789ABCDEGHIKLMNOPQRSTUVXYZ \n-.";
 
 /// Segment IDs that reach the structure of the retail sets.
 const IDS: &[&str] = &[
-    "ST", "SE", "BEG", "REF", "DTM", "N1", "N3", "N4", "PER", "PO1", "PID", "CTT", "BSN", "HL", "PRF", "MAN", "LIN",
-    "SN1", "TD5", "BIG", "IT1", "TDS", "SAC", "ITD", "BIA", "QTY", "BAK", "ACK", "AK1", "AK2", "AK3", "AK4", "AK5", "AK9",
-    "GS", "GE", "XYZ",
+    "ST", "SE", "BEG", "REF", "DTM", "N1", "N3", "N4", "PER", "PO1", "PID", "CTT", "BSN", "HL",
+    "PRF", "MAN", "LIN", "SN1", "TD5", "BIG", "IT1", "TDS", "SAC", "ITD", "BIA", "QTY", "BAK",
+    "ACK", "AK1", "AK2", "AK3", "AK4", "AK5", "AK9", "GS", "GE", "XYZ",
 ];
 
 /// Maps arbitrary bytes into a well-formed interchange whose body is made of
@@ -157,7 +197,11 @@ pub fn enveloped(data: &[u8]) -> Vec<u8> {
         "855" => "PR",
         _ => "FA",
     };
-    let (isa12, isa11, component) = if version == "005010" { ("00501", "^", ":") } else { ("00401", "U", ">") };
+    let (isa12, isa11, component) = if version == "005010" {
+        ("00501", "^", ":")
+    } else {
+        ("00401", "U", ">")
+    };
     let mut out = format!(
         "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240115*1030*{isa11}*{isa12}*000000001*0*P*{component}~GS*{group}*SENDER*RECEIVER*20240115*1030*1*X*{version}~ST*{sets}*0001~"
     )
@@ -167,7 +211,11 @@ pub fn enveloped(data: &[u8]) -> Vec<u8> {
         let id = IDS[usize::from(chunk[0]) % IDS.len()];
         out.extend_from_slice(id.as_bytes());
         out.push(b'*');
-        out.extend(chunk[1..].iter().map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()]));
+        out.extend(
+            chunk[1..]
+                .iter()
+                .map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()]),
+        );
         out.push(b'~');
         count += 1;
     }

@@ -45,7 +45,10 @@ impl SegmentId {
             bytes[i] = raw[i];
             i += 1;
         }
-        SegmentId { bytes, len: i as u8 }
+        SegmentId {
+            bytes,
+            len: i as u8,
+        }
     }
 
     /// The ID's bytes.

@@ -52,7 +52,9 @@ pub enum IsaWarning {
 impl std::fmt::Display for IsaWarning {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            IsaWarning::NotPadded => f.write_str("the ISA fields are not padded to their fixed widths"),
+            IsaWarning::NotPadded => {
+                f.write_str("the ISA fields are not padded to their fixed widths")
+            }
             IsaWarning::RepetitionSeparatorIgnored { byte } => write!(
                 f,
                 "ISA11 {} is not usable as a repetition separator; the interchange is read without one",
@@ -143,7 +145,9 @@ impl IsaHeader {
         };
         let isa11 = fields[10].first().copied().unwrap_or(b' ');
         let version = fields[11];
-        let from_402 = version.len() == 5 && version.iter().all(u8::is_ascii_digit) && version >= &b"00402"[..];
+        let from_402 = version.len() == 5
+            && version.iter().all(u8::is_ascii_digit)
+            && version >= &b"00402"[..];
         let mut repetition = None;
         if from_402 {
             if isa11.is_ascii_alphanumeric() || isa11 == b' ' {
@@ -297,7 +301,10 @@ mod tests {
     fn reads_delimiters_from_a_padded_4010_header() {
         assert_eq!(ISA_4010.len(), ISA_LEN);
         let h = header(ISA_4010);
-        assert_eq!(h.delimiters(), Delimiters::new(b'*', b'>', b'~', None).expect("valid"));
+        assert_eq!(
+            h.delimiters(),
+            Delimiters::new(b'*', b'>', b'~', None).expect("valid")
+        );
         assert!(h.warnings().is_empty());
         assert_eq!(h.sender(), ("ZZ".into(), "RETAILERID".into()));
         assert_eq!(h.control_number(), b"000000101");
@@ -317,7 +324,10 @@ mod tests {
         let isa = String::from_utf8_lossy(ISA_5010).replace("*^*00501", "*U*00501");
         let h = header(isa.as_bytes());
         assert_eq!(h.delimiters().repetition(), None);
-        assert_eq!(h.warnings(), &[IsaWarning::RepetitionSeparatorIgnored { byte: b'U' }]);
+        assert_eq!(
+            h.warnings(),
+            &[IsaWarning::RepetitionSeparatorIgnored { byte: b'U' }]
+        );
     }
 
     #[test]
@@ -343,19 +353,34 @@ mod tests {
             .replace('*', "|")
             .replace(">~", "\\\n");
         let h = header(isa.as_bytes());
-        assert_eq!(h.delimiters(), Delimiters::new(b'|', b'\\', b'\n', None).expect("valid"));
+        assert_eq!(
+            h.delimiters(),
+            Delimiters::new(b'|', b'\\', b'\n', None).expect("valid")
+        );
     }
 
     #[test]
     fn short_input_asks_for_more_unless_at_eof() {
-        assert!(matches!(IsaHeader::parse(&ISA_4010[..50], false), Ok(IsaParse::NeedMore)));
-        assert!(matches!(IsaHeader::parse(b"IS", false), Ok(IsaParse::NeedMore)));
+        assert!(matches!(
+            IsaHeader::parse(&ISA_4010[..50], false),
+            Ok(IsaParse::NeedMore)
+        ));
+        assert!(matches!(
+            IsaHeader::parse(b"IS", false),
+            Ok(IsaParse::NeedMore)
+        ));
         assert_eq!(
             IsaHeader::parse(&ISA_4010[..50], true).err(),
             Some(IsaError::Truncated { have: 50 })
         );
-        assert_eq!(IsaHeader::parse(b"GS*PO", true).err(), Some(IsaError::NotIsa));
-        assert_eq!(IsaHeader::parse(b"ISAAC", true).err(), Some(IsaError::NotIsa));
+        assert_eq!(
+            IsaHeader::parse(b"GS*PO", true).err(),
+            Some(IsaError::NotIsa)
+        );
+        assert_eq!(
+            IsaHeader::parse(b"ISAAC", true).err(),
+            Some(IsaError::NotIsa)
+        );
     }
 
     #[test]

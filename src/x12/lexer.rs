@@ -146,7 +146,9 @@ impl Lexer {
         let (mut line, mut line_start) = (self.line, self.line_start);
         // An empty segment (a doubled terminator, a blank line) is formatting.
         let terminator = self.delimiters.map(|d| d.segment());
-        while i < buf.len() && (matches!(buf[i], b' ' | b'\t' | b'\r' | b'\n' | 0x0C) || Some(buf[i]) == terminator) {
+        while i < buf.len()
+            && (matches!(buf[i], b' ' | b'\t' | b'\r' | b'\n' | 0x0C) || Some(buf[i]) == terminator)
+        {
             if buf[i] == b'\n' {
                 line += 1;
                 line_start = self.offset + i as u64 + 1;
@@ -277,7 +279,11 @@ fn segment_id(rest: &[u8], element: u8) -> &[u8] {
 ///
 /// This is the fastest way through bytes that are already in memory; the
 /// readers do the same over buffers they refill.
-pub fn for_each_segment<'a, F>(input: &'a [u8], lexer: &mut Lexer, mut f: F) -> Result<(), ParseError>
+pub fn for_each_segment<'a, F>(
+    input: &'a [u8],
+    lexer: &mut Lexer,
+    mut f: F,
+) -> Result<(), ParseError>
 where
     F: FnMut(super::segment::Segment<'a>, Option<&IsaHeader>, LineStyle) -> Result<(), ParseError>,
 {
@@ -292,7 +298,11 @@ where
                 header,
             } => {
                 let delimiters = lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                let seg = super::segment::Segment::new(&input[at + start..at + end], delimiters, position);
+                let seg = super::segment::Segment::new(
+                    &input[at + start..at + end],
+                    delimiters,
+                    position,
+                );
                 f(seg, header.as_deref(), lexer.line_style())?;
                 at += consumed;
             }
@@ -338,7 +348,15 @@ mod tests {
         let isa = ISA.replace(">~", ">\n");
         let input = format!("{isa}GS*PO*S*R\n\nGE*0*1\nIEA*1*000000001");
         let segs = ids(input.as_bytes()).expect("lexes");
-        assert_eq!(segs, vec![&isa[..isa.len() - 1], "GS*PO*S*R", "GE*0*1", "IEA*1*000000001"]);
+        assert_eq!(
+            segs,
+            vec![
+                &isa[..isa.len() - 1],
+                "GS*PO*S*R",
+                "GE*0*1",
+                "IEA*1*000000001"
+            ]
+        );
     }
 
     #[test]
@@ -377,8 +395,12 @@ mod tests {
     fn a_segment_longer_than_the_limit_is_refused() {
         let input = format!("{ISA}N1*{}~", "X".repeat(500));
         let mut lexer = Lexer::new(200);
-        let e = for_each_segment(input.as_bytes(), &mut lexer, |_, _, _| Ok(())).expect_err("too long");
-        assert!(matches!(e.kind(), ParseErrorKind::SegmentTooLong { limit: 200, .. }));
+        let e =
+            for_each_segment(input.as_bytes(), &mut lexer, |_, _, _| Ok(())).expect_err("too long");
+        assert!(matches!(
+            e.kind(),
+            ParseErrorKind::SegmentTooLong { limit: 200, .. }
+        ));
     }
 
     #[test]
@@ -389,7 +411,11 @@ mod tests {
 
     #[test]
     fn detects_the_line_style() {
-        for (sep, style) in [("", LineStyle::None), ("\n", LineStyle::Lf), ("\r\n", LineStyle::CrLf)] {
+        for (sep, style) in [
+            ("", LineStyle::None),
+            ("\n", LineStyle::Lf),
+            ("\r\n", LineStyle::CrLf),
+        ] {
             let input = format!("{ISA}{sep}IEA*0*000000001~{sep}");
             let mut lexer = Lexer::default();
             for_each_segment(input.as_bytes(), &mut lexer, |_, _, _| Ok(())).expect("lexes");

@@ -20,12 +20,12 @@
 pub mod ack;
 pub mod async_reader;
 mod buffer;
+pub mod control;
 pub mod defs;
 pub mod delimiters;
-pub mod control;
 pub mod envelope;
-pub mod harness;
 pub mod error;
+pub mod harness;
 pub mod ids;
 pub mod isa;
 pub mod lexer;

@@ -28,7 +28,11 @@ pub struct Position {
 
 impl fmt::Display for Position {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "line {}, column {}, byte {}, segment {}", self.line, self.column, self.byte, self.segment)?;
+        write!(
+            f,
+            "line {}, column {}, byte {}, segment {}",
+            self.line, self.column, self.byte, self.segment
+        )?;
         if let Some(n) = self.in_set {
             write!(f, " (set position {n})")?;
         }
@@ -48,7 +52,9 @@ pub struct LineColumn {
 impl LineColumn {
     /// Finds the line and column of `offset` in `data` (LF ends a line).
     pub fn locate(data: &[u8], offset: u64) -> LineColumn {
-        let end = usize::try_from(offset).unwrap_or(usize::MAX).min(data.len());
+        let end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
         let before = &data[..end];
         let line = memchr::memchr_iter(b'\n', before).count() as u64 + 1;
         let line_start = memchr::memrchr(b'\n', before).map_or(0, |i| i + 1);
@@ -72,9 +78,18 @@ mod tests {
     #[test]
     fn locates_lines_and_columns() {
         let data = b"ISA*00~\nGS*PO~\nST*850~";
-        assert_eq!(LineColumn::locate(data, 0), LineColumn { line: 1, column: 1 });
-        assert_eq!(LineColumn::locate(data, 8), LineColumn { line: 2, column: 1 });
-        assert_eq!(LineColumn::locate(data, 18), LineColumn { line: 3, column: 4 });
+        assert_eq!(
+            LineColumn::locate(data, 0),
+            LineColumn { line: 1, column: 1 }
+        );
+        assert_eq!(
+            LineColumn::locate(data, 8),
+            LineColumn { line: 2, column: 1 }
+        );
+        assert_eq!(
+            LineColumn::locate(data, 18),
+            LineColumn { line: 3, column: 4 }
+        );
         assert_eq!(LineColumn::locate(data, 9999).line, 3);
     }
 }

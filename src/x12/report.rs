@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use super::envelope::{GroupHeader, GroupOutcome, InterchangeOutcome, SetOutcome, Sink};
 use super::isa::IsaHeader;
 use super::position::Position;
-use super::validate::{AckFlavor, SegmentError, Severity};
+use super::validate::{AckFlavor, SegmentError, SetError, Severity};
 
 /// How a report is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,7 +62,10 @@ impl<W: Write> Report<W> {
 }
 
 fn place(p: &Position) -> String {
-    let mut s = format!("line {}, column {}, byte {}, segment {}", p.line, p.column, p.byte, p.segment);
+    let mut s = format!(
+        "line {}, column {}, byte {}, segment {}",
+        p.line, p.column, p.byte, p.segment
+    );
     if let Some(n) = p.in_set {
         s.push_str(&format!(", set position {n}"));
     }
@@ -126,9 +129,20 @@ impl<W: Write> Sink for Report<W> {
         if self.errors_only && set.accepted() {
             return Ok(());
         }
-        let verdict = if set.accepted() { "accepted".to_string() } else { "rejected".to_string() };
+        let verdict = if set.accepted() {
+            "accepted".to_string()
+        } else {
+            let mut codes: Vec<&str> = set.set_findings.iter().map(|f| f.error.code()).collect();
+            codes.dedup();
+            format!("rejected [AK5 R {}]", codes.join(" "))
+        };
         if self.errors_only {
-            writeln!(self.out, "group {} {}:", group.functional_id(), group.control_number())?;
+            writeln!(
+                self.out,
+                "group {} {}:",
+                group.functional_id(),
+                group.control_number()
+            )?;
         }
         writeln!(
             self.out,
@@ -136,12 +150,29 @@ impl<W: Write> Sink for Report<W> {
             set.id, set.control_number, set.at.line
         )?;
         for f in &set.segment_findings {
-            let what = match f.error {
-                SegmentError::SegmentHasElementErrors => String::new(),
-                e => format!(": {} [AK3 {}]", e.describe(), e.code(self.flavor)),
+            let in_loop = if f.loop_id.is_empty() {
+                String::new()
+            } else {
+                format!(" in loop {}", f.loop_id)
             };
-            let in_loop = if f.loop_id.is_empty() { String::new() } else { format!(" in loop {}", f.loop_id) };
-            writeln!(self.out, "      {} {}{in_loop}{what}", place(&f.at), f.id)?;
+            let seen = if matches!(
+                f.error,
+                SegmentError::MandatorySegmentMissing
+                    | SegmentError::ImplementationLoopUnderMinimum
+                    | SegmentError::ImplementationSegmentUnderMinimum
+            ) {
+                "found missing at"
+            } else {
+                "at"
+            };
+            writeln!(
+                self.out,
+                "      {}{in_loop} {seen} {}: {} [AK3 {}]",
+                f.id,
+                place(&f.at),
+                f.error.describe(),
+                f.error.code(self.flavor)
+            )?;
             for e in &f.elements {
                 let mut at = format!("{}{:02}", f.id, e.position);
                 if let Some(c) = e.component {
@@ -150,7 +181,11 @@ impl<W: Write> Sink for Report<W> {
                 if let Some(r) = e.repetition {
                     at.push_str(&format!(" (repetition {r})"));
                 }
-                let reference = if e.reference.is_empty() { String::new() } else { format!(" ({})", e.reference) };
+                let reference = if e.reference.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", e.reference)
+                };
                 let value = if e.value.is_empty() {
                     String::new()
                 } else {
@@ -158,23 +193,31 @@ impl<W: Write> Sink for Report<W> {
                 };
                 writeln!(
                     self.out,
-                    "        element {at}{reference}: {} [AK4 {}]{value}",
+                    "        {at}{reference}: {} [AK4 {}]{value}",
                     e.error.describe(),
                     e.error.code(self.flavor)
                 )?;
             }
         }
         if set.dropped_findings > 0 {
-            writeln!(self.out, "      ... and {} more segment errors not shown", set.dropped_findings)?;
-        }
-        for f in &set.set_findings {
             writeln!(
                 self.out,
-                "      set: {}: {} [AK5 {}] at {}",
-                f.error.describe(),
+                "      ... and {} more segment errors not shown",
+                set.dropped_findings
+            )?;
+        }
+        for f in set
+            .set_findings
+            .iter()
+            .filter(|f| f.error != SetError::SegmentsInError)
+        {
+            writeln!(
+                self.out,
+                "      {} at {}: {} [AK5 {}]",
                 f.detail,
-                f.error.code(),
-                place(&f.at)
+                place(&f.at),
+                f.error.describe(),
+                f.error.code()
             )?;
         }
         Ok(())
@@ -189,7 +232,10 @@ impl<W: Write> Sink for Report<W> {
             if self.errors_only && ok {
                 return Ok(());
             }
-            return json_line(&mut self.out, serde_json::json!({ "kind": "group", "accepted": ok, "group": group }));
+            return json_line(
+                &mut self.out,
+                serde_json::json!({ "kind": "group", "accepted": ok, "group": group }),
+            );
         }
         if self.errors_only && ok {
             return Ok(());
@@ -203,8 +249,18 @@ impl<W: Write> Sink for Report<W> {
             group.received
         )?;
         for f in &group.findings {
-            let code = f.error.code(self.flavor).map(|c| format!(" [AK9 {c}]")).unwrap_or_default();
-            writeln!(self.out, "    group: {}: {}{code} at {}", f.error.describe(), f.detail, place(&f.at))?;
+            let code = f
+                .error
+                .code(self.flavor)
+                .map(|c| format!(" [AK9 {c}]"))
+                .unwrap_or_default();
+            writeln!(
+                self.out,
+                "    {} at {}: {}{code}",
+                f.detail,
+                place(&f.at),
+                f.error.describe()
+            )?;
         }
         Ok(())
     }
@@ -237,13 +293,22 @@ impl<W: Write> Sink for Report<W> {
             'E' => "accepted with notes",
             _ => "rejected",
         };
-        writeln!(self.out, "interchange {number}: {word} [TA1 {verdict} {note}]")?;
+        writeln!(
+            self.out,
+            "interchange {number}: {word} [TA1 {verdict} {note}]"
+        )?;
         for f in &ix.findings {
             let level = match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "note",
             };
-            writeln!(self.out, "  {level}: {} [TA1 {}] at {}", f.detail, f.error.code(), place(&f.at))?;
+            writeln!(
+                self.out,
+                "  {level}: {} at {} [TA1 {}]",
+                f.detail,
+                place(&f.at),
+                f.error.code()
+            )?;
         }
         Ok(())
     }

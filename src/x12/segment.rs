@@ -108,7 +108,13 @@ impl<'a> Segment<'a> {
             id: self.id_bytes().to_vec(),
             elements: self
                 .elements()
-                .map(|e| if split { split_element(e, &d, true) } else { Element::simple(e) })
+                .map(|e| {
+                    if split {
+                        split_element(e, &d, true)
+                    } else {
+                        Element::simple(e)
+                    }
+                })
                 .collect(),
         }
     }
@@ -254,7 +260,10 @@ mod tests {
         assert_eq!(o.id, b"HI");
         assert_eq!(
             o.elements[0].0,
-            vec![vec![b"A".to_vec(), b"1".to_vec()], vec![b"B".to_vec(), b"2".to_vec()]]
+            vec![
+                vec![b"A".to_vec(), b"1".to_vec()],
+                vec![b"B".to_vec(), b"2".to_vec()]
+            ]
         );
         assert_eq!(o.elements[1], Element::simple("X"));
     }

@@ -109,7 +109,8 @@ impl<W: Write> Writer<W> {
             for (r, repetition) in element.0.iter().enumerate() {
                 if r > 0 {
                     // Checked above: repetitions imply a separator.
-                    self.out.write_all(&[d.repetition().unwrap_or(d.element())])?;
+                    self.out
+                        .write_all(&[d.repetition().unwrap_or(d.element())])?;
                 }
                 for (c, component) in repetition.iter().enumerate() {
                     if c > 0 {
@@ -125,7 +126,11 @@ impl<W: Write> Writer<W> {
 
     /// Writes a segment of simple text elements, dropping trailing empty
     /// elements as X12 asks of senders.
-    pub fn write_texts<S: AsRef<[u8]>>(&mut self, id: &str, elements: &[S]) -> Result<(), WriteError> {
+    pub fn write_texts<S: AsRef<[u8]>>(
+        &mut self,
+        id: &str,
+        elements: &[S],
+    ) -> Result<(), WriteError> {
         let mut segment = OwnedSegment::from_texts(id, elements);
         segment.trim_trailing_empty();
         self.write(&segment)
@@ -192,7 +197,10 @@ mod tests {
         let seg = OwnedSegment {
             id: b"HI".to_vec(),
             elements: vec![
-                Element(vec![vec![b"A".to_vec(), b"1".to_vec()], vec![b"B".to_vec()]]),
+                Element(vec![
+                    vec![b"A".to_vec(), b"1".to_vec()],
+                    vec![b"B".to_vec()],
+                ]),
                 Element::simple(""),
                 Element::simple("X"),
             ],
@@ -205,7 +213,14 @@ mod tests {
     fn refuses_delimiters_in_data() {
         let seg = OwnedSegment::from_texts("N1", &["ST", "Smith*Jones"]);
         let e = write(Delimiters::x12_4010(), LineStyle::None, &[seg]).expect_err("refused");
-        assert!(matches!(e, WriteError::DelimiterInData { element: 2, byte: b'*', .. }));
+        assert!(matches!(
+            e,
+            WriteError::DelimiterInData {
+                element: 2,
+                byte: b'*',
+                ..
+            }
+        ));
         assert_eq!(e.to_string(), "N102: the value holds the delimiter '*'");
     }
 
@@ -233,7 +248,8 @@ mod tests {
     #[test]
     fn drops_trailing_empty_elements_of_text_segments() {
         let mut w = Writer::new(Vec::new(), Delimiters::x12_4010(), LineStyle::Lf);
-        w.write_texts("AK3", &["BIG", "2", "", "8"]).expect("writes");
+        w.write_texts("AK3", &["BIG", "2", "", "8"])
+            .expect("writes");
         w.write_texts("AK5", &["A", "", ""]).expect("writes");
         assert_eq!(w.written(), 2);
         assert_eq!(w.into_inner().expect("flush"), b"AK3*BIG*2**8~\nAK5*A~\n");

@@ -154,7 +154,10 @@ fn check_schema(file: &str, text: &str, v: u32) -> Result<(), DefsError> {
     if v == SCHEMA_VERSION {
         Ok(())
     } else {
-        let line = text.lines().position(|l| l.starts_with("schema_version")).map_or(1, |i| i + 1);
+        let line = text
+            .lines()
+            .position(|l| l.starts_with("schema_version"))
+            .map_or(1, |i| i + 1);
         Err(DefsError::new(
             file,
             line,
@@ -180,7 +183,10 @@ impl Definitions {
             if !name.ends_with(".toml") {
                 continue;
             }
-            by_version.entry(version.to_string()).or_default().push((path, name, text));
+            by_version
+                .entry(version.to_string())
+                .or_default()
+                .push((path, name, text));
         }
 
         // Dictionaries first, following `extends` chains.
@@ -192,27 +198,32 @@ impl Definitions {
             for &(path, name, text) in files {
                 match name {
                     "elements.toml" => {
-                        let f: ElementsFile = toml::from_str(text).map_err(|e| DefsError::toml(path, text, e))?;
+                        let f: ElementsFile =
+                            toml::from_str(text).map_err(|e| DefsError::toml(path, text, e))?;
                         check_schema(path, text, f.schema_version)?;
                         check_version(path, version, &f.version)?;
                         note_extends(&mut extends, version, f.extends, path)?;
                         for (id, e) in f.elements {
                             let line = line_of(text, e.span().start);
-                            dict.elements.insert(id, (e.into_inner(), path.to_string(), line));
+                            dict.elements
+                                .insert(id, (e.into_inner(), path.to_string(), line));
                         }
                     }
                     "segments.toml" => {
-                        let f: SegmentsFile = toml::from_str(text).map_err(|e| DefsError::toml(path, text, e))?;
+                        let f: SegmentsFile =
+                            toml::from_str(text).map_err(|e| DefsError::toml(path, text, e))?;
                         check_schema(path, text, f.schema_version)?;
                         check_version(path, version, &f.version)?;
                         note_extends(&mut extends, version, f.extends, path)?;
                         for (id, c) in f.composites {
                             let line = line_of(text, c.span().start);
-                            dict.composites.insert(id, (c.into_inner(), path.to_string(), line));
+                            dict.composites
+                                .insert(id, (c.into_inner(), path.to_string(), line));
                         }
                         for (id, s) in f.segments {
                             let line = line_of(text, s.span().start);
-                            dict.segments.insert(id, (s.into_inner(), path.to_string(), line));
+                            dict.segments
+                                .insert(id, (s.into_inner(), path.to_string(), line));
                         }
                     }
                     _ => {}
@@ -225,10 +236,18 @@ impl Definitions {
             let mut at = version.clone();
             while let Some((Some(base), file, line)) = extends.get(&at) {
                 if chain.contains(base) {
-                    return Err(DefsError::new(file, *line, format!("`extends` goes round in a circle: {}", chain.join(" -> "))));
+                    return Err(DefsError::new(
+                        file,
+                        *line,
+                        format!("`extends` goes round in a circle: {}", chain.join(" -> ")),
+                    ));
                 }
                 if !own.contains_key(base) {
-                    return Err(DefsError::new(file, *line, format!("`extends = \"{base}\"`: there is no version {base}")));
+                    return Err(DefsError::new(
+                        file,
+                        *line,
+                        format!("`extends = \"{base}\"`: there is no version {base}"),
+                    ));
                 }
                 chain.push(base.clone());
                 at = base.clone();
@@ -251,16 +270,23 @@ impl Definitions {
                 if matches!(name, "elements.toml" | "segments.toml") {
                     continue;
                 }
-                let f: SetFile = toml::from_str(text).map_err(|e| DefsError::toml(path, text, e))?;
+                let f: SetFile =
+                    toml::from_str(text).map_err(|e| DefsError::toml(path, text, e))?;
                 check_schema(path, text, f.schema_version)?;
                 let expected = name.trim_end_matches(".toml");
                 if f.id != expected {
-                    return Err(DefsError::new(path, 1, format!("the file is named {name} but defines set {}", f.id)));
+                    return Err(DefsError::new(
+                        path,
+                        1,
+                        format!("the file is named {name} but defines set {}", f.id),
+                    ));
                 }
                 // A multi-line string drops the line break right after its
                 // opening quotes, so its first line is the next one.
                 let span = f.structure.span();
-                let opens_with_break = text[span.start..].trim_start_matches(['"', '\'']).starts_with(['\n', '\r']);
+                let opens_with_break = text[span.start..]
+                    .trim_start_matches(['"', '\''])
+                    .starts_with(['\n', '\r']);
                 let first_line = line_of(text, span.start) + usize::from(opens_with_break);
                 let set = compile_set(
                     path,
@@ -284,19 +310,25 @@ impl Definitions {
     /// Loads definitions from a folder laid out like `x12/`.
     pub fn from_dir(dir: &std::path::Path) -> Result<Definitions, DefsError> {
         let mut files = Vec::new();
-        let entries = std::fs::read_dir(dir).map_err(|e| DefsError::new(&dir.display().to_string(), 0, e.to_string()))?;
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| DefsError::new(&dir.display().to_string(), 0, e.to_string()))?;
         for entry in entries.flatten() {
             let sub = entry.path();
             if !sub.is_dir() {
                 continue;
             }
             let version = entry.file_name().to_string_lossy().into_owned();
-            let inner = std::fs::read_dir(&sub).map_err(|e| DefsError::new(&sub.display().to_string(), 0, e.to_string()))?;
+            let inner = std::fs::read_dir(&sub)
+                .map_err(|e| DefsError::new(&sub.display().to_string(), 0, e.to_string()))?;
             for f in inner.flatten() {
                 let p = f.path();
                 if p.extension().is_some_and(|e| e == "toml") {
-                    let text = std::fs::read_to_string(&p).map_err(|e| DefsError::new(&p.display().to_string(), 0, e.to_string()))?;
-                    files.push((format!("{version}/{}", f.file_name().to_string_lossy()), text));
+                    let text = std::fs::read_to_string(&p)
+                        .map_err(|e| DefsError::new(&p.display().to_string(), 0, e.to_string()))?;
+                    files.push((
+                        format!("{version}/{}", f.file_name().to_string_lossy()),
+                        text,
+                    ));
                 }
             }
         }
@@ -306,12 +338,14 @@ impl Definitions {
     /// The definitions built into dropgate (the files of `x12/`).
     pub fn embedded() -> &'static Definitions {
         static DEFS: std::sync::OnceLock<Definitions> = std::sync::OnceLock::new();
-        DEFS.get_or_init(|| match Definitions::from_files(super::embedded::FILES.iter().copied()) {
-            Ok(d) => d,
-            // The embedded files are checked by the test suite; a failure here
-            // is a broken build, not bad input.
-            Err(e) => panic!("the built-in X12 definitions do not load: {e}"),
-        })
+        DEFS.get_or_init(
+            || match Definitions::from_files(super::embedded::FILES.iter().copied()) {
+                Ok(d) => d,
+                // The embedded files are checked by the test suite; a failure here
+                // is a broken build, not bad input.
+                Err(e) => panic!("the built-in X12 definitions do not load: {e}"),
+            },
+        )
     }
 
     /// The versions defined, e.g. `["004010", "005010"]`.
@@ -345,7 +379,8 @@ impl Definitions {
 
     /// The set `id` of the version that `gs08` resolves to.
     pub fn set(&self, gs08: &str, id: &str) -> Option<Arc<SetDef>> {
-        self.resolve(gs08).and_then(|(_, v)| v.sets.get(id).cloned())
+        self.resolve(gs08)
+            .and_then(|(_, v)| v.sets.get(id).cloned())
     }
 
     /// Adds or replaces a version (used by tests and `--defs`).
@@ -358,7 +393,11 @@ fn check_version(file: &str, folder: &str, declared: &str) -> Result<(), DefsErr
     if folder == declared {
         Ok(())
     } else {
-        Err(DefsError::new(file, 1, format!("the file says version {declared} but lies in folder {folder}")))
+        Err(DefsError::new(
+            file,
+            1,
+            format!("the file says version {declared} but lies in folder {folder}"),
+        ))
     }
 }
 
@@ -372,7 +411,11 @@ fn note_extends(
         && let Some((Some(other), other_file, _)) = extends.get(version)
         && other != b
     {
-        return Err(DefsError::new(file, 1, format!("extends {b} but {other_file} extends {other}")));
+        return Err(DefsError::new(
+            file,
+            1,
+            format!("extends {b} but {other_file} extends {other}"),
+        ));
     }
     if base.is_some() || !extends.contains_key(version) {
         extends.insert(version.to_string(), (base, file.to_string(), 1));
@@ -387,13 +430,31 @@ fn compile_dictionary(version: &str, raw: &RawDictionary) -> Result<Dictionary, 
     };
     for (id, (e, file, line)) in &raw.elements {
         let ty = ElementType::parse(&e.ty).ok_or_else(|| {
-            DefsError::new(file, *line, format!("element {id}: unknown type {:?} (ID, AN, N0-N9, R, DT, TM or B)", e.ty))
+            DefsError::new(
+                file,
+                *line,
+                format!(
+                    "element {id}: unknown type {:?} (ID, AN, N0-N9, R, DT, TM or B)",
+                    e.ty
+                ),
+            )
         })?;
         if e.min > e.max || e.max == 0 {
-            return Err(DefsError::new(file, *line, format!("element {id}: min {} and max {} do not make sense", e.min, e.max)));
+            return Err(DefsError::new(
+                file,
+                *line,
+                format!(
+                    "element {id}: min {} and max {} do not make sense",
+                    e.min, e.max
+                ),
+            ));
         }
         if e.closed && e.codes.is_empty() {
-            return Err(DefsError::new(file, *line, format!("element {id}: a closed code list needs codes")));
+            return Err(DefsError::new(
+                file,
+                *line,
+                format!("element {id}: a closed code list needs codes"),
+            ));
         }
         let codes = (!e.codes.is_empty()).then(|| {
             Arc::new(CodeList {
@@ -454,15 +515,30 @@ fn compile_dictionary(version: &str, raw: &RawDictionary) -> Result<Dictionary, 
 
 /// Parses `"M 353"`, `"O C040"` or `"O 1271 10"` (requirement, reference,
 /// repeat).
-fn parse_use(s: &str, d: &Dictionary, composites: bool, file: &str, line: usize) -> Result<ElementUse, DefsError> {
+fn parse_use(
+    s: &str,
+    d: &Dictionary,
+    composites: bool,
+    file: &str,
+    line: usize,
+) -> Result<ElementUse, DefsError> {
     let bad = |why: &str| DefsError::new(file, line, format!("{s:?}: {why}"));
     let mut parts = s.split_whitespace();
-    let req = parts.next().and_then(Requirement::parse).ok_or_else(|| bad("expected M, O or X first"))?;
-    let reference = parts.next().ok_or_else(|| bad("expected an element reference after the requirement"))?;
+    let req = parts
+        .next()
+        .and_then(Requirement::parse)
+        .ok_or_else(|| bad("expected M, O or X first"))?;
+    let reference = parts
+        .next()
+        .ok_or_else(|| bad("expected an element reference after the requirement"))?;
     let repeat = match parts.next() {
         None => 1,
         Some(">1") => UNBOUNDED,
-        Some(n) => n.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| bad("the repeat count must be a number or >1"))?,
+        Some(n) => n
+            .parse::<u32>()
+            .ok()
+            .filter(|&n| n > 0)
+            .ok_or_else(|| bad("the repeat count must be a number or >1"))?,
     };
     if parts.next().is_some() {
         return Err(bad("too many words (requirement, reference, repeat)"));
@@ -472,7 +548,9 @@ fn parse_use(s: &str, d: &Dictionary, composites: bool, file: &str, line: usize)
     } else if let Some(c) = d.composites.get(reference).filter(|_| composites) {
         ElementKind::Composite(c.clone())
     } else if composites && reference.starts_with('C') {
-        return Err(bad("no such composite (composites must be defined before use only in the same dictionary)"));
+        return Err(bad(
+            "no such composite (composites must be defined before use only in the same dictionary)",
+        ));
     } else {
         return Err(bad("no such element in the dictionary"));
     };
@@ -484,13 +562,28 @@ fn parse_use(s: &str, d: &Dictionary, composites: bool, file: &str, line: usize)
     })
 }
 
-fn parse_syntax(notes: &[String], count: usize, file: &str, line: usize) -> Result<Vec<SyntaxRule>, DefsError> {
+fn parse_syntax(
+    notes: &[String],
+    count: usize,
+    file: &str,
+    line: usize,
+) -> Result<Vec<SyntaxRule>, DefsError> {
     notes
         .iter()
         .map(|n| {
-            let rule = SyntaxRule::parse(n).ok_or_else(|| DefsError::new(file, line, format!("{n:?} is not a syntax note (P, R, E, C or L and two-digit positions)")))?;
+            let rule = SyntaxRule::parse(n).ok_or_else(|| {
+                DefsError::new(
+                    file,
+                    line,
+                    format!("{n:?} is not a syntax note (P, R, E, C or L and two-digit positions)"),
+                )
+            })?;
             if rule.positions.iter().any(|&p| p > count) {
-                return Err(DefsError::new(file, line, format!("syntax note {n} names a position past the last element ({count})")));
+                return Err(DefsError::new(
+                    file,
+                    line,
+                    format!("syntax note {n} names a position past the last element ({count})"),
+                ));
             }
             Ok(rule)
         })
@@ -509,7 +602,13 @@ struct SetHeader {
 /// Each line is a segment (`ID REQ MAX`), the start of a loop
 /// (`loop NAME REQ MAX`, followed by the loop's trigger segment) or `end`.
 /// `REQ` is `M` or `O`; `MAX` a number or `>1`; `#` starts a comment.
-fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &Arc<Dictionary>) -> Result<SetDef, DefsError> {
+fn compile_set(
+    file: &str,
+    first_line: usize,
+    text: &str,
+    h: SetHeader,
+    dict: &Arc<Dictionary>,
+) -> Result<SetDef, DefsError> {
     let mut nodes: Vec<Node> = Vec::new();
     // Open loops: (node index, line).
     let root = LoopNode {
@@ -541,7 +640,11 @@ fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &A
         };
         let parse_max = |w: &str| match w {
             ">1" => Ok(UNBOUNDED),
-            n => n.parse::<u32>().ok().filter(|&n| n > 0).ok_or_else(|| err(format!("{n:?}: the maximum must be a number or >1"))),
+            n => n
+                .parse::<u32>()
+                .ok()
+                .filter(|&n| n > 0)
+                .ok_or_else(|| err(format!("{n:?}: the maximum must be a number or >1"))),
         };
         let parent = *stack.last().unwrap_or(&0);
         match words.as_slice() {
@@ -550,7 +653,10 @@ fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &A
                     && parent != 0
                     && p.children.is_empty()
                 {
-                    return Err(err(format!("loop {} must start with a segment, not a loop", p.id)));
+                    return Err(err(format!(
+                        "loop {} must start with a segment, not a loop",
+                        p.id
+                    )));
                 }
                 let node = LoopNode {
                     id: (*name).to_string(),
@@ -573,9 +679,13 @@ fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &A
                 stack.pop();
             }
             [id, req, max] => {
-                let seg_id = SegmentId::parse(id.as_bytes()).ok_or_else(|| err(format!("{id:?} is not a segment ID")))?;
+                let seg_id = SegmentId::parse(id.as_bytes())
+                    .ok_or_else(|| err(format!("{id:?} is not a segment ID")))?;
                 let def = dict.segments.get(&seg_id).cloned().ok_or_else(|| {
-                    err(format!("segment {id} is not in the {} dictionary (segments.toml)", dict.version))
+                    err(format!(
+                        "segment {id} is not in the {} dictionary (segments.toml)",
+                        dict.version
+                    ))
                 })?;
                 let req = parse_req(req)?;
                 let max_use = parse_max(max)?;
@@ -588,7 +698,10 @@ fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &A
                     && parent != 0
                     && (req != Requirement::Mandatory || max_use != 1)
                 {
-                    return Err(err(format!("{id} starts loop {}: a loop's first segment is `M 1`", l.id)));
+                    return Err(err(format!(
+                        "{id} starts loop {}: a loop's first segment is `M 1`",
+                        l.id
+                    )));
                 }
                 nodes.push(Node::Segment(SegmentNode {
                     def,
@@ -617,7 +730,11 @@ fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &A
             Node::Loop(l) => (l.id.clone(), l.line),
             Node::Segment(_) => (String::new(), first_line),
         };
-        return Err(DefsError::new(file, line, format!("loop {name} has no `end`")));
+        return Err(DefsError::new(
+            file,
+            line,
+            format!("loop {name} has no `end`"),
+        ));
     }
     let mut set = SetDef {
         first_key: Vec::new(),
@@ -631,10 +748,16 @@ fn compile_set(file: &str, first_line: usize, text: &str, h: SetHeader, dict: &A
         source: file.to_string(),
         dictionary: dict.clone(),
     };
-    set.first_key = (0..set.nodes.len()).map(|i| set.first_segment(i).key()).collect();
+    set.first_key = (0..set.nodes.len())
+        .map(|i| set.first_segment(i).key())
+        .collect();
     let last = set.root().children.last().map(|&i| set.first_segment(i));
     if last != Some(crate::x12::ids::seg::SE) {
-        return Err(DefsError::new(file, first_line, "a set's structure ends with SE"));
+        return Err(DefsError::new(
+            file,
+            first_line,
+            "a set's structure ends with SE",
+        ));
     }
     Ok(set)
 }
@@ -769,7 +892,10 @@ SE M 1
         .expect("loads");
         let v5 = d.version("005010").expect("5010");
         assert_eq!(v5.dictionary.elements["93"].max, 80);
-        assert_eq!(d.version("004010").expect("4010").dictionary.elements["93"].max, 60);
+        assert_eq!(
+            d.version("004010").expect("4010").dictionary.elements["93"].max,
+            60
+        );
         assert!(v5.sets.contains_key("999"));
     }
 }

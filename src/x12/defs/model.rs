@@ -169,7 +169,8 @@ impl SyntaxRule {
             _ => return None,
         };
         let digits = chars.as_str();
-        if digits.len() < 4 || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if digits.len() < 4 || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
         let positions: Vec<usize> = digits
@@ -370,7 +371,10 @@ impl SetDef {
     pub fn first_segment(&self, i: usize) -> SegmentId {
         match &self.nodes[i] {
             Node::Segment(s) => s.def.id,
-            Node::Loop(l) => l.children.first().map_or(SegmentId::lossy(b""), |&c| self.first_segment(c)),
+            Node::Loop(l) => l
+                .children
+                .first()
+                .map_or(SegmentId::lossy(b""), |&c| self.first_segment(c)),
         }
     }
 

@@ -121,7 +121,11 @@ impl Overlay {
     pub fn parse(file: &str, text: &str) -> Result<Overlay, DefsError> {
         let f: OverlayFile = toml::from_str(text).map_err(|e| DefsError::toml(file, text, e))?;
         if f.schema_version != super::load::SCHEMA_VERSION {
-            return Err(DefsError::new(file, 1, format!("schema_version {} is not supported", f.schema_version)));
+            return Err(DefsError::new(
+                file,
+                1,
+                format!("schema_version {} is not supported", f.schema_version),
+            ));
         }
         let line = |s: std::ops::Range<usize>| line_of(text, s.start);
         Ok(Overlay {
@@ -129,16 +133,38 @@ impl Overlay {
             name: f.name.unwrap_or_else(|| file.to_string()),
             set: f.set,
             version: f.version,
-            segments: f.segment.into_iter().map(|s| { let l = line(s.span()); (s.into_inner(), l) }).collect(),
-            loops: f.loops.into_iter().map(|s| { let l = line(s.span()); (s.into_inner(), l) }).collect(),
-            elements: f.element.into_iter().map(|s| { let l = line(s.span()); (s.into_inner(), l) }).collect(),
+            segments: f
+                .segment
+                .into_iter()
+                .map(|s| {
+                    let l = line(s.span());
+                    (s.into_inner(), l)
+                })
+                .collect(),
+            loops: f
+                .loops
+                .into_iter()
+                .map(|s| {
+                    let l = line(s.span());
+                    (s.into_inner(), l)
+                })
+                .collect(),
+            elements: f
+                .element
+                .into_iter()
+                .map(|s| {
+                    let l = line(s.span());
+                    (s.into_inner(), l)
+                })
+                .collect(),
         })
     }
 
     /// Reads and parses an overlay file.
     pub fn from_path(path: &std::path::Path) -> Result<Overlay, DefsError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| DefsError::new(&name, 0, e.to_string()))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| DefsError::new(&name, 0, e.to_string()))?;
         Overlay::parse(&name, &text)
     }
 
@@ -156,7 +182,15 @@ impl Overlay {
 
         for (rule, line) in &self.loops {
             let &idx = loops.get(&rule.path).ok_or_else(|| {
-                err(*line, format!("set {} has no loop {:?} (loops: {})", set.id, rule.path, known(&loops)))
+                err(
+                    *line,
+                    format!(
+                        "set {} has no loop {:?} (loops: {})",
+                        set.id,
+                        rule.path,
+                        known(&loops)
+                    ),
+                )
             })?;
             if let Node::Loop(l) = &mut set.nodes[idx] {
                 match rule.usage {
@@ -213,7 +247,10 @@ impl Overlay {
                     let def = Arc::make_mut(&mut s.def);
                     let count = def.elements.len();
                     let u = def.elements.get_mut(position - 1).ok_or_else(|| {
-                        err(*line, format!("{}: segment {} has {count} elements", rule.path, def.id))
+                        err(
+                            *line,
+                            format!("{}: segment {} has {count} elements", rule.path, def.id),
+                        )
                     })?;
                     let target = match (component, &mut u.kind) {
                         (None, _) => u,
@@ -221,11 +258,20 @@ impl Overlay {
                             let comp = Arc::make_mut(comp);
                             let n = comp.components.len();
                             comp.components.get_mut(c - 1).ok_or_else(|| {
-                                err(*line, format!("{}: composite {} has {n} components", rule.path, comp.id))
+                                err(
+                                    *line,
+                                    format!(
+                                        "{}: composite {} has {n} components",
+                                        rule.path, comp.id
+                                    ),
+                                )
                             })?
                         }
                         (Some(_), ElementKind::Simple(_)) => {
-                            return Err(err(*line, format!("{}: the element is not a composite", rule.path)));
+                            return Err(err(
+                                *line,
+                                format!("{}: the element is not a composite", rule.path),
+                            ));
                         }
                     };
                     match rule.usage {
@@ -235,7 +281,13 @@ impl Overlay {
                     }
                     if rule.codes.is_some() || rule.min.is_some() || rule.max.is_some() {
                         let ElementKind::Simple(e) = &mut target.kind else {
-                            return Err(err(*line, format!("{}: codes and lengths apply to simple elements; name a component", rule.path)));
+                            return Err(err(
+                                *line,
+                                format!(
+                                    "{}: codes and lengths apply to simple elements; name a component",
+                                    rule.path
+                                ),
+                            ));
                         };
                         let e: &mut ElementDef = Arc::make_mut(e);
                         if let Some(codes) = &rule.codes {
@@ -244,7 +296,10 @@ impl Overlay {
                             for c in codes {
                                 list.insert(c.clone(), known.describe(c).unwrap_or("").to_string());
                             }
-                            e.codes = Some(Arc::new(CodeList { codes: list, closed: true }));
+                            e.codes = Some(Arc::new(CodeList {
+                                codes: list,
+                                closed: true,
+                            }));
                         }
                         if let Some(min) = rule.min {
                             e.min = min;
@@ -253,7 +308,10 @@ impl Overlay {
                             e.max = max;
                         }
                         if e.min > e.max {
-                            return Err(err(*line, format!("{}: min {} is above max {}", rule.path, e.min, e.max)));
+                            return Err(err(
+                                *line,
+                                format!("{}: min {} is above max {}", rule.path, e.min, e.max),
+                            ));
                         }
                     }
                 }
@@ -270,7 +328,11 @@ fn known(loops: &std::collections::HashMap<String, usize>) -> String {
 }
 
 /// Node indices of the segments at `path` (`BEG`, `N1/N3`, `PO1/N1/N1`).
-fn find_segments(set: &SetDef, loops: &std::collections::HashMap<String, usize>, path: &str) -> Result<Vec<usize>, String> {
+fn find_segments(
+    set: &SetDef,
+    loops: &std::collections::HashMap<String, usize>,
+    path: &str,
+) -> Result<Vec<usize>, String> {
     let (loop_path, seg) = match path.rsplit_once('/') {
         Some((l, s)) => (l, s),
         None => ("", path),
@@ -278,9 +340,13 @@ fn find_segments(set: &SetDef, loops: &std::collections::HashMap<String, usize>,
     let parent = if loop_path.is_empty() {
         set.root
     } else {
-        *loops
-            .get(loop_path)
-            .ok_or_else(|| format!("set {} has no loop {loop_path:?} (loops: {})", set.id, known(loops)))?
+        *loops.get(loop_path).ok_or_else(|| {
+            format!(
+                "set {} has no loop {loop_path:?} (loops: {})",
+                set.id,
+                known(loops)
+            )
+        })?
     };
     let Node::Loop(l) = &set.nodes[parent] else {
         return Err(format!("{loop_path} is not a loop"));
@@ -289,11 +355,21 @@ fn find_segments(set: &SetDef, loops: &std::collections::HashMap<String, usize>,
         .children
         .iter()
         .copied()
-        .filter(|&c| matches!(&set.nodes[c], Node::Segment(s) if s.def.id.as_bytes() == seg.as_bytes()))
+        .filter(
+            |&c| matches!(&set.nodes[c], Node::Segment(s) if s.def.id.as_bytes() == seg.as_bytes()),
+        )
         .collect();
     if found.is_empty() {
-        let hint = if loops.contains_key(seg) { format!("; the loop is {seg}/{seg}") } else { String::new() };
-        let place = if loop_path.is_empty() { "at the top level".to_string() } else { format!("in loop {loop_path}") };
+        let hint = if loops.contains_key(seg) {
+            format!("; the loop is {seg}/{seg}")
+        } else {
+            String::new()
+        };
+        let place = if loop_path.is_empty() {
+            "at the top level".to_string()
+        } else {
+            format!("in loop {loop_path}")
+        };
         return Err(format!("set {} has no segment {seg} {place}{hint}", set.id));
     }
     Ok(found)
@@ -324,8 +400,14 @@ mod tests {
     #[test]
     fn element_paths() {
         assert_eq!(split_element_path("BEG02"), Some(("BEG".into(), 2, None)));
-        assert_eq!(split_element_path("PO1/PID05"), Some(("PO1/PID".into(), 5, None)));
-        assert_eq!(split_element_path("REF04-02"), Some(("REF".into(), 4, Some(2))));
+        assert_eq!(
+            split_element_path("PO1/PID05"),
+            Some(("PO1/PID".into(), 5, None))
+        );
+        assert_eq!(
+            split_element_path("REF04-02"),
+            Some(("REF".into(), 4, Some(2)))
+        );
         assert_eq!(split_element_path("N1"), None);
         assert_eq!(split_element_path("BEG00"), None);
     }

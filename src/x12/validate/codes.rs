@@ -91,7 +91,9 @@ impl SegmentError {
             SegmentNotInSet => "segment not in defined transaction set",
             SegmentOutOfSequence => "segment not in proper sequence",
             SegmentHasElementErrors => "segment has data element errors",
-            ImplementationNotUsedSegmentPresent => "segment the partner's guide does not use is present",
+            ImplementationNotUsedSegmentPresent => {
+                "segment the partner's guide does not use is present"
+            }
             ImplementationLoopUnderMinimum => "loop occurs under the partner's minimum",
             ImplementationSegmentUnderMinimum => "segment below the partner's minimum use",
         }
@@ -175,7 +177,9 @@ impl ElementError {
             TooManyRepetitions => "too many repetitions",
             TooManyComponents => "too many components",
             ImplementationCodeNotUsed => "code value not used by the partner's guide",
-            ImplementationNotUsedElementPresent => "element the partner's guide does not use is present",
+            ImplementationNotUsedElementPresent => {
+                "element the partner's guide does not use is present"
+            }
         }
     }
 }
@@ -224,12 +228,16 @@ impl SetError {
         match self {
             NotSupported => "transaction set not supported",
             TrailerMissing => "transaction set trailer missing",
-            ControlNumberMismatch => "transaction set control number in header and trailer do not match",
+            ControlNumberMismatch => {
+                "transaction set control number in header and trailer do not match"
+            }
             SegmentCountMismatch => "number of included segments does not match actual count",
             SegmentsInError => "one or more segments in error",
             InvalidSetIdentifier => "missing or invalid transaction set identifier",
             InvalidControlNumber => "missing or invalid transaction set control number",
-            ControlNumberNotUnique => "transaction set control number not unique within the functional group",
+            ControlNumberNotUnique => {
+                "transaction set control number not unique within the functional group"
+            }
         }
     }
 }
@@ -388,12 +396,27 @@ mod tests {
 
     #[test]
     fn codes_depend_on_the_flavor() {
-        assert_eq!(SegmentError::ImplementationNotUsedSegmentPresent.code(AckFlavor::Ia999), "I4");
-        assert_eq!(SegmentError::ImplementationNotUsedSegmentPresent.code(AckFlavor::Fa4010), "2");
-        assert_eq!(ElementError::TooManyComponents.code(AckFlavor::Fa5010), "13");
+        assert_eq!(
+            SegmentError::ImplementationNotUsedSegmentPresent.code(AckFlavor::Ia999),
+            "I4"
+        );
+        assert_eq!(
+            SegmentError::ImplementationNotUsedSegmentPresent.code(AckFlavor::Fa4010),
+            "2"
+        );
+        assert_eq!(
+            ElementError::TooManyComponents.code(AckFlavor::Fa5010),
+            "13"
+        );
         assert_eq!(ElementError::TooManyComponents.code(AckFlavor::Fa4010), "3");
-        assert_eq!(GroupError::ControlNumberNotUnique.code(AckFlavor::Fa4010), None);
-        assert_eq!(GroupError::ControlNumberNotUnique.code(AckFlavor::Fa5010), Some("19"));
+        assert_eq!(
+            GroupError::ControlNumberNotUnique.code(AckFlavor::Fa4010),
+            None
+        );
+        assert_eq!(
+            GroupError::ControlNumberNotUnique.code(AckFlavor::Fa5010),
+            Some("19")
+        );
         assert_eq!(AckFlavor::for_997("004010VICS"), AckFlavor::Fa4010);
         assert_eq!(AckFlavor::for_997("005010"), AckFlavor::Fa5010);
     }

@@ -5,7 +5,9 @@
 //! AK4 carries one code. Numbers are measured the way X12 measures them: a
 //! sign and a decimal point do not count toward the length.
 
-use crate::x12::defs::{ElementDef, ElementKind, ElementType, ElementUse, SegmentDef, SyntaxKind, SyntaxRule};
+use crate::x12::defs::{
+    ElementDef, ElementKind, ElementType, ElementUse, SegmentDef, SyntaxKind, SyntaxRule,
+};
 use crate::x12::delimiters::Delimiters;
 use crate::x12::segment::Segment;
 
@@ -26,13 +28,27 @@ pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<Elem
         let position = i + 1;
         let Some(u) = def.elements.get(i) else {
             if !value.is_empty() {
-                out.push(ElementFinding::new(position, None, None, "", ElementError::TooManyElements, value));
+                out.push(ElementFinding::new(
+                    position,
+                    None,
+                    None,
+                    "",
+                    ElementError::TooManyElements,
+                    value,
+                ));
             }
             continue;
         };
         if value.is_empty() {
             if u.req.is_mandatory() {
-                out.push(ElementFinding::new(position, None, None, u.kind.id(), ElementError::MandatoryMissing, b""));
+                out.push(ElementFinding::new(
+                    position,
+                    None,
+                    None,
+                    u.kind.id(),
+                    ElementError::MandatoryMissing,
+                    b"",
+                ));
             }
             continue;
         }
@@ -54,7 +70,14 @@ pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<Elem
     }
     for (i, u) in def.elements.iter().enumerate().skip(count) {
         if u.req.is_mandatory() {
-            out.push(ElementFinding::new(i + 1, None, None, u.kind.id(), ElementError::MandatoryMissing, b""));
+            out.push(ElementFinding::new(
+                i + 1,
+                None,
+                None,
+                u.kind.id(),
+                ElementError::MandatoryMissing,
+                b"",
+            ));
         }
     }
     if !def.syntax.is_empty() {
@@ -62,7 +85,10 @@ pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<Elem
         check_syntax(&def.syntax, present, defined, &mut seen);
         for (position, error) in seen {
             // One finding per element: a value already found wrong stays so.
-            if out.iter().any(|f| f.position == position && f.component.is_none()) {
+            if out
+                .iter()
+                .any(|f| f.position == position && f.component.is_none())
+            {
                 continue;
             }
             let reference = def.elements.get(position - 1).map_or("", |u| u.kind.id());
@@ -71,19 +97,34 @@ pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<Elem
             } else {
                 b""
             };
-            out.push(ElementFinding::new(position, None, None, reference, error, value));
+            out.push(ElementFinding::new(
+                position, None, None, reference, error, value,
+            ));
         }
     }
 }
 
-fn check_element(value: &[u8], position: usize, u: &ElementUse, d: &Delimiters, out: &mut Vec<ElementFinding>) {
+fn check_element(
+    value: &[u8],
+    position: usize,
+    u: &ElementUse,
+    d: &Delimiters,
+    out: &mut Vec<ElementFinding>,
+) {
     match d.repetition() {
         Some(r) if memchr::memchr(r, value).is_some() => {
             let mut n = 0u32;
             for rep in value.split(|&b| b == r) {
                 n += 1;
                 if n > u.repeat {
-                    out.push(ElementFinding::new(position, None, Some(n as usize), u.kind.id(), ElementError::TooManyRepetitions, rep));
+                    out.push(ElementFinding::new(
+                        position,
+                        None,
+                        Some(n as usize),
+                        u.kind.id(),
+                        ElementError::TooManyRepetitions,
+                        rep,
+                    ));
                     return;
                 }
                 if !rep.is_empty() {
@@ -95,11 +136,20 @@ fn check_element(value: &[u8], position: usize, u: &ElementUse, d: &Delimiters, 
     }
 }
 
-fn check_one(value: &[u8], position: usize, repetition: Option<usize>, u: &ElementUse, d: &Delimiters, out: &mut Vec<ElementFinding>) {
+fn check_one(
+    value: &[u8],
+    position: usize,
+    repetition: Option<usize>,
+    u: &ElementUse,
+    d: &Delimiters,
+    out: &mut Vec<ElementFinding>,
+) {
     match &u.kind {
         ElementKind::Simple(e) => {
             if let Some(error) = check_value(value, e) {
-                out.push(ElementFinding::new(position, None, repetition, &e.id, error, value));
+                out.push(ElementFinding::new(
+                    position, None, repetition, &e.id, error, value,
+                ));
             }
         }
         ElementKind::Composite(c) => {
@@ -109,13 +159,27 @@ fn check_one(value: &[u8], position: usize, repetition: Option<usize>, u: &Eleme
             for (j, component) in value.split(|&b| b == d.component()).enumerate() {
                 count = j + 1;
                 let Some(cu) = c.components.get(j) else {
-                    out.push(ElementFinding::new(position, Some(j + 1), repetition, "", ElementError::TooManyComponents, value));
+                    out.push(ElementFinding::new(
+                        position,
+                        Some(j + 1),
+                        repetition,
+                        "",
+                        ElementError::TooManyComponents,
+                        value,
+                    ));
                     return;
                 };
                 let id = cu.kind.id();
                 if component.is_empty() {
                     if cu.req.is_mandatory() {
-                        out.push(ElementFinding::new(position, Some(j + 1), repetition, id, ElementError::MandatoryMissing, b""));
+                        out.push(ElementFinding::new(
+                            position,
+                            Some(j + 1),
+                            repetition,
+                            id,
+                            ElementError::MandatoryMissing,
+                            b"",
+                        ));
                     }
                     continue;
                 }
@@ -123,18 +187,39 @@ fn check_one(value: &[u8], position: usize, repetition: Option<usize>, u: &Eleme
                     present |= 1 << j;
                 }
                 if cu.not_used {
-                    out.push(ElementFinding::new(position, Some(j + 1), repetition, id, ElementError::ImplementationNotUsedElementPresent, component));
+                    out.push(ElementFinding::new(
+                        position,
+                        Some(j + 1),
+                        repetition,
+                        id,
+                        ElementError::ImplementationNotUsedElementPresent,
+                        component,
+                    ));
                     continue;
                 }
                 if let ElementKind::Simple(e) = &cu.kind
                     && let Some(error) = check_value(component, e)
                 {
-                    out.push(ElementFinding::new(position, Some(j + 1), repetition, id, error, component));
+                    out.push(ElementFinding::new(
+                        position,
+                        Some(j + 1),
+                        repetition,
+                        id,
+                        error,
+                        component,
+                    ));
                 }
             }
             for (j, cu) in c.components.iter().enumerate().skip(count) {
                 if cu.req.is_mandatory() {
-                    out.push(ElementFinding::new(position, Some(j + 1), repetition, cu.kind.id(), ElementError::MandatoryMissing, b""));
+                    out.push(ElementFinding::new(
+                        position,
+                        Some(j + 1),
+                        repetition,
+                        cu.kind.id(),
+                        ElementError::MandatoryMissing,
+                        b"",
+                    ));
                 }
             }
             let mut seen = Vec::new();
@@ -144,7 +229,14 @@ fn check_one(value: &[u8], position: usize, repetition: Option<usize>, u: &Eleme
                     continue;
                 }
                 let id = c.components.get(j - 1).map_or("", |cu| cu.kind.id());
-                out.push(ElementFinding::new(position, Some(j), repetition, id, error, b""));
+                out.push(ElementFinding::new(
+                    position,
+                    Some(j),
+                    repetition,
+                    id,
+                    error,
+                    b"",
+                ));
             }
         }
     }
@@ -164,21 +256,25 @@ pub fn check_value(value: &[u8], e: &ElementDef) -> Option<ElementError> {
         },
         ElementType::Date => {
             if !valid_date(value) {
-                return Some(if value.iter().all(u8::is_ascii_digit) && !matches!(value.len(), 6 | 8) {
-                    length_error(value.len(), e).unwrap_or(ElementError::InvalidDate)
-                } else {
-                    ElementError::InvalidDate
-                });
+                return Some(
+                    if value.iter().all(u8::is_ascii_digit) && !matches!(value.len(), 6 | 8) {
+                        length_error(value.len(), e).unwrap_or(ElementError::InvalidDate)
+                    } else {
+                        ElementError::InvalidDate
+                    },
+                );
             }
             value.len()
         }
         ElementType::Time => {
             if !valid_time(value) {
-                return Some(if value.iter().all(u8::is_ascii_digit) && !(4..=8).contains(&value.len()) {
-                    length_error(value.len(), e).unwrap_or(ElementError::InvalidTime)
-                } else {
-                    ElementError::InvalidTime
-                });
+                return Some(
+                    if value.iter().all(u8::is_ascii_digit) && !(4..=8).contains(&value.len()) {
+                        length_error(value.len(), e).unwrap_or(ElementError::InvalidTime)
+                    } else {
+                        ElementError::InvalidTime
+                    },
+                );
             }
             value.len()
         }
@@ -286,7 +382,8 @@ pub fn valid_date(value: &[u8]) -> bool {
 
 /// `HHMM`, `HHMMSS`, `HHMMSSD` or `HHMMSSDD`.
 pub fn valid_time(value: &[u8]) -> bool {
-    if !(4..=8).contains(&value.len()) || value.len() == 5 || !value.iter().all(u8::is_ascii_digit) {
+    if !(4..=8).contains(&value.len()) || value.len() == 5 || !value.iter().all(u8::is_ascii_digit)
+    {
         return false;
     }
     two(&value[..2]) < 24 && two(&value[2..4]) < 60 && (value.len() < 6 || two(&value[4..6]) < 60)
@@ -294,7 +391,12 @@ pub fn valid_time(value: &[u8]) -> bool {
 
 /// Evaluates syntax notes over a presence bitmap (bit `p-1` set when
 /// position `p` is present); appends `(position, error)` pairs.
-pub fn check_syntax(rules: &[SyntaxRule], present: u64, count: usize, out: &mut Vec<(usize, ElementError)>) {
+pub fn check_syntax(
+    rules: &[SyntaxRule],
+    present: u64,
+    count: usize,
+    out: &mut Vec<(usize, ElementError)>,
+) {
     let _ = count;
     let has = |p: usize| (1..=64).contains(&p) && present & (1 << (p - 1)) != 0;
     for rule in rules {
@@ -302,7 +404,11 @@ pub fn check_syntax(rules: &[SyntaxRule], present: u64, count: usize, out: &mut 
         match rule.kind {
             SyntaxKind::Paired => {
                 if ps.iter().any(|&p| has(p)) {
-                    out.extend(ps.iter().filter(|&&p| !has(p)).map(|&p| (p, ElementError::ConditionalMissing)));
+                    out.extend(
+                        ps.iter()
+                            .filter(|&&p| !has(p))
+                            .map(|&p| (p, ElementError::ConditionalMissing)),
+                    );
                 }
             }
             SyntaxKind::Required => {
@@ -311,11 +417,21 @@ pub fn check_syntax(rules: &[SyntaxRule], present: u64, count: usize, out: &mut 
                 }
             }
             SyntaxKind::Exclusion => {
-                out.extend(ps.iter().filter(|&&p| has(p)).skip(1).map(|&p| (p, ElementError::ExclusionViolated)));
+                out.extend(
+                    ps.iter()
+                        .filter(|&&p| has(p))
+                        .skip(1)
+                        .map(|&p| (p, ElementError::ExclusionViolated)),
+                );
             }
             SyntaxKind::Conditional => {
                 if has(ps[0]) {
-                    out.extend(ps[1..].iter().filter(|&&p| !has(p)).map(|&p| (p, ElementError::ConditionalMissing)));
+                    out.extend(
+                        ps[1..]
+                            .iter()
+                            .filter(|&&p| !has(p))
+                            .map(|&p| (p, ElementError::ConditionalMissing)),
+                    );
                 }
             }
             SyntaxKind::ListConditional => {
@@ -370,7 +486,10 @@ mod tests {
                 simple(el("324", ElementType::An, 1, 22), Requirement::Mandatory),
                 simple(el("328", ElementType::An, 1, 30), Requirement::Optional),
                 simple(el("373", ElementType::Date, 8, 8), Requirement::Mandatory),
-                simple(el("330", ElementType::Decimal, 1, 15), Requirement::Relational),
+                simple(
+                    el("330", ElementType::Decimal, 1, 15),
+                    Requirement::Relational,
+                ),
                 simple(el("355", ElementType::Id, 2, 2), Requirement::Relational),
             ],
             syntax: vec![SyntaxRule::parse("P0607").expect("note")],
@@ -382,7 +501,13 @@ mod tests {
         let mut out = Vec::new();
         check_segment(&seg, &beg(), &mut out);
         out.into_iter()
-            .map(|f| (f.position, f.error, String::from_utf8_lossy(&f.value).into_owned()))
+            .map(|f| {
+                (
+                    f.position,
+                    f.error,
+                    String::from_utf8_lossy(&f.value).into_owned(),
+                )
+            })
             .collect()
     }
 
@@ -394,20 +519,50 @@ mod tests {
 
     #[test]
     fn each_kind_of_element_error() {
-        assert_eq!(check("BEG*00*DS*PO123**20241317"), vec![(5, ElementError::InvalidDate, "20241317".into())]);
-        assert_eq!(check("BEG*00*DS***20240115"), vec![(3, ElementError::MandatoryMissing, String::new())]);
-        assert_eq!(check("BEG*XX*DS*PO1**20240115"), vec![(1, ElementError::InvalidCode, "XX".into())]);
-        assert_eq!(check("BEG*00*D*PO1**20240115"), vec![(2, ElementError::TooShort, "D".into())]);
+        assert_eq!(
+            check("BEG*00*DS*PO123**20241317"),
+            vec![(5, ElementError::InvalidDate, "20241317".into())]
+        );
+        assert_eq!(
+            check("BEG*00*DS***20240115"),
+            vec![(3, ElementError::MandatoryMissing, String::new())]
+        );
+        assert_eq!(
+            check("BEG*XX*DS*PO1**20240115"),
+            vec![(1, ElementError::InvalidCode, "XX".into())]
+        );
+        assert_eq!(
+            check("BEG*00*D*PO1**20240115"),
+            vec![(2, ElementError::TooShort, "D".into())]
+        );
         assert_eq!(
             check(&format!("BEG*00*DS*{}**20240115", "P".repeat(23))),
             vec![(3, ElementError::TooLong, "P".repeat(23))]
         );
-        assert_eq!(check("BEG*00*DS*PO1**20240115*1.2.3*EA"), vec![(6, ElementError::InvalidCharacter, "1.2.3".into())]);
-        assert_eq!(check("BEG*00*DS*PO1**20240115*1*EA*X"), vec![(8, ElementError::TooManyElements, "X".into())]);
-        assert_eq!(check("BEG*00*DS*PO1**20240115*1"), vec![(7, ElementError::ConditionalMissing, String::new())]);
-        assert_eq!(check("BEG*00*DS*PO1**2024011"), vec![(5, ElementError::TooShort, "2024011".into())]);
-        assert_eq!(check("BEG*00*DS*PO\u{1}1**20240115"), vec![(3, ElementError::InvalidCharacter, "PO\u{1}1".into())]);
-        assert_eq!(check("BEG*00*DS*PO1"), vec![(5, ElementError::MandatoryMissing, String::new())]);
+        assert_eq!(
+            check("BEG*00*DS*PO1**20240115*1.2.3*EA"),
+            vec![(6, ElementError::InvalidCharacter, "1.2.3".into())]
+        );
+        assert_eq!(
+            check("BEG*00*DS*PO1**20240115*1*EA*X"),
+            vec![(8, ElementError::TooManyElements, "X".into())]
+        );
+        assert_eq!(
+            check("BEG*00*DS*PO1**20240115*1"),
+            vec![(7, ElementError::ConditionalMissing, String::new())]
+        );
+        assert_eq!(
+            check("BEG*00*DS*PO1**2024011"),
+            vec![(5, ElementError::TooShort, "2024011".into())]
+        );
+        assert_eq!(
+            check("BEG*00*DS*PO\u{1}1**20240115"),
+            vec![(3, ElementError::InvalidCharacter, "PO\u{1}1".into())]
+        );
+        assert_eq!(
+            check("BEG*00*DS*PO1"),
+            vec![(5, ElementError::MandatoryMissing, String::new())]
+        );
     }
 
     #[test]
@@ -417,7 +572,10 @@ mod tests {
 
     #[test]
     fn repetitions_need_a_repeatable_element() {
-        assert_eq!(check("BEG*00*DS^SA*PO1**20240115")[0].1, ElementError::TooManyRepetitions);
+        assert_eq!(
+            check("BEG*00*DS^SA*PO1**20240115")[0].1,
+            ElementError::TooManyRepetitions
+        );
     }
 
     #[test]
@@ -427,10 +585,16 @@ mod tests {
         assert_eq!(check_value(b"1.2345", &e), Some(ElementError::TooLong));
         assert_eq!(check_value(b"1E-5", &e), None);
         assert_eq!(check_value(b".", &e), Some(ElementError::InvalidCharacter));
-        assert_eq!(check_value(b"1,5", &e), Some(ElementError::InvalidCharacter));
+        assert_eq!(
+            check_value(b"1,5", &e),
+            Some(ElementError::InvalidCharacter)
+        );
         let n = el("96", ElementType::Numeric(0), 1, 3);
         assert_eq!(check_value(b"-123", &n), None);
-        assert_eq!(check_value(b"12.3", &n), Some(ElementError::InvalidCharacter));
+        assert_eq!(
+            check_value(b"12.3", &n),
+            Some(ElementError::InvalidCharacter)
+        );
     }
 
     #[test]
@@ -457,7 +621,10 @@ mod tests {
     fn utf8_text_counts_characters() {
         let e = el("93", ElementType::An, 1, 5);
         assert_eq!(check_value("Zoë K".as_bytes(), &e), None);
-        assert_eq!(check_value("Zoë Ka".as_bytes(), &e), Some(ElementError::TooLong));
+        assert_eq!(
+            check_value("Zoë Ka".as_bytes(), &e),
+            Some(ElementError::TooLong)
+        );
     }
 
     #[test]

@@ -10,5 +10,7 @@ pub mod finding;
 mod walker;
 
 pub use codes::{AckFlavor, ElementError, GroupError, InterchangeError, SegmentError, SetError};
-pub use finding::{ElementFinding, GroupFinding, InterchangeFinding, SegmentFinding, SetFinding, Severity};
+pub use finding::{
+    ElementFinding, GroupFinding, InterchangeFinding, SegmentFinding, SetFinding, Severity,
+};
 pub use walker::{DEFAULT_MAX_FINDINGS, SetValidator};

@@ -99,7 +99,11 @@ impl SetValidator {
         if !same {
             self.leave_position(frame_index, Some(child), id, at);
         }
-        let uses = if same { frame.uses.saturating_add(1) } else { 1 };
+        let uses = if same {
+            frame.uses.saturating_add(1)
+        } else {
+            1
+        };
         self.stack[frame_index].cursor = Some(child);
         self.stack[frame_index].uses = uses;
 
@@ -146,7 +150,13 @@ impl SetValidator {
 
     /// Checks a matched segment's elements; `frame` is the frame of the loop
     /// it is in (for the loop ID of findings).
-    fn check(&mut self, segment: &Segment<'_>, node: usize, error: Option<SegmentError>, frame: usize) {
+    fn check(
+        &mut self,
+        segment: &Segment<'_>,
+        node: usize,
+        error: Option<SegmentError>,
+        frame: usize,
+    ) {
         let at = segment.position();
         if let Some(error) = error {
             let loop_id = self.loop_id_at(frame);
