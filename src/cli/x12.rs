@@ -115,13 +115,13 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         "parse" => {
             let mut segments = 0u64;
             let mut sets = 0u64;
-            while let Some(s) = reader
-                .next_segment()
-                .map_err(|e| e.in_file(name.as_str()))?
-            {
-                segments += 1;
-                sets += u64::from(s.is(b"ST"));
-            }
+            reader
+                .for_each(|s, _, _| {
+                    segments += 1;
+                    sets += u64::from(s.is(b"ST"));
+                    Ok(())
+                })
+                .map_err(|e| e.in_file(name.as_str()))?;
             (segments, sets)
         }
         "validate" | "ack" => {

@@ -55,26 +55,16 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
         self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
             match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
-                Token::Segment {
-                    start,
-                    end,
-                    consumed,
-                    position,
-                    header,
-                } => {
-                    let is_isa = header.is_some();
+                Token::Segment { consumed, isa: is_isa } => {
+                    let span = *self.lexer.span();
                     if is_isa {
-                        self.header = header;
+                        self.header = self.lexer.take_header();
                     }
                     self.pending = consumed;
                     let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                    let raw = &self.buffer.unconsumed()[start..end];
+                    let raw = &self.buffer.unconsumed()[span.start..span.end];
                     let header = if is_isa { self.header.as_deref() } else { None };
-                    return Ok(Some((
-                        Segment::new(raw, delimiters, position),
-                        header,
-                        self.lexer.line_style(),
-                    )));
+                    return Ok(Some((Segment::new(raw, delimiters, span.position), header, self.lexer.line_style())));
                 }
                 Token::NeedMore { consumed } => {
                     self.buffer.consume(consumed);

@@ -27,7 +27,7 @@ use super::reader::SegmentReader;
 use super::segment::Segment;
 use super::validate::element::{check_segment, valid_date, valid_time};
 use super::validate::{
-    DEFAULT_MAX_FINDINGS, GroupError, GroupFinding, InterchangeError, InterchangeFinding,
+    DEFAULT_MAX_FINDINGS, GroupError, GroupFinding, InterchangeError, InterchangeFinding, Scratch,
     SegmentFinding, SetError, SetFinding, SetValidator, Severity,
 };
 
@@ -264,6 +264,7 @@ pub struct Checker<'d> {
     seen: HashMap<(String, String), NumberSet>,
     line_style: LineStyle,
     summary: Summary,
+    scratch: Option<Scratch>,
 }
 
 impl<'d> Checker<'d> {
@@ -315,6 +316,7 @@ impl<'d> Checker<'d> {
             seen: HashMap::new(),
             line_style: LineStyle::None,
             summary: Summary::default(),
+            scratch: Some(Scratch::default()),
         })
     }
 
@@ -772,7 +774,8 @@ impl<'d> Checker<'d> {
         g.received += 1;
         self.summary.sets += 1;
         let definition = def.as_ref().map(|d| d.source.clone());
-        let mut validator = def.map(|d| SetValidator::new(d, self.max_findings));
+        let scratch = self.scratch.take().unwrap_or_default();
+        let mut validator = def.map(|d| SetValidator::with_scratch(d, self.max_findings, scratch));
         if let Some(v) = &mut validator {
             let mut inner = *st;
             inner.set_in_set(Some(1));
@@ -843,7 +846,11 @@ impl<'d> Checker<'d> {
         };
         let definition = s.validator.as_ref().map(|v| v.definition().source.clone());
         let (segment_findings, dropped) = match s.validator.take() {
-            Some(v) => v.finish(end_at),
+            Some(v) => {
+                let (findings, dropped, scratch) = v.finish_with_scratch(end_at);
+                self.scratch = Some(scratch);
+                (findings, dropped)
+            }
             None => (Vec::new(), 0),
         };
         if !segment_findings.is_empty() {
@@ -1012,10 +1019,10 @@ pub fn check_reader<R: Read>(
     checker: &mut Checker<'_>,
     sink: &mut dyn Sink,
 ) -> Result<Summary, ParseError> {
-    while let Some((segment, header, style)) = reader.next_item()? {
+    reader.for_each(|segment, header, style| {
         checker.set_line_style(style);
-        checker.feed(&segment, header, sink)?;
-    }
+        checker.feed(&segment, header, sink)
+    })?;
     checker.set_line_style(reader.line_style());
     let end = reader.next_position();
     checker.finish(end, sink)

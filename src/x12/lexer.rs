@@ -30,23 +30,28 @@ pub const DEFAULT_MAX_SEGMENT_LEN: usize = 1 << 20;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// What the lexer found at the start of the bytes it was given.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Token {
-    /// A segment occupying `buf[start..end]` (terminator excluded). The first
-    /// `consumed` bytes of `buf` may be dropped once the segment is used.
-    Segment {
-        start: usize,
-        end: usize,
-        consumed: usize,
-        position: Position,
-        /// The parsed header when the segment is an ISA.
-        header: Option<Box<IsaHeader>>,
-    },
+    /// A segment, described by [`Lexer::span`]; the first `consumed` bytes
+    /// of the buffer may be dropped once it is used. `isa` says that it is
+    /// an ISA, whose header [`Lexer::take_header`] gives.
+    Segment { consumed: usize, isa: bool },
     /// No complete segment yet; the first `consumed` bytes (whitespace) may
     /// be dropped.
     NeedMore { consumed: usize },
     /// The input is exhausted.
     End,
+}
+
+/// Where the last segment found lies in the buffer the lexer was given.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Span {
+    /// First byte of the segment.
+    pub start: usize,
+    /// The byte after the segment (its terminator, when it has one).
+    pub end: usize,
+    /// Where it is in the input.
+    pub position: Position,
 }
 
 /// The segment lexer.
@@ -60,6 +65,8 @@ pub struct Lexer {
     max_segment_len: usize,
     line: u64,
     line_start: u64,
+    span: Span,
+    header: Option<Box<IsaHeader>>,
 }
 
 impl Default for Lexer {
@@ -80,6 +87,8 @@ impl Lexer {
             max_segment_len: max_segment_len.max(super::isa::ISA_LEN),
             line: 1,
             line_start: 0,
+            span: Span::default(),
+            header: None,
         }
     }
 
@@ -130,7 +139,38 @@ impl Lexer {
 
     /// Finds the next segment in `buf` (the bytes not yet consumed). `eof`
     /// says that no more bytes will follow.
+    #[inline]
     pub fn next(&mut self, buf: &[u8], eof: bool) -> Result<Token, ParseError> {
+        // The common case, inside an interchange whose line style is known:
+        // line breaks, then a segment that is not an ISA, then a terminator.
+        if let (Some(d), Some(_), false) = (self.delimiters, self.line_style, self.at_start) {
+            let terminator = d.segment();
+            let mut i = 0;
+            let (mut line, mut line_start) = (self.line, self.line_start);
+            while let Some(&b) = buf.get(i) {
+                if b == b'\n' {
+                    line += 1;
+                    line_start = self.offset + i as u64 + 1;
+                } else if b != b'\r' {
+                    break;
+                }
+                i += 1;
+            }
+            if let Some(&first) = buf.get(i)
+                && first != b'I'
+                && first != terminator
+                && !matches!(first, b' ' | b'\t' | 0x0C | b'\n' | b'\r')
+                && let Some(end) = self.find_terminator(buf, i, terminator)
+            {
+                self.line = line;
+                self.line_start = line_start;
+                return Ok(self.segment(i, end, end + 1));
+            }
+        }
+        self.next_slow(buf, eof)
+    }
+
+    fn next_slow(&mut self, buf: &[u8], eof: bool) -> Result<Token, ParseError> {
         let mut i = 0;
         if self.at_start {
             if buf.len() < BOM.len() && BOM.starts_with(buf) && !eof {
@@ -191,7 +231,8 @@ impl Lexer {
                     // Each interchange has its own line style, seen after its ISA.
                     self.line_style = None;
                     let len = header.len();
-                    Ok(self.segment(i, i + len - 1, i + len, Some(Box::new(header))))
+                    self.header = Some(Box::new(header));
+                    Ok(self.segment(i, i + len - 1, i + len))
                 }
                 Err(e) => Err(self.error(i, ParseErrorKind::Isa(e))),
             };
@@ -200,23 +241,34 @@ impl Lexer {
             return Err(self.error(i, ParseErrorKind::NoInterchange));
         };
 
-        let limit = self.max_segment_len.min(rest.len());
-        match terminated(&rest[..limit], delimiters.segment()) {
-            Ok((_, body)) => Ok(self.segment(i, i + body.len(), i + body.len() + 1, None)),
-            Err(_) if rest.len() > self.max_segment_len => Err(self.error(
+        let found = if self.segments < 4 {
+            // The first segments go through the nom parser; after that,
+            // terminators are found word by word (same answers, faster on
+            // short segments).
+            let limit = self.max_segment_len.min(rest.len());
+            terminated(&rest[..limit], delimiters.segment())
+                .ok()
+                .map(|(_, body)| i + body.len())
+        } else {
+            self.find_terminator(buf, i, delimiters.segment())
+                .filter(|&end| end - i <= self.max_segment_len)
+        };
+        match found {
+            Some(end) => Ok(self.segment(i, end, end + 1)),
+            None if rest.len() > self.max_segment_len => Err(self.error(
                 i,
                 ParseErrorKind::SegmentTooLong {
                     limit: self.max_segment_len,
                     id: SegmentId::lossy(segment_id(rest, delimiters.element())),
                 },
             )),
-            Err(_) if !eof => Ok(self.consume(i, Token::NeedMore { consumed: i })),
-            Err(_) if matches!(delimiters.segment(), b'\n' | b'\r') => {
+            None if !eof => Ok(self.consume(i, Token::NeedMore { consumed: i })),
+            None if matches!(delimiters.segment(), b'\n' | b'\r') => {
                 // A newline-terminated file often lacks its last newline.
                 let end = buf.len();
-                Ok(self.segment(i, end, end, None))
+                Ok(self.segment(i, end, end))
             }
-            Err(_) => Err(self.error(
+            None => Err(self.error(
                 i,
                 ParseErrorKind::Unterminated {
                     id: SegmentId::lossy(segment_id(rest, delimiters.element())),
@@ -225,32 +277,45 @@ impl Lexer {
         }
     }
 
+    /// The index in `buf` of the first `terminator` at or after `i`.
+    #[inline]
+    fn find_terminator(&self, buf: &[u8], i: usize, terminator: u8) -> Option<usize> {
+        let window = &buf[i..buf.len().min(i.saturating_add(self.max_segment_len).saturating_add(1))];
+        super::scan::find_byte(terminator, window).map(|n| i + n)
+    }
+
     fn consume(&mut self, n: usize, token: Token) -> Token {
         self.offset += n as u64;
         token
     }
 
-    fn segment(
-        &mut self,
-        start: usize,
-        end: usize,
-        consumed: usize,
-        header: Option<Box<IsaHeader>>,
-    ) -> Token {
+    #[inline]
+    fn segment(&mut self, start: usize, end: usize, consumed: usize) -> Token {
         self.segments += 1;
-        let position = self.position(start, self.segments);
+        self.span = Span {
+            start,
+            end,
+            position: self.position(start, self.segments),
+        };
         self.offset += consumed as u64;
         if consumed > end && self.delimiters.is_some_and(|d| d.segment() == b'\n') {
             self.line += 1;
             self.line_start = self.offset;
         }
         Token::Segment {
-            start,
-            end,
             consumed,
-            position,
-            header,
+            isa: self.header.is_some(),
         }
+    }
+
+    /// Where the last segment found lies.
+    pub fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// The parsed header when the last segment found is an ISA; taken once.
+    pub fn take_header(&mut self) -> Option<Box<IsaHeader>> {
+        self.header.take()
     }
 }
 
@@ -290,19 +355,11 @@ where
     let mut at = 0;
     loop {
         match lexer.next(&input[at..], true)? {
-            Token::Segment {
-                start,
-                end,
-                consumed,
-                position,
-                header,
-            } => {
+            Token::Segment { consumed, isa } => {
+                let span = *lexer.span();
+                let header = if isa { lexer.take_header() } else { None };
                 let delimiters = lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                let seg = super::segment::Segment::new(
-                    &input[at + start..at + end],
-                    delimiters,
-                    position,
-                );
+                let seg = super::segment::Segment::new(&input[at + span.start..at + span.end], delimiters, span.position);
                 f(seg, header.as_deref(), lexer.line_style())?;
                 at += consumed;
             }

@@ -20,6 +20,7 @@
 pub mod ack;
 pub mod async_reader;
 mod buffer;
+mod scan;
 pub mod control;
 pub mod defs;
 pub mod delimiters;

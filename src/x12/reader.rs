@@ -85,26 +85,16 @@ impl<R: Read> SegmentReader<R> {
         self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
             match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
-                Token::Segment {
-                    start,
-                    end,
-                    consumed,
-                    position,
-                    header,
-                } => {
-                    let is_isa = header.is_some();
+                Token::Segment { consumed, isa: is_isa } => {
+                    let span = *self.lexer.span();
                     if is_isa {
-                        self.header = header;
+                        self.header = self.lexer.take_header();
                     }
                     self.pending = consumed;
                     let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                    let raw = &self.buffer.unconsumed()[start..end];
+                    let raw = &self.buffer.unconsumed()[span.start..span.end];
                     let header = if is_isa { self.header.as_deref() } else { None };
-                    return Ok(Some((
-                        Segment::new(raw, delimiters, position),
-                        header,
-                        self.lexer.line_style(),
-                    )));
+                    return Ok(Some((Segment::new(raw, delimiters, span.position), header, self.lexer.line_style())));
                 }
                 Token::NeedMore { consumed } => {
                     self.buffer.consume(consumed);
@@ -112,6 +102,46 @@ impl<R: Read> SegmentReader<R> {
                 }
                 Token::End => return Ok(None),
             }
+        }
+    }
+
+    /// Calls `f` for every remaining segment, with the ISA header when the
+    /// segment is one and the line style seen so far. This internal
+    /// iteration is faster than [`SegmentReader::next_item`]: it walks each
+    /// buffer-full of segments in one loop.
+    pub fn for_each<F>(&mut self, mut f: F) -> Result<(), ParseError>
+    where
+        F: FnMut(Segment<'_>, Option<&IsaHeader>, LineStyle) -> Result<(), ParseError>,
+    {
+        self.buffer.consume(std::mem::take(&mut self.pending));
+        loop {
+            let buf = self.buffer.unconsumed();
+            let mut at = 0;
+            loop {
+                match self.lexer.next(&buf[at..], self.eof)? {
+                    Token::Segment { consumed, isa: is_isa } => {
+                        let span = *self.lexer.span();
+                        if is_isa {
+                            self.header = self.lexer.take_header();
+                        }
+                        let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
+                        let segment = Segment::new(&buf[at + span.start..at + span.end], delimiters, span.position);
+                        let header = if is_isa { self.header.as_deref() } else { None };
+                        f(segment, header, self.lexer.line_style())?;
+                        at += consumed;
+                    }
+                    Token::NeedMore { consumed } => {
+                        at += consumed;
+                        break;
+                    }
+                    Token::End => {
+                        self.buffer.consume(at);
+                        return Ok(());
+                    }
+                }
+            }
+            self.buffer.consume(at);
+            self.fill()?;
         }
     }
 

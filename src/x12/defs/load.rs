@@ -456,12 +456,7 @@ fn compile_dictionary(version: &str, raw: &RawDictionary) -> Result<Dictionary, 
                 format!("element {id}: a closed code list needs codes"),
             ));
         }
-        let codes = (!e.codes.is_empty()).then(|| {
-            Arc::new(CodeList {
-                codes: e.codes.clone(),
-                closed: e.closed,
-            })
-        });
+        let codes = (!e.codes.is_empty()).then(|| Arc::new(CodeList::new(e.codes.clone(), e.closed)));
         d.elements.insert(
             id.clone(),
             Arc::new(ElementDef {
@@ -502,12 +497,7 @@ fn compile_dictionary(version: &str, raw: &RawDictionary) -> Result<Dictionary, 
         let syntax = parse_syntax(&s.syntax, elements.len(), file, *line)?;
         d.segments.insert(
             seg_id,
-            Arc::new(SegmentDef {
-                id: seg_id,
-                name: s.name.clone(),
-                elements,
-                syntax,
-            }),
+            Arc::new(SegmentDef::new(seg_id, s.name.clone(), elements, syntax)),
         );
     }
     Ok(d)
@@ -737,7 +727,7 @@ fn compile_set(
         ));
     }
     let mut set = SetDef {
-        first_key: Vec::new(),
+        index: Default::default(),
         id: h.id,
         name: h.name,
         functional_group: h.functional_group,
@@ -748,9 +738,7 @@ fn compile_set(
         source: file.to_string(),
         dictionary: dict.clone(),
     };
-    set.first_key = (0..set.nodes.len())
-        .map(|i| set.first_segment(i).key())
-        .collect();
+    set.reindex();
     let last = set.root().children.last().map(|&i| set.first_segment(i));
     if last != Some(crate::x12::ids::seg::SE) {
         return Err(DefsError::new(

@@ -5,7 +5,7 @@
 //! ([`super::overlay`]) produces a changed copy of a [`SetDef`], never an
 //! edited shared one.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::x12::ids::SegmentId;
@@ -90,12 +90,20 @@ pub struct CodeList {
     /// True when the list is complete, so that other values are errors. Code
     /// lists kept only to name the qualifiers dropgate reads are open.
     pub closed: bool,
+    /// The codes as bytes, for lookups on the hot path.
+    lookup: HashSet<Vec<u8>>,
 }
 
 impl CodeList {
+    /// A code list.
+    pub fn new(codes: BTreeMap<String, String>, closed: bool) -> CodeList {
+        let lookup = codes.keys().map(|k| k.as_bytes().to_vec()).collect();
+        CodeList { codes, closed, lookup }
+    }
+
     /// True when `value` may be used: always for an open list.
     pub fn allows(&self, value: &[u8]) -> bool {
-        !self.closed || std::str::from_utf8(value).is_ok_and(|v| self.codes.contains_key(v))
+        !self.closed || self.lookup.contains(value)
     }
 
     /// The description of a code.
@@ -139,21 +147,26 @@ pub struct SyntaxRule {
     pub kind: SyntaxKind,
     /// The 1-based positions it names, in order.
     pub positions: Vec<usize>,
+    /// Bit `p-1` for each position `p` (positions past 64 are ignored).
+    pub mask: u64,
+    /// The bit of the first position.
+    pub first: u64,
 }
 
 /// The five kinds of X12 syntax notes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum SyntaxKind {
     /// `P`: if any is present, all must be.
-    Paired,
+    Paired = 0,
     /// `R`: at least one must be present.
-    Required,
+    Required = 1,
     /// `E`: not more than one may be present.
-    Exclusion,
+    Exclusion = 2,
     /// `C`: if the first is present, all others must be.
-    Conditional,
+    Conditional = 3,
     /// `L`: if the first is present, at least one of the others must be.
-    ListConditional,
+    ListConditional = 4,
 }
 
 impl SyntaxRule {
@@ -181,7 +194,32 @@ impl SyntaxRule {
         if positions.contains(&0) {
             return None;
         }
-        Some(SyntaxRule { kind, positions })
+        let bit = |p: usize| if p <= 64 { 1u64 << (p - 1) } else { 0 };
+        let mask = positions.iter().fold(0, |m, &p| m | bit(p));
+        let first = bit(positions[0]);
+        Some(SyntaxRule {
+            kind,
+            positions,
+            mask,
+            first,
+        })
+    }
+
+    /// True when the elements present (bit `p-1` for position `p`) satisfy
+    /// the note: a few bit operations, for the hot path.
+    #[inline]
+    pub fn holds(&self, present: u64) -> bool {
+        let on = present & self.mask;
+        let rest = self.mask & !self.first;
+        let first_absent = on & self.first == 0;
+        // Every verdict is computed, one bit each, and one is picked: no
+        // branch to mispredict.
+        let verdicts = u8::from(on == 0 || on == self.mask)
+            | u8::from(on != 0) << 1
+            | u8::from(on & on.wrapping_sub(1) == 0) << 2
+            | u8::from(first_absent || on & rest == rest) << 3
+            | u8::from(first_absent || on & rest != 0) << 4;
+        verdicts >> (self.kind as u8) & 1 == 1
     }
 
     /// The note as written, e.g. `P0102`.
@@ -257,6 +295,133 @@ pub struct SegmentDef {
     pub elements: Vec<ElementUse>,
     /// Syntax notes on the elements.
     pub syntax: Vec<SyntaxRule>,
+    /// The elements in the compact form the validator's fast path reads;
+    /// derived by [`SegmentDef::compile`].
+    pub specs: Vec<ElementSpec>,
+    /// Bit `p-1` set for each mandatory element `p` (up to 64).
+    pub mandatory_mask: u64,
+}
+
+/// What the validator's fast path needs to know of one element position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ElementSpec {
+    /// The type, or `None` for a composite (always checked in full).
+    pub ty: Option<ElementType>,
+    /// Minimum length.
+    pub min: u32,
+    /// Maximum length.
+    pub max: u32,
+    /// The element must be present.
+    pub mandatory: bool,
+    /// A guide says it must not be sent.
+    pub not_used: bool,
+    /// The code list, when closed.
+    pub codes: Option<Arc<CodeList>>,
+    /// For a composite that may be sent as its first component alone: that
+    /// component (so that the fast path can check `EA` in a C001).
+    pub first_component: Option<Box<ElementSpec>>,
+    /// How the fast path may check a value without looking at it again.
+    pub quick: Quick,
+}
+
+/// What a value's length and a summary of its bytes prove.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quick {
+    /// Plain text (an `AN`, or an `ID` with an open code list): valid when
+    /// it holds no special byte and its length fits.
+    Text,
+    /// A number: valid when it is all digits and its length fits.
+    Digits,
+    /// Anything else needs the full check of the value.
+    Slow,
+}
+
+fn quick_of(ty: Option<ElementType>, codes: &Option<Arc<CodeList>>, not_used: bool) -> Quick {
+    match ty {
+        _ if not_used || codes.is_some() => Quick::Slow,
+        Some(ElementType::An | ElementType::Id) => Quick::Text,
+        Some(ElementType::Numeric(_) | ElementType::Decimal) => Quick::Digits,
+        _ => Quick::Slow,
+    }
+}
+
+impl ElementSpec {
+    /// The compact form of an element's use.
+    pub fn of(u: &ElementUse) -> ElementSpec {
+        match &u.kind {
+            ElementKind::Simple(e) => {
+                let codes = e.codes.clone().filter(|c| c.closed);
+                ElementSpec {
+                    ty: Some(e.ty),
+                    min: e.min,
+                    max: e.max,
+                    mandatory: u.req.is_mandatory(),
+                    not_used: u.not_used,
+                    quick: quick_of(Some(e.ty), &codes, u.not_used),
+                    codes,
+                    first_component: None,
+                }
+            }
+            ElementKind::Composite(c) => {
+                // Sent as its first component alone, the composite is valid
+                // when no later component is mandatory and its notes hold.
+                let alone_ok = c.components.iter().skip(1).all(|cu| !cu.req.is_mandatory())
+                    && c.syntax.iter().all(|r| r.holds(1));
+                let first = c
+                    .components
+                    .first()
+                    .filter(|cu| alone_ok && matches!(cu.kind, ElementKind::Simple(_)))
+                    .map(|cu| Box::new(ElementSpec::of(cu)));
+                // A lone first component is checked as that component.
+                let (quick, min, max) = match &first {
+                    Some(f) if !u.not_used => (f.quick, f.min, f.max),
+                    _ => (Quick::Slow, 0, 0),
+                };
+                ElementSpec {
+                    ty: None,
+                    min,
+                    max,
+                    mandatory: u.req.is_mandatory(),
+                    not_used: u.not_used,
+                    codes: None,
+                    first_component: first,
+                    quick,
+                }
+            }
+        }
+    }
+}
+
+impl SegmentDef {
+    /// Builds a segment and derives its compact form.
+    pub fn new(id: SegmentId, name: String, elements: Vec<ElementUse>, syntax: Vec<SyntaxRule>) -> SegmentDef {
+        let mut def = SegmentDef {
+            id,
+            name,
+            elements,
+            syntax,
+            specs: Vec::new(),
+            mandatory_mask: 0,
+        };
+        def.compile();
+        def
+    }
+
+    /// Recomputes [`SegmentDef::specs`] from the elements.
+    pub fn compile(&mut self) {
+        self.specs = self
+            .elements
+            .iter()
+            .map(ElementSpec::of)
+            .collect();
+        self.mandatory_mask = self
+            .specs
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, s)| s.mandatory)
+            .fold(0, |m, (i, _)| m | 1 << i);
+    }
 }
 
 /// The segment and element dictionary of one version.
@@ -332,6 +497,39 @@ pub struct LoopNode {
     pub line: usize,
 }
 
+/// Per-node facts the validator needs on every segment, precomputed.
+#[derive(Clone, Debug, Default)]
+pub struct SetIndex {
+    /// The first segment ID of each node (a loop's trigger).
+    pub first_id: Vec<SegmentId>,
+    /// [`SegmentId::key`] of `first_id`.
+    pub first_key: Vec<u32>,
+    /// True when the node must occur (mandatory, and not "not used").
+    pub mandatory: Vec<bool>,
+    /// Fewest uses or repetitions a guide asks for.
+    pub min: Vec<u32>,
+    /// For each loop node, the first keys of its children in order (empty
+    /// for segment nodes).
+    pub child_keys: Vec<Vec<u32>>,
+    /// For each loop node, `prefix[j]` = mandatory children before child
+    /// `j` (one more entry than children): skipped mandatory children are
+    /// found by one subtraction.
+    pub mandatory_prefix: Vec<Vec<u32>>,
+    /// For each node: most uses (segments) or repetitions (loops).
+    pub max: Vec<u32>,
+    /// For each node: a guide says it is not used.
+    pub not_used: Vec<bool>,
+    /// For each node: the segment node to check when it is matched (itself,
+    /// or a loop's trigger).
+    pub checked: Vec<usize>,
+    /// For each node: the segment definition of [`SetIndex::checked`].
+    pub segment: Vec<Option<Arc<SegmentDef>>>,
+    /// For each node: true for loops.
+    pub is_loop: Vec<bool>,
+    /// For each loop node: its children (empty for segments).
+    pub children: Vec<Vec<usize>>,
+}
+
 /// A transaction set: its identity and its structure as a tree of nodes.
 #[derive(Clone, Debug)]
 pub struct SetDef {
@@ -349,8 +547,9 @@ pub struct SetDef {
     pub root: usize,
     /// Every segment ID used anywhere in the set.
     pub segment_ids: Vec<SegmentId>,
-    /// For each node, the key ([`SegmentId::key`]) of its first segment.
-    pub first_key: Vec<u32>,
+    /// Derived from the nodes by [`SetDef::index`], for the validator's hot
+    /// path; recomputed whenever the nodes change.
+    pub index: SetIndex,
     /// The file it came from, and the overlays applied to it.
     pub source: String,
     /// The dictionary the set uses.
@@ -382,6 +581,106 @@ impl SetDef {
     pub fn uses_segment(&self, id: SegmentId) -> bool {
         self.segment_ids.contains(&id)
     }
+
+    /// Recomputes [`SetDef::index`] from the nodes.
+    pub fn reindex(&mut self) {
+        let n = self.nodes.len();
+        let first_id: Vec<SegmentId> = (0..n).map(|i| self.first_segment(i)).collect();
+        let first_key = first_id.iter().map(SegmentId::key).collect();
+        let mandatory: Vec<bool> = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Segment(s) => s.req.is_mandatory() && s.usage != Usage::NotUsed,
+                Node::Loop(l) => l.req.is_mandatory() && l.usage != Usage::NotUsed,
+            })
+            .collect();
+        let min = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Segment(s) => s.min_use,
+                Node::Loop(l) => l.min_repeat,
+            })
+            .collect();
+        let child_keys = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Loop(l) => l.children.iter().map(|&c| first_id[c].key()).collect(),
+                Node::Segment(_) => Vec::new(),
+            })
+            .collect();
+        let mandatory_prefix = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Loop(l) => {
+                    let mut prefix = Vec::with_capacity(l.children.len() + 1);
+                    let mut n = 0u32;
+                    prefix.push(0);
+                    for &c in &l.children {
+                        n += u32::from(mandatory[c]);
+                        prefix.push(n);
+                    }
+                    prefix
+                }
+                Node::Segment(_) => Vec::new(),
+            })
+            .collect();
+        let max = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Segment(s) => s.max_use,
+                Node::Loop(l) => l.max_repeat,
+            })
+            .collect();
+        let not_used = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Segment(s) => s.usage == Usage::NotUsed,
+                Node::Loop(l) => l.usage == Usage::NotUsed,
+            })
+            .collect();
+        let checked: Vec<usize> = (0..n)
+            .map(|i| match &self.nodes[i] {
+                Node::Segment(_) => i,
+                Node::Loop(l) => l.children.first().copied().unwrap_or(i),
+            })
+            .collect();
+        let segment = checked
+            .iter()
+            .map(|&c| match &self.nodes[c] {
+                Node::Segment(s) => Some(Arc::clone(&s.def)),
+                Node::Loop(_) => None,
+            })
+            .collect();
+        let is_loop = self.nodes.iter().map(|node| matches!(node, Node::Loop(_))).collect();
+        let children = self
+            .nodes
+            .iter()
+            .map(|node| match node {
+                Node::Loop(l) => l.children.clone(),
+                Node::Segment(_) => Vec::new(),
+            })
+            .collect();
+        self.index = SetIndex {
+            first_id,
+            first_key,
+            mandatory,
+            min,
+            child_keys,
+            mandatory_prefix,
+            max,
+            not_used,
+            checked,
+            segment,
+            is_loop,
+            children,
+        };
+    }
 }
 
 #[cfg(test)]
@@ -409,12 +708,31 @@ mod tests {
     }
 
     #[test]
+    fn holds_agrees_with_the_definition_of_each_note() {
+        for note in ["P0203", "R010305", "E0104", "C0302", "L020405", "P0102030405"] {
+            let rule = SyntaxRule::parse(note).expect("note");
+            for present in 0u64..64 {
+                let has = |p: usize| present & (1 << (p - 1)) != 0;
+                let ps = &rule.positions;
+                let expected = match rule.kind {
+                    SyntaxKind::Paired => ps.iter().all(|&p| has(p)) || ps.iter().all(|&p| !has(p)),
+                    SyntaxKind::Required => ps.iter().any(|&p| has(p)),
+                    SyntaxKind::Exclusion => ps.iter().filter(|&&p| has(p)).count() <= 1,
+                    SyntaxKind::Conditional => !has(ps[0]) || ps[1..].iter().all(|&p| has(p)),
+                    SyntaxKind::ListConditional => !has(ps[0]) || ps[1..].iter().any(|&p| has(p)),
+                };
+                assert_eq!(rule.holds(present), expected, "{note} with {present:06b}");
+            }
+        }
+    }
+
+    #[test]
     fn closed_code_lists_allow_only_their_codes() {
-        let mut l = CodeList::default();
-        l.codes.insert("DS".into(), "Dropship".into());
-        assert!(l.allows(b"XX"));
-        l.closed = true;
-        assert!(l.allows(b"DS"));
-        assert!(!l.allows(b"XX"));
+        let codes: BTreeMap<String, String> = [("DS".to_string(), "Dropship".to_string())].into();
+        let open = CodeList::new(codes.clone(), false);
+        assert!(open.allows(b"XX"));
+        let closed = CodeList::new(codes, true);
+        assert!(closed.allows(b"DS"));
+        assert!(!closed.allows(b"XX"));
     }
 }

@@ -296,10 +296,7 @@ impl Overlay {
                             for c in codes {
                                 list.insert(c.clone(), known.describe(c).unwrap_or("").to_string());
                             }
-                            e.codes = Some(Arc::new(CodeList {
-                                codes: list,
-                                closed: true,
-                            }));
+                            e.codes = Some(Arc::new(CodeList::new(list, true)));
                         }
                         if let Some(min) = rule.min {
                             e.min = min;
@@ -317,6 +314,12 @@ impl Overlay {
                 }
             }
         }
+        for node in &mut set.nodes {
+            if let Node::Segment(s) = node {
+                Arc::make_mut(&mut s.def).compile();
+            }
+        }
+        set.reindex();
         Ok(set)
     }
 }

@@ -6,7 +6,7 @@
 //! sign and a decimal point do not count toward the length.
 
 use crate::x12::defs::{
-    ElementDef, ElementKind, ElementType, ElementUse, SegmentDef, SyntaxKind, SyntaxRule,
+    ElementDef, ElementKind, ElementSpec, ElementType, ElementUse, Quick, SegmentDef, SyntaxKind, SyntaxRule,
 };
 use crate::x12::delimiters::Delimiters;
 use crate::x12::segment::Segment;
@@ -17,10 +17,341 @@ use super::finding::ElementFinding;
 /// Most bytes of a bad value copied into a finding (AK404 holds 99).
 pub const MAX_COPIED_VALUE: usize = 99;
 
+const DIGIT: u8 = 1;
+const MINUS: u8 = 2;
+const DOT: u8 = 4;
+const EXPONENT: u8 = 8;
+const CONTROL: u8 = 16;
+const HIGH: u8 = 32;
+const DELIMITER: u8 = 64;
+const OTHER: u8 = 128;
+
+/// What each byte is, for the fast path: one table lookup per byte tells
+/// digits, signs, control characters, non-ASCII bytes and the delimiters
+/// that split an element (component and repetition separators).
+#[derive(Clone, Debug)]
+pub struct ByteClasses {
+    table: [u8; 256],
+    delimiters: Delimiters,
+}
+
+impl ByteClasses {
+    /// The classes for values read with `d`.
+    pub fn new(d: Delimiters) -> ByteClasses {
+        let mut table = [OTHER; 256];
+        for (b, class) in table.iter_mut().enumerate() {
+            let b = b as u8;
+            *class = match b {
+                b'0'..=b'9' => DIGIT,
+                b'-' => MINUS,
+                b'.' => DOT,
+                b'E' => EXPONENT | OTHER,
+                0..=0x1F | 0x7F => CONTROL,
+                0x80..=0xFF => HIGH,
+                _ => OTHER,
+            };
+        }
+        table[usize::from(d.component())] |= DELIMITER;
+        if let Some(r) = d.repetition() {
+            table[usize::from(r)] |= DELIMITER;
+        }
+        ByteClasses { table, delimiters: d }
+    }
+
+    /// The delimiters the classes were made for.
+    pub fn delimiters(&self) -> Delimiters {
+        self.delimiters
+    }
+}
+
+/// True when `segment` certainly has no element findings, with no
+/// allocation. `false` means "look closer": the full check then finds the
+/// problems, or finds none (composites sent with several components,
+/// repetitions and non-ASCII text always take the full check).
+///
+/// Segments of up to 64 bytes are classified eight bytes at a time into
+/// three bit masks (separators, bytes that need a closer look, non-digits);
+/// each element is then checked with a few bit operations.
+pub fn segment_is_clean(segment: &Segment<'_>, def: &SegmentDef, classes: &ByteClasses, memo: &mut SyntaxMemo) -> bool {
+    let raw = segment.raw();
+    let id_len = segment.id_bytes().len();
+    let specs = &def.specs;
+    if id_len >= raw.len() {
+        return def.mandatory_mask == 0 && specs.len() <= 64 && def.syntax.iter().all(|r| r.holds(0));
+    }
+    let body = &raw[id_len + 1..];
+    if body.len() > 64 {
+        return segment_is_clean_bytewise(body, segment.delimiters().element(), def, classes);
+    }
+    let d = classes.delimiters;
+    let Some(separators) = plain_separators(body, d) else {
+        // Control characters, non-ASCII text or component and repetition
+        // separators: the byte-by-byte path tells them apart.
+        return segment_is_clean_bytewise(body, d.element(), def, classes);
+    };
+    let mut present: u64 = 0;
+    let mut position = 0usize;
+    let mut start = 0usize;
+    let mut rest = separators;
+    loop {
+        let end = if rest == 0 { body.len() } else { rest.trailing_zeros() as usize };
+        let v = &body[start..end];
+        if !v.is_empty() {
+            let Some(spec) = specs.get(position) else {
+                return false;
+            };
+            present |= 1 << (position & 63);
+            // Most values are proved valid by their length alone (text) or
+            // by a short digit check (numbers); dates, decimals with a
+            // point and closed code lists are looked at in full.
+            let len = v.len();
+            let quick_ok = len >= spec.min as usize
+                && len <= spec.max as usize
+                && match spec.quick {
+                    Quick::Text => true,
+                    Quick::Digits => v.iter().all(u8::is_ascii_digit),
+                    Quick::Slow => false,
+                };
+            if !quick_ok {
+                let look = Look {
+                    special: false,
+                    digits: v.iter().all(u8::is_ascii_digit),
+                    classes,
+                };
+                if !value_is_clean(v, look, Some(spec), position, &mut present) {
+                    return false;
+                }
+            }
+        }
+        if rest == 0 {
+            break;
+        }
+        rest &= rest - 1;
+        start = end + 1;
+        position += 1;
+    }
+    def.mandatory_mask & !present == 0 && specs.len() <= 64 && syntax_holds(def, present, memo)
+}
+
+/// Syntax notes hold for this presence pattern. Segments of one kind come
+/// with the same pattern again and again, so verdicts are remembered.
+#[inline]
+fn syntax_holds(def: &SegmentDef, present: u64, memo: &mut SyntaxMemo) -> bool {
+    if def.syntax.is_empty() {
+        return true;
+    }
+    let key = (def as *const SegmentDef as usize as u64) ^ present.rotate_left(17);
+    let slot = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize;
+    if memo.0[slot] == (key, present) {
+        return true;
+    }
+    let holds = def.syntax.iter().all(|r| r.holds(present));
+    if holds {
+        memo.0[slot] = (key, present);
+    }
+    holds
+}
+
+/// Presence patterns already found to satisfy a segment's syntax notes,
+/// keyed by the definition's address (stable while the validator holds it).
+#[derive(Clone, Debug)]
+pub struct SyntaxMemo([(u64, u64); 64]);
+
+impl SyntaxMemo {
+    /// Forgets every verdict.
+    pub fn clear(&mut self) {
+        *self = SyntaxMemo::default();
+    }
+}
+
+impl Default for SyntaxMemo {
+    fn default() -> Self {
+        SyntaxMemo([(u64::MAX, u64::MAX); 64])
+    }
+}
+
+/// The positions of the element separators in a body of at most 64 bytes,
+/// or `None` when the body holds a byte that needs a closer look (control
+/// characters, DEL, non-ASCII bytes, component or repetition separators).
+#[inline]
+fn plain_separators(body: &[u8], d: Delimiters) -> Option<u64> {
+    let mut separators = 0u64;
+    let mut special = 0u64;
+    let component = LO * u64::from(d.component());
+    let repetition = LO * u64::from(d.repetition().unwrap_or(d.component()));
+    let mut classify = |x: u64, shift: usize| {
+        special |= lt_bytes(x, 0x20) | eq_bytes(x, 0x7F) | (x & HI) | zero_bytes(x ^ component) | zero_bytes(x ^ repetition);
+        separators |= pack(eq_bytes(x, d.element())) << shift;
+    };
+    let mut chunks = body.chunks_exact(8);
+    let mut shift = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        classify(u64::from_le_bytes(word), shift);
+        shift += 8;
+    }
+    let tail = chunks.remainder();
+    if !tail.is_empty() {
+        // Padding with '0' can match nothing: it is a digit and no delimiter.
+        let x = if body.len() >= 8 {
+            // The last eight bytes, shifted so that the tail comes first.
+            let mut word = [0u8; 8];
+            word.copy_from_slice(&body[body.len() - 8..]);
+            let gone = 8 * (8 - tail.len());
+            (u64::from_le_bytes(word) >> gone) | ((LO * u64::from(b'0')) << (64 - gone))
+        } else {
+            tail.iter().rev().fold(LO * u64::from(b'0'), |x, &b| (x << 8) | u64::from(b))
+        };
+        classify(x, shift);
+    }
+    (special == 0).then_some(separators)
+}
+
+/// High bit of each zero byte of `y`.
+#[inline(always)]
+fn zero_bytes(y: u64) -> u64 {
+    !((((y & LOW7) + LOW7) | y) | LOW7)
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+
+/// High bit of each byte of `x` equal to `b`.
+#[inline(always)]
+fn eq_bytes(x: u64, b: u8) -> u64 {
+    let y = x ^ (LO * u64::from(b));
+    !((((y & LOW7) + LOW7) | y) | LOW7)
+}
+
+/// High bit of each byte of `x` below `n` (`n` at most 128).
+#[inline(always)]
+fn lt_bytes(x: u64, n: u8) -> u64 {
+    !(x | ((x & LOW7) + LO * (128 - u64::from(n)))) & HI
+}
+
+/// Packs the high bits of the eight bytes into eight bits (byte `i` to bit `i`).
+#[inline(always)]
+fn pack(m: u64) -> u64 {
+    (((m >> 7) & LO).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+}
+
+/// The byte-by-byte fast path, for segments longer than 64 bytes.
+fn segment_is_clean_bytewise(body: &[u8], separator: u8, def: &SegmentDef, classes: &ByteClasses) -> bool {
+    let specs = &def.specs;
+    let mut present: u64 = 0;
+    let mut position = 0usize;
+    let mut start = 0;
+    let mut class = 0u8;
+    for (i, &b) in body.iter().enumerate() {
+        if b == separator {
+            if !value_is_clean(&body[start..i], Look::of(class, classes), specs.get(position), position, &mut present) {
+                return false;
+            }
+            position += 1;
+            start = i + 1;
+            class = 0;
+        } else {
+            class |= classes.table[usize::from(b)];
+        }
+    }
+    if !value_is_clean(&body[start..], Look::of(class, classes), specs.get(position), position, &mut present) {
+        return false;
+    }
+    !specs.get(position + 1..).unwrap_or(&[]).iter().any(|s| s.mandatory) && def.syntax.iter().all(|r| r.holds(present))
+}
+
+/// What is known of a value's bytes before it is checked.
+#[derive(Clone, Copy)]
+struct Look<'a> {
+    /// It holds a control character, DEL, a non-ASCII byte or a component
+    /// or repetition separator.
+    special: bool,
+    /// It holds only digits.
+    digits: bool,
+    classes: &'a ByteClasses,
+}
+
+impl<'a> Look<'a> {
+    fn of(class: u8, classes: &'a ByteClasses) -> Look<'a> {
+        Look {
+            special: class & (CONTROL | HIGH | DELIMITER) != 0,
+            digits: class & !DIGIT == 0,
+            classes,
+        }
+    }
+}
+
+#[inline]
+fn value_is_clean(v: &[u8], look: Look<'_>, spec: Option<&ElementSpec>, position: usize, present: &mut u64) -> bool {
+    let Some(spec) = spec else {
+        return v.is_empty();
+    };
+    if v.is_empty() {
+        return !spec.mandatory;
+    }
+    if spec.not_used {
+        return false;
+    }
+    if position < 64 {
+        *present |= 1 << position;
+    }
+    match (&spec.ty, &spec.first_component) {
+        (Some(_), _) => simple_is_clean(v, look, spec),
+        (None, Some(first)) => !first.not_used && simple_is_clean(v, look, first),
+        (None, None) => false,
+    }
+}
+
+#[inline]
+fn simple_is_clean(v: &[u8], look: Look<'_>, spec: &ElementSpec) -> bool {
+    let Some(ty) = spec.ty else {
+        return false;
+    };
+    let length = match ty {
+        ElementType::An | ElementType::Id => {
+            if look.special {
+                let class = v.iter().fold(0u8, |c, &b| c | look.classes.table[usize::from(b)]);
+                if class & (CONTROL | DELIMITER) != 0 {
+                    return false;
+                }
+                text_length(v)
+            } else {
+                v.len()
+            }
+        }
+        ElementType::Numeric(_) if look.digits => v.len(),
+        ElementType::Decimal if look.digits => v.len(),
+        ElementType::Numeric(_) | ElementType::Decimal if look.special => return false,
+        ElementType::Numeric(_) => match numeric_digits(v) {
+            Some(n) => n,
+            None => return false,
+        },
+        ElementType::Decimal => match decimal_digits(v) {
+            Some(n) => n,
+            None => return false,
+        },
+        ElementType::Date => {
+            if !look.digits || !valid_date(v) {
+                return false;
+            }
+            v.len()
+        }
+        ElementType::Time => {
+            if !look.digits || !valid_time(v) {
+                return false;
+            }
+            v.len()
+        }
+        ElementType::Binary => return true,
+    };
+    length >= spec.min as usize && length <= spec.max as usize && spec.codes.as_ref().is_none_or(|c| c.allows(v))
+}
+
 /// Checks the elements of `segment` against `def`, appending findings.
 pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<ElementFinding>) {
     let delimiters = segment.delimiters();
-    let defined = def.elements.len();
     let mut present: u64 = 0;
     let mut count = 0usize;
     for (i, value) in segment.elements().enumerate() {
@@ -81,15 +412,11 @@ pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<Elem
         }
     }
     if !def.syntax.is_empty() {
-        let mut seen = Vec::new();
-        check_syntax(&def.syntax, present, defined, &mut seen);
-        for (position, error) in seen {
+        let before = out.len();
+        check_syntax(&def.syntax, present, &mut |position, error| {
             // One finding per element: a value already found wrong stays so.
-            if out
-                .iter()
-                .any(|f| f.position == position && f.component.is_none())
-            {
-                continue;
+            if out[..before].iter().any(|f| f.position == position && f.component.is_none()) {
+                return;
             }
             let reference = def.elements.get(position - 1).map_or("", |u| u.kind.id());
             let value = if error == ElementError::ExclusionViolated {
@@ -97,10 +424,8 @@ pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<Elem
             } else {
                 b""
             };
-            out.push(ElementFinding::new(
-                position, None, None, reference, error, value,
-            ));
-        }
+            out.push(ElementFinding::new(position, None, None, reference, error, value));
+        });
     }
 }
 
@@ -222,22 +547,14 @@ fn check_one(
                     ));
                 }
             }
-            let mut seen = Vec::new();
-            check_syntax(&c.syntax, present, c.components.len(), &mut seen);
-            for (j, error) in seen {
-                if out[before..].iter().any(|f| f.component == Some(j)) {
-                    continue;
+            let after_components = out.len();
+            check_syntax(&c.syntax, present, &mut |j, error| {
+                if out[before..after_components].iter().any(|f| f.component == Some(j)) {
+                    return;
                 }
                 let id = c.components.get(j - 1).map_or("", |cu| cu.kind.id());
-                out.push(ElementFinding::new(
-                    position,
-                    Some(j),
-                    repetition,
-                    id,
-                    error,
-                    b"",
-                ));
-            }
+                out.push(ElementFinding::new(position, Some(j), repetition, id, error, b""));
+            });
         }
     }
 }
@@ -390,53 +707,42 @@ pub fn valid_time(value: &[u8]) -> bool {
 }
 
 /// Evaluates syntax notes over a presence bitmap (bit `p-1` set when
-/// position `p` is present); appends `(position, error)` pairs.
-pub fn check_syntax(
-    rules: &[SyntaxRule],
-    present: u64,
-    count: usize,
-    out: &mut Vec<(usize, ElementError)>,
-) {
-    let _ = count;
+/// position `p` is present), calling `emit` for each position at fault.
+pub fn check_syntax(rules: &[SyntaxRule], present: u64, emit: &mut dyn FnMut(usize, ElementError)) {
     let has = |p: usize| (1..=64).contains(&p) && present & (1 << (p - 1)) != 0;
     for rule in rules {
+        if rule.holds(present) {
+            continue;
+        }
         let ps = &rule.positions;
         match rule.kind {
             SyntaxKind::Paired => {
                 if ps.iter().any(|&p| has(p)) {
-                    out.extend(
-                        ps.iter()
-                            .filter(|&&p| !has(p))
-                            .map(|&p| (p, ElementError::ConditionalMissing)),
-                    );
+                    for &p in ps.iter().filter(|&&p| !has(p)) {
+                        emit(p, ElementError::ConditionalMissing);
+                    }
                 }
             }
             SyntaxKind::Required => {
                 if !ps.iter().any(|&p| has(p)) {
-                    out.push((ps[0], ElementError::ConditionalMissing));
+                    emit(ps[0], ElementError::ConditionalMissing);
                 }
             }
             SyntaxKind::Exclusion => {
-                out.extend(
-                    ps.iter()
-                        .filter(|&&p| has(p))
-                        .skip(1)
-                        .map(|&p| (p, ElementError::ExclusionViolated)),
-                );
+                for &p in ps.iter().filter(|&&p| has(p)).skip(1) {
+                    emit(p, ElementError::ExclusionViolated);
+                }
             }
             SyntaxKind::Conditional => {
                 if has(ps[0]) {
-                    out.extend(
-                        ps[1..]
-                            .iter()
-                            .filter(|&&p| !has(p))
-                            .map(|&p| (p, ElementError::ConditionalMissing)),
-                    );
+                    for &p in ps[1..].iter().filter(|&&p| !has(p)) {
+                        emit(p, ElementError::ConditionalMissing);
+                    }
                 }
             }
             SyntaxKind::ListConditional => {
                 if has(ps[0]) && !ps[1..].iter().any(|&p| has(p)) {
-                    out.push((ps[1], ElementError::ConditionalMissing));
+                    emit(ps[1], ElementError::ConditionalMissing);
                 }
             }
         }
@@ -473,14 +779,12 @@ mod tests {
 
     fn beg() -> SegmentDef {
         let mut purpose = (*el("353", ElementType::Id, 2, 2)).clone();
-        let mut codes = CodeList::default();
-        codes.codes.insert("00".into(), "Original".into());
-        codes.closed = true;
-        purpose.codes = Some(Arc::new(codes));
-        SegmentDef {
-            id: SegmentId::from_static("BEG"),
-            name: "BEG".into(),
-            elements: vec![
+        let codes = [("00".to_string(), "Original".to_string())].into();
+        purpose.codes = Some(Arc::new(CodeList::new(codes, true)));
+        SegmentDef::new(
+            SegmentId::from_static("BEG"),
+            "BEG".into(),
+            vec![
                 simple(Arc::new(purpose), Requirement::Mandatory),
                 simple(el("92", ElementType::Id, 2, 2), Requirement::Mandatory),
                 simple(el("324", ElementType::An, 1, 22), Requirement::Mandatory),
@@ -492,14 +796,19 @@ mod tests {
                 ),
                 simple(el("355", ElementType::Id, 2, 2), Requirement::Relational),
             ],
-            syntax: vec![SyntaxRule::parse("P0607").expect("note")],
-        }
+            vec![SyntaxRule::parse("P0607").expect("note")],
+        )
     }
 
     fn check(raw: &str) -> Vec<(usize, ElementError, String)> {
         let seg = Segment::new(raw.as_bytes(), Delimiters::x12_5010(), Position::default());
         let mut out = Vec::new();
-        check_segment(&seg, &beg(), &mut out);
+        let def = beg();
+        check_segment(&seg, &def, &mut out);
+        // The fast path must never call a segment with findings clean.
+        let clean = segment_is_clean(&seg, &def, &ByteClasses::new(Delimiters::x12_5010()), &mut SyntaxMemo::default());
+        assert!(!clean || out.is_empty(), "{raw}: the fast path missed {out:?}");
+        assert_eq!(clean, out.is_empty() && raw.is_ascii(), "{raw}: the fast path disagrees");
         out.into_iter()
             .map(|f| {
                 (
@@ -635,7 +944,7 @@ mod tests {
             .map(|r| SyntaxRule::parse(r).expect("note"))
             .collect();
         // Present: 3, 4, 5, 7.
-        check_syntax(&rules, 0b0101_1100, 9, &mut out);
+        check_syntax(&rules, 0b0101_1100, &mut |p, e| out.push((p, e)));
         assert_eq!(
             out,
             vec![

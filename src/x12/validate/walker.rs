@@ -14,20 +14,20 @@
 
 use std::sync::Arc;
 
-use crate::x12::defs::{Node, SetDef, UNBOUNDED, Usage};
+use crate::x12::defs::{Node, SetDef, UNBOUNDED};
 use crate::x12::ids::SegmentId;
 use crate::x12::position::Position;
 use crate::x12::segment::Segment;
 
 use super::codes::SegmentError;
-use super::element::check_segment;
+use super::element::{ByteClasses, SyntaxMemo, check_segment, segment_is_clean};
 use super::finding::SegmentFinding;
 
 /// Default cap on the segment findings kept for one set.
 pub const DEFAULT_MAX_FINDINGS: usize = 1000;
 
 #[derive(Clone, Copy, Debug)]
-struct Frame {
+pub(crate) struct Frame {
     /// The loop node.
     node: usize,
     /// Index into the loop's children of the child last matched.
@@ -40,26 +40,57 @@ struct Frame {
 #[derive(Debug)]
 pub struct SetValidator {
     def: Arc<SetDef>,
+    walk: Walk,
+}
+
+/// The walker's state, apart from the definition it walks (so that the hot
+/// path borrows the definition while it changes the state).
+#[derive(Debug)]
+struct Walk {
+    classes: Option<Box<ByteClasses>>,
+    memo: Box<SyntaxMemo>,
     stack: Vec<Frame>,
     findings: Vec<SegmentFinding>,
     dropped: u64,
     max_findings: usize,
 }
 
+/// What one validator can hand to the next: its allocations and caches,
+/// so that a stream of small sets does not pay for them set after set.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    classes: Option<Box<ByteClasses>>,
+    memo: Box<SyntaxMemo>,
+    stack: Vec<Frame>,
+}
+
 impl SetValidator {
     /// A validator for a set whose ST is about to be fed.
     pub fn new(def: Arc<SetDef>, max_findings: usize) -> SetValidator {
+        SetValidator::with_scratch(def, max_findings, Scratch::default())
+    }
+
+    /// A validator that reuses what an earlier one left (see
+    /// [`SetValidator::finish_with_scratch`]).
+    pub fn with_scratch(def: Arc<SetDef>, max_findings: usize, scratch: Scratch) -> SetValidator {
         let root = def.root;
+        let mut stack = scratch.stack;
+        stack.clear();
+        stack.push(Frame {
+            node: root,
+            cursor: None,
+            uses: 0,
+        });
         SetValidator {
             def,
-            stack: vec![Frame {
-                node: root,
-                cursor: None,
-                uses: 0,
-            }],
-            findings: Vec::new(),
-            dropped: 0,
-            max_findings,
+            walk: Walk {
+                classes: scratch.classes,
+                memo: scratch.memo,
+                stack,
+                findings: Vec::new(),
+                dropped: 0,
+                max_findings,
+            },
         }
     }
 
@@ -71,12 +102,41 @@ impl SetValidator {
     /// Feeds the next segment of the set (ST first, SE last). The segment's
     /// position must carry its ordinal in the set.
     pub fn segment(&mut self, segment: &Segment<'_>) {
-        let id = segment.id();
-        let at = segment.position();
-        let Some((depth, child)) = self.locate(segment.id_bytes()) else {
-            let error = self.unmatched_error(segment);
+        self.walk.segment(&self.def, segment);
+    }
+
+    /// Ends the set: checks what is still missing. `at` is where the end was
+    /// found (the SE, or what stood in for a missing SE).
+    pub fn finish(self, at: Position) -> (Vec<SegmentFinding>, u64) {
+        let (findings, dropped, _) = self.finish_with_scratch(at);
+        (findings, dropped)
+    }
+
+    /// [`SetValidator::finish`], also returning what the next validator can
+    /// reuse.
+    pub fn finish_with_scratch(mut self, at: Position) -> (Vec<SegmentFinding>, u64, Scratch) {
+        let def = &self.def;
+        while self.walk.stack.len() > 1 {
+            self.walk.close_frame(def, at);
+        }
+        self.walk.leave_position(def, 0, None, at);
+        let scratch = Scratch {
+            classes: self.walk.classes,
+            memo: self.walk.memo,
+            stack: self.walk.stack,
+        };
+        (self.walk.findings, self.walk.dropped, scratch)
+    }
+}
+
+impl Walk {
+    #[inline]
+    fn segment(&mut self, def: &SetDef, segment: &Segment<'_>) {
+        let Some((depth, child)) = self.locate(def, segment.id_bytes()) else {
+            let at = segment.position();
+            let error = self.unmatched_error(def, segment);
             self.push(SegmentFinding {
-                id,
+                id: segment.id(),
                 position_in_set: at.in_set.unwrap_or(0),
                 loop_id: String::new(),
                 error,
@@ -86,80 +146,51 @@ impl SetValidator {
             return;
         };
         while self.stack.len() > depth + 1 {
-            self.close_frame(id, at);
+            self.close_frame(def, segment.position());
         }
-        let def = Arc::clone(&self.def);
+        let index = &def.index;
         let frame_index = self.stack.len() - 1;
         let frame = self.stack[frame_index];
-        let Node::Loop(parent) = &def.nodes[frame.node] else {
-            return;
-        };
-        let node_index = parent.children[child];
+        let node = index.children[frame.node][child];
         let same = frame.cursor == Some(child);
         if !same {
-            self.leave_position(frame_index, Some(child), id, at);
+            self.leave_position(def, frame_index, Some(child), segment.position());
         }
-        let uses = if same {
-            frame.uses.saturating_add(1)
-        } else {
-            1
-        };
+        let uses = if same { frame.uses.saturating_add(1) } else { 1 };
         self.stack[frame_index].cursor = Some(child);
         self.stack[frame_index].uses = uses;
 
-        match &def.nodes[node_index] {
-            Node::Segment(s) => {
-                let error = if s.usage == Usage::NotUsed {
-                    Some(SegmentError::ImplementationNotUsedSegmentPresent)
-                } else if s.max_use != UNBOUNDED && uses > s.max_use {
-                    Some(SegmentError::SegmentOverMaximumUse)
-                } else {
-                    None
-                };
-                self.check(segment, node_index, error, frame_index);
-            }
-            Node::Loop(l) => {
-                let error = if l.usage == Usage::NotUsed {
-                    Some(SegmentError::ImplementationNotUsedSegmentPresent)
-                } else if l.max_repeat != UNBOUNDED && uses > l.max_repeat {
-                    Some(SegmentError::LoopOverMaximum)
-                } else {
-                    None
-                };
-                self.stack.push(Frame {
-                    node: node_index,
-                    cursor: Some(0),
-                    uses: 1,
-                });
-                let trigger = l.children[0];
-                self.check(segment, trigger, error, frame_index + 1);
-            }
+        let is_loop = index.is_loop[node];
+        let error = if index.not_used[node] {
+            Some(SegmentError::ImplementationNotUsedSegmentPresent)
+        } else if index.max[node] != UNBOUNDED && uses > index.max[node] {
+            Some(if is_loop {
+                SegmentError::LoopOverMaximum
+            } else {
+                SegmentError::SegmentOverMaximumUse
+            })
+        } else {
+            None
+        };
+        let mut in_frame = frame_index;
+        if is_loop {
+            self.stack.push(Frame {
+                node,
+                cursor: Some(0),
+                uses: 1,
+            });
+            in_frame += 1;
         }
-    }
-
-    /// Ends the set: checks what is still missing. `at` is where the end was
-    /// found (the SE, or what stood in for a missing SE).
-    pub fn finish(mut self, at: Position) -> (Vec<SegmentFinding>, u64) {
-        let se = crate::x12::ids::seg::SE;
-        while self.stack.len() > 1 {
-            self.close_frame(se, at);
-        }
-        self.leave_position(0, None, se, at);
-        (self.findings, self.dropped)
+        self.check(def, segment, index.checked[node], error, in_frame);
     }
 
     /// Checks a matched segment's elements; `frame` is the frame of the loop
     /// it is in (for the loop ID of findings).
-    fn check(
-        &mut self,
-        segment: &Segment<'_>,
-        node: usize,
-        error: Option<SegmentError>,
-        frame: usize,
-    ) {
+    #[inline]
+    fn check(&mut self, def: &SetDef, segment: &Segment<'_>, node: usize, error: Option<SegmentError>, frame: usize) {
         let at = segment.position();
         if let Some(error) = error {
-            let loop_id = self.loop_id_at(frame);
+            let loop_id = self.loop_id_at(def, frame);
             self.push(SegmentFinding {
                 id: segment.id(),
                 position_in_set: at.in_set.unwrap_or(0),
@@ -170,13 +201,30 @@ impl SetValidator {
             });
             return;
         }
-        let Node::Segment(s) = &self.def.nodes[node] else {
+        let Some(seg_def) = &def.index.segment[node] else {
             return;
         };
+        let d = segment.delimiters();
+        if self.classes.as_ref().is_none_or(|c| c.delimiters() != d) {
+            self.classes = Some(Box::new(ByteClasses::new(d)));
+        }
+        if let Some(c) = &self.classes
+            && segment_is_clean(segment, seg_def, c, &mut self.memo)
+        {
+            debug_assert!(
+                {
+                    let mut found = Vec::new();
+                    check_segment(segment, seg_def, &mut found);
+                    found.is_empty()
+                },
+                "the fast path called a segment with findings clean"
+            );
+            return;
+        }
         let mut elements = Vec::new();
-        check_segment(segment, &s.def, &mut elements);
+        check_segment(segment, seg_def, &mut elements);
         if !elements.is_empty() {
-            let loop_id = self.loop_id_at(frame);
+            let loop_id = self.loop_id_at(def, frame);
             self.push(SegmentFinding {
                 id: segment.id(),
                 position_in_set: at.in_set.unwrap_or(0),
@@ -189,50 +237,52 @@ impl SetValidator {
     }
 
     /// Finds where segment `id` belongs: (frame depth, child index).
-    fn locate(&self, id: &[u8]) -> Option<(usize, usize)> {
+    fn locate(&self, def: &SetDef, id: &[u8]) -> Option<(usize, usize)> {
         if id.len() > 3 {
             return None;
         }
         let key = SegmentId::lossy(id).key();
+        let index = &def.index;
         for depth in (0..self.stack.len()).rev() {
             let frame = self.stack[depth];
-            let Node::Loop(l) = &self.def.nodes[frame.node] else {
-                continue;
-            };
+            let keys = &index.child_keys[frame.node];
             // A loop's own trigger starts a new iteration, which the
             // enclosing frame decides; inside the loop, search past it.
-            let first = if depth > 0 { 1 } else { 0 };
+            let first = usize::from(depth > 0);
             let start = frame.cursor.unwrap_or(0).max(first);
-            for (j, &child) in l.children.iter().enumerate().skip(start) {
-                if self.def.first_key[child] == key {
-                    return Some((depth, j));
+            // Most segments repeat the last one or follow it closely.
+            match keys.get(start..) {
+                Some([k, ..]) if *k == key => return Some((depth, start)),
+                Some([_, k, ..]) if *k == key => return Some((depth, start + 1)),
+                Some(rest) => {
+                    if let Some(j) = rest.iter().position(|&k| k == key) {
+                        return Some((depth, start + j));
+                    }
                 }
+                None => {}
             }
         }
         None
     }
 
-    fn unmatched_error(&self, segment: &Segment<'_>) -> SegmentError {
+    fn unmatched_error(&self, def: &SetDef, segment: &Segment<'_>) -> SegmentError {
         let raw = segment.id_bytes();
         let Some(id) = SegmentId::parse(raw) else {
             return SegmentError::UnrecognizedSegmentId;
         };
-        if !self.def.dictionary.segments.contains_key(&id) {
+        if !def.dictionary.segments.contains_key(&id) {
             return SegmentError::UnrecognizedSegmentId;
         }
-        if !self.def.uses_segment(id) {
+        if !def.uses_segment(id) {
             return SegmentError::SegmentNotInSet;
         }
         // Passed already on the current path: out of sequence.
+        let key = id.key();
         for frame in &self.stack {
-            if let Node::Loop(l) = &self.def.nodes[frame.node] {
-                let end = frame.cursor.map_or(0, |c| c + 1);
-                if l.children[..end.min(l.children.len())]
-                    .iter()
-                    .any(|&c| self.def.first_segment(c) == id)
-                {
-                    return SegmentError::SegmentOutOfSequence;
-                }
+            let keys = &def.index.child_keys[frame.node];
+            let end = frame.cursor.map_or(0, |c| c + 1).min(keys.len());
+            if keys[..end].contains(&key) {
+                return SegmentError::SegmentOutOfSequence;
             }
         }
         SegmentError::UnexpectedSegment
@@ -240,69 +290,61 @@ impl SetValidator {
 
     /// Leaves the innermost frame: everything after its cursor that is
     /// mandatory is missing.
-    fn close_frame(&mut self, found: SegmentId, at: Position) {
+    fn close_frame(&mut self, def: &SetDef, at: Position) {
         let top = self.stack.len() - 1;
-        self.leave_position(top, None, found, at);
+        self.leave_position(def, top, None, at);
         self.stack.pop();
     }
 
     /// Moves frame `f`'s cursor from where it is to `to` (or past the end):
     /// checks the minimum of the position left and reports mandatory
-    /// children skipped.
-    fn leave_position(&mut self, f: usize, to: Option<usize>, found: SegmentId, at: Position) {
-        let def = Arc::clone(&self.def);
+    /// children skipped. The SE is never reported missing here: a missing
+    /// SE is the envelope's to report (AK5 code 2).
+    #[inline]
+    fn leave_position(&mut self, def: &SetDef, f: usize, to: Option<usize>, at: Position) {
+        let index = &def.index;
         let frame = self.stack[f];
         let Node::Loop(l) = &def.nodes[frame.node] else {
             return;
         };
-        let loop_id = self.loop_id_at(f);
         if let Some(c) = frame.cursor {
-            let (min, is_loop) = match &def.nodes[l.children[c]] {
-                Node::Segment(s) => (s.min_use, false),
-                Node::Loop(inner) => (inner.min_repeat, true),
-            };
-            if frame.uses < min {
-                let error = if is_loop {
+            let child = l.children[c];
+            if frame.uses < index.min[child] {
+                let error = if matches!(def.nodes[child], Node::Loop(_)) {
                     SegmentError::ImplementationLoopUnderMinimum
                 } else {
                     SegmentError::ImplementationSegmentUnderMinimum
                 };
-                self.push(SegmentFinding {
-                    id: def.first_segment(l.children[c]),
-                    position_in_set: at.in_set.unwrap_or(0),
-                    loop_id: loop_id.clone(),
-                    error,
-                    elements: Vec::new(),
-                    at,
-                });
+                self.push_missing(def, index.first_id[child], error, f, at);
             }
         }
         let from = frame.cursor.map_or(0, |c| c + 1);
-        let to = to.unwrap_or(l.children.len());
-        for &child in l.children.iter().take(to).skip(from) {
-            let mandatory = match &def.nodes[child] {
-                Node::Segment(s) => s.req.is_mandatory() && s.usage != Usage::NotUsed,
-                Node::Loop(inner) => inner.req.is_mandatory() && inner.usage != Usage::NotUsed,
-            };
-            let missing = def.first_segment(child);
-            // The SE that ends the set is fed to the walker; a missing SE is
-            // the envelope's to report (AK5 code 2), not a segment finding.
-            let _ = found;
-            if mandatory && missing != crate::x12::ids::seg::SE {
-                self.push(SegmentFinding {
-                    id: missing,
-                    position_in_set: at.in_set.unwrap_or(0),
-                    loop_id: loop_id.clone(),
-                    error: SegmentError::MandatorySegmentMissing,
-                    elements: Vec::new(),
-                    at,
-                });
+        let to = to.unwrap_or(l.children.len()).min(l.children.len());
+        let prefix = &index.mandatory_prefix[frame.node];
+        if from >= to || prefix[to] == prefix[from] {
+            return;
+        }
+        for &child in l.children.get(from..to).unwrap_or(&[]) {
+            if index.mandatory[child] && index.first_id[child] != crate::x12::ids::seg::SE {
+                self.push_missing(def, index.first_id[child], SegmentError::MandatorySegmentMissing, f, at);
             }
         }
     }
 
-    fn loop_id_at(&self, f: usize) -> String {
-        match &self.def.nodes[self.stack[f].node] {
+    fn push_missing(&mut self, def: &SetDef, id: SegmentId, error: SegmentError, frame: usize, at: Position) {
+        let loop_id = self.loop_id_at(def, frame);
+        self.push(SegmentFinding {
+            id,
+            position_in_set: at.in_set.unwrap_or(0),
+            loop_id,
+            error,
+            elements: Vec::new(),
+            at,
+        });
+    }
+
+    fn loop_id_at(&self, def: &SetDef, f: usize) -> String {
+        match &def.nodes[self.stack[f].node] {
             Node::Loop(l) => l.id.clone(),
             Node::Segment(_) => String::new(),
         }
