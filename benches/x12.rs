@@ -2,6 +2,7 @@
 //! lexing, the buffered reader, validation and acknowledgment. Each reports
 //! bytes per second and checks its result.
 
+#[path = "support/x12_data.rs"]
 mod x12_data;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};

@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release --example x12_generate -- BYTES OUT [SEED]`
 
-#[path = "../benches/x12_data.rs"]
+#[path = "../benches/support/x12_data.rs"]
 mod x12_data;
 
 use std::io::BufWriter;

@@ -10,7 +10,7 @@ use super::delimiters::{Delimiters, LineStyle};
 use super::error::{ParseError, ParseErrorKind};
 use super::isa::IsaHeader;
 use super::lexer::{Lexer, Token};
-use super::reader::ReaderOptions;
+use super::reader::{Item, ReaderOptions};
 use super::segment::Segment;
 
 /// Reads segments one at a time from an async byte source.
@@ -49,13 +49,14 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
 
     /// The next segment with, when it is an ISA, its parsed header, and the
     /// line style seen so far; `None` at the end of the input.
-    pub async fn next_item(
-        &mut self,
-    ) -> Result<Option<(Segment<'_>, Option<&IsaHeader>, LineStyle)>, ParseError> {
+    pub async fn next_item(&mut self) -> Result<Option<Item<'_>>, ParseError> {
         self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
             match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
-                Token::Segment { consumed, isa: is_isa } => {
+                Token::Segment {
+                    consumed,
+                    isa: is_isa,
+                } => {
                     let span = *self.lexer.span();
                     if is_isa {
                         self.header = self.lexer.take_header();
@@ -64,7 +65,11 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
                     let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
                     let raw = &self.buffer.unconsumed()[span.start..span.end];
                     let header = if is_isa { self.header.as_deref() } else { None };
-                    return Ok(Some((Segment::new(raw, delimiters, span.position), header, self.lexer.line_style())));
+                    return Ok(Some((
+                        Segment::new(raw, delimiters, span.position),
+                        header,
+                        self.lexer.line_style(),
+                    )));
                 }
                 Token::NeedMore { consumed } => {
                     self.buffer.consume(consumed);

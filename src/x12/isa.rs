@@ -90,7 +90,7 @@ pub enum IsaError {
 #[derive(Debug)]
 pub enum IsaParse {
     /// A complete header.
-    Header(IsaHeader),
+    Header(Box<IsaHeader>),
     /// More bytes are needed to decide.
     NeedMore,
 }
@@ -116,14 +116,15 @@ impl IsaHeader {
         match padded(input) {
             Ok((_, (fields, terminator))) => {
                 return IsaHeader::build(input[3], fields, terminator, ISA_LEN, false)
-                    .map(IsaParse::Header);
+                    .map(|h| IsaParse::Header(Box::new(h)));
             }
             Err(nom::Err::Incomplete(_)) if !eof => return Ok(IsaParse::NeedMore),
             Err(_) => {}
         }
         match unpadded(input, eof)? {
             Some((fields, terminator, len)) => {
-                IsaHeader::build(input[3], fields, terminator, len, true).map(IsaParse::Header)
+                IsaHeader::build(input[3], fields, terminator, len, true)
+                    .map(|h| IsaParse::Header(Box::new(h)))
             }
             None => Ok(IsaParse::NeedMore),
         }
@@ -292,7 +293,7 @@ mod tests {
 
     fn header(input: &[u8]) -> IsaHeader {
         match IsaHeader::parse(input, true) {
-            Ok(IsaParse::Header(h)) => h,
+            Ok(IsaParse::Header(h)) => *h,
             other => panic!("expected a header, got {other:?}"),
         }
     }

@@ -231,7 +231,7 @@ impl Lexer {
                     // Each interchange has its own line style, seen after its ISA.
                     self.line_style = None;
                     let len = header.len();
-                    self.header = Some(Box::new(header));
+                    self.header = Some(header);
                     Ok(self.segment(i, i + len - 1, i + len))
                 }
                 Err(e) => Err(self.error(i, ParseErrorKind::Isa(e))),
@@ -280,7 +280,9 @@ impl Lexer {
     /// The index in `buf` of the first `terminator` at or after `i`.
     #[inline]
     fn find_terminator(&self, buf: &[u8], i: usize, terminator: u8) -> Option<usize> {
-        let window = &buf[i..buf.len().min(i.saturating_add(self.max_segment_len).saturating_add(1))];
+        let window = &buf[i..buf
+            .len()
+            .min(i.saturating_add(self.max_segment_len).saturating_add(1))];
         super::scan::find_byte(terminator, window).map(|n| i + n)
     }
 
@@ -359,7 +361,11 @@ where
                 let span = *lexer.span();
                 let header = if isa { lexer.take_header() } else { None };
                 let delimiters = lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                let seg = super::segment::Segment::new(&input[at + span.start..at + span.end], delimiters, span.position);
+                let seg = super::segment::Segment::new(
+                    &input[at + span.start..at + span.end],
+                    delimiters,
+                    span.position,
+                );
                 f(seg, header.as_deref(), lexer.line_style())?;
                 at += consumed;
             }

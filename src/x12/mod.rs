@@ -20,7 +20,6 @@
 pub mod ack;
 pub mod async_reader;
 mod buffer;
-mod scan;
 pub mod control;
 pub mod defs;
 pub mod delimiters;
@@ -33,6 +32,7 @@ pub mod lexer;
 pub mod position;
 pub mod reader;
 pub mod report;
+mod scan;
 pub mod segment;
 pub mod validate;
 pub mod writer;

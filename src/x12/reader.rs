@@ -22,6 +22,10 @@ use super::isa::IsaHeader;
 use super::lexer::{DEFAULT_MAX_SEGMENT_LEN, Lexer, Token};
 use super::segment::Segment;
 
+/// A segment, the ISA header when the segment is one, and the line style
+/// of its interchange seen so far.
+pub type Item<'a> = (Segment<'a>, Option<&'a IsaHeader>, LineStyle);
+
 /// Size of the first buffer; it grows only for longer segments.
 pub const DEFAULT_BUFFER_LEN: usize = 256 * 1024;
 
@@ -79,13 +83,14 @@ impl<R: Read> SegmentReader<R> {
 
     /// The next segment with, when it is an ISA, its parsed header, and the
     /// line style seen so far; `None` at the end of the input.
-    pub fn next_item(
-        &mut self,
-    ) -> Result<Option<(Segment<'_>, Option<&IsaHeader>, LineStyle)>, ParseError> {
+    pub fn next_item(&mut self) -> Result<Option<Item<'_>>, ParseError> {
         self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
             match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
-                Token::Segment { consumed, isa: is_isa } => {
+                Token::Segment {
+                    consumed,
+                    isa: is_isa,
+                } => {
                     let span = *self.lexer.span();
                     if is_isa {
                         self.header = self.lexer.take_header();
@@ -94,7 +99,11 @@ impl<R: Read> SegmentReader<R> {
                     let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
                     let raw = &self.buffer.unconsumed()[span.start..span.end];
                     let header = if is_isa { self.header.as_deref() } else { None };
-                    return Ok(Some((Segment::new(raw, delimiters, span.position), header, self.lexer.line_style())));
+                    return Ok(Some((
+                        Segment::new(raw, delimiters, span.position),
+                        header,
+                        self.lexer.line_style(),
+                    )));
                 }
                 Token::NeedMore { consumed } => {
                     self.buffer.consume(consumed);
@@ -119,13 +128,20 @@ impl<R: Read> SegmentReader<R> {
             let mut at = 0;
             loop {
                 match self.lexer.next(&buf[at..], self.eof)? {
-                    Token::Segment { consumed, isa: is_isa } => {
+                    Token::Segment {
+                        consumed,
+                        isa: is_isa,
+                    } => {
                         let span = *self.lexer.span();
                         if is_isa {
                             self.header = self.lexer.take_header();
                         }
                         let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                        let segment = Segment::new(&buf[at + span.start..at + span.end], delimiters, span.position);
+                        let segment = Segment::new(
+                            &buf[at + span.start..at + span.end],
+                            delimiters,
+                            span.position,
+                        );
                         let header = if is_isa { self.header.as_deref() } else { None };
                         f(segment, header, self.lexer.line_style())?;
                         at += consumed;

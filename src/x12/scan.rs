@@ -31,7 +31,11 @@ pub fn find_byte(byte: u8, haystack: &[u8]) -> Option<usize> {
         }
         base += 8;
     }
-    chunks.remainder().iter().position(|&b| b == byte).map(|i| base + i)
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == byte)
+        .map(|i| base + i)
 }
 
 #[cfg(test)]
@@ -44,11 +48,18 @@ mod tests {
         for start in 0..hay.len() {
             for byte in [0u8, 1, 0x7F, 0x80, 0xFF, b'~', 37, 74] {
                 let h = &hay[start..];
-                assert_eq!(find_byte(byte, h), h.iter().position(|&b| b == byte), "{start} {byte}");
+                assert_eq!(
+                    find_byte(byte, h),
+                    h.iter().position(|&b| b == byte),
+                    "{start} {byte}"
+                );
             }
         }
         assert_eq!(find_byte(b'~', b""), None);
         assert_eq!(find_byte(0x01, &[0x00, 0x01]), Some(1));
-        assert_eq!(find_byte(0x80, &[0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80]), Some(7));
+        assert_eq!(
+            find_byte(0x80, &[0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80]),
+            Some(7)
+        );
     }
 }

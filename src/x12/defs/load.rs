@@ -456,7 +456,8 @@ fn compile_dictionary(version: &str, raw: &RawDictionary) -> Result<Dictionary, 
                 format!("element {id}: a closed code list needs codes"),
             ));
         }
-        let codes = (!e.codes.is_empty()).then(|| Arc::new(CodeList::new(e.codes.clone(), e.closed)));
+        let codes =
+            (!e.codes.is_empty()).then(|| Arc::new(CodeList::new(e.codes.clone(), e.closed)));
         d.elements.insert(
             id.clone(),
             Arc::new(ElementDef {

@@ -12,7 +12,8 @@ mod overlay;
 pub use embedded::FILES as EMBEDDED_FILES;
 pub use load::{Definitions, DefsError, SCHEMA_VERSION, VersionDefs};
 pub use model::{
-    CodeList, CompositeDef, Dictionary, ElementDef, ElementKind, ElementSpec, ElementType, ElementUse, LoopNode,
-    Node, Quick, Requirement, SegmentDef, SegmentNode, SetDef, SyntaxKind, SyntaxRule, UNBOUNDED, Usage,
+    CodeList, CompositeDef, Dictionary, ElementDef, ElementKind, ElementSpec, ElementType,
+    ElementUse, LoopNode, Node, Quick, Requirement, SegmentDef, SegmentNode, SetDef, SyntaxKind,
+    SyntaxRule, UNBOUNDED, Usage,
 };
 pub use overlay::Overlay;

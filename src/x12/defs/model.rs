@@ -98,7 +98,11 @@ impl CodeList {
     /// A code list.
     pub fn new(codes: BTreeMap<String, String>, closed: bool) -> CodeList {
         let lookup = codes.keys().map(|k| k.as_bytes().to_vec()).collect();
-        CodeList { codes, closed, lookup }
+        CodeList {
+            codes,
+            closed,
+            lookup,
+        }
     }
 
     /// True when `value` may be used: always for an open list.
@@ -182,7 +186,9 @@ impl SyntaxRule {
             _ => return None,
         };
         let digits = chars.as_str();
-        if digits.len() < 4 || digits.len() % 2 != 0 || !digits.bytes().all(|b| b.is_ascii_digit())
+        if digits.len() < 4
+            || !digits.len().is_multiple_of(2)
+            || !digits.bytes().all(|b| b.is_ascii_digit())
         {
             return None;
         }
@@ -394,7 +400,12 @@ impl ElementSpec {
 
 impl SegmentDef {
     /// Builds a segment and derives its compact form.
-    pub fn new(id: SegmentId, name: String, elements: Vec<ElementUse>, syntax: Vec<SyntaxRule>) -> SegmentDef {
+    pub fn new(
+        id: SegmentId,
+        name: String,
+        elements: Vec<ElementUse>,
+        syntax: Vec<SyntaxRule>,
+    ) -> SegmentDef {
         let mut def = SegmentDef {
             id,
             name,
@@ -409,11 +420,7 @@ impl SegmentDef {
 
     /// Recomputes [`SegmentDef::specs`] from the elements.
     pub fn compile(&mut self) {
-        self.specs = self
-            .elements
-            .iter()
-            .map(ElementSpec::of)
-            .collect();
+        self.specs = self.elements.iter().map(ElementSpec::of).collect();
         self.mandatory_mask = self
             .specs
             .iter()
@@ -657,7 +664,11 @@ impl SetDef {
                 Node::Loop(_) => None,
             })
             .collect();
-        let is_loop = self.nodes.iter().map(|node| matches!(node, Node::Loop(_))).collect();
+        let is_loop = self
+            .nodes
+            .iter()
+            .map(|node| matches!(node, Node::Loop(_)))
+            .collect();
         let children = self
             .nodes
             .iter()
@@ -709,7 +720,14 @@ mod tests {
 
     #[test]
     fn holds_agrees_with_the_definition_of_each_note() {
-        for note in ["P0203", "R010305", "E0104", "C0302", "L020405", "P0102030405"] {
+        for note in [
+            "P0203",
+            "R010305",
+            "E0104",
+            "C0302",
+            "L020405",
+            "P0102030405",
+        ] {
             let rule = SyntaxRule::parse(note).expect("note");
             for present in 0u64..64 {
                 let has = |p: usize| present & (1 << (p - 1)) != 0;

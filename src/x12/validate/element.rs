@@ -6,7 +6,8 @@
 //! sign and a decimal point do not count toward the length.
 
 use crate::x12::defs::{
-    ElementDef, ElementKind, ElementSpec, ElementType, ElementUse, Quick, SegmentDef, SyntaxKind, SyntaxRule,
+    ElementDef, ElementKind, ElementSpec, ElementType, ElementUse, Quick, SegmentDef, SyntaxKind,
+    SyntaxRule,
 };
 use crate::x12::delimiters::Delimiters;
 use crate::x12::segment::Segment;
@@ -55,7 +56,10 @@ impl ByteClasses {
         if let Some(r) = d.repetition() {
             table[usize::from(r)] |= DELIMITER;
         }
-        ByteClasses { table, delimiters: d }
+        ByteClasses {
+            table,
+            delimiters: d,
+        }
     }
 
     /// The delimiters the classes were made for.
@@ -72,12 +76,19 @@ impl ByteClasses {
 /// Segments of up to 64 bytes are classified eight bytes at a time into
 /// three bit masks (separators, bytes that need a closer look, non-digits);
 /// each element is then checked with a few bit operations.
-pub fn segment_is_clean(segment: &Segment<'_>, def: &SegmentDef, classes: &ByteClasses, memo: &mut SyntaxMemo) -> bool {
+pub fn segment_is_clean(
+    segment: &Segment<'_>,
+    def: &SegmentDef,
+    classes: &ByteClasses,
+    memo: &mut SyntaxMemo,
+) -> bool {
     let raw = segment.raw();
     let id_len = segment.id_bytes().len();
     let specs = &def.specs;
     if id_len >= raw.len() {
-        return def.mandatory_mask == 0 && specs.len() <= 64 && def.syntax.iter().all(|r| r.holds(0));
+        return def.mandatory_mask == 0
+            && specs.len() <= 64
+            && def.syntax.iter().all(|r| r.holds(0));
     }
     let body = &raw[id_len + 1..];
     if body.len() > 64 {
@@ -94,7 +105,11 @@ pub fn segment_is_clean(segment: &Segment<'_>, def: &SegmentDef, classes: &ByteC
     let mut start = 0usize;
     let mut rest = separators;
     loop {
-        let end = if rest == 0 { body.len() } else { rest.trailing_zeros() as usize };
+        let end = if rest == 0 {
+            body.len()
+        } else {
+            rest.trailing_zeros() as usize
+        };
         let v = &body[start..end];
         if !v.is_empty() {
             let Some(spec) = specs.get(position) else {
@@ -180,7 +195,11 @@ fn plain_separators(body: &[u8], d: Delimiters) -> Option<u64> {
     let component = LO * u64::from(d.component());
     let repetition = LO * u64::from(d.repetition().unwrap_or(d.component()));
     let mut classify = |x: u64, shift: usize| {
-        special |= lt_bytes(x, 0x20) | eq_bytes(x, 0x7F) | (x & HI) | zero_bytes(x ^ component) | zero_bytes(x ^ repetition);
+        special |= lt_bytes(x, 0x20)
+            | eq_bytes(x, 0x7F)
+            | (x & HI)
+            | zero_bytes(x ^ component)
+            | zero_bytes(x ^ repetition);
         separators |= pack(eq_bytes(x, d.element())) << shift;
     };
     let mut chunks = body.chunks_exact(8);
@@ -201,7 +220,9 @@ fn plain_separators(body: &[u8], d: Delimiters) -> Option<u64> {
             let gone = 8 * (8 - tail.len());
             (u64::from_le_bytes(word) >> gone) | ((LO * u64::from(b'0')) << (64 - gone))
         } else {
-            tail.iter().rev().fold(LO * u64::from(b'0'), |x, &b| (x << 8) | u64::from(b))
+            tail.iter()
+                .rev()
+                .fold(LO * u64::from(b'0'), |x, &b| (x << 8) | u64::from(b))
         };
         classify(x, shift);
     }
@@ -238,7 +259,12 @@ fn pack(m: u64) -> u64 {
 }
 
 /// The byte-by-byte fast path, for segments longer than 64 bytes.
-fn segment_is_clean_bytewise(body: &[u8], separator: u8, def: &SegmentDef, classes: &ByteClasses) -> bool {
+fn segment_is_clean_bytewise(
+    body: &[u8],
+    separator: u8,
+    def: &SegmentDef,
+    classes: &ByteClasses,
+) -> bool {
     let specs = &def.specs;
     let mut present: u64 = 0;
     let mut position = 0usize;
@@ -246,7 +272,13 @@ fn segment_is_clean_bytewise(body: &[u8], separator: u8, def: &SegmentDef, class
     let mut class = 0u8;
     for (i, &b) in body.iter().enumerate() {
         if b == separator {
-            if !value_is_clean(&body[start..i], Look::of(class, classes), specs.get(position), position, &mut present) {
+            if !value_is_clean(
+                &body[start..i],
+                Look::of(class, classes),
+                specs.get(position),
+                position,
+                &mut present,
+            ) {
                 return false;
             }
             position += 1;
@@ -256,10 +288,21 @@ fn segment_is_clean_bytewise(body: &[u8], separator: u8, def: &SegmentDef, class
             class |= classes.table[usize::from(b)];
         }
     }
-    if !value_is_clean(&body[start..], Look::of(class, classes), specs.get(position), position, &mut present) {
+    if !value_is_clean(
+        &body[start..],
+        Look::of(class, classes),
+        specs.get(position),
+        position,
+        &mut present,
+    ) {
         return false;
     }
-    !specs.get(position + 1..).unwrap_or(&[]).iter().any(|s| s.mandatory) && def.syntax.iter().all(|r| r.holds(present))
+    !specs
+        .get(position + 1..)
+        .unwrap_or(&[])
+        .iter()
+        .any(|s| s.mandatory)
+        && def.syntax.iter().all(|r| r.holds(present))
 }
 
 /// What is known of a value's bytes before it is checked.
@@ -284,7 +327,13 @@ impl<'a> Look<'a> {
 }
 
 #[inline]
-fn value_is_clean(v: &[u8], look: Look<'_>, spec: Option<&ElementSpec>, position: usize, present: &mut u64) -> bool {
+fn value_is_clean(
+    v: &[u8],
+    look: Look<'_>,
+    spec: Option<&ElementSpec>,
+    position: usize,
+    present: &mut u64,
+) -> bool {
     let Some(spec) = spec else {
         return v.is_empty();
     };
@@ -312,7 +361,9 @@ fn simple_is_clean(v: &[u8], look: Look<'_>, spec: &ElementSpec) -> bool {
     let length = match ty {
         ElementType::An | ElementType::Id => {
             if look.special {
-                let class = v.iter().fold(0u8, |c, &b| c | look.classes.table[usize::from(b)]);
+                let class = v
+                    .iter()
+                    .fold(0u8, |c, &b| c | look.classes.table[usize::from(b)]);
                 if class & (CONTROL | DELIMITER) != 0 {
                     return false;
                 }
@@ -346,7 +397,9 @@ fn simple_is_clean(v: &[u8], look: Look<'_>, spec: &ElementSpec) -> bool {
         }
         ElementType::Binary => return true,
     };
-    length >= spec.min as usize && length <= spec.max as usize && spec.codes.as_ref().is_none_or(|c| c.allows(v))
+    length >= spec.min as usize
+        && length <= spec.max as usize
+        && spec.codes.as_ref().is_none_or(|c| c.allows(v))
 }
 
 /// Checks the elements of `segment` against `def`, appending findings.
@@ -415,7 +468,10 @@ pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<Elem
         let before = out.len();
         check_syntax(&def.syntax, present, &mut |position, error| {
             // One finding per element: a value already found wrong stays so.
-            if out[..before].iter().any(|f| f.position == position && f.component.is_none()) {
+            if out[..before]
+                .iter()
+                .any(|f| f.position == position && f.component.is_none())
+            {
                 return;
             }
             let reference = def.elements.get(position - 1).map_or("", |u| u.kind.id());
@@ -424,7 +480,9 @@ pub fn check_segment(segment: &Segment<'_>, def: &SegmentDef, out: &mut Vec<Elem
             } else {
                 b""
             };
-            out.push(ElementFinding::new(position, None, None, reference, error, value));
+            out.push(ElementFinding::new(
+                position, None, None, reference, error, value,
+            ));
         });
     }
 }
@@ -549,11 +607,21 @@ fn check_one(
             }
             let after_components = out.len();
             check_syntax(&c.syntax, present, &mut |j, error| {
-                if out[before..after_components].iter().any(|f| f.component == Some(j)) {
+                if out[before..after_components]
+                    .iter()
+                    .any(|f| f.component == Some(j))
+                {
                     return;
                 }
                 let id = c.components.get(j - 1).map_or("", |cu| cu.kind.id());
-                out.push(ElementFinding::new(position, Some(j), repetition, id, error, b""));
+                out.push(ElementFinding::new(
+                    position,
+                    Some(j),
+                    repetition,
+                    id,
+                    error,
+                    b"",
+                ));
             });
         }
     }
@@ -806,9 +874,21 @@ mod tests {
         let def = beg();
         check_segment(&seg, &def, &mut out);
         // The fast path must never call a segment with findings clean.
-        let clean = segment_is_clean(&seg, &def, &ByteClasses::new(Delimiters::x12_5010()), &mut SyntaxMemo::default());
-        assert!(!clean || out.is_empty(), "{raw}: the fast path missed {out:?}");
-        assert_eq!(clean, out.is_empty() && raw.is_ascii(), "{raw}: the fast path disagrees");
+        let clean = segment_is_clean(
+            &seg,
+            &def,
+            &ByteClasses::new(Delimiters::x12_5010()),
+            &mut SyntaxMemo::default(),
+        );
+        assert!(
+            !clean || out.is_empty(),
+            "{raw}: the fast path missed {out:?}"
+        );
+        assert_eq!(
+            clean,
+            out.is_empty() && raw.is_ascii(),
+            "{raw}: the fast path disagrees"
+        );
         out.into_iter()
             .map(|f| {
                 (

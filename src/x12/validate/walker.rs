@@ -156,7 +156,11 @@ impl Walk {
         if !same {
             self.leave_position(def, frame_index, Some(child), segment.position());
         }
-        let uses = if same { frame.uses.saturating_add(1) } else { 1 };
+        let uses = if same {
+            frame.uses.saturating_add(1)
+        } else {
+            1
+        };
         self.stack[frame_index].cursor = Some(child);
         self.stack[frame_index].uses = uses;
 
@@ -187,7 +191,14 @@ impl Walk {
     /// Checks a matched segment's elements; `frame` is the frame of the loop
     /// it is in (for the loop ID of findings).
     #[inline]
-    fn check(&mut self, def: &SetDef, segment: &Segment<'_>, node: usize, error: Option<SegmentError>, frame: usize) {
+    fn check(
+        &mut self,
+        def: &SetDef,
+        segment: &Segment<'_>,
+        node: usize,
+        error: Option<SegmentError>,
+        frame: usize,
+    ) {
         let at = segment.position();
         if let Some(error) = error {
             let loop_id = self.loop_id_at(def, frame);
@@ -326,12 +337,25 @@ impl Walk {
         }
         for &child in l.children.get(from..to).unwrap_or(&[]) {
             if index.mandatory[child] && index.first_id[child] != crate::x12::ids::seg::SE {
-                self.push_missing(def, index.first_id[child], SegmentError::MandatorySegmentMissing, f, at);
+                self.push_missing(
+                    def,
+                    index.first_id[child],
+                    SegmentError::MandatorySegmentMissing,
+                    f,
+                    at,
+                );
             }
         }
     }
 
-    fn push_missing(&mut self, def: &SetDef, id: SegmentId, error: SegmentError, frame: usize, at: Position) {
+    fn push_missing(
+        &mut self,
+        def: &SetDef,
+        id: SegmentId,
+        error: SegmentError,
+        frame: usize,
+        at: Position,
+    ) {
         let loop_id = self.loop_id_at(def, frame);
         self.push(SegmentFinding {
             id,
