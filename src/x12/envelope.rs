@@ -113,7 +113,7 @@ pub struct SetOutcome {
     pub dropped_findings: u64,
     /// The definition used, when there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub definition: Option<String>,
+    pub definition: Option<Arc<str>>,
 }
 
 impl SetOutcome {
@@ -773,7 +773,6 @@ impl<'d> Checker<'d> {
         }
         g.received += 1;
         self.summary.sets += 1;
-        let definition = def.as_ref().map(|d| d.source.clone());
         let scratch = self.scratch.take().unwrap_or_default();
         let mut validator = def.map(|d| SetValidator::with_scratch(d, self.max_findings, scratch));
         if let Some(v) = &mut validator {
@@ -790,7 +789,6 @@ impl<'d> Checker<'d> {
             validator,
             findings,
         });
-        let _ = definition;
     }
 
     fn close_set_if_open(
@@ -844,7 +842,7 @@ impl<'d> Checker<'d> {
                 at
             }
         };
-        let definition = s.validator.as_ref().map(|v| v.definition().source.clone());
+        let definition = s.validator.as_ref().map(|v| Arc::clone(&v.definition().source));
         let (segment_findings, dropped) = match s.validator.take() {
             Some(v) => {
                 let (findings, dropped, scratch) = v.finish_with_scratch(end_at);

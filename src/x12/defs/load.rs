@@ -736,7 +736,7 @@ fn compile_set(
         nodes,
         root: 0,
         segment_ids,
-        source: file.to_string(),
+        source: Arc::from(file),
         dictionary: dict.clone(),
     };
     set.reindex();

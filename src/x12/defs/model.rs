@@ -504,9 +504,30 @@ pub struct LoopNode {
     pub line: usize,
 }
 
+/// The facts about one node the walker reads on every segment, together in
+/// one small record.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NodeInfo {
+    /// Most uses (segments) or repetitions (loops).
+    pub max: u32,
+    /// Fewest uses or repetitions a guide asks for.
+    pub min: u32,
+    /// The segment node checked when this node is matched (itself, or a
+    /// loop's trigger).
+    pub checked: u32,
+    /// A loop.
+    pub is_loop: bool,
+    /// A guide says it is not used.
+    pub not_used: bool,
+    /// It must occur (mandatory, and not "not used").
+    pub mandatory: bool,
+}
+
 /// Per-node facts the validator needs on every segment, precomputed.
 #[derive(Clone, Debug, Default)]
 pub struct SetIndex {
+    /// For each node, the facts the walker reads most.
+    pub info: Vec<NodeInfo>,
     /// The first segment ID of each node (a loop's trigger).
     pub first_id: Vec<SegmentId>,
     /// [`SegmentId::key`] of `first_id`.
@@ -558,7 +579,7 @@ pub struct SetDef {
     /// path; recomputed whenever the nodes change.
     pub index: SetIndex,
     /// The file it came from, and the overlays applied to it.
-    pub source: String,
+    pub source: Arc<str>,
     /// The dictionary the set uses.
     pub dictionary: Arc<Dictionary>,
 }
@@ -602,7 +623,7 @@ impl SetDef {
                 Node::Loop(l) => l.req.is_mandatory() && l.usage != Usage::NotUsed,
             })
             .collect();
-        let min = self
+        let min: Vec<u32> = self
             .nodes
             .iter()
             .map(|node| match node {
@@ -635,7 +656,7 @@ impl SetDef {
                 Node::Segment(_) => Vec::new(),
             })
             .collect();
-        let max = self
+        let max: Vec<u32> = self
             .nodes
             .iter()
             .map(|node| match node {
@@ -643,7 +664,7 @@ impl SetDef {
                 Node::Loop(l) => l.max_repeat,
             })
             .collect();
-        let not_used = self
+        let not_used: Vec<bool> = self
             .nodes
             .iter()
             .map(|node| match node {
@@ -664,7 +685,7 @@ impl SetDef {
                 Node::Loop(_) => None,
             })
             .collect();
-        let is_loop = self
+        let is_loop: Vec<bool> = self
             .nodes
             .iter()
             .map(|node| matches!(node, Node::Loop(_)))
@@ -677,7 +698,18 @@ impl SetDef {
                 Node::Segment(_) => Vec::new(),
             })
             .collect();
+        let info = (0..n)
+            .map(|i| NodeInfo {
+                max: max[i],
+                min: min[i],
+                checked: checked[i] as u32,
+                is_loop: is_loop[i],
+                not_used: not_used[i],
+                mandatory: mandatory[i],
+            })
+            .collect();
         self.index = SetIndex {
+            info,
             first_id,
             first_key,
             mandatory,

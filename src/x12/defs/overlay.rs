@@ -176,7 +176,7 @@ impl Overlay {
     /// Lays the overlay over `base`, returning the changed copy.
     pub fn apply(&self, base: &SetDef) -> Result<SetDef, DefsError> {
         let mut set = base.clone();
-        set.source = format!("{} + {}", base.source, self.file);
+        set.source = Arc::from(format!("{} + {}", base.source, self.file));
         let loops = loop_paths(&set);
         let err = |line: usize, m: String| DefsError::new(&self.file, line, m);
 

@@ -164,10 +164,11 @@ impl Walk {
         self.stack[frame_index].cursor = Some(child);
         self.stack[frame_index].uses = uses;
 
-        let is_loop = index.is_loop[node];
-        let error = if index.not_used[node] {
+        let info = index.info[node];
+        let is_loop = info.is_loop;
+        let error = if info.not_used {
             Some(SegmentError::ImplementationNotUsedSegmentPresent)
-        } else if index.max[node] != UNBOUNDED && uses > index.max[node] {
+        } else if info.max != UNBOUNDED && uses > info.max {
             Some(if is_loop {
                 SegmentError::LoopOverMaximum
             } else {
@@ -185,7 +186,7 @@ impl Walk {
             });
             in_frame += 1;
         }
-        self.check(def, segment, index.checked[node], error, in_frame);
+        self.check(def, segment, info.checked as usize, error, in_frame);
     }
 
     /// Checks a matched segment's elements; `frame` is the frame of the loop
@@ -320,7 +321,7 @@ impl Walk {
         };
         if let Some(c) = frame.cursor {
             let child = l.children[c];
-            if frame.uses < index.min[child] {
+            if frame.uses < index.info[child].min {
                 let error = if matches!(def.nodes[child], Node::Loop(_)) {
                     SegmentError::ImplementationLoopUnderMinimum
                 } else {
@@ -336,7 +337,7 @@ impl Walk {
             return;
         }
         for &child in l.children.get(from..to).unwrap_or(&[]) {
-            if index.mandatory[child] && index.first_id[child] != crate::x12::ids::seg::SE {
+            if index.info[child].mandatory && index.first_id[child] != crate::x12::ids::seg::SE {
                 self.push_missing(
                     def,
                     index.first_id[child],
