@@ -50,6 +50,19 @@ fn benches(c: &mut Criterion) {
         b.iter(|| {
             let mut reader = SegmentReader::new(&input[..]);
             let mut n = 0u64;
+            reader
+                .for_each(|_, _, _| {
+                    n += 1;
+                    Ok(())
+                })
+                .expect("valid");
+            assert_eq!(n, segments);
+        })
+    });
+    group.bench_function("reader_pull", |b| {
+        b.iter(|| {
+            let mut reader = SegmentReader::new(&input[..]);
+            let mut n = 0u64;
             while reader.next_segment().expect("valid").is_some() {
                 n += 1;
             }

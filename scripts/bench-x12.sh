@@ -16,7 +16,8 @@ sizes="${SIZES:-100M 1G}"
 cargo build --release --locked --bin dropgate --example x12_generate
 mkdir -p bench-data
 pin=""
-command -v taskset >/dev/null 2>&1 && pin="taskset -c 0"
+# The last core: on these VMs core 0 also serves the host's interrupts.
+command -v taskset >/dev/null 2>&1 && pin="taskset -c $(( $(nproc) - 1 ))"
 for size in $sizes; do
     file="bench-data/mixed-$size.edi"
     [ -f "$file" ] || ./target/release/examples/x12_generate "$size" "$file"

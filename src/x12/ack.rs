@@ -191,14 +191,14 @@ fn to_io(e: super::writer::WriteError) -> io::Error {
     }
 }
 
-/// Removes delimiters from a copied value and cuts it to 99 bytes.
-fn sanitize(value: &[u8], d: &Delimiters) -> Vec<u8> {
-    value
-        .iter()
-        .copied()
-        .filter(|&b| !d.is_delimiter(b) && b >= 0x20)
-        .take(99)
-        .collect()
+/// Removes delimiters from a copied value and cuts it to 99 bytes; borrows
+/// when there is nothing to remove.
+fn sanitize<'v>(value: &'v [u8], d: &Delimiters) -> std::borrow::Cow<'v, [u8]> {
+    let clean = |b: &u8| !d.is_delimiter(*b) && *b >= 0x20;
+    if value.len() <= 99 && value.iter().all(clean) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    std::borrow::Cow::Owned(value.iter().copied().filter(|b| clean(b)).take(99).collect())
 }
 
 impl<W: Write> AckWriter<'_, W> {

@@ -125,15 +125,34 @@ impl<W: Write> Writer<W> {
     }
 
     /// Writes a segment of simple text elements, dropping trailing empty
-    /// elements as X12 asks of senders.
-    pub fn write_texts<S: AsRef<[u8]>>(
-        &mut self,
-        id: &str,
-        elements: &[S],
-    ) -> Result<(), WriteError> {
-        let mut segment = OwnedSegment::from_texts(id, elements);
-        segment.trim_trailing_empty();
-        self.write(&segment)
+    /// elements as X12 asks of senders. Written directly, with no
+    /// intermediate segment: acknowledgments write millions of these.
+    pub fn write_texts<S: AsRef<[u8]>>(&mut self, id: &str, elements: &[S]) -> Result<(), WriteError> {
+        let d = self.delimiters;
+        if let Some(&byte) = id.as_bytes().iter().find(|&&b| d.is_delimiter(b)) {
+            return Err(WriteError::DelimiterInData {
+                segment: id.to_string(),
+                element: 0,
+                byte,
+            });
+        }
+        let used = elements.iter().rposition(|e| !e.as_ref().is_empty()).map_or(0, |i| i + 1);
+        for (i, e) in elements[..used].iter().enumerate() {
+            if let Some(&byte) = e.as_ref().iter().find(|&&b| d.is_delimiter(b)) {
+                return Err(WriteError::DelimiterInData {
+                    segment: id.to_string(),
+                    element: i + 1,
+                    byte,
+                });
+            }
+        }
+        self.out.write_all(id.as_bytes())?;
+        for e in &elements[..used] {
+            self.out.write_all(&[d.element()])?;
+            self.out.write_all(e.as_ref())?;
+        }
+        self.end_segment()?;
+        Ok(())
     }
 
     fn end_segment(&mut self) -> io::Result<()> {
