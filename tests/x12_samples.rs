@@ -367,3 +367,21 @@ fn acknowledgments_say_what_the_standard_prescribes() {
         ""
     );
 }
+
+/// A truncated file is an error, but what was open is still reported, so
+/// that the gateway can answer with a rejecting acknowledgment.
+#[test]
+fn a_truncated_interchange_still_gets_a_rejecting_acknowledgment() {
+    let input = std::fs::read(samples().join("broken/no-iea.edi")).expect("sample");
+    let defs = Definitions::embedded();
+    let mut checker = Checker::new(defs, &CheckOptions::default()).expect("checker");
+    let mut numbers = Counter::starting_at(1);
+    let mut options = AckOptions::new(timestamp());
+    options.ta1 = Ta1Policy::Always;
+    let mut writer = AckWriter::new(Vec::new(), options, &mut numbers);
+    let error = check_bytes(&input, &mut checker, &mut writer).expect_err("truncated");
+    assert!(error.to_string().contains("no IEA"), "{error}");
+    let ack = String::from_utf8(writer.into_inner().expect("in memory")).expect("text");
+    assert!(ack.contains("TA1*000000151*240115*1030*R*023~"), "{ack}");
+    assert!(ack.contains("IEA*0*"), "{ack}");
+}

@@ -198,7 +198,14 @@ fn sanitize<'v>(value: &'v [u8], d: &Delimiters) -> std::borrow::Cow<'v, [u8]> {
     if value.len() <= 99 && value.iter().all(clean) {
         return std::borrow::Cow::Borrowed(value);
     }
-    std::borrow::Cow::Owned(value.iter().copied().filter(|b| clean(b)).take(99).collect())
+    std::borrow::Cow::Owned(
+        value
+            .iter()
+            .copied()
+            .filter(|b| clean(b))
+            .take(99)
+            .collect(),
+    )
 }
 
 impl<W: Write> AckWriter<'_, W> {

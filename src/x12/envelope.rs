@@ -363,7 +363,7 @@ impl<'d> Checker<'d> {
         if let Some(ix) = &mut self.open
             && let Some(g) = &mut ix.group
             && let Some(s) = &mut g.set
-            && !matches!(id, b"ISA" | b"IEA" | b"GS" | b"GE" | b"ST" | b"SE")
+            && !is_envelope(id)
         {
             s.count = s.count.saturating_add(1);
             if let Some(v) = &mut s.validator {
@@ -452,12 +452,18 @@ impl<'d> Checker<'d> {
 
     /// Ends the input at `end` (the offset and segment count after the last
     /// segment).
-    pub fn finish(&mut self, end: Position, _sink: &mut dyn Sink) -> Result<Summary, ParseError> {
+    pub fn finish(&mut self, end: Position, sink: &mut dyn Sink) -> Result<Summary, ParseError> {
         if self.summary.segments == 0 {
             return Err(ParseError::new(ParseErrorKind::Empty, end, None));
         }
         if let Some(ix) = &self.open {
+            // The input ends inside an interchange: what is open is still
+            // reported (set and group trailers missing, TA1 023), so that a
+            // caller may answer with a rejecting acknowledgment; the run is
+            // an error all the same.
             let control_number = String::from_utf8_lossy(ix.header.control_number()).into_owned();
+            let io = |e: std::io::Error| ParseError::new(ParseErrorKind::Io(e), end, None);
+            self.close_interchange(None, end, sink).map_err(io)?;
             return Err(ParseError::new(
                 ParseErrorKind::Truncated { control_number },
                 end,
@@ -552,7 +558,7 @@ impl<'d> Checker<'d> {
             None => ix.findings.push(InterchangeFinding {
                 error: InterchangeError::PrematureEnd,
                 severity: Severity::Error,
-                detail: "the interchange has no IEA before the next ISA".into(),
+                detail: "the interchange has no IEA".into(),
                 at,
             }),
         }
@@ -842,7 +848,10 @@ impl<'d> Checker<'d> {
                 at
             }
         };
-        let definition = s.validator.as_ref().map(|v| Arc::clone(&v.definition().source));
+        let definition = s
+            .validator
+            .as_ref()
+            .map(|v| Arc::clone(&v.definition().source));
         let (segment_findings, dropped) = match s.validator.take() {
             Some(v) => {
                 let (findings, dropped, scratch) = v.finish_with_scratch(end_at);
@@ -881,6 +890,24 @@ impl<'d> Checker<'d> {
     }
 }
 
+/// True for the IDs of envelope segments (ISA, IEA, GS, GE, ST, SE): a
+/// comparison of packed keys, not of slices.
+#[inline]
+fn is_envelope(id: &[u8]) -> bool {
+    const KEYS: [u32; 6] = [
+        seg::ISA.key(),
+        seg::IEA.key(),
+        seg::GS.key(),
+        seg::GE.key(),
+        seg::ST.key(),
+        seg::SE.key(),
+    ];
+    id.len() <= 3 && {
+        let key = super::ids::SegmentId::lossy(id).key();
+        KEYS.contains(&key)
+    }
+}
+
 /// Checks the fields of an ISA header (widths and values), giving TA1 codes.
 pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
     use InterchangeError::*;
@@ -896,7 +923,7 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
     let version = h.field(12);
     let from_5010 = version >= &b"00501"[..];
     let widths = super::isa::FIELD_WIDTHS;
-    let codes: [(usize, InterchangeError, &[&str]); 5] = [
+    let codes: [(usize, InterchangeError, &[&str]); 4] = [
         (
             1,
             InvalidAuthorizationQualifier,
@@ -905,11 +932,10 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
         (3, InvalidSecurityQualifier, &["00", "01"]),
         (14, InvalidAckRequested, &["0", "1"]),
         (15, InvalidTestIndicator, &["P", "T", "I"]),
-        (5, InvalidSenderQualifier, &[]),
     ];
     for (n, error, allowed) in codes {
         let v = String::from_utf8_lossy(h.field(n).trim_ascii()).into_owned();
-        if !allowed.is_empty() && !allowed.contains(&v.as_str()) {
+        if !allowed.contains(&v.as_str()) {
             add(
                 error,
                 Severity::Error,

@@ -127,7 +127,11 @@ impl<W: Write> Writer<W> {
     /// Writes a segment of simple text elements, dropping trailing empty
     /// elements as X12 asks of senders. Written directly, with no
     /// intermediate segment: acknowledgments write millions of these.
-    pub fn write_texts<S: AsRef<[u8]>>(&mut self, id: &str, elements: &[S]) -> Result<(), WriteError> {
+    pub fn write_texts<S: AsRef<[u8]>>(
+        &mut self,
+        id: &str,
+        elements: &[S],
+    ) -> Result<(), WriteError> {
         let d = self.delimiters;
         if let Some(&byte) = id.as_bytes().iter().find(|&&b| d.is_delimiter(b)) {
             return Err(WriteError::DelimiterInData {
@@ -136,7 +140,10 @@ impl<W: Write> Writer<W> {
                 byte,
             });
         }
-        let used = elements.iter().rposition(|e| !e.as_ref().is_empty()).map_or(0, |i| i + 1);
+        let used = elements
+            .iter()
+            .rposition(|e| !e.as_ref().is_empty())
+            .map_or(0, |i| i + 1);
         for (i, e) in elements[..used].iter().enumerate() {
             if let Some(&byte) = e.as_ref().iter().find(|&&b| d.is_delimiter(b)) {
                 return Err(WriteError::DelimiterInData {
