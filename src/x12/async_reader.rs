@@ -63,10 +63,10 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
                     }
                     self.pending = consumed;
                     let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                    let raw = &self.buffer.unconsumed()[span.start..span.end];
+                    let bytes = &self.buffer.unconsumed()[span.start..];
                     let header = if is_isa { self.header.as_deref() } else { None };
                     return Ok(Some((
-                        Segment::new(raw, delimiters, span.position),
+                        Segment::within(bytes, span.end - span.start, delimiters, span.position),
                         header,
                         self.lexer.line_style(),
                     )));

@@ -265,6 +265,8 @@ pub struct Checker<'d> {
     line_style: LineStyle,
     summary: Summary,
     scratch: Option<Scratch>,
+    /// The last set definitions looked up: (version, set ID, definition).
+    recent: Vec<(String, String, Option<Arc<SetDef>>)>,
 }
 
 impl<'d> Checker<'d> {
@@ -317,6 +319,7 @@ impl<'d> Checker<'d> {
             line_style: LineStyle::None,
             summary: Summary::default(),
             scratch: Some(Scratch::default()),
+            recent: Vec::new(),
         })
     }
 
@@ -331,13 +334,24 @@ impl<'d> Checker<'d> {
         self.summary
     }
 
-    fn set_def(&self, version: &str, id: &str) -> Option<Arc<SetDef>> {
-        if let Some(s) = self.overlaid.get(&(version.to_string(), id.to_string())) {
-            return Some(Arc::clone(s));
+    fn set_def(&mut self, version: &str, id: &str) -> Option<Arc<SetDef>> {
+        // Groups hold many sets of few kinds: remember the last answers.
+        if let Some((_, _, def)) = self.recent.iter().find(|(v, i, _)| v == version && i == id) {
+            return def.clone();
         }
-        self.defs
-            .version(version)
-            .and_then(|v| v.sets.get(id).cloned())
+        let def = match self.overlaid.get(&(version.to_string(), id.to_string())) {
+            Some(s) => Some(Arc::clone(s)),
+            None => self
+                .defs
+                .version(version)
+                .and_then(|v| v.sets.get(id).cloned()),
+        };
+        if self.recent.len() >= 16 {
+            self.recent.remove(0);
+        }
+        self.recent
+            .push((version.to_string(), id.to_string(), def.clone()));
+        def
     }
 
     /// Feeds the next segment. `header` is the parsed ISA when the segment

@@ -361,8 +361,9 @@ where
                 let span = *lexer.span();
                 let header = if isa { lexer.take_header() } else { None };
                 let delimiters = lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                let seg = super::segment::Segment::new(
-                    &input[at + span.start..at + span.end],
+                let seg = super::segment::Segment::within(
+                    &input[at + span.start..],
+                    span.end - span.start,
                     delimiters,
                     span.position,
                 );

@@ -97,10 +97,10 @@ impl<R: Read> SegmentReader<R> {
                     }
                     self.pending = consumed;
                     let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                    let raw = &self.buffer.unconsumed()[span.start..span.end];
+                    let bytes = &self.buffer.unconsumed()[span.start..];
                     let header = if is_isa { self.header.as_deref() } else { None };
                     return Ok(Some((
-                        Segment::new(raw, delimiters, span.position),
+                        Segment::within(bytes, span.end - span.start, delimiters, span.position),
                         header,
                         self.lexer.line_style(),
                     )));
@@ -137,8 +137,9 @@ impl<R: Read> SegmentReader<R> {
                             self.header = self.lexer.take_header();
                         }
                         let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                        let segment = Segment::new(
-                            &buf[at + span.start..at + span.end],
+                        let segment = Segment::within(
+                            &buf[at + span.start..],
+                            span.end - span.start,
                             delimiters,
                             span.position,
                         );

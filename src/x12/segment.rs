@@ -14,6 +14,9 @@ use super::position::Position;
 #[derive(Clone, Copy, Debug)]
 pub struct Segment<'a> {
     raw: &'a [u8],
+    /// `raw` and whatever the buffer holds after it (at least `raw`): lets
+    /// SIMD code load whole blocks without copying the segment's tail.
+    spare: &'a [u8],
     id_len: usize,
     delimiters: Delimiters,
     position: Position,
@@ -22,16 +25,36 @@ pub struct Segment<'a> {
 impl<'a> Segment<'a> {
     /// Wraps the bytes of one segment (without its terminator).
     pub fn new(raw: &'a [u8], delimiters: Delimiters, position: Position) -> Segment<'a> {
+        Segment::within(raw, raw.len(), delimiters, position)
+    }
+
+    /// The segment made of the first `len` bytes of `bytes`; the bytes after
+    /// them (the terminator, the next segments) may be read past the end of
+    /// the segment by code that masks what it reads.
+    pub fn within(
+        bytes: &'a [u8],
+        len: usize,
+        delimiters: Delimiters,
+        position: Position,
+    ) -> Segment<'a> {
+        let len = len.min(bytes.len());
+        let raw = &bytes[..len];
         let id_len = raw
             .iter()
             .position(|&b| b == delimiters.element())
             .unwrap_or(raw.len());
         Segment {
             raw,
+            spare: bytes,
             id_len,
             delimiters,
             position,
         }
+    }
+
+    /// The segment's bytes followed by what came after it in the buffer.
+    pub fn spare(&self) -> &'a [u8] {
+        self.spare
     }
 
     /// The segment ID (the bytes before the first element separator).

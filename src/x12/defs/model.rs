@@ -90,24 +90,49 @@ pub struct CodeList {
     /// True when the list is complete, so that other values are errors. Code
     /// lists kept only to name the qualifiers dropgate reads are open.
     pub closed: bool,
-    /// The codes as bytes, for lookups on the hot path.
-    lookup: HashSet<Vec<u8>>,
+    /// The codes packed into integers (codes of up to 7 bytes), sorted,
+    /// for lookups on the hot path.
+    packed: Vec<u64>,
+    /// Codes longer than 7 bytes.
+    long: HashSet<Vec<u8>>,
+}
+
+/// A code of up to 7 bytes as one integer, its length in the top byte.
+fn pack_code(code: &[u8]) -> Option<u64> {
+    (code.len() <= 7).then(|| {
+        code.iter()
+            .fold(code.len() as u64, |k, &b| (k << 8) | u64::from(b))
+    })
 }
 
 impl CodeList {
     /// A code list.
     pub fn new(codes: BTreeMap<String, String>, closed: bool) -> CodeList {
-        let lookup = codes.keys().map(|k| k.as_bytes().to_vec()).collect();
+        let mut packed: Vec<u64> = codes
+            .keys()
+            .filter_map(|k| pack_code(k.as_bytes()))
+            .collect();
+        packed.sort_unstable();
+        let long = codes
+            .keys()
+            .filter(|k| pack_code(k.as_bytes()).is_none())
+            .map(|k| k.as_bytes().to_vec())
+            .collect();
         CodeList {
             codes,
             closed,
-            lookup,
+            packed,
+            long,
         }
     }
 
     /// True when `value` may be used: always for an open list.
     pub fn allows(&self, value: &[u8]) -> bool {
-        !self.closed || self.lookup.contains(value)
+        !self.closed
+            || match pack_code(value) {
+                Some(key) => self.packed.binary_search(&key).is_ok(),
+                None => self.long.contains(value),
+            }
     }
 
     /// The description of a code.
@@ -306,6 +331,8 @@ pub struct SegmentDef {
     pub specs: Vec<ElementSpec>,
     /// Bit `p-1` set for each mandatory element `p` (up to 64).
     pub mandatory_mask: u64,
+    /// [`SegmentDef::specs`] in the packed form the fast path reads.
+    pub fast: Vec<FastSpec>,
 }
 
 /// What the validator's fast path needs to know of one element position.
@@ -332,23 +359,39 @@ pub struct ElementSpec {
 
 /// What a value's length and a summary of its bytes prove.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Quick {
     /// Plain text (an `AN`, or an `ID` with an open code list): valid when
     /// it holds no special byte and its length fits.
-    Text,
-    /// A number: valid when it is all digits and its length fits.
-    Digits,
+    Text = 0,
+    /// An integer (`Nn`): digits, with a leading minus allowed.
+    Integer = 1,
+    /// A decimal (`R`): digits and at most one point, with a leading minus
+    /// allowed.
+    Decimal = 2,
     /// Anything else needs the full check of the value.
-    Slow,
+    Slow = 3,
 }
 
 fn quick_of(ty: Option<ElementType>, codes: &Option<Arc<CodeList>>, not_used: bool) -> Quick {
     match ty {
         _ if not_used || codes.is_some() => Quick::Slow,
         Some(ElementType::An | ElementType::Id) => Quick::Text,
-        Some(ElementType::Numeric(_) | ElementType::Decimal) => Quick::Digits,
+        Some(ElementType::Numeric(_)) => Quick::Integer,
+        Some(ElementType::Decimal) => Quick::Decimal,
         _ => Quick::Slow,
     }
+}
+
+/// The little the fast path needs of an element position, packed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastSpec {
+    /// Minimum length (saturated to `u16`).
+    pub min: u16,
+    /// Maximum length (saturated to `u16`).
+    pub max: u16,
+    /// How the value can be proved valid.
+    pub quick: Quick,
 }
 
 impl ElementSpec {
@@ -413,6 +456,7 @@ impl SegmentDef {
             syntax,
             specs: Vec::new(),
             mandatory_mask: 0,
+            fast: Vec::new(),
         };
         def.compile();
         def
@@ -421,6 +465,15 @@ impl SegmentDef {
     /// Recomputes [`SegmentDef::specs`] from the elements.
     pub fn compile(&mut self) {
         self.specs = self.elements.iter().map(ElementSpec::of).collect();
+        self.fast = self
+            .specs
+            .iter()
+            .map(|s| FastSpec {
+                min: u16::try_from(s.min).unwrap_or(u16::MAX),
+                max: u16::try_from(s.max).unwrap_or(u16::MAX),
+                quick: s.quick,
+            })
+            .collect();
         self.mandatory_mask = self
             .specs
             .iter()

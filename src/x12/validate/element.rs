@@ -95,45 +95,45 @@ pub fn segment_is_clean(
         return segment_is_clean_bytewise(body, segment.delimiters().element(), def, classes);
     }
     let d = classes.delimiters;
-    let Some(separators) = plain_separators(body, d) else {
+    let body_with_spare = &segment.spare()[id_len + 1..];
+    let Some(masks) = classify(body_with_spare, body.len(), d) else {
         // Control characters, non-ASCII text or component and repetition
         // separators: the byte-by-byte path tells them apart.
         return segment_is_clean_bytewise(body, d.element(), def, classes);
     };
+    let fast = &def.fast;
     let mut present: u64 = 0;
     let mut position = 0usize;
     let mut start = 0usize;
-    let mut rest = separators;
+    let mut rest = masks.separators;
     loop {
         let end = if rest == 0 {
             body.len()
         } else {
             rest.trailing_zeros() as usize
         };
-        let v = &body[start..end];
-        if !v.is_empty() {
-            let Some(spec) = specs.get(position) else {
+        if end > start {
+            let Some(spec) = fast.get(position) else {
                 return false;
             };
             present |= 1 << (position & 63);
             // Most values are proved valid by their length alone (text) or
-            // by a short digit check (numbers); dates, decimals with a
-            // point and closed code lists are looked at in full.
-            let len = v.len();
-            let quick_ok = len >= spec.min as usize
-                && len <= spec.max as usize
-                && match spec.quick {
-                    Quick::Text => true,
-                    Quick::Digits => v.iter().all(u8::is_ascii_digit),
-                    Quick::Slow => false,
-                };
+            // by their digit mask (numbers); dates, decimals with a point,
+            // closed code lists and the rest are looked at in full.
+            let len = end - start;
+            let range = range_mask(start, end);
+            let quick_ok = len >= usize::from(spec.min)
+                && len <= usize::from(spec.max)
+                && (spec.quick == Quick::Text
+                    || (spec.quick != Quick::Slow && masks.digits & range == range));
             if !quick_ok {
+                let v = &body[start..end];
                 let look = Look {
                     special: false,
-                    digits: v.iter().all(u8::is_ascii_digit),
+                    digits: masks.digits & range == range,
                     classes,
                 };
-                if !value_is_clean(v, look, Some(spec), position, &mut present) {
+                if !value_is_clean(v, look, def.specs.get(position), position, &mut present) {
                     return false;
                 }
             }
@@ -145,7 +145,21 @@ pub fn segment_is_clean(
         start = end + 1;
         position += 1;
     }
-    def.mandatory_mask & !present == 0 && specs.len() <= 64 && syntax_holds(def, present, memo)
+    fast.len() <= 64 && def.mandatory_mask & !present == 0 && syntax_holds(def, present, memo)
+}
+
+/// Bits `start..end` set (`end` at most 64).
+#[inline(always)]
+fn range_mask(start: usize, end: usize) -> u64 {
+    let upto = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
+    upto(end) & !upto(start)
+}
+
+/// Where the element separators and the digits are in the first bytes of
+/// a segment body.
+struct Masks {
+    separators: u64,
+    digits: u64,
 }
 
 /// Syntax notes hold for this presence pattern. Segments of one kind come
@@ -185,77 +199,60 @@ impl Default for SyntaxMemo {
     }
 }
 
-/// The positions of the element separators in a body of at most 64 bytes,
-/// or `None` when the body holds a byte that needs a closer look (control
+/// Classifies the first `len` bytes (at most 64) of `bytes` into bit masks,
+/// or `None` when they hold a byte that needs a closer look (control
 /// characters, DEL, non-ASCII bytes, component or repetition separators).
+/// Sixteen bytes are classified per step with safe SIMD (`wide`); blocks may
+/// reach past `len` into `bytes` (the buffer), and what lies past `len` is
+/// masked off.
 #[inline]
-fn plain_separators(body: &[u8], d: Delimiters) -> Option<u64> {
-    let mut separators = 0u64;
-    let mut special = 0u64;
-    let component = LO * u64::from(d.component());
-    let repetition = LO * u64::from(d.repetition().unwrap_or(d.component()));
-    let mut classify = |x: u64, shift: usize| {
-        special |= lt_bytes(x, 0x20)
-            | eq_bytes(x, 0x7F)
-            | (x & HI)
-            | zero_bytes(x ^ component)
-            | zero_bytes(x ^ repetition);
-        separators |= pack(eq_bytes(x, d.element())) << shift;
+fn classify(bytes: &[u8], len: usize, d: Delimiters) -> Option<Masks> {
+    use wide::u8x16;
+    let element = u8x16::splat(d.element());
+    let component = u8x16::splat(d.component());
+    let repetition = u8x16::splat(d.repetition().unwrap_or(d.component()));
+    let last_control = u8x16::splat(0x1F);
+    let del = u8x16::splat(0x7F);
+    let zero = u8x16::splat(b'0');
+    let nine = u8x16::splat(9);
+    let mut m = Masks {
+        separators: 0,
+        digits: 0,
     };
-    let mut chunks = body.chunks_exact(8);
-    let mut shift = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        classify(u64::from_le_bytes(word), shift);
-        shift += 8;
+    let mut special = 0u64;
+    let mut at = 0;
+    while at < len {
+        let mut block = [0u8; 16];
+        match bytes.get(at..at + 16) {
+            Some(whole) => block.copy_from_slice(whole),
+            None => {
+                // The end of the buffer: copy what there is.
+                for (b, &t) in block.iter_mut().zip(&bytes[at..]) {
+                    *b = t;
+                }
+            }
+        }
+        let x = u8x16::from(block);
+        let control = x.min(last_control).cmp_eq(x);
+        let sp = control | x.cmp_eq(del) | x.cmp_eq(component) | x.cmp_eq(repetition);
+        // move_mask on `x` itself gives the high bit: non-ASCII bytes.
+        special |= ((sp.move_mask() | x.move_mask()) as u64) << at;
+        let offset = x - zero;
+        m.separators |= (x.cmp_eq(element).move_mask() as u64) << at;
+        m.digits |= (offset.min(nine).cmp_eq(offset).move_mask() as u64) << at;
+        at += 16;
     }
-    let tail = chunks.remainder();
-    if !tail.is_empty() {
-        // Padding with '0' can match nothing: it is a digit and no delimiter.
-        let x = if body.len() >= 8 {
-            // The last eight bytes, shifted so that the tail comes first.
-            let mut word = [0u8; 8];
-            word.copy_from_slice(&body[body.len() - 8..]);
-            let gone = 8 * (8 - tail.len());
-            (u64::from_le_bytes(word) >> gone) | ((LO * u64::from(b'0')) << (64 - gone))
-        } else {
-            tail.iter()
-                .rev()
-                .fold(LO * u64::from(b'0'), |x, &b| (x << 8) | u64::from(b))
-        };
-        classify(x, shift);
+    let keep = if len >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << len) - 1
+    };
+    if special & keep != 0 {
+        return None;
     }
-    (special == 0).then_some(separators)
-}
-
-/// High bit of each zero byte of `y`.
-#[inline(always)]
-fn zero_bytes(y: u64) -> u64 {
-    !((((y & LOW7) + LOW7) | y) | LOW7)
-}
-
-const LO: u64 = 0x0101_0101_0101_0101;
-const HI: u64 = 0x8080_8080_8080_8080;
-const LOW7: u64 = 0x7F7F_7F7F_7F7F_7F7F;
-
-/// High bit of each byte of `x` equal to `b`.
-#[inline(always)]
-fn eq_bytes(x: u64, b: u8) -> u64 {
-    let y = x ^ (LO * u64::from(b));
-    !((((y & LOW7) + LOW7) | y) | LOW7)
-}
-
-/// High bit of each byte of `x` below `n` (`n` at most 128).
-#[inline(always)]
-fn lt_bytes(x: u64, n: u8) -> u64 {
-    !(x | ((x & LOW7) + LO * (128 - u64::from(n)))) & HI
-}
-
-/// Packs the high bits of the eight bytes into eight bits (byte `i` to bit `i`).
-#[inline(always)]
-fn pack(m: u64) -> u64 {
-    (((m >> 7) & LO).wrapping_mul(0x0102_0408_1020_4080)) >> 56
+    m.separators &= keep;
+    m.digits &= keep;
+    Some(m)
 }
 
 /// The byte-by-byte fast path, for segments longer than 64 bytes.

@@ -253,7 +253,8 @@ impl Walk {
         if id.len() > 3 {
             return None;
         }
-        let key = SegmentId::lossy(id).key();
+        let key =
+            id.iter().fold(0u32, |k, &b| (k << 8) | u32::from(b)) << (8 * (3 - id.len() as u32));
         let index = &def.index;
         for depth in (0..self.stack.len()).rev() {
             let frame = self.stack[depth];
@@ -316,13 +317,12 @@ impl Walk {
     fn leave_position(&mut self, def: &SetDef, f: usize, to: Option<usize>, at: Position) {
         let index = &def.index;
         let frame = self.stack[f];
-        let Node::Loop(l) = &def.nodes[frame.node] else {
-            return;
-        };
+        let children = &index.children[frame.node];
         if let Some(c) = frame.cursor {
-            let child = l.children[c];
-            if frame.uses < index.info[child].min {
-                let error = if matches!(def.nodes[child], Node::Loop(_)) {
+            let child = children[c];
+            let info = index.info[child];
+            if frame.uses < info.min {
+                let error = if info.is_loop {
                     SegmentError::ImplementationLoopUnderMinimum
                 } else {
                     SegmentError::ImplementationSegmentUnderMinimum
@@ -331,12 +331,12 @@ impl Walk {
             }
         }
         let from = frame.cursor.map_or(0, |c| c + 1);
-        let to = to.unwrap_or(l.children.len()).min(l.children.len());
+        let to = to.unwrap_or(children.len()).min(children.len());
         let prefix = &index.mandatory_prefix[frame.node];
         if from >= to || prefix[to] == prefix[from] {
             return;
         }
-        for &child in l.children.get(from..to).unwrap_or(&[]) {
+        for &child in &children[from..to] {
             if index.info[child].mandatory && index.first_id[child] != crate::x12::ids::seg::SE {
                 self.push_missing(
                     def,
