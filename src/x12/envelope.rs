@@ -371,7 +371,6 @@ impl<'d> Checker<'d> {
             )
         };
         let id = segment.id_bytes();
-        let at = segment.position();
 
         // Fast path: a segment inside an open set.
         if let Some(ix) = &mut self.open
@@ -381,13 +380,12 @@ impl<'d> Checker<'d> {
         {
             s.count = s.count.saturating_add(1);
             if let Some(v) = &mut s.validator {
-                let mut inner = *segment;
-                inner.set_in_set(Some(s.count));
-                v.segment(&inner);
+                v.segment_numbered(segment, s.count);
             }
             return Ok(());
         }
 
+        let at = segment.position();
         match id {
             b"ISA" => {
                 if self.open.is_some() {
@@ -916,10 +914,7 @@ fn is_envelope(id: &[u8]) -> bool {
         seg::ST.key(),
         seg::SE.key(),
     ];
-    id.len() <= 3 && {
-        let key = super::ids::SegmentId::lossy(id).key();
-        KEYS.contains(&key)
-    }
+    KEYS.contains(&super::ids::SegmentId::key_of(id))
 }
 
 /// Checks the fields of an ISA header (widths and values), giving TA1 codes.

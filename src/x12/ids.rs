@@ -66,6 +66,16 @@ impl SegmentId {
         SegmentId::parse(self.as_bytes()).is_some()
     }
 
+    /// The key of raw ID bytes, as [`SegmentId::key`] gives it for IDs of up
+    /// to three bytes (longer IDs match no key of a well-formed ID).
+    #[inline]
+    pub fn key_of(raw: &[u8]) -> u32 {
+        if raw.len() > 3 {
+            return u32::MAX;
+        }
+        raw.iter().fold(0u32, |k, &b| (k << 8) | u32::from(b)) << (8 * (3 - raw.len() as u32))
+    }
+
     /// The ID packed in a `u32`, for fast comparisons.
     pub const fn key(&self) -> u32 {
         (self.bytes[0] as u32) << 16 | (self.bytes[1] as u32) << 8 | self.bytes[2] as u32

@@ -47,6 +47,8 @@ pub struct SetValidator {
 /// path borrows the definition while it changes the state).
 #[derive(Debug)]
 struct Walk {
+    /// The ordinal in the set of the segment being walked.
+    in_set: u32,
     classes: Option<Box<ByteClasses>>,
     memo: Box<SyntaxMemo>,
     stack: Vec<Frame>,
@@ -84,6 +86,7 @@ impl SetValidator {
         SetValidator {
             def,
             walk: Walk {
+                in_set: 0,
                 classes: scratch.classes,
                 memo: scratch.memo,
                 stack,
@@ -102,6 +105,15 @@ impl SetValidator {
     /// Feeds the next segment of the set (ST first, SE last). The segment's
     /// position must carry its ordinal in the set.
     pub fn segment(&mut self, segment: &Segment<'_>) {
+        self.walk.in_set = segment.position().in_set.unwrap_or(0);
+        self.walk.segment(&self.def, segment);
+    }
+
+    /// Feeds the next segment, `in_set` being its ordinal in the set (ST is
+    /// 1); the segment's own position need not carry it.
+    #[inline]
+    pub fn segment_numbered(&mut self, segment: &Segment<'_>, in_set: u32) {
+        self.walk.in_set = in_set;
         self.walk.segment(&self.def, segment);
     }
 
@@ -133,7 +145,7 @@ impl Walk {
     #[inline]
     fn segment(&mut self, def: &SetDef, segment: &Segment<'_>) {
         let Some((depth, child)) = self.locate(def, segment.id_bytes()) else {
-            let at = segment.position();
+            let at = self.at(segment);
             let error = self.unmatched_error(def, segment);
             self.push(SegmentFinding {
                 id: segment.id(),
@@ -146,7 +158,7 @@ impl Walk {
             return;
         };
         while self.stack.len() > depth + 1 {
-            self.close_frame(def, segment.position());
+            self.close_frame(def, self.at(segment));
         }
         let index = &def.index;
         let frame_index = self.stack.len() - 1;
@@ -154,7 +166,7 @@ impl Walk {
         let node = index.children[frame.node][child];
         let same = frame.cursor == Some(child);
         if !same {
-            self.leave_position(def, frame_index, Some(child), segment.position());
+            self.leave_position(def, frame_index, Some(child), self.at(segment));
         }
         let uses = if same {
             frame.uses.saturating_add(1)
@@ -200,7 +212,7 @@ impl Walk {
         error: Option<SegmentError>,
         frame: usize,
     ) {
-        let at = segment.position();
+        let at = self.at(segment);
         if let Some(error) = error {
             let loop_id = self.loop_id_at(def, frame);
             self.push(SegmentFinding {
@@ -366,6 +378,14 @@ impl Walk {
             elements: Vec::new(),
             at,
         });
+    }
+
+    /// Where `segment` is, with its ordinal in the set.
+    #[inline]
+    fn at(&self, segment: &Segment<'_>) -> Position {
+        let mut at = segment.position();
+        at.in_set = Some(self.in_set);
+        at
     }
 
     fn loop_id_at(&self, def: &SetDef, f: usize) -> String {
