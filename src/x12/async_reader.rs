@@ -57,7 +57,7 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
                     consumed,
                     isa: is_isa,
                 } => {
-                    let span = *self.lexer.span();
+                    let span = self.lexer.span();
                     if is_isa {
                         self.header = self.lexer.take_header();
                     }

@@ -65,7 +65,13 @@ pub struct Lexer {
     max_segment_len: usize,
     line: u64,
     line_start: u64,
-    span: Span,
+    // The last segment found, kept as scalars: a struct written here and
+    // copied whole by the caller right after would stall the copy.
+    last_start: usize,
+    last_end: usize,
+    last_byte: u64,
+    last_line: u64,
+    last_column: u64,
     header: Option<Box<IsaHeader>>,
 }
 
@@ -87,7 +93,11 @@ impl Lexer {
             max_segment_len: max_segment_len.max(super::isa::ISA_LEN),
             line: 1,
             line_start: 0,
-            span: Span::default(),
+            last_start: 0,
+            last_end: 0,
+            last_byte: 0,
+            last_line: 1,
+            last_column: 1,
             header: None,
         }
     }
@@ -294,11 +304,12 @@ impl Lexer {
     #[inline]
     fn segment(&mut self, start: usize, end: usize, consumed: usize) -> Token {
         self.segments += 1;
-        self.span = Span {
-            start,
-            end,
-            position: self.position(start, self.segments),
-        };
+        let byte = self.offset + start as u64;
+        self.last_start = start;
+        self.last_end = end;
+        self.last_byte = byte;
+        self.last_line = self.line;
+        self.last_column = byte.saturating_sub(self.line_start) + 1;
         self.offset += consumed as u64;
         if consumed > end && self.delimiters.is_some_and(|d| d.segment() == b'\n') {
             self.line += 1;
@@ -311,8 +322,19 @@ impl Lexer {
     }
 
     /// Where the last segment found lies.
-    pub fn span(&self) -> &Span {
-        &self.span
+    #[inline]
+    pub fn span(&self) -> Span {
+        Span {
+            start: self.last_start,
+            end: self.last_end,
+            position: Position {
+                byte: self.last_byte,
+                segment: self.segments,
+                in_set: None,
+                line: self.last_line,
+                column: self.last_column,
+            },
+        }
     }
 
     /// The parsed header when the last segment found is an ISA; taken once.
@@ -358,7 +380,7 @@ where
     loop {
         match lexer.next(&input[at..], true)? {
             Token::Segment { consumed, isa } => {
-                let span = *lexer.span();
+                let span = lexer.span();
                 let header = if isa { lexer.take_header() } else { None };
                 let delimiters = lexer.delimiters().unwrap_or(Delimiters::x12_4010());
                 let seg = super::segment::Segment::within(

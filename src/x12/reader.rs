@@ -91,7 +91,7 @@ impl<R: Read> SegmentReader<R> {
                     consumed,
                     isa: is_isa,
                 } => {
-                    let span = *self.lexer.span();
+                    let span = self.lexer.span();
                     if is_isa {
                         self.header = self.lexer.take_header();
                     }
@@ -132,7 +132,7 @@ impl<R: Read> SegmentReader<R> {
                         consumed,
                         isa: is_isa,
                     } => {
-                        let span = *self.lexer.span();
+                        let span = self.lexer.span();
                         if is_isa {
                             self.header = self.lexer.take_header();
                         }

@@ -576,6 +576,9 @@ pub struct NodeInfo {
     pub mandatory: bool,
 }
 
+/// Keys that pad each loop's list of child keys.
+pub const KEY_PADDING: usize = 8;
+
 /// Per-node facts the validator needs on every segment, precomputed.
 #[derive(Clone, Debug, Default)]
 pub struct SetIndex {
@@ -589,8 +592,8 @@ pub struct SetIndex {
     pub mandatory: Vec<bool>,
     /// Fewest uses or repetitions a guide asks for.
     pub min: Vec<u32>,
-    /// For each loop node, the first keys of its children in order (empty
-    /// for segment nodes).
+    /// For each loop node, the first keys of its children in order, then
+    /// [`KEY_PADDING`] keys (`u32::MAX`) that no segment has.
     pub child_keys: Vec<Vec<u32>>,
     /// For each loop node, `prefix[j]` = mandatory children before child
     /// `j` (one more entry than children): skipped mandatory children are
@@ -688,8 +691,15 @@ impl SetDef {
             .nodes
             .iter()
             .map(|node| match node {
-                Node::Loop(l) => l.children.iter().map(|&c| first_id[c].key()).collect(),
-                Node::Segment(_) => Vec::new(),
+                // Padded with keys no segment has, so that the walker can
+                // compare eight at a time past the end.
+                Node::Loop(l) => l
+                    .children
+                    .iter()
+                    .map(|&c| first_id[c].key())
+                    .chain(std::iter::repeat_n(u32::MAX, KEY_PADDING))
+                    .collect(),
+                Node::Segment(_) => vec![u32::MAX; KEY_PADDING],
             })
             .collect();
         let mandatory_prefix = self

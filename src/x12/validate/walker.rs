@@ -265,26 +265,28 @@ impl Walk {
         if id.len() > 3 {
             return None;
         }
-        let key =
-            id.iter().fold(0u32, |k, &b| (k << 8) | u32::from(b)) << (8 * (3 - id.len() as u32));
+        let key = SegmentId::key_of(id);
         let index = &def.index;
         for depth in (0..self.stack.len()).rev() {
             let frame = self.stack[depth];
             let keys = &index.child_keys[frame.node];
+            let real = keys.len() - crate::x12::defs::KEY_PADDING;
             // A loop's own trigger starts a new iteration, which the
             // enclosing frame decides; inside the loop, search past it.
             let first = usize::from(depth > 0);
-            let start = frame.cursor.unwrap_or(0).max(first);
-            // Most segments repeat the last one or follow it closely.
-            match keys.get(start..) {
-                Some([k, ..]) if *k == key => return Some((depth, start)),
-                Some([_, k, ..]) if *k == key => return Some((depth, start + 1)),
-                Some(rest) => {
-                    if let Some(j) = rest.iter().position(|&k| k == key) {
-                        return Some((depth, start + j));
-                    }
+            let mut start = frame.cursor.unwrap_or(0).max(first);
+            // Eight keys at a time, without a branch per key: the next
+            // segment is usually among the next few children.
+            while start < real {
+                let window = &keys[start..start + crate::x12::defs::KEY_PADDING];
+                let hits = window
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |m, (i, &k)| m | u32::from(k == key) << i);
+                if hits != 0 {
+                    return Some((depth, start + hits.trailing_zeros() as usize));
                 }
-                None => {}
+                start += crate::x12::defs::KEY_PADDING;
             }
         }
         None
