@@ -13,7 +13,7 @@ pub use embedded::FILES as EMBEDDED_FILES;
 pub use load::{Definitions, DefsError, SCHEMA_VERSION, VersionDefs};
 pub use model::{
     CodeList, CompositeDef, Dictionary, ElementDef, ElementKind, ElementSpec, ElementType,
-    ElementUse, FastSpec, KEY_PADDING, LoopNode, Node, Quick, Requirement, SegmentDef, SegmentNode,
-    SetDef, SyntaxKind, SyntaxRule, UNBOUNDED, Usage,
+    ElementUse, FastSpec, Frame, KEY_PADDING, LoopNode, Node, Quick, Requirement, SegmentDef,
+    SegmentNode, SetDef, SyntaxKind, SyntaxRule, Transition, TransitionTable, UNBOUNDED, Usage,
 };
 pub use overlay::Overlay;

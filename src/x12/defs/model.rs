@@ -579,6 +579,37 @@ pub struct NodeInfo {
 /// Keys that pad each loop's list of child keys.
 pub const KEY_PADDING: usize = 8;
 
+/// One open loop while a set is walked: the loop node, the child last
+/// matched in it, and how often that child was used in a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// The loop node.
+    pub node: usize,
+    /// Index into the loop's children of the child last matched.
+    pub cursor: Option<usize>,
+    /// Uses (or iterations, for a loop child) of the child at the cursor.
+    pub uses: u32,
+}
+
+/// A precomputed transition: where a segment goes from a given position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transition {
+    /// The frame it matches in; frames above close.
+    pub depth: usize,
+    /// The child it matches in that frame's loop.
+    pub child: usize,
+    /// It matches the child already at the cursor (a repeat, or a new
+    /// iteration of a loop).
+    pub same: bool,
+}
+
+const NO_TRANSITION: u32 = 0;
+const VALID: u32 = 1 << 31;
+const SAME: u32 = 1 << 30;
+/// The transition skips a mandatory node or closes a frame that misses one:
+/// the walker takes its slow path to report what is missing.
+const SKIPS_MANDATORY: u32 = 1 << 29;
+
 /// Per-node facts the validator needs on every segment, precomputed.
 #[derive(Clone, Debug, Default)]
 pub struct SetIndex {
@@ -612,6 +643,120 @@ pub struct SetIndex {
     pub is_loop: Vec<bool>,
     /// For each loop node: its children (empty for segments).
     pub children: Vec<Vec<usize>>,
+    /// The transition table, built on first use (see
+    /// [`SetDef::build_transitions`]).
+    pub table: std::sync::OnceLock<TransitionTable>,
+    /// Some node asks for a minimum number of uses (a partner overlay):
+    /// leaving a position then depends on counts, and the walker does not
+    /// use the transitions.
+    pub has_minimums: bool,
+}
+
+/// For every position and every segment ID of a set, where the walker goes.
+#[derive(Clone, Debug, Default)]
+pub struct TransitionTable {
+    /// The segment keys of the set, hashed to their column:
+    /// `(key, column)`, `u32::MAX` when empty.
+    key_columns: Vec<(u32, u16)>,
+    /// Distinct segment keys of the set.
+    key_count: usize,
+    /// `(nodes + 1) × key_count` encoded transitions: row `node` for the
+    /// position after that segment node, row `nodes` for before ST.
+    transitions: Vec<u32>,
+    /// Rows: nodes + 1.
+    rows: usize,
+}
+
+impl TransitionTable {
+    /// The column of `key` in the transition table.
+    #[inline]
+    fn column(&self, key: u32) -> Option<usize> {
+        // u32::MAX marks empty slots; no segment ID has that key.
+        if key == u32::MAX {
+            return None;
+        }
+        let mask = self.key_columns.len().wrapping_sub(1);
+        let mut slot = (key.wrapping_mul(0x9E37_79B1) >> 16) as usize & mask;
+        for _ in 0..self.key_columns.len() {
+            let (k, column) = self.key_columns[slot];
+            if k == key {
+                return Some(usize::from(column));
+            }
+            if k == u32::MAX {
+                return None;
+            }
+            slot = (slot + 1) & mask;
+        }
+        None
+    }
+
+    /// The precomputed transition for segment `key` after segment node
+    /// `after` (`None`: before ST), when there is one that reports nothing.
+    #[inline]
+    pub fn transition(&self, after: Option<usize>, key: u32) -> Option<Transition> {
+        let column = self.column(key)?;
+        let row = after.unwrap_or(self.rows - 1);
+        let e = *self.transitions.get(row * self.key_count + column)?;
+        (e & VALID != 0 && e & SKIPS_MANDATORY == 0).then(|| Transition {
+            depth: ((e >> 16) & 0xFF) as usize,
+            child: (e & 0xFFFF) as usize,
+            same: e & SAME != 0,
+        })
+    }
+}
+
+impl SetIndex {
+    /// Where segment `key` goes from `frames` (the open loops, root first):
+    /// `(frame, child)`, looking forward from each frame's cursor, innermost
+    /// frame first. A loop's own trigger is only matched by the enclosing
+    /// frame (a new iteration).
+    #[inline]
+    pub fn locate(&self, frames: &[Frame], key: u32) -> Option<(usize, usize)> {
+        // u32::MAX pads the key lists; IDs longer than three bytes have it.
+        if key == u32::MAX {
+            return None;
+        }
+        for depth in (0..frames.len()).rev() {
+            let frame = frames[depth];
+            let keys = &self.child_keys[frame.node];
+            let real = keys.len() - KEY_PADDING;
+            let first = usize::from(depth > 0);
+            let mut start = frame.cursor.unwrap_or(0).max(first);
+            // Eight keys at a time, without a branch per key: the next
+            // segment is usually among the next few children.
+            while start < real {
+                let window = &keys[start..start + KEY_PADDING];
+                let hits = window
+                    .iter()
+                    .enumerate()
+                    .fold(0u32, |m, (i, &k)| m | u32::from(k == key) << i);
+                if hits != 0 {
+                    return Some((depth, start + hits.trailing_zeros() as usize));
+                }
+                start += KEY_PADDING;
+            }
+        }
+        None
+    }
+
+    /// True when moving to `(depth, child)` from `frames` leaves a
+    /// mandatory node behind (in a frame that closes, or skipped in the
+    /// frame that moves). The SE is not counted: its absence is the
+    /// envelope's to report.
+    fn skips_mandatory(&self, frames: &[Frame], depth: usize, child: usize) -> bool {
+        let se = crate::x12::ids::seg::SE;
+        let missing = |frame: &Frame, to: usize| {
+            let children = &self.children[frame.node];
+            let from = frame.cursor.map_or(0, |c| c + 1);
+            children
+                .get(from..to.min(children.len()))
+                .unwrap_or(&[])
+                .iter()
+                .any(|&c| self.info[c].mandatory && self.first_id[c] != se)
+        };
+        frames[depth + 1..].iter().any(|f| missing(f, usize::MAX))
+            || (frames[depth].cursor != Some(child) && missing(&frames[depth], child))
+    }
 }
 
 /// A transaction set: its identity and its structure as a tree of nodes.
@@ -771,7 +916,10 @@ impl SetDef {
                 mandatory: mandatory[i],
             })
             .collect();
+        let has_minimums = min.iter().any(|&m| m > 0);
         self.index = SetIndex {
+            has_minimums,
+            table: std::sync::OnceLock::new(),
             info,
             first_id,
             first_key,
@@ -786,6 +934,97 @@ impl SetDef {
             is_loop,
             children,
         };
+    }
+
+    /// The transition table, built the first time a set of this kind is
+    /// walked; `None` when counts matter (a guide's minimums).
+    #[inline]
+    pub fn transitions(&self) -> Option<&TransitionTable> {
+        if self.index.has_minimums {
+            return None;
+        }
+        Some(self.index.table.get_or_init(|| self.build_transitions()))
+    }
+
+    /// Precomputes, for every position (after each segment node, and
+    /// before ST) and every segment ID of the set, where the walker goes.
+    /// Positions are enough: the open loops are always the path from the
+    /// root to the last segment matched.
+    fn build_transitions(&self) -> TransitionTable {
+        let n = self.nodes.len();
+        let mut keys: Vec<u32> = self.segment_ids.iter().map(SegmentId::key).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let slots = (keys.len() * 4).next_power_of_two().max(8);
+        let mut key_columns = vec![(u32::MAX, 0u16); slots];
+        for (column, &key) in keys.iter().enumerate() {
+            let mut slot = (key.wrapping_mul(0x9E37_79B1) >> 16) as usize & (slots - 1);
+            while key_columns[slot].0 != u32::MAX {
+                slot = (slot + 1) & (slots - 1);
+            }
+            key_columns[slot] = (key, u16::try_from(column).unwrap_or(u16::MAX));
+        }
+        // Parents, to rebuild the open loops of each position.
+        let mut parent = vec![(usize::MAX, 0usize); n];
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Node::Loop(l) = node {
+                for (j, &c) in l.children.iter().enumerate() {
+                    parent[c] = (i, j);
+                }
+            }
+        }
+        let mut transitions = vec![NO_TRANSITION; (n + 1) * keys.len()];
+        for row in 0..=n {
+            let frames: Vec<Frame> = if row == n {
+                vec![Frame {
+                    node: self.root,
+                    cursor: None,
+                    uses: 0,
+                }]
+            } else if matches!(self.nodes[row], Node::Segment(_)) && parent[row].0 != usize::MAX {
+                // The path from the root down to the segment.
+                let mut path = Vec::new();
+                let mut at = row;
+                while parent[at].0 != usize::MAX {
+                    let (p, j) = parent[at];
+                    path.push(Frame {
+                        node: p,
+                        cursor: Some(j),
+                        uses: 1,
+                    });
+                    at = p;
+                }
+                path.reverse();
+                path
+            } else {
+                continue;
+            };
+            for (column, &key) in keys.iter().enumerate() {
+                let Some((depth, child)) = self.index.locate(&frames, key) else {
+                    continue;
+                };
+                let (Ok(d), Ok(c)) = (u32::try_from(depth), u32::try_from(child)) else {
+                    continue;
+                };
+                if d > 0xFF || c > 0xFFFF {
+                    continue;
+                }
+                let mut e = VALID | d << 16 | c;
+                if frames[depth].cursor == Some(child) {
+                    e |= SAME;
+                }
+                if self.index.skips_mandatory(&frames, depth, child) {
+                    e |= SKIPS_MANDATORY;
+                }
+                transitions[row * keys.len() + column] = e;
+            }
+        }
+        TransitionTable {
+            key_columns,
+            key_count: keys.len(),
+            transitions,
+            rows: n + 1,
+        }
     }
 }
 

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use crate::x12::defs::{Node, SetDef, UNBOUNDED};
+use crate::x12::defs::{Frame, Node, SetDef, UNBOUNDED};
 use crate::x12::ids::SegmentId;
 use crate::x12::position::Position;
 use crate::x12::segment::Segment;
@@ -25,16 +25,6 @@ use super::finding::SegmentFinding;
 
 /// Default cap on the segment findings kept for one set.
 pub const DEFAULT_MAX_FINDINGS: usize = 1000;
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Frame {
-    /// The loop node.
-    node: usize,
-    /// Index into the loop's children of the child last matched.
-    cursor: Option<usize>,
-    /// Uses (or iterations, for a loop child) of the child at the cursor.
-    uses: u32,
-}
 
 /// Validates one transaction set, fed segment by segment from ST to SE.
 #[derive(Debug)]
@@ -49,6 +39,9 @@ pub struct SetValidator {
 struct Walk {
     /// The ordinal in the set of the segment being walked.
     in_set: u32,
+    /// The segment node matched last (`None` before ST): with it, the
+    /// precomputed transitions say where the next segment goes.
+    last: Option<usize>,
     classes: Option<Box<ByteClasses>>,
     memo: Box<SyntaxMemo>,
     stack: Vec<Frame>,
@@ -87,6 +80,7 @@ impl SetValidator {
             def,
             walk: Walk {
                 in_set: 0,
+                last: None,
                 classes: scratch.classes,
                 memo: scratch.memo,
                 stack,
@@ -144,7 +138,25 @@ impl SetValidator {
 impl Walk {
     #[inline]
     fn segment(&mut self, def: &SetDef, segment: &Segment<'_>) {
-        let Some((depth, child)) = self.locate(def, segment.id_bytes()) else {
+        let key = SegmentId::key_of(segment.id_bytes());
+        // Where the segment goes from here was worked out when the
+        // definition was loaded; the search below runs only for the
+        // transitions that report something (or do not exist).
+        if let Some(t) = def
+            .transitions()
+            .and_then(|table| table.transition(self.last, key))
+            && t.depth < self.stack.len()
+        {
+            debug_assert_eq!(
+                def.index.locate(&self.stack, key),
+                Some((t.depth, t.child)),
+                "a precomputed transition disagrees with the search"
+            );
+            self.stack.truncate(t.depth + 1);
+            self.enter(def, segment, t.depth, t.child, t.same);
+            return;
+        }
+        let Some((depth, child)) = def.index.locate(&self.stack, key) else {
             let at = self.at(segment);
             let error = self.unmatched_error(def, segment);
             self.push(SegmentFinding {
@@ -160,14 +172,29 @@ impl Walk {
         while self.stack.len() > depth + 1 {
             self.close_frame(def, self.at(segment));
         }
-        let index = &def.index;
         let frame_index = self.stack.len() - 1;
-        let frame = self.stack[frame_index];
-        let node = index.children[frame.node][child];
-        let same = frame.cursor == Some(child);
+        let same = self.stack[frame_index].cursor == Some(child);
         if !same {
             self.leave_position(def, frame_index, Some(child), self.at(segment));
         }
+        self.enter(def, segment, frame_index, child, same);
+    }
+
+    /// Moves frame `frame_index` (the innermost open frame) to `child`,
+    /// counts the use, opens the child's loop if it is one, and checks the
+    /// segment.
+    #[inline]
+    fn enter(
+        &mut self,
+        def: &SetDef,
+        segment: &Segment<'_>,
+        frame_index: usize,
+        child: usize,
+        same: bool,
+    ) {
+        let index = &def.index;
+        let frame = self.stack[frame_index];
+        let node = index.children[frame.node][child];
         let uses = if same {
             frame.uses.saturating_add(1)
         } else {
@@ -198,6 +225,7 @@ impl Walk {
             });
             in_frame += 1;
         }
+        self.last = Some(info.checked as usize);
         self.check(def, segment, info.checked as usize, error, in_frame);
     }
 
@@ -258,38 +286,6 @@ impl Walk {
                 at,
             });
         }
-    }
-
-    /// Finds where segment `id` belongs: (frame depth, child index).
-    fn locate(&self, def: &SetDef, id: &[u8]) -> Option<(usize, usize)> {
-        if id.len() > 3 {
-            return None;
-        }
-        let key = SegmentId::key_of(id);
-        let index = &def.index;
-        for depth in (0..self.stack.len()).rev() {
-            let frame = self.stack[depth];
-            let keys = &index.child_keys[frame.node];
-            let real = keys.len() - crate::x12::defs::KEY_PADDING;
-            // A loop's own trigger starts a new iteration, which the
-            // enclosing frame decides; inside the loop, search past it.
-            let first = usize::from(depth > 0);
-            let mut start = frame.cursor.unwrap_or(0).max(first);
-            // Eight keys at a time, without a branch per key: the next
-            // segment is usually among the next few children.
-            while start < real {
-                let window = &keys[start..start + crate::x12::defs::KEY_PADDING];
-                let hits = window
-                    .iter()
-                    .enumerate()
-                    .fold(0u32, |m, (i, &k)| m | u32::from(k == key) << i);
-                if hits != 0 {
-                    return Some((depth, start + hits.trailing_zeros() as usize));
-                }
-                start += crate::x12::defs::KEY_PADDING;
-            }
-        }
-        None
     }
 
     fn unmatched_error(&self, def: &SetDef, segment: &Segment<'_>) -> SegmentError {
