@@ -697,7 +697,7 @@ impl TransitionTable {
         let column = self.column(key)?;
         let row = after.unwrap_or(self.rows - 1);
         let e = *self.transitions.get(row * self.key_count + column)?;
-        (e & VALID != 0 && e & SKIPS_MANDATORY == 0).then(|| Transition {
+        (e & VALID != 0 && e & SKIPS_MANDATORY == 0).then_some(Transition {
             depth: ((e >> 16) & 0xFF) as usize,
             child: (e & 0xFFFF) as usize,
             same: e & SAME != 0,
