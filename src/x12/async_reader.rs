@@ -5,11 +5,10 @@
 
 use tokio::io::{AsyncRead, AsyncReadExt};
 
-use super::buffer::Buffer;
-use super::delimiters::{Delimiters, LineStyle};
+use super::buffer::{Feed, Pull};
+use super::delimiters::LineStyle;
 use super::error::{ParseError, ParseErrorKind};
 use super::isa::IsaHeader;
-use super::lexer::{Lexer, Token};
 use super::reader::{Item, ReaderOptions};
 use super::segment::Segment;
 
@@ -17,11 +16,7 @@ use super::segment::Segment;
 #[derive(Debug)]
 pub struct AsyncSegmentReader<R> {
     source: R,
-    buffer: Buffer,
-    lexer: Lexer,
-    eof: bool,
-    pending: usize,
-    header: Option<Box<IsaHeader>>,
+    feed: Feed,
 }
 
 impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
@@ -34,11 +29,7 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
     pub fn with_options(source: R, options: ReaderOptions) -> Self {
         AsyncSegmentReader {
             source,
-            buffer: Buffer::new(options.buffer_len, options.max_segment_len * 2),
-            lexer: Lexer::new(options.max_segment_len),
-            eof: false,
-            pending: 0,
-            header: None,
+            feed: Feed::new(options.buffer_len, options.max_segment_len),
         }
     }
 
@@ -50,49 +41,44 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
     /// The next segment with, when it is an ISA, its parsed header, and the
     /// line style seen so far; `None` at the end of the input.
     pub async fn next_item(&mut self) -> Result<Option<Item<'_>>, ParseError> {
-        self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
-            match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
-                Token::Segment {
-                    consumed,
-                    isa: is_isa,
-                } => {
-                    let span = self.lexer.span();
-                    if is_isa {
-                        self.header = self.lexer.take_header();
-                    }
-                    self.pending = consumed;
-                    let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                    let bytes = &self.buffer.unconsumed()[span.start..];
-                    let header = if is_isa { self.header.as_deref() } else { None };
-                    return Ok(Some((
-                        Segment::within(bytes, span.end - span.start, delimiters, span.position),
-                        header,
-                        self.lexer.line_style(),
-                    )));
-                }
-                Token::NeedMore { consumed } => {
-                    self.buffer.consume(consumed);
-                    self.fill().await?;
-                }
-                Token::End => return Ok(None),
+            match self.feed.pull()? {
+                Pull::Ready => return Ok(Some(self.feed.item())),
+                Pull::Fill => self.fill().await?,
+                Pull::End => return Ok(None),
+            }
+        }
+    }
+
+    /// Calls `f` for every remaining segment, with the ISA header when the
+    /// segment is one and the line style seen so far; faster than
+    /// [`AsyncSegmentReader::next_item`], as each buffer-full is walked in
+    /// one loop.
+    pub async fn for_each<F>(&mut self, mut f: F) -> Result<(), ParseError>
+    where
+        F: FnMut(Segment<'_>, Option<&IsaHeader>, LineStyle) -> Result<(), ParseError>,
+    {
+        loop {
+            match self.feed.drain(&mut f)? {
+                Pull::Fill => self.fill().await?,
+                Pull::End | Pull::Ready => return Ok(()),
             }
         }
     }
 
     async fn fill(&mut self) -> Result<(), ParseError> {
-        let space = self.buffer.space();
+        let space = self.feed.buffer.space();
         if space.is_empty() {
-            self.eof = true;
+            self.feed.eof = true;
             return Ok(());
         }
         match self.source.read(space).await {
-            Ok(0) => self.eof = true,
-            Ok(n) => self.buffer.filled(n),
+            Ok(0) => self.feed.eof = true,
+            Ok(n) => self.feed.buffer.filled(n),
             Err(e) => {
                 return Err(ParseError::new(
                     ParseErrorKind::Io(e),
-                    self.lexer.next_position(),
+                    self.feed.lexer.next_position(),
                     None,
                 ));
             }
@@ -102,17 +88,17 @@ impl<R: AsyncRead + Unpin> AsyncSegmentReader<R> {
 
     /// The ISA header of the current interchange.
     pub fn isa(&self) -> Option<&IsaHeader> {
-        self.header.as_deref()
+        self.feed.header.as_deref()
     }
 
     /// The position the next segment would have (the end, once at the end).
     pub fn next_position(&self) -> super::position::Position {
-        self.lexer.next_position()
+        self.feed.lexer.next_position()
     }
 
     /// The line style seen after the first terminator.
     pub fn line_style(&self) -> LineStyle {
-        self.lexer.line_style()
+        self.feed.lexer.line_style()
     }
 }
 

@@ -1067,10 +1067,12 @@ pub async fn check_async_reader<R: tokio::io::AsyncRead + Unpin>(
     checker: &mut Checker<'_>,
     sink: &mut dyn Sink,
 ) -> Result<Summary, ParseError> {
-    while let Some((segment, header, style)) = reader.next_item().await? {
-        checker.set_line_style(style);
-        checker.feed(&segment, header, sink)?;
-    }
+    reader
+        .for_each(|segment, header, style| {
+            checker.set_line_style(style);
+            checker.feed(&segment, header, sink)
+        })
+        .await?;
     checker.set_line_style(reader.line_style());
     let end = reader.next_position();
     checker.finish(end, sink)

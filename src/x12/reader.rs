@@ -15,11 +15,11 @@
 
 use std::io::{ErrorKind, Read};
 
-use super::buffer::Buffer;
-use super::delimiters::{Delimiters, LineStyle};
+use super::buffer::{Feed, Pull};
+use super::delimiters::LineStyle;
 use super::error::{ParseError, ParseErrorKind};
 use super::isa::IsaHeader;
-use super::lexer::{DEFAULT_MAX_SEGMENT_LEN, Lexer, Token};
+use super::lexer::DEFAULT_MAX_SEGMENT_LEN;
 use super::segment::Segment;
 
 /// A segment, the ISA header when the segment is one, and the line style
@@ -51,11 +51,7 @@ impl Default for ReaderOptions {
 #[derive(Debug)]
 pub struct SegmentReader<R> {
     source: R,
-    buffer: Buffer,
-    lexer: Lexer,
-    eof: bool,
-    pending: usize,
-    header: Option<Box<IsaHeader>>,
+    feed: Feed,
 }
 
 impl<R: Read> SegmentReader<R> {
@@ -68,11 +64,7 @@ impl<R: Read> SegmentReader<R> {
     pub fn with_options(source: R, options: ReaderOptions) -> Self {
         SegmentReader {
             source,
-            buffer: Buffer::new(options.buffer_len, options.max_segment_len * 2),
-            lexer: Lexer::new(options.max_segment_len),
-            eof: false,
-            pending: 0,
-            header: None,
+            feed: Feed::new(options.buffer_len, options.max_segment_len),
         }
     }
 
@@ -84,32 +76,11 @@ impl<R: Read> SegmentReader<R> {
     /// The next segment with, when it is an ISA, its parsed header, and the
     /// line style seen so far; `None` at the end of the input.
     pub fn next_item(&mut self) -> Result<Option<Item<'_>>, ParseError> {
-        self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
-            match self.lexer.next(self.buffer.unconsumed(), self.eof)? {
-                Token::Segment {
-                    consumed,
-                    isa: is_isa,
-                } => {
-                    let span = self.lexer.span();
-                    if is_isa {
-                        self.header = self.lexer.take_header();
-                    }
-                    self.pending = consumed;
-                    let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                    let bytes = &self.buffer.unconsumed()[span.start..];
-                    let header = if is_isa { self.header.as_deref() } else { None };
-                    return Ok(Some((
-                        Segment::within(bytes, span.end - span.start, delimiters, span.position),
-                        header,
-                        self.lexer.line_style(),
-                    )));
-                }
-                Token::NeedMore { consumed } => {
-                    self.buffer.consume(consumed);
-                    self.fill()?;
-                }
-                Token::End => return Ok(None),
+            match self.feed.pull()? {
+                Pull::Ready => return Ok(Some(self.feed.item())),
+                Pull::Fill => self.fill()?,
+                Pull::End => return Ok(None),
             }
         }
     }
@@ -122,69 +93,37 @@ impl<R: Read> SegmentReader<R> {
     where
         F: FnMut(Segment<'_>, Option<&IsaHeader>, LineStyle) -> Result<(), ParseError>,
     {
-        self.buffer.consume(std::mem::take(&mut self.pending));
         loop {
-            let buf = self.buffer.unconsumed();
-            let mut at = 0;
-            loop {
-                match self.lexer.next(&buf[at..], self.eof)? {
-                    Token::Segment {
-                        consumed,
-                        isa: is_isa,
-                    } => {
-                        let span = self.lexer.span();
-                        if is_isa {
-                            self.header = self.lexer.take_header();
-                        }
-                        let delimiters = self.lexer.delimiters().unwrap_or(Delimiters::x12_4010());
-                        let segment = Segment::within(
-                            &buf[at + span.start..],
-                            span.end - span.start,
-                            delimiters,
-                            span.position,
-                        );
-                        let header = if is_isa { self.header.as_deref() } else { None };
-                        f(segment, header, self.lexer.line_style())?;
-                        at += consumed;
-                    }
-                    Token::NeedMore { consumed } => {
-                        at += consumed;
-                        break;
-                    }
-                    Token::End => {
-                        self.buffer.consume(at);
-                        return Ok(());
-                    }
-                }
+            match self.feed.drain(&mut f)? {
+                Pull::Fill => self.fill()?,
+                Pull::End | Pull::Ready => return Ok(()),
             }
-            self.buffer.consume(at);
-            self.fill()?;
         }
     }
 
     fn fill(&mut self) -> Result<(), ParseError> {
         loop {
-            let space = self.buffer.space();
+            let space = self.feed.buffer.space();
             if space.is_empty() {
                 // Only reachable when a segment outgrows the limit, which the
                 // lexer reports; treat it as the end to let it do so.
-                self.eof = true;
+                self.feed.eof = true;
                 return Ok(());
             }
             match self.source.read(space) {
                 Ok(0) => {
-                    self.eof = true;
+                    self.feed.eof = true;
                     return Ok(());
                 }
                 Ok(n) => {
-                    self.buffer.filled(n);
+                    self.feed.buffer.filled(n);
                     return Ok(());
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => continue,
                 Err(e) => {
                     return Err(ParseError::new(
                         ParseErrorKind::Io(e),
-                        self.lexer.next_position(),
+                        self.feed.lexer.next_position(),
                         None,
                     ));
                 }
@@ -194,27 +133,27 @@ impl<R: Read> SegmentReader<R> {
 
     /// The ISA header of the current interchange.
     pub fn isa(&self) -> Option<&IsaHeader> {
-        self.header.as_deref()
+        self.feed.header.as_deref()
     }
 
     /// The position the next segment would have (the end, once at the end).
     pub fn next_position(&self) -> super::position::Position {
-        self.lexer.next_position()
+        self.feed.lexer.next_position()
     }
 
     /// The line style seen after the first terminator.
     pub fn line_style(&self) -> LineStyle {
-        self.lexer.line_style()
+        self.feed.lexer.line_style()
     }
 
     /// Bytes consumed so far.
     pub fn offset(&self) -> u64 {
-        self.lexer.offset()
+        self.feed.lexer.offset()
     }
 
     /// Segments read so far.
     pub fn segments(&self) -> u64 {
-        self.lexer.segments()
+        self.feed.lexer.segments()
     }
 }
 
