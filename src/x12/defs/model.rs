@@ -601,14 +601,16 @@ pub struct Transition {
     /// It matches the child already at the cursor (a repeat, or a new
     /// iteration of a loop).
     pub same: bool,
+    /// The node of that child.
+    pub node: usize,
 }
 
-const NO_TRANSITION: u32 = 0;
-const VALID: u32 = 1 << 31;
-const SAME: u32 = 1 << 30;
+const NO_TRANSITION: u64 = 0;
+const VALID: u64 = 1 << 63;
+const SAME: u64 = 1 << 62;
 /// The transition skips a mandatory node or closes a frame that misses one:
 /// the walker takes its slow path to report what is missing.
-const SKIPS_MANDATORY: u32 = 1 << 29;
+const SKIPS_MANDATORY: u64 = 1 << 61;
 
 /// Per-node facts the validator needs on every segment, precomputed.
 #[derive(Clone, Debug, Default)]
@@ -661,8 +663,9 @@ pub struct TransitionTable {
     /// Distinct segment keys of the set.
     key_count: usize,
     /// `(nodes + 1) × key_count` encoded transitions: row `node` for the
-    /// position after that segment node, row `nodes` for before ST.
-    transitions: Vec<u32>,
+    /// position after that segment node, row `nodes` for before ST. Each
+    /// holds flags, the frame, the child and the child's node.
+    transitions: Vec<u64>,
     /// Rows: nodes + 1.
     rows: usize,
 }
@@ -698,9 +701,10 @@ impl TransitionTable {
         let row = after.unwrap_or(self.rows - 1);
         let e = *self.transitions.get(row * self.key_count + column)?;
         (e & VALID != 0 && e & SKIPS_MANDATORY == 0).then_some(Transition {
-            depth: ((e >> 16) & 0xFF) as usize,
-            child: (e & 0xFFFF) as usize,
+            depth: ((e >> 48) & 0xFF) as usize,
+            child: ((e >> 32) & 0xFFFF) as usize,
             same: e & SAME != 0,
+            node: (e & 0xFFFF_FFFF) as usize,
         })
     }
 }
@@ -1006,10 +1010,13 @@ impl SetDef {
                 let (Ok(d), Ok(c)) = (u32::try_from(depth), u32::try_from(child)) else {
                     continue;
                 };
+                let Ok(node) = u32::try_from(self.index.children[frames[depth].node][child]) else {
+                    continue;
+                };
                 if d > 0xFF || c > 0xFFFF {
                     continue;
                 }
-                let mut e = VALID | d << 16 | c;
+                let mut e = VALID | u64::from(d) << 48 | u64::from(c) << 32 | u64::from(node);
                 if frames[depth].cursor == Some(child) {
                     e |= SAME;
                 }

@@ -153,7 +153,7 @@ impl Walk {
                 "a precomputed transition disagrees with the search"
             );
             self.stack.truncate(t.depth + 1);
-            self.enter(def, segment, t.depth, t.child, t.same);
+            self.enter(def, segment, t.depth, t.child, t.same, t.node);
             return;
         }
         let Some((depth, child)) = def.index.locate(&self.stack, key) else {
@@ -177,7 +177,8 @@ impl Walk {
         if !same {
             self.leave_position(def, frame_index, Some(child), self.at(segment));
         }
-        self.enter(def, segment, frame_index, child, same);
+        let node = def.index.children[self.stack[frame_index].node][child];
+        self.enter(def, segment, frame_index, child, same, node);
     }
 
     /// Moves frame `frame_index` (the innermost open frame) to `child`,
@@ -191,10 +192,10 @@ impl Walk {
         frame_index: usize,
         child: usize,
         same: bool,
+        node: usize,
     ) {
         let index = &def.index;
         let frame = self.stack[frame_index];
-        let node = index.children[frame.node][child];
         let uses = if same {
             frame.uses.saturating_add(1)
         } else {
