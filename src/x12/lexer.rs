@@ -169,7 +169,7 @@ impl Lexer {
             if let Some(&first) = buf.get(i)
                 && first != b'I'
                 && first != terminator
-                && !matches!(first, b' ' | b'\t' | 0x0C | b'\n' | b'\r')
+                && !matches!(first, b' ' | b'\t' | 0x0C | b'\n' | b'\r' | 0x00 | 0x1A)
                 && let Some(end) = self.find_terminator(buf, i, terminator)
             {
                 self.line = line;
@@ -194,10 +194,13 @@ impl Lexer {
         // Line breaks are counted in locals and committed only with the bytes
         // they belong to, so a gap that is looked at twice counts once.
         let (mut line, mut line_start) = (self.line, self.line_start);
-        // An empty segment (a doubled terminator, a blank line) is formatting.
+        // An empty segment (a doubled terminator, a blank line) is formatting,
+        // and so are the NUL padding and DOS end-of-file mark (0x1A) that
+        // old systems leave at the end of a file.
         let terminator = self.delimiters.map(|d| d.segment());
         while i < buf.len()
-            && (matches!(buf[i], b' ' | b'\t' | b'\r' | b'\n' | 0x0C) || Some(buf[i]) == terminator)
+            && (matches!(buf[i], b' ' | b'\t' | b'\r' | b'\n' | 0x0C | 0x00 | 0x1A)
+                || Some(buf[i]) == terminator)
         {
             if buf[i] == b'\n' {
                 line += 1;
@@ -273,8 +276,11 @@ impl Lexer {
                 },
             )),
             None if !eof => Ok(self.consume(i, Token::NeedMore { consumed: i })),
-            None if matches!(delimiters.segment(), b'\n' | b'\r') => {
-                // A newline-terminated file often lacks its last newline.
+            None if matches!(delimiters.segment(), b'\n' | b'\r')
+                || (rest.starts_with(b"IEA") && rest.get(3) == Some(&delimiters.element())) =>
+            {
+                // A newline-terminated file often lacks its last newline, and
+                // some senders drop the terminator after the final IEA.
                 let end = buf.len();
                 Ok(self.segment(i, end, end))
             }
@@ -487,6 +493,17 @@ mod tests {
             e.kind(),
             ParseErrorKind::SegmentTooLong { limit: 200, .. }
         ));
+    }
+
+    #[test]
+    fn a_final_iea_without_terminator_and_trailing_padding_are_accepted() {
+        let input = format!("{ISA}IEA*0*000000001");
+        assert_eq!(ids(input.as_bytes()).expect("lexes").len(), 2);
+        let input = format!("{ISA}IEA*0*000000001~\r\n\u{1A}\0\0");
+        assert_eq!(ids(input.as_bytes()).expect("lexes").len(), 2);
+        // Anything else cut short is still an error.
+        let input = format!("{ISA}GE*0*1");
+        assert!(ids(input.as_bytes()).is_err());
     }
 
     #[test]
