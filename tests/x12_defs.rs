@@ -125,3 +125,25 @@ fn the_folder_and_the_built_in_copy_agree() {
         assert_eq!(x, y, "{v}");
     }
 }
+
+#[test]
+fn every_set_has_a_transition_table_the_walker_can_use() {
+    // A standard set asks for no minimum counts, so the walker follows its
+    // precomputed transitions (a bug once hid them behind the root loop's
+    // own minimum).
+    for version in ["004010", "005010"] {
+        for (id, set) in &defs().version(version).expect("version").sets {
+            let table = set
+                .transitions()
+                .unwrap_or_else(|| panic!("{version}/{id}: no transition table"));
+            let st = table
+                .transition(None, SegmentId::from_static("ST").key())
+                .unwrap_or_else(|| panic!("{version}/{id}: no transition to ST"));
+            assert_eq!(
+                (st.depth, st.child, st.same),
+                (0, 0, false),
+                "{version}/{id}"
+            );
+        }
+    }
+}

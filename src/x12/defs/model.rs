@@ -920,7 +920,11 @@ impl SetDef {
                 mandatory: mandatory[i],
             })
             .collect();
-        let has_minimums = min.iter().any(|&m| m > 0);
+        // The root is never left, so its own minimum does not count.
+        let has_minimums = min
+            .iter()
+            .enumerate()
+            .any(|(i, &m)| i != self.root && m > 0);
         self.index = SetIndex {
             has_minimums,
             table: std::sync::OnceLock::new(),

@@ -241,8 +241,8 @@ impl Walk {
         error: Option<SegmentError>,
         frame: usize,
     ) {
-        let at = self.at(segment);
         if let Some(error) = error {
+            let at = self.at(segment);
             let loop_id = self.loop_id_at(def, frame);
             self.push(SegmentFinding {
                 id: segment.id(),
@@ -277,6 +277,7 @@ impl Walk {
         let mut elements = Vec::new();
         check_segment(segment, seg_def, &mut elements);
         if !elements.is_empty() {
+            let at = self.at(segment);
             let loop_id = self.loop_id_at(def, frame);
             self.push(SegmentFinding {
                 id: segment.id(),
