@@ -267,6 +267,8 @@ pub struct Checker<'d> {
     scratch: Option<Scratch>,
     /// The last set definitions looked up: (version, set ID, definition).
     recent: Vec<(String, String, Option<Arc<SetDef>>)>,
+    /// ST01 and ST02 buffers of the last set, for the next one.
+    spare: Option<(String, String)>,
 }
 
 impl<'d> Checker<'d> {
@@ -320,6 +322,7 @@ impl<'d> Checker<'d> {
             summary: Summary::default(),
             scratch: Some(Scratch::default()),
             recent: Vec::new(),
+            spare: None,
         })
     }
 
@@ -332,26 +335,6 @@ impl<'d> Checker<'d> {
     /// What the run has seen so far.
     pub fn summary(&self) -> Summary {
         self.summary
-    }
-
-    fn set_def(&mut self, version: &str, id: &str) -> Option<Arc<SetDef>> {
-        // Groups hold many sets of few kinds: remember the last answers.
-        if let Some((_, _, def)) = self.recent.iter().find(|(v, i, _)| v == version && i == id) {
-            return def.clone();
-        }
-        let def = match self.overlaid.get(&(version.to_string(), id.to_string())) {
-            Some(s) => Some(Arc::clone(s)),
-            None => self
-                .defs
-                .version(version)
-                .and_then(|v| v.sets.get(id).cloned()),
-        };
-        if self.recent.len() >= 16 {
-            self.recent.remove(0);
-        }
-        self.recent
-            .push((version.to_string(), id.to_string(), def.clone()));
-        def
     }
 
     /// Feeds the next segment. `header` is the parsed ISA when the segment
@@ -731,19 +714,25 @@ impl<'d> Checker<'d> {
 
     fn open_set(&mut self, st: &Segment<'_>) {
         let at = st.position();
-        let st01 = st.text(1).into_owned();
+        // The strings of the last set are reused: no allocation per set.
+        let (mut st01, mut st02) = self.spare.take().unwrap_or_default();
+        st01.clear();
+        st01.push_str(&st.text(1));
         let st02_raw = st.element(2).unwrap_or(b"");
-        let st02 = String::from_utf8_lossy(st02_raw).into_owned();
+        st02.clear();
+        st02.push_str(&String::from_utf8_lossy(st02_raw));
         let st03 = st
             .element(3)
             .filter(|v| !v.is_empty())
             .map(|v| String::from_utf8_lossy(v).into_owned());
-        let (version, functional_id) = match self.open.as_ref().and_then(|ix| ix.group.as_ref()) {
-            Some(g) => (g.version.clone(), g.header.functional_id().to_string()),
-            None => return,
+        let Some(g) = self.open.as_ref().and_then(|ix| ix.group.as_ref()) else {
+            return;
         };
+        let version = g.version.as_deref();
+        let functional_id = g.header.functional_id();
         let mut findings = Vec::new();
-        let def = version.as_deref().and_then(|v| self.set_def(v, &st01));
+        let def =
+            version.and_then(|v| lookup_set(&mut self.recent, self.defs, &self.overlaid, v, &st01));
         if st01.len() != 3 || !st01.bytes().all(|b| b.is_ascii_digit()) {
             findings.push(SetFinding {
                 error: SetError::InvalidSetIdentifier,
@@ -764,7 +753,7 @@ impl<'d> Checker<'d> {
         } else {
             findings.push(SetFinding {
                 error: SetError::NotSupported,
-                detail: match &version {
+                detail: match version {
                     Some(v) => format!("no definition for transaction set {st01} in version {v}"),
                     None => "the group's version is not supported".into(),
                 },
@@ -898,8 +887,34 @@ impl<'d> Checker<'d> {
         } else {
             self.summary.sets_rejected += 1;
         }
-        sink.set_end(&g.header, &outcome)
+        let result = sink.set_end(&g.header, &outcome);
+        self.spare = Some((outcome.id, outcome.control_number));
+        result
     }
+}
+
+/// The definition of set `id` in `version`, overlaid when an overlay
+/// applies. Groups hold many sets of few kinds, so the last answers are
+/// remembered in `recent`.
+fn lookup_set(
+    recent: &mut Vec<(String, String, Option<Arc<SetDef>>)>,
+    defs: &Definitions,
+    overlaid: &HashMap<(String, String), Arc<SetDef>>,
+    version: &str,
+    id: &str,
+) -> Option<Arc<SetDef>> {
+    if let Some((_, _, def)) = recent.iter().find(|(v, i, _)| v == version && i == id) {
+        return def.clone();
+    }
+    let def = match overlaid.get(&(version.to_string(), id.to_string())) {
+        Some(s) => Some(Arc::clone(s)),
+        None => defs.version(version).and_then(|v| v.sets.get(id).cloned()),
+    };
+    if recent.len() >= 16 {
+        recent.remove(0);
+    }
+    recent.push((version.to_string(), id.to_string(), def.clone()));
+    def
 }
 
 /// True for the IDs of envelope segments (ISA, IEA, GS, GE, ST, SE): a
