@@ -91,7 +91,7 @@ pub fn segment_is_clean(
             && def.syntax.iter().all(|r| r.holds(0));
     }
     let body = &raw[id_len + 1..];
-    if body.len() > 64 {
+    if body.len() >= 64 {
         return segment_is_clean_bytewise(body, segment.delimiters().element(), def, classes);
     }
     let d = classes.delimiters;
@@ -102,16 +102,18 @@ pub fn segment_is_clean(
         return segment_is_clean_bytewise(body, d.element(), def, classes);
     };
     let fast = &def.fast;
+    // Bytes past the body count as non-digits, so a run of digits never
+    // reads beyond its value.
+    let non_digits = !masks.digits;
     let mut present: u64 = 0;
     let mut position = 0usize;
     let mut start = 0usize;
-    let mut rest = masks.separators;
-    loop {
-        let end = if rest == 0 {
-            body.len()
-        } else {
-            rest.trailing_zeros() as usize
-        };
+    // The body is shorter than 64 bytes: a separator bit at its end makes
+    // the last element end like the others.
+    let mut rest = masks.separators | 1 << body.len();
+    while rest != 0 {
+        let end = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
         if end > start {
             let Some(spec) = fast.get(position) else {
                 return false;
@@ -121,38 +123,31 @@ pub fn segment_is_clean(
             // by their digit mask (numbers); dates, decimals with a point,
             // closed code lists and the rest are looked at in full.
             let len = end - start;
-            let range = range_mask(start, end);
+            let digits = (non_digits >> start).trailing_zeros() as usize >= len;
             let quick_ok = len >= usize::from(spec.min)
                 && len <= usize::from(spec.max)
-                && (spec.quick == Quick::Text
-                    || (spec.quick != Quick::Slow && masks.digits & range == range));
+                && (spec.quick == Quick::Text || (spec.quick != Quick::Slow && digits));
             if !quick_ok {
-                let v = &body[start..end];
                 let look = Look {
                     special: false,
-                    digits: masks.digits & range == range,
+                    digits,
                     classes,
                 };
-                if !value_is_clean(v, look, def.specs.get(position), position, &mut present) {
+                if !value_is_clean(
+                    &body[start..end],
+                    look,
+                    def.specs.get(position),
+                    position,
+                    &mut present,
+                ) {
                     return false;
                 }
             }
         }
-        if rest == 0 {
-            break;
-        }
-        rest &= rest - 1;
         start = end + 1;
         position += 1;
     }
     fast.len() <= 64 && def.mandatory_mask & !present == 0 && syntax_holds(def, present, memo)
-}
-
-/// Bits `start..end` set (`end` at most 64).
-#[inline(always)]
-fn range_mask(start: usize, end: usize) -> u64 {
-    let upto = |n: usize| if n >= 64 { u64::MAX } else { (1u64 << n) - 1 };
-    upto(end) & !upto(start)
 }
 
 /// Where the element separators and the digits are in the first bytes of
@@ -895,6 +890,26 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    proptest::proptest! {
+        /// The fast path and the full check agree on any body, short or
+        /// long (the fast path changes strategy at 64 bytes).
+        #[test]
+        fn fast_path_agrees_with_full_check(body in "[0-9A-Z0O .*:^-]{0,80}") {
+            check(&format!("BEG*{body}"));
+        }
+
+        /// The same, on bodies built from values that are near misses of
+        /// valid ones, so that clean segments come up often.
+        #[test]
+        fn fast_path_agrees_on_near_misses(values in proptest::collection::vec(proptest::sample::select(vec![
+            "00", "0", "000", "01", "DS", "D", "PO123", "", "20240115", "2024011", "20241315",
+            "-1.5", "1.5", "1.", "15", "EA", "E", "PO:1", "123456789012345678901234567890AB",
+            "12345678901234567890123456789", "20240229", "20230229",
+        ]), 0..10)) {
+            check(&format!("BEG*{}", values.join("*")));
+        }
     }
 
     #[test]
