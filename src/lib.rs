@@ -9,4 +9,7 @@
 //! - [`cli`]: the `dropgate` command line; the only place that prints.
 
 pub mod cli;
+pub mod format;
+pub mod mapping;
+pub mod model;
 pub mod x12;

@@ -5,6 +5,9 @@
 //! cannot be read or the command is wrong.
 
 mod ack;
+mod mapping;
+mod render;
+mod translate;
 mod x12;
 
 use std::process::ExitCode;
@@ -24,6 +27,17 @@ enum Command {
     /// Prints the acknowledgments (997, or 999 with --999; TA1 with --ta1)
     /// for every functional group of an X12 file.
     Ack(ack::AckArgs),
+    /// Translates a vendor file (X12, CSV, XML) to canonical JSON
+    /// documents: a JSON array, or one document per line with --ndjson.
+    /// Exits 1 when a document is rejected or cannot be mapped, 2 when the
+    /// input cannot be read at all.
+    Translate(translate::TranslateArgs),
+    /// Renders a canonical document (an outbound purchase order) in a
+    /// vendor's format: a complete X12 interchange, a CSV or an XML file.
+    Render(render::RenderArgs),
+    /// Mapping tools: test mappings on their samples, explain a mapping.
+    #[command(subcommand)]
+    Mapping(mapping::MappingCommand),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -34,6 +48,9 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Ack(args) => ack::run(args),
+        Command::Translate(args) => translate::run(args),
+        Command::Render(args) => render::run(args),
+        Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
     };
     match result {

@@ -332,6 +332,17 @@ impl<'d> Checker<'d> {
         self.line_style = style;
     }
 
+    /// The validator of the set open now, if the set has a definition:
+    /// where its last segment went ([`SetValidator::placement`]).
+    #[inline]
+    pub fn open_validator(&self) -> Option<&SetValidator> {
+        self.open
+            .as_ref()
+            .and_then(|ix| ix.group.as_ref())
+            .and_then(|g| g.set.as_ref())
+            .and_then(|s| s.validator.as_ref())
+    }
+
     /// What the run has seen so far.
     pub fn summary(&self) -> Summary {
         self.summary

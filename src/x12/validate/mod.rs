@@ -13,4 +13,4 @@ pub use codes::{AckFlavor, ElementError, GroupError, InterchangeError, SegmentEr
 pub use finding::{
     ElementFinding, GroupFinding, InterchangeFinding, SegmentFinding, SetFinding, Severity,
 };
-pub use walker::{DEFAULT_MAX_FINDINGS, Scratch, SetValidator};
+pub use walker::{DEFAULT_MAX_FINDINGS, Placement, Scratch, SetValidator};

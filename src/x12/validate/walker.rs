@@ -48,6 +48,20 @@ struct Walk {
     findings: Vec<SegmentFinding>,
     dropped: u64,
     max_findings: usize,
+    /// Where the segment walked last went.
+    placed: Placement,
+}
+
+/// Where the segment fed last went in the set's structure: the tree
+/// builders of the mapping layer nest segments by it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Placement {
+    /// Index in the stack of open loops (0 is the set itself) of the loop
+    /// the segment belongs to.
+    pub depth: usize,
+    /// The loop node the segment opened (it is the loop's trigger), if it
+    /// opened one: a new loop instance at `depth`.
+    pub opened: Option<usize>,
 }
 
 /// What one validator can hand to the next: its allocations and caches,
@@ -87,6 +101,7 @@ impl SetValidator {
                 findings: Vec::new(),
                 dropped: 0,
                 max_findings,
+                placed: Placement::default(),
             },
         }
     }
@@ -109,6 +124,22 @@ impl SetValidator {
     pub fn segment_numbered(&mut self, segment: &Segment<'_>, in_set: u32) {
         self.walk.in_set = in_set;
         self.walk.segment(&self.def, segment);
+    }
+
+    /// Where the segment fed last went: the loop it is in, and whether it
+    /// opened a new loop instance.
+    #[inline]
+    pub fn placement(&self) -> Placement {
+        self.walk.placed
+    }
+
+    /// The ID of a loop node of the definition (its trigger segment's ID,
+    /// as `x12/` names loops).
+    pub fn loop_id(&self, node: usize) -> &str {
+        match &self.def.nodes[node] {
+            Node::Loop(l) => &l.id,
+            Node::Segment(_) => "",
+        }
     }
 
     /// Ends the set: checks what is still missing. `at` is where the end was
@@ -157,6 +188,10 @@ impl Walk {
             return;
         }
         let Some((depth, child)) = def.index.locate(&self.stack, key) else {
+            self.placed = Placement {
+                depth: self.stack.len() - 1,
+                opened: None,
+            };
             let at = self.at(segment);
             let error = self.unmatched_error(def, segment);
             self.push(SegmentFinding {
@@ -226,6 +261,10 @@ impl Walk {
             });
             in_frame += 1;
         }
+        self.placed = Placement {
+            depth: in_frame,
+            opened: is_loop.then_some(node),
+        };
         self.last = Some(info.checked as usize);
         self.check(def, segment, info.checked as usize, error, in_frame);
     }

@@ -1,0 +1,138 @@
+//! `dropgate mapping ...`: test mappings on their samples, explain where
+//! each output value comes from.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::mapping::testing;
+use crate::mapping::translate::{Request, translate};
+
+use super::translate::flavor;
+
+/// The `mapping` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum MappingCommand {
+    /// Runs every mapping under DIR on its samples (`DIR/NAME/`) and
+    /// compares with the expected output next to them; prints a diff for
+    /// each mismatch and exits 1 on any.
+    Test(TestArgs),
+    /// Translates FILE with a mapping and shows, for each output value, the
+    /// rule (file:line) and the place in the input it came from.
+    Explain(ExplainArgs),
+}
+
+/// Arguments of `mapping test`.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// The mappings folder.
+    #[arg(default_value = "mappings")]
+    pub dir: PathBuf,
+    /// Only the mappings whose name starts with this (`partners/acme`).
+    #[arg(long)]
+    pub only: Option<String>,
+    /// Write the current output as the expected output.
+    #[arg(long)]
+    pub bless: bool,
+}
+
+/// Arguments of `mapping explain`.
+#[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// The mapping (a name or a file).
+    #[arg(long, value_name = "M")]
+    pub mapping: String,
+    /// The input file.
+    pub file: PathBuf,
+    /// The input format: auto, x12, csv or xml.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// The partner (`source.partner`).
+    #[arg(long, value_name = "P")]
+    pub partner: Option<String>,
+    #[command(flatten)]
+    pub mappings: super::translate::MappingsDir,
+}
+
+/// Runs a `mapping` subcommand.
+pub fn run(cmd: MappingCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        MappingCommand::Test(args) => test(args),
+        MappingCommand::Explain(args) => explain(args),
+    }
+}
+
+fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
+    let library = crate::mapping::Library::with_dir(&args.dir)?;
+    let defs = crate::x12::defs::Definitions::embedded();
+    let results = testing::run(&library, &args.dir, defs, args.only.as_deref(), args.bless)?;
+    let mut failed = 0;
+    for r in &results {
+        match (&r.failure, r.blessed) {
+            (_, true) => println!("blessed {} ({})", r.input.display(), r.mapping),
+            (None, false) => println!("ok      {} ({})", r.input.display(), r.mapping),
+            (Some(f), false) => {
+                failed += 1;
+                println!("FAILED  {} ({})", r.input.display(), r.mapping);
+                for line in f.lines() {
+                    println!("    {line}");
+                }
+            }
+        }
+    }
+    println!(
+        "{} sample(s), {} passed, {failed} failed",
+        results.len(),
+        results.len() - failed
+    );
+    Ok(if failed == 0 && !results.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
+    let library = args.mappings.library()?;
+    let name = args.file.display().to_string();
+    let input = std::fs::File::open(&args.file).with_context(|| format!("{name}: cannot open"))?;
+    let request = Request {
+        file_name: name,
+        flavor: flavor(&args.format)?,
+        mapping: Some(args.mapping.clone()),
+        partner: args.partner.clone(),
+        lines: true,
+        explain: true,
+    };
+    let defs = crate::x12::defs::Definitions::embedded();
+    let (outcome, _) = translate(input, &request, &library, defs, std::io::sink())?;
+    let width = outcome
+        .traces
+        .iter()
+        .map(|t| t.field.len())
+        .max()
+        .unwrap_or(0)
+        .min(40);
+    for t in &outcome.traces {
+        println!(
+            "{:width$} = {:?}\n{:width$}   rule {}{}",
+            t.field,
+            t.value,
+            "",
+            t.rule,
+            t.from
+                .as_ref()
+                .map(|f| format!(", from {f}"))
+                .unwrap_or_else(|| ", a constant or default".into())
+        );
+    }
+    for p in &outcome.problems {
+        eprintln!("dropgate: {p}");
+    }
+    Ok(if outcome.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

@@ -1,0 +1,86 @@
+//! `dropgate render`: a canonical document in, the vendor's file out (the
+//! outbound purchase order).
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+
+use crate::format::Flavor;
+use crate::mapping::OutboundMapping;
+use crate::mapping::library::Direction;
+use crate::mapping::outbound::RenderOptions;
+
+use super::translate::{MappingsDir, flavor};
+
+/// Arguments of `render`.
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    /// The canonical JSON document (an object, or an array of them).
+    pub file: PathBuf,
+    /// The partner whose outbound mapping to use (`mappings/partners/P/`).
+    #[arg(long, value_name = "P")]
+    pub partner: Option<String>,
+    /// The outbound mapping to use (a name or a file).
+    #[arg(long, value_name = "M")]
+    pub mapping: Option<String>,
+    /// The vendor format: x12, csv or xml.
+    #[arg(long)]
+    pub to: String,
+    /// X12: the interchange and group control number (ISA13, GS06); each
+    /// further document takes the next.
+    #[arg(long, default_value_t = 1)]
+    pub control_number: u32,
+    /// X12: the envelope's date and time (`2024-01-15T10:30`); now when
+    /// not given.
+    #[arg(long)]
+    pub timestamp: Option<String>,
+    #[command(flatten)]
+    pub mappings: MappingsDir,
+}
+
+/// Runs `render`.
+pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
+    let library = args.mappings.library()?;
+    let to = flavor(&args.to)?.context("--to is x12, csv or xml")?;
+    let loaded = match (&args.mapping, &args.partner) {
+        (Some(m), _) => library.load(m)?,
+        (None, Some(p)) => library.for_partner(p, Direction::Outbound, Some(to))?,
+        (None, None) => bail!("render needs --partner P or --mapping M"),
+    };
+    if loaded.header.flavor != to {
+        bail!(
+            "mapping {} writes {}, not {}",
+            loaded.name,
+            crate::mapping::library::flavor_name(loaded.header.flavor),
+            args.to
+        );
+    }
+    let mapping = OutboundMapping::compile(&loaded)?;
+    let name = args.file.display().to_string();
+    let text =
+        std::fs::read_to_string(&args.file).with_context(|| format!("{name}: cannot read"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{name}: not JSON"))?;
+    let docs = match value {
+        serde_json::Value::Array(items) => items,
+        other => vec![other],
+    };
+    let timestamp = match &args.timestamp {
+        Some(t) => chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
+            .with_context(|| format!("--timestamp {t:?} is not YYYY-MM-DDTHH:MM"))?,
+        None => chrono::Local::now().naive_local(),
+    };
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for (i, doc) in docs.iter().enumerate() {
+        let options = RenderOptions {
+            control_number: args.control_number.wrapping_add(i as u32),
+            timestamp,
+        };
+        mapping.render(doc, &name, &options, &mut out)?;
+    }
+    out.flush()?;
+    let _ = Flavor::X12;
+    Ok(ExitCode::SUCCESS)
+}

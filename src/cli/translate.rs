@@ -1,0 +1,108 @@
+//! `dropgate translate`: a vendor file in, canonical JSON documents out.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::format::Flavor;
+use crate::mapping::translate::{Request, TranslateError, translate};
+
+/// Arguments of `translate`.
+#[derive(Debug, clap::Args)]
+pub struct TranslateArgs {
+    /// The file to translate (`-` for standard input).
+    pub file: PathBuf,
+    /// The mapping to use (a name such as `x12/850`, or a file). X12 needs
+    /// none: each set is mapped by the built-in mapping of its type.
+    #[arg(long, value_name = "M")]
+    pub mapping: Option<String>,
+    /// The partner whose mappings to use (`mappings/partners/P/`).
+    #[arg(long, value_name = "P")]
+    pub partner: Option<String>,
+    /// The input format: auto, x12, csv or xml.
+    #[arg(long, default_value = "auto")]
+    pub format: String,
+    /// One document per line (NDJSON), for huge inputs.
+    #[arg(long)]
+    pub ndjson: bool,
+    #[command(flatten)]
+    pub mappings: MappingsDir,
+}
+
+/// Where mappings come from.
+#[derive(Debug, clap::Args)]
+pub struct MappingsDir {
+    /// The mappings folder (default `./mappings` when it exists; the
+    /// built-in mappings otherwise).
+    #[arg(long, value_name = "DIR")]
+    pub mappings: Option<PathBuf>,
+}
+
+impl MappingsDir {
+    /// The library of mappings.
+    pub fn library(&self) -> anyhow::Result<crate::mapping::Library> {
+        let dir = match &self.mappings {
+            Some(d) => Some(d.clone()),
+            None => {
+                let d = PathBuf::from("mappings");
+                d.is_dir().then_some(d)
+            }
+        };
+        Ok(match dir {
+            Some(d) => crate::mapping::Library::with_dir(&d)?,
+            None => crate::mapping::Library::embedded(),
+        })
+    }
+}
+
+/// Parses `--format`.
+pub fn flavor(s: &str) -> anyhow::Result<Option<Flavor>> {
+    Ok(match s {
+        "auto" => None,
+        "x12" => Some(Flavor::X12),
+        "csv" => Some(Flavor::Csv),
+        "xml" => Some(Flavor::Xml),
+        other => anyhow::bail!("--format is auto, x12, csv or xml, not {other:?}"),
+    })
+}
+
+/// Runs `translate`.
+pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
+    let library = args.mappings.library()?;
+    let name = args.file.display().to_string();
+    let input: Box<dyn std::io::Read> = if name == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(&args.file).with_context(|| format!("{name}: cannot open"))?)
+    };
+    let request = Request {
+        file_name: name,
+        flavor: flavor(&args.format)?,
+        mapping: args.mapping.clone(),
+        partner: args.partner.clone(),
+        lines: args.ndjson,
+        explain: false,
+    };
+    let stdout = std::io::stdout().lock();
+    let out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    let defs = crate::x12::defs::Definitions::embedded();
+    match translate(input, &request, &library, defs, out) {
+        Ok((outcome, mut out)) => {
+            out.flush()?;
+            for p in &outcome.problems {
+                eprintln!("dropgate: {p}");
+            }
+            Ok(if outcome.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        Err(TranslateError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Err(e.into()),
+    }
+}

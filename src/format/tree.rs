@@ -1,0 +1,501 @@
+//! The tree every decoder yields and every mapping reads.
+//!
+//! One arena per document: nodes in a `Vec`, linked parent/child/sibling by
+//! index, their text in one byte buffer. An X12 transaction set is a tree of
+//! loops and segments (a segment node holds its raw text; its elements are
+//! cut out when a path asks for them, never stored); a CSV feed is a tree of
+//! records and fields; an XML document a tree of elements and attributes.
+//! Names are interned once per run, so that comparing a name is comparing
+//! two integers.
+//!
+//! Streaming rests on one operation: [`Tree::truncate`] removes the subtree
+//! appended last (a loop instance, a record, an element), so that a decoder
+//! can hand each repeated group to the mapping and forget it.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::x12::Delimiters;
+
+/// Index of a node in its tree.
+pub type NodeId = u32;
+
+/// No node (the end of a sibling chain, the parent of the root).
+pub const NONE: NodeId = u32::MAX;
+
+/// An interned name: a segment or loop ID, a column header, an element name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Name(u32);
+
+/// What a node is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// The document itself.
+    Root,
+    /// A container: an X12 loop instance, a CSV record, an XML element.
+    Group,
+    /// An X12 segment: its text is the raw segment, elements are cut on
+    /// demand with the tree's delimiters.
+    Segment,
+    /// A leaf with text: a CSV field; an XML element's text is its own.
+    Field,
+    /// An XML attribute.
+    Attribute,
+}
+
+/// Where a node came from in its input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    /// Byte offset of the node's first byte in the input.
+    pub offset: u64,
+    /// Line, from 1 (0 when unknown).
+    pub line: u64,
+    /// Column, from 1 (0 when unknown).
+    pub column: u64,
+    /// Ordinal: the segment's position in its set (X12), the record number
+    /// (CSV), 0 otherwise.
+    pub ordinal: u64,
+}
+
+/// The input formats a tree can come from; it says how to name places.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Flavor {
+    /// An X12 transaction set.
+    #[default]
+    X12,
+    /// A CSV (or other delimited) feed.
+    Csv,
+    /// An XML document.
+    Xml,
+    /// A canonical JSON document (outbound rendering).
+    Json,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Node {
+    name: Name,
+    kind: Kind,
+    parent: NodeId,
+    first_child: NodeId,
+    last_child: NodeId,
+    next_sibling: NodeId,
+    prev_sibling: NodeId,
+    text: (u32, u32),
+    place: Place,
+}
+
+/// Interned names, kept for the whole run (across documents).
+#[derive(Debug, Default, Clone)]
+pub struct Names {
+    map: HashMap<Box<str>, Name>,
+    names: Vec<Box<str>>,
+}
+
+impl Names {
+    /// The name for `s`, interning it when new.
+    pub fn intern(&mut self, s: &str) -> Name {
+        if let Some(&n) = self.map.get(s) {
+            return n;
+        }
+        let n = Name(self.names.len() as u32);
+        self.names.push(s.into());
+        self.map.insert(s.into(), n);
+        n
+    }
+
+    /// The name for `s` if it was interned.
+    pub fn get(&self, s: &str) -> Option<Name> {
+        self.map.get(s).copied()
+    }
+
+    /// The text of a name.
+    pub fn text(&self, n: Name) -> &str {
+        self.names.get(n.0 as usize).map_or("", |s| s)
+    }
+}
+
+/// A document as a tree.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    nodes: Vec<Node>,
+    text: Vec<u8>,
+    names: Names,
+    root_name: Name,
+    flavor: Flavor,
+    delimiters: Option<Delimiters>,
+    source: String,
+}
+
+impl Default for Tree {
+    fn default() -> Self {
+        Tree::new(Flavor::X12)
+    }
+}
+
+/// The text of a value: bytes of the tree, or text computed elsewhere.
+pub type Text<'t> = Cow<'t, str>;
+
+impl Tree {
+    /// An empty tree (the root only).
+    pub fn new(flavor: Flavor) -> Tree {
+        let mut names = Names::default();
+        let root_name = names.intern("");
+        let mut t = Tree {
+            nodes: Vec::new(),
+            text: Vec::new(),
+            names,
+            root_name,
+            flavor,
+            delimiters: None,
+            source: String::new(),
+        };
+        t.clear();
+        t
+    }
+
+    /// Empties the tree for the next document; names are kept.
+    pub fn clear(&mut self) {
+        self.nodes.clear();
+        self.text.clear();
+        self.nodes.push(Node {
+            name: self.root_name,
+            kind: Kind::Root,
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            prev_sibling: NONE,
+            text: (0, 0),
+            place: Place::default(),
+        });
+    }
+
+    /// The root node.
+    pub const fn root(&self) -> NodeId {
+        0
+    }
+
+    /// The input format of this tree.
+    pub fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// The name of the input (a file name), for messages.
+    pub fn source_name(&self) -> &str {
+        &self.source
+    }
+
+    /// Sets the name of the input.
+    pub fn set_source_name(&mut self, name: &str) {
+        name.clone_into(&mut self.source);
+    }
+
+    /// The X12 delimiters that cut segment nodes into elements.
+    pub fn delimiters(&self) -> Option<Delimiters> {
+        self.delimiters
+    }
+
+    /// Sets the X12 delimiters (each interchange declares its own).
+    pub fn set_delimiters(&mut self, d: Option<Delimiters>) {
+        self.delimiters = d;
+    }
+
+    /// The interned names.
+    pub fn names(&self) -> &Names {
+        &self.names
+    }
+
+    /// The interned names, to intern more.
+    pub fn names_mut(&mut self) -> &mut Names {
+        &mut self.names
+    }
+
+    /// Interns a name.
+    pub fn intern(&mut self, s: &str) -> Name {
+        self.names.intern(s)
+    }
+
+    /// Number of nodes (the root included).
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// True when the tree holds the root only.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.len() <= 1
+    }
+
+    /// Appends a node as the last child of `parent`.
+    pub fn append(
+        &mut self,
+        parent: NodeId,
+        name: Name,
+        kind: Kind,
+        text: &[u8],
+        place: Place,
+    ) -> NodeId {
+        let start = self.text.len() as u32;
+        self.text.extend_from_slice(text);
+        let end = self.text.len() as u32;
+        let id = self.nodes.len() as NodeId;
+        let prev = self.nodes[parent as usize].last_child;
+        self.nodes.push(Node {
+            name,
+            kind,
+            parent,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            prev_sibling: prev,
+            text: (start, end),
+            place,
+        });
+        if prev == NONE {
+            self.nodes[parent as usize].first_child = id;
+        } else {
+            self.nodes[prev as usize].next_sibling = id;
+        }
+        self.nodes[parent as usize].last_child = id;
+        id
+    }
+
+    /// Appends text to the node appended last (XML text split by entities
+    /// or CDATA). Does nothing to any other node.
+    pub fn extend_text(&mut self, node: NodeId, text: &[u8]) {
+        if node as usize + 1 != self.nodes.len() || self.text.len() as u32 != self.node(node).text.1
+        {
+            return;
+        }
+        self.text.extend_from_slice(text);
+        self.nodes[node as usize].text.1 = self.text.len() as u32;
+    }
+
+    /// Moves `node` (with its subtree) to be the last child of `parent`.
+    /// Used to nest X12 HL loops by their parent IDs.
+    pub fn reparent(&mut self, node: NodeId, parent: NodeId) {
+        if node == 0 || parent == node || self.node(node).parent == parent {
+            return;
+        }
+        let n = *self.node(node);
+        // Unlink.
+        if n.prev_sibling == NONE {
+            self.nodes[n.parent as usize].first_child = n.next_sibling;
+        } else {
+            self.nodes[n.prev_sibling as usize].next_sibling = n.next_sibling;
+        }
+        if n.next_sibling == NONE {
+            self.nodes[n.parent as usize].last_child = n.prev_sibling;
+        } else {
+            self.nodes[n.next_sibling as usize].prev_sibling = n.prev_sibling;
+        }
+        // Link.
+        let prev = self.nodes[parent as usize].last_child;
+        let me = &mut self.nodes[node as usize];
+        me.parent = parent;
+        me.prev_sibling = prev;
+        me.next_sibling = NONE;
+        if prev == NONE {
+            self.nodes[parent as usize].first_child = node;
+        } else {
+            self.nodes[prev as usize].next_sibling = node;
+        }
+        self.nodes[parent as usize].last_child = node;
+    }
+
+    /// Removes `node` and every node appended after it. `node` must be the
+    /// start of the subtree appended last (its descendants follow it), as
+    /// streamed groups are.
+    pub fn truncate(&mut self, node: NodeId) {
+        if node == 0 || node as usize >= self.nodes.len() {
+            return;
+        }
+        let n = *self.node(node);
+        debug_assert_eq!(n.next_sibling, NONE, "only the last subtree can go");
+        if n.prev_sibling == NONE {
+            self.nodes[n.parent as usize].first_child = NONE;
+        } else {
+            self.nodes[n.prev_sibling as usize].next_sibling = NONE;
+        }
+        self.nodes[n.parent as usize].last_child = n.prev_sibling;
+        self.nodes.truncate(node as usize);
+        self.text.truncate(n.text.0 as usize);
+    }
+
+    fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    /// The node's name.
+    pub fn name(&self, id: NodeId) -> Name {
+        self.node(id).name
+    }
+
+    /// The node's name as text.
+    pub fn name_text(&self, id: NodeId) -> &str {
+        self.names.text(self.node(id).name)
+    }
+
+    /// The node's kind.
+    pub fn kind(&self, id: NodeId) -> Kind {
+        self.node(id).kind
+    }
+
+    /// The node's parent ([`NONE`] for the root).
+    pub fn parent(&self, id: NodeId) -> NodeId {
+        self.node(id).parent
+    }
+
+    /// The node's first child.
+    pub fn first_child(&self, id: NodeId) -> NodeId {
+        self.node(id).first_child
+    }
+
+    /// The node's last child.
+    pub fn last_child(&self, id: NodeId) -> NodeId {
+        self.node(id).last_child
+    }
+
+    /// The node's next sibling.
+    pub fn next_sibling(&self, id: NodeId) -> NodeId {
+        self.node(id).next_sibling
+    }
+
+    /// The children of a node, in order.
+    pub fn children(&self, id: NodeId) -> Children<'_> {
+        Children {
+            tree: self,
+            next: self.node(id).first_child,
+        }
+    }
+
+    /// The node's own text (a segment's raw text, a field's value).
+    pub fn bytes(&self, id: NodeId) -> &[u8] {
+        let (a, b) = self.node(id).text;
+        &self.text[a as usize..b as usize]
+    }
+
+    /// Bytes of the text buffer between two offsets (values cut out of a
+    /// segment).
+    pub fn slice(&self, start: u32, end: u32) -> &[u8] {
+        &self.text[start as usize..end as usize]
+    }
+
+    /// Where the node's text starts in the text buffer.
+    pub fn text_start(&self, id: NodeId) -> u32 {
+        self.node(id).text.0
+    }
+
+    /// The node's own text as a string.
+    pub fn text(&self, id: NodeId) -> Text<'_> {
+        String::from_utf8_lossy(self.bytes(id))
+    }
+
+    /// Where the node came from.
+    pub fn place(&self, id: NodeId) -> Place {
+        self.node(id).place
+    }
+
+    /// Describes a place for a message: "segment 14 (PO1), line 14,
+    /// column 1", "record 5 (line 6), field 3"...
+    pub fn describe(&self, id: NodeId, column_offset: u32) -> String {
+        let p = self.place(id);
+        let name = self.name_text(id);
+        match self.flavor {
+            Flavor::X12 if p.ordinal == 0 => format!(
+                "{name} segment, line {}, column {}",
+                p.line,
+                p.column + u64::from(column_offset)
+            ),
+            Flavor::X12 => format!(
+                "segment {} ({name}) of the set, line {}, column {}",
+                p.ordinal,
+                p.line,
+                p.column + u64::from(column_offset)
+            ),
+            Flavor::Csv => format!("record {}, line {}, field {name:?}", p.ordinal, p.line),
+            Flavor::Xml => format!("<{name}> at line {}, column {}", p.line, p.column),
+            Flavor::Json => format!("field {name:?}"),
+        }
+    }
+
+    /// The path of names from the root to `id`, for messages.
+    pub fn path_of(&self, id: NodeId) -> String {
+        let mut parts = Vec::new();
+        let mut n = id;
+        while n != 0 && n != NONE {
+            parts.push(self.name_text(n).to_string());
+            n = self.parent(n);
+        }
+        parts.reverse();
+        parts.join("/")
+    }
+}
+
+/// Iterator over a node's children.
+#[derive(Clone)]
+pub struct Children<'t> {
+    tree: &'t Tree,
+    next: NodeId,
+}
+
+impl Iterator for Children<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next == NONE {
+            return None;
+        }
+        let id = self.next;
+        self.next = self.tree.next_sibling(id);
+        Some(id)
+    }
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_walks_and_truncates() {
+        let mut t = Tree::new(Flavor::Csv);
+        let rec = t.intern("record");
+        let a = t.intern("a");
+        let r1 = t.append(0, rec, Kind::Group, b"", Place::default());
+        t.append(r1, a, Kind::Field, b"one", Place::default());
+        let r2 = t.append(0, rec, Kind::Group, b"", Place::default());
+        let f2 = t.append(r2, a, Kind::Field, b"two", Place::default());
+        assert_eq!(t.children(0).collect::<Vec<_>>(), vec![r1, r2]);
+        assert_eq!(t.text(f2), "two");
+        t.truncate(r2);
+        assert_eq!(t.children(0).collect::<Vec<_>>(), vec![r1]);
+        assert_eq!(t.last_child(0), r1);
+        let r3 = t.append(0, rec, Kind::Group, b"", Place::default());
+        let f3 = t.append(r3, a, Kind::Field, b"three", Place::default());
+        assert_eq!(t.text(f3), "three");
+        assert_eq!(t.children(0).collect::<Vec<_>>(), vec![r1, r3]);
+        t.truncate(r1);
+        assert!(t.is_empty());
+        assert_eq!(t.first_child(0), NONE);
+    }
+
+    #[test]
+    fn reparents_a_subtree() {
+        let mut t = Tree::new(Flavor::X12);
+        let hl = t.intern("HL");
+        let s = t.append(0, hl, Kind::Group, b"", Place::default());
+        let o = t.append(0, hl, Kind::Group, b"", Place::default());
+        let p = t.append(0, hl, Kind::Group, b"", Place::default());
+        t.reparent(o, s);
+        t.reparent(p, o);
+        assert_eq!(t.children(0).collect::<Vec<_>>(), vec![s]);
+        assert_eq!(t.children(s).collect::<Vec<_>>(), vec![o]);
+        assert_eq!(t.children(o).collect::<Vec<_>>(), vec![p]);
+        assert_eq!(t.path_of(p), "HL/HL/HL");
+    }
+}

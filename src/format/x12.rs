@@ -1,0 +1,397 @@
+//! X12 transaction sets as trees: each set (ST..SE) becomes one document
+//! whose tree nests segments in the loops of the set's definition, as the
+//! validator walks them.
+//!
+//! The tree of a set holds, under its root, the interchange's ISA and the
+//! group's GS (so that a mapping can read envelope IDs), then the set's
+//! segments and loops. A loop node is named by its trigger segment's ID
+//! (`N1`, `PO1`, `LIN`, `HL`) and holds that segment first. HL loops are
+//! nested by their parent IDs (HL02), so an 856's shipment, orders, tares,
+//! packs and items form the hierarchy they declare, whatever the order they
+//! come in.
+//!
+//! Sets are validated on the way (the envelope checker and the set
+//! validator of [`crate::x12`]); the verdict comes with the end of the
+//! document. A set without a definition is still built, flat, and rejected.
+
+use std::collections::HashMap;
+use std::io::Read;
+
+use crate::x12::envelope::{Checker, GroupHeader, SetOutcome, Sink, Summary};
+use crate::x12::{IsaHeader, ParseError, ParseErrorKind, Segment, SegmentReader};
+
+use super::tree::{Kind, Name, NodeId, Place, Tree};
+use super::{DocumentSink, Flavor, Origin, SinkError, Streamer, Verdict};
+
+/// Why an X12 input could not be read into documents.
+#[derive(Debug, thiserror::Error)]
+pub enum X12DecodeError {
+    /// The bytes cannot be cut into segments (or the input ended inside an
+    /// interchange).
+    #[error("{file}: {error}")]
+    Parse {
+        /// The input's name.
+        file: String,
+        /// What the lexer or envelope checker said.
+        #[source]
+        error: ParseError,
+    },
+    /// The document sink failed (a mapping error, an output error).
+    #[error("{0}")]
+    Sink(#[source] SinkError),
+}
+
+/// Reads the X12 `input` and hands each transaction set to `sink` as a
+/// tree. `tree` is reused from set to set (its names stay interned);
+/// `acks` also hears every envelope event (for acknowledgments).
+pub fn decode<R: Read>(
+    reader: &mut SegmentReader<R>,
+    file_name: &str,
+    checker: &mut Checker<'_>,
+    tree: &mut Tree,
+    sink: &mut dyn DocumentSink,
+    acks: &mut dyn Sink,
+) -> Result<Summary, X12DecodeError> {
+    let mut builder = Builder::new(file_name, tree);
+    let mut failed: Option<SinkError> = None;
+    let result = reader.for_each(|segment, header, style| {
+        checker.set_line_style(style);
+        let mut tee = Tee {
+            acks: &mut *acks,
+            outcome: None,
+        };
+        checker.feed(&segment, header, &mut tee)?;
+        let outcome = tee.outcome.take();
+        builder
+            .segment(&segment, header, checker, outcome, tree, sink)
+            .map_err(|e| {
+                failed = Some(e);
+                ParseError::new(
+                    ParseErrorKind::Io(std::io::Error::other("the document sink failed")),
+                    segment.position(),
+                    Some(segment.id()),
+                )
+            })
+    });
+    if let Some(e) = failed {
+        return Err(X12DecodeError::Sink(e));
+    }
+    let parse = |error| X12DecodeError::Parse {
+        file: file_name.to_string(),
+        error,
+    };
+    result.map_err(parse)?;
+    checker.set_line_style(reader.line_style());
+    let end = reader.next_position();
+    let mut tee = Tee {
+        acks,
+        outcome: None,
+    };
+    let summary = checker.finish(end, &mut tee);
+    // An input that ends inside a set still ends the set's document, so
+    // that nothing streamed is left without its end.
+    if let Some(outcome) = tee.outcome.take() {
+        builder
+            .end_set(Some(outcome), tree, sink)
+            .map_err(X12DecodeError::Sink)?;
+    }
+    summary.map_err(parse)
+}
+
+/// Passes envelope events on and keeps the outcome of the set that ended.
+struct Tee<'a> {
+    acks: &'a mut dyn Sink,
+    outcome: Option<SetOutcome>,
+}
+
+impl Sink for Tee<'_> {
+    fn interchange_start(
+        &mut self,
+        header: &IsaHeader,
+        at: crate::x12::Position,
+    ) -> std::io::Result<()> {
+        self.acks.interchange_start(header, at)
+    }
+    fn group_start(&mut self, header: &GroupHeader) -> std::io::Result<()> {
+        self.acks.group_start(header)
+    }
+    fn set_end(&mut self, group: &GroupHeader, set: &SetOutcome) -> std::io::Result<()> {
+        self.outcome = Some(set.clone());
+        self.acks.set_end(group, set)
+    }
+    fn group_end(&mut self, group: &crate::x12::envelope::GroupOutcome) -> std::io::Result<()> {
+        self.acks.group_end(group)
+    }
+    fn interchange_end(
+        &mut self,
+        interchange: &crate::x12::envelope::InterchangeOutcome,
+    ) -> std::io::Result<()> {
+        self.acks.interchange_end(interchange)
+    }
+}
+
+/// Builds the tree of the open set.
+struct Builder {
+    origin: Origin,
+    isa: Vec<u8>,
+    isa_place: Place,
+    gs: Vec<u8>,
+    gs_place: Place,
+    in_set: bool,
+    ordinal: u64,
+    /// Open loop instances, parallel to the validator's stack (0 is the
+    /// set's root).
+    open: Vec<NodeId>,
+    streamer: Streamer,
+    /// HL01 to the HL loop node, for nesting.
+    hl: HashMap<Vec<u8>, NodeId>,
+    names: HashMap<u32, Name>,
+    hl_name: Name,
+}
+
+impl Builder {
+    fn new(file_name: &str, tree: &mut Tree) -> Builder {
+        tree.set_source_name(file_name);
+        Builder {
+            origin: Origin {
+                flavor: Flavor::X12,
+                file_name: Some(file_name.to_string()),
+                ..Origin::default()
+            },
+            isa: Vec::new(),
+            isa_place: Place::default(),
+            gs: Vec::new(),
+            gs_place: Place::default(),
+            in_set: false,
+            ordinal: 0,
+            open: Vec::new(),
+            streamer: Streamer::default(),
+            hl: HashMap::new(),
+            names: HashMap::new(),
+            hl_name: tree.intern("HL"),
+        }
+    }
+
+    fn name(&mut self, tree: &mut Tree, id: &[u8]) -> Name {
+        let key = crate::x12::SegmentId::key_of(id);
+        *self
+            .names
+            .entry(key)
+            .or_insert_with(|| tree.intern(&String::from_utf8_lossy(id)))
+    }
+
+    fn segment(
+        &mut self,
+        segment: &Segment<'_>,
+        header: Option<&IsaHeader>,
+        checker: &Checker<'_>,
+        outcome: Option<SetOutcome>,
+        tree: &mut Tree,
+        sink: &mut dyn DocumentSink,
+    ) -> Result<(), SinkError> {
+        let id = segment.id_bytes();
+        let position = segment.position();
+        match id {
+            b"ISA" => {
+                if let Some(h) = header {
+                    self.isa.clear();
+                    self.isa.extend_from_slice(segment.raw());
+                    self.isa_place = place(segment, 0);
+                    self.origin.interchange_control_number = Some(
+                        String::from_utf8_lossy(h.control_number())
+                            .trim()
+                            .to_string(),
+                    );
+                    self.origin.sender = Some(h.sender());
+                    self.origin.receiver = Some(h.receiver());
+                    tree.set_delimiters(Some(h.delimiters()));
+                }
+                return Ok(());
+            }
+            b"GS" => {
+                self.gs.clear();
+                self.gs.extend_from_slice(segment.raw());
+                self.gs_place = place(segment, 0);
+                let text = |n| Some(segment.text(n).trim().to_string()).filter(|s| !s.is_empty());
+                self.origin.application_sender = text(2);
+                self.origin.application_receiver = text(3);
+                self.origin.group_control_number = text(6);
+                self.origin.version = text(8);
+                return Ok(());
+            }
+            b"GE" | b"IEA" => return Ok(()),
+            b"ST" => {
+                if self.in_set {
+                    self.end_set(outcome.clone(), tree, sink)?;
+                }
+                self.start_set(segment, tree, sink)?;
+                let st = self.name(tree, id);
+                self.ordinal = 1;
+                tree.append(0, st, Kind::Segment, segment.raw(), place(segment, 1));
+                return Ok(());
+            }
+            _ => {}
+        }
+        if !self.in_set {
+            return Ok(());
+        }
+        self.ordinal += 1;
+        let name = self.name(tree, id);
+        let at = place(segment, self.ordinal);
+        if id == b"SE" {
+            self.close_to(1, tree, sink)?;
+            tree.append(0, name, Kind::Segment, segment.raw(), at);
+            return self.end_set(outcome, tree, sink);
+        }
+        let _ = position;
+        let placement = checker.open_validator().map(|v| {
+            let p = v.placement();
+            (p, p.opened.map(|node| v.loop_id(node).to_string()))
+        });
+        match placement {
+            Some((p, Some(loop_id))) => {
+                // A new loop instance at depth p.depth, child of the loop
+                // at p.depth - 1.
+                self.close_to(p.depth.max(1), tree, sink)?;
+                let parent = self.open.last().copied().unwrap_or(0);
+                let loop_name = if loop_id.as_bytes() == id {
+                    name
+                } else {
+                    tree.intern(&loop_id)
+                };
+                let node = tree.append(parent, loop_name, Kind::Group, b"", at);
+                if loop_name == self.hl_name {
+                    self.nest_hl(segment, node, tree);
+                }
+                self.open.push(node);
+                tree.append(node, name, Kind::Segment, segment.raw(), at);
+            }
+            Some((p, None)) => {
+                self.close_to(p.depth + 1, tree, sink)?;
+                let parent = self.open.last().copied().unwrap_or(0);
+                tree.append(parent, name, Kind::Segment, segment.raw(), at);
+            }
+            None => {
+                tree.append(0, name, Kind::Segment, segment.raw(), at);
+            }
+        }
+        Ok(())
+    }
+
+    /// Nests an HL loop under the HL loop its HL02 names.
+    fn nest_hl(&mut self, segment: &Segment<'_>, node: NodeId, tree: &mut Tree) {
+        let own = segment.element(1).unwrap_or(b"");
+        let parent = segment.element(2).unwrap_or(b"");
+        if !parent.is_empty()
+            && let Some(&p) = self.hl.get(parent)
+        {
+            tree.reparent(node, p);
+        }
+        if !own.is_empty() {
+            self.hl.insert(own.to_vec(), node);
+        }
+    }
+
+    /// Closes open loops until `depth` remain.
+    fn close_to(
+        &mut self,
+        depth: usize,
+        tree: &mut Tree,
+        sink: &mut dyn DocumentSink,
+    ) -> Result<(), SinkError> {
+        while self.open.len() > depth {
+            if let Some(node) = self.open.pop() {
+                self.streamer.closed(tree, node, sink)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn start_set(
+        &mut self,
+        st: &Segment<'_>,
+        tree: &mut Tree,
+        sink: &mut dyn DocumentSink,
+    ) -> Result<(), SinkError> {
+        tree.clear();
+        self.hl.clear();
+        let isa = self.name(tree, b"ISA");
+        let gs = self.name(tree, b"GS");
+        if !self.isa.is_empty() {
+            tree.append(0, isa, Kind::Segment, &self.isa, self.isa_place);
+        }
+        if !self.gs.is_empty() {
+            tree.append(0, gs, Kind::Segment, &self.gs, self.gs_place);
+        }
+        let text = |n| Some(st.text(n).trim().to_string()).filter(|s| !s.is_empty());
+        self.origin.set_id = text(1);
+        self.origin.set_control_number = text(2);
+        self.in_set = true;
+        self.open.clear();
+        self.open.push(0);
+        self.streamer = Streamer::new(sink.start(tree, &self.origin)?);
+        Ok(())
+    }
+
+    fn end_set(
+        &mut self,
+        outcome: Option<SetOutcome>,
+        tree: &mut Tree,
+        sink: &mut dyn DocumentSink,
+    ) -> Result<(), SinkError> {
+        if !self.in_set {
+            return Ok(());
+        }
+        self.close_to(1, tree, sink)?;
+        self.in_set = false;
+        let verdict = match outcome {
+            Some(o) if o.accepted() => Verdict::Accepted,
+            Some(o) => Verdict::Rejected(describe(&o)),
+            None => Verdict::Rejected(vec!["the set has no SE".into()]),
+        };
+        sink.end(tree, &self.origin, verdict)
+    }
+}
+
+fn place(segment: &Segment<'_>, ordinal: u64) -> Place {
+    let p = segment.position();
+    Place {
+        offset: p.byte,
+        line: p.line,
+        column: p.column,
+        ordinal,
+    }
+}
+
+/// One line per problem of a rejected set, with its place.
+fn describe(o: &SetOutcome) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in &o.segment_findings {
+        out.push(format!(
+            "{} at segment {} of the set ({}): {}",
+            f.id.as_str(),
+            f.position_in_set,
+            f.at,
+            f.error
+        ));
+        for e in &f.elements {
+            let component = e.component.map(|c| format!("-{c}")).unwrap_or_default();
+            out.push(format!(
+                "  element {:02}{component} ({}): {} {:?}",
+                e.position,
+                e.reference,
+                e.error,
+                String::from_utf8_lossy(&e.value)
+            ));
+        }
+    }
+    for f in &o.set_findings {
+        if !matches!(f.error, crate::x12::validate::SetError::SegmentsInError) {
+            out.push(format!("{} ({})", f.detail, f.at));
+        }
+    }
+    if o.dropped_findings > 0 {
+        out.push(format!("... and {} more", o.dropped_findings));
+    }
+    out
+}

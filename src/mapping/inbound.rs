@@ -1,0 +1,1079 @@
+//! Inbound mappings: compiled against the shape of a canonical document
+//! type, evaluated on decoded trees, written as canonical JSON.
+//!
+//! A mapping's top-level keys are the document's fields, in any order; the
+//! output follows the model's order. A scalar field is a rule; an object
+//! field is a table of its fields (with an optional `from` context and
+//! `when`); a list of objects has `each` (one item per node found),
+//! `otherwise` (what to use when `each` finds nothing) and `when`; a list of
+//! values is a rule with `all = true`. A field the mapping does not name is
+//! left out (lists are written empty).
+//!
+//! Streaming: a top-level list marked `stream = true`, whose `each` is a
+//! chain of names from the root (`LIN`, `record`, `Inventory/Item`), is
+//! written item by item as the decoder completes them; the fields before it
+//! are evaluated when the first item arrives.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use crate::format::{DocumentSink, Flavor, Name, NodeId, Origin, SinkError, Tree, Verdict};
+use crate::model::schema::{Field, Shape};
+use crate::model::{DocumentType, Source, SourceFormat};
+
+use super::MappingError;
+use super::library::{Direction as LoadDirection, Library, Loaded};
+use super::path::{Compiler, Cond, Eval, Item, Path, Vars};
+use super::rule::{Codes, Direction, Rule, RuleContext, RuleError, Target, is_rule_table};
+use super::spec::Spec;
+
+/// How a value is written in JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Json {
+    String,
+    Number,
+    Bool,
+}
+
+#[derive(Debug)]
+enum Plan {
+    Scalar(Rule, Json),
+    Values(Rule, Json),
+    Object(ObjectPlan),
+    List(ListPlan),
+}
+
+#[derive(Debug)]
+struct FieldPlan {
+    name: String,
+    required: bool,
+    is_list: bool,
+    plan: Option<Plan>,
+}
+
+#[derive(Debug)]
+struct ObjectPlan {
+    file: Arc<str>,
+    line: u32,
+    from: Option<Path>,
+    when: Option<Cond>,
+    fields: Vec<FieldPlan>,
+}
+
+#[derive(Debug)]
+struct ListPlan {
+    file: Arc<str>,
+    line: u32,
+    each: Path,
+    otherwise: Option<Path>,
+    when: Option<Cond>,
+    item: ObjectPlan,
+    stream: bool,
+}
+
+/// A compiled inbound mapping.
+#[derive(Debug)]
+pub struct InboundMapping {
+    /// The mapping's name (`x12/850`, `partners/acme/inventory`).
+    pub name: String,
+    /// The type of document it makes.
+    pub document: DocumentType,
+    /// The input format.
+    pub flavor: Flavor,
+    root: ObjectPlan,
+    /// Index of the streamed field, and the names from the root to stream.
+    stream: Option<(usize, Vec<Name>)>,
+}
+
+impl InboundMapping {
+    /// Compiles a loaded mapping; names are interned in `tree`, which must
+    /// be the tree the mapping then reads.
+    pub fn compile(loaded: &Loaded, tree: &mut Tree) -> Result<InboundMapping, MappingError> {
+        let header = &loaded.header;
+        if header.direction != LoadDirection::Inbound {
+            return Err(loaded
+                .spec
+                .error("this is an outbound mapping (direction = \"outbound\")"));
+        }
+        let document = header.document.ok_or_else(|| {
+            loaded
+                .spec
+                .error("an inbound mapping names its document in [mapping] document = \"...\"")
+        })?;
+        let mut codes = HashMap::new();
+        if let Some(tables) = loaded.spec.get("codes") {
+            for (name, table) in tables.table().unwrap_or(&[]) {
+                codes.insert(name.clone(), Arc::new(Codes::from_spec(table)?));
+            }
+        }
+        let mut paths = Compiler {
+            tree,
+            flavor: header.flavor,
+        };
+        let mut cx = RuleContext {
+            paths: &mut paths,
+            codes: &codes,
+            direction: Direction::Inbound,
+        };
+        let shape = Shape::of(document);
+        let Shape::Object(fields) = &shape else {
+            return Err(MappingError::NotFound(format!("no shape for {document}")));
+        };
+        for (key, value) in loaded.spec.table().unwrap_or(&[]) {
+            if key != "mapping" && key != "codes" && key != document.name() {
+                return Err(value.error(format!(
+                    "{key} is not a section of an inbound {document} mapping ([mapping], [codes.NAME], [{document}])"
+                )));
+            }
+        }
+        let body = loaded.spec.get(document.name()).ok_or_else(|| {
+            loaded.spec.error(format!(
+                "the fields of the document go in a [{document}] table"
+            ))
+        })?;
+        let root = compile_object(body, fields, &mut cx, &[], true)?;
+        let mut stream = None;
+        for (i, f) in root.fields.iter().enumerate() {
+            if let Some(Plan::List(l)) = &f.plan
+                && l.stream
+            {
+                if stream.is_some() {
+                    return Err(MappingError::spec(
+                        &l.file,
+                        l.line,
+                        "only one list can stream".into(),
+                    ));
+                }
+                let names = l.each.simple_names().ok_or_else(|| {
+                    MappingError::spec(
+                        &l.file,
+                        l.line,
+                        format!(
+                            "a streamed list needs each = a chain of names from the root (like \"LIN\" or \"Items/Item\"), not {:?}",
+                            l.each.text()
+                        ),
+                    )
+                })?;
+                if let Some(later) = root.fields[i + 1..].iter().find(|f| f.plan.is_some()) {
+                    return Err(MappingError::spec(
+                        &l.file,
+                        l.line,
+                        format!(
+                            "a streamed list must be the last field mapped, and {} comes after {} in {document}",
+                            later.name, f.name
+                        ),
+                    ));
+                }
+                stream = Some((i, names));
+            }
+        }
+        Ok(InboundMapping {
+            name: loaded.name.clone(),
+            document,
+            flavor: header.flavor,
+            root,
+            stream,
+        })
+    }
+}
+
+fn target_of(shape: &Shape) -> (Target, Json) {
+    match shape {
+        Shape::Text => (Target::Text, Json::String),
+        Shape::Decimal => (Target::Decimal, Json::Number),
+        Shape::Integer => (Target::Integer, Json::Number),
+        Shape::Date => (Target::Date, Json::String),
+        Shape::Bool => (Target::Bool, Json::Bool),
+        Shape::Enum(v) => (Target::Enum(v.clone()), Json::String),
+        Shape::Object(_) | Shape::List(_) => (Target::Text, Json::String),
+    }
+}
+
+fn compile_object(
+    spec: &Spec,
+    fields: &[Field],
+    cx: &mut RuleContext<'_, '_>,
+    reserved: &[&str],
+    root: bool,
+) -> Result<ObjectPlan, MappingError> {
+    let table = spec
+        .table()
+        .ok_or_else(|| spec.error(format!("expected a table of fields, found {}", spec.kind())))?;
+    let mut plan = ObjectPlan {
+        file: Arc::clone(&spec.file),
+        line: spec.line,
+        from: None,
+        when: None,
+        fields: fields
+            .iter()
+            .map(|f| FieldPlan {
+                name: f.name.clone(),
+                required: f.required,
+                is_list: matches!(f.shape, Shape::List(_)),
+                plan: None,
+            })
+            .collect(),
+    };
+    for (key, value) in table {
+        if reserved.contains(&key.as_str()) {
+            continue;
+        }
+        match key.as_str() {
+            "from" if !root => {
+                plan.from = Some(path_of(value, cx)?);
+                continue;
+            }
+            "when" if !root => {
+                plan.when = Some(cond_of(value, cx)?);
+                continue;
+            }
+            _ => {}
+        }
+        let Some(index) = fields.iter().position(|f| f.name == *key) else {
+            let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            return Err(value.error(format!(
+                "{key} is not a field here (fields: {})",
+                known.join(", ")
+            )));
+        };
+        if matches!(value.value, super::spec::Value::Bool(false)) {
+            continue;
+        }
+        let field = &fields[index];
+        plan.fields[index].plan = Some(compile_field(value, &field.shape, cx)?);
+    }
+    Ok(plan)
+}
+
+fn path_of(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Path, MappingError> {
+    let text = spec
+        .as_str()
+        .ok_or_else(|| spec.error(format!("expected a path, found {}", spec.kind())))?;
+    cx.paths.path(text).map_err(|e| spec.error(e.0))
+}
+
+fn cond_of(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Cond, MappingError> {
+    let text = spec
+        .as_str()
+        .ok_or_else(|| spec.error(format!("expected a condition, found {}", spec.kind())))?;
+    cx.paths.cond(text).map_err(|e| spec.error(e.0))
+}
+
+fn compile_field(
+    spec: &Spec,
+    shape: &Shape,
+    cx: &mut RuleContext<'_, '_>,
+) -> Result<Plan, MappingError> {
+    match shape {
+        Shape::Object(fields) => {
+            if spec.table().is_none() {
+                return Err(spec.error(format!(
+                    "this field is an object: give a table of its fields ({})",
+                    fields
+                        .iter()
+                        .map(|f| f.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            Ok(Plan::Object(compile_object(spec, fields, cx, &[], false)?))
+        }
+        Shape::List(item) => match item.as_ref() {
+            Shape::Object(fields) => {
+                let each = spec.get("each").ok_or_else(|| {
+                    spec.error("a list of objects needs each = \"path\" (one item per node found)")
+                })?;
+                let each = path_of(each, cx)?;
+                let otherwise = spec.get("otherwise").map(|o| path_of(o, cx)).transpose()?;
+                let when = spec.get("when").map(|w| cond_of(w, cx)).transpose()?;
+                let stream = match spec.get("stream") {
+                    Some(s) => s
+                        .as_bool()
+                        .ok_or_else(|| s.error("stream takes true or false"))?,
+                    None => false,
+                };
+                let item = compile_object(
+                    spec,
+                    fields,
+                    cx,
+                    &["each", "otherwise", "when", "stream"],
+                    true,
+                )?;
+                Ok(Plan::List(ListPlan {
+                    file: Arc::clone(&spec.file),
+                    line: spec.line,
+                    each,
+                    otherwise,
+                    when,
+                    item,
+                    stream,
+                }))
+            }
+            scalar => {
+                let (target, json) = target_of(scalar);
+                let mut rule = Rule::compile(spec, target, cx)?;
+                rule.all = true;
+                Ok(Plan::Values(rule, json))
+            }
+        },
+        scalar => {
+            if spec.table().is_some() && !is_rule_table(spec) {
+                return Err(spec.error(format!(
+                    "this field is a {}: give a path or a rule table (from, value, codes, date, ...)",
+                    scalar.describe()
+                )));
+            }
+            let (target, json) = target_of(scalar);
+            Ok(Plan::Scalar(Rule::compile(spec, target, cx)?, json))
+        }
+    }
+}
+
+/// One output value and where it came from (`dropgate mapping explain`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trace {
+    /// The output field (`lines[0].sku`).
+    pub field: String,
+    /// The value written.
+    pub value: String,
+    /// The rule's file and line.
+    pub rule: String,
+    /// Where in the input the value came from, if from the input.
+    pub from: Option<String>,
+}
+
+/// Facts about the input that paths may name.
+struct Facts<'a> {
+    origin: &'a Origin,
+    partner: Option<&'a str>,
+}
+
+impl Vars for Facts<'_> {
+    fn var(&self, name: &str) -> Option<String> {
+        let o = self.origin;
+        match name {
+            "file" | "file.name" => o.file_name.clone(),
+            "file.stem" => o.file_name.as_ref().map(|f| {
+                let base = f.rsplit('/').next().unwrap_or(f);
+                base.rsplit_once('.').map_or(base, |(s, _)| s).to_string()
+            }),
+            "partner" => self.partner.map(String::from),
+            "set" => o.set_id.clone(),
+            "version" => o.version.clone(),
+            "sender" => o.sender.as_ref().map(|s| s.1.clone()),
+            "receiver" => o.receiver.as_ref().map(|s| s.1.clone()),
+            "application_sender" => o.application_sender.clone(),
+            "application_receiver" => o.application_receiver.clone(),
+            "interchange" => o.interchange_control_number.clone(),
+            "group" => o.group_control_number.clone(),
+            "control_number" => o.set_control_number.clone(),
+            _ => None,
+        }
+    }
+}
+
+/// Writes documents of one mapping as JSON.
+struct Writer<'m, 'e, 't, 'v> {
+    _mapping: &'m InboundMapping,
+    eval: &'e Eval<'t, 'v>,
+    field: Vec<String>,
+    trace: Option<&'e mut Vec<Trace>>,
+}
+
+impl Writer<'_, '_, '_, '_> {
+    fn field_path(&self) -> String {
+        let mut s = String::new();
+        for part in &self.field {
+            if !s.is_empty() && !part.starts_with('[') {
+                s.push('.');
+            }
+            s.push_str(part);
+        }
+        s
+    }
+
+    fn place(&self, item: Option<Item>) -> String {
+        let tree = self.eval.tree;
+        let file = tree.source_name();
+        match item.and_then(|i| i.node().map(|n| (i, n))) {
+            Some((i, n)) => {
+                let offset = match i {
+                    Item::Slice { start, .. } => start.saturating_sub(tree.text_start(n)),
+                    _ => 0,
+                };
+                format!("{file}: {}", tree.describe(n, offset))
+            }
+            None => file.to_string(),
+        }
+    }
+
+    fn rule_error(&self, rule: &Rule, e: RuleError, context: NodeId) -> MappingError {
+        let item = e.item.or(Some(Item::Node(context)));
+        MappingError::Eval {
+            file: Arc::clone(&rule.file),
+            line: rule.line,
+            field: self.field_path(),
+            message: e.message,
+            place: self.place(item),
+        }
+    }
+
+    fn missing(&self, file: &Arc<str>, line: u32, context: NodeId) -> MappingError {
+        MappingError::Eval {
+            file: Arc::clone(file),
+            line,
+            field: self.field_path(),
+            message: "is required, and the mapping found no value".into(),
+            place: self.place(Some(Item::Node(context))),
+        }
+    }
+
+    fn record(&mut self, rule: &Rule, value: &str, item: Option<Item>) {
+        if self.trace.is_none() {
+            return;
+        }
+        let field = self.field_path();
+        let from = item.and_then(|i| i.node()).map(|_| self.place(item));
+        if let Some(t) = self.trace.as_mut() {
+            t.push(Trace {
+                field,
+                value: value.to_string(),
+                rule: format!("{}:{}", rule.file, rule.line),
+                from,
+            });
+        }
+    }
+
+    fn scalar(&self, out: &mut Vec<u8>, text: &str, json: Json) {
+        match json {
+            Json::String => write_string(out, text),
+            Json::Number | Json::Bool => out.extend_from_slice(text.as_bytes()),
+        }
+    }
+
+    /// Writes the fields of `plan` from `range` (without braces); returns
+    /// whether any was written.
+    fn fields(
+        &mut self,
+        plan: &ObjectPlan,
+        range: std::ops::Range<usize>,
+        context: NodeId,
+        out: &mut Vec<u8>,
+        mut first: bool,
+    ) -> Result<bool, MappingError> {
+        for f in &plan.fields[range] {
+            self.field.push(f.name.clone());
+            let before = out.len();
+            let comma = |out: &mut Vec<u8>, first: &mut bool| {
+                if !*first {
+                    out.push(b',');
+                }
+                *first = false;
+            };
+            match &f.plan {
+                None => {
+                    if f.is_list {
+                        comma(out, &mut first);
+                        write_key(out, &f.name);
+                        out.extend_from_slice(b"[]");
+                    } else if f.required {
+                        let e = self.missing(&plan.file, plan.line, context);
+                        self.field.pop();
+                        return Err(e);
+                    }
+                }
+                Some(Plan::Scalar(rule, json)) => {
+                    let v = rule
+                        .value(self.eval, context)
+                        .map_err(|e| self.rule_error(rule, e, context))?;
+                    match v {
+                        Some(p) => {
+                            comma(out, &mut first);
+                            write_key(out, &f.name);
+                            self.scalar(out, &p.text, *json);
+                            self.record(rule, &p.text, p.item);
+                        }
+                        None if f.required => {
+                            let e = self.missing(&rule.file, rule.line, context);
+                            self.field.pop();
+                            return Err(e);
+                        }
+                        None => {}
+                    }
+                }
+                Some(Plan::Values(rule, json)) => {
+                    let values = rule
+                        .values(self.eval, context)
+                        .map_err(|e| self.rule_error(rule, e, context))?;
+                    comma(out, &mut first);
+                    write_key(out, &f.name);
+                    out.push(b'[');
+                    for (i, p) in values.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        self.scalar(out, &p.text, *json);
+                        self.field.push(format!("[{i}]"));
+                        self.record(rule, &p.text, p.item);
+                        self.field.pop();
+                    }
+                    out.push(b']');
+                }
+                Some(Plan::Object(o)) => {
+                    let ctx = self.object_context(o, context);
+                    match ctx {
+                        Some(c) => {
+                            let mark = out.len();
+                            let was_first = first;
+                            comma(out, &mut first);
+                            write_key(out, &f.name);
+                            out.push(b'{');
+                            let n = o.fields.len();
+                            if self.fields(o, 0..n, c, out, true)? {
+                                out.push(b'}');
+                            } else {
+                                // Nothing found: no empty object.
+                                out.truncate(mark);
+                                first = was_first;
+                            }
+                        }
+                        None if f.required => {
+                            let e = self.missing(&o.file, o.line, context);
+                            self.field.pop();
+                            return Err(e);
+                        }
+                        None => {}
+                    }
+                }
+                Some(Plan::List(l)) => {
+                    comma(out, &mut first);
+                    write_key(out, &f.name);
+                    out.push(b'[');
+                    let items = self.list_items(l, context);
+                    for (i, &node) in items.iter().enumerate() {
+                        if i > 0 {
+                            out.push(b',');
+                        }
+                        self.field.push(format!("[{i}]"));
+                        self.item(l, node, out)?;
+                        self.field.pop();
+                    }
+                    out.push(b']');
+                }
+            }
+            let _ = before;
+            self.field.pop();
+        }
+        Ok(!first)
+    }
+
+    fn object_context(&self, o: &ObjectPlan, context: NodeId) -> Option<NodeId> {
+        let c = match &o.from {
+            Some(p) => {
+                let mut items = Vec::new();
+                self.eval.items(p, context, &mut items);
+                items.iter().find_map(|i| match i {
+                    Item::Node(n) => Some(*n),
+                    _ => None,
+                })?
+            }
+            None => context,
+        };
+        if let Some(w) = &o.when
+            && !self.eval.holds(w, c)
+        {
+            return None;
+        }
+        Some(c)
+    }
+
+    fn list_items(&self, l: &ListPlan, context: NodeId) -> Vec<NodeId> {
+        let mut items = Vec::new();
+        self.eval.items(&l.each, context, &mut items);
+        if items.is_empty()
+            && let Some(o) = &l.otherwise
+        {
+            self.eval.items(o, context, &mut items);
+        }
+        items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Node(n) => Some(n),
+                _ => None,
+            })
+            .filter(|&n| l.when.as_ref().is_none_or(|w| self.eval.holds(w, n)))
+            .collect()
+    }
+
+    fn item(&mut self, l: &ListPlan, node: NodeId, out: &mut Vec<u8>) -> Result<(), MappingError> {
+        out.push(b'{');
+        let n = l.item.fields.len();
+        self.fields(&l.item, 0..n, node, out, true)?;
+        out.push(b'}');
+        Ok(())
+    }
+}
+
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    write_string(out, key);
+    out.push(b':');
+}
+
+/// Writes a JSON string.
+pub fn write_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1F => {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// How `translate` writes documents.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputMode {
+    /// One JSON array; one document per line inside it.
+    Array,
+    /// One document per line, nothing around them.
+    Lines,
+}
+
+/// What went wrong with one document (the run goes on).
+#[derive(Clone, Debug)]
+pub struct Problem {
+    /// The input file.
+    pub file: String,
+    /// Which document (`set 850 0001`), if the input has several.
+    pub document: Option<String>,
+    /// What went wrong, one line each.
+    pub messages: Vec<String>,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(d) = &self.document {
+            write!(f, ": {d}")?;
+        }
+        for (i, m) in self.messages.iter().enumerate() {
+            if i == 0 {
+                write!(f, ": {m}")?;
+            } else {
+                write!(f, "\n    {m}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Picks the mapping for each document.
+pub enum Choice {
+    /// One mapping for every document.
+    Fixed(Box<Loaded>),
+    /// X12: by set ID, the partner's mapping first, then the built-in one.
+    ByPartner(Option<String>),
+}
+
+struct Open {
+    mapping: Arc<InboundMapping>,
+    origin: Origin,
+    head_written: bool,
+    items: u64,
+    failed: bool,
+}
+
+/// A [`DocumentSink`] that maps each document and writes it as JSON.
+pub struct Translator<'l, W: Write> {
+    library: &'l Library,
+    choice: Choice,
+    partner: Option<String>,
+    compiled: HashMap<String, Option<Arc<InboundMapping>>>,
+    out: W,
+    mode: OutputMode,
+    buf: Vec<u8>,
+    written: u64,
+    open: Option<Open>,
+    /// What went wrong, per document.
+    pub problems: Vec<Problem>,
+    /// Traces of every value, when explaining.
+    pub trace: Option<Vec<Trace>>,
+}
+
+impl<'l, W: Write> Translator<'l, W> {
+    /// A translator writing to `out`.
+    pub fn new(
+        library: &'l Library,
+        choice: Choice,
+        partner: Option<String>,
+        out: W,
+        mode: OutputMode,
+    ) -> Self {
+        Translator {
+            library,
+            choice,
+            partner,
+            compiled: HashMap::new(),
+            out,
+            mode,
+            buf: Vec::with_capacity(1 << 16),
+            written: 0,
+            open: None,
+            problems: Vec::new(),
+            trace: None,
+        }
+    }
+
+    /// Documents written so far.
+    pub fn written(&self) -> u64 {
+        self.written
+    }
+
+    /// Ends the output (closes the array) and returns the writer.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        if self.mode == OutputMode::Array {
+            if self.written == 0 {
+                self.out.write_all(b"[]\n")?;
+            } else {
+                self.out.write_all(b"\n]\n")?;
+            }
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn mapping_for(
+        &mut self,
+        tree: &mut Tree,
+        origin: &Origin,
+    ) -> Result<Arc<InboundMapping>, String> {
+        let key = match &self.choice {
+            Choice::Fixed(l) => l.name.clone(),
+            Choice::ByPartner(_) => origin.set_id.clone().unwrap_or_default(),
+        };
+        if let Some(m) = self.compiled.get(&key) {
+            return m.clone().ok_or_else(|| format!("no mapping for {key}"));
+        }
+        let loaded = match &self.choice {
+            Choice::Fixed(l) => Ok((**l).clone()),
+            Choice::ByPartner(partner) => {
+                let version = origin.version.as_deref();
+                self.library
+                    .for_x12_set(partner.as_deref(), &key, version)
+                    .map_err(|e| e.to_string())
+            }
+        };
+        let loaded = match loaded {
+            Ok(l) => l,
+            Err(e) => {
+                self.compiled.insert(key, None);
+                return Err(e);
+            }
+        };
+        let compiled = InboundMapping::compile(&loaded, tree).map_err(|e| e.to_string())?;
+        let m = Arc::new(compiled);
+        self.compiled.insert(key, Some(Arc::clone(&m)));
+        Ok(m)
+    }
+
+    fn begin_document(&mut self) -> std::io::Result<()> {
+        match self.mode {
+            OutputMode::Array if self.written == 0 => self.out.write_all(b"[\n")?,
+            OutputMode::Array => self.out.write_all(b",\n")?,
+            OutputMode::Lines => {}
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    fn end_document(&mut self) -> std::io::Result<()> {
+        if self.mode == OutputMode::Lines {
+            self.out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn describe(origin: &Origin) -> Option<String> {
+        origin.set_id.as_ref().map(|id| {
+            format!(
+                "set {id} {}",
+                origin.set_control_number.as_deref().unwrap_or("")
+            )
+            .trim_end()
+            .to_string()
+        })
+    }
+
+    fn problem(&mut self, origin: &Origin, messages: Vec<String>) {
+        self.problems.push(Problem {
+            file: origin.file_name.clone().unwrap_or_default(),
+            document: Self::describe(origin),
+            messages,
+        });
+    }
+
+    fn head(&self, mapping: &InboundMapping, origin: &Origin, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"type\":");
+        write_string(out, mapping.document.name());
+        out.extend_from_slice(b",\"source\":");
+        let source = Source {
+            format: match origin.flavor {
+                Flavor::X12 => SourceFormat::X12,
+                Flavor::Csv => SourceFormat::Csv,
+                Flavor::Xml => SourceFormat::Xml,
+                Flavor::Json => SourceFormat::Json,
+            },
+            partner: self.partner.clone(),
+            file_name: origin.file_name.clone(),
+            interchange_control_number: origin.interchange_control_number.clone(),
+            group_control_number: origin.group_control_number.clone(),
+            set_control_number: origin.set_control_number.clone(),
+            sender_id: origin.sender.as_ref().map(|s| s.1.clone()),
+            sender_qualifier: origin.sender.as_ref().map(|s| s.0.clone()),
+            receiver_id: origin.receiver.as_ref().map(|s| s.1.clone()),
+            receiver_qualifier: origin.receiver.as_ref().map(|s| s.0.clone()),
+            application_sender: origin.application_sender.clone(),
+            application_receiver: origin.application_receiver.clone(),
+            set_id: origin.set_id.clone(),
+            version: origin.version.clone(),
+        };
+        let _ = serde_json::to_writer(&mut *out, &source);
+    }
+
+    fn flush(&mut self) -> Result<(), SinkError> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl<W: Write> DocumentSink for Translator<'_, W> {
+    fn start(&mut self, tree: &mut Tree, origin: &Origin) -> Result<Option<Vec<Name>>, SinkError> {
+        self.open = None;
+        match self.mapping_for(tree, origin) {
+            Ok(m) => {
+                let stream = m.stream.as_ref().map(|(_, names)| names.clone());
+                self.open = Some(Open {
+                    mapping: m,
+                    origin: origin.clone(),
+                    head_written: false,
+                    items: 0,
+                    failed: false,
+                });
+                // Explaining keeps the whole document: no streaming.
+                Ok(if self.trace.is_some() { None } else { stream })
+            }
+            Err(e) => {
+                self.problem(origin, vec![e]);
+                Ok(None)
+            }
+        }
+    }
+
+    fn item(&mut self, tree: &Tree, node: NodeId) -> Result<(), SinkError> {
+        let Some(open) = self.open.as_mut() else {
+            return Ok(());
+        };
+        if open.failed {
+            return Ok(());
+        }
+        if !open.head_written {
+            self.write_head(tree)?;
+        }
+        let Some(open) = self.open.as_mut() else {
+            return Ok(());
+        };
+        let mapping = Arc::clone(&open.mapping);
+        let Some((index, _)) = &mapping.stream else {
+            return Ok(());
+        };
+        let Some(Plan::List(list)) = &mapping.root.fields[*index].plan else {
+            return Ok(());
+        };
+        let origin = open.origin.clone();
+        let facts = Facts {
+            origin: &origin,
+            partner: self.partner.as_deref(),
+        };
+        let eval = Eval { tree, vars: &facts };
+        let mut buf = std::mem::take(&mut self.buf);
+        let head_written = open.head_written;
+        let items = open.items;
+        let mut w = Writer {
+            _mapping: &mapping,
+            eval: &eval,
+            field: Vec::new(),
+            trace: None,
+        };
+        if !head_written {
+            return Ok(());
+        }
+        if list.when.as_ref().is_some_and(|c| !eval.holds(c, node)) {
+            self.buf = buf;
+            return Ok(());
+        }
+        if items > 0 {
+            buf.push(b',');
+        }
+        w.field.push(mapping.root.fields[*index].name.clone());
+        w.field.push(format!("[{items}]"));
+        let result = w.item(list, node, &mut buf);
+        self.buf = buf;
+        if let Some(open) = self.open.as_mut() {
+            open.items += 1;
+        }
+        result?;
+        if self.buf.len() > 1 << 16 {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn end(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError> {
+        let Some(open) = self.open.take() else {
+            if let Verdict::Rejected(m) = verdict {
+                self.problem(origin, m);
+            }
+            return Ok(());
+        };
+        let mapping = open.mapping;
+        let facts = Facts {
+            origin,
+            partner: self.partner.as_deref(),
+        };
+        let eval = Eval { tree, vars: &facts };
+        let mut trace = self.trace.take();
+        let result = {
+            let mut buf = std::mem::take(&mut self.buf);
+            let mut w = Writer {
+                _mapping: &mapping,
+                eval: &eval,
+                field: Vec::new(),
+                trace: trace.as_mut(),
+            };
+            let n = mapping.root.fields.len();
+            let r = if open.head_written {
+                // Close the streamed list; nothing maps after it.
+                buf.extend_from_slice(b"]");
+                let from = mapping.stream.as_ref().map_or(n, |(i, _)| i + 1);
+                w.fields(&mapping.root, from..n, tree.root(), &mut buf, false)
+                    .map(|_| buf.push(b'}'))
+            } else {
+                let mut doc = Vec::new();
+                self.head(&mapping, origin, &mut doc);
+                let r = w
+                    .fields(&mapping.root, 0..n, tree.root(), &mut doc, false)
+                    .map(|_| doc.push(b'}'));
+                if r.is_ok() {
+                    buf.extend_from_slice(&doc);
+                }
+                r
+            };
+            self.buf = buf;
+            r
+        };
+        self.trace = trace;
+        let rejected = match verdict {
+            Verdict::Accepted => None,
+            Verdict::Rejected(m) => Some(m),
+        };
+        match (result, rejected) {
+            (Ok(()), None) => {
+                if !open.head_written {
+                    self.begin_document()?;
+                }
+                self.flush()?;
+                self.end_document()?;
+            }
+            (result, rejected) => {
+                if open.head_written {
+                    // Part of it is out already: end it, so the output
+                    // stays readable, and say it is not to be trusted.
+                    if result.is_err() {
+                        self.buf.extend_from_slice(b"]}");
+                    }
+                    self.flush()?;
+                    self.end_document()?;
+                } else {
+                    self.buf.clear();
+                }
+                let mut messages = Vec::new();
+                if let Some(m) = rejected {
+                    messages.push("the set is rejected:".to_string());
+                    messages.extend(m);
+                }
+                if let Err(e) = result {
+                    messages.push(e.to_string());
+                }
+                self.problem(origin, messages);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Translator<'_, W> {
+    /// Before the first streamed item: writes the document's start and the
+    /// fields before the streamed list.
+    fn write_head(&mut self, tree: &Tree) -> Result<(), SinkError> {
+        let Some(open) = self.open.as_ref() else {
+            return Ok(());
+        };
+        if open.head_written {
+            return Ok(());
+        }
+        let mapping = Arc::clone(&open.mapping);
+        let origin = open.origin.clone();
+        let origin = &origin;
+        let Some((index, _)) = &mapping.stream else {
+            return Ok(());
+        };
+        let facts = Facts {
+            origin,
+            partner: self.partner.as_deref(),
+        };
+        let eval = Eval { tree, vars: &facts };
+        let mut doc = Vec::new();
+        self.head(&mapping, origin, &mut doc);
+        let mut w = Writer {
+            _mapping: &mapping,
+            eval: &eval,
+            field: Vec::new(),
+            trace: None,
+        };
+        let r = w.fields(&mapping.root, 0..*index, tree.root(), &mut doc, false);
+        if let Err(e) = r {
+            if let Some(open) = self.open.as_mut() {
+                open.failed = true;
+            }
+            return Err(Box::new(e));
+        }
+        doc.push(b',');
+        write_key(&mut doc, &mapping.root.fields[*index].name);
+        doc.push(b'[');
+        self.begin_document()?;
+        self.buf.extend_from_slice(&doc);
+        if let Some(open) = self.open.as_mut() {
+            open.head_written = true;
+        }
+        Ok(())
+    }
+}

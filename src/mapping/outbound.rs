@@ -1,0 +1,705 @@
+//! Outbound mappings: a canonical document (a purchase order) rendered in
+//! the vendor's format. The canonical JSON is read as a tree ([`super::json`])
+//! and the same paths and rules as inbound find values in it; the mapping's
+//! body says what to write:
+//!
+//! - `[csv]`: `each` (one record per node found, e.g. `lines`) and
+//!   `[csv.columns]`, a table of column title = rule, in order.
+//! - `[xml]`: one table named by the document element; inside an element
+//!   table, `@name` keys are attributes, `#text` is the text, `from` moves
+//!   the context, `each` repeats the element per node found, `when` keeps it
+//!   only when a condition holds; any other key is a child element (a rule
+//!   for a leaf, a table for an element with children). Empty elements are
+//!   left out.
+//! - `[x12]`: the set's segments in order. A key whose label starts with a
+//!   segment ID (`BEG`, `N1_ship_to`, `REF_co`) is a segment: digit keys are
+//!   its elements (`01`, `04-2` for a component), other segment keys under
+//!   it follow it (the N3 and N4 of an N1 loop); a lowercase key is a group
+//!   of segments (with `each`, for the lines). `[mapping.x12]` holds the
+//!   envelope: sender and receiver IDs, version, usage. The envelope,
+//!   control numbers and counts are written by dropgate.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+
+use crate::format::csv::{self as csv_format, CsvOptions};
+use crate::format::xml::{self as xml_format};
+use crate::format::{Flavor, Kind, NodeId, Place, Tree};
+use crate::model::{Document, DocumentType};
+use crate::x12::segment::{Element, OwnedSegment};
+use crate::x12::writer::{Writer, fixed_width, zero_padded};
+use crate::x12::{Delimiters, LineStyle};
+
+use super::MappingError;
+use super::library::{Direction as LoadDirection, Loaded};
+use super::path::{Compiler, Cond, Eval, Item, Path};
+use super::rule::{Codes, Direction, Rule, RuleContext, Target, is_rule_table};
+use super::spec::{Spec, Value};
+
+/// A compiled outbound mapping.
+#[derive(Debug)]
+pub struct OutboundMapping {
+    /// Its name.
+    pub name: String,
+    /// The document type it renders.
+    pub document: DocumentType,
+    /// The vendor format.
+    pub flavor: Flavor,
+    csv: CsvOptions,
+    body: Body,
+    envelope: Envelope,
+    tree: Tree,
+}
+
+#[derive(Debug)]
+enum Body {
+    Csv {
+        each: Option<Path>,
+        columns: Vec<(String, Rule)>,
+    },
+    Xml {
+        namespace: Option<String>,
+        root: ElementPlan,
+    },
+    X12(Vec<SegPlan>),
+}
+
+#[derive(Debug)]
+struct Repeat {
+    from: Option<Path>,
+    each: Option<Path>,
+    when: Option<Cond>,
+}
+
+#[derive(Debug)]
+struct ElementPlan {
+    name: String,
+    repeat: Repeat,
+    text: Option<Rule>,
+    attributes: Vec<(String, Rule)>,
+    children: Vec<XmlChild>,
+}
+
+#[derive(Debug)]
+enum XmlChild {
+    Element(ElementPlan),
+    Leaf(String, Rule),
+}
+
+#[derive(Debug)]
+enum SegPlan {
+    Segment {
+        id: String,
+        repeat: Repeat,
+        elements: Vec<(u16, Option<u16>, Rule)>,
+        after: Vec<SegPlan>,
+    },
+    Group {
+        repeat: Repeat,
+        items: Vec<SegPlan>,
+    },
+}
+
+/// The envelope of outbound X12.
+#[derive(Clone, Debug)]
+struct Envelope {
+    sender: (String, String),
+    receiver: (String, String),
+    application_sender: String,
+    application_receiver: String,
+    version: String,
+    functional_id: String,
+    set: String,
+    usage: String,
+}
+
+/// Per rendering: control numbers and the time of the envelope.
+#[derive(Clone, Copy, Debug)]
+pub struct RenderOptions {
+    /// ISA13 and GS06 (ST02 is 0001).
+    pub control_number: u32,
+    /// ISA09/10 and GS04/05.
+    pub timestamp: NaiveDateTime,
+}
+
+impl OutboundMapping {
+    /// Compiles a loaded outbound mapping.
+    pub fn compile(loaded: &Loaded) -> Result<OutboundMapping, MappingError> {
+        let h = &loaded.header;
+        if h.direction != LoadDirection::Outbound {
+            return Err(loaded
+                .spec
+                .error("this is an inbound mapping; outbound ones say direction = \"outbound\""));
+        }
+        let document = h.document.ok_or_else(|| {
+            loaded
+                .spec
+                .error("an outbound mapping names its document in [mapping] document = \"...\"")
+        })?;
+        let mut codes = HashMap::new();
+        if let Some(tables) = loaded.spec.get("codes") {
+            for (name, table) in tables.table().unwrap_or(&[]) {
+                codes.insert(name.clone(), Arc::new(Codes::from_spec(table)?));
+            }
+        }
+        let mut tree = Tree::new(Flavor::Json);
+        let section = super::library::flavor_name(h.flavor);
+        for (key, value) in loaded.spec.table().unwrap_or(&[]) {
+            if key != "mapping" && key != "codes" && key != section {
+                return Err(value.error(format!(
+                    "{key} is not a section of an outbound {section} mapping ([mapping], [codes.NAME], [{section}])"
+                )));
+            }
+        }
+        let body_spec = loaded.spec.get(section).ok_or_else(|| {
+            loaded
+                .spec
+                .error(format!("the output is described in a [{section}] table"))
+        })?;
+        let mut paths = Compiler {
+            tree: &mut tree,
+            flavor: Flavor::Json,
+        };
+        let mut cx = RuleContext {
+            paths: &mut paths,
+            codes: &codes,
+            direction: Direction::Outbound,
+        };
+        let body = match h.flavor {
+            Flavor::Csv => compile_csv(body_spec, &mut cx)?,
+            Flavor::Xml => compile_xml(body_spec, &mut cx)?,
+            Flavor::X12 => Body::X12(compile_segments(body_spec, &mut cx, &[])?),
+            Flavor::Json => return Err(body_spec.error("JSON is not a vendor format")),
+        };
+        let envelope = envelope(loaded.spec.get("mapping").and_then(|m| m.get("x12")))?;
+        Ok(OutboundMapping {
+            name: loaded.name.clone(),
+            document,
+            flavor: h.flavor,
+            csv: h.csv.clone(),
+            body,
+            envelope,
+            tree,
+        })
+    }
+
+    /// Renders the canonical document `json` (its text is `file` for
+    /// messages).
+    pub fn render(
+        &self,
+        json: &serde_json::Value,
+        file: &str,
+        options: &RenderOptions,
+        out: &mut dyn Write,
+    ) -> Result<(), MappingError> {
+        let doc: Document = serde_json::from_value(json.clone())
+            .map_err(|e| MappingError::Io(format!("{file}: not a canonical document: {e}")))?;
+        if doc.document_type() != self.document {
+            return Err(MappingError::Io(format!(
+                "{file}: a {} document, and mapping {} renders {}",
+                doc.document_type(),
+                self.name,
+                self.document
+            )));
+        }
+        let mut tree = self.tree.clone();
+        tree.clear();
+        tree.set_source_name(file);
+        super::json::append_object(&mut tree, 0, json);
+        let eval = Eval {
+            tree: &tree,
+            vars: &(),
+        };
+        let r = Renderer { eval: &eval };
+        let io = |e: std::io::Error| MappingError::Io(format!("writing the output: {e}"));
+        match &self.body {
+            Body::Csv { each, columns } => {
+                let mut t = Tree::new(Flavor::Csv);
+                let record = t.intern("record");
+                let rows = match each {
+                    Some(p) => r.nodes(p, 0),
+                    None => vec![0],
+                };
+                for row in rows {
+                    let node = t.append(0, record, Kind::Group, b"", Place::default());
+                    for (title, rule) in columns {
+                        let v = r.value(rule, row)?.unwrap_or_default();
+                        let name = t.intern(title);
+                        t.append(node, name, Kind::Field, v.as_bytes(), Place::default());
+                    }
+                }
+                csv_format::encode(&t, &self.csv, out)
+                    .map_err(|e| MappingError::Io(format!("{file}: {e}")))
+            }
+            Body::Xml { namespace, root } => {
+                let mut t = Tree::new(Flavor::Xml);
+                r.element(root, 0, &mut t, 0)?;
+                let options = xml_format::XmlEncodeOptions {
+                    namespace: namespace.clone(),
+                    ..xml_format::XmlEncodeOptions::default()
+                };
+                xml_format::encode(&t, &options, out)
+                    .map_err(|e| MappingError::Io(format!("{file}: {e}")))
+            }
+            Body::X12(items) => {
+                let mut segments = Vec::new();
+                r.segments(items, 0, &mut segments)?;
+                self.write_x12(&segments, options, out).map_err(io)
+            }
+        }
+    }
+
+    fn write_x12(
+        &self,
+        body: &[OwnedSegment],
+        options: &RenderOptions,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        let e = &self.envelope;
+        let from_5010 = e.version.as_str() >= "005010";
+        let repetition = if from_5010 { Some(b'^') } else { None };
+        let d = Delimiters::new(b'*', b':', b'~', repetition)
+            .map_err(|err| std::io::Error::other(err.to_string()))?;
+        let mut w = Writer::new(out, d, LineStyle::Lf);
+        let n = options.control_number;
+        let stamp = options.timestamp;
+        let isa_version = if from_5010 { "00501" } else { "00401" };
+        let isa11 = match repetition {
+            Some(r) => vec![r],
+            None => b"U".to_vec(),
+        };
+        let fields: Vec<Vec<u8>> = vec![
+            b"00".to_vec(),
+            fixed_width(b"", 10),
+            b"00".to_vec(),
+            fixed_width(b"", 10),
+            fixed_width(e.sender.0.as_bytes(), 2),
+            fixed_width(e.sender.1.as_bytes(), 15),
+            fixed_width(e.receiver.0.as_bytes(), 2),
+            fixed_width(e.receiver.1.as_bytes(), 15),
+            stamp.format("%y%m%d").to_string().into_bytes(),
+            stamp.format("%H%M").to_string().into_bytes(),
+            isa11,
+            isa_version.as_bytes().to_vec(),
+            zero_padded(u64::from(n), 9),
+            b"0".to_vec(),
+            e.usage.as_bytes().to_vec(),
+            vec![d.component()],
+        ];
+        let isa = OwnedSegment {
+            id: b"ISA".to_vec(),
+            elements: fields.into_iter().map(Element::simple).collect(),
+        };
+        let to_io = |err: crate::x12::writer::WriteError| std::io::Error::other(err.to_string());
+        w.write(&isa).map_err(to_io)?;
+        let date = stamp.format("%Y%m%d").to_string();
+        let time = stamp.format("%H%M").to_string();
+        let number = n.to_string();
+        w.write_texts(
+            "GS",
+            &[
+                e.functional_id.as_str(),
+                &e.application_sender,
+                &e.application_receiver,
+                &date,
+                &time,
+                &number,
+                "X",
+                &e.version,
+            ],
+        )
+        .map_err(to_io)?;
+        let start = w.written();
+        let st: Vec<&str> = if from_5010 {
+            vec![&e.set, "0001", &e.version]
+        } else {
+            vec![&e.set, "0001"]
+        };
+        w.write_texts("ST", &st).map_err(to_io)?;
+        for s in body {
+            w.write(s).map_err(to_io)?;
+        }
+        let count = (w.written() - start + 1).to_string();
+        w.write_texts("SE", &[count.as_str(), "0001"])
+            .map_err(to_io)?;
+        w.write_texts("GE", &["1", number.as_str()])
+            .map_err(to_io)?;
+        w.write_texts("IEA", &["1", &format!("{n:09}")])
+            .map_err(to_io)?;
+        w.into_inner()?;
+        Ok(())
+    }
+}
+
+struct Renderer<'e, 't, 'v> {
+    eval: &'e Eval<'t, 'v>,
+}
+
+impl Renderer<'_, '_, '_> {
+    fn nodes(&self, p: &Path, context: NodeId) -> Vec<NodeId> {
+        let mut items = Vec::new();
+        self.eval.items(p, context, &mut items);
+        items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Node(n) => Some(n),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn value(&self, rule: &Rule, context: NodeId) -> Result<Option<String>, MappingError> {
+        rule.value(self.eval, context)
+            .map(|p| p.map(|p| p.text))
+            .map_err(|e| {
+                let tree = self.eval.tree;
+                let node = e.item.and_then(|i| i.node()).unwrap_or(context);
+                MappingError::Eval {
+                    file: Arc::clone(&rule.file),
+                    line: rule.line,
+                    field: tree.path_of(node),
+                    message: e.message,
+                    place: tree.source_name().to_string(),
+                }
+            })
+    }
+
+    /// The contexts a repeat gives: none when `when` fails or `from` finds
+    /// nothing, one per node of `each`.
+    fn contexts(&self, r: &Repeat, context: NodeId) -> Vec<NodeId> {
+        let base = match &r.from {
+            Some(p) => match self.nodes(p, context).first() {
+                Some(&n) => n,
+                None => return Vec::new(),
+            },
+            None => context,
+        };
+        let all = match &r.each {
+            Some(p) => self.nodes(p, base),
+            None => vec![base],
+        };
+        all.into_iter()
+            .filter(|&n| r.when.as_ref().is_none_or(|w| self.eval.holds(w, n)))
+            .collect()
+    }
+
+    fn element(
+        &self,
+        plan: &ElementPlan,
+        context: NodeId,
+        out: &mut Tree,
+        parent: NodeId,
+    ) -> Result<(), MappingError> {
+        for c in self.contexts(&plan.repeat, context) {
+            let name = out.intern(&plan.name);
+            let text = match &plan.text {
+                Some(rule) => self.value(rule, c)?.unwrap_or_default(),
+                None => String::new(),
+            };
+            let node = out.append(parent, name, Kind::Group, text.as_bytes(), Place::default());
+            let mut filled = !text.is_empty();
+            for (attr, rule) in &plan.attributes {
+                if let Some(v) = self.value(rule, c)? {
+                    let a = out.intern(attr);
+                    out.append(node, a, Kind::Attribute, v.as_bytes(), Place::default());
+                    filled = true;
+                }
+            }
+            for child in &plan.children {
+                let before = out.len();
+                match child {
+                    XmlChild::Leaf(name, rule) => {
+                        if let Some(v) = self.value(rule, c)? {
+                            let n = out.intern(name);
+                            out.append(node, n, Kind::Group, v.as_bytes(), Place::default());
+                        }
+                    }
+                    XmlChild::Element(e) => self.element(e, c, out, node)?,
+                }
+                filled |= out.len() > before;
+            }
+            if !filled {
+                out.truncate(node);
+            }
+        }
+        Ok(())
+    }
+
+    fn segments(
+        &self,
+        items: &[SegPlan],
+        context: NodeId,
+        out: &mut Vec<OwnedSegment>,
+    ) -> Result<(), MappingError> {
+        for item in items {
+            match item {
+                SegPlan::Group { repeat, items } => {
+                    for c in self.contexts(repeat, context) {
+                        self.segments(items, c, out)?;
+                    }
+                }
+                SegPlan::Segment {
+                    id,
+                    repeat,
+                    elements,
+                    after,
+                } => {
+                    for c in self.contexts(repeat, context) {
+                        let mut values: Vec<Vec<String>> = Vec::new();
+                        let mut any = false;
+                        for (e, comp, rule) in elements {
+                            let v = self.value(rule, c)?.unwrap_or_default();
+                            let i = usize::from(*e).saturating_sub(1);
+                            if values.len() <= i {
+                                values.resize(i + 1, Vec::new());
+                            }
+                            let k = usize::from(comp.unwrap_or(1)).saturating_sub(1);
+                            if values[i].len() <= k {
+                                values[i].resize(k + 1, String::new());
+                            }
+                            any |= !v.is_empty();
+                            values[i][k] = v;
+                        }
+                        if any {
+                            let mut seg = OwnedSegment {
+                                id: id.as_bytes().to_vec(),
+                                elements: values
+                                    .into_iter()
+                                    .map(|components| {
+                                        let mut c: Vec<Vec<u8>> = components
+                                            .into_iter()
+                                            .map(String::into_bytes)
+                                            .collect();
+                                        while c.len() > 1 && c.last().is_some_and(Vec::is_empty) {
+                                            c.pop();
+                                        }
+                                        Element::composite(c)
+                                    })
+                                    .collect(),
+                            };
+                            seg.trim_trailing_empty();
+                            out.push(seg);
+                            self.segments(after, c, out)?;
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn repeat_of(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Repeat, MappingError> {
+    let path = |cx: &mut RuleContext<'_, '_>, key: &str| -> Result<Option<Path>, MappingError> {
+        spec.get(key)
+            .map(|v| {
+                let t = v
+                    .as_str()
+                    .ok_or_else(|| v.error(format!("{key} takes a path")))?;
+                cx.paths.path(t).map_err(|e| v.error(e.0))
+            })
+            .transpose()
+    };
+    let from = path(cx, "from")?;
+    let each = path(cx, "each")?;
+    let when = spec
+        .get("when")
+        .map(|v| {
+            let t = v
+                .as_str()
+                .ok_or_else(|| v.error("when takes a condition"))?;
+            cx.paths.cond(t).map_err(|e| v.error(e.0))
+        })
+        .transpose()?;
+    Ok(Repeat { from, each, when })
+}
+
+fn compile_csv(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Body, MappingError> {
+    let each = match spec.get("each") {
+        Some(v) => Some(
+            cx.paths
+                .path(v.as_str().ok_or_else(|| v.error("each takes a path"))?)
+                .map_err(|e| v.error(e.0))?,
+        ),
+        None => None,
+    };
+    let columns_spec = spec
+        .get("columns")
+        .ok_or_else(|| spec.error("[csv.columns] lists the columns: title = rule"))?;
+    let mut columns = Vec::new();
+    for (title, rule) in columns_spec.table().unwrap_or(&[]) {
+        columns.push((title.clone(), Rule::compile(rule, Target::Text, cx)?));
+    }
+    for (k, v) in spec.table().unwrap_or(&[]) {
+        if k != "each" && k != "columns" {
+            return Err(v.error(format!("{k} is not a [csv] key (each, columns)")));
+        }
+    }
+    Ok(Body::Csv { each, columns })
+}
+
+fn compile_xml(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Body, MappingError> {
+    let mut namespace = None;
+    let mut root = None;
+    for (k, v) in spec.table().unwrap_or(&[]) {
+        if k == "namespace" {
+            namespace = v.as_text();
+        } else if root.is_none() {
+            root = Some(element_plan(k, v, cx)?);
+        } else {
+            return Err(v.error("an XML document has one root element"));
+        }
+    }
+    let root = root.ok_or_else(|| spec.error("[xml] needs the document element: [xml.Name]"))?;
+    Ok(Body::Xml { namespace, root })
+}
+
+fn element_plan(
+    name: &str,
+    spec: &Spec,
+    cx: &mut RuleContext<'_, '_>,
+) -> Result<ElementPlan, MappingError> {
+    let repeat = repeat_of(spec, cx)?;
+    let mut plan = ElementPlan {
+        name: name.to_string(),
+        repeat,
+        text: None,
+        attributes: Vec::new(),
+        children: Vec::new(),
+    };
+    for (k, v) in spec.table().unwrap_or(&[]) {
+        match k.as_str() {
+            "from" | "each" | "when" => {}
+            "#text" => plan.text = Some(Rule::compile(v, Target::Text, cx)?),
+            a if a.starts_with('@') => plan
+                .attributes
+                .push((a[1..].to_string(), Rule::compile(v, Target::Text, cx)?)),
+            child => {
+                if v.table().is_some() && !is_rule_table(v) {
+                    plan.children
+                        .push(XmlChild::Element(element_plan(child, v, cx)?));
+                } else {
+                    plan.children.push(XmlChild::Leaf(
+                        child.to_string(),
+                        Rule::compile(v, Target::Text, cx)?,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// The segment ID a label starts with (`N1_ship_to` → `N1`).
+fn segment_id(label: &str) -> Option<&str> {
+    let id = label.split('_').next().unwrap_or("");
+    let b = id.as_bytes();
+    ((2..=3).contains(&b.len())
+        && b[0].is_ascii_uppercase()
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()))
+    .then_some(id)
+}
+
+fn element_key(key: &str) -> Option<(u16, Option<u16>)> {
+    let (e, c) = match key.split_once('-') {
+        Some((e, c)) => (e, Some(c)),
+        None => (key, None),
+    };
+    if e.is_empty() || !e.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let e: u16 = e.parse().ok().filter(|n| *n > 0)?;
+    let c = match c {
+        Some(c) => Some(c.parse::<u16>().ok().filter(|n| *n > 0)?),
+        None => None,
+    };
+    Some((e, c))
+}
+
+fn compile_segments(
+    spec: &Spec,
+    cx: &mut RuleContext<'_, '_>,
+    reserved: &[&str],
+) -> Result<Vec<SegPlan>, MappingError> {
+    let mut out = Vec::new();
+    for (k, v) in spec.table().unwrap_or(&[]) {
+        if reserved.contains(&k.as_str()) || element_key(k).is_some() {
+            continue;
+        }
+        if v.table().is_none() {
+            return Err(v.error(format!("{k}: a segment or a group of segments is a table")));
+        }
+        let repeat = repeat_of(v, cx)?;
+        match segment_id(k) {
+            Some(id) => {
+                let mut elements = Vec::new();
+                for (ek, ev) in v.table().unwrap_or(&[]) {
+                    if let Some((e, c)) = element_key(ek) {
+                        elements.push((e, c, Rule::compile(ev, Target::Text, cx)?));
+                    }
+                }
+                let after = compile_segments(v, cx, &["from", "each", "when"])?;
+                out.push(SegPlan::Segment {
+                    id: id.to_string(),
+                    repeat,
+                    elements,
+                    after,
+                });
+            }
+            None => {
+                let items = compile_segments(v, cx, &["from", "each", "when"])?;
+                out.push(SegPlan::Group { repeat, items });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn envelope(spec: Option<&Spec>) -> Result<Envelope, MappingError> {
+    let mut e = Envelope {
+        sender: ("ZZ".into(), "DROPGATE".into()),
+        receiver: ("ZZ".into(), "PARTNER".into()),
+        application_sender: "DROPGATE".into(),
+        application_receiver: "PARTNER".into(),
+        version: "004010".into(),
+        functional_id: "PO".into(),
+        set: "850".into(),
+        usage: "P".into(),
+    };
+    let Some(spec) = spec else {
+        return Ok(e);
+    };
+    for (k, v) in spec.table().unwrap_or(&[]) {
+        let t = v
+            .as_text()
+            .ok_or_else(|| v.error(format!("{k} takes a value")))?;
+        match k.as_str() {
+            "sender_qualifier" => e.sender.0 = t,
+            "sender_id" => e.sender.1 = t,
+            "receiver_qualifier" => e.receiver.0 = t,
+            "receiver_id" => e.receiver.1 = t,
+            "application_sender" => e.application_sender = t,
+            "application_receiver" => e.application_receiver = t,
+            "version" => e.version = t,
+            "functional_id" => e.functional_id = t,
+            "set" => e.set = t,
+            "usage" => {
+                if t != "P" && t != "T" {
+                    return Err(v.error("usage is P (production) or T (test)"));
+                }
+                e.usage = t;
+            }
+            other => {
+                return Err(v.error(format!(
+                    "{other} is not an envelope key (sender_qualifier, sender_id, receiver_qualifier, receiver_id, application_sender, application_receiver, version, functional_id, set, usage)"
+                )));
+            }
+        }
+    }
+    let _ = Value::Bool(true);
+    Ok(e)
+}

@@ -1,0 +1,1081 @@
+//! The path language of mappings: where in a decoded tree a value is.
+//!
+//! A small XPath. Steps are separated by `/`; `//` searches at any depth.
+//!
+//! | step | means |
+//! |---|---|
+//! | `BEG`, `record`, `Order` | children with that name (an X12 segment or loop, a CSV record, an XML element) |
+//! | `*` | any child |
+//! | `03`, `03-2` | X12 element 3 (component 2) of a segment or of a loop's first segment; the 3rd child elsewhere (a CSV column) |
+//! | `BEG03`, `N104-2` | shorthand for `BEG/03`, `N1/04-2` (X12) |
+//! | `PO1{VP}`, `PO1{VP\|VN}`, `REF{01:DP}` | the value that follows qualifier VP among a segment's qualifier/value pairs (PO1/IT1 from 06, LIN from 02, SLN from 09, ACK from 07; `{NN:Q}` says where they start) |
+//! | `@code` | an attribute (XML) |
+//! | `.`, `..`, `ancestor::HL` | this node, its parent, the nearest enclosing `HL` |
+//! | `[2]` | the second of what the step found |
+//! | `[01=ST]`, `[01=ST\|BT]`, `[@type!='x']`, `[N1]`, `[not(REF)]` | a condition on each node found (`and`, `or`, `not(...)`) |
+//! | `'text'` | a constant |
+//! | `$file`, `$partner`, `$set`, `$sender`... | facts about the input |
+//!
+//! `a | b` is the union of two paths, in document order.
+
+use std::fmt;
+
+use crate::format::tree::NONE;
+use crate::format::{Flavor, Kind, Name, NodeId, Tree};
+
+/// A compiled path (or union of paths).
+#[derive(Clone, Debug)]
+pub struct Path {
+    alternatives: Vec<Chain>,
+    text: String,
+}
+
+#[derive(Clone, Debug)]
+enum Chain {
+    Steps { absolute: bool, steps: Vec<Step> },
+    Literal(String),
+    Var(String),
+}
+
+#[derive(Clone, Debug)]
+struct Step {
+    axis: Axis,
+    test: Test,
+    predicates: Vec<Predicate>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Axis {
+    Child,
+    Descendant,
+}
+
+#[derive(Clone, Debug)]
+enum Test {
+    Name(Name),
+    Any,
+    SelfNode,
+    Parent,
+    Ancestor(Name),
+    Attribute(Name),
+    Element {
+        element: u16,
+        component: Option<u16>,
+    },
+    Qualifier {
+        start: u16,
+        qualifiers: Vec<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+enum Predicate {
+    Index(usize),
+    Cond(Cond),
+}
+
+/// A condition: `when` of a rule, or a predicate of a step.
+#[derive(Clone, Debug)]
+pub enum Cond {
+    /// The path finds a non-empty value.
+    Exists(Path),
+    /// Some value found is (or, negated, none is) one of the values.
+    Equals {
+        /// Where.
+        path: Path,
+        /// One of these.
+        values: Vec<String>,
+        /// `!=`.
+        negated: bool,
+    },
+    /// Both.
+    And(Box<Cond>, Box<Cond>),
+    /// Either.
+    Or(Box<Cond>, Box<Cond>),
+    /// Not.
+    Not(Box<Cond>),
+}
+
+/// What a path finds: a node, a value cut out of a segment, a constant or
+/// a fact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Item {
+    /// A node; its value is its own text.
+    Node(NodeId),
+    /// Bytes `start..end` of the tree's text, inside `node`.
+    Slice {
+        /// The segment they are in.
+        node: NodeId,
+        /// Start in the tree's text.
+        start: u32,
+        /// End in the tree's text.
+        end: u32,
+    },
+    /// The `n`th alternative's constant or variable of the path.
+    Constant(u16),
+}
+
+impl Item {
+    fn order_key(&self) -> (u64, u32) {
+        match *self {
+            Item::Node(n) => (u64::from(n), 0),
+            Item::Slice { node, start, .. } => (u64::from(node), start.saturating_add(1)),
+            Item::Constant(i) => (u64::MAX, u32::from(i)),
+        }
+    }
+
+    /// The node the item is in.
+    pub fn node(&self) -> Option<NodeId> {
+        match *self {
+            Item::Node(n) | Item::Slice { node: n, .. } => Some(n),
+            Item::Constant(_) => None,
+        }
+    }
+}
+
+/// Facts about the input that paths can name (`$file`, `$partner`...).
+pub trait Vars {
+    /// The value of `$name`, if known.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+impl Vars for () {
+    fn var(&self, _: &str) -> Option<String> {
+        None
+    }
+}
+
+/// Why a path does not compile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathError(pub String);
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Where X12 qualifier/value pairs start in the segments that have them.
+fn pair_start(segment: &str) -> Option<u16> {
+    match segment {
+        "PO1" | "IT1" | "PO3" => Some(6),
+        "LIN" => Some(2),
+        "SLN" => Some(9),
+        "ACK" => Some(7),
+        "SN1" => None,
+        _ => None,
+    }
+}
+
+/// The context in which paths are compiled: the tree's names and the
+/// input format (which decides the shorthands and how names are written).
+pub struct Compiler<'a> {
+    /// Names are interned here.
+    pub tree: &'a mut Tree,
+    /// The input format.
+    pub flavor: Flavor,
+}
+
+impl Compiler<'_> {
+    /// Compiles a path (or a union).
+    pub fn path(&mut self, text: &str) -> Result<Path, PathError> {
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+            c: self,
+        };
+        let path = p.union()?;
+        p.ws();
+        if p.i < p.s.len() {
+            return Err(p.err("unexpected text"));
+        }
+        Ok(Path {
+            alternatives: path,
+            text: text.to_string(),
+        })
+    }
+
+    /// Compiles a condition.
+    pub fn cond(&mut self, text: &str) -> Result<Cond, PathError> {
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+            c: self,
+        };
+        let c = p.or()?;
+        p.ws();
+        if p.i < p.s.len() {
+            return Err(p.err("unexpected text"));
+        }
+        Ok(c)
+    }
+
+    fn name(&mut self, raw: &str) -> Name {
+        if self.flavor == Flavor::Csv {
+            self.tree.intern(&crate::format::csv::normalize_header(raw))
+        } else {
+            self.tree.intern(raw)
+        }
+    }
+}
+
+struct Parser<'s, 'c, 'a> {
+    s: &'s [u8],
+    i: usize,
+    c: &'c mut Compiler<'a>,
+}
+
+impl Parser<'_, '_, '_> {
+    fn err(&self, what: &str) -> PathError {
+        let text = String::from_utf8_lossy(self.s);
+        PathError(format!("{what} at character {} of {text:?}", self.i + 1))
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.i).copied()
+    }
+
+    fn ws(&mut self) {
+        while self.peek().is_some_and(|b| b == b' ' || b == b'\t') {
+            self.i += 1;
+        }
+    }
+
+    fn eat(&mut self, t: &str) -> bool {
+        if self.s[self.i..].starts_with(t.as_bytes()) {
+            self.i += t.len();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn word(&mut self) -> String {
+        let start = self.i;
+        while self.peek().is_some_and(|b| {
+            b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'#' || b >= 0x80
+        }) {
+            self.i += 1;
+        }
+        String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
+    }
+
+    fn union(&mut self) -> Result<Vec<Chain>, PathError> {
+        let mut out = vec![self.chain()?];
+        loop {
+            self.ws();
+            if self.eat("|") {
+                out.push(self.chain()?);
+            } else {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// A union inside a condition: `a | b = X` compares both; the `|` of
+    /// values after `=` is not a union.
+    fn union_in_condition(&mut self) -> Result<Vec<Chain>, PathError> {
+        let mut out = vec![self.chain()?];
+        loop {
+            self.ws();
+            if self.peek() == Some(b'|') {
+                self.i += 1;
+                out.push(self.chain()?);
+            } else {
+                return Ok(out);
+            }
+        }
+    }
+
+    fn quoted(&mut self) -> Result<String, PathError> {
+        let q = self.peek().ok_or_else(|| self.err("expected a quote"))?;
+        self.i += 1;
+        let start = self.i;
+        while self.peek().is_some_and(|b| b != q) {
+            self.i += 1;
+        }
+        if self.peek() != Some(q) {
+            return Err(self.err("unterminated quote"));
+        }
+        let text = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+        self.i += 1;
+        Ok(text)
+    }
+
+    fn chain(&mut self) -> Result<Chain, PathError> {
+        self.ws();
+        match self.peek() {
+            Some(b'\'') | Some(b'"') => return Ok(Chain::Literal(self.quoted()?)),
+            Some(b'$') => {
+                self.i += 1;
+                let start = self.i;
+                while self
+                    .peek()
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+                {
+                    self.i += 1;
+                }
+                let name = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+                if name.is_empty() {
+                    return Err(self.err("a variable needs a name"));
+                }
+                return Ok(Chain::Var(name));
+            }
+            _ => {}
+        }
+        let mut absolute = false;
+        let mut axis = Axis::Child;
+        if self.eat("//") {
+            absolute = true;
+            axis = Axis::Descendant;
+        } else if self.eat("/") {
+            absolute = true;
+        }
+        let mut steps = Vec::new();
+        loop {
+            let mut step_list = self.step(axis)?;
+            steps.append(&mut step_list);
+            if self.eat("//") {
+                axis = Axis::Descendant;
+            } else if self.eat("/") {
+                axis = Axis::Child;
+            } else {
+                break;
+            }
+        }
+        Ok(Chain::Steps { absolute, steps })
+    }
+
+    fn step(&mut self, axis: Axis) -> Result<Vec<Step>, PathError> {
+        let mut out = Vec::new();
+        let test = if self.eat("..") {
+            Test::Parent
+        } else if self.eat(".") {
+            Test::SelfNode
+        } else if self.eat("*") {
+            Test::Any
+        } else if self.eat("@") {
+            let w = self.word();
+            if w.is_empty() {
+                return Err(self.err("an attribute needs a name"));
+            }
+            Test::Attribute(self.c.name(&w))
+        } else if self.eat("ancestor::") {
+            let w = self.word();
+            if w.is_empty() {
+                return Err(self.err("ancestor:: needs a name"));
+            }
+            Test::Ancestor(self.c.name(&w))
+        } else {
+            let w = self.word();
+            if w.is_empty() {
+                return Err(self.err("expected a step"));
+            }
+            if let Some(t) = element_test(&w) {
+                t
+            } else if self.c.flavor == Flavor::X12
+                && let Some((seg, element)) = x12_shorthand(&w)
+            {
+                out.push(Step {
+                    axis,
+                    test: Test::Name(self.c.name(seg)),
+                    predicates: Vec::new(),
+                });
+                element
+            } else if self.peek() == Some(b'{') {
+                self.i += 1;
+                let start = self.i;
+                while self.peek().is_some_and(|b| b != b'}') {
+                    self.i += 1;
+                }
+                if self.peek() != Some(b'}') {
+                    return Err(self.err("unterminated {"));
+                }
+                let inner = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
+                self.i += 1;
+                let (start_el, quals) = match inner.split_once(':') {
+                    Some((n, q)) => (
+                        n.trim()
+                            .parse::<u16>()
+                            .map_err(|_| self.err("expected an element number before ':'"))?,
+                        q,
+                    ),
+                    None => (
+                        pair_start(&w).ok_or_else(|| {
+                            self.err(&format!(
+                                "where do {w}'s qualifier pairs start? write {w}{{NN:{inner}}}"
+                            ))
+                        })?,
+                        inner.as_str(),
+                    ),
+                };
+                let qualifiers: Vec<String> = quals
+                    .split('|')
+                    .map(|q| q.trim().to_string())
+                    .filter(|q| !q.is_empty())
+                    .collect();
+                if qualifiers.is_empty() {
+                    return Err(self.err("no qualifier between { }"));
+                }
+                out.push(Step {
+                    axis,
+                    test: Test::Name(self.c.name(&w)),
+                    predicates: Vec::new(),
+                });
+                Test::Qualifier {
+                    start: start_el,
+                    qualifiers,
+                }
+            } else {
+                Test::Name(self.c.name(&w))
+            }
+        };
+        let mut predicates = Vec::new();
+        loop {
+            self.ws();
+            if !self.eat("[") {
+                break;
+            }
+            self.ws();
+            let start = self.i;
+            while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                self.i += 1;
+            }
+            let digits = std::str::from_utf8(&self.s[start..self.i]).unwrap_or("");
+            self.ws();
+            if !digits.is_empty() && self.peek() == Some(b']') {
+                let n: usize = digits.parse().map_err(|_| self.err("bad index"))?;
+                if n == 0 {
+                    return Err(self.err("indexes start at 1"));
+                }
+                predicates.push(Predicate::Index(n));
+            } else {
+                self.i = start;
+                predicates.push(Predicate::Cond(self.or()?));
+            }
+            self.ws();
+            if !self.eat("]") {
+                return Err(self.err("expected ]"));
+            }
+        }
+        // Predicates of `PO1{VP}[..]` or `BEG03[..]` apply to the last step.
+        let first_axis = if out.is_empty() { axis } else { Axis::Child };
+        out.push(Step {
+            axis: first_axis,
+            test,
+            predicates,
+        });
+        Ok(out)
+    }
+
+    fn or(&mut self) -> Result<Cond, PathError> {
+        let mut left = self.and()?;
+        loop {
+            self.ws();
+            if self.eat("or ") {
+                let right = self.and()?;
+                left = Cond::Or(Box::new(left), Box::new(right));
+            } else {
+                return Ok(left);
+            }
+        }
+    }
+
+    fn and(&mut self) -> Result<Cond, PathError> {
+        let mut left = self.unary()?;
+        loop {
+            self.ws();
+            if self.eat("and ") {
+                let right = self.unary()?;
+                left = Cond::And(Box::new(left), Box::new(right));
+            } else {
+                return Ok(left);
+            }
+        }
+    }
+
+    fn unary(&mut self) -> Result<Cond, PathError> {
+        self.ws();
+        if self.eat("not(") {
+            let c = self.or()?;
+            self.ws();
+            if !self.eat(")") {
+                return Err(self.err("expected )"));
+            }
+            return Ok(Cond::Not(Box::new(c)));
+        }
+        if self.eat("(") {
+            let c = self.or()?;
+            self.ws();
+            if !self.eat(")") {
+                return Err(self.err("expected )"));
+            }
+            return Ok(c);
+        }
+        let alternatives = self.union_in_condition()?;
+        let path = Path {
+            alternatives,
+            text: String::new(),
+        };
+        self.ws();
+        let negated = if self.eat("!=") {
+            true
+        } else if self.eat("=") {
+            false
+        } else {
+            return Ok(Cond::Exists(path));
+        };
+        let mut values = Vec::new();
+        loop {
+            self.ws();
+            let v = match self.peek() {
+                Some(b'\'') | Some(b'"') => self.quoted()?,
+                _ => {
+                    let start = self.i;
+                    while self
+                        .peek()
+                        .is_some_and(|b| !matches!(b, b']' | b'|' | b')' | b' ' | b'\t'))
+                    {
+                        self.i += 1;
+                    }
+                    String::from_utf8_lossy(&self.s[start..self.i]).into_owned()
+                }
+            };
+            values.push(v);
+            self.ws();
+            if !self.eat("|") {
+                break;
+            }
+        }
+        Ok(Cond::Equals {
+            path,
+            values,
+            negated,
+        })
+    }
+}
+
+/// `03` or `03-2`.
+fn element_test(w: &str) -> Option<Test> {
+    let (e, c) = match w.split_once('-') {
+        Some((e, c)) => (e, Some(c)),
+        None => (w, None),
+    };
+    if e.is_empty() || !e.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let element = e.parse().ok()?;
+    let component = match c {
+        Some(c) if !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()) => Some(c.parse().ok()?),
+        Some(_) => return None,
+        None => None,
+    };
+    Some(Test::Element { element, component })
+}
+
+/// `BEG03` → (`BEG`, element 3); `N104-2` → (`N1`, element 4 component 2).
+fn x12_shorthand(w: &str) -> Option<(&str, Test)> {
+    let b = w.as_bytes();
+    let id_end = b.iter().position(|c| *c == b'-').unwrap_or(b.len());
+    if id_end < 4 || id_end > 5 {
+        return None;
+    }
+    let split = id_end - 2;
+    let (seg, rest) = w.split_at(split);
+    let sb = seg.as_bytes();
+    if !sb[0].is_ascii_uppercase()
+        || !sb
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    {
+        return None;
+    }
+    Some((seg, element_test(rest)?))
+}
+
+/// Evaluates paths and conditions over a tree.
+pub struct Eval<'t, 'v> {
+    /// The tree.
+    pub tree: &'t Tree,
+    /// The facts `$...` names.
+    pub vars: &'v dyn Vars,
+}
+
+impl Eval<'_, '_> {
+    /// Every item `path` finds from `context`, in document order.
+    pub fn items(&self, path: &Path, context: NodeId, out: &mut Vec<Item>) {
+        let before = out.len();
+        for (i, chain) in path.alternatives.iter().enumerate() {
+            match chain {
+                Chain::Literal(_) => out.push(Item::Constant(i as u16)),
+                Chain::Var(name) => {
+                    if self.vars.var(name).is_some() {
+                        out.push(Item::Constant(i as u16));
+                    }
+                }
+                Chain::Steps { absolute, steps } => {
+                    let start = if *absolute { self.tree.root() } else { context };
+                    self.walk(steps, start, out);
+                }
+            }
+        }
+        if path.alternatives.len() > 1 {
+            out[before..].sort_by_key(Item::order_key);
+            let mut seen = before;
+            for i in before..out.len() {
+                if i == before || out[i] != out[seen - 1] {
+                    out[seen] = out[i];
+                    seen += 1;
+                }
+            }
+            out.truncate(seen);
+        }
+    }
+
+    /// The first non-empty value `path` finds.
+    pub fn first(&self, path: &Path, context: NodeId) -> Option<(Item, std::borrow::Cow<'_, str>)> {
+        let mut items = Vec::new();
+        self.items(path, context, &mut items);
+        items
+            .into_iter()
+            .map(|i| (i, self.text(path, i)))
+            .find(|(_, t)| !t.trim().is_empty())
+    }
+
+    /// The text of an item found by `path`.
+    pub fn text(&self, path: &Path, item: Item) -> std::borrow::Cow<'_, str> {
+        match item {
+            Item::Node(n) => self.tree.text(n),
+            Item::Slice { start, end, .. } => String::from_utf8_lossy(self.tree.slice(start, end)),
+            Item::Constant(i) => match path.alternatives.get(usize::from(i)) {
+                Some(Chain::Literal(s)) => std::borrow::Cow::Owned(s.clone()),
+                Some(Chain::Var(name)) => {
+                    std::borrow::Cow::Owned(self.vars.var(name).unwrap_or_default())
+                }
+                _ => std::borrow::Cow::Borrowed(""),
+            },
+        }
+    }
+
+    /// Whether a condition holds at `context`.
+    pub fn holds(&self, cond: &Cond, context: NodeId) -> bool {
+        match cond {
+            Cond::Exists(p) => self.first(p, context).is_some(),
+            Cond::Equals {
+                path,
+                values,
+                negated,
+            } => {
+                let mut items = Vec::new();
+                self.items(path, context, &mut items);
+                let any = items.iter().any(|&i| {
+                    let t = self.text(path, i);
+                    let t = t.trim();
+                    values.iter().any(|v| v == t)
+                });
+                any != *negated
+            }
+            Cond::And(a, b) => self.holds(a, context) && self.holds(b, context),
+            Cond::Or(a, b) => self.holds(a, context) || self.holds(b, context),
+            Cond::Not(c) => !self.holds(c, context),
+        }
+    }
+
+    fn walk(&self, steps: &[Step], start: NodeId, out: &mut Vec<Item>) {
+        let mut current = vec![Item::Node(start)];
+        let mut next = Vec::new();
+        for step in steps {
+            next.clear();
+            for &item in &current {
+                let Item::Node(n) = item else {
+                    continue;
+                };
+                let before = next.len();
+                self.step(step, n, &mut next);
+                if !step.predicates.is_empty() {
+                    let mut found: Vec<Item> = next.drain(before..).collect();
+                    for p in &step.predicates {
+                        match p {
+                            Predicate::Index(k) => {
+                                found = found.get(k - 1).copied().into_iter().collect();
+                            }
+                            Predicate::Cond(c) => found.retain(|i| match i {
+                                Item::Node(n) => self.holds(c, *n),
+                                _ => false,
+                            }),
+                        }
+                    }
+                    next.extend(found);
+                }
+            }
+            if steps.len() > 1 && matches!(step.axis, Axis::Descendant) {
+                next.sort_by_key(Item::order_key);
+                next.dedup();
+            }
+            std::mem::swap(&mut current, &mut next);
+            if current.is_empty() {
+                return;
+            }
+        }
+        out.extend(current);
+    }
+
+    fn step(&self, step: &Step, n: NodeId, out: &mut Vec<Item>) {
+        let t = self.tree;
+        match &step.test {
+            Test::SelfNode => out.push(Item::Node(n)),
+            Test::Parent => {
+                let p = t.parent(n);
+                if p != NONE {
+                    out.push(Item::Node(p));
+                }
+            }
+            Test::Ancestor(name) => {
+                let mut p = t.parent(n);
+                while p != NONE {
+                    if t.name(p) == *name && p != t.root() {
+                        out.push(Item::Node(p));
+                        return;
+                    }
+                    p = t.parent(p);
+                }
+            }
+            Test::Name(name) => match step.axis {
+                // A segment's own name is the segment (`BEG03` inside a
+                // rule whose context is the BEG).
+                Axis::Child if t.kind(n) == Kind::Segment => {
+                    if t.name(n) == *name {
+                        out.push(Item::Node(n));
+                    }
+                }
+                Axis::Child => {
+                    for c in t.children(n) {
+                        if t.name(c) == *name && t.kind(c) != Kind::Attribute {
+                            out.push(Item::Node(c));
+                        }
+                    }
+                }
+                Axis::Descendant => self.descendants(n, &mut |c| {
+                    if t.name(c) == *name && t.kind(c) != Kind::Attribute {
+                        out.push(Item::Node(c));
+                    }
+                }),
+            },
+            Test::Any => match step.axis {
+                Axis::Child => {
+                    for c in t.children(n) {
+                        if t.kind(c) != Kind::Attribute {
+                            out.push(Item::Node(c));
+                        }
+                    }
+                }
+                Axis::Descendant => self.descendants(n, &mut |c| {
+                    if t.kind(c) != Kind::Attribute {
+                        out.push(Item::Node(c));
+                    }
+                }),
+            },
+            Test::Attribute(name) => {
+                for c in t.children(n) {
+                    if t.kind(c) == Kind::Attribute && t.name(c) == *name {
+                        out.push(Item::Node(c));
+                    }
+                }
+            }
+            Test::Element { element, component } => {
+                if let Some(seg) = self.segment_of(n) {
+                    self.element(seg, *element, *component, out);
+                } else if t.kind(n) != Kind::Segment {
+                    // The nth child: a CSV column, an XML child element.
+                    if let Some(c) = t
+                        .children(n)
+                        .filter(|&c| t.kind(c) != Kind::Attribute)
+                        .nth(usize::from(*element).saturating_sub(1))
+                    {
+                        if *element > 0 {
+                            out.push(Item::Node(c));
+                        }
+                    }
+                }
+            }
+            Test::Qualifier { start, qualifiers } => {
+                let Some(seg) = self.segment_of(n) else {
+                    return;
+                };
+                let Some(d) = t.delimiters() else {
+                    return;
+                };
+                let elements = Elements::new(t, seg, d.element());
+                let values: Vec<(u32, u32)> = elements.collect();
+                for q in qualifiers {
+                    let mut k = usize::from(*start);
+                    while k + 1 <= values.len().saturating_sub(1) + 1 && k < values.len() {
+                        let (qs, qe) = values[k];
+                        if t.slice(qs, qe) == q.as_bytes()
+                            && let Some(&(vs, ve)) = values.get(k + 1)
+                            && ve > vs
+                        {
+                            out.push(Item::Slice {
+                                node: seg,
+                                start: vs,
+                                end: ve,
+                            });
+                            return;
+                        }
+                        k += 2;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The segment node a step on `n` applies to: `n` itself, or the first
+    /// segment of a loop named like it.
+    fn segment_of(&self, n: NodeId) -> Option<NodeId> {
+        let t = self.tree;
+        match t.kind(n) {
+            Kind::Segment => Some(n),
+            Kind::Group => {
+                let c = t.first_child(n);
+                (c != NONE && t.kind(c) == Kind::Segment && t.name(c) == t.name(n)).then_some(c)
+            }
+            _ => None,
+        }
+    }
+
+    fn element(&self, seg: NodeId, element: u16, component: Option<u16>, out: &mut Vec<Item>) {
+        let t = self.tree;
+        let Some(d) = t.delimiters() else {
+            return;
+        };
+        let Some((s, e)) = Elements::new(t, seg, d.element()).nth(usize::from(element)) else {
+            return;
+        };
+        if element == 0 {
+            return;
+        }
+        let bytes = t.slice(s, e);
+        let mut push = |a: u32, b: u32| {
+            let (a, b) = match component {
+                None => (a, b),
+                Some(c) => {
+                    let part = t.slice(a, b);
+                    let mut at = a;
+                    let mut found = None;
+                    for (i, piece) in part.split(|&x| x == d.component()).enumerate() {
+                        if i + 1 == usize::from(c) {
+                            found = Some((at, at + piece.len() as u32));
+                            break;
+                        }
+                        at += piece.len() as u32 + 1;
+                    }
+                    match found {
+                        Some(f) => f,
+                        None => return,
+                    }
+                }
+            };
+            if b > a {
+                out.push(Item::Slice {
+                    node: seg,
+                    start: a,
+                    end: b,
+                });
+            }
+        };
+        match d.repetition() {
+            Some(r) if bytes.contains(&r) => {
+                let mut at = s;
+                for piece in bytes.split(|&x| x == r) {
+                    push(at, at + piece.len() as u32);
+                    at += piece.len() as u32 + 1;
+                }
+            }
+            _ => push(s, e),
+        }
+    }
+
+    fn descendants(&self, n: NodeId, f: &mut dyn FnMut(NodeId)) {
+        let t = self.tree;
+        let mut stack: Vec<NodeId> = Vec::new();
+        let mut c = t.last_child(n);
+        while c != NONE {
+            stack.push(c);
+            c = prev_sibling(t, c, n);
+        }
+        while let Some(x) = stack.pop() {
+            f(x);
+            let mut kids: Vec<NodeId> = t.children(x).collect();
+            kids.reverse();
+            stack.extend(kids);
+        }
+    }
+}
+
+fn prev_sibling(t: &Tree, c: NodeId, parent: NodeId) -> NodeId {
+    // Children are few; walk from the first.
+    let mut prev = NONE;
+    for k in t.children(parent) {
+        if k == c {
+            return prev;
+        }
+        prev = k;
+    }
+    NONE
+}
+
+/// The elements of a segment node, as ranges of the tree's text (element 0
+/// is the segment ID).
+struct Elements<'t> {
+    bytes: &'t [u8],
+    base: u32,
+    at: usize,
+    sep: u8,
+    done: bool,
+}
+
+impl<'t> Elements<'t> {
+    fn new(t: &'t Tree, seg: NodeId, sep: u8) -> Elements<'t> {
+        Elements {
+            bytes: t.bytes(seg),
+            base: t.text_start(seg),
+            at: 0,
+            sep,
+            done: false,
+        }
+    }
+}
+
+impl Iterator for Elements<'_> {
+    type Item = (u32, u32);
+    fn next(&mut self) -> Option<(u32, u32)> {
+        if self.done {
+            return None;
+        }
+        let rest = &self.bytes[self.at..];
+        let len = memchr::memchr(self.sep, rest).unwrap_or_else(|| {
+            self.done = true;
+            rest.len()
+        });
+        let start = self.base + self.at as u32;
+        self.at += len + 1;
+        Some((start, start + len as u32))
+    }
+}
+
+impl Path {
+    /// The path as written.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// When the path is a plain chain of child names from the root (or
+    /// from the context, which streaming treats as the root): those names.
+    pub fn simple_names(&self) -> Option<Vec<Name>> {
+        let [Chain::Steps { steps, .. }] = self.alternatives.as_slice() else {
+            return None;
+        };
+        steps
+            .iter()
+            .map(|s| match (&s.test, s.axis, s.predicates.is_empty()) {
+                (Test::Name(n), Axis::Child, true) => Some(*n),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// True when the path is a constant.
+    pub fn is_constant(&self) -> bool {
+        matches!(self.alternatives.as_slice(), [Chain::Literal(_)])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::{Place, Tree};
+    use crate::x12::Delimiters;
+
+    fn x12_tree() -> Tree {
+        let mut t = Tree::new(Flavor::X12);
+        t.set_delimiters(Delimiters::new(b'*', b':', b'~', Some(b'^')).ok());
+        let beg = t.intern("BEG");
+        let n1 = t.intern("N1");
+        let po1 = t.intern("PO1");
+        let refn = t.intern("REF");
+        t.append(
+            0,
+            beg,
+            Kind::Segment,
+            b"BEG*00*DS*PO-1**20240102",
+            Place::default(),
+        );
+        for (who, name) in [("ST", "Ann"), ("BT", "Bob")] {
+            let l = t.append(0, n1, Kind::Group, b"", Place::default());
+            t.append(
+                l,
+                n1,
+                Kind::Segment,
+                format!("N1*{who}*{name}").as_bytes(),
+                Place::default(),
+            );
+            t.append(l, refn, Kind::Segment, b"REF*DP*7:8", Place::default());
+        }
+        let l = t.append(0, po1, Kind::Group, b"", Place::default());
+        t.append(
+            l,
+            po1,
+            Kind::Segment,
+            b"PO1*1*2*EA*9.5**UP*0123*VN*ABC-1",
+            Place::default(),
+        );
+        t
+    }
+
+    fn values(t: &mut Tree, path: &str) -> Vec<String> {
+        let p = Compiler {
+            tree: t,
+            flavor: Flavor::X12,
+        }
+        .path(path)
+        .expect("compiles");
+        let e = Eval { tree: t, vars: &() };
+        let mut items = Vec::new();
+        e.items(&p, 0, &mut items);
+        items.iter().map(|&i| e.text(&p, i).into_owned()).collect()
+    }
+
+    #[test]
+    fn elements_shorthands_and_predicates() {
+        let mut t = x12_tree();
+        assert_eq!(values(&mut t, "BEG03"), vec!["PO-1"]);
+        assert_eq!(values(&mut t, "BEG/05"), vec!["20240102"]);
+        assert_eq!(values(&mut t, "BEG04"), Vec::<String>::new());
+        assert_eq!(values(&mut t, "N1[01=BT]/N102"), vec!["Bob"]);
+        assert_eq!(values(&mut t, "N1[01=ST|BT]/02"), vec!["Ann", "Bob"]);
+        assert_eq!(values(&mut t, "N1[01!=ST]/REF02-2"), vec!["8"]);
+        assert_eq!(values(&mut t, "N1[2]/02"), vec!["Bob"]);
+        assert_eq!(values(&mut t, "PO1{VN}"), vec!["ABC-1"]);
+        assert_eq!(values(&mut t, "PO1{VP|UP}"), vec!["0123"]);
+        assert_eq!(values(&mut t, "PO1{06:VN}"), vec!["ABC-1"]);
+        assert_eq!(values(&mut t, "//REF02-1"), vec!["7", "7"]);
+        assert_eq!(
+            values(&mut t, "BEG03 | 'x' | N1[01=ST]/02"),
+            vec!["PO-1", "Ann", "x"]
+        );
+        assert_eq!(values(&mut t, "N1[not(REF)]"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn bad_paths_say_where() {
+        let mut t = x12_tree();
+        let mut c = Compiler {
+            tree: &mut t,
+            flavor: Flavor::X12,
+        };
+        let e = c.path("N1[01=ST").expect_err("bad");
+        assert!(e.0.contains("expected ]"), "{e}");
+        let e = c.path("REF{DP}").expect_err("bad");
+        assert!(e.0.contains("REF{NN:DP}"), "{e}");
+    }
+}

@@ -1,0 +1,301 @@
+//! `dropgate mapping test`: runs each mapping on its samples and compares
+//! with the expected output kept next to them.
+//!
+//! The samples of `mappings/NAME.toml` live in the folder `mappings/NAME/`:
+//! - inbound: every input file (`*.edi`, `*.x12`, `*.csv`, `*.xml`, `*.txt`)
+//!   has its expected canonical JSON in `FILE.expected.json`;
+//! - outbound: every canonical document `*.json` (not `*.expected.json`) has
+//!   its expected rendering in `FILE.expected.edi`, `.csv` or `.xml`,
+//!   rendered with control number 1 at 2024-01-01 00:00 so that it is stable.
+//!
+//! Expected JSON is compared as JSON (key order and spacing do not matter);
+//! a mismatch prints a line diff of the pretty-printed documents. `--bless`
+//! writes what the mapping produces as the new expectation.
+
+use std::path::{Path, PathBuf};
+
+use crate::x12::defs::Definitions;
+
+use super::MappingError;
+use super::library::{Direction, Library, flavor_name};
+use super::outbound::{OutboundMapping, RenderOptions};
+use super::translate::{Request, translate};
+
+/// The result of one sample.
+#[derive(Debug)]
+pub struct SampleResult {
+    /// The mapping's name.
+    pub mapping: String,
+    /// The sample input.
+    pub input: PathBuf,
+    /// `None` when the output matches; otherwise what differs.
+    pub failure: Option<String>,
+    /// The expectation was (re)written.
+    pub blessed: bool,
+}
+
+/// Runs the samples of every mapping under `dir` (or of the one mapping
+/// whose name starts with `only`).
+pub fn run(
+    library: &Library,
+    dir: &Path,
+    defs: &Definitions,
+    only: Option<&str>,
+    bless: bool,
+) -> Result<Vec<SampleResult>, MappingError> {
+    let mut results = Vec::new();
+    let names: Vec<String> = library.names().map(String::from).collect();
+    for name in names {
+        if only.is_some_and(|o| !name.starts_with(o)) {
+            continue;
+        }
+        let samples = dir.join(&name);
+        if !samples.is_dir() {
+            continue;
+        }
+        let loaded = library.load(&name)?;
+        let mut inputs: Vec<PathBuf> = std::fs::read_dir(&samples)
+            .map_err(|e| MappingError::Io(format!("{}: {e}", samples.display())))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file() && !is_expectation(p))
+            .collect();
+        inputs.sort();
+        let partner = name
+            .strip_prefix("partners/")
+            .and_then(|r| r.split('/').next())
+            .map(String::from);
+        for input in inputs {
+            let result = match loaded.header.direction {
+                Direction::Inbound => {
+                    if !matches!(
+                        input.extension().and_then(|e| e.to_str()),
+                        Some("edi" | "x12" | "csv" | "xml" | "txt")
+                    ) {
+                        continue;
+                    }
+                    inbound(library, defs, &name, partner.as_deref(), &input, bless)?
+                }
+                Direction::Outbound => {
+                    if input.extension().and_then(|e| e.to_str()) != Some("json") {
+                        continue;
+                    }
+                    outbound(&loaded, &name, &input, bless)?
+                }
+            };
+            results.push(result);
+        }
+    }
+    Ok(results)
+}
+
+fn is_expectation(p: &Path) -> bool {
+    p.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.contains(".expected."))
+}
+
+fn expected_path(input: &Path, ext: &str) -> PathBuf {
+    let mut name = input
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(format!(".expected.{ext}"));
+    input.with_file_name(name)
+}
+
+fn inbound(
+    library: &Library,
+    defs: &Definitions,
+    name: &str,
+    partner: Option<&str>,
+    input: &Path,
+    bless: bool,
+) -> Result<SampleResult, MappingError> {
+    let file = std::fs::File::open(input)
+        .map_err(|e| MappingError::Io(format!("{}: {e}", input.display())))?;
+    let request = Request {
+        file_name: input
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        mapping: Some(name.to_string()),
+        partner: partner.map(String::from),
+        ..Request::default()
+    };
+    let mut result = SampleResult {
+        mapping: name.to_string(),
+        input: input.to_path_buf(),
+        failure: None,
+        blessed: false,
+    };
+    let (outcome, out) = match translate(file, &request, library, defs, Vec::new()) {
+        Ok(r) => r,
+        Err(e) => {
+            result.failure = Some(e.to_string());
+            return Ok(result);
+        }
+    };
+    if !outcome.problems.is_empty() {
+        result.failure = Some(
+            outcome
+                .problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        );
+        return Ok(result);
+    }
+    let actual: serde_json::Value = serde_json::from_slice(&out)
+        .map_err(|e| MappingError::Io(format!("internal: output is not JSON: {e}")))?;
+    let expected_file = expected_path(input, "json");
+    let actual_text = serde_json::to_string_pretty(&actual).unwrap_or_default() + "\n";
+    if bless {
+        std::fs::write(&expected_file, &actual_text)
+            .map_err(|e| MappingError::Io(format!("{}: {e}", expected_file.display())))?;
+        result.blessed = true;
+        return Ok(result);
+    }
+    let Ok(text) = std::fs::read_to_string(&expected_file) else {
+        result.failure = Some(format!(
+            "no {} (run with --bless to write it)",
+            expected_file.display()
+        ));
+        return Ok(result);
+    };
+    let expected: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(v) => v,
+        Err(e) => {
+            result.failure = Some(format!("{}: not JSON: {e}", expected_file.display()));
+            return Ok(result);
+        }
+    };
+    if expected != actual {
+        let expected_text = serde_json::to_string_pretty(&expected).unwrap_or_default() + "\n";
+        result.failure = Some(diff(&expected_text, &actual_text));
+    }
+    Ok(result)
+}
+
+fn outbound(
+    loaded: &super::library::Loaded,
+    name: &str,
+    input: &Path,
+    bless: bool,
+) -> Result<SampleResult, MappingError> {
+    let mut result = SampleResult {
+        mapping: name.to_string(),
+        input: input.to_path_buf(),
+        failure: None,
+        blessed: false,
+    };
+    let mapping = OutboundMapping::compile(loaded)?;
+    let text = std::fs::read_to_string(input)
+        .map_err(|e| MappingError::Io(format!("{}: {e}", input.display())))?;
+    let json: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| MappingError::Io(format!("{}: not JSON: {e}", input.display())))?;
+    let options = RenderOptions {
+        control_number: 1,
+        timestamp: chrono::NaiveDate::from_ymd_opt(2024, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .unwrap_or_default(),
+    };
+    let mut out = Vec::new();
+    let file = input.display().to_string();
+    if let Err(e) = mapping.render(&json, &file, &options, &mut out) {
+        result.failure = Some(e.to_string());
+        return Ok(result);
+    }
+    let ext = match loaded.header.flavor {
+        crate::format::Flavor::X12 => "edi",
+        other => flavor_name(other),
+    };
+    let expected_file = expected_path(input, ext);
+    let actual = String::from_utf8_lossy(&out).into_owned();
+    if bless {
+        std::fs::write(&expected_file, &out)
+            .map_err(|e| MappingError::Io(format!("{}: {e}", expected_file.display())))?;
+        result.blessed = true;
+        return Ok(result);
+    }
+    match std::fs::read_to_string(&expected_file) {
+        Ok(expected) if expected == actual => {}
+        Ok(expected) => result.failure = Some(diff(&expected, &actual)),
+        Err(_) => {
+            result.failure = Some(format!(
+                "no {} (run with --bless to write it)",
+                expected_file.display()
+            ));
+        }
+    }
+    Ok(result)
+}
+
+/// A line diff: `-` lines expected and missing, `+` lines produced and not
+/// expected, with two lines of context around each change.
+pub fn diff(expected: &str, actual: &str) -> String {
+    let a: Vec<&str> = expected.lines().collect();
+    let b: Vec<&str> = actual.lines().collect();
+    // Longest common subsequence, table from the end.
+    let (n, m) = (a.len(), b.len());
+    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+    for i in (0..n).rev() {
+        for j in (0..m).rev() {
+            lcs[i][j] = if a[i] == b[j] {
+                lcs[i + 1][j + 1] + 1
+            } else {
+                lcs[i + 1][j].max(lcs[i][j + 1])
+            };
+        }
+    }
+    let mut ops: Vec<(char, &str)> = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < n || j < m {
+        if i < n && j < m && a[i] == b[j] {
+            ops.push((' ', a[i]));
+            i += 1;
+            j += 1;
+        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
+            ops.push(('+', b[j]));
+            j += 1;
+        } else {
+            ops.push(('-', a[i]));
+            i += 1;
+        }
+    }
+    let near = |k: usize| {
+        let lo = k.saturating_sub(2);
+        let hi = (k + 3).min(ops.len());
+        ops[lo..hi].iter().any(|(c, _)| *c != ' ')
+    };
+    let mut out = String::from("--- expected\n+++ actual\n");
+    let mut skipped = false;
+    for (k, (c, line)) in ops.iter().enumerate() {
+        if near(k) {
+            if skipped {
+                out.push_str("  ...\n");
+                skipped = false;
+            }
+            out.push(*c);
+            out.push(' ');
+            out.push_str(line);
+            out.push('\n');
+        } else {
+            skipped = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff;
+
+    #[test]
+    fn diff_shows_changes_with_context() {
+        let d = diff("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nX\ne\nf\ng\n");
+        assert!(d.contains("- d\n+ X\n"), "{d}");
+        assert!(d.contains("  c\n") && !d.contains("  a\n"), "{d}");
+    }
+}

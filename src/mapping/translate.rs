@@ -1,0 +1,195 @@
+//! Translating one input file to canonical documents: detects the format,
+//! picks the decoder and the mappings, and writes JSON. What `dropgate
+//! translate`, `mapping test` and `mapping explain` share.
+
+use std::io::{BufRead, BufReader, Read, Write};
+
+use crate::format::{Flavor, Tree, csv as csv_format, x12 as x12_format, xml as xml_format};
+use crate::x12::SegmentReader;
+use crate::x12::defs::Definitions;
+use crate::x12::envelope::{CheckOptions, Checker};
+
+use super::MappingError;
+use super::inbound::{Choice, OutputMode, Problem, Trace, Translator};
+use super::library::{Direction, Library, Loaded};
+
+/// What to translate with.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// The input's name (for messages and `source.file_name`).
+    pub file_name: String,
+    /// The format, or `None` to detect it.
+    pub flavor: Option<Flavor>,
+    /// A mapping by name or path.
+    pub mapping: Option<String>,
+    /// The partner (its mappings first; `source.partner`).
+    pub partner: Option<String>,
+    /// Output mode.
+    pub lines: bool,
+    /// Record which rule made each value.
+    pub explain: bool,
+}
+
+/// What a translation did.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Documents written.
+    pub documents: u64,
+    /// Documents that could not be made, and why.
+    pub problems: Vec<Problem>,
+    /// With `explain`: each value and its rule.
+    pub traces: Vec<Trace>,
+}
+
+/// Why the input could not be translated at all.
+#[derive(Debug, thiserror::Error)]
+pub enum TranslateError {
+    /// The input cannot be read as its format.
+    #[error("{0}")]
+    Input(String),
+    /// The mapping is wrong or missing.
+    #[error("{0}")]
+    Mapping(#[from] MappingError),
+    /// Writing the output failed.
+    #[error("writing the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+/// Guesses a format from the first bytes.
+pub fn detect(head: &[u8]) -> Flavor {
+    let start = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let trimmed = start
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map_or(&[][..], |i| &start[i..]);
+    if trimmed.starts_with(b"ISA") {
+        Flavor::X12
+    } else if trimmed.starts_with(b"<") {
+        Flavor::Xml
+    } else {
+        Flavor::Csv
+    }
+}
+
+/// Translates `input` to canonical JSON on `out`.
+pub fn translate<R: Read, W: Write>(
+    input: R,
+    request: &Request,
+    library: &Library,
+    defs: &Definitions,
+    out: W,
+) -> Result<(Outcome, W), TranslateError> {
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    let head = input.fill_buf()?.to_vec();
+    let fixed: Option<Loaded> = match (&request.mapping, &request.partner) {
+        (Some(m), _) => Some(library.load(m)?),
+        (None, Some(p)) if detect(&head) != Flavor::X12 => Some(library.for_partner(
+            p,
+            Direction::Inbound,
+            request.flavor.or(Some(detect(&head))),
+        )?),
+        _ => None,
+    };
+    let flavor = request
+        .flavor
+        .or(fixed.as_ref().map(|l| l.header.flavor))
+        .unwrap_or_else(|| detect(&head));
+    if let Some(l) = &fixed
+        && l.header.flavor != flavor
+    {
+        return Err(TranslateError::Mapping(MappingError::NotFound(format!(
+            "mapping {} reads {}, and the input is {}",
+            l.name,
+            super::library::flavor_name(l.header.flavor),
+            super::library::flavor_name(flavor)
+        ))));
+    }
+    if flavor != Flavor::X12 && fixed.is_none() {
+        return Err(TranslateError::Mapping(MappingError::NotFound(format!(
+            "{}: a {} feed needs --mapping or --partner (X12 has built-in mappings)",
+            request.file_name,
+            super::library::flavor_name(flavor)
+        ))));
+    }
+    let csv_options = fixed
+        .as_ref()
+        .map(|l| l.header.csv.clone())
+        .unwrap_or_default();
+    let xml_options = fixed
+        .as_ref()
+        .map(|l| l.header.xml.clone())
+        .unwrap_or_default();
+    let choice = match fixed {
+        Some(l) => Choice::Fixed(Box::new(l)),
+        None => Choice::ByPartner(request.partner.clone()),
+    };
+    let mode = if request.lines {
+        OutputMode::Lines
+    } else {
+        OutputMode::Array
+    };
+    let mut translator = Translator::new(library, choice, request.partner.clone(), out, mode);
+    if request.explain {
+        translator.trace = Some(Vec::new());
+    }
+    let mut tree = Tree::new(flavor);
+    let name = request.file_name.as_str();
+    let decoded: Result<(), TranslateError> = match flavor {
+        Flavor::X12 => {
+            let mut reader = SegmentReader::new(input);
+            let mut checker = Checker::new(defs, &CheckOptions::default())
+                .map_err(|e| TranslateError::Input(e.to_string()))?;
+            x12_format::decode(
+                &mut reader,
+                name,
+                &mut checker,
+                &mut tree,
+                &mut translator,
+                &mut (),
+            )
+            .map(|_| ())
+            .map_err(|e| match e {
+                x12_format::X12DecodeError::Sink(s) => sink_error(s),
+                other => TranslateError::Input(other.to_string()),
+            })
+        }
+        Flavor::Csv => csv_format::decode(input, name, &csv_options, &mut tree, &mut translator)
+            .map(|_| ())
+            .map_err(|e| match e {
+                csv_format::CsvError::Sink(s) => sink_error(s),
+                other => TranslateError::Input(other.to_string()),
+            }),
+        Flavor::Xml => xml_format::decode(input, name, &xml_options, &mut tree, &mut translator)
+            .map(|_| ())
+            .map_err(|e| match e {
+                xml_format::XmlError::Sink(s) => sink_error(s),
+                other => TranslateError::Input(other.to_string()),
+            }),
+        Flavor::Json => Err(TranslateError::Input(
+            "canonical JSON is rendered, not translated".into(),
+        )),
+    };
+    let problems = std::mem::take(&mut translator.problems);
+    let traces = translator.trace.take().unwrap_or_default();
+    let documents = translator.written();
+    let out = translator.finish()?;
+    decoded?;
+    Ok((
+        Outcome {
+            documents,
+            problems,
+            traces,
+        },
+        out,
+    ))
+}
+
+fn sink_error(e: crate::format::SinkError) -> TranslateError {
+    match e.downcast::<MappingError>() {
+        Ok(m) => TranslateError::Mapping(*m),
+        Err(e) => match e.downcast::<std::io::Error>() {
+            Ok(io) => TranslateError::Output(*io),
+            Err(other) => TranslateError::Input(other.to_string()),
+        },
+    }
+}

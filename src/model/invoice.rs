@@ -1,0 +1,126 @@
+//! `invoice`: a vendor's bill (X12 810, or a PDF invoice later).
+
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::decimal::Decimal;
+use super::party::Party;
+use super::source::Source;
+
+/// An invoice.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Invoice {
+    /// Where the document came from.
+    pub source: Source,
+    /// The invoice number.
+    pub invoice_number: String,
+    /// The date of the invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_date: Option<NaiveDate>,
+    /// The purchase order billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_number: Option<String>,
+    /// The date of that purchase order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub po_date: Option<NaiveDate>,
+    /// The ISO 4217 currency code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// The terms of payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<Terms>,
+    /// Where to send payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remit_to: Option<Party>,
+    /// The lines billed.
+    #[serde(default)]
+    pub lines: Vec<InvoiceLine>,
+    /// Charges and allowances of the invoice as a whole (freight, ...).
+    #[serde(default)]
+    pub charges: Vec<Charge>,
+    /// The total amount due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total_amount: Option<Decimal>,
+}
+
+/// Terms of payment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    /// The terms in words (e.g. `Net 30`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Days until the net amount is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub net_days: Option<i64>,
+    /// The discount for early payment, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_percent: Option<Decimal>,
+    /// Days within which the discount applies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discount_days: Option<i64>,
+    /// The date the net amount is due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_date: Option<NaiveDate>,
+}
+
+/// One line of an invoice.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceLine {
+    /// The order line billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_number: Option<String>,
+    /// The vendor's part number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sku: Option<String>,
+    /// The UPC (or GTIN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upc: Option<String>,
+    /// A description of the item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The quantity billed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantity: Option<Decimal>,
+    /// The unit of measure.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uom: Option<String>,
+    /// The price of one unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_price: Option<Decimal>,
+    /// The amount of the line (quantity times unit price, unless the
+    /// partner says otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+}
+
+/// Whether a charge adds to the amount due or takes from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ChargeKind {
+    /// Taken from the amount due (a discount, a promotion).
+    Allowance,
+    /// Added to the amount due (freight, handling, tax).
+    Charge,
+}
+
+/// A charge or an allowance.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Charge {
+    /// Allowance or charge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<ChargeKind>,
+    /// The partner's code for it (e.g. X12 SAC02 `D240`, freight).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// What it is, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The amount, positive for both kinds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+}

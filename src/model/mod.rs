@@ -1,0 +1,128 @@
+//! The canonical model: the documents every vendor format is mapped to and
+//! from. Plain serde types with exact decimals and ISO dates; no I/O.
+//!
+//! A document travels as a JSON object with a `"type"` (`purchase_order`,
+//! `po_ack`, `ship_notice`, `invoice`, `inventory_advice`,
+//! `functional_ack`) and a `"source"`. Absent optional fields are left out;
+//! lists are always there, empty or not. `schema/canonical.schema.json` is
+//! the JSON Schema of [`Document`], generated from these types.
+
+pub mod decimal;
+pub mod functional_ack;
+pub mod inventory;
+pub mod invoice;
+pub mod party;
+pub mod po_ack;
+pub mod purchase_order;
+pub mod schema;
+pub mod ship_notice;
+pub mod source;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub use decimal::Decimal;
+pub use functional_ack::{AckStatus, ElementError, FunctionalAck, SegmentError, SetAck};
+pub use inventory::{InventoryAdvice, InventoryItem};
+pub use invoice::{Charge, ChargeKind, Invoice, InvoiceLine, Terms};
+pub use party::{Carrier, Party};
+pub use po_ack::{AckType, LineStatus, LineStatusDetail, PoAck, PoAckLine};
+pub use purchase_order::{PoLine, PoType, PurchaseOrder, Purpose};
+pub use ship_notice::{Package, ShipItem, ShipNotice, ShipOrder};
+pub use source::{Source, SourceFormat};
+
+/// A canonical document of any type.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Document {
+    /// A purchase order.
+    PurchaseOrder(PurchaseOrder),
+    /// A purchase order acknowledgment.
+    PoAck(PoAck),
+    /// An advance ship notice.
+    ShipNotice(ShipNotice),
+    /// An invoice.
+    Invoice(Invoice),
+    /// An inventory report.
+    InventoryAdvice(InventoryAdvice),
+    /// A functional or implementation acknowledgment.
+    FunctionalAck(FunctionalAck),
+}
+
+/// The type of a document, as its `"type"` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum DocumentType {
+    /// `purchase_order`.
+    PurchaseOrder,
+    /// `po_ack`.
+    PoAck,
+    /// `ship_notice`.
+    ShipNotice,
+    /// `invoice`.
+    Invoice,
+    /// `inventory_advice`.
+    InventoryAdvice,
+    /// `functional_ack`.
+    FunctionalAck,
+}
+
+impl DocumentType {
+    /// Every type, in the order of [`Document`].
+    pub const ALL: [DocumentType; 6] = [
+        DocumentType::PurchaseOrder,
+        DocumentType::PoAck,
+        DocumentType::ShipNotice,
+        DocumentType::Invoice,
+        DocumentType::InventoryAdvice,
+        DocumentType::FunctionalAck,
+    ];
+
+    /// The name used in `"type"` and in mapping files.
+    pub fn name(self) -> &'static str {
+        match self {
+            DocumentType::PurchaseOrder => "purchase_order",
+            DocumentType::PoAck => "po_ack",
+            DocumentType::ShipNotice => "ship_notice",
+            DocumentType::Invoice => "invoice",
+            DocumentType::InventoryAdvice => "inventory_advice",
+            DocumentType::FunctionalAck => "functional_ack",
+        }
+    }
+
+    /// The type with this name.
+    pub fn from_name(name: &str) -> Option<DocumentType> {
+        DocumentType::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+impl std::fmt::Display for DocumentType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Document {
+    /// The document's type.
+    pub fn document_type(&self) -> DocumentType {
+        match self {
+            Document::PurchaseOrder(_) => DocumentType::PurchaseOrder,
+            Document::PoAck(_) => DocumentType::PoAck,
+            Document::ShipNotice(_) => DocumentType::ShipNotice,
+            Document::Invoice(_) => DocumentType::Invoice,
+            Document::InventoryAdvice(_) => DocumentType::InventoryAdvice,
+            Document::FunctionalAck(_) => DocumentType::FunctionalAck,
+        }
+    }
+
+    /// Where the document came from.
+    pub fn source(&self) -> &Source {
+        match self {
+            Document::PurchaseOrder(d) => &d.source,
+            Document::PoAck(d) => &d.source,
+            Document::ShipNotice(d) => &d.source,
+            Document::Invoice(d) => &d.source,
+            Document::InventoryAdvice(d) => &d.source,
+            Document::FunctionalAck(d) => &d.source,
+        }
+    }
+}
