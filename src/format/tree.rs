@@ -479,6 +479,7 @@ mod tests {
         let f3 = t.append(r3, a, Kind::Field, b"three", Place::default());
         assert_eq!(t.text(f3), "three");
         assert_eq!(t.children(0).collect::<Vec<_>>(), vec![r1, r3]);
+        t.truncate(r3);
         t.truncate(r1);
         assert!(t.is_empty());
         assert_eq!(t.first_child(0), NONE);

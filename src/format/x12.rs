@@ -246,19 +246,22 @@ impl Builder {
         let _ = position;
         let placement = checker.open_validator().map(|v| {
             let p = v.placement();
-            (p, p.opened.map(|node| v.loop_id(node).to_string()))
+            let loop_name = p.opened.map(|node| {
+                let loop_id = v.loop_id(node);
+                if loop_id.as_bytes() == id {
+                    name
+                } else {
+                    tree.intern(loop_id)
+                }
+            });
+            (p, loop_name)
         });
         match placement {
-            Some((p, Some(loop_id))) => {
+            Some((p, Some(loop_name))) => {
                 // A new loop instance at depth p.depth, child of the loop
                 // at p.depth - 1.
                 self.close_to(p.depth.max(1), tree, sink)?;
                 let parent = self.open.last().copied().unwrap_or(0);
-                let loop_name = if loop_id.as_bytes() == id {
-                    name
-                } else {
-                    tree.intern(&loop_id)
-                };
                 let node = tree.append(parent, loop_name, Kind::Group, b"", at);
                 if loop_name == self.hl_name {
                     self.nest_hl(segment, node, tree);

@@ -373,22 +373,34 @@ impl Vars for Facts<'_> {
     }
 }
 
+/// A step of the path of an output field, for messages.
+#[derive(Clone, Copy, Debug)]
+enum Part<'m> {
+    Name(&'m str),
+    Index(u64),
+}
+
 /// Writes documents of one mapping as JSON.
 struct Writer<'m, 'e, 't, 'v> {
     _mapping: &'m InboundMapping,
     eval: &'e Eval<'t, 'v>,
-    field: Vec<String>,
+    field: Vec<Part<'m>>,
     trace: Option<&'e mut Vec<Trace>>,
 }
 
-impl Writer<'_, '_, '_, '_> {
+impl<'m> Writer<'m, '_, '_, '_> {
     fn field_path(&self) -> String {
         let mut s = String::new();
         for part in &self.field {
-            if !s.is_empty() && !part.starts_with('[') {
-                s.push('.');
+            match part {
+                Part::Name(n) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(n);
+                }
+                Part::Index(i) => s.push_str(&format!("[{i}]")),
             }
-            s.push_str(part);
         }
         s
     }
@@ -456,14 +468,14 @@ impl Writer<'_, '_, '_, '_> {
     /// whether any was written.
     fn fields(
         &mut self,
-        plan: &ObjectPlan,
+        plan: &'m ObjectPlan,
         range: std::ops::Range<usize>,
         context: NodeId,
         out: &mut Vec<u8>,
         mut first: bool,
     ) -> Result<bool, MappingError> {
         for f in &plan.fields[range] {
-            self.field.push(f.name.clone());
+            self.field.push(Part::Name(&f.name));
             let before = out.len();
             let comma = |out: &mut Vec<u8>, first: &mut bool| {
                 if !*first {
@@ -514,7 +526,7 @@ impl Writer<'_, '_, '_, '_> {
                             out.push(b',');
                         }
                         self.scalar(out, &p.text, *json);
-                        self.field.push(format!("[{i}]"));
+                        self.field.push(Part::Index(i as u64));
                         self.record(rule, &p.text, p.item);
                         self.field.pop();
                     }
@@ -555,7 +567,7 @@ impl Writer<'_, '_, '_, '_> {
                         if i > 0 {
                             out.push(b',');
                         }
-                        self.field.push(format!("[{i}]"));
+                        self.field.push(Part::Index(i as u64));
                         self.item(l, node, out)?;
                         self.field.pop();
                     }
@@ -606,7 +618,12 @@ impl Writer<'_, '_, '_, '_> {
             .collect()
     }
 
-    fn item(&mut self, l: &ListPlan, node: NodeId, out: &mut Vec<u8>) -> Result<(), MappingError> {
+    fn item(
+        &mut self,
+        l: &'m ListPlan,
+        node: NodeId,
+        out: &mut Vec<u8>,
+    ) -> Result<(), MappingError> {
         out.push(b'{');
         let n = l.item.fields.len();
         self.fields(&l.item, 0..n, node, out, true)?;
@@ -624,6 +641,11 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
 pub fn write_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {
@@ -913,7 +935,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             origin: &origin,
             partner: self.partner.as_deref(),
         };
-        let eval = Eval { tree, vars: &facts };
+        let eval = Eval::new(tree, &facts);
         let mut buf = std::mem::take(&mut self.buf);
         let head_written = open.head_written;
         let items = open.items;
@@ -933,8 +955,8 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         if items > 0 {
             buf.push(b',');
         }
-        w.field.push(mapping.root.fields[*index].name.clone());
-        w.field.push(format!("[{items}]"));
+        w.field.push(Part::Name(&mapping.root.fields[*index].name));
+        w.field.push(Part::Index(items));
         let result = w.item(list, node, &mut buf);
         self.buf = buf;
         if let Some(open) = self.open.as_mut() {
@@ -959,7 +981,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             origin,
             partner: self.partner.as_deref(),
         };
-        let eval = Eval { tree, vars: &facts };
+        let eval = Eval::new(tree, &facts);
         let mut trace = self.trace.take();
         let result = {
             let mut buf = std::mem::take(&mut self.buf);
@@ -1050,7 +1072,7 @@ impl<W: Write> Translator<'_, W> {
             origin,
             partner: self.partner.as_deref(),
         };
-        let eval = Eval { tree, vars: &facts };
+        let eval = Eval::new(tree, &facts);
         let mut doc = Vec::new();
         self.head(&mapping, origin, &mut doc);
         let mut w = Writer {

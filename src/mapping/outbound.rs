@@ -62,7 +62,7 @@ enum Body {
     },
     Xml {
         namespace: Option<String>,
-        root: ElementPlan,
+        root: Box<ElementPlan>,
     },
     X12(Vec<SegPlan>),
 }
@@ -85,8 +85,8 @@ struct ElementPlan {
 
 #[derive(Debug)]
 enum XmlChild {
-    Element(ElementPlan),
-    Leaf(String, Rule),
+    Element(Box<ElementPlan>),
+    Leaf(String, Box<Rule>),
 }
 
 #[derive(Debug)]
@@ -209,10 +209,7 @@ impl OutboundMapping {
         tree.clear();
         tree.set_source_name(file);
         super::json::append_object(&mut tree, 0, json);
-        let eval = Eval {
-            tree: &tree,
-            vars: &(),
-        };
+        let eval = Eval::new(&tree, &());
         let r = Renderer { eval: &eval };
         let io = |e: std::io::Error| MappingError::Io(format!("writing the output: {e}"));
         match &self.body {
@@ -554,7 +551,10 @@ fn compile_xml(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Body, Mappin
         }
     }
     let root = root.ok_or_else(|| spec.error("[xml] needs the document element: [xml.Name]"))?;
-    Ok(Body::Xml { namespace, root })
+    Ok(Body::Xml {
+        namespace,
+        root: Box::new(root),
+    })
 }
 
 fn element_plan(
@@ -580,11 +580,11 @@ fn element_plan(
             child => {
                 if v.table().is_some() && !is_rule_table(v) {
                     plan.children
-                        .push(XmlChild::Element(element_plan(child, v, cx)?));
+                        .push(XmlChild::Element(Box::new(element_plan(child, v, cx)?)));
                 } else {
                     plan.children.push(XmlChild::Leaf(
                         child.to_string(),
-                        Rule::compile(v, Target::Text, cx)?,
+                        Box::new(Rule::compile(v, Target::Text, cx)?),
                     ));
                 }
             }

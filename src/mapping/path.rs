@@ -577,7 +577,7 @@ fn element_test(w: &str) -> Option<Test> {
 fn x12_shorthand(w: &str) -> Option<(&str, Test)> {
     let b = w.as_bytes();
     let id_end = b.iter().position(|c| *c == b'-').unwrap_or(b.len());
-    if id_end < 4 || id_end > 5 {
+    if !(4..=5).contains(&id_end) {
         return None;
     }
     let split = id_end - 2;
@@ -599,6 +599,18 @@ pub struct Eval<'t, 'v> {
     pub tree: &'t Tree,
     /// The facts `$...` names.
     pub vars: &'v dyn Vars,
+    pool: std::cell::RefCell<Vec<Vec<Item>>>,
+}
+
+impl<'t, 'v> Eval<'t, 'v> {
+    /// An evaluator over `tree`.
+    pub fn new(tree: &'t Tree, vars: &'v dyn Vars) -> Eval<'t, 'v> {
+        Eval {
+            tree,
+            vars,
+            pool: std::cell::RefCell::new(Vec::new()),
+        }
+    }
 }
 
 impl Eval<'_, '_> {
@@ -634,12 +646,14 @@ impl Eval<'_, '_> {
 
     /// The first non-empty value `path` finds.
     pub fn first(&self, path: &Path, context: NodeId) -> Option<(Item, std::borrow::Cow<'_, str>)> {
-        let mut items = Vec::new();
+        let mut items = self.take();
         self.items(path, context, &mut items);
-        items
-            .into_iter()
-            .map(|i| (i, self.text(path, i)))
-            .find(|(_, t)| !t.trim().is_empty())
+        let found = items
+            .iter()
+            .map(|&i| (i, self.text(path, i)))
+            .find(|(_, t)| !t.trim().is_empty());
+        self.give(items);
+        found
     }
 
     /// The text of an item found by `path`.
@@ -660,19 +674,36 @@ impl Eval<'_, '_> {
     /// Whether a condition holds at `context`.
     pub fn holds(&self, cond: &Cond, context: NodeId) -> bool {
         match cond {
-            Cond::Exists(p) => self.first(p, context).is_some(),
+            Cond::Exists(p) => {
+                // A loop, a record or an element exists by being there; a
+                // value, by not being empty.
+                let mut items = self.take();
+                self.items(p, context, &mut items);
+                let t = self.tree;
+                let any = items.iter().any(|&i| match i {
+                    Item::Node(n)
+                        if matches!(t.kind(n), Kind::Group | Kind::Segment | Kind::Root) =>
+                    {
+                        true
+                    }
+                    _ => !self.text(p, i).trim().is_empty(),
+                });
+                self.give(items);
+                any
+            }
             Cond::Equals {
                 path,
                 values,
                 negated,
             } => {
-                let mut items = Vec::new();
+                let mut items = self.take();
                 self.items(path, context, &mut items);
                 let any = items.iter().any(|&i| {
                     let t = self.text(path, i);
                     let t = t.trim();
                     values.iter().any(|v| v == t)
                 });
+                self.give(items);
                 any != *negated
             }
             Cond::And(a, b) => self.holds(a, context) && self.holds(b, context),
@@ -682,6 +713,93 @@ impl Eval<'_, '_> {
     }
 
     fn walk(&self, steps: &[Step], start: NodeId, out: &mut Vec<Item>) {
+        if steps.len() < 2 || steps.iter().all(|s| s.axis == Axis::Child) {
+            self.depth_first(steps, start, out);
+            return;
+        }
+        self.breadth_first(steps, start, out);
+    }
+
+    /// Walks child steps depth first, in document order, allocating only
+    /// for positional predicates.
+    fn depth_first(&self, steps: &[Step], node: NodeId, out: &mut Vec<Item>) {
+        let Some((step, rest)) = steps.split_first() else {
+            out.push(Item::Node(node));
+            return;
+        };
+        let t = self.tree;
+        let positional = step
+            .predicates
+            .iter()
+            .any(|p| matches!(p, Predicate::Index(_)));
+        if !positional {
+            if let (Test::Name(name), Axis::Child) = (&step.test, step.axis)
+                && t.kind(node) != Kind::Segment
+            {
+                for c in t.children(node) {
+                    if t.name(c) != *name || t.kind(c) == Kind::Attribute {
+                        continue;
+                    }
+                    if !self.predicates_hold(step, c) {
+                        continue;
+                    }
+                    if rest.is_empty() {
+                        out.push(Item::Node(c));
+                    } else {
+                        self.depth_first(rest, c, out);
+                    }
+                }
+                return;
+            }
+            if rest.is_empty() && step.predicates.is_empty() {
+                self.step(step, node, out);
+                return;
+            }
+        }
+        let mut found = self.take();
+        self.step(step, node, &mut found);
+        for p in &step.predicates {
+            match p {
+                Predicate::Index(k) => {
+                    let keep = found.get(k - 1).copied();
+                    found.clear();
+                    found.extend(keep);
+                }
+                Predicate::Cond(c) => found.retain(|i| match i {
+                    Item::Node(n) => self.holds(c, *n),
+                    _ => false,
+                }),
+            }
+        }
+        for &item in &found {
+            if rest.is_empty() {
+                out.push(item);
+            } else if let Item::Node(n) = item {
+                self.depth_first(rest, n, out);
+            }
+        }
+        self.give(found);
+    }
+
+    fn predicates_hold(&self, step: &Step, node: NodeId) -> bool {
+        step.predicates.iter().all(|p| match p {
+            Predicate::Cond(c) => self.holds(c, node),
+            Predicate::Index(_) => true,
+        })
+    }
+
+    /// A cleared buffer from the pool.
+    fn take(&self) -> Vec<Item> {
+        self.pool.borrow_mut().pop().unwrap_or_default()
+    }
+
+    /// Returns a buffer to the pool.
+    fn give(&self, mut v: Vec<Item>) {
+        v.clear();
+        self.pool.borrow_mut().push(v);
+    }
+
+    fn breadth_first(&self, steps: &[Step], start: NodeId, out: &mut Vec<Item>) {
         let mut current = vec![Item::Node(start)];
         let mut next = Vec::new();
         for step in steps {
@@ -731,11 +849,13 @@ impl Eval<'_, '_> {
                 }
             }
             Test::Ancestor(name) => {
+                // Every enclosing node of that name, nearest first; a
+                // predicate then picks among them (`ancestor::HL[03=T]` is
+                // the nearest tare, however deep).
                 let mut p = t.parent(n);
                 while p != NONE {
                     if t.name(p) == *name && p != t.root() {
                         out.push(Item::Node(p));
-                        return;
                     }
                     p = t.parent(p);
                 }
@@ -756,7 +876,7 @@ impl Eval<'_, '_> {
                     }
                 }
                 Axis::Descendant => self.descendants(n, &mut |c| {
-                    if t.name(c) == *name && t.kind(c) != Kind::Attribute {
+                    if t.name(c) == *name && t.kind(c) != Kind::Attribute && !is_trigger(t, c) {
                         out.push(Item::Node(c));
                     }
                 }),
@@ -791,10 +911,9 @@ impl Eval<'_, '_> {
                         .children(n)
                         .filter(|&c| t.kind(c) != Kind::Attribute)
                         .nth(usize::from(*element).saturating_sub(1))
+                        && *element > 0
                     {
-                        if *element > 0 {
-                            out.push(Item::Node(c));
-                        }
+                        out.push(Item::Node(c));
                     }
                 }
             }
@@ -805,14 +924,13 @@ impl Eval<'_, '_> {
                 let Some(d) = t.delimiters() else {
                     return;
                 };
-                let elements = Elements::new(t, seg, d.element());
-                let values: Vec<(u32, u32)> = elements.collect();
+                let start = usize::from(*start);
                 for q in qualifiers {
-                    let mut k = usize::from(*start);
-                    while k + 1 <= values.len().saturating_sub(1) + 1 && k < values.len() {
-                        let (qs, qe) = values[k];
+                    let mut elements = Elements::new(t, seg, d.element()).skip(start);
+                    while let Some((qs, qe)) = elements.next() {
+                        let value = elements.next();
                         if t.slice(qs, qe) == q.as_bytes()
-                            && let Some(&(vs, ve)) = values.get(k + 1)
+                            && let Some((vs, ve)) = value
                             && ve > vs
                         {
                             out.push(Item::Slice {
@@ -822,7 +940,6 @@ impl Eval<'_, '_> {
                             });
                             return;
                         }
-                        k += 2;
                     }
                 }
             }
@@ -910,6 +1027,17 @@ impl Eval<'_, '_> {
             stack.extend(kids);
         }
     }
+}
+
+/// True for the segment that opens a loop named like it: `//HL` finds the
+/// HL loops, not also their first segments.
+fn is_trigger(t: &Tree, c: NodeId) -> bool {
+    let p = t.parent(c);
+    t.kind(c) == Kind::Segment
+        && p != NONE
+        && t.kind(p) == Kind::Group
+        && t.name(p) == t.name(c)
+        && t.first_child(p) == c
 }
 
 fn prev_sibling(t: &Tree, c: NodeId, parent: NodeId) -> NodeId {
@@ -1039,7 +1167,7 @@ mod tests {
         }
         .path(path)
         .expect("compiles");
-        let e = Eval { tree: t, vars: &() };
+        let e = Eval::new(t, &());
         let mut items = Vec::new();
         e.items(&p, 0, &mut items);
         items.iter().map(|&i| e.text(&p, i).into_owned()).collect()

@@ -568,7 +568,7 @@ impl Rule {
         match &self.target {
             Target::Text => Ok(v),
             Target::Enum(allowed) => {
-                if allowed.iter().any(|a| *a == v) {
+                if allowed.contains(&v) {
                     Ok(v)
                 } else {
                     Err(format!(

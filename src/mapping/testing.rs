@@ -219,9 +219,11 @@ fn outbound(
         result.blessed = true;
         return Ok(result);
     }
-    match std::fs::read_to_string(&expected_file) {
-        Ok(expected) if expected == actual => {}
-        Ok(expected) => result.failure = Some(diff(&expected, &actual)),
+    match std::fs::read(&expected_file) {
+        Ok(expected) if expected == out => {}
+        Ok(expected) => {
+            result.failure = Some(diff(&String::from_utf8_lossy(&expected), &actual));
+        }
         Err(_) => {
             result.failure = Some(format!(
                 "no {} (run with --bless to write it)",
@@ -256,12 +258,12 @@ pub fn diff(expected: &str, actual: &str) -> String {
             ops.push((' ', a[i]));
             i += 1;
             j += 1;
-        } else if j < m && (i == n || lcs[i][j + 1] >= lcs[i + 1][j]) {
-            ops.push(('+', b[j]));
-            j += 1;
-        } else {
+        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
             ops.push(('-', a[i]));
             i += 1;
+        } else {
+            ops.push(('+', b[j]));
+            j += 1;
         }
     }
     let near = |k: usize| {

@@ -48,7 +48,7 @@ pub enum TranslateError {
     #[error("{0}")]
     Input(String),
     /// The mapping is wrong or missing.
-    #[error("{0}")]
+    #[error(transparent)]
     Mapping(#[from] MappingError),
     /// Writing the output failed.
     #[error("writing the output: {0}")]

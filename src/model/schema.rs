@@ -117,10 +117,10 @@ fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
 fn shape_of(root: &Value, node: &Value) -> Shape {
     let node = resolve(root, node);
     // Option<T> is `anyOf: [T, null]` or `type: [t, "null"]`.
-    if let Some(options) = node["anyOf"].as_array() {
-        if let Some(inner) = options.iter().find(|o| o["type"] != "null") {
-            return shape_of(root, inner);
-        }
+    if let Some(options) = node["anyOf"].as_array()
+        && let Some(inner) = options.iter().find(|o| o["type"] != "null")
+    {
+        return shape_of(root, inner);
     }
     if let Some(variants) = node["oneOf"].as_array() {
         let values: Vec<String> = variants

@@ -1,0 +1,300 @@
+//! The mapping engine end to end: every mapping's samples, the built-in X12
+//! mappings on the X12 samples, round trips through `render` and
+//! `translate`, and the errors a mapping author sees.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use dropgate::mapping::Library;
+use dropgate::mapping::testing;
+use dropgate::model::Document;
+use dropgate::x12::defs::Definitions;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn dropgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn every_mapping_sample_gives_its_expected_output() {
+    let dir = root().join("mappings");
+    let library = Library::with_dir(&dir).expect("mappings load");
+    let results =
+        testing::run(&library, &dir, Definitions::embedded(), None, false).expect("samples run");
+    assert!(results.len() >= 5, "too few samples: {}", results.len());
+    let failures: Vec<String> = results
+        .iter()
+        .filter_map(|r| {
+            r.failure
+                .as_ref()
+                .map(|f| format!("{} ({}):\n{f}", r.input.display(), r.mapping))
+        })
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// Every `samples/x12/good/X.edi` with an `X.edi.expected.json` next to it
+/// translates to exactly that, and each document reads back as the model.
+#[test]
+fn x12_samples_translate_to_their_expected_documents() {
+    let dir = root().join("samples/x12/good");
+    let mut checked = 0;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("samples")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for input in entries {
+        let name = input.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.ends_with(".edi") {
+            continue;
+        }
+        let expected = dir.join(format!("{name}.expected.json"));
+        let Ok(expected) = std::fs::read_to_string(&expected) else {
+            continue;
+        };
+        let rel = format!("samples/x12/good/{name}");
+        let out = dropgate(&["translate", &rel]);
+        assert_eq!(out.status.code(), Some(0), "{rel}: {}", text(&out.stderr));
+        let actual: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let expected: serde_json::Value = serde_json::from_str(&expected).expect("JSON");
+        assert_eq!(actual, expected, "{rel}");
+        for doc in actual.as_array().expect("an array") {
+            let typed: Result<Document, _> = serde_json::from_value(doc.clone());
+            assert!(typed.is_ok(), "{rel}: {typed:?}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 1, "no X12 expectations found");
+}
+
+/// Each outbound X12 sample renders to an interchange that validates and
+/// translates back to the same document.
+#[test]
+fn rendered_x12_translates_back_to_the_same_document() {
+    let samples = root().join("mappings/outbound/x12-850");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&samples).expect("samples").flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if !name.ends_with(".json") || name.contains(".expected.") {
+            continue;
+        }
+        let rel = format!("mappings/outbound/x12-850/{name}");
+        let out = dropgate(&[
+            "render",
+            &rel,
+            "--mapping",
+            "outbound/x12-850",
+            "--to",
+            "x12",
+            "--control-number",
+            "77",
+            "--timestamp",
+            "2024-02-03T04:05",
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let edi = text(&out.stdout);
+        assert!(edi.contains("*000000077*"), "{edi}");
+        let tmp = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(tmp.path(), &edi).expect("write");
+        let back = dropgate(&["translate", &tmp.path().display().to_string()]);
+        assert_eq!(back.status.code(), Some(0), "{}", text(&back.stderr));
+        let back: serde_json::Value = serde_json::from_slice(&back.stdout).expect("JSON");
+        let mut back = back[0].clone();
+        let mut original: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("JSON");
+        assert_eq!(back["source"]["interchange_control_number"], "000000077");
+        back.as_object_mut().map(|o| o.remove("source"));
+        original.as_object_mut().map(|o| o.remove("source"));
+        let norm = |v: &serde_json::Value| -> serde_json::Value {
+            // Compare numbers by value: 5.0 and 5.00 are the same amount.
+            serde_json::from_str(&v.to_string().replace(".0,", ",")).unwrap_or(v.clone())
+        };
+        assert_eq!(norm(&back), norm(&original), "{rel}");
+        checked += 1;
+    }
+    assert!(checked >= 1);
+}
+
+#[test]
+fn translate_writes_ndjson_one_document_per_line() {
+    let out = dropgate(&[
+        "translate",
+        "--ndjson",
+        "samples/x12/good/mixed-two-interchanges.edi",
+    ]);
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(lines.len() >= 2, "{stdout}\n{}", text(&out.stderr));
+    for line in lines {
+        let v: serde_json::Value = serde_json::from_str(line).expect("one JSON document a line");
+        assert!(v["type"].is_string());
+    }
+}
+
+#[test]
+fn a_rejected_set_is_reported_with_its_place_and_exit_1() {
+    let out = dropgate(&["translate", "samples/x12/bad/850-4010-elements.edi"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("set 850"), "{err}");
+    assert!(err.contains("line "), "{err}");
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("still JSON");
+    assert!(docs.as_array().is_some());
+}
+
+#[test]
+fn broken_input_exits_2_without_a_panic() {
+    for f in ["garbage.edi", "truncated.edi", "empty.edi", "binary.edi"] {
+        let out = dropgate(&[
+            "translate",
+            "--format",
+            "x12",
+            &format!("samples/x12/broken/{f}"),
+        ]);
+        assert!(
+            matches!(out.status.code(), Some(1) | Some(2)),
+            "{f}: {:?}",
+            out.status
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(f), "{f}: {err}");
+        assert!(!err.contains("panicked"), "{f}: {err}");
+    }
+}
+
+fn write_mapping(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write mapping");
+    path.display().to_string()
+}
+
+#[test]
+fn mapping_errors_name_the_file_and_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad_field = write_mapping(
+        dir.path(),
+        "bad-field.toml",
+        "[mapping]\ndocument = \"purchase_order\"\nformat = \"x12\"\nsets = [\"850\"]\n\n[purchase_order]\npo_number = \"BEG03\"\npo_numbr = \"BEG03\"\n",
+    );
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        &bad_field,
+        "samples/x12/good/850-4010-dropship.edi",
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(err.contains("bad-field.toml:8:"), "{err}");
+    assert!(err.contains("po_numbr is not a field"), "{err}");
+
+    let bad_path = write_mapping(
+        dir.path(),
+        "bad-path.toml",
+        "[mapping]\ndocument = \"purchase_order\"\nformat = \"x12\"\nsets = [\"850\"]\n\n[purchase_order]\npo_number = \"BEG03[01=\"\n",
+    );
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        &bad_path,
+        "samples/x12/good/850-4010-dropship.edi",
+    ]);
+    assert!(
+        text(&out.stderr).contains("bad-path.toml:7:"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // A value that does not fit its field: the rule's line, the output
+    // field and the place in the input.
+    let bad_value = write_mapping(
+        dir.path(),
+        "bad-value.toml",
+        "[mapping]\ndocument = \"purchase_order\"\nformat = \"x12\"\nsets = [\"850\"]\n\n[purchase_order]\npo_number = \"BEG03\"\n\n[purchase_order.lines]\neach = \"PO1\"\nquantity = \"PO1/03\"\n",
+    );
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        &bad_value,
+        "samples/x12/good/850-4010-dropship.edi",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad-value.toml:11"), "{err}");
+    assert!(err.contains("lines[0].quantity"), "{err}");
+    assert!(err.contains("\"EA\" is not a number"), "{err}");
+    assert!(err.contains("segment 10 (PO1)"), "{err}");
+    assert!(err.contains("line 12, column 9"), "{err}");
+}
+
+#[test]
+fn explain_names_the_rule_and_the_place_of_each_value() {
+    let out = dropgate(&[
+        "mapping",
+        "explain",
+        "--mapping",
+        "x12/850",
+        "samples/x12/good/850-4010-dropship.edi",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("po_number"), "{s}");
+    assert!(s.contains("\"PO123456\""), "{s}");
+    assert!(s.contains("mappings/x12/850.toml:"), "{s}");
+    assert!(
+        s.contains("segment 2 (BEG) of the set, line 4, column 11"),
+        "{s}"
+    );
+    assert!(s.contains("lines[1].sku"), "{s}");
+}
+
+#[test]
+fn mapping_test_fails_with_a_diff_and_bless_fixes_it() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let m = dir.path().join("mappings");
+    std::fs::create_dir_all(m.join("x12/850")).expect("dirs");
+    std::fs::copy(root().join("mappings/x12/850.toml"), m.join("x12/850.toml")).expect("copy");
+    std::fs::copy(
+        root().join("samples/x12/good/850-4010-dropship.edi"),
+        m.join("x12/850/po.edi"),
+    )
+    .expect("copy");
+    let dir_arg = m.display().to_string();
+    let out = dropgate(&["mapping", "test", &dir_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("--bless"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = dropgate(&["mapping", "test", &dir_arg, "--bless"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = dropgate(&["mapping", "test", &dir_arg]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    // Break the expectation: a readable diff names the changed value.
+    let expected = m.join("x12/850/po.edi.expected.json");
+    let text_now = std::fs::read_to_string(&expected).expect("read");
+    std::fs::write(&expected, text_now.replace("SKU-200", "SKU-999")).expect("write");
+    let out = dropgate(&["mapping", "test", &dir_arg]);
+    assert_eq!(out.status.code(), Some(1));
+    let s = text(&out.stdout);
+    let changed = |sign: &str, value: &str| {
+        s.lines().any(|l| {
+            l.trim_start().starts_with(sign) && l.contains(&format!("\"sku\": \"{value}\""))
+        })
+    };
+    assert!(changed("-", "SKU-999") && changed("+", "SKU-200"), "{s}");
+}
