@@ -23,8 +23,11 @@ run() { # label file args...
     cat "$file" >/dev/null
     for _ in $(seq "${REPEAT:-3}"); do
         local t0 t1 out rss
-        out=$( { /usr/bin/time -f "%e %M" $pin ./target/release/dropgate translate --ndjson "$@" "$file" \
-                 | wc -l >/tmp/dropgate-bench-lines; } 2>&1 | tail -1)
+        # An 846 of over 10,000 LIN loops breaks the standard's maximum: the
+        # set is reported (exit 1) and still mapped in full; count it.
+        { /usr/bin/time -o /tmp/dropgate-bench-time -f "%e %M" $pin ./target/release/dropgate \
+              translate --ndjson "$@" "$file" 2>/dev/null || true; } | wc -l >/tmp/dropgate-bench-lines
+        out=$(tail -1 /tmp/dropgate-bench-time)
         read -r secs rss <<<"$out"
         local bytes lines
         bytes=$(stat -c %s "$file")
@@ -36,4 +39,5 @@ run "x12 850" "bench-data/850-${size}M.edi"
 run "x12 846 (one set, streamed)" "bench-data/846-${size}M.edi"
 run "csv inventory" "bench-data/nordlys-${size}M.csv" --partner nordlys
 rows=$(($(wc -l < "bench-data/nordlys-${size}M.csv") - 2))
-echo "{\"csv_rows\": $rows}"
+lins=$(grep -c '^LIN' "bench-data/846-${size}M.edi")
+echo "{\"csv_rows\": $rows, \"846_lin_loops\": $lins}"

@@ -41,7 +41,7 @@ def write_846(path):
         while size < target:
             i += 1
             s = (f"LIN*{i}*VN*SKU-{i}*UP*0123456{i % 100000:05d}~\nPID*F****Item {i}~\n"
-                 f"QTY*33*{rng.randint(0, 5000)}*EA~\nCTP**RTL*{rng.randint(100, 99999) / 100:.2f}~\n")
+                 f"CTP**RTL*{rng.randint(100, 99999) / 100:.2f}~\nQTY*33*{rng.randint(0, 5000)}*EA~\n")
             out.write(s)
             size += len(s)
             n += 4

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job on the built-in defaults, with nothing to install: builds
 # dropgate, then for every file in a drop folder (the samples by default)
-# validates it and writes its 997 (or its error) into an outbox folder.
+# validates it, writes its 997 (or its error) into an outbox folder, and
+# translates it to canonical JSON documents (the built-in X12 mappings).
 #
 #   scripts/run.sh                      # samples/drop -> out/
 #   scripts/run.sh DROP_DIR OUT_DIR
@@ -30,5 +31,7 @@ for file in "$drop"/*; do
     rm -f "$out/$name.error"
     "$bin" ack "$file" >"$out/$name.997" 2>/dev/null
     [ -s "$out/$name.997" ] || rm -f "$out/$name.997"
-    echo "$name: $verdict; acknowledgment: $( [ -f "$out/$name.997" ] && echo "$out/$name.997" || echo "none (the file holds acknowledgments)")"
+    "$bin" translate "$file" >"$out/$name.json" 2>/dev/null || true
+    docs=$(grep -c '^{"type"' "$out/$name.json" || true)
+    echo "$name: $verdict; acknowledgment: $( [ -f "$out/$name.997" ] && echo "$out/$name.997" || echo "none (the file holds acknowledgments)"); canonical documents: $docs in $out/$name.json"
 done
