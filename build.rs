@@ -10,51 +10,17 @@ use std::fs;
 use std::path::Path;
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("x12");
-    println!("cargo:rerun-if-changed={}", root.display());
-    let mut files = Vec::new();
-    if let Ok(versions) = fs::read_dir(&root) {
-        for version in versions.flatten() {
-            let dir = version.path();
-            if !dir.is_dir() {
-                continue;
-            }
-            let Ok(entries) = fs::read_dir(&dir) else {
-                continue;
-            };
-            for entry in entries.flatten() {
-                let path = entry.path();
-                if path.extension().is_some_and(|e| e == "toml") {
-                    let rel = format!(
-                        "{}/{}",
-                        version.file_name().to_string_lossy(),
-                        entry.file_name().to_string_lossy()
-                    );
-                    files.push((rel, path));
-                }
-            }
-        }
-    }
-    files.sort();
-    let mut out = String::from("&[\n");
-    for (rel, path) in &files {
-        out.push_str(&format!(
-            "    ({rel:?}, include_str!({:?})),\n",
-            path.display().to_string()
-        ));
-    }
-    out.push_str("]\n");
-    let dest =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("x12_files.rs");
-    fs::write(dest, out).expect("OUT_DIR is writable");
-    embed_mappings();
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    embed(&manifest.join("x12"), "x12_files.rs");
+    embed(&manifest.join("mappings"), "mapping_files.rs");
 }
 
-fn embed_mappings() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
+/// Writes `$OUT_DIR/<out>`: `(path under root, include_str!(..))` for every
+/// `.toml` file under `root`, at any depth, sorted by path.
+fn embed(root: &Path, out: &str) {
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
+    let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         println!("cargo:rerun-if-changed={}", dir.display());
         let Ok(entries) = fs::read_dir(&dir) else {
@@ -66,8 +32,8 @@ fn embed_mappings() {
                 stack.push(path);
             } else if path.extension().is_some_and(|e| e == "toml") {
                 let rel = path
-                    .strip_prefix(&root)
-                    .expect("under mappings/")
+                    .strip_prefix(root)
+                    .expect("found under root")
                     .to_string_lossy()
                     .replace('\\', "/");
                 println!("cargo:rerun-if-changed={}", path.display());
@@ -76,15 +42,14 @@ fn embed_mappings() {
         }
     }
     files.sort();
-    let mut out = String::from("&[\n");
+    let mut text = String::from("&[\n");
     for (rel, path) in &files {
-        out.push_str(&format!(
+        text.push_str(&format!(
             "    ({rel:?}, include_str!({:?})),\n",
             path.display().to_string()
         ));
     }
-    out.push_str("]\n");
-    let dest =
-        Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("mapping_files.rs");
-    fs::write(dest, out).expect("OUT_DIR is writable");
+    text.push_str("]\n");
+    let dest = Path::new(&std::env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join(out);
+    fs::write(dest, text).expect("OUT_DIR is writable");
 }

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use crate::format::Flavor;
 use crate::mapping::OutboundMapping;
 use crate::mapping::library::Direction;
 use crate::mapping::outbound::RenderOptions;
@@ -81,6 +80,5 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         mapping.render(doc, &name, &options, &mut out)?;
     }
     out.flush()?;
-    let _ = Flavor::X12;
     Ok(ExitCode::SUCCESS)
 }

@@ -17,9 +17,7 @@ use std::io::{self, BufRead, BufReader, Cursor, Read, Write};
 
 use csv::{ByteRecord, QuoteStyle, ReaderBuilder, Terminator, WriterBuilder};
 
-use super::{
-    DocumentSink, Flavor, Kind, Name, NodeId, Origin, Place, SinkError, Streamer, Tree, Verdict,
-};
+use super::{DocumentSink, Flavor, Kind, Name, NodeId, Place, SinkError, Tree, Verdict};
 
 /// The name of the group node of each data record.
 pub const RECORD: &str = "record";
@@ -216,14 +214,8 @@ pub fn decode<R: Read>(
         file: file_name.to_string(),
         source,
     };
-    tree.clear();
-    tree.set_source_name(file_name);
-    let origin = Origin {
-        flavor: Flavor::Csv,
-        file_name: Some(file_name.to_string()),
-        ..Default::default()
-    };
-    let streamer = Streamer::new(sink.start(tree, &origin).map_err(CsvError::Sink)?);
+    let (origin, streamer) =
+        super::start_file(tree, Flavor::Csv, file_name, sink).map_err(CsvError::Sink)?;
 
     // The byte order mark and the skipped lines are read here, before the
     // CSV reader starts, so positions from the reader are offset by them.
@@ -631,6 +623,7 @@ fn encode_field(text: &str, encoding: Encoding, out: &mut Vec<u8>) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Origin;
 
     /// A record as the sink saw it: (field name, text) pairs.
     type Fields = Vec<(String, String)>;

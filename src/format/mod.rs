@@ -74,6 +74,26 @@ pub trait DocumentSink {
     fn end(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError>;
 }
 
+/// Starts the one document of a file-shaped input (a CSV feed, an XML
+/// file): clears the tree, tells the sink, and returns the document's
+/// origin and the streamer the sink asked for.
+pub fn start_file(
+    tree: &mut Tree,
+    flavor: Flavor,
+    file_name: &str,
+    sink: &mut dyn DocumentSink,
+) -> Result<(Origin, Streamer), SinkError> {
+    tree.clear();
+    tree.set_source_name(file_name);
+    let origin = Origin {
+        flavor,
+        file_name: Some(file_name.to_string()),
+        ..Origin::default()
+    };
+    let streamer = Streamer::new(sink.start(tree, &origin)?);
+    Ok((origin, streamer))
+}
+
 /// Tracks the streamed group while a decoder builds a tree: when a node at
 /// the streaming path closes, the sink gets it and the tree forgets it.
 #[derive(Debug, Default)]

@@ -81,7 +81,7 @@ struct Node {
     last_child: NodeId,
     next_sibling: NodeId,
     prev_sibling: NodeId,
-    text: (u32, u32),
+    text: (usize, usize),
     place: Place,
 }
 
@@ -235,9 +235,9 @@ impl Tree {
         text: &[u8],
         place: Place,
     ) -> NodeId {
-        let start = self.text.len() as u32;
+        let start = self.text.len();
         self.text.extend_from_slice(text);
-        let end = self.text.len() as u32;
+        let end = self.text.len();
         let id = self.nodes.len() as NodeId;
         let prev = self.nodes[parent as usize].last_child;
         self.nodes.push(Node {
@@ -263,12 +263,11 @@ impl Tree {
     /// Appends text to the node appended last (XML text split by entities
     /// or CDATA). Does nothing to any other node.
     pub fn extend_text(&mut self, node: NodeId, text: &[u8]) {
-        if node as usize + 1 != self.nodes.len() || self.text.len() as u32 != self.node(node).text.1
-        {
+        if node as usize + 1 != self.nodes.len() || self.text.len() != self.node(node).text.1 {
             return;
         }
         self.text.extend_from_slice(text);
-        self.nodes[node as usize].text.1 = self.text.len() as u32;
+        self.nodes[node as usize].text.1 = self.text.len();
     }
 
     /// Moves `node` (with its subtree) to be the last child of `parent`.
@@ -319,7 +318,7 @@ impl Tree {
         }
         self.nodes[n.parent as usize].last_child = n.prev_sibling;
         self.nodes.truncate(node as usize);
-        self.text.truncate(n.text.0 as usize);
+        self.text.truncate(n.text.0);
     }
 
     fn node(&self, id: NodeId) -> &Node {
@@ -372,17 +371,17 @@ impl Tree {
     /// The node's own text (a segment's raw text, a field's value).
     pub fn bytes(&self, id: NodeId) -> &[u8] {
         let (a, b) = self.node(id).text;
-        &self.text[a as usize..b as usize]
+        &self.text[a..b]
     }
 
     /// Bytes of the text buffer between two offsets (values cut out of a
     /// segment).
-    pub fn slice(&self, start: u32, end: u32) -> &[u8] {
-        &self.text[start as usize..end as usize]
+    pub fn slice(&self, start: usize, end: usize) -> &[u8] {
+        &self.text[start..end]
     }
 
     /// Where the node's text starts in the text buffer.
-    pub fn text_start(&self, id: NodeId) -> u32 {
+    pub fn text_start(&self, id: NodeId) -> usize {
         self.node(id).text.0
     }
 
@@ -398,20 +397,20 @@ impl Tree {
 
     /// Describes a place for a message: "segment 14 (PO1), line 14,
     /// column 1", "record 5 (line 6), field 3"...
-    pub fn describe(&self, id: NodeId, column_offset: u32) -> String {
+    pub fn describe(&self, id: NodeId, column_offset: usize) -> String {
         let p = self.place(id);
         let name = self.name_text(id);
         match self.flavor {
             Flavor::X12 if p.ordinal == 0 => format!(
                 "{name} segment, line {}, column {}",
                 p.line,
-                p.column + u64::from(column_offset)
+                p.column + column_offset as u64
             ),
             Flavor::X12 => format!(
                 "segment {} ({name}) of the set, line {}, column {}",
                 p.ordinal,
                 p.line,
-                p.column + u64::from(column_offset)
+                p.column + column_offset as u64
             ),
             Flavor::Csv => format!("record {}, line {}, field {name:?}", p.ordinal, p.line),
             Flavor::Xml => format!("<{name}> at line {}, column {}", p.line, p.column),

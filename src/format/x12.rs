@@ -58,12 +58,12 @@ pub fn decode<R: Read>(
         checker.set_line_style(style);
         let mut tee = Tee {
             acks: &mut *acks,
-            outcome: None,
+            verdict: None,
         };
         checker.feed(&segment, header, &mut tee)?;
-        let outcome = tee.outcome.take();
+        let verdict = tee.verdict.take();
         builder
-            .segment(&segment, header, checker, outcome, tree, sink)
+            .segment(&segment, header, checker, verdict, tree, sink)
             .map_err(|e| {
                 failed = Some(e);
                 ParseError::new(
@@ -85,23 +85,23 @@ pub fn decode<R: Read>(
     let end = reader.next_position();
     let mut tee = Tee {
         acks,
-        outcome: None,
+        verdict: None,
     };
     let summary = checker.finish(end, &mut tee);
     // An input that ends inside a set still ends the set's document, so
     // that nothing streamed is left without its end.
-    if let Some(outcome) = tee.outcome.take() {
+    if let Some(verdict) = tee.verdict.take() {
         builder
-            .end_set(Some(outcome), tree, sink)
+            .end_set(Some(verdict), tree, sink)
             .map_err(X12DecodeError::Sink)?;
     }
     summary.map_err(parse)
 }
 
-/// Passes envelope events on and keeps the outcome of the set that ended.
+/// Passes envelope events on and keeps the verdict on the set that ended.
 struct Tee<'a> {
     acks: &'a mut dyn Sink,
-    outcome: Option<SetOutcome>,
+    verdict: Option<Verdict>,
 }
 
 impl Sink for Tee<'_> {
@@ -116,7 +116,11 @@ impl Sink for Tee<'_> {
         self.acks.group_start(header)
     }
     fn set_end(&mut self, group: &GroupHeader, set: &SetOutcome) -> std::io::Result<()> {
-        self.outcome = Some(set.clone());
+        self.verdict = Some(if set.accepted() {
+            Verdict::Accepted
+        } else {
+            Verdict::Rejected(describe(set))
+        });
         self.acks.set_end(group, set)
     }
     fn group_end(&mut self, group: &crate::x12::envelope::GroupOutcome) -> std::io::Result<()> {
@@ -185,12 +189,11 @@ impl Builder {
         segment: &Segment<'_>,
         header: Option<&IsaHeader>,
         checker: &Checker<'_>,
-        outcome: Option<SetOutcome>,
+        verdict: Option<Verdict>,
         tree: &mut Tree,
         sink: &mut dyn DocumentSink,
     ) -> Result<(), SinkError> {
         let id = segment.id_bytes();
-        let position = segment.position();
         match id {
             b"ISA" => {
                 if let Some(h) = header {
@@ -222,7 +225,7 @@ impl Builder {
             b"GE" | b"IEA" => return Ok(()),
             b"ST" => {
                 if self.in_set {
-                    self.end_set(outcome.clone(), tree, sink)?;
+                    self.end_set(verdict.clone(), tree, sink)?;
                 }
                 self.start_set(segment, tree, sink)?;
                 let st = self.name(tree, id);
@@ -241,9 +244,8 @@ impl Builder {
         if id == b"SE" {
             self.close_to(1, tree, sink)?;
             tree.append(0, name, Kind::Segment, segment.raw(), at);
-            return self.end_set(outcome, tree, sink);
+            return self.end_set(verdict, tree, sink);
         }
-        let _ = position;
         let placement = checker.open_validator().map(|v| {
             let p = v.placement();
             let loop_name = p.opened.map(|node| {
@@ -338,7 +340,7 @@ impl Builder {
 
     fn end_set(
         &mut self,
-        outcome: Option<SetOutcome>,
+        verdict: Option<Verdict>,
         tree: &mut Tree,
         sink: &mut dyn DocumentSink,
     ) -> Result<(), SinkError> {
@@ -347,11 +349,8 @@ impl Builder {
         }
         self.close_to(1, tree, sink)?;
         self.in_set = false;
-        let verdict = match outcome {
-            Some(o) if o.accepted() => Verdict::Accepted,
-            Some(o) => Verdict::Rejected(describe(&o)),
-            None => Verdict::Rejected(vec!["the set has no SE".into()]),
-        };
+        let verdict =
+            verdict.unwrap_or_else(|| Verdict::Rejected(vec!["the set has no SE".into()]));
         sink.end(tree, &self.origin, verdict)
     }
 }

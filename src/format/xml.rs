@@ -22,9 +22,7 @@ use quick_xml::events::{BytesDecl, BytesStart, BytesText, Event};
 use quick_xml::reader::NsReader;
 use quick_xml::{Writer, XmlVersion};
 
-use super::{
-    DocumentSink, Flavor, Kind, Name, NodeId, Origin, Place, SinkError, Streamer, Tree, Verdict,
-};
+use super::{DocumentSink, Flavor, Kind, Name, NodeId, Place, SinkError, Tree, Verdict};
 
 /// The name of the output in encoder errors, which have no file.
 const OUTPUT: &str = "XML output";
@@ -195,14 +193,8 @@ pub fn decode<R: BufRead>(
     tree: &mut Tree,
     sink: &mut dyn DocumentSink,
 ) -> Result<Summary, XmlError> {
-    tree.clear();
-    tree.set_source_name(file_name);
-    let origin = Origin {
-        flavor: Flavor::Xml,
-        file_name: Some(file_name.to_string()),
-        ..Default::default()
-    };
-    let streamer = Streamer::new(sink.start(tree, &origin).map_err(XmlError::Sink)?);
+    let (origin, streamer) =
+        super::start_file(tree, Flavor::Xml, file_name, sink).map_err(XmlError::Sink)?;
     let syntax = |(line, column): (u64, u64), message: String| XmlError::Syntax {
         file: file_name.to_string(),
         line,
@@ -607,6 +599,7 @@ fn check_text(element: &str, text: &str) -> Result<(), XmlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::format::Origin;
 
     /// A node and its subtree as one line: `name="text"(@attr="v" child)`.
     fn render(tree: &Tree, node: NodeId) -> String {

@@ -382,7 +382,6 @@ enum Part<'m> {
 
 /// Writes documents of one mapping as JSON.
 struct Writer<'m, 'e, 't, 'v> {
-    _mapping: &'m InboundMapping,
     eval: &'e Eval<'t, 'v>,
     field: Vec<Part<'m>>,
     trace: Option<&'e mut Vec<Trace>>,
@@ -476,7 +475,6 @@ impl<'m> Writer<'m, '_, '_, '_> {
     ) -> Result<bool, MappingError> {
         for f in &plan.fields[range] {
             self.field.push(Part::Name(&f.name));
-            let before = out.len();
             let comma = |out: &mut Vec<u8>, first: &mut bool| {
                 if !*first {
                     out.push(b',');
@@ -574,7 +572,6 @@ impl<'m> Writer<'m, '_, '_, '_> {
                     out.push(b']');
                 }
             }
-            let _ = before;
             self.field.pop();
         }
         Ok(!first)
@@ -717,7 +714,7 @@ pub enum Choice {
 
 struct Open {
     mapping: Arc<InboundMapping>,
-    origin: Origin,
+    origin: Arc<Origin>,
     head_written: bool,
     items: u64,
     failed: bool,
@@ -728,7 +725,7 @@ pub struct Translator<'l, W: Write> {
     library: &'l Library,
     choice: Choice,
     partner: Option<String>,
-    compiled: HashMap<String, Option<Arc<InboundMapping>>>,
+    compiled: Vec<(String, String, Result<Arc<InboundMapping>, String>)>,
     out: W,
     mode: OutputMode,
     buf: Vec<u8>,
@@ -753,7 +750,7 @@ impl<'l, W: Write> Translator<'l, W> {
             library,
             choice,
             partner,
-            compiled: HashMap::new(),
+            compiled: Vec::new(),
             out,
             mode,
             buf: Vec::with_capacity(1 << 16),
@@ -782,38 +779,44 @@ impl<'l, W: Write> Translator<'l, W> {
         Ok(self.out)
     }
 
+    /// The compiled mapping for a document: one for every document with a
+    /// fixed mapping, else per set ID and version (a partner's mapping may
+    /// be for one version only). Failures are remembered too, so that a
+    /// file of many sets of an unmapped type is not looked up set by set.
     fn mapping_for(
         &mut self,
         tree: &mut Tree,
         origin: &Origin,
     ) -> Result<Arc<InboundMapping>, String> {
-        let key = match &self.choice {
-            Choice::Fixed(l) => l.name.clone(),
-            Choice::ByPartner(_) => origin.set_id.clone().unwrap_or_default(),
+        let (set_id, version) = match &self.choice {
+            Choice::Fixed(_) => ("", ""),
+            Choice::ByPartner(_) => (
+                origin.set_id.as_deref().unwrap_or(""),
+                origin.version.as_deref().unwrap_or(""),
+            ),
         };
-        if let Some(m) = self.compiled.get(&key) {
-            return m.clone().ok_or_else(|| format!("no mapping for {key}"));
+        if let Some((_, _, m)) = self
+            .compiled
+            .iter()
+            .find(|(s, v, _)| s == set_id && v == version)
+        {
+            return m.clone();
         }
         let loaded = match &self.choice {
             Choice::Fixed(l) => Ok((**l).clone()),
-            Choice::ByPartner(partner) => {
-                let version = origin.version.as_deref();
-                self.library
-                    .for_x12_set(partner.as_deref(), &key, version)
-                    .map_err(|e| e.to_string())
-            }
+            Choice::ByPartner(partner) => self
+                .library
+                .for_x12_set(partner.as_deref(), set_id, origin.version.as_deref())
+                .map_err(|e| e.to_string()),
         };
-        let loaded = match loaded {
-            Ok(l) => l,
-            Err(e) => {
-                self.compiled.insert(key, None);
-                return Err(e);
-            }
-        };
-        let compiled = InboundMapping::compile(&loaded, tree).map_err(|e| e.to_string())?;
-        let m = Arc::new(compiled);
-        self.compiled.insert(key, Some(Arc::clone(&m)));
-        Ok(m)
+        let result = loaded.and_then(|l| {
+            InboundMapping::compile(&l, tree)
+                .map(Arc::new)
+                .map_err(|e| e.to_string())
+        });
+        self.compiled
+            .push((set_id.to_string(), version.to_string(), result.clone()));
+        result
     }
 
     fn begin_document(&mut self) -> std::io::Result<()> {
@@ -895,7 +898,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                 let stream = m.stream.as_ref().map(|(_, names)| names.clone());
                 self.open = Some(Open {
                     mapping: m,
-                    origin: origin.clone(),
+                    origin: Arc::new(origin.clone()),
                     head_written: false,
                     items: 0,
                     failed: false,
@@ -930,7 +933,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         let Some(Plan::List(list)) = &mapping.root.fields[*index].plan else {
             return Ok(());
         };
-        let origin = open.origin.clone();
+        let origin = Arc::clone(&open.origin);
         let facts = Facts {
             origin: &origin,
             partner: self.partner.as_deref(),
@@ -940,7 +943,6 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         let head_written = open.head_written;
         let items = open.items;
         let mut w = Writer {
-            _mapping: &mapping,
             eval: &eval,
             field: Vec::new(),
             trace: None,
@@ -986,7 +988,6 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         let result = {
             let mut buf = std::mem::take(&mut self.buf);
             let mut w = Writer {
-                _mapping: &mapping,
                 eval: &eval,
                 field: Vec::new(),
                 trace: trace.as_mut(),
@@ -1063,7 +1064,7 @@ impl<W: Write> Translator<'_, W> {
             return Ok(());
         }
         let mapping = Arc::clone(&open.mapping);
-        let origin = open.origin.clone();
+        let origin = Arc::clone(&open.origin);
         let origin = &origin;
         let Some((index, _)) = &mapping.stream else {
             return Ok(());
@@ -1076,7 +1077,6 @@ impl<W: Write> Translator<'_, W> {
         let mut doc = Vec::new();
         self.head(&mapping, origin, &mut doc);
         let mut w = Writer {
-            _mapping: &mapping,
             eval: &eval,
             field: Vec::new(),
             trace: None,

@@ -37,7 +37,7 @@ use super::MappingError;
 use super::library::{Direction as LoadDirection, Loaded};
 use super::path::{Compiler, Cond, Eval, Item, Path};
 use super::rule::{Codes, Direction, Rule, RuleContext, Target, is_rule_table};
-use super::spec::{Spec, Value};
+use super::spec::Spec;
 
 /// A compiled outbound mapping.
 #[derive(Debug)]
@@ -700,6 +700,5 @@ fn envelope(spec: Option<&Spec>) -> Result<Envelope, MappingError> {
             }
         }
     }
-    let _ = Value::Bool(true);
     Ok(e)
 }

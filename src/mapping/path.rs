@@ -107,20 +107,20 @@ pub enum Item {
         /// The segment they are in.
         node: NodeId,
         /// Start in the tree's text.
-        start: u32,
+        start: usize,
         /// End in the tree's text.
-        end: u32,
+        end: usize,
     },
     /// The `n`th alternative's constant or variable of the path.
     Constant(u16),
 }
 
 impl Item {
-    fn order_key(&self) -> (u64, u32) {
+    fn order_key(&self) -> (u64, usize) {
         match *self {
             Item::Node(n) => (u64::from(n), 0),
             Item::Slice { node, start, .. } => (u64::from(node), start.saturating_add(1)),
-            Item::Constant(i) => (u64::MAX, u32::from(i)),
+            Item::Constant(i) => (u64::MAX, usize::from(i)),
         }
     }
 
@@ -972,7 +972,7 @@ impl Eval<'_, '_> {
             return;
         }
         let bytes = t.slice(s, e);
-        let mut push = |a: u32, b: u32| {
+        let mut push = |a: usize, b: usize| {
             let (a, b) = match component {
                 None => (a, b),
                 Some(c) => {
@@ -981,10 +981,10 @@ impl Eval<'_, '_> {
                     let mut found = None;
                     for (i, piece) in part.split(|&x| x == d.component()).enumerate() {
                         if i + 1 == usize::from(c) {
-                            found = Some((at, at + piece.len() as u32));
+                            found = Some((at, at + piece.len()));
                             break;
                         }
-                        at += piece.len() as u32 + 1;
+                        at += piece.len() + 1;
                     }
                     match found {
                         Some(f) => f,
@@ -1004,27 +1004,42 @@ impl Eval<'_, '_> {
             Some(r) if bytes.contains(&r) => {
                 let mut at = s;
                 for piece in bytes.split(|&x| x == r) {
-                    push(at, at + piece.len() as u32);
-                    at += piece.len() as u32 + 1;
+                    push(at, at + piece.len());
+                    at += piece.len() + 1;
                 }
             }
             _ => push(s, e),
         }
     }
 
+    /// Calls `f` on every node below `n`, in document order, without
+    /// allocating: down by first children, on by next siblings, up by
+    /// parents.
     fn descendants(&self, n: NodeId, f: &mut dyn FnMut(NodeId)) {
         let t = self.tree;
-        let mut stack: Vec<NodeId> = Vec::new();
-        let mut c = t.last_child(n);
+        let mut c = t.first_child(n);
         while c != NONE {
-            stack.push(c);
-            c = prev_sibling(t, c, n);
-        }
-        while let Some(x) = stack.pop() {
-            f(x);
-            let mut kids: Vec<NodeId> = t.children(x).collect();
-            kids.reverse();
-            stack.extend(kids);
+            f(c);
+            let down = t.first_child(c);
+            if down != NONE {
+                c = down;
+                continue;
+            }
+            // Up until a node has a next sibling, stopping at `n`.
+            loop {
+                if c == n {
+                    return;
+                }
+                let next = t.next_sibling(c);
+                if next != NONE {
+                    c = next;
+                    break;
+                }
+                c = t.parent(c);
+                if c == n || c == NONE {
+                    return;
+                }
+            }
         }
     }
 }
@@ -1040,23 +1055,11 @@ fn is_trigger(t: &Tree, c: NodeId) -> bool {
         && t.first_child(p) == c
 }
 
-fn prev_sibling(t: &Tree, c: NodeId, parent: NodeId) -> NodeId {
-    // Children are few; walk from the first.
-    let mut prev = NONE;
-    for k in t.children(parent) {
-        if k == c {
-            return prev;
-        }
-        prev = k;
-    }
-    NONE
-}
-
 /// The elements of a segment node, as ranges of the tree's text (element 0
 /// is the segment ID).
 struct Elements<'t> {
     bytes: &'t [u8],
-    base: u32,
+    base: usize,
     at: usize,
     sep: u8,
     done: bool,
@@ -1075,8 +1078,8 @@ impl<'t> Elements<'t> {
 }
 
 impl Iterator for Elements<'_> {
-    type Item = (u32, u32);
-    fn next(&mut self) -> Option<(u32, u32)> {
+    type Item = (usize, usize);
+    fn next(&mut self) -> Option<(usize, usize)> {
         if self.done {
             return None;
         }
@@ -1085,9 +1088,9 @@ impl Iterator for Elements<'_> {
             self.done = true;
             rest.len()
         });
-        let start = self.base + self.at as u32;
+        let start = self.base + self.at;
         self.at += len + 1;
-        Some((start, start + len as u32))
+        Some((start, start + len))
     }
 }
 
