@@ -302,7 +302,7 @@ pub fn decode<R: Read>(
                 column: i as u64 + 1,
                 ..place
             };
-            tree.append(node, name, Kind::Field, text.as_bytes(), place);
+            tree.append_str(node, name, Kind::Field, text, place);
         }
         streamer.closed(tree, node, sink).map_err(CsvError::Sink)?;
     }

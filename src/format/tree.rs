@@ -82,6 +82,8 @@ struct Node {
     next_sibling: NodeId,
     prev_sibling: NodeId,
     text: (usize, usize),
+    /// A segment's element separators: `cuts[a..b]` of the tree.
+    cuts: (u32, u32),
     place: Place,
 }
 
@@ -119,7 +121,13 @@ impl Names {
 #[derive(Debug, Clone)]
 pub struct Tree {
     nodes: Vec<Node>,
-    text: Vec<u8>,
+    /// The text of every node, converted to UTF-8 once when appended (bytes
+    /// that are not UTF-8 become U+FFFD), so that reading a value needs no
+    /// validation.
+    text: String,
+    /// Offsets of element separators in segment nodes' text, found once
+    /// when the segment is appended so that reading element n is a lookup.
+    cuts: Vec<u32>,
     names: Names,
     root_name: Name,
     flavor: Flavor,
@@ -143,7 +151,8 @@ impl Tree {
         let root_name = names.intern("");
         let mut t = Tree {
             nodes: Vec::new(),
-            text: Vec::new(),
+            text: String::new(),
+            cuts: Vec::new(),
             names,
             root_name,
             flavor,
@@ -158,6 +167,7 @@ impl Tree {
     pub fn clear(&mut self) {
         self.nodes.clear();
         self.text.clear();
+        self.cuts.clear();
         self.nodes.push(Node {
             name: self.root_name,
             kind: Kind::Root,
@@ -167,6 +177,7 @@ impl Tree {
             next_sibling: NONE,
             prev_sibling: NONE,
             text: (0, 0),
+            cuts: (0, 0),
             place: Place::default(),
         });
     }
@@ -226,7 +237,8 @@ impl Tree {
         self.nodes.len() <= 1
     }
 
-    /// Appends a node as the last child of `parent`.
+    /// Appends a node as the last child of `parent`; text that is not
+    /// UTF-8 is kept with U+FFFD in place of the bad bytes.
     pub fn append(
         &mut self,
         parent: NodeId,
@@ -236,8 +248,48 @@ impl Tree {
         place: Place,
     ) -> NodeId {
         let start = self.text.len();
-        self.text.extend_from_slice(text);
+        push_lossy(&mut self.text, text);
+        self.link(parent, name, kind, start, place)
+    }
+
+    /// Appends a node whose text is already a string.
+    pub fn append_str(
+        &mut self,
+        parent: NodeId,
+        name: Name,
+        kind: Kind,
+        text: &str,
+        place: Place,
+    ) -> NodeId {
+        let start = self.text.len();
+        self.text.push_str(text);
+        self.link(parent, name, kind, start, place)
+    }
+
+    /// Links a node whose text is `self.text[start..]`.
+    fn link(
+        &mut self,
+        parent: NodeId,
+        name: Name,
+        kind: Kind,
+        start: usize,
+        place: Place,
+    ) -> NodeId {
         let end = self.text.len();
+        let cut_start = self.cuts.len() as u32;
+        if kind == Kind::Segment
+            && let Some(d) = self.delimiters
+        {
+            // Segments are short (an X12 segment is at most a few hundred
+            // bytes in practice); u32 offsets are ample.
+            let sep = d.element();
+            for (i, &b) in self.text.as_bytes()[start..end].iter().enumerate() {
+                if b == sep {
+                    self.cuts.push(i as u32);
+                }
+            }
+        }
+        let cuts = (cut_start, self.cuts.len() as u32);
         let id = self.nodes.len() as NodeId;
         let prev = self.nodes[parent as usize].last_child;
         self.nodes.push(Node {
@@ -249,6 +301,7 @@ impl Tree {
             next_sibling: NONE,
             prev_sibling: prev,
             text: (start, end),
+            cuts,
             place,
         });
         if prev == NONE {
@@ -266,7 +319,7 @@ impl Tree {
         if node as usize + 1 != self.nodes.len() || self.text.len() != self.node(node).text.1 {
             return;
         }
-        self.text.extend_from_slice(text);
+        push_lossy(&mut self.text, text);
         self.nodes[node as usize].text.1 = self.text.len();
     }
 
@@ -319,6 +372,7 @@ impl Tree {
         self.nodes[n.parent as usize].last_child = n.prev_sibling;
         self.nodes.truncate(node as usize);
         self.text.truncate(n.text.0);
+        self.cuts.truncate(n.cuts.0 as usize);
     }
 
     fn node(&self, id: NodeId) -> &Node {
@@ -371,13 +425,40 @@ impl Tree {
     /// The node's own text (a segment's raw text, a field's value).
     pub fn bytes(&self, id: NodeId) -> &[u8] {
         let (a, b) = self.node(id).text;
-        &self.text[a..b]
+        &self.text.as_bytes()[a..b]
     }
 
     /// Bytes of the text buffer between two offsets (values cut out of a
     /// segment).
     pub fn slice(&self, start: usize, end: usize) -> &[u8] {
-        &self.text[start..end]
+        &self.text.as_bytes()[start..end]
+    }
+
+    /// Element `n` of a segment node (0 is the segment ID) as a range of
+    /// the tree's text; `None` past the last element or for other nodes.
+    #[inline]
+    pub fn element_range(&self, seg: NodeId, n: usize) -> Option<(usize, usize)> {
+        let node = self.node(seg);
+        if node.kind != Kind::Segment {
+            return None;
+        }
+        let cuts = &self.cuts[node.cuts.0 as usize..node.cuts.1 as usize];
+        let base = node.text.0;
+        let start = match n {
+            0 => 0,
+            _ => *cuts.get(n - 1)? as usize + 1,
+        };
+        let end = cuts.get(n).map_or(node.text.1 - base, |&c| c as usize);
+        Some((base + start, base + end))
+    }
+
+    /// Number of elements of a segment node, its ID included.
+    pub fn element_count(&self, seg: NodeId) -> usize {
+        let node = self.node(seg);
+        match node.kind {
+            Kind::Segment => (node.cuts.1 - node.cuts.0) as usize + 1,
+            _ => 0,
+        }
     }
 
     /// Where the node's text starts in the text buffer.
@@ -387,7 +468,16 @@ impl Tree {
 
     /// The node's own text as a string.
     pub fn text(&self, id: NodeId) -> Text<'_> {
-        String::from_utf8_lossy(self.bytes(id))
+        let (a, b) = self.node(id).text;
+        Cow::Borrowed(self.str_slice(a, b))
+    }
+
+    /// Text between two offsets of the text buffer, as a string (empty if
+    /// they do not fall on character boundaries, which offsets found at
+    /// ASCII delimiters always do).
+    #[inline]
+    pub fn str_slice(&self, start: usize, end: usize) -> &str {
+        self.text.get(start..end).unwrap_or("")
     }
 
     /// Where the node came from.
@@ -428,6 +518,15 @@ impl Tree {
         }
         parts.reverse();
         parts.join("/")
+    }
+}
+
+/// Appends bytes to a string, with U+FFFD for what is not UTF-8.
+#[inline]
+fn push_lossy(out: &mut String, bytes: &[u8]) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => out.push_str(s),
+        Err(_) => out.push_str(&String::from_utf8_lossy(bytes)),
     }
 }
 
@@ -482,6 +581,36 @@ mod tests {
         t.truncate(r1);
         assert!(t.is_empty());
         assert_eq!(t.first_child(0), NONE);
+    }
+
+    #[test]
+    fn cuts_segments_into_elements_once() {
+        let mut t = Tree::new(Flavor::X12);
+        t.set_delimiters(Delimiters::new(b'*', b':', b'~', Some(b'^')).ok());
+        let po1 = t.intern("PO1");
+        let s = t.append(0, po1, Kind::Segment, b"PO1*1**EA", Place::default());
+        let e = |n| {
+            t.element_range(s, n)
+                .map(|(a, b)| t.str_slice(a, b).to_string())
+        };
+        assert_eq!(e(0).as_deref(), Some("PO1"));
+        assert_eq!(e(1).as_deref(), Some("1"));
+        assert_eq!(e(2).as_deref(), Some(""));
+        assert_eq!(e(3).as_deref(), Some("EA"));
+        assert_eq!(e(4), None);
+        assert_eq!(t.element_count(s), 4);
+        let g = t.append(0, po1, Kind::Group, b"", Place::default());
+        assert_eq!(t.element_range(g, 1), None, "a loop has no elements");
+        // Truncation forgets the cuts with the nodes.
+        t.truncate(g);
+        t.truncate(s);
+        let s2 = t.append(0, po1, Kind::Segment, b"PO1*9", Place::default());
+        assert_eq!(t.element_count(s2), 2);
+        // Bytes that are not UTF-8 are replaced, never a panic.
+        let bad = t.append(0, po1, Kind::Segment, b"PO1*\xff*x", Place::default());
+        let (a, b) = t.element_range(bad, 2).expect("element 2");
+        assert_eq!(t.str_slice(a, b), "x");
+        assert_eq!(t.text(bad), "PO1*\u{fffd}*x");
     }
 
     #[test]

@@ -150,6 +150,7 @@ struct Builder {
     /// HL01 to the HL loop node, for nesting.
     hl: HashMap<Vec<u8>, NodeId>,
     names: HashMap<u32, Name>,
+    recent: [Option<(u32, Name)>; 64],
     hl_name: Name,
 }
 
@@ -172,16 +173,27 @@ impl Builder {
             streamer: Streamer::default(),
             hl: HashMap::new(),
             names: HashMap::new(),
+            recent: [None; 64],
             hl_name: tree.intern("HL"),
         }
     }
 
+    /// The interned name of a segment ID: a direct-mapped cache in front
+    /// of the map, since a set uses a dozen IDs over and over.
     fn name(&mut self, tree: &mut Tree, id: &[u8]) -> Name {
         let key = crate::x12::SegmentId::key_of(id);
-        *self
+        let slot = (key.wrapping_mul(0x9E37_79B1) >> 26) as usize;
+        if let Some((k, n)) = self.recent[slot]
+            && k == key
+        {
+            return n;
+        }
+        let n = *self
             .names
             .entry(key)
-            .or_insert_with(|| tree.intern(&String::from_utf8_lossy(id)))
+            .or_insert_with(|| tree.intern(&String::from_utf8_lossy(id)));
+        self.recent[slot] = Some((key, n));
+        n
     }
 
     fn segment(

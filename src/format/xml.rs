@@ -450,7 +450,7 @@ fn flush(
     let mut start = 0;
     for &(name, end) in &p.attributes {
         let value = p.values.get(start..end).unwrap_or_default();
-        tree.append(p.node, name, Kind::Attribute, value.as_bytes(), p.place);
+        tree.append_str(p.node, name, Kind::Attribute, value, p.place);
         start = end;
     }
     let mut text = p.text;

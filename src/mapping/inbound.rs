@@ -47,6 +47,8 @@ enum Plan {
 #[derive(Debug)]
 struct FieldPlan {
     name: String,
+    /// `"name":`, written once.
+    key: Box<[u8]>,
     required: bool,
     is_list: bool,
     plan: Option<Plan>,
@@ -209,6 +211,11 @@ fn compile_object(
             .iter()
             .map(|f| FieldPlan {
                 name: f.name.clone(),
+                key: {
+                    let mut k = Vec::new();
+                    write_key(&mut k, &f.name);
+                    k.into_boxed_slice()
+                },
                 required: f.required,
                 is_list: matches!(f.shape, Shape::List(_)),
                 plan: None,
@@ -485,7 +492,7 @@ impl<'m> Writer<'m, '_, '_, '_> {
                 None => {
                     if f.is_list {
                         comma(out, &mut first);
-                        write_key(out, &f.name);
+                        out.extend_from_slice(&f.key);
                         out.extend_from_slice(b"[]");
                     } else if f.required {
                         let e = self.missing(&plan.file, plan.line, context);
@@ -500,7 +507,7 @@ impl<'m> Writer<'m, '_, '_, '_> {
                     match v {
                         Some(p) => {
                             comma(out, &mut first);
-                            write_key(out, &f.name);
+                            out.extend_from_slice(&f.key);
                             self.scalar(out, &p.text, *json);
                             self.record(rule, &p.text, p.item);
                         }
@@ -517,7 +524,7 @@ impl<'m> Writer<'m, '_, '_, '_> {
                         .values(self.eval, context)
                         .map_err(|e| self.rule_error(rule, e, context))?;
                     comma(out, &mut first);
-                    write_key(out, &f.name);
+                    out.extend_from_slice(&f.key);
                     out.push(b'[');
                     for (i, p) in values.iter().enumerate() {
                         if i > 0 {
@@ -537,7 +544,7 @@ impl<'m> Writer<'m, '_, '_, '_> {
                             let mark = out.len();
                             let was_first = first;
                             comma(out, &mut first);
-                            write_key(out, &f.name);
+                            out.extend_from_slice(&f.key);
                             out.push(b'{');
                             let n = o.fields.len();
                             if self.fields(o, 0..n, c, out, true)? {
@@ -558,7 +565,7 @@ impl<'m> Writer<'m, '_, '_, '_> {
                 }
                 Some(Plan::List(l)) => {
                     comma(out, &mut first);
-                    write_key(out, &f.name);
+                    out.extend_from_slice(&f.key);
                     out.push(b'[');
                     let items = self.list_items(l, context);
                     for (i, &node) in items.iter().enumerate() {
@@ -634,17 +641,41 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
     out.push(b':');
 }
 
-/// Writes a JSON string.
-pub fn write_string(out: &mut Vec<u8>, s: &str) {
-    out.push(b'"');
-    let bytes = s.as_bytes();
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
-        out.extend_from_slice(bytes);
-        out.push(b'"');
-        return;
+/// Bytes that a JSON string cannot hold as they are: control characters,
+/// the quote and the backslash.
+static ESCAPED: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
     }
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
+/// Writes a JSON string.
+#[inline]
+pub fn write_string(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    match bytes.iter().position(|&b| ESCAPED[usize::from(b)]) {
+        None => {
+            out.reserve(bytes.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(bytes);
+            out.push(b'"');
+        }
+        Some(first) => write_escaped(out, bytes, first),
+    }
+}
+
+#[cold]
+fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
+    out.push(b'"');
+    out.extend_from_slice(&bytes[..first]);
+    let mut start = first;
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -712,9 +743,49 @@ pub enum Choice {
     ByPartner(Option<String>),
 }
 
+/// The serialized source object of the last envelope, around its set
+/// control number.
+struct HeadCache {
+    key: Origin,
+    prefix: Vec<u8>,
+    suffix: Vec<u8>,
+}
+
+impl HeadCache {
+    /// True when `origin` differs from the cached one at most in its set
+    /// control number.
+    fn fits(&self, origin: &Origin) -> bool {
+        let Origin {
+            flavor,
+            file_name,
+            interchange_control_number,
+            group_control_number,
+            set_control_number: _,
+            sender,
+            receiver,
+            application_sender,
+            application_receiver,
+            set_id,
+            version,
+        } = origin;
+        let k = &self.key;
+        *flavor == k.flavor
+            && *file_name == k.file_name
+            && *interchange_control_number == k.interchange_control_number
+            && *group_control_number == k.group_control_number
+            && *sender == k.sender
+            && *receiver == k.receiver
+            && *application_sender == k.application_sender
+            && *application_receiver == k.application_receiver
+            && *set_id == k.set_id
+            && *version == k.version
+    }
+}
+
 struct Open {
     mapping: Arc<InboundMapping>,
-    origin: Arc<Origin>,
+    /// Kept for streamed items, which come before the document's end.
+    origin: Option<Arc<Origin>>,
     head_written: bool,
     items: u64,
     failed: bool,
@@ -729,6 +800,9 @@ pub struct Translator<'l, W: Write> {
     out: W,
     mode: OutputMode,
     buf: Vec<u8>,
+    /// A document being written, reused.
+    doc: Vec<u8>,
+    head_cache: Option<HeadCache>,
     written: u64,
     open: Option<Open>,
     /// What went wrong, per document.
@@ -754,6 +828,8 @@ impl<'l, W: Write> Translator<'l, W> {
             out,
             mode,
             buf: Vec::with_capacity(1 << 16),
+            doc: Vec::new(),
+            head_cache: None,
             written: 0,
             open: None,
             problems: Vec::new(),
@@ -855,18 +931,60 @@ impl<'l, W: Write> Translator<'l, W> {
         });
     }
 
-    fn head(&self, mapping: &InboundMapping, origin: &Origin, out: &mut Vec<u8>) {
+    /// Writes `{"type":...,"source":{...}` for a document. The source
+    /// object is the same for every set of a group but its control number,
+    /// so it is serialized once per envelope and the number spliced in.
+    fn head(
+        cache: &mut Option<HeadCache>,
+        partner: &Option<String>,
+        mapping: &InboundMapping,
+        origin: &Origin,
+        out: &mut Vec<u8>,
+    ) {
         out.extend_from_slice(b"{\"type\":");
         write_string(out, mapping.document.name());
         out.extend_from_slice(b",\"source\":");
-        let source = Source {
+        let Some(number) = origin.set_control_number.as_deref() else {
+            let _ = serde_json::to_writer(&mut *out, &Self::source(partner, origin));
+            return;
+        };
+        let fresh = cache.as_ref().is_none_or(|c| !c.fits(origin));
+        if fresh {
+            // A marker no control number can hold, found again in the
+            // serialized text.
+            const MARK: &str = "\u{1}set\u{1}";
+            let mut key = origin.clone();
+            key.set_control_number = Some(MARK.to_string());
+            let mut text = Vec::new();
+            let _ = serde_json::to_writer(&mut text, &Self::source(partner, &key));
+            let escaped = b"\"\\u0001set\\u0001\"";
+            let Some(at) = text.windows(escaped.len()).position(|w| w == escaped) else {
+                let _ = serde_json::to_writer(&mut *out, &Self::source(partner, origin));
+                return;
+            };
+            key.set_control_number = None;
+            *cache = Some(HeadCache {
+                key,
+                prefix: text[..at].to_vec(),
+                suffix: text[at + escaped.len()..].to_vec(),
+            });
+        }
+        if let Some(c) = cache {
+            out.extend_from_slice(&c.prefix);
+            write_string(out, number);
+            out.extend_from_slice(&c.suffix);
+        }
+    }
+
+    fn source(partner: &Option<String>, origin: &Origin) -> Source {
+        Source {
             format: match origin.flavor {
                 Flavor::X12 => SourceFormat::X12,
                 Flavor::Csv => SourceFormat::Csv,
                 Flavor::Xml => SourceFormat::Xml,
                 Flavor::Json => SourceFormat::Json,
             },
-            partner: self.partner.clone(),
+            partner: partner.clone(),
             file_name: origin.file_name.clone(),
             interchange_control_number: origin.interchange_control_number.clone(),
             group_control_number: origin.group_control_number.clone(),
@@ -879,8 +997,7 @@ impl<'l, W: Write> Translator<'l, W> {
             application_receiver: origin.application_receiver.clone(),
             set_id: origin.set_id.clone(),
             version: origin.version.clone(),
-        };
-        let _ = serde_json::to_writer(&mut *out, &source);
+        }
     }
 
     fn flush(&mut self) -> Result<(), SinkError> {
@@ -898,7 +1015,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                 let stream = m.stream.as_ref().map(|(_, names)| names.clone());
                 self.open = Some(Open {
                     mapping: m,
-                    origin: Arc::new(origin.clone()),
+                    origin: stream.as_ref().map(|_| Arc::new(origin.clone())),
                     head_written: false,
                     items: 0,
                     failed: false,
@@ -933,7 +1050,9 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         let Some(Plan::List(list)) = &mapping.root.fields[*index].plan else {
             return Ok(());
         };
-        let origin = Arc::clone(&open.origin);
+        let Some(origin) = open.origin.clone() else {
+            return Ok(());
+        };
         let facts = Facts {
             origin: &origin,
             partner: self.partner.as_deref(),
@@ -1000,14 +1119,22 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                 w.fields(&mapping.root, from..n, tree.root(), &mut buf, false)
                     .map(|_| buf.push(b'}'))
             } else {
-                let mut doc = Vec::new();
-                self.head(&mapping, origin, &mut doc);
+                let mut doc = std::mem::take(&mut self.doc);
+                doc.clear();
+                Self::head(
+                    &mut self.head_cache,
+                    &self.partner,
+                    &mapping,
+                    origin,
+                    &mut doc,
+                );
                 let r = w
                     .fields(&mapping.root, 0..n, tree.root(), &mut doc, false)
                     .map(|_| doc.push(b'}'));
                 if r.is_ok() {
                     buf.extend_from_slice(&doc);
                 }
+                self.doc = doc;
                 r
             };
             self.buf = buf;
@@ -1064,7 +1191,9 @@ impl<W: Write> Translator<'_, W> {
             return Ok(());
         }
         let mapping = Arc::clone(&open.mapping);
-        let origin = Arc::clone(&open.origin);
+        let Some(origin) = open.origin.clone() else {
+            return Ok(());
+        };
         let origin = &origin;
         let Some((index, _)) = &mapping.stream else {
             return Ok(());
@@ -1075,7 +1204,13 @@ impl<W: Write> Translator<'_, W> {
         };
         let eval = Eval::new(tree, &facts);
         let mut doc = Vec::new();
-        self.head(&mapping, origin, &mut doc);
+        Self::head(
+            &mut self.head_cache,
+            &self.partner,
+            &mapping,
+            origin,
+            &mut doc,
+        );
         let mut w = Writer {
             eval: &eval,
             field: Vec::new(),
@@ -1089,7 +1224,7 @@ impl<W: Write> Translator<'_, W> {
             return Err(Box::new(e));
         }
         doc.push(b',');
-        write_key(&mut doc, &mapping.root.fields[*index].name);
+        doc.extend_from_slice(&mapping.root.fields[*index].key);
         doc.push(b'[');
         self.begin_document()?;
         self.buf.extend_from_slice(&doc);

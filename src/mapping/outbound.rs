@@ -350,7 +350,7 @@ impl Renderer<'_, '_, '_> {
 
     fn value(&self, rule: &Rule, context: NodeId) -> Result<Option<String>, MappingError> {
         rule.value(self.eval, context)
-            .map(|p| p.map(|p| p.text))
+            .map(|p| p.map(|p| p.text.into_owned()))
             .map_err(|e| {
                 let tree = self.eval.tree;
                 let node = e.item.and_then(|i| i.node()).unwrap_or(context);

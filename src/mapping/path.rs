@@ -646,6 +646,17 @@ impl Eval<'_, '_> {
 
     /// The first non-empty value `path` finds.
     pub fn first(&self, path: &Path, context: NodeId) -> Option<(Item, std::borrow::Cow<'_, str>)> {
+        if let [chain @ Chain::Steps { .. }] = path.alternatives.as_slice() {
+            let mut hit = None;
+            self.search(chain, context, &mut |i| {
+                if self.text(path, i).trim().is_empty() {
+                    return false;
+                }
+                hit = Some(i);
+                true
+            });
+            return hit.map(|i| (i, self.text(path, i)));
+        }
         let mut items = self.take();
         self.items(path, context, &mut items);
         let found = items
@@ -660,7 +671,9 @@ impl Eval<'_, '_> {
     pub fn text(&self, path: &Path, item: Item) -> std::borrow::Cow<'_, str> {
         match item {
             Item::Node(n) => self.tree.text(n),
-            Item::Slice { start, end, .. } => String::from_utf8_lossy(self.tree.slice(start, end)),
+            Item::Slice { start, end, .. } => {
+                std::borrow::Cow::Borrowed(self.tree.str_slice(start, end))
+            }
             Item::Constant(i) => match path.alternatives.get(usize::from(i)) {
                 Some(Chain::Literal(s)) => std::borrow::Cow::Owned(s.clone()),
                 Some(Chain::Var(name)) => {
@@ -677,33 +690,26 @@ impl Eval<'_, '_> {
             Cond::Exists(p) => {
                 // A loop, a record or an element exists by being there; a
                 // value, by not being empty.
-                let mut items = self.take();
-                self.items(p, context, &mut items);
                 let t = self.tree;
-                let any = items.iter().any(|&i| match i {
+                self.any(p, context, &mut |i| match i {
                     Item::Node(n)
                         if matches!(t.kind(n), Kind::Group | Kind::Segment | Kind::Root) =>
                     {
                         true
                     }
                     _ => !self.text(p, i).trim().is_empty(),
-                });
-                self.give(items);
-                any
+                })
             }
             Cond::Equals {
                 path,
                 values,
                 negated,
             } => {
-                let mut items = self.take();
-                self.items(path, context, &mut items);
-                let any = items.iter().any(|&i| {
+                let any = self.any(path, context, &mut |i| {
                     let t = self.text(path, i);
                     let t = t.trim();
                     values.iter().any(|v| v == t)
                 });
-                self.give(items);
                 any != *negated
             }
             Cond::And(a, b) => self.holds(a, context) && self.holds(b, context),
@@ -712,20 +718,53 @@ impl Eval<'_, '_> {
         }
     }
 
+    /// True when `f` holds for some item `path` finds (order does not
+    /// matter, so each alternative is searched on its own).
+    fn any(&self, path: &Path, context: NodeId, f: &mut dyn FnMut(Item) -> bool) -> bool {
+        path.alternatives
+            .iter()
+            .enumerate()
+            .any(|(i, chain)| match chain {
+                Chain::Literal(_) => f(Item::Constant(i as u16)),
+                Chain::Var(name) => self.vars.var(name).is_some() && f(Item::Constant(i as u16)),
+                Chain::Steps { .. } => self.search(chain, context, f),
+            })
+    }
+
     fn walk(&self, steps: &[Step], start: NodeId, out: &mut Vec<Item>) {
         if steps.len() < 2 || steps.iter().all(|s| s.axis == Axis::Child) {
-            self.depth_first(steps, start, out);
+            self.visit(steps, start, &mut |i| {
+                out.push(i);
+                false
+            });
             return;
         }
         self.breadth_first(steps, start, out);
     }
 
-    /// Walks child steps depth first, in document order, allocating only
-    /// for positional predicates.
-    fn depth_first(&self, steps: &[Step], node: NodeId, out: &mut Vec<Item>) {
+    /// Calls `f` on what a single chain of steps finds, in document order,
+    /// until `f` returns true (found: stop). Returns whether it stopped.
+    fn search(&self, chain: &Chain, context: NodeId, f: &mut dyn FnMut(Item) -> bool) -> bool {
+        let Chain::Steps { absolute, steps } = chain else {
+            return false;
+        };
+        let start = if *absolute { self.tree.root() } else { context };
+        if steps.len() < 2 || steps.iter().all(|s| s.axis == Axis::Child) {
+            return self.visit(steps, start, f);
+        }
+        let mut items = self.take();
+        self.breadth_first(steps, start, &mut items);
+        let stopped = items.iter().any(|&i| f(i));
+        self.give(items);
+        stopped
+    }
+
+    /// Walks child steps depth first, in document order, calling `f` on
+    /// each item found until it returns true; allocates only for
+    /// positional predicates and for tests that find several values.
+    fn visit(&self, steps: &[Step], node: NodeId, f: &mut dyn FnMut(Item) -> bool) -> bool {
         let Some((step, rest)) = steps.split_first() else {
-            out.push(Item::Node(node));
-            return;
+            return f(Item::Node(node));
         };
         let t = self.tree;
         let positional = step
@@ -736,24 +775,45 @@ impl Eval<'_, '_> {
             if let (Test::Name(name), Axis::Child) = (&step.test, step.axis)
                 && t.kind(node) != Kind::Segment
             {
-                for c in t.children(node) {
-                    if t.name(c) != *name || t.kind(c) == Kind::Attribute {
-                        continue;
+                let mut c = t.first_child(node);
+                while c != NONE {
+                    if t.name(c) == *name
+                        && t.kind(c) != Kind::Attribute
+                        && self.predicates_hold(step, c)
+                        && self.visit(rest, c, f)
+                    {
+                        return true;
                     }
-                    if !self.predicates_hold(step, c) {
-                        continue;
-                    }
-                    if rest.is_empty() {
-                        out.push(Item::Node(c));
-                    } else {
-                        self.depth_first(rest, c, out);
-                    }
+                    c = t.next_sibling(c);
                 }
-                return;
+                return false;
             }
-            if rest.is_empty() && step.predicates.is_empty() {
-                self.step(step, node, out);
-                return;
+            if rest.is_empty()
+                && step.predicates.is_empty()
+                && let Test::Element {
+                    element,
+                    component: None,
+                } = step.test
+                && let Some(seg) = self.segment_of(node)
+                && let Some(d) = t.delimiters()
+            {
+                // The common case, one element of a segment, without a
+                // buffer; repeated elements take the general way.
+                if element == 0 {
+                    return false;
+                }
+                let Some((a, b)) = t.element_range(seg, usize::from(element)) else {
+                    return false;
+                };
+                let repeats = d.repetition().is_some_and(|r| t.slice(a, b).contains(&r));
+                if !repeats {
+                    return b > a
+                        && f(Item::Slice {
+                            node: seg,
+                            start: a,
+                            end: b,
+                        });
+                }
             }
         }
         let mut found = self.take();
@@ -771,14 +831,21 @@ impl Eval<'_, '_> {
                 }),
             }
         }
+        let mut stopped = false;
         for &item in &found {
-            if rest.is_empty() {
-                out.push(item);
+            stopped = if rest.is_empty() {
+                f(item)
             } else if let Item::Node(n) = item {
-                self.depth_first(rest, n, out);
+                self.visit(rest, n, f)
+            } else {
+                false
+            };
+            if stopped {
+                break;
             }
         }
         self.give(found);
+        stopped
     }
 
     fn predicates_hold(&self, step: &Step, node: NodeId) -> bool {
@@ -921,16 +988,13 @@ impl Eval<'_, '_> {
                 let Some(seg) = self.segment_of(n) else {
                     return;
                 };
-                let Some(d) = t.delimiters() else {
-                    return;
-                };
-                let start = usize::from(*start);
+                let count = t.element_count(seg);
                 for q in qualifiers {
-                    let mut elements = Elements::new(t, seg, d.element()).skip(start);
-                    while let Some((qs, qe)) = elements.next() {
-                        let value = elements.next();
-                        if t.slice(qs, qe) == q.as_bytes()
-                            && let Some((vs, ve)) = value
+                    let mut i = usize::from(*start);
+                    while i < count {
+                        if let Some((qs, qe)) = t.element_range(seg, i)
+                            && t.slice(qs, qe) == q.as_bytes()
+                            && let Some((vs, ve)) = t.element_range(seg, i + 1)
                             && ve > vs
                         {
                             out.push(Item::Slice {
@@ -940,6 +1004,7 @@ impl Eval<'_, '_> {
                             });
                             return;
                         }
+                        i += 2;
                     }
                 }
             }
@@ -965,12 +1030,12 @@ impl Eval<'_, '_> {
         let Some(d) = t.delimiters() else {
             return;
         };
-        let Some((s, e)) = Elements::new(t, seg, d.element()).nth(usize::from(element)) else {
-            return;
-        };
         if element == 0 {
             return;
         }
+        let Some((s, e)) = t.element_range(seg, usize::from(element)) else {
+            return;
+        };
         let bytes = t.slice(s, e);
         let mut push = |a: usize, b: usize| {
             let (a, b) = match component {
@@ -1053,45 +1118,6 @@ fn is_trigger(t: &Tree, c: NodeId) -> bool {
         && t.kind(p) == Kind::Group
         && t.name(p) == t.name(c)
         && t.first_child(p) == c
-}
-
-/// The elements of a segment node, as ranges of the tree's text (element 0
-/// is the segment ID).
-struct Elements<'t> {
-    bytes: &'t [u8],
-    base: usize,
-    at: usize,
-    sep: u8,
-    done: bool,
-}
-
-impl<'t> Elements<'t> {
-    fn new(t: &'t Tree, seg: NodeId, sep: u8) -> Elements<'t> {
-        Elements {
-            bytes: t.bytes(seg),
-            base: t.text_start(seg),
-            at: 0,
-            sep,
-            done: false,
-        }
-    }
-}
-
-impl Iterator for Elements<'_> {
-    type Item = (usize, usize);
-    fn next(&mut self) -> Option<(usize, usize)> {
-        if self.done {
-            return None;
-        }
-        let rest = &self.bytes[self.at..];
-        let len = memchr::memchr(self.sep, rest).unwrap_or_else(|| {
-            self.done = true;
-            rest.len()
-        });
-        let start = self.base + self.at;
-        self.at += len + 1;
-        Some((start, start + len))
-    }
 }
 
 impl Path {

@@ -9,6 +9,7 @@
 //! vendor writes values, and the result is ISO dates and exact decimals.
 //! Outbound (canonical → vendor) they say how to write them.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -104,7 +105,7 @@ pub struct Rule {
     pattern: Option<Regex>,
     codes: Option<(Arc<Codes>, Unknown)>,
     truncate: Option<usize>,
-    dates: Vec<String>,
+    dates: Vec<DateFormat>,
     implied: Option<u32>,
     decimal_mark: Option<char>,
     thousands: Option<char>,
@@ -122,9 +123,9 @@ pub struct Rule {
 /// A value a rule produced, with the item it came from (for messages and
 /// `mapping explain`).
 #[derive(Clone, Debug)]
-pub struct Produced {
+pub struct Produced<'a> {
     /// The value, converted to the target's form.
-    pub text: String,
+    pub text: Cow<'a, str>,
     /// Where it came from.
     pub item: Option<Item>,
 }
@@ -321,16 +322,17 @@ impl Rule {
                 }
                 "truncate" => rule.truncate = Some(uint()? as usize),
                 "date" => {
-                    rule.dates = match &v.value {
+                    let written: Vec<String> = match &v.value {
                         Value::Array(items) => items
                             .iter()
                             .map(|i| i.as_text().ok_or_else(|| i.error("a date format")))
                             .collect::<Result<_, _>>()?,
                         _ => vec![text()?],
                     };
-                    for f in &rule.dates {
-                        chrono_format(f).map_err(|e| v.error(e))?;
-                    }
+                    rule.dates = written
+                        .iter()
+                        .map(|f| DateFormat::new(f).map_err(|e| v.error(e)))
+                        .collect::<Result<_, _>>()?;
                 }
                 "implied_decimals" => rule.implied = Some(uint()?),
                 "decimal" => rule.decimal_mark = Some(mark()?),
@@ -369,47 +371,41 @@ impl Rule {
 
     /// The rule's value at `context`, or `None` when it finds nothing and
     /// has no default.
-    pub fn value(
-        &self,
-        eval: &Eval<'_, '_>,
+    pub fn value<'a>(
+        &'a self,
+        eval: &'a Eval<'_, '_>,
         context: NodeId,
-    ) -> Result<Option<Produced>, RuleError> {
+    ) -> Result<Option<Produced<'a>>, RuleError> {
         if !self.applies(eval, context) {
             return Ok(None);
         }
-        let (raw, item) = match &self.find {
-            Find::Value(v) => (Some(v.clone()), None),
-            Find::From(paths) => {
-                let mut hit = None;
-                for p in paths {
-                    if let Some((item, text)) = eval.first(p, context) {
-                        hit = Some((text.into_owned(), Some(item)));
-                        break;
-                    }
-                }
-                match hit {
-                    Some((t, i)) => (Some(t), i),
-                    None => (None, None),
-                }
-            }
+        let (raw, item): (Option<Cow<'a, str>>, Option<Item>) = match &self.find {
+            Find::Value(v) => (Some(Cow::Borrowed(v.as_str())), None),
+            Find::From(paths) => match paths.iter().find_map(|p| eval.first(p, context)) {
+                Some((item, text)) => (Some(text), Some(item)),
+                None => (None, None),
+            },
             Find::Join(paths, sep) => {
-                let mut parts = Vec::new();
+                let mut joined = String::new();
                 let mut first = None;
                 for p in paths {
                     if let Some((item, text)) = eval.first(p, context) {
                         first.get_or_insert(item);
-                        let t = text.trim().to_string();
+                        let t = text.trim();
                         if !t.is_empty() {
-                            parts.push(t);
+                            if !joined.is_empty() {
+                                joined.push_str(sep);
+                            }
+                            joined.push_str(t);
                         }
                     }
                 }
-                ((!parts.is_empty()).then(|| parts.join(sep)), first)
+                ((!joined.is_empty()).then_some(Cow::Owned(joined)), first)
             }
             Find::Count(p) => {
                 let mut items = Vec::new();
                 eval.items(p, context, &mut items);
-                (Some(items.len().to_string()), None)
+                (Some(Cow::Owned(items.len().to_string())), None)
             }
             Find::Sum(p) => {
                 let mut items = Vec::new();
@@ -423,7 +419,7 @@ impl Rule {
                     })?;
                     total += d;
                 }
-                (Some(total.to_string()), None)
+                (Some(Cow::Owned(total.to_string())), None)
             }
         };
         match raw {
@@ -436,7 +432,11 @@ impl Rule {
     }
 
     /// Every value the rule finds (for lists of values).
-    pub fn values(&self, eval: &Eval<'_, '_>, context: NodeId) -> Result<Vec<Produced>, RuleError> {
+    pub fn values<'a>(
+        &'a self,
+        eval: &'a Eval<'_, '_>,
+        context: NodeId,
+    ) -> Result<Vec<Produced<'a>>, RuleError> {
         if !self.all {
             return Ok(self.value(eval, context)?.into_iter().collect());
         }
@@ -446,7 +446,7 @@ impl Rule {
         let Find::From(paths) = &self.find else {
             return Ok(Vec::new());
         };
-        let mut out: Vec<Produced> = Vec::new();
+        let mut out: Vec<Produced<'a>> = Vec::new();
         let mut items = Vec::new();
         for p in paths {
             items.clear();
@@ -456,7 +456,7 @@ impl Rule {
                 if t.trim().is_empty() {
                     continue;
                 }
-                if let Some(text) = self.finish(t.into_owned(), Some(i))?
+                if let Some(text) = self.finish(t, Some(i))?
                     && !(self.unique && out.iter().any(|o| o.text == text))
                 {
                     out.push(Produced {
@@ -469,33 +469,39 @@ impl Rule {
         Ok(out)
     }
 
-    fn default_value(&self) -> Option<Produced> {
-        self.default
-            .clone()
-            .map(|text| Produced { text, item: None })
+    fn default_value(&self) -> Option<Produced<'_>> {
+        self.default.as_deref().map(|text| Produced {
+            text: Cow::Borrowed(text),
+            item: None,
+        })
     }
 
-    /// Transforms a raw value; `None` when it comes out empty.
-    fn finish(&self, raw: String, item: Option<Item>) -> Result<Option<String>, RuleError> {
+    /// Transforms a raw value; `None` when it comes out empty. Values that
+    /// need no change are passed on borrowed.
+    fn finish<'a>(
+        &'a self,
+        raw: Cow<'a, str>,
+        item: Option<Item>,
+    ) -> Result<Option<Cow<'a, str>>, RuleError> {
         let err = |message: String| RuleError { message, item };
-        let mut v = if self.trim {
-            raw.trim().to_string()
-        } else {
-            raw
-        };
+        let mut v = if self.trim { trim_cow(raw) } else { raw };
         if let Some(re) = &self.pattern {
-            v = match re.captures(&v) {
+            v = Cow::Owned(match re.captures(&v) {
                 Some(c) => c
                     .get(1)
                     .or_else(|| c.get(0))
                     .map_or(String::new(), |m| m.as_str().to_string()),
                 None => String::new(),
-            };
+            });
         }
         match self.case {
-            Some(true) => v = v.to_uppercase(),
-            Some(false) => v = v.to_lowercase(),
-            None => {}
+            Some(true) if v.bytes().any(|b| b.is_ascii_lowercase() || b >= 0x80) => {
+                v = Cow::Owned(v.to_uppercase());
+            }
+            Some(false) if v.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) => {
+                v = Cow::Owned(v.to_lowercase());
+            }
+            _ => {}
         }
         if let Some((codes, unknown)) = &self.codes
             && !v.is_empty()
@@ -505,11 +511,11 @@ impl Rule {
             } else {
                 &codes.reverse
             };
-            match table.get(&v) {
-                Some(mapped) => v = mapped.clone(),
+            match table.get(v.as_ref()) {
+                Some(mapped) => v = Cow::Borrowed(mapped.as_str()),
                 None => match unknown {
                     Unknown::Keep => {}
-                    Unknown::Default => v.clear(),
+                    Unknown::Default => v = Cow::Borrowed(""),
                     Unknown::Error => {
                         let mut known: Vec<&String> = table.keys().collect();
                         known.sort();
@@ -525,8 +531,10 @@ impl Rule {
                 },
             }
         }
-        if let Some(n) = self.truncate {
-            v = v.chars().take(n).collect();
+        if let Some(n) = self.truncate
+            && v.chars().nth(n).is_some()
+        {
+            v = Cow::Owned(v.chars().take(n).collect());
         }
         if v.is_empty() {
             return Ok(None);
@@ -539,14 +547,19 @@ impl Rule {
     }
 
     fn parse_number(&self, s: &str) -> Result<Decimal, String> {
-        let mut t: String = s.chars().filter(|c| Some(*c) != self.thousands).collect();
+        let mut t: Cow<'_, str> = match self.thousands {
+            Some(sep) if s.contains(sep) => Cow::Owned(s.chars().filter(|c| *c != sep).collect()),
+            _ => Cow::Borrowed(s),
+        };
         if let Some(m) = self.decimal_mark
             && m != '.'
         {
             if t.contains('.') && self.thousands.is_none() {
                 return Err(format!("{s:?} is not a number with decimal mark {m:?}"));
             }
-            t = t.replace(m, ".");
+            if t.contains(m) {
+                t = Cow::Owned(t.replace(m, "."));
+            }
         }
         // X12 numbers may carry a leading + and no digit before the mark.
         let t = t.strip_prefix('+').unwrap_or(&t);
@@ -564,11 +577,21 @@ impl Rule {
         Ok(d)
     }
 
-    fn to_canonical(&self, v: String) -> Result<String, String> {
+    /// True when the number options leave a value as it is written, so
+    /// that a value already in canonical form can be passed on unparsed.
+    fn plain_number(&self) -> bool {
+        self.implied.is_none()
+            && self.multiply.is_none()
+            && self.decimals.is_none()
+            && self.thousands.is_none()
+            && self.decimal_mark.is_none_or(|m| m == '.')
+    }
+
+    fn to_canonical<'a>(&self, v: Cow<'a, str>) -> Result<Cow<'a, str>, String> {
         match &self.target {
             Target::Text => Ok(v),
             Target::Enum(allowed) => {
-                if allowed.contains(&v) {
+                if allowed.iter().any(|a| *a == v) {
                     Ok(v)
                 } else {
                     Err(format!(
@@ -578,11 +601,15 @@ impl Rule {
                 }
             }
             Target::Bool => match v.to_ascii_lowercase().as_str() {
-                "true" | "y" | "yes" | "1" => Ok("true".into()),
-                "false" | "n" | "no" | "0" => Ok("false".into()),
+                "true" | "y" | "yes" | "1" => Ok(Cow::Borrowed("true")),
+                "false" | "n" | "no" | "0" => Ok(Cow::Borrowed("false")),
                 _ => Err(format!("{v:?} is not a yes/no value")),
             },
             Target::Decimal | Target::Integer => {
+                let integer = self.target == Target::Integer;
+                if self.plain_number() && is_canonical_number(&v, integer) {
+                    return Ok(v);
+                }
                 let mut d = self.parse_number(&v)?;
                 if let Some(n) = self.implied {
                     if v.contains('.') || self.decimal_mark.is_some_and(|m| v.contains(m)) {
@@ -601,52 +628,46 @@ impl Rule {
                 if let Some(n) = self.decimals {
                     d = d.round_dp(n);
                 }
-                if self.target == Target::Integer {
+                if integer {
                     if !d.fract().is_zero() {
                         return Err(format!("{v:?} is not a whole number"));
                     }
-                    return Ok(d.trunc().normalize().to_string());
+                    return Ok(Cow::Owned(d.trunc().normalize().to_string()));
                 }
-                Ok(d.to_string())
+                Ok(Cow::Owned(d.to_string()))
             }
-            Target::Date => self
-                .parse_date(&v)
-                .map(|d| d.format("%Y-%m-%d").to_string()),
+            Target::Date => self.parse_date(&v).map(|d| Cow::Owned(iso_date(d))),
         }
     }
 
     fn parse_date(&self, v: &str) -> Result<NaiveDate, String> {
-        let defaults: &[&str] = match self.flavor {
-            Flavor::X12 => &["CCYYMMDD", "YYMMDD"],
-            _ => &["YYYY-MM-DD"],
-        };
-        let formats: Vec<&str> = if self.dates.is_empty() {
-            defaults.to_vec()
-        } else {
-            self.dates.iter().map(String::as_str).collect()
-        };
-        for f in &formats {
-            let Ok(cf) = chrono_format(f) else { continue };
-            if let Ok(d) = NaiveDate::parse_from_str(v, &cf) {
-                // %y alone accepts one digit years; the format's width is
-                // the value's.
-                if f.contains('%') || v.len() == expected_len(f) {
-                    return Ok(d);
-                }
+        let formats: &[DateFormat] = if self.dates.is_empty() {
+            match self.flavor {
+                Flavor::X12 => &X12_DATES,
+                _ => &ISO_DATE,
             }
+        } else {
+            &self.dates
+        };
+        if let Some(d) = formats.iter().find_map(|f| f.parse(v)) {
+            return Ok(d);
         }
         Err(format!(
             "{v:?} is not a date in the format {}",
-            formats.join(" or ")
+            formats
+                .iter()
+                .map(|f| f.written.as_ref())
+                .collect::<Vec<_>>()
+                .join(" or ")
         ))
     }
 
-    fn to_vendor(&self, v: String) -> Result<String, String> {
-        if !self.dates.is_empty() {
-            let d = NaiveDate::parse_from_str(&v, "%Y-%m-%d")
-                .map_err(|_| format!("{v:?} is not an ISO date"))?;
-            let f = chrono_format(&self.dates[0])?;
-            return Ok(d.format(&f).to_string());
+    fn to_vendor<'a>(&self, v: Cow<'a, str>) -> Result<Cow<'a, str>, String> {
+        if let Some(f) = self.dates.first() {
+            let d = ISO_DATE[0]
+                .parse(&v)
+                .ok_or_else(|| format!("{v:?} is not an ISO date"))?;
+            return Ok(Cow::Owned(f.format(d)));
         }
         let numeric = self.implied.is_some()
             || self.decimals.is_some()
@@ -665,7 +686,7 @@ impl Rule {
             let mut scaled = d;
             scaled.rescale(n);
             let mantissa = scaled.mantissa();
-            return Ok(mantissa.to_string());
+            return Ok(Cow::Owned(mantissa.to_string()));
         }
         if let Some(n) = self.decimals {
             d = d.round_dp(n);
@@ -675,51 +696,278 @@ impl Rule {
         if let Some(m) = self.decimal_mark {
             s = s.replace('.', &m.to_string());
         }
-        Ok(s)
+        Ok(Cow::Owned(s))
     }
 }
 
-fn expected_len(f: &str) -> usize {
-    f.replace("CCYY", "YYYY").len()
+/// Trims a value without copying it when it is borrowed.
+fn trim_cow(v: Cow<'_, str>) -> Cow<'_, str> {
+    match v {
+        Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
+        Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),
+        Cow::Owned(s) => Cow::Owned(s.trim().to_string()),
+    }
 }
 
-/// A date format in X12 style (`CCYYMMDD`, `YYMMDD`, `MM/DD/YYYY`) or
-/// strftime (`%d.%m.%Y`) as a chrono format.
-pub fn chrono_format(f: &str) -> Result<String, String> {
-    if f.contains('%') {
-        return Ok(f.to_string());
+/// True when `v` is already written as the canonical JSON number for it:
+/// digits with an optional `-` and one `.` (for decimals), no leading
+/// zero, no sign on zero, at most 28 digits (what a Decimal holds).
+fn is_canonical_number(v: &str, integer: bool) -> bool {
+    let b = v.as_bytes();
+    let digits = b.strip_prefix(b"-").unwrap_or(b);
+    let (int, frac) = match digits.iter().position(|&c| c == b'.') {
+        Some(_) if integer => return false,
+        Some(i) => (&digits[..i], Some(&digits[i + 1..])),
+        None => (digits, None),
+    };
+    let all_digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
+    if !all_digits(int) || frac.is_some_and(|f| !all_digits(f)) {
+        return false;
     }
-    let mut out = String::new();
-    let mut rest = f;
-    let mut any = false;
-    while !rest.is_empty() {
-        let (token, replacement) = [
-            ("CCYY", "%Y"),
-            ("YYYY", "%Y"),
-            ("YY", "%y"),
-            ("MM", "%m"),
-            ("DD", "%d"),
-        ]
-        .into_iter()
-        .find(|(t, _)| rest.starts_with(t))
-        .unwrap_or(("", ""));
-        if token.is_empty() {
-            let c = rest.chars().next().unwrap_or(' ');
-            if c.is_ascii_alphabetic() {
-                return Err(format!(
-                    "date format {f:?}: use CCYY or YYYY, YY, MM, DD (or a strftime format with %)"
-                ));
+    if int.len() > 1 && int[0] == b'0' {
+        return false;
+    }
+    if digits.len() != b.len() && digits.iter().all(|&c| c == b'0' || c == b'.') {
+        return false;
+    }
+    int.len() + frac.map_or(0, <[u8]>::len) <= 28
+}
+
+/// An ISO-8601 date as text.
+fn iso_date(d: NaiveDate) -> String {
+    use chrono::Datelike;
+    let mut s = String::with_capacity(10);
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if (0..=9999).contains(&y) {
+        use std::fmt::Write;
+        let _ = write!(s, "{y:04}-{m:02}-{day:02}");
+    } else {
+        s = d.format("%Y-%m-%d").to_string();
+    }
+    s
+}
+
+/// A date format, compiled once: the X12 style (`CCYYMMDD`, `MM/DD/YY`),
+/// read by fixed widths, or a strftime format read by chrono.
+#[derive(Clone, Debug)]
+pub struct DateFormat {
+    written: Cow<'static, str>,
+    how: DateHow,
+}
+
+#[derive(Clone, Debug)]
+enum DateHow {
+    Fixed(Cow<'static, [DatePart]>),
+    Strftime(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum DatePart {
+    Year4,
+    Year2,
+    Month,
+    Day,
+    Literal(char),
+}
+
+const X12_DATES: [DateFormat; 2] = [
+    DateFormat {
+        written: Cow::Borrowed("CCYYMMDD"),
+        how: DateHow::Fixed(Cow::Borrowed(&[
+            DatePart::Year4,
+            DatePart::Month,
+            DatePart::Day,
+        ])),
+    },
+    DateFormat {
+        written: Cow::Borrowed("YYMMDD"),
+        how: DateHow::Fixed(Cow::Borrowed(&[
+            DatePart::Year2,
+            DatePart::Month,
+            DatePart::Day,
+        ])),
+    },
+];
+
+const ISO_DATE: [DateFormat; 1] = [DateFormat {
+    written: Cow::Borrowed("YYYY-MM-DD"),
+    how: DateHow::Fixed(Cow::Borrowed(&[
+        DatePart::Year4,
+        DatePart::Literal('-'),
+        DatePart::Month,
+        DatePart::Literal('-'),
+        DatePart::Day,
+    ])),
+}];
+
+impl DateFormat {
+    /// Compiles a format in X12 style (`CCYY` or `YYYY`, `YY`, `MM`, `DD`
+    /// and separators) or strftime (with `%`).
+    pub fn new(f: &str) -> Result<DateFormat, String> {
+        if f.contains('%') {
+            let items = chrono::format::StrftimeItems::new(f);
+            if items
+                .clone()
+                .any(|i| matches!(i, chrono::format::Item::Error))
+            {
+                return Err(format!("date format {f:?} is not a valid strftime format"));
             }
-            out.push(c);
-            rest = &rest[c.len_utf8()..];
-        } else {
-            any = true;
-            out.push_str(replacement);
-            rest = &rest[token.len()..];
+            return Ok(DateFormat {
+                written: Cow::Owned(f.to_string()),
+                how: DateHow::Strftime(f.to_string()),
+            });
+        }
+        let mut parts = Vec::new();
+        let mut rest = f;
+        while !rest.is_empty() {
+            let token = [
+                ("CCYY", DatePart::Year4),
+                ("YYYY", DatePart::Year4),
+                ("YY", DatePart::Year2),
+                ("MM", DatePart::Month),
+                ("DD", DatePart::Day),
+            ]
+            .into_iter()
+            .find(|(t, _)| rest.starts_with(t));
+            match token {
+                Some((t, part)) => {
+                    parts.push(part);
+                    rest = &rest[t.len()..];
+                }
+                None => {
+                    let c = rest.chars().next().unwrap_or(' ');
+                    if c.is_ascii_alphanumeric() {
+                        return Err(format!(
+                            "date format {f:?}: use CCYY or YYYY, YY, MM, DD (or a strftime format with %)"
+                        ));
+                    }
+                    parts.push(DatePart::Literal(c));
+                    rest = &rest[c.len_utf8()..];
+                }
+            }
+        }
+        if !parts.iter().any(|p| !matches!(p, DatePart::Literal(_))) {
+            return Err(format!("date format {f:?} has no date in it"));
+        }
+        Ok(DateFormat {
+            written: Cow::Owned(f.to_string()),
+            how: DateHow::Fixed(Cow::Owned(parts)),
+        })
+    }
+
+    /// The date `v` holds in this format, if it does.
+    pub fn parse(&self, v: &str) -> Option<NaiveDate> {
+        match &self.how {
+            DateHow::Strftime(f) => NaiveDate::parse_from_str(v, f).ok(),
+            DateHow::Fixed(parts) => {
+                let mut b = v.as_bytes();
+                fn num(b: &mut &[u8], n: usize) -> Option<u32> {
+                    let (d, rest) = b.split_at_checked(n)?;
+                    *b = rest;
+                    d.iter().try_fold(0u32, |acc, &c| {
+                        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+                    })
+                }
+                let (mut y, mut m, mut d) = (None, 1, 1);
+                for p in parts.iter() {
+                    match *p {
+                        DatePart::Year4 => y = Some(num(&mut b, 4)? as i32),
+                        // chrono's %y: 69..=99 are 1969..1999.
+                        DatePart::Year2 => {
+                            let yy = num(&mut b, 2)? as i32;
+                            y = Some(if yy >= 69 { 1900 + yy } else { 2000 + yy });
+                        }
+                        DatePart::Month => m = num(&mut b, 2)?,
+                        DatePart::Day => d = num(&mut b, 2)?,
+                        DatePart::Literal(c) => {
+                            let mut buf = [0u8; 4];
+                            b = b.strip_prefix(c.encode_utf8(&mut buf).as_bytes())?;
+                        }
+                    }
+                }
+                if !b.is_empty() {
+                    return None;
+                }
+                NaiveDate::from_ymd_opt(y?, m, d)
+            }
         }
     }
-    if !any {
-        return Err(format!("date format {f:?} has no date in it"));
+
+    /// `d` written in this format.
+    pub fn format(&self, d: NaiveDate) -> String {
+        use chrono::Datelike;
+        use std::fmt::Write;
+        match &self.how {
+            DateHow::Strftime(f) => d.format(f).to_string(),
+            DateHow::Fixed(parts) => {
+                let mut s = String::new();
+                for p in parts.iter() {
+                    let _ = match *p {
+                        DatePart::Year4 => write!(s, "{:04}", d.year()),
+                        DatePart::Year2 => write!(s, "{:02}", d.year().rem_euclid(100)),
+                        DatePart::Month => write!(s, "{:02}", d.month()),
+                        DatePart::Day => write!(s, "{:02}", d.day()),
+                        DatePart::Literal(c) => write!(s, "{c}"),
+                    };
+                }
+                s
+            }
+        }
     }
-    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_numbers_pass_unparsed_and_others_do_not() {
+        for (v, integer, expected) in [
+            ("42.79", false, true),
+            ("0.5", false, true),
+            ("-3", false, true),
+            ("7", true, true),
+            ("7.0", true, false),
+            ("007", false, false),
+            ("+5", false, false),
+            (".5", false, false),
+            ("5.", false, false),
+            ("-0", false, false),
+            ("-0.00", false, false),
+            ("1e3", false, false),
+            ("", false, false),
+            ("12345678901234567890123456789", false, false),
+        ] {
+            assert_eq!(is_canonical_number(v, integer), expected, "{v:?}");
+            if expected {
+                // What the slow path would have written.
+                let d = Decimal::from_str_exact(v).expect("a number");
+                assert_eq!(d.to_string(), v);
+            }
+        }
+    }
+
+    #[test]
+    fn date_formats_read_fixed_widths_and_write_back() {
+        let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        let f = DateFormat::new("CCYYMMDD").expect("compiles");
+        assert_eq!(f.parse("20240229"), Some(ymd(2024, 2, 29)));
+        assert_eq!(f.parse("20230229"), None, "no such day");
+        assert_eq!(f.parse("2024022"), None, "too short");
+        assert_eq!(f.parse("202402290"), None, "too long");
+        let f = DateFormat::new("YYMMDD").expect("compiles");
+        assert_eq!(f.parse("690101"), Some(ymd(1969, 1, 1)));
+        assert_eq!(f.parse("680101"), Some(ymd(2068, 1, 1)));
+        let f = DateFormat::new("DD.MM.YYYY").expect("compiles");
+        assert_eq!(f.parse("05.03.2025"), Some(ymd(2025, 3, 5)));
+        assert_eq!(f.parse("5.3.2025"), None);
+        assert_eq!(f.format(ymd(2025, 3, 5)), "05.03.2025");
+        let f = DateFormat::new("%d/%m/%Y").expect("compiles");
+        assert_eq!(f.parse("05/03/2025"), Some(ymd(2025, 3, 5)));
+        assert_eq!(f.format(ymd(2025, 3, 5)), "05/03/2025");
+        assert!(DateFormat::new("DDMMMYY").is_err());
+        assert!(DateFormat::new("--").is_err());
+        assert!(DateFormat::new("%Q").is_err());
+        assert_eq!(iso_date(ymd(2024, 1, 15)), "2024-01-15");
+    }
 }
