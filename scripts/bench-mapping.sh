@@ -23,8 +23,8 @@ run() { # label file args...
     cat "$file" >/dev/null
     for _ in $(seq "${REPEAT:-3}"); do
         local t0 t1 out rss
-        # An 846 of over 10,000 LIN loops breaks the standard's maximum: the
-        # set is reported (exit 1) and still mapped in full; count it.
+        # A failed run still prints what it mapped; the document count
+        # shows it.
         { /usr/bin/time -o /tmp/dropgate-bench-time -f "%e %M" $pin ./target/release/dropgate \
               translate --ndjson "$@" "$file" 2>/dev/null || true; } | wc -l >/tmp/dropgate-bench-lines
         out=$(tail -1 /tmp/dropgate-bench-time)
@@ -36,7 +36,9 @@ run() { # label file args...
     done
 }
 run "x12 850" "bench-data/850-${size}M.edi"
-run "x12 846 (one set, streamed)" "bench-data/846-${size}M.edi"
+# Over 10,000 LIN loops: the catalogue overlay lifts the standard's maximum.
+run "x12 846 (one set, streamed)" "bench-data/846-${size}M.edi" \
+    --overlay samples/x12/overlays/catalog-846.toml
 run "csv inventory" "bench-data/nordlys-${size}M.csv" --partner nordlys
 rows=$(($(wc -l < "bench-data/nordlys-${size}M.csv") - 2))
 lins=$(grep -c '^LIN' "bench-data/846-${size}M.edi")

@@ -129,6 +129,189 @@ fn rendered_x12_translates_back_to_the_same_document() {
     assert!(checked >= 1);
 }
 
+/// Values compare equal when they are the same JSON, or the same number
+/// whatever its scale (5.0 and 5.00).
+fn same_value(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use std::str::FromStr;
+    match (a, b) {
+        (serde_json::Value::Number(x), serde_json::Value::Number(y)) => {
+            let d = |n: &serde_json::Number| rust_decimal::Decimal::from_str(&n.to_string()).ok();
+            d(x).map(|v| v.normalize()) == d(y).map(|v| v.normalize())
+        }
+        _ => a == b,
+    }
+}
+
+/// Outbound CSV and XML purchase orders read back (through test-only
+/// inbound mappings of the same vendor formats) to the fields the formats
+/// carry, including values that need quoting, escaping or Latin-1.
+#[test]
+fn rendered_csv_and_xml_translate_back_to_the_same_fields() {
+    let sample: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("mappings/partners/nordlys/po/po-123456.json"))
+            .expect("read"),
+    )
+    .expect("JSON");
+    let mut tricky = sample.clone();
+    tricky["po_number"] = "PO;\"7\"".into();
+    tricky["ship_to"]["name"] = "Jürgen \"JJ\" Müller; Söhne & <Co>".into();
+    tricky["ship_to"]["city"] = "Köln".into();
+    tricky["lines"][0]["sku"] = "SKU;100".into();
+    tricky["lines"][0]["description"] = "Blue <Widget> & \"more\"".into();
+    tricky["lines"][1]["quantity"] = serde_json::json!(1.5);
+    // (partner, format, top-level fields, ship_to fields, line fields)
+    type Case<'a> = (
+        &'a str,
+        &'a str,
+        &'a [&'a str],
+        &'a [&'a str],
+        &'a [&'a str],
+    );
+    let cases: [Case<'_>; 2] = [
+        (
+            "nordlys",
+            "csv",
+            &["po_number", "po_date"],
+            &["name", "city", "postal_code", "country"],
+            &["line_number", "sku", "upc", "quantity", "uom", "unit_price"],
+        ),
+        (
+            "parcelco",
+            "xml",
+            &[
+                "po_number",
+                "po_date",
+                "customer_order_number",
+                "notes",
+                "ship_method",
+            ],
+            &[
+                "name",
+                "address1",
+                "address2",
+                "city",
+                "state",
+                "postal_code",
+                "country",
+                "phone",
+            ],
+            &[
+                "line_number",
+                "sku",
+                "upc",
+                "description",
+                "quantity",
+                "uom",
+                "unit_price",
+            ],
+        ),
+    ];
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (partner, format, top, ship_to, line) in cases {
+        for (k, original) in [&sample, &tricky].into_iter().enumerate() {
+            let doc = dir.path().join(format!("{partner}-{k}.json"));
+            std::fs::write(&doc, original.to_string()).expect("write");
+            let out = dropgate(&[
+                "render",
+                &doc.display().to_string(),
+                "--partner",
+                partner,
+                "--to",
+                format,
+            ]);
+            assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+            let rendered = dir.path().join(format!("{partner}-{k}.{format}"));
+            std::fs::write(&rendered, &out.stdout).expect("write");
+            let back = dropgate(&[
+                "translate",
+                "--mapping",
+                &format!("tests/fixtures/roundtrip/{partner}-po-in.toml"),
+                &rendered.display().to_string(),
+            ]);
+            let what = format!("{partner} {format} #{k}:\n{}", text(&out.stdout));
+            assert_eq!(
+                back.status.code(),
+                Some(0),
+                "{what}\n{}",
+                text(&back.stderr)
+            );
+            let back: serde_json::Value = serde_json::from_slice(&back.stdout).expect("JSON");
+            let back = &back[0];
+            for f in top {
+                assert!(
+                    same_value(&back[f], &original[f]),
+                    "{what}\n{f}: {} vs {}",
+                    back[f],
+                    original[f]
+                );
+            }
+            for f in ship_to {
+                let (b, o) = (&back["ship_to"][f], &original["ship_to"][f]);
+                assert!(same_value(b, o), "{what}\nship_to.{f}: {b} vs {o}");
+            }
+            let (bl, ol) = (
+                back["lines"].as_array().expect("lines"),
+                original["lines"].as_array().expect("lines"),
+            );
+            assert_eq!(bl.len(), ol.len(), "{what}");
+            for (i, (b, o)) in bl.iter().zip(ol).enumerate() {
+                for f in line {
+                    assert!(
+                        same_value(&b[f], &o[f]),
+                        "{what}\nlines[{i}].{f}: {} vs {}",
+                        b[f],
+                        o[f]
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// An 846 past the standard's 10,000 LIN loops is rejected (and says so)
+/// unless the partner's overlay lifts the maximum; either way every item is
+/// mapped, streamed.
+#[test]
+fn a_catalogue_846_past_the_loop_maximum_needs_an_overlay() {
+    let loops = 10_001;
+    let mut body = String::from("ST*846*0001~\nBIA*00*SI*CAT-1*20240115~\n");
+    for i in 1..=loops {
+        body.push_str(&format!("LIN*{i}*VN*SKU-{i}~\nQTY*33*{i}*EA~\n"));
+    }
+    body.push_str(&format!("CTT*{loops}~\n"));
+    let segments = body.matches('~').count() + 1;
+    body.push_str(&format!("SE*{segments}*0001~\n"));
+    let edi = format!(
+        "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     \
+         *240115*1030*U*00401*000000101*0*P*>~\nGS*IB*VENDORID*RETAILERID*20240115*1030*101*X*004010~\n\
+         {body}GE*1*101~\nIEA*1*000000101~\n"
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("catalog.edi");
+    std::fs::write(&file, edi).expect("write");
+    let file = file.display().to_string();
+    let items = |out: &Output| -> usize {
+        let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        docs[0]["items"].as_array().map_or(0, Vec::len)
+    };
+    let plain = dropgate(&["translate", &file]);
+    assert_eq!(plain.status.code(), Some(1), "{}", text(&plain.stderr));
+    assert!(
+        text(&plain.stderr).contains("LIN"),
+        "{}",
+        text(&plain.stderr)
+    );
+    assert_eq!(items(&plain), loops);
+    let lifted = dropgate(&[
+        "translate",
+        "--overlay",
+        "samples/x12/overlays/catalog-846.toml",
+        &file,
+    ]);
+    assert_eq!(lifted.status.code(), Some(0), "{}", text(&lifted.stderr));
+    assert_eq!(items(&lifted), loops);
+}
+
 #[test]
 fn translate_writes_ndjson_one_document_per_line() {
     let out = dropgate(&[

@@ -104,6 +104,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         partner: args.partner.clone(),
         lines: true,
         explain: true,
+        ..Request::default()
     };
     let defs = crate::x12::defs::Definitions::embedded();
     let (outcome, _) = translate(input, &request, &library, defs, std::io::sink())?;

@@ -27,6 +27,10 @@ pub struct TranslateArgs {
     /// One document per line (NDJSON), for huge inputs.
     #[arg(long)]
     pub ndjson: bool,
+    /// A partner overlay (implementation guide) to lay over the standard
+    /// X12 sets when validating; may be given more than once.
+    #[arg(long, value_name = "FILE")]
+    pub overlay: Vec<PathBuf>,
     #[command(flatten)]
     pub mappings: MappingsDir,
 }
@@ -84,6 +88,11 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         partner: args.partner.clone(),
         lines: args.ndjson,
         explain: false,
+        overlays: args
+            .overlay
+            .iter()
+            .map(|p| crate::x12::defs::Overlay::from_path(p))
+            .collect::<Result<_, _>>()?,
     };
     let stdout = std::io::stdout().lock();
     let out = std::io::BufWriter::with_capacity(1 << 16, stdout);

@@ -649,20 +649,21 @@ impl Eval<'_, '_> {
         if let [chain @ Chain::Steps { .. }] = path.alternatives.as_slice() {
             let mut hit = None;
             self.search(chain, context, &mut |i| {
-                if self.text(path, i).trim().is_empty() {
+                let text = self.text(path, i);
+                if is_blank(&text) {
                     return false;
                 }
-                hit = Some(i);
+                hit = Some((i, text));
                 true
             });
-            return hit.map(|i| (i, self.text(path, i)));
+            return hit;
         }
         let mut items = self.take();
         self.items(path, context, &mut items);
         let found = items
             .iter()
             .map(|&i| (i, self.text(path, i)))
-            .find(|(_, t)| !t.trim().is_empty());
+            .find(|(_, t)| !is_blank(t));
         self.give(items);
         found
     }
@@ -697,7 +698,7 @@ impl Eval<'_, '_> {
                     {
                         true
                     }
-                    _ => !self.text(p, i).trim().is_empty(),
+                    _ => !is_blank(&self.text(p, i)),
                 })
             }
             Cond::Equals {
@@ -1106,6 +1107,17 @@ impl Eval<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// True when a value is empty or only white space; values that start and
+/// end with a visible ASCII character (nearly all) are seen at once.
+#[inline]
+fn is_blank(s: &str) -> bool {
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (None, _) | (_, None) => true,
+        (Some(a), Some(b)) if a.is_ascii_graphic() || b.is_ascii_graphic() => false,
+        _ => s.trim().is_empty(),
     }
 }
 

@@ -577,14 +577,30 @@ impl Rule {
         Ok(d)
     }
 
-    /// True when the number options leave a value as it is written, so
-    /// that a value already in canonical form can be passed on unparsed.
-    fn plain_number(&self) -> bool {
-        self.implied.is_none()
-            && self.multiply.is_none()
-            && self.decimals.is_none()
-            && self.thousands.is_none()
-            && self.decimal_mark.is_none_or(|m| m == '.')
+    /// The canonical text of a number when it can be had without
+    /// arithmetic: the value with its thousands separators dropped and its
+    /// decimal mark made a point, if that is already how a Decimal would
+    /// print it. `None` sends the value through the full parse (which also
+    /// gives the errors).
+    fn plain_number<'a>(&self, v: &Cow<'a, str>, integer: bool) -> Option<Cow<'a, str>> {
+        if self.implied.is_some() || self.multiply.is_some() || self.decimals.is_some() {
+            return None;
+        }
+        let mark = self.decimal_mark.filter(|&m| m != '.');
+        if mark.is_some() && self.thousands.is_none() && v.contains('.') {
+            return None;
+        }
+        let thousands = self.thousands.filter(|&t| v.contains(t));
+        let candidate = match (mark.filter(|&m| v.contains(m)), thousands) {
+            (None, None) => v.clone(),
+            (m, t) => Cow::Owned(
+                v.chars()
+                    .filter(|&c| Some(c) != t)
+                    .map(|c| if Some(c) == m { '.' } else { c })
+                    .collect(),
+            ),
+        };
+        is_canonical_number(&candidate, integer).then_some(candidate)
     }
 
     fn to_canonical<'a>(&self, v: Cow<'a, str>) -> Result<Cow<'a, str>, String> {
@@ -607,8 +623,8 @@ impl Rule {
             },
             Target::Decimal | Target::Integer => {
                 let integer = self.target == Target::Integer;
-                if self.plain_number() && is_canonical_number(&v, integer) {
-                    return Ok(v);
+                if let Some(plain) = self.plain_number(&v, integer) {
+                    return Ok(plain);
                 }
                 let mut d = self.parse_number(&v)?;
                 if let Some(n) = self.implied {
@@ -702,6 +718,10 @@ impl Rule {
 
 /// Trims a value without copying it when it is borrowed.
 fn trim_cow(v: Cow<'_, str>) -> Cow<'_, str> {
+    let b = v.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic) {
+        return v;
+    }
     match v {
         Cow::Borrowed(s) => Cow::Borrowed(s.trim()),
         Cow::Owned(s) if s.trim().len() == s.len() => Cow::Owned(s),

@@ -28,6 +28,10 @@ pub struct Request {
     pub lines: bool,
     /// Record which rule made each value.
     pub explain: bool,
+    /// Partner overlays (implementation guides) laid over the standard X12
+    /// sets while validating, e.g. to lift a loop maximum that a partner's
+    /// full-catalogue 846 goes past.
+    pub overlays: Vec<crate::x12::defs::Overlay>,
 }
 
 /// What a translation did.
@@ -137,8 +141,12 @@ pub fn translate<R: Read, W: Write>(
     let decoded: Result<(), TranslateError> = match flavor {
         Flavor::X12 => {
             let mut reader = SegmentReader::new(input);
-            let mut checker = Checker::new(defs, &CheckOptions::default())
-                .map_err(|e| TranslateError::Input(e.to_string()))?;
+            let options = CheckOptions {
+                overlays: request.overlays.clone(),
+                ..CheckOptions::default()
+            };
+            let mut checker =
+                Checker::new(defs, &options).map_err(|e| TranslateError::Input(e.to_string()))?;
             x12_format::decode(
                 &mut reader,
                 name,
