@@ -276,6 +276,7 @@ pub fn decode<R: Read>(
         if need_header {
             need_header = false;
             columns = header_names(&record, options, file_name, line, tree)?;
+            tree.set_columns(&columns);
             continue;
         }
         records += 1;
@@ -451,9 +452,12 @@ fn header_names(
 
 /// The name of column `i` (from 0): its header name, or its number.
 fn column_name(columns: &mut Vec<Name>, i: usize, tree: &mut Tree) -> Name {
-    while columns.len() <= i {
-        let number = (columns.len() + 1).to_string();
-        columns.push(tree.intern(&number));
+    if columns.len() <= i {
+        while columns.len() <= i {
+            let number = (columns.len() + 1).to_string();
+            columns.push(tree.intern(&number));
+        }
+        tree.set_columns(columns);
     }
     columns[i]
 }

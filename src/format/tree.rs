@@ -128,6 +128,9 @@ pub struct Tree {
     /// Offsets of element separators in segment nodes' text, found once
     /// when the segment is appended so that reading element n is a lookup.
     cuts: Vec<u32>,
+    /// For a CSV feed: the position of the first column of each name
+    /// (indexed by name), so that a record's field is found without a scan.
+    columns: Vec<u32>,
     names: Names,
     root_name: Name,
     flavor: Flavor,
@@ -153,6 +156,7 @@ impl Tree {
             nodes: Vec::new(),
             text: String::new(),
             cuts: Vec::new(),
+            columns: Vec::new(),
             names,
             root_name,
             flavor,
@@ -168,6 +172,7 @@ impl Tree {
         self.nodes.clear();
         self.text.clear();
         self.cuts.clear();
+        self.columns.clear();
         self.nodes.push(Node {
             name: self.root_name,
             kind: Kind::Root,
@@ -450,6 +455,34 @@ impl Tree {
         };
         let end = cuts.get(n).map_or(node.text.1 - base, |&c| c as usize);
         Some((base + start, base + end))
+    }
+
+    /// Declares the columns of a CSV feed, in order: every record's fields
+    /// are appended right after it, named by these.
+    pub fn set_columns(&mut self, names: &[Name]) {
+        self.columns.clear();
+        for (i, n) in names.iter().enumerate() {
+            let at = n.0 as usize;
+            if self.columns.len() <= at {
+                self.columns.resize(at + 1, u32::MAX);
+            }
+            if self.columns[at] == u32::MAX {
+                self.columns[at] = i as u32;
+            }
+        }
+    }
+
+    /// The first child of `record` named `name`, found by its column
+    /// position; `None` when the columns do not say (the caller scans).
+    #[inline]
+    pub fn column(&self, record: NodeId, name: Name) -> Option<NodeId> {
+        let ordinal = *self.columns.get(name.0 as usize)?;
+        if ordinal == u32::MAX {
+            return None;
+        }
+        let id = record.checked_add(1)?.checked_add(ordinal)?;
+        let node = self.nodes.get(id as usize)?;
+        (node.parent == record && node.name == name && node.kind == Kind::Field).then_some(id)
     }
 
     /// Number of elements of a segment node, its ID included.

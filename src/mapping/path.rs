@@ -28,6 +28,145 @@ use crate::format::{Flavor, Kind, Name, NodeId, Tree};
 pub struct Path {
     alternatives: Vec<Chain>,
     text: String,
+    /// The same path as direct lookups, when it has the shape nearly every
+    /// mapping uses (child names, an element test, an element or a
+    /// qualifier pair at the end).
+    fast: Option<Box<Fast>>,
+}
+
+/// A chain of child steps compiled to direct lookups: no buffers, no
+/// callbacks. It finds exactly what the general walk finds, and hands the
+/// rare case it cannot decide (a repeated element) back to it.
+#[derive(Clone, Debug)]
+struct Fast {
+    absolute: bool,
+    steps: Vec<FastStep>,
+    end: FastEnd,
+}
+
+#[derive(Clone, Debug)]
+struct FastStep {
+    name: Name,
+    /// `[NN=V|W]` or `[NN!=V]` on an X12 segment or loop.
+    filter: Option<FastFilter>,
+}
+
+#[derive(Clone, Debug)]
+struct FastFilter {
+    element: u16,
+    values: Vec<String>,
+    negated: bool,
+    /// The predicate as written, for the general evaluator.
+    cond: Cond,
+}
+
+#[derive(Clone, Debug)]
+enum FastEnd {
+    /// The node reached.
+    Node,
+    /// Element n of the segment reached.
+    Element(u16),
+    /// The value after one of the qualifiers, from element `start` on.
+    Qualifier { start: u16, qualifiers: Vec<String> },
+}
+
+/// Why a fast lookup gave up: the general walk must decide.
+struct Undecided;
+
+impl Fast {
+    /// The fast form of a chain, when it has one.
+    fn of(chain: &Chain, flavor: Flavor) -> Option<Fast> {
+        let Chain::Steps { absolute, steps } = chain else {
+            return None;
+        };
+        let mut fast = Fast {
+            absolute: *absolute,
+            steps: Vec::new(),
+            end: FastEnd::Node,
+        };
+        for (i, step) in steps.iter().enumerate() {
+            if step.axis != Axis::Child {
+                return None;
+            }
+            let last = i + 1 == steps.len();
+            match &step.test {
+                Test::Name(name) => {
+                    let filter = match step.predicates.as_slice() {
+                        [] => None,
+                        [Predicate::Cond(cond)] if flavor == Flavor::X12 => {
+                            Some(FastFilter::of(cond)?)
+                        }
+                        _ => return None,
+                    };
+                    fast.steps.push(FastStep {
+                        name: *name,
+                        filter,
+                    });
+                }
+                Test::Element {
+                    element,
+                    component: None,
+                } if last && flavor == Flavor::X12 && step.predicates.is_empty() => {
+                    fast.end = FastEnd::Element(*element);
+                }
+                Test::Qualifier { start, qualifiers }
+                    if last && flavor == Flavor::X12 && step.predicates.is_empty() =>
+                {
+                    fast.end = FastEnd::Qualifier {
+                        start: *start,
+                        qualifiers: qualifiers.clone(),
+                    };
+                }
+                _ => return None,
+            }
+        }
+        Some(fast)
+    }
+}
+
+impl FastFilter {
+    fn of(cond: &Cond) -> Option<FastFilter> {
+        let Cond::Equals {
+            path,
+            values,
+            negated,
+        } = cond
+        else {
+            return None;
+        };
+        let [
+            Chain::Steps {
+                absolute: false,
+                steps,
+            },
+        ] = path.alternatives.as_slice()
+        else {
+            return None;
+        };
+        let [
+            Step {
+                axis: Axis::Child,
+                test:
+                    Test::Element {
+                        element,
+                        component: None,
+                    },
+                predicates,
+            },
+        ] = steps.as_slice()
+        else {
+            return None;
+        };
+        if !predicates.is_empty() || *element == 0 {
+            return None;
+        }
+        Some(FastFilter {
+            element: *element,
+            values: values.clone(),
+            negated: *negated,
+            cond: cond.clone(),
+        })
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -189,9 +328,14 @@ impl Compiler<'_> {
         if p.i < p.s.len() {
             return Err(p.err("unexpected text"));
         }
+        let fast = match path.as_slice() {
+            [chain] => Fast::of(chain, self.flavor).map(Box::new),
+            _ => None,
+        };
         Ok(Path {
             alternatives: path,
             text: text.to_string(),
+            fast,
         })
     }
 
@@ -516,6 +660,7 @@ impl Parser<'_, '_, '_> {
         let path = Path {
             alternatives,
             text: String::new(),
+            fast: None,
         };
         self.ws();
         let negated = if self.eat("!=") {
@@ -646,6 +791,16 @@ impl Eval<'_, '_> {
 
     /// The first non-empty value `path` finds.
     pub fn first(&self, path: &Path, context: NodeId) -> Option<(Item, std::borrow::Cow<'_, str>)> {
+        if let Some(fast) = &path.fast {
+            let start = if fast.absolute {
+                self.tree.root()
+            } else {
+                context
+            };
+            if let Ok(hit) = self.fast_first(fast, &fast.steps, start) {
+                return hit.map(|i| (i, self.text(path, i)));
+            }
+        }
         if let [chain @ Chain::Steps { .. }] = path.alternatives.as_slice() {
             let mut hit = None;
             self.search(chain, context, &mut |i| {
@@ -730,6 +885,128 @@ impl Eval<'_, '_> {
                 Chain::Var(name) => self.vars.var(name).is_some() && f(Item::Constant(i as u16)),
                 Chain::Steps { .. } => self.search(chain, context, f),
             })
+    }
+
+    /// The first non-blank item of a fast chain, depth first in document
+    /// order, as [`Eval::first`] would find it.
+    fn fast_first(
+        &self,
+        fast: &Fast,
+        steps: &[FastStep],
+        node: NodeId,
+    ) -> Result<Option<Item>, Undecided> {
+        let t = self.tree;
+        let Some((step, rest)) = steps.split_first() else {
+            return self.fast_end(&fast.end, node);
+        };
+        if t.kind(node) == Kind::Segment {
+            // A segment's own name is the segment (`BEG03` in the BEG).
+            if t.name(node) != step.name || !self.fast_filter(step, node)? {
+                return Ok(None);
+            }
+            return self.fast_first(fast, rest, node);
+        }
+        // A CSV record's first field of that name is at its column's
+        // position (no earlier sibling has the name); scan on from there.
+        let mut c = t
+            .column(node, step.name)
+            .unwrap_or_else(|| t.first_child(node));
+        while c != NONE {
+            if t.name(c) == step.name
+                && t.kind(c) != Kind::Attribute
+                && self.fast_filter(step, c)?
+                && let Some(hit) = self.fast_first(fast, rest, c)?
+            {
+                return Ok(Some(hit));
+            }
+            c = t.next_sibling(c);
+        }
+        Ok(None)
+    }
+
+    /// Whether a fast step's filter lets `node` through.
+    fn fast_filter(&self, step: &FastStep, node: NodeId) -> Result<bool, Undecided> {
+        let Some(f) = &step.filter else {
+            return Ok(true);
+        };
+        let t = self.tree;
+        let Some(seg) = self.segment_of(node) else {
+            // Not a segment: the general rule (the nth child).
+            return Ok(self.holds(&f.cond, node));
+        };
+        let Some(d) = t.delimiters() else {
+            return Err(Undecided);
+        };
+        let value = match t.element_range(seg, usize::from(f.element)) {
+            Some((a, b)) if b > a => {
+                if d.repetition().is_some_and(|r| t.slice(a, b).contains(&r)) {
+                    return Ok(self.holds(&f.cond, node));
+                }
+                t.str_slice(a, b).trim()
+            }
+            // An absent or empty element is no value: `[01=X]` fails,
+            // `[01!=X]` holds.
+            _ => return Ok(f.negated),
+        };
+        Ok(f.values.iter().any(|v| v == value) != f.negated)
+    }
+
+    /// The end of a fast chain at `node`: the node, or a value cut out of
+    /// its segment; blank values are not found.
+    fn fast_end(&self, end: &FastEnd, node: NodeId) -> Result<Option<Item>, Undecided> {
+        let t = self.tree;
+        match end {
+            FastEnd::Node => Ok((!is_blank(&t.text(node))).then_some(Item::Node(node))),
+            FastEnd::Element(element) => {
+                let Some(seg) = self.segment_of(node) else {
+                    return Err(Undecided);
+                };
+                let Some(d) = t.delimiters() else {
+                    return Ok(None);
+                };
+                if *element == 0 {
+                    return Ok(None);
+                }
+                let Some((a, b)) = t.element_range(seg, usize::from(*element)) else {
+                    return Ok(None);
+                };
+                if d.repetition().is_some_and(|r| t.slice(a, b).contains(&r)) {
+                    return Err(Undecided);
+                }
+                Ok((!is_blank(t.str_slice(a, b))).then_some(Item::Slice {
+                    node: seg,
+                    start: a,
+                    end: b,
+                }))
+            }
+            FastEnd::Qualifier { start, qualifiers } => {
+                let Some(seg) = self.segment_of(node) else {
+                    return Ok(None);
+                };
+                let count = t.element_count(seg);
+                for q in qualifiers {
+                    let mut i = usize::from(*start);
+                    while i < count {
+                        if let Some((qs, qe)) = t.element_range(seg, i)
+                            && t.slice(qs, qe) == q.as_bytes()
+                            && let Some((vs, ve)) = t.element_range(seg, i + 1)
+                            && ve > vs
+                        {
+                            let hit = Item::Slice {
+                                node: seg,
+                                start: vs,
+                                end: ve,
+                            };
+                            // The general walk takes the first pair and
+                            // then skips it if blank.
+                            return Ok((!is_blank(t.str_slice(vs, ve))).then_some(hit));
+                        }
+                        i += 2;
+                    }
+                }
+                Ok(None)
+            }
+        }
     }
 
     fn walk(&self, steps: &[Step], start: NodeId, out: &mut Vec<Item>) {
@@ -1233,6 +1510,120 @@ mod tests {
             vec!["PO-1", "Ann", "x"]
         );
         assert_eq!(values(&mut t, "N1[not(REF)]"), Vec::<String>::new());
+    }
+
+    /// The fast lookups find what the general walk finds, from every node.
+    #[test]
+    fn fast_lookups_agree_with_the_general_walk() {
+        let mut t = x12_tree();
+        let n1 = t.intern("N1");
+        let refn = t.intern("REF");
+        let po1 = t.intern("PO1");
+        let pid = t.intern("PID");
+        // Blank and repeated values, an empty qualifier's value, a loop
+        // without its filter element.
+        let l = t.append(0, n1, Kind::Group, b"", Place::default());
+        t.append(l, n1, Kind::Segment, b"N1*  *Blank", Place::default());
+        t.append(l, refn, Kind::Segment, b"REF*DP^IA*9", Place::default());
+        let l = t.append(0, n1, Kind::Group, b"", Place::default());
+        t.append(l, n1, Kind::Segment, b"N1", Place::default());
+        let l = t.append(0, po1, Kind::Group, b"", Place::default());
+        t.append(
+            l,
+            po1,
+            Kind::Segment,
+            b"PO1*2*1*EA*1**VN**VP*X-2*UP* ",
+            Place::default(),
+        );
+        t.append(l, pid, Kind::Segment, b"PID*F****A^B", Place::default());
+        let paths = [
+            "BEG03",
+            "BEG/05",
+            "BEG04",
+            "BEG09",
+            "N1[01=BT]/N102",
+            "N1[01=ST|BT]/02",
+            "N1[01!=ST]/N102",
+            "N1[01!=ST]/REF02",
+            "N1[01=IA]/REF01",
+            "N1/REF[01=IA]/02",
+            "N1/REF[01=DP]/02",
+            "N1[01= ]/02",
+            "PO1{VN}",
+            "PO1{VP|UP}",
+            "PO1{UP}",
+            "PO1{06:VN}",
+            "PO1/PID/05",
+            "PO1[01=2]/PID05",
+            "PO1",
+            "N1",
+            "REF02",
+            "/BEG03",
+        ];
+        let n = t.len() as NodeId;
+        for text in paths {
+            let p = Compiler {
+                tree: &mut t,
+                flavor: Flavor::X12,
+            }
+            .path(text)
+            .expect("compiles");
+            assert!(p.fast.is_some(), "{text} should have a fast form");
+            let mut slow = p.clone();
+            slow.fast = None;
+            let e = Eval::new(&t, &());
+            for context in 0..n {
+                assert_eq!(
+                    e.first(&p, context),
+                    e.first(&slow, context),
+                    "{text} from node {context}"
+                );
+            }
+        }
+    }
+
+    /// CSV columns found by position agree with the scan, with duplicate
+    /// headers, short rows and blank fields.
+    #[test]
+    fn csv_columns_by_position_agree_with_the_scan() {
+        let mut t = Tree::new(Flavor::Csv);
+        let record = t.intern("record");
+        let names: Vec<Name> = ["sku", "qty", "sku", "note"]
+            .iter()
+            .map(|n| t.intern(n))
+            .collect();
+        t.set_columns(&names);
+        for row in [
+            &["A", "1", "B", "x"][..],
+            &["", "2", "C"],
+            &["D"],
+            &[" ", " ", "E", ""],
+        ] {
+            let r = t.append(0, record, Kind::Group, b"", Place::default());
+            for (i, v) in row.iter().enumerate() {
+                t.append(r, names[i], Kind::Field, v.as_bytes(), Place::default());
+            }
+        }
+        let n = t.len() as NodeId;
+        for text in ["sku", "qty", "note", "record/sku", "missing"] {
+            let p = Compiler {
+                tree: &mut t,
+                flavor: Flavor::Csv,
+            }
+            .path(text)
+            .expect("compiles");
+            assert!(p.fast.is_some(), "{text}");
+            let mut slow = p.clone();
+            slow.fast = None;
+            let e = Eval::new(&t, &());
+            for context in 0..n {
+                assert_eq!(
+                    e.first(&p, context),
+                    e.first(&slow, context),
+                    "{text} at {context}"
+                );
+            }
+        }
     }
 
     #[test]
