@@ -339,6 +339,35 @@ fn a_rejected_set_is_reported_with_its_place_and_exit_1() {
     assert!(docs.as_array().is_some());
 }
 
+/// An interchange the envelope checker rejects (a TA1 `R`) is a problem
+/// even when its sets map: the sender is told to send it again. A TA1 note
+/// that rejects nothing is a warning on stderr.
+#[test]
+fn a_rejected_interchange_is_a_problem_and_a_note_a_warning() {
+    let out = dropgate(&[
+        "translate",
+        "samples/x12/bad/850-4010-interchange-trailer.edi",
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("interchange 000000135"), "{err}");
+    assert!(err.contains("TA1 R 021"), "{err}");
+    assert!(err.contains("IEA01"), "{err}");
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sample = std::fs::read_to_string(root().join("samples/x12/good/850-5010-dropship.edi"))
+        .expect("read");
+    // ISA11 is the repetition separator from 00501 on; `U` there cannot be.
+    assert_eq!(&sample[82..83], "^", "the sample's ISA11");
+    let noted = format!("{}U{}", &sample[..82], &sample[83..]);
+    let file = dir.path().join("isa11.edi");
+    std::fs::write(&file, noted).expect("write");
+    let out = dropgate(&["translate", &file.display().to_string()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("note:") && err.contains("ISA11"), "{err}");
+}
+
 #[test]
 fn broken_input_exits_2_without_a_panic() {
     for f in ["garbage.edi", "truncated.edi", "empty.edi", "binary.edi"] {

@@ -100,6 +100,9 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     match translate(input, &request, &library, defs, out) {
         Ok((outcome, mut out)) => {
             out.flush()?;
+            for w in &outcome.warnings {
+                eprintln!("dropgate: {w}");
+            }
             for p in &outcome.problems {
                 eprintln!("dropgate: {p}");
             }

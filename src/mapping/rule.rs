@@ -89,6 +89,7 @@ enum Find {
     Join(Vec<Path>, String),
     Count(Path),
     Sum(Path),
+    Product(Vec<Path>),
 }
 
 /// A compiled rule.
@@ -146,6 +147,7 @@ const KEYS: &[&str] = &[
     "separator",
     "count",
     "sum",
+    "product",
     "when",
     "trim",
     "case",
@@ -271,6 +273,7 @@ impl Rule {
                 "separator" => {}
                 "count" => found = Some(Find::Count(path(cx, v)?)),
                 "sum" => found = Some(Find::Sum(path(cx, v)?)),
+                "product" => found = Some(Find::Product(paths(cx, v)?)),
                 "when" => {
                     let c = v
                         .as_str()
@@ -413,7 +416,7 @@ impl Rule {
                 let mut total = Decimal::ZERO;
                 for &i in &items {
                     let t = eval.text(p, i);
-                    let d = self.parse_number(t.trim()).map_err(|message| RuleError {
+                    let d = self.vendor_number(t.trim()).map_err(|message| RuleError {
                         message,
                         item: Some(i),
                     })?;
@@ -421,9 +424,35 @@ impl Rule {
                 }
                 (Some(Cow::Owned(total.to_string())), None)
             }
+            Find::Product(paths) => {
+                // Every factor must be there: a line without a price has no
+                // amount, not an amount of zero.
+                let mut product = Decimal::ONE;
+                let mut first = None;
+                for p in paths {
+                    let Some((item, text)) = eval.first(p, context) else {
+                        return Ok(self.default_value());
+                    };
+                    first.get_or_insert(item);
+                    let d = self
+                        .vendor_number(text.trim())
+                        .map_err(|message| RuleError {
+                            message,
+                            item: Some(item),
+                        })?;
+                    product = product.checked_mul(d).ok_or_else(|| RuleError {
+                        message: "the product overflows".to_string(),
+                        item: Some(item),
+                    })?;
+                }
+                (Some(Cow::Owned(product.to_string())), first)
+            }
         };
+        // A count, sum or product is a number already: the vendor's number
+        // format (decimal mark, implied decimals) does not apply to it.
+        let computed = matches!(self.find, Find::Count(_) | Find::Sum(_) | Find::Product(_));
         match raw {
-            Some(r) => self.finish(r, item).map(|o| {
+            Some(r) => self.finish(r, item, computed).map(|o| {
                 o.map(|text| Produced { text, item })
                     .or_else(|| self.default_value())
             }),
@@ -456,7 +485,7 @@ impl Rule {
                 if t.trim().is_empty() {
                     continue;
                 }
-                if let Some(text) = self.finish(t, Some(i))?
+                if let Some(text) = self.finish(t, Some(i), false)?
                     && !(self.unique && out.iter().any(|o| o.text == text))
                 {
                     out.push(Produced {
@@ -482,6 +511,7 @@ impl Rule {
         &'a self,
         raw: Cow<'a, str>,
         item: Option<Item>,
+        computed: bool,
     ) -> Result<Option<Cow<'a, str>>, RuleError> {
         let err = |message: String| RuleError { message, item };
         let mut v = if self.trim { trim_cow(raw) } else { raw };
@@ -540,7 +570,7 @@ impl Rule {
             return Ok(None);
         }
         let v = match self.direction {
-            Direction::Inbound => self.to_canonical(v).map_err(err)?,
+            Direction::Inbound => self.to_canonical(v, computed).map_err(err)?,
             Direction::Outbound => self.to_vendor(v).map_err(err)?,
         };
         Ok(Some(v))
@@ -577,6 +607,21 @@ impl Rule {
         Ok(d)
     }
 
+    /// A number as the vendor writes it: its marks, then its implied
+    /// decimals (`implied_decimals = 2`: 4598 is 45.98; a value with its
+    /// own decimal mark keeps it, as X12 R types may).
+    fn vendor_number(&self, v: &str) -> Result<Decimal, String> {
+        let mut d = self.parse_number(v)?;
+        if let Some(n) = self.implied
+            && !v.contains('.')
+            && !self.decimal_mark.is_some_and(|m| v.contains(m))
+        {
+            d.set_scale(d.scale() + n)
+                .map_err(|_| format!("{v:?} has too many digits"))?;
+        }
+        Ok(d)
+    }
+
     /// The canonical text of a number when it can be had without
     /// arithmetic: the value with its thousands separators dropped and its
     /// decimal mark made a point, if that is already how a Decimal would
@@ -603,7 +648,7 @@ impl Rule {
         is_canonical_number(&candidate, integer).then_some(candidate)
     }
 
-    fn to_canonical<'a>(&self, v: Cow<'a, str>) -> Result<Cow<'a, str>, String> {
+    fn to_canonical<'a>(&self, v: Cow<'a, str>, computed: bool) -> Result<Cow<'a, str>, String> {
         match &self.target {
             Target::Text => Ok(v),
             Target::Enum(allowed) => {
@@ -623,19 +668,14 @@ impl Rule {
             },
             Target::Decimal | Target::Integer => {
                 let integer = self.target == Target::Integer;
-                if let Some(plain) = self.plain_number(&v, integer) {
+                if !computed && let Some(plain) = self.plain_number(&v, integer) {
                     return Ok(plain);
                 }
-                let mut d = self.parse_number(&v)?;
-                if let Some(n) = self.implied {
-                    if v.contains('.') || self.decimal_mark.is_some_and(|m| v.contains(m)) {
-                        // A value with its own mark keeps it (X12 N types
-                        // never have one; R types may).
-                    } else {
-                        d.set_scale(d.scale() + n)
-                            .map_err(|_| format!("{v:?} has too many digits"))?;
-                    }
-                }
+                let mut d = if computed {
+                    Decimal::from_str_exact(&v).map_err(|_| format!("{v:?} is not a number"))?
+                } else {
+                    self.vendor_number(&v)?
+                };
                 if let Some(m) = self.multiply {
                     d = d
                         .checked_mul(m)

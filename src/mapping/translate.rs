@@ -43,6 +43,91 @@ pub struct Outcome {
     pub problems: Vec<Problem>,
     /// With `explain`: each value and its rule.
     pub traces: Vec<Trace>,
+    /// What the X12 envelopes noted without rejecting anything (a TA1 `E`
+    /// note): worth a line on stderr, not a failure.
+    pub warnings: Vec<String>,
+}
+
+/// Collects what the X12 envelope checker finds about interchanges and
+/// groups: a rejected interchange (TA1 `R`) or a group in error is a
+/// problem even when every set in it mapped, since the sender is told to
+/// send it again.
+struct EnvelopeNotes<'a> {
+    file: &'a str,
+    problems: Vec<Problem>,
+    warnings: Vec<String>,
+}
+
+impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
+    fn group_end(&mut self, group: &crate::x12::envelope::GroupOutcome) -> std::io::Result<()> {
+        if group.findings.is_empty() {
+            return Ok(());
+        }
+        self.problems.push(Problem {
+            file: self.file.to_string(),
+            document: Some(format!(
+                "group {} {}",
+                group.header.functional_id(),
+                group.header.control_number()
+            )),
+            messages: group
+                .findings
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: {} (line {}, column {})",
+                        f.detail,
+                        f.error.describe(),
+                        f.at.line,
+                        f.at.column
+                    )
+                })
+                .collect(),
+        });
+        Ok(())
+    }
+
+    fn interchange_end(
+        &mut self,
+        ix: &crate::x12::envelope::InterchangeOutcome,
+    ) -> std::io::Result<()> {
+        use crate::x12::validate::Severity;
+        let (verdict, code) = ix.ta1();
+        let number = String::from_utf8_lossy(ix.header.control_number()).into_owned();
+        let line = |f: &crate::x12::validate::InterchangeFinding| {
+            format!(
+                "{} (line {}, column {}) [TA1 {}]",
+                f.detail,
+                f.at.line,
+                f.at.column,
+                f.error.code()
+            )
+        };
+        if verdict == 'R' {
+            let mut messages = vec![format!(
+                "the interchange is rejected [TA1 R {code}]; its documents should not be used"
+            )];
+            messages.extend(ix.findings.iter().map(line));
+            self.problems.push(Problem {
+                file: self.file.to_string(),
+                document: Some(format!("interchange {number}")),
+                messages,
+            });
+        } else {
+            for f in ix
+                .findings
+                .iter()
+                .filter(|f| f.severity == Severity::Warning)
+            {
+                self.warnings.push(format!(
+                    "{}: interchange {number}: note: {}",
+                    self.file,
+                    line(f)
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Why the input could not be translated at all.
@@ -138,6 +223,11 @@ pub fn translate<R: Read, W: Write>(
     }
     let mut tree = Tree::new(flavor);
     let name = request.file_name.as_str();
+    let mut envelope = EnvelopeNotes {
+        file: name,
+        problems: Vec::new(),
+        warnings: Vec::new(),
+    };
     let decoded: Result<(), TranslateError> = match flavor {
         Flavor::X12 => {
             let mut reader = SegmentReader::new(input);
@@ -147,16 +237,15 @@ pub fn translate<R: Read, W: Write>(
             };
             let mut checker =
                 Checker::new(defs, &options).map_err(|e| TranslateError::Input(e.to_string()))?;
-            x12_format::decode(
+            let r = x12_format::decode(
                 &mut reader,
                 name,
                 &mut checker,
                 &mut tree,
                 &mut translator,
-                &mut (),
-            )
-            .map(|_| ())
-            .map_err(|e| match e {
+                &mut envelope,
+            );
+            r.map(|_| ()).map_err(|e| match e {
                 x12_format::X12DecodeError::Sink(s) => sink_error(s),
                 other => TranslateError::Input(other.to_string()),
             })
@@ -177,7 +266,8 @@ pub fn translate<R: Read, W: Write>(
             "canonical JSON is rendered, not translated".into(),
         )),
     };
-    let problems = std::mem::take(&mut translator.problems);
+    let mut problems = std::mem::take(&mut translator.problems);
+    problems.append(&mut envelope.problems);
     let traces = translator.trace.take().unwrap_or_default();
     let documents = translator.written();
     let out = translator.finish()?;
@@ -187,6 +277,7 @@ pub fn translate<R: Read, W: Write>(
             documents,
             problems,
             traces,
+            warnings: envelope.warnings,
         },
         out,
     ))
