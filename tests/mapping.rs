@@ -368,6 +368,39 @@ fn a_rejected_interchange_is_a_problem_and_a_note_a_warning() {
     assert!(err.contains("note:") && err.contains("ISA11"), "{err}");
 }
 
+/// A fixed-record file (the same interchange cut into lines of 80, line
+/// breaks inside segments and inside the ISA) translates to the same
+/// documents as the ordinary file, with a note on stderr.
+#[test]
+fn a_wrapped_file_translates_like_the_unwrapped_one() {
+    let original = "samples/x12/good/850-4010-dropship.edi";
+    let text_of = |path: &str| std::fs::read_to_string(root().join(path)).expect("read");
+    let flat: String = text_of(original).replace(['\r', '\n'], "");
+    let wrapped: String = flat
+        .as_bytes()
+        .chunks(80)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("\r\n");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("wrapped.edi");
+    std::fs::write(&file, wrapped).expect("write");
+    let docs = |out: &Output| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        for d in v.as_array_mut().expect("an array") {
+            d["source"]["file_name"] = serde_json::Value::Null;
+        }
+        v
+    };
+    let plain = dropgate(&["translate", original]);
+    let unwrapped = dropgate(&["translate", &file.display().to_string()]);
+    let err = text(&unwrapped.stderr);
+    assert_eq!(unwrapped.status.code(), Some(0), "{err}");
+    assert!(err.contains("wrapped in lines of 80"), "{err}");
+    assert_eq!(docs(&unwrapped), docs(&plain));
+    assert!(!docs(&plain).as_array().expect("docs").is_empty());
+}
+
 #[test]
 fn broken_input_exits_2_without_a_panic() {
     for f in ["garbage.edi", "truncated.edi", "empty.edi", "binary.edi"] {

@@ -95,7 +95,17 @@ impl X12Input {
         }
         let f = std::fs::File::open(&self.file)
             .with_context(|| format!("{}: cannot open", self.name()))?;
-        Ok(Box::new(f))
+        let input = crate::x12::unwrap::Unwrap::new(f)
+            .with_context(|| format!("{}: cannot read", self.name()))?;
+        if let Some(width) = input.wrapped_width() {
+            eprintln!(
+                "dropgate: {}: note: the file is wrapped in lines of {width} characters \
+                 (fixed-record X12); its line breaks are removed, and places count in the \
+                 unwrapped text",
+                self.name()
+            );
+        }
+        Ok(Box::new(input))
     }
 
     fn definitions(

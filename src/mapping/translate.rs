@@ -8,6 +8,7 @@ use crate::format::{Flavor, Tree, csv as csv_format, x12 as x12_format, xml as x
 use crate::x12::SegmentReader;
 use crate::x12::defs::Definitions;
 use crate::x12::envelope::{CheckOptions, Checker};
+use crate::x12::unwrap::Unwrap;
 
 use super::MappingError;
 use super::inbound::{Choice, OutputMode, Problem, Trace, Translator};
@@ -230,6 +231,14 @@ pub fn translate<R: Read, W: Write>(
     };
     let decoded: Result<(), TranslateError> = match flavor {
         Flavor::X12 => {
+            let input = Unwrap::new(input)?;
+            if let Some(width) = input.wrapped_width() {
+                envelope.warnings.push(format!(
+                    "{name}: note: the file is wrapped in lines of {width} characters \
+                     (fixed-record X12); its line breaks are removed, and places count \
+                     in the unwrapped text"
+                ));
+            }
             let mut reader = SegmentReader::new(input);
             let options = CheckOptions {
                 overlays: request.overlays.clone(),

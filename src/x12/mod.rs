@@ -34,6 +34,7 @@ pub mod reader;
 pub mod report;
 mod scan;
 pub mod segment;
+pub mod unwrap;
 pub mod validate;
 pub mod writer;
 
