@@ -113,6 +113,8 @@ pub struct Rule {
     multiply: Option<Decimal>,
     decimals: Option<u32>,
     default: Option<String>,
+    /// The rule to try when this one finds nothing (`or = { ... }`).
+    or: Option<Box<Rule>>,
     /// Every value found, not the first (lists of values).
     pub all: bool,
     unique: bool,
@@ -162,6 +164,7 @@ const KEYS: &[&str] = &[
     "multiply",
     "decimals",
     "default",
+    "or",
     "all",
     "unique",
 ];
@@ -219,6 +222,7 @@ impl Rule {
             multiply: None,
             decimals: None,
             default: None,
+            or: None,
             all: false,
             unique: false,
             target,
@@ -349,6 +353,13 @@ impl Rule {
                 }
                 "decimals" => rule.decimals = Some(uint()?),
                 "default" => rule.default = Some(text()?),
+                "or" => {
+                    if !matches!(v.value, Value::Table(_) | Value::Str(_)) {
+                        return Err(v.error("or takes a rule (a path or a table)"));
+                    }
+                    let target = rule.target.clone();
+                    rule.or = Some(Box::new(Rule::compile(v, target, cx)?));
+                }
                 "all" => rule.all = flag()?,
                 "unique" => rule.unique = flag()?,
                 other => return Err(v.error(format!("{other} is not a rule option"))),
@@ -359,8 +370,9 @@ impl Rule {
         {
             return Err(spec.error("unknown without codes"));
         }
-        rule.find = found
-            .ok_or_else(|| spec.error("a rule needs one of from, value, join, count or sum"))?;
+        rule.find = found.ok_or_else(|| {
+            spec.error("a rule needs one of from, value, join, count, sum or product")
+        })?;
         if !matches!(rule.find, Find::From(_)) && rule.all {
             return Err(spec.error("all applies to from"));
         }
@@ -427,11 +439,12 @@ impl Rule {
             Find::Product(paths) => {
                 // Every factor must be there: a line without a price has no
                 // amount, not an amount of zero.
-                let mut product = Decimal::ONE;
+                let mut product = Some(Decimal::ONE);
                 let mut first = None;
                 for p in paths {
                     let Some((item, text)) = eval.first(p, context) else {
-                        return Ok(self.default_value());
+                        product = None;
+                        break;
                     };
                     first.get_or_insert(item);
                     let d = self
@@ -440,23 +453,35 @@ impl Rule {
                             message,
                             item: Some(item),
                         })?;
-                    product = product.checked_mul(d).ok_or_else(|| RuleError {
-                        message: "the product overflows".to_string(),
-                        item: Some(item),
-                    })?;
+                    product = Some(product.unwrap_or(Decimal::ONE).checked_mul(d).ok_or_else(
+                        || RuleError {
+                            message: "the product overflows".to_string(),
+                            item: Some(item),
+                        },
+                    )?);
                 }
-                (Some(Cow::Owned(product.to_string())), first)
+                match product {
+                    Some(p) => (Some(Cow::Owned(p.to_string())), first),
+                    None => (None, None),
+                }
             }
         };
         // A count, sum or product is a number already: the vendor's number
         // format (decimal mark, implied decimals) does not apply to it.
         let computed = matches!(self.find, Find::Count(_) | Find::Sum(_) | Find::Product(_));
-        match raw {
-            Some(r) => self.finish(r, item, computed).map(|o| {
-                o.map(|text| Produced { text, item })
-                    .or_else(|| self.default_value())
-            }),
-            None => Ok(self.default_value()),
+        let found = match raw {
+            Some(r) => self
+                .finish(r, item, computed)?
+                .map(|text| Produced { text, item }),
+            None => None,
+        };
+        match (found, &self.or) {
+            (Some(p), _) => Ok(Some(p)),
+            (None, Some(or)) => match or.value(eval, context)? {
+                Some(p) => Ok(Some(p)),
+                None => Ok(self.default_value()),
+            },
+            (None, None) => Ok(self.default_value()),
         }
     }
 

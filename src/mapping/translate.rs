@@ -71,19 +71,19 @@ impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
                 group.header.functional_id(),
                 group.header.control_number()
             )),
-            messages: group
-                .findings
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{}: {} (line {}, column {})",
-                        f.detail,
-                        f.error.describe(),
-                        f.at.line,
-                        f.at.column
-                    )
-                })
-                .collect(),
+            messages: std::iter::once(
+                "the group is rejected [AK9 R]; its documents should not be used".to_string(),
+            )
+            .chain(group.findings.iter().map(|f| {
+                format!(
+                    "{}: {} (line {}, column {})",
+                    f.detail,
+                    f.error.describe(),
+                    f.at.line,
+                    f.at.column
+                )
+            }))
+            .collect(),
         });
         Ok(())
     }
