@@ -235,37 +235,56 @@ fn outbound(
 }
 
 /// A line diff: `-` lines expected and missing, `+` lines produced and not
-/// expected, with two lines of context around each change.
+/// expected, with two lines of context around each change. The lines both
+/// sides share at the start and the end are set aside first; what is left
+/// is aligned by a longest common subsequence when it is small enough
+/// (about four million line pairs), and shown as one block replaced by
+/// another otherwise, so that a diff of huge expected files stays quick.
 pub fn diff(expected: &str, actual: &str) -> String {
+    const MAX_CELLS: usize = 4_000_000;
     let a: Vec<&str> = expected.lines().collect();
     let b: Vec<&str> = actual.lines().collect();
-    // Longest common subsequence, table from the end.
-    let (n, m) = (a.len(), b.len());
-    let mut lcs = vec![vec![0u32; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let suffix = a[prefix..]
+        .iter()
+        .rev()
+        .zip(b[prefix..].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count();
+    let (ma, mb) = (&a[prefix..a.len() - suffix], &b[prefix..b.len() - suffix]);
+    let mut ops: Vec<(char, &str)> = a[..prefix].iter().map(|l| (' ', *l)).collect();
+    let (n, m) = (ma.len(), mb.len());
+    if (n + 1).saturating_mul(m + 1) > MAX_CELLS {
+        ops.extend(ma.iter().map(|l| ('-', *l)));
+        ops.extend(mb.iter().map(|l| ('+', *l)));
+    } else {
+        // Longest common subsequence, table from the end.
+        let mut lcs = vec![vec![0u32; m + 1]; n + 1];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                lcs[i][j] = if ma[i] == mb[j] {
+                    lcs[i + 1][j + 1] + 1
+                } else {
+                    lcs[i + 1][j].max(lcs[i][j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n || j < m {
+            if i < n && j < m && ma[i] == mb[j] {
+                ops.push((' ', ma[i]));
+                i += 1;
+                j += 1;
+            } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
+                ops.push(('-', ma[i]));
+                i += 1;
             } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
+                ops.push(('+', mb[j]));
+                j += 1;
+            }
         }
     }
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            ops.push(('-', a[i]));
-            i += 1;
-        } else {
-            ops.push(('+', b[j]));
-            j += 1;
-        }
-    }
+    ops.extend(a[a.len() - suffix..].iter().map(|l| (' ', *l)));
     let near = |k: usize| {
         let lo = k.saturating_sub(2);
         let hi = (k + 3).min(ops.len());
@@ -293,6 +312,21 @@ pub fn diff(expected: &str, actual: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::diff;
+
+    #[test]
+    fn diff_of_huge_files_is_quick_and_still_shows_the_change() {
+        let expected: String = (0..200_000).map(|i| format!("line {i}\n")).collect();
+        let mut actual = expected.clone();
+        actual = actual.replace("line 100000\n", "changed\n");
+        let d = diff(&expected, &actual);
+        assert!(d.contains("- line 100000\n+ changed\n"), "{d}");
+        assert!(d.lines().count() < 20, "{d}");
+        // Unrelated halves: one block for the other, not an hour of work.
+        let other: String = (0..5_000).map(|i| format!("other {i}\n")).collect();
+        let mine: String = (0..5_000).map(|i| format!("mine {i}\n")).collect();
+        let d = diff(&other, &mine);
+        assert!(d.contains("- other 0") && d.contains("+ mine 4999"));
+    }
 
     #[test]
     fn diff_shows_changes_with_context() {
