@@ -21,6 +21,9 @@ use crate::x12::Delimiters;
 /// Index of a node in its tree.
 pub type NodeId = u32;
 
+/// Marks a column name that more than one column has.
+const REPEATED: u32 = 1 << 31;
+
 /// No node (the end of a sibling chain, the parent of the root).
 pub const NONE: NodeId = u32::MAX;
 
@@ -468,21 +471,26 @@ impl Tree {
             }
             if self.columns[at] == u32::MAX {
                 self.columns[at] = i as u32;
+            } else {
+                self.columns[at] |= REPEATED;
             }
         }
     }
 
     /// The first child of `record` named `name`, found by its column
-    /// position; `None` when the columns do not say (the caller scans).
+    /// position, and whether it is the only one (no other column has the
+    /// name); `None` when the columns do not say (the caller scans).
     #[inline]
-    pub fn column(&self, record: NodeId, name: Name) -> Option<NodeId> {
-        let ordinal = *self.columns.get(name.0 as usize)?;
-        if ordinal == u32::MAX {
+    pub fn column(&self, record: NodeId, name: Name) -> Option<(NodeId, bool)> {
+        let slot = *self.columns.get(name.0 as usize)?;
+        if slot == u32::MAX {
             return None;
         }
+        let ordinal = slot & !REPEATED;
         let id = record.checked_add(1)?.checked_add(ordinal)?;
         let node = self.nodes.get(id as usize)?;
-        (node.parent == record && node.name == name && node.kind == Kind::Field).then_some(id)
+        (node.parent == record && node.name == name && node.kind == Kind::Field)
+            .then_some((id, slot & REPEATED == 0))
     }
 
     /// Number of elements of a segment node, its ID included.

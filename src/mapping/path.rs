@@ -907,10 +907,19 @@ impl Eval<'_, '_> {
             return self.fast_first(fast, rest, node);
         }
         // A CSV record's first field of that name is at its column's
-        // position (no earlier sibling has the name); scan on from there.
-        let mut c = t
-            .column(node, step.name)
-            .unwrap_or_else(|| t.first_child(node));
+        // position (no earlier sibling has the name); when another column
+        // has the name too, scan on from there.
+        let mut c = match t.column(node, step.name) {
+            Some((c, true)) => {
+                return if self.fast_filter(step, c)? {
+                    self.fast_first(fast, rest, c)
+                } else {
+                    Ok(None)
+                };
+            }
+            Some((c, false)) => c,
+            None => t.first_child(node),
+        };
         while c != NONE {
             if t.name(c) == step.name
                 && t.kind(c) != Kind::Attribute
