@@ -8,6 +8,18 @@ use super::decimal::Decimal;
 use super::party::Party;
 use super::source::Source;
 
+/// What kind of billing document an invoice is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceType {
+    /// An ordinary invoice: the buyer owes the amounts.
+    Invoice,
+    /// A credit memo: the amounts are owed to the buyer.
+    CreditMemo,
+    /// A debit memo: an additional amount the buyer owes.
+    DebitMemo,
+}
+
 /// An invoice.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -16,6 +28,10 @@ pub struct Invoice {
     pub source: Source,
     /// The invoice number.
     pub invoice_number: String,
+    /// An invoice, or a credit or debit memo (X12 BIG07); amounts are as
+    /// sent, so a credit memo's positive amounts are owed to the buyer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invoice_type: Option<InvoiceType>,
     /// The date of the invoice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invoice_date: Option<NaiveDate>,

@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 pub use decimal::Decimal;
 pub use functional_ack::{AckStatus, ElementError, FunctionalAck, SegmentError, SetAck};
 pub use inventory::{InventoryAdvice, InventoryItem};
-pub use invoice::{Charge, ChargeKind, Invoice, InvoiceLine, Terms};
+pub use invoice::{Charge, ChargeKind, Invoice, InvoiceLine, InvoiceType, Terms};
 pub use party::{Carrier, Party};
 pub use po_ack::{AckType, LineStatus, LineStatusDetail, PoAck, PoAckLine};
 pub use purchase_order::{PoLine, PoType, PurchaseOrder, Purpose};

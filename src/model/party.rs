@@ -14,6 +14,9 @@ pub struct Party {
     /// The name of the person or company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A second name line: attention, care of (X12 N2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name2: Option<String>,
     /// The first address line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub address1: Option<String>,

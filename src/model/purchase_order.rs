@@ -82,6 +82,9 @@ pub struct PurchaseOrder {
     /// The date the order should ship.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_ship_date: Option<NaiveDate>,
+    /// The date the order should reach the customer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_delivery_date: Option<NaiveDate>,
     /// Free-form notes (gift messages, packing-slip text).
     #[serde(default)]
     pub notes: Vec<String>,
