@@ -911,7 +911,7 @@ impl Eval<'_, '_> {
         // has the name too, scan on from there.
         let mut c = match t.column(node, step.name) {
             Some((c, true)) => {
-                return if self.fast_filter(step, c)? {
+                return if step.filter.is_none() || self.fast_filter(step, c)? {
                     self.fast_first(fast, rest, c)
                 } else {
                     Ok(None)
@@ -923,7 +923,7 @@ impl Eval<'_, '_> {
         while c != NONE {
             if t.name(c) == step.name
                 && t.kind(c) != Kind::Attribute
-                && self.fast_filter(step, c)?
+                && (step.filter.is_none() || self.fast_filter(step, c)?)
                 && let Some(hit) = self.fast_first(fast, rest, c)?
             {
                 return Ok(Some(hit));

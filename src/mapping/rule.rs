@@ -663,12 +663,16 @@ impl Rule {
         let thousands = self.thousands.filter(|&t| v.contains(t));
         let candidate = match (mark.filter(|&m| v.contains(m)), thousands) {
             (None, None) => v.clone(),
-            (m, t) => Cow::Owned(
-                v.chars()
-                    .filter(|&c| Some(c) != t)
-                    .map(|c| if Some(c) == m { '.' } else { c })
-                    .collect(),
-            ),
+            (m, t) => {
+                let mut out = String::with_capacity(v.len());
+                for c in v.chars() {
+                    if Some(c) == t {
+                        continue;
+                    }
+                    out.push(if Some(c) == m { '.' } else { c });
+                }
+                Cow::Owned(out)
+            }
         };
         is_canonical_number(&candidate, integer).then_some(candidate)
     }
@@ -821,13 +825,26 @@ fn is_canonical_number(v: &str, integer: bool) -> bool {
 /// An ISO-8601 date as text.
 fn iso_date(d: NaiveDate) -> String {
     use chrono::Datelike;
-    let mut s = String::with_capacity(10);
     let (y, m, day) = (d.year(), d.month(), d.day());
-    if (0..=9999).contains(&y) {
-        use std::fmt::Write;
-        let _ = write!(s, "{y:04}-{m:02}-{day:02}");
-    } else {
-        s = d.format("%Y-%m-%d").to_string();
+    if !(0..=9999).contains(&y) {
+        return d.format("%Y-%m-%d").to_string();
+    }
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    let y = y as u32;
+    let mut s = String::with_capacity(10);
+    for c in [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        '-',
+        digit(m / 10),
+        digit(m),
+        '-',
+        digit(day / 10),
+        digit(day),
+    ] {
+        s.push(c);
     }
     s
 }
