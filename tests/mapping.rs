@@ -401,6 +401,53 @@ fn a_wrapped_file_translates_like_the_unwrapped_one() {
     assert!(!docs(&plain).as_array().expect("docs").is_empty());
 }
 
+/// A feed row that cannot be mapped fails the whole feed by default; with
+/// `on_error = "skip"` on the list it is left out and reported with its
+/// place (exit 1), streamed or not, and the other rows are written.
+#[test]
+fn bad_rows_fail_the_feed_or_are_skipped_and_reported() {
+    let sample =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("read");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("stock-20240314.csv");
+    // Keep the Latin-1 bytes as they were: only the price text changes.
+    let mut bytes = sample;
+    let at = bytes
+        .windows(6)
+        .position(|w| w == b";7,95;")
+        .expect("the sample has the price 7,95");
+    bytes.splice(at..at + 6, b";7,9x5;".iter().copied());
+    std::fs::write(&file, &bytes).expect("write");
+    let file = file.display().to_string();
+
+    let strict = dropgate(&["translate", "--partner", "nordlys", &file]);
+    assert_eq!(strict.status.code(), Some(2), "{}", text(&strict.stderr));
+    assert!(
+        text(&strict.stderr).contains("line 4"),
+        "{}",
+        text(&strict.stderr)
+    );
+
+    for mapping in ["nordlys-skip", "nordlys-skip-unstreamed"] {
+        let m = format!("tests/fixtures/skip/{mapping}.toml");
+        let out = dropgate(&["translate", "--mapping", &m, &file]);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{mapping}: {err}");
+        assert!(err.contains("item left out"), "{mapping}: {err}");
+        assert!(err.contains("record 2, line 4"), "{mapping}: {err}");
+        assert!(err.contains("7,9x5"), "{mapping}: {err}");
+        let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let skus: Vec<&str> = docs[0]["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter_map(|i| i["sku"].as_str())
+            .collect();
+        assert_eq!(skus, ["NL-100", "NL-300"], "{mapping}");
+    }
+}
+
 #[test]
 fn broken_input_exits_2_without_a_panic() {
     for f in ["garbage.edi", "truncated.edi", "empty.edi", "binary.edi"] {

@@ -72,6 +72,9 @@ struct ListPlan {
     when: Option<Cond>,
     item: ObjectPlan,
     stream: bool,
+    /// `on_error = "skip"`: an item that cannot be mapped is left out and
+    /// reported, and the rest of the list goes on.
+    skip_bad: bool,
 }
 
 /// A compiled inbound mapping.
@@ -300,11 +303,19 @@ fn compile_field(
                         .ok_or_else(|| s.error("stream takes true or false"))?,
                     None => false,
                 };
+                let skip_bad = match spec.get("on_error") {
+                    Some(s) => match s.as_str() {
+                        Some("skip") => true,
+                        Some("fail") => false,
+                        _ => return Err(s.error("on_error is \"fail\" (the default) or \"skip\"")),
+                    },
+                    None => false,
+                };
                 let item = compile_object(
                     spec,
                     fields,
                     cx,
-                    &["each", "otherwise", "when", "stream"],
+                    &["each", "otherwise", "when", "stream", "on_error"],
                     true,
                 )?;
                 Ok(Plan::List(ListPlan {
@@ -315,6 +326,7 @@ fn compile_field(
                     when,
                     item,
                     stream,
+                    skip_bad,
                 }))
             }
             scalar => {
@@ -392,6 +404,8 @@ struct Writer<'m, 'e, 't, 'v> {
     eval: &'e Eval<'t, 'v>,
     field: Vec<Part<'m>>,
     trace: Option<&'e mut Vec<Trace>>,
+    /// Items left out of lists with `on_error = "skip"`, and why.
+    skipped: Vec<MappingError>,
 }
 
 impl<'m> Writer<'m, '_, '_, '_> {
@@ -568,13 +582,25 @@ impl<'m> Writer<'m, '_, '_, '_> {
                     out.extend_from_slice(&f.key);
                     out.push(b'[');
                     let items = self.list_items(l, context);
-                    for (i, &node) in items.iter().enumerate() {
-                        if i > 0 {
+                    let mut written = 0u64;
+                    for &node in &items {
+                        let mark = out.len();
+                        if written > 0 {
                             out.push(b',');
                         }
-                        self.field.push(Part::Index(i as u64));
-                        self.item(l, node, out)?;
-                        self.field.pop();
+                        let depth = self.field.len();
+                        self.field.push(Part::Index(written));
+                        let r = self.item(l, node, out);
+                        // An error leaves the names of the fields it was in.
+                        self.field.truncate(depth);
+                        match r {
+                            Ok(()) => written += 1,
+                            Err(e) if l.skip_bad => {
+                                out.truncate(mark);
+                                self.skipped.push(e);
+                            }
+                            Err(e) => return Err(e),
+                        }
                     }
                     out.push(b']');
                 }
@@ -923,6 +949,23 @@ impl<'l, W: Write> Translator<'l, W> {
         })
     }
 
+    /// Reports the items left out of lists with `on_error = "skip"`.
+    fn skipped(&mut self, origin: &Origin, skipped: Vec<MappingError>) {
+        let file = origin.file_name.as_deref().unwrap_or_default();
+        let messages = skipped
+            .into_iter()
+            .map(|e| {
+                let text = e.to_string();
+                let text = text
+                    .strip_prefix(file)
+                    .and_then(|t| t.strip_prefix(": "))
+                    .unwrap_or(&text);
+                format!("item left out (on_error = \"skip\"): {text}")
+            })
+            .collect();
+        self.problem(origin, messages);
+    }
+
     fn problem(&mut self, origin: &Origin, messages: Vec<String>) {
         self.problems.push(Problem {
             file: origin.file_name.clone().unwrap_or_default(),
@@ -1058,32 +1101,47 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             partner: self.partner.as_deref(),
         };
         let eval = Eval::new(tree, &facts);
-        let mut buf = std::mem::take(&mut self.buf);
-        let head_written = open.head_written;
+        if !open.head_written {
+            return Ok(());
+        }
         let items = open.items;
+        if list.when.as_ref().is_some_and(|c| !eval.holds(c, node)) {
+            return Ok(());
+        }
+        let mut buf = std::mem::take(&mut self.buf);
         let mut w = Writer {
             eval: &eval,
             field: Vec::new(),
             trace: None,
+            skipped: Vec::new(),
         };
-        if !head_written {
-            return Ok(());
-        }
-        if list.when.as_ref().is_some_and(|c| !eval.holds(c, node)) {
-            self.buf = buf;
-            return Ok(());
-        }
+        let mark = buf.len();
         if items > 0 {
             buf.push(b',');
         }
         w.field.push(Part::Name(&mapping.root.fields[*index].name));
         w.field.push(Part::Index(items));
         let result = w.item(list, node, &mut buf);
+        let mut skipped = std::mem::take(&mut w.skipped);
+        let written = match result {
+            Ok(()) => true,
+            Err(e) if list.skip_bad => {
+                buf.truncate(mark);
+                skipped.push(e);
+                false
+            }
+            Err(e) => {
+                self.buf = buf;
+                return Err(Box::new(e));
+            }
+        };
         self.buf = buf;
-        if let Some(open) = self.open.as_mut() {
+        if written && let Some(open) = self.open.as_mut() {
             open.items += 1;
         }
-        result?;
+        if !skipped.is_empty() {
+            self.skipped(&origin, skipped);
+        }
         if self.buf.len() > 1 << 16 {
             self.flush()?;
         }
@@ -1110,6 +1168,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                 eval: &eval,
                 field: Vec::new(),
                 trace: trace.as_mut(),
+                skipped: Vec::new(),
             };
             let n = mapping.root.fields.len();
             let r = if open.head_written {
@@ -1138,9 +1197,13 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                 r
             };
             self.buf = buf;
-            r
+            (r, std::mem::take(&mut w.skipped))
         };
+        let (result, skipped) = result;
         self.trace = trace;
+        if !skipped.is_empty() {
+            self.skipped(origin, skipped);
+        }
         let rejected = match verdict {
             Verdict::Accepted => None,
             Verdict::Rejected(m) => Some(m),
@@ -1215,8 +1278,13 @@ impl<W: Write> Translator<'_, W> {
             eval: &eval,
             field: Vec::new(),
             trace: None,
+            skipped: Vec::new(),
         };
         let r = w.fields(&mapping.root, 0..*index, tree.root(), &mut doc, false);
+        let skipped = std::mem::take(&mut w.skipped);
+        if !skipped.is_empty() {
+            self.skipped(origin, skipped);
+        }
         if let Err(e) = r {
             if let Some(open) = self.open.as_mut() {
                 open.failed = true;
