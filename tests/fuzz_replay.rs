@@ -69,3 +69,68 @@ fn ack_target() {
         harness::ack(&harness::enveloped(d));
     });
 }
+
+#[test]
+fn translate_target() {
+    replay("translate", dropgate::mapping::harness::translate);
+}
+
+mod mutated {
+    //! Mutations of the samples (bytes changed, inserted, removed, the
+    //! input cut short) through the translate harness: what a fuzzer would
+    //! try first, on every test run.
+    use proptest::prelude::*;
+
+    fn samples() -> Vec<Vec<u8>> {
+        let root = super::root();
+        let mut out = Vec::new();
+        for dir in [
+            "samples/x12/good",
+            "mappings/partners/nordlys/inventory",
+            "mappings/partners/bigbox/inventory",
+            "mappings/partners/parcelco/order-status",
+        ] {
+            for p in super::files(&root.join(dir)) {
+                let name = p.to_string_lossy();
+                if name.ends_with(".edi") || name.ends_with(".csv") || name.ends_with(".xml") {
+                    out.push(std::fs::read(&p).expect("readable"));
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+        #[test]
+        fn mutated_samples_never_panic(
+            pick in any::<prop::sample::Index>(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..4), 1..6),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let all = samples();
+            let mut data = all[pick.index(all.len())].clone();
+            for (at, byte, how) in edits {
+                if data.is_empty() {
+                    break;
+                }
+                let i = at.index(data.len());
+                match how {
+                    0 => data[i] = byte,
+                    1 => data.insert(i, byte),
+                    2 => { data.remove(i); }
+                    _ => {
+                        // A delimiter of one of the formats.
+                        let special = b"*~\n;,\"<>&";
+                        data[i] = special[usize::from(byte) % special.len()];
+                    }
+                }
+            }
+            if cut.index(8) == 0 && !data.is_empty() {
+                let keep = cut.index(data.len());
+                data.truncate(keep);
+            }
+            dropgate::mapping::harness::translate(&data);
+        }
+    }
+}

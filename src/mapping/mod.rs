@@ -13,6 +13,7 @@
 //!
 //! This layer imports the formats and the model, never the transports.
 
+pub mod harness;
 pub mod inbound;
 pub mod json;
 pub mod library;
