@@ -448,6 +448,44 @@ fn bad_rows_fail_the_feed_or_are_skipped_and_reported() {
     }
 }
 
+/// Mistakes a mapping author makes with CSV columns are pointed out: a
+/// column the header does not have is a note naming the rule (the feed
+/// still maps), and a header written as is gets its normalized name.
+#[test]
+fn csv_column_mistakes_are_pointed_out() {
+    let feed = "mappings/partners/nordlys/inventory/stock-20240314.csv";
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        "tests/fixtures/mistakes/misspelt-column.toml",
+        feed,
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("note: the header has no column \"lagerr\""),
+        "{err}"
+    );
+    assert!(err.contains("misspelt-column.toml:6"), "{err}");
+    assert!(
+        err.contains("lager,"),
+        "the header's columns are listed: {err}"
+    );
+
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        "tests/fixtures/mistakes/header-as-written.toml",
+        feed,
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("write \"preis_eur\" for \"Preis EUR\""),
+        "{err}"
+    );
+}
+
 #[test]
 fn broken_input_exits_2_without_a_panic() {
     for f in ["garbage.edi", "truncated.edi", "empty.edi", "binary.edi"] {

@@ -493,6 +493,19 @@ impl Tree {
             .then_some((id, slot & REPEATED == 0))
     }
 
+    /// The declared CSV columns, in order (empty before a header is read).
+    pub fn columns(&self) -> Vec<Name> {
+        let mut named: Vec<(u32, Name)> = self
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| **slot != u32::MAX)
+            .map(|(name, slot)| (slot & !REPEATED, Name(name as u32)))
+            .collect();
+        named.sort();
+        named.into_iter().map(|(_, n)| n).collect()
+    }
+
     /// Number of elements of a segment node, its ID included.
     pub fn element_count(&self, seg: NodeId) -> usize {
         let node = self.node(seg);

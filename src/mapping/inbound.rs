@@ -89,6 +89,9 @@ pub struct InboundMapping {
     root: ObjectPlan,
     /// Index of the streamed field, and the names from the root to stream.
     stream: Option<(usize, Vec<Name>)>,
+    /// For CSV: each name a path looks for, with the rule's file and line,
+    /// to be checked against the header.
+    names_used: Vec<(Name, Arc<str>, u32)>,
 }
 
 impl InboundMapping {
@@ -173,13 +176,97 @@ impl InboundMapping {
                 stream = Some((i, names));
             }
         }
+        let mut names_used = Vec::new();
+        if header.flavor == Flavor::Csv {
+            names_in(&root, &mut names_used);
+        }
         Ok(InboundMapping {
             name: loaded.name.clone(),
             document,
             flavor: header.flavor,
             root,
             stream,
+            names_used,
         })
+    }
+
+    /// Notes on the names a CSV mapping looks for that the file's header
+    /// does not have: a misspelt column otherwise just maps to nothing.
+    pub fn unknown_columns(&self, tree: &Tree) -> Vec<String> {
+        let columns = tree.columns();
+        if self.flavor != Flavor::Csv || columns.is_empty() {
+            return Vec::new();
+        }
+        let names = tree.names();
+        let mut missing: Vec<(Name, String)> = Vec::new();
+        for (name, file, line) in &self.names_used {
+            let text = names.text(*name);
+            if columns.contains(name)
+                || missing.iter().any(|(n, _)| n == name)
+                || text == crate::format::csv::RECORD
+            {
+                continue;
+            }
+            missing.push((*name, format!("{text:?} ({file}:{line})")));
+        }
+        if missing.is_empty() {
+            return Vec::new();
+        }
+        let what = if missing.len() == 1 {
+            "column"
+        } else {
+            "columns"
+        };
+        vec![format!(
+            "the header has no {what} {}: what reads {} finds nothing (the header's columns: {})",
+            missing
+                .iter()
+                .map(|(_, m)| m.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            if missing.len() == 1 { "it" } else { "them" },
+            columns
+                .iter()
+                .map(|c| names.text(*c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )]
+    }
+}
+
+/// Collects the names the paths of a plan look for.
+fn names_in(plan: &ObjectPlan, out: &mut Vec<(Name, Arc<str>, u32)>) {
+    let mut path = |p: &Path, file: &Arc<str>, line: u32| {
+        out.extend(
+            p.step_names()
+                .into_iter()
+                .map(|n| (n, Arc::clone(file), line)),
+        );
+    };
+    if let Some(p) = &plan.from {
+        path(p, &plan.file, plan.line);
+    }
+    let mut nested = Vec::new();
+    for f in &plan.fields {
+        match &f.plan {
+            Some(Plan::Scalar(rule, _)) | Some(Plan::Values(rule, _)) => {
+                for p in rule.paths() {
+                    path(p, &rule.file, rule.line);
+                }
+            }
+            Some(Plan::Object(o)) => nested.push(o),
+            Some(Plan::List(l)) => {
+                path(&l.each, &l.file, l.line);
+                if let Some(o) = &l.otherwise {
+                    path(o, &l.file, l.line);
+                }
+                nested.push(&l.item);
+            }
+            None => {}
+        }
+    }
+    for o in nested {
+        names_in(o, out);
     }
 }
 
@@ -815,6 +902,8 @@ struct Open {
     head_written: bool,
     items: u64,
     failed: bool,
+    /// The CSV header was checked against the mapping's columns.
+    columns_checked: bool,
 }
 
 /// A [`DocumentSink`] that maps each document and writes it as JSON.
@@ -833,6 +922,9 @@ pub struct Translator<'l, W: Write> {
     open: Option<Open>,
     /// What went wrong, per document.
     pub problems: Vec<Problem>,
+    /// What looks wrong without failing anything (a column the header does
+    /// not have).
+    pub warnings: Vec<String>,
     /// Traces of every value, when explaining.
     pub trace: Option<Vec<Trace>>,
 }
@@ -859,6 +951,7 @@ impl<'l, W: Write> Translator<'l, W> {
             written: 0,
             open: None,
             problems: Vec::new(),
+            warnings: Vec::new(),
             trace: None,
         }
     }
@@ -949,26 +1042,50 @@ impl<'l, W: Write> Translator<'l, W> {
         })
     }
 
+    /// Once per document, when the header is known: notes on the columns
+    /// the mapping reads that the header does not have.
+    fn check_columns(&mut self, tree: &Tree) {
+        let Some(open) = self.open.as_mut() else {
+            return;
+        };
+        if open.columns_checked {
+            return;
+        }
+        open.columns_checked = true;
+        let file = tree.source_name();
+        let notes = open.mapping.unknown_columns(tree);
+        self.warnings
+            .extend(notes.into_iter().map(|n| format!("{file}: note: {n}")));
+    }
+
     /// Reports the items left out of lists with `on_error = "skip"`.
     fn skipped(&mut self, origin: &Origin, skipped: Vec<MappingError>) {
-        let file = origin.file_name.as_deref().unwrap_or_default();
+        let prefix = format!("{}: ", origin.file_name.as_deref().unwrap_or_default());
         let messages = skipped
             .into_iter()
             .map(|e| {
-                let text = e.to_string();
-                let text = text
-                    .strip_prefix(file)
-                    .and_then(|t| t.strip_prefix(": "))
-                    .unwrap_or(&text);
-                format!("item left out (on_error = \"skip\"): {text}")
+                let e = e.to_string();
+                let e = e.strip_prefix(&prefix).unwrap_or(&e);
+                format!("item left out (on_error = \"skip\"): {e}")
             })
             .collect();
         self.problem(origin, messages);
     }
 
     fn problem(&mut self, origin: &Origin, messages: Vec<String>) {
+        let file = origin.file_name.clone().unwrap_or_default();
+        // The problem names the file once; messages that start with it
+        // (places in the input) lose that start.
+        let prefix = format!("{file}: ");
+        let messages = messages
+            .into_iter()
+            .map(|m| match m.strip_prefix(&prefix) {
+                Some(rest) if !file.is_empty() => rest.to_string(),
+                _ => m,
+            })
+            .collect();
         self.problems.push(Problem {
-            file: origin.file_name.clone().unwrap_or_default(),
+            file,
             document: Self::describe(origin),
             messages,
         });
@@ -1062,6 +1179,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                     head_written: false,
                     items: 0,
                     failed: false,
+                    columns_checked: false,
                 });
                 // Explaining keeps the whole document: no streaming.
                 Ok(if self.trace.is_some() { None } else { stream })
@@ -1080,7 +1198,8 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         if open.failed {
             return Ok(());
         }
-        if !open.head_written {
+        self.check_columns(tree);
+        if !self.open.as_ref().is_some_and(|o| o.head_written) {
             self.write_head(tree)?;
         }
         let Some(open) = self.open.as_mut() else {
@@ -1149,6 +1268,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
     }
 
     fn end(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError> {
+        self.check_columns(tree);
         let Some(open) = self.open.take() else {
             if let Verdict::Rejected(m) = verdict {
                 self.problem(origin, m);

@@ -318,6 +318,20 @@ pub struct Compiler<'a> {
 impl Compiler<'_> {
     /// Compiles a path (or a union).
     pub fn path(&mut self, text: &str) -> Result<Path, PathError> {
+        self.parse_path(text).map_err(|e| {
+            let normalized = crate::format::csv::normalize_header(text);
+            if self.flavor == Flavor::Csv && !normalized.is_empty() && normalized != text {
+                PathError(format!(
+                    "{e} (CSV columns are named by their header, normalized: \
+                     write {normalized:?} for {text:?})"
+                ))
+            } else {
+                e
+            }
+        })
+    }
+
+    fn parse_path(&mut self, text: &str) -> Result<Path, PathError> {
         let mut p = Parser {
             s: text.as_bytes(),
             i: 0,
@@ -1437,6 +1451,21 @@ impl Path {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The names the path's steps look for (children, loops, columns),
+    /// predicates left aside.
+    pub fn step_names(&self) -> Vec<Name> {
+        let mut out = Vec::new();
+        for chain in &self.alternatives {
+            if let Chain::Steps { steps, .. } = chain {
+                out.extend(steps.iter().filter_map(|s| match s.test {
+                    Test::Name(n) => Some(n),
+                    _ => None,
+                }));
+            }
+        }
+        out
     }
 
     /// True when the path is a constant.

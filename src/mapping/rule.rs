@@ -379,6 +379,19 @@ impl Rule {
         Ok(rule)
     }
 
+    /// The paths the rule reads values from (its fallback rule's too).
+    pub fn paths(&self) -> Vec<&Path> {
+        let mut out: Vec<&Path> = match &self.find {
+            Find::From(p) | Find::Join(p, _) | Find::Product(p) => p.iter().collect(),
+            Find::Count(p) | Find::Sum(p) => vec![p],
+            Find::Value(_) => Vec::new(),
+        };
+        if let Some(or) = &self.or {
+            out.extend(or.paths());
+        }
+        out
+    }
+
     /// True when the rule applies at `context` (its `when` holds).
     pub fn applies(&self, eval: &Eval<'_, '_>, context: NodeId) -> bool {
         self.when.as_ref().is_none_or(|c| eval.holds(c, context))
@@ -960,7 +973,11 @@ impl DateFormat {
     /// The date `v` holds in this format, if it does.
     pub fn parse(&self, v: &str) -> Option<NaiveDate> {
         match &self.how {
-            DateHow::Strftime(f) => NaiveDate::parse_from_str(v, f).ok(),
+            // chrono's %Y takes any number of digits: "24" would be the
+            // year 24. No business document is dated before the year 1000.
+            DateHow::Strftime(f) => NaiveDate::parse_from_str(v, f)
+                .ok()
+                .filter(|d| chrono::Datelike::year(d) >= 1000 || !f.contains("%Y")),
             DateHow::Fixed(parts) => {
                 let mut b = v.as_bytes();
                 fn num(b: &mut &[u8], n: usize) -> Option<u32> {
@@ -1067,6 +1084,7 @@ mod tests {
         let f = DateFormat::new("%d/%m/%Y").expect("compiles");
         assert_eq!(f.parse("05/03/2025"), Some(ymd(2025, 3, 5)));
         assert_eq!(f.format(ymd(2025, 3, 5)), "05/03/2025");
+        assert_eq!(f.parse("05/03/25"), None, "%Y is not two digits");
         assert!(DateFormat::new("DDMMMYY").is_err());
         assert!(DateFormat::new("--").is_err());
         assert!(DateFormat::new("%Q").is_err());

@@ -34,8 +34,9 @@ pub struct SampleResult {
     pub blessed: bool,
 }
 
-/// Runs the samples of every mapping under `dir` (or of the one mapping
-/// whose name starts with `only`).
+/// Runs the samples of every mapping under `dir` (or only of the mapping
+/// named `only`, or of those in the folder `only`: `partners/acme` is
+/// `partners/acme/...`, not `partners/acmetools`).
 pub fn run(
     library: &Library,
     dir: &Path,
@@ -46,7 +47,10 @@ pub fn run(
     let mut results = Vec::new();
     let names: Vec<String> = library.names().map(String::from).collect();
     for name in names {
-        if only.is_some_and(|o| !name.starts_with(o)) {
+        if only.is_some_and(|o| {
+            let o = o.trim_end_matches('/');
+            name != o && !name.starts_with(&format!("{o}/"))
+        }) {
             continue;
         }
         let samples = dir.join(&name);

@@ -276,6 +276,7 @@ pub fn translate<R: Read, W: Write>(
         )),
     };
     let mut problems = std::mem::take(&mut translator.problems);
+    envelope.warnings.append(&mut translator.warnings);
     problems.append(&mut envelope.problems);
     let traces = translator.trace.take().unwrap_or_default();
     let documents = translator.written();
