@@ -486,6 +486,71 @@ fn csv_column_mistakes_are_pointed_out() {
     );
 }
 
+/// No sample is taken for a wrapped file: several interchanges with their
+/// own terminators, white space after the IEA, newline terminators.
+#[test]
+fn ordinary_samples_are_not_taken_for_wrapped_files() {
+    for dir in ["samples/x12/good", "samples/x12/bad", "samples/drop"] {
+        for entry in std::fs::read_dir(root().join(dir))
+            .expect("samples")
+            .flatten()
+        {
+            let path = entry.path();
+            if path.extension().is_none_or(|e| e != "edi") {
+                continue;
+            }
+            let file = std::fs::File::open(&path).expect("open");
+            let unwrap = dropgate::x12::unwrap::Unwrap::new(file).expect("read");
+            assert_eq!(unwrap.wrapped_width(), None, "{}", path.display());
+        }
+    }
+}
+
+/// `each` in the document table makes one document per node: streamed
+/// when it is a chain of names from the root, at the end otherwise, the
+/// same documents either way, in both output modes.
+#[test]
+fn each_makes_one_document_per_node() {
+    let feed = "mappings/partners/kestrel/shipments/KO_ASN_20240315_02.xml";
+    let docs = |args: &[&str]| -> Vec<serde_json::Value> {
+        let out = dropgate(args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        if args.contains(&"--ndjson") {
+            text(&out.stdout)
+                .lines()
+                .map(|l| serde_json::from_str(l).expect("JSON"))
+                .collect()
+        } else {
+            serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).expect("JSON")
+        }
+    };
+    let streamed = docs(&["translate", "--partner", "kestrel", feed]);
+    let ids: Vec<&str> = streamed
+        .iter()
+        .filter_map(|d| d["asn_number"].as_str())
+        .collect();
+    assert_eq!(ids, ["KO-SHP-77001", "KO-SHP-77002"]);
+    assert_eq!(streamed[1]["carrier"]["scac"], "FDEG");
+    assert_eq!(
+        docs(&["translate", "--ndjson", "--partner", "kestrel", feed]),
+        streamed
+    );
+    let mut anywhere = docs(&[
+        "translate",
+        "--mapping",
+        "tests/fixtures/kestrel-anywhere.toml",
+        feed,
+    ]);
+    for d in &mut anywhere {
+        d["source"]["partner"] = "kestrel".into();
+    }
+    assert_eq!(anywhere, streamed);
+    for d in &streamed {
+        let typed: Result<Document, _> = serde_json::from_value(d.clone());
+        assert!(typed.is_ok(), "{typed:?}");
+    }
+}
+
 #[test]
 fn broken_input_exits_2_without_a_panic() {
     for f in ["garbage.edi", "truncated.edi", "empty.edi", "binary.edi"] {

@@ -1,6 +1,7 @@
 //! `dropgate mapping ...`: test mappings on their samples, explain where
 //! each output value comes from.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -67,25 +68,27 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
     let library = crate::mapping::Library::with_dir(&args.dir)?;
     let defs = crate::x12::defs::Definitions::embedded();
     let results = testing::run(&library, &args.dir, defs, args.only.as_deref(), args.bless)?;
+    let mut out = std::io::stdout().lock();
     let mut failed = 0;
     for r in &results {
         match (&r.failure, r.blessed) {
-            (_, true) => println!("blessed {} ({})", r.input.display(), r.mapping),
-            (None, false) => println!("ok      {} ({})", r.input.display(), r.mapping),
+            (_, true) => writeln!(out, "blessed {} ({})", r.input.display(), r.mapping)?,
+            (None, false) => writeln!(out, "ok      {} ({})", r.input.display(), r.mapping)?,
             (Some(f), false) => {
                 failed += 1;
-                println!("FAILED  {} ({})", r.input.display(), r.mapping);
+                writeln!(out, "FAILED  {} ({})", r.input.display(), r.mapping)?;
                 for line in f.lines() {
-                    println!("    {line}");
+                    writeln!(out, "    {line}")?;
                 }
             }
         }
     }
-    println!(
+    writeln!(
+        out,
         "{} sample(s), {} passed, {failed} failed",
         results.len(),
         results.len() - failed
-    );
+    )?;
     Ok(if failed == 0 && !results.is_empty() {
         ExitCode::SUCCESS
     } else {
@@ -115,8 +118,10 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         .max()
         .unwrap_or(0)
         .min(40);
+    let mut out = std::io::stdout().lock();
     for t in &outcome.traces {
-        println!(
+        writeln!(
+            out,
             "{:width$} = {:?}\n{:width$}   rule {}{}",
             t.field,
             t.value,
@@ -126,7 +131,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
                 .as_ref()
                 .map(|f| format!(", from {f}"))
                 .unwrap_or_else(|| ", a constant or default".into())
-        );
+        )?;
     }
     for p in &outcome.problems {
         eprintln!("dropgate: {p}");

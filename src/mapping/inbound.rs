@@ -92,6 +92,12 @@ pub struct InboundMapping {
     /// For CSV: each name a path looks for, with the rule's file and line,
     /// to be checked against the header.
     names_used: Vec<(Name, Arc<str>, u32)>,
+    /// `each` of the document table: one document per node found (a CSV
+    /// record, an XML `<Shipment>`), instead of one per file.
+    each: Option<Path>,
+    /// When `each` is a chain of names from the root: the names, so that
+    /// each document is streamed as its node completes.
+    each_stream: Option<Vec<Name>>,
 }
 
 impl InboundMapping {
@@ -140,7 +146,16 @@ impl InboundMapping {
                 "the fields of the document go in a [{document}] table"
             ))
         })?;
-        let root = compile_object(body, fields, &mut cx, &[], true)?;
+        let each = body.get("each").map(|e| path_of(e, &mut cx)).transpose()?;
+        let root = compile_object(body, fields, &mut cx, &["each"], true)?;
+        let each_stream = each.as_ref().and_then(Path::simple_names);
+        if let Some(e) = body.get("each")
+            && header.flavor == Flavor::X12
+        {
+            return Err(e.error(
+                "X12 makes one document per transaction set; each is for CSV and XML files",
+            ));
+        }
         let mut stream = None;
         for (i, f) in root.fields.iter().enumerate() {
             if let Some(Plan::List(l)) = &f.plan
@@ -151,6 +166,14 @@ impl InboundMapping {
                         &l.file,
                         l.line,
                         "only one list can stream".into(),
+                    ));
+                }
+                if each.is_some() {
+                    return Err(MappingError::spec(
+                        &l.file,
+                        l.line,
+                        "with one document per node (each), the documents stream, not a list"
+                            .into(),
                     ));
                 }
                 let names = l.each.simple_names().ok_or_else(|| {
@@ -187,6 +210,8 @@ impl InboundMapping {
             root,
             stream,
             names_used,
+            each,
+            each_stream,
         })
     }
 
@@ -1172,7 +1197,10 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         self.open = None;
         match self.mapping_for(tree, origin) {
             Ok(m) => {
-                let stream = m.stream.as_ref().map(|(_, names)| names.clone());
+                let stream = match &m.each_stream {
+                    Some(names) => Some(names.clone()),
+                    None => m.stream.as_ref().map(|(_, names)| names.clone()),
+                };
                 self.open = Some(Open {
                     mapping: m,
                     origin: stream.as_ref().map(|_| Arc::new(origin.clone())),
@@ -1199,6 +1227,13 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             return Ok(());
         }
         self.check_columns(tree);
+        if let Some(open) = self.open.as_ref()
+            && open.mapping.each.is_some()
+            && let Some(origin) = open.origin.clone()
+        {
+            let mapping = Arc::clone(&open.mapping);
+            return self.document_at(tree, &origin, &mapping, node);
+        }
         if !self.open.as_ref().is_some_and(|o| o.head_written) {
             self.write_head(tree)?;
         }
@@ -1276,6 +1311,35 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             return Ok(());
         };
         let mapping = open.mapping;
+        if let Some(each) = &mapping.each {
+            if let Verdict::Rejected(m) = verdict {
+                self.problem(origin, m);
+                return Ok(());
+            }
+            if mapping.each_stream.is_none() || self.trace.is_some() {
+                // Not streamed: every node is in the tree now.
+                let nodes: Vec<NodeId> = {
+                    let facts = Facts {
+                        origin,
+                        partner: self.partner.as_deref(),
+                    };
+                    let eval = Eval::new(tree, &facts);
+                    let mut items = Vec::new();
+                    eval.items(each, tree.root(), &mut items);
+                    items
+                        .into_iter()
+                        .filter_map(|i| match i {
+                            Item::Node(n) => Some(n),
+                            _ => None,
+                        })
+                        .collect()
+                };
+                for node in nodes {
+                    self.document_at(tree, origin, &mapping, node)?;
+                }
+            }
+            return Ok(());
+        }
         let facts = Facts {
             origin,
             partner: self.partner.as_deref(),
@@ -1364,6 +1428,64 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
 }
 
 impl<W: Write> Translator<'_, W> {
+    /// Writes one whole document whose fields are read from `context` (a
+    /// node found by the document's `each`); a document that cannot be
+    /// mapped is a problem, and the next one is written all the same.
+    fn document_at(
+        &mut self,
+        tree: &Tree,
+        origin: &Origin,
+        mapping: &InboundMapping,
+        context: NodeId,
+    ) -> Result<(), SinkError> {
+        let facts = Facts {
+            origin,
+            partner: self.partner.as_deref(),
+        };
+        let eval = Eval::new(tree, &facts);
+        let mut trace = self.trace.take();
+        let mut doc = std::mem::take(&mut self.doc);
+        doc.clear();
+        Self::head(
+            &mut self.head_cache,
+            &self.partner,
+            mapping,
+            origin,
+            &mut doc,
+        );
+        let (result, skipped) = {
+            let mut w = Writer {
+                eval: &eval,
+                field: Vec::new(),
+                trace: trace.as_mut(),
+                skipped: Vec::new(),
+            };
+            let n = mapping.root.fields.len();
+            let r = w
+                .fields(&mapping.root, 0..n, context, &mut doc, false)
+                .map(|_| doc.push(b'}'));
+            (r, std::mem::take(&mut w.skipped))
+        };
+        self.trace = trace;
+        if !skipped.is_empty() {
+            self.skipped(origin, skipped);
+        }
+        let out = match result {
+            Ok(()) => {
+                self.begin_document()?;
+                self.buf.extend_from_slice(&doc);
+                self.flush()?;
+                self.end_document().map_err(Into::into)
+            }
+            Err(e) => {
+                self.problem(origin, vec![e.to_string()]);
+                Ok(())
+            }
+        };
+        self.doc = doc;
+        out
+    }
+
     /// Before the first streamed item: writes the document's start and the
     /// fields before the streamed list.
     fn write_head(&mut self, tree: &Tree) -> Result<(), SinkError> {

@@ -129,9 +129,19 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
     }
     let lines: Vec<&[u8]> = start.split(|&b| b == b'\n').collect();
     // The last piece may be cut by the look-ahead or be the file's end.
-    let complete = &lines[..lines.len().saturating_sub(1)];
+    // Only the first interchange is looked at: the next may declare other
+    // delimiters.
+    let mut complete = &lines[..lines.len().saturating_sub(1)];
+    if let Some(next) = complete
+        .iter()
+        .skip(1)
+        .position(|l| l.trim_ascii_start().starts_with(b"ISA"))
+    {
+        complete = &complete[..next + 1];
+    }
+    // Lines of white space only (after the IEA, say) are not data.
     let ragged = complete.iter().any(|line| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let line = line.trim_ascii_end();
         !line.is_empty() && line.last() != Some(&terminator)
     });
     if !broken && !ragged {
@@ -192,6 +202,15 @@ mod tests {
             assert_eq!(out, input);
             assert_eq!(w, None);
         }
+        // Two interchanges with different terminators, one per line.
+        let second = body().replace('*', "|").replace('~', "!\r\n");
+        let two = format!("{}\n{second}", body().replace('~', "~\n"));
+        let (out, w) = read(&two);
+        assert_eq!((out, w), (two, None));
+        // White space after the IEA.
+        let trailing = format!("{}  \r\n\t\n   \n", body().replace('~', "~\n"));
+        let (out, w) = read(&trailing);
+        assert_eq!((out, w), (trailing, None));
         // A file whose terminator is the newline itself.
         let newline = body().replace('~', "\n");
         let (out, w) = read(&newline);
