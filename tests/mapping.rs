@@ -551,6 +551,26 @@ fn each_makes_one_document_per_node() {
     }
 }
 
+/// `null` values are no value, `remove` takes characters out, and dates
+/// come out of date-times and of US dates without leading zeros.
+#[test]
+fn null_remove_and_date_time_options() {
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        "tests/fixtures/options/options.toml",
+        "tests/fixtures/options/feed.csv",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let expected = serde_json::json!([
+        {"sku": "A-1", "upc": "0000012345", "quantity_available": 1250, "next_available_date": "2024-03-15"},
+        {"sku": "A-2", "upc": "0002", "next_available_date": "2024-03-05"},
+        {"sku": "A-3", "next_available_date": "2024-03-16"}
+    ]);
+    assert_eq!(docs[0]["items"], expected);
+}
+
 #[test]
 fn broken_input_exits_2_without_a_panic() {
     for f in ["garbage.edi", "truncated.edi", "empty.edi", "binary.edi"] {

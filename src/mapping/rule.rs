@@ -1,9 +1,11 @@
 //! Rules: how one value is found and transformed.
 //!
 //! A rule is a path (`"BEG03"`) or a table of a source and transforms,
-//! applied in this order: find (`from`, `value`, `join`, `count`, `sum`),
-//! `trim`, `pattern`, `case`, `codes`, `truncate`, then the number and date
-//! conversions the target field's type asks for, then `default`.
+//! applied in this order: find (`from`, `value`, `join`, `count`, `sum`,
+//! `product`), `trim`, `null` (values that mean none), `remove` (characters
+//! taken out), `pattern`, `case`, `codes`, `truncate`, then the number and
+//! date conversions the target field's type asks for; when nothing is left,
+//! the fallback rule `or`, then `default`.
 //!
 //! Inbound (vendor → canonical), `date` and the number options say how the
 //! vendor writes values, and the result is ISO dates and exact decimals.
@@ -106,6 +108,10 @@ pub struct Rule {
     pattern: Option<Regex>,
     codes: Option<(Arc<Codes>, Unknown)>,
     truncate: Option<usize>,
+    /// Values that mean "no value" (`null = ["N/A", "-"]`).
+    nulls: Vec<String>,
+    /// Characters taken out of the value (`remove = " -()"`).
+    remove: Option<String>,
     dates: Vec<DateFormat>,
     implied: Option<u32>,
     decimal_mark: Option<char>,
@@ -157,6 +163,8 @@ const KEYS: &[&str] = &[
     "codes",
     "unknown",
     "truncate",
+    "null",
+    "remove",
     "date",
     "implied_decimals",
     "decimal",
@@ -215,6 +223,8 @@ impl Rule {
             pattern: None,
             codes: None,
             truncate: None,
+            nulls: Vec::new(),
+            remove: None,
             dates: Vec::new(),
             implied: None,
             decimal_mark: None,
@@ -328,6 +338,16 @@ impl Rule {
                     }
                 }
                 "truncate" => rule.truncate = Some(uint()? as usize),
+                "null" => {
+                    rule.nulls = match &v.value {
+                        Value::Array(items) => items
+                            .iter()
+                            .map(|i| i.as_text().ok_or_else(|| i.error("null takes text")))
+                            .collect::<Result<_, _>>()?,
+                        _ => vec![text()?],
+                    };
+                }
+                "remove" => rule.remove = Some(text()?),
                 "date" => {
                     let written: Vec<String> = match &v.value {
                         Value::Array(items) => items
@@ -553,6 +573,14 @@ impl Rule {
     ) -> Result<Option<Cow<'a, str>>, RuleError> {
         let err = |message: String| RuleError { message, item };
         let mut v = if self.trim { trim_cow(raw) } else { raw };
+        if self.nulls.iter().any(|n| *n == v) {
+            return Ok(None);
+        }
+        if let Some(chars) = &self.remove
+            && v.contains(|c| chars.contains(c))
+        {
+            v = Cow::Owned(v.chars().filter(|c| !chars.contains(*c)).collect());
+        }
         if let Some(re) = &self.pattern {
             v = Cow::Owned(match re.captures(&v) {
                 Some(c) => c
