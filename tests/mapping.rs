@@ -713,3 +713,74 @@ fn mapping_test_fails_with_a_diff_and_bless_fixes_it() {
     };
     assert!(changed("-", "SKU-999") && changed("+", "SKU-200"), "{s}");
 }
+
+/// A sample whose problems are expected (an item left out) keeps them in
+/// FILE.expected.err: bless writes it, the test then passes, and fails
+/// when the problems change or vanish.
+#[test]
+fn expected_problems_are_kept_and_compared() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let m = dir.path().join("mappings");
+    let p = m.join("partners/nordlys");
+    std::fs::create_dir_all(p.join("inventory")).expect("dirs");
+    let mapping = std::fs::read_to_string(root().join("mappings/partners/nordlys/inventory.toml"))
+        .expect("read")
+        .replace("stream = true", "stream = true\non_error = \"skip\"");
+    std::fs::write(p.join("inventory.toml"), mapping).expect("write");
+    let mut feed =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("read");
+    let at = feed
+        .windows(6)
+        .position(|w| w == b";7,95;")
+        .expect("a price");
+    feed.splice(at..at + 6, b";7,9x5;".iter().copied());
+    let sample = p.join("inventory/stock-20240314.csv");
+    std::fs::write(&sample, &feed).expect("write");
+    let dir_arg = m.display().to_string();
+
+    let out = dropgate(&[
+        "mapping",
+        "test",
+        &dir_arg,
+        "--only",
+        "partners/nordlys/inventory",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("expected.err"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = dropgate(&[
+        "mapping",
+        "test",
+        &dir_arg,
+        "--only",
+        "partners/nordlys",
+        "--bless",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let err_file = p.join("inventory/stock-20240314.csv.expected.err");
+    let kept = std::fs::read_to_string(&err_file).expect("expected.err written");
+    assert!(
+        kept.contains("item left out") && kept.contains("7,9x5"),
+        "{kept}"
+    );
+    let out = dropgate(&["mapping", "test", &dir_arg, "--only", "partners/nordlys"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    // The bad row fixed: the expected problem no longer occurs.
+    std::fs::write(
+        &sample,
+        String::from_utf8_lossy(&feed).replace("7,9x5", "7,95"),
+    )
+    .expect("write");
+    let out = dropgate(&["mapping", "test", &dir_arg, "--only", "partners/nordlys"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("problems differ"),
+        "{}",
+        text(&out.stdout)
+    );
+}

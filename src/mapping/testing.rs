@@ -3,7 +3,9 @@
 //!
 //! The samples of `mappings/NAME.toml` live in the folder `mappings/NAME/`:
 //! - inbound: every input file (`*.edi`, `*.x12`, `*.csv`, `*.xml`, `*.txt`)
-//!   has its expected canonical JSON in `FILE.expected.json`;
+//!   has its expected canonical JSON in `FILE.expected.json`, and the
+//!   problems it is expected to report (a rejected set, an item left out by
+//!   `on_error = "skip"`), if any, in `FILE.expected.err`;
 //! - outbound: every canonical document `*.json` (not `*.expected.json`) has
 //!   its expected rendering in `FILE.expected.edi`, `.csv` or `.xml`,
 //!   rendered with control number 1 at 2024-01-01 00:00 so that it is stable.
@@ -140,16 +142,37 @@ fn inbound(
             return Ok(result);
         }
     };
-    if !outcome.problems.is_empty() {
-        result.failure = Some(
-            outcome
-                .problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        );
-        return Ok(result);
+    // Problems (a rejected set, an item left out) are part of what a sample
+    // expects: they are kept in FILE.expected.err, one per line.
+    let problems: String = outcome.problems.iter().map(|p| format!("{p}\n")).collect();
+    let err_file = expected_path(input, "err");
+    if bless {
+        let written = if problems.is_empty() {
+            match std::fs::remove_file(&err_file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            }
+        } else {
+            std::fs::write(&err_file, &problems)
+        };
+        written.map_err(|e| MappingError::Io(format!("{}: {e}", err_file.display())))?;
+    } else {
+        let expected_problems = std::fs::read_to_string(&err_file).unwrap_or_default();
+        if expected_problems != problems {
+            result.failure = Some(if expected_problems.is_empty() {
+                format!(
+                    "{problems}(if these are expected, --bless keeps them in {})",
+                    err_file.display()
+                )
+            } else {
+                format!(
+                    "the problems differ from {}:\n{}",
+                    err_file.display(),
+                    diff(&expected_problems, &problems)
+                )
+            });
+            return Ok(result);
+        }
     }
     let actual: serde_json::Value = serde_json::from_slice(&out)
         .map_err(|e| MappingError::Io(format!("internal: output is not JSON: {e}")))?;
