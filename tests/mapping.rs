@@ -781,3 +781,45 @@ fn expected_problems_are_kept_and_compared() {
         text(&out.stdout)
     );
 }
+
+/// An XML document that declares ISO-8859-1 or Windows-1252 is decoded:
+/// it translates like the same document in UTF-8.
+#[test]
+fn single_byte_xml_is_decoded() {
+    let utf8 = std::fs::read_to_string(
+        root().join("mappings/partners/parcelco/order-status/status-2024-03-15.xml"),
+    )
+    .expect("read")
+    .replace("Jane Doe & Sons", "Zoë Müller & Söhne");
+    assert!(utf8.contains("Zoë"), "the sample's ship-to name changed");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let translate = |name: &str, bytes: &[u8]| -> serde_json::Value {
+        let file = dir.path().join(name);
+        std::fs::write(&file, bytes).expect("write");
+        let out = dropgate(&[
+            "translate",
+            "--partner",
+            "parcelco",
+            &file.display().to_string(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let mut docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        docs[0]["source"]["file_name"] = serde_json::Value::Null;
+        docs
+    };
+    let expected = translate("utf8.xml", utf8.as_bytes());
+    for (label, encoding) in [
+        ("ISO-8859-1", encoding_rs::WINDOWS_1252),
+        ("windows-1252", encoding_rs::WINDOWS_1252),
+    ] {
+        let text = utf8.replace("encoding=\"UTF-8\"", &format!("encoding=\"{label}\""));
+        let (bytes, _, bad) = encoding.encode(&text);
+        assert!(!bad, "{label}");
+        assert!(
+            std::str::from_utf8(&bytes).is_err(),
+            "{label}: not UTF-8 any more"
+        );
+        let want = expected.clone();
+        assert_eq!(translate(&format!("{label}.xml"), &bytes), want, "{label}");
+    }
+}

@@ -12,7 +12,9 @@
 //! A DTD is never expanded: a document whose DOCTYPE declares an entity is
 //! refused (this is what refuses entity bombs and external entities), and
 //! a reference to any entity but the five predefined ones is an error.
-//! Input is read as UTF-8. This module knows XML, not the canonical model.
+//! Input is read as UTF-8, or decoded from the single-byte encoding its
+//! declaration names (ISO-8859-1, Windows-1252). This module knows XML, not
+//! the canonical model.
 
 use std::io::{self, BufRead, Cursor, Read, Write};
 use std::sync::Arc;
@@ -205,21 +207,28 @@ pub fn decode<R: BufRead>(
     // A UTF-8 byte order mark is taken off here, so that offsets from the
     // reader (which would skip it silently) count it.
     let mut input = input;
-    let mut head = Vec::with_capacity(3);
+    let mut head = Vec::with_capacity(HEAD);
     (&mut input)
-        .take(3)
+        .take(HEAD as u64)
         .read_to_end(&mut head)
         .map_err(|source| XmlError::Io {
             file: file_name.to_string(),
             source,
         })?;
-    let bom = if head == b"\xEF\xBB\xBF" {
-        head.clear();
+    let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+        head.drain(..3);
         3
     } else {
         0
     };
-    let mut reader = NsReader::from_reader(Cursor::new(head).chain(input));
+    // A document that declares a single-byte encoding (ISO-8859-1,
+    // Windows-1252, ...) is read through a decoder to UTF-8; places then
+    // count in the decoded text (lines are the same).
+    let source: Box<dyn Read + '_> = match declared_encoding(&head) {
+        Some(encoding) => Box::new(Transcode::new(Cursor::new(head).chain(input), encoding)),
+        None => Box::new(Cursor::new(head).chain(input)),
+    };
+    let mut reader = NsReader::from_reader(io::BufReader::with_capacity(64 * 1024, source));
     let mut buf = Vec::with_capacity(8 * 1024);
     let mut lines = Lines {
         line: 1,
@@ -593,6 +602,81 @@ fn check_text(element: &str, text: &str) -> Result<(), XmlError> {
             character,
         }),
         None => Ok(()),
+    }
+}
+
+/// How much of the start of a document is looked at for its declaration.
+const HEAD: usize = 1024;
+
+/// The encoding an XML declaration names, when it is one dropgate decodes
+/// (any single-byte encoding `encoding_rs` knows; not UTF-8 or UTF-16).
+fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let decl = head.strip_prefix(b"<?xml")?;
+    let end = memchr::memmem::find(decl, b"?>")?;
+    let decl = &decl[..end];
+    let at = memchr::memmem::find(decl, b"encoding")? + b"encoding".len();
+    let rest = decl[at..]
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
+    let quote = *rest.first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let value = &rest[1..];
+    let name = &value[..memchr::memchr(quote, value)?];
+    let encoding = encoding_rs::Encoding::for_label(name)?;
+    (encoding.is_single_byte() && encoding != encoding_rs::UTF_8).then_some(encoding)
+}
+
+/// A reader that decodes a single-byte encoding to UTF-8 as it goes.
+struct Transcode<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    raw: Vec<u8>,
+    decoded: String,
+    at: usize,
+    done: bool,
+}
+
+impl<R: Read> Transcode<R> {
+    fn new(inner: R, encoding: &'static encoding_rs::Encoding) -> Transcode<R> {
+        Transcode {
+            inner,
+            decoder: encoding.new_decoder_without_bom_handling(),
+            raw: vec![0; 16 * 1024],
+            decoded: String::new(),
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl<R: Read> Read for Transcode<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.decoded.len() {
+            if self.done {
+                return Ok(0);
+            }
+            let n = self.inner.read(&mut self.raw)?;
+            let last = n == 0;
+            self.decoded.clear();
+            self.at = 0;
+            let needed = self
+                .decoder
+                .max_utf8_buffer_length(n)
+                .unwrap_or(n.saturating_mul(3) + 16);
+            self.decoded.reserve(needed);
+            let (_, read, _) =
+                self.decoder
+                    .decode_to_string(&self.raw[..n], &mut self.decoded, last);
+            debug_assert_eq!(read, n, "the buffer was reserved for all of it");
+            self.done = last;
+        }
+        let n = (self.decoded.len() - self.at).min(buf.len());
+        buf[..n].copy_from_slice(&self.decoded.as_bytes()[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
