@@ -823,3 +823,22 @@ fn single_byte_xml_is_decoded() {
         assert_eq!(translate(&format!("{label}.xml"), &bytes), want, "{label}");
     }
 }
+
+/// `mapping explain` on a file of several documents says where each
+/// begins.
+#[test]
+fn explain_marks_each_document() {
+    let out = dropgate(&[
+        "mapping",
+        "explain",
+        "--mapping",
+        "partners/kestrel/shipments",
+        "mappings/partners/kestrel/shipments/KO_ASN_20240315_02.xml",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let headers: Vec<&str> = s.lines().filter(|l| l.starts_with("== ")).collect();
+    assert_eq!(headers, ["== document 1", "== document 2"], "{s}");
+    let second = s.find("== document 2").expect("second");
+    assert!(s[second..].contains("\"KO-SHP-77002\""), "{s}");
+}

@@ -119,7 +119,16 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or(0)
         .min(40);
     let mut out = std::io::stdout().lock();
+    let several = outcome
+        .traces
+        .first()
+        .is_some_and(|f| outcome.traces.iter().any(|t| t.document != f.document));
+    let mut document = None;
     for t in &outcome.traces {
+        if several && document != Some(&t.document) {
+            writeln!(out, "== {}", t.document)?;
+            document = Some(&t.document);
+        }
         writeln!(
             out,
             "{:width$} = {:?}\n{:width$}   rule {}{}",

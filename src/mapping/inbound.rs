@@ -472,6 +472,8 @@ pub struct Trace {
     pub rule: String,
     /// Where in the input the value came from, if from the input.
     pub from: Option<String>,
+    /// The document the value is in (`document 2, set 850 0002`).
+    pub document: String,
 }
 
 /// Facts about the input that paths may name.
@@ -540,7 +542,11 @@ impl<'m> Writer<'m, '_, '_, '_> {
     fn place(&self, item: Option<Item>) -> String {
         let tree = self.eval.tree;
         let file = tree.source_name();
-        match item.and_then(|i| i.node().map(|n| (i, n))) {
+        // The root is the whole document, not a place in it.
+        match item
+            .and_then(|i| i.node().map(|n| (i, n)))
+            .filter(|&(_, n)| n != tree.root())
+        {
             Some((i, n)) => {
                 let offset = match i {
                     Item::Slice { start, .. } => start.saturating_sub(tree.text_start(n)),
@@ -585,6 +591,7 @@ impl<'m> Writer<'m, '_, '_, '_> {
                 value: value.to_string(),
                 rule: format!("{}:{}", rule.file, rule.line),
                 from,
+                document: String::new(),
             });
         }
     }
@@ -1083,6 +1090,20 @@ impl<'l, W: Write> Translator<'l, W> {
             .extend(notes.into_iter().map(|n| format!("{file}: note: {n}")));
     }
 
+    /// Names the document of the traces recorded since the last call.
+    fn label_traces(&self, trace: &mut Option<Vec<Trace>>, origin: &Origin) {
+        let Some(trace) = trace else {
+            return;
+        };
+        let label = match Self::describe(origin) {
+            Some(d) => format!("document {}, {d}", self.written + 1),
+            None => format!("document {}", self.written + 1),
+        };
+        for t in trace.iter_mut().rev().take_while(|t| t.document.is_empty()) {
+            t.document.clone_from(&label);
+        }
+    }
+
     /// Reports the items left out of lists with `on_error = "skip"`.
     fn skipped(&mut self, origin: &Origin, skipped: Vec<MappingError>) {
         let prefix = format!("{}: ", origin.file_name.as_deref().unwrap_or_default());
@@ -1384,6 +1405,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             (r, std::mem::take(&mut w.skipped))
         };
         let (result, skipped) = result;
+        self.label_traces(&mut trace, origin);
         self.trace = trace;
         if !skipped.is_empty() {
             self.skipped(origin, skipped);
@@ -1466,6 +1488,7 @@ impl<W: Write> Translator<'_, W> {
                 .map(|_| doc.push(b'}'));
             (r, std::mem::take(&mut w.skipped))
         };
+        self.label_traces(&mut trace, origin);
         self.trace = trace;
         if !skipped.is_empty() {
             self.skipped(origin, skipped);
