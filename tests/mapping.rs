@@ -842,3 +842,29 @@ fn explain_marks_each_document() {
     let second = s.find("== document 2").expect("second");
     assert!(s[second..].contains("\"KO-SHP-77002\""), "{s}");
 }
+
+/// A CSV line of more than 16 MiB is refused with a clear error (exit 2),
+/// so that memory stays bounded, and the mapping's notes stay short.
+#[test]
+fn an_endless_csv_line_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("huge.csv");
+    let mut data = b"Artikelnummer;EAN\n".to_vec();
+    data.extend(std::iter::repeat_n(b'A', 17 << 20));
+    data.extend_from_slice(b";1\n");
+    std::fs::write(&file, data).expect("write");
+    let out = dropgate(&[
+        "translate",
+        "--partner",
+        "nordlys",
+        &file.display().to_string(),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", &err[..err.len().min(500)]);
+    assert!(
+        err.contains("more than 16 MiB"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(err.len() < 2000, "stderr stays short: {} bytes", err.len());
+}

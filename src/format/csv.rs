@@ -316,6 +316,10 @@ pub fn decode<R: Read>(
 /// The capacity of the CSV reader's buffer.
 const BUFFER: usize = 64 * 1024;
 
+/// The longest line a feed may have (a record, or a line of a quoted field
+/// that spans lines).
+const MAX_LINE: u64 = 16 << 20;
+
 /// Watches the bytes the CSV reader reads, to place records exactly.
 ///
 /// The `csv` reader reports a record at the position where it started to
@@ -334,6 +338,9 @@ struct Tap<R> {
     run: (u64, u64),
     /// True once a byte that is not a line end follows the mark.
     done: bool,
+    /// Bytes read since the last LF: a line longer than [`MAX_LINE`] is
+    /// refused, so that memory stays bounded whatever the input.
+    line_len: u64,
 }
 
 impl<R> Tap<R> {
@@ -345,6 +352,7 @@ impl<R> Tap<R> {
             mark: 0,
             run: (0, 0),
             done: false,
+            line_len: 0,
         }
     }
 
@@ -384,6 +392,20 @@ impl<R> Tap<R> {
 impl<R: Read> Read for Tap<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
+        match memchr::memrchr(b'\n', &buf[..n]) {
+            Some(last) => self.line_len = (n - last - 1) as u64,
+            None => self.line_len += n as u64,
+        }
+        if self.line_len > MAX_LINE {
+            let at = self.start + self.window.len() as u64 + n as u64;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a line of more than {} MiB (up to byte {at}): no feed dropgate reads has one",
+                    MAX_LINE >> 20
+                ),
+            ));
+        }
         self.window.extend_from_slice(&buf[..n]);
         self.scan();
         // The reader's next mark is at most one buffer behind what it read,

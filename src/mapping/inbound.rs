@@ -250,13 +250,28 @@ impl InboundMapping {
                 .collect::<Vec<_>>()
                 .join(", "),
             if missing.len() == 1 { "it" } else { "them" },
-            columns
-                .iter()
-                .map(|c| names.text(*c))
-                .collect::<Vec<_>>()
-                .join(", ")
+            shorten(
+                &columns
+                    .iter()
+                    .map(|c| shorten(names.text(*c), 40))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                600
+            )
         )]
     }
+}
+
+/// `text` cut to about `max` bytes (on a character boundary), with `…`.
+fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
 }
 
 /// Collects the names the paths of a plan look for.
