@@ -868,3 +868,27 @@ fn an_endless_csv_line_is_refused() {
     );
     assert!(err.len() < 2000, "stderr stays short: {} bytes", err.len());
 }
+
+/// An XML text (or tag) of more than 16 MiB is refused likewise.
+#[test]
+fn an_endless_xml_text_is_refused() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("huge.xml");
+    let mut data = b"<?xml version=\"1.0\"?><Feed><Note>".to_vec();
+    data.extend(std::iter::repeat_n(b'x', 17 << 20));
+    data.extend_from_slice(b"</Note></Feed>");
+    std::fs::write(&file, data).expect("write");
+    let out = dropgate(&[
+        "translate",
+        "--partner",
+        "parcelco",
+        &file.display().to_string(),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{}", &err[..err.len().min(500)]);
+    assert!(
+        err.contains("more than 16 MiB"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+}

@@ -228,6 +228,11 @@ pub fn decode<R: BufRead>(
         Some(encoding) => Box::new(Transcode::new(Cursor::new(head).chain(input), encoding)),
         None => Box::new(Cursor::new(head).chain(input)),
     };
+    let source = RunLimit {
+        inner: source,
+        run: 0,
+        read: 0,
+    };
     let mut reader = NsReader::from_reader(io::BufReader::with_capacity(64 * 1024, source));
     let mut buf = Vec::with_capacity(8 * 1024);
     let mut lines = Lines {
@@ -627,6 +632,41 @@ fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
     let name = &value[..memchr::memchr(quote, value)?];
     let encoding = encoding_rs::Encoding::for_label(name)?;
     (encoding.is_single_byte() && encoding != encoding_rs::UTF_8).then_some(encoding)
+}
+
+/// The longest run of bytes without a `<` or `>`: a text, a tag with its
+/// attributes. Longer is refused, so that memory stays bounded whatever the
+/// input (the parser holds a whole text or tag at once).
+const MAX_RUN: u64 = 16 << 20;
+
+/// A reader that refuses a run of more than [`MAX_RUN`] bytes without a
+/// markup character.
+struct RunLimit<R> {
+    inner: R,
+    run: u64,
+    read: u64,
+}
+
+impl<R: Read> Read for RunLimit<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        match memchr::memrchr2(b'<', b'>', &buf[..n]) {
+            Some(last) => self.run = (n - last - 1) as u64,
+            None => self.run += n as u64,
+        }
+        self.read += n as u64;
+        if self.run > MAX_RUN {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "a text or tag of more than {} MiB (up to byte {}): no feed dropgate reads has one",
+                    MAX_RUN >> 20,
+                    self.read
+                ),
+            ));
+        }
+        Ok(n)
+    }
 }
 
 /// A reader that decodes a single-byte encoding to UTF-8 as it goes.
