@@ -892,3 +892,38 @@ fn an_endless_xml_text_is_refused() {
         &err[..err.len().min(500)]
     );
 }
+
+/// `group_by` makes one group of consecutive rows per value of a column;
+/// with `each = "group"` each group is one document, streamed; a column
+/// the header lacks is an error that names it.
+#[test]
+fn csv_rows_grouped_into_documents() {
+    let feed = "mappings/partners/cobalt/shipments/cobalt-ship-20240318.csv";
+    let out = dropgate(&["translate", "--ndjson", "--partner", "cobalt", feed]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let docs: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let pos: Vec<&str> = docs
+        .iter()
+        .filter_map(|d| d["orders"][0]["po_number"].as_str())
+        .collect();
+    assert_eq!(pos, ["PO-7001", "PO-7002"]);
+    let packages =
+        |d: &serde_json::Value| d["orders"][0]["packages"].as_array().map_or(0, Vec::len);
+    assert_eq!((packages(&docs[0]), packages(&docs[1])), (3, 2));
+
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        "tests/fixtures/mistakes/group-by-unknown.toml",
+        feed,
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("group_by names the column \"po_nr\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -22,6 +22,10 @@ use super::{DocumentSink, Flavor, Kind, Name, NodeId, Place, SinkError, Tree, Ve
 /// The name of the group node of each data record.
 pub const RECORD: &str = "record";
 
+/// The name of the node that holds a run of records with the same
+/// `group_by` value.
+pub const GROUP: &str = "group";
+
 /// The UTF-8 byte order mark, skipped at the start of a UTF-8 feed.
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -82,6 +86,10 @@ pub struct CsvOptions {
     pub trim: bool,
     /// True to end output lines with `\r\n` rather than `\n`.
     pub crlf: bool,
+    /// A column (its normalized header) whose value groups consecutive
+    /// records: each run of records with the same value is put under a
+    /// `group` node (one purchase order of several line rows, say).
+    pub group_by: Option<String>,
 }
 
 impl Default for CsvOptions {
@@ -94,6 +102,7 @@ impl Default for CsvOptions {
             skip_rows: 0,
             trim: true,
             crlf: false,
+            group_by: None,
         }
     }
 }
@@ -251,6 +260,9 @@ pub fn decode<R: Read>(
         .buffer_capacity(BUFFER)
         .from_reader(Tap::new(input));
     let record_name = tree.intern(RECORD);
+    let group_name = tree.intern(GROUP);
+    let mut group_column: Option<usize> = None;
+    let mut group: Option<(NodeId, String)> = None;
     let mut columns: Vec<Name> = Vec::new();
     let mut need_header = options.header;
     let mut record = ByteRecord::new();
@@ -277,6 +289,19 @@ pub fn decode<R: Read>(
             need_header = false;
             columns = header_names(&record, options, file_name, line, tree)?;
             tree.set_columns(&columns);
+            if let Some(key) = &options.group_by {
+                let normalized = normalize_header(key);
+                let name = tree.intern(&normalized);
+                group_column = Some(columns.iter().position(|c| *c == name).ok_or_else(|| {
+                    CsvError::Csv {
+                        file: file_name.to_string(),
+                        line,
+                        message: format!(
+                            "group_by names the column {normalized:?}, which the header does not have"
+                        ),
+                    }
+                })?);
+            }
             continue;
         }
         records += 1;
@@ -286,7 +311,26 @@ pub fn decode<R: Read>(
             column: 1,
             ordinal: records,
         };
-        let node = tree.append(tree.root(), record_name, Kind::Group, b"", place);
+        let mut parent = tree.root();
+        if let Some(column) = group_column {
+            let key = record.get(column).unwrap_or_default();
+            let key = decode_field(key, options.encoding, &mut scratch)
+                .map(|k| if options.trim { k.trim() } else { k })
+                .unwrap_or_default();
+            let same = group.as_ref().is_some_and(|(_, k)| k == key);
+            if !same {
+                let key = key.to_string();
+                if let Some((g, _)) = group.take() {
+                    streamer.closed(tree, g, sink).map_err(CsvError::Sink)?;
+                }
+                let g = tree.append(tree.root(), group_name, Kind::Group, b"", place);
+                group = Some((g, key));
+            }
+            if let Some((g, _)) = &group {
+                parent = *g;
+            }
+        }
+        let node = tree.append(parent, record_name, Kind::Group, b"", place);
         for (i, bytes) in record.iter().enumerate() {
             let text = decode_field(bytes, options.encoding, &mut scratch).map_err(|e| {
                 CsvError::Encoding {
@@ -306,6 +350,9 @@ pub fn decode<R: Read>(
             tree.append_str(node, name, Kind::Field, text, place);
         }
         streamer.closed(tree, node, sink).map_err(CsvError::Sink)?;
+    }
+    if let Some((g, _)) = group.take() {
+        streamer.closed(tree, g, sink).map_err(CsvError::Sink)?;
     }
     let bytes = reader.position().byte() + base_bytes;
     sink.end(tree, &origin, Verdict::Accepted)

@@ -394,6 +394,12 @@ fn csv_options(v: &Spec) -> Result<CsvOptions, MappingError> {
             "header" => o.header = flag()?,
             "trim" => o.trim = flag()?,
             "crlf" => o.crlf = flag()?,
+            "group_by" => {
+                o.group_by = Some(
+                    x.as_text()
+                        .ok_or_else(|| x.error("group_by takes a column name"))?,
+                );
+            }
             "skip_rows" => {
                 o.skip_rows = match &x.value {
                     Value::Int(n) if *n >= 0 => *n as usize,
