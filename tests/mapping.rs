@@ -927,3 +927,47 @@ fn csv_rows_grouped_into_documents() {
         text(&out.stderr)
     );
 }
+
+/// Rendering X12: delimiters and line breaks in values become spaces, free
+/// text too long for its element is cut, and what still does not validate
+/// (a part number too long) fails with the element named and nothing on
+/// stdout.
+#[test]
+fn rendered_x12_is_always_valid_or_not_written() {
+    let sample = root().join("mappings/outbound/x12-850/dropship-po.json");
+    let mut po: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample).expect("read")).expect("JSON");
+    po["ship_to"]["name"] = "Jane *Star* Doe~ & Co:".into();
+    po["ship_to"]["address1"] = "A".repeat(70).into();
+    po["notes"] = serde_json::json!(["line one\nline two"]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let render = |po: &serde_json::Value, name: &str| -> Output {
+        let file = dir.path().join(name);
+        std::fs::write(&file, po.to_string()).expect("write");
+        dropgate(&[
+            "render",
+            &file.display().to_string(),
+            "--mapping",
+            "outbound/x12-850",
+            "--to",
+            "x12",
+        ])
+    };
+    let out = render(&po, "ok.json");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let edi = dir.path().join("ok.edi");
+    std::fs::write(&edi, &out.stdout).expect("write");
+    let back = dropgate(&["translate", &edi.display().to_string()]);
+    assert_eq!(back.status.code(), Some(0), "{}", text(&back.stderr));
+    let back: serde_json::Value = serde_json::from_slice(&back.stdout).expect("JSON");
+    assert_eq!(back[0]["ship_to"]["name"], "Jane  Star  Doe  & Co");
+    assert_eq!(back[0]["ship_to"]["address1"], "A".repeat(55));
+    assert_eq!(back[0]["notes"], serde_json::json!(["line one line two"]));
+
+    po["lines"][0]["sku"] = "S".repeat(60).into();
+    let out = render(&po, "bad.json");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing half-written");
+    let err = text(&out.stderr);
+    assert!(err.contains("PO107") && err.contains("too long"), "{err}");
+}

@@ -71,14 +71,18 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--timestamp {t:?} is not YYYY-MM-DDTHH:MM"))?,
         None => chrono::Local::now().naive_local(),
     };
-    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    // Rendered in memory first: a document that cannot be rendered leaves
+    // no half-written file on stdout.
+    let mut rendered = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         let options = RenderOptions {
             control_number: args.control_number.wrapping_add(i as u32),
             timestamp,
         };
-        mapping.render(doc, &name, &options, &mut out)?;
+        mapping.render(doc, &name, &options, &mut rendered)?;
     }
+    let mut out = std::io::stdout().lock();
+    out.write_all(&rendered)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }

@@ -244,7 +244,13 @@ impl OutboundMapping {
             Body::X12(items) => {
                 let mut segments = Vec::new();
                 r.segments(items, 0, &mut segments)?;
-                self.write_x12(&segments, options, out).map_err(io)
+                let mut edi = Vec::new();
+                self.write_x12(&segments, options, &mut edi).map_err(io)?;
+                // What dropgate sends must pass what it checks on receipt: a
+                // value too long for its element, a missing mandatory
+                // segment, are found here, not by the partner.
+                check_rendered(&edi, file)?;
+                out.write_all(&edi).map_err(io)
             }
         }
     }
@@ -448,7 +454,7 @@ impl Renderer<'_, '_, '_> {
                         let mut values: Vec<Vec<String>> = Vec::new();
                         let mut any = false;
                         for (e, comp, rule) in elements {
-                            let v = self.value(rule, c)?.unwrap_or_default();
+                            let v = x12_safe(self.value(rule, c)?.unwrap_or_default());
                             let i = usize::from(*e).saturating_sub(1);
                             if values.len() <= i {
                                 values.resize(i + 1, Vec::new());
@@ -701,4 +707,39 @@ fn envelope(spec: Option<&Spec>) -> Result<Envelope, MappingError> {
         }
     }
     Ok(e)
+}
+/// Validates a rendered interchange against the built-in definitions; the
+/// error lists each problem with its segment and element.
+fn check_rendered(edi: &[u8], file: &str) -> Result<(), MappingError> {
+    use crate::x12::defs::Definitions;
+    use crate::x12::envelope::{CheckOptions, Checker, check_bytes};
+    use crate::x12::report::{Report, ReportFormat};
+    let mut checker = Checker::new(Definitions::embedded(), &CheckOptions::default())
+        .map_err(|e| MappingError::Io(format!("{file}: {e}")))?;
+    let mut report = Report::new(Vec::new(), ReportFormat::Text, true);
+    let summary = check_bytes(edi, &mut checker, &mut report).map_err(|e| {
+        MappingError::Io(format!("{file}: the rendered X12 does not read back: {e}"))
+    })?;
+    if summary.clean() {
+        return Ok(());
+    }
+    let text = report.into_inner().unwrap_or_default();
+    Err(MappingError::Io(format!(
+        "{file}: the rendered X12 is not valid, nothing is written (shorten or fix the values, \
+         or change the mapping):\n{}",
+        String::from_utf8_lossy(&text).trim_end()
+    )))
+}
+
+/// A value as X12 can carry it: the delimiters dropgate writes with (`*`,
+/// `:`, `~`, and `^`, the repetition separator from 005010) and control
+/// characters (line breaks in a gift message) become spaces, the way EDI
+/// translators replace them; the value is then trimmed.
+fn x12_safe(v: String) -> String {
+    let bad = |c: char| matches!(c, '*' | ':' | '~' | '^') || c.is_control();
+    if !v.contains(bad) {
+        return v;
+    }
+    let replaced: String = v.chars().map(|c| if bad(c) { ' ' } else { c }).collect();
+    replaced.trim().to_string()
 }

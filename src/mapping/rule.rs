@@ -337,7 +337,14 @@ impl Rule {
                         None => rule.codes = Some((Arc::new(Codes::default()), u)),
                     }
                 }
-                "truncate" => rule.truncate = Some(uint()? as usize),
+                "truncate" => {
+                    rule.truncate = Some(match &v.value {
+                        Value::Int(n) if *n > 0 => *n as usize,
+                        _ => {
+                            return Err(v.error("truncate takes a number of characters (1 or more)"));
+                        }
+                    });
+                }
                 "null" => {
                     rule.nulls = match &v.value {
                         Value::Array(items) => items
