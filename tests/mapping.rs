@@ -843,54 +843,42 @@ fn explain_marks_each_document() {
     assert!(s[second..].contains("\"KO-SHP-77002\""), "{s}");
 }
 
-/// A CSV line of more than 16 MiB is refused with a clear error (exit 2),
-/// so that memory stays bounded, and the mapping's notes stay short.
+/// A CSV line or an XML text of more than 16 MiB is refused with a clear
+/// error (exit 2), so that memory stays bounded, and messages stay short.
 #[test]
-fn an_endless_csv_line_is_refused() {
+fn endless_lines_and_texts_are_refused() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("huge.csv");
-    let mut data = b"Artikelnummer;EAN\n".to_vec();
-    data.extend(std::iter::repeat_n(b'A', 17 << 20));
-    data.extend_from_slice(b";1\n");
-    std::fs::write(&file, data).expect("write");
-    let out = dropgate(&[
-        "translate",
-        "--partner",
-        "nordlys",
-        &file.display().to_string(),
-    ]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{}", &err[..err.len().min(500)]);
-    assert!(
-        err.contains("more than 16 MiB"),
-        "{}",
-        &err[..err.len().min(500)]
-    );
-    assert!(err.len() < 2000, "stderr stays short: {} bytes", err.len());
-}
-
-/// An XML text (or tag) of more than 16 MiB is refused likewise.
-#[test]
-fn an_endless_xml_text_is_refused() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("huge.xml");
-    let mut data = b"<?xml version=\"1.0\"?><Feed><Note>".to_vec();
-    data.extend(std::iter::repeat_n(b'x', 17 << 20));
-    data.extend_from_slice(b"</Note></Feed>");
-    std::fs::write(&file, data).expect("write");
-    let out = dropgate(&[
-        "translate",
-        "--partner",
-        "parcelco",
-        &file.display().to_string(),
-    ]);
-    let err = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{}", &err[..err.len().min(500)]);
-    assert!(
-        err.contains("more than 16 MiB"),
-        "{}",
-        &err[..err.len().min(500)]
-    );
+    let cases: [(&str, &str, &[u8], &[u8]); 2] = [
+        ("nordlys", "huge.csv", b"Artikelnummer;EAN\n", b";1\n"),
+        (
+            "parcelco",
+            "huge.xml",
+            b"<?xml version=\"1.0\"?><Feed><Note>",
+            b"</Note></Feed>",
+        ),
+    ];
+    for (partner, name, head, tail) in cases {
+        let file = dir.path().join(name);
+        let mut data = head.to_vec();
+        data.extend(std::iter::repeat_n(b'A', 17 << 20));
+        data.extend_from_slice(tail);
+        std::fs::write(&file, data).expect("write");
+        let out = dropgate(&[
+            "translate",
+            "--partner",
+            partner,
+            &file.display().to_string(),
+        ]);
+        let err = text(&out.stderr);
+        let shown = &err[..err.len().min(500)];
+        assert_eq!(out.status.code(), Some(2), "{name}: {shown}");
+        assert!(err.contains("more than 16 MiB"), "{name}: {shown}");
+        assert!(
+            err.len() < 2000,
+            "{name}: stderr stays short: {} bytes",
+            err.len()
+        );
+    }
 }
 
 /// `group_by` makes one group of consecutive rows per value of a column;

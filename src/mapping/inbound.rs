@@ -537,6 +537,17 @@ struct Writer<'m, 'e, 't, 'v> {
     skipped: Vec<MappingError>,
 }
 
+impl<'m, 'e, 't, 'v> Writer<'m, 'e, 't, 'v> {
+    fn new(eval: &'e Eval<'t, 'v>, trace: Option<&'e mut Vec<Trace>>) -> Self {
+        Writer {
+            eval,
+            field: Vec::new(),
+            trace,
+            skipped: Vec::new(),
+        }
+    }
+}
+
 impl<'m> Writer<'m, '_, '_, '_> {
     fn field_path(&self) -> String {
         let mut s = String::new();
@@ -765,21 +776,14 @@ impl<'m> Writer<'m, '_, '_, '_> {
     }
 
     fn list_items(&self, l: &ListPlan, context: NodeId) -> Vec<NodeId> {
-        let mut items = Vec::new();
-        self.eval.items(&l.each, context, &mut items);
-        if items.is_empty()
+        let mut nodes = self.eval.nodes(&l.each, context);
+        if nodes.is_empty()
             && let Some(o) = &l.otherwise
         {
-            self.eval.items(o, context, &mut items);
+            nodes = self.eval.nodes(o, context);
         }
-        items
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Node(n) => Some(n),
-                _ => None,
-            })
-            .filter(|&n| l.when.as_ref().is_none_or(|w| self.eval.holds(w, n)))
-            .collect()
+        nodes.retain(|&n| l.when.as_ref().is_none_or(|w| self.eval.holds(w, n)));
+        nodes
     }
 
     fn item(
@@ -1299,12 +1303,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             return Ok(());
         }
         let mut buf = std::mem::take(&mut self.buf);
-        let mut w = Writer {
-            eval: &eval,
-            field: Vec::new(),
-            trace: None,
-            skipped: Vec::new(),
-        };
+        let mut w = Writer::new(&eval, None);
         let mark = buf.len();
         if items > 0 {
             buf.push(b',');
@@ -1359,16 +1358,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                         origin,
                         partner: self.partner.as_deref(),
                     };
-                    let eval = Eval::new(tree, &facts);
-                    let mut items = Vec::new();
-                    eval.items(each, tree.root(), &mut items);
-                    items
-                        .into_iter()
-                        .filter_map(|i| match i {
-                            Item::Node(n) => Some(n),
-                            _ => None,
-                        })
-                        .collect()
+                    Eval::new(tree, &facts).nodes(each, tree.root())
                 };
                 for node in nodes {
                     self.document_at(tree, origin, &mapping, node)?;
@@ -1384,12 +1374,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         let mut trace = self.trace.take();
         let result = {
             let mut buf = std::mem::take(&mut self.buf);
-            let mut w = Writer {
-                eval: &eval,
-                field: Vec::new(),
-                trace: trace.as_mut(),
-                skipped: Vec::new(),
-            };
+            let mut w = Writer::new(&eval, trace.as_mut());
             let n = mapping.root.fields.len();
             let r = if open.head_written {
                 // Close the streamed list; nothing maps after it.
@@ -1491,12 +1476,7 @@ impl<W: Write> Translator<'_, W> {
             &mut doc,
         );
         let (result, skipped) = {
-            let mut w = Writer {
-                eval: &eval,
-                field: Vec::new(),
-                trace: trace.as_mut(),
-                skipped: Vec::new(),
-            };
+            let mut w = Writer::new(&eval, trace.as_mut());
             let n = mapping.root.fields.len();
             let r = w
                 .fields(&mapping.root, 0..n, context, &mut doc, false)
@@ -1554,12 +1534,7 @@ impl<W: Write> Translator<'_, W> {
             origin,
             &mut doc,
         );
-        let mut w = Writer {
-            eval: &eval,
-            field: Vec::new(),
-            trace: None,
-            skipped: Vec::new(),
-        };
+        let mut w = Writer::new(&eval, None);
         let r = w.fields(&mapping.root, 0..*index, tree.root(), &mut doc, false);
         let skipped = std::mem::take(&mut w.skipped);
         if !skipped.is_empty() {

@@ -35,7 +35,7 @@ use crate::x12::{Delimiters, LineStyle};
 
 use super::MappingError;
 use super::library::{Direction as LoadDirection, Loaded};
-use super::path::{Compiler, Cond, Eval, Item, Path};
+use super::path::{Compiler, Cond, Eval, Path};
 use super::rule::{Codes, Direction, Rule, RuleContext, Target, is_rule_table};
 use super::spec::Spec;
 
@@ -343,15 +343,7 @@ struct Renderer<'e, 't, 'v> {
 
 impl Renderer<'_, '_, '_> {
     fn nodes(&self, p: &Path, context: NodeId) -> Vec<NodeId> {
-        let mut items = Vec::new();
-        self.eval.items(p, context, &mut items);
-        items
-            .into_iter()
-            .filter_map(|i| match i {
-                Item::Node(n) => Some(n),
-                _ => None,
-            })
-            .collect()
+        self.eval.nodes(p, context)
     }
 
     fn value(&self, rule: &Rule, context: NodeId) -> Result<Option<String>, MappingError> {

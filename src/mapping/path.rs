@@ -803,6 +803,20 @@ impl Eval<'_, '_> {
         }
     }
 
+    /// The nodes `path` finds from `context` (values cut out of segments
+    /// and constants left aside), in document order.
+    pub fn nodes(&self, path: &Path, context: NodeId) -> Vec<NodeId> {
+        let mut items = Vec::new();
+        self.items(path, context, &mut items);
+        items
+            .into_iter()
+            .filter_map(|i| match i {
+                Item::Node(n) => Some(n),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The first non-empty value `path` finds.
     pub fn first(&self, path: &Path, context: NodeId) -> Option<(Item, std::borrow::Cow<'_, str>)> {
         if let Some(fast) = &path.fast {
@@ -1006,28 +1020,15 @@ impl Eval<'_, '_> {
                 let Some(seg) = self.segment_of(node) else {
                     return Ok(None);
                 };
-                let count = t.element_count(seg);
-                for q in qualifiers {
-                    let mut i = usize::from(*start);
-                    while i < count {
-                        if let Some((qs, qe)) = t.element_range(seg, i)
-                            && t.slice(qs, qe) == q.as_bytes()
-                            && let Some((vs, ve)) = t.element_range(seg, i + 1)
-                            && ve > vs
-                        {
-                            let hit = Item::Slice {
-                                node: seg,
-                                start: vs,
-                                end: ve,
-                            };
-                            // The general walk takes the first pair and
-                            // then skips it if blank.
-                            return Ok((!is_blank(t.str_slice(vs, ve))).then_some(hit));
-                        }
-                        i += 2;
-                    }
-                }
-                Ok(None)
+                // The general walk takes the first pair and then skips it
+                // if blank.
+                Ok(qualified(t, seg, *start, qualifiers)
+                    .filter(|&(vs, ve)| !is_blank(t.str_slice(vs, ve)))
+                    .map(|(start, end)| Item::Slice {
+                        node: seg,
+                        start,
+                        end,
+                    }))
             }
         }
     }
@@ -1286,27 +1287,14 @@ impl Eval<'_, '_> {
                 }
             }
             Test::Qualifier { start, qualifiers } => {
-                let Some(seg) = self.segment_of(n) else {
-                    return;
-                };
-                let count = t.element_count(seg);
-                for q in qualifiers {
-                    let mut i = usize::from(*start);
-                    while i < count {
-                        if let Some((qs, qe)) = t.element_range(seg, i)
-                            && t.slice(qs, qe) == q.as_bytes()
-                            && let Some((vs, ve)) = t.element_range(seg, i + 1)
-                            && ve > vs
-                        {
-                            out.push(Item::Slice {
-                                node: seg,
-                                start: vs,
-                                end: ve,
-                            });
-                            return;
-                        }
-                        i += 2;
-                    }
+                if let Some(seg) = self.segment_of(n)
+                    && let Some((start, end)) = qualified(t, seg, *start, qualifiers)
+                {
+                    out.push(Item::Slice {
+                        node: seg,
+                        start,
+                        end,
+                    });
                 }
             }
         }
@@ -1408,6 +1396,27 @@ impl Eval<'_, '_> {
             }
         }
     }
+}
+
+/// The value after the first of `qualifiers` (in their order of
+/// preference) among the qualifier/value pairs of `seg` from element
+/// `start` on: `PO1{VN|VP}`.
+fn qualified(t: &Tree, seg: NodeId, start: u16, qualifiers: &[String]) -> Option<(usize, usize)> {
+    let count = t.element_count(seg);
+    for q in qualifiers {
+        let mut i = usize::from(start);
+        while i < count {
+            if let Some((qs, qe)) = t.element_range(seg, i)
+                && t.slice(qs, qe) == q.as_bytes()
+                && let Some((vs, ve)) = t.element_range(seg, i + 1)
+                && ve > vs
+            {
+                return Some((vs, ve));
+            }
+            i += 2;
+        }
+    }
+    None
 }
 
 /// True when a value is empty or only white space; values that start and
@@ -1598,18 +1607,19 @@ mod tests {
             "REF02",
             "/BEG03",
         ];
+        fast_agrees_everywhere(&mut t, Flavor::X12, &paths);
+    }
+
+    /// Each path has a fast form, and from every node of `t` it finds what
+    /// the general walk finds.
+    fn fast_agrees_everywhere(t: &mut Tree, flavor: Flavor, paths: &[&str]) {
         let n = t.len() as NodeId;
         for text in paths {
-            let p = Compiler {
-                tree: &mut t,
-                flavor: Flavor::X12,
-            }
-            .path(text)
-            .expect("compiles");
+            let p = Compiler { tree: t, flavor }.path(text).expect("compiles");
             assert!(p.fast.is_some(), "{text} should have a fast form");
             let mut slow = p.clone();
             slow.fast = None;
-            let e = Eval::new(&t, &());
+            let e = Eval::new(t, &());
             for context in 0..n {
                 assert_eq!(
                     e.first(&p, context),
@@ -1642,26 +1652,11 @@ mod tests {
                 t.append(r, names[i], Kind::Field, v.as_bytes(), Place::default());
             }
         }
-        let n = t.len() as NodeId;
-        for text in ["sku", "qty", "note", "record/sku", "missing"] {
-            let p = Compiler {
-                tree: &mut t,
-                flavor: Flavor::Csv,
-            }
-            .path(text)
-            .expect("compiles");
-            assert!(p.fast.is_some(), "{text}");
-            let mut slow = p.clone();
-            slow.fast = None;
-            let e = Eval::new(&t, &());
-            for context in 0..n {
-                assert_eq!(
-                    e.first(&p, context),
-                    e.first(&slow, context),
-                    "{text} at {context}"
-                );
-            }
-        }
+        fast_agrees_everywhere(
+            &mut t,
+            Flavor::Csv,
+            &["sku", "qty", "note", "record/sku", "missing"],
+        );
     }
 
     #[test]

@@ -341,7 +341,9 @@ impl Rule {
                     rule.truncate = Some(match &v.value {
                         Value::Int(n) if *n > 0 => *n as usize,
                         _ => {
-                            return Err(v.error("truncate takes a number of characters (1 or more)"));
+                            return Err(
+                                v.error("truncate takes a number of characters (1 or more)")
+                            );
                         }
                     });
                 }
