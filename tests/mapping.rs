@@ -916,10 +916,10 @@ fn csv_rows_grouped_into_documents() {
     );
 }
 
-/// Rendering X12: delimiters and line breaks in values become spaces, free
-/// text too long for its element is cut, and what still does not validate
-/// (a part number too long) fails with the element named and nothing on
-/// stdout.
+/// Rendering X12: line breaks in values become spaces, free text loses
+/// delimiters and is cut to length, and what still does not validate (a
+/// part number too long, or with a delimiter) fails with the element named
+/// and nothing on stdout.
 #[test]
 fn rendered_x12_is_always_valid_or_not_written() {
     let sample = root().join("mappings/outbound/x12-850/dropship-po.json");
@@ -948,7 +948,7 @@ fn rendered_x12_is_always_valid_or_not_written() {
     let back = dropgate(&["translate", &edi.display().to_string()]);
     assert_eq!(back.status.code(), Some(0), "{}", text(&back.stderr));
     let back: serde_json::Value = serde_json::from_slice(&back.stdout).expect("JSON");
-    assert_eq!(back[0]["ship_to"]["name"], "Jane  Star  Doe  & Co");
+    assert_eq!(back[0]["ship_to"]["name"], "Jane Star Doe & Co");
     assert_eq!(back[0]["ship_to"]["address1"], "A".repeat(55));
     assert_eq!(back[0]["notes"], serde_json::json!(["line one line two"]));
 
@@ -958,4 +958,41 @@ fn rendered_x12_is_always_valid_or_not_written() {
     assert!(out.stdout.is_empty(), "nothing half-written");
     let err = text(&out.stderr);
     assert!(err.contains("PO107") && err.contains("too long"), "{err}");
+    // An identifier is never changed: a delimiter in it fails too.
+    po["lines"][0]["sku"] = "SKU*1".into();
+    let out = render(&po, "star.json");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing half-written");
+    assert!(
+        text(&out.stderr).contains("PO107: the value holds the delimiter '*'"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Without a header, `group_by` names a column by number.
+#[test]
+fn group_by_without_a_header_takes_a_column_number() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mapping = dir.path().join("m.toml");
+    std::fs::write(
+        &mapping,
+        "[mapping]\ndirection = \"inbound\"\ndocument = \"ship_notice\"\nformat = \"csv\"\n\
+         [mapping.csv]\nheader = false\ngroup_by = \"2\"\n\
+         [ship_notice]\neach = \"group\"\nasn_number = \"record[1]/1\"\n\
+         tracking_numbers = { from = \"record/3\", all = true }\n",
+    )
+    .expect("write");
+    let feed = dir.path().join("f.csv");
+    std::fs::write(&feed, "S1,PO-1,T1\nS1,PO-1,T2\nS2,PO-2,T3\n").expect("write");
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        &mapping.display().to_string(),
+        &feed.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(docs[0]["tracking_numbers"], serde_json::json!(["T1", "T2"]));
+    assert_eq!(docs[1]["asn_number"], "S2");
 }

@@ -263,6 +263,25 @@ pub fn decode<R: Read>(
     let group_name = tree.intern(GROUP);
     let mut group_column: Option<usize> = None;
     let mut group: Option<(NodeId, String)> = None;
+    if !options.header
+        && let Some(key) = &options.group_by
+    {
+        // Without a header, columns are named by number: "3" is the third.
+        group_column = Some(
+            key.trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(|n| n - 1)
+                .ok_or_else(|| CsvError::Csv {
+                    file: file_name.to_string(),
+                    line: base_lines + 1,
+                    message: format!(
+                        "the feed has no header, so group_by names a column by number, not {key:?}"
+                    ),
+                })?,
+        );
+    }
     let mut columns: Vec<Name> = Vec::new();
     let mut need_header = options.header;
     let mut record = ByteRecord::new();
@@ -329,6 +348,12 @@ pub fn decode<R: Read>(
             if let Some((g, _)) = &group {
                 parent = *g;
             }
+        }
+        if columns.len() < record.len() {
+            // Columns past the header (or every column, without one) are
+            // named by number; the tree learns them once per new width.
+            column_name(&mut columns, record.len() - 1, tree);
+            tree.set_columns(&columns);
         }
         let node = tree.append(parent, record_name, Kind::Group, b"", place);
         for (i, bytes) in record.iter().enumerate() {
@@ -489,6 +514,9 @@ fn header_names(
 ) -> Result<Vec<Name>, CsvError> {
     let mut scratch = String::new();
     let mut seen: Vec<String> = Vec::with_capacity(record.len());
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // The next suffix to try for each repeated name.
+    let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (i, bytes) in record.iter().enumerate() {
         let text = decode_field(bytes, options.encoding, &mut scratch).map_err(|e| {
             CsvError::Encoding {
@@ -503,17 +531,18 @@ fn header_names(
         if name.is_empty() {
             name = (i + 1).to_string();
         }
-        if seen.contains(&name) {
+        if taken.contains(&name) {
             let base = name;
-            let mut n = 2;
+            let n = next.entry(base.clone()).or_insert(2);
             loop {
                 name = format!("{base}_{n}");
-                if !seen.contains(&name) {
+                *n += 1;
+                if !taken.contains(&name) {
                     break;
                 }
-                n += 1;
             }
         }
+        taken.insert(name.clone());
         seen.push(name);
     }
     Ok(seen.iter().map(|s| tree.intern(s)).collect())
@@ -521,12 +550,9 @@ fn header_names(
 
 /// The name of column `i` (from 0): its header name, or its number.
 fn column_name(columns: &mut Vec<Name>, i: usize, tree: &mut Tree) -> Name {
-    if columns.len() <= i {
-        while columns.len() <= i {
-            let number = (columns.len() + 1).to_string();
-            columns.push(tree.intern(&number));
-        }
-        tree.set_columns(columns);
+    while columns.len() <= i {
+        let number = (columns.len() + 1).to_string();
+        columns.push(tree.intern(&number));
     }
     columns[i]
 }

@@ -224,7 +224,13 @@ pub fn decode<R: BufRead>(
     // A document that declares a single-byte encoding (ISO-8859-1,
     // Windows-1252, ...) is read through a decoder to UTF-8; places then
     // count in the decoded text (lines are the same).
-    let source: Box<dyn Read + '_> = match declared_encoding(&head) {
+    // A UTF-8 byte order mark wins over what the declaration says.
+    let declared = if bom == 0 {
+        declared_encoding(&head)
+    } else {
+        None
+    };
+    let source: Box<dyn Read + '_> = match declared {
         Some(encoding) => Box::new(Transcode::new(Cursor::new(head).chain(input), encoding)),
         None => Box::new(Cursor::new(head).chain(input)),
     };
@@ -340,7 +346,7 @@ pub fn decode<R: BufRead>(
                 let text = e.xml10_content();
                 forbidden(&text).map_or(Ok(()), |c| Err(syntax(place, c)))?;
                 match &mut pending {
-                    Some(p) => p.text.push_str(&text),
+                    Some(p) => push_text(p, &text).map_err(|m| syntax(place, m))?,
                     None if open.is_empty() && !is_blank(&text) => {
                         return Err(syntax(place, "text outside the document element".into()));
                     }
@@ -351,7 +357,7 @@ pub fn decode<R: BufRead>(
                 let text = e.xml10_content();
                 forbidden(&text).map_or(Ok(()), |c| Err(syntax(place, c)))?;
                 match &mut pending {
-                    Some(p) => p.text.push_str(&text),
+                    Some(p) => push_text(p, &text).map_err(|m| syntax(place, m))?,
                     None if open.is_empty() => {
                         return Err(syntax(place, "CDATA outside the document element".into()));
                     }
@@ -376,7 +382,7 @@ pub fn decode<R: BufRead>(
                     });
                 };
                 match &mut pending {
-                    Some(p) => p.text.push_str(&resolved),
+                    Some(p) => push_text(p, &resolved).map_err(|m| syntax(place, m))?,
                     None if open.is_empty() => {
                         return Err(syntax(
                             place,
@@ -638,6 +644,19 @@ fn declared_encoding(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 /// attributes. Longer is refused, so that memory stays bounded whatever the
 /// input (the parser holds a whole text or tag at once).
 const MAX_RUN: u64 = 16 << 20;
+
+/// Adds text to an element's, refusing more than [`MAX_RUN`] bytes in all
+/// (text split by comments, CDATA or references counts whole).
+fn push_text(p: &mut Pending, text: &str) -> Result<(), String> {
+    if (p.text.len() + text.len()) as u64 > MAX_RUN {
+        return Err(format!(
+            "an element's text of more than {} MiB: no feed dropgate reads has one",
+            MAX_RUN >> 20
+        ));
+    }
+    p.text.push_str(text);
+    Ok(())
+}
 
 /// A reader that refuses a run of more than [`MAX_RUN`] bytes without a
 /// markup character.

@@ -34,13 +34,16 @@ fn append_value(tree: &mut Tree, parent: NodeId, key: &str, v: &Value) {
             tree.append(parent, name, Kind::Field, s.as_bytes(), Place::default());
         }
         Value::Number(n) => {
-            tree.append(
-                parent,
-                name,
-                Kind::Field,
-                n.to_string().as_bytes(),
-                Place::default(),
-            );
+            // A number written with an exponent (2e+0) is written out plain.
+            let text = n.to_string();
+            let text = if text.contains(['e', 'E']) {
+                rust_decimal::Decimal::from_scientific(&text)
+                    .map(|d| d.normalize().to_string())
+                    .unwrap_or(text)
+            } else {
+                text
+            };
+            tree.append(parent, name, Kind::Field, text.as_bytes(), Place::default());
         }
         Value::Bool(b) => {
             let text: &[u8] = if *b { b"true" } else { b"false" };

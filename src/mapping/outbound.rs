@@ -723,15 +723,17 @@ fn check_rendered(edi: &[u8], file: &str) -> Result<(), MappingError> {
     )))
 }
 
-/// A value as X12 can carry it: the delimiters dropgate writes with (`*`,
-/// `:`, `~`, and `^`, the repetition separator from 005010) and control
-/// characters (line breaks in a gift message) become spaces, the way EDI
-/// translators replace them; the value is then trimmed.
+/// A value as X12 can carry it: control characters (line breaks in a gift
+/// message) become spaces, and the value is trimmed. Delimiters are left:
+/// the writer refuses them, so an identifier is never changed behind the
+/// mapping's back; free-text rules take `remove = "*~:^"` to drop them.
 fn x12_safe(v: String) -> String {
-    let bad = |c: char| matches!(c, '*' | ':' | '~' | '^') || c.is_control();
-    if !v.contains(bad) {
+    if !v.contains(char::is_control) {
         return v;
     }
-    let replaced: String = v.chars().map(|c| if bad(c) { ' ' } else { c }).collect();
+    let replaced: String = v
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     replaced.trim().to_string()
 }

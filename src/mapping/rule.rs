@@ -543,6 +543,7 @@ impl Rule {
             return Ok(Vec::new());
         };
         let mut out: Vec<Produced<'a>> = Vec::new();
+        let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut items = Vec::new();
         for p in paths {
             items.clear();
@@ -553,7 +554,7 @@ impl Rule {
                     continue;
                 }
                 if let Some(text) = self.finish(t, Some(i), false)?
-                    && !(self.unique && out.iter().any(|o| o.text == text))
+                    && (!self.unique || seen.insert(text.to_string()))
                 {
                     out.push(Produced {
                         text,

@@ -80,7 +80,7 @@ pub fn run(
                     ) {
                         continue;
                     }
-                    inbound(library, defs, &name, partner.as_deref(), &input, bless)?
+                    inbound(library, defs, &name, partner.as_deref(), &input, bless, dir)?
                 }
                 Direction::Outbound => {
                     if input.extension().and_then(|e| e.to_str()) != Some("json") {
@@ -117,6 +117,7 @@ fn inbound(
     partner: Option<&str>,
     input: &Path,
     bless: bool,
+    dir: &Path,
 ) -> Result<SampleResult, MappingError> {
     let file = std::fs::File::open(input)
         .map_err(|e| MappingError::Io(format!("{}: {e}", input.display())))?;
@@ -144,7 +145,14 @@ fn inbound(
     };
     // Problems (a rejected set, an item left out) are part of what a sample
     // expects: they are kept in FILE.expected.err, one per line.
-    let problems: String = outcome.problems.iter().map(|p| format!("{p}\n")).collect();
+    // Mapping files are named from the mappings folder, so that the
+    // expectation holds whatever folder `mapping test` was given.
+    let folder = format!("{}/", dir.display());
+    let problems: String = outcome
+        .problems
+        .iter()
+        .map(|p| format!("{p}\n").replace(&folder, ""))
+        .collect();
     let err_file = expected_path(input, "err");
     if bless {
         let written = if problems.is_empty() {
