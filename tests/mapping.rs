@@ -996,3 +996,27 @@ fn group_by_without_a_header_takes_a_column_number() {
     assert_eq!(docs[0]["tracking_numbers"], serde_json::json!(["T1", "T2"]));
     assert_eq!(docs[1]["asn_number"], "S2");
 }
+
+/// A document `each` that finds nothing is noted (no document is not
+/// silence).
+#[test]
+fn each_finding_nothing_is_noted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("empty.xml");
+    std::fs::write(
+        &file,
+        "<?xml version=\"1.0\"?><OtherFeed><Shipment id=\"1\"/></OtherFeed>",
+    )
+    .expect("write");
+    let out = dropgate(&[
+        "translate",
+        "--partner",
+        "kestrel",
+        &file.display().to_string(),
+    ]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(err.contains("found nothing in the file"), "{err}");
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(docs, serde_json::json!([]));
+}

@@ -955,6 +955,8 @@ struct Open {
     failed: bool,
     /// The CSV header was checked against the mapping's columns.
     columns_checked: bool,
+    /// Documents begun for nodes found by the document's `each`.
+    each_found: u64,
 }
 
 /// A [`DocumentSink`] that maps each document and writes it as JSON.
@@ -1248,6 +1250,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                     items: 0,
                     failed: false,
                     columns_checked: false,
+                    each_found: 0,
                 });
                 // Explaining keeps the whole document: no streaming.
                 Ok(if self.trace.is_some() { None } else { stream })
@@ -1272,6 +1275,9 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             && let Some(origin) = open.origin.clone()
         {
             let mapping = Arc::clone(&open.mapping);
+            if let Some(open) = self.open.as_mut() {
+                open.each_found += 1;
+            }
             return self.document_at(tree, &origin, &mapping, node);
         }
         if !self.open.as_ref().is_some_and(|o| o.head_written) {
@@ -1347,6 +1353,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         };
         let mapping = open.mapping;
         if let Some(each) = &mapping.each {
+            let mut found = open.each_found;
             if let Verdict::Rejected(m) = verdict {
                 self.problem(origin, m);
                 return Ok(());
@@ -1360,9 +1367,17 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                     };
                     Eval::new(tree, &facts).nodes(each, tree.root())
                 };
+                found += nodes.len() as u64;
                 for node in nodes {
                     self.document_at(tree, origin, &mapping, node)?;
                 }
+            }
+            if found == 0 {
+                self.warnings.push(format!(
+                    "{}: note: each = {:?} found nothing in the file: no document",
+                    tree.source_name(),
+                    each.text()
+                ));
             }
             return Ok(());
         }
