@@ -1020,3 +1020,22 @@ fn each_finding_nothing_is_noted() {
     let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(docs, serde_json::json!([]));
 }
+
+/// `stream = true` on a list inside another field is refused at load,
+/// with the mapping's file and line.
+#[test]
+fn a_nested_streamed_list_is_refused() {
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        "tests/fixtures/mistakes/nested-stream.toml",
+        "mappings/partners/parcelco/order-status/status-2024-03-15.xml",
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("only a list of the document itself can stream"),
+        "{err}"
+    );
+    assert!(err.contains("nested-stream.toml:6"), "{err}");
+}

@@ -72,6 +72,8 @@ struct ListPlan {
     when: Option<Cond>,
     item: ObjectPlan,
     stream: bool,
+    /// Where `stream` is written (for messages).
+    stream_at: (Arc<str>, u32),
     /// `on_error = "skip"`: an item that cannot be mapped is left out and
     /// reported, and the rest of the list goes on.
     skip_bad: bool,
@@ -199,6 +201,7 @@ impl InboundMapping {
                 stream = Some((i, names));
             }
         }
+        nested_streams(&root, true)?;
         let mut names_used = Vec::new();
         if header.flavor == Flavor::Csv {
             names_in(&root, &mut names_used);
@@ -272,6 +275,28 @@ fn shorten(text: &str, max: usize) -> String {
         end -= 1;
     }
     format!("{}…", &text[..end])
+}
+
+/// Refuses `stream = true` below the document's own fields: only a list of
+/// the document itself can stream.
+fn nested_streams(plan: &ObjectPlan, top: bool) -> Result<(), MappingError> {
+    for f in &plan.fields {
+        match &f.plan {
+            Some(Plan::List(l)) => {
+                if l.stream && !top {
+                    return Err(MappingError::spec(
+                        &l.stream_at.0,
+                        l.stream_at.1,
+                        "only a list of the document itself can stream, not a list inside another field".into(),
+                    ));
+                }
+                nested_streams(&l.item, false)?;
+            }
+            Some(Plan::Object(o)) => nested_streams(o, false)?,
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Collects the names the paths of a plan look for.
@@ -430,6 +455,10 @@ fn compile_field(
                         .ok_or_else(|| s.error("stream takes true or false"))?,
                     None => false,
                 };
+                let stream_at = spec.get("stream").map_or_else(
+                    || (Arc::clone(&spec.file), spec.line),
+                    |s| (Arc::clone(&s.file), s.line),
+                );
                 let skip_bad = match spec.get("on_error") {
                     Some(s) => match s.as_str() {
                         Some("skip") => true,
@@ -453,6 +482,7 @@ fn compile_field(
                     when,
                     item,
                     stream,
+                    stream_at,
                     skip_bad,
                 }))
             }

@@ -365,6 +365,9 @@ impl Rule {
                             .collect::<Result<_, _>>()?,
                         _ => vec![text()?],
                     };
+                    if written.is_empty() {
+                        return Err(v.error("date takes a format or a list of formats"));
+                    }
                     rule.dates = written
                         .iter()
                         .map(|f| DateFormat::new(f).map_err(|e| v.error(e)))
@@ -1013,9 +1016,10 @@ impl DateFormat {
         match &self.how {
             // chrono's %Y takes any number of digits: "24" would be the
             // year 24. No business document is dated before the year 1000.
-            DateHow::Strftime(f) => NaiveDate::parse_from_str(v, f)
-                .ok()
-                .filter(|d| chrono::Datelike::year(d) >= 1000 || !f.contains("%Y")),
+            DateHow::Strftime(f) => NaiveDate::parse_from_str(v, f).ok().filter(|d| {
+                let y = chrono::Datelike::year(d);
+                (1000..=9999).contains(&y) || !f.contains("%Y")
+            }),
             DateHow::Fixed(parts) => {
                 let mut b = v.as_bytes();
                 fn num(b: &mut &[u8], n: usize) -> Option<u32> {
@@ -1123,6 +1127,7 @@ mod tests {
         assert_eq!(f.parse("05/03/2025"), Some(ymd(2025, 3, 5)));
         assert_eq!(f.format(ymd(2025, 3, 5)), "05/03/2025");
         assert_eq!(f.parse("05/03/25"), None, "%Y is not two digits");
+        assert_eq!(f.parse("05/03/+12024"), None, "nor five");
         assert!(DateFormat::new("DDMMMYY").is_err());
         assert!(DateFormat::new("--").is_err());
         assert!(DateFormat::new("%Q").is_err());
