@@ -71,6 +71,14 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("--timestamp {t:?} is not YYYY-MM-DDTHH:MM"))?,
         None => chrono::Local::now().naive_local(),
     };
+    let last = u64::from(args.control_number) + docs.len().saturating_sub(1) as u64;
+    if args.control_number == 0 || last > 999_999_999 {
+        anyhow::bail!(
+            "--control-number: ISA13 and ST02 take 1 to 999999999, and {} documents from {} would reach {last}",
+            docs.len(),
+            args.control_number
+        );
+    }
     // Rendered in memory first: a document that cannot be rendered leaves
     // no half-written file on stdout.
     let mut rendered = Vec::new();

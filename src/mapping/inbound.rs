@@ -232,6 +232,7 @@ impl InboundMapping {
             if columns.contains(name)
                 || missing.iter().any(|(n, _)| n == name)
                 || text == crate::format::csv::RECORD
+                || text == crate::format::csv::GROUP
             {
                 continue;
             }
@@ -301,29 +302,26 @@ fn nested_streams(plan: &ObjectPlan, top: bool) -> Result<(), MappingError> {
 
 /// Collects the names the paths of a plan look for.
 fn names_in(plan: &ObjectPlan, out: &mut Vec<(Name, Arc<str>, u32)>) {
-    let mut path = |p: &Path, file: &Arc<str>, line: u32| {
-        out.extend(
-            p.step_names()
-                .into_iter()
-                .map(|n| (n, Arc::clone(file), line)),
-        );
-    };
+    fn push(out: &mut Vec<(Name, Arc<str>, u32)>, names: Vec<Name>, file: &Arc<str>, line: u32) {
+        out.extend(names.into_iter().map(|n| (n, Arc::clone(file), line)));
+    }
     if let Some(p) = &plan.from {
-        path(p, &plan.file, plan.line);
+        push(out, p.step_names(), &plan.file, plan.line);
     }
     let mut nested = Vec::new();
     for f in &plan.fields {
         match &f.plan {
             Some(Plan::Scalar(rule, _)) | Some(Plan::Values(rule, _)) => {
                 for p in rule.paths() {
-                    path(p, &rule.file, rule.line);
+                    push(out, p.step_names(), &rule.file, rule.line);
                 }
+                push(out, rule.condition_names(), &rule.file, rule.line);
             }
             Some(Plan::Object(o)) => nested.push(o),
             Some(Plan::List(l)) => {
-                path(&l.each, &l.file, l.line);
+                push(out, l.each.step_names(), &l.file, l.line);
                 if let Some(o) = &l.otherwise {
-                    path(o, &l.file, l.line);
+                    push(out, o.step_names(), &l.file, l.line);
                 }
                 nested.push(&l.item);
             }

@@ -235,6 +235,21 @@ pub enum Cond {
     Not(Box<Cond>),
 }
 
+impl Cond {
+    /// The names the condition's paths look for.
+    pub fn step_names(&self) -> Vec<Name> {
+        match self {
+            Cond::Exists(p) | Cond::Equals { path: p, .. } => p.step_names(),
+            Cond::And(a, b) | Cond::Or(a, b) => {
+                let mut v = a.step_names();
+                v.extend(b.step_names());
+                v
+            }
+            Cond::Not(c) => c.step_names(),
+        }
+    }
+}
+
 /// What a path finds: a node, a value cut out of a segment, a constant or
 /// a fact.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -411,6 +411,15 @@ impl Rule {
         Ok(rule)
     }
 
+    /// The names the rule's `when` looks for (its fallback rule's too).
+    pub fn condition_names(&self) -> Vec<crate::format::Name> {
+        let mut out = self.when.as_ref().map(Cond::step_names).unwrap_or_default();
+        if let Some(or) = &self.or {
+            out.extend(or.condition_names());
+        }
+        out
+    }
+
     /// The paths the rule reads values from (its fallback rule's too).
     pub fn paths(&self) -> Vec<&Path> {
         let mut out: Vec<&Path> = match &self.find {
