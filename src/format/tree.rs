@@ -556,6 +556,9 @@ impl Tree {
                 p.line,
                 p.column + column_offset as u64
             ),
+            Flavor::Csv if self.kind(id) == Kind::Group => {
+                format!("record {}, line {}", p.ordinal, p.line)
+            }
             Flavor::Csv => format!("record {}, line {}, field {name:?}", p.ordinal, p.line),
             Flavor::Xml => format!("<{name}> at line {}, column {}", p.line, p.column),
             Flavor::Json => format!("field {name:?}"),

@@ -562,7 +562,7 @@ struct Writer<'m, 'e, 't, 'v> {
     field: Vec<Part<'m>>,
     trace: Option<&'e mut Vec<Trace>>,
     /// Items left out of lists with `on_error = "skip"`, and why.
-    skipped: Vec<MappingError>,
+    skipped: Vec<(String, MappingError)>,
 }
 
 impl<'m, 'e, 't, 'v> Writer<'m, 'e, 't, 'v> {
@@ -770,7 +770,8 @@ impl<'m> Writer<'m, '_, '_, '_> {
                             Ok(()) => written += 1,
                             Err(e) if l.skip_bad => {
                                 out.truncate(mark);
-                                self.skipped.push(e);
+                                let what = self.place(Some(Item::Node(node)));
+                                self.skipped.push((what, e));
                             }
                             Err(e) => return Err(e),
                         }
@@ -1154,14 +1155,15 @@ impl<'l, W: Write> Translator<'l, W> {
     }
 
     /// Reports the items left out of lists with `on_error = "skip"`.
-    fn skipped(&mut self, origin: &Origin, skipped: Vec<MappingError>) {
+    fn skipped(&mut self, origin: &Origin, skipped: Vec<(String, MappingError)>) {
         let prefix = format!("{}: ", origin.file_name.as_deref().unwrap_or_default());
         let messages = skipped
             .into_iter()
-            .map(|e| {
+            .map(|(what, e)| {
+                let what = what.strip_prefix(&prefix).unwrap_or(&what).to_string();
                 let e = e.to_string();
                 let e = e.strip_prefix(&prefix).unwrap_or(&e);
-                format!("item left out (on_error = \"skip\"): {e}")
+                format!("item left out (on_error = \"skip\"), the one from {what}: {e}")
             })
             .collect();
         self.problem(origin, messages);
@@ -1350,7 +1352,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             Ok(()) => true,
             Err(e) if list.skip_bad => {
                 buf.truncate(mark);
-                skipped.push(e);
+                skipped.push((w.place(Some(Item::Node(node))), e));
                 false
             }
             Err(e) => {
