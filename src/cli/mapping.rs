@@ -142,12 +142,5 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(|| ", a constant or default".into())
         )?;
     }
-    for p in &outcome.problems {
-        eprintln!("dropgate: {p}");
-    }
-    Ok(if outcome.problems.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(super::translate::report(&outcome))
 }

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::format::Flavor;
-use crate::mapping::translate::{Request, TranslateError, translate};
+use crate::mapping::translate::{Outcome, Request, TranslateError, translate};
 
 /// Arguments of `translate`.
 #[derive(Debug, clap::Args)]
@@ -72,6 +72,22 @@ pub fn flavor(s: &str) -> anyhow::Result<Option<Flavor>> {
     })
 }
 
+/// Prints a translation's warnings and problems on stderr; the exit code
+/// is 1 when there is a problem.
+pub fn report(outcome: &Outcome) -> ExitCode {
+    for w in &outcome.warnings {
+        eprintln!("dropgate: {w}");
+    }
+    for p in &outcome.problems {
+        eprintln!("dropgate: {p}");
+    }
+    if outcome.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 /// Runs `translate`.
 pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     let library = args.mappings.library()?;
@@ -100,17 +116,7 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     match translate(input, &request, &library, defs, out) {
         Ok((outcome, mut out)) => {
             out.flush()?;
-            for w in &outcome.warnings {
-                eprintln!("dropgate: {w}");
-            }
-            for p in &outcome.problems {
-                eprintln!("dropgate: {p}");
-            }
-            Ok(if outcome.problems.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            })
+            Ok(report(&outcome))
         }
         Err(TranslateError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             Ok(ExitCode::SUCCESS)
