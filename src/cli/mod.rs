@@ -137,3 +137,17 @@ impl X12Input {
         Ok(options)
     }
 }
+
+/// Standard output without the line buffering of [`std::io::Stdout`]
+/// (which looks for line ends in everything written through it): for
+/// large outputs that the caller buffers itself.
+fn raw_stdout() -> Box<dyn std::io::Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsFd;
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            return Box::new(std::fs::File::from(fd));
+        }
+    }
+    Box::new(std::io::stdout().lock())
+}

@@ -104,14 +104,14 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         partner: args.partner.clone(),
         lines: args.ndjson,
         explain: false,
+        tree_only: false,
         overlays: args
             .overlay
             .iter()
             .map(|p| crate::x12::defs::Overlay::from_path(p))
             .collect::<Result<_, _>>()?,
     };
-    let stdout = std::io::stdout().lock();
-    let out = std::io::BufWriter::with_capacity(1 << 16, stdout);
+    let out = std::io::BufWriter::with_capacity(1 << 16, super::raw_stdout());
     let defs = crate::x12::defs::Definitions::embedded();
     match translate(input, &request, &library, defs, out) {
         Ok((outcome, mut out)) => {

@@ -17,7 +17,7 @@ use std::io::{self, BufRead, BufReader, Cursor, Read, Write};
 
 use csv::{ByteRecord, QuoteStyle, ReaderBuilder, Terminator, WriterBuilder};
 
-use super::{DocumentSink, Flavor, Kind, Name, NodeId, Place, SinkError, Tree, Verdict};
+use super::{DocumentSink, Flavor, Kind, Name, NodeId, Place, Row, SinkError, Span, Tree, Verdict};
 
 /// The name of the group node of each data record.
 pub const RECORD: &str = "record";
@@ -286,6 +286,9 @@ pub fn decode<R: Read>(
     let mut need_header = options.header;
     let mut record = ByteRecord::new();
     let mut scratch = String::new();
+    let mut fields = Fields::default();
+    // Records streamed at the top level may be offered as rows.
+    let rows = options.group_by.is_none() && streamer.streams_top(record_name);
     let mut records = 0u64;
     let mut line = base_lines + 1;
     loop {
@@ -355,19 +358,18 @@ pub fn decode<R: Read>(
             column_name(&mut columns, record.len() - 1, tree);
             tree.set_columns(&columns);
         }
+        // The fields' text, decoded once: offered to the sink as a row, or
+        // else made into nodes.
+        let (text, spans) = fields.read(&record, options, file_name, line)?;
+        let row = Row::new(text, spans, &columns, place);
+        if rows && sink.row(tree, &row).map_err(CsvError::Sink)? {
+            continue;
+        }
         let node = tree.append(parent, record_name, Kind::Group, b"", place);
-        for (i, bytes) in record.iter().enumerate() {
-            let text = decode_field(bytes, options.encoding, &mut scratch).map_err(|e| {
-                CsvError::Encoding {
-                    file: file_name.to_string(),
-                    line,
-                    field: i + 1,
-                    encoding: options.encoding.name(),
-                    valid_up_to: e.valid_up_to(),
-                }
-            })?;
-            let text = if options.trim { text.trim() } else { text };
-            let name = column_name(&mut columns, i, tree);
+        for (i, text) in row.fields().enumerate() {
+            let name = row
+                .name(i)
+                .unwrap_or_else(|| tree.intern(&(i + 1).to_string()));
             let place = Place {
                 column: i as u64 + 1,
                 ..place
@@ -383,6 +385,151 @@ pub fn decode<R: Read>(
     sink.end(tree, &origin, Verdict::Accepted)
         .map_err(CsvError::Sink)?;
     Ok(Summary { records, bytes })
+}
+
+/// A record's fields as text, decoded once for the whole record: read in
+/// place when the record is ASCII (or UTF-8 in a UTF-8 feed), as nearly
+/// all are; converted as a whole when it is Latin-1; field by field
+/// otherwise.
+#[derive(Default)]
+struct Fields {
+    /// A Latin-1 record as UTF-8.
+    utf8: Vec<u8>,
+    /// Positions of the Latin-1 record's bytes above 0x7F (each becomes
+    /// two bytes).
+    high: Vec<usize>,
+    /// Windows-1252 fields, decoded.
+    text: String,
+    scratch: String,
+    /// Where each field is in the text.
+    spans: Vec<Span>,
+}
+
+impl Fields {
+    fn read<'r>(
+        &'r mut self,
+        record: &'r ByteRecord,
+        options: &CsvOptions,
+        file: &str,
+        line: u64,
+    ) -> Result<(&'r str, &'r [Span]), CsvError> {
+        let whole = record.as_slice();
+        // Spans are u32: a record (at most 16 MiB a line) fits, even
+        // doubled.
+        if whole.len() > (u32::MAX / 2) as usize {
+            return Err(CsvError::Csv {
+                file: file.to_string(),
+                line,
+                message: "the record is longer than 2 GiB".to_string(),
+            });
+        }
+        self.spans.clear();
+        let ascii = whole.is_ascii();
+        if ascii || options.encoding == Encoding::Utf8 {
+            if let Ok(text) = std::str::from_utf8(whole) {
+                for i in 0..record.len() {
+                    let r = record.range(i).unwrap_or_default();
+                    let (a, b) = match (options.trim, ascii) {
+                        (false, _) => (0, r.len()),
+                        (true, true) => trimmed(&whole[r.clone()]),
+                        // Fields end at delimiters, which are ASCII: on
+                        // character boundaries.
+                        (true, false) => trim_str(text.get(r.clone()).unwrap_or("")),
+                    };
+                    self.spans
+                        .push(((r.start + a) as u32, (r.start + b) as u32));
+                }
+                return Ok((text, &self.spans));
+            }
+        } else if options.encoding == Encoding::Latin1 {
+            self.utf8.clear();
+            self.high.clear();
+            let mut rest = whole;
+            let mut at = 0;
+            while let Some(i) = rest.iter().position(|&b| b >= 0x80) {
+                let b = rest[i];
+                self.utf8.extend_from_slice(&rest[..i]);
+                self.utf8
+                    .extend_from_slice(&[0xC0 | (b >> 6), 0x80 | (b & 0x3F)]);
+                self.high.push(at + i);
+                at += i + 1;
+                rest = &rest[i + 1..];
+            }
+            self.utf8.extend_from_slice(rest);
+            let text = std::str::from_utf8(&self.utf8).unwrap_or("");
+            // A position in the record moves by one for each byte above
+            // 0x7F before it.
+            let mut k = 0;
+            let mut shift = |p: usize| {
+                while self.high.get(k).is_some_and(|&h| h < p) {
+                    k += 1;
+                }
+                p + k
+            };
+            for i in 0..record.len() {
+                let r = record.range(i).unwrap_or_default();
+                let (start, end) = (shift(r.start), shift(r.end));
+                let (a, b) = match options.trim {
+                    true => trim_str(text.get(start..end).unwrap_or("")),
+                    false => (0, end - start),
+                };
+                self.spans.push(((start + a) as u32, (start + b) as u32));
+            }
+            return Ok((text, &self.spans));
+        }
+        self.text.clear();
+        for (i, bytes) in record.iter().enumerate() {
+            let text = decode_field(bytes, options.encoding, &mut self.scratch).map_err(|e| {
+                CsvError::Encoding {
+                    file: file.to_string(),
+                    line,
+                    field: i + 1,
+                    encoding: options.encoding.name(),
+                    valid_up_to: e.valid_up_to(),
+                }
+            })?;
+            let text = if options.trim { text.trim() } else { text };
+            let start = self.text.len();
+            self.text.push_str(text);
+            self.spans.push((start as u32, self.text.len() as u32));
+        }
+        Ok((&self.text, &self.spans))
+    }
+}
+
+/// True when the field has nothing to trim, as most have: it starts and
+/// ends with a visible ASCII character.
+#[inline]
+fn starts_and_ends_graphic(field: &[u8]) -> bool {
+    matches!((field.first(), field.last()), (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic())
+}
+
+/// The bounds of a field without the whitespace around it, as `str::trim`
+/// takes it away.
+#[inline]
+fn trim_str(field: &str) -> (usize, usize) {
+    if starts_and_ends_graphic(field.as_bytes()) {
+        return (0, field.len());
+    }
+    let a = field.len() - field.trim_start().len();
+    (a, a + field.trim().len())
+}
+
+/// The bounds of an ASCII field without the whitespace around it: what
+/// `str::trim` leaves (tab, line feed, vertical tab, form feed, carriage
+/// return and space are the ASCII characters it takes away).
+#[inline]
+fn trimmed(field: &[u8]) -> (usize, usize) {
+    if starts_and_ends_graphic(field) {
+        return (0, field.len());
+    }
+    let space = |b: &u8| *b == b' ' || (b'\t'..=b'\r').contains(b);
+    let start = field.iter().position(|b| !space(b)).unwrap_or(field.len());
+    let end = field
+        .iter()
+        .rposition(|b| !space(b))
+        .map_or(start, |i| i + 1);
+    (start, end)
 }
 
 /// The capacity of the CSV reader's buffer.

@@ -13,10 +13,12 @@
 //! [`crate::x12`].
 
 pub mod csv;
+pub mod row;
 pub mod tree;
 pub mod x12;
 pub mod xml;
 
+pub use row::{Row, Span};
 pub use tree::{Flavor, Kind, Name, Names, NodeId, Place, Tree};
 
 /// Where a document came from: the envelope of an X12 set, the file of a
@@ -70,6 +72,16 @@ pub trait DocumentSink {
     /// appended last. The decoder removes it afterwards.
     fn item(&mut self, tree: &Tree, node: NodeId) -> Result<(), SinkError>;
 
+    /// A record of a flat feed, an instance of the streamed group (a CSV
+    /// record at the top level), offered before any node is made for it;
+    /// `tree` holds the columns. Returns true when the sink took it from
+    /// its fields; false (the default) has the decoder append it to the
+    /// tree and hand it over with [`DocumentSink::item`].
+    fn row(&mut self, tree: &Tree, row: &Row<'_>) -> Result<bool, SinkError> {
+        let _ = (tree, row);
+        Ok(false)
+    }
+
     /// The document ended.
     fn end(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError>;
 }
@@ -110,6 +122,12 @@ impl Streamer {
     /// The depth (root children are 1) of streamed nodes.
     pub fn depth(&self) -> Option<usize> {
         self.path.as_ref().map(Vec::len)
+    }
+
+    /// True when the streamed group is `name` at the top level (the
+    /// records of a flat feed).
+    pub fn streams_top(&self, name: Name) -> bool {
+        self.path.as_deref() == Some(&[name][..])
     }
 
     /// True when `node` is an instance of the streamed group.

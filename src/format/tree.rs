@@ -493,6 +493,14 @@ impl Tree {
             .then_some((id, slot & REPEATED == 0))
     }
 
+    /// The position (from 0) of the first column named `name`, and whether
+    /// it is the only one; `None` when no column has the name.
+    #[inline]
+    pub fn column_position(&self, name: Name) -> Option<(usize, bool)> {
+        let slot = *self.columns.get(name.0 as usize)?;
+        (slot != u32::MAX).then_some(((slot & !REPEATED) as usize, slot & REPEATED == 0))
+    }
+
     /// The declared CSV columns, in order (empty before a header is read).
     pub fn columns(&self) -> Vec<Name> {
         let mut named: Vec<(u32, Name)> = self

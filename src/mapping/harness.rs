@@ -5,7 +5,9 @@
 //!
 //! Besides not panicking, a translation that succeeds must write valid
 //! JSON, the same documents in both output modes, and documents that read
-//! back as the canonical model.
+//! back as the canonical model; and CSV records mapped from their fields
+//! (the fast path, [`super::rows`]) must give exactly what the tree gives:
+//! the same bytes, the same problems and warnings, the same error.
 
 use super::library::Library;
 use super::translate::{Request, translate as run};
@@ -55,5 +57,58 @@ pub fn translate(data: &[u8]) {
         if let [array, ndjson] = documents.as_slice() {
             assert_eq!(array, ndjson, "array and NDJSON output differ");
         }
+        if let Some(m) = mapping {
+            same_from_rows_and_tree(data, m, &library, defs);
+        }
     }
+}
+
+/// Translates `data` with and without the fast path for flat records and
+/// panics when anything differs.
+/// Returns how many records the fast path took.
+pub fn same_from_rows_and_tree(
+    data: &[u8],
+    mapping: &str,
+    library: &Library,
+    defs: &Definitions,
+) -> u64 {
+    let outcome = |tree_only: bool| {
+        let request = Request {
+            file_name: "fuzz-20240314.dat".into(),
+            mapping: Some(mapping.to_string()),
+            lines: true,
+            tree_only,
+            ..Request::default()
+        };
+        match run(data, &request, library, defs, Vec::new()) {
+            Ok((o, out)) => Ok((
+                String::from_utf8_lossy(&out).into_owned(),
+                o.documents,
+                o.problems
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>(),
+                o.warnings,
+                o.rows_from_fields,
+            )),
+            Err(e) => Err(e.to_string()),
+        }
+    };
+    let (rows, tree) = (outcome(false), outcome(true));
+    let taken = rows.as_ref().map_or(0, |r| r.4);
+    if let Ok((_, _, _, _, n)) = &tree {
+        assert_eq!(
+            *n, 0,
+            "{mapping}: tree_only still took records from their fields"
+        );
+    }
+    let (rows, tree) = (
+        rows.map(|r| (r.0, r.1, r.2, r.3)),
+        tree.map(|r| (r.0, r.1, r.2, r.3)),
+    );
+    assert!(
+        rows == tree,
+        "{mapping}: records mapped from their fields differ from the tree\nrows: {rows:?}\ntree: {tree:?}"
+    );
+    taken
 }

@@ -18,26 +18,27 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use crate::format::{DocumentSink, Flavor, Name, NodeId, Origin, SinkError, Tree, Verdict};
+use crate::format::{DocumentSink, Flavor, Name, NodeId, Origin, Row, SinkError, Tree, Verdict};
 use crate::model::schema::{Field, Shape};
 use crate::model::{DocumentType, Source, SourceFormat};
 
 use super::MappingError;
 use super::library::{Direction as LoadDirection, Library, Loaded};
 use super::path::{Compiler, Cond, Eval, Item, Path, Vars};
+use super::rows::{RowFailure, RowPlan, RowSite, record_place};
 use super::rule::{Codes, Direction, Rule, RuleContext, RuleError, Target, is_rule_table};
 use super::spec::Spec;
 
 /// How a value is written in JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Json {
+pub(super) enum Json {
     String,
     Number,
     Bool,
 }
 
 #[derive(Debug)]
-enum Plan {
+pub(super) enum Plan {
     Scalar(Rule, Json),
     Values(Rule, Json),
     Object(ObjectPlan),
@@ -45,38 +46,38 @@ enum Plan {
 }
 
 #[derive(Debug)]
-struct FieldPlan {
-    name: String,
+pub(super) struct FieldPlan {
+    pub(super) name: String,
     /// `"name":`, written once.
-    key: Box<[u8]>,
-    required: bool,
-    is_list: bool,
-    plan: Option<Plan>,
+    pub(super) key: Box<[u8]>,
+    pub(super) required: bool,
+    pub(super) is_list: bool,
+    pub(super) plan: Option<Plan>,
 }
 
 #[derive(Debug)]
-struct ObjectPlan {
-    file: Arc<str>,
-    line: u32,
-    from: Option<Path>,
-    when: Option<Cond>,
-    fields: Vec<FieldPlan>,
+pub(super) struct ObjectPlan {
+    pub(super) file: Arc<str>,
+    pub(super) line: u32,
+    pub(super) from: Option<Path>,
+    pub(super) when: Option<Cond>,
+    pub(super) fields: Vec<FieldPlan>,
 }
 
 #[derive(Debug)]
-struct ListPlan {
+pub(super) struct ListPlan {
     file: Arc<str>,
     line: u32,
     each: Path,
     otherwise: Option<Path>,
-    when: Option<Cond>,
-    item: ObjectPlan,
+    pub(super) when: Option<Cond>,
+    pub(super) item: ObjectPlan,
     stream: bool,
     /// Where `stream` is written (for messages).
     stream_at: (Arc<str>, u32),
     /// `on_error = "skip"`: an item that cannot be mapped is left out and
     /// reported, and the rest of the list goes on.
-    skip_bad: bool,
+    pub(super) skip_bad: bool,
 }
 
 /// A compiled inbound mapping.
@@ -100,6 +101,9 @@ pub struct InboundMapping {
     /// When `each` is a chain of names from the root: the names, so that
     /// each document is streamed as its node completes.
     each_stream: Option<Vec<Name>>,
+    /// For a CSV feed's streamed list: its items as column reads, mapped
+    /// from the decoder's fields without a tree.
+    rows: Option<RowPlan>,
 }
 
 impl InboundMapping {
@@ -206,6 +210,13 @@ impl InboundMapping {
         if header.flavor == Flavor::Csv {
             names_in(&root, &mut names_used);
         }
+        let rows = match (&stream, header.flavor) {
+            (Some((i, _)), Flavor::Csv) => match &root.fields[*i].plan {
+                Some(Plan::List(l)) => RowPlan::compile(l),
+                _ => None,
+            },
+            _ => None,
+        };
         Ok(InboundMapping {
             name: loaded.name.clone(),
             document,
@@ -215,6 +226,7 @@ impl InboundMapping {
             names_used,
             each,
             each_stream,
+            rows,
         })
     }
 
@@ -852,7 +864,7 @@ static ESCAPED: [bool; 256] = {
 #[inline]
 pub fn write_string(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    match bytes.iter().position(|&b| ESCAPED[usize::from(b)]) {
+    match first_escaped(bytes) {
         None => {
             out.reserve(bytes.len() + 2);
             out.push(b'"');
@@ -864,6 +876,39 @@ pub fn write_string(out: &mut Vec<u8>, s: &str) {
 }
 
 #[cold]
+/// The position of the first byte JSON must escape (a control character,
+/// `"` or `\\`), eight bytes at a time: most values have none.
+#[inline]
+fn first_escaped(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `v` is zero: its high bit in the result (exact as to
+    // whether any is).
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        // Below 0x20 (bytes of 0x80 and over excepted), or a quote, or a
+        // backslash.
+        let control = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+        if control | zero(x ^ (ONES * u64::from(b'"'))) | zero(x ^ (ONES * u64::from(b'\\'))) != 0 {
+            return chunk
+                .iter()
+                .position(|&b| ESCAPED[usize::from(b)])
+                .map(|i| at + i);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| ESCAPED[usize::from(b)])
+        .map(|i| at + i)
+}
+
 fn write_escaped(out: &mut Vec<u8>, bytes: &[u8], first: usize) {
     out.push(b'"');
     out.extend_from_slice(&bytes[..first]);
@@ -1009,6 +1054,11 @@ pub struct Translator<'l, W: Write> {
     pub warnings: Vec<String>,
     /// Traces of every value, when explaining.
     pub trace: Option<Vec<Trace>>,
+    /// Whether flat records may be mapped from their fields (see
+    /// [`super::rows`]); off, every record goes through the tree.
+    rows: bool,
+    /// Records mapped from their fields.
+    rows_taken: u64,
 }
 
 impl<'l, W: Write> Translator<'l, W> {
@@ -1035,7 +1085,21 @@ impl<'l, W: Write> Translator<'l, W> {
             problems: Vec::new(),
             warnings: Vec::new(),
             trace: None,
+            rows: true,
+            rows_taken: 0,
         }
+    }
+
+    /// CSV records mapped from their fields so far, without a tree.
+    pub fn rows_from_fields(&self) -> u64 {
+        self.rows_taken
+    }
+
+    /// Maps flat records from their fields when the mapping allows it (the
+    /// default), or always through the tree: the two give the same output,
+    /// and tests compare them.
+    pub fn set_rows(&mut self, on: bool) {
+        self.rows = on;
     }
 
     /// Documents written so far.
@@ -1371,6 +1435,68 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             self.flush()?;
         }
         Ok(())
+    }
+
+    fn row(&mut self, tree: &Tree, row: &Row<'_>) -> Result<bool, SinkError> {
+        // The first record goes through the tree: the fields before the
+        // streamed list are evaluated on it.
+        let Some(open) = self
+            .open
+            .as_ref()
+            .filter(|o| self.rows && o.head_written && !o.failed && o.mapping.each.is_none())
+        else {
+            return Ok(false);
+        };
+        let mapping = Arc::clone(&open.mapping);
+        let (Some(plan), Some((index, _))) = (&mapping.rows, &mapping.stream) else {
+            return Ok(false);
+        };
+        let Some(Plan::List(list)) = &mapping.root.fields[*index].plan else {
+            return Ok(false);
+        };
+        let items = open.items;
+        let origin = open.origin.clone();
+        match plan.takes(tree, row) {
+            Ok(true) => {}
+            Ok(false) => {
+                self.rows_taken += 1;
+                return Ok(true);
+            }
+            Err(_) => return Ok(false),
+        }
+        let site = RowSite {
+            file: tree.source_name(),
+            list: &mapping.root.fields[*index].name,
+            index: items,
+        };
+        let mark = self.buf.len();
+        if items > 0 {
+            self.buf.push(b',');
+        }
+        match plan.write(list, tree, row, &site, &mut self.buf) {
+            Ok(()) => {
+                if let Some(open) = self.open.as_mut() {
+                    open.items += 1;
+                }
+            }
+            Err(RowFailure::Undecided) => {
+                self.buf.truncate(mark);
+                return Ok(false);
+            }
+            Err(RowFailure::Failed(e)) if list.skip_bad => {
+                self.buf.truncate(mark);
+                let what = record_place(&site, row);
+                if let Some(origin) = origin {
+                    self.skipped(&origin, vec![(what, e)]);
+                }
+            }
+            Err(RowFailure::Failed(e)) => return Err(Box::new(e)),
+        }
+        self.rows_taken += 1;
+        if self.buf.len() > 1 << 16 {
+            self.flush()?;
+        }
+        Ok(true)
     }
 
     fn end(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError> {

@@ -5,6 +5,8 @@
 //! - [`spec`]: mapping files as written (TOML with lines; `extends`).
 //! - [`path`]: the path language that finds values in decoded trees.
 //! - [`rule`]: one value: where it is, how it is transformed.
+//! - [`rows`]: flat feeds mapped record by record from the decoder's
+//!   fields, without a tree (the fast path for CSV).
 //! - [`inbound`]: compiles a mapping against the model's shape and evaluates
 //!   it on trees, writing canonical JSON (streaming repeated groups).
 //! - [`outbound`]: renders canonical documents in a vendor's format.
@@ -19,6 +21,7 @@ pub mod json;
 pub mod library;
 pub mod outbound;
 pub mod path;
+pub mod rows;
 pub mod rule;
 pub mod spec;
 pub mod testing;

@@ -1498,6 +1498,151 @@ impl Path {
     }
 }
 
+/// What a path reads in a flat record when it reads one thing only: a
+/// column of the record it is evaluated at, or a constant. Such paths are
+/// evaluated straight from a CSV record's fields, without a tree (see
+/// [`super::rows`]), and find exactly what [`Eval`] finds in the record's
+/// node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Column {
+    /// The field of the column with this name.
+    Named(Name),
+    /// The `n`th field (from 0): a path `3` is `Nth(2)`.
+    Nth(usize),
+    /// A constant.
+    Literal(String),
+}
+
+/// The fields of one flat record, by column.
+pub trait Columns {
+    /// The field of `column`, and its position, if the record has it.
+    /// `Err(())` when the columns cannot say (a name two columns have):
+    /// the tree must decide.
+    #[allow(clippy::result_unit_err)]
+    fn field(&self, column: &Column) -> Result<Option<(&str, usize)>, ()>;
+}
+
+impl Column {
+    /// What [`Eval::first`] gives for the path: the value when it is not
+    /// blank, with its position (`None` for a constant).
+    #[inline]
+    #[allow(clippy::result_unit_err)]
+    pub fn first<'a>(
+        &'a self,
+        row: &'a impl Columns,
+    ) -> Result<Option<(&'a str, Option<usize>)>, ()> {
+        Ok(match self {
+            Column::Literal(s) => (!is_blank(s)).then_some((s.as_str(), None)),
+            c => row
+                .field(c)?
+                .filter(|(t, _)| !is_blank(t))
+                .map(|(t, i)| (t, Some(i))),
+        })
+    }
+}
+
+impl Path {
+    /// The path as a [`Column`], when it is that simple: one relative child
+    /// step by name or number without predicates, or a constant.
+    pub fn column(&self) -> Option<Column> {
+        match self.alternatives.as_slice() {
+            [Chain::Literal(s)] => Some(Column::Literal(s.clone())),
+            [
+                Chain::Steps {
+                    absolute: false,
+                    steps,
+                },
+            ] => match steps.as_slice() {
+                [
+                    Step {
+                        axis: Axis::Child,
+                        test,
+                        predicates,
+                    },
+                ] if predicates.is_empty() => match test {
+                    Test::Name(n) => Some(Column::Named(*n)),
+                    Test::Element {
+                        element,
+                        component: None,
+                    } if *element > 0 => Some(Column::Nth(usize::from(*element) - 1)),
+                    _ => None,
+                },
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// A condition on one flat record: [`Cond`] with every path a [`Column`].
+#[derive(Clone, Debug)]
+pub enum RowCond {
+    /// The column has a value that is not blank.
+    Exists(Column),
+    /// The column's value, trimmed, is (or, negated, is not) one of these.
+    Equals {
+        /// Where.
+        column: Column,
+        /// One of these.
+        values: Vec<String>,
+        /// `!=`.
+        negated: bool,
+    },
+    /// Both.
+    And(Box<RowCond>, Box<RowCond>),
+    /// Either.
+    Or(Box<RowCond>, Box<RowCond>),
+    /// Not.
+    Not(Box<RowCond>),
+}
+
+impl Cond {
+    /// The condition on a flat record, when all its paths are columns.
+    pub fn row_form(&self) -> Option<RowCond> {
+        Some(match self {
+            Cond::Exists(p) => RowCond::Exists(p.column()?),
+            Cond::Equals {
+                path,
+                values,
+                negated,
+            } => RowCond::Equals {
+                column: path.column()?,
+                values: values.clone(),
+                negated: *negated,
+            },
+            Cond::And(a, b) => RowCond::And(Box::new(a.row_form()?), Box::new(b.row_form()?)),
+            Cond::Or(a, b) => RowCond::Or(Box::new(a.row_form()?), Box::new(b.row_form()?)),
+            Cond::Not(c) => RowCond::Not(Box::new(c.row_form()?)),
+        })
+    }
+}
+
+impl RowCond {
+    /// Whether the condition holds for the record, as [`Eval::holds`]
+    /// decides it for the record's node.
+    #[allow(clippy::result_unit_err)]
+    pub fn holds(&self, row: &impl Columns) -> Result<bool, ()> {
+        Ok(match self {
+            RowCond::Exists(Column::Literal(s)) => !is_blank(s),
+            RowCond::Exists(c) => row.field(c)?.is_some_and(|(t, _)| !is_blank(t)),
+            RowCond::Equals {
+                column,
+                values,
+                negated,
+            } => {
+                let found = match column {
+                    Column::Literal(s) => Some(s.as_str().trim()),
+                    c => row.field(c)?.map(|(t, _)| t.trim()),
+                };
+                found.is_some_and(|t| values.iter().any(|v| v == t)) != *negated
+            }
+            RowCond::And(a, b) => a.holds(row)? && b.holds(row)?,
+            RowCond::Or(a, b) => a.holds(row)? || b.holds(row)?,
+            RowCond::Not(c) => !c.holds(row)?,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

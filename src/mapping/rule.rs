@@ -22,7 +22,7 @@ use rust_decimal::Decimal;
 use crate::format::{Flavor, NodeId};
 
 use super::MappingError;
-use super::path::{Compiler, Cond, Eval, Item, Path};
+use super::path::{Column, Columns, Compiler, Cond, Eval, Item, Path, RowCond};
 use super::spec::{Spec, Value};
 
 /// The type a rule's value must have.
@@ -51,11 +51,13 @@ pub enum Direction {
     Outbound,
 }
 
-/// A code table: vendor code to canonical value.
+/// A code table: vendor code to canonical value. Looked up once per value
+/// mapped, so hashed with a fast (not DoS-resistant) hash: the keys are
+/// the mapping author's.
 #[derive(Clone, Debug, Default)]
 pub struct Codes {
-    map: HashMap<String, String>,
-    reverse: HashMap<String, String>,
+    map: foldhash::HashMap<String, String>,
+    reverse: foldhash::HashMap<String, String>,
 }
 
 impl Codes {
@@ -92,6 +94,45 @@ enum Find {
     Count(Path),
     Sum(Path),
     Product(Vec<Path>),
+}
+
+/// What a rule reads in a flat record (see [`Rule::row_form`]).
+#[derive(Clone, Debug)]
+pub struct RowRule {
+    find: RowFind,
+    when: Option<RowCond>,
+    or: Option<Box<RowRule>>,
+}
+
+#[derive(Clone, Debug)]
+enum RowFind {
+    Value,
+    From(Vec<Column>),
+    Join(Vec<Column>),
+}
+
+/// A rule's value in a flat record.
+#[derive(Clone, Debug)]
+pub struct RowValue<'a> {
+    /// The value, converted to the target's form.
+    pub text: Cow<'a, str>,
+    /// The position of the column it came from.
+    pub column: Option<usize>,
+}
+
+/// Why a rule gave no value in a flat record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RowError {
+    /// The columns cannot decide (a name two columns have): the record's
+    /// node must.
+    Undecided,
+    /// The rule failed on the value of the column at this position.
+    Rule {
+        /// What is wrong.
+        message: String,
+        /// The column the value came from.
+        column: Option<usize>,
+    },
 }
 
 /// A compiled rule.
@@ -576,6 +617,109 @@ impl Rule {
             }
         }
         Ok(out)
+    }
+
+    /// The rule's finding and condition on a flat record's columns, when
+    /// every path it reads is a column or a constant (see
+    /// [`Path::column`]). Counts, sums, products and lists of values have
+    /// none.
+    pub fn row_form(&self) -> Option<RowRule> {
+        if self.all {
+            return None;
+        }
+        let columns = |paths: &[Path]| paths.iter().map(Path::column).collect::<Option<Vec<_>>>();
+        let find = match &self.find {
+            Find::Value(_) => RowFind::Value,
+            Find::From(paths) => RowFind::From(columns(paths)?),
+            Find::Join(paths, _) => RowFind::Join(columns(paths)?),
+            Find::Count(_) | Find::Sum(_) | Find::Product(_) => return None,
+        };
+        let when = match &self.when {
+            Some(c) => Some(c.row_form()?),
+            None => None,
+        };
+        let or = match &self.or {
+            Some(r) => Some(Box::new(r.row_form()?)),
+            None => None,
+        };
+        Some(RowRule { find, when, or })
+    }
+
+    /// The rule's value in a flat record, exactly as [`Rule::value`] finds
+    /// it in the record's node; `form` is the rule's [`Rule::row_form`]. A
+    /// value carries the position of the column it came from.
+    pub fn row_value<'a>(
+        &'a self,
+        form: &'a RowRule,
+        row: &'a impl Columns,
+    ) -> Result<Option<RowValue<'a>>, RowError> {
+        if let Some(c) = &form.when
+            && !c.holds(row).map_err(|()| RowError::Undecided)?
+        {
+            return Ok(None);
+        }
+        let (raw, column): (Option<Cow<'a, str>>, Option<usize>) = match (&form.find, &self.find) {
+            (RowFind::Value, Find::Value(v)) => (Some(Cow::Borrowed(v.as_str())), None),
+            (RowFind::From(columns), Find::From(_)) => {
+                let mut hit = None;
+                for c in columns {
+                    if let Some((text, at)) = c.first(row).map_err(|()| RowError::Undecided)? {
+                        hit = Some((Cow::Borrowed(text), at));
+                        break;
+                    }
+                }
+                match hit {
+                    Some((t, at)) => (Some(t), at),
+                    None => (None, None),
+                }
+            }
+            (RowFind::Join(columns), Find::Join(_, sep)) => {
+                let mut joined = String::new();
+                let mut first = None;
+                for c in columns {
+                    if let Some((text, at)) = c.first(row).map_err(|()| RowError::Undecided)? {
+                        first.get_or_insert(at);
+                        let t = text.trim();
+                        if !t.is_empty() {
+                            if !joined.is_empty() {
+                                joined.push_str(sep);
+                            }
+                            joined.push_str(t);
+                        }
+                    }
+                }
+                (
+                    (!joined.is_empty()).then_some(Cow::Owned(joined)),
+                    first.flatten(),
+                )
+            }
+            _ => return Err(RowError::Undecided),
+        };
+        let found = match raw {
+            Some(r) => self
+                .finish(r, None, false)
+                .map_err(|e| RowError::Rule {
+                    message: e.message,
+                    column,
+                })?
+                .map(|text| RowValue { text, column }),
+            None => None,
+        };
+        let default = || {
+            self.default.as_deref().map(|d| RowValue {
+                text: Cow::Borrowed(d),
+                column: None,
+            })
+        };
+        match (found, &self.or, &form.or) {
+            (Some(p), _, _) => Ok(Some(p)),
+            (None, Some(or), Some(or_form)) => match or.row_value(or_form, row)? {
+                Some(p) => Ok(Some(p)),
+                None => Ok(default()),
+            },
+            (None, None, _) => Ok(default()),
+            (None, Some(_), None) => Err(RowError::Undecided),
+        }
     }
 
     fn default_value(&self) -> Option<Produced<'_>> {

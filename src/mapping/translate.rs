@@ -33,6 +33,9 @@ pub struct Request {
     /// sets while validating, e.g. to lift a loop maximum that a partner's
     /// full-catalogue 846 goes past.
     pub overlays: Vec<crate::x12::defs::Overlay>,
+    /// Map every CSV record through the tree, never from its fields (see
+    /// [`super::rows`]): the reference the fast path is tested against.
+    pub tree_only: bool,
 }
 
 /// What a translation did.
@@ -47,6 +50,9 @@ pub struct Outcome {
     /// What the X12 envelopes noted without rejecting anything (a TA1 `E`
     /// note): worth a line on stderr, not a failure.
     pub warnings: Vec<String>,
+    /// CSV records mapped straight from their fields, without a tree (see
+    /// [`super::rows`]).
+    pub rows_from_fields: u64,
 }
 
 /// Collects what the X12 envelope checker finds about interchanges and
@@ -222,6 +228,7 @@ pub fn translate<R: Read, W: Write>(
     if request.explain {
         translator.trace = Some(Vec::new());
     }
+    translator.set_rows(!request.tree_only);
     let mut tree = Tree::new(flavor);
     let name = request.file_name.as_str();
     let mut envelope = EnvelopeNotes {
@@ -280,6 +287,7 @@ pub fn translate<R: Read, W: Write>(
     problems.append(&mut envelope.problems);
     let traces = translator.trace.take().unwrap_or_default();
     let documents = translator.written();
+    let rows_from_fields = translator.rows_from_fields();
     let out = translator.finish()?;
     decoded?;
     Ok((
@@ -288,6 +296,7 @@ pub fn translate<R: Read, W: Write>(
             problems,
             traces,
             warnings: envelope.warnings,
+            rows_from_fields,
         },
         out,
     ))
