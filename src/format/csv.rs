@@ -427,53 +427,53 @@ impl Fields {
         let ascii = whole.is_ascii();
         if ascii || options.encoding == Encoding::Utf8 {
             if let Ok(text) = std::str::from_utf8(whole) {
-                for i in 0..record.len() {
-                    let r = record.range(i).unwrap_or_default();
+                // The record's text is its fields one after the other.
+                let mut start = 0;
+                for field in record.iter() {
+                    let end = start + field.len();
                     let (a, b) = match (options.trim, ascii) {
-                        (false, _) => (0, r.len()),
-                        (true, true) => trimmed(&whole[r.clone()]),
+                        (false, _) => (0, field.len()),
+                        (true, true) => trimmed(field),
                         // Fields end at delimiters, which are ASCII: on
                         // character boundaries.
-                        (true, false) => trim_str(text.get(r.clone()).unwrap_or("")),
+                        (true, false) => trim_str(text.get(start..end).unwrap_or("")),
                     };
-                    self.spans
-                        .push(((r.start + a) as u32, (r.start + b) as u32));
+                    self.spans.push(((start + a) as u32, (start + b) as u32));
+                    start = end;
                 }
                 return Ok((text, &self.spans));
             }
         } else if options.encoding == Encoding::Latin1 {
+            // Each byte is the character of the same number: ASCII as it
+            // is, the others as two UTF-8 bytes.
+            high_bytes(whole, &mut self.high);
             self.utf8.clear();
-            self.high.clear();
-            let mut rest = whole;
-            let mut at = 0;
-            while let Some(i) = rest.iter().position(|&b| b >= 0x80) {
-                let b = rest[i];
-                self.utf8.extend_from_slice(&rest[..i]);
+            let mut prev = 0;
+            for &h in &self.high {
+                let b = whole[h];
+                self.utf8.extend_from_slice(&whole[prev..h]);
                 self.utf8
                     .extend_from_slice(&[0xC0 | (b >> 6), 0x80 | (b & 0x3F)]);
-                self.high.push(at + i);
-                at += i + 1;
-                rest = &rest[i + 1..];
+                prev = h + 1;
             }
-            self.utf8.extend_from_slice(rest);
+            self.utf8.extend_from_slice(&whole[prev..]);
             let text = std::str::from_utf8(&self.utf8).unwrap_or("");
-            // A position in the record moves by one for each byte above
-            // 0x7F before it.
-            let mut k = 0;
-            let mut shift = |p: usize| {
-                while self.high.get(k).is_some_and(|&h| h < p) {
+            // A field moves on by one byte for each byte above 0x7F before
+            // it, and grows by one for each in it.
+            let (mut start, mut k) = (0, 0);
+            for field in record.iter() {
+                let end = start + field.len();
+                let first = k;
+                while self.high.get(k).is_some_and(|&h| h < end) {
                     k += 1;
                 }
-                p + k
-            };
-            for i in 0..record.len() {
-                let r = record.range(i).unwrap_or_default();
-                let (start, end) = (shift(r.start), shift(r.end));
+                let (s, e) = (start + first, end + k);
                 let (a, b) = match options.trim {
-                    true => trim_str(text.get(start..end).unwrap_or("")),
-                    false => (0, end - start),
+                    true => trim_str(text.get(s..e).unwrap_or("")),
+                    false => (0, e - s),
                 };
-                self.spans.push(((start + a) as u32, (start + b) as u32));
+                self.spans.push(((s + a) as u32, (s + b) as u32));
+                start = end;
             }
             return Ok((text, &self.spans));
         }
@@ -495,6 +495,23 @@ impl Fields {
         }
         Ok((&self.text, &self.spans))
     }
+}
+
+/// The positions of the bytes above 0x7F, eight bytes at a time.
+fn high_bytes(bytes: &[u8], out: &mut Vec<usize>) {
+    out.clear();
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if u64::from_le_bytes(word) & 0x8080_8080_8080_8080 != 0 {
+            out.extend((0..8).filter(|&i| chunk[i] >= 0x80).map(|i| at + i));
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    out.extend((0..rest.len()).filter(|&i| rest[i] >= 0x80).map(|i| at + i));
 }
 
 /// True when the field has nothing to trim, as most have: it starts and

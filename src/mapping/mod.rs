@@ -15,6 +15,7 @@
 //!
 //! This layer imports the formats and the model, never the transports.
 
+pub mod escape;
 pub mod harness;
 pub mod inbound;
 pub mod json;

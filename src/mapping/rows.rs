@@ -17,7 +17,8 @@
 use crate::format::{Name, Row, Tree};
 
 use super::MappingError;
-use super::inbound::{FieldPlan, Json, ListPlan, Plan, write_string};
+use super::escape::write_string;
+use super::inbound::{FieldPlan, Json, ListPlan, Plan};
 use super::path::{Column, Columns, RowCond};
 use super::rule::{RowError, RowRule};
 
@@ -31,8 +32,13 @@ pub struct RowPlan {
 
 #[derive(Debug)]
 enum RowField {
-    /// A scalar rule and its column form.
-    Rule(RowRule),
+    /// A scalar rule and its column form; `plain` when the rule is plain
+    /// ([`super::rule::Rule::is_plain`]) and reads this one column: a
+    /// value found there is written straight to the output.
+    Rule {
+        form: RowRule,
+        plain: Option<Column>,
+    },
     /// A field the mapping does not name.
     Unmapped,
 }
@@ -95,7 +101,10 @@ impl RowPlan {
             .iter()
             .map(|f| match &f.plan {
                 None => Some(RowField::Unmapped),
-                Some(Plan::Scalar(rule, _)) => rule.row_form().map(RowField::Rule),
+                Some(Plan::Scalar(rule, _)) => rule.row_form().map(|form| RowField::Rule {
+                    plain: form.single_column().filter(|_| rule.is_plain()).cloned(),
+                    form,
+                }),
                 Some(_) => None,
             })
             .collect::<Option<Vec<_>>>()?;
@@ -125,7 +134,31 @@ impl RowPlan {
         let mut first = true;
         for (f, field) in list.item.fields.iter().zip(&self.fields) {
             let (rule, form, json) = match (&f.plan, field) {
-                (Some(Plan::Scalar(rule, json)), RowField::Rule(form)) => (rule, form, *json),
+                (Some(Plan::Scalar(rule, json)), RowField::Rule { form, plain }) => {
+                    // The common case: the value as found, written as it
+                    // is converted.
+                    if let Some(column) = plain {
+                        match column.first(&columns).map_err(|()| RowFailure::Undecided)? {
+                            Some((text, _)) => {
+                                let mark = out.len();
+                                if !first {
+                                    out.push(b',');
+                                }
+                                out.extend_from_slice(&f.key);
+                                if rule.write_plain(text, out) {
+                                    first = false;
+                                    continue;
+                                }
+                                out.truncate(mark);
+                            }
+                            // Nothing found and nothing to fall back on: no
+                            // field.
+                            None if !rule.has_fallback() && !f.required => continue,
+                            None => {}
+                        }
+                    }
+                    (rule, form, *json)
+                }
                 (_, RowField::Unmapped) => {
                     if f.is_list {
                         if !first {

@@ -104,6 +104,20 @@ pub struct RowRule {
     or: Option<Box<RowRule>>,
 }
 
+impl RowRule {
+    /// The one column the rule reads, when it reads one column (not a
+    /// constant) under no condition.
+    pub fn single_column(&self) -> Option<&Column> {
+        match (&self.find, &self.when) {
+            (RowFind::From(columns), None) => match columns.as_slice() {
+                [c] if !matches!(c, Column::Literal(_)) => Some(c),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 enum RowFind {
     Value,
@@ -722,6 +736,95 @@ impl Rule {
         }
     }
 
+    /// True when the rule may give a value where it finds none: it has a
+    /// fallback rule or a default.
+    pub fn has_fallback(&self) -> bool {
+        self.or.is_some() || self.default.is_some()
+    }
+
+    /// True when the rule changes a value found only by trimming it and
+    /// converting it to its target (text, a number with its marks, a date
+    /// in its formats): [`Rule::write_plain`] can then write the value
+    /// straight to the output.
+    pub fn is_plain(&self) -> bool {
+        let numeric = matches!(self.target, Target::Decimal | Target::Integer)
+            && self.implied.is_none()
+            && self.multiply.is_none()
+            && self.decimals.is_none();
+        self.direction == Direction::Inbound
+            && self.nulls.is_empty()
+            && self.remove.is_none()
+            && self.pattern.is_none()
+            && self.case.is_none()
+            && self.codes.is_none()
+            && self.truncate.is_none()
+            && (numeric || matches!(self.target, Target::Text | Target::Date))
+    }
+
+    /// Writes what [`Rule::finish`] makes of `raw` as JSON, without
+    /// building it, for a rule that [`Rule::is_plain`]. False, with `out`
+    /// as it was, when the value needs the general way: it is empty, or not
+    /// already a canonical number, or not a date (the general way gives the
+    /// error).
+    pub fn write_plain(&self, raw: &str, out: &mut Vec<u8>) -> bool {
+        let v = if self.trim { trim_str(raw) } else { raw };
+        if v.is_empty() {
+            return false;
+        }
+        match self.target {
+            Target::Text => {
+                super::escape::write_string(out, v);
+                true
+            }
+            Target::Decimal | Target::Integer => {
+                // What plain_number gives, written in place. Marks that are
+                // not ASCII take the general way.
+                let ascii = |c: Option<char>| match c {
+                    None => Some(None),
+                    Some(c) => u8::try_from(c).ok().filter(u8::is_ascii).map(Some),
+                };
+                let (Some(mark), Some(thousands)) = (
+                    ascii(self.decimal_mark.filter(|&m| m != '.')),
+                    ascii(self.thousands),
+                ) else {
+                    return false;
+                };
+                let bytes = v.as_bytes();
+                if mark.is_some() && thousands.is_none() && bytes.contains(&b'.') {
+                    return false;
+                }
+                let start = out.len();
+                let marked = |b: &u8| Some(*b) == thousands || Some(*b) == mark;
+                if bytes.iter().any(marked) {
+                    for &b in bytes {
+                        if Some(b) == thousands {
+                            continue;
+                        }
+                        out.push(if Some(b) == mark { b'.' } else { b });
+                    }
+                } else {
+                    out.extend_from_slice(bytes);
+                }
+                if is_canonical_number_bytes(&out[start..], self.target == Target::Integer) {
+                    true
+                } else {
+                    out.truncate(start);
+                    false
+                }
+            }
+            Target::Date => match self.parse_date(v) {
+                Ok(d) => {
+                    out.push(b'"');
+                    write_iso_date(d, out);
+                    out.push(b'"');
+                    true
+                }
+                Err(_) => false,
+            },
+            Target::Enum(_) | Target::Bool => false,
+        }
+    }
+
     fn default_value(&self) -> Option<Produced<'_>> {
         self.default.as_deref().map(|text| Produced {
             text: Cow::Borrowed(text),
@@ -992,6 +1095,17 @@ impl Rule {
     }
 }
 
+/// Trims a value; most have nothing to trim.
+#[inline]
+fn trim_str(v: &str) -> &str {
+    let b = v.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic) {
+        v
+    } else {
+        v.trim()
+    }
+}
+
 /// Trims a value without copying it when it is borrowed.
 fn trim_cow(v: Cow<'_, str>) -> Cow<'_, str> {
     let b = v.as_bytes();
@@ -1009,7 +1123,12 @@ fn trim_cow(v: Cow<'_, str>) -> Cow<'_, str> {
 /// digits with an optional `-` and one `.` (for decimals), no leading
 /// zero, no sign on zero, at most 28 digits (what a Decimal holds).
 fn is_canonical_number(v: &str, integer: bool) -> bool {
-    let b = v.as_bytes();
+    is_canonical_number_bytes(v.as_bytes(), integer)
+}
+
+/// [`is_canonical_number`] on bytes.
+#[inline]
+fn is_canonical_number_bytes(b: &[u8], integer: bool) -> bool {
     let digits = b.strip_prefix(b"-").unwrap_or(b);
     let (int, frac) = match digits.iter().position(|&c| c == b'.') {
         Some(_) if integer => return false,
@@ -1030,6 +1149,30 @@ fn is_canonical_number(v: &str, integer: bool) -> bool {
 }
 
 /// An ISO-8601 date as text.
+/// Writes an ISO-8601 date.
+fn write_iso_date(d: NaiveDate, out: &mut Vec<u8>) {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&y) {
+        out.extend_from_slice(d.format("%Y-%m-%d").to_string().as_bytes());
+        return;
+    }
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    let y = y as u32;
+    out.extend_from_slice(&[
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ]);
+}
+
 fn iso_date(d: NaiveDate) -> String {
     use chrono::Datelike;
     let (y, m, day) = (d.year(), d.month(), d.day());
