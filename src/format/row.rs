@@ -50,7 +50,7 @@ impl<'a> Row<'a> {
     }
 
     /// Field `i` (from 0), if the record has it.
-    #[inline]
+    #[inline(always)]
     pub fn field(&self, i: usize) -> Option<&'a str> {
         let &(start, end) = self.spans.get(i)?;
         Some(self.text.get(start as usize..end as usize).unwrap_or(""))

@@ -944,6 +944,10 @@ struct Open {
     each_found: u64,
 }
 
+/// Streamed items are handed to the writer in chunks of about this size:
+/// a few system calls per megabyte, and little memory.
+const FLUSH_AT: usize = 1 << 16;
+
 /// A [`DocumentSink`] that maps each document and writes it as JSON.
 pub struct Translator<'l, W: Write> {
     library: &'l Library,
@@ -988,7 +992,7 @@ impl<'l, W: Write> Translator<'l, W> {
             compiled: Vec::new(),
             out,
             mode,
-            buf: Vec::with_capacity(1 << 16),
+            buf: Vec::with_capacity(FLUSH_AT + (1 << 12)),
             doc: Vec::new(),
             head_cache: None,
             written: 0,
@@ -1342,7 +1346,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         if !skipped.is_empty() {
             self.skipped(&origin, skipped);
         }
-        if self.buf.len() > 1 << 16 {
+        if self.buf.len() > FLUSH_AT {
             self.flush()?;
         }
         Ok(())
@@ -1404,7 +1408,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             Err(RowFailure::Failed(e)) => return Err(Box::new(e)),
         }
         self.rows_taken += 1;
-        if self.buf.len() > 1 << 16 {
+        if self.buf.len() > FLUSH_AT {
             self.flush()?;
         }
         Ok(true)

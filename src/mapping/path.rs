@@ -1525,7 +1525,7 @@ pub trait Columns {
 impl Column {
     /// What [`Eval::first`] gives for the path: the value when it is not
     /// blank, with its position (`None` for a constant).
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::result_unit_err)]
     pub fn first<'a>(
         &'a self,

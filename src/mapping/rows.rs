@@ -69,7 +69,7 @@ struct RecordColumns<'a> {
 }
 
 impl Columns for RecordColumns<'_> {
-    #[inline]
+    #[inline(always)]
     fn field(&self, column: &Column) -> Result<Option<(&str, usize)>, ()> {
         let at = match column {
             Column::Named(name) => match self.tree.column_position(*name) {

@@ -766,6 +766,7 @@ impl Rule {
     /// as it was, when the value needs the general way: it is empty, or not
     /// already a canonical number, or not a date (the general way gives the
     /// error).
+    #[inline(always)]
     pub fn write_plain(&self, raw: &str, out: &mut Vec<u8>) -> bool {
         let v = if self.trim { trim_str(raw) } else { raw };
         if v.is_empty() {
