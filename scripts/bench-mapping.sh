@@ -23,8 +23,8 @@ run() { # label file args...
     local label=$1 file=$2; shift 2
     cat "$file" >/dev/null
     # The documents are counted once, through a pipe; the timed runs write
-    # to /dev/null, so that the pipe's copying (about a tenth of the time
-    # for the CSV feed's 5 bytes of JSON per input byte) is not counted.
+    # to /dev/null, so that the pipe's copying (2.4 bytes of JSON per input
+    # byte; about a tenth of the CSV feed's time) is not counted.
     # A failed run still prints what it mapped; the document count shows it.
     local lines
     lines=$(./target/release/dropgate translate --ndjson "$@" "$file" 2>/dev/null | wc -l || true)
