@@ -1,37 +1,32 @@
 #!/usr/bin/env bash
-# The main job on the built-in defaults, with nothing to install: builds
-# dropgate, then for every file in a drop folder (the samples by default)
-# validates it, writes its 997 (or its error) into an outbox folder, and
-# translates it to canonical JSON documents (the built-in X12 mappings).
+# The main job on the embedded defaults, with nothing to install: builds
+# dropgate, copies the sample vendor files (X12 from Acme, a CSV stock feed
+# from Nordlys, an XML status feed from ParcelCo, and a few that must be
+# quarantined) into var/drop/, and runs one pass of the gateway on
+# samples/gateway.toml: each file is archived, recorded in the SQLite store
+# (var/state.db), identified, translated, acknowledged (997s for Acme in
+# var/outbox/acme/) and relayed (JSON lines in var/relay/). It prints what
+# happened to each file, then the list `dropgate files` keeps.
 #
-#   scripts/run.sh                      # samples/drop -> out/
-#   scripts/run.sh DROP_DIR OUT_DIR
+#   scripts/run.sh            # a fresh var/ each time
+#   KEEP=1 scripts/run.sh     # keep var/: the same files again are duplicates
 #
-# This is what the gateway daemon does per file today; `dropgate run`
-# (polling SFTP drops and mailboxes) builds on it.
+# To keep the gateway running and polling the drop instead:
+#   target/release/dropgate run -c samples/gateway.toml
 set -euo pipefail
 cd "$(dirname "$0")/.."
-drop="${1:-samples/drop}"
-out="${2:-out}"
 cargo build --release --locked --quiet --bin dropgate
-mkdir -p "$out"
 bin=./target/release/dropgate
-for file in "$drop"/*; do
-    [ -f "$file" ] || continue
-    name=$(basename "$file")
-    if "$bin" x12 validate --errors-only "$file" >"$out/$name.report" 2>"$out/$name.error"; then
-        verdict="accepted"
-    else
-        verdict="has errors (see $out/$name.report)"
-    fi
-    if [ -s "$out/$name.error" ]; then
-        echo "$name: cannot be read: $(cat "$out/$name.error")"
-        continue
-    fi
-    rm -f "$out/$name.error"
-    "$bin" ack "$file" >"$out/$name.997" 2>/dev/null
-    [ -s "$out/$name.997" ] || rm -f "$out/$name.997"
-    "$bin" translate "$file" >"$out/$name.json" 2>/dev/null || true
-    docs=$(grep -c '^{"type"' "$out/$name.json" || true)
-    echo "$name: $verdict; acknowledgment: $( [ -f "$out/$name.997" ] && echo "$out/$name.997" || echo "none (the file holds acknowledgments)"); canonical documents: $docs in $out/$name.json"
-done
+[ -n "${KEEP:-}" ] || rm -rf var
+mkdir -p var/drop
+cp -L samples/drop/* var/drop/
+"$bin" check-config -c samples/gateway.toml
+# One pass; it exits 1 when a file is quarantined, as some samples are.
+"$bin" run --once -c samples/gateway.toml || [ $? -eq 1 ]
+echo
+echo "relayed documents:  var/relay/"
+ls var/relay
+echo "997s for Acme:      var/outbox/acme/"
+ls var/outbox/acme
+echo
+echo "what happened to each file: $bin files -c samples/gateway.toml; one file: $bin show -c samples/gateway.toml N"

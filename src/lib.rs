@@ -4,12 +4,27 @@
 //!
 //! Data flows one way; the modules are listed in that order.
 //!
+//! - [`transport`]: channels, bytes in and out (a local folder; SFTP and
+//!   mailboxes next).
 //! - [`x12`]: the X12 engine (lexer, envelopes, validation from the
 //!   definitions in `x12/`, 997/999/TA1 acknowledgments, writer).
+//! - [`format`]: decoders and encoders (X12, CSV, XML) to and from trees.
+//! - [`mapping`]: mappings from trees to the canonical model and back.
+//! - [`model`]: the canonical documents.
+//! - [`relay`]: documents out to the routing core.
+//! - [`store`]: the durable state (files, documents, outbox, control
+//!   numbers, audit) and the archive.
+//! - [`config`]: `gateway.toml` and the partner files, checked.
+//! - [`daemon`]: the gateway at work: polls, processes, delivers.
 //! - [`cli`]: the `dropgate` command line; the only place that prints.
 
 pub mod cli;
+pub mod config;
+pub mod daemon;
 pub mod format;
 pub mod mapping;
 pub mod model;
+pub mod relay;
+pub mod store;
+pub mod transport;
 pub mod x12;

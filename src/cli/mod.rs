@@ -5,6 +5,7 @@
 //! cannot be read or the command is wrong.
 
 mod ack;
+mod gateway;
 mod mapping;
 mod render;
 mod translate;
@@ -38,6 +39,20 @@ enum Command {
     /// Mapping tools: test mappings on their samples, explain a mapping.
     #[command(subcommand)]
     Mapping(mapping::MappingCommand),
+    /// Runs the gateway: polls the channels, processes and relays files,
+    /// sends acknowledgments. With --once, one pass and exit (1 when a
+    /// file was quarantined).
+    Run(gateway::RunArgs),
+    /// Checks gateway.toml and the partner files; prints each problem with
+    /// its file, line and column, and exits 1 if there is any.
+    CheckConfig(gateway::ConfigArg),
+    /// Lists the most recent files: number, state, channel, partner, name,
+    /// documents, and why a file was quarantined.
+    Files(gateway::FilesArgs),
+    /// Shows one file: where it came from, its audit trail, its documents.
+    Show(gateway::FileArgs),
+    /// Processes a quarantined file again (after a mapping fix).
+    Reprocess(gateway::FileArgs),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -52,6 +67,11 @@ pub fn main() -> ExitCode {
         Command::Render(args) => render::run(args),
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
+        Command::Run(args) => gateway::run(args),
+        Command::CheckConfig(args) => gateway::check_config(args),
+        Command::Files(args) => gateway::files(args),
+        Command::Show(args) => gateway::show(args),
+        Command::Reprocess(args) => gateway::reprocess(args),
     };
     match result {
         Ok(code) => code,

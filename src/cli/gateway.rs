@@ -1,0 +1,255 @@
+//! The gateway's commands: `run` (the daemon, or one pass with `--once`),
+//! `check-config`, `files` (what happened to each recent file), `show` (one
+//! file: its audit trail and documents) and `reprocess`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config;
+use crate::daemon::{FileOutcome, Gateway, PassReport};
+use crate::store::{FileState, Store};
+
+/// Where the configuration is.
+#[derive(Debug, clap::Args)]
+pub struct ConfigArg {
+    /// The gateway's configuration file.
+    #[arg(long, short, value_name = "FILE", default_value = "gateway.toml")]
+    config: PathBuf,
+}
+
+impl ConfigArg {
+    fn load(&self) -> anyhow::Result<config::Gateway> {
+        config::load(&self.config).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    fn open(&self) -> anyhow::Result<Gateway> {
+        Gateway::open(self.load()?).with_context(|| format!("{}", self.config.display()))
+    }
+}
+
+/// Arguments of `dropgate run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// Process what is waiting, make the deliveries due, and exit.
+    #[arg(long)]
+    once: bool,
+}
+
+/// Arguments of `dropgate files`.
+#[derive(Debug, clap::Args)]
+pub struct FilesArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// How many of the most recent files.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+/// Arguments of `dropgate show` and `dropgate reprocess`.
+#[derive(Debug, clap::Args)]
+pub struct FileArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The file's number (from `dropgate files`).
+    id: i64,
+}
+
+fn print_outcome(f: &FileOutcome) {
+    let partner = f.partner.as_deref().unwrap_or("-");
+    let docs = match f.state {
+        FileState::Processed => format!("{} document(s)", f.documents),
+        _ => String::new(),
+    };
+    println!(
+        "{:>6}  {:<11}  {:<10}  {:<10}  {}  {}",
+        f.id, f.state, f.channel, partner, f.name, docs
+    );
+    if let Some(d) = &f.detail {
+        for line in d.lines() {
+            println!("        {line}");
+        }
+    }
+}
+
+fn print_report(r: &PassReport) {
+    for f in &r.files {
+        print_outcome(f);
+    }
+    for e in &r.channel_errors {
+        println!("        channel: {e}");
+    }
+    for e in &r.delivery_errors {
+        println!("        {e}");
+    }
+    if !r.files.is_empty() || r.delivered > 0 || r.pending > 0 {
+        println!(
+            "{} file(s), {} delivery(ies) made, {} waiting",
+            r.files.len(),
+            r.delivered,
+            r.pending
+        );
+    }
+}
+
+/// Runs `dropgate run`.
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let mut gateway = args.config.open()?;
+    if args.once {
+        let report = gateway.pass()?;
+        if report.files.is_empty() {
+            println!("nothing waiting");
+        }
+        print_report(&report);
+        let failed = report
+            .files
+            .iter()
+            .any(|f| f.state == FileState::Quarantined);
+        return Ok(if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    eprintln!(
+        "dropgate: running on {} (every {} s); stop with Ctrl-C or SIGTERM",
+        args.config.config.display(),
+        gateway.config().gateway.poll_interval_secs
+    );
+    runtime.block_on(crate::daemon::run(gateway, shutdown(), print_report))?;
+    eprintln!("dropgate: stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs `dropgate check-config`.
+pub fn check_config(args: ConfigArg) -> anyhow::Result<ExitCode> {
+    match config::load(&args.config) {
+        Ok(g) => {
+            println!(
+                "{}: ok ({} channel(s), {} partner(s))",
+                args.config.display(),
+                g.channels.len(),
+                g.partners.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(errors) => {
+            for e in &errors.0 {
+                eprintln!("{e}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// Runs `dropgate files`.
+pub fn files(args: FilesArgs) -> anyhow::Result<ExitCode> {
+    let gateway = args.config.open()?;
+    let store = gateway.store();
+    for f in store.recent_files(args.limit)? {
+        print_outcome(&FileOutcome {
+            id: f.id,
+            name: f.name,
+            channel: f.channel,
+            partner: f.partner,
+            state: f.state,
+            documents: f.documents,
+            detail: f.detail,
+        });
+    }
+    println!("{} delivery(ies) waiting", store.pending_deliveries()?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `dropgate show`.
+pub fn show(args: FileArgs) -> anyhow::Result<ExitCode> {
+    let gateway = args.config.open()?;
+    let store: &dyn Store = gateway.store();
+    let Some(f) = store.file(args.id)? else {
+        anyhow::bail!("there is no file {}", args.id);
+    };
+    println!(
+        "file {}: {} ({} bytes) on {}",
+        f.id, f.name, f.size, f.channel
+    );
+    println!("  received  {}", f.received_at);
+    println!("  partner   {}", f.partner.as_deref().unwrap_or("-"));
+    println!("  format    {}", f.format.as_deref().unwrap_or("-"));
+    println!("  state     {}", f.state);
+    println!("  sha256    {}", f.sha256);
+    println!("  archived  {}", f.archive_path);
+    if let Some(d) = &f.detail {
+        println!("  detail");
+        for line in d.lines() {
+            println!("    {line}");
+        }
+    }
+    println!("  trail");
+    for e in store.audit_trail(f.id)? {
+        let mut lines = e.detail.lines();
+        println!(
+            "    {}  {:<11}  {}",
+            e.at,
+            e.event,
+            lines.next().unwrap_or("")
+        );
+        for line in lines {
+            println!("    {:24}  {:<11}  {line}", "", "");
+        }
+    }
+    let docs = store.documents(f.id)?;
+    if !docs.is_empty() {
+        println!("  documents");
+        for d in docs {
+            println!(
+                "    {} {}",
+                d.doc_type,
+                d.reference.as_deref().unwrap_or("")
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `dropgate reprocess`.
+pub fn reprocess(args: FileArgs) -> anyhow::Result<ExitCode> {
+    let mut gateway = args.config.open()?;
+    let outcome = gateway.reprocess(args.id)?;
+    print_outcome(&outcome);
+    Ok(if outcome.state == FileState::Quarantined {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

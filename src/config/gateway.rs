@@ -1,0 +1,201 @@
+//! `gateway.toml`: the data directory, the channels, the relay, the
+//! schedule, and where the partner files and mappings are.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::partner::{self, Partner};
+use super::{ConfigError, ConfigErrors, Source};
+use crate::relay::RelayConfig;
+use crate::relay::file::FileRelayConfig;
+use crate::transport::dir::DirConfig;
+
+/// The `[gateway]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySection {
+    /// The data directory: the store (`state.db`) and the archive of every
+    /// received file.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// A folder of mappings (its `partners/<P>/` mappings come first);
+    /// default: the built-in mappings only.
+    #[serde(default)]
+    pub mappings: Option<PathBuf>,
+    /// The folder of partner files, one `<partner>.toml` each.
+    #[serde(default = "default_partners")]
+    pub partners: PathBuf,
+    /// How often each inbound channel is looked at, in seconds.
+    #[serde(default = "default_poll_interval_secs")]
+    pub poll_interval_secs: u64,
+    /// The first retry of a failed delivery waits this long; each next one
+    /// twice as long, up to an hour.
+    #[serde(default = "default_retry_secs")]
+    pub retry_secs: u64,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("var")
+}
+fn default_partners() -> PathBuf {
+    PathBuf::from("partners")
+}
+const fn default_poll_interval_secs() -> u64 {
+    10
+}
+const fn default_retry_secs() -> u64 {
+    5
+}
+
+/// What a channel is.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChannelKind {
+    /// A local folder.
+    Dir(DirConfig),
+}
+
+/// A named channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelConfig {
+    /// Its name (`[channel.NAME]`).
+    pub name: String,
+    /// What it is.
+    pub kind: ChannelKind,
+    /// Where its table is in `gateway.toml` (a byte offset), for messages.
+    pub(super) at: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GatewayFile {
+    gateway: Option<GatewaySection>,
+    #[serde(default)]
+    channel: BTreeMap<String, Spanned<ChannelKind>>,
+    #[serde(default)]
+    relay: Option<Spanned<RelayConfig>>,
+}
+
+/// The whole configuration, checked, with paths resolved.
+#[derive(Clone, Debug)]
+pub struct Gateway {
+    /// `gateway.toml` itself.
+    pub file: PathBuf,
+    /// Its `[gateway]` table (paths resolved).
+    pub gateway: GatewaySection,
+    /// The channels, by name.
+    pub channels: Vec<ChannelConfig>,
+    /// Where documents are relayed.
+    pub relay: RelayConfig,
+    /// The partners, by id.
+    pub partners: Vec<Partner>,
+}
+
+impl Gateway {
+    /// A channel by name.
+    pub fn channel(&self, name: &str) -> Option<&ChannelConfig> {
+        self.channels.iter().find(|c| c.name == name)
+    }
+
+    /// A partner by id.
+    pub fn partner(&self, id: &str) -> Option<&Partner> {
+        self.partners.iter().find(|p| p.id == id)
+    }
+}
+
+pub(super) fn is_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
+    let source = Source::read(path).map_err(|e| ConfigErrors(vec![e]))?;
+    let file: GatewayFile = source.parse().map_err(|e| ConfigErrors(vec![e]))?;
+    let mut errors = Vec::new();
+    let mut section = file.gateway.unwrap_or(GatewaySection {
+        data_dir: default_data_dir(),
+        mappings: None,
+        partners: default_partners(),
+        poll_interval_secs: default_poll_interval_secs(),
+        retry_secs: default_retry_secs(),
+    });
+    section.data_dir = source.resolve(&section.data_dir);
+    section.partners = source.resolve(&section.partners);
+    section.mappings = section.mappings.map(|m| source.resolve(&m));
+    if section.poll_interval_secs == 0 {
+        errors.push(source.error("[gateway] poll_interval_secs must be at least 1"));
+    }
+    if let Some(m) = &section.mappings
+        && !m.is_dir()
+    {
+        errors.push(source.error(format!(
+            "[gateway] mappings: {} is not a folder",
+            m.display()
+        )));
+    }
+    let mut channels = Vec::new();
+    for (name, kind) in file.channel {
+        let at = kind.span().start;
+        if !is_name(&name) {
+            errors.push(source.error_at(
+                at,
+                format!("channel {name:?}: a name is letters, digits, - and _"),
+            ));
+        }
+        let kind = match kind.into_inner() {
+            ChannelKind::Dir(mut d) => {
+                d.path = source.resolve(&d.path);
+                d.done_dir = d.done_dir.map(|p| source.resolve(&p));
+                ChannelKind::Dir(d)
+            }
+        };
+        channels.push(ChannelConfig { name, kind, at });
+    }
+    let relay = match file.relay {
+        Some(r) => match r.into_inner() {
+            RelayConfig::File(mut f) => {
+                f.path = source.resolve(&f.path);
+                RelayConfig::File(f)
+            }
+        },
+        None => RelayConfig::File(FileRelayConfig {
+            path: section.data_dir.join("relay"),
+        }),
+    };
+    let mut gateway = Gateway {
+        file: path.to_path_buf(),
+        gateway: section,
+        channels,
+        relay,
+        partners: Vec::new(),
+    };
+    partner::load_all(&mut gateway, &source, &mut errors);
+    if errors.is_empty() {
+        Ok(gateway)
+    } else {
+        Err(ConfigErrors(errors))
+    }
+}
+
+/// A channel folder that must be there to be read.
+pub(super) fn check_inbound_dir(
+    channel: &ChannelConfig,
+    errors: &mut Vec<ConfigError>,
+    source: &Source,
+) {
+    let ChannelKind::Dir(d) = &channel.kind;
+    if !d.path.is_dir() {
+        errors.push(source.error_at(
+            channel.at,
+            format!(
+                "channel {}: the folder {} does not exist",
+                channel.name,
+                d.path.display()
+            ),
+        ));
+    }
+}

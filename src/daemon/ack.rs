@@ -1,0 +1,126 @@
+//! Acknowledgments for a received X12 file, as its partner's policy asks
+//! (997 or 999, always or only when something is wrong, TA1 or not), with
+//! control numbers from the partner's sequence in the store, queued for the
+//! partner's outbound channel.
+
+use chrono::Local;
+
+use crate::config::{AckPolicy, AckWhen, Partner};
+use crate::store::{NewDelivery, Store, StoreError};
+use crate::x12::SegmentReader;
+use crate::x12::ack::{AckKind, AckOptions, AckWriter, Ta1Policy};
+use crate::x12::control::{ControlNumbers, MAX_CONTROL_NUMBER};
+use crate::x12::defs::Definitions;
+use crate::x12::envelope::{CheckOptions, Checker, check_reader};
+
+/// Numbers counted from given starts, wrapping after 999,999,999; also
+/// counts how many were taken.
+#[derive(Clone, Copy, Debug)]
+struct Numbers {
+    interchange: u32,
+    group: u32,
+    taken: (u32, u32),
+}
+
+fn bump(n: &mut u32) -> u32 {
+    let current = *n;
+    *n = if current >= MAX_CONTROL_NUMBER {
+        1
+    } else {
+        current + 1
+    };
+    current
+}
+
+impl ControlNumbers for Numbers {
+    fn next_interchange(&mut self) -> u32 {
+        self.taken.0 += 1;
+        bump(&mut self.interchange)
+    }
+    fn next_group(&mut self) -> u32 {
+        self.taken.1 += 1;
+        bump(&mut self.group)
+    }
+}
+
+/// The level names of the sequences in the store.
+const ISA: &str = "ack-ISA";
+const GS: &str = "ack-GS";
+
+/// Writes the acknowledgments of `bytes` with `numbers`; `None` when the
+/// file holds nothing to acknowledge (only acknowledgments) or cannot be
+/// read as X12 at all.
+fn write(
+    bytes: &[u8],
+    partner: &Partner,
+    defs: &Definitions,
+    numbers: &mut Numbers,
+) -> Option<Vec<u8>> {
+    let x12 = partner.x12.as_ref()?;
+    let mut options = AckOptions::new(Local::now().naive_local());
+    options.kind = match x12.acknowledgment {
+        AckPolicy::Implementation => AckKind::Implementation,
+        _ => AckKind::Functional,
+    };
+    options.ta1 = if x12.ta1 {
+        Ta1Policy::Always
+    } else {
+        Ta1Policy::Never
+    };
+    let mut checker = Checker::new(defs, &CheckOptions::default()).ok()?;
+    let mut reader = SegmentReader::new(bytes);
+    let mut acks = AckWriter::new(Vec::new(), options, numbers);
+    check_reader(&mut reader, &mut checker, &mut acks).ok()?;
+    let written = acks.summary().interchanges;
+    let out = acks.into_inner().ok()?;
+    (written > 0).then_some(out)
+}
+
+/// The acknowledgment delivery for a received file, if the partner's policy
+/// asks for one; `has_errors` says whether anything in the file was
+/// rejected.
+pub fn for_file(
+    store: &mut dyn Store,
+    defs: &Definitions,
+    partner: &Partner,
+    file_id: i64,
+    bytes: &[u8],
+    has_errors: bool,
+) -> Result<Option<NewDelivery>, StoreError> {
+    let (Some(x12), Some(channel)) = (&partner.x12, &partner.outbound) else {
+        return Ok(None);
+    };
+    if x12.acknowledgment == AckPolicy::None || (x12.acknowledge == AckWhen::Errors && !has_errors)
+    {
+        return Ok(None);
+    }
+    // A dry run counts the numbers needed; they are then taken from the
+    // partner's sequences and the acknowledgments written with them.
+    let mut count = Numbers {
+        interchange: 1,
+        group: 1,
+        taken: (0, 0),
+    };
+    if write(bytes, partner, defs, &mut count).is_none() {
+        return Ok(None);
+    }
+    let mut numbers = Numbers {
+        interchange: store.take_control_numbers(&partner.id, ISA, count.taken.0)?,
+        group: store.take_control_numbers(&partner.id, GS, count.taken.1.max(1))?,
+        taken: (0, 0),
+    };
+    let first = numbers.interchange;
+    let Some(payload) = write(bytes, partner, defs, &mut numbers) else {
+        return Ok(None);
+    };
+    let kind = match x12.acknowledgment {
+        AckPolicy::Implementation => "999",
+        _ => "997",
+    };
+    Ok(Some(NewDelivery {
+        target: channel.clone(),
+        key: format!("ack:{file_id}"),
+        name: format!("{}-{kind}-{first:09}.edi", partner.id),
+        payload,
+    }))
+}

@@ -1,0 +1,100 @@
+//! Deliveries from the outbox: documents to the relay, acknowledgments and
+//! orders to partners' outbound channels. A failed delivery is tried again
+//! later, waiting twice as long each time (with some jitter), up to an hour;
+//! it stays in the outbox until it is made.
+
+use crate::config::{ChannelKind, Gateway as Config};
+use crate::relay::{FileRelay, RelayConfig};
+use crate::store::{Delivery, Store, StoreError};
+use crate::transport::dir::deliver_to;
+
+/// Longest wait between two tries, in seconds.
+const MAX_RETRY_SECS: u64 = 3600;
+
+/// How long to wait after the `attempts`th failure.
+pub fn retry_after(first_secs: u64, attempts: u32, jitter_seed: u64) -> u64 {
+    let base = first_secs
+        .max(1)
+        .saturating_mul(1u64 << attempts.min(20))
+        .min(MAX_RETRY_SECS);
+    // Up to a quarter more, so that many failed deliveries do not all
+    // come back at the same second.
+    base + jitter_seed % (base / 4 + 1)
+}
+
+fn attempt(config: &Config, d: &Delivery) -> Result<(), String> {
+    if d.new.target == "relay" {
+        return match &config.relay {
+            RelayConfig::File(f) => FileRelay::new(f)
+                .deliver(&d.new.name, &d.new.payload)
+                .map_err(|e| e.to_string()),
+        };
+    }
+    let Some(channel) = config.channel(&d.new.target) else {
+        return Err(format!("there is no channel {:?} any more", d.new.target));
+    };
+    match &channel.kind {
+        ChannelKind::Dir(dir) => deliver_to(&channel.name, &dir.path, &d.new.name, &d.new.payload)
+            .or_else(|e| {
+                // Delivered before a crash kept the outbox from knowing:
+                // the same bytes under the same name are the delivery.
+                let there = std::fs::read(dir.path.join(&d.new.name)).ok();
+                if there.as_deref() == Some(d.new.payload.as_slice()) {
+                    Ok(())
+                } else {
+                    Err(e.to_string())
+                }
+            }),
+    }
+}
+
+/// Makes the deliveries that are due; returns how many were made and the
+/// errors of those that failed.
+pub fn due(config: &Config, store: &mut dyn Store) -> Result<(u64, Vec<String>), StoreError> {
+    let mut made = 0;
+    let mut errors = Vec::new();
+    loop {
+        let batch = store.due_deliveries(256)?;
+        if batch.is_empty() {
+            break;
+        }
+        let mut progressed = false;
+        for d in &batch {
+            match attempt(config, d) {
+                Ok(()) => {
+                    store.delivered(d.id)?;
+                    made += 1;
+                    progressed = true;
+                }
+                Err(e) => {
+                    let wait =
+                        retry_after(config.gateway.retry_secs, d.attempts, d.id as u64 * 7919);
+                    store.delivery_failed(d.id, &e, wait)?;
+                    errors.push(format!(
+                        "delivery {} ({} to {}): {e}; tried again in {wait} s",
+                        d.id, d.new.name, d.new.target
+                    ));
+                }
+            }
+        }
+        if !progressed {
+            break;
+        }
+    }
+    Ok((made, errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_and_stop_at_an_hour() {
+        assert_eq!(retry_after(5, 0, 0), 5);
+        assert_eq!(retry_after(5, 1, 0), 10);
+        assert_eq!(retry_after(5, 3, 0), 40);
+        assert_eq!(retry_after(5, 30, 0), 3600);
+        assert!(retry_after(5, 3, 1_000_003) <= 50);
+        assert_eq!(retry_after(0, 0, 0), 1);
+    }
+}

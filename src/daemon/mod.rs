@@ -1,0 +1,276 @@
+//! The gateway at work: wiring only. A pass ([`Gateway::pass`]) takes up
+//! files left unfinished, looks at every inbound channel, runs each new
+//! file through the [`pipeline`], then makes the deliveries due from the
+//! outbox ([`deliver`]). `dropgate run --once` is one pass; `dropgate run`
+//! repeats it on the schedule until it is told to stop ([`run`]).
+//!
+//! Invariants:
+//! - a file is archived and recorded before anything else is done with it,
+//!   and taken off its channel only after that;
+//! - a file's documents, its deliveries and its new state are stored in one
+//!   transaction: a crash leaves it `received`, and the next pass takes it
+//!   up again from the archive;
+//! - every delivery has a key that stays the same when it is retried.
+
+pub mod ack;
+pub mod deliver;
+pub mod pipeline;
+
+use std::time::Duration;
+
+use crate::config::{ChannelKind, Gateway as Config};
+use crate::mapping::Library;
+use crate::store::{Archive, FileRecord, SqliteStore, Store, StoreError};
+use crate::transport::dir::DirChannel;
+use crate::x12::defs::Definitions;
+
+pub use pipeline::FileOutcome;
+
+/// An error that stops a pass: the store or the archive failed. Problems of
+/// one file or one delivery never do; they are recorded with it.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The store or the archive.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The mappings folder cannot be read.
+    #[error("mappings: {0}")]
+    Mappings(String),
+    /// A pass stopped on a bug.
+    #[error("a pass failed: {0}")]
+    Panicked(String),
+}
+
+/// What a pass did.
+#[derive(Debug, Default)]
+pub struct PassReport {
+    /// Each file taken up, in order.
+    pub files: Vec<FileOutcome>,
+    /// Problems of channels (a folder that cannot be listed): the pass went
+    /// on without them.
+    pub channel_errors: Vec<String>,
+    /// Deliveries made.
+    pub delivered: u64,
+    /// Deliveries that failed (they are tried again later), and why.
+    pub delivery_errors: Vec<String>,
+    /// Deliveries still waiting after the pass.
+    pub pending: u64,
+}
+
+/// A running gateway: its configuration, store, archive, mappings and
+/// channels.
+pub struct Gateway {
+    config: Config,
+    store: Box<dyn Store + Send>,
+    archive: Archive,
+    library: Library,
+    defs: &'static Definitions,
+    channels: Vec<DirChannel>,
+}
+
+impl Gateway {
+    /// Opens the data directory (creating it) and the store.
+    pub fn open(config: Config) -> Result<Gateway, DaemonError> {
+        let data = &config.gateway.data_dir;
+        std::fs::create_dir_all(data).map_err(|source| StoreError::Archive {
+            path: data.display().to_string(),
+            source,
+        })?;
+        let store = SqliteStore::open(&data.join("state.db"))?;
+        Gateway::with_store(config, Box::new(store))
+    }
+
+    /// A gateway on a given store.
+    pub fn with_store(
+        config: Config,
+        store: Box<dyn Store + Send>,
+    ) -> Result<Gateway, DaemonError> {
+        let library = match &config.gateway.mappings {
+            Some(dir) => {
+                Library::with_dir(dir).map_err(|e| DaemonError::Mappings(e.to_string()))?
+            }
+            None => Library::embedded(),
+        };
+        let archive = Archive::new(&config.gateway.data_dir.join("archive"));
+        let mut inbound: Vec<&str> = config
+            .partners
+            .iter()
+            .flat_map(|p| p.inbound.iter().map(|i| i.channel.as_str()))
+            .collect();
+        inbound.sort_unstable();
+        inbound.dedup();
+        let channels = inbound
+            .iter()
+            .filter_map(|name| config.channel(name))
+            .map(|c| match &c.kind {
+                ChannelKind::Dir(d) => DirChannel::new(&c.name, d.clone()),
+            })
+            .collect();
+        Ok(Gateway {
+            config,
+            store,
+            archive,
+            library,
+            defs: Definitions::embedded(),
+            channels,
+        })
+    }
+
+    /// The store, to look at what happened.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// One pass: unfinished files, new files, due deliveries.
+    pub fn pass(&mut self) -> Result<PassReport, DaemonError> {
+        let mut report = PassReport::default();
+        for file in self.store.unfinished_files()? {
+            let outcome = self.process_archived(&file)?;
+            report.files.push(outcome);
+        }
+        for i in 0..self.channels.len() {
+            let waiting = match self.channels[i].poll() {
+                Ok(w) => w,
+                Err(e) => {
+                    report.channel_errors.push(e.to_string());
+                    continue;
+                }
+            };
+            for w in waiting {
+                match self.receive(i, &w.name)? {
+                    Ok(outcome) => report.files.push(outcome),
+                    Err(e) => report.channel_errors.push(e),
+                }
+            }
+        }
+        let (delivered, errors) = deliver::due(&self.config, self.store.as_mut())?;
+        report.delivered = delivered;
+        report.delivery_errors = errors;
+        report.pending = self.store.pending_deliveries()?;
+        Ok(report)
+    }
+
+    /// Receives one waiting file: reads it, archives it, records it, takes
+    /// it off the channel, processes it. A channel problem (the file cannot
+    /// be read or moved) is returned as `Err` text; the file then stays on
+    /// the channel for the next pass.
+    fn receive(
+        &mut self,
+        channel: usize,
+        name: &str,
+    ) -> Result<Result<FileOutcome, String>, DaemonError> {
+        let ch = &mut self.channels[channel];
+        let bytes = match ch.read(name) {
+            Ok(b) => b,
+            Err(e) => return Ok(Err(e.to_string())),
+        };
+        let (sha256, archive_path) = self.archive.keep(&bytes)?;
+        let id = self.store.record_received(&crate::store::NewFile {
+            channel: self.channels[channel].name().to_string(),
+            partner: None,
+            name: name.to_string(),
+            size: bytes.len() as u64,
+            sha256,
+            archive_path,
+        })?;
+        if let Err(e) = self.channels[channel].done(name) {
+            // Recorded and archived: it is safe here. Left on the channel,
+            // it will be seen again and found to be a duplicate.
+            self.store.audit(id, "channel", &e.to_string())?;
+        }
+        let file = self
+            .store
+            .file(id)?
+            .ok_or_else(|| StoreError::Corrupt(format!("file {id} vanished")))?;
+        Ok(Ok(self.process(&file, &bytes)?))
+    }
+
+    /// Processes a file from its archived bytes.
+    fn process_archived(&mut self, file: &FileRecord) -> Result<FileOutcome, DaemonError> {
+        let bytes = self.archive.read(&file.archive_path)?;
+        self.process(file, &bytes)
+    }
+
+    fn process(&mut self, file: &FileRecord, bytes: &[u8]) -> Result<FileOutcome, DaemonError> {
+        let context = pipeline::Context {
+            config: &self.config,
+            library: &self.library,
+            defs: self.defs,
+        };
+        Ok(pipeline::process(
+            &context,
+            self.store.as_mut(),
+            file,
+            bytes,
+        )?)
+    }
+
+    /// Puts a quarantined file back to be processed at the next pass, and
+    /// processes it now.
+    pub fn reprocess(&mut self, id: crate::store::FileId) -> Result<FileOutcome, ReprocessError> {
+        let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
+        if file.state != crate::store::FileState::Quarantined {
+            return Err(ReprocessError::NotQuarantined(id, file.state));
+        }
+        self.store.reset_for_reprocess(id)?;
+        let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
+        let outcome = self.process_archived(&file)?;
+        deliver::due(&self.config, self.store.as_mut())?;
+        Ok(outcome)
+    }
+}
+
+/// Why a file cannot be reprocessed.
+#[derive(Debug, thiserror::Error)]
+pub enum ReprocessError {
+    /// No file has that number.
+    #[error("there is no file {0}")]
+    NoSuchFile(crate::store::FileId),
+    /// Only quarantined files are processed again.
+    #[error("file {0} is {1}, not quarantined: only a quarantined file is processed again")]
+    NotQuarantined(crate::store::FileId, crate::store::FileState),
+    /// The store failed.
+    #[error(transparent)]
+    Daemon(#[from] DaemonError),
+}
+
+impl From<StoreError> for ReprocessError {
+    fn from(e: StoreError) -> Self {
+        ReprocessError::Daemon(DaemonError::Store(e))
+    }
+}
+
+/// Runs passes on the schedule until `shutdown` resolves; a pass under
+/// way when it does is finished first (each file's steps are atomic, so
+/// even a kill leaves nothing half-done). `on_pass` sees each report.
+pub async fn run(
+    gateway: Gateway,
+    shutdown: impl std::future::Future<Output = ()>,
+    mut on_pass: impl FnMut(&PassReport) + Send + 'static,
+) -> Result<(), DaemonError> {
+    let interval = Duration::from_secs(gateway.config.gateway.poll_interval_secs.max(1));
+    let mut gateway = Some(gateway);
+    tokio::pin!(shutdown);
+    loop {
+        let Some(mut g) = gateway.take() else {
+            return Ok(());
+        };
+        let (g, result) = tokio::task::spawn_blocking(move || {
+            let r = g.pass();
+            (g, r)
+        })
+        .await
+        .map_err(|e| DaemonError::Panicked(e.to_string()))?;
+        on_pass(&result?);
+        gateway = Some(g);
+        tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
+}

@@ -1,0 +1,297 @@
+//! One received file through every stage: identify its partner, drop it as
+//! a duplicate, translate it with the partner's mappings, acknowledge it,
+//! and store the outcome (documents and deliveries, or the quarantine and
+//! its reason) in one step.
+//!
+//! A file is processed whole: when any of its documents cannot be made, or
+//! the X12 envelope rejects any part of it, the file is quarantined and
+//! none of its documents is relayed (its acknowledgment still goes out, so
+//! the partner learns what it must send again). `dropgate reprocess` runs it
+//! again once the cause is fixed.
+
+use crate::config::{Gateway as Config, InboundFiles, Partner};
+use crate::format::Flavor;
+use crate::mapping::Library;
+use crate::mapping::translate::{Request, detect, translate};
+use crate::store::{
+    FileId, FileRecord, FileState, NewDelivery, NewDocument, Processed, Store, StoreError,
+};
+use crate::transport::glob;
+use crate::x12::defs::Definitions;
+use crate::x12::isa::{IsaHeader, IsaParse};
+
+/// What the pipeline needs besides the store.
+pub struct Context<'a> {
+    /// The configuration.
+    pub config: &'a Config,
+    /// The mappings.
+    pub library: &'a Library,
+    /// The X12 definitions.
+    pub defs: &'static Definitions,
+}
+
+/// What became of a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileOutcome {
+    /// Its number.
+    pub id: FileId,
+    /// Its name.
+    pub name: String,
+    /// The channel it came on.
+    pub channel: String,
+    /// Its partner, when known.
+    pub partner: Option<String>,
+    /// Its state now.
+    pub state: FileState,
+    /// Documents made.
+    pub documents: u64,
+    /// Why it is quarantined, what it duplicates, or what was noted.
+    pub detail: Option<String>,
+}
+
+fn flavor_name(f: Flavor) -> &'static str {
+    match f {
+        Flavor::X12 => "x12",
+        Flavor::Csv => "csv",
+        Flavor::Xml => "xml",
+        Flavor::Json => "json",
+    }
+}
+
+/// Who sent the file, and under which inbound entry; or why that cannot be
+/// said.
+fn identify<'c>(
+    config: &'c Config,
+    file: &FileRecord,
+    bytes: &[u8],
+    flavor: Flavor,
+) -> Result<(&'c Partner, Option<&'c InboundFiles>), String> {
+    let entry_for = |p: &'c Partner| {
+        p.inbound
+            .iter()
+            .find(|i| i.channel == file.channel && glob::matches_any(&i.patterns, &file.name))
+    };
+    if flavor == Flavor::X12 {
+        let start = bytes
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(0);
+        let header = match IsaHeader::parse(bytes.get(start..).unwrap_or_default(), true) {
+            Ok(IsaParse::Header(h)) => h,
+            _ => return Err("the file starts with ISA but its ISA segment cannot be read".into()),
+        };
+        let (qualifier, id) = header.sender();
+        let gs02 = application_sender(bytes, &header);
+        let found = config.partners.iter().find(|p| {
+            p.x12.as_ref().is_some_and(|x| {
+                x.qualifier_and_id() == Some((qualifier.as_str(), id.as_str()))
+                    && x.application_id
+                        .as_deref()
+                        .is_none_or(|a| Some(a) == gs02.as_deref())
+            })
+        });
+        let Some(partner) = found else {
+            return Err(format!(
+                "no partner has interchange_id \"{qualifier}:{id}\"{} (the sender in ISA05/ISA06): add it to the partner's [x12]",
+                gs02.map(|g| format!(" with application_id {g:?}"))
+                    .unwrap_or_default()
+            ));
+        };
+        if !partner.inbound.iter().any(|i| i.channel == file.channel) {
+            return Err(format!(
+                "partner {} does not send on channel {} (its [[inbound]] entries do not name it)",
+                partner.id, file.channel
+            ));
+        }
+        return Ok((partner, entry_for(partner)));
+    }
+    config
+        .partners
+        .iter()
+        .find_map(|p| entry_for(p).map(|e| (p, Some(e))))
+        .ok_or_else(|| {
+            format!(
+                "no partner's [[inbound]] takes {:?} on channel {}",
+                file.name, file.channel
+            )
+        })
+}
+
+/// GS02 of the first group, if there is one.
+fn application_sender(bytes: &[u8], header: &IsaHeader) -> Option<String> {
+    let d = header.delimiters();
+    let needle = [b'G', b'S', d.element()];
+    let gs = bytes.windows(3).position(|w| w == needle)?;
+    let rest = bytes.get(gs..)?;
+    let end = rest
+        .iter()
+        .position(|&b| b == d.segment())
+        .unwrap_or(rest.len());
+    let segment = rest.get(..end)?;
+    let element = segment.split(|&b| b == d.element()).nth(2)?;
+    Some(String::from_utf8_lossy(element).trim().to_string())
+}
+
+/// The number a document is known by.
+fn reference(doc: &serde_json::Value) -> Option<String> {
+    [
+        "po_number",
+        "asn_number",
+        "invoice_number",
+        "report_id",
+        "group_control_number",
+    ]
+    .iter()
+    .find_map(|k| doc.get(*k).and_then(|v| v.as_str()).map(str::to_string))
+}
+
+/// A file name for a delivery made of `name`: letters, digits, `.`, `-`
+/// and `_` kept, the rest `_`.
+fn plain_name(name: &str) -> String {
+    let s: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    s.trim_start_matches('.').to_string()
+}
+
+/// Runs a recorded file through the pipeline and stores the outcome.
+pub fn process(
+    cx: &Context<'_>,
+    store: &mut dyn Store,
+    file: &FileRecord,
+    bytes: &[u8],
+) -> Result<FileOutcome, StoreError> {
+    let flavor = detect(bytes.get(..4096).unwrap_or(bytes));
+    let format = flavor_name(flavor);
+    let (partner, entry) = match identify(cx.config, file, bytes, flavor) {
+        Ok(found) => found,
+        Err(reason) => {
+            store.quarantine(file.id, None, Some(format), &reason, &[])?;
+            return outcome(store, file.id);
+        }
+    };
+    if let Some(earlier) =
+        store.find_same(Some(&partner.id), &file.channel, &file.sha256, file.id)?
+    {
+        store.mark_duplicate(file.id, earlier.id, Some(&partner.id))?;
+        return outcome(store, file.id);
+    }
+    let request = Request {
+        file_name: file.name.clone(),
+        partner: Some(partner.id.clone()),
+        mapping: entry.and_then(|e| e.mapping.clone()),
+        lines: true,
+        ..Request::default()
+    };
+    let translated = translate(bytes, &request, cx.library, cx.defs, Vec::new());
+    let (outcome_of_translation, out) = match translated {
+        Ok(r) => r,
+        Err(e) => {
+            let ack = if flavor == Flavor::X12 {
+                super::ack::for_file(store, cx.defs, partner, file.id, bytes, true)?
+            } else {
+                None
+            };
+            store.quarantine(
+                file.id,
+                Some(&partner.id),
+                Some(format),
+                &e.to_string(),
+                ack.as_slice(),
+            )?;
+            return outcome(store, file.id);
+        }
+    };
+    let has_problems = !outcome_of_translation.problems.is_empty();
+    let mut deliveries: Vec<NewDelivery> = Vec::new();
+    if flavor == Flavor::X12
+        && let Some(ack) =
+            super::ack::for_file(store, cx.defs, partner, file.id, bytes, has_problems)?
+    {
+        deliveries.push(ack);
+    }
+    if has_problems {
+        let reason = outcome_of_translation
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        store.quarantine(
+            file.id,
+            Some(&partner.id),
+            Some(format),
+            &reason,
+            &deliveries,
+        )?;
+        return outcome(store, file.id);
+    }
+    let mut documents = Vec::new();
+    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let json = String::from_utf8_lossy(line).into_owned();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+        documents.push(NewDocument {
+            doc_type: value
+                .get("type")
+                .and_then(|t| t.as_str())
+                .unwrap_or("unknown")
+                .to_string(),
+            reference: reference(&value),
+            json,
+        });
+    }
+    if !documents.is_empty() {
+        deliveries.push(NewDelivery {
+            target: "relay".into(),
+            key: format!("relay:{}", file.id),
+            name: format!("{:06}-{}.jsonl", file.id, plain_name(&file.name)),
+            payload: out,
+        });
+    }
+    let notes = (!outcome_of_translation.warnings.is_empty())
+        .then(|| outcome_of_translation.warnings.join("\n"));
+    store.finish(
+        file.id,
+        &Processed {
+            partner: Some(partner.id.clone()),
+            format: format.to_string(),
+            documents,
+            deliveries,
+            notes,
+        },
+    )?;
+    outcome(store, file.id)
+}
+
+fn outcome(store: &dyn Store, id: FileId) -> Result<FileOutcome, StoreError> {
+    let f = store
+        .file(id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("file {id} vanished")))?;
+    Ok(FileOutcome {
+        id: f.id,
+        name: f.name,
+        channel: f.channel,
+        partner: f.partner,
+        state: f.state,
+        documents: f.documents,
+        detail: f.detail,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_names_keep_what_is_safe() {
+        assert_eq!(plain_name("../a b/ü.edi"), "_a_b__.edi");
+        assert_eq!(plain_name("stock-2024.csv"), "stock-2024.csv");
+    }
+}

@@ -1,0 +1,26 @@
+//! Relays: canonical documents on their way out of the gateway, to the
+//! order-routing core. Each delivery comes from the store's outbox with a
+//! key that is the same every time it is tried, so that a receiver can
+//! drop a repeat; a relay reports success only once the receiver has the
+//! delivery for good.
+//!
+//! - [`file`]: JSON lines into a folder (the embedded default).
+
+pub mod file;
+
+use serde::Deserialize;
+
+pub use file::FileRelay;
+
+/// Where documents are relayed.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum RelayConfig {
+    /// JSON lines into a folder.
+    File(file::FileRelayConfig),
+}
+
+/// A relay that failed; the delivery is tried again later.
+#[derive(Debug, thiserror::Error)]
+#[error("relay: {0}")]
+pub struct RelayError(pub String);

@@ -1,0 +1,291 @@
+//! The durable state of the gateway: every file received (its content
+//! hash, channel, partner, state), the documents made from it, the outbox
+//! of deliveries still to make (to the relay, to partners), control-number
+//! sequences and the audit trail of each file.
+//!
+//! [`Store`] is the interface; [`sqlite::SqliteStore`] the embedded
+//! default (a file in the data directory, WAL mode, migrations). A
+//! PostgreSQL backend, for several instances, implements the same trait.
+//! [`archive`] keeps the received bytes themselves, content-addressed.
+//!
+//! The store knows rows, not formats: documents are kept as the canonical
+//! JSON they were written as.
+
+pub mod archive;
+pub mod sqlite;
+
+use std::fmt;
+
+pub use archive::Archive;
+pub use sqlite::SqliteStore;
+
+/// A file's number in the store.
+pub type FileId = i64;
+
+/// What became of a received file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileState {
+    /// Archived and recorded; not processed yet (or interrupted).
+    Received,
+    /// Mapped; its documents are stored and queued.
+    Processed,
+    /// Could not be processed; the reason says why. It can be reprocessed.
+    Quarantined,
+    /// The same bytes from the same partner were received before.
+    Duplicate,
+}
+
+impl FileState {
+    /// The state as stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileState::Received => "received",
+            FileState::Processed => "processed",
+            FileState::Quarantined => "quarantined",
+            FileState::Duplicate => "duplicate",
+        }
+    }
+
+    /// The state of a stored name.
+    pub fn parse(s: &str) -> Option<FileState> {
+        Some(match s {
+            "received" => FileState::Received,
+            "processed" => FileState::Processed,
+            "quarantined" => FileState::Quarantined,
+            "duplicate" => FileState::Duplicate,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for FileState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A file as it arrives, before it has a number.
+#[derive(Clone, Debug)]
+pub struct NewFile {
+    /// The inbound channel it came through.
+    pub channel: String,
+    /// The partner it belongs to, when known on arrival.
+    pub partner: Option<String>,
+    /// Its name on the channel.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+    /// SHA-256 of its bytes, in hex.
+    pub sha256: String,
+    /// Where the archive keeps it (relative to the data directory).
+    pub archive_path: String,
+}
+
+/// A received file as the store knows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Its number.
+    pub id: FileId,
+    /// When it was received (RFC 3339, UTC).
+    pub received_at: String,
+    /// The channel.
+    pub channel: String,
+    /// The partner, once known.
+    pub partner: Option<String>,
+    /// Its name on the channel.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, hex.
+    pub sha256: String,
+    /// Where the archive keeps it.
+    pub archive_path: String,
+    /// The format found (x12, csv, xml).
+    pub format: Option<String>,
+    /// Its state.
+    pub state: FileState,
+    /// Documents made from it.
+    pub documents: u64,
+    /// Why it is quarantined, or what was noted.
+    pub detail: Option<String>,
+    /// The file it duplicates.
+    pub duplicate_of: Option<FileId>,
+}
+
+/// A canonical document made from a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDocument {
+    /// `purchase_order`, `ship_notice`, ...
+    pub doc_type: String,
+    /// The document's own number (PO, ASN, invoice number), when it has one.
+    pub reference: Option<String>,
+    /// The canonical JSON.
+    pub json: String,
+}
+
+/// Something to deliver: a document to the relay, a file to a partner.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// `relay` or the name of an outbound channel.
+    pub target: String,
+    /// Unique per delivery: the receiver uses it to drop repeats.
+    pub key: String,
+    /// The file name to deliver under.
+    pub name: String,
+    /// The bytes.
+    pub payload: Vec<u8>,
+}
+
+/// A delivery waiting in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// Its number.
+    pub id: i64,
+    /// The file it comes from.
+    pub file_id: Option<FileId>,
+    /// What it is.
+    pub new: NewDelivery,
+    /// Attempts made so far.
+    pub attempts: u32,
+}
+
+/// What processing a file gave, stored at once.
+#[derive(Clone, Debug, Default)]
+pub struct Processed {
+    /// The partner it turned out to be from.
+    pub partner: Option<String>,
+    /// The format.
+    pub format: String,
+    /// The documents, in file order.
+    pub documents: Vec<NewDocument>,
+    /// What to deliver because of it (relay, acknowledgments).
+    pub deliveries: Vec<NewDelivery>,
+    /// Notes worth keeping (warnings), one per line.
+    pub notes: Option<String>,
+}
+
+/// A line of a file's audit trail.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// When (RFC 3339, UTC).
+    pub at: String,
+    /// What happened: `received`, `archived`, `processed`, ...
+    pub event: String,
+    /// Details.
+    pub detail: String,
+}
+
+/// An error of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("store {path}: {source}")]
+    Sqlite {
+        /// The database file.
+        path: String,
+        /// The error.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The archive could not be written or read.
+    #[error("archive {path}: {source}")]
+    Archive {
+        /// The file.
+        path: String,
+        /// The error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A stored value is not what it should be.
+    #[error("store: {0}")]
+    Corrupt(String),
+}
+
+/// The durable state of the gateway.
+pub trait Store {
+    /// Records a file just archived; returns its number. Nothing else is
+    /// done with a file before this returns.
+    fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError>;
+
+    /// The earliest file with these bytes from this partner (or channel,
+    /// when the partner is not known yet), other than `except`.
+    fn find_same(
+        &self,
+        partner: Option<&str>,
+        channel: &str,
+        sha256: &str,
+        except: FileId,
+    ) -> Result<Option<FileRecord>, StoreError>;
+
+    /// Marks a file from `partner` as a duplicate of an earlier one.
+    fn mark_duplicate(
+        &mut self,
+        id: FileId,
+        of: FileId,
+        partner: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// Stores what processing gave, queues its deliveries and marks the
+    /// file processed, all at once (or nothing, on error).
+    fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError>;
+
+    /// Quarantines a file with the reason a person can act on, queuing
+    /// what must go out all the same (an acknowledgment that rejects it).
+    fn quarantine(
+        &mut self,
+        id: FileId,
+        partner: Option<&str>,
+        format: Option<&str>,
+        reason: &str,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), StoreError>;
+
+    /// Forgets the documents of a quarantined or processed file and puts
+    /// it back to `received`, to be processed again.
+    fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError>;
+
+    /// One file.
+    fn file(&self, id: FileId) -> Result<Option<FileRecord>, StoreError>;
+
+    /// The most recent files, newest first.
+    fn recent_files(&self, limit: usize) -> Result<Vec<FileRecord>, StoreError>;
+
+    /// Files left in `received` (a crash in the middle, or a reprocess).
+    fn unfinished_files(&self) -> Result<Vec<FileRecord>, StoreError>;
+
+    /// The documents of a file, in order.
+    fn documents(&self, id: FileId) -> Result<Vec<NewDocument>, StoreError>;
+
+    /// Deliveries due now, oldest first.
+    fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+
+    /// A delivery was made.
+    fn delivered(&mut self, id: i64) -> Result<(), StoreError>;
+
+    /// A delivery failed; it is tried again after `retry_in_secs`.
+    fn delivery_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_in_secs: u64,
+    ) -> Result<(), StoreError>;
+
+    /// Deliveries not made yet.
+    fn pending_deliveries(&self) -> Result<u64, StoreError>;
+
+    /// Appends to a file's audit trail.
+    fn audit(&mut self, id: FileId, event: &str, detail: &str) -> Result<(), StoreError>;
+
+    /// A file's audit trail, oldest first.
+    fn audit_trail(&self, id: FileId) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// Takes `count` control numbers from a partner's sequence at `level`
+    /// (`ISA`, `GS`): returns the first. Sequences start at 1 and wrap
+    /// after 999,999,999.
+    fn take_control_numbers(
+        &mut self,
+        partner: &str,
+        level: &str,
+        count: u32,
+    ) -> Result<u32, StoreError>;
+}

@@ -1,0 +1,661 @@
+//! The embedded store: one SQLite database in the data directory, in WAL
+//! mode with full synchronous commits (a committed state survives a power
+//! cut), schema migrations numbered by `PRAGMA user_version`.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::{
+    AuditEntry, Delivery, FileId, FileRecord, FileState, NewDelivery, NewDocument, NewFile,
+    Processed, Store, StoreError,
+};
+
+/// Schema migrations, applied in order; the database's `user_version` is
+/// the number applied.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    partner TEXT,
+    name TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    archive_path TEXT NOT NULL,
+    format TEXT,
+    state TEXT NOT NULL,
+    documents INTEGER NOT NULL DEFAULT 0,
+    detail TEXT,
+    duplicate_of INTEGER REFERENCES files(id)
+);
+CREATE INDEX files_by_hash ON files(sha256);
+CREATE INDEX files_by_state ON files(state);
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    seq INTEGER NOT NULL,
+    doc_type TEXT NOT NULL,
+    reference TEXT,
+    json TEXT NOT NULL,
+    UNIQUE (file_id, seq)
+);
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER REFERENCES files(id),
+    target TEXT NOT NULL,
+    key TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    payload BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try_at INTEGER NOT NULL,
+    last_error TEXT,
+    done_at TEXT
+);
+CREATE INDEX outbox_due ON outbox(done_at, next_try_at);
+CREATE TABLE control_numbers (
+    partner TEXT NOT NULL,
+    level TEXT NOT NULL,
+    next INTEGER NOT NULL,
+    PRIMARY KEY (partner, level)
+);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    at TEXT NOT NULL,
+    event TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX audit_by_file ON audit(file_id);
+"#];
+
+/// The SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: String,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+const FILE_COLUMNS: &str = "id, received_at, channel, partner, name, size, sha256, archive_path, format, state, documents, detail, duplicate_of";
+
+fn file_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(FileRecord, String)> {
+    let state: String = row.get(9)?;
+    Ok((
+        FileRecord {
+            id: row.get(0)?,
+            received_at: row.get(1)?,
+            channel: row.get(2)?,
+            partner: row.get(3)?,
+            name: row.get(4)?,
+            size: row.get::<_, i64>(5)?.max(0) as u64,
+            sha256: row.get(6)?,
+            archive_path: row.get(7)?,
+            format: row.get(8)?,
+            state: FileState::Received,
+            documents: row.get::<_, i64>(10)?.max(0) as u64,
+            detail: row.get(11)?,
+            duplicate_of: row.get(12)?,
+        },
+        state,
+    ))
+}
+
+fn with_state((mut record, state): (FileRecord, String)) -> Result<FileRecord, StoreError> {
+    record.state = FileState::parse(&state)
+        .ok_or_else(|| StoreError::Corrupt(format!("file {}: state {state:?}", record.id)))?;
+    Ok(record)
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the database at `path` and brings its
+    /// schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let name = path.display().to_string();
+        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
+            path: name.clone(),
+            source,
+        })?;
+        let mut store = SqliteStore { conn, path: name };
+        store.setup()?;
+        Ok(store)
+    }
+
+    /// An in-memory store, for tests.
+    pub fn in_memory() -> Result<SqliteStore, StoreError> {
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
+            path: ":memory:".into(),
+            source,
+        })?;
+        let mut store = SqliteStore {
+            conn,
+            path: ":memory:".into(),
+        };
+        store.setup()?;
+        Ok(store)
+    }
+
+    fn err(&self, source: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        }
+    }
+
+    fn setup(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(|e| self.err(e))?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+            let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })?;
+            tx.execute_batch(sql)
+                .and_then(|()| tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)))
+                .and_then(|()| tx.commit())
+                .map_err(|source| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source,
+                })?;
+        }
+        Ok(())
+    }
+
+    fn files_where(
+        &self,
+        clause: &str,
+        args: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<FileRecord>, StoreError> {
+        let sql = format!("SELECT {FILE_COLUMNS} FROM files {clause}");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(args, file_row)
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter().map(with_state).collect()
+    }
+}
+
+impl Store for SqliteStore {
+    fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError> {
+        let at = now();
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(|source| StoreError::Sqlite {
+                path: self.path.clone(),
+                source,
+            })?;
+        let result = (|| {
+            tx.execute(
+                "INSERT INTO files (received_at, updated_at, channel, partner, name, size, sha256, archive_path, state)
+                 VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received')",
+                params![at, file.channel, file.partner, file.name, file.size as i64, file.sha256, file.archive_path],
+            )?;
+            let id = tx.last_insert_rowid();
+            tx.execute(
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'received', ?3)",
+                params![
+                    id,
+                    at,
+                    format!(
+                        "{} bytes on {} as {}, archived at {}",
+                        file.size, file.channel, file.name, file.archive_path
+                    )
+                ],
+            )?;
+            tx.commit()?;
+            Ok(id)
+        })();
+        result.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn find_same(
+        &self,
+        partner: Option<&str>,
+        channel: &str,
+        sha256: &str,
+        except: FileId,
+    ) -> Result<Option<FileRecord>, StoreError> {
+        let found = match partner {
+            Some(p) => self.files_where(
+                "WHERE sha256 = ?1 AND partner = ?2 AND id != ?3 AND state != 'duplicate' ORDER BY id LIMIT 1",
+                &[&sha256, &p, &except],
+            )?,
+            None => self.files_where(
+                "WHERE sha256 = ?1 AND partner IS NULL AND channel = ?2 AND id != ?3 AND state != 'duplicate' ORDER BY id LIMIT 1",
+                &[&sha256, &channel, &except],
+            )?,
+        };
+        Ok(found.into_iter().next())
+    }
+
+    fn mark_duplicate(
+        &mut self,
+        id: FileId,
+        of: FileId,
+        partner: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let at = now();
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let r = (|| {
+            tx.execute(
+                "UPDATE files SET state = 'duplicate', duplicate_of = ?2, detail = ?3, updated_at = ?4, partner = COALESCE(?5, partner) WHERE id = ?1",
+                params![id, of, format!("the same bytes as file {of}: not processed again"), at, partner],
+            )?;
+            tx.execute(
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'duplicate', ?3)",
+                params![id, at, format!("the same bytes as file {of}")],
+            )?;
+            tx.commit()
+        })();
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError> {
+        let at = now();
+        let due = now_secs();
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let r = (|| {
+            for (seq, d) in processed.documents.iter().enumerate() {
+                tx.execute(
+                    "INSERT INTO documents (file_id, seq, doc_type, reference, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![id, seq as i64, d.doc_type, d.reference, d.json],
+                )?;
+            }
+            for d in &processed.deliveries {
+                tx.execute(
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
+                    params![id, d.target, d.key, d.name, d.payload, at, due],
+                )?;
+            }
+            tx.execute(
+                "UPDATE files SET state = 'processed', partner = COALESCE(?2, partner), format = ?3, documents = ?4, detail = ?5, updated_at = ?6 WHERE id = ?1",
+                params![id, processed.partner, processed.format, processed.documents.len() as i64, processed.notes, at],
+            )?;
+            tx.execute(
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'processed', ?3)",
+                params![
+                    id,
+                    at,
+                    format!(
+                        "{} as {}: {} document(s), {} delivery(ies) queued",
+                        processed.partner.as_deref().unwrap_or("no partner"),
+                        processed.format,
+                        processed.documents.len(),
+                        processed.deliveries.len()
+                    )
+                ],
+            )?;
+            tx.commit()
+        })();
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn quarantine(
+        &mut self,
+        id: FileId,
+        partner: Option<&str>,
+        format: Option<&str>,
+        reason: &str,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), StoreError> {
+        let at = now();
+        let due = now_secs();
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let r = (|| {
+            for d in deliveries {
+                tx.execute(
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
+                    params![id, d.target, d.key, d.name, d.payload, at, due],
+                )?;
+            }
+            tx.execute(
+                "UPDATE files SET state = 'quarantined', partner = COALESCE(?2, partner), format = COALESCE(?3, format), detail = ?4, updated_at = ?5 WHERE id = ?1",
+                params![id, partner, format, reason, at],
+            )?;
+            tx.execute(
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'quarantined', ?3)",
+                params![id, at, reason],
+            )?;
+            tx.commit()
+        })();
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError> {
+        let at = now();
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let r = (|| {
+            tx.execute("DELETE FROM documents WHERE file_id = ?1", params![id])?;
+            tx.execute(
+                "UPDATE files SET state = 'received', documents = 0, detail = NULL, updated_at = ?2 WHERE id = ?1",
+                params![id, at],
+            )?;
+            tx.execute(
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'reprocess', 'put back to be processed again')",
+                params![id, at],
+            )?;
+            tx.commit()
+        })();
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn file(&self, id: FileId) -> Result<Option<FileRecord>, StoreError> {
+        Ok(self
+            .files_where("WHERE id = ?1", &[&id])?
+            .into_iter()
+            .next())
+    }
+
+    fn recent_files(&self, limit: usize) -> Result<Vec<FileRecord>, StoreError> {
+        self.files_where("ORDER BY id DESC LIMIT ?1", &[&(limit as i64)])
+    }
+
+    fn unfinished_files(&self) -> Result<Vec<FileRecord>, StoreError> {
+        self.files_where("WHERE state = 'received' ORDER BY id", &[])
+    }
+
+    fn documents(&self, id: FileId) -> Result<Vec<NewDocument>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT doc_type, reference, json FROM documents WHERE file_id = ?1 ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![id], |r| {
+                Ok(NewDocument {
+                    doc_type: r.get(0)?,
+                    reference: r.get(1)?,
+                    json: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, file_id, target, key, name, payload, attempts FROM outbox
+                 WHERE done_at IS NULL AND next_try_at <= ?1 ORDER BY id LIMIT ?2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![now_secs(), limit as i64], |r| {
+                Ok(Delivery {
+                    id: r.get(0)?,
+                    file_id: r.get(1)?,
+                    new: NewDelivery {
+                        target: r.get(2)?,
+                        key: r.get(3)?,
+                        name: r.get(4)?,
+                        payload: r.get(5)?,
+                    },
+                    attempts: r.get::<_, i64>(6)?.max(0) as u32,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn delivered(&mut self, id: i64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET done_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+                params![id, now()],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn delivery_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_in_secs: u64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
+                params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn pending_deliveries(&self) -> Result<u64, StoreError> {
+        let n: i64 = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n.max(0) as u64)
+    }
+
+    fn audit(&mut self, id: FileId, event: &str, detail: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)",
+                params![id, now(), event, detail],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn audit_trail(&self, id: FileId) -> Result<Vec<AuditEntry>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT at, event, detail FROM audit WHERE file_id = ?1 ORDER BY id")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![id], |r| {
+                Ok(AuditEntry {
+                    at: r.get(0)?,
+                    event: r.get(1)?,
+                    detail: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn take_control_numbers(
+        &mut self,
+        partner: &str,
+        level: &str,
+        count: u32,
+    ) -> Result<u32, StoreError> {
+        const MAX: i64 = 999_999_999;
+        let count = i64::from(count.max(1));
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let r = (|| {
+            let next: Option<i64> = tx
+                .query_row(
+                    "SELECT next FROM control_numbers WHERE partner = ?1 AND level = ?2",
+                    params![partner, level],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let mut first = next.unwrap_or(1);
+            // A run never wraps in the middle: it starts again at 1.
+            if first + count - 1 > MAX {
+                first = 1;
+            }
+            tx.execute(
+                "INSERT INTO control_numbers (partner, level, next) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (partner, level) DO UPDATE SET next = excluded.next",
+                params![partner, level, first + count],
+            )?;
+            tx.commit()?;
+            Ok(first)
+        })();
+        let first = r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })?;
+        u32::try_from(first).map_err(|_| StoreError::Corrupt(format!("control number {first}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new_file(name: &str, hash: &str) -> NewFile {
+        NewFile {
+            channel: "drop".into(),
+            partner: Some("acme".into()),
+            name: name.into(),
+            size: 3,
+            sha256: hash.into(),
+            archive_path: format!("archive/{hash}"),
+        }
+    }
+
+    #[test]
+    fn records_files_and_finds_the_same_bytes() -> Result<(), StoreError> {
+        let mut s = SqliteStore::in_memory()?;
+        let a = s.record_received(&new_file("a.edi", "h1"))?;
+        let b = s.record_received(&new_file("b.edi", "h1"))?;
+        assert_eq!(
+            s.find_same(Some("acme"), "drop", "h1", b)?.map(|f| f.id),
+            Some(a)
+        );
+        assert_eq!(s.find_same(Some("other"), "drop", "h1", b)?, None);
+        s.mark_duplicate(b, a, Some("acme"))?;
+        let f = s.file(b)?.ok_or(StoreError::Corrupt("gone".into()))?;
+        assert_eq!((f.state, f.duplicate_of), (FileState::Duplicate, Some(a)));
+        assert_eq!(s.unfinished_files()?.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn finishing_stores_documents_and_queues_deliveries_once() -> Result<(), StoreError> {
+        let mut s = SqliteStore::in_memory()?;
+        let id = s.record_received(&new_file("a.csv", "h2"))?;
+        let delivery = NewDelivery {
+            target: "relay".into(),
+            key: "k1".into(),
+            name: "a.jsonl".into(),
+            payload: b"{}".to_vec(),
+        };
+        let processed = Processed {
+            partner: Some("acme".into()),
+            format: "csv".into(),
+            documents: vec![NewDocument {
+                doc_type: "inventory_advice".into(),
+                reference: None,
+                json: "{}".into(),
+            }],
+            deliveries: vec![delivery.clone(), delivery],
+            notes: None,
+        };
+        s.finish(id, &processed)?;
+        assert_eq!(s.documents(id)?.len(), 1);
+        let due = s.due_deliveries(10)?;
+        assert_eq!(due.len(), 1, "the same key is queued once");
+        s.delivery_failed(due[0].id, "down", 3600)?;
+        assert!(s.due_deliveries(10)?.is_empty(), "not due before its retry");
+        assert_eq!(s.pending_deliveries()?, 1);
+        s.delivered(due[0].id)?;
+        assert_eq!(s.pending_deliveries()?, 0);
+        let trail: Vec<String> = s.audit_trail(id)?.into_iter().map(|e| e.event).collect();
+        assert_eq!(trail, ["received", "processed"]);
+        s.reset_for_reprocess(id)?;
+        assert!(s.documents(id)?.is_empty());
+        assert_eq!(s.unfinished_files()?.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn control_numbers_run_per_partner_and_level_and_wrap() -> Result<(), StoreError> {
+        let mut s = SqliteStore::in_memory()?;
+        assert_eq!(s.take_control_numbers("acme", "ISA", 1)?, 1);
+        assert_eq!(s.take_control_numbers("acme", "ISA", 3)?, 2);
+        assert_eq!(s.take_control_numbers("acme", "ISA", 1)?, 5);
+        assert_eq!(s.take_control_numbers("acme", "GS", 1)?, 1);
+        assert_eq!(s.take_control_numbers("other", "ISA", 1)?, 1);
+        s.conn
+            .execute("UPDATE control_numbers SET next = 999999999 WHERE partner = 'acme' AND level = 'ISA'", [])
+            .map_err(|e| s.err(e))?;
+        assert_eq!(
+            s.take_control_numbers("acme", "ISA", 2)?,
+            1,
+            "a run does not wrap in the middle"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn reopening_keeps_everything() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|source| StoreError::Archive {
+            path: "tmp".into(),
+            source,
+        })?;
+        let path = dir.path().join("state.db");
+        let id = SqliteStore::open(&path)?.record_received(&new_file("a", "h"))?;
+        let s = SqliteStore::open(&path)?;
+        assert_eq!(s.file(id)?.map(|f| f.name), Some("a".to_string()));
+        Ok(())
+    }
+}

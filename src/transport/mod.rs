@@ -1,0 +1,44 @@
+//! Transports: bytes in and out, never parsed. An inbound channel lists
+//! what is waiting, hands over each file's bytes, and once the gateway has
+//! archived and recorded a file, moves it out of the way (or deletes it) on
+//! its side; an outbound channel delivers bytes under a name, never leaving
+//! a partial file where the partner looks.
+//!
+//! - [`dir`]: a local folder (the embedded default).
+//! - [`glob`]: file name patterns (`*.edi`, `stock-????????.csv`).
+
+pub mod dir;
+pub mod glob;
+
+use std::fmt;
+
+/// A file waiting on an inbound channel.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// Its name on the channel.
+    pub name: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+/// An error of a transport, with the channel and what it was doing.
+#[derive(Debug, thiserror::Error)]
+pub struct TransportError {
+    /// The channel.
+    pub channel: String,
+    /// What it was doing (`listing /srv/drop`, `reading order.edi`).
+    pub doing: String,
+    /// What went wrong.
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "channel {}: {}: {}",
+            self.channel, self.doing, self.source
+        )
+    }
+}

@@ -1,0 +1,506 @@
+//! The gateway end to end on local folders: a drop, the SQLite store, the
+//! file relay and an outbound folder for acknowledgments. Files are
+//! processed, quarantined with their reason and a rejecting 997, never
+//! processed twice, reprocessed after a fix; deliveries survive a relay
+//! that is down; a daemon killed with SIGKILL in the middle of a batch
+//! loses nothing and relays nothing twice.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use dropgate::config;
+use dropgate::daemon::Gateway;
+use dropgate::store::FileState;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn dropgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// A gateway folder: gateway.toml, the sample partners, an empty drop.
+struct Setup {
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new(relay: &str, extra: &str) -> Setup {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let p = dir.path();
+        std::fs::create_dir_all(p.join("drop")).expect("drop");
+        std::fs::create_dir_all(p.join("partners")).expect("partners");
+        for name in ["acme.toml", "nordlys.toml", "parcelco.toml"] {
+            std::fs::copy(
+                root().join("samples/partners").join(name),
+                p.join("partners").join(name),
+            )
+            .expect("partner copied");
+        }
+        std::fs::write(
+            p.join("gateway.toml"),
+            format!(
+                r#"
+[gateway]
+data_dir = "var"
+retry_secs = 1
+poll_interval_secs = 1
+{extra}
+
+[channel.drop]
+type = "dir"
+path = "drop"
+min_age_secs = 0
+
+[channel.acme-out]
+type = "dir"
+path = "out/acme"
+
+[relay]
+type = "file"
+path = "{relay}"
+"#
+            ),
+        )
+        .expect("gateway.toml");
+        Setup { dir }
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn config(&self) -> PathBuf {
+        self.path().join("gateway.toml")
+    }
+
+    fn drop_sample(&self, sample: &str, name: &str) {
+        let bytes = std::fs::read(root().join(sample)).expect("sample");
+        std::fs::write(self.path().join("drop").join(name), bytes).expect("dropped");
+    }
+
+    fn gateway(&self) -> Gateway {
+        let config = config::load(&self.config()).expect("configuration loads");
+        Gateway::open(config).expect("gateway opens")
+    }
+
+    fn names(&self, folder: &str) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.path().join(folder))
+            .map(|d| {
+                d.flatten()
+                    .filter(|e| e.path().is_file())
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+#[test]
+fn files_are_processed_quarantined_acknowledged_and_relayed_once() {
+    let s = Setup::new("relay", "");
+    s.drop_sample("samples/x12/good/856-4010-pick-and-pack.edi", "asn.edi");
+    s.drop_sample("samples/x12/bad/810-4010-bad-date.edi", "invoice.edi");
+    s.drop_sample(
+        "mappings/partners/nordlys/inventory/stock-20240314.csv",
+        "stock-20240314.csv",
+    );
+    s.drop_sample("samples/x12/good/850-4010-dropship.edi", "stranger.edi");
+    s.drop_sample(
+        "mappings/partners/bigbox/inventory/bigbox-inventory.csv",
+        "unclaimed.csv",
+    );
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let states: Vec<(String, FileState, Option<String>)> = report
+        .files
+        .iter()
+        .map(|f| (f.name.clone(), f.state, f.partner.clone()))
+        .collect();
+    assert_eq!(
+        states,
+        vec![
+            ("asn.edi".into(), FileState::Processed, Some("acme".into())),
+            (
+                "invoice.edi".into(),
+                FileState::Quarantined,
+                Some("acme".into())
+            ),
+            (
+                "stock-20240314.csv".into(),
+                FileState::Processed,
+                Some("nordlys".into())
+            ),
+            ("stranger.edi".into(), FileState::Quarantined, None),
+            ("unclaimed.csv".into(), FileState::Quarantined, None),
+        ]
+    );
+    let detail = |name: &str| {
+        report
+            .files
+            .iter()
+            .find(|f| f.name == name)
+            .and_then(|f| f.detail.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        detail("invoice.edi").contains("invalid date \"20241317\""),
+        "{}",
+        detail("invoice.edi")
+    );
+    assert!(detail("stranger.edi").contains("no partner has interchange_id \"ZZ:RETAILERID\""));
+    assert!(
+        detail("unclaimed.csv")
+            .contains("no partner's [[inbound]] takes \"unclaimed.csv\" on channel drop")
+    );
+    // Taken off the drop, kept in processed/.
+    assert!(s.names("drop").is_empty(), "{:?}", s.names("drop"));
+    assert_eq!(s.names("drop/processed").len(), 5);
+
+    // The relay has each processed file's documents, as translate makes them.
+    let relayed = s.names("relay");
+    assert_eq!(
+        relayed,
+        ["000001-asn.edi.jsonl", "000003-stock-20240314.csv.jsonl"]
+    );
+    let asn =
+        std::fs::read_to_string(s.path().join("relay/000001-asn.edi.jsonl")).expect("relayed");
+    let translated = dropgate(&[
+        "translate",
+        "--ndjson",
+        &root()
+            .join("samples/x12/good/856-4010-pick-and-pack.edi")
+            .to_string_lossy(),
+    ]);
+    let doc = |line: &str| -> serde_json::Value {
+        let mut v: serde_json::Value = serde_json::from_str(line).expect("JSON");
+        // The file name differs; the rest must not.
+        v["source"]["file_name"] = serde_json::Value::Null;
+        v["source"]["partner"] = serde_json::Value::Null;
+        v
+    };
+    assert_eq!(doc(asn.trim()), doc(text(&translated.stdout).trim()));
+
+    // Acme gets a 997 for each of its X12 files: accepting, and rejecting.
+    let acks = s.names("out/acme");
+    assert_eq!(acks, ["acme-997-000000001.edi", "acme-997-000000002.edi"]);
+    let rejecting =
+        std::fs::read_to_string(s.path().join("out/acme/acme-997-000000002.edi")).expect("997");
+    assert!(
+        rejecting.contains("AK5*R") && rejecting.contains("AK9*R"),
+        "{rejecting}"
+    );
+    assert!(
+        rejecting.contains("ISA*00*          *00*          *ZZ*RETAILERID"),
+        "{rejecting}"
+    );
+    let accepting =
+        std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi")).expect("997");
+    assert!(accepting.contains("AK9*A"), "{accepting}");
+
+    // The same bytes again, under another name: a duplicate, not processed.
+    s.drop_sample(
+        "samples/x12/good/856-4010-pick-and-pack.edi",
+        "asn-again.edi",
+    );
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.files.len(), 1);
+    assert_eq!(report.files[0].state, FileState::Duplicate);
+    assert_eq!(
+        report.files[0].detail.as_deref(),
+        Some("the same bytes as file 1: not processed again")
+    );
+    assert_eq!(s.names("relay").len(), 2, "nothing relayed twice");
+    assert_eq!(s.names("out/acme").len(), 2, "no second 997");
+
+    // The audit trail says what happened.
+    let trail: Vec<String> = g
+        .store()
+        .audit_trail(2)
+        .expect("trail")
+        .into_iter()
+        .map(|e| e.event)
+        .collect();
+    assert_eq!(trail, ["received", "quarantined"]);
+}
+
+#[test]
+fn a_quarantined_file_is_reprocessed_after_the_mapping_is_fixed() {
+    let s = Setup::new("relay", "mappings = \"maps\"");
+    let maps = s.path().join("maps/partners/nordlys");
+    std::fs::create_dir_all(&maps).expect("mappings folder");
+    let good = std::fs::read_to_string(root().join("mappings/partners/nordlys/inventory.toml"))
+        .expect("mapping");
+    // A mapping author's mistake: dates read as the wrong format.
+    let broken = good.replace("date = \"DD.MM.YYYY\"", "date = \"MM/DD/YYYY\"");
+    assert_ne!(good, broken);
+    std::fs::write(maps.join("inventory.toml"), &broken).expect("mapping written");
+    s.drop_sample(
+        "mappings/partners/nordlys/inventory/stock-20240314.csv",
+        "stock-20240314.csv",
+    );
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    assert_eq!(
+        report.files[0].state,
+        FileState::Quarantined,
+        "{:?}",
+        report.files
+    );
+    assert!(
+        report.files[0]
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("MM/DD/YYYY"),
+        "{:?}",
+        report.files[0].detail
+    );
+    assert!(s.names("relay").is_empty());
+
+    // Reprocessing before the fix quarantines it again; after, it goes through.
+    let config = s.config();
+    let config = config.to_string_lossy();
+    let again = dropgate(&["reprocess", "-c", &config, "1"]);
+    assert_eq!(again.status.code(), Some(1), "{}", text(&again.stdout));
+    std::fs::write(maps.join("inventory.toml"), &good).expect("mapping fixed");
+    let fixed = dropgate(&["reprocess", "-c", &config, "1"]);
+    assert_eq!(
+        fixed.status.code(),
+        Some(0),
+        "{}{}",
+        text(&fixed.stdout),
+        text(&fixed.stderr)
+    );
+    assert!(
+        text(&fixed.stdout).contains("processed"),
+        "{}",
+        text(&fixed.stdout)
+    );
+    assert_eq!(s.names("relay"), ["000001-stock-20240314.csv.jsonl"]);
+    let processed_again = dropgate(&["reprocess", "-c", &config, "1"]);
+    assert_eq!(processed_again.status.code(), Some(2));
+    assert!(text(&processed_again.stderr).contains("not quarantined"));
+    let files = dropgate(&["files", "-c", &config]);
+    assert!(
+        text(&files.stdout).contains("processed"),
+        "{}",
+        text(&files.stdout)
+    );
+    let show = dropgate(&["show", "-c", &config, "1"]);
+    let trail = text(&show.stdout);
+    for event in ["received", "quarantined", "reprocess", "processed"] {
+        assert!(trail.contains(event), "{trail}");
+    }
+}
+
+#[test]
+fn a_relay_that_is_down_is_retried_and_delivers_once() {
+    let s = Setup::new("relay", "");
+    // The relay's folder cannot be made: a file is in the way.
+    std::fs::write(s.path().join("relay"), b"in the way").expect("blocker");
+    s.drop_sample("samples/x12/good/846-5010.edi", "inventory.edi");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.files[0].state, FileState::Processed);
+    assert_eq!(
+        report.delivery_errors.len(),
+        1,
+        "{:?}",
+        report.delivery_errors
+    );
+    assert_eq!(report.pending, 1);
+    // Not due again before its wait is over.
+    let report = g.pass().expect("a pass");
+    assert!(report.delivery_errors.is_empty());
+    assert_eq!(report.pending, 1);
+    std::fs::remove_file(s.path().join("relay")).expect("blocker removed");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let report = g.pass().expect("a pass");
+        if report.pending == 0 {
+            assert_eq!(report.delivered, 1);
+            break;
+        }
+        assert!(Instant::now() < deadline, "never delivered: {report:?}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert_eq!(s.names("relay"), ["000001-inventory.edi.jsonl"]);
+    let report = g.pass().expect("a pass");
+    assert_eq!((report.delivered, report.pending), (0, 0));
+}
+
+#[test]
+fn a_killed_daemon_loses_nothing_and_relays_nothing_twice() {
+    let s = Setup::new("relay", "");
+    // A Latin-1 feed; each copy gets its own first SKU, so that no two
+    // files are duplicates.
+    let template =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("sample");
+    let at = template
+        .windows(7)
+        .position(|w| w == b"NL-100;")
+        .expect("the sample's first SKU");
+    let count = 120;
+    for i in 0..count {
+        let mut body = template[..at].to_vec();
+        body.extend_from_slice(format!("NL-{i}-X;").as_bytes());
+        body.extend_from_slice(&template[at + 7..]);
+        std::fs::write(
+            s.path().join(format!("drop/stock-20240314-{i:04}.csv")),
+            body,
+        )
+        .expect("dropped");
+    }
+    let config = s.config();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "-c", &config.to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("daemon starts");
+    // Kill it once it has got going, in the middle of the batch.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.names("drop/processed").len() < 10 {
+        assert!(Instant::now() < deadline, "the daemon never got going");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let taken = s.names("drop/processed").len();
+    assert!(
+        taken < count,
+        "the batch was over before the kill ({taken}); nothing was tested"
+    );
+
+    // A restart takes up whatever was left, wherever it was.
+    let after = dropgate(&["run", "--once", "-c", &config.to_string_lossy()]);
+    assert_eq!(
+        after.status.code(),
+        Some(0),
+        "{}{}",
+        text(&after.stdout),
+        text(&after.stderr)
+    );
+    let relayed = s.names("relay");
+    assert_eq!(relayed.len(), count, "one relay file per input");
+    let mut skus = Vec::new();
+    for name in &relayed {
+        let body = std::fs::read_to_string(s.path().join("relay").join(name)).expect("relay file");
+        for line in body.lines() {
+            let doc: serde_json::Value =
+                serde_json::from_str(line).expect("whole JSON documents only");
+            skus.push(doc["items"][0]["sku"].as_str().unwrap_or("").to_string());
+        }
+    }
+    skus.sort();
+    skus.dedup();
+    assert_eq!(
+        skus.len(),
+        count,
+        "each input's documents relayed exactly once"
+    );
+    let g = s.gateway();
+    let files = g.store().recent_files(1000).expect("files");
+    let processed = files
+        .iter()
+        .filter(|f| f.state == FileState::Processed)
+        .count();
+    assert_eq!(processed, count, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| matches!(f.state, FileState::Processed | FileState::Duplicate))
+    );
+    assert_eq!(g.store().pending_deliveries().expect("outbox"), 0);
+    assert!(s.names("drop").is_empty());
+}
+
+#[test]
+fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
+    let s = Setup::new("relay", "");
+    let config = s.config();
+    let child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "-c", &config.to_string_lossy()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("daemon starts");
+    std::thread::sleep(Duration::from_millis(300));
+    s.drop_sample("samples/x12/good/846-5010.edi", "late.edi");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s.names("relay").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the file dropped after the start was never relayed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let out = child.wait_with_output().expect("daemon exits");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("stopped"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("late.edi"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn check_config_names_the_file_line_and_column_of_each_problem() {
+    let s = Setup::new("relay", "poll_interval = 3");
+    std::fs::write(
+        s.path().join("partners/broken.toml"),
+        "[x12]\ninterchange_id = \"VENDOR\"\nacknowledgment = \"none\"\n\n[[inbound]]\nchannel = \"dorp\"\n",
+    )
+    .expect("partner");
+    let config = s.config();
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("gateway.toml:6:1: unknown field `poll_interval`"),
+        "{err}"
+    );
+    // The gateway file is wrong, so the partners are not read yet; fix it.
+    let fixed = std::fs::read_to_string(&config)
+        .expect("config")
+        .replace("poll_interval = 3", "");
+    std::fs::write(&config, fixed).expect("config fixed");
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("broken.toml:1:1: [x12] interchange_id \"VENDOR\""),
+        "{err}"
+    );
+    assert!(
+        err.contains("broken.toml:5:1: [[inbound]] channel \"dorp\" is not a channel"),
+        "{err}"
+    );
+    std::fs::remove_file(s.path().join("partners/broken.toml")).expect("removed");
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("ok (2 channel(s), 3 partner(s))"));
+}
