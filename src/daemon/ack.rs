@@ -13,33 +13,36 @@ use crate::x12::control::{ControlNumbers, MAX_CONTROL_NUMBER};
 use crate::x12::defs::Definitions;
 use crate::x12::envelope::{CheckOptions, Checker, check_reader};
 
-/// Numbers counted from given starts, wrapping after 999,999,999; also
-/// counts how many were taken.
-#[derive(Clone, Copy, Debug)]
-struct Numbers {
-    interchange: u32,
-    group: u32,
-    taken: (u32, u32),
+/// Control numbers taken from the partner's sequences in the store as the
+/// writer asks for them (inside the daemon's batch, that costs no extra
+/// commit). A store error is kept and reported once the writer is done.
+struct StoreNumbers<'s> {
+    store: &'s mut dyn Store,
+    partner: &'s str,
+    error: Option<StoreError>,
+    first_interchange: Option<u32>,
 }
 
-fn bump(n: &mut u32) -> u32 {
-    let current = *n;
-    *n = if current >= MAX_CONTROL_NUMBER {
-        1
-    } else {
-        current + 1
-    };
-    current
+impl StoreNumbers<'_> {
+    fn take(&mut self, level: &str) -> u32 {
+        match self.store.take_control_numbers(self.partner, level, 1) {
+            Ok(n) => n,
+            Err(e) => {
+                self.error.get_or_insert(e);
+                MAX_CONTROL_NUMBER
+            }
+        }
+    }
 }
 
-impl ControlNumbers for Numbers {
+impl ControlNumbers for StoreNumbers<'_> {
     fn next_interchange(&mut self) -> u32 {
-        self.taken.0 += 1;
-        bump(&mut self.interchange)
+        let n = self.take(ISA);
+        self.first_interchange.get_or_insert(n);
+        n
     }
     fn next_group(&mut self) -> u32 {
-        self.taken.1 += 1;
-        bump(&mut self.group)
+        self.take(GS)
     }
 }
 
@@ -54,7 +57,7 @@ fn write(
     bytes: &[u8],
     partner: &Partner,
     defs: &Definitions,
-    numbers: &mut Numbers,
+    numbers: &mut dyn ControlNumbers,
 ) -> Option<Vec<u8>> {
     let x12 = partner.x12.as_ref()?;
     let mut options = AckOptions::new(Local::now().naive_local());
@@ -94,23 +97,17 @@ pub fn for_file(
     {
         return Ok(None);
     }
-    // A dry run counts the numbers needed; they are then taken from the
-    // partner's sequences and the acknowledgments written with them.
-    let mut count = Numbers {
-        interchange: 1,
-        group: 1,
-        taken: (0, 0),
+    let mut numbers = StoreNumbers {
+        store,
+        partner: &partner.id,
+        error: None,
+        first_interchange: None,
     };
-    if write(bytes, partner, defs, &mut count).is_none() {
-        return Ok(None);
+    let written = write(bytes, partner, defs, &mut numbers);
+    if let Some(e) = numbers.error {
+        return Err(e);
     }
-    let mut numbers = Numbers {
-        interchange: store.take_control_numbers(&partner.id, ISA, count.taken.0)?,
-        group: store.take_control_numbers(&partner.id, GS, count.taken.1.max(1))?,
-        taken: (0, 0),
-    };
-    let first = numbers.interchange;
-    let Some(payload) = write(bytes, partner, defs, &mut numbers) else {
+    let (Some(payload), Some(first)) = (written, numbers.first_interchange) else {
         return Ok(None);
     };
     let kind = match x12.acknowledgment {

@@ -20,11 +20,14 @@ use std::time::Duration;
 
 use crate::config::{ChannelKind, Gateway as Config};
 use crate::mapping::Library;
-use crate::store::{Archive, FileRecord, SqliteStore, Store, StoreError};
+use crate::store::{Archive, FileId, FileRecord, SqliteStore, Store, StoreError};
 use crate::transport::dir::DirChannel;
 use crate::x12::defs::Definitions;
 
 pub use pipeline::FileOutcome;
+
+/// Files recorded, and processed, per transaction.
+const BATCH: usize = 64;
 
 /// An error that stops a pass: the store or the archive failed. Problems of
 /// one file or one delivery never do; they are recorded with it.
@@ -129,9 +132,13 @@ impl Gateway {
     /// One pass: unfinished files, new files, due deliveries.
     pub fn pass(&mut self) -> Result<PassReport, DaemonError> {
         let mut report = PassReport::default();
-        for file in self.store.unfinished_files()? {
-            let outcome = self.process_archived(&file)?;
-            report.files.push(outcome);
+        let unfinished = self.store.unfinished_files()?;
+        for chunk in unfinished.chunks(BATCH) {
+            let mut files = Vec::with_capacity(chunk.len());
+            for file in chunk {
+                files.push((file.clone(), self.archive.read(&file.archive_path)?));
+            }
+            report.files.extend(self.process_batch(&files)?);
         }
         for i in 0..self.channels.len() {
             let waiting = match self.channels[i].poll() {
@@ -141,53 +148,107 @@ impl Gateway {
                     continue;
                 }
             };
-            for w in waiting {
-                match self.receive(i, &w.name)? {
-                    Ok(outcome) => report.files.push(outcome),
-                    Err(e) => report.channel_errors.push(e),
-                }
+            for chunk in waiting.chunks(BATCH) {
+                let names: Vec<&str> = chunk.iter().map(|w| w.name.as_str()).collect();
+                let files = self.receive(i, &names, &mut report.channel_errors)?;
+                report.files.extend(self.process_batch(&files)?);
             }
         }
-        let (delivered, errors) = deliver::due(&self.config, self.store.as_mut())?;
+        self.store.begin_batch()?;
+        let delivered = deliver::due(&self.config, self.store.as_mut());
+        let (delivered, errors) = self.commit(delivered)?;
         report.delivered = delivered;
         report.delivery_errors = errors;
         report.pending = self.store.pending_deliveries()?;
         Ok(report)
     }
 
-    /// Receives one waiting file: reads it, archives it, records it, takes
-    /// it off the channel, processes it. A channel problem (the file cannot
-    /// be read or moved) is returned as `Err` text; the file then stays on
-    /// the channel for the next pass.
+    /// Commits the batch when `result` is a success, drops it otherwise.
+    fn commit<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        match result {
+            Ok(v) => {
+                self.store.commit_batch()?;
+                Ok(v)
+            }
+            Err(e) => {
+                self.store.rollback_batch();
+                Err(e)
+            }
+        }
+    }
+
+    /// Receives waiting files: reads and archives each, records them all
+    /// (one commit), then takes them off the channel. A file that cannot be
+    /// read stays on the channel for the next pass, noted in `errors`.
     fn receive(
         &mut self,
         channel: usize,
-        name: &str,
-    ) -> Result<Result<FileOutcome, String>, DaemonError> {
-        let ch = &mut self.channels[channel];
-        let bytes = match ch.read(name) {
-            Ok(b) => b,
-            Err(e) => return Ok(Err(e.to_string())),
-        };
-        let (sha256, archive_path) = self.archive.keep(&bytes)?;
-        let id = self.store.record_received(&crate::store::NewFile {
-            channel: self.channels[channel].name().to_string(),
-            partner: None,
-            name: name.to_string(),
-            size: bytes.len() as u64,
-            sha256,
-            archive_path,
-        })?;
-        if let Err(e) = self.channels[channel].done(name) {
-            // Recorded and archived: it is safe here. Left on the channel,
-            // it will be seen again and found to be a duplicate.
-            self.store.audit(id, "channel", &e.to_string())?;
+        names: &[&str],
+        errors: &mut Vec<String>,
+    ) -> Result<Vec<(FileRecord, Vec<u8>)>, DaemonError> {
+        let mut read = Vec::with_capacity(names.len());
+        for name in names {
+            match self.channels[channel].read(name) {
+                Ok(bytes) => {
+                    let kept = self.archive.keep(&bytes)?;
+                    read.push((*name, bytes, kept));
+                }
+                Err(e) => errors.push(e.to_string()),
+            }
         }
-        let file = self
-            .store
-            .file(id)?
-            .ok_or_else(|| StoreError::Corrupt(format!("file {id} vanished")))?;
-        Ok(Ok(self.process(&file, &bytes)?))
+        self.archive.sync()?;
+        let channel_name = self.channels[channel].name().to_string();
+        self.store.begin_batch()?;
+        let recorded: Result<Vec<FileId>, StoreError> = read
+            .iter()
+            .map(|(name, bytes, (sha256, archive_path))| {
+                self.store.record_received(&crate::store::NewFile {
+                    channel: channel_name.clone(),
+                    partner: None,
+                    name: name.to_string(),
+                    size: bytes.len() as u64,
+                    sha256: sha256.clone(),
+                    archive_path: archive_path.clone(),
+                })
+            })
+            .collect();
+        let ids = self.commit(recorded)?;
+        let mut files = Vec::with_capacity(ids.len());
+        for ((name, bytes, _), id) in read.into_iter().zip(ids) {
+            if let Err(e) = self.channels[channel].done(name) {
+                // Recorded and archived: it is safe. Left on the channel,
+                // it will be seen again and found to be a duplicate.
+                self.store.audit(id, "channel", &e.to_string())?;
+            }
+            let file = self
+                .store
+                .file(id)?
+                .ok_or_else(|| StoreError::Corrupt(format!("file {id} vanished")))?;
+            files.push((file, bytes));
+        }
+        Ok(files)
+    }
+
+    /// Processes recorded files; their outcomes commit together.
+    fn process_batch(
+        &mut self,
+        files: &[(FileRecord, Vec<u8>)],
+    ) -> Result<Vec<FileOutcome>, DaemonError> {
+        if files.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.store.begin_batch()?;
+        let context = pipeline::Context {
+            config: &self.config,
+            library: &self.library,
+            defs: self.defs,
+        };
+        let store = self.store.as_mut();
+        let outcomes: Result<Vec<FileOutcome>, StoreError> = files
+            .iter()
+            .map(|(file, bytes)| pipeline::process(&context, store, file, bytes))
+            .collect();
+        Ok(self.commit(outcomes)?)
     }
 
     /// Processes a file from its archived bytes.

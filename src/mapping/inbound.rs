@@ -138,7 +138,7 @@ impl InboundMapping {
             direction: Direction::Inbound,
         };
         let shape = Shape::of(document);
-        let Shape::Object(fields) = &shape else {
+        let Shape::Object(fields) = shape else {
             return Err(MappingError::NotFound(format!("no shape for {document}")));
         };
         for (key, value) in loaded.spec.table().unwrap_or(&[]) {

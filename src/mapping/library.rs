@@ -6,9 +6,9 @@
 //! A mapping is named by its path under the mappings folder without `.toml`
 //! (`x12/850`, `partners/acme/850`); a file path works too.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::format::Flavor;
 use crate::format::csv::{CsvOptions, Encoding};
@@ -71,6 +71,9 @@ pub struct Library {
     files: BTreeMap<String, (String, Arc<str>)>,
     /// The folder read, if any.
     root: Option<PathBuf>,
+    /// Mappings of `files` already read and merged: their texts do not
+    /// change, so each is parsed once per run.
+    loaded: Arc<Mutex<HashMap<String, Loaded>>>,
 }
 
 impl Library {
@@ -122,7 +125,18 @@ impl Library {
 
     /// Loads a mapping by name, or by file path.
     pub fn load(&self, name_or_path: &str) -> Result<Loaded, MappingError> {
-        self.load_depth(name_or_path, 0)
+        let key = name_or_path.trim_end_matches(".toml");
+        if !self.files.contains_key(key) {
+            return self.load_depth(name_or_path, 0);
+        }
+        if let Some(l) = self.loaded.lock().ok().and_then(|m| m.get(key).cloned()) {
+            return Ok(l);
+        }
+        let l = self.load_depth(name_or_path, 0)?;
+        if let Ok(mut m) = self.loaded.lock() {
+            m.insert(key.to_string(), l.clone());
+        }
+        Ok(l)
     }
 
     fn load_depth(&self, name_or_path: &str, depth: usize) -> Result<Loaded, MappingError> {

@@ -56,8 +56,24 @@ pub struct Field {
 
 impl Shape {
     /// The shape of a document type, without its `type` and `source`
-    /// fields (dropgate writes those, not mappings).
-    pub fn of(document: DocumentType) -> Shape {
+    /// fields (dropgate writes those, not mappings). Worked out from the
+    /// JSON Schema once per run.
+    pub fn of(document: DocumentType) -> &'static Shape {
+        static SHAPES: std::sync::OnceLock<Vec<(DocumentType, Shape)>> = std::sync::OnceLock::new();
+        const EMPTY: &Shape = &Shape::Object(Vec::new());
+        SHAPES
+            .get_or_init(|| {
+                DocumentType::ALL
+                    .iter()
+                    .map(|&d| (d, Shape::compute(d)))
+                    .collect()
+            })
+            .iter()
+            .find(|(d, _)| *d == document)
+            .map_or(EMPTY, |(_, s)| s)
+    }
+
+    fn compute(document: DocumentType) -> Shape {
         let schema = json_schema();
         let variant = schema["oneOf"].as_array().and_then(|variants| {
             variants

@@ -2,10 +2,12 @@
 //! SHA-256 in the data directory before anything else is done with them,
 //! so that any file can be processed again.
 //!
-//! A file is written to a temporary name, synced, renamed into place and
-//! its folder synced: after [`Archive::keep`] returns, the bytes survive a
-//! crash. The same bytes are kept once.
+//! A file is written to a temporary name, synced and renamed into place;
+//! [`Archive::sync`] then syncs the folders renamed into (once for many
+//! files): after it returns, the bytes survive a crash. The same bytes are
+//! kept once.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -17,6 +19,8 @@ use super::StoreError;
 #[derive(Clone, Debug)]
 pub struct Archive {
     root: PathBuf,
+    /// Folders renamed into since the last sync.
+    unsynced: BTreeSet<PathBuf>,
 }
 
 /// SHA-256 of `bytes`, in lower-case hex.
@@ -35,6 +39,7 @@ impl Archive {
     pub fn new(root: &Path) -> Archive {
         Archive {
             root: root.to_path_buf(),
+            unsynced: BTreeSet::new(),
         }
     }
 
@@ -45,9 +50,10 @@ impl Archive {
         }
     }
 
-    /// Keeps `bytes` durably; returns their hash and their path relative
-    /// to the archive's root (`ab/abcdef...`).
-    pub fn keep(&self, bytes: &[u8]) -> Result<(String, String), StoreError> {
+    /// Keeps `bytes` (durably once [`Archive::sync`] has run); returns
+    /// their hash and their path relative to the archive's root
+    /// (`ab/abcdef...`).
+    pub fn keep(&mut self, bytes: &[u8]) -> Result<(String, String), StoreError> {
         let hash = sha256_hex(bytes);
         let relative = format!("{}/{hash}", &hash[..2]);
         let path = self.root.join(&relative);
@@ -62,10 +68,18 @@ impl Archive {
         f.sync_all().map_err(|e| Self::io(&tmp, e))?;
         drop(f);
         std::fs::rename(&tmp, &path).map_err(|e| Self::io(&path, e))?;
-        if let Ok(d) = std::fs::File::open(&dir) {
+        self.unsynced.insert(dir);
+        Ok((hash, relative))
+    }
+
+    /// Syncs the folders files were renamed into: the files kept since the
+    /// last sync are then on disk for good.
+    pub fn sync(&mut self) -> Result<(), StoreError> {
+        for dir in std::mem::take(&mut self.unsynced) {
+            let d = std::fs::File::open(&dir).map_err(|e| Self::io(&dir, e))?;
             d.sync_all().map_err(|e| Self::io(&dir, e))?;
         }
-        Ok((hash, relative))
+        Ok(())
     }
 
     /// The bytes kept at `relative`.
@@ -82,8 +96,9 @@ mod tests {
     #[test]
     fn keeps_bytes_once_under_their_hash() -> Result<(), StoreError> {
         let dir = tempfile::tempdir().map_err(|e| Archive::io(Path::new("tmp"), e))?;
-        let a = Archive::new(dir.path());
+        let mut a = Archive::new(dir.path());
         let (hash, rel) = a.keep(b"abc")?;
+        a.sync()?;
         assert_eq!(
             hash,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"

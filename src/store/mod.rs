@@ -202,13 +202,26 @@ pub enum StoreError {
 }
 
 /// The durable state of the gateway.
+///
+/// Each method is atomic on its own. Between [`Store::begin_batch`] and
+/// [`Store::commit_batch`], they are all one transaction (one sync to disk
+/// for the lot), which is how the daemon handles many small files.
 pub trait Store {
+    /// Starts a batch: what follows commits together.
+    fn begin_batch(&mut self) -> Result<(), StoreError>;
+
+    /// Commits the batch.
+    fn commit_batch(&mut self) -> Result<(), StoreError>;
+
+    /// Drops the batch, if one is open.
+    fn rollback_batch(&mut self);
+
     /// Records a file just archived; returns its number. Nothing else is
     /// done with a file before this returns.
     fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError>;
 
     /// The earliest file with these bytes from this partner (or channel,
-    /// when the partner is not known yet), other than `except`.
+    /// when the partner is not known yet), received before `except`.
     fn find_same(
         &self,
         partner: Option<&str>,

@@ -193,15 +193,28 @@ impl SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn begin_batch(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.err(e))
+    }
+
+    fn commit_batch(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
+    }
+
+    fn rollback_batch(&mut self) {
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+
     fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError> {
         let at = now();
-        let tx = self
-            .conn
-            .transaction()
-            .map_err(|source| StoreError::Sqlite {
-                path: self.path.clone(),
-                source,
-            })?;
+        let tx = self.conn.savepoint().map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })?;
         let result = (|| {
             tx.execute(
                 "INSERT INTO files (received_at, updated_at, channel, partner, name, size, sha256, archive_path, state)
@@ -238,11 +251,11 @@ impl Store for SqliteStore {
     ) -> Result<Option<FileRecord>, StoreError> {
         let found = match partner {
             Some(p) => self.files_where(
-                "WHERE sha256 = ?1 AND partner = ?2 AND id != ?3 AND state != 'duplicate' ORDER BY id LIMIT 1",
+                "WHERE sha256 = ?1 AND partner = ?2 AND id < ?3 AND state != 'duplicate' ORDER BY id LIMIT 1",
                 &[&sha256, &p, &except],
             )?,
             None => self.files_where(
-                "WHERE sha256 = ?1 AND partner IS NULL AND channel = ?2 AND id != ?3 AND state != 'duplicate' ORDER BY id LIMIT 1",
+                "WHERE sha256 = ?1 AND partner IS NULL AND channel = ?2 AND id < ?3 AND state != 'duplicate' ORDER BY id LIMIT 1",
                 &[&sha256, &channel, &except],
             )?,
         };
@@ -256,7 +269,7 @@ impl Store for SqliteStore {
         partner: Option<&str>,
     ) -> Result<(), StoreError> {
         let at = now();
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
             path: self.path.clone(),
             source: e,
         })?;
@@ -280,7 +293,7 @@ impl Store for SqliteStore {
     fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError> {
         let at = now();
         let due = now_secs();
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
             path: self.path.clone(),
             source: e,
         })?;
@@ -334,7 +347,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let at = now();
         let due = now_secs();
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
             path: self.path.clone(),
             source: e,
         })?;
@@ -364,7 +377,7 @@ impl Store for SqliteStore {
 
     fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError> {
         let at = now();
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
             path: self.path.clone(),
             source: e,
         })?;
@@ -524,7 +537,7 @@ impl Store for SqliteStore {
     ) -> Result<u32, StoreError> {
         const MAX: i64 = 999_999_999;
         let count = i64::from(count.max(1));
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
             path: self.path.clone(),
             source: e,
         })?;
@@ -624,6 +637,23 @@ mod tests {
         s.reset_for_reprocess(id)?;
         assert!(s.documents(id)?.is_empty());
         assert_eq!(s.unfinished_files()?.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn a_batch_commits_at_once_or_not_at_all() -> Result<(), StoreError> {
+        let mut s = SqliteStore::in_memory()?;
+        s.begin_batch()?;
+        let a = s.record_received(&new_file("a", "h1"))?;
+        s.take_control_numbers("acme", "ISA", 2)?;
+        s.rollback_batch();
+        assert_eq!(s.file(a)?, None);
+        assert_eq!(s.take_control_numbers("acme", "ISA", 1)?, 1);
+        s.begin_batch()?;
+        let b = s.record_received(&new_file("b", "h2"))?;
+        s.mark_duplicate(b, b, None)?;
+        s.commit_batch()?;
+        assert_eq!(s.file(b)?.map(|f| f.state), Some(FileState::Duplicate));
         Ok(())
     }
 
