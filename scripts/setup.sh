@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need, idempotently. Safe to run again and again.
 #
-# Today the X12 engine needs only the Rust toolchain (rustc 1.95, which the
-# machine has). The servers the gateway's tests start (sshd, Dovecot, an SMTP
-# server, PostgreSQL, NATS) are installed here as those tests arrive.
+# The X12 engine needs only the Rust toolchain (rustc 1.95, which the
+# machine has). The servers the gateway's tests start are Debian packages,
+# installed here as those tests arrive:
+#
+# - openssh-server, openssh-sftp-server: the private sshd of tests/sftp.rs
+#   (started on 127.0.0.1 with its own configuration; no system sshd).
+#
+# Packages given as arguments are installed too.
 set -euo pipefail
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -11,13 +16,30 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
+packages=(openssh-server openssh-sftp-server "$@")
+
 need=()
-for pkg in "$@"; do
-    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+for pkg in "${packages[@]}"; do
+    # Installed means "install ok installed", not merely known to dpkg.
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
     sudo_cmd=""
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    # The tests start their own servers on 127.0.0.1; apt must not start
+    # system ones (sshd on port 22 and the like). Where no policy-rc.d
+    # forbids service starts, one is put in place for the install only.
+    policy=/usr/sbin/policy-rc.d
+    own_policy=""
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\n# put by dropgate scripts/setup.sh for one install\nexit 101\n' |
+            $sudo_cmd tee "$policy" >/dev/null
+        $sudo_cmd chmod 755 "$policy"
+        own_policy=1
+    fi
+    remove_policy() { [ -z "$own_policy" ] || $sudo_cmd rm -f "$policy"; }
+    trap remove_policy EXIT
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi

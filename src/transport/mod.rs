@@ -6,9 +6,11 @@
 //!
 //! - [`dir`]: a local folder (the embedded default).
 //! - [`glob`]: file name patterns (`*.edi`, `stock-????????.csv`).
+//! - [`sftp`]: a partner's SFTP server (pinned host key, key or password login).
 
 pub mod dir;
 pub mod glob;
+pub mod sftp;
 
 use std::fmt;
 

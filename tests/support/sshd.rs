@@ -1,0 +1,357 @@
+//! A private OpenSSH sshd on 127.0.0.1 for the SFTP tests: its own
+//! temporary folder, host key, client keys, configuration and free port,
+//! `ForceCommand internal-sftp` starting every session in `root()`. Nothing
+//! of the system's sshd is read or used. Stopping (on `Drop` too) kills the
+//! listener and every session process it forked, so that a restart drops
+//! the connections as a real one does.
+//!
+//! `Sshd::start` gives `None`, after printing why, only when sshd is not
+//! installed (`scripts/setup.sh` installs it).
+
+use std::error::Error;
+use std::io::Read;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// A running private sshd.
+pub struct Sshd {
+    dir: tempfile::TempDir,
+    sshd: PathBuf,
+    port: u16,
+    child: Option<Child>,
+    /// Starts so far, to name each start's log.
+    starts: u32,
+    /// The host key files, in the order sshd is given them.
+    host_keys: Vec<&'static str>,
+}
+
+/// sshd by absolute path (it refuses to re-exec otherwise), if installed.
+fn find_sshd() -> Option<PathBuf> {
+    let fixed = PathBuf::from("/usr/sbin/sshd");
+    if fixed.is_file() {
+        return Some(fixed);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join("sshd"))
+        .find(|p| p.is_absolute() && p.is_file())
+}
+
+fn free_port() -> Result<u16> {
+    let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(l.local_addr()?.port())
+}
+
+fn run(cmd: &mut Command) -> Result<String> {
+    let out = cmd.stdin(Stdio::null()).output()?;
+    if !out.status.success() {
+        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+fn keygen(path: &Path, kind: &str) -> Result<()> {
+    let _ = std::fs::remove_file(path);
+    let _ = std::fs::remove_file(path.with_extension("pub"));
+    let mut cmd = Command::new("ssh-keygen");
+    cmd.args(["-q", "-t", kind, "-N", "", "-C", "dropgate-test", "-f"])
+        .arg(path);
+    if kind == "rsa" {
+        cmd.args(["-b", "2048"]);
+    }
+    run(&mut cmd)?;
+    Ok(())
+}
+
+/// The parent of each process, from /proc.
+fn parents() -> Vec<(u32, u32)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for entry in entries.flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": comm may hold anything, so read
+        // after its last parenthesis.
+        let Some((_, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|s| s.parse().ok()) {
+            out.push((pid, ppid));
+        }
+    }
+    out
+}
+
+/// Every process descending from `root`.
+fn descendants(root: u32) -> Vec<u32> {
+    let all = parents();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        for &(pid, ppid) in &all {
+            if ppid == parent && !found.contains(&pid) {
+                found.push(pid);
+            }
+        }
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+fn signal(signal: &str, pids: &[u32]) {
+    if pids.is_empty() {
+        return;
+    }
+    let _ = Command::new("kill")
+        .arg(signal)
+        .arg("--")
+        .args(pids.iter().map(u32::to_string))
+        .stderr(Stdio::null())
+        .status();
+}
+
+impl Sshd {
+    /// Starts a server, or says why not and gives `None` when sshd is not
+    /// installed.
+    pub fn start() -> Result<Option<Sshd>> {
+        let Some(sshd) = find_sshd() else {
+            eprintln!(
+                "SKIPPED: sshd (openssh-server) is not installed; scripts/setup.sh installs it"
+            );
+            return Ok(None);
+        };
+        let dir = tempfile::tempdir()?;
+        std::fs::create_dir(dir.path().join("root"))?;
+        keygen(&dir.path().join("host_ed25519"), "ed25519")?;
+        keygen(&dir.path().join("client_ed25519"), "ed25519")?;
+        std::fs::copy(
+            dir.path().join("client_ed25519.pub"),
+            dir.path().join("authorized_keys"),
+        )?;
+        let mut server = Sshd {
+            dir,
+            sshd,
+            port: 0,
+            child: None,
+            starts: 0,
+            host_keys: vec!["host_ed25519"],
+        };
+        // Another process may take the free port before sshd binds it.
+        let mut last = None;
+        for _ in 0..3 {
+            server.port = free_port()?;
+            match server.launch() {
+                Ok(()) => return Ok(Some(server)),
+                Err(e) => last = Some(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| "sshd did not start".into()))
+    }
+
+    /// The port, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The folder sessions start in (relative paths are relative to it).
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    /// The client key the server accepts.
+    pub fn client_key(&self) -> PathBuf {
+        self.dir.path().join("client_ed25519")
+    }
+
+    /// A new RSA client key, which the server accepts from now on.
+    pub fn add_rsa_client_key(&self) -> Result<PathBuf> {
+        let key = self.dir.path().join("client_rsa");
+        keygen(&key, "rsa")?;
+        let public = std::fs::read_to_string(key.with_extension("pub"))?;
+        let authorized = self.dir.path().join("authorized_keys");
+        let mut all = std::fs::read_to_string(&authorized)?;
+        all.push_str(&public);
+        std::fs::write(&authorized, all)?;
+        Ok(key)
+    }
+
+    /// A new key the server does not know.
+    pub fn stranger_key(&self) -> Result<PathBuf> {
+        let key = self.dir.path().join("stranger_ed25519");
+        keygen(&key, "ed25519")?;
+        Ok(key)
+    }
+
+    /// The server's `known_hosts` line: `[127.0.0.1]:PORT ssh-ed25519 AAAA...`.
+    pub fn known_hosts_line(&self) -> Result<String> {
+        self.known_hosts_line_of("host_ed25519")
+    }
+
+    fn known_hosts_line_of(&self, host_key: &str) -> Result<String> {
+        let public = std::fs::read_to_string(self.dir.path().join(host_key).with_extension("pub"))?;
+        let key: Vec<&str> = public.split_whitespace().take(2).collect();
+        Ok(format!("[127.0.0.1]:{} {}", self.port, key.join(" ")))
+    }
+
+    /// The fingerprint of a public key file, as `ssh-keygen -l` prints it.
+    pub fn fingerprint_of(public: &Path) -> Result<String> {
+        let out = run(Command::new("ssh-keygen").arg("-lf").arg(public))?;
+        out.split_whitespace()
+            .nth(1)
+            .map(str::to_string)
+            .ok_or_else(|| format!("no fingerprint in {out:?}").into())
+    }
+
+    /// The server's host key fingerprint: `SHA256:...`.
+    pub fn fingerprint(&self) -> Result<String> {
+        Self::fingerprint_of(&self.dir.path().join("host_ed25519.pub"))
+    }
+
+    /// Everything the server logged (all starts).
+    pub fn log(&self) -> String {
+        let mut all = String::new();
+        for n in 1..=self.starts {
+            if let Ok(mut f) = std::fs::File::open(self.log_path(n)) {
+                let _ = f.read_to_string(&mut all);
+            }
+        }
+        all
+    }
+
+    fn log_path(&self, start: u32) -> PathBuf {
+        self.dir.path().join(format!("sshd-{start}.log"))
+    }
+
+    fn write_config(&self) -> Result<PathBuf> {
+        let d = self.dir.path().display();
+        let config = format!(
+            "ListenAddress 127.0.0.1\n\
+             Port {port}\n\
+             {host_keys}\
+             PidFile {d}/sshd.pid\n\
+             AuthorizedKeysFile {d}/authorized_keys\n\
+             StrictModes no\n\
+             PermitRootLogin prohibit-password\n\
+             PubkeyAuthentication yes\n\
+             PasswordAuthentication no\n\
+             KbdInteractiveAuthentication no\n\
+             UsePAM no\n\
+             AllowTcpForwarding no\n\
+             X11Forwarding no\n\
+             PermitTTY no\n\
+             PrintMotd no\n\
+             LogLevel VERBOSE\n\
+             Subsystem sftp internal-sftp\n\
+             ForceCommand internal-sftp -d {d}/root\n",
+            port = self.port,
+            host_keys = self
+                .host_keys
+                .iter()
+                .map(|k| format!("HostKey {d}/{k}\n"))
+                .collect::<String>(),
+        );
+        let path = self.dir.path().join("sshd_config");
+        std::fs::write(&path, config)?;
+        Ok(path)
+    }
+
+    /// Starts sshd in the foreground (`-D -e`) and waits until it listens.
+    fn launch(&mut self) -> Result<()> {
+        std::fs::create_dir_all("/run/sshd")?; // privilege separation
+        let config = self.write_config()?;
+        run(Command::new(&self.sshd).arg("-t").arg("-f").arg(&config))?;
+        self.starts += 1;
+        let log_path = self.log_path(self.starts);
+        let log = std::fs::File::create(&log_path)?;
+        let mut child = Command::new(&self.sshd)
+            .args(["-D", "-e", "-f"])
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&log_path).unwrap_or_default();
+            if text.contains("Server listening") {
+                break;
+            }
+            if let Some(status) = child.try_wait()? {
+                return Err(format!("sshd exited ({status}): {text}").into());
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(format!("sshd did not listen within 10 s: {text}").into());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.child = Some(child);
+        // Listening, so the port accepts; make sure it is ours.
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
+        Ok(())
+    }
+
+    /// Stops the server and every session it forked (which outlive the
+    /// listener otherwise).
+    pub fn stop(&mut self) {
+        let Some(mut child) = self.child.take() else {
+            return;
+        };
+        let pid = child.id();
+        // Frozen, the listener forks no session while they are counted.
+        signal("-STOP", &[pid]);
+        let mut all = descendants(pid);
+        all.push(pid);
+        signal("-KILL", &all);
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+
+    /// Stops and starts the server on the same port with the same keys:
+    /// every connection drops.
+    pub fn restart(&mut self) -> Result<()> {
+        self.stop();
+        self.launch()
+    }
+
+    /// Gives the server an RSA host key besides its ed25519 one (which
+    /// stays first), restarts it, and gives the RSA key's `known_hosts`
+    /// line.
+    pub fn add_rsa_host_key(&mut self) -> Result<String> {
+        keygen(&self.dir.path().join("host_rsa"), "rsa")?;
+        self.host_keys.push("host_rsa");
+        self.restart()?;
+        self.known_hosts_line_of("host_rsa")
+    }
+
+    /// Restarts the server with a new ed25519 host key.
+    pub fn restart_with_new_host_key(&mut self) -> Result<()> {
+        self.stop();
+        keygen(&self.dir.path().join("host_ed25519"), "ed25519")?;
+        self.launch()
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
