@@ -107,7 +107,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let failed = report
             .files
             .iter()
-            .any(|f| f.state == FileState::Quarantined);
+            .any(|f| f.state == FileState::Quarantined)
+            || !report.channel_errors.is_empty()
+            || !report.delivery_errors.is_empty();
         return Ok(if failed {
             ExitCode::from(1)
         } else {

@@ -41,7 +41,7 @@ enum Command {
     Mapping(mapping::MappingCommand),
     /// Runs the gateway: polls the channels, processes and relays files,
     /// sends acknowledgments. With --once, one pass and exit (1 when a
-    /// file was quarantined).
+    /// file was quarantined, a channel failed or a delivery must wait).
     Run(gateway::RunArgs),
     /// Checks gateway.toml and the partner files; prints each problem with
     /// its file, line and column, and exits 1 if there is any.

@@ -11,7 +11,7 @@ use super::partner::{self, Partner};
 use super::{ConfigError, ConfigErrors, Source};
 use crate::relay::RelayConfig;
 use crate::relay::file::FileRelayConfig;
-use crate::transport::dir::DirConfig;
+pub use crate::transport::channel::ChannelKind;
 
 /// The `[gateway]` table.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -48,14 +48,6 @@ const fn default_poll_interval_secs() -> u64 {
 }
 const fn default_retry_secs() -> u64 {
     5
-}
-
-/// What a channel is.
-#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ChannelKind {
-    /// A local folder.
-    Dir(DirConfig),
 }
 
 /// A named channel.
@@ -152,6 +144,14 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
                 d.done_dir = d.done_dir.map(|p| source.resolve(&p));
                 ChannelKind::Dir(d)
             }
+            ChannelKind::Sftp(mut s) => {
+                s.private_key = s.private_key.map(|p| source.resolve(&p));
+                s.password_file = s.password_file.map(|p| source.resolve(&p));
+                if let Err(e) = s.check() {
+                    errors.push(source.error_at(at, format!("channel {name}: {e}")));
+                }
+                ChannelKind::Sftp(s)
+            }
         };
         channels.push(ChannelConfig { name, kind, at });
     }
@@ -187,7 +187,9 @@ pub(super) fn check_inbound_dir(
     errors: &mut Vec<ConfigError>,
     source: &Source,
 ) {
-    let ChannelKind::Dir(d) = &channel.kind;
+    let ChannelKind::Dir(d) = &channel.kind else {
+        return;
+    };
     if !d.path.is_dir() {
         errors.push(source.error_at(
             channel.at,

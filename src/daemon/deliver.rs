@@ -3,10 +3,10 @@
 //! later, waiting twice as long each time (with some jitter), up to an hour;
 //! it stays in the outbox until it is made.
 
-use crate::config::{ChannelKind, Gateway as Config};
+use crate::config::Gateway as Config;
 use crate::relay::{FileRelay, RelayConfig};
 use crate::store::{Delivery, Store, StoreError};
-use crate::transport::dir::deliver_to;
+use crate::transport::channel::Channel;
 
 /// Longest wait between two tries, in seconds.
 const MAX_RETRY_SECS: u64 = 3600;
@@ -22,7 +22,7 @@ pub fn retry_after(first_secs: u64, attempts: u32, jitter_seed: u64) -> u64 {
     base + jitter_seed % (base / 4 + 1)
 }
 
-fn attempt(config: &Config, d: &Delivery) -> Result<(), String> {
+fn attempt(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<(), String> {
     if d.new.target == "relay" {
         return match &config.relay {
             RelayConfig::File(f) => FileRelay::new(f)
@@ -30,27 +30,27 @@ fn attempt(config: &Config, d: &Delivery) -> Result<(), String> {
                 .map_err(|e| e.to_string()),
         };
     }
-    let Some(channel) = config.channel(&d.new.target) else {
+    let Some(channel) = channels.iter_mut().find(|c| c.name() == d.new.target) else {
         return Err(format!("there is no channel {:?} any more", d.new.target));
     };
-    match &channel.kind {
-        ChannelKind::Dir(dir) => deliver_to(&channel.name, &dir.path, &d.new.name, &d.new.payload)
-            .or_else(|e| {
-                // Delivered before a crash kept the outbox from knowing:
-                // the same bytes under the same name are the delivery.
-                let there = std::fs::read(dir.path.join(&d.new.name)).ok();
-                if there.as_deref() == Some(d.new.payload.as_slice()) {
-                    Ok(())
-                } else {
-                    Err(e.to_string())
-                }
-            }),
-    }
+    channel.deliver(&d.new.name, &d.new.payload).or_else(|e| {
+        // Delivered before a crash kept the outbox from knowing: the same
+        // bytes under the same name are the delivery.
+        if channel.holds(&d.new.name, &d.new.payload) {
+            Ok(())
+        } else {
+            Err(e.to_string())
+        }
+    })
 }
 
 /// Makes the deliveries that are due; returns how many were made and the
 /// errors of those that failed.
-pub fn due(config: &Config, store: &mut dyn Store) -> Result<(u64, Vec<String>), StoreError> {
+pub fn due(
+    config: &Config,
+    store: &mut dyn Store,
+    channels: &mut [Channel],
+) -> Result<(u64, Vec<String>), StoreError> {
     let mut made = 0;
     let mut errors = Vec::new();
     loop {
@@ -60,7 +60,7 @@ pub fn due(config: &Config, store: &mut dyn Store) -> Result<(u64, Vec<String>),
         }
         let mut progressed = false;
         for d in &batch {
-            match attempt(config, d) {
+            match attempt(config, channels, d) {
                 Ok(()) => {
                     store.delivered(d.id)?;
                     made += 1;

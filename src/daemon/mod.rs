@@ -18,10 +18,10 @@ pub mod pipeline;
 
 use std::time::Duration;
 
-use crate::config::{ChannelKind, Gateway as Config};
+use crate::config::Gateway as Config;
 use crate::mapping::Library;
 use crate::store::{Archive, FileId, FileRecord, SqliteStore, Store, StoreError};
-use crate::transport::dir::DirChannel;
+use crate::transport::channel::Channel;
 use crate::x12::defs::Definitions;
 
 pub use pipeline::FileOutcome;
@@ -68,7 +68,10 @@ pub struct Gateway {
     archive: Archive,
     library: Library,
     defs: &'static Definitions,
-    channels: Vec<DirChannel>,
+    /// Every configured channel.
+    channels: Vec<Channel>,
+    /// The indices of those that partners send on, polled in each pass.
+    inbound: Vec<usize>,
 }
 
 impl Gateway {
@@ -95,19 +98,21 @@ impl Gateway {
             None => Library::embedded(),
         };
         let archive = Archive::new(&config.gateway.data_dir.join("archive"));
-        let mut inbound: Vec<&str> = config
-            .partners
+        let channels: Vec<Channel> = config
+            .channels
             .iter()
-            .flat_map(|p| p.inbound.iter().map(|i| i.channel.as_str()))
+            .map(|c| Channel::new(&c.name, &c.kind))
             .collect();
-        inbound.sort_unstable();
-        inbound.dedup();
-        let channels = inbound
+        let inbound = channels
             .iter()
-            .filter_map(|name| config.channel(name))
-            .map(|c| match &c.kind {
-                ChannelKind::Dir(d) => DirChannel::new(&c.name, d.clone()),
+            .enumerate()
+            .filter(|(_, c)| {
+                config
+                    .partners
+                    .iter()
+                    .any(|p| p.inbound.iter().any(|i| i.channel == c.name()))
             })
+            .map(|(i, _)| i)
             .collect();
         Ok(Gateway {
             config,
@@ -116,6 +121,7 @@ impl Gateway {
             library,
             defs: Definitions::embedded(),
             channels,
+            inbound,
         })
     }
 
@@ -140,7 +146,7 @@ impl Gateway {
             }
             report.files.extend(self.process_batch(&files)?);
         }
-        for i in 0..self.channels.len() {
+        for i in self.inbound.clone() {
             let waiting = match self.channels[i].poll() {
                 Ok(w) => w,
                 Err(e) => {
@@ -155,7 +161,7 @@ impl Gateway {
             }
         }
         self.store.begin_batch()?;
-        let delivered = deliver::due(&self.config, self.store.as_mut());
+        let delivered = deliver::due(&self.config, self.store.as_mut(), &mut self.channels);
         let (delivered, errors) = self.commit(delivered)?;
         report.delivered = delivered;
         report.delivery_errors = errors;
@@ -281,7 +287,7 @@ impl Gateway {
         self.store.reset_for_reprocess(id)?;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
         let outcome = self.process_archived(&file)?;
-        deliver::due(&self.config, self.store.as_mut())?;
+        deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
         Ok(outcome)
     }
 }

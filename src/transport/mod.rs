@@ -4,10 +4,12 @@
 //! its side; an outbound channel delivers bytes under a name, never leaving
 //! a partial file where the partner looks.
 //!
+//! - [`channel`]: one interface over every kind, for the daemon.
 //! - [`dir`]: a local folder (the embedded default).
 //! - [`glob`]: file name patterns (`*.edi`, `stock-????????.csv`).
 //! - [`sftp`]: a partner's SFTP server (pinned host key, key or password login).
 
+pub mod channel;
 pub mod dir;
 pub mod glob;
 pub mod sftp;

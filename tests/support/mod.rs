@@ -1,3 +1,5 @@
 //! Helpers shared by integration tests: private servers on 127.0.0.1.
+//! Each test crate compiles this module and uses a part of it.
+#![allow(dead_code)]
 
 pub mod sshd;

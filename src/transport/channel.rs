@@ -1,0 +1,130 @@
+//! One interface over every kind of channel, for the daemon: a folder or an
+//! SFTP server, inbound (poll, read, done) and outbound (deliver).
+//!
+//! The daemon's pass is synchronous (it runs on a blocking thread); an SFTP
+//! operation is run to completion on the tokio runtime the pass was started
+//! from (`Handle::block_on`, which is meant for blocking threads), or, with
+//! no runtime around, on a small one of the channel's own.
+
+use super::dir::{DirChannel, DirConfig};
+use super::sftp::{SftpChannel, SftpConfig};
+use super::{TransportError, Waiting};
+
+/// What a channel is, as configured.
+#[derive(Clone, Debug, serde::Deserialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ChannelKind {
+    /// A local folder.
+    Dir(DirConfig),
+    /// A folder on an SFTP server.
+    Sftp(SftpConfig),
+}
+
+/// A channel at work.
+#[derive(Debug)]
+pub enum Channel {
+    /// A local folder.
+    Dir(DirChannel),
+    /// An SFTP server, with the runtime its operations run on when the
+    /// caller has none.
+    Sftp(Box<SftpChannel>, Option<tokio::runtime::Runtime>),
+}
+
+impl Channel {
+    /// The channel `name` of `kind`.
+    pub fn new(name: &str, kind: &ChannelKind) -> Channel {
+        match kind {
+            ChannelKind::Dir(d) => Channel::Dir(DirChannel::new(name, d.clone())),
+            ChannelKind::Sftp(s) => {
+                Channel::Sftp(Box::new(SftpChannel::new(name, s.clone())), None)
+            }
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        match self {
+            Channel::Dir(d) => d.name(),
+            Channel::Sftp(s, _) => s.name(),
+        }
+    }
+
+    fn block<T>(
+        rt: &mut Option<tokio::runtime::Runtime>,
+        name: &str,
+        f: impl std::future::Future<Output = Result<T, TransportError>>,
+    ) -> Result<T, TransportError> {
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            return handle.block_on(f);
+        }
+        let rt = match rt {
+            Some(rt) => rt,
+            None => rt.insert(
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|source| TransportError {
+                        channel: name.to_string(),
+                        doing: "starting a runtime".into(),
+                        source,
+                    })?,
+            ),
+        };
+        rt.block_on(f)
+    }
+
+    /// The files complete and waiting.
+    pub fn poll(&mut self) -> Result<Vec<Waiting>, TransportError> {
+        match self {
+            Channel::Dir(d) => d.poll(),
+            Channel::Sftp(s, rt) => {
+                let name = s.name().to_string();
+                Self::block(rt, &name, s.poll())
+            }
+        }
+    }
+
+    /// A waiting file's bytes.
+    pub fn read(&mut self, file: &str) -> Result<Vec<u8>, TransportError> {
+        match self {
+            Channel::Dir(d) => d.read(file),
+            Channel::Sftp(s, rt) => {
+                let name = s.name().to_string();
+                Self::block(rt, &name, s.read(file))
+            }
+        }
+    }
+
+    /// The file is archived and recorded: moves it away or deletes it.
+    pub fn done(&mut self, file: &str) -> Result<(), TransportError> {
+        match self {
+            Channel::Dir(d) => d.done(file),
+            Channel::Sftp(s, rt) => {
+                let name = s.name().to_string();
+                Self::block(rt, &name, s.done(file))
+            }
+        }
+    }
+
+    /// Delivers `bytes` as `file`, never leaving a partial file or
+    /// overwriting one.
+    pub fn deliver(&mut self, file: &str, bytes: &[u8]) -> Result<(), TransportError> {
+        match self {
+            Channel::Dir(d) => d.deliver(file, bytes),
+            Channel::Sftp(s, rt) => {
+                let name = s.name().to_string();
+                Self::block(rt, &name, s.deliver(file, bytes))
+            }
+        }
+    }
+
+    /// Whether `file` is there with exactly `bytes` (a delivery made before
+    /// a crash kept the outbox from knowing). Folders only; `false` when it
+    /// cannot be told.
+    pub fn holds(&self, file: &str, bytes: &[u8]) -> bool {
+        match self {
+            Channel::Dir(d) => std::fs::read(d.path().join(file)).is_ok_and(|b| b == bytes),
+            Channel::Sftp(..) => false,
+        }
+    }
+}

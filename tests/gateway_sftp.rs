@@ -1,0 +1,207 @@
+//! The gateway on a vendor's SFTP server (a private OpenSSH sshd on
+//! 127.0.0.1): files are picked up from the vendor's folder and moved into
+//! `processed/` there, their documents relayed, and the 997s uploaded back
+//! into the vendor's outbound folder without a partial file; a changed host
+//! key stops the channel, says why, and touches nothing.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use support::sshd::Sshd;
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn dropgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().is_file())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    n.sort();
+    n
+}
+
+/// A gateway whose Acme partner sends on, and receives from, the server.
+fn setup(sshd: &Sshd, known_hosts: &str) -> Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(sshd.root().join("from-acme"))?;
+    std::fs::create_dir_all(sshd.root().join("to-acme"))?;
+    std::fs::create_dir_all(dir.path().join("partners"))?;
+    let key = sshd.client_key();
+    let common = format!(
+        "host = \"127.0.0.1\"\nport = {}\nuser = \"root\"\nprivate_key = \"{}\"\nknown_hosts = \"{}\"\ntimeout_secs = 10",
+        sshd.port(),
+        key.display(),
+        known_hosts
+    );
+    std::fs::write(
+        dir.path().join("gateway.toml"),
+        format!(
+            r#"
+[gateway]
+data_dir = "var"
+poll_interval_secs = 1
+
+[channel.acme-sftp]
+type = "sftp"
+{common}
+path = "from-acme"
+min_age_secs = 0
+
+[channel.acme-out]
+type = "sftp"
+{common}
+path = "to-acme"
+
+[relay]
+type = "file"
+path = "relay"
+"#
+        ),
+    )?;
+    std::fs::write(
+        dir.path().join("partners/acme.toml"),
+        r#"
+[x12]
+interchange_id = "ZZ:VENDORID"
+
+[[inbound]]
+channel = "acme-sftp"
+patterns = ["*.edi"]
+
+[outbound]
+channel = "acme-out"
+"#,
+    )?;
+    Ok(dir)
+}
+
+fn put(sshd: &Sshd, sample: &str, name: &str) -> Result {
+    std::fs::copy(
+        root().join(sample),
+        sshd.root().join("from-acme").join(name),
+    )?;
+    Ok(())
+}
+
+#[test]
+fn a_vendors_sftp_drop_is_picked_up_relayed_and_acknowledged() -> Result {
+    let Some(sshd) = Sshd::start()? else {
+        return Ok(());
+    };
+    let gw = setup(&sshd, &sshd.known_hosts_line()?)?;
+    let config = gw.path().join("gateway.toml");
+    let config = config.to_string_lossy();
+    let check = dropgate(&["check-config", "-c", &config]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    put(
+        &sshd,
+        "samples/x12/good/856-4010-pick-and-pack.edi",
+        "asn.edi",
+    )?;
+    put(
+        &sshd,
+        "samples/x12/bad/810-4010-bad-date.edi",
+        "invoice.edi",
+    )?;
+
+    let out = dropgate(&["run", "--once", "-c", &config]);
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a file is quarantined: {stdout}{}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("processed") && stdout.contains("asn.edi"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("quarantined") && stdout.contains("invoice.edi"),
+        "{stdout}"
+    );
+    // Taken off the vendor's folder, kept on its side in processed/.
+    assert!(names(&sshd.root().join("from-acme")).is_empty());
+    assert_eq!(
+        names(&sshd.root().join("from-acme/processed")),
+        ["asn.edi", "invoice.edi"]
+    );
+    // Relayed here; acknowledged there, with no partial file left.
+    assert_eq!(names(&gw.path().join("relay")), ["000001-asn.edi.jsonl"]);
+    let acks = names(&sshd.root().join("to-acme"));
+    assert_eq!(acks, ["acme-997-000000001.edi", "acme-997-000000002.edi"]);
+    let rejecting = std::fs::read_to_string(sshd.root().join("to-acme/acme-997-000000002.edi"))?;
+    assert!(rejecting.contains("AK5*R"), "{rejecting}");
+
+    // The daemon: a file put on the server while it runs is picked up.
+    let child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "-c", &config])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    put(&sshd, "samples/x12/good/846-5010.edi", "inventory.edi")?;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while names(&gw.path().join("relay")).len() < 2 {
+        assert!(Instant::now() < deadline, "never relayed: {}", sshd.log());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    while names(&sshd.root().join("to-acme")).len() < 3 {
+        assert!(Instant::now() < deadline, "never acknowledged");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let pid = child.id().to_string();
+    Command::new("kill").args(["-TERM", &pid]).status()?;
+    let out = child.wait_with_output()?;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    Ok(())
+}
+
+#[test]
+fn a_changed_host_key_stops_the_channel_and_says_why() -> Result {
+    let Some(mut sshd) = Sshd::start()? else {
+        return Ok(());
+    };
+    let gw = setup(&sshd, &sshd.known_hosts_line()?)?;
+    let config = gw.path().join("gateway.toml");
+    let config = config.to_string_lossy();
+    sshd.restart_with_new_host_key()?;
+    put(
+        &sshd,
+        "samples/x12/good/856-4010-pick-and-pack.edi",
+        "asn.edi",
+    )?;
+    let out = dropgate(&["run", "--once", "-c", &config]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("channel acme-sftp"), "{stdout}");
+    assert!(
+        stdout.contains("known_hosts"),
+        "the message says the key does not match: {stdout}"
+    );
+    // Nothing was taken.
+    assert_eq!(names(&sshd.root().join("from-acme")), ["asn.edi"]);
+    assert!(names(&gw.path().join("relay")).is_empty());
+    Ok(())
+}
