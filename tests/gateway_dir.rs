@@ -504,3 +504,102 @@ fn check_config_names_the_file_line_and_column_of_each_problem() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("ok (2 channel(s), 3 partner(s))"));
 }
+
+#[test]
+fn purchase_orders_go_out_in_each_partners_format() {
+    let s = Setup::new(
+        "relay",
+        "\n[x12]\ninterchange_id = \"ZZ:RETAILERID\"\n\n[channel.nordlys-out]\ntype = \"dir\"\npath = \"out/nordlys\"\n",
+    );
+    let nordlys = s.path().join("partners/nordlys.toml");
+    let mut partner = std::fs::read_to_string(&nordlys).expect("partner");
+    partner.push_str("\n[outbound]\nchannel = \"nordlys-out\"\nformat = \"csv\"\nmapping = \"partners/nordlys/po\"\n");
+    std::fs::write(&nordlys, partner).expect("partner");
+    let config = s.config();
+    let config = config.to_string_lossy();
+    let po = root().join("mappings/partners/nordlys/po/po-123456.json");
+    let po = po.to_string_lossy();
+
+    // Acme speaks X12: an 850 from us to it, numbered from its sequence.
+    for n in 1..=2 {
+        let out = dropgate(&["send-po", "-c", &config, "--partner", "acme", &po]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains(&format!("acme-po-PO123456-00000000{n}.edi")),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    assert_eq!(
+        s.names("out/acme"),
+        [
+            "acme-po-PO123456-000000001.edi",
+            "acme-po-PO123456-000000002.edi"
+        ]
+    );
+    let edi = s.path().join("out/acme/acme-po-PO123456-000000002.edi");
+    let body = std::fs::read_to_string(&edi).expect("850");
+    assert!(
+        body.starts_with("ISA*00*          *00*          *ZZ*RETAILERID     *ZZ*VENDORID       *"),
+        "{body}"
+    );
+    assert!(
+        body.contains("*000000002*0*P*"),
+        "ISA13 is the second of Acme's sequence: {body}"
+    );
+    assert!(body.contains("GS*PO*RETAILERID*VENDORID*"), "{body}");
+    // It reads back as the same order.
+    let back = dropgate(&["translate", &edi.to_string_lossy()]);
+    assert_eq!(back.status.code(), Some(0), "{}", text(&back.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&back.stdout).expect("JSON");
+    let sent: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("mappings/partners/nordlys/po/po-123456.json"))
+            .expect("PO"),
+    )
+    .expect("JSON");
+    assert_eq!(docs[0]["po_number"], sent["po_number"]);
+    assert_eq!(
+        docs[0]["lines"].as_array().map(Vec::len),
+        sent["lines"].as_array().map(Vec::len)
+    );
+
+    // Nordlys takes its own CSV, exactly as its mapping's sample says.
+    let out = dropgate(&["send-po", "-c", &config, "--partner", "nordlys", &po]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let csv = std::fs::read(
+        s.path()
+            .join("out/nordlys/nordlys-po-PO123456-000000001.csv"),
+    )
+    .expect("CSV");
+    let expected =
+        std::fs::read(root().join("mappings/partners/nordlys/po/po-123456.json.expected.csv"))
+            .expect("expected");
+    assert_eq!(csv, expected);
+
+    // A partner with no outbound channel gets nothing, and says why.
+    let out = dropgate(&["send-po", "-c", &config, "--partner", "parcelco", &po]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("parcelco has no [outbound] channel"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = dropgate(&["send-po", "-c", &config, "--partner", "nobody", &po]);
+    assert!(
+        text(&out.stderr).contains("there is no partner \"nobody\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -39,6 +39,18 @@ pub struct RunArgs {
     once: bool,
 }
 
+/// Arguments of `dropgate send-po`.
+#[derive(Debug, clap::Args)]
+pub struct SendPoArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The canonical purchase order (a JSON object, or an array of them).
+    file: PathBuf,
+    /// The partner to send it to.
+    #[arg(long, value_name = "P")]
+    partner: String,
+}
+
 /// Arguments of `dropgate files`.
 #[derive(Debug, clap::Args)]
 pub struct FilesArgs {
@@ -253,5 +265,38 @@ pub fn reprocess(args: FileArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+/// Runs `dropgate send-po`.
+pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
+    let name = args.file.display().to_string();
+    let text =
+        std::fs::read_to_string(&args.file).with_context(|| format!("{name}: cannot read"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{name}: not JSON"))?;
+    let docs = match value {
+        serde_json::Value::Array(items) => items,
+        other => vec![other],
+    };
+    let mut gateway = args.config.open()?;
+    let (queued, report) = gateway.send_orders(&args.partner, &docs, &name)?;
+    for q in &queued {
+        println!(
+            "{}: queued as {} for channel {}",
+            q.po_number, q.name, q.channel
+        );
+    }
+    for e in &report.delivery_errors {
+        println!("        {e}");
+    }
+    println!(
+        "{} delivery(ies) made, {} waiting (the daemon retries them)",
+        report.delivered, report.pending
+    );
+    Ok(if report.delivery_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     })
 }

@@ -53,6 +53,10 @@ enum Command {
     Show(gateway::FileArgs),
     /// Processes a quarantined file again (after a mapping fix).
     Reprocess(gateway::FileArgs),
+    /// Sends canonical purchase orders to a partner: rendered in its format
+    /// (X12 with fresh control numbers, CSV, XML), queued and delivered on
+    /// its outbound channel (exit 1 when the delivery must wait).
+    SendPo(gateway::SendPoArgs),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -72,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Files(args) => gateway::files(args),
         Command::Show(args) => gateway::show(args),
         Command::Reprocess(args) => gateway::reprocess(args),
+        Command::SendPo(args) => gateway::send_po(args),
     };
     match result {
         Ok(code) => code,

@@ -86,6 +86,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         let options = RenderOptions {
             control_number: args.control_number.wrapping_add(i as u32),
             timestamp,
+            parties: None,
         };
         mapping.render(doc, &name, &options, &mut rendered)?;
     }

@@ -61,10 +61,33 @@ pub struct ChannelConfig {
     pub(super) at: usize,
 }
 
+/// The gateway's own X12 identity: the sender of what it sends.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct OwnX12 {
+    /// Our interchange ID with its qualifier (ISA05:ISA06 of what we
+    /// send), like `ZZ:RETAILER`.
+    pub interchange_id: String,
+    /// Our application ID (GS02 of what we send); default: the interchange
+    /// ID.
+    #[serde(default)]
+    pub application_id: Option<String>,
+}
+
+impl OwnX12 {
+    /// The qualifier and the ID.
+    pub fn qualifier_and_id(&self) -> Option<(&str, &str)> {
+        let (q, id) = self.interchange_id.split_once(':')?;
+        Some((q.trim(), id.trim()))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GatewayFile {
     gateway: Option<GatewaySection>,
+    #[serde(default)]
+    x12: Option<Spanned<OwnX12>>,
     #[serde(default)]
     channel: BTreeMap<String, Spanned<ChannelKind>>,
     #[serde(default)]
@@ -82,6 +105,8 @@ pub struct Gateway {
     pub channels: Vec<ChannelConfig>,
     /// Where documents are relayed.
     pub relay: RelayConfig,
+    /// Our X12 identity, for what we send (purchase orders).
+    pub x12: Option<OwnX12>,
     /// The partners, by id.
     pub partners: Vec<Partner>,
 }
@@ -166,11 +191,27 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
             path: section.data_dir.join("relay"),
         }),
     };
+    let x12 = file.x12.map(|x| {
+        let at = x.span().start;
+        let x = x.into_inner();
+        match x.qualifier_and_id() {
+            Some((q, i)) if q.len() == 2 && !i.is_empty() && i.len() <= 15 => {}
+            _ => errors.push(source.error_at(
+                at,
+                format!(
+                    "[x12] interchange_id {:?}: write our qualifier and ID as in ISA05 and ISA06, like \"ZZ:RETAILER\"",
+                    x.interchange_id
+                ),
+            )),
+        }
+        x
+    });
     let mut gateway = Gateway {
         file: path.to_path_buf(),
         gateway: section,
         channels,
         relay,
+        x12,
         partners: Vec::new(),
     };
     partner::load_all(&mut gateway, &source, &mut errors);

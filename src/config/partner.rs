@@ -94,6 +94,23 @@ struct PartnerSection {
 #[serde(deny_unknown_fields)]
 struct Outbound {
     channel: Spanned<String>,
+    #[serde(default)]
+    format: Option<String>,
+    #[serde(default)]
+    mapping: Option<Spanned<String>>,
+}
+
+/// Where and how files for a partner go out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboundTo {
+    /// The channel.
+    pub channel: String,
+    /// The format purchase orders are written in (`x12`, `csv`, `xml`;
+    /// default: x12 for an X12 partner).
+    pub format: Option<String>,
+    /// The outbound mapping for purchase orders (default: the partner's
+    /// outbound mapping for the format, else the built-in X12 850).
+    pub mapping: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -121,8 +138,8 @@ pub struct Partner {
     pub x12: Option<X12Identity>,
     /// What it sends, where.
     pub inbound: Vec<InboundFiles>,
-    /// The channel files for it go to (acknowledgments, orders).
-    pub outbound: Option<String>,
+    /// Where files for it go (acknowledgments, orders), and how.
+    pub outbound: Option<OutboundTo>,
 }
 
 pub(super) fn load_all(
@@ -261,6 +278,25 @@ fn load_one(path: &Path, gateway: &Gateway, errors: &mut Vec<ConfigError>) -> Op
     let outbound = file.outbound.map(|o| {
         let at = o.channel.span().start;
         let name = o.channel.into_inner();
+        if let Some(f) = &o.format
+            && !matches!(f.as_str(), "x12" | "csv" | "xml")
+        {
+            errors.push(source.error_at(at, format!("[outbound] format {f:?}: x12, csv or xml")));
+        }
+        let mapping = o.mapping.map(|m| {
+            let at = m.span().start;
+            let m = m.into_inner();
+            let library = match &gateway.gateway.mappings {
+                Some(dir) => crate::mapping::Library::with_dir(dir),
+                None => Ok(crate::mapping::Library::embedded()),
+            };
+            if let Ok(library) = library
+                && let Err(e) = library.load(&m)
+            {
+                errors.push(source.error_at(at, format!("[outbound] mapping {m:?}: {e}")));
+            }
+            m
+        });
         if gateway.channel(&name).is_none() {
             errors.push(source.error_at(
                 at,
@@ -271,7 +307,11 @@ fn load_one(path: &Path, gateway: &Gateway, errors: &mut Vec<ConfigError>) -> Op
                 ),
             ));
         }
-        name
+        OutboundTo {
+            channel: name,
+            format: o.format,
+            mapping,
+        }
     });
     Some(Partner {
         name: file

@@ -90,7 +90,8 @@ pub fn for_file(
     bytes: &[u8],
     has_errors: bool,
 ) -> Result<Option<NewDelivery>, StoreError> {
-    let (Some(x12), Some(channel)) = (&partner.x12, &partner.outbound) else {
+    let (Some(x12), Some(channel)) = (&partner.x12, partner.outbound.as_ref().map(|o| &o.channel))
+    else {
         return Ok(None);
     };
     if x12.acknowledgment == AckPolicy::None || (x12.acknowledge == AckWhen::Errors && !has_errors)

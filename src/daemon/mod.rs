@@ -15,6 +15,7 @@
 pub mod ack;
 pub mod deliver;
 pub mod pipeline;
+pub mod send;
 
 use std::time::Duration;
 
@@ -289,6 +290,34 @@ impl Gateway {
         let outcome = self.process_archived(&file)?;
         deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
         Ok(outcome)
+    }
+}
+
+impl Gateway {
+    /// Renders canonical purchase orders for `partner` and queues them for
+    /// its outbound channel, then makes the deliveries due (a channel that
+    /// is down keeps them in the outbox for the next pass).
+    pub fn send_orders(
+        &mut self,
+        partner: &str,
+        docs: &[serde_json::Value],
+        source: &str,
+    ) -> Result<(Vec<send::Queued>, PassReport), send::SendError> {
+        let queued = send::queue_orders(
+            &self.config,
+            &self.library,
+            self.store.as_mut(),
+            partner,
+            docs,
+            source,
+        )?;
+        let mut report = PassReport::default();
+        let (delivered, errors) =
+            deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
+        report.delivered = delivered;
+        report.delivery_errors = errors;
+        report.pending = self.store.pending_deliveries()?;
+        Ok((queued, report))
     }
 }
 

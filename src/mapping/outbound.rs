@@ -117,12 +117,28 @@ struct Envelope {
 }
 
 /// Per rendering: control numbers and the time of the envelope.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct RenderOptions {
     /// ISA13 and GS06 (ST02 is 0001).
     pub control_number: u32,
     /// ISA09/10 and GS04/05.
     pub timestamp: NaiveDateTime,
+    /// X12: who sends and who receives, instead of the mapping's
+    /// `[mapping.x12]` IDs (the gateway knows its partners' IDs).
+    pub parties: Option<Parties>,
+}
+
+/// The sender and receiver of an X12 interchange and group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parties {
+    /// ISA05 and ISA06.
+    pub sender: (String, String),
+    /// ISA07 and ISA08.
+    pub receiver: (String, String),
+    /// GS02.
+    pub application_sender: String,
+    /// GS03.
+    pub application_receiver: String,
 }
 
 impl OutboundMapping {
@@ -261,7 +277,14 @@ impl OutboundMapping {
         options: &RenderOptions,
         out: &mut dyn Write,
     ) -> std::io::Result<()> {
-        let e = &self.envelope;
+        let mut envelope = self.envelope.clone();
+        if let Some(p) = &options.parties {
+            envelope.sender = p.sender.clone();
+            envelope.receiver = p.receiver.clone();
+            envelope.application_sender = p.application_sender.clone();
+            envelope.application_receiver = p.application_receiver.clone();
+        }
+        let e = &envelope;
         let from_5010 = e.version.as_str() >= "005010";
         let repetition = if from_5010 { Some(b'^') } else { None };
         let d = Delimiters::new(b'*', b':', b'~', repetition)

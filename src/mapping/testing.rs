@@ -235,6 +235,7 @@ fn outbound(
         timestamp: chrono::NaiveDate::from_ymd_opt(2024, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .unwrap_or_default(),
+        parties: None,
     };
     let mut out = Vec::new();
     let file = input.display().to_string();

@@ -269,6 +269,10 @@ pub trait Store {
     /// The documents of a file, in order.
     fn documents(&self, id: FileId) -> Result<Vec<NewDocument>, StoreError>;
 
+    /// Queues deliveries that come from no received file (purchase orders
+    /// sent by the gateway). A key already queued is not queued again.
+    fn queue(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
+
     /// Deliveries due now, oldest first.
     fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 

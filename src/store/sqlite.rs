@@ -435,6 +435,29 @@ impl Store for SqliteStore {
         Ok(rows)
     }
 
+    fn queue(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
+        let at = now();
+        let due = now_secs();
+        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let r = (|| {
+            for d in deliveries {
+                tx.execute(
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at)
+                     VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
+                    params![d.target, d.key, d.name, d.payload, at, due],
+                )?;
+            }
+            tx.commit()
+        })();
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
     fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         let mut stmt = self
             .conn
