@@ -51,16 +51,16 @@ impl Archive {
     }
 
     /// Keeps `bytes` (durably once [`Archive::sync`] has run); returns
-    /// their hash and their path relative to the archive's root
-    /// (`ab/abcdef...`).
+    /// their hash and their path relative to the archive's root (the hash
+    /// itself: one folder, so that a batch of files costs one folder sync).
     pub fn keep(&mut self, bytes: &[u8]) -> Result<(String, String), StoreError> {
         let hash = sha256_hex(bytes);
-        let relative = format!("{}/{hash}", &hash[..2]);
+        let relative = hash.clone();
         let path = self.root.join(&relative);
         if path.is_file() {
             return Ok((hash, relative));
         }
-        let dir = self.root.join(&hash[..2]);
+        let dir = self.root.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Self::io(&dir, e))?;
         let tmp = dir.join(format!(".{hash}.{}.tmp", std::process::id()));
         let mut f = std::fs::File::create(&tmp).map_err(|e| Self::io(&tmp, e))?;
@@ -103,7 +103,7 @@ mod tests {
             hash,
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
-        assert_eq!(rel, format!("ba/{hash}"));
+        assert_eq!(rel, hash);
         assert_eq!(a.keep(b"abc")?.1, rel);
         assert_eq!(a.read(&rel)?, b"abc");
         Ok(())
