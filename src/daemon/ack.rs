@@ -120,5 +120,6 @@ pub fn for_file(
         key: format!("ack:{file_id}"),
         name: format!("{}-{kind}-{first:09}.edi", partner.id),
         payload,
+        payload_file: None,
     }))
 }

@@ -24,19 +24,34 @@ pub fn retry_after(first_secs: u64, attempts: u32, jitter_seed: u64) -> u64 {
 
 fn attempt(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<(), String> {
     if d.new.target == "relay" {
-        return match &config.relay {
-            RelayConfig::File(f) => FileRelay::new(f)
+        return match (&config.relay, &d.new.payload_file) {
+            (RelayConfig::File(f), Some(path)) => {
+                let mut file = std::fs::File::open(path)
+                    .map_err(|e| format!("the spooled documents {path}: {e}"))?;
+                FileRelay::new(f)
+                    .deliver_from(&d.new.name, &mut file)
+                    .map_err(|e| e.to_string())
+            }
+            (RelayConfig::File(f), None) => FileRelay::new(f)
                 .deliver(&d.new.name, &d.new.payload)
                 .map_err(|e| e.to_string()),
         };
     }
+    let spooled;
+    let payload: &[u8] = match &d.new.payload_file {
+        Some(path) => {
+            spooled = std::fs::read(path).map_err(|e| format!("the spooled file {path}: {e}"))?;
+            &spooled
+        }
+        None => &d.new.payload,
+    };
     let Some(channel) = channels.iter_mut().find(|c| c.name() == d.new.target) else {
         return Err(format!("there is no channel {:?} any more", d.new.target));
     };
-    channel.deliver(&d.new.name, &d.new.payload).or_else(|e| {
+    channel.deliver(&d.new.name, payload).or_else(|e| {
         // Delivered before a crash kept the outbox from knowing: the same
         // bytes under the same name are the delivery.
-        if channel.holds(&d.new.name, &d.new.payload) {
+        if channel.holds(&d.new.name, payload) {
             Ok(())
         } else {
             Err(e.to_string())
@@ -63,6 +78,10 @@ pub fn due(
             match attempt(config, channels, d) {
                 Ok(()) => {
                     store.delivered(d.id)?;
+                    if let Some(path) = &d.new.payload_file {
+                        // Relayed for good: the spooled copy has served.
+                        let _ = std::fs::remove_file(path);
+                    }
                     made += 1;
                     progressed = true;
                 }

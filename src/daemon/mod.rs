@@ -245,10 +245,12 @@ impl Gateway {
             return Ok(Vec::new());
         }
         self.store.begin_batch()?;
+        let spool = self.config.gateway.data_dir.join("spool");
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
             defs: self.defs,
+            spool: &spool,
         };
         let store = self.store.as_mut();
         let outcomes: Result<Vec<FileOutcome>, StoreError> = files
@@ -265,10 +267,12 @@ impl Gateway {
     }
 
     fn process(&mut self, file: &FileRecord, bytes: &[u8]) -> Result<FileOutcome, DaemonError> {
+        let spool = self.config.gateway.data_dir.join("spool");
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
             defs: self.defs,
+            spool: &spool,
         };
         Ok(pipeline::process(
             &context,

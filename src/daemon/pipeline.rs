@@ -9,6 +9,9 @@
 //! the partner learns what it must send again). `dropgate reprocess` runs it
 //! again once the cause is fixed.
 
+use std::io::BufRead;
+use std::path::Path;
+
 use crate::config::{Gateway as Config, InboundFiles, Partner};
 use crate::format::Flavor;
 use crate::mapping::Library;
@@ -28,7 +31,13 @@ pub struct Context<'a> {
     pub library: &'a Library,
     /// The X12 definitions.
     pub defs: &'static Definitions,
+    /// Where a file's documents are written while it is translated (and
+    /// kept until they are relayed): memory stays flat whatever the size.
+    pub spool: &'a Path,
 }
+
+/// Documents stored per insert.
+const CHUNK: usize = 512;
 
 /// What became of a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,10 +199,24 @@ pub fn process(
         lines: true,
         ..Request::default()
     };
-    let translated = translate(bytes, &request, cx.library, cx.defs, Vec::new());
+    let spool_error = |e: std::io::Error, path: &Path| StoreError::Archive {
+        path: path.display().to_string(),
+        source: e,
+    };
+    std::fs::create_dir_all(cx.spool).map_err(|e| spool_error(e, cx.spool))?;
+    let spool = cx.spool.join(format!("{:06}.jsonl", file.id));
+    let out = std::fs::File::create(&spool).map_err(|e| spool_error(e, &spool))?;
+    let translated = translate(
+        bytes,
+        &request,
+        cx.library,
+        cx.defs,
+        std::io::BufWriter::with_capacity(1 << 16, out),
+    );
     let (outcome_of_translation, out) = match translated {
         Ok(r) => r,
         Err(e) => {
+            let _ = std::fs::remove_file(&spool);
             let ack = if flavor == Flavor::X12 {
                 super::ack::for_file(store, cx.defs, partner, file.id, bytes, true)?
             } else {
@@ -209,6 +232,11 @@ pub fn process(
             return outcome(store, file.id);
         }
     };
+    // The spool is on disk for good before the outbox points at it.
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(|e| spool_error(e, &spool))?;
     let has_problems = !outcome_of_translation.problems.is_empty();
     let mut deliveries: Vec<NewDelivery> = Vec::new();
     if flavor == Flavor::X12
@@ -218,6 +246,7 @@ pub fn process(
         deliveries.push(ack);
     }
     if has_problems {
+        let _ = std::fs::remove_file(&spool);
         let reason = outcome_of_translation
             .problems
             .iter()
@@ -233,27 +262,53 @@ pub fn process(
         )?;
         return outcome(store, file.id);
     }
-    let mut documents = Vec::new();
-    for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let json = String::from_utf8_lossy(line).into_owned();
-        let value: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-        documents.push(NewDocument {
+    // The documents, read back from the spool a chunk at a time.
+    store.clear_documents(file.id)?;
+    let reader = std::fs::File::open(&spool).map_err(|e| spool_error(e, &spool))?;
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let mut line = Vec::new();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut count = 0u64;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| spool_error(e, &spool))?;
+        if n == 0 {
+            break;
+        }
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        if text.is_empty() {
+            continue;
+        }
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        chunk.push(NewDocument {
             doc_type: value
                 .get("type")
                 .and_then(|t| t.as_str())
                 .unwrap_or("unknown")
                 .to_string(),
             reference: reference(&value),
-            json,
+            json: text,
         });
+        if chunk.len() == CHUNK {
+            store.add_documents(file.id, count, &chunk)?;
+            count += chunk.len() as u64;
+            chunk.clear();
+        }
     }
-    if !documents.is_empty() {
+    store.add_documents(file.id, count, &chunk)?;
+    count += chunk.len() as u64;
+    if count > 0 {
         deliveries.push(NewDelivery {
             target: "relay".into(),
             key: format!("relay:{}", file.id),
             name: format!("{:06}-{}.jsonl", file.id, plain_name(&file.name)),
-            payload: out,
+            payload: Vec::new(),
+            payload_file: Some(spool.display().to_string()),
         });
+    } else {
+        let _ = std::fs::remove_file(&spool);
     }
     let notes = (!outcome_of_translation.warnings.is_empty())
         .then(|| outcome_of_translation.warnings.join("\n"));
@@ -262,7 +317,7 @@ pub fn process(
         &Processed {
             partner: Some(partner.id.clone()),
             format: format.to_string(),
-            documents,
+            documents: count,
             deliveries,
             notes,
         },

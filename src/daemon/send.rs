@@ -161,6 +161,7 @@ pub fn queue_orders(
                 key: format!("po:{partner_id}:{n}"),
                 name: format!("{partner_id}-po-{}-{n:09}.{extension}", plain(&po_number)),
                 payload: out,
+                payload_file: None,
             });
             queued.push(Queued {
                 po_number,

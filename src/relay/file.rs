@@ -37,6 +37,16 @@ impl FileRelay {
 
     /// Writes the delivery as `name` (which its key determines).
     pub fn deliver(&self, name: &str, payload: &[u8]) -> Result<(), RelayError> {
+        self.deliver_from(name, &mut &payload[..])
+    }
+
+    /// Writes the delivery as `name`, copying it from `source` (a spooled
+    /// file, however large).
+    pub fn deliver_from(
+        &self,
+        name: &str,
+        source: &mut dyn std::io::Read,
+    ) -> Result<(), RelayError> {
         let fail = |what: &str, e: std::io::Error| RelayError(format!("{what}: {e}"));
         if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {
             return Err(RelayError(format!("{name:?} is not a plain file name")));
@@ -47,7 +57,8 @@ impl FileRelay {
         let target = self.path.join(name);
         let mut f = std::fs::File::create(&tmp)
             .map_err(|e| fail(&format!("writing {}", tmp.display()), e))?;
-        f.write_all(payload)
+        std::io::copy(source, &mut f)
+            .and_then(|_| f.flush())
             .and_then(|()| f.sync_all())
             .map_err(|e| fail(&format!("writing {}", tmp.display()), e))?;
         drop(f);

@@ -132,8 +132,12 @@ pub struct NewDelivery {
     pub key: String,
     /// The file name to deliver under.
     pub name: String,
-    /// The bytes.
+    /// The bytes (empty when they are in `payload_file`).
     pub payload: Vec<u8>,
+    /// A file holding the bytes instead, for large deliveries (the
+    /// documents of a big file, spooled by the daemon); removed once the
+    /// delivery is made.
+    pub payload_file: Option<String>,
 }
 
 /// A delivery waiting in the outbox.
@@ -156,8 +160,9 @@ pub struct Processed {
     pub partner: Option<String>,
     /// The format.
     pub format: String,
-    /// The documents, in file order.
-    pub documents: Vec<NewDocument>,
+    /// How many documents were stored for it (with
+    /// [`Store::add_documents`]).
+    pub documents: u64,
     /// What to deliver because of it (relay, acknowledgments).
     pub deliveries: Vec<NewDelivery>,
     /// Notes worth keeping (warnings), one per line.
@@ -238,8 +243,22 @@ pub trait Store {
         partner: Option<&str>,
     ) -> Result<(), StoreError>;
 
-    /// Stores what processing gave, queues its deliveries and marks the
-    /// file processed, all at once (or nothing, on error).
+    /// Stores documents of a file being processed, numbered from
+    /// `first_seq`.
+    fn add_documents(
+        &mut self,
+        id: FileId,
+        first_seq: u64,
+        documents: &[NewDocument],
+    ) -> Result<(), StoreError>;
+
+    /// Forgets the documents stored for a file (before it is processed
+    /// again).
+    fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError>;
+
+    /// Queues what processing gave and marks the file processed, at once
+    /// (or nothing, on error). Its documents are stored before, with
+    /// [`Store::add_documents`], in the same batch.
     fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError>;
 
     /// Quarantines a file with the reason a person can act on, queuing

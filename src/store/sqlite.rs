@@ -13,7 +13,8 @@ use super::{
 
 /// Schema migrations, applied in order; the database's `user_version` is
 /// the number applied.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE files (
     id INTEGER PRIMARY KEY,
     received_at TEXT NOT NULL,
@@ -69,7 +70,11 @@ CREATE TABLE audit (
     detail TEXT NOT NULL
 );
 CREATE INDEX audit_by_file ON audit(file_id);
-"#];
+"#,
+    r#"
+ALTER TABLE outbox ADD COLUMN payload_file TEXT;
+"#,
+];
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -290,6 +295,46 @@ impl Store for SqliteStore {
         })
     }
 
+    fn add_documents(
+        &mut self,
+        id: FileId,
+        first_seq: u64,
+        documents: &[NewDocument],
+    ) -> Result<(), StoreError> {
+        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let r = (|| {
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO documents (file_id, seq, doc_type, reference, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
+                for (i, d) in documents.iter().enumerate() {
+                    stmt.execute(params![
+                        id,
+                        (first_seq + i as u64) as i64,
+                        d.doc_type,
+                        d.reference,
+                        d.json
+                    ])?;
+                }
+            }
+            tx.commit()
+        })();
+        r.map_err(|source| StoreError::Sqlite {
+            path: self.path.clone(),
+            source,
+        })
+    }
+
+    fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM documents WHERE file_id = ?1", params![id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError> {
         let at = now();
         let due = now_secs();
@@ -298,22 +343,16 @@ impl Store for SqliteStore {
             source: e,
         })?;
         let r = (|| {
-            for (seq, d) in processed.documents.iter().enumerate() {
-                tx.execute(
-                    "INSERT INTO documents (file_id, seq, doc_type, reference, json) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, seq as i64, d.doc_type, d.reference, d.json],
-                )?;
-            }
             for d in &processed.deliveries {
                 tx.execute(
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
-                    params![id, d.target, d.key, d.name, d.payload, at, due],
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO NOTHING",
+                    params![id, d.target, d.key, d.name, d.payload, at, due, d.payload_file],
                 )?;
             }
             tx.execute(
                 "UPDATE files SET state = 'processed', partner = COALESCE(?2, partner), format = ?3, documents = ?4, detail = ?5, updated_at = ?6 WHERE id = ?1",
-                params![id, processed.partner, processed.format, processed.documents.len() as i64, processed.notes, at],
+                params![id, processed.partner, processed.format, processed.documents as i64, processed.notes, at],
             )?;
             tx.execute(
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'processed', ?3)",
@@ -324,7 +363,7 @@ impl Store for SqliteStore {
                         "{} as {}: {} document(s), {} delivery(ies) queued",
                         processed.partner.as_deref().unwrap_or("no partner"),
                         processed.format,
-                        processed.documents.len(),
+                        processed.documents,
                         processed.deliveries.len()
                     )
                 ],
@@ -354,9 +393,9 @@ impl Store for SqliteStore {
         let r = (|| {
             for d in deliveries {
                 tx.execute(
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
-                    params![id, d.target, d.key, d.name, d.payload, at, due],
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO NOTHING",
+                    params![id, d.target, d.key, d.name, d.payload, at, due, d.payload_file],
                 )?;
             }
             tx.execute(
@@ -445,9 +484,9 @@ impl Store for SqliteStore {
         let r = (|| {
             for d in deliveries {
                 tx.execute(
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at)
-                     VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO NOTHING",
-                    params![d.target, d.key, d.name, d.payload, at, due],
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
+                     VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
+                    params![d.target, d.key, d.name, d.payload, at, due, d.payload_file],
                 )?;
             }
             tx.commit()
@@ -462,7 +501,7 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, file_id, target, key, name, payload, attempts FROM outbox
+                "SELECT id, file_id, target, key, name, payload, attempts, payload_file FROM outbox
                  WHERE done_at IS NULL AND next_try_at <= ?1 ORDER BY id LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
@@ -476,6 +515,7 @@ impl Store for SqliteStore {
                         key: r.get(3)?,
                         name: r.get(4)?,
                         payload: r.get(5)?,
+                        payload_file: r.get(7)?,
                     },
                     attempts: r.get::<_, i64>(6)?.max(0) as u32,
                 })
@@ -634,15 +674,21 @@ mod tests {
             key: "k1".into(),
             name: "a.jsonl".into(),
             payload: b"{}".to_vec(),
+            payload_file: None,
         };
-        let processed = Processed {
-            partner: Some("acme".into()),
-            format: "csv".into(),
-            documents: vec![NewDocument {
+        s.add_documents(
+            id,
+            0,
+            &[NewDocument {
                 doc_type: "inventory_advice".into(),
                 reference: None,
                 json: "{}".into(),
             }],
+        )?;
+        let processed = Processed {
+            partner: Some("acme".into()),
+            format: "csv".into(),
+            documents: 1,
             deliveries: vec![delivery.clone(), delivery],
             notes: None,
         };
