@@ -7,6 +7,9 @@
 #
 # - openssh-server, openssh-sftp-server: the private sshd of tests/sftp.rs
 #   (started on 127.0.0.1 with its own configuration; no system sshd).
+# - dovecot-core, dovecot-imapd: the private Dovecot of tests/imap.rs
+#   (IMAP and IMAPS on 127.0.0.1, its own configuration and run folder;
+#   no system dovecot). openssl makes its test CA and certificate.
 #
 # Packages given as arguments are installed too.
 set -euo pipefail
@@ -16,7 +19,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(openssh-server openssh-sftp-server "$@")
+packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl "$@")
 
 need=()
 for pkg in "${packages[@]}"; do

@@ -7,11 +7,13 @@
 //! - [`channel`]: one interface over every kind, for the daemon.
 //! - [`dir`]: a local folder (the embedded default).
 //! - [`glob`]: file name patterns (`*.edi`, `stock-????????.csv`).
+//! - [`imap`]: attachments of e-mail in a partner's IMAP mailbox (TLS, sender filter).
 //! - [`sftp`]: a partner's SFTP server (pinned host key, key or password login).
 
 pub mod channel;
 pub mod dir;
 pub mod glob;
+pub mod imap;
 pub mod sftp;
 
 use std::fmt;

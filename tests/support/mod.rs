@@ -2,4 +2,5 @@
 //! Each test crate compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod dovecot;
 pub mod sshd;
