@@ -169,6 +169,14 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
                 d.done_dir = d.done_dir.map(|p| source.resolve(&p));
                 ChannelKind::Dir(d)
             }
+            ChannelKind::Imap(mut m) => {
+                m.ca_file = m.ca_file.map(|p| source.resolve(&p));
+                m.password_file = m.password_file.map(|p| source.resolve(&p));
+                if let Err(e) = m.check() {
+                    errors.push(source.error_at(at, format!("channel {name}: {e}")));
+                }
+                ChannelKind::Imap(m)
+            }
             ChannelKind::Sftp(mut s) => {
                 s.private_key = s.private_key.map(|p| source.resolve(&p));
                 s.password_file = s.password_file.map(|p| source.resolve(&p));

@@ -66,6 +66,19 @@ impl X12Identity {
     }
 }
 
+impl Partner {
+    /// Whether mail from `sender` can be this partner's: always when the
+    /// partner lists no addresses.
+    pub fn sends_from(&self, sender: &str) -> bool {
+        let sender = sender.to_ascii_lowercase();
+        self.emails.is_empty()
+            || self
+                .emails
+                .iter()
+                .any(|e| crate::transport::glob::matches(&e.to_ascii_lowercase(), &sender))
+    }
+}
+
 /// Files a partner sends on a channel.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -88,6 +101,8 @@ pub struct InboundFiles {
 struct PartnerSection {
     #[serde(default)]
     name: Option<String>,
+    #[serde(default)]
+    emails: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -134,6 +149,10 @@ pub struct Partner {
     pub id: String,
     /// A name for people.
     pub name: String,
+    /// The addresses its mail comes from (`edi@acme.example`,
+    /// `*@acme.example`); a mailbox attachment from another sender is not
+    /// its file.
+    pub emails: Vec<String>,
     /// How it is recognized in X12, and what it gets back.
     pub x12: Option<X12Identity>,
     /// What it sends, where.
@@ -313,11 +332,20 @@ fn load_one(path: &Path, gateway: &Gateway, errors: &mut Vec<ConfigError>) -> Op
             mapping,
         }
     });
+    let (name, emails) = match file.partner {
+        Some(p) => (p.name, p.emails),
+        None => (None, Vec::new()),
+    };
+    for e in &emails {
+        if !e.contains('@') {
+            errors.push(source.error(format!(
+                "[partner] emails: {e:?} is not an address (like \"edi@acme.example\" or \"*@acme.example\")"
+            )));
+        }
+    }
     Some(Partner {
-        name: file
-            .partner
-            .and_then(|p| p.name)
-            .unwrap_or_else(|| id.clone()),
+        name: name.unwrap_or_else(|| id.clone()),
+        emails,
         id,
         x12,
         inbound,

@@ -198,7 +198,9 @@ impl Gateway {
             match self.channels[channel].read(name) {
                 Ok(bytes) => {
                     let kept = self.archive.keep(&bytes)?;
-                    read.push((*name, bytes, kept));
+                    let sender = self.channels[channel].sender_of(name);
+                    let file_name = self.channels[channel].file_name_of(name);
+                    read.push((*name, bytes, kept, (sender, file_name)));
                 }
                 Err(e) => errors.push(e.to_string()),
             }
@@ -208,20 +210,21 @@ impl Gateway {
         self.store.begin_batch()?;
         let recorded: Result<Vec<FileId>, StoreError> = read
             .iter()
-            .map(|(name, bytes, (sha256, archive_path))| {
+            .map(|(_, bytes, (sha256, archive_path), (sender, file_name))| {
                 self.store.record_received(&crate::store::NewFile {
                     channel: channel_name.clone(),
                     partner: None,
-                    name: name.to_string(),
+                    name: file_name.clone(),
                     size: bytes.len() as u64,
                     sha256: sha256.clone(),
                     archive_path: archive_path.clone(),
+                    sender: sender.clone(),
                 })
             })
             .collect();
         let ids = self.commit(recorded)?;
         let mut files = Vec::with_capacity(ids.len());
-        for ((name, bytes, _), id) in read.into_iter().zip(ids) {
+        for ((name, bytes, _, _), id) in read.into_iter().zip(ids) {
             if let Err(e) = self.channels[channel].done(name) {
                 // Recorded and archived: it is safe. Left on the channel,
                 // it will be seen again and found to be a duplicate.

@@ -76,6 +76,9 @@ fn identify<'c>(
     flavor: Flavor,
 ) -> Result<(&'c Partner, Option<&'c InboundFiles>), String> {
     let entry_for = |p: &'c Partner| {
+        if file.sender.as_deref().is_some_and(|s| !p.sends_from(s)) {
+            return None;
+        }
         p.inbound
             .iter()
             .find(|i| i.channel == file.channel && glob::matches_any(&i.patterns, &file.name))
@@ -120,8 +123,15 @@ fn identify<'c>(
         .find_map(|p| entry_for(p).map(|e| (p, Some(e))))
         .ok_or_else(|| {
             format!(
-                "no partner's [[inbound]] takes {:?} on channel {}",
-                file.name, file.channel
+                "no partner's [[inbound]] takes {:?} on channel {}{}",
+                file.name,
+                file.channel,
+                file.sender
+                    .as_deref()
+                    .map(|s| format!(
+                        " from {s} (a partner's [partner] emails must name the sender)"
+                    ))
+                    .unwrap_or_default()
             )
         })
 }

@@ -79,6 +79,8 @@ pub struct NewFile {
     pub sha256: String,
     /// Where the archive keeps it (relative to the data directory).
     pub archive_path: String,
+    /// Who sent it, when the channel says (the From address of a mail).
+    pub sender: Option<String>,
 }
 
 /// A received file as the store knows it.
@@ -110,6 +112,8 @@ pub struct FileRecord {
     pub detail: Option<String>,
     /// The file it duplicates.
     pub duplicate_of: Option<FileId>,
+    /// Who sent it, when the channel said.
+    pub sender: Option<String>,
 }
 
 /// A canonical document made from a file.

@@ -74,6 +74,9 @@ CREATE INDEX audit_by_file ON audit(file_id);
     r#"
 ALTER TABLE outbox ADD COLUMN payload_file TEXT;
 "#,
+    r#"
+ALTER TABLE files ADD COLUMN sender TEXT;
+"#,
 ];
 
 /// The SQLite store.
@@ -90,7 +93,7 @@ fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
 }
 
-const FILE_COLUMNS: &str = "id, received_at, channel, partner, name, size, sha256, archive_path, format, state, documents, detail, duplicate_of";
+const FILE_COLUMNS: &str = "id, received_at, channel, partner, name, size, sha256, archive_path, format, state, documents, detail, duplicate_of, sender";
 
 fn file_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(FileRecord, String)> {
     let state: String = row.get(9)?;
@@ -109,6 +112,7 @@ fn file_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(FileRecord, String)> {
             documents: row.get::<_, i64>(10)?.max(0) as u64,
             detail: row.get(11)?,
             duplicate_of: row.get(12)?,
+            sender: row.get(13)?,
         },
         state,
     ))
@@ -222,9 +226,9 @@ impl Store for SqliteStore {
         })?;
         let result = (|| {
             tx.execute(
-                "INSERT INTO files (received_at, updated_at, channel, partner, name, size, sha256, archive_path, state)
-                 VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received')",
-                params![at, file.channel, file.partner, file.name, file.size as i64, file.sha256, file.archive_path],
+                "INSERT INTO files (received_at, updated_at, channel, partner, name, size, sha256, archive_path, state, sender)
+                 VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)",
+                params![at, file.channel, file.partner, file.name, file.size as i64, file.sha256, file.archive_path, file.sender],
             )?;
             let id = tx.last_insert_rowid();
             tx.execute(
@@ -645,6 +649,7 @@ mod tests {
             size: 3,
             sha256: hash.into(),
             archive_path: format!("archive/{hash}"),
+            sender: None,
         }
     }
 

@@ -1,5 +1,6 @@
-//! One interface over every kind of channel, for the daemon: a folder or an
-//! SFTP server, inbound (poll, read, done) and outbound (deliver).
+//! One interface over every kind of channel, for the daemon: a folder, an
+//! SFTP server or a mailbox, inbound (poll, read, done) and outbound
+//! (deliver; a mailbox takes no deliveries).
 //!
 //! The daemon's pass is synchronous (it runs on a blocking thread); an SFTP
 //! operation is run to completion on the tokio runtime the pass was started
@@ -7,6 +8,7 @@
 //! no runtime around, on a small one of the channel's own.
 
 use super::dir::{DirChannel, DirConfig};
+use super::imap::{ImapChannel, ImapConfig};
 use super::sftp::{SftpChannel, SftpConfig};
 use super::{TransportError, Waiting};
 
@@ -18,6 +20,8 @@ pub enum ChannelKind {
     Dir(DirConfig),
     /// A folder on an SFTP server.
     Sftp(SftpConfig),
+    /// The attachments of mail in an IMAP mailbox.
+    Imap(ImapConfig),
 }
 
 /// A channel at work.
@@ -28,6 +32,8 @@ pub enum Channel {
     /// An SFTP server, with the runtime its operations run on when the
     /// caller has none.
     Sftp(Box<SftpChannel>, Option<tokio::runtime::Runtime>),
+    /// A mailbox, likewise.
+    Imap(Box<ImapChannel>, Option<tokio::runtime::Runtime>),
 }
 
 impl Channel {
@@ -38,6 +44,9 @@ impl Channel {
             ChannelKind::Sftp(s) => {
                 Channel::Sftp(Box::new(SftpChannel::new(name, s.clone())), None)
             }
+            ChannelKind::Imap(m) => {
+                Channel::Imap(Box::new(ImapChannel::new(name, m.clone())), None)
+            }
         }
     }
 
@@ -46,6 +55,7 @@ impl Channel {
         match self {
             Channel::Dir(d) => d.name(),
             Channel::Sftp(s, _) => s.name(),
+            Channel::Imap(m, _) => m.name(),
         }
     }
 
@@ -81,6 +91,10 @@ impl Channel {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.poll())
             }
+            Channel::Imap(m, rt) => {
+                let name = m.name().to_string();
+                Self::block(rt, &name, m.poll())
+            }
         }
     }
 
@@ -92,6 +106,10 @@ impl Channel {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.read(file))
             }
+            Channel::Imap(m, rt) => {
+                let name = m.name().to_string();
+                Self::block(rt, &name, m.read(file))
+            }
         }
     }
 
@@ -102,6 +120,10 @@ impl Channel {
             Channel::Sftp(s, rt) => {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.done(file))
+            }
+            Channel::Imap(m, rt) => {
+                let name = m.name().to_string();
+                Self::block(rt, &name, m.done(file))
             }
         }
     }
@@ -115,6 +137,14 @@ impl Channel {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.deliver(file, bytes))
             }
+            Channel::Imap(m, _) => Err(TransportError {
+                channel: m.name().to_string(),
+                doing: format!("delivering {file}"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "a mailbox takes no deliveries: send through an SMTP or folder channel",
+                ),
+            }),
         }
     }
 
@@ -124,7 +154,62 @@ impl Channel {
     pub fn holds(&self, file: &str, bytes: &[u8]) -> bool {
         match self {
             Channel::Dir(d) => std::fs::read(d.path().join(file)).is_ok_and(|b| b == bytes),
-            Channel::Sftp(..) => false,
+            Channel::Sftp(..) | Channel::Imap(..) => false,
         }
+    }
+
+    /// The file's own name: a mailbox item's attachment name without the
+    /// `<uidvalidity>-<uid>-<n>-` that makes it unique; the name itself
+    /// elsewhere.
+    pub fn file_name_of(&self, item: &str) -> String {
+        match self {
+            Channel::Imap(..) => {
+                let mut parts = item.splitn(4, '-');
+                let numbered = (0..3).all(|_| {
+                    parts
+                        .next()
+                        .is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+                });
+                match (numbered, parts.next()) {
+                    (true, Some(rest)) if !rest.is_empty() => rest.to_string(),
+                    _ => item.to_string(),
+                }
+            }
+            _ => item.to_string(),
+        }
+    }
+
+    /// Who sent the waiting file (the From address of the mail an
+    /// attachment came in), when the channel knows.
+    pub fn sender_of(&self, file: &str) -> Option<String> {
+        match self {
+            Channel::Imap(m, _) => m.sender_of(file),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mailbox_items_are_named_by_their_attachment() {
+        let ch = Channel::new(
+            "mail",
+            &ChannelKind::Imap(
+                toml::from_str("host = \"127.0.0.1\"\nuser = \"u\"\npassword_env = \"P\"")
+                    .expect("config"),
+            ),
+        );
+        assert_eq!(ch.file_name_of("17-42-1-stock-2024.csv"), "stock-2024.csv");
+        assert_eq!(ch.file_name_of("17-42-0-message.eml"), "message.eml");
+        assert_eq!(ch.file_name_of("x-42-1-a.csv"), "x-42-1-a.csv");
+        assert_eq!(ch.file_name_of("17-42-1-"), "17-42-1-");
+        let dir = Channel::new(
+            "drop",
+            &ChannelKind::Dir(toml::from_str("path = \"/tmp\"").expect("config")),
+        );
+        assert_eq!(dir.file_name_of("17-42-1-a.csv"), "17-42-1-a.csv");
     }
 }
