@@ -189,12 +189,22 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
         channels.push(ChannelConfig { name, kind, at });
     }
     let relay = match file.relay {
-        Some(r) => match r.into_inner() {
-            RelayConfig::File(mut f) => {
-                f.path = source.resolve(&f.path);
-                RelayConfig::File(f)
+        Some(r) => {
+            let at = r.span().start;
+            match r.into_inner() {
+                RelayConfig::File(mut f) => {
+                    f.path = source.resolve(&f.path);
+                    RelayConfig::File(f)
+                }
+                RelayConfig::Webhook(mut w) => {
+                    w.secret_file = w.secret_file.map(|p| source.resolve(&p));
+                    if let Err(e) = w.check() {
+                        errors.push(source.error_at(at, format!("[relay] {e}")));
+                    }
+                    RelayConfig::Webhook(w)
+                }
             }
-        },
+        }
         None => RelayConfig::File(FileRelayConfig {
             path: section.data_dir.join("relay"),
         }),

@@ -4,6 +4,7 @@
 //! it stays in the outbox until it is made.
 
 use crate::config::Gateway as Config;
+use crate::relay::webhook::WebhookRelay;
 use crate::relay::{FileRelay, RelayConfig};
 use crate::store::{Delivery, Store, StoreError};
 use crate::transport::channel::Channel;
@@ -22,7 +23,63 @@ pub fn retry_after(first_secs: u64, attempts: u32, jitter_seed: u64) -> u64 {
     base + jitter_seed % (base / 4 + 1)
 }
 
-fn attempt(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<(), String> {
+/// What one attempt did: made, or failed after `progress` units.
+enum Attempt {
+    Made,
+    Failed {
+        progress: Option<u64>,
+        error: String,
+    },
+}
+
+fn attempt_relay_webhook(
+    relay: &mut Option<WebhookRelay>,
+    config: &crate::relay::webhook::WebhookConfig,
+    d: &Delivery,
+) -> Attempt {
+    let lines = match &d.new.payload_file {
+        Some(path) => match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                return Attempt::Failed {
+                    progress: None,
+                    error: format!("the spooled documents {path}: {e}"),
+                };
+            }
+        },
+        None => d.new.payload.clone(),
+    };
+    let relay = relay.get_or_insert_with(|| WebhookRelay::new(config));
+    match relay.deliver(&d.new.key, &lines, d.progress) {
+        (_, None) => Attempt::Made,
+        (done, Some(e)) => Attempt::Failed {
+            progress: Some(d.progress + done),
+            error: e.to_string(),
+        },
+    }
+}
+
+fn attempt(
+    config: &Config,
+    channels: &mut [Channel],
+    webhook: &mut Option<WebhookRelay>,
+    d: &Delivery,
+) -> Attempt {
+    if d.new.target == "relay"
+        && let RelayConfig::Webhook(w) = &config.relay
+    {
+        return attempt_relay_webhook(webhook, w, d);
+    }
+    match attempt_other(config, channels, d) {
+        Ok(()) => Attempt::Made,
+        Err(error) => Attempt::Failed {
+            progress: None,
+            error,
+        },
+    }
+}
+
+fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<(), String> {
     if d.new.target == "relay" {
         return match (&config.relay, &d.new.payload_file) {
             (RelayConfig::File(f), Some(path)) => {
@@ -35,6 +92,7 @@ fn attempt(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<()
             (RelayConfig::File(f), None) => FileRelay::new(f)
                 .deliver(&d.new.name, &d.new.payload)
                 .map_err(|e| e.to_string()),
+            (RelayConfig::Webhook(_), _) => Err("the webhook relay is not reached this way".into()),
         };
     }
     let spooled;
@@ -68,6 +126,7 @@ pub fn due(
 ) -> Result<(u64, Vec<String>), StoreError> {
     let mut made = 0;
     let mut errors = Vec::new();
+    let mut webhook = None;
     loop {
         let batch = store.due_deliveries(256)?;
         if batch.is_empty() {
@@ -75,8 +134,8 @@ pub fn due(
         }
         let mut progressed = false;
         for d in &batch {
-            match attempt(config, channels, d) {
-                Ok(()) => {
+            match attempt(config, channels, &mut webhook, d) {
+                Attempt::Made => {
                     store.delivered(d.id)?;
                     if let Some(path) = &d.new.payload_file {
                         // Relayed for good: the spooled copy has served.
@@ -85,7 +144,12 @@ pub fn due(
                     made += 1;
                     progressed = true;
                 }
-                Err(e) => {
+                Attempt::Failed { progress, error: e } => {
+                    if let Some(p) = progress
+                        && p > d.progress
+                    {
+                        store.delivery_progress(d.id, p)?;
+                    }
                     let wait =
                         retry_after(config.gateway.retry_secs, d.attempts, d.id as u64 * 7919);
                     store.delivery_failed(d.id, &e, wait)?;

@@ -5,8 +5,10 @@
 //! delivery for good.
 //!
 //! - [`file`]: JSON lines into a folder (the embedded default).
+//! - [`webhook`]: each document POSTed to the routing core, signed.
 
 pub mod file;
+pub mod webhook;
 
 use serde::Deserialize;
 
@@ -18,6 +20,8 @@ pub use file::FileRelay;
 pub enum RelayConfig {
     /// JSON lines into a folder.
     File(file::FileRelayConfig),
+    /// Each document POSTed to a URL.
+    Webhook(webhook::WebhookConfig),
 }
 
 /// A relay that failed; the delivery is tried again later.

@@ -155,6 +155,9 @@ pub struct Delivery {
     pub new: NewDelivery,
     /// Attempts made so far.
     pub attempts: u32,
+    /// How much of it the receiver has already acknowledged (documents,
+    /// for a relay that takes them one by one).
+    pub progress: u64,
 }
 
 /// What processing a file gave, stored at once.
@@ -298,6 +301,9 @@ pub trait Store {
 
     /// Deliveries due now, oldest first.
     fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Part of a delivery was made: `progress` units are acknowledged.
+    fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError>;
 
     /// A delivery was made.
     fn delivered(&mut self, id: i64) -> Result<(), StoreError>;

@@ -77,6 +77,9 @@ ALTER TABLE outbox ADD COLUMN payload_file TEXT;
     r#"
 ALTER TABLE files ADD COLUMN sender TEXT;
 "#,
+    r#"
+ALTER TABLE outbox ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;
+"#,
 ];
 
 /// The SQLite store.
@@ -505,7 +508,7 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, file_id, target, key, name, payload, attempts, payload_file FROM outbox
+                "SELECT id, file_id, target, key, name, payload, attempts, payload_file, progress FROM outbox
                  WHERE done_at IS NULL AND next_try_at <= ?1 ORDER BY id LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
@@ -522,12 +525,23 @@ impl Store for SqliteStore {
                         payload_file: r.get(7)?,
                     },
                     attempts: r.get::<_, i64>(6)?.max(0) as u32,
+                    progress: r.get::<_, i64>(8)?.max(0) as u64,
                 })
             })
             .map_err(|e| self.err(e))?
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         Ok(rows)
+    }
+
+    fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE outbox SET progress = ?2 WHERE id = ?1",
+                params![id, progress as i64],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     fn delivered(&mut self, id: i64) -> Result<(), StoreError> {

@@ -3,4 +3,5 @@
 #![allow(dead_code)]
 
 pub mod dovecot;
+pub mod http;
 pub mod sshd;

@@ -1,0 +1,216 @@
+//! The webhook relay: each canonical document POSTed as JSON to the
+//! routing core, with an `Idempotency-Key` header that is the same every
+//! time the document is sent, and an `X-Dropgate-Signature` header
+//! (`sha256=` and the hex HMAC-SHA256 of the body under a shared secret),
+//! so that the receiver can check where it came from and drop a repeat.
+//!
+//! A delivery (the documents of one received file) is made document by
+//! document, in order; the receiver's 2xx answer (or 409, "already have
+//! it") acknowledges one. A failure stops the delivery; the outbox tries it
+//! again later, from the first document not yet acknowledged (the caller
+//! keeps that count), so nothing is lost and nothing is sent twice except
+//! the one document in flight when the gateway stopped.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde::Deserialize;
+use sha2::Sha256;
+
+use super::RelayError;
+
+/// The webhook relay's configuration.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// Where to POST (`https://routing.example/v1/documents`).
+    pub url: String,
+    /// The environment variable holding the shared signing secret.
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// Or a file holding it (white space around it is ignored; relative
+    /// paths are relative to the gateway's configuration file).
+    #[serde(default)]
+    pub secret_file: Option<PathBuf>,
+    /// How long one request may take, in seconds.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+}
+
+const fn default_timeout_secs() -> u64 {
+    30
+}
+
+impl WebhookConfig {
+    /// Checks what can be checked before sending: the URL and exactly one
+    /// source of the secret.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.url.starts_with("http://") || self.url.starts_with("https://")) {
+            return Err(format!(
+                "url {:?} is not an http:// or https:// URL",
+                self.url
+            ));
+        }
+        match (&self.secret_env, &self.secret_file) {
+            (Some(_), Some(_)) => Err("set secret_env or secret_file, not both".into()),
+            (None, None) => Err("the signing secret: set secret_env or secret_file".into()),
+            _ if self.timeout_secs == 0 => Err("timeout_secs must be at least 1".into()),
+            _ => Ok(()),
+        }
+    }
+
+    fn secret(&self) -> Result<Vec<u8>, RelayError> {
+        match (&self.secret_env, &self.secret_file) {
+            (Some(var), _) => std::env::var(var)
+                .map(|s| s.trim().as_bytes().to_vec())
+                .map_err(|_| RelayError(format!("the signing secret: ${var} is not set"))),
+            (None, Some(path)) => std::fs::read_to_string(path)
+                .map(|s| s.trim().as_bytes().to_vec())
+                .map_err(|e| RelayError(format!("the signing secret {}: {e}", path.display()))),
+            (None, None) => Err(RelayError("no signing secret is configured".into())),
+        }
+    }
+}
+
+/// The signature header's value for `body`.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    // HMAC takes keys of any length: this cannot fail.
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(secret) else {
+        return "sha256=".to_string();
+    };
+    mac.update(body);
+    let bytes = mac.finalize().into_bytes();
+    let mut out = String::from("sha256=");
+    for b in bytes.iter() {
+        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
+        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
+    }
+    out
+}
+
+/// The webhook relay.
+#[derive(Debug)]
+pub struct WebhookRelay {
+    config: WebhookConfig,
+    client: Option<reqwest::Client>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl WebhookRelay {
+    /// A relay to the configured URL.
+    pub fn new(config: &WebhookConfig) -> WebhookRelay {
+        WebhookRelay {
+            config: config.clone(),
+            client: None,
+            runtime: None,
+        }
+    }
+
+    fn client(&mut self) -> Result<reqwest::Client, RelayError> {
+        if let Some(c) = &self.client {
+            return Ok(c.clone());
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let c = reqwest::Client::builder()
+            .timeout(Duration::from_secs(self.config.timeout_secs.max(1)))
+            .build()
+            .map_err(|e| RelayError(format!("starting the HTTP client: {e}")))?;
+        self.client = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Sends the documents (one JSON document per line of `lines`) from
+    /// the `start`th on; returns how many of them the receiver
+    /// acknowledged, and the error that stopped the rest, if any. Document
+    /// `n` is sent with the idempotency key `KEY:n`.
+    pub fn deliver(&mut self, key: &str, lines: &[u8], start: u64) -> (u64, Option<RelayError>) {
+        let secret = match self.config.secret() {
+            Ok(s) => s,
+            Err(e) => return (0, Some(e)),
+        };
+        let client = match self.client() {
+            Ok(c) => c,
+            Err(e) => return (0, Some(e)),
+        };
+        let url = self.config.url.clone();
+        let documents: Vec<&[u8]> = lines
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .collect();
+        let work = async move {
+            let mut done = 0u64;
+            for (n, doc) in documents.iter().enumerate().skip(start as usize) {
+                let sent = client
+                    .post(&url)
+                    .header("Content-Type", "application/json")
+                    .header("Idempotency-Key", format!("{key}:{n}"))
+                    .header("X-Dropgate-Signature", signature(&secret, doc))
+                    .body(doc.to_vec())
+                    .send()
+                    .await;
+                match sent {
+                    Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => done += 1,
+                    Ok(r) => {
+                        return (
+                            done,
+                            Some(RelayError(format!(
+                                "{url} answered {} to document {n}",
+                                r.status()
+                            ))),
+                        );
+                    }
+                    Err(e) => {
+                        return (
+                            done,
+                            Some(RelayError(format!("posting document {n} to {url}: {e}"))),
+                        );
+                    }
+                }
+            }
+            (done, None)
+        };
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            return handle.block_on(work);
+        }
+        let runtime = match &self.runtime {
+            Some(rt) => rt,
+            None => match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => self.runtime.insert(rt),
+                Err(e) => return (0, Some(RelayError(format!("starting a runtime: {e}")))),
+            },
+        };
+        runtime.block_on(work)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signs_bodies_as_hmac_sha256() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            signature(b"Jefe", b"what do ya want for nothing?"),
+            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn config_needs_a_url_and_one_secret() {
+        let c: WebhookConfig =
+            toml::from_str("url = \"http://127.0.0.1:1/x\"\nsecret_env = \"S\"").expect("config");
+        assert_eq!(c.check(), Ok(()));
+        assert_eq!(c.timeout_secs, 30);
+        let c: WebhookConfig =
+            toml::from_str("url = \"ftp://x\"\nsecret_env = \"S\"").expect("config");
+        assert!(c.check().is_err());
+        let c: WebhookConfig = toml::from_str("url = \"http://x\"").expect("config");
+        assert!(c.check().is_err_and(|e| e.contains("secret")));
+        assert!(toml::from_str::<WebhookConfig>("url = \"http://x\"\nsecrt = \"S\"").is_err());
+    }
+}

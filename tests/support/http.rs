@@ -1,0 +1,178 @@
+//! A small real HTTP/1.1 receiver on 127.0.0.1 for the webhook relay's
+//! tests: it records every request (path, headers, body), answers 200, or
+//! 500 to the idempotency keys it is told to fail once, and can be stopped
+//! and started again on the same port.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// A request as received.
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// `POST /documents`.
+    pub line: String,
+    /// Headers, names lower-cased.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+    /// The status answered.
+    pub status: u16,
+}
+
+impl Request {
+    /// A header's value.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The receiver.
+pub struct Receiver {
+    port: u16,
+    requests: Arc<Mutex<Vec<Request>>>,
+    fail_once: Arc<Mutex<HashSet<String>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+fn handle(
+    stream: TcpStream,
+    requests: &Mutex<Vec<Request>>,
+    fail_once: &Mutex<HashSet<String>>,
+) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        reader.read_line(&mut h)?;
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.split_once(':') {
+            headers.push((n.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+    }
+    let length = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let key = headers
+        .iter()
+        .find(|(n, _)| n == "idempotency-key")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let status = if fail_once
+        .lock()
+        .map(|mut f| f.remove(&key))
+        .unwrap_or(false)
+    {
+        500
+    } else {
+        200
+    };
+    if let Ok(mut r) = requests.lock() {
+        r.push(Request {
+            line: line.trim_end().to_string(),
+            headers,
+            body,
+            status,
+        });
+    }
+    let mut stream = stream;
+    write!(
+        stream,
+        "HTTP/1.1 {status} {}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        if status == 200 {
+            "OK"
+        } else {
+            "Internal Server Error"
+        }
+    )?;
+    stream.flush()
+}
+
+impl Receiver {
+    /// A free port on 127.0.0.1, with nothing listening on it yet.
+    pub fn free_port() -> u16 {
+        TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port")
+    }
+
+    /// Starts listening on `port`.
+    pub fn start(port: u16) -> Receiver {
+        let mut r = Receiver {
+            port,
+            requests: Arc::new(Mutex::new(Vec::new())),
+            fail_once: Arc::new(Mutex::new(HashSet::new())),
+            stop: Arc::new(AtomicBool::new(false)),
+            thread: None,
+        };
+        r.listen();
+        r
+    }
+
+    fn listen(&mut self) {
+        let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("the port is free");
+        listener.set_nonblocking(true).expect("nonblocking");
+        self.stop.store(false, Ordering::SeqCst);
+        let (requests, fail_once, stop) = (
+            Arc::clone(&self.requests),
+            Arc::clone(&self.fail_once),
+            Arc::clone(&self.stop),
+        );
+        self.thread = Some(std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    Ok((stream, _)) => {
+                        let _ = stream.set_nonblocking(false);
+                        let _ = handle(stream, &requests, &fail_once);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        }));
+    }
+
+    /// Answers 500 the first time a request carries `key`.
+    pub fn fail_once(&self, key: &str) {
+        if let Ok(mut f) = self.fail_once.lock() {
+            f.insert(key.to_string());
+        }
+    }
+
+    /// Every request so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// Stops listening (connections are then refused).
+    pub fn stop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
