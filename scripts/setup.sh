@@ -10,6 +10,9 @@
 # - dovecot-core, dovecot-imapd: the private Dovecot of tests/imap.rs
 #   (IMAP and IMAPS on 127.0.0.1, its own configuration and run folder;
 #   no system dovecot). openssl makes its test CA and certificate.
+# - python3-aiosmtpd: the SMTP server of tests/smtp.rs and
+#   tests/gateway_smtp.rs (run by /usr/bin/python3 on 127.0.0.1, STARTTLS
+#   and AUTH, storing each message in a folder).
 #
 # Packages given as arguments are installed too.
 set -euo pipefail
@@ -19,7 +22,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl "$@")
+packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd "$@")
 
 need=()
 for pkg in "${packages[@]}"; do

@@ -1,15 +1,17 @@
 //! One interface over every kind of channel, for the daemon: a folder, an
-//! SFTP server or a mailbox, inbound (poll, read, done) and outbound
-//! (deliver; a mailbox takes no deliveries).
+//! SFTP server, a mailbox or an SMTP server, inbound (poll, read, done)
+//! and outbound (deliver; a mailbox takes no deliveries, an SMTP server
+//! only takes deliveries).
 //!
 //! The daemon's pass is synchronous (it runs on a blocking thread); an SFTP
 //! operation is run to completion on the tokio runtime the pass was started
-//! from (`Handle::block_on`, which is meant for blocking threads), or, with
+//! (or an SMTP delivery) from (`Handle::block_on`, which is meant for blocking threads), or, with
 //! no runtime around, on a small one of the channel's own.
 
 use super::dir::{DirChannel, DirConfig};
 use super::imap::{ImapChannel, ImapConfig};
 use super::sftp::{SftpChannel, SftpConfig};
+use super::smtp::{SmtpChannel, SmtpConfig};
 use super::{TransportError, Waiting};
 
 /// What a channel is, as configured.
@@ -22,6 +24,8 @@ pub enum ChannelKind {
     Sftp(SftpConfig),
     /// The attachments of mail in an IMAP mailbox.
     Imap(ImapConfig),
+    /// Mail with the file attached, sent through an SMTP server.
+    Smtp(SmtpConfig),
 }
 
 /// A channel at work.
@@ -34,6 +38,8 @@ pub enum Channel {
     Sftp(Box<SftpChannel>, Option<tokio::runtime::Runtime>),
     /// A mailbox, likewise.
     Imap(Box<ImapChannel>, Option<tokio::runtime::Runtime>),
+    /// An SMTP server, likewise.
+    Smtp(Box<SmtpChannel>, Option<tokio::runtime::Runtime>),
 }
 
 impl Channel {
@@ -47,6 +53,9 @@ impl Channel {
             ChannelKind::Imap(m) => {
                 Channel::Imap(Box::new(ImapChannel::new(name, m.clone())), None)
             }
+            ChannelKind::Smtp(m) => {
+                Channel::Smtp(Box::new(SmtpChannel::new(name, m.clone())), None)
+            }
         }
     }
 
@@ -56,6 +65,7 @@ impl Channel {
             Channel::Dir(d) => d.name(),
             Channel::Sftp(s, _) => s.name(),
             Channel::Imap(m, _) => m.name(),
+            Channel::Smtp(m, _) => m.name(),
         }
     }
 
@@ -83,6 +93,18 @@ impl Channel {
         rt.block_on(f)
     }
 
+    /// The error of an inbound operation on an SMTP channel.
+    fn sends_only(m: &SmtpChannel, doing: String) -> TransportError {
+        TransportError {
+            channel: m.name().to_string(),
+            doing,
+            source: std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "an SMTP channel only sends: read mail through an IMAP or folder channel",
+            ),
+        }
+    }
+
     /// The files complete and waiting.
     pub fn poll(&mut self) -> Result<Vec<Waiting>, TransportError> {
         match self {
@@ -95,6 +117,7 @@ impl Channel {
                 let name = m.name().to_string();
                 Self::block(rt, &name, m.poll())
             }
+            Channel::Smtp(m, _) => Err(Self::sends_only(m, "listing waiting files".into())),
         }
     }
 
@@ -110,6 +133,7 @@ impl Channel {
                 let name = m.name().to_string();
                 Self::block(rt, &name, m.read(file))
             }
+            Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("reading {file}"))),
         }
     }
 
@@ -125,6 +149,7 @@ impl Channel {
                 let name = m.name().to_string();
                 Self::block(rt, &name, m.done(file))
             }
+            Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("finishing {file}"))),
         }
     }
 
@@ -136,6 +161,10 @@ impl Channel {
             Channel::Sftp(s, rt) => {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.deliver(file, bytes))
+            }
+            Channel::Smtp(m, rt) => {
+                let name = m.name().to_string();
+                Self::block(rt, &name, m.deliver(file, bytes))
             }
             Channel::Imap(m, _) => Err(TransportError {
                 channel: m.name().to_string(),
@@ -154,7 +183,7 @@ impl Channel {
     pub fn holds(&self, file: &str, bytes: &[u8]) -> bool {
         match self {
             Channel::Dir(d) => std::fs::read(d.path().join(file)).is_ok_and(|b| b == bytes),
-            Channel::Sftp(..) | Channel::Imap(..) => false,
+            Channel::Sftp(..) | Channel::Imap(..) | Channel::Smtp(..) => false,
         }
     }
 

@@ -9,12 +9,14 @@
 //! - [`glob`]: file name patterns (`*.edi`, `stock-????????.csv`).
 //! - [`imap`]: attachments of e-mail in a partner's IMAP mailbox (TLS, sender filter).
 //! - [`sftp`]: a partner's SFTP server (pinned host key, key or password login).
+//! - [`smtp`]: outbound e-mail through an SMTP server, the file attached (STARTTLS or TLS, optional login).
 
 pub mod channel;
 pub mod dir;
 pub mod glob;
 pub mod imap;
 pub mod sftp;
+pub mod smtp;
 
 use std::fmt;
 

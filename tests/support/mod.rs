@@ -4,4 +4,5 @@
 
 pub mod dovecot;
 pub mod http;
+pub mod smtp;
 pub mod sshd;
