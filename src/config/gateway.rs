@@ -82,10 +82,27 @@ impl OwnX12 {
     }
 }
 
+/// The daemon's HTTP API: health, metrics, purchase orders.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiConfig {
+    /// Where to listen, like `127.0.0.1:8480`.
+    pub listen: String,
+    /// The environment variable holding the bearer token that `/v1/`
+    /// requests must carry.
+    #[serde(default)]
+    pub token_env: Option<String>,
+    /// Or a file holding it (relative to this file).
+    #[serde(default)]
+    pub token_file: Option<PathBuf>,
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct GatewayFile {
     gateway: Option<GatewaySection>,
+    #[serde(default)]
+    api: Option<Spanned<ApiConfig>>,
     #[serde(default)]
     x12: Option<Spanned<OwnX12>>,
     #[serde(default)]
@@ -107,6 +124,8 @@ pub struct Gateway {
     pub relay: RelayConfig,
     /// Our X12 identity, for what we send (purchase orders).
     pub x12: Option<OwnX12>,
+    /// The HTTP API, when configured.
+    pub api: Option<ApiConfig>,
     /// The partners, by id.
     pub partners: Vec<Partner>,
 }
@@ -185,6 +204,14 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
                 }
                 ChannelKind::Sftp(s)
             }
+            ChannelKind::Smtp(mut m) => {
+                m.ca_file = m.ca_file.map(|p| source.resolve(&p));
+                m.password_file = m.password_file.map(|p| source.resolve(&p));
+                if let Err(e) = m.check() {
+                    errors.push(source.error_at(at, format!("channel {name}: {e}")));
+                }
+                ChannelKind::Smtp(m)
+            }
         };
         channels.push(ChannelConfig { name, kind, at });
     }
@@ -224,12 +251,34 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
         }
         x
     });
+    let api = file.api.map(|a| {
+        let at = a.span().start;
+        let mut a = a.into_inner();
+        a.token_file = a.token_file.map(|p| source.resolve(&p));
+        if a.listen.parse::<std::net::SocketAddr>().is_err() {
+            errors.push(source.error_at(
+                at,
+                format!(
+                    "[api] listen {:?}: an address and port, like \"127.0.0.1:8480\"",
+                    a.listen
+                ),
+            ));
+        }
+        if a.token_env.is_some() == a.token_file.is_some() {
+            errors.push(source.error_at(
+                at,
+                "[api] the bearer token: set token_env or token_file (one of them)",
+            ));
+        }
+        a
+    });
     let mut gateway = Gateway {
         file: path.to_path_buf(),
         gateway: section,
         channels,
         relay,
         x12,
+        api,
         partners: Vec::new(),
     };
     partner::load_all(&mut gateway, &source, &mut errors);

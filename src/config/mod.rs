@@ -15,7 +15,7 @@ mod partner;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use gateway::{ChannelConfig, ChannelKind, Gateway, GatewaySection, OwnX12};
+pub use gateway::{ApiConfig, ChannelConfig, ChannelKind, Gateway, GatewaySection, OwnX12};
 pub use partner::{AckPolicy, AckWhen, InboundFiles, OutboundTo, Partner, X12Identity};
 
 use gateway::is_name as gateway_name;

@@ -13,6 +13,7 @@
 //! - every delivery has a key that stays the same when it is retried.
 
 pub mod ack;
+pub mod api;
 pub mod deliver;
 pub mod pipeline;
 pub mod send;
@@ -43,6 +44,9 @@ pub enum DaemonError {
     /// A pass stopped on a bug.
     #[error("a pass failed: {0}")]
     Panicked(String),
+    /// The HTTP API cannot start.
+    #[error("the API: {0}")]
+    Api(String),
 }
 
 /// What a pass did.
@@ -348,32 +352,88 @@ impl From<StoreError> for ReprocessError {
     }
 }
 
-/// Runs passes on the schedule until `shutdown` resolves; a pass under
-/// way when it does is finished first (each file's steps are atomic, so
-/// even a kill leaves nothing half-done). `on_pass` sees each report.
+/// Runs passes on the schedule until `shutdown` resolves, and the HTTP API
+/// when it is configured; a pass under way when it does is finished first
+/// (each file's steps are atomic, so even a kill leaves nothing half-done).
+/// `on_pass` sees each report.
 pub async fn run(
     gateway: Gateway,
     shutdown: impl std::future::Future<Output = ()>,
     mut on_pass: impl FnMut(&PassReport) + Send + 'static,
 ) -> Result<(), DaemonError> {
     let interval = Duration::from_secs(gateway.config.gateway.poll_interval_secs.max(1));
-    let mut gateway = Some(gateway);
+    let api = gateway.config.api.clone();
+    let token = match &api {
+        Some(a) => api_token(a)?,
+        None => String::new(),
+    };
+    let shared = std::sync::Arc::new(api::Shared {
+        gateway: std::sync::Mutex::new(gateway),
+        metrics: api::Metrics::default(),
+        token,
+    });
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let server = match &api {
+        Some(a) => {
+            let listener = tokio::net::TcpListener::bind(&a.listen)
+                .await
+                .map_err(|e| DaemonError::Api(format!("listening on {}: {e}", a.listen)))?;
+            let mut stopped = stopped.clone();
+            let app = api::router(std::sync::Arc::clone(&shared));
+            Some(tokio::spawn(async move {
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.wait_for(|s| *s).await;
+                    })
+                    .await
+            }))
+        }
+        None => None,
+    };
     tokio::pin!(shutdown);
-    loop {
-        let Some(mut g) = gateway.take() else {
-            return Ok(());
-        };
-        let (g, result) = tokio::task::spawn_blocking(move || {
-            let r = g.pass();
-            (g, r)
+    let result = loop {
+        let worker = std::sync::Arc::clone(&shared);
+        let report = tokio::task::spawn_blocking(move || {
+            let mut g = worker
+                .gateway
+                .lock()
+                .map_err(|_| DaemonError::Panicked("an earlier pass stopped on a bug".into()))?;
+            g.pass()
         })
         .await
-        .map_err(|e| DaemonError::Panicked(e.to_string()))?;
-        on_pass(&result?);
-        gateway = Some(g);
+        .map_err(|e| DaemonError::Panicked(e.to_string()));
+        let report = match report {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) | Err(e) => break Err(e),
+        };
+        shared.metrics.record(&report);
+        on_pass(&report);
         tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            () = &mut shutdown => break Ok(()),
             () = tokio::time::sleep(interval) => {}
         }
+    };
+    let _ = stop.send(true);
+    if let Some(server) = server {
+        let _ = server.await;
     }
+    result
+}
+
+/// The API's bearer token, from its environment variable or file.
+fn api_token(api: &crate::config::ApiConfig) -> Result<String, DaemonError> {
+    let token = match (&api.token_env, &api.token_file) {
+        (Some(var), _) => std::env::var(var)
+            .map_err(|_| DaemonError::Api(format!("the API token: ${var} is not set")))?,
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map_err(|e| DaemonError::Api(format!("the API token {}: {e}", path.display())))?,
+        (None, None) => String::new(),
+    };
+    let token = token.trim().to_string();
+    if token.len() < 16 {
+        return Err(DaemonError::Api(
+            "the API token is shorter than 16 characters".into(),
+        ));
+    }
+    Ok(token)
 }
