@@ -433,7 +433,13 @@ fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
     let s = Setup::new("relay", "");
     let config = s.config();
     let child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
-        .args(["run", "-c", &config.to_string_lossy()])
+        .args([
+            "run",
+            "--log-format",
+            "json",
+            "-c",
+            &config.to_string_lossy(),
+        ])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -456,16 +462,30 @@ fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
     assert!(killed.success());
     let out = child.wait_with_output().expect("daemon exits");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // One JSON object per log line: the file's line names it and its state.
+    let logs: Vec<serde_json::Value> = text(&out.stderr)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let file = logs
+        .iter()
+        .find(|l| l["fields"]["name"] == "late.edi")
+        .unwrap_or_else(|| panic!("no line for late.edi: {logs:?}"));
+    assert_eq!(file["level"], "INFO");
+    assert_eq!(file["fields"]["state"], "processed");
+    assert_eq!(file["fields"]["partner"], "acme");
     assert!(
-        text(&out.stderr).contains("stopped"),
-        "{}",
-        text(&out.stderr)
+        logs.iter().any(|l| l["fields"]["message"] == "stopped"),
+        "{logs:?}"
     );
-    assert!(
-        text(&out.stdout).contains("late.edi"),
-        "{}",
-        text(&out.stdout)
-    );
+    let bad = dropgate(&[
+        "run",
+        "--log-format",
+        "xml",
+        "-c",
+        &config.to_string_lossy(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
 }
 
 #[test]

@@ -37,6 +37,10 @@ pub struct RunArgs {
     /// Process what is waiting, make the deliveries due, and exit.
     #[arg(long)]
     once: bool,
+    /// The daemon's log lines on stderr: `text` or `json` (one object per
+    /// line). RUST_LOG sets the level (default info).
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    log_format: String,
 }
 
 /// Arguments of `dropgate send-po`.
@@ -128,18 +132,28 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             ExitCode::SUCCESS
         });
     }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format.as_str() {
+        "json" => logs.json().init(),
+        "text" => logs.init(),
+        other => anyhow::bail!("--log-format {other:?}: text or json"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    eprintln!(
-        "dropgate: running on {} (every {} s); stop with Ctrl-C or SIGTERM",
-        args.config.config.display(),
-        gateway.config().gateway.poll_interval_secs
+    tracing::info!(
+        config = %args.config.config.display(),
+        every_secs = gateway.config().gateway.poll_interval_secs,
+        "running; stop with Ctrl-C or SIGTERM"
     );
-    runtime.block_on(crate::daemon::run(gateway, shutdown(), print_report))?;
-    eprintln!("dropgate: stopped");
+    runtime.block_on(crate::daemon::run(gateway, shutdown(), |_| {}))?;
+    tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 

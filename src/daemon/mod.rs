@@ -407,6 +407,7 @@ pub async fn run(
             Ok(Err(e)) | Err(e) => break Err(e),
         };
         shared.metrics.record(&report);
+        log_report(&report);
         on_pass(&report);
         tokio::select! {
             () = &mut shutdown => break Ok(()),
@@ -418,6 +419,46 @@ pub async fn run(
         let _ = server.await;
     }
     result
+}
+
+/// Logs what a pass did: a line per file (a warning for a quarantined
+/// one, with its reason), per channel error and per failed delivery.
+pub fn log_report(report: &PassReport) {
+    for f in &report.files {
+        let partner = f.partner.as_deref().unwrap_or("-");
+        match f.state {
+            crate::store::FileState::Quarantined => tracing::warn!(
+                file = f.id,
+                name = %f.name,
+                channel = %f.channel,
+                partner,
+                reason = f.detail.as_deref().unwrap_or(""),
+                "file quarantined"
+            ),
+            state => tracing::info!(
+                file = f.id,
+                name = %f.name,
+                channel = %f.channel,
+                partner,
+                state = %state,
+                documents = f.documents,
+                "file {state}"
+            ),
+        }
+    }
+    for e in &report.channel_errors {
+        tracing::error!(error = %e, "channel failed");
+    }
+    for e in &report.delivery_errors {
+        tracing::warn!(error = %e, "delivery failed, to be retried");
+    }
+    if report.delivered > 0 {
+        tracing::info!(
+            delivered = report.delivered,
+            waiting = report.pending,
+            "deliveries made"
+        );
+    }
 }
 
 /// The API's bearer token, from its environment variable or file.
