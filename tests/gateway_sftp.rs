@@ -205,3 +205,79 @@ fn a_changed_host_key_stops_the_channel_and_says_why() -> Result {
     assert!(names(&gw.path().join("relay")).is_empty());
     Ok(())
 }
+
+#[test]
+fn a_killed_daemon_leaves_no_partial_file_on_the_server_and_loses_nothing() -> Result {
+    let Some(sshd) = Sshd::start()? else {
+        return Ok(());
+    };
+    let gw = setup(&sshd, &sshd.known_hosts_line()?)?;
+    let config = gw.path().join("gateway.toml");
+    let config = config.to_string_lossy().into_owned();
+    let sample = std::fs::read(root().join("samples/x12/good/856-4010-pick-and-pack.edi"))?;
+    let count = 40;
+    for i in 0..count {
+        // A distinct shipment number in each file.
+        let body =
+            String::from_utf8_lossy(&sample).replacen("BSN*00*", &format!("BSN*00*{i:06}"), 1);
+        std::fs::write(sshd.root().join(format!("from-acme/asn-{i:03}.edi")), body)?;
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "-c", &config])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    // Killed once acknowledgments have started to go up to the server.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let up = std::fs::read_dir(sshd.root().join("to-acme"))?.count();
+        if up >= 2 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing was uploaded: {}",
+            sshd.log()
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill()?;
+    let _ = child.wait();
+    let at_kill = names(&sshd.root().join("to-acme")).len();
+    assert!(
+        at_kill < count,
+        "the batch was over before the kill; nothing was tested"
+    );
+    let after = dropgate(&["run", "--once", "-c", &config]);
+    assert_eq!(
+        after.status.code(),
+        Some(0),
+        "{}{}",
+        text(&after.stdout),
+        text(&after.stderr)
+    );
+
+    // Every input taken, processed once and relayed once.
+    assert!(names(&sshd.root().join("from-acme")).is_empty());
+    assert_eq!(names(&sshd.root().join("from-acme/processed")).len(), count);
+    let relayed = names(&gw.path().join("relay"));
+    assert_eq!(relayed.len(), count, "{relayed:?}");
+    // One complete 997 per input on the server, and nothing partial.
+    let everything: Vec<String> = std::fs::read_dir(sshd.root().join("to-acme"))?
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        everything.iter().all(|n| !n.starts_with('.')),
+        "a partial upload is left: {everything:?}"
+    );
+    assert_eq!(everything.len(), count, "{everything:?}");
+    for name in &everything {
+        let ack = std::fs::read_to_string(sshd.root().join("to-acme").join(name))?;
+        assert!(
+            ack.starts_with("ISA") && ack.trim_end().ends_with('~') && ack.contains("IEA*1*"),
+            "{name}: {ack}"
+        );
+    }
+    Ok(())
+}

@@ -117,13 +117,35 @@ fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Res
     })
 }
 
-/// Makes the deliveries that are due; returns how many were made and the
-/// errors of those that failed.
+/// What [`due`] did.
+#[derive(Debug, Default)]
+pub struct Made {
+    /// Deliveries made.
+    pub delivered: u64,
+    /// Why the others failed.
+    pub errors: Vec<String>,
+    /// Spooled payloads no longer needed. The caller removes them once
+    /// the store has committed the deliveries: until then a crash would
+    /// leave the deliveries to make again, and they need their payloads.
+    pub spent: Vec<String>,
+}
+
+impl Made {
+    /// Removes the spent spooled payloads (after the commit).
+    pub fn clean_up(&self) {
+        for path in &self.spent {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Makes the deliveries that are due.
 pub fn due(
     config: &Config,
     store: &mut dyn Store,
     channels: &mut [Channel],
-) -> Result<(u64, Vec<String>), StoreError> {
+) -> Result<Made, StoreError> {
+    let mut spent = Vec::new();
     let mut made = 0;
     let mut errors = Vec::new();
     let mut webhook = None;
@@ -137,10 +159,7 @@ pub fn due(
             match attempt(config, channels, &mut webhook, d) {
                 Attempt::Made => {
                     store.delivered(d.id)?;
-                    if let Some(path) = &d.new.payload_file {
-                        // Relayed for good: the spooled copy has served.
-                        let _ = std::fs::remove_file(path);
-                    }
+                    spent.extend(d.new.payload_file.clone());
                     made += 1;
                     progressed = true;
                 }
@@ -164,7 +183,11 @@ pub fn due(
             break;
         }
     }
-    Ok((made, errors))
+    Ok(Made {
+        delivered: made,
+        errors,
+        spent,
+    })
 }
 
 #[cfg(test)]

@@ -166,10 +166,11 @@ impl Gateway {
             }
         }
         self.store.begin_batch()?;
-        let delivered = deliver::due(&self.config, self.store.as_mut(), &mut self.channels);
-        let (delivered, errors) = self.commit(delivered)?;
-        report.delivered = delivered;
-        report.delivery_errors = errors;
+        let made = deliver::due(&self.config, self.store.as_mut(), &mut self.channels);
+        let made = self.commit(made)?;
+        made.clean_up();
+        report.delivered = made.delivered;
+        report.delivery_errors = made.errors;
         report.pending = self.store.pending_deliveries()?;
         Ok(report)
     }
@@ -299,7 +300,7 @@ impl Gateway {
         self.store.reset_for_reprocess(id)?;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
         let outcome = self.process_archived(&file)?;
-        deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
+        deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?.clean_up();
         Ok(outcome)
     }
 }
@@ -323,10 +324,10 @@ impl Gateway {
             source,
         )?;
         let mut report = PassReport::default();
-        let (delivered, errors) =
-            deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
-        report.delivered = delivered;
-        report.delivery_errors = errors;
+        let made = deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
+        made.clean_up();
+        report.delivered = made.delivered;
+        report.delivery_errors = made.errors;
         report.pending = self.store.pending_deliveries()?;
         Ok((queued, report))
     }

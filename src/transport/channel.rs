@@ -178,12 +178,16 @@ impl Channel {
     }
 
     /// Whether `file` is there with exactly `bytes` (a delivery made before
-    /// a crash kept the outbox from knowing). Folders only; `false` when it
-    /// cannot be told.
-    pub fn holds(&self, file: &str, bytes: &[u8]) -> bool {
+    /// a crash kept the outbox from knowing). Folders and SFTP servers;
+    /// `false` when it cannot be told.
+    pub fn holds(&mut self, file: &str, bytes: &[u8]) -> bool {
         match self {
             Channel::Dir(d) => std::fs::read(d.path().join(file)).is_ok_and(|b| b == bytes),
-            Channel::Sftp(..) | Channel::Imap(..) | Channel::Smtp(..) => false,
+            Channel::Sftp(s, rt) => {
+                let name = s.name().to_string();
+                Self::block(rt, &name, s.read(file)).is_ok_and(|b| b == bytes)
+            }
+            Channel::Imap(..) | Channel::Smtp(..) => false,
         }
     }
 
