@@ -188,6 +188,26 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Runs `f` in a savepoint: on its own, a transaction of its own;
+    /// inside a batch, part of the batch.
+    fn atomically<T>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Savepoint<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let path = self.path.clone();
+        let sp = self.conn.savepoint().map_err(|source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        let value = f(&sp).map_err(|source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        })?;
+        sp.commit()
+            .map_err(|source| StoreError::Sqlite { path, source })?;
+        Ok(value)
+    }
+
     fn files_where(
         &self,
         clause: &str,
@@ -223,11 +243,7 @@ impl Store for SqliteStore {
 
     fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError> {
         let at = now();
-        let tx = self.conn.savepoint().map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        })?;
-        let result = (|| {
+        self.atomically(|tx| {
             tx.execute(
                 "INSERT INTO files (received_at, updated_at, channel, partner, name, size, sha256, archive_path, state, sender)
                  VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)",
@@ -245,12 +261,7 @@ impl Store for SqliteStore {
                     )
                 ],
             )?;
-            tx.commit()?;
             Ok(id)
-        })();
-        result.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
         })
     }
 
@@ -281,11 +292,7 @@ impl Store for SqliteStore {
         partner: Option<&str>,
     ) -> Result<(), StoreError> {
         let at = now();
-        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let r = (|| {
+        self.atomically(|tx| {
             tx.execute(
                 "UPDATE files SET state = 'duplicate', duplicate_of = ?2, detail = ?3, updated_at = ?4, partner = COALESCE(?5, partner) WHERE id = ?1",
                 params![id, of, format!("the same bytes as file {of}: not processed again"), at, partner],
@@ -294,11 +301,7 @@ impl Store for SqliteStore {
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'duplicate', ?3)",
                 params![id, at, format!("the same bytes as file {of}")],
             )?;
-            tx.commit()
-        })();
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
+            Ok(())
         })
     }
 
@@ -308,11 +311,7 @@ impl Store for SqliteStore {
         first_seq: u64,
         documents: &[NewDocument],
     ) -> Result<(), StoreError> {
-        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let r = (|| {
+        self.atomically(|tx| {
             {
                 let mut stmt = tx.prepare_cached(
                     "INSERT INTO documents (file_id, seq, doc_type, reference, json) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -327,11 +326,7 @@ impl Store for SqliteStore {
                     ])?;
                 }
             }
-            tx.commit()
-        })();
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
+            Ok(())
         })
     }
 
@@ -345,11 +340,7 @@ impl Store for SqliteStore {
     fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError> {
         let at = now();
         let due = now_secs();
-        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let r = (|| {
+        self.atomically(|tx| {
             for d in &processed.deliveries {
                 tx.execute(
                     "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
@@ -375,11 +366,7 @@ impl Store for SqliteStore {
                     )
                 ],
             )?;
-            tx.commit()
-        })();
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
+            Ok(())
         })
     }
 
@@ -393,11 +380,7 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let at = now();
         let due = now_secs();
-        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let r = (|| {
+        self.atomically(|tx| {
             for d in deliveries {
                 tx.execute(
                     "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
@@ -413,21 +396,13 @@ impl Store for SqliteStore {
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'quarantined', ?3)",
                 params![id, at, reason],
             )?;
-            tx.commit()
-        })();
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
+            Ok(())
         })
     }
 
     fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError> {
         let at = now();
-        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let r = (|| {
+        self.atomically(|tx| {
             tx.execute("DELETE FROM documents WHERE file_id = ?1", params![id])?;
             tx.execute(
                 "UPDATE files SET state = 'received', documents = 0, detail = NULL, updated_at = ?2 WHERE id = ?1",
@@ -437,11 +412,7 @@ impl Store for SqliteStore {
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'reprocess', 'put back to be processed again')",
                 params![id, at],
             )?;
-            tx.commit()
-        })();
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
+            Ok(())
         })
     }
 
@@ -484,11 +455,7 @@ impl Store for SqliteStore {
     fn queue(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
         let at = now();
         let due = now_secs();
-        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let r = (|| {
+        self.atomically(|tx| {
             for d in deliveries {
                 tx.execute(
                     "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
@@ -496,11 +463,7 @@ impl Store for SqliteStore {
                     params![d.target, d.key, d.name, d.payload, at, due, d.payload_file],
                 )?;
             }
-            tx.commit()
-        })();
-        r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
+            Ok(())
         })
     }
 
@@ -618,11 +581,7 @@ impl Store for SqliteStore {
     ) -> Result<u32, StoreError> {
         const MAX: i64 = 999_999_999;
         let count = i64::from(count.max(1));
-        let tx = self.conn.savepoint().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let r = (|| {
+        let first = self.atomically(|tx| {
             let next: Option<i64> = tx
                 .query_row(
                     "SELECT next FROM control_numbers WHERE partner = ?1 AND level = ?2",
@@ -640,12 +599,7 @@ impl Store for SqliteStore {
                  ON CONFLICT (partner, level) DO UPDATE SET next = excluded.next",
                 params![partner, level, first + count],
             )?;
-            tx.commit()?;
             Ok(first)
-        })();
-        let first = r.map_err(|source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
         })?;
         u32::try_from(first).map_err(|_| StoreError::Corrupt(format!("control number {first}")))
     }
