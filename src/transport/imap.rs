@@ -769,39 +769,15 @@ impl ImapChannel {
     /// The password, from the environment or the file.
     fn password(&self) -> Result<(String, String), io::Error> {
         let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
-        let (password, from) = if let Some(var) = &self.config.password_env {
-            match std::env::var(var) {
-                Ok(p) => (p, format!("the password from ${var}")),
-                Err(std::env::VarError::NotPresent) => {
-                    return Err(invalid(format!(
-                        "the environment variable {var} (password_env) is not set"
-                    )));
-                }
-                Err(std::env::VarError::NotUnicode(_)) => {
-                    return Err(invalid(format!(
-                        "the environment variable {var} (password_env) is not UTF-8"
-                    )));
-                }
-            }
-        } else if let Some(path) = &self.config.password_file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("reading password_file {}: {e}", path.display()),
-                )
-            })?;
-            let password = text.trim();
-            if password.is_empty() {
-                return Err(invalid(format!(
-                    "password_file {} is empty",
-                    path.display()
-                )));
-            }
-            (
-                password.to_string(),
-                "the password from password_file".to_string(),
-            )
-        } else {
+        let from = match &self.config.password_env {
+            Some(var) => format!("the password from ${var}"),
+            None => "the password from password_file".to_string(),
+        };
+        let Some(password) = super::secret::read(
+            self.config.password_env.as_deref(),
+            self.config.password_file.as_deref(),
+        )?
+        else {
             return Err(invalid(
                 "no way to log in: set password_env or password_file".into(),
             ));

@@ -6,6 +6,7 @@
 //!
 //! - [`channel`]: one interface over every kind, for the daemon.
 //! - [`dir`]: a local folder (the embedded default).
+//! - [`secret`]: passwords from the environment or a file, never logged.
 //! - [`glob`]: file name patterns (`*.edi`, `stock-????????.csv`).
 //! - [`imap`]: attachments of e-mail in a partner's IMAP mailbox (TLS, sender filter).
 //! - [`sftp`]: a partner's SFTP server (pinned host key, key or password login).
@@ -15,6 +16,7 @@ pub mod channel;
 pub mod dir;
 pub mod glob;
 pub mod imap;
+pub mod secret;
 pub mod sftp;
 pub mod smtp;
 

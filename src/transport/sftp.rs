@@ -424,36 +424,10 @@ impl SftpChannel {
 
     /// The password, from the environment or the file.
     fn password(&self) -> Result<Option<String>, io::Error> {
-        if let Some(var) = &self.config.password_env {
-            return match std::env::var(var) {
-                Ok(p) => Ok(Some(p)),
-                Err(std::env::VarError::NotPresent) => Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("the environment variable {var} (password_env) is not set"),
-                )),
-                Err(std::env::VarError::NotUnicode(_)) => Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("the environment variable {var} (password_env) is not UTF-8"),
-                )),
-            };
-        }
-        if let Some(path) = &self.config.password_file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                io::Error::new(
-                    e.kind(),
-                    format!("reading password_file {}: {e}", path.display()),
-                )
-            })?;
-            let password = text.trim();
-            if password.is_empty() {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("password_file {} is empty", path.display()),
-                ));
-            }
-            return Ok(Some(password.to_string()));
-        }
-        Ok(None)
+        super::secret::read(
+            self.config.password_env.as_deref(),
+            self.config.password_file.as_deref(),
+        )
     }
 
     /// Opens a session: TCP, key exchange with the pinned host key, login,
