@@ -1,0 +1,53 @@
+//! The README's example configuration is real: its `gateway.toml` and
+//! `partners/acme.toml` blocks are read by the configuration loader, and the
+//! only problems found are those of its placeholders (folders and a host
+//! key that exist only on the reader's machine). An unknown key or a wrong
+//! value in the README fails here.
+
+use std::path::PathBuf;
+
+fn blocks() -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    readme
+        .split("```toml\n")
+        .skip(1)
+        .filter_map(|b| b.split("```").next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn the_readme_configuration_reads() {
+    let all = blocks();
+    let gateway = all
+        .iter()
+        .find(|b| b.starts_with("# gateway.toml"))
+        .expect("the README shows a gateway.toml");
+    let acme = all
+        .iter()
+        .find(|b| b.starts_with("# partners/acme.toml"))
+        .expect("the README shows a partner file");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    std::fs::create_dir_all(dir.path().join("partners")).expect("partners");
+    std::fs::create_dir_all(dir.path().join("mappings")).expect("mappings");
+    std::fs::write(dir.path().join("gateway.toml"), gateway).expect("gateway.toml");
+    std::fs::write(dir.path().join("partners/acme.toml"), acme).expect("acme.toml");
+    let errors = match dropgate::config::load(&dir.path().join("gateway.toml")) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    };
+    let placeholders = [
+        "the folder /srv/edi/drop does not exist",
+        "the key of the known_hosts line does not read",
+    ];
+    let others: Vec<&String> = errors
+        .iter()
+        .filter(|e| !placeholders.iter().any(|p| e.contains(p)))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "the README's configuration has problems: {others:#?}"
+    );
+    assert_eq!(errors.len(), placeholders.len(), "{errors:#?}");
+}
