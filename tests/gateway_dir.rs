@@ -209,13 +209,28 @@ fn files_are_processed_quarantined_acknowledged_and_relayed_once() {
         std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi")).expect("997");
     assert!(accepting.contains("AK9*A"), "{accepting}");
 
-    // The same bytes again, under another name: a duplicate, not processed.
+    // The same bytes again, under another name: a duplicate, not processed;
+    // the same for a file no partner claims.
     s.drop_sample(
         "samples/x12/good/856-4010-pick-and-pack.edi",
         "asn-again.edi",
     );
+    s.drop_sample(
+        "samples/x12/good/850-4010-dropship.edi",
+        "stranger-again.edi",
+    );
     let report = g.pass().expect("a pass");
-    assert_eq!(report.files.len(), 1);
+    assert_eq!(report.files.len(), 2);
+    assert_eq!(
+        report.files[1].state,
+        FileState::Duplicate,
+        "{:?}",
+        report.files[1]
+    );
+    assert_eq!(
+        report.files[1].detail.as_deref(),
+        Some("the same bytes as file 4: not processed again")
+    );
     assert_eq!(report.files[0].state, FileState::Duplicate);
     assert_eq!(
         report.files[0].detail.as_deref(),
@@ -298,6 +313,10 @@ fn a_quarantined_file_is_reprocessed_after_the_mapping_is_fixed() {
         "{}",
         text(&files.stdout)
     );
+    let status = dropgate(&["status", "-c", &config]);
+    let status = text(&status.stdout);
+    assert!(status.contains("files: 1 (1 processed)"), "{status}");
+    assert!(status.contains("deliveries waiting: 0"), "{status}");
     let show = dropgate(&["show", "-c", &config, "1"]);
     let trail = text(&show.stdout);
     for event in ["received", "quarantined", "reprocess", "processed"] {

@@ -314,3 +314,50 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
         ExitCode::from(1)
     })
 }
+
+/// Runs `dropgate status`.
+pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
+    let gateway = args.open()?;
+    let store = gateway.store();
+    let config = gateway.config();
+    println!(
+        "{}: {} channel(s), {} partner(s), data in {}",
+        args.config.display(),
+        config.channels.len(),
+        config.partners.len(),
+        config.gateway.data_dir.display()
+    );
+    let counts = store.count_by_state()?;
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    println!(
+        "files: {total}{}{}",
+        if counts.is_empty() { "" } else { " (" },
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!("{})", counts.join(", "))
+        }
+    );
+    println!("deliveries waiting: {}", store.pending_deliveries()?);
+    for (target, name, attempts, error) in store.failing_deliveries()? {
+        println!("  {name} to {target}: {attempts} attempt(s), last: {error}");
+    }
+    let quarantined: Vec<_> = store
+        .recent_files(1000)?
+        .into_iter()
+        .filter(|f| f.state == FileState::Quarantined)
+        .collect();
+    if !quarantined.is_empty() {
+        println!("quarantined (dropgate show N; dropgate reprocess N):");
+        for f in quarantined.iter().take(20) {
+            let first = f
+                .detail
+                .as_deref()
+                .and_then(|d| d.lines().next())
+                .unwrap_or("");
+            println!("  {:>6}  {}  {first}", f.id, f.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -49,6 +49,9 @@ enum Command {
     /// Lists the most recent files: number, state, channel, partner, name,
     /// documents, and why a file was quarantined.
     Files(gateway::FilesArgs),
+    /// Sums up the gateway: files by state, deliveries waiting and why,
+    /// the quarantined files.
+    Status(gateway::ConfigArg),
     /// Shows one file: where it came from, its audit trail, its documents.
     Show(gateway::FileArgs),
     /// Processes a quarantined file again (after a mapping fix).
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => gateway::run(args),
         Command::CheckConfig(args) => gateway::check_config(args),
         Command::Files(args) => gateway::files(args),
+        Command::Status(args) => gateway::status(args),
         Command::Show(args) => gateway::show(args),
         Command::Reprocess(args) => gateway::reprocess(args),
         Command::SendPo(args) => gateway::send_po(args),

@@ -192,6 +192,12 @@ pub fn process(
     let (partner, entry) = match identify(cx.config, file, bytes, flavor) {
         Ok(found) => found,
         Err(reason) => {
+            // The same bytes on the same channel, already set aside for the
+            // same reason: a duplicate, not a second quarantine.
+            if let Some(earlier) = store.find_same(None, &file.channel, &file.sha256, file.id)? {
+                store.mark_duplicate(file.id, earlier.id, None)?;
+                return outcome(store, file.id);
+            }
             store.quarantine(file.id, None, Some(format), &reason, &[])?;
             return outcome(store, file.id);
         }

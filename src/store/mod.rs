@@ -319,6 +319,13 @@ pub trait Store {
     /// Deliveries not made yet.
     fn pending_deliveries(&self) -> Result<u64, StoreError>;
 
+    /// How many files are in each state.
+    fn count_by_state(&self) -> Result<Vec<(FileState, u64)>, StoreError>;
+
+    /// Deliveries that have failed at least once and are still waiting:
+    /// their target, name, attempts and last error.
+    fn failing_deliveries(&self) -> Result<Vec<(String, String, u32, String)>, StoreError>;
+
     /// Appends to a file's audit trail.
     fn audit(&mut self, id: FileId, event: &str, detail: &str) -> Result<(), StoreError>;
 

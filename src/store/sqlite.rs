@@ -544,6 +544,48 @@ impl Store for SqliteStore {
         Ok(n.max(0) as u64)
     }
 
+    fn count_by_state(&self) -> Result<Vec<(FileState, u64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT state, COUNT(*) FROM files GROUP BY state ORDER BY state")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(state, n)| {
+                FileState::parse(&state)
+                    .map(|s| (s, n.max(0) as u64))
+                    .ok_or_else(|| StoreError::Corrupt(format!("state {state:?}")))
+            })
+            .collect()
+    }
+
+    fn failing_deliveries(&self) -> Result<Vec<(String, String, u32, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT target, name, attempts, COALESCE(last_error, '') FROM outbox
+                 WHERE done_at IS NULL AND attempts > 0 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get::<_, i64>(2)?.max(0) as u32,
+                    r.get(3)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     fn audit(&mut self, id: FileId, event: &str, detail: &str) -> Result<(), StoreError> {
         self.conn
             .execute(
@@ -671,6 +713,16 @@ mod tests {
         assert_eq!(due.len(), 1, "the same key is queued once");
         s.delivery_failed(due[0].id, "down", 3600)?;
         assert!(s.due_deliveries(10)?.is_empty(), "not due before its retry");
+        assert_eq!(
+            s.failing_deliveries()?,
+            vec![(
+                "relay".to_string(),
+                "a.jsonl".to_string(),
+                1,
+                "down".to_string()
+            )]
+        );
+        assert_eq!(s.count_by_state()?, vec![(FileState::Processed, 1)]);
         assert_eq!(s.pending_deliveries()?, 1);
         s.delivered(due[0].id)?;
         assert_eq!(s.pending_deliveries()?, 0);
