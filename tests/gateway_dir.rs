@@ -642,3 +642,29 @@ fn purchase_orders_go_out_in_each_partners_format() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn each_channel_is_polled_on_its_own_schedule() {
+    let s = Setup::new("relay", "\n[schedule]\ndrop = 3600\n");
+    s.drop_sample("samples/x12/good/846-5010.edi", "first.edi");
+    let mut g = s.gateway();
+    assert_eq!(g.config().poll_every("drop"), 3600);
+    assert_eq!(g.config().poll_every("acme-out"), 1);
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.files.len(), 1);
+    // Not due again for an hour: the next file waits.
+    s.drop_sample("samples/x12/good/856-4010-pick-and-pack.edi", "second.edi");
+    let report = g.pass().expect("a pass");
+    assert!(report.files.is_empty(), "{report:?}");
+    assert_eq!(s.names("drop"), ["second.edi"]);
+
+    let bad = Setup::new("relay", "\n[schedule]\ndorp = 5\n");
+    let config = bad.config();
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("[schedule] dorp is not a channel"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -108,6 +108,8 @@ struct GatewayFile {
     #[serde(default)]
     channel: BTreeMap<String, Spanned<ChannelKind>>,
     #[serde(default)]
+    schedule: Option<Spanned<BTreeMap<String, u64>>>,
+    #[serde(default)]
     relay: Option<Spanned<RelayConfig>>,
 }
 
@@ -126,6 +128,9 @@ pub struct Gateway {
     pub x12: Option<OwnX12>,
     /// The HTTP API, when configured.
     pub api: Option<ApiConfig>,
+    /// How often each channel is polled, in seconds, where it differs from
+    /// `[gateway] poll_interval_secs` (`[schedule] acme-sftp = 300`).
+    pub schedule: BTreeMap<String, u64>,
     /// The partners, by id.
     pub partners: Vec<Partner>,
 }
@@ -139,6 +144,26 @@ impl Gateway {
     /// A partner by id.
     pub fn partner(&self, id: &str) -> Option<&Partner> {
         self.partners.iter().find(|p| p.id == id)
+    }
+
+    /// How often channel `name` is polled, in seconds.
+    pub fn poll_every(&self, name: &str) -> u64 {
+        self.schedule
+            .get(name)
+            .copied()
+            .unwrap_or(self.gateway.poll_interval_secs)
+            .max(1)
+    }
+
+    /// How often the daemon wakes up: as often as its most frequent
+    /// channel.
+    pub fn tick_secs(&self) -> u64 {
+        self.channels
+            .iter()
+            .map(|c| self.poll_every(&c.name))
+            .chain([self.gateway.poll_interval_secs.max(1)])
+            .min()
+            .unwrap_or(1)
     }
 }
 
@@ -272,6 +297,23 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
         }
         a
     });
+    let schedule = match file.schedule {
+        Some(table) => {
+            let at = table.span().start;
+            let table = table.into_inner();
+            for (name, secs) in &table {
+                if !channels.iter().any(|c| &c.name == name) {
+                    errors.push(source.error_at(at, format!("[schedule] {name} is not a channel")));
+                }
+                if *secs == 0 {
+                    errors
+                        .push(source.error_at(at, format!("[schedule] {name}: at least 1 second")));
+                }
+            }
+            table
+        }
+        None => BTreeMap::new(),
+    };
     let mut gateway = Gateway {
         file: path.to_path_buf(),
         gateway: section,
@@ -279,6 +321,7 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
         relay,
         x12,
         api,
+        schedule,
         partners: Vec::new(),
     };
     partner::load_all(&mut gateway, &source, &mut errors);

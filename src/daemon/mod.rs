@@ -75,8 +75,11 @@ pub struct Gateway {
     defs: &'static Definitions,
     /// Every configured channel.
     channels: Vec<Channel>,
-    /// The indices of those that partners send on, polled in each pass.
+    /// The indices of those that partners send on, polled in each pass
+    /// that finds them due.
     inbound: Vec<usize>,
+    /// When each channel was last polled.
+    polled: Vec<Option<std::time::Instant>>,
 }
 
 impl Gateway {
@@ -125,6 +128,7 @@ impl Gateway {
             archive,
             library,
             defs: Definitions::embedded(),
+            polled: vec![None; channels.len()],
             channels,
             inbound,
         })
@@ -152,6 +156,11 @@ impl Gateway {
             report.files.extend(self.process_batch(&files)?);
         }
         for i in self.inbound.clone() {
+            let every = Duration::from_secs(self.config.poll_every(self.channels[i].name()));
+            if self.polled[i].is_some_and(|t| t.elapsed() < every) {
+                continue;
+            }
+            self.polled[i] = Some(std::time::Instant::now());
             let waiting = match self.channels[i].poll() {
                 Ok(w) => w,
                 Err(e) => {
@@ -362,7 +371,7 @@ pub async fn run(
     shutdown: impl std::future::Future<Output = ()>,
     mut on_pass: impl FnMut(&PassReport) + Send + 'static,
 ) -> Result<(), DaemonError> {
-    let interval = Duration::from_secs(gateway.config.gateway.poll_interval_secs.max(1));
+    let interval = Duration::from_secs(gateway.config.tick_secs());
     let api = gateway.config.api.clone();
     let token = match &api {
         Some(a) => api_token(a)?,
