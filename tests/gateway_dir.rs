@@ -650,13 +650,16 @@ fn each_channel_is_polled_on_its_own_schedule() {
     let mut g = s.gateway();
     assert_eq!(g.config().poll_every("drop"), 3600);
     assert_eq!(g.config().poll_every("acme-out"), 1);
-    let report = g.pass().expect("a pass");
+    let report = g.scheduled_pass().expect("a pass");
     assert_eq!(report.files.len(), 1);
-    // Not due again for an hour: the next file waits.
+    // Not due again for an hour: the next file waits...
     s.drop_sample("samples/x12/good/856-4010-pick-and-pack.edi", "second.edi");
-    let report = g.pass().expect("a pass");
+    let report = g.scheduled_pass().expect("a pass");
     assert!(report.files.is_empty(), "{report:?}");
     assert_eq!(s.names("drop"), ["second.edi"]);
+    // ...unless a full pass is asked for (run --once).
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.files.len(), 1);
 
     let bad = Setup::new("relay", "\n[schedule]\ndorp = 5\n");
     let config = bad.config();

@@ -144,8 +144,19 @@ impl Gateway {
         &self.config
     }
 
-    /// One pass: unfinished files, new files, due deliveries.
+    /// One pass over every channel: unfinished files, new files, due
+    /// deliveries (`run --once`).
     pub fn pass(&mut self) -> Result<PassReport, DaemonError> {
+        self.pass_with(true)
+    }
+
+    /// One pass of the daemon: as [`Gateway::pass`], polling only the
+    /// channels whose schedule says they are due.
+    pub fn scheduled_pass(&mut self) -> Result<PassReport, DaemonError> {
+        self.pass_with(false)
+    }
+
+    fn pass_with(&mut self, every_channel: bool) -> Result<PassReport, DaemonError> {
         let mut report = PassReport::default();
         let unfinished = self.store.unfinished_files()?;
         for chunk in unfinished.chunks(BATCH) {
@@ -157,7 +168,7 @@ impl Gateway {
         }
         for i in self.inbound.clone() {
             let every = Duration::from_secs(self.config.poll_every(self.channels[i].name()));
-            if self.polled[i].is_some_and(|t| t.elapsed() < every) {
+            if !every_channel && self.polled[i].is_some_and(|t| t.elapsed() < every) {
                 continue;
             }
             self.polled[i] = Some(std::time::Instant::now());
@@ -408,7 +419,7 @@ pub async fn run(
                 .gateway
                 .lock()
                 .map_err(|_| DaemonError::Panicked("an earlier pass stopped on a bug".into()))?;
-            g.pass()
+            g.scheduled_pass()
         })
         .await
         .map_err(|e| DaemonError::Panicked(e.to_string()));
