@@ -671,3 +671,52 @@ fn each_channel_is_polled_on_its_own_schedule() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn files_translated_side_by_side_come_out_as_one_by_one() {
+    let run = |workers: usize| {
+        let s = Setup::new("relay", &format!("max_concurrent_files = {workers}"));
+        for (i, sample) in [
+            "samples/x12/good/856-4010-pick-and-pack.edi",
+            "samples/x12/bad/810-4010-bad-date.edi",
+            "samples/x12/good/846-5010.edi",
+            "samples/x12/good/856-4010-pick-and-pack.edi",
+            "samples/x12/good/850-4010-dropship.edi",
+        ]
+        .iter()
+        .cycle()
+        .take(15)
+        .enumerate()
+        {
+            s.drop_sample(sample, &format!("f{i:02}.edi"));
+        }
+        let mut g = s.gateway();
+        let report = g.pass().expect("a pass");
+        let states: Vec<(String, FileState, u64)> = report
+            .files
+            .iter()
+            .map(|f| (f.name.clone(), f.state, f.documents))
+            .collect();
+        let mut relayed = Vec::new();
+        for name in s.names("relay") {
+            relayed.push((
+                name.clone(),
+                std::fs::read(s.path().join("relay").join(&name)).expect("relay"),
+            ));
+        }
+        let acks: Vec<String> = s.names("out/acme");
+        (states, relayed, acks)
+    };
+    let one = run(1);
+    let three = run(3);
+    assert_eq!(one.0.len(), 15);
+    assert!(one.0.iter().any(|f| f.1 == FileState::Duplicate));
+    assert!(one.0.iter().any(|f| f.1 == FileState::Quarantined));
+    assert_eq!(one.0, three.0, "the same outcomes");
+    assert_eq!(one.1.len(), three.1.len());
+    for ((n1, b1), (n3, b3)) in one.1.iter().zip(&three.1) {
+        assert_eq!(n1, n3);
+        assert_eq!(b1, b3, "{n1}: the same documents");
+    }
+    assert_eq!(one.2, three.2, "the same acknowledgments");
+}

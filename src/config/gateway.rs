@@ -31,6 +31,10 @@ pub struct GatewaySection {
     /// How often each inbound channel is looked at, in seconds.
     #[serde(default = "default_poll_interval_secs")]
     pub poll_interval_secs: u64,
+    /// Files translated at the same time (each on a thread of its own);
+    /// default: the number of cores, at most 4.
+    #[serde(default = "default_max_concurrent_files")]
+    pub max_concurrent_files: usize,
     /// The first retry of a failed delivery waits this long; each next one
     /// twice as long, up to an hour.
     #[serde(default = "default_retry_secs")]
@@ -45,6 +49,9 @@ fn default_partners() -> PathBuf {
 }
 const fn default_poll_interval_secs() -> u64 {
     10
+}
+fn default_max_concurrent_files() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
 }
 const fn default_retry_secs() -> u64 {
     5
@@ -182,11 +189,15 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
         mappings: None,
         partners: default_partners(),
         poll_interval_secs: default_poll_interval_secs(),
+        max_concurrent_files: default_max_concurrent_files(),
         retry_secs: default_retry_secs(),
     });
     section.data_dir = source.resolve(&section.data_dir);
     section.partners = source.resolve(&section.partners);
     section.mappings = section.mappings.map(|m| source.resolve(&m));
+    if section.max_concurrent_files == 0 {
+        errors.push(source.error("[gateway] max_concurrent_files must be at least 1"));
+    }
     if section.poll_interval_secs == 0 {
         errors.push(source.error("[gateway] poll_interval_secs must be at least 1"));
     }

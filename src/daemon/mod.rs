@@ -280,11 +280,9 @@ impl Gateway {
             defs: self.defs,
             spool: &spool,
         };
+        let workers = self.config.gateway.max_concurrent_files.max(1);
         let store = self.store.as_mut();
-        let outcomes: Result<Vec<FileOutcome>, StoreError> = files
-            .iter()
-            .map(|(file, bytes)| pipeline::process(&context, store, file, bytes))
-            .collect();
+        let outcomes = process_files(&context, store, files, workers);
         Ok(self.commit(outcomes)?)
     }
 
@@ -353,7 +351,57 @@ impl Gateway {
     }
 }
 
-/// Why a file cannot be reprocessed.
+/// Processes recorded files in three steps: partners and duplicates one
+/// by one (with the store), translations side by side on up to `workers`
+/// threads (without it), then acknowledgments, documents and deliveries
+/// one by one in file order (with it). The outcomes are what processing the
+/// files one after the other gives.
+fn process_files(
+    cx: &pipeline::Context<'_>,
+    store: &mut dyn Store,
+    files: &[(FileRecord, Vec<u8>)],
+    workers: usize,
+) -> Result<Vec<FileOutcome>, StoreError> {
+    let mut outcomes: Vec<Option<FileOutcome>> = vec![None; files.len()];
+    let mut work = Vec::new();
+    for (i, (file, bytes)) in files.iter().enumerate() {
+        match pipeline::admit(cx, store, file, bytes)? {
+            pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
+            pipeline::Admitted::ToTranslate(w) => work.push((i, w)),
+        }
+    }
+    let mut translated: Vec<Option<Result<pipeline::Translated, StoreError>>> =
+        (0..work.len()).map(|_| None).collect();
+    let per_worker = work.len().div_ceil(workers.max(1)).max(1);
+    std::thread::scope(|scope| {
+        for (jobs, slots) in work
+            .chunks(per_worker)
+            .zip(translated.chunks_mut(per_worker))
+        {
+            scope.spawn(move || {
+                for ((i, w), slot) in jobs.iter().zip(slots.iter_mut()) {
+                    let (file, bytes) = &files[*i];
+                    *slot = Some(pipeline::translate_to_spool(cx, w, file, bytes));
+                }
+            });
+        }
+    });
+    for ((i, w), t) in work.iter().zip(translated) {
+        let (file, bytes) = &files[*i];
+        let t =
+            t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
+        outcomes[*i] = Some(pipeline::finish(cx, store, file, bytes, w, t)?);
+    }
+    outcomes
+        .into_iter()
+        .zip(files)
+        .map(|(o, (file, _))| {
+            o.ok_or_else(|| StoreError::Corrupt(format!("file {}: no outcome", file.id)))
+        })
+        .collect()
+}
+
+/// Why a file cannot be reprocessed./// Why a file cannot be reprocessed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReprocessError {
     /// No file has that number.

@@ -187,6 +187,46 @@ pub fn process(
     file: &FileRecord,
     bytes: &[u8],
 ) -> Result<FileOutcome, StoreError> {
+    match admit(cx, store, file, bytes)? {
+        Admitted::Settled(outcome) => Ok(outcome),
+        Admitted::ToTranslate(work) => {
+            let translated = translate_to_spool(cx, &work, file, bytes)?;
+            finish(cx, store, file, bytes, &work, translated)
+        }
+    }
+}
+
+/// A file found to be a partner's and not a duplicate: to be translated.
+pub struct Work<'c> {
+    flavor: Flavor,
+    partner: &'c Partner,
+    entry: Option<&'c InboundFiles>,
+}
+
+/// What the first, sequential step made of a file.
+pub enum Admitted<'c> {
+    /// Nothing more to do: quarantined (no partner) or a duplicate.
+    Settled(FileOutcome),
+    /// To be translated (which may run beside other files' translations),
+    /// then finished.
+    ToTranslate(Work<'c>),
+}
+
+/// A translation into the spool: its outcome, or why the input could not
+/// be read at all.
+pub struct Translated {
+    spool: std::path::PathBuf,
+    result: Result<crate::mapping::translate::Outcome, String>,
+}
+
+/// The first step, with the store: identifies the partner and drops
+/// duplicates.
+pub fn admit<'c>(
+    cx: &Context<'c>,
+    store: &mut dyn Store,
+    file: &FileRecord,
+    bytes: &[u8],
+) -> Result<Admitted<'c>, StoreError> {
     let flavor = detect(bytes.get(..4096).unwrap_or(bytes));
     let format = flavor_name(flavor);
     let (partner, entry) = match identify(cx.config, file, bytes, flavor) {
@@ -196,22 +236,37 @@ pub fn process(
             // same reason: a duplicate, not a second quarantine.
             if let Some(earlier) = store.find_same(None, &file.channel, &file.sha256, file.id)? {
                 store.mark_duplicate(file.id, earlier.id, None)?;
-                return outcome(store, file.id);
+            } else {
+                store.quarantine(file.id, None, Some(format), &reason, &[])?;
             }
-            store.quarantine(file.id, None, Some(format), &reason, &[])?;
-            return outcome(store, file.id);
+            return Ok(Admitted::Settled(outcome(store, file.id)?));
         }
     };
     if let Some(earlier) =
         store.find_same(Some(&partner.id), &file.channel, &file.sha256, file.id)?
     {
         store.mark_duplicate(file.id, earlier.id, Some(&partner.id))?;
-        return outcome(store, file.id);
+        return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
+    Ok(Admitted::ToTranslate(Work {
+        flavor,
+        partner,
+        entry,
+    }))
+}
+
+/// The second step, without the store: translates the file into its
+/// spool file, synced. Files of a batch run this side by side.
+pub fn translate_to_spool(
+    cx: &Context<'_>,
+    work: &Work<'_>,
+    file: &FileRecord,
+    bytes: &[u8],
+) -> Result<Translated, StoreError> {
     let request = Request {
         file_name: file.name.clone(),
-        partner: Some(partner.id.clone()),
-        mapping: entry.and_then(|e| e.mapping.clone()),
+        partner: Some(work.partner.id.clone()),
+        mapping: work.entry.and_then(|e| e.mapping.clone()),
         lines: true,
         ..Request::default()
     };
@@ -233,6 +288,43 @@ pub fn process(
         Ok(r) => r,
         Err(e) => {
             let _ = std::fs::remove_file(&spool);
+            return Ok(Translated {
+                spool,
+                result: Err(e.to_string()),
+            });
+        }
+    };
+    // The spool is on disk for good before the outbox points at it.
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .map_err(|e| spool_error(e, &spool))?;
+    Ok(Translated {
+        spool,
+        result: Ok(outcome_of_translation),
+    })
+}
+
+/// The last step, with the store: acknowledges, stores the documents and
+/// queues the deliveries, or quarantines.
+pub fn finish(
+    cx: &Context<'_>,
+    store: &mut dyn Store,
+    file: &FileRecord,
+    bytes: &[u8],
+    work: &Work<'_>,
+    translated: Translated,
+) -> Result<FileOutcome, StoreError> {
+    let (flavor, partner) = (work.flavor, work.partner);
+    let format = flavor_name(flavor);
+    let spool = translated.spool;
+    let spool_error = |e: std::io::Error, path: &Path| StoreError::Archive {
+        path: path.display().to_string(),
+        source: e,
+    };
+    let outcome_of_translation = match translated.result {
+        Ok(o) => o,
+        Err(reason) => {
             let ack = if flavor == Flavor::X12 {
                 super::ack::for_file(store, cx.defs, partner, file.id, bytes, true)?
             } else {
@@ -242,17 +334,12 @@ pub fn process(
                 file.id,
                 Some(&partner.id),
                 Some(format),
-                &e.to_string(),
+                &reason,
                 ack.as_slice(),
             )?;
             return outcome(store, file.id);
         }
     };
-    // The spool is on disk for good before the outbox points at it.
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
-        .map_err(|e| spool_error(e, &spool))?;
     let has_problems = !outcome_of_translation.problems.is_empty();
     let mut deliveries: Vec<NewDelivery> = Vec::new();
     if flavor == Flavor::X12
