@@ -17,11 +17,13 @@
 //! not installed (`scripts/setup.sh` installs it).
 
 use std::error::Error;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+use super::proc::{descendants, listening, run, signal};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -63,148 +65,10 @@ fn free_ports() -> Result<(u16, u16)> {
     Ok((a.local_addr()?.port(), b.local_addr()?.port()))
 }
 
-fn run(cmd: &mut Command) -> Result<String> {
-    let out = cmd.stdin(Stdio::null()).output()?;
-    if !out.status.success() {
-        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
-    }
-    Ok(String::from_utf8(out.stdout)?)
-}
-
 fn id_of(flag: &str) -> Result<u32> {
     Ok(run(Command::new("id").args([flag, "nobody"]))?
         .trim()
         .parse()?)
-}
-
-/// A test CA, a leaf for localhost and 127.0.0.1 signed by it (CA:FALSE:
-/// rustls refuses a CA certificate as the server's), and a second CA that
-/// signed nothing the server shows.
-fn make_tls(dir: &Path) -> Result<()> {
-    std::fs::create_dir(dir)?;
-    let openssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    for (name, cn) in [
-        ("ca", "dropgate test CA"),
-        ("other-ca", "someone else's CA"),
-    ] {
-        let subject = format!("/CN={cn}");
-        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-        let mut args = vec!["req", "-x509"];
-        args.extend(ec);
-        args.extend([
-            "-days", "3650", "-subj", &subject, "-keyout", &key, "-out", &pem,
-        ]);
-        openssl(&args)?;
-    }
-    let mut args = vec!["req"];
-    args.extend(ec);
-    args.extend([
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    openssl(&args)?;
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n\
-         basicConstraints=critical,CA:FALSE\n\
-         keyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=serverAuth\n",
-    )?;
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-set_serial",
-        "1",
-        "-days",
-        "3650",
-        "-extfile",
-        "ext.cnf",
-        "-out",
-        "server.pem",
-    ])?;
-    Ok(())
-}
-
-/// The parent of each process, from /proc.
-fn parents() -> Vec<(u32, u32)> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for entry in entries.flatten() {
-        let Some(pid) = entry
-            .file_name()
-            .to_str()
-            .and_then(|s| s.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        // "pid (comm) state ppid ...": comm may hold anything, so read
-        // after its last parenthesis.
-        let Some((_, rest)) = stat.rsplit_once(')') else {
-            continue;
-        };
-        if let Some(ppid) = rest.split_whitespace().nth(1).and_then(|s| s.parse().ok()) {
-            out.push((pid, ppid));
-        }
-    }
-    out
-}
-
-/// Every process descending from `root`.
-fn descendants(root: u32) -> Vec<u32> {
-    let all = parents();
-    let mut found = vec![root];
-    let mut i = 0;
-    while i < found.len() {
-        let parent = found[i];
-        for &(pid, ppid) in &all {
-            if ppid == parent && !found.contains(&pid) {
-                found.push(pid);
-            }
-        }
-        i += 1;
-    }
-    found.remove(0);
-    found
-}
-
-fn signal(signal: &str, pids: &[u32]) {
-    if pids.is_empty() {
-        return;
-    }
-    let _ = Command::new("kill")
-        .arg(signal)
-        .arg("--")
-        .args(pids.iter().map(u32::to_string))
-        .stderr(Stdio::null())
-        .status();
-}
-
-/// True when something accepts connections on `port`.
-fn listening(port: u16) -> bool {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
 }
 
 /// A message in a Maildir folder.
@@ -241,7 +105,7 @@ impl Dovecot {
         let dir = tempfile::tempdir()?;
         let d = dir.path();
         std::fs::set_permissions(d, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
-        make_tls(&d.join("tls"))?;
+        super::tls::make(&d.join("tls"))?;
         let (uid, gid) = (id_of("-u")?, id_of("-g")?);
         for sub in ["run", "state"] {
             std::fs::create_dir(d.join(sub))?;

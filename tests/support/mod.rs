@@ -4,5 +4,7 @@
 
 pub mod dovecot;
 pub mod http;
+pub mod proc;
 pub mod smtp;
 pub mod sshd;
+pub mod tls;

@@ -16,10 +16,12 @@
 //! aiosmtpd is not installed (`scripts/setup.sh` installs it).
 
 use std::error::Error;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use super::proc::listening;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -106,90 +108,11 @@ pub struct SmtpServer {
     child: Option<Child>,
 }
 
-fn run(cmd: &mut Command) -> Result<String> {
-    let out = cmd.stdin(Stdio::null()).output()?;
-    if !out.status.success() {
-        return Err(format!("{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr)).into());
-    }
-    Ok(String::from_utf8(out.stdout)?)
-}
-
 /// A free port on 127.0.0.1, with nothing listening on it yet.
 pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
         .local_addr()?
         .port())
-}
-
-/// True when something accepts connections on `port`.
-fn listening(port: u16) -> bool {
-    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
-}
-
-/// A test CA, a leaf for localhost and 127.0.0.1 signed by it (CA:FALSE:
-/// rustls refuses a CA certificate as the server's), and a second CA that
-/// signed nothing the server shows (as in `dovecot.rs`).
-fn make_tls(dir: &Path) -> Result<()> {
-    std::fs::create_dir(dir)?;
-    let openssl = |args: &[&str]| run(Command::new("openssl").args(args).current_dir(dir));
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    for (name, cn) in [
-        ("ca", "dropgate test CA"),
-        ("other-ca", "someone else's CA"),
-    ] {
-        let subject = format!("/CN={cn}");
-        let (key, pem) = (format!("{name}.key"), format!("{name}.pem"));
-        let mut args = vec!["req", "-x509"];
-        args.extend(ec);
-        args.extend([
-            "-days", "3650", "-subj", &subject, "-keyout", &key, "-out", &pem,
-        ]);
-        openssl(&args)?;
-    }
-    let mut args = vec!["req"];
-    args.extend(ec);
-    args.extend([
-        "-subj",
-        "/CN=localhost",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-    ]);
-    openssl(&args)?;
-    std::fs::write(
-        dir.join("ext.cnf"),
-        "subjectAltName=DNS:localhost,IP:127.0.0.1\n\
-         basicConstraints=critical,CA:FALSE\n\
-         keyUsage=critical,digitalSignature\n\
-         extendedKeyUsage=serverAuth\n",
-    )?;
-    openssl(&[
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-set_serial",
-        "1",
-        "-days",
-        "3650",
-        "-extfile",
-        "ext.cnf",
-        "-out",
-        "server.pem",
-    ])?;
-    Ok(())
 }
 
 impl SmtpServer {
@@ -212,7 +135,7 @@ impl SmtpServer {
         }
         let dir = tempfile::tempdir()?;
         let d = dir.path();
-        make_tls(&d.join("tls"))?;
+        super::tls::make(&d.join("tls"))?;
         std::fs::create_dir(d.join("mail"))?;
         std::fs::write(d.join("server.py"), SCRIPT)?;
         std::fs::write(d.join("password"), format!("{PASSWORD}\n"))?;
