@@ -23,7 +23,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::proc::{descendants, listening, run, signal};
+use super::proc::{kill_tree, listening, run};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -353,14 +353,7 @@ impl Dovecot {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let pid = child.id();
-        // Frozen, the master forks nothing while its children are counted.
-        signal("-STOP", &[pid]);
-        let mut all = descendants(pid);
-        all.push(pid);
-        signal("-KILL", &all);
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_tree(&mut child);
         let deadline = Instant::now() + Duration::from_secs(5);
         while (listening(self.imap_port) || listening(self.imaps_port)) && Instant::now() < deadline
         {

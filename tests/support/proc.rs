@@ -81,3 +81,16 @@ pub fn listening(port: u16) -> bool {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
 }
+
+/// Kills a server and every process it forked (OpenSSH and Dovecot leave
+/// sessions that outlive their master), and waits for it.
+pub fn kill_tree(child: &mut std::process::Child) {
+    let pid = child.id();
+    // Frozen, the master forks nothing while its children are counted.
+    signal("-STOP", &[pid]);
+    let mut all = descendants(pid);
+    all.push(pid);
+    signal("-KILL", &all);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::proc::{descendants, run, signal};
+use super::proc::{kill_tree, run};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -250,14 +250,7 @@ impl Sshd {
         let Some(mut child) = self.child.take() else {
             return;
         };
-        let pid = child.id();
-        // Frozen, the listener forks no session while they are counted.
-        signal("-STOP", &[pid]);
-        let mut all = descendants(pid);
-        all.push(pid);
-        signal("-KILL", &all);
-        let _ = child.kill();
-        let _ = child.wait();
+        kill_tree(&mut child);
     }
 
     /// Stops and starts the server on the same port with the same keys:
