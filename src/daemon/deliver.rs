@@ -139,6 +139,20 @@ impl Made {
     }
 }
 
+/// The local folder a delivery to `target` is written into, if it is one.
+fn local_folder(config: &Config, channels: &[Channel], target: &str) -> Option<std::path::PathBuf> {
+    if target == "relay" {
+        return match &config.relay {
+            RelayConfig::File(f) => Some(FileRelay::new(f).folder().to_path_buf()),
+            RelayConfig::Webhook(_) => None,
+        };
+    }
+    channels
+        .iter()
+        .find(|c| c.name() == target)
+        .and_then(Channel::local_folder)
+}
+
 /// Makes the deliveries that are due.
 pub fn due(
     config: &Config,
@@ -155,13 +169,17 @@ pub fn due(
             break;
         }
         let mut progressed = false;
+        // Files written into local folders are synced together before the
+        // deliveries count as made.
+        let mut unsynced = crate::store::disk::Unsynced::default();
+        let mut written = Vec::new();
         for d in &batch {
             match attempt(config, channels, &mut webhook, d) {
                 Attempt::Made => {
-                    store.delivered(d.id)?;
-                    spent.extend(d.new.payload_file.clone());
-                    made += 1;
-                    progressed = true;
+                    if let Some(folder) = local_folder(config, channels, &d.new.target) {
+                        unsynced.add(&folder);
+                    }
+                    written.push(d);
                 }
                 Attempt::Failed { progress, error: e } => {
                     if let Some(p) = progress
@@ -172,6 +190,26 @@ pub fn due(
                     let wait =
                         retry_after(config.gateway.retry_secs, d.attempts, d.id as u64 * 7919);
                     store.delivery_failed(d.id, &e, wait)?;
+                    errors.push(format!(
+                        "delivery {} ({} to {}): {e}; tried again in {wait} s",
+                        d.id, d.new.name, d.new.target
+                    ));
+                }
+            }
+        }
+        let synced = unsynced.sync();
+        for d in written {
+            match &synced {
+                Ok(()) => {
+                    store.delivered(d.id)?;
+                    spent.extend(d.new.payload_file.clone());
+                    made += 1;
+                    progressed = true;
+                }
+                Err(e) => {
+                    let wait =
+                        retry_after(config.gateway.retry_secs, d.attempts, d.id as u64 * 7919);
+                    store.delivery_failed(d.id, &e.to_string(), wait)?;
                     errors.push(format!(
                         "delivery {} ({} to {}): {e}; tried again in {wait} s",
                         d.id, d.new.name, d.new.target

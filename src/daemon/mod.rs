@@ -386,6 +386,9 @@ fn process_files(
             });
         }
     });
+    if !work.is_empty() {
+        pipeline::sync_spool(cx)?;
+    }
     for ((i, w), t) in work.iter().zip(translated) {
         let (file, bytes) = &files[*i];
         let t =

@@ -191,6 +191,7 @@ pub fn process(
         Admitted::Settled(outcome) => Ok(outcome),
         Admitted::ToTranslate(work) => {
             let translated = translate_to_spool(cx, &work, file, bytes)?;
+            sync_spool(cx)?;
             finish(cx, store, file, bytes, &work, translated)
         }
     }
@@ -294,14 +295,25 @@ pub fn translate_to_spool(
             });
         }
     };
-    // The spool is on disk for good before the outbox points at it.
+    // Written out; the caller syncs the spool before the outbox points at
+    // it (once for a whole batch).
     out.into_inner()
         .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
         .map_err(|e| spool_error(e, &spool))?;
     Ok(Translated {
         spool,
         result: Ok(outcome_of_translation),
+    })
+}
+
+/// Makes the spooled translations durable (one sync of their file
+/// system), before the store's commit that points at them.
+pub fn sync_spool(cx: &Context<'_>) -> Result<(), StoreError> {
+    let mut unsynced = crate::store::disk::Unsynced::default();
+    unsynced.add(cx.spool);
+    unsynced.sync().map_err(|e| StoreError::Archive {
+        path: cx.spool.display().to_string(),
+        source: e,
     })
 }
 

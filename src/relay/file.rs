@@ -1,6 +1,8 @@
 //! The file relay: each delivery (the documents of one received file, one
 //! JSON document per line) becomes a file in a folder, written under a
-//! hidden name and renamed into place. The file's name comes from the
+//! hidden name and renamed into place. The caller makes it durable (one
+//! sync of the folder's file system for many deliveries) before it counts
+//! the delivery as made. The file's name comes from the
 //! delivery's key, so a delivery tried twice (after a crash between the
 //! write and the outbox's record of it) leaves one file with the same
 //! content: nothing is relayed twice.
@@ -35,6 +37,11 @@ impl FileRelay {
         }
     }
 
+    /// The folder deliveries are written into.
+    pub fn folder(&self) -> &std::path::Path {
+        &self.path
+    }
+
     /// Writes the delivery as `name` (which its key determines).
     pub fn deliver(&self, name: &str, payload: &[u8]) -> Result<(), RelayError> {
         self.deliver_from(name, &mut &payload[..])
@@ -59,7 +66,6 @@ impl FileRelay {
             .map_err(|e| fail(&format!("writing {}", tmp.display()), e))?;
         std::io::copy(source, &mut f)
             .and_then(|_| f.flush())
-            .and_then(|()| f.sync_all())
             .map_err(|e| fail(&format!("writing {}", tmp.display()), e))?;
         drop(f);
         std::fs::rename(&tmp, &target)

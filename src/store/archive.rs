@@ -2,9 +2,9 @@
 //! SHA-256 in the data directory before anything else is done with them,
 //! so that any file can be processed again.
 //!
-//! A file is written to a temporary name, synced and renamed into place;
-//! [`Archive::sync`] then syncs the folders renamed into (once for many
-//! files): after it returns, the bytes survive a crash. The same bytes are
+//! A file is written to a temporary name and renamed into place;
+//! [`Archive::sync`] then syncs the file system (once for many files):
+//! after it returns, the bytes survive a crash. The same bytes are
 //! kept once.
 
 use std::collections::BTreeSet;
@@ -65,7 +65,6 @@ impl Archive {
         let tmp = dir.join(format!(".{hash}.{}.tmp", std::process::id()));
         let mut f = std::fs::File::create(&tmp).map_err(|e| Self::io(&tmp, e))?;
         f.write_all(bytes).map_err(|e| Self::io(&tmp, e))?;
-        f.sync_all().map_err(|e| Self::io(&tmp, e))?;
         drop(f);
         std::fs::rename(&tmp, &path).map_err(|e| Self::io(&path, e))?;
         self.unsynced.insert(dir);
@@ -75,11 +74,11 @@ impl Archive {
     /// Syncs the folders files were renamed into: the files kept since the
     /// last sync are then on disk for good.
     pub fn sync(&mut self) -> Result<(), StoreError> {
+        let mut unsynced = super::disk::Unsynced::default();
         for dir in std::mem::take(&mut self.unsynced) {
-            let d = std::fs::File::open(&dir).map_err(|e| Self::io(&dir, e))?;
-            d.sync_all().map_err(|e| Self::io(&dir, e))?;
+            unsynced.add(&dir);
         }
-        Ok(())
+        unsynced.sync().map_err(|e| Self::io(&self.root, e))
     }
 
     /// The bytes kept at `relative`.

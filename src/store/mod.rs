@@ -12,6 +12,7 @@
 //! JSON they were written as.
 
 pub mod archive;
+pub mod disk;
 pub mod sqlite;
 
 use std::fmt;

@@ -212,6 +212,14 @@ impl Channel {
         }
     }
 
+    /// The local folder files are delivered into, for a folder channel.
+    pub fn local_folder(&self) -> Option<std::path::PathBuf> {
+        match self {
+            Channel::Dir(d) => Some(d.path().to_path_buf()),
+            _ => None,
+        }
+    }
+
     /// Who sent the waiting file (the From address of the mail an
     /// attachment came in), when the channel knows.
     pub fn sender_of(&self, file: &str) -> Option<String> {
