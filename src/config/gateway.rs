@@ -84,8 +84,7 @@ pub struct OwnX12 {
 impl OwnX12 {
     /// The qualifier and the ID.
     pub fn qualifier_and_id(&self) -> Option<(&str, &str)> {
-        let (q, id) = self.interchange_id.split_once(':')?;
-        Some((q.trim(), id.trim()))
+        super::interchange_parts(&self.interchange_id)
     }
 }
 
@@ -275,15 +274,14 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
     let x12 = file.x12.map(|x| {
         let at = x.span().start;
         let x = x.into_inner();
-        match x.qualifier_and_id() {
-            Some((q, i)) if q.len() == 2 && !i.is_empty() && i.len() <= 15 => {}
-            _ => errors.push(source.error_at(
+        if x.qualifier_and_id().is_none() {
+            errors.push(source.error_at(
                 at,
                 format!(
                     "[x12] interchange_id {:?}: write our qualifier and ID as in ISA05 and ISA06, like \"ZZ:RETAILER\"",
                     x.interchange_id
                 ),
-            )),
+            ));
         }
         x
     });

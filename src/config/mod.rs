@@ -151,6 +151,15 @@ fn normalize(path: &Path) -> PathBuf {
     out.iter().collect()
 }
 
+/// An X12 interchange ID written `QUALIFIER:ID`, split, when it has the
+/// shape ISA05 and ISA06 take: a 2-character qualifier and an ID of 1 to
+/// 15 characters.
+pub(crate) fn interchange_parts(written: &str) -> Option<(&str, &str)> {
+    let (q, id) = written.split_once(':')?;
+    let (q, id) = (q.trim(), id.trim());
+    (q.len() == 2 && !id.is_empty() && id.len() <= 15).then_some((q, id))
+}
+
 /// Reads and checks the gateway's configuration.
 pub fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
     gateway::load(path)

@@ -61,8 +61,7 @@ pub struct X12Identity {
 impl X12Identity {
     /// The qualifier and the ID.
     pub fn qualifier_and_id(&self) -> Option<(&str, &str)> {
-        let (q, id) = self.interchange_id.split_once(':')?;
-        Some((q.trim(), id.trim()))
+        super::interchange_parts(&self.interchange_id)
     }
 }
 
@@ -181,8 +180,13 @@ pub(super) fn load_all(
         .collect();
     paths.sort();
     let mut inbound_channels = Vec::new();
+    // The mappings partners name are looked up in one library, read once.
+    let library = match &gateway.gateway.mappings {
+        Some(dir) => crate::mapping::Library::with_dir(dir).ok(),
+        None => Some(crate::mapping::Library::embedded()),
+    };
     for path in paths {
-        match load_one(&path, gateway, errors) {
+        match load_one(&path, gateway, library.as_ref(), errors) {
             Some(p) => {
                 inbound_channels.extend(p.inbound.iter().map(|i| i.channel.clone()));
                 gateway.partners.push(p);
@@ -219,7 +223,12 @@ pub(super) fn load_all(
     }
 }
 
-fn load_one(path: &Path, gateway: &Gateway, errors: &mut Vec<ConfigError>) -> Option<Partner> {
+fn load_one(
+    path: &Path,
+    gateway: &Gateway,
+    library: Option<&crate::mapping::Library>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Partner> {
     let source = match Source::read(path) {
         Ok(s) => s,
         Err(e) => {
@@ -246,15 +255,14 @@ fn load_one(path: &Path, gateway: &Gateway, errors: &mut Vec<ConfigError>) -> Op
     let x12 = file.x12.map(|x| {
         let at = x.span().start;
         let x = x.into_inner();
-        match x.qualifier_and_id() {
-            Some((q, i)) if q.len() == 2 && !i.is_empty() && i.len() <= 15 => {}
-            _ => errors.push(source.error_at(
+        if x.qualifier_and_id().is_none() {
+            errors.push(source.error_at(
                 at,
                 format!(
                     "[x12] interchange_id {:?}: write the qualifier and the ID as in ISA05 and ISA06, like \"ZZ:ACME\"",
                     x.interchange_id
                 ),
-            )),
+            ));
         }
         x
     });
@@ -281,16 +289,10 @@ fn load_one(path: &Path, gateway: &Gateway, errors: &mut Vec<ConfigError>) -> Op
                 ),
             ));
         }
-        if let Some(m) = &i.mapping {
-            let library = match &gateway.gateway.mappings {
-                Some(dir) => crate::mapping::Library::with_dir(dir),
-                None => Ok(crate::mapping::Library::embedded()),
-            };
-            if let Ok(library) = library
-                && let Err(e) = library.load(m)
-            {
-                errors.push(source.error_at(at, format!("[[inbound]] mapping {m:?}: {e}")));
-            }
+        if let (Some(m), Some(library)) = (&i.mapping, library)
+            && let Err(e) = library.load(m)
+        {
+            errors.push(source.error_at(at, format!("[[inbound]] mapping {m:?}: {e}")));
         }
         inbound.push(i);
     }
@@ -305,11 +307,7 @@ fn load_one(path: &Path, gateway: &Gateway, errors: &mut Vec<ConfigError>) -> Op
         let mapping = o.mapping.map(|m| {
             let at = m.span().start;
             let m = m.into_inner();
-            let library = match &gateway.gateway.mappings {
-                Some(dir) => crate::mapping::Library::with_dir(dir),
-                None => Ok(crate::mapping::Library::embedded()),
-            };
-            if let Ok(library) = library
+            if let Some(library) = library
                 && let Err(e) = library.load(&m)
             {
                 errors.push(source.error_at(at, format!("[outbound] mapping {m:?}: {e}")));

@@ -187,8 +187,11 @@ pub fn due(
                     {
                         store.delivery_progress(d.id, p)?;
                     }
-                    let wait =
-                        retry_after(config.gateway.retry_secs, d.attempts, d.id as u64 * 7919);
+                    let wait = retry_after(
+                        config.gateway.retry_secs,
+                        d.attempts,
+                        (d.id as u64).wrapping_mul(7919),
+                    );
                     store.delivery_failed(d.id, &e, wait)?;
                     errors.push(format!(
                         "delivery {} ({} to {}): {e}; tried again in {wait} s",
@@ -207,8 +210,11 @@ pub fn due(
                     progressed = true;
                 }
                 Err(e) => {
-                    let wait =
-                        retry_after(config.gateway.retry_secs, d.attempts, d.id as u64 * 7919);
+                    let wait = retry_after(
+                        config.gateway.retry_secs,
+                        d.attempts,
+                        (d.id as u64).wrapping_mul(7919),
+                    );
                     store.delivery_failed(d.id, &e.to_string(), wait)?;
                     errors.push(format!(
                         "delivery {} ({} to {}): {e}; tried again in {wait} s",

@@ -7,7 +7,6 @@
 //! after it returns, the bytes survive a crash. The same bytes are
 //! kept once.
 
-use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -20,7 +19,7 @@ use super::StoreError;
 pub struct Archive {
     root: PathBuf,
     /// Folders renamed into since the last sync.
-    unsynced: BTreeSet<PathBuf>,
+    unsynced: super::disk::Unsynced,
 }
 
 /// SHA-256 of `bytes`, in lower-case hex.
@@ -39,7 +38,7 @@ impl Archive {
     pub fn new(root: &Path) -> Archive {
         Archive {
             root: root.to_path_buf(),
-            unsynced: BTreeSet::new(),
+            unsynced: super::disk::Unsynced::default(),
         }
     }
 
@@ -67,18 +66,14 @@ impl Archive {
         f.write_all(bytes).map_err(|e| Self::io(&tmp, e))?;
         drop(f);
         std::fs::rename(&tmp, &path).map_err(|e| Self::io(&path, e))?;
-        self.unsynced.insert(dir);
+        self.unsynced.add(&dir);
         Ok((hash, relative))
     }
 
     /// Syncs the folders files were renamed into: the files kept since the
     /// last sync are then on disk for good.
     pub fn sync(&mut self) -> Result<(), StoreError> {
-        let mut unsynced = super::disk::Unsynced::default();
-        for dir in std::mem::take(&mut self.unsynced) {
-            unsynced.add(&dir);
-        }
-        unsynced.sync().map_err(|e| Self::io(&self.root, e))
+        self.unsynced.sync().map_err(|e| Self::io(&self.root, e))
     }
 
     /// The bytes kept at `relative`.

@@ -207,18 +207,10 @@ impl ImapConfig {
         if self.tls == Tls::None && self.ca_file.is_some() {
             return Err("ca_file is set but tls is \"none\"; remove one".into());
         }
-        match (&self.password_env, &self.password_file) {
-            (None, None) => {
-                return Err("no way to log in: set password_env or password_file".into());
-            }
-            (Some(_), Some(_)) => {
-                return Err("password_env and password_file are both set; keep one".into());
-            }
-            (Some(var), None) if var.is_empty() => {
-                return Err("password_env is empty; it names an environment variable".into());
-            }
-            _ => {}
+        if self.password_env.is_none() && self.password_file.is_none() {
+            return Err("no way to log in: set password_env or password_file".into());
         }
+        super::secret::check_sources(self.password_env.as_deref(), self.password_file.as_deref())?;
         check_mailbox("mailbox", &self.mailbox)?;
         match (self.after, &self.move_to) {
             (MailAfter::Move, None) => {

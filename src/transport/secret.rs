@@ -6,6 +6,19 @@
 use std::io;
 use std::path::Path;
 
+/// Checks how a secret is configured: at most one source, and a variable
+/// name that is not empty. (Whether a secret is needed at all is the
+/// channel's to say.)
+pub fn check_sources(env: Option<&str>, file: Option<&Path>) -> Result<(), String> {
+    if env.is_some() && file.is_some() {
+        return Err("password_env and password_file are both set; keep one".into());
+    }
+    if env == Some("") {
+        return Err("password_env is empty; it names an environment variable".into());
+    }
+    Ok(())
+}
+
 /// The secret named by `env` (an environment variable) or held in `file`
 /// (white space around it ignored); `None` when neither is set.
 pub fn read(env: Option<&str>, file: Option<&Path>) -> Result<Option<String>, io::Error> {

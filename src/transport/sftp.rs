@@ -126,12 +126,7 @@ impl SftpConfig {
         {
             return Err("no way to log in: set private_key, password_env or password_file".into());
         }
-        if self.password_env.is_some() && self.password_file.is_some() {
-            return Err("password_env and password_file are both set; keep one".into());
-        }
-        if self.password_env.as_deref() == Some("") {
-            return Err("password_env is empty; it names an environment variable".into());
-        }
+        super::secret::check_sources(self.password_env.as_deref(), self.password_file.as_deref())?;
         if self.known_hosts.is_none() && self.host_key_fingerprint.is_none() {
             return Err(
                 "the server's host key is not pinned: set known_hosts or host_key_fingerprint"

@@ -147,16 +147,14 @@ impl SmtpConfig {
                 if user.is_empty() {
                     return Err("user is empty".into());
                 }
-                if self.password_env.is_some() && self.password_file.is_some() {
-                    return Err("password_env and password_file are both set; keep one".into());
-                }
+                super::secret::check_sources(
+                    self.password_env.as_deref(),
+                    self.password_file.as_deref(),
+                )?;
                 if self.password_env.is_none() && self.password_file.is_none() {
                     return Err(
                         "user is set but no password: set password_env or password_file".into(),
                     );
-                }
-                if self.password_env.as_deref() == Some("") {
-                    return Err("password_env is empty; it names an environment variable".into());
                 }
             }
             None => {
