@@ -720,3 +720,69 @@ fn files_translated_side_by_side_come_out_as_one_by_one() {
     }
     assert_eq!(one.2, three.2, "the same acknowledgments");
 }
+
+/// An X12 interchange from Acme of `sets` purchase orders, PO0000001 on.
+fn acme_orders(sets: usize) -> String {
+    let mut x12 = String::from(
+        "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *240115*1030*U*00401*000000101*0*P*>~\nGS*PO*VENDORID*RETAILERID*20240115*1030*101*X*004010~\n",
+    );
+    for n in 1..=sets {
+        x12.push_str(&format!(
+            "ST*850*{n:09}~\nBEG*00*DS*PO{n:07}**20240115~\nREF*CO*ORD-{n}~\nN1*ST*Jane Doe~\nN3*123 Main St~\nN4*Springfield*IL*62701*US~\nPO1*1*2*EA*42.79**VN*SKU-{n}~\nPID*F****Widget~\nCTT*1~\nSE*10*{n:09}~\n"
+        ));
+    }
+    x12.push_str(&format!("GE*{sets}*101~\nIEA*1*000000101~\n"));
+    x12
+}
+
+#[test]
+fn a_large_file_is_indexed_as_it_is_translated_and_read_back_whole() {
+    let s = Setup::new("relay", "");
+    let x12 = acme_orders(6000);
+    assert!(
+        x12.len() > 1 << 20,
+        "large enough to be indexed on a thread"
+    );
+    std::fs::write(s.path().join("drop/orders.edi"), &x12).expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.files.len(), 1);
+    assert_eq!(
+        report.files[0].state,
+        FileState::Processed,
+        "{:?}",
+        report.files[0]
+    );
+    assert_eq!(report.files[0].documents, 6000);
+
+    let relayed =
+        std::fs::read_to_string(s.path().join("relay/000001-orders.edi.jsonl")).expect("relayed");
+    let numbers: Vec<String> = relayed
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("a JSON line");
+            v["po_number"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    let expected: Vec<String> = (1..=6000).map(|n| format!("PO{n:07}")).collect();
+    assert_eq!(numbers, expected);
+
+    // The store knows each document by type and number, and reads its
+    // JSON back from the pack: the same bytes as relayed.
+    let docs = g.store().documents(1).expect("documents");
+    assert_eq!(docs.len(), 6000);
+    assert!(docs.iter().all(|d| d.doc_type == "purchase_order"));
+    let references: Vec<String> = docs
+        .iter()
+        .map(|d| d.reference.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(references, expected);
+    let config = s.config();
+    let shown = dropgate(&["show", "1", "--documents", "-c", &config.to_string_lossy()]);
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    assert_eq!(text(&shown.stdout), relayed);
+
+    let ack =
+        std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi")).expect("a 997");
+    assert!(ack.contains("AK9*A*6000*6000*6000"), "{ack}");
+}

@@ -2,6 +2,7 @@
 //! `check-config`, `files` (what happened to each recent file), `show` (one
 //! file: its audit trail and documents) and `reprocess`.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -221,12 +222,25 @@ pub fn files(args: FilesArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Runs `dropgate show`.
-pub fn show(args: FileArgs) -> anyhow::Result<ExitCode> {
+pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let ShowArgs {
+        file: args,
+        documents,
+    } = args;
     let gateway = args.config.open()?;
     let store: &dyn Store = gateway.store();
     let Some(f) = store.file(args.id)? else {
         anyhow::bail!("there is no file {}", args.id);
     };
+    if documents {
+        let data_dir = &gateway.config().gateway.data_dir;
+        let mut out = std::io::stdout().lock();
+        for d in store.documents(f.id)? {
+            let json = d.json(data_dir)?;
+            writeln!(out, "{json}")?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "file {}: {} ({} bytes) on {}",
         f.id, f.name, f.size, f.channel
@@ -268,6 +282,17 @@ pub fn show(args: FileArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `dropgate show` takes.
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    file: FileArgs,
+    /// Prints each document's canonical JSON (one per line) instead of the
+    /// file's story.
+    #[arg(long)]
+    documents: bool,
 }
 
 /// Runs `dropgate reprocess`.

@@ -52,8 +52,9 @@ enum Command {
     /// Sums up the gateway: files by state, deliveries waiting and why,
     /// the quarantined files.
     Status(gateway::ConfigArg),
-    /// Shows one file: where it came from, its audit trail, its documents.
-    Show(gateway::FileArgs),
+    /// Shows one file: where it came from, its audit trail, its documents
+    /// (with --documents, their canonical JSON).
+    Show(gateway::ShowArgs),
     /// Processes a quarantined file again (after a mapping fix).
     Reprocess(gateway::FileArgs),
     /// Sends canonical purchase orders to a partner: rendered in its format

@@ -32,24 +32,32 @@ enum Attempt {
     },
 }
 
+/// A delivery's bytes: its payload, or read from where it points.
+fn payload(config: &Config, d: &Delivery) -> Result<Vec<u8>, String> {
+    match &d.new.payload_file {
+        Some(extent) => extent
+            .read(&config.gateway.data_dir)
+            .map_err(|e| format!("the documents to deliver: {e}")),
+        None => Ok(d.new.payload.clone()),
+    }
+}
+
 fn attempt_relay_webhook(
     relay: &mut Option<WebhookRelay>,
-    config: &crate::relay::webhook::WebhookConfig,
+    config: &Config,
+    webhook: &crate::relay::webhook::WebhookConfig,
     d: &Delivery,
 ) -> Attempt {
-    let lines = match &d.new.payload_file {
-        Some(path) => match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                return Attempt::Failed {
-                    progress: None,
-                    error: format!("the spooled documents {path}: {e}"),
-                };
-            }
-        },
-        None => d.new.payload.clone(),
+    let lines = match payload(config, d) {
+        Ok(b) => b,
+        Err(error) => {
+            return Attempt::Failed {
+                progress: None,
+                error,
+            };
+        }
     };
-    let relay = relay.get_or_insert_with(|| WebhookRelay::new(config));
+    let relay = relay.get_or_insert_with(|| WebhookRelay::new(webhook));
     match relay.deliver(&d.new.key, &lines, d.progress) {
         (_, None) => Attempt::Made,
         (done, Some(e)) => Attempt::Failed {
@@ -68,7 +76,7 @@ fn attempt(
     if d.new.target == "relay"
         && let RelayConfig::Webhook(w) = &config.relay
     {
-        return attempt_relay_webhook(webhook, w, d);
+        return attempt_relay_webhook(webhook, config, w, d);
     }
     match attempt_other(config, channels, d) {
         Ok(()) => Attempt::Made,
@@ -82,11 +90,12 @@ fn attempt(
 fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<(), String> {
     if d.new.target == "relay" {
         return match (&config.relay, &d.new.payload_file) {
-            (RelayConfig::File(f), Some(path)) => {
-                let mut file = std::fs::File::open(path)
-                    .map_err(|e| format!("the spooled documents {path}: {e}"))?;
+            (RelayConfig::File(f), Some(extent)) => {
+                let mut documents = extent
+                    .open(&config.gateway.data_dir)
+                    .map_err(|e| format!("the documents to deliver: {e}"))?;
                 FileRelay::new(f)
-                    .deliver_from(&d.new.name, &mut file)
+                    .deliver_from(&d.new.name, &mut documents)
                     .map_err(|e| e.to_string())
             }
             (RelayConfig::File(f), None) => FileRelay::new(f)
@@ -95,14 +104,8 @@ fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Res
             (RelayConfig::Webhook(_), _) => Err("the webhook relay is not reached this way".into()),
         };
     }
-    let spooled;
-    let payload: &[u8] = match &d.new.payload_file {
-        Some(path) => {
-            spooled = std::fs::read(path).map_err(|e| format!("the spooled file {path}: {e}"))?;
-            &spooled
-        }
-        None => &d.new.payload,
-    };
+    let payload = payload(config, d)?;
+    let payload = payload.as_slice();
     let Some(channel) = channels.iter_mut().find(|c| c.name() == d.new.target) else {
         return Err(format!("there is no channel {:?} any more", d.new.target));
     };
@@ -124,19 +127,6 @@ pub struct Made {
     pub delivered: u64,
     /// Why the others failed.
     pub errors: Vec<String>,
-    /// Spooled payloads no longer needed. The caller removes them once
-    /// the store has committed the deliveries: until then a crash would
-    /// leave the deliveries to make again, and they need their payloads.
-    pub spent: Vec<String>,
-}
-
-impl Made {
-    /// Removes the spent spooled payloads (after the commit).
-    pub fn clean_up(&self) {
-        for path in &self.spent {
-            let _ = std::fs::remove_file(path);
-        }
-    }
 }
 
 /// The local folder a delivery to `target` is written into, if it is one.
@@ -159,7 +149,6 @@ pub fn due(
     store: &mut dyn Store,
     channels: &mut [Channel],
 ) -> Result<Made, StoreError> {
-    let mut spent = Vec::new();
     let mut made = 0;
     let mut errors = Vec::new();
     let mut webhook = None;
@@ -205,7 +194,6 @@ pub fn due(
             match &synced {
                 Ok(()) => {
                     store.delivered(d.id)?;
-                    spent.extend(d.new.payload_file.clone());
                     made += 1;
                     progressed = true;
                 }
@@ -230,7 +218,6 @@ pub fn due(
     Ok(Made {
         delivered: made,
         errors,
-        spent,
     })
 }
 

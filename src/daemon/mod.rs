@@ -15,6 +15,7 @@
 pub mod ack;
 pub mod api;
 pub mod deliver;
+pub mod index;
 pub mod pipeline;
 pub mod send;
 
@@ -188,7 +189,6 @@ impl Gateway {
         self.store.begin_batch()?;
         let made = deliver::due(&self.config, self.store.as_mut(), &mut self.channels);
         let made = self.commit(made)?;
-        made.clean_up();
         report.delivered = made.delivered;
         report.delivery_errors = made.errors;
         report.pending = self.store.pending_deliveries()?;
@@ -273,12 +273,11 @@ impl Gateway {
             return Ok(Vec::new());
         }
         self.store.begin_batch()?;
-        let spool = self.config.gateway.data_dir.join("spool");
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
             defs: self.defs,
-            spool: &spool,
+            data_dir: &self.config.gateway.data_dir,
         };
         let workers = self.config.gateway.max_concurrent_files.max(1);
         let store = self.store.as_mut();
@@ -293,12 +292,11 @@ impl Gateway {
     }
 
     fn process(&mut self, file: &FileRecord, bytes: &[u8]) -> Result<FileOutcome, DaemonError> {
-        let spool = self.config.gateway.data_dir.join("spool");
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
             defs: self.defs,
-            spool: &spool,
+            data_dir: &self.config.gateway.data_dir,
         };
         Ok(pipeline::process(
             &context,
@@ -318,7 +316,7 @@ impl Gateway {
         self.store.reset_for_reprocess(id)?;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
         let outcome = self.process_archived(&file)?;
-        deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?.clean_up();
+        deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
         Ok(outcome)
     }
 }
@@ -343,7 +341,6 @@ impl Gateway {
         )?;
         let mut report = PassReport::default();
         let made = deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
-        made.clean_up();
         report.delivered = made.delivered;
         report.delivery_errors = made.errors;
         report.pending = self.store.pending_deliveries()?;
@@ -373,21 +370,32 @@ fn process_files(
     let mut translated: Vec<Option<Result<pipeline::Translated, StoreError>>> =
         (0..work.len()).map(|_| None).collect();
     let per_worker = work.len().div_ceil(workers.max(1)).max(1);
+    let first = files.first().map_or(0, |(f, _)| f.id);
     std::thread::scope(|scope| {
-        for (jobs, slots) in work
+        for (worker, (jobs, slots)) in work
             .chunks(per_worker)
             .zip(translated.chunks_mut(per_worker))
+            .enumerate()
         {
             scope.spawn(move || {
+                let mut pack = match pipeline::open_pack(cx, &pipeline::pack_name(first, worker)) {
+                    Ok(p) => p,
+                    Err(e) => {
+                        if let Some(slot) = slots.first_mut() {
+                            *slot = Some(Err(e));
+                        }
+                        return;
+                    }
+                };
                 for ((i, w), slot) in jobs.iter().zip(slots.iter_mut()) {
                     let (file, bytes) = &files[*i];
-                    *slot = Some(pipeline::translate_to_spool(cx, w, file, bytes));
+                    *slot = Some(pipeline::translate_into(cx, w, file, bytes, &mut pack));
                 }
             });
         }
     });
     if !work.is_empty() {
-        pipeline::sync_spool(cx)?;
+        pipeline::sync_packs(cx)?;
     }
     for ((i, w), t) in work.iter().zip(translated) {
         let (file, bytes) = &files[*i];

@@ -9,15 +9,20 @@
 //! the partner learns what it must send again). `dropgate reprocess` runs it
 //! again once the cause is fixed.
 
-use std::io::BufRead;
+use std::io::Read;
 use std::path::Path;
 
 use crate::config::{Gateway as Config, InboundFiles, Partner};
 use crate::format::Flavor;
 use crate::mapping::Library;
 use crate::mapping::translate::{Request, detect, translate};
+use crate::model::head::{Indexed, LineHeads};
+
+use super::index::{self, Indexing};
+use crate::store::packs::{self, PackWriter};
 use crate::store::{
-    FileId, FileRecord, FileState, NewDelivery, NewDocument, Processed, Store, StoreError,
+    DocumentBody, Extent, FileId, FileRecord, FileState, NewDelivery, NewDocument, Processed,
+    Store, StoreError,
 };
 use crate::transport::glob;
 use crate::x12::defs::Definitions;
@@ -31,9 +36,10 @@ pub struct Context<'a> {
     pub library: &'a Library,
     /// The X12 definitions.
     pub defs: &'static Definitions,
-    /// Where a file's documents are written while it is translated (and
-    /// kept until they are relayed): memory stays flat whatever the size.
-    pub spool: &'a Path,
+    /// The data directory: a file's documents are written into a document
+    /// pack there as they are translated, so memory stays flat whatever
+    /// the size.
+    pub data_dir: &'a Path,
 }
 
 /// Documents stored per insert.
@@ -151,19 +157,6 @@ fn application_sender(bytes: &[u8], header: &IsaHeader) -> Option<String> {
     Some(String::from_utf8_lossy(element).trim().to_string())
 }
 
-/// The number a document is known by.
-fn reference(doc: &serde_json::Value) -> Option<String> {
-    [
-        "po_number",
-        "asn_number",
-        "invoice_number",
-        "report_id",
-        "group_control_number",
-    ]
-    .iter()
-    .find_map(|k| doc.get(*k).and_then(|v| v.as_str()).map(str::to_string))
-}
-
 /// A file name for a delivery made of `name`: letters, digits, `.`, `-`
 /// and `_` kept, the rest `_`.
 fn plain_name(name: &str) -> String {
@@ -190,11 +183,28 @@ pub fn process(
     match admit(cx, store, file, bytes)? {
         Admitted::Settled(outcome) => Ok(outcome),
         Admitted::ToTranslate(work) => {
-            let translated = translate_to_spool(cx, &work, file, bytes)?;
-            sync_spool(cx)?;
+            let mut pack = open_pack(cx, &pack_name(file.id, 0))?;
+            let translated = translate_into(cx, &work, file, bytes, &mut pack)?;
+            sync_packs(cx)?;
             finish(cx, store, file, bytes, &work, translated)
         }
     }
+}
+
+/// The name of the pack that `worker` writes the documents of a batch
+/// into, the batch being known by its first file. The process's ID keeps
+/// two processes (the daemon, and `dropgate reprocess` beside it) from
+/// ever appending to the same pack.
+pub fn pack_name(first_file: FileId, worker: usize) -> String {
+    format!("{first_file:010}-{worker}-{}.jsonl", std::process::id())
+}
+
+/// Opens a document pack for appending.
+pub fn open_pack(cx: &Context<'_>, name: &str) -> Result<PackWriter, StoreError> {
+    PackWriter::open(cx.data_dir, name).map_err(|e| StoreError::Archive {
+        path: format!("{}/{name}", packs::FOLDER),
+        source: e,
+    })
 }
 
 /// A file found to be a partner's and not a duplicate: to be translated.
@@ -213,10 +223,14 @@ pub enum Admitted<'c> {
     ToTranslate(Work<'c>),
 }
 
-/// A translation into the spool: its outcome, or why the input could not
+/// A translation into a document pack: its outcome and where its
+/// documents are (none when it had problems), or why the input could not
 /// be read at all.
 pub struct Translated {
-    spool: std::path::PathBuf,
+    documents: Option<Extent>,
+    /// The documents' places (from the start of `documents`) and heads,
+    /// when they were indexed as they were written.
+    index: Option<Vec<Indexed>>,
     result: Result<crate::mapping::translate::Outcome, String>,
 }
 
@@ -256,13 +270,16 @@ pub fn admit<'c>(
     }))
 }
 
-/// The second step, without the store: translates the file into its
-/// spool file, synced. Files of a batch run this side by side.
-pub fn translate_to_spool(
+/// The second step, without the store: translates the file, its documents
+/// appended to `pack` (files of a batch run this side by side, each worker
+/// with its own pack). The documents are kept there only when the file
+/// translated without a problem.
+pub fn translate_into(
     cx: &Context<'_>,
     work: &Work<'_>,
     file: &FileRecord,
     bytes: &[u8],
+    pack: &mut PackWriter,
 ) -> Result<Translated, StoreError> {
     let request = Request {
         file_name: file.name.clone(),
@@ -271,48 +288,99 @@ pub fn translate_to_spool(
         lines: true,
         ..Request::default()
     };
-    let spool_error = |e: std::io::Error, path: &Path| StoreError::Archive {
-        path: path.display().to_string(),
-        source: e,
+    let entry = pack.begin();
+    let written = if bytes.len() >= index::THREAD_FROM_BYTES {
+        let file = entry.file().map_err(|e| StoreError::Archive {
+            path: packs::FOLDER.to_string(),
+            source: e,
+        })?;
+        std::thread::scope(|scope| {
+            let (writer, job) = Indexing::threaded(entry, index::MAX_INDEXED);
+            let job = job.syncing(file);
+            let job = scope.spawn(move || job.run());
+            let written = write_translation(cx, &request, bytes, writer);
+            // The writer is gone: the job has seen everything.
+            let index = job.join().ok().flatten();
+            written.map(|w| w.map(|(outcome, entry, _)| (outcome, entry, index)))
+        })
+    } else {
+        write_translation(
+            cx,
+            &request,
+            bytes,
+            Indexing::inline(entry, index::MAX_INDEXED),
+        )
     };
-    std::fs::create_dir_all(cx.spool).map_err(|e| spool_error(e, cx.spool))?;
-    let spool = cx.spool.join(format!("{:06}.jsonl", file.id));
-    let out = std::fs::File::create(&spool).map_err(|e| spool_error(e, &spool))?;
-    let translated = translate(
-        bytes,
-        &request,
-        cx.library,
-        cx.defs,
-        std::io::BufWriter::with_capacity(1 << 16, out),
-    );
-    let (outcome_of_translation, out) = match translated {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_file(&spool);
+    let (outcome, entry, index) = match written? {
+        Ok(w) => w,
+        Err(reason) => {
             return Ok(Translated {
-                spool,
-                result: Err(e.to_string()),
+                documents: None,
+                index: None,
+                result: Err(reason),
             });
         }
     };
-    // Written out; the caller syncs the spool before the outbox points at
-    // it (once for a whole batch).
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .map_err(|e| spool_error(e, &spool))?;
+    // Written out; the caller syncs the packs before the store points at
+    // them (once for a whole batch).
+    let documents = outcome.problems.is_empty().then(|| entry.keep());
     Ok(Translated {
-        spool,
-        result: Ok(outcome_of_translation),
+        documents,
+        index,
+        result: Ok(outcome),
     })
 }
 
-/// Makes the spooled translations durable (one sync of their file
-/// system), before the store's commit that points at them.
-pub fn sync_spool(cx: &Context<'_>) -> Result<(), StoreError> {
+/// A translation written into a pack entry: its outcome, the entry and its
+/// index (inline only); or why the input could not be read.
+type Written<'p> = Result<
+    (
+        crate::mapping::translate::Outcome,
+        packs::Entry<'p>,
+        Option<Vec<Indexed>>,
+    ),
+    String,
+>;
+
+/// Translates `bytes` through `writer` into its pack entry.
+fn write_translation<'p>(
+    cx: &Context<'_>,
+    request: &Request,
+    bytes: &[u8],
+    writer: Indexing<packs::Entry<'p>>,
+) -> Result<Written<'p>, StoreError> {
+    let translated = translate(
+        bytes,
+        request,
+        cx.library,
+        cx.defs,
+        std::io::BufWriter::with_capacity(1 << 16, writer),
+    );
+    match translated {
+        // The entry, dropped with the writer, is cut off the pack.
+        Err(e) => Ok(Err(e.to_string())),
+        Ok((outcome, out)) => {
+            let (entry, index) = out
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .map_err(|e| StoreError::Archive {
+                    path: packs::FOLDER.to_string(),
+                    source: e,
+                })?
+                .into_parts();
+            Ok(Ok((outcome, entry, index)))
+        }
+    }
+}
+
+/// Makes the document packs durable (one sync of their file system),
+/// before the store's commit that points at them.
+pub fn sync_packs(cx: &Context<'_>) -> Result<(), StoreError> {
+    let folder = cx.data_dir.join(packs::FOLDER);
     let mut unsynced = crate::store::disk::Unsynced::default();
-    unsynced.add(cx.spool);
+    unsynced.add(&folder);
     unsynced.sync().map_err(|e| StoreError::Archive {
-        path: cx.spool.display().to_string(),
+        path: folder.display().to_string(),
         source: e,
     })
 }
@@ -329,11 +397,6 @@ pub fn finish(
 ) -> Result<FileOutcome, StoreError> {
     let (flavor, partner) = (work.flavor, work.partner);
     let format = flavor_name(flavor);
-    let spool = translated.spool;
-    let spool_error = |e: std::io::Error, path: &Path| StoreError::Archive {
-        path: path.display().to_string(),
-        source: e,
-    };
     let outcome_of_translation = match translated.result {
         Ok(o) => o,
         Err(reason) => {
@@ -360,8 +423,7 @@ pub fn finish(
     {
         deliveries.push(ack);
     }
-    if has_problems {
-        let _ = std::fs::remove_file(&spool);
+    let Some(documents) = translated.documents.filter(|_| !has_problems) else {
         let reason = outcome_of_translation
             .problems
             .iter()
@@ -376,54 +438,16 @@ pub fn finish(
             &deliveries,
         )?;
         return outcome(store, file.id);
-    }
-    // The documents, read back from the spool a chunk at a time.
-    store.clear_documents(file.id)?;
-    let reader = std::fs::File::open(&spool).map_err(|e| spool_error(e, &spool))?;
-    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
-    let mut line = Vec::new();
-    let mut chunk = Vec::with_capacity(CHUNK);
-    let mut count = 0u64;
-    loop {
-        line.clear();
-        let n = reader
-            .read_until(b'\n', &mut line)
-            .map_err(|e| spool_error(e, &spool))?;
-        if n == 0 {
-            break;
-        }
-        let text = String::from_utf8_lossy(&line).trim_end().to_string();
-        if text.is_empty() {
-            continue;
-        }
-        let value: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-        chunk.push(NewDocument {
-            doc_type: value
-                .get("type")
-                .and_then(|t| t.as_str())
-                .unwrap_or("unknown")
-                .to_string(),
-            reference: reference(&value),
-            json: text,
-        });
-        if chunk.len() == CHUNK {
-            store.add_documents(file.id, count, &chunk)?;
-            count += chunk.len() as u64;
-            chunk.clear();
-        }
-    }
-    store.add_documents(file.id, count, &chunk)?;
-    count += chunk.len() as u64;
+    };
+    let count = store_documents(cx.data_dir, store, file.id, &documents, translated.index)?;
     if count > 0 {
         deliveries.push(NewDelivery {
             target: "relay".into(),
             key: format!("relay:{}", file.id),
             name: format!("{:06}-{}.jsonl", file.id, plain_name(&file.name)),
             payload: Vec::new(),
-            payload_file: Some(spool.display().to_string()),
+            payload_file: Some(documents),
         });
-    } else {
-        let _ = std::fs::remove_file(&spool);
     }
     let notes = (!outcome_of_translation.warnings.is_empty())
         .then(|| outcome_of_translation.warnings.join("\n"));
@@ -438,6 +462,64 @@ pub fn finish(
         },
     )?;
     outcome(store, file.id)
+}
+
+/// Stores where each document of a file is in its pack, with its type and
+/// number: from the index made as they were written, or else by reading
+/// the pack back (from the page cache, as a rule) a piece at a time and
+/// indexing it without parsing the documents. Returns how many there are.
+fn store_documents(
+    data_dir: &Path,
+    store: &mut dyn Store,
+    id: FileId,
+    documents: &Extent,
+    index: Option<Vec<Indexed>>,
+) -> Result<u64, StoreError> {
+    let read_error = |e: std::io::Error| StoreError::Archive {
+        path: documents.file.clone(),
+        source: e,
+    };
+    let packed = |d: Indexed| NewDocument {
+        doc_type: d.head.doc_type,
+        reference: d.head.reference,
+        body: DocumentBody::Packed(Extent {
+            file: documents.file.clone(),
+            offset: documents.offset + d.offset,
+            length: d.length,
+        }),
+    };
+    store.clear_documents(id)?;
+    if let Some(index) = index {
+        let mut count = 0u64;
+        let mut index = index.into_iter().peekable();
+        while index.peek().is_some() {
+            let chunk: Vec<NewDocument> = index.by_ref().take(CHUNK).map(packed).collect();
+            store.add_documents(id, count, &chunk)?;
+            count += chunk.len() as u64;
+        }
+        return Ok(count);
+    }
+    let mut reader = documents.open(data_dir).map_err(read_error)?;
+    let mut heads = LineHeads::new();
+    let mut found = Vec::with_capacity(CHUNK);
+    let mut buf = vec![0u8; 1 << 16];
+    let mut count = 0u64;
+    let mut done = false;
+    while !done {
+        let n = reader.read(&mut buf).map_err(read_error)?;
+        if n == 0 {
+            heads.finish(&mut found);
+            done = true;
+        } else {
+            heads.feed(&buf[..n], &mut found);
+        }
+        if found.len() >= CHUNK || (done && !found.is_empty()) {
+            let chunk: Vec<NewDocument> = found.drain(..).map(packed).collect();
+            store.add_documents(id, count, &chunk)?;
+            count += chunk.len() as u64;
+        }
+    }
+    Ok(count)
 }
 
 fn outcome(store: &dyn Store, id: FileId) -> Result<FileOutcome, StoreError> {
@@ -458,6 +540,55 @@ fn outcome(store: &dyn Store, id: FileId) -> Result<FileOutcome, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn documents_are_stored_alike_from_the_index_or_from_the_pack()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use std::io::Write;
+        let dir = tempfile::tempdir()?;
+        let mut pack = PackWriter::open(dir.path(), "1-0.jsonl")?;
+        // Something before, so that offsets in the pack and in the entry
+        // differ.
+        let mut before = pack.begin();
+        before.write_all(b"{\"type\":\"other\"}\n")?;
+        before.keep();
+        let mut writer = Indexing::inline(pack.begin(), 10_000);
+        for n in 0..1500 {
+            writeln!(
+                writer,
+                r#"{{"type":"purchase_order","po_number":"PO{n}","lines":[]}}"#
+            )?;
+        }
+        let (entry, index) = writer.into_parts();
+        assert!(index.is_some());
+        let extent = entry.keep();
+        let mut stores = Vec::new();
+        for index in [None, index] {
+            let mut store = crate::store::SqliteStore::in_memory()?;
+            let id = store.record_received(&crate::store::NewFile {
+                channel: "drop".into(),
+                partner: None,
+                name: "a".into(),
+                size: 1,
+                sha256: "h".into(),
+                archive_path: "h".into(),
+                sender: None,
+            })?;
+            assert_eq!(
+                store_documents(dir.path(), &mut store, id, &extent, index)?,
+                1500
+            );
+            stores.push(store.documents(id)?);
+        }
+        assert_eq!(stores[0], stores[1]);
+        let last = &stores[0][1499];
+        assert_eq!(last.reference.as_deref(), Some("PO1499"));
+        assert_eq!(
+            last.json(dir.path())?,
+            r#"{"type":"purchase_order","po_number":"PO1499","lines":[]}"#
+        );
+        Ok(())
+    }
 
     #[test]
     fn plain_names_keep_what_is_safe() {

@@ -9,6 +9,7 @@
 
 pub mod decimal;
 pub mod functional_ack;
+pub mod head;
 pub mod inventory;
 pub mod invoice;
 pub mod party;

@@ -49,10 +49,10 @@ impl FileRelay {
 
     /// Writes the delivery as `name`, copying it from `source` (a spooled
     /// file, however large).
-    pub fn deliver_from(
+    pub fn deliver_from<R: std::io::Read>(
         &self,
         name: &str,
-        source: &mut dyn std::io::Read,
+        source: &mut R,
     ) -> Result<(), RelayError> {
         let fail = |what: &str, e: std::io::Error| RelayError(format!("{what}: {e}"));
         if name.is_empty() || name.starts_with('.') || name.contains(['/', '\\']) {

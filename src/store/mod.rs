@@ -6,13 +6,16 @@
 //! [`Store`] is the interface; [`sqlite::SqliteStore`] the embedded
 //! default (a file in the data directory, WAL mode, migrations). A
 //! PostgreSQL backend, for several instances, implements the same trait.
-//! [`archive`] keeps the received bytes themselves, content-addressed.
+//! [`archive`] keeps the received bytes themselves, content-addressed;
+//! [`packs`] the canonical documents made from them, as JSON lines; the
+//! store points at both.
 //!
-//! The store knows rows, not formats: documents are kept as the canonical
-//! JSON they were written as.
+//! The store knows rows, not formats: a document is its type, its number
+//! and where its canonical JSON is.
 
 pub mod archive;
 pub mod disk;
+pub mod packs;
 pub mod sqlite;
 
 use std::fmt;
@@ -117,6 +120,73 @@ pub struct FileRecord {
     pub sender: Option<String>,
 }
 
+/// A run of bytes in a file of the data directory: where the store finds a
+/// document, or a delivery's payload, without holding the bytes itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Extent {
+    /// The file, relative to the data directory
+    /// (`documents/0000000042-0.jsonl`).
+    pub file: String,
+    /// Where the bytes start.
+    pub offset: u64,
+    /// How many there are; [`Extent::TO_END`] for the rest of the file.
+    pub length: u64,
+}
+
+impl Extent {
+    /// A length that reads to the end of the file.
+    pub const TO_END: u64 = u64::MAX;
+
+    /// The extent's file under `data_dir`.
+    pub fn path(&self, data_dir: &std::path::Path) -> std::path::PathBuf {
+        data_dir.join(&self.file)
+    }
+
+    /// Opens the extent for reading (a plain file, so that copying it to
+    /// another file stays in the kernel).
+    pub fn open(
+        &self,
+        data_dir: &std::path::Path,
+    ) -> std::io::Result<std::io::Take<std::fs::File>> {
+        use std::io::{Read, Seek};
+        let path = self.path(data_dir);
+        let with_path =
+            |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+        let mut file = std::fs::File::open(&path).map_err(with_path)?;
+        file.seek(std::io::SeekFrom::Start(self.offset))
+            .map_err(with_path)?;
+        Ok(file.take(self.length))
+    }
+
+    /// Reads the extent whole.
+    pub fn read(&self, data_dir: &std::path::Path) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut self.open(data_dir)?, &mut bytes)?;
+        if self.length != Extent::TO_END && bytes.len() as u64 != self.length {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: {} bytes at {} expected, {} found",
+                    self.file,
+                    self.length,
+                    self.offset,
+                    bytes.len()
+                ),
+            ));
+        }
+        Ok(bytes)
+    }
+}
+
+/// Where a document's canonical JSON is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DocumentBody {
+    /// In the store itself (documents stored before document packs).
+    Json(String),
+    /// In a document pack (see [`packs`]).
+    Packed(Extent),
+}
+
 /// A canonical document made from a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewDocument {
@@ -124,8 +194,26 @@ pub struct NewDocument {
     pub doc_type: String,
     /// The document's own number (PO, ASN, invoice number), when it has one.
     pub reference: Option<String>,
-    /// The canonical JSON.
-    pub json: String,
+    /// The canonical JSON, or where it is.
+    pub body: DocumentBody,
+}
+
+impl NewDocument {
+    /// The document's JSON, read from its pack when it is in one.
+    pub fn json(&self, data_dir: &std::path::Path) -> std::io::Result<String> {
+        match &self.body {
+            DocumentBody::Json(text) => Ok(text.clone()),
+            DocumentBody::Packed(extent) => {
+                let bytes = extent.read(data_dir)?;
+                String::from_utf8(bytes).map_err(|e| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!("{}: {e}", extent.file),
+                    )
+                })
+            }
+        }
+    }
 }
 
 /// Something to deliver: a document to the relay, a file to a partner.
@@ -139,10 +227,9 @@ pub struct NewDelivery {
     pub name: String,
     /// The bytes (empty when they are in `payload_file`).
     pub payload: Vec<u8>,
-    /// A file holding the bytes instead, for large deliveries (the
-    /// documents of a big file, spooled by the daemon); removed once the
-    /// delivery is made.
-    pub payload_file: Option<String>,
+    /// Where the bytes are instead, for large deliveries (the documents of
+    /// a file, in a document pack).
+    pub payload_file: Option<Extent>,
 }
 
 /// A delivery waiting in the outbox.

@@ -7,8 +7,8 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    AuditEntry, Delivery, FileId, FileRecord, FileState, NewDelivery, NewDocument, NewFile,
-    Processed, Store, StoreError,
+    AuditEntry, Delivery, DocumentBody, Extent, FileId, FileRecord, FileState, NewDelivery,
+    NewDocument, NewFile, Processed, Store, StoreError,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -80,7 +80,56 @@ ALTER TABLE files ADD COLUMN sender TEXT;
     r#"
 ALTER TABLE outbox ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;
 "#,
+    // Documents point into document packs instead of holding their JSON;
+    // an outbox payload can be part of a file.
+    r#"
+ALTER TABLE outbox ADD COLUMN payload_offset INTEGER;
+ALTER TABLE outbox ADD COLUMN payload_length INTEGER;
+CREATE TABLE documents_v5 (
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    seq INTEGER NOT NULL,
+    doc_type TEXT NOT NULL,
+    reference TEXT,
+    json TEXT,
+    pack TEXT,
+    pack_offset INTEGER,
+    pack_length INTEGER,
+    PRIMARY KEY (file_id, seq),
+    CHECK ((json IS NULL) != (pack IS NULL))
+) WITHOUT ROWID;
+INSERT INTO documents_v5 (file_id, seq, doc_type, reference, json)
+    SELECT file_id, seq, doc_type, reference, json FROM documents;
+DROP TABLE documents;
+ALTER TABLE documents_v5 RENAME TO documents;
+"#,
 ];
+
+/// Runs a statement, prepared once per connection and cached.
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    conn.prepare_cached(sql)?.execute(params)
+}
+
+/// An extent's offset and length as stored (SQLite integers are signed;
+/// [`Extent::TO_END`] is stored as NULL).
+fn extent_columns(e: Option<&Extent>) -> (Option<&str>, Option<i64>, Option<i64>) {
+    match e {
+        Some(e) => (
+            Some(e.file.as_str()),
+            Some(e.offset.min(i64::MAX as u64) as i64),
+            (e.length != Extent::TO_END).then(|| e.length.min(i64::MAX as u64) as i64),
+        ),
+        None => (None, None, None),
+    }
+}
+
+/// An extent from its stored columns.
+fn extent_of(file: Option<String>, offset: Option<i64>, length: Option<i64>) -> Option<Extent> {
+    file.map(|file| Extent {
+        file,
+        offset: offset.unwrap_or(0).max(0) as u64,
+        length: length.map_or(Extent::TO_END, |l| l.max(0) as u64),
+    })
+}
 
 /// The SQLite store.
 pub struct SqliteStore {
@@ -163,6 +212,8 @@ impl SqliteStore {
     }
 
     fn setup(&mut self) -> Result<(), StoreError> {
+        // Every statement the store runs stays prepared.
+        self.conn.set_prepared_statement_cache_capacity(64);
         self.conn
             .execute_batch(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
@@ -244,13 +295,15 @@ impl Store for SqliteStore {
     fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError> {
         let at = now();
         self.atomically(|tx| {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO files (received_at, updated_at, channel, partner, name, size, sha256, archive_path, state, sender)
                  VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)",
                 params![at, file.channel, file.partner, file.name, file.size as i64, file.sha256, file.archive_path, file.sender],
             )?;
             let id = tx.last_insert_rowid();
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'received', ?3)",
                 params![
                     id,
@@ -293,11 +346,13 @@ impl Store for SqliteStore {
     ) -> Result<(), StoreError> {
         let at = now();
         self.atomically(|tx| {
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE files SET state = 'duplicate', duplicate_of = ?2, detail = ?3, updated_at = ?4, partner = COALESCE(?5, partner) WHERE id = ?1",
                 params![id, of, format!("the same bytes as file {of}: not processed again"), at, partner],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'duplicate', ?3)",
                 params![id, at, format!("the same bytes as file {of}")],
             )?;
@@ -314,15 +369,24 @@ impl Store for SqliteStore {
         self.atomically(|tx| {
             {
                 let mut stmt = tx.prepare_cached(
-                    "INSERT INTO documents (file_id, seq, doc_type, reference, json) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO documents (file_id, seq, doc_type, reference, json, pack, pack_offset, pack_length)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
                 )?;
                 for (i, d) in documents.iter().enumerate() {
+                    let (json, extent) = match &d.body {
+                        DocumentBody::Json(text) => (Some(text.as_str()), None),
+                        DocumentBody::Packed(e) => (None, Some(e)),
+                    };
+                    let (pack, offset, length) = extent_columns(extent);
                     stmt.execute(params![
                         id,
                         (first_seq + i as u64) as i64,
                         d.doc_type,
                         d.reference,
-                        d.json
+                        json,
+                        pack,
+                        offset,
+                        length
                     ])?;
                 }
             }
@@ -331,9 +395,12 @@ impl Store for SqliteStore {
     }
 
     fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError> {
-        self.conn
-            .execute("DELETE FROM documents WHERE file_id = ?1", params![id])
-            .map_err(|e| self.err(e))?;
+        exec(
+            &self.conn,
+            "DELETE FROM documents WHERE file_id = ?1",
+            params![id],
+        )
+        .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -342,17 +409,21 @@ impl Store for SqliteStore {
         let due = now_secs();
         self.atomically(|tx| {
             for d in &processed.deliveries {
-                tx.execute(
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO NOTHING",
-                    params![id, d.target, d.key, d.name, d.payload, at, due, d.payload_file],
+                let (file, offset, length) = extent_columns(d.payload_file.as_ref());
+                exec(
+                    tx,
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file, payload_offset, payload_length)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key) DO NOTHING",
+                    params![id, d.target, d.key, d.name, d.payload, at, due, file, offset, length],
                 )?;
             }
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE files SET state = 'processed', partner = COALESCE(?2, partner), format = ?3, documents = ?4, detail = ?5, updated_at = ?6 WHERE id = ?1",
                 params![id, processed.partner, processed.format, processed.documents as i64, processed.notes, at],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'processed', ?3)",
                 params![
                     id,
@@ -382,17 +453,21 @@ impl Store for SqliteStore {
         let due = now_secs();
         self.atomically(|tx| {
             for d in deliveries {
-                tx.execute(
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO NOTHING",
-                    params![id, d.target, d.key, d.name, d.payload, at, due, d.payload_file],
+                let (file, offset, length) = extent_columns(d.payload_file.as_ref());
+                exec(
+                    tx,
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file, payload_offset, payload_length)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key) DO NOTHING",
+                    params![id, d.target, d.key, d.name, d.payload, at, due, file, offset, length],
                 )?;
             }
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE files SET state = 'quarantined', partner = COALESCE(?2, partner), format = COALESCE(?3, format), detail = ?4, updated_at = ?5 WHERE id = ?1",
                 params![id, partner, format, reason, at],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'quarantined', ?3)",
                 params![id, at, reason],
             )?;
@@ -403,12 +478,14 @@ impl Store for SqliteStore {
     fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError> {
         let at = now();
         self.atomically(|tx| {
-            tx.execute("DELETE FROM documents WHERE file_id = ?1", params![id])?;
-            tx.execute(
+            exec(tx, "DELETE FROM documents WHERE file_id = ?1", params![id])?;
+            exec(
+                tx,
                 "UPDATE files SET state = 'received', documents = 0, detail = NULL, updated_at = ?2 WHERE id = ?1",
                 params![id, at],
             )?;
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'reprocess', 'put back to be processed again')",
                 params![id, at],
             )?;
@@ -435,15 +512,20 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT doc_type, reference, json FROM documents WHERE file_id = ?1 ORDER BY seq",
+                "SELECT doc_type, reference, json, pack, pack_offset, pack_length FROM documents WHERE file_id = ?1 ORDER BY seq",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map(params![id], |r| {
+                let json: Option<String> = r.get(2)?;
+                let packed = extent_of(r.get(3)?, r.get(4)?, r.get(5)?);
                 Ok(NewDocument {
                     doc_type: r.get(0)?,
                     reference: r.get(1)?,
-                    json: r.get(2)?,
+                    body: match (json, packed) {
+                        (_, Some(e)) => DocumentBody::Packed(e),
+                        (json, None) => DocumentBody::Json(json.unwrap_or_default()),
+                    },
                 })
             })
             .map_err(|e| self.err(e))?
@@ -457,10 +539,12 @@ impl Store for SqliteStore {
         let due = now_secs();
         self.atomically(|tx| {
             for d in deliveries {
-                tx.execute(
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
-                     VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO NOTHING",
-                    params![d.target, d.key, d.name, d.payload, at, due, d.payload_file],
+                let (file, offset, length) = extent_columns(d.payload_file.as_ref());
+                exec(
+                    tx,
+                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file, payload_offset, payload_length)
+                     VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (key) DO NOTHING",
+                    params![d.target, d.key, d.name, d.payload, at, due, file, offset, length],
                 )?;
             }
             Ok(())
@@ -471,7 +555,7 @@ impl Store for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "SELECT id, file_id, target, key, name, payload, attempts, payload_file, progress FROM outbox
+                "SELECT id, file_id, target, key, name, payload, attempts, payload_file, progress, payload_offset, payload_length FROM outbox
                  WHERE done_at IS NULL AND next_try_at <= ?1 ORDER BY id LIMIT ?2",
             )
             .map_err(|e| self.err(e))?;
@@ -485,7 +569,7 @@ impl Store for SqliteStore {
                         key: r.get(3)?,
                         name: r.get(4)?,
                         payload: r.get(5)?,
-                        payload_file: r.get(7)?,
+                        payload_file: extent_of(r.get(7)?, r.get(9)?, r.get(10)?),
                     },
                     attempts: r.get::<_, i64>(6)?.max(0) as u32,
                     progress: r.get::<_, i64>(8)?.max(0) as u64,
@@ -498,22 +582,22 @@ impl Store for SqliteStore {
     }
 
     fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET progress = ?2 WHERE id = ?1",
-                params![id, progress as i64],
-            )
-            .map_err(|e| self.err(e))?;
+        exec(
+            &self.conn,
+            "UPDATE outbox SET progress = ?2 WHERE id = ?1",
+            params![id, progress as i64],
+        )
+        .map_err(|e| self.err(e))?;
         Ok(())
     }
 
     fn delivered(&mut self, id: i64) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "UPDATE outbox SET done_at = ?2, attempts = attempts + 1 WHERE id = ?1",
-                params![id, now()],
-            )
-            .map_err(|e| self.err(e))?;
+        exec(
+            &self.conn,
+            "UPDATE outbox SET done_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+            params![id, now()],
+        )
+        .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -523,8 +607,8 @@ impl Store for SqliteStore {
         error: &str,
         retry_in_secs: u64,
     ) -> Result<(), StoreError> {
-        self.conn
-            .execute(
+        exec(
+                &self.conn,
                 "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
                 params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
             )
@@ -587,12 +671,12 @@ impl Store for SqliteStore {
     }
 
     fn audit(&mut self, id: FileId, event: &str, detail: &str) -> Result<(), StoreError> {
-        self.conn
-            .execute(
-                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)",
-                params![id, now(), event, detail],
-            )
-            .map_err(|e| self.err(e))?;
+        exec(
+            &self.conn,
+            "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![id, now(), event, detail],
+        )
+        .map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -636,7 +720,8 @@ impl Store for SqliteStore {
             if first + count - 1 > MAX {
                 first = 1;
             }
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO control_numbers (partner, level, next) VALUES (?1, ?2, ?3)
                  ON CONFLICT (partner, level) DO UPDATE SET next = excluded.next",
                 params![partner, level, first + count],
@@ -688,18 +773,23 @@ mod tests {
             target: "relay".into(),
             key: "k1".into(),
             name: "a.jsonl".into(),
-            payload: b"{}".to_vec(),
-            payload_file: None,
+            payload: Vec::new(),
+            payload_file: Some(Extent {
+                file: "documents/1-0.jsonl".into(),
+                offset: 3,
+                length: 40,
+            }),
         };
-        s.add_documents(
-            id,
-            0,
-            &[NewDocument {
-                doc_type: "inventory_advice".into(),
-                reference: None,
-                json: "{}".into(),
-            }],
-        )?;
+        let packed = NewDocument {
+            doc_type: "inventory_advice".into(),
+            reference: Some("R-1".into()),
+            body: DocumentBody::Packed(Extent {
+                file: "documents/1-0.jsonl".into(),
+                offset: 3,
+                length: 40,
+            }),
+        };
+        s.add_documents(id, 0, std::slice::from_ref(&packed))?;
         let processed = Processed {
             partner: Some("acme".into()),
             format: "csv".into(),
@@ -708,9 +798,10 @@ mod tests {
             notes: None,
         };
         s.finish(id, &processed)?;
-        assert_eq!(s.documents(id)?.len(), 1);
+        assert_eq!(s.documents(id)?, [packed]);
         let due = s.due_deliveries(10)?;
         assert_eq!(due.len(), 1, "the same key is queued once");
+        assert_eq!(due[0].new, processed.deliveries[0]);
         s.delivery_failed(due[0].id, "down", 3600)?;
         assert!(s.due_deliveries(10)?.is_empty(), "not due before its retry");
         assert_eq!(
@@ -731,6 +822,47 @@ mod tests {
         s.reset_for_reprocess(id)?;
         assert!(s.documents(id)?.is_empty());
         assert_eq!(s.unfinished_files()?.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn documents_kept_as_json_before_packs_survive_the_migration()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("state.db");
+        {
+            let conn = Connection::open(&path)?;
+            for sql in &MIGRATIONS[..4] {
+                conn.execute_batch(sql)?;
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 4;
+                 INSERT INTO files (id, received_at, updated_at, channel, name, size, sha256, archive_path, state)
+                     VALUES (1, 'x', 'x', 'drop', 'a.edi', 3, 'h', 'h', 'processed');
+                 INSERT INTO documents (file_id, seq, doc_type, reference, json)
+                     VALUES (1, 0, 'purchase_order', 'PO-1', '{\"type\":\"purchase_order\"}');
+                 INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file)
+                     VALUES (1, 'relay', 'relay:1', 'a.jsonl', x'', 'x', 0, '/var/spool/000001.jsonl');",
+            )?;
+        }
+        let s = SqliteStore::open(&path)?;
+        let docs = s.documents(1)?;
+        assert_eq!(docs.len(), 1);
+        assert_eq!(
+            docs[0].body,
+            DocumentBody::Json(r#"{"type":"purchase_order"}"#.into())
+        );
+        assert_eq!(docs[0].reference.as_deref(), Some("PO-1"));
+        let due = s.due_deliveries(10)?;
+        assert_eq!(
+            due[0].new.payload_file,
+            Some(Extent {
+                file: "/var/spool/000001.jsonl".into(),
+                offset: 0,
+                length: Extent::TO_END,
+            }),
+            "an old spooled payload is read whole, from its absolute path"
+        );
         Ok(())
     }
 
