@@ -7,6 +7,7 @@
 #   scripts/bench-gateway.sh                # 2,000 small files
 #   FILES=10000 scripts/bench-gateway.sh
 #   DOCS_MB=20 scripts/bench-gateway.sh     # one 20 MB file of X12 850s
+#   DOCS_MB=20 SPLIT=100 scripts/bench-gateway.sh   # the same orders in 100 files
 set -euo pipefail
 cd "$(dirname "$0")/.."
 files="${FILES:-2000}"
@@ -49,7 +50,23 @@ channel = "drop"
 TOML
     mkdir -p bench-data
     python3 scripts/bench_inputs.py "$docs_mb" bench-data
-    cp "bench-data/850-${docs_mb}M.edi" "$dir/drop/orders.edi"
+    files="${SPLIT:-1}"
+    python3 - "bench-data/850-${docs_mb}M.edi" "$dir/drop" "$files" <<'PY'
+import sys
+source, out, parts = sys.argv[1], sys.argv[2], int(sys.argv[3])
+text = open(source).read()
+head, _, rest = text.partition("ST*850*")
+isa, gs = head.splitlines(keepends=True)[:2]
+sets = ["ST*850*" + s for s in rest.split("ST*850*")]
+sets[-1] = sets[-1][: sets[-1].index("GE*")]
+per = -(-len(sets) // parts)
+for p in range(parts):
+    chunk = sets[p * per:(p + 1) * per]
+    with open(f"{out}/orders-{p:04}.edi", "w") as f:
+        f.write(isa.replace("000000101", f"{p + 1:09}") + gs.replace("*101*", f"*{p + 1}*"))
+        f.write("".join(chunk))
+        f.write(f"GE*{len(chunk)}*{p + 1}~\nIEA*1*{p + 1:09}~\n")
+PY
 else
     python3 - "$dir/drop" "$files" <<'PY'
 import sys
