@@ -11,46 +11,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 files="${FILES:-500}"
 cargo build --release --locked --quiet --bin dropgate
-sshd_bin=$(command -v sshd || echo /usr/sbin/sshd)
-[ -x "$sshd_bin" ] || { echo "sshd is not installed: run scripts/setup.sh" >&2; exit 1; }
 dir=$(pwd)/bench-data/gateway-sftp
 rm -rf "$dir"
-mkdir -p "$dir/etc" "$dir/root/from-acme" "$dir/root/to-acme" "$dir/partners"
-chmod 755 "$dir"
-ssh-keygen -q -t ed25519 -N '' -f "$dir/etc/host_key"
-ssh-keygen -q -t ed25519 -N '' -f "$dir/etc/client_key"
-cp "$dir/etc/client_key.pub" "$dir/etc/authorized_keys"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-cat > "$dir/etc/sshd_config" <<CONF
-Port $port
-ListenAddress 127.0.0.1
-HostKey $dir/etc/host_key
-PidFile $dir/sshd.pid
-AuthorizedKeysFile $dir/etc/authorized_keys
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PermitRootLogin prohibit-password
-UsePAM no
-StrictModes no
-Subsystem sftp internal-sftp
-Match User $(id -un)
-    ForceCommand internal-sftp -d $dir/root
-CONF
-mkdir -p /run/sshd
-"$sshd_bin" -D -e -f "$dir/etc/sshd_config" 2>"$dir/sshd.log" &
-sshd_pid=$!
-trap 'kill $sshd_pid 2>/dev/null || true; wait $sshd_pid 2>/dev/null || true' EXIT
-for _ in $(seq 50); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),1)" 2>/dev/null && break
-    sleep 0.1
-done
-known="[127.0.0.1]:$port $(cut -d' ' -f1,2 "$dir/etc/host_key.pub")"
+. scripts/lib/private-sshd.sh
+start_private_sshd "$dir"
+mkdir -p "$dir/root/from-acme" "$dir/root/to-acme" "$dir/partners"
 common="host = \"127.0.0.1\"
-port = $port
-user = \"$(id -un)\"
-private_key = \"$dir/etc/client_key\"
-known_hosts = \"$known\""
+port = $sshd_port
+user = \"$sshd_user\"
+private_key = \"$sshd_client_key\"
+known_hosts = \"$sshd_known_hosts\""
 cat > "$dir/gateway.toml" <<TOML
 [gateway]
 data_dir = "var"
