@@ -42,17 +42,25 @@ fn names(dir: &Path) -> Vec<String> {
     n
 }
 
-/// A gateway whose Acme partner sends on, and receives from, the server.
+/// A gateway whose Acme partner sends on, and receives from, the server,
+/// logging in with the client key.
 fn setup(sshd: &Sshd, known_hosts: &str) -> Result<tempfile::TempDir> {
+    let login = format!(
+        "user = \"root\"\nprivate_key = \"{}\"",
+        sshd.client_key().display()
+    );
+    setup_with(sshd, known_hosts, &login)
+}
+
+/// The same, logging in as `login` (the channel's user and secret lines).
+fn setup_with(sshd: &Sshd, known_hosts: &str, login: &str) -> Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
     std::fs::create_dir_all(sshd.root().join("from-acme"))?;
     std::fs::create_dir_all(sshd.root().join("to-acme"))?;
     std::fs::create_dir_all(dir.path().join("partners"))?;
-    let key = sshd.client_key();
     let common = format!(
-        "host = \"127.0.0.1\"\nport = {}\nuser = \"root\"\nprivate_key = \"{}\"\nknown_hosts = \"{}\"\ntimeout_secs = 10",
+        "host = \"127.0.0.1\"\nport = {}\n{login}\nknown_hosts = \"{}\"\ntimeout_secs = 10",
         sshd.port(),
-        key.display(),
         known_hosts
     );
     std::fs::write(
@@ -279,5 +287,80 @@ fn a_killed_daemon_leaves_no_partial_file_on_the_server_and_loses_nothing() -> R
             "{name}: {ack}"
         );
     }
+    Ok(())
+}
+
+#[test]
+fn a_password_from_the_environment_logs_in_and_is_never_shown() -> Result {
+    let Some(mut sshd) = Sshd::start()? else {
+        return Ok(());
+    };
+    let password = "Tr0ub4dor-and-3";
+    sshd.enable_password_login("edi", password)?;
+    let gw = setup_with(
+        &sshd,
+        &sshd.known_hosts_line()?,
+        "user = \"edi\"\npassword_env = \"ACME_SFTP_PASSWORD\"",
+    )?;
+    let config = gw.path().join("gateway.toml");
+    let config = config.to_string_lossy();
+    put(
+        &sshd,
+        "samples/x12/good/856-4010-pick-and-pack.edi",
+        "asn.edi",
+    )?;
+    let run = |secret: Option<&str>| -> Result<Output> {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_dropgate"));
+        cmd.args(["run", "--once", "-c", &config])
+            .env_remove("ACME_SFTP_PASSWORD");
+        if let Some(secret) = secret {
+            cmd.env("ACME_SFTP_PASSWORD", secret);
+        }
+        Ok(cmd.output()?)
+    };
+
+    let out = run(Some(password))?;
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("processed") && stdout.contains("asn.edi"),
+        "{stdout}"
+    );
+    assert_eq!(names(&gw.path().join("relay")), ["000001-asn.edi.jsonl"]);
+    assert_eq!(
+        names(&sshd.root().join("to-acme")),
+        ["acme-997-000000001.edi"]
+    );
+    assert!(
+        sshd.log().contains("Accepted password for edi"),
+        "{}",
+        sshd.log()
+    );
+    assert!(!stdout.contains(password) && !stderr.contains(password));
+
+    // A wrong password is refused, said so, and not shown; a missing
+    // variable is named.
+    put(&sshd, "samples/x12/good/846-5010.edi", "inventory.edi")?;
+    let wrong = "not-the-password-9";
+    let out = run(Some(wrong))?;
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("the server refused the password from $ACME_SFTP_PASSWORD for user edi"),
+        "{all}"
+    );
+    assert!(!all.contains(wrong), "{all}");
+    let out = run(None)?;
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert!(
+        all.contains("the environment variable ACME_SFTP_PASSWORD (password_env) is not set"),
+        "{all}"
+    );
+    assert_eq!(
+        names(&sshd.root().join("from-acme")),
+        ["inventory.edi"],
+        "left on the server until a login works"
+    );
     Ok(())
 }

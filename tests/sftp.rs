@@ -1,7 +1,7 @@
 //! The SFTP channel against a real OpenSSH sshd on 127.0.0.1 (started per
 //! test by `support::sshd`): listing, stable files, download, move and
-//! delete, upload under a temporary name, host key pinning, login errors,
-//! reconnection after a restart.
+//! delete, upload under a temporary name, host key pinning, key and
+//! password logins and their errors, reconnection after a restart.
 
 mod support;
 
@@ -643,5 +643,36 @@ async fn reconnects_after_the_server_restarts() -> Result {
     assert_eq!(ch.poll().await?.len(), 1);
     ch.close().await;
     out.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn logs_in_with_a_password_from_a_file() -> Result {
+    let Some(mut sshd) = Sshd::start()? else {
+        return Ok(());
+    };
+    sshd.enable_password_login("edi", "c0rrect-h0rse")?;
+    let inbox = sshd.root().join("inbox");
+    std::fs::create_dir(&inbox)?;
+    write_aged(&inbox.join("a.edi"), b"ISA*a", HOUR)?;
+    let file = sshd.root().join("../edi-password");
+    std::fs::write(&file, "c0rrect-h0rse\n")?;
+    let mut ch = SftpChannel::new(
+        "acme",
+        SftpConfig {
+            user: "edi".into(),
+            private_key: None,
+            password_file: Some(file),
+            ..config(&sshd, "inbox")?
+        },
+    );
+    let waiting = ch.poll().await?;
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(ch.read("a.edi").await?, b"ISA*a");
+    assert!(
+        sshd.log().contains("Accepted password for edi"),
+        "{}",
+        sshd.log()
+    );
     Ok(())
 }

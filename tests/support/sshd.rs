@@ -3,7 +3,8 @@
 //! `ForceCommand internal-sftp` starting every session in `root()`. Nothing
 //! of the system's sshd is read or used. Stopping (on `Drop` too) kills the
 //! listener and every session process it forked, so that a restart drops
-//! the connections as a real one does.
+//! the connections as a real one does. `enable_password_login` adds a
+//! password account without touching the system's (see there).
 //!
 //! `Sshd::start` gives `None`, after printing why, only when sshd is not
 //! installed (`scripts/setup.sh` installs it).
@@ -29,6 +30,8 @@ pub struct Sshd {
     starts: u32,
     /// The host key files, in the order sshd is given them.
     host_keys: Vec<&'static str>,
+    /// With a password account: the passwd and shadow files sshd sees.
+    accounts: Option<(PathBuf, PathBuf)>,
 }
 
 /// sshd by absolute path (it refuses to re-exec otherwise), if installed.
@@ -86,6 +89,7 @@ impl Sshd {
             child: None,
             starts: 0,
             host_keys: vec!["host_ed25519"],
+            accounts: None,
         };
         // Another process may take the free port before sshd binds it.
         let mut last = None;
@@ -182,9 +186,9 @@ impl Sshd {
              PidFile {d}/sshd.pid\n\
              AuthorizedKeysFile {d}/authorized_keys\n\
              StrictModes no\n\
-             PermitRootLogin prohibit-password\n\
+             PermitRootLogin {root_login}\n\
              PubkeyAuthentication yes\n\
-             PasswordAuthentication no\n\
+             PasswordAuthentication {passwords}\n\
              KbdInteractiveAuthentication no\n\
              UsePAM no\n\
              AllowTcpForwarding no\n\
@@ -195,6 +199,12 @@ impl Sshd {
              Subsystem sftp internal-sftp\n\
              ForceCommand internal-sftp -d {d}/root\n",
             port = self.port,
+            root_login = if self.accounts.is_some() {
+                "yes"
+            } else {
+                "prohibit-password"
+            },
+            passwords = if self.accounts.is_some() { "yes" } else { "no" },
             host_keys = self
                 .host_keys
                 .iter()
@@ -214,7 +224,25 @@ impl Sshd {
         self.starts += 1;
         let log_path = self.log_path(self.starts);
         let log = std::fs::File::create(&log_path)?;
-        let mut child = Command::new(&self.sshd)
+        let mut command = match &self.accounts {
+            None => Command::new(&self.sshd),
+            Some((passwd, shadow)) => {
+                // In a mount namespace of its own, sshd sees the test's
+                // account files in place of the system's (which stay
+                // untouched); `exec` keeps one process to stop.
+                let mut c = Command::new("unshare");
+                c.args(["--mount", "--propagation", "private", "sh", "-c"])
+                    .arg(
+                        "mount --bind \"$1\" /etc/passwd && mount --bind \"$2\" /etc/shadow && shift 2 && exec \"$@\"",
+                    )
+                    .arg("sh")
+                    .arg(passwd)
+                    .arg(shadow)
+                    .arg(&self.sshd);
+                c
+            }
+        };
+        let mut child = command
             .args(["-D", "-e", "-f"])
             .arg(&config)
             .stdin(Stdio::null())
@@ -268,6 +296,36 @@ impl Sshd {
         self.host_keys.push("host_rsa");
         self.restart()?;
         self.known_hosts_line_of("host_rsa")
+    }
+
+    /// Restarts the server with a password login for `user` (sessions run
+    /// as root, in `root()`), besides the keys. sshd reads the account
+    /// from passwd and shadow files of the test's own, bind-mounted over
+    /// the system's in a mount namespace of sshd's alone (`unshare`, which
+    /// needs root), so nothing of the system changes.
+    pub fn enable_password_login(&mut self, user: &str, password: &str) -> Result<()> {
+        let hash = run(Command::new("openssl")
+            .args(["passwd", "-6", "-salt", "dropgatetest"])
+            .arg(password))?;
+        let system = std::fs::read_to_string("/etc/passwd")?;
+        // root, and the privilege separation user sshd needs.
+        let mut passwd: String = system
+            .lines()
+            .filter(|l| l.starts_with("root:") || l.starts_with("sshd:"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let root = self.root();
+        passwd.push_str(&format!("{user}:x:0:0:test:{}:/bin/sh\n", root.display()));
+        let shadow = format!(
+            "root:*:19000:0:99999:7:::\nsshd:*:19000:0:99999:7:::\n{user}:{}:19000:0:99999:7:::\n",
+            hash.trim()
+        );
+        let passwd_path = self.dir.path().join("passwd");
+        let shadow_path = self.dir.path().join("shadow");
+        std::fs::write(&passwd_path, passwd)?;
+        std::fs::write(&shadow_path, shadow)?;
+        self.accounts = Some((passwd_path, shadow_path));
+        self.restart()
     }
 
     /// Restarts the server with a new ed25519 host key.
