@@ -109,6 +109,25 @@ fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> rusqlite
     conn.prepare_cached(sql)?.execute(params)
 }
 
+/// Puts a delivery in the outbox, due at `due` (a key already there is
+/// not queued again).
+fn enqueue(
+    conn: &Connection,
+    file_id: Option<FileId>,
+    d: &NewDelivery,
+    at: &str,
+    due: i64,
+) -> rusqlite::Result<()> {
+    let (file, offset, length) = extent_columns(d.payload_file.as_ref());
+    exec(
+        conn,
+        "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file, payload_offset, payload_length)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key) DO NOTHING",
+        params![file_id, d.target, d.key, d.name, d.payload, at, due, file, offset, length],
+    )?;
+    Ok(())
+}
+
 /// An extent's offset and length as stored (SQLite integers are signed;
 /// [`Extent::TO_END`] is stored as NULL).
 fn extent_columns(e: Option<&Extent>) -> (Option<&str>, Option<i64>, Option<i64>) {
@@ -409,13 +428,7 @@ impl Store for SqliteStore {
         let due = now_secs();
         self.atomically(|tx| {
             for d in &processed.deliveries {
-                let (file, offset, length) = extent_columns(d.payload_file.as_ref());
-                exec(
-                    tx,
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file, payload_offset, payload_length)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key) DO NOTHING",
-                    params![id, d.target, d.key, d.name, d.payload, at, due, file, offset, length],
-                )?;
+                enqueue(tx, Some(id), d, &at, due)?;
             }
             exec(
                 tx,
@@ -453,13 +466,7 @@ impl Store for SqliteStore {
         let due = now_secs();
         self.atomically(|tx| {
             for d in deliveries {
-                let (file, offset, length) = extent_columns(d.payload_file.as_ref());
-                exec(
-                    tx,
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file, payload_offset, payload_length)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (key) DO NOTHING",
-                    params![id, d.target, d.key, d.name, d.payload, at, due, file, offset, length],
-                )?;
+                enqueue(tx, Some(id), d, &at, due)?;
             }
             exec(
                 tx,
@@ -539,13 +546,7 @@ impl Store for SqliteStore {
         let due = now_secs();
         self.atomically(|tx| {
             for d in deliveries {
-                let (file, offset, length) = extent_columns(d.payload_file.as_ref());
-                exec(
-                    tx,
-                    "INSERT INTO outbox (file_id, target, key, name, payload, created_at, next_try_at, payload_file, payload_offset, payload_length)
-                     VALUES (NULL, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (key) DO NOTHING",
-                    params![d.target, d.key, d.name, d.payload, at, due, file, offset, length],
-                )?;
+                enqueue(tx, None, d, &at, due)?;
             }
             Ok(())
         })
