@@ -29,8 +29,31 @@ use crate::x12::defs::Definitions;
 
 pub use pipeline::FileOutcome;
 
-/// Files recorded, and processed, per transaction.
+/// Files recorded, and processed, per transaction: at most this many...
 const BATCH: usize = 64;
+
+/// ...and at most this many bytes of them (a larger file is a batch of its
+/// own): a batch's files are held in memory while it is processed.
+const BATCH_BYTES: u64 = 64 << 20;
+
+/// Cuts `items` into batches of at most [`BATCH`] items and
+/// [`BATCH_BYTES`] bytes, in order.
+fn batches<T>(items: &[T], size: impl Fn(&T) -> u64) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, item) in items.iter().enumerate() {
+        let n = size(item);
+        if i > start && (i - start == BATCH || bytes.saturating_add(n) > BATCH_BYTES) {
+            out.push(&items[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes = bytes.saturating_add(n);
+    }
+    if start < items.len() {
+        out.push(&items[start..]);
+    }
+    out
+}
 
 /// An error that stops a pass: the store or the archive failed. Problems of
 /// one file or one delivery never do; they are recorded with it.
@@ -160,7 +183,7 @@ impl Gateway {
     fn pass_with(&mut self, every_channel: bool) -> Result<PassReport, DaemonError> {
         let mut report = PassReport::default();
         let unfinished = self.store.unfinished_files()?;
-        for chunk in unfinished.chunks(BATCH) {
+        for chunk in batches(&unfinished, |f| f.size) {
             let mut files = Vec::with_capacity(chunk.len());
             for file in chunk {
                 files.push((file.clone(), self.archive.read(&file.archive_path)?));
@@ -180,7 +203,7 @@ impl Gateway {
                     continue;
                 }
             };
-            for chunk in waiting.chunks(BATCH) {
+            for chunk in batches(&waiting, |w| w.size) {
                 let names: Vec<&str> = chunk.iter().map(|w| w.name.as_str()).collect();
                 let files = self.receive(i, &names, &mut report.channel_errors)?;
                 report.files.extend(self.process_batch(&files)?);
@@ -557,4 +580,21 @@ fn api_token(api: &crate::config::ApiConfig) -> Result<String, DaemonError> {
         ));
     }
     Ok(token)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_stop_at_a_count_or_a_size() {
+        let sizes: Vec<u64> = vec![1; 130];
+        let lens: Vec<usize> = batches(&sizes, |s| *s).iter().map(|b| b.len()).collect();
+        assert_eq!(lens, [64, 64, 2]);
+        let big = BATCH_BYTES / 2 + 1;
+        let sizes = vec![big, big, 1, BATCH_BYTES * 3, 1, 1];
+        let lens: Vec<usize> = batches(&sizes, |s| *s).iter().map(|b| b.len()).collect();
+        assert_eq!(lens, [1, 2, 1, 2], "a file larger than a batch is one alone");
+        assert!(batches::<u64>(&[], |s| *s).is_empty());
+    }
 }
