@@ -786,3 +786,133 @@ fn a_large_file_is_indexed_as_it_is_translated_and_read_back_whole() {
         std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi")).expect("a 997");
     assert!(ack.contains("AK9*A*6000*6000*6000"), "{ack}");
 }
+
+/// Acme's invoices INV-1 to INV-3 in one interchange; the second has a bad
+/// date when `bad` is set, and the group's count is wrong when `bad_count`.
+fn acme_invoices(bad: bool, bad_count: bool) -> String {
+    let mut x12 = String::from(
+        "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *240117*1700*U*00401*000000777*0*P*>~\nGS*IN*VENDORID*RETAILERID*20240117*1700*777*X*004010~\n",
+    );
+    for n in 1..=3 {
+        let date = if bad && n == 2 {
+            "20241317"
+        } else {
+            "20240117"
+        };
+        x12.push_str(&format!(
+            "ST*810*000{n}~\nBIG*{date}*INV-{n}*20240115*PO-{n}~\nN1*RI*Example Vendor Inc~\nIT1*1*2*EA*19.99**VN*SKU-100~\nTDS*3998~\nCTT*1~\nSE*7*000{n}~\n"
+        ));
+    }
+    let count = if bad_count { 4 } else { 3 };
+    x12.push_str(&format!("GE*{count}*777~\nIEA*1*000000777~\n"));
+    x12
+}
+
+#[test]
+fn the_accepted_sets_of_a_partly_rejected_file_are_relayed() {
+    let s = Setup::new("relay", "");
+    std::fs::write(
+        s.path().join("drop/invoices.edi"),
+        acme_invoices(true, false),
+    )
+    .expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Processed, "{f:?}");
+    assert_eq!(f.documents, 2);
+    let detail = f.detail.clone().unwrap_or_default();
+    assert!(
+        detail.starts_with("2 document(s) accepted; rejected by the acknowledgment")
+            && detail.contains("set 810 0002")
+            && detail.contains("invalid date \"20241317\""),
+        "{detail}"
+    );
+
+    // Only the accepted invoices are relayed and stored.
+    let relayed =
+        std::fs::read_to_string(s.path().join("relay/000001-invoices.edi.jsonl")).expect("relayed");
+    let numbers: Vec<String> = relayed
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            v["invoice_number"].as_str().unwrap_or_default().to_string()
+        })
+        .collect();
+    assert_eq!(numbers, ["INV-1", "INV-3"]);
+    let stored: Vec<Option<String>> = g
+        .store()
+        .documents(1)
+        .expect("documents")
+        .into_iter()
+        .map(|d| d.reference)
+        .collect();
+    assert_eq!(stored, [Some("INV-1".into()), Some("INV-3".into())]);
+
+    // The 997 accepts the first and third sets and rejects the second.
+    let ack =
+        std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi")).expect("a 997");
+    let verdicts: Vec<&str> = ack
+        .split('~')
+        .map(str::trim)
+        .filter(|seg| seg.starts_with("AK5") || seg.starts_with("AK9"))
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["AK5*A", "AK5*R*5", "AK5*A", "AK9*P*3*3*2"],
+        "{ack}"
+    );
+}
+
+#[test]
+fn a_file_whose_every_set_is_rejected_is_quarantined() {
+    let s = Setup::new("relay", "");
+    // The group's count is wrong: the group is rejected, and every set in
+    // it with it.
+    std::fs::write(
+        s.path().join("drop/invoices.edi"),
+        acme_invoices(false, true),
+    )
+    .expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Quarantined, "{f:?}");
+    assert!(
+        f.detail.as_deref().unwrap_or("").contains("group IN 777"),
+        "{f:?}"
+    );
+    assert!(s.names("relay").is_empty());
+    let ack =
+        std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi")).expect("a 997");
+    assert!(ack.contains("AK9*R"), "{ack}");
+}
+
+#[test]
+fn a_rejected_set_streamed_in_part_is_left_out_of_what_is_relayed() {
+    let s = Setup::new("relay", "");
+    // Two inventory reports; the second's last item has a unit code that
+    // is too long, found after its items were written out.
+    let set = |n: u32, unit: &str| {
+        format!(
+            "ST*846*000{n}~\nBIA*00*MM*INV-{n}*20240115~\nLIN*1*VN*SKU-100~\nQTY*33*150*EA~\nLIN*2*VN*SKU-200~\nQTY*33*7*{unit}~\nCTT*2~\nSE*8*000{n}~\n"
+        )
+    };
+    let x12 = format!(
+        "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *240115*0600*U*00401*000000502*0*P*>~\nGS*IB*VENDORID*RETAILERID*20240115*0600*502*X*004010~\n{}{}GE*2*502~\nIEA*1*000000502~\n",
+        set(1, "EA"),
+        set(2, "EACHES")
+    );
+    std::fs::write(s.path().join("drop/stock.edi"), x12).expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Processed, "{f:?}");
+    assert_eq!(f.documents, 1, "{f:?}");
+    let relayed =
+        std::fs::read_to_string(s.path().join("relay/000001-stock.edi.jsonl")).expect("relayed");
+    assert_eq!(relayed.lines().count(), 1, "{relayed}");
+    let doc: serde_json::Value = serde_json::from_str(relayed.trim()).expect("one whole document");
+    assert_eq!(doc["report_id"], "INV-1", "{doc}");
+    assert_eq!(doc["items"].as_array().map(Vec::len), Some(2), "{doc}");
+}

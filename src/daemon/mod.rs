@@ -594,7 +594,11 @@ mod tests {
         let big = BATCH_BYTES / 2 + 1;
         let sizes = vec![big, big, 1, BATCH_BYTES * 3, 1, 1];
         let lens: Vec<usize> = batches(&sizes, |s| *s).iter().map(|b| b.len()).collect();
-        assert_eq!(lens, [1, 2, 1, 2], "a file larger than a batch is one alone");
+        assert_eq!(
+            lens,
+            [1, 2, 1, 2],
+            "a file larger than a batch is one alone"
+        );
         assert!(batches::<u64>(&[], |s| *s).is_empty());
     }
 }

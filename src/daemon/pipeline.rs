@@ -3,11 +3,14 @@
 //! and store the outcome (documents and deliveries, or the quarantine and
 //! its reason) in one step.
 //!
-//! A file is processed whole: when any of its documents cannot be made, or
-//! the X12 envelope rejects any part of it, the file is quarantined and
-//! none of its documents is relayed (its acknowledgment still goes out, so
-//! the partner learns what it must send again). `dropgate reprocess` runs it
-//! again once the cause is fixed.
+//! When a document cannot be made by the mapping (ours to fix), the file is
+//! quarantined and none of its documents is relayed; `dropgate reprocess`
+//! runs it again once the cause is fixed. When the X12 validation or
+//! envelope rejects some sets, groups or interchanges (the partner's to
+//! fix: its acknowledgment says which to send again), the documents of the
+//! others are stored and relayed, and the file is processed with a note of
+//! what was rejected; if nothing is left, it is quarantined. Either way the
+//! acknowledgment goes out.
 
 use std::io::Read;
 use std::path::Path;
@@ -323,12 +326,79 @@ pub fn translate_into(
     };
     // Written out; the caller syncs the packs before the store points at
     // them (once for a whole batch).
-    let documents = outcome.problems.is_empty().then(|| entry.keep());
+    let (documents, index) = if outcome.problems.is_empty() {
+        (Some(entry.keep()), index)
+    } else if outcome.partly_accepted() {
+        let all = entry.keep();
+        let (accepted, index) = keep_accepted(cx.data_dir, pack, &all, index, &outcome.untrusted)
+            .map_err(|e| StoreError::Archive {
+            path: all.file.clone(),
+            source: e,
+        })?;
+        (Some(accepted), Some(index))
+    } else {
+        (None, None)
+    };
     Ok(Translated {
         documents,
         index,
         result: Ok(outcome),
     })
+}
+
+/// Of a file whose X12 was partly rejected (its documents kept whole as
+/// `all`), copies the documents that can be used (those not in `untrusted`,
+/// disjoint ranges of document numbers, in order) into a new entry of the
+/// pack; gives that entry and their index.
+fn keep_accepted(
+    data_dir: &Path,
+    pack: &mut PackWriter,
+    all: &Extent,
+    index: Option<Vec<Indexed>>,
+    untrusted: &[std::ops::Range<u64>],
+) -> std::io::Result<(Extent, Vec<Indexed>)> {
+    use std::io::Write;
+    use std::os::unix::fs::FileExt;
+    let index = match index {
+        Some(index) => index,
+        None => scan(data_dir, all)?,
+    };
+    let source = std::fs::File::open(all.path(data_dir))?;
+    let mut entry = pack.begin();
+    let mut kept = Vec::new();
+    let mut at = 0u64;
+    let mut bytes = Vec::new();
+    let mut skip = untrusted.iter().peekable();
+    for (n, doc) in (0u64..).zip(index) {
+        while skip.next_if(|r| r.end <= n).is_some() {}
+        if skip.peek().is_some_and(|r| r.contains(&n)) {
+            continue;
+        }
+        bytes.resize(usize::try_from(doc.length).unwrap_or(usize::MAX), 0);
+        source.read_exact_at(&mut bytes, all.offset + doc.offset)?;
+        entry.write_all(&bytes)?;
+        entry.write_all(b"\n")?;
+        let length = doc.length;
+        kept.push(Indexed { offset: at, ..doc });
+        at += length + 1;
+    }
+    Ok((entry.keep(), kept))
+}
+
+/// Indexes the documents of an extent, read a piece at a time.
+fn scan(data_dir: &Path, extent: &Extent) -> std::io::Result<Vec<Indexed>> {
+    let mut reader = extent.open(data_dir)?;
+    let mut heads = LineHeads::new();
+    let mut found = Vec::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            heads.finish(&mut found);
+            return Ok(found);
+        }
+        heads.feed(&buf[..n], &mut found);
+    }
 }
 
 /// A translation written into a pack entry: its outcome, the entry and its
@@ -416,6 +486,14 @@ pub fn finish(
         }
     };
     let has_problems = !outcome_of_translation.problems.is_empty();
+    let reasons = || {
+        outcome_of_translation
+            .problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
     let mut deliveries: Vec<NewDelivery> = Vec::new();
     if flavor == Flavor::X12
         && let Some(ack) =
@@ -423,18 +501,15 @@ pub fn finish(
     {
         deliveries.push(ack);
     }
-    let Some(documents) = translated.documents.filter(|_| !has_problems) else {
-        let reason = outcome_of_translation
-            .problems
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n");
+    // Documents are kept when there was no problem, or when the only
+    // problems are rejections and some documents remain (see
+    // `translate_into`).
+    let Some(documents) = translated.documents else {
         store.quarantine(
             file.id,
             Some(&partner.id),
             Some(format),
-            &reason,
+            &reasons(),
             &deliveries,
         )?;
         return outcome(store, file.id);
@@ -449,8 +524,17 @@ pub fn finish(
             payload_file: Some(documents),
         });
     }
-    let notes = (!outcome_of_translation.warnings.is_empty())
-        .then(|| outcome_of_translation.warnings.join("\n"));
+    let mut notes = outcome_of_translation.warnings.clone();
+    if has_problems {
+        notes.insert(
+            0,
+            format!(
+                "{count} document(s) accepted; rejected by the acknowledgment, for the partner to send again:\n{}",
+                reasons()
+            ),
+        );
+    }
+    let notes = (!notes.is_empty()).then(|| notes.join("\n"));
     store.finish(
         file.id,
         &Processed {

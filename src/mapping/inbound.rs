@@ -865,6 +865,22 @@ pub struct Problem {
     pub document: Option<String>,
     /// What went wrong, one line each.
     pub messages: Vec<String>,
+    /// The X12 envelope or validation rejected it: the partner is told (by
+    /// the 997/999/TA1) to send it again. Otherwise the mapping could not
+    /// make it, which is ours to fix.
+    pub rejected: bool,
+}
+
+/// The documents written for one X12 group (or for the whole input, when
+/// it has no envelopes), by their numbers in the output (0 is the first).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvelopeSpan {
+    /// ISA13.
+    pub interchange: Option<String>,
+    /// GS06.
+    pub group: Option<String>,
+    /// The documents' numbers.
+    pub documents: std::ops::Range<u64>,
 }
 
 impl std::fmt::Display for Problem {
@@ -974,6 +990,15 @@ pub struct Translator<'l, W: Write> {
     rows: bool,
     /// Records mapped from their fields.
     rows_taken: u64,
+    /// The first document of the set being read, and the problems before
+    /// it.
+    set_first: u64,
+    set_problems: usize,
+    /// Documents written for sets with a problem (written in part, or
+    /// whole before the set's verdict was known): not to be used.
+    pub untrusted: Vec<std::ops::Range<u64>>,
+    /// The documents of each group, in order.
+    pub spans: Vec<EnvelopeSpan>,
 }
 
 impl<'l, W: Write> Translator<'l, W> {
@@ -1002,6 +1027,10 @@ impl<'l, W: Write> Translator<'l, W> {
             trace: None,
             rows: true,
             rows_taken: 0,
+            set_first: 0,
+            set_problems: 0,
+            untrusted: Vec::new(),
+            spans: Vec::new(),
         }
     }
 
@@ -1075,11 +1104,25 @@ impl<'l, W: Write> Translator<'l, W> {
         result
     }
 
-    fn begin_document(&mut self) -> std::io::Result<()> {
+    fn begin_document(&mut self, origin: &Origin) -> std::io::Result<()> {
         match self.mode {
             OutputMode::Array if self.written == 0 => self.out.write_all(b"[\n")?,
             OutputMode::Array => self.out.write_all(b",\n")?,
             OutputMode::Lines => {}
+        }
+        let n = self.written;
+        match self.spans.last_mut() {
+            Some(span)
+                if span.interchange == origin.interchange_control_number
+                    && span.group == origin.group_control_number =>
+            {
+                span.documents.end = n + 1;
+            }
+            _ => self.spans.push(EnvelopeSpan {
+                interchange: origin.interchange_control_number.clone(),
+                group: origin.group_control_number.clone(),
+                documents: n..n + 1,
+            }),
         }
         self.written += 1;
         Ok(())
@@ -1148,7 +1191,17 @@ impl<'l, W: Write> Translator<'l, W> {
         self.problem(origin, messages);
     }
 
+    /// A problem of the mapping.
     fn problem(&mut self, origin: &Origin, messages: Vec<String>) {
+        self.push_problem(origin, messages, false);
+    }
+
+    /// A set the X12 validation rejected.
+    fn rejection(&mut self, origin: &Origin, messages: Vec<String>) {
+        self.push_problem(origin, messages, true);
+    }
+
+    fn push_problem(&mut self, origin: &Origin, messages: Vec<String>, rejected: bool) {
         let file = origin.file_name.clone().unwrap_or_default();
         // The problem names the file once; messages that start with it
         // (places in the input) lose that start.
@@ -1164,6 +1217,7 @@ impl<'l, W: Write> Translator<'l, W> {
             file,
             document: Self::describe(origin),
             messages,
+            rejected,
         });
     }
 
@@ -1246,6 +1300,8 @@ impl<'l, W: Write> Translator<'l, W> {
 impl<W: Write> DocumentSink for Translator<'_, W> {
     fn start(&mut self, tree: &mut Tree, origin: &Origin) -> Result<Option<Vec<Name>>, SinkError> {
         self.open = None;
+        self.set_first = self.written;
+        self.set_problems = self.problems.len();
         match self.mapping_for(tree, origin) {
             Ok(m) => {
                 let stream = match &m.each_stream {
@@ -1415,10 +1471,22 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
     }
 
     fn end(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError> {
+        let r = self.end_set(tree, origin, verdict);
+        if self.problems.len() > self.set_problems && self.written > self.set_first {
+            self.untrusted.push(self.set_first..self.written);
+        }
+        r
+    }
+}
+
+impl<W: Write> Translator<'_, W> {
+    /// Ends a set (or a CSV or XML input): writes what is left of its
+    /// document(s) or records why not.
+    fn end_set(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError> {
         self.check_columns(tree);
         let Some(open) = self.open.take() else {
             if let Verdict::Rejected(m) = verdict {
-                self.problem(origin, m);
+                self.rejection(origin, m);
             }
             return Ok(());
         };
@@ -1426,7 +1494,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         if let Some(each) = &mapping.each {
             let mut found = open.each_found;
             if let Verdict::Rejected(m) = verdict {
-                self.problem(origin, m);
+                self.rejection(origin, m);
                 return Ok(());
             }
             if mapping.each_stream.is_none() || self.trace.is_some() {
@@ -1503,7 +1571,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         match (result, rejected) {
             (Ok(()), None) => {
                 if !open.head_written {
-                    self.begin_document()?;
+                    self.begin_document(origin)?;
                 }
                 self.flush()?;
                 self.end_document()?;
@@ -1521,6 +1589,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                     self.buf.clear();
                 }
                 let mut messages = Vec::new();
+                let was_rejected = rejected.is_some();
                 if let Some(m) = rejected {
                     messages.push("the set is rejected:".to_string());
                     messages.extend(m);
@@ -1528,7 +1597,11 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                 if let Err(e) = result {
                     messages.push(e.to_string());
                 }
-                self.problem(origin, messages);
+                if was_rejected {
+                    self.rejection(origin, messages);
+                } else {
+                    self.problem(origin, messages);
+                }
             }
         }
         Ok(())
@@ -1576,7 +1649,7 @@ impl<W: Write> Translator<'_, W> {
         }
         let out = match result {
             Ok(()) => {
-                self.begin_document()?;
+                self.begin_document(origin)?;
                 self.buf.extend_from_slice(&doc);
                 self.flush()?;
                 self.end_document().map_err(Into::into)
@@ -1635,7 +1708,7 @@ impl<W: Write> Translator<'_, W> {
         doc.push(b',');
         doc.extend_from_slice(&mapping.root.fields[*index].key);
         doc.push(b'[');
-        self.begin_document()?;
+        self.begin_document(origin)?;
         self.buf.extend_from_slice(&doc);
         if let Some(open) = self.open.as_mut() {
             open.head_written = true;

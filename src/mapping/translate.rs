@@ -53,6 +53,25 @@ pub struct Outcome {
     /// CSV records mapped straight from their fields, without a tree (see
     /// [`super::rows`]).
     pub rows_from_fields: u64,
+    /// Documents written that must not be used, by their numbers in the
+    /// output (0 is the first): those of sets with a problem, and of
+    /// rejected groups and interchanges. Disjoint, in order.
+    pub untrusted: Vec<std::ops::Range<u64>>,
+}
+
+impl Outcome {
+    /// Whether every problem is a rejection by the X12 envelope or
+    /// validation (the partner sends those sets again), none the
+    /// mapping's, and some documents remain: those can be used.
+    pub fn partly_accepted(&self) -> bool {
+        !self.problems.is_empty() && self.problems.iter().all(|p| p.rejected) && self.accepted() > 0
+    }
+
+    /// How many documents can be used: those written and not untrusted.
+    pub fn accepted(&self) -> u64 {
+        let covered: u64 = self.untrusted.iter().map(|r| r.end - r.start).sum();
+        self.documents.saturating_sub(covered)
+    }
 }
 
 /// Collects what the X12 envelope checker finds about interchanges and
@@ -63,14 +82,37 @@ struct EnvelopeNotes<'a> {
     file: &'a str,
     problems: Vec<Problem>,
     warnings: Vec<String>,
+    /// ISA13 of the interchange being read.
+    interchange: Option<String>,
+    /// Rejected envelopes: an interchange (no group) or one group of it.
+    rejected: Vec<(Option<String>, Option<String>)>,
+}
+
+/// A control number as the decoder puts it in a document's origin.
+fn control_number(text: &[u8]) -> Option<String> {
+    Some(String::from_utf8_lossy(text).trim().to_string()).filter(|s| !s.is_empty())
 }
 
 impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
+    fn interchange_start(
+        &mut self,
+        header: &crate::x12::isa::IsaHeader,
+        _at: crate::x12::position::Position,
+    ) -> std::io::Result<()> {
+        self.interchange = control_number(header.control_number());
+        Ok(())
+    }
+
     fn group_end(&mut self, group: &crate::x12::envelope::GroupOutcome) -> std::io::Result<()> {
         if group.findings.is_empty() {
             return Ok(());
         }
+        self.rejected.push((
+            self.interchange.clone(),
+            control_number(group.header.control_number().as_bytes()),
+        ));
         self.problems.push(Problem {
+            rejected: true,
             file: self.file.to_string(),
             document: Some(format!(
                 "group {} {}",
@@ -115,7 +157,10 @@ impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
                 "the interchange is rejected [TA1 R {code}]; its documents should not be used"
             )];
             messages.extend(ix.findings.iter().map(line));
+            self.rejected
+                .push((control_number(ix.header.control_number()), None));
             self.problems.push(Problem {
+                rejected: true,
                 file: self.file.to_string(),
                 document: Some(format!("interchange {number}")),
                 messages,
@@ -235,6 +280,8 @@ pub fn translate<R: Read, W: Write>(
         file: name,
         problems: Vec::new(),
         warnings: Vec::new(),
+        interchange: None,
+        rejected: Vec::new(),
     };
     let decoded: Result<(), TranslateError> = match flavor {
         Flavor::X12 => {
@@ -288,6 +335,25 @@ pub fn translate<R: Read, W: Write>(
     let traces = translator.trace.take().unwrap_or_default();
     let documents = translator.written();
     let rows_from_fields = translator.rows_from_fields();
+    let mut untrusted = std::mem::take(&mut translator.untrusted);
+    for span in &translator.spans {
+        let in_rejected = envelope.rejected.iter().any(|(ix, group)| {
+            *ix == span.interchange && (group.is_none() || *group == span.group)
+        });
+        if in_rejected {
+            untrusted.push(span.documents.clone());
+        }
+    }
+    untrusted.sort_by_key(|r| r.start);
+    // Disjoint, in order.
+    let mut merged: Vec<std::ops::Range<u64>> = Vec::with_capacity(untrusted.len());
+    for r in untrusted {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    let untrusted = merged;
     let out = translator.finish()?;
     decoded?;
     Ok((
@@ -297,6 +363,7 @@ pub fn translate<R: Read, W: Write>(
             traces,
             warnings: envelope.warnings,
             rows_from_fields,
+            untrusted,
         },
         out,
     ))

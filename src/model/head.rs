@@ -9,8 +9,20 @@
 //! head. Only the top level of each object is looked at; nested objects,
 //! arrays and every other value are skipped without being kept.
 
-/// The fields that hold a document's own number, in the order they are
-/// preferred when a document has several.
+/// The field that holds the number of a document of type `doc_type`.
+pub fn reference_field(doc_type: &str) -> Option<&'static str> {
+    match doc_type {
+        "purchase_order" | "po_ack" => Some("po_number"),
+        "ship_notice" => Some("asn_number"),
+        "invoice" => Some("invoice_number"),
+        "inventory_advice" => Some("report_id"),
+        "functional_ack" => Some("group_control_number"),
+        _ => None,
+    }
+}
+
+/// The fields that hold a document's own number: the one of its type
+/// ([`reference_field`]); for a type not known, the first of these it has.
 pub const REFERENCE_FIELDS: [&str; 5] = [
     "po_number",
     "asn_number",
@@ -31,24 +43,38 @@ const MAX_KEY: usize = 24;
 pub struct DocumentHead {
     /// `"type"`, or `unknown` when the document has none.
     pub doc_type: String,
-    /// The first of [`REFERENCE_FIELDS`] that the document has as a
-    /// string.
+    /// Its number: the string in its type's [`reference_field`] (or, for
+    /// a type not known, in the first of [`REFERENCE_FIELDS`] it has).
     pub reference: Option<String>,
+}
+
+/// The number, given the type and the values of [`REFERENCE_FIELDS`].
+fn pick_reference(doc_type: &str, mut values: Vec<Option<String>>) -> Option<String> {
+    match reference_field(doc_type) {
+        Some(field) => REFERENCE_FIELDS
+            .iter()
+            .position(|f| *f == field)
+            .and_then(|i| values.get_mut(i).and_then(Option::take)),
+        None => values.into_iter().flatten().next(),
+    }
 }
 
 impl DocumentHead {
     /// The head of one parsed document (the reference the scanner is
     /// checked against).
     pub fn of_value(doc: &serde_json::Value) -> DocumentHead {
+        let doc_type = doc
+            .get("type")
+            .and_then(|t| t.as_str())
+            .unwrap_or("unknown")
+            .to_string();
+        let values = REFERENCE_FIELDS
+            .iter()
+            .map(|k| doc.get(*k).and_then(|v| v.as_str()).map(str::to_string))
+            .collect();
         DocumentHead {
-            doc_type: doc
-                .get("type")
-                .and_then(|t| t.as_str())
-                .unwrap_or("unknown")
-                .to_string(),
-            reference: REFERENCE_FIELDS
-                .iter()
-                .find_map(|k| doc.get(*k).and_then(|v| v.as_str()).map(str::to_string)),
+            reference: pick_reference(&doc_type, values),
+            doc_type,
         }
     }
 }
@@ -280,7 +306,7 @@ impl LineHeads {
         if let Some(start) = self.start.take() {
             let mut values = std::mem::take(&mut self.values);
             let doc_type = values[0].take().unwrap_or_else(|| "unknown".to_string());
-            let reference = values[1..].iter_mut().find_map(Option::take);
+            let reference = pick_reference(&doc_type, values[1..].to_vec());
             out.push(Indexed {
                 offset: start,
                 length: self.end - start,
@@ -352,14 +378,22 @@ mod tests {
     }
 
     #[test]
-    fn prefers_the_po_number_whatever_the_order() {
-        let found = scan(br#"{"asn_number":"A","po_number":"P","type":"x"}"#, 100);
-        assert_eq!(found[0].head.reference.as_deref(), Some("P"));
+    fn takes_the_number_of_the_documents_type() {
+        let found = scan(
+            br#"{"po_number":"P","invoice_number":"I","type":"invoice"}
+{"asn_number":"A","po_number":"P","type":"ship_notice"}
+{"asn_number":"A","po_number":"P","type":"invoice"}
+{"asn_number":"A","po_number":"P","type":"x"}"#,
+            100,
+        );
+        let refs: Vec<_> = found.iter().map(|d| d.head.reference.as_deref()).collect();
+        assert_eq!(refs, [Some("I"), Some("A"), None, Some("P")]);
     }
 
     fn json() -> impl Strategy<Value = serde_json::Value> {
         let key = prop_oneof![
             Just("type".to_string()),
+            Just("invoice_number".to_string()),
             Just("po_number".to_string()),
             Just("asn_number".to_string()),
             Just("report_id".to_string()),
@@ -379,8 +413,19 @@ mod tests {
                     .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
             ]
         });
-        prop::collection::vec((key, value), 0..6)
-            .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect()))
+        let known_type = prop::option::of(prop_oneof![
+            Just("invoice"),
+            Just("ship_notice"),
+            Just("purchase_order"),
+            Just("other"),
+        ]);
+        (prop::collection::vec((key, value), 0..6), known_type).prop_map(|(kv, doc_type)| {
+            let mut object: serde_json::Map<String, serde_json::Value> = kv.into_iter().collect();
+            if let Some(t) = doc_type {
+                object.insert("type".into(), t.into());
+            }
+            serde_json::Value::Object(object)
+        })
     }
 
     proptest! {
