@@ -16,22 +16,17 @@ rm -rf "$dir"
 . scripts/lib/private-sshd.sh
 start_private_sshd "$dir"
 mkdir -p "$dir/root/from-acme" "$dir/root/to-acme" "$dir/partners"
-common="host = \"127.0.0.1\"
-port = $sshd_port
-user = \"$sshd_user\"
-private_key = \"$sshd_client_key\"
-known_hosts = \"$sshd_known_hosts\""
 cat > "$dir/gateway.toml" <<TOML
 [gateway]
 data_dir = "var"
 [channel.acme-sftp]
 type = "sftp"
-$common
+$sshd_channel
 path = "from-acme"
 min_age_secs = 0
 [channel.acme-out]
 type = "sftp"
-$common
+$sshd_channel
 path = "to-acme"
 [relay]
 type = "file"

@@ -24,11 +24,6 @@ mkdir -p "$dir/server/root/outgoing" "$dir/server/root/incoming" "$dir/partners"
 cp -L samples/drop/856-4010-pick-and-pack.edi samples/drop/846-5010.edi \
     samples/drop/810-4010-bad-date.edi "$dir/server/root/outgoing/"
 
-server="host = \"127.0.0.1\"
-port = $sshd_port
-user = \"$sshd_user\"
-private_key = \"$sshd_client_key\"
-known_hosts = \"$sshd_known_hosts\""
 cat > "$dir/gateway.toml" <<TOML
 [gateway]
 data_dir = "var"
@@ -40,7 +35,7 @@ interchange_id = "ZZ:RETAILERID"
 # Acme's SFTP server: what it has for us is in outgoing/.
 [channel.acme-sftp]
 type = "sftp"
-$server
+$sshd_channel
 path = "outgoing"
 patterns = ["*.edi"]
 min_age_secs = 2
@@ -49,7 +44,7 @@ after = "move"
 # What we send Acme goes to incoming/ on the same server.
 [channel.acme-sftp-out]
 type = "sftp"
-$server
+$sshd_channel
 path = "incoming"
 
 [relay]

@@ -4,7 +4,8 @@
 #
 #   . scripts/lib/private-sshd.sh
 #   start_private_sshd "$PWD/some/dir"
-#   # then: $sshd_port, $sshd_user, $sshd_client_key, $sshd_known_hosts
+#   # then: $sshd_port, $sshd_user, $sshd_client_key, $sshd_known_hosts,
+#   # and $sshd_channel: those as the lines of a gateway's SFTP channel
 start_private_sshd() {
     local dir=$1
     local sshd_bin
@@ -43,4 +44,9 @@ CONF
     done
     sshd_client_key="$dir/etc/client_key"
     sshd_known_hosts="[127.0.0.1]:$sshd_port $(cut -d' ' -f1,2 "$dir/etc/host_key.pub")"
+    sshd_channel="host = \"127.0.0.1\"
+port = $sshd_port
+user = \"$sshd_user\"
+private_key = \"$sshd_client_key\"
+known_hosts = \"$sshd_known_hosts\""
 }
