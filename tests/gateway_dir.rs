@@ -5,28 +5,16 @@
 //! that is down; a daemon killed with SIGKILL in the middle of a batch
 //! loses nothing and relays nothing twice.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use dropgate::config;
 use dropgate::daemon::Gateway;
 use dropgate::store::FileState;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn dropgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dropgate"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use support::cli::{dropgate, root, text};
 
 /// A gateway folder: gateway.toml, the sample partners, an empty drop.
 struct Setup {

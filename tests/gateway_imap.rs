@@ -5,39 +5,10 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
+use support::cli::{dropgate, names, root, text};
 use support::dovecot::{self, Dovecot, Part};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn dropgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dropgate"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut n: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    n.sort();
-    n
-}
 
 #[test]
 fn mailed_attachments_are_processed_by_sender_and_marked_seen() -> Result {

@@ -6,41 +6,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use support::cli::{dropgate, names, root, text};
 use support::sshd::Sshd;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn dropgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dropgate"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-fn names(dir: &Path) -> Vec<String> {
-    let mut n: Vec<String> = std::fs::read_dir(dir)
-        .map(|d| {
-            d.flatten()
-                .filter(|e| e.path().is_file())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    n.sort();
-    n
-}
 
 /// A gateway whose Acme partner sends on, and receives from, the server,
 /// logging in with the client key.

@@ -6,29 +6,13 @@
 
 mod support;
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use mail_parser::{MessageParser, MimeHeaders};
+use support::cli::{dropgate, root, text};
 use support::smtp::{Options, PASSWORD, SmtpServer, USER};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn dropgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dropgate"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 /// A gateway folder whose Acme partner's outbound channel is the server.
 fn setup(server: &SmtpServer) -> Result<tempfile::TempDir> {
