@@ -233,9 +233,15 @@ impl SqliteStore {
     fn setup(&mut self) -> Result<(), StoreError> {
         // Every statement the store runs stays prepared.
         self.conn.set_prepared_statement_cache_capacity(64);
+        // Waiting for another process's lock comes first: switching to WAL
+        // (and the migrations) take the database's lock, and a `dropgate
+        // files` started beside the daemon must wait, not fail.
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| self.err(e))?;
         self.conn
             .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
             )
             .map_err(|e| self.err(e))?;
         let version: i64 = self
@@ -864,6 +870,34 @@ mod tests {
             }),
             "an old spooled payload is read whole, from its absolute path"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn processes_opening_the_store_at_once_wait_for_each_other()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("state.db");
+        let opened: Vec<Result<FileId, String>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let path = &path;
+                    scope.spawn(move || {
+                        let mut s = SqliteStore::open(path).map_err(|e| e.to_string())?;
+                        s.record_received(&new_file(&format!("{i}.edi"), "h"))
+                            .map_err(|e| e.to_string())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err("panicked".into())))
+                .collect()
+        });
+        for r in &opened {
+            assert!(r.is_ok(), "{r:?}");
+        }
+        assert_eq!(SqliteStore::open(&path)?.recent_files(100)?.len(), 8);
         Ok(())
     }
 
