@@ -904,3 +904,67 @@ fn a_rejected_set_streamed_in_part_is_left_out_of_what_is_relayed() {
     assert_eq!(doc["report_id"], "INV-1", "{doc}");
     assert_eq!(doc["items"].as_array().map(Vec::len), Some(2), "{doc}");
 }
+
+#[test]
+fn sighup_reloads_the_partners_and_a_bad_configuration_is_not_taken() {
+    let s = Setup::new("relay", "");
+    let nordlys = s.path().join("partners/nordlys.toml");
+    let partner = std::fs::read_to_string(&nordlys).expect("nordlys.toml");
+    std::fs::remove_file(&nordlys).expect("Nordlys is not a partner yet");
+    let config = s.config();
+    let config = config.to_string_lossy();
+    let log = s.path().join("daemon.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "--log-format", "json", "-c", &config])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("daemon starts");
+    let logs = || std::fs::read_to_string(&log).unwrap_or_default();
+    let pid = child.id().to_string();
+    let signal = |name: &str| {
+        let sent = Command::new("kill")
+            .args([name, &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+    };
+    let feed = "mappings/partners/nordlys/inventory/stock-20240314.csv";
+    let wait_for = |what: &str, done: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !done() {
+            assert!(Instant::now() < deadline, "never {what}: {}", logs());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let states = || text(&dropgate(&["files", "-c", &config]).stdout);
+    s.drop_sample(feed, "stock-1.csv");
+    wait_for("quarantined", &|| states().contains("quarantined"));
+
+    // A partner file with a problem: not taken, the daemon goes on.
+    std::fs::write(
+        s.path().join("partners/broken.toml"),
+        "[[inbound]]\nchannel = \"dorp\"\n",
+    )
+    .expect("broken partner");
+    signal("-HUP");
+    wait_for("refused", &|| logs().contains("configuration not reloaded"));
+    assert!(logs().contains("broken.toml"), "{}", logs());
+    std::fs::remove_file(s.path().join("partners/broken.toml")).expect("removed");
+
+    // Nordlys becomes a partner: its next feed is processed.
+    std::fs::write(&nordlys, partner).expect("nordlys.toml");
+    signal("-HUP");
+    wait_for("reloaded", &|| {
+        logs().contains("configuration and mappings reloaded")
+    });
+    let mut bytes = std::fs::read(root().join(feed)).expect("feed");
+    bytes.extend_from_slice(b"\n");
+    std::fs::write(s.path().join("drop/stock-2.csv"), bytes).expect("dropped");
+    wait_for("relayed", &|| !s.names("relay").is_empty());
+    assert_eq!(s.names("relay"), ["000002-stock-2.csv.jsonl"]);
+
+    signal("-TERM");
+    let out = child.wait_with_output().expect("daemon exits");
+    assert_eq!(out.status.code(), Some(0), "{}", logs());
+}

@@ -151,11 +151,51 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     tracing::info!(
         config = %args.config.config.display(),
         every_secs = gateway.config().gateway.poll_interval_secs,
-        "running; stop with Ctrl-C or SIGTERM"
+        "running; stop with Ctrl-C or SIGTERM, reload with SIGHUP"
     );
-    runtime.block_on(crate::daemon::run(gateway, shutdown(), |_| {}))?;
+    let path = args.config.config.clone();
+    runtime.block_on(async move {
+        let (send, reloads) = tokio::sync::mpsc::channel(1);
+        tokio::spawn(reload_on_hangup(path, send));
+        crate::daemon::run(gateway, shutdown(), reloads, |_| {}).await
+    })?;
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// On each SIGHUP, reads the configuration, the partner files and the
+/// mappings again and sends the gateway they make; when they have
+/// problems, logs each one and keeps the running gateway.
+async fn reload_on_hangup(path: PathBuf, send: tokio::sync::mpsc::Sender<Gateway>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            let opened = match config::load(&path) {
+                Ok(c) => Gateway::open(c).map_err(|e| vec![e.to_string()]),
+                Err(errors) => Err(errors.0.iter().map(ToString::to_string).collect()),
+            };
+            match opened {
+                Ok(g) => {
+                    if send.send(g).await.is_err() {
+                        return;
+                    }
+                }
+                Err(problems) => {
+                    for p in problems {
+                        tracing::error!(problem = %p, "configuration not reloaded");
+                    }
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, send);
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.

@@ -458,10 +458,13 @@ impl From<StoreError> for ReprocessError {
 /// Runs passes on the schedule until `shutdown` resolves, and the HTTP API
 /// when it is configured; a pass under way when it does is finished first
 /// (each file's steps are atomic, so even a kill leaves nothing half-done).
-/// `on_pass` sees each report.
+/// A gateway received on `reloads` (the configuration and mappings read
+/// again) replaces the running one between two passes, and the next pass
+/// starts at once. `on_pass` sees each report.
 pub async fn run(
     gateway: Gateway,
     shutdown: impl std::future::Future<Output = ()>,
+    mut reloads: tokio::sync::mpsc::Receiver<Gateway>,
     mut on_pass: impl FnMut(&PassReport) + Send + 'static,
 ) -> Result<(), DaemonError> {
     let interval = Duration::from_secs(gateway.config.tick_secs());
@@ -515,6 +518,19 @@ pub async fn run(
         tokio::select! {
             () = &mut shutdown => break Ok(()),
             () = tokio::time::sleep(interval) => {}
+            Some(fresh) = reloads.recv() => {
+                match shared.gateway.lock() {
+                    Ok(mut g) => {
+                        *g = fresh;
+                        tracing::info!(
+                            partners = g.config.partners.len(),
+                            channels = g.channels.len(),
+                            "configuration and mappings reloaded"
+                        );
+                    }
+                    Err(_) => break Err(DaemonError::Panicked("an earlier pass stopped on a bug".into())),
+                }
+            }
         }
     };
     let _ = stop.send(true);
