@@ -239,28 +239,45 @@ impl SqliteStore {
         self.conn
             .busy_timeout(std::time::Duration::from_secs(5))
             .map_err(|e| self.err(e))?;
+        // Switching a new database to WAL needs it alone, and SQLite says
+        // "busy" at once rather than wait: tried again for a few seconds.
+        let mut tries = 0;
+        loop {
+            match self.conn.execute_batch("PRAGMA journal_mode = WAL") {
+                Ok(()) => break,
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 250 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(e) => return Err(self.err(e)),
+            }
+        }
         self.conn
-            .execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-            )
+            .execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
             .map_err(|e| self.err(e))?;
-        let version: i64 = self
+        // The version is read, and the migrations applied, under the write
+        // lock: two processes opening a new store at once do not both
+        // migrate it.
+        let path = self.path.clone();
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self
             .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(sqlite)?;
+        let version: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| self.err(e))?;
+            .map_err(sqlite)?;
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
-            let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-                path: self.path.clone(),
-                source: e,
-            })?;
             tx.execute_batch(sql)
                 .and_then(|()| tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1)))
-                .and_then(|()| tx.commit())
-                .map_err(|source| StoreError::Sqlite {
-                    path: self.path.clone(),
-                    source,
-                })?;
+                .map_err(sqlite)?;
         }
+        tx.commit().map_err(sqlite)?;
         Ok(())
     }
 
