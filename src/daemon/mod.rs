@@ -15,6 +15,7 @@
 pub mod ack;
 pub mod api;
 pub mod deliver;
+pub mod documents;
 pub mod index;
 pub mod pipeline;
 pub mod send;
@@ -401,7 +402,8 @@ fn process_files(
             .enumerate()
         {
             scope.spawn(move || {
-                let mut pack = match pipeline::open_pack(cx, &pipeline::pack_name(first, worker)) {
+                let mut pack = match documents::open_pack(cx, &documents::pack_name(first, worker))
+                {
                     Ok(p) => p,
                     Err(e) => {
                         if let Some(slot) = slots.first_mut() {
@@ -418,7 +420,7 @@ fn process_files(
         }
     });
     if !work.is_empty() {
-        pipeline::sync_packs(cx)?;
+        documents::sync_packs(cx)?;
     }
     for ((i, w), t) in work.iter().zip(translated) {
         let (file, bytes) = &files[*i];
