@@ -48,17 +48,22 @@ fn attempt_relay_webhook(
     webhook: &crate::relay::webhook::WebhookConfig,
     d: &Delivery,
 ) -> Attempt {
-    let lines = match payload(config, d) {
-        Ok(b) => b,
-        Err(error) => {
-            return Attempt::Failed {
-                progress: None,
-                error,
-            };
-        }
+    // The documents are read one at a time: a large file's are never all
+    // in memory.
+    let mut lines: Box<dyn std::io::BufRead> = match &d.new.payload_file {
+        Some(extent) => match extent.open(&config.gateway.data_dir) {
+            Ok(r) => Box::new(std::io::BufReader::with_capacity(1 << 16, r)),
+            Err(e) => {
+                return Attempt::Failed {
+                    progress: None,
+                    error: format!("the documents to deliver: {e}"),
+                };
+            }
+        },
+        None => Box::new(d.new.payload.as_slice()),
     };
     let relay = relay.get_or_insert_with(|| WebhookRelay::new(webhook));
-    match relay.deliver(&d.new.key, &lines, d.progress) {
+    match relay.deliver(&d.new.key, lines.as_mut(), d.progress) {
         (_, None) => Attempt::Made,
         (done, Some(e)) => Attempt::Failed {
             progress: Some(d.progress + done),

@@ -120,11 +120,16 @@ impl WebhookRelay {
         Ok(c)
     }
 
-    /// Sends the documents (one JSON document per line of `lines`) from
-    /// the `start`th on; returns how many of them the receiver
-    /// acknowledged, and the error that stopped the rest, if any. Document
-    /// `n` is sent with the idempotency key `KEY:n`.
-    pub fn deliver(&mut self, key: &str, lines: &[u8], start: u64) -> (u64, Option<RelayError>) {
+    /// Sends the documents (one JSON document per line of `lines`, read
+    /// one at a time) from the `start`th on; returns how many of them the
+    /// receiver acknowledged, and the error that stopped the rest, if any.
+    /// Document `n` is sent with the idempotency key `KEY:n`.
+    pub fn deliver(
+        &mut self,
+        key: &str,
+        lines: &mut dyn std::io::BufRead,
+        start: u64,
+    ) -> (u64, Option<RelayError>) {
         let secret = match self.config.secret() {
             Ok(s) => s,
             Err(e) => return (0, Some(e)),
@@ -134,13 +139,28 @@ impl WebhookRelay {
             Err(e) => return (0, Some(e)),
         };
         let url = self.config.url.clone();
-        let documents: Vec<&[u8]> = lines
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .collect();
         let work = async move {
             let mut done = 0u64;
-            for (n, doc) in documents.iter().enumerate().skip(start as usize) {
+            let mut n = 0u64;
+            let mut line = Vec::new();
+            loop {
+                line.clear();
+                match lines.read_until(b'\n', &mut line) {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(e) => {
+                        return (done, Some(RelayError(format!("reading document {n}: {e}"))));
+                    }
+                }
+                if line.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                n += 1;
+                if n <= start {
+                    continue;
+                }
+                let n = n - 1;
+                let doc = line.trim_ascii_end();
                 let sent = client
                     .post(&url)
                     .header("Content-Type", "application/json")

@@ -153,6 +153,18 @@ impl Extent {
         let with_path =
             |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
         let mut file = std::fs::File::open(&path).map_err(with_path)?;
+        let size = file.metadata().map_err(with_path)?.len();
+        if self.length != Extent::TO_END && size < self.offset.saturating_add(self.length) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "{}: {} bytes at {} expected, the file has {size}",
+                    path.display(),
+                    self.length,
+                    self.offset
+                ),
+            ));
+        }
         file.seek(std::io::SeekFrom::Start(self.offset))
             .map_err(with_path)?;
         Ok(file.take(self.length))
