@@ -556,6 +556,17 @@ pub fn log_report(report: &PassReport) {
                 reason = f.detail.as_deref().unwrap_or(""),
                 "file quarantined"
             ),
+            // Processed with a note: sets rejected (the partner resends
+            // them), or what the X12 envelopes noted.
+            crate::store::FileState::Processed if f.detail.is_some() => tracing::warn!(
+                file = f.id,
+                name = %f.name,
+                channel = %f.channel,
+                partner,
+                documents = f.documents,
+                note = f.detail.as_deref().unwrap_or(""),
+                "file processed, with a note"
+            ),
             state => tracing::info!(
                 file = f.id,
                 name = %f.name,
