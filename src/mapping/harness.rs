@@ -36,9 +36,19 @@ pub fn translate(data: &[u8]) {
                 lines,
                 ..Request::default()
             };
-            let Ok((_, out)) = run(data, &request, &library, defs, Vec::new()) else {
+            let Ok((outcome, out)) = run(data, &request, &library, defs, Vec::new()) else {
                 continue;
             };
+            for r in &outcome.untrusted {
+                assert!(
+                    r.start < r.end && r.end <= outcome.documents,
+                    "untrusted documents {r:?} of {}",
+                    outcome.documents
+                );
+            }
+            if lines {
+                heads_agree(&out);
+            }
             let docs: Vec<serde_json::Value> = if lines {
                 out.split(|&b| b == b'\n')
                     .filter(|l| !l.is_empty())
@@ -111,4 +121,31 @@ pub fn same_from_rows_and_tree(
         "{mapping}: records mapped from their fields differ from the tree\nrows: {rows:?}\ntree: {tree:?}"
     );
     taken
+}
+
+/// The gateway's index of a JSON-lines output (each document's place, type
+/// and number, found by [`crate::model::head::LineHeads`] without parsing)
+/// must agree with serde_json on every line, whatever the pieces it is fed.
+fn heads_agree(out: &[u8]) {
+    use crate::model::head::{DocumentHead, LineHeads};
+    let lines: Vec<&[u8]> = out
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .collect();
+    for piece in [7, 4096] {
+        let mut heads = LineHeads::new();
+        let mut found = Vec::new();
+        for chunk in out.chunks(piece) {
+            heads.feed(chunk, &mut found);
+        }
+        heads.finish(&mut found);
+        assert_eq!(found.len(), lines.len(), "one document per line");
+        for (d, line) in found.iter().zip(&lines) {
+            let start = usize::try_from(d.offset).expect("an offset");
+            let end = start + usize::try_from(d.length).expect("a length");
+            assert_eq!(&out[start..end], *line, "the extent is the line");
+            let value: serde_json::Value = serde_json::from_slice(line).expect("JSON");
+            assert_eq!(d.head, DocumentHead::of_value(&value));
+        }
+    }
 }
