@@ -97,7 +97,18 @@ path = "{relay}"
 
 #[test]
 fn files_are_processed_quarantined_acknowledged_and_relayed_once() {
-    let s = Setup::new("relay", "");
+    processed_quarantined_acknowledged_and_relayed_once("");
+}
+
+/// The same with every file streamed from its channel into the archive
+/// and read from there, never held in memory whole.
+#[test]
+fn files_streamed_through_the_archive_come_out_the_same() {
+    processed_quarantined_acknowledged_and_relayed_once("stream_over_mb = 0");
+}
+
+fn processed_quarantined_acknowledged_and_relayed_once(extra: &str) {
+    let s = Setup::new("relay", extra);
     s.drop_sample("samples/x12/good/856-4010-pick-and-pack.edi", "asn.edi");
     s.drop_sample("samples/x12/bad/810-4010-bad-date.edi", "invoice.edi");
     s.drop_sample(

@@ -275,6 +275,13 @@ fn a_password_from_the_environment_logs_in_and_is_never_shown() -> Result {
         "user = \"edi\"\npassword_env = \"ACME_SFTP_PASSWORD\"",
     )?;
     let config = gw.path().join("gateway.toml");
+    // Every file streamed from the server into the archive (and read from
+    // there), not held in memory.
+    let text_of_config = std::fs::read_to_string(&config)?;
+    std::fs::write(
+        &config,
+        text_of_config.replace("[gateway]\n", "[gateway]\nstream_over_mb = 0\n"),
+    )?;
     let config = config.to_string_lossy();
     put(
         &sshd,
@@ -302,6 +309,14 @@ fn a_password_from_the_environment_logs_in_and_is_never_shown() -> Result {
     assert_eq!(
         names(&sshd.root().join("to-acme")),
         ["acme-997-000000001.edi"]
+    );
+    // The archive copy is the file, byte for byte.
+    let sample = std::fs::read(root().join("samples/x12/good/856-4010-pick-and-pack.edi"))?;
+    let kept = names(&gw.path().join("var/archive"));
+    assert_eq!(kept.len(), 1, "{kept:?}");
+    assert_eq!(
+        std::fs::read(gw.path().join("var/archive").join(&kept[0]))?,
+        sample
     );
     assert!(
         sshd.log().contains("Accepted password for edi"),

@@ -39,6 +39,19 @@ pub struct GatewaySection {
     /// twice as long, up to an hour.
     #[serde(default = "default_retry_secs")]
     pub retry_secs: u64,
+    /// Files larger than this many megabytes are not held in memory: they
+    /// are copied from their channel into the archive a piece at a time,
+    /// and read from there (0: every file).
+    #[serde(default = "default_stream_over_mb")]
+    pub stream_over_mb: u64,
+}
+
+impl GatewaySection {
+    /// Whether a file of `size` bytes is read from its archive copy rather
+    /// than held in memory.
+    pub fn streams(&self, size: u64) -> bool {
+        size > self.stream_over_mb.saturating_mul(1 << 20)
+    }
 }
 
 fn default_data_dir() -> PathBuf {
@@ -55,6 +68,9 @@ fn default_max_concurrent_files() -> usize {
 }
 const fn default_retry_secs() -> u64 {
     5
+}
+const fn default_stream_over_mb() -> u64 {
+    64
 }
 
 /// A named channel.
@@ -190,6 +206,7 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
         poll_interval_secs: default_poll_interval_secs(),
         max_concurrent_files: default_max_concurrent_files(),
         retry_secs: default_retry_secs(),
+        stream_over_mb: default_stream_over_mb(),
     });
     section.data_dir = source.resolve(&section.data_dir);
     section.partners = source.resolve(&section.partners);

@@ -50,11 +50,11 @@ impl ControlNumbers for StoreNumbers<'_> {
 const ISA: &str = "ack-ISA";
 const GS: &str = "ack-GS";
 
-/// Writes the acknowledgments of `bytes` with `numbers`; `None` when the
+/// Writes the acknowledgments of `input` with `numbers`; `None` when the
 /// file holds nothing to acknowledge (only acknowledgments) or cannot be
 /// read as X12 at all.
 fn write(
-    bytes: &[u8],
+    input: &mut dyn std::io::Read,
     partner: &Partner,
     defs: &Definitions,
     numbers: &mut dyn ControlNumbers,
@@ -71,7 +71,7 @@ fn write(
         Ta1Policy::Never
     };
     let mut checker = Checker::new(defs, &CheckOptions::default()).ok()?;
-    let mut reader = SegmentReader::new(bytes);
+    let mut reader = SegmentReader::new(input);
     let mut acks = AckWriter::new(Vec::new(), options, numbers);
     check_reader(&mut reader, &mut checker, &mut acks).ok()?;
     let written = acks.summary().interchanges;
@@ -87,7 +87,7 @@ pub fn for_file(
     defs: &Definitions,
     partner: &Partner,
     file_id: i64,
-    bytes: &[u8],
+    input: &mut dyn std::io::Read,
     has_errors: bool,
 ) -> Result<Option<NewDelivery>, StoreError> {
     let (Some(x12), Some(channel)) = (&partner.x12, partner.outbound.as_ref().map(|o| &o.channel))
@@ -104,7 +104,7 @@ pub fn for_file(
         error: None,
         first_interchange: None,
     };
-    let written = write(bytes, partner, defs, &mut numbers);
+    let written = write(input, partner, defs, &mut numbers);
     if let Some(e) = numbers.error {
         return Err(e);
     }

@@ -14,6 +14,7 @@
 
 pub mod ack;
 pub mod api;
+pub mod body;
 pub mod deliver;
 pub mod documents;
 pub mod index;
@@ -27,6 +28,7 @@ use crate::mapping::Library;
 use crate::store::{Archive, FileId, FileRecord, SqliteStore, Store, StoreError};
 use crate::transport::channel::Channel;
 use crate::x12::defs::Definitions;
+use body::Body;
 
 pub use pipeline::FileOutcome;
 
@@ -184,10 +186,17 @@ impl Gateway {
     fn pass_with(&mut self, every_channel: bool) -> Result<PassReport, DaemonError> {
         let mut report = PassReport::default();
         let unfinished = self.store.unfinished_files()?;
-        for chunk in batches(&unfinished, |f| f.size) {
+        let held = |size: u64| {
+            if self.config.gateway.streams(size) {
+                0
+            } else {
+                size
+            }
+        };
+        for chunk in batches(&unfinished, |f| held(f.size)) {
             let mut files = Vec::with_capacity(chunk.len());
             for file in chunk {
-                files.push((file.clone(), self.archive.read(&file.archive_path)?));
+                files.push((file.clone(), self.body_of(file)?));
             }
             report.files.extend(self.process_batch(&files)?);
         }
@@ -204,9 +213,15 @@ impl Gateway {
                     continue;
                 }
             };
-            for chunk in batches(&waiting, |w| w.size) {
-                let names: Vec<&str> = chunk.iter().map(|w| w.name.as_str()).collect();
-                let files = self.receive(i, &names, &mut report.channel_errors)?;
+            let held = |size: u64| {
+                if self.config.gateway.streams(size) {
+                    0
+                } else {
+                    size
+                }
+            };
+            for chunk in batches(&waiting, |w| held(w.size)) {
+                let files = self.receive(i, chunk, &mut report.channel_errors)?;
                 report.files.extend(self.process_batch(&files)?);
             }
         }
@@ -239,17 +254,42 @@ impl Gateway {
     fn receive(
         &mut self,
         channel: usize,
-        names: &[&str],
+        waiting: &[crate::transport::Waiting],
         errors: &mut Vec<String>,
-    ) -> Result<Vec<(FileRecord, Vec<u8>)>, DaemonError> {
-        let mut read = Vec::with_capacity(names.len());
-        for name in names {
-            match self.channels[channel].read(name) {
-                Ok(bytes) => {
-                    let kept = self.archive.keep(&bytes)?;
+    ) -> Result<Vec<(FileRecord, Body)>, DaemonError> {
+        let mut read = Vec::with_capacity(waiting.len());
+        for w in waiting {
+            let name = w.name.as_str();
+            // A large file goes from the channel to the archive a piece at
+            // a time, and is read from there.
+            let received = if self.config.gateway.streams(w.size) {
+                let mut incoming = self.archive.incoming()?;
+                match self.channels[channel].read_into(name, &mut incoming) {
+                    Ok(size) => {
+                        let kept = self.archive.keep_incoming(incoming)?;
+                        let body = Body::Archived(self.archive.path(&kept.1));
+                        Ok((body, size, kept))
+                    }
+                    Err(e) => {
+                        self.archive.discard(incoming);
+                        Err(e)
+                    }
+                }
+            } else {
+                match self.channels[channel].read(name) {
+                    Ok(bytes) => {
+                        let kept = self.archive.keep(&bytes)?;
+                        let size = bytes.len() as u64;
+                        Ok((Body::Memory(bytes), size, kept))
+                    }
+                    Err(e) => Err(e),
+                }
+            };
+            match received {
+                Ok((body, size, kept)) => {
                     let sender = self.channels[channel].sender_of(name);
                     let file_name = self.channels[channel].file_name_of(name);
-                    read.push((*name, bytes, kept, (sender, file_name)));
+                    read.push((name, body, size, kept, (sender, file_name)));
                 }
                 Err(e) => errors.push(e.to_string()),
             }
@@ -259,21 +299,23 @@ impl Gateway {
         self.store.begin_batch()?;
         let recorded: Result<Vec<FileId>, StoreError> = read
             .iter()
-            .map(|(_, bytes, (sha256, archive_path), (sender, file_name))| {
-                self.store.record_received(&crate::store::NewFile {
-                    channel: channel_name.clone(),
-                    partner: None,
-                    name: file_name.clone(),
-                    size: bytes.len() as u64,
-                    sha256: sha256.clone(),
-                    archive_path: archive_path.clone(),
-                    sender: sender.clone(),
-                })
-            })
+            .map(
+                |(_, _, size, (sha256, archive_path), (sender, file_name))| {
+                    self.store.record_received(&crate::store::NewFile {
+                        channel: channel_name.clone(),
+                        partner: None,
+                        name: file_name.clone(),
+                        size: *size,
+                        sha256: sha256.clone(),
+                        archive_path: archive_path.clone(),
+                        sender: sender.clone(),
+                    })
+                },
+            )
             .collect();
         let ids = self.commit(recorded)?;
         let mut files = Vec::with_capacity(ids.len());
-        for ((name, bytes, _, _), id) in read.into_iter().zip(ids) {
+        for ((name, body, _, _, _), id) in read.into_iter().zip(ids) {
             if let Err(e) = self.channels[channel].done(name) {
                 // Recorded and archived: it is safe. Left on the channel,
                 // it will be seen again and found to be a duplicate.
@@ -283,15 +325,25 @@ impl Gateway {
                 .store
                 .file(id)?
                 .ok_or_else(|| StoreError::Corrupt(format!("file {id} vanished")))?;
-            files.push((file, bytes));
+            files.push((file, body));
         }
         Ok(files)
+    }
+
+    /// A recorded file's bytes, from the archive: in memory, or to be read
+    /// from there when the file is large.
+    fn body_of(&self, file: &FileRecord) -> Result<Body, DaemonError> {
+        Ok(if self.config.gateway.streams(file.size) {
+            Body::Archived(self.archive.path(&file.archive_path))
+        } else {
+            Body::Memory(self.archive.read(&file.archive_path)?)
+        })
     }
 
     /// Processes recorded files; their outcomes commit together.
     fn process_batch(
         &mut self,
-        files: &[(FileRecord, Vec<u8>)],
+        files: &[(FileRecord, Body)],
     ) -> Result<Vec<FileOutcome>, DaemonError> {
         if files.is_empty() {
             return Ok(Vec::new());
@@ -311,11 +363,11 @@ impl Gateway {
 
     /// Processes a file from its archived bytes.
     fn process_archived(&mut self, file: &FileRecord) -> Result<FileOutcome, DaemonError> {
-        let bytes = self.archive.read(&file.archive_path)?;
-        self.process(file, &bytes)
+        let body = self.body_of(file)?;
+        self.process(file, &body)
     }
 
-    fn process(&mut self, file: &FileRecord, bytes: &[u8]) -> Result<FileOutcome, DaemonError> {
+    fn process(&mut self, file: &FileRecord, body: &Body) -> Result<FileOutcome, DaemonError> {
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
@@ -326,7 +378,7 @@ impl Gateway {
             &context,
             self.store.as_mut(),
             file,
-            bytes,
+            body,
         )?)
     }
 
@@ -380,13 +432,13 @@ impl Gateway {
 fn process_files(
     cx: &pipeline::Context<'_>,
     store: &mut dyn Store,
-    files: &[(FileRecord, Vec<u8>)],
+    files: &[(FileRecord, Body)],
     workers: usize,
 ) -> Result<Vec<FileOutcome>, StoreError> {
     let mut outcomes: Vec<Option<FileOutcome>> = vec![None; files.len()];
     let mut work = Vec::new();
-    for (i, (file, bytes)) in files.iter().enumerate() {
-        match pipeline::admit(cx, store, file, bytes)? {
+    for (i, (file, body)) in files.iter().enumerate() {
+        match pipeline::admit(cx, store, file, body)? {
             pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
             pipeline::Admitted::ToTranslate(w) => work.push((i, w)),
         }
@@ -413,8 +465,8 @@ fn process_files(
                     }
                 };
                 for ((i, w), slot) in jobs.iter().zip(slots.iter_mut()) {
-                    let (file, bytes) = &files[*i];
-                    *slot = Some(pipeline::translate_into(cx, w, file, bytes, &mut pack));
+                    let (file, body) = &files[*i];
+                    *slot = Some(pipeline::translate_into(cx, w, file, body, &mut pack));
                 }
             });
         }
@@ -423,10 +475,10 @@ fn process_files(
         documents::sync_packs(cx)?;
     }
     for ((i, w), t) in work.iter().zip(translated) {
-        let (file, bytes) = &files[*i];
+        let (file, body) = &files[*i];
         let t =
             t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
-        outcomes[*i] = Some(pipeline::finish(cx, store, file, bytes, w, t)?);
+        outcomes[*i] = Some(pipeline::finish(cx, store, file, body, w, t)?);
     }
     outcomes
         .into_iter()

@@ -27,6 +27,7 @@ use crate::transport::glob;
 use crate::x12::defs::Definitions;
 use crate::x12::isa::{IsaHeader, IsaParse};
 
+use super::body::Body;
 use super::documents;
 use super::index::{self, Indexing};
 
@@ -177,17 +178,33 @@ pub fn process(
     cx: &Context<'_>,
     store: &mut dyn Store,
     file: &FileRecord,
-    bytes: &[u8],
+    body: &Body,
 ) -> Result<FileOutcome, StoreError> {
-    match admit(cx, store, file, bytes)? {
+    match admit(cx, store, file, body)? {
         Admitted::Settled(outcome) => Ok(outcome),
         Admitted::ToTranslate(work) => {
             let mut pack = documents::open_pack(cx, &documents::pack_name(file.id, 0))?;
-            let translated = translate_into(cx, &work, file, bytes, &mut pack)?;
+            let translated = translate_into(cx, &work, file, body, &mut pack)?;
             documents::sync_packs(cx)?;
-            finish(cx, store, file, bytes, &work, translated)
+            finish(cx, store, file, body, &work, translated)
         }
     }
+}
+
+/// How much of a file's start is read to identify it.
+const HEAD: usize = 64 * 1024;
+
+/// An archive copy that cannot be read: the pass stops (the file stays
+/// `received`, to be taken up again).
+fn archive_error(file: &FileRecord, e: std::io::Error) -> StoreError {
+    StoreError::Archive {
+        path: file.archive_path.clone(),
+        source: e,
+    }
+}
+
+fn partner_of<'c>(work: &Work<'c>) -> &'c Partner {
+    work.partner
 }
 
 /// A file found to be a partner's and not a duplicate: to be translated.
@@ -223,11 +240,13 @@ pub fn admit<'c>(
     cx: &Context<'c>,
     store: &mut dyn Store,
     file: &FileRecord,
-    bytes: &[u8],
+    body: &Body,
 ) -> Result<Admitted<'c>, StoreError> {
-    let flavor = detect(bytes.get(..4096).unwrap_or(bytes));
+    // Who sent it is said in its first bytes (the ISA and the first GS).
+    let head = body.head(HEAD).map_err(|e| archive_error(file, e))?;
+    let flavor = detect(head.get(..4096).unwrap_or(&head));
     let format = flavor_name(flavor);
-    let (partner, entry) = match identify(cx.config, file, bytes, flavor) {
+    let (partner, entry) = match identify(cx.config, file, &head, flavor) {
         Ok(found) => found,
         Err(reason) => {
             // The same bytes on the same channel, already set aside for the
@@ -261,7 +280,7 @@ pub fn translate_into(
     cx: &Context<'_>,
     work: &Work<'_>,
     file: &FileRecord,
-    bytes: &[u8],
+    body: &Body,
     pack: &mut PackWriter,
 ) -> Result<Translated, StoreError> {
     let request = Request {
@@ -272,16 +291,16 @@ pub fn translate_into(
         ..Request::default()
     };
     let entry = pack.begin();
-    let written = if bytes.len() >= index::THREAD_FROM_BYTES {
-        let file = entry.file().map_err(|e| StoreError::Archive {
+    let written = if file.size >= index::THREAD_FROM_BYTES as u64 {
+        let pack_file = entry.file().map_err(|e| StoreError::Archive {
             path: packs::FOLDER.to_string(),
             source: e,
         })?;
         std::thread::scope(|scope| {
             let (writer, job) = Indexing::threaded(entry, index::MAX_INDEXED);
-            let job = job.syncing(file);
+            let job = job.syncing(pack_file);
             let job = scope.spawn(move || job.run());
-            let written = write_translation(cx, &request, bytes, writer);
+            let written = write_translation(cx, &request, file, body, writer);
             // The writer is gone: the job has seen everything.
             let index = job.join().ok().flatten();
             written.map(|w| w.map(|(outcome, entry, _)| (outcome, entry, index)))
@@ -290,7 +309,8 @@ pub fn translate_into(
         write_translation(
             cx,
             &request,
-            bytes,
+            file,
+            body,
             Indexing::inline(entry, index::MAX_INDEXED),
         )
     };
@@ -339,15 +359,17 @@ type Written<'p> = Result<
     String,
 >;
 
-/// Translates `bytes` through `writer` into its pack entry.
+/// Translates the file through `writer` into its pack entry.
 fn write_translation<'p>(
     cx: &Context<'_>,
     request: &Request,
-    bytes: &[u8],
+    file: &FileRecord,
+    body: &Body,
     writer: Indexing<packs::Entry<'p>>,
 ) -> Result<Written<'p>, StoreError> {
+    let input = body.reader().map_err(|e| archive_error(file, e))?;
     let translated = translate(
-        bytes,
+        input,
         request,
         cx.library,
         cx.defs,
@@ -376,17 +398,28 @@ pub fn finish(
     cx: &Context<'_>,
     store: &mut dyn Store,
     file: &FileRecord,
-    bytes: &[u8],
+    body: &Body,
     work: &Work<'_>,
     translated: Translated,
 ) -> Result<FileOutcome, StoreError> {
+    let ack = |store: &mut dyn Store, has_errors: bool| {
+        let mut input = body.reader().map_err(|e| archive_error(file, e))?;
+        super::ack::for_file(
+            store,
+            cx.defs,
+            partner_of(work),
+            file.id,
+            &mut input,
+            has_errors,
+        )
+    };
     let (flavor, partner) = (work.flavor, work.partner);
     let format = flavor_name(flavor);
     let outcome_of_translation = match translated.result {
         Ok(o) => o,
         Err(reason) => {
             let ack = if flavor == Flavor::X12 {
-                super::ack::for_file(store, cx.defs, partner, file.id, bytes, true)?
+                ack(store, true)?
             } else {
                 None
             };
@@ -411,8 +444,7 @@ pub fn finish(
     };
     let mut deliveries: Vec<NewDelivery> = Vec::new();
     if flavor == Flavor::X12
-        && let Some(ack) =
-            super::ack::for_file(store, cx.defs, partner, file.id, bytes, has_problems)?
+        && let Some(ack) = ack(store, has_problems)?
     {
         deliveries.push(ack);
     }

@@ -24,13 +24,41 @@ pub struct Archive {
 
 /// SHA-256 of `bytes`, in lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(digest: &[u8]) -> String {
     let mut out = String::with_capacity(64);
-    for b in digest.iter() {
+    for b in digest {
         out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
         out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
     }
     out
+}
+
+/// Numbers the incoming files of a process.
+static INCOMING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A file being written into the archive as it is received, hashed on the
+/// way (see [`Archive::incoming`]). Dropped without being kept, it stays
+/// as a hidden temporary file.
+#[derive(Debug)]
+pub struct Incoming {
+    file: std::io::BufWriter<std::fs::File>,
+    tmp: PathBuf,
+    hasher: Sha256,
+}
+
+impl Write for Incoming {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(buf.get(..n).unwrap_or(buf));
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
 }
 
 impl Archive {
@@ -70,6 +98,54 @@ impl Archive {
         Ok((hash, relative))
     }
 
+    /// A writer that keeps what is written to it, for a file too large to
+    /// hold in memory: [`Incoming::keep`] then gives its hash and path as
+    /// [`Archive::keep`] does.
+    pub fn incoming(&mut self) -> Result<Incoming, StoreError> {
+        let dir = self.root.clone();
+        std::fs::create_dir_all(&dir).map_err(|e| Self::io(&dir, e))?;
+        let tmp = dir.join(format!(
+            ".incoming.{}.{}.tmp",
+            std::process::id(),
+            INCOMING.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
+        let file = std::fs::File::create(&tmp).map_err(|e| Self::io(&tmp, e))?;
+        Ok(Incoming {
+            file: std::io::BufWriter::with_capacity(1 << 16, file),
+            tmp,
+            hasher: Sha256::new(),
+        })
+    }
+
+    /// Keeps what was written to `incoming` under its hash.
+    pub fn keep_incoming(&mut self, incoming: Incoming) -> Result<(String, String), StoreError> {
+        let Incoming { file, tmp, hasher } = incoming;
+        file.into_inner()
+            .map_err(|e| Self::io(&tmp, e.into_error()))?;
+        let hash = hex(&hasher.finalize());
+        let path = self.root.join(&hash);
+        if path.is_file() {
+            // Kept before: the copy just written goes (a rare delete).
+            let _ = std::fs::remove_file(&tmp);
+        } else {
+            std::fs::rename(&tmp, &path).map_err(|e| Self::io(&path, e))?;
+            self.unsynced.add(&self.root.clone());
+        }
+        Ok((hash.clone(), hash))
+    }
+
+    /// Drops a file whose receiving failed half-way.
+    pub fn discard(&mut self, incoming: Incoming) {
+        let Incoming { file, tmp, .. } = incoming;
+        drop(file);
+        let _ = std::fs::remove_file(&tmp);
+    }
+
+    /// The path of the bytes kept at `relative`.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.root.join(relative)
+    }
+
     /// Syncs the folders files were renamed into: the files kept since the
     /// last sync are then on disk for good.
     pub fn sync(&mut self) -> Result<(), StoreError> {
@@ -100,6 +176,26 @@ mod tests {
         assert_eq!(rel, hash);
         assert_eq!(a.keep(b"abc")?.1, rel);
         assert_eq!(a.read(&rel)?, b"abc");
+        // Written as it comes: the same hash, kept once.
+        let mut incoming = a.incoming()?;
+        incoming
+            .write_all(b"ab")
+            .and_then(|()| incoming.write_all(b"c"))
+            .map_err(|e| Archive::io(Path::new("incoming"), e))?;
+        assert_eq!(a.keep_incoming(incoming)?, (hash.clone(), rel.clone()));
+        let mut other = a.incoming()?;
+        other
+            .write_all(b"abcd")
+            .map_err(|e| Archive::io(Path::new("incoming"), e))?;
+        let (h2, r2) = a.keep_incoming(other)?;
+        assert_eq!(h2, sha256_hex(b"abcd"));
+        assert_eq!(std::fs::read(a.path(&r2)).ok(), Some(b"abcd".to_vec()));
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .map_err(|e| Archive::io(dir.path(), e))?
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
         Ok(())
     }
 }

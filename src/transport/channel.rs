@@ -137,6 +137,33 @@ impl Channel {
         }
     }
 
+    /// Copies a waiting file into `out`, a piece at a time where the
+    /// channel can (a folder, SFTP; a mail attachment is in memory
+    /// anyway); returns its size.
+    pub fn read_into(
+        &mut self,
+        file: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, TransportError> {
+        match self {
+            Channel::Dir(d) => d.read_into(file, out),
+            Channel::Sftp(s, rt) => {
+                let name = s.name().to_string();
+                Self::block(rt, &name, s.read_into(file, out))
+            }
+            Channel::Imap(..) => {
+                let bytes = self.read(file)?;
+                out.write_all(&bytes).map_err(|e| TransportError {
+                    channel: self.name().to_string(),
+                    doing: format!("reading {file}"),
+                    source: e,
+                })?;
+                Ok(bytes.len() as u64)
+            }
+            Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("reading {file}"))),
+        }
+    }
+
     /// The file is archived and recorded: moves it away or deletes it.
     pub fn done(&mut self, file: &str) -> Result<(), TransportError> {
         match self {

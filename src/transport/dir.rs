@@ -143,6 +143,15 @@ impl DirChannel {
         std::fs::read(&path).map_err(|e| self.error(format!("reading {}", path.display()), e))
     }
 
+    /// Copies a waiting file into `out`, a piece at a time (for a file
+    /// too large to hold in memory); returns its size.
+    pub fn read_into(&self, name: &str, out: &mut dyn Write) -> Result<u64, TransportError> {
+        let path = self.config.path.join(name);
+        let doing = || format!("reading {}", path.display());
+        let mut file = std::fs::File::open(&path).map_err(|e| self.error(doing(), e))?;
+        std::io::copy(&mut file, out).map_err(|e| self.error(doing(), e))
+    }
+
     /// The file is archived and recorded: moves it away or deletes it.
     pub fn done(&mut self, name: &str) -> Result<(), TransportError> {
         let path = self.config.path.join(name);

@@ -632,6 +632,47 @@ impl SftpChannel {
         }
     }
 
+    /// Copies a waiting file into `out`, a piece at a time (for a file
+    /// too large to hold in memory); returns its size.
+    pub async fn read_into(
+        &mut self,
+        name: &str,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, TransportError> {
+        use tokio::io::AsyncReadExt;
+        let path = join(&self.config.path, name);
+        let doing = || format!("reading {path}");
+        plain_name(name).map_err(|e| self.error(doing(), e))?;
+        let reused = self.session().await?;
+        let opened = self.sftp()?.open(path.as_str()).await;
+        let mut file = match opened {
+            Ok(f) => f,
+            Err(e) if reused && connection_lost(&e) => {
+                self.conn = None;
+                self.session().await?;
+                match self.sftp()?.open(path.as_str()).await {
+                    Ok(f) => f,
+                    Err(e) => return Err(self.sftp_error(doing(), e)),
+                }
+            }
+            Err(e) => return Err(self.sftp_error(doing(), e)),
+        };
+        let mut piece = vec![0u8; 1 << 16];
+        let mut total = 0u64;
+        loop {
+            let n = file
+                .read(&mut piece)
+                .await
+                .map_err(|e| self.error(doing(), e))?;
+            if n == 0 {
+                return Ok(total);
+            }
+            out.write_all(&piece[..n])
+                .map_err(|e| self.error(doing(), e))?;
+            total += n as u64;
+        }
+    }
+
     /// Makes sure `path` is there, and the session alive: reconnects once
     /// when the session turns out dead.
     async fn stat_alive(&mut self, path: &str, doing: &str) -> Result<(), TransportError> {
