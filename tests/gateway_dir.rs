@@ -81,17 +81,9 @@ path = "{relay}"
         Gateway::open(config).expect("gateway opens")
     }
 
+    /// The files in `folder` (relative to the gateway's folder), sorted.
     fn names(&self, folder: &str) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(self.path().join(folder))
-            .map(|d| {
-                d.flatten()
-                    .filter(|e| e.path().is_file())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        names.sort();
-        names
+        support::cli::names(&self.path().join(folder))
     }
 }
 
