@@ -206,6 +206,12 @@ impl Builder {
         sink: &mut dyn DocumentSink,
     ) -> Result<(), SinkError> {
         let id = segment.id_bytes();
+        // An envelope segment ends a set left without its SE: the checker
+        // has just given its verdict (trailer missing), and its document
+        // must end here, not be left open.
+        if self.in_set && matches!(id, b"ISA" | b"GS" | b"GE" | b"IEA") {
+            self.end_set(verdict.clone(), tree, sink)?;
+        }
         match id {
             b"ISA" => {
                 if let Some(h) = header {

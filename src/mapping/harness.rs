@@ -48,6 +48,10 @@ pub fn translate(data: &[u8]) {
             }
             if lines {
                 heads_agree(&out);
+                // The translator's numbering of its documents (which the
+                // untrusted ranges use) is the numbering of the lines.
+                let written = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+                assert_eq!(written as u64, outcome.documents, "a line per document");
             }
             let docs: Vec<serde_json::Value> = if lines {
                 out.split(|&b| b == b'\n')
