@@ -47,8 +47,8 @@ impl FileRelay {
         self.deliver_from(name, &mut &payload[..])
     }
 
-    /// Writes the delivery as `name`, copying it from `source` (a spooled
-    /// file, however large).
+    /// Writes the delivery as `name`, copying it from `source` (a document
+    /// pack's extent, however large).
     pub fn deliver_from<R: std::io::Read>(
         &self,
         name: &str,
