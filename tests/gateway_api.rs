@@ -2,17 +2,17 @@
 //! metrics after files were processed, purchase orders posted with the
 //! bearer token (and refused without it), and a clean stop on SIGTERM.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "a-long-enough-api-token-4711";
+use support::cli::root;
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+const TOKEN: &str = "a-long-enough-api-token-4711";
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

@@ -247,15 +247,7 @@ pub fn files(args: FilesArgs) -> anyhow::Result<ExitCode> {
     let gateway = args.config.open()?;
     let store = gateway.store();
     for f in store.recent_files(args.limit)? {
-        print_outcome(&FileOutcome {
-            id: f.id,
-            name: f.name,
-            channel: f.channel,
-            partner: f.partner,
-            state: f.state,
-            documents: f.documents,
-            detail: f.detail,
-        });
+        print_outcome(&FileOutcome::from(f));
     }
     println!("{} delivery(ies) waiting", store.pending_deliveries()?);
     Ok(ExitCode::SUCCESS)
@@ -349,15 +341,7 @@ pub fn reprocess(args: FileArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `dropgate send-po`.
 pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
-    let name = args.file.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.file).with_context(|| format!("{name}: cannot read"))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{name}: not JSON"))?;
-    let docs = match value {
-        serde_json::Value::Array(items) => items,
-        other => vec![other],
-    };
+    let (name, docs) = super::read_documents(&args.file)?;
     let mut gateway = args.config.open()?;
     let (queued, report) = gateway.send_orders(&args.partner, &docs, &name)?;
     for q in &queued {

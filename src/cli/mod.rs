@@ -103,6 +103,21 @@ pub fn main() -> ExitCode {
 
 /// Messages on stderr are one line: a path or value with a newline in it
 /// must not split them.
+/// The canonical documents in a JSON file: one document, or an array of
+/// them; and the file's name, for messages.
+fn read_documents(path: &std::path::Path) -> anyhow::Result<(String, Vec<serde_json::Value>)> {
+    use anyhow::Context;
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("{name}: cannot read"))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{name}: not JSON"))?;
+    let docs = match value {
+        serde_json::Value::Array(items) => items,
+        other => vec![other],
+    };
+    Ok((name, docs))
+}
+
 fn one_line(s: &str) -> String {
     s.replace(['\n', '\r'], " ")
 }

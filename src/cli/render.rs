@@ -57,15 +57,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let mapping = OutboundMapping::compile(&loaded)?;
-    let name = args.file.display().to_string();
-    let text =
-        std::fs::read_to_string(&args.file).with_context(|| format!("{name}: cannot read"))?;
-    let value: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{name}: not JSON"))?;
-    let docs = match value {
-        serde_json::Value::Array(items) => items,
-        other => vec![other],
-    };
+    let (name, docs) = super::read_documents(&args.file)?;
     let timestamp = match &args.timestamp {
         Some(t) => chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
             .with_context(|| format!("--timestamp {t:?} is not YYYY-MM-DDTHH:MM"))?,

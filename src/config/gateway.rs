@@ -52,6 +52,12 @@ impl GatewaySection {
     pub fn streams(&self, size: u64) -> bool {
         size > self.stream_over_mb.saturating_mul(1 << 20)
     }
+
+    /// The bytes a file of `size` takes in memory while it is processed:
+    /// none when it is read from its archive copy.
+    pub fn held_in_memory(&self, size: u64) -> u64 {
+        if self.streams(size) { 0 } else { size }
+    }
 }
 
 fn default_data_dir() -> PathBuf {

@@ -186,14 +186,7 @@ impl Gateway {
     fn pass_with(&mut self, every_channel: bool) -> Result<PassReport, DaemonError> {
         let mut report = PassReport::default();
         let unfinished = self.store.unfinished_files()?;
-        let held = |size: u64| {
-            if self.config.gateway.streams(size) {
-                0
-            } else {
-                size
-            }
-        };
-        for chunk in batches(&unfinished, |f| held(f.size)) {
+        for chunk in batches(&unfinished, |f| self.config.gateway.held_in_memory(f.size)) {
             let mut files = Vec::with_capacity(chunk.len());
             for file in chunk {
                 files.push((file.clone(), self.body_of(file)?));
@@ -213,14 +206,7 @@ impl Gateway {
                     continue;
                 }
             };
-            let held = |size: u64| {
-                if self.config.gateway.streams(size) {
-                    0
-                } else {
-                    size
-                }
-            };
-            for chunk in batches(&waiting, |w| held(w.size)) {
+            for chunk in batches(&waiting, |w| self.config.gateway.held_in_memory(w.size)) {
                 let files = self.receive(i, chunk, &mut report.channel_errors)?;
                 report.files.extend(self.process_batch(&files)?);
             }

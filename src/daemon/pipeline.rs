@@ -17,6 +17,7 @@ use std::path::Path;
 use crate::config::{Gateway as Config, InboundFiles, Partner};
 use crate::format::Flavor;
 use crate::mapping::Library;
+use crate::mapping::library::flavor_name;
 use crate::mapping::translate::{Request, detect, translate};
 use crate::model::head::Indexed;
 use crate::store::packs::{self, PackWriter};
@@ -64,12 +65,17 @@ pub struct FileOutcome {
     pub detail: Option<String>,
 }
 
-fn flavor_name(f: Flavor) -> &'static str {
-    match f {
-        Flavor::X12 => "x12",
-        Flavor::Csv => "csv",
-        Flavor::Xml => "xml",
-        Flavor::Json => "json",
+impl From<FileRecord> for FileOutcome {
+    fn from(f: FileRecord) -> FileOutcome {
+        FileOutcome {
+            id: f.id,
+            name: f.name,
+            channel: f.channel,
+            partner: f.partner,
+            state: f.state,
+            documents: f.documents,
+            detail: f.detail,
+        }
     }
 }
 
@@ -201,10 +207,6 @@ fn archive_error(file: &FileRecord, e: std::io::Error) -> StoreError {
         path: file.archive_path.clone(),
         source: e,
     }
-}
-
-fn partner_of<'c>(work: &Work<'c>) -> &'c Partner {
-    work.partner
 }
 
 /// A file found to be a partner's and not a duplicate: to be translated.
@@ -407,7 +409,7 @@ pub fn finish(
         super::ack::for_file(
             store,
             cx.defs,
-            partner_of(work),
+            work.partner,
             file.id,
             &mut input,
             has_errors,
@@ -497,18 +499,10 @@ pub fn finish(
 }
 
 fn outcome(store: &dyn Store, id: FileId) -> Result<FileOutcome, StoreError> {
-    let f = store
+    store
         .file(id)?
-        .ok_or_else(|| StoreError::Corrupt(format!("file {id} vanished")))?;
-    Ok(FileOutcome {
-        id: f.id,
-        name: f.name,
-        channel: f.channel,
-        partner: f.partner,
-        state: f.state,
-        documents: f.documents,
-        detail: f.detail,
-    })
+        .map(FileOutcome::from)
+        .ok_or_else(|| StoreError::Corrupt(format!("file {id} vanished")))
 }
 
 #[cfg(test)]

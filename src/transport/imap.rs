@@ -153,17 +153,6 @@ const fn default_timeout_secs() -> u64 {
     30
 }
 
-/// True for the names of this machine's loopback interface.
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim();
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 /// Refuses a mailbox name this client cannot send (it sends names as
 /// quoted strings, without modified UTF-7).
 fn check_mailbox(setting: &str, name: &str) -> Result<(), String> {
@@ -198,7 +187,7 @@ impl ImapConfig {
         if self.timeout_secs == 0 {
             return Err("timeout_secs must be at least 1".into());
         }
-        if self.tls == Tls::None && !is_loopback(&self.host) {
+        if self.tls == Tls::None && !super::is_loopback(&self.host) {
             return Err(format!(
                 "tls = \"none\" sends the password in clear text and is allowed only to 127.0.0.1, ::1 or localhost, not to {}; use tls = \"implicit\"",
                 self.host

@@ -22,6 +22,17 @@ pub mod smtp;
 
 use std::fmt;
 
+/// True for the names of this machine's loopback interface.
+pub(crate) fn is_loopback(host: &str) -> bool {
+    let host = host.trim();
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// A file waiting on an inbound channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Waiting {

@@ -95,17 +95,6 @@ const fn default_timeout_secs() -> u64 {
     30
 }
 
-/// True for the names of this machine's loopback interface.
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim();
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 impl SmtpConfig {
     /// Checks what can be checked without the server: addresses that
     /// read, a way to log in when a user is set, sane values. The error is
@@ -120,7 +109,7 @@ impl SmtpConfig {
         if self.timeout_secs == 0 {
             return Err("timeout_secs must be at least 1".into());
         }
-        if self.tls == SmtpTls::None && !is_loopback(&self.host) {
+        if self.tls == SmtpTls::None && !super::is_loopback(&self.host) {
             return Err(format!(
                 "tls is \"none\" but host {} is not on this machine; mail to another machine is sent over TLS (\"starttls\" or \"implicit\")",
                 self.host
