@@ -90,7 +90,14 @@ pub struct CsvOptions {
     /// records: each run of records with the same value is put under a
     /// `group` node (one purchase order of several line rows, say).
     pub group_by: Option<String>,
+    /// The most fields a record may have ([`DEFAULT_MAX_COLUMNS`]): a
+    /// record with more is an error, so that memory stays proportional to
+    /// a sane line whatever the input.
+    pub max_columns: usize,
 }
+
+/// The most fields a record may have unless a mapping says otherwise.
+pub const DEFAULT_MAX_COLUMNS: usize = 4096;
 
 impl Default for CsvOptions {
     fn default() -> Self {
@@ -103,6 +110,7 @@ impl Default for CsvOptions {
             trim: true,
             crlf: false,
             group_by: None,
+            max_columns: DEFAULT_MAX_COLUMNS,
         }
     }
 }
@@ -306,6 +314,20 @@ pub fn decode<R: Read>(
         line = start.line() + newlines + base_lines;
         if is_blank(&record, options.trim) {
             continue;
+        }
+        // Each field costs memory beyond its bytes (a name, a node): a
+        // line of a million empty fields would take hundreds of MB.
+        if record.len() > options.max_columns {
+            return Err(CsvError::Csv {
+                file: file_name.to_string(),
+                line,
+                message: format!(
+                    "the record has {} fields, more than the {} a record may have \
+                     (a feed that really is this wide sets [mapping.csv] max_columns)",
+                    record.len(),
+                    options.max_columns
+                ),
+            });
         }
         if need_header {
             need_header = false;
@@ -1165,6 +1187,37 @@ mod tests {
             err.as_deref(),
             Some("feed.csv, line 3, field 2: invalid UTF-8 (valid up to byte 1 of the field)")
         );
+    }
+
+    #[test]
+    fn refuses_records_wider_than_the_column_limit() {
+        // A million empty fields on one line: refused at that line, before
+        // a name or a node is made for each.
+        let mut input = b"sku,qty\nA1,5\nA2,3".to_vec();
+        input.extend(std::iter::repeat_n(b',', 1_000_000));
+        input.extend_from_slice(b"\nA3,1\n");
+        for stream in [true, false] {
+            let err = run(&input, &CsvOptions::default(), stream)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert_eq!(
+                err,
+                "feed.csv, line 3: the record has 1000002 fields, more than the 4096 a record may \
+                 have (a feed that really is this wide sets [mapping.csv] max_columns)"
+            );
+        }
+        // A wide feed allowed by its mapping.
+        let wide = CsvOptions {
+            max_columns: 2_000_000,
+            ..CsvOptions::default()
+        };
+        assert_eq!(records(&input, &wide).len(), 3);
+        // A header wider than the limit is refused too.
+        let mut header = vec![b'a'; 1];
+        header.extend(std::iter::repeat_n(b",a", 5000).flatten());
+        header.extend_from_slice(b"\n1\n");
+        assert!(run(&header, &CsvOptions::default(), true).is_err());
     }
 
     #[test]

@@ -420,6 +420,12 @@ fn csv_options(v: &Spec) -> Result<CsvOptions, MappingError> {
                     _ => return Err(x.error("skip_rows takes a whole number")),
                 }
             }
+            "max_columns" => {
+                o.max_columns = match &x.value {
+                    Value::Int(n) if *n > 0 => usize::try_from(*n).unwrap_or(usize::MAX),
+                    _ => return Err(x.error("max_columns takes a whole number above 0")),
+                }
+            }
             "encoding" => {
                 let t = x.as_text().unwrap_or_default();
                 o.encoding = Encoding::from_name(&t).ok_or_else(|| {
