@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use toml::Spanned;
 
+use super::doc::{Table, Value};
 use super::partner::{self, Partner};
 use super::{ConfigError, ConfigErrors, Source};
 use crate::relay::RelayConfig;
@@ -46,6 +46,20 @@ pub struct GatewaySection {
     pub stream_over_mb: u64,
 }
 
+impl Default for GatewaySection {
+    fn default() -> Self {
+        GatewaySection {
+            data_dir: default_data_dir(),
+            mappings: None,
+            partners: default_partners(),
+            poll_interval_secs: default_poll_interval_secs(),
+            max_concurrent_files: default_max_concurrent_files(),
+            retry_secs: default_retry_secs(),
+            stream_over_mb: default_stream_over_mb(),
+        }
+    }
+}
+
 impl GatewaySection {
     /// Whether a file of `size` bytes is read from its archive copy rather
     /// than held in memory.
@@ -79,6 +93,46 @@ const fn default_stream_over_mb() -> u64 {
     64
 }
 
+/// What the gateway does with an empty file.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EmptyFiles {
+    /// Quarantined, with the reason "an empty file (usually a failed
+    /// upload)": someone should look.
+    #[default]
+    Quarantine,
+    /// Archived and recorded as ignored: a partner whose system sends
+    /// empty files when it has nothing to say.
+    Ignore,
+}
+
+/// When a file is a duplicate of one received before (and dropped).
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+pub enum Duplicates {
+    /// The same bytes from the same partner, whatever the name.
+    #[default]
+    #[serde(rename = "content")]
+    Content,
+    /// The same bytes under the same name: a daily full stock snapshot
+    /// that did not change (a new name each day) is taken every day.
+    #[serde(rename = "name-and-content")]
+    NameAndContent,
+    /// Never: every file is processed.
+    #[serde(rename = "never")]
+    Never,
+}
+
+/// The gateway's rules for files arriving on a channel (beside the
+/// channel's own settings, which belong to its transport).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChannelPolicy {
+    /// `empty_files`: what is done with an empty file.
+    pub empty_files: EmptyFiles,
+    /// `duplicates`: when a file counts as one received before (a
+    /// partner's `[[inbound]] duplicates` comes first).
+    pub duplicates: Duplicates,
+}
+
 /// A named channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChannelConfig {
@@ -86,6 +140,8 @@ pub struct ChannelConfig {
     pub name: String,
     /// What it is.
     pub kind: ChannelKind,
+    /// The gateway's rules for what arrives on it.
+    pub policy: ChannelPolicy,
     /// Where its table is in `gateway.toml` (a byte offset), for messages.
     pub(super) at: usize,
 }
@@ -125,20 +181,52 @@ pub struct ApiConfig {
     pub token_file: Option<PathBuf>,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct GatewayFile {
-    gateway: Option<GatewaySection>,
-    #[serde(default)]
-    api: Option<Spanned<ApiConfig>>,
-    #[serde(default)]
-    x12: Option<Spanned<OwnX12>>,
-    #[serde(default)]
-    channel: BTreeMap<String, Spanned<ChannelKind>>,
-    #[serde(default)]
-    schedule: Option<Spanned<BTreeMap<String, u64>>>,
-    #[serde(default)]
-    relay: Option<Spanned<RelayConfig>>,
+/// Why the API's bearer token cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// Its environment variable is not set.
+    #[error("the bearer token: the environment variable {0} (token_env) is not set")]
+    Unset(String),
+    /// Its file cannot be read.
+    #[error("the bearer token: token_file {path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// Neither is configured.
+    #[error("the bearer token: set token_env or token_file")]
+    Missing,
+    /// It is too short to be a secret.
+    #[error("the bearer token is shorter than {MIN_TOKEN} characters")]
+    Short,
+}
+
+/// The shortest bearer token taken.
+pub const MIN_TOKEN: usize = 16;
+
+impl ApiConfig {
+    /// The bearer token, from its environment variable or file, white
+    /// space around it removed; refused when shorter than [`MIN_TOKEN`].
+    pub fn token(&self) -> Result<String, TokenError> {
+        let token = match (&self.token_env, &self.token_file) {
+            (Some(var), _) => std::env::var(var).map_err(|_| TokenError::Unset(var.clone()))?,
+            (None, Some(path)) => {
+                std::fs::read_to_string(path).map_err(|source| TokenError::File {
+                    path: path.clone(),
+                    source,
+                })?
+            }
+            (None, None) => return Err(TokenError::Missing),
+        };
+        let token = token.trim().to_string();
+        if token.chars().count() < MIN_TOKEN {
+            return Err(TokenError::Short);
+        }
+        Ok(token)
+    }
 }
 
 /// The whole configuration, checked, with paths resolved.
@@ -161,6 +249,9 @@ pub struct Gateway {
     pub schedule: BTreeMap<String, u64>,
     /// The partners, by id.
     pub partners: Vec<Partner>,
+    /// What is allowed but probably a mistake (no partner, the API open
+    /// to the network): printed by `check-config`, logged at start.
+    pub warnings: Vec<ConfigError>,
 }
 
 impl Gateway {
@@ -202,101 +293,155 @@ pub(super) fn is_name(s: &str) -> bool {
 }
 
 pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
-    let source = Source::read(path).map_err(|e| ConfigErrors(vec![e]))?;
-    let file: GatewayFile = source.parse().map_err(|e| ConfigErrors(vec![e]))?;
+    let checked = check(path);
+    match checked.gateway {
+        Some(g) if checked.errors.is_empty() => Ok(g),
+        _ => Err(ConfigErrors(checked.errors)),
+    }
+}
+
+/// What checking a configuration found: the configuration when it could
+/// be read, every error, every warning.
+#[derive(Debug)]
+pub struct Checked {
+    /// The configuration, as far as it could be read (not to be run
+    /// when there are errors).
+    pub gateway: Option<Gateway>,
+    /// What is wrong.
+    pub errors: Vec<ConfigError>,
+    /// What is allowed but probably a mistake.
+    pub warnings: Vec<ConfigError>,
+}
+
+pub(super) fn check(path: &Path) -> Checked {
+    let source = match Source::read(path) {
+        Ok(s) => s,
+        Err(e) => {
+            return Checked {
+                gateway: None,
+                errors: vec![e],
+                warnings: Vec::new(),
+            };
+        }
+    };
     let mut errors = Vec::new();
-    let mut section = file.gateway.unwrap_or(GatewaySection {
-        data_dir: default_data_dir(),
-        mappings: None,
-        partners: default_partners(),
-        poll_interval_secs: default_poll_interval_secs(),
-        max_concurrent_files: default_max_concurrent_files(),
-        retry_secs: default_retry_secs(),
-        stream_over_mb: default_stream_over_mb(),
-    });
+    let mut warnings = Vec::new();
+    let mut doc = source.document(&mut errors);
+    // Each table on its own: a mistake in one does not hide the others.
+    let mut take = |key: &str, errors: &mut Vec<ConfigError>| -> Option<Table<'_>> {
+        let value = doc.take(key)?;
+        source
+            .table(value, &format!("[{key}]"))
+            .map_err(|e| errors.push(e))
+            .ok()
+    };
+    let gateway_table = take("gateway", &mut errors);
+    let api_table = take("api", &mut errors);
+    let x12_table = take("x12", &mut errors);
+    let channel_table = take("channel", &mut errors);
+    let schedule_table = take("schedule", &mut errors);
+    let relay_table = take("relay", &mut errors);
+    for (key, at) in doc.keys() {
+        errors.push(source.error_at(
+            at,
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay"),
+        ));
+    }
+    // Where a [gateway] key is written, for messages about its value.
+    let gateway_at = |key: &str| {
+        gateway_table
+            .as_ref()
+            .and_then(|t| t.key_at(key).or(Some(t.at())))
+            .unwrap_or(0)
+    };
+    let gateway_keys: Vec<(String, usize)> = [
+        "max_concurrent_files",
+        "poll_interval_secs",
+        "mappings",
+        "partners",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), gateway_at(k)))
+    .collect();
+    let key_at = |key: &str| {
+        gateway_keys
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |(_, at)| *at)
+    };
+    let mut section = gateway_table
+        .and_then(|t| {
+            source
+                .value::<GatewaySection>(t.into_value())
+                .map_err(|e| errors.push(e))
+                .ok()
+        })
+        .unwrap_or_default();
     section.data_dir = source.resolve(&section.data_dir);
     section.partners = source.resolve(&section.partners);
     section.mappings = section.mappings.map(|m| source.resolve(&m));
     if section.max_concurrent_files == 0 {
-        errors.push(source.error("[gateway] max_concurrent_files must be at least 1"));
+        errors.push(source.error_at(
+            key_at("max_concurrent_files"),
+            "[gateway] max_concurrent_files must be at least 1",
+        ));
     }
     if section.poll_interval_secs == 0 {
-        errors.push(source.error("[gateway] poll_interval_secs must be at least 1"));
+        errors.push(source.error_at(
+            key_at("poll_interval_secs"),
+            "[gateway] poll_interval_secs must be at least 1",
+        ));
     }
     if let Some(m) = &section.mappings
         && !m.is_dir()
     {
-        errors.push(source.error(format!(
-            "[gateway] mappings: {} is not a folder",
-            m.display()
-        )));
+        errors.push(source.error_at(
+            key_at("mappings"),
+            format!("[gateway] mappings: {} is not a folder", m.display()),
+        ));
     }
     let mut channels = Vec::new();
-    for (name, kind) in file.channel {
-        let at = kind.span().start;
-        if !is_name(&name) {
-            errors.push(source.error_at(
-                at,
-                format!("channel {name:?}: a name is letters, digits, - and _"),
-            ));
+    if let Some(table) = channel_table {
+        for (name, value) in table.into_entries() {
+            let at = name.span().start;
+            let name = name.into_inner();
+            if !is_name(&name) {
+                errors.push(source.error_at(
+                    at,
+                    format!("channel {name:?}: a name is letters, digits, - and _"),
+                ));
+            }
+            if let Some(c) = channel(&source, name, value, &mut errors) {
+                channels.push(c);
+            }
         }
-        let kind = match kind.into_inner() {
-            ChannelKind::Dir(mut d) => {
-                d.path = source.resolve(&d.path);
-                d.done_dir = d.done_dir.map(|p| source.resolve(&p));
-                ChannelKind::Dir(d)
-            }
-            ChannelKind::Imap(mut m) => {
-                m.ca_file = m.ca_file.map(|p| source.resolve(&p));
-                m.password_file = m.password_file.map(|p| source.resolve(&p));
-                if let Err(e) = m.check() {
-                    errors.push(source.error_at(at, format!("channel {name}: {e}")));
-                }
-                ChannelKind::Imap(m)
-            }
-            ChannelKind::Sftp(mut s) => {
-                s.private_key = s.private_key.map(|p| source.resolve(&p));
-                s.password_file = s.password_file.map(|p| source.resolve(&p));
-                if let Err(e) = s.check() {
-                    errors.push(source.error_at(at, format!("channel {name}: {e}")));
-                }
-                ChannelKind::Sftp(s)
-            }
-            ChannelKind::Smtp(mut m) => {
-                m.ca_file = m.ca_file.map(|p| source.resolve(&p));
-                m.password_file = m.password_file.map(|p| source.resolve(&p));
-                if let Err(e) = m.check() {
-                    errors.push(source.error_at(at, format!("channel {name}: {e}")));
-                }
-                ChannelKind::Smtp(m)
-            }
-        };
-        channels.push(ChannelConfig { name, kind, at });
     }
-    let relay = match file.relay {
-        Some(r) => {
-            let at = r.span().start;
-            match r.into_inner() {
-                RelayConfig::File(mut f) => {
-                    f.path = source.resolve(&f.path);
-                    RelayConfig::File(f)
-                }
-                RelayConfig::Webhook(mut w) => {
-                    w.secret_file = w.secret_file.map(|p| source.resolve(&p));
-                    if let Err(e) = w.check() {
-                        errors.push(source.error_at(at, format!("[relay] {e}")));
-                    }
-                    RelayConfig::Webhook(w)
-                }
+    let relay = match relay_table.map(|t| {
+        let at = t.at();
+        (at, source.value::<RelayConfig>(t.into_value()))
+    }) {
+        Some((at, Ok(r))) => match r {
+            RelayConfig::File(mut f) => {
+                f.path = source.resolve(&f.path);
+                RelayConfig::File(f)
             }
+            RelayConfig::Webhook(mut w) => {
+                w.secret_file = w.secret_file.map(|p| source.resolve(&p));
+                if let Err(e) = w.check() {
+                    errors.push(source.error_at(at, format!("[relay] {e}")));
+                }
+                RelayConfig::Webhook(w)
+            }
+        },
+        Some((_, Err(e))) => {
+            errors.push(e);
+            default_relay(&section)
         }
-        None => RelayConfig::File(FileRelayConfig {
-            path: section.data_dir.join("relay"),
-        }),
+        None => default_relay(&section),
     };
-    let x12 = file.x12.map(|x| {
-        let at = x.span().start;
-        let x = x.into_inner();
+    let x12 = x12_table.and_then(|t| {
+        let at = t.at();
+        let x: OwnX12 = source.value(t.into_value()).map_err(|e| errors.push(e)).ok()?;
         if x.qualifier_and_id().is_none() {
             errors.push(source.error_at(
                 at,
@@ -306,43 +451,64 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
                 ),
             ));
         }
-        x
+        Some(x)
     });
-    let api = file.api.map(|a| {
-        let at = a.span().start;
-        let mut a = a.into_inner();
+    let api = api_table.and_then(|t| {
+        let at = t.at();
+        let listen_at = t.key_at("listen").unwrap_or(at);
+        let mut a: ApiConfig = source
+            .value(t.into_value())
+            .map_err(|e| errors.push(e))
+            .ok()?;
         a.token_file = a.token_file.map(|p| source.resolve(&p));
-        if a.listen.parse::<std::net::SocketAddr>().is_err() {
-            errors.push(source.error_at(
-                at,
+        match a.listen.parse::<std::net::SocketAddr>() {
+            Err(_) => errors.push(source.error_at(
+                listen_at,
                 format!(
                     "[api] listen {:?}: an address and port, like \"127.0.0.1:8480\"",
                     a.listen
                 ),
-            ));
+            )),
+            Ok(addr) if !addr.ip().is_loopback() => warnings.push(source.error_at(
+                listen_at,
+                format!(
+                    "[api] listen {:?} is reachable from other machines: the API speaks plain \
+                     HTTP, so its bearer token and orders cross the network in clear; listen on \
+                     127.0.0.1 behind a TLS proxy",
+                    a.listen
+                ),
+            )),
+            Ok(_) => {}
         }
         if a.token_env.is_some() == a.token_file.is_some() {
             errors.push(source.error_at(
                 at,
                 "[api] the bearer token: set token_env or token_file (one of them)",
             ));
+        } else if let Err(e) = a.token() {
+            errors.push(source.error_at(at, format!("[api] {e}")));
         }
-        a
+        Some(a)
     });
-    let schedule = match file.schedule {
+    let schedule = match schedule_table {
         Some(table) => {
-            let at = table.span().start;
-            let table = table.into_inner();
-            for (name, secs) in &table {
-                if !channels.iter().any(|c| &c.name == name) {
+            let mut out = BTreeMap::new();
+            for (name, value) in table.into_entries() {
+                let at = name.span().start;
+                let name = name.into_inner();
+                if !channels.iter().any(|c: &ChannelConfig| c.name == name) {
                     errors.push(source.error_at(at, format!("[schedule] {name} is not a channel")));
                 }
-                if *secs == 0 {
-                    errors
-                        .push(source.error_at(at, format!("[schedule] {name}: at least 1 second")));
+                match source.value::<u64>(value) {
+                    Ok(0) => errors
+                        .push(source.error_at(at, format!("[schedule] {name}: at least 1 second"))),
+                    Ok(secs) => {
+                        out.insert(name, secs);
+                    }
+                    Err(e) => errors.push(e),
                 }
             }
-            table
+            out
         }
         None => BTreeMap::new(),
     };
@@ -355,13 +521,131 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
         api,
         schedule,
         partners: Vec::new(),
+        warnings: Vec::new(),
     };
-    partner::load_all(&mut gateway, &source, &mut errors);
-    if errors.is_empty() {
-        Ok(gateway)
-    } else {
-        Err(ConfigErrors(errors))
+    partner::load_all(&mut gateway, &source, key_at("partners"), &mut errors);
+    if gateway.partners.is_empty() && errors.is_empty() {
+        warnings.push(source.error_at(key_at("partners"), format!(
+            "no partner is configured (no partners/<id>.toml in {}): every file received will be quarantined as from an unknown sender",
+            gateway.gateway.partners.display()
+        )));
     }
+    gateway.warnings = warnings.clone();
+    Checked {
+        gateway: Some(gateway),
+        errors,
+        warnings,
+    }
+}
+
+/// The file relay into `relay/` of the data directory.
+fn default_relay(section: &GatewaySection) -> RelayConfig {
+    RelayConfig::File(FileRelayConfig {
+        path: section.data_dir.join("relay"),
+    })
+}
+
+/// One `[channel.NAME]` table: its `type` says which component's settings
+/// the rest are; the keys of [`ChannelPolicy`] are the gateway's own.
+fn channel(
+    source: &Source,
+    name: String,
+    value: Value<'_>,
+    errors: &mut Vec<ConfigError>,
+) -> Option<ChannelConfig> {
+    let mut table = source
+        .table(value, &format!("[channel.{name}]"))
+        .map_err(|e| errors.push(e))
+        .ok()?;
+    let at = table.at();
+    let mut policy = ChannelPolicy::default();
+    if let Some(v) = table.take("empty_files") {
+        source
+            .value(v)
+            .map(|e| policy.empty_files = e)
+            .unwrap_or_else(|e| errors.push(e));
+    }
+    if let Some(v) = table.take("duplicates") {
+        source
+            .value(v)
+            .map(|d| policy.duplicates = d)
+            .unwrap_or_else(|e| errors.push(e));
+    }
+    let kind = match table.take("type") {
+        None => {
+            errors.push(source.error_at(
+                at,
+                format!("channel {name}: say what it is with type = \"dir\", \"sftp\", \"imap\" or \"smtp\""),
+            ));
+            return None;
+        }
+        Some(t) => {
+            let type_at = t.span().start;
+            match source.value::<String>(t) {
+                Err(e) => {
+                    errors.push(e);
+                    return None;
+                }
+                Ok(t) => (t, type_at),
+            }
+        }
+    };
+    let rest = table.into_value();
+    let parsed = match kind.0.as_str() {
+        "dir" => source.value(rest).map(ChannelKind::Dir),
+        "sftp" => source.value(rest).map(ChannelKind::Sftp),
+        "imap" => source.value(rest).map(ChannelKind::Imap),
+        "smtp" => source.value(rest).map(ChannelKind::Smtp),
+        other => Err(source.error_at(
+            kind.1,
+            format!("channel {name}: type {other:?} is not dir, sftp, imap or smtp"),
+        )),
+    };
+    let parsed = parsed.map_err(|e| errors.push(e)).ok()?;
+    let mut problem = None;
+    let mut check = |r: Result<(), String>| {
+        if let Err(e) = r {
+            problem = Some(source.error_at(at, format!("channel {name}: {e}")));
+        }
+    };
+    let kind = match parsed {
+        ChannelKind::Dir(mut d) => {
+            d.path = source.resolve(&d.path);
+            d.done_dir = d.done_dir.map(|p| source.resolve(&p));
+            ChannelKind::Dir(d)
+        }
+        ChannelKind::Imap(mut m) => {
+            m.ca_file = m.ca_file.map(|p| source.resolve(&p));
+            m.password_file = m.password_file.map(|p| source.resolve(&p));
+            check(m.check());
+            ChannelKind::Imap(m)
+        }
+        ChannelKind::Sftp(mut s) => {
+            s.private_key = s.private_key.map(|p| source.resolve(&p));
+            s.password_file = s.password_file.map(|p| source.resolve(&p));
+            check(s.check());
+            ChannelKind::Sftp(s)
+        }
+        ChannelKind::Smtp(mut m) => {
+            m.ca_file = m.ca_file.map(|p| source.resolve(&p));
+            m.password_file = m.password_file.map(|p| source.resolve(&p));
+            check(m.check());
+            ChannelKind::Smtp(m)
+        }
+    };
+    errors.extend(problem);
+    if matches!(kind, ChannelKind::Smtp(_)) && policy != ChannelPolicy::default() {
+        errors.push(source.error_at(
+            at,
+            format!("channel {name}: an SMTP channel only sends; empty_files and duplicates are for channels files arrive on"),
+        ));
+    }
+    Some(ChannelConfig {
+        name,
+        kind,
+        policy,
+        at,
+    })
 }
 
 /// A channel folder that must be there to be read.

@@ -9,13 +9,17 @@
 //! [`crate::relay`]). Relative paths are relative to the file that names
 //! them.
 
+mod doc;
 mod gateway;
 mod partner;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-pub use gateway::{ApiConfig, ChannelConfig, ChannelKind, Gateway, GatewaySection, OwnX12};
+pub use gateway::{
+    ApiConfig, ChannelConfig, ChannelKind, ChannelPolicy, Checked, Duplicates, EmptyFiles, Gateway,
+    GatewaySection, OwnX12, TokenError,
+};
 pub use partner::{AckPolicy, AckWhen, InboundFiles, OutboundTo, Partner, X12Identity};
 
 use gateway::is_name as gateway_name;
@@ -111,17 +115,6 @@ impl Source {
         }
     }
 
-    /// Parses the file, turning a TOML or shape error into a placed one.
-    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
-        toml::from_str(&self.text).map_err(|e| {
-            let message = e.message().trim().to_string();
-            match e.span() {
-                Some(span) => self.error_at(span.start, message),
-                None => self.error(message),
-            }
-        })
-    }
-
     /// A path named in the file, made relative to the file's folder.
     pub fn resolve(&self, path: &Path) -> PathBuf {
         if path.is_absolute() {
@@ -163,4 +156,10 @@ pub(crate) fn interchange_parts(written: &str) -> Option<(&str, &str)> {
 /// Reads and checks the gateway's configuration.
 pub fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
     gateway::load(path)
+}
+
+/// Reads and checks the gateway's configuration, every file of it, and
+/// says every error and warning (`dropgate check-config`).
+pub fn check(path: &Path) -> Checked {
+    gateway::check(path)
 }

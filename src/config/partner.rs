@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use serde::Deserialize;
-use toml::Spanned;
 
-use super::gateway::{Gateway, check_inbound_dir};
+use super::doc::Table;
+use super::gateway::{Duplicates, Gateway, check_inbound_dir};
 use super::{ConfigError, Source};
 
 /// Which acknowledgment an X12 partner gets.
@@ -93,6 +93,17 @@ pub struct InboundFiles {
     /// partner's or the built-in mapping of each set).
     #[serde(default)]
     pub mapping: Option<String>,
+    /// When one of these files counts as a duplicate of one received
+    /// before: `content`, `name-and-content` or `never` (default: the
+    /// channel's `duplicates`).
+    #[serde(default)]
+    pub duplicates: Option<Duplicates>,
+    /// A marker file the partner writes once a file is complete, named
+    /// from the file's: `{name}.done` (for `stock.csv`, `stock.csv.done`)
+    /// or `{stem}.ok` (`stock.ok`). A file is taken only once its marker
+    /// is there; the marker goes with it.
+    #[serde(default)]
+    pub ready_marker: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -107,11 +118,11 @@ struct PartnerSection {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Outbound {
-    channel: Spanned<String>,
+    channel: String,
     #[serde(default)]
     format: Option<String>,
     #[serde(default)]
-    mapping: Option<Spanned<String>>,
+    mapping: Option<String>,
 }
 
 /// Where and how files for a partner go out.
@@ -125,19 +136,6 @@ pub struct OutboundTo {
     /// The outbound mapping for purchase orders (default: the partner's
     /// outbound mapping for the format, else the built-in X12 850).
     pub mapping: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct PartnerFile {
-    #[serde(default)]
-    partner: Option<PartnerSection>,
-    #[serde(default)]
-    x12: Option<Spanned<X12Identity>>,
-    #[serde(default)]
-    inbound: Vec<Spanned<InboundFiles>>,
-    #[serde(default)]
-    outbound: Option<Outbound>,
 }
 
 /// A trading partner.
@@ -160,18 +158,27 @@ pub struct Partner {
     pub outbound: Option<OutboundTo>,
 }
 
+/// Reads every partner file of the partners folder (`partners_at`: where
+/// `gateway.toml` names it, for messages).
 pub(super) fn load_all(
     gateway: &mut Gateway,
     gateway_source: &Source,
+    partners_at: usize,
     errors: &mut Vec<ConfigError>,
 ) {
     let dir = gateway.gateway.partners.clone();
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        errors.push(gateway_source.error(format!(
-            "[gateway] partners: cannot read the folder {}",
-            dir.display()
-        )));
-        return;
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            errors.push(gateway_source.error_at(
+                partners_at,
+                format!(
+                    "[gateway] partners: cannot read the folder {}: {e}",
+                    dir.display()
+                ),
+            ));
+            return;
+        }
     };
     let mut paths: Vec<_> = entries
         .flatten()
@@ -223,6 +230,8 @@ pub(super) fn load_all(
     }
 }
 
+/// Reads one partner file; every problem goes to `errors`, and what could
+/// be read is returned.
 fn load_one(
     path: &Path,
     gateway: &Gateway,
@@ -236,13 +245,26 @@ fn load_one(
             return None;
         }
     };
-    let file: PartnerFile = match source.parse() {
-        Ok(f) => f,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
+    let mut doc = source.document(errors);
+    let mut table = |key: &str, errors: &mut Vec<ConfigError>| -> Option<Table<'_>> {
+        let value = doc.take(key)?;
+        source
+            .table(value, &format!("[{key}]"))
+            .map_err(|e| errors.push(e))
+            .ok()
     };
+    let partner_table = table("partner", errors);
+    let x12_table = table("x12", errors);
+    let outbound_table = table("outbound", errors);
+    let inbound_value = doc.take("inbound");
+    for (key, at) in doc.keys() {
+        errors.push(source.error_at(
+            at,
+            format!(
+                "unknown table or key `{key}`, expected one of partner, x12, inbound, outbound"
+            ),
+        ));
+    }
     let id = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
@@ -252,9 +274,10 @@ fn load_one(
             "the partner id (the file name) {id:?} must be letters, digits, - and _"
         )));
     }
-    let x12 = file.x12.map(|x| {
-        let at = x.span().start;
-        let x = x.into_inner();
+    let x12_at = x12_table.as_ref().map_or(0, Table::at);
+    let x12 = x12_table.and_then(|t| {
+        let at = t.key_at("interchange_id").unwrap_or(t.at());
+        let x: X12Identity = source.value(t.into_value()).map_err(|e| errors.push(e)).ok()?;
         if x.qualifier_and_id().is_none() {
             errors.push(source.error_at(
                 at,
@@ -264,20 +287,34 @@ fn load_one(
                 ),
             ));
         }
-        x
+        Some(x)
     });
     if let Some(x) = &x12
         && x.acknowledgment != AckPolicy::None
-        && file.outbound.is_none()
+        && outbound_table.is_none()
     {
-        errors.push(source.error(
+        errors.push(source.error_at(
+            x12_at,
             "[x12] acknowledgments need a channel to go out on: add [outbound] channel = \"...\" (or acknowledgment = \"none\")",
         ));
     }
     let mut inbound = Vec::new();
-    for i in file.inbound {
-        let at = i.span().start;
-        let i = i.into_inner();
+    let entries = match inbound_value.map(|v| (v.span().start, v.into_inner())) {
+        None => Vec::new(),
+        Some((_, toml::de::DeValue::Array(items))) => items.into_iter().collect(),
+        Some((at, _)) => {
+            errors.push(source.error_at(at, "inbound: write each entry as an [[inbound]] table"));
+            Vec::new()
+        }
+    };
+    for entry in entries {
+        let at = entry.span().start;
+        let Ok(i) = source
+            .value::<InboundFiles>(entry)
+            .map_err(|e| errors.push(e))
+        else {
+            continue;
+        };
         if gateway.channel(&i.channel).is_none() {
             errors.push(source.error_at(
                 at,
@@ -294,51 +331,73 @@ fn load_one(
         {
             errors.push(source.error_at(at, format!("[[inbound]] mapping {m:?}: {e}")));
         }
+        if let Some(marker) = &i.ready_marker
+            && let Err(e) = crate::transport::marker::Marker::new(marker)
+        {
+            errors.push(source.error_at(at, format!("[[inbound]] ready_marker: {e}")));
+        }
         inbound.push(i);
     }
-    let outbound = file.outbound.map(|o| {
-        let at = o.channel.span().start;
-        let name = o.channel.into_inner();
+    let outbound = outbound_table.and_then(|t| {
+        let at = t.at();
+        let channel_at = t.key_at("channel").unwrap_or(at);
+        let format_at = t.key_at("format").unwrap_or(at);
+        let mapping_at = t.key_at("mapping").unwrap_or(at);
+        let o: Outbound = source
+            .value(t.into_value())
+            .map_err(|e| errors.push(e))
+            .ok()?;
         if let Some(f) = &o.format
             && !matches!(f.as_str(), "x12" | "csv" | "xml")
         {
-            errors.push(source.error_at(at, format!("[outbound] format {f:?}: x12, csv or xml")));
-        }
-        let mapping = o.mapping.map(|m| {
-            let at = m.span().start;
-            let m = m.into_inner();
-            if let Some(library) = library
-                && let Err(e) = library.load(&m)
-            {
-                errors.push(source.error_at(at, format!("[outbound] mapping {m:?}: {e}")));
-            }
-            m
-        });
-        if gateway.channel(&name).is_none() {
             errors.push(source.error_at(
-                at,
+                format_at,
+                format!("[outbound] format {f:?}: x12, csv or xml"),
+            ));
+        }
+        if let (Some(m), Some(library)) = (&o.mapping, library)
+            && let Err(e) = library.load(m)
+        {
+            errors.push(source.error_at(mapping_at, format!("[outbound] mapping {m:?}: {e}")));
+        }
+        if gateway.channel(&o.channel).is_none() {
+            errors.push(source.error_at(
+                channel_at,
                 format!(
-                    "[outbound] channel {name:?} is not a channel of {} ({})",
+                    "[outbound] channel {:?} is not a channel of {} ({})",
+                    o.channel,
                     gateway.file.display(),
                     known(gateway)
                 ),
             ));
         }
-        OutboundTo {
-            channel: name,
+        Some(OutboundTo {
+            channel: o.channel,
             format: o.format,
-            mapping,
-        }
+            mapping: o.mapping,
+        })
     });
-    let (name, emails) = match file.partner {
-        Some(p) => (p.name, p.emails),
-        None => (None, Vec::new()),
+    let (name, emails, emails_at) = match partner_table {
+        Some(t) => {
+            let at = t.key_at("emails").unwrap_or(t.at());
+            match source.value::<PartnerSection>(t.into_value()) {
+                Ok(p) => (p.name, p.emails, at),
+                Err(e) => {
+                    errors.push(e);
+                    (None, Vec::new(), at)
+                }
+            }
+        }
+        None => (None, Vec::new(), 0),
     };
     for e in &emails {
         if !e.contains('@') {
-            errors.push(source.error(format!(
-                "[partner] emails: {e:?} is not an address (like \"edi@acme.example\" or \"*@acme.example\")"
-            )));
+            errors.push(source.error_at(
+                emails_at,
+                format!(
+                    "[partner] emails: {e:?} is not an address (like \"edi@acme.example\" or \"*@acme.example\")"
+                ),
+            ));
         }
     }
     Some(Partner {
