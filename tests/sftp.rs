@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime};
 
-use dropgate::transport::Waiting;
 use dropgate::transport::dir::After;
 use dropgate::transport::sftp::{SftpChannel, SftpConfig};
+use dropgate::transport::watch::Look;
 use support::sshd::Sshd;
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -32,7 +32,7 @@ fn config(sshd: &Sshd, path: &str) -> Result<SftpConfig> {
         host_key_fingerprint: None,
         path: path.into(),
         patterns: vec!["*.edi".into()],
-        min_age_secs: 3600,
+        min_age_secs: 0,
         after: After::Move,
         done_dir: None,
         timeout_secs: 10,
@@ -48,6 +48,14 @@ fn write_aged(path: &Path, bytes: &[u8], age: Duration) -> Result {
 }
 
 const HOUR: Duration = Duration::from_secs(3600);
+
+/// The names and sizes of the files a look found complete.
+fn ready(look: &Look) -> Vec<(&str, u64)> {
+    look.ready
+        .iter()
+        .map(|w| (w.name.as_str(), w.size))
+        .collect()
+}
 
 fn names(dir: &Path) -> Result<Vec<String>> {
     let mut names: Vec<String> = std::fs::read_dir(dir)?
@@ -73,19 +81,28 @@ async fn lists_downloads_and_moves_away() -> Result {
     let mut ch = SftpChannel::new("acme", config(&sshd, "inbox")?);
     assert_eq!(ch.name(), "acme");
     let waiting = ch.poll().await?;
+    assert_eq!(ready(&waiting), [("a.edi", 5), ("b.edi", 7)]);
+    // Skipped, and said why: a name being written, a folder.
     assert_eq!(
-        waiting,
-        vec![
-            Waiting {
-                name: "a.edi".into(),
-                size: 5
-            },
-            Waiting {
-                name: "b.edi".into(),
-                size: 7
-            },
-        ]
+        waiting
+            .skipped
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>(),
+        [".c.edi.part", "sub.edi"]
     );
+    assert_eq!(
+        waiting.ready[0]
+            .modified
+            .and_then(|m| m.duration_since(SystemTime::UNIX_EPOCH).ok()),
+        std::fs::metadata(inbox.join("a.edi"))?
+            .modified()?
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()
+            .map(|d| Duration::from_secs(d.as_secs())),
+        "the time the server says, in seconds"
+    );
+    assert!(ch.still(&waiting.ready[0]).await?);
     assert_eq!(ch.read("a.edi").await?, b"ISA*a");
     assert_eq!(ch.read("b.edi").await?, b"ISA*bee");
     ch.done("a.edi").await?;
@@ -95,9 +112,11 @@ async fn lists_downloads_and_moves_away() -> Result {
     // A second a.edi does not replace the first in processed/.
     write_aged(&inbox.join("a.edi"), b"ISA*second", HOUR)?;
     let waiting = ch.poll().await?;
-    assert_eq!(
-        waiting.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(),
-        ["a.edi", "b.edi"]
+    assert_eq!(ready(&waiting), [("a.edi", 10), ("b.edi", 7)]);
+    assert!(
+        waiting.skipped.is_empty(),
+        "said once: {:?}",
+        waiting.skipped
     );
     ch.done("a.edi").await?;
     assert_eq!(std::fs::read(inbox.join("processed/a.edi"))?, b"ISA*a");
@@ -145,13 +164,13 @@ async fn done_dir_is_created_with_its_parents() -> Result {
             ..config(&sshd, "in")?
         },
     );
-    assert_eq!(ch.poll().await?.len(), 1);
+    assert_eq!(ch.poll().await?.ready.len(), 1);
     ch.done("x.edi").await?;
     assert_eq!(
         std::fs::read(sshd.root().join("archive/2026/11/x.edi"))?,
         b"x"
     );
-    assert!(ch.poll().await?.is_empty());
+    assert!(ch.poll().await?.ready.is_empty());
     Ok(())
 }
 
@@ -162,51 +181,43 @@ async fn takes_only_stable_files() -> Result {
     };
     let inbox = sshd.root().join("inbox");
     std::fs::create_dir(&inbox)?;
-    // min_age_secs is an hour: young files need two identical looks.
+    // Two seconds of minimum age: a file must be that old and be seen
+    // unchanged by looks two seconds apart, however old its time says it
+    // is (a client may set an old time before the upload ends).
     std::fs::write(inbox.join("growing.edi"), b"ISA")?;
     write_aged(&inbox.join("touched.edi"), b"same", Duration::from_secs(30))?;
     write_aged(&inbox.join("old.edi"), b"old", 2 * HOUR)?;
-    let mut ch = SftpChannel::new("acme", config(&sshd, "inbox")?);
-
-    let first = ch.poll().await?;
-    assert_eq!(
-        first,
-        vec![Waiting {
-            name: "old.edi".into(),
-            size: 3
-        }],
-        "an old file is taken at once, young ones are not"
+    let mut ch = SftpChannel::new(
+        "acme",
+        SftpConfig {
+            min_age_secs: 2,
+            ..config(&sshd, "inbox")?
+        },
     );
+    let first = ch.poll().await?;
+    assert!(first.ready.is_empty(), "just seen: {:?}", first.ready);
+    assert!(ch.settling().is_some_and(|s| s <= Duration::from_secs(2)));
 
     // Between the looks: one grows, one gets a new time at the same size.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     std::fs::write(inbox.join("growing.edi"), b"ISA*00*")?;
     write_aged(&inbox.join("touched.edi"), b"same", Duration::from_secs(10))?;
-    let second = ch.poll().await?;
+    assert!(ch.poll().await?.ready.is_empty(), "looks one second apart");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     assert_eq!(
-        second.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(),
-        ["old.edi"],
-        "files that changed since the last look are not taken"
+        ready(&ch.poll().await?),
+        [("old.edi", 3)],
+        "files that changed since the first look are watched again"
     );
-
-    // Unchanged since: both are taken.
-    let third = ch.poll().await?;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let last = ch.poll().await?;
     assert_eq!(
-        third,
-        vec![
-            Waiting {
-                name: "growing.edi".into(),
-                size: 7
-            },
-            Waiting {
-                name: "old.edi".into(),
-                size: 3
-            },
-            Waiting {
-                name: "touched.edi".into(),
-                size: 4
-            },
-        ]
+        ready(&last),
+        [("growing.edi", 7), ("old.edi", 3), ("touched.edi", 4)]
     );
+    // Copied, then changed before it was recorded: not as listed.
+    std::fs::write(inbox.join("growing.edi"), b"ISA*00*more")?;
+    assert!(!ch.still(&last.ready[0]).await?);
     Ok(())
 }
 
@@ -227,14 +238,11 @@ async fn delete_mode_deletes() -> Result {
             ..config(&sshd, "inbox")?
         },
     );
-    assert_eq!(ch.poll().await?.len(), 2);
+    assert_eq!(ch.poll().await?.ready.len(), 2);
     ch.done("a.edi").await?;
     assert_eq!(names(&inbox)?, ["b.edi"], "deleted, nothing moved");
     let left = ch.poll().await?;
-    assert_eq!(
-        left.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(),
-        ["b.edi"]
-    );
+    assert_eq!(ready(&left), [("b.edi", 1)]);
     Ok(())
 }
 
@@ -397,7 +405,7 @@ async fn a_changed_host_key_is_refused() -> Result {
             ..config(&sshd, "inbox")?
         },
     );
-    assert!(ch.poll().await?.is_empty());
+    assert!(ch.poll().await?.ready.is_empty());
     Ok(())
 }
 
@@ -416,7 +424,7 @@ async fn rsa_client_keys_log_in() -> Result {
             ..config(&sshd, "inbox")?
         },
     );
-    assert_eq!(ch.poll().await?.len(), 1);
+    assert_eq!(ch.poll().await?.ready.len(), 1);
     assert_eq!(ch.read("r.edi").await?, b"rsa");
     assert!(sshd.log().contains("Accepted publickey for root"));
     assert!(sshd.log().contains(": RSA SHA256:"), "{}", sshd.log());
@@ -440,9 +448,9 @@ async fn the_pinned_one_of_several_host_keys_is_asked_for() -> Result {
             ..config(&sshd, "inbox")?
         },
     );
-    assert!(ch.poll().await?.is_empty());
+    assert!(ch.poll().await?.ready.is_empty());
     let mut ch = SftpChannel::new("ed25519-host", config(&sshd, "inbox")?);
-    assert!(ch.poll().await?.is_empty());
+    assert!(ch.poll().await?.ready.is_empty());
     Ok(())
 }
 
@@ -452,7 +460,7 @@ async fn login_problems_are_clear_and_keep_secrets() -> Result {
         return Ok(());
     };
     std::fs::create_dir(sshd.root().join("inbox"))?;
-    let message = |r: std::result::Result<Vec<Waiting>, _>| -> Result<String> {
+    let message = |r: std::result::Result<Look, _>| -> Result<String> {
         let e: dropgate::transport::TransportError = r.err().ok_or("logged in")?;
         Ok(e.to_string())
     };
@@ -603,7 +611,7 @@ async fn reconnects_after_the_server_restarts() -> Result {
     std::fs::create_dir(&inbox)?;
     write_aged(&inbox.join("1.edi"), b"one", HOUR)?;
     let mut ch = SftpChannel::new("acme", config(&sshd, "inbox")?);
-    assert_eq!(ch.poll().await?.len(), 1);
+    assert_eq!(ch.poll().await?.ready.len(), 1);
     assert_eq!(ch.read("1.edi").await?, b"one");
     let logins = |sshd: &Sshd| sshd.log().matches("Accepted publickey").count();
     assert_eq!(logins(&sshd), 1, "one session for all of that");
@@ -618,7 +626,11 @@ async fn reconnects_after_the_server_restarts() -> Result {
     write_aged(&inbox.join("2.edi"), b"two", HOUR)?;
     let waiting = ch.poll().await?;
     assert_eq!(
-        waiting.iter().map(|w| w.name.as_str()).collect::<Vec<_>>(),
+        waiting
+            .ready
+            .iter()
+            .map(|w| w.name.as_str())
+            .collect::<Vec<_>>(),
         ["2.edi"]
     );
     sshd.restart()?;
@@ -640,7 +652,7 @@ async fn reconnects_after_the_server_restarts() -> Result {
         "{e}"
     );
     sshd.restart()?;
-    assert_eq!(ch.poll().await?.len(), 1);
+    assert_eq!(ch.poll().await?.ready.len(), 1);
     ch.close().await;
     out.close().await;
     Ok(())
@@ -667,7 +679,7 @@ async fn logs_in_with_a_password_from_a_file() -> Result {
         },
     );
     let waiting = ch.poll().await?;
-    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting.ready.len(), 1);
     assert_eq!(ch.read("a.edi").await?, b"ISA*a");
     assert!(
         sshd.log().contains("Accepted password for edi"),

@@ -12,6 +12,7 @@ use super::dir::{DirChannel, DirConfig};
 use super::imap::{ImapChannel, ImapConfig};
 use super::sftp::{SftpChannel, SftpConfig};
 use super::smtp::{SmtpChannel, SmtpConfig};
+use super::watch::{Look, ReadyRule};
 use super::{TransportError, Waiting};
 
 /// What a channel is, as configured.
@@ -32,7 +33,7 @@ pub enum ChannelKind {
 #[derive(Debug)]
 pub enum Channel {
     /// A local folder.
-    Dir(DirChannel),
+    Dir(Box<DirChannel>),
     /// An SFTP server, with the runtime its operations run on when the
     /// caller has none.
     Sftp(Box<SftpChannel>, Option<tokio::runtime::Runtime>),
@@ -46,7 +47,7 @@ impl Channel {
     /// The channel `name` of `kind`.
     pub fn new(name: &str, kind: &ChannelKind) -> Channel {
         match kind {
-            ChannelKind::Dir(d) => Channel::Dir(DirChannel::new(name, d.clone())),
+            ChannelKind::Dir(d) => Channel::Dir(Box::new(DirChannel::new(name, d.clone()))),
             ChannelKind::Sftp(s) => {
                 Channel::Sftp(Box::new(SftpChannel::new(name, s.clone())), None)
             }
@@ -105,8 +106,9 @@ impl Channel {
         }
     }
 
-    /// The files complete and waiting.
-    pub fn poll(&mut self) -> Result<Vec<Waiting>, TransportError> {
+    /// The files complete and waiting, and what was skipped for a reason
+    /// not told before.
+    pub fn poll(&mut self) -> Result<Look, TransportError> {
         match self {
             Channel::Dir(d) => d.poll(),
             Channel::Sftp(s, rt) => {
@@ -115,9 +117,46 @@ impl Channel {
             }
             Channel::Imap(m, rt) => {
                 let name = m.name().to_string();
-                Self::block(rt, &name, m.poll())
+                Self::block(rt, &name, m.poll()).map(|ready| Look {
+                    ready,
+                    skipped: Vec::new(),
+                })
             }
             Channel::Smtp(m, _) => Err(Self::sends_only(m, "listing waiting files".into())),
+        }
+    }
+
+    /// Whether a file read after `poll` listed it is still as listed (a
+    /// mail attachment always is): one that changed while it was copied
+    /// is to be taken later.
+    pub fn still(&mut self, waiting: &Waiting) -> Result<bool, TransportError> {
+        match self {
+            Channel::Dir(d) => d.still(waiting),
+            Channel::Sftp(s, rt) => {
+                let name = s.name().to_string();
+                Self::block(rt, &name, s.still(waiting))
+            }
+            Channel::Imap(..) | Channel::Smtp(..) => Ok(true),
+        }
+    }
+
+    /// Files named by these rules are taken once their ready marker is
+    /// there (folders and SFTP; a mailbox has no markers).
+    pub fn set_ready_rules(&mut self, rules: Vec<ReadyRule>) {
+        match self {
+            Channel::Dir(d) => d.set_ready_rules(rules),
+            Channel::Sftp(s, _) => s.set_ready_rules(rules),
+            Channel::Imap(..) | Channel::Smtp(..) => {}
+        }
+    }
+
+    /// How long until a file seen at the last poll but not yet complete
+    /// may be; `None` when there is none.
+    pub fn settling(&self) -> Option<std::time::Duration> {
+        match self {
+            Channel::Dir(d) => d.settling(),
+            Channel::Sftp(s, _) => s.settling(),
+            Channel::Imap(..) | Channel::Smtp(..) => None,
         }
     }
 

@@ -2,22 +2,22 @@
 //! and what a mounted share or a partner's drop synced by other means looks
 //! like.
 //!
-//! Inbound, a file is taken once it is stable: unchanged (size and
-//! modification time) for `min_age_secs`, or the same at two looks in a
-//! row. Names starting with a dot are never taken (they are files being
-//! written, ours included). Once the gateway has archived a file, it is
-//! moved to `done_dir` or deleted. Outbound, a file is written under a
+//! Inbound, a file is taken once it is complete by the rules of
+//! [`super::watch`]: old enough and unchanged across looks spanning
+//! `min_age_secs`, or its ready marker there; hidden and temporary names
+//! never. Once the gateway has archived a file, it is moved to `done_dir`
+//! or deleted (its marker with it). Outbound, a file is written under a
 //! hidden temporary name and renamed into place, so that a partner never
 //! sees it half-written; an existing file is never overwritten.
 
-use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
-use super::{TransportError, Waiting, glob};
+use super::watch::{Kind, Listed, Look, ReadyRule, Watch};
+use super::{TransportError, Waiting};
 
 /// What becomes of an inbound file once it is archived.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -40,7 +40,9 @@ pub struct DirConfig {
     /// File name patterns to take, like `*.edi` (default: every file).
     #[serde(default)]
     pub patterns: Vec<String>,
-    /// Inbound: a file unchanged for this many seconds is complete.
+    /// Inbound: a file is complete once it is this many seconds old and
+    /// was seen unchanged for as long (0: at once, for drops where writers
+    /// rename complete files into place).
     #[serde(default = "default_min_age_secs")]
     pub min_age_secs: u64,
     /// Inbound: what to do with a file once archived, `move` or `delete`.
@@ -61,18 +63,47 @@ const fn default_min_age_secs() -> u64 {
 pub struct DirChannel {
     name: String,
     config: DirConfig,
-    /// Size and time of each file at the last look.
-    last_look: HashMap<String, (u64, SystemTime)>,
+    /// When files are complete.
+    watch: Watch,
 }
 
 impl DirChannel {
     /// The channel `name` on `config`.
     pub fn new(name: &str, config: DirConfig) -> DirChannel {
+        // The folder files are moved to, when it is inside the drop, is
+        // the channel's own.
+        let done = config
+            .done_dir
+            .clone()
+            .unwrap_or_else(|| config.path.join("processed"));
+        let own = done
+            .strip_prefix(&config.path)
+            .ok()
+            .and_then(|p| p.to_str())
+            .filter(|p| !p.contains('/'))
+            .map(str::to_string)
+            .into_iter()
+            .collect();
+        let watch = Watch::new(
+            Duration::from_secs(config.min_age_secs),
+            config.patterns.clone(),
+            own,
+        );
         DirChannel {
             name: name.to_string(),
             config,
-            last_look: HashMap::new(),
+            watch,
         }
+    }
+
+    /// Files named by these rules are taken once their marker is there.
+    pub fn set_ready_rules(&mut self, rules: Vec<ReadyRule>) {
+        self.watch.set_rules(rules);
+    }
+
+    /// How long until a file seen but not yet complete may be.
+    pub fn settling(&self) -> Option<Duration> {
+        self.watch.settling()
     }
 
     fn error(&self, doing: String, source: std::io::Error) -> TransportError {
@@ -100,41 +131,41 @@ impl DirChannel {
             .unwrap_or_else(|| self.config.path.join("processed"))
     }
 
-    /// The files complete and waiting, by name.
-    pub fn poll(&mut self) -> Result<Vec<Waiting>, TransportError> {
+    /// The files complete and waiting, by name, and what was skipped
+    /// (once per name).
+    pub fn poll(&mut self) -> Result<Look, TransportError> {
         let dir = &self.config.path;
         let entries = std::fs::read_dir(dir)
             .map_err(|e| self.error(format!("listing {}", dir.display()), e))?;
         let now = SystemTime::now();
-        let min_age = Duration::from_secs(self.config.min_age_secs);
-        let mut look = HashMap::new();
-        let mut ready = Vec::new();
+        let mut listing = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| self.error(format!("listing {}", dir.display()), e))?;
-            let Ok(name) = entry.file_name().into_string() else {
-                continue;
-            };
-            if name.starts_with('.') || !glob::matches_any(&self.config.patterns, &name) {
-                continue;
-            }
+            // Gone since the listing: nothing to look at.
             let Ok(meta) = entry.metadata() else {
                 continue;
             };
-            if !meta.is_file() {
-                continue;
-            }
-            let modified = meta.modified().unwrap_or(now);
-            let size = meta.len();
-            let old_enough = now.duration_since(modified).is_ok_and(|age| age >= min_age);
-            let unchanged = self.last_look.get(&name) == Some(&(size, modified));
-            look.insert(name.clone(), (size, modified));
-            if old_enough || unchanged {
-                ready.push(Waiting { name, size });
-            }
+            let kind = kind_of(meta.file_type());
+            listing.push(Listed {
+                name: entry
+                    .file_name()
+                    .into_string()
+                    .map_err(|n| n.to_string_lossy().into_owned()),
+                kind,
+                size: meta.len(),
+                modified: meta.modified().ok(),
+            });
         }
-        self.last_look = look;
-        ready.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(ready)
+        Ok(self.watch.look(listing, now, Instant::now()))
+    }
+
+    /// Whether a file read after `poll` listed it is still as listed: one
+    /// that changed while it was copied is to be taken later.
+    pub fn still(&mut self, waiting: &Waiting) -> Result<bool, TransportError> {
+        let path = self.config.path.join(&waiting.name);
+        let meta = std::fs::symlink_metadata(&path)
+            .map_err(|e| self.error(format!("looking at {}", path.display()), e))?;
+        Ok(self.watch.still(waiting, meta.len(), meta.modified().ok()))
     }
 
     /// The bytes of a waiting file.
@@ -152,10 +183,20 @@ impl DirChannel {
         std::io::copy(&mut file, out).map_err(|e| self.error(doing(), e))
     }
 
-    /// The file is archived and recorded: moves it away or deletes it.
+    /// The file is archived and recorded: moves it away or deletes it,
+    /// and deletes its ready marker.
     pub fn done(&mut self, name: &str) -> Result<(), TransportError> {
         let path = self.config.path.join(name);
-        self.last_look.remove(name);
+        self.watch.forget(name);
+        if let Some(marker) = self.watch.marker_of(name) {
+            let marker = self.config.path.join(marker);
+            match std::fs::remove_file(&marker) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(self.error(format!("deleting {}", marker.display()), e));
+                }
+                _ => {}
+            }
+        }
         match self.config.after {
             After::Delete => std::fs::remove_file(&path)
                 .map_err(|e| self.error(format!("deleting {}", path.display()), e)),
@@ -183,6 +224,20 @@ impl DirChannel {
     /// then renamed into place. Fails rather than overwrite a file.
     pub fn deliver(&self, name: &str, bytes: &[u8]) -> Result<(), TransportError> {
         deliver_to(&self.name, &self.config.path, name, bytes)
+    }
+}
+
+/// What a listed entry is (a symbolic link is not followed).
+fn kind_of(t: std::fs::FileType) -> Kind {
+    if t.is_symlink() {
+        Kind::Symlink
+    } else if t.is_dir() {
+        Kind::Directory
+    } else if t.is_file() {
+        Kind::File
+    } else {
+        // A FIFO, a socket, a device.
+        Kind::Special
     }
 }
 
@@ -242,46 +297,112 @@ mod tests {
         }
     }
 
+    fn ready(ch: &mut DirChannel) -> Result<Vec<String>, TransportError> {
+        Ok(ch.poll()?.ready.into_iter().map(|w| w.name).collect())
+    }
+
     #[test]
-    fn takes_stable_files_only_and_moves_them_away() -> Result<(), Box<dyn std::error::Error>> {
+    fn takes_complete_files_only_and_moves_them_away() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         std::fs::write(dir.path().join("a.edi"), b"x")?;
         std::fs::write(dir.path().join(".b.edi.part"), b"x")?;
         std::fs::write(dir.path().join("c.txt"), b"x")?;
+        // An hour of minimum age: a file just written is not complete, at
+        // the first look or the second.
         let mut ch = DirChannel::new("drop", config(dir.path(), 3600));
-        // Too young at the first look; unchanged at the second.
-        assert!(ch.poll()?.is_empty());
-        let ready = ch.poll()?;
+        assert!(ready(&mut ch)?.is_empty());
+        assert!(ready(&mut ch)?.is_empty());
+        assert!(ch.settling().is_some_and(|s| s > Duration::from_secs(3500)));
+        let mut ch = DirChannel::new("drop", config(dir.path(), 0));
+        let look = ch.poll()?;
         assert_eq!(
-            ready,
+            look.ready,
             vec![Waiting {
                 name: "a.edi".into(),
-                size: 1
+                size: 1,
+                modified: std::fs::metadata(dir.path().join("a.edi"))?.modified().ok(),
             }]
         );
+        assert_eq!(
+            look.skipped
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>(),
+            [".b.edi.part"]
+        );
+        let w = &look.ready[0];
         assert_eq!(ch.read("a.edi")?, b"x");
-        // A file that grows between looks is not taken.
+        assert!(ch.still(w)?);
+        // A file that grew after it was listed is not as listed.
         std::fs::write(dir.path().join("a.edi"), b"xy")?;
-        assert!(ch.poll()?.is_empty());
+        assert!(!ch.still(w)?);
         ch.done("a.edi")?;
         assert!(dir.path().join("processed/a.edi").is_file());
         std::fs::write(dir.path().join("a.edi"), b"z")?;
-        ch.poll()?;
-        ch.poll()?;
+        assert_eq!(ready(&mut ch)?, ["a.edi"]);
         ch.done("a.edi")?;
         assert!(
             dir.path().join("processed/a.edi.2").is_file(),
             "an earlier one is kept"
         );
+        // The folder taken files go to is not reported as skipped.
+        assert!(ch.poll()?.skipped.is_empty());
         Ok(())
     }
 
     #[test]
-    fn old_files_are_taken_at_once() -> Result<(), Box<dyn std::error::Error>> {
+    fn skips_links_fifos_and_folders_and_says_why_once() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        std::fs::write(dir.path().join("a.edi"), b"x")?;
+        let outside = tempfile::tempdir()?;
+        std::fs::write(outside.path().join("secret.edi"), b"x")?;
+        std::os::unix::fs::symlink(
+            outside.path().join("secret.edi"),
+            dir.path().join("link.edi"),
+        )?;
+        std::fs::create_dir(dir.path().join("sub.edi"))?;
+        let fifo = std::process::Command::new("mkfifo")
+            .arg(dir.path().join("pipe.edi"))
+            .status()?;
+        assert!(fifo.success());
         let mut ch = DirChannel::new("drop", config(dir.path(), 0));
-        assert_eq!(ch.poll()?.len(), 1);
+        let look = ch.poll()?;
+        assert!(look.ready.is_empty(), "{:?}", look.ready);
+        let mut skipped: Vec<(&str, &str)> =
+            look.skipped.iter().map(|(n, r)| (n.as_str(), *r)).collect();
+        skipped.sort();
+        assert_eq!(
+            skipped,
+            [
+                ("link.edi", "a symbolic link: only plain files are taken"),
+                (
+                    "pipe.edi",
+                    "not a plain file (a FIFO, a socket or a device)"
+                ),
+                ("sub.edi", "a folder"),
+            ]
+        );
+        assert!(ch.poll()?.skipped.is_empty(), "said once");
+        Ok(())
+    }
+
+    #[test]
+    fn a_marked_file_goes_with_its_marker() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut ch = DirChannel::new("drop", config(dir.path(), 3600));
+        ch.set_ready_rules(vec![ReadyRule {
+            patterns: vec!["*.edi".into()],
+            marker: super::super::marker::Marker::new("{name}.done")?,
+        }]);
+        std::fs::write(dir.path().join("a.edi"), b"x")?;
+        assert!(ready(&mut ch)?.is_empty());
+        std::fs::write(dir.path().join("a.edi.done"), b"")?;
+        assert_eq!(ready(&mut ch)?, ["a.edi"]);
+        ch.done("a.edi")?;
+        assert!(
+            !dir.path().join("a.edi.done").exists(),
+            "the marker is gone"
+        );
+        assert!(dir.path().join("processed/a.edi").is_file());
         Ok(())
     }
 

@@ -1097,6 +1097,7 @@ impl ImapChannel {
                             waiting.push(Waiting {
                                 name,
                                 size: a.bytes.len() as u64,
+                                modified: None,
                             });
                         }
                     }
@@ -1107,6 +1108,7 @@ impl ImapChannel {
                     waiting.push(Waiting {
                         name,
                         size: raw.len() as u64,
+                        modified: None,
                     });
                 }
             }

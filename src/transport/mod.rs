@@ -8,6 +8,8 @@
 //! - [`dir`]: a local folder (the embedded default).
 //! - [`secret`]: passwords from the environment or a file, never logged.
 //! - [`glob`]: file name patterns (`*.edi`, `stock-????????.csv`).
+//! - [`watch`]: when a waiting file is complete (age, looks, markers), and
+//!   what is skipped; [`marker`]: ready-marker names.
 //! - [`imap`]: attachments of e-mail in a partner's IMAP mailbox (TLS, sender filter).
 //! - [`sftp`]: a partner's SFTP server (pinned host key, key or password login).
 //! - [`smtp`]: outbound e-mail through an SMTP server, the file attached (STARTTLS or TLS, optional login).
@@ -16,9 +18,11 @@ pub mod channel;
 pub mod dir;
 pub mod glob;
 pub mod imap;
+pub mod marker;
 pub mod secret;
 pub mod sftp;
 pub mod smtp;
+pub mod watch;
 
 use std::fmt;
 
@@ -40,6 +44,8 @@ pub struct Waiting {
     pub name: String,
     /// Its size in bytes.
     pub size: u64,
+    /// Its modification time when listed, where the channel has one.
+    pub modified: Option<std::time::SystemTime>,
 }
 
 /// An error of a transport, with the channel and what it was doing.

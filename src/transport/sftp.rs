@@ -8,11 +8,12 @@
 //! logs in with a private key (ed25519 or RSA) or a password taken from an
 //! environment variable or a file; a password is never put in an error.
 //!
-//! Inbound, a file is taken once it is stable: its modification time at
-//! least `min_age_secs` old, or the same size and time at two looks in a
-//! row. Names starting with a dot are never taken. Once the gateway has
-//! archived a file, it is moved into `done_dir` (under a free name: an SFTP
-//! v3 rename onto an existing file fails) or deleted. Outbound, a file is
+//! Inbound, a file is taken once it is complete by the rules of
+//! [`super::watch`] (old enough and unchanged across looks spanning
+//! `min_age_secs`, or its ready marker there; hidden and temporary names
+//! never). Once the gateway has archived a file, it is moved into
+//! `done_dir` (under a free name: an SFTP v3 rename onto an existing file
+//! fails) or deleted, and its marker deleted. Outbound, a file is
 //! uploaded as `.name.part`, closed, and renamed into place; an existing
 //! file is never overwritten.
 //!
@@ -20,22 +21,22 @@
 //! an operation whose first, read-only request finds a dead session
 //! reconnects and tries that request once more.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use russh::client;
 use russh::keys::{Algorithm, HashAlg, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCertificate};
 use russh_sftp::client::SftpSession;
 use russh_sftp::client::error::Error as SftpError;
-use russh_sftp::protocol::{OpenFlags, StatusCode};
+use russh_sftp::protocol::{FileType, OpenFlags, StatusCode};
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
 use super::dir::After;
+use super::watch::{Kind, Listed, Look, ReadyRule, Watch};
 use super::{TransportError, Waiting, glob};
 
 /// An SFTP channel's configuration.
@@ -292,8 +293,8 @@ struct Connection {
 pub struct SftpChannel {
     name: String,
     config: SftpConfig,
-    /// Size and modification time of each file at the last look.
-    last_look: HashMap<String, (u64, Option<u32>)>,
+    /// When files are complete.
+    watch: Watch,
     /// The session, opened at the first use.
     conn: Option<Connection>,
 }
@@ -344,6 +345,11 @@ fn is_not_found(e: &SftpError) -> bool {
 }
 
 /// `dir/name` in the server's (slash-separated) paths.
+/// A modification time in seconds since 1970, as SFTP gives it.
+fn modified(mtime: Option<u32>) -> Option<SystemTime> {
+    mtime.map(|m| UNIX_EPOCH + Duration::from_secs(u64::from(m)))
+}
+
 fn join(dir: &str, name: &str) -> String {
     if dir.ends_with('/') {
         format!("{dir}{name}")
@@ -368,12 +374,38 @@ impl SftpChannel {
     /// The channel `name` on `config`. Nothing is connected before the
     /// first use.
     pub fn new(name: &str, config: SftpConfig) -> SftpChannel {
+        let done = config
+            .done_dir
+            .clone()
+            .unwrap_or_else(|| join(&config.path, "processed"));
+        let own = done
+            .strip_prefix(config.path.trim_end_matches('/'))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+            .map(str::to_string)
+            .into_iter()
+            .collect();
+        let watch = Watch::new(
+            Duration::from_secs(config.min_age_secs),
+            config.patterns.clone(),
+            own,
+        );
         SftpChannel {
             name: name.to_string(),
             config,
-            last_look: HashMap::new(),
+            watch,
             conn: None,
         }
+    }
+
+    /// Files named by these rules are taken once their marker is there.
+    pub fn set_ready_rules(&mut self, rules: Vec<ReadyRule>) {
+        self.watch.set_rules(rules);
+    }
+
+    /// How long until a file seen but not yet complete may be.
+    pub fn settling(&self) -> Option<Duration> {
+        self.watch.settling()
     }
 
     /// The channel's name.
@@ -567,8 +599,9 @@ impl SftpChannel {
         }
     }
 
-    /// The files complete and waiting, by name.
-    pub async fn poll(&mut self) -> Result<Vec<Waiting>, TransportError> {
+    /// The files complete and waiting, by name, and what was skipped
+    /// (once per name).
+    pub async fn poll(&mut self) -> Result<Look, TransportError> {
         let dir = self.config.path.clone();
         let doing = || format!("listing {dir}");
         let mut reused = self.session().await?;
@@ -582,36 +615,36 @@ impl SftpChannel {
                 Err(e) => return Err(self.sftp_error(doing(), e)),
             }
         };
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let min_age = self.config.min_age_secs;
-        let mut look = HashMap::new();
-        let mut ready = Vec::new();
-        for entry in entries {
-            let name = entry.file_name();
-            if name.starts_with('.') || !glob::matches_any(&self.config.patterns, &name) {
-                continue;
-            }
-            let meta = entry.metadata();
-            if !meta.file_type().is_file() {
-                continue;
-            }
-            let size = meta.len();
-            let mtime = meta.mtime;
-            let old_enough = mtime.is_some_and(|m| {
-                now.checked_sub(u64::from(m))
-                    .is_some_and(|age| age >= min_age)
-            });
-            let unchanged = self.last_look.get(&name) == Some(&(size, mtime));
-            look.insert(name.clone(), (size, mtime));
-            if old_enough || unchanged {
-                ready.push(Waiting { name, size });
-            }
-        }
-        self.last_look = look;
-        ready.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(ready)
+        let now = SystemTime::now();
+        let listing = entries
+            .map(|entry| {
+                let meta = entry.metadata();
+                let kind = match meta.file_type() {
+                    FileType::File => Kind::File,
+                    FileType::Dir => Kind::Directory,
+                    FileType::Symlink => Kind::Symlink,
+                    FileType::Other => Kind::Special,
+                };
+                Listed {
+                    name: Ok(entry.file_name()),
+                    kind,
+                    size: meta.len(),
+                    modified: modified(meta.mtime),
+                }
+            })
+            .collect();
+        Ok(self.watch.look(listing, now, Instant::now()))
+    }
+
+    /// Whether a file read after `poll` listed it is still as listed: one
+    /// that changed while it was copied is to be taken later.
+    pub async fn still(&mut self, waiting: &Waiting) -> Result<bool, TransportError> {
+        let path = join(&self.config.path, &waiting.name);
+        let doing = format!("looking at {path}");
+        plain_name(&waiting.name).map_err(|e| self.error(doing.clone(), e))?;
+        let meta = self.sftp()?.metadata(path.as_str()).await;
+        let meta = meta.map_err(|e| self.sftp_error(doing, e))?;
+        Ok(self.watch.still(waiting, meta.len(), modified(meta.mtime)))
     }
 
     /// The bytes of a waiting file.
@@ -736,8 +769,18 @@ impl SftpChannel {
     pub async fn done(&mut self, name: &str) -> Result<(), TransportError> {
         let path = join(&self.config.path, name);
         plain_name(name).map_err(|e| self.error(format!("finishing {path}"), e))?;
-        self.last_look.remove(name);
+        self.watch.forget(name);
         self.stat_alive(&path, &format!("finishing {path}")).await?;
+        if let Some(marker) = self.watch.marker_of(name) {
+            let marker = join(&self.config.path, &marker);
+            let removed = self.sftp()?.remove_file(marker.as_str()).await;
+            match removed {
+                Err(e) if !is_not_found(&e) => {
+                    return Err(self.sftp_error(format!("deleting {marker}"), e));
+                }
+                _ => {}
+            }
+        }
         match self.config.after {
             After::Delete => {
                 let removed = self.sftp()?.remove_file(path.as_str()).await;
