@@ -297,7 +297,13 @@ fn a_quarantined_file_is_reprocessed_after_the_mapping_is_fixed() {
     assert_eq!(s.names("relay"), ["000001-stock-20240314.csv.jsonl"]);
     let processed_again = dropgate(&["reprocess", "-c", &config, "1"]);
     assert_eq!(processed_again.status.code(), Some(2));
-    assert!(text(&processed_again.stderr).contains("not quarantined"));
+    assert!(
+        text(&processed_again.stderr).contains(
+            "file 1 is processed: only a quarantined file (or a duplicate, with --force)"
+        ),
+        "{}",
+        text(&processed_again.stderr)
+    );
     let files = dropgate(&["files", "-c", &config]);
     assert!(
         text(&files.stdout).contains("processed"),
@@ -500,39 +506,88 @@ fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
 
 #[test]
 fn check_config_names_the_file_line_and_column_of_each_problem() {
-    let s = Setup::new("relay", "poll_interval = 3");
+    let s = Setup::new(
+        "relay",
+        "poll_interval = 3\nmax_concurrent_files = 0\n\n[channel.bad]\ntype = \"dir\"\npath = 7\n",
+    );
     std::fs::write(
         s.path().join("partners/broken.toml"),
-        "[x12]\ninterchange_id = \"VENDOR\"\nacknowledgment = \"none\"\n\n[[inbound]]\nchannel = \"dorp\"\n",
+        "[x12]\ninterchange_id = \"VENDOR\"\nacknowledgment = \"none\"\n\n[[inbound]]\nchannel = \"dorp\"\nready_marker = \"done\"\n",
+    )
+    .expect("partner");
+    std::fs::write(
+        s.path().join("partners/typo.toml"),
+        "[partner]\nname = \"Typo\"\nemail = [\"a@b.example\"]\n\n[outbound\nchannel = \"x\"\n",
     )
     .expect("partner");
     let config = s.config();
     let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
+    // Every problem of every file in one run, each at its place: the
+    // gateway file's do not hide the partners'.
+    for expected in [
+        "gateway.toml:6:1: unknown field `poll_interval`",
+        "gateway.toml:11:8: invalid type: integer `7`, expected path string",
+        "broken.toml:2:1: [x12] interchange_id \"VENDOR\"",
+        "broken.toml:5:1: [[inbound]] channel \"dorp\" is not a channel",
+        "broken.toml:5:1: [[inbound]] ready_marker: \"done\" must hold {name} or {stem} once",
+        "typo.toml:3:1: unknown field `email`, expected `name` or `emails`",
+        "typo.toml:5:10: unclosed table, expected `]`",
+    ] {
+        assert!(err.contains(expected), "no {expected:?} in:\n{err}");
+    }
     assert!(
-        err.contains("gateway.toml:6:1: unknown field `poll_interval`"),
-        "{err}"
+        err.lines().all(|l| l.contains(".toml:")),
+        "every line has its file, line and column:\n{err}"
     );
-    // The gateway file is wrong, so the partners are not read yet; fix it.
+    // Fixed: the partners load.
+    std::fs::remove_file(s.path().join("partners/broken.toml")).expect("removed");
+    std::fs::remove_file(s.path().join("partners/typo.toml")).expect("removed");
     let fixed = std::fs::read_to_string(&config)
         .expect("config")
-        .replace("poll_interval = 3", "");
-    std::fs::write(&config, fixed).expect("config fixed");
-    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("broken.toml:1:1: [x12] interchange_id \"VENDOR\""),
-        "{err}"
-    );
-    assert!(
-        err.contains("broken.toml:5:1: [[inbound]] channel \"dorp\" is not a channel"),
-        "{err}"
-    );
-    std::fs::remove_file(s.path().join("partners/broken.toml")).expect("removed");
+        .replace("poll_interval = 3\nmax_concurrent_files = 0\n", "")
+        .replace("path = 7", "path = \"drop\"");
+    std::fs::write(&config, &fixed).expect("config fixed");
     let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("ok (2 channel(s), 3 partner(s))"));
+    assert!(text(&out.stdout).contains("ok (3 channel(s), 3 partner(s))"));
+    assert_eq!(text(&out.stderr), "");
+
+    // Allowed, but said: an API open to the network; no partner at all.
+    // A token the daemon would refuse is refused here too.
+    let token = s.path().join("token");
+    std::fs::write(&token, "short\n").expect("token");
+    std::fs::write(
+        &config,
+        format!("{fixed}\n[api]\nlisten = \"0.0.0.0:8480\"\ntoken_file = \"token\"\n"),
+    )
+    .expect("config");
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("[api] the bearer token is shorter than 16 characters"),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: ")
+            && err.contains("[api] listen \"0.0.0.0:8480\" is reachable from other machines"),
+        "{err}"
+    );
+    std::fs::write(&token, "a-token-of-32-characters-and-one\n").expect("token");
+    for p in ["acme", "nordlys", "parcelco"] {
+        std::fs::remove_file(s.path().join(format!("partners/{p}.toml"))).expect("removed");
+    }
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.lines().any(|l| l.starts_with("warning: ")
+            && l.contains("gateway.toml:")
+            && l.contains("no partner is configured")),
+        "{err}"
+    );
 }
 
 #[test]
@@ -970,4 +1025,351 @@ fn sighup_reloads_the_partners_and_a_bad_configuration_is_not_taken() {
     signal("-TERM");
     let out = child.wait_with_output().expect("daemon exits");
     assert_eq!(out.status.code(), Some(0), "{}", logs());
+}
+
+#[test]
+fn text_logs_are_plain_off_a_terminal_and_skipped_entries_are_said_once() {
+    let s = Setup::new("relay", "");
+    let outside = s.path().join("outside.edi");
+    std::fs::write(&outside, b"not for the gateway").expect("outside");
+    std::os::unix::fs::symlink(&outside, s.path().join("drop/link.edi")).expect("symlink");
+    std::fs::create_dir(s.path().join("drop/sub")).expect("folder");
+    let config = s.config();
+    let log = s.path().join("daemon.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "-c", &config.to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).expect("log file"))
+        .spawn()
+        .expect("daemon starts");
+    let logs = || std::fs::read_to_string(&log).unwrap_or_default();
+    s.drop_sample("samples/x12/good/846-5010.edi", "late.edi");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while s.names("relay").is_empty() {
+        assert!(Instant::now() < deadline, "never relayed: {}", logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // A few more passes.
+    std::thread::sleep(Duration::from_millis(2500));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let mut child = child;
+    child.wait().expect("daemon exits");
+    let logs = logs();
+    assert!(logs.contains("file processed"), "{logs}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "colour codes in a log file: {logs:?}"
+    );
+    // The link and the folder are not taken, and each is said once with
+    // its reason, not at every pass.
+    let said = |what: &str| logs.lines().filter(|l| l.contains(what)).count();
+    assert_eq!(said("name=link.edi"), 1, "{logs}");
+    assert!(
+        logs.contains("a symbolic link: only plain files are taken"),
+        "{logs}"
+    );
+    assert_eq!(said("name=sub"), 1, "{logs}");
+    assert!(
+        s.path().join("drop/link.edi").is_symlink(),
+        "left where it is"
+    );
+}
+
+#[test]
+fn empty_and_unreadable_files_are_named_for_what_they_are() {
+    let s = Setup::new("relay", "");
+    let drop = s.path().join("drop");
+    std::fs::write(drop.join("stock-empty.csv"), b"").expect("empty");
+    std::fs::write(drop.join("stock-blank.csv"), b"\r\n\r\n").expect("blank");
+    std::fs::write(
+        drop.join("stock-invoice.csv"),
+        b"%PDF-1.4\n%\xE2\xE3\xCF\xD3\n1 0 obj",
+    )
+    .expect("pdf");
+    std::fs::write(
+        drop.join("stock-photo.csv"),
+        b"\xFF\xD8\xFF\xE0\0\x10JFIF\0",
+    )
+    .expect("jpeg");
+    std::fs::write(drop.join("stock-blob.csv"), b"\x01\x02\x03\0\x04binary").expect("binary");
+    std::fs::write(drop.join("empty.edi"), b"").expect("empty X12");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let mut seen: Vec<(String, FileState, Option<String>, String)> = report
+        .files
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                f.state,
+                f.partner.clone(),
+                f.detail.clone().unwrap_or_default(),
+            )
+        })
+        .collect();
+    seen.sort_by(|a, b| a.0.cmp(&b.0));
+    let reason = |name: &str| {
+        seen.iter()
+            .find(|f| f.0 == name)
+            .map(|f| (f.1, f.2.clone(), f.3.clone()))
+            .unwrap_or_else(|| panic!("no {name} in {seen:?}"))
+    };
+    for name in ["stock-empty.csv", "stock-blank.csv"] {
+        let (state, partner, why) = reason(name);
+        assert_eq!(state, FileState::Quarantined);
+        // The partner is known from the name's pattern, and the reason is
+        // the emptiness, not a missing mapping or column.
+        assert_eq!(partner.as_deref(), Some("nordlys"));
+        assert!(why.starts_with("an empty file"), "{why}");
+        assert!(why.contains("usually a failed upload"), "{why}");
+    }
+    let (_, _, why) = reason("stock-invoice.csv");
+    assert!(why.starts_with("a PDF document"), "{why}");
+    let (_, _, why) = reason("stock-photo.csv");
+    assert!(why.starts_with("a JPEG image"), "{why}");
+    let (_, _, why) = reason("stock-blob.csv");
+    assert!(why.starts_with("binary data, not text"), "{why}");
+    // An empty file with an X12 name: no ISA to say who sent it, but what
+    // it is comes first.
+    let (state, partner, why) = reason("empty.edi");
+    assert_eq!(
+        (state, partner.as_deref()),
+        (FileState::Quarantined, Some("acme"))
+    );
+    assert!(why.starts_with("an empty file"), "{why}");
+    assert!(s.names("relay").is_empty(), "nothing relayed");
+
+    // A channel whose partners send empty files on purpose ignores them;
+    // an ignored file is nothing to be a duplicate of.
+    let config = std::fs::read_to_string(s.config())
+        .expect("config")
+        .replace(
+            "min_age_secs = 0\n",
+            "min_age_secs = 0\nempty_files = \"ignore\"\n",
+        );
+    std::fs::write(s.config(), config).expect("config");
+    std::fs::write(drop.join("stock-20240401.csv"), b"").expect("empty");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(
+        (f.state, f.partner.as_deref()),
+        (FileState::Ignored, Some("nordlys"))
+    );
+    assert!(
+        f.detail
+            .as_deref()
+            .is_some_and(|d| d.contains("empty_files")),
+        "{f:?}"
+    );
+    let files = text(&dropgate(&["files", "-c", &s.config().to_string_lossy()]).stdout);
+    assert!(files.contains("ignored"), "{files}");
+}
+
+#[test]
+fn duplicates_follow_the_rule_of_the_partner_or_channel() {
+    let s = Setup::new("relay", "");
+    let feed = "mappings/partners/nordlys/inventory/stock-20240314.csv";
+    let config = s.config();
+    let config = config.to_string_lossy();
+    // By content (the default): the same snapshot under the next day's
+    // name is a duplicate.
+    s.drop_sample(feed, "stock-20240314.csv");
+    s.gateway().pass().expect("a pass");
+    s.drop_sample(feed, "stock-20240315.csv");
+    let report = s.gateway().pass().expect("a pass");
+    assert_eq!(report.files[0].state, FileState::Duplicate);
+    // `reprocess` says how to take it all the same, and --force does.
+    let refused = dropgate(&["reprocess", "-c", &config, "2"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(
+        text(&refused.stderr).contains("file 2 is a duplicate of file 1: add --force"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let forced = dropgate(&["reprocess", "--force", "-c", &config, "2"]);
+    assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
+    assert!(
+        text(&forced.stdout).contains("processed"),
+        "{}",
+        text(&forced.stdout)
+    );
+    assert_eq!(s.names("relay").len(), 2, "relayed again");
+
+    // By name and content, for this partner: a new name each day is a new
+    // file; the same name and bytes again is a duplicate.
+    let nordlys = s.path().join("partners/nordlys.toml");
+    let partner = std::fs::read_to_string(&nordlys).expect("partner");
+    std::fs::write(
+        &nordlys,
+        partner.replace(
+            "mapping = \"partners/nordlys/inventory\"",
+            "mapping = \"partners/nordlys/inventory\"\nduplicates = \"name-and-content\"",
+        ),
+    )
+    .expect("partner");
+    s.drop_sample(feed, "stock-20240316.csv");
+    let report = s.gateway().pass().expect("a pass");
+    assert_eq!(report.files[0].state, FileState::Processed);
+    s.drop_sample(feed, "stock-20240316.csv");
+    let report = s.gateway().pass().expect("a pass");
+    assert_eq!(report.files[0].state, FileState::Duplicate);
+
+    // Never, for the channel: every file is processed.
+    std::fs::write(&nordlys, &partner).expect("partner");
+    let gateway = std::fs::read_to_string(s.config())
+        .expect("config")
+        .replace(
+            "min_age_secs = 0\n",
+            "min_age_secs = 0\nduplicates = \"never\"\n",
+        );
+    std::fs::write(s.config(), gateway).expect("config");
+    s.drop_sample(feed, "stock-20240316.csv");
+    let report = s.gateway().pass().expect("a pass");
+    assert_eq!(report.files[0].state, FileState::Processed);
+    assert_eq!(s.names("relay").len(), 4);
+}
+
+#[test]
+fn a_file_is_taken_only_once_its_writer_is_done() {
+    let s = Setup::new("relay", "");
+    let config = std::fs::read_to_string(s.config())
+        .expect("config")
+        .replace("min_age_secs = 0\n", "min_age_secs = 2\n");
+    std::fs::write(s.config(), config).expect("config");
+    let feed = std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+        .expect("feed");
+    let half = feed.len() / 2;
+    let path = s.path().join("drop/stock-20240314.csv");
+    std::fs::write(&path, &feed[..half]).expect("first half");
+    // The writer pauses, then writes the rest while the pass watches.
+    let writer = {
+        let (path, rest) = (path.clone(), feed[half..].to_vec());
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(1200));
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&path)
+                .expect("open");
+            std::io::Write::write_all(&mut f, &rest).expect("rest");
+        })
+    };
+    let mut g = s.gateway();
+    let first = g.pass().expect("a pass");
+    writer.join().expect("writer");
+    assert!(
+        first.files.is_empty(),
+        "taken while it was being written: {:?}",
+        first.files
+    );
+    // Unchanged for two seconds since: taken whole.
+    let second = g.pass().expect("a pass");
+    assert_eq!(second.files.len(), 1, "{second:?}");
+    assert_eq!(second.files[0].state, FileState::Processed, "{second:?}");
+    let relayed = std::fs::read_to_string(s.path().join("relay").join(&s.names("relay")[0]))
+        .expect("relayed");
+    let doc: serde_json::Value = serde_json::from_str(relayed.trim()).expect("document");
+    let whole = text(
+        &dropgate(&[
+            "translate",
+            "--mapping",
+            "partners/nordlys/inventory",
+            &root()
+                .join("mappings/partners/nordlys/inventory/stock-20240314.csv")
+                .to_string_lossy(),
+        ])
+        .stdout,
+    );
+    let expected: serde_json::Value = serde_json::from_str(&whole).expect("translated");
+    assert_eq!(doc["items"], expected[0]["items"], "the whole feed");
+}
+
+#[test]
+fn a_partner_with_a_ready_marker_has_its_file_taken_with_the_marker() {
+    let s = Setup::new("relay", "");
+    let config = std::fs::read_to_string(s.config())
+        .expect("config")
+        .replace("min_age_secs = 0\n", "min_age_secs = 3600\n");
+    std::fs::write(s.config(), config).expect("config");
+    let nordlys = s.path().join("partners/nordlys.toml");
+    let partner = std::fs::read_to_string(&nordlys).expect("partner");
+    std::fs::write(
+        &nordlys,
+        format!("{partner}ready_marker = \"{{stem}}.ok\"\n"),
+    )
+    .expect("partner");
+    s.drop_sample(
+        "mappings/partners/nordlys/inventory/stock-20240314.csv",
+        "stock-20240314.csv",
+    );
+    let mut g = s.gateway();
+    assert!(g.pass().expect("a pass").files.is_empty(), "no marker yet");
+    std::fs::write(s.path().join("drop/stock-20240314.ok"), b"").expect("marker");
+    let report = g.pass().expect("a pass");
+    // Taken at once (the hour of minimum age does not apply: the partner
+    // said the file is complete); the marker itself is not a file.
+    assert_eq!(report.files.len(), 1, "{report:?}");
+    assert_eq!(report.files[0].name, "stock-20240314.csv");
+    assert_eq!(report.files[0].state, FileState::Processed);
+    assert!(s.names("drop").is_empty(), "the marker went with it");
+    assert_eq!(s.names("drop/processed"), ["stock-20240314.csv"]);
+}
+
+#[test]
+fn files_and_status_line_up_and_say_whole_reasons() {
+    let s = Setup::new("relay", "");
+    s.drop_sample("samples/x12/good/856-4010-pick-and-pack.edi", "asn.edi");
+    s.drop_sample("samples/x12/bad/810-4010-bad-date.edi", "invoice.edi");
+    std::fs::remove_dir_all(s.path().join("out")).ok();
+    let config = s.config();
+    let config = config.to_string_lossy();
+    // A channel that cannot be reached (an SFTP server on a closed port):
+    // its error is said once, not "channel: channel ...".
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = closed.local_addr().expect("address").port();
+    drop(closed);
+    let broken = std::fs::read_to_string(s.config()).expect("config").replace(
+        "[channel.acme-out]",
+        &format!(
+            "[channel.gone]\ntype = \"sftp\"\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"x\"\npassword_env = \"DROPGATE_NO_SUCH_VARIABLE\"\nhost_key_fingerprint = \"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\"\npath = \"in\"\n\n[channel.acme-out]"
+        ),
+    );
+    std::fs::write(s.config(), broken).expect("config");
+    let acme = s.path().join("partners/acme.toml");
+    let partner = std::fs::read_to_string(&acme).expect("acme");
+    std::fs::write(
+        &acme,
+        partner.replace(
+            "patterns = [\"*.edi\", \"*.x12\"]",
+            "patterns = [\"*.edi\", \"*.x12\"]\n\n[[inbound]]\nchannel = \"gone\"",
+        ),
+    )
+    .expect("acme");
+    let run = dropgate(&["run", "--once", "-c", &config]);
+    let out = text(&run.stdout);
+    assert!(!out.contains("channel: channel"), "{out}");
+    assert!(out.contains("        channel gone: "), "{out}");
+    let files = text(&dropgate(&["files", "-c", &config]).stdout);
+    // The state column is padded: the channel column starts at the same
+    // place on every line.
+    let starts: Vec<usize> = files
+        .lines()
+        .filter(|l| l.contains(" drop "))
+        .map(|l| l.find(" drop ").unwrap_or(0))
+        .collect();
+    assert_eq!(starts.len(), 2, "{files}");
+    assert!(starts.windows(2).all(|w| w[0] == w[1]), "{files}");
+    // status gives the reason whole, not its first line.
+    let status = text(&dropgate(&["status", "-c", &config]).stdout);
+    let shown = dropgate(&["show", "-c", &config, "2"]);
+    let shown = text(&shown.stdout);
+    assert!(status.contains("invoice.edi"), "{status}");
+    assert!(
+        status.contains("20241317"),
+        "the error and its value: {status}\n{shown}"
+    );
 }

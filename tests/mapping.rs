@@ -421,8 +421,10 @@ fn bad_rows_fail_the_feed_or_are_skipped_and_reported() {
     std::fs::write(&file, &bytes).expect("write");
     let file = file.display().to_string();
 
+    // A value that cannot be mapped: the document is not mappable, exit 1
+    // (2 is for input that cannot be read).
     let strict = dropgate(&["translate", "--partner", "nordlys", &file]);
-    assert_eq!(strict.status.code(), Some(2), "{}", text(&strict.stderr));
+    assert_eq!(strict.status.code(), Some(1), "{}", text(&strict.stderr));
     assert!(
         text(&strict.stderr).contains("line 4"),
         "{}",
@@ -1038,4 +1040,92 @@ fn a_nested_streamed_list_is_refused() {
         "{err}"
     );
     assert!(err.contains("nested-stream.toml:6"), "{err}");
+}
+
+#[test]
+fn translate_says_what_a_file_is_and_names_the_input() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            "empty.csv",
+            b"",
+            "empty.csv: an empty file (usually a failed upload)",
+        ),
+        (
+            "invoice.csv",
+            b"%PDF-1.7\n%\xE2\xE3",
+            "invoice.csv: a PDF document",
+        ),
+        (
+            "photo.csv",
+            b"\xFF\xD8\xFF\xE0\0\x10JFIF",
+            "photo.csv: a JPEG image",
+        ),
+        (
+            "book.xlsx",
+            b"PK\x03\x04\x14\0\0\0[Content_Types].xml xl/workbook.xml",
+            "book.xlsx: an Excel workbook",
+        ),
+        (
+            "blob.bin",
+            b"\x01\x02\x03\0binary",
+            "blob.bin: binary data, not text",
+        ),
+    ];
+    for (name, bytes, said) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("written");
+        // With a CSV mapping or without one: what the bytes are comes first.
+        for args in [vec![], vec!["--mapping", "partners/nordlys/inventory"]] {
+            let path = path.to_string_lossy();
+            let mut all = vec!["translate"];
+            all.extend(args);
+            all.push(&path);
+            let out = dropgate(&all);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{name}: {err}");
+            assert!(err.contains(said), "{name}: {err}");
+            assert!(!err.contains("needs --mapping"), "{name}: {err}");
+        }
+    }
+    // A folder: said once, with its name.
+    let out = dropgate(&["translate", &dir.path().to_string_lossy()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.trim(),
+        format!(
+            "dropgate: {}: a folder; translate reads one file",
+            dir.path().display()
+        )
+    );
+    // The document's source names the file, as the gateway does, not the
+    // path it was given by.
+    let out = dropgate(&["translate", "samples/x12/good/846-5010.edi"]);
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(docs[0]["source"]["file_name"], "846-5010.edi");
+}
+
+#[test]
+fn explain_says_a_value_came_from_the_file_name() {
+    let out = dropgate(&[
+        "mapping",
+        "explain",
+        "--mapping",
+        "partners/nordlys/inventory",
+        "mappings/partners/nordlys/inventory/stock-20240314.csv",
+    ]);
+    let said = text(&out.stdout);
+    let block = |field: &str| -> String {
+        let mut lines = said.lines().skip_while(|l| !l.starts_with(field));
+        format!(
+            "{}\n{}",
+            lines.next().unwrap_or_default(),
+            lines.next().unwrap_or_default()
+        )
+    };
+    let report = block("report_id");
+    assert!(report.contains("from $file.stem"), "{report}\n{said}");
+    let supplier = block("supplier");
+    assert!(supplier.contains("a constant or default"), "{supplier}");
 }

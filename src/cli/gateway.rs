@@ -97,7 +97,10 @@ fn print_report(r: &PassReport) {
         print_outcome(f);
     }
     for e in &r.channel_errors {
-        println!("        channel: {e}");
+        println!("        {e}");
+    }
+    for (channel, name, reason) in &r.skipped {
+        println!("        channel {channel}: {name} not taken: {reason}");
     }
     for e in &r.delivery_errors {
         println!("        {e}");
@@ -116,6 +119,9 @@ fn print_report(r: &PassReport) {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut gateway = args.config.open()?;
     if args.once {
+        for w in &gateway.config().warnings {
+            eprintln!("dropgate: warning: {w}");
+        }
         let report = gateway.pass()?;
         if report.files.is_empty() {
             println!("nothing waiting");
@@ -135,8 +141,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // Colours only for a person at a terminal, never in a log file.
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     match args.log_format.as_str() {
         "json" => logs.json().init(),
@@ -153,6 +161,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         every_secs = gateway.config().gateway.poll_interval_secs,
         "running; stop with Ctrl-C or SIGTERM, reload with SIGHUP"
     );
+    for w in &gateway.config().warnings {
+        tracing::warn!("{w}");
+    }
     let path = args.config.config.clone();
     runtime.block_on(async move {
         let (send, reloads) = tokio::sync::mpsc::channel(1);
@@ -223,8 +234,15 @@ async fn shutdown() {
 
 /// Runs `dropgate check-config`.
 pub fn check_config(args: ConfigArg) -> anyhow::Result<ExitCode> {
-    match config::load(&args.config) {
-        Ok(g) => {
+    let checked = config::check(&args.config);
+    for e in &checked.errors {
+        eprintln!("{e}");
+    }
+    for w in &checked.warnings {
+        eprintln!("warning: {w}");
+    }
+    match checked.gateway {
+        Some(g) if checked.errors.is_empty() => {
             println!(
                 "{}: ok ({} channel(s), {} partner(s))",
                 args.config.display(),
@@ -233,12 +251,7 @@ pub fn check_config(args: ConfigArg) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Err(errors) => {
-            for e in &errors.0 {
-                eprintln!("{e}");
-            }
-            Ok(ExitCode::from(1))
-        }
+        _ => Ok(ExitCode::from(1)),
     }
 }
 
@@ -327,10 +340,22 @@ pub struct ShowArgs {
     documents: bool,
 }
 
+/// Arguments of `reprocess`.
+#[derive(Debug, clap::Args)]
+pub struct ReprocessArgs {
+    #[command(flatten)]
+    file: FileArgs,
+    /// Process a duplicate all the same (the same file was received
+    /// before; its documents are relayed again).
+    #[arg(long)]
+    force: bool,
+}
+
 /// Runs `dropgate reprocess`.
-pub fn reprocess(args: FileArgs) -> anyhow::Result<ExitCode> {
+pub fn reprocess(args: ReprocessArgs) -> anyhow::Result<ExitCode> {
+    let ReprocessArgs { file: args, force } = args;
     let mut gateway = args.config.open()?;
-    let outcome = gateway.reprocess(args.id)?;
+    let outcome = gateway.reprocess(args.id, force)?;
     print_outcome(&outcome);
     Ok(if outcome.state == FileState::Quarantined {
         ExitCode::from(1)
@@ -400,12 +425,17 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
     if !quarantined.is_empty() {
         println!("quarantined (dropgate show N; dropgate reprocess N):");
         for f in quarantined.iter().take(20) {
-            let first = f
-                .detail
-                .as_deref()
-                .and_then(|d| d.lines().next())
-                .unwrap_or("");
-            println!("  {:>6}  {}  {first}", f.id, f.name);
+            println!("  {:>6}  {}", f.id, f.name);
+            // The whole reason, each of its lines, up to a point.
+            const MOST: usize = 8;
+            let detail = f.detail.as_deref().unwrap_or("");
+            for line in detail.lines().take(MOST) {
+                println!("          {line}");
+            }
+            let more = detail.lines().count().saturating_sub(MOST);
+            if more > 0 {
+                println!("          ... {more} more line(s): dropgate show {}", f.id);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

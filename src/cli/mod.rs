@@ -55,8 +55,9 @@ enum Command {
     /// Shows one file: where it came from, its audit trail, its documents
     /// (with --documents, their canonical JSON).
     Show(gateway::ShowArgs),
-    /// Processes a quarantined file again (after a mapping fix).
-    Reprocess(gateway::FileArgs),
+    /// Processes a quarantined file again (after a mapping fix), or with
+    /// --force a duplicate (a file received before, to be taken again).
+    Reprocess(gateway::ReprocessArgs),
     /// Sends canonical purchase orders to a partner: rendered in its format
     /// (X12 with fresh control numbers, CSV, XML), queued and delivered on
     /// its outbound channel (exit 1 when the delivery must wait).

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::format::Flavor;
+use crate::mapping::MappingError;
 use crate::mapping::translate::{Outcome, Request, TranslateError, translate};
 
 /// Arguments of `translate`.
@@ -94,6 +95,8 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     let name = args.file.display().to_string();
     let input: Box<dyn std::io::Read> = if name == "-" {
         Box::new(std::io::stdin().lock())
+    } else if args.file.is_dir() {
+        anyhow::bail!("{name}: a folder; translate reads one file");
     } else {
         Box::new(std::fs::File::open(&args.file).with_context(|| format!("{name}: cannot open"))?)
     };
@@ -120,6 +123,13 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         }
         Err(TranslateError::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             Ok(ExitCode::SUCCESS)
+        }
+        // A value the mapping cannot make: the document is not mappable
+        // (exit 1, as a rejected one), unlike input that cannot be read
+        // or a mapping that cannot be loaded (exit 2).
+        Err(TranslateError::Mapping(e @ MappingError::Eval { .. })) => {
+            eprintln!("dropgate: {e}");
+            Ok(ExitCode::from(1))
         }
         Err(e) => Err(e.into()),
     }

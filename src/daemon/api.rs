@@ -29,7 +29,7 @@ use crate::store::FileState;
 #[derive(Debug, Default)]
 pub struct Metrics {
     passes: AtomicU64,
-    files: [AtomicU64; 4],
+    files: [AtomicU64; 5],
     delivered: AtomicU64,
     delivery_failures: AtomicU64,
     channel_errors: AtomicU64,
@@ -43,14 +43,16 @@ fn state_index(s: FileState) -> usize {
         FileState::Processed => 1,
         FileState::Quarantined => 2,
         FileState::Duplicate => 3,
+        FileState::Ignored => 4,
     }
 }
 
-const STATES: [FileState; 4] = [
+const STATES: [FileState; 5] = [
     FileState::Received,
     FileState::Processed,
     FileState::Quarantined,
     FileState::Duplicate,
+    FileState::Ignored,
 ];
 
 impl Metrics {

@@ -27,6 +27,8 @@ use crate::config::Gateway as Config;
 use crate::mapping::Library;
 use crate::store::{Archive, FileId, FileRecord, SqliteStore, Store, StoreError};
 use crate::transport::channel::Channel;
+use crate::transport::marker::Marker;
+use crate::transport::watch::ReadyRule;
 use crate::x12::defs::Definitions;
 use body::Body;
 
@@ -58,6 +60,24 @@ fn batches<T>(items: &[T], size: impl Fn(&T) -> u64) -> Vec<&[T]> {
     out
 }
 
+/// The ready-marker rules of the partners' files on channel `name`.
+fn ready_rules(config: &Config, name: &str) -> Vec<ReadyRule> {
+    config
+        .partners
+        .iter()
+        .flat_map(|p| &p.inbound)
+        .filter(|i| i.channel == name)
+        .filter_map(|i| {
+            // The configuration checked the template.
+            let marker = Marker::new(i.ready_marker.as_deref()?).ok()?;
+            Some(ReadyRule {
+                patterns: i.patterns.clone(),
+                marker,
+            })
+        })
+        .collect()
+}
+
 /// An error that stops a pass: the store or the archive failed. Problems of
 /// one file or one delivery never do; they are recorded with it.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +104,9 @@ pub struct PassReport {
     /// Problems of channels (a folder that cannot be listed): the pass went
     /// on without them.
     pub channel_errors: Vec<String>,
+    /// Entries of inbound channels not taken, and why (each name said
+    /// once, not at every pass): the channel, the name, the reason.
+    pub skipped: Vec<(String, String, &'static str)>,
     /// Deliveries made.
     pub delivered: u64,
     /// Deliveries that failed (they are tried again later), and why.
@@ -133,11 +156,14 @@ impl Gateway {
             None => Library::embedded(),
         };
         let archive = Archive::new(&config.gateway.data_dir.join("archive"));
-        let channels: Vec<Channel> = config
+        let mut channels: Vec<Channel> = config
             .channels
             .iter()
             .map(|c| Channel::new(&c.name, &c.kind))
             .collect();
+        for channel in &mut channels {
+            channel.set_ready_rules(ready_rules(&config, channel.name()));
+        }
         let inbound = channels
             .iter()
             .enumerate()
@@ -199,13 +225,17 @@ impl Gateway {
                 continue;
             }
             self.polled[i] = Some(std::time::Instant::now());
-            let waiting = match self.channels[i].poll() {
-                Ok(w) => w,
-                Err(e) => {
-                    report.channel_errors.push(e.to_string());
-                    continue;
-                }
+            let Some(mut waiting) = self.look(i, &mut report) else {
+                continue;
             };
+            // One pass (`run --once`) waits for files that are not complete
+            // yet only because they were just seen, and looks once more.
+            if every_channel && let Some(wait) = self.channels[i].settling() {
+                std::thread::sleep(wait + Duration::from_millis(50));
+                if let Some(more) = self.look(i, &mut report) {
+                    waiting = more;
+                }
+            }
             for chunk in batches(&waiting, |w| self.config.gateway.held_in_memory(w.size)) {
                 let files = self.receive(i, chunk, &mut report.channel_errors)?;
                 report.files.extend(self.process_batch(&files)?);
@@ -218,6 +248,30 @@ impl Gateway {
         report.delivery_errors = made.errors;
         report.pending = self.store.pending_deliveries()?;
         Ok(report)
+    }
+
+    /// Looks at inbound channel `i`: the files complete and waiting; what it
+    /// skipped for a reason (once per name) and a failure go in the report.
+    fn look(
+        &mut self,
+        i: usize,
+        report: &mut PassReport,
+    ) -> Option<Vec<crate::transport::Waiting>> {
+        match self.channels[i].poll() {
+            Ok(look) => {
+                let channel = self.channels[i].name();
+                report.skipped.extend(
+                    look.skipped
+                        .into_iter()
+                        .map(|(name, why)| (channel.to_string(), name, why)),
+                );
+                Some(look.ready)
+            }
+            Err(e) => {
+                report.channel_errors.push(e.to_string());
+                None
+            }
+        }
     }
 
     /// Commits the batch when `result` is a success, drops it otherwise.
@@ -250,11 +304,16 @@ impl Gateway {
             // a time, and is read from there.
             let received = if self.config.gateway.streams(w.size) {
                 let mut incoming = self.archive.incoming()?;
-                match self.channels[channel].read_into(name, &mut incoming) {
-                    Ok(size) => {
+                let copied = self.channels[channel].read_into(name, &mut incoming);
+                match copied.and_then(|size| Ok((size, self.unchanged(channel, w, size)?))) {
+                    Ok((size, true)) => {
                         let kept = self.archive.keep_incoming(incoming)?;
                         let body = Body::Archived(self.archive.path(&kept.1));
-                        Ok((body, size, kept))
+                        Ok(Some((body, size, kept)))
+                    }
+                    Ok((_, false)) => {
+                        self.archive.discard(incoming);
+                        Ok(None)
                     }
                     Err(e) => {
                         self.archive.discard(incoming);
@@ -262,21 +321,31 @@ impl Gateway {
                     }
                 }
             } else {
-                match self.channels[channel].read(name) {
-                    Ok(bytes) => {
+                let copied = self.channels[channel].read(name);
+                match copied.and_then(|b| {
+                    let still = self.unchanged(channel, w, b.len() as u64)?;
+                    Ok((b, still))
+                }) {
+                    Ok((bytes, true)) => {
                         let kept = self.archive.keep(&bytes)?;
                         let size = bytes.len() as u64;
-                        Ok((Body::Memory(bytes), size, kept))
+                        Ok(Some((Body::Memory(bytes), size, kept)))
                     }
+                    Ok((_, false)) => Ok(None),
                     Err(e) => Err(e),
                 }
             };
             match received {
-                Ok((body, size, kept)) => {
+                Ok(Some((body, size, kept))) => {
                     let sender = self.channels[channel].sender_of(name);
                     let file_name = self.channels[channel].file_name_of(name);
                     read.push((name, body, size, kept, (sender, file_name)));
                 }
+                Ok(None) => tracing::info!(
+                    channel = self.channels[channel].name(),
+                    name,
+                    "file changed while it was copied: taken once it is complete"
+                ),
                 Err(e) => errors.push(e.to_string()),
             }
         }
@@ -316,6 +385,17 @@ impl Gateway {
         Ok(files)
     }
 
+    /// Whether a file copied (`size` bytes) is as the channel listed it:
+    /// the same size, and the same size and time on the channel still.
+    fn unchanged(
+        &mut self,
+        channel: usize,
+        w: &crate::transport::Waiting,
+        size: u64,
+    ) -> Result<bool, crate::transport::TransportError> {
+        Ok(size == w.size && self.channels[channel].still(w)?)
+    }
+
     /// A recorded file's bytes, from the archive: in memory, or to be read
     /// from there when the file is large.
     fn body_of(&self, file: &FileRecord) -> Result<Body, DaemonError> {
@@ -340,6 +420,7 @@ impl Gateway {
             library: &self.library,
             defs: self.defs,
             data_dir: &self.config.gateway.data_dir,
+            force: false,
         };
         let workers = self.config.gateway.max_concurrent_files.max(1);
         let store = self.store.as_mut();
@@ -347,18 +428,29 @@ impl Gateway {
         Ok(self.commit(outcomes)?)
     }
 
-    /// Processes a file from its archived bytes.
-    fn process_archived(&mut self, file: &FileRecord) -> Result<FileOutcome, DaemonError> {
+    /// Processes a file from its archived bytes (`force`: even if it is a
+    /// duplicate).
+    fn process_archived(
+        &mut self,
+        file: &FileRecord,
+        force: bool,
+    ) -> Result<FileOutcome, DaemonError> {
         let body = self.body_of(file)?;
-        self.process(file, &body)
+        self.process(file, &body, force)
     }
 
-    fn process(&mut self, file: &FileRecord, body: &Body) -> Result<FileOutcome, DaemonError> {
+    fn process(
+        &mut self,
+        file: &FileRecord,
+        body: &Body,
+        force: bool,
+    ) -> Result<FileOutcome, DaemonError> {
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
             defs: self.defs,
             data_dir: &self.config.gateway.data_dir,
+            force,
         };
         Ok(pipeline::process(
             &context,
@@ -368,16 +460,26 @@ impl Gateway {
         )?)
     }
 
-    /// Puts a quarantined file back to be processed at the next pass, and
-    /// processes it now.
-    pub fn reprocess(&mut self, id: crate::store::FileId) -> Result<FileOutcome, ReprocessError> {
+    /// Puts a quarantined file (or, with `force`, a duplicate) back to be
+    /// processed at the next pass, and processes it now; a forced one is
+    /// processed even though the same file was received before.
+    pub fn reprocess(
+        &mut self,
+        id: crate::store::FileId,
+        force: bool,
+    ) -> Result<FileOutcome, ReprocessError> {
+        use crate::store::FileState;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
-        if file.state != crate::store::FileState::Quarantined {
-            return Err(ReprocessError::NotQuarantined(id, file.state));
+        match (file.state, force) {
+            (FileState::Quarantined, _) | (FileState::Duplicate, true) => {}
+            (FileState::Duplicate, false) => {
+                return Err(ReprocessError::Duplicate(id, file.duplicate_of));
+            }
+            (state, _) => return Err(ReprocessError::NotQuarantined(id, state)),
         }
         self.store.reset_for_reprocess(id)?;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
-        let outcome = self.process_archived(&file)?;
+        let outcome = self.process_archived(&file, force)?;
         deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
         Ok(outcome)
     }
@@ -481,9 +583,17 @@ pub enum ReprocessError {
     /// No file has that number.
     #[error("there is no file {0}")]
     NoSuchFile(crate::store::FileId),
-    /// Only quarantined files are processed again.
-    #[error("file {0} is {1}, not quarantined: only a quarantined file is processed again")]
+    /// Only quarantined files (and duplicates, forced) are processed again.
+    #[error(
+        "file {0} is {1}: only a quarantined file (or a duplicate, with --force) is processed again"
+    )]
     NotQuarantined(crate::store::FileId, crate::store::FileState),
+    /// A duplicate is processed again only when forced.
+    #[error(
+        "file {0} is a duplicate{of}: add --force to process it all the same (its documents are relayed again)",
+        of = .1.map(|f| format!(" of file {f}")).unwrap_or_default()
+    )]
+    Duplicate(crate::store::FileId, Option<crate::store::FileId>),
     /// The store failed.
     #[error(transparent)]
     Daemon(#[from] DaemonError),
@@ -619,6 +729,9 @@ pub fn log_report(report: &PassReport) {
     for e in &report.channel_errors {
         tracing::error!(error = %e, "channel failed");
     }
+    for (channel, name, reason) in &report.skipped {
+        tracing::info!(channel = %channel, name = %name, reason, "file skipped");
+    }
     for e in &report.delivery_errors {
         tracing::warn!(error = %e, "delivery failed, to be retried");
     }
@@ -631,22 +744,10 @@ pub fn log_report(report: &PassReport) {
     }
 }
 
-/// The API's bearer token, from its environment variable or file.
+/// The API's bearer token, from its environment variable or file (the
+/// rule `check-config` applies too).
 fn api_token(api: &crate::config::ApiConfig) -> Result<String, DaemonError> {
-    let token = match (&api.token_env, &api.token_file) {
-        (Some(var), _) => std::env::var(var)
-            .map_err(|_| DaemonError::Api(format!("the API token: ${var} is not set")))?,
-        (None, Some(path)) => std::fs::read_to_string(path)
-            .map_err(|e| DaemonError::Api(format!("the API token {}: {e}", path.display())))?,
-        (None, None) => String::new(),
-    };
-    let token = token.trim().to_string();
-    if token.len() < 16 {
-        return Err(DaemonError::Api(
-            "the API token is shorter than 16 characters".into(),
-        ));
-    }
-    Ok(token)
+    api.token().map_err(|e| DaemonError::Api(e.to_string()))
 }
 
 #[cfg(test)]

@@ -14,11 +14,12 @@
 
 use std::path::Path;
 
-use crate::config::{Gateway as Config, InboundFiles, Partner};
+use crate::config::{Duplicates, EmptyFiles, Gateway as Config, InboundFiles, Partner};
 use crate::format::Flavor;
+use crate::format::sniff::{Content, sniff};
 use crate::mapping::Library;
 use crate::mapping::library::flavor_name;
-use crate::mapping::translate::{Request, detect, translate};
+use crate::mapping::translate::{Request, translate};
 use crate::model::head::Indexed;
 use crate::store::packs::{self, PackWriter};
 use crate::store::{
@@ -44,6 +45,8 @@ pub struct Context<'a> {
     /// pack there as they are translated, so memory stays flat whatever
     /// the size.
     pub data_dir: &'a Path,
+    /// Process a file even if it is a duplicate (`reprocess --force`).
+    pub force: bool,
 }
 
 /// What became of a file.
@@ -236,35 +239,103 @@ pub struct Translated {
     result: Result<crate::mapping::translate::Outcome, String>,
 }
 
-/// The first step, with the store: identifies the partner and drops
-/// duplicates.
+/// The first step, with the store: settles what cannot be translated
+/// (an empty file, a file no partner sends, a PDF or a picture where a feed
+/// is expected) and drops duplicates.
 pub fn admit<'c>(
     cx: &Context<'c>,
     store: &mut dyn Store,
     file: &FileRecord,
     body: &Body,
 ) -> Result<Admitted<'c>, StoreError> {
-    // Who sent it is said in its first bytes (the ISA and the first GS).
+    // What it is and who sent it are said in its first bytes (the ISA and
+    // the first GS).
     let head = body.head(HEAD).map_err(|e| archive_error(file, e))?;
-    let flavor = detect(head.get(..4096).unwrap_or(&head));
-    let format = flavor_name(flavor);
-    let (partner, entry) = match identify(cx.config, file, &head, flavor) {
+    let content = sniff(&head, file.size <= head.len() as u64);
+    let flavor = content.flavor().unwrap_or(Flavor::Csv);
+    let format = content.flavor().map(flavor_name);
+    let policy = cx
+        .config
+        .channel(&file.channel)
+        .map(|c| c.policy)
+        .unwrap_or_default();
+    let identified = identify(cx.config, file, &head, flavor);
+    if content == Content::Empty {
+        let partner = identified.as_ref().ok().map(|(p, _)| p.id.as_str());
+        match policy.empty_files {
+            EmptyFiles::Ignore => store.ignore(
+                file.id,
+                partner,
+                "an empty file: ignored, as its channel says (empty_files = \"ignore\")",
+            )?,
+            EmptyFiles::Quarantine => store.quarantine(
+                file.id,
+                partner,
+                None,
+                "an empty file (0 bytes, or only blank lines): usually a failed upload; \
+                 ask the partner to send it again (a channel whose partners send empty files \
+                 on purpose sets empty_files = \"ignore\")",
+                &[],
+            )?,
+        }
+        return Ok(Admitted::Settled(outcome(store, file.id)?));
+    }
+    let (partner, entry) = match identified {
         Ok(found) => found,
         Err(reason) => {
+            let reason = match content.is_text() {
+                true => reason,
+                false => format!("{}; and {reason}", content.describe()),
+            };
             // The same bytes on the same channel, already set aside for the
             // same reason: a duplicate, not a second quarantine.
-            if let Some(earlier) = store.find_same(None, &file.channel, &file.sha256, file.id)? {
+            let earlier = match policy.duplicates {
+                Duplicates::Never => None,
+                rule => store.find_same(
+                    None,
+                    &file.channel,
+                    &file.sha256,
+                    same_name(rule, file),
+                    file.id,
+                )?,
+            };
+            if let Some(earlier) = earlier {
                 store.mark_duplicate(file.id, earlier.id, None)?;
             } else {
-                store.quarantine(file.id, None, Some(format), &reason, &[])?;
+                store.quarantine(file.id, None, format, &reason, &[])?;
             }
             return Ok(Admitted::Settled(outcome(store, file.id)?));
         }
     };
-    if let Some(earlier) =
-        store.find_same(Some(&partner.id), &file.channel, &file.sha256, file.id)?
-    {
+    let rule = entry
+        .and_then(|e| e.duplicates)
+        .unwrap_or(policy.duplicates);
+    let earlier = match rule {
+        _ if cx.force => None,
+        Duplicates::Never => None,
+        rule => store.find_same(
+            Some(&partner.id),
+            &file.channel,
+            &file.sha256,
+            same_name(rule, file),
+            file.id,
+        )?,
+    };
+    if let Some(earlier) = earlier {
         store.mark_duplicate(file.id, earlier.id, Some(&partner.id))?;
+        return Ok(Admitted::Settled(outcome(store, file.id)?));
+    }
+    if !content.is_text() {
+        store.quarantine(
+            file.id,
+            Some(&partner.id),
+            None,
+            &format!(
+                "{}, not a feed dropgate reads (X12, CSV or XML)",
+                content.describe()
+            ),
+            &[],
+        )?;
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
     Ok(Admitted::ToTranslate(Work {
@@ -272,6 +343,11 @@ pub fn admit<'c>(
         partner,
         entry,
     }))
+}
+
+/// The name an earlier file must also have to be a duplicate, by the rule.
+fn same_name(rule: Duplicates, file: &FileRecord) -> Option<&str> {
+    (rule == Duplicates::NameAndContent).then_some(file.name.as_str())
 }
 
 /// The second step, without the store: translates the file, its documents

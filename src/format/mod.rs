@@ -14,6 +14,7 @@
 
 pub mod csv;
 pub mod row;
+pub mod sniff;
 pub mod tree;
 pub mod x12;
 pub mod xml;

@@ -532,6 +532,13 @@ pub struct Trace {
     pub document: String,
 }
 
+/// A file's name without its folder: what `source.file_name` and `$file`
+/// say, whether the file was named by a path (`translate dir/a.csv`) or
+/// came from a channel.
+fn base_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
 /// Facts about the input that paths may name.
 struct Facts<'a> {
     origin: &'a Origin,
@@ -542,9 +549,9 @@ impl Vars for Facts<'_> {
     fn var(&self, name: &str) -> Option<String> {
         let o = self.origin;
         match name {
-            "file" | "file.name" => o.file_name.clone(),
-            "file.stem" => o.file_name.as_ref().map(|f| {
-                let base = f.rsplit('/').next().unwrap_or(f);
+            "file" | "file.name" => o.file_name.as_deref().map(|f| base_name(f).to_string()),
+            "file.stem" => o.file_name.as_deref().map(|f| {
+                let base = base_name(f);
                 base.rsplit_once('.').map_or(base, |(s, _)| s).to_string()
             }),
             "partner" => self.partner.map(String::from),
@@ -651,7 +658,12 @@ impl<'m> Writer<'m, '_, '_, '_> {
             return;
         }
         let field = self.field_path();
-        let from = item.and_then(|i| i.node()).map(|_| self.place(item));
+        let from = match item {
+            Some(i) if i.node().is_some() => Some(self.place(item)),
+            // A variable: the file's name, the partner, the envelope.
+            Some(i) => rule.variable(i).map(|v| format!("${v}")),
+            None => None,
+        };
         if let Some(t) = self.trace.as_mut() {
             t.push(Trace {
                 field,
@@ -1275,7 +1287,10 @@ impl<'l, W: Write> Translator<'l, W> {
                 Flavor::Json => SourceFormat::Json,
             },
             partner: partner.clone(),
-            file_name: origin.file_name.clone(),
+            file_name: origin
+                .file_name
+                .as_deref()
+                .map(|f| base_name(f).to_string()),
             interchange_control_number: origin.interchange_control_number.clone(),
             group_control_number: origin.group_control_number.clone(),
             set_control_number: origin.set_control_number.clone(),

@@ -303,6 +303,22 @@ impl Vars for () {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathError(pub String);
 
+impl Path {
+    /// Where a constant `item` comes from in this path: `None` when the
+    /// path has no constant there; `Some(None)` for a literal;
+    /// `Some(Some(name))` for a variable (`file.stem`, `partner`).
+    pub fn constant_source(&self, item: Item) -> Option<Option<&str>> {
+        match item {
+            Item::Constant(i) => match self.alternatives.get(usize::from(i)) {
+                Some(Chain::Var(name)) => Some(Some(name)),
+                Some(Chain::Literal(_)) => Some(None),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
 impl fmt::Display for PathError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)

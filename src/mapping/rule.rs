@@ -96,6 +96,23 @@ enum Find {
     Product(Vec<Path>),
 }
 
+impl Rule {
+    /// The variable (`file.stem`, `partner`) a constant `item` this rule
+    /// found was read from, when it was not a literal. The first path with
+    /// a constant at that place is the one that found it (paths are tried
+    /// in order, and a constant is always found).
+    pub fn variable(&self, item: crate::mapping::path::Item) -> Option<&str> {
+        let own = match &self.find {
+            Find::From(paths) => paths.iter().find_map(|p| p.constant_source(item)),
+            _ => None,
+        };
+        match own {
+            Some(source) => source,
+            None => self.or.as_ref().and_then(|o| o.variable(item)),
+        }
+    }
+}
+
 /// What a rule reads in a flat record (see [`Rule::row_form`]).
 #[derive(Clone, Debug)]
 pub struct RowRule {

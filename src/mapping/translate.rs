@@ -2,8 +2,9 @@
 //! picks the decoder and the mappings, and writes JSON. What `dropgate
 //! translate`, `mapping test` and `mapping explain` share.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Read, Write};
 
+use crate::format::sniff::{self, sniff};
 use crate::format::{Flavor, Tree, csv as csv_format, x12 as x12_format, xml as xml_format};
 use crate::x12::SegmentReader;
 use crate::x12::defs::Definitions;
@@ -196,20 +197,21 @@ pub enum TranslateError {
     Output(#[from] std::io::Error),
 }
 
-/// Guesses a format from the first bytes.
+/// Guesses a format from the first bytes (delimited text when nothing
+/// else fits; see [`sniff`] for what no decoder reads).
 pub fn detect(head: &[u8]) -> Flavor {
-    let start = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-    let trimmed = start
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .map_or(&[][..], |i| &start[i..]);
-    if trimmed.starts_with(b"ISA") {
-        Flavor::X12
-    } else if trimmed.starts_with(b"<") {
-        Flavor::Xml
-    } else {
-        Flavor::Csv
-    }
+    sniff(head, false).flavor().unwrap_or(Flavor::Csv)
+}
+
+/// The first bytes of `input`, read (up to [`sniff::HEAD`]) to tell what
+/// it is, and the input whole again.
+fn head_of<R: Read>(mut input: R, file: &str) -> Result<(Vec<u8>, impl Read), TranslateError> {
+    let mut head = Vec::with_capacity(sniff::HEAD);
+    (&mut input)
+        .take(sniff::HEAD as u64)
+        .read_to_end(&mut head)
+        .map_err(|e| TranslateError::Input(format!("{file}: cannot read: {e}")))?;
+    Ok((head.clone(), std::io::Cursor::new(head).chain(input)))
 }
 
 /// Translates `input` to canonical JSON on `out`.
@@ -220,21 +222,35 @@ pub fn translate<R: Read, W: Write>(
     defs: &Definitions,
     out: W,
 ) -> Result<(Outcome, W), TranslateError> {
-    let mut input = BufReader::with_capacity(1 << 16, input);
-    let head = input.fill_buf()?.to_vec();
+    let (head, input) = head_of(input, &request.file_name)?;
+    let content = sniff(&head, head.len() < sniff::HEAD);
+    if !content.is_text() {
+        return Err(TranslateError::Input(format!(
+            "{}: {}, not a feed dropgate reads (X12, CSV or XML)",
+            request.file_name,
+            content.describe()
+        )));
+    }
+    let sniffed = content.flavor().unwrap_or(Flavor::Csv);
+    if sniffed == Flavor::Json && request.mapping.is_none() && request.flavor.is_none() {
+        return Err(TranslateError::Input(format!(
+            "{}: {}; dropgate reads X12, CSV and XML feeds (canonical JSON is rendered with `dropgate render`)",
+            request.file_name,
+            content.describe()
+        )));
+    }
+    let input = BufReader::with_capacity(1 << 16, input);
     let fixed: Option<Loaded> = match (&request.mapping, &request.partner) {
         (Some(m), _) => Some(library.load(m)?),
-        (None, Some(p)) if detect(&head) != Flavor::X12 => Some(library.for_partner(
-            p,
-            Direction::Inbound,
-            request.flavor.or(Some(detect(&head))),
-        )?),
+        (None, Some(p)) if sniffed != Flavor::X12 => {
+            Some(library.for_partner(p, Direction::Inbound, request.flavor.or(Some(sniffed)))?)
+        }
         _ => None,
     };
     let flavor = request
         .flavor
         .or(fixed.as_ref().map(|l| l.header.flavor))
-        .unwrap_or_else(|| detect(&head));
+        .unwrap_or(sniffed);
     if let Some(l) = &fixed
         && l.header.flavor != flavor
     {

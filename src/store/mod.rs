@@ -37,6 +37,9 @@ pub enum FileState {
     Quarantined,
     /// The same bytes from the same partner were received before.
     Duplicate,
+    /// Nothing to process, as its channel says (an empty file where
+    /// `empty_files = "ignore"`); archived all the same.
+    Ignored,
 }
 
 impl FileState {
@@ -47,6 +50,7 @@ impl FileState {
             FileState::Processed => "processed",
             FileState::Quarantined => "quarantined",
             FileState::Duplicate => "duplicate",
+            FileState::Ignored => "ignored",
         }
     }
 
@@ -57,6 +61,7 @@ impl FileState {
             "processed" => FileState::Processed,
             "quarantined" => FileState::Quarantined,
             "duplicate" => FileState::Duplicate,
+            "ignored" => FileState::Ignored,
             _ => return None,
         })
     }
@@ -64,7 +69,8 @@ impl FileState {
 
 impl fmt::Display for FileState {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        // Padded when asked (`{:<11}`): states line up in columns.
+        f.pad(self.as_str())
     }
 }
 
@@ -332,13 +338,15 @@ pub trait Store {
     /// done with a file before this returns.
     fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError>;
 
-    /// The earliest file with these bytes from this partner (or channel,
-    /// when the partner is not known yet), received before `except`.
+    /// The earliest file with these bytes (and this name, when one is
+    /// given) from this partner (or channel, when the partner is not known
+    /// yet), received before `except`.
     fn find_same(
         &self,
         partner: Option<&str>,
         channel: &str,
         sha256: &str,
+        name: Option<&str>,
         except: FileId,
     ) -> Result<Option<FileRecord>, StoreError>;
 
@@ -378,6 +386,10 @@ pub trait Store {
         reason: &str,
         deliveries: &[NewDelivery],
     ) -> Result<(), StoreError>;
+
+    /// Marks a file ignored (nothing in it to process), with why.
+    fn ignore(&mut self, id: FileId, partner: Option<&str>, reason: &str)
+    -> Result<(), StoreError>;
 
     /// Forgets the documents of a quarantined or processed file and puts
     /// it back to `received`, to be processed again.

@@ -365,19 +365,43 @@ impl Store for SqliteStore {
         partner: Option<&str>,
         channel: &str,
         sha256: &str,
+        name: Option<&str>,
         except: FileId,
     ) -> Result<Option<FileRecord>, StoreError> {
+        // ?4 IS NULL: any name.
         let found = match partner {
             Some(p) => self.files_where(
-                "WHERE sha256 = ?1 AND partner = ?2 AND id < ?3 AND state != 'duplicate' ORDER BY id LIMIT 1",
-                &[&sha256, &p, &except],
+                "WHERE sha256 = ?1 AND partner = ?2 AND id < ?3 AND (?4 IS NULL OR name = ?4) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
+                &[&sha256, &p, &except, &name],
             )?,
             None => self.files_where(
-                "WHERE sha256 = ?1 AND partner IS NULL AND channel = ?2 AND id < ?3 AND state != 'duplicate' ORDER BY id LIMIT 1",
-                &[&sha256, &channel, &except],
+                "WHERE sha256 = ?1 AND partner IS NULL AND channel = ?2 AND id < ?3 AND (?4 IS NULL OR name = ?4) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
+                &[&sha256, &channel, &except, &name],
             )?,
         };
         Ok(found.into_iter().next())
+    }
+
+    fn ignore(
+        &mut self,
+        id: FileId,
+        partner: Option<&str>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let at = now();
+        self.atomically(|tx| {
+            exec(
+                tx,
+                "UPDATE files SET state = 'ignored', partner = COALESCE(?2, partner), detail = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, partner, reason, at],
+            )?;
+            exec(
+                tx,
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'ignored', ?3)",
+                params![id, at, reason],
+            )?;
+            Ok(())
+        })
     }
 
     fn mark_duplicate(
@@ -778,14 +802,34 @@ mod tests {
         let a = s.record_received(&new_file("a.edi", "h1"))?;
         let b = s.record_received(&new_file("b.edi", "h1"))?;
         assert_eq!(
-            s.find_same(Some("acme"), "drop", "h1", b)?.map(|f| f.id),
+            s.find_same(Some("acme"), "drop", "h1", None, b)?
+                .map(|f| f.id),
             Some(a)
         );
-        assert_eq!(s.find_same(Some("other"), "drop", "h1", b)?, None);
+        assert_eq!(s.find_same(Some("other"), "drop", "h1", None, b)?, None);
+        // By name and content: a.edi's bytes under another name are new.
+        assert_eq!(
+            s.find_same(Some("acme"), "drop", "h1", Some("b.edi"), b)?,
+            None
+        );
+        assert_eq!(
+            s.find_same(Some("acme"), "drop", "h1", Some("a.edi"), b)?
+                .map(|f| f.id),
+            Some(a)
+        );
+        // An ignored file is nothing to be a duplicate of.
+        let c = s.record_received(&new_file("c.edi", "h0"))?;
+        s.ignore(c, Some("acme"), "empty")?;
+        let d = s.record_received(&new_file("d.edi", "h0"))?;
+        assert_eq!(s.find_same(Some("acme"), "drop", "h0", None, d)?, None);
+        assert_eq!(
+            s.file(c)?.map(|f| (f.state, f.detail)),
+            Some((FileState::Ignored, Some("empty".to_string())))
+        );
         s.mark_duplicate(b, a, Some("acme"))?;
         let f = s.file(b)?.ok_or(StoreError::Corrupt("gone".into()))?;
         assert_eq!((f.state, f.duplicate_of), (FileState::Duplicate, Some(a)));
-        assert_eq!(s.unfinished_files()?.len(), 1);
+        assert_eq!(s.unfinished_files()?.len(), 2);
         Ok(())
     }
 
