@@ -10,9 +10,9 @@
 //! it asks the carrier for something, and takes nothing away from the
 //! content, so the sender is told and need not send again.
 //!
-//! Elements, the same in every version from 003050 to 008050: ISB01 (I34,
-//! ID 1/1, mandatory); ISE01 (I35, DT 6/6 `YYMMDD`, mandatory), ISE02 (I36,
-//! TM 4/4 `HHMM`, mandatory), ISE03 (I37, ID 2/2, optional; UTC when
+//! Elements, the same in the releases looked at (003050 to 007060): ISB01
+//! (I34, ID 1/1, mandatory); ISE01 (I35, DT 6/6 `YYMMDD`, mandatory), ISE02
+//! (I36, TM 4/4 `HHMM`, mandatory), ISE03 (I37, ID 2/2, optional; UTC when
 //! absent).
 
 use super::segment::Segment;
