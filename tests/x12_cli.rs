@@ -100,6 +100,8 @@ fn broken_input_exits_non_zero_with_one_line_naming_file_and_place() {
         ("broken/malformed-isa.edi", "ISA"),
         ("broken/clashing-delimiters.edi", "delimiters"),
         ("broken/binary.edi", "not X12"),
+        // A terminator of two bytes (UTF-8 `§`) is not a wrapped file.
+        ("broken/multibyte-terminator.edi", "not terminated"),
     ];
     for (path, expected) in cases {
         let file = sample(path);
@@ -270,4 +272,46 @@ fn scan_reports_throughput() {
         assert_eq!(v["segments"], 71);
         assert_eq!(v["sets"], 4);
     }
+}
+
+/// A group in a version dropgate has no definitions for is rejected alone:
+/// `translate` writes the documents of the other groups, names the
+/// rejected group and exits 1, as for any rejected group; the interchange
+/// itself is not rejected.
+#[test]
+fn translate_skips_a_group_in_an_unsupported_version() {
+    let out = dropgate(&["translate", &sample("bad/850-003060-beside-004010.edi")]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+    let docs = docs.as_array().expect("an array");
+    assert_eq!(docs.len(), 1, "{docs:?}");
+    assert_eq!(docs[0]["po_number"], "PO123457");
+    assert_eq!(docs[0]["source"]["version"], "004010");
+    assert!(
+        stderr.contains("group PO 161: the group is rejected [AK9 R]"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("functional group version not supported"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("GS04"), "{stderr}");
+    assert!(!stderr.contains("interchange is rejected"), "{stderr}");
+
+    let ack = dropgate(&["ack", "--ta1", &sample("bad/850-003060-beside-004010.edi")]);
+    let stdout = text(&ack.stdout);
+    assert_eq!(ack.status.code(), Some(0), "{}", text(&ack.stderr));
+    assert!(stdout.contains("*A*000~"), "{stdout}");
+    assert_eq!(stdout.matches("ST*997*").count(), 2, "{stdout}");
+}
+
+/// ISB and ISE (delivery requests) do not stop a file from translating.
+#[test]
+fn translate_reads_an_interchange_with_delivery_requests() {
+    let out = dropgate(&["translate", &sample("good/850-4010-isb-ise.edi")]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+    assert_eq!(docs.as_array().map(Vec::len), Some(1), "{docs}");
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }

@@ -147,3 +147,29 @@ fn every_set_has_a_transition_table_the_walker_can_use() {
         }
     }
 }
+
+/// Repeat counts against the standard: in 005010 only CTX01 (C998) and
+/// DMG05 (C056) repeat, each up to 10 times, among the segments dropgate
+/// defines; 004010 has no repeating element at all.
+#[test]
+fn repeat_counts_are_the_standards() {
+    let expected = [("005010", "CTX", 1, 10), ("005010", "DMG", 5, 10)];
+    for version in ["004010", "005010"] {
+        let d = &defs().version(version).expect("version").dictionary;
+        let mut repeating: Vec<(&str, String, usize, u32)> = Vec::new();
+        for (id, segment) in &d.segments {
+            for (i, u) in segment.elements.iter().enumerate() {
+                if u.repeat != 1 {
+                    repeating.push((version, id.to_string(), i + 1, u.repeat));
+                }
+            }
+        }
+        repeating.sort();
+        let want: Vec<(&str, String, usize, u32)> = expected
+            .iter()
+            .filter(|(v, ..)| *v == version)
+            .map(|&(v, s, p, r)| (v, s.to_string(), p, r))
+            .collect();
+        assert_eq!(repeating, want, "{version}");
+    }
+}

@@ -342,6 +342,61 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             Always,
             &["TA1*000000102*240117*1635*A*000~", "IEA*0*"],
         ),
+        // A group in a version without definitions is rejected alone, its
+        // six-digit GS04 read as its version (before 004010) writes it;
+        // the group beside it and the interchange are accepted.
+        (
+            "bad/850-003060-beside-004010.edi",
+            Functional,
+            Always,
+            &[
+                "TA1*000000161*240115*1030*A*000~",
+                "AK1*PO*161~",
+                "AK2*850*0001~",
+                "AK5*R*1~",
+                "AK9*R*1*1*0*2~",
+                "AK1*PO*162~",
+                "AK9*A*1*1*1~",
+            ],
+        ),
+        // Each acknowledgment group writes GS04 as its own version does.
+        (
+            "bad/850-003060-beside-004010.edi",
+            Functional,
+            Never,
+            &[
+                "GS*FA*VENDORID*RETAILERID*240117*1635*900000001*X*003060~",
+                "GS*FA*VENDORID*RETAILERID*20240117*1635*900000002*X*004010~",
+            ],
+        ),
+        // ISB and ISE belong to the interchange envelope.
+        (
+            "good/850-4010-isb-ise.edi",
+            Functional,
+            Always,
+            &["TA1*000000171*240115*1030*A*000~", "AK9*A*1*1*1~"],
+        ),
+        // Their contents are noted (TA1 E, 028-031), nothing is rejected.
+        (
+            "bad/850-4010-isb-ise-invalid.edi",
+            Functional,
+            Always,
+            &["TA1*000000172*240115*1030*E*031~", "AK9*A*1*1*1~"],
+        ),
+        // An ISA12 outside its code list rejects the interchange (TA1 017)...
+        (
+            "bad/850-4010-isa12-invalid.edi",
+            Functional,
+            Always,
+            &["TA1*000000181*240115*1030*R*017~", "IEA*0*900000001~"],
+        ),
+        // ...and an acknowledgment is never written in that version.
+        (
+            "bad/850-4010-isa12-invalid.edi",
+            Functional,
+            Never,
+            &["*U*00401*900000001*0*P*>~", "AK9*A*1*1*1~"],
+        ),
         (
             "good/mixed-two-interchanges.edi",
             Functional,
@@ -384,4 +439,79 @@ fn a_truncated_interchange_still_gets_a_rejecting_acknowledgment() {
     let ack = String::from_utf8(writer.into_inner().expect("in memory")).expect("text");
     assert!(ack.contains("TA1*000000151*240115*1030*R*023~"), "{ack}");
     assert!(ack.contains("IEA*0*"), "{ack}");
+}
+
+/// Every sample in `good/` validates without an error, so that a wrong
+/// golden report cannot be blessed there.
+#[test]
+fn good_samples_validate_cleanly() {
+    for path in edi_files("good") {
+        let input = std::fs::read(&path).expect("read sample");
+        let defs = Definitions::embedded();
+        let mut checker = Checker::new(defs, &CheckOptions::default()).expect("checker");
+        let mut report = Report::new(Vec::new(), ReportFormat::Text, false);
+        let summary = check_bytes(&input, &mut checker, &mut report).expect("sample reads");
+        let text = String::from_utf8_lossy(&report.into_inner().expect("in memory")).into_owned();
+        assert!(summary.clean(), "{}:\n{text}", path.display());
+    }
+}
+
+/// The report names every note of an interchange's ISB and ISE, with the
+/// TA1 code of each.
+#[test]
+fn delivery_requests_are_checked_and_noted() {
+    let input = std::fs::read(samples().join("bad/850-4010-isb-ise-invalid.edi")).expect("sample");
+    let text = String::from_utf8(report(&input)).expect("text");
+    for expected in [
+        "interchange 000000172: accepted with notes [TA1 E 031]",
+        "ISB01 \"7\" is not a grade of service code",
+        "[TA1 031]",
+        "ISE01 \"241316\" is not a date (YYMMDD)",
+        "[TA1 028]",
+        "ISE02 \"2560\" is not a time (HHMM)",
+        "[TA1 029]",
+        "ISE03 \"XX\" is not a delivery time code",
+        "[TA1 030]",
+    ] {
+        assert!(text.contains(expected), "expected {expected:?} in:\n{text}");
+    }
+}
+
+/// ISB and ISE belong between the ISA and the first GS, once each;
+/// anywhere else they are invalid content (TA1 R 024).
+#[test]
+fn delivery_requests_belong_before_the_first_group() {
+    let good =
+        std::fs::read_to_string(samples().join("good/850-4010-isb-ise.edi")).expect("sample");
+    let moved = good
+        .replace("ISE*240116*0600*ET~\n", "")
+        .replace("GE*1*171~\n", "GE*1*171~\nISE*240116*0600*ET~\n");
+    let twice = good.replace("ISB*2~\n", "ISB*2~\nISB*0~\n");
+    for (input, expected) in [
+        (moved, "ISE (it belongs between the ISA and the first GS)"),
+        (twice, "ISB (it may come only once)"),
+    ] {
+        let text = String::from_utf8(report(input.as_bytes())).expect("text");
+        assert!(text.contains("rejected [TA1 R 024]"), "{text}");
+        assert!(text.contains(expected), "{expected:?} in:\n{text}");
+    }
+}
+
+/// CTX01 repeats up to 10 times in 005010, not 11.
+#[test]
+fn a_repeated_composite_is_checked_against_its_repeat_count() {
+    let sample =
+        std::fs::read_to_string(samples().join("good/999-5010-ctx-repeated.edi")).expect("sample");
+    let ten = ["NAME:REF"; 10].join("^");
+    let eleven = ["NAME:REF"; 11].join("^");
+    let with = |ctx01: &str| {
+        let input = sample.replace("PO NUMBER:PO123456^ORDER TYPE:DS^RELEASE:1", ctx01);
+        String::from_utf8(report(input.as_bytes())).expect("text")
+    };
+    assert!(with(&ten).contains("set 999 0001, line 3: accepted"));
+    let text = with(&eleven);
+    assert!(
+        text.contains("CTX01 (repetition 11) (C998): too many repetitions [AK4 12]"),
+        "{text}"
+    );
 }

@@ -22,7 +22,8 @@ use chrono::NaiveDateTime;
 use super::control::ControlNumbers;
 use super::delimiters::{Delimiters, LineStyle};
 use super::envelope::{GroupHeader, GroupOutcome, InterchangeOutcome, SetOutcome, Sink};
-use super::isa::IsaHeader;
+use super::group_version::GroupDate;
+use super::isa::{IsaHeader, is_control_version};
 use super::position::Position;
 use super::segment::{Element, OwnedSegment};
 use super::validate::{AckFlavor, ElementFinding, SegmentFinding};
@@ -150,8 +151,11 @@ impl<'c, W: Write> AckWriter<'c, W> {
         Ok(self.out)
     }
 
-    fn date8(&self) -> String {
-        self.options.timestamp.format("%Y%m%d").to_string()
+    /// GS04 of an acknowledgment group in `version`: `YYMMDD` before
+    /// 004000, `CCYYMMDD` after.
+    fn group_date(&self, version: &str) -> String {
+        let form = GroupDate::of(version).format();
+        self.options.timestamp.format(form).to_string()
     }
 
     fn time4(&self) -> String {
@@ -175,9 +179,11 @@ fn ack_delimiters(header: &IsaHeader, forced: Option<Delimiters>) -> Delimiters 
     d
 }
 
+/// ISA12 of the acknowledgment: the received one, or 00401 when the
+/// received one is not a code of ISA12's list.
 fn isa_version(header: &IsaHeader) -> String {
     let v = header.text(12);
-    if v.len() == 5 && v.bytes().all(|b| b.is_ascii_digit()) {
+    if is_control_version(v.as_bytes()) {
         v
     } else {
         "00401".to_string()
@@ -334,7 +340,7 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         if p.fa.as_ref().is_some_and(|fa| fa.version != version) {
             self.close_fa_group()?;
         }
-        let (date, time) = (self.date8(), self.time4());
+        let (date, time) = (self.group_date(&version), self.time4());
         let Some(p) = &mut self.pending else {
             return Ok(());
         };

@@ -19,9 +19,11 @@ use std::sync::Arc;
 use super::control::NumberSet;
 use super::defs::{Definitions, DefsError, Overlay, SetDef};
 use super::delimiters::LineStyle;
+use super::delivery::{check_isb, check_ise};
 use super::error::{ParseError, ParseErrorKind};
+use super::group_version::GroupRules;
 use super::ids::seg;
-use super::isa::{IsaHeader, IsaWarning};
+use super::isa::{IsaHeader, IsaWarning, is_control_version};
 use super::position::Position;
 use super::reader::SegmentReader;
 use super::segment::Segment;
@@ -253,11 +255,17 @@ struct OpenInterchange {
     group_numbers: NumberSet,
     group: Option<OpenGroup>,
     stray: bool,
+    /// Whether an ISB, an ISE was read (each may come once, before the
+    /// first GS).
+    isb: bool,
+    ise: bool,
 }
 
 /// Follows the envelopes of an X12 stream and validates its sets.
 pub struct Checker<'d> {
     defs: &'d Definitions,
+    /// What a GS is checked against, by its own GS08.
+    group_rules: GroupRules,
     max_findings: usize,
     overlaid: HashMap<(String, String), Arc<SetDef>>,
     open: Option<OpenInterchange>,
@@ -314,6 +322,7 @@ impl<'d> Checker<'d> {
         }
         Ok(Checker {
             defs,
+            group_rules: GroupRules::new(defs),
             max_findings: options.max_findings_per_set,
             overlaid,
             open: None,
@@ -451,6 +460,7 @@ impl<'d> Checker<'d> {
                 // A TA1 between ISA and GS acknowledges one of our
                 // interchanges; it is not answered.
             }
+            b"ISB" | b"ISE" => self.delivery_request(segment),
             _ => self.stray(segment, "a segment outside any transaction set"),
         }
         Ok(())
@@ -493,6 +503,27 @@ impl<'d> Checker<'d> {
         }
     }
 
+    /// An ISB or ISE: a request to the carriers, part of the interchange
+    /// envelope between the ISA and the first GS, each at most once. Its
+    /// content is checked ([`super::delivery`]); anywhere else it is
+    /// invalid content.
+    fn delivery_request(&mut self, segment: &Segment<'_>) {
+        let Some(ix) = &mut self.open else { return };
+        let isb = segment.id_bytes() == b"ISB";
+        let seen = if isb { ix.isb } else { ix.ise };
+        if ix.groups > 0 || ix.group.is_some() {
+            self.stray(segment, "it belongs between the ISA and the first GS");
+        } else if seen {
+            self.stray(segment, "it may come only once");
+        } else if isb {
+            ix.isb = true;
+            check_isb(segment, &mut ix.findings);
+        } else {
+            ix.ise = true;
+            check_ise(segment, &mut ix.findings);
+        }
+    }
+
     fn open_interchange(&mut self, header: &IsaHeader, at: Position) {
         let mut findings = check_isa(header, at);
         let sender = header.sender();
@@ -520,6 +551,8 @@ impl<'d> Checker<'d> {
             group_numbers: NumberSet::default(),
             group: None,
             stray: false,
+            isb: false,
+            ise: false,
         });
     }
 
@@ -583,6 +616,7 @@ impl<'d> Checker<'d> {
 
     fn open_group(&mut self, gs: &Segment<'_>) {
         let defs = self.defs;
+        let rules = &self.group_rules;
         let Some(ix) = &mut self.open else { return };
         ix.stray = false;
         ix.groups += 1;
@@ -622,12 +656,9 @@ impl<'d> Checker<'d> {
                 at,
             });
         }
-        // The GS itself: an invalid GS is invalid interchange content (TA1 024).
-        let dictionary = version
-            .as_deref()
-            .and_then(|v| defs.version(v))
-            .or_else(|| defs.versions().next().and_then(|v| defs.version(v)));
-        if let Some(gs_def) = dictionary.and_then(|d| d.dictionary.segments.get(&seg::GS)) {
+        // The GS itself, by the rules of its own version: an invalid GS is
+        // invalid interchange content (TA1 024).
+        if let Some(gs_def) = rules.for_group(defs, version.as_deref(), gs08) {
             let mut element_findings = Vec::new();
             check_segment(gs, gs_def, &mut element_findings);
             if let Some(f) = element_findings.first() {
@@ -1035,11 +1066,14 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
             format!("ISA10 {:?} is not a time (HHMM)", h.text(10)),
         );
     }
-    if version.len() != 5 || !version.iter().all(u8::is_ascii_digit) {
+    if !is_control_version(version) {
         add(
             InvalidVersion,
             Severity::Error,
-            format!("ISA12 {:?} is not a version number", h.text(12)),
+            format!(
+                "ISA12 {:?} is not an interchange control version (00401, 00501, ...)",
+                h.text(12)
+            ),
         );
     }
     let number = h.field(13);

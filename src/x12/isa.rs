@@ -240,6 +240,25 @@ impl IsaHeader {
     }
 }
 
+/// The codes of ISA12 (I11, Interchange Control Version Number): one per
+/// version and release of the interchange control segments, from 00200
+/// (X12.5-1987) to 00805. Up to 00801 the list is the one StAEDI's control
+/// schema carries (taken from the I11 code list); 00705, 00706 and 00802 to
+/// 00805 are the releases published since (007050, 007060, 008020 to
+/// 008050).
+const CONTROL_VERSIONS: &[&[u8]] = &[
+    b"00200", b"00201", b"00204", b"00300", b"00301", b"00302", b"00303", b"00304", b"00305",
+    b"00306", b"00307", b"00400", b"00401", b"00402", b"00403", b"00404", b"00405", b"00406",
+    b"00500", b"00501", b"00502", b"00503", b"00504", b"00505", b"00600", b"00601", b"00602",
+    b"00603", b"00604", b"00605", b"00700", b"00701", b"00702", b"00703", b"00704", b"00705",
+    b"00706", b"00800", b"00801", b"00802", b"00803", b"00804", b"00805",
+];
+
+/// True when `isa12` is a code of ISA12's list (`00401`, `00501`, ...).
+pub fn is_control_version(isa12: &[u8]) -> bool {
+    CONTROL_VERSIONS.contains(&isa12)
+}
+
 type Fields<'a> = ([&'a [u8]; 16], u8);
 
 /// The padded layout: every field at its fixed width and offset.
@@ -290,6 +309,20 @@ mod tests {
 
     const ISA_4010: &[u8] = b"ISA*00*          *00*          *ZZ*RETAILERID     *ZZ*VENDORID       *240115*1030*U*00401*000000101*0*P*>~";
     const ISA_5010: &[u8] = b"ISA*00*          *00*          *ZZ*RETAILERID     *ZZ*VENDORID       *240117*1705*^*00501*000000104*0*P*:~";
+
+    #[test]
+    fn control_versions_are_the_code_list() {
+        for v in [
+            "00200", "00304", "00401", "00402", "00501", "00704", "00801",
+        ] {
+            assert!(is_control_version(v.as_bytes()), "{v}");
+        }
+        for v in [
+            "00040", "00410", "00199", "00507", "4010", "004010", "", "0040A",
+        ] {
+            assert!(!is_control_version(v.as_bytes()), "{v}");
+        }
+    }
 
     fn header(input: &[u8]) -> IsaHeader {
         match IsaHeader::parse(input, true) {

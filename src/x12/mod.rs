@@ -13,7 +13,9 @@
 //!   bounded memory.
 //! - [`defs`]: transaction-set definitions loaded from `x12/`.
 //! - [`validate`]: walks a set against its definition, element by element.
-//! - [`envelope`]: checks ISA/IEA, GS/GE and ST/SE and drives the validator.
+//! - [`envelope`]: checks ISA/IEA, GS/GE and ST/SE and drives the validator;
+//!   `group_version` holds the rules of a GS by its own GS08, `delivery`
+//!   the checks of an interchange's ISB and ISE.
 //! - [`ack`]: builds 997, 999 and TA1 from what the envelope checker found.
 //! - [`writer`]: serializes segments with any delimiters.
 
@@ -23,8 +25,10 @@ mod buffer;
 pub mod control;
 pub mod defs;
 pub mod delimiters;
+mod delivery;
 pub mod envelope;
 pub mod error;
+mod group_version;
 pub mod harness;
 pub mod ids;
 pub mod isa;

@@ -13,7 +13,10 @@
 //! with a well-formed ISA whose segment terminator is not itself a line
 //! break, and either a line break falls inside that ISA or some line of the
 //! first few kilobytes does not end with the terminator (lines in an
-//! ordinary file end right after a terminator, if they end at all).
+//! ordinary file end right after a terminator, if they end at all). A
+//! terminator that is the first byte of a multi-byte UTF-8 character (a
+//! `§`, say) is taken whole for that comparison: such a file is not wrapped,
+//! and the lexer then says what is wrong with it.
 
 use std::io::{self, Read};
 
@@ -114,7 +117,8 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
             }
         }
     }
-    isa.push(*bytes.next()?);
+    let after_isa16 = bytes.as_slice();
+    isa.push(*after_isa16.first()?);
     if isa.len() < 106 {
         return None;
     }
@@ -123,10 +127,10 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
     if fixed.iter().any(|&i| isa[i] != element) {
         return None;
     }
-    let terminator = isa[105];
-    if terminator == b'\n' || terminator == b'\r' {
+    if isa[105] == b'\n' || isa[105] == b'\r' {
         return None;
     }
+    let terminator = terminator_as_written(after_isa16);
     let lines: Vec<&[u8]> = start.split(|&b| b == b'\n').collect();
     // The last piece may be cut by the look-ahead or be the file's end.
     // Only the first interchange is looked at: the next may declare other
@@ -142,7 +146,7 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
     // Lines of white space only (after the IEA, say) are not data.
     let ragged = complete.iter().any(|line| {
         let line = line.trim_ascii_end();
-        !line.is_empty() && line.last() != Some(&terminator)
+        !line.is_empty() && !line.ends_with(terminator)
     });
     if !broken && !ragged {
         return None;
@@ -153,6 +157,22 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
         .max()
         .unwrap_or(0);
     Some(width)
+}
+
+/// The segment terminator as the file writes it, from its first byte on:
+/// that byte, or the whole character when it starts a multi-byte UTF-8
+/// character.
+fn terminator_as_written(from: &[u8]) -> &[u8] {
+    let len = match from.first() {
+        Some(0xC2..=0xDF) => 2,
+        Some(0xE0..=0xEF) => 3,
+        Some(0xF0..=0xF4) => 4,
+        _ => 1,
+    };
+    match from.get(..len) {
+        Some(character) if std::str::from_utf8(character).is_ok() => character,
+        _ => &from[..from.len().min(1)],
+    }
 }
 
 #[cfg(test)]
@@ -215,6 +235,27 @@ mod tests {
         let newline = body().replace('~', "\n");
         let (out, w) = read(&newline);
         assert_eq!((out, w), (newline, None));
+        // Terminators of two, three and four bytes (not X12, but not wrapped
+        // either: the lexer says what is wrong), one segment per line.
+        for character in ["§", "€", "𝄞"] {
+            for eol in ["\n", "\r\n"] {
+                let multi = body().replace('~', &format!("{character}{eol}"));
+                let (out, w) = read(&multi);
+                assert_eq!((out, w), (multi, None), "{character:?} {eol:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_multi_byte_terminator_is_taken_whole() {
+        assert_eq!(terminator_as_written("§\r\nGS".as_bytes()), "§".as_bytes());
+        assert_eq!(terminator_as_written("𝄞GS".as_bytes()), "𝄞".as_bytes());
+        assert_eq!(terminator_as_written(b"~\nGS"), b"~");
+        // Not UTF-8 (Latin-1 bytes): the byte alone.
+        assert_eq!(terminator_as_written(b"\xA7GS"), b"\xA7");
+        assert_eq!(terminator_as_written(b"\xC2GS"), b"\xC2");
+        assert_eq!(terminator_as_written(b"\xC2"), b"\xC2");
+        assert_eq!(terminator_as_written(b""), b"");
     }
 
     #[test]

@@ -344,6 +344,14 @@ pub enum InterchangeError {
     DuplicateControlNumber,
     /// 027: ISA16 is not a valid component separator.
     InvalidComponentSeparator,
+    /// 028: ISE01 is not a valid delivery date.
+    InvalidDeliveryDate,
+    /// 029: ISE02 is not a valid delivery time.
+    InvalidDeliveryTime,
+    /// 030: ISE03 is not a delivery time code.
+    InvalidDeliveryTimeCode,
+    /// 031: ISB01 is not a grade of service code.
+    InvalidGradeOfService,
 }
 
 impl InterchangeError {
@@ -374,6 +382,10 @@ impl InterchangeError {
             InvalidContent => "024",
             DuplicateControlNumber => "025",
             InvalidComponentSeparator => "027",
+            InvalidDeliveryDate => "028",
+            InvalidDeliveryTime => "029",
+            InvalidDeliveryTimeCode => "030",
+            InvalidGradeOfService => "031",
         }
     }
 }
