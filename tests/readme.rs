@@ -54,3 +54,41 @@ fn the_readme_configuration_reads() {
     );
     assert_eq!(errors.len(), placeholders.len(), "{errors:#?}");
 }
+
+/// The README's command that makes the gateway's SFTP key works as written
+/// in a fresh folder (it once failed for want of `mkdir keys`).
+#[test]
+fn the_readme_key_command_runs_in_a_fresh_folder() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    let command = readme
+        .split('`')
+        .find(|c| c.contains("ssh-keygen -t ed25519"))
+        .expect("the README says how to make a key");
+    if std::process::Command::new("ssh-keygen")
+        .arg("-?")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ssh-keygen is missing (scripts/setup.sh installs openssh)"
+        );
+        eprintln!("SKIPPED: ssh-keygen is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let out = std::process::Command::new("sh")
+        .args(["-c", command])
+        .current_dir(dir.path())
+        .output()
+        .expect("sh runs");
+    assert!(
+        out.status.success(),
+        "{command}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(dir.path().join("keys/bolt_ed25519").is_file());
+    assert!(dir.path().join("keys/bolt_ed25519.pub").is_file());
+}
