@@ -41,6 +41,9 @@ const BATCH: usize = 64;
 /// own): a batch's files are held in memory while it is processed.
 const BATCH_BYTES: u64 = 64 << 20;
 
+/// How long one pass (`run --once`) waits for files just seen to settle.
+const ONCE_WAITS_AT_MOST: Duration = Duration::from_secs(10);
+
 /// Cuts `items` into batches of at most [`BATCH`] items and
 /// [`BATCH_BYTES`] bytes, in order.
 fn batches<T>(items: &[T], size: impl Fn(&T) -> u64) -> Vec<&[T]> {
@@ -229,8 +232,13 @@ impl Gateway {
                 continue;
             };
             // One pass (`run --once`) waits for files that are not complete
-            // yet only because they were just seen, and looks once more.
-            if every_channel && let Some(wait) = self.channels[i].settling() {
+            // yet only because they were just seen, and looks once more;
+            // a channel that wants longer than that is looked at again by
+            // the next pass.
+            if every_channel
+                && let Some(wait) = self.channels[i].settling()
+                && wait <= ONCE_WAITS_AT_MOST
+            {
                 std::thread::sleep(wait + Duration::from_millis(50));
                 if let Some(more) = self.look(i, &mut report) {
                     waiting = more;
