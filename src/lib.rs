@@ -4,11 +4,12 @@
 //!
 //! Data flows one way; the modules are listed in that order.
 //!
-//! - [`transport`]: channels, bytes in and out (a local folder; SFTP and
-//!   mailboxes next).
+//! - [`transport`]: channels, bytes in and out (local folders, SFTP,
+//!   IMAP mailboxes in; folders, SFTP, SMTP out).
 //! - [`x12`]: the X12 engine (lexer, envelopes, validation from the
 //!   definitions in `x12/`, 997/999/TA1 acknowledgments, writer).
-//! - [`format`]: decoders and encoders (X12, CSV, XML) to and from trees.
+//! - [`format`]: what a file is, and decoders and encoders (X12, CSV,
+//!   XML) to and from trees.
 //! - [`mapping`]: mappings from trees to the canonical model and back.
 //! - [`model`]: the canonical documents.
 //! - [`relay`]: documents out to the routing core.
