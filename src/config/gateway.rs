@@ -44,6 +44,14 @@ pub struct GatewaySection {
     /// and read from there (0: every file).
     #[serde(default = "default_stream_over_mb")]
     pub stream_over_mb: u64,
+    /// On SIGTERM (or Ctrl-C), the daemon takes up no new work and gives
+    /// what is under way (a batch of files, a delivery) this many seconds
+    /// to finish; what is still going then is abandoned, to be taken up
+    /// again at the next start, and the daemon exits 0. Keep it under the
+    /// supervisor's own limit (systemd's `TimeoutStopSec`, 90 s by
+    /// default).
+    #[serde(default = "default_shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
 }
 
 impl GatewaySection {
@@ -78,6 +86,11 @@ const fn default_retry_secs() -> u64 {
 const fn default_stream_over_mb() -> u64 {
     64
 }
+const fn default_shutdown_grace_secs() -> u64 {
+    30
+}
+/// The longest `shutdown_grace_secs` taken.
+const MAX_SHUTDOWN_GRACE_SECS: u64 = 3600;
 
 /// A named channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -123,6 +136,14 @@ pub struct ApiConfig {
     /// Or a file holding it (relative to this file).
     #[serde(default)]
     pub token_file: Option<PathBuf>,
+    /// The largest request body taken, in bytes (2 MiB by default); a
+    /// larger one is refused with 413 and a JSON error.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+}
+
+const fn default_max_body_bytes() -> usize {
+    2 << 20
 }
 
 #[derive(Debug, Deserialize)]
@@ -213,12 +234,18 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
         max_concurrent_files: default_max_concurrent_files(),
         retry_secs: default_retry_secs(),
         stream_over_mb: default_stream_over_mb(),
+        shutdown_grace_secs: default_shutdown_grace_secs(),
     });
     section.data_dir = source.resolve(&section.data_dir);
     section.partners = source.resolve(&section.partners);
     section.mappings = section.mappings.map(|m| source.resolve(&m));
     if section.max_concurrent_files == 0 {
         errors.push(source.error("[gateway] max_concurrent_files must be at least 1"));
+    }
+    if section.shutdown_grace_secs > MAX_SHUTDOWN_GRACE_SECS {
+        errors.push(source.error(format!(
+            "[gateway] shutdown_grace_secs: at most {MAX_SHUTDOWN_GRACE_SECS} (an hour)"
+        )));
     }
     if section.poll_interval_secs == 0 {
         errors.push(source.error("[gateway] poll_interval_secs must be at least 1"));
@@ -320,6 +347,9 @@ pub(super) fn load(path: &Path) -> Result<Gateway, ConfigErrors> {
                     a.listen
                 ),
             ));
+        }
+        if a.max_body_bytes == 0 {
+            errors.push(source.error_at(at, "[api] max_body_bytes must be at least 1"));
         }
         if a.token_env.is_some() == a.token_file.is_some() {
             errors.push(source.error_at(
