@@ -569,9 +569,9 @@ fn deadline_after(grace: Duration) -> Instant {
 pub enum Ending {
     /// Everything under way was finished.
     Finished,
-    /// Told to stop, a pass went on past the grace and was left where it
-    /// was: its thread may still be running, and the process should exit
-    /// now. Nothing is lost (each step is atomic, what was left is taken up
+    /// Told to stop, a pass (or a request to the API) went on past the
+    /// grace and was left where it was: its thread may still be running,
+    /// and the process should exit now. Nothing is lost (each step is atomic, what was left is taken up
     /// at the next start).
     Abandoned,
 }
@@ -584,16 +584,24 @@ struct Running {
 }
 
 impl Running {
-    /// Stops the API: no new connection is taken, and those under way get
-    /// until `deadline`.
-    async fn stop_api(self, deadline: Instant) {
+    /// Stops the API taking new connections.
+    fn refuse_new_requests(&self) {
         let _ = self.stop_api.send(true);
-        if let Some(server) = self.server {
-            let left = deadline.saturating_duration_since(Instant::now());
-            if tokio::time::timeout(left, server).await.is_err() {
-                tracing::warn!("requests to the API still under way were abandoned");
-            }
+    }
+
+    /// Stops the API: no new connection is taken, and those under way get
+    /// until `deadline`. False when some were still under way then.
+    async fn stop_api(self, deadline: Instant) -> bool {
+        self.refuse_new_requests();
+        let Some(server) = self.server else {
+            return true;
+        };
+        let deadline = tokio::time::Instant::from_std(deadline);
+        if tokio::time::timeout_at(deadline, server).await.is_err() {
+            tracing::warn!("requests to the API still under way were abandoned");
+            return false;
         }
+        true
     }
 }
 
@@ -621,6 +629,7 @@ pub async fn run(
     let stop = Stop::new();
     let mut failures = 0u32;
     let mut first = true;
+    let mut stopping_at = None;
     let result = 'run: loop {
         let worker = std::sync::Arc::clone(&shared);
         let pass_stop = stop.clone();
@@ -645,12 +654,14 @@ pub async fn run(
             joined = &mut pass => joined,
             () = &mut shutdown => {
                 stop.raise();
+                running.refuse_new_requests();
                 let deadline = deadline_after(grace);
+                stopping_at = Some(deadline);
                 tracing::info!(
                     grace_secs = grace.as_secs(),
                     "stopping: no new work is taken up, what is under way gets the grace to finish"
                 );
-                let ending = match tokio::time::timeout(grace, &mut pass).await {
+                match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), &mut pass).await {
                     Ok(joined) => {
                         match &joined {
                             Ok(Ok(report)) => {
@@ -660,18 +671,16 @@ pub async fn run(
                             Ok(Err(e)) => tracing::error!(error = %e, "the pass failed"),
                             Err(e) => tracing::error!(error = %e, "the pass stopped on a bug"),
                         }
-                        Ending::Finished
+                        break 'run Ok(Ending::Finished);
                     }
                     Err(_) => {
                         tracing::warn!(
                             grace_secs = grace.as_secs(),
                             "the pass under way did not finish within the grace: abandoned (what it left is taken up at the next start)"
                         );
-                        Ending::Abandoned
+                        break 'run Ok(Ending::Abandoned);
                     }
-                };
-                running.stop_api(deadline).await;
-                return Ok(ending);
+                }
             }
         };
         let wait = match joined {
@@ -703,7 +712,12 @@ pub async fn run(
             }
         };
         tokio::select! {
-            () = &mut shutdown => break 'run Ok(Ending::Finished),
+            () = &mut shutdown => {
+                running.refuse_new_requests();
+                stopping_at = Some(deadline_after(grace));
+                tracing::info!(grace_secs = grace.as_secs(), "stopping");
+                break 'run Ok(Ending::Finished);
+            }
             () = tokio::time::sleep(wait) => {}
             Some(fresh) = reloads.recv() => {
                 interval = Duration::from_secs(fresh.config.tick_secs());
@@ -722,8 +736,12 @@ pub async fn run(
             }
         }
     };
-    running.stop_api(deadline_after(grace)).await;
-    result
+    let deadline = stopping_at.unwrap_or_else(|| deadline_after(grace));
+    let api_finished = running.stop_api(deadline).await;
+    match result {
+        Ok(Ending::Finished) if !api_finished => Ok(Ending::Abandoned),
+        other => other,
+    }
 }
 
 /// Starts the HTTP API, when it is configured, on the gateway shared with
