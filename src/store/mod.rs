@@ -435,6 +435,9 @@ pub trait Store {
     fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 
     /// Part of a delivery was made: `progress` units are acknowledged.
+    /// Recorded after each unit, it survives a crash of the process but
+    /// may be lost in a power cut (the units are then sent again under the
+    /// same keys).
     fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError>;
 
     /// A delivery was made.
