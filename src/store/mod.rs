@@ -435,9 +435,11 @@ pub trait Store {
     fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 
     /// Part of a delivery was made: `progress` units are acknowledged.
-    /// Recorded after each unit, it survives a crash of the process but
-    /// may be lost in a power cut (the units are then sent again under the
-    /// same keys).
+    ///
+    /// This and the two next record how a delivery went, one at a time: a
+    /// backend may commit them (outside a batch) so that they survive a
+    /// crash of the process but not a power cut, after which those
+    /// deliveries are made again, under the same keys and names.
     fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError>;
 
     /// A delivery was made.

@@ -1,8 +1,8 @@
 //! The embedded store: one SQLite database in the data directory, in WAL
 //! mode with full synchronous commits (a committed state survives a power
-//! cut; the one exception, the webhook relay's count of acknowledged
-//! documents, survives a crash of the process), schema migrations numbered
-//! by `PRAGMA user_version`.
+//! cut; the one exception, how each delivery went, recorded one at a time,
+//! survives a crash of the process), schema migrations numbered by
+//! `PRAGMA user_version`.
 
 use std::path::Path;
 
@@ -325,6 +325,35 @@ impl SqliteStore {
         Ok(value)
     }
 
+    /// Runs one statement that records how a delivery went, committed
+    /// without waiting for the disk when it is not part of a batch (in WAL
+    /// mode, a commit with `synchronous = NORMAL` is written to the log but
+    /// not synced). Deliveries over the network are recorded one by one,
+    /// as soon as each is made, and the webhook relay's count after every
+    /// document: a sync each time would cost more than the delivery. A
+    /// crash of the process keeps the record all the same; a power cut may
+    /// lose the last ones (until the next synced commit, which syncs them
+    /// too), and those deliveries are then made again: under the same
+    /// idempotency keys and file names, which receivers and channels take
+    /// as repeats (a mail goes twice).
+    fn unsynced(&mut self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+        let alone = self.conn.is_autocommit();
+        if alone {
+            self.conn
+                .execute_batch("PRAGMA synchronous = NORMAL")
+                .map_err(|e| self.err(e))?;
+        }
+        let done = exec(&self.conn, sql, params);
+        let restored = if alone {
+            self.conn.execute_batch("PRAGMA synchronous = FULL")
+        } else {
+            Ok(())
+        };
+        done.map_err(|e| self.err(e))?;
+        restored.map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     fn files_where(
         &self,
         clause: &str,
@@ -630,36 +659,17 @@ impl Store for SqliteStore {
     }
 
     fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError> {
-        // Committed without waiting for the disk (in WAL mode, a commit
-        // with `synchronous = NORMAL` is written to the log but not synced):
-        // it is recorded after every document the webhook relay's receiver
-        // acknowledges, and a sync each time would cost more than sending
-        // the document. A crash of the process keeps it all the same; a
-        // power cut may lose the last counts (until the next synced commit,
-        // which syncs them too), and their documents then go again under
-        // the same idempotency keys, for the receiver to drop.
-        self.conn
-            .execute_batch("PRAGMA synchronous = NORMAL")
-            .map_err(|e| self.err(e))?;
-        let updated = exec(
-            &self.conn,
+        self.unsynced(
             "UPDATE outbox SET progress = ?2 WHERE id = ?1",
             params![id, progress as i64],
-        );
-        let restored = self.conn.execute_batch("PRAGMA synchronous = FULL");
-        updated.map_err(|e| self.err(e))?;
-        restored.map_err(|e| self.err(e))?;
-        Ok(())
+        )
     }
 
     fn delivered(&mut self, id: i64) -> Result<(), StoreError> {
-        exec(
-            &self.conn,
+        self.unsynced(
             "UPDATE outbox SET done_at = ?2, attempts = attempts + 1 WHERE id = ?1",
             params![id, now()],
         )
-        .map_err(|e| self.err(e))?;
-        Ok(())
     }
 
     fn delivery_failed(
@@ -668,13 +678,10 @@ impl Store for SqliteStore {
         error: &str,
         retry_in_secs: u64,
     ) -> Result<(), StoreError> {
-        exec(
-                &self.conn,
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
-                params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.unsynced(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
+            params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
+        )
     }
 
     fn pending_deliveries(&self) -> Result<u64, StoreError> {
