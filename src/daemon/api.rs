@@ -1,8 +1,9 @@
 //! The daemon's HTTP API (axum), when `[api]` is configured:
 //!
 //! - `GET /healthz`: 200 while the daemon runs and its store answers;
-//! - `GET /metrics`: Prometheus text (passes, files by state, deliveries
-//!   made and failed, deliveries waiting, channel errors);
+//! - `GET /metrics`: Prometheus text (passes and failed passes, files by
+//!   state, deliveries made and failed, deliveries waiting, channel
+//!   errors, orders);
 //! - `POST /v1/purchase-orders`: `{"partner": "acme", "document": {...}}`
 //!   (or `"documents": [...]`), with `Authorization: Bearer <token>`:
 //!   the orders are rendered, queued and delivered as `dropgate send-po`
@@ -444,5 +445,7 @@ mod tests {
         assert!(text.contains("dropgate_deliveries_total 2\n"));
         assert!(text.contains("dropgate_deliveries_pending 1\n"));
         assert!(text.contains("dropgate_files_total{state=\"processed\"} 0\n"));
+        m.pass_failed();
+        assert!(m.render().contains("dropgate_pass_failures_total 1\n"));
     }
 }
