@@ -442,6 +442,11 @@ fn a_killed_daemon_loses_nothing_and_relays_nothing_twice() {
 fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
     let s = Setup::new("relay", "");
     let config = s.config();
+    // Left in the archive by a process killed while writing it (no process
+    // can have that ID): removed when the daemon starts.
+    let stale = s.path().join("var/archive/.0123abcd.99999999.tmp");
+    std::fs::create_dir_all(s.path().join("var/archive")).expect("archive");
+    std::fs::write(&stale, b"half a file").expect("stale temporary file");
     let child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
         .args([
             "run",
@@ -488,6 +493,7 @@ fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
         logs.iter().any(|l| l["fields"]["message"] == "stopped"),
         "{logs:?}"
     );
+    assert!(!stale.exists(), "the stale temporary file is removed");
     let bad = dropgate(&[
         "run",
         "--log-format",
