@@ -1,16 +1,20 @@
 //! The daemon's HTTP API, over real HTTP on 127.0.0.1: health, Prometheus
 //! metrics after files were processed, purchase orders posted with the
-//! bearer token (and refused without it), and a clean stop on SIGTERM.
+//! bearer token (and refused without it), each order sent once however
+//! often it is posted, and a clean stop on SIGTERM. And a daemon whose
+//! disk is full (a small tmpfs of its own) goes on serving, leaves the
+//! file in the drop and takes it once there is room again.
 
 mod support;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::cli::root;
+use support::cli::{names, root, text};
+use support::daemon::Daemon;
 
 const TOKEN: &str = "a-long-enough-api-token-4711";
 
@@ -29,41 +33,54 @@ fn request(
     token: Option<&str>,
     body: &str,
 ) -> Option<(u16, String)> {
+    request_with(port, method, path, token, &[], body).map(|(status, _, body)| (status, body))
+}
+
+/// An answer: its status, its headers (names lower-cased) and its body.
+type Answer = (u16, Vec<(String, String)>, String);
+
+/// One HTTP/1.1 request with more headers.
+fn request_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<Answer> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let auth = token
+    let mut extra: String = token
         .map(|t| format!("Authorization: Bearer {t}\r\n"))
         .unwrap_or_default();
+    for (name, value) in headers {
+        extra.push_str(&format!("{name}: {value}\r\n"));
+    }
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .ok()?;
     let mut answer = String::new();
     s.read_to_string(&mut answer).ok()?;
-    let status = answer.split_whitespace().nth(1)?.parse().ok()?;
-    let body = answer
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_string())
-        .unwrap_or_default();
-    Some((status, body))
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Some((status, headers, body.to_string()))
 }
 
-fn start(dir: &Path) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_dropgate"))
-        .args(["run", "-c", &dir.join("gateway.toml").to_string_lossy()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the daemon starts")
-}
-
-#[test]
-fn health_metrics_and_purchase_orders_over_http() {
+/// A gateway folder with the API on `port`, a drop, Acme (X12, its
+/// outbound folder `out/acme`) and the file relay; `extra` goes at the end
+/// of `[gateway]` and `api_extra` of `[api]`.
+fn setup(port: u16, extra: &str, api_extra: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temporary folder");
     let p = dir.path();
-    let port = free_port();
     std::fs::create_dir_all(p.join("drop")).expect("drop");
     std::fs::create_dir_all(p.join("partners")).expect("partners");
     std::fs::copy(
@@ -79,6 +96,7 @@ fn health_metrics_and_purchase_orders_over_http() {
 [gateway]
 data_dir = "var"
 poll_interval_secs = 1
+{extra}
 
 [x12]
 interchange_id = "ZZ:RETAILERID"
@@ -86,6 +104,7 @@ interchange_id = "ZZ:RETAILERID"
 [api]
 listen = "127.0.0.1:{port}"
 token_file = "token"
+{api_extra}
 
 [channel.drop]
 type = "dir"
@@ -95,10 +114,44 @@ min_age_secs = 0
 [channel.acme-out]
 type = "dir"
 path = "out/acme"
+
+[relay]
+type = "file"
+path = "relay"
 "#
         ),
     )
     .expect("gateway.toml");
+    dir
+}
+
+/// Waits for the API to answer `/healthz`.
+fn wait_for_api(port: u16, daemon: &Daemon) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while request(port, "GET", "/healthz", None, "").is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the API never answered: {:?}",
+            daemon.lines()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn start(dir: &Path) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "-c", &dir.join("gateway.toml").to_string_lossy()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the daemon starts")
+}
+
+#[test]
+fn health_metrics_and_purchase_orders_over_http() {
+    let port = free_port();
+    let dir = setup(port, "", "");
+    let p = dir.path();
     std::fs::copy(
         root().join("samples/x12/good/856-4010-pick-and-pack.edi"),
         p.join("drop/asn.edi"),
@@ -198,5 +251,336 @@ path = "out/acme"
     assert!(
         request(port, "GET", "/healthz", None, "").is_none(),
         "the API stopped too"
+    );
+}
+
+/// The sample purchase order, as JSON, with `change` applied.
+fn order(change: impl FnOnce(&mut serde_json::Value)) -> serde_json::Value {
+    let mut po: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("mappings/partners/nordlys/po/po-123456.json"))
+            .expect("PO"),
+    )
+    .expect("JSON");
+    change(&mut po);
+    po
+}
+
+/// The body that posts `po` to Acme.
+fn post_body(po: &serde_json::Value) -> String {
+    serde_json::json!({ "partner": "acme", "document": po }).to_string()
+}
+
+/// The 850s in Acme's outbound folder for a PO number.
+fn sent(dir: &Path, po_number: &str) -> Vec<String> {
+    let needle = format!("-po-{po_number}-");
+    names(&dir.join("out/acme"))
+        .into_iter()
+        .filter(|n| n.contains(&needle))
+        .collect()
+}
+
+fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
+    headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[test]
+fn each_purchase_order_is_sent_once_however_often_it_is_posted() {
+    let port = free_port();
+    let dir = setup(port, "", "max_body_bytes = 16384");
+    let p = dir.path();
+    let config = p.join("gateway.toml");
+    let mut daemon = Daemon::start(&config);
+    wait_for_api(port, &daemon);
+    let post = |key: Option<&str>, body: &str| {
+        let headers: Vec<(&str, &str)> = key.map(|k| ("Idempotency-Key", k)).into_iter().collect();
+        request_with(
+            port,
+            "POST",
+            "/v1/purchase-orders",
+            Some(TOKEN),
+            &headers,
+            body,
+        )
+        .expect("an answer")
+    };
+
+    // A client that times out and posts again, with its key or without.
+    let body = post_body(&order(|_| {}));
+    let (status, headers, first) = post(Some("order-PO123456-a"), &body);
+    assert_eq!(status, 202, "{first}");
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    assert_eq!(header(&headers, "idempotent-replayed"), None);
+    let (status, headers, again) = post(Some("order-PO123456-a"), &body);
+    assert_eq!((status, &again), (202, &first), "the first answer again");
+    assert_eq!(header(&headers, "idempotent-replayed"), Some("true"));
+    let (status, _, again) = post(None, &body);
+    assert_eq!(
+        (status, &again),
+        (202, &first),
+        "the same order without a key"
+    );
+    let (status, _, again) = post(Some("another-key"), &body);
+    assert_eq!(
+        (status, &again),
+        (202, &first),
+        "the same order under another key"
+    );
+    assert_eq!(sent(p, "PO123456").len(), 1, "one 850");
+
+    // In a request with another order, it is not sent again either.
+    let other = order(|po| po["po_number"] = "PO777".into());
+    let both = serde_json::json!({ "partner": "acme", "documents": [order(|_| {}), other] });
+    let (status, _, answer) = post(None, &both.to_string());
+    assert_eq!(status, 202, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(answer["queued"][0]["repeat"], true, "{answer}");
+    assert_eq!(answer["queued"][1]["repeat"], false, "{answer}");
+    assert_eq!((sent(p, "PO123456").len(), sent(p, "PO777").len()), (1, 1));
+
+    // The same key for another request, or the same PO number for another
+    // order: refused, and nothing sent.
+    let changed = order(|po| po["lines"][0]["quantity"] = 5.into());
+    let (status, _, answer) = post(Some("order-PO123456-a"), &post_body(&changed));
+    assert_eq!(status, 409, "{answer}");
+    assert!(answer.contains("Idempotency-Key"), "{answer}");
+    let (status, _, answer) = post(None, &post_body(&changed));
+    assert_eq!(status, 409, "{answer}");
+    let error: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    assert!(
+        error["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("PO123456") && e.contains("change")),
+        "{answer}"
+    );
+    assert_eq!(sent(p, "PO123456").len(), 1);
+
+    // A change is another order message: sent once too.
+    let change = order(|po| {
+        po["purpose"] = "change".into();
+        po["lines"][0]["quantity"] = 5.into();
+    });
+    let (status, _, first_change) = post(None, &post_body(&change));
+    assert_eq!(status, 202, "{first_change}");
+    let (status, _, again) = post(None, &post_body(&change));
+    assert_eq!((status, &again), (202, &first_change));
+    assert_eq!(sent(p, "PO123456").len(), 2, "the order and its change");
+
+    // Two identical requests at the same moment send one order.
+    for key in [Some("order-PO888"), None] {
+        let po = order(|po| po["po_number"] = format!("PO888{}", key.is_some()).into());
+        let body = post_body(&po);
+        let answers: Vec<Answer> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..2).map(|_| scope.spawn(|| post(key, &body))).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("a request"))
+                .collect()
+        });
+        assert_eq!(answers[0].0, 202, "{answers:?}");
+        assert_eq!(
+            (answers[0].0, &answers[0].2),
+            (answers[1].0, &answers[1].2),
+            "the same answer to both"
+        );
+        assert_eq!(
+            sent(p, &format!("PO888{}", key.is_some())).len(),
+            1,
+            "{key:?}"
+        );
+    }
+
+    // Kept in the store: a restart changes nothing.
+    daemon.signal("-TERM");
+    let status = daemon.wait(Duration::from_secs(30));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{:?}",
+        daemon.lines()
+    );
+    let daemon = Daemon::start(&config);
+    wait_for_api(port, &daemon);
+    let (status, _, again) = post(Some("order-PO123456-a"), &body);
+    assert_eq!(
+        (status, &again),
+        (202, &first),
+        "the first answer, after a restart"
+    );
+    assert_eq!(sent(p, "PO123456").len(), 2);
+
+    // A body over the limit (by a byte): 413, in JSON.
+    let large = format!(
+        "{{\"partner\": \"acme\", \"padding\": \"{}\"}}",
+        "x".repeat(16_385 - 34)
+    );
+    assert_eq!(large.len(), 16_385);
+    let (status, headers, answer) = post(None, &large);
+    assert_eq!(status, 413, "{answer}");
+    assert_eq!(header(&headers, "content-type"), Some("application/json"));
+    let error: serde_json::Value = serde_json::from_str(&answer).expect("a JSON error");
+    assert!(error["error"].is_string(), "{answer}");
+}
+
+/// True when this process may make a private mount namespace (root, with
+/// `unshare`); says so loudly when it may not, and fails under CI, where
+/// it must.
+fn can_mount_a_small_disk() -> bool {
+    let ok = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "true"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        let message = "SKIPPED: a disk-full test needs `unshare --mount` (root) for a small tmpfs";
+        assert!(std::env::var_os("CI").is_none(), "{message}");
+        eprintln!("\n*** {message} ***\n");
+    }
+    ok
+}
+
+#[test]
+fn a_full_disk_stops_no_daemon_and_loses_no_file() {
+    if !can_mount_a_small_disk() {
+        return;
+    }
+    let port = free_port();
+    let dir = setup(port, "retry_secs = 1", "");
+    let p = dir.path();
+    let var = p.join("var");
+    std::fs::create_dir_all(&var).expect("var");
+    // The data directory on a 2 MB tmpfs of the daemon's own (a private
+    // mount namespace: nothing shows outside, and it goes with it).
+    let mut command = Command::new("unshare");
+    command
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount -t tmpfs -o size=2m dropgate-test "$0" && exec "$1" run --log-format json -c "$2""#)
+        .arg(&var)
+        .arg(Daemon::binary())
+        .arg(p.join("gateway.toml"));
+    let mut daemon = Daemon::spawn(command);
+    wait_for_api(port, &daemon);
+    // The daemon's view of its data directory.
+    let seen = PathBuf::from(format!("/proc/{}/root", daemon.pid()))
+        .join(var.strip_prefix("/").expect("an absolute path"));
+    assert!(seen.join("state.db").is_file(), "{:?}", daemon.lines());
+
+    // Fill it up.
+    let filler = seen.join("filler");
+    let mut f = std::fs::File::create(&filler).expect("filler");
+    let chunk = vec![0u8; 64 << 10];
+    let full = loop {
+        if let Err(e) = f.write_all(&chunk) {
+            break e;
+        }
+    };
+    drop(f);
+    assert_eq!(full.raw_os_error(), Some(28), "ENOSPC: {full}");
+    std::fs::copy(
+        root().join("samples/x12/good/856-4010-pick-and-pack.edi"),
+        p.join("drop/asn.edi"),
+    )
+    .expect("dropped");
+
+    // The pass fails, and the daemon goes on.
+    let failed = |l: &serde_json::Value| {
+        l["level"] == "ERROR"
+            && l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("the pass failed"))
+    };
+    assert!(
+        daemon.wait_for_log(Duration::from_secs(30), failed),
+        "{:?}",
+        daemon.lines()
+    );
+    let line = daemon
+        .logs()
+        .into_iter()
+        .find(|l| failed(l))
+        .map(|l| l.to_string())
+        .unwrap_or_default();
+    assert!(line.contains("No space left on device"), "{line}");
+    assert!(daemon.is_running());
+    assert_eq!(
+        request(port, "GET", "/healthz", None, ""),
+        Some((200, "ok\n".to_string()))
+    );
+    let metrics = request(port, "GET", "/metrics", None, "")
+        .expect("metrics")
+        .1;
+    assert!(
+        !metrics.contains("dropgate_pass_failures_total 0"),
+        "{metrics}"
+    );
+    assert_eq!(names(&p.join("drop")), ["asn.edi"], "left in the drop");
+    let temporary: Vec<String> = names(&seen.join("archive"))
+        .into_iter()
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(temporary.is_empty(), "{temporary:?}");
+
+    // `run --once` in the same place says why, and exits 2.
+    let once = Command::new("nsenter")
+        .args(["--mount", "--target", &daemon.pid().to_string()])
+        .arg(Daemon::binary())
+        .args(["run", "--once", "-c"])
+        .arg(p.join("gateway.toml"))
+        .output()
+        .expect("nsenter runs");
+    assert_eq!(once.status.code(), Some(2), "{}", text(&once.stderr));
+    assert!(
+        text(&once.stderr).contains("No space left on device"),
+        "{}",
+        text(&once.stderr)
+    );
+    assert_eq!(names(&p.join("drop")), ["asn.edi"]);
+
+    // Room again: the file is taken at the next try.
+    std::fs::remove_file(&filler).expect("filler removed");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while names(&p.join("relay")).is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "never processed: {:?}",
+            daemon.lines()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(names(&p.join("drop")).is_empty());
+    daemon.signal("-TERM");
+    let status = daemon.wait(Duration::from_secs(30));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{:?}",
+        daemon.lines()
+    );
+}
+
+#[test]
+fn check_config_checks_the_body_limit_and_the_grace() {
+    let dir = setup(
+        free_port(),
+        "shutdown_grace_secs = 7200",
+        "max_body_bytes = 0",
+    );
+    let out = support::cli::dropgate(&[
+        "check-config",
+        "-c",
+        &dir.path().join("gateway.toml").to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("[api] max_body_bytes must be at least 1"),
+        "{err}"
+    );
+    assert!(
+        err.contains("[gateway] shutdown_grace_secs: at most 3600"),
+        "{err}"
     );
 }

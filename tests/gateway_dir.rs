@@ -448,6 +448,11 @@ fn a_killed_daemon_loses_nothing_and_relays_nothing_twice() {
 fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
     let s = Setup::new("relay", "");
     let config = s.config();
+    // Left in the archive by a process killed while writing it (no process
+    // can have that ID): removed when the daemon starts.
+    let stale = s.path().join("var/archive/.0123abcd.99999999.tmp");
+    std::fs::create_dir_all(s.path().join("var/archive")).expect("archive");
+    std::fs::write(&stale, b"half a file").expect("stale temporary file");
     let child = Command::new(env!("CARGO_BIN_EXE_dropgate"))
         .args([
             "run",
@@ -494,6 +499,7 @@ fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
         logs.iter().any(|l| l["fields"]["message"] == "stopped"),
         "{logs:?}"
     );
+    assert!(!stale.exists(), "the stale temporary file is removed");
     let bad = dropgate(&[
         "run",
         "--log-format",
@@ -605,9 +611,16 @@ fn purchase_orders_go_out_in_each_partners_format() {
     let po = root().join("mappings/partners/nordlys/po/po-123456.json");
     let po = po.to_string_lossy();
 
-    // Acme speaks X12: an 850 from us to it, numbered from its sequence.
-    for n in 1..=2 {
-        let out = dropgate(&["send-po", "-c", &config, "--partner", "acme", &po]);
+    // Acme speaks X12: an 850 from us to it, numbered from its sequence;
+    // then a change of that order.
+    let mut change: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(po.as_ref()).expect("PO")).expect("JSON");
+    change["purpose"] = "change".into();
+    let change_file = s.path().join("po-change.json");
+    std::fs::write(&change_file, change.to_string()).expect("change written");
+    let change_file = change_file.to_string_lossy();
+    for (n, file) in [(1, &po), (2, &change_file)] {
+        let out = dropgate(&["send-po", "-c", &config, "--partner", "acme", file]);
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -621,6 +634,14 @@ fn purchase_orders_go_out_in_each_partners_format() {
             text(&out.stdout)
         );
     }
+    // The same order again is not sent again.
+    let out = dropgate(&["send-po", "-c", &config, "--partner", "acme", &po]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("sent before, as acme-po-PO123456-000000001.edi"),
+        "{}",
+        text(&out.stdout)
+    );
     assert_eq!(
         s.names("out/acme"),
         [

@@ -117,12 +117,15 @@ fn print_report(r: &PassReport) {
 
 /// Runs `dropgate run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut gateway = args.config.open()?;
     if args.once {
+        let mut gateway = args.config.open()?;
         for w in &gateway.config().warnings {
             eprintln!("dropgate: warning: {w}");
         }
-        let report = gateway.pass()?;
+        gateway.remove_temporary_files()?;
+        let report = gateway.pass().context(
+            "the pass stopped (nothing is lost: the next run takes up where it stopped)",
+        )?;
         if report.files.is_empty() {
             println!("nothing waiting");
         }
@@ -156,6 +159,13 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
+    // The signals are caught from here on, before anything else is done:
+    // a SIGTERM during the first pass stops the daemon cleanly too.
+    let signals = {
+        let _entered = runtime.enter();
+        Signals::catch().context("catching SIGTERM, SIGINT and SIGHUP")?
+    };
+    let gateway = args.config.open()?;
     tracing::info!(
         config = %args.config.config.display(),
         every_secs = gateway.config().gateway.poll_interval_secs,
@@ -165,70 +175,75 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         tracing::warn!("{w}");
     }
     let path = args.config.config.clone();
-    runtime.block_on(async move {
+    let ending = runtime.block_on(async move {
         let (send, reloads) = tokio::sync::mpsc::channel(1);
-        tokio::spawn(reload_on_hangup(path, send));
-        crate::daemon::run(gateway, shutdown(), reloads, |_| {}).await
+        let Signals { stop, hangup } = signals;
+        tokio::spawn(reload_on_hangup(hangup, path, send));
+        crate::daemon::run(gateway, stop, reloads, |_| {}).await
     })?;
     tracing::info!("stopped");
+    if ending == crate::daemon::Ending::Abandoned {
+        // A pass is still at work on a thread of its own: the process ends
+        // now, leaving it where it is, as a crash would (each of its steps
+        // is atomic, and the next start takes up what it left). Dropping
+        // the runtime would wait for it.
+        std::process::exit(0);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The signals the daemon answers, caught from the moment they are made.
+struct Signals {
+    /// Resolves on SIGTERM or SIGINT (Ctrl-C).
+    stop: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+    /// Each SIGHUP.
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Catches the signals (within a runtime).
+    fn catch() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        let hangup = signal(SignalKind::hangup())?;
+        Ok(Signals {
+            stop: Box::pin(async move {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = interrupt.recv() => {}
+                }
+            }),
+            hangup,
+        })
+    }
 }
 
 /// On each SIGHUP, reads the configuration, the partner files and the
 /// mappings again and sends the gateway they make; when they have
 /// problems, logs each one and keeps the running gateway.
-async fn reload_on_hangup(path: PathBuf, send: tokio::sync::mpsc::Sender<Gateway>) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            return;
+async fn reload_on_hangup(
+    mut hangups: tokio::signal::unix::Signal,
+    path: PathBuf,
+    send: tokio::sync::mpsc::Sender<Gateway>,
+) {
+    while hangups.recv().await.is_some() {
+        let opened = match config::load(&path) {
+            Ok(c) => Gateway::open(c).map_err(|e| vec![e.to_string()]),
+            Err(errors) => Err(errors.0.iter().map(ToString::to_string).collect()),
         };
-        while hangups.recv().await.is_some() {
-            let opened = match config::load(&path) {
-                Ok(c) => Gateway::open(c).map_err(|e| vec![e.to_string()]),
-                Err(errors) => Err(errors.0.iter().map(ToString::to_string).collect()),
-            };
-            match opened {
-                Ok(g) => {
-                    if send.send(g).await.is_err() {
-                        return;
-                    }
+        match opened {
+            Ok(g) => {
+                if send.send(g).await.is_err() {
+                    return;
                 }
-                Err(problems) => {
-                    for p in problems {
-                        tracing::error!(problem = %p, "configuration not reloaded");
-                    }
+            }
+            Err(problems) => {
+                for p in problems {
+                    tracing::error!(problem = %p, "configuration not reloaded");
                 }
             }
         }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = (path, send);
-    }
-}
-
-/// Resolves on Ctrl-C or SIGTERM.
-async fn shutdown() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -370,10 +385,17 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
     let mut gateway = args.config.open()?;
     let (queued, report) = gateway.send_orders(&args.partner, &docs, &name)?;
     for q in &queued {
-        println!(
-            "{}: queued as {} for channel {}",
-            q.po_number, q.name, q.channel
-        );
+        if q.repeat {
+            println!(
+                "{}: sent before, as {} for channel {}: not sent again",
+                q.po_number, q.name, q.channel
+            );
+        } else {
+            println!(
+                "{}: queued as {} for channel {}",
+                q.po_number, q.name, q.channel
+            );
+        }
     }
     for e in &report.delivery_errors {
         println!("        {e}");

@@ -40,8 +40,10 @@ enum Command {
     #[command(subcommand)]
     Mapping(mapping::MappingCommand),
     /// Runs the gateway: polls the channels, processes and relays files,
-    /// sends acknowledgments. With --once, one pass and exit (1 when a
-    /// file was quarantined, a channel failed or a delivery must wait).
+    /// sends acknowledgments; SIGTERM stops it (exit 0). With --once, one
+    /// pass and exit (1 when a file was quarantined, a channel failed or a
+    /// delivery must wait; 2 when the pass could not be completed, as on a
+    /// full disk).
     Run(gateway::RunArgs),
     /// Checks gateway.toml and the partner files; prints each problem with
     /// its file, line and column, and exits 1 if there is any.

@@ -44,6 +44,14 @@ pub struct GatewaySection {
     /// and read from there (0: every file).
     #[serde(default = "default_stream_over_mb")]
     pub stream_over_mb: u64,
+    /// On SIGTERM (or Ctrl-C), the daemon takes up no new work and gives
+    /// what is under way (a batch of files, a delivery) this many seconds
+    /// to finish; what is still going then is abandoned, to be taken up
+    /// again at the next start, and the daemon exits 0. Keep it under the
+    /// supervisor's own limit (systemd's `TimeoutStopSec`, 90 s by
+    /// default).
+    #[serde(default = "default_shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for GatewaySection {
@@ -56,6 +64,7 @@ impl Default for GatewaySection {
             max_concurrent_files: default_max_concurrent_files(),
             retry_secs: default_retry_secs(),
             stream_over_mb: default_stream_over_mb(),
+            shutdown_grace_secs: default_shutdown_grace_secs(),
         }
     }
 }
@@ -92,6 +101,11 @@ const fn default_retry_secs() -> u64 {
 const fn default_stream_over_mb() -> u64 {
     64
 }
+const fn default_shutdown_grace_secs() -> u64 {
+    30
+}
+/// The longest `shutdown_grace_secs` taken.
+const MAX_SHUTDOWN_GRACE_SECS: u64 = 3600;
 
 /// What the gateway does with an empty file.
 #[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
@@ -179,6 +193,14 @@ pub struct ApiConfig {
     /// Or a file holding it (relative to this file).
     #[serde(default)]
     pub token_file: Option<PathBuf>,
+    /// The largest request body taken, in bytes (2 MiB by default); a
+    /// larger one is refused with 413 and a JSON error.
+    #[serde(default = "default_max_body_bytes")]
+    pub max_body_bytes: usize,
+}
+
+const fn default_max_body_bytes() -> usize {
+    2 << 20
 }
 
 /// Why the API's bearer token cannot be used.
@@ -359,6 +381,7 @@ pub(super) fn check(path: &Path) -> Checked {
         "poll_interval_secs",
         "mappings",
         "partners",
+        "shutdown_grace_secs",
     ]
     .iter()
     .map(|k| (k.to_string(), gateway_at(k)))
@@ -384,6 +407,12 @@ pub(super) fn check(path: &Path) -> Checked {
         errors.push(source.error_at(
             key_at("max_concurrent_files"),
             "[gateway] max_concurrent_files must be at least 1",
+        ));
+    }
+    if section.shutdown_grace_secs > MAX_SHUTDOWN_GRACE_SECS {
+        errors.push(source.error_at(
+            key_at("shutdown_grace_secs"),
+            format!("[gateway] shutdown_grace_secs: at most {MAX_SHUTDOWN_GRACE_SECS} (an hour)"),
         ));
     }
     if section.poll_interval_secs == 0 {
@@ -456,6 +485,7 @@ pub(super) fn check(path: &Path) -> Checked {
     let api = api_table.and_then(|t| {
         let at = t.at();
         let listen_at = t.key_at("listen").unwrap_or(at);
+        let body_at = t.key_at("max_body_bytes").unwrap_or(at);
         let mut a: ApiConfig = source
             .value(t.into_value())
             .map_err(|e| errors.push(e))
@@ -479,6 +509,12 @@ pub(super) fn check(path: &Path) -> Checked {
                 ),
             )),
             Ok(_) => {}
+        }
+        if a.max_body_bytes == 0 {
+            errors.push(source.error_at(
+                body_at,
+                "[api] max_body_bytes must be at least 1",
+            ));
         }
         if a.token_env.is_some() == a.token_file.is_some() {
             errors.push(source.error_at(

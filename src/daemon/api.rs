@@ -1,29 +1,43 @@
 //! The daemon's HTTP API (axum), when `[api]` is configured:
 //!
 //! - `GET /healthz`: 200 while the daemon runs and its store answers;
-//! - `GET /metrics`: Prometheus text (passes, files by state, deliveries
-//!   made and failed, deliveries waiting, channel errors);
+//! - `GET /metrics`: Prometheus text (passes and failed passes, files by
+//!   state, deliveries made and failed, deliveries waiting, channel
+//!   errors, orders);
 //! - `POST /v1/purchase-orders`: `{"partner": "acme", "document": {...}}`
 //!   (or `"documents": [...]`), with `Authorization: Bearer <token>`:
 //!   the orders are rendered, queued and delivered as `dropgate send-po`
 //!   does; 202 with what was queued, 400 when they cannot be, 401 without
-//!   the right token.
+//!   the right token, 409 for another order under a PO number already sent
+//!   or an `Idempotency-Key` used for another request, 413 for a body over
+//!   `[api] max_body_bytes`. Every answer is JSON.
+//!
+//! A request is answered once: its first 202 answer is kept in the store,
+//! under its `Idempotency-Key` when it has one and under its content
+//! either way, and the same request again (a client retrying after a
+//! timeout, with the key or not) gets that answer again, with
+//! `Idempotent-Replayed: true`, and sends nothing. An order already sent
+//! in another request is not sent again either (see [`super::send`]).
 //!
 //! Requests share the gateway with the passes through a mutex: an order is
-//! queued between two passes, never in the middle of one.
+//! queued between two passes, never in the middle of one, and two requests
+//! one after the other, so that two identical requests at once send one
+//! order.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::rejection::StringRejection;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
-use super::send::SendError;
+use super::send::{self, SendError};
 use super::{Gateway, PassReport};
-use crate::store::FileState;
+use crate::config::ApiConfig;
+use crate::store::{FileState, KeptAnswer, StoreError};
 
 /// Counters kept for `/metrics`.
 #[derive(Debug, Default)]
@@ -35,6 +49,7 @@ pub struct Metrics {
     channel_errors: AtomicU64,
     pending: AtomicU64,
     orders: AtomicU64,
+    pass_failures: AtomicU64,
 }
 
 fn state_index(s: FileState) -> usize {
@@ -70,6 +85,11 @@ impl Metrics {
         self.pending.store(r.pending, Ordering::Relaxed);
     }
 
+    /// Counts a pass that failed (to be tried again).
+    pub fn pass_failed(&self) {
+        self.pass_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
         let mut out = String::new();
@@ -87,6 +107,11 @@ impl Metrics {
             "dropgate_deliveries_total",
             "Deliveries made (relay, acknowledgments, orders).",
             self.delivered.load(Ordering::Relaxed),
+        );
+        counter(
+            "dropgate_pass_failures_total",
+            "Passes that failed (the store or the archive: a full disk) and were tried again.",
+            self.pass_failures.load(Ordering::Relaxed),
         );
         counter(
             "dropgate_delivery_failures_total",
@@ -128,12 +153,13 @@ pub struct Shared {
     pub token: String,
 }
 
-/// The API's routes.
-pub fn router(shared: Arc<Shared>) -> Router {
+/// The API's routes, taking bodies of up to `[api] max_body_bytes`.
+pub fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/v1/purchase-orders", post(purchase_orders))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .with_state(shared)
 }
 
@@ -179,18 +205,154 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
         && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
-fn json_error(status: StatusCode, message: &str) -> (StatusCode, String) {
-    (status, serde_json::json!({ "error": message }).to_string())
+/// A JSON answer.
+fn json(status: StatusCode, body: String) -> Response {
+    (status, [("content-type", "application/json")], body).into_response()
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    json(status, serde_json::json!({ "error": message }).to_string())
+}
+
+/// The longest `Idempotency-Key` taken.
+const MAX_KEY_LEN: usize = 255;
+
+/// The request's `Idempotency-Key`, if it has one; an error when it is not
+/// 1 to 255 visible ASCII characters.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, &'static str> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(k)
+            if !k.is_empty()
+                && k.len() <= MAX_KEY_LEN
+                && k.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            Ok(Some(k.to_string()))
+        }
+        _ => Err("the Idempotency-Key header: 1 to 255 visible ASCII characters"),
+    }
+}
+
+/// An answer to a purchase-order request, fresh or kept from the first
+/// time the request came.
+struct Answer {
+    status: StatusCode,
+    body: String,
+    replayed: bool,
+    /// Orders queued and deliveries made (for a fresh answer).
+    queued: u64,
+    delivered: u64,
+}
+
+impl Answer {
+    fn error(status: StatusCode, message: &str) -> Answer {
+        Answer {
+            status,
+            body: serde_json::json!({ "error": message }).to_string(),
+            replayed: false,
+            queued: 0,
+            delivered: 0,
+        }
+    }
+
+    fn replay(kept: KeptAnswer) -> Answer {
+        Answer {
+            status: StatusCode::from_u16(kept.status).unwrap_or(StatusCode::ACCEPTED),
+            body: kept.body,
+            replayed: true,
+            queued: 0,
+            delivered: 0,
+        }
+    }
+}
+
+/// Sends the orders of a request unless it came before (under `key`, or
+/// with the same content, `request_sha256`), in which case the first
+/// answer is given again. Runs with the gateway held: two requests never
+/// interleave.
+fn answer_once(
+    g: &mut Gateway,
+    partner: &str,
+    docs: &[serde_json::Value],
+    key: Option<&str>,
+    request_sha256: &str,
+) -> Result<Answer, StoreError> {
+    let by_key = key.map(|k| format!("key:{k}"));
+    let by_content = format!("request:{request_sha256}");
+    if let Some(by_key) = &by_key
+        && let Some(kept) = g.kept_answer(by_key)?
+    {
+        if kept.request_sha256 != request_sha256 {
+            return Ok(Answer::error(
+                StatusCode::CONFLICT,
+                &format!(
+                    "Idempotency-Key {:?} was used for another request: a new request needs a new key",
+                    key.unwrap_or_default()
+                ),
+            ));
+        }
+        return Ok(Answer::replay(kept));
+    }
+    if let Some(kept) = g.kept_answer(&by_content)? {
+        if let Some(by_key) = &by_key {
+            g.keep_answer(by_key, &kept)?;
+        }
+        return Ok(Answer::replay(kept));
+    }
+    let (queued, report) = match g.send_orders(partner, docs, "POST /v1/purchase-orders") {
+        Ok(sent) => sent,
+        Err(SendError::Store(e)) => return Err(e),
+        Err(SendError::Conflict(e)) => return Ok(Answer::error(StatusCode::CONFLICT, &e)),
+        Err(e) => return Ok(Answer::error(StatusCode::BAD_REQUEST, &e.to_string())),
+    };
+    let body = serde_json::json!({
+        "queued": queued.iter().map(|q| serde_json::json!({
+            "po_number": q.po_number, "name": q.name, "channel": q.channel, "repeat": q.repeat,
+        })).collect::<Vec<_>>(),
+        "delivered": report.delivered,
+        "pending": report.pending,
+        "delivery_errors": report.delivery_errors,
+    })
+    .to_string();
+    // Kept once the orders are queued: after a crash in between, the
+    // request again finds its orders sent, and is answered from them.
+    let kept = KeptAnswer {
+        request_sha256: request_sha256.to_string(),
+        status: StatusCode::ACCEPTED.as_u16(),
+        body,
+    };
+    g.keep_answer(&by_content, &kept)?;
+    if let Some(by_key) = &by_key {
+        g.keep_answer(by_key, &kept)?;
+    }
+    Ok(Answer {
+        status: StatusCode::ACCEPTED,
+        body: kept.body,
+        replayed: false,
+        queued: queued.iter().filter(|q| !q.repeat).count() as u64,
+        delivered: report.delivered,
+    })
 }
 
 async fn purchase_orders(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
-    body: String,
-) -> (StatusCode, String) {
+    body: Result<String, StringRejection>,
+) -> Response {
     if !authorized(&headers, &shared.token) {
         return json_error(StatusCode::UNAUTHORIZED, "a bearer token is required");
     }
+    let body = match body {
+        Ok(b) => b,
+        // Too large (413), not UTF-8 (400): said in JSON as well.
+        Err(rejection) => return json_error(rejection.status(), &rejection.body_text()),
+    };
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, e),
+    };
     let request: serde_json::Value = match serde_json::from_str(&body) {
         Ok(v) => v,
         Err(e) => {
@@ -220,41 +382,38 @@ async fn purchase_orders(
             );
         }
     };
+    let request_sha256 =
+        send::content_sha256(&serde_json::json!({ "partner": partner, "documents": docs }));
     let worker = Arc::clone(&shared);
     let result = tokio::task::spawn_blocking(move || {
         let mut g = worker
             .gateway
             .lock()
-            .map_err(|_| SendError::Config("the gateway stopped on an earlier error".into()))?;
-        g.send_orders(&partner, &docs, "POST /v1/purchase-orders")
+            .map_err(|_| "the gateway stopped on an earlier error".to_string())?;
+        answer_once(&mut g, &partner, &docs, key.as_deref(), &request_sha256)
+            .map_err(|e| e.to_string())
     })
     .await;
-    match result {
-        Ok(Ok((queued, report))) => {
-            shared
-                .metrics
-                .orders
-                .fetch_add(queued.len() as u64, Ordering::Relaxed);
-            shared
-                .metrics
-                .delivered
-                .fetch_add(report.delivered, Ordering::Relaxed);
-            let body = serde_json::json!({
-                "queued": queued.iter().map(|q| serde_json::json!({
-                    "po_number": q.po_number, "name": q.name, "channel": q.channel,
-                })).collect::<Vec<_>>(),
-                "delivered": report.delivered,
-                "pending": report.pending,
-                "delivery_errors": report.delivery_errors,
-            });
-            (StatusCode::ACCEPTED, body.to_string())
-        }
-        Ok(Err(SendError::Store(e))) => {
-            json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string())
-        }
-        Ok(Err(e)) => json_error(StatusCode::BAD_REQUEST, &e.to_string()),
-        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    let answer = match result {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+        Err(e) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+    };
+    shared
+        .metrics
+        .orders
+        .fetch_add(answer.queued, Ordering::Relaxed);
+    shared
+        .metrics
+        .delivered
+        .fetch_add(answer.delivered, Ordering::Relaxed);
+    let mut response = json(answer.status, answer.body);
+    if answer.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
+    response
 }
 
 #[cfg(test)]
@@ -288,5 +447,7 @@ mod tests {
         assert!(text.contains("dropgate_deliveries_total 2\n"));
         assert!(text.contains("dropgate_deliveries_pending 1\n"));
         assert!(text.contains("dropgate_files_total{state=\"processed\"} 0\n"));
+        m.pass_failed();
+        assert!(m.render().contains("dropgate_pass_failures_total 1\n"));
     }
 }

@@ -2,34 +2,56 @@
 //! orders to partners' outbound channels. A failed delivery is tried again
 //! later, waiting twice as long each time (with some jitter), up to an hour;
 //! it stays in the outbox until it is made.
+//!
+//! What is made is recorded as soon as it is made, each in a transaction
+//! of its own, and no transaction is open while a delivery is under way:
+//! a delivery over the network (the webhook relay, SFTP, mail) is marked
+//! made as soon as the receiver has it, and the webhook relay's count of
+//! acknowledged documents is stored after each one, so that a gateway
+//! killed in the middle sends nothing again but the one document in
+//! flight. Files written into local folders are synced together (one
+//! `syncfs` for many) and then marked made together; one written again
+//! after a crash is the same file under the same name. Each failure is
+//! logged when it happens.
+
+use std::ops::ControlFlow;
 
 use crate::config::Gateway as Config;
-use crate::relay::webhook::WebhookRelay;
+use crate::relay::webhook::{Ending, WebhookRelay};
 use crate::relay::{FileRelay, RelayConfig};
 use crate::store::{Delivery, Store, StoreError};
 use crate::transport::channel::Channel;
 
+use super::stop::Stop;
+
 /// Longest wait between two tries, in seconds.
 const MAX_RETRY_SECS: u64 = 3600;
 
-/// How long to wait after the `attempts`th failure.
+/// How long to wait after the `attempts`th failure of a delivery.
 pub fn retry_after(first_secs: u64, attempts: u32, jitter_seed: u64) -> u64 {
+    backoff_secs(first_secs, attempts, MAX_RETRY_SECS, jitter_seed)
+}
+
+/// An exponential backoff: `first_secs` after the first failure, twice as
+/// long after each next one, at most `max_secs`, and up to a quarter more
+/// (from `jitter_seed`) so that many failures do not all come back at the
+/// same second.
+pub fn backoff_secs(first_secs: u64, attempts: u32, max_secs: u64, jitter_seed: u64) -> u64 {
     let base = first_secs
         .max(1)
         .saturating_mul(1u64 << attempts.min(20))
-        .min(MAX_RETRY_SECS);
-    // Up to a quarter more, so that many failed deliveries do not all
-    // come back at the same second.
+        .min(max_secs.max(1));
     base + jitter_seed % (base / 4 + 1)
 }
 
-/// What one attempt did: made, or failed after `progress` units.
+/// What one attempt did.
 enum Attempt {
+    /// Made (and, for a local folder, to be synced).
     Made,
-    Failed {
-        progress: Option<u64>,
-        error: String,
-    },
+    /// Stopped on request in the middle, what was acknowledged recorded.
+    Stopped,
+    /// Failed; tried again later.
+    Failed(String),
 }
 
 /// A delivery's bytes: its payload, or read from where it points.
@@ -42,54 +64,65 @@ fn payload(config: &Config, d: &Delivery) -> Result<Vec<u8>, String> {
     }
 }
 
+/// A delivery to the webhook relay: each document acknowledged is
+/// recorded in the store before the next is sent.
 fn attempt_relay_webhook(
     relay: &mut Option<WebhookRelay>,
     config: &Config,
     webhook: &crate::relay::webhook::WebhookConfig,
+    store: &mut dyn Store,
+    stop: &Stop,
     d: &Delivery,
-) -> Attempt {
+) -> Result<Attempt, StoreError> {
     // The documents are read one at a time: a large file's are never all
     // in memory.
     let mut lines: Box<dyn std::io::BufRead> = match &d.new.payload_file {
         Some(extent) => match extent.open(&config.gateway.data_dir) {
             Ok(r) => Box::new(std::io::BufReader::with_capacity(1 << 16, r)),
-            Err(e) => {
-                return Attempt::Failed {
-                    progress: None,
-                    error: format!("the documents to deliver: {e}"),
-                };
-            }
+            Err(e) => return Ok(Attempt::Failed(format!("the documents to deliver: {e}"))),
         },
         None => Box::new(d.new.payload.as_slice()),
     };
     let relay = relay.get_or_insert_with(|| WebhookRelay::new(webhook));
-    match relay.deliver(&d.new.key, lines.as_mut(), d.progress) {
-        (_, None) => Attempt::Made,
-        (done, Some(e)) => Attempt::Failed {
-            progress: Some(d.progress + done),
-            error: e.to_string(),
-        },
+    let mut failed = None;
+    let ending = relay.deliver(&d.new.key, lines.as_mut(), d.progress, &mut |progress| {
+        if let Err(e) = store.delivery_progress(d.id, progress) {
+            failed = Some(e);
+            return ControlFlow::Break(());
+        }
+        if stop.is_raised() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    if let Some(e) = failed {
+        return Err(e);
     }
+    Ok(match ending {
+        Ending::Made => Attempt::Made,
+        Ending::Stopped => Attempt::Stopped,
+        Ending::Failed(e) => Attempt::Failed(e.to_string()),
+    })
 }
 
 fn attempt(
     config: &Config,
     channels: &mut [Channel],
     webhook: &mut Option<WebhookRelay>,
+    store: &mut dyn Store,
+    stop: &Stop,
     d: &Delivery,
-) -> Attempt {
+) -> Result<Attempt, StoreError> {
     if d.new.target == "relay"
         && let RelayConfig::Webhook(w) = &config.relay
     {
-        return attempt_relay_webhook(webhook, config, w, d);
+        return attempt_relay_webhook(webhook, config, w, store, stop, d);
     }
-    match attempt_other(config, channels, d) {
+    Ok(match attempt_other(config, channels, d) {
         Ok(()) => Attempt::Made,
-        Err(error) => Attempt::Failed {
-            progress: None,
-            error,
-        },
-    }
+        Err(error) => Attempt::Failed(error),
+    })
 }
 
 fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<(), String> {
@@ -148,16 +181,48 @@ fn local_folder(config: &Config, channels: &[Channel], target: &str) -> Option<s
         .and_then(Channel::local_folder)
 }
 
-/// Makes the deliveries that are due.
+/// Records a failed attempt (one small transaction), logs it and notes it
+/// in `made`.
+fn failed(
+    config: &Config,
+    store: &mut dyn Store,
+    d: &Delivery,
+    error: &str,
+    made: &mut Made,
+) -> Result<(), StoreError> {
+    let wait = retry_after(
+        config.gateway.retry_secs,
+        d.attempts,
+        (d.id as u64).wrapping_mul(7919),
+    );
+    store.delivery_failed(d.id, error, wait)?;
+    tracing::warn!(
+        delivery = d.id,
+        name = %d.new.name,
+        target = %d.new.target,
+        error = %error,
+        retry_secs = wait,
+        "delivery failed, to be retried"
+    );
+    made.errors.push(format!(
+        "delivery {} ({} to {}): {error}; tried again in {wait} s",
+        d.id, d.new.name, d.new.target
+    ));
+    Ok(())
+}
+
+/// Makes the deliveries that are due, until there are none or `stop` is
+/// raised. Must be called outside a batch of the store: each delivery's
+/// outcome is committed on its own as soon as it is known.
 pub fn due(
     config: &Config,
     store: &mut dyn Store,
     channels: &mut [Channel],
+    stop: &Stop,
 ) -> Result<Made, StoreError> {
-    let mut made = 0;
-    let mut errors = Vec::new();
+    let mut made = Made::default();
     let mut webhook = None;
-    loop {
+    while !stop.is_raised() {
         let batch = store.due_deliveries(256)?;
         if batch.is_empty() {
             break;
@@ -168,51 +233,44 @@ pub fn due(
         let mut unsynced = crate::store::disk::Unsynced::default();
         let mut written = Vec::new();
         for d in &batch {
-            match attempt(config, channels, &mut webhook, d) {
-                Attempt::Made => {
-                    if let Some(folder) = local_folder(config, channels, &d.new.target) {
+            if stop.is_raised() {
+                break;
+            }
+            match attempt(config, channels, &mut webhook, store, stop, d)? {
+                Attempt::Made => match local_folder(config, channels, &d.new.target) {
+                    Some(folder) => {
                         unsynced.add(&folder);
+                        written.push(d);
                     }
-                    written.push(d);
-                }
-                Attempt::Failed { progress, error: e } => {
-                    if let Some(p) = progress
-                        && p > d.progress
-                    {
-                        store.delivery_progress(d.id, p)?;
+                    None => {
+                        store.delivered(d.id)?;
+                        made.delivered += 1;
+                        progressed = true;
                     }
-                    let wait = retry_after(
-                        config.gateway.retry_secs,
-                        d.attempts,
-                        (d.id as u64).wrapping_mul(7919),
-                    );
-                    store.delivery_failed(d.id, &e, wait)?;
-                    errors.push(format!(
-                        "delivery {} ({} to {}): {e}; tried again in {wait} s",
-                        d.id, d.new.name, d.new.target
-                    ));
-                }
+                },
+                Attempt::Stopped => break,
+                Attempt::Failed(e) => failed(config, store, d, &e, &mut made)?,
             }
         }
-        let synced = unsynced.sync();
-        for d in written {
-            match &synced {
+        if !written.is_empty() {
+            match unsynced.sync() {
                 Ok(()) => {
-                    store.delivered(d.id)?;
-                    made += 1;
+                    store.begin_batch()?;
+                    let marked = written.iter().try_for_each(|d| store.delivered(d.id));
+                    match marked.and_then(|()| store.commit_batch()) {
+                        Ok(()) => {}
+                        Err(e) => {
+                            store.rollback_batch();
+                            return Err(e);
+                        }
+                    }
+                    made.delivered += written.len() as u64;
                     progressed = true;
                 }
                 Err(e) => {
-                    let wait = retry_after(
-                        config.gateway.retry_secs,
-                        d.attempts,
-                        (d.id as u64).wrapping_mul(7919),
-                    );
-                    store.delivery_failed(d.id, &e.to_string(), wait)?;
-                    errors.push(format!(
-                        "delivery {} ({} to {}): {e}; tried again in {wait} s",
-                        d.id, d.new.name, d.new.target
-                    ));
+                    for d in written {
+                        failed(config, store, d, &e.to_string(), &mut made)?;
+                    }
                 }
             }
         }
@@ -220,10 +278,7 @@ pub fn due(
             break;
         }
     }
-    Ok(Made {
-        delivered: made,
-        errors,
-    })
+    Ok(made)
 }
 
 #[cfg(test)]
@@ -238,5 +293,7 @@ mod tests {
         assert_eq!(retry_after(5, 30, 0), 3600);
         assert!(retry_after(5, 3, 1_000_003) <= 50);
         assert_eq!(retry_after(0, 0, 0), 1);
+        assert_eq!(backoff_secs(10, 6, 300, 0), 300);
+        assert_eq!(backoff_secs(10, 1, 300, 0), 20);
     }
 }

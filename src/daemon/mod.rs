@@ -2,7 +2,9 @@
 //! files left unfinished, looks at every inbound channel, runs each new
 //! file through the [`pipeline`], then makes the deliveries due from the
 //! outbox ([`deliver`]). `dropgate run --once` is one pass; `dropgate run`
-//! repeats it on the schedule until it is told to stop ([`run`]).
+//! repeats it on the schedule until it is told to stop ([`run`]), and a
+//! pass that fails (a full disk, a store that does not answer) is tried
+//! again later, with a growing wait, while the API goes on serving.
 //!
 //! Invariants:
 //! - a file is archived and recorded before anything else is done with it,
@@ -20,12 +22,13 @@ pub mod documents;
 pub mod index;
 pub mod pipeline;
 pub mod send;
+pub mod stop;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::config::Gateway as Config;
 use crate::mapping::Library;
-use crate::store::{Archive, FileId, FileRecord, SqliteStore, Store, StoreError};
+use crate::store::{Archive, FileId, FileRecord, KeptAnswer, SqliteStore, Store, StoreError};
 use crate::transport::channel::Channel;
 use crate::transport::marker::Marker;
 use crate::transport::watch::ReadyRule;
@@ -33,6 +36,7 @@ use crate::x12::defs::Definitions;
 use body::Body;
 
 pub use pipeline::FileOutcome;
+pub use stop::Stop;
 
 /// Files recorded, and processed, per transaction: at most this many...
 const BATCH: usize = 64;
@@ -116,6 +120,9 @@ pub struct PassReport {
     pub delivery_errors: Vec<String>,
     /// Deliveries still waiting after the pass.
     pub pending: u64,
+    /// The pass was told to stop before it was done: what it did not take
+    /// up waits for the next one.
+    pub stopped: bool,
 }
 
 /// A running gateway: its configuration, store, archive, mappings and
@@ -203,31 +210,47 @@ impl Gateway {
     /// One pass over every channel: unfinished files, new files, due
     /// deliveries (`run --once`).
     pub fn pass(&mut self) -> Result<PassReport, DaemonError> {
-        self.pass_with(true)
+        self.pass_with(true, &Stop::new())
     }
 
     /// One pass of the daemon: as [`Gateway::pass`], polling only the
     /// channels whose schedule says they are due.
     pub fn scheduled_pass(&mut self) -> Result<PassReport, DaemonError> {
-        self.pass_with(false)
+        self.scheduled_pass_until(&Stop::new())
     }
 
-    fn pass_with(&mut self, every_channel: bool) -> Result<PassReport, DaemonError> {
+    /// A scheduled pass that takes up no new work (no next batch of
+    /// files, channel or delivery) once `stop` is raised.
+    pub fn scheduled_pass_until(&mut self, stop: &Stop) -> Result<PassReport, DaemonError> {
+        self.pass_with(false, stop)
+    }
+
+    fn pass_with(&mut self, every_channel: bool, stop: &Stop) -> Result<PassReport, DaemonError> {
         let mut report = PassReport::default();
         let unfinished = self.store.unfinished_files()?;
         for chunk in batches(&unfinished, |f| self.config.gateway.held_in_memory(f.size)) {
+            if stop.is_raised() {
+                report.stopped = true;
+                return Ok(report);
+            }
             let mut files = Vec::with_capacity(chunk.len());
             for file in chunk {
                 files.push((file.clone(), self.body_of(file)?));
             }
-            report.files.extend(self.process_batch(&files)?);
+            let outcomes = self.process_batch(&files)?;
+            outcomes.iter().for_each(log_file);
+            report.files.extend(outcomes);
         }
         for i in self.inbound.clone() {
+            if stop.is_raised() {
+                report.stopped = true;
+                return Ok(report);
+            }
             let every = Duration::from_secs(self.config.poll_every(self.channels[i].name()));
             if !every_channel && self.polled[i].is_some_and(|t| t.elapsed() < every) {
                 continue;
             }
-            self.polled[i] = Some(std::time::Instant::now());
+            self.polled[i] = Some(Instant::now());
             let Some(mut waiting) = self.look(i, &mut report) else {
                 continue;
             };
@@ -245,21 +268,32 @@ impl Gateway {
                 }
             }
             for chunk in batches(&waiting, |w| self.config.gateway.held_in_memory(w.size)) {
-                let files = self.receive(i, chunk, &mut report.channel_errors)?;
-                report.files.extend(self.process_batch(&files)?);
+                if stop.is_raised() {
+                    report.stopped = true;
+                    return Ok(report);
+                }
+                let mut errors = Vec::new();
+                let files = self.receive(i, chunk, &mut errors)?;
+                for e in &errors {
+                    tracing::error!(error = %e, "channel failed");
+                }
+                report.channel_errors.extend(errors);
+                let outcomes = self.process_batch(&files)?;
+                outcomes.iter().for_each(log_file);
+                report.files.extend(outcomes);
             }
         }
-        self.store.begin_batch()?;
-        let made = deliver::due(&self.config, self.store.as_mut(), &mut self.channels);
-        let made = self.commit(made)?;
+        let made = deliver::due(&self.config, self.store.as_mut(), &mut self.channels, stop)?;
         report.delivered = made.delivered;
         report.delivery_errors = made.errors;
         report.pending = self.store.pending_deliveries()?;
+        report.stopped = stop.is_raised();
         Ok(report)
     }
 
     /// Looks at inbound channel `i`: the files complete and waiting; what it
-    /// skipped for a reason (once per name) and a failure go in the report.
+    /// skipped for a reason (once per name) and a failure are logged as they
+    /// are found and go in the report.
     fn look(
         &mut self,
         i: usize,
@@ -268,6 +302,9 @@ impl Gateway {
         match self.channels[i].poll() {
             Ok(look) => {
                 let channel = self.channels[i].name();
+                for (name, reason) in &look.skipped {
+                    tracing::info!(channel, name = %name, reason, "file skipped");
+                }
                 report.skipped.extend(
                     look.skipped
                         .into_iter()
@@ -276,10 +313,18 @@ impl Gateway {
                 Some(look.ready)
             }
             Err(e) => {
+                tracing::error!(error = %e, "channel failed");
                 report.channel_errors.push(e.to_string());
                 None
             }
         }
+    }
+
+    /// Removes the temporary files a process that is gone left in the
+    /// archive (killed while writing one); returns how many. Called when
+    /// the gateway starts to run.
+    pub fn remove_temporary_files(&self) -> Result<usize, DaemonError> {
+        Ok(self.archive.remove_temporary_files()?)
     }
 
     /// Commits the batch when `result` is a success, drops it otherwise.
@@ -488,7 +533,12 @@ impl Gateway {
         self.store.reset_for_reprocess(id)?;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
         let outcome = self.process_archived(&file, force)?;
-        deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
+        deliver::due(
+            &self.config,
+            self.store.as_mut(),
+            &mut self.channels,
+            &Stop::new(),
+        )?;
         Ok(outcome)
     }
 }
@@ -512,11 +562,26 @@ impl Gateway {
             source,
         )?;
         let mut report = PassReport::default();
-        let made = deliver::due(&self.config, self.store.as_mut(), &mut self.channels)?;
+        let made = deliver::due(
+            &self.config,
+            self.store.as_mut(),
+            &mut self.channels,
+            &Stop::new(),
+        )?;
         report.delivered = made.delivered;
         report.delivery_errors = made.errors;
         report.pending = self.store.pending_deliveries()?;
         Ok((queued, report))
+    }
+
+    /// The API's answer kept under an idempotency key.
+    pub fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
+        self.store.kept_answer(key)
+    }
+
+    /// Keeps the API's answer under an idempotency key (the first stays).
+    pub fn keep_answer(&mut self, key: &str, answer: &KeptAnswer) -> Result<(), StoreError> {
+        self.store.keep_answer(key, answer)
     }
 }
 
@@ -585,7 +650,7 @@ fn process_files(
         .collect()
 }
 
-/// Why a file cannot be reprocessed./// Why a file cannot be reprocessed.
+/// Why a file cannot be reprocessed.
 #[derive(Debug, thiserror::Error)]
 pub enum ReprocessError {
     /// No file has that number.
@@ -613,19 +678,197 @@ impl From<StoreError> for ReprocessError {
     }
 }
 
+/// Longest wait before a pass that failed is tried again, in seconds.
+const MAX_PASS_RETRY_SECS: u64 = 300;
+
+/// The moment `grace` from now (a day at most).
+fn deadline_after(grace: Duration) -> Instant {
+    Instant::now() + grace.min(Duration::from_secs(86_400))
+}
+
+/// How [`run`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Everything under way was finished.
+    Finished,
+    /// Told to stop, a pass (or a request to the API) went on past the
+    /// grace and was left where it was: its thread may still be running,
+    /// and the process should exit now. Nothing is lost (each step is atomic, what was left is taken up
+    /// at the next start).
+    Abandoned,
+}
+
+/// What the passes and the API share, with the signal to stop the API.
+struct Running {
+    shared: std::sync::Arc<api::Shared>,
+    stop_api: tokio::sync::watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    /// Stops the API taking new connections.
+    fn refuse_new_requests(&self) {
+        let _ = self.stop_api.send(true);
+    }
+
+    /// Stops the API: no new connection is taken, and those under way get
+    /// until `deadline`. False when some were still under way then.
+    async fn stop_api(self, deadline: Instant) -> bool {
+        self.refuse_new_requests();
+        let Some(server) = self.server else {
+            return true;
+        };
+        let deadline = tokio::time::Instant::from_std(deadline);
+        if tokio::time::timeout_at(deadline, server).await.is_err() {
+            tracing::warn!("requests to the API still under way were abandoned");
+            return false;
+        }
+        true
+    }
+}
+
 /// Runs passes on the schedule until `shutdown` resolves, and the HTTP API
-/// when it is configured; a pass under way when it does is finished first
-/// (each file's steps are atomic, so even a kill leaves nothing half-done).
-/// A gateway received on `reloads` (the configuration and mappings read
-/// again) replaces the running one between two passes, and the next pass
-/// starts at once. `on_pass` sees each report.
+/// when it is configured. When `shutdown` resolves, the pass under way
+/// takes up no new work, and what it is doing gets `[gateway]
+/// shutdown_grace_secs` to finish; past that it is abandoned (each step is
+/// atomic, so nothing is lost: it is taken up at the next start). A pass
+/// that fails (a full disk) is logged and tried again later, waiting twice
+/// as long after each failure, while the API goes on serving. A gateway
+/// received on `reloads` (the configuration and mappings read again)
+/// replaces the running one between two passes, and the next pass starts
+/// at once. `on_pass` sees each report.
 pub async fn run(
     gateway: Gateway,
     shutdown: impl std::future::Future<Output = ()>,
     mut reloads: tokio::sync::mpsc::Receiver<Gateway>,
     mut on_pass: impl FnMut(&PassReport) + Send + 'static,
-) -> Result<(), DaemonError> {
-    let interval = Duration::from_secs(gateway.config.tick_secs());
+) -> Result<Ending, DaemonError> {
+    let mut interval = Duration::from_secs(gateway.config.tick_secs());
+    let mut grace = Duration::from_secs(gateway.config.gateway.shutdown_grace_secs);
+    let running = serve(gateway).await?;
+    let shared = std::sync::Arc::clone(&running.shared);
+    tokio::pin!(shutdown);
+    let stop = Stop::new();
+    let mut failures = 0u32;
+    let mut first = true;
+    let mut stopping_at = None;
+    let result = 'run: loop {
+        let worker = std::sync::Arc::clone(&shared);
+        let pass_stop = stop.clone();
+        let clean = std::mem::take(&mut first);
+        let mut pass = tokio::task::spawn_blocking(move || {
+            let mut g = worker
+                .gateway
+                .lock()
+                .map_err(|_| DaemonError::Panicked("an earlier pass stopped on a bug".into()))?;
+            if clean {
+                match g.remove_temporary_files() {
+                    Ok(0) => {}
+                    Ok(removed) => {
+                        tracing::info!(removed, "temporary files left by an earlier run removed");
+                    }
+                    Err(e) => tracing::warn!(error = %e, "temporary files not removed"),
+                }
+            }
+            g.scheduled_pass_until(&pass_stop)
+        });
+        let joined = tokio::select! {
+            joined = &mut pass => joined,
+            () = &mut shutdown => {
+                stop.raise();
+                running.refuse_new_requests();
+                let deadline = deadline_after(grace);
+                stopping_at = Some(deadline);
+                tracing::info!(
+                    grace_secs = grace.as_secs(),
+                    "stopping: no new work is taken up, what is under way gets the grace to finish"
+                );
+                match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), &mut pass).await {
+                    Ok(joined) => {
+                        match &joined {
+                            Ok(Ok(report)) => {
+                                shared.metrics.record(report);
+                                log_summary(report);
+                            }
+                            Ok(Err(e)) => tracing::error!(error = %e, "the pass failed"),
+                            Err(e) => tracing::error!(error = %e, "the pass stopped on a bug"),
+                        }
+                        break 'run Ok(Ending::Finished);
+                    }
+                    Err(_) => {
+                        tracing::warn!(
+                            grace_secs = grace.as_secs(),
+                            "the pass under way did not finish within the grace: abandoned (what it left is taken up at the next start)"
+                        );
+                        break 'run Ok(Ending::Abandoned);
+                    }
+                }
+            }
+        };
+        let wait = match joined {
+            Ok(Ok(report)) => {
+                failures = 0;
+                shared.metrics.record(&report);
+                log_summary(&report);
+                on_pass(&report);
+                interval
+            }
+            Ok(Err(DaemonError::Panicked(e))) => break 'run Err(DaemonError::Panicked(e)),
+            Err(e) => break 'run Err(DaemonError::Panicked(e.to_string())),
+            Ok(Err(e)) => {
+                failures += 1;
+                shared.metrics.pass_failed();
+                let wait = deliver::backoff_secs(
+                    interval.as_secs(),
+                    failures - 1,
+                    MAX_PASS_RETRY_SECS,
+                    u64::from(std::process::id()),
+                );
+                tracing::error!(
+                    error = %e,
+                    failures,
+                    retry_secs = wait,
+                    "the pass failed; nothing is lost, it is tried again"
+                );
+                Duration::from_secs(wait)
+            }
+        };
+        tokio::select! {
+            () = &mut shutdown => {
+                running.refuse_new_requests();
+                stopping_at = Some(deadline_after(grace));
+                tracing::info!(grace_secs = grace.as_secs(), "stopping");
+                break 'run Ok(Ending::Finished);
+            }
+            () = tokio::time::sleep(wait) => {}
+            Some(fresh) = reloads.recv() => {
+                interval = Duration::from_secs(fresh.config.tick_secs());
+                grace = Duration::from_secs(fresh.config.gateway.shutdown_grace_secs);
+                match shared.gateway.lock() {
+                    Ok(mut g) => {
+                        *g = fresh;
+                        tracing::info!(
+                            partners = g.config.partners.len(),
+                            channels = g.channels.len(),
+                            "configuration and mappings reloaded"
+                        );
+                    }
+                    Err(_) => break 'run Err(DaemonError::Panicked("an earlier pass stopped on a bug".into())),
+                }
+            }
+        }
+    };
+    let deadline = stopping_at.unwrap_or_else(|| deadline_after(grace));
+    let api_finished = running.stop_api(deadline).await;
+    match result {
+        Ok(Ending::Finished) if !api_finished => Ok(Ending::Abandoned),
+        other => other,
+    }
+}
+
+/// Starts the HTTP API, when it is configured, on the gateway shared with
+/// the passes.
+async fn serve(gateway: Gateway) -> Result<Running, DaemonError> {
     let api = gateway.config.api.clone();
     let token = match &api {
         Some(a) => api_token(a)?,
@@ -636,14 +879,14 @@ pub async fn run(
         metrics: api::Metrics::default(),
         token,
     });
-    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let (stop_api, stopped) = tokio::sync::watch::channel(false);
     let server = match &api {
         Some(a) => {
             let listener = tokio::net::TcpListener::bind(&a.listen)
                 .await
                 .map_err(|e| DaemonError::Api(format!("listening on {}: {e}", a.listen)))?;
             let mut stopped = stopped.clone();
-            let app = api::router(std::sync::Arc::clone(&shared));
+            let app = api::router(std::sync::Arc::clone(&shared), a);
             Some(tokio::spawn(async move {
                 axum::serve(listener, app)
                     .with_graceful_shutdown(async move {
@@ -654,95 +897,52 @@ pub async fn run(
         }
         None => None,
     };
-    tokio::pin!(shutdown);
-    let result = loop {
-        let worker = std::sync::Arc::clone(&shared);
-        let report = tokio::task::spawn_blocking(move || {
-            let mut g = worker
-                .gateway
-                .lock()
-                .map_err(|_| DaemonError::Panicked("an earlier pass stopped on a bug".into()))?;
-            g.scheduled_pass()
-        })
-        .await
-        .map_err(|e| DaemonError::Panicked(e.to_string()));
-        let report = match report {
-            Ok(Ok(r)) => r,
-            Ok(Err(e)) | Err(e) => break Err(e),
-        };
-        shared.metrics.record(&report);
-        log_report(&report);
-        on_pass(&report);
-        tokio::select! {
-            () = &mut shutdown => break Ok(()),
-            () = tokio::time::sleep(interval) => {}
-            Some(fresh) = reloads.recv() => {
-                match shared.gateway.lock() {
-                    Ok(mut g) => {
-                        *g = fresh;
-                        tracing::info!(
-                            partners = g.config.partners.len(),
-                            channels = g.channels.len(),
-                            "configuration and mappings reloaded"
-                        );
-                    }
-                    Err(_) => break Err(DaemonError::Panicked("an earlier pass stopped on a bug".into())),
-                }
-            }
-        }
-    };
-    let _ = stop.send(true);
-    if let Some(server) = server {
-        let _ = server.await;
-    }
-    result
+    Ok(Running {
+        shared,
+        stop_api,
+        server,
+    })
 }
 
-/// Logs what a pass did: a line per file (a warning for a quarantined
-/// one, with its reason), per channel error and per failed delivery.
-pub fn log_report(report: &PassReport) {
-    for f in &report.files {
-        let partner = f.partner.as_deref().unwrap_or("-");
-        match f.state {
-            crate::store::FileState::Quarantined => tracing::warn!(
-                file = f.id,
-                name = %f.name,
-                channel = %f.channel,
-                partner,
-                reason = f.detail.as_deref().unwrap_or(""),
-                "file quarantined"
-            ),
-            // Processed with a note: sets rejected (the partner resends
-            // them), or what the X12 envelopes noted.
-            crate::store::FileState::Processed if f.detail.is_some() => tracing::warn!(
-                file = f.id,
-                name = %f.name,
-                channel = %f.channel,
-                partner,
-                documents = f.documents,
-                note = f.detail.as_deref().unwrap_or(""),
-                "file processed, with a note"
-            ),
-            state => tracing::info!(
-                file = f.id,
-                name = %f.name,
-                channel = %f.channel,
-                partner,
-                state = %state,
-                documents = f.documents,
-                "file {state}"
-            ),
-        }
+/// Logs what became of a file: a warning for a quarantined one, with its
+/// reason, or one processed with a note.
+fn log_file(f: &FileOutcome) {
+    let partner = f.partner.as_deref().unwrap_or("-");
+    match f.state {
+        crate::store::FileState::Quarantined => tracing::warn!(
+            file = f.id,
+            name = %f.name,
+            channel = %f.channel,
+            partner,
+            reason = f.detail.as_deref().unwrap_or(""),
+            "file quarantined"
+        ),
+        // Processed with a note: sets rejected (the partner resends
+        // them), or what the X12 envelopes noted.
+        crate::store::FileState::Processed if f.detail.is_some() => tracing::warn!(
+            file = f.id,
+            name = %f.name,
+            channel = %f.channel,
+            partner,
+            documents = f.documents,
+            note = f.detail.as_deref().unwrap_or(""),
+            "file processed, with a note"
+        ),
+        state => tracing::info!(
+            file = f.id,
+            name = %f.name,
+            channel = %f.channel,
+            partner,
+            state = %state,
+            documents = f.documents,
+            "file {state}"
+        ),
     }
-    for e in &report.channel_errors {
-        tracing::error!(error = %e, "channel failed");
-    }
-    for (channel, name, reason) in &report.skipped {
-        tracing::info!(channel = %channel, name = %name, reason, "file skipped");
-    }
-    for e in &report.delivery_errors {
-        tracing::warn!(error = %e, "delivery failed, to be retried");
-    }
+}
+
+/// Logs what a pass delivered (files, channel errors and failed
+/// deliveries are logged as they happen).
+fn log_summary(report: &PassReport) {
     if report.delivered > 0 {
         tracing::info!(
             delivered = report.delivered,

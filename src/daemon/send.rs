@@ -3,13 +3,23 @@
 //! fresh control number from the partner's sequence, or the partner's CSV
 //! or XML), queued in the outbox for the partner's outbound channel, and
 //! delivered at once when the channel takes it, later otherwise.
+//!
+//! An order is sent once. The same partner and PO number are the same
+//! order: an original (`purpose` absent or `original`) sent again with the
+//! same content is a repeat, not queued again (it is answered with what
+//! was queued the first time), and with other content a conflict, refused.
+//! A message about an order already sent (`purpose` `change`, `cancel` or
+//! `duplicate`) is sent once per content: a different change is sent, the
+//! same change again is a repeat. The content is the order's JSON without
+//! its `source`, whatever the order of its keys.
 
 use crate::config::Gateway as Config;
 use crate::format::Flavor;
 use crate::mapping::library::Direction;
 use crate::mapping::outbound::{Parties, RenderOptions};
 use crate::mapping::{Library, OutboundMapping};
-use crate::store::{NewDelivery, Store, StoreError};
+use crate::store::archive::sha256_hex;
+use crate::store::{NewDelivery, SentOrder, Store, StoreError};
 
 /// Why purchase orders cannot be sent.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +30,10 @@ pub enum SendError {
     /// A document cannot be rendered (nothing was queued).
     #[error("{0}")]
     Render(String),
+    /// A document is another order under a PO number already sent
+    /// (nothing was queued).
+    #[error("{0}")]
+    Conflict(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -34,6 +48,9 @@ pub struct Queued {
     pub name: String,
     /// The channel.
     pub channel: String,
+    /// It was queued before (the same order sent again): not queued again,
+    /// and these are the name and channel of the first time.
+    pub repeat: bool,
 }
 
 /// The level name of the sequence purchase orders are numbered from.
@@ -51,8 +68,81 @@ fn plain(s: &str) -> String {
         .collect()
 }
 
+/// JSON written with the keys of every object in order, so that the same
+/// value gives the same text (and hash) however its keys were ordered.
+fn canonical(value: &serde_json::Value, out: &mut String) {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&serde_json::Value::String(k.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(k) {
+                    canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                canonical(v, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// SHA-256 (hex) of a JSON value, whatever the order of its keys.
+pub fn content_sha256(value: &serde_json::Value) -> String {
+    let mut text = String::new();
+    canonical(value, &mut text);
+    sha256_hex(text.as_bytes())
+}
+
+/// What makes an order the same as another: its PO number, its purpose
+/// and its content (without `source`).
+struct Identity {
+    po_number: String,
+    purpose: String,
+    sha256: String,
+}
+
+impl Identity {
+    fn of(doc: &serde_json::Value) -> Identity {
+        let mut content = doc.clone();
+        if let Some(map) = content.as_object_mut() {
+            map.remove("source");
+        }
+        Identity {
+            po_number: doc
+                .get("po_number")
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string(),
+            purpose: doc
+                .get("purpose")
+                .and_then(|v| v.as_str())
+                .unwrap_or("original")
+                .to_string(),
+            sha256: content_sha256(&content),
+        }
+    }
+}
+
 /// Renders `docs` for `partner` and queues them; nothing is queued unless
-/// every document renders.
+/// every document renders and none is another order under a PO number
+/// already sent. An order sent before is not queued again (see the
+/// module's documentation).
 pub fn queue_orders(
     config: &Config,
     library: &Library,
@@ -136,11 +226,29 @@ pub fn queue_orders(
     store.begin_batch()?;
     let result = (|| {
         for doc in docs {
-            let po_number = doc
-                .get("po_number")
-                .and_then(|v| v.as_str())
-                .unwrap_or("")
-                .to_string();
+            let identity = Identity::of(doc);
+            let po_number = identity.po_number.clone();
+            // An order without a number cannot be told from another.
+            let earlier = if po_number.is_empty() {
+                None
+            } else {
+                store.sent_order(partner_id, &po_number, &identity.purpose, &identity.sha256)?
+            };
+            if let Some(earlier) = earlier {
+                if earlier.sha256 != identity.sha256 {
+                    return Err(SendError::Conflict(format!(
+                        "purchase order {po_number} was sent to {partner_id} before (as {}) with other content: to change it, send it with \"purpose\": \"change\"",
+                        earlier.name
+                    )));
+                }
+                queued.push(Queued {
+                    po_number,
+                    name: earlier.name,
+                    channel: earlier.channel,
+                    repeat: true,
+                });
+                continue;
+            }
             let n = store.take_control_numbers(partner_id, PO, 1)?;
             let options = RenderOptions {
                 control_number: n,
@@ -156,20 +264,29 @@ pub fn queue_orders(
             } else {
                 format.as_str()
             };
+            let name = format!("{partner_id}-po-{}-{n:09}.{extension}", plain(&po_number));
+            if !po_number.is_empty() {
+                store.record_order(&SentOrder {
+                    partner: partner_id.to_string(),
+                    po_number: po_number.clone(),
+                    purpose: identity.purpose,
+                    sha256: identity.sha256,
+                    name: name.clone(),
+                    channel: outbound.channel.clone(),
+                })?;
+            }
             deliveries.push(NewDelivery {
                 target: outbound.channel.clone(),
                 key: format!("po:{partner_id}:{n}"),
-                name: format!("{partner_id}-po-{}-{n:09}.{extension}", plain(&po_number)),
+                name: name.clone(),
                 payload: out,
                 payload_file: None,
             });
             queued.push(Queued {
                 po_number,
-                name: deliveries
-                    .last()
-                    .map(|d| d.name.clone())
-                    .unwrap_or_default(),
+                name,
                 channel: outbound.channel.clone(),
+                repeat: false,
             });
         }
         store.queue(&deliveries)?;
@@ -184,5 +301,33 @@ pub fn queue_orders(
             store.rollback_batch();
             Err(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_content_of_an_order_is_the_same_whatever_the_order_of_its_keys() {
+        let a: serde_json::Value = serde_json::from_str(
+            r#"{"po_number": "1", "lines": [{"sku": "A", "quantity": 2}], "source": {"file_name": "x"}}"#,
+        )
+        .expect("JSON");
+        let b: serde_json::Value =
+            serde_json::from_str(r#"{"lines": [{"quantity": 2, "sku": "A"}], "po_number": "1"}"#)
+                .expect("JSON");
+        let c: serde_json::Value = serde_json::from_str(
+            r#"{"lines": [{"quantity": 3, "sku": "A"}], "po_number": "1", "purpose": "change"}"#,
+        )
+        .expect("JSON");
+        let (a, b, c) = (Identity::of(&a), Identity::of(&b), Identity::of(&c));
+        assert_eq!(a.sha256, b.sha256, "keys in another order, and no source");
+        assert_ne!(b.sha256, c.sha256);
+        assert_eq!(
+            (a.po_number.as_str(), a.purpose.as_str()),
+            ("1", "original")
+        );
+        assert_eq!(c.purpose, "change");
     }
 }

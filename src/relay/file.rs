@@ -5,7 +5,8 @@
 //! the delivery as made. The file's name comes from the
 //! delivery's key, so a delivery tried twice (after a crash between the
 //! write and the outbox's record of it) leaves one file with the same
-//! content: nothing is relayed twice.
+//! content: nothing is relayed twice. A write that fails (a full disk)
+//! leaves no hidden file behind.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -64,12 +65,18 @@ impl FileRelay {
         let target = self.path.join(name);
         let mut f = std::fs::File::create(&tmp)
             .map_err(|e| fail(&format!("writing {}", tmp.display()), e))?;
-        std::io::copy(source, &mut f)
-            .and_then(|_| f.flush())
-            .map_err(|e| fail(&format!("writing {}", tmp.display()), e))?;
+        let written = std::io::copy(source, &mut f).and_then(|_| f.flush());
         drop(f);
-        std::fs::rename(&tmp, &target)
-            .map_err(|e| fail(&format!("renaming to {}", target.display()), e))
+        let renamed = match written {
+            Ok(()) => std::fs::rename(&tmp, &target)
+                .map_err(|e| fail(&format!("renaming to {}", target.display()), e)),
+            Err(e) => Err(fail(&format!("writing {}", tmp.display()), e)),
+        };
+        if renamed.is_err() {
+            // A full disk: what was written goes, the delivery is retried.
+            let _ = std::fs::remove_file(&tmp);
+        }
+        renamed
     }
 }
 

@@ -6,11 +6,13 @@
 //!
 //! A delivery (the documents of one received file) is made document by
 //! document, in order; the receiver's 2xx answer (or 409, "already have
-//! it") acknowledges one. A failure stops the delivery; the outbox tries it
-//! again later, from the first document not yet acknowledged (the caller
-//! keeps that count), so nothing is lost and nothing is sent twice except
-//! the one document in flight when the gateway stopped.
+//! it") acknowledges one, and the caller is told at once, so that it can
+//! record the count before the next document goes (and say when to stop).
+//! A failure stops the delivery; the outbox tries it again later, from the
+//! first document not yet acknowledged, so nothing is lost and nothing is
+//! sent twice except the one document in flight when the gateway stopped.
 
+use std::ops::ControlFlow;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -89,6 +91,17 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     out
 }
 
+/// How a delivery ended.
+#[derive(Debug)]
+pub enum Ending {
+    /// Every document is acknowledged.
+    Made,
+    /// The caller asked to stop after a document was acknowledged.
+    Stopped,
+    /// A document failed; those before it were acknowledged (and reported).
+    Failed(RelayError),
+}
+
 /// The webhook relay.
 #[derive(Debug)]
 pub struct WebhookRelay {
@@ -121,26 +134,28 @@ impl WebhookRelay {
     }
 
     /// Sends the documents (one JSON document per line of `lines`, read
-    /// one at a time) from the `start`th on; returns how many of them the
-    /// receiver acknowledged, and the error that stopped the rest, if any.
-    /// Document `n` is sent with the idempotency key `KEY:n`.
+    /// one at a time) from the `start`th on. Each time the receiver
+    /// acknowledges one, `acknowledged` is called with how many are
+    /// acknowledged now (counting from the first document, not from
+    /// `start`); it says whether to go on. Document `n` is sent with the
+    /// idempotency key `KEY:n`.
     pub fn deliver(
         &mut self,
         key: &str,
         lines: &mut dyn std::io::BufRead,
         start: u64,
-    ) -> (u64, Option<RelayError>) {
+        acknowledged: &mut dyn FnMut(u64) -> ControlFlow<()>,
+    ) -> Ending {
         let secret = match self.config.secret() {
             Ok(s) => s,
-            Err(e) => return (0, Some(e)),
+            Err(e) => return Ending::Failed(e),
         };
         let client = match self.client() {
             Ok(c) => c,
-            Err(e) => return (0, Some(e)),
+            Err(e) => return Ending::Failed(e),
         };
         let url = self.config.url.clone();
         let work = async move {
-            let mut done = 0u64;
             let mut n = 0u64;
             let mut line = Vec::new();
             loop {
@@ -149,7 +164,7 @@ impl WebhookRelay {
                     Ok(0) => break,
                     Ok(_) => {}
                     Err(e) => {
-                        return (done, Some(RelayError(format!("reading document {n}: {e}"))));
+                        return Ending::Failed(RelayError(format!("reading document {n}: {e}")));
                     }
                 }
                 if line.iter().all(u8::is_ascii_whitespace) {
@@ -159,36 +174,36 @@ impl WebhookRelay {
                 if n <= start {
                     continue;
                 }
-                let n = n - 1;
+                let index = n - 1;
                 let doc = line.trim_ascii_end();
                 let sent = client
                     .post(&url)
                     .header("Content-Type", "application/json")
-                    .header("Idempotency-Key", format!("{key}:{n}"))
+                    .header("Idempotency-Key", format!("{key}:{index}"))
                     .header("X-Dropgate-Signature", signature(&secret, doc))
                     .body(doc.to_vec())
                     .send()
                     .await;
                 match sent {
-                    Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => done += 1,
+                    Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => {
+                        if acknowledged(n).is_break() {
+                            return Ending::Stopped;
+                        }
+                    }
                     Ok(r) => {
-                        return (
-                            done,
-                            Some(RelayError(format!(
-                                "{url} answered {} to document {n}",
-                                r.status()
-                            ))),
-                        );
+                        return Ending::Failed(RelayError(format!(
+                            "{url} answered {} to document {index}",
+                            r.status()
+                        )));
                     }
                     Err(e) => {
-                        return (
-                            done,
-                            Some(RelayError(format!("posting document {n} to {url}: {e}"))),
-                        );
+                        return Ending::Failed(RelayError(format!(
+                            "posting document {index} to {url}: {e}"
+                        )));
                     }
                 }
             }
-            (done, None)
+            Ending::Made
         };
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             return handle.block_on(work);
@@ -200,7 +215,7 @@ impl WebhookRelay {
                 .build()
             {
                 Ok(rt) => self.runtime.insert(rt),
-                Err(e) => return (0, Some(RelayError(format!("starting a runtime: {e}")))),
+                Err(e) => return Ending::Failed(RelayError(format!("starting a runtime: {e}"))),
             },
         };
         runtime.block_on(work)

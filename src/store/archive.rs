@@ -5,7 +5,10 @@
 //! A file is written to a temporary name and renamed into place;
 //! [`Archive::sync`] then syncs the file system (once for many files):
 //! after it returns, the bytes survive a crash. The same bytes are
-//! kept once.
+//! kept once. A temporary file whose writing fails (a full disk) is
+//! removed at once; one left by a process killed while writing it (its
+//! name holds the process's ID) goes with
+//! [`Archive::remove_temporary_files`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -39,13 +42,48 @@ fn hex(digest: &[u8]) -> String {
 /// Numbers the incoming files of a process.
 static INCOMING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// A temporary file of the archive, removed when dropped unless it was
+/// renamed into place.
+#[derive(Debug)]
+struct Temporary(Option<PathBuf>);
+
+impl Temporary {
+    fn path(&self) -> &Path {
+        self.0.as_deref().unwrap_or(Path::new(""))
+    }
+
+    /// Renames it to `to`; it is then no longer removed.
+    fn rename_to(mut self, to: &Path) -> std::io::Result<()> {
+        std::fs::rename(self.path(), to)?;
+        self.0 = None;
+        Ok(())
+    }
+}
+
+impl Drop for Temporary {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The ID of the process that wrote a temporary file of the archive
+/// (`.HASH.PID.tmp`, `.incoming.PID.N.tmp`), when its name is one.
+/// `None` when it is not a temporary name, `Some(None)` when it holds no
+/// process ID.
+fn writer_of(name: &str) -> Option<Option<u32>> {
+    let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    Some(inner.split('.').nth(1).and_then(|p| p.parse().ok()))
+}
+
 /// A file being written into the archive as it is received, hashed on the
-/// way (see [`Archive::incoming`]). Dropped without being kept, it stays
-/// as a hidden temporary file.
+/// way (see [`Archive::incoming`]). Dropped without being kept, its
+/// temporary file is removed.
 #[derive(Debug)]
 pub struct Incoming {
     file: std::io::BufWriter<std::fs::File>,
-    tmp: PathBuf,
+    tmp: Temporary,
     hasher: Sha256,
 }
 
@@ -91,9 +129,11 @@ impl Archive {
         std::fs::create_dir_all(&dir).map_err(|e| Self::io(&dir, e))?;
         let tmp = dir.join(format!(".{hash}.{}.tmp", std::process::id()));
         let mut f = std::fs::File::create(&tmp).map_err(|e| Self::io(&tmp, e))?;
-        f.write_all(bytes).map_err(|e| Self::io(&tmp, e))?;
+        // From here on, a failure (a full disk) removes what was written.
+        let tmp = Temporary(Some(tmp));
+        f.write_all(bytes).map_err(|e| Self::io(tmp.path(), e))?;
         drop(f);
-        std::fs::rename(&tmp, &path).map_err(|e| Self::io(&path, e))?;
+        tmp.rename_to(&path).map_err(|e| Self::io(&path, e))?;
         self.unsynced.add(&dir);
         Ok((hash, relative))
     }
@@ -112,7 +152,7 @@ impl Archive {
         let file = std::fs::File::create(&tmp).map_err(|e| Self::io(&tmp, e))?;
         Ok(Incoming {
             file: std::io::BufWriter::with_capacity(1 << 16, file),
-            tmp,
+            tmp: Temporary(Some(tmp)),
             hasher: Sha256::new(),
         })
     }
@@ -121,14 +161,13 @@ impl Archive {
     pub fn keep_incoming(&mut self, incoming: Incoming) -> Result<(String, String), StoreError> {
         let Incoming { file, tmp, hasher } = incoming;
         file.into_inner()
-            .map_err(|e| Self::io(&tmp, e.into_error()))?;
+            .map_err(|e| Self::io(tmp.path(), e.into_error()))?;
         let hash = hex(&hasher.finalize());
         let path = self.root.join(&hash);
-        if path.is_file() {
-            // Kept before: the copy just written goes (a rare delete).
-            let _ = std::fs::remove_file(&tmp);
-        } else {
-            std::fs::rename(&tmp, &path).map_err(|e| Self::io(&path, e))?;
+        // Kept before: the copy just written goes when `tmp` is dropped
+        // (a rare delete).
+        if !path.is_file() {
+            tmp.rename_to(&path).map_err(|e| Self::io(&path, e))?;
             self.unsynced.add(&self.root.clone());
         }
         Ok((hash.clone(), hash))
@@ -136,9 +175,39 @@ impl Archive {
 
     /// Drops a file whose receiving failed half-way.
     pub fn discard(&mut self, incoming: Incoming) {
-        let Incoming { file, tmp, .. } = incoming;
-        drop(file);
-        let _ = std::fs::remove_file(&tmp);
+        drop(incoming);
+    }
+
+    /// Removes the temporary files that processes no longer running left
+    /// in the archive (killed while writing them), and those of this
+    /// process's ID (left by an earlier process that had it: this one has
+    /// written none yet when it calls this). Returns how many were removed.
+    pub fn remove_temporary_files(&self) -> Result<usize, StoreError> {
+        let entries = match std::fs::read_dir(&self.root) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Self::io(&self.root, e)),
+        };
+        let mut removed = 0;
+        for entry in entries {
+            let entry = entry.map_err(|e| Self::io(&self.root, e))?;
+            let name = entry.file_name();
+            let Some(writer) = name.to_str().and_then(writer_of) else {
+                continue;
+            };
+            let gone = match writer {
+                Some(pid) => {
+                    pid == std::process::id() || !Path::new("/proc").join(pid.to_string()).exists()
+                }
+                None => true,
+            };
+            if gone {
+                let path = entry.path();
+                std::fs::remove_file(&path).map_err(|e| Self::io(&path, e))?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 
     /// The path of the bytes kept at `relative`.
@@ -196,6 +265,43 @@ mod tests {
             .map(|e| e.file_name())
             .collect();
         assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+        Ok(())
+    }
+
+    #[test]
+    fn temporary_files_of_processes_that_are_gone_are_removed() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| Archive::io(Path::new("tmp"), e))?;
+        let a = Archive::new(dir.path());
+        let io = |e| Archive::io(dir.path(), e);
+        // pid_max is at most 2^22: these processes cannot exist.
+        std::fs::write(dir.path().join(".abc.99999999.tmp"), b"x").map_err(io)?;
+        std::fs::write(dir.path().join(".incoming.99999998.3.tmp"), b"x").map_err(io)?;
+        // Left by an earlier process that had this one's ID.
+        let own = format!(".def.{}.tmp", std::process::id());
+        std::fs::write(dir.path().join(&own), b"x").map_err(io)?;
+        // A process that runs (the parent of this one) is still writing.
+        let parent = format!(".incoming.{}.0.tmp", std::os::unix::process::parent_id());
+        std::fs::write(dir.path().join(&parent), b"x").map_err(io)?;
+        std::fs::write(dir.path().join("abc"), b"kept").map_err(io)?;
+        assert_eq!(a.remove_temporary_files()?, 3);
+        let mut names: Vec<_> = std::fs::read_dir(dir.path())
+            .map_err(io)?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [parent, "abc".to_string()]);
+        Ok(())
+    }
+
+    #[test]
+    fn an_incoming_file_not_kept_leaves_no_temporary_file() -> Result<(), StoreError> {
+        let dir = tempfile::tempdir().map_err(|e| Archive::io(Path::new("tmp"), e))?;
+        let incoming = Archive::new(dir.path()).incoming()?;
+        let tmp = incoming.tmp.path().to_path_buf();
+        assert!(tmp.exists());
+        drop(incoming);
+        assert!(!tmp.exists(), "an incoming file dropped is removed");
         Ok(())
     }
 }

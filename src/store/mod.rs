@@ -1,7 +1,8 @@
 //! The durable state of the gateway: every file received (its content
 //! hash, channel, partner, state), the documents made from it, the outbox
 //! of deliveries still to make (to the relay, to partners), control-number
-//! sequences and the audit trail of each file.
+//! sequences, the audit trail of each file, and the purchase orders sent
+//! (with the API's answers by idempotency key), to know a repeat.
 //!
 //! [`Store`] is the interface; [`sqlite::SqliteStore`] the embedded
 //! default (a file in the data directory, WAL mode, migrations). A
@@ -293,6 +294,37 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
+/// A purchase order the gateway queued for a partner, kept to know a
+/// repeat of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentOrder {
+    /// The partner.
+    pub partner: String,
+    /// Its PO number.
+    pub po_number: String,
+    /// `original`, or what a later message about the order does
+    /// (`change`, `cancel`, `duplicate`).
+    pub purpose: String,
+    /// SHA-256 (hex) of its content.
+    pub sha256: String,
+    /// The file name it was queued under.
+    pub name: String,
+    /// The channel.
+    pub channel: String,
+}
+
+/// An answer of the HTTP API, kept under the request's idempotency key so
+/// that a repeat of the request gets it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptAnswer {
+    /// SHA-256 (hex) of the request it answered.
+    pub request_sha256: String,
+    /// Its HTTP status.
+    pub status: u16,
+    /// Its body.
+    pub body: String,
+}
+
 /// An error of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -415,6 +447,11 @@ pub trait Store {
     fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 
     /// Part of a delivery was made: `progress` units are acknowledged.
+    ///
+    /// This and the two next record how a delivery went, one at a time: a
+    /// backend may commit them (outside a batch) so that they survive a
+    /// crash of the process but not a power cut, after which those
+    /// deliveries are made again, under the same keys and names.
     fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError>;
 
     /// A delivery was made.
@@ -443,6 +480,29 @@ pub trait Store {
 
     /// A file's audit trail, oldest first.
     fn audit_trail(&self, id: FileId) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The order already queued for `partner` that one with `po_number`,
+    /// `purpose` and content `sha256` would repeat: for an original, the
+    /// original with that PO number, whatever its content (compare the
+    /// hashes to tell a repeat from a conflict); for a later message (a
+    /// change), the one with the same purpose and content.
+    fn sent_order(
+        &self,
+        partner: &str,
+        po_number: &str,
+        purpose: &str,
+        sha256: &str,
+    ) -> Result<Option<SentOrder>, StoreError>;
+
+    /// Records an order queued (in the batch that queues it).
+    fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError>;
+
+    /// The API's answer kept under `key`.
+    fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError>;
+
+    /// Keeps the API's answer under `key`; the first kept under a key
+    /// stays.
+    fn keep_answer(&mut self, key: &str, answer: &KeptAnswer) -> Result<(), StoreError>;
 
     /// Takes `count` control numbers from a partner's sequence at `level`
     /// (`ISA`, `GS`): returns the first. Sequences start at 1 and wrap

@@ -1,14 +1,16 @@
 //! The embedded store: one SQLite database in the data directory, in WAL
 //! mode with full synchronous commits (a committed state survives a power
-//! cut), schema migrations numbered by `PRAGMA user_version`.
+//! cut; the one exception, how each delivery went, recorded one at a time,
+//! survives a crash of the process), schema migrations numbered by
+//! `PRAGMA user_version`.
 
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    AuditEntry, Delivery, DocumentBody, Extent, FileId, FileRecord, FileState, NewDelivery,
-    NewDocument, NewFile, Processed, Store, StoreError,
+    AuditEntry, Delivery, DocumentBody, Extent, FileId, FileRecord, FileState, KeptAnswer,
+    NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store, StoreError,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -101,6 +103,28 @@ INSERT INTO documents_v5 (file_id, seq, doc_type, reference, json)
     SELECT file_id, seq, doc_type, reference, json FROM documents;
 DROP TABLE documents;
 ALTER TABLE documents_v5 RENAME TO documents;
+"#,
+    // Purchase orders sent, to know a repeat (one original per partner and
+    // PO number), and the API's answers by idempotency key.
+    r#"
+CREATE TABLE orders (
+    partner TEXT NOT NULL,
+    po_number TEXT NOT NULL,
+    purpose TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    queued_at TEXT NOT NULL,
+    PRIMARY KEY (partner, po_number, purpose, sha256)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX orders_originals ON orders(partner, po_number) WHERE purpose = 'original';
+CREATE TABLE api_answers (
+    key TEXT PRIMARY KEY,
+    request_sha256 TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    answered_at TEXT NOT NULL
+) WITHOUT ROWID;
 "#,
 ];
 
@@ -299,6 +323,35 @@ impl SqliteStore {
         sp.commit()
             .map_err(|source| StoreError::Sqlite { path, source })?;
         Ok(value)
+    }
+
+    /// Runs one statement that records how a delivery went, committed
+    /// without waiting for the disk when it is not part of a batch (in WAL
+    /// mode, a commit with `synchronous = NORMAL` is written to the log but
+    /// not synced). Deliveries over the network are recorded one by one,
+    /// as soon as each is made, and the webhook relay's count after every
+    /// document: a sync each time would cost more than the delivery. A
+    /// crash of the process keeps the record all the same; a power cut may
+    /// lose the last ones (until the next synced commit, which syncs them
+    /// too), and those deliveries are then made again: under the same
+    /// idempotency keys and file names, which receivers and channels take
+    /// as repeats (a mail goes twice).
+    fn unsynced(&mut self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+        let alone = self.conn.is_autocommit();
+        if alone {
+            self.conn
+                .execute_batch("PRAGMA synchronous = NORMAL")
+                .map_err(|e| self.err(e))?;
+        }
+        let done = exec(&self.conn, sql, params);
+        let restored = if alone {
+            self.conn.execute_batch("PRAGMA synchronous = FULL")
+        } else {
+            Ok(())
+        };
+        done.map_err(|e| self.err(e))?;
+        restored.map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     fn files_where(
@@ -630,23 +683,17 @@ impl Store for SqliteStore {
     }
 
     fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError> {
-        exec(
-            &self.conn,
+        self.unsynced(
             "UPDATE outbox SET progress = ?2 WHERE id = ?1",
             params![id, progress as i64],
         )
-        .map_err(|e| self.err(e))?;
-        Ok(())
     }
 
     fn delivered(&mut self, id: i64) -> Result<(), StoreError> {
-        exec(
-            &self.conn,
+        self.unsynced(
             "UPDATE outbox SET done_at = ?2, attempts = attempts + 1 WHERE id = ?1",
             params![id, now()],
         )
-        .map_err(|e| self.err(e))?;
-        Ok(())
     }
 
     fn delivery_failed(
@@ -655,13 +702,10 @@ impl Store for SqliteStore {
         error: &str,
         retry_in_secs: u64,
     ) -> Result<(), StoreError> {
-        exec(
-                &self.conn,
-                "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
-                params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(())
+        self.unsynced(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
+            params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
+        )
     }
 
     fn pending_deliveries(&self) -> Result<u64, StoreError> {
@@ -745,6 +789,96 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         Ok(rows)
+    }
+
+    fn sent_order(
+        &self,
+        partner: &str,
+        po_number: &str,
+        purpose: &str,
+        sha256: &str,
+    ) -> Result<Option<SentOrder>, StoreError> {
+        let row = |r: &rusqlite::Row<'_>| {
+            Ok(SentOrder {
+                partner: r.get(0)?,
+                po_number: r.get(1)?,
+                purpose: r.get(2)?,
+                sha256: r.get(3)?,
+                name: r.get(4)?,
+                channel: r.get(5)?,
+            })
+        };
+        let found = if purpose == "original" {
+            self.conn
+                .prepare_cached(
+                    "SELECT partner, po_number, purpose, sha256, name, channel FROM orders
+                     WHERE partner = ?1 AND po_number = ?2 AND purpose = 'original'",
+                )
+                .and_then(|mut s| s.query_row(params![partner, po_number], row).optional())
+        } else {
+            self.conn
+                .prepare_cached(
+                    "SELECT partner, po_number, purpose, sha256, name, channel FROM orders
+                     WHERE partner = ?1 AND po_number = ?2 AND purpose = ?3 AND sha256 = ?4",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![partner, po_number, purpose, sha256], row)
+                        .optional()
+                })
+        };
+        found.map_err(|e| self.err(e))
+    }
+
+    fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError> {
+        exec(
+            &self.conn,
+            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                order.partner,
+                order.po_number,
+                order.purpose,
+                order.sha256,
+                order.name,
+                order.channel,
+                now()
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT request_sha256, status, body FROM api_answers WHERE key = ?1")
+            .and_then(|mut s| {
+                s.query_row(params![key], |r| {
+                    Ok(KeptAnswer {
+                        request_sha256: r.get(0)?,
+                        status: r.get::<_, i64>(1)?.clamp(0, 999) as u16,
+                        body: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    fn keep_answer(&mut self, key: &str, answer: &KeptAnswer) -> Result<(), StoreError> {
+        exec(
+            &self.conn,
+            "INSERT INTO api_answers (key, request_sha256, status, body, answered_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
+            params![
+                key,
+                answer.request_sha256,
+                i64::from(answer.status),
+                answer.body,
+                now()
+            ],
+        )
+        .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     fn take_control_numbers(
@@ -995,6 +1129,55 @@ mod tests {
             1,
             "a run does not wrap in the middle"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn an_original_order_is_known_by_its_number_a_change_by_its_content() -> Result<(), StoreError>
+    {
+        let mut s = SqliteStore::in_memory()?;
+        let order = |purpose: &str, sha: &str| SentOrder {
+            partner: "acme".into(),
+            po_number: "PO-1".into(),
+            purpose: purpose.into(),
+            sha256: sha.into(),
+            name: format!("{purpose}-{sha}.edi"),
+            channel: "acme-out".into(),
+        };
+        assert_eq!(s.sent_order("acme", "PO-1", "original", "h1")?, None);
+        s.record_order(&order("original", "h1"))?;
+        assert_eq!(
+            s.sent_order("acme", "PO-1", "original", "h2")?,
+            Some(order("original", "h1")),
+            "another original with that number, whatever its content"
+        );
+        assert!(
+            s.record_order(&order("original", "h2")).is_err(),
+            "one original per partner and PO number"
+        );
+        assert_eq!(s.sent_order("other", "PO-1", "original", "h1")?, None);
+        assert_eq!(s.sent_order("acme", "PO-1", "change", "h3")?, None);
+        s.record_order(&order("change", "h3"))?;
+        s.record_order(&order("change", "h4"))?;
+        assert_eq!(
+            s.sent_order("acme", "PO-1", "change", "h3")?,
+            Some(order("change", "h3"))
+        );
+        let answer = KeptAnswer {
+            request_sha256: "r1".into(),
+            status: 202,
+            body: "{}".into(),
+        };
+        assert_eq!(s.kept_answer("key:a")?, None);
+        s.keep_answer("key:a", &answer)?;
+        s.keep_answer(
+            "key:a",
+            &KeptAnswer {
+                status: 500,
+                ..answer.clone()
+            },
+        )?;
+        assert_eq!(s.kept_answer("key:a")?, Some(answer), "the first one stays");
         Ok(())
     }
 

@@ -1,15 +1,17 @@
 //! A small real HTTP/1.1 receiver on 127.0.0.1 for the webhook relay's
 //! tests: it records every request (path, headers, body), answers 200, or
 //! 500 to the idempotency keys it is told to fail once, and can be stopped
-//! and started again on the same port.
+//! and started again on the same port. It can also hold the Nth request
+//! without an answer until it is released, so that a test can stop or
+//! kill the gateway while a document is in flight.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A request as received.
 #[derive(Clone, Debug)]
@@ -20,8 +22,24 @@ pub struct Request {
     pub headers: Vec<(String, String)>,
     /// The body.
     pub body: Vec<u8>,
-    /// The status answered.
+    /// The status answered; 0 while a held request has no answer yet.
     pub status: u16,
+}
+
+/// The request to hold, and whether it came and was let go.
+#[derive(Debug, Default)]
+struct HoldState {
+    /// The request to hold, counting from 1.
+    nth: Option<usize>,
+    arrived: bool,
+    released: bool,
+}
+
+/// A held request: its state, and a signal when it changes.
+#[derive(Debug, Default)]
+struct Hold {
+    state: Mutex<HoldState>,
+    changed: Condvar,
 }
 
 impl Request {
@@ -39,6 +57,7 @@ pub struct Receiver {
     port: u16,
     requests: Arc<Mutex<Vec<Request>>>,
     fail_once: Arc<Mutex<HashSet<String>>>,
+    hold: Arc<Hold>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -47,6 +66,7 @@ fn handle(
     stream: TcpStream,
     requests: &Mutex<Vec<Request>>,
     fail_once: &Mutex<HashSet<String>>,
+    hold: &Hold,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
@@ -85,13 +105,46 @@ fn handle(
     } else {
         200
     };
-    if let Ok(mut r) = requests.lock() {
-        r.push(Request {
-            line: line.trim_end().to_string(),
-            headers,
-            body,
-            status,
+    let request = Request {
+        line: line.trim_end().to_string(),
+        headers,
+        body,
+        status,
+    };
+    let Ok(mut all) = requests.lock() else {
+        return Ok(());
+    };
+    let held = hold
+        .state
+        .lock()
+        .is_ok_and(|h| h.nth == Some(all.len() + 1) && !h.released);
+    if held {
+        // Recorded as it arrived, unanswered; answered 200 once released
+        // (to a gateway that may be gone by then).
+        let at = all.len();
+        all.push(Request {
+            status: 0,
+            ..request
         });
+        drop(all);
+        if let Ok(mut h) = hold.state.lock() {
+            h.arrived = true;
+            hold.changed.notify_all();
+            while !h.released {
+                h = match hold.changed.wait(h) {
+                    Ok(h) => h,
+                    Err(_) => return Ok(()),
+                };
+            }
+        }
+        if let Ok(mut all) = requests.lock()
+            && let Some(r) = all.get_mut(at)
+        {
+            r.status = status;
+        }
+    } else {
+        all.push(request);
+        drop(all);
     }
     let mut stream = stream;
     write!(
@@ -121,6 +174,7 @@ impl Receiver {
             port,
             requests: Arc::new(Mutex::new(Vec::new())),
             fail_once: Arc::new(Mutex::new(HashSet::new())),
+            hold: Arc::new(Hold::default()),
             stop: Arc::new(AtomicBool::new(false)),
             thread: None,
         };
@@ -132,9 +186,10 @@ impl Receiver {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("the port is free");
         listener.set_nonblocking(true).expect("nonblocking");
         self.stop.store(false, Ordering::SeqCst);
-        let (requests, fail_once, stop) = (
+        let (requests, fail_once, hold, stop) = (
             Arc::clone(&self.requests),
             Arc::clone(&self.fail_once),
+            Arc::clone(&self.hold),
             Arc::clone(&self.stop),
         );
         self.thread = Some(std::thread::spawn(move || {
@@ -142,7 +197,7 @@ impl Receiver {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         let _ = stream.set_nonblocking(false);
-                        let _ = handle(stream, &requests, &fail_once);
+                        let _ = handle(stream, &requests, &fail_once, &hold);
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
@@ -157,6 +212,45 @@ impl Receiver {
         }
     }
 
+    /// Holds the `nth` request (counting from 1) without an answer until
+    /// [`Receiver::release`].
+    pub fn hold(&self, nth: usize) {
+        if let Ok(mut h) = self.hold.state.lock() {
+            *h = HoldState {
+                nth: Some(nth),
+                ..HoldState::default()
+            };
+        }
+    }
+
+    /// Waits until the held request has arrived; false if it has not
+    /// within `timeout`.
+    pub fn wait_for_held(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let Ok(mut h) = self.hold.state.lock() else {
+            return false;
+        };
+        while !h.arrived {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            h = match self.hold.changed.wait_timeout(h, left) {
+                Ok((h, _)) => h,
+                Err(_) => return false,
+            };
+        }
+        true
+    }
+
+    /// Answers the held request (200), and holds no other.
+    pub fn release(&self) {
+        if let Ok(mut h) = self.hold.state.lock() {
+            h.released = true;
+            self.hold.changed.notify_all();
+        }
+    }
+
     /// Every request so far.
     pub fn requests(&self) -> Vec<Request> {
         self.requests.lock().map(|r| r.clone()).unwrap_or_default()
@@ -164,6 +258,7 @@ impl Receiver {
 
     /// Stops listening (connections are then refused).
     pub fn stop(&mut self) {
+        self.release();
         self.stop.store(true, Ordering::SeqCst);
         if let Some(t) = self.thread.take() {
             let _ = t.join();
