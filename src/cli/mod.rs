@@ -98,10 +98,28 @@ pub fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("dropgate: {}", one_line(&format!("{e:#}")));
+            eprintln!("dropgate: {}", one_line(&message(&e)));
             ExitCode::from(2)
         }
     }
+}
+
+/// An error and its causes, `: `-separated, each cause said once: the
+/// library's errors often name their source in their own text
+/// (`archive x: No space left on device`), which the chain would repeat.
+fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// Messages on stderr are one line: a path or value with a newline in it
@@ -198,4 +216,25 @@ fn raw_stdout() -> Box<dyn std::io::Write> {
         }
     }
     Box::new(std::io::stdout().lock())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_cause_is_said_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::StorageFull, "No space left on device");
+        let store = crate::store::StoreError::Archive {
+            path: "var/archive/ab".into(),
+            source: io,
+        };
+        let e = anyhow::Error::new(store).context("the pass stopped");
+        assert_eq!(
+            message(&e),
+            "the pass stopped: archive var/archive/ab: No space left on device"
+        );
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(message(&plain), "outer: inner");
+    }
 }

@@ -511,10 +511,7 @@ pub(super) fn check(path: &Path) -> Checked {
             Ok(_) => {}
         }
         if a.max_body_bytes == 0 {
-            errors.push(source.error_at(
-                body_at,
-                "[api] max_body_bytes must be at least 1",
-            ));
+            errors.push(source.error_at(body_at, "[api] max_body_bytes must be at least 1"));
         }
         if a.token_env.is_some() == a.token_file.is_some() {
             errors.push(source.error_at(

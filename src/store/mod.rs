@@ -5,8 +5,9 @@
 //! (with the API's answers by idempotency key), to know a repeat.
 //!
 //! [`Store`] is the interface; [`sqlite::SqliteStore`] the embedded
-//! default (a file in the data directory, WAL mode, migrations). A
-//! PostgreSQL backend, for several instances, implements the same trait.
+//! default (a file in the data directory, WAL mode, migrations); a
+//! PostgreSQL backend, for several instances, is to implement the same
+//! trait (not written yet).
 //! [`archive`] keeps the received bytes themselves, content-addressed;
 //! [`packs`] the canonical documents made from them, as JSON lines; the
 //! store points at both.
