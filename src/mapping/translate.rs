@@ -103,6 +103,23 @@ impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
         Ok(())
     }
 
+    fn set_end(
+        &mut self,
+        _group: &crate::x12::envelope::GroupHeader,
+        set: &crate::x12::envelope::SetOutcome,
+    ) -> std::io::Result<()> {
+        for n in &set.notes {
+            self.warnings.push(format!(
+                "{}: set {} {}: note: {}",
+                self.file,
+                set.id,
+                set.control_number,
+                crate::x12::report::describe_note(n)
+            ));
+        }
+        Ok(())
+    }
+
     fn group_end(&mut self, group: &crate::x12::envelope::GroupOutcome) -> std::io::Result<()> {
         if group.findings.is_empty() {
             return Ok(());
