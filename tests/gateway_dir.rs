@@ -971,3 +971,31 @@ fn sighup_reloads_the_partners_and_a_bad_configuration_is_not_taken() {
     let out = child.wait_with_output().expect("daemon exits");
     assert_eq!(out.status.code(), Some(0), "{}", logs());
 }
+
+/// A vendor renames a column that a required rule reads (Nordlys's stock):
+/// the feed is quarantined with the rule, the field and the header's
+/// columns, and nothing is relayed.
+#[test]
+fn a_feed_missing_a_required_column_is_quarantined() {
+    let s = Setup::new("relay", "");
+    let mut bytes =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("sample");
+    let at = bytes
+        .windows(9)
+        .position(|w| w == b";Bestand;")
+        .expect("the sample has a Bestand column");
+    bytes.splice(at..at + 9, b";Lagerbestand;".iter().copied());
+    std::fs::write(s.path().join("drop/stock-20240314.csv"), bytes).expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Quarantined, "{f:?}");
+    let detail = f.detail.clone().unwrap_or_default();
+    assert!(
+        detail.contains("the header: items[].quantity_available: is required, and the header has no column \"bestand\"")
+            && detail.contains("partners/nordlys/inventory.toml:"),
+        "{detail}"
+    );
+    assert!(s.names("relay").is_empty());
+}
