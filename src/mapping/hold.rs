@@ -7,10 +7,13 @@
 //! unnamed temporary file (removed by the system when it is closed, even
 //! after a crash), so that a 1 GB 846 is still mapped in bounded memory. On
 //! an accepted verdict the bytes are released to the output in order; on a
-//! rejected one they are dropped.
+//! rejected one they are dropped. The file goes in the folder given (the
+//! gateway's data folder), else in the system's temporary folder (`TMPDIR`),
+//! which may be memory (a tmpfs) on some systems.
 
 use std::fs::File;
 use std::io::{self, Seek, SeekFrom, Write};
+use std::path::PathBuf;
 
 /// Bytes held in memory before they go to a temporary file.
 pub const IN_MEMORY: usize = 4 << 20;
@@ -21,6 +24,9 @@ pub struct Held {
     memory: Vec<u8>,
     file: Option<File>,
     bound: usize,
+    /// Where the temporary file goes; the system's temporary folder when
+    /// `None`.
+    dir: Option<PathBuf>,
 }
 
 impl Default for Held {
@@ -36,7 +42,14 @@ impl Held {
             memory: Vec::new(),
             file: None,
             bound,
+            dir: None,
         }
+    }
+
+    /// Puts the temporary file, when one is needed, in `dir`.
+    pub fn in_dir(mut self, dir: PathBuf) -> Held {
+        self.dir = Some(dir);
+        self
     }
 
     /// Whether the bytes went to a temporary file.
@@ -53,7 +66,10 @@ impl Held {
         let file = match &mut self.file {
             Some(f) => f,
             None => {
-                let mut f = tempfile::tempfile()?;
+                let mut f = match &self.dir {
+                    Some(dir) => tempfile::tempfile_in(dir)?,
+                    None => tempfile::tempfile()?,
+                };
                 f.write_all(&self.memory)?;
                 self.memory.clear();
                 self.file.insert(f)
@@ -107,6 +123,24 @@ mod tests {
             held.release(&mut out).expect("released");
             assert_eq!(out, b"next");
         }
+    }
+
+    #[test]
+    fn the_file_goes_in_the_folder_given_and_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut held = Held::new(2).in_dir(dir.path().to_path_buf());
+        held.write(b"held in a file").expect("held");
+        assert!(held.spilled());
+        let mut out = Vec::new();
+        held.release(&mut out).expect("released");
+        assert_eq!(out, b"held in a file");
+        let left = std::fs::read_dir(dir.path()).expect("listed").count();
+        assert_eq!(left, 0, "the temporary file has no name in the folder");
+        let mut missing = Held::new(0).in_dir(dir.path().join("missing"));
+        assert!(
+            missing.write(b"x").is_err(),
+            "a folder that is not there is an error"
+        );
     }
 
     #[test]

@@ -1159,6 +1159,12 @@ impl<'l, W: Write> Translator<'l, W> {
         self.rows = on;
     }
 
+    /// Holds streamed X12 documents past 4 MB in a temporary file in `dir`
+    /// (see [`super::hold`]) instead of the system's temporary folder.
+    pub fn hold_in(&mut self, dir: std::path::PathBuf) {
+        self.held = Held::default().in_dir(dir);
+    }
+
     /// Documents written so far.
     pub fn written(&self) -> u64 {
         self.written

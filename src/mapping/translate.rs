@@ -36,6 +36,10 @@ pub struct Request {
     /// Map every CSV record through the tree, never from its fields (see
     /// [`super::rows`]): the reference the fast path is tested against.
     pub tree_only: bool,
+    /// Where a streamed X12 document waits for its set's verdict once it
+    /// is past 4 MB (see [`super::hold`]): the system's temporary folder
+    /// when `None`.
+    pub hold_dir: Option<std::path::PathBuf>,
 }
 
 /// What a translation did.
@@ -291,6 +295,9 @@ pub fn translate<R: Read, W: Write>(
         translator.trace = Some(Vec::new());
     }
     translator.set_rows(!request.tree_only);
+    if let Some(dir) = &request.hold_dir {
+        translator.hold_in(dir.clone());
+    }
     let mut tree = Tree::new(flavor);
     let name = request.file_name.as_str();
     let mut envelope = EnvelopeNotes {
