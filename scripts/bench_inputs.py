@@ -36,7 +36,8 @@ def write_846(path):
     with open(path, "w") as out:
         out.write(ISA + "GS*IB*VENDORID*RETAILERID*20240115*1030*101*X*004010~\n")
         out.write("ST*846*0001~\nBIA*00*SI*INV-1*20240115~\nN1*SU*Vendor Inc*92*V1~\n")
-        size, n = 0, 4
+        # n counts the set's segments before its SE: ST, BIA and N1 so far.
+        size, n = 0, 3
         i = 0
         while size < target:
             i += 1
@@ -45,7 +46,13 @@ def write_846(path):
             out.write(s)
             size += len(s)
             n += 4
-        out.write(f"CTT*{i}~\nSE*{n + 1}*0001~\nGE*1*101~\nIEA*1*000000101~\n")
+        # CTT01 has at most 6 digits, and CTT is optional in the 846: a
+        # catalogue of a million items or more leaves it out (with it, the
+        # set would be rejected and, rightly, not written).
+        if i <= 999_999:
+            out.write(f"CTT*{i}~\n")
+            n += 1
+        out.write(f"SE*{n + 1}*0001~\nGE*1*101~\nIEA*1*000000101~\n")
 
 
 def write_csv(path):

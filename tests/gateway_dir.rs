@@ -1394,3 +1394,75 @@ fn files_and_status_line_up_and_say_whole_reasons() {
         "the error and its value: {status}\n{shown}"
     );
 }
+
+/// A vendor renames a column that a required rule reads (Nordlys's stock):
+/// the feed is quarantined with the rule, the field and the header's
+/// columns, and nothing is relayed.
+#[test]
+fn a_feed_missing_a_required_column_is_quarantined() {
+    let s = Setup::new("relay", "");
+    let mut bytes =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("sample");
+    let at = bytes
+        .windows(9)
+        .position(|w| w == b";Bestand;")
+        .expect("the sample has a Bestand column");
+    bytes.splice(at..at + 9, b";Lagerbestand;".iter().copied());
+    std::fs::write(s.path().join("drop/stock-20240314.csv"), bytes).expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Quarantined, "{f:?}");
+    let detail = f.detail.clone().unwrap_or_default();
+    assert!(
+        detail.contains("the header: items[].quantity_available: is required, and the header has no column \"bestand\"")
+            && detail.contains("partners/nordlys/inventory.toml:"),
+        "{detail}"
+    );
+    assert!(s.names("relay").is_empty());
+}
+
+/// A full-catalogue 846 (past the standard's 10,000 LIN loops, its JSON
+/// past the 4 MB a set's document is held in memory until its verdict) is
+/// accepted with a note, held in the data folder (in an unnamed file: none
+/// is left there) and relayed whole.
+#[test]
+fn a_full_catalogue_846_is_held_until_its_verdict_and_relayed_whole() {
+    let s = Setup::new("relay", "");
+    let loops = 40_000;
+    let mut body = String::from("ST*846*0001~\nBIA*00*SI*CAT-1*20240115~\n");
+    for i in 1..=loops {
+        body.push_str(&format!(
+            "LIN*{i}*VN*SKU-{i}*UP*0{i:011}~\nPID*F****Catalogue item {i}~\nQTY*33*{i}*EA~\n"
+        ));
+    }
+    let segments = body.matches('~').count() + 1;
+    body.push_str(&format!("SE*{segments}*0001~\n"));
+    let x12 = format!(
+        "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *240115*0600*U*00401*000000503*0*P*>~\nGS*IB*VENDORID*RETAILERID*20240115*0600*503*X*004010~\n{body}GE*1*503~\nIEA*1*000000503~\n"
+    );
+    std::fs::write(s.path().join("drop/catalog.edi"), x12).expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Processed, "{f:?}");
+    assert!(
+        f.detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("loop LIN occurs more than its maximum of 10000 times"),
+        "{f:?}"
+    );
+    let relayed =
+        std::fs::read_to_string(s.path().join("relay/000001-catalog.edi.jsonl")).expect("relayed");
+    let doc: serde_json::Value = serde_json::from_str(relayed.trim()).expect("one document");
+    let items = doc["items"].as_array().expect("items");
+    assert_eq!(items.len(), loops);
+    assert_eq!(items[loops - 1]["sku"], format!("SKU-{loops}"));
+    let files = support::cli::names(&s.path().join("var"));
+    assert!(
+        files.iter().all(|n| n.starts_with("state.db")),
+        "only the store's own files are in the data folder: {files:?}"
+    );
+}

@@ -268,48 +268,170 @@ fn rendered_csv_and_xml_translate_back_to_the_same_fields() {
     }
 }
 
-/// An 846 past the standard's 10,000 LIN loops is rejected (and says so)
-/// unless the partner's overlay lifts the maximum; either way every item is
-/// mapped, streamed.
-#[test]
-fn a_catalogue_846_past_the_loop_maximum_needs_an_overlay() {
-    let loops = 10_001;
-    let mut body = String::from("ST*846*0001~\nBIA*00*SI*CAT-1*20240115~\n");
-    for i in 1..=loops {
-        body.push_str(&format!("LIN*{i}*VN*SKU-{i}~\nQTY*33*{i}*EA~\n"));
-    }
-    body.push_str(&format!("CTT*{loops}~\n"));
-    let segments = body.matches('~').count() + 1;
-    body.push_str(&format!("SE*{segments}*0001~\n"));
-    let edi = format!(
+/// An interchange of one group of 846 sets, each with `loops` LIN loops
+/// (SKU-1, SKU-2, ...); the set numbered `bad` has an element too long in
+/// its last item, which the validation rejects.
+fn catalogue_846(sets: &[(&str, usize)], bad: Option<&str>) -> String {
+    let mut edi = String::from(
         "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     \
-         *240115*1030*U*00401*000000101*0*P*>~\nGS*IB*VENDORID*RETAILERID*20240115*1030*101*X*004010~\n\
-         {body}GE*1*101~\nIEA*1*000000101~\n"
+         *240115*1030*U*00401*000000101*0*P*>~\nGS*IB*VENDORID*RETAILERID*20240115*1030*101*X*004010~\n",
     );
+    for &(number, loops) in sets {
+        let mut body = format!("ST*846*{number}~\nBIA*00*SI*CAT-{number}*20240115~\n");
+        for i in 1..=loops {
+            body.push_str(&format!(
+                "LIN*{i}*VN*SKU-{i}*UP*0{i:011}~\nPID*F****Catalogue item {i}, described at some length~\nQTY*33*{i}*EA~\n"
+            ));
+        }
+        if bad == Some(number) {
+            body.push_str(&format!("REF*ZZ*{}~\n", "9".repeat(60)));
+        }
+        body.push_str(&format!("CTT*{loops}~\n"));
+        let segments = body.matches('~').count() + 1;
+        body.push_str(&format!("SE*{segments}*{number}~\n"));
+        edi.push_str(&body);
+    }
+    edi.push_str(&format!("GE*{}*101~\nIEA*1*000000101~\n", sets.len()));
+    edi
+}
+
+/// The SKUs of each document's items, from the array or NDJSON output.
+fn skus_of(out: &Output, ndjson: bool) -> Vec<Vec<String>> {
+    let docs: Vec<serde_json::Value> = if ndjson {
+        text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON document a line"))
+            .collect()
+    } else {
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).expect("a JSON array")
+    };
+    docs.iter()
+        .map(|d| {
+            d["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["sku"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// A streamed 846 that the validation rejects after its items were mapped
+/// is never written, in either output mode, small or held in a temporary
+/// file (past 4 MB); the sets beside it that are accepted are, whole and in
+/// order.
+#[test]
+fn a_rejected_846_is_not_written_even_when_streamed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let cases = [
+        ("small", vec![("0001", 3), ("0002", 2), ("0003", 1)], "0002"),
+        (
+            "held on disk",
+            vec![("0001", 40_000), ("0002", 40_000)],
+            "0002",
+        ),
+    ];
+    for (name, sets, bad) in cases {
+        let file = dir.path().join(format!("{}.edi", name.replace(' ', "-")));
+        std::fs::write(&file, catalogue_846(&sets, Some(bad))).expect("write");
+        let file = file.display().to_string();
+        let accepted: Vec<Vec<String>> = sets
+            .iter()
+            .filter(|(n, _)| *n != bad)
+            .map(|&(_, loops)| (1..=loops).map(|i| format!("SKU-{i}")).collect())
+            .collect();
+        for ndjson in [false, true] {
+            let mut args = vec!["translate"];
+            if ndjson {
+                args.push("--ndjson");
+            }
+            args.push(&file);
+            let out = dropgate(&args);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+            assert!(
+                err.contains(&format!("set 846 {bad}: the set is rejected")),
+                "{name}: {err}"
+            );
+            assert!(
+                skus_of(&out, ndjson) == accepted,
+                "{name}, ndjson {ndjson}: only the accepted sets are written"
+            );
+        }
+    }
+}
+
+/// An 846 past the standard's 10,000 LIN loops (a full catalogue) is
+/// accepted with a note on stderr, and acknowledged as accepted; a partner
+/// overlay that states the maximum makes it strict, and the set is then
+/// rejected and not written; the catalogue overlay lifts the maximum
+/// without a note.
+#[test]
+fn a_catalogue_846_past_the_loop_maximum_is_accepted_with_a_note() {
+    let loops = 10_001;
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("catalog.edi");
-    std::fs::write(&file, edi).expect("write");
+    std::fs::write(&file, catalogue_846(&[("0001", loops)], None)).expect("write");
     let file = file.display().to_string();
-    let items = |out: &Output| -> usize {
-        let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        docs[0]["items"].as_array().map_or(0, Vec::len)
-    };
+    let note = "note: loop LIN occurs more than its maximum of 10000 times";
+
     let plain = dropgate(&["translate", &file]);
-    assert_eq!(plain.status.code(), Some(1), "{}", text(&plain.stderr));
+    let err = text(&plain.stderr);
+    assert_eq!(plain.status.code(), Some(0), "{err}");
+    assert!(err.contains(note), "{err}");
+    assert!(err.contains("line 30005"), "the note says where: {err}");
+    assert_eq!(skus_of(&plain, false)[0].len(), loops);
+
+    let ack = dropgate(&["ack", &file]);
+    let ack = text(&ack.stdout);
+    assert!(ack.contains("AK5*A~") && !ack.contains("AK3"), "{ack}");
+    let report = dropgate(&["x12", "validate", &file]);
+    assert_eq!(report.status.code(), Some(0));
     assert!(
-        text(&plain.stderr).contains("LIN"),
+        text(&report.stdout).contains(note),
         "{}",
-        text(&plain.stderr)
+        text(&report.stdout)
     );
-    assert_eq!(items(&plain), loops);
+
+    let strict = dropgate(&[
+        "translate",
+        "--overlay",
+        "samples/x12/overlays/strict-846.toml",
+        &file,
+    ]);
+    let err = text(&strict.stderr);
+    assert_eq!(strict.status.code(), Some(1), "{err}");
+    assert!(err.contains("loop occurs over maximum times"), "{err}");
+    assert!(!err.contains(note), "{err}");
+    assert!(
+        skus_of(&strict, false).is_empty(),
+        "a rejected set is not written"
+    );
+    let strict_report = dropgate(&[
+        "x12",
+        "validate",
+        "--overlay",
+        "samples/x12/overlays/strict-846.toml",
+        &file,
+    ]);
+    assert_eq!(strict_report.status.code(), Some(1));
+    assert!(
+        text(&strict_report.stdout).contains("[AK3 4]"),
+        "{}",
+        text(&strict_report.stdout)
+    );
+
     let lifted = dropgate(&[
         "translate",
         "--overlay",
         "samples/x12/overlays/catalog-846.toml",
         &file,
     ]);
-    assert_eq!(lifted.status.code(), Some(0), "{}", text(&lifted.stderr));
-    assert_eq!(items(&lifted), loops);
+    let err = text(&lifted.stderr);
+    assert_eq!(lifted.status.code(), Some(0), "{err}");
+    assert!(!err.contains(note), "{err}");
+    assert_eq!(skus_of(&lifted, false)[0].len(), loops);
 }
 
 #[test]
@@ -1128,4 +1250,231 @@ fn explain_says_a_value_came_from_the_file_name() {
     assert!(report.contains("from $file.stem"), "{report}\n{said}");
     let supplier = block("supplier");
     assert!(supplier.contains("a constant or default"), "{supplier}");
+}
+
+/// Nordlys's stock feed with its bytes changed: `from` replaced by `to`
+/// (Latin-1 kept as it is), written as `stock-20240314.csv` in `dir`.
+fn nordlys_feed(dir: &Path, from: &[u8], to: &[u8]) -> String {
+    let mut bytes =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("read");
+    let at = bytes
+        .windows(from.len())
+        .position(|w| w == from)
+        .expect("the sample has the text to change");
+    bytes.splice(at..at + from.len(), to.iter().copied());
+    let file = dir.join("stock-20240314.csv");
+    std::fs::write(&file, &bytes).expect("write");
+    file.display().to_string()
+}
+
+/// A vendor renames a column a required rule reads: the feed fails at its
+/// header, naming the rule's file and line, the output field and the
+/// column, instead of being relayed without stock; an empty required value
+/// fails with the record's place; both the same with and without the fast
+/// path for flat records.
+#[test]
+fn a_required_column_or_value_that_is_missing_fails_the_feed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let renamed = nordlys_feed(dir.path(), b";Bestand;", b";Lagerbestand;");
+    let out = dropgate(&["translate", "--partner", "nordlys", &renamed]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(
+            "stock-20240314.csv: the header: items[].quantity_available: is required, \
+             and the header has no column \"bestand\""
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("lagerbestand"),
+        "the header's columns are listed: {err}"
+    );
+    assert!(
+        err.contains("(rule at mappings/partners/nordlys/inventory.toml:"),
+        "{err}"
+    );
+    assert!(out.stdout.iter().all(u8::is_ascii_whitespace) || text(&out.stdout).trim() == "[]");
+
+    let sub = tempfile::tempdir().expect("temp dir");
+    // The second record, which the fast path maps from its fields.
+    let blank = nordlys_feed(sub.path(), b";0;Stk;", b";;Stk;");
+    for tree_only in [false, true] {
+        let library = dropgate::mapping::Library::with_dir(&root().join("mappings")).expect("load");
+        let request = dropgate::mapping::translate::Request {
+            file_name: blank.clone(),
+            partner: Some("nordlys".into()),
+            tree_only,
+            ..Default::default()
+        };
+        let input = std::fs::File::open(&blank).expect("open");
+        let e = dropgate::mapping::translate::translate(
+            input,
+            &request,
+            &library,
+            Definitions::embedded(),
+            Vec::new(),
+        )
+        .expect_err("an empty stock fails the feed")
+        .to_string();
+        assert!(
+            e.contains(
+                "record 2, line 4: items[1].quantity_available: is required, \
+                 and the mapping found no value"
+            ),
+            "tree only {tree_only}: {e}"
+        );
+    }
+}
+
+/// `required` goes on a field's rule: inside `or` it is refused when the
+/// mapping loads; on a list of values it asks for one value at least; on an
+/// outbound rule it fails the rendering of a document without the value.
+#[test]
+fn required_is_checked_where_it_is_written() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let in_or = write_mapping(
+        dir.path(),
+        "in-or.toml",
+        r#"[mapping]
+extends = "partners/nordlys/inventory"
+
+[inventory_advice.items]
+upc = { from = "ean", or = { from = "artikelnummer", required = true } }
+"#,
+    );
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        &in_or,
+        "mappings/partners/nordlys/inventory/stock-20240314.csv",
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("in-or.toml:5: required goes on the field's rule"),
+        "{err}"
+    );
+
+    let notes = write_mapping(
+        dir.path(),
+        "notes.toml",
+        r#"[mapping]
+extends = "x12/850"
+
+# Laid over the built-in rule: its line is the rule's.
+[purchase_order]
+notes = { required = true }
+"#,
+    );
+    let with_notes = dropgate(&[
+        "translate",
+        "--mapping",
+        &notes,
+        "samples/x12/good/850-5010-notes-ids-parties.edi",
+    ]);
+    assert_eq!(
+        with_notes.status.code(),
+        Some(0),
+        "{}",
+        text(&with_notes.stderr)
+    );
+    let without = dropgate(&[
+        "translate",
+        "--mapping",
+        &notes,
+        "samples/x12/good/850-4010-product-ids.edi",
+    ]);
+    let err = text(&without.stderr);
+    assert_eq!(without.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(
+            "notes: is required, and the mapping found no value (rule at mappings/x12/850.toml:"
+        ),
+        "{err}"
+    );
+
+    let outbound = write_mapping(
+        dir.path(),
+        "po-out.toml",
+        r#"[mapping]
+extends = "outbound/x12-850"
+
+[x12.lines.PO1]
+07 = { from = "sku", required = true }
+"#,
+    );
+    let out = dropgate(&[
+        "render",
+        "mappings/outbound/x12-850/product-ids-po.json",
+        "--mapping",
+        &outbound,
+        "--to",
+        "x12",
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("is required, and the mapping found no value"),
+        "{err}"
+    );
+    assert!(err.contains("po-out.toml:5"), "{err}");
+}
+
+/// `check_digit` and `zero_pad`, the transforms of the X12 product IDs:
+/// a U.P.C. of 11 digits gets its check digit, an EAN-13 becomes a GTIN of
+/// 14 digits, and a value that is not digits is an error with its place.
+#[test]
+fn check_digit_and_zero_pad_make_upcs_and_gtins_whole() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mapping = write_mapping(
+        dir.path(),
+        "ids.toml",
+        r#"[mapping]
+direction = "inbound"
+document = "inventory_advice"
+format = "csv"
+
+[inventory_advice.items]
+each = "record"
+stream = true
+upc = { from = "upc", check_digit = "gs1" }
+gtin = { from = "ean", zero_pad = 14 }
+"#,
+    );
+    let feed = dir.path().join("ids.csv");
+    std::fs::write(
+        &feed,
+        "upc,ean\n03600029145,4006381333931\n01234567890,12345678\n",
+    )
+    .expect("feed");
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        &mapping,
+        &feed.display().to_string(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(
+        docs[0]["items"],
+        serde_json::json!([
+            {"upc": "036000291452", "gtin": "04006381333931"},
+            {"upc": "012345678905", "gtin": "00000012345678"}
+        ])
+    );
+    std::fs::write(&feed, "upc,ean\n0360002914X,1\n").expect("feed");
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        &mapping,
+        &feed.display().to_string(),
+    ]);
+    let err = text(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("record 1, line 2, field \"upc\": items[0].upc: \"0360002914X\" is not a number of digits (check_digit)"),
+        "{err}"
+    );
 }

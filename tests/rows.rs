@@ -86,6 +86,23 @@ fn library(dir: &Path) -> Library {
         &SETS.replace("ON_ERROR", r#"on_error = "skip""#),
     );
     write("sets-strict.toml", &SETS.replace("ON_ERROR", ""));
+    // Required rules: a header without their columns fails the feed, a
+    // record without their values is left out (or fails the feed).
+    let required = INVENTORY
+        .replace(
+            r#"null = ["N/A", "-"] }"#,
+            r#"null = ["N/A", "-"], required = true }"#,
+        )
+        .replace(r#"default = "0" }"#, r#"default = "0", required = true }"#)
+        .replace(
+            r#"{ value = "MAIN", when = "wh = Y" }"#,
+            r#"{ value = "MAIN", when = "wh = Y", required = true }"#,
+        );
+    write(
+        "required.toml",
+        &required.replace("ON_ERROR", r#"on_error = "skip""#),
+    );
+    write("required-strict.toml", &required.replace("ON_ERROR", ""));
     write(
         "values.toml",
         &SETS.replace("ON_ERROR", "").replace(
@@ -183,7 +200,7 @@ proptest! {
         let library = library(dir.path());
         let defs = Definitions::embedded();
         let latin1 = feed(b';', &header, &rows);
-        for m in ["inventory", "strict", "untrimmed"] {
+        for m in ["inventory", "strict", "untrimmed", "required", "required-strict"] {
             same_from_rows_and_tree(&latin1, &dir.path().join(format!("{m}.toml")).to_string_lossy(), &library, defs);
         }
         let utf8 = feed(b',', &header, &rows);
@@ -289,6 +306,8 @@ fn every_test_mapping_takes_the_fast_path() {
         ("inventory", &latin1[..]),
         ("strict", latin1),
         ("untrimmed", latin1),
+        ("required", latin1),
+        ("required-strict", latin1),
         ("sets", utf8),
         ("sets-strict", utf8),
     ] {
@@ -316,4 +335,73 @@ fn every_test_mapping_takes_the_fast_path() {
             Definitions::embedded(),
         );
     }
+}
+
+/// A required rule without a value leaves the record out (with
+/// `on_error = "skip"`) or fails the feed, and a header without any of its
+/// columns fails the feed at once: the same from the fields and through
+/// the tree.
+#[test]
+fn required_rules_fail_records_and_headers_alike() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let library = library(dir.path());
+    let defs = Definitions::embedded();
+    let run = |m: &str, data: &[u8]| {
+        let mapping = dir.path().join(format!("{m}.toml"));
+        let request = Request {
+            file_name: "feed.csv".into(),
+            mapping: Some(mapping.to_string_lossy().into_owned()),
+            lines: true,
+            ..Request::default()
+        };
+        let result = translate(data, &request, &library, defs, Vec::new())
+            .map(|(o, out)| {
+                (
+                    String::from_utf8_lossy(&out).into_owned(),
+                    o.problems
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>(),
+                    o.rows_from_fields,
+                )
+            })
+            .map_err(|e| e.to_string());
+        same_from_rows_and_tree(data, &mapping.to_string_lossy(), &library, defs);
+        result
+    };
+    // The third record has no SKU (nor an alternative one).
+    let data = b"sku;alt;qty;uom;wh\na;;1;Stk;Y\nb;;2;Stk;Y\n-;;3;Stk;Y\nd;;4;Stk;Y\n";
+    let (out, problems, taken) = run("required", data).expect("translates");
+    assert_eq!(
+        taken, 3,
+        "the records after the first are taken from their fields"
+    );
+    let doc: serde_json::Value = serde_json::from_str(out.trim()).expect("a document");
+    let skus: Vec<&str> = doc["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["sku"].as_str())
+        .collect();
+    assert_eq!(skus, ["A", "B", "D"]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].contains(
+            "record 3, line 4: items[2].sku: is required, and the mapping found no value"
+        ),
+        "{problems:?}"
+    );
+    let e = run("required-strict", data).expect_err("the feed fails");
+    assert!(
+        e.contains("record 3, line 4: items[2].sku: is required"),
+        "{e}"
+    );
+
+    // A header whose SKU columns were renamed.
+    let renamed = b"item;qty;uom;wh\na;1;Stk;Y\n";
+    let e = run("required", renamed).expect_err("the feed fails at its header");
+    assert!(
+        e.contains("feed.csv: the header: items[].sku: is required, and the header has no column \"sku\" or \"alt\""),
+        "{e}"
+    );
 }

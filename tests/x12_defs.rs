@@ -173,3 +173,91 @@ fn repeat_counts_are_the_standards() {
         assert_eq!(repeating, want, "{version}");
     }
 }
+
+/// The 846's LIN loop keeps the standard's maximum of 10,000, noted rather
+/// than enforced, in both versions; an overlay that states the maximum
+/// makes it strict. A set past it is accepted with one note (where the
+/// loop goes past), and rejected with the overlay.
+#[test]
+fn the_846_lin_maximum_is_noted_and_an_overlay_makes_it_strict() {
+    use dropgate::x12::defs::{Node, Overlay};
+    use dropgate::x12::envelope::{CheckOptions, Checker, SetOutcome, Sink, check_bytes};
+
+    for version in ["004010", "005010"] {
+        let set = &defs().version(version).expect("version").sets["846"];
+        let lin = set
+            .nodes
+            .iter()
+            .find_map(|n| match n {
+                Node::Loop(l) if l.id == "LIN" => Some(l),
+                _ => None,
+            })
+            .expect("a LIN loop");
+        assert_eq!((lin.max_repeat, lin.max_noted), (10_000, true), "{version}");
+    }
+
+    let mut body = String::from("ST*846*0001~BIA*00*SI*CAT-1*20240115~");
+    for i in 1..=10_002 {
+        body.push_str(&format!("LIN*{i}*VN*SKU-{i}~QTY*33*1*EA~"));
+    }
+    body.push_str("CTT*10002~");
+    let segments = body.matches('~').count() + 1;
+    body.push_str(&format!("SE*{segments}*0001~"));
+    let edi = format!(
+        "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *240115*1030*U*00401*000000101*0*P*>~GS*IB*VENDORID*RETAILERID*20240115*1030*101*X*004010~{body}GE*1*101~IEA*1*000000101~"
+    );
+    #[derive(Default)]
+    struct Sets(Vec<SetOutcome>);
+    impl Sink for Sets {
+        fn set_end(
+            &mut self,
+            _: &dropgate::x12::envelope::GroupHeader,
+            set: &SetOutcome,
+        ) -> std::io::Result<()> {
+            self.0.push(set.clone());
+            Ok(())
+        }
+    }
+    let check = |overlays: Vec<Overlay>| {
+        let options = CheckOptions {
+            overlays,
+            ..CheckOptions::default()
+        };
+        let mut checker = Checker::new(defs(), &options).expect("checker");
+        let mut sets = Sets::default();
+        check_bytes(edi.as_bytes(), &mut checker, &mut sets).expect("reads");
+        sets.0.remove(0)
+    };
+    let noted = check(Vec::new());
+    assert!(noted.accepted(), "{noted:?}");
+    assert!(noted.segment_findings.is_empty());
+    assert_eq!(
+        noted.notes.len(),
+        1,
+        "one note, not one per loop past the maximum"
+    );
+    assert_eq!(
+        (noted.notes[0].loop_id.as_str(), noted.notes[0].max),
+        ("LIN", 10_000)
+    );
+    // The 10,001st LIN: ST, BIA, then two segments per loop.
+    assert_eq!(noted.notes[0].at.in_set, Some(2 + 2 * 10_000 + 1));
+
+    let strict = Overlay::parse(
+        "strict-846.toml",
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("samples/x12/overlays/strict-846.toml"),
+        )
+        .expect("the sample overlay"),
+    )
+    .expect("parses");
+    let rejected = check(vec![strict]);
+    assert!(!rejected.accepted());
+    assert!(rejected.notes.is_empty());
+    assert_eq!(
+        rejected.segment_findings.len(),
+        2,
+        "the 10,001st and 10,002nd LIN"
+    );
+}

@@ -108,6 +108,8 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         lines: args.ndjson,
         explain: false,
         tree_only: false,
+        // The system's temporary folder (TMPDIR).
+        hold_dir: None,
         overlays: args
             .overlay
             .iter()

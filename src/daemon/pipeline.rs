@@ -366,6 +366,9 @@ pub fn translate_into(
         partner: Some(work.partner.id.clone()),
         mapping: work.entry.and_then(|e| e.mapping.clone()),
         lines: true,
+        // A streamed document past 4 MB waits for its set's verdict in an
+        // unnamed file here, not in a temporary folder that may be memory.
+        hold_dir: Some(cx.data_dir.to_path_buf()),
         ..Request::default()
     };
     let entry = pack.begin();

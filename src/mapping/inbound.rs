@@ -24,6 +24,7 @@ use crate::model::{DocumentType, Source, SourceFormat};
 
 use super::MappingError;
 use super::escape::write_string;
+use super::hold::Held;
 use super::library::{Direction as LoadDirection, Library, Loaded};
 use super::path::{Compiler, Cond, Eval, Item, Path, Vars};
 use super::rows::{RowFailure, RowPlan, RowSite, record_place};
@@ -105,6 +106,22 @@ pub struct InboundMapping {
     /// For a CSV feed's streamed list: its items as column reads, mapped
     /// from the decoder's fields without a tree.
     rows: Option<RowPlan>,
+    /// For CSV: the required rules and the columns each may read, to be
+    /// checked against the header.
+    required_columns: Vec<RequiredColumns>,
+}
+
+/// A required rule of a CSV mapping and the columns it reads: a header
+/// that has none of them fails the file at once, instead of every record.
+#[derive(Debug)]
+struct RequiredColumns {
+    /// The output field (`items[].sku`).
+    field: String,
+    file: Arc<str>,
+    line: u32,
+    /// For each path the rule (or its fallbacks) reads, the names of its
+    /// steps (a record's column, mostly).
+    paths: Vec<Vec<Name>>,
 }
 
 impl InboundMapping {
@@ -208,8 +225,10 @@ impl InboundMapping {
         }
         nested_streams(&root, true)?;
         let mut names_used = Vec::new();
+        let mut required_columns = Vec::new();
         if header.flavor == Flavor::Csv {
             names_in(&root, &mut names_used);
+            required_in(&root, "", &mut required_columns);
         }
         let rows = match (&stream, header.flavor) {
             (Some((i, _)), Flavor::Csv) => match &root.fields[*i].plan {
@@ -228,6 +247,54 @@ impl InboundMapping {
             each,
             each_stream,
             rows,
+            required_columns,
+        })
+    }
+
+    /// The error for a required rule none of whose columns the CSV header
+    /// has: a renamed column would otherwise fail every record alike.
+    pub fn missing_required_column(&self, tree: &Tree) -> Option<MappingError> {
+        let columns = tree.columns();
+        if self.flavor != Flavor::Csv || columns.is_empty() {
+            return None;
+        }
+        let names = tree.names();
+        let structural = |n: &Name| {
+            let text = names.text(*n);
+            text == crate::format::csv::RECORD || text == crate::format::csv::GROUP
+        };
+        let found = |path: &Vec<Name>| {
+            let mut read = path.iter().filter(|n| !structural(n)).peekable();
+            read.peek().is_none() || read.any(|n| columns.contains(n))
+        };
+        let r = self
+            .required_columns
+            .iter()
+            .find(|r| !r.paths.iter().any(found))?;
+        let mut wanted: Vec<String> = Vec::new();
+        for n in r.paths.iter().flatten().filter(|n| !structural(n)) {
+            let text = format!("{:?}", names.text(*n));
+            if !wanted.contains(&text) {
+                wanted.push(text);
+            }
+        }
+        Some(MappingError::Eval {
+            file: Arc::clone(&r.file),
+            line: r.line,
+            field: r.field.clone(),
+            message: format!(
+                "is required, and the header has no column {} (the header's columns: {})",
+                wanted.join(" or "),
+                shorten(
+                    &columns
+                        .iter()
+                        .map(|c| shorten(names.text(*c), 40))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    600
+                )
+            ),
+            place: format!("{}: the header", tree.source_name()),
         })
     }
 
@@ -311,6 +378,31 @@ fn nested_streams(plan: &ObjectPlan, top: bool) -> Result<(), MappingError> {
         }
     }
     Ok(())
+}
+
+/// Collects the required rules of a plan with the names their paths read;
+/// `prefix` is the output path of the plan (`items[].`).
+fn required_in(plan: &ObjectPlan, prefix: &str, out: &mut Vec<RequiredColumns>) {
+    for f in &plan.fields {
+        match &f.plan {
+            Some(Plan::Scalar(rule, _)) | Some(Plan::Values(rule, _)) if rule.required => {
+                let paths: Vec<Vec<Name>> = rule.paths().iter().map(|p| p.step_names()).collect();
+                // A constant, or a fact such as $file, is always there.
+                if rule.finds_constant() || paths.is_empty() || paths.iter().any(Vec::is_empty) {
+                    continue;
+                }
+                out.push(RequiredColumns {
+                    field: format!("{prefix}{}", f.name),
+                    file: Arc::clone(&rule.file),
+                    line: rule.line,
+                    paths,
+                });
+            }
+            Some(Plan::Object(o)) => required_in(o, &format!("{prefix}{}.", f.name), out),
+            Some(Plan::List(l)) => required_in(&l.item, &format!("{prefix}{}[].", f.name), out),
+            _ => {}
+        }
+    }
 }
 
 /// Collects the names the paths of a plan look for.
@@ -414,7 +506,13 @@ fn compile_object(
             continue;
         }
         let field = &fields[index];
-        plan.fields[index].plan = Some(compile_field(value, &field.shape, cx)?);
+        let compiled = compile_field(value, &field.shape, cx)?;
+        // `required = true` makes the field required in this mapping, as
+        // the model makes some required in every mapping.
+        if let Plan::Scalar(rule, _) | Plan::Values(rule, _) = &compiled {
+            plan.fields[index].required |= rule.required;
+        }
+        plan.fields[index].plan = Some(compiled);
     }
     Ok(plan)
 }
@@ -735,6 +833,11 @@ impl<'m> Writer<'m, '_, '_, '_> {
                     let values = rule
                         .values(self.eval, context)
                         .map_err(|e| self.rule_error(rule, e, context))?;
+                    if values.is_empty() && f.required {
+                        let e = self.missing(&rule.file, rule.line, context);
+                        self.field.pop();
+                        return Err(e);
+                    }
                     comma(out, &mut first);
                     out.extend_from_slice(&f.key);
                     out.push(b'[');
@@ -963,9 +1066,16 @@ struct Open {
     mapping: Arc<InboundMapping>,
     /// Kept for streamed items, which come before the document's end.
     origin: Option<Arc<Origin>>,
+    /// The document's start (and its streamed items so far) is written, or
+    /// held.
     head_written: bool,
     items: u64,
     failed: bool,
+    /// An X12 set's streamed document: held back (see [`super::hold`])
+    /// until the set's verdict, and a mapping error waits for it too.
+    hold: bool,
+    /// The mapping error of a held document, reported with the verdict.
+    error: Option<MappingError>,
     /// The CSV header was checked against the mapping's columns.
     columns_checked: bool,
     /// Documents begun for nodes found by the document's `each`.
@@ -1011,6 +1121,8 @@ pub struct Translator<'l, W: Write> {
     pub untrusted: Vec<std::ops::Range<u64>>,
     /// The documents of each group, in order.
     pub spans: Vec<EnvelopeSpan>,
+    /// The streamed document of the open X12 set, until its verdict.
+    held: Held,
 }
 
 impl<'l, W: Write> Translator<'l, W> {
@@ -1043,6 +1155,7 @@ impl<'l, W: Write> Translator<'l, W> {
             set_problems: 0,
             untrusted: Vec::new(),
             spans: Vec::new(),
+            held: Held::default(),
         }
     }
 
@@ -1056,6 +1169,12 @@ impl<'l, W: Write> Translator<'l, W> {
     /// and tests compare them.
     pub fn set_rows(&mut self, on: bool) {
         self.rows = on;
+    }
+
+    /// Holds streamed X12 documents past 4 MB in a temporary file in `dir`
+    /// (see [`super::hold`]) instead of the system's temporary folder.
+    pub fn hold_in(&mut self, dir: std::path::PathBuf) {
+        self.held = Held::default().in_dir(dir);
     }
 
     /// Documents written so far.
@@ -1159,19 +1278,25 @@ impl<'l, W: Write> Translator<'l, W> {
     }
 
     /// Once per document, when the header is known: notes on the columns
-    /// the mapping reads that the header does not have.
-    fn check_columns(&mut self, tree: &Tree) {
+    /// the mapping reads that the header does not have, and an error when
+    /// a required rule has none of its columns.
+    fn check_columns(&mut self, tree: &Tree) -> Result<(), SinkError> {
         let Some(open) = self.open.as_mut() else {
-            return;
+            return Ok(());
         };
         if open.columns_checked {
-            return;
+            return Ok(());
         }
         open.columns_checked = true;
+        if let Some(e) = open.mapping.missing_required_column(tree) {
+            open.failed = true;
+            return Err(Box::new(e));
+        }
         let file = tree.source_name();
         let notes = open.mapping.unknown_columns(tree);
         self.warnings
             .extend(notes.into_iter().map(|n| format!("{file}: note: {n}")));
+        Ok(())
     }
 
     /// Names the document of the traces recorded since the last call.
@@ -1310,6 +1435,27 @@ impl<'l, W: Write> Translator<'l, W> {
         self.buf.clear();
         Ok(())
     }
+
+    /// Hands the streamed items written so far on: to the output, or to
+    /// what is held until the set's verdict.
+    fn pass_on(&mut self) -> Result<(), SinkError> {
+        if self.open.as_ref().is_some_and(|o| o.hold) {
+            self.held.write(&self.buf)?;
+            self.buf.clear();
+            Ok(())
+        } else {
+            self.flush()
+        }
+    }
+
+    /// Keeps the first mapping error of a held document for its verdict;
+    /// the rest of the document is not mapped.
+    fn hold_error(&mut self, e: MappingError) {
+        if let Some(open) = self.open.as_mut() {
+            open.failed = true;
+            open.error.get_or_insert(e);
+        }
+    }
 }
 
 impl<W: Write> DocumentSink for Translator<'_, W> {
@@ -1323,12 +1469,15 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                     Some(names) => Some(names.clone()),
                     None => m.stream.as_ref().map(|(_, names)| names.clone()),
                 };
+                self.held.discard();
                 self.open = Some(Open {
                     mapping: m,
                     origin: stream.as_ref().map(|_| Arc::new(origin.clone())),
                     head_written: false,
                     items: 0,
                     failed: false,
+                    hold: origin.flavor == Flavor::X12,
+                    error: None,
                     columns_checked: false,
                     each_found: 0,
                 });
@@ -1349,7 +1498,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         if open.failed {
             return Ok(());
         }
-        self.check_columns(tree);
+        self.check_columns(tree)?;
         if let Some(open) = self.open.as_ref()
             && open.mapping.each.is_some()
             && let Some(origin) = open.origin.clone()
@@ -1385,6 +1534,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             return Ok(());
         }
         let items = open.items;
+        let hold = open.hold;
         if list.when.as_ref().is_some_and(|c| !eval.holds(c, node)) {
             return Ok(());
         }
@@ -1405,6 +1555,12 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
                 skipped.push((w.place(Some(Item::Node(node))), e));
                 false
             }
+            Err(e) if hold => {
+                buf.truncate(mark);
+                self.buf = buf;
+                self.hold_error(e);
+                return Ok(());
+            }
             Err(e) => {
                 self.buf = buf;
                 return Err(Box::new(e));
@@ -1418,7 +1574,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
             self.skipped(&origin, skipped);
         }
         if self.buf.len() > FLUSH_AT {
-            self.flush()?;
+            self.pass_on()?;
         }
         Ok(())
     }
@@ -1480,7 +1636,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         }
         self.rows_taken += 1;
         if self.buf.len() > FLUSH_AT {
-            self.flush()?;
+            self.pass_on()?;
         }
         Ok(true)
     }
@@ -1498,14 +1654,14 @@ impl<W: Write> Translator<'_, W> {
     /// Ends a set (or a CSV or XML input): writes what is left of its
     /// document(s) or records why not.
     fn end_set(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError> {
-        self.check_columns(tree);
-        let Some(open) = self.open.take() else {
+        self.check_columns(tree)?;
+        let Some(mut open) = self.open.take() else {
             if let Verdict::Rejected(m) = verdict {
                 self.rejection(origin, m);
             }
             return Ok(());
         };
-        let mapping = open.mapping;
+        let mapping = Arc::clone(&open.mapping);
         if let Some(each) = &mapping.each {
             let mut found = open.each_found;
             if let Verdict::Rejected(m) = verdict {
@@ -1541,7 +1697,10 @@ impl<W: Write> Translator<'_, W> {
         };
         let eval = Eval::new(tree, &facts);
         let mut trace = self.trace.take();
-        let result = {
+        let result = if let Some(e) = open.error.take() {
+            // A held document that failed: nothing more to map.
+            (Err(e), Vec::new())
+        } else {
             let mut buf = std::mem::take(&mut self.buf);
             let mut w = Writer::new(&eval, trace.as_mut());
             let n = mapping.root.fields.len();
@@ -1583,16 +1742,25 @@ impl<W: Write> Translator<'_, W> {
             Verdict::Accepted => None,
             Verdict::Rejected(m) => Some(m),
         };
+        let released = open.hold && open.head_written;
         match (result, rejected) {
             (Ok(()), None) => {
-                if !open.head_written {
+                if released {
+                    // Accepted: what was held goes out first, in order.
+                    self.begin_document(origin)?;
+                    self.held.release(&mut self.out)?;
+                } else if !open.head_written {
                     self.begin_document(origin)?;
                 }
                 self.flush()?;
                 self.end_document()?;
             }
             (result, rejected) => {
-                if open.head_written {
+                if open.hold {
+                    // Rejected, or not mappable: nothing of it is written.
+                    self.held.discard();
+                    self.buf.clear();
+                } else if open.head_written {
                     // Part of it is out already: end it, so the output
                     // stays readable, and say it is not to be trusted.
                     if result.is_err() {
@@ -1678,8 +1846,8 @@ impl<W: Write> Translator<'_, W> {
         out
     }
 
-    /// Before the first streamed item: writes the document's start and the
-    /// fields before the streamed list.
+    /// Before the first streamed item: writes (or holds) the document's
+    /// start and the fields before the streamed list.
     fn write_head(&mut self, tree: &Tree) -> Result<(), SinkError> {
         let Some(open) = self.open.as_ref() else {
             return Ok(());
@@ -1714,7 +1882,12 @@ impl<W: Write> Translator<'_, W> {
         if !skipped.is_empty() {
             self.skipped(origin, skipped);
         }
+        let hold = self.open.as_ref().is_some_and(|o| o.hold);
         if let Err(e) = r {
+            if hold {
+                self.hold_error(e);
+                return Ok(());
+            }
             if let Some(open) = self.open.as_mut() {
                 open.failed = true;
             }
@@ -1723,7 +1896,10 @@ impl<W: Write> Translator<'_, W> {
         doc.push(b',');
         doc.extend_from_slice(&mapping.root.fields[*index].key);
         doc.push(b'[');
-        self.begin_document(origin)?;
+        // A held document begins when its set is accepted.
+        if !hold {
+            self.begin_document(origin)?;
+        }
         self.buf.extend_from_slice(&doc);
         if let Some(open) = self.open.as_mut() {
             open.head_written = true;

@@ -9,6 +9,7 @@
 //!   fields, without a tree (the fast path for CSV).
 //! - [`inbound`]: compiles a mapping against the model's shape and evaluates
 //!   it on trees, writing canonical JSON (streaming repeated groups).
+//! - [`hold`]: a streamed X12 document held back until its set's verdict.
 //! - [`outbound`]: renders canonical documents in a vendor's format.
 //! - [`library`]: finds mappings (built in, in `mappings/`, per partner).
 //! - [`testing`]: runs mappings on their samples (`dropgate mapping test`).
@@ -17,6 +18,7 @@
 
 pub mod escape;
 pub mod harness;
+pub mod hold;
 pub mod inbound;
 pub mod json;
 pub mod library;

@@ -15,7 +15,9 @@
 //!   segment ID (`BEG`, `N1_ship_to`, `REF_co`) is a segment: digit keys are
 //!   its elements (`01`, `04-2` for a component), other segment keys under
 //!   it follow it (the N3 and N4 of an N1 loop); a lowercase key is a group
-//!   of segments (with `each`, for the lines). `[mapping.x12]` holds the
+//!   of segments (with `each`, for the lines); `pairs = 6` says a segment's
+//!   elements from 06 on are qualifier/value pairs, written without the
+//!   empty ones (a PO1 with a few of many item IDs). `[mapping.x12]` holds the
 //!   envelope: sender and receiver IDs, version, usage. The envelope,
 //!   control numbers and counts are written by dropgate.
 
@@ -37,7 +39,7 @@ use super::MappingError;
 use super::library::{Direction as LoadDirection, Loaded};
 use super::path::{Compiler, Cond, Eval, Path};
 use super::rule::{Codes, Direction, Rule, RuleContext, Target, is_rule_table};
-use super::spec::Spec;
+use super::spec::{Spec, Value};
 
 /// A compiled outbound mapping.
 #[derive(Debug)]
@@ -95,6 +97,10 @@ enum SegPlan {
         id: String,
         repeat: Repeat,
         elements: Vec<(u16, Option<u16>, Rule)>,
+        /// `pairs = N`: from element N on, qualifier/value pairs; a pair
+        /// left empty is dropped and the ones after it move up, so that a
+        /// line with a few of many IDs has no run of empty elements.
+        pairs: Option<u16>,
         after: Vec<SegPlan>,
     },
     Group {
@@ -370,19 +376,26 @@ impl Renderer<'_, '_, '_> {
     }
 
     fn value(&self, rule: &Rule, context: NodeId) -> Result<Option<String>, MappingError> {
-        rule.value(self.eval, context)
-            .map(|p| p.map(|p| p.text.into_owned()))
-            .map_err(|e| {
-                let tree = self.eval.tree;
-                let node = e.item.and_then(|i| i.node()).unwrap_or(context);
-                MappingError::Eval {
-                    file: Arc::clone(&rule.file),
-                    line: rule.line,
-                    field: tree.path_of(node),
-                    message: e.message,
-                    place: tree.source_name().to_string(),
-                }
-            })
+        let tree = self.eval.tree;
+        let error = |node: NodeId, message: String| MappingError::Eval {
+            file: Arc::clone(&rule.file),
+            line: rule.line,
+            field: tree.path_of(node),
+            message,
+            place: tree.source_name().to_string(),
+        };
+        match rule.value(self.eval, context) {
+            Ok(Some(p)) => Ok(Some(p.text.into_owned())),
+            Ok(None) if rule.required => Err(error(
+                context,
+                "is required, and the mapping found no value".into(),
+            )),
+            Ok(None) => Ok(None),
+            Err(e) => Err(error(
+                e.item.and_then(|i| i.node()).unwrap_or(context),
+                e.message,
+            )),
+        }
     }
 
     /// The contexts a repeat gives: none when `when` fails or `from` finds
@@ -463,6 +476,7 @@ impl Renderer<'_, '_, '_> {
                     id,
                     repeat,
                     elements,
+                    pairs,
                     after,
                 } => {
                     for c in self.contexts(repeat, context) {
@@ -480,6 +494,9 @@ impl Renderer<'_, '_, '_> {
                             }
                             any |= !v.is_empty();
                             values[i][k] = v;
+                        }
+                        if let Some(start) = pairs {
+                            compact_pairs(&mut values, usize::from(*start));
                         }
                         if any {
                             let mut seg = OwnedSegment {
@@ -663,11 +680,23 @@ fn compile_segments(
                         elements.push((e, c, Rule::compile(ev, Target::Text, cx)?));
                     }
                 }
-                let after = compile_segments(v, cx, &["from", "each", "when"])?;
+                let pairs = match v.get("pairs") {
+                    Some(p) => Some(match &p.value {
+                        Value::Int(n) if (1..=99).contains(n) => *n as u16,
+                        _ => {
+                            return Err(p.error(
+                                "pairs takes the element the qualifier/value pairs start at (6 for PO1)",
+                            ));
+                        }
+                    }),
+                    None => None,
+                };
+                let after = compile_segments(v, cx, &["from", "each", "when", "pairs"])?;
                 out.push(SegPlan::Segment {
                     id: id.to_string(),
                     repeat,
                     elements,
+                    pairs,
                     after,
                 });
             }
@@ -678,6 +707,22 @@ fn compile_segments(
         }
     }
     Ok(out)
+}
+
+/// Drops the empty qualifier/value pairs from element `start` (from 1) on;
+/// the pairs after one dropped move up.
+fn compact_pairs(values: &mut Vec<Vec<String>>, start: usize) {
+    let from = start.saturating_sub(1);
+    if values.len() <= from {
+        return;
+    }
+    let tail = values.split_off(from);
+    let empty = |e: &Vec<String>| e.iter().all(String::is_empty);
+    for pair in tail.chunks(2) {
+        if !pair.iter().all(empty) {
+            values.extend(pair.iter().cloned());
+        }
+    }
 }
 
 fn envelope(spec: Option<&Spec>) -> Result<Envelope, MappingError> {

@@ -790,6 +790,18 @@ pub struct Eval<'t, 'v> {
     /// The facts `$...` names.
     pub vars: &'v dyn Vars,
     pool: std::cell::RefCell<Vec<Vec<Item>>>,
+    /// The qualifier/value pairs of the segment read last (see
+    /// [`Eval::qualified`]), for the next rule that reads the same one.
+    pairs: std::cell::RefCell<Pairs>,
+}
+
+/// A segment's qualifier/value pairs from an element on: the qualifier's
+/// and the value's ranges of the tree's text.
+#[derive(Debug)]
+struct Pairs {
+    segment: NodeId,
+    start: u16,
+    ranges: Vec<((usize, usize), (usize, usize))>,
 }
 
 impl<'t, 'v> Eval<'t, 'v> {
@@ -799,6 +811,11 @@ impl<'t, 'v> Eval<'t, 'v> {
             tree,
             vars,
             pool: std::cell::RefCell::new(Vec::new()),
+            pairs: std::cell::RefCell::new(Pairs {
+                segment: NONE,
+                start: 0,
+                ranges: Vec::new(),
+            }),
         }
     }
 }
@@ -992,6 +1009,42 @@ impl Eval<'_, '_> {
         Ok(None)
     }
 
+    /// The value after the first of `qualifiers` (in their order of
+    /// preference) among the qualifier/value pairs of `seg` from element
+    /// `start` on (`PO1{VN|VP}`); its first non-empty one. The rules of an
+    /// item read one segment's pairs one after the other, so its pairs are
+    /// found once and kept.
+    fn qualified(&self, seg: NodeId, start: u16, qualifiers: &[String]) -> Option<(usize, usize)> {
+        let t = self.tree;
+        let mut pairs = self.pairs.borrow_mut();
+        if pairs.segment != seg || pairs.start != start {
+            pairs.segment = seg;
+            pairs.start = start;
+            pairs.ranges.clear();
+            let count = t.element_count(seg);
+            let mut i = usize::from(start);
+            while i < count {
+                if let Some(q) = t.element_range(seg, i)
+                    && let Some(v) = t.element_range(seg, i + 1)
+                    && v.1 > v.0
+                {
+                    pairs.ranges.push((q, v));
+                }
+                i += 2;
+            }
+        }
+        // Qualifiers are two bytes or so: compared in place, not through
+        // memcmp.
+        let same = |a: &[u8], b: &[u8]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y);
+        qualifiers.iter().find_map(|q| {
+            pairs
+                .ranges
+                .iter()
+                .find(|((qs, qe), _)| same(q.as_bytes(), t.slice(*qs, *qe)))
+                .map(|&(_, v)| v)
+        })
+    }
+
     /// Whether a fast step's filter lets `node` through.
     fn fast_filter(&self, step: &FastStep, node: NodeId) -> Result<bool, Undecided> {
         let Some(f) = &step.filter else {
@@ -1053,7 +1106,8 @@ impl Eval<'_, '_> {
                 };
                 // The general walk takes the first pair and then skips it
                 // if blank.
-                Ok(qualified(t, seg, *start, qualifiers)
+                Ok(self
+                    .qualified(seg, *start, qualifiers)
                     .filter(|&(vs, ve)| !is_blank(t.str_slice(vs, ve)))
                     .map(|(start, end)| Item::Slice {
                         node: seg,
@@ -1319,7 +1373,7 @@ impl Eval<'_, '_> {
             }
             Test::Qualifier { start, qualifiers } => {
                 if let Some(seg) = self.segment_of(n)
-                    && let Some((start, end)) = qualified(t, seg, *start, qualifiers)
+                    && let Some((start, end)) = self.qualified(seg, *start, qualifiers)
                 {
                     out.push(Item::Slice {
                         node: seg,
@@ -1427,27 +1481,6 @@ impl Eval<'_, '_> {
             }
         }
     }
-}
-
-/// The value after the first of `qualifiers` (in their order of
-/// preference) among the qualifier/value pairs of `seg` from element
-/// `start` on: `PO1{VN|VP}`.
-fn qualified(t: &Tree, seg: NodeId, start: u16, qualifiers: &[String]) -> Option<(usize, usize)> {
-    let count = t.element_count(seg);
-    for q in qualifiers {
-        let mut i = usize::from(start);
-        while i < count {
-            if let Some((qs, qe)) = t.element_range(seg, i)
-                && t.slice(qs, qe) == q.as_bytes()
-                && let Some((vs, ve)) = t.element_range(seg, i + 1)
-                && ve > vs
-            {
-                return Some((vs, ve));
-            }
-            i += 2;
-        }
-    }
-    None
 }
 
 /// True when a value is empty or only white space; values that start and
@@ -1726,6 +1759,10 @@ mod tests {
         assert_eq!(values(&mut t, "N1[2]/02"), vec!["Bob"]);
         assert_eq!(values(&mut t, "PO1{VN}"), vec!["ABC-1"]);
         assert_eq!(values(&mut t, "PO1{VP|UP}"), vec!["0123"]);
+        // The qualifiers' order is the preference, not the pairs' order.
+        assert_eq!(values(&mut t, "PO1{VN|UP}"), vec!["ABC-1"]);
+        assert_eq!(values(&mut t, "PO1{UP|VN}"), vec!["0123"]);
+        assert_eq!(values(&mut t, "PO1{U|VNX|V}"), Vec::<String>::new());
         assert_eq!(values(&mut t, "PO1{06:VN}"), vec!["ABC-1"]);
         assert_eq!(values(&mut t, "//REF02-1"), vec!["7", "7"]);
         assert_eq!(

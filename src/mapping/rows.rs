@@ -26,8 +26,11 @@ use super::rule::{RowError, RowRule};
 #[derive(Debug)]
 pub struct RowPlan {
     when: Option<RowCond>,
-    /// One per field of the item, in the item's order.
-    fields: Vec<RowField>,
+    /// The fields of the item that write something or may fail, in the
+    /// item's order, by their index in the item's plan: a field the mapping
+    /// does not name, and that is neither a list nor required, is left out
+    /// (the model has many more fields than a feed has columns).
+    fields: Vec<(usize, RowField)>,
 }
 
 #[derive(Debug)]
@@ -99,11 +102,18 @@ impl RowPlan {
             .item
             .fields
             .iter()
-            .map(|f| match &f.plan {
-                None => Some(RowField::Unmapped),
-                Some(Plan::Scalar(rule, _)) => rule.row_form().map(|form| RowField::Rule {
-                    plain: form.single_column().filter(|_| rule.is_plain()).cloned(),
-                    form,
+            .enumerate()
+            .filter(|(_, f)| f.plan.is_some() || f.is_list || f.required)
+            .map(|(i, f)| match &f.plan {
+                None => Some((i, RowField::Unmapped)),
+                Some(Plan::Scalar(rule, _)) => rule.row_form().map(|form| {
+                    (
+                        i,
+                        RowField::Rule {
+                            plain: form.single_column().filter(|_| rule.is_plain()).cloned(),
+                            form,
+                        },
+                    )
                 }),
                 Some(_) => None,
             })
@@ -132,7 +142,10 @@ impl RowPlan {
         let columns = RecordColumns { tree, row };
         out.push(b'{');
         let mut first = true;
-        for (f, field) in list.item.fields.iter().zip(&self.fields) {
+        for (i, field) in &self.fields {
+            let Some(f) = list.item.fields.get(*i) else {
+                return Err(RowFailure::Undecided);
+            };
             let (rule, form, json) = match (&f.plan, field) {
                 (Some(Plan::Scalar(rule, json)), RowField::Rule { form, plain }) => {
                     // The common case: the value as found, written as it

@@ -3,9 +3,12 @@
 //! A rule is a path (`"BEG03"`) or a table of a source and transforms,
 //! applied in this order: find (`from`, `value`, `join`, `count`, `sum`,
 //! `product`), `trim`, `null` (values that mean none), `remove` (characters
-//! taken out), `pattern`, `case`, `codes`, `truncate`, then the number and
-//! date conversions the target field's type asks for; when nothing is left,
-//! the fallback rule `or`, then `default`.
+//! taken out), `pattern`, `case`, `codes`, `truncate`, `check_digit`,
+//! `zero_pad`, then the number and date conversions the target field's type
+//! asks for; when nothing is left, the fallback rule `or`, then `default`.
+//! A `sum` of nothing found is no value (not zero). `required` is not a
+//! transform: it says the field must get a value (see
+//! [`super::inbound`]).
 //!
 //! Inbound (vendor → canonical), `date` and the number options say how the
 //! vendor writes values, and the result is ISO dates and exact decimals.
@@ -196,6 +199,13 @@ pub struct Rule {
     /// Every value found, not the first (lists of values).
     pub all: bool,
     unique: bool,
+    /// `check_digit = "gs1"`: the GS1 check digit is appended.
+    check_digit: bool,
+    /// `zero_pad = N`: leading zeros up to N characters.
+    zero_pad: Option<usize>,
+    /// `required = true`: a field that gets no value fails its item (or
+    /// document).
+    pub required: bool,
     target: Target,
     direction: Direction,
     flavor: Flavor,
@@ -247,6 +257,9 @@ const KEYS: &[&str] = &[
     "or",
     "all",
     "unique",
+    "check_digit",
+    "zero_pad",
+    "required",
 ];
 
 /// True when every key of a table is a rule option (it is a rule, not an
@@ -307,6 +320,9 @@ impl Rule {
             or: None,
             all: false,
             unique: false,
+            check_digit: false,
+            zero_pad: None,
+            required: false,
             target,
             direction: cx.direction,
             flavor: cx.paths.flavor,
@@ -462,10 +478,31 @@ impl Rule {
                         return Err(v.error("or takes a rule (a path or a table)"));
                     }
                     let target = rule.target.clone();
-                    rule.or = Some(Box::new(Rule::compile(v, target, cx)?));
+                    let or = Rule::compile(v, target, cx)?;
+                    if or.required {
+                        return Err(
+                            v.error("required goes on the field's rule, not on its fallback (or)")
+                        );
+                    }
+                    rule.or = Some(Box::new(or));
                 }
                 "all" => rule.all = flag()?,
                 "unique" => rule.unique = flag()?,
+                "check_digit" => match text()?.as_str() {
+                    "gs1" => rule.check_digit = true,
+                    other => {
+                        return Err(v.error(format!(
+                            "check_digit is \"gs1\" (the GS1 mod-10 check digit), not {other:?}"
+                        )));
+                    }
+                },
+                "zero_pad" => {
+                    rule.zero_pad = Some(match &v.value {
+                        Value::Int(n) if (1..=64).contains(n) => *n as usize,
+                        _ => return Err(v.error("zero_pad takes a number of characters, 1 to 64")),
+                    });
+                }
+                "required" => rule.required = flag()?,
                 other => return Err(v.error(format!("{other} is not a rule option"))),
             }
         }
@@ -490,6 +527,12 @@ impl Rule {
             out.extend(or.condition_names());
         }
         out
+    }
+
+    /// True when the rule's own finding always gives a value (a constant,
+    /// a count), whatever the input.
+    pub fn finds_constant(&self) -> bool {
+        matches!(self.find, Find::Value(_) | Find::Count(_))
     }
 
     /// The paths the rule reads values from (its fallback rule's too).
@@ -551,16 +594,25 @@ impl Rule {
             Find::Sum(p) => {
                 let mut items = Vec::new();
                 eval.items(p, context, &mut items);
-                let mut total = Decimal::ZERO;
+                // A sum of nothing is no value, not zero: an 846 item
+                // without SDQ quantities has no quantity, and zero would
+                // say it is out of stock.
+                let mut total: Option<Decimal> = None;
                 for &i in &items {
                     let t = eval.text(p, i);
-                    let d = self.vendor_number(t.trim()).map_err(|message| RuleError {
+                    let error = |message: String| RuleError {
                         message,
                         item: Some(i),
-                    })?;
-                    total += d;
+                    };
+                    let d = self.vendor_number(t.trim()).map_err(error)?;
+                    total = Some(
+                        total
+                            .unwrap_or(Decimal::ZERO)
+                            .checked_add(d)
+                            .ok_or_else(|| error("the sum overflows".to_string()))?,
+                    );
                 }
-                (Some(Cow::Owned(total.to_string())), None)
+                (total.map(|t| Cow::Owned(t.to_string())), None)
             }
             Find::Product(paths) => {
                 // Every factor must be there: a line without a price has no
@@ -775,6 +827,8 @@ impl Rule {
             && self.case.is_none()
             && self.codes.is_none()
             && self.truncate.is_none()
+            && !self.check_digit
+            && self.zero_pad.is_none()
             && (numeric || matches!(self.target, Target::Text | Target::Date))
     }
 
@@ -918,6 +972,21 @@ impl Rule {
             && v.chars().nth(n).is_some()
         {
             v = Cow::Owned(v.chars().take(n).collect());
+        }
+        if self.check_digit && !v.is_empty() {
+            let digit = gs1_check_digit(&v)
+                .ok_or_else(|| err(format!("{v:?} is not a number of digits (check_digit)")))?;
+            let mut with = v.into_owned();
+            with.push(digit);
+            v = Cow::Owned(with);
+        }
+        if let Some(n) = self.zero_pad
+            && !v.is_empty()
+        {
+            let len = v.chars().count();
+            if len < n {
+                v = Cow::Owned(format!("{}{v}", "0".repeat(n - len)));
+            }
         }
         if v.is_empty() {
             return Ok(None);
@@ -1111,6 +1180,19 @@ impl Rule {
         }
         Ok(Cow::Owned(s))
     }
+}
+
+/// The GS1 mod-10 check digit of a number written without it (a U.P.C.
+/// of 11 digits, the 13 first digits of a GTIN-14): from the right, digits
+/// weigh 3, 1, 3, 1... `None` when `digits` is empty or not all digits.
+fn gs1_check_digit(digits: &str) -> Option<char> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let sum = digits.bytes().rev().enumerate().fold(0u32, |sum, (i, b)| {
+        (sum + u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 }) % 10
+    });
+    char::from_digit((10 - sum) % 10, 10)
 }
 
 /// Trims a value; most have nothing to trim.
@@ -1420,6 +1502,27 @@ mod tests {
                 assert_eq!(d.to_string(), v);
             }
         }
+    }
+
+    #[test]
+    fn gs1_check_digits() {
+        // U.P.C.s and a GTIN-14 whose check digits are known.
+        for full in [
+            "036000291452",
+            "012345678905",
+            "00012345600012",
+            "4006381333931",
+        ] {
+            let (body, check) = full.split_at(full.len() - 1);
+            assert_eq!(
+                gs1_check_digit(body).map(String::from),
+                Some(check.to_string()),
+                "{full}"
+            );
+        }
+        assert_eq!(gs1_check_digit(""), None);
+        assert_eq!(gs1_check_digit("12a"), None);
+        assert_eq!(gs1_check_digit("-1"), None);
     }
 
     #[test]

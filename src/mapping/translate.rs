@@ -37,6 +37,10 @@ pub struct Request {
     /// Map every CSV record through the tree, never from its fields (see
     /// [`super::rows`]): the reference the fast path is tested against.
     pub tree_only: bool,
+    /// Where a streamed X12 document waits for its set's verdict once it
+    /// is past 4 MB (see [`super::hold`]): the system's temporary folder
+    /// when `None`.
+    pub hold_dir: Option<std::path::PathBuf>,
 }
 
 /// What a translation did.
@@ -101,6 +105,23 @@ impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
         _at: crate::x12::position::Position,
     ) -> std::io::Result<()> {
         self.interchange = control_number(header.control_number());
+        Ok(())
+    }
+
+    fn set_end(
+        &mut self,
+        _group: &crate::x12::envelope::GroupHeader,
+        set: &crate::x12::envelope::SetOutcome,
+    ) -> std::io::Result<()> {
+        for n in &set.notes {
+            self.warnings.push(format!(
+                "{}: set {} {}: note: {}",
+                self.file,
+                set.id,
+                set.control_number,
+                crate::x12::report::describe_note(n)
+            ));
+        }
         Ok(())
     }
 
@@ -290,6 +311,9 @@ pub fn translate<R: Read, W: Write>(
         translator.trace = Some(Vec::new());
     }
     translator.set_rows(!request.tree_only);
+    if let Some(dir) = &request.hold_dir {
+        translator.hold_in(dir.clone());
+    }
     let mut tree = Tree::new(flavor);
     let name = request.file_name.as_str();
     let mut envelope = EnvelopeNotes {

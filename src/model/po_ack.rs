@@ -65,15 +65,42 @@ pub struct PoAckLine {
     /// The line's identifier in the order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line_number: Option<String>,
-    /// The vendor's part number.
+    /// The vendor's item number (X12 VN, VP, VC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sku: Option<String>,
-    /// The buyer's part number.
+    /// The buyer's (the retailer's) item number (X12 BP, IN, SK, PI, CB).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub buyer_sku: Option<String>,
-    /// The UPC (or GTIN).
+    /// The U.P.C. of the item, 12 digits with the check digit (a GTIN-12;
+    /// X12 UP, or UI with its check digit added).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upc: Option<String>,
+    /// The GTIN of the item as 14 digits (X12 UK; an EAN-13 or a GTIN-8,
+    /// X12 EN or EO, with leading zeros). A U.P.C. is in `upc`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gtin: Option<String>,
+    /// The U.P.C. case code of the case the item comes in, as sent (X12 UA,
+    /// UN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub case_code: Option<String>,
+    /// The vendor's style number (X12 VA).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// The buyer's style number (X12 IT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buyer_style: Option<String>,
+    /// The manufacturer's part number (X12 MG).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manufacturer_part: Option<String>,
+    /// The model number (X12 MN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_number: Option<String>,
+    /// The National Drug Code (X12 ND, N4).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ndc: Option<String>,
+    /// The ISBN (X12 IB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isbn: Option<String>,
     /// The answer to the line (the first status when there are several).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<LineStatus>,

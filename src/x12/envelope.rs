@@ -29,8 +29,8 @@ use super::reader::SegmentReader;
 use super::segment::Segment;
 use super::validate::element::{check_segment, valid_date, valid_time};
 use super::validate::{
-    DEFAULT_MAX_FINDINGS, GroupError, GroupFinding, InterchangeError, InterchangeFinding, Scratch,
-    SegmentFinding, SetError, SetFinding, SetValidator, Severity,
+    DEFAULT_MAX_FINDINGS, GroupError, GroupFinding, InterchangeError, InterchangeFinding, LoopNote,
+    Scratch, SegmentFinding, SetError, SetFinding, SetValidator, Severity,
 };
 
 /// Options of the checker.
@@ -113,6 +113,10 @@ pub struct SetOutcome {
     pub segment_findings: Vec<SegmentFinding>,
     /// Segment findings beyond the cap, counted but not kept.
     pub dropped_findings: u64,
+    /// What is noted without rejecting the set (a loop past a maximum that
+    /// the definition only notes).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<LoopNote>,
     /// The definition used, when there was one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub definition: Option<Arc<str>>,
@@ -895,8 +899,10 @@ impl<'d> Checker<'d> {
             .validator
             .as_ref()
             .map(|v| Arc::clone(&v.definition().source));
+        let mut notes = Vec::new();
         let (segment_findings, dropped) = match s.validator.take() {
-            Some(v) => {
+            Some(mut v) => {
+                notes = v.take_notes();
                 let (findings, dropped, scratch) = v.finish_with_scratch(end_at);
                 self.scratch = Some(scratch);
                 (findings, dropped)
@@ -922,6 +928,7 @@ impl<'d> Checker<'d> {
             set_findings: s.findings,
             segment_findings,
             dropped_findings: dropped,
+            notes,
             definition,
         };
         if outcome.accepted() {

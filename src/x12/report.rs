@@ -10,7 +10,7 @@ use std::io::{self, Write};
 use super::envelope::{GroupHeader, GroupOutcome, InterchangeOutcome, SetOutcome, Sink};
 use super::isa::IsaHeader;
 use super::position::Position;
-use super::validate::{AckFlavor, SegmentError, SetError, Severity};
+use super::validate::{AckFlavor, LoopNote, SegmentError, SetError, Severity};
 
 /// How a report is written.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -70,6 +70,17 @@ fn place(p: &Position) -> String {
         s.push_str(&format!(", set position {n}"));
     }
     s
+}
+
+/// A loop past a maximum that is only noted, for people.
+pub fn describe_note(n: &LoopNote) -> String {
+    format!(
+        "loop {} occurs more than its maximum of {} times, from {}: accepted (a partner overlay \
+         with this maximum makes it strict)",
+        n.loop_id,
+        n.max,
+        place(&n.at)
+    )
 }
 
 fn json_line<W: Write>(out: &mut W, value: serde_json::Value) -> io::Result<()> {
@@ -205,6 +216,9 @@ impl<W: Write> Sink for Report<W> {
                 "      ... and {} more segment errors not shown",
                 set.dropped_findings
             )?;
+        }
+        for n in &set.notes {
+            writeln!(self.out, "      note: {}", describe_note(n))?;
         }
         for f in set
             .set_findings

@@ -591,7 +591,8 @@ struct SetHeader {
 /// Compiles the `structure` text of a set file.
 ///
 /// Each line is a segment (`ID REQ MAX`), the start of a loop
-/// (`loop NAME REQ MAX`, followed by the loop's trigger segment) or `end`.
+/// (`loop NAME REQ MAX`, followed by the loop's trigger segment; `loop NAME
+/// REQ MAX note` when more than MAX is noted, not rejected) or `end`.
 /// `REQ` is `M` or `O`; `MAX` a number or `>1`; `#` starts a comment.
 fn compile_set(
     file: &str,
@@ -607,6 +608,7 @@ fn compile_set(
         req: Requirement::Mandatory,
         max_repeat: 1,
         min_repeat: 1,
+        max_noted: false,
         usage: Usage::Standard,
         children: Vec::new(),
         line: first_line,
@@ -638,6 +640,11 @@ fn compile_set(
                 .ok_or_else(|| err(format!("{n:?}: the maximum must be a number or >1"))),
         };
         let parent = *stack.last().unwrap_or(&0);
+        // `loop NAME REQ MAX note`: past MAX, a note instead of an error.
+        let (words, noted) = match words.as_slice() {
+            ["loop", name, req, max, "note"] => (vec!["loop", *name, *req, *max], true),
+            _ => (words, false),
+        };
         match words.as_slice() {
             ["loop", name, req, max] => {
                 if let Node::Loop(p) = &nodes[parent]
@@ -654,6 +661,7 @@ fn compile_set(
                     req: parse_req(req)?,
                     max_repeat: parse_max(max)?,
                     min_repeat: 0,
+                    max_noted: noted,
                     usage: Usage::Standard,
                     children: Vec::new(),
                     line,

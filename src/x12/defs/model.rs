@@ -549,6 +549,10 @@ pub struct LoopNode {
     pub max_repeat: u32,
     /// Fewest repetitions a guide asks for.
     pub min_repeat: u32,
+    /// More repetitions than `max_repeat` are noted, not rejected (`note`
+    /// after the maximum in a structure; an overlay's `max` makes the loop
+    /// strict again).
+    pub max_noted: bool,
     /// A guide's usage.
     pub usage: Usage,
     /// Indices into [`SetDef::nodes`]; the first is the trigger segment.
@@ -574,6 +578,8 @@ pub struct NodeInfo {
     pub not_used: bool,
     /// It must occur (mandatory, and not "not used").
     pub mandatory: bool,
+    /// Past its maximum it is noted, not rejected (a loop).
+    pub max_noted: bool,
 }
 
 /// Keys that pad each loop's list of child keys.
@@ -918,6 +924,7 @@ impl SetDef {
                 is_loop: is_loop[i],
                 not_used: not_used[i],
                 mandatory: mandatory[i],
+                max_noted: matches!(&self.nodes[i], Node::Loop(l) if l.max_noted),
             })
             .collect();
         // The root is never left, so its own minimum does not count.

@@ -18,7 +18,7 @@
 //! [[loop]]
 //! path = "N1"
 //! min = 1
-//! max = 3
+//! max = 3                   # strict, even where the standard's maximum is only noted
 //!
 //! [[element]]
 //! path = "BEG02"            # segment path plus the element position
@@ -208,8 +208,10 @@ impl Overlay {
                         l.req = Requirement::Mandatory;
                     }
                 }
+                // The partner's guide states the maximum: it is strict.
                 if let Some(max) = rule.max {
                     l.max_repeat = max;
+                    l.max_noted = false;
                 }
             }
         }

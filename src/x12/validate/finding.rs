@@ -69,6 +69,20 @@ pub struct SegmentFinding {
     pub at: Position,
 }
 
+/// A loop that occurs more often than its maximum where the definition
+/// notes that rather than rejects it (`loop LIN M 10000 note`: a
+/// full-catalogue 846). The set stays accepted; reports and `translate`
+/// show the note, the acknowledgment does not.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct LoopNote {
+    /// The loop (`LIN`).
+    pub loop_id: String,
+    /// Its maximum, which this occurrence goes past.
+    pub max: u32,
+    /// Where the first occurrence past the maximum starts.
+    pub at: Position,
+}
+
 /// A problem with a transaction set as a whole (an AK5 / IK5 code).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SetFinding {

@@ -11,6 +11,7 @@ mod walker;
 
 pub use codes::{AckFlavor, ElementError, GroupError, InterchangeError, SegmentError, SetError};
 pub use finding::{
-    ElementFinding, GroupFinding, InterchangeFinding, SegmentFinding, SetFinding, Severity,
+    ElementFinding, GroupFinding, InterchangeFinding, LoopNote, SegmentFinding, SetFinding,
+    Severity,
 };
 pub use walker::{DEFAULT_MAX_FINDINGS, Placement, Scratch, SetValidator};

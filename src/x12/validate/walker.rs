@@ -21,7 +21,7 @@ use crate::x12::segment::Segment;
 
 use super::codes::SegmentError;
 use super::element::{ByteClasses, SyntaxMemo, check_segment, segment_is_clean};
-use super::finding::SegmentFinding;
+use super::finding::{LoopNote, SegmentFinding};
 
 /// Default cap on the segment findings kept for one set.
 pub const DEFAULT_MAX_FINDINGS: usize = 1000;
@@ -48,6 +48,8 @@ struct Walk {
     findings: Vec<SegmentFinding>,
     dropped: u64,
     max_findings: usize,
+    /// Loops past a maximum that is only noted.
+    notes: Vec<LoopNote>,
     /// Where the segment walked last went.
     placed: Placement,
 }
@@ -101,6 +103,7 @@ impl SetValidator {
                 findings: Vec::new(),
                 dropped: 0,
                 max_findings,
+                notes: Vec::new(),
                 placed: Placement::default(),
             },
         }
@@ -140,6 +143,12 @@ impl SetValidator {
             Node::Loop(l) => &l.id,
             Node::Segment(_) => "",
         }
+    }
+
+    /// The notes of the set so far (loops past a maximum that is only
+    /// noted), taken out of the validator.
+    pub fn take_notes(&mut self) -> Vec<LoopNote> {
+        std::mem::take(&mut self.walk.notes)
     }
 
     /// Ends the set: checks what is still missing. `at` is where the end was
@@ -243,6 +252,19 @@ impl Walk {
         let is_loop = info.is_loop;
         let error = if info.not_used {
             Some(SegmentError::ImplementationNotUsedSegmentPresent)
+        } else if info.max != UNBOUNDED && uses > info.max && info.max_noted {
+            // Noted once per run of the loop, where it goes past.
+            if uses - 1 == info.max && self.notes.len() < self.max_findings {
+                self.notes.push(LoopNote {
+                    loop_id: match &def.nodes[node] {
+                        Node::Loop(l) => l.id.clone(),
+                        Node::Segment(_) => String::new(),
+                    },
+                    max: info.max,
+                    at: self.at(segment),
+                });
+            }
+            None
         } else if info.max != UNBOUNDED && uses > info.max {
             Some(if is_loop {
                 SegmentError::LoopOverMaximum

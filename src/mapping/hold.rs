@@ -1,0 +1,157 @@
+//! Output held back until a verdict.
+//!
+//! A streamed X12 document (an 846's items) is mapped item by item as its
+//! segments arrive, but the set's verdict comes only with its SE: a set the
+//! validation rejects must not be written at all. [`Held`] keeps such a
+//! document's bytes until then, in memory up to a bound and past it in an
+//! unnamed temporary file (removed by the system when it is closed, even
+//! after a crash), so that a 1 GB 846 is still mapped in bounded memory. On
+//! an accepted verdict the bytes are released to the output in order; on a
+//! rejected one they are dropped. The file goes in the folder given (the
+//! gateway's data folder), else in the system's temporary folder (`TMPDIR`),
+//! which may be memory (a tmpfs) on some systems.
+
+use std::fs::File;
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+
+/// Bytes held in memory before they go to a temporary file.
+pub const IN_MEMORY: usize = 4 << 20;
+
+/// Bytes held back from the output.
+#[derive(Debug)]
+pub struct Held {
+    memory: Vec<u8>,
+    file: Option<File>,
+    bound: usize,
+    /// Where the temporary file goes; the system's temporary folder when
+    /// `None`.
+    dir: Option<PathBuf>,
+}
+
+impl Default for Held {
+    fn default() -> Self {
+        Held::new(IN_MEMORY)
+    }
+}
+
+impl Held {
+    /// Holds up to `bound` bytes in memory, the rest in a temporary file.
+    pub fn new(bound: usize) -> Held {
+        Held {
+            memory: Vec::new(),
+            file: None,
+            bound,
+            dir: None,
+        }
+    }
+
+    /// Puts the temporary file, when one is needed, in `dir`.
+    pub fn in_dir(mut self, dir: PathBuf) -> Held {
+        self.dir = Some(dir);
+        self
+    }
+
+    /// Whether the bytes went to a temporary file.
+    pub fn spilled(&self) -> bool {
+        self.file.is_some()
+    }
+
+    /// Holds `bytes` after those held already.
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        if self.file.is_none() && self.memory.len() + bytes.len() <= self.bound {
+            self.memory.extend_from_slice(bytes);
+            return Ok(());
+        }
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => {
+                let mut f = match &self.dir {
+                    Some(dir) => tempfile::tempfile_in(dir)?,
+                    None => tempfile::tempfile()?,
+                };
+                f.write_all(&self.memory)?;
+                self.memory.clear();
+                self.file.insert(f)
+            }
+        };
+        file.write_all(bytes)
+    }
+
+    /// Writes everything held to `out`, in order, and holds nothing more.
+    pub fn release(&mut self, out: &mut impl Write) -> io::Result<()> {
+        match self.file.take() {
+            Some(mut f) => {
+                f.seek(SeekFrom::Start(0))?;
+                io::copy(&mut f, out)?;
+            }
+            None => out.write_all(&self.memory)?,
+        }
+        self.memory.clear();
+        Ok(())
+    }
+
+    /// Drops everything held.
+    pub fn discard(&mut self) {
+        self.memory.clear();
+        self.file = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn releases_in_order_from_memory_and_from_a_file() {
+        for bound in [0, 5, 1 << 20] {
+            let mut held = Held::new(bound);
+            let mut expected = Vec::new();
+            for i in 0..100u32 {
+                let piece = format!("[{i}]");
+                held.write(piece.as_bytes()).expect("held");
+                expected.extend_from_slice(piece.as_bytes());
+            }
+            assert_eq!(held.spilled(), bound < expected.len(), "bound {bound}");
+            let mut out = b"head:".to_vec();
+            held.release(&mut out).expect("released");
+            assert_eq!(&out[5..], &expected[..], "bound {bound}");
+            assert!(!held.spilled());
+            // Reused for the next document, which starts empty.
+            held.write(b"next").expect("held");
+            let mut out = Vec::new();
+            held.release(&mut out).expect("released");
+            assert_eq!(out, b"next");
+        }
+    }
+
+    #[test]
+    fn the_file_goes_in_the_folder_given_and_leaves_nothing() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let mut held = Held::new(2).in_dir(dir.path().to_path_buf());
+        held.write(b"held in a file").expect("held");
+        assert!(held.spilled());
+        let mut out = Vec::new();
+        held.release(&mut out).expect("released");
+        assert_eq!(out, b"held in a file");
+        let left = std::fs::read_dir(dir.path()).expect("listed").count();
+        assert_eq!(left, 0, "the temporary file has no name in the folder");
+        let mut missing = Held::new(0).in_dir(dir.path().join("missing"));
+        assert!(
+            missing.write(b"x").is_err(),
+            "a folder that is not there is an error"
+        );
+    }
+
+    #[test]
+    fn discarded_bytes_are_never_written() {
+        let mut held = Held::new(4);
+        held.write(b"rejected document").expect("held");
+        assert!(held.spilled());
+        held.discard();
+        assert!(!held.spilled());
+        let mut out = Vec::new();
+        held.release(&mut out).expect("released");
+        assert!(out.is_empty());
+    }
+}
