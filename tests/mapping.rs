@@ -1478,3 +1478,59 @@ gtin = { from = "ean", zero_pad = 14 }
         "{err}"
     );
 }
+
+/// What `translate` prints can be used: the documents of a group or an
+/// interchange rejected at its trailer are not printed (with or without
+/// --ndjson), those of the good groups beside them are.
+#[test]
+fn translate_prints_no_document_of_a_rejected_group_or_interchange() {
+    for sample in [
+        "samples/x12/bad/850-4010-group-trailer.edi",
+        "samples/x12/bad/850-4010-interchange-trailer.edi",
+    ] {
+        let out = dropgate(&["translate", sample]);
+        assert_eq!(out.status.code(), Some(1), "{sample}");
+        assert_eq!(text(&out.stdout), "[]\n", "{sample}");
+        assert!(text(&out.stderr).contains("is rejected"), "{sample}");
+        let lines = dropgate(&["translate", "--ndjson", sample]);
+        assert_eq!(lines.status.code(), Some(1), "{sample}");
+        assert_eq!(text(&lines.stdout), "", "{sample}");
+    }
+    // One interchange, two groups: the second's GE count is wrong.
+    let good = std::fs::read_to_string(root().join("samples/x12/good/850-4010-dropship.edi"))
+        .expect("sample");
+    let set = good
+        .split_inclusive('~')
+        .map(str::trim_start)
+        .filter(|s| {
+            !s.starts_with("ISA")
+                && !s.starts_with("GS")
+                && !s.starts_with("GE")
+                && !s.starts_with("IEA")
+        })
+        .collect::<Vec<_>>()
+        .concat();
+    let isa = good.split_inclusive('~').next().expect("ISA");
+    let gs = |n: u32| format!("GS*PO*RETAILERID*VENDORID*20240115*1030*{n}*X*004010~");
+    let text_of = format!(
+        "{isa}{}{set}GE*1*1~{}{set}GE*2*2~IEA*2*000000101~",
+        gs(1),
+        gs(2)
+    );
+    let dir = tempfile::tempdir().expect("folder");
+    let path = dir.path().join("two-groups.edi");
+    std::fs::write(&path, text_of).expect("written");
+    let path = path.to_string_lossy();
+    let out = dropgate(&["translate", &path]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+    let groups: Vec<&str> = docs
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|d| d["source"]["group_control_number"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(groups, ["1"], "only the good group's document");
+    let lines = dropgate(&["translate", "--ndjson", &path]);
+    assert_eq!(text(&lines.stdout).lines().count(), 1);
+}

@@ -107,6 +107,9 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         partner: args.partner.clone(),
         lines: args.ndjson,
         explain: false,
+        // What is printed is what can be used: documents of a rejected
+        // group or interchange are not.
+        hold_envelopes: true,
         tree_only: false,
         // The system's temporary folder (TMPDIR).
         hold_dir: None,

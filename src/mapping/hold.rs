@@ -96,6 +96,33 @@ impl Held {
         self.memory.clear();
         self.file = None;
     }
+
+    /// How many bytes are held.
+    pub fn len(&self) -> io::Result<u64> {
+        match &self.file {
+            Some(f) => Ok(f.metadata()?.len()),
+            None => Ok(self.memory.len() as u64),
+        }
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
+    /// Drops what was held after the first `len` bytes.
+    pub fn truncate(&mut self, len: u64) -> io::Result<()> {
+        match &mut self.file {
+            Some(f) => {
+                f.set_len(len)?;
+                f.seek(SeekFrom::End(0))?;
+            }
+            None => self
+                .memory
+                .truncate(usize::try_from(len).unwrap_or(usize::MAX)),
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -141,6 +168,22 @@ mod tests {
             missing.write(b"x").is_err(),
             "a folder that is not there is an error"
         );
+    }
+
+    #[test]
+    fn what_comes_after_a_mark_can_be_dropped() {
+        for bound in [0, 6, 1 << 20] {
+            let mut held = Held::new(bound);
+            held.write(b"first\n").expect("held");
+            let mark = held.len().expect("len");
+            held.write(b"second\n").expect("held");
+            held.truncate(mark).expect("truncated");
+            held.write(b"third\n").expect("held");
+            let mut out = Vec::new();
+            held.release(&mut out).expect("released");
+            assert_eq!(out, b"first\nthird\n", "bound {bound}");
+            assert!(held.is_empty().expect("len"));
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! This layer imports the formats and the model, never the transports.
 
 pub mod escape;
+pub mod gate;
 pub mod harness;
 pub mod hold;
 pub mod inbound;

@@ -11,7 +11,11 @@ use crate::x12::defs::Definitions;
 use crate::x12::envelope::{CheckOptions, Checker};
 use crate::x12::unwrap::Unwrap;
 
+use std::rc::Rc;
+
 use super::MappingError;
+use super::gate;
+use super::hold::Held;
 use super::inbound::{Choice, OutputMode, Problem, Trace, Translator};
 use super::library::{Direction, Library, Loaded};
 
@@ -41,6 +45,11 @@ pub struct Request {
     /// is past 4 MB (see [`super::hold`]): the system's temporary folder
     /// when `None`.
     pub hold_dir: Option<std::path::PathBuf>,
+    /// Hold X12 documents until their interchange is judged, and drop
+    /// those of a rejected group or interchange ([`super::gate`]): for
+    /// output people read. The gateway keeps them all and relays the
+    /// accepted ones by number (`Outcome::untrusted`).
+    pub hold_envelopes: bool,
 }
 
 /// What a translation did.
@@ -83,7 +92,7 @@ impl Outcome {
 /// groups: a rejected interchange (TA1 `R`) or a group in error is a
 /// problem even when every set in it mapped, since the sender is told to
 /// send it again.
-struct EnvelopeNotes<'a> {
+struct EnvelopeNotes<'a, W> {
     file: &'a str,
     problems: Vec<Problem>,
     warnings: Vec<String>,
@@ -91,6 +100,9 @@ struct EnvelopeNotes<'a> {
     interchange: Option<String>,
     /// Rejected envelopes: an interchange (no group) or one group of it.
     rejected: Vec<(Option<String>, Option<String>)>,
+    /// The gate documents wait behind until their interchange's verdict
+    /// (see [`Request::hold_envelopes`]).
+    gate: Option<gate::Shared<W>>,
 }
 
 /// A control number as the decoder puts it in a document's origin.
@@ -98,13 +110,23 @@ fn control_number(text: &[u8]) -> Option<String> {
     Some(String::from_utf8_lossy(text).trim().to_string()).filter(|s| !s.is_empty())
 }
 
-impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
+impl<W: Write> crate::x12::envelope::Sink for EnvelopeNotes<'_, W> {
     fn interchange_start(
         &mut self,
         header: &crate::x12::isa::IsaHeader,
         _at: crate::x12::position::Position,
     ) -> std::io::Result<()> {
         self.interchange = control_number(header.control_number());
+        if let Some(g) = &self.gate {
+            g.borrow_mut().interchange_start()?;
+        }
+        Ok(())
+    }
+
+    fn group_start(&mut self, _header: &crate::x12::envelope::GroupHeader) -> std::io::Result<()> {
+        if let Some(g) = &self.gate {
+            g.borrow_mut().group_start()?;
+        }
         Ok(())
     }
 
@@ -128,6 +150,9 @@ impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
     fn group_end(&mut self, group: &crate::x12::envelope::GroupOutcome) -> std::io::Result<()> {
         if group.findings.is_empty() {
             return Ok(());
+        }
+        if let Some(g) = &self.gate {
+            g.borrow_mut().group_rejected()?;
         }
         self.rejected.push((
             self.interchange.clone(),
@@ -164,6 +189,9 @@ impl crate::x12::envelope::Sink for EnvelopeNotes<'_> {
     ) -> std::io::Result<()> {
         use crate::x12::validate::Severity;
         let (verdict, code) = ix.ta1();
+        if let Some(g) = &self.gate {
+            g.borrow_mut().interchange_end(verdict == 'R')?;
+        }
         let number = String::from_utf8_lossy(ix.header.control_number()).into_owned();
         let line = |f: &crate::x12::validate::InterchangeFinding| {
             format!(
@@ -301,12 +329,22 @@ pub fn translate<R: Read, W: Write>(
         Some(l) => Choice::Fixed(Box::new(l)),
         None => Choice::ByPartner(request.partner.clone()),
     };
-    let mode = if request.lines {
-        OutputMode::Lines
+    // X12 documents wait behind the gate, when asked, until their
+    // interchange is judged; the gate frames them as the array.
+    let (gate, mode, writer) = if request.hold_envelopes && flavor == Flavor::X12 {
+        let held = match &request.hold_dir {
+            Some(dir) => Held::default().in_dir(dir.clone()),
+            None => Held::default(),
+        };
+        let g = gate::Gate::new(out, !request.lines, held);
+        let intake = Out::Gated(gate::Intake(Rc::clone(&g)));
+        (Some(g), OutputMode::Lines, intake)
+    } else if request.lines {
+        (None, OutputMode::Lines, Out::Direct(out))
     } else {
-        OutputMode::Array
+        (None, OutputMode::Array, Out::Direct(out))
     };
-    let mut translator = Translator::new(library, choice, request.partner.clone(), out, mode);
+    let mut translator = Translator::new(library, choice, request.partner.clone(), writer, mode);
     if request.explain {
         translator.trace = Some(Vec::new());
     }
@@ -322,6 +360,7 @@ pub fn translate<R: Read, W: Write>(
         warnings: Vec::new(),
         interchange: None,
         rejected: Vec::new(),
+        gate: gate.as_ref().map(Rc::clone),
     };
     let decoded: Result<(), TranslateError> = match flavor {
         Flavor::X12 => {
@@ -394,7 +433,17 @@ pub fn translate<R: Read, W: Write>(
         }
     }
     let untrusted = merged;
-    let out = translator.finish()?;
+    let out = match translator.finish()? {
+        Out::Direct(out) => out,
+        Out::Gated(intake) => {
+            drop(intake);
+            envelope.gate = None;
+            let gate = gate.and_then(|g| Rc::try_unwrap(g).ok()).ok_or_else(|| {
+                TranslateError::Output(std::io::Error::other("the gate is shared"))
+            })?;
+            gate.into_inner().finish()?
+        }
+    };
     decoded?;
     Ok((
         Outcome {
@@ -407,6 +456,36 @@ pub fn translate<R: Read, W: Write>(
         },
         out,
     ))
+}
+
+/// Where the translator writes: the output itself, or the gate in front
+/// of it.
+enum Out<W: Write> {
+    Direct(W),
+    Gated(gate::Intake<W>),
+}
+
+impl<W: Write> Write for Out<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match self {
+            Out::Direct(w) => w.write(buf),
+            Out::Gated(g) => g.write(buf),
+        }
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        match self {
+            Out::Direct(w) => w.write_all(buf),
+            Out::Gated(g) => g.write_all(buf),
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match self {
+            Out::Direct(w) => w.flush(),
+            Out::Gated(g) => g.flush(),
+        }
+    }
 }
 
 fn sink_error(e: crate::format::SinkError) -> TranslateError {
