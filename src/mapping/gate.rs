@@ -172,7 +172,7 @@ mod tests {
     fn run(array: bool, bound: usize) -> io::Result<String> {
         let gate = Gate::new(Vec::new(), array, Held::new(bound));
         let mut intake = Intake(Rc::clone(&gate));
-        let mut g = || gate.borrow_mut();
+        let g = || gate.borrow_mut();
         g().interchange_start()?;
         g().group_start()?;
         intake.write_all(b"{\"n\":1}\n")?;
