@@ -31,6 +31,9 @@ pub enum LineStatus {
     Rejected,
     /// Accepted with a change of quantity, price, date or item.
     Changed,
+    /// Held by the vendor (waiting for a waiver, a description, a
+    /// decision): neither accepted nor rejected yet.
+    OnHold,
 }
 
 /// A purchase order acknowledgment.
