@@ -1534,3 +1534,20 @@ fn translate_prints_no_document_of_a_rejected_group_or_interchange() {
     let lines = dropgate(&["translate", "--ndjson", &path]);
     assert_eq!(text(&lines.stdout).lines().count(), 1);
 }
+
+#[test]
+fn x12_whose_isa_is_damaged_is_not_taken_for_csv() {
+    let good = std::fs::read_to_string(root().join("samples/x12/good/850-4010-dropship.edi"))
+        .expect("sample");
+    let dir = tempfile::tempdir().expect("folder");
+    let path = dir.path().join("cut.edi");
+    std::fs::write(&path, &good[1..]).expect("written");
+    let out = dropgate(&["translate", &path.to_string_lossy()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("X12 segments without an ISA segment first"),
+        "{err}"
+    );
+    assert!(!err.contains("csv"), "{err}");
+}

@@ -326,16 +326,7 @@ pub fn admit<'c>(
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
     if !content.is_text() {
-        store.quarantine(
-            file.id,
-            Some(&partner.id),
-            None,
-            &format!(
-                "{}, not a feed dropgate reads (X12, CSV or XML)",
-                content.describe()
-            ),
-            &[],
-        )?;
+        store.quarantine(file.id, Some(&partner.id), None, &content.refusal(), &[])?;
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
     Ok(Admitted::ToTranslate(Work {

@@ -21,6 +21,9 @@ pub enum Content {
     Json,
     /// Text that is none of those: read as delimited text (CSV).
     Text,
+    /// Text with X12 segments (GS, ST, SE) that does not start with an
+    /// ISA: a damaged or cut interchange.
+    DamagedX12,
     /// A PDF document.
     Pdf,
     /// A picture.
@@ -75,6 +78,18 @@ impl Content {
         self.flavor().is_some()
     }
 
+    /// Why no decoder reads it, for people: what it is, and, for what is
+    /// not damaged X12 or empty, that it is not a feed.
+    pub fn refusal(self) -> String {
+        match self {
+            Content::Empty | Content::DamagedX12 => self.describe().to_string(),
+            other => format!(
+                "{}, not a feed dropgate reads (X12, CSV or XML)",
+                other.describe()
+            ),
+        }
+    }
+
     /// What it is, for people: "an empty file", "a PDF document".
     pub fn describe(self) -> &'static str {
         match self {
@@ -83,6 +98,9 @@ impl Content {
             Content::Xml => "an XML document",
             Content::Json => "a JSON document",
             Content::Text => "text (read as CSV)",
+            Content::DamagedX12 => {
+                "X12 segments without an ISA segment first (a damaged or cut interchange: ask the partner to send it again)"
+            }
             Content::Pdf => "a PDF document (dropgate does not read PDF files yet)",
             Content::Image(Image::Png) => "a PNG image",
             Content::Image(Image::Jpeg) => "a JPEG image",
@@ -136,8 +154,36 @@ pub fn sniff(head: &[u8], complete: bool) -> Content {
         Some(b'<') => Content::Xml,
         Some(b'{' | b'[') => Content::Json,
         _ if trimmed.starts_with(b"-----BEGIN PGP MESSAGE-----") => Content::PgpArmored,
+        _ if x12_segments(trimmed) => Content::DamagedX12,
         _ => Content::Text,
     }
+}
+
+/// Whether text holds the segments of an X12 group and set (GS, ST and SE
+/// with the same element separator, each at the start of a segment): X12
+/// whose ISA is damaged or missing. A CSV feed's delimiters (`,`, `;`,
+/// tab) are not taken for element separators.
+fn x12_segments(text: &[u8]) -> bool {
+    let starts = |id: &[u8; 2], sep: u8| {
+        memchr::memmem::find_iter(text, id).any(|i| {
+            let after = text.get(i + 2) == Some(&sep);
+            let before = i == 0
+                || text
+                    .get(i - 1)
+                    .is_some_and(|b| !b.is_ascii_alphanumeric() && *b != b' ');
+            after && before
+        })
+    };
+    memchr::memmem::find_iter(text, b"GS").any(|i| {
+        let Some(&sep) = text.get(i + 2) else {
+            return false;
+        };
+        sep.is_ascii_punctuation()
+            && !matches!(sep, b',' | b';' | b'"' | b'\'')
+            && starts(b"GS", sep)
+            && starts(b"ST", sep)
+            && starts(b"SE", sep)
+    })
 }
 
 /// The kinds known by their first bytes.
@@ -245,6 +291,19 @@ mod tests {
         assert_eq!(sniff(b"<?xml version=\"1.0\"?><a/>", true), Content::Xml);
         assert_eq!(sniff(b"{\"items\": []}", true), Content::Json);
         assert_eq!(sniff(b"sku;qty\r\nA1;5\r\n", true), Content::Text);
+        // X12 whose ISA is damaged: not a CSV feed.
+        assert_eq!(
+            sniff(
+                b"SA*00*  *00*~GS*PO*A*B*20240101*1200*1*X*004010~ST*850*0001~BEG*00~SE*3*0001~",
+                true
+            ),
+            Content::DamagedX12
+        );
+        // A CSV of states and codes is still CSV.
+        assert_eq!(
+            sniff(b"code,name\nGS,Gold\nST,Steel\nSE,Sea\n", true),
+            Content::Text
+        );
         // Windows-1252 and Latin-1 text is text.
         assert_eq!(
             sniff(b"sku,name\nA1,Caf\xE9 cr\xE8me\n", true),

@@ -275,9 +275,9 @@ pub fn translate<R: Read, W: Write>(
     let content = sniff(&head, head.len() < sniff::HEAD);
     if !content.is_text() {
         return Err(TranslateError::Input(format!(
-            "{}: {}, not a feed dropgate reads (X12, CSV or XML)",
+            "{}: {}",
             request.file_name,
-            content.describe()
+            content.refusal()
         )));
     }
     let sniffed = content.flavor().unwrap_or(Flavor::Csv);
