@@ -3,12 +3,13 @@
 //! 500 to the idempotency keys it is told to fail once, and can be stopped
 //! and started again on the same port. It can also hold the Nth request
 //! without an answer until it is released, so that a test can stop or
-//! kill the gateway while a document is in flight.
+//! kill the gateway while a document is in flight, and answer each
+//! request only after a delay (a slow receiver).
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -58,6 +59,8 @@ pub struct Receiver {
     requests: Arc<Mutex<Vec<Request>>>,
     fail_once: Arc<Mutex<HashSet<String>>>,
     hold: Arc<Hold>,
+    /// Milliseconds to wait before each answer.
+    delay_ms: Arc<AtomicU64>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -67,15 +70,23 @@ fn handle(
     requests: &Mutex<Vec<Request>>,
     fail_once: &Mutex<HashSet<String>>,
     hold: &Hold,
+    delay_ms: u64,
 ) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(5)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
+    // A request cut short (its sender killed while writing it) was never
+    // received: it is not recorded, and gets no answer.
+    let cut = || std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "request cut short");
     let mut line = String::new();
-    reader.read_line(&mut line)?;
+    if reader.read_line(&mut line)? == 0 {
+        return Err(cut());
+    }
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
-        reader.read_line(&mut h)?;
+        if reader.read_line(&mut h)? == 0 {
+            return Err(cut());
+        }
         let h = h.trim_end();
         if h.is_empty() {
             break;
@@ -146,6 +157,9 @@ fn handle(
         all.push(request);
         drop(all);
     }
+    if delay_ms > 0 {
+        std::thread::sleep(Duration::from_millis(delay_ms));
+    }
     let mut stream = stream;
     write!(
         stream,
@@ -168,6 +182,12 @@ impl Receiver {
             .expect("a free port")
     }
 
+    /// Answers each request `delay` after it arrives.
+    pub fn slow(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
     /// Starts listening on `port`.
     pub fn start(port: u16) -> Receiver {
         let mut r = Receiver {
@@ -175,6 +195,7 @@ impl Receiver {
             requests: Arc::new(Mutex::new(Vec::new())),
             fail_once: Arc::new(Mutex::new(HashSet::new())),
             hold: Arc::new(Hold::default()),
+            delay_ms: Arc::new(AtomicU64::new(0)),
             stop: Arc::new(AtomicBool::new(false)),
             thread: None,
         };
@@ -186,10 +207,11 @@ impl Receiver {
         let listener = TcpListener::bind(("127.0.0.1", self.port)).expect("the port is free");
         listener.set_nonblocking(true).expect("nonblocking");
         self.stop.store(false, Ordering::SeqCst);
-        let (requests, fail_once, hold, stop) = (
+        let (requests, fail_once, hold, delay_ms, stop) = (
             Arc::clone(&self.requests),
             Arc::clone(&self.fail_once),
             Arc::clone(&self.hold),
+            Arc::clone(&self.delay_ms),
             Arc::clone(&self.stop),
         );
         self.thread = Some(std::thread::spawn(move || {
@@ -197,7 +219,13 @@ impl Receiver {
                 match listener.accept() {
                     Ok((stream, _)) => {
                         let _ = stream.set_nonblocking(false);
-                        let _ = handle(stream, &requests, &fail_once, &hold);
+                        let _ = handle(
+                            stream,
+                            &requests,
+                            &fail_once,
+                            &hold,
+                            delay_ms.load(Ordering::SeqCst),
+                        );
                     }
                     Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
