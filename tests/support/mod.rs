@@ -7,6 +7,7 @@ pub mod cli;
 pub mod dovecot;
 pub mod http;
 pub mod proc;
+pub mod skip;
 pub mod smtp;
 pub mod sshd;
 pub mod tls;
