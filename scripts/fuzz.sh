@@ -3,16 +3,29 @@
 #
 #   scripts/fuzz.sh x12_ack 300      # target, seconds (default 60)
 #
-# Targets: x12_parse, x12_validate, x12_ack. Needs cargo-fuzz and a nightly
-# toolchain (`cargo install cargo-fuzz`). The samples seed the corpus; new
-# crashes land in fuzz/artifacts/<target>/ — copy each into
-# fuzz/regressions/<target>/ once fixed, so the test suite replays it.
+# Targets: x12_parse, x12_validate, x12_ack, translate. Needs cargo-fuzz
+# (`cargo install cargo-fuzz`). cargo-fuzz asks for nightly-only compiler
+# flags (the sanitizer); a nightly toolchain is used when rustup has one,
+# and otherwise the installed stable one with RUSTC_BOOTSTRAP=1, which lets
+# stable rustc accept those flags (this is how the numbers in BENCHMARKS.md
+# were measured, on rustc 1.95). The first build compiles every dependency
+# with the sanitizer and takes a while; later ones only the crate.
+#
+# The samples seed the corpus; new crashes land in fuzz/artifacts/<target>/
+# — copy each into fuzz/regressions/<target>/ once fixed, so the test suite
+# replays it. libFuzzer's last line gives the inputs run and the seconds;
+# `-print_final_stats=1` (pass it after the seconds) prints the rate.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 target="${1:-x12_ack}"
 seconds="${2:-60}"
+shift $(($# < 2 ? $# : 2))
 mkdir -p "corpus/$target"
-toolchain="+nightly"
-rustup run nightly rustc --version >/dev/null 2>&1 || toolchain=""
+toolchain=""
+if rustup run nightly rustc --version >/dev/null 2>&1; then
+    toolchain="+nightly"
+else
+    export RUSTC_BOOTSTRAP=1
+fi
 cargo $toolchain fuzz run "$target" "corpus/$target" ../samples/x12/good ../samples/x12/bad ../samples/x12/broken \
-    "regressions/$target" -- -max_total_time="$seconds" -max_len=4096
+    "regressions/$target" -- -max_total_time="$seconds" -max_len=4096 "$@"

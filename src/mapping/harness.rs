@@ -9,8 +9,10 @@
 //! (the fast path, [`super::rows`]) must give exactly what the tree gives:
 //! the same bytes, the same problems and warnings, the same error.
 
+use std::sync::OnceLock;
+
 use super::library::Library;
-use super::translate::{Request, translate as run};
+use super::translate::{Outcome, Request, TranslateError, translate as run};
 use crate::model::Document;
 use crate::x12::defs::Definitions;
 
@@ -23,58 +25,89 @@ const MAPPINGS: [Option<&str>; 4] = [
     Some("partners/parcelco/order-status"),
 ];
 
-/// Translates `data` with each mapping, as a JSON array and as NDJSON.
+/// The built-in mappings, made once per process: the library keeps each
+/// mapping it has read and merged, so inputs after the first pay only for
+/// their translation. Nothing in it depends on the input.
+fn library() -> &'static Library {
+    static LIBRARY: OnceLock<Library> = OnceLock::new();
+    LIBRARY.get_or_init(Library::embedded)
+}
+
+/// What one translation gave: the output and its outcome, or the error.
+type Translated = Result<(Outcome, Vec<u8>), TranslateError>;
+
+/// Translates `data` with `mapping` (the built-in X12 mappings when none),
+/// as NDJSON (`lines`) or a JSON array, through the tree only or not.
+fn translate_with(
+    data: &[u8],
+    mapping: Option<&str>,
+    lines: bool,
+    tree_only: bool,
+    library: &Library,
+    defs: &Definitions,
+) -> Translated {
+    let request = Request {
+        file_name: "fuzz-20240314.dat".into(),
+        mapping: mapping.map(String::from),
+        lines,
+        tree_only,
+        ..Request::default()
+    };
+    run(data, &request, library, defs, Vec::new())
+}
+
+/// Translates `data` with each mapping, as a JSON array and as NDJSON, and
+/// for the feeds' mappings through the tree only as well. The NDJSON
+/// translation serves both comparisons (array against NDJSON, fields
+/// against the tree).
 pub fn translate(data: &[u8]) {
-    let library = Library::embedded();
+    let library = library();
     let defs = Definitions::embedded();
     for mapping in MAPPINGS {
-        let mut documents: Vec<Vec<serde_json::Value>> = Vec::new();
-        for lines in [false, true] {
-            let request = Request {
-                file_name: "fuzz-20240314.dat".into(),
-                mapping: mapping.map(String::from),
-                lines,
-                ..Request::default()
-            };
-            let Ok((outcome, out)) = run(data, &request, &library, defs, Vec::new()) else {
-                continue;
-            };
-            for r in &outcome.untrusted {
-                assert!(
-                    r.start < r.end && r.end <= outcome.documents,
-                    "untrusted documents {r:?} of {}",
-                    outcome.documents
-                );
-            }
-            if lines {
-                heads_agree(&out);
-                // The translator's numbering of its documents (which the
-                // untrusted ranges use) is the numbering of the lines.
-                let written = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
-                assert_eq!(written as u64, outcome.documents, "a line per document");
-            }
-            let docs: Vec<serde_json::Value> = if lines {
-                out.split(|&b| b == b'\n')
-                    .filter(|l| !l.is_empty())
-                    .map(|l| serde_json::from_slice(l).expect("each line is JSON"))
-                    .collect()
-            } else {
-                serde_json::from_slice(&out).expect("the output is a JSON array")
-            };
-            for d in &docs {
-                if let Err(e) = serde_json::from_value::<Document>(d.clone()) {
-                    panic!("a document does not read back as the model: {e}\n{d}");
-                }
-            }
-            documents.push(docs);
-        }
-        if let [array, ndjson] = documents.as_slice() {
+        let array = translate_with(data, mapping, false, false, library, defs);
+        let lines = translate_with(data, mapping, true, false, library, defs);
+        if let (Some(array), Some(ndjson)) = (documents(&array, false), documents(&lines, true)) {
             assert_eq!(array, ndjson, "array and NDJSON output differ");
         }
         if let Some(m) = mapping {
-            same_from_rows_and_tree(data, m, &library, defs);
+            let tree = translate_with(data, mapping, true, true, library, defs);
+            rows_agree_with_tree(m, &lines, &tree);
         }
     }
+}
+
+/// The documents of a translation that succeeded, each checked: the output
+/// is JSON, each document reads back as the model, the untrusted ranges
+/// are within what was written, and NDJSON has a line per document that
+/// the gateway's index reads as serde_json does.
+fn documents(translated: &Translated, lines: bool) -> Option<Vec<serde_json::Value>> {
+    let (outcome, out) = translated.as_ref().ok()?;
+    for r in &outcome.untrusted {
+        assert!(
+            r.start < r.end && r.end <= outcome.documents,
+            "untrusted documents {r:?} of {}",
+            outcome.documents
+        );
+    }
+    let docs: Vec<serde_json::Value> = if lines {
+        heads_agree(out);
+        // The translator's numbering of its documents (which the
+        // untrusted ranges use) is the numbering of the lines.
+        let written = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+        assert_eq!(written as u64, outcome.documents, "a line per document");
+        out.split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| serde_json::from_slice(l).expect("each line is JSON"))
+            .collect()
+    } else {
+        serde_json::from_slice(out).expect("the output is a JSON array")
+    };
+    for d in &docs {
+        if let Err(e) = serde_json::from_value::<Document>(d.clone()) {
+            panic!("a document does not read back as the model: {e}\n{d}");
+        }
+    }
+    Some(docs)
 }
 
 /// Translates `data` with and without the fast path for flat records and
@@ -86,45 +119,40 @@ pub fn same_from_rows_and_tree(
     library: &Library,
     defs: &Definitions,
 ) -> u64 {
-    let outcome = |tree_only: bool| {
-        let request = Request {
-            file_name: "fuzz-20240314.dat".into(),
-            mapping: Some(mapping.to_string()),
-            lines: true,
-            tree_only,
-            ..Request::default()
-        };
-        match run(data, &request, library, defs, Vec::new()) {
-            Ok((o, out)) => Ok((
-                String::from_utf8_lossy(&out).into_owned(),
-                o.documents,
-                o.problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>(),
-                o.warnings,
-                o.rows_from_fields,
-            )),
-            Err(e) => Err(e.to_string()),
-        }
+    let rows = translate_with(data, Some(mapping), true, false, library, defs);
+    let tree = translate_with(data, Some(mapping), true, true, library, defs);
+    rows_agree_with_tree(mapping, &rows, &tree)
+}
+
+/// Panics unless an NDJSON translation that may map records from their
+/// fields gave exactly what the tree gave: the same bytes, documents,
+/// problems and warnings, or the same error. Returns how many records the
+/// fast path took.
+fn rows_agree_with_tree(mapping: &str, rows: &Translated, tree: &Translated) -> u64 {
+    let seen = |t: &Translated| match t {
+        Ok((o, out)) => Ok((
+            String::from_utf8_lossy(out).into_owned(),
+            o.documents,
+            o.problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            o.warnings.clone(),
+        )),
+        Err(e) => Err(e.to_string()),
     };
-    let (rows, tree) = (outcome(false), outcome(true));
-    let taken = rows.as_ref().map_or(0, |r| r.4);
-    if let Ok((_, _, _, _, n)) = &tree {
+    if let Ok((o, _)) = tree {
         assert_eq!(
-            *n, 0,
+            o.rows_from_fields, 0,
             "{mapping}: tree_only still took records from their fields"
         );
     }
-    let (rows, tree) = (
-        rows.map(|r| (r.0, r.1, r.2, r.3)),
-        tree.map(|r| (r.0, r.1, r.2, r.3)),
-    );
+    let (from_rows, from_tree) = (seen(rows), seen(tree));
     assert!(
-        rows == tree,
-        "{mapping}: records mapped from their fields differ from the tree\nrows: {rows:?}\ntree: {tree:?}"
+        from_rows == from_tree,
+        "{mapping}: records mapped from their fields differ from the tree\nrows: {from_rows:?}\ntree: {from_tree:?}"
     );
-    taken
+    rows.as_ref().map_or(0, |(o, _)| o.rows_from_fields)
 }
 
 /// The gateway's index of a JSON-lines output (each document's place, type

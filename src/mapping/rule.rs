@@ -396,7 +396,7 @@ impl Rule {
                 }
                 "pattern" => {
                     rule.pattern =
-                        Some(Regex::new(&text()?).map_err(|e| v.error(format!("pattern: {e}")))?);
+                        Some(pattern(&text()?).map_err(|e| v.error(format!("pattern: {e}")))?);
                 }
                 "codes" => {
                     let codes = match &v.value {
@@ -1271,6 +1271,30 @@ fn write_iso_date(d: NaiveDate, out: &mut Vec<u8>) {
         digit(day / 10),
         digit(day),
     ]);
+}
+
+/// The most patterns [`pattern`] keeps.
+const PATTERNS_KEPT: usize = 256;
+
+/// A rule's `pattern`, built once per process for each text. A mapping is
+/// compiled for every file it reads (its names are interned in the file's
+/// tree), and building a regex costs more than mapping a small file. The
+/// patterns come from mapping files, so few are ever kept; past
+/// [`PATTERNS_KEPT`] the cache starts over.
+fn pattern(text: &str) -> Result<Regex, regex::Error> {
+    static BUILT: std::sync::LazyLock<std::sync::Mutex<HashMap<String, Regex>>> =
+        std::sync::LazyLock::new(Default::default);
+    if let Some(r) = BUILT.lock().ok().and_then(|b| b.get(text).cloned()) {
+        return Ok(r);
+    }
+    let r = Regex::new(text)?;
+    if let Ok(mut built) = BUILT.lock() {
+        if built.len() >= PATTERNS_KEPT {
+            built.clear();
+        }
+        built.insert(text.to_string(), r.clone());
+    }
+    Ok(r)
 }
 
 fn iso_date(d: NaiveDate) -> String {

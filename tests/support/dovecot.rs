@@ -13,8 +13,10 @@
 //! Maildir for the tests' checks: which messages a folder holds and
 //! whether they carry `\Seen` (the `S` of the file name's `:2,` flags).
 //!
-//! `Dovecot::start` gives `None`, after printing why, only when Dovecot is
-//! not installed (`scripts/setup.sh` installs it).
+//! `Dovecot::start` gives `None` only when Dovecot is not installed (or
+//! not where `DROPGATE_TEST_DOVECOT` says), after printing why, and fails
+//! the test instead when `CI` is set (see `skip`; `scripts/setup.sh`
+//! installs it).
 
 use std::error::Error;
 use std::net::{Ipv4Addr, TcpListener};
@@ -23,7 +25,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use super::proc::{kill_tree, listening, run};
+use super::proc::{kill_tree, listening, program, run};
+use super::skip::unavailable;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -44,18 +47,6 @@ pub struct Dovecot {
     starts: u32,
     uid: u32,
     gid: u32,
-}
-
-/// dovecot by absolute path, if installed.
-fn find_dovecot() -> Option<PathBuf> {
-    let fixed = PathBuf::from("/usr/sbin/dovecot");
-    if fixed.is_file() {
-        return Some(fixed);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("dovecot"))
-        .find(|p| p.is_absolute() && p.is_file())
 }
 
 /// Two distinct free ports on 127.0.0.1.
@@ -94,13 +85,11 @@ impl Stored {
 
 impl Dovecot {
     /// Starts a server, or says why not and gives `None` when Dovecot is
-    /// not installed.
+    /// not installed (a failure under CI).
     pub fn start() -> Result<Option<Dovecot>> {
-        let Some(dovecot) = find_dovecot() else {
-            eprintln!(
-                "SKIPPED: dovecot (dovecot-core, dovecot-imapd) is not installed; scripts/setup.sh installs it"
-            );
-            return Ok(None);
+        let dovecot = match program("DROPGATE_TEST_DOVECOT", "/usr/sbin/dovecot", "dovecot") {
+            Ok(dovecot) => dovecot,
+            Err(why) => return Ok(unavailable("dovecot (dovecot-core, dovecot-imapd)", &why)),
         };
         let dir = tempfile::tempdir()?;
         let d = dir.path();

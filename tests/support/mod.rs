@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod dovecot;
 pub mod http;
 pub mod proc;
+pub mod skip;
 pub mod smtp;
 pub mod sshd;
 pub mod tls;

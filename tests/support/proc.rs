@@ -1,13 +1,45 @@
-//! Processes and ports of the test servers: running a tool, finding a
-//! server's children (OpenSSH and Dovecot fork sessions that outlive their
-//! master), signalling them, and telling whether a port is open.
+//! Processes and ports of the test servers: finding a server's program,
+//! running a tool, finding a server's children (OpenSSH and Dovecot fork
+//! sessions that outlive their master), signalling them, and telling
+//! whether a port is open.
 
 use std::error::Error;
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// A server's program, by absolute path (sshd refuses to re-exec
+/// otherwise): the file the variable `var` names when it is set (another
+/// build, or a missing one to see what a test does without the server),
+/// else `fixed` when it is there, else the first `name` on `PATH`. The
+/// error says where it was looked for.
+pub fn program(var: &str, fixed: &str, name: &str) -> std::result::Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os(var).filter(|v| !v.is_empty()) {
+        let path = PathBuf::from(path);
+        return if path.is_absolute() && path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!(
+                "{var}={} is not a file by absolute path",
+                path.display()
+            ))
+        };
+    }
+    let fixed = PathBuf::from(fixed);
+    if fixed.is_file() {
+        return Ok(fixed);
+    }
+    std::env::var_os("PATH")
+        .and_then(|path| {
+            std::env::split_paths(&path)
+                .map(|d| d.join(name))
+                .find(|p| p.is_absolute() && p.is_file())
+        })
+        .ok_or_else(|| format!("{name} is neither {} nor on PATH", fixed.display()))
+}
 
 pub fn run(cmd: &mut Command) -> Result<String> {
     let out = cmd.stdin(Stdio::null()).output()?;

@@ -1,9 +1,10 @@
 //! A private SMTP server on 127.0.0.1 for the SMTP tests: aiosmtpd (the
-//! Debian package `python3-aiosmtpd`, run by `/usr/bin/python3`) with a
-//! small script written to its own temporary folder. It offers STARTTLS
-//! with a leaf certificate for `localhost` and `127.0.0.1` signed by a test
-//! CA (made with openssl) and requires it before any mail; or, in implicit
-//! mode, TLS from the first byte. With `auth`, it requires a login (AUTH
+//! Debian package `python3-aiosmtpd`, run by `/usr/bin/python3` unless
+//! `DROPGATE_TEST_PYTHON` names another) with a small script written to
+//! its own temporary folder. It offers STARTTLS with a leaf certificate
+//! for `localhost` and `127.0.0.1` signed by a test CA (made with openssl)
+//! and requires it before any mail; or, in implicit mode, TLS from the
+//! first byte. With `auth`, it requires a login (AUTH
 //! PLAIN or LOGIN, over TLS only) as `USER` with `PASSWORD`.
 //!
 //! Each message received is written to the folder `mail`: `<n>.env` (the
@@ -12,16 +13,19 @@
 //! temporary name and renamed into place. Stopping (on `Drop` too) kills
 //! the process.
 //!
-//! `SmtpServer::start` gives `None`, after printing why, only when
-//! aiosmtpd is not installed (`scripts/setup.sh` installs it).
+//! `SmtpServer::start` gives `None` only when aiosmtpd is not installed
+//! (for the Python `DROPGATE_TEST_PYTHON` names, if set), after printing
+//! why, and fails the test instead when `CI` is set (see `skip`;
+//! `scripts/setup.sh` installs it).
 
 use std::error::Error;
 use std::net::{Ipv4Addr, TcpListener};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::proc::listening;
+use super::proc::{listening, program};
+use super::skip::unavailable;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -30,8 +34,6 @@ pub const USER: &str = "gateway";
 
 /// Its password.
 pub const PASSWORD: &str = "Smtp-s3cret-0815";
-
-const PYTHON: &str = "/usr/bin/python3";
 
 const SCRIPT: &str = r#"
 import asyncio, os, ssl, sys
@@ -104,6 +106,7 @@ pub struct Received {
 /// A running private aiosmtpd.
 pub struct SmtpServer {
     dir: tempfile::TempDir,
+    python: PathBuf,
     port: u16,
     child: Option<Child>,
 }
@@ -117,22 +120,27 @@ pub fn free_port() -> Result<u16> {
 
 impl SmtpServer {
     /// Starts a server, or says why not and gives `None` when aiosmtpd is
-    /// not installed.
+    /// not installed (a failure under CI).
     pub fn start(options: Options) -> Result<Option<SmtpServer>> {
-        let installed = Path::new(PYTHON).is_file()
-            && Command::new(PYTHON)
-                .args(["-c", "import aiosmtpd"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-        if !installed {
-            eprintln!(
-                "SKIPPED: aiosmtpd (python3-aiosmtpd) is not installed; scripts/setup.sh installs it"
-            );
-            return Ok(None);
-        }
+        let python =
+            program("DROPGATE_TEST_PYTHON", "/usr/bin/python3", "python3").and_then(|python| {
+                let imports = Command::new(&python)
+                    .args(["-c", "import aiosmtpd"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .status()
+                    .is_ok_and(|s| s.success());
+                if imports {
+                    Ok(python)
+                } else {
+                    Err(format!("{} cannot import aiosmtpd", python.display()))
+                }
+            });
+        let python = match python {
+            Ok(python) => python,
+            Err(why) => return Ok(unavailable("aiosmtpd (python3-aiosmtpd)", &why)),
+        };
         let dir = tempfile::tempdir()?;
         let d = dir.path();
         super::tls::make(&d.join("tls"))?;
@@ -142,6 +150,7 @@ impl SmtpServer {
         std::fs::write(d.join("wrong-password"), "Not-the-Passw0rd-4711\n")?;
         let mut server = SmtpServer {
             dir,
+            python,
             port: 0,
             child: None,
         };
@@ -165,7 +174,7 @@ impl SmtpServer {
         } else {
             ("", "")
         };
-        let mut child = Command::new(PYTHON)
+        let mut child = Command::new(&self.python)
             .arg(d.join("server.py"))
             .arg(self.port.to_string())
             .arg(d.join("mail"))

@@ -6,8 +6,9 @@
 //! the connections as a real one does. `enable_password_login` adds a
 //! password account without touching the system's (see there).
 //!
-//! `Sshd::start` gives `None`, after printing why, only when sshd is not
-//! installed (`scripts/setup.sh` installs it).
+//! `Sshd::start` gives `None` only when sshd is not installed (or not where
+//! `DROPGATE_TEST_SSHD` says), after printing why, and fails the test
+//! instead when `CI` is set (see `skip`; `scripts/setup.sh` installs it).
 
 use std::error::Error;
 use std::io::Read;
@@ -16,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::proc::{kill_tree, run};
+use super::proc::{kill_tree, program, run};
+use super::skip::unavailable;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
@@ -32,18 +34,6 @@ pub struct Sshd {
     host_keys: Vec<&'static str>,
     /// With a password account: the passwd and shadow files sshd sees.
     accounts: Option<(PathBuf, PathBuf)>,
-}
-
-/// sshd by absolute path (it refuses to re-exec otherwise), if installed.
-fn find_sshd() -> Option<PathBuf> {
-    let fixed = PathBuf::from("/usr/sbin/sshd");
-    if fixed.is_file() {
-        return Some(fixed);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join("sshd"))
-        .find(|p| p.is_absolute() && p.is_file())
 }
 
 fn free_port() -> Result<u16> {
@@ -66,13 +56,11 @@ fn keygen(path: &Path, kind: &str) -> Result<()> {
 
 impl Sshd {
     /// Starts a server, or says why not and gives `None` when sshd is not
-    /// installed.
+    /// installed (a failure under CI).
     pub fn start() -> Result<Option<Sshd>> {
-        let Some(sshd) = find_sshd() else {
-            eprintln!(
-                "SKIPPED: sshd (openssh-server) is not installed; scripts/setup.sh installs it"
-            );
-            return Ok(None);
+        let sshd = match program("DROPGATE_TEST_SSHD", "/usr/sbin/sshd", "sshd") {
+            Ok(sshd) => sshd,
+            Err(why) => return Ok(unavailable("sshd (openssh-server)", &why)),
         };
         let dir = tempfile::tempdir()?;
         std::fs::create_dir(dir.path().join("root"))?;
