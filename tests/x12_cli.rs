@@ -61,6 +61,56 @@ fn ack_options_999_ta1_and_control_numbers() {
     assert!(stdout.contains("IK5*A~"));
 }
 
+/// Without an option, `ack` sends a TA1 when the interchange asks for one
+/// (ISA14 = 1); `--ta1` sends one always, `--no-ta1` only to reject.
+#[test]
+fn ack_sends_a_ta1_when_isa14_asks_for_one() {
+    let requested = sample("good/850-4010-ta1-requested.edi");
+    let out = dropgate(&["ack", &requested]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("TA1*000000191*240115*1030*A*000~"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("AK9*A*1*1*1~"), "{stdout}");
+
+    let out = dropgate(&["ack", "--no-ta1", &requested]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("TA1"), "{}", text(&out.stdout));
+
+    let plain = sample("good/850-4010-dropship.edi");
+    let out = dropgate(&["ack", &plain]);
+    assert!(!text(&out.stdout).contains("TA1"), "{}", text(&out.stdout));
+    let out = dropgate(&["ack", "--ta1", &plain]);
+    assert!(
+        text(&out.stdout).contains("TA1*000000101*"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// A rejected interchange is answered by its TA1 R, even without `--ta1`,
+/// and its groups get no 997 that would say they were accepted.
+#[test]
+fn ack_rejects_a_rejected_interchange_with_its_ta1_alone() {
+    for options in [vec![], vec!["--no-ta1"], vec!["--ta1"], vec!["--999"]] {
+        let file = sample("bad/856-4010-iea-control-number.edi");
+        let mut args = vec!["ack"];
+        args.extend(options.iter().copied());
+        args.push(&file);
+        let out = dropgate(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("TA1*000000311*240117*1630*R*001~"),
+            "{options:?}: {stdout}"
+        );
+        assert!(!stdout.contains("AK9"), "{options:?}: {stdout}");
+        assert!(!stdout.contains("GS*"), "{options:?}: {stdout}");
+    }
+}
+
 #[test]
 fn ack_reads_standard_input() {
     let input = std::fs::read(sample("good/846-4010-inventory.edi")).expect("sample");

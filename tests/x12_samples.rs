@@ -282,11 +282,12 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             Always,
             &["TA1*000000135*240115*1030*R*021~", "IEA*0*900000001~"],
         ),
+        // A rejected interchange gets its TA1 whatever the policy.
         (
             "bad/850-4010-interchange-trailer.edi",
             Functional,
             Never,
-            &["AK9*A*1*1*1~"],
+            &["TA1*000000135*240115*1030*R*021~", "IEA*0*900000001~"],
         ),
         (
             "bad/850-4010-missing-se.edi",
@@ -395,7 +396,10 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             "bad/850-4010-isa12-invalid.edi",
             Functional,
             Never,
-            &["*U*00401*900000001*0*P*>~", "AK9*A*1*1*1~"],
+            &[
+                "*U*00401*900000001*0*P*>~",
+                "TA1*000000181*240115*1030*R*017~",
+            ],
         ),
         (
             "good/mixed-two-interchanges.edi",
@@ -421,6 +425,58 @@ fn acknowledgments_say_what_the_standard_prescribes() {
         ack_text("good/997-4010-accepting.edi", Functional, Never),
         ""
     );
+}
+
+/// An interchange whose envelope is rejected is answered by its TA1 `R`
+/// and note, whatever the TA1 policy, and never by a 997 or 999 that would
+/// tell the sender its groups were accepted.
+#[test]
+fn a_rejected_interchange_gets_its_ta1_and_no_acknowledgment_of_its_groups() {
+    let cases = [
+        (
+            "bad/850-4010-interchange-trailer.edi",
+            "TA1*000000135*240115*1030*R*021~",
+        ),
+        (
+            "bad/850-4010-isa12-invalid.edi",
+            "TA1*000000181*240115*1030*R*017~",
+        ),
+        (
+            "bad/856-4010-iea-control-number.edi",
+            "TA1*000000311*240117*1630*R*001~",
+        ),
+    ];
+    for (path, ta1) in cases {
+        for policy in [
+            Ta1Policy::Never,
+            Ta1Policy::WhenRequested,
+            Ta1Policy::Always,
+        ] {
+            for kind in [AckKind::Functional, AckKind::Implementation] {
+                let text = ack_text(path, kind, policy);
+                assert!(text.contains(ta1), "{path} {policy:?}: {text}");
+                assert!(text.contains("IEA*0*"), "{path} {policy:?}: {text}");
+                for group in ["GS*", "AK1*", "AK9*"] {
+                    assert!(!text.contains(group), "{path} {policy:?}: {text}");
+                }
+            }
+        }
+    }
+}
+
+/// ISA14 = 1 asks for a TA1: `WhenRequested` sends one then, and only then.
+#[test]
+fn a_ta1_is_sent_when_the_interchange_asks_for_one() {
+    let requested = "good/850-4010-ta1-requested.edi";
+    let text = ack_text(requested, AckKind::Functional, Ta1Policy::WhenRequested);
+    assert!(text.contains("TA1*000000191*240115*1030*A*000~"), "{text}");
+    assert!(text.contains("AK9*A*1*1*1~"), "{text}");
+    let text = ack_text(requested, AckKind::Functional, Ta1Policy::Never);
+    assert!(!text.contains("TA1"), "{text}");
+    let not_requested = "good/850-4010-dropship.edi";
+    let text = ack_text(not_requested, AckKind::Functional, Ta1Policy::WhenRequested);
+    assert!(!text.contains("TA1"), "{text}");
+    assert!(text.contains("AK9*A*1*1*1~"), "{text}");
 }
 
 /// A truncated file is an error, but what was open is still reported, so

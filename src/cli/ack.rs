@@ -20,9 +20,14 @@ pub struct AckArgs {
     /// Send 999 implementation acknowledgments instead of 997s.
     #[arg(long = "999")]
     implementation: bool,
-    /// Add a TA1 interchange acknowledgment for every interchange.
-    #[arg(long)]
+    /// Add a TA1 interchange acknowledgment for every interchange (by
+    /// default, for those that ask for one in ISA14; a rejected
+    /// interchange always gets its TA1).
+    #[arg(long, conflicts_with = "no_ta1")]
     ta1: bool,
+    /// No TA1 but to reject an interchange, even when ISA14 asks for one.
+    #[arg(long)]
+    no_ta1: bool,
     /// Acknowledge only the sets in error (the default acknowledges all).
     #[arg(long)]
     errors_only: bool,
@@ -61,10 +66,10 @@ pub fn run(args: AckArgs) -> anyhow::Result<ExitCode> {
     } else {
         AckKind::Functional
     };
-    options.ta1 = if args.ta1 {
-        Ta1Policy::Always
-    } else {
-        Ta1Policy::Never
+    options.ta1 = match (args.ta1, args.no_ta1) {
+        (true, _) => Ta1Policy::Always,
+        (false, true) => Ta1Policy::Never,
+        (false, false) => Ta1Policy::WhenRequested,
     };
     options.ack_all_sets = !args.errors_only;
     options.version = args.ack_version.clone();

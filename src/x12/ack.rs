@@ -10,6 +10,10 @@
 //! Groups of acknowledgments (GS01 `FA`) are never acknowledged, as the 997
 //! and 999 notes require; a received TA1 is not answered either.
 //!
+//! An interchange whose envelope is rejected is answered by its TA1 `R`
+//! alone, whatever the [`Ta1Policy`]: never by a 997 or 999 that would
+//! accept its groups.
+//!
 //! Only the acknowledgment of the current interchange is held in memory
 //! (about 20 bytes per accepted set), so that a TA1 can precede its groups
 //! and a rejected interchange can be answered by the TA1 alone.
@@ -39,13 +43,21 @@ pub enum AckKind {
     Implementation,
 }
 
-/// When to send a TA1.
+/// When to send a TA1 for an interchange that is not rejected.
+///
+/// An interchange whose envelope is rejected (TA1 `R`) is always answered
+/// by its TA1, whatever the policy, and by nothing else: a 997 or 999
+/// would tell the sender that its groups were accepted, while the whole
+/// interchange is refused (X12.5: the TA1 reports on the interchange
+/// header and trailer; BizTalk and MuleSoft answer a bad ISA or IEA with a
+/// TA1 whatever their TA1 setting).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Ta1Policy {
-    /// Never.
+    /// Only to reject an interchange.
     #[default]
     Never,
-    /// When the interchange asks for one (ISA14 = 1).
+    /// When the interchange asks for one (ISA14 = 1), as the standard
+    /// says, and to reject one.
     WhenRequested,
     /// For every interchange.
     Always,
@@ -526,7 +538,10 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             Ta1Policy::Always => true,
         };
         let (verdict, note) = outcome.ta1();
-        let send_groups = p.groups > 0 && !(send_ta1 && verdict == 'R');
+        // A rejected interchange is answered by its TA1 alone.
+        let rejected = verdict == 'R';
+        let send_ta1 = send_ta1 || rejected;
+        let send_groups = p.groups > 0 && !rejected;
         if !send_ta1 && !send_groups {
             return Ok(());
         }
