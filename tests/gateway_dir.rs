@@ -991,6 +991,31 @@ fn a_rejected_interchange_is_answered_by_a_ta1_whatever_the_partner_asks() {
     assert!(!ack.contains("GS*") && !ack.contains("AK9"), "{ack}");
 }
 
+/// A file cut short (its IEA never comes) is quarantined and answered by a
+/// TA1 R 023, since its ISA was read.
+#[test]
+fn a_file_without_its_iea_is_answered_by_a_ta1_r_023() {
+    let s = Setup::new("relay", "");
+    let asn = std::fs::read_to_string(root().join("samples/x12/good/856-4010-pick-and-pack.edi"))
+        .expect("sample");
+    let cut = asn.replace("IEA*1*000000301~", "");
+    assert_ne!(asn, cut);
+    std::fs::write(s.path().join("drop/asn.edi"), cut).expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Quarantined, "{f:?}");
+    assert!(
+        f.detail.as_deref().unwrap_or("").contains("no IEA"),
+        "{f:?}"
+    );
+    assert_eq!(s.names("out/acme"), ["acme-ta1-000000001.edi"]);
+    let ack =
+        std::fs::read_to_string(s.path().join("out/acme/acme-ta1-000000001.edi")).expect("a TA1");
+    assert!(ack.contains("TA1*000000301*240117*1630*R*023~"), "{ack}");
+    assert!(!ack.contains("GS*"), "{ack}");
+}
+
 /// A partner that says nothing about TA1s gets one when its interchange
 /// asks (ISA14 = 1); `ta1 = "never"` and `ta1 = "always"` override that.
 #[test]

@@ -150,8 +150,12 @@ fn broken_input_exits_non_zero_with_one_line_naming_file_and_place() {
         ("broken/malformed-isa.edi", "ISA"),
         ("broken/clashing-delimiters.edi", "delimiters"),
         ("broken/binary.edi", "not X12"),
-        // A terminator of two bytes (UTF-8 `§`) is not a wrapped file.
-        ("broken/multibyte-terminator.edi", "not terminated"),
+        // A terminator of two bytes (UTF-8 `§`) is not a wrapped file; the
+        // message says what it is, at the ISA.
+        (
+            "broken/multibyte-terminator.edi",
+            "line 1, column 106 (byte 105, segment 1, ISA): the segment terminator is byte 0xC2, the first byte of the UTF-8 character '§'",
+        ),
     ];
     for (path, expected) in cases {
         let file = sample(path);
@@ -179,6 +183,69 @@ fn broken_input_exits_non_zero_with_one_line_naming_file_and_place() {
             assert!(!stderr.contains("panicked"), "{stderr}");
         }
     }
+}
+
+/// A file whose ISA was read but which is not whole (no IEA, a last
+/// segment cut off, a terminator of several bytes) is still answered: a
+/// TA1 R with the note that says why (023 for an early end, 004 for the
+/// terminator), on stdout; stderr says why the file was not whole, and the
+/// exit code is 2. What has no ISA gets nothing.
+#[test]
+fn ack_answers_a_file_that_is_not_whole_with_a_ta1_r() {
+    let cases = [
+        (
+            "broken/no-iea.edi",
+            "TA1*000000151*240115*1030*R*023~",
+            "no IEA",
+        ),
+        (
+            "broken/truncated.edi",
+            "TA1*000000151*240115*1030*R*023~",
+            "not terminated",
+        ),
+        (
+            "broken/multibyte-terminator.edi",
+            "TA1*000000101*240115*1030*R*004~",
+            "UTF-8 character",
+        ),
+    ];
+    for (path, ta1, why) in cases {
+        let file = sample(path);
+        for options in [vec![], vec!["--ta1"], vec!["--no-ta1"]] {
+            let mut args = vec!["ack"];
+            args.extend(options.iter().copied());
+            args.push(&file);
+            let out = dropgate(&args);
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stdout.contains(ta1), "{args:?}: {stdout}");
+            assert!(stdout.contains("IEA*0*"), "{args:?}: {stdout}");
+            assert!(!stdout.contains("AK1"), "{args:?}: {stdout}");
+            assert!(stderr.contains(why), "{args:?}: {stderr}");
+            assert!(stderr.contains("answered with TA1 R"), "{args:?}: {stderr}");
+        }
+    }
+    for path in [
+        "broken/garbage.edi",
+        "broken/empty.edi",
+        "broken/malformed-isa.edi",
+    ] {
+        let out = dropgate(&["ack", "--ta1", &sample(path)]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty(), "{path}: {}", text(&out.stdout));
+    }
+    // validate names the same verdict.
+    let out = dropgate(&[
+        "x12",
+        "validate",
+        &sample("broken/multibyte-terminator.edi"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("interchange 000000101: rejected [TA1 R 004]"),
+        "{}",
+        text(&out.stdout)
+    );
 }
 
 #[test]

@@ -87,15 +87,25 @@ pub fn run(args: AckArgs) -> anyhow::Result<ExitCode> {
     let name = args.input.name();
     let mut reader = SegmentReader::new(args.input.open()?);
 
-    // Acknowledgments go to a buffer first: broken input prints nothing.
+    // Acknowledgments go to a buffer first: input that is not X12 prints
+    // nothing. Input whose ISA was read but which is not whole (no IEA, a
+    // segment cut off, a terminator of several bytes) is answered by the
+    // TA1 R that rejects it, and the error still says why.
     let mut acks = AckWriter::new(Vec::new(), options, &mut numbers);
-    check_reader(&mut reader, &mut checker, &mut acks).map_err(|e| e.in_file(name.as_str()))?;
+    let checked = check_reader(&mut reader, &mut checker, &mut acks);
     let summary = acks.summary();
     let out = acks.into_inner()?;
     std::io::stdout()
         .lock()
         .write_all(&out)
         .context("cannot write to standard output")?;
+    if let Err(e) = checked {
+        let e = e.in_file(name.as_str());
+        if summary.rejections > 0 {
+            bail!("{e}; answered with TA1 R on standard output");
+        }
+        return Err(e.into());
+    }
     if summary.interchanges == 0 {
         eprintln!("dropgate: {name}: no acknowledgment: the file holds only acknowledgments");
     }

@@ -7,11 +7,11 @@ use chrono::Local;
 
 use crate::config::{AckPolicy, AckWhen, Partner, Ta1When};
 use crate::store::{NewDelivery, Store, StoreError};
-use crate::x12::SegmentReader;
 use crate::x12::ack::{AckKind, AckOptions, AckSummary, AckWriter, Ta1Policy};
 use crate::x12::control::{ControlNumbers, MAX_CONTROL_NUMBER};
 use crate::x12::defs::Definitions;
 use crate::x12::envelope::{CheckOptions, Checker, check_reader};
+use crate::x12::{ParseErrorKind, SegmentReader};
 
 /// Control numbers taken from the partner's sequences in the store as the
 /// writer asks for them (inside the daemon's batch, that costs no extra
@@ -73,7 +73,13 @@ fn write(
     let mut checker = Checker::new(defs, &CheckOptions::default()).ok()?;
     let mut reader = SegmentReader::new(input);
     let mut acks = AckWriter::new(Vec::new(), options, numbers);
-    check_reader(&mut reader, &mut checker, &mut acks).ok()?;
+    // A file that is not whole but whose ISA was read is answered all the
+    // same (a TA1 R 023 or 004); one that cannot be read (I/O) is not.
+    if let Err(e) = check_reader(&mut reader, &mut checker, &mut acks)
+        && matches!(e.kind(), ParseErrorKind::Io(_))
+    {
+        return None;
+    }
     let summary = acks.summary();
     let out = acks.into_inner().ok()?;
     (summary.interchanges > 0).then_some((out, summary))

@@ -30,7 +30,7 @@ use super::group_version::GroupDate;
 use super::isa::{IsaHeader, is_control_version};
 use super::position::Position;
 use super::segment::{Element, OwnedSegment};
-use super::validate::{AckFlavor, ElementFinding, SegmentFinding};
+use super::validate::{AckFlavor, ElementFinding, InterchangeError, SegmentFinding};
 use super::writer::{Writer, fixed_width, zero_padded};
 
 /// Which functional acknowledgment to send.
@@ -106,6 +106,8 @@ pub struct AckSummary {
     pub acknowledgments: u64,
     /// TA1 segments written.
     pub ta1s: u64,
+    /// Interchanges rejected (answered by a TA1 `R` alone).
+    pub rejections: u64,
 }
 
 struct OpenAckSet {
@@ -189,6 +191,15 @@ fn ack_delimiters(header: &IsaHeader, forced: Option<Delimiters>) -> Delimiters 
         }
     }
     d
+}
+
+/// `d` with a terminator of one character, for the TA1 that rejects an
+/// interchange whose terminator was the first byte of a multi-byte one.
+fn single_byte_terminator(d: Delimiters) -> Delimiters {
+    [b'~', b'!', b'\'', b'|']
+        .into_iter()
+        .find_map(|t| Delimiters::new(d.element(), d.component(), t, d.repetition()).ok())
+        .unwrap_or(d)
 }
 
 /// ISA12 of the acknowledgment: the received one, or 00401 when the
@@ -545,7 +556,11 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         if !send_ta1 && !send_groups {
             return Ok(());
         }
-        let d = p.delimiters;
+        let d = if note == InterchangeError::InvalidSegmentTerminator.code() {
+            single_byte_terminator(p.delimiters)
+        } else {
+            p.delimiters
+        };
         let style = self.options.line_style.unwrap_or(outcome.line_style);
         let version = isa_version(header);
         let number = self.numbers.next_interchange();
@@ -601,6 +616,9 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             seg.trim_trailing_empty();
             w.write(&seg).map_err(to_io)?;
             self.summary.ta1s += 1;
+            if rejected {
+                self.summary.rejections += 1;
+            }
         }
         let body = p.body.into_inner()?;
         let groups = if send_groups {

@@ -254,6 +254,30 @@ const CONTROL_VERSIONS: &[&[u8]] = &[
     b"00706", b"00800", b"00801", b"00802", b"00803", b"00804", b"00805",
 ];
 
+/// The character that starts `from`, as written: the first byte, or the
+/// whole character when that byte starts a multi-byte UTF-8 character
+/// (a segment terminator `§` is the two bytes C2 A7). X12 delimiters are
+/// single bytes, so a terminator for which this is longer than one byte is
+/// the first byte of a character, not a delimiter.
+pub fn character_at(from: &[u8]) -> &[u8] {
+    let len = from.first().and_then(|&b| utf8_lead_len(b)).unwrap_or(1);
+    match from.get(..len) {
+        Some(character) if std::str::from_utf8(character).is_ok() => character,
+        _ => &from[..from.len().min(1)],
+    }
+}
+
+/// How many bytes the character whose first byte is `lead` has, if `lead`
+/// starts a multi-byte UTF-8 character.
+pub fn utf8_lead_len(lead: u8) -> Option<usize> {
+    match lead {
+        0xC2..=0xDF => Some(2),
+        0xE0..=0xEF => Some(3),
+        0xF0..=0xF4 => Some(4),
+        _ => None,
+    }
+}
+
 /// True when `isa12` is a code of ISA12's list (`00401`, `00501`, ...).
 pub fn is_control_version(isa12: &[u8]) -> bool {
     CONTROL_VERSIONS.contains(&isa12)
@@ -415,6 +439,18 @@ mod tests {
             IsaHeader::parse(b"ISAAC", true).err(),
             Some(IsaError::NotIsa)
         );
+    }
+
+    #[test]
+    fn a_multi_byte_character_is_taken_whole() {
+        assert_eq!(character_at("§\r\nGS".as_bytes()), "§".as_bytes());
+        assert_eq!(character_at("𝄞GS".as_bytes()), "𝄞".as_bytes());
+        assert_eq!(character_at(b"~\nGS"), b"~");
+        // Not UTF-8 (Latin-1 bytes): the byte alone.
+        assert_eq!(character_at(b"\xA7GS"), b"\xA7");
+        assert_eq!(character_at(b"\xC2GS"), b"\xC2");
+        assert_eq!(character_at(b"\xC2"), b"\xC2");
+        assert_eq!(character_at(b""), b"");
     }
 
     #[test]

@@ -130,7 +130,7 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
     if isa[105] == b'\n' || isa[105] == b'\r' {
         return None;
     }
-    let terminator = terminator_as_written(after_isa16);
+    let terminator = super::isa::character_at(after_isa16);
     let lines: Vec<&[u8]> = start.split(|&b| b == b'\n').collect();
     // The last piece may be cut by the look-ahead or be the file's end.
     // Only the first interchange is looked at: the next may declare other
@@ -157,22 +157,6 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
         .max()
         .unwrap_or(0);
     Some(width)
-}
-
-/// The segment terminator as the file writes it, from its first byte on:
-/// that byte, or the whole character when it starts a multi-byte UTF-8
-/// character.
-fn terminator_as_written(from: &[u8]) -> &[u8] {
-    let len = match from.first() {
-        Some(0xC2..=0xDF) => 2,
-        Some(0xE0..=0xEF) => 3,
-        Some(0xF0..=0xF4) => 4,
-        _ => 1,
-    };
-    match from.get(..len) {
-        Some(character) if std::str::from_utf8(character).is_ok() => character,
-        _ => &from[..from.len().min(1)],
-    }
 }
 
 #[cfg(test)]
@@ -244,18 +228,6 @@ mod tests {
                 assert_eq!((out, w), (multi, None), "{character:?} {eol:?}");
             }
         }
-    }
-
-    #[test]
-    fn a_multi_byte_terminator_is_taken_whole() {
-        assert_eq!(terminator_as_written("§\r\nGS".as_bytes()), "§".as_bytes());
-        assert_eq!(terminator_as_written("𝄞GS".as_bytes()), "𝄞".as_bytes());
-        assert_eq!(terminator_as_written(b"~\nGS"), b"~");
-        // Not UTF-8 (Latin-1 bytes): the byte alone.
-        assert_eq!(terminator_as_written(b"\xA7GS"), b"\xA7");
-        assert_eq!(terminator_as_written(b"\xC2GS"), b"\xC2");
-        assert_eq!(terminator_as_written(b"\xC2"), b"\xC2");
-        assert_eq!(terminator_as_written(b""), b"");
     }
 
     #[test]
