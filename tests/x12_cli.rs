@@ -248,6 +248,29 @@ fn ack_answers_a_file_that_is_not_whole_with_a_ta1_r() {
     );
 }
 
+/// A line break inside a segment of an ordinary file (its lines have no
+/// one width) is not fixed-record wrapping: it stays where it is and is
+/// found at its own line.
+#[test]
+fn a_line_break_inside_a_segment_is_found_at_its_line() {
+    let out = dropgate(&[
+        "x12",
+        "validate",
+        &sample("bad/850-4010-line-break-in-segment.edi"),
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(!stderr.contains("wrapped"), "{stderr}");
+    assert!(
+        stdout.contains("N1 in loop N1 at line 8, column 1, byte 266, segment 8, set position 6"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("N102 (93): invalid character in data element [AK4 6]: \"Jane\\nDoe\""),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn a_missing_file_is_a_clear_error() {
     let out = dropgate(&["ack", "no/such/file.edi"]);
