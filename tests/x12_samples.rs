@@ -384,6 +384,14 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             Always,
             &["TA1*000000172*240115*1030*E*031~", "AK9*A*1*1*1~"],
         ),
+        // Before 00402, ISA11 has one code, U: a space is noted (TA1 E
+        // 016), and nothing is rejected.
+        (
+            "bad/850-4010-isa11-space.edi",
+            Functional,
+            Always,
+            &["TA1*000000106*240115*1030*E*016~", "AK9*A*1*1*1~"],
+        ),
         // An ISA12 outside its code list rejects the interchange (TA1 017)...
         (
             "bad/850-4010-isa12-invalid.edi",

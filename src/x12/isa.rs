@@ -7,9 +7,10 @@
 //! header carries an [`IsaWarning::NotPadded`] warning.
 //!
 //! ISA11 is a repetition separator only when ISA12 is 00402 or later *and*
-//! ISA11 is not a letter or digit; both mistakes are seen in the wild, so both
-//! are accepted with a warning and the interchange has no repetition
-//! separator.
+//! ISA11 is not a letter or digit; before 00402 it must be `U`. Both
+//! mistakes are seen in the wild (punctuation, a space or another letter
+//! before 00402; a letter from 00402 on), so both are accepted with a
+//! warning and the interchange has no repetition separator.
 
 use nom::IResult;
 use nom::Parser;
@@ -44,8 +45,8 @@ pub enum IsaWarning {
     /// ISA12 is 00402 or later but ISA11 is a letter or digit (or clashes with
     /// another delimiter), so it is not used as a repetition separator.
     RepetitionSeparatorIgnored { byte: u8 },
-    /// ISA12 is before 00402 but ISA11 is punctuation; it is not a separator
-    /// in these versions.
+    /// ISA12 is before 00402 but ISA11 is not `U`, the one code of I10
+    /// (punctuation is not a separator in these versions).
     StandardsIdNotU { byte: u8 },
 }
 
@@ -62,7 +63,7 @@ impl std::fmt::Display for IsaWarning {
             ),
             IsaWarning::StandardsIdNotU { byte } => write!(
                 f,
-                "ISA11 {} is not 'U' although ISA12 is before 00402; it is not used as a separator",
+                "ISA11 {} is not 'U', the only standards identifier before 00402 (a repetition separator only from 00402 on); it is read as 'U'",
                 Printable(*byte)
             ),
         }
@@ -156,7 +157,7 @@ impl IsaHeader {
             } else {
                 repetition = Some(isa11);
             }
-        } else if !isa11.is_ascii_alphanumeric() && isa11 != b' ' {
+        } else if isa11 != b'U' {
             warnings.push(IsaWarning::StandardsIdNotU { byte: isa11 });
         }
         let delimiters = match Delimiters::new(element, component, terminator, repetition) {
@@ -394,6 +395,20 @@ mod tests {
         let h = header(isa.as_bytes());
         assert_eq!(h.delimiters().repetition(), None);
         assert_eq!(h.warnings(), &[IsaWarning::StandardsIdNotU { byte: b'^' }]);
+    }
+
+    #[test]
+    fn anything_but_u_in_isa11_before_00402_is_noted() {
+        // I10 has one code, U: a space or a letter is a mistake as much as
+        // punctuation is.
+        for byte in [b' ', b'X', b'0', b'^'] {
+            let mut isa = ISA_4010.to_vec();
+            isa[82] = byte;
+            let h = header(&isa);
+            assert_eq!(h.delimiters().repetition(), None);
+            assert_eq!(h.warnings(), &[IsaWarning::StandardsIdNotU { byte }]);
+        }
+        assert!(header(ISA_4010).warnings().is_empty());
     }
 
     #[test]
