@@ -487,6 +487,25 @@ fn a_ta1_is_sent_when_the_interchange_asks_for_one() {
     assert!(text.contains("AK9*A*1*1*1~"), "{text}");
 }
 
+/// A group in a release dropgate has no definitions for (004030) is not
+/// read with another release's tables, which would reject segments the
+/// release allows (MTX in the 850's N9 loop): it is rejected as a version
+/// not supported (AK9 R 2), and nothing in it is called a segment error.
+#[test]
+fn a_release_without_definitions_is_not_read_with_another() {
+    let path = "bad/850-004030-n9-mtx.edi";
+    let text = ack_text(path, AckKind::Functional, Ta1Policy::Never);
+    assert!(text.contains("AK5*R*1~"), "{text}");
+    assert!(text.contains("AK9*R*1*1*0*2~"), "{text}");
+    assert!(!text.contains("AK3"), "{text}");
+    let input = std::fs::read(samples().join(path)).expect("sample");
+    let report = String::from_utf8(report(&input)).expect("text");
+    assert!(
+        report.contains("no definitions for version \"004030\" (GS08)"),
+        "{report}"
+    );
+}
+
 /// A truncated file is an error, but what was open is still reported, so
 /// that the gateway can answer with a rejecting acknowledgment.
 #[test]
