@@ -1068,6 +1068,33 @@ fn a_partner_gets_a_ta1_when_its_interchange_asks_for_one() {
     assert!(ack.contains("TA1*000000301*240117*1630*A*000"), "{ack}");
 }
 
+/// A partner's TA1 rejecting one of our interchanges is not taken as
+/// "processed, 0 documents": it is relayed as an interchange_ack with the
+/// interchange it rejects and why, and it is not answered.
+#[test]
+fn a_received_ta1_is_relayed_as_an_interchange_ack() {
+    let s = Setup::new("relay", "");
+    s.drop_sample("samples/x12/good/ta1-4010-rejecting.edi", "ta1.edi");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Processed, "{f:?}");
+    assert_eq!(f.documents, 1, "{f:?}");
+    let relayed =
+        std::fs::read_to_string(s.path().join("relay/000001-ta1.edi.jsonl")).expect("relayed");
+    let doc: serde_json::Value = serde_json::from_str(relayed.trim()).expect("one document");
+    assert_eq!(doc["type"], "interchange_ack", "{doc}");
+    assert_eq!(doc["interchange_control_number"], "000000101", "{doc}");
+    assert_eq!(doc["status"], "rejected", "{doc}");
+    assert_eq!(doc["note_code"], "024", "{doc}");
+    assert!(
+        std::fs::read_dir(s.path().join("out/acme"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "a TA1 is not acknowledged"
+    );
+}
+
 #[test]
 fn a_rejected_set_streamed_in_part_is_left_out_of_what_is_relayed() {
     let s = Setup::new("relay", "");

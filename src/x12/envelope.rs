@@ -31,8 +31,8 @@ use super::reader::SegmentReader;
 use super::segment::Segment;
 use super::validate::element::{check_segment, valid_date, valid_time};
 use super::validate::{
-    DEFAULT_MAX_FINDINGS, GroupError, GroupFinding, InterchangeError, InterchangeFinding, Scratch,
-    SegmentFinding, SetError, SetFinding, SetValidator, Severity,
+    DEFAULT_MAX_FINDINGS, ElementFinding, GroupError, GroupFinding, InterchangeError,
+    InterchangeFinding, Scratch, SegmentFinding, SetError, SetFinding, SetValidator, Severity,
 };
 
 /// Options of the checker.
@@ -352,6 +352,21 @@ impl<'d> Checker<'d> {
             .and_then(|ix| ix.group.as_ref())
             .and_then(|g| g.set.as_ref())
             .and_then(|s| s.validator.as_ref())
+    }
+
+    /// What is wrong with the elements of a TA1 received (one of a
+    /// partner's, acknowledging an interchange of ours), checked against
+    /// the TA1 of the definitions (the same in every release); `None` when
+    /// no release defines a TA1. The envelope does not answer a TA1, so
+    /// this is for whoever reads it.
+    pub fn check_ta1(&self, segment: &Segment<'_>) -> Option<Vec<ElementFinding>> {
+        let def = self
+            .defs
+            .versions()
+            .find_map(|v| self.defs.version(v)?.dictionary.segments.get(&seg::TA1))?;
+        let mut out = Vec::new();
+        check_segment(segment, def, &mut out);
+        Some(out)
     }
 
     /// What the run has seen so far.
