@@ -409,6 +409,17 @@ fn acknowledgments_say_what_the_standard_prescribes() {
                 "TA1*000000181*240115*1030*R*017~",
             ],
         ),
+        // An interchange rejected for its receiver's qualifier (TA1 007)
+        // is answered from a valid one: ZZ, not the qualifier refused.
+        (
+            "bad/850-4010-receiver-qualifier.edi",
+            Functional,
+            Never,
+            &[
+                "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *",
+                "TA1*000000182*240115*1030*R*007~",
+            ],
+        ),
         (
             "good/mixed-two-interchanges.edi",
             Functional,

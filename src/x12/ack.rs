@@ -202,6 +202,19 @@ fn single_byte_terminator(d: Delimiters) -> Delimiters {
         .unwrap_or(d)
 }
 
+/// The received ISA05 or ISA07, to be our ISA07 or ISA05: as sent when it
+/// is an interchange ID qualifier of `version`, else `ZZ` (mutually
+/// defined), so that an interchange rejected for its qualifier (TA1 005,
+/// 007) is not answered with the qualifier refused.
+fn qualifier(header: &IsaHeader, field: usize, version: &str) -> String {
+    let q = header.text(field);
+    if super::envelope::is_id_qualifier(&q, version >= "00501") {
+        q
+    } else {
+        "ZZ".to_string()
+    }
+}
+
 /// ISA12 of the acknowledgment: the received one, or 00401 when the
 /// received one is not a code of ISA12's list.
 fn isa_version(header: &IsaHeader) -> String {
@@ -579,9 +592,9 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             fixed_width(b"", 10),
             b"00".to_vec(),
             fixed_width(b"", 10),
-            fixed_width(header.text(7).as_bytes(), 2),
+            fixed_width(qualifier(header, 7, &version).as_bytes(), 2),
             fixed_width(header.text(8).as_bytes(), 15),
-            fixed_width(header.text(5).as_bytes(), 2),
+            fixed_width(qualifier(header, 5, &version).as_bytes(), 2),
             fixed_width(header.text(6).as_bytes(), 15),
             stamp.format("%y%m%d").to_string().into_bytes(),
             stamp.format("%H%M").to_string().into_bytes(),

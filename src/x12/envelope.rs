@@ -1157,7 +1157,7 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
 }
 
 /// Interchange ID qualifiers (I05); 005010 added a few.
-fn is_id_qualifier(v: &str, from_5010: bool) -> bool {
+pub(crate) fn is_id_qualifier(v: &str, from_5010: bool) -> bool {
     const BASE: &[&str] = &[
         "01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17",
         "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
