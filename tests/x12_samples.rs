@@ -270,11 +270,19 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             Never,
             &["AK5*R*3~"],
         ),
+        // A group rejected as a whole (its GE does not agree with it) has
+        // no set accepted: not in AK904, not in an AK5 (or IK5).
         (
             "bad/850-4010-group-trailer.edi",
             Functional,
             Never,
-            &["AK5*A~", "AK9*R*2*1*1*5*4~"],
+            &["AK5*R~", "AK9*R*2*1*0*5*4~"],
+        ),
+        (
+            "bad/850-5010-duplicate-group-number.edi",
+            Implementation,
+            Never,
+            &["IK5*A~\nAK9*A*1*1*1~", "IK5*R~\nAK9*R*1*1*0*19~"],
         ),
         (
             "bad/850-4010-interchange-trailer.edi",

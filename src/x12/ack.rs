@@ -114,6 +114,9 @@ struct OpenAckSet {
     control_number: String,
     first_segment: u64,
     flavor: AckFlavor,
+    /// Where in the body the `A` of each AK5/IK5 that accepts a set is:
+    /// a group rejected as a whole at its end (GE) makes them `R`.
+    accepted_at: Vec<usize>,
 }
 
 struct OpenFaGroup {
@@ -449,6 +452,7 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             control_number,
             first_segment,
             flavor,
+            accepted_at: Vec::new(),
         });
         Ok(())
     }
@@ -496,6 +500,16 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         } else {
             "AK5"
         };
+        if let Some(p) = &mut self.pending
+            && set.accepted()
+        {
+            // The acknowledgment body is written with no line breaks: the
+            // code follows the tag and one element separator.
+            let at = p.body.get_mut().len() + tag.len() + 1;
+            if let Some(open) = &mut p.set {
+                open.accepted_at.push(at);
+            }
+        }
         self.write(tag, &elements)
     }
 
@@ -510,6 +524,19 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         let Some(set) = p.set.take() else {
             return Ok(());
         };
+        // A group rejected as a whole (a duplicate GS06, a GE that does not
+        // agree with it) has no set accepted: AK904 is 0 and no AK5 says A,
+        // so that the sender sends the whole group again and no reader
+        // takes a set of it as accepted.
+        let rejected = !group.findings.is_empty();
+        if rejected {
+            let body = p.body.get_mut();
+            for &at in &set.accepted_at {
+                if let Some(b) = body.get_mut(at) {
+                    *b = b'R';
+                }
+            }
+        }
         let mut codes: Vec<&str> = Vec::new();
         for f in &group.findings {
             if let Some(c) = f.error.code(set.flavor)
@@ -519,7 +546,7 @@ impl<W: Write> Sink for AckWriter<'_, W> {
                 codes.push(c);
             }
         }
-        let verdict = if !group.findings.is_empty() {
+        let verdict = if rejected {
             "R"
         } else if group.accepted == group.received {
             "A"
@@ -533,7 +560,8 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             .as_deref()
             .filter(|d| !d.is_empty() && d.len() <= 6 && d.bytes().all(|b| b.is_ascii_digit()))
             .map_or_else(|| group.received.to_string(), str::to_string);
-        let (received, accepted) = (group.received.to_string(), group.accepted.to_string());
+        let accepted = if rejected { 0 } else { group.accepted };
+        let (received, accepted) = (group.received.to_string(), accepted.to_string());
         let mut elements: Vec<&[u8]> = vec![
             verdict.as_bytes(),
             included.as_bytes(),
