@@ -526,6 +526,11 @@ fn check_config_names_the_file_line_and_column_of_each_problem() {
         "[partner]\nname = \"Typo\"\nemail = [\"a@b.example\"]\n\n[outbound\nchannel = \"x\"\n",
     )
     .expect("partner");
+    std::fs::write(
+        s.path().join("partners/ta1.toml"),
+        "[x12]\ninterchange_id = \"ZZ:TA1\"\nacknowledgment = \"none\"\nta1 = \"sometimes\"\n",
+    )
+    .expect("partner");
     let config = s.config();
     let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
     assert_eq!(out.status.code(), Some(1));
@@ -538,6 +543,7 @@ fn check_config_names_the_file_line_and_column_of_each_problem() {
         "broken.toml:2:1: [x12] interchange_id \"VENDOR\"",
         "broken.toml:5:1: [[inbound]] channel \"dorp\" is not a channel",
         "broken.toml:5:1: [[inbound]] ready_marker: \"done\" must hold {name} or {stem} once",
+        "ta1.toml:4:7: [x12] ta1: \"sometimes\" is not \"always\", \"when-requested\" or \"never\"",
         "typo.toml:3:1: unknown field `email`, expected `name` or `emails`",
         "typo.toml:5:10: unclosed table, expected `]`",
     ] {
@@ -550,6 +556,7 @@ fn check_config_names_the_file_line_and_column_of_each_problem() {
     // Fixed: the partners load.
     std::fs::remove_file(s.path().join("partners/broken.toml")).expect("removed");
     std::fs::remove_file(s.path().join("partners/typo.toml")).expect("removed");
+    std::fs::remove_file(s.path().join("partners/ta1.toml")).expect("removed");
     let fixed = std::fs::read_to_string(&config)
         .expect("config")
         .replace("poll_interval = 3\nmax_concurrent_files = 0\n", "")
@@ -953,6 +960,139 @@ fn a_file_whose_every_set_is_rejected_is_quarantined() {
     let ack =
         std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi")).expect("a 997");
     assert!(ack.contains("AK9*R"), "{ack}");
+}
+
+/// An interchange whose envelope is rejected (IEA02 is not ISA13) is
+/// quarantined and answered by a TA1 R alone, also for a partner with
+/// `ta1 = false`: never by a 997 that would accept its groups.
+#[test]
+fn a_rejected_interchange_is_answered_by_a_ta1_whatever_the_partner_asks() {
+    let s = Setup::new("relay", "");
+    let acme = s.path().join("partners/acme.toml");
+    let with = std::fs::read_to_string(&acme).expect("acme").replace(
+        "acknowledge = \"always\"",
+        "acknowledge = \"always\"\nta1 = false",
+    );
+    std::fs::write(&acme, with).expect("acme");
+    s.drop_sample("samples/x12/bad/856-4010-iea-control-number.edi", "asn.edi");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    assert_eq!(
+        report.files[0].state,
+        FileState::Quarantined,
+        "{:?}",
+        report.files
+    );
+    assert!(s.names("relay").is_empty());
+    let acks = s.names("out/acme");
+    assert_eq!(acks, ["acme-ta1-000000001.edi"]);
+    let ack = std::fs::read_to_string(s.path().join("out/acme").join(&acks[0])).expect("ack");
+    assert!(ack.contains("TA1*000000311*240117*1630*R*001~"), "{ack}");
+    assert!(!ack.contains("GS*") && !ack.contains("AK9"), "{ack}");
+}
+
+/// A file cut short (its IEA never comes) is quarantined and answered by a
+/// TA1 R 023, since its ISA was read.
+#[test]
+fn a_file_without_its_iea_is_answered_by_a_ta1_r_023() {
+    let s = Setup::new("relay", "");
+    let asn = std::fs::read_to_string(root().join("samples/x12/good/856-4010-pick-and-pack.edi"))
+        .expect("sample");
+    let cut = asn.replace("IEA*1*000000301~", "");
+    assert_ne!(asn, cut);
+    std::fs::write(s.path().join("drop/asn.edi"), cut).expect("dropped");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Quarantined, "{f:?}");
+    assert!(
+        f.detail.as_deref().unwrap_or("").contains("no IEA"),
+        "{f:?}"
+    );
+    assert_eq!(s.names("out/acme"), ["acme-ta1-000000001.edi"]);
+    let ack =
+        std::fs::read_to_string(s.path().join("out/acme/acme-ta1-000000001.edi")).expect("a TA1");
+    assert!(ack.contains("TA1*000000301*240117*1630*R*023~"), "{ack}");
+    assert!(!ack.contains("GS*"), "{ack}");
+}
+
+/// A partner that says nothing about TA1s gets one when its interchange
+/// asks (ISA14 = 1); `ta1 = "never"` and `ta1 = "always"` override that.
+#[test]
+fn a_partner_gets_a_ta1_when_its_interchange_asks_for_one() {
+    let asn = std::fs::read_to_string(root().join("samples/x12/good/856-4010-pick-and-pack.edi"))
+        .expect("sample");
+    let requested = asn.replace("*000000301*0*P*", "*000000301*1*P*");
+    assert_ne!(asn, requested);
+    for (setting, ta1) in [
+        ("", true),
+        ("ta1 = \"never\"\n", false),
+        ("ta1 = \"when-requested\"\n", true),
+    ] {
+        let s = Setup::new("relay", "");
+        let acme = s.path().join("partners/acme.toml");
+        let with = std::fs::read_to_string(&acme)
+            .expect("acme")
+            .replace("[[inbound]]", &format!("{setting}\n[[inbound]]"));
+        std::fs::write(&acme, with).expect("acme");
+        std::fs::write(s.path().join("drop/asn.edi"), &requested).expect("dropped");
+        let mut g = s.gateway();
+        let report = g.pass().expect("a pass");
+        assert_eq!(
+            report.files[0].state,
+            FileState::Processed,
+            "{:?}",
+            report.files
+        );
+        let ack = std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi"))
+            .expect("a 997");
+        assert!(ack.contains("AK9*A*1*1*1"), "{setting}: {ack}");
+        assert_eq!(
+            ack.contains("TA1*000000301*240117*1630*A*000"),
+            ta1,
+            "{setting}: {ack}"
+        );
+    }
+    // The old spelling still reads: true is always.
+    let s = Setup::new("relay", "");
+    let acme = s.path().join("partners/acme.toml");
+    let with = std::fs::read_to_string(&acme)
+        .expect("acme")
+        .replace("[[inbound]]", "ta1 = true\n\n[[inbound]]");
+    std::fs::write(&acme, with).expect("acme");
+    s.drop_sample("samples/x12/good/856-4010-pick-and-pack.edi", "asn.edi");
+    let mut g = s.gateway();
+    g.pass().expect("a pass");
+    let ack =
+        std::fs::read_to_string(s.path().join("out/acme/acme-997-000000001.edi")).expect("a 997");
+    assert!(ack.contains("TA1*000000301*240117*1630*A*000"), "{ack}");
+}
+
+/// A partner's TA1 rejecting one of our interchanges is not taken as
+/// "processed, 0 documents": it is relayed as an interchange_ack with the
+/// interchange it rejects and why, and it is not answered.
+#[test]
+fn a_received_ta1_is_relayed_as_an_interchange_ack() {
+    let s = Setup::new("relay", "");
+    s.drop_sample("samples/x12/good/ta1-4010-rejecting.edi", "ta1.edi");
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let f = &report.files[0];
+    assert_eq!(f.state, FileState::Processed, "{f:?}");
+    assert_eq!(f.documents, 1, "{f:?}");
+    let relayed =
+        std::fs::read_to_string(s.path().join("relay/000001-ta1.edi.jsonl")).expect("relayed");
+    let doc: serde_json::Value = serde_json::from_str(relayed.trim()).expect("one document");
+    assert_eq!(doc["type"], "interchange_ack", "{doc}");
+    assert_eq!(doc["interchange_control_number"], "000000101", "{doc}");
+    assert_eq!(doc["status"], "rejected", "{doc}");
+    assert_eq!(doc["note_code"], "024", "{doc}");
+    assert!(
+        std::fs::read_dir(s.path().join("out/acme"))
+            .map(|d| d.count() == 0)
+            .unwrap_or(true),
+        "a TA1 is not acknowledged"
+    );
 }
 
 #[test]

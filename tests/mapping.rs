@@ -44,6 +44,49 @@ fn every_mapping_sample_gives_its_expected_output() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 
+/// A partner's TA1 is not dropped: it becomes an `interchange_ack` (one
+/// per TA1, the interchange it answers, its verdict and note), and a TA1
+/// whose elements are not valid is rejected with its place, not mapped.
+#[test]
+fn a_received_ta1_becomes_an_interchange_ack() {
+    let out = dropgate(&["translate", "samples/x12/good/ta1-4010-rejecting.edi"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let docs: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(docs[0]["type"], "interchange_ack", "{docs}");
+    assert_eq!(docs[0]["status"], "rejected", "{docs}");
+    assert_eq!(docs[0]["note_code"], "024", "{docs}");
+    // A mapping chosen for the file's sets is not for its TA1.
+    let out = dropgate(&[
+        "translate",
+        "--mapping",
+        "x12/850",
+        "samples/x12/good/ta1-4010-rejecting.edi",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let fixed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(fixed, docs);
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let bad = dir.path().join("ta1.edi");
+    let sample = std::fs::read_to_string(root().join("samples/x12/good/ta1-4010-rejecting.edi"))
+        .expect("sample");
+    std::fs::write(
+        &bad,
+        sample.replace(
+            "TA1*000000101*240115*1030*R*024~",
+            "TA1*1010*20240115*1030*Q~",
+        ),
+    )
+    .expect("write");
+    let out = dropgate(&["translate", &bad.display().to_string()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(text(&out.stdout).trim(), "[]", "{err}");
+    for expected in ["TA101", "TA102", "TA104", "TA105"] {
+        assert!(err.contains(expected), "{expected} in {err}");
+    }
+}
+
 /// Every `samples/x12/good/X.edi` with an `X.edi.expected.json` next to it
 /// translates to exactly that, and each document reads back as the model.
 #[test]

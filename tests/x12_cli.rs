@@ -61,6 +61,56 @@ fn ack_options_999_ta1_and_control_numbers() {
     assert!(stdout.contains("IK5*A~"));
 }
 
+/// Without an option, `ack` sends a TA1 when the interchange asks for one
+/// (ISA14 = 1); `--ta1` sends one always, `--no-ta1` only to reject.
+#[test]
+fn ack_sends_a_ta1_when_isa14_asks_for_one() {
+    let requested = sample("good/850-4010-ta1-requested.edi");
+    let out = dropgate(&["ack", &requested]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("TA1*000000191*240115*1030*A*000~"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("AK9*A*1*1*1~"), "{stdout}");
+
+    let out = dropgate(&["ack", "--no-ta1", &requested]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("TA1"), "{}", text(&out.stdout));
+
+    let plain = sample("good/850-4010-dropship.edi");
+    let out = dropgate(&["ack", &plain]);
+    assert!(!text(&out.stdout).contains("TA1"), "{}", text(&out.stdout));
+    let out = dropgate(&["ack", "--ta1", &plain]);
+    assert!(
+        text(&out.stdout).contains("TA1*000000101*"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// A rejected interchange is answered by its TA1 R, even without `--ta1`,
+/// and its groups get no 997 that would say they were accepted.
+#[test]
+fn ack_rejects_a_rejected_interchange_with_its_ta1_alone() {
+    for options in [vec![], vec!["--no-ta1"], vec!["--ta1"], vec!["--999"]] {
+        let file = sample("bad/856-4010-iea-control-number.edi");
+        let mut args = vec!["ack"];
+        args.extend(options.iter().copied());
+        args.push(&file);
+        let out = dropgate(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains("TA1*000000311*240117*1630*R*001~"),
+            "{options:?}: {stdout}"
+        );
+        assert!(!stdout.contains("AK9"), "{options:?}: {stdout}");
+        assert!(!stdout.contains("GS*"), "{options:?}: {stdout}");
+    }
+}
+
 #[test]
 fn ack_reads_standard_input() {
     let input = std::fs::read(sample("good/846-4010-inventory.edi")).expect("sample");
@@ -100,8 +150,12 @@ fn broken_input_exits_non_zero_with_one_line_naming_file_and_place() {
         ("broken/malformed-isa.edi", "ISA"),
         ("broken/clashing-delimiters.edi", "delimiters"),
         ("broken/binary.edi", "not X12"),
-        // A terminator of two bytes (UTF-8 `§`) is not a wrapped file.
-        ("broken/multibyte-terminator.edi", "not terminated"),
+        // A terminator of two bytes (UTF-8 `§`) is not a wrapped file; the
+        // message says what it is, at the ISA.
+        (
+            "broken/multibyte-terminator.edi",
+            "line 1, column 106 (byte 105, segment 1, ISA): the segment terminator is byte 0xC2, the first byte of the UTF-8 character '§'",
+        ),
     ];
     for (path, expected) in cases {
         let file = sample(path);
@@ -129,6 +183,92 @@ fn broken_input_exits_non_zero_with_one_line_naming_file_and_place() {
             assert!(!stderr.contains("panicked"), "{stderr}");
         }
     }
+}
+
+/// A file whose ISA was read but which is not whole (no IEA, a last
+/// segment cut off, a terminator of several bytes) is still answered: a
+/// TA1 R with the note that says why (023 for an early end, 004 for the
+/// terminator), on stdout; stderr says why the file was not whole, and the
+/// exit code is 2. What has no ISA gets nothing.
+#[test]
+fn ack_answers_a_file_that_is_not_whole_with_a_ta1_r() {
+    let cases = [
+        (
+            "broken/no-iea.edi",
+            "TA1*000000151*240115*1030*R*023~",
+            "no IEA",
+        ),
+        (
+            "broken/truncated.edi",
+            "TA1*000000151*240115*1030*R*023~",
+            "not terminated",
+        ),
+        (
+            "broken/multibyte-terminator.edi",
+            "TA1*000000101*240115*1030*R*004~",
+            "UTF-8 character",
+        ),
+    ];
+    for (path, ta1, why) in cases {
+        let file = sample(path);
+        for options in [vec![], vec!["--ta1"], vec!["--no-ta1"]] {
+            let mut args = vec!["ack"];
+            args.extend(options.iter().copied());
+            args.push(&file);
+            let out = dropgate(&args);
+            let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+            assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+            assert!(stdout.contains(ta1), "{args:?}: {stdout}");
+            assert!(stdout.contains("IEA*0*"), "{args:?}: {stdout}");
+            assert!(!stdout.contains("AK1"), "{args:?}: {stdout}");
+            assert!(stderr.contains(why), "{args:?}: {stderr}");
+            assert!(stderr.contains("answered with TA1 R"), "{args:?}: {stderr}");
+        }
+    }
+    for path in [
+        "broken/garbage.edi",
+        "broken/empty.edi",
+        "broken/malformed-isa.edi",
+    ] {
+        let out = dropgate(&["ack", "--ta1", &sample(path)]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(out.stdout.is_empty(), "{path}: {}", text(&out.stdout));
+    }
+    // validate names the same verdict.
+    let out = dropgate(&[
+        "x12",
+        "validate",
+        &sample("broken/multibyte-terminator.edi"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stdout).contains("interchange 000000101: rejected [TA1 R 004]"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+/// A line break inside a segment of an ordinary file (its lines have no
+/// one width) is not fixed-record wrapping: it stays where it is and is
+/// found at its own line.
+#[test]
+fn a_line_break_inside_a_segment_is_found_at_its_line() {
+    let out = dropgate(&[
+        "x12",
+        "validate",
+        &sample("bad/850-4010-line-break-in-segment.edi"),
+    ]);
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(!stderr.contains("wrapped"), "{stderr}");
+    assert!(
+        stdout.contains("N1 in loop N1 at line 8, column 1, byte 266, segment 8, set position 6"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("N102 (93): invalid character in data element [AK4 6]: \"Jane\\nDoe\""),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -261,3 +261,135 @@ fn the_846_lin_maximum_is_noted_and_an_overlay_makes_it_strict() {
         "the 10,001st and 10,002nd LIN"
     );
 }
+
+/// A segment's syntax notes as the standard writes them (`R040506`).
+fn syntax(version: &str, seg: &str) -> Vec<String> {
+    use dropgate::x12::defs::SyntaxKind::*;
+    let d = &defs().version(version).expect("version").dictionary;
+    let s = &d.segments[&SegmentId::parse(seg.as_bytes()).expect("segment ID")];
+    let mut notes: Vec<String> = s
+        .syntax
+        .iter()
+        .map(|r| {
+            let kind = match r.kind {
+                Paired => 'P',
+                Required => 'R',
+                Exclusion => 'E',
+                Conditional => 'C',
+                ListConditional => 'L',
+            };
+            let positions: String = r.positions.iter().map(|p| format!("{p:02}")).collect();
+            format!("{kind}{positions}")
+        })
+        .collect();
+    notes.sort();
+    notes
+}
+
+/// Syntax notes checked against the standard's segment directory (004010,
+/// as X12 publishes it and as Stedi's and EDI dictionaries render it):
+/// each segment whose notes were found wrong or missing, and the PKG rule
+/// that rejected valid orders (R0405 is the rule of releases before
+/// 003040, which had no PKG06).
+#[test]
+fn syntax_notes_are_the_standards() {
+    let expected: &[(&str, &str, &[&str])] = &[
+        ("004010", "PKG", &["C0403", "C0501", "R040506"]),
+        ("005010", "PKG", &["C0403", "C0501", "R040506"]),
+        ("004010", "TXI", &["C0803", "P0405", "R020306"]),
+        ("004010", "PO3", &["L040305"]),
+        ("004010", "R4", &["P0203"]),
+        ("004010", "CLD", &["C0504"]),
+        ("004010", "CSH", &["C0203", "P0607", "P0910"]),
+        ("004010", "ISS", &["P0102", "P0304", "P0506", "R010305"]),
+        ("004010", "IT3", &["P0102", "R01030405"]),
+        (
+            "004010",
+            "IT8",
+            &[
+                "P0809",
+                "P1011",
+                "P1213",
+                "P1415",
+                "P1617",
+                "P1819",
+                "P2021",
+                "P2223",
+                "P2425",
+                "P2627",
+                "R0102030507",
+            ],
+        ),
+        ("004010", "LFH", &["P0506"]),
+        ("004010", "LH2", &["P0607", "P0809", "P1011"]),
+        ("004010", "LH3", &["P0102"]),
+        ("004010", "MTX", &["C0102", "C0302"]),
+        (
+            "004010",
+            "PAM",
+            &[
+                "C0706", "C0807", "C0907", "C1110", "L070809", "L101112", "P010203", "P0405",
+                "P0607", "P1314", "R020514",
+            ],
+        ),
+        (
+            "004010",
+            "PO4",
+            &[
+                "C0506",
+                "C1013",
+                "C1113",
+                "C1213",
+                "C1716",
+                "C1804",
+                "L13101112",
+                "P0203",
+                "P0607",
+                "P0809",
+            ],
+        ),
+        ("004010", "SCH", &["C0304", "C0908", "C1008", "L080910"]),
+        ("004010", "SPI", &["P0203"]),
+        ("004010", "SR", &["C0403", "C0908"]),
+        (
+            "004010",
+            "TAX",
+            &["P0203", "P0405", "P0607", "P0809", "P1011", "R0103"],
+        ),
+        ("004010", "TD3", &["C0203", "C0405", "E0110", "P0506"]),
+        ("004010", "V1", &["C0801", "R0102"]),
+        ("004010", "YNQ", &["C0908", "E010910", "P0304"]),
+        ("005010", "AT9", &["P040506", "P0708"]),
+        ("005010", "LH2", &["P0607", "P0809", "P1011"]),
+    ];
+    for (version, seg, notes) in expected {
+        assert_eq!(syntax(version, seg), *notes, "{version} {seg}");
+    }
+}
+
+/// Every relational element (`X`) is named by a syntax note of its
+/// segment, and every note names elements the segment has.
+#[test]
+fn relational_elements_and_syntax_notes_agree() {
+    for version in ["004010", "005010"] {
+        let d = &defs().version(version).expect("version").dictionary;
+        for (id, s) in &d.segments {
+            let named: Vec<usize> = s.syntax.iter().flat_map(|r| r.positions.clone()).collect();
+            for p in &named {
+                assert!(
+                    *p <= s.elements.len(),
+                    "{version} {id}: note names {id}{p:02}"
+                );
+            }
+            for (i, u) in s.elements.iter().enumerate() {
+                if u.req == Requirement::Relational {
+                    assert!(
+                        named.contains(&(i + 1)),
+                        "{version} {id}{:02} is X but no syntax note names it",
+                        i + 1
+                    );
+                }
+            }
+        }
+    }
+}

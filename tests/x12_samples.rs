@@ -270,11 +270,19 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             Never,
             &["AK5*R*3~"],
         ),
+        // A group rejected as a whole (its GE does not agree with it) has
+        // no set accepted: not in AK904, not in an AK5 (or IK5).
         (
             "bad/850-4010-group-trailer.edi",
             Functional,
             Never,
-            &["AK5*A~", "AK9*R*2*1*1*5*4~"],
+            &["AK5*R~", "AK9*R*2*1*0*5*4~"],
+        ),
+        (
+            "bad/850-5010-duplicate-group-number.edi",
+            Implementation,
+            Never,
+            &["IK5*A~\nAK9*A*1*1*1~", "IK5*R~\nAK9*R*1*1*0*19~"],
         ),
         (
             "bad/850-4010-interchange-trailer.edi",
@@ -282,11 +290,12 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             Always,
             &["TA1*000000135*240115*1030*R*021~", "IEA*0*900000001~"],
         ),
+        // A rejected interchange gets its TA1 whatever the policy.
         (
             "bad/850-4010-interchange-trailer.edi",
             Functional,
             Never,
-            &["AK9*A*1*1*1~"],
+            &["TA1*000000135*240115*1030*R*021~", "IEA*0*900000001~"],
         ),
         (
             "bad/850-4010-missing-se.edi",
@@ -383,6 +392,14 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             Always,
             &["TA1*000000172*240115*1030*E*031~", "AK9*A*1*1*1~"],
         ),
+        // Before 00402, ISA11 has one code, U: a space is noted (TA1 E
+        // 016), and nothing is rejected.
+        (
+            "bad/850-4010-isa11-space.edi",
+            Functional,
+            Always,
+            &["TA1*000000106*240115*1030*E*016~", "AK9*A*1*1*1~"],
+        ),
         // An ISA12 outside its code list rejects the interchange (TA1 017)...
         (
             "bad/850-4010-isa12-invalid.edi",
@@ -395,7 +412,21 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             "bad/850-4010-isa12-invalid.edi",
             Functional,
             Never,
-            &["*U*00401*900000001*0*P*>~", "AK9*A*1*1*1~"],
+            &[
+                "*U*00401*900000001*0*P*>~",
+                "TA1*000000181*240115*1030*R*017~",
+            ],
+        ),
+        // An interchange rejected for its receiver's qualifier (TA1 007)
+        // is answered from a valid one: ZZ, not the qualifier refused.
+        (
+            "bad/850-4010-receiver-qualifier.edi",
+            Functional,
+            Never,
+            &[
+                "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *",
+                "TA1*000000182*240115*1030*R*007~",
+            ],
         ),
         (
             "good/mixed-two-interchanges.edi",
@@ -420,6 +451,77 @@ fn acknowledgments_say_what_the_standard_prescribes() {
     assert_eq!(
         ack_text("good/997-4010-accepting.edi", Functional, Never),
         ""
+    );
+}
+
+/// An interchange whose envelope is rejected is answered by its TA1 `R`
+/// and note, whatever the TA1 policy, and never by a 997 or 999 that would
+/// tell the sender its groups were accepted.
+#[test]
+fn a_rejected_interchange_gets_its_ta1_and_no_acknowledgment_of_its_groups() {
+    let cases = [
+        (
+            "bad/850-4010-interchange-trailer.edi",
+            "TA1*000000135*240115*1030*R*021~",
+        ),
+        (
+            "bad/850-4010-isa12-invalid.edi",
+            "TA1*000000181*240115*1030*R*017~",
+        ),
+        (
+            "bad/856-4010-iea-control-number.edi",
+            "TA1*000000311*240117*1630*R*001~",
+        ),
+    ];
+    for (path, ta1) in cases {
+        for policy in [
+            Ta1Policy::Never,
+            Ta1Policy::WhenRequested,
+            Ta1Policy::Always,
+        ] {
+            for kind in [AckKind::Functional, AckKind::Implementation] {
+                let text = ack_text(path, kind, policy);
+                assert!(text.contains(ta1), "{path} {policy:?}: {text}");
+                assert!(text.contains("IEA*0*"), "{path} {policy:?}: {text}");
+                for group in ["GS*", "AK1*", "AK9*"] {
+                    assert!(!text.contains(group), "{path} {policy:?}: {text}");
+                }
+            }
+        }
+    }
+}
+
+/// ISA14 = 1 asks for a TA1: `WhenRequested` sends one then, and only then.
+#[test]
+fn a_ta1_is_sent_when_the_interchange_asks_for_one() {
+    let requested = "good/850-4010-ta1-requested.edi";
+    let text = ack_text(requested, AckKind::Functional, Ta1Policy::WhenRequested);
+    assert!(text.contains("TA1*000000191*240115*1030*A*000~"), "{text}");
+    assert!(text.contains("AK9*A*1*1*1~"), "{text}");
+    let text = ack_text(requested, AckKind::Functional, Ta1Policy::Never);
+    assert!(!text.contains("TA1"), "{text}");
+    let not_requested = "good/850-4010-dropship.edi";
+    let text = ack_text(not_requested, AckKind::Functional, Ta1Policy::WhenRequested);
+    assert!(!text.contains("TA1"), "{text}");
+    assert!(text.contains("AK9*A*1*1*1~"), "{text}");
+}
+
+/// A group in a release dropgate has no definitions for (004030) is not
+/// read with another release's tables, which would reject segments the
+/// release allows (MTX in the 850's N9 loop): it is rejected as a version
+/// not supported (AK9 R 2), and nothing in it is called a segment error.
+#[test]
+fn a_release_without_definitions_is_not_read_with_another() {
+    let path = "bad/850-004030-n9-mtx.edi";
+    let text = ack_text(path, AckKind::Functional, Ta1Policy::Never);
+    assert!(text.contains("AK5*R*1~"), "{text}");
+    assert!(text.contains("AK9*R*1*1*0*2~"), "{text}");
+    assert!(!text.contains("AK3"), "{text}");
+    let input = std::fs::read(samples().join(path)).expect("sample");
+    let report = String::from_utf8(report(&input)).expect("text");
+    assert!(
+        report.contains("no definitions for version \"004030\" (GS08)"),
+        "{report}"
     );
 }
 

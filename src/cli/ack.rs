@@ -20,9 +20,14 @@ pub struct AckArgs {
     /// Send 999 implementation acknowledgments instead of 997s.
     #[arg(long = "999")]
     implementation: bool,
-    /// Add a TA1 interchange acknowledgment for every interchange.
-    #[arg(long)]
+    /// Add a TA1 interchange acknowledgment for every interchange (by
+    /// default, for those that ask for one in ISA14; a rejected
+    /// interchange always gets its TA1).
+    #[arg(long, conflicts_with = "no_ta1")]
     ta1: bool,
+    /// No TA1 but to reject an interchange, even when ISA14 asks for one.
+    #[arg(long)]
+    no_ta1: bool,
     /// Acknowledge only the sets in error (the default acknowledges all).
     #[arg(long)]
     errors_only: bool,
@@ -61,10 +66,10 @@ pub fn run(args: AckArgs) -> anyhow::Result<ExitCode> {
     } else {
         AckKind::Functional
     };
-    options.ta1 = if args.ta1 {
-        Ta1Policy::Always
-    } else {
-        Ta1Policy::Never
+    options.ta1 = match (args.ta1, args.no_ta1) {
+        (true, _) => Ta1Policy::Always,
+        (false, true) => Ta1Policy::Never,
+        (false, false) => Ta1Policy::WhenRequested,
     };
     options.ack_all_sets = !args.errors_only;
     options.version = args.ack_version.clone();
@@ -82,15 +87,25 @@ pub fn run(args: AckArgs) -> anyhow::Result<ExitCode> {
     let name = args.input.name();
     let mut reader = SegmentReader::new(args.input.open()?);
 
-    // Acknowledgments go to a buffer first: broken input prints nothing.
+    // Acknowledgments go to a buffer first: input that is not X12 prints
+    // nothing. Input whose ISA was read but which is not whole (no IEA, a
+    // segment cut off, a terminator of several bytes) is answered by the
+    // TA1 R that rejects it, and the error still says why.
     let mut acks = AckWriter::new(Vec::new(), options, &mut numbers);
-    check_reader(&mut reader, &mut checker, &mut acks).map_err(|e| e.in_file(name.as_str()))?;
+    let checked = check_reader(&mut reader, &mut checker, &mut acks);
     let summary = acks.summary();
     let out = acks.into_inner()?;
     std::io::stdout()
         .lock()
         .write_all(&out)
         .context("cannot write to standard output")?;
+    if let Err(e) = checked {
+        let e = e.in_file(name.as_str());
+        if summary.rejections > 0 {
+            bail!("{e}; answered with TA1 R on standard output");
+        }
+        return Err(e.into());
+    }
     if summary.interchanges == 0 {
         eprintln!("dropgate: {name}: no acknowledgment: the file holds only acknowledgments");
     }

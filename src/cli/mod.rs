@@ -25,8 +25,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Prints the acknowledgments (997, or 999 with --999; TA1 with --ta1)
-    /// for every functional group of an X12 file.
+    /// Prints the acknowledgments (997, or 999 with --999) for every
+    /// functional group of an X12 file, and a TA1 where ISA14 asks for one
+    /// (always with --ta1, never with --no-ta1); a rejected interchange is
+    /// answered by its TA1 alone.
     Ack(ack::AckArgs),
     /// Translates a vendor file (X12, CSV, XML) to canonical JSON
     /// documents: a JSON array, or one document per line with --ndjson.

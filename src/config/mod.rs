@@ -20,7 +20,7 @@ pub use gateway::{
     ApiConfig, ChannelConfig, ChannelKind, ChannelPolicy, Checked, Duplicates, EmptyFiles, Gateway,
     GatewaySection, OwnX12, TokenError,
 };
-pub use partner::{AckPolicy, AckWhen, InboundFiles, OutboundTo, Partner, X12Identity};
+pub use partner::{AckPolicy, AckWhen, InboundFiles, OutboundTo, Partner, Ta1When, X12Identity};
 
 use gateway::is_name as gateway_name;
 

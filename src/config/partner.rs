@@ -36,6 +36,49 @@ pub enum AckWhen {
     Errors,
 }
 
+/// When an X12 partner gets a TA1 for an interchange that is accepted. An
+/// interchange whose envelope is rejected always gets its TA1 `R` (and no
+/// 997 or 999), whatever this says.
+///
+/// Written `"always"`, `"when-requested"` or `"never"`; `true` and `false`,
+/// the spelling of earlier versions, read as `"always"` and `"never"`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Ta1When {
+    /// For every interchange.
+    Always,
+    /// When the interchange asks for one (ISA14 = 1), as the standard says.
+    #[default]
+    WhenRequested,
+    /// Only to reject an interchange.
+    Never,
+}
+
+impl<'de> Deserialize<'de> for Ta1When {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Ta1When;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"always\", \"when-requested\" or \"never\"")
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Ta1When, E> {
+                Ok(if v { Ta1When::Always } else { Ta1When::Never })
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Ta1When, E> {
+                match v {
+                    "always" => Ok(Ta1When::Always),
+                    "when-requested" => Ok(Ta1When::WhenRequested),
+                    "never" => Ok(Ta1When::Never),
+                    other => Err(E::custom(format!(
+                        "[x12] ta1: {other:?} is not \"always\", \"when-requested\" or \"never\""
+                    ))),
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
 /// How an X12 partner is recognized, and what it is sent back.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -53,9 +96,9 @@ pub struct X12Identity {
     /// `always`, or only on `errors`.
     #[serde(default)]
     pub acknowledge: AckWhen,
-    /// Add a TA1 for every interchange.
+    /// When to add a TA1 (default: when the interchange asks for one).
     #[serde(default)]
-    pub ta1: bool,
+    pub ta1: Ta1When,
 }
 
 impl X12Identity {

@@ -5,13 +5,13 @@
 
 use chrono::Local;
 
-use crate::config::{AckPolicy, AckWhen, Partner};
+use crate::config::{AckPolicy, AckWhen, Partner, Ta1When};
 use crate::store::{NewDelivery, Store, StoreError};
-use crate::x12::SegmentReader;
-use crate::x12::ack::{AckKind, AckOptions, AckWriter, Ta1Policy};
+use crate::x12::ack::{AckKind, AckOptions, AckSummary, AckWriter, Ta1Policy};
 use crate::x12::control::{ControlNumbers, MAX_CONTROL_NUMBER};
 use crate::x12::defs::Definitions;
 use crate::x12::envelope::{CheckOptions, Checker, check_reader};
+use crate::x12::{ParseErrorKind, SegmentReader};
 
 /// Control numbers taken from the partner's sequences in the store as the
 /// writer asks for them (inside the daemon's batch, that costs no extra
@@ -50,33 +50,39 @@ impl ControlNumbers for StoreNumbers<'_> {
 const ISA: &str = "ack-ISA";
 const GS: &str = "ack-GS";
 
-/// Writes the acknowledgments of `input` with `numbers`; `None` when the
-/// file holds nothing to acknowledge (only acknowledgments) or cannot be
-/// read as X12 at all.
+/// Writes the acknowledgments of `input` with `numbers`, and says what they
+/// hold; `None` when the file holds nothing to acknowledge (only
+/// acknowledgments) or cannot be read as X12 at all.
 fn write(
     input: &mut dyn std::io::Read,
     partner: &Partner,
     defs: &Definitions,
     numbers: &mut dyn ControlNumbers,
-) -> Option<Vec<u8>> {
+) -> Option<(Vec<u8>, AckSummary)> {
     let x12 = partner.x12.as_ref()?;
     let mut options = AckOptions::new(Local::now().naive_local());
     options.kind = match x12.acknowledgment {
         AckPolicy::Implementation => AckKind::Implementation,
         _ => AckKind::Functional,
     };
-    options.ta1 = if x12.ta1 {
-        Ta1Policy::Always
-    } else {
-        Ta1Policy::Never
+    options.ta1 = match x12.ta1 {
+        Ta1When::Always => Ta1Policy::Always,
+        Ta1When::WhenRequested => Ta1Policy::WhenRequested,
+        Ta1When::Never => Ta1Policy::Never,
     };
     let mut checker = Checker::new(defs, &CheckOptions::default()).ok()?;
     let mut reader = SegmentReader::new(input);
     let mut acks = AckWriter::new(Vec::new(), options, numbers);
-    check_reader(&mut reader, &mut checker, &mut acks).ok()?;
-    let written = acks.summary().interchanges;
+    // A file that is not whole but whose ISA was read is answered all the
+    // same (a TA1 R 023 or 004); one that cannot be read (I/O) is not.
+    if let Err(e) = check_reader(&mut reader, &mut checker, &mut acks)
+        && matches!(e.kind(), ParseErrorKind::Io(_))
+    {
+        return None;
+    }
+    let summary = acks.summary();
     let out = acks.into_inner().ok()?;
-    (written > 0).then_some(out)
+    (summary.interchanges > 0).then_some((out, summary))
 }
 
 /// The acknowledgment delivery for a received file, if the partner's policy
@@ -108,10 +114,12 @@ pub fn for_file(
     if let Some(e) = numbers.error {
         return Err(e);
     }
-    let (Some(payload), Some(first)) = (written, numbers.first_interchange) else {
+    let (Some((payload, summary)), Some(first)) = (written, numbers.first_interchange) else {
         return Ok(None);
     };
+    // Named for what it holds: a rejected interchange gets a TA1 alone.
     let kind = match x12.acknowledgment {
+        _ if summary.acknowledgments == 0 => "ta1",
         AckPolicy::Implementation => "999",
         _ => "997",
     };

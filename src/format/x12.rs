@@ -13,6 +13,11 @@
 //! Sets are validated on the way (the envelope checker and the set
 //! validator of [`crate::x12`]); the verdict comes with the end of the
 //! document. A set without a definition is still built, flat, and rejected.
+//!
+//! A TA1 between ISA and GS (a partner acknowledging one of our
+//! interchanges) is a document of its own: a tree of the ISA and the TA1,
+//! whose origin names the set `TA1` and no group, rejected when its
+//! elements are not valid.
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -142,6 +147,8 @@ struct Builder {
     gs: Vec<u8>,
     gs_place: Place,
     in_set: bool,
+    /// Between a GS and its GE: a TA1 is not in its place there.
+    in_group: bool,
     ordinal: u64,
     /// Open loop instances, parallel to the validator's stack (0 is the
     /// set's root).
@@ -168,6 +175,7 @@ impl Builder {
             gs: Vec::new(),
             gs_place: Place::default(),
             in_set: false,
+            in_group: false,
             ordinal: 0,
             open: Vec::new(),
             streamer: Streamer::default(),
@@ -227,6 +235,7 @@ impl Builder {
                     self.origin.receiver = Some(h.receiver());
                     tree.set_delimiters(Some(h.delimiters()));
                 }
+                self.in_group = false;
                 return Ok(());
             }
             b"GS" => {
@@ -238,9 +247,18 @@ impl Builder {
                 self.origin.application_receiver = text(3);
                 self.origin.group_control_number = text(6);
                 self.origin.version = text(8);
+                self.in_group = true;
                 return Ok(());
             }
-            b"GE" | b"IEA" => return Ok(()),
+            b"GE" | b"IEA" => {
+                self.in_group = false;
+                return Ok(());
+            }
+            // A partner's TA1, between ISA and GS, acknowledges one of our
+            // interchanges: it is a document of its own.
+            b"TA1" if !self.in_set && !self.in_group && !self.isa.is_empty() => {
+                return self.ta1(segment, checker, tree, sink);
+            }
             b"ST" => {
                 if self.in_set {
                     self.end_set(verdict.clone(), tree, sink)?;
@@ -354,6 +372,55 @@ impl Builder {
         self.open.push(0);
         self.streamer = Streamer::new(sink.start(tree, &self.origin)?);
         Ok(())
+    }
+
+    /// Hands a TA1 on as a document of its own: the tree holds the ISA and
+    /// the TA1; the origin names no group nor set but `TA1`. A TA1 whose
+    /// elements are not valid is rejected with what is wrong.
+    fn ta1(
+        &mut self,
+        segment: &Segment<'_>,
+        checker: &Checker<'_>,
+        tree: &mut Tree,
+        sink: &mut dyn DocumentSink,
+    ) -> Result<(), SinkError> {
+        tree.clear();
+        self.hl.clear();
+        let isa = self.name(tree, b"ISA");
+        tree.append(0, isa, Kind::Segment, &self.isa, self.isa_place);
+        let name = self.name(tree, segment.id_bytes());
+        tree.append(0, name, Kind::Segment, segment.raw(), place(segment, 1));
+        let origin = Origin {
+            application_sender: None,
+            application_receiver: None,
+            group_control_number: None,
+            version: None,
+            set_id: Some("TA1".to_string()),
+            set_control_number: None,
+            ..self.origin.clone()
+        };
+        let findings = checker.check_ta1(segment).unwrap_or_default();
+        let verdict = if findings.is_empty() {
+            Verdict::Accepted
+        } else {
+            let at = segment.position();
+            Verdict::Rejected(
+                findings
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "TA1{:02} ({}, {at}): {} {:?}",
+                            e.position,
+                            e.reference,
+                            e.error,
+                            String::from_utf8_lossy(&e.value)
+                        )
+                    })
+                    .collect(),
+            )
+        };
+        self.streamer = Streamer::new(sink.start(tree, &origin)?);
+        sink.end(tree, &origin, verdict)
     }
 
     fn end_set(

@@ -1204,12 +1204,21 @@ impl<'l, W: Write> Translator<'l, W> {
         tree: &mut Tree,
         origin: &Origin,
     ) -> Result<Arc<InboundMapping>, String> {
-        let (set_id, version) = match &self.choice {
-            Choice::Fixed(_) => ("", ""),
-            Choice::ByPartner(_) => (
+        // A TA1 is no transaction set: a mapping chosen for the file's sets
+        // is not for it (unless it says so), and the TA1's own mapping reads it.
+        let by_set = match &self.choice {
+            Choice::Fixed(l) => {
+                origin.set_id.as_deref() == Some("TA1") && !l.header.sets.iter().any(|s| s == "TA1")
+            }
+            Choice::ByPartner(_) => true,
+        };
+        let (set_id, version) = if by_set {
+            (
                 origin.set_id.as_deref().unwrap_or(""),
                 origin.version.as_deref().unwrap_or(""),
-            ),
+            )
+        } else {
+            ("", "")
         };
         if let Some((_, _, m)) = self
             .compiled
@@ -1219,7 +1228,11 @@ impl<'l, W: Write> Translator<'l, W> {
             return m.clone();
         }
         let loaded = match &self.choice {
-            Choice::Fixed(l) => Ok((**l).clone()),
+            Choice::Fixed(l) if !by_set => Ok((**l).clone()),
+            Choice::Fixed(_) => self
+                .library
+                .for_x12_set(None, set_id, origin.version.as_deref())
+                .map_err(|e| e.to_string()),
             Choice::ByPartner(partner) => self
                 .library
                 .for_x12_set(partner.as_deref(), set_id, origin.version.as_deref())

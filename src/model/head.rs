@@ -17,18 +17,20 @@ pub fn reference_field(doc_type: &str) -> Option<&'static str> {
         "invoice" => Some("invoice_number"),
         "inventory_advice" => Some("report_id"),
         "functional_ack" => Some("group_control_number"),
+        "interchange_ack" => Some("interchange_control_number"),
         _ => None,
     }
 }
 
 /// The fields that hold a document's own number: the one of its type
 /// ([`reference_field`]); for a type not known, the first of these it has.
-pub const REFERENCE_FIELDS: [&str; 5] = [
+pub const REFERENCE_FIELDS: [&str; 6] = [
     "po_number",
     "asn_number",
     "invoice_number",
     "report_id",
     "group_control_number",
+    "interchange_control_number",
 ];
 
 /// The longest string value kept as a type or a reference; a longer one is
@@ -36,7 +38,7 @@ pub const REFERENCE_FIELDS: [&str; 5] = [
 const MAX_VALUE: usize = 256;
 
 /// The longest key worth reading (the longest field looked for).
-const MAX_KEY: usize = 24;
+const MAX_KEY: usize = 26;
 
 /// A document's type and number.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,13 +3,14 @@
 //!
 //! A document travels as a JSON object with a `"type"` (`purchase_order`,
 //! `po_ack`, `ship_notice`, `invoice`, `inventory_advice`,
-//! `functional_ack`) and a `"source"`. Absent optional fields are left out;
+//! `functional_ack`, `interchange_ack`) and a `"source"`. Absent optional fields are left out;
 //! lists are always there, empty or not. `schema/canonical.schema.json` is
 //! the JSON Schema of [`Document`], generated from these types.
 
 pub mod decimal;
 pub mod functional_ack;
 pub mod head;
+pub mod interchange_ack;
 pub mod inventory;
 pub mod invoice;
 pub mod party;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use decimal::Decimal;
 pub use functional_ack::{AckStatus, ElementError, FunctionalAck, SegmentError, SetAck};
+pub use interchange_ack::InterchangeAck;
 pub use inventory::{InventoryAdvice, InventoryItem};
 pub use invoice::{Charge, ChargeKind, Invoice, InvoiceLine, InvoiceType, Terms};
 pub use party::{Carrier, Party};
@@ -48,6 +50,8 @@ pub enum Document {
     InventoryAdvice(InventoryAdvice),
     /// A functional or implementation acknowledgment.
     FunctionalAck(FunctionalAck),
+    /// An interchange acknowledgment (TA1).
+    InterchangeAck(InterchangeAck),
 }
 
 /// The type of a document, as its `"type"` names it.
@@ -65,17 +69,20 @@ pub enum DocumentType {
     InventoryAdvice,
     /// `functional_ack`.
     FunctionalAck,
+    /// `interchange_ack`.
+    InterchangeAck,
 }
 
 impl DocumentType {
     /// Every type, in the order of [`Document`].
-    pub const ALL: [DocumentType; 6] = [
+    pub const ALL: [DocumentType; 7] = [
         DocumentType::PurchaseOrder,
         DocumentType::PoAck,
         DocumentType::ShipNotice,
         DocumentType::Invoice,
         DocumentType::InventoryAdvice,
         DocumentType::FunctionalAck,
+        DocumentType::InterchangeAck,
     ];
 
     /// The name used in `"type"` and in mapping files.
@@ -87,6 +94,7 @@ impl DocumentType {
             DocumentType::Invoice => "invoice",
             DocumentType::InventoryAdvice => "inventory_advice",
             DocumentType::FunctionalAck => "functional_ack",
+            DocumentType::InterchangeAck => "interchange_ack",
         }
     }
 
@@ -112,6 +120,7 @@ impl Document {
             Document::Invoice(_) => DocumentType::Invoice,
             Document::InventoryAdvice(_) => DocumentType::InventoryAdvice,
             Document::FunctionalAck(_) => DocumentType::FunctionalAck,
+            Document::InterchangeAck(_) => DocumentType::InterchangeAck,
         }
     }
 
@@ -124,6 +133,7 @@ impl Document {
             Document::Invoice(d) => &d.source,
             Document::InventoryAdvice(d) => &d.source,
             Document::FunctionalAck(d) => &d.source,
+            Document::InterchangeAck(d) => &d.source,
         }
     }
 }

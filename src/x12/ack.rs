@@ -10,6 +10,10 @@
 //! Groups of acknowledgments (GS01 `FA`) are never acknowledged, as the 997
 //! and 999 notes require; a received TA1 is not answered either.
 //!
+//! An interchange whose envelope is rejected is answered by its TA1 `R`
+//! alone, whatever the [`Ta1Policy`]: never by a 997 or 999 that would
+//! accept its groups.
+//!
 //! Only the acknowledgment of the current interchange is held in memory
 //! (about 20 bytes per accepted set), so that a TA1 can precede its groups
 //! and a rejected interchange can be answered by the TA1 alone.
@@ -26,7 +30,7 @@ use super::group_version::GroupDate;
 use super::isa::{IsaHeader, is_control_version};
 use super::position::Position;
 use super::segment::{Element, OwnedSegment};
-use super::validate::{AckFlavor, ElementFinding, SegmentFinding};
+use super::validate::{AckFlavor, ElementFinding, InterchangeError, SegmentFinding};
 use super::writer::{Writer, fixed_width, zero_padded};
 
 /// Which functional acknowledgment to send.
@@ -39,13 +43,21 @@ pub enum AckKind {
     Implementation,
 }
 
-/// When to send a TA1.
+/// When to send a TA1 for an interchange that is not rejected.
+///
+/// An interchange whose envelope is rejected (TA1 `R`) is always answered
+/// by its TA1, whatever the policy, and by nothing else: a 997 or 999
+/// would tell the sender that its groups were accepted, while the whole
+/// interchange is refused (X12.5: the TA1 reports on the interchange
+/// header and trailer; BizTalk and MuleSoft answer a bad ISA or IEA with a
+/// TA1 whatever their TA1 setting).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Ta1Policy {
-    /// Never.
+    /// Only to reject an interchange.
     #[default]
     Never,
-    /// When the interchange asks for one (ISA14 = 1).
+    /// When the interchange asks for one (ISA14 = 1), as the standard
+    /// says, and to reject one.
     WhenRequested,
     /// For every interchange.
     Always,
@@ -94,12 +106,17 @@ pub struct AckSummary {
     pub acknowledgments: u64,
     /// TA1 segments written.
     pub ta1s: u64,
+    /// Interchanges rejected (answered by a TA1 `R` alone).
+    pub rejections: u64,
 }
 
 struct OpenAckSet {
     control_number: String,
     first_segment: u64,
     flavor: AckFlavor,
+    /// Where in the body the `A` of each AK5/IK5 that accepts a set is:
+    /// a group rejected as a whole at its end (GE) makes them `R`.
+    accepted_at: Vec<usize>,
 }
 
 struct OpenFaGroup {
@@ -177,6 +194,28 @@ fn ack_delimiters(header: &IsaHeader, forced: Option<Delimiters>) -> Delimiters 
         }
     }
     d
+}
+
+/// `d` with a terminator of one character, for the TA1 that rejects an
+/// interchange whose terminator was the first byte of a multi-byte one.
+fn single_byte_terminator(d: Delimiters) -> Delimiters {
+    [b'~', b'!', b'\'', b'|']
+        .into_iter()
+        .find_map(|t| Delimiters::new(d.element(), d.component(), t, d.repetition()).ok())
+        .unwrap_or(d)
+}
+
+/// The received ISA05 or ISA07, to be our ISA07 or ISA05: as sent when it
+/// is an interchange ID qualifier of `version`, else `ZZ` (mutually
+/// defined), so that an interchange rejected for its qualifier (TA1 005,
+/// 007) is not answered with the qualifier refused.
+fn qualifier(header: &IsaHeader, field: usize, version: &str) -> String {
+    let q = header.text(field);
+    if super::envelope::is_id_qualifier(&q, version >= "00501") {
+        q
+    } else {
+        "ZZ".to_string()
+    }
 }
 
 /// ISA12 of the acknowledgment: the received one, or 00401 when the
@@ -413,6 +452,7 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             control_number,
             first_segment,
             flavor,
+            accepted_at: Vec::new(),
         });
         Ok(())
     }
@@ -460,6 +500,16 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         } else {
             "AK5"
         };
+        if let Some(p) = &mut self.pending
+            && set.accepted()
+        {
+            // The acknowledgment body is written with no line breaks: the
+            // code follows the tag and one element separator.
+            let at = p.body.get_mut().len() + tag.len() + 1;
+            if let Some(open) = &mut p.set {
+                open.accepted_at.push(at);
+            }
+        }
         self.write(tag, &elements)
     }
 
@@ -474,6 +524,19 @@ impl<W: Write> Sink for AckWriter<'_, W> {
         let Some(set) = p.set.take() else {
             return Ok(());
         };
+        // A group rejected as a whole (a duplicate GS06, a GE that does not
+        // agree with it) has no set accepted: AK904 is 0 and no AK5 says A,
+        // so that the sender sends the whole group again and no reader
+        // takes a set of it as accepted.
+        let rejected = !group.findings.is_empty();
+        if rejected {
+            let body = p.body.get_mut();
+            for &at in &set.accepted_at {
+                if let Some(b) = body.get_mut(at) {
+                    *b = b'R';
+                }
+            }
+        }
         let mut codes: Vec<&str> = Vec::new();
         for f in &group.findings {
             if let Some(c) = f.error.code(set.flavor)
@@ -483,7 +546,7 @@ impl<W: Write> Sink for AckWriter<'_, W> {
                 codes.push(c);
             }
         }
-        let verdict = if !group.findings.is_empty() {
+        let verdict = if rejected {
             "R"
         } else if group.accepted == group.received {
             "A"
@@ -497,7 +560,8 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             .as_deref()
             .filter(|d| !d.is_empty() && d.len() <= 6 && d.bytes().all(|b| b.is_ascii_digit()))
             .map_or_else(|| group.received.to_string(), str::to_string);
-        let (received, accepted) = (group.received.to_string(), group.accepted.to_string());
+        let accepted = if rejected { 0 } else { group.accepted };
+        let (received, accepted) = (group.received.to_string(), accepted.to_string());
         let mut elements: Vec<&[u8]> = vec![
             verdict.as_bytes(),
             included.as_bytes(),
@@ -526,11 +590,18 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             Ta1Policy::Always => true,
         };
         let (verdict, note) = outcome.ta1();
-        let send_groups = p.groups > 0 && !(send_ta1 && verdict == 'R');
+        // A rejected interchange is answered by its TA1 alone.
+        let rejected = verdict == 'R';
+        let send_ta1 = send_ta1 || rejected;
+        let send_groups = p.groups > 0 && !rejected;
         if !send_ta1 && !send_groups {
             return Ok(());
         }
-        let d = p.delimiters;
+        let d = if note == InterchangeError::InvalidSegmentTerminator.code() {
+            single_byte_terminator(p.delimiters)
+        } else {
+            p.delimiters
+        };
         let style = self.options.line_style.unwrap_or(outcome.line_style);
         let version = isa_version(header);
         let number = self.numbers.next_interchange();
@@ -549,9 +620,9 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             fixed_width(b"", 10),
             b"00".to_vec(),
             fixed_width(b"", 10),
-            fixed_width(header.text(7).as_bytes(), 2),
+            fixed_width(qualifier(header, 7, &version).as_bytes(), 2),
             fixed_width(header.text(8).as_bytes(), 15),
-            fixed_width(header.text(5).as_bytes(), 2),
+            fixed_width(qualifier(header, 5, &version).as_bytes(), 2),
             fixed_width(header.text(6).as_bytes(), 15),
             stamp.format("%y%m%d").to_string().into_bytes(),
             stamp.format("%H%M").to_string().into_bytes(),
@@ -586,6 +657,9 @@ impl<W: Write> Sink for AckWriter<'_, W> {
             seg.trim_trailing_empty();
             w.write(&seg).map_err(to_io)?;
             self.summary.ta1s += 1;
+            if rejected {
+                self.summary.rejections += 1;
+            }
         }
         let body = p.body.into_inner()?;
         let groups = if send_groups {

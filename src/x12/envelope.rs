@@ -10,7 +10,9 @@
 //! Invariant: every set that starts is reported exactly once (with
 //! "trailer missing" if its SE never comes), and the same for groups and
 //! interchanges; an input that ends inside an interchange is a
-//! [`ParseErrorKind::Truncated`] error.
+//! [`ParseErrorKind::Truncated`] error, and one that cannot be read to its
+//! end still reports what was open before its error
+//! ([`Checker::abort`]; the interchange gets TA1 note 023 or 004).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -29,8 +31,9 @@ use super::reader::SegmentReader;
 use super::segment::Segment;
 use super::validate::element::{check_segment, valid_date, valid_time};
 use super::validate::{
-    DEFAULT_MAX_FINDINGS, GroupError, GroupFinding, InterchangeError, InterchangeFinding, LoopNote,
-    Scratch, SegmentFinding, SetError, SetFinding, SetValidator, Severity,
+    DEFAULT_MAX_FINDINGS, ElementFinding, GroupError, GroupFinding, InterchangeError,
+    InterchangeFinding, LoopNote, Scratch, SegmentFinding, SetError, SetFinding, SetValidator,
+    Severity,
 };
 
 /// Options of the checker.
@@ -356,6 +359,21 @@ impl<'d> Checker<'d> {
             .and_then(|s| s.validator.as_ref())
     }
 
+    /// What is wrong with the elements of a TA1 received (one of a
+    /// partner's, acknowledging an interchange of ours), checked against
+    /// the TA1 of the definitions (the same in every release); `None` when
+    /// no release defines a TA1. The envelope does not answer a TA1, so
+    /// this is for whoever reads it.
+    pub fn check_ta1(&self, segment: &Segment<'_>) -> Option<Vec<ElementFinding>> {
+        let def = self
+            .defs
+            .versions()
+            .find_map(|v| self.defs.version(v)?.dictionary.segments.get(&seg::TA1))?;
+        let mut out = Vec::new();
+        check_segment(segment, def, &mut out);
+        Some(out)
+    }
+
     /// What the run has seen so far.
     pub fn summary(&self) -> Summary {
         self.summary
@@ -396,7 +414,8 @@ impl<'d> Checker<'d> {
         match id {
             b"ISA" => {
                 if self.open.is_some() {
-                    self.close_interchange(None, at, sink).map_err(io)?;
+                    self.close_interchange(Cut::no_iea(), at, sink)
+                        .map_err(io)?;
                 }
                 let Some(header) = header else {
                     return Err(ParseError::new(
@@ -419,7 +438,7 @@ impl<'d> Checker<'d> {
             }
             b"IEA" => {
                 self.close_group_if_open(at, sink).map_err(io)?;
-                self.close_interchange(Some(segment), at, sink)
+                self.close_interchange(Cut::Trailer(segment), at, sink)
                     .map_err(io)?;
             }
             b"GS" => {
@@ -483,7 +502,8 @@ impl<'d> Checker<'d> {
             // an error all the same.
             let control_number = String::from_utf8_lossy(ix.header.control_number()).into_owned();
             let io = |e: std::io::Error| ParseError::new(ParseErrorKind::Io(e), end, None);
-            self.close_interchange(None, end, sink).map_err(io)?;
+            self.close_interchange(Cut::no_iea(), end, sink)
+                .map_err(io)?;
             return Err(ParseError::new(
                 ParseErrorKind::Truncated { control_number },
                 end,
@@ -560,9 +580,33 @@ impl<'d> Checker<'d> {
         });
     }
 
+    /// Ends the input after `error`, which stopped the reading: what is
+    /// open is still reported (set and group trailers missing), and the
+    /// interchange is rejected with the TA1 note that says why (004 for a
+    /// terminator of several bytes, 023 for any other end before the IEA),
+    /// so that a caller may answer it, since its ISA was read. After an I/O
+    /// error nothing is reported: the input was not read, and its sender
+    /// did nothing wrong.
+    pub fn abort(&mut self, error: &ParseError, sink: &mut dyn Sink) -> std::io::Result<()> {
+        if self.open.is_none() {
+            return Ok(());
+        }
+        let cut = match error.kind() {
+            ParseErrorKind::Io(_) => return Ok(()),
+            kind @ ParseErrorKind::MultiByteTerminator { .. } => {
+                Cut::Missing(InterchangeError::InvalidSegmentTerminator, kind.to_string())
+            }
+            kind => Cut::Missing(
+                InterchangeError::PrematureEnd,
+                format!("the interchange is cut short: {kind}"),
+            ),
+        };
+        self.close_interchange(cut, error.position(), sink)
+    }
+
     fn close_interchange(
         &mut self,
-        iea: Option<&Segment<'_>>,
+        end: Cut<'_, '_>,
         at: Position,
         sink: &mut dyn Sink,
     ) -> std::io::Result<()> {
@@ -570,8 +614,8 @@ impl<'d> Checker<'d> {
         let Some(mut ix) = self.open.take() else {
             return Ok(());
         };
-        match iea {
-            Some(iea) => {
+        match end {
+            Cut::Trailer(iea) => {
                 let count = iea.text(1);
                 if count.parse::<u32>().ok() != Some(ix.groups) {
                     ix.findings.push(InterchangeFinding {
@@ -598,10 +642,10 @@ impl<'d> Checker<'d> {
                     });
                 }
             }
-            None => ix.findings.push(InterchangeFinding {
-                error: InterchangeError::PrematureEnd,
+            Cut::Missing(error, detail) => ix.findings.push(InterchangeFinding {
+                error,
                 severity: Severity::Error,
-                detail: "the interchange has no IEA".into(),
+                detail,
                 at,
             }),
         }
@@ -966,6 +1010,24 @@ fn lookup_set(
     def
 }
 
+/// How an interchange ends: with its IEA, or without, for a reason.
+enum Cut<'a, 's> {
+    /// Its IEA.
+    Trailer(&'a Segment<'s>),
+    /// No IEA: the note of the TA1 and what happened.
+    Missing(InterchangeError, String),
+}
+
+impl Cut<'_, '_> {
+    /// The IEA never came (the input or the next ISA came first).
+    fn no_iea() -> Self {
+        Cut::Missing(
+            InterchangeError::PrematureEnd,
+            "the interchange has no IEA".into(),
+        )
+    }
+}
+
 /// True for the IDs of envelope segments (ISA, IEA, GS, GE, ST, SE): a
 /// comparison of packed keys, not of slices.
 #[inline]
@@ -1103,7 +1165,7 @@ pub fn check_isa(h: &IsaHeader, at: Position) -> Vec<InterchangeFinding> {
 }
 
 /// Interchange ID qualifiers (I05); 005010 added a few.
-fn is_id_qualifier(v: &str, from_5010: bool) -> bool {
+pub(crate) fn is_id_qualifier(v: &str, from_5010: bool) -> bool {
     const BASE: &[&str] = &[
         "01", "02", "03", "04", "07", "08", "09", "10", "11", "12", "13", "14", "15", "16", "17",
         "18", "19", "20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31", "32",
@@ -1119,13 +1181,28 @@ pub fn check_reader<R: Read>(
     checker: &mut Checker<'_>,
     sink: &mut dyn Sink,
 ) -> Result<Summary, ParseError> {
-    reader.for_each(|segment, header, style| {
+    let read = reader.for_each(|segment, header, style| {
         checker.set_line_style(style);
         checker.feed(&segment, header, sink)
-    })?;
+    });
+    stop_on(read, checker, sink)?;
     checker.set_line_style(reader.line_style());
     let end = reader.next_position();
     checker.finish(end, sink)
+}
+
+/// The result of reading segments: an error still reports what was open
+/// ([`Checker::abort`]) before it is returned.
+fn stop_on(
+    read: Result<(), ParseError>,
+    checker: &mut Checker<'_>,
+    sink: &mut dyn Sink,
+) -> Result<(), ParseError> {
+    let Err(e) = read else { return Ok(()) };
+    checker
+        .abort(&e, sink)
+        .map_err(|io| ParseError::new(ParseErrorKind::Io(io), e.position(), None))?;
+    Err(e)
 }
 
 /// Runs the checker over an async reader, reporting to `sink`.
@@ -1134,12 +1211,13 @@ pub async fn check_async_reader<R: tokio::io::AsyncRead + Unpin>(
     checker: &mut Checker<'_>,
     sink: &mut dyn Sink,
 ) -> Result<Summary, ParseError> {
-    reader
+    let read = reader
         .for_each(|segment, header, style| {
             checker.set_line_style(style);
             checker.feed(&segment, header, sink)
         })
-        .await?;
+        .await;
+    stop_on(read, checker, sink)?;
     checker.set_line_style(reader.line_style());
     let end = reader.next_position();
     checker.finish(end, sink)
@@ -1152,10 +1230,11 @@ pub fn check_bytes(
     sink: &mut dyn Sink,
 ) -> Result<Summary, ParseError> {
     let mut lexer = super::lexer::Lexer::default();
-    super::lexer::for_each_segment(input, &mut lexer, |segment, header, style| {
+    let read = super::lexer::for_each_segment(input, &mut lexer, |segment, header, style| {
         checker.set_line_style(style);
         checker.feed(&segment, header, sink)
-    })?;
+    });
+    stop_on(read, checker, sink)?;
     checker.set_line_style(lexer.line_style());
     let end = lexer.next_position();
     checker.finish(end, sink)

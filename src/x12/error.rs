@@ -1,7 +1,8 @@
 //! Errors that stop the reading of an X12 input, with the place they happened.
 //!
 //! Only input that cannot be cut into segments is an error here: no ISA, a
-//! malformed ISA, a segment without a terminator, a segment over the length
+//! malformed ISA, a terminator of several bytes, a segment without a
+//! terminator, a segment over the length
 //! limit, an input that ends inside an interchange, or an I/O failure.
 //! Everything else (a wrong count, a bad date, an unknown segment) is a
 //! finding of the validator and goes into acknowledgments and reports.
@@ -38,6 +39,13 @@ pub enum ParseErrorKind {
     /// The ISA header cannot be read.
     #[error("malformed ISA header: {0}")]
     Isa(IsaError),
+    /// The ISA's segment terminator is the first byte of a multi-byte
+    /// UTF-8 character: X12 delimiters are single bytes, so the segments
+    /// after it cannot be cut.
+    #[error(
+        "the segment terminator is byte {lead:#04X}, the first byte of the UTF-8 character {character:?}; X12 delimiters are single bytes, so the interchange cannot be cut into segments"
+    )]
+    MultiByteTerminator { lead: u8, character: char },
     /// The input ends inside a segment.
     #[error("segment {id} is not terminated before the end of the input")]
     Unterminated { id: SegmentId },

@@ -7,9 +7,10 @@
 //! header carries an [`IsaWarning::NotPadded`] warning.
 //!
 //! ISA11 is a repetition separator only when ISA12 is 00402 or later *and*
-//! ISA11 is not a letter or digit; both mistakes are seen in the wild, so both
-//! are accepted with a warning and the interchange has no repetition
-//! separator.
+//! ISA11 is not a letter or digit; before 00402 it must be `U`. Both
+//! mistakes are seen in the wild (punctuation, a space or another letter
+//! before 00402; a letter from 00402 on), so both are accepted with a
+//! warning and the interchange has no repetition separator.
 
 use nom::IResult;
 use nom::Parser;
@@ -44,8 +45,8 @@ pub enum IsaWarning {
     /// ISA12 is 00402 or later but ISA11 is a letter or digit (or clashes with
     /// another delimiter), so it is not used as a repetition separator.
     RepetitionSeparatorIgnored { byte: u8 },
-    /// ISA12 is before 00402 but ISA11 is punctuation; it is not a separator
-    /// in these versions.
+    /// ISA12 is before 00402 but ISA11 is not `U`, the one code of I10
+    /// (punctuation is not a separator in these versions).
     StandardsIdNotU { byte: u8 },
 }
 
@@ -62,7 +63,7 @@ impl std::fmt::Display for IsaWarning {
             ),
             IsaWarning::StandardsIdNotU { byte } => write!(
                 f,
-                "ISA11 {} is not 'U' although ISA12 is before 00402; it is not used as a separator",
+                "ISA11 {} is not 'U', the only standards identifier before 00402 (a repetition separator only from 00402 on); it is read as 'U'",
                 Printable(*byte)
             ),
         }
@@ -156,7 +157,7 @@ impl IsaHeader {
             } else {
                 repetition = Some(isa11);
             }
-        } else if !isa11.is_ascii_alphanumeric() && isa11 != b' ' {
+        } else if isa11 != b'U' {
             warnings.push(IsaWarning::StandardsIdNotU { byte: isa11 });
         }
         let delimiters = match Delimiters::new(element, component, terminator, repetition) {
@@ -253,6 +254,30 @@ const CONTROL_VERSIONS: &[&[u8]] = &[
     b"00603", b"00604", b"00605", b"00700", b"00701", b"00702", b"00703", b"00704", b"00705",
     b"00706", b"00800", b"00801", b"00802", b"00803", b"00804", b"00805",
 ];
+
+/// The character that starts `from`, as written: the first byte, or the
+/// whole character when that byte starts a multi-byte UTF-8 character
+/// (a segment terminator `§` is the two bytes C2 A7). X12 delimiters are
+/// single bytes, so a terminator for which this is longer than one byte is
+/// the first byte of a character, not a delimiter.
+pub fn character_at(from: &[u8]) -> &[u8] {
+    let len = from.first().and_then(|&b| utf8_lead_len(b)).unwrap_or(1);
+    match from.get(..len) {
+        Some(character) if std::str::from_utf8(character).is_ok() => character,
+        _ => &from[..from.len().min(1)],
+    }
+}
+
+/// How many bytes the character whose first byte is `lead` has, if `lead`
+/// starts a multi-byte UTF-8 character.
+pub fn utf8_lead_len(lead: u8) -> Option<usize> {
+    match lead {
+        0xC2..=0xDF => Some(2),
+        0xE0..=0xEF => Some(3),
+        0xF0..=0xF4 => Some(4),
+        _ => None,
+    }
+}
 
 /// True when `isa12` is a code of ISA12's list (`00401`, `00501`, ...).
 pub fn is_control_version(isa12: &[u8]) -> bool {
@@ -373,6 +398,20 @@ mod tests {
     }
 
     #[test]
+    fn anything_but_u_in_isa11_before_00402_is_noted() {
+        // I10 has one code, U: a space or a letter is a mistake as much as
+        // punctuation is.
+        for byte in [b' ', b'X', b'0', b'^'] {
+            let mut isa = ISA_4010.to_vec();
+            isa[82] = byte;
+            let h = header(&isa);
+            assert_eq!(h.delimiters().repetition(), None);
+            assert_eq!(h.warnings(), &[IsaWarning::StandardsIdNotU { byte }]);
+        }
+        assert!(header(ISA_4010).warnings().is_empty());
+    }
+
+    #[test]
     fn unpadded_headers_are_read_with_a_warning() {
         let h = header(b"ISA*00**00**ZZ*SENDER*ZZ*RECEIVER*240115*1030*U*00401*1*0*P*>~GS*");
         assert_eq!(h.warnings(), &[IsaWarning::NotPadded]);
@@ -415,6 +454,18 @@ mod tests {
             IsaHeader::parse(b"ISAAC", true).err(),
             Some(IsaError::NotIsa)
         );
+    }
+
+    #[test]
+    fn a_multi_byte_character_is_taken_whole() {
+        assert_eq!(character_at("§\r\nGS".as_bytes()), "§".as_bytes());
+        assert_eq!(character_at("𝄞GS".as_bytes()), "𝄞".as_bytes());
+        assert_eq!(character_at(b"~\nGS"), b"~");
+        // Not UTF-8 (Latin-1 bytes): the byte alone.
+        assert_eq!(character_at(b"\xA7GS"), b"\xA7");
+        assert_eq!(character_at(b"\xC2GS"), b"\xC2");
+        assert_eq!(character_at(b"\xC2"), b"\xC2");
+        assert_eq!(character_at(b""), b"");
     }
 
     #[test]

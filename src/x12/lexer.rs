@@ -73,6 +73,10 @@ pub struct Lexer {
     last_line: u64,
     last_column: u64,
     header: Option<Box<IsaHeader>>,
+    /// A terminator of several bytes found with the last ISA (its first
+    /// byte, the character, the place), an error given on the next call,
+    /// once the ISA itself was handed out.
+    fault: Option<(u8, char, Position)>,
 }
 
 impl Default for Lexer {
@@ -99,6 +103,7 @@ impl Lexer {
             last_line: 1,
             last_column: 1,
             header: None,
+            fault: None,
         }
     }
 
@@ -181,6 +186,15 @@ impl Lexer {
     }
 
     fn next_slow(&mut self, buf: &[u8], eof: bool) -> Result<Token, ParseError> {
+        // The fast path is never taken after an ISA before this point: the
+        // ISA resets the line style.
+        if let Some((lead, character, at)) = self.fault.take() {
+            return Err(ParseError::new(
+                ParseErrorKind::MultiByteTerminator { lead, character },
+                at,
+                Some(super::ids::seg::ISA),
+            ));
+        }
         let mut i = 0;
         if self.at_start {
             if buf.len() < BOM.len() && BOM.starts_with(buf) && !eof {
@@ -240,6 +254,25 @@ impl Lexer {
             return match IsaHeader::parse(rest, eof) {
                 Ok(IsaParse::NeedMore) => Ok(self.consume(i, Token::NeedMore { consumed: i })),
                 Ok(IsaParse::Header(header)) => {
+                    // A terminator that starts a multi-byte UTF-8 character
+                    // is said at the ISA, after the ISA itself (whose
+                    // header can still be answered).
+                    let at = i + header.len() - 1;
+                    let lead = header.delimiters().segment();
+                    if let Some(n) = super::isa::utf8_lead_len(lead) {
+                        if rest.len() < header.len() - 1 + n && !eof {
+                            return Ok(self.consume(i, Token::NeedMore { consumed: i }));
+                        }
+                        let written = super::isa::character_at(&buf[at..]);
+                        if let Some(character) = std::str::from_utf8(written)
+                            .ok()
+                            .filter(|_| written.len() > 1)
+                            .and_then(|c| c.chars().next())
+                        {
+                            self.fault =
+                                Some((lead, character, self.position(at, self.segments + 1)));
+                        }
+                    }
                     self.delimiters = Some(header.delimiters());
                     // Each interchange has its own line style, seen after its ISA.
                     self.line_style = None;
@@ -481,6 +514,44 @@ mod tests {
 
         let e = ids(&ISA.as_bytes()[..60]).expect_err("short ISA");
         assert!(matches!(e.kind(), ParseErrorKind::Isa(_)));
+    }
+
+    #[test]
+    fn a_terminator_of_several_bytes_is_said_at_the_isa() {
+        for character in ["§", "…", "𝄞"] {
+            let isa = ISA.replace('~', character);
+            let input = format!("{isa}\nGS*PO*S*R{character}\nIEA*0*000000001{character}\n");
+            let mut seen = Vec::new();
+            let mut lexer = Lexer::default();
+            let e = for_each_segment(input.as_bytes(), &mut lexer, |s, _, _| {
+                seen.push(s.id().to_string());
+                Ok(())
+            })
+            .expect_err("several bytes");
+            // The ISA itself is handed out first: it can be answered.
+            assert_eq!(seen, ["ISA"]);
+            let expected = character.chars().next().expect("a character");
+            assert!(
+                matches!(e.kind(), ParseErrorKind::MultiByteTerminator { character, .. } if *character == expected),
+                "{e}"
+            );
+            let at = e.position();
+            assert_eq!((at.line, at.column, at.byte), (1, 106, 105), "{e}");
+        }
+        // A buffer that ends inside the character asks for more.
+        let isa = ISA.replace('~', "…");
+        let mut lexer = Lexer::default();
+        let cut = &isa.as_bytes()[..106];
+        assert_eq!(
+            lexer.next(cut, false).expect("no error yet"),
+            Token::NeedMore { consumed: 0 }
+        );
+        // A byte of Latin-1 is a terminator like any other.
+        let mut latin1 = ISA.as_bytes().to_vec();
+        latin1[105] = 0xA7;
+        latin1.extend_from_slice(b"IEA*0*000000001\xA7");
+        let mut lexer = Lexer::default();
+        for_each_segment(&latin1, &mut lexer, |_, _, _| Ok(())).expect("one byte");
     }
 
     #[test]

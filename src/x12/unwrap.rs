@@ -11,12 +11,16 @@
 //!
 //! A file is taken as wrapped when, once CR and LF are ignored, it starts
 //! with a well-formed ISA whose segment terminator is not itself a line
-//! break, and either a line break falls inside that ISA or some line of the
+//! break; either a line break falls inside that ISA or some line of the
 //! first few kilobytes does not end with the terminator (lines in an
-//! ordinary file end right after a terminator, if they end at all). A
-//! terminator that is the first byte of a multi-byte UTF-8 character (a
-//! `§`, say) is taken whole for that comparison: such a file is not wrapped,
-//! and the lexer then says what is wrong with it.
+//! ordinary file end right after a terminator, if they end at all); and
+//! its lines have one fixed width, as fixed records do: every line of the
+//! first interchange that the first kilobytes hold has the same length
+//! but the last, which is no longer. A line break anywhere else (a segment
+//! cut in two in an ordinary file) is left where it is, and found at its
+//! own line. A terminator that is the first byte of a multi-byte UTF-8
+//! character (a `§`, say) is taken whole for that comparison: such a file
+//! is not wrapped, and the lexer then says what is wrong with it.
 
 use std::io::{self, Read};
 
@@ -130,7 +134,7 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
     if isa[105] == b'\n' || isa[105] == b'\r' {
         return None;
     }
-    let terminator = terminator_as_written(after_isa16);
+    let terminator = super::isa::character_at(after_isa16);
     let lines: Vec<&[u8]> = start.split(|&b| b == b'\n').collect();
     // The last piece may be cut by the look-ahead or be the file's end.
     // Only the first interchange is looked at: the next may declare other
@@ -151,28 +155,36 @@ fn width_if_wrapped(head: &[u8]) -> Option<usize> {
     if !broken && !ragged {
         return None;
     }
-    let width = complete
+    // The lines of data: the complete ones, and the piece after them when
+    // it belongs to the same interchange.
+    let mut data: Vec<&[u8]> = complete.to_vec();
+    if complete.len() + 1 == lines.len()
+        && let Some(last) = lines.last()
+    {
+        data.push(last);
+    }
+    while data.last().is_some_and(|l| l.trim_ascii().is_empty()) {
+        data.pop();
+    }
+    let widths: Vec<usize> = data
         .iter()
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l).len())
-        .max()
-        .unwrap_or(0);
-    Some(width)
+        .collect();
+    fixed_width(&widths, broken)
 }
 
-/// The segment terminator as the file writes it, from its first byte on:
-/// that byte, or the whole character when it starts a multi-byte UTF-8
-/// character.
-fn terminator_as_written(from: &[u8]) -> &[u8] {
-    let len = match from.first() {
-        Some(0xC2..=0xDF) => 2,
-        Some(0xE0..=0xEF) => 3,
-        Some(0xF0..=0xF4) => 4,
-        _ => 1,
-    };
-    match from.get(..len) {
-        Some(character) if std::str::from_utf8(character).is_ok() => character,
-        _ => &from[..from.len().min(1)],
+/// The width of lines cut at one fixed width: every line but the last
+/// that width, the last no longer. One full line shows a width only when
+/// it breaks the ISA or is a usual record length; otherwise a line break
+/// in an ordinary file (a segment cut in two) would pass for wrapping.
+fn fixed_width(widths: &[usize], isa_broken: bool) -> Option<usize> {
+    const RECORD_LENGTHS: [usize; 5] = [80, 128, 132, 256, 512];
+    let (&last, full) = widths.split_last()?;
+    let &width = full.first()?;
+    if width == 0 || full.iter().any(|&w| w != width) || last > width {
+        return None;
     }
+    (full.len() >= 2 || isa_broken || RECORD_LENGTHS.contains(&width)).then_some(width)
 }
 
 #[cfg(test)]
@@ -247,15 +259,38 @@ mod tests {
     }
 
     #[test]
-    fn a_multi_byte_terminator_is_taken_whole() {
-        assert_eq!(terminator_as_written("§\r\nGS".as_bytes()), "§".as_bytes());
-        assert_eq!(terminator_as_written("𝄞GS".as_bytes()), "𝄞".as_bytes());
-        assert_eq!(terminator_as_written(b"~\nGS"), b"~");
-        // Not UTF-8 (Latin-1 bytes): the byte alone.
-        assert_eq!(terminator_as_written(b"\xA7GS"), b"\xA7");
-        assert_eq!(terminator_as_written(b"\xC2GS"), b"\xC2");
-        assert_eq!(terminator_as_written(b"\xC2"), b"\xC2");
-        assert_eq!(terminator_as_written(b""), b"");
+    fn a_stray_line_break_does_not_make_a_file_wrapped() {
+        // One segment per line, and one line break inside a segment: the
+        // lines have no one width, so the break is data, not wrapping.
+        let one_per_line = body().replace('~', "~\n");
+        let stray = one_per_line.replace("BEG*00*DS*", "BEG*00*\nDS*");
+        let (out, w) = read(&stray);
+        assert_eq!((out, w), (stray.clone(), None));
+        let crlf = stray.replace('\n', "\r\n");
+        let (out, w) = read(&crlf);
+        assert_eq!((out, w), (crlf, None));
+        // The same with a first line longer than the others.
+        let long_first = one_per_line
+            .replacen("~\n", "~", 2)
+            .replace("PO-1**", "PO-1\n**");
+        let (out, w) = read(&long_first);
+        assert_eq!((out, w), (long_first.clone(), None));
+    }
+
+    #[test]
+    fn a_fixed_width_needs_more_than_one_line_to_show() {
+        // A file wrapped at a width larger than half of it has one full
+        // line: wrapped only when its ISA is broken too.
+        let text = body();
+        let width = text.len() / 2 + 10;
+        assert!(width > 106 && width != 128 && width != 132, "{width}");
+        let once = wrap(&text, width, "\n");
+        let (out, w) = read(&once);
+        assert_eq!((out, w), (once.clone(), None));
+        // Narrower than the ISA: the ISA is broken, so it is wrapped.
+        let narrow = wrap(&text, 100, "\n");
+        let (out, w) = read(&narrow);
+        assert_eq!((out, w), (text, Some(100)));
     }
 
     #[test]

@@ -359,21 +359,18 @@ impl Definitions {
     }
 
     /// Finds the definitions for a GS08 value such as `004010VICS` or
-    /// `005010X222A1`: its first six characters, or else the closest earlier
-    /// release of the same version (`004030` reads with `004010`). Returns the
-    /// version used.
+    /// `005010X222A1`: those of the release its first six characters name,
+    /// and no other. Another release of the same version is not read with
+    /// these tables (004030 allows an MTX in the 850's N9 loop that 004010
+    /// does not): a group in a release without definitions is rejected as
+    /// not supported. Returns the version used.
     pub fn resolve(&self, gs08: &str) -> Option<(&str, &VersionDefs)> {
         let key = gs08.get(..6)?;
         if !key.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        if let Some((k, v)) = self.versions.get_key_value(key) {
-            return Some((k.as_str(), v));
-        }
         self.versions
-            .range(..key.to_string())
-            .next_back()
-            .filter(|(k, _)| k[..3] == key[..3])
+            .get_key_value(key)
             .map(|(k, v)| (k.as_str(), v))
     }
 
@@ -868,10 +865,12 @@ SE M 1
     }
 
     #[test]
-    fn versions_resolve_to_the_closest_earlier_release() {
+    fn versions_resolve_to_their_own_release_only() {
         let d = load(SET).expect("loads");
         assert_eq!(d.resolve("004010").map(|(v, _)| v), Some("004010"));
-        assert_eq!(d.resolve("004030").map(|(v, _)| v), Some("004010"));
+        assert_eq!(d.resolve("004010VICS").map(|(v, _)| v), Some("004010"));
+        // Another release is not read with 004010's tables.
+        assert!(d.resolve("004030").is_none());
         assert!(d.resolve("003040").is_none());
         assert!(d.resolve("005010").is_none());
         assert!(d.resolve("X").is_none());

@@ -302,6 +302,9 @@ pub enum InterchangeError {
     ControlNumberMismatch,
     /// 003: the control version (ISA12) is not supported.
     VersionNotSupported,
+    /// 004: the segment terminator is invalid (the first byte of a
+    /// multi-byte character).
+    InvalidSegmentTerminator,
     /// 005: ISA05 is not a valid qualifier.
     InvalidSenderQualifier,
     /// 006: ISA06 is not valid.
@@ -361,6 +364,7 @@ impl InterchangeError {
         match self {
             ControlNumberMismatch => "001",
             VersionNotSupported => "003",
+            InvalidSegmentTerminator => "004",
             InvalidSenderQualifier => "005",
             InvalidSenderId => "006",
             InvalidReceiverQualifier => "007",
