@@ -289,16 +289,7 @@ pub fn admit<'c>(
             };
             // The same bytes on the same channel, already set aside for the
             // same reason: a duplicate, not a second quarantine.
-            let earlier = match policy.duplicates {
-                Duplicates::Never => None,
-                rule => store.find_same(
-                    None,
-                    &file.channel,
-                    &file.sha256,
-                    same_name(rule, file),
-                    file.id,
-                )?,
-            };
+            let earlier = received_before(store, None, policy.duplicates, file)?;
             if let Some(earlier) = earlier {
                 store.mark_duplicate(file.id, earlier.id, None)?;
             } else {
@@ -310,16 +301,9 @@ pub fn admit<'c>(
     let rule = entry
         .and_then(|e| e.duplicates)
         .unwrap_or(policy.duplicates);
-    let earlier = match rule {
-        _ if cx.force => None,
-        Duplicates::Never => None,
-        rule => store.find_same(
-            Some(&partner.id),
-            &file.channel,
-            &file.sha256,
-            same_name(rule, file),
-            file.id,
-        )?,
+    let earlier = match cx.force {
+        true => None,
+        false => received_before(store, Some(&partner.id), rule, file)?,
     };
     if let Some(earlier) = earlier {
         store.mark_duplicate(file.id, earlier.id, Some(&partner.id))?;
@@ -336,9 +320,20 @@ pub fn admit<'c>(
     }))
 }
 
-/// The name an earlier file must also have to be a duplicate, by the rule.
-fn same_name(rule: Duplicates, file: &FileRecord) -> Option<&str> {
-    (rule == Duplicates::NameAndContent).then_some(file.name.as_str())
+/// The file `file` duplicates by `rule`, from `partner` (or, when it is
+/// not known, on the same channel), if there is one.
+fn received_before(
+    store: &dyn Store,
+    partner: Option<&str>,
+    rule: Duplicates,
+    file: &FileRecord,
+) -> Result<Option<FileRecord>, StoreError> {
+    let name = match rule {
+        Duplicates::Never => return Ok(None),
+        Duplicates::Content => None,
+        Duplicates::NameAndContent => Some(file.name.as_str()),
+    };
+    store.find_same(partner, &file.channel, &file.sha256, name, file.id)
 }
 
 /// The second step, without the store: translates the file, its documents

@@ -76,18 +76,11 @@ impl DirChannel {
             .done_dir
             .clone()
             .unwrap_or_else(|| config.path.join("processed"));
-        let own = done
-            .strip_prefix(&config.path)
-            .ok()
-            .and_then(|p| p.to_str())
-            .filter(|p| !p.contains('/'))
-            .map(str::to_string)
-            .into_iter()
-            .collect();
-        let watch = Watch::new(
-            Duration::from_secs(config.min_age_secs),
+        let watch = Watch::for_folder(
+            config.min_age_secs,
             config.patterns.clone(),
-            own,
+            &config.path.to_string_lossy(),
+            &done.to_string_lossy(),
         );
         DirChannel {
             name: name.to_string(),

@@ -378,17 +378,11 @@ impl SftpChannel {
             .done_dir
             .clone()
             .unwrap_or_else(|| join(&config.path, "processed"));
-        let own = done
-            .strip_prefix(config.path.trim_end_matches('/'))
-            .and_then(|rest| rest.strip_prefix('/'))
-            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-            .map(str::to_string)
-            .into_iter()
-            .collect();
-        let watch = Watch::new(
-            Duration::from_secs(config.min_age_secs),
+        let watch = Watch::for_folder(
+            config.min_age_secs,
             config.patterns.clone(),
-            own,
+            &config.path,
+            &done,
         );
         SftpChannel {
             name: name.to_string(),

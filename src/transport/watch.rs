@@ -95,6 +95,21 @@ pub struct Watch {
 }
 
 impl Watch {
+    /// The watch of a channel's `folder`, whose taken files are moved to
+    /// `done` (a folder inside it is the channel's own, not reported as
+    /// skipped): files named by `patterns` (empty: every file), complete
+    /// after `min_age_secs`.
+    pub fn for_folder(min_age_secs: u64, patterns: Vec<String>, folder: &str, done: &str) -> Watch {
+        let own = done
+            .strip_prefix(folder.trim_end_matches('/'))
+            .and_then(|rest| rest.strip_prefix('/'))
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+            .map(str::to_string)
+            .into_iter()
+            .collect();
+        Watch::new(Duration::from_secs(min_age_secs), patterns, own)
+    }
+
     /// Files named by `patterns` (empty: every file), complete after
     /// `min_age`; `own` names the channel's own folders.
     pub fn new(min_age: Duration, patterns: Vec<String>, own: Vec<String>) -> Watch {
