@@ -210,12 +210,13 @@ fn health_metrics_and_purchase_orders_over_http() {
         request(port, "POST", "/v1/purchase-orders", Some(TOKEN), &body).expect("answer");
     assert_eq!(status, 202, "{answer}");
     let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    // Acme's 997 for asn.edi was its interchange 1: the order is its 2.
     assert_eq!(
         answer["queued"][0]["name"],
-        "acme-po-PO123456-000000001.edi"
+        "acme-po-PO123456-000000002.edi"
     );
     assert_eq!(answer["delivered"], 1);
-    let order = std::fs::read_to_string(p.join("out/acme/acme-po-PO123456-000000001.edi"))
+    let order = std::fs::read_to_string(p.join("out/acme/acme-po-PO123456-000000002.edi"))
         .expect("the 850");
     assert!(order.contains("ST*850*"), "{order}");
     let (status, answer) = request(

@@ -1496,10 +1496,11 @@ fn files_and_status_line_up_and_say_whole_reasons() {
     let broken = std::fs::read_to_string(s.config()).expect("config").replace(
         "[channel.acme-out]",
         &format!(
-            "[channel.gone]\ntype = \"sftp\"\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"x\"\npassword_env = \"DROPGATE_NO_SUCH_VARIABLE\"\nhost_key_fingerprint = \"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\"\npath = \"in\"\n\n[channel.acme-out]"
+            "[channel.gone]\ntype = \"sftp\"\nhost = \"127.0.0.1\"\nport = {port}\nuser = \"x\"\npassword_file = \"pw\"\nhost_key_fingerprint = \"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\"\npath = \"in\"\n\n[channel.acme-out]"
         ),
     );
     std::fs::write(s.config(), broken).expect("config");
+    std::fs::write(s.path().join("pw"), "a password\n").expect("password");
     let acme = s.path().join("partners/acme.toml");
     let partner = std::fs::read_to_string(&acme).expect("acme");
     std::fs::write(
@@ -1605,4 +1606,140 @@ fn a_full_catalogue_846_is_held_until_its_verdict_and_relayed_whole() {
         files.iter().all(|n| n.starts_with("state.db")),
         "only the store's own files are in the data folder: {files:?}"
     );
+}
+
+#[test]
+fn copies_in_one_pass_are_duplicates_and_a_partner_never_gets_an_isa13_twice() {
+    for workers in [1, 3] {
+        let s = Setup::new("relay", &format!("max_concurrent_files = {workers}"));
+        for name in ["a.edi", "b.edi", "c.edi"] {
+            s.drop_sample("samples/x12/good/856-4010-pick-and-pack.edi", name);
+        }
+        let mut g = s.gateway();
+        let report = g.pass().expect("a pass");
+        let states: Vec<FileState> = report.files.iter().map(|f| f.state).collect();
+        assert_eq!(
+            states,
+            [
+                FileState::Processed,
+                FileState::Duplicate,
+                FileState::Duplicate
+            ],
+            "{workers} worker(s): {report:?}"
+        );
+        assert_eq!(s.names("relay").len(), 1, "relayed once");
+        assert_eq!(s.names("out/acme").len(), 1, "acknowledged once");
+        // An order to the same partner: a new ISA13, not the 997's.
+        let mut config = std::fs::read_to_string(s.config()).expect("config");
+        config.push_str("\n[x12]\ninterchange_id = \"ZZ:RETAILERID\"\n");
+        std::fs::write(s.config(), config).expect("config");
+        let po = root().join("mappings/partners/nordlys/po/po-123456.json");
+        let sent = dropgate(&[
+            "send-po",
+            "-c",
+            &s.config().to_string_lossy(),
+            "--partner",
+            "acme",
+            &po.to_string_lossy(),
+        ]);
+        assert_eq!(sent.status.code(), Some(0), "{}", text(&sent.stderr));
+        let mut isa13s = Vec::new();
+        let mut gs06s = Vec::new();
+        for name in s.names("out/acme") {
+            let body =
+                std::fs::read_to_string(s.path().join("out/acme").join(&name)).expect("file");
+            let isa = body.split('~').next().unwrap_or("").to_string();
+            isa13s.push(isa.split('*').nth(13).unwrap_or("").to_string());
+            let gs = body
+                .split('~')
+                .map(str::trim)
+                .find(|seg| seg.starts_with("GS*"))
+                .unwrap_or("")
+                .to_string();
+            gs06s.push(gs.split('*').nth(6).unwrap_or("").to_string());
+        }
+        assert_eq!(isa13s.len(), 2, "{isa13s:?}");
+        assert_ne!(isa13s[0], isa13s[1], "ISA13 used twice: {isa13s:?}");
+        assert_ne!(gs06s[0], gs06s[1], "GS06 used twice: {gs06s:?}");
+    }
+}
+
+#[test]
+fn listing_commands_end_quietly_when_their_reader_goes_away() {
+    let s = Setup::new("relay", "");
+    // More than a pipe holds (64 KB): the listing is still being written
+    // when `head` has gone.
+    for i in 0..500 {
+        std::fs::write(s.path().join(format!("drop/empty-{i:03}.edi")), b"").expect("dropped");
+    }
+    s.gateway().pass().expect("a pass");
+    let config = s.config();
+    for command in ["files --limit 1000", "status"] {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "\"{}\" {command} -c \"{}\" | head -1 >/dev/null; exit ${{PIPESTATUS[0]}}",
+                env!("CARGO_BIN_EXE_dropgate"),
+                config.display()
+            ))
+            .output()
+            .expect("bash runs");
+        let err = text(&out.stderr);
+        assert!(!err.contains("panicked"), "{command}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{command}: {err}");
+    }
+}
+
+#[test]
+fn a_file_processed_again_takes_no_control_number() {
+    let s = Setup::new("relay", "");
+    s.drop_sample("samples/x12/bad/810-4010-bad-date.edi", "invoice.edi");
+    let mut g = s.gateway();
+    g.pass().expect("a pass");
+    // Processed again (the mapping unchanged): quarantined again, and the
+    // partner, answered already, is not answered again.
+    let again = g.reprocess(1, false).expect("reprocessed");
+    assert_eq!(again.state, FileState::Quarantined);
+    s.drop_sample("samples/x12/good/846-5010.edi", "stock.edi");
+    g.pass().expect("a pass");
+    let mut isa13s: Vec<String> = s
+        .names("out/acme")
+        .iter()
+        .map(|n| {
+            let body = std::fs::read_to_string(s.path().join("out/acme").join(n)).expect("ack");
+            body.split('*').nth(13).unwrap_or("").to_string()
+        })
+        .collect();
+    isa13s.sort();
+    assert_eq!(isa13s, ["000000001", "000000002"], "no number skipped");
+}
+
+#[test]
+fn check_config_finds_logins_that_cannot_work_and_the_gateway_knows_its_own_files() {
+    let s = Setup::new(
+        "relay",
+        "\n[x12]\ninterchange_id = \"ZZ:RETAILERID\"\n\n[channel.bolt]\ntype = \"sftp\"\nhost = \"127.0.0.1\"\nuser = \"retailer\"\nprivate_key = \"keys/missing_ed25519\"\nhost_key_fingerprint = \"SHA256:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU\"\npath = \"out\"\n\n[channel.mail]\ntype = \"imap\"\nhost = \"127.0.0.1\"\nuser = \"edi\"\npassword_env = \"DROPGATE_TEST_UNSET_MAIL_PASSWORD\"\n",
+    );
+    let config = s.config();
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("channel bolt: private_key ")
+            && err.contains("keys/missing_ed25519: No such file"),
+        "{err}"
+    );
+    assert!(
+        err.contains("channel mail: the environment variable DROPGATE_TEST_UNSET_MAIL_PASSWORD (password_env) is not set"),
+        "{err}"
+    );
+
+    // A file the gateway itself sent (its own interchange ID as sender)
+    // that came back: said so, not "add it to the partner's [x12]".
+    let s = Setup::new("relay", "\n[x12]\ninterchange_id = \"ZZ:RETAILERID\"\n");
+    s.drop_sample("samples/x12/good/997-4010-accepting.edi", "ours.edi");
+    let report = s.gateway().pass().expect("a pass");
+    let why = report.files[0].detail.clone().unwrap_or_default();
+    assert!(why.contains("this gateway's own interchange_id"), "{why}");
+    assert!(!why.contains("add it to the partner"), "{why}");
 }

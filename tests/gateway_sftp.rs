@@ -337,9 +337,11 @@ fn a_password_from_the_environment_logs_in_and_is_never_shown() -> Result {
         "{all}"
     );
     assert!(!all.contains(wrong), "{all}");
+    // The variable not set: the configuration is refused before anything
+    // is tried (as check-config refuses it), naming the variable.
     let out = run(None)?;
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
-    assert_eq!(out.status.code(), Some(1), "{all}");
+    assert_eq!(out.status.code(), Some(2), "{all}");
     assert!(
         all.contains("the environment variable ACME_SFTP_PASSWORD (password_env) is not set"),
         "{all}"

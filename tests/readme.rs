@@ -43,6 +43,9 @@ fn the_readme_configuration_reads() {
         // The API token is read as the daemon would; it is set where the
         // gateway runs.
         "the environment variable DROPGATE_API_TOKEN (token_env) is not set",
+        // So are the mailboxes' passwords.
+        "the environment variable EDI_MAIL_PASSWORD (password_env) is not set",
+        "the environment variable SMTP_PASSWORD (password_env) is not set",
     ];
     let others: Vec<&String> = errors
         .iter()

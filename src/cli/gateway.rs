@@ -75,44 +75,51 @@ pub struct FileArgs {
     id: i64,
 }
 
-fn print_outcome(f: &FileOutcome) {
+fn print_outcome(f: &FileOutcome) -> std::io::Result<()> {
     let partner = f.partner.as_deref().unwrap_or("-");
     let docs = match f.state {
         FileState::Processed => format!("{} document(s)", f.documents),
         _ => String::new(),
     };
-    println!(
+    say!(
         "{:>6}  {:<11}  {:<10}  {:<10}  {}  {}",
-        f.id, f.state, f.channel, partner, f.name, docs
+        f.id,
+        f.state,
+        f.channel,
+        partner,
+        f.name,
+        docs
     );
     if let Some(d) = &f.detail {
         for line in d.lines() {
-            println!("        {line}");
+            say!("        {line}");
         }
     }
+    Ok(())
 }
 
-fn print_report(r: &PassReport) {
+fn print_report(r: &PassReport) -> std::io::Result<()> {
     for f in &r.files {
-        print_outcome(f);
+        print_outcome(f)?;
     }
     for e in &r.channel_errors {
-        println!("        {e}");
+        say!("        {e}");
     }
     for (channel, name, reason) in &r.skipped {
-        println!("        channel {channel}: {name} not taken: {reason}");
+        say!("        channel {channel}: {name} not taken: {reason}");
     }
     for e in &r.delivery_errors {
-        println!("        {e}");
+        say!("        {e}");
     }
     if !r.files.is_empty() || r.delivered > 0 || r.pending > 0 {
-        println!(
+        say!(
             "{} file(s), {} delivery(ies) made, {} waiting",
             r.files.len(),
             r.delivered,
             r.pending
         );
     }
+    Ok(())
 }
 
 /// Runs `dropgate run`.
@@ -127,9 +134,9 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             "the pass stopped (nothing is lost: the next run takes up where it stopped)",
         )?;
         if report.files.is_empty() {
-            println!("nothing waiting");
+            say!("nothing waiting");
         }
-        print_report(&report);
+        print_report(&report)?;
         let failed = report
             .files
             .iter()
@@ -258,7 +265,7 @@ pub fn check_config(args: ConfigArg) -> anyhow::Result<ExitCode> {
     }
     match checked.gateway {
         Some(g) if checked.errors.is_empty() => {
-            println!(
+            say!(
                 "{}: ok ({} channel(s), {} partner(s))",
                 args.config.display(),
                 g.channels.len(),
@@ -275,9 +282,9 @@ pub fn files(args: FilesArgs) -> anyhow::Result<ExitCode> {
     let gateway = args.config.open()?;
     let store = gateway.store();
     for f in store.recent_files(args.limit)? {
-        print_outcome(&FileOutcome::from(f));
+        print_outcome(&FileOutcome::from(f))?;
     }
-    println!("{} delivery(ies) waiting", store.pending_deliveries()?);
+    say!("{} delivery(ies) waiting", store.pending_deliveries()?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -301,40 +308,43 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    say!(
         "file {}: {} ({} bytes) on {}",
-        f.id, f.name, f.size, f.channel
+        f.id,
+        f.name,
+        f.size,
+        f.channel
     );
-    println!("  received  {}", f.received_at);
-    println!("  partner   {}", f.partner.as_deref().unwrap_or("-"));
-    println!("  format    {}", f.format.as_deref().unwrap_or("-"));
-    println!("  state     {}", f.state);
-    println!("  sha256    {}", f.sha256);
-    println!("  archived  {}", f.archive_path);
+    say!("  received  {}", f.received_at);
+    say!("  partner   {}", f.partner.as_deref().unwrap_or("-"));
+    say!("  format    {}", f.format.as_deref().unwrap_or("-"));
+    say!("  state     {}", f.state);
+    say!("  sha256    {}", f.sha256);
+    say!("  archived  {}", f.archive_path);
     if let Some(d) = &f.detail {
-        println!("  detail");
+        say!("  detail");
         for line in d.lines() {
-            println!("    {line}");
+            say!("    {line}");
         }
     }
-    println!("  trail");
+    say!("  trail");
     for e in store.audit_trail(f.id)? {
         let mut lines = e.detail.lines();
-        println!(
+        say!(
             "    {}  {:<11}  {}",
             e.at,
             e.event,
             lines.next().unwrap_or("")
         );
         for line in lines {
-            println!("    {:24}  {:<11}  {line}", "", "");
+            say!("    {:24}  {:<11}  {line}", "", "");
         }
     }
     let docs = store.documents(f.id)?;
     if !docs.is_empty() {
-        println!("  documents");
+        say!("  documents");
         for d in docs {
-            println!(
+            say!(
                 "    {} {}",
                 d.doc_type,
                 d.reference.as_deref().unwrap_or("")
@@ -371,7 +381,7 @@ pub fn reprocess(args: ReprocessArgs) -> anyhow::Result<ExitCode> {
     let ReprocessArgs { file: args, force } = args;
     let mut gateway = args.config.open()?;
     let outcome = gateway.reprocess(args.id, force)?;
-    print_outcome(&outcome);
+    print_outcome(&outcome)?;
     Ok(if outcome.state == FileState::Quarantined {
         ExitCode::from(1)
     } else {
@@ -386,23 +396,28 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
     let (queued, report) = gateway.send_orders(&args.partner, &docs, &name)?;
     for q in &queued {
         if q.repeat {
-            println!(
+            say!(
                 "{}: sent before, as {} for channel {}: not sent again",
-                q.po_number, q.name, q.channel
+                q.po_number,
+                q.name,
+                q.channel
             );
         } else {
-            println!(
+            say!(
                 "{}: queued as {} for channel {}",
-                q.po_number, q.name, q.channel
+                q.po_number,
+                q.name,
+                q.channel
             );
         }
     }
     for e in &report.delivery_errors {
-        println!("        {e}");
+        say!("        {e}");
     }
-    println!(
+    say!(
         "{} delivery(ies) made, {} waiting (the daemon retries them)",
-        report.delivered, report.pending
+        report.delivered,
+        report.pending
     );
     Ok(if report.delivery_errors.is_empty() {
         ExitCode::SUCCESS
@@ -416,7 +431,7 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
     let gateway = args.open()?;
     let store = gateway.store();
     let config = gateway.config();
-    println!(
+    say!(
         "{}: {} channel(s), {} partner(s), data in {}",
         args.config.display(),
         config.channels.len(),
@@ -426,7 +441,7 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
     let counts = store.count_by_state()?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();
-    println!(
+    say!(
         "files: {total}{}{}",
         if counts.is_empty() { "" } else { " (" },
         if counts.is_empty() {
@@ -435,9 +450,9 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
             format!("{})", counts.join(", "))
         }
     );
-    println!("deliveries waiting: {}", store.pending_deliveries()?);
+    say!("deliveries waiting: {}", store.pending_deliveries()?);
     for (target, name, attempts, error) in store.failing_deliveries()? {
-        println!("  {name} to {target}: {attempts} attempt(s), last: {error}");
+        say!("  {name} to {target}: {attempts} attempt(s), last: {error}");
     }
     let quarantined: Vec<_> = store
         .recent_files(1000)?
@@ -445,18 +460,18 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         .filter(|f| f.state == FileState::Quarantined)
         .collect();
     if !quarantined.is_empty() {
-        println!("quarantined (dropgate show N; dropgate reprocess N):");
+        say!("quarantined (dropgate show N; dropgate reprocess N):");
         for f in quarantined.iter().take(20) {
-            println!("  {:>6}  {}", f.id, f.name);
+            say!("  {:>6}  {}", f.id, f.name);
             // The whole reason, each of its lines, up to a point.
             const MOST: usize = 8;
             let detail = f.detail.as_deref().unwrap_or("");
             for line in detail.lines().take(MOST) {
-                println!("          {line}");
+                say!("          {line}");
             }
             let more = detail.lines().count().saturating_sub(MOST);
             if more > 0 {
-                println!("          ... {more} more line(s): dropgate show {}", f.id);
+                say!("          ... {more} more line(s): dropgate show {}", f.id);
             }
         }
     }

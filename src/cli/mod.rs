@@ -4,6 +4,15 @@
 //! Exit codes: 0 success, 1 the input has errors (`x12 validate`), 2 the input
 //! cannot be read or the command is wrong.
 
+/// `println!` that gives the error back (`?`) instead of panicking when
+/// the reader of the output went away (`dropgate files | head -1`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod ack;
 mod gateway;
 mod mapping;

@@ -77,6 +77,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     for (i, doc) in docs.iter().enumerate() {
         let options = RenderOptions {
             control_number: args.control_number.wrapping_add(i as u32),
+            group_control_number: args.control_number.wrapping_add(i as u32),
             timestamp,
             parties: None,
         };

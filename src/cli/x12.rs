@@ -146,7 +146,7 @@ fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     };
     let elapsed = start.elapsed().as_secs_f64();
     let mb = bytes as f64 / 1_000_000.0;
-    println!(
+    say!(
         "{{\"file\":{:?},\"stage\":{:?},\"bytes\":{bytes},\"segments\":{segments},\"sets\":{sets},\"seconds\":{elapsed:.3},\"mb_per_s\":{:.1},\"peak_rss_mb\":{:.1}}}",
         name,
         args.stage,

@@ -650,19 +650,19 @@ fn channel(
         ChannelKind::Imap(mut m) => {
             m.ca_file = m.ca_file.map(|p| source.resolve(&p));
             m.password_file = m.password_file.map(|p| source.resolve(&p));
-            check(m.check());
+            check(m.check().and_then(|()| m.check_login()));
             ChannelKind::Imap(m)
         }
         ChannelKind::Sftp(mut s) => {
             s.private_key = s.private_key.map(|p| source.resolve(&p));
             s.password_file = s.password_file.map(|p| source.resolve(&p));
-            check(s.check());
+            check(s.check().and_then(|()| s.check_login()));
             ChannelKind::Sftp(s)
         }
         ChannelKind::Smtp(mut m) => {
             m.ca_file = m.ca_file.map(|p| source.resolve(&p));
             m.password_file = m.password_file.map(|p| source.resolve(&p));
-            check(m.check());
+            check(m.check().and_then(|()| m.check_login()));
             ChannelKind::Smtp(m)
         }
     };

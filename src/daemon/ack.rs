@@ -46,9 +46,11 @@ impl ControlNumbers for StoreNumbers<'_> {
     }
 }
 
-/// The level names of the sequences in the store.
-const ISA: &str = "ack-ISA";
-const GS: &str = "ack-GS";
+/// The level names of the partner's sequences in the store, shared with
+/// the orders sent to it ([`super::send`]): an ISA13 or GS06 is never used
+/// twice towards one partner.
+pub(super) const ISA: &str = "ISA";
+pub(super) const GS: &str = "GS";
 
 /// Writes the acknowledgments of `input` with `numbers`, and says what they
 /// hold; `None` when the file holds nothing to acknowledge (only
@@ -104,6 +106,12 @@ pub fn for_file(
     {
         return Ok(None);
     }
+    // Answered before (a file processed again): the partner has its answer,
+    // and no control number is taken for one that would not be sent.
+    let key = format!("ack:{file_id}");
+    if store.queued(&key)? {
+        return Ok(None);
+    }
     let mut numbers = StoreNumbers {
         store,
         partner: &partner.id,
@@ -125,7 +133,7 @@ pub fn for_file(
     };
     Ok(Some(NewDelivery {
         target: channel.clone(),
-        key: format!("ack:{file_id}"),
+        key,
         name: format!("{}-{kind}-{first:09}.edi", partner.id),
         payload,
         payload_file: None,

@@ -117,6 +117,17 @@ fn identify<'c>(
                         .is_none_or(|a| Some(a) == gs02.as_deref())
             })
         });
+        let ours = config
+            .x12
+            .as_ref()
+            .and_then(|x| x.qualifier_and_id())
+            .is_some_and(|own| own == (qualifier.as_str(), id.as_str()));
+        if found.is_none() && ours {
+            return Err(format!(
+                "the sender \"{qualifier}:{id}\" (ISA05/ISA06) is this gateway's own interchange_id ([x12] of {}): a file the gateway sent (an acknowledgment or an order) that came back, not a partner's",
+                config.file.display()
+            ));
+        }
         let Some(partner) = found else {
             return Err(format!(
                 "no partner has interchange_id \"{qualifier}:{id}\"{} (the sender in ISA05/ISA06): add it to the partner's [x12]",
@@ -298,6 +309,9 @@ pub fn admit<'c>(
             return Ok(Admitted::Settled(outcome(store, file.id)?));
         }
     };
+    // Said at once, so that a copy of this file later in the same batch
+    // finds it.
+    store.identify(file.id, &partner.id)?;
     let rule = entry
         .and_then(|e| e.duplicates)
         .unwrap_or(policy.duplicates);

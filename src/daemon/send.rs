@@ -53,8 +53,7 @@ pub struct Queued {
     pub repeat: bool,
 }
 
-/// The level name of the sequence purchase orders are numbered from.
-const PO: &str = "po";
+use super::ack::{GS, ISA};
 
 fn plain(s: &str) -> String {
     s.chars()
@@ -249,9 +248,12 @@ pub fn queue_orders(
                 });
                 continue;
             }
-            let n = store.take_control_numbers(partner_id, PO, 1)?;
+            // The partner's own sequences, shared with its acknowledgments.
+            let n = store.take_control_numbers(partner_id, ISA, 1)?;
+            let group = store.take_control_numbers(partner_id, GS, 1)?;
             let options = RenderOptions {
                 control_number: n,
+                group_control_number: group,
                 timestamp,
                 parties: parties.clone(),
             };

@@ -159,14 +159,16 @@ pub fn sniff(head: &[u8], complete: bool) -> Content {
     }
 }
 
-/// Whether text holds the segments of an X12 group and set (GS, ST and SE
-/// with the same element separator, each at the start of a segment): X12
-/// whose ISA is damaged or missing. A CSV feed's delimiters (`,`, `;`,
-/// tab) are not taken for element separators.
+/// Whether text holds X12 envelope segments without an ISA first: three of
+/// GS, ST, SE, GE and IEA, with the same element separator, each at the
+/// start of a segment (X12 whose ISA is damaged, or the tail of a file cut
+/// in two). A CSV feed's delimiters (`,`, `;`, tab, quotes) are not taken
+/// for element separators.
 fn x12_segments(text: &[u8]) -> bool {
-    let starts = |id: &[u8; 2], sep: u8| {
+    const TAGS: [&[u8]; 5] = [b"GS", b"ST", b"SE", b"GE", b"IEA"];
+    let starts = |id: &[u8], sep: u8| {
         memchr::memmem::find_iter(text, id).any(|i| {
-            let after = text.get(i + 2) == Some(&sep);
+            let after = text.get(i + id.len()) == Some(&sep);
             let before = i == 0
                 || text
                     .get(i - 1)
@@ -174,16 +176,12 @@ fn x12_segments(text: &[u8]) -> bool {
             after && before
         })
     };
-    memchr::memmem::find_iter(text, b"GS").any(|i| {
-        let Some(&sep) = text.get(i + 2) else {
-            return false;
-        };
-        sep.is_ascii_punctuation()
-            && !matches!(sep, b',' | b';' | b'"' | b'\'')
-            && starts(b"GS", sep)
-            && starts(b"ST", sep)
-            && starts(b"SE", sep)
-    })
+    [
+        b'*', b'|', b'^', b'~', b'!', b'+', b':', b'>', b'<', b'`', b'@', b'#', b'$', b'%', b'&',
+        b'=', b'/', b'?',
+    ]
+    .iter()
+    .any(|&sep| TAGS.iter().filter(|t| starts(t, sep)).count() >= 3)
 }
 
 /// The kinds known by their first bytes.
@@ -295,6 +293,14 @@ mod tests {
         assert_eq!(
             sniff(
                 b"SA*00*  *00*~GS*PO*A*B*20240101*1200*1*X*004010~ST*850*0001~BEG*00~SE*3*0001~",
+                true
+            ),
+            Content::DamagedX12
+        );
+        // The tail of a file cut in two.
+        assert_eq!(
+            sniff(
+                b"LIN**VN*A1~SN1**1*EA~SE*12*0001~GE*1*7~IEA*1*000000007~",
                 true
             ),
             Content::DamagedX12

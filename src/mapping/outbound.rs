@@ -125,8 +125,10 @@ struct Envelope {
 /// Per rendering: control numbers and the time of the envelope.
 #[derive(Clone, Debug)]
 pub struct RenderOptions {
-    /// ISA13 and GS06 (ST02 is 0001).
+    /// ISA13 (ST02 is 0001).
     pub control_number: u32,
+    /// GS06.
+    pub group_control_number: u32,
     /// ISA09/10 and GS04/05.
     pub timestamp: NaiveDateTime,
     /// X12: who sends and who receives, instead of the mapping's
@@ -329,7 +331,7 @@ impl OutboundMapping {
         w.write(&isa).map_err(to_io)?;
         let date = stamp.format("%Y%m%d").to_string();
         let time = stamp.format("%H%M").to_string();
-        let number = n.to_string();
+        let number = options.group_control_number.to_string();
         w.write_texts(
             "GS",
             &[

@@ -232,6 +232,7 @@ fn outbound(
         .map_err(|e| MappingError::Io(format!("{}: not JSON: {e}", input.display())))?;
     let options = RenderOptions {
         control_number: 1,
+        group_control_number: 1,
         timestamp: chrono::NaiveDate::from_ymd_opt(2024, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
             .unwrap_or_default(),

@@ -420,6 +420,10 @@ pub trait Store {
         deliveries: &[NewDelivery],
     ) -> Result<(), StoreError>;
 
+    /// Records whose a file is, as soon as that is known: the next file of
+    /// the same batch with the same bytes is then found to be a duplicate.
+    fn identify(&mut self, id: FileId, partner: &str) -> Result<(), StoreError>;
+
     /// Marks a file ignored (nothing in it to process), with why.
     fn ignore(&mut self, id: FileId, partner: Option<&str>, reason: &str)
     -> Result<(), StoreError>;
@@ -439,6 +443,9 @@ pub trait Store {
 
     /// The documents of a file, in order.
     fn documents(&self, id: FileId) -> Result<Vec<NewDocument>, StoreError>;
+
+    /// Whether a delivery with this key was ever queued.
+    fn queued(&self, key: &str) -> Result<bool, StoreError>;
 
     /// Queues deliveries that come from no received file (purchase orders
     /// sent by the gateway). A key already queued is not queued again.

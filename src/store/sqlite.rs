@@ -126,6 +126,19 @@ CREATE TABLE api_answers (
     answered_at TEXT NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // One interchange (ISA13) and one group (GS06) sequence per partner,
+    // for everything sent to it: acknowledgments and orders had a sequence
+    // each and sent the same ISA13 twice. Each starts past every number
+    // either used.
+    r#"
+INSERT INTO control_numbers (partner, level, next)
+    SELECT partner, 'ISA', MAX(next) FROM control_numbers
+    WHERE level IN ('ack-ISA', 'po') GROUP BY partner;
+INSERT INTO control_numbers (partner, level, next)
+    SELECT partner, 'GS', MAX(next) FROM control_numbers
+    WHERE level IN ('ack-GS', 'po') GROUP BY partner;
+DELETE FROM control_numbers WHERE level IN ('ack-ISA', 'ack-GS', 'po');
+"#,
 ];
 
 /// Runs a statement, prepared once per connection and cached.
@@ -435,6 +448,17 @@ impl Store for SqliteStore {
         Ok(found.into_iter().next())
     }
 
+    fn identify(&mut self, id: FileId, partner: &str) -> Result<(), StoreError> {
+        self.atomically(|tx| {
+            exec(
+                tx,
+                "UPDATE files SET partner = ?2 WHERE id = ?1",
+                params![id, partner],
+            )?;
+            Ok(())
+        })
+    }
+
     fn ignore(
         &mut self,
         id: FileId,
@@ -639,6 +663,15 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         Ok(rows)
+    }
+
+    fn queued(&self, key: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT 1 FROM outbox WHERE key = ?1")
+            .and_then(|mut stmt| stmt.query_row(params![key], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))?;
+        Ok(found.is_some())
     }
 
     fn queue(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
@@ -1024,6 +1057,32 @@ mod tests {
         s.reset_for_reprocess(id)?;
         assert!(s.documents(id)?.is_empty());
         assert_eq!(s.unfinished_files()?.len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn the_sequences_sent_to_a_partner_become_one_past_every_number_used()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("state.db");
+        {
+            let conn = Connection::open(&path)?;
+            for sql in &MIGRATIONS[..6] {
+                conn.execute_batch(sql)?;
+            }
+            conn.execute_batch(
+                "PRAGMA user_version = 6;
+                 INSERT INTO control_numbers (partner, level, next) VALUES
+                     ('acme', 'ack-ISA', 5), ('acme', 'ack-GS', 9), ('acme', 'po', 7),
+                     ('bolt', 'po', 3);",
+            )?;
+        }
+        let mut s = SqliteStore::open(&path)?;
+        // Acme: 997s used ISA13 1-4 and GS06 1-8, orders 1-6 for both.
+        assert_eq!(s.take_control_numbers("acme", "ISA", 1)?, 7);
+        assert_eq!(s.take_control_numbers("acme", "GS", 1)?, 9);
+        assert_eq!(s.take_control_numbers("bolt", "ISA", 1)?, 3);
+        assert_eq!(s.take_control_numbers("bolt", "GS", 1)?, 3);
         Ok(())
     }
 

@@ -168,6 +168,12 @@ fn check_mailbox(setting: &str, name: &str) -> Result<(), String> {
 }
 
 impl ImapConfig {
+    /// Whether the password is where the configuration says: its variable
+    /// set or its file readable.
+    pub fn check_login(&self) -> Result<(), String> {
+        super::secret::check_readable(self.password_env.as_deref(), self.password_file.as_deref())
+    }
+
     /// Checks what can be checked without the server: a way to log in,
     /// TLS unless on loopback, sane names and values. The error is one
     /// sentence naming the setting.

@@ -19,6 +19,14 @@ pub fn check_sources(env: Option<&str>, file: Option<&Path>) -> Result<(), Strin
     Ok(())
 }
 
+/// Whether the secret can be read where it is said to be (its variable
+/// set, its file readable and not empty): what `check-config` asks, so
+/// that a login that cannot work is found before the first connection.
+/// The message says where the secret was looked for, never what it is.
+pub fn check_readable(env: Option<&str>, file: Option<&Path>) -> Result<(), String> {
+    read(env, file).map(|_| ()).map_err(|e| e.to_string())
+}
+
 /// The secret named by `env` (an environment variable) or held in `file`
 /// (white space around it ignored); `None` when neither is set.
 pub fn read(env: Option<&str>, file: Option<&Path>) -> Result<Option<String>, io::Error> {

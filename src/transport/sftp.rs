@@ -107,6 +107,16 @@ const fn default_timeout_secs() -> u64 {
 }
 
 impl SftpConfig {
+    /// Whether the login's secrets are where the configuration says: the
+    /// private key file there, the password's variable set or its file
+    /// readable.
+    pub fn check_login(&self) -> Result<(), String> {
+        if let Some(key) = &self.private_key {
+            std::fs::metadata(key).map_err(|e| format!("private_key {}: {e}", key.display()))?;
+        }
+        super::secret::check_readable(self.password_env.as_deref(), self.password_file.as_deref())
+    }
+
     /// Checks what can be checked without the server: a way to log in, a
     /// pinned host key that reads and names this host, sane values. The
     /// error is one sentence naming the setting.

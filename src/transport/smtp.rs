@@ -96,6 +96,12 @@ const fn default_timeout_secs() -> u64 {
 }
 
 impl SmtpConfig {
+    /// Whether the password is where the configuration says: its variable
+    /// set or its file readable.
+    pub fn check_login(&self) -> Result<(), String> {
+        super::secret::check_readable(self.password_env.as_deref(), self.password_file.as_deref())
+    }
+
     /// Checks what can be checked without the server: addresses that
     /// read, a way to log in when a user is set, sane values. The error is
     /// one sentence naming the setting.
