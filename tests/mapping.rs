@@ -1594,3 +1594,25 @@ fn x12_whose_isa_is_damaged_is_not_taken_for_csv() {
     );
     assert!(!err.contains("csv"), "{err}");
 }
+
+#[test]
+fn render_chooses_the_partners_mapping_as_send_po_does() {
+    // Acme has no outbound mapping of its own: the built-in X12 850, as
+    // send-po uses.
+    let out = dropgate(&[
+        "render",
+        "mappings/outbound/x12-850/dropship-po.json",
+        "--partner",
+        "acme",
+        "--to",
+        "x12",
+        "--timestamp",
+        "2024-01-17T16:35",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let edi = text(&out.stdout);
+    assert!(
+        edi.starts_with("ISA*") && edi.contains("ST*850*0001"),
+        "{edi}"
+    );
+}

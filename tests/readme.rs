@@ -95,3 +95,64 @@ fn the_readme_key_command_runs_in_a_fresh_folder() {
     assert!(dir.path().join("keys/bolt_ed25519").is_file());
     assert!(dir.path().join("keys/bolt_ed25519.pub").is_file());
 }
+
+/// The README's "five minutes with a CSV feed" runs as written: its mapping
+/// reads a feed with a bad stock value, and the message is the one the
+/// README shows; `mapping explain` runs with the command it gives.
+#[test]
+fn the_readme_mapping_walkthrough_runs_as_written() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .expect("README.md");
+    let step = readme
+        .split("2. Write `mappings/partners/acme/inventory.toml`:")
+        .nth(1)
+        .expect("the walkthrough");
+    let toml: String = step
+        .split("```toml\n")
+        .nth(1)
+        .and_then(|b| b.split("```").next())
+        .expect("its mapping")
+        .lines()
+        .map(|l| l.strip_prefix("   ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let said = |prefix: &str| -> String {
+        step.split('`')
+            .find(|c| c.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no `{prefix}...` in the walkthrough"))
+            .to_string()
+    };
+    let dir = tempfile::tempdir().expect("folder");
+    let folder = dir.path().join("mappings/partners/acme/inventory");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(
+        dir.path().join("mappings/partners/acme/inventory.toml"),
+        toml,
+    )
+    .expect("mapping");
+    std::fs::write(
+        folder.join("feed-20240314.csv"),
+        "item_no;stock;eta;unit\nA-1;12;01.04.2024;Stk\nA-2;12x;;Stk\n",
+    )
+    .expect("feed");
+    let run = |command: &str| {
+        let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+        std::process::Command::new(env!("CARGO_BIN_EXE_dropgate"))
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .expect("dropgate runs")
+    };
+    let translate = run(&said("dropgate translate --partner acme"));
+    let err = String::from_utf8_lossy(&translate.stderr);
+    assert_eq!(translate.status.code(), Some(1), "{err}");
+    let message = said("mappings/partners/acme/inventory/feed-20240314.csv: record 2");
+    assert!(
+        err.contains(&message),
+        "the README says {message:?}, dropgate says {err:?}"
+    );
+    let explain = run(&said("dropgate mapping explain"));
+    let out = String::from_utf8_lossy(&explain.stdout);
+    assert!(out.contains("from $file.stem"), "{out}");
+}

@@ -21,8 +21,19 @@ pub struct ConfigArg {
 }
 
 impl ConfigArg {
+    /// The configuration; its problems, when it has any, each on a line
+    /// of its own on stderr (as `check-config` gives them).
     fn load(&self) -> anyhow::Result<config::Gateway> {
-        config::load(&self.config).map_err(|e| anyhow::anyhow!("{e}"))
+        config::load(&self.config).map_err(|e| {
+            for problem in &e.0 {
+                eprintln!("{problem}");
+            }
+            anyhow::anyhow!(
+                "{}: the configuration has {} problem(s), above",
+                self.config.display(),
+                e.0.len()
+            )
+        })
     }
 
     fn open(&self) -> anyhow::Result<Gateway> {
@@ -359,8 +370,9 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 pub struct ShowArgs {
     #[command(flatten)]
     file: FileArgs,
-    /// Prints each document's canonical JSON (one per line) instead of the
-    /// file's story.
+    /// Prints each document's canonical JSON (one per line) instead of
+    /// where the file came from, its audit trail and its list of
+    /// documents.
     #[arg(long)]
     documents: bool,
 }

@@ -8,7 +8,6 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 
 use crate::mapping::OutboundMapping;
-use crate::mapping::library::Direction;
 use crate::mapping::outbound::RenderOptions;
 
 use super::translate::{MappingsDir, flavor};
@@ -45,7 +44,7 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let to = flavor(&args.to)?.context("--to is x12, csv or xml")?;
     let loaded = match (&args.mapping, &args.partner) {
         (Some(m), _) => library.load(m)?,
-        (None, Some(p)) => library.for_partner(p, Direction::Outbound, Some(to))?,
+        (None, Some(p)) => library.orders_for(p, to)?,
         (None, None) => bail!("render needs --partner P or --mapping M"),
     };
     if loaded.header.flavor != to {

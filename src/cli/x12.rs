@@ -18,7 +18,8 @@ use crate::x12::report::{Report, ReportFormat};
 pub enum X12Command {
     /// Validates a file against the X12 definitions and prints a report:
     /// each interchange, group and set, and each error with its place and
-    /// value. Exits 1 when anything is in error.
+    /// value. Exits 1 when anything is in error, 2 when the input cannot
+    /// be read as X12.
     Validate(ValidateArgs),
     /// Reads a file as fast as it can and prints throughput and peak memory
     /// (for benchmarks): `--stage parse`, `validate` or `ack`.

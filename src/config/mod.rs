@@ -115,12 +115,15 @@ impl Source {
         }
     }
 
-    /// A path named in the file, made relative to the file's folder.
+    /// A path named in the file, made relative to the file's folder (and
+    /// absolute, so that messages name the folder meant, wherever the
+    /// gateway was started).
     pub fn resolve(&self, path: &Path) -> PathBuf {
         if path.is_absolute() {
             return path.to_path_buf();
         }
-        normalize(&self.path.parent().unwrap_or(Path::new(".")).join(path))
+        let joined = self.path.parent().unwrap_or(Path::new(".")).join(path);
+        normalize(&std::path::absolute(&joined).unwrap_or(joined))
     }
 }
 

@@ -15,7 +15,6 @@
 
 use crate::config::Gateway as Config;
 use crate::format::Flavor;
-use crate::mapping::library::Direction;
 use crate::mapping::outbound::{Parties, RenderOptions};
 use crate::mapping::{Library, OutboundMapping};
 use crate::store::archive::sha256_hex;
@@ -175,12 +174,7 @@ pub fn queue_orders(
     };
     let loaded = match &outbound.mapping {
         Some(m) => library.load(m),
-        None => library
-            .for_partner(partner_id, Direction::Outbound, Some(flavor))
-            .or_else(|e| match flavor {
-                Flavor::X12 => library.load("outbound/x12-850"),
-                _ => Err(e),
-            }),
+        None => library.orders_for(partner_id, flavor),
     }
     .map_err(|e| SendError::Config(format!("partner {partner_id}: {e}")))?;
     let mapping =

@@ -241,6 +241,18 @@ impl Library {
         )))
     }
 
+    /// The outbound mapping a partner's purchase orders are written with
+    /// in `flavor`: its own (`mappings/partners/<P>/`), else, for X12, the
+    /// built-in 850 (`outbound/x12-850`). `send-po`, the API and `render`
+    /// all choose by this rule.
+    pub fn orders_for(&self, partner: &str, flavor: Flavor) -> Result<Loaded, MappingError> {
+        self.for_partner(partner, Direction::Outbound, Some(flavor))
+            .or_else(|e| match flavor {
+                Flavor::X12 => self.load("outbound/x12-850"),
+                _ => Err(e),
+            })
+    }
+
     /// The partner's mapping of `direction` for `flavor` (the first by
     /// name, when there are several).
     pub fn for_partner(
