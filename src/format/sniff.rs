@@ -154,34 +154,9 @@ pub fn sniff(head: &[u8], complete: bool) -> Content {
         Some(b'<') => Content::Xml,
         Some(b'{' | b'[') => Content::Json,
         _ if trimmed.starts_with(b"-----BEGIN PGP MESSAGE-----") => Content::PgpArmored,
-        _ if x12_segments(trimmed) => Content::DamagedX12,
+        _ if crate::x12::isa::segments_without_isa(trimmed) => Content::DamagedX12,
         _ => Content::Text,
     }
-}
-
-/// Whether text holds X12 envelope segments without an ISA first: three of
-/// GS, ST, SE, GE and IEA, with the same element separator, each at the
-/// start of a segment (X12 whose ISA is damaged, or the tail of a file cut
-/// in two). A CSV feed's delimiters (`,`, `;`, tab, quotes) are not taken
-/// for element separators.
-fn x12_segments(text: &[u8]) -> bool {
-    const TAGS: [&[u8]; 5] = [b"GS", b"ST", b"SE", b"GE", b"IEA"];
-    let starts = |id: &[u8], sep: u8| {
-        memchr::memmem::find_iter(text, id).any(|i| {
-            let after = text.get(i + id.len()) == Some(&sep);
-            let before = i == 0
-                || text
-                    .get(i - 1)
-                    .is_some_and(|b| !b.is_ascii_alphanumeric() && *b != b' ');
-            after && before
-        })
-    };
-    [
-        b'*', b'|', b'^', b'~', b'!', b'+', b':', b'>', b'<', b'`', b'@', b'#', b'$', b'%', b'&',
-        b'=', b'/', b'?',
-    ]
-    .iter()
-    .any(|&sep| TAGS.iter().filter(|t| starts(t, sep)).count() >= 3)
 }
 
 /// The kinds known by their first bytes.

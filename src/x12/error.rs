@@ -36,6 +36,12 @@ pub enum ParseErrorKind {
     /// The input does not start with an ISA segment.
     #[error("not X12: the input does not start with an ISA segment")]
     NoInterchange,
+    /// The input holds X12 segments (GS, ST, SE, GE, IEA) but no ISA
+    /// first: a damaged or cut interchange.
+    #[error(
+        "X12 segments without an ISA segment first (a damaged or cut interchange: ask the partner to send it again)"
+    )]
+    NoIsa,
     /// The ISA header cannot be read.
     #[error("malformed ISA header: {0}")]
     Isa(IsaError),

@@ -284,6 +284,31 @@ pub fn is_control_version(isa12: &[u8]) -> bool {
     CONTROL_VERSIONS.contains(&isa12)
 }
 
+/// Whether text holds X12 envelope segments without an ISA first: three of
+/// GS, ST, SE, GE and IEA, with the same element separator, each at the
+/// start of a segment (X12 whose ISA is damaged, or the tail of a file cut
+/// in two). A CSV feed's delimiters (`,`, `;`, tab, quotes) are not taken
+/// for element separators.
+pub fn segments_without_isa(text: &[u8]) -> bool {
+    const TAGS: [&[u8]; 5] = [b"GS", b"ST", b"SE", b"GE", b"IEA"];
+    let starts = |id: &[u8], sep: u8| {
+        memchr::memmem::find_iter(text, id).any(|i| {
+            let after = text.get(i + id.len()) == Some(&sep);
+            let before = i == 0
+                || text
+                    .get(i - 1)
+                    .is_some_and(|b| !b.is_ascii_alphanumeric() && *b != b' ');
+            after && before
+        })
+    };
+    [
+        b'*', b'|', b'^', b'~', b'!', b'+', b':', b'>', b'<', b'`', b'@', b'#', b'$', b'%', b'&',
+        b'=', b'/', b'?',
+    ]
+    .iter()
+    .any(|&sep| TAGS.iter().filter(|t| starts(t, sep)).count() >= 3)
+}
+
 type Fields<'a> = ([&'a [u8]; 16], u8);
 
 /// The padded layout: every field at its fixed width and offset.

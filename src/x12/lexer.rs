@@ -284,7 +284,11 @@ impl Lexer {
             };
         }
         let Some(delimiters) = self.delimiters else {
-            return Err(self.error(i, ParseErrorKind::NoInterchange));
+            let kind = match super::isa::segments_without_isa(rest) {
+                true => ParseErrorKind::NoIsa,
+                false => ParseErrorKind::NoInterchange,
+            };
+            return Err(self.error(i, kind));
         };
 
         let found = if self.segments < 4 {
@@ -505,6 +509,14 @@ mod tests {
         let e = ids(b"hello world").expect_err("garbage");
         assert!(matches!(e.kind(), ParseErrorKind::NoInterchange));
         assert_eq!(e.position().byte, 0);
+
+        // X12 whose ISA is gone (its first byte cut off): said so.
+        let cut = format!(
+            "{}GS*PO*S*R*20240115*1030*1*X*004010~ST*850*0001~SE*2*0001~",
+            &ISA[1..]
+        );
+        let e = ids(cut.as_bytes()).expect_err("no ISA");
+        assert!(matches!(e.kind(), ParseErrorKind::NoIsa), "{e}");
 
         let input = format!("{ISA}GS*PO*S*R");
         let e = ids(input.as_bytes()).expect_err("truncated");
