@@ -524,19 +524,21 @@ fn a_full_disk_stops_no_daemon_and_loses_no_file() {
         .collect();
     assert!(temporary.is_empty(), "{temporary:?}");
 
-    // `run --once` in the same place says why, and exits 2.
-    let once = Command::new("nsenter")
+    // A second gateway on the same data directory is refused while this
+    // one runs, and says which process holds it.
+    let second = Command::new("nsenter")
         .args(["--mount", "--target", &daemon.pid().to_string()])
         .arg(Daemon::binary())
         .args(["run", "--once", "-c"])
         .arg(p.join("gateway.toml"))
         .output()
         .expect("nsenter runs");
-    assert_eq!(once.status.code(), Some(2), "{}", text(&once.stderr));
+    let said = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{said}");
+    assert!(said.contains("is in use by another gateway"), "{said}");
     assert!(
-        text(&once.stderr).contains("No space left on device"),
-        "{}",
-        text(&once.stderr)
+        said.contains("run --log-format json"),
+        "the holder's command: {said}"
     );
     assert_eq!(names(&p.join("drop")), ["asn.edi"]);
 
@@ -560,6 +562,25 @@ fn a_full_disk_stops_no_daemon_and_loses_no_file() {
         "{:?}",
         daemon.lines()
     );
+
+    // `run --once` on a full disk says why, exits 2, and leaves the file
+    // in the drop: a store made, its disk filled, a file dropped.
+    let once = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(
+            r#"mount -t tmpfs -o size=2m dropgate-test "$0" && "$1" run --once -c "$2" >/dev/null && (cat /dev/zero > "$0/filler" 2>/dev/null; true) && cp "$3" "$4" && exec "$1" run --once -c "$2""#,
+        )
+        .arg(&var)
+        .arg(Daemon::binary())
+        .arg(p.join("gateway.toml"))
+        .arg(root().join("samples/x12/good/846-5010.edi"))
+        .arg(p.join("drop/stock.edi"))
+        .output()
+        .expect("unshare runs");
+    let said = text(&once.stderr);
+    assert_eq!(once.status.code(), Some(2), "{said}");
+    assert!(said.contains("No space left on device"), "{said}");
+    assert_eq!(names(&p.join("drop")), ["stock.edi"], "left in the drop");
 }
 
 #[test]

@@ -1743,3 +1743,44 @@ fn check_config_finds_logins_that_cannot_work_and_the_gateway_knows_its_own_file
     assert!(why.contains("this gateway's own interchange_id"), "{why}");
     assert!(!why.contains("add it to the partner"), "{why}");
 }
+
+#[test]
+fn a_second_gateway_on_the_same_data_directory_is_refused_until_the_first_is_gone() {
+    let s = Setup::new("relay", "");
+    let config = s.config();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "-c", &config.to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("daemon starts");
+    let lock = s.path().join("var/gateway.lock");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains("process")) {
+        assert!(
+            Instant::now() < deadline,
+            "the daemon never took its data directory"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // A second daemon, or one pass, on the same configuration: refused,
+    // naming the process that holds it.
+    for args in [vec!["run", "--once"], vec!["run"]] {
+        let mut all = args.clone();
+        let config = config.to_string_lossy();
+        all.extend(["-c", &config]);
+        let second = dropgate(&all);
+        let err = text(&second.stderr);
+        assert_eq!(second.status.code(), Some(2), "{err}");
+        assert!(err.contains("is in use by another gateway"), "{err}");
+        assert!(err.contains(&format!("process {}", first.id())), "{err}");
+    }
+    // Reading commands share the store with the running daemon.
+    let files = dropgate(&["files", "-c", &config.to_string_lossy()]);
+    assert_eq!(files.status.code(), Some(0), "{}", text(&files.stderr));
+    // Killed, the first lets go at once (the kernel's lock goes with it).
+    first.kill().expect("SIGKILL");
+    let _ = first.wait();
+    let after = dropgate(&["run", "--once", "-c", &config.to_string_lossy()]);
+    assert_eq!(after.status.code(), Some(0), "{}", text(&after.stderr));
+}

@@ -10,6 +10,7 @@ use anyhow::Context;
 
 use crate::config;
 use crate::daemon::{FileOutcome, Gateway, PassReport};
+use crate::store::owner::Owner;
 use crate::store::{FileState, Store};
 
 /// Where the configuration is.
@@ -38,6 +39,18 @@ impl ConfigArg {
 
     fn open(&self) -> anyhow::Result<Gateway> {
         Gateway::open(self.load()?).with_context(|| format!("{}", self.config.display()))
+    }
+
+    /// The gateway, to run it: its data directory this process's alone for
+    /// as long as the owner lives (a second daemon on it is refused).
+    fn open_to_run(&self) -> anyhow::Result<(Gateway, Owner)> {
+        let config = self.load()?;
+        let dir = config.gateway.data_dir.clone();
+        std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+        let owner = Owner::take(&dir)?;
+        let gateway =
+            Gateway::open(config).with_context(|| format!("{}", self.config.display()))?;
+        Ok((gateway, owner))
     }
 }
 
@@ -136,7 +149,7 @@ fn print_report(r: &PassReport) -> std::io::Result<()> {
 /// Runs `dropgate run`.
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.once {
-        let mut gateway = args.config.open()?;
+        let (mut gateway, _owner) = args.config.open_to_run()?;
         for w in &gateway.config().warnings {
             eprintln!("dropgate: warning: {w}");
         }
@@ -183,7 +196,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let _entered = runtime.enter();
         Signals::catch().context("catching SIGTERM, SIGINT and SIGHUP")?
     };
-    let gateway = args.config.open()?;
+    let (gateway, _owner) = args.config.open_to_run()?;
     tracing::info!(
         config = %args.config.config.display(),
         every_secs = gateway.config().gateway.poll_interval_secs,

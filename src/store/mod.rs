@@ -17,6 +17,7 @@
 
 pub mod archive;
 pub mod disk;
+pub mod owner;
 pub mod packs;
 pub mod sqlite;
 

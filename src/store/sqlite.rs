@@ -187,6 +187,13 @@ fn extent_of(file: Option<String>, offset: Option<i64>, length: Option<i64>) -> 
     })
 }
 
+/// Whether the file system holding `path` has no room left for an
+/// unprivileged writer.
+fn disk_is_full(path: &Path) -> bool {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    rustix::fs::statvfs(dir).is_ok_and(|s| s.f_bavail == 0)
+}
+
 /// The SQLite store.
 pub struct SqliteStore {
     conn: Connection,
@@ -242,7 +249,17 @@ impl SqliteStore {
             source,
         })?;
         let mut store = SqliteStore { conn, path: name };
-        store.setup()?;
+        store.setup().map_err(|e| match e {
+            // SQLite says "disk I/O error" when it cannot grow its files:
+            // say why, when the disk is full.
+            StoreError::Sqlite { path, source } if disk_is_full(path.as_ref()) => {
+                StoreError::Sqlite {
+                    path: format!("{path} (No space left on device: the disk holding it is full)"),
+                    source,
+                }
+            }
+            other => other,
+        })?;
         Ok(store)
     }
 
