@@ -593,8 +593,13 @@ impl Tree {
 
     /// The node's own text as a string.
     pub fn text(&self, id: NodeId) -> Text<'_> {
+        Cow::Borrowed(self.str_of(id))
+    }
+
+    /// The node's own text, borrowed.
+    pub fn str_of(&self, id: NodeId) -> &str {
         let (a, b) = self.node(id).text;
-        Cow::Borrowed(self.str_slice(a, b))
+        self.str_slice(a, b)
     }
 
     /// Text between two offsets of the text buffer, as a string (empty if

@@ -15,7 +15,6 @@
 //! are evaluated when the first item arrives.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Arc;
 
 use crate::format::{DocumentSink, Flavor, Name, NodeId, Origin, Row, SinkError, Tree, Verdict};
@@ -24,9 +23,9 @@ use crate::model::{DocumentType, Source, SourceFormat};
 
 use super::MappingError;
 use super::escape::write_string;
-use super::hold::Held;
+use super::hold::{Held, Output};
 use super::library::{Direction as LoadDirection, Library, Loaded};
-use super::path::{Compiler, Cond, Eval, Item, Path, Scratch, Vars};
+use super::path::{Compiler, Cond, Eval, Item, Path, Probed, Probes, Scratch, Vars};
 use super::rows::{RowFailure, RowPlan, RowSite, record_place};
 use super::rule::{Codes, Direction, Rule, RuleContext, RuleError, Target, is_rule_table};
 use super::spec::Spec;
@@ -59,6 +58,9 @@ pub(super) struct FieldPlan {
     /// converts it ([`Rule::is_plain`]): the value found is written
     /// straight to the output ([`Rule::write_plain`]).
     pub(super) plain: bool,
+    /// For a plain field whose paths are all probes of its object
+    /// ([`ObjectPlan::probes`]): their numbers, in the rule's order.
+    probes: Option<Box<[u16]>>,
 }
 
 #[derive(Debug)]
@@ -68,6 +70,8 @@ pub(super) struct ObjectPlan {
     pub(super) from: Option<Path>,
     pub(super) when: Option<Cond>,
     pub(super) fields: Vec<FieldPlan>,
+    /// The one-step paths of the plain fields, looked up together (X12).
+    probes: Probes,
 }
 
 #[derive(Debug)]
@@ -488,8 +492,10 @@ fn compile_object(
                 is_list: matches!(f.shape, Shape::List(_)),
                 plan: None,
                 plain: false,
+                probes: None,
             })
             .collect(),
+        probes: Probes::default(),
     };
     for (key, value) in table {
         if reserved.contains(&key.as_str()) {
@@ -527,7 +533,49 @@ fn compile_object(
             matches!(&compiled, Plan::Scalar(rule, _) if rule.is_plain() && rule.finds_by_paths());
         plan.fields[index].plan = Some(compiled);
     }
+    if cx.paths.flavor == Flavor::X12 {
+        add_probes(&mut plan);
+    }
     Ok(plan)
+}
+
+/// Makes the relative fast paths of an X12 object's plain fields probes
+/// of the object, when there are at least two: they are then looked up in
+/// one pass over the object's children.
+fn add_probes(plan: &mut ObjectPlan) {
+    let mut probes = Probes::default();
+    let mut taken = Vec::new();
+    for (i, f) in plan.fields.iter().enumerate() {
+        let Some(Plan::Scalar(rule, _)) = &f.plan else {
+            continue;
+        };
+        let Some(paths) = rule.unconditional_paths().filter(|_| f.plain) else {
+            continue;
+        };
+        // Only a rule whose paths are all probes: one that reads others
+        // (an absolute path) is looked up path by path.
+        if !paths.iter().all(Probes::takes) {
+            continue;
+        }
+        let mut before = None;
+        let ids: Option<Box<[u16]>> = paths
+            .iter()
+            .map(|p| {
+                before = Some(probes.add(p, before)?);
+                before
+            })
+            .collect();
+        if let Some(ids) = ids {
+            taken.push((i, ids));
+        }
+    }
+    if probes.len() < 2 {
+        return;
+    }
+    for (i, ids) in taken {
+        plan.fields[i].probes = Some(ids);
+    }
+    plan.probes = probes;
 }
 
 fn path_of(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Path, MappingError> {
@@ -829,6 +877,8 @@ impl<'m> Writer<'m, '_, '_, '_> {
             }
             *first = false;
         };
+        // What the plan's probes find, when a field first needs it.
+        let mut probed: Option<Vec<Probed>> = None;
         for f in &plan.fields[range] {
             match &f.plan {
                 None => {
@@ -846,7 +896,29 @@ impl<'m> Writer<'m, '_, '_, '_> {
                     if f.plain && self.plain {
                         // The common case: the value found, written as it
                         // is converted; the general way below otherwise.
-                        match rule.found(self.eval, context) {
+                        let eval = self.eval;
+                        let found = match &f.probes {
+                            Some(ids) => {
+                                let probed =
+                                    probed.get_or_insert_with(|| eval.probe(&plan.probes, context));
+                                // As Rule::found: the first path's value;
+                                // a probe that cannot decide leaves the rule
+                                // to it.
+                                match ids
+                                    .iter()
+                                    .map(|&i| probed[usize::from(i)])
+                                    .find(|p| *p != Probed::Missing)
+                                {
+                                    Some(Probed::Found(item)) => {
+                                        Some(std::borrow::Cow::Borrowed(eval.item_text(item)))
+                                    }
+                                    Some(_) => rule.found(eval, context),
+                                    None => None,
+                                }
+                            }
+                            None => rule.found(eval, context),
+                        };
+                        match found {
                             Some(raw) => {
                                 let (mark, was_first) = (out.len(), first);
                                 comma(out, &mut first);
@@ -971,6 +1043,9 @@ impl<'m> Writer<'m, '_, '_, '_> {
                     self.field.pop();
                 }
             }
+        }
+        if let Some(p) = probed {
+            self.eval.give_probed(p);
         }
         Ok(!first)
     }
@@ -1148,7 +1223,7 @@ struct Open {
 const FLUSH_AT: usize = 1 << 16;
 
 /// A [`DocumentSink`] that maps each document and writes it as JSON.
-pub struct Translator<'l, W: Write> {
+pub struct Translator<'l, W: Output> {
     library: &'l Library,
     choice: Choice,
     partner: Option<String>,
@@ -1190,7 +1265,7 @@ pub struct Translator<'l, W: Write> {
     reference: bool,
 }
 
-impl<'l, W: Write> Translator<'l, W> {
+impl<'l, W: Output> Translator<'l, W> {
     /// A translator writing to `out`.
     pub fn new(
         library: &'l Library,
@@ -1548,7 +1623,7 @@ impl<'l, W: Write> Translator<'l, W> {
     }
 }
 
-impl<W: Write> DocumentSink for Translator<'_, W> {
+impl<W: Output> DocumentSink for Translator<'_, W> {
     fn start(&mut self, tree: &mut Tree, origin: &Origin) -> Result<Option<Vec<Name>>, SinkError> {
         self.open = None;
         self.set_first = self.written;
@@ -1748,7 +1823,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
     }
 }
 
-impl<W: Write> Translator<'_, W> {
+impl<W: Output> Translator<'_, W> {
     /// Ends a set (or a CSV or XML input): writes what is left of its
     /// document(s) or records why not.
     fn end_set(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError> {
@@ -1850,7 +1925,7 @@ impl<W: Write> Translator<'_, W> {
                 if released {
                     // Accepted: what was held goes out first, in order.
                     self.begin_document(origin)?;
-                    self.held.release(&mut self.out)?;
+                    self.out.release(&mut self.held)?;
                 } else if !open.head_written {
                     self.begin_document(origin)?;
                 }
@@ -1893,7 +1968,7 @@ impl<W: Write> Translator<'_, W> {
     }
 }
 
-impl<W: Write> Translator<'_, W> {
+impl<W: Output> Translator<'_, W> {
     /// Writes one whole document whose fields are read from `context` (a
     /// node found by the document's `each`); a document that cannot be
     /// mapped is a problem, and the next one is written all the same.

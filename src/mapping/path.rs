@@ -75,6 +75,162 @@ enum FastEnd {
 /// Why a fast lookup gave up: the general walk must decide.
 struct Undecided;
 
+/// The relative fast paths (`BEG03`, `REF[01=CO]/02`, `PO1{VN|VP}`,
+/// `QTY/SCH/06`) of the fields of one object, looked up together:
+/// [`Eval::probe`] finds what each finds in one pass over the object's
+/// children, instead of one pass per path, and a filter that several
+/// paths share is tested once per child. Each finds exactly what
+/// [`Eval::first`] finds.
+#[derive(Clone, Debug, Default)]
+pub struct Probes {
+    probes: Vec<Probe>,
+    /// For each name, the probes whose first step looks for it.
+    by_name: Vec<ByName>,
+    /// The distinct filters of the first steps: element, values, negated.
+    filters: Vec<(u16, Vec<String>, bool)>,
+}
+
+#[derive(Clone, Debug)]
+struct Probe {
+    fast: Fast,
+    /// The number of its first step's filter in [`Probes::filters`].
+    filter: Option<u16>,
+    /// The probe of the path before this one in the same rule: once it
+    /// has found a value, this one is not needed.
+    before: Option<u16>,
+}
+
+/// Filters whose verdicts are remembered per child while probing.
+const FILTER_MEMO: usize = 32;
+
+/// The probes that look for one name.
+#[derive(Clone, Debug)]
+struct ByName {
+    name: Name,
+    /// Those looked up one by one.
+    each: Vec<u16>,
+    /// Those that read qualifier/value pairs from the same element on,
+    /// without a filter (`LIN{VN|VP}`, `LIN{UP}`...): looked up together,
+    /// in one pass over the pairs.
+    pairs: Vec<PairProbes>,
+}
+
+/// Qualifier probes of one name and first element.
+#[derive(Clone, Debug)]
+struct PairProbes {
+    start: u16,
+    /// The probes, in order.
+    probes: Vec<u16>,
+    /// Each qualifier they look for ([`pack`]ed), with the probe (its
+    /// place in `probes`) and the qualifier's rank in its preference.
+    wanted: Vec<(u32, u8, u8)>,
+}
+
+/// At most this many probes read pairs together.
+const PAIR_PROBES: usize = 32;
+
+/// What a probe found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probed {
+    /// Its first non-blank value.
+    Found(Item),
+    /// Nothing.
+    Missing,
+    /// The fast form cannot say: [`Eval::first`] must.
+    Undecided,
+}
+
+impl Probes {
+    /// Adds `path` as a probe when it is a one-step relative fast path of
+    /// an X12 mapping; its number.
+    /// Whether `path` can be a probe: a relative fast path.
+    pub fn takes(path: &Path) -> bool {
+        path.alternatives.len() == 1 && path.fast.as_deref().is_some_and(|f| !f.absolute)
+    }
+
+    /// `before` is the probe of the rule's path before this one, if any.
+    pub fn add(&mut self, path: &Path, before: Option<u16>) -> Option<u16> {
+        let fast = path.fast.as_deref()?;
+        let step = fast.steps.first()?;
+        if fast.absolute
+            || path.alternatives.len() != 1
+            || self.probes.len() >= usize::from(u16::MAX)
+        {
+            return None;
+        }
+        let id = self.probes.len() as u16;
+        let filter = step.filter.as_ref().map(|f| {
+            let key = (f.element, f.values.clone(), f.negated);
+            match self.filters.iter().position(|k| *k == key) {
+                Some(i) => i as u16,
+                None => {
+                    self.filters.push(key);
+                    (self.filters.len() - 1) as u16
+                }
+            }
+        });
+        self.probes.push(Probe {
+            fast: fast.clone(),
+            filter,
+            before,
+        });
+        let at = match self.by_name.iter().position(|b| b.name == step.name) {
+            Some(at) => at,
+            None => {
+                self.by_name.push(ByName {
+                    name: step.name,
+                    each: Vec::new(),
+                    pairs: Vec::new(),
+                });
+                self.by_name.len() - 1
+            }
+        };
+        let by = &mut self.by_name[at];
+        match &fast.end {
+            FastEnd::Qualifier { start, qualifiers }
+                if fast.steps.len() == 1
+                    && step.filter.is_none()
+                    && qualifiers.packed.len() <= usize::from(u8::MAX)
+                    && !qualifiers.packed.contains(&LONG) =>
+            {
+                let group = match by.pairs.iter().position(|g| g.start == *start) {
+                    Some(g) if by.pairs[g].probes.len() < PAIR_PROBES => g,
+                    Some(_) => {
+                        by.each.push(id);
+                        return Some(id);
+                    }
+                    None => {
+                        by.pairs.push(PairProbes {
+                            start: *start,
+                            probes: Vec::new(),
+                            wanted: Vec::new(),
+                        });
+                        by.pairs.len() - 1
+                    }
+                };
+                let g = &mut by.pairs[group];
+                let place = g.probes.len() as u8;
+                g.probes.push(id);
+                for (rank, &q) in qualifiers.packed.iter().enumerate() {
+                    g.wanted.push((q, place, rank as u8));
+                }
+            }
+            _ => by.each.push(id),
+        }
+        Some(id)
+    }
+
+    /// How many probes there are.
+    pub fn len(&self) -> usize {
+        self.probes.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.probes.is_empty()
+    }
+}
+
 impl Fast {
     /// The fast form of a chain, when it has one.
     fn of(chain: &Chain, flavor: Flavor) -> Option<Fast> {
@@ -833,6 +989,7 @@ pub struct Eval<'t, 'v> {
     /// against).
     fast: bool,
     pool: std::cell::RefCell<Vec<Vec<Item>>>,
+    probed: std::cell::RefCell<Vec<Vec<Probed>>>,
     /// The qualifier/value pairs of the segment read last (see
     /// [`Eval::qualified`]), for the next rule that reads the same one.
     pairs: std::cell::RefCell<Pairs>,
@@ -843,6 +1000,7 @@ pub struct Eval<'t, 'v> {
 #[derive(Debug, Default)]
 pub struct Scratch {
     pool: Vec<Vec<Item>>,
+    probed: Vec<Vec<Probed>>,
     pairs: Vec<Pair>,
 }
 
@@ -869,13 +1027,18 @@ impl<'t, 'v> Eval<'t, 'v> {
     /// An evaluator over `tree` with the buffers of an earlier one (what
     /// they held is forgotten).
     pub fn reusing(tree: &'t Tree, vars: &'v dyn Vars, scratch: Scratch) -> Eval<'t, 'v> {
-        let Scratch { pool, mut pairs } = scratch;
+        let Scratch {
+            pool,
+            probed,
+            mut pairs,
+        } = scratch;
         pairs.clear();
         Eval {
             tree,
             vars,
             fast: true,
             pool: std::cell::RefCell::new(pool),
+            probed: std::cell::RefCell::new(probed),
             pairs: std::cell::RefCell::new(Pairs {
                 segment: NONE,
                 start: 0,
@@ -900,6 +1063,7 @@ impl<'t, 'v> Eval<'t, 'v> {
     pub fn into_scratch(self) -> Scratch {
         Scratch {
             pool: self.pool.into_inner(),
+            probed: self.probed.into_inner(),
             pairs: self.pairs.into_inner().ranges,
         }
     }
@@ -985,6 +1149,133 @@ impl Eval<'_, '_> {
             .find(|(_, t)| !is_blank(t));
         self.give(items);
         found
+    }
+
+    /// What each of `probes` finds from `context`, as [`Eval::first`]
+    /// finds it (into a buffer of the evaluator's: give it back with
+    /// [`Eval::give_probed`]). Every probe is [`Probed::Undecided`] when
+    /// the evaluator takes no fast forms or `context` is a segment.
+    pub fn probe(&self, probes: &Probes, context: NodeId) -> Vec<Probed> {
+        let mut out = self.probed.borrow_mut().pop().unwrap_or_default();
+        out.clear();
+        let t = self.tree;
+        if !self.fast || t.kind(context) == Kind::Segment {
+            out.resize(probes.len(), Probed::Undecided);
+            return out;
+        }
+        // Missing until found: a probe looks on past blank values, as the
+        // first non-blank value is what it finds.
+        out.resize(probes.len(), Probed::Missing);
+        // A probe is still wanted when it has found nothing and no probe
+        // before it in its rule has found a value.
+        let wanted = |out: &[Probed], id: u16| {
+            let mut p = Some(id);
+            while let Some(i) = p {
+                let i = usize::from(i);
+                if out[i] != Probed::Missing {
+                    return false;
+                }
+                p = probes.probes[i].before;
+            }
+            true
+        };
+        // The verdicts of the filters at the child they were tested on.
+        let mut memo = [(NONE, None); FILTER_MEMO];
+        let mut c = t.first_child(context);
+        while c != NONE {
+            let name = t.name(c);
+            if t.kind(c) != Kind::Attribute
+                && let Some(by) = probes.by_name.iter().find(|b| b.name == name)
+            {
+                for &id in &by.each {
+                    if !wanted(&out, id) {
+                        continue;
+                    }
+                    let Probe { fast, filter, .. } = &probes.probes[usize::from(id)];
+                    let step = &fast.steps[0];
+                    let passes = match filter.map(usize::from).filter(|&f| f < FILTER_MEMO) {
+                        Some(f) if memo[f].0 == c => memo[f].1,
+                        Some(f) => {
+                            let verdict = self.fast_filter(step, c).ok();
+                            memo[f] = (c, verdict);
+                            verdict
+                        }
+                        None => self.fast_filter(step, c).ok(),
+                    };
+                    let found = match passes {
+                        Some(true) if fast.steps.len() == 1 => self.fast_end::<false>(&fast.end, c),
+                        Some(true) => self.fast_first::<false>(fast, &fast.steps[1..], c),
+                        Some(false) => Ok(None),
+                        None => Err(Undecided),
+                    };
+                    match found {
+                        Ok(Some(item)) => out[usize::from(id)] = Probed::Found(item),
+                        Ok(None) => {}
+                        Err(Undecided) => out[usize::from(id)] = Probed::Undecided,
+                    }
+                }
+                for g in &by.pairs {
+                    if g.probes.iter().any(|&id| wanted(&out, id)) {
+                        self.probe_pairs(g, c, &mut out, &wanted);
+                    }
+                }
+            }
+            c = t.next_sibling(c);
+        }
+        out
+    }
+
+    /// The qualifier probes `g` at `node`: the pairs are read once, and
+    /// each probe finds what [`Eval::qualified`] finds for it (the value
+    /// of the first of its qualifiers that a pair has, if not blank).
+    fn probe_pairs(
+        &self,
+        g: &PairProbes,
+        node: NodeId,
+        out: &mut [Probed],
+        wanted: &impl Fn(&[Probed], u16) -> bool,
+    ) {
+        let Some(seg) = self.segment_of(node) else {
+            return;
+        };
+        let t = self.tree;
+        // For each probe, the best rank found so far and its value.
+        let mut best = [(u8::MAX, (0usize, 0usize)); PAIR_PROBES];
+        self.with_pairs(seg, g.start, |pairs| {
+            for &(packed, _, value) in pairs {
+                for &(q, place, rank) in &g.wanted {
+                    let b = &mut best[usize::from(place)];
+                    if q == packed && rank < b.0 {
+                        *b = (rank, value);
+                    }
+                }
+            }
+        });
+        for (place, &id) in g.probes.iter().enumerate() {
+            let (rank, (start, end)) = best[place];
+            if rank == u8::MAX || !wanted(out, id) || is_blank(t.str_slice(start, end)) {
+                continue;
+            }
+            out[usize::from(id)] = Probed::Found(Item::Slice {
+                node: seg,
+                start,
+                end,
+            });
+        }
+    }
+
+    /// Returns a buffer of [`Eval::probe`].
+    pub fn give_probed(&self, probed: Vec<Probed>) {
+        self.probed.borrow_mut().push(probed);
+    }
+
+    /// The text of an item found in the tree (not a constant).
+    pub fn item_text(&self, item: Item) -> &str {
+        match item {
+            Item::Node(n) => self.tree.str_of(n),
+            Item::Slice { start, end, .. } => self.tree.str_slice(start, end),
+            Item::Constant(_) => "",
+        }
     }
 
     /// The first node `path` finds from `context`, in document order
@@ -1161,6 +1452,28 @@ impl Eval<'_, '_> {
         qualifiers: &Qualifiers,
     ) -> Option<(usize, usize)> {
         let t = self.tree;
+        self.with_pairs(seg, start, |pairs| {
+            qualifiers
+                .packed
+                .iter()
+                .zip(&qualifiers.texts)
+                .find_map(|(&packed, text)| {
+                    pairs
+                        .iter()
+                        .find(|(p, (qs, qe), _)| {
+                            *p == packed
+                                && (packed != LONG || same(text.as_bytes(), t.slice(*qs, *qe)))
+                        })
+                        .map(|&(_, _, v)| v)
+                })
+        })
+    }
+
+    /// Runs `f` on the qualifier/value pairs of `seg` from element `start`
+    /// on (those with a value), found once and kept for the next call.
+    #[inline]
+    fn with_pairs<T>(&self, seg: NodeId, start: u16, f: impl FnOnce(&[Pair]) -> T) -> T {
+        let t = self.tree;
         let mut pairs = self.pairs.borrow_mut();
         if pairs.segment != seg || pairs.start != start {
             pairs.segment = seg;
@@ -1178,19 +1491,7 @@ impl Eval<'_, '_> {
                 i += 2;
             }
         }
-        qualifiers
-            .packed
-            .iter()
-            .zip(&qualifiers.texts)
-            .find_map(|(&packed, text)| {
-                pairs
-                    .ranges
-                    .iter()
-                    .find(|(p, (qs, qe), _)| {
-                        *p == packed && (packed != LONG || same(text.as_bytes(), t.slice(*qs, *qe)))
-                    })
-                    .map(|&(_, _, v)| v)
-            })
+        f(&pairs.ranges)
     }
 
     /// Whether a fast step's filter lets `node` through.

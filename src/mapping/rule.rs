@@ -554,6 +554,15 @@ impl Rule {
         matches!(self.find, Find::From(_))
     }
 
+    /// The paths the rule finds its value by, tried in order, when it
+    /// always applies (it has no `when`): what [`Rule::found`] reads.
+    pub fn unconditional_paths(&self) -> Option<&[Path]> {
+        match (&self.find, &self.when) {
+            (Find::From(paths), None) => Some(paths),
+            _ => None,
+        }
+    }
+
     /// What the rule's paths find at `context`, before any transform: the
     /// first non-blank value of the first path that has one, as
     /// [`Rule::value`] finds it; `None` when the rule does not apply or

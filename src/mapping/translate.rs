@@ -468,6 +468,15 @@ enum Out<W: Write> {
     Gated(gate::Intake<W>),
 }
 
+impl<W: Write> super::hold::Output for Out<W> {
+    fn release(&mut self, held: &mut Held) -> std::io::Result<()> {
+        match self {
+            Out::Direct(w) => held.release(w),
+            Out::Gated(g) => g.release(held),
+        }
+    }
+}
+
 impl<W: Write> Write for Out<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         match self {
