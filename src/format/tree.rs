@@ -87,7 +87,19 @@ struct Node {
     text: (usize, usize),
     /// A segment's element separators: `cuts[a..b]` of the tree.
     cuts: (u32, u32),
+    /// The names of the node's children, one bit each (a name's number
+    /// modulo 64): a bit that is clear says no child has a name that maps
+    /// to it, so that looking for a child that is not there costs one test.
+    /// Bits may be set for names no child has any more (after a child was
+    /// moved or removed), never the other way round.
+    child_names: u64,
     place: Place,
+}
+
+/// The bit of a name in [`Node::child_names`].
+#[inline]
+const fn name_bit(name: Name) -> u64 {
+    1 << (name.0 & 63)
 }
 
 /// Interned names, kept for the whole run (across documents).
@@ -186,8 +198,47 @@ impl Tree {
             prev_sibling: NONE,
             text: (0, 0),
             cuts: (0, 0),
+            child_names: 0,
             place: Place::default(),
         });
+    }
+
+    /// Empties the tree for the next document but for the root's first
+    /// `kept` children, which must be leaves appended first (an X12 set's
+    /// ISA and GS, the same for every set of a group): the tree is then as
+    /// [`Tree::clear`] and appending them again would leave it. Returns
+    /// false, with the tree cleared, when its first nodes are not such
+    /// leaves.
+    pub fn clear_after(&mut self, kept: usize) -> bool {
+        let n = kept + 1;
+        let prefix_ok = self.nodes.len() >= n
+            && (1..n).all(|i| {
+                let node = &self.nodes[i];
+                let prev = if i == 1 { NONE } else { i as NodeId - 1 };
+                node.parent == 0 && node.first_child == NONE && node.prev_sibling == prev
+            });
+        if !prefix_ok {
+            self.clear();
+            return false;
+        }
+        let (text_end, cuts_end) = {
+            let last = &self.nodes[kept];
+            (last.text.1, last.cuts.1)
+        };
+        self.nodes.truncate(n);
+        self.text.truncate(text_end);
+        self.cuts.truncate(cuts_end as usize);
+        self.columns.clear();
+        let mut names = 0;
+        for node in &self.nodes[1..] {
+            names |= name_bit(node.name);
+        }
+        self.nodes[kept].next_sibling = NONE;
+        let root = &mut self.nodes[0];
+        root.first_child = if kept == 0 { NONE } else { 1 };
+        root.last_child = if kept == 0 { NONE } else { kept as NodeId };
+        root.child_names = names;
+        true
     }
 
     /// The root node.
@@ -247,6 +298,7 @@ impl Tree {
 
     /// Appends a node as the last child of `parent`; text that is not
     /// UTF-8 is kept with U+FFFD in place of the bad bytes.
+    #[inline]
     pub fn append(
         &mut self,
         parent: NodeId,
@@ -290,12 +342,11 @@ impl Tree {
         {
             // Segments are short (an X12 segment is at most a few hundred
             // bytes in practice); u32 offsets are ample.
-            let sep = d.element();
-            for (i, &b) in self.text.as_bytes()[start..end].iter().enumerate() {
-                if b == sep {
-                    self.cuts.push(i as u32);
-                }
-            }
+            find_byte(
+                &self.text.as_bytes()[start..end],
+                d.element(),
+                &mut self.cuts,
+            );
         }
         let cuts = (cut_start, self.cuts.len() as u32);
         let id = self.nodes.len() as NodeId;
@@ -310,6 +361,7 @@ impl Tree {
             prev_sibling: prev,
             text: (start, end),
             cuts,
+            child_names: 0,
             place,
         });
         if prev == NONE {
@@ -317,8 +369,16 @@ impl Tree {
         } else {
             self.nodes[prev as usize].next_sibling = id;
         }
-        self.nodes[parent as usize].last_child = id;
+        let p = &mut self.nodes[parent as usize];
+        p.last_child = id;
+        p.child_names |= name_bit(name);
         id
+    }
+
+    /// False when no child of `id` is named `name`; true when one may be.
+    #[inline]
+    pub fn may_have_child(&self, id: NodeId, name: Name) -> bool {
+        self.node(id).child_names & name_bit(name) != 0
     }
 
     /// Appends text to the node appended last (XML text split by entities
@@ -355,12 +415,15 @@ impl Tree {
         me.parent = parent;
         me.prev_sibling = prev;
         me.next_sibling = NONE;
+        let name = me.name;
         if prev == NONE {
             self.nodes[parent as usize].first_child = node;
         } else {
             self.nodes[prev as usize].next_sibling = node;
         }
-        self.nodes[parent as usize].last_child = node;
+        let p = &mut self.nodes[parent as usize];
+        p.last_child = node;
+        p.child_names |= name_bit(name);
     }
 
     /// Removes `node` and every node appended after it. `node` must be the
@@ -530,8 +593,13 @@ impl Tree {
 
     /// The node's own text as a string.
     pub fn text(&self, id: NodeId) -> Text<'_> {
+        Cow::Borrowed(self.str_of(id))
+    }
+
+    /// The node's own text, borrowed.
+    pub fn str_of(&self, id: NodeId) -> &str {
         let (a, b) = self.node(id).text;
-        Cow::Borrowed(self.str_slice(a, b))
+        self.str_slice(a, b)
     }
 
     /// Text between two offsets of the text buffer, as a string (empty if
@@ -583,6 +651,34 @@ impl Tree {
         }
         parts.reverse();
         parts.join("/")
+    }
+}
+
+/// Appends to `out` the offsets in `bytes` of each byte equal to `b`,
+/// eight bytes at a time.
+#[inline]
+fn find_byte(bytes: &[u8], b: u8, out: &mut Vec<u32>) {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let pattern = u64::from_le_bytes([b; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0u32;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ pattern;
+        // The high bit of each byte of x that is zero, exactly (no borrow
+        // runs from one byte into the next).
+        let mut zero = !(((x & LOW) + LOW) | x | LOW);
+        while zero != 0 {
+            out.push(at + zero.trailing_zeros() / 8);
+            zero &= zero - 1;
+        }
+        at += 8;
+    }
+    for (i, &c) in chunks.remainder().iter().enumerate() {
+        if c == b {
+            out.push(at + i as u32);
+        }
     }
 }
 
@@ -676,6 +772,71 @@ mod tests {
         let (a, b) = t.element_range(bad, 2).expect("element 2");
         assert_eq!(t.str_slice(a, b), "x");
         assert_eq!(t.text(bad), "PO1*\u{fffd}*x");
+    }
+
+    #[test]
+    fn finds_separators_as_a_byte_scan_does() {
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        for len in 0..80 {
+            for _ in 0..20 {
+                let bytes: Vec<u8> = (0..len)
+                    .map(|_| {
+                        rng ^= rng << 13;
+                        rng ^= rng >> 7;
+                        rng ^= rng << 17;
+                        // Mostly the separator and its neighbours.
+                        [b'*', b'+', b')', 0, 0xAA, b'A'][(rng % 6) as usize]
+                    })
+                    .collect();
+                let mut found = Vec::new();
+                find_byte(&bytes, b'*', &mut found);
+                let expected: Vec<u32> = (0..len as u32)
+                    .filter(|&i| bytes[i as usize] == b'*')
+                    .collect();
+                assert_eq!(found, expected, "{bytes:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn clearing_after_the_envelope_is_clearing_and_appending_it_again() {
+        let mut t = Tree::new(Flavor::X12);
+        t.set_delimiters(Delimiters::new(b'*', b':', b'~', Some(b'^')).ok());
+        let (isa, gs, st, n1) = (
+            t.intern("ISA"),
+            t.intern("GS"),
+            t.intern("ST"),
+            t.intern("N1"),
+        );
+        let envelope = |t: &mut Tree| {
+            t.append(0, isa, Kind::Segment, b"ISA*00*X", Place::default());
+            t.append(0, gs, Kind::Segment, b"GS*PO*A*B", Place::default());
+        };
+        let body = |t: &mut Tree| {
+            t.append(0, st, Kind::Segment, b"ST*850*1", Place::default());
+            let l = t.append(0, n1, Kind::Group, b"", Place::default());
+            t.append(l, n1, Kind::Segment, b"N1*ST*Ann", Place::default());
+        };
+        envelope(&mut t);
+        body(&mut t);
+        let mut fresh = t.clone();
+        fresh.clear();
+        envelope(&mut fresh);
+        body(&mut fresh);
+        assert!(t.clear_after(2));
+        body(&mut t);
+        assert_eq!(format!("{:?}", t.nodes), format!("{:?}", fresh.nodes));
+        assert_eq!(t.text, fresh.text);
+        assert_eq!(t.cuts, fresh.cuts);
+        // A prefix that is not leaves of the root is cleared instead.
+        assert!(!t.clear_after(4));
+        assert_eq!(t.len(), 1);
+        assert!(t.clear_after(0));
+        assert_eq!(format!("{:?}", t.nodes), {
+            let mut empty = fresh.clone();
+            empty.clear();
+            format!("{:?}", empty.nodes)
+        });
     }
 
     #[test]

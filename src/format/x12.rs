@@ -146,6 +146,9 @@ struct Builder {
     isa_place: Place,
     gs: Vec<u8>,
     gs_place: Place,
+    /// The tree begins with the ISA and GS above (the nodes a set's tree
+    /// starts with), so that the next set keeps them.
+    envelope_in_tree: bool,
     in_set: bool,
     /// Between a GS and its GE: a TA1 is not in its place there.
     in_group: bool,
@@ -156,10 +159,33 @@ struct Builder {
     streamer: Streamer,
     /// HL01 to the HL loop node, for nesting.
     hl: HashMap<Vec<u8>, NodeId>,
-    names: HashMap<u32, Name>,
-    recent: [Option<(u32, Name)>; 64],
+    names: foldhash::HashMap<u32, Name>,
+    recent: [Option<(u32, Name)>; 256],
     hl_name: Name,
 }
+
+/// A segment ID of up to three bytes and its length in one number, so
+/// that IDs are compared at once; `u32::MAX` for a longer ID.
+const fn id_key(id: &[u8]) -> u32 {
+    if id.len() > 3 {
+        return u32::MAX;
+    }
+    let mut key = (id.len() as u32) << 24;
+    let mut i = 0;
+    while i < id.len() {
+        key |= (id[i] as u32) << (8 * i);
+        i += 1;
+    }
+    key
+}
+
+const ISA: u32 = id_key(b"ISA");
+const GS: u32 = id_key(b"GS");
+const GE: u32 = id_key(b"GE");
+const IEA: u32 = id_key(b"IEA");
+const ST: u32 = id_key(b"ST");
+const SE: u32 = id_key(b"SE");
+const TA1: u32 = id_key(b"TA1");
 
 impl Builder {
     fn new(file_name: &str, tree: &mut Tree) -> Builder {
@@ -174,23 +200,27 @@ impl Builder {
             isa_place: Place::default(),
             gs: Vec::new(),
             gs_place: Place::default(),
+            envelope_in_tree: false,
             in_set: false,
             in_group: false,
             ordinal: 0,
             open: Vec::new(),
             streamer: Streamer::default(),
             hl: HashMap::new(),
-            names: HashMap::new(),
-            recent: [None; 64],
+            names: foldhash::HashMap::default(),
+            recent: [None; 256],
             hl_name: tree.intern("HL"),
         }
     }
 
     /// The interned name of a segment ID: a direct-mapped cache in front
-    /// of the map, since a set uses a dozen IDs over and over.
-    fn name(&mut self, tree: &mut Tree, id: &[u8]) -> Name {
-        let key = crate::x12::SegmentId::key_of(id);
-        let slot = (key.wrapping_mul(0x9E37_79B1) >> 26) as usize;
+    /// of the map, since a set uses a dozen IDs over and over. An ID of
+    /// more than three bytes (invalid, and rejected) is interned as it is.
+    fn name(&mut self, tree: &mut Tree, key: u32, id: &[u8]) -> Name {
+        if key == u32::MAX {
+            return tree.intern(&String::from_utf8_lossy(id));
+        }
+        let slot = (key.wrapping_mul(0x9E37_79B1) >> 24) as usize;
         if let Some((k, n)) = self.recent[slot]
             && k == key
         {
@@ -214,86 +244,44 @@ impl Builder {
         sink: &mut dyn DocumentSink,
     ) -> Result<(), SinkError> {
         let id = segment.id_bytes();
-        // An envelope segment ends a set left without its SE: the checker
-        // has just given its verdict (trailer missing), and its document
-        // must end here, not be left open.
-        if self.in_set && matches!(id, b"ISA" | b"GS" | b"GE" | b"IEA") {
-            self.end_set(verdict.clone(), tree, sink)?;
+        let key = id_key(id);
+        if matches!(key, ISA | GS | GE | IEA | ST) {
+            return self.envelope(key, segment, header, verdict, tree, sink);
         }
-        match id {
-            b"ISA" => {
-                if let Some(h) = header {
-                    self.isa.clear();
-                    self.isa.extend_from_slice(segment.raw());
-                    self.isa_place = place(segment, 0);
-                    self.origin.interchange_control_number = Some(
-                        String::from_utf8_lossy(h.control_number())
-                            .trim()
-                            .to_string(),
-                    );
-                    self.origin.sender = Some(h.sender());
-                    self.origin.receiver = Some(h.receiver());
-                    tree.set_delimiters(Some(h.delimiters()));
-                }
-                self.in_group = false;
-                return Ok(());
-            }
-            b"GS" => {
-                self.gs.clear();
-                self.gs.extend_from_slice(segment.raw());
-                self.gs_place = place(segment, 0);
-                let text = |n| Some(segment.text(n).trim().to_string()).filter(|s| !s.is_empty());
-                self.origin.application_sender = text(2);
-                self.origin.application_receiver = text(3);
-                self.origin.group_control_number = text(6);
-                self.origin.version = text(8);
-                self.in_group = true;
-                return Ok(());
-            }
-            b"GE" | b"IEA" => {
-                self.in_group = false;
-                return Ok(());
-            }
-            // A partner's TA1, between ISA and GS, acknowledges one of our
-            // interchanges: it is a document of its own.
-            b"TA1" if !self.in_set && !self.in_group && !self.isa.is_empty() => {
-                return self.ta1(segment, checker, tree, sink);
-            }
-            b"ST" => {
-                if self.in_set {
-                    self.end_set(verdict.clone(), tree, sink)?;
-                }
-                self.start_set(segment, tree, sink)?;
-                let st = self.name(tree, id);
-                self.ordinal = 1;
-                tree.append(0, st, Kind::Segment, segment.raw(), place(segment, 1));
-                return Ok(());
-            }
-            _ => {}
+        // A partner's TA1, between ISA and GS, acknowledges one of our
+        // interchanges: it is a document of its own.
+        if key == TA1 && !self.in_set && !self.in_group && !self.isa.is_empty() {
+            return self.ta1(segment, checker, tree, sink);
         }
         if !self.in_set {
             return Ok(());
         }
         self.ordinal += 1;
-        let name = self.name(tree, id);
+        let name = self.name(tree, key, id);
         let at = place(segment, self.ordinal);
-        if id == b"SE" {
+        if key == SE {
             self.close_to(1, tree, sink)?;
             tree.append(0, name, Kind::Segment, segment.raw(), at);
             return self.end_set(verdict, tree, sink);
         }
-        let placement = checker.open_validator().map(|v| {
-            let p = v.placement();
-            let loop_name = p.opened.map(|node| {
-                let loop_id = v.loop_id(node);
-                if loop_id.as_bytes() == id {
-                    name
-                } else {
-                    tree.intern(loop_id)
-                }
-            });
-            (p, loop_name)
-        });
+        let placement = match checker.open_validator() {
+            Some(v) => {
+                let p = v.placement();
+                let loop_name = match p.opened {
+                    Some(node) => {
+                        let loop_id = v.loop_id(node);
+                        let same = match key {
+                            u32::MAX => loop_id.as_bytes() == id,
+                            _ => id_key(loop_id.as_bytes()) == key,
+                        };
+                        Some(if same { name } else { tree.intern(loop_id) })
+                    }
+                    None => None,
+                };
+                Some((p, loop_name))
+            }
+            None => None,
+        };
         match placement {
             Some((p, Some(loop_name))) => {
                 // A new loop instance at depth p.depth, child of the loop
@@ -319,6 +307,68 @@ impl Builder {
         Ok(())
     }
 
+    /// An ISA, GS, GE, IEA or ST segment.
+    #[inline(never)]
+    fn envelope(
+        &mut self,
+        key: u32,
+        segment: &Segment<'_>,
+        header: Option<&IsaHeader>,
+        verdict: Option<Verdict>,
+        tree: &mut Tree,
+        sink: &mut dyn DocumentSink,
+    ) -> Result<(), SinkError> {
+        // An envelope segment ends a set left without its SE: the checker
+        // has just given its verdict (trailer missing), and its document
+        // must end here, not be left open.
+        if self.in_set && key != ST {
+            self.end_set(verdict.clone(), tree, sink)?;
+        }
+        match key {
+            ISA => {
+                if let Some(h) = header {
+                    self.isa.clear();
+                    self.isa.extend_from_slice(segment.raw());
+                    self.envelope_in_tree = false;
+                    self.isa_place = place(segment, 0);
+                    self.origin.interchange_control_number = Some(
+                        String::from_utf8_lossy(h.control_number())
+                            .trim()
+                            .to_string(),
+                    );
+                    self.origin.sender = Some(h.sender());
+                    self.origin.receiver = Some(h.receiver());
+                    tree.set_delimiters(Some(h.delimiters()));
+                }
+                self.in_group = false;
+            }
+            GS => {
+                self.gs.clear();
+                self.gs.extend_from_slice(segment.raw());
+                self.envelope_in_tree = false;
+                self.gs_place = place(segment, 0);
+                let text = |n| Some(segment.text(n).trim().to_string()).filter(|s| !s.is_empty());
+                self.origin.application_sender = text(2);
+                self.origin.application_receiver = text(3);
+                self.origin.group_control_number = text(6);
+                self.origin.version = text(8);
+                self.in_group = true;
+            }
+            GE | IEA => self.in_group = false,
+            ST => {
+                if self.in_set {
+                    self.end_set(verdict, tree, sink)?;
+                }
+                self.start_set(segment, tree, sink)?;
+                let st = self.name(tree, key, segment.id_bytes());
+                self.ordinal = 1;
+                tree.append(0, st, Kind::Segment, segment.raw(), place(segment, 1));
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
     /// Nests an HL loop under the HL loop its HL02 names.
     fn nest_hl(&mut self, segment: &Segment<'_>, node: NodeId, tree: &mut Tree) {
         let own = segment.element(1).unwrap_or(b"");
@@ -334,6 +384,7 @@ impl Builder {
     }
 
     /// Closes open loops until `depth` remain.
+    #[inline(always)]
     fn close_to(
         &mut self,
         depth: usize,
@@ -354,19 +405,22 @@ impl Builder {
         tree: &mut Tree,
         sink: &mut dyn DocumentSink,
     ) -> Result<(), SinkError> {
-        tree.clear();
         self.hl.clear();
-        let isa = self.name(tree, b"ISA");
-        let gs = self.name(tree, b"GS");
-        if !self.isa.is_empty() {
-            tree.append(0, isa, Kind::Segment, &self.isa, self.isa_place);
+        let kept = usize::from(!self.isa.is_empty()) + usize::from(!self.gs.is_empty());
+        if !(self.envelope_in_tree && tree.clear_after(kept)) {
+            tree.clear();
+            let isa = self.name(tree, ISA, b"ISA");
+            let gs = self.name(tree, GS, b"GS");
+            if !self.isa.is_empty() {
+                tree.append(0, isa, Kind::Segment, &self.isa, self.isa_place);
+            }
+            if !self.gs.is_empty() {
+                tree.append(0, gs, Kind::Segment, &self.gs, self.gs_place);
+            }
+            self.envelope_in_tree = true;
         }
-        if !self.gs.is_empty() {
-            tree.append(0, gs, Kind::Segment, &self.gs, self.gs_place);
-        }
-        let text = |n| Some(st.text(n).trim().to_string()).filter(|s| !s.is_empty());
-        self.origin.set_id = text(1);
-        self.origin.set_control_number = text(2);
+        set_text(&mut self.origin.set_id, st.text(1).trim());
+        set_text(&mut self.origin.set_control_number, st.text(2).trim());
         self.in_set = true;
         self.open.clear();
         self.open.push(0);
@@ -385,10 +439,12 @@ impl Builder {
         sink: &mut dyn DocumentSink,
     ) -> Result<(), SinkError> {
         tree.clear();
+        // The tree no longer begins with the interchange's ISA and GS.
+        self.envelope_in_tree = false;
         self.hl.clear();
-        let isa = self.name(tree, b"ISA");
+        let isa = self.name(tree, ISA, b"ISA");
         tree.append(0, isa, Kind::Segment, &self.isa, self.isa_place);
-        let name = self.name(tree, segment.id_bytes());
+        let name = self.name(tree, TA1, segment.id_bytes());
         tree.append(0, name, Kind::Segment, segment.raw(), place(segment, 1));
         let origin = Origin {
             application_sender: None,
@@ -437,6 +493,16 @@ impl Builder {
         let verdict =
             verdict.unwrap_or_else(|| Verdict::Rejected(vec!["the set has no SE".into()]));
         sink.end(tree, &self.origin, verdict)
+    }
+}
+
+/// Sets an origin's field to `text` (`None` when empty), reusing the
+/// string it held: one set after another, it is the same field.
+fn set_text(field: &mut Option<String>, text: &str) {
+    match field {
+        _ if text.is_empty() => *field = None,
+        Some(s) => text.clone_into(s),
+        None => *field = Some(text.to_string()),
     }
 }
 

@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use std::io::{self, Write};
 use std::rc::Rc;
 
-use super::hold::Held;
+use super::hold::{Held, Output};
 
 /// The gate's state, shared by the writer the translator writes to and the
 /// envelope sink that says where interchanges and groups begin and end.
@@ -29,7 +29,7 @@ pub struct Gate<W> {
     held: Held,
     /// Frame the released lines as a JSON array.
     array: bool,
-    /// Documents released so far.
+    /// Documents released so far, when framing an array.
     released: u64,
     /// Where the open interchange and group began in what is held.
     interchange_at: u64,
@@ -55,14 +55,14 @@ impl<W: Write> Gate<W> {
 
     /// An interchange begins.
     pub fn interchange_start(&mut self) -> io::Result<()> {
-        self.interchange_at = self.held.len()?;
+        self.interchange_at = self.held.len();
         self.group_at = self.interchange_at;
         Ok(())
     }
 
     /// A group begins.
     pub fn group_start(&mut self) -> io::Result<()> {
-        self.group_at = self.held.len()?;
+        self.group_at = self.held.len();
         Ok(())
     }
 
@@ -77,13 +77,17 @@ impl<W: Write> Gate<W> {
         if rejected {
             self.held.truncate(self.interchange_at)?;
         }
-        let mut framed = Framed {
-            out: &mut self.out,
-            array: self.array,
-            released: &mut self.released,
-            line_start: true,
-        };
-        self.held.release(&mut framed)?;
+        if self.array {
+            let mut framed = Framed {
+                out: &mut self.out,
+                released: &mut self.released,
+                line_start: true,
+            };
+            self.held.release(&mut framed)?;
+        } else {
+            // Lines go out as they are held.
+            self.held.release(&mut self.out)?;
+        }
         self.interchange_at = 0;
         self.group_at = 0;
         Ok(())
@@ -120,11 +124,19 @@ impl<W: Write> Write for Intake<W> {
     }
 }
 
-/// Lines released to the output, framed as an array when asked: `[` and
-/// `,` before each document, no line feed after it.
+impl<W: Write> Output for Intake<W> {
+    /// A set's held document joins what the gate holds: as a whole, its
+    /// temporary file with it, when the gate holds nothing yet (a huge
+    /// set alone in its interchange is not copied from file to file).
+    fn release(&mut self, held: &mut Held) -> io::Result<()> {
+        self.0.borrow_mut().held.adopt(held)
+    }
+}
+
+/// Lines released to the output framed as an array: `[` and `,` before
+/// each document, no line feed after it.
 struct Framed<'a, W> {
     out: &'a mut W,
-    array: bool,
     released: &'a mut u64,
     line_start: bool,
 }
@@ -134,10 +146,8 @@ impl<W: Write> Write for Framed<'_, W> {
         let mut rest = buf;
         while !rest.is_empty() {
             if self.line_start {
-                if self.array {
-                    let sep: &[u8] = if *self.released == 0 { b"[\n" } else { b",\n" };
-                    self.out.write_all(sep)?;
-                }
+                let sep: &[u8] = if *self.released == 0 { b"[\n" } else { b",\n" };
+                self.out.write_all(sep)?;
                 *self.released += 1;
                 self.line_start = false;
             }
@@ -145,9 +155,6 @@ impl<W: Write> Write for Framed<'_, W> {
             match memchr::memchr(b'\n', rest) {
                 Some(end) => {
                     self.out.write_all(&rest[..end])?;
-                    if !self.array {
-                        self.out.write_all(b"\n")?;
-                    }
                     self.line_start = true;
                     rest = &rest[end + 1..];
                 }

@@ -15,7 +15,6 @@
 //! are evaluated when the first item arrives.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Arc;
 
 use crate::format::{DocumentSink, Flavor, Name, NodeId, Origin, Row, SinkError, Tree, Verdict};
@@ -24,9 +23,9 @@ use crate::model::{DocumentType, Source, SourceFormat};
 
 use super::MappingError;
 use super::escape::write_string;
-use super::hold::Held;
+use super::hold::{Held, Output};
 use super::library::{Direction as LoadDirection, Library, Loaded};
-use super::path::{Compiler, Cond, Eval, Item, Path, Vars};
+use super::path::{Compiler, Cond, Eval, Item, Path, Probed, Probes, Scratch, Vars};
 use super::rows::{RowFailure, RowPlan, RowSite, record_place};
 use super::rule::{Codes, Direction, Rule, RuleContext, RuleError, Target, is_rule_table};
 use super::spec::Spec;
@@ -55,6 +54,13 @@ pub(super) struct FieldPlan {
     pub(super) required: bool,
     pub(super) is_list: bool,
     pub(super) plan: Option<Plan>,
+    /// A scalar rule that finds its value by paths and only trims and
+    /// converts it ([`Rule::is_plain`]): the value found is written
+    /// straight to the output ([`Rule::write_plain`]).
+    pub(super) plain: bool,
+    /// For a plain field whose paths are all probes of its object
+    /// ([`ObjectPlan::probes`]): their numbers, in the rule's order.
+    probes: Option<Box<[u16]>>,
 }
 
 #[derive(Debug)]
@@ -64,6 +70,8 @@ pub(super) struct ObjectPlan {
     pub(super) from: Option<Path>,
     pub(super) when: Option<Cond>,
     pub(super) fields: Vec<FieldPlan>,
+    /// The one-step paths of the plain fields, looked up together (X12).
+    probes: Probes,
 }
 
 #[derive(Debug)]
@@ -254,8 +262,11 @@ impl InboundMapping {
     /// The error for a required rule none of whose columns the CSV header
     /// has: a renamed column would otherwise fail every record alike.
     pub fn missing_required_column(&self, tree: &Tree) -> Option<MappingError> {
+        if self.flavor != Flavor::Csv {
+            return None;
+        }
         let columns = tree.columns();
-        if self.flavor != Flavor::Csv || columns.is_empty() {
+        if columns.is_empty() {
             return None;
         }
         let names = tree.names();
@@ -301,8 +312,11 @@ impl InboundMapping {
     /// Notes on the names a CSV mapping looks for that the file's header
     /// does not have: a misspelt column otherwise just maps to nothing.
     pub fn unknown_columns(&self, tree: &Tree) -> Vec<String> {
+        if self.flavor != Flavor::Csv {
+            return Vec::new();
+        }
         let columns = tree.columns();
-        if self.flavor != Flavor::Csv || columns.is_empty() {
+        if columns.is_empty() {
             return Vec::new();
         }
         let names = tree.names();
@@ -477,8 +491,11 @@ fn compile_object(
                 required: f.required,
                 is_list: matches!(f.shape, Shape::List(_)),
                 plan: None,
+                plain: false,
+                probes: None,
             })
             .collect(),
+        probes: Probes::default(),
     };
     for (key, value) in table {
         if reserved.contains(&key.as_str()) {
@@ -512,9 +529,53 @@ fn compile_object(
         if let Plan::Scalar(rule, _) | Plan::Values(rule, _) = &compiled {
             plan.fields[index].required |= rule.required;
         }
+        plan.fields[index].plain =
+            matches!(&compiled, Plan::Scalar(rule, _) if rule.is_plain() && rule.finds_by_paths());
         plan.fields[index].plan = Some(compiled);
     }
+    if cx.paths.flavor == Flavor::X12 {
+        add_probes(&mut plan);
+    }
     Ok(plan)
+}
+
+/// Makes the relative fast paths of an X12 object's plain fields probes
+/// of the object, when there are at least two: they are then looked up in
+/// one pass over the object's children.
+fn add_probes(plan: &mut ObjectPlan) {
+    let mut probes = Probes::default();
+    let mut taken = Vec::new();
+    for (i, f) in plan.fields.iter().enumerate() {
+        let Some(Plan::Scalar(rule, _)) = &f.plan else {
+            continue;
+        };
+        let Some(paths) = rule.unconditional_paths().filter(|_| f.plain) else {
+            continue;
+        };
+        // Only a rule whose paths are all probes: one that reads others
+        // (an absolute path) is looked up path by path.
+        if !paths.iter().all(Probes::takes) {
+            continue;
+        }
+        let mut before = None;
+        let ids: Option<Box<[u16]>> = paths
+            .iter()
+            .map(|p| {
+                before = Some(probes.add(p, before)?);
+                before
+            })
+            .collect();
+        if let Some(ids) = ids {
+            taken.push((i, ids));
+        }
+    }
+    if probes.len() < 2 {
+        return;
+    }
+    for (i, ids) in taken {
+        plan.fields[i].probes = Some(ids);
+    }
+    plan.probes = probes;
 }
 
 fn path_of(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Path, MappingError> {
@@ -677,16 +738,25 @@ enum Part<'m> {
 /// Writes documents of one mapping as JSON.
 struct Writer<'m, 'e, 't, 'v> {
     eval: &'e Eval<'t, 'v>,
+    /// The output field being written: the list and index of a streamed
+    /// item, then the names and indexes below. A scalar field's own name
+    /// is added only when a message or a trace needs it.
+    item: Option<(&'m str, u64)>,
     field: Vec<Part<'m>>,
     trace: Option<&'e mut Vec<Trace>>,
     /// Items left out of lists with `on_error = "skip"`, and why.
     skipped: Vec<(String, MappingError)>,
+    /// Plain values are written straight from what their paths find (off
+    /// for the reference, which makes every value the general way).
+    plain: bool,
 }
 
 impl<'m, 'e, 't, 'v> Writer<'m, 'e, 't, 'v> {
     fn new(eval: &'e Eval<'t, 'v>, trace: Option<&'e mut Vec<Trace>>) -> Self {
         Writer {
+            plain: trace.is_none() && eval.is_fast(),
             eval,
+            item: None,
             field: Vec::new(),
             trace,
             skipped: Vec::new(),
@@ -695,9 +765,20 @@ impl<'m, 'e, 't, 'v> Writer<'m, 'e, 't, 'v> {
 }
 
 impl<'m> Writer<'m, '_, '_, '_> {
+    /// Runs `f` with `name` added to the output field's path.
+    fn named<T>(&mut self, name: &'m str, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.field.push(Part::Name(name));
+        let r = f(self);
+        self.field.pop();
+        r
+    }
+
     fn field_path(&self) -> String {
         let mut s = String::new();
-        for part in &self.field {
+        let item = self
+            .item
+            .map(|(name, i)| [Part::Name(name), Part::Index(i)]);
+        for part in item.iter().flatten().chain(&self.field) {
             match part {
                 Part::Name(n) => {
                     if !s.is_empty() {
@@ -790,14 +871,15 @@ impl<'m> Writer<'m, '_, '_, '_> {
         out: &mut Vec<u8>,
         mut first: bool,
     ) -> Result<bool, MappingError> {
+        let comma = |out: &mut Vec<u8>, first: &mut bool| {
+            if !*first {
+                out.push(b',');
+            }
+            *first = false;
+        };
+        // What the plan's probes find, when a field first needs it.
+        let mut probed: Option<Vec<Probed>> = None;
         for f in &plan.fields[range] {
-            self.field.push(Part::Name(&f.name));
-            let comma = |out: &mut Vec<u8>, first: &mut bool| {
-                if !*first {
-                    out.push(b',');
-                }
-                *first = false;
-            };
             match &f.plan {
                 None => {
                     if f.is_list {
@@ -805,31 +887,79 @@ impl<'m> Writer<'m, '_, '_, '_> {
                         out.extend_from_slice(&f.key);
                         out.extend_from_slice(b"[]");
                     } else if f.required {
-                        let e = self.missing(&plan.file, plan.line, context);
-                        self.field.pop();
-                        return Err(e);
+                        return Err(
+                            self.named(&f.name, |w| w.missing(&plan.file, plan.line, context))
+                        );
                     }
                 }
                 Some(Plan::Scalar(rule, json)) => {
-                    let v = rule
-                        .value(self.eval, context)
-                        .map_err(|e| self.rule_error(rule, e, context))?;
+                    if f.plain && self.plain {
+                        // The common case: the value found, written as it
+                        // is converted; the general way below otherwise.
+                        let eval = self.eval;
+                        let found = match &f.probes {
+                            Some(ids) => {
+                                let probed =
+                                    probed.get_or_insert_with(|| eval.probe(&plan.probes, context));
+                                // As Rule::found: the first path's value;
+                                // a probe that cannot decide leaves the rule
+                                // to it.
+                                match ids
+                                    .iter()
+                                    .map(|&i| probed[usize::from(i)])
+                                    .find(|p| *p != Probed::Missing)
+                                {
+                                    Some(Probed::Found(item)) => {
+                                        Some(std::borrow::Cow::Borrowed(eval.item_text(item)))
+                                    }
+                                    Some(_) => rule.found(eval, context),
+                                    None => None,
+                                }
+                            }
+                            None => rule.found(eval, context),
+                        };
+                        match found {
+                            Some(raw) => {
+                                let (mark, was_first) = (out.len(), first);
+                                comma(out, &mut first);
+                                out.extend_from_slice(&f.key);
+                                if rule.write_plain(&raw, out) {
+                                    continue;
+                                }
+                                out.truncate(mark);
+                                first = was_first;
+                            }
+                            // Nothing found and nothing to fall back on: no
+                            // field.
+                            None if !rule.has_fallback() && !f.required => continue,
+                            None => {}
+                        }
+                    }
+                    let v = match rule.value(self.eval, context) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            return Err(self.named(&f.name, |w| w.rule_error(rule, e, context)));
+                        }
+                    };
                     match v {
                         Some(p) => {
                             comma(out, &mut first);
                             out.extend_from_slice(&f.key);
                             self.scalar(out, &p.text, *json);
-                            self.record(rule, &p.text, p.item);
+                            if self.trace.is_some() {
+                                self.named(&f.name, |w| w.record(rule, &p.text, p.item));
+                            }
                         }
                         None if f.required => {
-                            let e = self.missing(&rule.file, rule.line, context);
-                            self.field.pop();
-                            return Err(e);
+                            return Err(
+                                self.named(&f.name, |w| w.missing(&rule.file, rule.line, context))
+                            );
                         }
                         None => {}
                     }
                 }
                 Some(Plan::Values(rule, json)) => {
+                    self.field.push(Part::Name(&f.name));
                     let values = rule
                         .values(self.eval, context)
                         .map_err(|e| self.rule_error(rule, e, context))?;
@@ -851,8 +981,10 @@ impl<'m> Writer<'m, '_, '_, '_> {
                         self.field.pop();
                     }
                     out.push(b']');
+                    self.field.pop();
                 }
                 Some(Plan::Object(o)) => {
+                    self.field.push(Part::Name(&f.name));
                     let ctx = self.object_context(o, context);
                     match ctx {
                         Some(c) => {
@@ -877,14 +1009,16 @@ impl<'m> Writer<'m, '_, '_, '_> {
                         }
                         None => {}
                     }
+                    self.field.pop();
                 }
                 Some(Plan::List(l)) => {
+                    self.field.push(Part::Name(&f.name));
                     comma(out, &mut first);
                     out.extend_from_slice(&f.key);
                     out.push(b'[');
                     let items = self.list_items(l, context);
                     let mut written = 0u64;
-                    for &node in &items {
+                    for node in items.iter().filter_map(Item::node) {
                         let mark = out.len();
                         if written > 0 {
                             out.push(b',');
@@ -904,24 +1038,21 @@ impl<'m> Writer<'m, '_, '_, '_> {
                             Err(e) => return Err(e),
                         }
                     }
+                    self.eval.give_back(items);
                     out.push(b']');
+                    self.field.pop();
                 }
             }
-            self.field.pop();
+        }
+        if let Some(p) = probed {
+            self.eval.give_probed(p);
         }
         Ok(!first)
     }
 
     fn object_context(&self, o: &ObjectPlan, context: NodeId) -> Option<NodeId> {
         let c = match &o.from {
-            Some(p) => {
-                let mut items = Vec::new();
-                self.eval.items(p, context, &mut items);
-                items.iter().find_map(|i| match i {
-                    Item::Node(n) => Some(*n),
-                    _ => None,
-                })?
-            }
+            Some(p) => self.eval.first_node(p, context)?,
             None => context,
         };
         if let Some(w) = &o.when
@@ -932,14 +1063,19 @@ impl<'m> Writer<'m, '_, '_, '_> {
         Some(c)
     }
 
-    fn list_items(&self, l: &ListPlan, context: NodeId) -> Vec<NodeId> {
-        let mut nodes = self.eval.nodes(&l.each, context);
+    /// The nodes of a list's items, in a buffer of the evaluator's (to be
+    /// given back).
+    fn list_items(&self, l: &ListPlan, context: NodeId) -> Vec<Item> {
+        let mut nodes = self.eval.nodes_in_buffer(&l.each, context);
         if nodes.is_empty()
             && let Some(o) = &l.otherwise
         {
-            nodes = self.eval.nodes(o, context);
+            self.eval.give_back(nodes);
+            nodes = self.eval.nodes_in_buffer(o, context);
         }
-        nodes.retain(|&n| l.when.as_ref().is_none_or(|w| self.eval.holds(w, n)));
+        if let Some(w) = &l.when {
+            nodes.retain(|i| i.node().is_some_and(|n| self.eval.holds(w, n)));
+        }
         nodes
     }
 
@@ -1087,7 +1223,7 @@ struct Open {
 const FLUSH_AT: usize = 1 << 16;
 
 /// A [`DocumentSink`] that maps each document and writes it as JSON.
-pub struct Translator<'l, W: Write> {
+pub struct Translator<'l, W: Output> {
     library: &'l Library,
     choice: Choice,
     partner: Option<String>,
@@ -1123,9 +1259,13 @@ pub struct Translator<'l, W: Write> {
     pub spans: Vec<EnvelopeSpan>,
     /// The streamed document of the open X12 set, until its verdict.
     held: Held,
+    /// The evaluators' buffers, from one item to the next.
+    scratch: Scratch,
+    /// Map every value the general way (see [`Translator::set_reference`]).
+    reference: bool,
 }
 
-impl<'l, W: Write> Translator<'l, W> {
+impl<'l, W: Output> Translator<'l, W> {
     /// A translator writing to `out`.
     pub fn new(
         library: &'l Library,
@@ -1156,7 +1296,32 @@ impl<'l, W: Write> Translator<'l, W> {
             untrusted: Vec::new(),
             spans: Vec::new(),
             held: Held::default(),
+            scratch: Scratch::default(),
+            reference: false,
         }
+    }
+
+    /// Maps every value the general way: every path by the general walk,
+    /// every value through all of its rule's transforms, every record
+    /// through the tree (as [`Translator::set_rows`] off). The output is
+    /// the same; tests compare the two.
+    pub fn set_reference(&mut self, on: bool) {
+        self.reference = on;
+        if on {
+            self.rows = false;
+        }
+    }
+
+    /// An evaluator over `tree`, with the translator's buffers (given back
+    /// with [`Eval::into_scratch`]).
+    fn evaluator<'t, 'v>(
+        scratch: &mut Scratch,
+        reference: bool,
+        tree: &'t Tree,
+        facts: &'v Facts<'_>,
+    ) -> Eval<'t, 'v> {
+        let eval = Eval::reusing(tree, facts, std::mem::take(scratch));
+        if reference { eval.general() } else { eval }
     }
 
     /// CSV records mapped from their fields so far, without a tree.
@@ -1471,7 +1636,7 @@ impl<'l, W: Write> Translator<'l, W> {
     }
 }
 
-impl<W: Write> DocumentSink for Translator<'_, W> {
+impl<W: Output> DocumentSink for Translator<'_, W> {
     fn start(&mut self, tree: &mut Tree, origin: &Origin) -> Result<Option<Vec<Name>>, SinkError> {
         self.open = None;
         self.set_first = self.written;
@@ -1538,17 +1703,18 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         let Some(origin) = open.origin.clone() else {
             return Ok(());
         };
-        let facts = Facts {
-            origin: &origin,
-            partner: self.partner.as_deref(),
-        };
-        let eval = Eval::new(tree, &facts);
         if !open.head_written {
             return Ok(());
         }
         let items = open.items;
         let hold = open.hold;
+        let facts = Facts {
+            origin: &origin,
+            partner: self.partner.as_deref(),
+        };
+        let eval = Self::evaluator(&mut self.scratch, self.reference, tree, &facts);
         if list.when.as_ref().is_some_and(|c| !eval.holds(c, node)) {
+            self.scratch = eval.into_scratch();
             return Ok(());
         }
         let mut buf = std::mem::take(&mut self.buf);
@@ -1557,24 +1723,31 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
         if items > 0 {
             buf.push(b',');
         }
-        w.field.push(Part::Name(&mapping.root.fields[*index].name));
-        w.field.push(Part::Index(items));
+        w.item = Some((&mapping.root.fields[*index].name, items));
         let result = w.item(list, node, &mut buf);
         let mut skipped = std::mem::take(&mut w.skipped);
+        let result = match result {
+            Err(e) if list.skip_bad => {
+                skipped.push((w.place(Some(Item::Node(node))), e));
+                Err(None)
+            }
+            r => r.map_err(Some),
+        };
+        drop(w);
+        self.scratch = eval.into_scratch();
         let written = match result {
             Ok(()) => true,
-            Err(e) if list.skip_bad => {
+            Err(None) => {
                 buf.truncate(mark);
-                skipped.push((w.place(Some(Item::Node(node))), e));
                 false
             }
-            Err(e) if hold => {
+            Err(Some(e)) if hold => {
                 buf.truncate(mark);
                 self.buf = buf;
                 self.hold_error(e);
                 return Ok(());
             }
-            Err(e) => {
+            Err(Some(e)) => {
                 self.buf = buf;
                 return Err(Box::new(e));
             }
@@ -1663,7 +1836,7 @@ impl<W: Write> DocumentSink for Translator<'_, W> {
     }
 }
 
-impl<W: Write> Translator<'_, W> {
+impl<W: Output> Translator<'_, W> {
     /// Ends a set (or a CSV or XML input): writes what is left of its
     /// document(s) or records why not.
     fn end_set(&mut self, tree: &Tree, origin: &Origin, verdict: Verdict) -> Result<(), SinkError> {
@@ -1688,7 +1861,10 @@ impl<W: Write> Translator<'_, W> {
                         origin,
                         partner: self.partner.as_deref(),
                     };
-                    Eval::new(tree, &facts).nodes(each, tree.root())
+                    let eval = Self::evaluator(&mut self.scratch, self.reference, tree, &facts);
+                    let nodes = eval.nodes(each, tree.root());
+                    self.scratch = eval.into_scratch();
+                    nodes
                 };
                 found += nodes.len() as u64;
                 for node in nodes {
@@ -1708,7 +1884,7 @@ impl<W: Write> Translator<'_, W> {
             origin,
             partner: self.partner.as_deref(),
         };
-        let eval = Eval::new(tree, &facts);
+        let eval = Self::evaluator(&mut self.scratch, self.reference, tree, &facts);
         let mut trace = self.trace.take();
         let result = if let Some(e) = open.error.take() {
             // A held document that failed: nothing more to map.
@@ -1746,6 +1922,7 @@ impl<W: Write> Translator<'_, W> {
             (r, std::mem::take(&mut w.skipped))
         };
         let (result, skipped) = result;
+        self.scratch = eval.into_scratch();
         self.label_traces(&mut trace, origin);
         self.trace = trace;
         if !skipped.is_empty() {
@@ -1761,7 +1938,7 @@ impl<W: Write> Translator<'_, W> {
                 if released {
                     // Accepted: what was held goes out first, in order.
                     self.begin_document(origin)?;
-                    self.held.release(&mut self.out)?;
+                    self.out.release(&mut self.held)?;
                 } else if !open.head_written {
                     self.begin_document(origin)?;
                 }
@@ -1804,7 +1981,7 @@ impl<W: Write> Translator<'_, W> {
     }
 }
 
-impl<W: Write> Translator<'_, W> {
+impl<W: Output> Translator<'_, W> {
     /// Writes one whole document whose fields are read from `context` (a
     /// node found by the document's `each`); a document that cannot be
     /// mapped is a problem, and the next one is written all the same.
@@ -1819,7 +1996,7 @@ impl<W: Write> Translator<'_, W> {
             origin,
             partner: self.partner.as_deref(),
         };
-        let eval = Eval::new(tree, &facts);
+        let eval = Self::evaluator(&mut self.scratch, self.reference, tree, &facts);
         let mut trace = self.trace.take();
         let mut doc = std::mem::take(&mut self.doc);
         doc.clear();
@@ -1838,6 +2015,7 @@ impl<W: Write> Translator<'_, W> {
                 .map(|_| doc.push(b'}'));
             (r, std::mem::take(&mut w.skipped))
         };
+        self.scratch = eval.into_scratch();
         self.label_traces(&mut trace, origin);
         self.trace = trace;
         if !skipped.is_empty() {
@@ -1880,7 +2058,7 @@ impl<W: Write> Translator<'_, W> {
             origin,
             partner: self.partner.as_deref(),
         };
-        let eval = Eval::new(tree, &facts);
+        let eval = Self::evaluator(&mut self.scratch, self.reference, tree, &facts);
         let mut doc = Vec::new();
         Self::head(
             &mut self.head_cache,
@@ -1892,6 +2070,8 @@ impl<W: Write> Translator<'_, W> {
         let mut w = Writer::new(&eval, None);
         let r = w.fields(&mapping.root, 0..*index, tree.root(), &mut doc, false);
         let skipped = std::mem::take(&mut w.skipped);
+        drop(w);
+        self.scratch = eval.into_scratch();
         if !skipped.is_empty() {
             self.skipped(origin, skipped);
         }

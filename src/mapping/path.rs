@@ -66,12 +66,170 @@ enum FastEnd {
     Node,
     /// Element n of the segment reached.
     Element(u16),
+    /// Component c of element n of the segment reached.
+    Component(u16, u16),
     /// The value after one of the qualifiers, from element `start` on.
-    Qualifier { start: u16, qualifiers: Vec<String> },
+    Qualifier { start: u16, qualifiers: Qualifiers },
 }
 
 /// Why a fast lookup gave up: the general walk must decide.
 struct Undecided;
+
+/// The relative fast paths (`BEG03`, `REF[01=CO]/02`, `PO1{VN|VP}`,
+/// `QTY/SCH/06`) of the fields of one object, looked up together:
+/// [`Eval::probe`] finds what each finds in one pass over the object's
+/// children, instead of one pass per path, and a filter that several
+/// paths share is tested once per child. Each finds exactly what
+/// [`Eval::first`] finds.
+#[derive(Clone, Debug, Default)]
+pub struct Probes {
+    probes: Vec<Probe>,
+    /// For each name, the probes whose first step looks for it.
+    by_name: Vec<ByName>,
+    /// The distinct filters of the first steps: element, values, negated.
+    filters: Vec<(u16, Vec<String>, bool)>,
+}
+
+#[derive(Clone, Debug)]
+struct Probe {
+    fast: Fast,
+    /// The number of its first step's filter in [`Probes::filters`].
+    filter: Option<u16>,
+    /// The probe of the path before this one in the same rule: once it
+    /// has found a value, this one is not needed.
+    before: Option<u16>,
+}
+
+/// Filters whose verdicts are remembered per child while probing.
+const FILTER_MEMO: usize = 32;
+
+/// The probes that look for one name.
+#[derive(Clone, Debug)]
+struct ByName {
+    name: Name,
+    /// Those looked up one by one.
+    each: Vec<u16>,
+    /// Those that read qualifier/value pairs from the same element on,
+    /// without a filter (`LIN{VN|VP}`, `LIN{UP}`...): looked up together,
+    /// in one pass over the pairs.
+    pairs: Vec<PairProbes>,
+}
+
+/// Qualifier probes of one name and first element.
+#[derive(Clone, Debug)]
+struct PairProbes {
+    start: u16,
+    /// The probes, in order.
+    probes: Vec<u16>,
+    /// Each qualifier they look for ([`pack`]ed), with the probe (its
+    /// place in `probes`) and the qualifier's rank in its preference.
+    wanted: Vec<(u32, u8, u8)>,
+}
+
+/// At most this many probes read pairs together.
+const PAIR_PROBES: usize = 32;
+
+/// What a probe found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Probed {
+    /// Its first non-blank value.
+    Found(Item),
+    /// Nothing.
+    Missing,
+    /// The fast form cannot say: [`Eval::first`] must.
+    Undecided,
+}
+
+impl Probes {
+    /// Adds `path` as a probe when it is a one-step relative fast path of
+    /// an X12 mapping; its number.
+    /// Whether `path` can be a probe: a relative fast path.
+    pub fn takes(path: &Path) -> bool {
+        path.alternatives.len() == 1 && path.fast.as_deref().is_some_and(|f| !f.absolute)
+    }
+
+    /// `before` is the probe of the rule's path before this one, if any.
+    pub fn add(&mut self, path: &Path, before: Option<u16>) -> Option<u16> {
+        let fast = path.fast.as_deref()?;
+        let step = fast.steps.first()?;
+        if fast.absolute
+            || path.alternatives.len() != 1
+            || self.probes.len() >= usize::from(u16::MAX)
+        {
+            return None;
+        }
+        let id = self.probes.len() as u16;
+        let filter = step.filter.as_ref().map(|f| {
+            let key = (f.element, f.values.clone(), f.negated);
+            match self.filters.iter().position(|k| *k == key) {
+                Some(i) => i as u16,
+                None => {
+                    self.filters.push(key);
+                    (self.filters.len() - 1) as u16
+                }
+            }
+        });
+        self.probes.push(Probe {
+            fast: fast.clone(),
+            filter,
+            before,
+        });
+        let at = match self.by_name.iter().position(|b| b.name == step.name) {
+            Some(at) => at,
+            None => {
+                self.by_name.push(ByName {
+                    name: step.name,
+                    each: Vec::new(),
+                    pairs: Vec::new(),
+                });
+                self.by_name.len() - 1
+            }
+        };
+        let by = &mut self.by_name[at];
+        match &fast.end {
+            FastEnd::Qualifier { start, qualifiers }
+                if fast.steps.len() == 1
+                    && step.filter.is_none()
+                    && qualifiers.packed.len() <= usize::from(u8::MAX)
+                    && !qualifiers.packed.contains(&LONG) =>
+            {
+                let group = match by.pairs.iter().position(|g| g.start == *start) {
+                    Some(g) if by.pairs[g].probes.len() < PAIR_PROBES => g,
+                    Some(_) => {
+                        by.each.push(id);
+                        return Some(id);
+                    }
+                    None => {
+                        by.pairs.push(PairProbes {
+                            start: *start,
+                            probes: Vec::new(),
+                            wanted: Vec::new(),
+                        });
+                        by.pairs.len() - 1
+                    }
+                };
+                let g = &mut by.pairs[group];
+                let place = g.probes.len() as u8;
+                g.probes.push(id);
+                for (rank, &q) in qualifiers.packed.iter().enumerate() {
+                    g.wanted.push((q, place, rank as u8));
+                }
+            }
+            _ => by.each.push(id),
+        }
+        Some(id)
+    }
+
+    /// How many probes there are.
+    pub fn len(&self) -> usize {
+        self.probes.len()
+    }
+
+    /// Whether there is none.
+    pub fn is_empty(&self) -> bool {
+        self.probes.is_empty()
+    }
+}
 
 impl Fast {
     /// The fast form of a chain, when it has one.
@@ -103,11 +261,13 @@ impl Fast {
                         filter,
                     });
                 }
-                Test::Element {
-                    element,
-                    component: None,
-                } if last && flavor == Flavor::X12 && step.predicates.is_empty() => {
-                    fast.end = FastEnd::Element(*element);
+                Test::Element { element, component }
+                    if last && flavor == Flavor::X12 && step.predicates.is_empty() =>
+                {
+                    fast.end = match component {
+                        None => FastEnd::Element(*element),
+                        Some(c) => FastEnd::Component(*element, *c),
+                    };
                 }
                 Test::Qualifier { start, qualifiers }
                     if last && flavor == Flavor::X12 && step.predicates.is_empty() =>
@@ -203,8 +363,43 @@ enum Test {
     },
     Qualifier {
         start: u16,
-        qualifiers: Vec<String>,
+        qualifiers: Qualifiers,
     },
+}
+
+/// The qualifiers of `PO1{VN|VP}`, in their order of preference, each with
+/// its [`pack`]ed form, so that most are compared with a segment's
+/// qualifiers as one number.
+#[derive(Clone, Debug)]
+struct Qualifiers {
+    texts: Vec<String>,
+    packed: Vec<u32>,
+}
+
+impl Qualifiers {
+    fn new(texts: Vec<String>) -> Qualifiers {
+        let packed = texts.iter().map(|q| pack(q.as_bytes())).collect();
+        Qualifiers { texts, packed }
+    }
+}
+
+/// What [`pack`] gives for more than three bytes: such qualifiers are
+/// compared byte by byte.
+const LONG: u32 = u32::MAX;
+
+/// Up to three bytes (an X12 qualifier is two or three) and their count in
+/// one number: two byte strings of up to three bytes are equal exactly
+/// when their packed forms are. [`LONG`] for longer ones.
+#[inline]
+fn pack(b: &[u8]) -> u32 {
+    if b.len() > 3 {
+        return LONG;
+    }
+    let mut v = (b.len() as u32) << 24;
+    for (i, &x) in b.iter().enumerate() {
+        v |= u32::from(x) << (8 * i);
+    }
+    v
 }
 
 #[derive(Clone, Debug)]
@@ -613,7 +808,7 @@ impl Parser<'_, '_, '_> {
                 });
                 Test::Qualifier {
                     start: start_el,
-                    qualifiers,
+                    qualifiers: Qualifiers::new(qualifiers),
                 }
             } else {
                 Test::Name(self.c.name(&w))
@@ -789,10 +984,24 @@ pub struct Eval<'t, 'v> {
     pub tree: &'t Tree,
     /// The facts `$...` names.
     pub vars: &'v dyn Vars,
+    /// Paths are evaluated by their fast forms where they have one; off,
+    /// always by the general walk (the reference the fast forms are tested
+    /// against).
+    fast: bool,
     pool: std::cell::RefCell<Vec<Vec<Item>>>,
+    probed: std::cell::RefCell<Vec<Vec<Probed>>>,
     /// The qualifier/value pairs of the segment read last (see
     /// [`Eval::qualified`]), for the next rule that reads the same one.
     pairs: std::cell::RefCell<Pairs>,
+}
+
+/// The buffers of an evaluator, kept from one to the next (one evaluator
+/// per streamed item, thousands a second) so that they are allocated once.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    pool: Vec<Vec<Item>>,
+    probed: Vec<Vec<Probed>>,
+    pairs: Vec<Pair>,
 }
 
 /// A segment's qualifier/value pairs from an element on: the qualifier's
@@ -801,21 +1010,61 @@ pub struct Eval<'t, 'v> {
 struct Pairs {
     segment: NodeId,
     start: u16,
-    ranges: Vec<((usize, usize), (usize, usize))>,
+    /// Each pair's qualifier ([`pack`]ed, and its range) and value.
+    ranges: Vec<Pair>,
 }
+
+/// A qualifier/value pair of a segment: the qualifier [`pack`]ed, its
+/// range and the value's range in the tree's text.
+type Pair = (u32, (usize, usize), (usize, usize));
 
 impl<'t, 'v> Eval<'t, 'v> {
     /// An evaluator over `tree`.
     pub fn new(tree: &'t Tree, vars: &'v dyn Vars) -> Eval<'t, 'v> {
+        Eval::reusing(tree, vars, Scratch::default())
+    }
+
+    /// An evaluator over `tree` with the buffers of an earlier one (what
+    /// they held is forgotten).
+    pub fn reusing(tree: &'t Tree, vars: &'v dyn Vars, scratch: Scratch) -> Eval<'t, 'v> {
+        let Scratch {
+            pool,
+            probed,
+            mut pairs,
+        } = scratch;
+        pairs.clear();
         Eval {
             tree,
             vars,
-            pool: std::cell::RefCell::new(Vec::new()),
+            fast: true,
+            pool: std::cell::RefCell::new(pool),
+            probed: std::cell::RefCell::new(probed),
             pairs: std::cell::RefCell::new(Pairs {
                 segment: NONE,
                 start: 0,
-                ranges: Vec::new(),
+                ranges: pairs,
             }),
+        }
+    }
+
+    /// The same evaluator, walking every path the general way (no fast
+    /// forms): the reference.
+    pub fn general(mut self) -> Self {
+        self.fast = false;
+        self
+    }
+
+    /// Whether paths are evaluated by their fast forms.
+    pub fn is_fast(&self) -> bool {
+        self.fast
+    }
+
+    /// The evaluator's buffers, for the next one.
+    pub fn into_scratch(self) -> Scratch {
+        Scratch {
+            pool: self.pool.into_inner(),
+            probed: self.probed.into_inner(),
+            pairs: self.pairs.into_inner().ranges,
         }
     }
 }
@@ -866,14 +1115,17 @@ impl Eval<'_, '_> {
     }
 
     /// The first non-empty value `path` finds.
+    #[inline]
     pub fn first(&self, path: &Path, context: NodeId) -> Option<(Item, std::borrow::Cow<'_, str>)> {
-        if let Some(fast) = &path.fast {
+        if self.fast
+            && let Some(fast) = &path.fast
+        {
             let start = if fast.absolute {
                 self.tree.root()
             } else {
                 context
             };
-            if let Ok(hit) = self.fast_first(fast, &fast.steps, start) {
+            if let Ok(hit) = self.fast_first::<false>(fast, &fast.steps, start) {
                 return hit.map(|i| (i, self.text(path, i)));
             }
         }
@@ -897,6 +1149,175 @@ impl Eval<'_, '_> {
             .find(|(_, t)| !is_blank(t));
         self.give(items);
         found
+    }
+
+    /// What each of `probes` finds from `context`, as [`Eval::first`]
+    /// finds it (into a buffer of the evaluator's: give it back with
+    /// [`Eval::give_probed`]). Every probe is [`Probed::Undecided`] when
+    /// the evaluator takes no fast forms or `context` is a segment.
+    pub fn probe(&self, probes: &Probes, context: NodeId) -> Vec<Probed> {
+        let mut out = self.probed.borrow_mut().pop().unwrap_or_default();
+        out.clear();
+        let t = self.tree;
+        if !self.fast || t.kind(context) == Kind::Segment {
+            out.resize(probes.len(), Probed::Undecided);
+            return out;
+        }
+        // Missing until found: a probe looks on past blank values, as the
+        // first non-blank value is what it finds.
+        out.resize(probes.len(), Probed::Missing);
+        // A probe is still wanted when it has found nothing and no probe
+        // before it in its rule has found a value.
+        let wanted = |out: &[Probed], id: u16| {
+            let mut p = Some(id);
+            while let Some(i) = p {
+                let i = usize::from(i);
+                if out[i] != Probed::Missing {
+                    return false;
+                }
+                p = probes.probes[i].before;
+            }
+            true
+        };
+        // The verdicts of the filters at the child they were tested on.
+        let mut memo = [(NONE, None); FILTER_MEMO];
+        let mut c = t.first_child(context);
+        while c != NONE {
+            let name = t.name(c);
+            if t.kind(c) != Kind::Attribute
+                && let Some(by) = probes.by_name.iter().find(|b| b.name == name)
+            {
+                for &id in &by.each {
+                    if !wanted(&out, id) {
+                        continue;
+                    }
+                    let Probe { fast, filter, .. } = &probes.probes[usize::from(id)];
+                    let step = &fast.steps[0];
+                    let passes = match filter.map(usize::from).filter(|&f| f < FILTER_MEMO) {
+                        Some(f) if memo[f].0 == c => memo[f].1,
+                        Some(f) => {
+                            let verdict = self.fast_filter(step, c).ok();
+                            memo[f] = (c, verdict);
+                            verdict
+                        }
+                        None => self.fast_filter(step, c).ok(),
+                    };
+                    let found = match passes {
+                        Some(true) if fast.steps.len() == 1 => self.fast_end::<false>(&fast.end, c),
+                        Some(true) => self.fast_first::<false>(fast, &fast.steps[1..], c),
+                        Some(false) => Ok(None),
+                        None => Err(Undecided),
+                    };
+                    match found {
+                        Ok(Some(item)) => out[usize::from(id)] = Probed::Found(item),
+                        Ok(None) => {}
+                        Err(Undecided) => out[usize::from(id)] = Probed::Undecided,
+                    }
+                }
+                for g in &by.pairs {
+                    if g.probes.iter().any(|&id| wanted(&out, id)) {
+                        self.probe_pairs(g, c, &mut out, &wanted);
+                    }
+                }
+            }
+            c = t.next_sibling(c);
+        }
+        out
+    }
+
+    /// The qualifier probes `g` at `node`: the pairs are read once, and
+    /// each probe finds what [`Eval::qualified`] finds for it (the value
+    /// of the first of its qualifiers that a pair has, if not blank).
+    fn probe_pairs(
+        &self,
+        g: &PairProbes,
+        node: NodeId,
+        out: &mut [Probed],
+        wanted: &impl Fn(&[Probed], u16) -> bool,
+    ) {
+        let Some(seg) = self.segment_of(node) else {
+            return;
+        };
+        let t = self.tree;
+        // For each probe, the best rank found so far and its value.
+        let mut best = [(u8::MAX, (0usize, 0usize)); PAIR_PROBES];
+        self.with_pairs(seg, g.start, |pairs| {
+            for &(packed, _, value) in pairs {
+                for &(q, place, rank) in &g.wanted {
+                    let b = &mut best[usize::from(place)];
+                    if q == packed && rank < b.0 {
+                        *b = (rank, value);
+                    }
+                }
+            }
+        });
+        for (place, &id) in g.probes.iter().enumerate() {
+            let (rank, (start, end)) = best[place];
+            if rank == u8::MAX || !wanted(out, id) || is_blank(t.str_slice(start, end)) {
+                continue;
+            }
+            out[usize::from(id)] = Probed::Found(Item::Slice {
+                node: seg,
+                start,
+                end,
+            });
+        }
+    }
+
+    /// Returns a buffer of [`Eval::probe`].
+    pub fn give_probed(&self, probed: Vec<Probed>) {
+        self.probed.borrow_mut().push(probed);
+    }
+
+    /// The text of an item found in the tree (not a constant).
+    pub fn item_text(&self, item: Item) -> &str {
+        match item {
+            Item::Node(n) => self.tree.str_of(n),
+            Item::Slice { start, end, .. } => self.tree.str_slice(start, end),
+            Item::Constant(_) => "",
+        }
+    }
+
+    /// The first node `path` finds from `context`, in document order
+    /// (values cut out of segments and constants left aside): the context
+    /// of an object read `from` it.
+    pub fn first_node(&self, path: &Path, context: NodeId) -> Option<NodeId> {
+        if self.fast
+            && let Some(fast) = &path.fast
+            && matches!(fast.end, FastEnd::Node)
+        {
+            let start = if fast.absolute {
+                self.tree.root()
+            } else {
+                context
+            };
+            if let Ok(hit) = self.fast_first::<true>(fast, &fast.steps, start) {
+                return hit.and_then(|i| i.node());
+            }
+        }
+        let mut items = self.take();
+        self.items(path, context, &mut items);
+        let found = items.iter().find_map(|i| match i {
+            Item::Node(n) => Some(*n),
+            _ => None,
+        });
+        self.give(items);
+        found
+    }
+
+    /// Every node `path` finds from `context` (see [`Eval::nodes`]), into
+    /// a buffer of the evaluator's: give it back with
+    /// [`Eval::give_back`].
+    pub fn nodes_in_buffer(&self, path: &Path, context: NodeId) -> Vec<Item> {
+        let mut items = self.take();
+        self.items(path, context, &mut items);
+        items.retain(|i| matches!(i, Item::Node(_)));
+        items
+    }
+
+    /// Returns a buffer of [`Eval::nodes_in_buffer`].
+    pub fn give_back(&self, items: Vec<Item>) {
+        self.give(items);
     }
 
     /// The text of an item found by `path`.
@@ -965,7 +1386,7 @@ impl Eval<'_, '_> {
 
     /// The first non-blank item of a fast chain, depth first in document
     /// order, as [`Eval::first`] would find it.
-    fn fast_first(
+    fn fast_first<const NODES: bool>(
         &self,
         fast: &Fast,
         steps: &[FastStep],
@@ -973,14 +1394,17 @@ impl Eval<'_, '_> {
     ) -> Result<Option<Item>, Undecided> {
         let t = self.tree;
         let Some((step, rest)) = steps.split_first() else {
-            return self.fast_end(&fast.end, node);
+            return self.fast_end::<NODES>(&fast.end, node);
         };
         if t.kind(node) == Kind::Segment {
             // A segment's own name is the segment (`BEG03` in the BEG).
             if t.name(node) != step.name || !self.fast_filter(step, node)? {
                 return Ok(None);
             }
-            return self.fast_first(fast, rest, node);
+            return self.fast_first::<NODES>(fast, rest, node);
+        }
+        if !t.may_have_child(node, step.name) {
+            return Ok(None);
         }
         // A CSV record's first field of that name is at its column's
         // position (no earlier sibling has the name); when another column
@@ -988,7 +1412,7 @@ impl Eval<'_, '_> {
         let mut c = match t.column(node, step.name) {
             Some((c, true)) => {
                 return if step.filter.is_none() || self.fast_filter(step, c)? {
-                    self.fast_first(fast, rest, c)
+                    self.fast_first::<NODES>(fast, rest, c)
                 } else {
                     Ok(None)
                 };
@@ -1000,9 +1424,15 @@ impl Eval<'_, '_> {
             if t.name(c) == step.name
                 && t.kind(c) != Kind::Attribute
                 && (step.filter.is_none() || self.fast_filter(step, c)?)
-                && let Some(hit) = self.fast_first(fast, rest, c)?
             {
-                return Ok(Some(hit));
+                let hit = if rest.is_empty() {
+                    self.fast_end::<NODES>(&fast.end, c)?
+                } else {
+                    self.fast_first::<NODES>(fast, rest, c)?
+                };
+                if hit.is_some() {
+                    return Ok(hit);
+                }
             }
             c = t.next_sibling(c);
         }
@@ -1014,7 +1444,35 @@ impl Eval<'_, '_> {
     /// `start` on (`PO1{VN|VP}`); its first non-empty one. The rules of an
     /// item read one segment's pairs one after the other, so its pairs are
     /// found once and kept.
-    fn qualified(&self, seg: NodeId, start: u16, qualifiers: &[String]) -> Option<(usize, usize)> {
+    #[inline]
+    fn qualified(
+        &self,
+        seg: NodeId,
+        start: u16,
+        qualifiers: &Qualifiers,
+    ) -> Option<(usize, usize)> {
+        let t = self.tree;
+        self.with_pairs(seg, start, |pairs| {
+            qualifiers
+                .packed
+                .iter()
+                .zip(&qualifiers.texts)
+                .find_map(|(&packed, text)| {
+                    pairs
+                        .iter()
+                        .find(|(p, (qs, qe), _)| {
+                            *p == packed
+                                && (packed != LONG || same(text.as_bytes(), t.slice(*qs, *qe)))
+                        })
+                        .map(|&(_, _, v)| v)
+                })
+        })
+    }
+
+    /// Runs `f` on the qualifier/value pairs of `seg` from element `start`
+    /// on (those with a value), found once and kept for the next call.
+    #[inline]
+    fn with_pairs<T>(&self, seg: NodeId, start: u16, f: impl FnOnce(&[Pair]) -> T) -> T {
         let t = self.tree;
         let mut pairs = self.pairs.borrow_mut();
         if pairs.segment != seg || pairs.start != start {
@@ -1028,24 +1486,16 @@ impl Eval<'_, '_> {
                     && let Some(v) = t.element_range(seg, i + 1)
                     && v.1 > v.0
                 {
-                    pairs.ranges.push((q, v));
+                    pairs.ranges.push((pack(t.slice(q.0, q.1)), q, v));
                 }
                 i += 2;
             }
         }
-        // Qualifiers are two bytes or so: compared in place, not through
-        // memcmp.
-        let same = |a: &[u8], b: &[u8]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y);
-        qualifiers.iter().find_map(|q| {
-            pairs
-                .ranges
-                .iter()
-                .find(|((qs, qe), _)| same(q.as_bytes(), t.slice(*qs, *qe)))
-                .map(|&(_, v)| v)
-        })
+        f(&pairs.ranges)
     }
 
     /// Whether a fast step's filter lets `node` through.
+    #[inline]
     fn fast_filter(&self, step: &FastStep, node: NodeId) -> Result<bool, Undecided> {
         let Some(f) = &step.filter else {
             return Ok(true);
@@ -1060,23 +1510,33 @@ impl Eval<'_, '_> {
         };
         let value = match t.element_range(seg, usize::from(f.element)) {
             Some((a, b)) if b > a => {
-                if d.repetition().is_some_and(|r| t.slice(a, b).contains(&r)) {
+                if d.repetition().is_some_and(|r| has_byte(t.slice(a, b), r)) {
                     return Ok(self.holds(&f.cond, node));
                 }
-                t.str_slice(a, b).trim()
+                trim(t.str_slice(a, b))
             }
             // An absent or empty element is no value: `[01=X]` fails,
             // `[01!=X]` holds.
             _ => return Ok(f.negated),
         };
-        Ok(f.values.iter().any(|v| v == value) != f.negated)
+        Ok(f.values
+            .iter()
+            .any(|v| same(v.as_bytes(), value.as_bytes()))
+            != f.negated)
     }
 
     /// The end of a fast chain at `node`: the node, or a value cut out of
     /// its segment; blank values are not found.
-    fn fast_end(&self, end: &FastEnd, node: NodeId) -> Result<Option<Item>, Undecided> {
+    #[inline]
+    fn fast_end<const NODES: bool>(
+        &self,
+        end: &FastEnd,
+        node: NodeId,
+    ) -> Result<Option<Item>, Undecided> {
         let t = self.tree;
         match end {
+            // Looking for nodes ([`Eval::first_node`]), any is found.
+            FastEnd::Node if NODES => Ok(Some(Item::Node(node))),
             FastEnd::Node => Ok((!is_blank(&t.text(node))).then_some(Item::Node(node))),
             FastEnd::Element(element) => {
                 let Some(seg) = self.segment_of(node) else {
@@ -1091,7 +1551,7 @@ impl Eval<'_, '_> {
                 let Some((a, b)) = t.element_range(seg, usize::from(*element)) else {
                     return Ok(None);
                 };
-                if d.repetition().is_some_and(|r| t.slice(a, b).contains(&r)) {
+                if d.repetition().is_some_and(|r| has_byte(t.slice(a, b), r)) {
                     return Err(Undecided);
                 }
                 Ok((!is_blank(t.str_slice(a, b))).then_some(Item::Slice {
@@ -1099,6 +1559,41 @@ impl Eval<'_, '_> {
                     start: a,
                     end: b,
                 }))
+            }
+            FastEnd::Component(element, component) => {
+                let Some(seg) = self.segment_of(node) else {
+                    return Err(Undecided);
+                };
+                let Some(d) = t.delimiters() else {
+                    return Ok(None);
+                };
+                if *element == 0 {
+                    return Ok(None);
+                }
+                let Some((a, b)) = t.element_range(seg, usize::from(*element)) else {
+                    return Ok(None);
+                };
+                let bytes = t.slice(a, b);
+                if d.repetition().is_some_and(|r| has_byte(bytes, r)) {
+                    return Err(Undecided);
+                }
+                // The component's range, as the general walk cuts it.
+                let mut at = a;
+                let mut found = None;
+                for (i, piece) in bytes.split(|&x| x == d.component()).enumerate() {
+                    if i + 1 == usize::from(*component) {
+                        found = Some((at, at + piece.len()));
+                        break;
+                    }
+                    at += piece.len() + 1;
+                }
+                Ok(found
+                    .filter(|&(s, e)| !is_blank(t.str_slice(s, e)))
+                    .map(|(start, end)| Item::Slice {
+                        node: seg,
+                        start,
+                        end,
+                    }))
             }
             FastEnd::Qualifier { start, qualifiers } => {
                 let Some(seg) = self.segment_of(node) else {
@@ -1387,6 +1882,7 @@ impl Eval<'_, '_> {
 
     /// The segment node a step on `n` applies to: `n` itself, or the first
     /// segment of a loop named like it.
+    #[inline]
     fn segment_of(&self, n: NodeId) -> Option<NodeId> {
         let t = self.tree;
         match t.kind(n) {
@@ -1480,6 +1976,32 @@ impl Eval<'_, '_> {
                 }
             }
         }
+    }
+}
+
+/// Two short byte strings (qualifiers, codes) are equal: compared in
+/// place, not through `memcmp`.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y)
+}
+
+/// `bytes` (an element, a few bytes) holds `b`.
+#[inline]
+fn has_byte(bytes: &[u8], b: u8) -> bool {
+    bytes.contains(&b)
+}
+
+/// A value without the white space around it (as [`str::trim`]); values
+/// that start and end with a visible ASCII character (nearly all) are
+/// seen at once.
+#[inline]
+pub(super) fn trim(v: &str) -> &str {
+    let b = v.as_bytes();
+    if b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic) {
+        v
+    } else {
+        v.trim()
     }
 }
 
@@ -1785,6 +2307,8 @@ mod tests {
         let l = t.append(0, n1, Kind::Group, b"", Place::default());
         t.append(l, n1, Kind::Segment, b"N1*  *Blank", Place::default());
         t.append(l, refn, Kind::Segment, b"REF*DP^IA*9", Place::default());
+        // Blank and missing components.
+        t.append(l, refn, Kind::Segment, b"REF*XX: *A::C", Place::default());
         let l = t.append(0, n1, Kind::Group, b"", Place::default());
         t.append(l, n1, Kind::Segment, b"N1", Place::default());
         let l = t.append(0, po1, Kind::Group, b"", Place::default());
@@ -1796,6 +2320,7 @@ mod tests {
             Place::default(),
         );
         t.append(l, pid, Kind::Segment, b"PID*F****A^B", Place::default());
+        t.append(l, pid, Kind::Segment, b"PID*X****A:B:", Place::default());
         let paths = [
             "BEG03",
             "BEG/05",
@@ -1819,8 +2344,39 @@ mod tests {
             "N1",
             "REF02",
             "/BEG03",
+            // Components, of repeated elements too.
+            "N1/REF02-1",
+            "N1/REF02-2",
+            "N1/REF01-2",
+            "REF02-3",
+            "REF02-0",
+            "N1[01=ST]/REF/02-2",
+            "PO1/PID05-2",
+            // Qualifiers of more than three bytes, and an empty one.
+            "PO1{06:VNXX|VN}",
+            "N1{01:BLANK|ST}",
+            "N1[01!=XXXX]/REF",
+            "PO1/PID",
+            "/N1[01=BT]",
         ];
         fast_agrees_everywhere(&mut t, Flavor::X12, &paths);
+    }
+
+    /// Packed qualifiers are equal exactly when their bytes are.
+    #[test]
+    fn packed_qualifiers_compare_as_their_bytes() {
+        let words: [&[u8]; 9] = [
+            b"", b"A", b"AB", b"ABC", b"ABCD", b"BA", b"A\0", b"\0A", b"ABD",
+        ];
+        for a in words {
+            for b in words {
+                let (pa, pb) = (pack(a), pack(b));
+                if pa != LONG && pb != LONG {
+                    assert_eq!(pa == pb, a == b, "{a:?} {b:?}");
+                }
+                assert_eq!(pa == LONG, a.len() > 3);
+            }
+        }
     }
 
     /// Each path has a fast form, and from every node of `t` it finds what
@@ -1838,6 +2394,20 @@ mod tests {
                     e.first(&p, context),
                     e.first(&slow, context),
                     "{text} from node {context}"
+                );
+                assert_eq!(
+                    e.first_node(&p, context),
+                    e.first_node(&slow, context),
+                    "{text} from node {context}, its first node"
+                );
+            }
+            // The general evaluator does not take the fast form.
+            let general = Eval::new(t, &()).general();
+            for context in 0..n {
+                assert_eq!(
+                    general.first(&p, context),
+                    e.first(&slow, context),
+                    "{text} from node {context}, evaluated the general way"
                 );
             }
         }

@@ -548,6 +548,39 @@ impl Rule {
         out
     }
 
+    /// True when the rule finds its value by paths (`from`), not as a
+    /// constant, a join or a count.
+    pub fn finds_by_paths(&self) -> bool {
+        matches!(self.find, Find::From(_))
+    }
+
+    /// The paths the rule finds its value by, tried in order, when it
+    /// always applies (it has no `when`): what [`Rule::found`] reads.
+    pub fn unconditional_paths(&self) -> Option<&[Path]> {
+        match (&self.find, &self.when) {
+            (Find::From(paths), None) => Some(paths),
+            _ => None,
+        }
+    }
+
+    /// What the rule's paths find at `context`, before any transform: the
+    /// first non-blank value of the first path that has one, as
+    /// [`Rule::value`] finds it; `None` when the rule does not apply or
+    /// finds nothing (or finds other than by paths).
+    #[inline]
+    pub fn found<'a>(&self, eval: &'a Eval<'_, '_>, context: NodeId) -> Option<Cow<'a, str>> {
+        let Find::From(paths) = &self.find else {
+            return None;
+        };
+        if !self.applies(eval, context) {
+            return None;
+        }
+        paths
+            .iter()
+            .find_map(|p| eval.first(p, context))
+            .map(|(_, text)| text)
+    }
+
     /// True when the rule applies at `context` (its `when` holds).
     pub fn applies(&self, eval: &Eval<'_, '_>, context: NodeId) -> bool {
         self.when.as_ref().is_none_or(|c| eval.holds(c, context))
@@ -839,7 +872,11 @@ impl Rule {
     /// error).
     #[inline(always)]
     pub fn write_plain(&self, raw: &str, out: &mut Vec<u8>) -> bool {
-        let v = if self.trim { trim_str(raw) } else { raw };
+        let v = if self.trim {
+            super::path::trim(raw)
+        } else {
+            raw
+        };
         if v.is_empty() {
             return false;
         }
@@ -1193,17 +1230,6 @@ fn gs1_check_digit(digits: &str) -> Option<char> {
         (sum + u32::from(b - b'0') * if i % 2 == 0 { 3 } else { 1 }) % 10
     });
     char::from_digit((10 - sum) % 10, 10)
-}
-
-/// Trims a value; most have nothing to trim.
-#[inline]
-fn trim_str(v: &str) -> &str {
-    let b = v.as_bytes();
-    if b.first().is_some_and(u8::is_ascii_graphic) && b.last().is_some_and(u8::is_ascii_graphic) {
-        v
-    } else {
-        v.trim()
-    }
 }
 
 /// Trims a value without copying it when it is borrowed.

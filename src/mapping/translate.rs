@@ -39,7 +39,9 @@ pub struct Request {
     /// full-catalogue 846 goes past.
     pub overlays: Vec<crate::x12::defs::Overlay>,
     /// Map every CSV record through the tree, never from its fields (see
-    /// [`super::rows`]): the reference the fast path is tested against.
+    /// [`super::rows`]), and every value the general way (paths by the
+    /// general walk, values through all of their rule's transforms): the
+    /// reference the fast paths are tested against.
     pub tree_only: bool,
     /// Where a streamed X12 document waits for its set's verdict once it
     /// is past 4 MB (see [`super::hold`]): the system's temporary folder
@@ -349,6 +351,7 @@ pub fn translate<R: Read, W: Write>(
         translator.trace = Some(Vec::new());
     }
     translator.set_rows(!request.tree_only);
+    translator.set_reference(request.tree_only);
     if let Some(dir) = &request.hold_dir {
         translator.hold_in(dir.clone());
     }
@@ -463,6 +466,15 @@ pub fn translate<R: Read, W: Write>(
 enum Out<W: Write> {
     Direct(W),
     Gated(gate::Intake<W>),
+}
+
+impl<W: Write> super::hold::Output for Out<W> {
+    fn release(&mut self, held: &mut Held) -> std::io::Result<()> {
+        match self {
+            Out::Direct(w) => held.release(w),
+            Out::Gated(g) => g.release(held),
+        }
+    }
 }
 
 impl<W: Write> Write for Out<W> {
