@@ -1,7 +1,9 @@
 //! The daemon's HTTP API, over real HTTP on 127.0.0.1: health, Prometheus
 //! metrics after files were processed, purchase orders posted with the
 //! bearer token (and refused without it), each order sent once however
-//! often it is posted, and a clean stop on SIGTERM. And a daemon whose
+//! often it is posted, and a clean stop on SIGTERM. A routing core that
+//! does not answer holds up only its own deliveries: the API answers,
+//! orders go out and new files are taken meanwhile. And a daemon whose
 //! disk is full (a small tmpfs of its own) goes on serving, leaves the
 //! file in the drop and takes it once there is room again.
 
@@ -15,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use support::cli::{names, root, text};
 use support::daemon::Daemon;
+use support::http::Receiver;
 
 const TOKEN: &str = "a-long-enough-api-token-4711";
 
@@ -183,9 +186,14 @@ fn health_metrics_and_purchase_orders_over_http() {
         metrics.contains("# TYPE dropgate_passes_total counter"),
         "{metrics}"
     );
+    // Its acknowledgment and documents are delivered by the workers.
+    drained(port);
+    let metrics = request(port, "GET", "/metrics", None, "")
+        .expect("metrics")
+        .1;
     assert!(
-        metrics.contains("dropgate_deliveries_pending 0"),
-        "{metrics}"
+        metrics.contains("dropgate_deliveries_total 2"),
+        "the 997 and the relay: {metrics}"
     );
 
     let po = std::fs::read_to_string(root().join("mappings/partners/nordlys/po/po-123456.json"))
@@ -215,9 +223,14 @@ fn health_metrics_and_purchase_orders_over_http() {
         answer["queued"][0]["name"],
         "acme-po-PO123456-000000002.edi"
     );
-    assert_eq!(answer["delivered"], 1);
-    let order = std::fs::read_to_string(p.join("out/acme/acme-po-PO123456-000000002.edi"))
-        .expect("the 850");
+    // Queued: the delivery worker of acme's channel sends it.
+    assert!(answer["pending"].as_u64().is_some(), "{answer}");
+    let sent = p.join("out/acme/acme-po-PO123456-000000002.edi");
+    while !sent.exists() {
+        assert!(Instant::now() < deadline, "the order was never delivered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let order = std::fs::read_to_string(&sent).expect("the 850");
     assert!(order.contains("ST*850*"), "{order}");
     let (status, answer) = request(
         port,
@@ -280,6 +293,23 @@ fn sent(dir: &Path, po_number: &str) -> Vec<String> {
         .collect()
 }
 
+/// Waits until the outbox is empty (the delivery workers send what the
+/// API queued), as `/metrics` says.
+fn drained(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let metrics = request(port, "GET", "/metrics", None, "").map(|a| a.1);
+        if metrics
+            .as_deref()
+            .is_some_and(|m| m.contains("dropgate_deliveries_pending 0\n"))
+        {
+            return;
+        }
+        assert!(Instant::now() < deadline, "never delivered: {metrics:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn header<'h>(headers: &'h [(String, String)], name: &str) -> Option<&'h str> {
     headers
         .iter()
@@ -329,6 +359,7 @@ fn each_purchase_order_is_sent_once_however_often_it_is_posted() {
         (202, &first),
         "the same order under another key"
     );
+    drained(port);
     assert_eq!(sent(p, "PO123456").len(), 1, "one 850");
 
     // In a request with another order, it is not sent again either.
@@ -339,6 +370,7 @@ fn each_purchase_order_is_sent_once_however_often_it_is_posted() {
     let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
     assert_eq!(answer["queued"][0]["repeat"], true, "{answer}");
     assert_eq!(answer["queued"][1]["repeat"], false, "{answer}");
+    drained(port);
     assert_eq!((sent(p, "PO123456").len(), sent(p, "PO777").len()), (1, 1));
 
     // The same key for another request, or the same PO number for another
@@ -356,6 +388,7 @@ fn each_purchase_order_is_sent_once_however_often_it_is_posted() {
             .is_some_and(|e| e.contains("PO123456") && e.contains("change")),
         "{answer}"
     );
+    drained(port);
     assert_eq!(sent(p, "PO123456").len(), 1);
 
     // A change is another order message: sent once too.
@@ -367,6 +400,7 @@ fn each_purchase_order_is_sent_once_however_often_it_is_posted() {
     assert_eq!(status, 202, "{first_change}");
     let (status, _, again) = post(None, &post_body(&change));
     assert_eq!((status, &again), (202, &first_change));
+    drained(port);
     assert_eq!(sent(p, "PO123456").len(), 2, "the order and its change");
 
     // Two identical requests at the same moment send one order.
@@ -386,6 +420,7 @@ fn each_purchase_order_is_sent_once_however_often_it_is_posted() {
             (answers[1].0, &answers[1].2),
             "the same answer to both"
         );
+        drained(port);
         assert_eq!(
             sent(p, &format!("PO888{}", key.is_some())).len(),
             1,
@@ -410,6 +445,7 @@ fn each_purchase_order_is_sent_once_however_often_it_is_posted() {
         (202, &first),
         "the first answer, after a restart"
     );
+    drained(port);
     assert_eq!(sent(p, "PO123456").len(), 2);
 
     // A body over the limit (by a byte): 413, in JSON.
@@ -605,4 +641,110 @@ fn check_config_checks_the_body_limit_and_the_grace() {
         err.contains("[gateway] shutdown_grace_secs: at most 3600"),
         "{err}"
     );
+}
+
+#[test]
+fn a_receiver_that_hangs_holds_up_only_its_own_deliveries() {
+    let port = free_port();
+    let hook = Receiver::free_port();
+    let receiver = Receiver::start(hook);
+    // The routing core takes the first document and then answers nothing.
+    receiver.hold(1);
+    let dir = setup(port, "shutdown_grace_secs = 2", "");
+    let p = dir.path();
+    let config = p.join("gateway.toml");
+    let text = std::fs::read_to_string(&config).expect("gateway.toml");
+    let text = text.replace(
+        "[relay]\ntype = \"file\"\npath = \"relay\"",
+        &format!(
+            "[relay]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{hook}/documents\"\nsecret_file = \"token\"\ntimeout_secs = 120"
+        ),
+    );
+    assert!(text.contains("type = \"webhook\""), "{text}");
+    std::fs::write(&config, text).expect("gateway.toml");
+    std::fs::copy(
+        root().join("samples/x12/good/856-4010-pick-and-pack.edi"),
+        p.join("drop/first.edi"),
+    )
+    .expect("dropped");
+    let mut daemon = Daemon::start(&config);
+    wait_for_api(port, &daemon);
+    assert!(
+        receiver.wait_for_held(Duration::from_secs(30)),
+        "the first document never reached the routing core: {:?}",
+        daemon.lines()
+    );
+
+    // While the relay's delivery hangs: the API answers at once...
+    let asked = Instant::now();
+    assert_eq!(
+        request(port, "GET", "/healthz", None, ""),
+        Some((200, "ok\n".to_string()))
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "/healthz waited {:?} for the delivery",
+        asked.elapsed()
+    );
+    // ...an order is queued and sent to Acme by its own worker...
+    let body = post_body(&order(|_| {}));
+    let (status, answer) =
+        request(port, "POST", "/v1/purchase-orders", Some(TOKEN), &body).expect("an answer");
+    assert_eq!(status, 202, "{answer}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sent(p, "PO123456").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "the order waited for the relay: {:?}",
+            daemon.lines()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // ...and a new file is taken and processed (its 997 sent to Acme).
+    std::fs::copy(
+        root().join("samples/x12/good/856-4010-pick-and-pack.edi"),
+        p.join("drop/second.edi"),
+    )
+    .expect("dropped");
+    let mut second = std::fs::read(p.join("drop/second.edi")).expect("read");
+    // Other bytes than the first file's: not a duplicate.
+    second.extend_from_slice(b"\n");
+    std::fs::write(p.join("drop/second.edi"), second).expect("written");
+    while p.join("drop/second.edi").exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the second file waited for the relay: {:?}",
+            daemon.lines()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let metrics = loop {
+        let (_, m) = request(port, "GET", "/metrics", None, "").expect("metrics");
+        if m.contains("dropgate_files_total{state=\"processed\"} 2") {
+            break m;
+        }
+        assert!(Instant::now() < deadline, "not processed: {m}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(metrics.contains("dropgate_passes_total"), "{metrics}");
+    assert!(
+        names(&p.join("out/acme"))
+            .iter()
+            .filter(|n| n.contains("-997-"))
+            .count()
+            == 2,
+        "{:?}",
+        names(&p.join("out/acme"))
+    );
+
+    // Stopped while the delivery still hangs: within the grace, exit 0.
+    daemon.signal("-TERM");
+    let status = daemon.wait(Duration::from_secs(30));
+    assert_eq!(
+        status.and_then(|s| s.code()),
+        Some(0),
+        "{:?}",
+        daemon.lines()
+    );
+    receiver.release();
 }

@@ -259,10 +259,19 @@ async fn reload_on_hangup(
     send: tokio::sync::mpsc::Sender<Gateway>,
 ) {
     while hangups.recv().await.is_some() {
-        let opened = match config::load(&path) {
+        // Reading files and opening the store block: not on an async
+        // worker.
+        let at = path.clone();
+        let opened = tokio::task::spawn_blocking(move || match config::load(&at) {
             Ok(c) => Gateway::open(c).map_err(|e| vec![e.to_string()]),
             Err(errors) => Err(errors.0.iter().map(ToString::to_string).collect()),
-        };
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(vec![format!(
+                "reading the configuration stopped on a bug: {e}"
+            )])
+        });
         match opened {
             Ok(g) => {
                 if send.send(g).await.is_err() {

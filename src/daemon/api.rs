@@ -6,8 +6,9 @@
 //!   errors, orders);
 //! - `POST /v1/purchase-orders`: `{"partner": "acme", "document": {...}}`
 //!   (or `"documents": [...]`), with `Authorization: Bearer <token>`:
-//!   the orders are rendered, queued and delivered as `dropgate send-po`
-//!   does; 202 with what was queued, 400 when they cannot be, 401 without
+//!   the orders are rendered and queued as `dropgate send-po` does, and
+//!   the delivery workers send them; 202 with what was queued and how many
+//!   deliveries wait, 400 when they cannot be, 401 without
 //!   the right token, 409 for another order under a PO number already sent
 //!   or an `Idempotency-Key` used for another request, 413 for a body over
 //!   `[api] max_body_bytes`. Every answer is JSON.
@@ -19,10 +20,12 @@
 //! `Idempotent-Replayed: true`, and sends nothing. An order already sent
 //! in another request is not sent again either (see [`super::send`]).
 //!
-//! Requests share the gateway with the passes through a mutex: an order is
-//! queued between two passes, never in the middle of one, and two requests
-//! one after the other, so that two identical requests at once send one
-//! order.
+//! The API has a connection to the store of its own and shares nothing
+//! with the intake's passes nor with the delivery workers: it answers
+//! while a large file is translated or a receiver is slow. It only reads
+//! from the store and queues work (then rings the workers' [`Wake`]).
+//! Requests that queue orders take the API's connection one after the
+//! other, so that two identical requests at once send one order.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -34,10 +37,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use super::PassReport;
 use super::send::{self, SendError};
-use super::{Gateway, PassReport};
-use crate::config::ApiConfig;
-use crate::store::{FileState, KeptAnswer, StoreError};
+use super::wake::Wake;
+use crate::config::{ApiConfig, Gateway as Config};
+use crate::mapping::Library;
+use crate::store::{FileState, KeptAnswer, Store, StoreError};
 
 /// Counters kept for `/metrics`.
 #[derive(Debug, Default)]
@@ -83,6 +88,13 @@ impl Metrics {
         self.channel_errors
             .fetch_add(r.channel_errors.len() as u64, Ordering::Relaxed);
         self.pending.store(r.pending, Ordering::Relaxed);
+    }
+
+    /// Counts what a delivery worker did.
+    pub fn deliveries(&self, made: &super::deliver::Made) {
+        self.delivered.fetch_add(made.delivered, Ordering::Relaxed);
+        self.delivery_failures
+            .fetch_add(made.errors.len() as u64, Ordering::Relaxed);
     }
 
     /// Counts a pass that failed (to be tried again).
@@ -143,14 +155,57 @@ impl Metrics {
     }
 }
 
-/// What the API and the passes share.
+/// What the API works with, replaced whole when the configuration is
+/// reloaded.
+pub struct Parts {
+    /// The configuration.
+    pub config: Arc<Config>,
+    /// The mappings.
+    pub library: Arc<Library>,
+}
+
+/// What the API's handlers share.
 pub struct Shared {
-    /// The gateway; a pass holds it while it runs.
-    pub gateway: Mutex<Gateway>,
-    /// The counters.
-    pub metrics: Metrics,
+    /// The configuration and mappings; read for a moment by each request.
+    pub parts: std::sync::RwLock<Arc<Parts>>,
+    /// The API's own connection to the store, held for one short
+    /// operation at a time (never across the network).
+    pub store: Mutex<Box<dyn Store + Send>>,
+    /// The counters, shared with the intake and the delivery workers.
+    pub metrics: Arc<Metrics>,
     /// The bearer token of `/v1/`.
     pub token: String,
+    /// Rung when orders are queued.
+    pub wake: Arc<Wake>,
+}
+
+impl Shared {
+    /// The configuration and mappings now.
+    pub fn parts(&self) -> Arc<Parts> {
+        Arc::clone(&self.parts.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Puts the reloaded configuration and mappings in place.
+    pub fn replace_parts(&self, parts: Parts) {
+        *self.parts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(parts);
+    }
+
+    /// Runs `f` with the API's store connection, on a thread where
+    /// blocking is allowed.
+    async fn with_store<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Shared, &mut dyn Store) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let shared = Arc::clone(self);
+        tokio::task::spawn_blocking(move || {
+            let mut store = shared.store.lock().map_err(|_| {
+                "the API's store connection stopped on an earlier error".to_string()
+            })?;
+            Ok(f(&shared, store.as_mut()))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
 }
 
 /// The API's routes, taking bodies of up to `[api] max_body_bytes`.
@@ -164,15 +219,10 @@ pub fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
 }
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    let ok = tokio::task::spawn_blocking(move || {
-        shared
-            .gateway
-            .lock()
-            .ok()
-            .is_some_and(|g| g.store().pending_deliveries().is_ok())
-    })
-    .await
-    .unwrap_or(false);
+    let ok = shared
+        .with_store(|_, store| store.pending_deliveries().is_ok())
+        .await
+        .unwrap_or(false);
     if ok {
         (StatusCode::OK, "ok\n")
     } else {
@@ -184,6 +234,13 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    // The deliveries waiting, as the store has them now.
+    if let Ok(Ok(pending)) = shared
+        .with_store(|_, store| store.pending_deliveries())
+        .await
+    {
+        shared.metrics.pending.store(pending, Ordering::Relaxed);
+    }
     (
         [("content-type", "text/plain; version=0.0.4")],
         shared.metrics.render(),
@@ -241,9 +298,8 @@ struct Answer {
     status: StatusCode,
     body: String,
     replayed: bool,
-    /// Orders queued and deliveries made (for a fresh answer).
+    /// Orders queued (for a fresh answer).
     queued: u64,
-    delivered: u64,
 }
 
 impl Answer {
@@ -253,7 +309,6 @@ impl Answer {
             body: serde_json::json!({ "error": message }).to_string(),
             replayed: false,
             queued: 0,
-            delivered: 0,
         }
     }
 
@@ -263,17 +318,17 @@ impl Answer {
             body: kept.body,
             replayed: true,
             queued: 0,
-            delivered: 0,
         }
     }
 }
 
 /// Sends the orders of a request unless it came before (under `key`, or
 /// with the same content, `request_sha256`), in which case the first
-/// answer is given again. Runs with the gateway held: two requests never
-/// interleave.
+/// answer is given again. Runs with the API's store connection held: two
+/// requests never interleave.
 fn answer_once(
-    g: &mut Gateway,
+    parts: &Parts,
+    store: &mut dyn Store,
     partner: &str,
     docs: &[serde_json::Value],
     key: Option<&str>,
@@ -282,7 +337,7 @@ fn answer_once(
     let by_key = key.map(|k| format!("key:{k}"));
     let by_content = format!("request:{request_sha256}");
     if let Some(by_key) = &by_key
-        && let Some(kept) = g.kept_answer(by_key)?
+        && let Some(kept) = store.kept_answer(by_key)?
     {
         if kept.request_sha256 != request_sha256 {
             return Ok(Answer::error(
@@ -295,13 +350,20 @@ fn answer_once(
         }
         return Ok(Answer::replay(kept));
     }
-    if let Some(kept) = g.kept_answer(&by_content)? {
+    if let Some(kept) = store.kept_answer(&by_content)? {
         if let Some(by_key) = &by_key {
-            g.keep_answer(by_key, &kept)?;
+            store.keep_answer(by_key, &kept)?;
         }
         return Ok(Answer::replay(kept));
     }
-    let (queued, report) = match g.send_orders(partner, docs, "POST /v1/purchase-orders") {
+    let queued = match send::queue_orders(
+        &parts.config,
+        &parts.library,
+        store,
+        partner,
+        docs,
+        "POST /v1/purchase-orders",
+    ) {
         Ok(sent) => sent,
         Err(SendError::Store(e)) => return Err(e),
         Err(SendError::Conflict(e)) => return Ok(Answer::error(StatusCode::CONFLICT, &e)),
@@ -311,9 +373,7 @@ fn answer_once(
         "queued": queued.iter().map(|q| serde_json::json!({
             "po_number": q.po_number, "name": q.name, "channel": q.channel, "repeat": q.repeat,
         })).collect::<Vec<_>>(),
-        "delivered": report.delivered,
-        "pending": report.pending,
-        "delivery_errors": report.delivery_errors,
+        "pending": store.pending_deliveries()?,
     })
     .to_string();
     // Kept once the orders are queued: after a crash in between, the
@@ -323,16 +383,15 @@ fn answer_once(
         status: StatusCode::ACCEPTED.as_u16(),
         body,
     };
-    g.keep_answer(&by_content, &kept)?;
+    store.keep_answer(&by_content, &kept)?;
     if let Some(by_key) = &by_key {
-        g.keep_answer(by_key, &kept)?;
+        store.keep_answer(by_key, &kept)?;
     }
     Ok(Answer {
         status: StatusCode::ACCEPTED,
         body: kept.body,
         replayed: false,
         queued: queued.iter().filter(|q| !q.repeat).count() as u64,
-        delivered: report.delivered,
     })
 }
 
@@ -384,29 +443,30 @@ async fn purchase_orders(
     };
     let request_sha256 =
         send::content_sha256(&serde_json::json!({ "partner": partner, "documents": docs }));
-    let worker = Arc::clone(&shared);
-    let result = tokio::task::spawn_blocking(move || {
-        let mut g = worker
-            .gateway
-            .lock()
-            .map_err(|_| "the gateway stopped on an earlier error".to_string())?;
-        answer_once(&mut g, &partner, &docs, key.as_deref(), &request_sha256)
-            .map_err(|e| e.to_string())
-    })
-    .await;
+    let result = shared
+        .with_store(move |shared, store| {
+            answer_once(
+                &shared.parts(),
+                store,
+                &partner,
+                &docs,
+                key.as_deref(),
+                &request_sha256,
+            )
+        })
+        .await;
     let answer = match result {
         Ok(Ok(answer)) => answer,
-        Ok(Err(e)) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
-        Err(e) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Ok(Err(e)) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
     };
+    if answer.queued > 0 {
+        shared.wake.ring();
+    }
     shared
         .metrics
         .orders
         .fetch_add(answer.queued, Ordering::Relaxed);
-    shared
-        .metrics
-        .delivered
-        .fetch_add(answer.delivered, Ordering::Relaxed);
     let mut response = json(answer.status, answer.body);
     if answer.replayed {
         response

@@ -19,7 +19,7 @@ use std::ops::ControlFlow;
 use crate::config::Gateway as Config;
 use crate::relay::webhook::{Ending, WebhookRelay};
 use crate::relay::{FileRelay, RelayConfig};
-use crate::store::{Delivery, Store, StoreError};
+use crate::store::{Delivery, Store, StoreError, Targets};
 use crate::transport::channel::Channel;
 
 use super::stop::Stop;
@@ -211,19 +211,20 @@ fn failed(
     Ok(())
 }
 
-/// Makes the deliveries that are due, until there are none or `stop` is
-/// raised. Must be called outside a batch of the store: each delivery's
-/// outcome is committed on its own as soon as it is known.
+/// Makes the deliveries to `targets` that are due, until there are none
+/// or `stop` is raised. Must be called outside a batch of the store: each
+/// delivery's outcome is committed on its own as soon as it is known.
 pub fn due(
     config: &Config,
     store: &mut dyn Store,
     channels: &mut [Channel],
+    targets: &Targets,
     stop: &Stop,
 ) -> Result<Made, StoreError> {
     let mut made = Made::default();
     let mut webhook = None;
     while !stop.is_raised() {
-        let batch = store.due_deliveries(256)?;
+        let batch = store.due_deliveries(targets, 256)?;
         if batch.is_empty() {
             break;
         }

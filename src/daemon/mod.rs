@@ -18,17 +18,21 @@ pub mod ack;
 pub mod api;
 pub mod body;
 pub mod deliver;
+pub mod delivery_worker;
 pub mod documents;
 pub mod index;
 pub mod pipeline;
 pub mod send;
 pub mod stop;
+pub mod wake;
 
 use std::time::{Duration, Instant};
 
 use crate::config::Gateway as Config;
 use crate::mapping::Library;
-use crate::store::{Archive, FileId, FileRecord, KeptAnswer, SqliteStore, Store, StoreError};
+use crate::store::{
+    Archive, FileId, FileRecord, KeptAnswer, SqliteStore, Store, StoreError, Targets,
+};
 use crate::transport::channel::Channel;
 use crate::transport::marker::Marker;
 use crate::transport::watch::ReadyRule;
@@ -47,6 +51,13 @@ const BATCH_BYTES: u64 = 64 << 20;
 
 /// How long one pass (`run --once`) waits for files just seen to settle.
 const ONCE_WAITS_AT_MOST: Duration = Duration::from_secs(10);
+
+/// Opens another connection to the store `config` names (the daemon's
+/// components each have their own).
+pub fn open_store(config: &Config) -> Result<Box<dyn Store + Send>, StoreError> {
+    let data = &config.gateway.data_dir;
+    Ok(Box::new(SqliteStore::open(&data.join("state.db"))?))
+}
 
 /// Cuts `items` into batches of at most [`BATCH`] items and
 /// [`BATCH_BYTES`] bytes, in order.
@@ -128,10 +139,10 @@ pub struct PassReport {
 /// A running gateway: its configuration, store, archive, mappings and
 /// channels.
 pub struct Gateway {
-    config: Config,
+    config: std::sync::Arc<Config>,
     store: Box<dyn Store + Send>,
     archive: Archive,
-    library: Library,
+    library: std::sync::Arc<Library>,
     defs: &'static Definitions,
     /// Every configured channel.
     channels: Vec<Channel>,
@@ -140,6 +151,10 @@ pub struct Gateway {
     inbound: Vec<usize>,
     /// When each channel was last polled.
     polled: Vec<Option<std::time::Instant>>,
+    /// A pass makes the deliveries due at its end (`run --once`, and a
+    /// gateway of the command line); not when the daemon's delivery
+    /// workers make them.
+    delivers: bool,
 }
 
 impl Gateway {
@@ -150,8 +165,8 @@ impl Gateway {
             path: data.display().to_string(),
             source,
         })?;
-        let store = SqliteStore::open(&data.join("state.db"))?;
-        Gateway::with_store(config, Box::new(store))
+        let store = open_store(&config)?;
+        Gateway::with_store(config, store)
     }
 
     /// A gateway on a given store.
@@ -186,14 +201,15 @@ impl Gateway {
             .map(|(i, _)| i)
             .collect();
         Ok(Gateway {
-            config,
+            config: std::sync::Arc::new(config),
             store,
             archive,
-            library,
+            library: std::sync::Arc::new(library),
             defs: Definitions::embedded(),
             polled: vec![None; channels.len()],
             channels,
             inbound,
+            delivers: true,
         })
     }
 
@@ -283,9 +299,17 @@ impl Gateway {
                 report.files.extend(outcomes);
             }
         }
-        let made = deliver::due(&self.config, self.store.as_mut(), &mut self.channels, stop)?;
-        report.delivered = made.delivered;
-        report.delivery_errors = made.errors;
+        if self.delivers {
+            let made = deliver::due(
+                &self.config,
+                self.store.as_mut(),
+                &mut self.channels,
+                &Targets::All,
+                stop,
+            )?;
+            report.delivered = made.delivered;
+            report.delivery_errors = made.errors;
+        }
         report.pending = self.store.pending_deliveries()?;
         report.stopped = stop.is_raised();
         Ok(report)
@@ -459,7 +483,7 @@ impl Gateway {
         })
     }
 
-    /// Processes recorded files; their outcomes commit together.
+    /// Processes recorded files (see [`process_files`]).
     fn process_batch(
         &mut self,
         files: &[(FileRecord, Body)],
@@ -467,7 +491,6 @@ impl Gateway {
         if files.is_empty() {
             return Ok(Vec::new());
         }
-        self.store.begin_batch()?;
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
@@ -476,9 +499,12 @@ impl Gateway {
             force: false,
         };
         let workers = self.config.gateway.max_concurrent_files.max(1);
-        let store = self.store.as_mut();
-        let outcomes = process_files(&context, store, files, workers);
-        Ok(self.commit(outcomes)?)
+        Ok(process_files(
+            &context,
+            self.store.as_mut(),
+            files,
+            workers,
+        )?)
     }
 
     /// Processes a file from its archived bytes (`force`: even if it is a
@@ -537,6 +563,7 @@ impl Gateway {
             &self.config,
             self.store.as_mut(),
             &mut self.channels,
+            &Targets::All,
             &Stop::new(),
         )?;
         Ok(outcome)
@@ -566,6 +593,7 @@ impl Gateway {
             &self.config,
             self.store.as_mut(),
             &mut self.channels,
+            &Targets::All,
             &Stop::new(),
         )?;
         report.delivered = made.delivered;
@@ -585,11 +613,33 @@ impl Gateway {
     }
 }
 
+/// Runs `step` in one transaction of the store: committed when it
+/// succeeds, dropped when it fails.
+fn in_transaction<T>(
+    store: &mut dyn Store,
+    step: impl FnOnce(&mut dyn Store) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    store.begin_batch()?;
+    match step(store) {
+        Ok(v) => {
+            store.commit_batch()?;
+            Ok(v)
+        }
+        Err(e) => {
+            store.rollback_batch();
+            Err(e)
+        }
+    }
+}
+
 /// Processes recorded files in three steps: partners and duplicates one
-/// by one (with the store), translations side by side on up to `workers`
-/// threads (without it), then acknowledgments, documents and deliveries
-/// one by one in file order (with it). The outcomes are what processing the
-/// files one after the other gives.
+/// by one (one short transaction for the lot), translations side by side
+/// on up to `workers` threads (with no transaction open: the delivery
+/// workers and the API write meanwhile), then acknowledgments, documents
+/// and deliveries one by one in file order (one transaction). The outcomes
+/// are what processing the files one after the other gives. Killed
+/// between the steps, a file is left `received`, its partner said; the
+/// next start takes it up again from the archive.
 fn process_files(
     cx: &pipeline::Context<'_>,
     store: &mut dyn Store,
@@ -597,13 +647,16 @@ fn process_files(
     workers: usize,
 ) -> Result<Vec<FileOutcome>, StoreError> {
     let mut outcomes: Vec<Option<FileOutcome>> = vec![None; files.len()];
-    let mut work = Vec::new();
-    for (i, (file, body)) in files.iter().enumerate() {
-        match pipeline::admit(cx, store, file, body)? {
-            pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
-            pipeline::Admitted::ToTranslate(w) => work.push((i, w)),
+    let work = in_transaction(store, |store| {
+        let mut work = Vec::new();
+        for (i, (file, body)) in files.iter().enumerate() {
+            match pipeline::admit(cx, store, file, body)? {
+                pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
+                pipeline::Admitted::ToTranslate(w) => work.push((i, w)),
+            }
         }
-    }
+        Ok(work)
+    })?;
     let mut translated: Vec<Option<Result<pipeline::Translated, StoreError>>> =
         (0..work.len()).map(|_| None).collect();
     let per_worker = work.len().div_ceil(workers.max(1)).max(1);
@@ -635,12 +688,15 @@ fn process_files(
     if !work.is_empty() {
         documents::sync_packs(cx)?;
     }
-    for ((i, w), t) in work.iter().zip(translated) {
-        let (file, body) = &files[*i];
-        let t =
-            t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
-        outcomes[*i] = Some(pipeline::finish(cx, store, file, body, w, t)?);
-    }
+    in_transaction(store, |store| {
+        for ((i, w), t) in work.iter().zip(translated) {
+            let (file, body) = &files[*i];
+            let t =
+                t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
+            outcomes[*i] = Some(pipeline::finish(cx, store, file, body, w, t)?);
+        }
+        Ok(())
+    })?;
     outcomes
         .into_iter()
         .zip(files)
@@ -698,14 +754,14 @@ pub enum Ending {
     Abandoned,
 }
 
-/// What the passes and the API share, with the signal to stop the API.
-struct Running {
-    shared: std::sync::Arc<api::Shared>,
+/// The HTTP API under way, with the signal to stop it.
+struct Api {
+    shared: Option<std::sync::Arc<api::Shared>>,
     stop_api: tokio::sync::watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-impl Running {
+impl Api {
     /// Stops the API taking new connections.
     fn refuse_new_requests(&self) {
         let _ = self.stop_api.send(true);
@@ -713,7 +769,7 @@ impl Running {
 
     /// Stops the API: no new connection is taken, and those under way get
     /// until `deadline`. False when some were still under way then.
-    async fn stop_api(self, deadline: Instant) -> bool {
+    async fn stop(self, deadline: Instant) -> bool {
         self.refuse_new_requests();
         let Some(server) = self.server else {
             return true;
@@ -727,40 +783,120 @@ impl Running {
     }
 }
 
-/// Runs passes on the schedule until `shutdown` resolves, and the HTTP API
-/// when it is configured. When `shutdown` resolves, the pass under way
-/// takes up no new work, and what it is doing gets `[gateway]
-/// shutdown_grace_secs` to finish; past that it is abandoned (each step is
-/// atomic, so nothing is lost: it is taken up at the next start). A pass
-/// that fails (a full disk) is logged and tried again later, waiting twice
-/// as long after each failure, while the API goes on serving. A gateway
-/// received on `reloads` (the configuration and mappings read again)
-/// replaces the running one between two passes, and the next pass starts
-/// at once. `on_pass` sees each report.
+/// The delivery workers under way, and those told to stop (on a reload)
+/// that have not ended yet.
+struct Workers {
+    running: Vec<delivery_worker::Running>,
+    metrics: std::sync::Arc<api::Metrics>,
+    wake: std::sync::Arc<wake::Wake>,
+    stop: Stop,
+}
+
+impl Workers {
+    /// Brings the workers in line with `config`: those whose plan changed
+    /// or is gone are stopped, and their replacements started only once
+    /// they have ended, so that two workers never make the same delivery.
+    async fn align(&mut self, config: &std::sync::Arc<Config>) -> Result<(), DaemonError> {
+        let plans = delivery_worker::plans(config);
+        let (kept, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.running)
+            .into_iter()
+            .partition(|w| plans.contains(&w.plan));
+        for w in &gone {
+            w.stop();
+        }
+        self.wake.ring();
+        while gone.iter().any(|w| !w.is_finished()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.running = kept;
+        for plan in plans {
+            if self.running.iter().any(|w| w.plan == plan) {
+                continue;
+            }
+            let opener = std::sync::Arc::clone(config);
+            let store = tokio::task::spawn_blocking(move || open_store(&opener))
+                .await
+                .map_err(|e| DaemonError::Panicked(e.to_string()))??;
+            let started = delivery_worker::start(
+                plan,
+                std::sync::Arc::clone(config),
+                store,
+                std::sync::Arc::clone(&self.wake),
+                std::sync::Arc::clone(&self.metrics),
+                self.stop.clone(),
+            )
+            .map_err(|e| DaemonError::Api(format!("starting a delivery worker: {e}")))?;
+            self.running.push(started);
+        }
+        Ok(())
+    }
+
+    /// Waits until every worker has ended (told to stop), or `deadline`.
+    /// False when some were still at work then.
+    async fn ended_by(&self, deadline: Instant) -> bool {
+        self.wake.ring();
+        while self.running.iter().any(|w| !w.is_finished()) {
+            if Instant::now() >= deadline {
+                tracing::warn!("deliveries still under way were abandoned");
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+}
+
+/// Runs the daemon's components until `shutdown` resolves: the intake
+/// (passes over the inbound channels on the schedule: files taken,
+/// archived, recorded, translated, their deliveries queued), a delivery
+/// worker per target ([`delivery_worker`]), and the HTTP API when it is
+/// configured ([`api`]), each with its own connection to the store. They
+/// share no lock: a slow receiver holds up only its own deliveries, and
+/// the API answers while a large file is being translated.
+///
+/// When `shutdown` resolves, nothing takes up new work; what is under
+/// way gets `[gateway] shutdown_grace_secs` to finish, and past that it
+/// is abandoned (each step is atomic, so nothing is lost: it is taken up
+/// at the next start). A pass that fails (a full disk) is logged and tried
+/// again later, waiting twice as long after each failure, while the rest
+/// goes on. A gateway received on `reloads` (the configuration and
+/// mappings read again) replaces the intake's between two passes, the
+/// API's configuration and mappings, and the delivery workers whose
+/// configuration changed; the next pass starts at once. `on_pass` sees
+/// each report.
 pub async fn run(
-    gateway: Gateway,
+    mut gateway: Gateway,
     shutdown: impl std::future::Future<Output = ()>,
     mut reloads: tokio::sync::mpsc::Receiver<Gateway>,
     mut on_pass: impl FnMut(&PassReport) + Send + 'static,
 ) -> Result<Ending, DaemonError> {
     let mut interval = Duration::from_secs(gateway.config.tick_secs());
     let mut grace = Duration::from_secs(gateway.config.gateway.shutdown_grace_secs);
-    let running = serve(gateway).await?;
-    let shared = std::sync::Arc::clone(&running.shared);
-    tokio::pin!(shutdown);
+    let metrics = std::sync::Arc::new(api::Metrics::default());
+    let wake = std::sync::Arc::new(wake::Wake::new());
     let stop = Stop::new();
+    // The delivery workers make the deliveries, not the intake's passes.
+    gateway.delivers = false;
+    let api = serve(&gateway, &metrics, &wake).await?;
+    let mut workers = Workers {
+        running: Vec::new(),
+        metrics: std::sync::Arc::clone(&metrics),
+        wake: std::sync::Arc::clone(&wake),
+        stop: stop.clone(),
+    };
+    workers.align(&gateway.config).await?;
+    let mut gateway = Some(gateway);
+    tokio::pin!(shutdown);
     let mut failures = 0u32;
     let mut first = true;
     let mut stopping_at = None;
     let result = 'run: loop {
-        let worker = std::sync::Arc::clone(&shared);
+        let Some(mut g) = gateway.take() else {
+            break 'run Err(DaemonError::Panicked("the intake was lost".into()));
+        };
         let pass_stop = stop.clone();
         let clean = std::mem::take(&mut first);
         let mut pass = tokio::task::spawn_blocking(move || {
-            let mut g = worker
-                .gateway
-                .lock()
-                .map_err(|_| DaemonError::Panicked("an earlier pass stopped on a bug".into()))?;
             if clean {
                 match g.remove_temporary_files() {
                     Ok(0) => {}
@@ -770,13 +906,15 @@ pub async fn run(
                     Err(e) => tracing::warn!(error = %e, "temporary files not removed"),
                 }
             }
-            g.scheduled_pass_until(&pass_stop)
+            let report = g.scheduled_pass_until(&pass_stop);
+            (g, report)
         });
         let joined = tokio::select! {
             joined = &mut pass => joined,
             () = &mut shutdown => {
                 stop.raise();
-                running.refuse_new_requests();
+                wake.ring();
+                api.refuse_new_requests();
                 let deadline = deadline_after(grace);
                 stopping_at = Some(deadline);
                 tracing::info!(
@@ -786,11 +924,11 @@ pub async fn run(
                 match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), &mut pass).await {
                     Ok(joined) => {
                         match &joined {
-                            Ok(Ok(report)) => {
-                                shared.metrics.record(report);
+                            Ok((_, Ok(report))) => {
+                                metrics.record(report);
                                 log_summary(report);
                             }
-                            Ok(Err(e)) => tracing::error!(error = %e, "the pass failed"),
+                            Ok((_, Err(e))) => tracing::error!(error = %e, "the pass failed"),
                             Err(e) => tracing::error!(error = %e, "the pass stopped on a bug"),
                         }
                         break 'run Ok(Ending::Finished);
@@ -805,19 +943,27 @@ pub async fn run(
                 }
             }
         };
-        let wait = match joined {
-            Ok(Ok(report)) => {
+        let (g, outcome) = match joined {
+            Ok(done) => done,
+            Err(e) => break 'run Err(DaemonError::Panicked(e.to_string())),
+        };
+        gateway = Some(g);
+        let wait = match outcome {
+            Ok(report) => {
                 failures = 0;
-                shared.metrics.record(&report);
+                metrics.record(&report);
                 log_summary(&report);
+                if !report.files.is_empty() {
+                    // Their acknowledgments and documents wait in the outbox.
+                    wake.ring();
+                }
                 on_pass(&report);
                 interval
             }
-            Ok(Err(DaemonError::Panicked(e))) => break 'run Err(DaemonError::Panicked(e)),
-            Err(e) => break 'run Err(DaemonError::Panicked(e.to_string())),
-            Ok(Err(e)) => {
+            Err(DaemonError::Panicked(e)) => break 'run Err(DaemonError::Panicked(e)),
+            Err(e) => {
                 failures += 1;
-                shared.metrics.pass_failed();
+                metrics.pass_failed();
                 let wait = deliver::backoff_secs(
                     interval.as_secs(),
                     failures - 1,
@@ -835,72 +981,93 @@ pub async fn run(
         };
         tokio::select! {
             () = &mut shutdown => {
-                running.refuse_new_requests();
+                stop.raise();
+                wake.ring();
+                api.refuse_new_requests();
                 stopping_at = Some(deadline_after(grace));
                 tracing::info!(grace_secs = grace.as_secs(), "stopping");
                 break 'run Ok(Ending::Finished);
             }
             () = tokio::time::sleep(wait) => {}
-            Some(fresh) = reloads.recv() => {
+            Some(mut fresh) = reloads.recv() => {
                 interval = Duration::from_secs(fresh.config.tick_secs());
                 grace = Duration::from_secs(fresh.config.gateway.shutdown_grace_secs);
-                match shared.gateway.lock() {
-                    Ok(mut g) => {
-                        *g = fresh;
-                        tracing::info!(
-                            partners = g.config.partners.len(),
-                            channels = g.channels.len(),
-                            "configuration and mappings reloaded"
-                        );
-                    }
-                    Err(_) => break 'run Err(DaemonError::Panicked("an earlier pass stopped on a bug".into())),
+                fresh.delivers = false;
+                if let Some(shared) = &api.shared {
+                    shared.replace_parts(api::Parts {
+                        config: std::sync::Arc::clone(&fresh.config),
+                        library: std::sync::Arc::clone(&fresh.library),
+                    });
+                }
+                let config = std::sync::Arc::clone(&fresh.config);
+                tracing::info!(
+                    partners = fresh.config.partners.len(),
+                    channels = fresh.channels.len(),
+                    "configuration and mappings reloaded"
+                );
+                gateway = Some(fresh);
+                if let Err(e) = workers.align(&config).await {
+                    break 'run Err(e);
                 }
             }
         }
     };
+    stop.raise();
     let deadline = stopping_at.unwrap_or_else(|| deadline_after(grace));
-    let api_finished = running.stop_api(deadline).await;
+    let workers_finished = workers.ended_by(deadline).await;
+    let api_finished = api.stop(deadline).await;
     match result {
-        Ok(Ending::Finished) if !api_finished => Ok(Ending::Abandoned),
+        Ok(Ending::Finished) if !api_finished || !workers_finished => Ok(Ending::Abandoned),
         other => other,
     }
 }
 
-/// Starts the HTTP API, when it is configured, on the gateway shared with
-/// the passes.
-async fn serve(gateway: Gateway) -> Result<Running, DaemonError> {
-    let api = gateway.config.api.clone();
-    let token = match &api {
-        Some(a) => api_token(a)?,
-        None => String::new(),
-    };
-    let shared = std::sync::Arc::new(api::Shared {
-        gateway: std::sync::Mutex::new(gateway),
-        metrics: api::Metrics::default(),
-        token,
-    });
+/// Starts the HTTP API, when it is configured, with a connection to the
+/// store of its own.
+async fn serve(
+    gateway: &Gateway,
+    metrics: &std::sync::Arc<api::Metrics>,
+    wake: &std::sync::Arc<wake::Wake>,
+) -> Result<Api, DaemonError> {
     let (stop_api, stopped) = tokio::sync::watch::channel(false);
-    let server = match &api {
-        Some(a) => {
-            let listener = tokio::net::TcpListener::bind(&a.listen)
-                .await
-                .map_err(|e| DaemonError::Api(format!("listening on {}: {e}", a.listen)))?;
-            let mut stopped = stopped.clone();
-            let app = api::router(std::sync::Arc::clone(&shared), a);
-            Some(tokio::spawn(async move {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(async move {
-                        let _ = stopped.wait_for(|s| *s).await;
-                    })
-                    .await
-            }))
-        }
-        None => None,
+    let Some(settings) = gateway.config.api.clone() else {
+        return Ok(Api {
+            shared: None,
+            stop_api,
+            server: None,
+        });
     };
-    Ok(Running {
-        shared,
+    let token = api_token(&settings)?;
+    let config = std::sync::Arc::clone(&gateway.config);
+    let store = tokio::task::spawn_blocking(move || open_store(&config))
+        .await
+        .map_err(|e| DaemonError::Panicked(e.to_string()))??;
+    let shared = std::sync::Arc::new(api::Shared {
+        parts: std::sync::RwLock::new(std::sync::Arc::new(api::Parts {
+            config: std::sync::Arc::clone(&gateway.config),
+            library: std::sync::Arc::clone(&gateway.library),
+        })),
+        store: std::sync::Mutex::new(store),
+        metrics: std::sync::Arc::clone(metrics),
+        token,
+        wake: std::sync::Arc::clone(wake),
+    });
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| DaemonError::Api(format!("listening on {}: {e}", settings.listen)))?;
+    let mut stopped = stopped.clone();
+    let app = api::router(std::sync::Arc::clone(&shared), &settings);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok(Api {
+        shared: Some(shared),
         stop_api,
-        server,
+        server: Some(server),
     })
 }
 

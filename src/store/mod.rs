@@ -269,6 +269,31 @@ pub struct Delivery {
     pub progress: u64,
 }
 
+/// Which deliveries a delivery worker makes: every target's, one
+/// target's (`relay`, or an outbound channel's name), or those of every
+/// target but some (the targets no other worker makes, such as a channel
+/// no longer configured, whose deliveries then fail and say so).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Targets {
+    /// Every delivery.
+    All,
+    /// The deliveries to this target.
+    Only(String),
+    /// The deliveries to any target but these.
+    AllBut(Vec<String>),
+}
+
+impl Targets {
+    /// Whether a delivery to `target` is one of these.
+    pub fn includes(&self, target: &str) -> bool {
+        match self {
+            Targets::All => true,
+            Targets::Only(t) => t == target,
+            Targets::AllBut(ts) => !ts.iter().any(|t| t == target),
+        }
+    }
+}
+
 /// What processing a file gave, stored at once.
 #[derive(Clone, Debug, Default)]
 pub struct Processed {
@@ -452,8 +477,8 @@ pub trait Store {
     /// sent by the gateway). A key already queued is not queued again.
     fn queue(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
 
-    /// Deliveries due now, oldest first.
-    fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError>;
+    /// Deliveries due now to `targets`, oldest first.
+    fn due_deliveries(&self, targets: &Targets, limit: usize) -> Result<Vec<Delivery>, StoreError>;
 
     /// Part of a delivery was made: `progress` units are acknowledged.
     ///

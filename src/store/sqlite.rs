@@ -10,7 +10,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     AuditEntry, Delivery, DocumentBody, Extent, FileId, FileRecord, FileState, KeptAnswer,
-    NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store, StoreError,
+    NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store, StoreError, Targets,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -702,16 +702,28 @@ impl Store for SqliteStore {
         })
     }
 
-    fn due_deliveries(&self, limit: usize) -> Result<Vec<Delivery>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT id, file_id, target, key, name, payload, attempts, payload_file, progress, payload_offset, payload_length FROM outbox
-                 WHERE done_at IS NULL AND next_try_at <= ?1 ORDER BY id LIMIT ?2",
-            )
-            .map_err(|e| self.err(e))?;
+    fn due_deliveries(&self, targets: &Targets, limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        const COLUMNS: &str = "SELECT id, file_id, target, key, name, payload, attempts, payload_file, progress, payload_offset, payload_length FROM outbox
+                 WHERE done_at IS NULL AND next_try_at <= ?1";
+        let (sql, target) = match targets {
+            Targets::All => (
+                format!("{COLUMNS} AND ?3 IS NULL ORDER BY id LIMIT ?2"),
+                None,
+            ),
+            Targets::Only(t) => (
+                format!("{COLUMNS} AND target = ?3 ORDER BY id LIMIT ?2"),
+                Some(t.clone()),
+            ),
+            Targets::AllBut(ts) => (
+                format!(
+                    "{COLUMNS} AND target NOT IN (SELECT value FROM json_each(?3)) ORDER BY id LIMIT ?2"
+                ),
+                Some(serde_json::Value::from(ts.clone()).to_string()),
+            ),
+        };
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map(params![now_secs(), limit as i64], |r| {
+            .query_map(params![now_secs(), limit as i64, target], |r| {
                 Ok(Delivery {
                     id: r.get(0)?,
                     file_id: r.get(1)?,
@@ -1051,11 +1063,14 @@ mod tests {
         };
         s.finish(id, &processed)?;
         assert_eq!(s.documents(id)?, [packed]);
-        let due = s.due_deliveries(10)?;
+        let due = s.due_deliveries(&Targets::All, 10)?;
         assert_eq!(due.len(), 1, "the same key is queued once");
         assert_eq!(due[0].new, processed.deliveries[0]);
         s.delivery_failed(due[0].id, "down", 3600)?;
-        assert!(s.due_deliveries(10)?.is_empty(), "not due before its retry");
+        assert!(
+            s.due_deliveries(&Targets::All, 10)?.is_empty(),
+            "not due before its retry"
+        );
         assert_eq!(
             s.failing_deliveries()?,
             vec![(
@@ -1131,7 +1146,7 @@ mod tests {
             DocumentBody::Json(r#"{"type":"purchase_order"}"#.into())
         );
         assert_eq!(docs[0].reference.as_deref(), Some("PO-1"));
-        let due = s.due_deliveries(10)?;
+        let due = s.due_deliveries(&Targets::All, 10)?;
         assert_eq!(
             due[0].new.payload_file,
             Some(Extent {
