@@ -748,3 +748,70 @@ fn a_receiver_that_hangs_holds_up_only_its_own_deliveries() {
     );
     receiver.release();
 }
+
+#[test]
+fn a_channel_that_hangs_holds_up_only_itself() {
+    // An SFTP server that takes the connection and never says a word.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let silent_port = silent.local_addr().expect("address").port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming() {
+            match stream {
+                Ok(s) => held.push(s),
+                Err(_) => return,
+            }
+        }
+    });
+    let port = free_port();
+    let dir = setup(port, "", "");
+    let p = dir.path();
+    // A real key: the channel gets as far as the server's silence.
+    let keygen = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(p.join("key"))
+        .status()
+        .expect("ssh-keygen runs (scripts/setup.sh installs it)");
+    assert!(keygen.success());
+    let config = p.join("gateway.toml");
+    let text = std::fs::read_to_string(&config).expect("gateway.toml");
+    // The hanging channel comes first: a daemon that polls its channels
+    // one after the other would wait for it a minute at each pass.
+    let text = text.replace(
+        "[channel.drop]",
+        &format!(
+            "[channel.a-hung-sftp]\ntype = \"sftp\"\nhost = \"127.0.0.1\"\nport = {silent_port}\nuser = \"nobody\"\nprivate_key = \"key\"\nknown_hosts = \"[127.0.0.1]:{silent_port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJdD7y3aLq454yWBdwLWbieU1ebz9/cu7/QEXn9OIeZJ\"\ntimeout_secs = 60\npath = \"in\"\n\n[channel.drop]"
+        ),
+    );
+    std::fs::write(&config, text).expect("gateway.toml");
+    std::fs::write(
+        p.join("partners/hung.toml"),
+        "[partner]\nname = \"Hung\"\n\n[[inbound]]\nchannel = \"a-hung-sftp\"\npatterns = [\"*.csv\"]\nmapping = \"partners/nordlys/inventory\"\n",
+    )
+    .expect("partner");
+    let mut daemon = Daemon::start(&config);
+    wait_for_api(port, &daemon);
+    std::fs::copy(
+        root().join("samples/x12/good/856-4010-pick-and-pack.edi"),
+        p.join("drop/asn.edi"),
+    )
+    .expect("dropped");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (_, m) = request(port, "GET", "/metrics", None, "").expect("metrics");
+        if m.contains("dropgate_files_total{state=\"processed\"} 1") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the drop waited for the hanging channel: {m} {:?}",
+            daemon.lines()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    daemon.signal("-TERM");
+    // The hanging channel's pass is abandoned after the grace (default 30 s
+    // is too long for a test: the daemon is killed instead).
+    daemon.signal("-KILL");
+    let _ = daemon.wait(Duration::from_secs(30));
+}

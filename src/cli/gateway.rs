@@ -210,7 +210,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let (send, reloads) = tokio::sync::mpsc::channel(1);
         let Signals { stop, hangup } = signals;
         tokio::spawn(reload_on_hangup(hangup, path, send));
-        crate::daemon::run(gateway, stop, reloads, |_| {}).await
+        crate::daemon::run(gateway, stop, reloads).await
     })?;
     tracing::info!("stopped");
     if ending == crate::daemon::Ending::Abandoned {

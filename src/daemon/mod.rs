@@ -24,6 +24,7 @@ pub mod index;
 pub mod pipeline;
 pub mod send;
 pub mod stop;
+pub mod supervisor;
 pub mod wake;
 
 use std::time::{Duration, Instant};
@@ -41,6 +42,7 @@ use body::Body;
 
 pub use pipeline::FileOutcome;
 pub use stop::Stop;
+pub use supervisor::{Ending, run};
 
 /// Files recorded, and processed, per transaction: at most this many...
 const BATCH: usize = 64;
@@ -155,6 +157,10 @@ pub struct Gateway {
     /// gateway of the command line); not when the daemon's delivery
     /// workers make them.
     delivers: bool,
+    /// The channels whose unfinished files a pass takes up: all of them,
+    /// except in the daemon, where each channel's intake takes its own
+    /// (and one of them those of channels no intake polls).
+    unfinished: Targets,
 }
 
 impl Gateway {
@@ -210,6 +216,57 @@ impl Gateway {
             channels,
             inbound,
             delivers: true,
+            unfinished: Targets::All,
+        })
+    }
+
+    /// How often its intake polls its channel, in seconds (the most
+    /// frequent of its channels).
+    pub fn poll_interval_secs(&self) -> u64 {
+        self.channels
+            .iter()
+            .map(|c| self.config.poll_every(c.name()))
+            .min()
+            .unwrap_or(self.config.gateway.poll_interval_secs.max(1))
+    }
+
+    /// The names of the channels partners send on.
+    pub fn inbound_channels(&self) -> Vec<String> {
+        self.inbound
+            .iter()
+            .map(|&i| self.channels[i].name().to_string())
+            .collect()
+    }
+
+    /// A gateway that polls only inbound channel `channel` (none: no
+    /// channel) and takes up the unfinished files of `unfinished`, with a
+    /// connection to the store and a connection to the channel of its
+    /// own, the configuration and mappings shared: one of the daemon's
+    /// intakes. It makes no deliveries.
+    pub fn intake(
+        &self,
+        channel: Option<&str>,
+        unfinished: Targets,
+    ) -> Result<Gateway, DaemonError> {
+        let mut channels: Vec<Channel> = channel
+            .and_then(|name| self.config.channel(name))
+            .map(|c| Channel::new(&c.name, &c.kind))
+            .into_iter()
+            .collect();
+        for c in &mut channels {
+            c.set_ready_rules(ready_rules(&self.config, c.name()));
+        }
+        Ok(Gateway {
+            config: std::sync::Arc::clone(&self.config),
+            store: open_store(&self.config)?,
+            archive: Archive::new(&self.config.gateway.data_dir.join("archive")),
+            library: std::sync::Arc::clone(&self.library),
+            defs: self.defs,
+            inbound: (0..channels.len()).collect(),
+            polled: vec![None; channels.len()],
+            channels,
+            delivers: false,
+            unfinished,
         })
     }
 
@@ -243,7 +300,8 @@ impl Gateway {
 
     fn pass_with(&mut self, every_channel: bool, stop: &Stop) -> Result<PassReport, DaemonError> {
         let mut report = PassReport::default();
-        let unfinished = self.store.unfinished_files()?;
+        let mut unfinished = self.store.unfinished_files()?;
+        unfinished.retain(|f| self.unfinished.includes(&f.channel));
         for chunk in batches(&unfinished, |f| self.config.gateway.held_in_memory(f.size)) {
             if stop.is_raised() {
                 report.stopped = true;
@@ -734,343 +792,6 @@ impl From<StoreError> for ReprocessError {
     }
 }
 
-/// Longest wait before a pass that failed is tried again, in seconds.
-const MAX_PASS_RETRY_SECS: u64 = 300;
-
-/// The moment `grace` from now (a day at most).
-fn deadline_after(grace: Duration) -> Instant {
-    Instant::now() + grace.min(Duration::from_secs(86_400))
-}
-
-/// How [`run`] ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ending {
-    /// Everything under way was finished.
-    Finished,
-    /// Told to stop, a pass (or a request to the API) went on past the
-    /// grace and was left where it was: its thread may still be running,
-    /// and the process should exit now. Nothing is lost (each step is atomic, what was left is taken up
-    /// at the next start).
-    Abandoned,
-}
-
-/// The HTTP API under way, with the signal to stop it.
-struct Api {
-    shared: Option<std::sync::Arc<api::Shared>>,
-    stop_api: tokio::sync::watch::Sender<bool>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
-}
-
-impl Api {
-    /// Stops the API taking new connections.
-    fn refuse_new_requests(&self) {
-        let _ = self.stop_api.send(true);
-    }
-
-    /// Stops the API: no new connection is taken, and those under way get
-    /// until `deadline`. False when some were still under way then.
-    async fn stop(self, deadline: Instant) -> bool {
-        self.refuse_new_requests();
-        let Some(server) = self.server else {
-            return true;
-        };
-        let deadline = tokio::time::Instant::from_std(deadline);
-        if tokio::time::timeout_at(deadline, server).await.is_err() {
-            tracing::warn!("requests to the API still under way were abandoned");
-            return false;
-        }
-        true
-    }
-}
-
-/// The delivery workers under way, and those told to stop (on a reload)
-/// that have not ended yet.
-struct Workers {
-    running: Vec<delivery_worker::Running>,
-    metrics: std::sync::Arc<api::Metrics>,
-    wake: std::sync::Arc<wake::Wake>,
-    stop: Stop,
-}
-
-impl Workers {
-    /// Brings the workers in line with `config`: those whose plan changed
-    /// or is gone are stopped, and their replacements started only once
-    /// they have ended, so that two workers never make the same delivery.
-    async fn align(&mut self, config: &std::sync::Arc<Config>) -> Result<(), DaemonError> {
-        let plans = delivery_worker::plans(config);
-        let (kept, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.running)
-            .into_iter()
-            .partition(|w| plans.contains(&w.plan));
-        for w in &gone {
-            w.stop();
-        }
-        self.wake.ring();
-        while gone.iter().any(|w| !w.is_finished()) {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        self.running = kept;
-        for plan in plans {
-            if self.running.iter().any(|w| w.plan == plan) {
-                continue;
-            }
-            let opener = std::sync::Arc::clone(config);
-            let store = tokio::task::spawn_blocking(move || open_store(&opener))
-                .await
-                .map_err(|e| DaemonError::Panicked(e.to_string()))??;
-            let started = delivery_worker::start(
-                plan,
-                std::sync::Arc::clone(config),
-                store,
-                std::sync::Arc::clone(&self.wake),
-                std::sync::Arc::clone(&self.metrics),
-                self.stop.clone(),
-            )
-            .map_err(|e| DaemonError::Api(format!("starting a delivery worker: {e}")))?;
-            self.running.push(started);
-        }
-        Ok(())
-    }
-
-    /// Waits until every worker has ended (told to stop), or `deadline`.
-    /// False when some were still at work then.
-    async fn ended_by(&self, deadline: Instant) -> bool {
-        self.wake.ring();
-        while self.running.iter().any(|w| !w.is_finished()) {
-            if Instant::now() >= deadline {
-                tracing::warn!("deliveries still under way were abandoned");
-                return false;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        true
-    }
-}
-
-/// Runs the daemon's components until `shutdown` resolves: the intake
-/// (passes over the inbound channels on the schedule: files taken,
-/// archived, recorded, translated, their deliveries queued), a delivery
-/// worker per target ([`delivery_worker`]), and the HTTP API when it is
-/// configured ([`api`]), each with its own connection to the store. They
-/// share no lock: a slow receiver holds up only its own deliveries, and
-/// the API answers while a large file is being translated.
-///
-/// When `shutdown` resolves, nothing takes up new work; what is under
-/// way gets `[gateway] shutdown_grace_secs` to finish, and past that it
-/// is abandoned (each step is atomic, so nothing is lost: it is taken up
-/// at the next start). A pass that fails (a full disk) is logged and tried
-/// again later, waiting twice as long after each failure, while the rest
-/// goes on. A gateway received on `reloads` (the configuration and
-/// mappings read again) replaces the intake's between two passes, the
-/// API's configuration and mappings, and the delivery workers whose
-/// configuration changed; the next pass starts at once. `on_pass` sees
-/// each report.
-pub async fn run(
-    mut gateway: Gateway,
-    shutdown: impl std::future::Future<Output = ()>,
-    mut reloads: tokio::sync::mpsc::Receiver<Gateway>,
-    mut on_pass: impl FnMut(&PassReport) + Send + 'static,
-) -> Result<Ending, DaemonError> {
-    let mut interval = Duration::from_secs(gateway.config.tick_secs());
-    let mut grace = Duration::from_secs(gateway.config.gateway.shutdown_grace_secs);
-    let metrics = std::sync::Arc::new(api::Metrics::default());
-    let wake = std::sync::Arc::new(wake::Wake::new());
-    let stop = Stop::new();
-    // The delivery workers make the deliveries, not the intake's passes.
-    gateway.delivers = false;
-    let api = serve(&gateway, &metrics, &wake).await?;
-    let mut workers = Workers {
-        running: Vec::new(),
-        metrics: std::sync::Arc::clone(&metrics),
-        wake: std::sync::Arc::clone(&wake),
-        stop: stop.clone(),
-    };
-    workers.align(&gateway.config).await?;
-    let mut gateway = Some(gateway);
-    tokio::pin!(shutdown);
-    let mut failures = 0u32;
-    let mut first = true;
-    let mut stopping_at = None;
-    let result = 'run: loop {
-        let Some(mut g) = gateway.take() else {
-            break 'run Err(DaemonError::Panicked("the intake was lost".into()));
-        };
-        let pass_stop = stop.clone();
-        let clean = std::mem::take(&mut first);
-        let mut pass = tokio::task::spawn_blocking(move || {
-            if clean {
-                match g.remove_temporary_files() {
-                    Ok(0) => {}
-                    Ok(removed) => {
-                        tracing::info!(removed, "temporary files left by an earlier run removed");
-                    }
-                    Err(e) => tracing::warn!(error = %e, "temporary files not removed"),
-                }
-            }
-            let report = g.scheduled_pass_until(&pass_stop);
-            (g, report)
-        });
-        let joined = tokio::select! {
-            joined = &mut pass => joined,
-            () = &mut shutdown => {
-                stop.raise();
-                wake.ring();
-                api.refuse_new_requests();
-                let deadline = deadline_after(grace);
-                stopping_at = Some(deadline);
-                tracing::info!(
-                    grace_secs = grace.as_secs(),
-                    "stopping: no new work is taken up, what is under way gets the grace to finish"
-                );
-                match tokio::time::timeout_at(tokio::time::Instant::from_std(deadline), &mut pass).await {
-                    Ok(joined) => {
-                        match &joined {
-                            Ok((_, Ok(report))) => {
-                                metrics.record(report);
-                                log_summary(report);
-                            }
-                            Ok((_, Err(e))) => tracing::error!(error = %e, "the pass failed"),
-                            Err(e) => tracing::error!(error = %e, "the pass stopped on a bug"),
-                        }
-                        break 'run Ok(Ending::Finished);
-                    }
-                    Err(_) => {
-                        tracing::warn!(
-                            grace_secs = grace.as_secs(),
-                            "the pass under way did not finish within the grace: abandoned (what it left is taken up at the next start)"
-                        );
-                        break 'run Ok(Ending::Abandoned);
-                    }
-                }
-            }
-        };
-        let (g, outcome) = match joined {
-            Ok(done) => done,
-            Err(e) => break 'run Err(DaemonError::Panicked(e.to_string())),
-        };
-        gateway = Some(g);
-        let wait = match outcome {
-            Ok(report) => {
-                failures = 0;
-                metrics.record(&report);
-                log_summary(&report);
-                if !report.files.is_empty() {
-                    // Their acknowledgments and documents wait in the outbox.
-                    wake.ring();
-                }
-                on_pass(&report);
-                interval
-            }
-            Err(DaemonError::Panicked(e)) => break 'run Err(DaemonError::Panicked(e)),
-            Err(e) => {
-                failures += 1;
-                metrics.pass_failed();
-                let wait = deliver::backoff_secs(
-                    interval.as_secs(),
-                    failures - 1,
-                    MAX_PASS_RETRY_SECS,
-                    u64::from(std::process::id()),
-                );
-                tracing::error!(
-                    error = %e,
-                    failures,
-                    retry_secs = wait,
-                    "the pass failed; nothing is lost, it is tried again"
-                );
-                Duration::from_secs(wait)
-            }
-        };
-        tokio::select! {
-            () = &mut shutdown => {
-                stop.raise();
-                wake.ring();
-                api.refuse_new_requests();
-                stopping_at = Some(deadline_after(grace));
-                tracing::info!(grace_secs = grace.as_secs(), "stopping");
-                break 'run Ok(Ending::Finished);
-            }
-            () = tokio::time::sleep(wait) => {}
-            Some(mut fresh) = reloads.recv() => {
-                interval = Duration::from_secs(fresh.config.tick_secs());
-                grace = Duration::from_secs(fresh.config.gateway.shutdown_grace_secs);
-                fresh.delivers = false;
-                if let Some(shared) = &api.shared {
-                    shared.replace_parts(api::Parts {
-                        config: std::sync::Arc::clone(&fresh.config),
-                        library: std::sync::Arc::clone(&fresh.library),
-                    });
-                }
-                let config = std::sync::Arc::clone(&fresh.config);
-                tracing::info!(
-                    partners = fresh.config.partners.len(),
-                    channels = fresh.channels.len(),
-                    "configuration and mappings reloaded"
-                );
-                gateway = Some(fresh);
-                if let Err(e) = workers.align(&config).await {
-                    break 'run Err(e);
-                }
-            }
-        }
-    };
-    stop.raise();
-    let deadline = stopping_at.unwrap_or_else(|| deadline_after(grace));
-    let workers_finished = workers.ended_by(deadline).await;
-    let api_finished = api.stop(deadline).await;
-    match result {
-        Ok(Ending::Finished) if !api_finished || !workers_finished => Ok(Ending::Abandoned),
-        other => other,
-    }
-}
-
-/// Starts the HTTP API, when it is configured, with a connection to the
-/// store of its own.
-async fn serve(
-    gateway: &Gateway,
-    metrics: &std::sync::Arc<api::Metrics>,
-    wake: &std::sync::Arc<wake::Wake>,
-) -> Result<Api, DaemonError> {
-    let (stop_api, stopped) = tokio::sync::watch::channel(false);
-    let Some(settings) = gateway.config.api.clone() else {
-        return Ok(Api {
-            shared: None,
-            stop_api,
-            server: None,
-        });
-    };
-    let token = api_token(&settings)?;
-    let config = std::sync::Arc::clone(&gateway.config);
-    let store = tokio::task::spawn_blocking(move || open_store(&config))
-        .await
-        .map_err(|e| DaemonError::Panicked(e.to_string()))??;
-    let shared = std::sync::Arc::new(api::Shared {
-        parts: std::sync::RwLock::new(std::sync::Arc::new(api::Parts {
-            config: std::sync::Arc::clone(&gateway.config),
-            library: std::sync::Arc::clone(&gateway.library),
-        })),
-        store: std::sync::Mutex::new(store),
-        metrics: std::sync::Arc::clone(metrics),
-        token,
-        wake: std::sync::Arc::clone(wake),
-    });
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .map_err(|e| DaemonError::Api(format!("listening on {}: {e}", settings.listen)))?;
-    let mut stopped = stopped.clone();
-    let app = api::router(std::sync::Arc::clone(&shared), &settings);
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    Ok(Api {
-        shared: Some(shared),
-        stop_api,
-        server: Some(server),
-    })
-}
-
 /// Logs what became of a file: a warning for a quarantined one, with its
 /// reason, or one processed with a note.
 fn log_file(f: &FileOutcome) {
@@ -1105,24 +826,6 @@ fn log_file(f: &FileOutcome) {
             "file {state}"
         ),
     }
-}
-
-/// Logs what a pass delivered (files, channel errors and failed
-/// deliveries are logged as they happen).
-fn log_summary(report: &PassReport) {
-    if report.delivered > 0 {
-        tracing::info!(
-            delivered = report.delivered,
-            waiting = report.pending,
-            "deliveries made"
-        );
-    }
-}
-
-/// The API's bearer token, from its environment variable or file (the
-/// rule `check-config` applies too).
-fn api_token(api: &crate::config::ApiConfig) -> Result<String, DaemonError> {
-    api.token().map_err(|e| DaemonError::Api(e.to_string()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,448 @@
+//! The running daemon (`dropgate run`): its components side by side, each
+//! with its own connection to the store and no lock shared with another,
+//! one shutdown for all and a reload on SIGHUP.
+//!
+//! - an intake per inbound channel ([`intake`]): passes over its channel
+//!   on the channel's schedule (files listed, fetched, archived, recorded,
+//!   translated, their acknowledgments and documents queued); a channel
+//!   that hangs holds up only itself;
+//! - a delivery worker per target ([`super::delivery_worker`]);
+//! - the HTTP API ([`super::api`]): reads and queues, never delivers.
+//!
+//! Shutdown (SIGTERM) raises one [`Stop`] that every component looks at
+//! between steps; what is under way gets `[gateway] shutdown_grace_secs`,
+//! and past that it is abandoned (each step is atomic: what was left is
+//! taken up at the next start). A reload (SIGHUP) stops the intakes
+//! between two of their passes and starts them again on the new
+//! configuration, replaces the API's configuration and mappings, and
+//! restarts the delivery workers whose settings changed.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{
+    DaemonError, Gateway, PassReport, Stop, api, deliver, delivery_worker, open_store, wake,
+};
+use crate::config::Gateway as Config;
+use crate::store::Targets;
+
+/// Longest wait before a pass that failed is tried again, in seconds.
+const MAX_PASS_RETRY_SECS: u64 = 300;
+
+/// The moment `grace` from now (a day at most).
+fn deadline_after(grace: Duration) -> Instant {
+    Instant::now() + grace.min(Duration::from_secs(86_400))
+}
+
+/// How [`run`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Everything under way was finished.
+    Finished,
+    /// Told to stop, a pass (or a request to the API) went on past the
+    /// grace and was left where it was: its thread may still be running,
+    /// and the process should exit now. Nothing is lost (each step is atomic, what was left is taken up
+    /// at the next start).
+    Abandoned,
+}
+
+/// The HTTP API under way, with the signal to stop it.
+struct Api {
+    shared: Option<std::sync::Arc<api::Shared>>,
+    stop_api: tokio::sync::watch::Sender<bool>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Api {
+    /// Stops the API taking new connections.
+    fn refuse_new_requests(&self) {
+        let _ = self.stop_api.send(true);
+    }
+
+    /// Stops the API: no new connection is taken, and those under way get
+    /// until `deadline`. False when some were still under way then.
+    async fn stop(self, deadline: Instant) -> bool {
+        self.refuse_new_requests();
+        let Some(server) = self.server else {
+            return true;
+        };
+        let deadline = tokio::time::Instant::from_std(deadline);
+        if tokio::time::timeout_at(deadline, server).await.is_err() {
+            tracing::warn!("requests to the API still under way were abandoned");
+            return false;
+        }
+        true
+    }
+}
+
+/// The delivery workers under way, and those told to stop (on a reload)
+/// that have not ended yet.
+struct Workers {
+    running: Vec<delivery_worker::Running>,
+    metrics: std::sync::Arc<api::Metrics>,
+    wake: std::sync::Arc<wake::Wake>,
+    stop: Stop,
+}
+
+impl Workers {
+    /// Brings the workers in line with `config`: those whose plan changed
+    /// or is gone are stopped, and their replacements started only once
+    /// they have ended, so that two workers never make the same delivery.
+    async fn align(&mut self, config: &Arc<Config>) -> Result<(), DaemonError> {
+        let plans = delivery_worker::plans(config);
+        let (kept, gone): (Vec<_>, Vec<_>) = std::mem::take(&mut self.running)
+            .into_iter()
+            .partition(|w| plans.contains(&w.plan));
+        for w in &gone {
+            w.stop();
+        }
+        self.wake.ring();
+        while gone.iter().any(|w| !w.is_finished()) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.running = kept;
+        for plan in plans {
+            if self.running.iter().any(|w| w.plan == plan) {
+                continue;
+            }
+            let opener = std::sync::Arc::clone(config);
+            let store = tokio::task::spawn_blocking(move || open_store(&opener))
+                .await
+                .map_err(|e| DaemonError::Panicked(e.to_string()))??;
+            let started = delivery_worker::start(
+                plan,
+                std::sync::Arc::clone(config),
+                store,
+                std::sync::Arc::clone(&self.wake),
+                std::sync::Arc::clone(&self.metrics),
+                self.stop.clone(),
+            )
+            .map_err(|e| DaemonError::Api(format!("starting a delivery worker: {e}")))?;
+            self.running.push(started);
+        }
+        Ok(())
+    }
+
+    /// Waits until every worker has ended (told to stop), or `deadline`.
+    /// False when some were still at work then.
+    async fn ended_by(&self, deadline: Instant) -> bool {
+        self.wake.ring();
+        while self.running.iter().any(|w| !w.is_finished()) {
+            if Instant::now() >= deadline {
+                tracing::warn!("deliveries still under way were abandoned");
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        true
+    }
+}
+
+/// What the intakes share with the supervisor.
+#[derive(Clone)]
+struct Common {
+    metrics: Arc<api::Metrics>,
+    wake: Arc<wake::Wake>,
+    /// Where an intake that stopped on a bug says so.
+    fatal: tokio::sync::mpsc::Sender<DaemonError>,
+}
+
+/// An intake under way.
+struct Intake {
+    stop: Stop,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// The intakes a gateway needs: one per inbound channel, each taking up
+/// the unfinished files of its channel, the first also those of channels
+/// no intake polls (a channel removed from the configuration); one with
+/// no channel when no partner sends on any. Opens their store
+/// connections: to be called where blocking is allowed.
+fn intakes_of(gateway: &Gateway) -> Result<Vec<Gateway>, DaemonError> {
+    let names = gateway.inbound_channels();
+    if names.is_empty() {
+        return Ok(vec![gateway.intake(None, Targets::All)?]);
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let unfinished = match k {
+                0 => Targets::AllBut(names[1..].to_vec()),
+                _ => Targets::Only(name.clone()),
+            };
+            gateway.intake(Some(name), unfinished)
+        })
+        .collect()
+}
+
+/// Starts the intakes of `gateway`, each a child of `stop`.
+async fn start_intakes(
+    gateway: Gateway,
+    common: &Common,
+    stop: &Stop,
+) -> Result<Vec<Intake>, DaemonError> {
+    let made = tokio::task::spawn_blocking(move || intakes_of(&gateway))
+        .await
+        .map_err(|e| DaemonError::Panicked(e.to_string()))??;
+    Ok(made
+        .into_iter()
+        .map(|g| {
+            let own = stop.child();
+            let task = tokio::spawn(intake(g, own.clone(), common.clone()));
+            Intake { stop: own, task }
+        })
+        .collect())
+}
+
+/// Waits for `intakes` to end (told to stop), or `deadline`. False when
+/// some pass was still under way then (it is abandoned).
+async fn intakes_ended(intakes: Vec<Intake>, deadline: Instant, grace: Duration) -> bool {
+    let mut finished = true;
+    for i in intakes {
+        i.stop.raise();
+        let at = tokio::time::Instant::from_std(deadline);
+        if tokio::time::timeout_at(at, i.task).await.is_err() {
+            finished = false;
+        }
+    }
+    if !finished {
+        tracing::warn!(
+            grace_secs = grace.as_secs(),
+            "a pass under way did not finish within the grace: abandoned (what it left is taken up at the next start)"
+        );
+    }
+    finished
+}
+
+/// An intake's loop: a pass over its channel, then a wait of the
+/// channel's poll interval (a growing wait after a pass that failed, a
+/// full disk say), until `stop` is raised.
+async fn intake(mut gateway: Gateway, stop: Stop, common: Common) {
+    let every = Duration::from_secs(gateway.poll_interval_secs());
+    let mut failures = 0u32;
+    while !stop.is_raised() {
+        let pass_stop = stop.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let report = gateway.scheduled_pass_until(&pass_stop);
+            (gateway, report)
+        })
+        .await;
+        let (g, outcome) = match joined {
+            Ok(done) => done,
+            Err(e) => {
+                let _ = common
+                    .fatal
+                    .send(DaemonError::Panicked(e.to_string()))
+                    .await;
+                return;
+            }
+        };
+        gateway = g;
+        let wait = match outcome {
+            Ok(report) => {
+                failures = 0;
+                common.metrics.record(&report);
+                log_summary(&report);
+                if !report.files.is_empty() {
+                    // Their acknowledgments and documents wait in the outbox.
+                    common.wake.ring();
+                }
+                every
+            }
+            Err(DaemonError::Panicked(e)) => {
+                let _ = common.fatal.send(DaemonError::Panicked(e)).await;
+                return;
+            }
+            Err(e) => {
+                failures += 1;
+                common.metrics.pass_failed();
+                let wait = deliver::backoff_secs(
+                    every.as_secs(),
+                    failures - 1,
+                    MAX_PASS_RETRY_SECS,
+                    u64::from(std::process::id()),
+                );
+                tracing::error!(
+                    error = %e,
+                    failures,
+                    retry_secs = wait,
+                    "the pass failed; nothing is lost, it is tried again"
+                );
+                Duration::from_secs(wait)
+            }
+        };
+        let until = tokio::time::Instant::now() + wait;
+        while !stop.is_raised() && tokio::time::Instant::now() < until {
+            tokio::time::sleep_until(until.min(tokio::time::Instant::now() + LOOK_AT_STOP)).await;
+        }
+    }
+}
+
+/// How often a waiting intake looks whether it is told to stop.
+const LOOK_AT_STOP: Duration = Duration::from_millis(50);
+
+/// Runs the daemon's components (see the module's comment) until
+/// `shutdown` resolves. A gateway received on `reloads` (the
+/// configuration and mappings read again) replaces the running one.
+pub async fn run(
+    gateway: Gateway,
+    shutdown: impl std::future::Future<Output = ()>,
+    mut reloads: tokio::sync::mpsc::Receiver<Gateway>,
+) -> Result<Ending, DaemonError> {
+    let mut grace = Duration::from_secs(gateway.config.gateway.shutdown_grace_secs);
+    let stop = Stop::new();
+    let (fatal, mut fatals) = tokio::sync::mpsc::channel(4);
+    let common = Common {
+        metrics: Arc::new(api::Metrics::default()),
+        wake: Arc::new(wake::Wake::new()),
+        fatal,
+    };
+    // What a killed process left half written goes before anything starts.
+    let (gateway, cleaned) = tokio::task::spawn_blocking(move || {
+        let cleaned = gateway.remove_temporary_files();
+        (gateway, cleaned)
+    })
+    .await
+    .map_err(|e| DaemonError::Panicked(e.to_string()))?;
+    match cleaned {
+        Ok(0) => {}
+        Ok(removed) => tracing::info!(removed, "temporary files left by an earlier run removed"),
+        Err(e) => tracing::warn!(error = %e, "temporary files not removed"),
+    }
+    let api = serve(&gateway, &common.metrics, &common.wake).await?;
+    let mut workers = Workers {
+        running: Vec::new(),
+        metrics: Arc::clone(&common.metrics),
+        wake: Arc::clone(&common.wake),
+        stop: stop.clone(),
+    };
+    workers.align(&gateway.config).await?;
+    let mut intakes = start_intakes(gateway, &common, &stop).await?;
+    tokio::pin!(shutdown);
+    let result = loop {
+        tokio::select! {
+            () = &mut shutdown => {
+                tracing::info!(
+                    grace_secs = grace.as_secs(),
+                    "stopping: no new work is taken up, what is under way gets the grace to finish"
+                );
+                break Ok(());
+            }
+            Some(e) = fatals.recv() => break Err(e),
+            Some(fresh) = reloads.recv() => {
+                grace = Duration::from_secs(fresh.config.gateway.shutdown_grace_secs);
+                if let Some(shared) = &api.shared {
+                    shared.replace_parts(api::Parts {
+                        config: Arc::clone(&fresh.config),
+                        library: Arc::clone(&fresh.library),
+                    });
+                }
+                tracing::info!(
+                    partners = fresh.config.partners.len(),
+                    channels = fresh.channels.len(),
+                    "configuration and mappings reloaded"
+                );
+                // The intakes end their pass under way, then start again
+                // on the new configuration (two intakes never take up the
+                // same file).
+                for i in &intakes {
+                    i.stop.raise();
+                }
+                for i in std::mem::take(&mut intakes) {
+                    if let Err(e) = i.task.await {
+                        tracing::error!(error = %e, "an intake stopped on a bug");
+                    }
+                }
+                let config = Arc::clone(&fresh.config);
+                if let Err(e) = workers.align(&config).await {
+                    break Err(e);
+                }
+                match start_intakes(fresh, &common, &stop).await {
+                    Ok(started) => intakes = started,
+                    Err(e) => break Err(e),
+                }
+            }
+        }
+    };
+    stop.raise();
+    common.wake.ring();
+    api.refuse_new_requests();
+    let deadline = deadline_after(grace);
+    let intakes_finished = intakes_ended(intakes, deadline, grace).await;
+    let workers_finished = workers.ended_by(deadline).await;
+    let api_finished = api.stop(deadline).await;
+    result?;
+    Ok(if intakes_finished && workers_finished && api_finished {
+        Ending::Finished
+    } else {
+        Ending::Abandoned
+    })
+}
+
+/// Starts the HTTP API, when it is configured, with a connection to the
+/// store of its own.
+async fn serve(
+    gateway: &Gateway,
+    metrics: &std::sync::Arc<api::Metrics>,
+    wake: &std::sync::Arc<wake::Wake>,
+) -> Result<Api, DaemonError> {
+    let (stop_api, stopped) = tokio::sync::watch::channel(false);
+    let Some(settings) = gateway.config.api.clone() else {
+        return Ok(Api {
+            shared: None,
+            stop_api,
+            server: None,
+        });
+    };
+    let token = api_token(&settings)?;
+    let config = std::sync::Arc::clone(&gateway.config);
+    let store = tokio::task::spawn_blocking(move || open_store(&config))
+        .await
+        .map_err(|e| DaemonError::Panicked(e.to_string()))??;
+    let shared = std::sync::Arc::new(api::Shared {
+        parts: std::sync::RwLock::new(std::sync::Arc::new(api::Parts {
+            config: std::sync::Arc::clone(&gateway.config),
+            library: std::sync::Arc::clone(&gateway.library),
+        })),
+        store: std::sync::Mutex::new(store),
+        metrics: std::sync::Arc::clone(metrics),
+        token,
+        wake: std::sync::Arc::clone(wake),
+    });
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| DaemonError::Api(format!("listening on {}: {e}", settings.listen)))?;
+    let mut stopped = stopped.clone();
+    let app = api::router(std::sync::Arc::clone(&shared), &settings);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    Ok(Api {
+        shared: Some(shared),
+        stop_api,
+        server: Some(server),
+    })
+}
+
+/// Logs what a pass delivered (files, channel errors and failed
+/// deliveries are logged as they happen).
+fn log_summary(report: &PassReport) {
+    if report.delivered > 0 {
+        tracing::info!(
+            delivered = report.delivered,
+            waiting = report.pending,
+            "deliveries made"
+        );
+    }
+}
+
+/// The API's bearer token, from its environment variable or file (the
+/// rule `check-config` applies too).
+fn api_token(api: &crate::config::ApiConfig) -> Result<String, DaemonError> {
+    api.token().map_err(|e| DaemonError::Api(e.to_string()))
+}
