@@ -461,6 +461,19 @@ pub(super) fn check(path: &Path) -> Checked {
                 }
                 RelayConfig::Webhook(w)
             }
+            RelayConfig::Nats(mut n) => {
+                n.password_file = n.password_file.map(|p| source.resolve(&p));
+                n.token_file = n.token_file.map(|p| source.resolve(&p));
+                if let Err(e) = n.check().and_then(|()| nats_login_readable(&n)) {
+                    errors.push(source.error_at(at, format!("[relay] {e}")));
+                }
+                warnings.extend(
+                    n.warnings()
+                        .into_iter()
+                        .map(|w| source.error_at(at, format!("[relay] {w}"))),
+                );
+                RelayConfig::Nats(n)
+            }
         },
         Some((_, Err(e))) => {
             errors.push(e);
@@ -568,6 +581,18 @@ pub(super) fn check(path: &Path) -> Checked {
         gateway: Some(gateway),
         errors,
         warnings,
+    }
+}
+
+/// Whether the NATS relay's password or token is where the
+/// configuration says (its variable set, its file readable).
+fn nats_login_readable(n: &crate::relay::nats::NatsConfig) -> Result<(), String> {
+    use crate::relay::nats::Login;
+    use crate::transport::secret;
+    match n.login() {
+        Login::Anonymous => Ok(()),
+        Login::User { env, file, .. } => secret::check_readable_as(secret::PASSWORD, env, file),
+        Login::Token { env, file } => secret::check_readable_as(secret::TOKEN, env, file),
     }
 }
 
