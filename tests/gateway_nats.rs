@@ -507,3 +507,101 @@ fn a_daemon_killed_while_publishing_a_large_batch_leaves_each_document_once() {
         "published again: {again:?}"
     );
 }
+
+/// The errors of the deliveries that failed, as the daemon logged them.
+fn failures(daemon: &Daemon) -> Vec<String> {
+    daemon
+        .logs()
+        .iter()
+        .filter(|l| {
+            l["fields"]["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("delivery failed"))
+        })
+        .filter_map(|l| l["fields"]["error"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Waits until the daemon logged a failed delivery whose error contains
+/// `text`.
+fn wait_for_failure(daemon: &Daemon, text: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if failures(daemon).iter().any(|e| e.contains(text)) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn a_running_daemon_rides_out_nats_hanging_and_going_down() {
+    let Some(mut nats) = server(Auth::None) else {
+        return;
+    };
+    let dir = setup_with_stream(&nats.url());
+    const COUNT: usize = 1000;
+    std::fs::write(dir.path().join("drop/big.edi"), orders(1101, COUNT as u32)).expect("dropped");
+    let watch = nats.watch("dropgate.>").expect("a subscription");
+    let mut daemon = Daemon::start(&config_path(&dir));
+    assert!(
+        watch.wait_for(200, Duration::from_secs(120)),
+        "{:?}",
+        daemon.lines()
+    );
+    // Hanging (SIGSTOP): the acknowledgment does not come, and the wait
+    // for it is bounded.
+    nats.pause();
+    assert!(
+        wait_for_failure(
+            &daemon,
+            "no acknowledgment from JetStream at nats://127.0.0.1"
+        ),
+        "{:?}",
+        failures(&daemon)
+    );
+    nats.resume();
+    assert!(
+        watch.wait_for(600, Duration::from_secs(120)),
+        "{} published after the server went on: {:?}",
+        watch.seen().len(),
+        failures(&daemon)
+    );
+    // Down (killed) in the middle of publishing, and back with its
+    // storage.
+    nats.stop();
+    assert!(
+        wait_for_failure(&daemon, "NATS at nats://127.0.0.1"),
+        "{:?}",
+        failures(&daemon)
+    );
+    assert!(daemon.is_running(), "the daemon goes on");
+    nats.launch().expect("nats-server starts again");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let held = nats.messages(STREAM).map(|m| m.len()).unwrap_or(0);
+        if held >= COUNT {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{held} of {COUNT} stored: {:?}",
+            failures(&daemon)
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    daemon.signal("-TERM");
+    let status = daemon.wait(Duration::from_secs(30));
+    assert_eq!(
+        status.map(|s| s.code()),
+        Some(Some(0)),
+        "{:?}",
+        daemon.lines()
+    );
+    let g = gateway(&dir);
+    assert_eq!(g.store().pending_deliveries().expect("pending"), 0);
+    let expected = expected(&g);
+    assert_eq!(expected.len(), COUNT);
+    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected);
+}

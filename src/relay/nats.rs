@@ -512,9 +512,16 @@ impl NatsRelay {
         error: &dyn std::fmt::Display,
         index: u64,
         subject: &str,
+        disconnected: bool,
     ) -> (String, bool) {
         let url = &self.config.url;
         match kind {
+            PublishErrorKind::TimedOut | PublishErrorKind::BrokenPipe if disconnected => (
+                format!(
+                    "the connection to NATS at {url} was lost before JetStream acknowledged document {index} on {subject}"
+                ),
+                true,
+            ),
             PublishErrorKind::StreamNotFound => (
                 match &self.config.stream {
                     Some(s) => format!(
@@ -634,10 +641,10 @@ impl DocumentRelay for NatsRelay {
         let Some((kind, error, index, subject)) = failure else {
             return ending;
         };
-        let (why, out_of_reach) = self.publish_error(kind, &error, index, &subject);
         let disconnected = self.connection.as_ref().is_some_and(|c| {
             c.client.connection_state() != async_nats::connection::State::Connected
         });
+        let (why, out_of_reach) = self.publish_error(kind, &error, index, &subject, disconnected);
         if out_of_reach || disconnected {
             self.unreachable = Some(why.clone());
             self.connection = None;
