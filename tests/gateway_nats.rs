@@ -605,3 +605,30 @@ fn a_running_daemon_rides_out_nats_hanging_and_going_down() {
     assert_eq!(expected.len(), COUNT);
     assert_each_once(&nats.messages(STREAM).expect("messages"), &expected);
 }
+
+/// The README's `[relay]` table for NATS, as written (its URL pointed at
+/// the test's server), relays the documents into the stream it names.
+#[test]
+fn the_readme_nats_relay_works_as_written() {
+    let Some(nats) = server(Auth::None) else {
+        return;
+    };
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let table = readme
+        .split("```toml\n")
+        .filter_map(|b| b.split("```").next())
+        .find(|b| b.starts_with("[relay]\ntype = \"nats\""))
+        .expect("the README shows the NATS relay");
+    assert!(table.contains("url = \"nats://127.0.0.1:4222\""), "{table}");
+    let table = table.replace("nats://127.0.0.1:4222", &nats.url());
+    let dir = setup(&nats.url(), "");
+    let path = config_path(&dir);
+    let text = std::fs::read_to_string(&path).expect("gateway.toml");
+    let head = text.split("[relay]").next().expect("before [relay]");
+    std::fs::write(&path, format!("{head}{table}")).expect("gateway.toml");
+    std::fs::write(dir.path().join("drop/orders.edi"), orders(1201, 2)).expect("dropped");
+    let mut g = gateway(&dir);
+    pass_until_delivered(&mut g);
+    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&g));
+}
