@@ -414,19 +414,27 @@ fn logins_with_a_password_or_a_token_from_a_file() {
     }
 }
 
+/// `dropgate check-config`'s exit code and what it printed on stderr.
+fn check_config(dir: &tempfile::TempDir) -> (Option<i32>, String) {
+    let out = Command::new(Daemon::binary())
+        .args(["check-config", "-c"])
+        .arg(config_path(dir))
+        .output()
+        .expect("dropgate runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 #[test]
 fn check_config_names_what_is_wrong_with_the_nats_relay() {
     let dir = setup(
         "nats://127.0.0.1:4222",
         "subject = \"edi.*.{type}\"\nuser = \"gw\"\npassword_file = \"missing-password\"",
     );
-    let out = Command::new(Daemon::binary())
-        .args(["check-config", "-c"])
-        .arg(config_path(&dir))
-        .output()
-        .expect("dropgate runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr) = check_config(&dir);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("gateway.toml:") && stderr.contains("[relay] subject"),
         "{stderr}"
@@ -435,13 +443,8 @@ fn check_config_names_what_is_wrong_with_the_nats_relay() {
         "nats://127.0.0.1:4222",
         "user = \"gw\"\npassword_file = \"missing-password\"",
     );
-    let out = Command::new(Daemon::binary())
-        .args(["check-config", "-c"])
-        .arg(config_path(&dir))
-        .output()
-        .expect("dropgate runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let (code, stderr) = check_config(&dir);
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("[relay] reading password_file") && stderr.contains("missing-password"),
         "{stderr}"
@@ -450,15 +453,24 @@ fn check_config_names_what_is_wrong_with_the_nats_relay() {
         "nats://127.0.0.1:4222",
         "stream = \"EDI\"\nduplicate_window_secs = 120",
     );
-    let out = Command::new(Daemon::binary())
-        .args(["check-config", "-c"])
-        .arg(config_path(&dir))
-        .output()
-        .expect("dropgate runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let (code, stderr) = check_config(&dir);
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("warning:") && stderr.contains("may be stored twice"),
+        "{stderr}"
+    );
+    let dir = setup("tls://nats.example:4222", "ca_file = \"no-such-ca.pem\"");
+    let (code, stderr) = check_config(&dir);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("[relay] reading ca_file") && stderr.contains("no-such-ca.pem"),
+        "{stderr}"
+    );
+    let dir = setup("nats://nats.example:4222", "");
+    let (code, stderr) = check_config(&dir);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("warning:") && stderr.contains("cross the network in clear"),
         "{stderr}"
     );
 }
@@ -631,4 +643,36 @@ fn the_readme_nats_relay_works_as_written() {
     let mut g = gateway(&dir);
     pass_until_delivered(&mut g);
     assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&g));
+}
+
+#[test]
+fn tls_with_a_private_ca() {
+    let Some(nats) = NatsServer::start_tls(Auth::Token).expect("nats-server starts with TLS")
+    else {
+        return;
+    };
+    assert!(nats.url().starts_with("tls://127.0.0.1:"));
+    let token = nats.password_file().expect("a secret file");
+    std::fs::write(&token, format!("{}\n", support::nats::TOKEN)).expect("token");
+    let relay =
+        |ca: &Path| format!("stream = \"{STREAM}\"\ntoken_file = {token:?}\nca_file = {ca:?}");
+    let dir = setup(&nats.url(), &relay(&nats.ca_file()));
+    std::fs::write(dir.path().join("drop/orders.edi"), orders(1301, 2)).expect("dropped");
+    let mut g = gateway(&dir);
+    pass_until_delivered(&mut g);
+    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&g));
+
+    // A CA that did not sign the server's certificate: refused.
+    let dir = setup(&nats.url(), &relay(&nats.other_ca_file()));
+    std::fs::write(dir.path().join("drop/orders.edi"), orders(1302, 1)).expect("dropped");
+    let mut g = gateway(&dir);
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.pending, 1, "{report:?}");
+    assert!(
+        report.delivery_errors[0].contains("connecting to NATS at tls://127.0.0.1")
+            && report.delivery_errors[0]
+                .to_lowercase()
+                .contains("certificate"),
+        "{report:?}"
+    );
 }

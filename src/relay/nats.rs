@@ -40,8 +40,15 @@ use super::{Blocking, DocumentRelay, Documents, Ending, RelayError, document_key
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct NatsConfig {
-    /// The server (`nats://127.0.0.1:4222`).
+    /// The server: `nats://host:4222`, or `tls://host:4222` for TLS
+    /// (the server's certificate checked against the system's roots, or
+    /// `ca_file`).
     pub url: String,
+    /// A private CA (PEM) to check the server's certificate against,
+    /// with a `tls://` URL (relative paths are relative to the gateway's
+    /// configuration file).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// The subject of each document: text and the placeholders `{type}`
     /// (the document's type, `ship_notice`) and `{partner}` (its
     /// partner's id), separated by dots.
@@ -175,9 +182,15 @@ impl NatsConfig {
             .url
             .parse::<async_nats::ServerAddr>()
             .map_err(|e| format!("url {:?}: {e}", self.url))?;
-        if addr.scheme() != "nats" {
+        if !matches!(addr.scheme(), "nats" | "tls") {
             return Err(format!(
-                "url {:?}: only nats:// URLs are supported",
+                "url {:?}: a nats:// or tls:// URL is needed",
+                self.url
+            ));
+        }
+        if self.ca_file.is_some() && !addr.tls_required() {
+            return Err(format!(
+                "ca_file is set but url {:?} is not a tls:// URL; make it tls:// or remove ca_file",
                 self.url
             ));
         }
@@ -221,10 +234,18 @@ impl NatsConfig {
         }
     }
 
+    /// The host of a URL without TLS (`nats://`), whose traffic is in
+    /// clear: the caller warns when it is not this machine.
+    pub fn host_in_clear(&self) -> Option<String> {
+        let addr = self.url.parse::<async_nats::ServerAddr>().ok()?;
+        (!addr.tls_required()).then(|| addr.host().to_string())
+    }
+
     /// What is allowed but probably a mistake: a duplicate window shorter
     /// than the longest wait between two tries of a delivery.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+
         if self.stream.is_some() && self.duplicate_window_secs < LONGEST_RETRY_WAIT_SECS {
             out.push(format!(
                 "duplicate_window_secs = {} is shorter than the longest wait between two tries of a delivery ({LONGEST_RETRY_WAIT_SECS} s): a document whose acknowledgment was lost may be stored twice",
@@ -401,6 +422,21 @@ fn head(doc: &[u8]) -> Result<(String, String), serde_json::Error> {
     ))
 }
 
+/// Whether a short duplicate window of `stream` is to be logged: once
+/// per process for a stream and window, not at every pass.
+fn first_warning(stream: &str, window: Duration) -> bool {
+    static WARNED: std::sync::Mutex<Option<(String, Duration)>> = std::sync::Mutex::new(None);
+    let Ok(mut warned) = WARNED.lock() else {
+        return true;
+    };
+    let now = Some((stream.to_string(), window));
+    if *warned == now {
+        return false;
+    }
+    *warned = now;
+    true
+}
+
 /// A connection to the server, and its JetStream.
 struct Connection {
     client: async_nats::Client,
@@ -472,6 +508,12 @@ impl NatsRelay {
             NatsAuth::Token(token) => options.token(token.clone()),
         };
         let url = &config.url;
+        if url.starts_with("tls://") {
+            options = options.require_tls(true);
+        }
+        if let Some(ca) = &config.ca_file {
+            options = options.add_root_certificates(ca.clone());
+        }
         let client = options
             .connect(url.as_str())
             .await
@@ -493,7 +535,7 @@ impl NatsRelay {
                 ))
             })?;
             let window = made.cached_info().config.duplicate_window;
-            if window.as_secs() < LONGEST_RETRY_WAIT_SECS {
+            if window.as_secs() < LONGEST_RETRY_WAIT_SECS && first_warning(name, window) {
                 tracing::warn!(
                     stream = %name,
                     duplicate_window_secs = window.as_secs(),
@@ -731,6 +773,18 @@ mod tests {
             .expect_err("credentials in the url");
         assert!(e.contains("credentials"), "{e}");
         assert!(toml::from_str::<NatsConfig>("url = \"nats://x\"\nsubjet = \"a\"").is_err());
+        let c = toml::from_str::<NatsConfig>(
+            "url = \"tls://nats.example:4222\"\nca_file = \"ca.pem\"",
+        )?;
+        assert_eq!(c.check(), Ok(()));
+        assert!(c.warnings().is_empty());
+        let e = config("ca_file = \"ca.pem\"")?
+            .check()
+            .expect_err("ca_file without TLS");
+        assert!(e.contains("tls://"), "{e}");
+        assert_eq!(c.host_in_clear(), None);
+        let c = toml::from_str::<NatsConfig>("url = \"nats://nats.example:4222\"")?;
+        assert_eq!(c.host_in_clear().as_deref(), Some("nats.example"));
         assert!(
             config("stream = \"S\"\nduplicate_window_secs = 120")?.warnings()[0]
                 .contains("stored twice")

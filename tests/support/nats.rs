@@ -4,7 +4,9 @@
 //! storage, pid file and log in a temporary folder of its own. It can be
 //! stopped and started again on the same port with the same storage (NATS
 //! down and back), paused and resumed (SIGSTOP, SIGCONT), and it is killed
-//! on `Drop`. With `Auth`, it requires a user and password or a token.
+//! on `Drop`. With `Auth`, it requires a user and password or a token;
+//! with `start_tls`, it speaks TLS only, with a certificate of the test CA
+//! (`support::tls`).
 //!
 //! The test's side of the bus is async-nats too, each call on a small
 //! runtime of its own: `messages` reads every message a stream holds
@@ -70,6 +72,9 @@ pub struct NatsServer {
     program: PathBuf,
     port: u16,
     auth: Auth,
+    /// Whether it speaks TLS only, with a leaf of the test CA
+    /// (`support::tls`).
+    tls: bool,
     child: Option<Child>,
 }
 
@@ -90,6 +95,20 @@ impl NatsServer {
     /// A server on a free port, not started yet; or `None` (after saying
     /// why) when nats-server is not installed (a failure under CI).
     pub fn new(auth: Auth) -> Result<Option<NatsServer>> {
+        NatsServer::new_with(auth, false)
+    }
+
+    /// A server that speaks TLS only (its certificate signed by the test
+    /// CA, `ca_file`), started; or `None` as for `new`.
+    pub fn start_tls(auth: Auth) -> Result<Option<NatsServer>> {
+        let Some(mut server) = NatsServer::new_with(auth, true)? else {
+            return Ok(None);
+        };
+        server.launch()?;
+        Ok(Some(server))
+    }
+
+    fn new_with(auth: Auth, tls: bool) -> Result<Option<NatsServer>> {
         let program = match program(
             "DROPGATE_TEST_NATS_SERVER",
             "/usr/sbin/nats-server",
@@ -100,11 +119,15 @@ impl NatsServer {
         };
         let dir = tempfile::tempdir()?;
         std::fs::create_dir(dir.path().join("jetstream"))?;
+        if tls {
+            super::tls::make(&dir.path().join("tls"))?;
+        }
         Ok(Some(NatsServer {
             dir,
             program,
             port: free_port()?,
             auth,
+            tls,
             child: None,
         }))
     }
@@ -147,6 +170,15 @@ impl NatsServer {
             .arg(d.join("nats.pid"))
             .arg("-l")
             .arg(d.join("nats.log"));
+        if self.tls {
+            let tls = d.join("tls");
+            command
+                .arg("--tls")
+                .arg("--tlscert")
+                .arg(tls.join("server.pem"))
+                .arg("--tlskey")
+                .arg(tls.join("server.key"));
+        }
         match self.auth {
             Auth::None => {}
             Auth::User => {
@@ -209,9 +241,20 @@ impl NatsServer {
         self.port
     }
 
-    /// Its URL.
+    /// Its URL (`tls://` when it speaks TLS only).
     pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "tls" } else { "nats" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The CA that signed its certificate (with `start_tls`).
+    pub fn ca_file(&self) -> PathBuf {
+        self.dir.path().join("tls/ca.pem")
+    }
+
+    /// A CA that signed nothing it shows.
+    pub fn other_ca_file(&self) -> PathBuf {
+        self.dir.path().join("tls/other-ca.pem")
     }
 
     /// What it logged since it was last started.
@@ -227,9 +270,14 @@ impl NatsServer {
     }
 
     fn options(&self) -> async_nats::ConnectOptions {
-        let options = async_nats::ConnectOptions::new()
+        let mut options = async_nats::ConnectOptions::new()
             .connection_timeout(Duration::from_secs(5))
             .max_reconnects(Some(20));
+        if self.tls {
+            options = options
+                .require_tls(true)
+                .add_root_certificates(self.ca_file());
+        }
         match self.auth {
             Auth::None => options,
             Auth::User => options.user_and_password(USER.into(), PASSWORD.into()),
