@@ -443,6 +443,14 @@ struct Connection {
     jetstream: jetstream::Context,
 }
 
+/// A publish that failed: why, and which document on which subject.
+struct PublishFailure {
+    kind: PublishErrorKind,
+    error: String,
+    index: u64,
+    subject: String,
+}
+
 /// The NATS relay.
 pub struct NatsRelay {
     config: NatsConfig,
@@ -548,15 +556,14 @@ impl NatsRelay {
 
     /// The reason a publish failed, in a sentence; and whether it says
     /// that the server is out of reach.
-    fn publish_error(
-        &self,
-        kind: PublishErrorKind,
-        error: &dyn std::fmt::Display,
-        index: u64,
-        subject: &str,
-        disconnected: bool,
-    ) -> (String, bool) {
+    fn publish_error(&self, failure: &PublishFailure, disconnected: bool) -> (String, bool) {
         let url = &self.config.url;
+        let PublishFailure {
+            kind,
+            error,
+            index,
+            subject,
+        } = failure;
         match kind {
             PublishErrorKind::TimedOut | PublishErrorKind::BrokenPipe if disconnected => (
                 format!(
@@ -632,22 +639,20 @@ impl DocumentRelay for NatsRelay {
         };
         let jetstream = connection.jetstream.clone();
         let stream = self.config.stream.clone();
-        // What failed, and whether it says the server is out of reach.
-        let mut failure: Option<(PublishErrorKind, String, u64, String)> = None;
         let work = async {
             let mut documents = Documents::new(lines);
             loop {
                 let (index, doc) = match documents.next_from(start) {
                     Ok(Some(d)) => d,
-                    Ok(None) => return Ending::Made,
-                    Err(e) => return Ending::Failed(e),
+                    Ok(None) => return Ok(Ending::Made),
+                    Err(e) => return Ok(Ending::Failed(e)),
                 };
                 let (doc_type, partner) = match head(doc) {
                     Ok(h) => h,
                     Err(e) => {
-                        return Ending::Failed(RelayError(format!(
+                        return Ok(Ending::Failed(RelayError(format!(
                             "document {index} is not a JSON object: {e}"
-                        )));
+                        ))));
                     }
                 };
                 let subject = template.render(&doc_type, &partner);
@@ -663,30 +668,33 @@ impl DocumentRelay for NatsRelay {
                     Err(e) => Err(e),
                 };
                 match acked {
-                    // A duplicate: the stream has it already.
+                    // Stored, or (`duplicate`) the stream had it already:
+                    // either way it is there.
                     Ok(_ack) => {
                         if acknowledged(index + 1).is_break() {
-                            return Ending::Stopped;
+                            return Ok(Ending::Stopped);
                         }
                     }
                     Err(e) => {
-                        failure = Some((e.kind(), e.to_string(), index, subject));
-                        return Ending::Failed(RelayError(String::new()));
+                        return Err(PublishFailure {
+                            kind: e.kind(),
+                            error: e.to_string(),
+                            index,
+                            subject,
+                        });
                     }
                 }
             }
         };
-        let ending = match self.blocking.run(work) {
-            Ok(e) => e,
+        let failure = match self.blocking.run(work) {
+            Ok(Ok(ending)) => return ending,
+            Ok(Err(failure)) => failure,
             Err(e) => return Ending::Failed(e),
-        };
-        let Some((kind, error, index, subject)) = failure else {
-            return ending;
         };
         let disconnected = self.connection.as_ref().is_some_and(|c| {
             c.client.connection_state() != async_nats::connection::State::Connected
         });
-        let (why, out_of_reach) = self.publish_error(kind, &error, index, &subject, disconnected);
+        let (why, out_of_reach) = self.publish_error(&failure, disconnected);
         if out_of_reach || disconnected {
             self.unreachable = Some(why.clone());
             self.connection = None;
