@@ -676,3 +676,40 @@ fn tls_with_a_private_ca() {
         "{report:?}"
     );
 }
+
+#[test]
+fn a_document_larger_than_the_server_takes_is_an_error_that_says_so() {
+    let Some(nats) = server(Auth::None) else {
+        return;
+    };
+    let dir = setup_with_stream(&nats.url());
+    // Three orders, the second with 12,000 lines: well over the 1 MB a
+    // nats-server takes by default.
+    let mut x12 = String::from_utf8(orders(1401, 3)).expect("text");
+    let lines: String = (1..=12_000)
+        .map(|n| format!("PO1*{n}*2*EA*4.5**VN*SKU-LONG-DESCRIPTIVE-PART-NUMBER-{n:06}~\n"))
+        .collect();
+    let second = x12.find("ST*850*0002~").expect("the second order");
+    let at = second + x12[second..].find("PO1*").expect("its first line");
+    let end = at + x12[at..].find("CTT*1~").expect("its trailer");
+    x12.replace_range(at..end, &lines);
+    // ST, BEG, N1, N3, N4, the lines, CTT and SE.
+    let count = 12_000 + 7;
+    x12 = x12.replacen("SE*8*0002~", &format!("SE*{count}*0002~"), 1);
+    std::fs::write(dir.path().join("drop/big.edi"), x12).expect("dropped");
+    let mut g = gateway(&dir);
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.files[0].state, FileState::Processed, "{report:?}");
+    assert_eq!(report.pending, 1, "{report:?}");
+    assert!(
+        report.delivery_errors[0].contains(
+            "document 1 on dropgate.purchase_order.orders is larger than the largest message NATS"
+        ) && report.delivery_errors[0].contains("raise max_payload"),
+        "{report:?}"
+    );
+    // The documents before it are in the stream; it and those after it
+    // wait.
+    let stored = nats.messages(STREAM).expect("messages");
+    let ids: Vec<&str> = stored.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(ids, ["relay:1:0"]);
+}

@@ -589,6 +589,12 @@ impl NatsRelay {
                 ),
                 true,
             ),
+            PublishErrorKind::MaxPayloadExceeded => (
+                format!(
+                    "document {index} on {subject} is larger than the largest message NATS at {url} takes ({error}); raise max_payload in the server's configuration (up to 64 MB)"
+                ),
+                false,
+            ),
             PublishErrorKind::BrokenPipe => (
                 format!(
                     "the connection to NATS at {url} was lost publishing document {index} on {subject}"
