@@ -1,12 +1,17 @@
 //! The NATS relay against a real nats-server with JetStream on 127.0.0.1
 //! (`support::nats`): documents of several types and partners stored in
 //! the stream once each, on the subject of their type and partner, with
-//! their idempotency key as `Nats-Msg-Id`; a delivery made again is
-//! dropped by JetStream; a server that is down fails the deliveries with
-//! a clear error and, once it is back with the same storage, gets every
-//! document once; a publish no stream takes is an error that says so; a
-//! daemon killed (SIGKILL) while it publishes a large batch leaves each
-//! document in the stream exactly once.
+//! their idempotency key as `Nats-Msg-Id`; deliveries made again, and a
+//! document stored before its acknowledgment was lost, dropped by
+//! JetStream as duplicates; a server that is down fails the deliveries
+//! with a clear error and, once it is back with the same storage, gets
+//! every document once, also under a running daemon while the server
+//! hangs (SIGSTOP) and is killed; a publish no stream takes, a document
+//! larger than the server takes, a wrong login or CA: errors that say so;
+//! logins by password or token, TLS with a private CA; a daemon killed
+//! (SIGKILL) twice while it publishes a large batch leaves each document
+//! in the stream exactly once, and SIGTERM stops it in the middle with
+//! nothing published twice; check-config and the README's example.
 
 mod support;
 
@@ -712,4 +717,43 @@ fn a_document_larger_than_the_server_takes_is_an_error_that_says_so() {
     let stored = nats.messages(STREAM).expect("messages");
     let ids: Vec<&str> = stored.iter().map(|m| m.id.as_str()).collect();
     assert_eq!(ids, ["relay:1:0"]);
+}
+
+#[test]
+fn sigterm_while_publishing_stops_in_the_middle_and_publishes_nothing_twice() {
+    let Some(nats) = server(Auth::None) else {
+        return;
+    };
+    let dir = setup_with_stream(&nats.url());
+    const COUNT: usize = 1500;
+    std::fs::write(dir.path().join("drop/big.edi"), orders(1501, COUNT as u32)).expect("dropped");
+    let watch = nats.watch("dropgate.>").expect("a subscription");
+    let mut daemon = Daemon::start(&config_path(&dir));
+    assert!(
+        watch.wait_for(200, Duration::from_secs(120)),
+        "{:?}",
+        daemon.lines()
+    );
+    daemon.signal("-TERM");
+    let status = daemon.wait(Duration::from_secs(30));
+    assert_eq!(
+        status.map(|s| s.code()),
+        Some(Some(0)),
+        "{:?}",
+        daemon.lines()
+    );
+    let stored_before = nats.messages(STREAM).expect("messages").len();
+    assert!(
+        stored_before < COUNT,
+        "it stopped in the middle ({stored_before} stored)"
+    );
+    let mut g = gateway(&dir);
+    pass_until_delivered(&mut g);
+    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&g));
+    assert!(watch.wait_for(COUNT, Duration::from_secs(10)));
+    let mut ids: Vec<String> = watch.seen().into_iter().map(|m| m.id).collect();
+    let published = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(published, ids.len(), "nothing was published twice");
 }
