@@ -757,3 +757,33 @@ fn sigterm_while_publishing_stops_in_the_middle_and_publishes_nothing_twice() {
     ids.dedup();
     assert_eq!(published, ids.len(), "nothing was published twice");
 }
+
+#[test]
+fn a_password_that_cannot_be_read_when_delivering_fails_the_delivery_saying_where() {
+    let Some(nats) = server(Auth::User) else {
+        return;
+    };
+    let password = nats.password_file().expect("a secret file");
+    let dir = setup(
+        &nats.url(),
+        &format!(
+            "stream = \"{STREAM}\"\nuser = \"{}\"\npassword_file = {password:?}",
+            support::nats::USER
+        ),
+    );
+    std::fs::write(dir.path().join("drop/orders.edi"), orders(1601, 1)).expect("dropped");
+    // The configuration was read with the file there; it goes before the
+    // delivery.
+    let mut g = gateway(&dir);
+    std::fs::remove_file(&password).expect("removed");
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.pending, 1, "{report:?}");
+    assert!(
+        report.delivery_errors[0].contains("reading password_file")
+            && report.delivery_errors[0].contains(&password.display().to_string()),
+        "{report:?}"
+    );
+    nats.password_file().expect("the file back");
+    pass_until_delivered(&mut g);
+    assert_eq!(nats.messages(STREAM).expect("messages").len(), 1);
+}

@@ -460,6 +460,8 @@ pub struct NatsRelay {
     /// Why the server could not be reached in this round: the deliveries
     /// after the one that found it fail at once.
     unreachable: Option<String>,
+    /// Why no delivery can be made (a secret that cannot be read).
+    broken: Option<String>,
     blocking: Blocking,
 }
 
@@ -481,6 +483,7 @@ impl NatsRelay {
             auth,
             connection: None,
             unreachable: None,
+            broken: None,
             blocking: Blocking::default(),
         }
     }
@@ -489,7 +492,7 @@ impl NatsRelay {
     /// read).
     pub fn failing(config: &NatsConfig, why: String) -> NatsRelay {
         let mut relay = NatsRelay::new(config, NatsAuth::Anonymous);
-        relay.unreachable = Some(why);
+        relay.broken = Some(why);
         relay
     }
 
@@ -617,6 +620,9 @@ impl DocumentRelay for NatsRelay {
         start: u64,
         acknowledged: &mut dyn FnMut(u64) -> ControlFlow<()>,
     ) -> Ending {
+        if let Some(why) = &self.broken {
+            return Ending::Failed(RelayError(why.clone()));
+        }
         if let Some(why) = &self.unreachable {
             return Ending::Failed(RelayError(format!("not tried: {why}")));
         }
