@@ -13,6 +13,8 @@
 # - python3-aiosmtpd: the SMTP server of tests/smtp.rs and
 #   tests/gateway_smtp.rs (run by /usr/bin/python3 on 127.0.0.1, STARTTLS
 #   and AUTH, storing each message in a folder).
+# - nats-server: the private NATS server with JetStream of
+#   tests/gateway_nats.rs (127.0.0.1, a free port, its own storage folder).
 #
 # Packages given as arguments are installed too.
 set -euo pipefail
@@ -22,7 +24,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd "$@")
+packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server "$@")
 
 need=()
 for pkg in "${packages[@]}"; do

@@ -461,6 +461,28 @@ pub(super) fn check(path: &Path) -> Checked {
                 }
                 RelayConfig::Webhook(w)
             }
+            RelayConfig::Nats(mut n) => {
+                n.ca_file = n.ca_file.map(|p| source.resolve(&p));
+                n.password_file = n.password_file.map(|p| source.resolve(&p));
+                n.token_file = n.token_file.map(|p| source.resolve(&p));
+                if let Err(e) = n.check().and_then(|()| nats_login_readable(&n)) {
+                    errors.push(source.error_at(at, format!("[relay] {e}")));
+                }
+                let mut said = n.warnings();
+                if let Some(host) = n.host_in_clear()
+                    && !crate::transport::is_loopback(&host)
+                {
+                    said.push(format!(
+                        "url {:?} is plain text to another machine: documents and credentials cross the network in clear; use a tls:// URL",
+                        n.url
+                    ));
+                }
+                warnings.extend(
+                    said.into_iter()
+                        .map(|w| source.error_at(at, format!("[relay] {w}"))),
+                );
+                RelayConfig::Nats(n)
+            }
         },
         Some((_, Err(e))) => {
             errors.push(e);
@@ -568,6 +590,24 @@ pub(super) fn check(path: &Path) -> Checked {
         gateway: Some(gateway),
         errors,
         warnings,
+    }
+}
+
+/// Whether the NATS relay's CA file can be read, and its password or
+/// token is where the configuration says (its variable set, its file
+/// readable).
+fn nats_login_readable(n: &crate::relay::nats::NatsConfig) -> Result<(), String> {
+    use crate::relay::nats::Login;
+    use crate::transport::secret;
+    if let Some(ca) = &n.ca_file
+        && let Err(e) = std::fs::File::open(ca)
+    {
+        return Err(format!("reading ca_file {}: {e}", ca.display()));
+    }
+    match n.login() {
+        Login::Anonymous => Ok(()),
+        Login::User { env, file, .. } => secret::check_readable_as(secret::PASSWORD, env, file),
+        Login::Token { env, file } => secret::check_readable_as(secret::TOKEN, env, file),
     }
 }
 

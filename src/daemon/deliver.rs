@@ -5,9 +5,10 @@
 //!
 //! What is made is recorded as soon as it is made, each in a transaction
 //! of its own, and no transaction is open while a delivery is under way:
-//! a delivery over the network (the webhook relay, SFTP, mail) is marked
-//! made as soon as the receiver has it, and the webhook relay's count of
-//! acknowledged documents is stored after each one, so that a gateway
+//! a delivery over the network (the webhook and NATS relays, SFTP, mail)
+//! is marked made as soon as the receiver has it, and the count of
+//! documents the webhook or NATS relay saw acknowledged is stored after
+//! each one, so that a gateway
 //! killed in the middle sends nothing again but the one document in
 //! flight. Files written into local folders are synced together (one
 //! `syncfs` for many) and then marked made together; one written again
@@ -17,10 +18,12 @@
 use std::ops::ControlFlow;
 
 use crate::config::Gateway as Config;
-use crate::relay::webhook::{Ending, WebhookRelay};
-use crate::relay::{FileRelay, RelayConfig};
+use crate::relay::nats::{Login, NatsAuth, NatsConfig, NatsRelay};
+use crate::relay::webhook::WebhookRelay;
+use crate::relay::{DocumentRelay, Ending, FileRelay, RelayConfig};
 use crate::store::{Delivery, Store, StoreError, Targets};
 use crate::transport::channel::Channel;
+use crate::transport::secret;
 
 use super::stop::Stop;
 
@@ -64,12 +67,44 @@ fn payload(config: &Config, d: &Delivery) -> Result<Vec<u8>, String> {
     }
 }
 
-/// A delivery to the webhook relay: each document acknowledged is
-/// recorded in the store before the next is sent.
-fn attempt_relay_webhook(
-    relay: &mut Option<WebhookRelay>,
+/// The NATS relay's credentials, read from where the configuration says.
+fn nats_auth(config: &NatsConfig) -> Result<NatsAuth, String> {
+    let missing = |what: &str| format!("the NATS {what} is not configured");
+    match config.login() {
+        Login::Anonymous => Ok(NatsAuth::Anonymous),
+        Login::User { user, env, file } => secret::read_as(secret::PASSWORD, env, file)
+            .map_err(|e| e.to_string())?
+            .map(|password| NatsAuth::User {
+                user: user.to_string(),
+                password,
+            })
+            .ok_or_else(|| missing("password")),
+        Login::Token { env, file } => secret::read_as(secret::TOKEN, env, file)
+            .map_err(|e| e.to_string())?
+            .map(NatsAuth::Token)
+            .ok_or_else(|| missing("token")),
+    }
+}
+
+/// The relay that sends the documents of a delivery one by one, made
+/// when the first delivery to it is due.
+fn document_relay(config: &RelayConfig) -> Option<Box<dyn DocumentRelay>> {
+    match config {
+        RelayConfig::File(_) => None,
+        RelayConfig::Webhook(w) => Some(Box::new(WebhookRelay::new(w))),
+        RelayConfig::Nats(n) => Some(Box::new(match nats_auth(n) {
+            Ok(auth) => NatsRelay::new(n, auth),
+            Err(why) => NatsRelay::failing(n, why),
+        })),
+    }
+}
+
+/// A delivery to a relay that takes documents one by one (webhook,
+/// NATS): each document acknowledged is recorded in the store before the
+/// next is sent.
+fn attempt_relay_documents(
+    relay: &mut dyn DocumentRelay,
     config: &Config,
-    webhook: &crate::relay::webhook::WebhookConfig,
     store: &mut dyn Store,
     stop: &Stop,
     d: &Delivery,
@@ -83,7 +118,6 @@ fn attempt_relay_webhook(
         },
         None => Box::new(d.new.payload.as_slice()),
     };
-    let relay = relay.get_or_insert_with(|| WebhookRelay::new(webhook));
     let mut failed = None;
     let ending = relay.deliver(&d.new.key, lines.as_mut(), d.progress, &mut |progress| {
         if let Err(e) = store.delivery_progress(d.id, progress) {
@@ -109,15 +143,18 @@ fn attempt_relay_webhook(
 fn attempt(
     config: &Config,
     channels: &mut [Channel],
-    webhook: &mut Option<WebhookRelay>,
+    relay: &mut Option<Box<dyn DocumentRelay>>,
     store: &mut dyn Store,
     stop: &Stop,
     d: &Delivery,
 ) -> Result<Attempt, StoreError> {
-    if d.new.target == "relay"
-        && let RelayConfig::Webhook(w) = &config.relay
-    {
-        return attempt_relay_webhook(webhook, config, w, store, stop, d);
+    if d.new.target == "relay" {
+        if relay.is_none() {
+            *relay = document_relay(&config.relay);
+        }
+        if let Some(relay) = relay {
+            return attempt_relay_documents(relay.as_mut(), config, store, stop, d);
+        }
     }
     Ok(match attempt_other(config, channels, d) {
         Ok(()) => Attempt::Made,
@@ -139,7 +176,9 @@ fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Res
             (RelayConfig::File(f), None) => FileRelay::new(f)
                 .deliver(&d.new.name, &d.new.payload)
                 .map_err(|e| e.to_string()),
-            (RelayConfig::Webhook(_), _) => Err("the webhook relay is not reached this way".into()),
+            (RelayConfig::Webhook(_) | RelayConfig::Nats(_), _) => {
+                Err("a relay of documents one by one is not reached this way".into())
+            }
         };
     }
     let payload = payload(config, d)?;
@@ -172,7 +211,7 @@ fn local_folder(config: &Config, channels: &[Channel], target: &str) -> Option<s
     if target == "relay" {
         return match &config.relay {
             RelayConfig::File(f) => Some(FileRelay::new(f).folder().to_path_buf()),
-            RelayConfig::Webhook(_) => None,
+            RelayConfig::Webhook(_) | RelayConfig::Nats(_) => None,
         };
     }
     channels
@@ -222,7 +261,7 @@ pub fn due(
     stop: &Stop,
 ) -> Result<Made, StoreError> {
     let mut made = Made::default();
-    let mut webhook = None;
+    let mut relay = None;
     while !stop.is_raised() {
         let batch = store.due_deliveries(targets, 256)?;
         if batch.is_empty() {
@@ -237,7 +276,7 @@ pub fn due(
             if stop.is_raised() {
                 break;
             }
-            match attempt(config, channels, &mut webhook, store, stop, d)? {
+            match attempt(config, channels, &mut relay, store, stop, d)? {
                 Attempt::Made => match local_folder(config, channels, &d.new.target) {
                     Some(folder) => {
                         unsynced.add(&folder);
@@ -296,5 +335,12 @@ mod tests {
         assert_eq!(retry_after(0, 0, 0), 1);
         assert_eq!(backoff_secs(10, 6, 300, 0), 300);
         assert_eq!(backoff_secs(10, 1, 300, 0), 20);
+    }
+
+    #[test]
+    fn the_nats_relay_knows_the_longest_wait() {
+        // The NATS relay warns of a duplicate window shorter than this.
+        let longest = (0..2000).map(|seed| retry_after(1, 40, seed)).max();
+        assert_eq!(longest, Some(crate::relay::nats::LONGEST_RETRY_WAIT_SECS));
     }
 }

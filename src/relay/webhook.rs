@@ -20,7 +20,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use serde::Deserialize;
 use sha2::Sha256;
 
-use super::RelayError;
+use super::{Blocking, DocumentRelay, Documents, Ending, RelayError, document_key};
 
 /// The webhook relay's configuration.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -91,23 +91,12 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     out
 }
 
-/// How a delivery ended.
-#[derive(Debug)]
-pub enum Ending {
-    /// Every document is acknowledged.
-    Made,
-    /// The caller asked to stop after a document was acknowledged.
-    Stopped,
-    /// A document failed; those before it were acknowledged (and reported).
-    Failed(RelayError),
-}
-
 /// The webhook relay.
 #[derive(Debug)]
 pub struct WebhookRelay {
     config: WebhookConfig,
     client: Option<reqwest::Client>,
-    runtime: Option<tokio::runtime::Runtime>,
+    blocking: Blocking,
 }
 
 impl WebhookRelay {
@@ -116,7 +105,7 @@ impl WebhookRelay {
         WebhookRelay {
             config: config.clone(),
             client: None,
-            runtime: None,
+            blocking: Blocking::default(),
         }
     }
 
@@ -132,14 +121,10 @@ impl WebhookRelay {
         self.client = Some(c.clone());
         Ok(c)
     }
+}
 
-    /// Sends the documents (one JSON document per line of `lines`, read
-    /// one at a time) from the `start`th on. Each time the receiver
-    /// acknowledges one, `acknowledged` is called with how many are
-    /// acknowledged now (counting from the first document, not from
-    /// `start`); it says whether to go on. Document `n` is sent with the
-    /// idempotency key `KEY:n`.
-    pub fn deliver(
+impl DocumentRelay for WebhookRelay {
+    fn deliver(
         &mut self,
         key: &str,
         lines: &mut dyn std::io::BufRead,
@@ -156,37 +141,24 @@ impl WebhookRelay {
         };
         let url = self.config.url.clone();
         let work = async move {
-            let mut n = 0u64;
-            let mut line = Vec::new();
+            let mut documents = Documents::new(lines);
             loop {
-                line.clear();
-                match lines.read_until(b'\n', &mut line) {
-                    Ok(0) => break,
-                    Ok(_) => {}
-                    Err(e) => {
-                        return Ending::Failed(RelayError(format!("reading document {n}: {e}")));
-                    }
-                }
-                if line.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                n += 1;
-                if n <= start {
-                    continue;
-                }
-                let index = n - 1;
-                let doc = line.trim_ascii_end();
+                let (index, doc) = match documents.next_from(start) {
+                    Ok(Some(d)) => d,
+                    Ok(None) => return Ending::Made,
+                    Err(e) => return Ending::Failed(e),
+                };
                 let sent = client
                     .post(&url)
                     .header("Content-Type", "application/json")
-                    .header("Idempotency-Key", format!("{key}:{index}"))
+                    .header("Idempotency-Key", document_key(key, index))
                     .header("X-Dropgate-Signature", signature(&secret, doc))
                     .body(doc.to_vec())
                     .send()
                     .await;
                 match sent {
                     Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => {
-                        if acknowledged(n).is_break() {
+                        if acknowledged(index + 1).is_break() {
                             return Ending::Stopped;
                         }
                     }
@@ -203,22 +175,8 @@ impl WebhookRelay {
                     }
                 }
             }
-            Ending::Made
         };
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            return handle.block_on(work);
-        }
-        let runtime = match &self.runtime {
-            Some(rt) => rt,
-            None => match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => self.runtime.insert(rt),
-                Err(e) => return Ending::Failed(RelayError(format!("starting a runtime: {e}"))),
-            },
-        };
-        runtime.block_on(work)
+        self.blocking.run(work).unwrap_or_else(Ending::Failed)
     }
 }
 

@@ -1,7 +1,7 @@
-//! The secrets of channels (passwords): read from an environment variable
-//! or a file when they are needed, never kept in the configuration, and
-//! never put in a message (errors say where a secret comes from, not what
-//! it is).
+//! The secrets of channels and of the NATS relay (passwords, tokens): read
+//! from an environment variable or a file when they are needed, never kept
+//! in the configuration, and never put in a message (errors say where a
+//! secret comes from, not what it is).
 
 use std::io;
 use std::path::Path;
@@ -24,21 +24,62 @@ pub fn check_sources(env: Option<&str>, file: Option<&Path>) -> Result<(), Strin
 /// that a login that cannot work is found before the first connection.
 /// The message says where the secret was looked for, never what it is.
 pub fn check_readable(env: Option<&str>, file: Option<&Path>) -> Result<(), String> {
-    read(env, file).map(|_| ()).map_err(|e| e.to_string())
+    check_readable_as(PASSWORD, env, file)
 }
+
+/// [`check_readable`] for a secret configured under other keys.
+pub fn check_readable_as(keys: Keys, env: Option<&str>, file: Option<&Path>) -> Result<(), String> {
+    read_as(keys, env, file)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// The configuration keys a secret is read from, for messages.
+#[derive(Clone, Copy, Debug)]
+pub struct Keys {
+    /// The key naming an environment variable (`password_env`).
+    pub env: &'static str,
+    /// The key naming a file (`password_file`).
+    pub file: &'static str,
+}
+
+/// A password: `password_env` or `password_file`.
+pub const PASSWORD: Keys = Keys {
+    env: "password_env",
+    file: "password_file",
+};
+
+/// A token: `token_env` or `token_file`.
+pub const TOKEN: Keys = Keys {
+    env: "token_env",
+    file: "token_file",
+};
 
 /// The secret named by `env` (an environment variable) or held in `file`
 /// (white space around it ignored); `None` when neither is set.
 pub fn read(env: Option<&str>, file: Option<&Path>) -> Result<Option<String>, io::Error> {
+    read_as(PASSWORD, env, file)
+}
+
+/// [`read`] for a secret configured under other keys.
+pub fn read_as(
+    keys: Keys,
+    env: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Option<String>, io::Error> {
+    let Keys {
+        env: env_key,
+        file: file_key,
+    } = keys;
     let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
     if let Some(var) = env {
         return match std::env::var(var) {
             Ok(p) => Ok(Some(p)),
             Err(std::env::VarError::NotPresent) => Err(invalid(format!(
-                "the environment variable {var} (password_env) is not set"
+                "the environment variable {var} ({env_key}) is not set"
             ))),
             Err(std::env::VarError::NotUnicode(_)) => Err(invalid(format!(
-                "the environment variable {var} (password_env) is not UTF-8"
+                "the environment variable {var} ({env_key}) is not UTF-8"
             ))),
         };
     }
@@ -46,15 +87,12 @@ pub fn read(env: Option<&str>, file: Option<&Path>) -> Result<Option<String>, io
         let text = std::fs::read_to_string(path).map_err(|e| {
             io::Error::new(
                 e.kind(),
-                format!("reading password_file {}: {e}", path.display()),
+                format!("reading {file_key} {}: {e}", path.display()),
             )
         })?;
         let secret = text.trim();
         if secret.is_empty() {
-            return Err(invalid(format!(
-                "password_file {} is empty",
-                path.display()
-            )));
+            return Err(invalid(format!("{file_key} {} is empty", path.display())));
         }
         return Ok(Some(secret.to_string()));
     }
