@@ -303,7 +303,7 @@ pub fn check_config(args: ConfigArg) -> anyhow::Result<ExitCode> {
 
 /// Runs `dropgate files`.
 pub fn files(args: FilesArgs) -> anyhow::Result<ExitCode> {
-    let gateway = args.config.open()?;
+    let mut gateway = args.config.open()?;
     let store = gateway.store();
     for f in store.recent_files(args.limit)? {
         print_outcome(&FileOutcome::from(f))?;
@@ -318,13 +318,14 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         file: args,
         documents,
     } = args;
-    let gateway = args.config.open()?;
-    let store: &dyn Store = gateway.store();
+    let mut gateway = args.config.open()?;
+    let data_dir = gateway.config().gateway.data_dir.clone();
+    let store: &mut dyn Store = gateway.store();
     let Some(f) = store.file(args.id)? else {
         anyhow::bail!("there is no file {}", args.id);
     };
     if documents {
-        let data_dir = &gateway.config().gateway.data_dir;
+        let data_dir = &data_dir;
         let mut out = std::io::stdout().lock();
         for d in store.documents(f.id)? {
             let json = d.json(data_dir)?;
@@ -453,8 +454,7 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `dropgate status`.
 pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
-    let gateway = args.open()?;
-    let store = gateway.store();
+    let mut gateway = args.open()?;
     let config = gateway.config();
     say!(
         "{}: {} channel(s), {} partner(s), data in {}",
@@ -463,6 +463,7 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         config.partners.len(),
         config.gateway.data_dir.display()
     );
+    let store = gateway.store();
     let counts = store.count_by_state()?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();

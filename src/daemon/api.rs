@@ -169,7 +169,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
             .gateway
             .lock()
             .ok()
-            .is_some_and(|g| g.store().pending_deliveries().is_ok())
+            .is_some_and(|mut g| g.store().pending_deliveries().is_ok())
     })
     .await
     .unwrap_or(false);

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Gateway as Config;
 use crate::mapping::Library;
-use crate::store::{Archive, FileId, FileRecord, KeptAnswer, SqliteStore, Store, StoreError};
+use crate::store::{Archive, Durability, FileRecord, KeptAnswer, Store, StoreError};
 use crate::transport::channel::Channel;
 use crate::transport::marker::Marker;
 use crate::transport::watch::ReadyRule;
@@ -129,7 +129,7 @@ pub struct PassReport {
 /// channels.
 pub struct Gateway {
     config: Config,
-    store: Box<dyn Store + Send>,
+    store: Box<dyn Store>,
     archive: Archive,
     library: Library,
     defs: &'static Definitions,
@@ -150,15 +150,12 @@ impl Gateway {
             path: data.display().to_string(),
             source,
         })?;
-        let store = SqliteStore::open(&data.join("state.db"))?;
-        Gateway::with_store(config, Box::new(store))
+        let store = crate::store::open(&crate::store::Location::Sqlite(data.join("state.db")))?;
+        Gateway::with_store(config, store)
     }
 
     /// A gateway on a given store.
-    pub fn with_store(
-        config: Config,
-        store: Box<dyn Store + Send>,
-    ) -> Result<Gateway, DaemonError> {
+    pub fn with_store(config: Config, store: Box<dyn Store>) -> Result<Gateway, DaemonError> {
         let library = match &config.gateway.mappings {
             Some(dir) => {
                 Library::with_dir(dir).map_err(|e| DaemonError::Mappings(e.to_string()))?
@@ -198,8 +195,8 @@ impl Gateway {
     }
 
     /// The store, to look at what happened.
-    pub fn store(&self) -> &dyn Store {
-        self.store.as_ref()
+    pub fn store(&mut self) -> &mut dyn Store {
+        self.store.as_mut()
     }
 
     /// The configuration.
@@ -327,20 +324,6 @@ impl Gateway {
         Ok(self.archive.remove_temporary_files()?)
     }
 
-    /// Commits the batch when `result` is a success, drops it otherwise.
-    fn commit<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        match result {
-            Ok(v) => {
-                self.store.commit_batch()?;
-                Ok(v)
-            }
-            Err(e) => {
-                self.store.rollback_batch();
-                Err(e)
-            }
-        }
-    }
-
     /// Receives waiting files: reads and archives each, records them all
     /// (one commit), then takes them off the channel. A file that cannot be
     /// read stays on the channel for the next pass, noted in `errors`.
@@ -404,30 +387,31 @@ impl Gateway {
         }
         self.archive.sync()?;
         let channel_name = self.channels[channel].name().to_string();
-        self.store.begin_batch()?;
-        let recorded: Result<Vec<FileId>, StoreError> = read
-            .iter()
-            .map(
-                |(_, _, size, (sha256, archive_path), (sender, file_name))| {
-                    self.store.record_received(&crate::store::NewFile {
-                        channel: channel_name.clone(),
-                        partner: None,
-                        name: file_name.clone(),
-                        size: *size,
-                        sha256: sha256.clone(),
-                        archive_path: archive_path.clone(),
-                        sender: sender.clone(),
-                    })
-                },
-            )
-            .collect();
-        let ids = self.commit(recorded)?;
+        let ids = self.store.atomically(Durability::Synced, |tx| {
+            read.iter()
+                .map(
+                    |(_, _, size, (sha256, archive_path), (sender, file_name))| {
+                        tx.record_received(&crate::store::NewFile {
+                            channel: channel_name.clone(),
+                            partner: None,
+                            name: file_name.clone(),
+                            size: *size,
+                            sha256: sha256.clone(),
+                            archive_path: archive_path.clone(),
+                            sender: sender.clone(),
+                        })
+                    },
+                )
+                .collect::<Result<Vec<_>, _>>()
+        })?;
         let mut files = Vec::with_capacity(ids.len());
         for ((name, body, _, _, _), id) in read.into_iter().zip(ids) {
             if let Err(e) = self.channels[channel].done(name) {
                 // Recorded and archived: it is safe. Left on the channel,
                 // it will be seen again and found to be a duplicate.
-                self.store.audit(id, "channel", &e.to_string())?;
+                self.store.atomically(Durability::Synced, |tx| {
+                    tx.audit(id, "channel", &e.to_string())
+                })?;
             }
             let file = self
                 .store
@@ -459,7 +443,8 @@ impl Gateway {
         })
     }
 
-    /// Processes recorded files; their outcomes commit together.
+    /// Processes recorded files (see [`process_files`] for its
+    /// transactions).
     fn process_batch(
         &mut self,
         files: &[(FileRecord, Body)],
@@ -467,7 +452,6 @@ impl Gateway {
         if files.is_empty() {
             return Ok(Vec::new());
         }
-        self.store.begin_batch()?;
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
@@ -477,8 +461,7 @@ impl Gateway {
         };
         let workers = self.config.gateway.max_concurrent_files.max(1);
         let store = self.store.as_mut();
-        let outcomes = process_files(&context, store, files, workers);
-        Ok(self.commit(outcomes)?)
+        Ok(process_files(&context, store, files, workers)?)
     }
 
     /// Processes a file from its archived bytes (`force`: even if it is a
@@ -530,7 +513,8 @@ impl Gateway {
             }
             (state, _) => return Err(ReprocessError::NotQuarantined(id, state)),
         }
-        self.store.reset_for_reprocess(id)?;
+        self.store
+            .atomically(Durability::Synced, |tx| tx.reset_for_reprocess(id))?;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
         let outcome = self.process_archived(&file, force)?;
         deliver::due(
@@ -575,21 +559,25 @@ impl Gateway {
     }
 
     /// The API's answer kept under an idempotency key.
-    pub fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
+    pub fn kept_answer(&mut self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
         self.store.kept_answer(key)
     }
 
     /// Keeps the API's answer under an idempotency key (the first stays).
     pub fn keep_answer(&mut self, key: &str, answer: &KeptAnswer) -> Result<(), StoreError> {
-        self.store.keep_answer(key, answer)
+        self.store
+            .atomically(Durability::Synced, |tx| tx.keep_answer(key, answer))
     }
 }
 
 /// Processes recorded files in three steps: partners and duplicates one
-/// by one (with the store), translations side by side on up to `workers`
-/// threads (without it), then acknowledgments, documents and deliveries
-/// one by one in file order (with it). The outcomes are what processing the
-/// files one after the other gives.
+/// by one (in a transaction), translations side by side on up to
+/// `workers` threads (with no transaction open), then acknowledgments,
+/// documents and deliveries one by one in file order (in a second
+/// transaction, after the packs are synced). The outcomes are what
+/// processing the files one after the other gives. A crash between the
+/// two transactions leaves the files to translate `received` (with their
+/// partner known), and the next pass takes them up again.
 fn process_files(
     cx: &pipeline::Context<'_>,
     store: &mut dyn Store,
@@ -598,12 +586,14 @@ fn process_files(
 ) -> Result<Vec<FileOutcome>, StoreError> {
     let mut outcomes: Vec<Option<FileOutcome>> = vec![None; files.len()];
     let mut work = Vec::new();
+    let mut tx = store.transaction(Durability::Synced)?;
     for (i, (file, body)) in files.iter().enumerate() {
-        match pipeline::admit(cx, store, file, body)? {
+        match pipeline::admit(cx, tx.as_mut(), file, body)? {
             pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
             pipeline::Admitted::ToTranslate(w) => work.push((i, w)),
         }
     }
+    tx.commit()?;
     let mut translated: Vec<Option<Result<pipeline::Translated, StoreError>>> =
         (0..work.len()).map(|_| None).collect();
     let per_worker = work.len().div_ceil(workers.max(1)).max(1);
@@ -634,12 +624,14 @@ fn process_files(
     });
     if !work.is_empty() {
         documents::sync_packs(cx)?;
-    }
-    for ((i, w), t) in work.iter().zip(translated) {
-        let (file, body) = &files[*i];
-        let t =
-            t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
-        outcomes[*i] = Some(pipeline::finish(cx, store, file, body, w, t)?);
+        let mut tx = store.transaction(Durability::Synced)?;
+        for ((i, w), t) in work.iter().zip(translated) {
+            let (file, body) = &files[*i];
+            let t =
+                t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
+            outcomes[*i] = Some(pipeline::finish(cx, tx.as_mut(), file, body, w, t)?);
+        }
+        tx.commit()?;
     }
     outcomes
         .into_iter()
