@@ -13,6 +13,10 @@
 # - python3-aiosmtpd: the SMTP server of tests/smtp.rs and
 #   tests/gateway_smtp.rs (run by /usr/bin/python3 on 127.0.0.1, STARTTLS
 #   and AUTH, storing each message in a folder).
+# - postgresql: the private PostgreSQL of tests/store_backends.rs and
+#   tests/gateway_postgres.rs (initdb and pg_ctl on a temporary folder and
+#   a free port on 127.0.0.1, run as the package's postgres user when the
+#   tests run as root; no system cluster is started or used).
 #
 # Packages given as arguments are installed too.
 set -euo pipefail
@@ -22,7 +26,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd "$@")
+packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd postgresql "$@")
 
 need=()
 for pkg in "${packages[@]}"; do

@@ -41,13 +41,17 @@ impl ConfigArg {
         Gateway::open(self.load()?).with_context(|| format!("{}", self.config.display()))
     }
 
-    /// The gateway, to run it: its data directory this process's alone for
-    /// as long as the owner lives (a second daemon on it is refused).
-    fn open_to_run(&self) -> anyhow::Result<(Gateway, Owner)> {
+    /// The gateway, to run it: on the embedded store, its data directory
+    /// this process's alone for as long as the owner lives (a second
+    /// daemon on it is refused). A PostgreSQL store takes no such lock.
+    fn open_to_run(&self) -> anyhow::Result<(Gateway, Option<Owner>)> {
         let config = self.load()?;
         let dir = config.gateway.data_dir.clone();
         std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-        let owner = Owner::take(&dir)?;
+        let owner = match config.store.url {
+            None => Some(Owner::take(&dir)?),
+            Some(_) => None,
+        };
         let gateway =
             Gateway::open(config).with_context(|| format!("{}", self.config.display()))?;
         Ok((gateway, owner))
@@ -259,10 +263,15 @@ async fn reload_on_hangup(
     send: tokio::sync::mpsc::Sender<Gateway>,
 ) {
     while hangups.recv().await.is_some() {
-        let opened = match config::load(&path) {
+        // Opening the store blocks (connecting to PostgreSQL, or waiting
+        // for SQLite's lock): not on an async worker.
+        let path_now = path.clone();
+        let opened = tokio::task::spawn_blocking(move || match config::load(&path_now) {
             Ok(c) => Gateway::open(c).map_err(|e| vec![e.to_string()]),
             Err(errors) => Err(errors.0.iter().map(ToString::to_string).collect()),
-        };
+        })
+        .await
+        .unwrap_or_else(|e| Err(vec![e.to_string()]));
         match opened {
             Ok(g) => {
                 if send.send(g).await.is_err() {

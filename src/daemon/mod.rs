@@ -143,14 +143,22 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Opens the data directory (creating it) and the store.
+    /// Opens the data directory (creating it) and the store the
+    /// configuration names (`[store]`; SQLite in the data directory by
+    /// default). A PostgreSQL store must be opened where blocking is
+    /// allowed (not on an async worker).
     pub fn open(config: Config) -> Result<Gateway, DaemonError> {
         let data = &config.gateway.data_dir;
         std::fs::create_dir_all(data).map_err(|source| StoreError::Archive {
             path: data.display().to_string(),
             source,
         })?;
-        let store = crate::store::open(&crate::store::Location::Sqlite(data.join("state.db")))?;
+        let location = config.store_location().map_err(|e| StoreError::Database {
+            place: "[store]".into(),
+            kind: crate::store::ErrorKind::Unavailable,
+            message: format!("the password: {e}"),
+        })?;
+        let store = crate::store::open(&location)?;
         Gateway::with_store(config, store)
     }
 

@@ -7,6 +7,7 @@ pub mod cli;
 pub mod daemon;
 pub mod dovecot;
 pub mod http;
+pub mod postgres;
 pub mod proc;
 pub mod skip;
 pub mod smtp;
