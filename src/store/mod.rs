@@ -514,6 +514,12 @@ pub trait Query {
 ///
 /// A transaction holds the database's write lock on SQLite, and row locks
 /// on PostgreSQL: it is kept short, and never held across the network.
+/// After a write fails, the transaction is dropped, not used further: on
+/// PostgreSQL nothing more can be done in it (a failed write of SQLite
+/// leaves nothing of itself, but the backends must not be told apart). A
+/// connection lost in the middle (a server restarted) fails every call of
+/// the transaction with [`ErrorKind::Unavailable`]; the store connects
+/// again once it is dropped.
 pub trait Transaction: Query {
     /// Commits everything the transaction wrote.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;

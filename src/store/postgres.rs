@@ -220,6 +220,11 @@ pub struct PgStore {
     client: Option<Client>,
     /// Statements prepared on that connection, by their text.
     prepared: HashMap<&'static str, Statement>,
+    /// A transaction is open on the connection: if the connection is
+    /// lost, it is not made again until the transaction is dropped (the
+    /// rest of the transaction would run on a new connection, outside of
+    /// it, and its commit commit only that rest).
+    in_transaction: bool,
 }
 
 impl Drop for PgStore {
@@ -261,6 +266,7 @@ impl PgStore {
             config,
             client: None,
             prepared: HashMap::new(),
+            in_transaction: false,
         };
         store.migrate()?;
         Ok(store)
@@ -285,6 +291,13 @@ impl PgStore {
         }
         self.client = None;
         self.prepared.clear();
+        if self.in_transaction {
+            return Err(StoreError::Database {
+                place: self.place.clone(),
+                kind: ErrorKind::Unavailable,
+                message: "the connection was lost in the middle of a transaction".into(),
+            });
+        }
         let place = self.place.clone();
         let runtime = self.runtime.as_ref().ok_or_else(|| StoreError::Database {
             place: place.clone(),
@@ -757,6 +770,7 @@ impl Store for PgStore {
             Durability::Synced => "BEGIN",
             Durability::Unsynced => "BEGIN; SET LOCAL synchronous_commit = off",
         })?;
+        self.in_transaction = true;
         Ok(Box::new(PgTransaction {
             store: self,
             open: true,
@@ -783,22 +797,16 @@ impl Drop for PgTransaction<'_> {
                 self.store.prepared.clear();
             }
         }
+        self.store.in_transaction = false;
     }
 }
 
 impl PgTransaction<'_> {
-    /// The store, while the transaction is open on its connection: a
-    /// connection lost in the middle took the transaction with it, and
-    /// nothing more is done in it (a new connection would run the rest
-    /// outside any transaction).
+    /// The store, on the transaction's connection (which
+    /// [`PgStore::connect`] does not make again while a transaction is
+    /// open: a connection lost in the middle took the transaction with
+    /// it).
     fn store(&mut self) -> Result<&mut PgStore, StoreError> {
-        if self.store.client.is_none() {
-            return Err(StoreError::Database {
-                place: self.store.place.clone(),
-                kind: ErrorKind::Unavailable,
-                message: "the connection was lost in the middle of a transaction".into(),
-            });
-        }
         Ok(self.store)
     }
 }
