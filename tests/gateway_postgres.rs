@@ -157,6 +157,10 @@ fn the_gateway_runs_on_postgres_and_its_commands_read_the_same_store() {
         "{status}"
     );
     assert!(status.contains("deliveries waiting: 0"), "{status}");
+    assert!(
+        status.contains(&format!("store: PostgreSQL {url}\n")),
+        "{status}"
+    );
     assert!(status.contains("invoice.edi"), "{status}");
     let out = dropgate(&["show", "-c", &config, "1"]);
     let shown = text(&out.stdout);

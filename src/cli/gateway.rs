@@ -473,6 +473,7 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         config.gateway.data_dir.display()
     );
     let store = gateway.store();
+    say!("store: {}", store.describe());
     let counts = store.count_by_state()?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();

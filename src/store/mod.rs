@@ -624,6 +624,10 @@ pub trait Transaction: Query {
 
 /// The durable state of the gateway.
 pub trait Store: Query + Send {
+    /// Which store it is, for people: `SQLite <file>` or `PostgreSQL
+    /// postgres://user@host:port/database` (never a password).
+    fn describe(&self) -> String;
+
     /// Begins a transaction (waiting, on SQLite, for another process's to
     /// end): what is written in it is kept at its commit, with
     /// `durability`, or dropped with it.

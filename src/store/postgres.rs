@@ -760,6 +760,10 @@ impl PgStore {
 query_through!(PgStore, |s| Ok::<&mut PgStore, StoreError>(s));
 
 impl Store for PgStore {
+    fn describe(&self) -> String {
+        format!("PostgreSQL {}", self.place)
+    }
+
     fn transaction(
         &mut self,
         durability: Durability,

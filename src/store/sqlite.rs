@@ -621,6 +621,10 @@ impl SqliteStore {
 query_through!(SqliteStore, |s| Ok::<&SqliteStore, StoreError>(s));
 
 impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        format!("SQLite {}", self.path)
+    }
+
     fn transaction(
         &mut self,
         durability: Durability,
