@@ -209,6 +209,12 @@ fn finishing_stores_documents_and_queues_deliveries_once(b: &Backend) -> Result 
             ..extent.clone()
         }),
     };
+    // Documents stored before packs kept their JSON in the store.
+    let kept = NewDocument {
+        doc_type: "invoice".into(),
+        reference: Some("INV-1".into()),
+        body: DocumentBody::Json(r#"{"type":"invoice"}"#.into()),
+    };
     let ack = NewDelivery {
         target: "acme-out".into(),
         key: "ack:1".into(),
@@ -219,18 +225,18 @@ fn finishing_stores_documents_and_queues_deliveries_once(b: &Backend) -> Result 
     let processed = Processed {
         partner: Some("acme".into()),
         format: "csv".into(),
-        documents: 2,
+        documents: 3,
         deliveries: vec![delivery.clone(), delivery, ack.clone()],
         notes: Some("a note".into()),
     };
     let id = s.atomically(Durability::Synced, |tx| {
         let id = tx.record_received(&new_file("a.csv", "h2"))?;
         tx.add_documents(id, 0, std::slice::from_ref(&packed))?;
-        tx.add_documents(id, 1, std::slice::from_ref(&whole))?;
+        tx.add_documents(id, 1, &[whole.clone(), kept.clone()])?;
         tx.finish(id, &processed)?;
         Ok(id)
     })?;
-    assert_eq!(s.documents(id)?, [packed, whole]);
+    assert_eq!(s.documents(id)?, [packed, whole, kept]);
     let f = s.file(id)?.ok_or("gone")?;
     assert_eq!(
         (
@@ -239,7 +245,7 @@ fn finishing_stores_documents_and_queues_deliveries_once(b: &Backend) -> Result 
             f.format.as_deref(),
             f.detail.as_deref()
         ),
-        (FileState::Processed, 2, Some("csv"), Some("a note"))
+        (FileState::Processed, 3, Some("csv"), Some("a note"))
     );
     let due = s.due_deliveries(10)?;
     assert_eq!(due.len(), 2, "the same key is queued once");

@@ -893,19 +893,34 @@ impl Transaction for PgTransaction<'_> {
         first_seq: u64,
         documents: &[NewDocument],
     ) -> Result<(), StoreError> {
-        let s = self.store()?;
+        // One statement for the lot (a file's documents come in chunks of
+        // hundreds): the columns as arrays, made rows again by UNNEST.
+        let mut seqs = Vec::with_capacity(documents.len());
+        let mut types = Vec::with_capacity(documents.len());
+        let mut references = Vec::with_capacity(documents.len());
+        let mut jsons = Vec::with_capacity(documents.len());
+        let mut packs = Vec::with_capacity(documents.len());
+        let mut offsets = Vec::with_capacity(documents.len());
+        let mut lengths = Vec::with_capacity(documents.len());
         for (i, d) in documents.iter().enumerate() {
             let (json, extent) = match &d.body {
                 DocumentBody::Json(text) => (Some(text.as_str()), None),
                 DocumentBody::Packed(e) => (None, Some(e)),
             };
             let (pack, offset, length) = extent_columns(extent);
-            s.execute(
-                "INSERT INTO documents (file_id, seq, doc_type, reference, json, pack, pack_offset, pack_length)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                &[&id, &((first_seq + i as u64) as i64), &d.doc_type, &d.reference, &json, &pack, &offset, &length],
-            )?;
+            seqs.push((first_seq + i as u64).min(i64::MAX as u64) as i64);
+            types.push(d.doc_type.as_str());
+            references.push(d.reference.as_deref());
+            jsons.push(json);
+            packs.push(pack);
+            offsets.push(offset);
+            lengths.push(length);
         }
+        self.store()?.execute(
+            "INSERT INTO documents (file_id, seq, doc_type, reference, json, pack, pack_offset, pack_length)
+             SELECT $1, * FROM UNNEST($2::BIGINT[], $3::TEXT[], $4::TEXT[], $5::TEXT[], $6::TEXT[], $7::BIGINT[], $8::BIGINT[])",
+            &[&id, &seqs, &types, &references, &jsons, &packs, &offsets, &lengths],
+        )?;
         Ok(())
     }
 
