@@ -15,6 +15,10 @@
 #   and AUTH, storing each message in a folder).
 # - nats-server: the private NATS server with JetStream of
 #   tests/gateway_nats.rs (127.0.0.1, a free port, its own storage folder).
+# - postgresql: the private PostgreSQL of tests/store_backends.rs and
+#   tests/gateway_postgres.rs (initdb and pg_ctl on a temporary folder and
+#   a free port on 127.0.0.1, run as the package's postgres user when the
+#   tests run as root; no system cluster is started or used).
 #
 # Packages given as arguments are installed too.
 set -euo pipefail
@@ -24,7 +28,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server "$@")
+packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server postgresql "$@")
 
 need=()
 for pkg in "${packages[@]}"; do

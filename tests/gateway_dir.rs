@@ -428,7 +428,7 @@ fn a_killed_daemon_loses_nothing_and_relays_nothing_twice() {
         count,
         "each input's documents relayed exactly once"
     );
-    let g = s.gateway();
+    let mut g = s.gateway();
     let files = g.store().recent_files(1000).expect("files");
     let processed = files
         .iter()

@@ -128,8 +128,8 @@ fn pass_until_delivered(g: &mut Gateway) {
 
 /// Every document the gateway stored, by the `Nats-Msg-Id` it is
 /// published with (`relay:<file>:<n>`): its JSON.
-fn expected(g: &Gateway) -> BTreeMap<String, serde_json::Value> {
-    let data_dir = &g.config().gateway.data_dir;
+fn expected(g: &mut Gateway) -> BTreeMap<String, serde_json::Value> {
+    let data_dir = g.config().gateway.data_dir.clone();
     let mut out = BTreeMap::new();
     for f in g.store().recent_files(1000).expect("files") {
         for (n, d) in g
@@ -139,7 +139,7 @@ fn expected(g: &Gateway) -> BTreeMap<String, serde_json::Value> {
             .iter()
             .enumerate()
         {
-            let json = d.json(data_dir).expect("document JSON");
+            let json = d.json(&data_dir).expect("document JSON");
             let value: serde_json::Value = serde_json::from_str(&json).expect("JSON");
             out.insert(format!("relay:{}:{n}", f.id), value);
         }
@@ -199,7 +199,7 @@ fn documents_of_several_types_and_partners_are_stored_once_on_their_subjects() {
         "{files:?}"
     );
 
-    let expected = expected(&g);
+    let expected = expected(&mut g);
     let stored = nats.messages(STREAM).expect("the stream's messages");
     assert_each_once(&stored, &expected);
     let types: BTreeSet<&str> = expected
@@ -265,7 +265,7 @@ fn a_document_stored_before_its_acknowledgment_was_lost_counts_as_delivered() {
     let mut g = gateway(&dir);
     let report = g.pass().expect("a pass");
     assert_eq!(report.pending, 1, "{report:?}");
-    let expected = expected(&g);
+    let expected = expected(&mut g);
     assert_eq!(expected.len(), 3);
 
     // The stream already holds the second document, as if it had been
@@ -333,7 +333,7 @@ fn nats_down_fails_deliveries_clearly_and_back_gets_every_document_once() {
     // Back, with the storage it had.
     nats.launch().expect("nats-server starts again");
     pass_until_delivered(&mut g);
-    let expected = expected(&g);
+    let expected = expected(&mut g);
     assert_eq!(expected.len(), 8);
     assert_each_once(&nats.messages(STREAM).expect("messages"), &expected);
 }
@@ -507,7 +507,7 @@ fn a_daemon_killed_while_publishing_a_large_batch_leaves_each_document_once() {
     );
     let mut g = gateway(&dir);
     pass_until_delivered(&mut g);
-    let expected = expected(&g);
+    let expected = expected(&mut g);
     assert_eq!(expected.len(), COUNT as usize);
     let stored = nats.messages(STREAM).expect("messages");
     assert_each_once(&stored, &expected);
@@ -616,9 +616,9 @@ fn a_running_daemon_rides_out_nats_hanging_and_going_down() {
         "{:?}",
         daemon.lines()
     );
-    let g = gateway(&dir);
+    let mut g = gateway(&dir);
     assert_eq!(g.store().pending_deliveries().expect("pending"), 0);
-    let expected = expected(&g);
+    let expected = expected(&mut g);
     assert_eq!(expected.len(), COUNT);
     assert_each_once(&nats.messages(STREAM).expect("messages"), &expected);
 }
@@ -647,7 +647,7 @@ fn the_readme_nats_relay_works_as_written() {
     std::fs::write(dir.path().join("drop/orders.edi"), orders(1201, 2)).expect("dropped");
     let mut g = gateway(&dir);
     pass_until_delivered(&mut g);
-    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&g));
+    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&mut g));
 }
 
 #[test]
@@ -665,7 +665,7 @@ fn tls_with_a_private_ca() {
     std::fs::write(dir.path().join("drop/orders.edi"), orders(1301, 2)).expect("dropped");
     let mut g = gateway(&dir);
     pass_until_delivered(&mut g);
-    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&g));
+    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&mut g));
 
     // A CA that did not sign the server's certificate: refused.
     let dir = setup(&nats.url(), &relay(&nats.other_ca_file()));
@@ -749,7 +749,7 @@ fn sigterm_while_publishing_stops_in_the_middle_and_publishes_nothing_twice() {
     );
     let mut g = gateway(&dir);
     pass_until_delivered(&mut g);
-    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&g));
+    assert_each_once(&nats.messages(STREAM).expect("messages"), &expected(&mut g));
     assert!(watch.wait_for(COUNT, Duration::from_secs(10)));
     let mut ids: Vec<String> = watch.seen().into_iter().map(|m| m.id).collect();
     let published = ids.len();

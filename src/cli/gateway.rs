@@ -41,13 +41,17 @@ impl ConfigArg {
         Gateway::open(self.load()?).with_context(|| format!("{}", self.config.display()))
     }
 
-    /// The gateway, to run it: its data directory this process's alone for
-    /// as long as the owner lives (a second daemon on it is refused).
-    fn open_to_run(&self) -> anyhow::Result<(Gateway, Owner)> {
+    /// The gateway, to run it: on the embedded store, its data directory
+    /// this process's alone for as long as the owner lives (a second
+    /// daemon on it is refused). A PostgreSQL store takes no such lock.
+    fn open_to_run(&self) -> anyhow::Result<(Gateway, Option<Owner>)> {
         let config = self.load()?;
         let dir = config.gateway.data_dir.clone();
         std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
-        let owner = Owner::take(&dir)?;
+        let owner = match config.store.url {
+            None => Some(Owner::take(&dir)?),
+            Some(_) => None,
+        };
         let gateway =
             Gateway::open(config).with_context(|| format!("{}", self.config.display()))?;
         Ok((gateway, owner))
@@ -259,10 +263,10 @@ async fn reload_on_hangup(
     send: tokio::sync::mpsc::Sender<Gateway>,
 ) {
     while hangups.recv().await.is_some() {
-        // Reading files and opening the store block: not on an async
-        // worker.
-        let at = path.clone();
-        let opened = tokio::task::spawn_blocking(move || match config::load(&at) {
+        // Opening the store blocks (connecting to PostgreSQL, or waiting
+        // for SQLite's lock): not on an async worker.
+        let path_now = path.clone();
+        let opened = tokio::task::spawn_blocking(move || match config::load(&path_now) {
             Ok(c) => Gateway::open(c).map_err(|e| vec![e.to_string()]),
             Err(errors) => Err(errors.0.iter().map(ToString::to_string).collect()),
         })
@@ -312,7 +316,7 @@ pub fn check_config(args: ConfigArg) -> anyhow::Result<ExitCode> {
 
 /// Runs `dropgate files`.
 pub fn files(args: FilesArgs) -> anyhow::Result<ExitCode> {
-    let gateway = args.config.open()?;
+    let mut gateway = args.config.open()?;
     let store = gateway.store();
     for f in store.recent_files(args.limit)? {
         print_outcome(&FileOutcome::from(f))?;
@@ -327,13 +331,14 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         file: args,
         documents,
     } = args;
-    let gateway = args.config.open()?;
-    let store: &dyn Store = gateway.store();
+    let mut gateway = args.config.open()?;
+    let data_dir = gateway.config().gateway.data_dir.clone();
+    let store: &mut dyn Store = gateway.store();
     let Some(f) = store.file(args.id)? else {
         anyhow::bail!("there is no file {}", args.id);
     };
     if documents {
-        let data_dir = &gateway.config().gateway.data_dir;
+        let data_dir = &data_dir;
         let mut out = std::io::stdout().lock();
         for d in store.documents(f.id)? {
             let json = d.json(data_dir)?;
@@ -462,8 +467,7 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
 
 /// Runs `dropgate status`.
 pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
-    let gateway = args.open()?;
-    let store = gateway.store();
+    let mut gateway = args.open()?;
     let config = gateway.config();
     say!(
         "{}: {} channel(s), {} partner(s), data in {}",
@@ -472,6 +476,8 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         config.partners.len(),
         config.gateway.data_dir.display()
     );
+    let store = gateway.store();
+    say!("store: {}", store.describe());
     let counts = store.count_by_state()?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();

@@ -11,7 +11,9 @@ use super::partner::{self, Partner};
 use super::{ConfigError, ConfigErrors, Source};
 use crate::relay::RelayConfig;
 use crate::relay::file::FileRelayConfig;
+use crate::store::Location;
 pub use crate::transport::channel::ChannelKind;
+use crate::transport::secret;
 
 /// The `[gateway]` table.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -180,6 +182,45 @@ impl OwnX12 {
     }
 }
 
+/// The `[store]` table: where the gateway keeps its state. Without a
+/// `url`, the embedded SQLite database `state.db` in the data directory,
+/// which needs nothing else.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// A PostgreSQL database instead: `postgres://user@host:port/database`
+    /// (with no password in it).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The environment variable holding the database user's password (the
+    /// password itself is never written in the configuration).
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Or a file holding it (relative to this file; white space around it
+    /// ignored).
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+}
+
+impl StoreSection {
+    /// Whether the table can work: one password source at most, a URL
+    /// that parses, a password that can be read where it is said to be.
+    /// Messages say where the password is, never what it is.
+    fn check(&self) -> Result<(), String> {
+        secret::check_sources(self.password_env.as_deref(), self.password_file.as_deref())?;
+        match &self.url {
+            None if self.password_env.is_some() || self.password_file.is_some() => Err(
+                "a password is set but no url: set url = \"postgres://user@host:port/database\", or remove the password".into(),
+            ),
+            None => Ok(()),
+            Some(url) => {
+                crate::store::postgres::parse_url(url)?;
+                secret::check_readable(self.password_env.as_deref(), self.password_file.as_deref())
+            }
+        }
+    }
+}
+
 /// The daemon's HTTP API: health, metrics, purchase orders.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -266,6 +307,8 @@ pub struct Gateway {
     pub x12: Option<OwnX12>,
     /// The HTTP API, when configured.
     pub api: Option<ApiConfig>,
+    /// Where the state is kept (`[store]`).
+    pub store: StoreSection,
     /// How often each channel is polled, in seconds, where it differs from
     /// `[gateway] poll_interval_secs` (`[schedule] acme-sftp = 300`).
     pub schedule: BTreeMap<String, u64>,
@@ -277,6 +320,23 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// Where the store is: the PostgreSQL database of `[store] url`, with
+    /// its password read now from where the table says; otherwise the
+    /// embedded database in the data directory. The error says where the
+    /// password was looked for, never what it is.
+    pub fn store_location(&self) -> Result<Location, std::io::Error> {
+        Ok(match &self.store.url {
+            None => Location::Sqlite(self.gateway.data_dir.join("state.db")),
+            Some(url) => Location::Postgres {
+                url: url.clone(),
+                password: secret::read(
+                    self.store.password_env.as_deref(),
+                    self.store.password_file.as_deref(),
+                )?,
+            },
+        })
+    }
+
     /// A channel by name.
     pub fn channel(&self, name: &str) -> Option<&ChannelConfig> {
         self.channels.iter().find(|c| c.name == name)
@@ -363,10 +423,11 @@ pub(super) fn check(path: &Path) -> Checked {
     let channel_table = take("channel", &mut errors);
     let schedule_table = take("schedule", &mut errors);
     let relay_table = take("relay", &mut errors);
+    let store_table = take("store", &mut errors);
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
-            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay"),
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store"),
         ));
     }
     // Where a [gateway] key is written, for messages about its value.
@@ -567,6 +628,20 @@ pub(super) fn check(path: &Path) -> Checked {
         }
         None => BTreeMap::new(),
     };
+    let store = store_table
+        .and_then(|t| {
+            let at = t.at();
+            let mut store: StoreSection = source
+                .value(t.into_value())
+                .map_err(|e| errors.push(e))
+                .ok()?;
+            store.password_file = store.password_file.map(|p| source.resolve(&p));
+            if let Err(e) = store.check() {
+                errors.push(source.error_at(at, format!("[store] {e}")));
+            }
+            Some(store)
+        })
+        .unwrap_or_default();
     let mut gateway = Gateway {
         file: path.to_path_buf(),
         gateway: section,
@@ -574,6 +649,7 @@ pub(super) fn check(path: &Path) -> Checked {
         relay,
         x12,
         api,
+        store,
         schedule,
         partners: Vec::new(),
         warnings: Vec::new(),

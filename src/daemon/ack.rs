@@ -6,7 +6,7 @@
 use chrono::Local;
 
 use crate::config::{AckPolicy, AckWhen, Partner, Ta1When};
-use crate::store::{NewDelivery, Store, StoreError};
+use crate::store::{NewDelivery, StoreError, Transaction};
 use crate::x12::ack::{AckKind, AckOptions, AckSummary, AckWriter, Ta1Policy};
 use crate::x12::control::{ControlNumbers, MAX_CONTROL_NUMBER};
 use crate::x12::defs::Definitions;
@@ -14,10 +14,10 @@ use crate::x12::envelope::{CheckOptions, Checker, check_reader};
 use crate::x12::{ParseErrorKind, SegmentReader};
 
 /// Control numbers taken from the partner's sequences in the store as the
-/// writer asks for them (inside the daemon's batch, that costs no extra
-/// commit). A store error is kept and reported once the writer is done.
+/// writer asks for them, in the transaction that stores the file's
+/// outcome. A store error is kept and reported once the writer is done.
 struct StoreNumbers<'s> {
-    store: &'s mut dyn Store,
+    store: &'s mut dyn Transaction,
     partner: &'s str,
     error: Option<StoreError>,
     first_interchange: Option<u32>,
@@ -91,7 +91,7 @@ fn write(
 /// asks for one; `has_errors` says whether anything in the file was
 /// rejected.
 pub fn for_file(
-    store: &mut dyn Store,
+    store: &mut dyn Transaction,
     defs: &Definitions,
     partner: &Partner,
     file_id: i64,

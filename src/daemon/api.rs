@@ -42,7 +42,7 @@ use super::send::{self, SendError};
 use super::wake::Wake;
 use crate::config::{ApiConfig, Gateway as Config};
 use crate::mapping::Library;
-use crate::store::{FileState, KeptAnswer, Store, StoreError};
+use crate::store::{Durability, FileState, KeptAnswer, Store, StoreError};
 
 /// Counters kept for `/metrics`.
 #[derive(Debug, Default)]
@@ -170,7 +170,7 @@ pub struct Shared {
     pub parts: std::sync::RwLock<Arc<Parts>>,
     /// The API's own connection to the store, held for one short
     /// operation at a time (never across the network).
-    pub store: Mutex<Box<dyn Store + Send>>,
+    pub store: Mutex<Box<dyn Store>>,
     /// The counters, shared with the intake and the delivery workers.
     pub metrics: Arc<Metrics>,
     /// The bearer token of `/v1/`.
@@ -352,7 +352,7 @@ fn answer_once(
     }
     if let Some(kept) = store.kept_answer(&by_content)? {
         if let Some(by_key) = &by_key {
-            store.keep_answer(by_key, &kept)?;
+            store.atomically(Durability::Synced, |tx| tx.keep_answer(by_key, &kept))?;
         }
         return Ok(Answer::replay(kept));
     }
@@ -383,9 +383,9 @@ fn answer_once(
         status: StatusCode::ACCEPTED.as_u16(),
         body,
     };
-    store.keep_answer(&by_content, &kept)?;
+    store.atomically(Durability::Synced, |tx| tx.keep_answer(&by_content, &kept))?;
     if let Some(by_key) = &by_key {
-        store.keep_answer(by_key, &kept)?;
+        store.atomically(Durability::Synced, |tx| tx.keep_answer(by_key, &kept))?;
     }
     Ok(Answer {
         status: StatusCode::ACCEPTED,

@@ -21,7 +21,7 @@ use crate::config::Gateway as Config;
 use crate::relay::nats::{Login, NatsAuth, NatsConfig, NatsRelay};
 use crate::relay::webhook::WebhookRelay;
 use crate::relay::{DocumentRelay, Ending, FileRelay, RelayConfig};
-use crate::store::{Delivery, Store, StoreError, Targets};
+use crate::store::{Delivery, Durability, Store, StoreError, Targets};
 use crate::transport::channel::Channel;
 use crate::transport::secret;
 
@@ -120,7 +120,9 @@ fn attempt_relay_documents(
     };
     let mut failed = None;
     let ending = relay.deliver(&d.new.key, lines.as_mut(), d.progress, &mut |progress| {
-        if let Err(e) = store.delivery_progress(d.id, progress) {
+        if let Err(e) = store.atomically(Durability::Unsynced, |tx| {
+            tx.delivery_progress(d.id, progress)
+        }) {
             failed = Some(e);
             return ControlFlow::Break(());
         }
@@ -234,7 +236,9 @@ fn failed(
         d.attempts,
         (d.id as u64).wrapping_mul(7919),
     );
-    store.delivery_failed(d.id, error, wait)?;
+    store.atomically(Durability::Unsynced, |tx| {
+        tx.delivery_failed(d.id, error, wait)
+    })?;
     tracing::warn!(
         delivery = d.id,
         name = %d.new.name,
@@ -251,8 +255,10 @@ fn failed(
 }
 
 /// Makes the deliveries to `targets` that are due, until there are none
-/// or `stop` is raised. Must be called outside a batch of the store: each
-/// delivery's outcome is committed on its own as soon as it is known.
+/// or `stop` is raised. No transaction is open while a delivery is under
+/// way: each delivery's outcome is committed in one of its own as soon as
+/// it is known (unsynced, see [`Durability::Unsynced`]), but those of
+/// local folders, synced together with the files written.
 pub fn due(
     config: &Config,
     store: &mut dyn Store,
@@ -283,7 +289,7 @@ pub fn due(
                         written.push(d);
                     }
                     None => {
-                        store.delivered(d.id)?;
+                        store.atomically(Durability::Unsynced, |tx| tx.delivered(d.id))?;
                         made.delivered += 1;
                         progressed = true;
                     }
@@ -295,15 +301,9 @@ pub fn due(
         if !written.is_empty() {
             match unsynced.sync() {
                 Ok(()) => {
-                    store.begin_batch()?;
-                    let marked = written.iter().try_for_each(|d| store.delivered(d.id));
-                    match marked.and_then(|()| store.commit_batch()) {
-                        Ok(()) => {}
-                        Err(e) => {
-                            store.rollback_batch();
-                            return Err(e);
-                        }
-                    }
+                    store.atomically(Durability::Synced, |tx| {
+                        written.iter().try_for_each(|d| tx.delivered(d.id))
+                    })?;
                     made.delivered += written.len() as u64;
                     progressed = true;
                 }

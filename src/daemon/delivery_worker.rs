@@ -108,13 +108,13 @@ impl Running {
     }
 }
 
-/// Starts a worker for `plan` on a thread of its own, with its own
-/// connection to the store. `daemon_stop` is the daemon's: the worker ends
+/// Starts a worker for `plan` on a thread of its own, which opens its own
+/// connection to the store (again and again, with a growing wait, while
+/// the store cannot be reached). `daemon_stop` is the daemon's: the worker ends
 /// when it or its own ([`Running::stop`]) is raised.
 pub fn start(
     plan: Plan,
     config: Arc<Config>,
-    store: Box<dyn Store + Send>,
     wake: Arc<Wake>,
     metrics: Arc<Metrics>,
     daemon_stop: Stop,
@@ -124,19 +124,23 @@ pub fn start(
     let worker_plan = plan.clone();
     let thread = std::thread::Builder::new()
         .name(format!("deliver {}", plan.name()))
-        .spawn(move || work(&worker_plan, &config, store, &wake, &metrics, &own))?;
+        .spawn(move || work(&worker_plan, &config, &wake, &metrics, &own))?;
     Ok(Running { plan, stop, thread })
 }
 
+/// How long a worker waits after its `failures`th failure in a row of
+/// the store: a second, twice as long each time, up to a minute.
+fn retry_secs(failures: u32) -> u64 {
+    deliver::backoff_secs(
+        1,
+        failures.saturating_sub(1),
+        60,
+        u64::from(std::process::id()),
+    )
+}
+
 /// The worker's loop: due deliveries, then a wait for a ring or a second.
-fn work(
-    plan: &Plan,
-    config: &Config,
-    mut store: Box<dyn Store + Send>,
-    wake: &Wake,
-    metrics: &Metrics,
-    stop: &Stop,
-) {
+fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, stop: &Stop) {
     let mut channels: Vec<Channel> = plan
         .channel
         .iter()
@@ -144,7 +148,26 @@ fn work(
         .collect();
     let mut seen = wake.seen();
     let mut failures = 0u32;
+    let mut store: Option<Box<dyn Store>> = None;
     while !stop.is_raised() {
+        let store = match &mut store {
+            Some(s) => s,
+            None => match super::open_store(config) {
+                Ok(s) => store.insert(s),
+                Err(e) => {
+                    failures += 1;
+                    let secs = retry_secs(failures);
+                    tracing::error!(
+                        worker = %plan.name(),
+                        error = %e,
+                        retry_secs = secs,
+                        "deliveries wait for the store; tried again"
+                    );
+                    wake.wait(&mut seen, Duration::from_secs(secs));
+                    continue;
+                }
+            },
+        };
         let wait = match deliver::due(config, store.as_mut(), &mut channels, &plan.targets, stop) {
             Ok(made) => {
                 failures = 0;

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use crate::model::head::{Indexed, LineHeads};
 use crate::store::packs::{self, PackWriter};
-use crate::store::{DocumentBody, Extent, FileId, NewDocument, Store, StoreError};
+use crate::store::{DocumentBody, Extent, FileId, NewDocument, StoreError, Transaction};
 
 use super::pipeline::Context;
 
@@ -103,7 +103,7 @@ pub fn sync_packs(cx: &Context<'_>) -> Result<(), StoreError> {
 /// indexing it without parsing the documents. Returns how many there are.
 pub fn store_documents(
     data_dir: &Path,
-    store: &mut dyn Store,
+    store: &mut dyn Transaction,
     id: FileId,
     documents: &Extent,
     index: Option<Vec<Indexed>>,
@@ -183,8 +183,11 @@ mod tests {
         let extent = entry.keep();
         let mut stores = Vec::new();
         for index in [None, index] {
-            let mut store = crate::store::SqliteStore::in_memory()?;
-            let id = store.record_received(&crate::store::NewFile {
+            use crate::store::{Durability, Store};
+            let mut sqlite = crate::store::SqliteStore::in_memory()?;
+            let store: &mut dyn Store = &mut sqlite;
+            let mut tx = store.transaction(Durability::Synced)?;
+            let id = tx.record_received(&crate::store::NewFile {
                 channel: "drop".into(),
                 partner: None,
                 name: "a".into(),
@@ -194,9 +197,10 @@ mod tests {
                 sender: None,
             })?;
             assert_eq!(
-                store_documents(dir.path(), &mut store, id, &extent, index)?,
+                store_documents(dir.path(), tx.as_mut(), id, &extent, index)?,
                 1500
             );
+            tx.commit()?;
             stores.push(store.documents(id)?);
         }
         assert_eq!(stores[0], stores[1]);

@@ -31,9 +31,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Gateway as Config;
 use crate::mapping::Library;
-use crate::store::{
-    Archive, FileId, FileRecord, KeptAnswer, SqliteStore, Store, StoreError, Targets,
-};
+use crate::store::{Archive, Durability, FileRecord, KeptAnswer, Store, StoreError, Targets};
 use crate::transport::channel::Channel;
 use crate::transport::marker::Marker;
 use crate::transport::watch::ReadyRule;
@@ -54,11 +52,69 @@ const BATCH_BYTES: u64 = 64 << 20;
 /// How long one pass (`run --once`) waits for files just seen to settle.
 const ONCE_WAITS_AT_MOST: Duration = Duration::from_secs(10);
 
+/// What one of the daemon's intakes is made of: the configuration and
+/// mappings (shared), its channel and the unfinished files it takes up.
+#[derive(Clone)]
+pub struct IntakePlan {
+    config: std::sync::Arc<Config>,
+    library: std::sync::Arc<Library>,
+    defs: &'static Definitions,
+    channel: Option<String>,
+    unfinished: Targets,
+}
+
+impl IntakePlan {
+    /// Its channel, when it has one.
+    pub fn channel(&self) -> Option<&str> {
+        self.channel.as_deref()
+    }
+
+    /// A gateway that polls only the plan's channel, with a connection to
+    /// the store and to the channel of its own; it makes no deliveries.
+    /// Blocks (it connects to the store).
+    pub fn open(&self) -> Result<Gateway, DaemonError> {
+        let mut channels: Vec<Channel> = self
+            .channel
+            .as_deref()
+            .and_then(|name| self.config.channel(name))
+            .map(|c| Channel::new(&c.name, &c.kind))
+            .into_iter()
+            .collect();
+        for c in &mut channels {
+            c.set_ready_rules(ready_rules(&self.config, c.name()));
+        }
+        Ok(Gateway {
+            config: std::sync::Arc::clone(&self.config),
+            store: open_store(&self.config)?,
+            archive: Archive::new(&self.config.gateway.data_dir.join("archive")),
+            library: std::sync::Arc::clone(&self.library),
+            defs: self.defs,
+            inbound: (0..channels.len()).collect(),
+            polled: vec![None; channels.len()],
+            channels,
+            delivers: false,
+            unfinished: self.unfinished.clone(),
+        })
+    }
+
+    /// How often its intake polls its channel, in seconds.
+    pub fn poll_interval_secs(&self) -> u64 {
+        match &self.channel {
+            Some(name) => self.config.poll_every(name),
+            None => self.config.gateway.poll_interval_secs.max(1),
+        }
+    }
+}
+
 /// Opens another connection to the store `config` names (the daemon's
 /// components each have their own).
-pub fn open_store(config: &Config) -> Result<Box<dyn Store + Send>, StoreError> {
-    let data = &config.gateway.data_dir;
-    Ok(Box::new(SqliteStore::open(&data.join("state.db"))?))
+pub fn open_store(config: &Config) -> Result<Box<dyn Store>, StoreError> {
+    let location = config.store_location().map_err(|e| StoreError::Database {
+        place: "[store]".into(),
+        kind: crate::store::ErrorKind::Unavailable,
+        message: format!("the password: {e}"),
+    })?;
+    crate::store::open(&location)
 }
 
 /// Cuts `items` into batches of at most [`BATCH`] items and
@@ -142,7 +198,7 @@ pub struct PassReport {
 /// channels.
 pub struct Gateway {
     config: std::sync::Arc<Config>,
-    store: Box<dyn Store + Send>,
+    store: Box<dyn Store>,
     archive: Archive,
     library: std::sync::Arc<Library>,
     defs: &'static Definitions,
@@ -164,7 +220,10 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Opens the data directory (creating it) and the store.
+    /// Opens the data directory (creating it) and the store the
+    /// configuration names (`[store]`; SQLite in the data directory by
+    /// default). A PostgreSQL store must be opened where blocking is
+    /// allowed (not on an async worker).
     pub fn open(config: Config) -> Result<Gateway, DaemonError> {
         let data = &config.gateway.data_dir;
         std::fs::create_dir_all(data).map_err(|source| StoreError::Archive {
@@ -176,10 +235,7 @@ impl Gateway {
     }
 
     /// A gateway on a given store.
-    pub fn with_store(
-        config: Config,
-        store: Box<dyn Store + Send>,
-    ) -> Result<Gateway, DaemonError> {
+    pub fn with_store(config: Config, store: Box<dyn Store>) -> Result<Gateway, DaemonError> {
         let library = match &config.gateway.mappings {
             Some(dir) => {
                 Library::with_dir(dir).map_err(|e| DaemonError::Mappings(e.to_string()))?
@@ -220,16 +276,6 @@ impl Gateway {
         })
     }
 
-    /// How often its intake polls its channel, in seconds (the most
-    /// frequent of its channels).
-    pub fn poll_interval_secs(&self) -> u64 {
-        self.channels
-            .iter()
-            .map(|c| self.config.poll_every(c.name()))
-            .min()
-            .unwrap_or(self.config.gateway.poll_interval_secs.max(1))
-    }
-
     /// The names of the channels partners send on.
     pub fn inbound_channels(&self) -> Vec<String> {
         self.inbound
@@ -238,41 +284,36 @@ impl Gateway {
             .collect()
     }
 
-    /// A gateway that polls only inbound channel `channel` (none: no
-    /// channel) and takes up the unfinished files of `unfinished`, with a
-    /// connection to the store and a connection to the channel of its
-    /// own, the configuration and mappings shared: one of the daemon's
-    /// intakes. It makes no deliveries.
-    pub fn intake(
-        &self,
-        channel: Option<&str>,
-        unfinished: Targets,
-    ) -> Result<Gateway, DaemonError> {
-        let mut channels: Vec<Channel> = channel
-            .and_then(|name| self.config.channel(name))
-            .map(|c| Channel::new(&c.name, &c.kind))
-            .into_iter()
-            .collect();
-        for c in &mut channels {
-            c.set_ready_rules(ready_rules(&self.config, c.name()));
-        }
-        Ok(Gateway {
+    /// The daemon's intakes for this configuration: one per inbound
+    /// channel, each taking up the unfinished files of its channel, the
+    /// first also those of channels no intake polls (a channel removed
+    /// from the configuration); one with no channel when no partner sends
+    /// on any.
+    pub fn intake_plans(&self) -> Vec<IntakePlan> {
+        let names = self.inbound_channels();
+        let plan = |channel: Option<&String>, unfinished| IntakePlan {
             config: std::sync::Arc::clone(&self.config),
-            store: open_store(&self.config)?,
-            archive: Archive::new(&self.config.gateway.data_dir.join("archive")),
             library: std::sync::Arc::clone(&self.library),
             defs: self.defs,
-            inbound: (0..channels.len()).collect(),
-            polled: vec![None; channels.len()],
-            channels,
-            delivers: false,
+            channel: channel.cloned(),
             unfinished,
-        })
+        };
+        if names.is_empty() {
+            return vec![plan(None, Targets::All)];
+        }
+        names
+            .iter()
+            .enumerate()
+            .map(|(k, name)| match k {
+                0 => plan(Some(name), Targets::AllBut(names[1..].to_vec())),
+                _ => plan(Some(name), Targets::Only(name.clone())),
+            })
+            .collect()
     }
 
     /// The store, to look at what happened.
-    pub fn store(&self) -> &dyn Store {
-        self.store.as_ref()
+    pub fn store(&mut self) -> &mut dyn Store {
+        self.store.as_mut()
     }
 
     /// The configuration.
@@ -409,20 +450,6 @@ impl Gateway {
         Ok(self.archive.remove_temporary_files()?)
     }
 
-    /// Commits the batch when `result` is a success, drops it otherwise.
-    fn commit<T>(&mut self, result: Result<T, StoreError>) -> Result<T, StoreError> {
-        match result {
-            Ok(v) => {
-                self.store.commit_batch()?;
-                Ok(v)
-            }
-            Err(e) => {
-                self.store.rollback_batch();
-                Err(e)
-            }
-        }
-    }
-
     /// Receives waiting files: reads and archives each, records them all
     /// (one commit), then takes them off the channel. A file that cannot be
     /// read stays on the channel for the next pass, noted in `errors`.
@@ -486,30 +513,31 @@ impl Gateway {
         }
         self.archive.sync()?;
         let channel_name = self.channels[channel].name().to_string();
-        self.store.begin_batch()?;
-        let recorded: Result<Vec<FileId>, StoreError> = read
-            .iter()
-            .map(
-                |(_, _, size, (sha256, archive_path), (sender, file_name))| {
-                    self.store.record_received(&crate::store::NewFile {
-                        channel: channel_name.clone(),
-                        partner: None,
-                        name: file_name.clone(),
-                        size: *size,
-                        sha256: sha256.clone(),
-                        archive_path: archive_path.clone(),
-                        sender: sender.clone(),
-                    })
-                },
-            )
-            .collect();
-        let ids = self.commit(recorded)?;
+        let ids = self.store.atomically(Durability::Synced, |tx| {
+            read.iter()
+                .map(
+                    |(_, _, size, (sha256, archive_path), (sender, file_name))| {
+                        tx.record_received(&crate::store::NewFile {
+                            channel: channel_name.clone(),
+                            partner: None,
+                            name: file_name.clone(),
+                            size: *size,
+                            sha256: sha256.clone(),
+                            archive_path: archive_path.clone(),
+                            sender: sender.clone(),
+                        })
+                    },
+                )
+                .collect::<Result<Vec<_>, _>>()
+        })?;
         let mut files = Vec::with_capacity(ids.len());
         for ((name, body, _, _, _), id) in read.into_iter().zip(ids) {
             if let Err(e) = self.channels[channel].done(name) {
                 // Recorded and archived: it is safe. Left on the channel,
                 // it will be seen again and found to be a duplicate.
-                self.store.audit(id, "channel", &e.to_string())?;
+                self.store.atomically(Durability::Synced, |tx| {
+                    tx.audit(id, "channel", &e.to_string())
+                })?;
             }
             let file = self
                 .store
@@ -541,7 +569,8 @@ impl Gateway {
         })
     }
 
-    /// Processes recorded files (see [`process_files`]).
+    /// Processes recorded files (see [`process_files`] for its
+    /// transactions).
     fn process_batch(
         &mut self,
         files: &[(FileRecord, Body)],
@@ -557,12 +586,8 @@ impl Gateway {
             force: false,
         };
         let workers = self.config.gateway.max_concurrent_files.max(1);
-        Ok(process_files(
-            &context,
-            self.store.as_mut(),
-            files,
-            workers,
-        )?)
+        let store = self.store.as_mut();
+        Ok(process_files(&context, store, files, workers)?)
     }
 
     /// Processes a file from its archived bytes (`force`: even if it is a
@@ -614,7 +639,8 @@ impl Gateway {
             }
             (state, _) => return Err(ReprocessError::NotQuarantined(id, state)),
         }
-        self.store.reset_for_reprocess(id)?;
+        self.store
+            .atomically(Durability::Synced, |tx| tx.reset_for_reprocess(id))?;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
         let outcome = self.process_archived(&file, force)?;
         deliver::due(
@@ -661,43 +687,25 @@ impl Gateway {
     }
 
     /// The API's answer kept under an idempotency key.
-    pub fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
+    pub fn kept_answer(&mut self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
         self.store.kept_answer(key)
     }
 
     /// Keeps the API's answer under an idempotency key (the first stays).
     pub fn keep_answer(&mut self, key: &str, answer: &KeptAnswer) -> Result<(), StoreError> {
-        self.store.keep_answer(key, answer)
-    }
-}
-
-/// Runs `step` in one transaction of the store: committed when it
-/// succeeds, dropped when it fails.
-fn in_transaction<T>(
-    store: &mut dyn Store,
-    step: impl FnOnce(&mut dyn Store) -> Result<T, StoreError>,
-) -> Result<T, StoreError> {
-    store.begin_batch()?;
-    match step(store) {
-        Ok(v) => {
-            store.commit_batch()?;
-            Ok(v)
-        }
-        Err(e) => {
-            store.rollback_batch();
-            Err(e)
-        }
+        self.store
+            .atomically(Durability::Synced, |tx| tx.keep_answer(key, answer))
     }
 }
 
 /// Processes recorded files in three steps: partners and duplicates one
-/// by one (one short transaction for the lot), translations side by side
-/// on up to `workers` threads (with no transaction open: the delivery
-/// workers and the API write meanwhile), then acknowledgments, documents
-/// and deliveries one by one in file order (one transaction). The outcomes
-/// are what processing the files one after the other gives. Killed
-/// between the steps, a file is left `received`, its partner said; the
-/// next start takes it up again from the archive.
+/// by one (in a transaction), translations side by side on up to
+/// `workers` threads (with no transaction open), then acknowledgments,
+/// documents and deliveries one by one in file order (in a second
+/// transaction, after the packs are synced). The outcomes are what
+/// processing the files one after the other gives. A crash between the
+/// two transactions leaves the files to translate `received` (with their
+/// partner known), and the next pass takes them up again.
 fn process_files(
     cx: &pipeline::Context<'_>,
     store: &mut dyn Store,
@@ -705,16 +713,15 @@ fn process_files(
     workers: usize,
 ) -> Result<Vec<FileOutcome>, StoreError> {
     let mut outcomes: Vec<Option<FileOutcome>> = vec![None; files.len()];
-    let work = in_transaction(store, |store| {
-        let mut work = Vec::new();
-        for (i, (file, body)) in files.iter().enumerate() {
-            match pipeline::admit(cx, store, file, body)? {
-                pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
-                pipeline::Admitted::ToTranslate(w) => work.push((i, w)),
-            }
+    let mut work = Vec::new();
+    let mut tx = store.transaction(Durability::Synced)?;
+    for (i, (file, body)) in files.iter().enumerate() {
+        match pipeline::admit(cx, tx.as_mut(), file, body)? {
+            pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
+            pipeline::Admitted::ToTranslate(w) => work.push((i, w)),
         }
-        Ok(work)
-    })?;
+    }
+    tx.commit()?;
     let mut translated: Vec<Option<Result<pipeline::Translated, StoreError>>> =
         (0..work.len()).map(|_| None).collect();
     let per_worker = work.len().div_ceil(workers.max(1)).max(1);
@@ -745,16 +752,15 @@ fn process_files(
     });
     if !work.is_empty() {
         documents::sync_packs(cx)?;
-    }
-    in_transaction(store, |store| {
+        let mut tx = store.transaction(Durability::Synced)?;
         for ((i, w), t) in work.iter().zip(translated) {
             let (file, body) = &files[*i];
             let t =
                 t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
-            outcomes[*i] = Some(pipeline::finish(cx, store, file, body, w, t)?);
+            outcomes[*i] = Some(pipeline::finish(cx, tx.as_mut(), file, body, w, t)?);
         }
-        Ok(())
-    })?;
+        tx.commit()?;
+    }
     outcomes
         .into_iter()
         .zip(files)

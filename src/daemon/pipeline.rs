@@ -23,7 +23,8 @@ use crate::mapping::translate::{Request, translate};
 use crate::model::head::Indexed;
 use crate::store::packs::{self, PackWriter};
 use crate::store::{
-    Extent, FileId, FileRecord, FileState, NewDelivery, Processed, Store, StoreError,
+    Durability, Extent, FileId, FileRecord, FileState, NewDelivery, Processed, Store, StoreError,
+    Transaction,
 };
 use crate::transport::glob;
 use crate::x12::defs::Definitions;
@@ -193,20 +194,28 @@ fn plain_name(name: &str) -> String {
     s.trim_start_matches('.').to_string()
 }
 
-/// Runs a recorded file through the pipeline and stores the outcome.
+/// Runs a recorded file through the pipeline and stores the outcome: the
+/// first and the last step each in a transaction, the translation between
+/// them with none open.
 pub fn process(
     cx: &Context<'_>,
     store: &mut dyn Store,
     file: &FileRecord,
     body: &Body,
 ) -> Result<FileOutcome, StoreError> {
-    match admit(cx, store, file, body)? {
+    let mut tx = store.transaction(Durability::Synced)?;
+    let admitted = admit(cx, tx.as_mut(), file, body)?;
+    tx.commit()?;
+    match admitted {
         Admitted::Settled(outcome) => Ok(outcome),
         Admitted::ToTranslate(work) => {
             let mut pack = documents::open_pack(cx, &documents::pack_name(file.id, 0))?;
             let translated = translate_into(cx, &work, file, body, &mut pack)?;
             documents::sync_packs(cx)?;
-            finish(cx, store, file, body, &work, translated)
+            let mut tx = store.transaction(Durability::Synced)?;
+            let outcome = finish(cx, tx.as_mut(), file, body, &work, translated)?;
+            tx.commit()?;
+            Ok(outcome)
         }
     }
 }
@@ -255,7 +264,7 @@ pub struct Translated {
 /// is expected) and drops duplicates.
 pub fn admit<'c>(
     cx: &Context<'c>,
-    store: &mut dyn Store,
+    store: &mut dyn Transaction,
     file: &FileRecord,
     body: &Body,
 ) -> Result<Admitted<'c>, StoreError> {
@@ -337,7 +346,7 @@ pub fn admit<'c>(
 /// The file `file` duplicates by `rule`, from `partner` (or, when it is
 /// not known, on the same channel), if there is one.
 fn received_before(
-    store: &dyn Store,
+    store: &mut dyn Transaction,
     partner: Option<&str>,
     rule: Duplicates,
     file: &FileRecord,
@@ -477,13 +486,13 @@ fn write_translation<'p>(
 /// queues the deliveries, or quarantines.
 pub fn finish(
     cx: &Context<'_>,
-    store: &mut dyn Store,
+    store: &mut dyn Transaction,
     file: &FileRecord,
     body: &Body,
     work: &Work<'_>,
     translated: Translated,
 ) -> Result<FileOutcome, StoreError> {
-    let ack = |store: &mut dyn Store, has_errors: bool| {
+    let ack = |store: &mut dyn Transaction, has_errors: bool| {
         let mut input = body.reader().map_err(|e| archive_error(file, e))?;
         super::ack::for_file(
             store,
@@ -577,7 +586,7 @@ pub fn finish(
     outcome(store, file.id)
 }
 
-fn outcome(store: &dyn Store, id: FileId) -> Result<FileOutcome, StoreError> {
+fn outcome(store: &mut dyn Transaction, id: FileId) -> Result<FileOutcome, StoreError> {
     store
         .file(id)?
         .map(FileOutcome::from)

@@ -18,7 +18,7 @@ use crate::format::Flavor;
 use crate::mapping::outbound::{Parties, RenderOptions};
 use crate::mapping::{Library, OutboundMapping};
 use crate::store::archive::sha256_hex;
-use crate::store::{NewDelivery, SentOrder, Store, StoreError};
+use crate::store::{Durability, NewDelivery, SentOrder, Store, StoreError};
 
 /// Why purchase orders cannot be sent.
 #[derive(Debug, thiserror::Error)]
@@ -216,7 +216,10 @@ pub fn queue_orders(
     let timestamp = chrono::Local::now().naive_local();
     let mut deliveries = Vec::with_capacity(docs.len());
     let mut queued = Vec::with_capacity(docs.len());
-    store.begin_batch()?;
+    // Everything in one transaction: the orders are all queued, with
+    // their control numbers, or none is (dropped on an error, it rolls
+    // back). Rendering runs in it; nothing goes over the network.
+    let mut tx = store.transaction(Durability::Synced)?;
     let result = (|| {
         for doc in docs {
             let identity = Identity::of(doc);
@@ -225,7 +228,7 @@ pub fn queue_orders(
             let earlier = if po_number.is_empty() {
                 None
             } else {
-                store.sent_order(partner_id, &po_number, &identity.purpose, &identity.sha256)?
+                tx.sent_order(partner_id, &po_number, &identity.purpose, &identity.sha256)?
             };
             if let Some(earlier) = earlier {
                 if earlier.sha256 != identity.sha256 {
@@ -243,8 +246,8 @@ pub fn queue_orders(
                 continue;
             }
             // The partner's own sequences, shared with its acknowledgments.
-            let n = store.take_control_numbers(partner_id, ISA, 1)?;
-            let group = store.take_control_numbers(partner_id, GS, 1)?;
+            let n = tx.take_control_numbers(partner_id, ISA, 1)?;
+            let group = tx.take_control_numbers(partner_id, GS, 1)?;
             let options = RenderOptions {
                 control_number: n,
                 group_control_number: group,
@@ -262,7 +265,7 @@ pub fn queue_orders(
             };
             let name = format!("{partner_id}-po-{}-{n:09}.{extension}", plain(&po_number));
             if !po_number.is_empty() {
-                store.record_order(&SentOrder {
+                tx.record_order(&SentOrder {
                     partner: partner_id.to_string(),
                     po_number: po_number.clone(),
                     purpose: identity.purpose,
@@ -285,19 +288,12 @@ pub fn queue_orders(
                 repeat: false,
             });
         }
-        store.queue(&deliveries)?;
+        tx.queue(&deliveries)?;
         Ok(queued)
     })();
-    match result {
-        Ok(q) => {
-            store.commit_batch()?;
-            Ok(q)
-        }
-        Err(e) => {
-            store.rollback_batch();
-            Err(e)
-        }
-    }
+    let queued = result?;
+    tx.commit()?;
+    Ok(queued)
 }
 
 #[cfg(test)]

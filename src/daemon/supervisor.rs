@@ -21,10 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
-    DaemonError, Gateway, PassReport, Stop, api, deliver, delivery_worker, open_store, wake,
+    DaemonError, Gateway, IntakePlan, PassReport, Stop, api, deliver, delivery_worker, open_store,
+    wake,
 };
 use crate::config::Gateway as Config;
-use crate::store::Targets;
 
 /// Longest wait before a pass that failed is tried again, in seconds.
 const MAX_PASS_RETRY_SECS: u64 = 300;
@@ -48,7 +48,7 @@ pub enum Ending {
 
 /// The HTTP API under way, with the signal to stop it.
 struct Api {
-    shared: Option<std::sync::Arc<api::Shared>>,
+    shared: Option<Arc<api::Shared>>,
     stop_api: tokio::sync::watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -79,8 +79,8 @@ impl Api {
 /// that have not ended yet.
 struct Workers {
     running: Vec<delivery_worker::Running>,
-    metrics: std::sync::Arc<api::Metrics>,
-    wake: std::sync::Arc<wake::Wake>,
+    metrics: Arc<api::Metrics>,
+    wake: Arc<wake::Wake>,
     stop: Stop,
 }
 
@@ -105,16 +105,11 @@ impl Workers {
             if self.running.iter().any(|w| w.plan == plan) {
                 continue;
             }
-            let opener = std::sync::Arc::clone(config);
-            let store = tokio::task::spawn_blocking(move || open_store(&opener))
-                .await
-                .map_err(|e| DaemonError::Panicked(e.to_string()))??;
             let started = delivery_worker::start(
                 plan,
-                std::sync::Arc::clone(config),
-                store,
-                std::sync::Arc::clone(&self.wake),
-                std::sync::Arc::clone(&self.metrics),
+                Arc::clone(config),
+                Arc::clone(&self.wake),
+                Arc::clone(&self.metrics),
                 self.stop.clone(),
             )
             .map_err(|e| DaemonError::Api(format!("starting a delivery worker: {e}")))?;
@@ -153,46 +148,18 @@ struct Intake {
     task: tokio::task::JoinHandle<()>,
 }
 
-/// The intakes a gateway needs: one per inbound channel, each taking up
-/// the unfinished files of its channel, the first also those of channels
-/// no intake polls (a channel removed from the configuration); one with
-/// no channel when no partner sends on any. Opens their store
-/// connections: to be called where blocking is allowed.
-fn intakes_of(gateway: &Gateway) -> Result<Vec<Gateway>, DaemonError> {
-    let names = gateway.inbound_channels();
-    if names.is_empty() {
-        return Ok(vec![gateway.intake(None, Targets::All)?]);
-    }
-    names
-        .iter()
-        .enumerate()
-        .map(|(k, name)| {
-            let unfinished = match k {
-                0 => Targets::AllBut(names[1..].to_vec()),
-                _ => Targets::Only(name.clone()),
-            };
-            gateway.intake(Some(name), unfinished)
-        })
-        .collect()
-}
-
-/// Starts the intakes of `gateway`, each a child of `stop`.
-async fn start_intakes(
-    gateway: Gateway,
-    common: &Common,
-    stop: &Stop,
-) -> Result<Vec<Intake>, DaemonError> {
-    let made = tokio::task::spawn_blocking(move || intakes_of(&gateway))
-        .await
-        .map_err(|e| DaemonError::Panicked(e.to_string()))??;
-    Ok(made
+/// Starts the intakes of `gateway`'s configuration, each a child of
+/// `stop`.
+fn start_intakes(gateway: &Gateway, common: &Common, stop: &Stop) -> Vec<Intake> {
+    gateway
+        .intake_plans()
         .into_iter()
-        .map(|g| {
+        .map(|plan| {
             let own = stop.child();
-            let task = tokio::spawn(intake(g, own.clone(), common.clone()));
+            let task = tokio::spawn(intake(plan, own.clone(), common.clone()));
             Intake { stop: own, task }
         })
-        .collect())
+        .collect()
 }
 
 /// Waits for `intakes` to end (told to stop), or `deadline`. False when
@@ -215,21 +182,34 @@ async fn intakes_ended(intakes: Vec<Intake>, deadline: Instant, grace: Duration)
     finished
 }
 
-/// An intake's loop: a pass over its channel, then a wait of the
-/// channel's poll interval (a growing wait after a pass that failed, a
-/// full disk say), until `stop` is raised.
-async fn intake(mut gateway: Gateway, stop: Stop, common: Common) {
-    let every = Duration::from_secs(gateway.poll_interval_secs());
+/// An intake's loop: its connections opened, a pass over its channel,
+/// then a wait of the channel's poll interval, until `stop` is raised. A
+/// pass that fails (a full disk, a database restarting), or connections
+/// that cannot be opened, are tried again after a growing wait.
+async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
+    let every = Duration::from_secs(plan.poll_interval_secs());
+    let mut gateway: Option<Gateway> = None;
     let mut failures = 0u32;
     while !stop.is_raised() {
         let pass_stop = stop.clone();
+        let opener = plan.clone();
         let joined = tokio::task::spawn_blocking(move || {
-            let report = gateway.scheduled_pass_until(&pass_stop);
-            (gateway, report)
+            let mut g = match gateway {
+                Some(g) => g,
+                None => match opener.open() {
+                    Ok(g) => g,
+                    Err(e) => return (None, Err(e)),
+                },
+            };
+            let report = g.scheduled_pass_until(&pass_stop);
+            (Some(g), report)
         })
         .await;
-        let (g, outcome) = match joined {
-            Ok(done) => done,
+        let outcome = match joined {
+            Ok((g, outcome)) => {
+                gateway = g;
+                outcome
+            }
             Err(e) => {
                 let _ = common
                     .fatal
@@ -238,7 +218,6 @@ async fn intake(mut gateway: Gateway, stop: Stop, common: Common) {
                 return;
             }
         };
-        gateway = g;
         let wait = match outcome {
             Ok(report) => {
                 failures = 0;
@@ -264,6 +243,7 @@ async fn intake(mut gateway: Gateway, stop: Stop, common: Common) {
                     u64::from(std::process::id()),
                 );
                 tracing::error!(
+                    channel = plan.channel().unwrap_or("-"),
                     error = %e,
                     failures,
                     retry_secs = wait,
@@ -318,7 +298,7 @@ pub async fn run(
         stop: stop.clone(),
     };
     workers.align(&gateway.config).await?;
-    let mut intakes = start_intakes(gateway, &common, &stop).await?;
+    let mut intakes = start_intakes(&gateway, &common, &stop);
     tokio::pin!(shutdown);
     let result = loop {
         tokio::select! {
@@ -358,10 +338,7 @@ pub async fn run(
                 if let Err(e) = workers.align(&config).await {
                     break Err(e);
                 }
-                match start_intakes(fresh, &common, &stop).await {
-                    Ok(started) => intakes = started,
-                    Err(e) => break Err(e),
-                }
+                intakes = start_intakes(&fresh, &common, &stop);
             }
         }
     };
@@ -384,8 +361,8 @@ pub async fn run(
 /// store of its own.
 async fn serve(
     gateway: &Gateway,
-    metrics: &std::sync::Arc<api::Metrics>,
-    wake: &std::sync::Arc<wake::Wake>,
+    metrics: &Arc<api::Metrics>,
+    wake: &Arc<wake::Wake>,
 ) -> Result<Api, DaemonError> {
     let (stop_api, stopped) = tokio::sync::watch::channel(false);
     let Some(settings) = gateway.config.api.clone() else {
@@ -396,25 +373,25 @@ async fn serve(
         });
     };
     let token = api_token(&settings)?;
-    let config = std::sync::Arc::clone(&gateway.config);
+    let config = Arc::clone(&gateway.config);
     let store = tokio::task::spawn_blocking(move || open_store(&config))
         .await
         .map_err(|e| DaemonError::Panicked(e.to_string()))??;
-    let shared = std::sync::Arc::new(api::Shared {
-        parts: std::sync::RwLock::new(std::sync::Arc::new(api::Parts {
-            config: std::sync::Arc::clone(&gateway.config),
-            library: std::sync::Arc::clone(&gateway.library),
+    let shared = Arc::new(api::Shared {
+        parts: std::sync::RwLock::new(Arc::new(api::Parts {
+            config: Arc::clone(&gateway.config),
+            library: Arc::clone(&gateway.library),
         })),
         store: std::sync::Mutex::new(store),
-        metrics: std::sync::Arc::clone(metrics),
+        metrics: Arc::clone(metrics),
         token,
-        wake: std::sync::Arc::clone(wake),
+        wake: Arc::clone(wake),
     });
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .map_err(|e| DaemonError::Api(format!("listening on {}: {e}", settings.listen)))?;
     let mut stopped = stopped.clone();
-    let app = api::router(std::sync::Arc::clone(&shared), &settings);
+    let app = api::router(Arc::clone(&shared), &settings);
     let server = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {

@@ -4,10 +4,15 @@
 //! sequences, the audit trail of each file, and the purchase orders sent
 //! (with the API's answers by idempotency key), to know a repeat.
 //!
-//! [`Store`] is the interface; [`sqlite::SqliteStore`] the embedded
-//! default (a file in the data directory, WAL mode, migrations); a
-//! PostgreSQL backend, for several instances, is to implement the same
-//! trait (not written yet).
+//! [`Store`] is the interface: queries ([`Query`]) answered on their own,
+//! and a [`Transaction`] begun by [`Store::transaction`], in which every
+//! write is made and which commits with [`Transaction::commit`] (dropped
+//! without it, it rolls back). Two backends implement it:
+//! [`sqlite::SqliteStore`], the embedded default (a file in the data
+//! directory, WAL mode, migrations), and [`postgres::PgStore`], a
+//! PostgreSQL database (`[store] url`), for a store on a server of its
+//! own. [`open`] opens the one a [`Location`] names. Their errors are a
+//! [`StoreError`] that names no backend's types.
 //! [`archive`] keeps the received bytes themselves, content-addressed;
 //! [`packs`] the canonical documents made from them, as JSON lines; the
 //! store points at both.
@@ -19,11 +24,13 @@ pub mod archive;
 pub mod disk;
 pub mod owner;
 pub mod packs;
+pub mod postgres;
 pub mod sqlite;
 
 use std::fmt;
 
 pub use archive::Archive;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// A file's number in the store.
@@ -302,7 +309,7 @@ pub struct Processed {
     /// The format.
     pub format: String,
     /// How many documents were stored for it (with
-    /// [`Store::add_documents`]).
+    /// [`Transaction::add_documents`]).
     pub documents: u64,
     /// What to deliver because of it (relay, acknowledgments).
     pub deliveries: Vec<NewDelivery>,
@@ -355,14 +362,15 @@ pub struct KeptAnswer {
 /// An error of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database failed.
-    #[error("store {path}: {source}")]
-    Sqlite {
-        /// The database file.
-        path: String,
-        /// The error.
-        #[source]
-        source: rusqlite::Error,
+    /// The database failed, or cannot be reached.
+    #[error("store {place}: {message}")]
+    Database {
+        /// The database: its file, or its URL (without a password).
+        place: String,
+        /// What kind of failure it is.
+        kind: ErrorKind,
+        /// What the database said.
+        message: String,
     },
     /// The archive could not be written or read.
     #[error("archive {path}: {source}")]
@@ -378,36 +386,176 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// The durable state of the gateway.
-///
-/// Each method is atomic on its own. Between [`Store::begin_batch`] and
-/// [`Store::commit_batch`], they are all one transaction (one sync to disk
-/// for the lot), which is how the daemon handles many small files.
-pub trait Store {
-    /// Starts a batch: what follows commits together.
-    fn begin_batch(&mut self) -> Result<(), StoreError>;
+/// What kind of failure of the database a [`StoreError::Database`] is,
+/// whichever backend said it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Another writer held a lock too long, or a transaction lost a race
+    /// with another: trying again later works.
+    Busy,
+    /// The database cannot be reached or opened (a server down or
+    /// restarting, a login refused, a file that cannot be opened): trying
+    /// again once it is back works.
+    Unavailable,
+    /// A row conflicts with one stored before (a unique key).
+    Conflict,
+    /// The database is damaged, or is not one of ours.
+    Corrupt,
+    /// No room left for it (a full disk).
+    Full,
+    /// Anything else.
+    Other,
+}
 
-    /// Commits the batch.
-    fn commit_batch(&mut self) -> Result<(), StoreError>;
+impl StoreError {
+    /// The kind of a failure of the database, if it is one.
+    pub fn kind(&self) -> Option<ErrorKind> {
+        match self {
+            StoreError::Database { kind, .. } => Some(*kind),
+            StoreError::Archive { .. } | StoreError::Corrupt(_) => None,
+        }
+    }
+}
 
-    /// Drops the batch, if one is open.
-    fn rollback_batch(&mut self);
+/// Where the store is.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An SQLite database file (the embedded default: `data_dir/state.db`).
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL database.
+    Postgres {
+        /// `postgres://user@host:port/database` (key=value connection
+        /// strings are taken too).
+        url: String,
+        /// The password, when the server asks for one.
+        password: Option<String>,
+    },
+}
 
-    /// Records a file just archived; returns its number. Nothing else is
-    /// done with a file before this returns.
-    fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError>;
+impl fmt::Debug for Location {
+    // The password is never printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
+            Location::Postgres { url, password } => f
+                .debug_struct("Postgres")
+                .field("url", url)
+                .field("password", &password.as_ref().map(|_| "<hidden>"))
+                .finish(),
+        }
+    }
+}
 
+/// Opens the store at `location` (creating it if needed) and brings its
+/// schema up to date.
+pub fn open(location: &Location) -> Result<Box<dyn Store>, StoreError> {
+    Ok(match location {
+        Location::Sqlite(path) => Box::new(SqliteStore::open(path)?),
+        Location::Postgres { url, password } => Box::new(PgStore::open(url, password.as_deref())?),
+    })
+}
+
+/// How surely a transaction's commit is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Durability {
+    /// On disk when the commit returns: it survives a power cut.
+    Synced,
+    /// Kept when the commit returns, but perhaps not on disk yet: it
+    /// survives a crash of the gateway, not a power cut (nor, on
+    /// PostgreSQL, a crash of the server in the next moment). For how
+    /// each delivery went, recorded one at a time as soon as it is known,
+    /// where a sync each time would cost more than the delivery; a record
+    /// lost makes the delivery again, under the same idempotency key and
+    /// file name, which receivers and channels take as a repeat.
+    Unsynced,
+}
+
+/// The store's queries. On a [`Store`], each is answered on its own; in
+/// a [`Transaction`], what the transaction wrote so far is seen.
+pub trait Query {
     /// The earliest file with these bytes (and this name, when one is
     /// given) from this partner (or channel, when the partner is not known
-    /// yet), received before `except`.
+    /// yet), received before `except`; a duplicate or ignored file is none.
     fn find_same(
-        &self,
+        &mut self,
         partner: Option<&str>,
         channel: &str,
         sha256: &str,
         name: Option<&str>,
         except: FileId,
     ) -> Result<Option<FileRecord>, StoreError>;
+
+    /// One file.
+    fn file(&mut self, id: FileId) -> Result<Option<FileRecord>, StoreError>;
+
+    /// The most recent files, newest first.
+    fn recent_files(&mut self, limit: usize) -> Result<Vec<FileRecord>, StoreError>;
+
+    /// Files left in `received` (a crash in the middle, or a reprocess).
+    fn unfinished_files(&mut self) -> Result<Vec<FileRecord>, StoreError>;
+
+    /// The documents of a file, in order.
+    fn documents(&mut self, id: FileId) -> Result<Vec<NewDocument>, StoreError>;
+
+    /// Whether a delivery with this key was ever queued.
+    fn queued(&mut self, key: &str) -> Result<bool, StoreError>;
+
+    /// Deliveries due now to `targets`, oldest first.
+    fn due_deliveries(
+        &mut self,
+        targets: &Targets,
+        limit: usize,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Deliveries not made yet.
+    fn pending_deliveries(&mut self) -> Result<u64, StoreError>;
+
+    /// How many files are in each state, in the order of the states' names.
+    fn count_by_state(&mut self) -> Result<Vec<(FileState, u64)>, StoreError>;
+
+    /// Deliveries that have failed at least once and are still waiting:
+    /// their target, name, attempts and last error.
+    fn failing_deliveries(&mut self) -> Result<Vec<(String, String, u32, String)>, StoreError>;
+
+    /// A file's audit trail, oldest first.
+    fn audit_trail(&mut self, id: FileId) -> Result<Vec<AuditEntry>, StoreError>;
+
+    /// The order already queued for `partner` that one with `po_number`,
+    /// `purpose` and content `sha256` would repeat: for an original, the
+    /// original with that PO number, whatever its content (compare the
+    /// hashes to tell a repeat from a conflict); for a later message (a
+    /// change), the one with the same purpose and content.
+    fn sent_order(
+        &mut self,
+        partner: &str,
+        po_number: &str,
+        purpose: &str,
+        sha256: &str,
+    ) -> Result<Option<SentOrder>, StoreError>;
+
+    /// The API's answer kept under `key`.
+    fn kept_answer(&mut self, key: &str) -> Result<Option<KeptAnswer>, StoreError>;
+}
+
+/// A transaction of the store: every write is made in one, and all of it
+/// is kept at [`Transaction::commit`], or none of it. Dropped without a
+/// commit (an error on the way, a panic), it rolls back.
+///
+/// A transaction holds the database's write lock on SQLite, and row locks
+/// on PostgreSQL: it is kept short, and never held across the network.
+/// After a write fails, the transaction is dropped, not used further: on
+/// PostgreSQL nothing more can be done in it (a failed write of SQLite
+/// leaves nothing of itself, but the backends must not be told apart). A
+/// connection lost in the middle (a server restarted) fails every call of
+/// the transaction with [`ErrorKind::Unavailable`]; the store connects
+/// again once it is dropped.
+pub trait Transaction: Query {
+    /// Commits everything the transaction wrote.
+    fn commit(self: Box<Self>) -> Result<(), StoreError>;
+
+    /// Records a file just archived; returns its number. Nothing else is
+    /// done with a file before this is committed.
+    fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError>;
 
     /// Marks a file from `partner` as a duplicate of an earlier one.
     fn mark_duplicate(
@@ -430,9 +578,9 @@ pub trait Store {
     /// again).
     fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError>;
 
-    /// Queues what processing gave and marks the file processed, at once
-    /// (or nothing, on error). Its documents are stored before, with
-    /// [`Store::add_documents`], in the same batch.
+    /// Queues what processing gave and marks the file processed. Its
+    /// documents are stored before, with [`Transaction::add_documents`],
+    /// in the same transaction.
     fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError>;
 
     /// Quarantines a file with the reason a person can act on, queuing
@@ -447,7 +595,8 @@ pub trait Store {
     ) -> Result<(), StoreError>;
 
     /// Records whose a file is, as soon as that is known: the next file of
-    /// the same batch with the same bytes is then found to be a duplicate.
+    /// the same transaction with the same bytes is then found to be a
+    /// duplicate.
     fn identify(&mut self, id: FileId, partner: &str) -> Result<(), StoreError>;
 
     /// Marks a file ignored (nothing in it to process), with why.
@@ -458,34 +607,11 @@ pub trait Store {
     /// it back to `received`, to be processed again.
     fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError>;
 
-    /// One file.
-    fn file(&self, id: FileId) -> Result<Option<FileRecord>, StoreError>;
-
-    /// The most recent files, newest first.
-    fn recent_files(&self, limit: usize) -> Result<Vec<FileRecord>, StoreError>;
-
-    /// Files left in `received` (a crash in the middle, or a reprocess).
-    fn unfinished_files(&self) -> Result<Vec<FileRecord>, StoreError>;
-
-    /// The documents of a file, in order.
-    fn documents(&self, id: FileId) -> Result<Vec<NewDocument>, StoreError>;
-
-    /// Whether a delivery with this key was ever queued.
-    fn queued(&self, key: &str) -> Result<bool, StoreError>;
-
     /// Queues deliveries that come from no received file (purchase orders
     /// sent by the gateway). A key already queued is not queued again.
     fn queue(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError>;
 
-    /// Deliveries due now to `targets`, oldest first.
-    fn due_deliveries(&self, targets: &Targets, limit: usize) -> Result<Vec<Delivery>, StoreError>;
-
     /// Part of a delivery was made: `progress` units are acknowledged.
-    ///
-    /// This and the two next record how a delivery went, one at a time: a
-    /// backend may commit them (outside a batch) so that they survive a
-    /// crash of the process but not a power cut, after which those
-    /// deliveries are made again, under the same keys and names.
     fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError>;
 
     /// A delivery was made.
@@ -499,40 +625,13 @@ pub trait Store {
         retry_in_secs: u64,
     ) -> Result<(), StoreError>;
 
-    /// Deliveries not made yet.
-    fn pending_deliveries(&self) -> Result<u64, StoreError>;
-
-    /// How many files are in each state.
-    fn count_by_state(&self) -> Result<Vec<(FileState, u64)>, StoreError>;
-
-    /// Deliveries that have failed at least once and are still waiting:
-    /// their target, name, attempts and last error.
-    fn failing_deliveries(&self) -> Result<Vec<(String, String, u32, String)>, StoreError>;
-
     /// Appends to a file's audit trail.
     fn audit(&mut self, id: FileId, event: &str, detail: &str) -> Result<(), StoreError>;
 
-    /// A file's audit trail, oldest first.
-    fn audit_trail(&self, id: FileId) -> Result<Vec<AuditEntry>, StoreError>;
-
-    /// The order already queued for `partner` that one with `po_number`,
-    /// `purpose` and content `sha256` would repeat: for an original, the
-    /// original with that PO number, whatever its content (compare the
-    /// hashes to tell a repeat from a conflict); for a later message (a
-    /// change), the one with the same purpose and content.
-    fn sent_order(
-        &self,
-        partner: &str,
-        po_number: &str,
-        purpose: &str,
-        sha256: &str,
-    ) -> Result<Option<SentOrder>, StoreError>;
-
-    /// Records an order queued (in the batch that queues it).
+    /// Records an order queued (in the transaction that queues it). A
+    /// second original under the same partner and PO number is refused
+    /// ([`ErrorKind::Conflict`]).
     fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError>;
-
-    /// The API's answer kept under `key`.
-    fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError>;
 
     /// Keeps the API's answer under `key`; the first kept under a key
     /// stays.
@@ -540,7 +639,10 @@ pub trait Store {
 
     /// Takes `count` control numbers from a partner's sequence at `level`
     /// (`ISA`, `GS`): returns the first. Sequences start at 1 and wrap
-    /// after 999,999,999.
+    /// after 999,999,999; a run never wraps in the middle. Numbers taken
+    /// in a transaction that rolls back are taken again by the next one:
+    /// none is skipped, none is given twice, whichever connection or
+    /// process takes them.
     fn take_control_numbers(
         &mut self,
         partner: &str,
@@ -548,3 +650,175 @@ pub trait Store {
         count: u32,
     ) -> Result<u32, StoreError>;
 }
+
+/// The durable state of the gateway.
+pub trait Store: Query + Send {
+    /// Which store it is, for people: `SQLite <file>` or `PostgreSQL
+    /// postgres://user@host:port/database` (never a password).
+    fn describe(&self) -> String;
+
+    /// Begins a transaction (waiting, on SQLite, for another process's to
+    /// end): what is written in it is kept at its commit, with
+    /// `durability`, or dropped with it.
+    fn transaction(
+        &mut self,
+        durability: Durability,
+    ) -> Result<Box<dyn Transaction + '_>, StoreError>;
+}
+
+impl dyn Store + '_ {
+    /// Runs `write` in a transaction of its own, committed when it
+    /// succeeds (rolled back otherwise).
+    pub fn atomically<T>(
+        &mut self,
+        durability: Durability,
+        write: impl FnOnce(&mut dyn Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut tx = self.transaction(durability)?;
+        let value = write(tx.as_mut())?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+/// The audit trail's line for a file received: one wording, whichever the
+/// backend.
+fn received_detail(file: &NewFile) -> String {
+    format!(
+        "{} bytes on {} as {}, archived at {}",
+        file.size, file.channel, file.name, file.archive_path
+    )
+}
+
+/// Why a file is a duplicate, as its detail says.
+fn duplicate_detail(of: FileId) -> String {
+    format!("the same bytes as file {of}: not processed again")
+}
+
+/// The audit trail's line for a file processed.
+fn processed_detail(processed: &Processed) -> String {
+    format!(
+        "{} as {}: {} document(s), {} delivery(ies) queued",
+        processed.partner.as_deref().unwrap_or("no partner"),
+        processed.format,
+        processed.documents,
+        processed.deliveries.len()
+    )
+}
+
+/// Takes `$3` control numbers from partner `$1`'s sequence at level `$2`
+/// and gives the first: one statement, the same on every backend (SQLite
+/// numbers `$N` parameters in the order they first appear), so that the
+/// rule is written once. Sequences start at 1 and wrap after 999,999,999
+/// (ISA13 and GS06 have nine digits); a run never wraps in the middle. The
+/// row stays locked until the transaction ends: no other connection takes
+/// a number in between, and a rollback gives the numbers back.
+const TAKE_CONTROL_NUMBERS: &str = "
+INSERT INTO control_numbers (partner, level, next) VALUES ($1, $2, 1 + CAST($3 AS BIGINT))
+ON CONFLICT (partner, level) DO UPDATE SET next = CASE
+    WHEN control_numbers.next + CAST($3 AS BIGINT) - 1 > 999999999 THEN 1 + CAST($3 AS BIGINT)
+    ELSE control_numbers.next + CAST($3 AS BIGINT)
+END
+RETURNING next - CAST($3 AS BIGINT)";
+
+/// Implements [`Query`] for a backend's store or transaction type by
+/// asking the value `$via` gives (`$this` is `self`; a `Result`), whose
+/// inherent methods have the same names and arguments: one list of the
+/// queries, whichever the caller is.
+macro_rules! query_through {
+    ($ty:ty, |$this:ident| $via:expr) => {
+        impl $crate::store::Query for $ty {
+            fn find_same(
+                &mut self,
+                partner: Option<&str>,
+                channel: &str,
+                sha256: &str,
+                name: Option<&str>,
+                except: $crate::store::FileId,
+            ) -> Result<Option<$crate::store::FileRecord>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.find_same(partner, channel, sha256, name, except)
+            }
+            fn file(
+                &mut self,
+                id: $crate::store::FileId,
+            ) -> Result<Option<$crate::store::FileRecord>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.file(id)
+            }
+            fn recent_files(
+                &mut self,
+                limit: usize,
+            ) -> Result<Vec<$crate::store::FileRecord>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.recent_files(limit)
+            }
+            fn unfinished_files(
+                &mut self,
+            ) -> Result<Vec<$crate::store::FileRecord>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.unfinished_files()
+            }
+            fn documents(
+                &mut self,
+                id: $crate::store::FileId,
+            ) -> Result<Vec<$crate::store::NewDocument>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.documents(id)
+            }
+            fn queued(&mut self, key: &str) -> Result<bool, $crate::store::StoreError> {
+                let $this = self;
+                $via?.queued(key)
+            }
+            fn due_deliveries(
+                &mut self,
+                targets: &$crate::store::Targets,
+                limit: usize,
+            ) -> Result<Vec<$crate::store::Delivery>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.due_deliveries(targets, limit)
+            }
+            fn pending_deliveries(&mut self) -> Result<u64, $crate::store::StoreError> {
+                let $this = self;
+                $via?.pending_deliveries()
+            }
+            fn count_by_state(
+                &mut self,
+            ) -> Result<Vec<($crate::store::FileState, u64)>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.count_by_state()
+            }
+            fn failing_deliveries(
+                &mut self,
+            ) -> Result<Vec<(String, String, u32, String)>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.failing_deliveries()
+            }
+            fn audit_trail(
+                &mut self,
+                id: $crate::store::FileId,
+            ) -> Result<Vec<$crate::store::AuditEntry>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.audit_trail(id)
+            }
+            fn sent_order(
+                &mut self,
+                partner: &str,
+                po_number: &str,
+                purpose: &str,
+                sha256: &str,
+            ) -> Result<Option<$crate::store::SentOrder>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.sent_order(partner, po_number, purpose, sha256)
+            }
+            fn kept_answer(
+                &mut self,
+                key: &str,
+            ) -> Result<Option<$crate::store::KeptAnswer>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.kept_answer(key)
+            }
+        }
+    };
+}
+use query_through;

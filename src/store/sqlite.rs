@@ -1,16 +1,21 @@
 //! The embedded store: one SQLite database in the data directory, in WAL
 //! mode with full synchronous commits (a committed state survives a power
-//! cut; the one exception, how each delivery went, recorded one at a time,
-//! survives a crash of the process), schema migrations numbered by
-//! `PRAGMA user_version`.
+//! cut; the one exception, [`Durability::Unsynced`] transactions, which
+//! record how each delivery went, survives a crash of the process), schema
+//! migrations numbered by `PRAGMA user_version`, every statement prepared
+//! once. A transaction is `BEGIN IMMEDIATE`: it holds the database's write
+//! lock until it ends, so other processes (a `dropgate send-po` beside the
+//! daemon) wait for it, up to five seconds, and then fail with
+//! [`ErrorKind::Busy`].
 
 use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    AuditEntry, Delivery, DocumentBody, Extent, FileId, FileRecord, FileState, KeptAnswer,
-    NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store, StoreError, Targets,
+    AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, Extent, FileId, FileRecord,
+    FileState, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store,
+    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -194,6 +199,37 @@ fn disk_is_full(path: &Path) -> bool {
     rustix::fs::statvfs(dir).is_ok_and(|s| s.f_bavail == 0)
 }
 
+/// A failure of SQLite as the store's error: its kind, and what SQLite
+/// said. SQLite says "disk I/O error" when it cannot grow its files: when
+/// the disk is full, that is said instead.
+fn error(path: &str, source: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    let code = match &source {
+        rusqlite::Error::SqliteFailure(e, _) => Some(e.code),
+        _ => None,
+    };
+    let mut message = source.to_string();
+    let kind = match code {
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => ErrorKind::Busy,
+        Some(ErrorCode::CannotOpen | ErrorCode::PermissionDenied | ErrorCode::ReadOnly) => {
+            ErrorKind::Unavailable
+        }
+        Some(ErrorCode::ConstraintViolation) => ErrorKind::Conflict,
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => ErrorKind::Corrupt,
+        Some(ErrorCode::DiskFull) => ErrorKind::Full,
+        Some(ErrorCode::SystemIoFailure) if disk_is_full(path.as_ref()) => {
+            message = format!("No space left on device: the disk holding it is full ({message})");
+            ErrorKind::Full
+        }
+        _ => ErrorKind::Other,
+    };
+    StoreError::Database {
+        place: path.to_string(),
+        kind,
+        message,
+    }
+}
+
 /// The SQLite store.
 pub struct SqliteStore {
     conn: Connection,
@@ -244,31 +280,15 @@ impl SqliteStore {
     /// schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
         let name = path.display().to_string();
-        let conn = Connection::open(path).map_err(|source| StoreError::Sqlite {
-            path: name.clone(),
-            source,
-        })?;
+        let conn = Connection::open(path).map_err(|e| error(&name, e))?;
         let mut store = SqliteStore { conn, path: name };
-        store.setup().map_err(|e| match e {
-            // SQLite says "disk I/O error" when it cannot grow its files:
-            // say why, when the disk is full.
-            StoreError::Sqlite { path, source } if disk_is_full(path.as_ref()) => {
-                StoreError::Sqlite {
-                    path: format!("{path} (No space left on device: the disk holding it is full)"),
-                    source,
-                }
-            }
-            other => other,
-        })?;
+        store.setup()?;
         Ok(store)
     }
 
     /// An in-memory store, for tests.
     pub fn in_memory() -> Result<SqliteStore, StoreError> {
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Sqlite {
-            path: ":memory:".into(),
-            source,
-        })?;
+        let conn = Connection::open_in_memory().map_err(|e| error(":memory:", e))?;
         let mut store = SqliteStore {
             conn,
             path: ":memory:".into(),
@@ -278,10 +298,7 @@ impl SqliteStore {
     }
 
     fn err(&self, source: rusqlite::Error) -> StoreError {
-        StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        error(&self.path, source)
     }
 
     fn setup(&mut self) -> Result<(), StoreError> {
@@ -315,10 +332,7 @@ impl SqliteStore {
         // lock: two processes opening a new store at once do not both
         // migrate it.
         let path = self.path.clone();
-        let sqlite = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let sqlite = |source| error(&path, source);
         let tx = self
             .conn
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
@@ -335,52 +349,23 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// Runs `f` in a savepoint: on its own, a transaction of its own;
-    /// inside a batch, part of the batch.
+    /// Runs `f` in a savepoint of the open transaction: a write made of
+    /// several statements is all made or not at all, even when the caller
+    /// goes on after its error.
     fn atomically<T>(
         &mut self,
         f: impl FnOnce(&rusqlite::Savepoint<'_>) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
         let path = self.path.clone();
-        let sp = self.conn.savepoint().map_err(|source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        })?;
-        let value = f(&sp).map_err(|source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        })?;
-        sp.commit()
-            .map_err(|source| StoreError::Sqlite { path, source })?;
+        let sp = self.conn.savepoint().map_err(|e| error(&path, e))?;
+        let value = f(&sp).map_err(|e| error(&path, e))?;
+        sp.commit().map_err(|e| error(&path, e))?;
         Ok(value)
     }
 
-    /// Runs one statement that records how a delivery went, committed
-    /// without waiting for the disk when it is not part of a batch (in WAL
-    /// mode, a commit with `synchronous = NORMAL` is written to the log but
-    /// not synced). Deliveries over the network are recorded one by one,
-    /// as soon as each is made, and the webhook relay's count after every
-    /// document: a sync each time would cost more than the delivery. A
-    /// crash of the process keeps the record all the same; a power cut may
-    /// lose the last ones (until the next synced commit, which syncs them
-    /// too), and those deliveries are then made again: under the same
-    /// idempotency keys and file names, which receivers and channels take
-    /// as repeats (a mail goes twice).
-    fn unsynced(&mut self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
-        let alone = self.conn.is_autocommit();
-        if alone {
-            self.conn
-                .execute_batch("PRAGMA synchronous = NORMAL")
-                .map_err(|e| self.err(e))?;
-        }
-        let done = exec(&self.conn, sql, params);
-        let restored = if alone {
-            self.conn.execute_batch("PRAGMA synchronous = FULL")
-        } else {
-            Ok(())
-        };
-        done.map_err(|e| self.err(e))?;
-        restored.map_err(|e| self.err(e))?;
+    /// Runs one statement of the open transaction.
+    fn exec(&self, sql: &str, params: impl rusqlite::Params) -> Result<(), StoreError> {
+        exec(&self.conn, sql, params).map_err(|e| self.err(e))?;
         Ok(())
     }
 
@@ -400,49 +385,9 @@ impl SqliteStore {
     }
 }
 
-impl Store for SqliteStore {
-    fn begin_batch(&mut self) -> Result<(), StoreError> {
-        self.conn
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(|e| self.err(e))
-    }
-
-    fn commit_batch(&mut self) -> Result<(), StoreError> {
-        self.conn.execute_batch("COMMIT").map_err(|e| self.err(e))
-    }
-
-    fn rollback_batch(&mut self) {
-        if !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
-    }
-
-    fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError> {
-        let at = now();
-        self.atomically(|tx| {
-            exec(
-                tx,
-                "INSERT INTO files (received_at, updated_at, channel, partner, name, size, sha256, archive_path, state, sender)
-                 VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)",
-                params![at, file.channel, file.partner, file.name, file.size as i64, file.sha256, file.archive_path, file.sender],
-            )?;
-            let id = tx.last_insert_rowid();
-            exec(
-                tx,
-                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'received', ?3)",
-                params![
-                    id,
-                    at,
-                    format!(
-                        "{} bytes on {} as {}, archived at {}",
-                        file.size, file.channel, file.name, file.archive_path
-                    )
-                ],
-            )?;
-            Ok(id)
-        })
-    }
-
+// The queries, answered the same on the store and in a transaction (the
+// `Query` implementations below ask these).
+impl SqliteStore {
     fn find_same(
         &self,
         partner: Option<&str>,
@@ -463,182 +408,6 @@ impl Store for SqliteStore {
             )?,
         };
         Ok(found.into_iter().next())
-    }
-
-    fn identify(&mut self, id: FileId, partner: &str) -> Result<(), StoreError> {
-        self.atomically(|tx| {
-            exec(
-                tx,
-                "UPDATE files SET partner = ?2 WHERE id = ?1",
-                params![id, partner],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn ignore(
-        &mut self,
-        id: FileId,
-        partner: Option<&str>,
-        reason: &str,
-    ) -> Result<(), StoreError> {
-        let at = now();
-        self.atomically(|tx| {
-            exec(
-                tx,
-                "UPDATE files SET state = 'ignored', partner = COALESCE(?2, partner), detail = ?3, updated_at = ?4 WHERE id = ?1",
-                params![id, partner, reason, at],
-            )?;
-            exec(
-                tx,
-                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'ignored', ?3)",
-                params![id, at, reason],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn mark_duplicate(
-        &mut self,
-        id: FileId,
-        of: FileId,
-        partner: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let at = now();
-        self.atomically(|tx| {
-            exec(
-                tx,
-                "UPDATE files SET state = 'duplicate', duplicate_of = ?2, detail = ?3, updated_at = ?4, partner = COALESCE(?5, partner) WHERE id = ?1",
-                params![id, of, format!("the same bytes as file {of}: not processed again"), at, partner],
-            )?;
-            exec(
-                tx,
-                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'duplicate', ?3)",
-                params![id, at, format!("the same bytes as file {of}")],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn add_documents(
-        &mut self,
-        id: FileId,
-        first_seq: u64,
-        documents: &[NewDocument],
-    ) -> Result<(), StoreError> {
-        self.atomically(|tx| {
-            {
-                let mut stmt = tx.prepare_cached(
-                    "INSERT INTO documents (file_id, seq, doc_type, reference, json, pack, pack_offset, pack_length)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                )?;
-                for (i, d) in documents.iter().enumerate() {
-                    let (json, extent) = match &d.body {
-                        DocumentBody::Json(text) => (Some(text.as_str()), None),
-                        DocumentBody::Packed(e) => (None, Some(e)),
-                    };
-                    let (pack, offset, length) = extent_columns(extent);
-                    stmt.execute(params![
-                        id,
-                        (first_seq + i as u64) as i64,
-                        d.doc_type,
-                        d.reference,
-                        json,
-                        pack,
-                        offset,
-                        length
-                    ])?;
-                }
-            }
-            Ok(())
-        })
-    }
-
-    fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError> {
-        exec(
-            &self.conn,
-            "DELETE FROM documents WHERE file_id = ?1",
-            params![id],
-        )
-        .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
-    fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError> {
-        let at = now();
-        let due = now_secs();
-        self.atomically(|tx| {
-            for d in &processed.deliveries {
-                enqueue(tx, Some(id), d, &at, due)?;
-            }
-            exec(
-                tx,
-                "UPDATE files SET state = 'processed', partner = COALESCE(?2, partner), format = ?3, documents = ?4, detail = ?5, updated_at = ?6 WHERE id = ?1",
-                params![id, processed.partner, processed.format, processed.documents as i64, processed.notes, at],
-            )?;
-            exec(
-                tx,
-                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'processed', ?3)",
-                params![
-                    id,
-                    at,
-                    format!(
-                        "{} as {}: {} document(s), {} delivery(ies) queued",
-                        processed.partner.as_deref().unwrap_or("no partner"),
-                        processed.format,
-                        processed.documents,
-                        processed.deliveries.len()
-                    )
-                ],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn quarantine(
-        &mut self,
-        id: FileId,
-        partner: Option<&str>,
-        format: Option<&str>,
-        reason: &str,
-        deliveries: &[NewDelivery],
-    ) -> Result<(), StoreError> {
-        let at = now();
-        let due = now_secs();
-        self.atomically(|tx| {
-            for d in deliveries {
-                enqueue(tx, Some(id), d, &at, due)?;
-            }
-            exec(
-                tx,
-                "UPDATE files SET state = 'quarantined', partner = COALESCE(?2, partner), format = COALESCE(?3, format), detail = ?4, updated_at = ?5 WHERE id = ?1",
-                params![id, partner, format, reason, at],
-            )?;
-            exec(
-                tx,
-                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'quarantined', ?3)",
-                params![id, at, reason],
-            )?;
-            Ok(())
-        })
-    }
-
-    fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError> {
-        let at = now();
-        self.atomically(|tx| {
-            exec(tx, "DELETE FROM documents WHERE file_id = ?1", params![id])?;
-            exec(
-                tx,
-                "UPDATE files SET state = 'received', documents = 0, detail = NULL, updated_at = ?2 WHERE id = ?1",
-                params![id, at],
-            )?;
-            exec(
-                tx,
-                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'reprocess', 'put back to be processed again')",
-                params![id, at],
-            )?;
-            Ok(())
-        })
     }
 
     fn file(&self, id: FileId) -> Result<Option<FileRecord>, StoreError> {
@@ -691,17 +460,6 @@ impl Store for SqliteStore {
         Ok(found.is_some())
     }
 
-    fn queue(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
-        let at = now();
-        let due = now_secs();
-        self.atomically(|tx| {
-            for d in deliveries {
-                enqueue(tx, None, d, &at, due)?;
-            }
-            Ok(())
-        })
-    }
-
     fn due_deliveries(&self, targets: &Targets, limit: usize) -> Result<Vec<Delivery>, StoreError> {
         const COLUMNS: &str = "SELECT id, file_id, target, key, name, payload, attempts, payload_file, progress, payload_offset, payload_length FROM outbox
                  WHERE done_at IS NULL AND next_try_at <= ?1";
@@ -742,32 +500,6 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         Ok(rows)
-    }
-
-    fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError> {
-        self.unsynced(
-            "UPDATE outbox SET progress = ?2 WHERE id = ?1",
-            params![id, progress as i64],
-        )
-    }
-
-    fn delivered(&mut self, id: i64) -> Result<(), StoreError> {
-        self.unsynced(
-            "UPDATE outbox SET done_at = ?2, attempts = attempts + 1 WHERE id = ?1",
-            params![id, now()],
-        )
-    }
-
-    fn delivery_failed(
-        &mut self,
-        id: i64,
-        error: &str,
-        retry_in_secs: u64,
-    ) -> Result<(), StoreError> {
-        self.unsynced(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
-            params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
-        )
     }
 
     fn pending_deliveries(&self) -> Result<u64, StoreError> {
@@ -822,16 +554,6 @@ impl Store for SqliteStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         Ok(rows)
-    }
-
-    fn audit(&mut self, id: FileId, event: &str, detail: &str) -> Result<(), StoreError> {
-        exec(
-            &self.conn,
-            "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)",
-            params![id, now(), event, detail],
-        )
-        .map_err(|e| self.err(e))?;
-        Ok(())
     }
 
     fn audit_trail(&self, id: FileId) -> Result<Vec<AuditEntry>, StoreError> {
@@ -891,25 +613,6 @@ impl Store for SqliteStore {
         found.map_err(|e| self.err(e))
     }
 
-    fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError> {
-        exec(
-            &self.conn,
-            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                order.partner,
-                order.po_number,
-                order.purpose,
-                order.sha256,
-                order.name,
-                order.channel,
-                now()
-            ],
-        )
-        .map_err(|e| self.err(e))?;
-        Ok(())
-    }
-
     fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
         self.conn
             .prepare_cached("SELECT request_sha256, status, body FROM api_answers WHERE key = ?1")
@@ -925,10 +628,315 @@ impl Store for SqliteStore {
             })
             .map_err(|e| self.err(e))
     }
+}
+
+query_through!(SqliteStore, |s| Ok::<&SqliteStore, StoreError>(s));
+
+impl Store for SqliteStore {
+    fn describe(&self) -> String {
+        format!("SQLite {}", self.path)
+    }
+
+    fn transaction(
+        &mut self,
+        durability: Durability,
+    ) -> Result<Box<dyn Transaction + '_>, StoreError> {
+        // In WAL mode, a commit with `synchronous = NORMAL` is written to
+        // the log but not synced: it survives a crash of the process, and
+        // the next synced commit syncs it too.
+        if durability == Durability::Unsynced {
+            self.conn
+                .execute_batch("PRAGMA synchronous = NORMAL")
+                .map_err(|e| self.err(e))?;
+        }
+        // IMMEDIATE: the write lock is taken now (waiting up to the busy
+        // timeout for another process's transaction), not at the first
+        // write, where a reader turned writer could only fail.
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            let e = self.err(e);
+            let _ = self.conn.execute_batch("PRAGMA synchronous = FULL");
+            return Err(e);
+        }
+        Ok(Box::new(SqliteTransaction {
+            store: self,
+            durability,
+            open: true,
+        }))
+    }
+}
+
+/// A transaction of the SQLite store: `BEGIN IMMEDIATE` (the database's
+/// write lock) to `COMMIT`, or `ROLLBACK` when dropped.
+pub struct SqliteTransaction<'s> {
+    store: &'s mut SqliteStore,
+    durability: Durability,
+    /// Neither committed nor rolled back yet.
+    open: bool,
+}
+
+impl Drop for SqliteTransaction<'_> {
+    fn drop(&mut self) {
+        if self.open && !self.store.conn.is_autocommit() {
+            // Nothing to do if it fails: the connection is then unusable
+            // and the next statement says so.
+            let _ = self.store.conn.execute_batch("ROLLBACK");
+        }
+        if self.durability == Durability::Unsynced {
+            let _ = self.store.conn.execute_batch("PRAGMA synchronous = FULL");
+        }
+    }
+}
+
+query_through!(SqliteTransaction<'_>, |t| Ok::<&SqliteStore, StoreError>(
+    &*t.store
+));
+
+impl Transaction for SqliteTransaction<'_> {
+    fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
+        self.store
+            .conn
+            .execute_batch("COMMIT")
+            .map_err(|e| self.store.err(e))?;
+        self.open = false;
+        Ok(())
+    }
+
+    fn record_received(&mut self, file: &NewFile) -> Result<FileId, StoreError> {
+        let at = now();
+        self.store.atomically(|tx| {
+            exec(
+                tx,
+                "INSERT INTO files (received_at, updated_at, channel, partner, name, size, sha256, archive_path, state, sender)
+                 VALUES (?1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, 'received', ?8)",
+                params![at, file.channel, file.partner, file.name, file.size as i64, file.sha256, file.archive_path, file.sender],
+            )?;
+            let id = tx.last_insert_rowid();
+            exec(
+                tx,
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'received', ?3)",
+                params![id, at, super::received_detail(file)],
+            )?;
+            Ok(id)
+        })
+    }
+
+    fn identify(&mut self, id: FileId, partner: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE files SET partner = ?2 WHERE id = ?1",
+            params![id, partner],
+        )
+    }
+
+    fn ignore(
+        &mut self,
+        id: FileId,
+        partner: Option<&str>,
+        reason: &str,
+    ) -> Result<(), StoreError> {
+        let at = now();
+        self.store.atomically(|tx| {
+            exec(
+                tx,
+                "UPDATE files SET state = 'ignored', partner = COALESCE(?2, partner), detail = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, partner, reason, at],
+            )?;
+            exec(
+                tx,
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'ignored', ?3)",
+                params![id, at, reason],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn mark_duplicate(
+        &mut self,
+        id: FileId,
+        of: FileId,
+        partner: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let at = now();
+        self.store.atomically(|tx| {
+            exec(
+                tx,
+                "UPDATE files SET state = 'duplicate', duplicate_of = ?2, detail = ?3, updated_at = ?4, partner = COALESCE(?5, partner) WHERE id = ?1",
+                params![id, of, super::duplicate_detail(of), at, partner],
+            )?;
+            exec(
+                tx,
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'duplicate', ?3)",
+                params![id, at, format!("the same bytes as file {of}")],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn add_documents(
+        &mut self,
+        id: FileId,
+        first_seq: u64,
+        documents: &[NewDocument],
+    ) -> Result<(), StoreError> {
+        self.store.atomically(|tx| {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO documents (file_id, seq, doc_type, reference, json, pack, pack_offset, pack_length)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?;
+            for (i, d) in documents.iter().enumerate() {
+                let (json, extent) = match &d.body {
+                    DocumentBody::Json(text) => (Some(text.as_str()), None),
+                    DocumentBody::Packed(e) => (None, Some(e)),
+                };
+                let (pack, offset, length) = extent_columns(extent);
+                stmt.execute(params![
+                    id,
+                    (first_seq + i as u64) as i64,
+                    d.doc_type,
+                    d.reference,
+                    json,
+                    pack,
+                    offset,
+                    length
+                ])?;
+            }
+            Ok(())
+        })
+    }
+
+    fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError> {
+        self.store
+            .exec("DELETE FROM documents WHERE file_id = ?1", params![id])
+    }
+
+    fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError> {
+        let at = now();
+        let due = now_secs();
+        self.store.atomically(|tx| {
+            for d in &processed.deliveries {
+                enqueue(tx, Some(id), d, &at, due)?;
+            }
+            exec(
+                tx,
+                "UPDATE files SET state = 'processed', partner = COALESCE(?2, partner), format = ?3, documents = ?4, detail = ?5, updated_at = ?6 WHERE id = ?1",
+                params![id, processed.partner, processed.format, processed.documents as i64, processed.notes, at],
+            )?;
+            exec(
+                tx,
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'processed', ?3)",
+                params![id, at, super::processed_detail(processed)],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn quarantine(
+        &mut self,
+        id: FileId,
+        partner: Option<&str>,
+        format: Option<&str>,
+        reason: &str,
+        deliveries: &[NewDelivery],
+    ) -> Result<(), StoreError> {
+        let at = now();
+        let due = now_secs();
+        self.store.atomically(|tx| {
+            for d in deliveries {
+                enqueue(tx, Some(id), d, &at, due)?;
+            }
+            exec(
+                tx,
+                "UPDATE files SET state = 'quarantined', partner = COALESCE(?2, partner), format = COALESCE(?3, format), detail = ?4, updated_at = ?5 WHERE id = ?1",
+                params![id, partner, format, reason, at],
+            )?;
+            exec(
+                tx,
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'quarantined', ?3)",
+                params![id, at, reason],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError> {
+        let at = now();
+        self.store.atomically(|tx| {
+            exec(tx, "DELETE FROM documents WHERE file_id = ?1", params![id])?;
+            exec(
+                tx,
+                "UPDATE files SET state = 'received', documents = 0, detail = NULL, updated_at = ?2 WHERE id = ?1",
+                params![id, at],
+            )?;
+            exec(
+                tx,
+                "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, 'reprocess', 'put back to be processed again')",
+                params![id, at],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn queue(&mut self, deliveries: &[NewDelivery]) -> Result<(), StoreError> {
+        let at = now();
+        let due = now_secs();
+        self.store.atomically(|tx| {
+            for d in deliveries {
+                enqueue(tx, None, d, &at, due)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delivery_progress(&mut self, id: i64, progress: u64) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE outbox SET progress = ?2 WHERE id = ?1",
+            params![id, progress as i64],
+        )
+    }
+
+    fn delivered(&mut self, id: i64) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE outbox SET done_at = ?2, attempts = attempts + 1 WHERE id = ?1",
+            params![id, now()],
+        )
+    }
+
+    fn delivery_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_in_secs: u64,
+    ) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
+            params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
+        )
+    }
+
+    fn audit(&mut self, id: FileId, event: &str, detail: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "INSERT INTO audit (file_id, at, event, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![id, now(), event, detail],
+        )
+    }
+
+    fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError> {
+        self.store.exec(
+            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![
+                order.partner,
+                order.po_number,
+                order.purpose,
+                order.sha256,
+                order.name,
+                order.channel,
+                now()
+            ],
+        )
+    }
 
     fn keep_answer(&mut self, key: &str, answer: &KeptAnswer) -> Result<(), StoreError> {
-        exec(
-            &self.conn,
+        self.store.exec(
             "INSERT INTO api_answers (key, request_sha256, status, body, answered_at)
              VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (key) DO NOTHING",
             params![
@@ -939,8 +947,6 @@ impl Store for SqliteStore {
                 now()
             ],
         )
-        .map_err(|e| self.err(e))?;
-        Ok(())
     }
 
     fn take_control_numbers(
@@ -949,36 +955,25 @@ impl Store for SqliteStore {
         level: &str,
         count: u32,
     ) -> Result<u32, StoreError> {
-        const MAX: i64 = 999_999_999;
         let count = i64::from(count.max(1));
-        let first = self.atomically(|tx| {
-            let next: Option<i64> = tx
-                .query_row(
-                    "SELECT next FROM control_numbers WHERE partner = ?1 AND level = ?2",
-                    params![partner, level],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let mut first = next.unwrap_or(1);
-            // A run never wraps in the middle: it starts again at 1.
-            if first + count - 1 > MAX {
-                first = 1;
-            }
-            exec(
-                tx,
-                "INSERT INTO control_numbers (partner, level, next) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (partner, level) DO UPDATE SET next = excluded.next",
-                params![partner, level, first + count],
-            )?;
-            Ok(first)
-        })?;
+        let first: i64 = self
+            .store
+            .conn
+            .prepare_cached(TAKE_CONTROL_NUMBERS)
+            .and_then(|mut s| s.query_row(params![partner, level, count], |r| r.get(0)))
+            .map_err(|e| self.store.err(e))?;
         u32::try_from(first).map_err(|_| StoreError::Corrupt(format!("control number {first}")))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    //! What only the SQLite store does: its migrations, and opening one
+    //! file from several processes. What every backend does is tested by
+    //! `tests/store_backends.rs`, on each.
+
     use super::*;
+    use crate::store::Query;
 
     fn new_file(name: &str, hash: &str) -> NewFile {
         NewFile {
@@ -992,104 +987,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn records_files_and_finds_the_same_bytes() -> Result<(), StoreError> {
-        let mut s = SqliteStore::in_memory()?;
-        let a = s.record_received(&new_file("a.edi", "h1"))?;
-        let b = s.record_received(&new_file("b.edi", "h1"))?;
-        assert_eq!(
-            s.find_same(Some("acme"), "drop", "h1", None, b)?
-                .map(|f| f.id),
-            Some(a)
-        );
-        assert_eq!(s.find_same(Some("other"), "drop", "h1", None, b)?, None);
-        // By name and content: a.edi's bytes under another name are new.
-        assert_eq!(
-            s.find_same(Some("acme"), "drop", "h1", Some("b.edi"), b)?,
-            None
-        );
-        assert_eq!(
-            s.find_same(Some("acme"), "drop", "h1", Some("a.edi"), b)?
-                .map(|f| f.id),
-            Some(a)
-        );
-        // An ignored file is nothing to be a duplicate of.
-        let c = s.record_received(&new_file("c.edi", "h0"))?;
-        s.ignore(c, Some("acme"), "empty")?;
-        let d = s.record_received(&new_file("d.edi", "h0"))?;
-        assert_eq!(s.find_same(Some("acme"), "drop", "h0", None, d)?, None);
-        assert_eq!(
-            s.file(c)?.map(|f| (f.state, f.detail)),
-            Some((FileState::Ignored, Some("empty".to_string())))
-        );
-        s.mark_duplicate(b, a, Some("acme"))?;
-        let f = s.file(b)?.ok_or(StoreError::Corrupt("gone".into()))?;
-        assert_eq!((f.state, f.duplicate_of), (FileState::Duplicate, Some(a)));
-        assert_eq!(s.unfinished_files()?.len(), 2);
-        Ok(())
-    }
-
-    #[test]
-    fn finishing_stores_documents_and_queues_deliveries_once() -> Result<(), StoreError> {
-        let mut s = SqliteStore::in_memory()?;
-        let id = s.record_received(&new_file("a.csv", "h2"))?;
-        let delivery = NewDelivery {
-            target: "relay".into(),
-            key: "k1".into(),
-            name: "a.jsonl".into(),
-            payload: Vec::new(),
-            payload_file: Some(Extent {
-                file: "documents/1-0.jsonl".into(),
-                offset: 3,
-                length: 40,
-            }),
-        };
-        let packed = NewDocument {
-            doc_type: "inventory_advice".into(),
-            reference: Some("R-1".into()),
-            body: DocumentBody::Packed(Extent {
-                file: "documents/1-0.jsonl".into(),
-                offset: 3,
-                length: 40,
-            }),
-        };
-        s.add_documents(id, 0, std::slice::from_ref(&packed))?;
-        let processed = Processed {
-            partner: Some("acme".into()),
-            format: "csv".into(),
-            documents: 1,
-            deliveries: vec![delivery.clone(), delivery],
-            notes: None,
-        };
-        s.finish(id, &processed)?;
-        assert_eq!(s.documents(id)?, [packed]);
-        let due = s.due_deliveries(&Targets::All, 10)?;
-        assert_eq!(due.len(), 1, "the same key is queued once");
-        assert_eq!(due[0].new, processed.deliveries[0]);
-        s.delivery_failed(due[0].id, "down", 3600)?;
-        assert!(
-            s.due_deliveries(&Targets::All, 10)?.is_empty(),
-            "not due before its retry"
-        );
-        assert_eq!(
-            s.failing_deliveries()?,
-            vec![(
-                "relay".to_string(),
-                "a.jsonl".to_string(),
-                1,
-                "down".to_string()
-            )]
-        );
-        assert_eq!(s.count_by_state()?, vec![(FileState::Processed, 1)]);
-        assert_eq!(s.pending_deliveries()?, 1);
-        s.delivered(due[0].id)?;
-        assert_eq!(s.pending_deliveries()?, 0);
-        let trail: Vec<String> = s.audit_trail(id)?.into_iter().map(|e| e.event).collect();
-        assert_eq!(trail, ["received", "processed"]);
-        s.reset_for_reprocess(id)?;
-        assert!(s.documents(id)?.is_empty());
-        assert_eq!(s.unfinished_files()?.len(), 1);
-        Ok(())
+    fn take(s: &mut dyn Store, partner: &str, level: &str) -> Result<u32, StoreError> {
+        s.atomically(Durability::Synced, |tx| {
+            tx.take_control_numbers(partner, level, 1)
+        })
     }
 
     #[test]
@@ -1109,12 +1010,12 @@ mod tests {
                      ('bolt', 'po', 3);",
             )?;
         }
-        let mut s = SqliteStore::open(&path)?;
+        let s: &mut dyn Store = &mut SqliteStore::open(&path)?;
         // Acme: 997s used ISA13 1-4 and GS06 1-8, orders 1-6 for both.
-        assert_eq!(s.take_control_numbers("acme", "ISA", 1)?, 7);
-        assert_eq!(s.take_control_numbers("acme", "GS", 1)?, 9);
-        assert_eq!(s.take_control_numbers("bolt", "ISA", 1)?, 3);
-        assert_eq!(s.take_control_numbers("bolt", "GS", 1)?, 3);
+        assert_eq!(take(s, "acme", "ISA")?, 7);
+        assert_eq!(take(s, "acme", "GS")?, 9);
+        assert_eq!(take(s, "bolt", "ISA")?, 3);
+        assert_eq!(take(s, "bolt", "GS")?, 3);
         Ok(())
     }
 
@@ -1138,15 +1039,15 @@ mod tests {
                      VALUES (1, 'relay', 'relay:1', 'a.jsonl', x'', 'x', 0, '/var/spool/000001.jsonl');",
             )?;
         }
-        let s = SqliteStore::open(&path)?;
-        let docs = s.documents(1)?;
+        let mut s = SqliteStore::open(&path)?;
+        let docs = Query::documents(&mut s, 1)?;
         assert_eq!(docs.len(), 1);
         assert_eq!(
             docs[0].body,
             DocumentBody::Json(r#"{"type":"purchase_order"}"#.into())
         );
         assert_eq!(docs[0].reference.as_deref(), Some("PO-1"));
-        let due = s.due_deliveries(&Targets::All, 10)?;
+        let due = Query::due_deliveries(&mut s, &Targets::All, 10)?;
         assert_eq!(
             due[0].new.payload_file,
             Some(Extent {
@@ -1169,9 +1070,12 @@ mod tests {
                 .map(|i| {
                     let path = &path;
                     scope.spawn(move || {
-                        let mut s = SqliteStore::open(path).map_err(|e| e.to_string())?;
-                        s.record_received(&new_file(&format!("{i}.edi"), "h"))
-                            .map_err(|e| e.to_string())
+                        let s: &mut dyn Store =
+                            &mut SqliteStore::open(path).map_err(|e| e.to_string())?;
+                        s.atomically(Durability::Synced, |tx| {
+                            tx.record_received(&new_file(&format!("{i}.edi"), "h"))
+                        })
+                        .map_err(|e| e.to_string())
                     })
                 })
                 .collect();
@@ -1183,105 +1087,49 @@ mod tests {
         for r in &opened {
             assert!(r.is_ok(), "{r:?}");
         }
-        assert_eq!(SqliteStore::open(&path)?.recent_files(100)?.len(), 8);
+        assert_eq!(
+            Query::recent_files(&mut SqliteStore::open(&path)?, 100)?.len(),
+            8
+        );
         Ok(())
     }
 
     #[test]
-    fn a_batch_commits_at_once_or_not_at_all() -> Result<(), StoreError> {
+    fn a_run_of_control_numbers_does_not_wrap_in_the_middle() -> Result<(), StoreError> {
         let mut s = SqliteStore::in_memory()?;
-        s.begin_batch()?;
-        let a = s.record_received(&new_file("a", "h1"))?;
-        s.take_control_numbers("acme", "ISA", 2)?;
-        s.rollback_batch();
-        assert_eq!(s.file(a)?, None);
-        assert_eq!(s.take_control_numbers("acme", "ISA", 1)?, 1);
-        s.begin_batch()?;
-        let b = s.record_received(&new_file("b", "h2"))?;
-        s.mark_duplicate(b, b, None)?;
-        s.commit_batch()?;
-        assert_eq!(s.file(b)?.map(|f| f.state), Some(FileState::Duplicate));
-        Ok(())
-    }
-
-    #[test]
-    fn control_numbers_run_per_partner_and_level_and_wrap() -> Result<(), StoreError> {
-        let mut s = SqliteStore::in_memory()?;
-        assert_eq!(s.take_control_numbers("acme", "ISA", 1)?, 1);
-        assert_eq!(s.take_control_numbers("acme", "ISA", 3)?, 2);
-        assert_eq!(s.take_control_numbers("acme", "ISA", 1)?, 5);
-        assert_eq!(s.take_control_numbers("acme", "GS", 1)?, 1);
-        assert_eq!(s.take_control_numbers("other", "ISA", 1)?, 1);
+        assert_eq!(take(&mut s, "acme", "ISA")?, 1);
         s.conn
             .execute("UPDATE control_numbers SET next = 999999999 WHERE partner = 'acme' AND level = 'ISA'", [])
             .map_err(|e| s.err(e))?;
+        let s: &mut dyn Store = &mut s;
         assert_eq!(
-            s.take_control_numbers("acme", "ISA", 2)?,
+            s.atomically(Durability::Synced, |tx| tx
+                .take_control_numbers("acme", "ISA", 2))?,
             1,
             "a run does not wrap in the middle"
         );
+        assert_eq!(take(s, "acme", "ISA")?, 3);
         Ok(())
     }
 
     #[test]
-    fn an_original_order_is_known_by_its_number_a_change_by_its_content() -> Result<(), StoreError>
-    {
+    fn an_unsynced_transaction_leaves_the_connection_synced_again() -> Result<(), StoreError> {
         let mut s = SqliteStore::in_memory()?;
-        let order = |purpose: &str, sha: &str| SentOrder {
-            partner: "acme".into(),
-            po_number: "PO-1".into(),
-            purpose: purpose.into(),
-            sha256: sha.into(),
-            name: format!("{purpose}-{sha}.edi"),
-            channel: "acme-out".into(),
+        let synchronous = |s: &SqliteStore| -> Result<i64, StoreError> {
+            s.conn
+                .query_row("PRAGMA synchronous", [], |r| r.get(0))
+                .map_err(|e| s.err(e))
         };
-        assert_eq!(s.sent_order("acme", "PO-1", "original", "h1")?, None);
-        s.record_order(&order("original", "h1"))?;
-        assert_eq!(
-            s.sent_order("acme", "PO-1", "original", "h2")?,
-            Some(order("original", "h1")),
-            "another original with that number, whatever its content"
-        );
-        assert!(
-            s.record_order(&order("original", "h2")).is_err(),
-            "one original per partner and PO number"
-        );
-        assert_eq!(s.sent_order("other", "PO-1", "original", "h1")?, None);
-        assert_eq!(s.sent_order("acme", "PO-1", "change", "h3")?, None);
-        s.record_order(&order("change", "h3"))?;
-        s.record_order(&order("change", "h4"))?;
-        assert_eq!(
-            s.sent_order("acme", "PO-1", "change", "h3")?,
-            Some(order("change", "h3"))
-        );
-        let answer = KeptAnswer {
-            request_sha256: "r1".into(),
-            status: 202,
-            body: "{}".into(),
-        };
-        assert_eq!(s.kept_answer("key:a")?, None);
-        s.keep_answer("key:a", &answer)?;
-        s.keep_answer(
-            "key:a",
-            &KeptAnswer {
-                status: 500,
-                ..answer.clone()
-            },
-        )?;
-        assert_eq!(s.kept_answer("key:a")?, Some(answer), "the first one stays");
-        Ok(())
-    }
-
-    #[test]
-    fn reopening_keeps_everything() -> Result<(), StoreError> {
-        let dir = tempfile::tempdir().map_err(|source| StoreError::Archive {
-            path: "tmp".into(),
-            source,
-        })?;
-        let path = dir.path().join("state.db");
-        let id = SqliteStore::open(&path)?.record_received(&new_file("a", "h"))?;
-        let s = SqliteStore::open(&path)?;
-        assert_eq!(s.file(id)?.map(|f| f.name), Some("a".to_string()));
+        // FULL is 2, NORMAL 1.
+        assert_eq!(synchronous(&s)?, 2);
+        {
+            let tx = Store::transaction(&mut s, Durability::Unsynced)?;
+            drop(tx);
+        }
+        assert_eq!(synchronous(&s)?, 2);
+        let tx = Store::transaction(&mut s, Durability::Unsynced)?;
+        tx.commit()?;
+        assert_eq!(synchronous(&s)?, 2);
         Ok(())
     }
 }

@@ -1,0 +1,638 @@
+//! The store's interface, the same on every backend: each case runs once
+//! on the embedded SQLite store and once on a private PostgreSQL (its own
+//! database per case). Besides what the gateway asks of a store (files,
+//! duplicates, documents, the outbox, orders, answers), a transaction
+//! dropped without its commit leaves nothing, control numbers taken from
+//! several connections at once never repeat or skip, and on PostgreSQL a
+//! server stopped and started again is reported as unavailable and then
+//! used again without reopening the store.
+
+mod support;
+
+use dropgate::store::{
+    self, DocumentBody, Durability, ErrorKind, Extent, FileState, KeptAnswer, Location,
+    NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store, StoreError, Targets,
+};
+use support::postgres::{PASSWORD, Postgres};
+
+type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
+
+/// Where a case's store is; each `open` is a connection of its own.
+struct Backend {
+    location: Location,
+}
+
+impl Backend {
+    fn open(&self) -> std::result::Result<Box<dyn Store>, StoreError> {
+        store::open(&self.location)
+    }
+}
+
+type Case = fn(&Backend) -> Result;
+
+/// The cases, by name.
+const CASES: &[(&str, Case)] = &[
+    (
+        "files_are_recorded_and_the_same_bytes_found",
+        files_are_recorded_and_the_same_bytes_found,
+    ),
+    (
+        "finishing_stores_documents_and_queues_deliveries_once",
+        finishing_stores_documents_and_queues_deliveries_once,
+    ),
+    (
+        "a_transaction_dropped_without_commit_leaves_nothing",
+        a_transaction_dropped_without_commit_leaves_nothing,
+    ),
+    (
+        "control_numbers_run_per_partner_and_level_and_wrap",
+        control_numbers_run_per_partner_and_level_and_wrap,
+    ),
+    (
+        "control_numbers_from_several_connections_never_repeat_or_skip",
+        control_numbers_from_several_connections_never_repeat_or_skip,
+    ),
+    (
+        "an_original_order_is_known_by_its_number_a_change_by_its_content",
+        an_original_order_is_known_by_its_number_a_change_by_its_content,
+    ),
+    (
+        "what_is_committed_is_there_for_another_connection",
+        what_is_committed_is_there_for_another_connection,
+    ),
+];
+
+#[test]
+fn every_case_on_sqlite() -> Result {
+    for (name, case) in CASES {
+        let dir = tempfile::tempdir()?;
+        let backend = Backend {
+            location: Location::Sqlite(dir.path().join("state.db")),
+        };
+        case(&backend).map_err(|e| format!("{name} on SQLite: {e}"))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn every_case_on_postgres() -> Result {
+    let Some(mut pg) = Postgres::start()? else {
+        return Ok(());
+    };
+    for (name, case) in CASES {
+        let backend = Backend {
+            location: Location::Postgres {
+                url: pg.database()?,
+                password: Some(PASSWORD.into()),
+            },
+        };
+        case(&backend)
+            .map_err(|e| format!("{name} on PostgreSQL: {e}\nserver log:\n{}", pg.log()))?;
+    }
+    Ok(())
+}
+
+fn new_file(name: &str, hash: &str) -> NewFile {
+    NewFile {
+        channel: "drop".into(),
+        partner: Some("acme".into()),
+        name: name.into(),
+        size: 3,
+        sha256: hash.into(),
+        archive_path: format!("archive/{hash}"),
+        sender: None,
+    }
+}
+
+/// Takes one control number in a transaction of its own.
+fn take(s: &mut dyn Store, partner: &str, level: &str) -> std::result::Result<u32, StoreError> {
+    s.atomically(Durability::Synced, |tx| {
+        tx.take_control_numbers(partner, level, 1)
+    })
+}
+
+fn files_are_recorded_and_the_same_bytes_found(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    let mut tx = s.transaction(Durability::Synced)?;
+    let a = tx.record_received(&new_file("a.edi", "h1"))?;
+    let b2 = tx.record_received(&new_file("b.edi", "h1"))?;
+    // Seen in the transaction that wrote it, before the commit.
+    assert_eq!(
+        tx.find_same(Some("acme"), "drop", "h1", None, b2)?
+            .map(|f| f.id),
+        Some(a)
+    );
+    tx.commit()?;
+    assert_eq!(s.find_same(Some("other"), "drop", "h1", None, b2)?, None);
+    // By name and content: a.edi's bytes under another name are new.
+    assert_eq!(
+        s.find_same(Some("acme"), "drop", "h1", Some("b.edi"), b2)?,
+        None
+    );
+    assert_eq!(
+        s.find_same(Some("acme"), "drop", "h1", Some("a.edi"), b2)?
+            .map(|f| f.id),
+        Some(a)
+    );
+    // A file whose partner is not known is found on its channel.
+    let mut unknown = new_file("u.edi", "h9");
+    unknown.partner = None;
+    let (u1, u2) = s.atomically(Durability::Synced, |tx| {
+        Ok((tx.record_received(&unknown)?, tx.record_received(&unknown)?))
+    })?;
+    assert_eq!(
+        s.find_same(None, "drop", "h9", None, u2)?.map(|f| f.id),
+        Some(u1)
+    );
+    assert_eq!(s.find_same(None, "other", "h9", None, u2)?, None);
+    // An ignored file is nothing to be a duplicate of.
+    let c = s.atomically(Durability::Synced, |tx| {
+        let c = tx.record_received(&new_file("c.edi", "h0"))?;
+        tx.ignore(c, Some("acme"), "empty")?;
+        Ok(c)
+    })?;
+    let d = s.atomically(Durability::Synced, |tx| {
+        tx.record_received(&new_file("d.edi", "h0"))
+    })?;
+    assert_eq!(s.find_same(Some("acme"), "drop", "h0", None, d)?, None);
+    assert_eq!(
+        s.file(c)?.map(|f| (f.state, f.detail)),
+        Some((FileState::Ignored, Some("empty".to_string())))
+    );
+    s.atomically(Durability::Synced, |tx| {
+        tx.mark_duplicate(b2, a, Some("acme"))
+    })?;
+    let f = s.file(b2)?.ok_or("file b gone")?;
+    assert_eq!((f.state, f.duplicate_of), (FileState::Duplicate, Some(a)));
+    assert_eq!(
+        s.unfinished_files()?
+            .iter()
+            .map(|f| f.id)
+            .collect::<Vec<_>>(),
+        [a, u1, u2, d]
+    );
+    assert_eq!(
+        s.recent_files(2)?.iter().map(|f| f.id).collect::<Vec<_>>(),
+        [d, c]
+    );
+    let trail: Vec<String> = s.audit_trail(b2)?.into_iter().map(|e| e.event).collect();
+    assert_eq!(trail, ["received", "duplicate"]);
+    Ok(())
+}
+
+fn finishing_stores_documents_and_queues_deliveries_once(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    let extent = Extent {
+        file: "documents/1-0.jsonl".into(),
+        offset: 3,
+        length: 40,
+    };
+    let delivery = NewDelivery {
+        target: "relay".into(),
+        key: "k1".into(),
+        name: "a.jsonl".into(),
+        payload: Vec::new(),
+        payload_file: Some(extent.clone()),
+    };
+    let packed = NewDocument {
+        doc_type: "inventory_advice".into(),
+        reference: Some("R-1".into()),
+        body: DocumentBody::Packed(extent.clone()),
+    };
+    let whole = NewDocument {
+        doc_type: "purchase_order".into(),
+        reference: None,
+        body: DocumentBody::Packed(Extent {
+            length: Extent::TO_END,
+            ..extent.clone()
+        }),
+    };
+    // Documents stored before packs kept their JSON in the store.
+    let kept = NewDocument {
+        doc_type: "invoice".into(),
+        reference: Some("INV-1".into()),
+        body: DocumentBody::Json(r#"{"type":"invoice"}"#.into()),
+    };
+    let ack = NewDelivery {
+        target: "acme-out".into(),
+        key: "ack:1".into(),
+        name: "acme-997-000000001.edi".into(),
+        payload: b"ISA*00*...~".to_vec(),
+        payload_file: None,
+    };
+    let processed = Processed {
+        partner: Some("acme".into()),
+        format: "csv".into(),
+        documents: 3,
+        deliveries: vec![delivery.clone(), delivery, ack.clone()],
+        notes: Some("a note".into()),
+    };
+    let id = s.atomically(Durability::Synced, |tx| {
+        let id = tx.record_received(&new_file("a.csv", "h2"))?;
+        tx.add_documents(id, 0, std::slice::from_ref(&packed))?;
+        tx.add_documents(id, 1, &[whole.clone(), kept.clone()])?;
+        tx.finish(id, &processed)?;
+        Ok(id)
+    })?;
+    assert_eq!(s.documents(id)?, [packed, whole, kept]);
+    let f = s.file(id)?.ok_or("gone")?;
+    assert_eq!(
+        (
+            f.state,
+            f.documents,
+            f.format.as_deref(),
+            f.detail.as_deref()
+        ),
+        (FileState::Processed, 3, Some("csv"), Some("a note"))
+    );
+    let due = s.due_deliveries(&Targets::All, 10)?;
+    assert_eq!(due.len(), 2, "the same key is queued once");
+    assert_eq!(due[0].new, processed.deliveries[0]);
+    assert_eq!(due[1].new, ack);
+    assert_eq!(
+        (due[0].file_id, due[0].attempts, due[0].progress),
+        (Some(id), 0, 0)
+    );
+    assert!(s.queued("ack:1")?);
+    assert!(!s.queued("ack:2")?);
+    s.atomically(Durability::Unsynced, |tx| {
+        tx.delivery_progress(due[0].id, 7)
+    })?;
+    s.atomically(Durability::Unsynced, |tx| {
+        tx.delivery_failed(due[0].id, "down", 3600)
+    })?;
+    assert_eq!(
+        s.due_deliveries(&Targets::All, 10)?.len(),
+        1,
+        "not due before its retry"
+    );
+    assert_eq!(
+        s.failing_deliveries()?,
+        vec![(
+            "relay".to_string(),
+            "a.jsonl".to_string(),
+            1,
+            "down".to_string()
+        )]
+    );
+    assert_eq!(s.count_by_state()?, vec![(FileState::Processed, 1)]);
+    assert_eq!(s.pending_deliveries()?, 2);
+    s.atomically(Durability::Unsynced, |tx| tx.delivered(due[0].id))?;
+    s.atomically(Durability::Synced, |tx| tx.delivered(due[1].id))?;
+    assert_eq!(s.pending_deliveries()?, 0);
+    let trail: Vec<String> = s.audit_trail(id)?.into_iter().map(|e| e.event).collect();
+    assert_eq!(trail, ["received", "processed"]);
+    s.atomically(Durability::Synced, |tx| tx.reset_for_reprocess(id))?;
+    assert!(s.documents(id)?.is_empty());
+    assert_eq!(s.unfinished_files()?.len(), 1);
+    // Quarantined, with what goes out all the same.
+    let reject = NewDelivery {
+        key: "ack:2".into(),
+        ..ack
+    };
+    s.atomically(Durability::Synced, |tx| {
+        tx.quarantine(id, None, Some("x12"), "bad", std::slice::from_ref(&reject))
+    })?;
+    let f = s.file(id)?.ok_or("gone")?;
+    assert_eq!(
+        (
+            f.state,
+            f.partner.as_deref(),
+            f.format.as_deref(),
+            f.detail.as_deref()
+        ),
+        (
+            FileState::Quarantined,
+            Some("acme"),
+            Some("x12"),
+            Some("bad")
+        )
+    );
+    assert!(s.queued("ack:2")?);
+    // Deliveries from no file (orders sent).
+    s.atomically(Durability::Synced, |tx| {
+        tx.queue(&[NewDelivery {
+            key: "po:acme:1".into(),
+            ..reject.clone()
+        }])
+    })?;
+    let due = s.due_deliveries(&Targets::All, 10)?;
+    assert_eq!(
+        due.iter()
+            .map(|d| (d.new.key.as_str(), d.file_id))
+            .collect::<Vec<_>>(),
+        [("ack:2", Some(id)), ("po:acme:1", None)]
+    );
+    Ok(())
+}
+
+fn a_transaction_dropped_without_commit_leaves_nothing(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    let a = {
+        let mut tx = s.transaction(Durability::Synced)?;
+        let a = tx.record_received(&new_file("a", "h1"))?;
+        assert_eq!(tx.take_control_numbers("acme", "ISA", 2)?, 1);
+        tx.queue(&[NewDelivery {
+            target: "relay".into(),
+            key: "k".into(),
+            name: "n".into(),
+            payload: b"x".to_vec(),
+            payload_file: None,
+        }])?;
+        tx.keep_answer(
+            "key",
+            &KeptAnswer {
+                request_sha256: "r".into(),
+                status: 202,
+                body: "{}".into(),
+            },
+        )?;
+        a
+        // Dropped here, without a commit.
+    };
+    assert_eq!(s.file(a)?, None);
+    assert!(s.recent_files(10)?.is_empty());
+    assert!(!s.queued("k")?);
+    assert_eq!(s.kept_answer("key")?, None);
+    assert_eq!(take(s, "acme", "ISA")?, 1, "the numbers are given back");
+    // An unsynced one too.
+    {
+        let mut tx = s.transaction(Durability::Unsynced)?;
+        tx.record_received(&new_file("b", "h2"))?;
+    }
+    assert!(s.recent_files(10)?.is_empty());
+    // A write that fails in `atomically` drops what came before it.
+    let failed = s.atomically(Durability::Synced, |tx| {
+        tx.record_received(&new_file("c", "h3"))?;
+        tx.take_control_numbers("acme", "ISA", 1)?;
+        Err::<(), _>(StoreError::Corrupt("on purpose".into()))
+    });
+    assert!(failed.is_err());
+    assert!(s.recent_files(10)?.is_empty());
+    assert_eq!(take(s, "acme", "ISA")?, 2);
+    // And the store goes on: a transaction commits.
+    let b2 = s.atomically(Durability::Synced, |tx| {
+        let id = tx.record_received(&new_file("b", "h2"))?;
+        tx.mark_duplicate(id, id, None)?;
+        Ok(id)
+    })?;
+    assert_eq!(s.file(b2)?.map(|f| f.state), Some(FileState::Duplicate));
+    Ok(())
+}
+
+fn control_numbers_run_per_partner_and_level_and_wrap(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    assert_eq!(take(s, "acme", "ISA")?, 1);
+    let run = s.atomically(Durability::Synced, |tx| {
+        tx.take_control_numbers("acme", "ISA", 3)
+    })?;
+    assert_eq!(run, 2);
+    assert_eq!(take(s, "acme", "ISA")?, 5);
+    assert_eq!(take(s, "acme", "GS")?, 1);
+    assert_eq!(take(s, "other", "ISA")?, 1);
+    // Near the end: a run that would pass 999,999,999 starts again at 1.
+    let first = s.atomically(Durability::Synced, |tx| {
+        tx.take_control_numbers("wrap", "ISA", 999_999_997)
+    })?;
+    assert_eq!(first, 1);
+    assert_eq!(take(s, "wrap", "ISA")?, 999_999_998);
+    let run = s.atomically(Durability::Synced, |tx| {
+        tx.take_control_numbers("wrap", "ISA", 2)
+    })?;
+    assert_eq!(run, 1, "a run does not wrap in the middle");
+    assert_eq!(take(s, "wrap", "ISA")?, 3);
+    // The last number is used, then the sequence starts again.
+    s.atomically(Durability::Synced, |tx| {
+        tx.take_control_numbers("last", "GS", 999_999_998)
+    })?;
+    assert_eq!(take(s, "last", "GS")?, 999_999_999);
+    assert_eq!(take(s, "last", "GS")?, 1);
+    Ok(())
+}
+
+fn control_numbers_from_several_connections_never_repeat_or_skip(b: &Backend) -> Result {
+    const THREADS: usize = 4;
+    const EACH: usize = 30;
+    let taken: Vec<std::result::Result<Vec<u32>, String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..THREADS)
+            .map(|t| {
+                scope.spawn(move || -> std::result::Result<Vec<u32>, String> {
+                    let mut s = b.open().map_err(|e| e.to_string())?;
+                    let mut kept = Vec::new();
+                    for i in 0..EACH {
+                        let mut tx = s
+                            .transaction(Durability::Synced)
+                            .map_err(|e| e.to_string())?;
+                        let n = tx
+                            .take_control_numbers("acme", "ISA", 1)
+                            .map_err(|e| e.to_string())?;
+                        // Every third is given back: rolled back, it is
+                        // taken again by someone.
+                        if (i + t) % 3 == 0 {
+                            drop(tx);
+                        } else {
+                            tx.commit().map_err(|e| e.to_string())?;
+                            kept.push(n);
+                        }
+                    }
+                    Ok(kept)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err("a thread panicked".into())))
+            .collect()
+    });
+    let mut all = Vec::new();
+    for t in taken {
+        all.extend(t?);
+    }
+    all.sort_unstable();
+    let expected: Vec<u32> = (1..=all.len() as u32).collect();
+    assert_eq!(all, expected, "every number once, none skipped");
+    assert!(all.len() >= THREADS * EACH / 2);
+    let mut s = b.open()?;
+    assert_eq!(take(s.as_mut(), "acme", "ISA")?, all.len() as u32 + 1);
+    Ok(())
+}
+
+fn an_original_order_is_known_by_its_number_a_change_by_its_content(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    let order = |purpose: &str, sha: &str| SentOrder {
+        partner: "acme".into(),
+        po_number: "PO-1".into(),
+        purpose: purpose.into(),
+        sha256: sha.into(),
+        name: format!("{purpose}-{sha}.edi"),
+        channel: "acme-out".into(),
+    };
+    let record = |s: &mut dyn Store, o: SentOrder| {
+        s.atomically(Durability::Synced, |tx| tx.record_order(&o))
+    };
+    assert_eq!(s.sent_order("acme", "PO-1", "original", "h1")?, None);
+    record(s, order("original", "h1"))?;
+    assert_eq!(
+        s.sent_order("acme", "PO-1", "original", "h2")?,
+        Some(order("original", "h1")),
+        "another original with that number, whatever its content"
+    );
+    let refused = record(s, order("original", "h2")).map(|()| "recorded");
+    assert_eq!(
+        refused.as_ref().map_err(StoreError::kind),
+        Err(Some(ErrorKind::Conflict)),
+        "one original per partner and PO number: {refused:?}"
+    );
+    assert_eq!(s.sent_order("other", "PO-1", "original", "h1")?, None);
+    assert_eq!(s.sent_order("acme", "PO-1", "change", "h3")?, None);
+    record(s, order("change", "h3"))?;
+    record(s, order("change", "h4"))?;
+    assert_eq!(
+        s.sent_order("acme", "PO-1", "change", "h3")?,
+        Some(order("change", "h3"))
+    );
+    let answer = KeptAnswer {
+        request_sha256: "r1".into(),
+        status: 202,
+        body: "{}".into(),
+    };
+    assert_eq!(s.kept_answer("key:a")?, None);
+    s.atomically(Durability::Synced, |tx| tx.keep_answer("key:a", &answer))?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.keep_answer(
+            "key:a",
+            &KeptAnswer {
+                status: 500,
+                ..answer.clone()
+            },
+        )
+    })?;
+    assert_eq!(s.kept_answer("key:a")?, Some(answer), "the first one stays");
+    Ok(())
+}
+
+fn what_is_committed_is_there_for_another_connection(b: &Backend) -> Result {
+    let id = {
+        let mut s = b.open()?;
+        let s = s.as_mut();
+        let id = s.atomically(Durability::Synced, |tx| {
+            let id = tx.record_received(&new_file("a", "h"))?;
+            tx.audit(id, "channel", "could not be moved")?;
+            tx.identify(id, "bolt")?;
+            Ok(id)
+        })?;
+        // Unsynced commits are kept too.
+        s.atomically(Durability::Unsynced, |tx| tx.audit(id, "note", "unsynced"))?;
+        id
+    };
+    let mut s = b.open()?;
+    let f = s.file(id)?.ok_or("gone")?;
+    assert_eq!((f.name.as_str(), f.partner.as_deref()), ("a", Some("bolt")));
+    let trail: Vec<(String, String)> = s
+        .audit_trail(id)?
+        .into_iter()
+        .map(|e| (e.event, e.detail))
+        .collect();
+    assert_eq!(
+        trail[1..],
+        [
+            ("channel".to_string(), "could not be moved".to_string()),
+            ("note".to_string(), "unsynced".to_string())
+        ]
+    );
+    Ok(())
+}
+
+#[test]
+fn postgres_stopped_and_started_again_is_unavailable_then_used_again() -> Result {
+    let Some(mut pg) = Postgres::start()? else {
+        return Ok(());
+    };
+    let url = pg.database()?;
+    let mut s = store::open(&Location::Postgres {
+        url: url.clone(),
+        password: Some(PASSWORD.into()),
+    })?;
+    let a = s.atomically(Durability::Synced, |tx| {
+        tx.record_received(&new_file("a", "h1"))
+    })?;
+    // A transaction open when the server goes away is lost with it.
+    let mut tx = s.transaction(Durability::Synced)?;
+    tx.record_received(&new_file("lost", "h2"))?;
+    pg.stop()?;
+    let e = tx
+        .record_received(&new_file("more", "h3"))
+        .err()
+        .ok_or("a write on a stopped server")?;
+    assert_eq!(e.kind(), Some(ErrorKind::Unavailable), "{e}");
+    drop(tx);
+    let e = s
+        .recent_files(10)
+        .err()
+        .ok_or("a read on a stopped server")?;
+    assert_eq!(e.kind(), Some(ErrorKind::Unavailable), "{e}");
+    let e = s
+        .transaction(Durability::Synced)
+        .err()
+        .ok_or("a transaction on a stopped server")?;
+    assert_eq!(e.kind(), Some(ErrorKind::Unavailable), "{e}");
+    // The message names the server, never the password.
+    assert!(e.to_string().contains("127.0.0.1"), "{e}");
+    assert!(!e.to_string().contains(PASSWORD), "{e}");
+    pg.start_again()?;
+    // The same store, connected again.
+    assert_eq!(
+        s.recent_files(10)?
+            .iter()
+            .map(|f| f.name.as_str())
+            .collect::<Vec<_>>(),
+        ["a"],
+        "the lost transaction left nothing"
+    );
+    let b = s.atomically(Durability::Synced, |tx| {
+        tx.record_received(&new_file("b", "h4"))
+    })?;
+    assert!(b > a);
+    assert_eq!(take(s.as_mut(), "acme", "ISA")?, 1);
+    // A transaction that began before the restart, committed after it,
+    // fails: nothing of it is kept half.
+    let mut tx = s.transaction(Durability::Synced)?;
+    tx.take_control_numbers("acme", "ISA", 1)?;
+    pg.stop()?;
+    pg.start_again()?;
+    let e = tx.commit().err().ok_or("a commit across a restart")?;
+    assert_eq!(e.kind(), Some(ErrorKind::Unavailable), "{e}");
+    assert_eq!(take(s.as_mut(), "acme", "ISA")?, 2);
+    Ok(())
+}
+
+#[test]
+fn postgres_refuses_a_wrong_password_as_unavailable_and_never_says_it() -> Result {
+    let Some(mut pg) = Postgres::start()? else {
+        return Ok(());
+    };
+    let url = pg.database()?;
+    let wrong = "Not-the-Passw0rd-815";
+    let e = store::open(&Location::Postgres {
+        url: url.clone(),
+        password: Some(wrong.into()),
+    })
+    .err()
+    .ok_or("a wrong password logged in")?;
+    assert_eq!(e.kind(), Some(ErrorKind::Unavailable), "{e}");
+    assert!(!e.to_string().contains(wrong), "{e}");
+    assert!(e.to_string().contains("password"), "{e}");
+    let e = store::open(&Location::Postgres {
+        url,
+        password: None,
+    })
+    .err()
+    .ok_or("no password logged in")?;
+    assert_eq!(e.kind(), Some(ErrorKind::Unavailable), "{e}");
+    Ok(())
+}
