@@ -26,7 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("mapping", &["format", "model", "x12"]),
     ("relay", &[]),
     ("store", &[]),
-    ("config", &["transport", "relay", "mapping"]),
+    ("config", &["transport", "relay", "mapping", "store"]),
     (
         "daemon",
         &[

@@ -324,10 +324,10 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("there is no file {}", args.id);
     };
     if documents {
-        let data_dir = &gateway.config().gateway.data_dir;
+        let archive = gateway.archive();
         let mut out = std::io::stdout().lock();
         for d in store.documents(f.id)? {
-            let json = d.json(data_dir)?;
+            let json = archive.document_json(&d)?;
             writeln!(out, "{json}")?;
         }
         return Ok(ExitCode::SUCCESS);

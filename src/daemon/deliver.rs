@@ -19,7 +19,7 @@ use std::ops::ControlFlow;
 use crate::config::Gateway as Config;
 use crate::relay::webhook::{Ending, WebhookRelay};
 use crate::relay::{FileRelay, RelayConfig};
-use crate::store::{Delivery, Store, StoreError};
+use crate::store::{Archive, Delivery, Store, StoreError};
 use crate::transport::channel::Channel;
 
 use super::stop::Stop;
@@ -55,10 +55,10 @@ enum Attempt {
 }
 
 /// A delivery's bytes: its payload, or read from where it points.
-fn payload(config: &Config, d: &Delivery) -> Result<Vec<u8>, String> {
+fn payload(archive: &Archive, d: &Delivery) -> Result<Vec<u8>, String> {
     match &d.new.payload_file {
-        Some(extent) => extent
-            .read(&config.gateway.data_dir)
+        Some(extent) => archive
+            .read_extent(extent)
             .map_err(|e| format!("the documents to deliver: {e}")),
         None => Ok(d.new.payload.clone()),
     }
@@ -68,7 +68,7 @@ fn payload(config: &Config, d: &Delivery) -> Result<Vec<u8>, String> {
 /// recorded in the store before the next is sent.
 fn attempt_relay_webhook(
     relay: &mut Option<WebhookRelay>,
-    config: &Config,
+    archive: &Archive,
     webhook: &crate::relay::webhook::WebhookConfig,
     store: &mut dyn Store,
     stop: &Stop,
@@ -77,7 +77,7 @@ fn attempt_relay_webhook(
     // The documents are read one at a time: a large file's are never all
     // in memory.
     let mut lines: Box<dyn std::io::BufRead> = match &d.new.payload_file {
-        Some(extent) => match extent.open(&config.gateway.data_dir) {
+        Some(extent) => match archive.open_extent(extent) {
             Ok(r) => Box::new(std::io::BufReader::with_capacity(1 << 16, r)),
             Err(e) => return Ok(Attempt::Failed(format!("the documents to deliver: {e}"))),
         },
@@ -109,6 +109,7 @@ fn attempt_relay_webhook(
 fn attempt(
     config: &Config,
     channels: &mut [Channel],
+    archive: &Archive,
     webhook: &mut Option<WebhookRelay>,
     store: &mut dyn Store,
     stop: &Stop,
@@ -117,20 +118,25 @@ fn attempt(
     if d.new.target == "relay"
         && let RelayConfig::Webhook(w) = &config.relay
     {
-        return attempt_relay_webhook(webhook, config, w, store, stop, d);
+        return attempt_relay_webhook(webhook, archive, w, store, stop, d);
     }
-    Ok(match attempt_other(config, channels, d) {
+    Ok(match attempt_other(config, channels, archive, d) {
         Ok(()) => Attempt::Made,
         Err(error) => Attempt::Failed(error),
     })
 }
 
-fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<(), String> {
+fn attempt_other(
+    config: &Config,
+    channels: &mut [Channel],
+    archive: &Archive,
+    d: &Delivery,
+) -> Result<(), String> {
     if d.new.target == "relay" {
         return match (&config.relay, &d.new.payload_file) {
             (RelayConfig::File(f), Some(extent)) => {
-                let mut documents = extent
-                    .open(&config.gateway.data_dir)
+                let mut documents = archive
+                    .open_extent(extent)
                     .map_err(|e| format!("the documents to deliver: {e}"))?;
                 FileRelay::new(f)
                     .deliver_from(&d.new.name, &mut documents)
@@ -142,7 +148,7 @@ fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Res
             (RelayConfig::Webhook(_), _) => Err("the webhook relay is not reached this way".into()),
         };
     }
-    let payload = payload(config, d)?;
+    let payload = payload(archive, d)?;
     let payload = payload.as_slice();
     let Some(channel) = channels.iter_mut().find(|c| c.name() == d.new.target) else {
         return Err(format!("there is no channel {:?} any more", d.new.target));
@@ -218,6 +224,7 @@ pub fn due(
     config: &Config,
     store: &mut dyn Store,
     channels: &mut [Channel],
+    archive: &Archive,
     stop: &Stop,
 ) -> Result<Made, StoreError> {
     let mut made = Made::default();
@@ -236,7 +243,7 @@ pub fn due(
             if stop.is_raised() {
                 break;
             }
-            match attempt(config, channels, &mut webhook, store, stop, d)? {
+            match attempt(config, channels, archive, &mut webhook, store, stop, d)? {
                 Attempt::Made => match local_folder(config, channels, &d.new.target) {
                     Some(folder) => {
                         unsynced.add(&folder);

@@ -30,15 +30,26 @@ pub fn check_readable(env: Option<&str>, file: Option<&Path>) -> Result<(), Stri
 /// The secret named by `env` (an environment variable) or held in `file`
 /// (white space around it ignored); `None` when neither is set.
 pub fn read(env: Option<&str>, file: Option<&Path>) -> Result<Option<String>, io::Error> {
+    read_as(("password_env", "password_file"), env, file)
+}
+
+/// [`read`] for a secret configured under other keys (`keys`: the names
+/// of the variable's key and of the file's, for messages).
+pub fn read_as(
+    keys: (&str, &str),
+    env: Option<&str>,
+    file: Option<&Path>,
+) -> Result<Option<String>, io::Error> {
+    let (env_key, file_key) = keys;
     let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
     if let Some(var) = env {
         return match std::env::var(var) {
             Ok(p) => Ok(Some(p)),
             Err(std::env::VarError::NotPresent) => Err(invalid(format!(
-                "the environment variable {var} (password_env) is not set"
+                "the environment variable {var} ({env_key}) is not set"
             ))),
             Err(std::env::VarError::NotUnicode(_)) => Err(invalid(format!(
-                "the environment variable {var} (password_env) is not UTF-8"
+                "the environment variable {var} ({env_key}) is not UTF-8"
             ))),
         };
     }
@@ -46,15 +57,12 @@ pub fn read(env: Option<&str>, file: Option<&Path>) -> Result<Option<String>, io
         let text = std::fs::read_to_string(path).map_err(|e| {
             io::Error::new(
                 e.kind(),
-                format!("reading password_file {}: {e}", path.display()),
+                format!("reading {file_key} {}: {e}", path.display()),
             )
         })?;
         let secret = text.trim();
         if secret.is_empty() {
-            return Err(invalid(format!(
-                "password_file {} is empty",
-                path.display()
-            )));
+            return Err(invalid(format!("{file_key} {} is empty", path.display())));
         }
         return Ok(Some(secret.to_string()));
     }
