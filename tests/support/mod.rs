@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod dovecot;
 pub mod http;
 pub mod proc;
+pub mod s3;
 pub mod skip;
 pub mod smtp;
 pub mod sshd;
