@@ -153,7 +153,8 @@ fn files_and_documents_are_kept_in_the_bucket_and_read_back_from_it() {
         let file = g.store().file(id).expect("store").expect("recorded");
         assert_eq!(file.sha256, sha256(bytes));
         assert_eq!(
-            s3.object(&format!("gw/archive/{}", file.archive_path)).as_ref(),
+            s3.object(&format!("gw/archive/{}", file.archive_path))
+                .as_ref(),
             Some(bytes),
             "file {id} in the bucket"
         );
@@ -198,13 +199,19 @@ fn files_and_documents_are_kept_in_the_bucket_and_read_back_from_it() {
     s.drop_bytes("asn-again.edi", &asn);
     let again = g.pass().expect("a pass");
     assert_eq!(again.files[0].state, FileState::Duplicate, "{again:?}");
-    assert_eq!(s3.keys("gw/archive").len(), 2, "{:?}", s3.keys("gw/archive"));
+    assert_eq!(
+        s3.keys("gw/archive").len(),
+        2,
+        "{:?}",
+        s3.keys("gw/archive")
+    );
 }
 
 /// A CSV feed of about 12 MiB (two multipart parts), `rows` items.
 fn large_feed() -> (Vec<u8>, usize) {
-    let sample = std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
-        .expect("sample");
+    let sample =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("sample");
     let mut lines = sample.split(|&b| b == b'\n');
     let mut out = Vec::new();
     for _ in 0..2 {
@@ -246,7 +253,10 @@ fn a_large_file_goes_by_multipart_and_is_reprocessed_from_the_bucket() {
     assert_eq!(report.files[0].state, FileState::Quarantined, "{report:?}");
     let key = format!("gw/archive/{}", sha256(&feed));
     assert_eq!(s3.object(&key).map(|b| b.len()), Some(feed.len()));
-    assert!(s3.object(&key) == Some(feed.clone()), "the bucket has the file");
+    assert!(
+        s3.object(&key) == Some(feed.clone()),
+        "the bucket has the file"
+    );
     // Uploaded in parts: a multipart object's ETag ends with its count.
     let etag = head_etag(&s3, &key);
     assert!(etag.trim_matches('"').ends_with("-2"), "ETag {etag}");
@@ -264,9 +274,8 @@ fn a_large_file_goes_by_multipart_and_is_reprocessed_from_the_bucket() {
         text(&fixed.stdout),
         text(&fixed.stderr)
     );
-    let relayed =
-        std::fs::read_to_string(s.path().join("relay/000001-stock-20240315.csv.jsonl"))
-            .expect("relayed");
+    let relayed = std::fs::read_to_string(s.path().join("relay/000001-stock-20240315.csv.jsonl"))
+        .expect("relayed");
     let document: serde_json::Value =
         serde_json::from_str(relayed.trim_end()).expect("one document");
     assert_eq!(
@@ -354,10 +363,22 @@ fn wrong_keys_are_refused_with_the_bucket_named() {
             && said.contains(&format!("the bucket {BUCKET} refused the credentials")),
         "{said}"
     );
-    assert!(!said.contains("not-the-secret"), "the secret is never shown: {said}");
+    assert!(
+        !said.contains("not-the-secret"),
+        "the secret is never shown: {said}"
+    );
     assert_eq!(s.names("drop"), ["asn.edi"]);
     let files = dropgate(&["files", "-c", &config.to_string_lossy()]);
-    assert!(text(&files.stdout).starts_with("0 delivery"), "{}", text(&files.stdout));
+    assert!(
+        text(&files.stdout).starts_with("0 delivery"),
+        "{}",
+        text(&files.stdout)
+    );
+    let status = text(&dropgate(&["status", "-c", &config.to_string_lossy()]).stdout);
+    assert!(
+        status.contains(&format!("archive: s3://{BUCKET}/gw\n")),
+        "{status}"
+    );
 }
 
 #[test]

@@ -46,6 +46,8 @@ fn the_readme_configuration_reads() {
         // So are the mailboxes' passwords.
         "the environment variable EDI_MAIL_PASSWORD (password_env) is not set",
         "the environment variable SMTP_PASSWORD (password_env) is not set",
+        // And the archive bucket's secret key.
+        "the environment variable EDI_S3_SECRET (secret_access_key_env) is not set",
     ];
     let others: Vec<&String> = errors
         .iter()

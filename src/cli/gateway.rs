@@ -463,6 +463,9 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         config.partners.len(),
         config.gateway.data_dir.display()
     );
+    if config.archive.url.is_some() {
+        say!("archive: {}", gateway.archive().describe());
+    }
     let counts = store.count_by_state()?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();

@@ -1,8 +1,10 @@
 //! A received file's bytes as the pipeline reads them: held in memory, or,
-//! for a file larger than `[gateway] stream_over_mb`, read from its
-//! archive copy each time they are needed (the head to identify it, the
+//! for a file larger than `[gateway] stream_over_mb`, read from a copy on
+//! local disk each time they are needed (the head to identify it, the
 //! whole to translate and to acknowledge it), so that memory does not grow
-//! with the file.
+//! with the file: the archive's own copy, or, with the archive in a
+//! bucket, a temporary copy (the one uploaded from, or one fetched by
+//! ranges to process the file again).
 
 use std::borrow::Cow;
 use std::io::{self, Read};

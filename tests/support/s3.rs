@@ -57,11 +57,7 @@ impl S3 {
     /// `None` when s3s-fs is not installed (a failure under CI).
     pub fn start() -> Result<Option<S3>> {
         let fixed = cached();
-        let program = match program(
-            "DROPGATE_TEST_S3S_FS",
-            &fixed.to_string_lossy(),
-            "s3s-fs",
-        ) {
+        let program = match program("DROPGATE_TEST_S3S_FS", &fixed.to_string_lossy(), "s3s-fs") {
             Ok(p) => p,
             Err(why) => return Ok(unavailable("s3s-fs (scripts/setup.sh)", &why)),
         };

@@ -753,6 +753,40 @@ mod tests {
     }
 
     #[test]
+    fn packs_left_in_staging_by_processes_that_are_gone_are_removed()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let config = ArchiveConfig {
+            endpoint: Some("http://127.0.0.1:9".into()),
+            allow_http: true,
+            ..config("s3://edi-archive/gw")
+        };
+        let keys = Credentials {
+            access_key_id: "AK".into(),
+            secret_access_key: "SK".into(),
+        };
+        // Opening sends nothing: no server is needed.
+        let archive = S3Archive::open(dir.path(), &config, keys)?;
+        assert_eq!(archive.describe(), "s3://edi-archive/gw");
+        assert_eq!(archive.remove_staged_packs()?, 0, "no staging folder yet");
+        let staging = dir.path().join(STAGING);
+        std::fs::create_dir_all(&staging)?;
+        // pid_max is at most 2^22: that process cannot exist.
+        std::fs::write(staging.join("0000000001-0-99999999.jsonl"), b"{}\n")?;
+        let own = format!("0000000002-1-{}.jsonl", std::process::id());
+        std::fs::write(staging.join(&own), b"{}\n")?;
+        let running = format!("0000000003-0-{}.jsonl", std::os::unix::process::parent_id());
+        std::fs::write(staging.join(&running), b"{}\n")?;
+        assert_eq!(archive.remove_staged_packs()?, 2);
+        let left: Vec<String> = std::fs::read_dir(&staging)?
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(left, [running]);
+        Ok(())
+    }
+
+    #[test]
     fn credentials_never_show_the_secret() {
         let c = Credentials {
             access_key_id: "AKID".into(),
