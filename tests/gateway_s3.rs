@@ -348,6 +348,42 @@ fn with_the_bucket_away_nothing_is_recorded_and_once_back_everything_is_taken_on
 }
 
 #[test]
+fn documents_are_stored_only_once_their_pack_is_in_the_bucket() {
+    let Some(s3) = S3::start().expect("s3s-fs starts") else {
+        return;
+    };
+    let s = Setup::new(&s3, SECRET_KEY, "");
+    s.drop_sample("samples/x12/good/856-4010-pick-and-pack.edi", "asn.edi");
+    // A file where the packs' folder would be: the bucket takes the
+    // received file but fails to store any pack.
+    let blocker = s3.root().join(BUCKET).join("gw/documents");
+    std::fs::create_dir_all(blocker.parent().expect("parent")).expect("gw/");
+    std::fs::write(&blocker, b"in the way").expect("blocker");
+    let mut g = s.gateway();
+    let failed = g.pass().expect_err("the pack cannot be stored");
+    let message = failed.to_string();
+    assert!(
+        message.contains(&format!("s3://{BUCKET}/gw/documents/")),
+        "{message}"
+    );
+    // Archived and recorded, but nothing points at documents that are
+    // not in the bucket: the file waits, nothing is queued.
+    assert!(s.names("drop").is_empty());
+    let file = g.store().file(1).expect("store").expect("recorded");
+    assert_eq!(file.state, FileState::Received);
+    assert!(g.store().documents(1).expect("documents").is_empty());
+    assert_eq!(g.store().pending_deliveries().expect("store"), 0);
+    assert!(s.local("staging").is_empty(), "{:?}", s.local("staging"));
+
+    std::fs::remove_file(&blocker).expect("blocker removed");
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.files.len(), 1, "{report:?}");
+    assert_eq!(report.files[0].state, FileState::Processed);
+    assert_eq!(s.names("relay"), ["000001-asn.edi.jsonl"]);
+    assert!(g.pass().expect("a pass").files.is_empty());
+}
+
+#[test]
 fn wrong_keys_are_refused_with_the_bucket_named() {
     let Some(s3) = S3::start().expect("s3s-fs starts") else {
         return;
@@ -431,4 +467,100 @@ fn check_config_says_what_is_wrong_with_the_archive() {
         let said = text(&out.stderr);
         assert!(said.contains(says), "{table}: {said}");
     }
+}
+
+#[test]
+fn a_killed_daemon_loses_nothing_and_relays_nothing_twice() {
+    let Some(s3) = S3::start().expect("s3s-fs starts") else {
+        return;
+    };
+    let s = Setup::new(&s3, SECRET_KEY, "");
+    // Each copy gets its own first SKU, so that no two are duplicates.
+    let template =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("sample");
+    let at = template
+        .windows(7)
+        .position(|w| w == b"NL-100;")
+        .expect("the sample's first SKU");
+    let count = 150;
+    for i in 0..count {
+        let mut body = template[..at].to_vec();
+        body.extend_from_slice(format!("NL-{i}-X;").as_bytes());
+        body.extend_from_slice(&template[at + 7..]);
+        s.drop_bytes(&format!("stock-20240314-{i:04}.csv"), &body);
+    }
+    let config = s.config();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["run", "-c", &config.to_string_lossy()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("daemon starts");
+    // Killed once it has got going, in the middle of the work.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while s.names("drop/processed").len() < 10 {
+        assert!(Instant::now() < deadline, "the daemon never got going");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let taken = s.names("drop/processed").len();
+    assert!(
+        taken < count,
+        "everything was taken before the kill ({taken}); nothing was tested"
+    );
+
+    // A restart takes up whatever was left, wherever it was.
+    let after = dropgate(&["run", "--once", "-c", &config.to_string_lossy()]);
+    assert_eq!(
+        after.status.code(),
+        Some(0),
+        "{}{}",
+        text(&after.stdout),
+        text(&after.stderr)
+    );
+    let relayed = s.names("relay");
+    assert_eq!(relayed.len(), count, "one relay file per input");
+    let mut skus = Vec::new();
+    for name in &relayed {
+        let body = std::fs::read_to_string(s.path().join("relay").join(name)).expect("relay file");
+        for line in body.lines() {
+            let doc: serde_json::Value =
+                serde_json::from_str(line).expect("whole JSON documents only");
+            skus.push(doc["items"][0]["sku"].as_str().unwrap_or("").to_string());
+        }
+    }
+    skus.sort();
+    skus.dedup();
+    assert_eq!(
+        skus.len(),
+        count,
+        "each input's documents relayed exactly once"
+    );
+    let g = s.gateway();
+    let files = g.store().recent_files(1000).expect("files");
+    // A file recorded but not yet taken off its channel when the daemon
+    // was killed is seen again: a duplicate, not processed twice.
+    let processed = files
+        .iter()
+        .filter(|f| f.state == FileState::Processed)
+        .count();
+    assert_eq!(processed, count, "{files:?}");
+    assert!(
+        files
+            .iter()
+            .all(|f| matches!(f.state, FileState::Processed | FileState::Duplicate))
+    );
+    for f in &files {
+        assert!(
+            s3.object(&format!("gw/archive/{}", f.archive_path))
+                .is_some(),
+            "file {} in the bucket",
+            f.id
+        );
+    }
+    assert_eq!(g.store().pending_deliveries().expect("outbox"), 0);
+    assert!(s.names("drop").is_empty());
+    assert!(s.local("staging").is_empty(), "{:?}", s.local("staging"));
 }

@@ -257,12 +257,13 @@ impl Archive {
         drop(incoming);
     }
 
-    /// Makes what was kept since the last call durable (a bucket's are as
-    /// soon as they are kept).
+    /// Makes what was kept since the last call durable: one sync of the
+    /// file system, or every upload answered by the bucket. Nothing kept
+    /// is recorded before this returns.
     pub fn sync(&mut self) -> Result<(), StoreError> {
         match self {
             Archive::Local { files, .. } => files.sync(),
-            Archive::S3(_) => Ok(()),
+            Archive::S3(s3) => s3.sync(),
         }
     }
 

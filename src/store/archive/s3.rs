@@ -39,6 +39,12 @@ const PART: u64 = 8 << 20;
 /// Parts of one upload sent at the same time.
 const PARTS_IN_FLIGHT: usize = 2;
 
+/// Files of a batch uploaded at the same time.
+const PUTS_IN_FLIGHT: usize = 8;
+
+/// An upload under way: its key (relative to the prefix) and its task.
+type Pending = (String, tokio::task::JoinHandle<object_store::Result<()>>);
+
 /// The `[archive]` table of `gateway.toml`: where received files and
 /// document packs are kept. Without `url`, in the data directory.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -233,6 +239,9 @@ pub struct S3Archive {
     /// `staging/` of the data directory: packs before they are uploaded,
     /// and the temporary copies of large files.
     staging: PathBuf,
+    /// Files' uploads started by [`S3Archive::keep`] that
+    /// [`S3Archive::sync`] has not waited for yet.
+    pending: std::collections::VecDeque<Pending>,
     bridge: Bridge,
 }
 
@@ -288,6 +297,7 @@ impl S3Archive {
             client: Arc::new(client),
             bucket,
             staging: data_dir.join(STAGING),
+            pending: std::collections::VecDeque::new(),
             bridge,
         })
     }
@@ -459,11 +469,56 @@ impl S3Archive {
         }
     }
 
-    /// Keeps `bytes` under their hash.
+    /// Starts keeping `bytes` under their hash: they are kept once
+    /// [`S3Archive::sync`] has returned (a batch's files go up side by
+    /// side, a few at a time).
     pub fn keep(&mut self, bytes: &[u8]) -> Result<(String, String), StoreError> {
         let hash = super::sha256_hex(bytes);
-        self.put(&format!("archive/{hash}"), bytes.to_vec())?;
+        let relative = format!("archive/{hash}");
+        while self.pending.len() >= PUTS_IN_FLIGHT {
+            if let Err(e) = self.wait_for_oldest() {
+                // The batch fails: what else is under way is waited for,
+                // not left to fail a later one.
+                let _ = self.sync();
+                return Err(e);
+            }
+        }
+        let key = Key::from(self.key(&relative));
+        let client = Arc::clone(&self.client);
+        let payload = PutPayload::from(bytes.to_vec());
+        let task = self
+            .bridge
+            .spawn(async move { client.put(&key, payload).await.map(|_| ()) })
+            .map_err(|e| self.io(&relative, e))?;
+        self.pending.push_back((relative, task));
         Ok((hash.clone(), hash))
+    }
+
+    /// Waits for the oldest upload under way.
+    fn wait_for_oldest(&mut self) -> Result<(), StoreError> {
+        let Some((relative, task)) = self.pending.pop_front() else {
+            return Ok(());
+        };
+        match self.bridge.run(task) {
+            Ok(Ok(Ok(()))) => Ok(()),
+            Ok(Ok(Err(e))) => Err(self.failed(&relative, "PUT", &e)),
+            Ok(Err(e)) => Err(self.io(&relative, io::Error::other(e))),
+            Err(e) => Err(self.io(&relative, e)),
+        }
+    }
+
+    /// Waits until every file [`S3Archive::keep`] started is in the bucket
+    /// (its PUT answered); the first failure is the answer, once all have
+    /// ended.
+    pub fn sync(&mut self) -> Result<(), StoreError> {
+        let mut first = Ok(());
+        while !self.pending.is_empty() {
+            let ended = self.wait_for_oldest();
+            if first.is_ok() {
+                first = ended;
+            }
+        }
+        first
     }
 
     /// An unnamed temporary file of `staging/` to receive a large file in.
@@ -488,6 +543,8 @@ impl S3Archive {
         &mut self,
         incoming: Incoming,
     ) -> Result<(String, String, LocalCopy), StoreError> {
+        // The files kept before it first (an error is said once).
+        self.sync()?;
         let (file, _, hash) = incoming.finish().map_err(|(_, e)| StoreError::Archive {
             path: self.staging.display().to_string(),
             source: e,
@@ -536,7 +593,12 @@ impl S3Archive {
     /// answer says where their documents are, and removes the local
     /// copies when it is dropped.
     pub fn seal_packs(&self, names: &[String]) -> Result<Sealed, StoreError> {
-        let mut sealed = Sealed::default();
+        // The local copies go when `sealed` is dropped, also when an
+        // upload fails (the batch is then translated again).
+        let mut sealed = Sealed {
+            moved: Vec::new(),
+            staged: names.iter().map(|n| self.staging.join(n)).collect(),
+        };
         for name in names {
             let path = self.staging.join(name);
             let staged = format!("{STAGING}/{name}");
@@ -545,7 +607,6 @@ impl S3Archive {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(self.io(&staged, e)),
             };
-            sealed.staged.push(path);
             let size = file.metadata().map_err(|e| self.io(&staged, e))?.len();
             if size == 0 {
                 continue;
