@@ -113,6 +113,11 @@ impl S3 {
         Err("s3s-fs did not listen within 20 s".into())
     }
 
+    /// The port, on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
     /// The server's address, `http://127.0.0.1:PORT`.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
@@ -160,24 +165,6 @@ impl S3 {
     pub fn restart(&mut self) -> Result<()> {
         self.stop();
         self.launch()
-    }
-
-    /// The `[archive]` table of a gateway keeping its archive in the
-    /// bucket under `prefix`, its secret key in the variable `secret_env`.
-    pub fn archive_table(&self, prefix: &str, secret_env: &str) -> String {
-        format!(
-            r#"
-[archive]
-url = "s3://{BUCKET}/{prefix}"
-endpoint = "{}"
-allow_http = true
-access_key_id = "{ACCESS_KEY}"
-secret_access_key_env = "{secret_env}"
-max_retries = 1
-timeout_secs = 10
-"#,
-            self.endpoint()
-        )
     }
 }
 

@@ -232,7 +232,6 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// The archive in a bucket.
-#[derive(Debug)]
 pub struct S3Archive {
     client: Arc<dyn ObjectStore>,
     bucket: Bucket,
@@ -243,6 +242,17 @@ pub struct S3Archive {
     /// [`S3Archive::sync`] has not waited for yet.
     pending: std::collections::VecDeque<Pending>,
     bridge: Bridge,
+}
+
+impl std::fmt::Debug for S3Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The client holds the keys: never printed.
+        f.debug_struct("S3Archive")
+            .field("bucket", &self.bucket)
+            .field("staging", &self.staging)
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl S3Archive {
