@@ -25,8 +25,15 @@ struct Setup {
     dir: tempfile::TempDir,
 }
 
+/// The file relay into `relay/` of the gateway's folder.
+const FILE_RELAY: &str = "[relay]\ntype = \"file\"\npath = \"relay\"\n";
+
 impl Setup {
     fn new(s3: &S3, secret: &str, extra: &str) -> Setup {
+        Setup::with_relay(s3, secret, extra, FILE_RELAY)
+    }
+
+    fn with_relay(s3: &S3, secret: &str, extra: &str, relay: &str) -> Setup {
         let dir = tempfile::tempdir().expect("temporary folder");
         let p = dir.path();
         std::fs::create_dir_all(p.join("drop")).expect("drop");
@@ -72,9 +79,7 @@ min_age_secs = 0
 type = "dir"
 path = "out/acme"
 
-[relay]
-type = "file"
-path = "relay"
+{relay}
 {archive}"#
             ),
         )
@@ -436,6 +441,46 @@ fn the_daemon_keeps_files_in_the_bucket() {
         daemon.lines()
     );
     assert_eq!(s3.keys("gw/archive").len(), 1);
+    daemon.signal("-TERM");
+    let status = daemon.wait(Duration::from_secs(30)).expect("it stops");
+    assert!(status.success(), "{:?}", daemon.lines());
+}
+
+#[test]
+fn the_webhook_relay_sends_documents_read_from_the_bucket() {
+    let Some(s3) = S3::start().expect("s3s-fs starts") else {
+        return;
+    };
+    let port = support::http::Receiver::free_port();
+    let receiver = support::http::Receiver::start(port);
+    let relay = format!(
+        "[relay]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:{port}/documents\"\nsecret_file = \"s3.secret\"\n"
+    );
+    let s = Setup::with_relay(&s3, SECRET_KEY, "", &relay);
+    s.drop_sample(
+        "mappings/partners/nordlys/inventory/stock-20240314.csv",
+        "stock-20240314.csv",
+    );
+    // The daemon: its passes on blocking threads, the webhook relay on
+    // the daemon's runtime, the archive's requests on its own.
+    let mut daemon = support::daemon::Daemon::start(&s.config());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receiver.requests().is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(daemon.wait_for_log(Duration::from_secs(30), |l| {
+        l["fields"]["message"] == "deliveries made"
+    }));
+    let requests = receiver.requests();
+    assert_eq!(requests.len(), 1, "{:?}", daemon.lines());
+    let pack = s3.keys("gw/documents");
+    assert_eq!(pack.len(), 1, "{pack:?}");
+    let stored = s3.object(&pack[0]).expect("pack");
+    assert_eq!(
+        requests[0].body,
+        stored.strip_suffix(b"\n").unwrap_or(&stored),
+        "the document as the bucket has it"
+    );
     daemon.signal("-TERM");
     let status = daemon.wait(Duration::from_secs(30)).expect("it stops");
     assert!(status.success(), "{:?}", daemon.lines());
