@@ -198,6 +198,14 @@ fn files_and_documents_are_kept_in_the_bucket_and_read_back_from_it() {
     let shown = dropgate(&["show", "2", "--documents", "-c", &config.to_string_lossy()]);
     assert!(shown.status.success(), "{}", text(&shown.stderr));
     assert_eq!(text(&shown.stdout), relayed);
+    let shown = text(&dropgate(&["show", "2", "-c", &config.to_string_lossy()]).stdout);
+    assert!(
+        shown.contains(&format!(
+            "archived  s3://{BUCKET}/gw/archive/{}",
+            sha256(&stock)
+        )),
+        "{shown}"
+    );
     // The acknowledgment of the 856 went out from the pack in the bucket.
     assert_eq!(s.names("out/acme").len(), 1, "{:?}", s.names("out/acme"));
     // The same file again is a duplicate; the bucket keeps one copy.

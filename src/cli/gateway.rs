@@ -344,7 +344,10 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     say!("  format    {}", f.format.as_deref().unwrap_or("-"));
     say!("  state     {}", f.state);
     say!("  sha256    {}", f.sha256);
-    say!("  archived  {}", f.archive_path);
+    say!(
+        "  archived  {}",
+        gateway.archive().location_of(&f.archive_path)
+    );
     if let Some(d) = &f.detail {
         say!("  detail");
         for line in d.lines() {

@@ -221,6 +221,19 @@ impl Archive {
         }
     }
 
+    /// Where the file kept at `relative` is, for people: its path, or its
+    /// `s3://` URL.
+    pub fn location_of(&self, relative: &str) -> String {
+        match self {
+            Archive::Local { data_dir, .. } => data_dir
+                .join("archive")
+                .join(relative)
+                .display()
+                .to_string(),
+            Archive::S3(s3) => s3.url_of(&format!("archive/{relative}")),
+        }
+    }
+
     /// Keeps `bytes` (durable once [`Archive::sync`] has run); returns
     /// their hash and their path relative to the archive.
     pub fn keep(&mut self, bytes: &[u8]) -> Result<(String, String), StoreError> {

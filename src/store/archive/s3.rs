@@ -706,7 +706,8 @@ impl S3Archive {
         Ok(bytes)
     }
 
-    fn url_of(&self, relative: &str) -> String {
+    /// The `s3://` URL of `relative`.
+    pub fn url_of(&self, relative: &str) -> String {
         format!("s3://{}/{}", self.bucket.name, self.key(relative))
     }
 }
