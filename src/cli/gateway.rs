@@ -324,12 +324,10 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         anyhow::bail!("there is no file {}", args.id);
     };
     if documents {
-        let archive = gateway.archive();
         let mut out = std::io::stdout().lock();
-        for d in store.documents(f.id)? {
-            let json = archive.document_json(&d)?;
-            writeln!(out, "{json}")?;
-        }
+        gateway
+            .archive()
+            .documents_json(&store.documents(f.id)?, |json| writeln!(out, "{json}"))?;
         return Ok(ExitCode::SUCCESS);
     }
     say!(
