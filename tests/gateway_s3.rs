@@ -520,6 +520,23 @@ fn check_config_says_what_is_wrong_with_the_archive() {
         let said = text(&out.stderr);
         assert!(said.contains(says), "{table}: {said}");
     }
+    // Right, and an archive left on local disk: said, not refused.
+    std::fs::create_dir_all(dir.path().join("partners")).expect("partners");
+    std::fs::write(dir.path().join("s3.secret"), "secret\n").expect("secret");
+    let table =
+        "url = \"s3://edi/gw\"\naccess_key_id = \"A\"\nsecret_access_key_file = \"s3.secret\"";
+    std::fs::write(&config, format!("[archive]\n{table}\n")).expect("written");
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    std::fs::create_dir_all(dir.path().join("var/archive")).expect("archive");
+    std::fs::write(dir.path().join("var/archive/abc"), "kept").expect("kept");
+    let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("warning:") && said.contains("var/archive still hold(s) files"),
+        "{said}"
+    );
 }
 
 #[test]

@@ -539,8 +539,27 @@ pub(super) fn check(path: &Path) -> Checked {
             let checked = a
                 .bucket()
                 .and_then(|bucket| bucket.map(|_| archive_credentials(&a)).transpose());
-            if let Err(e) = checked {
-                errors.push(source.error_at(at, format!("[archive] {e}")));
+            match checked {
+                Err(e) => errors.push(source.error_at(at, format!("[archive] {e}"))),
+                Ok(Some(_)) => {
+                    // Files recorded before the bucket are looked for in it.
+                    let local = ["archive", "documents"]
+                        .map(|f| section.data_dir.join(f))
+                        .into_iter()
+                        .filter(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()))
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>();
+                    if !local.is_empty() {
+                        warnings.push(source.error_at(
+                            at,
+                            format!(
+                                "[archive] {} still hold(s) files of the archive on local disk: with url set they are read from the bucket, so copy them there first (archive/ and documents/ under the prefix, like `aws s3 sync`)",
+                                local.join(" and ")
+                            ),
+                        ));
+                    }
+                }
+                Ok(None) => {}
             }
             Some(a)
         })
