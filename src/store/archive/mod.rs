@@ -418,10 +418,21 @@ impl Archive {
             let mut at = start.offset;
             for extent in &run {
                 io::copy(&mut (&mut reader).take(extent.offset - at), &mut io::sink())?;
-                let mut bytes = vec![0u8; usize::try_from(extent.length).unwrap_or(usize::MAX)];
-                reader
-                    .read_exact(&mut bytes)
-                    .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", extent.file)))?;
+                // Read as it comes (a length is not trusted with memory).
+                let mut bytes = Vec::new();
+                (&mut reader).take(extent.length).read_to_end(&mut bytes)?;
+                if bytes.len() as u64 != extent.length {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        format!(
+                            "{}: {} bytes at {} expected, {} found",
+                            extent.file,
+                            extent.length,
+                            extent.offset,
+                            bytes.len()
+                        ),
+                    ));
+                }
                 at = extent.offset + extent.length;
                 each(utf8(&extent.file, bytes)?)?;
             }
