@@ -840,6 +840,19 @@ mod tests {
         // Opening sends nothing: no server is needed.
         let archive = S3Archive::open(dir.path(), &config, keys)?;
         assert_eq!(archive.describe(), "s3://edi-archive/gw");
+        assert_eq!(archive.url_of("archive/h"), "s3://edi-archive/gw/archive/h");
+        let bare = S3Archive::open(
+            dir.path(),
+            &ArchiveConfig {
+                url: Some("s3://edi-archive".into()),
+                ..config.clone()
+            },
+            Credentials {
+                access_key_id: "AK".into(),
+                secret_access_key: "SK".into(),
+            },
+        )?;
+        assert_eq!(bare.url_of("archive/h"), "s3://edi-archive/archive/h");
         assert_eq!(archive.remove_staged_packs()?, 0, "no staging folder yet");
         let staging = dir.path().join(STAGING);
         std::fs::create_dir_all(&staging)?;
