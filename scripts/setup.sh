@@ -20,6 +20,10 @@
 #   a free port on 127.0.0.1, run as the package's postgres user when the
 #   tests run as root; no system cluster is started or used).
 #
+# One server comes from crates.io instead (scripts/lib/s3s-fs.sh): s3s-fs,
+# the S3-protocol server of tests/gateway_s3.rs, built once into
+# ${XDG_CACHE_HOME:-~/.cache}/dropgate-tools (about a minute and a half).
+#
 # Packages given as arguments are installed too.
 set -euo pipefail
 
@@ -55,3 +59,5 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
+
+"$(dirname "$0")/lib/s3s-fs.sh"

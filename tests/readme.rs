@@ -48,6 +48,8 @@ fn the_readme_configuration_reads() {
         "the environment variable SMTP_PASSWORD (password_env) is not set",
         // And the database's.
         "[store] the environment variable DROPGATE_DB_PASSWORD (password_env) is not set",
+        // And the archive bucket's secret key.
+        "the environment variable EDI_S3_SECRET (secret_access_key_env) is not set",
     ];
     let others: Vec<&String> = errors
         .iter()

@@ -1,7 +1,7 @@
 //! What a test does when its server cannot be started: with `CI` set it
 //! fails, naming the server and why; without, it is skipped with a line
 //! on the terminal that the test harness does not swallow. Each starter of
-//! `tests/support` (sshd, Dovecot, aiosmtpd) is run in a child test process
+//! `tests/support` (sshd, Dovecot, aiosmtpd, s3s-fs) is run in a child test process
 //! with its program pointed at a file that does not exist.
 
 mod support;
@@ -10,6 +10,7 @@ use std::process::{Command, Output};
 
 use support::dovecot::Dovecot;
 use support::proc::listening;
+use support::s3::S3;
 use support::skip::ci_from;
 use support::smtp::{Options, SmtpServer};
 use support::sshd::Sshd;
@@ -25,6 +26,7 @@ const PROBES: &[(&str, &str, &str)] = &[
     ("probe_sshd", "DROPGATE_TEST_SSHD", "sshd"),
     ("probe_dovecot", "DROPGATE_TEST_DOVECOT", "dovecot"),
     ("probe_aiosmtpd", "DROPGATE_TEST_PYTHON", "aiosmtpd"),
+    ("probe_s3s_fs", "DROPGATE_TEST_S3S_FS", "s3s-fs"),
 ];
 
 #[test]
@@ -51,6 +53,16 @@ fn probe_dovecot() -> Result {
 #[ignore = "a probe, run by the tests below in a child process"]
 fn probe_aiosmtpd() -> Result {
     let Some(server) = SmtpServer::start(Options::default())? else {
+        return Ok(());
+    };
+    assert!(listening(server.port()));
+    Ok(())
+}
+
+#[test]
+#[ignore = "a probe, run by the tests below in a child process"]
+fn probe_s3s_fs() -> Result {
+    let Some(server) = S3::start()? else {
         return Ok(());
     };
     assert!(listening(server.port()));

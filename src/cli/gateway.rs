@@ -10,8 +10,8 @@ use anyhow::Context;
 
 use crate::config;
 use crate::daemon::{FileOutcome, Gateway, PassReport};
+use crate::store::FileState;
 use crate::store::owner::Owner;
-use crate::store::{FileState, Store};
 
 /// Where the configuration is.
 #[derive(Debug, clap::Args)]
@@ -332,18 +332,15 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         documents,
     } = args;
     let mut gateway = args.config.open()?;
-    let data_dir = gateway.config().gateway.data_dir.clone();
-    let store: &mut dyn Store = gateway.store();
-    let Some(f) = store.file(args.id)? else {
+    let Some(f) = gateway.store().file(args.id)? else {
         anyhow::bail!("there is no file {}", args.id);
     };
     if documents {
-        let data_dir = &data_dir;
         let mut out = std::io::stdout().lock();
-        for d in store.documents(f.id)? {
-            let json = d.json(data_dir)?;
-            writeln!(out, "{json}")?;
-        }
+        let docs = gateway.store().documents(f.id)?;
+        gateway
+            .archive()
+            .documents_json(&docs, |json| writeln!(out, "{json}"))?;
         return Ok(ExitCode::SUCCESS);
     }
     say!(
@@ -358,7 +355,10 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     say!("  format    {}", f.format.as_deref().unwrap_or("-"));
     say!("  state     {}", f.state);
     say!("  sha256    {}", f.sha256);
-    say!("  archived  {}", f.archive_path);
+    say!(
+        "  archived  {}",
+        gateway.archive().location_of(&f.archive_path)
+    );
     if let Some(d) = &f.detail {
         say!("  detail");
         for line in d.lines() {
@@ -366,7 +366,7 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
         }
     }
     say!("  trail");
-    for e in store.audit_trail(f.id)? {
+    for e in gateway.store().audit_trail(f.id)? {
         let mut lines = e.detail.lines();
         say!(
             "    {}  {:<11}  {}",
@@ -378,7 +378,7 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
             say!("    {:24}  {:<11}  {line}", "", "");
         }
     }
-    let docs = store.documents(f.id)?;
+    let docs = gateway.store().documents(f.id)?;
     if !docs.is_empty() {
         say!("  documents");
         for d in docs {
@@ -476,6 +476,9 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         config.partners.len(),
         config.gateway.data_dir.display()
     );
+    if config.archive.url.is_some() {
+        say!("archive: {}", gateway.archive().describe());
+    }
     let store = gateway.store();
     say!("store: {}", store.describe());
     let counts = store.count_by_state()?;

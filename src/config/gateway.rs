@@ -12,6 +12,7 @@ use super::{ConfigError, ConfigErrors, Source};
 use crate::relay::RelayConfig;
 use crate::relay::file::FileRelayConfig;
 use crate::store::Location;
+use crate::store::archive::{ArchiveConfig, Credentials};
 pub use crate::transport::channel::ChannelKind;
 use crate::transport::secret;
 
@@ -303,6 +304,9 @@ pub struct Gateway {
     pub channels: Vec<ChannelConfig>,
     /// Where documents are relayed.
     pub relay: RelayConfig,
+    /// Where received files and document packs are kept (`[archive]`;
+    /// by default the data directory).
+    pub archive: ArchiveConfig,
     /// Our X12 identity, for what we send (purchase orders).
     pub x12: Option<OwnX12>,
     /// The HTTP API, when configured.
@@ -424,10 +428,11 @@ pub(super) fn check(path: &Path) -> Checked {
     let schedule_table = take("schedule", &mut errors);
     let relay_table = take("relay", &mut errors);
     let store_table = take("store", &mut errors);
+    let archive_table = take("archive", &mut errors);
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
-            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store"),
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive"),
         ));
     }
     // Where a [gateway] key is written, for messages about its value.
@@ -606,6 +611,42 @@ pub(super) fn check(path: &Path) -> Checked {
         }
         Some(a)
     });
+    let archive = archive_table
+        .and_then(|t| {
+            let at = t.at();
+            let mut a: ArchiveConfig = source
+                .value(t.into_value())
+                .map_err(|e| errors.push(e))
+                .ok()?;
+            a.secret_access_key_file = a.secret_access_key_file.map(|p| source.resolve(&p));
+            let checked = a
+                .bucket()
+                .and_then(|bucket| bucket.map(|_| archive_credentials(&a)).transpose());
+            match checked {
+                Err(e) => errors.push(source.error_at(at, format!("[archive] {e}"))),
+                Ok(Some(_)) => {
+                    // Files recorded before the bucket are looked for in it.
+                    let local = ["archive", "documents"]
+                        .map(|f| section.data_dir.join(f))
+                        .into_iter()
+                        .filter(|d| std::fs::read_dir(d).is_ok_and(|mut e| e.next().is_some()))
+                        .map(|d| d.display().to_string())
+                        .collect::<Vec<_>>();
+                    if !local.is_empty() {
+                        warnings.push(source.error_at(
+                            at,
+                            format!(
+                                "[archive] {} still hold(s) files of the archive on local disk: with url set they are read from the bucket, so copy them there first (archive/ and documents/ under the prefix, like `aws s3 sync`)",
+                                local.join(" and ")
+                            ),
+                        ));
+                    }
+                }
+                Ok(None) => {}
+            }
+            Some(a)
+        })
+        .unwrap_or_default();
     let schedule = match schedule_table {
         Some(table) => {
             let mut out = BTreeMap::new();
@@ -647,6 +688,7 @@ pub(super) fn check(path: &Path) -> Checked {
         gateway: section,
         channels,
         relay,
+        archive,
         x12,
         api,
         store,
@@ -684,6 +726,44 @@ fn nats_login_readable(n: &crate::relay::nats::NatsConfig) -> Result<(), String>
         Login::Anonymous => Ok(()),
         Login::User { env, file, .. } => secret::check_readable_as(secret::PASSWORD, env, file),
         Login::Token { env, file } => secret::check_readable_as(secret::TOKEN, env, file),
+    }
+}
+
+/// The keys to the archive's bucket, read from where `[archive]` says
+/// (environment variables or files, as every secret); the message says
+/// where a key was looked for, never what it is.
+pub fn archive_credentials(archive: &ArchiveConfig) -> Result<Credentials, String> {
+    use crate::transport::secret::read_as;
+    let access_key_id = match &archive.access_key_id {
+        Some(id) => Some(id.clone()),
+        None => read_as(
+            crate::transport::secret::Keys {
+                env: "access_key_id_env",
+                file: "",
+            },
+            archive.access_key_id_env.as_deref(),
+            None,
+        )
+        .map_err(|e| e.to_string())?,
+    };
+    let secret_access_key = read_as(
+        crate::transport::secret::Keys {
+            env: "secret_access_key_env",
+            file: "secret_access_key_file",
+        },
+        archive.secret_access_key_env.as_deref(),
+        archive.secret_access_key_file.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    match (access_key_id, secret_access_key) {
+        (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials {
+            access_key_id,
+            secret_access_key,
+        }),
+        (None, _) => Err("the access key: set access_key_id or access_key_id_env".into()),
+        (_, None) => {
+            Err("the secret access key: set secret_access_key_env or secret_access_key_file".into())
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 pub use gateway::{
     ApiConfig, ChannelConfig, ChannelKind, ChannelPolicy, Checked, Duplicates, EmptyFiles, Gateway,
-    GatewaySection, OwnX12, TokenError,
+    GatewaySection, OwnX12, TokenError, archive_credentials,
 };
 pub use partner::{AckPolicy, AckWhen, InboundFiles, OutboundTo, Partner, Ta1When, X12Identity};
 

@@ -1,20 +1,24 @@
 //! A received file's bytes as the pipeline reads them: held in memory, or,
-//! for a file larger than `[gateway] stream_over_mb`, read from its
-//! archive copy each time they are needed (the head to identify it, the
+//! for a file larger than `[gateway] stream_over_mb`, read from a copy on
+//! local disk each time they are needed (the head to identify it, the
 //! whole to translate and to acknowledge it), so that memory does not grow
-//! with the file.
+//! with the file: the archive's own copy, or, with the archive in a
+//! bucket, a temporary copy (the one uploaded from, or one fetched by
+//! ranges to process the file again).
 
 use std::borrow::Cow;
 use std::io::{self, Read};
-use std::path::PathBuf;
+
+use crate::store::archive::LocalCopy;
 
 /// A received file's bytes.
 #[derive(Debug)]
 pub enum Body {
     /// In memory.
     Memory(Vec<u8>),
-    /// In the archive, at this path.
-    Archived(PathBuf),
+    /// On local disk: the archive's copy, or (with the archive in a
+    /// bucket) a temporary copy of its object.
+    Archived(LocalCopy),
 }
 
 impl Body {
@@ -22,12 +26,9 @@ impl Body {
     pub fn head(&self, n: usize) -> io::Result<Cow<'_, [u8]>> {
         match self {
             Body::Memory(bytes) => Ok(Cow::Borrowed(bytes.get(..n).unwrap_or(bytes))),
-            Body::Archived(path) => {
+            Body::Archived(_) => {
                 let mut head = Vec::with_capacity(n.min(1 << 20));
-                self.reader()?
-                    .take(n as u64)
-                    .read_to_end(&mut head)
-                    .map_err(|e| with_path(path, e))?;
+                self.reader()?.take(n as u64).read_to_end(&mut head)?;
                 Ok(Cow::Owned(head))
             }
         }
@@ -37,16 +38,9 @@ impl Body {
     pub fn reader(&self) -> io::Result<Box<dyn Read + '_>> {
         match self {
             Body::Memory(bytes) => Ok(Box::new(bytes.as_slice())),
-            Body::Archived(path) => {
-                let file = std::fs::File::open(path).map_err(|e| with_path(path, e))?;
-                Ok(Box::new(io::BufReader::with_capacity(1 << 16, file)))
-            }
+            Body::Archived(copy) => Ok(copy.reader()?),
         }
     }
-}
-
-fn with_path(path: &std::path::Path, e: io::Error) -> io::Error {
-    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -58,9 +52,12 @@ mod tests {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("kept");
         std::fs::write(&path, b"ISA*00*rest")?;
+        let staged = tempfile::tempfile()?;
+        std::io::Write::write_all(&mut &staged, b"ISA*00*rest")?;
         for body in [
             Body::Memory(b"ISA*00*rest".to_vec()),
-            Body::Archived(path.clone()),
+            Body::Archived(LocalCopy::Kept(path.clone())),
+            Body::Archived(LocalCopy::Staged(std::sync::Arc::new(staged))),
         ] {
             assert_eq!(body.head(3)?.as_ref(), b"ISA");
             assert_eq!(body.head(100)?.as_ref(), b"ISA*00*rest");
@@ -68,7 +65,11 @@ mod tests {
             body.reader()?.read_to_end(&mut all)?;
             assert_eq!(all, b"ISA*00*rest");
         }
-        assert!(Body::Archived(dir.path().join("gone")).head(3).is_err());
+        assert!(
+            Body::Archived(LocalCopy::Kept(dir.path().join("gone")))
+                .head(3)
+                .is_err()
+        );
         Ok(())
     }
 }

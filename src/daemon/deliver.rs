@@ -21,7 +21,7 @@ use crate::config::Gateway as Config;
 use crate::relay::nats::{Login, NatsAuth, NatsConfig, NatsRelay};
 use crate::relay::webhook::WebhookRelay;
 use crate::relay::{DocumentRelay, Ending, FileRelay, RelayConfig};
-use crate::store::{Delivery, Durability, Store, StoreError, Targets};
+use crate::store::{Archive, Delivery, Durability, Store, StoreError, Targets};
 use crate::transport::channel::Channel;
 use crate::transport::secret;
 
@@ -58,10 +58,10 @@ enum Attempt {
 }
 
 /// A delivery's bytes: its payload, or read from where it points.
-fn payload(config: &Config, d: &Delivery) -> Result<Vec<u8>, String> {
+fn payload(archive: &Archive, d: &Delivery) -> Result<Vec<u8>, String> {
     match &d.new.payload_file {
-        Some(extent) => extent
-            .read(&config.gateway.data_dir)
+        Some(extent) => archive
+            .read_extent(extent)
             .map_err(|e| format!("the documents to deliver: {e}")),
         None => Ok(d.new.payload.clone()),
     }
@@ -104,7 +104,7 @@ fn document_relay(config: &RelayConfig) -> Option<Box<dyn DocumentRelay>> {
 /// next is sent.
 fn attempt_relay_documents(
     relay: &mut dyn DocumentRelay,
-    config: &Config,
+    archive: &Archive,
     store: &mut dyn Store,
     stop: &Stop,
     d: &Delivery,
@@ -112,7 +112,7 @@ fn attempt_relay_documents(
     // The documents are read one at a time: a large file's are never all
     // in memory.
     let mut lines: Box<dyn std::io::BufRead> = match &d.new.payload_file {
-        Some(extent) => match extent.open(&config.gateway.data_dir) {
+        Some(extent) => match archive.open_extent(extent) {
             Ok(r) => Box::new(std::io::BufReader::with_capacity(1 << 16, r)),
             Err(e) => return Ok(Attempt::Failed(format!("the documents to deliver: {e}"))),
         },
@@ -145,6 +145,7 @@ fn attempt_relay_documents(
 fn attempt(
     config: &Config,
     channels: &mut [Channel],
+    archive: &Archive,
     relay: &mut Option<Box<dyn DocumentRelay>>,
     store: &mut dyn Store,
     stop: &Stop,
@@ -155,21 +156,26 @@ fn attempt(
             *relay = document_relay(&config.relay);
         }
         if let Some(relay) = relay {
-            return attempt_relay_documents(relay.as_mut(), config, store, stop, d);
+            return attempt_relay_documents(relay.as_mut(), archive, store, stop, d);
         }
     }
-    Ok(match attempt_other(config, channels, d) {
+    Ok(match attempt_other(config, channels, archive, d) {
         Ok(()) => Attempt::Made,
         Err(error) => Attempt::Failed(error),
     })
 }
 
-fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Result<(), String> {
+fn attempt_other(
+    config: &Config,
+    channels: &mut [Channel],
+    archive: &Archive,
+    d: &Delivery,
+) -> Result<(), String> {
     if d.new.target == "relay" {
         return match (&config.relay, &d.new.payload_file) {
             (RelayConfig::File(f), Some(extent)) => {
-                let mut documents = extent
-                    .open(&config.gateway.data_dir)
+                let mut documents = archive
+                    .open_extent(extent)
                     .map_err(|e| format!("the documents to deliver: {e}"))?;
                 FileRelay::new(f)
                     .deliver_from(&d.new.name, &mut documents)
@@ -183,7 +189,7 @@ fn attempt_other(config: &Config, channels: &mut [Channel], d: &Delivery) -> Res
             }
         };
     }
-    let payload = payload(config, d)?;
+    let payload = payload(archive, d)?;
     let payload = payload.as_slice();
     let Some(channel) = channels.iter_mut().find(|c| c.name() == d.new.target) else {
         return Err(format!("there is no channel {:?} any more", d.new.target));
@@ -263,6 +269,7 @@ pub fn due(
     config: &Config,
     store: &mut dyn Store,
     channels: &mut [Channel],
+    archive: &Archive,
     targets: &Targets,
     stop: &Stop,
 ) -> Result<Made, StoreError> {
@@ -282,7 +289,7 @@ pub fn due(
             if stop.is_raised() {
                 break;
             }
-            match attempt(config, channels, &mut relay, store, stop, d)? {
+            match attempt(config, channels, archive, &mut relay, store, stop, d)? {
                 Attempt::Made => match local_folder(config, channels, &d.new.target) {
                     Some(folder) => {
                         unsynced.add(&folder);

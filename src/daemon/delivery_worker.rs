@@ -19,7 +19,7 @@ use std::time::Duration;
 use crate::config::ChannelConfig;
 use crate::config::Gateway as Config;
 use crate::relay::RelayConfig;
-use crate::store::{Store, Targets};
+use crate::store::{Archive, Store, Targets};
 use crate::transport::channel::Channel;
 
 use super::api::Metrics;
@@ -148,12 +148,18 @@ fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, stop: &Sto
         .collect();
     let mut seen = wake.seen();
     let mut failures = 0u32;
-    let mut store: Option<Box<dyn Store>> = None;
+    let mut opened: Option<(Box<dyn Store>, Archive)> = None;
     while !stop.is_raised() {
-        let store = match &mut store {
-            Some(s) => s,
-            None => match super::open_store(config) {
-                Ok(s) => store.insert(s),
+        let (store, archive) = match &mut opened {
+            Some((s, a)) => (s, a),
+            None => match super::open_store(config)
+                .map_err(super::DaemonError::from)
+                .and_then(|s| Ok((s, super::open_archive(config)?)))
+            {
+                Ok(both) => {
+                    let (s, a) = opened.insert(both);
+                    (s, a)
+                }
                 Err(e) => {
                     failures += 1;
                     let secs = retry_secs(failures);
@@ -161,14 +167,21 @@ fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, stop: &Sto
                         worker = %plan.name(),
                         error = %e,
                         retry_secs = secs,
-                        "deliveries wait for the store; tried again"
+                        "deliveries wait for the store or the archive; tried again"
                     );
                     wake.wait(&mut seen, Duration::from_secs(secs));
                     continue;
                 }
             },
         };
-        let wait = match deliver::due(config, store.as_mut(), &mut channels, &plan.targets, stop) {
+        let wait = match deliver::due(
+            config,
+            store.as_mut(),
+            &mut channels,
+            archive,
+            &plan.targets,
+            stop,
+        ) {
             Ok(made) => {
                 failures = 0;
                 metrics.deliveries(&made);

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use crate::model::head::{Indexed, LineHeads};
-use crate::store::packs::{self, PackWriter};
+use crate::store::packs::PackWriter;
 use crate::store::{DocumentBody, Extent, FileId, NewDocument, StoreError, Transaction};
 
 use super::pipeline::Context;
@@ -22,10 +22,11 @@ pub fn pack_name(first_file: FileId, worker: usize) -> String {
     format!("{first_file:010}-{worker}-{}.jsonl", std::process::id())
 }
 
-/// Opens a document pack for appending.
+/// Opens a document pack for appending (in the folder the archive says).
 pub fn open_pack(cx: &Context<'_>, name: &str) -> Result<PackWriter, StoreError> {
-    PackWriter::open(cx.data_dir, name).map_err(|e| StoreError::Archive {
-        path: format!("{}/{name}", packs::FOLDER),
+    let folder = cx.archive.pack_folder();
+    PackWriter::open_in(cx.data_dir, folder, name).map_err(|e| StoreError::Archive {
+        path: format!("{folder}/{name}"),
         source: e,
     })
 }
@@ -85,27 +86,19 @@ fn scan(data_dir: &Path, extent: &Extent) -> std::io::Result<Vec<Indexed>> {
     }
 }
 
-/// Makes the document packs durable (one sync of their file system),
-/// before the store's commit that points at them.
-pub fn sync_packs(cx: &Context<'_>) -> Result<(), StoreError> {
-    let folder = cx.data_dir.join(packs::FOLDER);
-    let mut unsynced = crate::store::disk::Unsynced::default();
-    unsynced.add(&folder);
-    unsynced.sync().map_err(|e| StoreError::Archive {
-        path: folder.display().to_string(),
-        source: e,
-    })
-}
-
 /// Stores where each document of a file is in its pack, with its type and
 /// number: from the index made as they were written, or else by reading
 /// the pack back (from the page cache, as a rule) a piece at a time and
-/// indexing it without parsing the documents. Returns how many there are.
+/// indexing it without parsing the documents. The documents are read at
+/// `documents` (under `data_dir`) and stored as in the pack `stored_in`
+/// (where the pack went: the same file, or its object in a bucket).
+/// Returns how many there are.
 pub fn store_documents(
     data_dir: &Path,
     store: &mut dyn Transaction,
     id: FileId,
     documents: &Extent,
+    stored_in: &str,
     index: Option<Vec<Indexed>>,
 ) -> Result<u64, StoreError> {
     let read_error = |e: std::io::Error| StoreError::Archive {
@@ -116,7 +109,7 @@ pub fn store_documents(
         doc_type: d.head.doc_type,
         reference: d.head.reference,
         body: DocumentBody::Packed(Extent {
-            file: documents.file.clone(),
+            file: stored_in.to_string(),
             offset: documents.offset + d.offset,
             length: d.length,
         }),
@@ -197,7 +190,7 @@ mod tests {
                 sender: None,
             })?;
             assert_eq!(
-                store_documents(dir.path(), tx.as_mut(), id, &extent, index)?,
+                store_documents(dir.path(), tx.as_mut(), id, &extent, &extent.file, index)?,
                 1500
             );
             tx.commit()?;

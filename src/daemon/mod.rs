@@ -86,7 +86,7 @@ impl IntakePlan {
         Ok(Gateway {
             config: std::sync::Arc::clone(&self.config),
             store: open_store(&self.config)?,
-            archive: Archive::new(&self.config.gateway.data_dir.join("archive")),
+            archive: open_archive(&self.config)?,
             library: std::sync::Arc::clone(&self.library),
             defs: self.defs,
             inbound: (0..channels.len()).collect(),
@@ -242,7 +242,7 @@ impl Gateway {
             }
             None => Library::embedded(),
         };
-        let archive = Archive::new(&config.gateway.data_dir.join("archive"));
+        let archive = open_archive(&config)?;
         let mut channels: Vec<Channel> = config
             .channels
             .iter()
@@ -319,6 +319,11 @@ impl Gateway {
     /// The configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The archive of received files and document packs.
+    pub fn archive(&self) -> &Archive {
+        &self.archive
     }
 
     /// One pass over every channel: unfinished files, new files, due
@@ -403,6 +408,7 @@ impl Gateway {
                 &self.config,
                 self.store.as_mut(),
                 &mut self.channels,
+                &self.archive,
                 &Targets::All,
                 stop,
             )?;
@@ -469,9 +475,8 @@ impl Gateway {
                 let copied = self.channels[channel].read_into(name, &mut incoming);
                 match copied.and_then(|size| Ok((size, self.unchanged(channel, w, size)?))) {
                     Ok((size, true)) => {
-                        let kept = self.archive.keep_incoming(incoming)?;
-                        let body = Body::Archived(self.archive.path(&kept.1));
-                        Ok(Some((body, size, kept)))
+                        let (hash, path, copy) = self.archive.keep_incoming(incoming)?;
+                        Ok(Some((Body::Archived(copy), size, (hash, path))))
                     }
                     Ok((_, false)) => {
                         self.archive.discard(incoming);
@@ -563,7 +568,7 @@ impl Gateway {
     /// from there when the file is large.
     fn body_of(&self, file: &FileRecord) -> Result<Body, DaemonError> {
         Ok(if self.config.gateway.streams(file.size) {
-            Body::Archived(self.archive.path(&file.archive_path))
+            Body::Archived(self.archive.copy_of(&file.archive_path)?)
         } else {
             Body::Memory(self.archive.read(&file.archive_path)?)
         })
@@ -583,6 +588,7 @@ impl Gateway {
             library: &self.library,
             defs: self.defs,
             data_dir: &self.config.gateway.data_dir,
+            archive: &self.archive,
             force: false,
         };
         let workers = self.config.gateway.max_concurrent_files.max(1);
@@ -612,6 +618,7 @@ impl Gateway {
             library: &self.library,
             defs: self.defs,
             data_dir: &self.config.gateway.data_dir,
+            archive: &self.archive,
             force,
         };
         Ok(pipeline::process(
@@ -647,6 +654,7 @@ impl Gateway {
             &self.config,
             self.store.as_mut(),
             &mut self.channels,
+            &self.archive,
             &Targets::All,
             &Stop::new(),
         )?;
@@ -677,6 +685,7 @@ impl Gateway {
             &self.config,
             self.store.as_mut(),
             &mut self.channels,
+            &self.archive,
             &Targets::All,
             &Stop::new(),
         )?;
@@ -726,6 +735,10 @@ fn process_files(
         (0..work.len()).map(|_| None).collect();
     let per_worker = work.len().div_ceil(workers.max(1)).max(1);
     let first = files.first().map_or(0, |(f, _)| f.id);
+    let packs: Vec<String> = (0..work.len().div_ceil(per_worker))
+        .map(|worker| documents::pack_name(first, worker))
+        .collect();
+    let names = &packs;
     std::thread::scope(|scope| {
         for (worker, (jobs, slots)) in work
             .chunks(per_worker)
@@ -733,8 +746,8 @@ fn process_files(
             .enumerate()
         {
             scope.spawn(move || {
-                let mut pack = match documents::open_pack(cx, &documents::pack_name(first, worker))
-                {
+                let name = names.get(worker).map_or("", String::as_str);
+                let mut pack = match documents::open_pack(cx, name) {
                     Ok(p) => p,
                     Err(e) => {
                         if let Some(slot) = slots.first_mut() {
@@ -750,14 +763,24 @@ fn process_files(
             });
         }
     });
+    // Durable (synced, or in the bucket) before the commit that points
+    // at them; the local copies of uploaded packs go with `sealed`.
     if !work.is_empty() {
-        documents::sync_packs(cx)?;
+        let sealed = cx.archive.seal_packs(cx.data_dir, &packs)?;
         let mut tx = store.transaction(Durability::Synced)?;
         for ((i, w), t) in work.iter().zip(translated) {
             let (file, body) = &files[*i];
             let t =
                 t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
-            outcomes[*i] = Some(pipeline::finish(cx, tx.as_mut(), file, body, w, t)?);
+            outcomes[*i] = Some(pipeline::finish(
+                cx,
+                tx.as_mut(),
+                file,
+                body,
+                w,
+                t,
+                &sealed,
+            )?);
         }
         tx.commit()?;
     }
@@ -768,6 +791,23 @@ fn process_files(
             o.ok_or_else(|| StoreError::Corrupt(format!("file {}: no outcome", file.id)))
         })
         .collect()
+}
+
+/// The archive `[archive]` names: the data directory, or a bucket reached
+/// with the keys read from where the configuration says. Each component
+/// of the daemon opens its own.
+pub fn open_archive(config: &Config) -> Result<Archive, DaemonError> {
+    let data_dir = &config.gateway.data_dir;
+    let fails = |m: String| StoreError::Archive {
+        path: config.archive.url.clone().unwrap_or_default(),
+        source: std::io::Error::new(std::io::ErrorKind::InvalidInput, m),
+    };
+    if config.archive.bucket().map_err(fails)?.is_none() {
+        return Ok(Archive::local(data_dir));
+    }
+    let credentials = crate::config::archive_credentials(&config.archive).map_err(fails)?;
+    let s3 = crate::store::archive::S3Archive::open(data_dir, &config.archive, credentials)?;
+    Ok(Archive::S3(Box::new(s3)))
 }
 
 /// Why a file cannot be reprocessed.

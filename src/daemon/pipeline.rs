@@ -46,6 +46,9 @@ pub struct Context<'a> {
     /// pack there as they are translated, so memory stays flat whatever
     /// the size.
     pub data_dir: &'a Path,
+    /// The archive: the document packs are made durable there before the
+    /// store points at them.
+    pub archive: &'a crate::store::Archive,
     /// Process a file even if it is a duplicate (`reprocess --force`).
     pub force: bool,
 }
@@ -209,11 +212,13 @@ pub fn process(
     match admitted {
         Admitted::Settled(outcome) => Ok(outcome),
         Admitted::ToTranslate(work) => {
-            let mut pack = documents::open_pack(cx, &documents::pack_name(file.id, 0))?;
+            let name = documents::pack_name(file.id, 0);
+            let mut pack = documents::open_pack(cx, &name)?;
             let translated = translate_into(cx, &work, file, body, &mut pack)?;
-            documents::sync_packs(cx)?;
+            drop(pack);
+            let sealed = cx.archive.seal_packs(cx.data_dir, &[name])?;
             let mut tx = store.transaction(Durability::Synced)?;
-            let outcome = finish(cx, tx.as_mut(), file, body, &work, translated)?;
+            let outcome = finish(cx, tx.as_mut(), file, body, &work, translated, &sealed)?;
             tx.commit()?;
             Ok(outcome)
         }
@@ -483,7 +488,8 @@ fn write_translation<'p>(
 }
 
 /// The last step, with the store: acknowledges, stores the documents and
-/// queues the deliveries, or quarantines.
+/// queues the deliveries, or quarantines. `sealed` says where the packs
+/// written are stored now.
 pub fn finish(
     cx: &Context<'_>,
     store: &mut dyn Transaction,
@@ -491,6 +497,7 @@ pub fn finish(
     body: &Body,
     work: &Work<'_>,
     translated: Translated,
+    sealed: &crate::store::archive::Sealed,
 ) -> Result<FileOutcome, StoreError> {
     let ack = |store: &mut dyn Transaction, has_errors: bool| {
         let mut input = body.reader().map_err(|e| archive_error(file, e))?;
@@ -551,15 +558,22 @@ pub fn finish(
         )?;
         return outcome(store, file.id);
     };
-    let count =
-        documents::store_documents(cx.data_dir, store, file.id, &documents, translated.index)?;
+    let stored = sealed.stored(&documents);
+    let count = documents::store_documents(
+        cx.data_dir,
+        store,
+        file.id,
+        &documents,
+        &stored.file,
+        translated.index,
+    )?;
     if count > 0 {
         deliveries.push(NewDelivery {
             target: "relay".into(),
             key: format!("relay:{}", file.id),
             name: format!("{:06}-{}.jsonl", file.id, plain_name(&file.name)),
             payload: Vec::new(),
-            payload_file: Some(documents),
+            payload_file: Some(stored),
         });
     }
     let mut notes = outcome_of_translation.warnings.clone();

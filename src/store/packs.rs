@@ -35,7 +35,14 @@ impl PackWriter {
     /// Opens (creating it) the pack `name` (a plain file name) under
     /// `data_dir`'s `documents/`.
     pub fn open(data_dir: &Path, name: &str) -> io::Result<PackWriter> {
-        let folder = data_dir.join(FOLDER);
+        PackWriter::open_in(data_dir, FOLDER, name)
+    }
+
+    /// Opens (creating it) the pack `name` under `data_dir`'s `folder`
+    /// (`staging/` for packs on their way to a bucket).
+    pub fn open_in(data_dir: &Path, folder: &str, name: &str) -> io::Result<PackWriter> {
+        let relative = folder;
+        let folder = data_dir.join(relative);
         std::fs::create_dir_all(&folder)
             .map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", folder.display())))?;
         let path = folder.join(name);
@@ -47,7 +54,7 @@ impl PackWriter {
         let len = file.metadata()?.len();
         Ok(PackWriter {
             file,
-            name: format!("{FOLDER}/{name}"),
+            name: format!("{relative}/{name}"),
             path,
             len,
         })

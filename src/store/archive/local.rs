@@ -1,42 +1,26 @@
-//! The archive of received files: every file's bytes, kept under their
-//! SHA-256 in the data directory before anything else is done with them,
-//! so that any file can be processed again.
+//! The archive on local disk (the default): every file's bytes kept under
+//! their SHA-256 in `archive/` of the data directory.
 //!
 //! A file is written to a temporary name and renamed into place;
-//! [`Archive::sync`] then syncs the file system (once for many files):
-//! after it returns, the bytes survive a crash. The same bytes are
+//! [`LocalArchive::sync`] then syncs the file system (once for many
+//! files): after it returns, the bytes survive a crash. The same bytes are
 //! kept once. A temporary file whose writing fails (a full disk) is
 //! removed at once; one left by a process killed while writing it (its
 //! name holds the process's ID) goes with
-//! [`Archive::remove_temporary_files`].
+//! [`LocalArchive::remove_temporary_files`].
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
-use super::StoreError;
+use super::{Incoming, LocalCopy, sha256_hex};
+use crate::store::StoreError;
 
 /// The archive folder.
 #[derive(Clone, Debug)]
-pub struct Archive {
+pub struct LocalArchive {
     root: PathBuf,
     /// Folders renamed into since the last sync.
-    unsynced: super::disk::Unsynced,
-}
-
-/// SHA-256 of `bytes`, in lower-case hex.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(digest: &[u8]) -> String {
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from(b"0123456789abcdef"[usize::from(b >> 4)]));
-        out.push(char::from(b"0123456789abcdef"[usize::from(b & 15)]));
-    }
-    out
+    unsynced: crate::store::disk::Unsynced,
 }
 
 /// Numbers the incoming files of a process.
@@ -45,10 +29,10 @@ static INCOMING: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::ne
 /// A temporary file of the archive, removed when dropped unless it was
 /// renamed into place.
 #[derive(Debug)]
-struct Temporary(Option<PathBuf>);
+pub(super) struct Temporary(pub(super) Option<PathBuf>);
 
 impl Temporary {
-    fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         self.0.as_deref().unwrap_or(Path::new(""))
     }
 
@@ -72,39 +56,17 @@ impl Drop for Temporary {
 /// (`.HASH.PID.tmp`, `.incoming.PID.N.tmp`), when its name is one.
 /// `None` when it is not a temporary name, `Some(None)` when it holds no
 /// process ID.
-fn writer_of(name: &str) -> Option<Option<u32>> {
+pub(super) fn writer_of(name: &str) -> Option<Option<u32>> {
     let inner = name.strip_prefix('.')?.strip_suffix(".tmp")?;
     Some(inner.split('.').nth(1).and_then(|p| p.parse().ok()))
 }
 
-/// A file being written into the archive as it is received, hashed on the
-/// way (see [`Archive::incoming`]). Dropped without being kept, its
-/// temporary file is removed.
-#[derive(Debug)]
-pub struct Incoming {
-    file: std::io::BufWriter<std::fs::File>,
-    tmp: Temporary,
-    hasher: Sha256,
-}
-
-impl Write for Incoming {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.file.write(buf)?;
-        self.hasher.update(buf.get(..n).unwrap_or(buf));
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.file.flush()
-    }
-}
-
-impl Archive {
+impl LocalArchive {
     /// The archive under `root` (created when first written to).
-    pub fn new(root: &Path) -> Archive {
-        Archive {
+    pub fn new(root: &Path) -> LocalArchive {
+        LocalArchive {
             root: root.to_path_buf(),
-            unsynced: super::disk::Unsynced::default(),
+            unsynced: crate::store::disk::Unsynced::default(),
         }
     }
 
@@ -115,7 +77,7 @@ impl Archive {
         }
     }
 
-    /// Keeps `bytes` (durably once [`Archive::sync`] has run); returns
+    /// Keeps `bytes` (durably once [`LocalArchive::sync`] has run); returns
     /// their hash and their path relative to the archive's root (the hash
     /// itself: one folder, so that a batch of files costs one folder sync).
     pub fn keep(&mut self, bytes: &[u8]) -> Result<(String, String), StoreError> {
@@ -139,8 +101,8 @@ impl Archive {
     }
 
     /// A writer that keeps what is written to it, for a file too large to
-    /// hold in memory: [`Incoming::keep`] then gives its hash and path as
-    /// [`Archive::keep`] does.
+    /// hold in memory: [`LocalArchive::keep_incoming`] then gives its hash
+    /// and path as [`LocalArchive::keep`] does.
     pub fn incoming(&mut self) -> Result<Incoming, StoreError> {
         let dir = self.root.clone();
         std::fs::create_dir_all(&dir).map_err(|e| Self::io(&dir, e))?;
@@ -150,19 +112,18 @@ impl Archive {
             INCOMING.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let file = std::fs::File::create(&tmp).map_err(|e| Self::io(&tmp, e))?;
-        Ok(Incoming {
-            file: std::io::BufWriter::with_capacity(1 << 16, file),
-            tmp: Temporary(Some(tmp)),
-            hasher: Sha256::new(),
-        })
+        Ok(Incoming::new(file, Temporary(Some(tmp))))
     }
 
-    /// Keeps what was written to `incoming` under its hash.
-    pub fn keep_incoming(&mut self, incoming: Incoming) -> Result<(String, String), StoreError> {
-        let Incoming { file, tmp, hasher } = incoming;
-        file.into_inner()
-            .map_err(|e| Self::io(tmp.path(), e.into_error()))?;
-        let hash = hex(&hasher.finalize());
+    /// Keeps what was written to `incoming` under its hash; gives its
+    /// hash, its path and the copy to read it from.
+    pub fn keep_incoming(
+        &mut self,
+        incoming: Incoming,
+    ) -> Result<(String, String, LocalCopy), StoreError> {
+        let (_, tmp, hash) = incoming
+            .finish()
+            .map_err(|(tmp, e)| Self::io(tmp.path(), e))?;
         let path = self.root.join(&hash);
         // Kept before: the copy just written goes when `tmp` is dropped
         // (a rare delete).
@@ -170,12 +131,7 @@ impl Archive {
             tmp.rename_to(&path).map_err(|e| Self::io(&path, e))?;
             self.unsynced.add(&self.root.clone());
         }
-        Ok((hash.clone(), hash))
-    }
-
-    /// Drops a file whose receiving failed half-way.
-    pub fn discard(&mut self, incoming: Incoming) {
-        drop(incoming);
+        Ok((hash.clone(), hash, LocalCopy::Kept(path)))
     }
 
     /// Removes the temporary files that processes no longer running left
@@ -210,9 +166,9 @@ impl Archive {
         Ok(removed)
     }
 
-    /// The path of the bytes kept at `relative`.
-    pub fn path(&self, relative: &str) -> PathBuf {
-        self.root.join(relative)
+    /// The bytes kept at `relative`, to be read where they are.
+    pub fn copy_of(&self, relative: &str) -> LocalCopy {
+        LocalCopy::Kept(self.root.join(relative))
     }
 
     /// Syncs the folders files were renamed into: the files kept since the
@@ -234,8 +190,8 @@ mod tests {
 
     #[test]
     fn keeps_bytes_once_under_their_hash() -> Result<(), StoreError> {
-        let dir = tempfile::tempdir().map_err(|e| Archive::io(Path::new("tmp"), e))?;
-        let mut a = Archive::new(dir.path());
+        let dir = tempfile::tempdir().map_err(|e| LocalArchive::io(Path::new("tmp"), e))?;
+        let mut a = LocalArchive::new(dir.path());
         let (hash, rel) = a.keep(b"abc")?;
         a.sync()?;
         assert_eq!(
@@ -250,17 +206,22 @@ mod tests {
         incoming
             .write_all(b"ab")
             .and_then(|()| incoming.write_all(b"c"))
-            .map_err(|e| Archive::io(Path::new("incoming"), e))?;
-        assert_eq!(a.keep_incoming(incoming)?, (hash.clone(), rel.clone()));
+            .map_err(|e| LocalArchive::io(Path::new("incoming"), e))?;
+        let (h1, r1, _) = a.keep_incoming(incoming)?;
+        assert_eq!((h1, r1), (hash.clone(), rel.clone()));
         let mut other = a.incoming()?;
         other
             .write_all(b"abcd")
-            .map_err(|e| Archive::io(Path::new("incoming"), e))?;
-        let (h2, r2) = a.keep_incoming(other)?;
+            .map_err(|e| LocalArchive::io(Path::new("incoming"), e))?;
+        let (h2, r2, copy) = a.keep_incoming(other)?;
         assert_eq!(h2, sha256_hex(b"abcd"));
-        assert_eq!(std::fs::read(a.path(&r2)).ok(), Some(b"abcd".to_vec()));
+        assert_eq!(copy, a.copy_of(&r2));
+        assert_eq!(
+            std::fs::read(dir.path().join(&r2)).ok(),
+            Some(b"abcd".to_vec())
+        );
         let names: Vec<_> = std::fs::read_dir(dir.path())
-            .map_err(|e| Archive::io(dir.path(), e))?
+            .map_err(|e| LocalArchive::io(dir.path(), e))?
             .flatten()
             .map(|e| e.file_name())
             .collect();
@@ -270,9 +231,9 @@ mod tests {
 
     #[test]
     fn temporary_files_of_processes_that_are_gone_are_removed() -> Result<(), StoreError> {
-        let dir = tempfile::tempdir().map_err(|e| Archive::io(Path::new("tmp"), e))?;
-        let a = Archive::new(dir.path());
-        let io = |e| Archive::io(dir.path(), e);
+        let dir = tempfile::tempdir().map_err(|e| LocalArchive::io(Path::new("tmp"), e))?;
+        let a = LocalArchive::new(dir.path());
+        let io = |e| LocalArchive::io(dir.path(), e);
         // pid_max is at most 2^22: these processes cannot exist.
         std::fs::write(dir.path().join(".abc.99999999.tmp"), b"x").map_err(io)?;
         std::fs::write(dir.path().join(".incoming.99999998.3.tmp"), b"x").map_err(io)?;
@@ -296,9 +257,9 @@ mod tests {
 
     #[test]
     fn an_incoming_file_not_kept_leaves_no_temporary_file() -> Result<(), StoreError> {
-        let dir = tempfile::tempdir().map_err(|e| Archive::io(Path::new("tmp"), e))?;
-        let incoming = Archive::new(dir.path()).incoming()?;
-        let tmp = incoming.tmp.path().to_path_buf();
+        let dir = tempfile::tempdir().map_err(|e| LocalArchive::io(Path::new("tmp"), e))?;
+        let incoming = LocalArchive::new(dir.path()).incoming()?;
+        let tmp = incoming.temporary_path().to_path_buf();
         assert!(tmp.exists());
         drop(incoming);
         assert!(!tmp.exists(), "an incoming file dropped is removed");
