@@ -60,6 +60,18 @@ const CASES: &[(&str, Case)] = &[
         "what_is_committed_is_there_for_another_connection",
         what_is_committed_is_there_for_another_connection,
     ),
+    (
+        "a_lease_has_one_holder_until_it_expires_or_is_given_up",
+        a_lease_has_one_holder_until_it_expires_or_is_given_up,
+    ),
+    (
+        "instances_are_listed_with_their_leases_until_they_leave",
+        instances_are_listed_with_their_leases_until_they_leave,
+    ),
+    (
+        "deliveries_are_found_by_target",
+        deliveries_are_found_by_target,
+    ),
 ];
 
 #[test]
@@ -634,5 +646,95 @@ fn postgres_refuses_a_wrong_password_as_unavailable_and_never_says_it() -> Resul
     .err()
     .ok_or("no password logged in")?;
     assert_eq!(e.kind(), Some(ErrorKind::Unavailable), "{e}");
+    Ok(())
+}
+
+fn a_lease_has_one_holder_until_it_expires_or_is_given_up(b: &Backend) -> Result {
+    let (mut one, mut two) = (b.open()?, b.open()?);
+    assert!(one.lease("channel:drop", "a", 60)?, "a free lease is taken");
+    assert!(!two.lease("channel:drop", "b", 60)?, "held by a: not b's");
+    assert!(one.lease("channel:drop", "a", 60)?, "its holder renews it");
+    assert!(two.lease("channel:other", "b", 60)?, "another lease is free");
+    // Given up: the next one takes it.
+    one.release("channel:drop", "a")?;
+    assert!(two.lease("channel:drop", "b", 60)?);
+    assert!(!one.lease("channel:drop", "a", 60)?);
+    // Giving up a lease one does not hold changes nothing.
+    one.release("channel:drop", "a")?;
+    assert!(!one.lease("channel:drop", "a", 60)?);
+    // Not renewed in time (here: for no time at all), it is taken over.
+    assert!(two.lease("channel:drop", "b", 0)?);
+    assert!(one.lease("channel:drop", "a", 60)?, "expired: taken over");
+    assert!(!two.lease("channel:drop", "b", 60)?, "and b knows it lost it");
+    Ok(())
+}
+
+fn instances_are_listed_with_their_leases_until_they_leave(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    s.heartbeat("host-1:100", "host-1 pid 100", 60)?;
+    s.heartbeat("host-2:200", "host-2 pid 200", 60)?;
+    // One that stopped renewing is not listed.
+    s.heartbeat("host-3:300", "host-3 pid 300", 0)?;
+    assert!(s.lease("channel:drop", "host-1:100", 60)?);
+    assert!(s.lease("deliver:relay", "host-1:100", 60)?);
+    assert!(s.lease("channel:mail", "host-2:200", 60)?);
+    let listed: Vec<(String, Vec<String>)> = s
+        .instances()?
+        .into_iter()
+        .map(|i| (i.id, i.leases))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (
+                "host-1:100".to_string(),
+                vec!["channel:drop".to_string(), "deliver:relay".to_string()]
+            ),
+            ("host-2:200".to_string(), vec!["channel:mail".to_string()]),
+        ]
+    );
+    // Leaving frees its leases at once.
+    s.leave("host-1:100")?;
+    assert_eq!(s.instances()?.len(), 1);
+    assert!(s.lease("channel:drop", "host-2:200", 60)?);
+    Ok(())
+}
+
+fn deliveries_are_found_by_target(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let delivery = |target: &str, key: &str| NewDelivery {
+        target: target.into(),
+        key: key.into(),
+        name: format!("{key}.edi"),
+        payload: b"x".to_vec(),
+        payload_file: None,
+    };
+    s.atomically(Durability::Synced, |tx| {
+        tx.queue(&[
+            delivery("relay", "k1"),
+            delivery("acme-out", "k2"),
+            delivery("gone-out", "k3"),
+            delivery("relay", "k4"),
+        ])
+    })?;
+    let keys = |s: &mut dyn Store, t: &Targets| -> std::result::Result<Vec<String>, StoreError> {
+        Ok(s.due_deliveries(t, 10)?
+            .into_iter()
+            .map(|d| d.new.key)
+            .collect())
+    };
+    assert_eq!(keys(s.as_mut(), &Targets::All)?, ["k1", "k2", "k3", "k4"]);
+    assert_eq!(
+        keys(s.as_mut(), &Targets::Only("relay".into()))?,
+        ["k1", "k4"]
+    );
+    assert_eq!(
+        keys(
+            s.as_mut(),
+            &Targets::AllBut(vec!["relay".into(), "acme-out".into()])
+        )?,
+        ["k3"]
+    );
+    assert_eq!(keys(s.as_mut(), &Targets::AllBut(Vec::new()))?.len(), 4);
     Ok(())
 }

@@ -664,6 +664,41 @@ pub trait Store: Query + Send {
         &mut self,
         durability: Durability,
     ) -> Result<Box<dyn Transaction + '_>, StoreError>;
+
+    /// Takes the lease `name` for `holder`, or keeps it, for `secs`
+    /// seconds from now by the store's own clock (the database server's,
+    /// so that instances on machines whose clocks differ agree): true when
+    /// `holder` holds it afterwards. A lease whose holder did not renew it
+    /// in time is taken over. One statement, committed at once.
+    fn lease(&mut self, name: &str, holder: &str, secs: u64) -> Result<bool, StoreError>;
+
+    /// Gives up the lease `name`, when `holder` holds it.
+    fn release(&mut self, name: &str, holder: &str) -> Result<(), StoreError>;
+
+    /// Says that instance `id` (`about` it: host, process, version) is
+    /// alive, for `secs` seconds from now by the store's clock.
+    fn heartbeat(&mut self, id: &str, about: &str, secs: u64) -> Result<(), StoreError>;
+
+    /// Instance `id` stops: it is no longer listed, and its leases are
+    /// free at once.
+    fn leave(&mut self, id: &str) -> Result<(), StoreError>;
+
+    /// The instances alive (their heartbeat not expired), with the leases
+    /// each holds, oldest first.
+    fn instances(&mut self) -> Result<Vec<Instance>, StoreError>;
+}
+
+/// A gateway instance working on the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Instance {
+    /// Its id (host, process and start).
+    pub id: String,
+    /// What it is, for people.
+    pub about: String,
+    /// When it started (RFC 3339, UTC).
+    pub started_at: String,
+    /// The leases it holds: `channel:NAME`, `deliver:TARGET`.
+    pub leases: Vec<String>,
 }
 
 impl dyn Store + '_ {
@@ -679,6 +714,26 @@ impl dyn Store + '_ {
         tx.commit()?;
         Ok(value)
     }
+}
+
+/// Instances from rows of (id, about, started, a lease or none), in order:
+/// one rule for both backends.
+fn instances_of(rows: Vec<(String, String, String, Option<String>)>) -> Vec<Instance> {
+    let mut out: Vec<Instance> = Vec::new();
+    for (id, about, started_at, lease) in rows {
+        if out.last().is_none_or(|i| i.id != id) {
+            out.push(Instance {
+                id,
+                about,
+                started_at,
+                leases: Vec::new(),
+            });
+        }
+        if let (Some(last), Some(lease)) = (out.last_mut(), lease) {
+            last.leases.push(lease);
+        }
+    }
+    out
 }
 
 /// The audit trail's line for a file received: one wording, whichever the

@@ -33,7 +33,7 @@ use tokio_postgres::{Client, NoTls, Row, Statement};
 use super::{
     AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, Extent, FileId, FileRecord,
     FileState, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store,
-    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through,
+    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through, Instance,
 };
 
 /// Schema migrations, applied in order; `dropgate_schema.version` is the
@@ -120,6 +120,18 @@ CREATE TABLE api_answers (
     status BIGINT NOT NULL,
     body TEXT NOT NULL,
     answered_at TEXT NOT NULL
+);
+"#, r#"
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE TABLE instances (
+    id TEXT PRIMARY KEY,
+    about TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    expires_at BIGINT NOT NULL
 );
 "#];
 
@@ -774,6 +786,63 @@ query_through!(PgStore, |s| Ok::<&mut PgStore, StoreError>(s));
 impl Store for PgStore {
     fn describe(&self) -> String {
         format!("PostgreSQL {}", self.place)
+    }
+
+    fn lease(&mut self, name: &str, holder: &str, secs: u64) -> Result<bool, StoreError> {
+        // The server's clock: instances on machines whose clocks differ
+        // agree on when a lease expires.
+        let row = self.query_opt(
+            "INSERT INTO leases (name, holder, expires_at)
+             VALUES ($1, $2, EXTRACT(EPOCH FROM clock_timestamp())::BIGINT + $3)
+             ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
+             WHERE leases.holder = EXCLUDED.holder
+                OR leases.expires_at <= EXTRACT(EPOCH FROM clock_timestamp())::BIGINT
+             RETURNING holder",
+            &[&name, &holder, &(secs.min(i64::MAX as u64) as i64)],
+        )?;
+        Ok(row.is_some())
+    }
+
+    fn release(&mut self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.execute(
+            "DELETE FROM leases WHERE name = $1 AND holder = $2",
+            &[&name, &holder],
+        )
+        .map(|_| ())
+    }
+
+    fn heartbeat(&mut self, id: &str, about: &str, secs: u64) -> Result<(), StoreError> {
+        self.execute(
+            "INSERT INTO instances (id, about, started_at, expires_at)
+             VALUES ($1, $2, $3, EXTRACT(EPOCH FROM clock_timestamp())::BIGINT + $4)
+             ON CONFLICT (id) DO UPDATE SET about = EXCLUDED.about, expires_at = EXCLUDED.expires_at",
+            &[&id, &about, &now(), &(secs.min(i64::MAX as u64) as i64)],
+        )
+        .map(|_| ())
+    }
+
+    fn leave(&mut self, id: &str) -> Result<(), StoreError> {
+        // Two statements: stopped between them, the instance's heartbeat
+        // expires as its leases would.
+        self.execute("DELETE FROM leases WHERE holder = $1", &[&id])?;
+        self.execute("DELETE FROM instances WHERE id = $1", &[&id])?;
+        Ok(())
+    }
+
+    fn instances(&mut self) -> Result<Vec<Instance>, StoreError> {
+        let rows = self.query(
+            "SELECT i.id, i.about, i.started_at, l.name FROM instances i
+             LEFT JOIN leases l ON l.holder = i.id
+                AND l.expires_at > EXTRACT(EPOCH FROM clock_timestamp())::BIGINT
+             WHERE i.expires_at > EXTRACT(EPOCH FROM clock_timestamp())::BIGINT
+             ORDER BY i.started_at, i.id, l.name",
+            &[],
+        )?;
+        let rows = rows
+            .iter()
+            .map(|r| Ok((self.get(r, 0)?, self.get(r, 1)?, self.get(r, 2)?, self.get(r, 3)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(super::instances_of(rows))
     }
 
     fn transaction(

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{
     AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, Extent, FileId, FileRecord,
     FileState, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store,
-    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through,
+    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through, Instance,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -143,6 +143,21 @@ INSERT INTO control_numbers (partner, level, next)
     SELECT partner, 'GS', MAX(next) FROM control_numbers
     WHERE level IN ('ack-GS', 'po') GROUP BY partner;
 DELETE FROM control_numbers WHERE level IN ('ack-ISA', 'ack-GS', 'po');
+"#,
+    // Leases (a channel polled, a target delivered to, by one instance at
+    // a time) and the instances alive, for `status`.
+    r#"
+CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE instances (
+    id TEXT PRIMARY KEY,
+    about TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
 "#,
 ];
 
@@ -635,6 +650,71 @@ query_through!(SqliteStore, |s| Ok::<&SqliteStore, StoreError>(s));
 impl Store for SqliteStore {
     fn describe(&self) -> String {
         format!("SQLite {}", self.path)
+    }
+
+    fn lease(&mut self, name: &str, holder: &str, secs: u64) -> Result<bool, StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, unixepoch() + ?3)
+                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+                 WHERE leases.holder = excluded.holder OR leases.expires_at <= unixepoch()
+                 RETURNING holder",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![name, holder, secs.min(i64::MAX as u64) as i64], |_| Ok(()))
+                    .optional()
+            })
+            .map(|held| held.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    fn release(&mut self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached("DELETE FROM leases WHERE name = ?1 AND holder = ?2")
+            .and_then(|mut st| st.execute(params![name, holder]))
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    fn heartbeat(&mut self, id: &str, about: &str, secs: u64) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO instances (id, about, started_at, expires_at) VALUES (?1, ?2, ?3, unixepoch() + ?4)
+                 ON CONFLICT (id) DO UPDATE SET about = excluded.about, expires_at = excluded.expires_at",
+            )
+            .and_then(|mut st| {
+                st.execute(params![id, about, now(), secs.min(i64::MAX as u64) as i64])
+            })
+            .map(|_| ())
+            .map_err(|e| self.err(e))
+    }
+
+    fn leave(&mut self, id: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .and_then(|()| self.conn.execute("DELETE FROM leases WHERE holder = ?1", params![id]))
+            .and_then(|_| self.conn.execute("DELETE FROM instances WHERE id = ?1", params![id]))
+            .and_then(|_| self.conn.execute_batch("COMMIT"))
+            .map_err(|e| {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.err(e)
+            })
+    }
+
+    fn instances(&mut self) -> Result<Vec<Instance>, StoreError> {
+        let rows: Vec<(String, String, String, Option<String>)> = self
+            .conn
+            .prepare_cached(
+                "SELECT i.id, i.about, i.started_at, l.name FROM instances i
+                 LEFT JOIN leases l ON l.holder = i.id AND l.expires_at > unixepoch()
+                 WHERE i.expires_at > unixepoch() ORDER BY i.started_at, i.id, l.name",
+            )
+            .and_then(|mut st| {
+                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect()
+            })
+            .map_err(|e| self.err(e))?;
+        Ok(super::instances_of(rows))
     }
 
     fn transaction(
