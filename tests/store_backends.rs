@@ -654,7 +654,10 @@ fn a_lease_has_one_holder_until_it_expires_or_is_given_up(b: &Backend) -> Result
     assert!(one.lease("channel:drop", "a", 60)?, "a free lease is taken");
     assert!(!two.lease("channel:drop", "b", 60)?, "held by a: not b's");
     assert!(one.lease("channel:drop", "a", 60)?, "its holder renews it");
-    assert!(two.lease("channel:other", "b", 60)?, "another lease is free");
+    assert!(
+        two.lease("channel:other", "b", 60)?,
+        "another lease is free"
+    );
     // Given up: the next one takes it.
     one.release("channel:drop", "a")?;
     assert!(two.lease("channel:drop", "b", 60)?);
@@ -665,7 +668,10 @@ fn a_lease_has_one_holder_until_it_expires_or_is_given_up(b: &Backend) -> Result
     // Not renewed in time (here: for no time at all), it is taken over.
     assert!(two.lease("channel:drop", "b", 0)?);
     assert!(one.lease("channel:drop", "a", 60)?, "expired: taken over");
-    assert!(!two.lease("channel:drop", "b", 60)?, "and b knows it lost it");
+    assert!(
+        !two.lease("channel:drop", "b", 60)?,
+        "and b knows it lost it"
+    );
     Ok(())
 }
 

@@ -481,6 +481,24 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
     }
     let store = gateway.store();
     say!("store: {}", store.describe());
+    // Who is at work on it, and what each holds.
+    let instances = store.instances()?;
+    if instances.is_empty() {
+        say!("instances: none running");
+    }
+    for i in &instances {
+        say!(
+            "instance {} ({}), since {}: {}",
+            i.id,
+            i.about,
+            i.started_at,
+            if i.leases.is_empty() {
+                "holds nothing".to_string()
+            } else {
+                i.leases.join(", ")
+            }
+        );
+    }
     let counts = store.count_by_state()?;
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     let counts: Vec<String> = counts.iter().map(|(s, n)| format!("{n} {s}")).collect();

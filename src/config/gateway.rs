@@ -55,6 +55,13 @@ pub struct GatewaySection {
     /// default).
     #[serde(default = "default_shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
+    /// Each channel is polled, and each target delivered to, by one
+    /// instance at a time, which holds its lease: renewed every third of
+    /// this many seconds, and taken over by another instance when its
+    /// holder stopped renewing it this long (killed, or cut off from the
+    /// store).
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: u64,
 }
 
 impl Default for GatewaySection {
@@ -68,6 +75,7 @@ impl Default for GatewaySection {
             retry_secs: default_retry_secs(),
             stream_over_mb: default_stream_over_mb(),
             shutdown_grace_secs: default_shutdown_grace_secs(),
+            lease_secs: default_lease_secs(),
         }
     }
 }
@@ -107,6 +115,11 @@ const fn default_stream_over_mb() -> u64 {
 const fn default_shutdown_grace_secs() -> u64 {
     30
 }
+const fn default_lease_secs() -> u64 {
+    30
+}
+/// The shortest `lease_secs` taken: renewed every second at least.
+const MIN_LEASE_SECS: u64 = 3;
 /// The longest `shutdown_grace_secs` taken.
 const MAX_SHUTDOWN_GRACE_SECS: u64 = 3600;
 
@@ -448,6 +461,7 @@ pub(super) fn check(path: &Path) -> Checked {
         "mappings",
         "partners",
         "shutdown_grace_secs",
+        "lease_secs",
     ]
     .iter()
     .map(|k| (k.to_string(), gateway_at(k)))
@@ -479,6 +493,12 @@ pub(super) fn check(path: &Path) -> Checked {
         errors.push(source.error_at(
             key_at("shutdown_grace_secs"),
             format!("[gateway] shutdown_grace_secs: at most {MAX_SHUTDOWN_GRACE_SECS} (an hour)"),
+        ));
+    }
+    if section.lease_secs < MIN_LEASE_SECS {
+        errors.push(source.error_at(
+            key_at("lease_secs"),
+            format!("[gateway] lease_secs must be at least {MIN_LEASE_SECS}"),
         ));
     }
     if section.poll_interval_secs == 0 {

@@ -24,6 +24,7 @@ use crate::transport::channel::Channel;
 
 use super::api::Metrics;
 use super::deliver;
+use super::leases::Held;
 use super::stop::Stop;
 use super::wake::Wake;
 
@@ -44,6 +45,15 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The lease an instance holds to run this worker: `deliver:TARGET`
+    /// (`deliver:*` for the other targets).
+    pub fn lease(&self) -> String {
+        match &self.targets {
+            Targets::Only(t) => format!("deliver:{t}"),
+            Targets::AllBut(_) | Targets::All => "deliver:*".to_string(),
+        }
+    }
+
     /// The name of the worker's thread and in its logs.
     pub fn name(&self) -> String {
         match &self.targets {
@@ -117,6 +127,7 @@ pub fn start(
     config: Arc<Config>,
     wake: Arc<Wake>,
     metrics: Arc<Metrics>,
+    held: Arc<Held>,
     daemon_stop: Stop,
 ) -> std::io::Result<Running> {
     let stop = daemon_stop.child();
@@ -124,7 +135,7 @@ pub fn start(
     let worker_plan = plan.clone();
     let thread = std::thread::Builder::new()
         .name(format!("deliver {}", plan.name()))
-        .spawn(move || work(&worker_plan, &config, &wake, &metrics, &own))?;
+        .spawn(move || work(&worker_plan, &config, &wake, &metrics, &held, &own))?;
     Ok(Running { plan, stop, thread })
 }
 
@@ -140,7 +151,7 @@ fn retry_secs(failures: u32) -> u64 {
 }
 
 /// The worker's loop: due deliveries, then a wait for a ring or a second.
-fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, stop: &Stop) {
+fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, held: &Held, stop: &Stop) {
     let mut channels: Vec<Channel> = plan
         .channel
         .iter()
@@ -149,7 +160,14 @@ fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, stop: &Sto
     let mut seen = wake.seen();
     let mut failures = 0u32;
     let mut opened: Option<(Box<dyn Store>, Archive)> = None;
+    let lease = plan.lease();
     while !stop.is_raised() {
+        // Another instance delivers to this target while it holds the
+        // lease.
+        if !held.holds(&lease) {
+            wake.wait(&mut seen, LOOK_EVERY);
+            continue;
+        }
         let (store, archive) = match &mut opened {
             Some((s, a)) => (s, a),
             None => match super::open_store(config)

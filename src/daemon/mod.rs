@@ -21,6 +21,7 @@ pub mod deliver;
 pub mod delivery_worker;
 pub mod documents;
 pub mod index;
+pub mod leases;
 pub mod pipeline;
 pub mod send;
 pub mod stop;
@@ -95,6 +96,14 @@ impl IntakePlan {
             delivers: false,
             unfinished: self.unfinished.clone(),
         })
+    }
+
+    /// The lease an instance holds to run this intake: `channel:NAME`.
+    pub fn lease(&self) -> String {
+        match &self.channel {
+            Some(name) => format!("channel:{name}"),
+            None => "intake".to_string(),
+        }
     }
 
     /// How often its intake polls its channel, in seconds.

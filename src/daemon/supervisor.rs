@@ -21,8 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
-    DaemonError, Gateway, IntakePlan, PassReport, Stop, api, deliver, delivery_worker, open_store,
-    wake,
+    DaemonError, Gateway, IntakePlan, PassReport, Stop, api, deliver, delivery_worker, leases,
+    open_store, wake,
 };
 use crate::config::Gateway as Config;
 
@@ -81,6 +81,7 @@ struct Workers {
     running: Vec<delivery_worker::Running>,
     metrics: Arc<api::Metrics>,
     wake: Arc<wake::Wake>,
+    held: Arc<leases::Held>,
     stop: Stop,
 }
 
@@ -110,6 +111,7 @@ impl Workers {
                 Arc::clone(config),
                 Arc::clone(&self.wake),
                 Arc::clone(&self.metrics),
+                Arc::clone(&self.held),
                 self.stop.clone(),
             )
             .map_err(|e| DaemonError::Api(format!("starting a delivery worker: {e}")))?;
@@ -138,6 +140,7 @@ impl Workers {
 struct Common {
     metrics: Arc<api::Metrics>,
     wake: Arc<wake::Wake>,
+    held: Arc<leases::Held>,
     /// Where an intake that stopped on a bug says so.
     fatal: tokio::sync::mpsc::Sender<DaemonError>,
 }
@@ -146,6 +149,20 @@ struct Common {
 struct Intake {
     stop: Stop,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// The leases the components of `gateway`'s configuration need.
+fn leases_of(gateway: &Gateway) -> Vec<String> {
+    gateway
+        .intake_plans()
+        .iter()
+        .map(IntakePlan::lease)
+        .chain(
+            delivery_worker::plans(&gateway.config)
+                .iter()
+                .map(delivery_worker::Plan::lease),
+        )
+        .collect()
 }
 
 /// Starts the intakes of `gateway`'s configuration, each a child of
@@ -188,9 +205,15 @@ async fn intakes_ended(intakes: Vec<Intake>, deadline: Instant, grace: Duration)
 /// that cannot be opened, are tried again after a growing wait.
 async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
     let every = Duration::from_secs(plan.poll_interval_secs());
+    let lease = plan.lease();
     let mut gateway: Option<Gateway> = None;
     let mut failures = 0u32;
     while !stop.is_raised() {
+        // Another instance polls the channel while it holds the lease.
+        if !common.held.holds(&lease) {
+            tokio::time::sleep(LOOK_AT_LEASE).await;
+            continue;
+        }
         let pass_stop = stop.clone();
         let opener = plan.clone();
         let joined = tokio::task::spawn_blocking(move || {
@@ -259,6 +282,9 @@ async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
     }
 }
 
+/// How often an intake without its lease looks whether it has it now.
+const LOOK_AT_LEASE: Duration = Duration::from_millis(250);
+
 /// How often a waiting intake looks whether it is told to stop.
 const LOOK_AT_STOP: Duration = Duration::from_millis(50);
 
@@ -276,8 +302,22 @@ pub async fn run(
     let common = Common {
         metrics: Arc::new(api::Metrics::default()),
         wake: Arc::new(wake::Wake::new()),
+        held: Arc::new(leases::Held::default()),
         fatal,
     };
+    // The leases outlive the components: given up once they have ended.
+    let me = leases::Identity::of_this_process();
+    tracing::info!(instance = %me.id, "this instance");
+    common.held.want(&leases_of(&gateway));
+    let keeper_stop = Stop::new();
+    let keeper = leases::start(
+        Arc::clone(&gateway.config),
+        me,
+        Arc::clone(&common.held),
+        Arc::clone(&common.wake),
+        keeper_stop.clone(),
+    )
+    .map_err(|e| DaemonError::Api(format!("starting the lease keeper: {e}")))?;
     // What a killed process left half written goes before anything starts.
     let (gateway, cleaned) = tokio::task::spawn_blocking(move || {
         let cleaned = gateway.remove_temporary_files();
@@ -295,6 +335,7 @@ pub async fn run(
         running: Vec::new(),
         metrics: Arc::clone(&common.metrics),
         wake: Arc::clone(&common.wake),
+        held: Arc::clone(&common.held),
         stop: stop.clone(),
     };
     workers.align(&gateway.config).await?;
@@ -334,6 +375,7 @@ pub async fn run(
                         tracing::error!(error = %e, "an intake stopped on a bug");
                     }
                 }
+                common.held.want(&leases_of(&fresh));
                 let config = Arc::clone(&fresh.config);
                 if let Err(e) = workers.align(&config).await {
                     break Err(e);
@@ -349,6 +391,13 @@ pub async fn run(
     let intakes_finished = intakes_ended(intakes, deadline, grace).await;
     let workers_finished = workers.ended_by(deadline).await;
     let api_finished = api.stop(deadline).await;
+    // Nothing of this instance works any more (or it is abandoned, and
+    // the process ends): its leases go to the others at once.
+    keeper_stop.raise();
+    common.wake.ring();
+    if intakes_finished && workers_finished {
+        let _ = tokio::task::spawn_blocking(move || keeper.join()).await;
+    }
     result?;
     Ok(if intakes_finished && workers_finished && api_finished {
         Ending::Finished

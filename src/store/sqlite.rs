@@ -14,8 +14,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, Extent, FileId, FileRecord,
-    FileState, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store,
-    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through, Instance,
+    FileState, Instance, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder,
+    Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -692,8 +692,14 @@ impl Store for SqliteStore {
     fn leave(&mut self, id: &str) -> Result<(), StoreError> {
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
-            .and_then(|()| self.conn.execute("DELETE FROM leases WHERE holder = ?1", params![id]))
-            .and_then(|_| self.conn.execute("DELETE FROM instances WHERE id = ?1", params![id]))
+            .and_then(|()| {
+                self.conn
+                    .execute("DELETE FROM leases WHERE holder = ?1", params![id])
+            })
+            .and_then(|_| {
+                self.conn
+                    .execute("DELETE FROM instances WHERE id = ?1", params![id])
+            })
             .and_then(|_| self.conn.execute_batch("COMMIT"))
             .map_err(|e| {
                 let _ = self.conn.execute_batch("ROLLBACK");
