@@ -716,6 +716,14 @@ pub(super) fn check(path: &Path) -> Checked {
         partners: Vec::new(),
         warnings: Vec::new(),
     };
+    // A shared store with the archive on this machine: another instance
+    // that takes over a file this one archived cannot read it.
+    if gateway.store.url.is_some() && gateway.archive.url.is_none() {
+        warnings.push(source.error_at(
+            0,
+            "[store] is on PostgreSQL and the archive is in data_dir: run one instance, or put the archive in a bucket ([archive] url) or data_dir on storage every instance shares, so that one instance can take up what another left",
+        ));
+    }
     partner::load_all(&mut gateway, &source, key_at("partners"), &mut errors);
     if gateway.partners.is_empty() && errors.is_empty() {
         warnings.push(source.error_at(key_at("partners"), format!(

@@ -1,0 +1,296 @@
+//! Several gateways as one: three instances of `dropgate run` on one
+//! PostgreSQL database and one S3 bucket (real servers on 127.0.0.1),
+//! sharing a drop folder, a partner's outbound folder and the relay's
+//! folder. The instance that polls the drop is killed with SIGKILL in the
+//! middle; another takes its lease over and what it left. Every file is
+//! processed once, every file's documents relayed once, every
+//! acknowledgment's ISA13 used once, and `dropgate status` lists the
+//! instances alive with the leases each holds.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::cli::{names, root, text};
+use support::daemon::Daemon;
+use support::postgres::{PASSWORD, Postgres};
+use support::s3::S3;
+
+/// Files dropped, three orders each.
+const FILES: u32 = 24;
+
+/// `count` 850s from Acme in one interchange numbered `control`.
+fn orders(control: u32, count: u32) -> Vec<u8> {
+    let mut s = format!(
+        "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *240115*1030*U*00401*{control:09}*0*P*>~\nGS*PO*VENDORID*RETAILERID*20240115*1030*{control}*X*004010~\n",
+    );
+    for n in 1..=count {
+        s.push_str(&format!(
+            "ST*850*000{n}~\nBEG*00*DS*PO-{control}-{n}**20240115~\nN1*ST*Jane Doe~\nN3*1 Main St~\nN4*Springfield*IL*62701*US~\nPO1*1*2*EA*4.5**VN*SKU-{n}~\nCTT*1~\nSE*8*000{n}~\n"
+        ));
+    }
+    s.push_str(&format!("GE*{count}*{control}~\nIEA*1*{control:09}~\n"));
+    s.into_bytes()
+}
+
+/// The configuration of instance `n`: its own data directory, the shared
+/// folders, the database and the bucket.
+fn instance_config(shared: &Path, n: usize, url: &str, s3: &S3) -> PathBuf {
+    let dir = shared.join(format!("instance-{n}"));
+    std::fs::create_dir_all(&dir).expect("instance folder");
+    std::fs::write(dir.join("s3.secret"), support::s3::SECRET_KEY).expect("secret");
+    let config = dir.join("gateway.toml");
+    let s = shared.display();
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[gateway]
+data_dir = "var"
+partners = "{s}/partners"
+poll_interval_secs = 1
+retry_secs = 1
+lease_secs = 3
+shutdown_grace_secs = 5
+
+[store]
+url = "{url}"
+password_env = "DROPGATE_TEST_DB_PASSWORD"
+
+[archive]
+url = "s3://{bucket}/gw"
+endpoint = "{endpoint}"
+allow_http = true
+access_key_id = "{key}"
+secret_access_key_file = "s3.secret"
+
+[x12]
+interchange_id = "ZZ:RETAILERID"
+
+[channel.drop]
+type = "dir"
+path = "{s}/drop"
+min_age_secs = 0
+
+[channel.acme-out]
+type = "dir"
+path = "{s}/out/acme"
+
+[relay]
+type = "file"
+path = "{s}/relay"
+"#,
+            bucket = support::s3::BUCKET,
+            endpoint = s3.endpoint(),
+            key = support::s3::ACCESS_KEY,
+        ),
+    )
+    .expect("gateway.toml");
+    config
+}
+
+fn start(config: &Path) -> Daemon {
+    let mut command = Command::new(Daemon::binary());
+    command
+        .args(["run", "--log-format", "json", "-c"])
+        .arg(config)
+        .env("DROPGATE_TEST_DB_PASSWORD", PASSWORD);
+    Daemon::spawn(command)
+}
+
+/// `dropgate status` on `config`.
+fn status(config: &Path) -> String {
+    let out = Command::new(Daemon::binary())
+        .args(["status", "-c"])
+        .arg(config)
+        .env("DROPGATE_TEST_DB_PASSWORD", PASSWORD)
+        .output()
+        .expect("status runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+/// Drops file `k` into the shared drop (written under a temporary name,
+/// then renamed: the channel never sees half of it).
+fn drop_file(shared: &Path, k: u32) {
+    let part = shared.join(format!("drop/orders-{k:03}.edi.part"));
+    std::fs::write(&part, orders(1000 + k, 3)).expect("written");
+    std::fs::rename(&part, shared.join(format!("drop/orders-{k:03}.edi"))).expect("renamed");
+}
+
+/// The pid of the instance `status` says holds `lease`.
+fn holder_of(config: &Path, lease: &str) -> Option<u32> {
+    status(config)
+        .lines()
+        .filter(|l| l.starts_with("instance ") && l.contains(lease))
+        .find_map(|l| l.split(':').nth(1)?.parse().ok())
+}
+
+#[test]
+fn three_instances_share_the_work_and_one_killed_loses_nothing() {
+    let Some(mut pg) = Postgres::start().expect("PostgreSQL starts") else {
+        return;
+    };
+    let Some(s3) = S3::start().expect("s3s-fs starts") else {
+        return;
+    };
+    let url = pg.database().expect("a database");
+    let shared_dir = tempfile::tempdir().expect("temporary folder");
+    let shared = shared_dir.path();
+    for folder in ["drop", "out/acme", "relay", "partners"] {
+        std::fs::create_dir_all(shared.join(folder)).expect("folder");
+    }
+    std::fs::copy(
+        root().join("samples/partners/acme.toml"),
+        shared.join("partners/acme.toml"),
+    )
+    .expect("partner");
+    let configs: Vec<PathBuf> = (0..3)
+        .map(|n| instance_config(shared, n, &url, &s3))
+        .collect();
+    let mut daemons: Vec<Daemon> = configs.iter().map(|c| start(c)).collect();
+
+    // All three are seen, and the leases are shared out.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let said = status(&configs[0]);
+        let instances = said.lines().filter(|l| l.starts_with("instance ")).count();
+        if instances == 3 && said.contains("channel:drop") && said.contains("deliver:relay") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not every instance is at work: {said}\n{:?}",
+            daemons.iter().map(Daemon::lines).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // Files arrive; the instance polling the drop is killed at a moment
+    // chosen at random (the seed is printed; DROPGATE_INSTANCES_SEED
+    // runs the same again).
+    let seed: u64 = std::env::var("DROPGATE_INSTANCES_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(7, |d| d.subsec_nanos().into())
+        });
+    eprintln!("DROPGATE_INSTANCES_SEED={seed}");
+    let kill_after = 2 + (seed % u64::from(FILES - 4)) as u32;
+    let pause_ms = 20 + seed % 80;
+    for k in 0..kill_after {
+        drop_file(shared, k);
+        std::thread::sleep(Duration::from_millis(pause_ms));
+    }
+    let polling = holder_of(&configs[0], "channel:drop").expect("someone polls the drop");
+    let killed = daemons
+        .iter()
+        .position(|d| d.pid() == polling)
+        .expect("the holder is one of ours");
+    daemons[killed].signal("-KILL");
+    let _ = daemons[killed].wait(Duration::from_secs(10));
+    for k in kill_after..FILES {
+        drop_file(shared, k);
+        std::thread::sleep(Duration::from_millis(pause_ms));
+    }
+
+    // Another instance takes the drop over, and everything is done.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let done = |shared: &Path| {
+        names(&shared.join("drop")).is_empty()
+            && names(&shared.join("relay")).len() >= FILES as usize
+            && names(&shared.join("out/acme")).len() >= FILES as usize
+    };
+    while !done(shared) {
+        assert!(
+            Instant::now() < deadline,
+            "not everything was done: drop {:?}, relay {}, 997s {}\n{}",
+            names(&shared.join("drop")),
+            names(&shared.join("relay")).len(),
+            names(&shared.join("out/acme")).len(),
+            status(&configs[(killed + 1) % 3])
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let alive = (killed + 1) % 3;
+    // The killed instance is no longer listed once its heartbeat expired.
+    let said = loop {
+        let said = status(&configs[alive]);
+        if said.lines().filter(|l| l.starts_with("instance ")).count() == 2 {
+            break said;
+        }
+        assert!(Instant::now() < deadline, "{said}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        !said.contains(&format!(":{polling}:")),
+        "the killed one is gone: {said}"
+    );
+    let holder = holder_of(&configs[alive], "channel:drop").expect("the drop has a holder");
+    assert_ne!(holder, polling, "{said}");
+
+    // Every file processed once, and relayed once.
+    let relayed: Vec<String> = names(&shared.join("relay"));
+    let mut per_input: BTreeMap<String, u32> = BTreeMap::new();
+    for name in &relayed {
+        let input = name.split_once('-').map_or(name.as_str(), |(_, rest)| rest);
+        *per_input.entry(input.to_string()).or_default() += 1;
+    }
+    assert_eq!(per_input.len(), FILES as usize, "{relayed:?}");
+    assert!(
+        per_input.values().all(|n| *n == 1),
+        "relayed twice: {per_input:?}"
+    );
+    let mut orders_seen = BTreeSet::new();
+    for name in &relayed {
+        let body = std::fs::read_to_string(shared.join("relay").join(name)).expect("relayed");
+        for line in body.lines() {
+            let doc: serde_json::Value = serde_json::from_str(line).expect("a document");
+            let po = doc["po_number"].as_str().expect("a PO number").to_string();
+            assert!(orders_seen.insert(po.clone()), "{po} relayed twice");
+        }
+    }
+    assert_eq!(orders_seen.len(), 3 * FILES as usize);
+
+    // One 997 per file, each with an ISA13 of its own.
+    let acks = names(&shared.join("out/acme"));
+    assert_eq!(acks.len(), FILES as usize, "{acks:?}");
+    let mut isa13 = BTreeSet::new();
+    for name in &acks {
+        let ack = std::fs::read_to_string(shared.join("out/acme").join(name)).expect("997");
+        let control = ack.split('*').nth(13).expect("ISA13").to_string();
+        assert!(isa13.insert(control.clone()), "ISA13 {control} used twice");
+    }
+
+    // The store agrees: every file processed, none twice.
+    let out = Command::new(Daemon::binary())
+        .args(["files", "-c"])
+        .arg(&configs[alive])
+        .env("DROPGATE_TEST_DB_PASSWORD", PASSWORD)
+        .output()
+        .expect("files runs");
+    let listed = text(&out.stdout);
+    assert_eq!(
+        listed.lines().filter(|l| l.contains("processed")).count(),
+        FILES as usize,
+        "{listed}"
+    );
+    assert!(!listed.contains("duplicate"), "{listed}");
+
+    for (i, d) in daemons.iter_mut().enumerate() {
+        if i == killed {
+            continue;
+        }
+        d.signal("-TERM");
+        let status = d.wait(Duration::from_secs(30));
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", d.lines());
+    }
+    let said = status(&configs[alive]);
+    assert!(said.contains("instances: none running"), "{said}");
+    drop(pg.stop());
+}
