@@ -113,6 +113,7 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         tree_only: false,
         // The system's temporary folder (TMPDIR).
         hold_dir: None,
+        acknowledge: None,
         overlays: args
             .overlay
             .iter()

@@ -6,45 +6,13 @@
 use chrono::Local;
 
 use crate::config::{AckPolicy, AckWhen, Partner, Ta1When};
+use crate::mapping::translate::Unnumbered;
 use crate::store::{NewDelivery, StoreError, Transaction};
-use crate::x12::ack::{AckKind, AckOptions, AckSummary, AckWriter, Ta1Policy};
-use crate::x12::control::{ControlNumbers, MAX_CONTROL_NUMBER};
+use crate::x12::ack::{AckKind, AckOptions, AckWriter, Ta1Policy};
 use crate::x12::defs::Definitions;
 use crate::x12::envelope::{CheckOptions, Checker, check_reader};
+use crate::x12::renumber::{Placeholders, renumber};
 use crate::x12::{ParseErrorKind, SegmentReader};
-
-/// Control numbers taken from the partner's sequences in the store as the
-/// writer asks for them, in the transaction that stores the file's
-/// outcome. A store error is kept and reported once the writer is done.
-struct StoreNumbers<'s> {
-    store: &'s mut dyn Transaction,
-    partner: &'s str,
-    error: Option<StoreError>,
-    first_interchange: Option<u32>,
-}
-
-impl StoreNumbers<'_> {
-    fn take(&mut self, level: &str) -> u32 {
-        match self.store.take_control_numbers(self.partner, level, 1) {
-            Ok(n) => n,
-            Err(e) => {
-                self.error.get_or_insert(e);
-                MAX_CONTROL_NUMBER
-            }
-        }
-    }
-}
-
-impl ControlNumbers for StoreNumbers<'_> {
-    fn next_interchange(&mut self) -> u32 {
-        let n = self.take(ISA);
-        self.first_interchange.get_or_insert(n);
-        n
-    }
-    fn next_group(&mut self) -> u32 {
-        self.take(GS)
-    }
-}
 
 /// The level names of the partner's sequences in the store, shared with
 /// the orders sent to it ([`super::send`]): an ISA13 or GS06 is never used
@@ -52,16 +20,13 @@ impl ControlNumbers for StoreNumbers<'_> {
 pub(super) const ISA: &str = "ISA";
 pub(super) const GS: &str = "GS";
 
-/// Writes the acknowledgments of `input` with `numbers`, and says what they
-/// hold; `None` when the file holds nothing to acknowledge (only
-/// acknowledgments) or cannot be read as X12 at all.
-fn write(
-    input: &mut dyn std::io::Read,
-    partner: &Partner,
-    defs: &Definitions,
-    numbers: &mut dyn ControlNumbers,
-) -> Option<(Vec<u8>, AckSummary)> {
+/// The options of the acknowledgments `partner` gets (997 or 999, TA1),
+/// or `None` when it gets none.
+pub fn options_for(partner: &Partner) -> Option<AckOptions> {
     let x12 = partner.x12.as_ref()?;
+    if x12.acknowledgment == AckPolicy::None || partner.outbound.is_none() {
+        return None;
+    }
     let mut options = AckOptions::new(Local::now().naive_local());
     options.kind = match x12.acknowledgment {
         AckPolicy::Implementation => AckKind::Implementation,
@@ -72,9 +37,23 @@ fn write(
         Ta1When::WhenRequested => Ta1Policy::WhenRequested,
         Ta1When::Never => Ta1Policy::Never,
     };
+    Some(options)
+}
+
+/// Writes the acknowledgments of `input`, numbered with placeholders, by
+/// reading it again: for a file whose translation could not give them (it
+/// could not be read to its end). `None` when the partner gets none, or
+/// the file cannot be read as X12 at all.
+pub fn written_again(
+    input: &mut dyn std::io::Read,
+    partner: &Partner,
+    defs: &Definitions,
+) -> Option<Unnumbered> {
+    let options = options_for(partner)?;
+    let mut numbers = Placeholders::default();
     let mut checker = Checker::new(defs, &CheckOptions::default()).ok()?;
     let mut reader = SegmentReader::new(input);
-    let mut acks = AckWriter::new(Vec::new(), options, numbers);
+    let mut acks = AckWriter::new(Vec::new(), options, &mut numbers);
     // A file that is not whole but whose ISA was read is answered all the
     // same (a TA1 R 023 or 004); one that cannot be read (I/O) is not.
     if let Err(e) = check_reader(&mut reader, &mut checker, &mut acks)
@@ -83,19 +62,24 @@ fn write(
         return None;
     }
     let summary = acks.summary();
-    let out = acks.into_inner().ok()?;
-    (summary.interchanges > 0).then_some((out, summary))
+    let bytes = acks.into_inner().ok()?;
+    Some(Unnumbered {
+        bytes,
+        summary,
+        numbers,
+    })
 }
 
 /// The acknowledgment delivery for a received file, if the partner's policy
-/// asks for one; `has_errors` says whether anything in the file was
-/// rejected.
+/// asks for one: `written` (its 997s with placeholder numbers, from the
+/// translation or [`written_again`]) numbered from the partner's
+/// sequences in the store; `has_errors` says whether anything in the file
+/// was rejected.
 pub fn for_file(
     store: &mut dyn Transaction,
-    defs: &Definitions,
     partner: &Partner,
     file_id: i64,
-    input: &mut dyn std::io::Read,
+    written: Option<Unnumbered>,
     has_errors: bool,
 ) -> Result<Option<NewDelivery>, StoreError> {
     let (Some(x12), Some(channel)) = (&partner.x12, partner.outbound.as_ref().map(|o| &o.channel))
@@ -106,28 +90,28 @@ pub fn for_file(
     {
         return Ok(None);
     }
+    let Some(written) = written.filter(|w| w.summary.interchanges > 0) else {
+        return Ok(None);
+    };
     // Answered before (a file processed again): the partner has its answer,
     // and no control number is taken for one that would not be sent.
     let key = format!("ack:{file_id}");
     if store.queued(&key)? {
         return Ok(None);
     }
-    let mut numbers = StoreNumbers {
-        store,
-        partner: &partner.id,
-        error: None,
-        first_interchange: None,
+    let Placeholders {
+        interchanges,
+        groups,
+    } = written.numbers;
+    let first = store.take_control_numbers(&partner.id, ISA, interchanges)?;
+    let first_group = match groups {
+        0 => 1,
+        n => store.take_control_numbers(&partner.id, GS, n)?,
     };
-    let written = write(input, partner, defs, &mut numbers);
-    if let Some(e) = numbers.error {
-        return Err(e);
-    }
-    let (Some((payload, summary)), Some(first)) = (written, numbers.first_interchange) else {
-        return Ok(None);
-    };
+    let payload = renumber(&written.bytes, first, first_group);
     // Named for what it holds: a rejected interchange gets a TA1 alone.
     let kind = match x12.acknowledgment {
-        _ if summary.acknowledgments == 0 => "ta1",
+        _ if written.summary.acknowledgments == 0 => "ta1",
         AckPolicy::Implementation => "999",
         _ => "997",
     };

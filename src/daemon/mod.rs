@@ -778,18 +778,10 @@ fn process_files(
         let sealed = cx.archive.seal_packs(cx.data_dir, &packs)?;
         let mut tx = store.transaction(Durability::Synced)?;
         for ((i, w), t) in work.iter().zip(translated) {
-            let (file, body) = &files[*i];
+            let (file, _) = &files[*i];
             let t =
                 t.ok_or_else(|| StoreError::Corrupt(format!("file {}: no translation", file.id)))??;
-            outcomes[*i] = Some(pipeline::finish(
-                cx,
-                tx.as_mut(),
-                file,
-                body,
-                w,
-                t,
-                &sealed,
-            )?);
+            outcomes[*i] = Some(pipeline::finish(cx, tx.as_mut(), file, w, t, &sealed)?);
         }
         tx.commit()?;
     }

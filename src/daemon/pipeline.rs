@@ -218,7 +218,7 @@ pub fn process(
             drop(pack);
             let sealed = cx.archive.seal_packs(cx.data_dir, &[name])?;
             let mut tx = store.transaction(Durability::Synced)?;
-            let outcome = finish(cx, tx.as_mut(), file, body, &work, translated, &sealed)?;
+            let outcome = finish(cx, tx.as_mut(), file, &work, translated, &sealed)?;
             tx.commit()?;
             Ok(outcome)
         }
@@ -262,6 +262,10 @@ pub struct Translated {
     /// when they were indexed as they were written.
     index: Option<Vec<Indexed>>,
     result: Result<crate::mapping::translate::Outcome, String>,
+    /// The file's acknowledgments, numbered with placeholders: written in
+    /// the translation's pass, or, when it could not read the file to its
+    /// end, by reading it again (still before the store is written to).
+    acknowledgment: Option<crate::mapping::translate::Unnumbered>,
 }
 
 /// The first step, with the store: settles what cannot be translated
@@ -383,6 +387,11 @@ pub fn translate_into(
         // A streamed document past 4 MB waits for its set's verdict in an
         // unnamed file here, not in a temporary folder that may be memory.
         hold_dir: Some(cx.data_dir.to_path_buf()),
+        // The 997s in the same pass: the file is read once.
+        acknowledge: match work.flavor {
+            Flavor::X12 => super::ack::options_for(work.partner),
+            _ => None,
+        },
         ..Request::default()
     };
     let entry = pack.begin();
@@ -409,16 +418,25 @@ pub fn translate_into(
             Indexing::inline(entry, index::MAX_INDEXED),
         )
     };
-    let (outcome, entry, index) = match written? {
+    let (mut outcome, entry, index) = match written? {
         Ok(w) => w,
         Err(reason) => {
+            let acknowledgment = match request.acknowledge {
+                Some(_) => {
+                    let mut input = body.reader().map_err(|e| archive_error(file, e))?;
+                    super::ack::written_again(&mut input, work.partner, cx.defs)
+                }
+                None => None,
+            };
             return Ok(Translated {
                 documents: None,
                 index: None,
                 result: Err(reason),
+                acknowledgment,
             });
         }
     };
+    let acknowledgment = outcome.acknowledgment.take();
     // Written out; the caller syncs the packs before the store points at
     // them (once for a whole batch).
     let (documents, index) = if outcome.problems.is_empty() {
@@ -440,6 +458,7 @@ pub fn translate_into(
         documents,
         index,
         result: Ok(outcome),
+        acknowledgment,
     })
 }
 
@@ -494,21 +513,13 @@ pub fn finish(
     cx: &Context<'_>,
     store: &mut dyn Transaction,
     file: &FileRecord,
-    body: &Body,
     work: &Work<'_>,
     translated: Translated,
     sealed: &crate::store::archive::Sealed,
 ) -> Result<FileOutcome, StoreError> {
+    let written = translated.acknowledgment;
     let ack = |store: &mut dyn Transaction, has_errors: bool| {
-        let mut input = body.reader().map_err(|e| archive_error(file, e))?;
-        super::ack::for_file(
-            store,
-            cx.defs,
-            work.partner,
-            file.id,
-            &mut input,
-            has_errors,
-        )
+        super::ack::for_file(store, work.partner, file.id, written, has_errors)
     };
     let (flavor, partner) = (work.flavor, work.partner);
     let format = flavor_name(flavor);

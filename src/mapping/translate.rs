@@ -52,6 +52,10 @@ pub struct Request {
     /// output people read. The gateway keeps them all and relays the
     /// accepted ones by number (`Outcome::untrusted`).
     pub hold_envelopes: bool,
+    /// Write the X12 acknowledgments in the same pass, with these options
+    /// and placeholder control numbers ([`crate::x12::renumber`]): the
+    /// gateway's one read of a file gives its documents and its 997s.
+    pub acknowledge: Option<crate::x12::ack::AckOptions>,
 }
 
 /// What a translation did.
@@ -73,6 +77,20 @@ pub struct Outcome {
     /// output (0 is the first): those of sets with a problem, and of
     /// rejected groups and interchanges. Disjoint, in order.
     pub untrusted: Vec<std::ops::Range<u64>>,
+    /// With [`Request::acknowledge`], for X12: the acknowledgments,
+    /// numbered with placeholders.
+    pub acknowledgment: Option<Unnumbered>,
+}
+
+/// Acknowledgments written with placeholder control numbers.
+#[derive(Debug, Default)]
+pub struct Unnumbered {
+    /// Their bytes.
+    pub bytes: Vec<u8>,
+    /// What they hold.
+    pub summary: crate::x12::ack::AckSummary,
+    /// How many interchange and group numbers they took.
+    pub numbers: crate::x12::renumber::Placeholders,
 }
 
 impl Outcome {
@@ -365,6 +383,7 @@ pub fn translate<R: Read, W: Write>(
         rejected: Vec::new(),
         gate: gate.as_ref().map(Rc::clone),
     };
+    let mut acknowledgment = None;
     let decoded: Result<(), TranslateError> = match flavor {
         Flavor::X12 => {
             let input = Unwrap::new(input)?;
@@ -382,14 +401,38 @@ pub fn translate<R: Read, W: Write>(
             };
             let mut checker =
                 Checker::new(defs, &options).map_err(|e| TranslateError::Input(e.to_string()))?;
-            let r = x12_format::decode(
-                &mut reader,
-                name,
-                &mut checker,
-                &mut tree,
-                &mut translator,
-                &mut envelope,
-            );
+            let mut numbers = crate::x12::renumber::Placeholders::default();
+            let mut acks = request
+                .acknowledge
+                .clone()
+                .map(|o| crate::x12::ack::AckWriter::new(Vec::new(), o, &mut numbers));
+            let r = match &mut acks {
+                Some(acks) => x12_format::decode(
+                    &mut reader,
+                    name,
+                    &mut checker,
+                    &mut tree,
+                    &mut translator,
+                    &mut crate::x12::envelope::Both(&mut envelope, acks),
+                ),
+                None => x12_format::decode(
+                    &mut reader,
+                    name,
+                    &mut checker,
+                    &mut tree,
+                    &mut translator,
+                    &mut envelope,
+                ),
+            };
+            if let Some(acks) = acks {
+                let summary = acks.summary();
+                let bytes = acks.into_inner().map_err(TranslateError::Output)?;
+                acknowledgment = Some(Unnumbered {
+                    bytes,
+                    summary,
+                    numbers,
+                });
+            }
             r.map(|_| ()).map_err(|e| match e {
                 x12_format::X12DecodeError::Sink(s) => sink_error(s),
                 other => TranslateError::Input(other.to_string()),
@@ -456,6 +499,7 @@ pub fn translate<R: Read, W: Write>(
             warnings: envelope.warnings,
             rows_from_fields,
             untrusted,
+            acknowledgment,
         },
         out,
     ))

@@ -208,6 +208,33 @@ pub trait Sink {
 /// A sink that ignores everything (for benchmarks and fuzzing).
 impl Sink for () {}
 
+/// Two sinks that see everything, the first before the second (a
+/// translation's notes and its acknowledgments, in one pass).
+pub struct Both<'a>(pub &'a mut dyn Sink, pub &'a mut dyn Sink);
+
+impl Sink for Both<'_> {
+    fn interchange_start(&mut self, header: &IsaHeader, at: Position) -> std::io::Result<()> {
+        self.0.interchange_start(header, at)?;
+        self.1.interchange_start(header, at)
+    }
+    fn group_start(&mut self, header: &GroupHeader) -> std::io::Result<()> {
+        self.0.group_start(header)?;
+        self.1.group_start(header)
+    }
+    fn set_end(&mut self, group: &GroupHeader, set: &SetOutcome) -> std::io::Result<()> {
+        self.0.set_end(group, set)?;
+        self.1.set_end(group, set)
+    }
+    fn group_end(&mut self, group: &GroupOutcome) -> std::io::Result<()> {
+        self.0.group_end(group)?;
+        self.1.group_end(group)
+    }
+    fn interchange_end(&mut self, interchange: &InterchangeOutcome) -> std::io::Result<()> {
+        self.0.interchange_end(interchange)?;
+        self.1.interchange_end(interchange)
+    }
+}
+
 /// Counts of what a run saw.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Summary {

@@ -16,7 +16,9 @@
 //! - [`envelope`]: checks ISA/IEA, GS/GE and ST/SE and drives the validator;
 //!   `group_version` holds the rules of a GS by its own GS08, `delivery`
 //!   the checks of an interchange's ISB and ISE.
-//! - [`ack`]: builds 997, 999 and TA1 from what the envelope checker found.
+//! - [`ack`]: builds 997, 999 and TA1 from what the envelope checker found;
+//!   [`renumber`] puts the control numbers into those written before they
+//!   were known.
 //! - [`writer`]: serializes segments with any delimiters.
 
 pub mod ack;
@@ -35,6 +37,7 @@ pub mod isa;
 pub mod lexer;
 pub mod position;
 pub mod reader;
+pub mod renumber;
 pub mod report;
 mod scan;
 pub mod segment;
