@@ -5,7 +5,9 @@
 //! middle; another takes its lease over and what it left. Every file is
 //! processed once, every file's documents relayed once, every
 //! acknowledgment's ISA13 used once, and `dropgate status` lists the
-//! instances alive with the leases each holds.
+//! instances alive with the leases each holds. And two instances share an
+//! SFTP drop (a private sshd) and a mailbox (a private Dovecot) while
+//! PostgreSQL is stopped and started again under them.
 
 mod support;
 
@@ -293,4 +295,187 @@ fn three_instances_share_the_work_and_one_killed_loses_nothing() {
     let said = status(&configs[alive]);
     assert!(said.contains("instances: none running"), "{said}");
     drop(pg.stop());
+}
+
+/// Two instances on one PostgreSQL and one bucket taking an SFTP drop and
+/// a mailbox; PostgreSQL is stopped and started again in the middle: the
+/// instances wait, take their leases again, and every file and attachment
+/// is processed and relayed once, each 997 with an ISA13 of its own.
+#[test]
+fn two_instances_share_an_sftp_drop_and_a_mailbox_across_a_database_restart() {
+    use support::dovecot::{self, Dovecot, Part};
+    use support::sshd::Sshd;
+    let Some(mut pg) = Postgres::start().expect("PostgreSQL starts") else {
+        return;
+    };
+    let Some(s3) = S3::start().expect("s3s-fs starts") else {
+        return;
+    };
+    let Some(sshd) = Sshd::start().expect("sshd starts") else {
+        return;
+    };
+    let Some(mail) = Dovecot::start().expect("Dovecot starts") else {
+        return;
+    };
+    let url = pg.database().expect("a database");
+    let shared_dir = tempfile::tempdir().expect("temporary folder");
+    let shared = shared_dir.path();
+    for folder in ["out/acme", "relay", "partners"] {
+        std::fs::create_dir_all(shared.join(folder)).expect("folder");
+    }
+    std::fs::create_dir_all(sshd.root().join("from-acme")).expect("remote folder");
+    std::fs::write(
+        shared.join("partners/acme.toml"),
+        "[x12]\ninterchange_id = \"ZZ:VENDORID\"\nacknowledgment = \"997\"\nacknowledge = \"always\"\n\n[[inbound]]\nchannel = \"acme-sftp\"\npatterns = [\"*.edi\"]\n\n[outbound]\nchannel = \"acme-out\"\n",
+    )
+    .expect("acme");
+    std::fs::write(
+        shared.join("partners/nordlys.toml"),
+        "[partner]\nemails = [\"*@nordlys.example\"]\n\n[[inbound]]\nchannel = \"mail\"\npatterns = [\"stock-*.csv\"]\nmapping = \"partners/nordlys/inventory\"\n",
+    )
+    .expect("nordlys");
+    let known_hosts = sshd.known_hosts_line().expect("host key");
+    let configs: Vec<PathBuf> = (0..2)
+        .map(|n| {
+            let config = instance_config(shared, n, &url, &s3);
+            let text = std::fs::read_to_string(&config).expect("config");
+            // The drop folder becomes the partner's SFTP server, and a
+            // mailbox is added.
+            let channels = format!(
+                r#"[channel.acme-sftp]
+type = "sftp"
+host = "127.0.0.1"
+port = {port}
+user = "root"
+private_key = "{key}"
+known_hosts = "{known_hosts}"
+timeout_secs = 10
+path = "from-acme"
+min_age_secs = 0
+
+[channel.mail]
+type = "imap"
+host = "127.0.0.1"
+port = {imaps}
+ca_file = "{ca}"
+user = "{user}"
+password_file = "{password}"
+patterns = ["*.csv"]
+timeout_secs = 10
+"#,
+                port = sshd.port(),
+                key = sshd.client_key().display(),
+                imaps = mail.imaps_port(),
+                ca = mail.ca_file().display(),
+                user = dovecot::USER,
+                password = mail.password_file().display(),
+            );
+            let start = text.find("[channel.drop]").expect("drop channel");
+            let end = text.find("[channel.acme-out]").expect("outbound channel");
+            let text = format!("{}{channels}\n{}", &text[..start], &text[end..]);
+            std::fs::write(&config, text).expect("config");
+            config
+        })
+        .collect();
+    let mut daemons: Vec<Daemon> = configs.iter().map(|c| start(c)).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let said = status(&configs[0]);
+        if said.contains("channel:acme-sftp") && said.contains("channel:mail") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{said}\n{:?}",
+            daemons.iter().map(Daemon::lines).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let stock =
+        std::fs::read(root().join("mappings/partners/nordlys/inventory/stock-20240314.csv"))
+            .expect("feed");
+    let send = |k: u32| {
+        let part = sshd
+            .root()
+            .join(format!("from-acme/orders-{k:03}.edi.part"));
+        std::fs::write(&part, orders(2000 + k, 2)).expect("written");
+        std::fs::rename(
+            &part,
+            sshd.root().join(format!("from-acme/orders-{k:03}.edi")),
+        )
+        .expect("renamed");
+        let mut feed = stock.clone();
+        feed.extend(std::iter::repeat_n(b'\n', k as usize + 1));
+        let name = format!("stock-{k:03}.csv");
+        mail.deliver(&dovecot::message(
+            "lager@nordlys.example",
+            &format!("Lagerbestand {k}"),
+            &[Part {
+                name: &name,
+                content_type: "text/csv",
+                bytes: &feed,
+            }],
+        ))
+        .expect("mailed");
+    };
+    for k in 0..3 {
+        send(k);
+    }
+    // The database goes away and comes back while more arrives.
+    pg.stop().expect("stopped");
+    for k in 3..6 {
+        send(k);
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    pg.start_again().expect("started again");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while names(&shared.join("relay")).len() < 12 || names(&shared.join("out/acme")).len() < 6 {
+        assert!(
+            Instant::now() < deadline,
+            "relay {:?}, 997s {:?}\n{}\n{:#?}",
+            names(&shared.join("relay")),
+            names(&shared.join("out/acme")),
+            pg.log(),
+            daemons.iter().map(Daemon::lines).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let relayed = names(&shared.join("relay"));
+    let inputs: BTreeSet<String> = relayed
+        .iter()
+        .map(|n| {
+            n.split_once('-')
+                .map_or(n.clone(), |(_, rest)| rest.to_string())
+        })
+        .collect();
+    assert_eq!((relayed.len(), inputs.len()), (12, 12), "{relayed:?}");
+    let mut isa13 = BTreeSet::new();
+    for name in names(&shared.join("out/acme")) {
+        let ack = std::fs::read_to_string(shared.join("out/acme").join(&name)).expect("997");
+        let control = ack.split('*').nth(13).expect("ISA13").to_string();
+        assert!(isa13.insert(control.clone()), "ISA13 {control} used twice");
+    }
+    assert_eq!(isa13.len(), 6);
+    assert!(
+        names(&sshd.root().join("from-acme"))
+            .iter()
+            .all(|n| !n.ends_with(".edi")),
+        "every file taken off the server: {:?}",
+        names(&sshd.root().join("from-acme"))
+    );
+    assert_eq!(
+        status(&configs[1])
+            .lines()
+            .filter(|l| l.starts_with("instance "))
+            .count(),
+        2,
+        "both still at work"
+    );
+    for d in &mut daemons {
+        d.signal("-TERM");
+        let status = d.wait(Duration::from_secs(30));
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", d.lines());
+        let lines = d.lines().join("\n");
+        assert!(!lines.contains("panicked"), "{lines}");
+    }
 }
