@@ -716,6 +716,28 @@ impl dyn Store + '_ {
     }
 }
 
+/// An extent's columns as both backends store it: the file, the offset,
+/// and the length (integers are signed; [`Extent::TO_END`] is NULL).
+fn extent_columns(e: Option<&Extent>) -> (Option<&str>, Option<i64>, Option<i64>) {
+    match e {
+        Some(e) => (
+            Some(e.file.as_str()),
+            Some(e.offset.min(i64::MAX as u64) as i64),
+            (e.length != Extent::TO_END).then(|| e.length.min(i64::MAX as u64) as i64),
+        ),
+        None => (None, None, None),
+    }
+}
+
+/// An extent from its stored columns.
+fn extent_of(file: Option<String>, offset: Option<i64>, length: Option<i64>) -> Option<Extent> {
+    file.map(|file| Extent {
+        file,
+        offset: offset.unwrap_or(0).max(0) as u64,
+        length: length.map_or(Extent::TO_END, |l| l.max(0) as u64),
+    })
+}
+
 /// Instances from rows of (id, about, started, a lease or none), in order:
 /// one rule for both backends.
 fn instances_of(rows: Vec<(String, String, String, Option<String>)>) -> Vec<Instance> {

@@ -31,9 +31,10 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use super::{
-    AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, Extent, FileId, FileRecord,
-    FileState, Instance, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder,
-    Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through,
+    AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, FileId, FileRecord, FileState,
+    Instance, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store,
+    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns, extent_of,
+    query_through,
 };
 
 /// Schema migrations, applied in order; `dropgate_schema.version` is the
@@ -539,27 +540,6 @@ fn now() -> String {
 
 fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
-}
-
-/// An extent's offset and length as stored ([`Extent::TO_END`] as NULL).
-fn extent_columns(e: Option<&Extent>) -> (Option<&str>, Option<i64>, Option<i64>) {
-    match e {
-        Some(e) => (
-            Some(e.file.as_str()),
-            Some(e.offset.min(i64::MAX as u64) as i64),
-            (e.length != Extent::TO_END).then(|| e.length.min(i64::MAX as u64) as i64),
-        ),
-        None => (None, None, None),
-    }
-}
-
-/// An extent from its stored columns.
-fn extent_of(file: Option<String>, offset: Option<i64>, length: Option<i64>) -> Option<Extent> {
-    file.map(|file| Extent {
-        file,
-        offset: offset.unwrap_or(0).max(0) as u64,
-        length: length.map_or(Extent::TO_END, |l| l.max(0) as u64),
-    })
 }
 
 const FILE_COLUMNS_BY_ID: &str = "SELECT id, received_at, channel, partner, name, size, sha256, archive_path, format, state, documents, detail, duplicate_of, sender FROM files WHERE id = $1";

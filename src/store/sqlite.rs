@@ -13,9 +13,10 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, Extent, FileId, FileRecord,
-    FileState, Instance, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder,
-    Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, query_through,
+    AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, FileId, FileRecord, FileState,
+    Instance, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store,
+    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns, extent_of,
+    query_through,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -183,28 +184,6 @@ fn enqueue(
         params![file_id, d.target, d.key, d.name, d.payload, at, due, file, offset, length],
     )?;
     Ok(())
-}
-
-/// An extent's offset and length as stored (SQLite integers are signed;
-/// [`Extent::TO_END`] is stored as NULL).
-fn extent_columns(e: Option<&Extent>) -> (Option<&str>, Option<i64>, Option<i64>) {
-    match e {
-        Some(e) => (
-            Some(e.file.as_str()),
-            Some(e.offset.min(i64::MAX as u64) as i64),
-            (e.length != Extent::TO_END).then(|| e.length.min(i64::MAX as u64) as i64),
-        ),
-        None => (None, None, None),
-    }
-}
-
-/// An extent from its stored columns.
-fn extent_of(file: Option<String>, offset: Option<i64>, length: Option<i64>) -> Option<Extent> {
-    file.map(|file| Extent {
-        file,
-        offset: offset.unwrap_or(0).max(0) as u64,
-        length: length.map_or(Extent::TO_END, |l| l.max(0) as u64),
-    })
 }
 
 /// Whether the file system holding `path` has no room left for an
@@ -1059,7 +1038,7 @@ mod tests {
     //! `tests/store_backends.rs`, on each.
 
     use super::*;
-    use crate::store::Query;
+    use crate::store::{Extent, Query};
 
     fn new_file(name: &str, hash: &str) -> NewFile {
         NewFile {
