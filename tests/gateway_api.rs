@@ -815,3 +815,60 @@ fn a_channel_that_hangs_holds_up_only_itself() {
     daemon.signal("-KILL");
     let _ = daemon.wait(Duration::from_secs(30));
 }
+
+#[test]
+fn beside_a_running_daemon_send_po_leaves_the_delivery_to_it() {
+    let port = free_port();
+    let dir = setup(port, "", "");
+    let p = dir.path();
+    let config = p.join("gateway.toml");
+    let mut daemon = Daemon::start(&config);
+    wait_for_api(port, &daemon);
+    let po = root().join("mappings/partners/nordlys/po/po-123456.json");
+    let out = support::cli::dropgate(&[
+        "send-po",
+        "-c",
+        &config.to_string_lossy(),
+        "--partner",
+        "acme",
+        &po.to_string_lossy(),
+    ]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{said}{}", text(&out.stderr));
+    // Two makers of one delivery would make it twice: the daemon's
+    // delivery worker makes it.
+    assert!(said.contains("the running gateway makes them"), "{said}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sent(p, "PO123456").is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "never sent: {:?}",
+            daemon.lines()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drained(port);
+    assert_eq!(sent(p, "PO123456").len(), 1);
+    daemon.signal("-TERM");
+    assert_eq!(
+        daemon.wait(Duration::from_secs(30)).and_then(|s| s.code()),
+        Some(0)
+    );
+    // Alone, it delivers itself.
+    let po2 = p.join("po-2.json");
+    let mut order: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&po).expect("PO")).expect("JSON");
+    order["po_number"] = "PO2".into();
+    std::fs::write(&po2, order.to_string()).expect("written");
+    let out = support::cli::dropgate(&[
+        "send-po",
+        "-c",
+        &config.to_string_lossy(),
+        "--partner",
+        "acme",
+        &po2.to_string_lossy(),
+    ]);
+    let said = text(&out.stdout);
+    assert!(said.contains("1 delivery(ies) made"), "{said}");
+    assert_eq!(sent(p, "PO2").len(), 1);
+}

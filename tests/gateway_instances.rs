@@ -284,6 +284,20 @@ fn three_instances_share_the_work_and_one_killed_loses_nothing() {
     );
     assert!(!listed.contains("duplicate"), "{listed}");
 
+    // A pass of its own beside running instances would do their work a
+    // second time: refused.
+    let once = Command::new(Daemon::binary())
+        .args(["run", "--once", "-c"])
+        .arg(&configs[alive])
+        .env("DROPGATE_TEST_DB_PASSWORD", PASSWORD)
+        .output()
+        .expect("run --once runs");
+    assert_eq!(once.status.code(), Some(2), "{}", text(&once.stdout));
+    assert!(
+        text(&once.stderr).contains("instance(s) of `dropgate run` work on this store"),
+        "{}",
+        text(&once.stderr)
+    );
     for (i, d) in daemons.iter_mut().enumerate() {
         if i == killed {
             continue;

@@ -52,8 +52,33 @@ impl ConfigArg {
             None => Some(Owner::take(&dir)?),
             Some(_) => None,
         };
-        let gateway =
+        let mut gateway =
             Gateway::open(config).with_context(|| format!("{}", self.config.display()))?;
+        if owner.is_some() {
+            gateway.set_alone();
+        }
+        Ok((gateway, owner))
+    }
+
+    /// The gateway, for a command that processes or delivers (`reprocess`,
+    /// `send-po`): on the embedded store, with the data directory's lock
+    /// when no daemon holds it, so that it is known to be alone; without
+    /// it, a running gateway makes the deliveries and takes up the file.
+    fn open_to_act(&self) -> anyhow::Result<(Gateway, Option<Owner>)> {
+        let config = self.load()?;
+        let dir = config.gateway.data_dir.clone();
+        let owner = match config.store.url {
+            None => {
+                std::fs::create_dir_all(&dir).with_context(|| format!("{}", dir.display()))?;
+                Owner::take(&dir).ok()
+            }
+            Some(_) => None,
+        };
+        let mut gateway =
+            Gateway::open(config).with_context(|| format!("{}", self.config.display()))?;
+        if owner.is_some() {
+            gateway.set_alone();
+        }
         Ok((gateway, owner))
     }
 }
@@ -154,6 +179,16 @@ fn print_report(r: &PassReport) -> std::io::Result<()> {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     if args.once {
         let (mut gateway, _owner) = args.config.open_to_run()?;
+        // On a shared store, a pass beside running instances would take
+        // their channels' files and make their deliveries a second time.
+        let running = gateway.running_instances()?;
+        if let Some(first) = running.first() {
+            anyhow::bail!(
+                "{} instance(s) of `dropgate run` work on this store ({}, ...): run --once would do their work a second time; stop them first, or use status, show and reprocess",
+                running.len(),
+                first.about
+            );
+        }
         for w in &gateway.config().warnings {
             eprintln!("dropgate: warning: {w}");
         }
@@ -418,8 +453,16 @@ pub struct ReprocessArgs {
 /// Runs `dropgate reprocess`.
 pub fn reprocess(args: ReprocessArgs) -> anyhow::Result<ExitCode> {
     let ReprocessArgs { file: args, force } = args;
-    let mut gateway = args.config.open()?;
+    let (mut gateway, _owner) = args.config.open_to_act()?;
     let outcome = gateway.reprocess(args.id, force)?;
+    if outcome.state == FileState::Received {
+        say!(
+            "file {}: put back to be processed; the running gateway takes it up at its next pass (dropgate show {} says what became of it)",
+            outcome.id,
+            outcome.id
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     print_outcome(&outcome)?;
     Ok(if outcome.state == FileState::Quarantined {
         ExitCode::from(1)
@@ -431,7 +474,7 @@ pub fn reprocess(args: ReprocessArgs) -> anyhow::Result<ExitCode> {
 /// Runs `dropgate send-po`.
 pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
     let (name, docs) = super::read_documents(&args.file)?;
-    let mut gateway = args.config.open()?;
+    let (mut gateway, _owner) = args.config.open_to_act()?;
     let (queued, report) = gateway.send_orders(&args.partner, &docs, &name)?;
     for q in &queued {
         if q.repeat {
@@ -453,11 +496,18 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
     for e in &report.delivery_errors {
         say!("        {e}");
     }
-    say!(
-        "{} delivery(ies) made, {} waiting (the daemon retries them)",
-        report.delivered,
-        report.pending
-    );
+    if report.left_to_running {
+        say!(
+            "{} delivery(ies) waiting: the running gateway makes them",
+            report.pending
+        );
+    } else {
+        say!(
+            "{} delivery(ies) made, {} waiting (the daemon retries them)",
+            report.delivered,
+            report.pending
+        );
+    }
     Ok(if report.delivery_errors.is_empty() {
         ExitCode::SUCCESS
     } else {

@@ -94,6 +94,7 @@ impl IntakePlan {
             polled: vec![None; channels.len()],
             channels,
             delivers: false,
+            alone: false,
             unfinished: self.unfinished.clone(),
         })
     }
@@ -201,6 +202,10 @@ pub struct PassReport {
     /// The pass was told to stop before it was done: what it did not take
     /// up waits for the next one.
     pub stopped: bool,
+    /// Instances of `dropgate run` work on the store: the deliveries were
+    /// left to their delivery workers (two makers of one delivery would
+    /// make it twice).
+    pub left_to_running: bool,
 }
 
 /// A running gateway: its configuration, store, archive, mappings and
@@ -222,6 +227,10 @@ pub struct Gateway {
     /// gateway of the command line); not when the daemon's delivery
     /// workers make them.
     delivers: bool,
+    /// This process holds the data directory's lock (the embedded store):
+    /// no instance of `dropgate run` works on the store beside it, whatever
+    /// the store still lists (one killed keeps its row a while).
+    alone: bool,
     /// The channels whose unfinished files a pass takes up: all of them,
     /// except in the daemon, where each channel's intake takes its own
     /// (and one of them those of channels no intake polls).
@@ -281,8 +290,15 @@ impl Gateway {
             channels,
             inbound,
             delivers: true,
+            alone: false,
             unfinished: Targets::All,
         })
+    }
+
+    /// Says this process holds the data directory's lock: it is alone on
+    /// the store.
+    pub fn set_alone(&mut self) {
+        self.alone = true;
     }
 
     /// The names of the channels partners send on.
@@ -658,15 +674,15 @@ impl Gateway {
         self.store
             .atomically(Durability::Synced, |tx| tx.reset_for_reprocess(id))?;
         let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
+        // A running gateway takes up files put back to `received` (its
+        // intake of the file's channel): processing it here too would
+        // process it twice. (A forced duplicate is processed here: the
+        // running gateway would find it a duplicate again.)
+        if !force && !self.running_instances()?.is_empty() {
+            return Ok(FileOutcome::from(file));
+        }
         let outcome = self.process_archived(&file, force)?;
-        deliver::due(
-            &self.config,
-            self.store.as_mut(),
-            &mut self.channels,
-            &self.archive,
-            &Targets::All,
-            &Stop::new(),
-        )?;
+        self.deliver_unless_running()?;
         Ok(outcome)
     }
 }
@@ -690,18 +706,42 @@ impl Gateway {
             source,
         )?;
         let mut report = PassReport::default();
-        let made = deliver::due(
+        match self.deliver_unless_running()? {
+            Some(made) => {
+                report.delivered = made.delivered;
+                report.delivery_errors = made.errors;
+            }
+            None => report.left_to_running = true,
+        }
+        report.pending = self.store.pending_deliveries()?;
+        Ok((queued, report))
+    }
+
+    /// The instances of `dropgate run` at work on the store.
+    pub fn running_instances(&mut self) -> Result<Vec<crate::store::Instance>, StoreError> {
+        if self.alone {
+            return Ok(Vec::new());
+        }
+        self.store.instances()
+    }
+
+    /// Makes the deliveries due, for a command of the command line; `None`
+    /// when instances of `dropgate run` work on the store: their delivery
+    /// workers make them (as soon as they look, within a second), and two
+    /// makers of one delivery would make it twice.
+    fn deliver_unless_running(&mut self) -> Result<Option<deliver::Made>, StoreError> {
+        if !self.running_instances()?.is_empty() {
+            return Ok(None);
+        }
+        deliver::due(
             &self.config,
             self.store.as_mut(),
             &mut self.channels,
             &self.archive,
             &Targets::All,
             &Stop::new(),
-        )?;
-        report.delivered = made.delivered;
-        report.delivery_errors = made.errors;
-        report.pending = self.store.pending_deliveries()?;
-        Ok((queued, report))
+        )
+        .map(Some)
     }
 
     /// The API's answer kept under an idempotency key.
