@@ -151,7 +151,14 @@ fn retry_secs(failures: u32) -> u64 {
 }
 
 /// The worker's loop: due deliveries, then a wait for a ring or a second.
-fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, held: &Held, stop: &Stop) {
+fn work(
+    plan: &Plan,
+    config: &Config,
+    wake: &Wake,
+    metrics: &Metrics,
+    held: &Arc<Held>,
+    stop: &Stop,
+) {
     let mut channels: Vec<Channel> = plan
         .channel
         .iter()
@@ -163,11 +170,11 @@ fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, held: &Hel
     let lease = plan.lease();
     while !stop.is_raised() {
         // Another instance delivers to this target while it holds the
-        // lease.
-        if !held.holds(&lease) {
+        // lease; and a lease being given up to another starts no new round.
+        let Some(busy) = held.enter(&lease) else {
             wake.wait(&mut seen, LOOK_EVERY);
             continue;
-        }
+        };
         let (store, archive) = match &mut opened {
             Some((s, a)) => (s, a),
             None => match super::open_store(config)
@@ -227,6 +234,8 @@ fn work(plan: &Plan, config: &Config, wake: &Wake, metrics: &Metrics, held: &Hel
                 Duration::from_secs(secs)
             }
         };
+        // The round is over: the lease may go to another instance.
+        drop(busy);
         if stop.is_raised() {
             break;
         }

@@ -25,17 +25,46 @@ use crate::store::Store;
 use super::stop::Stop;
 use super::wake::Wake;
 
-/// Which leases the instance wants, and until when it surely holds each.
+/// What the instance knows of one lease it wants.
+#[derive(Debug, Default)]
+struct State {
+    /// Surely held until then (none: not held).
+    until: Option<Instant>,
+    /// Being given up to another instance: no new work starts under it,
+    /// and it goes once the work under way has ended.
+    giving_up: bool,
+    /// Components at work under it now.
+    busy: usize,
+    /// Given up a moment ago: not taken again before then, so that the
+    /// instance it was given up for takes it.
+    not_before: Option<Instant>,
+}
+
+/// Which leases the instance wants, and what it holds.
 #[derive(Debug, Default)]
 pub struct Held {
-    /// Lease name → held until (none: not held).
-    leases: Mutex<BTreeMap<String, Option<Instant>>>,
+    leases: Mutex<BTreeMap<String, State>>,
     /// Leases no longer wanted, to be given up.
     unwanted: Mutex<Vec<String>>,
 }
 
+/// Work under way under a lease: while it lives, the lease is not given up.
+#[derive(Debug)]
+pub struct Busy {
+    held: Arc<Held>,
+    name: String,
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if let Some(state) = self.held.map().get_mut(&self.name) {
+            state.busy = state.busy.saturating_sub(1);
+        }
+    }
+}
+
 impl Held {
-    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Option<Instant>>> {
+    fn map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, State>> {
         self.leases.lock().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -47,7 +76,7 @@ impl Held {
             map.remove(name);
         }
         for name in names {
-            map.entry(name.clone()).or_insert(None);
+            map.entry(name.clone()).or_default();
         }
         drop(map);
         self.unwanted
@@ -56,28 +85,36 @@ impl Held {
             .extend(gone);
     }
 
-    /// Whether the instance surely holds lease `name` now.
+    /// Whether the instance surely holds lease `name` now (and is not
+    /// giving it up).
     pub fn holds(&self, name: &str) -> bool {
-        self.map()
-            .get(name)
-            .copied()
-            .flatten()
-            .is_some_and(|until| Instant::now() < until)
+        self.map().get(name).is_some_and(usable)
+    }
+
+    /// Starts work under lease `name`, when the instance holds it and is
+    /// not giving it up: the lease stays while the answer lives.
+    pub fn enter(self: &Arc<Self>, name: &str) -> Option<Busy> {
+        let mut map = self.map();
+        let state = map.get_mut(name).filter(|s| usable(s))?;
+        state.busy += 1;
+        Some(Busy {
+            held: Arc::clone(self),
+            name: name.to_string(),
+        })
     }
 
     fn names(&self) -> Vec<String> {
         self.map().keys().cloned().collect()
     }
 
-    fn set(&self, name: &str, until: Option<Instant>) {
-        if let Some(slot) = self.map().get_mut(name) {
-            *slot = until;
-        }
-    }
-
     fn take_unwanted(&self) -> Vec<String> {
         std::mem::take(&mut *self.unwanted.lock().unwrap_or_else(|e| e.into_inner()))
     }
+}
+
+/// Whether work may start under a lease in `state`.
+fn usable(state: &State) -> bool {
+    !state.giving_up && state.until.is_some_and(|until| Instant::now() < until)
 }
 
 /// This instance, as the store lists it.
@@ -154,8 +191,11 @@ fn keep(config: &Config, me: &Identity, held: &Held, wake: &Wake, stop: &Stop) {
     }
 }
 
-/// One round: the heartbeat, the leases given up, and every lease wanted
-/// taken or renewed.
+/// One round: the heartbeat; the leases no longer wanted, and those given
+/// up whose work has ended, released; the leases held renewed; one given
+/// up when this instance holds two more than another; and free ones taken
+/// while it holds fewer than its share (the wanted leases over the
+/// instances alive, rounded up).
 fn round(
     store: &mut dyn Store,
     me: &Identity,
@@ -167,18 +207,78 @@ fn round(
     for name in held.take_unwanted() {
         store.release(&name, &me.id)?;
     }
-    let mut taken = false;
-    for name in held.names() {
-        // Counted from before the store was asked: surely held until then.
+    let alive = store.instances()?;
+    let names = held.names();
+    let share = names.len().div_ceil(alive.len().max(1));
+    let fewest = alive.iter().map(|i| i.leases.len()).min().unwrap_or(0);
+    let now = Instant::now();
+    let valid = Duration::from_secs(secs);
+    // Renew what is held; release what was given up once idle.
+    let mut holding = 0;
+    for name in &names {
+        let (until, giving_up, busy) = match held.map().get(name) {
+            Some(s) => (s.until, s.giving_up, s.busy),
+            None => continue,
+        };
+        if until.is_none_or(|u| u <= now) {
+            continue;
+        }
+        if giving_up && busy == 0 {
+            store.release(name, &me.id)?;
+            if let Some(s) = held.map().get_mut(name) {
+                *s = State {
+                    not_before: Some(now + valid),
+                    ..State::default()
+                };
+            }
+            tracing::info!(lease = %name, "lease given up to another instance");
+            continue;
+        }
         let asked = Instant::now();
-        let had = held.holds(&name);
-        let holds = store.lease(&name, &me.id, secs)?;
-        held.set(&name, holds.then(|| asked + Duration::from_secs(secs)));
-        if holds && !had {
-            tracing::info!(lease = %name, "lease taken");
-            taken = true;
-        } else if had && !holds {
+        let kept = store.lease(name, &me.id, secs)?;
+        if let Some(s) = held.map().get_mut(name) {
+            s.until = kept.then(|| asked + valid);
+        }
+        if kept {
+            holding += 1;
+        } else {
             tracing::warn!(lease = %name, "lease lost to another instance");
+        }
+    }
+    // Two more than another instance: one is given up (once its work has
+    // ended), for that one to take.
+    if holding > fewest + 1 {
+        let mut map = held.map();
+        if !map.values().any(|s| s.giving_up)
+            && let Some(s) = map
+                .values_mut()
+                .rev()
+                .find(|s| s.until.is_some_and(|u| u > now))
+        {
+            s.giving_up = true;
+        }
+    }
+    // Free leases taken, up to the share.
+    let mut taken = false;
+    for name in &names {
+        if holding >= share {
+            break;
+        }
+        let free_to_take = held.map().get(name).is_some_and(|s| {
+            s.until.is_none_or(|u| u <= now) && s.not_before.is_none_or(|t| t <= now)
+        });
+        if !free_to_take {
+            continue;
+        }
+        let asked = Instant::now();
+        if store.lease(name, &me.id, secs)? {
+            if let Some(s) = held.map().get_mut(name) {
+                s.until = Some(asked + valid);
+                s.giving_up = false;
+            }
+            tracing::info!(lease = %name, "lease taken");
+            holding += 1;
+            taken = true;
         }
     }
     if taken {
@@ -191,18 +291,39 @@ fn round(
 mod tests {
     use super::*;
 
+    fn held_until(held: &Held, name: &str, until: Instant) {
+        if let Some(s) = held.map().get_mut(name) {
+            s.until = Some(until);
+        }
+    }
+
     #[test]
     fn only_wanted_leases_are_kept_and_held_ones_expire() {
         let held = Held::default();
         held.want(&["channel:a".to_string(), "deliver:relay".to_string()]);
         assert!(!held.holds("channel:a"), "wanted is not held");
-        held.set("channel:a", Some(Instant::now() + Duration::from_secs(60)));
+        held_until(&held, "channel:a", Instant::now() + Duration::from_secs(60));
         assert!(held.holds("channel:a"));
-        held.set("deliver:relay", Some(Instant::now()));
+        held_until(&held, "deliver:relay", Instant::now());
         assert!(!held.holds("deliver:relay"), "held until a moment past");
         held.want(&["deliver:relay".to_string()]);
         assert!(!held.holds("channel:a"), "no longer wanted");
         assert_eq!(held.take_unwanted(), ["channel:a"]);
         assert!(held.take_unwanted().is_empty());
+    }
+
+    #[test]
+    fn a_lease_given_up_starts_no_new_work_and_waits_for_the_work_under_way() {
+        let held = Arc::new(Held::default());
+        held.want(&["channel:a".to_string()]);
+        held_until(&held, "channel:a", Instant::now() + Duration::from_secs(60));
+        let busy = held.enter("channel:a").expect("held");
+        if let Some(s) = held.map().get_mut("channel:a") {
+            s.giving_up = true;
+        }
+        assert!(held.enter("channel:a").is_none(), "no new work");
+        assert_eq!(held.map().get("channel:a").map(|s| s.busy), Some(1));
+        drop(busy);
+        assert_eq!(held.map().get("channel:a").map(|s| s.busy), Some(0));
     }
 }

@@ -209,11 +209,12 @@ async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
     let mut gateway: Option<Gateway> = None;
     let mut failures = 0u32;
     while !stop.is_raised() {
-        // Another instance polls the channel while it holds the lease.
-        if !common.held.holds(&lease) {
+        // Another instance polls the channel while it holds the lease; and
+        // a lease being given up to another starts no new pass.
+        let Some(busy) = common.held.enter(&lease) else {
             tokio::time::sleep(LOOK_AT_LEASE).await;
             continue;
-        }
+        };
         let pass_stop = stop.clone();
         let opener = plan.clone();
         let joined = tokio::task::spawn_blocking(move || {
@@ -228,6 +229,8 @@ async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
             (Some(g), report)
         })
         .await;
+        // The pass is over: the lease may go to another instance.
+        drop(busy);
         let outcome = match joined {
             Ok((g, outcome)) => {
                 gateway = g;
