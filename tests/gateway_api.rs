@@ -9,15 +9,14 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use support::cli::{names, root, text};
 use support::daemon::Daemon;
-use support::http::Receiver;
+use support::http::{Answer, Receiver, request, request_with};
 
 const TOKEN: &str = "a-long-enough-api-token-4711";
 
@@ -26,56 +25,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
-}
-
-/// One HTTP/1.1 request; the status and the body of the answer.
-fn request(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    body: &str,
-) -> Option<(u16, String)> {
-    request_with(port, method, path, token, &[], body).map(|(status, _, body)| (status, body))
-}
-
-/// An answer: its status, its headers (names lower-cased) and its body.
-type Answer = (u16, Vec<(String, String)>, String);
-
-/// One HTTP/1.1 request with more headers.
-fn request_with(
-    port: u16,
-    method: &str,
-    path: &str,
-    token: Option<&str>,
-    headers: &[(&str, &str)],
-    body: &str,
-) -> Option<Answer> {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    let mut extra: String = token
-        .map(|t| format!("Authorization: Bearer {t}\r\n"))
-        .unwrap_or_default();
-    for (name, value) in headers {
-        extra.push_str(&format!("{name}: {value}\r\n"));
-    }
-    write!(
-        s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .ok()?;
-    let mut answer = String::new();
-    s.read_to_string(&mut answer).ok()?;
-    let (head, body) = answer.split_once("\r\n\r\n")?;
-    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-    let headers = head
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Some((status, headers, body.to_string()))
 }
 
 /// A gateway folder with the API on `port`, a drop, Acme (X12, its

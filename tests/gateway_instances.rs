@@ -502,3 +502,125 @@ timeout_secs = 10
         assert!(!lines.contains("panicked"), "{lines}");
     }
 }
+
+/// The same purchase order posted to two instances' APIs at the same
+/// moment (a client retrying on another instance after a timeout) is sent
+/// once, and both requests are answered with the file it went out as.
+#[test]
+fn one_order_posted_to_two_instances_at_once_is_sent_once() {
+    use support::http::{Receiver, request};
+    let Some(mut pg) = Postgres::start().expect("PostgreSQL starts") else {
+        return;
+    };
+    let Some(s3) = S3::start().expect("s3s-fs starts") else {
+        return;
+    };
+    let url = pg.database().expect("a database");
+    let shared_dir = tempfile::tempdir().expect("temporary folder");
+    let shared = shared_dir.path();
+    for folder in ["drop", "out/acme", "relay", "partners"] {
+        std::fs::create_dir_all(shared.join(folder)).expect("folder");
+    }
+    std::fs::copy(
+        root().join("samples/partners/acme.toml"),
+        shared.join("partners/acme.toml"),
+    )
+    .expect("partner");
+    const TOKEN: &str = "a-long-enough-api-token-4711";
+    let ports = [Receiver::free_port(), Receiver::free_port()];
+    let configs: Vec<PathBuf> = (0..2)
+        .map(|n| {
+            let config = instance_config(shared, n, &url, &s3);
+            let dir = config.parent().expect("its folder");
+            std::fs::write(dir.join("token"), TOKEN).expect("token");
+            let mut text = std::fs::read_to_string(&config).expect("config");
+            text.push_str(&format!(
+                "\n[api]\nlisten = \"127.0.0.1:{}\"\ntoken_file = \"token\"\n",
+                ports[n]
+            ));
+            std::fs::write(&config, text).expect("config");
+            config
+        })
+        .collect();
+    let mut daemons: Vec<Daemon> = configs.iter().map(|c| start(c)).collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for port in ports {
+        while request(port, "GET", "/healthz", None, "").is_none() {
+            assert!(
+                Instant::now() < deadline,
+                "{:?}",
+                daemons.iter().map(Daemon::lines).collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    let po = std::fs::read_to_string(root().join("mappings/partners/nordlys/po/po-123456.json"))
+        .expect("PO");
+    for round in 0..5 {
+        let mut order: serde_json::Value = serde_json::from_str(&po).expect("JSON");
+        order["po_number"] = format!("PO-TWICE-{round}").into();
+        let body = serde_json::json!({ "partner": "acme", "document": order }).to_string();
+        let answers: Vec<(u16, String)> = std::thread::scope(|scope| {
+            let posts: Vec<_> = ports
+                .iter()
+                .map(|&port| {
+                    let body = &body;
+                    scope.spawn(move || {
+                        request(port, "POST", "/v1/purchase-orders", Some(TOKEN), body)
+                            .expect("an answer")
+                    })
+                })
+                .collect();
+            posts
+                .into_iter()
+                .map(|p| p.join().expect("a request"))
+                .collect()
+        });
+        for (status, answer) in &answers {
+            assert_eq!(*status, 202, "{answers:?}");
+            let answer: serde_json::Value = serde_json::from_str(answer).expect("JSON");
+            assert_eq!(
+                answer["queued"][0]["po_number"],
+                format!("PO-TWICE-{round}")
+            );
+        }
+        // Both name the one file the order went out as.
+        let names: BTreeSet<String> = answers
+            .iter()
+            .map(|(_, a)| {
+                let a: serde_json::Value = serde_json::from_str(a).expect("JSON");
+                a["queued"][0]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(names.len(), 1, "{answers:?}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let sent = names(&shared.join("out/acme"));
+        let per_order: BTreeMap<String, usize> = sent.iter().fold(BTreeMap::new(), |mut m, n| {
+            if let Some(po) = n.split("-po-").nth(1).and_then(|r| r.rsplit_once('-')) {
+                *m.entry(po.0.to_string()).or_default() += 1;
+            }
+            m
+        });
+        if per_order.len() == 5 {
+            assert!(per_order.values().all(|n| *n == 1), "sent twice: {sent:?}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "not sent: {sent:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for d in &mut daemons {
+        d.signal("-TERM");
+        assert_eq!(
+            d.wait(Duration::from_secs(30)).and_then(|s| s.code()),
+            Some(0),
+            "{:?}",
+            d.lines()
+        );
+    }
+    drop(pg.stop());
+}

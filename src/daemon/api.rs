@@ -42,7 +42,7 @@ use super::send::{self, SendError};
 use super::wake::Wake;
 use crate::config::{ApiConfig, Gateway as Config};
 use crate::mapping::Library;
-use crate::store::{Durability, FileState, KeptAnswer, Store, StoreError};
+use crate::store::{Durability, ErrorKind, FileState, KeptAnswer, Store, StoreError};
 
 /// Counters kept for `/metrics`.
 #[derive(Debug, Default)]
@@ -445,14 +445,24 @@ async fn purchase_orders(
         send::content_sha256(&serde_json::json!({ "partner": partner, "documents": docs }));
     let result = shared
         .with_store(move |shared, store| {
-            answer_once(
-                &shared.parts(),
-                store,
-                &partner,
-                &docs,
-                key.as_deref(),
-                &request_sha256,
-            )
+            let parts = shared.parts();
+            let answer = |store: &mut dyn Store| {
+                answer_once(
+                    &parts,
+                    store,
+                    &partner,
+                    &docs,
+                    key.as_deref(),
+                    &request_sha256,
+                )
+            };
+            match answer(store) {
+                // Another instance queued the same order in the same
+                // moment, and the store refused the second: asked again,
+                // it is a repeat of the first.
+                Err(e) if e.kind() == Some(ErrorKind::Conflict) => answer(store),
+                other => other,
+            }
         })
         .await;
     let answer = match result {

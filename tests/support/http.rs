@@ -4,7 +4,8 @@
 //! and started again on the same port. It can also hold the Nth request
 //! without an answer until it is released, so that a test can stop or
 //! kill the gateway while a document is in flight, and answer each
-//! request only after a delay (a slow receiver).
+//! request only after a delay (a slow receiver). And a client of one
+//! request at a time ([`request`], [`request_with`]) for the API's tests.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -298,4 +299,54 @@ impl Drop for Receiver {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// One HTTP/1.1 request; the status and the body of the answer.
+pub fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> Option<(u16, String)> {
+    request_with(port, method, path, token, &[], body).map(|(status, _, body)| (status, body))
+}
+
+/// An answer: its status, its headers (names lower-cased) and its body.
+pub type Answer = (u16, Vec<(String, String)>, String);
+
+/// One HTTP/1.1 request with more headers.
+pub fn request_with(
+    port: u16,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Option<Answer> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut extra: String = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    for (name, value) in headers {
+        extra.push_str(&format!("{name}: {value}\r\n"));
+    }
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .ok()?;
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).ok()?;
+    let (head, body) = answer.split_once("\r\n\r\n")?;
+    let status = head.split_whitespace().nth(1)?.parse().ok()?;
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Some((status, headers, body.to_string()))
 }
