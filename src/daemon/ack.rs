@@ -20,6 +20,29 @@ use crate::x12::{ParseErrorKind, SegmentReader};
 pub(super) const ISA: &str = "ISA";
 pub(super) const GS: &str = "GS";
 
+/// Takes `interchanges` numbers from the partner's ISA13 sequence and
+/// `groups` from its GS06 sequence; returns the first of each (1 for none
+/// taken). Whoever asks (an acknowledgment, an order), the GS sequence's
+/// row is taken first, then the ISA's: two transactions that take both
+/// never each hold one and wait for the other (PostgreSQL deadlocked on
+/// them, an order against a file's acknowledgment).
+pub(super) fn take_envelope_numbers(
+    store: &mut dyn Transaction,
+    partner: &str,
+    interchanges: u32,
+    groups: u32,
+) -> Result<(u32, u32), StoreError> {
+    let first_group = match groups {
+        0 => 1,
+        n => store.take_control_numbers(partner, GS, n)?,
+    };
+    let first = match interchanges {
+        0 => 1,
+        n => store.take_control_numbers(partner, ISA, n)?,
+    };
+    Ok((first, first_group))
+}
+
 /// The options of the acknowledgments `partner` gets (997 or 999, TA1),
 /// or `None` when it gets none.
 pub fn options_for(partner: &Partner) -> Option<AckOptions> {
@@ -103,11 +126,7 @@ pub fn for_file(
         interchanges,
         groups,
     } = written.numbers;
-    let first = store.take_control_numbers(&partner.id, ISA, interchanges)?;
-    let first_group = match groups {
-        0 => 1,
-        n => store.take_control_numbers(&partner.id, GS, n)?,
-    };
+    let (first, first_group) = take_envelope_numbers(store, &partner.id, interchanges, groups)?;
     let payload = renumber(&written.bytes, first, first_group);
     // Named for what it holds: a rejected interchange gets a TA1 alone.
     let kind = match x12.acknowledgment {

@@ -52,8 +52,6 @@ pub struct Queued {
     pub repeat: bool,
 }
 
-use super::ack::{GS, ISA};
-
 fn plain(s: &str) -> String {
     s.chars()
         .map(|c| {
@@ -246,8 +244,7 @@ pub fn queue_orders(
                 continue;
             }
             // The partner's own sequences, shared with its acknowledgments.
-            let n = tx.take_control_numbers(partner_id, ISA, 1)?;
-            let group = tx.take_control_numbers(partner_id, GS, 1)?;
+            let (n, group) = super::ack::take_envelope_numbers(tx.as_mut(), partner_id, 1, 1)?;
             let options = RenderOptions {
                 control_number: n,
                 group_control_number: group,
