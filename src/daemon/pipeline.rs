@@ -551,15 +551,15 @@ pub fn finish(
             .join("\n")
     };
     let mut deliveries: Vec<NewDelivery> = Vec::new();
-    if flavor == Flavor::X12
-        && let Some(ack) = ack(store, has_problems)?
-    {
-        deliveries.push(ack);
-    }
     // Documents are kept when there was no problem, or when the only
     // problems are rejections and some documents remain (see
     // `translate_into`).
     let Some(documents) = translated.documents else {
+        if flavor == Flavor::X12
+            && let Some(ack) = ack(store, has_problems)?
+        {
+            deliveries.push(ack);
+        }
         store.quarantine(
             file.id,
             Some(&partner.id),
@@ -586,6 +586,14 @@ pub fn finish(
             payload: Vec::new(),
             payload_file: Some(stored),
         });
+    }
+    // The acknowledgment's control numbers last: their rows stay locked
+    // until the commit, which follows at once, so an order for the same
+    // partner does not wait while a large file's documents are stored.
+    if flavor == Flavor::X12
+        && let Some(ack) = ack(store, has_problems)?
+    {
+        deliveries.insert(0, ack);
     }
     let mut notes = outcome_of_translation.warnings.clone();
     if has_problems {
