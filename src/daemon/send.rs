@@ -245,9 +245,11 @@ pub fn queue_orders(
                 });
                 continue;
             }
-            // The partner's own sequences, shared with its acknowledgments.
-            let n = tx.take_control_numbers(partner_id, ISA, 1)?;
+            // The partner's own sequences, shared with its acknowledgments:
+            // GS before ISA, in the order the acknowledgment writer takes
+            // them, or the two transactions deadlock on PostgreSQL.
             let group = tx.take_control_numbers(partner_id, GS, 1)?;
+            let n = tx.take_control_numbers(partner_id, ISA, 1)?;
             let options = RenderOptions {
                 control_number: n,
                 group_control_number: group,
