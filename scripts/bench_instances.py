@@ -10,8 +10,8 @@ URL, with the bucket taken from the environment (BENCH_S3_ENDPOINT,
 BENCH_S3_BUCKET, BENCH_S3_KEY, BENCH_S3_SECRET) and the password from
 BENCH_PG_PASSWORD. "pinned" gives instance i only the channels i, i+n, ...
 (its own partner folder naming only those): what the instances give when
-the channels are spread out among them, which the leases do not do
-themselves; "local" keeps the archive in the data directory instead of
+the channels are spread out by hand (the leases are shared out by the
+instances themselves, but a lease may move during the run); "local" keeps the archive in the data directory instead of
 the bucket (one instance only: the others could not read it). Flags are
 separated by commas. The pids of the daemons go to DIR/NAME/pids, for the calling
 script to stop them should this one be killed."""
@@ -177,6 +177,14 @@ def main():
             if time.monotonic() > deadline:
                 sys.exit(f"{name}: not ready after 60 s:\n{said}")
             time.sleep(0.2)
+        # Several instances: the leases are shared out (an instance holding
+        # two more than another gives one up): measured once every
+        # instance holds some work.
+        if instances > 1:
+            spread_by = time.monotonic() + 60
+            while any(l.endswith("holds nothing") for l in alive) and time.monotonic() < spread_by:
+                time.sleep(0.5)
+                alive = [l for l in status(configs[0], env).splitlines() if l.startswith("instance ")]
         holds = []
         for line in alive:
             held = line.rsplit(": ", 1)[-1] if ": " in line else ""

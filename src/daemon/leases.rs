@@ -249,11 +249,17 @@ fn round(
     // ended), for that one to take.
     if holding > fewest + 1 {
         let mut map = held.map();
+        // An idle one first: a busy one (a relay that is delivering) would
+        // keep the others waiting until its work ends.
+        let held_now = |s: &State| s.until.is_some_and(|u| u > now);
+        let idle = map
+            .values()
+            .rev()
+            .position(|s| held_now(s) && s.busy == 0);
+        let any = map.values().rev().position(held_now);
         if !map.values().any(|s| s.giving_up)
-            && let Some(s) = map
-                .values_mut()
-                .rev()
-                .find(|s| s.until.is_some_and(|u| u > now))
+            && let Some(k) = idle.or(any)
+            && let Some(s) = map.values_mut().rev().nth(k)
         {
             s.giving_up = true;
         }
