@@ -252,10 +252,7 @@ fn round(
         // An idle one first: a busy one (a relay that is delivering) would
         // keep the others waiting until its work ends.
         let held_now = |s: &State| s.until.is_some_and(|u| u > now);
-        let idle = map
-            .values()
-            .rev()
-            .position(|s| held_now(s) && s.busy == 0);
+        let idle = map.values().rev().position(|s| held_now(s) && s.busy == 0);
         let any = map.values().rev().position(held_now);
         if !map.values().any(|s| s.giving_up)
             && let Some(k) = idle.or(any)
