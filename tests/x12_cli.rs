@@ -455,3 +455,28 @@ fn translate_reads_an_interchange_with_delivery_requests() {
     assert_eq!(docs.as_array().map(Vec::len), Some(1), "{docs}");
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }
+
+#[test]
+fn validate_in_json_says_why_an_input_cannot_be_read() {
+    for (file, says) in [
+        ("broken/garbage.edi", "does not start with an ISA"),
+        ("broken/truncated.edi", "not terminated before the end"),
+    ] {
+        let out = dropgate(&["x12", "validate", "--format", "json", &sample(file)]);
+        assert_eq!(out.status.code(), Some(2), "{file}");
+        let stdout = text(&out.stdout);
+        assert!(!stdout.is_empty(), "{file}: {}", text(&out.stderr));
+        let last: serde_json::Value =
+            serde_json::from_str(stdout.lines().last().unwrap_or_default()).expect("a JSON line");
+        assert_eq!(last["kind"], "unreadable", "{stdout}");
+        assert!(
+            last["error"].as_str().is_some_and(|e| e.contains(says)),
+            "{stdout}"
+        );
+        assert!(last["at"]["line"].as_u64().is_some(), "{stdout}");
+        // Every line before it is a JSON object too.
+        for line in stdout.lines() {
+            serde_json::from_str::<serde_json::Value>(line).expect("JSON lines");
+        }
+    }
+}

@@ -19,7 +19,8 @@ pub enum X12Command {
     /// Validates a file against the X12 definitions and prints a report:
     /// each interchange, group and set, and each error with its place and
     /// value. Exits 1 when anything is in error, 2 when the input cannot
-    /// be read as X12.
+    /// be read as X12 (with `--format json`, a last line of kind
+    /// `unreadable` says why and where).
     Validate(ValidateArgs),
     /// Reads a file as fast as it can and prints throughput and peak memory
     /// (for benchmarks): `--stage parse`, `validate` or `ack`.
@@ -74,8 +75,26 @@ fn validate(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     if format == ReportFormat::Text {
         writeln!(report_out(&mut report), "{name}")?;
     }
-    let summary = check_reader(&mut reader, &mut checker, &mut report)
-        .map_err(|e| e.in_file(name.as_str()))?;
+    let summary = match check_reader(&mut reader, &mut checker, &mut report) {
+        Ok(summary) => summary,
+        Err(e) => {
+            let e = e.in_file(name.as_str());
+            // What could be reported is; a reader of the JSON lines gets
+            // the reason too, as a line of its own (exit 2, as in text).
+            if format == ReportFormat::JsonLines {
+                let mut out = report.into_inner()?;
+                let line = serde_json::json!({
+                    "kind": "unreadable",
+                    "file": name.as_str(),
+                    "error": e.kind().to_string(),
+                    "at": e.position(),
+                });
+                writeln!(out, "{line}")?;
+                out.flush()?;
+            }
+            return Err(e.into());
+        }
+    };
     let errors = report.errors();
     let mut out = report.into_inner()?;
     if format == ReportFormat::Text {
