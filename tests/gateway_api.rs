@@ -821,3 +821,43 @@ fn beside_a_running_daemon_send_po_leaves_the_delivery_to_it() {
     assert!(said.contains("1 delivery(ies) made"), "{said}");
     assert_eq!(sent(p, "PO2").len(), 1);
 }
+
+#[test]
+fn health_is_answered_while_an_order_waits_for_the_store() {
+    let port = free_port();
+    let dir = setup(port, "", "");
+    let p = dir.path();
+    let mut daemon = Daemon::start(&p.join("gateway.toml"));
+    wait_for_api(port, &daemon);
+    // Another writer holds the database: the order's transaction waits.
+    let db = rusqlite::Connection::open(p.join("var/state.db")).expect("the store");
+    db.execute_batch("BEGIN IMMEDIATE").expect("the write lock");
+    let body = post_body(&order(|po| po["po_number"] = "PO-WAITS".into()));
+    std::thread::scope(|scope| {
+        let posted =
+            scope.spawn(|| request(port, "POST", "/v1/purchase-orders", Some(TOKEN), &body));
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            !posted.is_finished(),
+            "the order did not wait for the store"
+        );
+        let asked = Instant::now();
+        assert_eq!(
+            request(port, "GET", "/healthz", None, ""),
+            Some((200, "ok\n".to_string()))
+        );
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "/healthz waited {:?} behind the order",
+            asked.elapsed()
+        );
+        db.execute_batch("ROLLBACK").expect("released");
+        let (status, answer) = posted.join().expect("the order").expect("an answer");
+        assert_eq!(status, 202, "{answer}");
+    });
+    daemon.signal("-TERM");
+    assert_eq!(
+        daemon.wait(Duration::from_secs(30)).and_then(|s| s.code()),
+        Some(0)
+    );
+}

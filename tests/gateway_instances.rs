@@ -131,6 +131,21 @@ fn holder_of(config: &Path, lease: &str) -> Option<u32> {
         .find_map(|l| l.split(':').nth(1)?.parse().ok())
 }
 
+/// The folders the instances share (the drop, Acme's outbound folder, the
+/// relay's) and the partners folder with Acme.
+fn shared_folders() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    for folder in ["drop", "out/acme", "relay", "partners"] {
+        std::fs::create_dir_all(dir.path().join(folder)).expect("folder");
+    }
+    std::fs::copy(
+        root().join("samples/partners/acme.toml"),
+        dir.path().join("partners/acme.toml"),
+    )
+    .expect("partner");
+    dir
+}
+
 #[test]
 fn three_instances_share_the_work_and_one_killed_loses_nothing() {
     let Some(mut pg) = Postgres::start().expect("PostgreSQL starts") else {
@@ -140,16 +155,8 @@ fn three_instances_share_the_work_and_one_killed_loses_nothing() {
         return;
     };
     let url = pg.database().expect("a database");
-    let shared_dir = tempfile::tempdir().expect("temporary folder");
+    let shared_dir = shared_folders();
     let shared = shared_dir.path();
-    for folder in ["drop", "out/acme", "relay", "partners"] {
-        std::fs::create_dir_all(shared.join(folder)).expect("folder");
-    }
-    std::fs::copy(
-        root().join("samples/partners/acme.toml"),
-        shared.join("partners/acme.toml"),
-    )
-    .expect("partner");
     let configs: Vec<PathBuf> = (0..3)
         .map(|n| instance_config(shared, n, &url, &s3))
         .collect();
@@ -543,16 +550,8 @@ fn one_order_posted_to_two_instances_at_once_is_sent_once() {
         return;
     };
     let url = pg.database().expect("a database");
-    let shared_dir = tempfile::tempdir().expect("temporary folder");
+    let shared_dir = shared_folders();
     let shared = shared_dir.path();
-    for folder in ["drop", "out/acme", "relay", "partners"] {
-        std::fs::create_dir_all(shared.join(folder)).expect("folder");
-    }
-    std::fs::copy(
-        root().join("samples/partners/acme.toml"),
-        shared.join("partners/acme.toml"),
-    )
-    .expect("partner");
     const TOKEN: &str = "a-long-enough-api-token-4711";
     let ports = [Receiver::free_port(), Receiver::free_port()];
     let configs: Vec<PathBuf> = (0..2)

@@ -168,9 +168,14 @@ pub struct Parts {
 pub struct Shared {
     /// The configuration and mappings; read for a moment by each request.
     pub parts: std::sync::RwLock<Arc<Parts>>,
-    /// The API's own connection to the store, held for one short
-    /// operation at a time (never across the network).
+    /// The API's own connection to the store for the orders it queues,
+    /// held for one request at a time (never across the network; it may
+    /// wait for a file's finishing transaction, for the partner's control
+    /// numbers).
     pub store: Mutex<Box<dyn Store>>,
+    /// Another, for `/healthz` and `/metrics`: they only read, and never
+    /// wait behind an order that waits for the store.
+    pub reader: Mutex<Box<dyn Store>>,
     /// The counters, shared with the intake and the delivery workers.
     pub metrics: Arc<Metrics>,
     /// The bearer token of `/v1/`.
@@ -190,15 +195,31 @@ impl Shared {
         *self.parts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(parts);
     }
 
-    /// Runs `f` with the API's store connection, on a thread where
+    /// Runs `f` with the API's connection for orders, on a thread where
     /// blocking is allowed.
     async fn with_store<T: Send + 'static>(
         self: &Arc<Self>,
         f: impl FnOnce(&Shared, &mut dyn Store) -> T + Send + 'static,
     ) -> Result<T, String> {
+        self.with(|s| &s.store, f).await
+    }
+
+    /// Runs `f` with the API's connection for reading.
+    async fn with_reader<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Shared, &mut dyn Store) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        self.with(|s| &s.reader, f).await
+    }
+
+    async fn with<T: Send + 'static>(
+        self: &Arc<Self>,
+        which: fn(&Shared) -> &Mutex<Box<dyn Store>>,
+        f: impl FnOnce(&Shared, &mut dyn Store) -> T + Send + 'static,
+    ) -> Result<T, String> {
         let shared = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            let mut store = shared.store.lock().map_err(|_| {
+            let mut store = which(&shared).lock().map_err(|_| {
                 "the API's store connection stopped on an earlier error".to_string()
             })?;
             Ok(f(&shared, store.as_mut()))
@@ -220,7 +241,7 @@ pub fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
 
 async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     let ok = shared
-        .with_store(|_, store| store.pending_deliveries().is_ok())
+        .with_reader(|_, store| store.pending_deliveries().is_ok())
         .await
         .unwrap_or(false);
     if ok {
@@ -236,7 +257,7 @@ async fn healthz(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     // The deliveries waiting, as the store has them now.
     if let Ok(Ok(pending)) = shared
-        .with_store(|_, store| store.pending_deliveries())
+        .with_reader(|_, store| store.pending_deliveries())
         .await
     {
         shared.metrics.pending.store(pending, Ordering::Relaxed);

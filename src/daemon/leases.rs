@@ -86,8 +86,9 @@ impl Held {
     }
 
     /// Whether the instance surely holds lease `name` now (and is not
-    /// giving it up).
-    pub fn holds(&self, name: &str) -> bool {
+    /// giving it up); the components ask with [`Held::enter`].
+    #[cfg(test)]
+    fn holds(&self, name: &str) -> bool {
         self.map().get(name).is_some_and(usable)
     }
 

@@ -426,15 +426,18 @@ async fn serve(
     };
     let token = api_token(&settings)?;
     let config = Arc::clone(&gateway.config);
-    let store = tokio::task::spawn_blocking(move || open_store(&config))
-        .await
-        .map_err(|e| DaemonError::Panicked(e.to_string()))??;
+    let (store, reader) = tokio::task::spawn_blocking(move || {
+        Ok::<_, DaemonError>((open_store(&config)?, open_store(&config)?))
+    })
+    .await
+    .map_err(|e| DaemonError::Panicked(e.to_string()))??;
     let shared = Arc::new(api::Shared {
         parts: std::sync::RwLock::new(Arc::new(api::Parts {
             config: Arc::clone(&gateway.config),
             library: Arc::clone(&gateway.library),
         })),
         store: std::sync::Mutex::new(store),
+        reader: std::sync::Mutex::new(reader),
         metrics: Arc::clone(metrics),
         token,
         wake: Arc::clone(wake),
