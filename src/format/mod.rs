@@ -9,10 +9,14 @@
 //! each instance as soon as it is complete and forgets it, so that memory
 //! is bounded by one instance, not by the input.
 //!
+//! A PDF is not a tree: it is read into positioned text ([`pdf::Page`]),
+//! in which invoices are found by templates and by extraction.
+//!
 //! This layer knows formats, not the canonical model: it imports only
 //! [`crate::x12`].
 
 pub mod csv;
+pub mod pdf;
 pub mod row;
 pub mod sniff;
 pub mod tree;

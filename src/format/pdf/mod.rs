@@ -1,0 +1,10 @@
+//! PDF: the text of a PDF page as positioned words, lines and blocks, and
+//! the page's ruling lines, for invoice templates and extraction.
+//!
+//! [`page`] holds the result every source of text produces alike (the
+//! text layer read from the PDF, or OCR of a scanned page); everything that
+//! reads invoices works on it and never on the PDF itself.
+
+pub mod page;
+
+pub use page::{Block, Line, Page, Rect, Rule, TextSource, Word};
