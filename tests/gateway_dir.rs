@@ -483,15 +483,26 @@ fn the_daemon_picks_up_new_files_and_stops_on_sigterm() {
     assert!(killed.success());
     let out = child.wait_with_output().expect("daemon exits");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    // One JSON object per log line: the file's line names it and its state.
+    // One JSON object per log line: the file's lines name it, when it is
+    // received (by the intake) and when it is processed (by the
+    // translator), with its state.
     let logs: Vec<serde_json::Value> = text(&out.stderr)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    let file = logs
+    let lines: Vec<&serde_json::Value> = logs
         .iter()
-        .find(|l| l["fields"]["name"] == "late.edi")
-        .unwrap_or_else(|| panic!("no line for late.edi: {logs:?}"));
+        .filter(|l| l["fields"]["name"] == "late.edi")
+        .collect();
+    assert_eq!(
+        lines.first().map(|l| &l["fields"]["message"]),
+        Some(&serde_json::json!("file received")),
+        "{lines:?}"
+    );
+    let file = lines
+        .iter()
+        .find(|l| l["fields"]["state"].is_string())
+        .unwrap_or_else(|| panic!("no processed line for late.edi: {logs:?}"));
     assert_eq!(file["level"], "INFO");
     assert_eq!(file["fields"]["state"], "processed");
     assert_eq!(file["fields"]["partner"], "acme");

@@ -118,9 +118,62 @@ fn status(config: &Path) -> String {
 /// Drops file `k` into the shared drop (written under a temporary name,
 /// then renamed: the channel never sees half of it).
 fn drop_file(shared: &Path, k: u32) {
+    drop_orders(shared, k, 3);
+}
+
+/// Drops file `k`, of `count` orders.
+fn drop_orders(shared: &Path, k: u32, count: u32) {
     let part = shared.join(format!("drop/orders-{k:03}.edi.part"));
-    std::fs::write(&part, orders(1000 + k, 3)).expect("written");
+    std::fs::write(&part, orders(1000 + k, count)).expect("written");
     std::fs::rename(&part, shared.join(format!("drop/orders-{k:03}.edi"))).expect("renamed");
+}
+
+/// How many times `dropgate files` says each file was processed.
+fn processed_per_file(config: &Path) -> (BTreeMap<String, u32>, String) {
+    let out = Command::new(Daemon::binary())
+        .args(["files", "-c"])
+        .arg(config)
+        .env("DROPGATE_TEST_DB_PASSWORD", PASSWORD)
+        .output()
+        .expect("files runs");
+    let listed = text(&out.stdout);
+    let mut processed: BTreeMap<String, u32> = BTreeMap::new();
+    for line in listed.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        match fields.as_slice() {
+            [_, "processed", _, _, name, ..] => {
+                *processed.entry(name.to_string()).or_default() += 1
+            }
+            [_, "processed", ..] => panic!("a line of `files` not understood: {line}"),
+            _ => {}
+        }
+    }
+    (processed, listed)
+}
+
+/// Waits until `status` lists `count` instances each holding something.
+fn until_all_at_work(config: &Path, count: usize, daemons: &[Daemon]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let said = status(config);
+        let instances: Vec<&str> = said
+            .lines()
+            .filter(|l| l.starts_with("instance "))
+            .collect();
+        if instances.len() == count
+            && instances.iter().all(|l| !l.ends_with("holds nothing"))
+            && said.contains("channel:drop")
+            && said.contains("deliver:relay")
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not every instance is at work: {said}\n{:?}",
+            daemons.iter().map(Daemon::lines).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 /// The pid of the instance `status` says holds `lease`.
@@ -165,27 +218,8 @@ fn three_instances_share_the_work_and_one_killed_loses_nothing() {
     // All three are seen, and the leases (the drop, the relay, Acme's
     // channel, the other targets) are shared out: the first to start took
     // them all, and gives them up one by one to the others.
+    until_all_at_work(&configs[0], 3, &daemons);
     let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let said = status(&configs[0]);
-        let instances: Vec<&str> = said
-            .lines()
-            .filter(|l| l.starts_with("instance "))
-            .collect();
-        if instances.len() == 3
-            && instances.iter().all(|l| !l.ends_with("holds nothing"))
-            && said.contains("channel:drop")
-            && said.contains("deliver:relay")
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "not every instance is at work: {said}\n{:?}",
-            daemons.iter().map(Daemon::lines).collect::<Vec<_>>()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
 
     // Files arrive; the instance polling the drop is killed at a moment
     // chosen at random (the seed is printed; DROPGATE_INSTANCES_SEED
@@ -299,28 +333,11 @@ fn three_instances_share_the_work_and_one_killed_loses_nothing() {
         assert!(isa13.insert(control.clone()), "ISA13 {control} used twice");
     }
 
-    // The store agrees: every file processed, none twice.
-    let out = Command::new(Daemon::binary())
-        .args(["files", "-c"])
-        .arg(&configs[alive])
-        .env("DROPGATE_TEST_DB_PASSWORD", PASSWORD)
-        .output()
-        .expect("files runs");
-    let listed = text(&out.stdout);
-    // Each file processed once. (An instance killed between recording a
-    // batch and taking it off the drop leaves those files there: the next
-    // holder records them again and finds them duplicates, not processed.)
-    let mut processed: BTreeMap<String, u32> = BTreeMap::new();
-    for line in listed.lines() {
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        match fields.as_slice() {
-            [_, "processed", _, _, name, ..] => {
-                *processed.entry(name.to_string()).or_default() += 1
-            }
-            [_, "processed", ..] => panic!("a line of `files` not understood: {line}"),
-            _ => {}
-        }
-    }
+    // The store agrees: each file processed once. (An instance killed
+    // between recording a batch and taking it off the drop leaves those
+    // files there: the next holder records them again and finds them
+    // duplicates, not processed.)
+    let (processed, listed) = processed_per_file(&configs[alive]);
     assert_eq!(processed.len(), FILES as usize, "{listed}");
     assert!(
         processed.values().all(|n| *n == 1),
@@ -647,6 +664,82 @@ fn one_order_posted_to_two_instances_at_once_is_sent_once() {
             "{:?}",
             d.lines()
         );
+    }
+    drop(pg.stop());
+}
+
+/// One busy drop, two instances: the files the drop's intake records are
+/// translated by the translators of both (each claims its share of the
+/// backlog), each file once, and each 997 with an ISA13 of its own.
+#[test]
+fn the_files_of_one_busy_drop_are_translated_by_every_instance() {
+    let Some(mut pg) = Postgres::start().expect("PostgreSQL starts") else {
+        return;
+    };
+    let Some(s3) = S3::start().expect("s3s-fs starts") else {
+        return;
+    };
+    let url = pg.database().expect("a database");
+    let shared_dir = shared_folders();
+    let shared = shared_dir.path();
+    let configs: Vec<PathBuf> = (0..2)
+        .map(|n| instance_config(shared, n, &url, &s3))
+        .collect();
+    let mut daemons: Vec<Daemon> = configs.iter().map(|c| start(c)).collect();
+    until_all_at_work(&configs[0], 2, &daemons);
+
+    // Files of about a megabyte each: more than one instance's claim.
+    const BUSY: u32 = 24;
+    for k in 0..BUSY {
+        drop_orders(shared, k, 6000);
+    }
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while names(&shared.join("out/acme")).len() < BUSY as usize {
+        assert!(
+            Instant::now() < deadline,
+            "not everything was done: drop {:?}, 997s {}\n{}",
+            names(&shared.join("drop")),
+            names(&shared.join("out/acme")).len(),
+            status(&configs[0])
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let (processed, listed) = processed_per_file(&configs[0]);
+    assert_eq!(processed.len(), BUSY as usize, "{listed}");
+    assert!(processed.values().all(|n| *n == 1), "{listed}");
+    let mut isa13 = BTreeSet::new();
+    for name in names(&shared.join("out/acme")) {
+        let ack = std::fs::read_to_string(shared.join("out/acme").join(&name)).expect("997");
+        let control = ack.split('*').nth(13).expect("ISA13").to_string();
+        assert!(isa13.insert(control.clone()), "ISA13 {control} used twice");
+    }
+
+    // Each file's audit trail says which instance took it up: both did.
+    let mut store = dropgate::store::open(&dropgate::store::Location::Postgres {
+        url: url.clone(),
+        password: Some(PASSWORD.into()),
+    })
+    .expect("the store");
+    let mut takers: BTreeMap<String, u32> = BTreeMap::new();
+    for file in store.recent_files(1000).expect("files") {
+        let trail = store.audit_trail(file.id).expect("audit trail");
+        let taken: Vec<&str> = trail
+            .iter()
+            .filter(|e| e.event == "claimed")
+            .map(|e| e.detail.as_str())
+            .collect();
+        assert_eq!(taken.len(), 1, "{}: {trail:?}", file.name);
+        *takers.entry(taken[0].to_string()).or_default() += 1;
+    }
+    assert_eq!(
+        takers.len(),
+        2,
+        "one instance translated everything: {takers:?}"
+    );
+    for d in &mut daemons {
+        d.signal("-TERM");
+        let status = d.wait(Duration::from_secs(30));
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", d.lines());
     }
     drop(pg.stop());
 }

@@ -72,6 +72,10 @@ const CASES: &[(&str, Case)] = &[
         "deliveries_are_found_by_target",
         deliveries_are_found_by_target,
     ),
+    (
+        "files_are_claimed_by_one_instance_and_taken_over_from_a_dead_one",
+        files_are_claimed_by_one_instance_and_taken_over_from_a_dead_one,
+    ),
 ];
 
 #[test]
@@ -703,6 +707,79 @@ fn instances_are_listed_with_their_leases_until_they_leave(b: &Backend) -> Resul
     s.leave("host-1:100")?;
     assert_eq!(s.instances()?.len(), 1);
     assert!(s.lease("channel:drop", "host-2:200", 60)?);
+    Ok(())
+}
+
+fn files_are_claimed_by_one_instance_and_taken_over_from_a_dead_one(b: &Backend) -> Result {
+    let (mut one, mut two) = (b.open()?, b.open()?);
+    one.heartbeat("one", "instance one", 60)?;
+    two.heartbeat("two", "instance two", 60)?;
+    // Five files; the fourth has the bytes of the first.
+    let ids = one.atomically(Durability::Synced, |tx| {
+        ["a", "b", "c", "a", "e"]
+            .iter()
+            .enumerate()
+            .map(|(k, hash)| tx.record_received(&new_file(&format!("f{k}"), hash)))
+            .collect::<std::result::Result<Vec<_>, _>>()
+    })?;
+    assert_eq!(one.waiting_files("drop")?, 5);
+    assert_eq!(one.waiting_files("mail")?, 0);
+    let claimed = |files: Vec<store::FileRecord>| files.iter().map(|f| f.id).collect::<Vec<_>>();
+    // Oldest first, up to the limit; a second instance gets others.
+    assert_eq!(claimed(one.claim_files("one", 2, 1 << 20)?), ids[..2]);
+    // The copy of file 1 waits while file 1 is another's to process.
+    assert_eq!(
+        claimed(two.claim_files("two", 10, 1 << 20)?),
+        [ids[2], ids[4]]
+    );
+    assert!(
+        claimed(two.claim_files("two", 10, 1 << 20)?).contains(&ids[2]),
+        "its own again"
+    );
+    // One's claims hold, and are locked while its transaction lasts.
+    {
+        let mut tx = one.transaction(Durability::Synced)?;
+        assert!(tx.holds_claims(&ids[..2], "one")?);
+        assert!(!tx.holds_claims(&ids[1..3], "one")?, "file 3 is two's");
+        tx.commit()?;
+    }
+    // File 1 processed: its copy is free to claim (and is found the same).
+    one.atomically(Durability::Synced, |tx| {
+        tx.finish(ids[0], &Processed::default())
+    })?;
+    assert_eq!(
+        claimed(one.claim_files("one", 10, 1 << 20)?),
+        [ids[1], ids[3]]
+    );
+    // Two dies (its heartbeat expires): its files go to one, and two's
+    // claims no longer hold.
+    two.heartbeat("two", "instance two", 0)?;
+    assert_eq!(
+        claimed(one.claim_files("one", 10, 1 << 20)?),
+        [ids[1], ids[2], ids[3], ids[4]]
+    );
+    {
+        let mut tx = two.transaction(Durability::Synced)?;
+        assert!(!tx.holds_claims(&[ids[2]], "two")?, "taken over");
+    }
+    // A file put back to be processed again is anyone's.
+    one.atomically(Durability::Synced, |tx| {
+        tx.finish(ids[4], &Processed::default())?;
+        tx.reset_for_reprocess(ids[4])
+    })?;
+    one.heartbeat("one", "instance one", 0)?;
+    two.heartbeat("two", "instance two", 60)?;
+    assert_eq!(claimed(two.claim_files("two", 1, 1 << 20)?), [ids[1]]);
+    assert_eq!(one.waiting_files("drop")?, 4);
+    // At most the bytes asked for (files of 3 bytes), and at least one
+    // file however few.
+    assert_eq!(
+        claimed(two.claim_files("two", 10, 7)?),
+        [ids[1], ids[2], ids[3]]
+    );
+    two.heartbeat("two", "instance two", 0)?;
+    one.heartbeat("one", "instance one", 60)?;
+    assert_eq!(claimed(one.claim_files("one", 10, 1)?), [ids[1]]);
     Ok(())
 }
 

@@ -2,16 +2,21 @@
 //! files left unfinished, looks at every inbound channel, runs each new
 //! file through the [`pipeline`], then makes the deliveries due from the
 //! outbox ([`deliver`]). `dropgate run --once` is one pass; `dropgate run`
-//! repeats it on the schedule until it is told to stop ([`run`]), and a
-//! pass that fails (a full disk, a store that does not answer) is tried
-//! again later, with a growing wait, while the API goes on serving.
+//! splits it into components ([`run`]): an intake per channel records
+//! what it takes off its channel, a translator claims recorded files and
+//! processes them ([`Gateway::process_claimed`]), and delivery workers
+//! make the deliveries; a pass that fails (a full disk, a store that does
+//! not answer) is tried again later, with a growing wait, while the API
+//! goes on serving.
 //!
 //! Invariants:
 //! - a file is archived and recorded before anything else is done with it,
 //!   and taken off its channel only after that;
 //! - a file's documents, its deliveries and its new state are stored in one
-//!   transaction: a crash leaves it `received`, and the next pass takes it
+//!   transaction: a crash leaves it `received`, and the next pass (or
+//!   translator, once the claim of the one that crashed expired) takes it
 //!   up again from the archive;
+//! - a claimed file is written to only by its claim's holder.
 //! - every delivery has a key that stays the same when it is retried.
 
 pub mod ack;
@@ -53,31 +58,43 @@ const BATCH_BYTES: u64 = 64 << 20;
 /// How long one pass (`run --once`) waits for files just seen to settle.
 const ONCE_WAITS_AT_MOST: Duration = Duration::from_secs(10);
 
+/// A translator claims at most [`BATCH`] files and this many bytes of
+/// them at a time (at least one file): the share of a backlog that one
+/// instance takes, the rest being left to the others.
+const CLAIM_BYTES: u64 = 16 << 20;
+
+/// Files of a channel recorded and not taken up yet, past which its intake
+/// takes no more off the channel until the translators catch up.
+const BACKLOG: u64 = 2 * BATCH as u64;
+
+/// How long an intake whose channel has [`BACKLOG`] files waiting looks
+/// again.
+const BACKLOG_LOOK: Duration = Duration::from_millis(100);
+
 /// What one of the daemon's intakes is made of: the configuration and
-/// mappings (shared), its channel and the unfinished files it takes up.
+/// mappings (shared) and its channel.
 #[derive(Clone)]
 pub struct IntakePlan {
     config: std::sync::Arc<Config>,
     library: std::sync::Arc<Library>,
     defs: &'static Definitions,
-    channel: Option<String>,
-    unfinished: Targets,
+    channel: String,
 }
 
 impl IntakePlan {
-    /// Its channel, when it has one.
-    pub fn channel(&self) -> Option<&str> {
-        self.channel.as_deref()
+    /// Its channel.
+    pub fn channel(&self) -> &str {
+        &self.channel
     }
 
     /// A gateway that polls only the plan's channel, with a connection to
-    /// the store and to the channel of its own; it makes no deliveries.
-    /// Blocks (it connects to the store).
+    /// the store and to the channel of its own: it records what it takes
+    /// off the channel, for the translators to claim, and processes and
+    /// delivers nothing. Blocks (it connects to the store).
     pub fn open(&self) -> Result<Gateway, DaemonError> {
         let mut channels: Vec<Channel> = self
-            .channel
-            .as_deref()
-            .and_then(|name| self.config.channel(name))
+            .config
+            .channel(&self.channel)
             .map(|c| Channel::new(&c.name, &c.kind))
             .into_iter()
             .collect();
@@ -95,24 +112,49 @@ impl IntakePlan {
             channels,
             delivers: false,
             alone: false,
-            unfinished: self.unfinished.clone(),
+            records_only: true,
         })
     }
 
     /// The lease an instance holds to run this intake: `channel:NAME`.
     pub fn lease(&self) -> String {
-        match &self.channel {
-            Some(name) => format!("channel:{name}"),
-            None => "intake".to_string(),
-        }
+        format!("channel:{}", self.channel)
     }
 
     /// How often its intake polls its channel, in seconds.
     pub fn poll_interval_secs(&self) -> u64 {
-        match &self.channel {
-            Some(name) => self.config.poll_every(name),
-            None => self.config.gateway.poll_interval_secs.max(1),
-        }
+        self.config.poll_every(&self.channel)
+    }
+}
+
+/// What the daemon's translator is made of: the configuration and
+/// mappings (shared).
+#[derive(Clone)]
+pub struct TranslatorPlan {
+    config: std::sync::Arc<Config>,
+    library: std::sync::Arc<Library>,
+    defs: &'static Definitions,
+    alone: bool,
+}
+
+impl TranslatorPlan {
+    /// A gateway with a connection to the store and an archive of its
+    /// own, and no channel: it processes the files it claims
+    /// ([`Gateway::process_claimed`]). Blocks (it connects to the store).
+    pub fn open(&self) -> Result<Gateway, DaemonError> {
+        Ok(Gateway {
+            config: std::sync::Arc::clone(&self.config),
+            store: open_store(&self.config)?,
+            archive: open_archive(&self.config)?,
+            library: std::sync::Arc::clone(&self.library),
+            defs: self.defs,
+            channels: Vec::new(),
+            inbound: Vec::new(),
+            polled: Vec::new(),
+            delivers: false,
+            alone: self.alone,
+            records_only: false,
+        })
     }
 }
 
@@ -199,6 +241,8 @@ pub struct PassReport {
     pub delivery_errors: Vec<String>,
     /// Deliveries still waiting after the pass.
     pub pending: u64,
+    /// Files recorded and left to the translators (a daemon's intake).
+    pub received: usize,
     /// The pass was told to stop before it was done: what it did not take
     /// up waits for the next one.
     pub stopped: bool,
@@ -231,10 +275,10 @@ pub struct Gateway {
     /// no instance of `dropgate run` works on the store beside it, whatever
     /// the store still lists (one killed keeps its row a while).
     alone: bool,
-    /// The channels whose unfinished files a pass takes up: all of them,
-    /// except in the daemon, where each channel's intake takes its own
-    /// (and one of them those of channels no intake polls).
-    unfinished: Targets,
+    /// A pass records the files it takes off its channels and processes
+    /// none (a daemon's intake: its translators claim them); otherwise it
+    /// processes the files left `received`, and those it records.
+    records_only: bool,
 }
 
 impl Gateway {
@@ -291,7 +335,7 @@ impl Gateway {
             inbound,
             delivers: true,
             alone: false,
-            unfinished: Targets::All,
+            records_only: false,
         })
     }
 
@@ -299,6 +343,26 @@ impl Gateway {
     /// the store.
     pub fn set_alone(&mut self) {
         self.alone = true;
+    }
+
+    /// On the embedded store, where this process holds the data
+    /// directory's lock: the instances the store still lists other than
+    /// `me` are gone (killed before their heartbeat expired), and their
+    /// leases and the files they claimed are free at once rather than
+    /// after their heartbeat expires. Nothing is done on a shared store.
+    pub fn forget_the_dead_when_alone(&mut self, me: &str) {
+        if !self.alone {
+            return;
+        }
+        let forgotten = self.store.instances().and_then(|listed| {
+            listed
+                .iter()
+                .filter(|i| i.id != me)
+                .try_for_each(|i| self.store.leave(&i.id))
+        });
+        if let Err(e) = forgotten {
+            tracing::warn!(error = %e, "instances that are gone not forgotten: their leases expire");
+        }
     }
 
     /// The names of the channels partners send on.
@@ -310,30 +374,27 @@ impl Gateway {
     }
 
     /// The daemon's intakes for this configuration: one per inbound
-    /// channel, each taking up the unfinished files of its channel, the
-    /// first also those of channels no intake polls (a channel removed
-    /// from the configuration); one with no channel when no partner sends
-    /// on any.
+    /// channel.
     pub fn intake_plans(&self) -> Vec<IntakePlan> {
-        let names = self.inbound_channels();
-        let plan = |channel: Option<&String>, unfinished| IntakePlan {
+        self.inbound_channels()
+            .into_iter()
+            .map(|name| IntakePlan {
+                config: std::sync::Arc::clone(&self.config),
+                library: std::sync::Arc::clone(&self.library),
+                defs: self.defs,
+                channel: name,
+            })
+            .collect()
+    }
+
+    /// The daemon's translator for this configuration.
+    pub fn translator_plan(&self) -> TranslatorPlan {
+        TranslatorPlan {
             config: std::sync::Arc::clone(&self.config),
             library: std::sync::Arc::clone(&self.library),
             defs: self.defs,
-            channel: channel.cloned(),
-            unfinished,
-        };
-        if names.is_empty() {
-            return vec![plan(None, Targets::All)];
+            alone: self.alone,
         }
-        names
-            .iter()
-            .enumerate()
-            .map(|(k, name)| match k {
-                0 => plan(Some(name), Targets::AllBut(names[1..].to_vec())),
-                _ => plan(Some(name), Targets::Only(name.clone())),
-            })
-            .collect()
     }
 
     /// The store, to look at what happened.
@@ -371,8 +432,10 @@ impl Gateway {
 
     fn pass_with(&mut self, every_channel: bool, stop: &Stop) -> Result<PassReport, DaemonError> {
         let mut report = PassReport::default();
-        let mut unfinished = self.store.unfinished_files()?;
-        unfinished.retain(|f| self.unfinished.includes(&f.channel));
+        let unfinished = match self.records_only {
+            true => Vec::new(),
+            false => self.store.unfinished_files()?,
+        };
         for chunk in batches(&unfinished, |f| self.config.gateway.held_in_memory(f.size)) {
             if stop.is_raised() {
                 report.stopped = true;
@@ -382,7 +445,7 @@ impl Gateway {
             for file in chunk {
                 files.push((file.clone(), self.body_of(file)?));
             }
-            let outcomes = self.process_batch(&files)?;
+            let outcomes = self.process_batch(&files, None)?.unwrap_or_default();
             outcomes.iter().for_each(log_file);
             report.files.extend(outcomes);
         }
@@ -413,6 +476,9 @@ impl Gateway {
                 }
             }
             for chunk in batches(&waiting, |w| self.config.gateway.held_in_memory(w.size)) {
+                if self.records_only && !self.room_for_more(i, every, stop)? {
+                    break;
+                }
                 if stop.is_raised() {
                     report.stopped = true;
                     return Ok(report);
@@ -423,7 +489,19 @@ impl Gateway {
                     tracing::error!(error = %e, "channel failed");
                 }
                 report.channel_errors.extend(errors);
-                let outcomes = self.process_batch(&files)?;
+                if self.records_only {
+                    for (file, _) in &files {
+                        tracing::info!(
+                            file = file.id,
+                            name = %file.name,
+                            channel = %file.channel,
+                            "file received"
+                        );
+                    }
+                    report.received += files.len();
+                    continue;
+                }
+                let outcomes = self.process_batch(&files, None)?.unwrap_or_default();
                 outcomes.iter().for_each(log_file);
                 report.files.extend(outcomes);
             }
@@ -443,6 +521,72 @@ impl Gateway {
         report.pending = self.store.pending_deliveries()?;
         report.stopped = stop.is_raised();
         Ok(report)
+    }
+
+    /// Whether an intake may take more files off channel `i`: once fewer
+    /// than [`BACKLOG`] of its files wait to be taken up; false when they
+    /// did not within `patience`, or the pass is told to stop (what is
+    /// left waits on the channel for the next pass).
+    fn room_for_more(
+        &mut self,
+        i: usize,
+        patience: Duration,
+        stop: &Stop,
+    ) -> Result<bool, DaemonError> {
+        let until = Instant::now() + patience;
+        let channel = self.channels[i].name().to_string();
+        loop {
+            if self.store.waiting_files(&channel)? < BACKLOG {
+                return Ok(true);
+            }
+            if stop.is_raised() || Instant::now() >= until {
+                return Ok(false);
+            }
+            std::thread::sleep(BACKLOG_LOOK);
+        }
+    }
+
+    /// Processes the files left `received` that this instance (`holder`)
+    /// claims, a batch at a time, until none is left to claim or `stop`
+    /// is raised: the daemon's translator. Files whose claim another
+    /// instance took over meanwhile (this one was taken for dead) are left
+    /// to it, and nothing of them is written.
+    pub fn process_claimed(
+        &mut self,
+        holder: &str,
+        stop: &Stop,
+    ) -> Result<PassReport, DaemonError> {
+        let mut report = PassReport::default();
+        loop {
+            if stop.is_raised() {
+                report.stopped = true;
+                return Ok(report);
+            }
+            let claimed = self.store.claim_files(holder, BATCH, CLAIM_BYTES)?;
+            if claimed.is_empty() {
+                return Ok(report);
+            }
+            for chunk in batches(&claimed, |f| self.config.gateway.held_in_memory(f.size)) {
+                if stop.is_raised() {
+                    report.stopped = true;
+                    return Ok(report);
+                }
+                let mut files = Vec::with_capacity(chunk.len());
+                for file in chunk {
+                    files.push((file.clone(), self.body_of(file)?));
+                }
+                match self.process_batch(&files, Some(holder))? {
+                    Some(outcomes) => {
+                        outcomes.iter().for_each(log_file);
+                        report.files.extend(outcomes);
+                    }
+                    None => tracing::warn!(
+                        files = files.len(),
+                        "files claimed by this instance were taken over by another (this one was taken for dead): left to it"
+                    ),
+                }
+            }
+        }
     }
 
     /// Looks at inbound channel `i`: the files complete and waiting; what it
@@ -600,13 +744,15 @@ impl Gateway {
     }
 
     /// Processes recorded files (see [`process_files`] for its
-    /// transactions).
+    /// transactions); claimed by `holder`, when one is given (none when
+    /// the claim was lost).
     fn process_batch(
         &mut self,
         files: &[(FileRecord, Body)],
-    ) -> Result<Vec<FileOutcome>, DaemonError> {
+        holder: Option<&str>,
+    ) -> Result<Option<Vec<FileOutcome>>, DaemonError> {
         if files.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Some(Vec::new()));
         }
         let context = pipeline::Context {
             config: &self.config,
@@ -618,7 +764,7 @@ impl Gateway {
         };
         let workers = self.config.gateway.max_concurrent_files.max(1);
         let store = self.store.as_mut();
-        Ok(process_files(&context, store, files, workers)?)
+        Ok(process_files(&context, store, files, workers, holder)?)
     }
 
     /// Processes a file from its archived bytes (`force`: even if it is a
@@ -764,15 +910,29 @@ impl Gateway {
 /// processing the files one after the other gives. A crash between the
 /// two transactions leaves the files to translate `received` (with their
 /// partner known), and the next pass takes them up again.
+///
+/// Files claimed by `holder` are written only while the claim holds: each
+/// transaction first checks, and locks, the claims of the files it writes,
+/// and writes nothing (the answer is `None`) when one was taken over.
 fn process_files(
     cx: &pipeline::Context<'_>,
     store: &mut dyn Store,
     files: &[(FileRecord, Body)],
     workers: usize,
-) -> Result<Vec<FileOutcome>, StoreError> {
+    holder: Option<&str>,
+) -> Result<Option<Vec<FileOutcome>>, StoreError> {
     let mut outcomes: Vec<Option<FileOutcome>> = vec![None; files.len()];
     let mut work = Vec::new();
     let mut tx = store.transaction(Durability::Synced)?;
+    let ids: Vec<_> = files.iter().map(|(f, _)| f.id).collect();
+    if let Some(holder) = holder {
+        if !tx.holds_claims(&ids, holder)? {
+            return Ok(None);
+        }
+        for id in &ids {
+            tx.audit(*id, "claimed", &format!("taken up by instance {holder}"))?;
+        }
+    }
     for (i, (file, body)) in files.iter().enumerate() {
         match pipeline::admit(cx, tx.as_mut(), file, body)? {
             pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
@@ -817,6 +977,12 @@ fn process_files(
     if !work.is_empty() {
         let sealed = cx.archive.seal_packs(cx.data_dir, &packs)?;
         let mut tx = store.transaction(Durability::Synced)?;
+        let ids: Vec<_> = work.iter().map(|(i, _)| files[*i].0.id).collect();
+        if let Some(holder) = holder
+            && !tx.holds_claims(&ids, holder)?
+        {
+            return Ok(None);
+        }
         for ((i, w), t) in work.iter().zip(translated) {
             let (file, _) = &files[*i];
             let t =
@@ -831,7 +997,8 @@ fn process_files(
         .map(|(o, (file, _))| {
             o.ok_or_else(|| StoreError::Corrupt(format!("file {}: no outcome", file.id)))
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// The archive `[archive]` names: the data directory, or a bucket reached

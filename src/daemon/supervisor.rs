@@ -3,9 +3,14 @@
 //! one shutdown for all and a reload on SIGHUP.
 //!
 //! - an intake per inbound channel ([`intake`]): passes over its channel
-//!   on the channel's schedule (files listed, fetched, archived, recorded,
-//!   translated, their acknowledgments and documents queued); a channel
-//!   that hangs holds up only itself;
+//!   on the channel's schedule (files listed, fetched, archived and
+//!   recorded); a channel that hangs holds up only itself, and an intake
+//!   takes no more off its channel while [`super::BACKLOG`] of its files
+//!   wait to be translated;
+//! - the translator ([`translator`]): claims the files recorded (by this
+//!   instance's intakes or another's) and processes them a batch at a
+//!   time, their acknowledgments and documents queued; the translators of
+//!   several instances share out one busy channel's files;
 //! - a delivery worker per target ([`super::delivery_worker`]);
 //! - the HTTP API ([`super::api`]): reads and queues, never delivers.
 //!
@@ -13,7 +18,8 @@
 //! between steps; what is under way gets `[gateway] shutdown_grace_secs`,
 //! and past that it is abandoned (each step is atomic: what was left is
 //! taken up at the next start). A reload (SIGHUP) stops the intakes
-//! between two of their passes and starts them again on the new
+//! and the translator between two of their passes and starts them again
+//! on the new
 //! configuration, replaces the API's configuration and mappings, and
 //! restarts the delivery workers whose settings changed.
 
@@ -21,7 +27,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
-    DaemonError, Gateway, IntakePlan, PassReport, Stop, api, deliver, delivery_worker, leases,
+    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, api, deliver, delivery_worker, leases,
     open_store, wake,
 };
 use crate::config::Gateway as Config;
@@ -141,11 +147,13 @@ struct Common {
     metrics: Arc<api::Metrics>,
     wake: Arc<wake::Wake>,
     held: Arc<leases::Held>,
+    /// This instance's id, under which the translator claims files.
+    me: String,
     /// Where an intake that stopped on a bug says so.
     fatal: tokio::sync::mpsc::Sender<DaemonError>,
 }
 
-/// An intake under way.
+/// An intake, or the translator, under way.
 struct Intake {
     stop: Stop,
     task: tokio::task::JoinHandle<()>,
@@ -165,10 +173,10 @@ fn leases_of(gateway: &Gateway) -> Vec<String> {
         .collect()
 }
 
-/// Starts the intakes of `gateway`'s configuration, each a child of
-/// `stop`.
+/// Starts the intakes of `gateway`'s configuration and its translator,
+/// each a child of `stop`.
 fn start_intakes(gateway: &Gateway, common: &Common, stop: &Stop) -> Vec<Intake> {
-    gateway
+    let mut started: Vec<Intake> = gateway
         .intake_plans()
         .into_iter()
         .map(|plan| {
@@ -176,7 +184,16 @@ fn start_intakes(gateway: &Gateway, common: &Common, stop: &Stop) -> Vec<Intake>
             let task = tokio::spawn(intake(plan, own.clone(), common.clone()));
             Intake { stop: own, task }
         })
-        .collect()
+        .collect();
+    let own = stop.child();
+    let task = tokio::spawn(translator(
+        gateway.translator_plan(),
+        common.me.clone(),
+        own.clone(),
+        common.clone(),
+    ));
+    started.push(Intake { stop: own, task });
+    started
 }
 
 /// Waits for `intakes` to end (told to stop), or `deadline`. False when
@@ -248,9 +265,8 @@ async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
             Ok(report) => {
                 failures = 0;
                 common.metrics.record(&report);
-                log_summary(&report);
-                if !report.files.is_empty() {
-                    // Their acknowledgments and documents wait in the outbox.
+                if report.received > 0 {
+                    // The translator claims them.
                     common.wake.ring();
                 }
                 every
@@ -261,29 +277,117 @@ async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
             }
             Err(e) => {
                 failures += 1;
-                common.metrics.pass_failed();
-                let wait = deliver::backoff_secs(
-                    every.as_secs(),
-                    failures - 1,
-                    MAX_PASS_RETRY_SECS,
-                    u64::from(std::process::id()),
-                );
-                tracing::error!(
-                    channel = plan.channel().unwrap_or("-"),
-                    error = %e,
-                    failures,
-                    retry_secs = wait,
-                    "the pass failed; nothing is lost, it is tried again"
-                );
-                Duration::from_secs(wait)
+                failed_pass(&common, plan.channel(), &e, every, failures)
             }
         };
-        let until = tokio::time::Instant::now() + wait;
-        while !stop.is_raised() && tokio::time::Instant::now() < until {
-            tokio::time::sleep_until(until.min(tokio::time::Instant::now() + LOOK_AT_STOP)).await;
+        sleep_unless_stopped(wait, &stop).await;
+    }
+}
+
+/// Counts and logs a pass that failed for the `failures`th time in a row:
+/// the wait before it is tried again, growing from `every`.
+fn failed_pass(
+    common: &Common,
+    component: &str,
+    e: &DaemonError,
+    every: Duration,
+    failures: u32,
+) -> Duration {
+    common.metrics.pass_failed();
+    let wait = deliver::backoff_secs(
+        every.as_secs(),
+        failures.saturating_sub(1),
+        MAX_PASS_RETRY_SECS,
+        u64::from(std::process::id()),
+    );
+    tracing::error!(
+        component,
+        error = %e,
+        failures,
+        retry_secs = wait,
+        "the pass failed; nothing is lost, it is tried again"
+    );
+    Duration::from_secs(wait)
+}
+
+/// Waits `wait`, or until `stop` is raised.
+async fn sleep_unless_stopped(wait: Duration, stop: &Stop) {
+    let until = tokio::time::Instant::now() + wait;
+    while !stop.is_raised() && tokio::time::Instant::now() < until {
+        tokio::time::sleep_until(until.min(tokio::time::Instant::now() + LOOK_AT_STOP)).await;
+    }
+}
+
+/// The translator's loop: claims the files left `received` and processes
+/// them ([`Gateway::process_claimed`]) until none is left, then waits to
+/// be woken (an intake recorded files) or [`LOOK_FOR_FILES`] (another
+/// instance's intake did), until `stop` is raised. A pass that fails is
+/// tried again after a growing wait.
+async fn translator(plan: TranslatorPlan, me: String, stop: Stop, common: Common) {
+    let every = Duration::from_secs(1);
+    let mut gateway: Option<Gateway> = None;
+    let mut failures = 0u32;
+    let mut seen = common.wake.seen();
+    while !stop.is_raised() {
+        let pass_stop = stop.clone();
+        let opener = plan.clone();
+        let holder = me.clone();
+        let wake = Arc::clone(&common.wake);
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut g = match gateway {
+                Some(g) => g,
+                None => match opener.open() {
+                    Ok(g) => g,
+                    Err(e) => return (None, Err(e), seen),
+                },
+            };
+            let report = g.process_claimed(&holder, &pass_stop);
+            // Nothing to claim: it waits here, off the async workers.
+            if report.as_ref().is_ok_and(|r| r.files.is_empty()) && !pass_stop.is_raised() {
+                wake.wait(&mut seen, LOOK_FOR_FILES);
+            }
+            (Some(g), report, seen)
+        })
+        .await;
+        let outcome = match joined {
+            Ok((g, outcome, now_seen)) => {
+                gateway = g;
+                seen = now_seen;
+                outcome
+            }
+            Err(e) => {
+                let _ = common
+                    .fatal
+                    .send(DaemonError::Panicked(e.to_string()))
+                    .await;
+                return;
+            }
+        };
+        match outcome {
+            Ok(report) => {
+                failures = 0;
+                if !report.files.is_empty() {
+                    common.metrics.record(&report);
+                    // Their acknowledgments and documents wait in the outbox.
+                    common.wake.ring();
+                }
+            }
+            Err(DaemonError::Panicked(e)) => {
+                let _ = common.fatal.send(DaemonError::Panicked(e)).await;
+                return;
+            }
+            Err(e) => {
+                failures += 1;
+                let wait = failed_pass(&common, "translator", &e, every, failures);
+                sleep_unless_stopped(wait, &stop).await;
+            }
         }
     }
 }
+
+/// How often an idle translator looks for files that another instance
+/// recorded (its own intakes wake it).
+const LOOK_FOR_FILES: Duration = Duration::from_secs(1);
 
 /// How often an intake without its lease looks whether it has it now.
 const LOOK_AT_LEASE: Duration = Duration::from_millis(250);
@@ -302,15 +406,28 @@ pub async fn run(
     let mut grace = Duration::from_secs(gateway.config.gateway.shutdown_grace_secs);
     let stop = Stop::new();
     let (fatal, mut fatals) = tokio::sync::mpsc::channel(4);
+    // The leases outlive the components: given up once they have ended.
+    let me = leases::Identity::of_this_process();
+    tracing::info!(instance = %me.id, "this instance");
     let common = Common {
         metrics: Arc::new(api::Metrics::default()),
         wake: Arc::new(wake::Wake::new()),
         held: Arc::new(leases::Held::default()),
+        me: me.id.clone(),
         fatal,
     };
-    // The leases outlive the components: given up once they have ended.
-    let me = leases::Identity::of_this_process();
-    tracing::info!(instance = %me.id, "this instance");
+    // What a killed process left half written goes before anything starts,
+    // and on the embedded store what it held is free at once (before the
+    // keeper takes the leases).
+    let common_me = common.me.clone();
+    let (gateway, cleaned) = tokio::task::spawn_blocking(move || {
+        let mut gateway = gateway;
+        let cleaned = gateway.remove_temporary_files();
+        gateway.forget_the_dead_when_alone(&common_me);
+        (gateway, cleaned)
+    })
+    .await
+    .map_err(|e| DaemonError::Panicked(e.to_string()))?;
     common.held.want(&leases_of(&gateway));
     let keeper_stop = Stop::new();
     let keeper = leases::start(
@@ -321,13 +438,6 @@ pub async fn run(
         keeper_stop.clone(),
     )
     .map_err(|e| DaemonError::Api(format!("starting the lease keeper: {e}")))?;
-    // What a killed process left half written goes before anything starts.
-    let (gateway, cleaned) = tokio::task::spawn_blocking(move || {
-        let cleaned = gateway.remove_temporary_files();
-        (gateway, cleaned)
-    })
-    .await
-    .map_err(|e| DaemonError::Panicked(e.to_string()))?;
     match cleaned {
         Ok(0) => {}
         Ok(removed) => tracing::info!(removed, "temporary files left by an earlier run removed"),
@@ -373,6 +483,7 @@ pub async fn run(
                 for i in &intakes {
                     i.stop.raise();
                 }
+                common.wake.ring();
                 for i in std::mem::take(&mut intakes) {
                     if let Err(e) = i.task.await {
                         tracing::error!(error = %e, "an intake stopped on a bug");
@@ -459,18 +570,6 @@ async fn serve(
         stop_api,
         server: Some(server),
     })
-}
-
-/// Logs what a pass delivered (files, channel errors and failed
-/// deliveries are logged as they happen).
-fn log_summary(report: &PassReport) {
-    if report.delivered > 0 {
-        tracing::info!(
-            delivered = report.delivered,
-            waiting = report.pending,
-            "deliveries made"
-        );
-    }
 }
 
 /// The API's bearer token, from its environment variable or file (the

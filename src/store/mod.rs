@@ -637,6 +637,14 @@ pub trait Transaction: Query {
     /// stays.
     fn keep_answer(&mut self, key: &str, answer: &KeptAnswer) -> Result<(), StoreError>;
 
+    /// Whether every file of `ids` is still `received` and claimed by
+    /// `holder` ([`Store::claim_files`]); the files are locked until the
+    /// transaction ends, so that no other instance claims them meanwhile.
+    /// A transaction that writes what processing a claimed file gave
+    /// asks this first, and writes nothing when the claim was lost (its
+    /// holder was taken for dead and another took the file up).
+    fn holds_claims(&mut self, ids: &[FileId], holder: &str) -> Result<bool, StoreError>;
+
     /// Takes `count` control numbers from a partner's sequence at `level`
     /// (`ISA`, `GS`): returns the first. Sequences start at 1 and wrap
     /// after 999,999,999; a run never wraps in the middle. Numbers taken
@@ -686,6 +694,26 @@ pub trait Store: Query + Send {
     /// The instances alive (their heartbeat not expired), with the leases
     /// each holds, oldest first.
     fn instances(&mut self) -> Result<Vec<Instance>, StoreError>;
+
+    /// Claims up to `limit` files and `limit_bytes` bytes of them (at
+    /// least one file) left `received` for `holder` (an
+    /// instance that says it is alive with [`Store::heartbeat`]), oldest
+    /// first: files no one claimed, claimed by an instance whose heartbeat
+    /// expired, or by `holder` already. A file waits while an earlier file
+    /// with the same bytes is `received` and not claimed by `holder`, so
+    /// that which of two copies is the duplicate does not depend on which
+    /// instance is quicker. Several instances claim at once without
+    /// waiting for one another (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
+    /// One statement, committed at once.
+    fn claim_files(
+        &mut self,
+        holder: &str,
+        limit: usize,
+        limit_bytes: u64,
+    ) -> Result<Vec<FileRecord>, StoreError>;
+
+    /// How many files of `channel` are `received` and not taken up yet.
+    fn waiting_files(&mut self, channel: &str) -> Result<u64, StoreError>;
 }
 
 /// A gateway instance working on the store.

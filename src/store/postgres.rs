@@ -137,6 +137,10 @@ CREATE TABLE instances (
     expires_at BIGINT NOT NULL
 );
 "#,
+    r#"
+ALTER TABLE files ADD COLUMN claimed_by TEXT;
+CREATE INDEX files_waiting ON files(id) WHERE state = 'received';
+"#,
 ];
 
 /// The advisory lock taken while the schema is migrated (any number of
@@ -812,6 +816,56 @@ impl Store for PgStore {
         Ok(())
     }
 
+    fn claim_files(
+        &mut self,
+        holder: &str,
+        limit: usize,
+        limit_bytes: u64,
+    ) -> Result<Vec<FileRecord>, StoreError> {
+        // Rows another instance is claiming are skipped, not waited for;
+        // a file whose earlier copy that one is claiming waits, as the
+        // copy is still `received` and not ours. Of the rows locked, those
+        // past the bytes are left (free again when the statement ends).
+        let mut files = self.files(
+            "WITH locked AS (
+                 SELECT f.id, f.size FROM files f
+                 WHERE f.state = 'received'
+                   AND (f.claimed_by IS NULL OR f.claimed_by = $1 OR NOT EXISTS (
+                        SELECT 1 FROM instances i WHERE i.id = f.claimed_by
+                          AND i.expires_at > EXTRACT(EPOCH FROM clock_timestamp())::BIGINT))
+                   AND NOT EXISTS (
+                        SELECT 1 FROM files e WHERE e.sha256 = f.sha256 AND e.id < f.id
+                          AND e.state = 'received' AND e.claimed_by IS DISTINCT FROM $1)
+                 ORDER BY f.id LIMIT $2
+                 FOR UPDATE SKIP LOCKED),
+             taken AS (
+                 SELECT id FROM (
+                     SELECT id, (SUM(size) OVER (ORDER BY id))::BIGINT - size AS before FROM locked) c
+                 WHERE before < $3)
+             UPDATE files SET claimed_by = $1 WHERE id IN (SELECT id FROM taken)
+             RETURNING id, received_at, channel, partner, name, size, sha256, archive_path, format, state, documents, detail, duplicate_of, sender",
+            &[
+                &holder,
+                &(limit.min(i64::MAX as usize) as i64),
+                &(limit_bytes.clamp(1, i64::MAX as u64) as i64),
+            ],
+        )?;
+        files.sort_by_key(|f| f.id);
+        Ok(files)
+    }
+
+    fn waiting_files(&mut self, channel: &str) -> Result<u64, StoreError> {
+        let row = self.query_opt(
+            "SELECT COUNT(*) FROM files WHERE state = 'received' AND channel = $1",
+            &[&channel],
+        )?;
+        let n: i64 = match row {
+            Some(r) => self.get(&r, 0)?,
+            None => 0,
+        };
+        Ok(n.max(0) as u64)
+    }
+
     fn instances(&mut self) -> Result<Vec<Instance>, StoreError> {
         let rows = self.query(
             "SELECT i.id, i.about, i.started_at, l.name FROM instances i
@@ -913,6 +967,19 @@ impl Transaction for PgTransaction<'_> {
         };
         s.audit_line(id, &at, "received", &super::received_detail(file))?;
         Ok(id)
+    }
+
+    fn holds_claims(&mut self, ids: &[FileId], holder: &str) -> Result<bool, StoreError> {
+        // Locked to the end of the transaction: a claim that comes
+        // meanwhile skips them.
+        let rows = self.store()?.query(
+            "SELECT id FROM files WHERE id = ANY($1) AND state = 'received' AND claimed_by = $2 FOR UPDATE",
+            &[&ids, &holder],
+        )?;
+        let mut wanted: Vec<FileId> = ids.to_vec();
+        wanted.sort_unstable();
+        wanted.dedup();
+        Ok(rows.len() == wanted.len())
     }
 
     fn identify(&mut self, id: FileId, partner: &str) -> Result<(), StoreError> {
@@ -1035,7 +1102,7 @@ impl Transaction for PgTransaction<'_> {
         let s = self.store()?;
         s.execute("DELETE FROM documents WHERE file_id = $1", &[&id])?;
         s.execute(
-            "UPDATE files SET state = 'received', documents = 0, detail = NULL, updated_at = $2 WHERE id = $1",
+            "UPDATE files SET state = 'received', documents = 0, detail = NULL, claimed_by = NULL, updated_at = $2 WHERE id = $1",
             &[&id, &at],
         )?;
         s.audit_line(id, &at, "reprocess", "put back to be processed again")

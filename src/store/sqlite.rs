@@ -160,6 +160,12 @@ CREATE TABLE instances (
     expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 "#,
+    // Files claimed by the instance that processes them (any instance may
+    // take up a file its channel's intake recorded).
+    r#"
+ALTER TABLE files ADD COLUMN claimed_by TEXT;
+CREATE INDEX files_waiting ON files(id) WHERE state = 'received';
+"#,
 ];
 
 /// Runs a statement, prepared once per connection and cached.
@@ -686,6 +692,57 @@ impl Store for SqliteStore {
             })
     }
 
+    fn claim_files(
+        &mut self,
+        holder: &str,
+        limit: usize,
+        limit_bytes: u64,
+    ) -> Result<Vec<FileRecord>, StoreError> {
+        // One writer at a time on SQLite: the statement is the claim.
+        let sql = format!(
+            "UPDATE files SET claimed_by = ?1 WHERE id IN (
+                 SELECT id FROM (
+                     SELECT f.id, SUM(f.size) OVER (ORDER BY f.id) - f.size AS before
+                     FROM files f
+                     WHERE f.state = 'received'
+                       AND (f.claimed_by IS NULL OR f.claimed_by = ?1 OR NOT EXISTS (
+                            SELECT 1 FROM instances i WHERE i.id = f.claimed_by AND i.expires_at > unixepoch()))
+                       AND NOT EXISTS (
+                            SELECT 1 FROM files e WHERE e.sha256 = f.sha256 AND e.id < f.id
+                              AND e.state = 'received' AND e.claimed_by IS NOT ?1)
+                     ORDER BY f.id LIMIT ?2)
+                 WHERE before < ?3)
+             RETURNING {FILE_COLUMNS}"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(
+                params![
+                    holder,
+                    limit.min(i64::MAX as usize) as i64,
+                    limit_bytes.clamp(1, i64::MAX as u64) as i64
+                ],
+                file_row,
+            )
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        let mut files = rows
+            .into_iter()
+            .map(with_state)
+            .collect::<Result<Vec<_>, _>>()?;
+        files.sort_by_key(|f| f.id);
+        Ok(files)
+    }
+
+    fn waiting_files(&mut self, channel: &str) -> Result<u64, StoreError> {
+        self.conn
+            .prepare_cached("SELECT COUNT(*) FROM files WHERE state = 'received' AND channel = ?1")
+            .and_then(|mut st| st.query_row(params![channel], |r| r.get::<_, i64>(0)))
+            .map(|n| n.max(0) as u64)
+            .map_err(|e| self.err(e))
+    }
+
     fn instances(&mut self) -> Result<Vec<Instance>, StoreError> {
         let rows: Vec<(String, String, String, Option<String>)> = self
             .conn
@@ -783,6 +840,28 @@ impl Transaction for SqliteTransaction<'_> {
             )?;
             Ok(id)
         })
+    }
+
+    fn holds_claims(&mut self, ids: &[FileId], holder: &str) -> Result<bool, StoreError> {
+        // The transaction holds the database's write lock: no one claims
+        // meanwhile.
+        let mut stmt = self
+            .store
+            .conn
+            .prepare_cached(
+                "SELECT 1 FROM files WHERE id = ?1 AND state = 'received' AND claimed_by = ?2",
+            )
+            .map_err(|e| self.store.err(e))?;
+        for id in ids {
+            let held = stmt
+                .query_row(params![id, holder], |_| Ok(()))
+                .optional()
+                .map_err(|e| self.store.err(e))?;
+            if held.is_none() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     fn identify(&mut self, id: FileId, partner: &str) -> Result<(), StoreError> {
@@ -928,7 +1007,7 @@ impl Transaction for SqliteTransaction<'_> {
             exec(tx, "DELETE FROM documents WHERE file_id = ?1", params![id])?;
             exec(
                 tx,
-                "UPDATE files SET state = 'received', documents = 0, detail = NULL, updated_at = ?2 WHERE id = ?1",
+                "UPDATE files SET state = 'received', documents = 0, detail = NULL, claimed_by = NULL, updated_at = ?2 WHERE id = ?1",
                 params![id, at],
             )?;
             exec(
