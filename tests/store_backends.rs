@@ -736,6 +736,13 @@ fn files_are_claimed_by_one_instance_and_taken_over_from_a_dead_one(b: &Backend)
         claimed(two.claim_files("two", 10, 1 << 20)?).contains(&ids[2]),
         "its own again"
     );
+    // Each instance is listed with the files it is processing.
+    let counts: Vec<(String, u64)> = one
+        .instances()?
+        .into_iter()
+        .map(|i| (i.id, i.claimed))
+        .collect();
+    assert_eq!(counts, [("one".to_string(), 2), ("two".to_string(), 2)]);
     // One's claims hold, and are locked while its transaction lasts.
     {
         let mut tx = one.transaction(Durability::Synced)?;

@@ -537,16 +537,17 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         say!("instances: none running");
     }
     for i in &instances {
+        let holds = match (i.leases.is_empty(), i.claimed) {
+            (true, 0) => "holds nothing".to_string(),
+            (false, 0) => i.leases.join(", "),
+            (true, n) => format!("translating {n} file(s)"),
+            (false, n) => format!("{}; translating {n} file(s)", i.leases.join(", ")),
+        };
         say!(
-            "instance {} ({}), since {}: {}",
+            "instance {} ({}), since {}: {holds}",
             i.id,
             i.about,
             i.started_at,
-            if i.leases.is_empty() {
-                "holds nothing".to_string()
-            } else {
-                i.leases.join(", ")
-            }
         );
     }
     let counts = store.count_by_state()?;

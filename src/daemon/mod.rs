@@ -25,6 +25,7 @@ pub mod body;
 pub mod deliver;
 pub mod delivery_worker;
 pub mod documents;
+pub mod handover;
 pub mod index;
 pub mod leases;
 pub mod pipeline;
@@ -43,6 +44,8 @@ use crate::transport::marker::Marker;
 use crate::transport::watch::ReadyRule;
 use crate::x12::defs::Definitions;
 use body::Body;
+use handover::Handover;
+use std::sync::Arc;
 
 pub use pipeline::FileOutcome;
 pub use stop::Stop;
@@ -90,8 +93,10 @@ impl IntakePlan {
     /// A gateway that polls only the plan's channel, with a connection to
     /// the store and to the channel of its own: it records what it takes
     /// off the channel, for the translators to claim, and processes and
-    /// delivers nothing. Blocks (it connects to the store).
-    pub fn open(&self) -> Result<Gateway, DaemonError> {
+    /// delivers nothing; the bodies of the files it records are handed
+    /// over to the instance's translator. Blocks (it connects to the
+    /// store).
+    pub fn open(&self, handover: &Arc<Handover>) -> Result<Gateway, DaemonError> {
         let mut channels: Vec<Channel> = self
             .config
             .channel(&self.channel)
@@ -113,6 +118,7 @@ impl IntakePlan {
             delivers: false,
             alone: false,
             records_only: true,
+            handover: Some(Arc::clone(handover)),
         })
     }
 
@@ -140,8 +146,10 @@ pub struct TranslatorPlan {
 impl TranslatorPlan {
     /// A gateway with a connection to the store and an archive of its
     /// own, and no channel: it processes the files it claims
-    /// ([`Gateway::process_claimed`]). Blocks (it connects to the store).
-    pub fn open(&self) -> Result<Gateway, DaemonError> {
+    /// ([`Gateway::process_claimed`]), taking their bodies from the
+    /// intakes' `handover` when they are there. Blocks (it connects to the
+    /// store).
+    pub fn open(&self, handover: &Arc<Handover>) -> Result<Gateway, DaemonError> {
         Ok(Gateway {
             config: std::sync::Arc::clone(&self.config),
             store: open_store(&self.config)?,
@@ -154,6 +162,7 @@ impl TranslatorPlan {
             delivers: false,
             alone: self.alone,
             records_only: false,
+            handover: Some(Arc::clone(handover)),
         })
     }
 }
@@ -279,6 +288,9 @@ pub struct Gateway {
     /// none (a daemon's intake: its translators claim them); otherwise it
     /// processes the files left `received`, and those it records.
     records_only: bool,
+    /// Where the daemon's intakes leave the bodies of the files they
+    /// record, and its translator takes them.
+    handover: Option<Arc<Handover>>,
 }
 
 impl Gateway {
@@ -336,6 +348,7 @@ impl Gateway {
             delivers: true,
             alone: false,
             records_only: false,
+            handover: None,
         })
     }
 
@@ -490,15 +503,18 @@ impl Gateway {
                 }
                 report.channel_errors.extend(errors);
                 if self.records_only {
-                    for (file, _) in &files {
+                    report.received += files.len();
+                    for (file, body) in files {
                         tracing::info!(
                             file = file.id,
                             name = %file.name,
                             channel = %file.channel,
                             "file received"
                         );
+                        if let Some(handover) = &self.handover {
+                            handover.put(file.id, body);
+                        }
                     }
-                    report.received += files.len();
                     continue;
                 }
                 let outcomes = self.process_batch(&files, None)?.unwrap_or_default();
@@ -573,7 +589,12 @@ impl Gateway {
                 }
                 let mut files = Vec::with_capacity(chunk.len());
                 for file in chunk {
-                    files.push((file.clone(), self.body_of(file)?));
+                    let handed = self.handover.as_ref().and_then(|h| h.take(file.id));
+                    let body = match handed {
+                        Some(body) => body,
+                        None => self.body_of(file)?,
+                    };
+                    files.push((file.clone(), body));
                 }
                 match self.process_batch(&files, Some(holder))? {
                     Some(outcomes) => {

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
-    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, api, deliver, delivery_worker, leases,
-    open_store, wake,
+    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, api, deliver, delivery_worker,
+    handover, leases, open_store, wake,
 };
 use crate::config::Gateway as Config;
 
@@ -149,6 +149,8 @@ struct Common {
     held: Arc<leases::Held>,
     /// This instance's id, under which the translator claims files.
     me: String,
+    /// The bodies of the files the intakes recorded, for the translator.
+    handover: Arc<handover::Handover>,
     /// Where an intake that stopped on a bug says so.
     fatal: tokio::sync::mpsc::Sender<DaemonError>,
 }
@@ -234,10 +236,11 @@ async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
         };
         let pass_stop = stop.clone();
         let opener = plan.clone();
+        let handover = Arc::clone(&common.handover);
         let joined = tokio::task::spawn_blocking(move || {
             let mut g = match gateway {
                 Some(g) => g,
-                None => match opener.open() {
+                None => match opener.open(&handover) {
                     Ok(g) => g,
                     Err(e) => return (None, Err(e)),
                 },
@@ -333,10 +336,11 @@ async fn translator(plan: TranslatorPlan, me: String, stop: Stop, common: Common
         let opener = plan.clone();
         let holder = me.clone();
         let wake = Arc::clone(&common.wake);
+        let handover = Arc::clone(&common.handover);
         let joined = tokio::task::spawn_blocking(move || {
             let mut g = match gateway {
                 Some(g) => g,
-                None => match opener.open() {
+                None => match opener.open(&handover) {
                     Ok(g) => g,
                     Err(e) => return (None, Err(e), seen),
                 },
@@ -414,6 +418,7 @@ pub async fn run(
         wake: Arc::new(wake::Wake::new()),
         held: Arc::new(leases::Held::default()),
         me: me.id.clone(),
+        handover: Arc::default(),
         fatal,
     };
     // What a killed process left half written goes before anything starts,

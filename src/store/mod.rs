@@ -727,6 +727,8 @@ pub struct Instance {
     pub started_at: String,
     /// The leases it holds: `channel:NAME`, `deliver:TARGET`.
     pub leases: Vec<String>,
+    /// The files it has claimed and is processing (or about to).
+    pub claimed: u64,
 }
 
 impl dyn Store + '_ {
@@ -768,15 +770,16 @@ fn extent_of(file: Option<String>, offset: Option<i64>, length: Option<i64>) -> 
 
 /// Instances from rows of (id, about, started, a lease or none), in order:
 /// one rule for both backends.
-fn instances_of(rows: Vec<(String, String, String, Option<String>)>) -> Vec<Instance> {
+fn instances_of(rows: Vec<(String, String, String, Option<String>, i64)>) -> Vec<Instance> {
     let mut out: Vec<Instance> = Vec::new();
-    for (id, about, started_at, lease) in rows {
+    for (id, about, started_at, lease, claimed) in rows {
         if out.last().is_none_or(|i| i.id != id) {
             out.push(Instance {
                 id,
                 about,
                 started_at,
                 leases: Vec::new(),
+                claimed: claimed.max(0) as u64,
             });
         }
         if let (Some(last), Some(lease)) = (out.last_mut(), lease) {

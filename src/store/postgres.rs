@@ -868,7 +868,9 @@ impl Store for PgStore {
 
     fn instances(&mut self) -> Result<Vec<Instance>, StoreError> {
         let rows = self.query(
-            "SELECT i.id, i.about, i.started_at, l.name FROM instances i
+            "SELECT i.id, i.about, i.started_at, l.name,
+                    (SELECT COUNT(*) FROM files f WHERE f.state = 'received' AND f.claimed_by = i.id)
+             FROM instances i
              LEFT JOIN leases l ON l.holder = i.id
                 AND l.expires_at > EXTRACT(EPOCH FROM clock_timestamp())::BIGINT
              WHERE i.expires_at > EXTRACT(EPOCH FROM clock_timestamp())::BIGINT
@@ -883,6 +885,7 @@ impl Store for PgStore {
                     self.get(r, 1)?,
                     self.get(r, 2)?,
                     self.get(r, 3)?,
+                    self.get(r, 4)?,
                 ))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

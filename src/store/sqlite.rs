@@ -744,15 +744,19 @@ impl Store for SqliteStore {
     }
 
     fn instances(&mut self) -> Result<Vec<Instance>, StoreError> {
-        let rows: Vec<(String, String, String, Option<String>)> = self
+        let rows: Vec<(String, String, String, Option<String>, i64)> = self
             .conn
             .prepare_cached(
-                "SELECT i.id, i.about, i.started_at, l.name FROM instances i
+                "SELECT i.id, i.about, i.started_at, l.name,
+                        (SELECT COUNT(*) FROM files f WHERE f.state = 'received' AND f.claimed_by = i.id)
+                 FROM instances i
                  LEFT JOIN leases l ON l.holder = i.id AND l.expires_at > unixepoch()
                  WHERE i.expires_at > unixepoch() ORDER BY i.started_at, i.id, l.name",
             )
             .and_then(|mut st| {
-                st.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                st.query_map([], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                })?
                     .collect()
             })
             .map_err(|e| self.err(e))?;
