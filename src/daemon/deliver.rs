@@ -21,7 +21,7 @@ use crate::config::Gateway as Config;
 use crate::relay::nats::{Login, NatsAuth, NatsConfig, NatsRelay};
 use crate::relay::webhook::WebhookRelay;
 use crate::relay::{DocumentRelay, Ending, FileRelay, RelayConfig};
-use crate::store::{Archive, Delivery, Durability, Store, StoreError, Targets};
+use crate::store::{Archive, Delivery, Durability, Extent, Store, StoreError, Targets};
 use crate::transport::channel::Channel;
 use crate::transport::secret;
 
@@ -55,6 +55,65 @@ enum Attempt {
     Stopped,
     /// Failed; tried again later.
     Failed(String),
+}
+
+/// Deliveries whose documents are read ahead from a bucket, side by side,
+/// when each is at most this long...
+const READ_AHEAD_EACH: u64 = 1 << 20;
+
+/// ...and all together at most this long.
+const READ_AHEAD_ALL: u64 = 64 << 20;
+
+/// Reads at the same time.
+const READS_AT_ONCE: usize = 16;
+
+/// With the archive in a bucket, where reading a delivery's documents is a
+/// request and most of a small delivery's time: the documents of the small
+/// deliveries of `batch` are read side by side, and carried in the
+/// deliveries as their payload (the same bytes, so the deliveries are the
+/// same). One that cannot be read is left to be read, and to fail, in its
+/// turn.
+fn read_ahead(archive: &Archive, batch: &mut [Delivery]) {
+    if !archive.is_bucket() {
+        return;
+    }
+    let mut budget = READ_AHEAD_ALL;
+    let mut wanted: Vec<(usize, Extent)> = Vec::new();
+    for (i, d) in batch.iter().enumerate() {
+        if let Some(extent) = &d.new.payload_file
+            && extent.length <= READ_AHEAD_EACH
+            && extent.length <= budget
+        {
+            budget -= extent.length;
+            wanted.push((i, extent.clone()));
+        }
+    }
+    if wanted.len() < 2 {
+        return;
+    }
+    let per_reader = wanted.len().div_ceil(READS_AT_ONCE);
+    let read: Vec<(usize, Vec<u8>)> = std::thread::scope(|scope| {
+        let readers: Vec<_> = wanted
+            .chunks(per_reader)
+            .map(|some| {
+                scope.spawn(move || {
+                    some.iter()
+                        .filter_map(|(i, extent)| Some((*i, archive.read_extent(extent).ok()?)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        readers
+            .into_iter()
+            .flat_map(|r| r.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, bytes) in read {
+        if let Some(d) = batch.get_mut(i) {
+            d.new.payload = bytes;
+            d.new.payload_file = None;
+        }
+    }
 }
 
 /// A delivery's bytes: its payload, or read from where it points.
@@ -276,10 +335,11 @@ pub fn due(
     let mut made = Made::default();
     let mut relay = None;
     while !stop.is_raised() {
-        let batch = store.due_deliveries(targets, 256)?;
+        let mut batch = store.due_deliveries(targets, 256)?;
         if batch.is_empty() {
             break;
         }
+        read_ahead(archive, &mut batch);
         let mut progressed = false;
         // Files written into local folders are synced together before the
         // deliveries count as made.

@@ -61,6 +61,9 @@ const BATCH_BYTES: u64 = 64 << 20;
 /// How long one pass (`run --once`) waits for files just seen to settle.
 const ONCE_WAITS_AT_MOST: Duration = Duration::from_secs(10);
 
+/// Files read from a bucket at the same time.
+const READS_AT_ONCE: usize = 16;
+
 /// A translator claims at most [`BATCH`] files and this many bytes of
 /// them at a time (at least one file): the share of a backlog that one
 /// instance takes, the rest being left to the others.
@@ -454,10 +457,7 @@ impl Gateway {
                 report.stopped = true;
                 return Ok(report);
             }
-            let mut files = Vec::with_capacity(chunk.len());
-            for file in chunk {
-                files.push((file.clone(), self.body_of(file)?));
-            }
+            let files = self.with_bodies(chunk)?;
             let outcomes = self.process_batch(&files, None)?.unwrap_or_default();
             outcomes.iter().for_each(log_file);
             report.files.extend(outcomes);
@@ -587,15 +587,7 @@ impl Gateway {
                     report.stopped = true;
                     return Ok(report);
                 }
-                let mut files = Vec::with_capacity(chunk.len());
-                for file in chunk {
-                    let handed = self.handover.as_ref().and_then(|h| h.take(file.id));
-                    let body = match handed {
-                        Some(body) => body,
-                        None => self.body_of(file)?,
-                    };
-                    files.push((file.clone(), body));
-                }
+                let files = self.with_bodies(chunk)?;
                 match self.process_batch(&files, Some(holder))? {
                     Some(outcomes) => {
                         outcomes.iter().for_each(log_file);
@@ -757,11 +749,60 @@ impl Gateway {
     /// A recorded file's bytes, from the archive: in memory, or to be read
     /// from there when the file is large.
     fn body_of(&self, file: &FileRecord) -> Result<Body, DaemonError> {
-        Ok(if self.config.gateway.streams(file.size) {
-            Body::Archived(self.archive.copy_of(&file.archive_path)?)
-        } else {
-            Body::Memory(self.archive.read(&file.archive_path)?)
-        })
+        body_from(&self.config, &self.archive, file)
+    }
+
+    /// Recorded files with their bytes: handed over by the intake that
+    /// recorded them, or read from the archive, side by side when it is a
+    /// bucket (a request each; [`READS_AT_ONCE`] at a time).
+    fn with_bodies(&self, files: &[FileRecord]) -> Result<Vec<(FileRecord, Body)>, DaemonError> {
+        let mut bodies: Vec<Option<Body>> = files
+            .iter()
+            .map(|f| self.handover.as_ref().and_then(|h| h.take(f.id)))
+            .collect();
+        let missing: Vec<usize> = (0..files.len()).filter(|&i| bodies[i].is_none()).collect();
+        if self.archive.is_bucket() && missing.len() > 1 {
+            let (config, archive) = (&self.config, &self.archive);
+            let per_reader = missing.len().div_ceil(READS_AT_ONCE);
+            let read: Vec<Result<Vec<(usize, Body)>, DaemonError>> = std::thread::scope(|scope| {
+                let readers: Vec<_> = missing
+                    .chunks(per_reader)
+                    .map(|some| {
+                        scope.spawn(move || {
+                            some.iter()
+                                .map(|&i| Ok((i, body_from(config, archive, &files[i])?)))
+                                .collect::<Result<Vec<_>, DaemonError>>()
+                        })
+                    })
+                    .collect();
+                readers
+                    .into_iter()
+                    .map(|r| {
+                        r.join().unwrap_or_else(|_| {
+                            Err(DaemonError::Panicked(
+                                "reading files from the archive".into(),
+                            ))
+                        })
+                    })
+                    .collect()
+            });
+            for part in read {
+                for (i, body) in part? {
+                    bodies[i] = Some(body);
+                }
+            }
+        }
+        files
+            .iter()
+            .zip(bodies)
+            .map(|(file, body)| {
+                let body = match body {
+                    Some(b) => b,
+                    None => self.body_of(file)?,
+                };
+                Ok((file.clone(), body))
+            })
+            .collect()
     }
 
     /// Processes recorded files (see [`process_files`] for its
@@ -1020,6 +1061,16 @@ fn process_files(
         })
         .collect::<Result<_, _>>()
         .map(Some)
+}
+
+/// A recorded file's bytes from `archive`: in memory, or to be read from a
+/// local copy when the file is large.
+fn body_from(config: &Config, archive: &Archive, file: &FileRecord) -> Result<Body, DaemonError> {
+    Ok(if config.gateway.streams(file.size) {
+        Body::Archived(archive.copy_of(&file.archive_path)?)
+    } else {
+        Body::Memory(archive.read(&file.archive_path)?)
+    })
 }
 
 /// The archive `[archive]` names: the data directory, or a bucket reached

@@ -319,6 +319,12 @@ impl Archive {
         }
     }
 
+    /// Whether it is a bucket: each read is a request, worth making side
+    /// by side with others.
+    pub fn is_bucket(&self) -> bool {
+        matches!(self, Archive::S3(_))
+    }
+
     /// The bytes kept at `relative`, whole (a file held in memory).
     pub fn read(&self, relative: &str) -> Result<Vec<u8>, StoreError> {
         match self {
