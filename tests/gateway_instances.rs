@@ -128,6 +128,44 @@ fn drop_orders(shared: &Path, k: u32, count: u32) {
     std::fs::rename(&part, shared.join(format!("drop/orders-{k:03}.edi"))).expect("renamed");
 }
 
+/// Checks with `dropgate files` that each of `count` files was processed
+/// once.
+fn each_processed_once(config: &Path, count: u32) {
+    let (processed, listed) = processed_per_file(config);
+    assert_eq!(processed.len(), count as usize, "{listed}");
+    assert!(
+        processed.values().all(|n| *n == 1),
+        "processed twice: {listed}"
+    );
+}
+
+/// Checks that each 997 in Acme's outbound folder has an ISA13 of its
+/// own; gives how many there are.
+fn acks_each_numbered_once(shared: &Path) -> usize {
+    let acks = names(&shared.join("out/acme"));
+    let mut isa13 = BTreeSet::new();
+    for name in &acks {
+        let ack = std::fs::read_to_string(shared.join("out/acme").join(name)).expect("997");
+        let control = ack.split('*').nth(13).expect("ISA13").to_string();
+        assert!(isa13.insert(control.clone()), "ISA13 {control} used twice");
+    }
+    acks.len()
+}
+
+/// Stops every daemon but `killed` with SIGTERM: each exits 0.
+fn stop_all(daemons: &mut [Daemon], killed: Option<usize>) {
+    for (i, d) in daemons.iter_mut().enumerate() {
+        if Some(i) == killed {
+            continue;
+        }
+        d.signal("-TERM");
+        let status = d.wait(Duration::from_secs(30));
+        assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", d.lines());
+        let lines = d.lines().join("\n");
+        assert!(!lines.contains("panicked"), "{lines}");
+    }
+}
+
 /// How many times `dropgate files` says each file was processed.
 fn processed_per_file(config: &Path) -> (BTreeMap<String, u32>, String) {
     let out = Command::new(Daemon::binary())
@@ -324,25 +362,13 @@ fn three_instances_share_the_work_and_one_killed_loses_nothing() {
     assert_eq!(orders_seen.len(), 3 * FILES as usize);
 
     // One 997 per file, each with an ISA13 of its own.
-    let acks = names(&shared.join("out/acme"));
-    assert_eq!(acks.len(), FILES as usize, "{acks:?}");
-    let mut isa13 = BTreeSet::new();
-    for name in &acks {
-        let ack = std::fs::read_to_string(shared.join("out/acme").join(name)).expect("997");
-        let control = ack.split('*').nth(13).expect("ISA13").to_string();
-        assert!(isa13.insert(control.clone()), "ISA13 {control} used twice");
-    }
+    assert_eq!(acks_each_numbered_once(shared), FILES as usize);
 
     // The store agrees: each file processed once. (An instance killed
     // between recording a batch and taking it off the drop leaves those
     // files there: the next holder records them again and finds them
     // duplicates, not processed.)
-    let (processed, listed) = processed_per_file(&configs[alive]);
-    assert_eq!(processed.len(), FILES as usize, "{listed}");
-    assert!(
-        processed.values().all(|n| *n == 1),
-        "processed twice: {listed}"
-    );
+    each_processed_once(&configs[alive], FILES);
 
     // A pass of its own beside running instances would do their work a
     // second time: refused.
@@ -358,14 +384,7 @@ fn three_instances_share_the_work_and_one_killed_loses_nothing() {
         "{}",
         text(&once.stderr)
     );
-    for (i, d) in daemons.iter_mut().enumerate() {
-        if i == killed {
-            continue;
-        }
-        d.signal("-TERM");
-        let status = d.wait(Duration::from_secs(30));
-        assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", d.lines());
-    }
+    stop_all(&mut daemons, Some(killed));
     let said = status(&configs[alive]);
     assert!(said.contains("instances: none running"), "{said}");
     drop(pg.stop());
@@ -523,13 +542,7 @@ timeout_secs = 10
         })
         .collect();
     assert_eq!((relayed.len(), inputs.len()), (12, 12), "{relayed:?}");
-    let mut isa13 = BTreeSet::new();
-    for name in names(&shared.join("out/acme")) {
-        let ack = std::fs::read_to_string(shared.join("out/acme").join(&name)).expect("997");
-        let control = ack.split('*').nth(13).expect("ISA13").to_string();
-        assert!(isa13.insert(control.clone()), "ISA13 {control} used twice");
-    }
-    assert_eq!(isa13.len(), 6);
+    assert_eq!(acks_each_numbered_once(shared), 6);
     assert!(
         names(&sshd.root().join("from-acme"))
             .iter()
@@ -545,13 +558,7 @@ timeout_secs = 10
         2,
         "both still at work"
     );
-    for d in &mut daemons {
-        d.signal("-TERM");
-        let status = d.wait(Duration::from_secs(30));
-        assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", d.lines());
-        let lines = d.lines().join("\n");
-        assert!(!lines.contains("panicked"), "{lines}");
-    }
+    stop_all(&mut daemons, None);
 }
 
 /// The same purchase order posted to two instances' APIs at the same
@@ -656,15 +663,7 @@ fn one_order_posted_to_two_instances_at_once_is_sent_once() {
         assert!(Instant::now() < deadline, "not sent: {sent:?}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    for d in &mut daemons {
-        d.signal("-TERM");
-        assert_eq!(
-            d.wait(Duration::from_secs(30)).and_then(|s| s.code()),
-            Some(0),
-            "{:?}",
-            d.lines()
-        );
-    }
+    stop_all(&mut daemons, None);
     drop(pg.stop());
 }
 
@@ -704,15 +703,8 @@ fn the_files_of_one_busy_drop_are_translated_by_every_instance() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let (processed, listed) = processed_per_file(&configs[0]);
-    assert_eq!(processed.len(), BUSY as usize, "{listed}");
-    assert!(processed.values().all(|n| *n == 1), "{listed}");
-    let mut isa13 = BTreeSet::new();
-    for name in names(&shared.join("out/acme")) {
-        let ack = std::fs::read_to_string(shared.join("out/acme").join(&name)).expect("997");
-        let control = ack.split('*').nth(13).expect("ISA13").to_string();
-        assert!(isa13.insert(control.clone()), "ISA13 {control} used twice");
-    }
+    each_processed_once(&configs[0], BUSY);
+    assert_eq!(acks_each_numbered_once(shared), BUSY as usize);
 
     // Each file's audit trail says which instance took it up: both did.
     let mut store = dropgate::store::open(&dropgate::store::Location::Postgres {
@@ -736,10 +728,6 @@ fn the_files_of_one_busy_drop_are_translated_by_every_instance() {
         2,
         "one instance translated everything: {takers:?}"
     );
-    for d in &mut daemons {
-        d.signal("-TERM");
-        let status = d.wait(Duration::from_secs(30));
-        assert_eq!(status.and_then(|s| s.code()), Some(0), "{:?}", d.lines());
-    }
+    stop_all(&mut daemons, None);
     drop(pg.stop());
 }

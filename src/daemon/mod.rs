@@ -77,13 +77,48 @@ const BACKLOG: u64 = 2 * BATCH as u64;
 /// again.
 const BACKLOG_LOOK: Duration = Duration::from_millis(100);
 
+/// What every component's gateway shares: the configuration and the
+/// mappings.
+#[derive(Clone)]
+struct Parts {
+    config: Arc<Config>,
+    library: Arc<Library>,
+    defs: &'static Definitions,
+}
+
+impl Parts {
+    /// A gateway on `channels` (all of them inbound), with a connection
+    /// to the store and an archive of its own, which makes no deliveries.
+    /// Blocks (it connects to the store).
+    fn open(
+        &self,
+        channels: Vec<Channel>,
+        records_only: bool,
+        alone: bool,
+        handover: &Arc<Handover>,
+    ) -> Result<Gateway, DaemonError> {
+        Ok(Gateway {
+            config: Arc::clone(&self.config),
+            store: open_store(&self.config)?,
+            archive: open_archive(&self.config)?,
+            library: Arc::clone(&self.library),
+            defs: self.defs,
+            inbound: (0..channels.len()).collect(),
+            polled: vec![None; channels.len()],
+            channels,
+            delivers: false,
+            alone,
+            records_only,
+            handover: Some(Arc::clone(handover)),
+        })
+    }
+}
+
 /// What one of the daemon's intakes is made of: the configuration and
 /// mappings (shared) and its channel.
 #[derive(Clone)]
 pub struct IntakePlan {
-    config: std::sync::Arc<Config>,
-    library: std::sync::Arc<Library>,
-    defs: &'static Definitions,
+    parts: Parts,
     channel: String,
 }
 
@@ -100,29 +135,16 @@ impl IntakePlan {
     /// over to the instance's translator. Blocks (it connects to the
     /// store).
     pub fn open(&self, handover: &Arc<Handover>) -> Result<Gateway, DaemonError> {
-        let mut channels: Vec<Channel> = self
-            .config
+        let config = &self.parts.config;
+        let mut channels: Vec<Channel> = config
             .channel(&self.channel)
             .map(|c| Channel::new(&c.name, &c.kind))
             .into_iter()
             .collect();
         for c in &mut channels {
-            c.set_ready_rules(ready_rules(&self.config, c.name()));
+            c.set_ready_rules(ready_rules(config, c.name()));
         }
-        Ok(Gateway {
-            config: std::sync::Arc::clone(&self.config),
-            store: open_store(&self.config)?,
-            archive: open_archive(&self.config)?,
-            library: std::sync::Arc::clone(&self.library),
-            defs: self.defs,
-            inbound: (0..channels.len()).collect(),
-            polled: vec![None; channels.len()],
-            channels,
-            delivers: false,
-            alone: false,
-            records_only: true,
-            handover: Some(Arc::clone(handover)),
-        })
+        self.parts.open(channels, true, false, handover)
     }
 
     /// The lease an instance holds to run this intake: `channel:NAME`.
@@ -132,7 +154,7 @@ impl IntakePlan {
 
     /// How often its intake polls its channel, in seconds.
     pub fn poll_interval_secs(&self) -> u64 {
-        self.config.poll_every(&self.channel)
+        self.parts.config.poll_every(&self.channel)
     }
 }
 
@@ -140,9 +162,7 @@ impl IntakePlan {
 /// mappings (shared).
 #[derive(Clone)]
 pub struct TranslatorPlan {
-    config: std::sync::Arc<Config>,
-    library: std::sync::Arc<Library>,
-    defs: &'static Definitions,
+    parts: Parts,
     alone: bool,
 }
 
@@ -153,20 +173,7 @@ impl TranslatorPlan {
     /// intakes' `handover` when they are there. Blocks (it connects to the
     /// store).
     pub fn open(&self, handover: &Arc<Handover>) -> Result<Gateway, DaemonError> {
-        Ok(Gateway {
-            config: std::sync::Arc::clone(&self.config),
-            store: open_store(&self.config)?,
-            archive: open_archive(&self.config)?,
-            library: std::sync::Arc::clone(&self.library),
-            defs: self.defs,
-            channels: Vec::new(),
-            inbound: Vec::new(),
-            polled: Vec::new(),
-            delivers: false,
-            alone: self.alone,
-            records_only: false,
-            handover: Some(Arc::clone(handover)),
-        })
+        self.parts.open(Vec::new(), false, self.alone, handover)
     }
 }
 
@@ -394,11 +401,9 @@ impl Gateway {
     pub fn intake_plans(&self) -> Vec<IntakePlan> {
         self.inbound_channels()
             .into_iter()
-            .map(|name| IntakePlan {
-                config: std::sync::Arc::clone(&self.config),
-                library: std::sync::Arc::clone(&self.library),
-                defs: self.defs,
-                channel: name,
+            .map(|channel| IntakePlan {
+                parts: self.parts(),
+                channel,
             })
             .collect()
     }
@@ -406,10 +411,16 @@ impl Gateway {
     /// The daemon's translator for this configuration.
     pub fn translator_plan(&self) -> TranslatorPlan {
         TranslatorPlan {
-            config: std::sync::Arc::clone(&self.config),
-            library: std::sync::Arc::clone(&self.library),
-            defs: self.defs,
+            parts: self.parts(),
             alone: self.alone,
+        }
+    }
+
+    fn parts(&self) -> Parts {
+        Parts {
+            config: Arc::clone(&self.config),
+            library: Arc::clone(&self.library),
+            defs: self.defs,
         }
     }
 

@@ -238,12 +238,9 @@ async fn intake(plan: IntakePlan, stop: Stop, common: Common) {
         let opener = plan.clone();
         let handover = Arc::clone(&common.handover);
         let joined = tokio::task::spawn_blocking(move || {
-            let mut g = match gateway {
-                Some(g) => g,
-                None => match opener.open(&handover) {
-                    Ok(g) => g,
-                    Err(e) => return (None, Err(e)),
-                },
+            let mut g = match gateway.map_or_else(|| opener.open(&handover), Ok) {
+                Ok(g) => g,
+                Err(e) => return (None, Err(e)),
             };
             let report = g.scheduled_pass_until(&pass_stop);
             (Some(g), report)
@@ -338,12 +335,9 @@ async fn translator(plan: TranslatorPlan, me: String, stop: Stop, common: Common
         let wake = Arc::clone(&common.wake);
         let handover = Arc::clone(&common.handover);
         let joined = tokio::task::spawn_blocking(move || {
-            let mut g = match gateway {
-                Some(g) => g,
-                None => match opener.open(&handover) {
-                    Ok(g) => g,
-                    Err(e) => return (None, Err(e), seen),
-                },
+            let mut g = match gateway.map_or_else(|| opener.open(&handover), Ok) {
+                Ok(g) => g,
+                Err(e) => return (None, Err(e), seen),
             };
             let report = g.process_claimed(&holder, &pass_stop);
             // Nothing to claim: it waits here, off the async workers.
