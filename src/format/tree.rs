@@ -73,6 +73,9 @@ pub enum Flavor {
     Xml,
     /// A canonical JSON document (outbound rendering).
     Json,
+    /// An invoice read from a PDF by its template
+    /// ([`crate::format::pdf::template`]).
+    Pdf,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -638,6 +641,14 @@ impl Tree {
             Flavor::Csv => format!("record {}, line {}, field {name:?}", p.ordinal, p.line),
             Flavor::Xml => format!("<{name}> at line {}, column {}", p.line, p.column),
             Flavor::Json => format!("field {name:?}"),
+            Flavor::Pdf if p.ordinal > 0 => format!(
+                "{name:?} of table row {}, page {}, at x {} y {} pt",
+                p.ordinal, p.line, p.column, p.offset
+            ),
+            Flavor::Pdf => format!(
+                "{name:?}, page {}, at x {} y {} pt",
+                p.line, p.column, p.offset
+            ),
         }
     }
 

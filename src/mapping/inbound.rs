@@ -1588,6 +1588,7 @@ impl<'l, W: Output> Translator<'l, W> {
                 Flavor::Csv => SourceFormat::Csv,
                 Flavor::Xml => SourceFormat::Xml,
                 Flavor::Json => SourceFormat::Json,
+                Flavor::Pdf => SourceFormat::Pdf,
             },
             partner: partner.clone(),
             file_name: origin

@@ -296,6 +296,7 @@ pub fn flavor_name(f: Flavor) -> &'static str {
         Flavor::Csv => "csv",
         Flavor::Xml => "xml",
         Flavor::Json => "json",
+        Flavor::Pdf => "pdf",
     }
 }
 

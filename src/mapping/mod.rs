@@ -25,6 +25,7 @@ pub mod json;
 pub mod library;
 pub mod outbound;
 pub mod path;
+pub mod pdf;
 pub mod rows;
 pub mod rule;
 pub mod spec;

@@ -197,6 +197,7 @@ impl OutboundMapping {
             Flavor::Xml => compile_xml(body_spec, &mut cx)?,
             Flavor::X12 => Body::X12(compile_segments(body_spec, &mut cx, &[])?),
             Flavor::Json => return Err(body_spec.error("JSON is not a vendor format")),
+            Flavor::Pdf => return Err(body_spec.error("PDF is read, not written")),
         };
         let envelope = envelope(loaded.spec.get("mapping").and_then(|m| m.get("x12")))?;
         Ok(OutboundMapping {

@@ -453,6 +453,9 @@ pub fn translate<R: Read, W: Write>(
         Flavor::Json => Err(TranslateError::Input(
             "canonical JSON is rendered, not translated".into(),
         )),
+        Flavor::Pdf => Err(TranslateError::Input(
+            "PDF files are not read yet by this build".into(),
+        )),
     };
     let mut problems = std::mem::take(&mut translator.problems);
     envelope.warnings.append(&mut translator.warnings);

@@ -5,6 +5,9 @@
 //! text layer read from the PDF, or OCR of a scanned page); everything that
 //! reads invoices works on it and never on the PDF itself.
 
+pub mod locate;
 pub mod page;
+pub mod table;
+pub mod template;
 
 pub use page::{Block, Line, Page, Rect, Rule, TextSource, Word};

@@ -1,0 +1,317 @@
+//! `table`: an invoice's line table, found by its header row. The header's
+//! labels give the columns: each column runs from halfway after the label
+//! before it to halfway before the label after it, so that numbers set
+//! right-aligned under their label, and text set left-aligned, fall in
+//! their column. Rows run from the line under the header to the end
+//! anchor (or the page's end); a line with nothing in the key column
+//! continues the row above it (a description that wraps). On a later page
+//! the table goes on under its header again, until the end anchor is
+//! found.
+
+use regex::Regex;
+
+use super::locate::{Found, label_at, line_text, lines_of};
+use super::page::{Line, Page, Rect};
+
+/// How a template describes its line table.
+#[derive(Clone, Debug)]
+pub struct TableSpec {
+    /// The header's labels, left to right.
+    pub header: Vec<String>,
+    /// The column each label heads: its name in the tree (`sku`, `qty`).
+    pub columns: Vec<String>,
+    /// The anchor after the last row (`Subtotal`), if any.
+    pub end: Option<String>,
+    /// The column a row starts with (the others may wrap): an index into
+    /// `columns`.
+    pub key: usize,
+    /// Columns a row must have to be a row (a page footer in the key
+    /// column has no quantity): indexes into `columns`.
+    pub required: Vec<usize>,
+    /// Lines that are not rows (`Page \d+ of \d+`, `continued`).
+    pub skip: Vec<Regex>,
+}
+
+/// A row of the table: a cell per column.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The cells, in the order of [`TableSpec::columns`].
+    pub cells: Vec<Option<Found>>,
+}
+
+/// The rows of the table on `pages` (an invoice's pages, in order).
+pub fn rows(pages: &[Page], spec: &TableSpec) -> Vec<Row> {
+    let mut rows: Vec<Row> = Vec::new();
+    for page in pages {
+        let lines = lines_of(page);
+        let Some((at, bounds)) = lines
+            .iter()
+            .enumerate()
+            .find_map(|(k, line)| header(line, spec).map(|b| (k, b)))
+        else {
+            continue;
+        };
+        // A line at the top of a later page with nothing in the key
+        // column goes on with the last row of the page before.
+        for line in &lines[at + 1..] {
+            if let Some(end) = &spec.end
+                && label_at(line, end, 0).is_some()
+            {
+                return finished(rows, spec);
+            }
+            let text = line_text(line);
+            if spec.skip.iter().any(|re| re.is_match(&text)) {
+                continue;
+            }
+            let cells = cells(page.number, line, &bounds);
+            let starts = cells.get(spec.key).is_some_and(Option::is_some);
+            match (starts, rows.last_mut()) {
+                (true, _) => rows.push(Row { cells }),
+                (false, Some(last)) => continue_row(last, cells),
+                (false, None) => {}
+            }
+        }
+    }
+    finished(rows, spec)
+}
+
+/// The rows that have every required column.
+fn finished(rows: Vec<Row>, spec: &TableSpec) -> Vec<Row> {
+    rows.into_iter()
+        .filter(|r| {
+            spec.required
+                .iter()
+                .all(|&c| r.cells.get(c).is_some_and(Option::is_some))
+        })
+        .collect()
+}
+
+/// The column boundaries a header line gives, when `line` is the header:
+/// every label found, in order.
+fn header(line: &Line, spec: &TableSpec) -> Option<Vec<f64>> {
+    let mut from = 0;
+    let mut spans = Vec::with_capacity(spec.header.len());
+    for label in &spec.header {
+        let (x0, x1, after) = label_at(line, label, from)?;
+        spans.push((x0, x1));
+        from = after;
+    }
+    Some(spans.windows(2).map(|w| (w[0].1 + w[1].0) / 2.0).collect())
+}
+
+/// A line's words, put in the columns `bounds` divide.
+fn cells(page: u32, line: &Line, bounds: &[f64]) -> Vec<Option<Found>> {
+    let mut cells: Vec<Option<Found>> = vec![None; bounds.len() + 1];
+    for w in &line.words {
+        let middle = (w.rect.x0 + w.rect.x1) / 2.0;
+        let column = bounds
+            .iter()
+            .position(|&b| middle < b)
+            .unwrap_or(bounds.len());
+        let cell = &mut cells[column];
+        match cell {
+            Some(f) => {
+                f.text.push(' ');
+                f.text.push_str(&w.text);
+                f.rect = f.rect.union(&w.rect);
+            }
+            None => {
+                *cell = Some(Found {
+                    text: w.text.clone(),
+                    page,
+                    rect: w.rect,
+                })
+            }
+        }
+    }
+    cells
+}
+
+/// A line that continues `row`: its words go on the end of each cell.
+fn continue_row(row: &mut Row, cells: Vec<Option<Found>>) {
+    for (cell, more) in row.cells.iter_mut().zip(cells) {
+        let Some(more) = more else { continue };
+        match cell {
+            Some(f) if f.page == more.page => {
+                f.text.push(' ');
+                f.text.push_str(&more.text);
+                f.rect = f.rect.union(&more.rect);
+            }
+            Some(f) => {
+                f.text.push(' ');
+                f.text.push_str(&more.text);
+            }
+            None => *cell = Some(more),
+        }
+    }
+}
+
+/// The box of a row's cells.
+pub fn row_rect(row: &Row) -> Option<Rect> {
+    row.cells
+        .iter()
+        .flatten()
+        .map(|f| f.rect)
+        .reduce(|a, b| a.union(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::pdf::locate::tests::page;
+
+    fn spec() -> TableSpec {
+        TableSpec {
+            header: ["SKU", "Description", "Qty", "Unit Price", "Amount"]
+                .map(String::from)
+                .to_vec(),
+            columns: ["sku", "description", "qty", "price", "amount"]
+                .map(String::from)
+                .to_vec(),
+            end: Some("Subtotal".into()),
+            key: 0,
+            required: vec![2],
+            skip: vec![Regex::new(r"^Page \d+ of \d+").expect("regex")],
+        }
+    }
+
+    fn texts(rows: &[Row]) -> Vec<Vec<String>> {
+        rows.iter()
+            .map(|r| {
+                r.cells
+                    .iter()
+                    .map(|c| c.as_ref().map_or(String::new(), |f| f.text.clone()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The header of the table at `y`.
+    const HEADER: &[(&str, f64)] = &[
+        ("SKU", 50.0),
+        ("Description", 120.0),
+        ("Qty", 330.0),
+        ("Unit", 390.0),
+        ("Price", 420.0),
+        ("Amount", 500.0),
+    ];
+
+    #[test]
+    fn rows_under_the_header_wrapped_descriptions_and_the_end() {
+        let p = page(
+            1,
+            &[
+                (100.0, HEADER),
+                (
+                    115.0,
+                    &[
+                        ("CPP-TRT-250", 50.0),
+                        ("Salmon", 120.0),
+                        ("Bites", 160.0),
+                        ("36", 336.0),
+                        ("6.25", 426.0),
+                        ("225.00", 506.0),
+                    ],
+                ),
+                (
+                    127.0,
+                    &[
+                        ("Dog", 120.0),
+                        ("Treats", 144.0),
+                        ("8", 186.0),
+                        ("oz", 198.0),
+                    ],
+                ),
+                (
+                    142.0,
+                    &[
+                        ("CPP-TOY-CM3", 50.0),
+                        ("Catnip", 120.0),
+                        ("Mice", 162.0),
+                        ("20", 336.0),
+                        ("4.80", 426.0),
+                        ("96.00", 512.0),
+                    ],
+                ),
+                (170.0, &[("Subtotal", 420.0), ("321.00", 506.0)]),
+                (185.0, &[("Freight", 50.0), ("3", 336.0)]),
+            ],
+        );
+        let rows = rows(&[p], &spec());
+        assert_eq!(
+            texts(&rows),
+            [
+                [
+                    "CPP-TRT-250",
+                    "Salmon Bites Dog Treats 8 oz",
+                    "36",
+                    "6.25",
+                    "225.00"
+                ],
+                ["CPP-TOY-CM3", "Catnip Mice", "20", "4.80", "96.00"],
+            ]
+        );
+        let first = &rows[0].cells[1].as_ref().expect("description");
+        assert_eq!((first.rect.y0, first.rect.y1), (115.0, 137.0), "both lines");
+    }
+
+    #[test]
+    fn a_table_goes_on_under_its_header_on_the_next_page() {
+        let one = page(
+            1,
+            &[
+                (100.0, HEADER),
+                (
+                    115.0,
+                    &[
+                        ("A-1", 50.0),
+                        ("Widget", 120.0),
+                        ("1", 336.0),
+                        ("2.00", 426.0),
+                        ("2.00", 506.0),
+                    ],
+                ),
+                (
+                    760.0,
+                    &[("Page", 50.0), ("1", 80.0), ("of", 90.0), ("2", 105.0)],
+                ),
+            ],
+        );
+        let two = page(
+            2,
+            &[
+                (
+                    40.0,
+                    &[("Invoice", 50.0), ("INV-1", 100.0), ("(continued)", 150.0)],
+                ),
+                (60.0, HEADER),
+                (
+                    75.0,
+                    &[
+                        ("A-2", 50.0),
+                        ("Gadget", 120.0),
+                        ("3", 336.0),
+                        ("1.50", 426.0),
+                        ("4.50", 506.0),
+                    ],
+                ),
+                (100.0, &[("Subtotal", 420.0), ("6.50", 506.0)]),
+            ],
+        );
+        let rows = rows(&[one, two], &spec());
+        assert_eq!(
+            texts(&rows),
+            [
+                ["A-1", "Widget", "1", "2.00", "2.00"],
+                ["A-2", "Gadget", "3", "1.50", "4.50"],
+            ]
+        );
+        assert_eq!(rows[1].cells[0].as_ref().map(|f| f.page), Some(2));
+    }
+
+    #[test]
+    fn no_header_no_rows() {
+        let p = page(1, &[(100.0, &[("Thank", 50.0), ("you", 90.0)])]);
+        assert!(rows(&[p], &spec()).is_empty());
+    }
+}

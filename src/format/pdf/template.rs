@@ -1,0 +1,273 @@
+//! `template`: how a vendor's invoice is read from positioned text, as
+//! the `[mapping.pdf]` table of a PDF mapping gives it: whether a PDF is
+//! this vendor's (keywords that must and must not appear), where each
+//! invoice of the file starts (a page-start pattern), the named values
+//! (each found by a [`Locator`]) and the line table. What it finds becomes
+//! a [`Tree`] like a CSV record's: a field per value at the root, and a
+//! `line` group per row of the table with a field per column; the
+//! mapping's rules then turn it into the canonical invoice, with the same
+//! options as for CSV and XML (dates, decimal marks, codes).
+//!
+//! A node's place is on the page: [`Place::line`] is the page, and
+//! [`Place::column`] and [`Place::offset`] the left and top of the value's
+//! box, in whole points ([`Place::ordinal`]: the row, for a table's
+//! cells).
+
+use regex::Regex;
+
+use super::locate::{Found, Locator, Pages, line_text, lines_of, locate};
+use super::page::Page;
+use super::table::{self, TableSpec};
+use crate::format::tree::{Kind, NONE, Place, Tree};
+
+/// The name of a table row's group in the tree.
+pub const LINE: &str = "line";
+
+/// A named value of a template.
+#[derive(Clone, Debug)]
+pub struct Value {
+    /// Its name in the tree.
+    pub name: String,
+    /// How it is found.
+    pub locator: Locator,
+    /// On which pages.
+    pub pages: Pages,
+}
+
+/// A vendor's invoice template.
+#[derive(Clone, Debug, Default)]
+pub struct Template {
+    /// Words that every invoice of the vendor has (its name, "INVOICE"),
+    /// all of which must appear.
+    pub keywords: Vec<String>,
+    /// Words none of which may appear ("CREDIT MEMO").
+    pub exclude: Vec<String>,
+    /// A line that starts a new invoice on its page (several invoices in
+    /// one file); none: the file is one invoice.
+    pub starts: Option<Regex>,
+    /// The values, in the order they are written to the tree.
+    pub values: Vec<Value>,
+    /// The line table.
+    pub table: Option<TableSpec>,
+}
+
+/// Text compared for keywords: lower case, runs of white space as one
+/// space.
+fn folded(text: &str) -> String {
+    text.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The text of `pages`, folded, a line at a time.
+pub fn folded_text(pages: &[Page]) -> String {
+    let mut text = String::new();
+    for page in pages {
+        for line in lines_of(page) {
+            text.push_str(&folded(&line_text(&line)));
+            text.push('\n');
+        }
+    }
+    text
+}
+
+impl Template {
+    /// Whether `text` (from [`folded_text`]) is this template's: every
+    /// keyword and no excluded word in it.
+    pub fn matches(&self, text: &str) -> bool {
+        self.keywords.iter().all(|k| text.contains(&folded(k)))
+            && !self.exclude.iter().any(|k| text.contains(&folded(k)))
+    }
+
+    /// The invoices of a file: runs of pages, each from a page that
+    /// starts one (the first page always does).
+    pub fn split<'p>(&self, pages: &'p [Page]) -> Vec<&'p [Page]> {
+        let Some(starts) = &self.starts else {
+            return vec![pages];
+        };
+        let mut invoices = Vec::new();
+        let mut from = 0;
+        for (k, page) in pages.iter().enumerate().skip(1) {
+            if lines_of(page)
+                .iter()
+                .any(|l| starts.is_match(&line_text(l)))
+            {
+                invoices.push(&pages[from..k]);
+                from = k;
+            }
+        }
+        invoices.push(&pages[from..]);
+        invoices
+    }
+
+    /// One invoice's values and rows, written into `tree` (emptied
+    /// first). Returns what was found, by name, for `explain` and
+    /// `inspect`.
+    pub fn fill(&self, pages: &[Page], tree: &mut Tree) -> Vec<(String, Found)> {
+        tree.clear();
+        let mut found = Vec::new();
+        for value in &self.values {
+            if let Some(f) = locate(pages, &value.locator, value.pages) {
+                let name = tree.intern(&value.name);
+                tree.append_str(0, name, Kind::Field, &f.text, place(&f, 0));
+                found.push((value.name.clone(), f));
+            }
+        }
+        if let Some(spec) = &self.table {
+            let line = tree.intern(LINE);
+            let names: Vec<_> = spec.columns.iter().map(|c| tree.intern(c)).collect();
+            for (n, row) in table::rows(pages, spec).iter().enumerate() {
+                let ordinal = n as u64 + 1;
+                let at = table::row_rect(row).map_or(Place::default(), |rect| {
+                    place(
+                        &Found {
+                            text: String::new(),
+                            page: row.cells.iter().flatten().next().map_or(0, |f| f.page),
+                            rect,
+                        },
+                        ordinal,
+                    )
+                });
+                let group = tree.append_str(0, line, Kind::Group, "", at);
+                for (cell, name) in row.cells.iter().zip(&names) {
+                    if let Some(f) = cell {
+                        tree.append_str(group, *name, Kind::Field, &f.text, place(f, ordinal));
+                        found.push((
+                            format!("{LINE}[{ordinal}]/{}", tree.names().text(*name)),
+                            f.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        debug_assert!(tree.parent(0) == NONE);
+        found
+    }
+}
+
+/// A found value's place in the tree (see the module's comment).
+fn place(f: &Found, ordinal: u64) -> Place {
+    Place {
+        offset: f.rect.y0.max(0.0).round() as u64,
+        line: u64::from(f.page),
+        column: f.rect.x0.max(0.0).round() as u64,
+        ordinal,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::pdf::locate::tests::page;
+    use crate::format::tree::Flavor;
+
+    fn template() -> Template {
+        Template {
+            keywords: vec!["Copperleaf Pet".into(), "INVOICE".into()],
+            exclude: vec!["credit memo".into()],
+            starts: Some(Regex::new("^INVOICE$").expect("regex")),
+            values: vec![
+                Value {
+                    name: "number".into(),
+                    locator: Locator::RightOf {
+                        label: "Invoice #".into(),
+                        words: Some(1),
+                    },
+                    pages: Pages::Any,
+                },
+                Value {
+                    name: "total".into(),
+                    locator: Locator::RightOf {
+                        label: "Total".into(),
+                        words: None,
+                    },
+                    pages: Pages::Last,
+                },
+            ],
+            table: Some(TableSpec {
+                header: vec!["SKU".into(), "Qty".into()],
+                columns: vec!["sku".into(), "qty".into()],
+                end: Some("Total".into()),
+                key: 0,
+                required: vec![1],
+                skip: Vec::new(),
+            }),
+        }
+    }
+
+    fn invoice(first: u32, number: &str, sku: &str) -> Page {
+        page(
+            first,
+            &[
+                (30.0, &[("Copperleaf", 50.0), ("Pet", 120.0)]),
+                (45.0, &[("INVOICE", 50.0)]),
+                (60.0, &[("Invoice", 50.0), ("#", 94.0), (number, 110.0)]),
+                (90.0, &[("SKU", 50.0), ("Qty", 300.0)]),
+                (105.0, &[(sku, 50.0), ("2", 306.0)]),
+                (130.0, &[("Total", 250.0), ("$9.00", 300.0)]),
+            ],
+        )
+    }
+
+    #[test]
+    fn keywords_choose_the_template() {
+        let t = template();
+        let pages = [invoice(1, "INV-1", "A-1")];
+        assert!(t.matches(&folded_text(&pages)));
+        let memo = page(
+            1,
+            &[(
+                30.0,
+                &[
+                    ("Copperleaf", 50.0),
+                    ("Pet", 120.0),
+                    ("INVOICE", 200.0),
+                    ("Credit", 300.0),
+                    ("Memo", 340.0),
+                ],
+            )],
+        );
+        assert!(!t.matches(&folded_text(&[memo])), "excluded");
+        let other = page(1, &[(30.0, &[("Acme", 50.0), ("INVOICE", 120.0)])]);
+        assert!(!t.matches(&folded_text(&[other])), "not its vendor");
+    }
+
+    #[test]
+    fn two_invoices_in_one_file_become_two_trees() {
+        let t = template();
+        let pages = [invoice(1, "INV-1", "A-1"), invoice(2, "INV-2", "B-2")];
+        let invoices = t.split(&pages);
+        assert_eq!(invoices.len(), 2);
+        let mut tree = Tree::new(Flavor::Csv);
+        let found = t.fill(invoices[1], &mut tree);
+        let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["number", "total", "line[1]/sku", "line[1]/qty"]);
+        assert_eq!(found[0].1.text, "INV-2");
+        assert_eq!(found[2].1.text, "B-2");
+        // The tree: the values at the root, a group per row.
+        let root_children: Vec<String> = tree
+            .children(0)
+            .map(|c| format!("{}={}", tree.name_text(c), tree.str_of(c)))
+            .collect();
+        assert_eq!(root_children, ["number=INV-2", "total=$9.00", "line="]);
+        let line = tree.children(0).nth(2).expect("a line");
+        let cells: Vec<String> = tree
+            .children(line)
+            .map(|c| format!("{}={}", tree.name_text(c), tree.str_of(c)))
+            .collect();
+        assert_eq!(cells, ["sku=B-2", "qty=2"]);
+        let p = tree.place(tree.first_child(line));
+        assert_eq!((p.line, p.column, p.offset, p.ordinal), (2, 50, 105, 1));
+    }
+
+    #[test]
+    fn without_a_start_pattern_the_file_is_one_invoice() {
+        let t = Template {
+            starts: None,
+            ..template()
+        };
+        let pages = [invoice(1, "INV-1", "A-1"), invoice(2, "INV-2", "B-2")];
+        assert_eq!(t.split(&pages).len(), 1);
+    }
+}
