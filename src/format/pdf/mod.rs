@@ -3,8 +3,10 @@
 //!
 //! [`page`] holds the result every source of text produces alike (the
 //! text layer read from the PDF, or OCR of a scanned page); everything that
-//! reads invoices works on it and never on the PDF itself.
+//! reads invoices works on it and never on the PDF itself. [`ocr`] reads
+//! a page without a text layer by OCR (tesseract) into the same result.
 
+pub mod ocr;
 pub mod page;
 
 pub use page::{Block, Line, Page, Rect, Rule, TextSource, Word};
