@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -157,6 +158,7 @@ class Style:
         """A quantity: whole numbers without decimals."""
         if value == value.to_integral_value():
             return self.number(value, 0)
+        value = value.normalize()
         return self.number(value, len(str(value).partition(".")[2]))
 
     def date(self, value: dt.date) -> str:
@@ -184,6 +186,11 @@ RETAILER = Party(
     "Brightside Home & Outdoor, Inc.",
     ("Accounts Payable", "2200 Commerce Park Dr, Suite 400", "Columbus, OH 43219"),
 )
+
+
+def tool_version(command: list[str]) -> str:
+    """What a program says its version is (for the truth files)."""
+    return subprocess.run(command, check=True, capture_output=True, text=True).stdout.strip()
 
 
 def d(text: str) -> Decimal:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import gen_bad
 import gen_fpdf
+import gen_latex
+import gen_office
 import gen_reportlab
 import gen_scan
 
@@ -29,23 +31,10 @@ GENERATORS = {
     "scan": (gen_scan, ["pdftoppm"]),
     "fpdf2": (gen_fpdf, ["qpdf"]),
     "bad": (gen_bad, ["qpdf"]),
+    "libreoffice": (gen_office.LibreOffice, ["soffice"]),
+    "chromium": (gen_office.Chromium, ["chromium"]),
+    "latex": (gen_latex, ["pdflatex"]),
 }
-
-# Optional generators, added when their modules import (they need nothing
-# from PyPI beyond the above, only their program).
-try:
-    import gen_office
-
-    GENERATORS["libreoffice"] = (gen_office.LibreOffice, ["soffice"])
-    GENERATORS["chromium"] = (gen_office.Chromium, ["chromium"])
-except ImportError:  # pragma: no cover - the module is part of this folder
-    pass
-try:
-    import gen_latex
-
-    GENERATORS["latex"] = (gen_latex, ["pdflatex"])
-except ImportError:  # pragma: no cover
-    pass
 
 
 def main() -> int:

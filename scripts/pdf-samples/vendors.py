@@ -222,18 +222,18 @@ def sierra_trail() -> Invoice:
         items=[
             Item(
                 "STA-JKT-M-OLV",
-                "Men's Alpine Insulated Jacket, recycled ripstop shell, water-resistant finish, Olive, size M",
+                "Men's Alpine Insulated Jacket, recycled ripstop, Olive, size M",
                 d("2"), "EA", d("148.00"),
             ),
             Item(
                 "STA-FLC-W-HTH",
-                "Women's Midweight Grid Fleece Pullover, quarter zip, Heather Grey, size S",
+                "Women's Grid Fleece Pullover, quarter zip, Heather Grey, S",
                 d("3"), "EA", d("64.50"),
             ),
             Item("STA-SCK-3PK", "Merino Hiking Socks, 3-pack", d("6"), "PK", d("27.00")),
             Item(
                 "STA-PNT-M-CHR",
-                "Men's Stretch Trail Pants, gusseted crotch, zip pockets, Charcoal, 32x32",
+                "Men's Stretch Trail Pants, zip pockets, Charcoal, 32x32",
                 d("2"), "EA", d("79.00"),
             ),
         ],
@@ -252,7 +252,7 @@ def atelier_lumiere() -> Invoice:
         ("ALM-LIS-", "Liseuse à poser en frêne", "58.00"),
         ("ALM-AMP-", "Ampoule LED filament E27", "6.80"),
     ]
-    for n in range(32):
+    for n in range(50):
         prefix, desc, price = lamps[n % len(lamps)]
         finish = ["noir", "blanc", "laiton", "vert"][n % 4]
         items.append(Item(f"{prefix}{n + 1:03d}", f"{desc}, finition {finish}", d(str(1 + n % 3)), "pce", d(price)))
