@@ -15,7 +15,9 @@
 //! and tesseract's own paragraphs and lines become the page's blocks and
 //! lines, in tesseract's reading order. [`ocr_page`] is blocking: call it
 //! from a blocking thread (`tokio::task::spawn_blocking`), never on an
-//! async worker.
+//! async worker. It bounds time, not memory: the image of a page is its
+//! area times the dpi squared (US letter at 300 dpi: 8.4 MB), so the
+//! caller, which knows the page's box, refuses pages too large for OCR.
 
 use std::fs::File;
 use std::io;
@@ -67,13 +69,13 @@ pub enum OcrError {
     /// OCR is turned off in the configuration.
     #[error("OCR is off")]
     Off,
-    /// The configuration cannot work (a resolution of 0).
+    /// The configuration cannot work (a resolution or time limit of 0).
     #[error("OCR configuration: {0}")]
     Config(&'static str),
     /// A program OCR needs is not installed where the configuration says.
     #[error(
         "OCR is not installed: {program} was not found (install tesseract-ocr, \
-         tesseract-ocr-eng and poppler-utils, or set its path in [ocr])"
+         tesseract-ocr-eng and poppler-utils, or configure the program's path)"
     )]
     NotInstalled {
         /// The program as configured.
@@ -180,6 +182,9 @@ pub fn ocr_page(config: &OcrConfig, file: &Path, page: u32) -> Result<Page, OcrE
     }
     if config.dpi == 0 {
         return Err(OcrError::Config("dpi must be above 0"));
+    }
+    if config.timeout_secs == 0 {
+        return Err(OcrError::Config("timeout_secs must be above 0"));
     }
     let io_error = |what| {
         move |source| OcrError::Io {
@@ -655,6 +660,17 @@ level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theigh
             dpi: 0,
             ..OcrConfig::default()
         };
-        assert!(matches!(ocr_page(&zero, file, 1), Err(OcrError::Config(_))));
+        assert!(matches!(
+            ocr_page(&zero, file, 1),
+            Err(OcrError::Config("dpi must be above 0"))
+        ));
+        let no_time = OcrConfig {
+            timeout_secs: 0,
+            ..OcrConfig::default()
+        };
+        assert!(matches!(
+            ocr_page(&no_time, file, 1),
+            Err(OcrError::Config("timeout_secs must be above 0"))
+        ));
     }
 }
