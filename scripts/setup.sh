@@ -20,10 +20,10 @@
 #   a free port on 127.0.0.1, run as the package's postgres user when the
 #   tests run as root; no system cluster is started or used).
 # - poppler-utils: pdftoppm renders a scanned PDF page to an image for OCR
-#   (src/format/pdf/ocr.rs, tests/pdf_ocr.rs); pdftotext is the reference
+#   (src/ocr.rs, tests/pdf_ocr.rs); pdftotext is the reference
 #   that the words of the PDF reader are compared with.
 # - tesseract-ocr: OCR of PDF pages without a text layer
-#   (src/format/pdf/ocr.rs runs the `tesseract` program; tests/pdf_ocr.rs).
+#   (src/ocr.rs runs the `tesseract` program; tests/pdf_ocr.rs).
 # - tesseract-ocr-eng: tesseract's English model, the one OCR uses.
 #
 # One server comes from crates.io instead (scripts/lib/s3s-fs.sh): s3s-fs,

@@ -1,7 +1,7 @@
-//! OCR of a scanned page (src/format/pdf/ocr.rs) with the real programs,
-//! poppler's `pdftoppm` and `tesseract`, on the scanned sample invoice;
-//! and each way it can fail, with stand-in programs that hang, fail or
-//! write nonsense. Without tesseract or pdftoppm the tests that need them
+//! OCR of a scanned page (src/ocr.rs, src/format/pdf/ocr.rs) with the
+//! real programs, poppler's `pdftoppm` and `tesseract`, on the scanned
+//! sample invoice; and each way it can fail, with stand-in programs that
+//! hang, fail or write nonsense. Without tesseract or pdftoppm the tests that need them
 //! are skipped, or fail under CI (tests/support/skip.rs).
 
 mod support;
@@ -9,8 +9,8 @@ mod support;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use dropgate::format::pdf::ocr::{OcrConfig, OcrError, ocr_page};
 use dropgate::format::pdf::{Page, Rect, TextSource};
+use dropgate::ocr::{OcrConfig, OcrError, ocr_page};
 use serde_json::Value;
 use support::proc::program;
 use support::skip::unavailable;

@@ -4,7 +4,8 @@
 //! [`page`] holds the result every source of text produces alike (the
 //! text layer read from the PDF, or OCR of a scanned page); everything that
 //! reads invoices works on it and never on the PDF itself. [`ocr`] reads
-//! a page without a text layer by OCR (tesseract) into the same result.
+//! tesseract's words of a page without a text layer into the same result
+//! (`crate::ocr` runs the programs).
 
 pub mod ocr;
 pub mod page;
