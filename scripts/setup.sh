@@ -19,6 +19,12 @@
 #   tests/gateway_postgres.rs (initdb and pg_ctl on a temporary folder and
 #   a free port on 127.0.0.1, run as the package's postgres user when the
 #   tests run as root; no system cluster is started or used).
+# - poppler-utils: pdftoppm renders a scanned PDF page to an image for OCR
+#   (src/ocr.rs, tests/pdf_ocr.rs); pdftotext is the reference
+#   that the words of the PDF reader are compared with.
+# - tesseract-ocr: OCR of PDF pages without a text layer
+#   (src/ocr.rs runs the `tesseract` program; tests/pdf_ocr.rs).
+# - tesseract-ocr-eng: tesseract's English model, the one OCR uses.
 #
 # One server comes from crates.io instead (scripts/lib/s3s-fs.sh): s3s-fs,
 # the S3-protocol server of tests/gateway_s3.rs, built once into
@@ -32,7 +38,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server postgresql "$@")
+packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server postgresql poppler-utils tesseract-ocr tesseract-ocr-eng "$@")
 
 need=()
 for pkg in "${packages[@]}"; do

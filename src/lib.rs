@@ -9,7 +9,9 @@
 //! - [`x12`]: the X12 engine (lexer, envelopes, validation from the
 //!   definitions in `x12/`, 997/999/TA1 acknowledgments, writer).
 //! - [`format`]: what a file is, and decoders and encoders (X12, CSV,
-//!   XML) to and from trees.
+//!   XML) to and from trees; a PDF page's positioned text.
+//! - [`ocr`]: OCR of a PDF page without a text layer (runs pdftoppm and
+//!   tesseract).
 //! - [`mapping`]: mappings from trees to the canonical model and back.
 //! - [`model`]: the canonical documents.
 //! - [`relay`]: documents out to the routing core.
@@ -25,6 +27,7 @@ pub mod daemon;
 pub mod format;
 pub mod mapping;
 pub mod model;
+pub mod ocr;
 pub mod relay;
 pub mod store;
 pub mod transport;

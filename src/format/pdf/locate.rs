@@ -325,6 +325,7 @@ fn find_label_from(line: &Line, label: &str, from: usize) -> Option<Label> {
                             ..word.rect
                         },
                         font_size: word.font_size,
+                        confidence: word.confidence,
                     }),
                 });
             }
@@ -358,6 +359,7 @@ pub(crate) mod tests {
                             y1: y + 10.0,
                         },
                         font_size: 10.0,
+                        confidence: None,
                     })
                     .collect();
                 let rect = words

@@ -53,6 +53,10 @@ pub struct Word {
     pub rect: Rect,
     /// The font size in points (for OCR, the height of the word's box).
     pub font_size: f64,
+    /// How sure OCR is of the word, from 0 to 100 (tesseract's `conf`);
+    /// `None` for a word of the PDF's own text layer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f32>,
 }
 
 /// A line: words on one baseline, left to right.
