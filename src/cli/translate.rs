@@ -114,6 +114,7 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         // The system's temporary folder (TMPDIR).
         hold_dir: None,
         acknowledge: None,
+        pdf_pages: None,
         overlays: args
             .overlay
             .iter()

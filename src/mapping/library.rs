@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::format::Flavor;
 use crate::format::csv::{CsvOptions, Encoding};
+use crate::format::pdf::template::Template;
 use crate::format::xml::XmlOptions;
 use crate::model::DocumentType;
 
@@ -47,6 +48,8 @@ pub struct Header {
     pub csv: CsvOptions,
     /// XML reading options.
     pub xml: XmlOptions,
+    /// PDF: how the vendor's invoices are read (`[mapping.pdf]`).
+    pub pdf: Template,
     /// What the mapping is for.
     pub description: String,
 }
@@ -253,6 +256,27 @@ impl Library {
             })
     }
 
+    /// The inbound PDF mappings (invoice templates) of `partner`, or of
+    /// every partner when none is given, by name.
+    pub fn pdf_mappings(&self, partner: Option<&str>) -> Result<Vec<Loaded>, MappingError> {
+        let prefix = partner.map(|p| format!("partners/{p}/"));
+        let names: Vec<String> = self
+            .files
+            .keys()
+            .filter(|n| prefix.as_ref().is_none_or(|p| n.starts_with(p.as_str())))
+            .cloned()
+            .collect();
+        let mut found = Vec::new();
+        for name in &names {
+            let loaded = self.load(name)?;
+            if loaded.header.flavor == Flavor::Pdf && loaded.header.direction == Direction::Inbound
+            {
+                found.push(loaded);
+            }
+        }
+        Ok(found)
+    }
+
     /// The partner's mapping of `direction` for `flavor` (the first by
     /// name, when there are several).
     pub fn for_partner(
@@ -312,6 +336,7 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
         versions: Vec::new(),
         csv: CsvOptions::default(),
         xml: XmlOptions::default(),
+        pdf: Template::default(),
         description: String::new(),
     };
     let mut has_format = false;
@@ -356,9 +381,10 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
                     "x12" => Flavor::X12,
                     "csv" => Flavor::Csv,
                     "xml" => Flavor::Xml,
+                    "pdf" => Flavor::Pdf,
                     other => {
                         return Err(v.error(format!(
-                            "format is \"x12\", \"csv\" or \"xml\", not {other:?}"
+                            "format is \"x12\", \"csv\", \"xml\" or \"pdf\", not {other:?}"
                         )));
                     }
                 }
@@ -368,6 +394,7 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
             "description" => h.description = text()?,
             "extends" | "name" | "x12" => {}
             "csv" => h.csv = csv_options(v)?,
+            "pdf" => h.pdf = super::pdf::template(v)?,
             "xml" => {
                 for (k, x) in v.table().unwrap_or(&[]) {
                     match k.as_str() {
@@ -382,13 +409,13 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
             }
             other => {
                 return Err(v.error(format!(
-                    "{other} is not a [mapping] key (direction, document, format, sets, versions, extends, description, csv, xml)"
+                    "{other} is not a [mapping] key (direction, document, format, sets, versions, extends, description, csv, xml, pdf)"
                 )));
             }
         }
     }
     if !has_format {
-        return Err(m.error("[mapping] needs format = \"x12\", \"csv\" or \"xml\""));
+        return Err(m.error("[mapping] needs format = \"x12\", \"csv\", \"xml\" or \"pdf\""));
     }
     if h.flavor == Flavor::X12 && h.direction == Direction::Inbound && h.sets.is_empty() {
         return Err(m.error("an X12 mapping names its transaction sets: sets = [\"850\"]"));

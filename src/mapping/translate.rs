@@ -56,6 +56,10 @@ pub struct Request {
     /// and placeholder control numbers ([`crate::x12::renumber`]): the
     /// gateway's one read of a file gives its documents and its 997s.
     pub acknowledge: Option<crate::x12::ack::AckOptions>,
+    /// A PDF's pages, read by the caller (the text layer, and OCR of the
+    /// pages without one): the input is then these, not the bytes, and
+    /// its invoices are read by a PDF mapping ([`translate_pdf`]).
+    pub pdf_pages: Option<Vec<crate::format::pdf::Page>>,
 }
 
 /// What a translation did.
@@ -291,6 +295,9 @@ pub fn translate<R: Read, W: Write>(
     defs: &Definitions,
     out: W,
 ) -> Result<(Outcome, W), TranslateError> {
+    if let Some(pages) = &request.pdf_pages {
+        return translate_pdf(pages, request, library, out);
+    }
     let (head, input) = head_of(input, &request.file_name)?;
     let content = sniff(&head, head.len() < sniff::HEAD);
     if !content.is_text() {
@@ -364,15 +371,7 @@ pub fn translate<R: Read, W: Write>(
     } else {
         (None, OutputMode::Array, Out::Direct(out))
     };
-    let mut translator = Translator::new(library, choice, request.partner.clone(), writer, mode);
-    if request.explain {
-        translator.trace = Some(Vec::new());
-    }
-    translator.set_rows(!request.tree_only);
-    translator.set_reference(request.tree_only);
-    if let Some(dir) = &request.hold_dir {
-        translator.hold_in(dir.clone());
-    }
+    let mut translator = translator_for(library, choice, request, writer, mode);
     let mut tree = Tree::new(flavor);
     let name = request.file_name.as_str();
     let mut envelope = EnvelopeNotes {
@@ -453,9 +452,9 @@ pub fn translate<R: Read, W: Write>(
         Flavor::Json => Err(TranslateError::Input(
             "canonical JSON is rendered, not translated".into(),
         )),
-        Flavor::Pdf => Err(TranslateError::Input(
-            "PDF files are not read yet by this build".into(),
-        )),
+        Flavor::Pdf => Err(TranslateError::Input(format!(
+            "{name}: a PDF is read into pages first (dropgate translate and the gateway do)"
+        ))),
     };
     let mut problems = std::mem::take(&mut translator.problems);
     envelope.warnings.append(&mut translator.warnings);
@@ -503,6 +502,102 @@ pub fn translate<R: Read, W: Write>(
             rows_from_fields,
             untrusted,
             acknowledgment,
+        },
+        out,
+    ))
+}
+
+/// The translator of `request`, writing to `writer`.
+fn translator_for<'l, W: Write>(
+    library: &'l Library,
+    choice: Choice,
+    request: &Request,
+    writer: Out<W>,
+    mode: OutputMode,
+) -> Translator<'l, Out<W>> {
+    let mut translator = Translator::new(library, choice, request.partner.clone(), writer, mode);
+    if request.explain {
+        translator.trace = Some(Vec::new());
+    }
+    translator.set_rows(!request.tree_only);
+    translator.set_reference(request.tree_only);
+    if let Some(dir) = &request.hold_dir {
+        translator.hold_in(dir.clone());
+    }
+    translator
+}
+
+/// Translates the invoices of a PDF read into `pages`: with the mapping
+/// the request names, else the first PDF mapping of the partner (of any
+/// partner, when none is given) whose keywords the text has.
+pub fn translate_pdf<W: Write>(
+    pages: &[crate::format::pdf::Page],
+    request: &Request,
+    library: &Library,
+    out: W,
+) -> Result<(Outcome, W), TranslateError> {
+    let name = request.file_name.as_str();
+    let loaded = match &request.mapping {
+        Some(m) => library.load(m)?,
+        None => {
+            let text = crate::format::pdf::template::folded_text(pages);
+            library
+                .pdf_mappings(request.partner.as_deref())?
+                .into_iter()
+                .find(|l| l.header.pdf.matches(&text))
+                .ok_or_else(|| {
+                    TranslateError::Mapping(MappingError::NotFound(format!(
+                        "{name}: no PDF template{} matches it (their keywords are not all in it)",
+                        request
+                            .partner
+                            .as_deref()
+                            .map(|p| format!(" of partner {p}"))
+                            .unwrap_or_default()
+                    )))
+                })?
+        }
+    };
+    if loaded.header.flavor != Flavor::Pdf {
+        return Err(TranslateError::Mapping(MappingError::NotFound(format!(
+            "mapping {} reads {}, and the input is a PDF",
+            loaded.name,
+            super::library::flavor_name(loaded.header.flavor)
+        ))));
+    }
+    let template = loaded.header.pdf.clone();
+    let mode = match request.lines {
+        true => OutputMode::Lines,
+        false => OutputMode::Array,
+    };
+    let choice = Choice::Fixed(Box::new(loaded));
+    let mut translator = translator_for(library, choice, request, Out::Direct(out), mode);
+    let mut tree = Tree::new(Flavor::Pdf);
+    let decoded =
+        crate::format::pdf::decode::decode(pages, &template, name, &mut tree, &mut translator)
+            .map_err(sink_error);
+    let problems = std::mem::take(&mut translator.problems);
+    let warnings = std::mem::take(&mut translator.warnings);
+    let traces = translator.trace.take().unwrap_or_default();
+    let documents = translator.written();
+    let rows_from_fields = translator.rows_from_fields();
+    let out = match translator.finish()? {
+        Out::Direct(out) => out,
+        Out::Gated(_) => {
+            return Err(TranslateError::Output(std::io::Error::other(
+                "a PDF's invoices are not gated",
+            )));
+        }
+    };
+    decoded?;
+    Ok((
+        Outcome {
+            documents,
+            problems,
+            traces,
+            warnings,
+            rows_from_fields,
+            untrusted: Vec::new(),
+            acknowledgment: None,
         },
         out,
     ))

@@ -9,6 +9,7 @@
 //! invoices from the pages: values by [`locate`], the line table by
 //! [`table`].
 
+pub mod decode;
 pub mod locate;
 pub mod ocr;
 pub mod page;

@@ -17,8 +17,8 @@ use regex::Regex;
 
 use super::locate::{Found, Locator, Pages, line_text, lines_of, locate};
 use super::page::Page;
-use super::table::{self, TableSpec};
-use crate::format::tree::{Kind, NONE, Place, Tree};
+use super::table::{self, Row, TableSpec};
+use crate::format::tree::{Kind, NodeId, Place, Tree};
 
 /// The name of a table row's group in the tree.
 pub const LINE: &str = "line";
@@ -101,11 +101,19 @@ impl Template {
         invoices
     }
 
-    /// One invoice's values and rows, written into `tree` (emptied
-    /// first). Returns what was found, by name, for `explain` and
+    /// One invoice's values and rows, written into `tree` (after what it
+    /// holds). Returns what was found, by name, for `explain` and
     /// `inspect`.
     pub fn fill(&self, pages: &[Page], tree: &mut Tree) -> Vec<(String, Found)> {
-        tree.clear();
+        let mut found = self.fill_values(pages, tree);
+        for (n, row) in self.rows(pages).iter().enumerate() {
+            self.append_row(tree, row, n + 1, &mut found);
+        }
+        found
+    }
+
+    /// One invoice's values, written at the root of `tree`; returns them.
+    pub fn fill_values(&self, pages: &[Page], tree: &mut Tree) -> Vec<(String, Found)> {
         let mut found = Vec::new();
         for value in &self.values {
             if let Some(f) = locate(pages, &value.locator, value.pages) {
@@ -114,35 +122,49 @@ impl Template {
                 found.push((value.name.clone(), f));
             }
         }
-        if let Some(spec) = &self.table {
-            let line = tree.intern(LINE);
-            let names: Vec<_> = spec.columns.iter().map(|c| tree.intern(c)).collect();
-            for (n, row) in table::rows(pages, spec).iter().enumerate() {
-                let ordinal = n as u64 + 1;
-                let at = table::row_rect(row).map_or(Place::default(), |rect| {
-                    place(
-                        &Found {
-                            text: String::new(),
-                            page: row.cells.iter().flatten().next().map_or(0, |f| f.page),
-                            rect,
-                        },
-                        ordinal,
-                    )
-                });
-                let group = tree.append_str(0, line, Kind::Group, "", at);
-                for (cell, name) in row.cells.iter().zip(&names) {
-                    if let Some(f) = cell {
-                        tree.append_str(group, *name, Kind::Field, &f.text, place(f, ordinal));
-                        found.push((
-                            format!("{LINE}[{ordinal}]/{}", tree.names().text(*name)),
-                            f.clone(),
-                        ));
-                    }
-                }
+        found
+    }
+
+    /// One invoice's table rows.
+    pub fn rows(&self, pages: &[Page]) -> Vec<Row> {
+        self.table
+            .as_ref()
+            .map(|spec| table::rows(pages, spec))
+            .unwrap_or_default()
+    }
+
+    /// Appends row `ordinal` (from 1) to `tree` as a `line` group, and
+    /// its cells to `found`; returns the group.
+    pub fn append_row(
+        &self,
+        tree: &mut Tree,
+        row: &Row,
+        ordinal: usize,
+        found: &mut Vec<(String, Found)>,
+    ) -> NodeId {
+        let ordinal = ordinal as u64;
+        let line = tree.intern(LINE);
+        let at = table::row_rect(row).map_or(Place::default(), |rect| {
+            let page = row.cells.iter().flatten().next().map_or(0, |f| f.page);
+            place(
+                &Found {
+                    text: String::new(),
+                    page,
+                    rect,
+                },
+                ordinal,
+            )
+        });
+        let group = tree.append_str(0, line, Kind::Group, "", at);
+        let columns = self.table.as_ref().map_or(&[][..], |t| &t.columns[..]);
+        for (cell, column) in row.cells.iter().zip(columns) {
+            if let Some(f) = cell {
+                let name = tree.intern(column);
+                tree.append_str(group, name, Kind::Field, &f.text, place(f, ordinal));
+                found.push((format!("{LINE}[{ordinal}]/{column}"), f.clone()));
             }
         }
-        debug_assert!(tree.parent(0) == NONE);
-        found
+        group
     }
 }
 

@@ -1,0 +1,34 @@
+//! `decode`: a PDF's pages, read by a vendor's template, handed to a
+//! [`DocumentSink`] as one document per invoice, like a CSV feed's
+//! records: the values first, then each table row (streamed when the sink
+//! asks for the `line` group).
+
+use super::page::Page;
+use super::template::Template;
+use crate::format::tree::{Flavor, Tree};
+use crate::format::{DocumentSink, SinkError, Verdict, start_file};
+
+/// Hands the invoices `template` finds on `pages` (a file's pages, in
+/// order) to `sink`; returns how many.
+pub fn decode(
+    pages: &[Page],
+    template: &Template,
+    file_name: &str,
+    tree: &mut Tree,
+    sink: &mut dyn DocumentSink,
+) -> Result<usize, SinkError> {
+    let invoices = template.split(pages);
+    for invoice in &invoices {
+        let (origin, streamer) = start_file(tree, Flavor::Pdf, file_name, sink)?;
+        let mut found = template.fill_values(invoice, tree);
+        for (n, row) in template.rows(invoice).iter().enumerate() {
+            let node = template.append_row(tree, row, n + 1, &mut found);
+            if streamer.streams(tree, node) {
+                sink.item(tree, node)?;
+                tree.truncate(node);
+            }
+        }
+        sink.end(tree, &origin, Verdict::Accepted)?;
+    }
+    Ok(invoices.len())
+}
