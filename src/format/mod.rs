@@ -52,6 +52,10 @@ pub struct Origin {
     pub set_id: Option<String>,
     /// GS08.
     pub version: Option<String>,
+    /// PDF: the template that read the document.
+    pub template: Option<String>,
+    /// PDF: some of its text came from OCR.
+    pub ocr: bool,
 }
 
 /// What became of a document once its input ended.

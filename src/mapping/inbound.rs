@@ -19,7 +19,7 @@ use std::sync::Arc;
 
 use crate::format::{DocumentSink, Flavor, Name, NodeId, Origin, Row, SinkError, Tree, Verdict};
 use crate::model::schema::{Field, Shape};
-use crate::model::{DocumentType, Source, SourceFormat};
+use crate::model::{DocumentType, Extraction, Source, SourceFormat};
 
 use super::MappingError;
 use super::escape::write_string;
@@ -694,7 +694,7 @@ pub struct Trace {
 /// A file's name without its folder: what `source.file_name` and `$file`
 /// say, whether the file was named by a path (`translate dir/a.csv`) or
 /// came from a channel.
-fn base_name(path: &str) -> &str {
+pub(super) fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
 }
 
@@ -1183,6 +1183,8 @@ impl HeadCache {
             application_receiver,
             set_id,
             version,
+            template,
+            ocr,
         } = origin;
         let k = &self.key;
         *flavor == k.flavor
@@ -1195,6 +1197,8 @@ impl HeadCache {
             && *application_receiver == k.application_receiver
             && *set_id == k.set_id
             && *version == k.version
+            && *template == k.template
+            && *ocr == k.ocr
     }
 }
 
@@ -1437,6 +1441,14 @@ impl<'l, W: Output> Translator<'l, W> {
         Ok(())
     }
 
+    /// Writes a document made without a mapping (a PDF invoice read
+    /// without a template, [`super::generic`]), framed as the others are.
+    pub fn write_made(&mut self, origin: &Origin, json: &[u8]) -> std::io::Result<()> {
+        self.begin_document(origin)?;
+        self.out.write_all(json)?;
+        self.end_document()
+    }
+
     fn end_document(&mut self) -> std::io::Result<()> {
         if self.mode == OutputMode::Lines {
             self.out.write_all(b"\n")?;
@@ -1606,6 +1618,12 @@ impl<'l, W: Output> Translator<'l, W> {
             application_receiver: origin.application_receiver.clone(),
             set_id: origin.set_id.clone(),
             version: origin.version.clone(),
+            extraction: match (origin.flavor, origin.ocr) {
+                (Flavor::Pdf, true) => Some(Extraction::Ocr),
+                (Flavor::Pdf, false) => Some(Extraction::Template),
+                _ => None,
+            },
+            template: origin.template.clone(),
         }
     }
 

@@ -19,6 +19,7 @@
 pub mod amount;
 pub mod escape;
 pub mod gate;
+pub mod generic;
 pub mod harness;
 pub mod hold;
 pub mod inbound;

@@ -171,7 +171,7 @@ fn named(name: &str, v: &Spec) -> Result<Named, MappingError> {
 fn table(v: &Spec) -> Result<TableSpec, MappingError> {
     let mut header = None;
     let mut columns = None;
-    let mut end = None;
+    let mut end = Vec::new();
     let mut key = None;
     let mut required = Vec::new();
     let mut skip = Vec::new();
@@ -179,7 +179,7 @@ fn table(v: &Spec) -> Result<TableSpec, MappingError> {
         match k.as_str() {
             "header" => header = Some((texts(x)?, x)),
             "columns" => columns = Some((texts(x)?, x)),
-            "end" => end = Some(text(x)?),
+            "end" => end = texts(x)?,
             "key" => key = Some((text(x)?, x)),
             "required" => required = texts(x)?.into_iter().map(|r| (r, x)).collect(),
             "skip" => {

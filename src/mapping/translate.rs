@@ -541,20 +541,14 @@ pub fn translate_pdf<W: Write>(
         Some(m) => library.load(m)?,
         None => {
             let text = crate::format::pdf::template::folded_text(pages);
-            library
+            let chosen = library
                 .pdf_mappings(request.partner.as_deref())?
                 .into_iter()
-                .find(|l| l.header.pdf.matches(&text))
-                .ok_or_else(|| {
-                    TranslateError::Mapping(MappingError::NotFound(format!(
-                        "{name}: no PDF template{} matches it (their keywords are not all in it)",
-                        request
-                            .partner
-                            .as_deref()
-                            .map(|p| format!(" of partner {p}"))
-                            .unwrap_or_default()
-                    )))
-                })?
+                .find(|l| l.header.pdf.matches(&text));
+            match chosen {
+                Some(l) => l,
+                None => return translate_without_template(pages, request, library, out),
+            }
         }
     };
     if loaded.header.flavor != Flavor::Pdf {
@@ -564,7 +558,10 @@ pub fn translate_pdf<W: Write>(
             super::library::flavor_name(loaded.header.flavor)
         ))));
     }
-    let template = loaded.header.pdf.clone();
+    let template = crate::format::pdf::template::Template {
+        name: loaded.name.clone(),
+        ..loaded.header.pdf.clone()
+    };
     let mode = match request.lines {
         true => OutputMode::Lines,
         false => OutputMode::Array,
@@ -598,6 +595,64 @@ pub fn translate_pdf<W: Write>(
             rows_from_fields,
             untrusted: Vec::new(),
             acknowledgment: None,
+        },
+        out,
+    ))
+}
+
+/// Translates the invoices of a PDF that no template matches: one invoice
+/// read by [`super::generic`], or a problem saying what was found and what
+/// did not add up.
+fn translate_without_template<W: Write>(
+    pages: &[crate::format::pdf::Page],
+    request: &Request,
+    library: &Library,
+    out: W,
+) -> Result<(Outcome, W), TranslateError> {
+    let name = request.file_name.as_str();
+    let mode = match request.lines {
+        true => OutputMode::Lines,
+        false => OutputMode::Array,
+    };
+    let choice = Choice::ByPartner(request.partner.clone());
+    let mut translator = translator_for(library, choice, request, Out::Direct(out), mode);
+    let origin = crate::format::Origin {
+        flavor: Flavor::Pdf,
+        file_name: Some(name.to_string()),
+        ..crate::format::Origin::default()
+    };
+    let mut problems = Vec::new();
+    match super::generic::extract(pages) {
+        Ok(mut invoice) => {
+            invoice.source.partner = request.partner.clone();
+            invoice.source.file_name = Some(super::inbound::base_name(name).to_string());
+            let json = serde_json::to_vec(&crate::model::Document::Invoice(invoice))
+                .map_err(|e| TranslateError::Output(std::io::Error::other(e)))?;
+            translator
+                .write_made(&origin, &json)
+                .map_err(TranslateError::Output)?;
+        }
+        Err(unsure) => problems.push(Problem {
+            file: name.to_string(),
+            document: None,
+            messages: std::iter::once(unsure.to_string()).collect(),
+            rejected: false,
+        }),
+    }
+    let documents = translator.written();
+    let out = match translator.finish()? {
+        Out::Direct(out) => out,
+        Out::Gated(_) => {
+            return Err(TranslateError::Output(std::io::Error::other(
+                "a PDF's invoices are not gated",
+            )));
+        }
+    };
+    Ok((
+        Outcome {
+            documents,
+            problems,
+            ..Outcome::default()
         },
         out,
     ))

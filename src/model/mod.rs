@@ -32,7 +32,7 @@ pub use party::{Carrier, Party};
 pub use po_ack::{AckType, LineStatus, LineStatusDetail, PoAck, PoAckLine};
 pub use purchase_order::{PoLine, PoType, PurchaseOrder, Purpose};
 pub use ship_notice::{Package, ShipItem, ShipNotice, ShipOrder};
-pub use source::{Source, SourceFormat};
+pub use source::{Extraction, Source, SourceFormat};
 
 /// A canonical document of any type.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]

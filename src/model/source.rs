@@ -67,4 +67,24 @@ pub struct Source {
     /// X12: the version of the group (GS08), e.g. `004010`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<String>,
+    /// PDF: how the document was read from the pages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extraction: Option<Extraction>,
+    /// PDF: the template (mapping) that read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<String>,
+}
+
+/// How a document was read from a PDF's pages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Extraction {
+    /// By the vendor's template, from the PDF's text.
+    Template,
+    /// Without a template: labels, the line table's columns, and the
+    /// arithmetic as the check.
+    Generic,
+    /// From text that OCR read off an image of the page (a scan): worth a
+    /// person's look however it was then read.
+    Ocr,
 }

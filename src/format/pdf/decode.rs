@@ -3,10 +3,10 @@
 //! records: the values first, then each table row (streamed when the sink
 //! asks for the `line` group).
 
-use super::page::Page;
+use super::page::{Page, TextSource};
 use super::template::Template;
 use crate::format::tree::{Flavor, Tree};
-use crate::format::{DocumentSink, SinkError, Verdict, start_file};
+use crate::format::{DocumentSink, Origin, SinkError, Streamer, Verdict};
 
 /// Hands the invoices `template` finds on `pages` (a file's pages, in
 /// order) to `sink`; returns how many.
@@ -19,7 +19,16 @@ pub fn decode(
 ) -> Result<usize, SinkError> {
     let invoices = template.split(pages);
     for invoice in &invoices {
-        let (origin, streamer) = start_file(tree, Flavor::Pdf, file_name, sink)?;
+        tree.clear();
+        tree.set_source_name(file_name);
+        let origin = Origin {
+            flavor: Flavor::Pdf,
+            file_name: Some(file_name.to_string()),
+            template: Some(template.name.clone()),
+            ocr: invoice.iter().any(|p| p.source == TextSource::Ocr),
+            ..Origin::default()
+        };
+        let streamer = Streamer::new(sink.start(tree, &origin)?);
         let mut found = template.fill_values(invoice, tree);
         for (n, row) in template.rows(invoice).iter().enumerate() {
             let node = template.append_row(tree, row, n + 1, &mut found);

@@ -89,22 +89,7 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
             let lines = lines_of(page);
             lines.iter().find_map(|line| {
                 let at = find_label(line, label)?;
-                let mut taken = Vec::new();
-                if let Some(rest) = &at.rest {
-                    taken.push(rest.clone());
-                }
-                let mut right = at.end_x;
-                for w in &line.words[at.after..] {
-                    if words.is_some_and(|n| taken.len() >= n) {
-                        break;
-                    }
-                    if !taken.is_empty() && w.rect.x0 - right > COLUMN_GAP_EMS * em(w) {
-                        break;
-                    }
-                    right = w.rect.x1;
-                    taken.push(w.clone());
-                }
-                found(page.number, &taken)
+                found(page.number, &right_words(line, &at, *words))
             })
         }
         Locator::Below {
@@ -115,20 +100,12 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
             lines.iter().enumerate().find_map(|(k, line)| {
                 let at = find_label(line, label)?;
                 let left = at.start_x - COLUMN_GAP_EMS * at.em;
-                let mut taken = Vec::new();
-                for below in lines.iter().skip(k + 1).take(*count) {
-                    let mut right = None;
-                    for w in &below.words {
-                        if w.rect.x1 <= left {
-                            continue;
-                        }
-                        if right.is_some_and(|r: f64| w.rect.x0 - r > COLUMN_GAP_EMS * em(w)) {
-                            break;
-                        }
-                        right = Some(w.rect.x1);
-                        taken.push(w.clone());
-                    }
-                }
+                let taken: Vec<Word> = lines
+                    .iter()
+                    .skip(k + 1)
+                    .take(*count)
+                    .flat_map(|below| column_words(below, left))
+                    .collect();
                 found(page.number, &taken)
             })
         }
@@ -173,6 +150,105 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
             })
         }),
     }
+}
+
+/// A place a label appears: what is right of it on its line (up to the
+/// next column), the line below it in its column, and whether a word
+/// stands just before it (`Due Date` holds `Date`, preceded by `Due`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Labelled {
+    /// The label's own box.
+    pub label: Found,
+    /// The words right of it, up to a gap of [`COLUMN_GAP_EMS`].
+    pub right: Option<Found>,
+    /// The line below it, in its column.
+    pub below: Option<Found>,
+    /// A word ends less than a font size before it on its line.
+    pub preceded: bool,
+}
+
+/// Every place `label` appears on `pages`, page by page, top to bottom.
+pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
+    let mut out = Vec::new();
+    for page in pages {
+        let lines = lines_of(page);
+        for (k, line) in lines.iter().enumerate() {
+            let mut from = 0;
+            while let Some(at) = find_label_from(line, label, from) {
+                let first = line
+                    .words
+                    .iter()
+                    .position(|w| w.rect.x0 >= at.start_x)
+                    .unwrap_or(0);
+                let preceded = first > 0
+                    && line
+                        .words
+                        .get(first - 1)
+                        .is_some_and(|w| at.start_x - w.rect.x1 < at.em);
+                let label_rect = line.words[first..at.after]
+                    .iter()
+                    .map(|w| w.rect)
+                    .reduce(|a, b| a.union(&b))
+                    .unwrap_or(line.rect);
+                let right = right_words(line, &at, None);
+                let below = lines.get(k + 1).and_then(|b| {
+                    let taken = column_words(b, at.start_x - COLUMN_GAP_EMS * at.em);
+                    found(page.number, &taken)
+                });
+                out.push(Labelled {
+                    label: Found {
+                        text: label.to_string(),
+                        page: page.number,
+                        rect: label_rect,
+                    },
+                    right: found(page.number, &right),
+                    below,
+                    preceded,
+                });
+                from = at.after;
+            }
+        }
+    }
+    out
+}
+
+/// The words right of a label on its line, up to the next column (or at
+/// most `words` of them).
+fn right_words(line: &Line, at: &Label, words: Option<usize>) -> Vec<Word> {
+    let mut taken = Vec::new();
+    if let Some(rest) = &at.rest {
+        taken.push(rest.clone());
+    }
+    let mut right = at.end_x;
+    for w in &line.words[at.after..] {
+        if words.is_some_and(|n| taken.len() >= n) {
+            break;
+        }
+        if !taken.is_empty() && w.rect.x0 - right > COLUMN_GAP_EMS * em(w) {
+            break;
+        }
+        right = w.rect.x1;
+        taken.push(w.clone());
+    }
+    taken
+}
+
+/// The words of `line` from the first that ends right of `left`, up to
+/// the next column.
+fn column_words(line: &Line, left: f64) -> Vec<Word> {
+    let mut taken = Vec::new();
+    let mut right = None;
+    for w in &line.words {
+        if w.rect.x1 <= left {
+            continue;
+        }
+        if right.is_some_and(|r: f64| w.rect.x0 - r > COLUMN_GAP_EMS * em(w)) {
+            break;
+        }
+        right = Some(w.rect.x1);
+        taken.push(w.clone());
+    }
+    taken
 }
 
 /// A line's words joined by single spaces.
@@ -276,7 +352,7 @@ fn find_label(line: &Line, label: &str) -> Option<Label> {
 /// Finds `label` on `line` from word `from` on: the words it is, as the
 /// index of its first word, its left and right edges and the index of the
 /// word after it.
-pub(super) fn label_at(line: &Line, label: &str, from: usize) -> Option<(f64, f64, usize)> {
+pub fn label_at(line: &Line, label: &str, from: usize) -> Option<(f64, f64, usize)> {
     find_label_from(line, label, from).map(|l| (l.start_x, l.end_x, l.after))
 }
 
@@ -525,6 +601,46 @@ pub(crate) mod tests {
         let f = locate(&pages, &re, Pages::Any).expect("found");
         assert_eq!(f.text, "Net 45");
         assert_eq!(f.rect.x0, 540.0);
+    }
+
+    #[test]
+    fn every_place_of_a_label_with_its_neighbours() {
+        let p = page(
+            1,
+            &[
+                (
+                    80.0,
+                    &[
+                        ("Date:", 50.0),
+                        ("11/15/2026", 90.0),
+                        ("Due", 300.0),
+                        ("Date:", 320.0),
+                        ("12/15/2026", 360.0),
+                    ],
+                ),
+                (95.0, &[("Order", 50.0), ("Date", 86.0)]),
+                (110.0, &[("11/01/2026", 50.0)]),
+            ],
+        );
+        let found = labelled(&[p], "Date");
+        let seen: Vec<(Option<String>, Option<String>, bool)> = found
+            .iter()
+            .map(|l| {
+                (
+                    l.right.as_ref().map(|f| f.text.clone()),
+                    l.below.as_ref().map(|f| f.text.clone()),
+                    l.preceded,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (Some("11/15/2026".into()), Some("Order Date".into()), false),
+                (Some("12/15/2026".into()), None, true),
+                (None, Some("11/01/2026".into()), true),
+            ]
+        );
     }
 
     #[test]

@@ -20,8 +20,9 @@ pub struct TableSpec {
     pub header: Vec<String>,
     /// The column each label heads: its name in the tree (`sku`, `qty`).
     pub columns: Vec<String>,
-    /// The anchor after the last row (`Subtotal`), if any.
-    pub end: Option<String>,
+    /// The anchors after the last row (`Subtotal`): the first found ends
+    /// the table.
+    pub end: Vec<String>,
     /// The column a row starts with (the others may wrap): an index into
     /// `columns`.
     pub key: usize,
@@ -54,9 +55,7 @@ pub fn rows(pages: &[Page], spec: &TableSpec) -> Vec<Row> {
         // A line at the top of a later page with nothing in the key
         // column goes on with the last row of the page before.
         for line in &lines[at + 1..] {
-            if let Some(end) = &spec.end
-                && label_at(line, end, 0).is_some()
-            {
+            if spec.end.iter().any(|end| label_at(line, end, 0).is_some()) {
                 return finished(rows, spec);
             }
             let text = line_text(line);
@@ -168,7 +167,7 @@ mod tests {
             columns: ["sku", "description", "qty", "price", "amount"]
                 .map(String::from)
                 .to_vec(),
-            end: Some("Subtotal".into()),
+            end: vec!["Subtotal".into()],
             key: 0,
             required: vec![2],
             skip: vec![Regex::new(r"^Page \d+ of \d+").expect("regex")],

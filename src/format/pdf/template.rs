@@ -37,6 +37,8 @@ pub struct Value {
 /// A vendor's invoice template.
 #[derive(Clone, Debug, Default)]
 pub struct Template {
+    /// Its name (the mapping's), said in what it reads.
+    pub name: String,
     /// Words that every invoice of the vendor has (its name, "INVOICE"),
     /// all of which must appear.
     pub keywords: Vec<String>,
@@ -186,6 +188,7 @@ mod tests {
 
     fn template() -> Template {
         Template {
+            name: "copperleaf".into(),
             keywords: vec!["Copperleaf Pet".into(), "INVOICE".into()],
             exclude: vec!["credit memo".into()],
             starts: Some(Regex::new("^INVOICE$").expect("regex")),
@@ -210,7 +213,7 @@ mod tests {
             table: Some(TableSpec {
                 header: vec!["SKU".into(), "Qty".into()],
                 columns: vec!["sku".into(), "qty".into()],
-                end: Some("Total".into()),
+                end: vec!["Total".into()],
                 key: 0,
                 required: vec![1],
                 skip: Vec::new(),

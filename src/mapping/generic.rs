@@ -1,0 +1,739 @@
+//! `generic`: an invoice read from a PDF's pages without a template, for a
+//! vendor who has none yet. The header's values are found by the labels
+//! invoices use (in English, German, French and Spanish), the line table
+//! by a header row of known column labels, and the arithmetic is the
+//! check: each line's quantity times its price is its amount, the lines
+//! add up to the subtotal, and the subtotal plus charges less allowances
+//! is the total. An invoice with its number, its date and its total that
+//! adds up is accepted (`"extraction": "generic"`); any other is refused
+//! with what was found and what did not add up, for a person to look at.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+use super::amount::Marks;
+use super::rule::DateFormat;
+use crate::format::pdf::Page;
+use crate::format::pdf::locate::{Labelled, label_at, labelled, lines_of};
+use crate::format::pdf::table::{self, TableSpec};
+use crate::model::{
+    Charge, ChargeKind, Extraction, Invoice, InvoiceLine, Source, SourceFormat, Terms,
+};
+
+/// Labels of the header's values, the most telling first.
+const INVOICE_NUMBER: &[&str] = &[
+    "Invoice Number",
+    "Invoice No.",
+    "Invoice No",
+    "Invoice #",
+    "Invoice Nr.",
+    "Inv #",
+    "Rechnungsnummer",
+    "Rechnungs-Nr.",
+    "Rechnung Nr.",
+    "Rechnung",
+    "Numéro de facture",
+    "N° de facture",
+    "Facture n°",
+    "Facture N°",
+    "Facture",
+    "Número de factura",
+    "Nº de factura",
+    "Factura n.º",
+    "Factura nº",
+    "Factura",
+    "Invoice",
+];
+const INVOICE_DATE: &[&str] = &[
+    "Invoice Date",
+    "Date of Invoice",
+    "Rechnungsdatum",
+    "Date de facture",
+    "Date de la facture",
+    "Fecha de factura",
+    "Fecha de la factura",
+    "Datum",
+    "Fecha",
+    "Date",
+];
+const PO_NUMBER: &[&str] = &[
+    "P.O. Number",
+    "PO Number",
+    "Purchase Order Number",
+    "Purchase Order No.",
+    "Purchase Order #",
+    "Purchase Order",
+    "Customer PO #",
+    "Customer PO",
+    "Your Order No.",
+    "Your Order #",
+    "Your PO #",
+    "Your PO",
+    "P.O. #",
+    "PO #",
+    "PO No.",
+    "P.O.",
+    "Bestellnummer",
+    "Ihre Bestellung",
+    "Ihre Bestellnummer",
+    "Bestell-Nr.",
+    "Bon de commande",
+    "N° de commande",
+    "Votre commande",
+    "Commande",
+    "Número de pedido",
+    "Nº de pedido",
+    "Orden de compra",
+    "Su pedido",
+    "Pedido",
+    "Order #",
+    "Order No.",
+    "Order Number",
+];
+const TERMS: &[&str] = &[
+    "Payment Terms",
+    "Terms",
+    "Zahlungsbedingungen",
+    "Zahlungsziel",
+    "Conditions de paiement",
+    "Condiciones de pago",
+    "Forma de pago",
+];
+const SUBTOTAL: &[&str] = &[
+    "Subtotal",
+    "Sub-Total",
+    "Sub Total",
+    "Merchandise Total",
+    "Zwischensumme",
+    "Nettobetrag",
+    "Summe netto",
+    "Warenwert",
+    "Sous-total",
+    "Total HT",
+    "Base imponible",
+];
+const TOTAL: &[&str] = &[
+    "Balance Due",
+    "Amount Due",
+    "Total Due",
+    "Invoice Total",
+    "Total Amount",
+    "Grand Total",
+    "Gesamtbetrag",
+    "Rechnungsbetrag",
+    "Endbetrag",
+    "Zu zahlen",
+    "Total TTC",
+    "Montant total",
+    "Net à payer",
+    "Total a pagar",
+    "Importe total",
+    "Total factura",
+    "Total",
+    "Gesamt",
+];
+
+/// Charges and allowances of the invoice as a whole.
+const CHARGES: &[(&[&str], ChargeKind, &str)] = &[
+    (
+        &[
+            "Shipping & Handling",
+            "Shipping and Handling",
+            "Freight",
+            "Shipping",
+            "S&H",
+            "Delivery",
+            "Versandkosten",
+            "Versand",
+            "Fracht",
+            "Frais de port",
+            "Livraison",
+            "Portes",
+            "Envío",
+        ],
+        ChargeKind::Charge,
+        "freight",
+    ),
+    (&["Handling", "Bearbeitung"], ChargeKind::Charge, "handling"),
+    (
+        &["Discount", "Rabatt", "Remise", "Descuento"],
+        ChargeKind::Allowance,
+        "discount",
+    ),
+    (
+        &[
+            "Sales Tax",
+            "Tax",
+            "VAT",
+            "MwSt.",
+            "MwSt",
+            "USt.",
+            "USt",
+            "TVA",
+            "IVA",
+        ],
+        ChargeKind::Charge,
+        "tax",
+    ),
+];
+
+/// Column labels of a line table, by the column they head.
+const COLUMNS: &[(&str, &[&str])] = &[
+    ("line", &["Line", "Ln", "Pos.", "Pos", "#"]),
+    (
+        "sku",
+        &[
+            "Item Number",
+            "Item No.",
+            "Item #",
+            "Item",
+            "SKU",
+            "Part Number",
+            "Part #",
+            "Product Code",
+            "Product",
+            "Style",
+            "Art.-Nr.",
+            "Artikelnummer",
+            "Artikel",
+            "Référence",
+            "Réf.",
+            "Code",
+            "Código",
+            "Ref.",
+        ],
+    ),
+    (
+        "description",
+        &[
+            "Description",
+            "Item Description",
+            "Beschreibung",
+            "Bezeichnung",
+            "Désignation",
+            "Descripción",
+            "Concepto",
+        ],
+    ),
+    (
+        "quantity",
+        &[
+            "Qty Shipped",
+            "Qty",
+            "Quantity",
+            "Menge",
+            "Anzahl",
+            "Qté",
+            "Quantité",
+            "Cantidad",
+            "Cant.",
+            "Units",
+        ],
+    ),
+    ("uom", &["UoM", "UOM", "Unit", "Einheit", "Unité", "Unidad"]),
+    (
+        "unit_price",
+        &[
+            "Unit Price",
+            "Unit Cost",
+            "Price",
+            "Rate",
+            "Each",
+            "Einzelpreis",
+            "Preis",
+            "Prix unitaire",
+            "Prix unit.",
+            "P.U.",
+            "Precio unitario",
+            "Precio",
+        ],
+    ),
+    (
+        "amount",
+        &[
+            "Amount",
+            "Line Total",
+            "Ext. Price",
+            "Extended",
+            "Total",
+            "Betrag",
+            "Gesamtpreis",
+            "Gesamt",
+            "Montant",
+            "Importe",
+        ],
+    ),
+];
+
+/// Why an invoice was not accepted: what was found, and what is wrong.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unsure {
+    /// What was found, one line each (`invoice number INV-1 (page 1)`).
+    pub found: Vec<String>,
+    /// What is missing or does not add up.
+    pub problems: Vec<String>,
+}
+
+impl std::fmt::Display for Unsure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no template, and the invoice could not be read with confidence: {}",
+            self.problems.join("; ")
+        )?;
+        if !self.found.is_empty() {
+            write!(f, " (found: {})", self.found.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// How dates are written where the order of day and month is not said by
+/// a month's name.
+fn date_formats(marks: Marks) -> Vec<DateFormat> {
+    let day_first = marks.decimal == ',';
+    let numeric: &[&str] = if day_first {
+        &[
+            "DD.MM.CCYY",
+            "DD/MM/CCYY",
+            "DD-MM-CCYY",
+            "DD.MM.YY",
+            "DD/MM/YY",
+        ]
+    } else {
+        &["MM/DD/CCYY", "MM-DD-CCYY", "MM/DD/YY", "DD.MM.CCYY"]
+    };
+    let named = [
+        "%d-%b-%Y",
+        "%d %b %Y",
+        "%b %d, %Y",
+        "%B %d, %Y",
+        "%d %B %Y",
+        "%d. %B %Y",
+        "%Y-%m-%d",
+        "%b %d %Y",
+        "%d-%b-%y",
+    ];
+    numeric
+        .iter()
+        .copied()
+        .chain(named)
+        .filter_map(|f| DateFormat::new(f).ok())
+        .collect()
+}
+
+/// A date in `text` (or its first words).
+fn date_in(text: &str, formats: &[DateFormat]) -> Option<NaiveDate> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for n in (1..=words.len().min(4)).rev() {
+        let candidate = words[..n].join(" ");
+        let candidate = candidate.trim_end_matches([',', ';']);
+        if let Some(d) = formats.iter().find_map(|f| f.parse(candidate)) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// An amount in `text`: the whole, or its last word.
+fn amount_in(text: &str, marks: Marks) -> Option<Decimal> {
+    marks.amount(text).or_else(|| {
+        let last = text.split_whitespace().last()?;
+        marks.amount(last)
+    })
+}
+
+/// A document number in `text`: its first word, when it has a digit.
+fn number_in(text: &str) -> Option<String> {
+    let first = text
+        .split_whitespace()
+        .map(|w| {
+            w.trim_start_matches([':', '#', '°', 'º'])
+                .trim_end_matches([',', ';'])
+        })
+        .find(|w| !w.is_empty())?;
+    first
+        .chars()
+        .any(|c| c.is_ascii_digit())
+        .then(|| first.to_string())
+}
+
+/// What a label gives, right of it or below it, read by `read`.
+fn by_labels<T>(
+    pages: &[Page],
+    labels: &[&str],
+    from_the_end: bool,
+    read: impl Fn(&str) -> Option<T>,
+) -> Option<(T, String)> {
+    for label in labels {
+        let mut places: Vec<Labelled> = labelled(pages, label);
+        if from_the_end {
+            places.reverse();
+        }
+        for place in places.iter().filter(|p| !p.preceded) {
+            for f in [&place.right, &place.below].into_iter().flatten() {
+                if let Some(v) = read(&f.text) {
+                    return Some((v, format!("{label:?} on page {}", f.page)));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The line table's columns on a header line of `pages`, if one has a
+/// quantity, a price or amount, and at least three known columns.
+fn table_spec(pages: &[Page]) -> Option<TableSpec> {
+    for page in pages {
+        for line in lines_of(page) {
+            let mut header = Vec::new();
+            let mut columns = Vec::new();
+            let mut from = 0;
+            'words: while from < line.words.len() {
+                for (column, labels) in COLUMNS {
+                    if columns.contains(&column.to_string()) {
+                        continue;
+                    }
+                    for label in *labels {
+                        if let Some((x0, _, after)) = label_at(&line, label, from)
+                            && line.words.get(from).is_some_and(|w| w.rect.x0 >= x0 - 0.01)
+                        {
+                            header.push(label.to_string());
+                            columns.push(column.to_string());
+                            from = after;
+                            continue 'words;
+                        }
+                    }
+                }
+                from += 1;
+            }
+            let has = |c: &str| columns.iter().position(|x| x == c);
+            if columns.len() >= 3
+                && has("quantity").is_some()
+                && (has("unit_price").is_some() || has("amount").is_some())
+            {
+                let key = has("sku").or(has("description")).unwrap_or(0);
+                let mut required: Vec<usize> = has("quantity").into_iter().collect();
+                required.extend(has("amount").or(has("unit_price")));
+                let mut end: Vec<String> = SUBTOTAL.iter().map(|s| s.to_string()).collect();
+                end.extend(TOTAL.iter().map(|s| s.to_string()));
+                return Some(TableSpec {
+                    header,
+                    columns,
+                    end,
+                    key,
+                    required,
+                    skip: Vec::new(),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Differences under a cent are rounding.
+fn close(a: Decimal, b: Decimal) -> bool {
+    (a - b).abs() < Decimal::new(1, 2)
+}
+
+/// Reads an invoice from `pages` without a template.
+pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
+    let words: Vec<&str> = pages
+        .iter()
+        .flat_map(|p| p.words())
+        .map(|w| w.text.as_str())
+        .collect();
+    let marks = Marks::detect(words.iter().copied());
+    let dates = date_formats(marks);
+    let mut found = Vec::new();
+    let mut problems = Vec::new();
+    let mut note = |what: &str, value: &dyn std::fmt::Display, at: &str| {
+        found.push(format!("{what} {value} ({at})"));
+    };
+
+    let number = by_labels(pages, INVOICE_NUMBER, false, number_in);
+    let date = by_labels(pages, INVOICE_DATE, false, |t| date_in(t, &dates));
+    let po = by_labels(pages, PO_NUMBER, false, number_in);
+    let terms = by_labels(pages, TERMS, false, |t| {
+        (!t.trim().is_empty()).then(|| t.trim().to_string())
+    });
+    let subtotal = by_labels(pages, SUBTOTAL, true, |t| amount_in(t, marks));
+    let total = by_labels(pages, TOTAL, true, |t| amount_in(t, marks));
+    if let Some((n, at)) = &number {
+        note("invoice number", n, at);
+    }
+    if let Some((d, at)) = &date {
+        note("date", d, at);
+    }
+    if let Some((p, at)) = &po {
+        note("PO number", p, at);
+    }
+    if let Some((s, at)) = &subtotal {
+        note("subtotal", s, at);
+    }
+    if let Some((t, at)) = &total {
+        note("total", t, at);
+    }
+    let mut charges = Vec::new();
+    for (labels, kind, code) in CHARGES {
+        if let Some((amount, at)) = by_labels(pages, labels, true, |t| amount_in(t, marks)) {
+            note(code, &amount, &at);
+            charges.push(Charge {
+                kind: Some(*kind),
+                code: Some(code.to_string()),
+                description: None,
+                amount: Some(amount.abs().into()),
+            });
+        }
+    }
+
+    let mut lines = Vec::new();
+    match table_spec(pages) {
+        None => problems
+            .push("no line table (a header row with a quantity and a price or amount)".to_string()),
+        Some(spec) => {
+            let cell = |row: &table::Row, name: &str| {
+                spec.columns
+                    .iter()
+                    .position(|c| c == name)
+                    .and_then(|i| row.cells.get(i))
+                    .and_then(|c| c.as_ref())
+                    .map(|f| f.text.clone())
+            };
+            for (n, row) in table::rows(pages, &spec).iter().enumerate() {
+                let quantity = cell(row, "quantity").and_then(|t| amount_in(&t, marks));
+                let unit_price = cell(row, "unit_price").and_then(|t| amount_in(&t, marks));
+                let amount = cell(row, "amount").and_then(|t| amount_in(&t, marks));
+                if let (Some(q), Some(p), Some(a)) = (quantity, unit_price, amount)
+                    && !close(q * p, a)
+                {
+                    problems.push(format!(
+                        "line {}: {q} × {p} is {}, not {a}",
+                        n + 1,
+                        (q * p).round_dp(2)
+                    ));
+                }
+                lines.push(InvoiceLine {
+                    line_number: cell(row, "line"),
+                    sku: cell(row, "sku"),
+                    description: cell(row, "description"),
+                    quantity: quantity.map(Into::into),
+                    uom: cell(row, "uom"),
+                    unit_price: unit_price.map(Into::into),
+                    amount: amount.map(Into::into),
+                    ..InvoiceLine::default()
+                });
+            }
+            found.push(format!("{} line(s)", lines.len()));
+            if lines.is_empty() {
+                problems.push("no line in the line table".to_string());
+            }
+        }
+    }
+
+    if number.is_none() {
+        problems.push("no invoice number".into());
+    }
+    if date.is_none() {
+        problems.push("no invoice date".into());
+    }
+    match &total {
+        None => problems.push("no total".into()),
+        Some((total, _)) => {
+            let line_sum: Option<Decimal> = lines
+                .iter()
+                .map(|l| l.amount.map(|a| a.get()))
+                .sum::<Option<Decimal>>();
+            let extra: Decimal = charges
+                .iter()
+                .map(|c| {
+                    let a = c.amount.map_or(Decimal::ZERO, |a| a.get());
+                    match c.kind {
+                        Some(ChargeKind::Allowance) => -a,
+                        _ => a,
+                    }
+                })
+                .sum();
+            let base = subtotal.as_ref().map(|(s, _)| *s).or(line_sum);
+            if let (Some(sum), Some((sub, _))) = (line_sum, &subtotal)
+                && !lines.is_empty()
+                && !close(sum, *sub)
+            {
+                problems.push(format!(
+                    "the lines add up to {sum}, the subtotal says {sub}"
+                ));
+            }
+            match base {
+                Some(base) if !close(base + extra, *total) => problems.push(format!(
+                    "{} {base} plus charges less allowances ({extra}) is {}, the total says {total}",
+                    if subtotal.is_some() { "the subtotal" } else { "the lines'" },
+                    base + extra
+                )),
+                None => problems.push("no amount on some lines, so the total cannot be checked".into()),
+                Some(_) => {}
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Unsure { found, problems });
+    }
+    Ok(Invoice {
+        source: Source {
+            format: SourceFormat::Pdf,
+            extraction: Some(
+                match pages
+                    .iter()
+                    .any(|p| p.source == crate::format::pdf::TextSource::Ocr)
+                {
+                    true => Extraction::Ocr,
+                    false => Extraction::Generic,
+                },
+            ),
+            ..Source::default()
+        },
+        invoice_number: number.map(|(n, _)| n).unwrap_or_default(),
+        invoice_date: date.map(|(d, _)| d),
+        po_number: po.map(|(p, _)| p),
+        terms: terms.map(|(t, _)| Terms {
+            description: Some(t),
+            ..Terms::default()
+        }),
+        lines,
+        charges,
+        total_amount: total.map(|(t, _)| t.into()),
+        ..Invoice::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::pdf::locate::tests::page;
+
+    /// A German invoice with no template.
+    fn rechnung(total: &str) -> Vec<Page> {
+        vec![page(
+            1,
+            &[
+                (
+                    40.0,
+                    &[("Nordwind", 50.0), ("Handel", 110.0), ("GmbH", 160.0)],
+                ),
+                (
+                    70.0,
+                    &[("Rechnungsnummer:", 50.0), ("RE-2026-10482", 160.0)],
+                ),
+                (85.0, &[("Rechnungsdatum:", 50.0), ("15.11.2026", 160.0)]),
+                (
+                    100.0,
+                    &[("Ihre", 50.0), ("Bestellung:", 78.0), ("PM-1001", 160.0)],
+                ),
+                (
+                    130.0,
+                    &[
+                        ("Pos.", 50.0),
+                        ("Artikel", 80.0),
+                        ("Bezeichnung", 150.0),
+                        ("Menge", 300.0),
+                        ("Einzelpreis", 360.0),
+                        ("Betrag", 460.0),
+                    ],
+                ),
+                (
+                    145.0,
+                    &[
+                        ("1", 50.0),
+                        ("NW-100", 80.0),
+                        ("Wanderschuh", 150.0),
+                        ("2", 306.0),
+                        ("1.234,50", 366.0),
+                        ("2.469,00", 460.0),
+                    ],
+                ),
+                (
+                    160.0,
+                    &[
+                        ("2", 50.0),
+                        ("NW-200", 80.0),
+                        ("Socken", 150.0),
+                        ("10", 306.0),
+                        ("4,90", 384.0),
+                        ("49,00", 472.0),
+                    ],
+                ),
+                (190.0, &[("Zwischensumme", 360.0), ("2.518,00", 460.0)]),
+                (205.0, &[("Versand", 360.0), ("12,00", 472.0)]),
+                (220.0, &[("Gesamtbetrag", 360.0), (total, 460.0)]),
+            ],
+        )]
+    }
+
+    #[test]
+    fn an_invoice_that_adds_up_is_read_without_a_template() {
+        let invoice = extract(&rechnung("2.530,00 €")).expect("read");
+        assert_eq!(invoice.invoice_number, "RE-2026-10482");
+        assert_eq!(invoice.invoice_date, NaiveDate::from_ymd_opt(2026, 11, 15));
+        assert_eq!(invoice.po_number.as_deref(), Some("PM-1001"));
+        assert_eq!(
+            invoice.total_amount.map(|t| t.to_string()),
+            Some("2530.00".into())
+        );
+        assert_eq!(invoice.lines.len(), 2);
+        let first = &invoice.lines[0];
+        assert_eq!(first.sku.as_deref(), Some("NW-100"));
+        assert_eq!(first.line_number.as_deref(), Some("1"));
+        assert_eq!(first.quantity.map(|q| q.to_string()), Some("2".into()));
+        assert_eq!(
+            first.unit_price.map(|q| q.to_string()),
+            Some("1234.50".into())
+        );
+        assert_eq!(invoice.charges.len(), 1);
+        assert_eq!(invoice.charges[0].code.as_deref(), Some("freight"));
+        assert_eq!(invoice.source.extraction, Some(Extraction::Generic));
+    }
+
+    #[test]
+    fn an_invoice_that_does_not_add_up_is_left_for_a_person() {
+        let unsure = extract(&rechnung("2.630,00 €")).expect_err("refused");
+        assert_eq!(unsure.problems.len(), 1, "{unsure:?}");
+        assert!(
+            unsure.problems[0].contains("the total says 2630.00"),
+            "{unsure}"
+        );
+        assert!(
+            unsure.found.iter().any(|f| f.contains("RE-2026-10482")),
+            "{unsure}"
+        );
+        let blank = vec![page(1, &[(40.0, &[("Thank", 50.0), ("you", 90.0)])])];
+        let unsure = extract(&blank).expect_err("refused");
+        for missing in [
+            "no invoice number",
+            "no invoice date",
+            "no total",
+            "no line table",
+        ] {
+            assert!(
+                unsure.problems.iter().any(|p| p.contains(missing)),
+                "{unsure}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_due_date_is_not_the_invoice_date() {
+        let pages = vec![page(
+            1,
+            &[
+                (
+                    40.0,
+                    &[("Due", 50.0), ("Date:", 72.0), ("12/15/2026", 110.0)],
+                ),
+                (55.0, &[("Date:", 50.0), ("11/15/2026", 110.0)]),
+            ],
+        )];
+        let dates = date_formats(Marks::default());
+        let (d, _) =
+            by_labels(&pages, INVOICE_DATE, false, |t| date_in(t, &dates)).expect("a date");
+        assert_eq!(d, NaiveDate::from_ymd_opt(2026, 11, 15).expect("date"));
+    }
+}
