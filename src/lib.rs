@@ -25,6 +25,7 @@ pub mod daemon;
 pub mod format;
 pub mod mapping;
 pub mod model;
+pub mod reconcile;
 pub mod relay;
 pub mod store;
 pub mod transport;

@@ -24,9 +24,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("model", &[]),
     ("format", &["x12"]),
     ("mapping", &["format", "model", "x12"]),
+    ("reconcile", &["model"]),
     ("relay", &[]),
     ("store", &[]),
-    ("config", &["transport", "relay", "store", "mapping"]),
+    (
+        "config",
+        &["transport", "relay", "store", "mapping", "reconcile"],
+    ),
     (
         "daemon",
         &[
@@ -36,6 +40,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "format",
             "mapping",
             "model",
+            "reconcile",
             "relay",
             "store",
         ],
@@ -50,6 +55,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "format",
             "mapping",
             "model",
+            "reconcile",
             "relay",
             "store",
         ],
@@ -58,7 +64,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 /// The modules that do no I/O of their own. `x12/defs` may read a
 /// definitions folder on request; it is the one exception.
-const NO_IO: &[&str] = &["x12", "format", "model"];
+const NO_IO: &[&str] = &["x12", "format", "model", "reconcile"];
 
 /// Paths (after the file's `use` aliases are expanded) that do I/O, or
 /// read the process's surroundings, by themselves.

@@ -16,6 +16,7 @@ macro_rules! say {
 mod ack;
 mod gateway;
 mod mapping;
+mod reconcile;
 mod render;
 mod translate;
 mod x12;
@@ -47,6 +48,11 @@ enum Command {
     /// Renders a canonical document (an outbound purchase order) in a
     /// vendor's format: a complete X12 interchange, a CSV or an XML file.
     Render(render::RenderArgs),
+    /// Checks an invoice against the purchase order sent and the ship
+    /// notices received, as the gateway does (quantities, prices, charges,
+    /// arithmetic): exit 0 when it matches, 1 on a variance or when no
+    /// order matches, 2 when an input cannot be read.
+    Reconcile(reconcile::ReconcileArgs),
     /// Mapping tools: test mappings on their samples, explain a mapping.
     #[command(subcommand)]
     Mapping(mapping::MappingCommand),
@@ -87,6 +93,7 @@ pub fn main() -> ExitCode {
         Command::Ack(args) => ack::run(args),
         Command::Translate(args) => translate::run(args),
         Command::Render(args) => render::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
         Command::Run(args) => gateway::run(args),
