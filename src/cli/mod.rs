@@ -69,7 +69,7 @@ enum Command {
     /// documents, and why a file was quarantined.
     Files(gateway::FilesArgs),
     /// Sums up the gateway: files by state, deliveries waiting and why,
-    /// the quarantined files.
+    /// the invoices held, the quarantined files.
     Status(gateway::ConfigArg),
     /// Shows one file: where it came from, its audit trail, its documents
     /// (with --documents, their canonical JSON).
@@ -81,6 +81,9 @@ enum Command {
     /// (X12 with fresh control numbers, CSV, XML), queued and delivered on
     /// its outbound channel (exit 1 when the delivery must wait).
     SendPo(gateway::SendPoArgs),
+    /// Releases a held invoice (one with a variance) to the relay: it is
+    /// relayed once, and the file's audit trail says who released it.
+    Release(gateway::ReleaseArgs),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -103,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => gateway::show(args),
         Command::Reprocess(args) => gateway::reprocess(args),
         Command::SendPo(args) => gateway::send_po(args),
+        Command::Release(args) => gateway::release(args),
     };
     match result {
         Ok(code) => code,
