@@ -2,8 +2,9 @@
 //! match, and released by a person.
 //!
 //! In the transaction that finishes a file (`pipeline::finish`): its ship
-//! notices are linked to their partner's PO numbers (with their JSON, so
-//! that reconciling reads the store only, never the archive); each
+//! notices are linked to their partner's PO numbers (with the JSON of
+//! their part for the order, so that reconciling reads the store only,
+//! never the archive); each
 //! invoice is reconciled (`crate::reconcile`) against the last order sent
 //! under its PO number, the ship notices linked to it, the vendor's other
 //! invoices for it and those with the same number; the result is kept
@@ -153,13 +154,26 @@ pub fn reconcile_file(
         pos.sort_unstable();
         pos.dedup();
         for po in pos {
+            // The notice with this order's part only: a notice of a
+            // thousand orders is not kept a thousand times whole.
+            let part = ShipNotice {
+                orders: notice
+                    .orders
+                    .iter()
+                    .filter(|o| o.po_number.as_deref().map(str::trim) == Some(po))
+                    .cloned()
+                    .collect(),
+                ..notice.clone()
+            };
+            let detail = serde_json::to_string(&Document::ShipNotice(part))
+                .map_err(|e| corrupt(place(*seq), e))?;
             links.push(Link {
                 partner: partner.id.clone(),
                 po_number: po.to_string(),
                 doc_type: doc_type.clone(),
                 file_id: file.id,
                 seq: *seq,
-                detail: Some(json.clone()),
+                detail: Some(detail),
             });
         }
     }
