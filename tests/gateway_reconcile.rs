@@ -239,6 +239,16 @@ fn invoices_are_reconciled_held_released_once_and_duplicates_caught() {
         "{}",
         text(&status.stdout)
     );
+    let show = dropgate(&[
+        "show",
+        "-c",
+        &config(p),
+        &held_file.to_string(),
+        "--documents",
+    ]);
+    let shown: serde_json::Value =
+        serde_json::from_slice(&show.stdout).expect("the invoice's JSON");
+    assert_eq!(shown["reconciliation"]["status"], "variance", "{shown}");
     let show = dropgate(&["show", "-c", &config(p), &held_file.to_string()]);
     assert!(
         text(&show.stdout).contains("invoice INV-9002 (document 0) released by ann"),
