@@ -827,7 +827,17 @@ fn orders_links_and_invoices_are_kept_for_reconciliation(b: &Backend) -> Result 
         document: format!("{{\"invoice_number\":\"{number}\"}}"),
         released: None,
     };
+    let packed = |seq: u64| NewDocument {
+        doc_type: "invoice".into(),
+        reference: Some(format!("INV-{}", seq + 1)),
+        body: DocumentBody::Packed(Extent {
+            file: "documents/1.jsonl".into(),
+            offset: seq * 100,
+            length: 100,
+        }),
+    };
     s.atomically(Durability::Synced, |tx| {
+        tx.add_documents(f2, 0, &[packed(0), packed(1)])?;
         tx.record_invoice(&invoice(0, "INV-1", InvoiceHold::Relayed))?;
         tx.record_invoice(&invoice(1, "INV-2", InvoiceHold::Relayed))?;
         // Stored again: replaced.
@@ -837,6 +847,13 @@ fn orders_links_and_invoices_are_kept_for_reconciliation(b: &Backend) -> Result 
         s.invoices(Invoices::Held)?,
         [invoice(1, "INV-2", InvoiceHold::Held)]
     );
+    // The file's document is the invoice as reconciled.
+    let docs = s.documents(f2)?;
+    assert_eq!(
+        docs[1].body,
+        DocumentBody::Json(r#"{"invoice_number":"INV-2"}"#.into())
+    );
+    assert_eq!(docs[1].reference.as_deref(), Some("INV-2"));
     let numbered = s.invoices(Invoices::Numbered {
         partner: "acme",
         invoice_number: "INV-1",

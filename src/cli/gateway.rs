@@ -372,16 +372,7 @@ pub fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     };
     if documents {
         let mut out = std::io::stdout().lock();
-        let mut docs = gateway.store().documents(f.id)?;
-        // Its invoices as reconciled: with their `reconciliation`.
-        for i in gateway
-            .store()
-            .invoices(crate::store::Invoices::OfFile(f.id))?
-        {
-            if let Some(d) = usize::try_from(i.seq).ok().and_then(|n| docs.get_mut(n)) {
-                d.body = crate::store::DocumentBody::Json(i.document);
-            }
-        }
+        let docs = gateway.store().documents(f.id)?;
         gateway
             .archive()
             .documents_json(&docs, |json| writeln!(out, "{json}"))?;

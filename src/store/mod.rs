@@ -209,7 +209,8 @@ impl Extent {
 /// Where a document's canonical JSON is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DocumentBody {
-    /// In the store itself (documents stored before document packs).
+    /// In the store itself (documents stored before document packs, and
+    /// invoices as reconciled).
     Json(String),
     /// In a document pack (see [`packs`]).
     Packed(Extent),
@@ -759,7 +760,8 @@ pub trait Transaction: Query {
     fn add_links(&mut self, links: &[Link]) -> Result<(), StoreError>;
 
     /// Stores a reconciled invoice (replacing what was stored for the
-    /// same file and document).
+    /// same file and document); the file's document becomes the
+    /// invoice's JSON as reconciled, what is relayed.
     fn record_invoice(&mut self, invoice: &InvoiceRecord) -> Result<(), StoreError>;
 
     /// A person releases a held invoice: true when it was held (and is

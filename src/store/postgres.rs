@@ -1233,6 +1233,10 @@ impl Transaction for PgTransaction<'_> {
                  released_at = excluded.released_at, released_by = excluded.released_by",
             &[&i.file_id, &(i.seq.min(i64::MAX as u64) as i64), &i.partner, &i.invoice_number, &i.po_number, &i.status, &i.hold.as_str(), &i.document, &at, &by],
         )?;
+        self.store()?.execute(
+            "UPDATE documents SET json = $3, pack = NULL, pack_offset = NULL, pack_length = NULL WHERE file_id = $1 AND seq = $2",
+            &[&i.file_id, &(i.seq.min(i64::MAX as u64) as i64), &i.document],
+        )?;
         Ok(())
     }
 

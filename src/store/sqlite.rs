@@ -1153,11 +1153,21 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn record_invoice(&mut self, i: &InvoiceRecord) -> Result<(), StoreError> {
         let (at, by) = i.released.clone().unzip();
-        self.store.exec(
-            "INSERT OR REPLACE INTO invoices (file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![i.file_id, i.seq.min(i64::MAX as u64) as i64, i.partner, i.invoice_number, i.po_number, i.status, i.hold.as_str(), i.document, at, by],
-        )
+        let seq = i.seq.min(i64::MAX as u64) as i64;
+        self.store.atomically(|tx| {
+            exec(
+                tx,
+                "INSERT OR REPLACE INTO invoices (file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![i.file_id, seq, i.partner, i.invoice_number, i.po_number, i.status, i.hold.as_str(), i.document, at, by],
+            )?;
+            exec(
+                tx,
+                "UPDATE documents SET json = ?3, pack = NULL, pack_offset = NULL, pack_length = NULL WHERE file_id = ?1 AND seq = ?2",
+                params![i.file_id, seq, i.document],
+            )?;
+            Ok(())
+        })
     }
 
     fn release_invoice(&mut self, file: FileId, seq: u64, by: &str) -> Result<bool, StoreError> {
