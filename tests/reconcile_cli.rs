@@ -172,3 +172,32 @@ fn no_order_is_unmatched_and_bad_input_exits_2() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn check_config_names_a_wrong_reconcile_key_with_its_place() {
+    let dir = tempfile::tempdir().expect("dir");
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("partners")).expect("partners");
+    std::fs::create_dir_all(p.join("drop")).expect("drop");
+    std::fs::write(
+        p.join("gateway.toml"),
+        "[gateway]\ndata_dir = \"var\"\n\n[channel.drop]\ntype = \"dir\"\npath = \"drop\"\n\n[relay]\ntype = \"file\"\npath = \"out\"\n",
+    )
+    .expect("gateway.toml");
+    std::fs::write(
+        p.join("partners/acme.toml"),
+        "[x12]\ninterchange_id = \"ZZ:VENDORID\"\nacknowledgment = \"none\"\n\n[[inbound]]\nchannel = \"drop\"\n\n[reconcile]\nprice_tolerance = \"0.01\"\nfreight_limit = \"25\"\non_variance = \"keep\"\n",
+    )
+    .expect("partner");
+    let out = dropgate(&[
+        "check-config",
+        "-c",
+        &p.join("gateway.toml").to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(
+        all.contains("acme.toml:10:") && all.contains("freight_limit"),
+        "{all}"
+    );
+}

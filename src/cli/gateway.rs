@@ -639,8 +639,15 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
             "invoices held: {} (dropgate show FILE; dropgate release FILE:DOC)",
             held.len()
         );
-        for i in &held {
+        const MOST: usize = 20;
+        for i in held.iter().take(MOST) {
             say!("  {}", crate::daemon::invoices::describe(i));
+        }
+        if held.len() > MOST {
+            say!(
+                "  ... {} more (GET /v1/invoices/held lists them all)",
+                held.len() - MOST
+            );
         }
     }
     let quarantined: Vec<_> = store
