@@ -335,6 +335,11 @@ fn held_invoices_are_listed_and_released_over_the_api() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
+    let (_, metrics) = request(api_port, "GET", "/metrics", None, "").expect("metrics");
+    assert!(
+        metrics.contains("\ndropgate_invoices_held 1\n"),
+        "{metrics}"
+    );
     let invoice = &listed["invoices"][0];
     assert_eq!(invoice["invoice_number"], "INV-9002");
     assert_eq!(invoice["reconciliation"]["variances"][0]["kind"], "price");

@@ -3,7 +3,7 @@
 //! - `GET /healthz`: 200 while the daemon runs and its store answers;
 //! - `GET /metrics`: Prometheus text (passes and failed passes, files by
 //!   state, deliveries made and failed, deliveries waiting, channel
-//!   errors, orders);
+//!   errors, orders, invoices held);
 //! - `POST /v1/purchase-orders`: `{"partner": "acme", "document": {...}}`
 //!   (or `"documents": [...]`), with `Authorization: Bearer <token>`:
 //!   the orders are rendered and queued as `dropgate send-po` does, and
@@ -64,6 +64,7 @@ pub struct Metrics {
     pending: AtomicU64,
     orders: AtomicU64,
     pass_failures: AtomicU64,
+    invoices_held: AtomicU64,
 }
 
 fn state_index(s: FileState) -> usize {
@@ -159,6 +160,10 @@ impl Metrics {
         out.push_str(&format!(
             "# HELP dropgate_deliveries_pending Deliveries waiting in the outbox after the last pass.\n# TYPE dropgate_deliveries_pending gauge\ndropgate_deliveries_pending {}\n",
             self.pending.load(Ordering::Relaxed)
+        ));
+        out.push_str(&format!(
+            "# HELP dropgate_invoices_held Invoices held for a person (a variance), not relayed until released.\n# TYPE dropgate_invoices_held gauge\ndropgate_invoices_held {}\n",
+            self.invoices_held.load(Ordering::Relaxed)
         ));
         out
     }
@@ -272,6 +277,13 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         .await
     {
         shared.metrics.pending.store(pending, Ordering::Relaxed);
+    }
+    if let Ok(Ok(held)) = shared
+        .with_reader(|_, store| store.invoices(crate::store::Invoices::Held))
+        .await
+    {
+        let held = held.len() as u64;
+        shared.metrics.invoices_held.store(held, Ordering::Relaxed);
     }
     (
         [("content-type", "text/plain; version=0.0.4")],

@@ -25,6 +25,10 @@ use crate::store::{
     StoreError, Transaction,
 };
 
+/// The partner's sequence whose row is locked while its invoices are
+/// reconciled (its numbers are not used).
+const RECONCILE_LOCK: &str = "reconcile";
+
 /// The types whose documents are reconciled or linked.
 const LINKED: [&str; 2] = ["invoice", "ship_notice"];
 
@@ -134,6 +138,12 @@ pub fn reconcile_file(
         })?;
         String::from_utf8(bytes).map_err(|err| corrupt(&e.file, err))
     };
+    // One file of a partner at a time from here to the commit, whichever
+    // instance finishes it: the row of a sequence of the partner's own
+    // stays locked until the transaction ends (as control numbers do), so
+    // that two files with the same invoice number finished at once on
+    // PostgreSQL see each other (on SQLite the transaction is alone).
+    store.take_control_numbers(&partner.id, RECONCILE_LOCK, 1)?;
     let place = |seq: u64| format!("file {} ({}), document {seq}", file.id, file.name);
     // Ship notices first: an invoice in the same file sees them.
     let mut links = Vec::new();
