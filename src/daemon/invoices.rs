@@ -485,6 +485,24 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_order_as_sent_reads_without_its_type_and_source() {
+        let order = document(r#"{"po_number": "PO-1", "lines": []}"#, "purchase_order");
+        assert!(
+            matches!(order, Ok(Document::PurchaseOrder(ref o)) if o.po_number == "PO-1"),
+            "{order:?}"
+        );
+        let wrong = document(
+            r#"{"type": "invoice", "invoice_number": "1"}"#,
+            "purchase_order",
+        );
+        assert!(
+            matches!(wrong, Ok(Document::Invoice(_))),
+            "its own type stays"
+        );
+        assert!(document("[1]", "purchase_order").is_err());
+    }
+
+    #[test]
     fn ids_are_file_and_document() {
         assert_eq!(parse_id("12:0"), Some((12, Some(0))));
         assert_eq!(parse_id("12"), Some((12, None)));
