@@ -28,6 +28,7 @@ pub mod format;
 pub mod mapping;
 pub mod model;
 pub mod ocr;
+pub mod reconcile;
 pub mod relay;
 pub mod store;
 pub mod transport;

@@ -25,9 +25,13 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("format", &["x12"]),
     ("ocr", &["format"]),
     ("mapping", &["format", "model", "x12"]),
+    ("reconcile", &["model"]),
     ("relay", &[]),
     ("store", &[]),
-    ("config", &["transport", "relay", "store", "mapping"]),
+    (
+        "config",
+        &["transport", "relay", "store", "mapping", "reconcile"],
+    ),
     (
         "daemon",
         &[
@@ -38,6 +42,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "ocr",
             "mapping",
             "model",
+            "reconcile",
             "relay",
             "store",
         ],
@@ -53,6 +58,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "ocr",
             "mapping",
             "model",
+            "reconcile",
             "relay",
             "store",
         ],
@@ -61,7 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 /// The modules that do no I/O of their own. `x12/defs` may read a
 /// definitions folder on request; it is the one exception.
-const NO_IO: &[&str] = &["x12", "format", "model"];
+const NO_IO: &[&str] = &["x12", "format", "model", "reconcile"];
 
 /// Paths (after the file's `use` aliases are expanded) that do I/O, or
 /// read the process's surroundings, by themselves.

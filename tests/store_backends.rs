@@ -10,8 +10,9 @@
 mod support;
 
 use dropgate::store::{
-    self, DocumentBody, Durability, ErrorKind, Extent, FileState, KeptAnswer, Location,
-    NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store, StoreError, Targets,
+    self, DocumentBody, Durability, ErrorKind, Extent, FileState, InvoiceHold, InvoiceRecord,
+    Invoices, KeptAnswer, Link, Location, NewDelivery, NewDocument, NewFile, Processed, SentOrder,
+    Store, StoreError, Targets,
 };
 use support::postgres::{PASSWORD, Postgres};
 
@@ -75,6 +76,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "files_are_claimed_by_one_instance_and_taken_over_from_a_dead_one",
         files_are_claimed_by_one_instance_and_taken_over_from_a_dead_one,
+    ),
+    (
+        "orders_links_and_invoices_are_kept_for_reconciliation",
+        orders_links_and_invoices_are_kept_for_reconciliation,
     ),
 ];
 
@@ -487,6 +492,7 @@ fn an_original_order_is_known_by_its_number_a_change_by_its_content(b: &Backend)
         sha256: sha.into(),
         name: format!("{purpose}-{sha}.edi"),
         channel: "acme-out".into(),
+        document: None,
     };
     let record = |s: &mut dyn Store, o: SentOrder| {
         s.atomically(Durability::Synced, |tx| tx.record_order(&o))
@@ -826,5 +832,154 @@ fn deliveries_are_found_by_target(b: &Backend) -> Result {
         ["k3"]
     );
     assert_eq!(keys(s.as_mut(), &Targets::AllBut(Vec::new()))?.len(), 4);
+    Ok(())
+}
+
+fn orders_links_and_invoices_are_kept_for_reconciliation(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    // The last order sent under a PO number, with its document; orders
+    // recorded without one are not.
+    let order = |purpose: &str, sha: &str, document: Option<&str>| SentOrder {
+        partner: "acme".into(),
+        po_number: "PO-1".into(),
+        purpose: purpose.into(),
+        sha256: sha.into(),
+        name: format!("{purpose}-{sha}.edi"),
+        channel: "acme-out".into(),
+        document: document.map(String::from),
+    };
+    assert_eq!(s.last_order("acme", "PO-1")?, None);
+    let first = order("original", "h1", Some("{\"v\":1}"));
+    s.atomically(Durability::Synced, |tx| tx.record_order(&first))?;
+    assert_eq!(s.last_order("acme", "PO-1")?, Some(first.clone()));
+    assert_eq!(s.last_order("bolt", "PO-1")?, None);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let change = order("change", "h2", Some("{\"v\":2}"));
+    s.atomically(Durability::Synced, |tx| {
+        tx.record_order(&change)?;
+        tx.record_order(&order("change", "h3", None))
+    })?;
+    assert_eq!(s.last_order("acme", "PO-1")?, Some(change));
+    assert_eq!(
+        s.sent_order("acme", "PO-1", "original", "h1")?
+            .and_then(|o| o.document),
+        Some("{\"v\":1}".into())
+    );
+
+    // Documents linked to a PO number, found by partner, PO and type.
+    let (f1, f2) = s.atomically(Durability::Synced, |tx| {
+        Ok((
+            tx.record_received(&new_file("asn.edi", "h-asn"))?,
+            tx.record_received(&new_file("inv.edi", "h-inv"))?,
+        ))
+    })?;
+    let link = |file_id, seq, doc_type: &str, detail: Option<&str>| Link {
+        partner: "acme".into(),
+        po_number: "PO-1".into(),
+        doc_type: doc_type.into(),
+        file_id,
+        seq,
+        detail: detail.map(String::from),
+    };
+    s.atomically(Durability::Synced, |tx| {
+        tx.add_links(&[
+            link(f1, 0, "ship_notice", Some("{}")),
+            link(f1, 1, "ship_notice", None),
+            link(f2, 0, "invoice", None),
+        ])
+    })?;
+    assert_eq!(
+        s.links("acme", "PO-1", "ship_notice")?,
+        [
+            link(f1, 0, "ship_notice", Some("{}")),
+            link(f1, 1, "ship_notice", None)
+        ]
+    );
+    assert_eq!(s.links("acme", "PO-2", "ship_notice")?, []);
+    assert_eq!(s.links("bolt", "PO-1", "invoice")?, []);
+
+    // Invoices: found held, by number, by order, by file; released once.
+    let invoice = |seq, number: &str, hold| InvoiceRecord {
+        file_id: f2,
+        seq,
+        partner: "acme".into(),
+        invoice_number: number.into(),
+        po_number: Some("PO-1".into()),
+        status: "variance".into(),
+        hold,
+        document: format!("{{\"invoice_number\":\"{number}\"}}"),
+        released: None,
+    };
+    let packed = |seq: u64| NewDocument {
+        doc_type: "invoice".into(),
+        reference: Some(format!("INV-{}", seq + 1)),
+        body: DocumentBody::Packed(Extent {
+            file: "documents/1.jsonl".into(),
+            offset: seq * 100,
+            length: 100,
+        }),
+    };
+    s.atomically(Durability::Synced, |tx| {
+        tx.add_documents(f2, 0, &[packed(0), packed(1)])?;
+        tx.record_invoice(&invoice(0, "INV-1", InvoiceHold::Relayed))?;
+        tx.record_invoice(&invoice(1, "INV-2", InvoiceHold::Relayed))?;
+        // Stored again: replaced.
+        tx.record_invoice(&invoice(1, "INV-2", InvoiceHold::Held))
+    })?;
+    assert_eq!(
+        s.invoices(Invoices::Held)?,
+        [invoice(1, "INV-2", InvoiceHold::Held)]
+    );
+    // The file's document is the invoice as reconciled.
+    let docs = s.documents(f2)?;
+    assert_eq!(
+        docs[1].body,
+        DocumentBody::Json(r#"{"invoice_number":"INV-2"}"#.into())
+    );
+    assert_eq!(docs[1].reference.as_deref(), Some("INV-2"));
+    let numbered = s.invoices(Invoices::Numbered {
+        partner: "acme",
+        invoice_number: "INV-1",
+    })?;
+    assert_eq!(numbered, [invoice(0, "INV-1", InvoiceHold::Relayed)]);
+    assert_eq!(
+        s.invoices(Invoices::Numbered {
+            partner: "bolt",
+            invoice_number: "INV-1",
+        })?,
+        []
+    );
+    assert_eq!(
+        s.invoices(Invoices::ForOrder {
+            partner: "acme",
+            po_number: "PO-1",
+        })?
+        .len(),
+        2
+    );
+    assert_eq!(s.invoices(Invoices::OfFile(f2))?.len(), 2);
+    assert_eq!(s.invoices(Invoices::OfFile(f1))?, []);
+    assert!(!s.atomically(Durability::Synced, |tx| tx.release_invoice(f2, 0, "ann"))?);
+    assert!(s.atomically(Durability::Synced, |tx| tx.release_invoice(f2, 1, "ann"))?);
+    assert!(
+        !s.atomically(Durability::Synced, |tx| tx.release_invoice(f2, 1, "bob"))?,
+        "released once"
+    );
+    assert_eq!(s.invoices(Invoices::Held)?, []);
+    let released = s.invoices(Invoices::OfFile(f2))?;
+    assert_eq!(released[1].hold, InvoiceHold::Released);
+    assert_eq!(
+        released[1].released.as_ref().map(|(_, by)| by.as_str()),
+        Some("ann")
+    );
+
+    // Forgetting the file's documents forgets its links and invoices.
+    s.atomically(Durability::Synced, |tx| {
+        tx.clear_documents(f2)?;
+        tx.clear_documents(f1)
+    })?;
+    assert_eq!(s.invoices(Invoices::OfFile(f2))?, []);
+    assert_eq!(s.links("acme", "PO-1", "ship_notice")?, []);
     Ok(())
 }

@@ -515,6 +515,74 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Arguments of `release`.
+#[derive(Debug, clap::Args)]
+pub struct ReleaseArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The held invoice: its file's number, and `:DOC` its document's
+    /// number in the file (`12:0`; without it, every held invoice of the
+    /// file), as `dropgate status` lists them.
+    #[arg(value_name = "FILE[:DOC]")]
+    invoice: String,
+    /// Who releases it, for the audit trail (default: $USER).
+    #[arg(long, value_name = "NAME")]
+    by: Option<String>,
+}
+
+/// Runs `dropgate release`.
+pub fn release(args: ReleaseArgs) -> anyhow::Result<ExitCode> {
+    let Some((file, seq)) = crate::daemon::invoices::parse_id(&args.invoice) else {
+        anyhow::bail!(
+            "{:?}: say the invoice as FILE or FILE:DOC (numbers, as dropgate status lists them)",
+            args.invoice
+        );
+    };
+    let by = args
+        .by
+        .clone()
+        .or_else(|| std::env::var("USER").ok())
+        .unwrap_or_else(|| "someone".into());
+    let (mut gateway, _owner) = args.config.open_to_act()?;
+    let (released, report) = gateway.release_invoices(file, seq, &by)?;
+    for r in &released {
+        let i = &r.invoice;
+        let what = match (r.queued, i.hold, &i.released) {
+            (true, _, _) => "released, queued for the relay".to_string(),
+            (false, crate::store::InvoiceHold::Released, Some((at, who))) => {
+                format!("released before, by {who} at {at}: not queued again")
+            }
+            _ => format!("not held ({}): relayed with its file", i.status),
+        };
+        say!(
+            "invoice {} (file {}, document {}): {what}",
+            i.invoice_number,
+            i.file_id,
+            i.seq
+        );
+    }
+    for e in &report.delivery_errors {
+        say!("        {e}");
+    }
+    if report.left_to_running {
+        say!(
+            "{} delivery(ies) waiting: the running gateway makes them",
+            report.pending
+        );
+    } else {
+        say!(
+            "{} delivery(ies) made, {} waiting (the daemon retries them)",
+            report.delivered,
+            report.pending
+        );
+    }
+    Ok(if report.delivery_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
 /// Runs `dropgate status`.
 pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
     let mut gateway = args.open()?;
@@ -565,6 +633,23 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
     say!("deliveries waiting: {}", store.pending_deliveries()?);
     for (target, name, attempts, error) in store.failing_deliveries()? {
         say!("  {name} to {target}: {attempts} attempt(s), last: {error}");
+    }
+    let held = store.invoices(crate::store::Invoices::Held)?;
+    if !held.is_empty() {
+        say!(
+            "invoices held: {} (dropgate show FILE; dropgate release FILE:DOC)",
+            held.len()
+        );
+        const MOST: usize = 20;
+        for i in held.iter().take(MOST) {
+            say!("  {}", crate::daemon::invoices::describe(i));
+        }
+        if held.len() > MOST {
+            say!(
+                "  ... {} more (GET /v1/invoices/held lists them all)",
+                held.len() - MOST
+            );
+        }
     }
     let quarantined: Vec<_> = store
         .recent_files(1000)?

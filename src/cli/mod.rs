@@ -16,6 +16,7 @@ macro_rules! say {
 mod ack;
 mod gateway;
 mod mapping;
+mod reconcile;
 mod render;
 mod translate;
 mod x12;
@@ -47,6 +48,11 @@ enum Command {
     /// Renders a canonical document (an outbound purchase order) in a
     /// vendor's format: a complete X12 interchange, a CSV or an XML file.
     Render(render::RenderArgs),
+    /// Checks an invoice against the purchase order sent and the ship
+    /// notices received, as the gateway does (quantities, prices, charges,
+    /// arithmetic): exit 0 when it matches, 1 on a variance or when no
+    /// order matches, 2 when an input cannot be read.
+    Reconcile(reconcile::ReconcileArgs),
     /// Mapping tools: test mappings on their samples, explain a mapping.
     #[command(subcommand)]
     Mapping(mapping::MappingCommand),
@@ -63,7 +69,7 @@ enum Command {
     /// documents, and why a file was quarantined.
     Files(gateway::FilesArgs),
     /// Sums up the gateway: files by state, deliveries waiting and why,
-    /// the quarantined files.
+    /// the invoices held, the quarantined files.
     Status(gateway::ConfigArg),
     /// Shows one file: where it came from, its audit trail, its documents
     /// (with --documents, their canonical JSON).
@@ -75,6 +81,9 @@ enum Command {
     /// (X12 with fresh control numbers, CSV, XML), queued and delivered on
     /// its outbound channel (exit 1 when the delivery must wait).
     SendPo(gateway::SendPoArgs),
+    /// Releases a held invoice (one with a variance) to the relay: it is
+    /// relayed once, and the file's audit trail says who released it.
+    Release(gateway::ReleaseArgs),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -87,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::Ack(args) => ack::run(args),
         Command::Translate(args) => translate::run(args),
         Command::Render(args) => render::run(args),
+        Command::Reconcile(args) => reconcile::run(args),
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
         Command::Run(args) => gateway::run(args),
@@ -96,6 +106,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => gateway::show(args),
         Command::Reprocess(args) => gateway::reprocess(args),
         Command::SendPo(args) => gateway::send_po(args),
+        Command::Release(args) => gateway::release(args),
     };
     match result {
         Ok(code) => code,

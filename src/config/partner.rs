@@ -199,6 +199,10 @@ pub struct Partner {
     pub inbound: Vec<InboundFiles>,
     /// Where files for it go (acknowledgments, orders), and how.
     pub outbound: Option<OutboundTo>,
+    /// How its invoices are reconciled with the orders sent to it
+    /// (`[reconcile]`; default: exact prices, any charge, a variance
+    /// held).
+    pub reconcile: crate::reconcile::Policy,
 }
 
 /// Reads every partner file of the partners folder (`partners_at`: where
@@ -299,12 +303,13 @@ fn load_one(
     let partner_table = table("partner", errors);
     let x12_table = table("x12", errors);
     let outbound_table = table("outbound", errors);
+    let reconcile_table = table("reconcile", errors);
     let inbound_value = doc.take("inbound");
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
             format!(
-                "unknown table or key `{key}`, expected one of partner, x12, inbound, outbound"
+                "unknown table or key `{key}`, expected one of partner, x12, inbound, outbound, reconcile"
             ),
         ));
     }
@@ -433,6 +438,14 @@ fn load_one(
         }
         None => (None, Vec::new(), 0),
     };
+    let reconcile = reconcile_table
+        .and_then(|t| {
+            source
+                .value::<crate::reconcile::Policy>(t.into_value())
+                .map_err(|e| errors.push(e))
+                .ok()
+        })
+        .unwrap_or_default();
     for e in &emails {
         if !e.contains('@') {
             errors.push(source.error_at(
@@ -450,6 +463,7 @@ fn load_one(
         x12,
         inbound,
         outbound,
+        reconcile,
     })
 }
 

@@ -3,7 +3,7 @@
 //! - `GET /healthz`: 200 while the daemon runs and its store answers;
 //! - `GET /metrics`: Prometheus text (passes and failed passes, files by
 //!   state, deliveries made and failed, deliveries waiting, channel
-//!   errors, orders);
+//!   errors, orders, invoices held);
 //! - `POST /v1/purchase-orders`: `{"partner": "acme", "document": {...}}`
 //!   (or `"documents": [...]`), with `Authorization: Bearer <token>`:
 //!   the orders are rendered and queued as `dropgate send-po` does, and
@@ -12,6 +12,15 @@
 //!   the right token, 409 for another order under a PO number already sent
 //!   or an `Idempotency-Key` used for another request, 413 for a body over
 //!   `[api] max_body_bytes`. Every answer is JSON.
+//!
+//! - `GET /v1/invoices/held`: the invoices held for a person (a variance
+//!   found when they were reconciled), each with its `id` (`FILE:DOC`)
+//!   and its `reconciliation`;
+//! - `POST /v1/invoices/{id}/release` (`{"by": "ann"}`, optional): the
+//!   held invoice is queued for the relay, once; 200 with what was
+//!   released (`"queued": false` when it was released before), 404 for
+//!   no such invoice. Both with the bearer token; a release with an
+//!   `Idempotency-Key` is answered as orders are.
 //!
 //! A request is answered once: its first 202 answer is kept in the store,
 //! under its `Idempotency-Key` when it has one and under its content
@@ -55,6 +64,7 @@ pub struct Metrics {
     pending: AtomicU64,
     orders: AtomicU64,
     pass_failures: AtomicU64,
+    invoices_held: AtomicU64,
 }
 
 fn state_index(s: FileState) -> usize {
@@ -151,6 +161,10 @@ impl Metrics {
             "# HELP dropgate_deliveries_pending Deliveries waiting in the outbox after the last pass.\n# TYPE dropgate_deliveries_pending gauge\ndropgate_deliveries_pending {}\n",
             self.pending.load(Ordering::Relaxed)
         ));
+        out.push_str(&format!(
+            "# HELP dropgate_invoices_held Invoices held for a person (a variance), not relayed until released.\n# TYPE dropgate_invoices_held gauge\ndropgate_invoices_held {}\n",
+            self.invoices_held.load(Ordering::Relaxed)
+        ));
         out
     }
 }
@@ -235,6 +249,8 @@ pub fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/v1/purchase-orders", post(purchase_orders))
+        .route("/v1/invoices/held", get(held_invoices))
+        .route("/v1/invoices/{id}/release", post(release_invoice))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .with_state(shared)
 }
@@ -261,6 +277,13 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         .await
     {
         shared.metrics.pending.store(pending, Ordering::Relaxed);
+    }
+    if let Ok(Ok(held)) = shared
+        .with_reader(|_, store| store.invoices(crate::store::Invoices::Held))
+        .await
+    {
+        let held = held.len() as u64;
+        shared.metrics.invoices_held.store(held, Ordering::Relaxed);
     }
     (
         [("content-type", "text/plain; version=0.0.4")],
@@ -498,6 +521,147 @@ async fn purchase_orders(
         .metrics
         .orders
         .fetch_add(answer.queued, Ordering::Relaxed);
+    let mut response = json(answer.status, answer.body);
+    if answer.replayed {
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    response
+}
+
+async fn held_invoices(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !authorized(&headers, &shared.token) {
+        return json_error(StatusCode::UNAUTHORIZED, "a bearer token is required");
+    }
+    let held = shared
+        .with_reader(|_, store| store.invoices(crate::store::Invoices::Held))
+        .await;
+    match held {
+        Ok(Ok(held)) => json(
+            StatusCode::OK,
+            serde_json::json!({
+                "invoices": held.iter().map(super::invoices::to_json).collect::<Vec<_>>(),
+            })
+            .to_string(),
+        ),
+        Ok(Err(e)) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+/// Releases a held invoice unless the request came before under its
+/// `key` (then its first answer again, or 409 for another request).
+fn release_once(
+    store: &mut dyn Store,
+    id: &str,
+    by: &str,
+    key: Option<&str>,
+) -> Result<Answer, StoreError> {
+    let request_sha256 = send::content_sha256(&serde_json::json!({ "release": id, "by": by }));
+    let by_key = key.map(|k| format!("key:{k}"));
+    if let Some(by_key) = &by_key
+        && let Some(kept) = store.kept_answer(by_key)?
+    {
+        if kept.request_sha256 != request_sha256 {
+            return Ok(Answer::error(
+                StatusCode::CONFLICT,
+                &format!(
+                    "Idempotency-Key {:?} was used for another request: a new request needs a new key",
+                    key.unwrap_or_default()
+                ),
+            ));
+        }
+        return Ok(Answer::replay(kept));
+    }
+    let Some((file, seq)) = super::invoices::parse_id(id) else {
+        return Ok(Answer::error(
+            StatusCode::BAD_REQUEST,
+            "an invoice's id is FILE:DOC, as GET /v1/invoices/held lists it",
+        ));
+    };
+    let released = match super::invoices::release(store, file, seq, by) {
+        Ok(r) => r,
+        Err(super::invoices::ReleaseError::NotFound(e)) => {
+            return Ok(Answer::error(StatusCode::NOT_FOUND, &e));
+        }
+        Err(super::invoices::ReleaseError::Store(e)) => return Err(e),
+    };
+    let queued = released.iter().filter(|r| r.queued).count() as u64;
+    let body = serde_json::json!({
+        "released": released.iter().map(|r| {
+            let mut v = super::invoices::to_json(&r.invoice);
+            v["queued"] = r.queued.into();
+            v
+        }).collect::<Vec<_>>(),
+    })
+    .to_string();
+    if let Some(by_key) = &by_key {
+        let kept = KeptAnswer {
+            request_sha256,
+            status: StatusCode::OK.as_u16(),
+            body: body.clone(),
+        };
+        store.atomically(Durability::Synced, |tx| tx.keep_answer(by_key, &kept))?;
+    }
+    Ok(Answer {
+        status: StatusCode::OK,
+        body,
+        replayed: false,
+        queued,
+    })
+}
+
+async fn release_invoice(
+    State(shared): State<Arc<Shared>>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    headers: HeaderMap,
+    body: Result<String, StringRejection>,
+) -> Response {
+    if !authorized(&headers, &shared.token) {
+        return json_error(StatusCode::UNAUTHORIZED, "a bearer token is required");
+    }
+    let body = match body {
+        Ok(b) => b,
+        Err(rejection) => return json_error(rejection.status(), &rejection.body_text()),
+    };
+    let key = match idempotency_key(&headers) {
+        Ok(k) => k,
+        Err(e) => return json_error(StatusCode::BAD_REQUEST, e),
+    };
+    let by = if body.trim().is_empty() {
+        "api".to_string()
+    } else {
+        match serde_json::from_str::<serde_json::Value>(&body) {
+            Ok(v) => match v.get("by") {
+                None => "api".to_string(),
+                Some(serde_json::Value::String(by)) if !by.trim().is_empty() => by.clone(),
+                Some(_) => {
+                    return json_error(
+                        StatusCode::BAD_REQUEST,
+                        "\"by\" is who releases it, a name",
+                    );
+                }
+            },
+            Err(e) => {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    &format!("the body is not JSON: {e}"),
+                );
+            }
+        }
+    };
+    let result = shared
+        .with_store(move |_, store| release_once(store, &id, &by, key.as_deref()))
+        .await;
+    let answer = match result {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => return json_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    };
+    if answer.queued > 0 {
+        shared.wake.ring();
+    }
     let mut response = json(answer.status, answer.body);
     if answer.replayed {
         response

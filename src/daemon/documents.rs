@@ -92,6 +92,7 @@ fn scan(data_dir: &Path, extent: &Extent) -> std::io::Result<Vec<Indexed>> {
 /// indexing it without parsing the documents. The documents are read at
 /// `documents` (under `data_dir`) and stored as in the pack `stored_in`
 /// (where the pack went: the same file, or its object in a bucket).
+/// `seen` is shown each document with its number, as it is stored.
 /// Returns how many there are.
 pub fn store_documents(
     data_dir: &Path,
@@ -100,6 +101,7 @@ pub fn store_documents(
     documents: &Extent,
     stored_in: &str,
     index: Option<Vec<Indexed>>,
+    seen: &mut dyn FnMut(u64, &Indexed),
 ) -> Result<u64, StoreError> {
     let read_error = |e: std::io::Error| StoreError::Archive {
         path: documents.file.clone(),
@@ -119,7 +121,15 @@ pub fn store_documents(
         let mut count = 0u64;
         let mut index = index.into_iter().peekable();
         while index.peek().is_some() {
-            let chunk: Vec<NewDocument> = index.by_ref().take(CHUNK).map(packed).collect();
+            let chunk: Vec<NewDocument> = index
+                .by_ref()
+                .take(CHUNK)
+                .zip(count..)
+                .map(|(d, n)| {
+                    seen(n, &d);
+                    packed(d)
+                })
+                .collect();
             store.add_documents(id, count, &chunk)?;
             count += chunk.len() as u64;
         }
@@ -140,7 +150,14 @@ pub fn store_documents(
             heads.feed(&buf[..n], &mut found);
         }
         if found.len() >= CHUNK || (done && !found.is_empty()) {
-            let chunk: Vec<NewDocument> = found.drain(..).map(packed).collect();
+            let chunk: Vec<NewDocument> = found
+                .drain(..)
+                .zip(count..)
+                .map(|(d, n)| {
+                    seen(n, &d);
+                    packed(d)
+                })
+                .collect();
             store.add_documents(id, count, &chunk)?;
             count += chunk.len() as u64;
         }
@@ -190,7 +207,15 @@ mod tests {
                 sender: None,
             })?;
             assert_eq!(
-                store_documents(dir.path(), tx.as_mut(), id, &extent, &extent.file, index)?,
+                store_documents(
+                    dir.path(),
+                    tx.as_mut(),
+                    id,
+                    &extent,
+                    &extent.file,
+                    index,
+                    &mut |_, _| ()
+                )?,
                 1500
             );
             tx.commit()?;

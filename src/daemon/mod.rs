@@ -27,6 +27,7 @@ pub mod delivery_worker;
 pub mod documents;
 pub mod handover;
 pub mod index;
+pub mod invoices;
 pub mod leases;
 pub mod pipeline;
 pub mod send;
@@ -934,6 +935,28 @@ impl Gateway {
         }
         report.pending = self.store.pending_deliveries()?;
         Ok((queued, report))
+    }
+
+    /// A person (`by`) releases the held invoices of a file (or its
+    /// document `seq`): queued for the relay once, and delivered at once
+    /// unless a running gateway delivers them.
+    pub fn release_invoices(
+        &mut self,
+        file: crate::store::FileId,
+        seq: Option<u64>,
+        by: &str,
+    ) -> Result<(Vec<invoices::Released>, PassReport), invoices::ReleaseError> {
+        let released = invoices::release(self.store.as_mut(), file, seq, by)?;
+        let mut report = PassReport::default();
+        match self.deliver_unless_running()? {
+            Some(made) => {
+                report.delivered = made.delivered;
+                report.delivery_errors = made.errors;
+            }
+            None => report.left_to_running = true,
+        }
+        report.pending = self.store.pending_deliveries()?;
+        Ok((released, report))
     }
 
     /// The instances of `dropgate run` at work on the store.

@@ -183,7 +183,7 @@ fn application_sender(bytes: &[u8], header: &IsaHeader) -> Option<String> {
 
 /// A file name for a delivery made of `name`: letters, digits, `.`, `-`
 /// and `_` kept, the rest `_`.
-fn plain_name(name: &str) -> String {
+pub(super) fn plain_name(name: &str) -> String {
     let s: String = name
         .chars()
         .map(|c| {
@@ -570,6 +570,7 @@ pub fn finish(
         return outcome(store, file.id);
     };
     let stored = sealed.stored(&documents);
+    let mut found = super::invoices::Found::default();
     let count = documents::store_documents(
         cx.data_dir,
         store,
@@ -577,15 +578,23 @@ pub fn finish(
         &documents,
         &stored.file,
         translated.index,
+        &mut |seq, d| found.note(&documents, seq, d),
     )?;
-    if count > 0 {
-        deliveries.push(NewDelivery {
-            target: "relay".into(),
-            key: format!("relay:{}", file.id),
-            name: format!("{:06}-{}.jsonl", file.id, plain_name(&file.name)),
-            payload: Vec::new(),
-            payload_file: Some(stored),
-        });
+    // Invoices reconciled: the relay gets them with their reconciliation,
+    // and not those held.
+    let reconciled =
+        super::invoices::reconcile_file(cx.data_dir, store, file, partner, &documents, &found)?;
+    let relay = |payload, payload_file| NewDelivery {
+        target: "relay".into(),
+        key: format!("relay:{}", file.id),
+        name: format!("{:06}-{}.jsonl", file.id, plain_name(&file.name)),
+        payload,
+        payload_file,
+    };
+    match reconciled {
+        None if count > 0 => deliveries.push(relay(Vec::new(), Some(stored))),
+        Some(r) if r.documents > 0 => deliveries.push(relay(r.payload, None)),
+        _ => {}
     }
     // The acknowledgment's control numbers last: their rows stay locked
     // until the commit, which follows at once, so an order for the same

@@ -269,6 +269,8 @@ pub fn queue_orders(
                     sha256: identity.sha256,
                     name: name.clone(),
                     channel: outbound.channel.clone(),
+                    // What invoices that bill it are reconciled against.
+                    document: Some(doc.to_string()),
                 })?;
             }
             deliveries.push(NewDelivery {

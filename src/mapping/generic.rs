@@ -17,7 +17,7 @@ use crate::format::pdf::Page;
 use crate::format::pdf::locate::{Labelled, label_at, labelled, lines_of};
 use crate::format::pdf::table::{self, TableSpec};
 use crate::model::{
-    Charge, ChargeKind, Extraction, Invoice, InvoiceLine, Source, SourceFormat, Terms,
+    Charge, ChargeKind, Extraction, Invoice, InvoiceLine, Party, Source, SourceFormat, Terms,
 };
 
 /// Labels of the header's values, the most telling first.
@@ -598,11 +598,45 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
             description: Some(t),
             ..Terms::default()
         }),
+        vendor: vendor_name(pages).map(|name| Party {
+            name: Some(name),
+            ..Party::default()
+        }),
+        subtotal: subtotal.map(|(s, _)| s.into()),
         lines,
         charges,
         total_amount: total.map(|(t, _)| t.into()),
         ..Invoice::default()
     })
+}
+
+/// Words that title an invoice, not name its vendor.
+const TITLES: &[&str] = &["invoice", "rechnung", "facture", "factura", "tax invoice"];
+
+/// The vendor's name as an invoice prints it: the line in the largest
+/// letters on the top quarter of the first page, the document's title
+/// aside.
+fn vendor_name(pages: &[Page]) -> Option<String> {
+    let page = pages.first()?;
+    lines_of(page)
+        .into_iter()
+        .filter(|l| l.rect.y1 <= page.height / 4.0)
+        .filter(|l| {
+            let text = crate::format::pdf::locate::line_text(l).to_lowercase();
+            !TITLES.contains(&text.trim())
+                && l.words
+                    .iter()
+                    .any(|w| w.text.chars().any(char::is_alphabetic))
+        })
+        .max_by(|a, b| {
+            let size = |l: &crate::format::pdf::Line| {
+                l.words.iter().map(|w| w.font_size).fold(0.0, f64::max)
+            };
+            size(a)
+                .total_cmp(&size(b))
+                .then(b.rect.y0.total_cmp(&a.rect.y0))
+        })
+        .map(|l| crate::format::pdf::locate::line_text(&l))
 }
 
 #[cfg(test)]
@@ -690,6 +724,14 @@ mod tests {
         assert_eq!(invoice.charges.len(), 1);
         assert_eq!(invoice.charges[0].code.as_deref(), Some("freight"));
         assert_eq!(invoice.source.extraction, Some(Extraction::Generic));
+        assert_eq!(
+            invoice.subtotal.map(|s| s.to_string()),
+            Some("2518.00".into())
+        );
+        assert_eq!(
+            invoice.vendor.and_then(|v| v.name).as_deref(),
+            Some("Nordwind Handel GmbH")
+        );
     }
 
     #[test]

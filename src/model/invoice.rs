@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::decimal::Decimal;
 use super::party::Party;
+use super::reconciliation::Reconciliation;
 use super::source::Source;
 
 /// What kind of billing document an invoice is.
@@ -28,6 +29,10 @@ pub struct Invoice {
     pub source: Source,
     /// The invoice number.
     pub invoice_number: String,
+    /// Who bills: the vendor, with its identifier (X12 N1 `VN`, `SU` or
+    /// `RE`, the first of them in the invoice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vendor: Option<Party>,
     /// An invoice, or a credit or debit memo (X12 BIG07); amounts are as
     /// sent, so a credit memo's positive amounts are owed to the buyer.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,9 +61,19 @@ pub struct Invoice {
     /// Charges and allowances of the invoice as a whole (freight, ...).
     #[serde(default)]
     pub charges: Vec<Charge>,
+    /// The sum of the lines' amounts as the vendor states it, before
+    /// charges and allowances (X12 TDS02 when sent); absent when the
+    /// invoice does not state it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subtotal: Option<Decimal>,
     /// The total amount due.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total_amount: Option<Decimal>,
+    /// How the invoice matched the purchase order dropgate sent and the
+    /// ship notices received for it: added by the gateway when it stores
+    /// the invoice (and by `dropgate reconcile`); mappings leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconciliation: Option<Reconciliation>,
 }
 
 /// Terms of payment.

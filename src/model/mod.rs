@@ -16,6 +16,7 @@ pub mod invoice;
 pub mod party;
 pub mod po_ack;
 pub mod purchase_order;
+pub mod reconciliation;
 pub mod schema;
 pub mod ship_notice;
 pub mod source;
@@ -31,6 +32,7 @@ pub use invoice::{Charge, ChargeKind, Invoice, InvoiceLine, InvoiceType, Terms};
 pub use party::{Carrier, Party};
 pub use po_ack::{AckType, LineStatus, LineStatusDetail, PoAck, PoAckLine};
 pub use purchase_order::{PoLine, PoType, PurchaseOrder, Purpose};
+pub use reconciliation::{Reconciliation, ReconciliationStatus, Variance, VarianceKind};
 pub use ship_notice::{Package, ShipItem, ShipNotice, ShipOrder};
 pub use source::{Extraction, Source, SourceFormat};
 

@@ -209,7 +209,8 @@ impl Extent {
 /// Where a document's canonical JSON is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DocumentBody {
-    /// In the store itself (documents stored before document packs).
+    /// In the store itself (documents stored before document packs, and
+    /// invoices as reconciled).
     Json(String),
     /// In a document pack (see [`packs`]).
     Packed(Extent),
@@ -345,6 +346,107 @@ pub struct SentOrder {
     pub name: String,
     /// The channel.
     pub channel: String,
+    /// Its canonical JSON, as sent (kept for reconciling the invoices
+    /// that bill it; none for orders recorded before it was kept).
+    pub document: Option<String>,
+}
+
+/// A document of a file linked to a partner's purchase order: the ship
+/// notices and invoices received for it, found by partner and PO number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// The partner.
+    pub partner: String,
+    /// The PO number.
+    pub po_number: String,
+    /// `ship_notice`, `invoice`.
+    pub doc_type: String,
+    /// The file the document came from.
+    pub file_id: FileId,
+    /// The document's number in the file (from 0).
+    pub seq: u64,
+    /// What of the document the links' readers need without reading the
+    /// document packs (for a ship notice, its canonical JSON).
+    pub detail: Option<String>,
+}
+
+/// Where a reconciled invoice stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvoiceHold {
+    /// Relayed with its file's documents.
+    Relayed,
+    /// Held for a person: not relayed until released.
+    Held,
+    /// Released by a person, and queued for the relay.
+    Released,
+}
+
+impl InvoiceHold {
+    /// As stored and printed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceHold::Relayed => "relayed",
+            InvoiceHold::Held => "held",
+            InvoiceHold::Released => "released",
+        }
+    }
+
+    /// From its stored name.
+    pub fn parse(s: &str) -> Option<InvoiceHold> {
+        Some(match s {
+            "relayed" => InvoiceHold::Relayed,
+            "held" => InvoiceHold::Held,
+            "released" => InvoiceHold::Released,
+            _ => return None,
+        })
+    }
+}
+
+/// An invoice as reconciled when its file was stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvoiceRecord {
+    /// The file it came in.
+    pub file_id: FileId,
+    /// Its document number in the file (from 0).
+    pub seq: u64,
+    /// The partner (the vendor) that sent it.
+    pub partner: String,
+    /// Its number.
+    pub invoice_number: String,
+    /// The PO number it bills.
+    pub po_number: Option<String>,
+    /// `matched`, `variance` or `unmatched`.
+    pub status: String,
+    /// Held, relayed or released.
+    pub hold: InvoiceHold,
+    /// The invoice's canonical JSON with its `reconciliation`: what is
+    /// relayed.
+    pub document: String,
+    /// When and by whom it was released.
+    pub released: Option<(String, String)>,
+}
+
+/// Which invoices to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Invoices<'a> {
+    /// Those held for a person, oldest first.
+    Held,
+    /// A partner's invoices with this number.
+    Numbered {
+        /// The partner.
+        partner: &'a str,
+        /// The invoice number.
+        invoice_number: &'a str,
+    },
+    /// A partner's invoices for this PO number.
+    ForOrder {
+        /// The partner.
+        partner: &'a str,
+        /// The PO number.
+        po_number: &'a str,
+    },
+    /// Those of one file.
+    OfFile(FileId),
 }
 
 /// An answer of the HTTP API, kept under the request's idempotency key so
@@ -535,6 +637,27 @@ pub trait Query {
 
     /// The API's answer kept under `key`.
     fn kept_answer(&mut self, key: &str) -> Result<Option<KeptAnswer>, StoreError>;
+
+    /// The last order queued for `partner` under `po_number` whose
+    /// document was kept (the original, or its last change or
+    /// cancellation).
+    fn last_order(
+        &mut self,
+        partner: &str,
+        po_number: &str,
+    ) -> Result<Option<SentOrder>, StoreError>;
+
+    /// The documents of type `doc_type` linked to a partner's PO number,
+    /// in the order received.
+    fn links(
+        &mut self,
+        partner: &str,
+        po_number: &str,
+        doc_type: &str,
+    ) -> Result<Vec<Link>, StoreError>;
+
+    /// The reconciled invoices `which` says, in the order received.
+    fn invoices(&mut self, which: Invoices<'_>) -> Result<Vec<InvoiceRecord>, StoreError>;
 }
 
 /// A transaction of the store: every write is made in one, and all of it
@@ -575,7 +698,7 @@ pub trait Transaction: Query {
     ) -> Result<(), StoreError>;
 
     /// Forgets the documents stored for a file (before it is processed
-    /// again).
+    /// again), with their links and reconciled invoices.
     fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError>;
 
     /// Queues what processing gave and marks the file processed. Its
@@ -632,6 +755,18 @@ pub trait Transaction: Query {
     /// second original under the same partner and PO number is refused
     /// ([`ErrorKind::Conflict`]).
     fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError>;
+
+    /// Links documents of a file to purchase orders.
+    fn add_links(&mut self, links: &[Link]) -> Result<(), StoreError>;
+
+    /// Stores a reconciled invoice (replacing what was stored for the
+    /// same file and document); the file's document becomes the
+    /// invoice's JSON as reconciled, what is relayed.
+    fn record_invoice(&mut self, invoice: &InvoiceRecord) -> Result<(), StoreError>;
+
+    /// A person releases a held invoice: true when it was held (and is
+    /// now released), false when it was not.
+    fn release_invoice(&mut self, file: FileId, seq: u64, by: &str) -> Result<bool, StoreError>;
 
     /// Keeps the API's answer under `key`; the first kept under a key
     /// stays.
@@ -765,6 +900,41 @@ fn extent_of(file: Option<String>, offset: Option<i64>, length: Option<i64>) -> 
         file,
         offset: offset.unwrap_or(0).max(0) as u64,
         length: length.map_or(Extent::TO_END, |l| l.max(0) as u64),
+    })
+}
+
+/// The columns of `invoices` a query reads, in the order
+/// [`invoice_of`] takes them.
+const INVOICE_COLUMNS: &str = "file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by";
+
+/// An invoice from its columns (as [`INVOICE_COLUMNS`] lists them).
+#[allow(clippy::too_many_arguments)]
+fn invoice_of(
+    file_id: FileId,
+    seq: i64,
+    partner: String,
+    invoice_number: String,
+    po_number: Option<String>,
+    status: String,
+    hold: String,
+    document: String,
+    released: (Option<String>, Option<String>),
+) -> Result<InvoiceRecord, StoreError> {
+    Ok(InvoiceRecord {
+        file_id,
+        seq: seq.max(0) as u64,
+        partner,
+        invoice_number,
+        po_number,
+        status,
+        hold: InvoiceHold::parse(&hold).ok_or_else(|| {
+            StoreError::Corrupt(format!("invoice {file_id}:{seq}: hold {hold:?}"))
+        })?,
+        document,
+        released: match released {
+            (Some(at), Some(by)) => Some((at, by)),
+            _ => None,
+        },
     })
 }
 
@@ -925,6 +1095,30 @@ macro_rules! query_through {
             ) -> Result<Option<$crate::store::KeptAnswer>, $crate::store::StoreError> {
                 let $this = self;
                 $via?.kept_answer(key)
+            }
+            fn last_order(
+                &mut self,
+                partner: &str,
+                po_number: &str,
+            ) -> Result<Option<$crate::store::SentOrder>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.last_order(partner, po_number)
+            }
+            fn links(
+                &mut self,
+                partner: &str,
+                po_number: &str,
+                doc_type: &str,
+            ) -> Result<Vec<$crate::store::Link>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.links(partner, po_number, doc_type)
+            }
+            fn invoices(
+                &mut self,
+                which: $crate::store::Invoices<'_>,
+            ) -> Result<Vec<$crate::store::InvoiceRecord>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.invoices(which)
             }
         }
     };

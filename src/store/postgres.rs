@@ -32,9 +32,9 @@ use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use super::{
     AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, FileId, FileRecord, FileState,
-    Instance, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store,
-    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns, extent_of,
-    query_through,
+    Instance, InvoiceRecord, Invoices, KeptAnswer, Link, NewDelivery, NewDocument, NewFile,
+    Processed, SentOrder, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction,
+    extent_columns, extent_of, invoice_of, query_through,
 };
 
 /// Schema migrations, applied in order; `dropgate_schema.version` is the
@@ -141,6 +141,46 @@ CREATE TABLE instances (
 ALTER TABLE files ADD COLUMN claimed_by TEXT;
 CREATE INDEX files_waiting ON files(id) WHERE state = 'received';
 "#,
+    // Invoice reconciliation (issue 13): the orders' documents as sent,
+    // the documents linked to a partner's PO number, and the invoices as
+    // reconciled (held or not).
+    r#"
+ALTER TABLE orders ADD COLUMN document TEXT;
+CREATE TABLE links (
+    partner TEXT NOT NULL,
+    po_number TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    file_id BIGINT NOT NULL REFERENCES files(id),
+    seq BIGINT NOT NULL,
+    detail TEXT,
+    PRIMARY KEY (partner, po_number, doc_type, file_id, seq)
+);
+CREATE INDEX links_by_file ON links(file_id);
+CREATE TABLE invoices (
+    file_id BIGINT NOT NULL REFERENCES files(id),
+    seq BIGINT NOT NULL,
+    partner TEXT NOT NULL,
+    invoice_number TEXT NOT NULL,
+    po_number TEXT,
+    status TEXT NOT NULL,
+    hold TEXT NOT NULL,
+    document TEXT NOT NULL,
+    released_at TEXT,
+    released_by TEXT,
+    PRIMARY KEY (file_id, seq)
+);
+CREATE INDEX invoices_by_number ON invoices(partner, invoice_number);
+CREATE INDEX invoices_by_order ON invoices(partner, po_number);
+CREATE INDEX invoices_by_hold ON invoices(hold);
+"#,
+];
+
+/// What forgetting a file's documents deletes (before it is processed
+/// again): its documents, their links and its reconciled invoices.
+const FORGET_DOCUMENTS: [&str; 3] = [
+    "DELETE FROM documents WHERE file_id = $1",
+    "DELETE FROM links WHERE file_id = $1",
+    "DELETE FROM invoices WHERE file_id = $1",
 ];
 
 /// The advisory lock taken while the schema is migrated (any number of
@@ -728,28 +768,115 @@ impl PgStore {
     ) -> Result<Option<SentOrder>, StoreError> {
         let row = if purpose == "original" {
             self.query_opt(
-                "SELECT partner, po_number, purpose, sha256, name, channel FROM orders
+                "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
                  WHERE partner = $1 AND po_number = $2 AND purpose = 'original'",
                 &[&partner, &po_number],
             )?
         } else {
             self.query_opt(
-                "SELECT partner, po_number, purpose, sha256, name, channel FROM orders
+                "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
                  WHERE partner = $1 AND po_number = $2 AND purpose = $3 AND sha256 = $4",
                 &[&partner, &po_number, &purpose, &sha256],
             )?
         };
-        row.map(|r| {
-            Ok(SentOrder {
-                partner: self.get(&r, 0)?,
-                po_number: self.get(&r, 1)?,
-                purpose: self.get(&r, 2)?,
-                sha256: self.get(&r, 3)?,
-                name: self.get(&r, 4)?,
-                channel: self.get(&r, 5)?,
-            })
+        row.map(|r| self.sent_order_of(&r)).transpose()
+    }
+
+    fn sent_order_of(&self, r: &Row) -> Result<SentOrder, StoreError> {
+        Ok(SentOrder {
+            partner: self.get(r, 0)?,
+            po_number: self.get(r, 1)?,
+            purpose: self.get(r, 2)?,
+            sha256: self.get(r, 3)?,
+            name: self.get(r, 4)?,
+            channel: self.get(r, 5)?,
+            document: self.get(r, 6)?,
         })
-        .transpose()
+    }
+
+    fn last_order(
+        &mut self,
+        partner: &str,
+        po_number: &str,
+    ) -> Result<Option<SentOrder>, StoreError> {
+        // The last queued; an original and its change queued in the same
+        // millisecond: the change.
+        let row = self.query_opt(
+            "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
+             WHERE partner = $1 AND po_number = $2 AND document IS NOT NULL
+             ORDER BY queued_at DESC, purpose = 'original' LIMIT 1",
+            &[&partner, &po_number],
+        )?;
+        row.map(|r| self.sent_order_of(&r)).transpose()
+    }
+
+    fn links(
+        &mut self,
+        partner: &str,
+        po_number: &str,
+        doc_type: &str,
+    ) -> Result<Vec<Link>, StoreError> {
+        let rows = self.query(
+            "SELECT file_id, seq, detail FROM links
+             WHERE partner = $1 AND po_number = $2 AND doc_type = $3 ORDER BY file_id, seq",
+            &[&partner, &po_number, &doc_type],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(Link {
+                    partner: partner.to_string(),
+                    po_number: po_number.to_string(),
+                    doc_type: doc_type.to_string(),
+                    file_id: self.get(r, 0)?,
+                    seq: self.get::<i64>(r, 1)?.max(0) as u64,
+                    detail: self.get(r, 2)?,
+                })
+            })
+            .collect()
+    }
+
+    fn invoices(&mut self, which: Invoices<'_>) -> Result<Vec<InvoiceRecord>, StoreError> {
+        // The columns are INVOICE_COLUMNS.
+        let rows = match which {
+            Invoices::Held => self.query(
+                "SELECT file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by
+                 FROM invoices WHERE hold = 'held' ORDER BY file_id, seq",
+                &[],
+            )?,
+            Invoices::Numbered {
+                partner,
+                invoice_number,
+            } => self.query(
+                "SELECT file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by
+                 FROM invoices WHERE partner = $1 AND invoice_number = $2 ORDER BY file_id, seq",
+                &[&partner, &invoice_number],
+            )?,
+            Invoices::ForOrder { partner, po_number } => self.query(
+                "SELECT file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by
+                 FROM invoices WHERE partner = $1 AND po_number = $2 ORDER BY file_id, seq",
+                &[&partner, &po_number],
+            )?,
+            Invoices::OfFile(id) => self.query(
+                "SELECT file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by
+                 FROM invoices WHERE file_id = $1 ORDER BY file_id, seq",
+                &[&id],
+            )?,
+        };
+        rows.iter()
+            .map(|r| {
+                invoice_of(
+                    self.get(r, 0)?,
+                    self.get(r, 1)?,
+                    self.get(r, 2)?,
+                    self.get(r, 3)?,
+                    self.get(r, 4)?,
+                    self.get(r, 5)?,
+                    self.get(r, 6)?,
+                    self.get(r, 7)?,
+                    (self.get(r, 8)?, self.get(r, 9)?),
+                )
+            })
+            .collect()
     }
 
     fn kept_answer(&mut self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
@@ -1066,8 +1193,10 @@ impl Transaction for PgTransaction<'_> {
     }
 
     fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError> {
-        self.store()?
-            .execute("DELETE FROM documents WHERE file_id = $1", &[&id])?;
+        let s = self.store()?;
+        for sql in FORGET_DOCUMENTS {
+            s.execute(sql, &[&id])?;
+        }
         Ok(())
     }
 
@@ -1103,7 +1232,9 @@ impl Transaction for PgTransaction<'_> {
     fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError> {
         let at = now();
         let s = self.store()?;
-        s.execute("DELETE FROM documents WHERE file_id = $1", &[&id])?;
+        for sql in FORGET_DOCUMENTS {
+            s.execute(sql, &[&id])?;
+        }
         s.execute(
             "UPDATE files SET state = 'received', documents = 0, detail = NULL, claimed_by = NULL, updated_at = $2 WHERE id = $1",
             &[&id, &at],
@@ -1149,10 +1280,49 @@ impl Transaction for PgTransaction<'_> {
         self.store()?.audit_line(id, &now(), event, detail)
     }
 
+    fn add_links(&mut self, links: &[Link]) -> Result<(), StoreError> {
+        let s = self.store()?;
+        for l in links {
+            s.execute(
+                "INSERT INTO links (partner, po_number, doc_type, file_id, seq, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (partner, po_number, doc_type, file_id, seq) DO UPDATE SET detail = excluded.detail",
+                &[&l.partner, &l.po_number, &l.doc_type, &l.file_id, &(l.seq.min(i64::MAX as u64) as i64), &l.detail],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn record_invoice(&mut self, i: &InvoiceRecord) -> Result<(), StoreError> {
+        let (at, by) = i.released.clone().unzip();
+        self.store()?.execute(
+            "INSERT INTO invoices (file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+             ON CONFLICT (file_id, seq) DO UPDATE SET partner = excluded.partner, invoice_number = excluded.invoice_number,
+                 po_number = excluded.po_number, status = excluded.status, hold = excluded.hold, document = excluded.document,
+                 released_at = excluded.released_at, released_by = excluded.released_by",
+            &[&i.file_id, &(i.seq.min(i64::MAX as u64) as i64), &i.partner, &i.invoice_number, &i.po_number, &i.status, &i.hold.as_str(), &i.document, &at, &by],
+        )?;
+        self.store()?.execute(
+            "UPDATE documents SET json = $3, pack = NULL, pack_offset = NULL, pack_length = NULL WHERE file_id = $1 AND seq = $2",
+            &[&i.file_id, &(i.seq.min(i64::MAX as u64) as i64), &i.document],
+        )?;
+        Ok(())
+    }
+
+    fn release_invoice(&mut self, file: FileId, seq: u64, by: &str) -> Result<bool, StoreError> {
+        let changed = self.store()?.execute(
+            "UPDATE invoices SET hold = 'released', released_at = $3, released_by = $4
+             WHERE file_id = $1 AND seq = $2 AND hold = 'held'",
+            &[&file, &(seq.min(i64::MAX as u64) as i64), &now(), &by],
+        )?;
+        Ok(changed > 0)
+    }
+
     fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError> {
         self.store()?.execute(
-            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at, document)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &order.partner,
                 &order.po_number,
@@ -1161,6 +1331,7 @@ impl Transaction for PgTransaction<'_> {
                 &order.name,
                 &order.channel,
                 &now(),
+                &order.document,
             ],
         )?;
         Ok(())

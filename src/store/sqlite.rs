@@ -14,9 +14,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, FileId, FileRecord, FileState,
-    Instance, KeptAnswer, NewDelivery, NewDocument, NewFile, Processed, SentOrder, Store,
-    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns, extent_of,
-    query_through,
+    INVOICE_COLUMNS, Instance, InvoiceRecord, Invoices, KeptAnswer, Link, NewDelivery, NewDocument,
+    NewFile, Processed, SentOrder, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction,
+    extent_columns, extent_of, invoice_of, query_through,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -166,6 +166,46 @@ CREATE TABLE instances (
 ALTER TABLE files ADD COLUMN claimed_by TEXT;
 CREATE INDEX files_waiting ON files(id) WHERE state = 'received';
 "#,
+    // Invoice reconciliation (issue 13): the orders' documents as sent,
+    // the documents linked to a partner's PO number, and the invoices as
+    // reconciled (held or not).
+    r#"
+ALTER TABLE orders ADD COLUMN document TEXT;
+CREATE TABLE links (
+    partner TEXT NOT NULL,
+    po_number TEXT NOT NULL,
+    doc_type TEXT NOT NULL,
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    seq INTEGER NOT NULL,
+    detail TEXT,
+    PRIMARY KEY (partner, po_number, doc_type, file_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX links_by_file ON links(file_id);
+CREATE TABLE invoices (
+    file_id INTEGER NOT NULL REFERENCES files(id),
+    seq INTEGER NOT NULL,
+    partner TEXT NOT NULL,
+    invoice_number TEXT NOT NULL,
+    po_number TEXT,
+    status TEXT NOT NULL,
+    hold TEXT NOT NULL,
+    document TEXT NOT NULL,
+    released_at TEXT,
+    released_by TEXT,
+    PRIMARY KEY (file_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX invoices_by_number ON invoices(partner, invoice_number);
+CREATE INDEX invoices_by_order ON invoices(partner, po_number);
+CREATE INDEX invoices_by_hold ON invoices(hold);
+"#,
+];
+
+/// What forgetting a file's documents deletes (before it is processed
+/// again): its documents, their links and its reconciled invoices.
+const FORGET_DOCUMENTS: [&str; 3] = [
+    "DELETE FROM documents WHERE file_id = ?1",
+    "DELETE FROM links WHERE file_id = ?1",
+    "DELETE FROM invoices WHERE file_id = ?1",
 ];
 
 /// Runs a statement, prepared once per connection and cached.
@@ -590,19 +630,20 @@ impl SqliteStore {
                 sha256: r.get(3)?,
                 name: r.get(4)?,
                 channel: r.get(5)?,
+                document: r.get(6)?,
             })
         };
         let found = if purpose == "original" {
             self.conn
                 .prepare_cached(
-                    "SELECT partner, po_number, purpose, sha256, name, channel FROM orders
+                    "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
                      WHERE partner = ?1 AND po_number = ?2 AND purpose = 'original'",
                 )
                 .and_then(|mut s| s.query_row(params![partner, po_number], row).optional())
         } else {
             self.conn
                 .prepare_cached(
-                    "SELECT partner, po_number, purpose, sha256, name, channel FROM orders
+                    "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
                      WHERE partner = ?1 AND po_number = ?2 AND purpose = ?3 AND sha256 = ?4",
                 )
                 .and_then(|mut s| {
@@ -611,6 +652,112 @@ impl SqliteStore {
                 })
         };
         found.map_err(|e| self.err(e))
+    }
+
+    fn last_order(&self, partner: &str, po_number: &str) -> Result<Option<SentOrder>, StoreError> {
+        // The last queued; an original and its change queued in the same
+        // millisecond: the change.
+        self.conn
+            .prepare_cached(
+                "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
+                 WHERE partner = ?1 AND po_number = ?2 AND document IS NOT NULL
+                 ORDER BY queued_at DESC, purpose = 'original' LIMIT 1",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![partner, po_number], |r| {
+                    Ok(SentOrder {
+                        partner: r.get(0)?,
+                        po_number: r.get(1)?,
+                        purpose: r.get(2)?,
+                        sha256: r.get(3)?,
+                        name: r.get(4)?,
+                        channel: r.get(5)?,
+                        document: r.get(6)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    fn links(
+        &self,
+        partner: &str,
+        po_number: &str,
+        doc_type: &str,
+    ) -> Result<Vec<Link>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT file_id, seq, detail FROM links
+                 WHERE partner = ?1 AND po_number = ?2 AND doc_type = ?3 ORDER BY file_id, seq",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![partner, po_number, doc_type], |r| {
+                Ok(Link {
+                    partner: partner.to_string(),
+                    po_number: po_number.to_string(),
+                    doc_type: doc_type.to_string(),
+                    file_id: r.get(0)?,
+                    seq: r.get::<_, i64>(1)?.max(0) as u64,
+                    detail: r.get(2)?,
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn invoices(&self, which: Invoices<'_>) -> Result<Vec<InvoiceRecord>, StoreError> {
+        let (clause, a, b): (&str, Option<String>, Option<String>) = match which {
+            Invoices::Held => ("hold = 'held' AND ?1 IS NULL AND ?2 IS NULL", None, None),
+            Invoices::Numbered {
+                partner,
+                invoice_number,
+            } => (
+                "partner = ?1 AND invoice_number = ?2",
+                Some(partner.into()),
+                Some(invoice_number.into()),
+            ),
+            Invoices::ForOrder { partner, po_number } => (
+                "partner = ?1 AND po_number = ?2",
+                Some(partner.into()),
+                Some(po_number.into()),
+            ),
+            Invoices::OfFile(id) => (
+                "file_id = CAST(?1 AS INTEGER) AND ?2 IS NULL",
+                Some(id.to_string()),
+                None,
+            ),
+        };
+        let sql =
+            format!("SELECT {INVOICE_COLUMNS} FROM invoices WHERE {clause} ORDER BY file_id, seq");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![a, b], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                    r.get::<_, String>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                    (
+                        r.get::<_, Option<String>>(8)?,
+                        r.get::<_, Option<String>>(9)?,
+                    ),
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter()
+            .map(|(f, q, p, n, po, st, h, d, rel)| invoice_of(f, q, p, n, po, st, h, d, rel))
+            .collect()
     }
 
     fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
@@ -952,8 +1099,12 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn clear_documents(&mut self, id: FileId) -> Result<(), StoreError> {
-        self.store
-            .exec("DELETE FROM documents WHERE file_id = ?1", params![id])
+        self.store.atomically(|tx| {
+            for sql in FORGET_DOCUMENTS {
+                exec(tx, sql, params![id])?;
+            }
+            Ok(())
+        })
     }
 
     fn finish(&mut self, id: FileId, processed: &Processed) -> Result<(), StoreError> {
@@ -1008,7 +1159,9 @@ impl Transaction for SqliteTransaction<'_> {
     fn reset_for_reprocess(&mut self, id: FileId) -> Result<(), StoreError> {
         let at = now();
         self.store.atomically(|tx| {
-            exec(tx, "DELETE FROM documents WHERE file_id = ?1", params![id])?;
+            for sql in FORGET_DOCUMENTS {
+                exec(tx, sql, params![id])?;
+            }
             exec(
                 tx,
                 "UPDATE files SET state = 'received', documents = 0, detail = NULL, claimed_by = NULL, updated_at = ?2 WHERE id = ?1",
@@ -1067,10 +1220,54 @@ impl Transaction for SqliteTransaction<'_> {
         )
     }
 
+    fn add_links(&mut self, links: &[Link]) -> Result<(), StoreError> {
+        self.store.atomically(|tx| {
+            for l in links {
+                exec(
+                    tx,
+                    "INSERT INTO links (partner, po_number, doc_type, file_id, seq, detail)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET detail = excluded.detail",
+                    params![l.partner, l.po_number, l.doc_type, l.file_id, l.seq.min(i64::MAX as u64) as i64, l.detail],
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    fn record_invoice(&mut self, i: &InvoiceRecord) -> Result<(), StoreError> {
+        let (at, by) = i.released.clone().unzip();
+        let seq = i.seq.min(i64::MAX as u64) as i64;
+        self.store.atomically(|tx| {
+            exec(
+                tx,
+                "INSERT OR REPLACE INTO invoices (file_id, seq, partner, invoice_number, po_number, status, hold, document, released_at, released_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                params![i.file_id, seq, i.partner, i.invoice_number, i.po_number, i.status, i.hold.as_str(), i.document, at, by],
+            )?;
+            exec(
+                tx,
+                "UPDATE documents SET json = ?3, pack = NULL, pack_offset = NULL, pack_length = NULL WHERE file_id = ?1 AND seq = ?2",
+                params![i.file_id, seq, i.document],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn release_invoice(&mut self, file: FileId, seq: u64, by: &str) -> Result<bool, StoreError> {
+        let changed = exec(
+            &self.store.conn,
+            "UPDATE invoices SET hold = 'released', released_at = ?3, released_by = ?4
+             WHERE file_id = ?1 AND seq = ?2 AND hold = 'held'",
+            params![file, seq.min(i64::MAX as u64) as i64, now(), by],
+        )
+        .map_err(|e| self.store.err(e))?;
+        Ok(changed > 0)
+    }
+
     fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError> {
         self.store.exec(
-            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at, document)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![
                 order.partner,
                 order.po_number,
@@ -1078,7 +1275,8 @@ impl Transaction for SqliteTransaction<'_> {
                 order.sha256,
                 order.name,
                 order.channel,
-                now()
+                now(),
+                order.document
             ],
         )
     }
