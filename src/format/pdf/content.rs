@@ -1,0 +1,640 @@
+//! `content`: the content-stream interpreter. It keeps the graphics state
+//! (`cm`, `q`/`Q`) and the text state (`BT`/`ET`, `Tm`, `Td`, `TD`, `T*`,
+//! `TL`, `Tc`, `Tw`, `Tz`, `Ts`, `Tf`), shows strings (`Tj`, `TJ` with its
+//! kerning, `'`, `"`) as positioned glyphs, descends into Form XObjects
+//! (`Do`, with their `/Matrix` and resources, to a depth limit and never
+//! into a form already being drawn), and collects the page's ruling lines
+//! and rectangles from its paths (`re`, `m`, `l`, `h`, painted by `S`,
+//! `f`, `B`, ...; `n` drops them).
+//!
+//! Coordinates out are those of the page as shown (the caller's initial
+//! matrix maps user space there). Work is bounded: every operator and
+//! every glyph counts against the page's budget, and past it the page is
+//! an error naming the operator's offset.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use lopdf::{Dictionary, Object, ObjectId};
+
+use super::Limits;
+use super::encoding::push_split_ligatures;
+use super::error::{PdfError, Place};
+use super::font::Font;
+use super::lexer::{Lexer, Operand, Token};
+use super::matrix::Matrix;
+use super::objects::Objects;
+use super::page::Rect;
+
+/// A glyph shown on the page, in page coordinates (y down).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Glyph {
+    /// Its text: a range of [`PageContent::text`] (empty when the font
+    /// does not map the code).
+    pub text: (u32, u32),
+    /// Where its advance starts and ends along the baseline.
+    pub start: (f64, f64),
+    /// The end of its advance.
+    pub end: (f64, f64),
+    /// Its box (advance by ascent to descent).
+    pub rect: Rect,
+    /// The font size on the page (the text matrix and CTM applied).
+    pub font_size: f64,
+    /// The direction of its baseline: 0 right, 1 down, 2 left, 3 up.
+    pub rot: u8,
+    /// Which font showed it (an index per page).
+    pub font: u32,
+    /// It is a space character (a word break).
+    pub space: bool,
+    /// Its font maps it to text that is not in a private-use area.
+    pub mapped: bool,
+}
+
+/// What the interpreter found on a page.
+#[derive(Debug, Default)]
+pub struct PageContent {
+    /// All glyph text, one after the other.
+    pub text: String,
+    /// The glyphs in content-stream order.
+    pub glyphs: Vec<Glyph>,
+    /// Ruling lines and rectangles.
+    pub rules: Vec<Rect>,
+    /// Images drawn (image XObjects and inline images).
+    pub images: usize,
+}
+
+impl PageContent {
+    /// A glyph's text.
+    pub fn text_of(&self, glyph: &Glyph) -> &str {
+        self.text
+            .get(glyph.text.0 as usize..glyph.text.1 as usize)
+            .unwrap_or("")
+    }
+}
+
+/// Fonts already read, by object, shared by the pages of a document.
+#[derive(Default)]
+pub struct FontCache {
+    fonts: HashMap<ObjectId, Rc<Font>>,
+    ids: HashMap<ObjectId, u32>,
+}
+
+#[derive(Clone)]
+struct TextState {
+    font: Option<(Rc<Font>, u32)>,
+    size: f64,
+    char_space: f64,
+    word_space: f64,
+    scale: f64,
+    leading: f64,
+    rise: f64,
+}
+
+#[derive(Clone)]
+struct GraphicsState {
+    ctm: Matrix,
+    text: TextState,
+}
+
+/// How many `q` may nest (deeper ones are counted but not saved).
+const MAX_SAVE_DEPTH: usize = 256;
+/// How many operands one operator may take (more are dropped).
+const MAX_OPERANDS: usize = 64;
+/// How many path segments one path may collect.
+const MAX_PATH: usize = 10_000;
+/// How many rules one page may have.
+const MAX_RULES: usize = 100_000;
+
+/// Interprets the content streams of one page.
+pub struct Interpreter<'a, 'c> {
+    objects: Objects<'a>,
+    fonts: &'c mut FontCache,
+    limits: &'c Limits,
+    page: u32,
+    work: usize,
+    forms: Vec<ObjectId>,
+    out: PageContent,
+    state: GraphicsState,
+    stack: Vec<GraphicsState>,
+    skipped_saves: usize,
+    tm: Matrix,
+    tlm: Matrix,
+    path: Vec<Rect>,
+    current: Option<(f64, f64)>,
+    subpath_start: Option<(f64, f64)>,
+    next_font_id: u32,
+}
+
+fn num(ops: &[Operand], i: usize) -> f64 {
+    ops.get(i).and_then(Operand::number).unwrap_or(0.0)
+}
+
+/// The last `n` operands as numbers, if there are `n` numbers there.
+fn last_numbers<const N: usize>(ops: &[Operand]) -> Option<[f64; N]> {
+    let start = ops.len().checked_sub(N)?;
+    let mut out = [0.0; N];
+    for (slot, op) in out.iter_mut().zip(&ops[start..]) {
+        *slot = op.number()?;
+    }
+    Some(out)
+}
+
+impl<'a, 'c> Interpreter<'a, 'c> {
+    /// An interpreter for page `page` whose user space maps to the page as
+    /// shown by `base`.
+    pub fn new(
+        objects: Objects<'a>,
+        fonts: &'c mut FontCache,
+        limits: &'c Limits,
+        page: u32,
+        base: Matrix,
+    ) -> Self {
+        Interpreter {
+            objects,
+            fonts,
+            limits,
+            page,
+            work: 0,
+            forms: Vec::new(),
+            out: PageContent::default(),
+            state: GraphicsState {
+                ctm: base,
+                text: TextState {
+                    font: None,
+                    size: 0.0,
+                    char_space: 0.0,
+                    word_space: 0.0,
+                    scale: 1.0,
+                    leading: 0.0,
+                    rise: 0.0,
+                },
+            },
+            stack: Vec::new(),
+            skipped_saves: 0,
+            tm: Matrix::IDENTITY,
+            tlm: Matrix::IDENTITY,
+            path: Vec::new(),
+            current: None,
+            subpath_start: None,
+            next_font_id: 0,
+        }
+    }
+
+    /// What was found.
+    pub fn finish(self) -> PageContent {
+        self.out
+    }
+
+    fn charge(
+        &mut self,
+        amount: usize,
+        offset: usize,
+        object: Option<ObjectId>,
+    ) -> Result<(), PdfError> {
+        self.work = self.work.saturating_add(amount);
+        if self.work > self.limits.max_operators_per_page {
+            return Err(PdfError::TooMuchWork {
+                place: Place {
+                    page: Some(self.page),
+                    object,
+                    offset: Some(offset),
+                },
+                limit: self.limits.max_operators_per_page,
+            });
+        }
+        Ok(())
+    }
+
+    /// Runs a content stream with its resources; `object` names the form
+    /// it belongs to (for errors).
+    pub fn run(
+        &mut self,
+        content: &[u8],
+        resources: Option<&'a Dictionary>,
+        object: Option<ObjectId>,
+    ) -> Result<(), PdfError> {
+        let mut lexer = Lexer::new(content);
+        let mut operands: Vec<Operand> = Vec::new();
+        loop {
+            let offset = lexer.offset();
+            let Some(token) = lexer.next_token() else {
+                break;
+            };
+            let op = match token {
+                Token::Operand(o) => {
+                    if operands.len() < MAX_OPERANDS {
+                        operands.push(o);
+                    }
+                    continue;
+                }
+                Token::Operator(op) => op,
+            };
+            self.charge(1, offset, object)?;
+            if op == b"ID" {
+                self.out.images += 1;
+                lexer.skip_inline_image();
+            } else {
+                self.operator(op, &operands, resources, offset, object)?;
+            }
+            operands.clear();
+        }
+        Ok(())
+    }
+
+    fn operator(
+        &mut self,
+        op: &[u8],
+        ops: &[Operand],
+        resources: Option<&'a Dictionary>,
+        offset: usize,
+        object: Option<ObjectId>,
+    ) -> Result<(), PdfError> {
+        match op {
+            b"q" => {
+                if self.stack.len() < MAX_SAVE_DEPTH {
+                    self.stack.push(self.state.clone());
+                } else {
+                    self.skipped_saves += 1;
+                }
+            }
+            b"Q" => {
+                if self.skipped_saves > 0 {
+                    self.skipped_saves -= 1;
+                } else if let Some(s) = self.stack.pop() {
+                    self.state = s;
+                }
+            }
+            b"cm" => {
+                if let Some(m) = last_numbers::<6>(ops).and_then(|m| Matrix::from_slice(&m)) {
+                    self.state.ctm = m.then(&self.state.ctm);
+                }
+            }
+            b"BT" => {
+                self.tm = Matrix::IDENTITY;
+                self.tlm = Matrix::IDENTITY;
+            }
+            b"ET" => {}
+            b"Tm" => {
+                if let Some(m) = last_numbers::<6>(ops).and_then(|m| Matrix::from_slice(&m)) {
+                    self.tm = m;
+                    self.tlm = m;
+                }
+            }
+            b"Td" => {
+                if let Some([x, y]) = last_numbers::<2>(ops) {
+                    self.next_line(x, y);
+                }
+            }
+            b"TD" => {
+                if let Some([x, y]) = last_numbers::<2>(ops) {
+                    self.state.text.leading = -y;
+                    self.next_line(x, y);
+                }
+            }
+            b"T*" => self.next_line(0.0, -self.state.text.leading),
+            b"TL" => self.state.text.leading = num(ops, 0),
+            b"Tc" => self.state.text.char_space = num(ops, 0),
+            b"Tw" => self.state.text.word_space = num(ops, 0),
+            b"Tz" => self.state.text.scale = num(ops, 0) / 100.0,
+            b"Ts" => self.state.text.rise = num(ops, 0),
+            b"Tf" => {
+                self.state.text.size = num(ops, 1);
+                let font = match ops.first() {
+                    Some(Operand::Name(name)) => self.font(resources, name)?,
+                    _ => None,
+                };
+                self.state.text.font = font;
+            }
+            b"Tj" => {
+                if let Some(Operand::Str(s)) = ops.last() {
+                    self.show(s, offset, object)?;
+                }
+            }
+            b"'" => {
+                self.next_line(0.0, -self.state.text.leading);
+                if let Some(Operand::Str(s)) = ops.last() {
+                    self.show(s, offset, object)?;
+                }
+            }
+            b"\"" => {
+                self.state.text.word_space = num(ops, 0);
+                self.state.text.char_space = num(ops, 1);
+                self.next_line(0.0, -self.state.text.leading);
+                if let Some(Operand::Str(s)) = ops.get(2) {
+                    self.show(s, offset, object)?;
+                }
+            }
+            b"TJ" => {
+                if let Some(Operand::Array(items)) = ops.last() {
+                    for item in items {
+                        match item {
+                            Operand::Str(s) => self.show(s, offset, object)?,
+                            Operand::Number(n) => {
+                                let t = &self.state.text;
+                                let tx = -n / 1000.0 * t.size * t.scale;
+                                self.tm = Matrix::translate(tx, 0.0).then(&self.tm);
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            b"Do" => {
+                if let Some(Operand::Name(name)) = ops.last() {
+                    self.draw_xobject(resources, name, offset, object)?;
+                }
+            }
+            // Paths: only their straight parts can be rules.
+            b"re" => {
+                if let Some([x, y, w, h]) = last_numbers::<4>(ops) {
+                    let corners = [(x, y), (x + w, y), (x, y + h), (x + w, y + h)];
+                    let rect = self.device_box(&corners);
+                    self.push_path(rect);
+                    self.current = Some((x, y));
+                    self.subpath_start = Some((x, y));
+                }
+            }
+            b"m" => {
+                if let Some([x, y]) = last_numbers::<2>(ops) {
+                    self.current = Some((x, y));
+                    self.subpath_start = Some((x, y));
+                }
+            }
+            b"l" => {
+                if let Some([x, y]) = last_numbers::<2>(ops) {
+                    self.line_to(x, y);
+                }
+            }
+            b"c" | b"v" | b"y" => {
+                if let Some([x, y]) = last_numbers::<2>(ops) {
+                    self.current = Some((x, y));
+                }
+            }
+            b"h" => {
+                if let Some((x, y)) = self.subpath_start {
+                    self.line_to(x, y);
+                }
+            }
+            b"S" | b"s" | b"f" | b"F" | b"f*" | b"B" | b"B*" | b"b" | b"b*" => {
+                if (op == b"s" || op == b"b" || op == b"b*")
+                    && let Some((x, y)) = self.subpath_start
+                {
+                    self.line_to(x, y);
+                }
+                let room = MAX_RULES.saturating_sub(self.out.rules.len());
+                let path = std::mem::take(&mut self.path);
+                self.out.rules.extend(path.into_iter().take(room));
+                self.current = None;
+            }
+            b"n" => {
+                self.path.clear();
+                self.current = None;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn next_line(&mut self, x: f64, y: f64) {
+        self.tlm = Matrix::translate(x, y).then(&self.tlm);
+        self.tm = self.tlm;
+    }
+
+    fn device_box(&self, points: &[(f64, f64)]) -> Rect {
+        let mut r = Rect {
+            x0: f64::INFINITY,
+            y0: f64::INFINITY,
+            x1: f64::NEG_INFINITY,
+            y1: f64::NEG_INFINITY,
+        };
+        for &(x, y) in points {
+            let (dx, dy) = self.state.ctm.apply(x, y);
+            r.x0 = r.x0.min(dx);
+            r.y0 = r.y0.min(dy);
+            r.x1 = r.x1.max(dx);
+            r.y1 = r.y1.max(dy);
+        }
+        r
+    }
+
+    fn push_path(&mut self, rect: Rect) {
+        let finite = [rect.x0, rect.y0, rect.x1, rect.y1]
+            .iter()
+            .all(|v| v.is_finite());
+        if finite && self.path.len() < MAX_PATH {
+            self.path.push(rect);
+        }
+    }
+
+    fn line_to(&mut self, x: f64, y: f64) {
+        if let Some((x0, y0)) = self.current {
+            let rect = self.device_box(&[(x0, y0), (x, y)]);
+            // Only horizontal and vertical segments are rules.
+            if rect.width() < 0.5 || rect.height() < 0.5 {
+                self.push_path(rect);
+            }
+        }
+        self.current = Some((x, y));
+    }
+
+    fn font(
+        &mut self,
+        resources: Option<&'a Dictionary>,
+        name: &[u8],
+    ) -> Result<Option<(Rc<Font>, u32)>, PdfError> {
+        let Some(fonts) = resources.and_then(|r| self.objects.get_dict(r, b"Font")) else {
+            return Ok(None);
+        };
+        let Some(entry) = fonts.get(name).ok() else {
+            return Ok(None);
+        };
+        let Some((id, obj)) = self.objects.resolve_with_id(entry) else {
+            return Ok(None);
+        };
+        let Some(dict) = (match obj {
+            Object::Dictionary(d) => Some(d),
+            _ => None,
+        }) else {
+            return Ok(None);
+        };
+        if let Some(id) = id {
+            if let (Some(font), Some(&n)) = (self.fonts.fonts.get(&id), self.fonts.ids.get(&id)) {
+                return Ok(Some((Rc::clone(font), n)));
+            }
+            let font = Rc::new(Font::load(&self.objects, dict, self.page)?);
+            let n = self.fonts.ids.len() as u32;
+            self.fonts.fonts.insert(id, Rc::clone(&font));
+            self.fonts.ids.insert(id, n);
+            return Ok(Some((font, n)));
+        }
+        self.next_font_id += 1;
+        let font = Rc::new(Font::load(&self.objects, dict, self.page)?);
+        Ok(Some((font, u32::MAX - self.next_font_id)))
+    }
+
+    fn show(
+        &mut self,
+        bytes: &[u8],
+        offset: usize,
+        object: Option<ObjectId>,
+    ) -> Result<(), PdfError> {
+        let Some((font, font_id)) = self.state.text.font.clone() else {
+            return Ok(());
+        };
+        self.charge(bytes.len(), offset, object)?;
+        let t = self.state.text.clone();
+        let ctm = self.state.ctm;
+        // The font size on the page: the text matrix and CTM applied to a
+        // vertical em (as poppler measures it).
+        let (vx, vy) = self.tm.then(&ctm).apply_delta(0.0, t.size);
+        let font_size = vx.hypot(vy);
+        let mut glyphs = Vec::new();
+        font.decode(bytes, |code| glyphs.push(code));
+        for code in glyphs {
+            let trm = Matrix([t.size * t.scale, 0.0, 0.0, t.size, 0.0, t.rise])
+                .then(&self.tm)
+                .then(&ctm);
+            let start = trm.apply(0.0, 0.0);
+            let end = trm.apply(code.width, 0.0);
+            let (dx, dy) = (end.0 - start.0, end.1 - start.1);
+            let (ax, ay) = trm.apply_delta(1.0, 0.0);
+            let rot = if ax.abs() >= ay.abs() {
+                if ax >= 0.0 { 0 } else { 2 }
+            } else if ay > 0.0 {
+                1
+            } else {
+                3
+            };
+            let (a, d) = (font.ascent * font_size, font.descent * font_size);
+            let (x, y) = start;
+            let rect = match rot {
+                0 => Rect {
+                    x0: x,
+                    x1: x + dx,
+                    y0: y - a,
+                    y1: y - d,
+                },
+                1 => Rect {
+                    x0: x + d,
+                    x1: x + a,
+                    y0: y,
+                    y1: y + dy,
+                },
+                2 => Rect {
+                    x0: x + dx,
+                    x1: x,
+                    y0: y + d,
+                    y1: y + a,
+                },
+                _ => Rect {
+                    x0: x - a,
+                    x1: x - d,
+                    y0: y + dy,
+                    y1: y,
+                },
+            };
+            let from = self.out.text.len() as u32;
+            let mapped = match code.text.as_deref() {
+                Some(text) => {
+                    push_split_ligatures(&mut self.out.text, text);
+                    !text.is_empty()
+                        && !text.chars().any(|c| {
+                            matches!(u32::from(c), 0xE000..=0xF8FF | 0xF0000.. )
+                                || c == '\u{FFFD}'
+                                || c.is_control()
+                        })
+                }
+                None => false,
+            };
+            let to = self.out.text.len() as u32;
+            let space = &self.out.text[from as usize..] == " ";
+            let finite = [rect.x0, rect.x1, rect.y0, rect.y1, font_size]
+                .iter()
+                .all(|v| v.is_finite());
+            if finite {
+                self.out.glyphs.push(Glyph {
+                    text: (from, to),
+                    start,
+                    end,
+                    rect,
+                    font_size,
+                    rot,
+                    font: font_id,
+                    space,
+                    mapped,
+                });
+            }
+            // The advance: width, character and word spacing, scaled.
+            let word = if code.is_space { t.word_space } else { 0.0 };
+            let advance = (code.width * t.size + t.char_space + word) * t.scale;
+            self.tm = Matrix::translate(advance, 0.0).then(&self.tm);
+        }
+        Ok(())
+    }
+
+    fn draw_xobject(
+        &mut self,
+        resources: Option<&'a Dictionary>,
+        name: &[u8],
+        offset: usize,
+        object: Option<ObjectId>,
+    ) -> Result<(), PdfError> {
+        let objects = self.objects;
+        let Some(entry) = resources
+            .and_then(|r| objects.get_dict(r, b"XObject"))
+            .and_then(|x| x.get(name).ok())
+        else {
+            return Ok(());
+        };
+        let Some((id, stream)) = objects.stream(entry) else {
+            return Ok(());
+        };
+        match objects.get_name(&stream.dict, b"Subtype") {
+            Some(b"Form") => {}
+            Some(b"Image") => {
+                self.out.images += 1;
+                return Ok(());
+            }
+            _ => return Ok(()),
+        }
+        // A form that draws itself, or forms nested past the limit, are
+        // not followed (as readers do); the rest of the page is read.
+        if self.forms.len() >= self.limits.max_form_depth
+            || id.is_some_and(|id| self.forms.contains(&id))
+        {
+            return Ok(());
+        }
+        self.charge(1, offset, object)?;
+        let data = objects.stream_data(stream, id, Some(self.page))?;
+        let matrix = objects
+            .get_array(&stream.dict, b"Matrix")
+            .and_then(|m| objects.numbers(m))
+            .and_then(|m| Matrix::from_slice(&m))
+            .unwrap_or(Matrix::IDENTITY);
+        let form_resources = objects.get_dict(&stream.dict, b"Resources").or(resources);
+        let saved = (
+            self.state.clone(),
+            self.tm,
+            self.tlm,
+            std::mem::take(&mut self.stack),
+            self.skipped_saves,
+        );
+        self.skipped_saves = 0;
+        self.state.ctm = matrix.then(&self.state.ctm);
+        if let Some(id) = id {
+            self.forms.push(id);
+        }
+        let result = self.run(&data, form_resources, id.or(object));
+        if id.is_some() {
+            self.forms.pop();
+        }
+        (
+            self.state,
+            self.tm,
+            self.tlm,
+            self.stack,
+            self.skipped_saves,
+        ) = saved;
+        result
+    }
+}
