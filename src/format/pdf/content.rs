@@ -638,3 +638,315 @@ impl<'a, 'c> Interpreter<'a, 'c> {
         result
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use lopdf::{Dictionary, Object, Stream, dictionary};
+
+    use crate::format::pdf::testpdf::{PageSpec, build, helvetica, page};
+    use crate::format::pdf::{Limits, PdfError, ReadPage, Rect, read};
+
+    fn one(spec: PageSpec) -> ReadPage {
+        let pdf = build(|_| vec![spec]);
+        read(&pdf, &Limits::default()).expect("reads").remove(0)
+    }
+
+    fn words(p: &ReadPage) -> Vec<(String, Rect)> {
+        p.page.words().map(|w| (w.text.clone(), w.rect)).collect()
+    }
+
+    fn close(a: Rect, b: Rect) -> bool {
+        [(a.x0, b.x0), (a.y0, b.y0), (a.x1, b.x1), (a.y1, b.y1)]
+            .iter()
+            .all(|(x, y)| (x - y).abs() < 0.01)
+    }
+
+    #[test]
+    fn tm_places_a_word_with_afm_widths_and_ascent() {
+        let p = one(page("BT /F1 10 Tf 1 0 0 1 100 700 Tm (Hello) Tj ET"));
+        let w = words(&p);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].0, "Hello");
+        // H e l l o = 722 + 556 + 222 + 222 + 556; Helvetica ascent 718, descent -207.
+        let want = Rect {
+            x0: 100.0,
+            y0: 92.0 - 7.18,
+            x1: 122.78,
+            y1: 92.0 + 2.07,
+        };
+        assert!(close(w[0].1, want), "{:?}", w[0].1);
+        assert!(p.layer.has_text());
+    }
+
+    #[test]
+    fn tj_kerning_joins_small_gaps_and_splits_large_ones() {
+        let p = one(page(
+            "BT /F1 10 Tf 100 700 Td [(Hel) -50 (lo) 300 (W) -300 (orld)] TJ ET",
+        ));
+        let w = words(&p);
+        let texts: Vec<&str> = w.iter().map(|(t, _)| t.as_str()).collect();
+        // -50: 0.5 pt apart (joined); +300 moves back 3 pt (overlap: split); -300: 3 pt gap.
+        assert_eq!(texts, vec!["Hello", "W", "orld"]);
+        let hello_end = 100.0 + 22.78 + 0.5;
+        assert!((w[1].1.x0 - (hello_end - 3.0)).abs() < 0.01);
+        assert!((w[2].1.x0 - (w[1].1.x1 + 3.0)).abs() < 0.01);
+    }
+
+    #[test]
+    fn tz_scales_and_ts_raises() {
+        let p = one(page("BT /F1 10 Tf 50 Tz 5 Ts 100 700 Td (AA) Tj ET"));
+        let w = words(&p);
+        assert!((w[0].1.width() - 6.67).abs() < 0.01, "{:?}", w[0].1);
+        // Risen by 5: the baseline is at 92 - 5 from the top.
+        assert!((w[0].1.y1 - (87.0 + 2.07)).abs() < 0.01);
+    }
+
+    #[test]
+    fn text_line_operators_and_spacing() {
+        let p = one(page(
+            "BT /F1 10 Tf 14 TL 100 700 Td (a) Tj T* (b) Tj (c) ' 3 2 (d e) \" 0 -20 TD (f) Tj T* (g) Tj ET",
+        ));
+        let w = words(&p);
+        let at = |t: &str| w.iter().find(|(x, _)| x == t).map(|(_, r)| *r).expect(t);
+        assert!((at("b").y1 - at("a").y1 - 14.0).abs() < 0.01);
+        assert!((at("c").y1 - at("b").y1 - 14.0).abs() < 0.01);
+        assert!((at("d").y1 - at("c").y1 - 14.0).abs() < 0.01);
+        // d: 556 wide, then 2 pt character spacing; the space 278 + 2 + 3 word spacing.
+        assert!((at("e").x0 - (100.0 + 5.56 + 2.0 + 2.78 + 2.0 + 3.0)).abs() < 0.01);
+        // TD sets the leading to 20.
+        assert!((at("f").y1 - at("d").y1 - 20.0).abs() < 0.01);
+        assert!((at("g").y1 - at("f").y1 - 20.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn cm_and_q_q_scale_and_restore() {
+        let p = one(page(
+            "q 2 0 0 2 0 0 cm BT /F1 10 Tf 10 10 Td (X) Tj ET Q BT /F1 10 Tf 10 10 Td (Y) Tj ET",
+        ));
+        let fonts: Vec<(String, f64, f64)> = p
+            .page
+            .words()
+            .map(|w| (w.text.clone(), w.font_size, w.rect.x0))
+            .collect();
+        assert!(fonts.contains(&("X".into(), 20.0, 20.0)), "{fonts:?}");
+        assert!(fonts.contains(&("Y".into(), 10.0, 10.0)), "{fonts:?}");
+    }
+
+    fn form(
+        doc: &mut lopdf::Document,
+        content: &str,
+        matrix: Option<Vec<Object>>,
+    ) -> lopdf::ObjectId {
+        let mut dict = dictionary! {
+            "Type" => "XObject", "Subtype" => "Form",
+            "BBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => dictionary! {"Font" => dictionary! {"F9" => helvetica()}},
+        };
+        if let Some(m) = matrix {
+            dict.set("Matrix", m);
+        }
+        doc.add_object(Stream::new(dict, content.as_bytes().to_vec()))
+    }
+
+    #[test]
+    fn form_xobjects_apply_their_matrix_and_resources() {
+        let pdf = build(|doc| {
+            let id = form(
+                doc,
+                "BT /F9 10 Tf 10 20 Td (Inside) Tj ET",
+                Some(vec![
+                    1.into(),
+                    0.into(),
+                    0.into(),
+                    1.into(),
+                    50.into(),
+                    100.into(),
+                ]),
+            );
+            let mut spec = page("q 1 0 0 1 5 0 cm /Fm1 Do Q BT /F1 10 Tf 10 20 Td (Outside) Tj ET");
+            spec.resources.set("XObject", dictionary! {"Fm1" => id});
+            vec![spec]
+        });
+        let p = read(&pdf, &Limits::default()).expect("reads").remove(0);
+        let w = words(&p);
+        let inside = w.iter().find(|(t, _)| t == "Inside").expect("form text");
+        let outside = w.iter().find(|(t, _)| t == "Outside").expect("page text");
+        assert!((inside.1.x0 - 65.0).abs() < 0.01);
+        assert!((inside.1.y1 - (792.0 - 120.0 + 2.07)).abs() < 0.01);
+        assert!((outside.1.x0 - 10.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn a_form_that_draws_itself_and_deep_nesting_end() {
+        let pdf = build(|doc| {
+            // Form 1 draws itself; forms 2..40 each draw the next.
+            let own = doc.new_object_id();
+            let mut dict = dictionary! {"Type" => "XObject", "Subtype" => "Form",
+            "Resources" => dictionary! {"XObject" => dictionary! {"Me" => own}}};
+            dict.set("BBox", vec![0.into(), 0.into(), 10.into(), 10.into()]);
+            doc.objects.insert(
+                own,
+                Object::Stream(Stream::new(dict, b"/Me Do /Me Do".to_vec())),
+            );
+            let mut next: Option<lopdf::ObjectId> = None;
+            for _ in 0..40 {
+                let res = match next {
+                    Some(n) => dictionary! {"XObject" => dictionary! {"N" => n}},
+                    None => Dictionary::new(),
+                };
+                let d = dictionary! {"Type" => "XObject", "Subtype" => "Form", "Resources" => res};
+                next = Some(doc.add_object(Stream::new(d, b"/N Do /N Do".to_vec())));
+            }
+            let mut spec = page("/Me Do /Deep Do BT /F1 10 Tf 10 20 Td (Still) Tj ET");
+            spec.resources.set(
+                "XObject",
+                dictionary! {"Me" => own, "Deep" => next.expect("made")},
+            );
+            vec![spec]
+        });
+        let p = read(&pdf, &Limits::default()).expect("reads").remove(0);
+        assert_eq!(words(&p).len(), 1);
+    }
+
+    #[test]
+    fn rotation_and_crop_box_give_the_page_as_shown() {
+        let text = "BT /F1 10 Tf 100 700 Td (Up) Tj ET";
+        let shown = |attrs: Dictionary| {
+            let mut spec = page(text);
+            spec.attrs = attrs;
+            let p = one(spec);
+            let r = p.page.words().next().expect("a word").rect;
+            (p.page.width, p.page.height, r)
+        };
+        let (w, h, r) = shown(dictionary! {"Rotate" => 90});
+        assert_eq!((w, h), (792.0, 612.0));
+        // Turned clockwise: user (100, 700) is shown at (700, 100), reading down.
+        assert!(
+            (r.y0 - 100.0).abs() < 0.01 && r.x0 < 700.0 && r.x1 > 700.0,
+            "{r:?}"
+        );
+        let (_, _, r) = shown(dictionary! {"Rotate" => 180});
+        assert!(
+            (r.x1 - 512.0).abs() < 0.01 && r.y0 < 700.0 - 92.0 + 100.0,
+            "{r:?}"
+        );
+        let (w, h, r) = shown(dictionary! {"Rotate" => 270});
+        assert_eq!((w, h), (792.0, 612.0));
+        assert!((r.y1 - 512.0).abs() < 0.01, "{r:?}");
+        let (w, h, r) = shown(dictionary! {
+            "CropBox" => vec![50.into(), 40.into(), 562.into(), 752.into()]
+        });
+        assert_eq!((w, h), (512.0, 712.0));
+        assert!(
+            (r.x0 - 50.0).abs() < 0.01 && (r.y1 - (52.0 + 2.07)).abs() < 0.01,
+            "{r:?}"
+        );
+    }
+
+    #[test]
+    fn differences_type0_to_unicode_and_ligatures_on_a_page() {
+        let pdf = build(|doc| {
+            let cmap = doc.add_object(Stream::new(
+                Dictionary::new(),
+                b"1 begincodespacerange <0000> <FFFF> endcodespacerange
+2 beginbfrange <0001> <0003> <0049> <0010> <0011> [<FB01> <0078>] endbfrange"
+                    .to_vec(),
+            ));
+            let type0 = dictionary! {
+                "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "ABCDEF+Sans",
+                "Encoding" => "Identity-H", "ToUnicode" => cmap,
+                "DescendantFonts" => vec![dictionary! {"Subtype" => "CIDFontType2", "DW" => 600}.into()],
+            };
+            let diff = dictionary! {
+                "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Times-Roman",
+                "Encoding" => dictionary! {"Differences" => vec![
+                    65.into(), Object::Name(b"ffl".to_vec()), Object::Name(b"Euro".to_vec())]},
+            };
+            let mut spec = page(
+                "BT /F2 10 Tf 100 700 Td <000100020003> Tj <0010> Tj ET BT /F3 10 Tf 100 650 Td (\\102\\101) Tj ET",
+            );
+            spec.resources = dictionary! {"Font" => dictionary! {"F2" => type0, "F3" => diff}};
+            vec![spec]
+        });
+        let p = read(&pdf, &Limits::default()).expect("reads").remove(0);
+        let texts: Vec<String> = p.page.words().map(|w| w.text.clone()).collect();
+        assert_eq!(texts, vec!["IJKfi".to_string(), "€ffl".to_string()]);
+        let first = p.page.words().next().expect("word").rect;
+        assert!((first.width() - 24.0).abs() < 0.01);
+    }
+
+    #[test]
+    fn ruling_lines_and_rectangles_are_collected() {
+        let p = one(page(
+            "100 100 200 0.5 re f 100 200 m 300 200 l S 0 0 m 50 50 l S 10 10 m 20 10 l n 5 5 20 20 re B",
+        ));
+        let rules: Vec<Rect> = p.page.rules.iter().map(|r| r.rect).collect();
+        assert_eq!(rules.len(), 3, "{rules:?}");
+        assert!(close(
+            rules[0],
+            Rect {
+                x0: 100.0,
+                y0: 691.5,
+                x1: 300.0,
+                y1: 692.0
+            }
+        ));
+        assert!(close(
+            rules[1],
+            Rect {
+                x0: 100.0,
+                y0: 592.0,
+                x1: 300.0,
+                y1: 592.0
+            }
+        ));
+    }
+
+    #[test]
+    fn unmapped_and_image_only_pages_have_no_text_layer() {
+        let pdf = build(|doc| {
+            let image = doc.add_object(Stream::new(
+                dictionary! {"Type" => "XObject", "Subtype" => "Image", "Width" => 1, "Height" => 1,
+                "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8},
+                vec![0],
+            ));
+            let type0 = dictionary! {
+                "Type" => "Font", "Subtype" => "Type0", "BaseFont" => "ABCDEF+Sans", "Encoding" => "Identity-H",
+                "DescendantFonts" => vec![dictionary! {"Subtype" => "CIDFontType2"}.into()],
+            };
+            let mut scan = page("q 612 0 0 792 0 0 cm /Im0 Do Q BT /F1 8 Tf 500 20 Td (1) Tj ET");
+            scan.resources.set("XObject", dictionary! {"Im0" => image});
+            let mut garbage = page("BT /F2 10 Tf 100 700 Td <00410042004300440045> Tj ET");
+            garbage.resources = dictionary! {"Font" => dictionary! {"F2" => type0}};
+            vec![
+                scan,
+                garbage,
+                page("BT /F1 10 Tf 100 700 Td (Invoice) Tj ET"),
+            ]
+        });
+        let pages = read(&pdf, &Limits::default()).expect("reads");
+        assert!(!pages[0].layer.has_text(), "{:?}", pages[0].layer);
+        assert_eq!(pages[0].layer.images, 1);
+        assert!(!pages[1].layer.has_text(), "{:?}", pages[1].layer);
+        assert_eq!(pages[1].layer.unmapped, 5);
+        assert!(pages[2].layer.has_text());
+    }
+
+    #[test]
+    fn work_past_the_limit_is_an_error_naming_the_place() {
+        let content = "BT /F1 10 Tf 100 700 Td (x) Tj ET ".repeat(100);
+        let pdf = build(|_| vec![page(&content)]);
+        let limits = Limits {
+            max_operators_per_page: 50,
+            ..Limits::default()
+        };
+        match read(&pdf, &limits) {
+            Err(e @ PdfError::TooMuchWork { .. }) => {
+                let text = e.to_string();
+                assert!(text.starts_with("page 1, object "), "{text}");
+                assert!(text.contains("content byte "), "{text}");
+            }
+            other => panic!("expected TooMuchWork, got {other:?}"),
+        }
+    }
+}

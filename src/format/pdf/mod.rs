@@ -25,6 +25,8 @@ pub mod objects;
 pub mod page;
 #[rustfmt::skip]
 mod tables;
+#[cfg(test)]
+pub(crate) mod testpdf;
 pub mod text;
 
 pub use document::{Document, Limits, ReadPage, TextLayer};
