@@ -67,6 +67,11 @@ impl SimpleEncoding {
         self.chars[usize::from(code)] = glyph_text(name).map(String::into_boxed_str);
     }
 
+    /// Sets the text of a code directly.
+    pub fn set_text(&mut self, code: u8, text: Option<String>) {
+        self.chars[usize::from(code)] = text.map(String::into_boxed_str);
+    }
+
     /// The text of a code, if the encoding gives it one.
     pub fn text(&self, code: u8) -> Option<&str> {
         self.chars[usize::from(code)].as_deref()
@@ -113,6 +118,27 @@ fn single(name: &str) -> Option<String> {
         return char::from_u32(v).map(String::from);
     }
     None
+}
+
+/// The character a numeric glyph name stands for, as Type3 fonts made
+/// from bitmaps name their glyphs (`a65`, `g97`, `C101`, `119`): one or two
+/// letters, then the decimal character code (as poppler reads them).
+pub fn numeric_name_text(name: &[u8]) -> Option<String> {
+    let digits_at = name.iter().position(u8::is_ascii_digit)?;
+    if digits_at > 2 || !name[..digits_at].iter().all(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let digits = &name[digits_at..];
+    if digits.is_empty() || digits.len() > 3 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let value: u32 = std::str::from_utf8(digits).ok()?.parse().ok()?;
+    (32..=255)
+        .contains(&value)
+        .then(|| char::from_u32(value))
+        .flatten()
+        .filter(|c| !c.is_control())
+        .map(String::from)
 }
 
 /// Splits the Latin ligature characters (U+FB00 to U+FB06) into their
@@ -167,6 +193,15 @@ mod tests {
         assert_eq!(enc.text(5), Some("a"));
         assert_eq!(enc.text(6), None);
         assert_eq!(enc.text(7), Some("😀"));
+    }
+
+    #[test]
+    fn numeric_glyph_names_of_bitmap_fonts() {
+        assert_eq!(numeric_name_text(b"a119").as_deref(), Some("w"));
+        assert_eq!(numeric_name_text(b"g65").as_deref(), Some("A"));
+        assert_eq!(numeric_name_text(b"50").as_deref(), Some("2"));
+        assert_eq!(numeric_name_text(b"abc12"), None);
+        assert_eq!(numeric_name_text(b"a7"), None);
     }
 
     #[test]

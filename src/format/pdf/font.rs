@@ -13,7 +13,7 @@
 use lopdf::{Dictionary, Object};
 
 use super::cmap::CMap;
-use super::encoding::{BaseEncoding, SimpleEncoding};
+use super::encoding::{BaseEncoding, SimpleEncoding, glyph_text, numeric_name_text};
 use super::error::PdfError;
 use super::objects::Objects;
 use super::tables::{self, Standard14};
@@ -182,7 +182,12 @@ impl Font {
                             Some(Object::Integer(n)) => code = u32::try_from(*n).ok(),
                             Some(Object::Name(name)) => {
                                 if let Some(c) = code.and_then(|c| u8::try_from(c).ok()) {
-                                    encoding.set(c, name);
+                                    match glyph_text(name) {
+                                        None if subtype == b"Type3" => {
+                                            encoding.set_text(c, numeric_name_text(name));
+                                        }
+                                        _ => encoding.set(c, name),
+                                    }
                                 }
                                 code = code.map(|c| c + 1);
                             }

@@ -48,14 +48,13 @@ fn words(content: &PageContent) -> Vec<Draft> {
     let mut out: Vec<Draft> = Vec::new();
     let mut current: Option<(Draft, &Glyph)> = None;
     for glyph in &content.glyphs {
-        if glyph.space {
+        let text = content.text_of(glyph);
+        // A space (or other white space) ends the word; a glyph the font
+        // does not map still takes its place in the word, with no text.
+        if glyph.space || (!text.is_empty() && text.trim().is_empty()) {
             if let Some((d, _)) = current.take() {
                 out.push(d);
             }
-            continue;
-        }
-        let text = content.text_of(glyph);
-        if text.trim().is_empty() {
             continue;
         }
         let (p0, base) = frame(glyph.rot, glyph.start);
@@ -101,6 +100,7 @@ fn words(content: &PageContent) -> Vec<Draft> {
     if let Some((d, _)) = current {
         out.push(d);
     }
+    out.retain(|d| !d.word.text.is_empty());
     out
 }
 
