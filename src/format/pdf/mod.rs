@@ -18,6 +18,7 @@ pub mod document;
 pub mod encoding;
 pub mod error;
 pub mod font;
+pub mod harness;
 pub mod layout;
 pub mod lexer;
 pub mod matrix;
