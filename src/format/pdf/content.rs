@@ -487,7 +487,7 @@ impl<'a, 'c> Interpreter<'a, 'c> {
         // The font size on the page: the text matrix and CTM applied to a
         // vertical em (as poppler measures it).
         let (vx, vy) = self.tm.then(&ctm).apply_delta(0.0, t.size);
-        let font_size = vx.hypot(vy);
+        let font_size = vx.hypot(vy) * font.size_factor;
         let mut glyphs = Vec::new();
         font.decode(bytes, |code| glyphs.push(code));
         for code in glyphs {

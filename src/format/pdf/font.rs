@@ -66,8 +66,9 @@ pub struct Font {
     pub ascent: f64,
     /// Descent in em (negative).
     pub descent: f64,
-    /// For Type3 fonts, the scale of glyph space to text space.
-    type3_scale: Option<f64>,
+    /// What the font size on the page is multiplied by: 1, except for
+    /// Type3 fonts (see [`type3_size_factor`]).
+    pub size_factor: f64,
 }
 
 /// How many `/W` entries a font may have.
@@ -162,6 +163,7 @@ impl Font {
             BaseEncoding::Standard
         };
         let mut encoding = SimpleEncoding::new(builtin);
+        let mut names: Vec<(u8, &[u8])> = Vec::new();
         match objects.get(dict, b"Encoding") {
             Some(Object::Name(name)) => {
                 if let Some(base) = BaseEncoding::from_name(name) {
@@ -182,6 +184,7 @@ impl Font {
                             Some(Object::Integer(n)) => code = u32::try_from(*n).ok(),
                             Some(Object::Name(name)) => {
                                 if let Some(c) = code.and_then(|c| u8::try_from(c).ok()) {
+                                    names.push((c, name));
                                     match glyph_text(name) {
                                         None if subtype == b"Type3" => {
                                             encoding.set_text(c, numeric_name_text(name));
@@ -199,13 +202,14 @@ impl Font {
             _ => {}
         }
 
-        let type3_scale = (subtype == b"Type3").then(|| {
+        let font_matrix = (subtype == b"Type3").then(|| {
             objects
                 .get_array(dict, b"FontMatrix")
                 .and_then(|m| objects.numbers(m))
-                .and_then(|m| m.first().copied())
-                .map_or(0.001, f64::abs)
+                .filter(|m| m.len() >= 4 && m[0] != 0.0)
+                .unwrap_or_else(|| vec![0.001, 0.0, 0.0, 0.001])
         });
+        let type3_scale = font_matrix.as_ref().map(|m| m[0].abs());
         // Widths in 1/1000 em (Type3: in glyph space, scaled below).
         let mut widths = Box::new([f64::NAN; 256]);
         if let (Some(first), Some(list)) = (
@@ -246,6 +250,10 @@ impl Font {
             }
         }
 
+        let size_factor = match &font_matrix {
+            Some(m) => type3_size_factor(&names, &widths, m),
+            None => 1.0,
+        };
         let (ascent, descent) = ascent_descent(objects, descriptor, standard);
         Ok(Font {
             codes: Codes::Simple(encoding),
@@ -253,7 +261,7 @@ impl Font {
             to_unicode,
             ascent,
             descent,
-            type3_scale,
+            size_factor,
         })
     }
 
@@ -331,13 +339,8 @@ impl Font {
             to_unicode,
             ascent,
             descent,
-            type3_scale: None,
+            size_factor: 1.0,
         })
-    }
-
-    /// Whether the font is a Type3 font (its font matrix scales glyphs).
-    pub fn is_type3(&self) -> bool {
-        self.type3_scale.is_some()
     }
 
     /// Splits a string into codes, calling `each` for every code in order.
@@ -390,6 +393,46 @@ impl Font {
             });
             i += len;
         }
+    }
+}
+
+/// The size of a Type3 font's em, which only rendering its glyphs would
+/// tell, guessed as poppler does (so that word boxes and word breaks
+/// agree): from the width of its `m` against 0.6 em, else of its first
+/// one-letter glyph against 0.5 em, else of any glyph with a width
+/// against 0.5 em; then by the font matrix's aspect.
+fn type3_size_factor(names: &[(u8, &[u8])], widths: &[f64; 256], matrix: &[f64]) -> f64 {
+    let mut by_code: [Option<&[u8]>; 256] = [None; 256];
+    for (code, name) in names {
+        by_code[usize::from(*code)] = Some(name);
+    }
+    let named = || {
+        by_code
+            .iter()
+            .enumerate()
+            .filter_map(|(c, n)| Some((c, (*n)?)))
+    };
+    let one_letter = |n: &[u8]| n.len() == 1 && n[0].is_ascii_alphabetic();
+    let width_of = |code: usize| Some(widths[code]).filter(|w| *w > 0.0);
+    let m = named()
+        .rfind(|(_, n)| *n == b"m")
+        .and_then(|(c, _)| width_of(c));
+    let letter = named()
+        .find(|(_, n)| one_letter(n))
+        .and_then(|(c, _)| width_of(c));
+    let any = named().find_map(|(c, _)| width_of(c));
+    let mut factor = match (m, letter, any) {
+        (Some(w), _, _) => w / 0.6,
+        (None, Some(w), _) | (None, None, Some(w)) => w / 0.5,
+        _ => 1.0,
+    };
+    if matrix[0] != 0.0 {
+        factor *= (matrix[3] / matrix[0]).abs();
+    }
+    if factor.is_finite() && factor > 0.0 {
+        factor
+    } else {
+        1.0
     }
 }
 
@@ -491,6 +534,25 @@ mod tests {
         assert_eq!(text, "A\u{FB01}€C");
         assert_eq!(widths, vec![0.6, 0.7, 0.25, 0.25]);
         assert_eq!((font.ascent, font.descent), (0.8, -0.2));
+    }
+
+    #[test]
+    fn type3_fonts_scale_widths_by_the_font_matrix_and_guess_their_em() {
+        let doc = Document::with_version("1.5");
+        let font = load(
+            &doc,
+            dictionary! {
+                "Subtype" => "Type3", "FirstChar" => 97, "Widths" => vec![50.into(), 120.into()],
+                "FontMatrix" => vec![0.01.into(), 0.into(), 0.into(), 0.01.into(), 0.into(), 0.into()],
+                "Encoding" => dictionary! {"Differences" => vec![
+                    97.into(), Object::Name(b"a97".to_vec()), Object::Name(b"m".to_vec())]},
+            },
+        );
+        let (text, widths) = texts(&font, b"ab");
+        assert_eq!(text, "am");
+        assert!((widths[0] - 0.5).abs() < 1e-6 && (widths[1] - 1.2).abs() < 1e-6);
+        // Its "m" is 1.2 em wide against poppler's 0.6: an em twice the size.
+        assert!((font.size_factor - 2.0).abs() < 1e-6);
     }
 
     #[test]
