@@ -123,6 +123,8 @@ pub struct Interpreter<'a, 'c> {
     current: Option<(f64, f64)>,
     subpath_start: Option<(f64, f64)>,
     next_font_id: u32,
+    /// The page's size as shown: glyphs outside it are not kept.
+    size: (f64, f64),
 }
 
 fn num(ops: &[Operand], i: usize) -> f64 {
@@ -141,13 +143,14 @@ fn last_numbers<const N: usize>(ops: &[Operand]) -> Option<[f64; N]> {
 
 impl<'a, 'c> Interpreter<'a, 'c> {
     /// An interpreter for page `page` whose user space maps to the page as
-    /// shown by `base`.
+    /// shown by `base`, `size` wide and high.
     pub fn new(
         objects: Objects<'a>,
         fonts: &'c mut FontCache,
         limits: &'c Limits,
         page: u32,
         base: Matrix,
+        size: (f64, f64),
     ) -> Self {
         Interpreter {
             objects,
@@ -177,6 +180,7 @@ impl<'a, 'c> Interpreter<'a, 'c> {
             current: None,
             subpath_start: None,
             next_font_id: 0,
+            size,
         }
     }
 
@@ -551,7 +555,13 @@ impl<'a, 'c> Interpreter<'a, 'c> {
             let finite = [rect.x0, rect.x1, rect.y0, rect.y1, font_size]
                 .iter()
                 .all(|v| v.is_finite());
-            if finite {
+            // As poppler: a glyph whose origin and advance lie off the page is dropped.
+            let (w, h) = self.size;
+            let on_page = x.min(x + dx) <= w
+                && x.max(x + dx) >= 0.0
+                && y.min(y + dy) <= h
+                && y.max(y + dy) >= 0.0;
+            if finite && on_page {
                 self.out.glyphs.push(Glyph {
                     text: (from, to),
                     start,
@@ -676,6 +686,15 @@ mod tests {
         };
         assert!(close(w[0].1, want), "{:?}", w[0].1);
         assert!(p.layer.has_text());
+    }
+
+    #[test]
+    fn glyphs_off_the_page_are_dropped() {
+        let p = one(page(
+            "BT /F1 10 Tf -500 700 Td (Gone) Tj 600 0 Td (Kept) Tj 0 100000000000 Td (Far) Tj ET",
+        ));
+        let texts: Vec<String> = words(&p).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(texts, vec!["Kept".to_string()]);
     }
 
     #[test]

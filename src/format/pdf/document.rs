@@ -266,7 +266,8 @@ impl Document {
         }
         let resources = inherited(&objects, dict, b"Resources").and_then(|r| objects.dict(r));
 
-        let mut interpreter = Interpreter::new(objects, fonts, &self.limits, number, base);
+        let mut interpreter =
+            Interpreter::new(objects, fonts, &self.limits, number, base, (width, height));
         interpreter.run(&content, resources, Some(id))?;
         let found = interpreter.finish();
 

@@ -218,7 +218,8 @@ impl Font {
         ) {
             let first = first.max(0.0) as usize;
             for (i, w) in list.iter().enumerate() {
-                if let (Some(slot), Some(w)) = (widths.get_mut(first + i), objects.number(w)) {
+                let slot = first.checked_add(i).and_then(|at| widths.get_mut(at));
+                if let (Some(slot), Some(w)) = (slot, objects.number(w)) {
                     *slot = w;
                 }
             }

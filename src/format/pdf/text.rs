@@ -4,6 +4,9 @@
 
 use super::page::{Page, Word};
 
+/// The rightmost column a word may start at.
+const MAX_COLUMN: f64 = 1000.0;
+
 /// Plain text: each block's lines, a blank line between blocks.
 pub fn plain(pages: &[Page]) -> String {
     let mut out = String::new();
@@ -90,7 +93,8 @@ fn layout_page(page: &Page, out: &mut String) {
         let mut line = String::new();
         let mut column = 0usize;
         for w in row {
-            let want = (w.rect.x0 / pitch).round().max(0.0) as usize;
+            // Far off the page (a broken matrix) is at most a line's width away.
+            let want = (w.rect.x0 / pitch).round().clamp(0.0, MAX_COLUMN) as usize;
             let want = if column == 0 && line.is_empty() {
                 want
             } else {
