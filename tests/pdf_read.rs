@@ -194,6 +194,19 @@ fn a_page_that_never_ends_stops_at_the_work_limit() {
         read(&bytes, &limits),
         Err(PdfError::TooMuchWork { .. })
     ));
+    // Many pages each within the page limit, over the document's.
+    let bytes = pdf(50, &b"0 0 m ".repeat(10_000), |_, _| {});
+    let limits = Limits {
+        max_operators_per_document: 200_000,
+        ..Limits::default()
+    };
+    match read(&bytes, &limits) {
+        Err(e @ PdfError::DocumentTooLong { .. }) => assert_eq!(
+            e.to_string(),
+            "page 21: over the limit of 200000 operators for the whole document"
+        ),
+        other => panic!("{other:?}"),
+    }
 }
 
 fn dropgate(args: &[&str]) -> std::process::Output {

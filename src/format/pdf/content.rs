@@ -184,9 +184,9 @@ impl<'a, 'c> Interpreter<'a, 'c> {
         }
     }
 
-    /// What was found.
-    pub fn finish(self) -> PageContent {
-        self.out
+    /// What was found, and the work it took (operators and glyphs).
+    pub fn finish(self) -> (PageContent, usize) {
+        (self.out, self.work)
     }
 
     fn charge(

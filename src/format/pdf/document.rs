@@ -30,6 +30,8 @@ pub struct Limits {
     pub max_stream_bytes: usize,
     /// The most operators and glyphs one page may take.
     pub max_operators_per_page: usize,
+    /// The most operators and glyphs all pages together may take.
+    pub max_operators_per_document: usize,
     /// How deep Form XObjects may nest.
     pub max_form_depth: usize,
 }
@@ -42,6 +44,7 @@ impl Default for Limits {
             max_objects: 2_000_000,
             max_stream_bytes: 64 << 20,
             max_operators_per_page: 5_000_000,
+            max_operators_per_document: 50_000_000,
             max_form_depth: 16,
         }
     }
@@ -82,6 +85,8 @@ pub struct Document {
     doc: lopdf::Document,
     pages: Vec<ObjectId>,
     limits: Limits,
+    /// The work its pages took so far.
+    work: std::cell::Cell<usize>,
     /// Whether the cross-reference table was rebuilt by scanning.
     pub recovered: bool,
 }
@@ -169,6 +174,7 @@ impl Document {
             doc,
             pages,
             limits: limits.clone(),
+            work: std::cell::Cell::new(0),
         })
     }
 
@@ -269,7 +275,17 @@ impl Document {
         let mut interpreter =
             Interpreter::new(objects, fonts, &self.limits, number, base, (width, height));
         interpreter.run(&content, resources, Some(id))?;
-        let found = interpreter.finish();
+        let (found, work) = interpreter.finish();
+        self.work.set(self.work.get().saturating_add(work));
+        if self.work.get() > self.limits.max_operators_per_document {
+            return Err(PdfError::DocumentTooLong {
+                place: Place {
+                    page: Some(number),
+                    ..Place::default()
+                },
+                limit: self.limits.max_operators_per_document,
+            });
+        }
 
         let mut layer = TextLayer {
             images: found.images,

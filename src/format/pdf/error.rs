@@ -102,4 +102,12 @@ pub enum PdfError {
         /// The limit.
         limit: usize,
     },
+    /// The document needs more work than the limit allows.
+    #[error("{place}: over the limit of {limit} operators for the whole document")]
+    DocumentTooLong {
+        /// Where (the page where it stopped).
+        place: Place,
+        /// The limit.
+        limit: usize,
+    },
 }
