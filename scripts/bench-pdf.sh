@@ -4,7 +4,7 @@
 # pages per second (best and median of REPEAT runs) and peak RSS
 # (/usr/bin/time -v). Prints one line per tool and file.
 #
-#   scripts/bench-pdf.sh              # COPIES=100, REPEAT=5
+#   scripts/bench-pdf.sh              # COPIES=500, REPEAT=5
 #   COPIES=300 REPEAT=3 scripts/bench-pdf.sh
 #
 # The input is made here with qpdf and not committed (bench-data/ is
@@ -13,7 +13,7 @@
 # multi-page file, plus each generator's sample repeated on its own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-copies="${COPIES:-100}"
+copies="${COPIES:-500}"
 repeat="${REPEAT:-5}"
 cargo build --release --locked --bin dropgate
 mkdir -p bench-data
@@ -45,11 +45,12 @@ measure() { # TOOL FILE PAGES CMD...
     local rates=() rss=0
     for _ in $(seq "$repeat"); do
         local log; log=$(mktemp)
+        local start; start=$(date +%s.%N)
         /usr/bin/time -v $pin "$@" >/dev/null 2>"$log"
-        local wall; wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")
+        local end; end=$(date +%s.%N)
         local kb; kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")
         rm -f "$log"
-        local secs; secs=$(echo "$wall" | awk -F: '{ if (NF == 3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+        local secs; secs=$(echo "$end - $start" | bc -l)
         rates+=("$(awk -v p="$pages" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? p / s : 0) }')")
         [ "$kb" -gt "$rss" ] && rss="$kb"
     done

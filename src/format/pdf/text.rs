@@ -51,6 +51,11 @@ fn layout_page(page: &Page, out: &mut String) {
     } else {
         5.0
     };
+    // The leftmost word starts the lines (as pdftotext -layout does).
+    let left = words
+        .iter()
+        .map(|w| w.rect.x0)
+        .fold(f64::INFINITY, f64::min);
     // Rows: words whose vertical centers lie within half a line.
     words.sort_by(|a, b| {
         let (ca, cb) = (a.rect.y1, b.rect.y1);
@@ -94,7 +99,7 @@ fn layout_page(page: &Page, out: &mut String) {
         let mut column = 0usize;
         for w in row {
             // Far off the page (a broken matrix) is at most a line's width away.
-            let want = (w.rect.x0 / pitch).round().clamp(0.0, MAX_COLUMN) as usize;
+            let want = ((w.rect.x0 - left) / pitch).round().clamp(0.0, MAX_COLUMN) as usize;
             let want = if column == 0 && line.is_empty() {
                 want
             } else {
@@ -164,7 +169,7 @@ mod tests {
         let text = laid_out(&[p]);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines[0].find("Qty"), lines[1].find("12"));
-        assert!(lines[0].starts_with("          SKU"));
+        assert!(lines[0].starts_with("SKU "));
         assert_eq!(lines[2], "");
         assert_eq!(lines[lines.len() - 2].trim(), "Total");
         assert!(lines.len() <= 6, "at most two blank lines: {lines:?}");
