@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh x12_ack 300      # target, seconds (default 60)
 #
-# Targets: x12_parse, x12_validate, x12_ack, translate. Needs cargo-fuzz
+# Targets: x12_parse, x12_validate, x12_ack, translate, pdf_read (seeded
+# with the sample PDFs, inputs up to 64 KiB). Needs cargo-fuzz
 # (`cargo install cargo-fuzz`). cargo-fuzz asks for nightly-only compiler
 # flags (the sanitizer); a nightly toolchain is used when rustup has one,
 # and otherwise the installed stable one with RUSTC_BOOTSTRAP=1, which lets
@@ -27,5 +28,11 @@ if rustup run nightly rustc --version >/dev/null 2>&1; then
 else
     export RUSTC_BOOTSTRAP=1
 fi
-cargo $toolchain fuzz run "$target" "corpus/$target" ../samples/x12/good ../samples/x12/bad ../samples/x12/broken \
-    "regressions/$target" -- -max_total_time="$seconds" -max_len=4096 "$@"
+seeds=(../samples/x12/good ../samples/x12/bad ../samples/x12/broken)
+max_len=4096
+if [ "$target" = pdf_read ]; then
+    seeds=(../samples/pdf ../tests/fixtures/pdf)
+    max_len=65536
+fi
+cargo $toolchain fuzz run "$target" "corpus/$target" "${seeds[@]}" \
+    "regressions/$target" -- -max_total_time="$seconds" -max_len="$max_len" "$@"

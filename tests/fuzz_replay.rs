@@ -75,6 +75,94 @@ fn translate_target() {
     replay("translate", dropgate::mapping::harness::translate);
 }
 
+/// The PDF reader's target: its regressions, every sample PDF and the
+/// PDF fixtures.
+#[test]
+fn pdf_read_target() {
+    let regressions = files(&root().join("fuzz/regressions/pdf_read"));
+    assert!(
+        !regressions.is_empty(),
+        "fuzz/regressions/pdf_read is empty"
+    );
+    let pdfs = pdf_samples();
+    assert!(pdfs.len() >= 5, "samples/pdf is missing");
+    for path in regressions.iter().chain(&pdfs) {
+        let data = std::fs::read(path).expect("readable");
+        let outcome = std::panic::catch_unwind(|| dropgate::format::pdf::harness::read_pdf(&data));
+        assert!(outcome.is_ok(), "pdf_read fails on {}", path.display());
+    }
+}
+
+fn pdf_samples() -> Vec<PathBuf> {
+    let root = root();
+    files(&root.join("samples/pdf"))
+        .into_iter()
+        .chain(files(&root.join("tests/fixtures/pdf")))
+        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .collect()
+}
+
+mod mutated_pdf {
+    //! Mutations of the sample PDFs (bytes flipped, runs cut out, an
+    //! object's bytes spliced into another place, the file cut short)
+    //! through the PDF reader's harness: what a fuzzer would try first,
+    //! on every test run. Kept small: a few hundred cases per run.
+    use proptest::prelude::*;
+
+    fn samples() -> Vec<Vec<u8>> {
+        super::pdf_samples()
+            .iter()
+            .map(|p| std::fs::read(p).expect("readable"))
+            .filter(|d| d.len() < 64 << 10)
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        #[test]
+        fn mutated_pdfs_never_panic(
+            pick in any::<prop::sample::Index>(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<prop::sample::Index>(), any::<u8>(), 0u8..5), 1..8),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let all = samples();
+            let mut data = all[pick.index(all.len())].clone();
+            for (at, other, byte, how) in edits {
+                if data.len() < 2 {
+                    break;
+                }
+                let i = at.index(data.len());
+                match how {
+                    0 => data[i] ^= 1 << (byte % 8),
+                    1 => data[i] = byte,
+                    2 => {
+                        let end = (i + usize::from(byte)).min(data.len());
+                        data.drain(i..end);
+                    }
+                    3 => {
+                        // Splice a run from elsewhere (another object's bytes).
+                        let j = other.index(data.len());
+                        let end = (j + usize::from(byte) * 4).min(data.len());
+                        let run = data[j..end].to_vec();
+                        data.splice(i..i, run);
+                    }
+                    _ => {
+                        // A token of PDF syntax.
+                        let tokens: [&[u8]; 8] = [b"<<", b">>", b"[", b"]", b" 0 R", b"endstream", b"obj", b"(\\"];
+                        let t = tokens[usize::from(byte) % tokens.len()];
+                        data.splice(i..i, t.iter().copied());
+                    }
+                }
+            }
+            if cut.index(6) == 0 && !data.is_empty() {
+                let keep = cut.index(data.len());
+                data.truncate(keep);
+            }
+            dropgate::format::pdf::harness::read_pdf(&data);
+        }
+    }
+}
+
 mod mutated {
     //! Mutations of the samples (bytes changed, inserted, removed, the
     //! input cut short) through the translate harness: what a fuzzer would

@@ -16,6 +16,7 @@ macro_rules! say {
 mod ack;
 mod gateway;
 mod mapping;
+mod pdf;
 mod reconcile;
 mod render;
 mod translate;
@@ -87,6 +88,9 @@ enum Command {
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
+    /// PDF tools: the text of a PDF, its words with their boxes.
+    #[command(subcommand)]
+    Pdf(pdf::PdfCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -99,6 +103,7 @@ pub fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(args),
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
+        Command::Pdf(cmd) => pdf::run(cmd),
         Command::Run(args) => gateway::run(args),
         Command::CheckConfig(args) => gateway::check_config(args),
         Command::Files(args) => gateway::files(args),
