@@ -345,3 +345,106 @@ mod tests {
         ));
     }
 }
+
+/// Why a PDF's pages could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum PagesError {
+    /// The PDF cannot be read.
+    #[error(transparent)]
+    Pdf(#[from] crate::format::pdf::PdfError),
+    /// A page has no text layer, and OCR is off.
+    #[error("image-only PDF, no text layer on page {page}; OCR is off")]
+    OcrOff {
+        /// The page, from 1.
+        page: u32,
+    },
+    /// A page has no text layer, and OCR could not read it.
+    #[error("page {page} has no text layer, and OCR could not read it: {source}")]
+    Ocr {
+        /// The page, from 1.
+        page: u32,
+        /// Why.
+        source: OcrError,
+    },
+    /// A page without a text layer is too large to be rendered for OCR.
+    #[error(
+        "page {page} has no text layer and is too large for OCR ({width:.0} × {height:.0} pt: {pixels} pixels at the configured dpi, over {MAX_OCR_PIXELS})"
+    )]
+    TooLargeForOcr {
+        /// The page, from 1.
+        page: u32,
+        /// Its size in points.
+        width: f64,
+        /// Its size in points.
+        height: f64,
+        /// The pixels its image would have.
+        pixels: u64,
+    },
+    /// The PDF could not be put where the OCR programs read it.
+    #[error("a copy of the PDF for OCR: {0}")]
+    Copy(#[source] io::Error),
+}
+
+/// The most pixels a page's image for OCR may have (US letter at 300 dpi
+/// has 8.4 million; this is A0 at 300 dpi): a bigger page is refused, not
+/// rendered.
+pub const MAX_OCR_PIXELS: u64 = 140_000_000;
+
+/// Every page of the PDF `bytes`: from its text layer, or, for a page
+/// without one (a scan), by OCR (`file` is the PDF on disk, when it is
+/// there already; otherwise a temporary copy is written for the OCR
+/// programs). Blocking: see the module's documentation.
+pub fn pages(
+    bytes: &[u8],
+    file: Option<&Path>,
+    limits: &crate::format::pdf::Limits,
+    config: &OcrConfig,
+) -> Result<Vec<Page>, PagesError> {
+    let read = crate::format::pdf::read(bytes, limits)?;
+    let mut copy: Option<tempfile::NamedTempFile> = None;
+    let mut pages = Vec::with_capacity(read.len());
+    for p in read {
+        if p.layer.has_text() {
+            pages.push(p.page);
+            continue;
+        }
+        let number = p.page.number;
+        if !config.enabled {
+            return Err(PagesError::OcrOff { page: number });
+        }
+        let scale = f64::from(config.dpi) / 72.0;
+        let pixels = (p.page.width.abs() * scale) * (p.page.height.abs() * scale);
+        if !pixels.is_finite() || pixels > MAX_OCR_PIXELS as f64 {
+            return Err(PagesError::TooLargeForOcr {
+                page: number,
+                width: p.page.width,
+                height: p.page.height,
+                pixels: pixels.min(u64::MAX as f64) as u64,
+            });
+        }
+        let path = match (file, &copy) {
+            (Some(f), _) => f.to_path_buf(),
+            (None, Some(c)) => c.path().to_path_buf(),
+            (None, None) => {
+                let mut c = tempfile::Builder::new()
+                    .prefix("dropgate-ocr-")
+                    .suffix(".pdf")
+                    .tempfile()
+                    .map_err(PagesError::Copy)?;
+                io::Write::write_all(&mut c, bytes).map_err(PagesError::Copy)?;
+                let path = c.path().to_path_buf();
+                copy = Some(c);
+                path
+            }
+        };
+        let page = ocr_page(config, &path, number).map_err(|source| match source {
+            OcrError::Off => PagesError::OcrOff { page: number },
+            source => PagesError::Ocr {
+                page: number,
+                source,
+            },
+        })?;
+        pages.push(page);
+    }
+    Ok(pages)
+}

@@ -22,7 +22,8 @@ pub struct TranslateArgs {
     /// The partner whose mappings to use (`mappings/partners/P/`).
     #[arg(long, value_name = "P")]
     pub partner: Option<String>,
-    /// The input format: auto, x12, csv or xml.
+    /// The input format: auto, x12, csv, xml or pdf (a PDF is known by its
+    /// bytes in any case).
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// One document per line (NDJSON), for huge inputs.
@@ -69,7 +70,8 @@ pub fn flavor(s: &str) -> anyhow::Result<Option<Flavor>> {
         "x12" => Some(Flavor::X12),
         "csv" => Some(Flavor::Csv),
         "xml" => Some(Flavor::Xml),
-        other => anyhow::bail!("--format is auto, x12, csv or xml, not {other:?}"),
+        "pdf" => Some(Flavor::Pdf),
+        other => anyhow::bail!("--format is auto, x12, csv, xml or pdf, not {other:?}"),
     })
 }
 
@@ -100,6 +102,27 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     } else {
         Box::new(std::fs::File::open(&args.file).with_context(|| format!("{name}: cannot open"))?)
     };
+    let mut input = std::io::BufReader::with_capacity(1 << 16, input);
+    // A PDF is read whole into its pages (OCR for those without text).
+    let head =
+        std::io::BufRead::fill_buf(&mut input).with_context(|| format!("{name}: cannot read"))?;
+    let pdf_pages = if head.starts_with(b"%PDF-") {
+        let limits = crate::format::pdf::Limits::default();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(&mut input, limits.max_file_bytes as u64 + 1),
+            &mut bytes,
+        )
+        .with_context(|| format!("{name}: cannot read"))?;
+        let on_disk = (name != "-").then_some(args.file.as_path());
+        let config = crate::ocr::OcrConfig::default();
+        Some(
+            crate::ocr::pages(&bytes, on_disk, &limits, &config)
+                .with_context(|| format!("{name}: cannot read the PDF"))?,
+        )
+    } else {
+        None
+    };
     let request = Request {
         file_name: name,
         flavor: flavor(&args.format)?,
@@ -114,7 +137,7 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
         // The system's temporary folder (TMPDIR).
         hold_dir: None,
         acknowledge: None,
-        pdf_pages: None,
+        pdf_pages,
         overlays: args
             .overlay
             .iter()

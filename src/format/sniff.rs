@@ -101,7 +101,7 @@ impl Content {
             Content::DamagedX12 => {
                 "X12 segments without an ISA segment first (a damaged or cut interchange: ask the partner to send it again)"
             }
-            Content::Pdf => "a PDF document (dropgate does not read PDF files yet)",
+            Content::Pdf => "a PDF document",
             Content::Image(Image::Png) => "a PNG image",
             Content::Image(Image::Jpeg) => "a JPEG image",
             Content::Image(Image::Gif) => "a GIF image",

@@ -100,10 +100,11 @@ const TERMS: &[&str] = &[
     "Forma de pago",
 ];
 const SUBTOTAL: &[&str] = &[
+    "Merchandise Total",
+    "Merchandise",
     "Subtotal",
     "Sub-Total",
     "Sub Total",
-    "Merchandise Total",
     "Zwischensumme",
     "Nettobetrag",
     "Summe netto",
@@ -156,7 +157,14 @@ const CHARGES: &[(&[&str], ChargeKind, &str)] = &[
     ),
     (&["Handling", "Bearbeitung"], ChargeKind::Charge, "handling"),
     (
-        &["Discount", "Rabatt", "Remise", "Descuento"],
+        &[
+            "Promotional Allowance",
+            "Allowance",
+            "Discount",
+            "Rabatt",
+            "Remise",
+            "Descuento",
+        ],
         ChargeKind::Allowance,
         "discount",
     ),
@@ -201,6 +209,11 @@ const COLUMNS: &[(&str, &[&str])] = &[
             "Code",
             "Código",
             "Ref.",
+            "Referencia",
+            "Artikelnr.",
+            "Artikel-Nr.",
+            "Art.Nr.",
+            "Article",
         ],
     ),
     (
@@ -230,7 +243,12 @@ const COLUMNS: &[(&str, &[&str])] = &[
             "Units",
         ],
     ),
-    ("uom", &["UoM", "UOM", "Unit", "Einheit", "Unité", "Unidad"]),
+    (
+        "uom",
+        &[
+            "UoM", "UOM", "U/M", "Unit", "Einheit", "Einh.", "Unité", "Unidad", "Ud.",
+        ],
+    ),
     (
         "unit_price",
         &[
@@ -335,15 +353,47 @@ fn date_in(text: &str, formats: &[DateFormat]) -> Option<NaiveDate> {
     None
 }
 
-/// An amount in `text`: the whole, or its last word.
+/// An amount in `text`: the whole, or its last word, or its first.
 fn amount_in(text: &str, marks: Marks) -> Option<Decimal> {
     marks.amount(text).or_else(|| {
-        let last = text.split_whitespace().last()?;
-        marks.amount(last)
+        let mut words = text.split_whitespace();
+        let first = words.next()?;
+        words
+            .next_back()
+            .and_then(|last| marks.amount(last))
+            .or_else(|| marks.amount(first))
     })
 }
 
-/// A document number in `text`: its first word, when it has a digit.
+/// Money in `text`: its last amount written with cents (`12.50`,
+/// `1.234,56 €`), so that a rate (`19 %`) or a number (`DE298765431`) on
+/// the line is not taken for it.
+fn money_in(text: &str, marks: Marks) -> Option<Decimal> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    (0..words.len()).rev().find_map(|end| {
+        // An amount may be several words (`2.484,36 €`, `8 253,90 €`):
+        // the longest that reads.
+        (end.saturating_sub(2)..=end).find_map(|start| {
+            let candidate = words[start..=end].join(" ");
+            let digits = candidate.trim_end_matches(|c: char| !c.is_ascii_digit());
+            let cents = digits.len() > 3
+                && digits.as_bytes()[digits.len() - 3] == marks.decimal as u8
+                && digits[digits.len() - 2..]
+                    .bytes()
+                    .all(|b| b.is_ascii_digit());
+            cents.then(|| marks.amount(&candidate)).flatten()
+        })
+    })
+}
+
+/// Words that say "number" between a label and its value (`Facture n°
+/// F-1`, `Rechnung Nr. 7`).
+const NUMBER_SIGNS: &[&str] = &[
+    "n°", "nº", "n.º", "no", "no.", "nr", "nr.", "num", "num.", "número", "numéro", "#",
+];
+
+/// A document number in `text`: its first word (after a number sign),
+/// when it has a digit.
 fn number_in(text: &str) -> Option<String> {
     let first = text
         .split_whitespace()
@@ -351,14 +401,16 @@ fn number_in(text: &str) -> Option<String> {
             w.trim_start_matches([':', '#', '°', 'º'])
                 .trim_end_matches([',', ';'])
         })
-        .find(|w| !w.is_empty())?;
+        .filter(|w| !w.is_empty())
+        .find(|w| !NUMBER_SIGNS.contains(&w.to_lowercase().as_str()))?;
     first
         .chars()
         .any(|c| c.is_ascii_digit())
         .then(|| first.to_string())
 }
 
-/// What a label gives, right of it or below it, read by `read`.
+/// What a label gives, right of it or below it, read by `read`; a label
+/// with a word just before it (`Due Date`) is not the value's.
 fn by_labels<T>(
     pages: &[Page],
     labels: &[&str],
@@ -375,6 +427,35 @@ fn by_labels<T>(
                 if let Some(v) = read(&f.text) {
                     return Some((v, format!("{label:?} on page {}", f.page)));
                 }
+            }
+        }
+    }
+    None
+}
+
+/// The money on a label's line, the last place first (totals are at the
+/// end): words before the label are allowed (`zzgl. 19 % USt.`) when
+/// `preceded` says so. A line in `used` (its page and top) gave another
+/// value already (`Handling` of `Shipping & Handling`); the line taken is
+/// added to it.
+fn money_by_labels(
+    pages: &[Page],
+    labels: &[&str],
+    preceded: bool,
+    marks: Marks,
+    used: &mut Vec<(u32, i64)>,
+) -> Option<(Decimal, String)> {
+    for label in labels {
+        for place in labelled(pages, label).iter().rev() {
+            let line = (place.label.page, place.label.rect.y0.round() as i64);
+            if (place.preceded && !preceded) || used.contains(&line) {
+                continue;
+            }
+            if let Some(f) = &place.line_rest
+                && let Some(v) = money_in(&f.text, marks)
+            {
+                used.push(line);
+                return Some((v, format!("{label:?} on page {}", f.page)));
             }
         }
     }
@@ -417,6 +498,10 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
                 required.extend(has("amount").or(has("unit_price")));
                 let mut end: Vec<String> = SUBTOTAL.iter().map(|s| s.to_string()).collect();
                 end.extend(TOTAL.iter().map(|s| s.to_string()));
+                let numeric = ["quantity", "unit_price", "amount"]
+                    .iter()
+                    .filter_map(|c| has(c))
+                    .collect();
                 return Some(TableSpec {
                     header,
                     columns,
@@ -424,6 +509,7 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
                     key,
                     required,
                     skip: Vec::new(),
+                    numeric,
                 });
             }
         }
@@ -431,9 +517,50 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
     None
 }
 
+/// Whether `word` looks like an item code: letters and digits (and
+/// dashes, dots, slashes), at least one of each, no lower case.
+fn looks_like_code(word: &str) -> bool {
+    word.chars().any(|c| c.is_ascii_digit())
+        && word.chars().any(|c| c.is_alphabetic())
+        && !word.chars().any(char::is_lowercase)
+        && word
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '/' | '_'))
+}
+
 /// Differences under a cent are rounding.
 fn close(a: Decimal, b: Decimal) -> bool {
     (a - b).abs() < Decimal::new(1, 2)
+}
+
+/// The invoices of a file without a template: a page whose invoice
+/// number is not the one of the pages before starts another invoice (a
+/// page with none goes on with the one before).
+pub fn extract_all(pages: &[Page]) -> Vec<Result<Invoice, Unsure>> {
+    let mut runs: Vec<(usize, Option<String>)> = Vec::new();
+    for (k, page) in pages.iter().enumerate() {
+        let number =
+            by_labels(std::slice::from_ref(page), INVOICE_NUMBER, false, number_in).map(|(n, _)| n);
+        match (runs.last(), &number) {
+            (Some((_, Some(current))), Some(n)) if current != n => runs.push((k, number)),
+            (Some((_, None)), Some(_)) => {
+                if let Some(last) = runs.last_mut() {
+                    last.1 = number;
+                }
+            }
+            (None, _) => runs.push((k, number)),
+            _ => {}
+        }
+    }
+    let starts: Vec<usize> = runs.iter().map(|(k, _)| *k).collect();
+    starts
+        .iter()
+        .enumerate()
+        .map(|(i, &from)| {
+            let to = starts.get(i + 1).copied().unwrap_or(pages.len());
+            extract(&pages[from..to])
+        })
+        .collect()
 }
 
 /// Reads an invoice from `pages` without a template.
@@ -457,8 +584,9 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
     let terms = by_labels(pages, TERMS, false, |t| {
         (!t.trim().is_empty()).then(|| t.trim().to_string())
     });
-    let subtotal = by_labels(pages, SUBTOTAL, true, |t| amount_in(t, marks));
-    let total = by_labels(pages, TOTAL, true, |t| amount_in(t, marks));
+    let mut used = Vec::new();
+    let total = money_by_labels(pages, TOTAL, false, marks, &mut used);
+    let subtotal = money_by_labels(pages, SUBTOTAL, false, marks, &mut used);
     if let Some((n, at)) = &number {
         note("invoice number", n, at);
     }
@@ -476,7 +604,7 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
     }
     let mut charges = Vec::new();
     for (labels, kind, code) in CHARGES {
-        if let Some((amount, at)) = by_labels(pages, labels, true, |t| amount_in(t, marks)) {
+        if let Some((amount, at)) = money_by_labels(pages, labels, true, marks, &mut used) {
             note(code, &amount, &at);
             charges.push(Charge {
                 kind: Some(*kind),
@@ -523,6 +651,19 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
                     amount: amount.map(Into::into),
                     ..InvoiceLine::default()
                 });
+            }
+            // No item column: a code that starts the description (letters
+            // and digits, no lower case: `CCP-TRT-250`) is the item.
+            if !spec.columns.iter().any(|c| c == "sku") {
+                for line in &mut lines {
+                    if let Some(description) = &line.description
+                        && let Some((first, rest)) = description.split_once(' ')
+                        && looks_like_code(first)
+                    {
+                        line.sku = Some(first.to_string());
+                        line.description = Some(rest.to_string());
+                    }
+                }
             }
             found.push(format!("{} line(s)", lines.len()));
             if lines.is_empty() {
@@ -618,15 +759,32 @@ const TITLES: &[&str] = &["invoice", "rechnung", "facture", "factura", "tax invo
 /// aside.
 fn vendor_name(pages: &[Page]) -> Option<String> {
     let page = pages.first()?;
-    lines_of(page)
-        .into_iter()
+    // The lines of the blocks, not the rows of the page: a title or an
+    // invoice number set on the vendor's row, in another column, is not
+    // part of its name.
+    page.blocks
+        .iter()
+        .flat_map(|b| b.lines.iter().cloned())
         .filter(|l| l.rect.y1 <= page.height / 4.0)
         .filter(|l| {
             let text = crate::format::pdf::locate::line_text(l).to_lowercase();
+            // A line that starts with a title is the title, or a label
+            // (`Invoice #`, `Facture n°`).
+            let first = l.words.first().map(|w| w.text.to_lowercase());
+            let a_label = [INVOICE_NUMBER, INVOICE_DATE, PO_NUMBER, TERMS]
+                .iter()
+                .flat_map(|labels| labels.iter())
+                .any(|label| label_at(l, label, 0).is_some());
             !TITLES.contains(&text.trim())
+                && !a_label
+                && !first.is_some_and(|f| TITLES.contains(&f.as_str()))
                 && l.words
                     .iter()
                     .any(|w| w.text.chars().any(char::is_alphabetic))
+                && !l
+                    .words
+                    .iter()
+                    .any(|w| w.text.chars().any(|c| c.is_ascii_digit()))
         })
         .max_by(|a, b| {
             let size = |l: &crate::format::pdf::Line| {
@@ -636,7 +794,16 @@ fn vendor_name(pages: &[Page]) -> Option<String> {
                 .total_cmp(&size(b))
                 .then(b.rect.y0.total_cmp(&a.rect.y0))
         })
-        .map(|l| crate::format::pdf::locate::line_text(&l))
+        .map(|l| {
+            let words: Vec<&str> = l
+                .words
+                .iter()
+                .map(|w| w.text.as_str())
+                .filter(|w| !TITLES.contains(&w.to_lowercase().as_str()))
+                .collect();
+            words.join(" ")
+        })
+        .filter(|name| !name.is_empty())
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@
 //! columns = ["sku", "description", "qty", "rate", "amount"]
 //! end = "Subtotal"
 //! required = ["qty"]
+//! numeric = ["qty", "rate", "amount"]   # right-aligned numbers
 //! skip = ['^Page \d+ of \d+']
 //! ```
 
@@ -175,6 +176,7 @@ fn table(v: &Spec) -> Result<TableSpec, MappingError> {
     let mut key = None;
     let mut required = Vec::new();
     let mut skip = Vec::new();
+    let mut numeric = Vec::new();
     for (k, x) in v.table().ok_or_else(|| v.error("table is a table"))? {
         match k.as_str() {
             "header" => header = Some((texts(x)?, x)),
@@ -182,6 +184,7 @@ fn table(v: &Spec) -> Result<TableSpec, MappingError> {
             "end" => end = texts(x)?,
             "key" => key = Some((text(x)?, x)),
             "required" => required = texts(x)?.into_iter().map(|r| (r, x)).collect(),
+            "numeric" => numeric = texts(x)?.into_iter().map(|r| (r, x)).collect(),
             "skip" => {
                 skip = match &x.value {
                     Value::Array(items) => items.iter().map(pattern).collect::<Result<_, _>>()?,
@@ -190,7 +193,7 @@ fn table(v: &Spec) -> Result<TableSpec, MappingError> {
             }
             other => {
                 return Err(x.error(format!(
-                    "{other} is not a table option (header, columns, end, key, required, skip)"
+                    "{other} is not a table option (header, columns, end, key, required, numeric, skip)"
                 )));
             }
         }
@@ -221,6 +224,10 @@ fn table(v: &Spec) -> Result<TableSpec, MappingError> {
         .iter()
         .map(|(name, x)| index(name, x))
         .collect::<Result<Vec<_>, _>>()?;
+    let numeric = numeric
+        .iter()
+        .map(|(name, x)| index(name, x))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(TableSpec {
         header,
         columns,
@@ -228,6 +235,7 @@ fn table(v: &Spec) -> Result<TableSpec, MappingError> {
         key,
         required,
         skip,
+        numeric,
     })
 }
 

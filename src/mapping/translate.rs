@@ -622,22 +622,26 @@ fn translate_without_template<W: Write>(
         ..crate::format::Origin::default()
     };
     let mut problems = Vec::new();
-    match super::generic::extract(pages) {
-        Ok(mut invoice) => {
-            invoice.source.partner = request.partner.clone();
-            invoice.source.file_name = Some(super::inbound::base_name(name).to_string());
-            let json = serde_json::to_vec(&crate::model::Document::Invoice(invoice))
-                .map_err(|e| TranslateError::Output(std::io::Error::other(e)))?;
-            translator
-                .write_made(&origin, &json)
-                .map_err(TranslateError::Output)?;
+    let invoices = super::generic::extract_all(pages);
+    let several = invoices.len() > 1;
+    for (n, read) in invoices.into_iter().enumerate() {
+        match read {
+            Ok(mut invoice) => {
+                invoice.source.partner = request.partner.clone();
+                invoice.source.file_name = Some(super::inbound::base_name(name).to_string());
+                let json = serde_json::to_vec(&crate::model::Document::Invoice(invoice))
+                    .map_err(|e| TranslateError::Output(std::io::Error::other(e)))?;
+                translator
+                    .write_made(&origin, &json)
+                    .map_err(TranslateError::Output)?;
+            }
+            Err(unsure) => problems.push(Problem {
+                file: name.to_string(),
+                document: several.then(|| format!("invoice {} of the file", n + 1)),
+                messages: std::iter::once(unsure.to_string()).collect(),
+                rejected: false,
+            }),
         }
-        Err(unsure) => problems.push(Problem {
-            file: name.to_string(),
-            document: None,
-            messages: std::iter::once(unsure.to_string()).collect(),
-            rejected: false,
-        }),
     }
     let documents = translator.written();
     let out = match translator.finish()? {

@@ -163,6 +163,9 @@ pub struct Labelled {
     pub right: Option<Found>,
     /// The line below it, in its column.
     pub below: Option<Found>,
+    /// Every word right of it on its line, whatever the gaps (a total's
+    /// amount set at the page's right edge).
+    pub line_rest: Option<Found>,
     /// A word ends less than a font size before it on its line.
     pub preceded: bool,
 }
@@ -191,6 +194,8 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
                     .reduce(|a, b| a.union(&b))
                     .unwrap_or(line.rect);
                 let right = right_words(line, &at, None);
+                let mut rest: Vec<Word> = at.rest.iter().cloned().collect();
+                rest.extend(line.words[at.after..].iter().cloned());
                 let below = lines.get(k + 1).and_then(|b| {
                     let taken = column_words(b, at.start_x - COLUMN_GAP_EMS * at.em);
                     found(page.number, &taken)
@@ -203,6 +208,7 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
                     },
                     right: found(page.number, &right),
                     below,
+                    line_rest: found(page.number, &rest),
                     preceded,
                 });
                 from = at.after;
@@ -344,6 +350,11 @@ pub fn label_key(text: &str) -> String {
     key
 }
 
+/// Marks that OCR reads from specks and rules around a word.
+const NOISE: &[char] = &[
+    '‘', '’', '\'', '"', '`', '´', '©', '|', '_', '~', '“', '”', '«', '»',
+];
+
 /// Finds `label` on `line`: the first run of words that spell it.
 fn find_label(line: &Line, label: &str) -> Option<Label> {
     find_label_from(line, label, 0)
@@ -365,9 +376,13 @@ fn find_label_from(line: &Line, label: &str, from: usize) -> Option<Label> {
         let mut have = String::new();
         for end in start..line.words.len() {
             let word = &line.words[end];
-            let key: String = word.text.chars().flat_map(char::to_lowercase).collect();
+            let mut key: String = word.text.chars().flat_map(char::to_lowercase).collect();
+            if end == start {
+                // Specks that OCR reads before a word (`‘Price`).
+                key = key.trim_start_matches(NOISE).to_string();
+            }
             have.push_str(&key);
-            let trimmed = have.trim_end_matches(':');
+            let trimmed = have.trim_end_matches(':').trim_end_matches(NOISE);
             if trimmed == want {
                 return Some(Label {
                     after: end + 1,

@@ -31,7 +31,16 @@ pub struct TableSpec {
     pub required: Vec<usize>,
     /// Lines that are not rows (`Page \d+ of \d+`, `continued`).
     pub skip: Vec<Regex>,
+    /// Columns of numbers set right-aligned (quantities, prices,
+    /// amounts): indexes into `columns`. A number may reach left of its
+    /// label, so such a column after a column of text starts two font
+    /// sizes before its label rather than halfway.
+    pub numeric: Vec<usize>,
 }
+
+/// A gap below the last row, in line heights, past which the table has
+/// ended on its page (what follows is a footer).
+const ROW_GAP_LINES: f64 = 2.5;
 
 /// A row of the table: a cell per column.
 #[derive(Clone, Debug, PartialEq)]
@@ -54,7 +63,12 @@ pub fn rows(pages: &[Page], spec: &TableSpec) -> Vec<Row> {
         };
         // A line at the top of a later page with nothing in the key
         // column goes on with the last row of the page before.
+        let mut last_y = lines[at].rect.y1;
         for line in &lines[at + 1..] {
+            let height = line.rect.height().max(1.0);
+            if line.rect.y0 - last_y > ROW_GAP_LINES * height {
+                break;
+            }
             if spec.end.iter().any(|end| label_at(line, end, 0).is_some()) {
                 return finished(rows, spec);
             }
@@ -62,6 +76,7 @@ pub fn rows(pages: &[Page], spec: &TableSpec) -> Vec<Row> {
             if spec.skip.iter().any(|re| re.is_match(&text)) {
                 continue;
             }
+            last_y = line.rect.y1;
             let cells = cells(page.number, line, &bounds);
             let starts = cells.get(spec.key).is_some_and(Option::is_some);
             match (starts, rows.last_mut()) {
@@ -95,7 +110,28 @@ fn header(line: &Line, spec: &TableSpec) -> Option<Vec<f64>> {
         spans.push((x0, x1));
         from = after;
     }
-    Some(spans.windows(2).map(|w| (w[0].1 + w[1].0) / 2.0).collect())
+    let em = line
+        .words
+        .iter()
+        .map(|w| w.font_size)
+        .fold(0.0, f64::max)
+        .max(1.0);
+    Some(
+        spans
+            .windows(2)
+            .enumerate()
+            .map(|(i, w)| {
+                let middle = (w[0].1 + w[1].0) / 2.0;
+                // Text, then right-aligned numbers: the numbers' column
+                // starts just before its label.
+                if spec.numeric.contains(&(i + 1)) && !spec.numeric.contains(&i) {
+                    middle.max(w[1].0 - 2.0 * em)
+                } else {
+                    middle
+                }
+            })
+            .collect(),
+    )
 }
 
 /// A line's words, put in the columns `bounds` divide.
@@ -171,6 +207,7 @@ mod tests {
             key: 0,
             required: vec![2],
             skip: vec![Regex::new(r"^Page \d+ of \d+").expect("regex")],
+            numeric: vec![2, 3, 4],
         }
     }
 

@@ -217,6 +217,7 @@ mod tests {
                 key: 0,
                 required: vec![1],
                 skip: Vec::new(),
+                numeric: vec![1],
             }),
         }
     }

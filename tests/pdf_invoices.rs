@@ -1,0 +1,186 @@
+//! PDF invoices read end to end by `dropgate translate`, checked against
+//! the truth file that the sample's generator wrote beside it
+//! (`samples/pdf/*/NAME.truth.json`): every invoice's number, date, PO
+//! number, vendor, subtotal, freight, discount, tax and total, and every
+//! line's SKU, quantity, unit price and amount. The samples have no
+//! templates: this is extraction without one (and OCR for the scanned
+//! sample, which needs tesseract and pdftoppm; under CI their absence
+//! fails the test).
+
+mod support;
+
+use std::path::{Path, PathBuf};
+
+use rust_decimal::Decimal;
+use serde_json::Value;
+use support::cli::{dropgate, root, text};
+
+/// The samples with a truth file, each PDF with its truth.
+fn samples() -> Vec<(PathBuf, Value)> {
+    let dir = root().join("samples/pdf");
+    let mut found = Vec::new();
+    for vendor in std::fs::read_dir(&dir).expect("samples/pdf").flatten() {
+        let name = vendor.file_name().to_string_lossy().to_string();
+        if matches!(name.as_str(), "bad" | "reader") || !vendor.path().is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(vendor.path())
+            .expect("vendor folder")
+            .flatten()
+        {
+            let path = f.path();
+            if path.extension().is_some_and(|e| e == "pdf") {
+                let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+                // The encrypted copies share the truth of the plain one.
+                let truth_stem = stem.trim_end_matches("-aes256").trim_end_matches("-rc4");
+                let truth = vendor.path().join(format!("{truth_stem}.truth.json"));
+                let truth: Value = serde_json::from_str(
+                    &std::fs::read_to_string(&truth)
+                        .unwrap_or_else(|e| panic!("{}: {e}", truth.display())),
+                )
+                .expect("a truth file");
+                found.push((path, truth));
+            }
+        }
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    found
+}
+
+/// A decimal from the truth (text) or the output (a number).
+fn dec(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => Decimal::from_str_exact(s).ok(),
+        Value::Number(n) => Decimal::from_str_exact(&n.to_string()).ok(),
+        _ => None,
+    }
+    .map(|d| d.normalize())
+}
+
+/// Compares what was read with the truth; returns the differences.
+fn differences(file: &Path, got: &Value, want: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut same = |what: &str, got: Option<String>, want: Option<String>| {
+        if got != want {
+            out.push(format!(
+                "{}: {what}: read {got:?}, the truth is {want:?}",
+                file.display()
+            ));
+        }
+    };
+    let s = |v: &Value| v.as_str().map(str::to_string);
+    let d = |v: &Value| dec(v).map(|d| d.to_string());
+    same(
+        "invoice number",
+        s(&got["invoice_number"]),
+        s(&want["invoice_number"]),
+    );
+    same("date", s(&got["invoice_date"]), s(&want["invoice_date"]));
+    same("PO number", s(&got["po_number"]), s(&want["po_number"]));
+    same(
+        "vendor",
+        s(&got["vendor"]["name"]),
+        s(&want["vendor"]["name"]),
+    );
+    same("total", d(&got["total_amount"]), d(&want["total"]));
+    same("subtotal", d(&got["subtotal"]), d(&want["subtotal"]));
+    // Charges by code; the truth's zero is none.
+    let charge = |code: &str| {
+        got["charges"]
+            .as_array()
+            .and_then(|cs| cs.iter().find(|c| c["code"] == code))
+            .and_then(|c| dec(&c["amount"]))
+            .map(|a| a.to_string())
+    };
+    let truth_charge = |key: &str| {
+        dec(&want[key])
+            .filter(|a| !a.is_zero())
+            .map(|a| a.abs().to_string())
+    };
+    same("freight", charge("freight"), truth_charge("freight"));
+    same("discount", charge("discount"), truth_charge("discount"));
+    same("tax", charge("tax"), truth_charge("tax"));
+    let got_lines = got["lines"].as_array().cloned().unwrap_or_default();
+    let want_lines = want["lines"].as_array().cloned().unwrap_or_default();
+    same(
+        "lines",
+        Some(got_lines.len().to_string()),
+        Some(want_lines.len().to_string()),
+    );
+    for (n, (g, w)) in got_lines.iter().zip(&want_lines).enumerate() {
+        let line = n + 1;
+        same(&format!("line {line} SKU"), s(&g["sku"]), s(&w["sku"]));
+        same(
+            &format!("line {line} quantity"),
+            d(&g["quantity"]),
+            d(&w["quantity"]),
+        );
+        same(
+            &format!("line {line} unit price"),
+            d(&g["unit_price"]),
+            d(&w["unit_price"]),
+        );
+        same(
+            &format!("line {line} amount"),
+            d(&g["amount"]),
+            d(&w["amount"]),
+        );
+    }
+    out
+}
+
+#[test]
+fn every_sample_invoice_is_read_as_its_truth_file_says() {
+    let scanned_needs_ocr = ["tesseract", "pdftoppm"]
+        .iter()
+        .find(|p| which(p).is_none());
+    let mut problems = Vec::new();
+    let mut invoices = 0;
+    for (pdf, truth) in samples() {
+        let is_scan = pdf.to_string_lossy().contains("scanned");
+        if is_scan && let Some(missing) = scanned_needs_ocr {
+            if support::skip::unavailable::<()>(missing, "not on PATH").is_none() {
+                continue;
+            }
+        }
+        let out = dropgate(&["translate", &pdf.to_string_lossy()]);
+        if !out.status.success() {
+            problems.push(format!(
+                "{}: exit {:?}: {}",
+                pdf.display(),
+                out.status.code(),
+                text(&out.stderr)
+            ));
+            continue;
+        }
+        let got: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+        let got = got.as_array().cloned().unwrap_or_default();
+        let want = truth["invoices"].as_array().cloned().unwrap_or_default();
+        if got.len() != want.len() {
+            problems.push(format!(
+                "{}: {} invoice(s) read, the truth has {}",
+                pdf.display(),
+                got.len(),
+                want.len()
+            ));
+        }
+        for (g, w) in got.iter().zip(&want) {
+            invoices += 1;
+            assert_eq!(g["source"]["format"], "pdf");
+            let how = if is_scan { "ocr" } else { "generic" };
+            assert_eq!(g["source"]["extraction"], how, "{}", pdf.display());
+            problems.extend(differences(&pdf, g, w));
+        }
+    }
+    assert!(invoices >= 12, "only {invoices} invoices compared");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Where `program` is on `PATH`.
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|d| Path::new(d).join(program))
+        .find(|p| p.is_file())
+}
