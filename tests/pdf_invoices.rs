@@ -138,10 +138,11 @@ fn every_sample_invoice_is_read_as_its_truth_file_says() {
     let mut invoices = 0;
     for (pdf, truth) in samples() {
         let is_scan = pdf.to_string_lossy().contains("scanned");
-        if is_scan && let Some(missing) = scanned_needs_ocr {
-            if support::skip::unavailable::<()>(missing, "not on PATH").is_none() {
-                continue;
-            }
+        if is_scan
+            && let Some(missing) = scanned_needs_ocr
+            && support::skip::unavailable::<()>(missing, "not on PATH").is_none()
+        {
+            continue;
         }
         let out = dropgate(&["translate", &pdf.to_string_lossy()]);
         if !out.status.success() {
