@@ -30,7 +30,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("store", &[]),
     (
         "config",
-        &["transport", "relay", "store", "mapping", "reconcile"],
+        &["transport", "relay", "store", "mapping", "reconcile", "ocr"],
     ),
     (
         "daemon",

@@ -133,7 +133,7 @@ fn differences(file: &Path, got: &Value, want: &Value) -> Vec<String> {
 fn every_sample_invoice_is_read_as_its_truth_file_says() {
     let scanned_needs_ocr = ["tesseract", "pdftoppm"]
         .iter()
-        .find(|p| which(p).is_none());
+        .find(|p| support::which(p).is_none());
     let mut problems = Vec::new();
     let mut invoices = 0;
     for (pdf, truth) in samples() {
@@ -175,13 +175,4 @@ fn every_sample_invoice_is_read_as_its_truth_file_says() {
     }
     assert!(invoices >= 12, "only {invoices} invoices compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-}
-
-/// Where `program` is on `PATH`.
-fn which(program: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_string_lossy()
-        .split(':')
-        .map(|d| Path::new(d).join(program))
-        .find(|p| p.is_file())
 }

@@ -320,6 +320,8 @@ pub struct Gateway {
     /// Where received files and document packs are kept (`[archive]`;
     /// by default the data directory).
     pub archive: ArchiveConfig,
+    /// How pages without a text layer (scanned PDFs) are read (`[ocr]`).
+    pub ocr: crate::ocr::OcrConfig,
     /// Our X12 identity, for what we send (purchase orders).
     pub x12: Option<OwnX12>,
     /// The HTTP API, when configured.
@@ -442,10 +444,11 @@ pub(super) fn check(path: &Path) -> Checked {
     let relay_table = take("relay", &mut errors);
     let store_table = take("store", &mut errors);
     let archive_table = take("archive", &mut errors);
+    let ocr_table = take("ocr", &mut errors);
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
-            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive"),
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr"),
         ));
     }
     // Where a [gateway] key is written, for messages about its value.
@@ -667,6 +670,19 @@ pub(super) fn check(path: &Path) -> Checked {
             Some(a)
         })
         .unwrap_or_default();
+    let ocr = ocr_table
+        .and_then(|t| {
+            let at = t.at();
+            let o: crate::ocr::OcrConfig = source
+                .value(t.into_value())
+                .map_err(|e| errors.push(e))
+                .ok()?;
+            if o.dpi == 0 || o.timeout_secs == 0 {
+                errors.push(source.error_at(at, "[ocr] dpi and timeout_secs are at least 1"));
+            }
+            Some(o)
+        })
+        .unwrap_or_default();
     let schedule = match schedule_table {
         Some(table) => {
             let mut out = BTreeMap::new();
@@ -709,6 +725,7 @@ pub(super) fn check(path: &Path) -> Checked {
         channels,
         relay,
         archive,
+        ocr,
         x12,
         api,
         store,

@@ -281,8 +281,16 @@ pub fn admit<'c>(
     // the first GS).
     let head = body.head(HEAD).map_err(|e| archive_error(file, e))?;
     let content = sniff(&head, file.size <= head.len() as u64);
-    let flavor = content.flavor().unwrap_or(Flavor::Csv);
-    let format = content.flavor().map(flavor_name);
+    // A PDF is read into pages, and its invoices by the partner's
+    // template or without one.
+    let flavor = match content {
+        Content::Pdf => Flavor::Pdf,
+        other => other.flavor().unwrap_or(Flavor::Csv),
+    };
+    let format = match content {
+        Content::Pdf => Some(flavor_name(Flavor::Pdf)),
+        other => other.flavor().map(flavor_name),
+    };
     let policy = cx
         .config
         .channel(&file.channel)
@@ -341,7 +349,7 @@ pub fn admit<'c>(
         store.mark_duplicate(file.id, earlier.id, Some(&partner.id))?;
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
-    if !content.is_text() {
+    if !content.is_text() && content != Content::Pdf {
         store.quarantine(file.id, Some(&partner.id), None, &content.refusal(), &[])?;
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
@@ -379,9 +387,26 @@ pub fn translate_into(
     body: &Body,
     pack: &mut PackWriter,
 ) -> Result<Translated, StoreError> {
+    // A PDF's pages: its text layer, OCR for pages without one. What
+    // cannot be read is quarantined with the reason.
+    let pdf_pages = match work.flavor {
+        Flavor::Pdf => match pdf_pages(cx, file, body)? {
+            Ok(pages) => Some(pages),
+            Err(reason) => {
+                return Ok(Translated {
+                    documents: None,
+                    index: None,
+                    result: Err(reason),
+                    acknowledgment: None,
+                });
+            }
+        },
+        _ => None,
+    };
     let request = Request {
         file_name: file.name.clone(),
         partner: Some(work.partner.id.clone()),
+        pdf_pages,
         mapping: work.entry.and_then(|e| e.mapping.clone()),
         lines: true,
         // A streamed document past 4 MB waits for its set's verdict in an
@@ -460,6 +485,27 @@ pub fn translate_into(
         result: Ok(outcome),
         acknowledgment,
     })
+}
+
+/// The pages of a received PDF, or why they cannot be had (the reason
+/// its file is quarantined with).
+fn pdf_pages(
+    cx: &Context<'_>,
+    file: &FileRecord,
+    body: &Body,
+) -> Result<Result<Vec<crate::format::pdf::Page>, String>, StoreError> {
+    let limits = crate::format::pdf::Limits::default();
+    let mut bytes = Vec::new();
+    body.reader()
+        .and_then(|r| {
+            std::io::Read::read_to_end(
+                &mut std::io::Read::take(r, limits.max_file_bytes as u64 + 1),
+                &mut bytes,
+            )
+        })
+        .map_err(|e| archive_error(file, e))?;
+    Ok(crate::ocr::pages(&bytes, None, &limits, &cx.config.ocr)
+        .map_err(|e| format!("{}: {e}", file.name)))
 }
 
 /// A translation written into a pack entry: its outcome, the entry and its

@@ -76,7 +76,7 @@ pub fn run(
                 Direction::Inbound => {
                     if !matches!(
                         input.extension().and_then(|e| e.to_str()),
-                        Some("edi" | "x12" | "csv" | "xml" | "txt")
+                        Some("edi" | "x12" | "csv" | "xml" | "txt" | "pdf")
                     ) {
                         continue;
                     }
@@ -121,7 +121,27 @@ fn inbound(
 ) -> Result<SampleResult, MappingError> {
     let file = std::fs::File::open(input)
         .map_err(|e| MappingError::Io(format!("{}: {e}", input.display())))?;
+    // A PDF sample is read from its text layer (OCR is the gateway's and
+    // `translate`'s).
+    let pdf_pages = match input.extension().and_then(|e| e.to_str()) {
+        Some("pdf") => {
+            let bytes = std::fs::read(input)
+                .map_err(|e| MappingError::Io(format!("{}: {e}", input.display())))?;
+            let read = crate::format::pdf::read(&bytes, &crate::format::pdf::Limits::default())
+                .map_err(|e| MappingError::Io(format!("{}: {e}", input.display())))?;
+            if let Some(p) = read.iter().find(|p| !p.layer.has_text()) {
+                return Err(MappingError::Io(format!(
+                    "{}: page {} has no text layer; a mapping's PDF samples need one (OCR runs in `dropgate translate` and the gateway)",
+                    input.display(),
+                    p.page.number
+                )));
+            }
+            Some(read.into_iter().map(|p| p.page).collect())
+        }
+        _ => None,
+    };
     let request = Request {
+        pdf_pages,
         file_name: input
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())

@@ -15,3 +15,12 @@ pub mod skip;
 pub mod smtp;
 pub mod sshd;
 pub mod tls;
+
+/// Where `program` is on `PATH`, if it is.
+pub fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH")?
+        .to_string_lossy()
+        .split(':')
+        .map(|d| std::path::Path::new(d).join(program))
+        .find(|p| p.is_file())
+}
