@@ -1217,9 +1217,10 @@ fn translate_says_what_a_file_is_and_names_the_input() {
             "empty.csv: an empty file (usually a failed upload)",
         ),
         (
+            // A PDF is read as one (this one is cut short).
             "invoice.csv",
             b"%PDF-1.7\n%\xE2\xE3",
-            "invoice.csv: a PDF document",
+            "invoice.csv: cannot read the PDF",
         ),
         (
             "photo.csv",
