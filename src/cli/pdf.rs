@@ -66,7 +66,7 @@ fn text(args: TextArgs) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let doc = pdf::Document::open(&bytes, &Limits::default())
         .with_context(|| format!("{}", file.display()))?;
-    let mut fonts = pdf::content::FontCache::default();
+    let mut fonts = pdf::FontCache::default();
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     for n in 1..=doc.page_count() as u32 {
         let page = doc
