@@ -183,11 +183,13 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
                     .iter()
                     .position(|w| w.rect.x0 >= at.start_x)
                     .unwrap_or(0);
+                // A word that qualifies the label (`Due` of `Due Date`),
+                // not a value that ends before it (`NS-88 Date:`).
                 let preceded = first > 0
-                    && line
-                        .words
-                        .get(first - 1)
-                        .is_some_and(|w| at.start_x - w.rect.x1 < at.em);
+                    && line.words.get(first - 1).is_some_and(|w| {
+                        at.start_x - w.rect.x1 < at.em
+                            && !w.text.chars().any(|c| c.is_ascii_digit())
+                    });
                 let label_rect = line.words[first..at.after]
                     .iter()
                     .map(|w| w.rect)
