@@ -24,24 +24,12 @@ fn mailed_attachments_are_processed_by_sender_and_marked_seen() -> Result {
 [gateway]
 data_dir = "var"
 
-[channel.mail]
-type = "imap"
-host = "127.0.0.1"
-port = {port}
-ca_file = "{ca}"
-user = "{user}"
-password_file = "{password}"
-patterns = ["*.csv"]
-timeout_secs = 10
-
+{channel}
 [relay]
 type = "file"
 path = "relay"
 "#,
-            port = dovecot.imaps_port(),
-            ca = dovecot.ca_file().display(),
-            user = dovecot::USER,
-            password = dovecot.password_file().display(),
+            channel = dovecot.imap_channel("mail", r#"["*.csv"]"#),
         ),
     )?;
     std::fs::write(

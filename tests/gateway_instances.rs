@@ -446,22 +446,10 @@ timeout_secs = 10
 path = "from-acme"
 min_age_secs = 0
 
-[channel.mail]
-type = "imap"
-host = "127.0.0.1"
-port = {imaps}
-ca_file = "{ca}"
-user = "{user}"
-password_file = "{password}"
-patterns = ["*.csv"]
-timeout_secs = 10
-"#,
+{mail_channel}"#,
                 port = sshd.port(),
                 key = sshd.client_key().display(),
-                imaps = mail.imaps_port(),
-                ca = mail.ca_file().display(),
-                user = dovecot::USER,
-                password = mail.password_file().display(),
+                mail_channel = mail.imap_channel("mail", r#"["*.csv"]"#),
             );
             let start = text.find("[channel.drop]").expect("drop channel");
             let end = text.find("[channel.acme-out]").expect("outbound channel");

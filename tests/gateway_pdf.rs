@@ -19,16 +19,7 @@ fn config(dovecot: &Dovecot, ocr: bool) -> String {
 [gateway]
 data_dir = "var"
 
-[channel.mail]
-type = "imap"
-host = "127.0.0.1"
-port = {port}
-ca_file = "{ca}"
-user = "{user}"
-password_file = "{password}"
-patterns = ["*.pdf"]
-timeout_secs = 10
-
+{channel}
 [relay]
 type = "file"
 path = "relay"
@@ -36,10 +27,7 @@ path = "relay"
 [ocr]
 enabled = {ocr}
 "#,
-        port = dovecot.imaps_port(),
-        ca = dovecot.ca_file().display(),
-        user = dovecot::USER,
-        password = dovecot.password_file().display(),
+        channel = dovecot.imap_channel("mail", r#"["*.pdf"]"#),
     )
 }
 

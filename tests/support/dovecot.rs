@@ -164,6 +164,27 @@ impl Dovecot {
         self.dir.path().join("password")
     }
 
+    /// The `[channel.NAME]` table of a gateway reading this server's
+    /// mailbox over IMAPS, taking the attachments `patterns` names (a TOML
+    /// array, `["*.csv"]`).
+    pub fn imap_channel(&self, name: &str, patterns: &str) -> String {
+        format!(
+            r#"[channel.{name}]
+type = "imap"
+host = "127.0.0.1"
+port = {port}
+ca_file = "{ca}"
+user = "{USER}"
+password_file = "{password}"
+patterns = {patterns}
+timeout_secs = 10
+"#,
+            port = self.imaps_port(),
+            ca = self.ca_file().display(),
+            password = self.password_file().display(),
+        )
+    }
+
     /// A file holding a password the server refuses.
     pub fn wrong_password_file(&self) -> PathBuf {
         self.dir.path().join("wrong-password")
