@@ -82,6 +82,12 @@ fn differences(file: &Path, got: &Value, want: &Value) -> Vec<String> {
     same("date", s(&got["invoice_date"]), s(&want["invoice_date"]));
     same("PO number", s(&got["po_number"]), s(&want["po_number"]));
     same(
+        "due date",
+        s(&got["terms"]["due_date"]),
+        s(&want["due_date"]),
+    );
+    same("currency", s(&got["currency"]), s(&want["currency"]));
+    same(
         "vendor",
         s(&got["vendor"]["name"]),
         s(&want["vendor"]["name"]),

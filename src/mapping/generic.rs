@@ -90,6 +90,18 @@ const PO_NUMBER: &[&str] = &[
     "Order No.",
     "Order Number",
 ];
+const DUE_DATE: &[&str] = &[
+    "Due Date",
+    "Payment Due",
+    "Due",
+    "Fällig am",
+    "Fälligkeitsdatum",
+    "Fällig",
+    "Échéance",
+    "Date d'échéance",
+    "Fecha de vencimiento",
+    "Vencimiento",
+];
 const TERMS: &[&str] = &[
     "Payment Terms",
     "Terms",
@@ -584,6 +596,15 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
     let terms = by_labels(pages, TERMS, false, |t| {
         (!t.trim().is_empty()).then(|| t.trim().to_string())
     });
+    // A due date is labelled so; `Due` qualifying `Date` is what makes it.
+    let due = DUE_DATE.iter().find_map(|label| {
+        labelled(pages, label).iter().find_map(|place| {
+            [&place.right, &place.below]
+                .into_iter()
+                .flatten()
+                .find_map(|f| date_in(&f.text, &dates))
+        })
+    });
     let mut used = Vec::new();
     let total = money_by_labels(pages, TOTAL, false, marks, &mut used);
     let subtotal = money_by_labels(pages, SUBTOTAL, false, marks, &mut used);
@@ -749,10 +770,12 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
         invoice_number: number.map(|(n, _)| n).unwrap_or_default(),
         invoice_date: date.map(|(d, _)| d),
         po_number: po.map(|(p, _)| p),
-        terms: terms.map(|(t, _)| Terms {
-            description: Some(t),
+        terms: (terms.is_some() || due.is_some()).then(|| Terms {
+            description: terms.map(|(t, _)| t),
+            due_date: due,
             ..Terms::default()
         }),
+        currency: currency_of(&words),
         vendor: vendor_name(pages).map(|name| Party {
             name: Some(name),
             ..Party::default()
@@ -763,6 +786,34 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
         total_amount: total.map(|(t, _)| t.into()),
         ..Invoice::default()
     })
+}
+
+/// The currency the amounts are in, from the signs and codes printed with
+/// them, when they all say the same.
+fn currency_of(words: &[&str]) -> Option<String> {
+    const SIGNS: &[(&str, &str)] = &[
+        ("€", "EUR"),
+        ("EUR", "EUR"),
+        ("£", "GBP"),
+        ("GBP", "GBP"),
+        ("CHF", "CHF"),
+        ("CAD", "CAD"),
+        ("C$", "CAD"),
+        ("USD", "USD"),
+        ("US$", "USD"),
+        ("$", "USD"),
+    ];
+    let mut found: Option<&str> = None;
+    for w in words {
+        let sign = SIGNS.iter().find(|(s, _)| w.contains(s)).map(|(_, c)| *c);
+        match (found, sign) {
+            (_, None) => {}
+            (None, Some(c)) => found = Some(c),
+            (Some(f), Some(c)) if f == c => {}
+            (Some(_), Some(_)) => return None,
+        }
+    }
+    found.map(str::to_string)
 }
 
 /// Words that title an invoice, not name its vendor.
