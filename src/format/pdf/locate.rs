@@ -69,13 +69,46 @@ pub enum Locator {
 /// columns.
 pub const COLUMN_GAP_EMS: f64 = 1.5;
 
+/// A value found, and the label it was found from (for `right_of` and
+/// `below`): what `dropgate pdf inspect` draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located {
+    /// The value.
+    pub value: Found,
+    /// The label's own box, for a locator by label.
+    pub anchor: Option<Found>,
+}
+
 /// Finds a value on `pages` (an invoice's pages, in order).
 pub fn locate(pages: &[Page], locator: &Locator, on: Pages) -> Option<Found> {
+    locate_from(pages, locator, on).map(|l| l.value)
+}
+
+/// Finds a value on `pages`, with the label it was found from.
+pub fn locate_from(pages: &[Page], locator: &Locator, on: Pages) -> Option<Located> {
     pages_of(pages, on).find_map(|page| on_page(page, locator))
 }
 
+impl std::fmt::Display for Locator {
+    /// How the value is found, as a template says it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Locator::RightOf { label, words: None } => write!(f, "right of {label:?}"),
+            Locator::RightOf {
+                label,
+                words: Some(n),
+            } => write!(f, "right of {label:?} ({n} word(s))"),
+            Locator::Below { label, lines } => write!(f, "below {label:?} ({lines} line(s))"),
+            Locator::Region(r) => {
+                write!(f, "in the region [{}, {}, {}, {}]", r.x0, r.y0, r.x1, r.y1)
+            }
+            Locator::Pattern(re) => write!(f, "by the pattern '{}'", re.as_str()),
+        }
+    }
+}
+
 /// The pages `on` selects.
-fn pages_of(pages: &[Page], on: Pages) -> Box<dyn Iterator<Item = &Page> + '_> {
+pub fn pages_of(pages: &[Page], on: Pages) -> Box<dyn Iterator<Item = &Page> + '_> {
     match on {
         Pages::Any => Box::new(pages.iter()),
         Pages::Number(n) => Box::new(pages.get(n.saturating_sub(1) as usize).into_iter()),
@@ -83,13 +116,37 @@ fn pages_of(pages: &[Page], on: Pages) -> Box<dyn Iterator<Item = &Page> + '_> {
     }
 }
 
-fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
+fn on_page(page: &Page, locator: &Locator) -> Option<Located> {
+    // A value found from the label `at` on `line`.
+    let by_label = |line: &Line, at: &Label, value: Option<Found>| {
+        value.map(|value| Located {
+            value,
+            anchor: Some(Found {
+                text: line_text(&Line {
+                    words: line.words[first_word(line, at)..at.after].to_vec(),
+                    rect: line.rect,
+                }),
+                page: page.number,
+                rect: label_box(line, at),
+            }),
+        })
+    };
+    let plain = |value: Option<Found>| {
+        value.map(|value| Located {
+            value,
+            anchor: None,
+        })
+    };
     match locator {
         Locator::RightOf { label, words } => {
             let lines = lines_of(page);
             lines.iter().find_map(|line| {
                 let at = find_label(line, label)?;
-                found(page.number, &right_words(line, &at, *words))
+                by_label(
+                    line,
+                    &at,
+                    found(page.number, &right_words(line, &at, *words)),
+                )
             })
         }
         Locator::Below {
@@ -106,7 +163,7 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
                     .take(*count)
                     .flat_map(|below| column_words(below, left))
                     .collect();
-                found(page.number, &taken)
+                by_label(line, &at, found(page.number, &taken))
             })
         }
         Locator::Region(rect) => {
@@ -118,7 +175,7 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
                 })
                 .cloned()
                 .collect();
-            found(page.number, &taken)
+            plain(found(page.number, &taken))
         }
         Locator::Pattern(re) => lines_of(page).iter().find_map(|line| {
             let text = line_text(line);
@@ -143,11 +200,11 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
                 .map(|w| w.rect)
                 .reduce(|a, b| a.union(&b))
                 .unwrap_or(line.rect);
-            Some(Found {
+            plain(Some(Found {
                 text: value.to_string(),
                 page: page.number,
                 rect,
-            })
+            }))
         }),
     }
 }
@@ -178,21 +235,13 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
         for (k, line) in lines.iter().enumerate() {
             let mut from = 0;
             while let Some(at) = find_label_from(line, label, from) {
-                let first = line
-                    .words
-                    .iter()
-                    .position(|w| w.rect.x0 >= at.start_x)
-                    .unwrap_or(0);
+                let first = first_word(line, &at);
                 let preceded = first > 0
                     && line
                         .words
                         .get(first - 1)
                         .is_some_and(|w| at.start_x - w.rect.x1 < at.em);
-                let label_rect = line.words[first..at.after]
-                    .iter()
-                    .map(|w| w.rect)
-                    .reduce(|a, b| a.union(&b))
-                    .unwrap_or(line.rect);
+                let label_rect = label_box(line, &at);
                 let right = right_words(line, &at, None);
                 let mut rest: Vec<Word> = at.rest.iter().cloned().collect();
                 rest.extend(line.words[at.after..].iter().cloned());
@@ -216,6 +265,24 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
         }
     }
     out
+}
+
+/// The index of a label's first word on its line.
+fn first_word(line: &Line, at: &Label) -> usize {
+    line.words
+        .iter()
+        .position(|w| w.rect.x0 >= at.start_x)
+        .unwrap_or(0)
+        .min(at.after)
+}
+
+/// The box of a label's words on its line.
+fn label_box(line: &Line, at: &Label) -> Rect {
+    line.words[first_word(line, at)..at.after]
+        .iter()
+        .map(|w| w.rect)
+        .reduce(|a, b| a.union(&b))
+        .unwrap_or(line.rect)
 }
 
 /// The words right of a label on its line, up to the next column (or at
