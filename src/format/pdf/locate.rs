@@ -635,6 +635,31 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn the_label_a_value_was_found_from() {
+        let pages = [invoice()];
+        let l = locate_from(&pages, &right_of("Invoice #"), Pages::Any).expect("found");
+        let anchor = l.anchor.expect("found from a label");
+        assert_eq!(anchor.text, "Invoice #:");
+        assert_eq!((anchor.rect.x0, anchor.rect.x1), (350.0, 404.0));
+        let below = Locator::Below {
+            label: "Bill To".into(),
+            lines: 1,
+        };
+        let l = locate_from(&pages, &below, Pages::Any).expect("found");
+        assert_eq!(
+            l.anchor.map(|a| (a.rect.x0, a.rect.y0)),
+            Some((300.0, 120.0))
+        );
+        let re = Locator::Pattern(Regex::new(r"Terms:\s*(Net \d+)").expect("regex"));
+        assert_eq!(
+            locate_from(&pages, &re, Pages::Any).map(|l| l.anchor),
+            Some(None),
+            "a pattern has no label"
+        );
+        assert_eq!(right_of("Invoice #").to_string(), "right of \"Invoice #\"");
+    }
+
+    #[test]
     fn a_label_glued_to_its_value() {
         let f = locate(&[invoice()], &right_of("P.O. #"), Pages::Any).expect("found");
         assert_eq!(f.text, "PM-558630");
