@@ -446,3 +446,64 @@ fn explain_names_the_page_and_position_of_each_pdf_value() {
     );
     assert!(line.contains("column amount under \"Amount\""), "{line}");
 }
+
+#[test]
+fn inspect_shows_where_each_invoice_of_a_file_starts() {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = dir.path().join("kestrel.toml");
+    std::fs::write(
+        &path,
+        r#"[mapping]
+direction = "inbound"
+document = "invoice"
+format = "pdf"
+
+[mapping.pdf]
+keywords = ["Kestrel Home Goods"]
+starts = 'INVOICE$'
+
+[mapping.pdf.values]
+number = { right_of = "Invoice No." }
+vendor = { region = [36, 60, 300, 110], page = 1 }
+
+[invoice]
+invoice_number = "number"
+"#,
+    )
+    .expect("write");
+    let path = path.display().to_string();
+    let file = "samples/pdf/kestrel-home/KHG-50211-50212.pdf";
+    let (_, svg) = inspect(&["--template", &path, file]);
+    let starts: Vec<(Option<u32>, Option<&str>)> = marks(&svg, "start")
+        .iter()
+        .map(|e| (e.page, e.attr("data-label")))
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            (Some(1), Some("invoice 1 starts")),
+            (Some(2), Some("invoice 2 starts"))
+        ]
+    );
+    let legend = legend(&svg);
+    assert!(legend.contains(&"invoice 2: pages 2-2"), "{legend:?}");
+    // Each invoice's number, and the region its vendor is read from, on
+    // its own first page.
+    for (class, label) in [("value", "number"), ("region", "region of vendor")] {
+        let pages: Vec<Option<u32>> = marks(&svg, class)
+            .iter()
+            .filter(|e| e.attr("data-label") == Some(label))
+            .map(|e| e.page)
+            .collect();
+        assert_eq!(pages, [Some(1), Some(2)], "{label}");
+    }
+    let (x0, ..) = words(file, 2)
+        .into_iter()
+        .find(|w| w.4 == "KHG-50212")
+        .expect("the second number");
+    let second = marks(&svg, "value")
+        .into_iter()
+        .find(|e| e.attr("data-label") == Some("number") && e.page == Some(2))
+        .expect("on page 2");
+    assert!((second.num("x") - x0).abs() < 0.01);
+}
