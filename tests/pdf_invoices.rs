@@ -2,10 +2,10 @@
 //! the truth file that the sample's generator wrote beside it
 //! (`samples/pdf/*/NAME.truth.json`): every invoice's number, date, PO
 //! number, vendor, subtotal, freight, discount, tax and total, and every
-//! line's SKU, quantity, unit price and amount. The samples have no
-//! templates: this is extraction without one (and OCR for the scanned
-//! sample, which needs tesseract and pdftoppm; under CI their absence
-//! fails the test).
+//! line's SKU, quantity, unit price and amount. Each sample is read
+//! without a template (and by OCR for the scanned sample, which needs
+//! tesseract and pdftoppm; under CI their absence fails the test), and
+//! with its vendor's template where the repository has one.
 
 mod support;
 
@@ -14,6 +14,10 @@ use std::path::{Path, PathBuf};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use support::cli::{dropgate, root, text};
+
+/// The samples whose vendor has a template in `mappings/partners/`: its
+/// folder under `samples/pdf/` and the partner.
+const TEMPLATES: &[(&str, &str)] = &[("harborline-outdoor", "harborline")];
 
 /// The samples with a truth file, each PDF with its truth.
 fn samples() -> Vec<(PathBuf, Value)> {
@@ -144,33 +148,49 @@ fn every_sample_invoice_is_read_as_its_truth_file_says() {
         {
             continue;
         }
-        let out = dropgate(&["translate", &pdf.to_string_lossy()]);
-        if !out.status.success() {
-            problems.push(format!(
-                "{}: exit {:?}: {}",
-                pdf.display(),
-                out.status.code(),
-                text(&out.stderr)
-            ));
-            continue;
+        // Without a template (as from a vendor that has none), and with its
+        // vendor's template where the repository has one.
+        let path = pdf.to_string_lossy().to_string();
+        let mut runs = vec![(
+            vec!["translate", "--partner", "a-new-vendor", path.as_str()],
+            if is_scan { "ocr" } else { "generic" },
+        )];
+        for (folder, partner) in TEMPLATES {
+            if path.contains(folder) {
+                runs.push((
+                    vec!["translate", "--partner", partner, path.as_str()],
+                    "template",
+                ));
+            }
         }
-        let got: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
-        let got = got.as_array().cloned().unwrap_or_default();
-        let want = truth["invoices"].as_array().cloned().unwrap_or_default();
-        if got.len() != want.len() {
-            problems.push(format!(
-                "{}: {} invoice(s) read, the truth has {}",
-                pdf.display(),
-                got.len(),
-                want.len()
-            ));
-        }
-        for (g, w) in got.iter().zip(&want) {
-            invoices += 1;
-            assert_eq!(g["source"]["format"], "pdf");
-            let how = if is_scan { "ocr" } else { "generic" };
-            assert_eq!(g["source"]["extraction"], how, "{}", pdf.display());
-            problems.extend(differences(&pdf, g, w));
+        for (args, how) in runs {
+            let out = dropgate(&args);
+            if !out.status.success() {
+                problems.push(format!(
+                    "{}: exit {:?}: {}",
+                    pdf.display(),
+                    out.status.code(),
+                    text(&out.stderr)
+                ));
+                continue;
+            }
+            let got: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+            let got = got.as_array().cloned().unwrap_or_default();
+            let want = truth["invoices"].as_array().cloned().unwrap_or_default();
+            if got.len() != want.len() {
+                problems.push(format!(
+                    "{}: {} invoice(s) read, the truth has {}",
+                    pdf.display(),
+                    got.len(),
+                    want.len()
+                ));
+            }
+            for (g, w) in got.iter().zip(&want) {
+                invoices += 1;
+                assert_eq!(g["source"]["format"], "pdf");
+                assert_eq!(g["source"]["extraction"], how, "{}", pdf.display());
+                problems.extend(differences(&pdf, g, w));
+            }
         }
     }
     assert!(invoices >= 12, "only {invoices} invoices compared");

@@ -493,26 +493,7 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    for e in &report.delivery_errors {
-        say!("        {e}");
-    }
-    if report.left_to_running {
-        say!(
-            "{} delivery(ies) waiting: the running gateway makes them",
-            report.pending
-        );
-    } else {
-        say!(
-            "{} delivery(ies) made, {} waiting (the daemon retries them)",
-            report.delivered,
-            report.pending
-        );
-    }
-    Ok(if report.delivery_errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    said_deliveries(&report)
 }
 
 /// Arguments of `release`.
@@ -561,26 +542,7 @@ pub fn release(args: ReleaseArgs) -> anyhow::Result<ExitCode> {
             i.seq
         );
     }
-    for e in &report.delivery_errors {
-        say!("        {e}");
-    }
-    if report.left_to_running {
-        say!(
-            "{} delivery(ies) waiting: the running gateway makes them",
-            report.pending
-        );
-    } else {
-        say!(
-            "{} delivery(ies) made, {} waiting (the daemon retries them)",
-            report.delivered,
-            report.pending
-        );
-    }
-    Ok(if report.delivery_errors.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    said_deliveries(&report)
 }
 
 /// Runs `dropgate status`.
@@ -673,4 +635,29 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Says what became of the deliveries a command queued (made, waiting,
+/// failed, or left to a running gateway): exit 1 when one failed.
+fn said_deliveries(report: &crate::daemon::PassReport) -> anyhow::Result<ExitCode> {
+    for e in &report.delivery_errors {
+        say!("        {e}");
+    }
+    if report.left_to_running {
+        say!(
+            "{} delivery(ies) waiting: the running gateway makes them",
+            report.pending
+        );
+    } else {
+        say!(
+            "{} delivery(ies) made, {} waiting (the daemon retries them)",
+            report.delivered,
+            report.pending
+        );
+    }
+    Ok(if report.delivery_errors.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -99,15 +99,28 @@ fn read(file: &PathBuf) -> anyhow::Result<Vec<ReadPage>> {
     pdf::read(&bytes, &Limits::default()).with_context(|| format!("{}", file.display()))
 }
 
+/// Prints page by page, so that memory holds one page's text at a time;
+/// a page that cannot be read stops the output there (exit 2).
 fn text(args: TextArgs) -> anyhow::Result<ExitCode> {
-    let pages: Vec<pdf::Page> = read(&args.file)?.into_iter().map(|p| p.page).collect();
-    let out = if args.layout {
-        pdf::text::laid_out(&pages)
-    } else {
-        pdf::text::plain(&pages)
-    };
-    let mut stdout = std::io::stdout().lock();
-    stdout.write_all(out.as_bytes())?;
+    let file = &args.file;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let doc = pdf::Document::open(&bytes, &Limits::default())
+        .with_context(|| format!("{}", file.display()))?;
+    let mut fonts = pdf::FontCache::default();
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    for n in 1..=doc.page_count() as u32 {
+        let page = doc
+            .page(n, &mut fonts)
+            .with_context(|| format!("{}", file.display()))?
+            .page;
+        let pages = std::slice::from_ref(&page);
+        let out = if args.layout {
+            pdf::text::laid_out(pages)
+        } else {
+            pdf::text::plain(pages)
+        };
+        stdout.write_all(out.as_bytes())?;
+    }
     stdout.flush()?;
     Ok(ExitCode::SUCCESS)
 }

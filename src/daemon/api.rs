@@ -380,19 +380,8 @@ fn answer_once(
 ) -> Result<Answer, StoreError> {
     let by_key = key.map(|k| format!("key:{k}"));
     let by_content = format!("request:{request_sha256}");
-    if let Some(by_key) = &by_key
-        && let Some(kept) = store.kept_answer(by_key)?
-    {
-        if kept.request_sha256 != request_sha256 {
-            return Ok(Answer::error(
-                StatusCode::CONFLICT,
-                &format!(
-                    "Idempotency-Key {:?} was used for another request: a new request needs a new key",
-                    key.unwrap_or_default()
-                ),
-            ));
-        }
-        return Ok(Answer::replay(kept));
+    if let Some(answer) = answered_under_key(store, key, request_sha256)? {
+        return Ok(answer);
     }
     if let Some(kept) = store.kept_answer(&by_content)? {
         if let Some(by_key) = &by_key {
@@ -552,6 +541,30 @@ async fn held_invoices(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
 
 /// Releases a held invoice unless the request came before under its
 /// `key` (then its first answer again, or 409 for another request).
+/// The answer already given under Idempotency-Key `key`: the same again
+/// for the same request, a conflict for another.
+fn answered_under_key(
+    store: &mut dyn Store,
+    key: Option<&str>,
+    request_sha256: &str,
+) -> Result<Option<Answer>, StoreError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    let Some(kept) = store.kept_answer(&format!("key:{key}"))? else {
+        return Ok(None);
+    };
+    if kept.request_sha256 != request_sha256 {
+        return Ok(Some(Answer::error(
+            StatusCode::CONFLICT,
+            &format!(
+                "Idempotency-Key {key:?} was used for another request: a new request needs a new key"
+            ),
+        )));
+    }
+    Ok(Some(Answer::replay(kept)))
+}
+
 fn release_once(
     store: &mut dyn Store,
     id: &str,
@@ -560,19 +573,8 @@ fn release_once(
 ) -> Result<Answer, StoreError> {
     let request_sha256 = send::content_sha256(&serde_json::json!({ "release": id, "by": by }));
     let by_key = key.map(|k| format!("key:{k}"));
-    if let Some(by_key) = &by_key
-        && let Some(kept) = store.kept_answer(by_key)?
-    {
-        if kept.request_sha256 != request_sha256 {
-            return Ok(Answer::error(
-                StatusCode::CONFLICT,
-                &format!(
-                    "Idempotency-Key {:?} was used for another request: a new request needs a new key",
-                    key.unwrap_or_default()
-                ),
-            ));
-        }
-        return Ok(Answer::replay(kept));
+    if let Some(answer) = answered_under_key(store, key, &request_sha256)? {
+        return Ok(answer);
     }
     let Some((file, seq)) = super::invoices::parse_id(id) else {
         return Ok(Answer::error(

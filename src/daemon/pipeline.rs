@@ -504,8 +504,14 @@ fn pdf_pages(
             )
         })
         .map_err(|e| archive_error(file, e))?;
-    Ok(crate::ocr::pages(&bytes, None, &limits, &cx.config.ocr)
-        .map_err(|e| format!("{}: {e}", file.name)))
+    Ok(
+        crate::ocr::pages(&bytes, None, &limits, &cx.config.ocr).map_err(|e| match e {
+            crate::ocr::PagesError::Pdf(e) => {
+                format!("a PDF document that cannot be read: {e}")
+            }
+            other => other.to_string(),
+        }),
+    )
 }
 
 /// A translation written into a pack entry: its outcome, the entry and its

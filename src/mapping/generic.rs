@@ -694,7 +694,12 @@ pub fn read(pages: &[Page]) -> Reading {
             for (n, row) in table.rows.iter().enumerate() {
                 let quantity = cell(row, "quantity").and_then(|t| amount_in(&t, marks));
                 let unit_price = cell(row, "unit_price").and_then(|t| amount_in(&t, marks));
-                let amount = cell(row, "amount").and_then(|t| amount_in(&t, marks));
+                // No amount column: the quantity times the price, which
+                // the total then checks.
+                let amount = match cell(row, "amount") {
+                    Some(t) => amount_in(&t, marks),
+                    None => quantity.zip(unit_price).map(|(q, p)| (q * p).round_dp(2)),
+                };
                 if let (Some(q), Some(p), Some(a)) = (quantity, unit_price, amount)
                     && !close(q * p, a)
                 {
@@ -714,6 +719,15 @@ pub fn read(pages: &[Page]) -> Reading {
                     amount: amount.map(Into::into),
                     ..InvoiceLine::default()
                 });
+            }
+            // An "Item" column of names, and no description column: they
+            // are descriptions.
+            if !spec.columns.iter().any(|c| c == "description") {
+                for line in &mut lines {
+                    if line.sku.as_deref().is_some_and(|s| s.contains(' ')) {
+                        line.description = line.sku.take();
+                    }
+                }
             }
             // No item column: a code that starts the description (letters
             // and digits, no lower case: `CCP-TRT-250`) is the item.
@@ -999,6 +1013,53 @@ mod tests {
                 "{unsure}"
             );
         }
+    }
+
+    #[test]
+    fn a_short_invoice_without_an_amount_column() {
+        // A date right after a number, an item named in words, the amount
+        // the quantity times the price, checked by the total.
+        let pages = vec![page(
+            1,
+            &[
+                (
+                    40.0,
+                    &[
+                        ("Invoice", 50.0),
+                        ("#", 96.0),
+                        ("NS-88", 110.0),
+                        ("Date:", 146.0),
+                        ("15.11.2026", 178.0),
+                    ],
+                ),
+                (70.0, &[("Item", 50.0), ("Qty", 150.0), ("Price", 200.0)]),
+                (
+                    85.0,
+                    &[
+                        ("Kaffe", 50.0),
+                        ("filter", 86.0),
+                        ("2", 156.0),
+                        ("1.234,50", 200.0),
+                        ("€", 250.0),
+                    ],
+                ),
+                (
+                    110.0,
+                    &[
+                        ("Total", 50.0),
+                        ("due:", 82.0),
+                        ("2.469,00", 120.0),
+                        ("€", 170.0),
+                    ],
+                ),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(invoice.invoice_date, NaiveDate::from_ymd_opt(2026, 11, 15));
+        let line = &invoice.lines[0];
+        assert_eq!(line.description.as_deref(), Some("Kaffe filter"));
+        assert_eq!(line.sku, None);
+        assert_eq!(line.amount.map(|a| a.to_string()), Some("2469.00".into()));
     }
 
     #[test]

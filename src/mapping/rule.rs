@@ -191,6 +191,11 @@ pub struct Rule {
     implied: Option<u32>,
     decimal_mark: Option<char>,
     thousands: Option<char>,
+    /// `money = true`: the value is an amount as invoices print it
+    /// (currency signs and codes, thousands groups, negatives in
+    /// parentheses or with a trailing minus), read by
+    /// [`super::amount::Marks`] with the rule's decimal mark.
+    money: bool,
     multiply: Option<Decimal>,
     decimals: Option<u32>,
     default: Option<String>,
@@ -251,6 +256,7 @@ const KEYS: &[&str] = &[
     "implied_decimals",
     "decimal",
     "thousands",
+    "money",
     "multiply",
     "decimals",
     "default",
@@ -314,6 +320,7 @@ impl Rule {
             implied: None,
             decimal_mark: None,
             thousands: None,
+            money: false,
             multiply: None,
             decimals: None,
             default: None,
@@ -488,6 +495,7 @@ impl Rule {
                 }
                 "all" => rule.all = flag()?,
                 "unique" => rule.unique = flag()?,
+                "money" => rule.money = flag()?,
                 "check_digit" => match text()?.as_str() {
                     "gs1" => rule.check_digit = true,
                     other => {
@@ -852,7 +860,8 @@ impl Rule {
         let numeric = matches!(self.target, Target::Decimal | Target::Integer)
             && self.implied.is_none()
             && self.multiply.is_none()
-            && self.decimals.is_none();
+            && self.decimals.is_none()
+            && !self.money;
         self.direction == Direction::Inbound
             && self.nulls.is_empty()
             && self.remove.is_none()
@@ -1036,6 +1045,14 @@ impl Rule {
     }
 
     fn parse_number(&self, s: &str) -> Result<Decimal, String> {
+        if self.money {
+            let marks = super::amount::Marks {
+                decimal: self.decimal_mark.unwrap_or('.'),
+            };
+            return marks
+                .amount(s)
+                .ok_or_else(|| format!("{s:?} is not an amount"));
+        }
         let mut t: Cow<'_, str> = match self.thousands {
             Some(sep) if s.contains(sep) => Cow::Owned(s.chars().filter(|c| *c != sep).collect()),
             _ => Cow::Borrowed(s),
@@ -1087,7 +1104,11 @@ impl Rule {
     /// print it. `None` sends the value through the full parse (which also
     /// gives the errors).
     fn plain_number<'a>(&self, v: &Cow<'a, str>, integer: bool) -> Option<Cow<'a, str>> {
-        if self.implied.is_some() || self.multiply.is_some() || self.decimals.is_some() {
+        if self.implied.is_some()
+            || self.multiply.is_some()
+            || self.decimals.is_some()
+            || self.money
+        {
             return None;
         }
         let mark = self.decimal_mark.filter(|&m| m != '.');

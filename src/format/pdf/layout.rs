@@ -8,13 +8,17 @@
 //! between, the gap along the baseline is over 0.1 em or under -0.2 em,
 //! the glyph starts within 0.1 em of the previous glyph's start (drawn
 //! over it), the baseline moves more than 0.5 pt, or the font size or the
-//! text direction changes.
+//! text direction changes. A word drawn again over itself (fake bold, a
+//! drop shadow: the same text within 0.1 em along and 0.2 em across) is
+//! kept once.
 //!
 //! Lines: words of one direction on one baseline (within 0.3 em) whose
 //! gaps are under 1.5 em, left to right. Blocks: lines that follow each
 //! other within 1 em vertically, overlap horizontally and have font sizes
 //! within a factor 1.5. Blocks are ordered top to bottom, then left to
 //! right; text in other directions follows, by direction.
+
+use std::collections::HashMap;
 
 use super::content::{Glyph, PageContent};
 use super::page::{Block, Line, Rect, Word};
@@ -102,7 +106,33 @@ fn words(content: &PageContent) -> Vec<Draft> {
         out.push(d);
     }
     out.retain(|d| !d.word.text.is_empty());
-    out
+    without_duplicates(out)
+}
+
+/// Drops a word drawn again over itself (fake bold, a drop shadow): the
+/// same text within 0.1 em along and 0.2 em across of a word kept before
+/// it (as poppler does).
+fn without_duplicates(words: Vec<Draft>) -> Vec<Draft> {
+    let mut seen: HashMap<String, Vec<usize>> = HashMap::new();
+    let mut kept: Vec<Draft> = Vec::with_capacity(words.len());
+    for d in words {
+        let fs = d.word.font_size;
+        let same = seen.get(&d.word.text).is_some_and(|list| {
+            list.iter().any(|&i| {
+                let k = &kept[i];
+                k.rot == d.rot
+                    && (k.p0 - d.p0).abs() < 0.1 * fs
+                    && (k.base - d.base).abs() < 0.2 * fs
+            })
+        });
+        if !same {
+            seen.entry(d.word.text.clone())
+                .or_default()
+                .push(kept.len());
+            kept.push(d);
+        }
+    }
+    kept
 }
 
 struct DraftLine {
@@ -296,6 +326,17 @@ mod tests {
                 y1: 102.0
             }
         );
+    }
+
+    #[test]
+    fn text_drawn_twice_over_itself_is_one_word() {
+        let mut c = PageContent::default();
+        run(&mut c, "Total", 10.0, 100.0, 5.0);
+        run(&mut c, "Total", 10.4, 100.3, 5.0);
+        run(&mut c, "Total", 60.0, 100.0, 5.0);
+        let w = words(&c);
+        assert_eq!(w.len(), 2);
+        assert_eq!(w[1].word.rect.x0, 60.0);
     }
 
     #[test]

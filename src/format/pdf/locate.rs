@@ -236,11 +236,13 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
             let mut from = 0;
             while let Some(at) = find_label_from(line, label, from) {
                 let first = first_word(line, &at);
+                // A word that qualifies the label (`Due` of `Due Date`),
+                // not a value that ends before it (`NS-88 Date:`).
                 let preceded = first > 0
-                    && line
-                        .words
-                        .get(first - 1)
-                        .is_some_and(|w| at.start_x - w.rect.x1 < at.em);
+                    && line.words.get(first - 1).is_some_and(|w| {
+                        at.start_x - w.rect.x1 < at.em
+                            && !w.text.chars().any(|c| c.is_ascii_digit())
+                    });
                 let label_rect = label_box(line, &at);
                 let right = right_words(line, &at, None);
                 let mut rest: Vec<Word> = at.rest.iter().cloned().collect();

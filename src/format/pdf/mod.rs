@@ -14,8 +14,11 @@
 //! and gives each page's geometry and content; [`content`] interprets the
 //! content streams into glyphs and rules with the fonts of [`font`]
 //! ([`encoding`], [`cmap`]); [`layout`] groups glyphs into words, lines
-//! and blocks; [`text`] prints them. [`read`] does it all. No input makes
-//! any of it panic or run without bound.
+//! and blocks; [`text`] prints them. [`read`] does it all (or
+//! [`Document::open`] and [`Document::page`], one page at a time). Each
+//! [`ReadPage`] says how much text layer its page has
+//! ([`TextLayer::has_text`]): a page without one is for OCR. No input
+//! makes any of it panic or run without bound.
 
 pub mod cmap;
 pub mod content;
@@ -41,6 +44,7 @@ pub mod template;
 pub(crate) mod testpdf;
 pub mod text;
 
+pub use content::FontCache;
 pub use document::{Document, Limits, ReadPage, TextLayer};
 pub use error::{PdfError, Place};
 pub use page::{Block, Line, Page, Rect, Rule, TextSource, Word};
@@ -48,7 +52,7 @@ pub use page::{Block, Line, Page, Rect, Rule, TextSource, Word};
 /// Reads every page of a PDF from its text layer.
 pub fn read(bytes: &[u8], limits: &Limits) -> Result<Vec<ReadPage>, PdfError> {
     let doc = Document::open(bytes, limits)?;
-    let mut fonts = content::FontCache::default();
+    let mut fonts = FontCache::default();
     (1..=doc.page_count() as u32)
         .map(|n| doc.page(n, &mut fonts))
         .collect()
