@@ -100,7 +100,17 @@ rect.end { fill: none }
 
 /// Draws `pages` with `marks` over them and `legend` above them.
 pub fn draw(pages: &[Page], marks: &[Mark], legend: &[String]) -> String {
-    let width = pages.iter().map(|p| finite(p.width)).fold(200.0, f64::max) + 2.0 * MARGIN;
+    // Wide enough for the widest page and the longest legend line (at
+    // about 5.6 pt a letter of its 10 pt font).
+    let legend_width = legend
+        .iter()
+        .map(|l| l.chars().count() as f64 * 5.6)
+        .fold(0.0, f64::max);
+    let width = pages
+        .iter()
+        .map(|p| finite(p.width))
+        .fold(legend_width.max(200.0), f64::max)
+        + 2.0 * MARGIN;
     let legend_height = legend.len() as f64 * LEGEND_LINE;
     let height = MARGIN
         + legend_height
