@@ -7,8 +7,11 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use crate::format::pdf::Rect;
+use crate::format::pdf::template::{LINE, place};
+use crate::format::tree::{Flavor, Place, Tree};
 use crate::mapping::testing;
-use crate::mapping::translate::{Request, translate};
+use crate::mapping::translate::{Request, pdf_template, translate};
 
 use super::translate::flavor;
 
@@ -20,7 +23,9 @@ pub enum MappingCommand {
     /// each mismatch and exits 1 on any.
     Test(TestArgs),
     /// Translates FILE with a mapping and shows, for each output value, the
-    /// rule (file:line) and the place in the input it came from.
+    /// rule (file:line) and the place in the input it came from (for a
+    /// PDF: the page, the position and box in points, and how the
+    /// template found it).
     Explain(ExplainArgs),
 }
 
@@ -46,7 +51,8 @@ pub struct ExplainArgs {
     pub mapping: String,
     /// The input file.
     pub file: PathBuf,
-    /// The input format: auto, x12, csv or xml.
+    /// The input format: auto, x12, csv, xml or pdf (a PDF is known by
+    /// its bytes in any case).
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// The partner (`source.partner`).
@@ -99,7 +105,14 @@ fn test(args: TestArgs) -> anyhow::Result<ExitCode> {
 fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
     let library = args.mappings.library()?;
     let name = args.file.display().to_string();
-    let input = std::fs::File::open(&args.file).with_context(|| format!("{name}: cannot open"))?;
+    let file = std::fs::File::open(&args.file).with_context(|| format!("{name}: cannot open"))?;
+    let mut input = std::io::BufReader::new(file);
+    // A PDF is read into its pages as `translate` reads it.
+    let pdf_pages = super::pdf::read_pages(&mut input, &args.file, &name)?;
+    let boxes = match &pdf_pages {
+        Some(pages) => pdf_boxes(pages, &args.mapping, &library)?,
+        None => Vec::new(),
+    };
     let request = Request {
         file_name: name,
         flavor: flavor(&args.format)?,
@@ -107,6 +120,7 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
         partner: args.partner.clone(),
         lines: true,
         explain: true,
+        pdf_pages,
         ..Request::default()
     };
     let defs = crate::x12::defs::Definitions::embedded();
@@ -141,6 +155,58 @@ fn explain(args: ExplainArgs) -> anyhow::Result<ExitCode> {
                 .map(|f| format!(", from {f}"))
                 .unwrap_or_else(|| ", a constant or default".into())
         )?;
+        // A PDF's value: how the template found it, and its box.
+        if let Some((_, how, r)) = boxes.iter().find(|(at, _, _)| Some(*at) == t.at) {
+            writeln!(
+                out,
+                "{:width$}   found {how}, box {:.1} {:.1} {:.1} {:.1} pt (left top right bottom)",
+                "", r.x0, r.y0, r.x1, r.y1
+            )?;
+        }
     }
     Ok(super::translate::report(&outcome))
+}
+
+/// What the PDF mapping `mapping` finds on `pages`: each value's place in
+/// the tree, how it was found, and its box.
+fn pdf_boxes(
+    pages: &[crate::format::pdf::Page],
+    mapping: &str,
+    library: &crate::mapping::Library,
+) -> anyhow::Result<Vec<(Place, String, Rect)>> {
+    let Some((_, template)) = pdf_template(pages, Some(mapping), None, library)? else {
+        return Ok(Vec::new());
+    };
+    let mut boxes = Vec::new();
+    for invoice in template.split(pages) {
+        let mut tree = Tree::new(Flavor::Pdf);
+        for (name, found) in template.fill(invoice, &mut tree) {
+            // A table's cell is named `line[N]/column`.
+            let cell = name
+                .strip_prefix(&format!("{LINE}["))
+                .and_then(|rest| rest.split_once("]/"))
+                .and_then(|(n, column)| Some((n.parse::<u64>().ok()?, column)));
+            let (ordinal, how) = match cell {
+                Some((n, column)) => {
+                    let label = template.table.as_ref().and_then(|t| {
+                        let i = t.columns.iter().position(|c| c == column)?;
+                        t.header.get(i)
+                    });
+                    let under = label.map(|l| format!(" under {l:?}")).unwrap_or_default();
+                    (n, format!("in the table's row {n}, column {column}{under}"))
+                }
+                None => {
+                    let how = template
+                        .values
+                        .iter()
+                        .find(|v| v.name == name)
+                        .map(|v| v.locator.to_string())
+                        .unwrap_or_default();
+                    (0, how)
+                }
+            };
+            boxes.push((place(&found, ordinal), how, found.rect));
+        }
+    }
+    Ok(boxes)
 }

@@ -15,6 +15,7 @@ macro_rules! say {
 
 mod ack;
 mod gateway;
+mod inspect;
 mod mapping;
 mod pdf;
 mod reconcile;
@@ -88,7 +89,8 @@ enum Command {
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
-    /// PDF tools: the text of a PDF, its words with their boxes.
+    /// PDF tools: the text of a PDF, its words with their boxes, a drawing
+    /// of what a template finds on it.
     #[command(subcommand)]
     Pdf(pdf::PdfCommand),
 }

@@ -1,8 +1,10 @@
-//! `dropgate pdf ...`: the text of a PDF, plain or laid out, and its words
-//! with their boxes.
+//! `dropgate pdf ...`: the text of a PDF, plain or laid out, its words
+//! with their boxes, and a drawing of what a template finds on it
+//! ([`super::inspect`]); and [`read_pages`], how every command that
+//! reads invoices reads a PDF's pages.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -21,6 +23,13 @@ pub enum PdfCommand {
     /// `page x0 y0 x1 y1 text`, or with --json one object per page with
     /// its size, how much text layer it has, and its words.
     Words(WordsArgs),
+    /// Draws each page as SVG (every page stacked, at its size in points):
+    /// its frame, word boxes, ruling lines, and what the template (or
+    /// extraction without one) found: values with their labels, regions,
+    /// the table's header, columns and rows, where each invoice starts; a
+    /// legend lists what was not found. Exits 2 when the PDF cannot be
+    /// read.
+    Inspect(super::inspect::InspectArgs),
 }
 
 /// Arguments of `pdf text`.
@@ -51,7 +60,38 @@ pub fn run(cmd: PdfCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         PdfCommand::Text(args) => text(args),
         PdfCommand::Words(args) => words(args),
+        PdfCommand::Inspect(args) => super::inspect::run(args),
     }
+}
+
+/// The pages of `input` when it is a PDF (known by its first bytes), as
+/// `translate`, `mapping explain` and `pdf inspect` read them: the text
+/// layer, and OCR for a page without one ([`crate::ocr::pages`], with the
+/// default `[ocr]` settings); `None` for any other input. `file` is the
+/// input on disk (`-`: standard input), `name` how messages call it.
+pub(super) fn read_pages(
+    input: &mut impl std::io::BufRead,
+    file: &Path,
+    name: &str,
+) -> anyhow::Result<Option<Vec<pdf::Page>>> {
+    let head = input
+        .fill_buf()
+        .with_context(|| format!("{name}: cannot read"))?;
+    if !head.starts_with(b"%PDF-") {
+        return Ok(None);
+    }
+    let limits = Limits::default();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(input, limits.max_file_bytes as u64 + 1),
+        &mut bytes,
+    )
+    .with_context(|| format!("{name}: cannot read"))?;
+    let on_disk = (file.as_os_str() != "-").then_some(file);
+    let config = crate::ocr::OcrConfig::default();
+    let pages = crate::ocr::pages(&bytes, on_disk, &limits, &config)
+        .with_context(|| format!("{name}: cannot read the PDF"))?;
+    Ok(Some(pages))
 }
 
 fn read(file: &PathBuf) -> anyhow::Result<Vec<ReadPage>> {

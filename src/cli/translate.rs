@@ -104,25 +104,7 @@ pub fn run(args: TranslateArgs) -> anyhow::Result<ExitCode> {
     };
     let mut input = std::io::BufReader::with_capacity(1 << 16, input);
     // A PDF is read whole into its pages (OCR for those without text).
-    let head =
-        std::io::BufRead::fill_buf(&mut input).with_context(|| format!("{name}: cannot read"))?;
-    let pdf_pages = if head.starts_with(b"%PDF-") {
-        let limits = crate::format::pdf::Limits::default();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(
-            &mut std::io::Read::take(&mut input, limits.max_file_bytes as u64 + 1),
-            &mut bytes,
-        )
-        .with_context(|| format!("{name}: cannot read"))?;
-        let on_disk = (name != "-").then_some(args.file.as_path());
-        let config = crate::ocr::OcrConfig::default();
-        Some(
-            crate::ocr::pages(&bytes, on_disk, &limits, &config)
-                .with_context(|| format!("{name}: cannot read the PDF"))?,
-        )
-    } else {
-        None
-    };
+    let pdf_pages = super::pdf::read_pages(&mut input, &args.file, &name)?;
     let request = Request {
         file_name: name,
         flavor: flavor(&args.format)?,

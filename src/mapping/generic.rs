@@ -14,8 +14,8 @@ use rust_decimal::Decimal;
 use super::amount::Marks;
 use super::rule::DateFormat;
 use crate::format::pdf::Page;
-use crate::format::pdf::locate::{Labelled, label_at, labelled, lines_of};
-use crate::format::pdf::table::{self, TableSpec};
+use crate::format::pdf::locate::{Found, Labelled, label_at, labelled, lines_of};
+use crate::format::pdf::table::{self, Table, TableSpec};
 use crate::model::{
     Charge, ChargeKind, Extraction, Invoice, InvoiceLine, Party, Source, SourceFormat, Terms,
 };
@@ -318,6 +318,49 @@ impl std::fmt::Display for Unsure {
     }
 }
 
+/// Where a value was found: the label it was found by and its own words
+/// (what `dropgate pdf inspect` draws).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Seen {
+    /// What the value is (`invoice number`, `freight`).
+    pub what: String,
+    /// The label's words and box.
+    pub label: Found,
+    /// The value's words and box.
+    pub value: Found,
+}
+
+/// An invoice read without a template, and where its values were found.
+#[derive(Clone, Debug)]
+pub struct Reading {
+    /// The invoice, or why it was not accepted.
+    pub invoice: Result<Invoice, Unsure>,
+    /// The header's values, charges and totals found.
+    pub seen: Vec<Seen>,
+    /// The line table, as its header row was read.
+    pub table: Option<(TableSpec, Table)>,
+}
+
+/// A label and the value found by it.
+struct At {
+    label: Found,
+    value: Found,
+}
+
+impl At {
+    fn new(place: &Labelled, value: &Found) -> At {
+        At {
+            label: place.label.clone(),
+            value: value.clone(),
+        }
+    }
+
+    /// Where, for a person: `"Invoice #" on page 1`.
+    fn describe(&self) -> String {
+        format!("{:?} on page {}", self.label.text, self.value.page)
+    }
+}
+
 /// How dates are written where the order of day and month is not said by
 /// a month's name.
 fn date_formats(marks: Marks) -> Vec<DateFormat> {
@@ -428,7 +471,7 @@ fn by_labels<T>(
     labels: &[&str],
     from_the_end: bool,
     read: impl Fn(&str) -> Option<T>,
-) -> Option<(T, String)> {
+) -> Option<(T, At)> {
     for label in labels {
         let mut places: Vec<Labelled> = labelled(pages, label);
         if from_the_end {
@@ -437,7 +480,7 @@ fn by_labels<T>(
         for place in places.iter().filter(|p| !p.preceded) {
             for f in [&place.right, &place.below].into_iter().flatten() {
                 if let Some(v) = read(&f.text) {
-                    return Some((v, format!("{label:?} on page {}", f.page)));
+                    return Some((v, At::new(place, f)));
                 }
             }
         }
@@ -456,7 +499,7 @@ fn money_by_labels(
     preceded: bool,
     marks: Marks,
     used: &mut Vec<(u32, i64)>,
-) -> Option<(Decimal, String)> {
+) -> Option<(Decimal, At)> {
     for label in labels {
         for place in labelled(pages, label).iter().rev() {
             let line = (place.label.page, place.label.rect.y0.round() as i64);
@@ -467,7 +510,7 @@ fn money_by_labels(
                 && let Some(v) = money_in(&f.text, marks)
             {
                 used.push(line);
-                return Some((v, format!("{label:?} on page {}", f.page)));
+                return Some((v, At::new(place, f)));
             }
         }
     }
@@ -548,7 +591,7 @@ fn close(a: Decimal, b: Decimal) -> bool {
 /// The invoices of a file without a template: a page whose invoice
 /// number is not the one of the pages before starts another invoice (a
 /// page with none goes on with the one before).
-pub fn extract_all(pages: &[Page]) -> Vec<Result<Invoice, Unsure>> {
+pub fn read_all(pages: &[Page]) -> Vec<Reading> {
     let mut runs: Vec<(usize, Option<String>)> = Vec::new();
     for (k, page) in pages.iter().enumerate() {
         let number =
@@ -570,13 +613,25 @@ pub fn extract_all(pages: &[Page]) -> Vec<Result<Invoice, Unsure>> {
         .enumerate()
         .map(|(i, &from)| {
             let to = starts.get(i + 1).copied().unwrap_or(pages.len());
-            extract(&pages[from..to])
+            read(&pages[from..to])
         })
         .collect()
 }
 
+/// The invoices of a file without a template, each as [`extract`] reads
+/// it.
+pub fn extract_all(pages: &[Page]) -> Vec<Result<Invoice, Unsure>> {
+    read_all(pages).into_iter().map(|r| r.invoice).collect()
+}
+
 /// Reads an invoice from `pages` without a template.
 pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
+    read(pages).invoice
+}
+
+/// Reads an invoice from `pages` without a template, with where each
+/// value was found.
+pub fn read(pages: &[Page]) -> Reading {
     let words: Vec<&str> = pages
         .iter()
         .flat_map(|p| p.words())
@@ -585,9 +640,15 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
     let marks = Marks::detect(words.iter().copied());
     let dates = date_formats(marks);
     let mut found = Vec::new();
+    let mut seen = Vec::new();
     let mut problems = Vec::new();
-    let mut note = |what: &str, value: &dyn std::fmt::Display, at: &str| {
-        found.push(format!("{what} {value} ({at})"));
+    let mut note = |what: &str, value: &dyn std::fmt::Display, at: &At| {
+        found.push(format!("{what} {value} ({})", at.describe()));
+        seen.push(Seen {
+            what: what.to_string(),
+            label: at.label.clone(),
+            value: at.value.clone(),
+        });
     };
 
     let number = by_labels(pages, INVOICE_NUMBER, false, number_in);
@@ -637,10 +698,12 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
     }
 
     let mut lines = Vec::new();
+    let mut read_table = None;
     match table_spec(pages) {
         None => problems
             .push("no line table (a header row with a quantity and a price or amount)".to_string()),
         Some(spec) => {
+            let table = table::table(pages, &spec);
             let cell = |row: &table::Row, name: &str| {
                 spec.columns
                     .iter()
@@ -649,7 +712,7 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
                     .and_then(|c| c.as_ref())
                     .map(|f| f.text.clone())
             };
-            for (n, row) in table::rows(pages, &spec).iter().enumerate() {
+            for (n, row) in table.rows.iter().enumerate() {
                 let quantity = cell(row, "quantity").and_then(|t| amount_in(&t, marks));
                 let unit_price = cell(row, "unit_price").and_then(|t| amount_in(&t, marks));
                 // No amount column: the quantity times the price, which
@@ -704,6 +767,7 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
             if lines.is_empty() {
                 problems.push("no line in the line table".to_string());
             }
+            read_table = Some((spec, table));
         }
     }
 
@@ -751,9 +815,13 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
         }
     }
     if !problems.is_empty() {
-        return Err(Unsure { found, problems });
+        return Reading {
+            invoice: Err(Unsure { found, problems }),
+            seen,
+            table: read_table,
+        };
     }
-    Ok(Invoice {
+    let invoice = Invoice {
         source: Source {
             format: SourceFormat::Pdf,
             extraction: Some(
@@ -785,7 +853,12 @@ pub fn extract(pages: &[Page]) -> Result<Invoice, Unsure> {
         charges,
         total_amount: total.map(|(t, _)| t.into()),
         ..Invoice::default()
-    })
+    };
+    Reading {
+        invoice: Ok(invoice),
+        seen,
+        table: read_table,
+    }
 }
 
 /// The currency the amounts are in, from the signs and codes printed with

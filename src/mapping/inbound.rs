@@ -687,6 +687,9 @@ pub struct Trace {
     pub rule: String,
     /// Where in the input the value came from, if from the input.
     pub from: Option<String>,
+    /// That place, as the tree holds it (a PDF value's page, left and
+    /// top; see `format::pdf::template`).
+    pub at: Option<crate::format::tree::Place>,
     /// The document the value is in (`document 2, set 850 0002`).
     pub document: String,
 }
@@ -843,12 +846,18 @@ impl<'m> Writer<'m, '_, '_, '_> {
             Some(i) => rule.variable(i).map(|v| format!("${v}")),
             None => None,
         };
+        let tree = self.eval.tree;
+        let at = item
+            .and_then(|i| i.node())
+            .filter(|&n| n != tree.root())
+            .map(|n| tree.place(n));
         if let Some(t) = self.trace.as_mut() {
             t.push(Trace {
                 field,
                 value: value.to_string(),
                 rule: format!("{}:{}", rule.file, rule.line),
                 from,
+                at,
                 document: String::new(),
             });
         }

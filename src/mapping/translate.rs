@@ -537,30 +537,14 @@ pub fn translate_pdf<W: Write>(
     out: W,
 ) -> Result<(Outcome, W), TranslateError> {
     let name = request.file_name.as_str();
-    let loaded = match &request.mapping {
-        Some(m) => library.load(m)?,
-        None => {
-            let text = crate::format::pdf::template::folded_text(pages);
-            let chosen = library
-                .pdf_mappings(request.partner.as_deref())?
-                .into_iter()
-                .find(|l| l.header.pdf.matches(&text));
-            match chosen {
-                Some(l) => l,
-                None => return translate_without_template(pages, request, library, out),
-            }
-        }
-    };
-    if loaded.header.flavor != Flavor::Pdf {
-        return Err(TranslateError::Mapping(MappingError::NotFound(format!(
-            "mapping {} reads {}, and the input is a PDF",
-            loaded.name,
-            super::library::flavor_name(loaded.header.flavor)
-        ))));
-    }
-    let template = crate::format::pdf::template::Template {
-        name: loaded.name.clone(),
-        ..loaded.header.pdf.clone()
+    let chosen = pdf_template(
+        pages,
+        request.mapping.as_deref(),
+        request.partner.as_deref(),
+        library,
+    )?;
+    let Some((loaded, template)) = chosen else {
+        return translate_without_template(pages, request, library, out);
     };
     let mode = match request.lines {
         true => OutputMode::Lines,
@@ -598,6 +582,45 @@ pub fn translate_pdf<W: Write>(
         },
         out,
     ))
+}
+
+/// The template a PDF's pages are read with: the mapping `mapping`
+/// names (which must be a PDF mapping), else the first PDF mapping of
+/// `partner` (of any partner, when none is given) whose keywords the text
+/// has; `None` when no template matches. The template is named after its
+/// mapping.
+pub fn pdf_template(
+    pages: &[crate::format::pdf::Page],
+    mapping: Option<&str>,
+    partner: Option<&str>,
+    library: &Library,
+) -> Result<Option<(Loaded, crate::format::pdf::template::Template)>, TranslateError> {
+    let loaded = match mapping {
+        Some(m) => library.load(m)?,
+        None => {
+            let text = crate::format::pdf::template::folded_text(pages);
+            let chosen = library
+                .pdf_mappings(partner)?
+                .into_iter()
+                .find(|l| l.header.pdf.matches(&text));
+            match chosen {
+                Some(l) => l,
+                None => return Ok(None),
+            }
+        }
+    };
+    if loaded.header.flavor != Flavor::Pdf {
+        return Err(TranslateError::Mapping(MappingError::NotFound(format!(
+            "mapping {} reads {}, and the input is a PDF",
+            loaded.name,
+            super::library::flavor_name(loaded.header.flavor)
+        ))));
+    }
+    let template = crate::format::pdf::template::Template {
+        name: loaded.name.clone(),
+        ..loaded.header.pdf.clone()
+    };
+    Ok(Some((loaded, template)))
 }
 
 /// Translates the invoices of a PDF that no template matches: one invoice

@@ -69,13 +69,46 @@ pub enum Locator {
 /// columns.
 pub const COLUMN_GAP_EMS: f64 = 1.5;
 
+/// A value found, and the label it was found from (for `right_of` and
+/// `below`): what `dropgate pdf inspect` draws.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Located {
+    /// The value.
+    pub value: Found,
+    /// The label's own box, for a locator by label.
+    pub anchor: Option<Found>,
+}
+
 /// Finds a value on `pages` (an invoice's pages, in order).
 pub fn locate(pages: &[Page], locator: &Locator, on: Pages) -> Option<Found> {
+    locate_from(pages, locator, on).map(|l| l.value)
+}
+
+/// Finds a value on `pages`, with the label it was found from.
+pub fn locate_from(pages: &[Page], locator: &Locator, on: Pages) -> Option<Located> {
     pages_of(pages, on).find_map(|page| on_page(page, locator))
 }
 
+impl std::fmt::Display for Locator {
+    /// How the value is found, as a template says it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Locator::RightOf { label, words: None } => write!(f, "right of {label:?}"),
+            Locator::RightOf {
+                label,
+                words: Some(n),
+            } => write!(f, "right of {label:?} ({n} word(s))"),
+            Locator::Below { label, lines } => write!(f, "below {label:?} ({lines} line(s))"),
+            Locator::Region(r) => {
+                write!(f, "in the region [{}, {}, {}, {}]", r.x0, r.y0, r.x1, r.y1)
+            }
+            Locator::Pattern(re) => write!(f, "by the pattern '{}'", re.as_str()),
+        }
+    }
+}
+
 /// The pages `on` selects.
-fn pages_of(pages: &[Page], on: Pages) -> Box<dyn Iterator<Item = &Page> + '_> {
+pub fn pages_of(pages: &[Page], on: Pages) -> Box<dyn Iterator<Item = &Page> + '_> {
     match on {
         Pages::Any => Box::new(pages.iter()),
         Pages::Number(n) => Box::new(pages.get(n.saturating_sub(1) as usize).into_iter()),
@@ -83,13 +116,37 @@ fn pages_of(pages: &[Page], on: Pages) -> Box<dyn Iterator<Item = &Page> + '_> {
     }
 }
 
-fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
+fn on_page(page: &Page, locator: &Locator) -> Option<Located> {
+    // A value found from the label `at` on `line`.
+    let by_label = |line: &Line, at: &Label, value: Option<Found>| {
+        value.map(|value| Located {
+            value,
+            anchor: Some(Found {
+                text: line_text(&Line {
+                    words: line.words[first_word(line, at)..at.after].to_vec(),
+                    rect: line.rect,
+                }),
+                page: page.number,
+                rect: label_box(line, at),
+            }),
+        })
+    };
+    let plain = |value: Option<Found>| {
+        value.map(|value| Located {
+            value,
+            anchor: None,
+        })
+    };
     match locator {
         Locator::RightOf { label, words } => {
             let lines = lines_of(page);
             lines.iter().find_map(|line| {
                 let at = find_label(line, label)?;
-                found(page.number, &right_words(line, &at, *words))
+                by_label(
+                    line,
+                    &at,
+                    found(page.number, &right_words(line, &at, *words)),
+                )
             })
         }
         Locator::Below {
@@ -106,7 +163,7 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
                     .take(*count)
                     .flat_map(|below| column_words(below, left))
                     .collect();
-                found(page.number, &taken)
+                by_label(line, &at, found(page.number, &taken))
             })
         }
         Locator::Region(rect) => {
@@ -118,7 +175,7 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
                 })
                 .cloned()
                 .collect();
-            found(page.number, &taken)
+            plain(found(page.number, &taken))
         }
         Locator::Pattern(re) => lines_of(page).iter().find_map(|line| {
             let text = line_text(line);
@@ -143,11 +200,11 @@ fn on_page(page: &Page, locator: &Locator) -> Option<Found> {
                 .map(|w| w.rect)
                 .reduce(|a, b| a.union(&b))
                 .unwrap_or(line.rect);
-            Some(Found {
+            plain(Some(Found {
                 text: value.to_string(),
                 page: page.number,
                 rect,
-            })
+            }))
         }),
     }
 }
@@ -178,11 +235,7 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
         for (k, line) in lines.iter().enumerate() {
             let mut from = 0;
             while let Some(at) = find_label_from(line, label, from) {
-                let first = line
-                    .words
-                    .iter()
-                    .position(|w| w.rect.x0 >= at.start_x)
-                    .unwrap_or(0);
+                let first = first_word(line, &at);
                 // A word that qualifies the label (`Due` of `Due Date`),
                 // not a value that ends before it (`NS-88 Date:`).
                 let preceded = first > 0
@@ -190,11 +243,7 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
                         at.start_x - w.rect.x1 < at.em
                             && !w.text.chars().any(|c| c.is_ascii_digit())
                     });
-                let label_rect = line.words[first..at.after]
-                    .iter()
-                    .map(|w| w.rect)
-                    .reduce(|a, b| a.union(&b))
-                    .unwrap_or(line.rect);
+                let label_rect = label_box(line, &at);
                 let right = right_words(line, &at, None);
                 let mut rest: Vec<Word> = at.rest.iter().cloned().collect();
                 rest.extend(line.words[at.after..].iter().cloned());
@@ -218,6 +267,24 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
         }
     }
     out
+}
+
+/// The index of a label's first word on its line.
+fn first_word(line: &Line, at: &Label) -> usize {
+    line.words
+        .iter()
+        .position(|w| w.rect.x0 >= at.start_x)
+        .unwrap_or(0)
+        .min(at.after)
+}
+
+/// The box of a label's words on its line.
+fn label_box(line: &Line, at: &Label) -> Rect {
+    line.words[first_word(line, at)..at.after]
+        .iter()
+        .map(|w| w.rect)
+        .reduce(|a, b| a.union(&b))
+        .unwrap_or(line.rect)
 }
 
 /// The words right of a label on its line, up to the next column (or at
@@ -567,6 +634,31 @@ pub(crate) mod tests {
             Some("22".into())
         );
         assert!(locate(&pages, &right_of("Due Date"), Pages::Any).is_none());
+    }
+
+    #[test]
+    fn the_label_a_value_was_found_from() {
+        let pages = [invoice()];
+        let l = locate_from(&pages, &right_of("Invoice #"), Pages::Any).expect("found");
+        let anchor = l.anchor.expect("found from a label");
+        assert_eq!(anchor.text, "Invoice #:");
+        assert_eq!((anchor.rect.x0, anchor.rect.x1), (350.0, 404.0));
+        let below = Locator::Below {
+            label: "Bill To".into(),
+            lines: 1,
+        };
+        let l = locate_from(&pages, &below, Pages::Any).expect("found");
+        assert_eq!(
+            l.anchor.map(|a| (a.rect.x0, a.rect.y0)),
+            Some((300.0, 120.0))
+        );
+        let re = Locator::Pattern(Regex::new(r"Terms:\s*(Net \d+)").expect("regex"));
+        assert_eq!(
+            locate_from(&pages, &re, Pages::Any).map(|l| l.anchor),
+            Some(None),
+            "a pattern has no label"
+        );
+        assert_eq!(right_of("Invoice #").to_string(), "right of \"Invoice #\"");
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! tesseract's words of a page without a text layer into the same result
 //! (`crate::ocr` runs the programs). [`template`] reads a vendor's
 //! invoices from the pages: values by [`locate`], the line table by
-//! [`table`], handed to a mapping by [`decode`].
+//! [`table`], handed to a mapping by [`decode`]; [`svg`] draws pages and
+//! what was found on them, for a person writing a template.
 //!
 //! The text layer: [`document`] opens the PDF on lopdf under [`Limits`]
 //! and gives each page's geometry and content; [`content`] interprets the
@@ -37,6 +38,7 @@ pub mod page;
 pub mod table;
 #[rustfmt::skip]
 mod tables;
+pub mod svg;
 pub mod template;
 #[cfg(test)]
 pub(crate) mod testpdf;

@@ -49,9 +49,43 @@ pub struct Row {
     pub cells: Vec<Option<Found>>,
 }
 
+/// The table's header row on one page.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Header {
+    /// The page, from 1.
+    pub page: u32,
+    /// The header line's box.
+    pub rect: Rect,
+    /// The boundaries between its columns, left to right: column `i` runs
+    /// from `bounds[i - 1]` (the page's left edge for the first) to
+    /// `bounds[i]` (the right edge for the last).
+    pub bounds: Vec<f64>,
+    /// The bottom of the last line read as part of the table on the page.
+    pub bottom: f64,
+}
+
+/// The table on an invoice's pages: its header on each page it is on,
+/// its rows, and the end anchor's line where it ended.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Table {
+    /// The headers, a page each.
+    pub headers: Vec<Header>,
+    /// The rows that have every required column.
+    pub rows: Vec<Row>,
+    /// The line with the end anchor, when found.
+    pub end: Option<Found>,
+}
+
 /// The rows of the table on `pages` (an invoice's pages, in order).
 pub fn rows(pages: &[Page], spec: &TableSpec) -> Vec<Row> {
+    table(pages, spec).rows
+}
+
+/// The table on `pages` (an invoice's pages, in order): its rows and
+/// where it was found.
+pub fn table(pages: &[Page], spec: &TableSpec) -> Table {
     let mut rows: Vec<Row> = Vec::new();
+    let mut headers = Vec::new();
     for page in pages {
         let lines = lines_of(page);
         let Some((at, bounds)) = lines
@@ -64,13 +98,19 @@ pub fn rows(pages: &[Page], spec: &TableSpec) -> Vec<Row> {
         // A line at the top of a later page with nothing in the key
         // column goes on with the last row of the page before.
         let mut last_y = lines[at].rect.y1;
+        let mut end = None;
         for line in &lines[at + 1..] {
             let height = line.rect.height().max(1.0);
             if line.rect.y0 - last_y > ROW_GAP_LINES * height {
                 break;
             }
             if spec.end.iter().any(|end| label_at(line, end, 0).is_some()) {
-                return finished(rows, spec);
+                end = Some(Found {
+                    text: line_text(line),
+                    page: page.number,
+                    rect: line.rect,
+                });
+                break;
             }
             let text = line_text(line);
             if spec.skip.iter().any(|re| re.is_match(&text)) {
@@ -85,8 +125,25 @@ pub fn rows(pages: &[Page], spec: &TableSpec) -> Vec<Row> {
                 (false, None) => {}
             }
         }
+        headers.push(Header {
+            page: page.number,
+            rect: lines[at].rect,
+            bounds,
+            bottom: last_y,
+        });
+        if end.is_some() {
+            return Table {
+                headers,
+                rows: finished(rows, spec),
+                end,
+            };
+        }
     }
-    finished(rows, spec)
+    Table {
+        headers,
+        rows: finished(rows, spec),
+        end: None,
+    }
 }
 
 /// The rows that have every required column.
@@ -334,7 +391,21 @@ mod tests {
                 (100.0, &[("Subtotal", 420.0), ("6.50", 506.0)]),
             ],
         );
-        let rows = rows(&[one, two], &spec());
+        let table = table(&[one, two], &spec());
+        let headers: Vec<(u32, f64, f64)> = table
+            .headers
+            .iter()
+            .map(|h| (h.page, h.rect.y0, h.bottom))
+            .collect();
+        assert_eq!(headers, [(1, 100.0, 125.0), (2, 60.0, 85.0)]);
+        // Each boundary halfway between labels, or two font sizes before a
+        // number's label after text.
+        assert_eq!(table.headers[0].bounds, [94.0, 310.0, 369.0, 475.0]);
+        assert_eq!(
+            table.end.as_ref().map(|e| (e.page, e.rect.y0)),
+            Some((2, 100.0))
+        );
+        let rows = table.rows;
         assert_eq!(
             texts(&rows),
             [

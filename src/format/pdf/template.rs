@@ -16,7 +16,7 @@
 use regex::Regex;
 
 use super::locate::{Found, Locator, Pages, line_text, lines_of, locate};
-use super::page::Page;
+use super::page::{Line, Page};
 use super::table::{self, Row, TableSpec};
 use crate::format::tree::{Kind, NodeId, Place, Tree};
 
@@ -78,23 +78,44 @@ impl Template {
     /// Whether `text` (from [`folded_text`]) is this template's: every
     /// keyword and no excluded word in it.
     pub fn matches(&self, text: &str) -> bool {
-        self.keywords.iter().all(|k| text.contains(&folded(k)))
-            && !self.exclude.iter().any(|k| text.contains(&folded(k)))
+        self.why_not(text).is_empty()
+    }
+
+    /// Why `text` (from [`folded_text`]) is not this template's: each
+    /// keyword missing and each excluded word present.
+    pub fn why_not(&self, text: &str) -> Vec<String> {
+        let missing = self
+            .keywords
+            .iter()
+            .filter(|k| !text.contains(&folded(k)))
+            .map(|k| format!("the keyword {k:?} is not in the text"));
+        let excluded = self
+            .exclude
+            .iter()
+            .filter(|k| text.contains(&folded(k)))
+            .map(|k| format!("the excluded {k:?} is in the text"));
+        missing.chain(excluded).collect()
+    }
+
+    /// The line of `page` that starts an invoice, by the page-start
+    /// pattern.
+    pub fn start_line(&self, page: &Page) -> Option<Line> {
+        let starts = self.starts.as_ref()?;
+        lines_of(page)
+            .into_iter()
+            .find(|l| starts.is_match(&line_text(l)))
     }
 
     /// The invoices of a file: runs of pages, each from a page that
     /// starts one (the first page always does).
     pub fn split<'p>(&self, pages: &'p [Page]) -> Vec<&'p [Page]> {
-        let Some(starts) = &self.starts else {
+        if self.starts.is_none() {
             return vec![pages];
-        };
+        }
         let mut invoices = Vec::new();
         let mut from = 0;
         for (k, page) in pages.iter().enumerate().skip(1) {
-            if lines_of(page)
-                .iter()
-                .any(|l| starts.is_match(&line_text(l)))
-            {
+            if self.start_line(page).is_some() {
                 invoices.push(&pages[from..k]);
                 from = k;
             }
@@ -170,8 +191,9 @@ impl Template {
     }
 }
 
-/// A found value's place in the tree (see the module's comment).
-fn place(f: &Found, ordinal: u64) -> Place {
+/// A found value's place in the tree (see the module's comment);
+/// `ordinal` is its table row (from 1), 0 for a value.
+pub fn place(f: &Found, ordinal: u64) -> Place {
     Place {
         offset: f.rect.y0.max(0.0).round() as u64,
         line: u64::from(f.page),
@@ -254,9 +276,23 @@ mod tests {
                 ],
             )],
         );
-        assert!(!t.matches(&folded_text(&[memo])), "excluded");
+        assert!(
+            !t.matches(&folded_text(std::slice::from_ref(&memo))),
+            "excluded"
+        );
         let other = page(1, &[(30.0, &[("Acme", 50.0), ("INVOICE", 120.0)])]);
-        assert!(!t.matches(&folded_text(&[other])), "not its vendor");
+        assert!(
+            !t.matches(&folded_text(std::slice::from_ref(&other))),
+            "not its vendor"
+        );
+        assert_eq!(
+            t.why_not(&folded_text(&[other])),
+            ["the keyword \"Copperleaf Pet\" is not in the text"]
+        );
+        assert_eq!(
+            t.why_not(&folded_text(&[memo])),
+            ["the excluded \"credit memo\" is in the text"]
+        );
     }
 
     #[test]
@@ -265,6 +301,8 @@ mod tests {
         let pages = [invoice(1, "INV-1", "A-1"), invoice(2, "INV-2", "B-2")];
         let invoices = t.split(&pages);
         assert_eq!(invoices.len(), 2);
+        let start = t.start_line(&pages[1]).expect("the start line");
+        assert_eq!(start.rect.y0, 45.0);
         let mut tree = Tree::new(Flavor::Csv);
         let found = t.fill(invoices[1], &mut tree);
         let names: Vec<&str> = found.iter().map(|(n, _)| n.as_str()).collect();
