@@ -93,6 +93,39 @@ fn pdf_read_target() {
     }
 }
 
+/// Extraction from positioned text: its regressions (seeds that decode
+/// into invoices, and every input a fuzzer or the proptest below found).
+#[test]
+fn pdf_extract_target() {
+    let regressions = files(&root().join("fuzz/regressions/pdf_extract"));
+    assert!(
+        !regressions.is_empty(),
+        "fuzz/regressions/pdf_extract is empty"
+    );
+    for path in &regressions {
+        let data = std::fs::read(path).expect("readable");
+        let outcome =
+            std::panic::catch_unwind(|| dropgate::mapping::pdf_harness::extract(&data));
+        assert!(outcome.is_ok(), "pdf_extract fails on {}", path.display());
+    }
+}
+
+mod random_pages {
+    //! Random bytes through the extraction harness (the pdf_extract fuzz
+    //! target's entry), for a run of the tests without cargo-fuzz: a few
+    //! thousand pages of words with invoices' labels and amounts at any
+    //! coordinates.
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+        #[test]
+        fn random_pages_never_panic(data in prop::collection::vec(any::<u8>(), 0..1200)) {
+            dropgate::mapping::pdf_harness::extract(&data);
+        }
+    }
+}
+
 fn pdf_samples() -> Vec<PathBuf> {
     let root = root();
     files(&root.join("samples/pdf"))
