@@ -85,6 +85,21 @@ seeds = {
     "seed-ocr": invoice("INV-1001", "0.0000000000000000000000000001", ocr=True),
     "seed-huge-amounts": invoice("INV-1001", "79228162514264337593543950335"),
     "seed-rechnung": rechnung(),
+    # A label glued to a value whose letters grow in lower case (İ is
+    # two bytes, i̇ three): the value's offset in the word was negative.
+    "crash-label-lowercase-longer": page([line(80, ["Totalİİİİİİ"])]),
+    # Amounts near Decimal's limit: their products and sums overflowed.
+    "crash-amount-overflow": page([
+        line(70, ["Invoice", "#", "INV-1002"]),
+        placed(130, [("Line", 50), ("Item", 80), ("Qty", 300), ("Price", 380), ("Amount", 460)]),
+        placed(145, [("1", 50), ("HL-TENT-2P", 80), ("79228162514264337593543950335", 300),
+                     ("79228162514264337593543950335", 380), ("79228162514264337593543950335", 460)]),
+        placed(160, [("2", 50), ("HL-TENT-2P", 80), ("2", 300),
+                     ("79228162514264337593543950335", 380), ("79228162514264337593543950335", 460)]),
+        line(190, ["Subtotal", "79228162514264337593543950335"], x=360),
+        line(205, ["Freight", "79228162514264337593543950335"], x=360),
+        line(220, ["Total", "79228162514264337593543950335"], x=360),
+    ]),
 }
 out = root / "fuzz/regressions/pdf_extract"
 out.mkdir(parents=True, exist_ok=True)

@@ -111,6 +111,7 @@ const VOCABULARY: &[&str] = &[
     "n°",
     "‘",
     "HL-TENT-2P",
+    "Totalİİİİİİ",
 ];
 
 /// Coordinates that break arithmetic.
@@ -422,7 +423,13 @@ mod tests {
             ..Request::default()
         };
         let (outcome, out) = translate_pdf(&pages, &request, library(), Vec::new()).expect("read");
-        assert_eq!(outcome.documents, 1, "{:?} {}", outcome.problems, String::from_utf8_lossy(&out));
+        assert_eq!(
+            outcome.documents,
+            1,
+            "{:?} {}",
+            outcome.problems,
+            String::from_utf8_lossy(&out)
+        );
         let json = String::from_utf8_lossy(&out);
         assert!(json.contains("\"HL-TENT-2P\""), "{json}");
     }
