@@ -111,13 +111,21 @@ fn pdf_extract_target() {
 
 mod random_pages {
     //! Random bytes through the extraction harness (the pdf_extract fuzz
-    //! target's entry), for a run of the tests without cargo-fuzz: a few
-    //! thousand pages of words with invoices' labels and amounts at any
-    //! coordinates.
+    //! target's entry), for a run of the tests without cargo-fuzz: pages
+    //! of words with invoices' labels and amounts at any coordinates.
+    //! A thousand inputs per run (about a minute in a debug build);
+    //! `PDF_EXTRACT_CASES=20000` for a longer search.
     use proptest::prelude::*;
 
+    fn cases() -> u32 {
+        std::env::var("PDF_EXTRACT_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1000)
+    }
+
     proptest! {
-        #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
         #[test]
         fn random_pages_never_panic(data in prop::collection::vec(any::<u8>(), 0..600)) {
             dropgate::mapping::pdf_harness::extract(&data);
