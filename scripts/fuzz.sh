@@ -4,7 +4,8 @@
 #   scripts/fuzz.sh x12_ack 300      # target, seconds (default 60)
 #
 # Targets: x12_parse, x12_validate, x12_ack, translate, pdf_read (seeded
-# with the sample PDFs, inputs up to 64 KiB). Needs cargo-fuzz
+# with the sample PDFs, inputs up to 64 KiB), pdf_extract (pages of
+# positioned words decoded from the bytes; seeded with its regressions). Needs cargo-fuzz
 # (`cargo install cargo-fuzz`). cargo-fuzz asks for nightly-only compiler
 # flags (the sanitizer); a nightly toolchain is used when rustup has one,
 # and otherwise the installed stable one with RUSTC_BOOTSTRAP=1, which lets
@@ -33,6 +34,9 @@ max_len=4096
 if [ "$target" = pdf_read ]; then
     seeds=(../samples/pdf ../tests/fixtures/pdf)
     max_len=65536
+elif [ "$target" = pdf_extract ]; then
+    seeds=()
+    max_len=2048
 fi
 cargo $toolchain fuzz run "$target" "corpus/$target" "${seeds[@]}" \
     "regressions/$target" -- -max_total_time="$seconds" -max_len="$max_len" "$@"

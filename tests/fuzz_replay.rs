@@ -93,6 +93,70 @@ fn pdf_read_target() {
     }
 }
 
+/// Extraction from positioned text: its regressions (seeds that decode
+/// into invoices, and every input a fuzzer or the proptest below found).
+#[test]
+fn pdf_extract_target() {
+    let regressions = files(&root().join("fuzz/regressions/pdf_extract"));
+    assert!(
+        !regressions.is_empty(),
+        "fuzz/regressions/pdf_extract is empty"
+    );
+    for path in &regressions {
+        let data = std::fs::read(path).expect("readable");
+        let outcome = std::panic::catch_unwind(|| dropgate::mapping::pdf_harness::extract(&data));
+        assert!(outcome.is_ok(), "pdf_extract fails on {}", path.display());
+    }
+}
+
+mod random_pages {
+    //! Random bytes through the extraction harness (the pdf_extract fuzz
+    //! target's entry), for a run of the tests without cargo-fuzz: pages
+    //! of words with invoices' labels and amounts at any coordinates.
+    //! 500 inputs of each kind per run (about a minute in a debug build);
+    //! `PDF_EXTRACT_CASES=20000` for a longer search.
+    use proptest::prelude::*;
+
+    fn cases() -> u32 {
+        std::env::var("PDF_EXTRACT_CASES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(500)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: cases(), ..ProptestConfig::default() })]
+        #[test]
+        fn random_pages_never_panic(data in prop::collection::vec(any::<u8>(), 0..600)) {
+            dropgate::mapping::pdf_harness::extract(&data);
+        }
+
+        /// The seeds (invoices the extraction reads) with bytes changed,
+        /// inserted and removed: a word swapped for another, a coordinate
+        /// made NaN, a row moved, near the happy path.
+        #[test]
+        fn mutated_seeds_never_panic(
+            pick in any::<prop::sample::Index>(),
+            edits in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..3), 1..10),
+        ) {
+            let seeds = super::files(&super::root().join("fuzz/regressions/pdf_extract"));
+            let mut data = std::fs::read(&seeds[pick.index(seeds.len())]).expect("readable");
+            for (at, byte, how) in edits {
+                if data.is_empty() {
+                    break;
+                }
+                let i = at.index(data.len());
+                match how {
+                    0 => data[i] = byte,
+                    1 => data.insert(i, byte),
+                    _ => { data.remove(i); }
+                }
+            }
+            dropgate::mapping::pdf_harness::extract(&data);
+        }
+    }
+}
+
 fn pdf_samples() -> Vec<PathBuf> {
     let root = root();
     files(&root.join("samples/pdf"))

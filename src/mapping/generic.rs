@@ -583,10 +583,27 @@ fn looks_like_code(word: &str) -> bool {
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '/' | '_'))
 }
 
-/// Differences under a cent are rounding.
+/// Differences under a cent are rounding (amounts too far apart to
+/// subtract are not close).
 fn close(a: Decimal, b: Decimal) -> bool {
-    (a - b).abs() < Decimal::new(1, 2)
+    a.checked_sub(b)
+        .is_some_and(|d| d.abs() < Decimal::new(1, 2))
 }
+
+/// The sum of `values`; `Err(())` when it is past what a decimal holds
+/// (amounts of 29 digits, read from whatever a PDF prints).
+fn checked_sum(values: impl IntoIterator<Item = Decimal>) -> Result<Decimal, TooLarge> {
+    values
+        .into_iter()
+        .try_fold(Decimal::ZERO, |sum, v| sum.checked_add(v).ok_or(TooLarge))
+}
+
+/// Arithmetic past what a decimal holds.
+#[derive(Debug)]
+struct TooLarge;
+
+/// What says the amounts are too large to be checked.
+const TOO_LARGE: &str = "the amounts are too large to add up";
 
 /// The invoices of a file without a template: a page whose invoice
 /// number is not the one of the pages before starts another invoice (a
@@ -719,16 +736,21 @@ pub fn read(pages: &[Page]) -> Reading {
                 // the total then checks.
                 let amount = match cell(row, "amount") {
                     Some(t) => amount_in(&t, marks),
-                    None => quantity.zip(unit_price).map(|(q, p)| (q * p).round_dp(2)),
+                    None => quantity
+                        .zip(unit_price)
+                        .and_then(|(q, p)| q.checked_mul(p))
+                        .map(|a| a.round_dp(2)),
                 };
-                if let (Some(q), Some(p), Some(a)) = (quantity, unit_price, amount)
-                    && !close(q * p, a)
-                {
-                    problems.push(format!(
-                        "line {}: {q} × {p} is {}, not {a}",
-                        n + 1,
-                        (q * p).round_dp(2)
-                    ));
+                if let (Some(q), Some(p), Some(a)) = (quantity, unit_price, amount) {
+                    match q.checked_mul(p) {
+                        Some(product) if !close(product, a) => problems.push(format!(
+                            "line {}: {q} × {p} is {}, not {a}",
+                            n + 1,
+                            product.round_dp(2)
+                        )),
+                        Some(_) => {}
+                        None => problems.push(format!("line {}: {TOO_LARGE}", n + 1)),
+                    }
                 }
                 lines.push(InvoiceLine {
                     line_number: cell(row, "line"),
@@ -777,23 +799,26 @@ pub fn read(pages: &[Page]) -> Reading {
     if date.is_none() {
         problems.push("no invoice date".into());
     }
-    match &total {
-        None => problems.push("no total".into()),
-        Some((total, _)) => {
-            let line_sum: Option<Decimal> = lines
-                .iter()
-                .map(|l| l.amount.map(|a| a.get()))
-                .sum::<Option<Decimal>>();
-            let extra: Decimal = charges
-                .iter()
-                .map(|c| {
-                    let a = c.amount.map_or(Decimal::ZERO, |a| a.get());
-                    match c.kind {
-                        Some(ChargeKind::Allowance) => -a,
-                        _ => a,
-                    }
-                })
-                .sum();
+    'total: {
+        let Some((total, _)) = &total else {
+            problems.push("no total".into());
+            break 'total;
+        };
+        {
+            let amounts: Option<Vec<Decimal>> =
+                lines.iter().map(|l| l.amount.map(|a| a.get())).collect();
+            let line_sum = amounts.map(checked_sum).transpose();
+            let extra = checked_sum(charges.iter().map(|c| {
+                let a = c.amount.map_or(Decimal::ZERO, |a| a.get());
+                match c.kind {
+                    Some(ChargeKind::Allowance) => -a,
+                    _ => a,
+                }
+            }));
+            let (Ok(line_sum), Ok(extra)) = (line_sum, extra) else {
+                problems.push(TOO_LARGE.into());
+                break 'total;
+            };
             let base = subtotal.as_ref().map(|(s, _)| *s).or(line_sum);
             if let (Some(sum), Some((sub, _))) = (line_sum, &subtotal)
                 && !lines.is_empty()
@@ -803,12 +828,12 @@ pub fn read(pages: &[Page]) -> Reading {
                     "the lines add up to {sum}, the subtotal says {sub}"
                 ));
             }
-            match base {
-                Some(base) if !close(base + extra, *total) => problems.push(format!(
-                    "{} {base} plus charges less allowances ({extra}) is {}, the total says {total}",
+            match base.map(|b| (b, b.checked_add(extra))) {
+                Some((base, Some(sum))) if !close(sum, *total) => problems.push(format!(
+                    "{} {base} plus charges less allowances ({extra}) is {sum}, the total says {total}",
                     if subtotal.is_some() { "the subtotal" } else { "the lines'" },
-                    base + extra
                 )),
+                Some((_, None)) => problems.push(TOO_LARGE.into()),
                 None => problems.push("no amount on some lines, so the total cannot be checked".into()),
                 Some(_) => {}
             }
@@ -1111,6 +1136,51 @@ mod tests {
         assert_eq!(line.description.as_deref(), Some("Kaffe filter"));
         assert_eq!(line.sku, None);
         assert_eq!(line.amount.map(|a| a.to_string()), Some("2469.00".into()));
+    }
+
+    #[test]
+    fn amounts_too_large_to_multiply_or_add_are_left_for_a_person() {
+        // Two of them are past the largest decimal (7.9e28).
+        let big = "50000000000000000000000000000";
+        let huge = "1000000000000000";
+        let pages = vec![page(
+            1,
+            &[
+                (70.0, &[("Invoice", 50.0), ("#", 92.0), ("INV-9", 110.0)]),
+                (85.0, &[("Date:", 50.0), ("11/15/2026", 110.0)]),
+                (
+                    130.0,
+                    &[
+                        ("Item", 50.0),
+                        ("Qty", 150.0),
+                        ("Price", 300.0),
+                        ("Amount", 480.0),
+                    ],
+                ),
+                (
+                    145.0,
+                    &[("A-1", 50.0), (huge, 150.0), (huge, 300.0), ("1.00", 480.0)],
+                ),
+                (
+                    160.0,
+                    &[("A-2", 50.0), ("1", 150.0), ("2.00", 300.0), (big, 420.0)],
+                ),
+                (
+                    175.0,
+                    &[("A-3", 50.0), ("1", 150.0), ("2.00", 300.0), (big, 420.0)],
+                ),
+                (205.0, &[("Total", 360.0), ("1.00", 480.0)]),
+            ],
+        )];
+        let unsure = extract(&pages).expect_err("refused");
+        assert!(
+            unsure
+                .problems
+                .iter()
+                .any(|p| p == &format!("line 1: {TOO_LARGE}")),
+            "{unsure}"
+        );
+        assert!(unsure.problems.iter().any(|p| p == TOO_LARGE), "{unsure}");
     }
 
     #[test]

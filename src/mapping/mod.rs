@@ -28,6 +28,7 @@ pub mod library;
 pub mod outbound;
 pub mod path;
 pub mod pdf;
+pub mod pdf_harness;
 pub mod rows;
 pub mod rule;
 pub mod spec;

@@ -470,7 +470,13 @@ fn find_label_from(line: &Line, label: &str, from: usize) -> Option<Label> {
                 if rest.is_empty() {
                     continue;
                 }
-                let cut = word.text.len() - rest.len();
+                // Where the rest starts in the word as written: its
+                // lower case may be longer or shorter (`İ`, two bytes, is
+                // `i̇`, three), so the place is counted letter by letter.
+                let Some(cut) = written_offset(&word.text, key.len() - rest.len(), key.len())
+                else {
+                    continue;
+                };
                 let share = cut as f64 / word.text.len().max(1) as f64;
                 let split = word.rect.x0 + word.rect.width() * share;
                 return Some(Label {
@@ -489,12 +495,41 @@ fn find_label_from(line: &Line, label: &str, from: usize) -> Option<Label> {
                     }),
                 });
             }
-            if !want.starts_with(trimmed) && !want.starts_with(have.as_str()) {
+            // Each word of a label holds a letter of it at least: a run of
+            // empty words or colons is not followed to the line's end.
+            if (!want.starts_with(trimmed) && !want.starts_with(have.as_str()))
+                || end - start >= want.len()
+            {
                 break;
             }
         }
     }
     None
+}
+
+/// The byte offset in `text` of byte `at` of its lower-case key (the
+/// key being `text` in lower case, less `key_len`-`text` specks at its
+/// start); `None` when `at` falls inside a letter's lower case.
+fn written_offset(text: &str, at: usize, key_len: usize) -> Option<usize> {
+    let lower_len: usize = text
+        .chars()
+        .flat_map(char::to_lowercase)
+        .map(char::len_utf8)
+        .sum();
+    // The specks trimmed off the key's start are the same bytes in both.
+    let skipped = lower_len.checked_sub(key_len)?;
+    let mut lower = skipped;
+    let at = at + skipped;
+    for (i, c) in text.char_indices() {
+        if lower == at {
+            return Some(i);
+        }
+        if lower > at {
+            return None;
+        }
+        lower += c.to_lowercase().map(char::len_utf8).sum::<usize>();
+    }
+    (lower == at).then_some(text.len())
 }
 
 #[cfg(test)]
@@ -670,6 +705,20 @@ pub(crate) mod tests {
             "the value's part of the word: {:?}",
             f.rect
         );
+    }
+
+    #[test]
+    fn a_glued_value_whose_letters_change_length_in_lower_case() {
+        // `İ` is two bytes, its lower case `i̇` three: the value's place
+        // in the word is counted in letters, not in the key's bytes.
+        let p = page(1, &[(80.0, &[("TotalİİÅ", 50.0), ("Total:ẞ9", 200.0)])]);
+        let f = locate(std::slice::from_ref(&p), &right_of("Total"), Pages::Any).expect("found");
+        assert_eq!(f.text, "İİÅ");
+        let f = locate(&[p], &right_of("Total:"), Pages::Any).expect("found");
+        assert_eq!(f.text, "İİÅ");
+        let colon = page(1, &[(80.0, &[("Total:ẞ9", 50.0)])]);
+        let f = locate(&[colon], &right_of("Total"), Pages::Any).expect("found");
+        assert_eq!(f.text, "ẞ9");
     }
 
     #[test]
