@@ -428,22 +428,36 @@ fn answer_once(
     })
 }
 
+/// A request that queues work, accepted: its body and its
+/// Idempotency-Key; or the answer refusing it (no bearer token, a body too
+/// large or not UTF-8, a bad key), in JSON.
+fn accepted(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: Result<String, StringRejection>,
+) -> Result<(String, Option<String>), Box<Response>> {
+    if !authorized(headers, &shared.token) {
+        return Err(Box::new(json_error(
+            StatusCode::UNAUTHORIZED,
+            "a bearer token is required",
+        )));
+    }
+    // Too large (413), not UTF-8 (400): said in JSON as well.
+    let body =
+        body.map_err(|rejection| Box::new(json_error(rejection.status(), &rejection.body_text())))?;
+    let key =
+        idempotency_key(headers).map_err(|e| Box::new(json_error(StatusCode::BAD_REQUEST, e)))?;
+    Ok((body, key))
+}
+
 async fn purchase_orders(
     State(shared): State<Arc<Shared>>,
     headers: HeaderMap,
     body: Result<String, StringRejection>,
 ) -> Response {
-    if !authorized(&headers, &shared.token) {
-        return json_error(StatusCode::UNAUTHORIZED, "a bearer token is required");
-    }
-    let body = match body {
-        Ok(b) => b,
-        // Too large (413), not UTF-8 (400): said in JSON as well.
-        Err(rejection) => return json_error(rejection.status(), &rejection.body_text()),
-    };
-    let key = match idempotency_key(&headers) {
-        Ok(k) => k,
-        Err(e) => return json_error(StatusCode::BAD_REQUEST, e),
+    let (body, key) = match accepted(&shared, &headers, body) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
     };
     let request: serde_json::Value = match serde_json::from_str(&body) {
         Ok(v) => v,
@@ -620,16 +634,9 @@ async fn release_invoice(
     headers: HeaderMap,
     body: Result<String, StringRejection>,
 ) -> Response {
-    if !authorized(&headers, &shared.token) {
-        return json_error(StatusCode::UNAUTHORIZED, "a bearer token is required");
-    }
-    let body = match body {
-        Ok(b) => b,
-        Err(rejection) => return json_error(rejection.status(), &rejection.body_text()),
-    };
-    let key = match idempotency_key(&headers) {
-        Ok(k) => k,
-        Err(e) => return json_error(StatusCode::BAD_REQUEST, e),
+    let (body, key) = match accepted(&shared, &headers, body) {
+        Ok(accepted) => accepted,
+        Err(refused) => return *refused,
     };
     let by = if body.trim().is_empty() {
         "api".to_string()
