@@ -3,28 +3,16 @@
 //! one) found, as well-formed SVG checked against `pdf words`; `mapping
 //! explain` names each value's page, position and box.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
+
+use std::path::Path;
+use std::process::Output;
+
+use support::cli::{dropgate, root, text};
 
 use quick_xml::XmlVersion;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::reader::Reader;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn dropgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dropgate"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("the binary runs")
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 const HARBORLINE: &str = "samples/pdf/harborline-outdoor/HL-2026-118403.pdf";
 

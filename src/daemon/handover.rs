@@ -20,10 +20,19 @@ pub const MAX_FILES: usize = 2 * super::BATCH;
 /// as none).
 pub const MAX_BYTES: u64 = 2 * super::BATCH_BYTES;
 
+/// The most bodies kept as temporary copies on disk (large files from a
+/// bucket, each as large as its file): a few, so that files another
+/// instance claims do not fill the disk while they wait to be forgotten.
+pub const MAX_STAGED: usize = 4;
+
 /// The bodies waiting for their translator.
 #[derive(Debug, Default)]
 pub struct Handover {
     kept: Mutex<Kept>,
+    /// Rung when a body is handed over: the translator takes the file up
+    /// at once, not at its next look (an intake waiting for room on a
+    /// busy channel would otherwise wait for that look too).
+    wake: Option<std::sync::Arc<super::wake::Wake>>,
 }
 
 #[derive(Debug, Default)]
@@ -34,6 +43,14 @@ struct Kept {
 }
 
 impl Handover {
+    /// A handover that rings `wake` when a body is handed over.
+    pub fn ringing(wake: std::sync::Arc<super::wake::Wake>) -> Handover {
+        Handover {
+            kept: Mutex::default(),
+            wake: Some(wake),
+        }
+    }
+
     fn kept(&self) -> std::sync::MutexGuard<'_, Kept> {
         // A poisoned lock only means a holder panicked between two plain
         // updates of the queue; it stays usable.
@@ -50,6 +67,16 @@ impl Handover {
             return;
         }
         let mut kept = self.kept();
+        if staged(&body) {
+            let waiting: Vec<usize> = (0..kept.bodies.len())
+                .filter(|&i| staged(&kept.bodies[i].1))
+                .collect();
+            if waiting.len() >= MAX_STAGED
+                && let Some(&oldest) = waiting.first()
+            {
+                kept.bodies.remove(oldest);
+            }
+        }
         while kept.bodies.len() >= MAX_FILES || kept.bytes + bytes > MAX_BYTES {
             match kept.bodies.pop_front() {
                 Some((_, _, gone)) => kept.bytes -= gone,
@@ -58,6 +85,16 @@ impl Handover {
         }
         kept.bytes += bytes;
         kept.bodies.push_back((id, body, bytes));
+        drop(kept);
+        if let Some(wake) = &self.wake {
+            wake.ring();
+        }
+    }
+
+    /// How many bodies are kept.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.kept().bodies.len()
     }
 
     /// The body of file `id`, when it is still kept (it is then no more).
@@ -68,6 +105,14 @@ impl Handover {
         kept.bytes -= bytes;
         Some(body)
     }
+}
+
+/// Whether a body is a temporary copy on disk (of a bucket's object).
+fn staged(body: &Body) -> bool {
+    matches!(
+        body,
+        Body::Archived(crate::store::archive::LocalCopy::Staged(_))
+    )
 }
 
 #[cfg(test)]
@@ -94,6 +139,32 @@ mod tests {
         assert!(handover.take(1).is_none(), "the oldest forgotten");
         assert!(handover.take(3 + MAX_FILES as FileId - 1).is_some());
         assert!(handover.kept().bytes <= MAX_BYTES);
+    }
+
+    #[test]
+    fn few_temporary_copies_on_disk_are_kept() {
+        use crate::store::archive::LocalCopy;
+        let handover = Handover::default();
+        let copy = || {
+            let file = tempfile::tempfile().expect("a temporary file");
+            Body::Archived(LocalCopy::Staged(std::sync::Arc::new(file)))
+        };
+        for id in 0..(MAX_STAGED as FileId + 2) {
+            handover.put(id, copy());
+        }
+        assert_eq!(handover.len(), MAX_STAGED);
+        assert!(handover.take(0).is_none(), "the oldest copies went");
+        assert!(handover.take(1).is_none());
+        assert!(handover.take(MAX_STAGED as FileId + 1).is_some());
+        // The archive's own copies cost no disk: kept as other bodies.
+        let handover = Handover::default();
+        for id in 0..10 {
+            handover.put(
+                id,
+                Body::Archived(LocalCopy::Kept(format!("a/{id}").into())),
+            );
+        }
+        assert_eq!(handover.len(), 10);
     }
 
     #[test]

@@ -407,12 +407,13 @@ pub async fn run(
     // The leases outlive the components: given up once they have ended.
     let me = leases::Identity::of_this_process();
     tracing::info!(instance = %me.id, "this instance");
+    let bell = Arc::new(wake::Wake::new());
     let common = Common {
         metrics: Arc::new(api::Metrics::default()),
-        wake: Arc::new(wake::Wake::new()),
+        wake: Arc::clone(&bell),
         held: Arc::new(leases::Held::default()),
         me: me.id.clone(),
-        handover: Arc::default(),
+        handover: Arc::new(handover::Handover::ringing(bell)),
         fatal,
     };
     // What a killed process left half written goes before anything starts,
