@@ -15,6 +15,7 @@
 //! - [`mapping`]: mappings from trees to the canonical model and back.
 //! - [`model`]: the canonical documents.
 //! - [`relay`]: documents out to the routing core.
+//! - [`netsuite`]: NetSuite's REST services (signing, client, simulator).
 //! - [`store`]: the durable state (files, documents, outbox, control
 //!   numbers, audit) and the archive.
 //! - [`config`]: `gateway.toml` and the partner files, checked.
@@ -27,6 +28,7 @@ pub mod daemon;
 pub mod format;
 pub mod mapping;
 pub mod model;
+pub mod netsuite;
 pub mod ocr;
 pub mod reconcile;
 pub mod relay;

@@ -1,0 +1,6 @@
+//! NetSuite over SuiteTalk REST: the request signing (token-based
+//! authentication, OAuth 2.0 client credentials), the client of the record
+//! service and SuiteQL, and a simulator of the account that the tests and
+//! the demo talk to.
+
+pub mod tba;
