@@ -30,6 +30,10 @@
 # the S3-protocol server of tests/gateway_s3.rs, built once into
 # ${XDG_CACHE_HOME:-~/.cache}/dropgate-tools (about a minute and a half).
 #
+# The independent NetSuite peers (the PyPI `netsuite` client, oauthlib,
+# PyJWT) go into a virtualenv of their own (scripts/lib/netsuite-peers.sh),
+# in ${XDG_CACHE_HOME:-~/.cache}/dropgate-tools/netsuite-peers-venv.
+#
 # Packages given as arguments are installed too.
 set -euo pipefail
 
@@ -67,3 +71,4 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 "$(dirname "$0")/lib/s3s-fs.sh"
+"$(dirname "$0")/lib/netsuite-peers.sh"
