@@ -3,4 +3,5 @@
 //! service and SuiteQL, and a simulator of the account that the tests and
 //! the demo talk to.
 
+pub mod sim;
 pub mod tba;

@@ -8,6 +8,7 @@ pub mod daemon;
 pub mod dovecot;
 pub mod http;
 pub mod nats;
+pub mod netsuite_sim;
 pub mod postgres;
 pub mod proc;
 pub mod s3;
