@@ -17,6 +17,7 @@ mod ack;
 mod gateway;
 mod inspect;
 mod mapping;
+mod netsuite;
 mod pdf;
 mod reconcile;
 mod render;
@@ -93,6 +94,10 @@ enum Command {
     /// of what a template finds on it.
     #[command(subcommand)]
     Pdf(pdf::PdfCommand),
+    /// NetSuite: check the connection of `[netsuite]`, run a SuiteQL
+    /// query, read a record.
+    #[command(subcommand)]
+    Netsuite(netsuite::NetsuiteCommand),
 }
 
 /// Runs the command line and returns the process exit code.
@@ -106,6 +111,7 @@ pub fn main() -> ExitCode {
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
         Command::Pdf(cmd) => pdf::run(cmd),
+        Command::Netsuite(cmd) => netsuite::run(cmd),
         Command::Run(args) => gateway::run(args),
         Command::CheckConfig(args) => gateway::check_config(args),
         Command::Files(args) => gateway::files(args),

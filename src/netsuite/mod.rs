@@ -3,4 +3,7 @@
 //! service and SuiteQL, and a simulator of the account that the tests and
 //! the demo talk to.
 
+pub mod client;
+pub mod config;
+pub mod error;
 pub mod tba;
