@@ -418,11 +418,6 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
     if !has_format {
         return Err(m.error("[mapping] needs format = \"x12\", \"csv\", \"xml\" or \"pdf\""));
     }
-    if h.flavor == Flavor::Json && h.direction == Direction::Inbound {
-        return Err(m.error(
-            "format = \"json\" is written by outbound mappings (a NetSuite request body); no inbound mapping reads JSON",
-        ));
-    }
     if h.flavor == Flavor::X12 && h.direction == Direction::Inbound && h.sets.is_empty() {
         return Err(m.error("an X12 mapping names its transaction sets: sets = [\"850\"]"));
     }

@@ -354,13 +354,16 @@ impl Client {
 
     /// Makes a record of type `to` from record `id` of type `from` (a
     /// purchase order's vendor bill, a sales order's item fulfillment),
-    /// with the fields of `body`; the new record's internal ID.
+    /// with the fields of `body` (the sublists named in `replace` hold
+    /// only the lines the body gives; the others start from every open
+    /// line of the source); the new record's internal ID.
     pub async fn transform(
         &self,
         from: &str,
         id: &RecordRef,
         to: &str,
         body: &Value,
+        replace: &[&str],
     ) -> Result<String, NetSuiteError> {
         let path = format!(
             "record/v1/{}/{}/!transform/{}",
@@ -368,8 +371,14 @@ impl Client {
             id.segment()?,
             record_type(to)?
         );
+        let joined = replace.join(",");
+        let query: &[(&str, &str)] = if replace.is_empty() {
+            &[]
+        } else {
+            &[("replace", joined.as_str())]
+        };
         let answer = self
-            .send(Method::POST, &path, &[], Some(body), true)
+            .send(Method::POST, &path, query, Some(body), true)
             .await?;
         id_from_location(&format!("POST {path}"), answer.location.as_deref())
     }

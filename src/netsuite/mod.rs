@@ -6,4 +6,5 @@
 pub mod client;
 pub mod config;
 pub mod error;
+pub mod flows;
 pub mod tba;
