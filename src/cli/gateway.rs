@@ -24,7 +24,7 @@ pub struct ConfigArg {
 impl ConfigArg {
     /// The configuration; its problems, when it has any, each on a line
     /// of its own on stderr (as `check-config` gives them).
-    fn load(&self) -> anyhow::Result<config::Gateway> {
+    pub(super) fn load(&self) -> anyhow::Result<config::Gateway> {
         config::load(&self.config).map_err(|e| {
             for problem in &e.0 {
                 eprintln!("{problem}");

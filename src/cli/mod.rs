@@ -17,6 +17,7 @@ mod ack;
 mod gateway;
 mod inspect;
 mod mapping;
+mod netsuite;
 mod netsuite_sim;
 mod pdf;
 mod reconcile;
@@ -94,6 +95,10 @@ enum Command {
     /// of what a template finds on it.
     #[command(subcommand)]
     Pdf(pdf::PdfCommand),
+    /// NetSuite: check the connection of `[netsuite]`, run a SuiteQL
+    /// query, read a record.
+    #[command(subcommand)]
+    Netsuite(netsuite::NetsuiteCommand),
     /// Runs a simulated NetSuite account (SuiteTalk REST, SuiteQL, TBA,
     /// the concurrency limit, injected faults) for tests and demos; prints
     /// its address once listening.
@@ -111,6 +116,7 @@ pub fn main() -> ExitCode {
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
         Command::Pdf(cmd) => pdf::run(cmd),
+        Command::Netsuite(cmd) => netsuite::run(cmd),
         Command::NetsuiteSim(args) => netsuite_sim::run(args),
         Command::Run(args) => gateway::run(args),
         Command::CheckConfig(args) => gateway::check_config(args),

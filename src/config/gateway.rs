@@ -322,6 +322,8 @@ pub struct Gateway {
     pub archive: ArchiveConfig,
     /// How pages without a text layer (scanned PDFs) are read (`[ocr]`).
     pub ocr: crate::ocr::OcrConfig,
+    /// The NetSuite account, when one is configured (`[netsuite]`).
+    pub netsuite: Option<crate::netsuite::config::NetSuiteConfig>,
     /// Our X12 identity, for what we send (purchase orders).
     pub x12: Option<OwnX12>,
     /// The HTTP API, when configured.
@@ -445,10 +447,11 @@ pub(super) fn check(path: &Path) -> Checked {
     let store_table = take("store", &mut errors);
     let archive_table = take("archive", &mut errors);
     let ocr_table = take("ocr", &mut errors);
+    let netsuite_table = take("netsuite", &mut errors);
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
-            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr"),
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite"),
         ));
     }
     // Where a [gateway] key is written, for messages about its value.
@@ -683,6 +686,18 @@ pub(super) fn check(path: &Path) -> Checked {
             Some(o)
         })
         .unwrap_or_default();
+    let netsuite = netsuite_table.and_then(|t| {
+        let at = t.at();
+        let mut n: crate::netsuite::config::NetSuiteConfig = source
+            .value(t.into_value())
+            .map_err(|e| errors.push(e))
+            .ok()?;
+        n.resolve_paths(|p| source.resolve(p));
+        for problem in n.check() {
+            errors.push(source.error_at(at, problem.to_string()));
+        }
+        Some(n)
+    });
     let schedule = match schedule_table {
         Some(table) => {
             let mut out = BTreeMap::new();
@@ -726,6 +741,7 @@ pub(super) fn check(path: &Path) -> Checked {
         relay,
         archive,
         ocr,
+        netsuite,
         x12,
         api,
         store,

@@ -16,6 +16,7 @@
 //! [`crate::x12`].
 
 pub mod csv;
+pub mod json;
 pub mod pdf;
 pub mod row;
 pub mod sniff;

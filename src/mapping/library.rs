@@ -382,9 +382,10 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
                     "csv" => Flavor::Csv,
                     "xml" => Flavor::Xml,
                     "pdf" => Flavor::Pdf,
+                    "json" => Flavor::Json,
                     other => {
                         return Err(v.error(format!(
-                            "format is \"x12\", \"csv\", \"xml\" or \"pdf\", not {other:?}"
+                            "format is \"x12\", \"csv\", \"xml\", \"pdf\" or \"json\", not {other:?}"
                         )));
                     }
                 }

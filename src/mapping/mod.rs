@@ -23,7 +23,6 @@ pub mod generic;
 pub mod harness;
 pub mod hold;
 pub mod inbound;
-pub mod json;
 pub mod library;
 pub mod outbound;
 pub mod path;

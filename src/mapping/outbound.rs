@@ -11,6 +11,13 @@
 //!   only when a condition holds; any other key is a child element (a rule
 //!   for a leaf, a table for an element with children). Empty elements are
 //!   left out.
+//! - `[json]`: a JSON object (a NetSuite request body). Each key is a
+//!   member: a rule gives a string, or with `type = "number"`,
+//!   `"integer"` or `"boolean"` that JSON type (a value that is not one is
+//!   an error); a TOML number or boolean is that constant; a table of
+//!   members is an object, and with `each` an array of objects, one per
+//!   node found (`from` and `when` as in `[xml]`). Members without a value
+//!   and empty objects or arrays are left out.
 //! - `[x12]`: the set's segments in order. A key whose label starts with a
 //!   segment ID (`BEG`, `N1_ship_to`, `REF_co`) is a segment: digit keys are
 //!   its elements (`01`, `04-2` for a component), other segment keys under
@@ -67,6 +74,31 @@ enum Body {
         root: Box<ElementPlan>,
     },
     X12(Vec<SegPlan>),
+    Json(Box<JsonPlan>),
+}
+
+/// An object of a `[json]` body: its members in order; with `each`, an
+/// array of such objects.
+#[derive(Debug)]
+struct JsonPlan {
+    repeat: Repeat,
+    members: Vec<(String, JsonMember)>,
+}
+
+#[derive(Debug)]
+enum JsonMember {
+    Object(Box<JsonPlan>),
+    Value(Box<Rule>, JsonType),
+    Constant(serde_json::Value),
+}
+
+/// The JSON type a rule's text is written as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum JsonType {
+    String,
+    Number,
+    Integer,
+    Boolean,
 }
 
 #[derive(Debug)]
@@ -196,7 +228,7 @@ impl OutboundMapping {
             Flavor::Csv => compile_csv(body_spec, &mut cx)?,
             Flavor::Xml => compile_xml(body_spec, &mut cx)?,
             Flavor::X12 => Body::X12(compile_segments(body_spec, &mut cx, &[])?),
-            Flavor::Json => return Err(body_spec.error("JSON is not a vendor format")),
+            Flavor::Json => compile_json(body_spec, &mut cx)?,
             Flavor::Pdf => return Err(body_spec.error("PDF is read, not written")),
         };
         let envelope = envelope(loaded.spec.get("mapping").and_then(|m| m.get("x12")))?;
@@ -230,14 +262,15 @@ impl OutboundMapping {
                 self.document
             )));
         }
-        let mut tree = self.tree.clone();
-        tree.clear();
-        tree.set_source_name(file);
-        super::json::append_object(&mut tree, 0, json);
+        let tree = self.input_tree(json, None, file);
         let eval = Eval::new(&tree, &());
         let r = Renderer { eval: &eval };
         let io = |e: std::io::Error| MappingError::Io(format!("writing the output: {e}"));
         match &self.body {
+            Body::Json(plan) => {
+                let value = serde_json::Value::Object(r.json_members(plan, 0)?);
+                serde_json::to_writer(&mut *out, &value).map_err(|e| io(e.into()))
+            }
             Body::Csv { each, columns } => {
                 let mut t = Tree::new(Flavor::Csv);
                 let record = t.intern("record");
@@ -278,6 +311,57 @@ impl OutboundMapping {
                 out.write_all(&edi).map_err(io)
             }
         }
+    }
+
+    /// The tree a rendering reads: the document, and `context` under its
+    /// name (what the caller looked up for it, such as the NetSuite IDs of
+    /// a ship notice's order lines: `netsuite/lines`).
+    fn input_tree(
+        &self,
+        json: &serde_json::Value,
+        context: Option<(&str, &serde_json::Value)>,
+        file: &str,
+    ) -> Tree {
+        let mut tree = self.tree.clone();
+        tree.clear();
+        tree.set_source_name(file);
+        crate::format::json::append_object(&mut tree, 0, json);
+        if let Some((name, value)) = context {
+            let mut wrapper = serde_json::Map::new();
+            wrapper.insert(name.to_string(), value.clone());
+            crate::format::json::append_object(&mut tree, 0, &serde_json::Value::Object(wrapper));
+        }
+        tree
+    }
+
+    /// Renders a `[json]` mapping's object for the canonical document
+    /// `json` (its type checked), with `context` readable under its name.
+    pub fn render_json(
+        &self,
+        json: &serde_json::Value,
+        context: Option<(&str, &serde_json::Value)>,
+        file: &str,
+    ) -> Result<serde_json::Value, MappingError> {
+        let Body::Json(plan) = &self.body else {
+            return Err(MappingError::Io(format!(
+                "mapping {} writes {}, not JSON",
+                self.name,
+                super::library::flavor_name(self.flavor)
+            )));
+        };
+        let doc_type = json.get("type").and_then(serde_json::Value::as_str);
+        if doc_type != Some(self.document.name()) {
+            return Err(MappingError::Io(format!(
+                "{file}: a {} document, and mapping {} renders {}",
+                doc_type.unwrap_or("untyped"),
+                self.name,
+                self.document
+            )));
+        }
+        let tree = self.input_tree(json, context, file);
+        let eval = Eval::new(&tree, &());
+        let r = Renderer { eval: &eval };
+        Ok(serde_json::Value::Object(r.json_members(plan, 0)?))
     }
 
     fn write_x12(
@@ -399,6 +483,84 @@ impl Renderer<'_, '_, '_> {
                 e.message,
             )),
         }
+    }
+
+    /// The members of a JSON object for `context` (those with a value).
+    fn json_members(
+        &self,
+        plan: &JsonPlan,
+        context: NodeId,
+    ) -> Result<serde_json::Map<String, serde_json::Value>, MappingError> {
+        let mut out = serde_json::Map::new();
+        for (name, member) in &plan.members {
+            let value = match member {
+                JsonMember::Constant(v) => Some(v.clone()),
+                JsonMember::Value(rule, ty) => match self.value(rule, context)? {
+                    Some(text) => Some(self.typed(rule, context, text, *ty)?),
+                    None => None,
+                },
+                JsonMember::Object(p) if p.repeat.each.is_some() => {
+                    let mut items = Vec::new();
+                    for c in self.contexts(&p.repeat, context) {
+                        let object = self.json_members(p, c)?;
+                        if !object.is_empty() {
+                            items.push(serde_json::Value::Object(object));
+                        }
+                    }
+                    (!items.is_empty()).then_some(serde_json::Value::Array(items))
+                }
+                JsonMember::Object(p) => match self.contexts(&p.repeat, context).first() {
+                    Some(&c) => {
+                        let object = self.json_members(p, c)?;
+                        (!object.is_empty()).then_some(serde_json::Value::Object(object))
+                    }
+                    None => None,
+                },
+            };
+            if let Some(v) = value {
+                out.insert(name.clone(), v);
+            }
+        }
+        Ok(out)
+    }
+
+    /// A rule's text as the JSON type its member asks for.
+    fn typed(
+        &self,
+        rule: &Rule,
+        context: NodeId,
+        text: String,
+        ty: JsonType,
+    ) -> Result<serde_json::Value, MappingError> {
+        let wrong = |what: &str| MappingError::Eval {
+            file: Arc::clone(&rule.file),
+            line: rule.line,
+            field: self.eval.tree.path_of(context),
+            message: format!("{text:?} is not {what}"),
+            place: self.eval.tree.source_name().to_string(),
+        };
+        Ok(match ty {
+            JsonType::String => serde_json::Value::String(text),
+            JsonType::Number => {
+                let n: serde_json::Number = text
+                    .trim()
+                    .parse::<rust_decimal::Decimal>()
+                    .ok()
+                    .and_then(|d| serde_json::from_str(&d.normalize().to_string()).ok())
+                    .ok_or_else(|| wrong("a number"))?;
+                serde_json::Value::Number(n)
+            }
+            JsonType::Integer => serde_json::Value::from(
+                text.trim()
+                    .parse::<i64>()
+                    .map_err(|_| wrong("a whole number"))?,
+            ),
+            JsonType::Boolean => match text.trim() {
+                "true" => serde_json::Value::Bool(true),
+                "false" => serde_json::Value::Bool(false),
+                _ => return Err(wrong("true or false")),
+            },
+        })
     }
 
     /// The contexts a repeat gives: none when `when` fails or `from` finds
@@ -634,6 +796,96 @@ fn element_plan(
     Ok(plan)
 }
 
+fn compile_json(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<Body, MappingError> {
+    for key in ["each", "from", "when"] {
+        if let Some(v) = spec.get(key) {
+            return Err(v.error(format!(
+                "[json] is one object; {key} belongs to a member table ([json.item] each = ...)"
+            )));
+        }
+    }
+    Ok(Body::Json(Box::new(json_plan(spec, cx)?)))
+}
+
+fn json_plan(spec: &Spec, cx: &mut RuleContext<'_, '_>) -> Result<JsonPlan, MappingError> {
+    let mut plan = JsonPlan {
+        repeat: repeat_of(spec, cx)?,
+        members: Vec::new(),
+    };
+    for (k, v) in spec.table().unwrap_or(&[]) {
+        if matches!(k.as_str(), "from" | "each" | "when") {
+            continue;
+        }
+        let member = match &v.value {
+            Value::Bool(b) => JsonMember::Constant(serde_json::Value::Bool(*b)),
+            Value::Int(i) => JsonMember::Constant(serde_json::Value::from(*i)),
+            Value::Float(f) => JsonMember::Constant(
+                serde_json::from_str(f)
+                    .map_err(|_| v.error(format!("{f} is not a JSON number")))?,
+            ),
+            Value::Table(entries) if !is_json_leaf(entries) => {
+                JsonMember::Object(Box::new(json_plan(v, cx)?))
+            }
+            Value::Table(entries) => {
+                let ty = match v.get("type") {
+                    None => JsonType::String,
+                    Some(t) => match t.as_str() {
+                        Some("string") => JsonType::String,
+                        Some("number") => JsonType::Number,
+                        Some("integer") => JsonType::Integer,
+                        Some("boolean") => JsonType::Boolean,
+                        _ => {
+                            return Err(t.error(
+                                "type is \"string\", \"number\", \"integer\" or \"boolean\"",
+                            ));
+                        }
+                    },
+                };
+                let target = match ty {
+                    JsonType::String => Target::Text,
+                    JsonType::Number => Target::Decimal,
+                    JsonType::Integer => Target::Integer,
+                    JsonType::Boolean => Target::Bool,
+                };
+                let rule_spec = Spec {
+                    file: Arc::clone(&v.file),
+                    line: v.line,
+                    value: Value::Table(
+                        entries
+                            .iter()
+                            .filter(|(k, _)| k != "type")
+                            .cloned()
+                            .collect(),
+                    ),
+                };
+                JsonMember::Value(Box::new(Rule::compile(&rule_spec, target, cx)?), ty)
+            }
+            _ => JsonMember::Value(
+                Box::new(Rule::compile(v, Target::Text, cx)?),
+                JsonType::String,
+            ),
+        };
+        plan.members.push((k.clone(), member));
+    }
+    Ok(plan)
+}
+
+/// Whether a table under `[json]` is one member's rule (every key a rule
+/// option or `type`) rather than an object of members.
+fn is_json_leaf(entries: &[(String, Spec)]) -> bool {
+    let rule_keys: Vec<(String, Spec)> = entries
+        .iter()
+        .filter(|(k, _)| k != "type")
+        .cloned()
+        .collect();
+    let probe = Spec {
+        file: Arc::from(""),
+        line: 0,
+        value: Value::Table(rule_keys),
+    };
+    is_rule_table(&probe)
+}
+
 /// The segment ID a label starts with (`N1_ship_to` → `N1`).
 fn segment_id(label: &str) -> Option<&str> {
     let id = label.split('_').next().unwrap_or("");
@@ -807,4 +1059,122 @@ fn x12_safe(v: String) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
     replaced.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::library::Library;
+
+    fn compile(text: &str) -> Result<OutboundMapping, MappingError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("body.toml");
+        std::fs::write(&path, text).expect("write mapping");
+        let loaded = Library::embedded().load(&path.display().to_string())?;
+        OutboundMapping::compile(&loaded)
+    }
+
+    const FULFILLMENT: &str = r#"
+[mapping]
+direction = "outbound"
+document = "ship_notice"
+format = "json"
+
+[json]
+externalId = "netsuite/external_id"
+tranDate = "ship_date"
+memo = { join = ["'ASN'", "asn_number"], separator = " " }
+isDropShip = true
+version = 2
+[json.shipStatus]
+id = { value = "C" }
+[json.item]
+[json.item.items]
+each = "netsuite/lines"
+orderLine = { from = "order_line", type = "integer" }
+quantity = { from = "quantity", type = "number" }
+itemReceive = { from = "receive", type = "boolean" }
+[json.package]
+[json.package.items]
+each = "netsuite/packages"
+packageTrackingNumber = "tracking_number"
+packageWeight = { from = "weight", type = "number", default = "1" }
+[json.nothing]
+here = "no/such/path"
+"#;
+
+    #[test]
+    fn a_json_body_has_typed_members_objects_and_arrays() {
+        let mapping = compile(FULFILLMENT).expect("compiles");
+        let doc = serde_json::json!({
+            "type": "ship_notice", "asn_number": "SHP-5001", "ship_date": "2024-01-17",
+            "orders": [{"po_number": "PO1"}]
+        });
+        let context = serde_json::json!({
+            "external_id": "dg-856-acme-SHP-5001-PO1",
+            "lines": [
+                {"order_line": "3", "quantity": "2.50", "receive": "true"},
+                {"order_line": "7", "receive": "false"}
+            ],
+            "packages": [{"tracking_number": "1Z9"}, {"tracking_number": "1Z8", "weight": "4.2"}]
+        });
+        let body = mapping
+            .render_json(&doc, Some(("netsuite", &context)), "asn.json")
+            .expect("renders");
+        assert_eq!(
+            body.to_string(),
+            serde_json::json!({
+                "externalId": "dg-856-acme-SHP-5001-PO1",
+                "tranDate": "2024-01-17",
+                "memo": "ASN SHP-5001",
+                "isDropShip": true,
+                "version": 2,
+                "shipStatus": {"id": "C"},
+                "item": {"items": [
+                    {"orderLine": 3, "quantity": 2.5, "itemReceive": true},
+                    {"orderLine": 7, "itemReceive": false}
+                ]},
+                "package": {"items": [
+                    {"packageTrackingNumber": "1Z9", "packageWeight": 1},
+                    {"packageTrackingNumber": "1Z8", "packageWeight": 4.2}
+                ]}
+            })
+            .to_string()
+        );
+    }
+
+    #[test]
+    fn a_value_that_is_not_its_type_says_where() {
+        let mapping = compile(FULFILLMENT).expect("compiles");
+        let doc = serde_json::json!({"type": "ship_notice", "asn_number": "S"});
+        let context = serde_json::json!({"lines": [{"order_line": "three"}]});
+        let e = mapping
+            .render_json(&doc, Some(("netsuite", &context)), "asn.json")
+            .expect_err("not a whole number")
+            .to_string();
+        assert!(e.contains("\"three\" is not a whole number"), "{e}");
+        assert!(e.contains("body.toml:18)"), "{e}");
+        let e = mapping
+            .render_json(&serde_json::json!({"type": "invoice"}), None, "inv.json")
+            .expect_err("wrong type")
+            .to_string();
+        assert!(
+            e.contains("a invoice document")
+                || e.contains("an invoice document")
+                || e.contains("invoice document"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_json_bodies_are_refused_where_written() {
+        let e = compile(&FULFILLMENT.replace("type = \"integer\"", "type = \"int\""))
+            .expect_err("bad type")
+            .to_string();
+        assert!(e.contains("type is \"string\""), "{e}");
+        let e = compile(&FULFILLMENT.replace("[json]\n", "[json]\neach = \"orders\"\n"))
+            .expect_err("each at the top")
+            .to_string();
+        assert!(e.contains("[json] is one object"), "{e}");
+    }
 }

@@ -74,10 +74,11 @@ pub fn run(
         for input in inputs {
             let result = match loaded.header.direction {
                 Direction::Inbound => {
-                    if !matches!(
-                        input.extension().and_then(|e| e.to_str()),
-                        Some("edi" | "x12" | "csv" | "xml" | "txt" | "pdf")
-                    ) {
+                    let ext = input.extension().and_then(|e| e.to_str());
+                    let json = loaded.header.flavor == crate::format::Flavor::Json;
+                    if !(matches!(ext, Some("edi" | "x12" | "csv" | "xml" | "txt" | "pdf"))
+                        || json && ext == Some("json"))
+                    {
                         continue;
                     }
                     inbound(library, defs, &name, partner.as_deref(), &input, bless, dir)?
@@ -260,7 +261,22 @@ fn outbound(
     };
     let mut out = Vec::new();
     let file = input.display().to_string();
-    if let Err(e) = mapping.render(&json, &file, &options, &mut out) {
+    let rendered = if loaded.header.flavor == crate::format::Flavor::Json {
+        // A request body's sample holds, beside the document, what the
+        // gateway looks up for it, under `netsuite`.
+        let mut document = json.clone();
+        let context = document.as_object_mut().and_then(|o| o.remove("netsuite"));
+        mapping
+            .render_json(&document, context.as_ref().map(|c| ("netsuite", c)), &file)
+            .and_then(|v| {
+                serde_json::to_writer_pretty(&mut out, &v)
+                    .map_err(|e| MappingError::Io(format!("writing the output: {e}")))
+            })
+            .map(|()| out.push(b'\n'))
+    } else {
+        mapping.render(&json, &file, &options, &mut out)
+    };
+    if let Err(e) = rendered {
         result.failure = Some(e.to_string());
         return Ok(result);
     }

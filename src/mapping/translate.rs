@@ -449,9 +449,11 @@ pub fn translate<R: Read, W: Write>(
                 xml_format::XmlError::Sink(s) => sink_error(s),
                 other => TranslateError::Input(other.to_string()),
             }),
-        Flavor::Json => Err(TranslateError::Input(
-            "canonical JSON is rendered, not translated".into(),
-        )),
+        Flavor::Json => crate::format::json::decode(input, name, &mut tree, &mut translator)
+            .map_err(|e| match e {
+                crate::format::json::JsonError::Sink(s) => sink_error(s),
+                other => TranslateError::Input(other.to_string()),
+            }),
         Flavor::Pdf => Err(TranslateError::Input(format!(
             "{name}: a PDF is read into pages first (dropgate translate and the gateway do)"
         ))),

@@ -3,5 +3,9 @@
 //! service and SuiteQL, and a simulator of the account that the tests and
 //! the demo talk to.
 
+pub mod client;
+pub mod config;
+pub mod error;
+pub mod flows;
 pub mod sim;
 pub mod tba;

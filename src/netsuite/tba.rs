@@ -428,7 +428,7 @@ mod tests {
     use super::*;
 
     fn url(s: &str) -> Url {
-        Url::parse(s).unwrap()
+        Url::parse(s).expect("test input")
     }
 
     fn vector() -> Credentials {
@@ -505,8 +505,8 @@ mod tests {
         let u = url(
             "http://127.0.0.1:18082/services/rest/record/v1/salesOrder/42?expandSubResources=true",
         );
-        let header =
-            AuthHeader::parse(&creds.authorization("GET", &u, "n0nce", 1_700_000_000)).unwrap();
+        let header = AuthHeader::parse(&creds.authorization("GET", &u, "n0nce", 1_700_000_000))
+            .expect("test input");
         assert_eq!(header.realm.as_deref(), Some("1234567_SB1"));
         assert_eq!(header.consumer_key(), Ok("CK123"));
         assert_eq!(header.timestamp(), Ok(1_700_000_000));
@@ -566,7 +566,7 @@ mod tests {
         {
             text.push_str(&format!(", {k}=\"{}\"", percent_encode(v)));
         }
-        let header = AuthHeader::parse(&text).unwrap();
+        let header = AuthHeader::parse(&text).expect("test input");
         assert_eq!(header.verify("POST", &u, body, "CS789", "TS012"), Ok(()));
         assert_eq!(
             header.verify("POST", &u, b"{\"q\":\"SELECT 2\"}", "CS789", "TS012"),
@@ -593,12 +593,14 @@ mod tests {
             AuthHeader::parse("OAuth oauth_token=\"%FF\""),
             Err(TbaError::Encoding("oauth_token".into()))
         );
-        let h = AuthHeader::parse("OAuth oauth_signature_method=\"HMAC-SHA1\"").unwrap();
+        let h =
+            AuthHeader::parse("OAuth oauth_signature_method=\"HMAC-SHA1\"").expect("test input");
         assert_eq!(
             h.verify("GET", &url("http://x/"), b"", "a", "b"),
             Err(TbaError::Method("HMAC-SHA1".into()))
         );
-        let h = AuthHeader::parse("OAuth oauth_signature_method=\"HMAC-SHA256\"").unwrap();
+        let h =
+            AuthHeader::parse("OAuth oauth_signature_method=\"HMAC-SHA256\"").expect("test input");
         assert_eq!(
             h.verify("GET", &url("http://x/"), b"", "a", "b"),
             Err(TbaError::Missing("oauth_consumer_key"))

@@ -1,0 +1,97 @@
+//! `dropgate netsuite`: the configured NetSuite account from the command
+//! line, to check a connection before the flows are turned on and to look
+//! at what NetSuite holds: `check` (the credentials and the governance
+//! limits), `query` (SuiteQL, every page) and `get` (one record).
+
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use super::gateway::ConfigArg;
+use crate::netsuite::client::{Client, ExternalId, RecordRef};
+
+/// The NetSuite commands.
+#[derive(Debug, clap::Subcommand)]
+pub enum NetsuiteCommand {
+    /// Signs in to the account of `[netsuite]` and prints its governance
+    /// limits: exit 0 when NetSuite accepts the credentials.
+    Check(ConfigArg),
+    /// Runs a SuiteQL query and prints its rows, one JSON object per line
+    /// (every page, up to --max-rows).
+    Query(QueryArgs),
+    /// Prints one record as JSON, its sublists and subrecords expanded.
+    Get(GetArgs),
+}
+
+/// `dropgate netsuite query`.
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The query (`SELECT id, tranid FROM transaction WHERE …`).
+    query: String,
+    /// Stop with an error past this many rows.
+    #[arg(long, default_value_t = 10_000)]
+    max_rows: usize,
+}
+
+/// `dropgate netsuite get`.
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The record type (`purchaseOrder`, `vendorBill`, …).
+    record_type: String,
+    /// Its internal ID, or `eid:` and its external ID.
+    id: String,
+}
+
+fn client(config: &ConfigArg) -> anyhow::Result<(Client, tokio::runtime::Runtime)> {
+    let gateway = config.load()?;
+    let netsuite = gateway
+        .netsuite
+        .context("the configuration has no [netsuite] table")?;
+    let mut settings = netsuite.client_config()?;
+    // At the command line, say at once when NetSuite cannot be reached
+    // (the daemon retries for longer).
+    settings.retry.attempts = settings.retry.attempts.min(3);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let client = Client::new(settings)?;
+    Ok((client, runtime))
+}
+
+/// Runs a NetSuite command.
+pub fn run(command: NetsuiteCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        NetsuiteCommand::Check(config) => {
+            let (client, runtime) = client(&config)?;
+            let limits = runtime.block_on(client.governance_limits())?;
+            say!("NetSuite accepted the credentials; governance limits: {limits}");
+        }
+        NetsuiteCommand::Query(args) => {
+            let (client, runtime) = client(&args.config)?;
+            let rows = runtime.block_on(client.query_all(&args.query, args.max_rows))?;
+            for row in rows {
+                say!("{}", serde_json::Value::Object(row));
+            }
+        }
+        NetsuiteCommand::Get(args) => {
+            let (client, runtime) = client(&args.config)?;
+            let record = match args.id.strip_prefix("eid:") {
+                Some(eid) => RecordRef::External(ExternalId::new(eid)?),
+                None => RecordRef::Id(args.id.clone()),
+            };
+            match runtime.block_on(client.get(&args.record_type, &record, true))? {
+                Some(json) => say!("{}", serde_json::to_string_pretty(&json)?),
+                None => {
+                    eprintln!("NetSuite has no {} {}", args.record_type, args.id);
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

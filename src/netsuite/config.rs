@@ -1,0 +1,358 @@
+//! The `[netsuite]` table of `gateway.toml`: the account, how requests are
+//! authenticated (token-based authentication; its four secrets each from
+//! an environment variable or a file, never in the configuration), how
+//! many requests may run at once, and how long one may take.
+//!
+//! ```toml
+//! [netsuite]
+//! account = "1234567_SB1"
+//! concurrency = 5
+//!
+//! [netsuite.auth]
+//! method = "tba"
+//! consumer_key_env = "NS_CONSUMER_KEY"
+//! consumer_secret_file = "/etc/dropgate/ns-consumer-secret"
+//! token_id_env = "NS_TOKEN_ID"
+//! token_secret_file = "/etc/dropgate/ns-token-secret"
+//! ```
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+use super::client::{self, Auth, ClientConfig, Retry};
+use super::error::NetSuiteError;
+use super::tba;
+use crate::transport::secret::{self, Keys};
+
+/// The `[netsuite]` table.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NetSuiteConfig {
+    /// The account ID as NetSuite shows it (`1234567`, `1234567_SB1`):
+    /// the realm of every signature and, unless `base_url` is set, the
+    /// host.
+    pub account: String,
+    /// Where the REST services are, when not at the account's own host
+    /// (the simulator: `http://127.0.0.1:18082`).
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// Requests at once, at most: the account's concurrency limit (or the
+    /// integration's) less what other integrations use.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// How long one request may take, in seconds.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// How requests are authenticated.
+    pub auth: AuthConfig,
+}
+
+const fn default_concurrency() -> usize {
+    5
+}
+const fn default_timeout_secs() -> u64 {
+    60
+}
+
+/// `[netsuite.auth]`: where each secret is.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(tag = "method", rename_all = "snake_case", deny_unknown_fields)]
+pub enum AuthConfig {
+    /// Token-based authentication: the integration record's consumer key
+    /// and secret, and the access token's ID and secret.
+    Tba {
+        /// The variable holding the consumer key.
+        #[serde(default)]
+        consumer_key_env: Option<String>,
+        /// Or the file.
+        #[serde(default)]
+        consumer_key_file: Option<PathBuf>,
+        /// The variable holding the consumer secret.
+        #[serde(default)]
+        consumer_secret_env: Option<String>,
+        /// Or the file.
+        #[serde(default)]
+        consumer_secret_file: Option<PathBuf>,
+        /// The variable holding the token ID.
+        #[serde(default)]
+        token_id_env: Option<String>,
+        /// Or the file.
+        #[serde(default)]
+        token_id_file: Option<PathBuf>,
+        /// The variable holding the token secret.
+        #[serde(default)]
+        token_secret_env: Option<String>,
+        /// Or the file.
+        #[serde(default)]
+        token_secret_file: Option<PathBuf>,
+    },
+}
+
+/// What a secret of `[netsuite.auth]` is called, and its two keys.
+struct SecretKeys {
+    name: &'static str,
+    keys: Keys,
+}
+
+const CONSUMER_KEY: SecretKeys = SecretKeys {
+    name: "the consumer key",
+    keys: Keys {
+        env: "consumer_key_env",
+        file: "consumer_key_file",
+    },
+};
+const CONSUMER_SECRET: SecretKeys = SecretKeys {
+    name: "the consumer secret",
+    keys: Keys {
+        env: "consumer_secret_env",
+        file: "consumer_secret_file",
+    },
+};
+const TOKEN_ID: SecretKeys = SecretKeys {
+    name: "the token ID",
+    keys: Keys {
+        env: "token_id_env",
+        file: "token_id_file",
+    },
+};
+const TOKEN_SECRET: SecretKeys = SecretKeys {
+    name: "the token secret",
+    keys: Keys {
+        env: "token_secret_env",
+        file: "token_secret_file",
+    },
+};
+
+/// A secret of the configuration that cannot be read, or a value that
+/// cannot work; the message says where, never what a secret is.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("[netsuite] {0}")]
+pub struct ConfigProblem(pub String);
+
+fn read_secret(
+    what: &SecretKeys,
+    env: Option<&str>,
+    file: Option<&Path>,
+) -> Result<String, ConfigProblem> {
+    match secret::read_as(what.keys, env, file) {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(ConfigProblem(format!(
+            "{}: set {} or {}",
+            what.name, what.keys.env, what.keys.file
+        ))),
+        Err(e) => Err(ConfigProblem(format!("{}: {e}", what.name))),
+    }
+}
+
+impl NetSuiteConfig {
+    /// Resolves the secret files' paths against the configuration's
+    /// folder (`resolve`).
+    pub fn resolve_paths(&mut self, resolve: impl Fn(&Path) -> PathBuf) {
+        match &mut self.auth {
+            AuthConfig::Tba {
+                consumer_key_file,
+                consumer_secret_file,
+                token_id_file,
+                token_secret_file,
+                ..
+            } => {
+                for f in [
+                    consumer_key_file,
+                    consumer_secret_file,
+                    token_id_file,
+                    token_secret_file,
+                ] {
+                    *f = f.as_deref().map(&resolve);
+                }
+            }
+        }
+    }
+
+    /// Checks what can be checked without NetSuite: the account ID, the
+    /// URL, the numbers, and that every secret is configured once and can
+    /// be read. Every problem found, in order.
+    pub fn check(&self) -> Vec<ConfigProblem> {
+        let mut problems = Vec::new();
+        if let Err(e) = self.base_url() {
+            problems.push(ConfigProblem(e.to_string()));
+        }
+        if self.concurrency == 0 {
+            problems.push(ConfigProblem("concurrency must be at least 1".into()));
+        }
+        if self.timeout_secs == 0 {
+            problems.push(ConfigProblem("timeout_secs must be at least 1".into()));
+        }
+        match &self.auth {
+            AuthConfig::Tba {
+                consumer_key_env,
+                consumer_key_file,
+                consumer_secret_env,
+                consumer_secret_file,
+                token_id_env,
+                token_id_file,
+                token_secret_env,
+                token_secret_file,
+            } => {
+                for (what, env, file) in [
+                    (&CONSUMER_KEY, consumer_key_env, consumer_key_file),
+                    (&CONSUMER_SECRET, consumer_secret_env, consumer_secret_file),
+                    (&TOKEN_ID, token_id_env, token_id_file),
+                    (&TOKEN_SECRET, token_secret_env, token_secret_file),
+                ] {
+                    if env.is_some() && file.is_some() {
+                        problems.push(ConfigProblem(format!(
+                            "{}: {} and {} are both set; keep one",
+                            what.name, what.keys.env, what.keys.file
+                        )));
+                    } else if let Err(e) = read_secret(what, env.as_deref(), file.as_deref()) {
+                        problems.push(e);
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    /// Where the REST services are.
+    pub fn base_url(&self) -> Result<Url, NetSuiteError> {
+        match &self.base_url {
+            None => client::account_url(&self.account),
+            Some(u) => {
+                let url = Url::parse(u)
+                    .map_err(|e| NetSuiteError::Request(format!("base_url {u:?}: {e}")))?;
+                if !matches!(url.scheme(), "http" | "https") {
+                    return Err(NetSuiteError::Request(format!(
+                        "base_url {u:?} is not an http:// or https:// URL"
+                    )));
+                }
+                Ok(url)
+            }
+        }
+    }
+
+    /// The client's settings, with the secrets read now.
+    pub fn client_config(&self) -> Result<ClientConfig, ConfigProblem> {
+        let auth = match &self.auth {
+            AuthConfig::Tba {
+                consumer_key_env,
+                consumer_key_file,
+                consumer_secret_env,
+                consumer_secret_file,
+                token_id_env,
+                token_id_file,
+                token_secret_env,
+                token_secret_file,
+            } => Auth::Tba(tba::Credentials {
+                realm: self.account.clone(),
+                consumer_key: read_secret(
+                    &CONSUMER_KEY,
+                    consumer_key_env.as_deref(),
+                    consumer_key_file.as_deref(),
+                )?,
+                consumer_secret: read_secret(
+                    &CONSUMER_SECRET,
+                    consumer_secret_env.as_deref(),
+                    consumer_secret_file.as_deref(),
+                )?,
+                token_id: read_secret(
+                    &TOKEN_ID,
+                    token_id_env.as_deref(),
+                    token_id_file.as_deref(),
+                )?,
+                token_secret: read_secret(
+                    &TOKEN_SECRET,
+                    token_secret_env.as_deref(),
+                    token_secret_file.as_deref(),
+                )?,
+            }),
+        };
+        Ok(ClientConfig {
+            base_url: self.base_url().map_err(|e| ConfigProblem(e.to_string()))?,
+            auth,
+            concurrency: self.concurrency.max(1),
+            timeout: Duration::from_secs(self.timeout_secs.max(1)),
+            retry: Retry::default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> NetSuiteConfig {
+        toml::from_str(text).expect("test input")
+    }
+
+    #[test]
+    fn secrets_are_read_from_files_and_named_not_shown_when_missing() {
+        let dir = tempfile::tempdir().expect("test input");
+        for (name, value) in [
+            ("ck", "CK123"),
+            ("cs", "CS789"),
+            ("ti", "TK456"),
+            ("ts", "TS012"),
+        ] {
+            std::fs::write(dir.path().join(name), format!("{value}\n")).expect("test input");
+        }
+        let mut c = parse(
+            r#"account = "1234567_SB1"
+               [auth]
+               method = "tba"
+               consumer_key_file = "ck"
+               consumer_secret_file = "cs"
+               token_id_file = "ti"
+               token_secret_file = "ts""#,
+        );
+        c.resolve_paths(|p| dir.path().join(p));
+        assert_eq!(c.check(), vec![]);
+        let client = c.client_config().expect("test input");
+        let Auth::Tba(creds) = &client.auth;
+        assert_eq!(creds.realm, "1234567_SB1");
+        assert_eq!(creds.token_secret, "TS012");
+        assert_eq!(
+            client.base_url.as_str(),
+            "https://1234567-sb1.suitetalk.api.netsuite.com/"
+        );
+        assert_eq!(client.concurrency, 5);
+
+        std::fs::remove_file(dir.path().join("ts")).expect("test input");
+        let problems = c.check();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0]
+                .0
+                .starts_with("the token secret: reading token_secret_file"),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn a_secret_set_twice_or_not_at_all_and_bad_numbers_are_problems() {
+        let c = parse(
+            r#"account = "1234567"
+               base_url = "ftp://x"
+               concurrency = 0
+               [auth]
+               method = "tba"
+               consumer_key_env = "DG_TEST_UNSET_1"
+               consumer_key_file = "x"
+               consumer_secret_env = "DG_TEST_UNSET_2""#,
+        );
+        let problems: Vec<String> = c.check().into_iter().map(|p| p.to_string()).collect();
+        assert_eq!(
+            problems,
+            vec![
+                "[netsuite] base_url \"ftp://x\" is not an http:// or https:// URL",
+                "[netsuite] concurrency must be at least 1",
+                "[netsuite] the consumer key: consumer_key_env and consumer_key_file are both set; keep one",
+                "[netsuite] the consumer secret: the environment variable DG_TEST_UNSET_2 (consumer_secret_env) is not set",
+                "[netsuite] the token ID: set token_id_env or token_id_file",
+                "[netsuite] the token secret: set token_secret_env or token_secret_file",
+            ]
+        );
+    }
+}
