@@ -203,6 +203,9 @@ pub struct Partner {
     /// (`[reconcile]`; default: exact prices, any charge, a variance
     /// held).
     pub reconcile: crate::reconcile::Policy,
+    /// Its side of the NetSuite flows (`[netsuite]`: its vendor's
+    /// internal ID, a flow turned off or on for it).
+    pub netsuite: Option<crate::netsuite::config::PartnerNetSuite>,
 }
 
 /// Reads every partner file of the partners folder (`partners_at`: where
@@ -304,12 +307,13 @@ fn load_one(
     let x12_table = table("x12", errors);
     let outbound_table = table("outbound", errors);
     let reconcile_table = table("reconcile", errors);
+    let netsuite_table = table("netsuite", errors);
     let inbound_value = doc.take("inbound");
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
             format!(
-                "unknown table or key `{key}`, expected one of partner, x12, inbound, outbound, reconcile"
+                "unknown table or key `{key}`, expected one of partner, x12, inbound, outbound, reconcile, netsuite"
             ),
         ));
     }
@@ -446,6 +450,12 @@ fn load_one(
                 .ok()
         })
         .unwrap_or_default();
+    let netsuite = netsuite_table.and_then(|t| {
+        source
+            .value::<crate::netsuite::config::PartnerNetSuite>(t.into_value())
+            .map_err(|e| errors.push(e))
+            .ok()
+    });
     for e in &emails {
         if !e.contains('@') {
             errors.push(source.error_at(
@@ -464,6 +474,7 @@ fn load_one(
         inbound,
         outbound,
         reconcile,
+        netsuite,
     })
 }
 

@@ -581,6 +581,7 @@ fn answered_under_key(
 
 fn release_once(
     store: &mut dyn Store,
+    config: &Config,
     id: &str,
     by: &str,
     key: Option<&str>,
@@ -596,7 +597,7 @@ fn release_once(
             "an invoice's id is FILE:DOC, as GET /v1/invoices/held lists it",
         ));
     };
-    let released = match super::invoices::release(store, file, seq, by) {
+    let released = match super::invoices::release(store, config, file, seq, by) {
         Ok(r) => r,
         Err(super::invoices::ReleaseError::NotFound(e)) => {
             return Ok(Answer::error(StatusCode::NOT_FOUND, &e));
@@ -661,7 +662,9 @@ async fn release_invoice(
         }
     };
     let result = shared
-        .with_store(move |_, store| release_once(store, &id, &by, key.as_deref()))
+        .with_store(move |shared, store| {
+            release_once(store, &shared.parts().config, &id, &by, key.as_deref())
+        })
         .await;
     let answer = match result {
         Ok(Ok(answer)) => answer,

@@ -201,15 +201,30 @@ fn attempt_relay_documents(
     })
 }
 
+/// The relays of documents one by one a worker has started: the
+/// configured relay's and NetSuite's.
+#[derive(Default)]
+struct Relays {
+    relay: Option<Box<dyn DocumentRelay>>,
+    netsuite: Option<super::netsuite::NetSuiteRelay>,
+}
+
 fn attempt(
     config: &Config,
     channels: &mut [Channel],
     archive: &Archive,
-    relay: &mut Option<Box<dyn DocumentRelay>>,
+    relays: &mut Relays,
     store: &mut dyn Store,
     stop: &Stop,
     d: &Delivery,
 ) -> Result<Attempt, StoreError> {
+    if d.new.target == super::netsuite::TARGET {
+        let netsuite = relays
+            .netsuite
+            .get_or_insert_with(|| super::netsuite::NetSuiteRelay::new(config));
+        return attempt_relay_documents(netsuite, archive, store, stop, d);
+    }
+    let relay = &mut relays.relay;
     if d.new.target == "relay" {
         if relay.is_none() {
             *relay = document_relay(&config.relay);
@@ -333,7 +348,7 @@ pub fn due(
     stop: &Stop,
 ) -> Result<Made, StoreError> {
     let mut made = Made::default();
-    let mut relay = None;
+    let mut relays = Relays::default();
     while !stop.is_raised() {
         let mut batch = store.due_deliveries(targets, 256)?;
         if batch.is_empty() {
@@ -349,7 +364,7 @@ pub fn due(
             if stop.is_raised() {
                 break;
             }
-            match attempt(config, channels, archive, &mut relay, store, stop, d)? {
+            match attempt(config, channels, archive, &mut relays, store, stop, d)? {
                 Attempt::Made => match local_folder(config, channels, &d.new.target) {
                     Some(folder) => {
                         unsynced.add(&folder);

@@ -68,6 +68,9 @@ impl Plan {
 /// channel of a partner, and one for the rest.
 pub fn plans(config: &Config) -> Vec<Plan> {
     let mut targets = vec!["relay".to_string()];
+    if config.netsuite.is_some() {
+        targets.push(super::netsuite::TARGET.to_string());
+    }
     for p in &config.partners {
         if let Some(out) = &p.outbound
             && !targets.contains(&out.channel)

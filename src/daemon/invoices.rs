@@ -377,6 +377,7 @@ pub enum ReleaseError {
 /// transaction, and the file's audit trail says who released it.
 pub fn release(
     store: &mut dyn Store,
+    config: &crate::config::Gateway,
     file: FileId,
     seq: Option<u64>,
     by: &str,
@@ -400,7 +401,9 @@ pub fn release(
     for invoice in invoices {
         let queued = tx.release_invoice(file, invoice.seq, by)?;
         if queued {
-            tx.queue(&[delivery(&record, &invoice)])?;
+            let mut deliveries = vec![delivery(&record, &invoice)];
+            super::netsuite::also_to_netsuite(config, record.partner.as_deref(), &mut deliveries);
+            tx.queue(&deliveries)?;
             tx.audit(
                 file,
                 "released",

@@ -29,6 +29,7 @@ pub mod handover;
 pub mod index;
 pub mod invoices;
 pub mod leases;
+pub mod netsuite;
 pub mod pipeline;
 pub mod send;
 pub mod stop;
@@ -946,7 +947,7 @@ impl Gateway {
         seq: Option<u64>,
         by: &str,
     ) -> Result<(Vec<invoices::Released>, PassReport), invoices::ReleaseError> {
-        let released = invoices::release(self.store.as_mut(), file, seq, by)?;
+        let released = invoices::release(self.store.as_mut(), &self.config, file, seq, by)?;
         let mut report = PassReport::default();
         match self.deliver_unless_running()? {
             Some(made) => {

@@ -648,6 +648,7 @@ pub fn finish(
         Some(r) if r.documents > 0 => deliveries.push(relay(r.payload, None)),
         _ => {}
     }
+    super::netsuite::also_to_netsuite(cx.config, Some(&partner.id), &mut deliveries);
     // The acknowledgment's control numbers last: their rows stay locked
     // until the commit, which follows at once, so an order for the same
     // partner does not wait while a large file's documents are stored.

@@ -48,6 +48,71 @@ pub struct NetSuiteConfig {
     pub timeout_secs: u64,
     /// How requests are authenticated.
     pub auth: AuthConfig,
+    /// Which documents go to NetSuite (`[netsuite.flows]`; a partner
+    /// file's `[netsuite]` may turn one off or on for its partner).
+    #[serde(default)]
+    pub flows: Flows,
+}
+
+/// `[netsuite.flows]`: which documents received go to NetSuite, for every
+/// partner unless its file says otherwise. All off by default.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Flows {
+    /// Each ship notice becomes item fulfillments.
+    pub ship_notices: bool,
+    /// Each invoice (810 or PDF) becomes a vendor bill, once reconciled
+    /// (an invoice held waits until it is released).
+    pub invoices: bool,
+}
+
+/// A partner file's `[netsuite]` table.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct PartnerNetSuite {
+    /// The vendor's internal ID in NetSuite: purchase orders are looked
+    /// up among this vendor's (two vendors may use the same PO numbers).
+    #[serde(default)]
+    pub vendor: Option<String>,
+    /// Ship notices to NetSuite, or not, for this partner (default: as
+    /// `[netsuite.flows]` says).
+    #[serde(default)]
+    pub ship_notices: Option<bool>,
+    /// Invoices to NetSuite, or not, for this partner.
+    #[serde(default)]
+    pub invoices: Option<bool>,
+}
+
+/// The document types a flow takes.
+pub const FLOW_DOCUMENTS: [crate::model::DocumentType; 2] = [
+    crate::model::DocumentType::ShipNotice,
+    crate::model::DocumentType::Invoice,
+];
+
+impl NetSuiteConfig {
+    /// Whether documents of `doc_type` from a partner with `partner`'s
+    /// `[netsuite]` table go to NetSuite.
+    pub fn takes(
+        &self,
+        doc_type: crate::model::DocumentType,
+        partner: Option<&PartnerNetSuite>,
+    ) -> bool {
+        use crate::model::DocumentType;
+        let (account, own) = match doc_type {
+            DocumentType::ShipNotice => (
+                self.flows.ship_notices,
+                partner.and_then(|p| p.ship_notices),
+            ),
+            DocumentType::Invoice => (self.flows.invoices, partner.and_then(|p| p.invoices)),
+            _ => return false,
+        };
+        own.unwrap_or(account)
+    }
+
+    /// Whether any flow may take documents of this partner.
+    pub fn takes_any(&self, partner: Option<&PartnerNetSuite>) -> bool {
+        FLOW_DOCUMENTS.iter().any(|t| self.takes(*t, partner))
+    }
 }
 
 const fn default_concurrency() -> usize {
