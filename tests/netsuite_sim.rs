@@ -609,3 +609,87 @@ fn the_control_api_is_only_on_loopback_and_not_with_public() {
         200
     );
 }
+
+#[test]
+fn records_outlive_a_restart_with_db() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let db = dir.path().join("ns.sqlite");
+    let db_arg = db.to_string_lossy().into_owned();
+    let vendor_id = {
+        let sim = NetsuiteSim::start(&["--db", &db_arg]);
+        let a = sim.call(
+            "PUT",
+            "/services/rest/record/v1/vendor/eid:V-KEEP",
+            Some(&json!({"companyName": "Kept Co"})),
+        );
+        assert_eq!(a.status, 204, "{}", a.body);
+        a.location_id().expect("an ID")
+    };
+    let sim = NetsuiteSim::start(&["--db", &db_arg]);
+    let v = sim
+        .call("GET", "/services/rest/record/v1/vendor/eid:V-KEEP", None)
+        .json();
+    assert_eq!(v["id"], json!(vendor_id));
+    assert_eq!(v["companyName"], "Kept Co");
+    // IDs go on from where they were.
+    let a = sim.call(
+        "POST",
+        "/services/rest/record/v1/customer",
+        Some(&json!({"companyName": "Next Co"})),
+    );
+    let next: i64 = a.location_id().and_then(|i| i.parse().ok()).expect("an ID");
+    assert!(next > vendor_id.parse::<i64>().expect("a number"));
+}
+
+#[test]
+fn dropgates_own_client_reads_the_simulator() {
+    let sim = NetsuiteSim::start(&["--seed"]);
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for sub in ["partners", "mappings"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("a folder");
+    }
+    for (name, value) in [
+        ("ck", support::netsuite_sim::CONSUMER_KEY),
+        ("cs", support::netsuite_sim::CONSUMER_SECRET),
+        ("tk", support::netsuite_sim::TOKEN_ID),
+        ("ts", support::netsuite_sim::TOKEN_SECRET),
+    ] {
+        std::fs::write(dir.path().join(name), value).expect("a secret");
+    }
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[netsuite]\naccount = \"{ACCOUNT}\"\nbase_url = \"{}\"\n[netsuite.auth]\nmethod = \"tba\"\n\
+             consumer_key_file = \"ck\"\nconsumer_secret_file = \"cs\"\ntoken_id_file = \"tk\"\ntoken_secret_file = \"ts\"\n",
+            sim.base_url()
+        ),
+    )
+    .expect("gateway.toml");
+    let config = config.to_string_lossy().into_owned();
+    let out = support::cli::dropgate(&["netsuite", "check", "-c", &config]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::cli::text(&out.stderr)
+    );
+    let out = support::cli::dropgate(&[
+        "netsuite",
+        "query",
+        "-c",
+        &config,
+        "SELECT itemid FROM item WHERE vendorname LIKE 'GLX-%' ORDER BY itemid",
+    ]);
+    let rows: Vec<Value> = support::cli::text(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let names: Vec<&str> = rows.iter().filter_map(|r| r["itemid"].as_str()).collect();
+    assert_eq!(
+        names,
+        ["FLANGE-2IN", "SPROCKET-8"],
+        "{}",
+        support::cli::text(&out.stderr)
+    );
+}
