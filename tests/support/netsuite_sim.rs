@@ -76,6 +76,12 @@ impl NetsuiteSim {
     /// Starts the simulator with the test credentials and `args` (for
     /// example `--seed`, `--concurrency 3`).
     pub fn start(args: &[&str]) -> NetsuiteSim {
+        NetsuiteSim::start_with(args, "")
+    }
+
+    /// Starts the simulator with the test credentials, `extra` appended
+    /// to its configuration (`[[oauth2_client]]` tables), and `args`.
+    pub fn start_with(args: &[&str], extra: &str) -> NetsuiteSim {
         let dir = tempfile::tempdir().expect("a temporary folder");
         let config = dir.path().join("sim.toml");
         std::fs::write(dir.path().join("token.secret"), format!("{TOKEN_SECRET}\n"))
@@ -85,7 +91,7 @@ impl NetsuiteSim {
             format!(
                 "account = \"{ACCOUNT}\"\n\
                  [[integration]]\nconsumer_key = \"{CONSUMER_KEY}\"\nconsumer_secret = \"{CONSUMER_SECRET}\"\n\
-                 [[token]]\nconsumer_key = \"{CONSUMER_KEY}\"\ntoken_id = \"{TOKEN_ID}\"\ntoken_secret_file = \"token.secret\"\n"
+                 [[token]]\nconsumer_key = \"{CONSUMER_KEY}\"\ntoken_id = \"{TOKEN_ID}\"\ntoken_secret_file = \"token.secret\"\n{extra}"
             ),
         )
         .expect("the configuration is written");
@@ -169,10 +175,32 @@ impl NetsuiteSim {
         body: Option<&Value>,
     ) -> Option<Answer> {
         let body = body.map(Value::to_string).unwrap_or_default();
+        self.exchange(method, path, headers, "application/json", &body)
+    }
+
+    /// A request with a body of another type (a form), unauthenticated.
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> Option<Answer> {
+        self.exchange(method, path, &[], content_type, body)
+    }
+
+    fn exchange(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        content_type: &str,
+        body: &str,
+    ) -> Option<Answer> {
         let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(30))).ok()?;
         let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
             self.port,
             body.len()
         );
