@@ -21,6 +21,28 @@ pub enum NetsuiteCommand {
     Query(QueryArgs),
     /// Prints one record as JSON, its sublists and subrecords expanded.
     Get(GetArgs),
+    /// Lists the documents set aside for a person: NetSuite refused their
+    /// data, or they do not fit what it holds (a PO it does not have).
+    Attention(ConfigArg),
+    /// Sends set-aside documents to NetSuite again, after the cause is
+    /// fixed (the PO created, the mapping or the partner file corrected):
+    /// those numbered, or with --all every one waiting.
+    Retry(RetryArgs),
+}
+
+/// `dropgate netsuite retry`.
+#[derive(Debug, clap::Args)]
+pub struct RetryArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The numbers `dropgate netsuite attention` lists.
+    ids: Vec<i64>,
+    /// Every document waiting.
+    #[arg(long, conflicts_with = "ids")]
+    all: bool,
+    /// Who retries them, for the audit trail (default: $USER).
+    #[arg(long)]
+    by: Option<String>,
 }
 
 /// `dropgate netsuite query`.
@@ -91,6 +113,41 @@ pub fn run(command: NetsuiteCommand) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             }
+        }
+        NetsuiteCommand::Attention(config) => {
+            let mut gateway = config.open()?;
+            let aside = gateway.set_aside()?;
+            if aside.is_empty() {
+                say!("nothing is set aside");
+            }
+            for a in &aside {
+                say!("{}", crate::daemon::netsuite::describe(a));
+            }
+        }
+        NetsuiteCommand::Retry(args) => {
+            if args.ids.is_empty() && !args.all {
+                anyhow::bail!(
+                    "say which (the numbers dropgate netsuite attention lists), or --all"
+                );
+            }
+            let by = args
+                .by
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "someone".into());
+            let (mut gateway, _owner) = args.config.open_to_act()?;
+            let (queued, report) = gateway.retry_set_aside(&args.ids, &by)?;
+            for id in &args.ids {
+                if !queued.iter().any(|q| q.id == *id) {
+                    say!(
+                        "{id}: nothing waits under this number (retried before, or never set aside)"
+                    );
+                }
+            }
+            for q in &queued {
+                say!("{}: queued again", q.id);
+            }
+            return super::gateway::said_deliveries(&report);
         }
     }
     Ok(ExitCode::SUCCESS)

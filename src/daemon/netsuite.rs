@@ -17,7 +17,7 @@ use crate::mapping::Library;
 use crate::model::DocumentType;
 use crate::netsuite::client::Client;
 use crate::netsuite::flows::{self, FlowError, Flows};
-use crate::relay::{Blocking, DocumentRelay, Documents, Ending, RelayError};
+use crate::relay::{Blocking, DocumentRelay, Documents, Ending, RelayError, SetAsideDocument};
 use crate::store::NewDelivery;
 
 /// The outbox target of deliveries to NetSuite.
@@ -155,7 +155,7 @@ impl DocumentRelay for NetSuiteRelay {
         key: &str,
         lines: &mut dyn std::io::BufRead,
         start: u64,
-        acknowledged: &mut dyn FnMut(u64) -> ControlFlow<()>,
+        acknowledged: &mut dyn FnMut(u64, Option<SetAsideDocument<'_>>) -> ControlFlow<()>,
     ) -> Ending {
         let flows = match self.flows() {
             Ok(f) => f,
@@ -178,27 +178,107 @@ impl DocumentRelay for NetSuiteRelay {
                         )));
                     }
                 };
-                match apply(config, &flows, &json).await {
+                let reason = match apply(config, &flows, &json).await {
                     Ok(Done::Applied(what)) => {
                         tracing::info!(delivery = %key, document = index, made = %what, "NetSuite");
+                        None
                     }
-                    Ok(Done::Passed) => {}
+                    Ok(Done::Passed) => None,
+                    // The data is wrong, or does not fit what NetSuite
+                    // holds: the same request would be refused again. It
+                    // waits for a person; the documents after it go on.
+                    Err(e) if e.needs_attention() => {
+                        tracing::warn!(delivery = %key, document = index, error = %e, "NetSuite: set aside for a person");
+                        Some(e.to_string())
+                    }
                     Err(e) => {
-                        let class = if e.needs_attention() {
-                            "needs attention"
-                        } else {
-                            "to be tried again"
-                        };
                         return Ending::Failed(RelayError(format!(
-                            "NetSuite, document {index}: {e} ({class})"
+                            "NetSuite, document {index}: {e}"
                         )));
                     }
-                }
-                if acknowledged(index + 1).is_break() {
+                };
+                let set_aside = reason.as_deref().map(|reason| SetAsideDocument {
+                    reason,
+                    document: doc,
+                });
+                if acknowledged(index + 1, set_aside).is_break() {
                     return Ending::Stopped;
                 }
             }
         };
         self.blocking.run(work).unwrap_or_else(Ending::Failed)
     }
+}
+
+/// Queues set-aside documents again (those numbered `ids`, or every one
+/// waiting when `ids` is empty), each as a delivery of its own to its
+/// target, in one transaction; the file's audit trail says who retried
+/// it. A retry that is refused again is set aside again, under a new
+/// number. Returns what was queued.
+pub fn retry_set_aside(
+    store: &mut dyn crate::store::Store,
+    ids: &[i64],
+    by: &str,
+) -> Result<Vec<crate::store::SetAside>, crate::store::StoreError> {
+    let mut tx = store.transaction(crate::store::Durability::Synced)?;
+    let ids: Vec<i64> = if ids.is_empty() {
+        tx.set_aside()?.iter().map(|s| s.id).collect()
+    } else {
+        ids.to_vec()
+    };
+    let mut queued = Vec::new();
+    for id in ids {
+        let Some(aside) = tx.take_set_aside(id)? else {
+            continue;
+        };
+        let mut payload = aside.document.clone().into_bytes();
+        payload.push(b'\n');
+        tx.queue(&[NewDelivery {
+            target: aside.target.clone(),
+            key: format!("{}:retry:{}:{}", aside.target, aside.id, aside.retries + 1),
+            name: format!("set-aside-{}-retry-{}.jsonl", aside.id, aside.retries + 1),
+            payload,
+            payload_file: None,
+        }])?;
+        if let Some(file) = aside.file_id {
+            tx.audit(
+                file,
+                "retried",
+                &format!(
+                    "document {} (set aside {}) queued for {} again by {by}",
+                    aside.seq, aside.id, aside.target
+                ),
+            )?;
+        }
+        queued.push(aside);
+    }
+    tx.commit()?;
+    Ok(queued)
+}
+
+/// One line about a set-aside document: its number, what it is, where
+/// it came from, why.
+pub fn describe(a: &crate::store::SetAside) -> String {
+    let json: Value = serde_json::from_str(&a.document).unwrap_or(Value::Null);
+    let kind = json
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("document");
+    let number = ["asn_number", "invoice_number", "po_number"]
+        .iter()
+        .find_map(|k| json.get(*k).and_then(Value::as_str))
+        .unwrap_or("?");
+    let file = a
+        .file_id
+        .map(|f| format!(", file {f} document {}", a.seq))
+        .unwrap_or_default();
+    let retried = if a.retries > 0 {
+        format!(", retried {} time(s)", a.retries)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:>5}  {kind} {number} to {} ({}{file}{retried}): {}",
+        a.id, a.target, a.at, a.reason
+    )
 }
