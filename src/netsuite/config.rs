@@ -64,6 +64,10 @@ pub struct Flows {
     /// Each invoice (810 or PDF) becomes a vendor bill, once reconciled
     /// (an invoice held waits until it is released).
     pub invoices: bool,
+    /// The drop-ship purchase orders NetSuite makes for a partner's vendor
+    /// (its file's `[netsuite] vendor`) are sent to the partner, in its
+    /// format and on its channel, and marked sent in NetSuite.
+    pub purchase_orders: bool,
 }
 
 /// A partner file's `[netsuite]` table.
@@ -81,6 +85,16 @@ pub struct PartnerNetSuite {
     /// Invoices to NetSuite, or not, for this partner.
     #[serde(default)]
     pub invoices: Option<bool>,
+    /// Purchase orders from NetSuite, or not, for this partner.
+    #[serde(default)]
+    pub purchase_orders: Option<bool>,
+}
+
+impl PartnerNetSuite {
+    /// Whether the vendor's purchase orders are sent to this partner.
+    pub fn sends_orders(&self, account: &Flows) -> bool {
+        self.vendor.is_some() && self.purchase_orders.unwrap_or(account.purchase_orders)
+    }
 }
 
 /// The document types a flow takes.

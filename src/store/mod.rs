@@ -704,6 +704,9 @@ pub trait Query {
 
     /// The documents set aside and not retried yet, oldest first.
     fn set_aside(&mut self) -> Result<Vec<SetAside>, StoreError>;
+
+    /// Where a poll of a remote system stopped last (`netsuite:orders`).
+    fn cursor(&mut self, name: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// A transaction of the store: every write is made in one, and all of it
@@ -821,6 +824,9 @@ pub trait Transaction: Query {
     /// Takes set-aside document `id` to retry it: marked retried, and
     /// returned; `None` when there is none waiting with that number.
     fn take_set_aside(&mut self, id: i64) -> Result<Option<SetAside>, StoreError>;
+
+    /// Keeps where a poll stopped.
+    fn set_cursor(&mut self, name: &str, value: &str) -> Result<(), StoreError>;
 
     /// Keeps the API's answer under `key`; the first kept under a key
     /// stays.
@@ -1179,6 +1185,13 @@ macro_rules! query_through {
             ) -> Result<Vec<$crate::store::SetAside>, $crate::store::StoreError> {
                 let $this = self;
                 $via?.set_aside()
+            }
+            fn cursor(
+                &mut self,
+                name: &str,
+            ) -> Result<Option<String>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.cursor(name)
             }
         }
     };

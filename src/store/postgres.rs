@@ -190,6 +190,11 @@ CREATE TABLE set_aside (
     UNIQUE (delivery_key, seq)
 );
 CREATE INDEX set_aside_waiting ON set_aside(retried_at);
+CREATE TABLE cursors (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
 "#,
 ];
 
@@ -897,6 +902,11 @@ impl PgStore {
             .collect()
     }
 
+    fn cursor(&mut self, name: &str) -> Result<Option<String>, StoreError> {
+        let row = self.query_opt("SELECT value FROM cursors WHERE name = $1", &[&name])?;
+        row.map(|r| self.get(&r, 0)).transpose()
+    }
+
     fn set_aside(&mut self) -> Result<Vec<SetAside>, StoreError> {
         let rows = self.query(
             "SELECT id, target, delivery_key, file_id, seq, reason, document, at, retries
@@ -1347,6 +1357,15 @@ impl Transaction for PgTransaction<'_> {
         self.store()?.execute(
             "UPDATE documents SET json = $3, pack = NULL, pack_offset = NULL, pack_length = NULL WHERE file_id = $1 AND seq = $2",
             &[&i.file_id, &(i.seq.min(i64::MAX as u64) as i64), &i.document],
+        )?;
+        Ok(())
+    }
+
+    fn set_cursor(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.store()?.execute(
+            "INSERT INTO cursors (name, value, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            &[&name, &value, &now()],
         )?;
         Ok(())
     }

@@ -215,6 +215,11 @@ CREATE TABLE set_aside (
     UNIQUE (delivery_key, seq)
 );
 CREATE INDEX set_aside_waiting ON set_aside(retried_at);
+CREATE TABLE cursors (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
 "#,
 ];
 
@@ -796,6 +801,13 @@ impl SqliteStore {
             .collect()
     }
 
+    fn cursor(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT value FROM cursors WHERE name = ?1")
+            .and_then(|mut s| s.query_row(params![name], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
     fn set_aside(&self) -> Result<Vec<SetAside>, StoreError> {
         let sql = format!(
             "SELECT {SET_ASIDE_COLUMNS} FROM set_aside WHERE retried_at IS NULL ORDER BY id"
@@ -1300,6 +1312,14 @@ impl Transaction for SqliteTransaction<'_> {
             )?;
             Ok(())
         })
+    }
+
+    fn set_cursor(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "INSERT INTO cursors (name, value, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![name, value, now()],
+        )
     }
 
     fn put_aside(&mut self, doc: &NewSetAside<'_>) -> Result<(), StoreError> {
