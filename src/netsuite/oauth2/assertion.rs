@@ -380,7 +380,7 @@ pub fn verify_assertion<C: Borrow<Certificate>>(
     check_audience(claims.get("aud"), audience)?;
     let iat = numeric_date(&claims, "iat")?;
     let exp = numeric_date(&claims, "exp")?;
-    if exp <= iat || exp - iat > MAX_LIFETIME_SECS {
+    if exp <= iat || exp.saturating_sub(iat) > MAX_LIFETIME_SECS {
         return Err(AssertionError::Lifetime { iat, exp });
     }
     if exp <= now {
@@ -655,6 +655,18 @@ mod tests {
                 AssertionError::Lifetime {
                     iat: NOW as i64,
                     exp: NOW as i64 + 3601,
+                },
+            ),
+            (
+                forged(
+                    &rsa.key,
+                    json!({}),
+                    json!({"iat": i64::MIN, "exp": i64::MAX}),
+                ),
+                &rsa.cert,
+                AssertionError::Lifetime {
+                    iat: i64::MIN,
+                    exp: i64::MAX,
                 },
             ),
             (
