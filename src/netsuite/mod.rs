@@ -7,4 +7,5 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod flows;
+pub mod oauth2;
 pub mod tba;

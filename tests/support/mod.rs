@@ -10,6 +10,7 @@ pub mod http;
 pub mod nats;
 pub mod postgres;
 pub mod proc;
+pub mod python_peers;
 pub mod s3;
 pub mod skip;
 pub mod smtp;
