@@ -1026,8 +1026,15 @@ fn documents_set_aside_wait_until_retried_once(b: &Backend) -> Result {
     assert_eq!(left[0].reason, "INVALID_VALUE at entity");
     // A poll's cursor: none, then the last one kept.
     assert_eq!(s.cursor("netsuite:orders")?, None);
-    s.atomically(Durability::Synced, |tx| tx.set_cursor("netsuite:orders", "2026-12-06 10:00:00"))?;
-    s.atomically(Durability::Synced, |tx| tx.set_cursor("netsuite:orders", "2026-12-06 11:00:00"))?;
-    assert_eq!(s.cursor("netsuite:orders")?.as_deref(), Some("2026-12-06 11:00:00"));
+    s.atomically(Durability::Synced, |tx| {
+        tx.set_cursor("netsuite:orders", "2026-12-06 10:00:00")
+    })?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.set_cursor("netsuite:orders", "2026-12-06 11:00:00")
+    })?;
+    assert_eq!(
+        s.cursor("netsuite:orders")?.as_deref(),
+        Some("2026-12-06 11:00:00")
+    );
     Ok(())
 }

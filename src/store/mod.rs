@@ -1186,10 +1186,7 @@ macro_rules! query_through {
                 let $this = self;
                 $via?.set_aside()
             }
-            fn cursor(
-                &mut self,
-                name: &str,
-            ) -> Result<Option<String>, $crate::store::StoreError> {
+            fn cursor(&mut self, name: &str) -> Result<Option<String>, $crate::store::StoreError> {
                 let $this = self;
                 $via?.cursor(name)
             }

@@ -116,7 +116,12 @@ pub async fn mark_sent(
     order: &Value,
 ) -> Result<bool, FlowError> {
     let context = json!({ "purchase_order_id": id });
-    let body = flows.body(SENT_MAPPING, order, &context, &format!("purchaseOrder-{id}"))?;
+    let body = flows.body(
+        SENT_MAPPING,
+        order,
+        &context,
+        &format!("purchaseOrder-{id}"),
+    )?;
     let Some(fields) = body.as_object() else {
         return Ok(false);
     };

@@ -129,7 +129,7 @@ pub struct TokenSource {
     token_url: Url,
     client_id: String,
     certificate_id: String,
-    key: SigningKey,
+    key: Arc<SigningKey>,
     cached: Mutex<Option<Cached>>,
     /// Held around a fetch; holds the error of the last one, if it failed.
     fetching: tokio::sync::Mutex<Option<TokenError>>,
@@ -165,14 +165,14 @@ impl TokenSource {
         token_url: Url,
         client_id: impl Into<String>,
         certificate_id: impl Into<String>,
-        key: SigningKey,
+        key: impl Into<Arc<SigningKey>>,
     ) -> Self {
         Self {
             http,
             token_url,
             client_id: client_id.into(),
             certificate_id: certificate_id.into(),
-            key,
+            key: key.into(),
             cached: Mutex::new(None),
             fetching: tokio::sync::Mutex::new(None),
             fetches: AtomicU64::new(0),
