@@ -21,6 +21,11 @@ pub enum NetsuiteCommand {
     Query(QueryArgs),
     /// Prints one record as JSON, its sublists and subrecords expanded.
     Get(GetArgs),
+    /// Looks for NetSuite's new and changed drop-ship purchase orders once
+    /// (as the running gateway does every poll_secs): each is sent to its
+    /// vendor's partner in its format and marked sent in NetSuite. Exit 1
+    /// when an order could not be sent.
+    PullOrders(ConfigArg),
     /// Lists the documents set aside for a person: NetSuite refused their
     /// data, or they do not fit what it holds (a PO it does not have).
     Attention(ConfigArg),
@@ -113,6 +118,27 @@ pub fn run(command: NetsuiteCommand) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             }
+        }
+        NetsuiteCommand::PullOrders(config) => {
+            let (mut gateway, _owner) = config.open_to_act()?;
+            let (pulled, report) = gateway.pull_netsuite_orders()?;
+            for q in &pulled.queued {
+                say!("queued {q}");
+            }
+            say!(
+                "{} queued, {} unchanged, {} marked sent in NetSuite",
+                pulled.queued.len(),
+                pulled.unchanged,
+                pulled.marked
+            );
+            for e in &pulled.errors {
+                say!("not sent: {e}");
+            }
+            let code = super::gateway::said_deliveries(&report)?;
+            if !pulled.errors.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+            return Ok(code);
         }
         NetsuiteCommand::Attention(config) => {
             let mut gateway = config.open()?;

@@ -46,6 +46,10 @@ pub struct NetSuiteConfig {
     /// How long one request may take, in seconds.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// How often the purchase orders are looked for, in seconds (when
+    /// `[netsuite.flows] purchase_orders` is on for some partner).
+    #[serde(default = "default_poll_secs")]
+    pub poll_secs: u64,
     /// How requests are authenticated.
     pub auth: AuthConfig,
     /// Which documents go to NetSuite (`[netsuite.flows]`; a partner
@@ -133,6 +137,9 @@ const fn default_concurrency() -> usize {
     5
 }
 const fn default_timeout_secs() -> u64 {
+    60
+}
+const fn default_poll_secs() -> u64 {
     60
 }
 
@@ -336,6 +343,9 @@ impl NetSuiteConfig {
         }
         if self.timeout_secs == 0 {
             problems.push(ConfigProblem("timeout_secs must be at least 1".into()));
+        }
+        if self.poll_secs == 0 {
+            problems.push(ConfigProblem("poll_secs must be at least 1".into()));
         }
         match &self.auth {
             AuthConfig::Tba {
