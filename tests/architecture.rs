@@ -29,8 +29,27 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("relay", &[]),
     ("store", &[]),
     (
+        "netsuite",
+        &[
+            "transport",
+            "format",
+            "mapping",
+            "model",
+            "reconcile",
+            "x12",
+        ],
+    ),
+    (
         "config",
-        &["transport", "relay", "store", "mapping", "reconcile", "ocr"],
+        &[
+            "transport",
+            "relay",
+            "store",
+            "mapping",
+            "reconcile",
+            "ocr",
+            "netsuite",
+        ],
     ),
     (
         "daemon",
@@ -45,6 +64,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "reconcile",
             "relay",
             "store",
+            "netsuite",
         ],
     ),
     (
@@ -61,6 +81,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "reconcile",
             "relay",
             "store",
+            "netsuite",
         ],
     ),
 ];

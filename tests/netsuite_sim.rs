@@ -693,3 +693,281 @@ fn dropgates_own_client_reads_the_simulator() {
         support::cli::text(&out.stderr)
     );
 }
+
+/// `(key PEM path, certificate PEM path)` of a new key made by openssl,
+/// as a user makes the one they upload to NetSuite.
+fn openssl_key(
+    dir: &std::path::Path,
+    name: &str,
+    spec: &[&str],
+) -> (std::path::PathBuf, std::path::PathBuf) {
+    let key = dir.join(format!("{name}.key.pem"));
+    let cert = dir.join(format!("{name}.cert.pem"));
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-new",
+            "-x509",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=dropgate sim test",
+        ])
+        .args(spec)
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(out.status.success(), "{}", support::cli::text(&out.stderr));
+    (key, cert)
+}
+
+/// A client assertion made by PyJWT (independent code): `alg` with the
+/// key, `kid`, `iss`, `aud`, expiring `life` seconds after now.
+fn pyjwt(
+    python: &std::path::Path,
+    key: &std::path::Path,
+    alg: &str,
+    kid: &str,
+    iss: &str,
+    aud: &str,
+    life: i64,
+) -> String {
+    let script = "import jwt, sys, time\n\
+        key, alg, kid, iss, aud, life = sys.argv[1:7]\n\
+        now = int(time.time())\n\
+        print(jwt.encode({'iss': iss, 'scope': ['rest_webservices'], 'aud': aud, 'iat': now, 'exp': now + int(life)},\n\
+              open(key).read(), algorithm=alg, headers={'kid': kid}))\n";
+    let out = std::process::Command::new(python)
+        .args(["-c", script])
+        .arg(key)
+        .args([alg, kid, iss, aud, &life.to_string()])
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", support::cli::text(&out.stderr));
+    support::cli::text(&out.stdout).trim().to_string()
+}
+
+fn token_form(assertion: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "client_credentials")
+        .append_pair(
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        )
+        .append_pair("client_assertion", assertion)
+        .finish()
+}
+
+#[test]
+fn the_token_endpoint_checks_the_assertion_against_the_uploaded_certificate() {
+    let Some(python) = peer_python() else { return };
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (rsa_key, rsa_cert) = openssl_key(dir.path(), "rsa", &["-newkey", "rsa:2048"]);
+    let (ec_key, ec_cert) = openssl_key(
+        dir.path(),
+        "ec",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+    );
+    let (other_key, _) = openssl_key(dir.path(), "other", &["-newkey", "rsa:2048"]);
+    let extra = format!(
+        "[[oauth2_client]]\nclient_id = \"CLIENT-RSA\"\ncertificate_id = \"KID-RSA\"\ncertificate_file = \"{}\"\n\
+         [[oauth2_client]]\nclient_id = \"CLIENT-EC\"\ncertificate_id = \"KID-EC\"\ncertificate_file = \"{}\"\n",
+        rsa_cert.display(),
+        ec_cert.display()
+    );
+    let sim = NetsuiteSim::start_with(&["--seed"], &extra);
+    let aud = format!("{}/services/rest/auth/oauth2/v1/token", sim.base_url());
+    let token = |assertion: &str| {
+        sim.send_raw(
+            "POST",
+            "/services/rest/auth/oauth2/v1/token",
+            "application/x-www-form-urlencoded",
+            &token_form(assertion),
+        )
+        .expect("an answer")
+    };
+    let vendor = |bearer: &str| {
+        sim.send(
+            "GET",
+            "/services/rest/record/v1/vendor/1",
+            &[("Authorization", &format!("Bearer {bearer}"))],
+            None,
+        )
+        .expect("an answer")
+    };
+
+    for (key, alg, kid, iss) in [
+        (&rsa_key, "PS256", "KID-RSA", "CLIENT-RSA"),
+        (&ec_key, "ES256", "KID-EC", "CLIENT-EC"),
+    ] {
+        let a = token(&pyjwt(&python, key, alg, kid, iss, &aud, 300));
+        assert_eq!(a.status, 200, "{alg}: {}", a.body);
+        let body = a.json();
+        assert_eq!(body["token_type"], "bearer");
+        assert_eq!(body["expires_in"], "3600");
+        let bearer = body["access_token"].as_str().expect("a token").to_string();
+        let v = vendor(&bearer);
+        assert_eq!(v.status, 200, "{}", v.body);
+        assert_eq!(v.json()["companyName"], "Acme Supply Co");
+    }
+
+    let refused = |assertion: String, why: &str| {
+        let a = token(&assertion);
+        assert_eq!(a.status, 401, "{why}: {}", a.body);
+        assert_eq!(a.json()["error"], "invalid_client", "{why}");
+    };
+    refused(
+        pyjwt(
+            &python,
+            &rsa_key,
+            "RS256",
+            "KID-RSA",
+            "CLIENT-RSA",
+            &aud,
+            300,
+        ),
+        "RS256",
+    );
+    refused(
+        pyjwt(
+            &python,
+            &other_key,
+            "PS256",
+            "KID-RSA",
+            "CLIENT-RSA",
+            &aud,
+            300,
+        ),
+        "another key",
+    );
+    refused(
+        pyjwt(
+            &python,
+            &rsa_key,
+            "PS256",
+            "KID-NONE",
+            "CLIENT-RSA",
+            &aud,
+            300,
+        ),
+        "an unknown kid",
+    );
+    refused(
+        pyjwt(
+            &python,
+            &rsa_key,
+            "PS256",
+            "KID-RSA",
+            "CLIENT-EC",
+            &aud,
+            300,
+        ),
+        "another client's certificate",
+    );
+    refused(
+        pyjwt(
+            &python,
+            &rsa_key,
+            "PS256",
+            "KID-RSA",
+            "CLIENT-RSA",
+            "https://elsewhere.example/token",
+            300,
+        ),
+        "another audience",
+    );
+    refused(
+        pyjwt(
+            &python,
+            &rsa_key,
+            "PS256",
+            "KID-RSA",
+            "CLIENT-RSA",
+            &aud,
+            -120,
+        ),
+        "expired",
+    );
+    refused(
+        pyjwt(
+            &python,
+            &rsa_key,
+            "PS256",
+            "KID-RSA",
+            "CLIENT-RSA",
+            &aud,
+            7200,
+        ),
+        "a lifetime over an hour",
+    );
+    let wrong_grant = sim
+        .send_raw(
+            "POST",
+            "/services/rest/auth/oauth2/v1/token",
+            "application/x-www-form-urlencoded",
+            "grant_type=password",
+        )
+        .expect("an answer");
+    assert_eq!(
+        (wrong_grant.status, wrong_grant.json()["error"].clone()),
+        (400, json!("unsupported_grant_type"))
+    );
+    assert_eq!(vendor("not-a-token-we-issued").status, 401);
+
+    // dropgate's own client signs in with OAuth 2.0 and queries.
+    std::fs::write(dir.path().join("client-id"), "CLIENT-EC").expect("the client ID");
+    for sub in ["partners", "mappings"] {
+        std::fs::create_dir_all(dir.path().join(sub)).expect("a folder");
+    }
+    let config = dir.path().join("gateway.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[netsuite]\naccount = \"{ACCOUNT}\"\nbase_url = \"{}\"\n[netsuite.auth]\nmethod = \"oauth2\"\n\
+             client_id_file = \"client-id\"\ncertificate_id = \"KID-EC\"\nprivate_key_file = \"{}\"\n",
+            sim.base_url(),
+            ec_key.display()
+        ),
+    )
+    .expect("gateway.toml");
+    let config = config.to_string_lossy().into_owned();
+    let out = support::cli::dropgate(&[
+        "netsuite",
+        "query",
+        "-c",
+        &config,
+        "SELECT companyname FROM vendor ORDER BY id",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        support::cli::text(&out.stderr)
+    );
+    assert!(support::cli::text(&out.stdout).contains("Globex Wholesale"));
+
+    // A token past its lifetime is refused: the client must renew it.
+    sim.configure(json!({"token_lifetime_seconds": 0}));
+    let a = token(&pyjwt(
+        &python,
+        &ec_key,
+        "ES256",
+        "KID-EC",
+        "CLIENT-EC",
+        &aud,
+        300,
+    ));
+    let bearer = a.json()["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let v = vendor(&bearer);
+    assert_eq!(
+        (v.status, v.error_code().as_deref()),
+        (401, Some("INVALID_LOGIN"))
+    );
+}

@@ -81,6 +81,10 @@ const CASES: &[(&str, Case)] = &[
         "orders_links_and_invoices_are_kept_for_reconciliation",
         orders_links_and_invoices_are_kept_for_reconciliation,
     ),
+    (
+        "documents_set_aside_wait_until_retried_once",
+        documents_set_aside_wait_until_retried_once,
+    ),
 ];
 
 #[test]
@@ -981,5 +985,56 @@ fn orders_links_and_invoices_are_kept_for_reconciliation(b: &Backend) -> Result 
     })?;
     assert_eq!(s.invoices(Invoices::OfFile(f2))?, []);
     assert_eq!(s.links("acme", "PO-1", "ship_notice")?, []);
+    Ok(())
+}
+
+fn documents_set_aside_wait_until_retried_once(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let file = s.atomically(Durability::Synced, |tx| {
+        tx.record_received(&new_file("asn.edi", "aside1"))
+    })?;
+    let aside = |seq: u64, reason: &'static str| dropgate::store::NewSetAside {
+        target: "netsuite",
+        delivery_key: "netsuite:7",
+        file_id: Some(file),
+        seq,
+        reason,
+        document: r#"{"type":"ship_notice","asn_number":"S1"}"#,
+    };
+    s.atomically(Durability::Synced, |tx| {
+        tx.put_aside(&aside(2, "NetSuite has no purchase order PO9"))?;
+        // The same document of the same delivery again is the same one.
+        tx.put_aside(&aside(2, "again"))?;
+        tx.put_aside(&aside(5, "INVALID_VALUE at entity"))
+    })?;
+    let waiting = s.set_aside()?;
+    assert_eq!(waiting.len(), 2, "{waiting:?}");
+    assert_eq!(waiting[0].reason, "NetSuite has no purchase order PO9");
+    assert_eq!((waiting[0].seq, waiting[0].file_id), (2, Some(file)));
+    assert_eq!(waiting[0].target, "netsuite");
+    assert_eq!(waiting[0].retries, 0);
+    let first = waiting[0].id;
+    let taken = s.atomically(Durability::Synced, |tx| tx.take_set_aside(first))?;
+    assert_eq!(taken.map(|t| (t.id, t.retries)), Some((first, 1)));
+    // Taken once: a second retry of the same number finds nothing.
+    assert_eq!(
+        s.atomically(Durability::Synced, |tx| tx.take_set_aside(first))?,
+        None
+    );
+    let left = s.set_aside()?;
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].reason, "INVALID_VALUE at entity");
+    // A poll's cursor: none, then the last one kept.
+    assert_eq!(s.cursor("netsuite:orders")?, None);
+    s.atomically(Durability::Synced, |tx| {
+        tx.set_cursor("netsuite:orders", "2026-12-06 10:00:00")
+    })?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.set_cursor("netsuite:orders", "2026-12-06 11:00:00")
+    })?;
+    assert_eq!(
+        s.cursor("netsuite:orders")?.as_deref(),
+        Some("2026-12-06 11:00:00")
+    );
     Ok(())
 }

@@ -37,7 +37,7 @@ impl ConfigArg {
         })
     }
 
-    fn open(&self) -> anyhow::Result<Gateway> {
+    pub(super) fn open(&self) -> anyhow::Result<Gateway> {
         Gateway::open(self.load()?).with_context(|| format!("{}", self.config.display()))
     }
 
@@ -64,7 +64,7 @@ impl ConfigArg {
     /// `send-po`): on the embedded store, with the data directory's lock
     /// when no daemon holds it, so that it is known to be alone; without
     /// it, a running gateway makes the deliveries and takes up the file.
-    fn open_to_act(&self) -> anyhow::Result<(Gateway, Option<Owner>)> {
+    pub(super) fn open_to_act(&self) -> anyhow::Result<(Gateway, Option<Owner>)> {
         let config = self.load()?;
         let dir = config.gateway.data_dir.clone();
         let owner = match config.store.url {
@@ -613,6 +613,16 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
             );
         }
     }
+    let aside = store.set_aside()?;
+    if !aside.is_empty() {
+        say!(
+            "set aside for a person: {} (dropgate netsuite attention; dropgate netsuite retry ID)",
+            aside.len()
+        );
+        for a in aside.iter().take(20) {
+            say!("  {}", crate::daemon::netsuite::describe(a));
+        }
+    }
     let quarantined: Vec<_> = store
         .recent_files(1000)?
         .into_iter()
@@ -639,7 +649,7 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
 
 /// Says what became of the deliveries a command queued (made, waiting,
 /// failed, or left to a running gateway): exit 1 when one failed.
-fn said_deliveries(report: &crate::daemon::PassReport) -> anyhow::Result<ExitCode> {
+pub(super) fn said_deliveries(report: &crate::daemon::PassReport) -> anyhow::Result<ExitCode> {
     for e in &report.delivery_errors {
         say!("        {e}");
     }

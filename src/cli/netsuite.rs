@@ -21,6 +21,33 @@ pub enum NetsuiteCommand {
     Query(QueryArgs),
     /// Prints one record as JSON, its sublists and subrecords expanded.
     Get(GetArgs),
+    /// Looks for NetSuite's new and changed drop-ship purchase orders once
+    /// (as the running gateway does every poll_secs): each is sent to its
+    /// vendor's partner in its format and marked sent in NetSuite. Exit 1
+    /// when an order could not be sent.
+    PullOrders(ConfigArg),
+    /// Lists the documents set aside for a person: NetSuite refused their
+    /// data, or they do not fit what it holds (a PO it does not have).
+    Attention(ConfigArg),
+    /// Sends set-aside documents to NetSuite again, after the cause is
+    /// fixed (the PO created, the mapping or the partner file corrected):
+    /// those numbered, or with --all every one waiting.
+    Retry(RetryArgs),
+}
+
+/// `dropgate netsuite retry`.
+#[derive(Debug, clap::Args)]
+pub struct RetryArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The numbers `dropgate netsuite attention` lists.
+    ids: Vec<i64>,
+    /// Every document waiting.
+    #[arg(long, conflicts_with = "ids")]
+    all: bool,
+    /// Who retries them, for the audit trail (default: $USER).
+    #[arg(long)]
+    by: Option<String>,
 }
 
 /// `dropgate netsuite query`.
@@ -91,6 +118,62 @@ pub fn run(command: NetsuiteCommand) -> anyhow::Result<ExitCode> {
                     return Ok(ExitCode::from(1));
                 }
             }
+        }
+        NetsuiteCommand::PullOrders(config) => {
+            let (mut gateway, _owner) = config.open_to_act()?;
+            let (pulled, report) = gateway.pull_netsuite_orders()?;
+            for q in &pulled.queued {
+                say!("queued {q}");
+            }
+            say!(
+                "{} queued, {} unchanged, {} marked sent in NetSuite",
+                pulled.queued.len(),
+                pulled.unchanged,
+                pulled.marked
+            );
+            for e in &pulled.errors {
+                say!("not sent: {e}");
+            }
+            let code = super::gateway::said_deliveries(&report)?;
+            if !pulled.errors.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+            return Ok(code);
+        }
+        NetsuiteCommand::Attention(config) => {
+            let mut gateway = config.open()?;
+            let aside = gateway.set_aside()?;
+            if aside.is_empty() {
+                say!("nothing is set aside");
+            }
+            for a in &aside {
+                say!("{}", crate::daemon::netsuite::describe(a));
+            }
+        }
+        NetsuiteCommand::Retry(args) => {
+            if args.ids.is_empty() && !args.all {
+                anyhow::bail!(
+                    "say which (the numbers dropgate netsuite attention lists), or --all"
+                );
+            }
+            let by = args
+                .by
+                .clone()
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "someone".into());
+            let (mut gateway, _owner) = args.config.open_to_act()?;
+            let (queued, report) = gateway.retry_set_aside(&args.ids, &by)?;
+            for id in &args.ids {
+                if !queued.iter().any(|q| q.id == *id) {
+                    say!(
+                        "{id}: nothing waits under this number (retried before, or never set aside)"
+                    );
+                }
+            }
+            for q in &queued {
+                say!("{}: queued again", q.id);
+            }
+            return super::gateway::said_deliveries(&report);
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -251,6 +251,7 @@ pub fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
         .route("/v1/purchase-orders", post(purchase_orders))
         .route("/v1/invoices/held", get(held_invoices))
         .route("/v1/invoices/{id}/release", post(release_invoice))
+        .route("/v1/set-aside", get(set_aside))
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .with_state(shared)
 }
@@ -545,6 +546,36 @@ async fn held_invoices(State(shared): State<Arc<Shared>>, headers: HeaderMap) ->
             StatusCode::OK,
             serde_json::json!({
                 "invoices": held.iter().map(super::invoices::to_json).collect::<Vec<_>>(),
+            })
+            .to_string(),
+        ),
+        Ok(Err(e)) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
+        Err(e) => json_error(StatusCode::INTERNAL_SERVER_ERROR, &e),
+    }
+}
+
+/// `GET /v1/set-aside`: the documents set aside for a person (NetSuite
+/// refused them), oldest first.
+async fn set_aside(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
+    if !authorized(&headers, &shared.token) {
+        return json_error(StatusCode::UNAUTHORIZED, "a bearer token is required");
+    }
+    match shared.with_reader(|_, store| store.set_aside()).await {
+        Ok(Ok(aside)) => json(
+            StatusCode::OK,
+            serde_json::json!({
+                "set_aside": aside.iter().map(|a| serde_json::json!({
+                    "id": a.id,
+                    "target": a.target,
+                    "file": a.file_id,
+                    "document": a.seq,
+                    "at": a.at,
+                    "retries": a.retries,
+                    "reason": a.reason,
+                    "type": serde_json::from_str::<serde_json::Value>(&a.document)
+                        .ok()
+                        .and_then(|d| d.get("type").cloned()),
+                })).collect::<Vec<_>>(),
             })
             .to_string(),
         ),

@@ -178,19 +178,53 @@ fn attempt_relay_documents(
         None => Box::new(d.new.payload.as_slice()),
     };
     let mut failed = None;
-    let ending = relay.deliver(&d.new.key, lines.as_mut(), d.progress, &mut |progress| {
-        if let Err(e) = store.atomically(Durability::Unsynced, |tx| {
-            tx.delivery_progress(d.id, progress)
-        }) {
-            failed = Some(e);
-            return ControlFlow::Break(());
-        }
-        if stop.is_raised() {
-            ControlFlow::Break(())
-        } else {
-            ControlFlow::Continue(())
-        }
-    });
+    let ending = relay.deliver(
+        &d.new.key,
+        lines.as_mut(),
+        d.progress,
+        &mut |progress, aside| {
+            let recorded = match aside {
+                None => store.atomically(Durability::Unsynced, |tx| {
+                    tx.delivery_progress(d.id, progress)
+                }),
+                // Set aside and counted done in one transaction: a crash
+                // between the two would deliver it again or lose it.
+                Some(aside) => store.atomically(Durability::Synced, |tx| {
+                    let document = String::from_utf8_lossy(aside.document);
+                    tx.put_aside(&crate::store::NewSetAside {
+                        target: &d.new.target,
+                        delivery_key: &d.new.key,
+                        file_id: d.file_id,
+                        seq: progress.saturating_sub(1),
+                        reason: aside.reason,
+                        document: &document,
+                    })?;
+                    if let Some(file) = d.file_id {
+                        tx.audit(
+                            file,
+                            "set aside",
+                            &format!(
+                                "document {} not delivered to {}, set aside for a person: {}",
+                                progress.saturating_sub(1),
+                                d.new.target,
+                                aside.reason
+                            ),
+                        )?;
+                    }
+                    tx.delivery_progress(d.id, progress)
+                }),
+            };
+            if let Err(e) = recorded {
+                failed = Some(e);
+                return ControlFlow::Break(());
+            }
+            if stop.is_raised() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        },
+    );
     if let Some(e) = failed {
         return Err(e);
     }

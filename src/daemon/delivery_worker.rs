@@ -171,6 +171,10 @@ fn work(
     let mut failures = 0u32;
     let mut opened: Option<(Box<dyn Store>, Archive)> = None;
     let lease = plan.lease();
+    // The worker of NetSuite's deliveries also looks for its purchase
+    // orders.
+    let mut poller = (plan.targets == Targets::Only(super::netsuite::TARGET.to_string()))
+        .then(super::netsuite::OrderPoller::default);
     while !stop.is_raised() {
         // Another instance delivers to this target while it holds the
         // lease; and a lease being given up to another starts no new round.
@@ -202,6 +206,12 @@ fn work(
                 }
             },
         };
+        if let Some(poller) = &mut poller
+            && poller.poll_if_due(config, store.as_mut())
+        {
+            // Orders queued for partners' channels: their workers deliver.
+            wake.ring();
+        }
         let wait = match deliver::due(
             config,
             store.as_mut(),

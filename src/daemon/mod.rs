@@ -960,6 +960,60 @@ impl Gateway {
         Ok((released, report))
     }
 
+    /// One poll of NetSuite's purchase orders (as the running daemon
+    /// makes every `[netsuite] poll_secs`): those queued are delivered at
+    /// once unless a running gateway delivers them.
+    pub fn pull_netsuite_orders(
+        &mut self,
+    ) -> Result<(netsuite::Pulled, PassReport), netsuite::PullError> {
+        let flows = netsuite::flows_of(&self.config)
+            .map_err(|e| netsuite::PullError::Config(e.to_string()))?;
+        let mut blocking = crate::relay::Blocking::default();
+        let pulled = netsuite::pull_orders(
+            &self.config,
+            &self.library,
+            self.store.as_mut(),
+            &flows,
+            &mut blocking,
+        )?;
+        let mut report = PassReport::default();
+        match self.deliver_unless_running()? {
+            Some(made) => {
+                report.delivered = made.delivered;
+                report.delivery_errors = made.errors;
+            }
+            None => report.left_to_running = true,
+        }
+        report.pending = self.store.pending_deliveries()?;
+        Ok((pulled, report))
+    }
+
+    /// The documents set aside for a person, waiting.
+    pub fn set_aside(&mut self) -> Result<Vec<crate::store::SetAside>, StoreError> {
+        self.store.set_aside()
+    }
+
+    /// A person (`by`) retries set-aside documents (`ids`, or all):
+    /// queued again, and delivered at once unless a running gateway
+    /// delivers them.
+    pub fn retry_set_aside(
+        &mut self,
+        ids: &[i64],
+        by: &str,
+    ) -> Result<(Vec<crate::store::SetAside>, PassReport), StoreError> {
+        let queued = netsuite::retry_set_aside(self.store.as_mut(), ids, by)?;
+        let mut report = PassReport::default();
+        match self.deliver_unless_running()? {
+            Some(made) => {
+                report.delivered = made.delivered;
+                report.delivery_errors = made.errors;
+            }
+            None => report.left_to_running = true,
+        }
+        report.pending = self.store.pending_deliveries()?;
+        Ok((queued, report))
+    }
+
     /// The instances of `dropgate run` at work on the store.
     pub fn running_instances(&mut self) -> Result<Vec<crate::store::Instance>, StoreError> {
         if self.alone {

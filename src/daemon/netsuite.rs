@@ -17,7 +17,7 @@ use crate::mapping::Library;
 use crate::model::DocumentType;
 use crate::netsuite::client::Client;
 use crate::netsuite::flows::{self, FlowError, Flows};
-use crate::relay::{Blocking, DocumentRelay, Documents, Ending, RelayError};
+use crate::relay::{Blocking, DocumentRelay, Documents, Ending, RelayError, SetAsideDocument};
 use crate::store::NewDelivery;
 
 /// The outbox target of deliveries to NetSuite.
@@ -69,6 +69,27 @@ impl std::fmt::Debug for NetSuiteRelay {
     }
 }
 
+/// The account's flows for `config`: its client and the mappings.
+pub fn flows_of(config: &Config) -> Result<Flows, RelayError> {
+    let netsuite = config
+        .netsuite
+        .as_ref()
+        .ok_or_else(|| RelayError("there is no [netsuite] in the configuration any more".into()))?;
+    let settings = netsuite
+        .client_config()
+        .map_err(|e| RelayError(e.to_string()))?;
+    let client = Client::new(settings).map_err(|e| RelayError(e.to_string()))?;
+    let library = library_of(config)?;
+    Flows::new(client, library).map_err(|e| RelayError(e.to_string()))
+}
+
+fn library_of(config: &Config) -> Result<Library, RelayError> {
+    match &config.gateway.mappings {
+        Some(dir) => Library::with_dir(dir).map_err(|e| RelayError(e.to_string())),
+        None => Ok(Library::embedded()),
+    }
+}
+
 impl NetSuiteRelay {
     /// A relay for the account of `config`'s `[netsuite]`.
     pub fn new(config: &Config) -> NetSuiteRelay {
@@ -83,18 +104,7 @@ impl NetSuiteRelay {
         if let Some(f) = &self.flows {
             return Ok(f.clone());
         }
-        let netsuite = self.config.netsuite.as_ref().ok_or_else(|| {
-            RelayError("there is no [netsuite] in the configuration any more".into())
-        })?;
-        let settings = netsuite
-            .client_config()
-            .map_err(|e| RelayError(e.to_string()))?;
-        let client = Client::new(settings).map_err(|e| RelayError(e.to_string()))?;
-        let library = match &self.config.gateway.mappings {
-            Some(dir) => Library::with_dir(dir).map_err(|e| RelayError(e.to_string()))?,
-            None => Library::embedded(),
-        };
-        let flows = Flows::new(client, library).map_err(|e| RelayError(e.to_string()))?;
+        let flows = flows_of(&self.config)?;
         self.flows = Some(flows.clone());
         Ok(flows)
     }
@@ -155,7 +165,7 @@ impl DocumentRelay for NetSuiteRelay {
         key: &str,
         lines: &mut dyn std::io::BufRead,
         start: u64,
-        acknowledged: &mut dyn FnMut(u64) -> ControlFlow<()>,
+        acknowledged: &mut dyn FnMut(u64, Option<SetAsideDocument<'_>>) -> ControlFlow<()>,
     ) -> Ending {
         let flows = match self.flows() {
             Ok(f) => f,
@@ -178,27 +188,352 @@ impl DocumentRelay for NetSuiteRelay {
                         )));
                     }
                 };
-                match apply(config, &flows, &json).await {
+                let reason = match apply(config, &flows, &json).await {
                     Ok(Done::Applied(what)) => {
                         tracing::info!(delivery = %key, document = index, made = %what, "NetSuite");
+                        None
                     }
-                    Ok(Done::Passed) => {}
+                    Ok(Done::Passed) => None,
+                    // The data is wrong, or does not fit what NetSuite
+                    // holds: the same request would be refused again. It
+                    // waits for a person; the documents after it go on.
+                    Err(e) if e.needs_attention() => {
+                        tracing::warn!(delivery = %key, document = index, error = %e, "NetSuite: set aside for a person");
+                        Some(e.to_string())
+                    }
                     Err(e) => {
-                        let class = if e.needs_attention() {
-                            "needs attention"
-                        } else {
-                            "to be tried again"
-                        };
                         return Ending::Failed(RelayError(format!(
-                            "NetSuite, document {index}: {e} ({class})"
+                            "NetSuite, document {index}: {e}"
                         )));
                     }
-                }
-                if acknowledged(index + 1).is_break() {
+                };
+                let set_aside = reason.as_deref().map(|reason| SetAsideDocument {
+                    reason,
+                    document: doc,
+                });
+                if acknowledged(index + 1, set_aside).is_break() {
                     return Ending::Stopped;
                 }
             }
         };
         self.blocking.run(work).unwrap_or_else(Ending::Failed)
+    }
+}
+
+/// Queues set-aside documents again (those numbered `ids`, or every one
+/// waiting when `ids` is empty), each as a delivery of its own to its
+/// target, in one transaction; the file's audit trail says who retried
+/// it. A retry that is refused again is set aside again, under a new
+/// number. Returns what was queued.
+pub fn retry_set_aside(
+    store: &mut dyn crate::store::Store,
+    ids: &[i64],
+    by: &str,
+) -> Result<Vec<crate::store::SetAside>, crate::store::StoreError> {
+    let mut tx = store.transaction(crate::store::Durability::Synced)?;
+    let ids: Vec<i64> = if ids.is_empty() {
+        tx.set_aside()?.iter().map(|s| s.id).collect()
+    } else {
+        ids.to_vec()
+    };
+    let mut queued = Vec::new();
+    for id in ids {
+        let Some(aside) = tx.take_set_aside(id)? else {
+            continue;
+        };
+        let mut payload = aside.document.clone().into_bytes();
+        payload.push(b'\n');
+        tx.queue(&[NewDelivery {
+            target: aside.target.clone(),
+            key: format!("{}:retry:{}:{}", aside.target, aside.id, aside.retries + 1),
+            name: format!("set-aside-{}-retry-{}.jsonl", aside.id, aside.retries + 1),
+            payload,
+            payload_file: None,
+        }])?;
+        if let Some(file) = aside.file_id {
+            tx.audit(
+                file,
+                "retried",
+                &format!(
+                    "document {} (set aside {}) queued for {} again by {by}",
+                    aside.seq, aside.id, aside.target
+                ),
+            )?;
+        }
+        queued.push(aside);
+    }
+    tx.commit()?;
+    Ok(queued)
+}
+
+/// One line about a set-aside document: its number, what it is, where
+/// it came from, why.
+pub fn describe(a: &crate::store::SetAside) -> String {
+    let json: Value = serde_json::from_str(&a.document).unwrap_or(Value::Null);
+    let kind = json
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("document");
+    let number = ["asn_number", "invoice_number", "po_number"]
+        .iter()
+        .find_map(|k| json.get(*k).and_then(Value::as_str))
+        .unwrap_or("?");
+    let file = a
+        .file_id
+        .map(|f| format!(", file {f} document {}", a.seq))
+        .unwrap_or_default();
+    let retried = if a.retries > 0 {
+        format!(", retried {} time(s)", a.retries)
+    } else {
+        String::new()
+    };
+    format!(
+        "{:>5}  {kind} {number} to {} ({}{file}{retried}): {}",
+        a.id, a.target, a.at, a.reason
+    )
+}
+
+/// The name of the purchase-order poll's cursor in the store.
+pub const ORDERS_CURSOR: &str = "netsuite:orders";
+
+/// What a poll of NetSuite's purchase orders did.
+#[derive(Debug, Default)]
+pub struct Pulled {
+    /// Orders queued for their vendor (new ones, changes, cancellations).
+    pub queued: Vec<String>,
+    /// Orders seen again unchanged (sent before).
+    pub unchanged: u64,
+    /// Orders marked sent in NetSuite.
+    pub marked: u64,
+    /// Orders that could not be sent, and why (each is tried again at the
+    /// next poll, for the cursor stays before it).
+    pub errors: Vec<String>,
+}
+
+/// Why a poll could not be made at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PullError {
+    /// No `[netsuite]`, or its client cannot start.
+    #[error("{0}")]
+    Config(String),
+    /// NetSuite did not answer the query.
+    #[error(transparent)]
+    Flow(#[from] FlowError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// One poll of NetSuite's purchase orders: those of the partners whose
+/// `[netsuite] vendor` sends them orders, changed since the cursor, each
+/// read, mapped, queued for the partner in its format and on its channel
+/// (as `send-po` does: an order already sent with this content is not
+/// sent again, a changed one goes as a change, one whose lines are all
+/// closed as a cancellation), then marked sent in NetSuite; the cursor
+/// moves past the orders done, and stops before the first that failed.
+pub fn pull_orders(
+    config: &Config,
+    library: &Library,
+    store: &mut dyn crate::store::Store,
+    flows: &Flows,
+    blocking: &mut Blocking,
+) -> Result<Pulled, PullError> {
+    let Some(netsuite) = &config.netsuite else {
+        return Err(PullError::Config(
+            "there is no [netsuite] in the configuration".into(),
+        ));
+    };
+    // Vendor → partner.
+    let vendors: Vec<(String, String)> = config
+        .partners
+        .iter()
+        .filter_map(|p| {
+            let own = p.netsuite.as_ref()?;
+            own.sends_orders(&netsuite.flows)
+                .then(|| Some((own.vendor.clone()?, p.id.clone())))?
+        })
+        .collect();
+    let mut pulled = Pulled::default();
+    if vendors.is_empty() {
+        return Ok(pulled);
+    }
+    let since = store.cursor(ORDERS_CURSOR)?;
+    let ids: Vec<&str> = vendors.iter().map(|(v, _)| v.as_str()).collect();
+    let changed = blocking
+        .run(flows::orders::changed_since(
+            flows,
+            &ids,
+            since.as_deref(),
+            1000,
+        ))
+        .map_err(|e| PullError::Config(e.to_string()))??;
+    let mut cursor = since;
+    for c in changed {
+        let Some((_, partner)) = vendors.iter().find(|(v, _)| *v == c.vendor) else {
+            continue;
+        };
+        match pull_one(
+            config,
+            library,
+            store,
+            flows,
+            blocking,
+            &c,
+            partner,
+            &mut pulled,
+        ) {
+            Ok(()) => cursor = Some(c.modified.clone()),
+            Err(e) => {
+                pulled
+                    .errors
+                    .push(format!("purchase order {} ({}): {e}", c.po_number, c.id));
+                break;
+            }
+        }
+    }
+    if let Some(c) = cursor {
+        store.atomically(crate::store::Durability::Synced, |tx| {
+            tx.set_cursor(ORDERS_CURSOR, &c)
+        })?;
+    }
+    Ok(pulled)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pull_one(
+    config: &Config,
+    library: &Library,
+    store: &mut dyn crate::store::Store,
+    flows: &Flows,
+    blocking: &mut Blocking,
+    c: &flows::orders::Changed,
+    partner: &str,
+    pulled: &mut Pulled,
+) -> Result<(), PullError> {
+    let read = blocking
+        .run(flows::orders::read(flows, &c.id, partner))
+        .map_err(|e| PullError::Config(e.to_string()))??;
+    let mut order = serde_json::to_value(&read.order)
+        .map_err(|e| PullError::Config(format!("purchase order {}: {e}", c.po_number)))?;
+    let last = store.last_order(partner, &read.order.po_number)?;
+    let purpose = match &last {
+        None if read.order.lines.is_empty() => None,
+        None => Some("original"),
+        Some(last) => {
+            // The same content under the last message's purpose is the
+            // order as sent.
+            let mut same = order.clone();
+            same["purpose"] = Value::String(last.purpose.clone());
+            if let Some(m) = same.as_object_mut() {
+                m.remove("source");
+            }
+            if super::send::content_sha256(&same) == last.sha256 {
+                pulled.unchanged += 1;
+                None
+            } else if read.order.lines.is_empty() {
+                Some("cancel")
+            } else {
+                Some("change")
+            }
+        }
+    };
+    if let Some(purpose) = purpose {
+        order["purpose"] = Value::String(purpose.to_string());
+        let queued = super::send::queue_orders(
+            config,
+            library,
+            store,
+            partner,
+            std::slice::from_ref(&order),
+            &format!("NetSuite purchase order {}", c.id),
+        )
+        .map_err(|e| PullError::Config(e.to_string()))?;
+        for q in queued.iter().filter(|q| !q.repeat) {
+            pulled.queued.push(format!(
+                "{} ({purpose}) for {partner} on {}",
+                q.po_number, q.channel
+            ));
+        }
+    }
+    if read.order.lines.is_empty() && last.is_none() {
+        return Ok(());
+    }
+    let marked = blocking
+        .run(flows::orders::mark_sent(flows, &c.id, &read.record, &order))
+        .map_err(|e| PullError::Config(e.to_string()))??;
+    if marked {
+        pulled.marked += 1;
+    }
+    Ok(())
+}
+
+/// The daemon's poll of NetSuite's purchase orders, run by the delivery
+/// worker of the target `netsuite` (so by one instance at a time, the
+/// holder of that target's lease) every `[netsuite] poll_secs`.
+pub struct OrderPoller {
+    parts: Option<(Flows, Library)>,
+    blocking: Blocking,
+    next: std::time::Instant,
+}
+
+impl Default for OrderPoller {
+    fn default() -> Self {
+        OrderPoller {
+            parts: None,
+            blocking: Blocking::default(),
+            next: std::time::Instant::now(),
+        }
+    }
+}
+
+impl OrderPoller {
+    /// Whether some partner gets its orders from NetSuite.
+    pub fn wanted(config: &Config) -> bool {
+        config.netsuite.as_ref().is_some_and(|n| {
+            config.partners.iter().any(|p| {
+                p.netsuite
+                    .as_ref()
+                    .is_some_and(|o| o.sends_orders(&n.flows))
+            })
+        })
+    }
+
+    /// Polls when it is time; true when it queued something.
+    pub fn poll_if_due(&mut self, config: &Config, store: &mut dyn crate::store::Store) -> bool {
+        let Some(netsuite) = &config.netsuite else {
+            return false;
+        };
+        let now = std::time::Instant::now();
+        if now < self.next || !Self::wanted(config) {
+            return false;
+        }
+        self.next = now + std::time::Duration::from_secs(netsuite.poll_secs.max(1));
+        if self.parts.is_none() {
+            match flows_of(config).and_then(|f| Ok((f, library_of(config)?))) {
+                Ok(parts) => self.parts = Some(parts),
+                Err(e) => {
+                    tracing::error!(error = %e, "NetSuite purchase orders: cannot start");
+                    return false;
+                }
+            }
+        }
+        let Some((flows, library)) = &self.parts else {
+            return false;
+        };
+        match pull_orders(config, library, store, flows, &mut self.blocking) {
+            Ok(p) => {
+                for q in &p.queued {
+                    tracing::info!(order = %q, "NetSuite purchase order queued");
+                }
+                for e in &p.errors {
+                    tracing::warn!(error = %e, "NetSuite purchase order not sent; tried again at the next poll");
+                }
+                !p.queued.is_empty()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "NetSuite purchase orders: the poll failed; tried again");
+                false
+            }
+        }
     }
 }

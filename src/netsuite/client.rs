@@ -22,6 +22,7 @@ use tokio::sync::Semaphore;
 use url::Url;
 
 use super::error::{ErrorClass, NetSuiteError, parse_details};
+use super::oauth2::{AccessToken, SigningKey, TokenSource};
 use super::tba;
 
 /// How requests are authenticated.
@@ -29,17 +30,58 @@ use super::tba;
 pub enum Auth {
     /// Token-based authentication: each request signed (OAuth 1.0a).
     Tba(tba::Credentials),
+    /// OAuth 2.0 client credentials: an access token, had for a client
+    /// assertion signed with the certificate's key, sent as a bearer
+    /// token and renewed before it expires.
+    OAuth2 {
+        /// The integration record's client ID (its consumer key).
+        client_id: String,
+        /// The certificate's ID in NetSuite's M2M setup.
+        certificate_id: String,
+        /// The certificate's private key.
+        key: Arc<SigningKey>,
+    },
 }
 
-impl Auth {
-    async fn header(&self, method: &Method, url: &Url) -> Result<String, NetSuiteError> {
+/// How the client signs each request, once built.
+#[derive(Clone, Debug)]
+enum Signer {
+    Tba(tba::Credentials),
+    Bearer(Arc<TokenSource>),
+}
+
+impl Signer {
+    /// The `Authorization` header, and the access token it carries (to
+    /// forget it when NetSuite refuses it).
+    async fn header(
+        &self,
+        method: &Method,
+        url: &Url,
+    ) -> Result<(String, Option<AccessToken>), NetSuiteError> {
         match self {
-            Auth::Tba(creds) => {
+            Signer::Tba(creds) => {
                 let now = std::time::SystemTime::now()
                     .duration_since(std::time::UNIX_EPOCH)
                     .map_err(|_| NetSuiteError::Auth("the clock is before 1970".into()))?
                     .as_secs();
-                Ok(creds.authorization(method.as_str(), url, &tba::nonce(), now))
+                Ok((
+                    creds.authorization(method.as_str(), url, &tba::nonce(), now),
+                    None,
+                ))
+            }
+            Signer::Bearer(source) => {
+                let token = source.bearer().await.map_err(|e| {
+                    if e.is_transient() {
+                        NetSuiteError::Transport {
+                            operation: "POST auth/oauth2/v1/token".into(),
+                            reason: e.to_string(),
+                            sent: false,
+                        }
+                    } else {
+                        NetSuiteError::Auth(e.to_string())
+                    }
+                })?;
+                Ok((format!("Bearer {}", token.as_str()), Some(token)))
             }
         }
     }
@@ -201,7 +243,7 @@ pub const MAX_PAGE: usize = 1000;
 pub struct Client {
     http: reqwest::Client,
     rest: String,
-    auth: Auth,
+    signer: Signer,
     permits: Arc<Semaphore>,
     retry: Retry,
 }
@@ -268,10 +310,28 @@ impl Client {
             "{}/services/rest/",
             config.base_url.as_str().trim_end_matches('/')
         );
+        let signer = match config.auth {
+            Auth::Tba(creds) => Signer::Tba(creds),
+            Auth::OAuth2 {
+                client_id,
+                certificate_id,
+                key,
+            } => {
+                let token_url = Url::parse(&format!("{rest}auth/oauth2/v1/token"))
+                    .map_err(|e| NetSuiteError::Request(format!("the token URL: {e}")))?;
+                Signer::Bearer(Arc::new(TokenSource::new(
+                    http.clone(),
+                    token_url,
+                    client_id,
+                    certificate_id,
+                    key,
+                )))
+            }
+        };
         Ok(Client {
             http,
             rest,
-            auth: config.auth,
+            signer,
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
             retry: config.retry,
         })
@@ -465,15 +525,27 @@ impl Client {
         let operation = format!("{method} {path}");
         let body = body.map(|b| b.to_string());
         let mut attempt = 0;
+        let mut renewed = false;
         loop {
             attempt += 1;
-            let result = self
+            let (result, token) = self
                 .send_once(&method, &url, &operation, body.as_deref())
                 .await;
             let error = match result {
                 Ok(answer) => return Ok(answer),
                 Err(e) => e,
             };
+            // An access token refused before it should have expired (the
+            // integration re-authorized, a token revoked): a new one,
+            // once. The request was refused before any work.
+            if let (Some(token), Signer::Bearer(source), Some(401)) =
+                (&token, &self.signer, error.status())
+                && !renewed
+            {
+                source.invalidate(token);
+                renewed = true;
+                continue;
+            }
             match error.class(writes) {
                 ErrorClass::Retry { after } if attempt < self.retry.attempts => {
                     let wait = self.retry.wait(attempt, after);
@@ -491,16 +563,34 @@ impl Client {
         url: &Url,
         operation: &str,
         body: Option<&str>,
+    ) -> (Result<Answer, NetSuiteError>, Option<AccessToken>) {
+        let (authorization, token) = match self.signer.header(method, url).await {
+            Ok(h) => h,
+            Err(e) => return (Err(e), None),
+        };
+        (
+            self.send_signed(method, url, operation, body, authorization)
+                .await,
+            token,
+        )
+    }
+
+    async fn send_signed(
+        &self,
+        method: &Method,
+        url: &Url,
+        operation: &str,
+        body: Option<&str>,
+        authorization: String,
     ) -> Result<Answer, NetSuiteError> {
         // The permit is the account's concurrency limit: held for the
-        // request only, never across a retry's wait.
+        // request only, never across a retry's wait (nor a token fetch).
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| NetSuiteError::Request("the NetSuite client is closed".into()))?;
         let started = Instant::now();
-        let authorization = self.auth.header(method, url).await?;
         let mut request = self
             .http
             .request(method.clone(), url.as_str())

@@ -46,6 +46,10 @@ pub struct NetSuiteConfig {
     /// How long one request may take, in seconds.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
+    /// How often the purchase orders are looked for, in seconds (when
+    /// `[netsuite.flows] purchase_orders` is on for some partner).
+    #[serde(default = "default_poll_secs")]
+    pub poll_secs: u64,
     /// How requests are authenticated.
     pub auth: AuthConfig,
     /// Which documents go to NetSuite (`[netsuite.flows]`; a partner
@@ -64,6 +68,10 @@ pub struct Flows {
     /// Each invoice (810 or PDF) becomes a vendor bill, once reconciled
     /// (an invoice held waits until it is released).
     pub invoices: bool,
+    /// The drop-ship purchase orders NetSuite makes for a partner's vendor
+    /// (its file's `[netsuite] vendor`) are sent to the partner, in its
+    /// format and on its channel, and marked sent in NetSuite.
+    pub purchase_orders: bool,
 }
 
 /// A partner file's `[netsuite]` table.
@@ -81,6 +89,16 @@ pub struct PartnerNetSuite {
     /// Invoices to NetSuite, or not, for this partner.
     #[serde(default)]
     pub invoices: Option<bool>,
+    /// Purchase orders from NetSuite, or not, for this partner.
+    #[serde(default)]
+    pub purchase_orders: Option<bool>,
+}
+
+impl PartnerNetSuite {
+    /// Whether the vendor's purchase orders are sent to this partner.
+    pub fn sends_orders(&self, account: &Flows) -> bool {
+        self.vendor.is_some() && self.purchase_orders.unwrap_or(account.purchase_orders)
+    }
 }
 
 /// The document types a flow takes.
@@ -121,6 +139,9 @@ const fn default_concurrency() -> usize {
 const fn default_timeout_secs() -> u64 {
     60
 }
+const fn default_poll_secs() -> u64 {
+    60
+}
 
 /// `[netsuite.auth]`: where each secret is.
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
@@ -154,6 +175,27 @@ pub enum AuthConfig {
         #[serde(default)]
         token_secret_file: Option<PathBuf>,
     },
+    /// OAuth 2.0 client credentials (machine to machine): the integration
+    /// record's client ID, the certificate's ID from the M2M setup, and
+    /// its private key (PEM).
+    #[serde(rename = "oauth2")]
+    OAuth2 {
+        /// The variable holding the client ID.
+        #[serde(default)]
+        client_id_env: Option<String>,
+        /// Or the file.
+        #[serde(default)]
+        client_id_file: Option<PathBuf>,
+        /// The certificate ID NetSuite shows once the certificate is
+        /// uploaded (not a secret).
+        certificate_id: String,
+        /// The variable holding the private key (PEM).
+        #[serde(default)]
+        private_key_env: Option<String>,
+        /// Or the file (as `openssl req -newkey … -keyout` writes it).
+        #[serde(default)]
+        private_key_file: Option<PathBuf>,
+    },
 }
 
 /// What a secret of `[netsuite.auth]` is called, and its two keys.
@@ -182,6 +224,17 @@ const TOKEN_ID: SecretKeys = SecretKeys {
         env: "token_id_env",
         file: "token_id_file",
     },
+};
+const CLIENT_ID: SecretKeys = SecretKeys {
+    name: "the client ID",
+    keys: Keys {
+        env: "client_id_env",
+        file: "client_id_file",
+    },
+};
+const PRIVATE_KEY: SecretKeys = SecretKeys {
+    name: "the private key",
+    keys: super::oauth2::key::PRIVATE_KEY,
 };
 const TOKEN_SECRET: SecretKeys = SecretKeys {
     name: "the token secret",
@@ -212,6 +265,38 @@ fn read_secret(
     }
 }
 
+/// Checks one secret: configured once and readable. True when it is.
+fn check_secret(
+    what: &SecretKeys,
+    env: Option<&str>,
+    file: Option<&Path>,
+    problems: &mut Vec<ConfigProblem>,
+) -> bool {
+    if env.is_some() && file.is_some() {
+        problems.push(ConfigProblem(format!(
+            "{}: {} and {} are both set; keep one",
+            what.name, what.keys.env, what.keys.file
+        )));
+        return false;
+    }
+    match read_secret(what, env, file) {
+        Ok(_) => true,
+        Err(e) => {
+            problems.push(e);
+            false
+        }
+    }
+}
+
+/// The private key of `[netsuite.auth]`, read and parsed.
+fn signing_key(
+    env: Option<&str>,
+    file: Option<&Path>,
+) -> Result<super::oauth2::SigningKey, ConfigProblem> {
+    super::oauth2::SigningKey::read(PRIVATE_KEY.keys, env, file)
+        .map_err(|e| ConfigProblem(format!("the private key: {e}")))
+}
+
 impl NetSuiteConfig {
     /// Resolves the secret files' paths against the configuration's
     /// folder (`resolve`).
@@ -233,6 +318,15 @@ impl NetSuiteConfig {
                     *f = f.as_deref().map(&resolve);
                 }
             }
+            AuthConfig::OAuth2 {
+                client_id_file,
+                private_key_file,
+                ..
+            } => {
+                for f in [client_id_file, private_key_file] {
+                    *f = f.as_deref().map(&resolve);
+                }
+            }
         }
     }
 
@@ -249,6 +343,9 @@ impl NetSuiteConfig {
         }
         if self.timeout_secs == 0 {
             problems.push(ConfigProblem("timeout_secs must be at least 1".into()));
+        }
+        if self.poll_secs == 0 {
+            problems.push(ConfigProblem("poll_secs must be at least 1".into()));
         }
         match &self.auth {
             AuthConfig::Tba {
@@ -267,14 +364,36 @@ impl NetSuiteConfig {
                     (&TOKEN_ID, token_id_env, token_id_file),
                     (&TOKEN_SECRET, token_secret_env, token_secret_file),
                 ] {
-                    if env.is_some() && file.is_some() {
-                        problems.push(ConfigProblem(format!(
-                            "{}: {} and {} are both set; keep one",
-                            what.name, what.keys.env, what.keys.file
-                        )));
-                    } else if let Err(e) = read_secret(what, env.as_deref(), file.as_deref()) {
-                        problems.push(e);
-                    }
+                    check_secret(what, env.as_deref(), file.as_deref(), &mut problems);
+                }
+            }
+            AuthConfig::OAuth2 {
+                client_id_env,
+                client_id_file,
+                certificate_id,
+                private_key_env,
+                private_key_file,
+            } => {
+                check_secret(
+                    &CLIENT_ID,
+                    client_id_env.as_deref(),
+                    client_id_file.as_deref(),
+                    &mut problems,
+                );
+                if certificate_id.trim().is_empty() {
+                    problems.push(ConfigProblem(
+                        "certificate_id is empty: it is the ID NetSuite shows for the uploaded certificate".into(),
+                    ));
+                }
+                if check_secret(
+                    &PRIVATE_KEY,
+                    private_key_env.as_deref(),
+                    private_key_file.as_deref(),
+                    &mut problems,
+                ) && let Err(e) =
+                    signing_key(private_key_env.as_deref(), private_key_file.as_deref())
+                {
+                    problems.push(e);
                 }
             }
         }
@@ -333,6 +452,24 @@ impl NetSuiteConfig {
                     token_secret_file.as_deref(),
                 )?,
             }),
+            AuthConfig::OAuth2 {
+                client_id_env,
+                client_id_file,
+                certificate_id,
+                private_key_env,
+                private_key_file,
+            } => Auth::OAuth2 {
+                client_id: read_secret(
+                    &CLIENT_ID,
+                    client_id_env.as_deref(),
+                    client_id_file.as_deref(),
+                )?,
+                certificate_id: certificate_id.trim().to_string(),
+                key: std::sync::Arc::new(signing_key(
+                    private_key_env.as_deref(),
+                    private_key_file.as_deref(),
+                )?),
+            },
         };
         Ok(ClientConfig {
             base_url: self.base_url().map_err(|e| ConfigProblem(e.to_string()))?,
@@ -375,7 +512,9 @@ mod tests {
         c.resolve_paths(|p| dir.path().join(p));
         assert_eq!(c.check(), vec![]);
         let client = c.client_config().expect("test input");
-        let Auth::Tba(creds) = &client.auth;
+        let Auth::Tba(creds) = &client.auth else {
+            panic!("TBA configured, {:?} made", client.auth);
+        };
         assert_eq!(creds.realm, "1234567_SB1");
         assert_eq!(creds.token_secret, "TS012");
         assert_eq!(
@@ -392,6 +531,40 @@ mod tests {
                 .0
                 .starts_with("the token secret: reading token_secret_file"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn oauth2_needs_a_client_id_a_certificate_id_and_a_key_that_parses() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(dir.path().join("client"), "CLIENT-1\n").expect("write");
+        std::fs::write(
+            dir.path().join("key.pem"),
+            "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n",
+        )
+        .expect("write");
+        let mut c = parse(
+            r#"account = "1234567"
+               [auth]
+               method = "oauth2"
+               client_id_file = "client"
+               certificate_id = " "
+               private_key_file = "key.pem""#,
+        );
+        c.resolve_paths(|p| dir.path().join(p));
+        let problems: Vec<String> = c.check().into_iter().map(|p| p.to_string()).collect();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].contains("certificate_id is empty"),
+            "{problems:?}"
+        );
+        assert!(
+            problems[1].starts_with("[netsuite] the private key: "),
+            "{problems:?}"
+        );
+        assert!(
+            !problems[1].contains("not a key"),
+            "the key's text is never shown: {problems:?}"
         );
     }
 

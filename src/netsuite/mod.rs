@@ -7,5 +7,6 @@ pub mod client;
 pub mod config;
 pub mod error;
 pub mod flows;
+pub mod oauth2;
 pub mod sim;
 pub mod tba;

@@ -58,15 +58,26 @@ pub trait DocumentRelay {
     /// one at a time) from the `start`th on. Each time the receiver
     /// acknowledges one, `acknowledged` is called with how many are
     /// acknowledged now (counting from the first document, not from
-    /// `start`); it says whether to go on. Document `n` (from 0) is sent
-    /// with the idempotency key `KEY:n`.
+    /// `start`), and, when the relay set that document aside for a person
+    /// instead of delivering it, why; it says whether to go on. Document
+    /// `n` (from 0) is sent with the idempotency key `KEY:n`.
     fn deliver(
         &mut self,
         key: &str,
         lines: &mut dyn BufRead,
         start: u64,
-        acknowledged: &mut dyn FnMut(u64) -> ControlFlow<()>,
+        acknowledged: &mut dyn FnMut(u64, Option<SetAsideDocument<'_>>) -> ControlFlow<()>,
     ) -> Ending;
+}
+
+/// A document a relay did not deliver but set aside for a person: the
+/// receiver refused its data, and sending it again would be refused again.
+#[derive(Clone, Copy, Debug)]
+pub struct SetAsideDocument<'a> {
+    /// Why.
+    pub reason: &'a str,
+    /// The document.
+    pub document: &'a [u8],
 }
 
 /// The idempotency key of document `index` (from 0) of delivery `key`:

@@ -618,7 +618,7 @@ impl DocumentRelay for NatsRelay {
         key: &str,
         lines: &mut dyn std::io::BufRead,
         start: u64,
-        acknowledged: &mut dyn FnMut(u64) -> ControlFlow<()>,
+        acknowledged: &mut dyn FnMut(u64, Option<super::SetAsideDocument<'_>>) -> ControlFlow<()>,
     ) -> Ending {
         if let Some(why) = &self.broken {
             return Ending::Failed(RelayError(why.clone()));
@@ -683,7 +683,7 @@ impl DocumentRelay for NatsRelay {
                     // Stored, or (`duplicate`) the stream had it already:
                     // either way it is there.
                     Ok(_ack) => {
-                        if acknowledged(index + 1).is_break() {
+                        if acknowledged(index + 1, None).is_break() {
                             return Ok(Ending::Stopped);
                         }
                     }

@@ -129,7 +129,7 @@ impl DocumentRelay for WebhookRelay {
         key: &str,
         lines: &mut dyn std::io::BufRead,
         start: u64,
-        acknowledged: &mut dyn FnMut(u64) -> ControlFlow<()>,
+        acknowledged: &mut dyn FnMut(u64, Option<super::SetAsideDocument<'_>>) -> ControlFlow<()>,
     ) -> Ending {
         let secret = match self.config.secret() {
             Ok(s) => s,
@@ -158,7 +158,7 @@ impl DocumentRelay for WebhookRelay {
                     .await;
                 match sent {
                     Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => {
-                        if acknowledged(index + 1).is_break() {
+                        if acknowledged(index + 1, None).is_break() {
                             return Ending::Stopped;
                         }
                     }

@@ -277,6 +277,49 @@ pub struct Delivery {
     pub progress: u64,
 }
 
+/// A document a relay set aside for a person: the receiver refused its
+/// data (NetSuite's `INVALID_VALUE`), or it does not fit what the receiver
+/// holds (a PO NetSuite does not have). The documents after it went on;
+/// this one waits until a person has fixed the cause and retries it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SetAside {
+    /// Its number.
+    pub id: i64,
+    /// The target (`netsuite`).
+    pub target: String,
+    /// The delivery it was part of.
+    pub delivery_key: String,
+    /// The file it comes from, if any.
+    pub file_id: Option<FileId>,
+    /// Its place in the delivery (from 0).
+    pub seq: u64,
+    /// Why.
+    pub reason: String,
+    /// The document (canonical JSON).
+    pub document: String,
+    /// When it was set aside.
+    pub at: String,
+    /// How often it was retried.
+    pub retries: u32,
+}
+
+/// A document to set aside.
+#[derive(Clone, Copy, Debug)]
+pub struct NewSetAside<'a> {
+    /// The target.
+    pub target: &'a str,
+    /// The delivery it is part of.
+    pub delivery_key: &'a str,
+    /// The file it comes from, if any.
+    pub file_id: Option<FileId>,
+    /// Its place in the delivery.
+    pub seq: u64,
+    /// Why.
+    pub reason: &'a str,
+    /// The document.
+    pub document: &'a str,
+}
+
 /// Which deliveries a delivery worker makes: every target's, one
 /// target's (`relay`, or an outbound channel's name), or those of every
 /// target but some (the targets no other worker makes, such as a channel
@@ -658,6 +701,12 @@ pub trait Query {
 
     /// The reconciled invoices `which` says, in the order received.
     fn invoices(&mut self, which: Invoices<'_>) -> Result<Vec<InvoiceRecord>, StoreError>;
+
+    /// The documents set aside and not retried yet, oldest first.
+    fn set_aside(&mut self) -> Result<Vec<SetAside>, StoreError>;
+
+    /// Where a poll of a remote system stopped last (`netsuite:orders`).
+    fn cursor(&mut self, name: &str) -> Result<Option<String>, StoreError>;
 }
 
 /// A transaction of the store: every write is made in one, and all of it
@@ -767,6 +816,17 @@ pub trait Transaction: Query {
     /// A person releases a held invoice: true when it was held (and is
     /// now released), false when it was not.
     fn release_invoice(&mut self, file: FileId, seq: u64, by: &str) -> Result<bool, StoreError>;
+
+    /// Sets a document of a delivery aside for a person (once: the same
+    /// document of the same delivery again is a no-op).
+    fn put_aside(&mut self, doc: &NewSetAside<'_>) -> Result<(), StoreError>;
+
+    /// Takes set-aside document `id` to retry it: marked retried, and
+    /// returned; `None` when there is none waiting with that number.
+    fn take_set_aside(&mut self, id: i64) -> Result<Option<SetAside>, StoreError>;
+
+    /// Keeps where a poll stopped.
+    fn set_cursor(&mut self, name: &str, value: &str) -> Result<(), StoreError>;
 
     /// Keeps the API's answer under `key`; the first kept under a key
     /// stays.
@@ -1119,6 +1179,16 @@ macro_rules! query_through {
             ) -> Result<Vec<$crate::store::InvoiceRecord>, $crate::store::StoreError> {
                 let $this = self;
                 $via?.invoices(which)
+            }
+            fn set_aside(
+                &mut self,
+            ) -> Result<Vec<$crate::store::SetAside>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.set_aside()
+            }
+            fn cursor(&mut self, name: &str) -> Result<Option<String>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.cursor(name)
             }
         }
     };

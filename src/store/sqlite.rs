@@ -15,8 +15,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::{
     AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, FileId, FileRecord, FileState,
     INVOICE_COLUMNS, Instance, InvoiceRecord, Invoices, KeptAnswer, Link, NewDelivery, NewDocument,
-    NewFile, Processed, SentOrder, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction,
-    extent_columns, extent_of, invoice_of, query_through,
+    NewFile, NewSetAside, Processed, SentOrder, SetAside, Store, StoreError, TAKE_CONTROL_NUMBERS,
+    Targets, Transaction, extent_columns, extent_of, invoice_of, query_through,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -198,7 +198,48 @@ CREATE INDEX invoices_by_number ON invoices(partner, invoice_number);
 CREATE INDEX invoices_by_order ON invoices(partner, po_number);
 CREATE INDEX invoices_by_hold ON invoices(hold);
 "#,
+    // Documents a relay set aside for a person (NetSuite refused their
+    // data), each until it is retried.
+    r#"
+CREATE TABLE set_aside (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL,
+    delivery_key TEXT NOT NULL,
+    file_id INTEGER REFERENCES files(id),
+    seq INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    document TEXT NOT NULL,
+    at TEXT NOT NULL,
+    retries INTEGER NOT NULL DEFAULT 0,
+    retried_at TEXT,
+    UNIQUE (delivery_key, seq)
+);
+CREATE INDEX set_aside_waiting ON set_aside(retried_at);
+CREATE TABLE cursors (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+) WITHOUT ROWID;
+"#,
 ];
+
+/// The columns of a set-aside document, in [`set_aside_of`]'s order.
+const SET_ASIDE_COLUMNS: &str =
+    "id, target, delivery_key, file_id, seq, reason, document, at, retries";
+
+fn set_aside_of(r: &rusqlite::Row<'_>) -> rusqlite::Result<SetAside> {
+    Ok(SetAside {
+        id: r.get(0)?,
+        target: r.get(1)?,
+        delivery_key: r.get(2)?,
+        file_id: r.get(3)?,
+        seq: r.get::<_, i64>(4)?.max(0) as u64,
+        reason: r.get(5)?,
+        document: r.get(6)?,
+        at: r.get(7)?,
+        retries: r.get::<_, i64>(8)?.clamp(0, i64::from(u32::MAX)) as u32,
+    })
+}
 
 /// What forgetting a file's documents deletes (before it is processed
 /// again): its documents, their links and its reconciled invoices.
@@ -760,6 +801,26 @@ impl SqliteStore {
             .collect()
     }
 
+    fn cursor(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached("SELECT value FROM cursors WHERE name = ?1")
+            .and_then(|mut s| s.query_row(params![name], |r| r.get(0)).optional())
+            .map_err(|e| self.err(e))
+    }
+
+    fn set_aside(&self) -> Result<Vec<SetAside>, StoreError> {
+        let sql = format!(
+            "SELECT {SET_ASIDE_COLUMNS} FROM set_aside WHERE retried_at IS NULL ORDER BY id"
+        );
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], set_aside_of)
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     fn kept_answer(&self, key: &str) -> Result<Option<KeptAnswer>, StoreError> {
         self.conn
             .prepare_cached("SELECT request_sha256, status, body FROM api_answers WHERE key = ?1")
@@ -1251,6 +1312,42 @@ impl Transaction for SqliteTransaction<'_> {
             )?;
             Ok(())
         })
+    }
+
+    fn set_cursor(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "INSERT INTO cursors (name, value, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![name, value, now()],
+        )
+    }
+
+    fn put_aside(&mut self, doc: &NewSetAside<'_>) -> Result<(), StoreError> {
+        self.store.exec(
+            "INSERT INTO set_aside (target, delivery_key, file_id, seq, reason, document, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (delivery_key, seq) DO NOTHING",
+            params![
+                doc.target,
+                doc.delivery_key,
+                doc.file_id,
+                doc.seq.min(i64::MAX as u64) as i64,
+                doc.reason,
+                doc.document,
+                now()
+            ],
+        )
+    }
+
+    fn take_set_aside(&mut self, id: i64) -> Result<Option<SetAside>, StoreError> {
+        let sql = format!(
+            "UPDATE set_aside SET retried_at = ?2, retries = retries + 1
+             WHERE id = ?1 AND retried_at IS NULL RETURNING {SET_ASIDE_COLUMNS}"
+        );
+        self.store
+            .conn
+            .prepare_cached(&sql)
+            .and_then(|mut s| s.query_row(params![id, now()], set_aside_of).optional())
+            .map_err(|e| self.store.err(e))
     }
 
     fn release_invoice(&mut self, file: FileId, seq: u64, by: &str) -> Result<bool, StoreError> {

@@ -11,6 +11,7 @@ pub mod nats;
 pub mod netsuite_sim;
 pub mod postgres;
 pub mod proc;
+pub mod python_peers;
 pub mod s3;
 pub mod skip;
 pub mod smtp;

@@ -21,6 +21,7 @@
 pub mod bill;
 pub mod fulfillment;
 pub mod lookup;
+pub mod orders;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ pub const PURCHASE_ORDER_MAPPING: &str = "netsuite/purchase_order";
 pub const FULFILLMENT_MAPPING: &str = "netsuite/item_fulfillment";
 /// The mapping that writes a vendor bill's transform body.
 pub const BILL_MAPPING: &str = "netsuite/vendor_bill";
+/// The mapping that writes what marks a purchase order sent.
+pub const SENT_MAPPING: &str = "netsuite/purchase_order_sent";
 
 /// A record a flow made, or found made already.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -152,7 +155,7 @@ impl Flows {
     /// now, so that a broken one is found at start.
     pub fn new(client: Client, library: Library) -> Result<Flows, FlowError> {
         let mut bodies = HashMap::new();
-        for name in [FULFILLMENT_MAPPING, BILL_MAPPING] {
+        for name in [FULFILLMENT_MAPPING, BILL_MAPPING, SENT_MAPPING] {
             let compiled = library
                 .load(name)
                 .and_then(|l| OutboundMapping::compile(&l))

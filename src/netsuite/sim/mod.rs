@@ -1,13 +1,14 @@
 //! A faithful NetSuite simulator for the tests and the demo (`dropgate
 //! netsuite-sim`): one account's records in SQLite, the SuiteTalk REST
 //! record service with NetSuite's answers and errors, transforms, drop-ship
-//! purchase orders, SuiteQL, token-based authentication checked as NetSuite
-//! checks it, the concurrency limit, and injected faults.
+//! purchase orders, SuiteQL, token-based authentication and OAuth 2.0
+//! client credentials checked as NetSuite checks them, the concurrency limit, and injected faults.
 //!
 //! Modules, one job each: `records` (types, fields, JSON in and out),
 //! `store` (SQLite), `service` (the operations), `transform`, `dropship`,
 //! `quantities` (fulfilled/received/billed and statuses), `suiteql`,
-//! `auth`, `governance`, `faults`, `config`, `seed`, `server` (axum),
+//! `auth`, `token` (the OAuth 2.0 token endpoint), `governance`, `faults`,
+//! `config`, `seed`, `server` (axum),
 //! `error` (NetSuite's error bodies).
 
 pub mod auth;
@@ -23,6 +24,7 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod suiteql;
+pub mod token;
 pub mod transform;
 
 pub use server::{SimOptions, StartError, serve};

@@ -85,6 +85,9 @@ pub enum StartError {
     /// The store cannot be opened.
     #[error(transparent)]
     Store(#[from] super::store::StoreError),
+    /// An OAuth 2.0 client's certificate cannot be read.
+    #[error("an OAuth 2.0 client's certificate: {0}")]
+    Certificate(#[from] super::token::CertificateFileError),
     /// The demo data cannot be loaded.
     #[error("loading the demo data: {0}")]
     Seed(NsError),
@@ -99,6 +102,7 @@ pub struct Sim {
     auth: Auth,
     governance: Governance,
     faults: Faults,
+    oauth2: super::token::Clients,
 }
 
 /// The connection a request came on: its drop switch.
@@ -237,6 +241,7 @@ pub async fn serve(
         auth: Auth::new(&opts.account, &opts.config),
         governance: Governance::new(opts.concurrency, opts.config.limit_error),
         faults: Faults::default(),
+        oauth2: super::token::Clients::load(&opts.config.oauth2_client)?,
     });
     let listener = TcpListener::bind(opts.listen)
         .await
@@ -278,6 +283,7 @@ fn router(sim: Arc<Sim>, control: bool) -> Router {
             get(get_sub_line).post(transform_record),
         )
         .route("/services/rest/query/v1/suiteql", post(suiteql_query))
+        .route(super::token::TOKEN_PATH, post(token))
         .route(
             "/services/rest/system/v1/governanceLimits",
             get(governance_limits),
@@ -347,7 +353,8 @@ async fn gate_inner(sim: &Sim, conn: &Conn, req: Request, next: Next) -> Respons
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| parts.uri.path().to_string());
     let method = parts.method.as_str().to_string();
-    {
+    // The token endpoint authenticates the client by its assertion.
+    if parts.uri.path() != super::token::TOKEN_PATH {
         let url = request_url(&parts.headers, &path_and_query);
         let header = parts
             .headers
@@ -764,6 +771,17 @@ async fn suiteql_query(
         }
         .await,
     )
+}
+
+async fn token(State(sim): State<Arc<Sim>>, headers: HeaderMap, bytes: Bytes) -> Response {
+    let audience = format!("{}/auth/oauth2/v1/token", base(&headers));
+    match super::token::exchange(&sim.oauth2, &sim.auth, &bytes, &audience, unix_now()) {
+        Ok(v) => json_answer(StatusCode::OK, &v, "plain"),
+        Err(e) => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST);
+            json_answer(status, &e.body(), "plain")
+        }
+    }
 }
 
 async fn governance_limits(State(sim): State<Arc<Sim>>) -> Response {
