@@ -262,6 +262,27 @@ fn the_independent_client_runs_the_dropship_loop() {
     let po = get(&mut peer, &format!("/record/v1/purchaseOrder/{acme_po}"));
     assert_eq!(f(&line(&po, 1)["quantityBilled"]), 3.0);
     assert_eq!(po["status"]["id"], "G", "fully billed");
+    // Billed lines cannot shrink below what was billed, nor go.
+    let shrink = peer.ask(
+        json!({"method": "PATCH", "path": format!("/record/v1/purchaseOrder/{acme_po}"),
+        "json": {"item": {"items": [{"line": 1, "quantity": 2}]}}}),
+    );
+    assert_eq!(shrink["status"], 400, "{shrink}");
+    assert_eq!(
+        shrink["body"]["o:errorDetails"][0]["o:errorCode"],
+        "USER_ERROR"
+    );
+    let replace = peer.ask(json!({"method": "PATCH", "path": format!("/record/v1/purchaseOrder/{acme_po}"),
+        "params": {"replace": "item"}, "json": {"item": {"items": [{"item": {"id": "1"}, "quantity": 3}]}}}));
+    assert_eq!(replace["status"], 400, "{replace}");
+    assert_eq!(
+        lines(&get(
+            &mut peer,
+            &format!("/record/v1/purchaseOrder/{acme_po}")
+        ))
+        .len(),
+        2
+    );
     let links = peer.ask(json!({"suiteql": format!(
         "SELECT nextdoc, linktype FROM previoustransactionlinelink WHERE previousdoc = {acme_po} ORDER BY nextline")}));
     assert_eq!(links["body"]["items"][0]["nextdoc"], json!(bill_id));

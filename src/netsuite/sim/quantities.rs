@@ -104,6 +104,57 @@ pub fn apply(
     Ok(())
 }
 
+/// Refuses a change of a sales or purchase order that removes a line
+/// already fulfilled, received or billed, or sets its quantity below
+/// what was (NetSuite refuses both).
+pub fn check_edit(
+    ty: RecordType,
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> Result<(), NsError> {
+    let fields: &[&str] = match ty {
+        RecordType::SalesOrder => &["quantityFulfilled"],
+        RecordType::PurchaseOrder => &["quantityReceived", "quantityBilled"],
+        _ => return Ok(()),
+    };
+    let new_lines = sublist_lines(new, "item");
+    for line in sublist_lines(old, "item") {
+        let done = fields.iter().map(|f| num(&line, f)).fold(0.0, f64::max);
+        if done <= EPSILON {
+            continue;
+        }
+        let n = line_no(&line).unwrap_or(0);
+        match new_lines.iter().find(|l| line_no(l) == Some(n)) {
+            None => {
+                return Err(NsError::user_error(format!(
+                    "Line {n} of the {} cannot be removed: {} of it was already {}.",
+                    ty.label(),
+                    fmt_qty(done),
+                    if ty == RecordType::SalesOrder {
+                        "fulfilled"
+                    } else {
+                        "received or billed"
+                    }
+                )));
+            }
+            Some(l) if num(l, "quantity") + EPSILON < done => {
+                return Err(NsError::user_error(format!(
+                    "The quantity of line {n} of the {} cannot be less than the {} already {}.",
+                    ty.label(),
+                    fmt_qty(done),
+                    if ty == RecordType::SalesOrder {
+                        "fulfilled"
+                    } else {
+                        "received or billed"
+                    }
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
 fn fmt_qty(q: f64) -> String {
     if q.fract() == 0.0 {
         format!("{}", q as i64)

@@ -469,6 +469,7 @@ fn update_row(
     let mut record = row.body.clone();
     let applied = records::apply(ty, &mut record, body, opts, &Lookup(conn))?;
     records::check_required(ty, &record)?;
+    quantities::check_edit(ty, &row.body, &record)?;
     let mut meta = row.meta.clone();
     if let Some(eid) = applied.external_id {
         check_unique_external(conn, ty, eid.as_deref(), Some(meta.id))?;
