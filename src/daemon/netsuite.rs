@@ -328,7 +328,7 @@ pub enum PullError {
 /// `[netsuite] vendor` sends them orders, changed since the cursor, each
 /// read, mapped, queued for the partner in its format and on its channel
 /// (as `send-po` does: an order already sent with this content is not
-/// sent again, a changed one goes as a change, one whose lines are all
+/// sent again, a changed one goes again whole as a replacement, one whose lines are all
 /// closed as a cancellation), then marked sent in NetSuite; the cursor
 /// moves past the orders done, and stops before the first that failed.
 pub fn pull_orders(
@@ -433,7 +433,7 @@ fn pull_one(
             } else if read.order.lines.is_empty() {
                 Some("cancel")
             } else {
-                Some("change")
+                Some("replace")
             }
         }
     };
