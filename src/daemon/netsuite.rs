@@ -142,18 +142,19 @@ async fn apply(config: &Config, flows: &Flows, json: &Value) -> Result<Done, Flo
     let made = match doc_type {
         DocumentType::ShipNotice => flows::fulfillment::apply(flows, partner, vendor, json).await?,
         DocumentType::Invoice => vec![flows::bill::apply(flows, partner, vendor, json).await?],
+        DocumentType::PoAck => vec![flows::ack::apply(flows, partner, vendor, json).await?],
         _ => return Ok(Done::Passed),
     };
     let said: Vec<String> = made
         .iter()
         .map(|a| {
-            format!(
-                "{} {} ({}{})",
-                a.record_type,
-                a.id,
-                a.external_id,
-                if a.created { "" } else { ", made before" }
-            )
+            let eid = a
+                .external_id
+                .as_ref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            let how = if a.created { "" } else { ", made before" };
+            format!("{} {}{eid}{how}", a.record_type, a.id)
         })
         .collect();
     Ok(Done::Applied(said.join(", ")))
