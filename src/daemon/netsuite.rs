@@ -142,18 +142,19 @@ async fn apply(config: &Config, flows: &Flows, json: &Value) -> Result<Done, Flo
     let made = match doc_type {
         DocumentType::ShipNotice => flows::fulfillment::apply(flows, partner, vendor, json).await?,
         DocumentType::Invoice => vec![flows::bill::apply(flows, partner, vendor, json).await?],
+        DocumentType::PoAck => vec![flows::ack::apply(flows, partner, vendor, json).await?],
         _ => return Ok(Done::Passed),
     };
     let said: Vec<String> = made
         .iter()
         .map(|a| {
-            format!(
-                "{} {} ({}{})",
-                a.record_type,
-                a.id,
-                a.external_id,
-                if a.created { "" } else { ", made before" }
-            )
+            let eid = a
+                .external_id
+                .as_ref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default();
+            let how = if a.created { "" } else { ", made before" };
+            format!("{} {}{eid}{how}", a.record_type, a.id)
         })
         .collect();
     Ok(Done::Applied(said.join(", ")))
@@ -328,7 +329,7 @@ pub enum PullError {
 /// `[netsuite] vendor` sends them orders, changed since the cursor, each
 /// read, mapped, queued for the partner in its format and on its channel
 /// (as `send-po` does: an order already sent with this content is not
-/// sent again, a changed one goes as a change, one whose lines are all
+/// sent again, a changed one goes again whole as a replacement, one whose lines are all
 /// closed as a cancellation), then marked sent in NetSuite; the cursor
 /// moves past the orders done, and stops before the first that failed.
 pub fn pull_orders(
@@ -433,7 +434,7 @@ fn pull_one(
             } else if read.order.lines.is_empty() {
                 Some("cancel")
             } else {
-                Some("change")
+                Some("replace")
             }
         }
     };

@@ -15,8 +15,11 @@ use super::source::Source;
 pub enum Purpose {
     /// A new order.
     Original,
-    /// A change to (or replacement of) an earlier order.
+    /// A change to an earlier order (X12 BEG01 `04`).
     Change,
+    /// The whole order again, in place of the one sent before (X12 BEG01
+    /// `05`): how an order changed in NetSuite goes out again.
+    Replace,
     /// The cancellation of an earlier order.
     Cancel,
     /// A copy of an order already sent.

@@ -68,6 +68,9 @@ pub struct Flows {
     /// Each invoice (810 or PDF) becomes a vendor bill, once reconciled
     /// (an invoice held waits until it is released).
     pub invoices: bool,
+    /// Each purchase order acknowledgment (855) writes the vendor's
+    /// answer to each line onto the purchase order.
+    pub po_acks: bool,
     /// The drop-ship purchase orders NetSuite makes for a partner's vendor
     /// (its file's `[netsuite] vendor`) are sent to the partner, in its
     /// format and on its channel, and marked sent in NetSuite.
@@ -89,6 +92,9 @@ pub struct PartnerNetSuite {
     /// Invoices to NetSuite, or not, for this partner.
     #[serde(default)]
     pub invoices: Option<bool>,
+    /// Acknowledgments to NetSuite, or not, for this partner.
+    #[serde(default)]
+    pub po_acks: Option<bool>,
     /// Purchase orders from NetSuite, or not, for this partner.
     #[serde(default)]
     pub purchase_orders: Option<bool>,
@@ -102,9 +108,10 @@ impl PartnerNetSuite {
 }
 
 /// The document types a flow takes.
-pub const FLOW_DOCUMENTS: [crate::model::DocumentType; 2] = [
+pub const FLOW_DOCUMENTS: [crate::model::DocumentType; 3] = [
     crate::model::DocumentType::ShipNotice,
     crate::model::DocumentType::Invoice,
+    crate::model::DocumentType::PoAck,
 ];
 
 impl NetSuiteConfig {
@@ -122,6 +129,7 @@ impl NetSuiteConfig {
                 partner.and_then(|p| p.ship_notices),
             ),
             DocumentType::Invoice => (self.flows.invoices, partner.and_then(|p| p.invoices)),
+            DocumentType::PoAck => (self.flows.po_acks, partner.and_then(|p| p.po_acks)),
             _ => return false,
         };
         own.unwrap_or(account)

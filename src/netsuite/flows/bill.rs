@@ -39,7 +39,7 @@ pub async fn apply(
         return Ok(Applied {
             record_type: "vendorBill",
             id: lookup::reference(Some(&json!({ "id": found.get("id") }))).unwrap_or_default(),
-            external_id: eid,
+            external_id: Some(eid),
             created: false,
         });
     }
@@ -148,7 +148,7 @@ pub async fn apply(
     Ok(Applied {
         record_type: "vendorBill",
         id,
-        external_id: eid,
+        external_id: Some(eid),
         created: true,
     })
 }

@@ -67,7 +67,7 @@ async fn apply_order(
         return Ok(Applied {
             record_type: "itemFulfillment",
             id: lookup::reference(Some(&json!({ "id": found.get("id") }))).unwrap_or_default(),
-            external_id: eid,
+            external_id: Some(eid),
             created: false,
         });
     }
@@ -167,7 +167,7 @@ async fn apply_order(
     Ok(Applied {
         record_type: "itemFulfillment",
         id,
-        external_id: eid,
+        external_id: Some(eid),
         created: true,
     })
 }

@@ -1,7 +1,8 @@
 //! The dropship loop's NetSuite side, one flow per document: a vendor's
 //! ship notice becomes an item fulfillment on the sales order its purchase
 //! order came from ([`fulfillment`]); a vendor's invoice becomes the
-//! purchase order's vendor bill ([`bill`]).
+//! purchase order's vendor bill ([`bill`]); a vendor's acknowledgment
+//! writes each line's answer onto the purchase order ([`ack`]).
 //!
 //! Exactly once against a system that may time out after doing the work:
 //! every record a flow creates carries a deterministic external ID (from
@@ -18,6 +19,7 @@
 //! (`netsuite/item_fulfillment`, `netsuite/vendor_bill`, outbound JSON),
 //! which read the document and, under `netsuite/`, what was looked up.
 
+pub mod ack;
 pub mod bill;
 pub mod fulfillment;
 pub mod lookup;
@@ -40,6 +42,8 @@ pub const PURCHASE_ORDER_MAPPING: &str = "netsuite/purchase_order";
 pub const FULFILLMENT_MAPPING: &str = "netsuite/item_fulfillment";
 /// The mapping that writes a vendor bill's transform body.
 pub const BILL_MAPPING: &str = "netsuite/vendor_bill";
+/// The mapping that writes a vendor's acknowledgment onto its order.
+pub const ACK_MAPPING: &str = "netsuite/po_ack";
 /// The mapping that writes what marks a purchase order sent.
 pub const SENT_MAPPING: &str = "netsuite/purchase_order_sent";
 
@@ -50,8 +54,9 @@ pub struct Applied {
     pub record_type: &'static str,
     /// Its internal ID.
     pub id: String,
-    /// The external ID dropgate gave it.
-    pub external_id: ExternalId,
+    /// The external ID dropgate gave it (none for a record it only
+    /// updated).
+    pub external_id: Option<ExternalId>,
     /// Made now (false: found, made by an earlier attempt).
     pub created: bool,
 }
@@ -155,7 +160,7 @@ impl Flows {
     /// now, so that a broken one is found at start.
     pub fn new(client: Client, library: Library) -> Result<Flows, FlowError> {
         let mut bodies = HashMap::new();
-        for name in [FULFILLMENT_MAPPING, BILL_MAPPING, SENT_MAPPING] {
+        for name in [FULFILLMENT_MAPPING, BILL_MAPPING, ACK_MAPPING, SENT_MAPPING] {
             let compiled = library
                 .load(name)
                 .and_then(|l| OutboundMapping::compile(&l))
