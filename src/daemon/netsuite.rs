@@ -414,7 +414,7 @@ fn pull_one(
     let read = blocking
         .run(flows::orders::read(flows, &c.id, partner))
         .map_err(|e| PullError::Config(e.to_string()))??;
-    let mut order = serde_json::to_value(&read.order)
+    let mut order = serde_json::to_value(crate::model::Document::PurchaseOrder(read.order.clone()))
         .map_err(|e| PullError::Config(format!("purchase order {}: {e}", c.po_number)))?;
     let last = store.last_order(partner, &read.order.po_number)?;
     let purpose = match &last {

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::{ACK_MAPPING, Applied, FlowError, Flows, lookup};
-use crate::model::PoAck;
+use crate::model::Document;
 use crate::netsuite::client::RecordRef;
 use crate::reconcile::matching::{Item, order_line};
 
@@ -20,8 +20,10 @@ pub async fn apply(
     vendor: Option<&str>,
     document: &Value,
 ) -> Result<Applied, FlowError> {
-    let ack: PoAck = serde_json::from_value(document.clone())
-        .map_err(|e| FlowError::Mismatch(format!("not a canonical acknowledgment: {e}")))?;
+    let ack = super::document_as(document, "purchase order acknowledgment", |d| match d {
+        Document::PoAck(a) => Some(a),
+        _ => None,
+    })?;
     let po_number = ack.po_number.as_str();
     let po_id = lookup::find_purchase_order(&flows.client, po_number, vendor)
         .await?

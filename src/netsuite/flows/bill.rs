@@ -14,7 +14,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use super::{Applied, BILL_MAPPING, FlowError, Flows, external_id, lookup};
-use crate::model::{ChargeKind, Invoice};
+use crate::model::{ChargeKind, Document};
 use crate::netsuite::client::RecordRef;
 use crate::reconcile::matching::{Item, order_line};
 
@@ -27,8 +27,10 @@ pub async fn apply(
     vendor: Option<&str>,
     document: &Value,
 ) -> Result<Applied, FlowError> {
-    let invoice: Invoice = serde_json::from_value(document.clone())
-        .map_err(|e| FlowError::Mismatch(format!("not a canonical invoice: {e}")))?;
+    let invoice = super::document_as(document, "invoice", |d| match d {
+        Document::Invoice(i) => Some(i),
+        _ => None,
+    })?;
     let number = invoice.invoice_number.as_str();
     let eid = external_id("dg-810", &[partner, number]);
     let client = &flows.client;

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::lookup::{self, SalesLine};
 use super::{Applied, FULFILLMENT_MAPPING, FlowError, Flows, external_id};
-use crate::model::ShipNotice;
+use crate::model::{Document, ShipNotice};
 use crate::netsuite::client::RecordRef;
 use crate::reconcile::matching::{Item, order_line};
 
@@ -32,8 +32,10 @@ pub async fn apply(
     vendor: Option<&str>,
     document: &Value,
 ) -> Result<Vec<Applied>, FlowError> {
-    let notice: ShipNotice = serde_json::from_value(document.clone())
-        .map_err(|e| FlowError::Mismatch(format!("not a canonical ship notice: {e}")))?;
+    let notice = super::document_as(document, "ship notice", |d| match d {
+        Document::ShipNotice(n) => Some(n),
+        _ => None,
+    })?;
     let mut applied = Vec::new();
     for (index, order) in notice.orders.iter().enumerate() {
         let po_number = order.po_number.as_deref().ok_or_else(|| {

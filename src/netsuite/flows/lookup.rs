@@ -213,13 +213,13 @@ pub fn canonical_order(
         let problems: Vec<String> = outcome.problems.iter().map(ToString::to_string).collect();
         return Err(mapping_error(MappingError::Io(problems.join("; "))));
     }
-    let mut orders: Vec<PurchaseOrder> = serde_json::from_slice(&out)
+    let mut documents: Vec<crate::model::Document> = serde_json::from_slice(&out)
         .map_err(|e| mapping_error(MappingError::Io(format!("its output: {e}"))))?;
-    match orders.len() {
-        1 => Ok(orders.remove(0)),
-        n => Err(mapping_error(MappingError::Io(format!(
-            "it made {n} purchase orders of one NetSuite record; it makes one"
-        )))),
+    match (documents.pop(), documents.is_empty()) {
+        (Some(crate::model::Document::PurchaseOrder(order)), true) => Ok(order),
+        _ => Err(mapping_error(MappingError::Io(
+            "it makes one purchase order of a NetSuite purchase order record".into(),
+        ))),
     }
 }
 

@@ -104,6 +104,19 @@ impl FlowError {
     }
 }
 
+/// A canonical document (its JSON, with its `type`) as the one type a
+/// flow takes: `pick` returns the variant, `what` names it in the error.
+pub(crate) fn document_as<T>(
+    json: &serde_json::Value,
+    what: &str,
+    pick: impl FnOnce(crate::model::Document) -> Option<T>,
+) -> Result<T, FlowError> {
+    let doc: crate::model::Document = serde_json::from_value(json.clone())
+        .map_err(|e| FlowError::Mismatch(format!("not a canonical {what}: {e}")))?;
+    let kind = doc.document_type();
+    pick(doc).ok_or_else(|| FlowError::Mismatch(format!("a {kind}, not a {what}")))
+}
+
 /// The longest external ID made; a longer one keeps its start and ends
 /// in a hash of the whole.
 const MAX_EXTERNAL_ID: usize = 96;

@@ -1,0 +1,677 @@
+//! The dropship loop through NetSuite, end to end, against the simulator
+//! (`dropgate netsuite-sim`, a real HTTP server on 127.0.0.1 that checks
+//! every TBA signature): a drop-ship sales order in NetSuite makes its
+//! purchase order; `dropgate netsuite pull-orders` sends it to the vendor
+//! as an X12 850 on its outbound folder and marks it sent; the vendor's
+//! two ship notices (a partial shipment, then the rest) and its invoice,
+//! dropped on the inbound folder, become two item fulfillments on the
+//! sales order (with the tracking numbers) and one vendor bill on the
+//! purchase order. NetSuite failing on the way (a 503 on a transform, an
+//! answer lost after the write, 429s) makes nothing twice; a ship notice
+//! for a PO NetSuite does not have is set aside for a person and goes
+//! through once the order exists and it is retried; the daemon killed
+//! with SIGKILL while a fulfillment is being written, and started again,
+//! still makes one.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::cli::{dropgate, text};
+use support::daemon::Daemon;
+use support::netsuite_sim::{
+    ACCOUNT, CONSUMER_KEY, CONSUMER_SECRET, NetsuiteSim, TOKEN_ID, TOKEN_SECRET,
+};
+use support::sshd::Sshd;
+
+/// Where the vendor's files come and go: local folders, or its SFTP
+/// server (a private sshd on 127.0.0.1).
+struct Vendor {
+    /// The `[channel.*]` tables of `acme-in` and `acme-out`.
+    channels: String,
+    /// Where the vendor puts its files.
+    inbox: PathBuf,
+    /// Where the gateway puts the vendor's orders.
+    outbox: PathBuf,
+    _sshd: Option<Sshd>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Vendor {
+    fn folders() -> Vendor {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let (inbox, outbox) = (dir.path().join("drop"), dir.path().join("out"));
+        for d in [&inbox, &outbox] {
+            std::fs::create_dir_all(d).expect("folder");
+        }
+        Vendor {
+            channels: format!(
+                "[channel.acme-in]\ntype = \"dir\"\npath = \"{}\"\nmin_age_secs = 0\n\n[channel.acme-out]\ntype = \"dir\"\npath = \"{}\"\n",
+                inbox.display(),
+                outbox.display()
+            ),
+            inbox,
+            outbox,
+            _sshd: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// On SFTP; `None` where sshd cannot run (outside CI).
+    fn sftp() -> Option<Vendor> {
+        let sshd = Sshd::start().expect("sshd")?;
+        let (inbox, outbox) = (sshd.root().join("from-acme"), sshd.root().join("to-acme"));
+        for d in [&inbox, &outbox] {
+            std::fs::create_dir_all(d).expect("folder");
+        }
+        let common = format!(
+            "host = \"127.0.0.1\"\nport = {}\nuser = \"root\"\nprivate_key = \"{}\"\nknown_hosts = \"{}\"\ntimeout_secs = 10",
+            sshd.port(),
+            sshd.client_key().display(),
+            sshd.known_hosts_line().expect("known hosts")
+        );
+        Some(Vendor {
+            channels: format!(
+                "[channel.acme-in]\ntype = \"sftp\"\n{common}\npath = \"from-acme\"\nmin_age_secs = 0\n\n[channel.acme-out]\ntype = \"sftp\"\n{common}\npath = \"to-acme\"\n"
+            ),
+            inbox,
+            outbox,
+            _sshd: Some(sshd),
+            _dir: None,
+        })
+    }
+
+    /// The vendor puts a file (whole: written aside, then renamed).
+    fn put(&self, name: &str, body: &str) {
+        let tmp = self.inbox.join(format!(".{name}.part"));
+        std::fs::write(&tmp, body).expect("write");
+        std::fs::rename(&tmp, self.inbox.join(name)).expect("rename");
+    }
+
+    /// The orders the vendor got.
+    fn orders(&self) -> Vec<String> {
+        let mut files: Vec<_> = std::fs::read_dir(&self.outbox)
+            .expect("the vendor's inbox")
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| std::fs::read_to_string(e.path()).expect("an order"))
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+/// A gateway talking to `sim`: Acme (X12 from VENDORID, on `vendor`'s
+/// channels; NetSuite vendor `vendor_id`), every NetSuite flow on.
+fn setup(sim: &NetsuiteSim, vendor_id: &str, vendor: &Vendor) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let p = dir.path();
+    for d in ["partners", "secrets"] {
+        std::fs::create_dir_all(p.join(d)).expect("folder");
+    }
+    for (name, value) in [
+        ("ck", CONSUMER_KEY),
+        ("cs", CONSUMER_SECRET),
+        ("ti", TOKEN_ID),
+        ("ts", TOKEN_SECRET),
+    ] {
+        std::fs::write(p.join("secrets").join(name), value).expect("secret");
+    }
+    std::fs::write(
+        p.join("gateway.toml"),
+        format!(
+            r#"
+[gateway]
+data_dir = "var"
+poll_interval_secs = 1
+retry_secs = 1
+
+[x12]
+interchange_id = "ZZ:RETAILERID"
+
+{channels}
+[netsuite]
+account = "{ACCOUNT}"
+base_url = "{base}"
+concurrency = 3
+timeout_secs = 5
+poll_secs = 1
+
+[netsuite.auth]
+method = "tba"
+consumer_key_file = "secrets/ck"
+consumer_secret_file = "secrets/cs"
+token_id_file = "secrets/ti"
+token_secret_file = "secrets/ts"
+
+[netsuite.flows]
+purchase_orders = true
+po_acks = true
+ship_notices = true
+invoices = true
+"#,
+            channels = vendor.channels,
+            base = sim.base_url()
+        ),
+    )
+    .expect("gateway.toml");
+    std::fs::write(
+        p.join("partners/acme.toml"),
+        format!(
+            "[x12]\ninterchange_id = \"ZZ:VENDORID\"\nacknowledgment = \"none\"\n\n[[inbound]]\nchannel = \"acme-in\"\n\n[outbound]\nchannel = \"acme-out\"\n\n[netsuite]\nvendor = \"{vendor_id}\"\n"
+        ),
+    )
+    .expect("partner");
+    dir
+}
+
+fn config(dir: &Path) -> String {
+    dir.join("gateway.toml").to_string_lossy().into_owned()
+}
+
+/// An X12 document from VENDORID: ISA, GS, the set's segments, trailers.
+fn x12(control: u32, functional: &str, segments: &[String]) -> String {
+    let mut out = format!(
+        "ISA*00*          *00*          *ZZ*VENDORID       *ZZ*RETAILERID     *261206*0800*U*00401*{control:09}*0*P*>~\nGS*{functional}*VENDORID*RETAILERID*20261206*0800*{control}*X*004010~\n"
+    );
+    for s in segments {
+        out.push_str(s);
+        out.push_str("~\n");
+    }
+    out.push_str(&format!(
+        "SE*{}*0001~\nGE*1*{control}~\nIEA*1*{control:09}~\n",
+        segments.len() + 1
+    ));
+    out
+}
+
+/// A ship notice for `po`: one package with `tracking`, the items
+/// (PO line, vendor SKU, quantity).
+fn asn(control: u32, number: &str, po: &str, tracking: &str, items: &[(u32, &str, u32)]) -> String {
+    let mut s = vec![
+        "ST*856*0001".to_string(),
+        format!("BSN*00*{number}*20261206*0800"),
+        "HL*1**S".into(),
+        "TD5**2*UPSN".into(),
+        "DTM*011*20261206".into(),
+        "HL*2*1*O".into(),
+        format!("PRF*{po}"),
+        "HL*3*2*P".into(),
+        format!("MAN*CP*{tracking}"),
+    ];
+    for (i, (line, sku, qty)) in items.iter().enumerate() {
+        s.push(format!("HL*{}*3*I", i + 4));
+        s.push(format!("LIN*{line}*VN*{sku}"));
+        s.push(format!("SN1*{line}*{qty}*EA"));
+    }
+    s.push(format!("CTT*{}", items.len() + 3));
+    x12(control, "SH", &s)
+}
+
+/// An acknowledgment of `po`: (PO line, vendor SKU, quantity, price,
+/// ACK01, the date it promises).
+fn acknowledgment(
+    control: u32,
+    po: &str,
+    lines: &[(u32, &str, u32, &str, &str, Option<&str>)],
+) -> String {
+    let mut s = vec![
+        "ST*855*0001".to_string(),
+        format!("BAK*00*AC*{po}*20261206"),
+    ];
+    for (line, sku, qty, price, code, date) in lines {
+        s.push(format!("PO1*{line}*{qty}*EA*{price}**VN*{sku}"));
+        match date {
+            Some(d) => s.push(format!("ACK*{code}*{qty}*EA*068*{d}")),
+            None => s.push(format!("ACK*{code}*{qty}*EA")),
+        }
+    }
+    s.push(format!("CTT*{}", lines.len()));
+    x12(control, "PR", &s)
+}
+
+/// An invoice for `po`: the items (PO line, vendor SKU, quantity, price).
+fn invoice(control: u32, number: &str, po: &str, items: &[(u32, &str, u32, &str)]) -> String {
+    let mut s = vec![
+        "ST*810*0001".to_string(),
+        format!("BIG*20261206*{number}*20261204*{po}"),
+        "N1*VN*Acme Supply Co*92*V-ACME".into(),
+    ];
+    let mut total = 0u64;
+    for (line, sku, qty, price) in items {
+        s.push(format!("IT1*{line}*{qty}*EA*{price}**VN*{sku}"));
+        let cents: u64 = price.replace('.', "").parse::<u64>().expect("a price")
+            * if price.contains('.') {
+                10u64.pow(2 - price.split('.').nth(1).map_or(0, |d| d.len() as u32))
+            } else {
+                100
+            };
+        total += cents * u64::from(*qty);
+    }
+    s.push(format!("TDS*{total}"));
+    s.push(format!("CTT*{}", items.len()));
+    x12(control, "IN", &s)
+}
+
+/// `dropgate run --once` until no delivery waits (NetSuite's included).
+fn run_until_done(dir: &Path) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut said = String::new();
+    loop {
+        let out = dropgate(&["run", "--once", "-c", &config(dir)]);
+        said.push_str(&text(&out.stdout));
+        said.push_str(&text(&out.stderr));
+        let status = dropgate(&["status", "-c", &config(dir)]);
+        let status = text(&status.stdout);
+        if status.contains("deliveries waiting: 0") {
+            return said;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deliveries still waiting after a minute:\n{status}\n{said}"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn id_of(v: &Value) -> String {
+    match &v["id"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The demo vendor's internal ID.
+fn vendor_id(sim: &NetsuiteSim, external: &str) -> String {
+    sim.records("vendor")
+        .iter()
+        .find(|v| v["externalId"] == external)
+        .map(id_of)
+        .unwrap_or_else(|| panic!("no vendor {external}"))
+}
+
+/// Creates a drop-ship sales order for the demo customer; its ID.
+fn sales_order(sim: &NetsuiteSim, lines: &[(&str, u32)]) -> String {
+    let items: Vec<Value> = lines
+        .iter()
+        .map(|(item, qty)| {
+            json!({"item": {"externalId": item}, "quantity": qty, "rate": 20, "createPo": {"id": "DropShip"}})
+        })
+        .collect();
+    let answer = sim.call(
+        "POST",
+        "/services/rest/record/v1/salesOrder",
+        Some(&json!({
+            "entity": {"externalId": "C-DEMO"},
+            "otherRefNum": "WEB-1001",
+            "shippingAddress": {"addressee": "Dana Whitfield", "addr1": "1187 Larkspur Lane",
+                "city": "Boise", "state": "ID", "zip": "83702", "country": {"id": "US"}},
+            "item": {"items": items}
+        })),
+    );
+    assert_eq!(answer.status, 204, "{}", answer.body);
+    answer.location_id().expect("the order's ID")
+}
+
+/// The purchase order NetSuite made for sales order `so`: (ID, number).
+fn purchase_order_of(sim: &NetsuiteSim, so: &str) -> (String, String) {
+    let po = sim
+        .records("purchaseOrder")
+        .into_iter()
+        .find(|p| id_of(&p["createdFrom"]) == so)
+        .expect("the drop-ship purchase order");
+    (
+        id_of(&po),
+        po["tranId"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn quantities(record: &Value) -> Vec<(i64, f64)> {
+    record["item"]["items"]
+        .as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|l| {
+                    (
+                        l["orderLine"].as_i64().unwrap_or(-1),
+                        l["quantity"].as_f64().unwrap_or(-1.0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn tracking(record: &Value) -> Vec<String> {
+    record["package"]["items"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .filter_map(|x| x["packageTrackingNumber"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_dropship_loop_runs_through_netsuite_once_whatever_fails_on_folders() {
+    the_loop(&Vendor::folders());
+}
+
+#[test]
+fn the_dropship_loop_runs_through_netsuite_once_whatever_fails_on_sftp() {
+    let Some(vendor) = Vendor::sftp() else {
+        return;
+    };
+    the_loop(&vendor);
+}
+
+/// The whole loop with `vendor`'s channels.
+fn the_loop(vendor: &Vendor) {
+    let sim = NetsuiteSim::start(&["--seed"]);
+    let acme = vendor_id(&sim, "V-ACME");
+    let dir = setup(&sim, &acme, vendor);
+    let p = dir.path();
+    let so = sales_order(&sim, &[("I-WIDGET", 3), ("I-GADGET", 2)]);
+    let (po_id, po) = purchase_order_of(&sim, &so);
+
+    // The order reaches the vendor as an 850, and is marked sent.
+    let out = dropgate(&["netsuite", "pull-orders", "-c", &config(p)]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert!(
+        said.contains(&format!("queued {po} (original) for acme")),
+        "{said}"
+    );
+    let sent = vendor.orders();
+    assert_eq!(sent.len(), 1, "one 850");
+    assert!(sent[0].contains(&format!("BEG*00*DS*{po}*")), "{}", sent[0]);
+    assert!(
+        sent[0].contains("ACME-WB-100") && sent[0].contains("ACME-GR-200"),
+        "{}",
+        sent[0]
+    );
+    assert!(
+        sent[0].contains("N1*ST*Dana Whitfield"),
+        "the customer's address: {}",
+        sent[0]
+    );
+    let marked = sim
+        .records("purchaseOrder")
+        .into_iter()
+        .find(|r| id_of(r) == po_id)
+        .expect("the PO");
+    assert_eq!(marked["custbody_dropgate_sent"], json!(true), "{marked}");
+    // Seen again (marking changed it): not sent, not marked again.
+    let again = dropgate(&["netsuite", "pull-orders", "-c", &config(p)]);
+    let said = text(&again.stdout);
+    assert!(
+        said.contains("0 queued, 1 unchanged, 0 marked sent"),
+        "{said}"
+    );
+    assert_eq!(vendor.orders().len(), 1);
+
+    // The vendor acknowledges: the widget accepted, the gadget
+    // backordered to the 15th; each line says so in NetSuite.
+    vendor.put(
+        "ack-1.edi",
+        &acknowledgment(
+            100,
+            &po,
+            &[
+                (1, "ACME-WB-100", 3, "4.25", "IA", None),
+                (2, "ACME-GR-200", 2, "11.50", "IB", Some("20261215")),
+            ],
+        ),
+    );
+    run_until_done(p);
+    let acknowledged = sim
+        .records("purchaseOrder")
+        .into_iter()
+        .find(|r| id_of(r) == po_id)
+        .expect("the PO");
+    let lines = acknowledged["item"]["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(lines.len(), 2, "{acknowledged}");
+    assert_eq!(
+        lines[0]["custcol_dropgate_ack_status"], "accepted IA",
+        "{acknowledged}"
+    );
+    assert_eq!(
+        lines[1]["custcol_dropgate_ack_status"], "backordered IB",
+        "{acknowledged}"
+    );
+    assert_eq!(
+        lines[1]["custcol_dropgate_ship_date"], "2026-12-15",
+        "{acknowledged}"
+    );
+    assert_eq!(
+        lines[0]["quantity"].as_f64(),
+        Some(3.0),
+        "the lines are merged, not replaced"
+    );
+
+    // A partial shipment; NetSuite fails the first transform (503).
+    sim.fault(json!({"status": 503, "times": 1, "path_contains": "!transform/itemFulfillment"}));
+    vendor.put(
+        "asn-1.edi",
+        &asn(
+            101,
+            "ASN-1",
+            &po,
+            "1Z999AA10000000001",
+            &[(1, "ACME-WB-100", 3)],
+        ),
+    );
+    run_until_done(p);
+    let fulfilled = sim.records("itemFulfillment");
+    assert_eq!(fulfilled.len(), 1, "{fulfilled:?}");
+    assert_eq!(
+        fulfilled[0]["externalId"],
+        json!(format!("dg-856-acme-ASN-1-{po}"))
+    );
+    assert_eq!(
+        quantities(&fulfilled[0]),
+        vec![(1, 3.0)],
+        "only the widget: {}",
+        fulfilled[0]
+    );
+    assert_eq!(tracking(&fulfilled[0]), vec!["1Z999AA10000000001"]);
+
+    // The rest; the answer to the transform is lost after the write.
+    sim.fault(json!({"drop_after_write": true, "times": 1, "path_contains": "!transform/itemFulfillment"}));
+    vendor.put(
+        "asn-2.edi",
+        &asn(
+            102,
+            "ASN-2",
+            &po,
+            "1Z999AA10000000002",
+            &[(2, "ACME-GR-200", 2)],
+        ),
+    );
+    run_until_done(p);
+    let fulfilled = sim.records("itemFulfillment");
+    assert_eq!(
+        fulfilled.len(),
+        2,
+        "the lost answer made no second one: {fulfilled:?}"
+    );
+    assert_eq!(
+        quantities(&fulfilled[1]),
+        vec![(2, 2.0)],
+        "{}",
+        fulfilled[1]
+    );
+    assert_eq!(tracking(&fulfilled[1]), vec!["1Z999AA10000000002"]);
+
+    // The invoice: NetSuite busy (429) twice, then the bill's answer lost.
+    sim.fault(json!({"rate_limit": true, "times": 2}));
+    sim.fault(
+        json!({"drop_after_write": true, "times": 1, "path_contains": "!transform/vendorBill"}),
+    );
+    vendor.put(
+        "inv-1.edi",
+        &invoice(
+            103,
+            "INV-1",
+            &po,
+            &[
+                (1, "ACME-WB-100", 3, "4.25"),
+                (2, "ACME-GR-200", 2, "11.50"),
+            ],
+        ),
+    );
+    run_until_done(p);
+    let bills = sim.records("vendorBill");
+    assert_eq!(bills.len(), 1, "{bills:?}");
+    assert_eq!(bills[0]["tranId"], "INV-1");
+    assert_eq!(bills[0]["externalId"], "dg-810-acme-INV-1");
+    assert_eq!(id_of(&bills[0]["createdFrom"]), po_id);
+    assert_eq!(
+        quantities(&bills[0]),
+        vec![(1, 3.0), (2, 2.0)],
+        "{}",
+        bills[0]
+    );
+
+    // The same invoice again is a duplicate bill: never billed twice.
+    vendor.put(
+        "inv-1-again.edi",
+        &invoice(
+            104,
+            "INV-1",
+            &po,
+            &[
+                (1, "ACME-WB-100", 3, "4.25"),
+                (2, "ACME-GR-200", 2, "11.50"),
+            ],
+        ),
+    );
+    run_until_done(p);
+    assert_eq!(sim.records("vendorBill").len(), 1);
+    let status = text(&dropgate(&["status", "-c", &config(p)]).stdout);
+    assert!(!status.contains("set aside for a person"), "{status}");
+}
+
+#[test]
+fn a_ship_notice_for_an_order_netsuite_lacks_waits_for_a_person_and_goes_once_retried() {
+    let sim = NetsuiteSim::start(&["--seed"]);
+    let acme = vendor_id(&sim, "V-ACME");
+    let vendor = Vendor::folders();
+    let dir = setup(&sim, &acme, &vendor);
+    let p = dir.path();
+    // A notice for a PO NetSuite does not have, then one for a real one:
+    // the second is not held up by the first.
+    let so = sales_order(&sim, &[("I-WIDGET", 1)]);
+    let (_, po) = purchase_order_of(&sim, &so);
+    vendor.put(
+        "asn-x.edi",
+        &asn(201, "ASN-X", "PO-NOPE", "1ZX", &[(1, "ACME-WB-100", 1)]),
+    );
+    run_until_done(p);
+    vendor.put(
+        "asn-y.edi",
+        &asn(202, "ASN-Y", &po, "1ZY", &[(1, "ACME-WB-100", 1)]),
+    );
+    run_until_done(p);
+    assert_eq!(sim.records("itemFulfillment").len(), 1);
+    let status = text(&dropgate(&["status", "-c", &config(p)]).stdout);
+    assert!(status.contains("set aside for a person: 1"), "{status}");
+    assert!(
+        status.contains("NetSuite has no purchase order PO-NOPE"),
+        "{status}"
+    );
+    let listed = text(&dropgate(&["netsuite", "attention", "-c", &config(p)]).stdout);
+    let id = listed
+        .split_whitespace()
+        .next()
+        .expect("a number")
+        .to_string();
+    assert!(listed.contains("ship_notice ASN-X"), "{listed}");
+
+    // Retried while NetSuite still lacks it: set aside again.
+    let out = dropgate(&["netsuite", "retry", &id, "--by", "ops", "-c", &config(p)]);
+    assert!(
+        text(&out.stdout).contains(&format!("{id}: queued again")),
+        "{}",
+        text(&out.stdout)
+    );
+    run_until_done(p);
+    let listed = text(&dropgate(&["netsuite", "attention", "-c", &config(p)]).stdout);
+    assert!(
+        listed.contains("retried") || listed.contains("ASN-X"),
+        "{listed}"
+    );
+    assert_eq!(sim.records("itemFulfillment").len(), 1);
+}
+
+#[test]
+fn a_daemon_killed_while_a_fulfillment_is_written_makes_one_after_its_restart() {
+    let sim = NetsuiteSim::start(&["--seed"]);
+    let acme = vendor_id(&sim, "V-ACME");
+    let vendor = Vendor::folders();
+    let dir = setup(&sim, &acme, &vendor);
+    let p = dir.path();
+    let so = sales_order(&sim, &[("I-GADGET", 4)]);
+    let (_, po) = purchase_order_of(&sim, &so);
+    // The transform is slow: the daemon is killed while it waits.
+    sim.fault(json!({"slow_ms": 3000, "times": 1, "path_contains": "!transform/itemFulfillment"}));
+    let mut daemon = Daemon::start(&p.join("gateway.toml"));
+    vendor.put(
+        "asn-k.edi",
+        &asn(301, "ASN-K", &po, "1ZK", &[(1, "ACME-GR-200", 4)]),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    // The slow fault is taken by the transform: it is under way.
+    loop {
+        let stats = sim.stats();
+        if stats["faults_pending"] == json!(0) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the transform never started: {stats}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    daemon.kill();
+    let killed = Instant::now();
+    // Killed in the middle of the request: NetSuite may or may not finish
+    // it. Either way, one fulfillment after the restart.
+    let mut daemon = Daemon::start(&p.join("gateway.toml"));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let status = text(&dropgate(&["status", "-c", &config(p)]).stdout);
+        if status.contains("deliveries waiting: 0") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never done after the restart:\n{status}\n{}",
+            daemon.lines().join("\n")
+        );
+        assert!(
+            daemon.is_running(),
+            "the daemon ended:\n{}",
+            daemon.lines().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    daemon.signal("-TERM");
+    daemon.wait(Duration::from_secs(20));
+    // The slow request of the killed daemon has had its time too.
+    std::thread::sleep(Duration::from_millis(3500).saturating_sub(killed.elapsed()));
+    let fulfilled = sim.records("itemFulfillment");
+    assert_eq!(
+        fulfilled.len(),
+        1,
+        "exactly one after the kill: {fulfilled:?}"
+    );
+    assert_eq!(quantities(&fulfilled[0]), vec![(1, 4.0)]);
+}
