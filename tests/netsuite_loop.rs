@@ -210,13 +210,12 @@ fn asn(control: u32, number: &str, po: &str, tracking: &str, items: &[(u32, &str
     x12(control, "SH", &s)
 }
 
-/// An acknowledgment of `po`: (PO line, vendor SKU, quantity, price,
-/// ACK01, the date it promises).
-fn acknowledgment(
-    control: u32,
-    po: &str,
-    lines: &[(u32, &str, u32, &str, &str, Option<&str>)],
-) -> String {
+/// A line acknowledged: PO line, vendor SKU, quantity, price, ACK01, the
+/// date it promises.
+type AckLine<'a> = (u32, &'a str, u32, &'a str, &'a str, Option<&'a str>);
+
+/// An acknowledgment of `po`.
+fn acknowledgment(control: u32, po: &str, lines: &[AckLine<'_>]) -> String {
     let mut s = vec![
         "ST*855*0001".to_string(),
         format!("BAK*00*AC*{po}*20261206"),
