@@ -674,3 +674,58 @@ fn a_daemon_killed_while_a_fulfillment_is_written_makes_one_after_its_restart() 
     );
     assert_eq!(quantities(&fulfilled[0]), vec![(1, 4.0)]);
 }
+
+#[test]
+fn a_file_of_many_ship_notices_goes_side_by_side_within_the_limit_one_order_at_a_time() {
+    let sim = NetsuiteSim::start(&["--seed", "--concurrency", "3"]);
+    let acme = vendor_id(&sim, "V-ACME");
+    let vendor = Vendor::folders();
+    let dir = setup(&sim, &acme, &vendor);
+    let p = dir.path();
+    // Five orders; the first shipped in two notices, in the same file.
+    let mut orders = Vec::new();
+    for _ in 0..5 {
+        let so = sales_order(&sim, &[("I-WIDGET", 2)]);
+        orders.push(purchase_order_of(&sim, &so).1);
+    }
+    let mut file = asn(
+        400,
+        "ASN-400",
+        &orders[0],
+        "1Z400",
+        &[(1, "ACME-WB-100", 1)],
+    );
+    for (i, po) in orders.iter().enumerate() {
+        let n = 401 + i as u32;
+        file.push_str(&asn(
+            n,
+            &format!("ASN-{n}"),
+            po,
+            &format!("1Z{n}"),
+            &[(1, "ACME-WB-100", if i == 0 { 1 } else { 2 })],
+        ));
+    }
+    // NetSuite answers in 150 ms: side by side is what makes it quick.
+    sim.fault(json!({"slow_ms": 150, "times": 10000}));
+    vendor.put("asns.edi", &file);
+    run_until_done(p);
+    let fulfilled = sim.records("itemFulfillment");
+    assert_eq!(fulfilled.len(), 6, "{fulfilled:?}");
+    let stats = sim.stats();
+    let most = stats["max_concurrency"].as_u64().unwrap_or(0);
+    assert!(most > 1, "documents went one by one: {stats}");
+    assert!(most <= 3, "past [netsuite] concurrency: {stats}");
+    assert_eq!(stats["limit_refusals"], json!(0), "{stats}");
+    // The order shipped twice: 1 then 1, neither over what was left.
+    let of_first: Vec<_> = fulfilled
+        .iter()
+        .filter(|f| {
+            f["externalId"]
+                .as_str()
+                .is_some_and(|e| e.ends_with(&format!("-{}", orders[0])))
+        })
+        .collect();
+    assert_eq!(of_first.len(), 2, "{fulfilled:?}");
+    let status = text(&dropgate(&["status", "-c", &config(p)]).stdout);
+    assert!(!status.contains("set aside for a person"), "{status}");
+}

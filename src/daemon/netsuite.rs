@@ -160,7 +160,39 @@ async fn apply(config: &Config, flows: &Flows, json: &Value) -> Result<Done, Flo
     Ok(Done::Applied(said.join(", ")))
 }
 
+/// The purchase orders a document is about: two documents about one
+/// order are never applied side by side (a second ship notice reads what
+/// the first fulfilled).
+fn orders_of(json: &Value) -> Vec<String> {
+    let mut out: Vec<String> = json
+        .get("orders")
+        .and_then(Value::as_array)
+        .map(|orders| {
+            orders
+                .iter()
+                .filter_map(|o| o.get("po_number").and_then(Value::as_str).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(po) = json.get("po_number").and_then(Value::as_str) {
+        out.push(po.to_string());
+    }
+    out
+}
+
+/// A document read for a wave: its index, its text, its JSON.
+struct Read {
+    index: u64,
+    text: Vec<u8>,
+    json: Value,
+}
+
 impl DocumentRelay for NetSuiteRelay {
+    /// The documents go in waves of at most `[netsuite] concurrency`,
+    /// applied side by side, none two about one purchase order; each
+    /// wave's documents are acknowledged in order. A transient failure
+    /// ends the delivery at its document (those after it in the wave,
+    /// done or not, are done again next time, and find what they made).
     fn deliver(
         &mut self,
         key: &str,
@@ -173,47 +205,79 @@ impl DocumentRelay for NetSuiteRelay {
             Err(e) => return Ending::Failed(e),
         };
         let config = &self.config;
+        let width = config.netsuite.as_ref().map_or(1, |n| n.concurrency.max(1));
         let work = async move {
             let mut documents = Documents::new(lines);
+            let mut carried: Option<(Read, Vec<String>)> = None;
             loop {
-                let (index, doc) = match documents.next_from(start) {
-                    Ok(Some(d)) => d,
-                    Ok(None) => return Ending::Made,
-                    Err(e) => return Ending::Failed(e),
-                };
-                let json: Value = match serde_json::from_slice(doc) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        return Ending::Failed(RelayError(format!(
-                            "{key}: document {index} is not JSON: {e}"
-                        )));
+                let mut wave: Vec<Read> = Vec::new();
+                let mut orders: Vec<String> = Vec::new();
+                if let Some((read, its)) = carried.take() {
+                    orders.extend(its);
+                    wave.push(read);
+                }
+                while wave.len() < width {
+                    let (index, doc) = match documents.next_from(start) {
+                        Ok(Some(d)) => d,
+                        Ok(None) => break,
+                        Err(e) => return Ending::Failed(e),
+                    };
+                    let json: Value = match serde_json::from_slice(doc) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            return Ending::Failed(RelayError(format!(
+                                "{key}: document {index} is not JSON: {e}"
+                            )));
+                        }
+                    };
+                    let read = Read {
+                        index,
+                        text: doc.to_vec(),
+                        json,
+                    };
+                    let its = orders_of(&read.json);
+                    if its.iter().any(|o| orders.contains(o)) {
+                        carried = Some((read, its));
+                        break;
                     }
-                };
-                let reason = match apply(config, &flows, &json).await {
-                    Ok(Done::Applied(what)) => {
-                        tracing::info!(delivery = %key, document = index, made = %what, "NetSuite");
-                        None
+                    orders.extend(its);
+                    wave.push(read);
+                }
+                if wave.is_empty() {
+                    return Ending::Made;
+                }
+                let results =
+                    futures::future::join_all(wave.iter().map(|r| apply(config, &flows, &r.json)))
+                        .await;
+                for (read, result) in wave.iter().zip(results) {
+                    let index = read.index;
+                    let reason = match result {
+                        Ok(Done::Applied(what)) => {
+                            tracing::info!(delivery = %key, document = index, made = %what, "NetSuite");
+                            None
+                        }
+                        Ok(Done::Passed) => None,
+                        // The data is wrong, or does not fit what NetSuite
+                        // holds: the same request would be refused again.
+                        // It waits for a person; the documents after it go
+                        // on.
+                        Err(e) if e.needs_attention() => {
+                            tracing::warn!(delivery = %key, document = index, error = %e, "NetSuite: set aside for a person");
+                            Some(e.to_string())
+                        }
+                        Err(e) => {
+                            return Ending::Failed(RelayError(format!(
+                                "NetSuite, document {index}: {e}"
+                            )));
+                        }
+                    };
+                    let set_aside = reason.as_deref().map(|reason| SetAsideDocument {
+                        reason,
+                        document: &read.text,
+                    });
+                    if acknowledged(index + 1, set_aside).is_break() {
+                        return Ending::Stopped;
                     }
-                    Ok(Done::Passed) => None,
-                    // The data is wrong, or does not fit what NetSuite
-                    // holds: the same request would be refused again. It
-                    // waits for a person; the documents after it go on.
-                    Err(e) if e.needs_attention() => {
-                        tracing::warn!(delivery = %key, document = index, error = %e, "NetSuite: set aside for a person");
-                        Some(e.to_string())
-                    }
-                    Err(e) => {
-                        return Ending::Failed(RelayError(format!(
-                            "NetSuite, document {index}: {e}"
-                        )));
-                    }
-                };
-                let set_aside = reason.as_deref().map(|reason| SetAsideDocument {
-                    reason,
-                    document: doc,
-                });
-                if acknowledged(index + 1, set_aside).is_break() {
-                    return Ending::Stopped;
                 }
             }
         };

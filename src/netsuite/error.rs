@@ -159,6 +159,10 @@ const LIMIT_CODES: &[&str] = &[
     "WS_CONCUR_SESSION_DISALLWD",
 ];
 
+/// Codes of a conflict with another writer of the same record at the same
+/// moment: refused before any work, to be tried again.
+const CONFLICT_CODES: &[&str] = &["RCRD_HAS_BEEN_CHANGED", "RCRD_LOCKED_BY_WF"];
+
 impl NetSuiteError {
     /// Whether NetSuite refused this for its concurrency limit.
     pub fn is_rate_limit(&self) -> bool {
@@ -204,6 +208,13 @@ impl NetSuiteError {
                     _ => None,
                 },
             },
+            NetSuiteError::Status { details, .. }
+                if details
+                    .iter()
+                    .any(|d| CONFLICT_CODES.contains(&d.code.as_str())) =>
+            {
+                ErrorClass::Retry { after: None }
+            }
             NetSuiteError::Status { status, .. } => match status {
                 401 | 403 => ErrorClass::Auth,
                 408 | 500..=599 if writes => ErrorClass::Unknown,
@@ -275,6 +286,11 @@ mod tests {
                 .ends_with("<html><body>Service Unavailable</body></html>")
         );
         assert_eq!(status(401, "").class(false), ErrorClass::Auth);
+        let changed = status(
+            400,
+            r#"{"o:errorDetails":[{"detail":"Record has been changed","o:errorCode":"RCRD_HAS_BEEN_CHANGED"}]}"#,
+        );
+        assert_eq!(changed.class(true), ErrorClass::Retry { after: None });
         assert_eq!(
             status(401, "").to_string(),
             "NetSuite answered 401 to POST record/v1/purchaseOrder/12/!transform/vendorBill"
