@@ -1,4 +1,5 @@
 //! The dropship loop through NetSuite, end to end, against the simulator
+//! (the vendor on folders, on SFTP and by mail)
 //! (`dropgate netsuite-sim`, a real HTTP server on 127.0.0.1 that checks
 //! every TBA signature): a drop-ship sales order in NetSuite makes its
 //! purchase order; `dropgate netsuite pull-orders` sends it to the vendor
@@ -18,25 +19,31 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use mail_parser::MessageParser;
 use serde_json::{Value, json};
 use support::cli::{dropgate, text};
 use support::daemon::Daemon;
+use support::dovecot::{Dovecot, Part, message};
 use support::netsuite_sim::{
     ACCOUNT, CONSUMER_KEY, CONSUMER_SECRET, NetsuiteSim, TOKEN_ID, TOKEN_SECRET,
 };
+use support::smtp::{Options, PASSWORD, SmtpServer, USER};
 use support::sshd::Sshd;
 
-/// Where the vendor's files come and go: local folders, or its SFTP
-/// server (a private sshd on 127.0.0.1).
+/// Where the vendor's files come and go: local folders, its SFTP server
+/// (a private sshd on 127.0.0.1), or mail (it mails the gateway's
+/// mailbox on a private Dovecot; the gateway mails it through a private
+/// SMTP server).
 struct Vendor {
     /// The `[channel.*]` tables of `acme-in` and `acme-out`.
     channels: String,
-    /// Where the vendor puts its files.
+    /// Where the vendor puts its files (folders and SFTP).
     inbox: PathBuf,
-    /// Where the gateway puts the vendor's orders.
+    /// Where the gateway puts the vendor's orders (folders and SFTP).
     outbox: PathBuf,
     _sshd: Option<Sshd>,
     _dir: Option<tempfile::TempDir>,
+    mail: Option<(Dovecot, SmtpServer)>,
 }
 
 impl Vendor {
@@ -56,7 +63,37 @@ impl Vendor {
             outbox,
             _sshd: None,
             _dir: Some(dir),
+            mail: None,
         }
+    }
+
+    /// By mail; `None` where Dovecot or the SMTP server cannot run
+    /// (outside CI).
+    fn mail() -> Option<Vendor> {
+        let dovecot = Dovecot::start().expect("dovecot")?;
+        let smtp = SmtpServer::start(Options {
+            implicit: false,
+            auth: true,
+        })
+        .expect("smtp")?;
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let password = dir.path().join("smtp-password");
+        std::fs::write(&password, format!("{PASSWORD}\n")).expect("password");
+        let channels = format!(
+            "{}\n[channel.acme-out]\ntype = \"smtp\"\nhost = \"127.0.0.1\"\nport = {}\nca_file = \"{}\"\nuser = \"{USER}\"\npassword_file = \"{}\"\nfrom = \"EDI Gateway <edi@retailer.test>\"\nto = [\"edi@acme.test\"]\nsubject = \"Orders: {{name}}\"\ntimeout_secs = 10\n",
+            dovecot.imap_channel("acme-in", "[\"*.edi\"]"),
+            smtp.port(),
+            smtp.ca_file().display(),
+            password.display()
+        );
+        Some(Vendor {
+            channels,
+            inbox: PathBuf::new(),
+            outbox: PathBuf::new(),
+            _sshd: None,
+            _dir: Some(dir),
+            mail: Some((dovecot, smtp)),
+        })
     }
 
     /// On SFTP; `None` where sshd cannot run (outside CI).
@@ -80,11 +117,26 @@ impl Vendor {
             outbox,
             _sshd: Some(sshd),
             _dir: None,
+            mail: None,
         })
     }
 
-    /// The vendor puts a file (whole: written aside, then renamed).
+    /// The vendor puts a file (whole: written aside, then renamed; or
+    /// mailed as an attachment).
     fn put(&self, name: &str, body: &str) {
+        if let Some((dovecot, _)) = &self.mail {
+            let mail = message(
+                "edi@acme.test",
+                name,
+                &[Part {
+                    name,
+                    content_type: "application/edi-x12",
+                    bytes: body.as_bytes(),
+                }],
+            );
+            dovecot.deliver(&mail).expect("delivered to the mailbox");
+            return;
+        }
         let tmp = self.inbox.join(format!(".{name}.part"));
         std::fs::write(&tmp, body).expect("write");
         std::fs::rename(&tmp, self.inbox.join(name)).expect("rename");
@@ -92,6 +144,21 @@ impl Vendor {
 
     /// The orders the vendor got.
     fn orders(&self) -> Vec<String> {
+        if let Some((_, smtp)) = &self.mail {
+            let mut got: Vec<String> = smtp
+                .messages()
+                .iter()
+                .flat_map(|m| {
+                    let parsed = MessageParser::default().parse(&m.raw).expect("a message");
+                    parsed
+                        .attachments()
+                        .map(|a| String::from_utf8_lossy(a.contents()).into_owned())
+                        .collect::<Vec<_>>()
+                })
+                .collect();
+            got.sort();
+            return got;
+        }
         let mut files: Vec<_> = std::fs::read_dir(&self.outbox)
             .expect("the vendor's inbox")
             .flatten()
@@ -358,6 +425,14 @@ fn tracking(record: &Value) -> Vec<String> {
 #[test]
 fn the_dropship_loop_runs_through_netsuite_once_whatever_fails_on_folders() {
     the_loop(&Vendor::folders());
+}
+
+#[test]
+fn the_dropship_loop_runs_through_netsuite_once_whatever_fails_by_mail() {
+    let Some(vendor) = Vendor::mail() else {
+        return;
+    };
+    the_loop(&vendor);
 }
 
 #[test]
