@@ -13,9 +13,9 @@ use rust_decimal::Decimal;
 
 use super::amount::Marks;
 use super::rule::DateFormat;
-use crate::format::pdf::Page;
 use crate::format::pdf::locate::{Found, Labelled, label_at, labelled, lines_of};
 use crate::format::pdf::table::{self, Table, TableSpec};
+use crate::format::pdf::{Page, Rect};
 use crate::model::{
     Charge, ChargeKind, Extraction, Invoice, InvoiceLine, Party, Source, SourceFormat, Terms,
 };
@@ -28,9 +28,15 @@ const INVOICE_NUMBER: &[&str] = &[
     "Invoice #",
     "Invoice Nr.",
     "Inv #",
+    "Bill Number",
+    "Bill No.",
+    "Document Number",
+    "Document No.",
+    "Doc. No.",
     "Rechnungsnummer",
     "Rechnungs-Nr.",
     "Rechnung Nr.",
+    "Rechnungs-Nr",
     "Rechnung",
     "Numéro de facture",
     "N° de facture",
@@ -39,6 +45,9 @@ const INVOICE_NUMBER: &[&str] = &[
     "Facture",
     "Número de factura",
     "Nº de factura",
+    "Nº Factura",
+    "N° Factura",
+    "N.º de factura",
     "Factura n.º",
     "Factura nº",
     "Factura",
@@ -47,11 +56,17 @@ const INVOICE_NUMBER: &[&str] = &[
 const INVOICE_DATE: &[&str] = &[
     "Invoice Date",
     "Date of Invoice",
+    "Bill Date",
+    "Document Date",
+    "Tax Point",
     "Rechnungsdatum",
     "Date de facture",
     "Date de la facture",
     "Fecha de factura",
     "Fecha de la factura",
+    "Fecha de emisión",
+    "Fecha de expedición",
+    "Date d'émission",
     "Datum",
     "Fecha",
     "Date",
@@ -69,6 +84,9 @@ const PO_NUMBER: &[&str] = &[
     "Your Order #",
     "Your PO #",
     "Your PO",
+    "Order Reference",
+    "Order Ref.",
+    "Order Ref",
     "P.O. #",
     "PO #",
     "PO No.",
@@ -117,6 +135,8 @@ const SUBTOTAL: &[&str] = &[
     "Subtotal",
     "Sub-Total",
     "Sub Total",
+    "Net Total",
+    "Total Net",
     "Zwischensumme",
     "Nettobetrag",
     "Summe netto",
@@ -156,6 +176,8 @@ const CHARGES: &[(&[&str], ChargeKind, &str)] = &[
             "Shipping",
             "S&H",
             "Delivery",
+            "Carriage",
+            "Postage",
             "Versandkosten",
             "Versand",
             "Fracht",
@@ -167,7 +189,23 @@ const CHARGES: &[(&[&str], ChargeKind, &str)] = &[
         ChargeKind::Charge,
         "freight",
     ),
-    (&["Handling", "Bearbeitung"], ChargeKind::Charge, "handling"),
+    (
+        &["Handling Fee", "Handling Charge", "Handling", "Bearbeitung"],
+        ChargeKind::Charge,
+        "handling",
+    ),
+    (
+        &[
+            "Fuel Surcharge",
+            "Fuel",
+            "Treibstoffzuschlag",
+            "Energiezuschlag",
+            "Recargo de combustible",
+            "Surcharge carburant",
+        ],
+        ChargeKind::Charge,
+        "fuel_surcharge",
+    ),
     (
         &[
             "Promotional Allowance",
@@ -199,16 +237,21 @@ const CHARGES: &[(&[&str], ChargeKind, &str)] = &[
 
 /// Column labels of a line table, by the column they head.
 const COLUMNS: &[(&str, &[&str])] = &[
-    ("line", &["Line", "Ln", "Pos.", "Pos", "#"]),
+    (
+        "line",
+        &["Line", "Ln", "Pos.", "Pos", "#", "Nº", "N°", "No.", "Nr."],
+    ),
     (
         "sku",
         &[
             "Item Number",
+            "Item/Part #",
             "Item No.",
             "Item #",
             "Item",
             "SKU",
             "Part Number",
+            "Part No.",
             "Part #",
             "Product Code",
             "Product",
@@ -228,6 +271,7 @@ const COLUMNS: &[(&str, &[&str])] = &[
             "Article",
         ],
     ),
+    ("upc", &["UPC", "UPC Code", "EAN", "GTIN"]),
     (
         "description",
         &[
@@ -284,7 +328,13 @@ const COLUMNS: &[(&str, &[&str])] = &[
             "Amount",
             "Line Total",
             "Ext. Price",
+            "Ext. Amount",
+            "Extended Price",
+            "Extended Amount",
             "Extended",
+            "Net Amount",
+            "Net Value",
+            "Net",
             "Total",
             "Betrag",
             "Gesamtpreis",
@@ -361,10 +411,46 @@ impl At {
     }
 }
 
+/// Whether numeric dates put the day first (`04/11/2026` is the 4th of
+/// November): said by a date of the file that can only be read one way
+/// (`15/11/2026`, `11/15/2026`), else by the currency (day first
+/// everywhere but in dollars), else by a decimal comma.
+fn day_first(words: &[&str], marks: Marks, currency: Option<&str>) -> bool {
+    let mut day = false;
+    let mut month = false;
+    for w in words {
+        let parts: Vec<&str> = w
+            .trim_end_matches(['.', ',', ';'])
+            .split(['/', '.', '-'])
+            .collect();
+        let [a, b, y] = parts.as_slice() else {
+            continue;
+        };
+        let number = |t: &str, max: usize| {
+            (!t.is_empty() && t.len() <= max && t.bytes().all(|c| c.is_ascii_digit()))
+                .then(|| t.parse::<u32>().ok())
+                .flatten()
+        };
+        let (Some(a), Some(b), Some(_)) = (number(a, 2), number(b, 2), number(y, 4)) else {
+            continue;
+        };
+        day |= a > 12 && a <= 31 && b <= 12;
+        month |= b > 12 && b <= 31 && a <= 12;
+    }
+    match (day, month) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => match currency {
+            Some("USD") => false,
+            Some(_) => true,
+            None => marks.decimal == ',',
+        },
+    }
+}
+
 /// How dates are written where the order of day and month is not said by
 /// a month's name.
-fn date_formats(marks: Marks) -> Vec<DateFormat> {
-    let day_first = marks.decimal == ',';
+fn date_formats(day_first: bool) -> Vec<DateFormat> {
     let numeric: &[&str] = if day_first {
         &[
             "DD.MM.CCYY",
@@ -374,7 +460,13 @@ fn date_formats(marks: Marks) -> Vec<DateFormat> {
             "DD/MM/YY",
         ]
     } else {
-        &["MM/DD/CCYY", "MM-DD-CCYY", "MM/DD/YY", "DD.MM.CCYY"]
+        &[
+            "MM/DD/CCYY",
+            "MM-DD-CCYY",
+            "MM/DD/YY",
+            "DD.MM.CCYY",
+            "DD.MM.YY",
+        ]
     };
     let named = [
         "%d-%b-%Y",
@@ -397,7 +489,7 @@ fn date_formats(marks: Marks) -> Vec<DateFormat> {
 
 /// A date in `text` (or its first words).
 fn date_in(text: &str, formats: &[DateFormat]) -> Option<NaiveDate> {
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<&str> = english_months(text);
     for n in (1..=words.len().min(4)).rev() {
         let candidate = words[..n].join(" ");
         let candidate = candidate.trim_end_matches([',', ';']);
@@ -406,6 +498,47 @@ fn date_in(text: &str, formats: &[DateFormat]) -> Option<NaiveDate> {
         }
     }
     None
+}
+
+/// Month names of German, French and Spanish dates, in English (what the
+/// date formats read), January first.
+const MONTHS: [(&str, &[&str]); 12] = [
+    ("January", &["januar", "jänner", "janvier", "enero"]),
+    ("February", &["februar", "février", "fevrier", "febrero"]),
+    ("March", &["märz", "maerz", "mars", "marzo"]),
+    ("April", &["avril", "abril"]),
+    ("May", &["mai", "mayo"]),
+    ("June", &["juni", "juin", "junio"]),
+    ("July", &["juli", "juillet", "julio"]),
+    ("August", &["août", "aout", "agosto"]),
+    ("September", &["septembre", "septiembre", "setiembre"]),
+    ("October", &["oktober", "octobre", "octubre"]),
+    ("November", &["novembre", "noviembre"]),
+    (
+        "December",
+        &["dezember", "décembre", "decembre", "diciembre"],
+    ),
+];
+
+/// The words of `text` with month names in English and the Spanish `de`
+/// between a date's parts left out (`15 de noviembre de 2026` is read as
+/// `15 November 2026`).
+fn english_months(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for w in text.split_whitespace() {
+        let lower = w.trim_end_matches(['.', ',']).to_lowercase();
+        if (lower == "de" || lower == "del") && !out.is_empty() {
+            continue;
+        }
+        match MONTHS
+            .iter()
+            .find(|(_, names)| names.contains(&lower.as_str()))
+        {
+            Some((english, _)) => out.push(english),
+            None => out.push(w),
+        }
+    }
+    out
 }
 
 /// An amount in `text`: the whole, or its last word, or its first.
@@ -453,7 +586,7 @@ fn number_in(text: &str) -> Option<String> {
     let first = text
         .split_whitespace()
         .map(|w| {
-            w.trim_start_matches([':', '#', '°', 'º'])
+            w.trim_start_matches([':', '#', '°', 'º', '-', '–', '.'])
                 .trim_end_matches([',', ';'])
         })
         .filter(|w| !w.is_empty())
@@ -492,18 +625,21 @@ fn by_labels<T>(
 /// end): words before the label are allowed (`zzgl. 19 % USt.`) when
 /// `preceded` says so. A line in `used` (its page and top) gave another
 /// value already (`Handling` of `Shipping & Handling`); the line taken is
-/// added to it.
+/// added to it. A label inside a row of the line table (`Promotional
+/// discount` in a description) is not one of the invoice's.
 fn money_by_labels(
     pages: &[Page],
     labels: &[&str],
     preceded: bool,
     marks: Marks,
     used: &mut Vec<(u32, i64)>,
+    rows: &[(u32, Rect)],
 ) -> Option<(Decimal, At)> {
     for label in labels {
         for place in labelled(pages, label).iter().rev() {
             let line = (place.label.page, place.label.rect.y0.round() as i64);
-            if (place.preceded && !preceded) || used.contains(&line) {
+            if (place.preceded && !preceded) || used.contains(&line) || in_rows(&place.label, rows)
+            {
                 continue;
             }
             if let Some(f) = &place.line_rest
@@ -515,6 +651,57 @@ fn money_by_labels(
         }
     }
     None
+}
+
+/// Whether the table has a column called `name`.
+fn has_column(spec: &TableSpec, name: &str) -> bool {
+    spec.columns.iter().any(|c| c == name)
+}
+
+/// The texts of `row`'s number columns `names` (left to right), each
+/// number in its own column: numbers set right-aligned under labels set
+/// left-aligned reach into the next column, so a number column that is
+/// empty takes the first number of the next one when that has several
+/// (`148.00 444.00` under `Total`, nothing under `Price`).
+fn unspilled<const N: usize>(
+    spec: &TableSpec,
+    row: &table::Row,
+    names: [&str; N],
+    marks: Marks,
+) -> [Option<String>; N] {
+    let mut texts = names.map(|name| column(spec, row, name).map(|f| f.text.clone()));
+    for k in 0..N.saturating_sub(1) {
+        if texts[k].is_some() || !has_column(spec, names[k]) {
+            continue;
+        }
+        let Some(next) = texts[k + 1].clone() else {
+            continue;
+        };
+        let words: Vec<&str> = next.split_whitespace().collect();
+        let numbers = words.iter().filter(|w| marks.amount(w).is_some()).count();
+        if numbers >= 2 && marks.amount(words[0]).is_some() {
+            texts[k] = Some(words[0].to_string());
+            texts[k + 1] = Some(words[1..].join(" "));
+        }
+    }
+    texts
+}
+
+/// The cell of `row` in the column called `name`.
+fn column<'r>(spec: &TableSpec, row: &'r table::Row, name: &str) -> Option<&'r Found> {
+    spec.columns
+        .iter()
+        .position(|c| c == name)
+        .and_then(|i| row.cells.get(i))
+        .and_then(|c| c.as_ref())
+}
+
+/// Whether `found` lies on a row of the line table (its vertical middle
+/// within a row's box on its page).
+fn in_rows(found: &Found, rows: &[(u32, Rect)]) -> bool {
+    let middle = (found.rect.y0 + found.rect.y1) / 2.0;
+    rows.iter()
+        .any(|(page, r)| *page == found.page && middle > r.y0 && middle < r.y1)
 }
 
 /// The line table's columns on a header line of `pages`, if one has a
@@ -548,7 +735,10 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
                 && has("quantity").is_some()
                 && (has("unit_price").is_some() || has("amount").is_some())
             {
-                let key = has("sku").or(has("description")).unwrap_or(0);
+                let key = has("sku")
+                    .or(has("upc"))
+                    .or(has("description"))
+                    .unwrap_or(0);
                 let mut required: Vec<usize> = has("quantity").into_iter().collect();
                 required.extend(has("amount").or(has("unit_price")));
                 let mut end: Vec<String> = SUBTOTAL.iter().map(|s| s.to_string()).collect();
@@ -581,6 +771,25 @@ fn looks_like_code(word: &str) -> bool {
         && word
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '/' | '_'))
+}
+
+/// How sure OCR must be of each word of an identifier (tesseract's
+/// confidence, 0 to 100) for it to be taken without a person's look.
+const OCR_SURE: f32 = 80.0;
+
+/// How sure OCR is of the least sure word of `found` (the words of its
+/// page whose middle is in its box), when that is under [`OCR_SURE`];
+/// `None` for a text layer's words and sure ones.
+fn ocr_doubt(pages: &[Page], found: &Found) -> Option<f32> {
+    let page = pages.iter().find(|p| p.number == found.page)?;
+    page.words()
+        .filter(|w| {
+            let (x, y) = ((w.rect.x0 + w.rect.x1) / 2.0, (w.rect.y0 + w.rect.y1) / 2.0);
+            x >= found.rect.x0 && x <= found.rect.x1 && y >= found.rect.y0 && y <= found.rect.y1
+        })
+        .filter_map(|w| w.confidence)
+        .reduce(f32::min)
+        .filter(|&c| c < OCR_SURE)
 }
 
 /// Differences under a cent are rounding (amounts too far apart to
@@ -655,7 +864,8 @@ pub fn read(pages: &[Page]) -> Reading {
         .map(|w| w.text.as_str())
         .collect();
     let marks = Marks::detect(words.iter().copied());
-    let dates = date_formats(marks);
+    let currency = currency_of(&words);
+    let dates = date_formats(day_first(&words, marks, currency.as_deref()));
     let mut found = Vec::new();
     let mut seen = Vec::new();
     let mut problems = Vec::new();
@@ -683,9 +893,28 @@ pub fn read(pages: &[Page]) -> Reading {
                 .find_map(|f| date_in(&f.text, &dates))
         })
     });
+    let read_table = table_spec(pages).map(|spec| {
+        let table = table::table(pages, &spec);
+        (spec, table)
+    });
+    let rows: Vec<(u32, Rect)> = read_table
+        .iter()
+        .flat_map(|(_, t)| t.rows.iter())
+        .flat_map(|row| {
+            // A row's cells may be on two pages (a row continued).
+            let mut boxes: Vec<(u32, Rect)> = Vec::new();
+            for cell in row.cells.iter().flatten() {
+                match boxes.iter_mut().find(|(p, _)| *p == cell.page) {
+                    Some((_, r)) => *r = r.union(&cell.rect),
+                    None => boxes.push((cell.page, cell.rect)),
+                }
+            }
+            boxes
+        })
+        .collect();
     let mut used = Vec::new();
-    let total = money_by_labels(pages, TOTAL, false, marks, &mut used);
-    let subtotal = money_by_labels(pages, SUBTOTAL, false, marks, &mut used);
+    let total = money_by_labels(pages, TOTAL, false, marks, &mut used, &rows);
+    let subtotal = money_by_labels(pages, SUBTOTAL, false, marks, &mut used, &rows);
     if let Some((n, at)) = &number {
         note("invoice number", n, at);
     }
@@ -703,7 +932,7 @@ pub fn read(pages: &[Page]) -> Reading {
     }
     let mut charges = Vec::new();
     for (labels, kind, code) in CHARGES {
-        if let Some((amount, at)) = money_by_labels(pages, labels, true, marks, &mut used) {
+        if let Some((amount, at)) = money_by_labels(pages, labels, true, marks, &mut used, &rows) {
             note(code, &amount, &at);
             charges.push(Charge {
                 kind: Some(*kind),
@@ -715,32 +944,42 @@ pub fn read(pages: &[Page]) -> Reading {
     }
 
     let mut lines = Vec::new();
-    let mut read_table = None;
-    match table_spec(pages) {
+    match &read_table {
         None => problems
             .push("no line table (a header row with a quantity and a price or amount)".to_string()),
-        Some(spec) => {
-            let table = table::table(pages, &spec);
-            let cell = |row: &table::Row, name: &str| {
-                spec.columns
-                    .iter()
-                    .position(|c| c == name)
-                    .and_then(|i| row.cells.get(i))
-                    .and_then(|c| c.as_ref())
-                    .map(|f| f.text.clone())
-            };
+        Some((spec, table)) => {
+            let found_cell = |row, name| column(spec, row, name);
+            let cell =
+                |row: &table::Row, name: &str| column(spec, row, name).map(|f| f.text.clone());
             for (n, row) in table.rows.iter().enumerate() {
-                let quantity = cell(row, "quantity").and_then(|t| amount_in(&t, marks));
-                let unit_price = cell(row, "unit_price").and_then(|t| amount_in(&t, marks));
+                let [quantity_text, price_text, amount_text] =
+                    unspilled(spec, row, ["quantity", "unit_price", "amount"], marks);
+                let quantity = quantity_text.and_then(|t| amount_in(&t, marks));
+                let mut unit_price = price_text.as_deref().and_then(|t| amount_in(t, marks));
+                if has_column(spec, "unit_price") && unit_price.is_none() {
+                    problems.push(format!("line {}: no unit price", n + 1));
+                }
+                if quantity.is_none() {
+                    problems.push(format!("line {}: no quantity", n + 1));
+                }
                 // No amount column: the quantity times the price, which
                 // the total then checks.
-                let amount = match cell(row, "amount") {
+                let amount = match amount_text {
                     Some(t) => amount_in(&t, marks),
                     None => quantity
                         .zip(unit_price)
                         .and_then(|(q, p)| q.checked_mul(p))
                         .map(|a| a.round_dp(2)),
                 };
+                // A credit line may print its price without the sign its
+                // amount has (`1 × 35.00 = (35.00)`).
+                if let (Some(q), Some(p), Some(a)) = (quantity, unit_price, amount)
+                    && a.is_sign_negative()
+                    && p.is_sign_positive()
+                    && q.checked_mul(-p).is_some_and(|product| close(product, a))
+                {
+                    unit_price = Some(-p);
+                }
                 if let (Some(q), Some(p), Some(a)) = (quantity, unit_price, amount) {
                     match q.checked_mul(p) {
                         Some(product) if !close(product, a) => problems.push(format!(
@@ -752,9 +991,22 @@ pub fn read(pages: &[Page]) -> Reading {
                         None => problems.push(format!("line {}: {TOO_LARGE}", n + 1)),
                     }
                 }
+                for what in ["sku", "upc"] {
+                    if let Some(code) = found_cell(row, what)
+                        && let Some(sure) = ocr_doubt(pages, code)
+                    {
+                        problems.push(format!(
+                            "line {}: OCR is not sure of the {} {:?} ({sure:.0}% sure)",
+                            n + 1,
+                            if what == "sku" { "item" } else { "UPC" },
+                            code.text
+                        ));
+                    }
+                }
                 lines.push(InvoiceLine {
                     line_number: cell(row, "line"),
                     sku: cell(row, "sku"),
+                    upc: cell(row, "upc"),
                     description: cell(row, "description"),
                     quantity: quantity.map(Into::into),
                     uom: cell(row, "uom"),
@@ -789,12 +1041,22 @@ pub fn read(pages: &[Page]) -> Reading {
             if lines.is_empty() {
                 problems.push("no line in the line table".to_string());
             }
-            read_table = Some((spec, table));
         }
     }
 
     if number.is_none() {
         problems.push("no invoice number".into());
+    }
+    // Numbers are checked by the arithmetic; what identifies the invoice is
+    // not, so OCR must be sure of it.
+    for (what, read) in [("invoice number", &number), ("PO number", &po)] {
+        if let Some((text, at)) = read
+            && let Some(sure) = ocr_doubt(pages, &at.value)
+        {
+            problems.push(format!(
+                "OCR is not sure of the {what} {text:?} ({sure:.0}% sure)"
+            ));
+        }
     }
     if date.is_none() {
         problems.push("no invoice date".into());
@@ -868,7 +1130,7 @@ pub fn read(pages: &[Page]) -> Reading {
             due_date: due,
             ..Terms::default()
         }),
-        currency: currency_of(&words),
+        currency,
         vendor: vendor_name(pages).map(|name| Party {
             name: Some(name),
             ..Party::default()
@@ -1195,7 +1457,7 @@ mod tests {
                 (55.0, &[("Date:", 50.0), ("11/15/2026", 110.0)]),
             ],
         )];
-        let dates = date_formats(Marks::default());
+        let dates = date_formats(false);
         let (d, _) =
             by_labels(&pages, INVOICE_DATE, false, |t| date_in(t, &dates)).expect("a date");
         assert_eq!(d, NaiveDate::from_ymd_opt(2026, 11, 15).expect("date"));

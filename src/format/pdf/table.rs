@@ -181,8 +181,16 @@ fn header(line: &Line, spec: &TableSpec) -> Option<Vec<f64>> {
                 let middle = (w[0].1 + w[1].0) / 2.0;
                 // Text, then right-aligned numbers: the numbers' column
                 // starts just before its label.
-                if spec.numeric.contains(&(i + 1)) && !spec.numeric.contains(&i) {
+                let (numbers, next_numbers) =
+                    (spec.numeric.contains(&i), spec.numeric.contains(&(i + 1)));
+                if next_numbers && !numbers {
                     middle.max(w[1].0 - 2.0 * em)
+                } else if numbers && !next_numbers {
+                    // Numbers, then text set left-aligned under its label:
+                    // the numbers may reach right of their label up to
+                    // about where that text starts (`12` under `Qty`, `EA`
+                    // under `Unit`).
+                    middle.max(w[1].0 - 0.5 * em)
                 } else {
                     middle
                 }
