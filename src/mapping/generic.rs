@@ -1462,4 +1462,385 @@ mod tests {
             by_labels(&pages, INVOICE_DATE, false, |t| date_in(t, &dates)).expect("a date");
         assert_eq!(d, NaiveDate::from_ymd_opt(2026, 11, 15).expect("date"));
     }
+
+    /// The amounts of `invoice`'s charges by code, allowances negative.
+    fn charges_of(invoice: &Invoice) -> Vec<(String, String)> {
+        invoice
+            .charges
+            .iter()
+            .map(|c| {
+                let a = c.amount.map(|a| a.get()).unwrap_or_default();
+                let a = match c.kind {
+                    Some(ChargeKind::Allowance) => -a,
+                    _ => a,
+                };
+                (c.code.clone().unwrap_or_default(), a.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn labels_of_other_vendors_quantities_with_units_and_a_fuel_surcharge() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("Tidewater", 50.0), ("Supply", 110.0)]),
+                (
+                    55.0,
+                    &[("Bill", 350.0), ("Number:", 380.0), ("TFS-1", 450.0)],
+                ),
+                (
+                    70.0,
+                    &[("Bill", 350.0), ("Date:", 380.0), ("11/12/2026", 450.0)],
+                ),
+                (
+                    85.0,
+                    &[("Customer", 350.0), ("PO:", 404.0), ("BHO-7", 450.0)],
+                ),
+                (
+                    120.0,
+                    &[
+                        ("#", 40.0),
+                        ("Item/Part", 58.0),
+                        ("#", 116.0),
+                        ("Description", 150.0),
+                        ("Qty", 300.0),
+                        ("Unit", 380.0),
+                        ("Price", 410.0),
+                        ("Ext.", 480.0),
+                        ("Amount", 510.0),
+                    ],
+                ),
+                (
+                    135.0,
+                    &[
+                        ("1", 40.0),
+                        ("TF-HB-0516", 58.0),
+                        ("Hex", 150.0),
+                        ("bolt", 174.0),
+                        ("12", 298.0),
+                        ("EA", 316.0),
+                        ("14.20", 410.0),
+                        ("170.40", 510.0),
+                    ],
+                ),
+                (
+                    150.0,
+                    &[
+                        ("2", 40.0),
+                        ("TF-WN-0516", 58.0),
+                        ("Wing", 150.0),
+                        ("nut", 180.0),
+                        ("3,000", 286.0),
+                        ("pcs", 316.0),
+                        ("0.0425", 410.0),
+                        ("127.50", 510.0),
+                    ],
+                ),
+                (180.0, &[("Subtotal", 400.0), ("$297.90", 510.0)]),
+                (195.0, &[("Freight", 400.0), ("$38.50", 510.0)]),
+                (
+                    210.0,
+                    &[("Fuel", 400.0), ("Surcharge", 430.0), ("$4.25", 510.0)],
+                ),
+                (
+                    225.0,
+                    &[
+                        ("Sales", 400.0),
+                        ("Tax", 436.0),
+                        ("(7.25%)", 460.0),
+                        ("$24.70", 510.0),
+                    ],
+                ),
+                (
+                    240.0,
+                    &[("Invoice", 400.0), ("Total", 448.0), ("$365.35", 510.0)],
+                ),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(invoice.invoice_number, "TFS-1");
+        assert_eq!(invoice.invoice_date, NaiveDate::from_ymd_opt(2026, 11, 12));
+        assert_eq!(invoice.po_number.as_deref(), Some("BHO-7"));
+        let lines: Vec<_> = invoice
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.line_number.clone().unwrap_or_default(),
+                    l.sku.clone().unwrap_or_default(),
+                    l.quantity.map(|q| q.to_string()).unwrap_or_default(),
+                    l.unit_price.map(|q| q.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("1".into(), "TF-HB-0516".into(), "12".into(), "14.20".into()),
+                (
+                    "2".into(),
+                    "TF-WN-0516".into(),
+                    "3000".into(),
+                    "0.0425".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            charges_of(&invoice),
+            [
+                ("freight".to_string(), "38.50".to_string()),
+                ("fuel_surcharge".into(), "4.25".into()),
+                ("tax".into(), "24.70".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_charge_word_in_a_description_and_a_credit_line_with_an_unsigned_price() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("INVOICE", 50.0), ("NO.", 100.0), ("LPS-1", 130.0)]),
+                (55.0, &[("DATE", 50.0), ("11/13/2026", 90.0)]),
+                (
+                    90.0,
+                    &[
+                        ("ITEM", 50.0),
+                        ("#", 80.0),
+                        ("DESCRIPTION", 120.0),
+                        ("QTY", 330.0),
+                    ],
+                ),
+                (90.0, &[("PRICE", 400.0), ("TOTAL", 480.0)]),
+                (
+                    105.0,
+                    &[
+                        ("LP-BED-L", 50.0),
+                        ("Dog", 120.0),
+                        ("bed", 144.0),
+                        ("4", 342.0),
+                        ("64.00", 400.0),
+                        ("256.00", 480.0),
+                    ],
+                ),
+                (
+                    120.0,
+                    &[
+                        ("PROMO-10", 50.0),
+                        ("Promotional", 120.0),
+                        ("discount", 192.0),
+                        ("1", 342.0),
+                        ("35.00", 400.0),
+                        ("(35.00)", 474.0),
+                    ],
+                ),
+                (150.0, &[("SUBTOTAL", 400.0), ("221.00", 480.0)]),
+                (
+                    165.0,
+                    &[("HANDLING", 360.0), ("FEE", 414.0), ("6.00", 486.0)],
+                ),
+                (
+                    180.0,
+                    &[("TOTAL", 400.0), ("DUE", 436.0), ("$227.00", 474.0)],
+                ),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(
+            charges_of(&invoice),
+            [("handling".to_string(), "6.00".to_string())]
+        );
+        let credit = &invoice.lines[1];
+        assert_eq!(
+            credit.unit_price.map(|p| p.to_string()),
+            Some("-35.00".into())
+        );
+        assert_eq!(credit.amount.map(|p| p.to_string()), Some("-35.00".into()));
+    }
+
+    #[test]
+    fn numbers_under_left_aligned_headings_and_a_header_set_as_a_table() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("Fernhill", 50.0), ("Linen", 110.0)]),
+                (
+                    60.0,
+                    &[
+                        ("Rechnungs-Nr.", 300.0),
+                        ("Datum", 390.0),
+                        ("Ihre", 460.0),
+                        ("Bestellnummer", 490.0),
+                    ],
+                ),
+                // The date reaches past where the next column's label
+                // starts, less a column gap; it is not the PO number.
+                (
+                    75.0,
+                    &[
+                        ("R-4418/26", 300.0),
+                        ("12.11.2026", 390.0),
+                        ("BHO-PO-80214", 460.0),
+                    ],
+                ),
+                (
+                    110.0,
+                    &[
+                        ("Nº", 40.0),
+                        ("Item", 60.0),
+                        ("#", 90.0),
+                        ("Qty", 300.0),
+                        ("Unit", 340.0),
+                        ("Price", 380.0),
+                        ("Total", 440.0),
+                    ],
+                ),
+                // Numbers set right-aligned in cells whose headings are
+                // set left: `3` right of `Qty`, `148,00` under `Total`.
+                (
+                    125.0,
+                    &[
+                        ("1", 40.0),
+                        ("FL-SHT-Q", 60.0),
+                        ("3", 327.0),
+                        ("EA", 340.0),
+                        ("148,00", 416.0),
+                        ("444,00", 470.0),
+                    ],
+                ),
+                (
+                    140.0,
+                    &[
+                        ("2", 40.0),
+                        ("FL-PIL-ST", 60.0),
+                        ("6", 327.0),
+                        ("PR", 340.0),
+                        ("32,00", 422.0),
+                        ("192,00", 470.0),
+                    ],
+                ),
+                (170.0, &[("Gesamtbetrag", 380.0), ("636,00", 470.0)]),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(invoice.invoice_number, "R-4418/26");
+        assert_eq!(invoice.invoice_date, NaiveDate::from_ymd_opt(2026, 11, 12));
+        assert_eq!(invoice.po_number.as_deref(), Some("BHO-PO-80214"));
+        let lines: Vec<_> = invoice
+            .lines
+            .iter()
+            .map(|l| {
+                [
+                    l.line_number.clone(),
+                    l.sku.clone(),
+                    l.quantity.map(|q| q.to_string()),
+                    l.uom.clone(),
+                    l.unit_price.map(|q| q.to_string()),
+                    l.amount.map(|q| q.to_string()),
+                ]
+                .map(Option::unwrap_or_default)
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ["1", "FL-SHT-Q", "3", "EA", "148.00", "444.00"].map(String::from),
+                ["2", "FL-PIL-ST", "6", "PR", "32.00", "192.00"].map(String::from),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_price_that_cannot_be_told_from_the_amount_is_left_for_a_person() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("Invoice", 50.0), ("#", 96.0), ("A-1", 110.0)]),
+                (55.0, &[("Date:", 50.0), ("11/15/2026", 90.0)]),
+                (
+                    90.0,
+                    &[
+                        ("SKU", 50.0),
+                        ("Qty", 300.0),
+                        ("Price", 380.0),
+                        ("Amount", 440.0),
+                    ],
+                ),
+                (105.0, &[("AB-1", 50.0), ("2", 306.0), ("10.00", 460.0)]),
+                (140.0, &[("Total", 380.0), ("10.00", 460.0)]),
+            ],
+        )];
+        let unsure = extract(&pages).expect_err("refused");
+        assert!(
+            unsure.problems.iter().any(|p| p == "line 1: no unit price"),
+            "{unsure}"
+        );
+    }
+
+    #[test]
+    fn the_order_of_day_and_month_comes_from_the_dates_then_the_currency() {
+        let marks = Marks::default();
+        assert!(day_first(&["04/11/2026", "£12.00"], marks, Some("GBP")));
+        assert!(!day_first(&["04/11/2026", "$12.00"], marks, Some("USD")));
+        assert!(day_first(&["04/11/2026", "15/11/2026"], marks, Some("USD")));
+        assert!(!day_first(
+            &["04/11/2026", "11/15/2026"],
+            marks,
+            Some("EUR")
+        ));
+        assert!(!day_first(&["04/11/2026"], marks, None));
+        let dates = date_formats(true);
+        assert_eq!(
+            date_in("04/11/2026", &dates),
+            NaiveDate::from_ymd_opt(2026, 11, 4)
+        );
+    }
+
+    #[test]
+    fn month_names_in_french_spanish_and_german() {
+        let dates = date_formats(true);
+        for (text, day) in [
+            ("15 novembre 2026", 15),
+            ("14 de noviembre de 2026", 14),
+            ("3. November 2026", 3),
+        ] {
+            assert_eq!(
+                date_in(text, &dates),
+                NaiveDate::from_ymd_opt(2026, 11, day),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            date_in("2 März 2026", &dates),
+            NaiveDate::from_ymd_opt(2026, 3, 2)
+        );
+    }
+
+    #[test]
+    fn an_identifier_ocr_is_unsure_of_is_left_for_a_person() {
+        let mut pages = rechnung("2.530,00 €");
+        pages[0].source = crate::format::pdf::TextSource::Ocr;
+        for block in &mut pages[0].blocks {
+            for line in &mut block.lines {
+                for w in &mut line.words {
+                    w.confidence = Some(if w.text == "PM-1001" { 71.0 } else { 95.0 });
+                }
+            }
+        }
+        let unsure = extract(&pages).expect_err("refused");
+        assert_eq!(
+            unsure.problems,
+            ["OCR is not sure of the PO number \"PM-1001\" (71% sure)"]
+        );
+        for block in &mut pages[0].blocks {
+            for line in &mut block.lines {
+                for w in &mut line.words {
+                    w.confidence = Some(95.0);
+                }
+            }
+        }
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(invoice.source.extraction, Some(Extraction::Ocr));
+    }
 }
