@@ -11,6 +11,7 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::address;
 use super::amount::Marks;
 use super::rule::DateFormat;
 use crate::format::pdf::locate::{Found, Labelled, label_at, labelled, lines_of};
@@ -775,7 +776,7 @@ fn looks_like_code(word: &str) -> bool {
 
 /// How sure OCR must be of each word of an identifier (tesseract's
 /// confidence, 0 to 100) for it to be taken without a person's look.
-const OCR_SURE: f32 = 80.0;
+pub(crate) const OCR_SURE: f32 = 80.0;
 
 /// How sure OCR is of the least sure word of `found` (the words of its
 /// page whose middle is in its box), when that is under [`OCR_SURE`];
@@ -1135,6 +1136,8 @@ pub fn read(pages: &[Page]) -> Reading {
             name: Some(name),
             ..Party::default()
         }),
+        bill_to: address::party(pages, address::BILL_TO).map(Box::new),
+        ship_to: address::party(pages, address::SHIP_TO).map(Box::new),
         subtotal: subtotal.map(|(s, _)| s.into()),
         lines,
         charges,
