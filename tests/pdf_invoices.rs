@@ -294,3 +294,149 @@ fn every_sample_invoice_is_read_as_its_truth_file_says() {
     assert!(invoices >= 12, "only {invoices} invoices compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Where `got` and `want` differ, one line each (`/0/lines/3/quantity:
+/// expected 2, got 3`).
+fn json_diff(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                json_diff(
+                    &format!("{path}/{k}"),
+                    wv,
+                    g.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+            for (k, gv) in g {
+                if !w.contains_key(k) {
+                    out.push(format!("{path}/{k}: expected nothing, got {gv}"));
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(g)) => {
+            for (n, wv) in w.iter().enumerate() {
+                json_diff(
+                    &format!("{path}/{n}"),
+                    wv,
+                    g.get(n).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+            for (n, gv) in g.iter().enumerate().skip(w.len()) {
+                out.push(format!("{path}/{n}: expected nothing, got {gv}"));
+            }
+        }
+        (w, g) if w != g => out.push(format!("{path}: expected {w}, got {g}")),
+        _ => {}
+    }
+}
+
+/// The expected canonical output of `dropgate translate` beside each
+/// sample PDF (`NAME.expected.json`, read without a template; for
+/// Harborline with its template, the one `dropgate mapping test` checks in
+/// mappings/partners/harborline/invoice/): the output must be the same,
+/// and the expected file must agree with the truth file, so that a
+/// refreshed golden file cannot bless a wrong value.
+/// `DROPGATE_BLESS=1 cargo test --test pdf_invoices` rewrites them.
+#[test]
+fn every_sample_invoice_gives_its_expected_canonical_json() {
+    let bless = std::env::var_os("DROPGATE_BLESS").is_some();
+    let ocr_missing = ["tesseract", "pdftoppm"]
+        .iter()
+        .find(|p| support::which(p).is_none());
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    let mut goldens = Vec::new();
+    for (pdf, truth) in samples() {
+        if pdf.to_string_lossy().contains("scanned")
+            && let Some(missing) = ocr_missing
+            && support::skip::unavailable::<()>(missing, "not on PATH").is_none()
+        {
+            continue;
+        }
+        let expected = pdf.with_extension("expected.json");
+        let out = dropgate(&[
+            "translate",
+            "--partner",
+            "a-new-vendor",
+            &pdf.to_string_lossy(),
+        ]);
+        let got: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+        if bless {
+            let mut text = serde_json::to_string_pretty(&got).expect("JSON");
+            text.push('\n');
+            std::fs::write(&expected, text).expect("write the expected file");
+        }
+        goldens.push((pdf.clone(), expected.clone(), truth, true));
+        let want: Value = match std::fs::read_to_string(&expected) {
+            Ok(text) => serde_json::from_str(&text).expect("an expected file"),
+            Err(e) => {
+                problems.push(format!(
+                    "{}: {e} (DROPGATE_BLESS=1 cargo test --test pdf_invoices writes it)",
+                    expected.display()
+                ));
+                continue;
+            }
+        };
+        compared += 1;
+        let mut diff = Vec::new();
+        json_diff("", &want, &got, &mut diff);
+        if !diff.is_empty() {
+            problems.push(format!(
+                "{} differs from the output:\n  {}",
+                expected.display(),
+                diff.join("\n  ")
+            ));
+        }
+    }
+    // The template's expected output, checked against the output by
+    // `dropgate mapping test`, here against the truth.
+    for (folder, partner) in TEMPLATES {
+        let dir = root()
+            .join("mappings/partners")
+            .join(partner)
+            .join("invoice");
+        for f in std::fs::read_dir(&dir)
+            .expect("the template's folder")
+            .flatten()
+        {
+            let name = f.file_name().to_string_lossy().to_string();
+            if let Some(stem) = name.strip_suffix(".pdf.expected.json") {
+                let truth = root()
+                    .join("samples/pdf")
+                    .join(folder)
+                    .join(format!("{stem}.truth.json"));
+                let truth: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&truth).expect("its truth"))
+                        .expect("a truth file");
+                goldens.push((dir.join(format!("{stem}.pdf")), f.path(), truth, false));
+            }
+        }
+    }
+    for (pdf, expected, truth, parties) in &goldens {
+        let Ok(text) = std::fs::read_to_string(expected) else {
+            continue;
+        };
+        let want: Value = serde_json::from_str(&text).expect("an expected file");
+        let want = want.as_array().cloned().unwrap_or_default();
+        let truths = truth["invoices"].as_array().cloned().unwrap_or_default();
+        if want.len() != truths.len() {
+            problems.push(format!(
+                "{}: {} invoice(s), the truth has {}",
+                expected.display(),
+                want.len(),
+                truths.len()
+            ));
+        }
+        for (w, t) in want.iter().zip(&truths) {
+            problems.extend(
+                differences(pdf, w, t, *parties)
+                    .into_iter()
+                    .map(|d| format!("{} disagrees with the truth: {d}", expected.display())),
+            );
+        }
+    }
+    assert!(compared >= 11, "only {compared} expected files compared");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
