@@ -311,6 +311,8 @@ const COLUMNS: &[(&str, &[&str])] = &[
         &[
             "Unit Price",
             "Unit Cost",
+            "Net Unit Price",
+            "Net Price",
             "Price",
             "Rate",
             "Each",
