@@ -285,10 +285,40 @@ const COLUMNS: &[(&str, &[&str])] = &[
             "Concepto",
         ],
     ),
+    // Quantities that are not the one billed, so that their labels are not
+    // taken for it.
+    (
+        "ordered",
+        &[
+            "Qty Ordered",
+            "Quantity Ordered",
+            "Qty Ord.",
+            "Qty Ord",
+            "Ordered",
+            "Bestellmenge",
+            "Qté commandée",
+            "Cant. pedida",
+        ],
+    ),
+    (
+        "backordered",
+        &[
+            "B/O",
+            "Backordered",
+            "Back Order",
+            "Qty B/O",
+            "Rückstand",
+            "Reliquat",
+        ],
+    ),
     (
         "quantity",
         &[
             "Qty Shipped",
+            "Quantity Shipped",
+            "Qty Invoiced",
+            "Qty Billed",
+            "Shipped",
             "Qty",
             "Quantity",
             "Menge",
@@ -656,6 +686,16 @@ fn money_by_labels(
     None
 }
 
+/// Whether `words` are set as one cell's text: no gap between two of them
+/// wider than a space can be (`Unit` and `Price` heading two columns are
+/// not the label `Unit Price`).
+fn one_cell(words: &[crate::format::pdf::Word]) -> bool {
+    words.windows(2).all(|w| {
+        let em = w[0].font_size.max(w[1].font_size).max(1.0);
+        w[1].rect.x0 - w[0].rect.x1 < 0.8 * em
+    })
+}
+
 /// Whether the table has a column called `name`.
 fn has_column(spec: &TableSpec, name: &str) -> bool {
     spec.columns.iter().any(|c| c == name)
@@ -715,7 +755,11 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
             let mut header = Vec::new();
             let mut columns = Vec::new();
             let mut from = 0;
-            'words: while from < line.words.len() {
+            while from < line.words.len() {
+                // The longest label that starts at this word (`Line
+                // Total` is an amount, not `Line`; `Qty Ordered` is not
+                // the quantity billed).
+                let mut best: Option<(usize, &str, &str)> = None;
                 for (column, labels) in COLUMNS {
                     if columns.contains(&column.to_string()) {
                         continue;
@@ -723,15 +767,27 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
                     for label in *labels {
                         if let Some((x0, _, after)) = label_at(&line, label, from)
                             && line.words.get(from).is_some_and(|w| w.rect.x0 >= x0 - 0.01)
+                            && one_cell(&line.words[from..after.min(line.words.len())])
+                            && best.is_none_or(|(a, l, _)| (after, label.len()) > (a, l.len()))
                         {
-                            header.push(label.to_string());
-                            columns.push(column.to_string());
-                            from = after;
-                            continue 'words;
+                            best = Some((after, label, column));
                         }
                     }
                 }
-                from += 1;
+                match best {
+                    Some((after, label, column)) => {
+                        header.push(label.to_string());
+                        columns.push(column.to_string());
+                        from = after;
+                    }
+                    None => from += 1,
+                }
+            }
+            // Only the quantity ordered: it is the quantity billed.
+            if !columns.iter().any(|c| c == "quantity")
+                && let Some(ordered) = columns.iter_mut().find(|c| *c == "ordered")
+            {
+                *ordered = "quantity".to_string();
             }
             let has = |c: &str| columns.iter().position(|x| x == c);
             if columns.len() >= 3
@@ -746,7 +802,7 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
                 required.extend(has("amount").or(has("unit_price")));
                 let mut end: Vec<String> = SUBTOTAL.iter().map(|s| s.to_string()).collect();
                 end.extend(TOTAL.iter().map(|s| s.to_string()));
-                let numeric = ["quantity", "unit_price", "amount"]
+                let numeric = ["ordered", "quantity", "backordered", "unit_price", "amount"]
                     .iter()
                     .filter_map(|c| has(c))
                     .collect();
@@ -1847,5 +1903,161 @@ mod tests {
         }
         let invoice = extract(&pages).expect("read");
         assert_eq!(invoice.source.extraction, Some(Extraction::Ocr));
+    }
+
+    /// The (SKU, quantity, unit price, amount) of each line.
+    fn line_values(invoice: &Invoice) -> Vec<[String; 4]> {
+        invoice
+            .lines
+            .iter()
+            .map(|l| {
+                [
+                    l.sku.clone(),
+                    l.quantity.map(|q| q.to_string()),
+                    l.unit_price.map(|q| q.to_string()),
+                    l.amount.map(|q| q.to_string()),
+                ]
+                .map(Option::unwrap_or_default)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_quantity_shipped_is_billed_and_line_total_is_an_amount() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("Invoice", 50.0), ("#", 96.0), ("SR-1", 110.0)]),
+                (55.0, &[("Date:", 50.0), ("11/15/2026", 90.0)]),
+                (
+                    90.0,
+                    &[
+                        ("Item", 40.0),
+                        ("Qty", 200.0),
+                        ("Ordered", 220.0),
+                        ("Qty", 280.0),
+                        ("Shipped", 300.0),
+                        ("B/O", 360.0),
+                        ("Price", 400.0),
+                        ("Line", 460.0),
+                        ("Total", 488.0),
+                    ],
+                ),
+                // `6` ends where the shipped quantities end, its middle
+                // right of the middle between `Shipped` and `B/O`.
+                (
+                    105.0,
+                    &[
+                        ("SR-FLC-M", 40.0),
+                        ("10", 244.0),
+                        ("10", 344.0),
+                        ("0", 380.0),
+                        ("38.00", 400.0),
+                        ("380.00", 480.0),
+                    ],
+                ),
+                (
+                    120.0,
+                    &[
+                        ("SR-FLC-L", 40.0),
+                        ("10", 244.0),
+                        ("6", 350.0),
+                        ("4", 380.0),
+                        ("38.00", 400.0),
+                        ("228.00", 480.0),
+                    ],
+                ),
+                (
+                    135.0,
+                    &[
+                        ("SR-BEA", 40.0),
+                        ("12", 244.0),
+                        ("12", 344.0),
+                        ("0", 380.0),
+                        ("12.50", 400.0),
+                        ("150.00", 480.0),
+                    ],
+                ),
+                (165.0, &[("Total", 400.0), ("758.00", 480.0)]),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(
+            line_values(&invoice),
+            [
+                ["SR-FLC-M", "10", "38.00", "380.00"].map(String::from),
+                ["SR-FLC-L", "6", "38.00", "228.00"].map(String::from),
+                ["SR-BEA", "12", "12.50", "150.00"].map(String::from),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_page_subtotal_does_not_end_a_table_that_goes_on() {
+        let header: &[(&str, f64)] = &[
+            ("SKU", 40.0),
+            ("Qty", 300.0),
+            ("Price", 380.0),
+            ("Amount", 460.0),
+        ];
+        let first = page(
+            1,
+            &[
+                (40.0, &[("Invoice", 50.0), ("#", 96.0), ("GW-1", 110.0)]),
+                (55.0, &[("Date:", 50.0), ("11/15/2026", 90.0)]),
+                (90.0, header),
+                (
+                    105.0,
+                    &[
+                        ("GW-1000", 40.0),
+                        ("2", 306.0),
+                        ("10.00", 380.0),
+                        ("20.00", 460.0),
+                    ],
+                ),
+                (
+                    125.0,
+                    &[("Page", 40.0), ("Subtotal", 70.0), ("20.00", 460.0)],
+                ),
+                (
+                    700.0,
+                    &[("Continued", 250.0), ("on", 310.0), ("next", 330.0)],
+                ),
+            ],
+        );
+        let second = page(
+            2,
+            &[
+                (40.0, &[("Page", 50.0), ("2", 80.0)]),
+                (90.0, header),
+                (
+                    105.0,
+                    &[("Carried", 40.0), ("Forward", 86.0), ("20.00", 460.0)],
+                ),
+                (
+                    120.0,
+                    &[
+                        ("GW-1001", 40.0),
+                        ("1", 306.0),
+                        ("5.00", 380.0),
+                        ("5.00", 466.0),
+                    ],
+                ),
+                (150.0, &[("Subtotal", 380.0), ("25.00", 460.0)]),
+                (165.0, &[("Total", 380.0), ("25.00", 460.0)]),
+            ],
+        );
+        let invoice = extract(&[first, second]).expect("read");
+        assert_eq!(
+            line_values(&invoice),
+            [
+                ["GW-1000", "2", "10.00", "20.00"].map(String::from),
+                ["GW-1001", "1", "5.00", "5.00"].map(String::from),
+            ]
+        );
+        assert_eq!(
+            invoice.subtotal.map(|s| s.to_string()),
+            Some("25.00".into())
+        );
     }
 }
