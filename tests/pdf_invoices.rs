@@ -1,8 +1,9 @@
 //! PDF invoices read end to end by `dropgate translate`, checked against
 //! the truth file that the sample's generator wrote beside it
 //! (`samples/pdf/*/NAME.truth.json`): every invoice's number, date, PO
-//! number, vendor, subtotal, freight, discount, tax and total, and every
-//! line's SKU, quantity, unit price and amount. Each sample is read
+//! number, vendor, bill-to and ship-to (name, address, country),
+//! subtotal, freight, discount, tax and total, and every line's SKU,
+//! quantity, unit price and amount. Each sample is read
 //! without a template (and by OCR for the scanned sample, which needs
 //! tesseract and pdftoppm; under CI their absence fails the test), and
 //! with its vendor's template where the repository has one.
@@ -61,8 +62,74 @@ fn dec(v: &Value) -> Option<Decimal> {
     .map(|d| d.normalize())
 }
 
-/// Compares what was read with the truth; returns the differences.
-fn differences(file: &Path, got: &Value, want: &Value) -> Vec<String> {
+/// The countries the truth files print, and their codes.
+const COUNTRIES: &[(&str, &str)] = &[("Deutschland", "DE"), ("France", "FR"), ("España", "ES")];
+
+/// Parties that extraction without a template does not read from a
+/// sample, and why; they must be absent (not wrong).
+const PARTIES_NOT_READ: &[(&str, &str, &str)] = &[
+    (
+        "nordwind",
+        "bill_to",
+        "the address in the envelope window has no label",
+    ),
+    (
+        "copper-creek-pet",
+        "bill_to",
+        "OCR does not read the label and name on the scan",
+    ),
+];
+
+/// Words of an address, commas aside, sorted (a European city line puts
+/// the postal code first, the party has it last).
+fn words_of<'a>(parts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut words: Vec<&str> = parts
+        .into_iter()
+        .flat_map(|p| p.split(|c: char| c == ',' || c.is_whitespace()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.sort_unstable();
+    words.join(" ")
+}
+
+/// A party's address as read (its lines after the name) and its country.
+fn party_address(party: &Value) -> (String, Option<String>) {
+    let parts = [
+        "name2",
+        "address1",
+        "address2",
+        "city",
+        "state",
+        "postal_code",
+    ]
+    .iter()
+    .filter_map(|k| party[k].as_str());
+    (
+        words_of(parts),
+        party["country"].as_str().map(str::to_string),
+    )
+}
+
+/// A truth party's address lines, the last one a country's name or not.
+fn truth_address(party: &Value) -> (String, Option<String>) {
+    let mut lines: Vec<&str> = party["address"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let country = lines
+        .last()
+        .and_then(|last| COUNTRIES.iter().find(|(name, _)| name == last))
+        .map(|(_, code)| code.to_string());
+    if country.is_some() {
+        lines.pop();
+    }
+    (words_of(lines), country)
+}
+
+/// Compares what was read with the truth; returns the differences. The
+/// bill-to and ship-to are compared when `parties` (extraction without a
+/// template reads them; a template maps what its author chose).
+fn differences(file: &Path, got: &Value, want: &Value, parties: bool) -> Vec<String> {
     let mut out = Vec::new();
     let mut same = |what: &str, got: Option<String>, want: Option<String>| {
         if got != want {
@@ -110,6 +177,31 @@ fn differences(file: &Path, got: &Value, want: &Value) -> Vec<String> {
     same("freight", charge("freight"), truth_charge("freight"));
     same("discount", charge("discount"), truth_charge("discount"));
     same("tax", charge("tax"), truth_charge("tax"));
+    for role in ["bill_to", "ship_to"] {
+        if !parties {
+            break;
+        }
+        if let Some((_, _, why)) = PARTIES_NOT_READ
+            .iter()
+            .find(|(folder, r, _)| *r == role && file.to_string_lossy().contains(folder))
+        {
+            same(&format!("{role} ({why})"), s(&got[role]["name"]), None);
+            continue;
+        }
+        same(
+            &format!("{role} name"),
+            s(&got[role]["name"]),
+            s(&want[role]["name"]),
+        );
+        let (got_address, got_country) = party_address(&got[role]);
+        let (want_address, want_country) = truth_address(&want[role]);
+        same(
+            &format!("{role} address"),
+            Some(got_address),
+            Some(want_address),
+        );
+        same(&format!("{role} country"), got_country, want_country);
+    }
     let got_lines = got["lines"].as_array().cloned().unwrap_or_default();
     let want_lines = want["lines"].as_array().cloned().unwrap_or_default();
     same(
@@ -195,10 +287,156 @@ fn every_sample_invoice_is_read_as_its_truth_file_says() {
                 invoices += 1;
                 assert_eq!(g["source"]["format"], "pdf");
                 assert_eq!(g["source"]["extraction"], how, "{}", pdf.display());
-                problems.extend(differences(&pdf, g, w));
+                problems.extend(differences(&pdf, g, w, how != "template"));
             }
         }
     }
     assert!(invoices >= 12, "only {invoices} invoices compared");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Where `got` and `want` differ, one line each (`/0/lines/3/quantity:
+/// expected 2, got 3`).
+fn json_diff(path: &str, want: &Value, got: &Value, out: &mut Vec<String>) {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => {
+            for (k, wv) in w {
+                json_diff(
+                    &format!("{path}/{k}"),
+                    wv,
+                    g.get(k).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+            for (k, gv) in g {
+                if !w.contains_key(k) {
+                    out.push(format!("{path}/{k}: expected nothing, got {gv}"));
+                }
+            }
+        }
+        (Value::Array(w), Value::Array(g)) => {
+            for (n, wv) in w.iter().enumerate() {
+                json_diff(
+                    &format!("{path}/{n}"),
+                    wv,
+                    g.get(n).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+            for (n, gv) in g.iter().enumerate().skip(w.len()) {
+                out.push(format!("{path}/{n}: expected nothing, got {gv}"));
+            }
+        }
+        (w, g) if w != g => out.push(format!("{path}: expected {w}, got {g}")),
+        _ => {}
+    }
+}
+
+/// The expected canonical output of `dropgate translate` beside each
+/// sample PDF (`NAME.expected.json`, read without a template; for
+/// Harborline with its template, the one `dropgate mapping test` checks in
+/// mappings/partners/harborline/invoice/): the output must be the same,
+/// and the expected file must agree with the truth file, so that a
+/// refreshed golden file cannot bless a wrong value.
+/// `DROPGATE_BLESS=1 cargo test --test pdf_invoices` rewrites them.
+#[test]
+fn every_sample_invoice_gives_its_expected_canonical_json() {
+    let bless = std::env::var_os("DROPGATE_BLESS").is_some();
+    let ocr_missing = ["tesseract", "pdftoppm"]
+        .iter()
+        .find(|p| support::which(p).is_none());
+    let mut problems = Vec::new();
+    let mut compared = 0;
+    let mut goldens = Vec::new();
+    for (pdf, truth) in samples() {
+        if pdf.to_string_lossy().contains("scanned")
+            && let Some(missing) = ocr_missing
+            && support::skip::unavailable::<()>(missing, "not on PATH").is_none()
+        {
+            continue;
+        }
+        let expected = pdf.with_extension("expected.json");
+        let out = dropgate(&[
+            "translate",
+            "--partner",
+            "a-new-vendor",
+            &pdf.to_string_lossy(),
+        ]);
+        let got: Value = serde_json::from_slice(&out.stdout).expect("a JSON array");
+        if bless {
+            let mut text = serde_json::to_string_pretty(&got).expect("JSON");
+            text.push('\n');
+            std::fs::write(&expected, text).expect("write the expected file");
+        }
+        goldens.push((pdf.clone(), expected.clone(), truth, true));
+        let want: Value = match std::fs::read_to_string(&expected) {
+            Ok(text) => serde_json::from_str(&text).expect("an expected file"),
+            Err(e) => {
+                problems.push(format!(
+                    "{}: {e} (DROPGATE_BLESS=1 cargo test --test pdf_invoices writes it)",
+                    expected.display()
+                ));
+                continue;
+            }
+        };
+        compared += 1;
+        let mut diff = Vec::new();
+        json_diff("", &want, &got, &mut diff);
+        if !diff.is_empty() {
+            problems.push(format!(
+                "{} differs from the output:\n  {}",
+                expected.display(),
+                diff.join("\n  ")
+            ));
+        }
+    }
+    // The template's expected output, checked against the output by
+    // `dropgate mapping test`, here against the truth.
+    for (folder, partner) in TEMPLATES {
+        let dir = root()
+            .join("mappings/partners")
+            .join(partner)
+            .join("invoice");
+        for f in std::fs::read_dir(&dir)
+            .expect("the template's folder")
+            .flatten()
+        {
+            let name = f.file_name().to_string_lossy().to_string();
+            if let Some(stem) = name.strip_suffix(".pdf.expected.json") {
+                let truth = root()
+                    .join("samples/pdf")
+                    .join(folder)
+                    .join(format!("{stem}.truth.json"));
+                let truth: Value =
+                    serde_json::from_str(&std::fs::read_to_string(&truth).expect("its truth"))
+                        .expect("a truth file");
+                goldens.push((dir.join(format!("{stem}.pdf")), f.path(), truth, false));
+            }
+        }
+    }
+    for (pdf, expected, truth, parties) in &goldens {
+        let Ok(text) = std::fs::read_to_string(expected) else {
+            continue;
+        };
+        let want: Value = serde_json::from_str(&text).expect("an expected file");
+        let want = want.as_array().cloned().unwrap_or_default();
+        let truths = truth["invoices"].as_array().cloned().unwrap_or_default();
+        if want.len() != truths.len() {
+            problems.push(format!(
+                "{}: {} invoice(s), the truth has {}",
+                expected.display(),
+                want.len(),
+                truths.len()
+            ));
+        }
+        for (w, t) in want.iter().zip(&truths) {
+            problems.extend(
+                differences(pdf, w, t, *parties)
+                    .into_iter()
+                    .map(|d| format!("{} disagrees with the truth: {d}", expected.display())),
+            );
+        }
+    }
+    assert!(compared >= 11, "only {compared} expected files compared");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -257,6 +257,43 @@ Terms: {esc(inv.terms)}<br>Due: {st.date(inv.due_date)}</div></div>
 """
 
 
+UK_CSS = PLAIN_CSS + """
+table.meta { margin-top: 4mm; border: 1px solid #555; }
+table.meta th { background: #ddd; text-align: left; padding: 3px 8px; border: 1px solid #555; }
+table.meta td { padding: 3px 8px; border: 1px solid #555; }
+"""
+
+
+def uk_html(inv: Invoice, st: Style) -> str:
+    rows = "".join(
+        f"<tr><td>{esc(i.sku)}</td><td>{esc(i.description)}</td><td class=n>{st.quantity(i.quantity)}</td>"
+        f"<td>{i.uom}</td><td class=n>{st.amount(i.unit_price)}</td><td class=n>{st.amount(i.amount)}</td></tr>"
+        for i in inv.items
+    )
+    rate = st.quantity(inv.tax_rate * 100)
+    sums = [("Net Total", inv.subtotal), ("Carriage", inv.freight), (f"VAT @ {rate}%", inv.tax),
+            ("Invoice Total", inv.total)]
+    sum_rows = "".join(
+        f"<tr><td>{k}</td><td class=n>{st.amount(v, symbol=True)}</td></tr>" for k, v in sums
+    )
+    ship = "<br>".join(esc(x) for x in (inv.ship_to.name, *inv.ship_to.address))
+    bill = "<br>".join(esc(x) for x in (inv.bill_to.name, *inv.bill_to.address))
+    return f"""<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">
+<title>Invoice {esc(inv.number)}</title><style>{UK_CSS}</style></head><body>
+<div class="top"><div><div class="title">{esc(inv.vendor.name)}</div>
+{'<br>'.join(esc(x) for x in inv.vendor.address)}</div><div class="title">TAX INVOICE</div></div>
+<table class="meta"><tr><th>Invoice Number</th><th>Invoice Date</th><th>Order Ref</th><th>Terms</th>
+<th>Due Date</th></tr><tr><td>{esc(inv.number)}</td><td>{st.date(inv.date)}</td><td>{esc(inv.po_number)}</td>
+<td>{esc(inv.terms)}</td><td>{st.date(inv.due_date)}</td></tr></table>
+<div class="box"><div><b>Invoice To</b><br>{bill}</div><div><b>Deliver To</b><br>{ship}</div></div>
+<table class="lines"><tr><th>Product Code</th><th>Description</th><th class=n>Qty</th><th>Unit</th>
+<th class=n>Unit Price</th><th class=n>Net</th></tr>{rows}</table>
+<table class="sum">{sum_rows}</table>
+<p>Registered in England and Wales No. 01234567. Payment by BACS within 30 days.</p>
+</body></html>
+"""
+
+
 class Chromium:
     """Generator: Chromium's print to PDF."""
 
@@ -284,6 +321,8 @@ class Chromium:
                                                 symbol_after=True, date_format="%d/%m/%Y"))),
             ("granite-peak", vendors.granite_peak(),
              lambda inv: plain_html(inv, Style(parentheses=True, symbol="$", date_format="%b %d, %Y"))),
+            ("fenwick-stoneware", vendors.fenwick(),
+             lambda inv: uk_html(inv, Style(symbol="£", date_format="%d/%m/%Y"))),
         ):
             target_dir = out / folder
             target_dir.mkdir(parents=True, exist_ok=True)
@@ -296,8 +335,10 @@ class Chromium:
             notes = {
                 "atelier-lumiere": "French; table over two A4 pages, header repeated (thead); Lato",
                 "granite-peak": "meant to have no template (generic extraction); no ruling lines",
+                "fenwick-stoneware": "no template; British: £, VAT, 04/11/2026 is the 4th of November; "
+                "the header's values in a table under their labels; headings set left over numbers set right",
             }[folder]
-            extra = {"template": None} if folder == "granite-peak" else {}
+            extra = {"template": None} if folder in ("granite-peak", "fenwick-stoneware") else {}
             write_truth(path.with_suffix(".truth.json"), generator, [inv], notes=notes, **extra)
             made.append(folder)
         return made

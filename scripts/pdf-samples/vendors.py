@@ -304,6 +304,34 @@ def granite_peak() -> Invoice:
     )
 
 
+def fenwick() -> Invoice:
+    """A British vendor with no template: pounds, VAT, a day-first date
+    that could be read month first (04/11/2026), the header's values in a
+    table under their labels, headings set left over numbers set right."""
+    return Invoice(
+        vendor=Party(
+            "Fenwick Stoneware Ltd",
+            ("Unit 4, Kelvin Park", "Leeds LS11 5QA", "VAT Reg. GB 123 4567 89"),
+        ),
+        number="FS-009912",
+        date=dt.date(2026, 11, 4),
+        due_date=dt.date(2026, 12, 4),
+        po_number="BHO-PO-77210",
+        terms="30 days",
+        currency="GBP",
+        bill_to=RETAILER,
+        ship_to=_customer("Brightside UK Returns", "Dock 3, Meadowhall Way", "Sheffield S9 1EP"),
+        items=[
+            Item("FS-MUG-GR", "Stoneware mug, green", d("24"), "EA", d("4.80")),
+            Item("FS-TEA-BR", "Teapot 1.2 l, brown", d("6"), "EA", d("21.00")),
+            Item("FS-TWL-WF", "Waffle tea towel (pack of 3)", d("10"), "PK", d("8.35")),
+            Item("FS-JUG-1L", "Milk jug 1 l, cream", d("12"), "EA", d("112.50")),
+        ],
+        freight=d("15.00"),
+        tax_rate=d("0.20"),
+    )
+
+
 def pinecrest() -> Invoice:
     """LaTeX: "fulfillment", "office", "flat" come out as fi/fl ligatures."""
     return Invoice(

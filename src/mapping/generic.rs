@@ -11,11 +11,12 @@
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+use super::address;
 use super::amount::Marks;
 use super::rule::DateFormat;
-use crate::format::pdf::Page;
 use crate::format::pdf::locate::{Found, Labelled, label_at, labelled, lines_of};
 use crate::format::pdf::table::{self, Table, TableSpec};
+use crate::format::pdf::{Page, Rect};
 use crate::model::{
     Charge, ChargeKind, Extraction, Invoice, InvoiceLine, Party, Source, SourceFormat, Terms,
 };
@@ -28,9 +29,15 @@ const INVOICE_NUMBER: &[&str] = &[
     "Invoice #",
     "Invoice Nr.",
     "Inv #",
+    "Bill Number",
+    "Bill No.",
+    "Document Number",
+    "Document No.",
+    "Doc. No.",
     "Rechnungsnummer",
     "Rechnungs-Nr.",
     "Rechnung Nr.",
+    "Rechnungs-Nr",
     "Rechnung",
     "Numéro de facture",
     "N° de facture",
@@ -39,6 +46,9 @@ const INVOICE_NUMBER: &[&str] = &[
     "Facture",
     "Número de factura",
     "Nº de factura",
+    "Nº Factura",
+    "N° Factura",
+    "N.º de factura",
     "Factura n.º",
     "Factura nº",
     "Factura",
@@ -47,11 +57,17 @@ const INVOICE_NUMBER: &[&str] = &[
 const INVOICE_DATE: &[&str] = &[
     "Invoice Date",
     "Date of Invoice",
+    "Bill Date",
+    "Document Date",
+    "Tax Point",
     "Rechnungsdatum",
     "Date de facture",
     "Date de la facture",
     "Fecha de factura",
     "Fecha de la factura",
+    "Fecha de emisión",
+    "Fecha de expedición",
+    "Date d'émission",
     "Datum",
     "Fecha",
     "Date",
@@ -69,6 +85,9 @@ const PO_NUMBER: &[&str] = &[
     "Your Order #",
     "Your PO #",
     "Your PO",
+    "Order Reference",
+    "Order Ref.",
+    "Order Ref",
     "P.O. #",
     "PO #",
     "PO No.",
@@ -117,6 +136,8 @@ const SUBTOTAL: &[&str] = &[
     "Subtotal",
     "Sub-Total",
     "Sub Total",
+    "Net Total",
+    "Total Net",
     "Zwischensumme",
     "Nettobetrag",
     "Summe netto",
@@ -156,6 +177,8 @@ const CHARGES: &[(&[&str], ChargeKind, &str)] = &[
             "Shipping",
             "S&H",
             "Delivery",
+            "Carriage",
+            "Postage",
             "Versandkosten",
             "Versand",
             "Fracht",
@@ -167,7 +190,23 @@ const CHARGES: &[(&[&str], ChargeKind, &str)] = &[
         ChargeKind::Charge,
         "freight",
     ),
-    (&["Handling", "Bearbeitung"], ChargeKind::Charge, "handling"),
+    (
+        &["Handling Fee", "Handling Charge", "Handling", "Bearbeitung"],
+        ChargeKind::Charge,
+        "handling",
+    ),
+    (
+        &[
+            "Fuel Surcharge",
+            "Fuel",
+            "Treibstoffzuschlag",
+            "Energiezuschlag",
+            "Recargo de combustible",
+            "Surcharge carburant",
+        ],
+        ChargeKind::Charge,
+        "fuel_surcharge",
+    ),
     (
         &[
             "Promotional Allowance",
@@ -199,16 +238,21 @@ const CHARGES: &[(&[&str], ChargeKind, &str)] = &[
 
 /// Column labels of a line table, by the column they head.
 const COLUMNS: &[(&str, &[&str])] = &[
-    ("line", &["Line", "Ln", "Pos.", "Pos", "#"]),
+    (
+        "line",
+        &["Line", "Ln", "Pos.", "Pos", "#", "Nº", "N°", "No.", "Nr."],
+    ),
     (
         "sku",
         &[
             "Item Number",
+            "Item/Part #",
             "Item No.",
             "Item #",
             "Item",
             "SKU",
             "Part Number",
+            "Part No.",
             "Part #",
             "Product Code",
             "Product",
@@ -228,6 +272,7 @@ const COLUMNS: &[(&str, &[&str])] = &[
             "Article",
         ],
     ),
+    ("upc", &["UPC", "UPC Code", "EAN", "GTIN"]),
     (
         "description",
         &[
@@ -240,10 +285,40 @@ const COLUMNS: &[(&str, &[&str])] = &[
             "Concepto",
         ],
     ),
+    // Quantities that are not the one billed, so that their labels are not
+    // taken for it.
+    (
+        "ordered",
+        &[
+            "Qty Ordered",
+            "Quantity Ordered",
+            "Qty Ord.",
+            "Qty Ord",
+            "Ordered",
+            "Bestellmenge",
+            "Qté commandée",
+            "Cant. pedida",
+        ],
+    ),
+    (
+        "backordered",
+        &[
+            "B/O",
+            "Backordered",
+            "Back Order",
+            "Qty B/O",
+            "Rückstand",
+            "Reliquat",
+        ],
+    ),
     (
         "quantity",
         &[
             "Qty Shipped",
+            "Quantity Shipped",
+            "Qty Invoiced",
+            "Qty Billed",
+            "Shipped",
             "Qty",
             "Quantity",
             "Menge",
@@ -266,6 +341,8 @@ const COLUMNS: &[(&str, &[&str])] = &[
         &[
             "Unit Price",
             "Unit Cost",
+            "Net Unit Price",
+            "Net Price",
             "Price",
             "Rate",
             "Each",
@@ -284,7 +361,13 @@ const COLUMNS: &[(&str, &[&str])] = &[
             "Amount",
             "Line Total",
             "Ext. Price",
+            "Ext. Amount",
+            "Extended Price",
+            "Extended Amount",
             "Extended",
+            "Net Amount",
+            "Net Value",
+            "Net",
             "Total",
             "Betrag",
             "Gesamtpreis",
@@ -361,10 +444,46 @@ impl At {
     }
 }
 
+/// Whether numeric dates put the day first (`04/11/2026` is the 4th of
+/// November): said by a date of the file that can only be read one way
+/// (`15/11/2026`, `11/15/2026`), else by the currency (day first
+/// everywhere but in dollars), else by a decimal comma.
+fn day_first(words: &[&str], marks: Marks, currency: Option<&str>) -> bool {
+    let mut day = false;
+    let mut month = false;
+    for w in words {
+        let parts: Vec<&str> = w
+            .trim_end_matches(['.', ',', ';'])
+            .split(['/', '.', '-'])
+            .collect();
+        let [a, b, y] = parts.as_slice() else {
+            continue;
+        };
+        let number = |t: &str, max: usize| {
+            (!t.is_empty() && t.len() <= max && t.bytes().all(|c| c.is_ascii_digit()))
+                .then(|| t.parse::<u32>().ok())
+                .flatten()
+        };
+        let (Some(a), Some(b), Some(_)) = (number(a, 2), number(b, 2), number(y, 4)) else {
+            continue;
+        };
+        day |= a > 12 && a <= 31 && b <= 12;
+        month |= b > 12 && b <= 31 && a <= 12;
+    }
+    match (day, month) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => match currency {
+            Some("USD") => false,
+            Some(_) => true,
+            None => marks.decimal == ',',
+        },
+    }
+}
+
 /// How dates are written where the order of day and month is not said by
 /// a month's name.
-fn date_formats(marks: Marks) -> Vec<DateFormat> {
-    let day_first = marks.decimal == ',';
+fn date_formats(day_first: bool) -> Vec<DateFormat> {
     let numeric: &[&str] = if day_first {
         &[
             "DD.MM.CCYY",
@@ -374,7 +493,13 @@ fn date_formats(marks: Marks) -> Vec<DateFormat> {
             "DD/MM/YY",
         ]
     } else {
-        &["MM/DD/CCYY", "MM-DD-CCYY", "MM/DD/YY", "DD.MM.CCYY"]
+        &[
+            "MM/DD/CCYY",
+            "MM-DD-CCYY",
+            "MM/DD/YY",
+            "DD.MM.CCYY",
+            "DD.MM.YY",
+        ]
     };
     let named = [
         "%d-%b-%Y",
@@ -397,7 +522,7 @@ fn date_formats(marks: Marks) -> Vec<DateFormat> {
 
 /// A date in `text` (or its first words).
 fn date_in(text: &str, formats: &[DateFormat]) -> Option<NaiveDate> {
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<&str> = english_months(text);
     for n in (1..=words.len().min(4)).rev() {
         let candidate = words[..n].join(" ");
         let candidate = candidate.trim_end_matches([',', ';']);
@@ -406,6 +531,47 @@ fn date_in(text: &str, formats: &[DateFormat]) -> Option<NaiveDate> {
         }
     }
     None
+}
+
+/// Month names of German, French and Spanish dates, in English (what the
+/// date formats read), January first.
+const MONTHS: [(&str, &[&str]); 12] = [
+    ("January", &["januar", "jänner", "janvier", "enero"]),
+    ("February", &["februar", "février", "fevrier", "febrero"]),
+    ("March", &["märz", "maerz", "mars", "marzo"]),
+    ("April", &["avril", "abril"]),
+    ("May", &["mai", "mayo"]),
+    ("June", &["juni", "juin", "junio"]),
+    ("July", &["juli", "juillet", "julio"]),
+    ("August", &["août", "aout", "agosto"]),
+    ("September", &["septembre", "septiembre", "setiembre"]),
+    ("October", &["oktober", "octobre", "octubre"]),
+    ("November", &["novembre", "noviembre"]),
+    (
+        "December",
+        &["dezember", "décembre", "decembre", "diciembre"],
+    ),
+];
+
+/// The words of `text` with month names in English and the Spanish `de`
+/// between a date's parts left out (`15 de noviembre de 2026` is read as
+/// `15 November 2026`).
+fn english_months(text: &str) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    for w in text.split_whitespace() {
+        let lower = w.trim_end_matches(['.', ',']).to_lowercase();
+        if (lower == "de" || lower == "del") && !out.is_empty() {
+            continue;
+        }
+        match MONTHS
+            .iter()
+            .find(|(_, names)| names.contains(&lower.as_str()))
+        {
+            Some((english, _)) => out.push(english),
+            None => out.push(w),
+        }
+    }
+    out
 }
 
 /// An amount in `text`: the whole, or its last word, or its first.
@@ -453,7 +619,7 @@ fn number_in(text: &str) -> Option<String> {
     let first = text
         .split_whitespace()
         .map(|w| {
-            w.trim_start_matches([':', '#', '°', 'º'])
+            w.trim_start_matches([':', '#', '°', 'º', '-', '–', '.'])
                 .trim_end_matches([',', ';'])
         })
         .filter(|w| !w.is_empty())
@@ -492,18 +658,21 @@ fn by_labels<T>(
 /// end): words before the label are allowed (`zzgl. 19 % USt.`) when
 /// `preceded` says so. A line in `used` (its page and top) gave another
 /// value already (`Handling` of `Shipping & Handling`); the line taken is
-/// added to it.
+/// added to it. A label inside a row of the line table (`Promotional
+/// discount` in a description) is not one of the invoice's.
 fn money_by_labels(
     pages: &[Page],
     labels: &[&str],
     preceded: bool,
     marks: Marks,
     used: &mut Vec<(u32, i64)>,
+    rows: &[(u32, Rect)],
 ) -> Option<(Decimal, At)> {
     for label in labels {
         for place in labelled(pages, label).iter().rev() {
             let line = (place.label.page, place.label.rect.y0.round() as i64);
-            if (place.preceded && !preceded) || used.contains(&line) {
+            if (place.preceded && !preceded) || used.contains(&line) || in_rows(&place.label, rows)
+            {
                 continue;
             }
             if let Some(f) = &place.line_rest
@@ -517,6 +686,67 @@ fn money_by_labels(
     None
 }
 
+/// Whether `words` are set as one cell's text: no gap between two of them
+/// wider than a space can be (`Unit` and `Price` heading two columns are
+/// not the label `Unit Price`).
+fn one_cell(words: &[crate::format::pdf::Word]) -> bool {
+    words.windows(2).all(|w| {
+        let em = w[0].font_size.max(w[1].font_size).max(1.0);
+        w[1].rect.x0 - w[0].rect.x1 < 0.8 * em
+    })
+}
+
+/// Whether the table has a column called `name`.
+fn has_column(spec: &TableSpec, name: &str) -> bool {
+    spec.columns.iter().any(|c| c == name)
+}
+
+/// The texts of `row`'s number columns `names` (left to right), each
+/// number in its own column: numbers set right-aligned under labels set
+/// left-aligned reach into the next column, so a number column that is
+/// empty takes the first number of the next one when that has several
+/// (`148.00 444.00` under `Total`, nothing under `Price`).
+fn unspilled<const N: usize>(
+    spec: &TableSpec,
+    row: &table::Row,
+    names: [&str; N],
+    marks: Marks,
+) -> [Option<String>; N] {
+    let mut texts = names.map(|name| column(spec, row, name).map(|f| f.text.clone()));
+    for k in 0..N.saturating_sub(1) {
+        if texts[k].is_some() || !has_column(spec, names[k]) {
+            continue;
+        }
+        let Some(next) = texts[k + 1].clone() else {
+            continue;
+        };
+        let words: Vec<&str> = next.split_whitespace().collect();
+        let numbers = words.iter().filter(|w| marks.amount(w).is_some()).count();
+        if numbers >= 2 && marks.amount(words[0]).is_some() {
+            texts[k] = Some(words[0].to_string());
+            texts[k + 1] = Some(words[1..].join(" "));
+        }
+    }
+    texts
+}
+
+/// The cell of `row` in the column called `name`.
+fn column<'r>(spec: &TableSpec, row: &'r table::Row, name: &str) -> Option<&'r Found> {
+    spec.columns
+        .iter()
+        .position(|c| c == name)
+        .and_then(|i| row.cells.get(i))
+        .and_then(|c| c.as_ref())
+}
+
+/// Whether `found` lies on a row of the line table (its vertical middle
+/// within a row's box on its page).
+fn in_rows(found: &Found, rows: &[(u32, Rect)]) -> bool {
+    let middle = (found.rect.y0 + found.rect.y1) / 2.0;
+    rows.iter()
+        .any(|(page, r)| *page == found.page && middle > r.y0 && middle < r.y1)
+}
+
 /// The line table's columns on a header line of `pages`, if one has a
 /// quantity, a price or amount, and at least three known columns.
 fn table_spec(pages: &[Page]) -> Option<TableSpec> {
@@ -525,7 +755,11 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
             let mut header = Vec::new();
             let mut columns = Vec::new();
             let mut from = 0;
-            'words: while from < line.words.len() {
+            while from < line.words.len() {
+                // The longest label that starts at this word (`Line
+                // Total` is an amount, not `Line`; `Qty Ordered` is not
+                // the quantity billed).
+                let mut best: Option<(usize, &str, &str)> = None;
                 for (column, labels) in COLUMNS {
                     if columns.contains(&column.to_string()) {
                         continue;
@@ -533,27 +767,42 @@ fn table_spec(pages: &[Page]) -> Option<TableSpec> {
                     for label in *labels {
                         if let Some((x0, _, after)) = label_at(&line, label, from)
                             && line.words.get(from).is_some_and(|w| w.rect.x0 >= x0 - 0.01)
+                            && one_cell(&line.words[from..after.min(line.words.len())])
+                            && best.is_none_or(|(a, l, _)| (after, label.len()) > (a, l.len()))
                         {
-                            header.push(label.to_string());
-                            columns.push(column.to_string());
-                            from = after;
-                            continue 'words;
+                            best = Some((after, label, column));
                         }
                     }
                 }
-                from += 1;
+                match best {
+                    Some((after, label, column)) => {
+                        header.push(label.to_string());
+                        columns.push(column.to_string());
+                        from = after;
+                    }
+                    None => from += 1,
+                }
+            }
+            // Only the quantity ordered: it is the quantity billed.
+            if !columns.iter().any(|c| c == "quantity")
+                && let Some(ordered) = columns.iter_mut().find(|c| *c == "ordered")
+            {
+                *ordered = "quantity".to_string();
             }
             let has = |c: &str| columns.iter().position(|x| x == c);
             if columns.len() >= 3
                 && has("quantity").is_some()
                 && (has("unit_price").is_some() || has("amount").is_some())
             {
-                let key = has("sku").or(has("description")).unwrap_or(0);
+                let key = has("sku")
+                    .or(has("upc"))
+                    .or(has("description"))
+                    .unwrap_or(0);
                 let mut required: Vec<usize> = has("quantity").into_iter().collect();
                 required.extend(has("amount").or(has("unit_price")));
                 let mut end: Vec<String> = SUBTOTAL.iter().map(|s| s.to_string()).collect();
                 end.extend(TOTAL.iter().map(|s| s.to_string()));
-                let numeric = ["quantity", "unit_price", "amount"]
+                let numeric = ["ordered", "quantity", "backordered", "unit_price", "amount"]
                     .iter()
                     .filter_map(|c| has(c))
                     .collect();
@@ -581,6 +830,25 @@ fn looks_like_code(word: &str) -> bool {
         && word
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '-' | '.' | '/' | '_'))
+}
+
+/// How sure OCR must be of each word of an identifier (tesseract's
+/// confidence, 0 to 100) for it to be taken without a person's look.
+pub(crate) const OCR_SURE: f32 = 80.0;
+
+/// How sure OCR is of the least sure word of `found` (the words of its
+/// page whose middle is in its box), when that is under [`OCR_SURE`];
+/// `None` for a text layer's words and sure ones.
+fn ocr_doubt(pages: &[Page], found: &Found) -> Option<f32> {
+    let page = pages.iter().find(|p| p.number == found.page)?;
+    page.words()
+        .filter(|w| {
+            let (x, y) = ((w.rect.x0 + w.rect.x1) / 2.0, (w.rect.y0 + w.rect.y1) / 2.0);
+            x >= found.rect.x0 && x <= found.rect.x1 && y >= found.rect.y0 && y <= found.rect.y1
+        })
+        .filter_map(|w| w.confidence)
+        .reduce(f32::min)
+        .filter(|&c| c < OCR_SURE)
 }
 
 /// Differences under a cent are rounding (amounts too far apart to
@@ -655,7 +923,8 @@ pub fn read(pages: &[Page]) -> Reading {
         .map(|w| w.text.as_str())
         .collect();
     let marks = Marks::detect(words.iter().copied());
-    let dates = date_formats(marks);
+    let currency = currency_of(&words);
+    let dates = date_formats(day_first(&words, marks, currency.as_deref()));
     let mut found = Vec::new();
     let mut seen = Vec::new();
     let mut problems = Vec::new();
@@ -683,9 +952,28 @@ pub fn read(pages: &[Page]) -> Reading {
                 .find_map(|f| date_in(&f.text, &dates))
         })
     });
+    let read_table = table_spec(pages).map(|spec| {
+        let table = table::table(pages, &spec);
+        (spec, table)
+    });
+    let rows: Vec<(u32, Rect)> = read_table
+        .iter()
+        .flat_map(|(_, t)| t.rows.iter())
+        .flat_map(|row| {
+            // A row's cells may be on two pages (a row continued).
+            let mut boxes: Vec<(u32, Rect)> = Vec::new();
+            for cell in row.cells.iter().flatten() {
+                match boxes.iter_mut().find(|(p, _)| *p == cell.page) {
+                    Some((_, r)) => *r = r.union(&cell.rect),
+                    None => boxes.push((cell.page, cell.rect)),
+                }
+            }
+            boxes
+        })
+        .collect();
     let mut used = Vec::new();
-    let total = money_by_labels(pages, TOTAL, false, marks, &mut used);
-    let subtotal = money_by_labels(pages, SUBTOTAL, false, marks, &mut used);
+    let total = money_by_labels(pages, TOTAL, false, marks, &mut used, &rows);
+    let subtotal = money_by_labels(pages, SUBTOTAL, false, marks, &mut used, &rows);
     if let Some((n, at)) = &number {
         note("invoice number", n, at);
     }
@@ -703,7 +991,7 @@ pub fn read(pages: &[Page]) -> Reading {
     }
     let mut charges = Vec::new();
     for (labels, kind, code) in CHARGES {
-        if let Some((amount, at)) = money_by_labels(pages, labels, true, marks, &mut used) {
+        if let Some((amount, at)) = money_by_labels(pages, labels, true, marks, &mut used, &rows) {
             note(code, &amount, &at);
             charges.push(Charge {
                 kind: Some(*kind),
@@ -715,32 +1003,42 @@ pub fn read(pages: &[Page]) -> Reading {
     }
 
     let mut lines = Vec::new();
-    let mut read_table = None;
-    match table_spec(pages) {
+    match &read_table {
         None => problems
             .push("no line table (a header row with a quantity and a price or amount)".to_string()),
-        Some(spec) => {
-            let table = table::table(pages, &spec);
-            let cell = |row: &table::Row, name: &str| {
-                spec.columns
-                    .iter()
-                    .position(|c| c == name)
-                    .and_then(|i| row.cells.get(i))
-                    .and_then(|c| c.as_ref())
-                    .map(|f| f.text.clone())
-            };
+        Some((spec, table)) => {
+            let found_cell = |row, name| column(spec, row, name);
+            let cell =
+                |row: &table::Row, name: &str| column(spec, row, name).map(|f| f.text.clone());
             for (n, row) in table.rows.iter().enumerate() {
-                let quantity = cell(row, "quantity").and_then(|t| amount_in(&t, marks));
-                let unit_price = cell(row, "unit_price").and_then(|t| amount_in(&t, marks));
+                let [quantity_text, price_text, amount_text] =
+                    unspilled(spec, row, ["quantity", "unit_price", "amount"], marks);
+                let quantity = quantity_text.and_then(|t| amount_in(&t, marks));
+                let mut unit_price = price_text.as_deref().and_then(|t| amount_in(t, marks));
+                if has_column(spec, "unit_price") && unit_price.is_none() {
+                    problems.push(format!("line {}: no unit price", n + 1));
+                }
+                if quantity.is_none() {
+                    problems.push(format!("line {}: no quantity", n + 1));
+                }
                 // No amount column: the quantity times the price, which
                 // the total then checks.
-                let amount = match cell(row, "amount") {
+                let amount = match amount_text {
                     Some(t) => amount_in(&t, marks),
                     None => quantity
                         .zip(unit_price)
                         .and_then(|(q, p)| q.checked_mul(p))
                         .map(|a| a.round_dp(2)),
                 };
+                // A credit line may print its price without the sign its
+                // amount has (`1 × 35.00 = (35.00)`).
+                if let (Some(q), Some(p), Some(a)) = (quantity, unit_price, amount)
+                    && a.is_sign_negative()
+                    && p.is_sign_positive()
+                    && q.checked_mul(-p).is_some_and(|product| close(product, a))
+                {
+                    unit_price = Some(-p);
+                }
                 if let (Some(q), Some(p), Some(a)) = (quantity, unit_price, amount) {
                     match q.checked_mul(p) {
                         Some(product) if !close(product, a) => problems.push(format!(
@@ -752,9 +1050,22 @@ pub fn read(pages: &[Page]) -> Reading {
                         None => problems.push(format!("line {}: {TOO_LARGE}", n + 1)),
                     }
                 }
+                for what in ["sku", "upc"] {
+                    if let Some(code) = found_cell(row, what)
+                        && let Some(sure) = ocr_doubt(pages, code)
+                    {
+                        problems.push(format!(
+                            "line {}: OCR is not sure of the {} {:?} ({sure:.0}% sure)",
+                            n + 1,
+                            if what == "sku" { "item" } else { "UPC" },
+                            code.text
+                        ));
+                    }
+                }
                 lines.push(InvoiceLine {
                     line_number: cell(row, "line"),
                     sku: cell(row, "sku"),
+                    upc: cell(row, "upc"),
                     description: cell(row, "description"),
                     quantity: quantity.map(Into::into),
                     uom: cell(row, "uom"),
@@ -789,12 +1100,22 @@ pub fn read(pages: &[Page]) -> Reading {
             if lines.is_empty() {
                 problems.push("no line in the line table".to_string());
             }
-            read_table = Some((spec, table));
         }
     }
 
     if number.is_none() {
         problems.push("no invoice number".into());
+    }
+    // Numbers are checked by the arithmetic; what identifies the invoice is
+    // not, so OCR must be sure of it.
+    for (what, read) in [("invoice number", &number), ("PO number", &po)] {
+        if let Some((text, at)) = read
+            && let Some(sure) = ocr_doubt(pages, &at.value)
+        {
+            problems.push(format!(
+                "OCR is not sure of the {what} {text:?} ({sure:.0}% sure)"
+            ));
+        }
     }
     if date.is_none() {
         problems.push("no invoice date".into());
@@ -868,11 +1189,13 @@ pub fn read(pages: &[Page]) -> Reading {
             due_date: due,
             ..Terms::default()
         }),
-        currency: currency_of(&words),
+        currency,
         vendor: vendor_name(pages).map(|name| Party {
             name: Some(name),
             ..Party::default()
         }),
+        bill_to: address::party(pages, address::BILL_TO).map(Box::new),
+        ship_to: address::party(pages, address::SHIP_TO).map(Box::new),
         subtotal: subtotal.map(|(s, _)| s.into()),
         lines,
         charges,
@@ -1195,9 +1518,546 @@ mod tests {
                 (55.0, &[("Date:", 50.0), ("11/15/2026", 110.0)]),
             ],
         )];
-        let dates = date_formats(Marks::default());
+        let dates = date_formats(false);
         let (d, _) =
             by_labels(&pages, INVOICE_DATE, false, |t| date_in(t, &dates)).expect("a date");
         assert_eq!(d, NaiveDate::from_ymd_opt(2026, 11, 15).expect("date"));
+    }
+
+    /// The amounts of `invoice`'s charges by code, allowances negative.
+    fn charges_of(invoice: &Invoice) -> Vec<(String, String)> {
+        invoice
+            .charges
+            .iter()
+            .map(|c| {
+                let a = c.amount.map(|a| a.get()).unwrap_or_default();
+                let a = match c.kind {
+                    Some(ChargeKind::Allowance) => -a,
+                    _ => a,
+                };
+                (c.code.clone().unwrap_or_default(), a.to_string())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn labels_of_other_vendors_quantities_with_units_and_a_fuel_surcharge() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("Tidewater", 50.0), ("Supply", 110.0)]),
+                (
+                    55.0,
+                    &[("Bill", 350.0), ("Number:", 380.0), ("TFS-1", 450.0)],
+                ),
+                (
+                    70.0,
+                    &[("Bill", 350.0), ("Date:", 380.0), ("11/12/2026", 450.0)],
+                ),
+                (
+                    85.0,
+                    &[("Customer", 350.0), ("PO:", 404.0), ("BHO-7", 450.0)],
+                ),
+                (
+                    120.0,
+                    &[
+                        ("#", 40.0),
+                        ("Item/Part", 58.0),
+                        ("#", 116.0),
+                        ("Description", 150.0),
+                        ("Qty", 300.0),
+                        ("Unit", 380.0),
+                        ("Price", 410.0),
+                        ("Ext.", 480.0),
+                        ("Amount", 510.0),
+                    ],
+                ),
+                (
+                    135.0,
+                    &[
+                        ("1", 40.0),
+                        ("TF-HB-0516", 58.0),
+                        ("Hex", 150.0),
+                        ("bolt", 174.0),
+                        ("12", 298.0),
+                        ("EA", 316.0),
+                        ("14.20", 410.0),
+                        ("170.40", 510.0),
+                    ],
+                ),
+                (
+                    150.0,
+                    &[
+                        ("2", 40.0),
+                        ("TF-WN-0516", 58.0),
+                        ("Wing", 150.0),
+                        ("nut", 180.0),
+                        ("3,000", 286.0),
+                        ("pcs", 316.0),
+                        ("0.0425", 410.0),
+                        ("127.50", 510.0),
+                    ],
+                ),
+                (180.0, &[("Subtotal", 400.0), ("$297.90", 510.0)]),
+                (195.0, &[("Freight", 400.0), ("$38.50", 510.0)]),
+                (
+                    210.0,
+                    &[("Fuel", 400.0), ("Surcharge", 430.0), ("$4.25", 510.0)],
+                ),
+                (
+                    225.0,
+                    &[
+                        ("Sales", 400.0),
+                        ("Tax", 436.0),
+                        ("(7.25%)", 460.0),
+                        ("$24.70", 510.0),
+                    ],
+                ),
+                (
+                    240.0,
+                    &[("Invoice", 400.0), ("Total", 448.0), ("$365.35", 510.0)],
+                ),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(invoice.invoice_number, "TFS-1");
+        assert_eq!(invoice.invoice_date, NaiveDate::from_ymd_opt(2026, 11, 12));
+        assert_eq!(invoice.po_number.as_deref(), Some("BHO-7"));
+        let lines: Vec<_> = invoice
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.line_number.clone().unwrap_or_default(),
+                    l.sku.clone().unwrap_or_default(),
+                    l.quantity.map(|q| q.to_string()).unwrap_or_default(),
+                    l.unit_price.map(|q| q.to_string()).unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ("1".into(), "TF-HB-0516".into(), "12".into(), "14.20".into()),
+                (
+                    "2".into(),
+                    "TF-WN-0516".into(),
+                    "3000".into(),
+                    "0.0425".into()
+                ),
+            ]
+        );
+        assert_eq!(
+            charges_of(&invoice),
+            [
+                ("freight".to_string(), "38.50".to_string()),
+                ("fuel_surcharge".into(), "4.25".into()),
+                ("tax".into(), "24.70".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_charge_word_in_a_description_and_a_credit_line_with_an_unsigned_price() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("INVOICE", 50.0), ("NO.", 100.0), ("LPS-1", 130.0)]),
+                (55.0, &[("DATE", 50.0), ("11/13/2026", 90.0)]),
+                (
+                    90.0,
+                    &[
+                        ("ITEM", 50.0),
+                        ("#", 80.0),
+                        ("DESCRIPTION", 120.0),
+                        ("QTY", 330.0),
+                    ],
+                ),
+                (90.0, &[("PRICE", 400.0), ("TOTAL", 480.0)]),
+                (
+                    105.0,
+                    &[
+                        ("LP-BED-L", 50.0),
+                        ("Dog", 120.0),
+                        ("bed", 144.0),
+                        ("4", 342.0),
+                        ("64.00", 400.0),
+                        ("256.00", 480.0),
+                    ],
+                ),
+                (
+                    120.0,
+                    &[
+                        ("PROMO-10", 50.0),
+                        ("Promotional", 120.0),
+                        ("discount", 192.0),
+                        ("1", 342.0),
+                        ("35.00", 400.0),
+                        ("(35.00)", 474.0),
+                    ],
+                ),
+                (150.0, &[("SUBTOTAL", 400.0), ("221.00", 480.0)]),
+                (
+                    165.0,
+                    &[("HANDLING", 360.0), ("FEE", 414.0), ("6.00", 486.0)],
+                ),
+                (
+                    180.0,
+                    &[("TOTAL", 400.0), ("DUE", 436.0), ("$227.00", 474.0)],
+                ),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(
+            charges_of(&invoice),
+            [("handling".to_string(), "6.00".to_string())]
+        );
+        let credit = &invoice.lines[1];
+        assert_eq!(
+            credit.unit_price.map(|p| p.to_string()),
+            Some("-35.00".into())
+        );
+        assert_eq!(credit.amount.map(|p| p.to_string()), Some("-35.00".into()));
+    }
+
+    #[test]
+    fn numbers_under_left_aligned_headings_and_a_header_set_as_a_table() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("Fernhill", 50.0), ("Linen", 110.0)]),
+                (
+                    60.0,
+                    &[
+                        ("Rechnungs-Nr.", 300.0),
+                        ("Datum", 390.0),
+                        ("Ihre", 460.0),
+                        ("Bestellnummer", 490.0),
+                    ],
+                ),
+                // The date reaches past where the next column's label
+                // starts, less a column gap; it is not the PO number.
+                (
+                    75.0,
+                    &[
+                        ("R-4418/26", 300.0),
+                        ("12.11.2026", 390.0),
+                        ("BHO-PO-80214", 460.0),
+                    ],
+                ),
+                (
+                    110.0,
+                    &[
+                        ("Nº", 40.0),
+                        ("Item", 60.0),
+                        ("#", 90.0),
+                        ("Qty", 300.0),
+                        ("Unit", 340.0),
+                        ("Price", 380.0),
+                        ("Total", 440.0),
+                    ],
+                ),
+                // Numbers set right-aligned in cells whose headings are
+                // set left: `3` right of `Qty`, `148,00` under `Total`.
+                (
+                    125.0,
+                    &[
+                        ("1", 40.0),
+                        ("FL-SHT-Q", 60.0),
+                        ("3", 327.0),
+                        ("EA", 340.0),
+                        ("148,00", 416.0),
+                        ("444,00", 470.0),
+                    ],
+                ),
+                (
+                    140.0,
+                    &[
+                        ("2", 40.0),
+                        ("FL-PIL-ST", 60.0),
+                        ("6", 327.0),
+                        ("PR", 340.0),
+                        ("32,00", 422.0),
+                        ("192,00", 470.0),
+                    ],
+                ),
+                (170.0, &[("Gesamtbetrag", 380.0), ("636,00", 470.0)]),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(invoice.invoice_number, "R-4418/26");
+        assert_eq!(invoice.invoice_date, NaiveDate::from_ymd_opt(2026, 11, 12));
+        assert_eq!(invoice.po_number.as_deref(), Some("BHO-PO-80214"));
+        let lines: Vec<_> = invoice
+            .lines
+            .iter()
+            .map(|l| {
+                [
+                    l.line_number.clone(),
+                    l.sku.clone(),
+                    l.quantity.map(|q| q.to_string()),
+                    l.uom.clone(),
+                    l.unit_price.map(|q| q.to_string()),
+                    l.amount.map(|q| q.to_string()),
+                ]
+                .map(Option::unwrap_or_default)
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                ["1", "FL-SHT-Q", "3", "EA", "148.00", "444.00"].map(String::from),
+                ["2", "FL-PIL-ST", "6", "PR", "32.00", "192.00"].map(String::from),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_price_that_cannot_be_told_from_the_amount_is_left_for_a_person() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("Invoice", 50.0), ("#", 96.0), ("A-1", 110.0)]),
+                (55.0, &[("Date:", 50.0), ("11/15/2026", 90.0)]),
+                (
+                    90.0,
+                    &[
+                        ("SKU", 50.0),
+                        ("Qty", 300.0),
+                        ("Price", 380.0),
+                        ("Amount", 440.0),
+                    ],
+                ),
+                (105.0, &[("AB-1", 50.0), ("2", 306.0), ("10.00", 460.0)]),
+                (140.0, &[("Total", 380.0), ("10.00", 460.0)]),
+            ],
+        )];
+        let unsure = extract(&pages).expect_err("refused");
+        assert!(
+            unsure.problems.iter().any(|p| p == "line 1: no unit price"),
+            "{unsure}"
+        );
+    }
+
+    #[test]
+    fn the_order_of_day_and_month_comes_from_the_dates_then_the_currency() {
+        let marks = Marks::default();
+        assert!(day_first(&["04/11/2026", "£12.00"], marks, Some("GBP")));
+        assert!(!day_first(&["04/11/2026", "$12.00"], marks, Some("USD")));
+        assert!(day_first(&["04/11/2026", "15/11/2026"], marks, Some("USD")));
+        assert!(!day_first(
+            &["04/11/2026", "11/15/2026"],
+            marks,
+            Some("EUR")
+        ));
+        assert!(!day_first(&["04/11/2026"], marks, None));
+        let dates = date_formats(true);
+        assert_eq!(
+            date_in("04/11/2026", &dates),
+            NaiveDate::from_ymd_opt(2026, 11, 4)
+        );
+    }
+
+    #[test]
+    fn month_names_in_french_spanish_and_german() {
+        let dates = date_formats(true);
+        for (text, day) in [
+            ("15 novembre 2026", 15),
+            ("14 de noviembre de 2026", 14),
+            ("3. November 2026", 3),
+        ] {
+            assert_eq!(
+                date_in(text, &dates),
+                NaiveDate::from_ymd_opt(2026, 11, day),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            date_in("2 März 2026", &dates),
+            NaiveDate::from_ymd_opt(2026, 3, 2)
+        );
+    }
+
+    #[test]
+    fn an_identifier_ocr_is_unsure_of_is_left_for_a_person() {
+        let mut pages = rechnung("2.530,00 €");
+        pages[0].source = crate::format::pdf::TextSource::Ocr;
+        for block in &mut pages[0].blocks {
+            for line in &mut block.lines {
+                for w in &mut line.words {
+                    w.confidence = Some(if w.text == "PM-1001" { 71.0 } else { 95.0 });
+                }
+            }
+        }
+        let unsure = extract(&pages).expect_err("refused");
+        assert_eq!(
+            unsure.problems,
+            ["OCR is not sure of the PO number \"PM-1001\" (71% sure)"]
+        );
+        for block in &mut pages[0].blocks {
+            for line in &mut block.lines {
+                for w in &mut line.words {
+                    w.confidence = Some(95.0);
+                }
+            }
+        }
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(invoice.source.extraction, Some(Extraction::Ocr));
+    }
+
+    /// The (SKU, quantity, unit price, amount) of each line.
+    fn line_values(invoice: &Invoice) -> Vec<[String; 4]> {
+        invoice
+            .lines
+            .iter()
+            .map(|l| {
+                [
+                    l.sku.clone(),
+                    l.quantity.map(|q| q.to_string()),
+                    l.unit_price.map(|q| q.to_string()),
+                    l.amount.map(|q| q.to_string()),
+                ]
+                .map(Option::unwrap_or_default)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_quantity_shipped_is_billed_and_line_total_is_an_amount() {
+        let pages = vec![page(
+            1,
+            &[
+                (40.0, &[("Invoice", 50.0), ("#", 96.0), ("SR-1", 110.0)]),
+                (55.0, &[("Date:", 50.0), ("11/15/2026", 90.0)]),
+                (
+                    90.0,
+                    &[
+                        ("Item", 40.0),
+                        ("Qty", 200.0),
+                        ("Ordered", 220.0),
+                        ("Qty", 280.0),
+                        ("Shipped", 300.0),
+                        ("B/O", 360.0),
+                        ("Price", 400.0),
+                        ("Line", 460.0),
+                        ("Total", 488.0),
+                    ],
+                ),
+                // `6` ends where the shipped quantities end, its middle
+                // right of the middle between `Shipped` and `B/O`.
+                (
+                    105.0,
+                    &[
+                        ("SR-FLC-M", 40.0),
+                        ("10", 244.0),
+                        ("10", 344.0),
+                        ("0", 380.0),
+                        ("38.00", 400.0),
+                        ("380.00", 480.0),
+                    ],
+                ),
+                (
+                    120.0,
+                    &[
+                        ("SR-FLC-L", 40.0),
+                        ("10", 244.0),
+                        ("6", 350.0),
+                        ("4", 380.0),
+                        ("38.00", 400.0),
+                        ("228.00", 480.0),
+                    ],
+                ),
+                (
+                    135.0,
+                    &[
+                        ("SR-BEA", 40.0),
+                        ("12", 244.0),
+                        ("12", 344.0),
+                        ("0", 380.0),
+                        ("12.50", 400.0),
+                        ("150.00", 480.0),
+                    ],
+                ),
+                (165.0, &[("Total", 400.0), ("758.00", 480.0)]),
+            ],
+        )];
+        let invoice = extract(&pages).expect("read");
+        assert_eq!(
+            line_values(&invoice),
+            [
+                ["SR-FLC-M", "10", "38.00", "380.00"].map(String::from),
+                ["SR-FLC-L", "6", "38.00", "228.00"].map(String::from),
+                ["SR-BEA", "12", "12.50", "150.00"].map(String::from),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_page_subtotal_does_not_end_a_table_that_goes_on() {
+        let header: &[(&str, f64)] = &[
+            ("SKU", 40.0),
+            ("Qty", 300.0),
+            ("Price", 380.0),
+            ("Amount", 460.0),
+        ];
+        let first = page(
+            1,
+            &[
+                (40.0, &[("Invoice", 50.0), ("#", 96.0), ("GW-1", 110.0)]),
+                (55.0, &[("Date:", 50.0), ("11/15/2026", 90.0)]),
+                (90.0, header),
+                (
+                    105.0,
+                    &[
+                        ("GW-1000", 40.0),
+                        ("2", 306.0),
+                        ("10.00", 380.0),
+                        ("20.00", 460.0),
+                    ],
+                ),
+                (
+                    125.0,
+                    &[("Page", 40.0), ("Subtotal", 70.0), ("20.00", 460.0)],
+                ),
+                (
+                    700.0,
+                    &[("Continued", 250.0), ("on", 310.0), ("next", 330.0)],
+                ),
+            ],
+        );
+        let second = page(
+            2,
+            &[
+                (40.0, &[("Page", 50.0), ("2", 80.0)]),
+                (90.0, header),
+                (
+                    105.0,
+                    &[("Carried", 40.0), ("Forward", 86.0), ("20.00", 460.0)],
+                ),
+                (
+                    120.0,
+                    &[
+                        ("GW-1001", 40.0),
+                        ("1", 306.0),
+                        ("5.00", 380.0),
+                        ("5.00", 466.0),
+                    ],
+                ),
+                (150.0, &[("Subtotal", 380.0), ("25.00", 460.0)]),
+                (165.0, &[("Total", 380.0), ("25.00", 460.0)]),
+            ],
+        );
+        let invoice = extract(&[first, second]).expect("read");
+        assert_eq!(
+            line_values(&invoice),
+            [
+                ["GW-1000", "2", "10.00", "20.00"].map(String::from),
+                ["GW-1001", "1", "5.00", "5.00"].map(String::from),
+            ]
+        );
+        assert_eq!(
+            invoice.subtotal.map(|s| s.to_string()),
+            Some("25.00".into())
+        );
     }
 }

@@ -16,6 +16,7 @@
 //!
 //! This layer imports the formats and the model, never the transports.
 
+pub mod address;
 pub mod amount;
 pub mod escape;
 pub mod gate;

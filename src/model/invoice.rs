@@ -55,6 +55,14 @@ pub struct Invoice {
     /// Where to send payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remit_to: Option<Party>,
+    /// Who is billed (X12 N1 `BT`; a PDF invoice's "Bill To"); boxed,
+    /// as the ship-to, to keep an invoice small where it has neither.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bill_to: Option<Box<Party>>,
+    /// Where the goods were sent (X12 N1 `ST`; a PDF invoice's "Ship
+    /// To").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ship_to: Option<Box<Party>>,
     /// The lines billed.
     #[serde(default)]
     pub lines: Vec<InvoiceLine>,

@@ -242,6 +242,7 @@ pub fn labelled(pages: &[Page], label: &str) -> Vec<Labelled> {
                     && line.words.get(first - 1).is_some_and(|w| {
                         at.start_x - w.rect.x1 < at.em
                             && !w.text.chars().any(|c| c.is_ascii_digit())
+                            && w.text.chars().any(char::is_alphabetic)
                     });
                 let label_rect = label_box(line, &at);
                 let right = right_words(line, &at, None);
@@ -308,13 +309,14 @@ fn right_words(line: &Line, at: &Label, words: Option<usize>) -> Vec<Word> {
     taken
 }
 
-/// The words of `line` from the first that ends right of `left`, up to
-/// the next column.
+/// The words of `line` from the first whose middle is right of `left`
+/// (a value of the column before that reaches past `left` is not this
+/// column's), up to the next column.
 fn column_words(line: &Line, left: f64) -> Vec<Word> {
     let mut taken = Vec::new();
     let mut right = None;
     for w in &line.words {
-        if w.rect.x1 <= left {
+        if (w.rect.x0 + w.rect.x1) / 2.0 <= left {
             continue;
         }
         if right.is_some_and(|r: f64| w.rect.x0 - r > COLUMN_GAP_EMS * em(w)) {

@@ -11,7 +11,7 @@
 use regex::Regex;
 
 use super::locate::{Found, label_at, line_text, lines_of};
-use super::page::{Line, Page, Rect};
+use super::page::{Line, Page, Rect, Word};
 
 /// How a template describes its line table.
 #[derive(Clone, Debug)]
@@ -99,6 +99,7 @@ pub fn table(pages: &[Page], spec: &TableSpec) -> Table {
         // column goes on with the last row of the page before.
         let mut last_y = lines[at].rect.y1;
         let mut end = None;
+        let edges = right_edges(&lines[at + 1..], &bounds);
         for line in &lines[at + 1..] {
             let height = line.rect.height().max(1.0);
             if line.rect.y0 - last_y > ROW_GAP_LINES * height {
@@ -117,7 +118,7 @@ pub fn table(pages: &[Page], spec: &TableSpec) -> Table {
                 continue;
             }
             last_y = line.rect.y1;
-            let cells = cells(page.number, line, &bounds);
+            let cells = cells(page.number, line, &bounds, &edges);
             let starts = cells.get(spec.key).is_some_and(Option::is_some);
             match (starts, rows.last_mut()) {
                 (true, _) => rows.push(Row { cells }),
@@ -131,7 +132,14 @@ pub fn table(pages: &[Page], spec: &TableSpec) -> Table {
             bounds,
             bottom: last_y,
         });
-        if end.is_some() {
+        // A page's subtotal (`Page Subtotal`, `Zwischensumme`) ends the
+        // table on its page only when the header comes again on a later
+        // page.
+        let again = pages
+            .iter()
+            .filter(|p| p.number > page.number)
+            .any(|p| lines_of(p).iter().any(|l| header(l, spec).is_some()));
+        if end.is_some() && !again {
             return Table {
                 headers,
                 rows: finished(rows, spec),
@@ -181,8 +189,16 @@ fn header(line: &Line, spec: &TableSpec) -> Option<Vec<f64>> {
                 let middle = (w[0].1 + w[1].0) / 2.0;
                 // Text, then right-aligned numbers: the numbers' column
                 // starts just before its label.
-                if spec.numeric.contains(&(i + 1)) && !spec.numeric.contains(&i) {
+                let (numbers, next_numbers) =
+                    (spec.numeric.contains(&i), spec.numeric.contains(&(i + 1)));
+                if next_numbers && !numbers {
                     middle.max(w[1].0 - 2.0 * em)
+                } else if numbers && !next_numbers {
+                    // Numbers, then text set left-aligned under its label:
+                    // the numbers may reach right of their label up to
+                    // about where that text starts (`12` under `Qty`, `EA`
+                    // under `Unit`).
+                    middle.max(w[1].0 - 0.5 * em)
                 } else {
                     middle
                 }
@@ -191,15 +207,61 @@ fn header(line: &Line, spec: &TableSpec) -> Option<Vec<f64>> {
     )
 }
 
-/// A line's words, put in the columns `bounds` divide.
-fn cells(page: u32, line: &Line, bounds: &[f64]) -> Vec<Option<Found>> {
+/// Points within which numbers set right-aligned end at the same place.
+const ALIGNED: f64 = 1.5;
+
+/// The column a word's middle falls in.
+fn column_of(w: &Word, bounds: &[f64]) -> usize {
+    let middle = (w.rect.x0 + w.rect.x1) / 2.0;
+    bounds
+        .iter()
+        .position(|&b| middle < b)
+        .unwrap_or(bounds.len())
+}
+
+/// For each column, the right edge that most of its numbers end at (to
+/// within [`ALIGNED`]), when at least two do: the edge of numbers set
+/// right-aligned.
+fn right_edges(lines: &[Line], bounds: &[f64]) -> Vec<Option<f64>> {
+    let mut ends: Vec<Vec<f64>> = vec![Vec::new(); bounds.len() + 1];
+    for w in lines.iter().flat_map(|l| &l.words) {
+        if w.text.chars().any(|c| c.is_ascii_digit()) {
+            ends[column_of(w, bounds)].push(w.rect.x1);
+        }
+    }
+    ends.iter()
+        .map(|xs| {
+            xs.iter()
+                .map(|&x| (x, xs.iter().filter(|&&y| (x - y).abs() < ALIGNED).count()))
+                .filter(|&(_, n)| n >= 2)
+                .max_by_key(|&(_, n)| n)
+                .map(|(x, _)| x)
+        })
+        .collect()
+}
+
+/// A line's words, put in the columns `bounds` divide. A number that
+/// ends where the numbers of the column beside its own end, and not
+/// where its own column's do, is of that column (`6` set right-aligned
+/// under a `Qty` heading set left reaches past the boundary).
+fn cells(page: u32, line: &Line, bounds: &[f64], edges: &[Option<f64>]) -> Vec<Option<Found>> {
     let mut cells: Vec<Option<Found>> = vec![None; bounds.len() + 1];
+    let aligned = |w: &Word, c: usize| {
+        edges
+            .get(c)
+            .copied()
+            .flatten()
+            .is_some_and(|e| (w.rect.x1 - e).abs() < ALIGNED)
+    };
     for w in &line.words {
-        let middle = (w.rect.x0 + w.rect.x1) / 2.0;
-        let column = bounds
-            .iter()
-            .position(|&b| middle < b)
-            .unwrap_or(bounds.len());
+        let mut column = column_of(w, bounds);
+        if w.text.chars().any(|c| c.is_ascii_digit()) && !aligned(w, column) {
+            if column > 0 && aligned(w, column - 1) {
+                column -= 1;
+            } else if column < bounds.len() && aligned(w, column + 1) {
+                column += 1;
+            }
+        }
         let cell = &mut cells[column];
         match cell {
             Some(f) => {
