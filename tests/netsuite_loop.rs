@@ -218,6 +218,10 @@ purchase_orders = true
 po_acks = true
 ship_notices = true
 invoices = true
+inventory = true
+
+[netsuite.inventory]
+batch = 2
 "#,
             channels = vendor.channels,
             base = sim.base_url()
@@ -803,4 +807,60 @@ fn a_file_of_many_ship_notices_goes_side_by_side_within_the_limit_one_order_at_a
     assert_eq!(of_first.len(), 2, "{fulfilled:?}");
     let status = text(&dropgate(&["status", "-c", &config(p)]).stdout);
     assert!(!status.contains("set aside for a person"), "{status}");
+}
+
+/// An inventory report: (vendor SKU, quantity available).
+fn stock(control: u32, items: &[(&str, u32)]) -> String {
+    let mut s = vec![
+        "ST*846*0001".to_string(),
+        "BIA*00*MM*STOCK-1*20261206".into(),
+    ];
+    for (i, (sku, qty)) in items.iter().enumerate() {
+        s.push(format!("LIN*{}*VN*{sku}", i + 1));
+        s.push(format!("QTY*33*{qty}*EA"));
+    }
+    s.push(format!("CTT*{}", items.len()));
+    x12(control, "IB", &s)
+}
+
+#[test]
+fn an_inventory_report_reaches_the_items_in_batches_and_names_what_netsuite_lacks() {
+    let sim = NetsuiteSim::start(&["--seed"]);
+    let acme = vendor_id(&sim, "V-ACME");
+    let vendor = Vendor::folders();
+    let dir = setup(&sim, &acme, &vendor);
+    let p = dir.path();
+    let before = sim.stats()["requests"].as_u64().unwrap_or(0);
+    vendor.put(
+        "stock.edi",
+        &stock(
+            501,
+            &[("ACME-WB-100", 40), ("ACME-GR-200", 0), ("NOPE-1", 5)],
+        ),
+    );
+    run_until_done(p);
+    let items = sim.records("inventoryItem");
+    let qty = |external: &str| {
+        items
+            .iter()
+            .find(|i| i["externalId"] == external)
+            .map(|i| i["custitem_dropgate_vendor_qty"].clone())
+            .unwrap_or(Value::Null)
+    };
+    assert_eq!(qty("I-WIDGET"), json!(40), "{items:?}");
+    assert_eq!(qty("I-GADGET"), json!(0), "{items:?}");
+    assert_eq!(
+        qty("I-SPROCKET"),
+        Value::Null,
+        "another vendor's item is untouched"
+    );
+    // Three items, batches of two: two requests, not three.
+    let requests = sim.stats()["requests"].as_u64().unwrap_or(0) - before;
+    assert_eq!(requests, 2, "{}", sim.stats());
+    let listed = text(&dropgate(&["netsuite", "attention", "-c", &config(p)]).stdout);
+    assert!(
+        listed.contains("inventory_advice STOCK-1")
+            && listed.contains("2 item(s) written, 1 not: no item with vendorname NOPE-1"),
+        "{listed}"
+    );
 }

@@ -143,6 +143,9 @@ async fn apply(config: &Config, flows: &Flows, json: &Value) -> Result<Done, Flo
         DocumentType::ShipNotice => flows::fulfillment::apply(flows, partner, vendor, json).await?,
         DocumentType::Invoice => vec![flows::bill::apply(flows, partner, vendor, json).await?],
         DocumentType::PoAck => vec![flows::ack::apply(flows, partner, vendor, json).await?],
+        DocumentType::InventoryAdvice => {
+            vec![flows::inventory::apply(flows, partner, &netsuite.inventory, json).await?]
+        }
         _ => return Ok(Done::Passed),
     };
     let said: Vec<String> = made
@@ -339,7 +342,7 @@ pub fn describe(a: &crate::store::SetAside) -> String {
         .get("type")
         .and_then(Value::as_str)
         .unwrap_or("document");
-    let number = ["asn_number", "invoice_number", "po_number"]
+    let number = ["asn_number", "invoice_number", "po_number", "report_id"]
         .iter()
         .find_map(|k| json.get(*k).and_then(Value::as_str))
         .unwrap_or("?");

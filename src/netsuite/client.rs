@@ -135,6 +135,10 @@ pub struct ClientConfig {
     /// Where the account's REST services are: `https://<account>.suitetalk.api.netsuite.com`
     /// ([`account_url`]), or a simulator's address.
     pub base_url: Url,
+    /// Where the account's RESTlets run:
+    /// `https://<account>.restlets.api.netsuite.com` ([`restlet_url`]), or
+    /// the simulator's address.
+    pub restlet_url: Url,
     /// How requests are authenticated.
     pub auth: Auth,
     /// Requests at once, at most (the account's or the integration's
@@ -156,6 +160,18 @@ pub fn account_url(account: &str) -> Result<Url, NetSuiteError> {
         )));
     }
     Url::parse(&format!("https://{host}.suitetalk.api.netsuite.com"))
+        .map_err(|e| NetSuiteError::Request(format!("account {account:?}: {e}")))
+}
+
+/// The RESTlet host of an account (`1234567_SB1` →
+/// `https://1234567-sb1.restlets.api.netsuite.com`).
+pub fn restlet_url(account: &str) -> Result<Url, NetSuiteError> {
+    let rest = account_url(account)?;
+    let host = rest
+        .host_str()
+        .unwrap_or_default()
+        .replace(".suitetalk.api.", ".restlets.api.");
+    Url::parse(&format!("https://{host}"))
         .map_err(|e| NetSuiteError::Request(format!("account {account:?}: {e}")))
 }
 
@@ -243,6 +259,7 @@ pub const MAX_PAGE: usize = 1000;
 pub struct Client {
     http: reqwest::Client,
     rest: String,
+    restlets: String,
     signer: Signer,
     permits: Arc<Semaphore>,
     retry: Retry,
@@ -328,9 +345,14 @@ impl Client {
                 )))
             }
         };
+        let restlets = format!(
+            "{}/app/site/hosting/restlet.nl",
+            config.restlet_url.as_str().trim_end_matches('/')
+        );
         Ok(Client {
             http,
             rest,
+            restlets,
             signer,
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
             retry: config.retry,
@@ -493,6 +515,30 @@ impl Client {
         }
     }
 
+    /// Calls a deployed RESTlet (`script`, `deploy`: its IDs) with a JSON
+    /// body; its JSON answer. A RESTlet may write, so a call without an
+    /// answer is not sent again here.
+    pub async fn restlet(
+        &self,
+        script: &str,
+        deploy: &str,
+        body: &Value,
+    ) -> Result<Value, NetSuiteError> {
+        let mut url = Url::parse(&self.restlets)
+            .map_err(|e| NetSuiteError::Request(format!("the RESTlet URL: {e}")))?;
+        url.query_pairs_mut()
+            .append_pair("script", script)
+            .append_pair("deploy", deploy);
+        let operation = format!("POST restlet {script}");
+        let answer = self
+            .send_url(Method::POST, url, operation.clone(), Some(body), true)
+            .await?;
+        serde_json::from_slice(&answer.body).map_err(|e| NetSuiteError::Answer {
+            operation,
+            what: format!("not JSON: {e}"),
+        })
+    }
+
     /// The account's governance limits (concurrency), as NetSuite gives
     /// them.
     pub async fn governance_limits(&self) -> Result<Value, NetSuiteError> {
@@ -508,7 +554,8 @@ impl Client {
         })
     }
 
-    /// Sends one request, retrying what [`ErrorClass::Retry`] allows.
+    /// Sends one request to the REST services, retrying what
+    /// [`ErrorClass::Retry`] allows.
     async fn send(
         &self,
         method: Method,
@@ -523,6 +570,19 @@ impl Client {
             url.query_pairs_mut().extend_pairs(query);
         }
         let operation = format!("{method} {path}");
+        self.send_url(method, url, operation, body, writes).await
+    }
+
+    /// Sends one request to `url`, retrying what [`ErrorClass::Retry`]
+    /// allows.
+    async fn send_url(
+        &self,
+        method: Method,
+        url: Url,
+        operation: String,
+        body: Option<&Value>,
+        writes: bool,
+    ) -> Result<Answer, NetSuiteError> {
         let body = body.map(|b| b.to_string());
         let mut attempt = 0;
         let mut renewed = false;

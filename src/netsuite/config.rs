@@ -56,6 +56,33 @@ pub struct NetSuiteConfig {
     /// file's `[netsuite]` may turn one off or on for its partner).
     #[serde(default)]
     pub flows: Flows,
+    /// The RESTlet inventory is written through (`[netsuite.inventory]`).
+    #[serde(default)]
+    pub inventory: InventoryRestlet,
+}
+
+/// `[netsuite.inventory]`: the inventory RESTlet
+/// (`netsuite/restlets/dropgate_inventory.js`) as deployed in the account,
+/// and how many items go in one request.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(default, deny_unknown_fields)]
+pub struct InventoryRestlet {
+    /// The script's ID.
+    pub script: String,
+    /// The deployment's ID.
+    pub deploy: String,
+    /// Items per request.
+    pub batch: usize,
+}
+
+impl Default for InventoryRestlet {
+    fn default() -> Self {
+        InventoryRestlet {
+            script: "customscript_dropgate_inventory".into(),
+            deploy: "customdeploy_dropgate_inventory".into(),
+            batch: 200,
+        }
+    }
 }
 
 /// `[netsuite.flows]`: which documents received go to NetSuite, for every
@@ -71,6 +98,10 @@ pub struct Flows {
     /// Each purchase order acknowledgment (855) writes the vendor's
     /// answer to each line onto the purchase order.
     pub po_acks: bool,
+    /// Each inventory report (846, or a stock feed) writes the vendor's
+    /// quantities onto the items, through the inventory RESTlet, a batch
+    /// of items a request.
+    pub inventory: bool,
     /// The drop-ship purchase orders NetSuite makes for a partner's vendor
     /// (its file's `[netsuite] vendor`) are sent to the partner, in its
     /// format and on its channel, and marked sent in NetSuite.
@@ -95,6 +126,9 @@ pub struct PartnerNetSuite {
     /// Acknowledgments to NetSuite, or not, for this partner.
     #[serde(default)]
     pub po_acks: Option<bool>,
+    /// Inventory to NetSuite, or not, for this partner.
+    #[serde(default)]
+    pub inventory: Option<bool>,
     /// Purchase orders from NetSuite, or not, for this partner.
     #[serde(default)]
     pub purchase_orders: Option<bool>,
@@ -108,10 +142,11 @@ impl PartnerNetSuite {
 }
 
 /// The document types a flow takes.
-pub const FLOW_DOCUMENTS: [crate::model::DocumentType; 3] = [
+pub const FLOW_DOCUMENTS: [crate::model::DocumentType; 4] = [
     crate::model::DocumentType::ShipNotice,
     crate::model::DocumentType::Invoice,
     crate::model::DocumentType::PoAck,
+    crate::model::DocumentType::InventoryAdvice,
 ];
 
 impl NetSuiteConfig {
@@ -130,6 +165,9 @@ impl NetSuiteConfig {
             ),
             DocumentType::Invoice => (self.flows.invoices, partner.and_then(|p| p.invoices)),
             DocumentType::PoAck => (self.flows.po_acks, partner.and_then(|p| p.po_acks)),
+            DocumentType::InventoryAdvice => {
+                (self.flows.inventory, partner.and_then(|p| p.inventory))
+            }
             _ => return false,
         };
         own.unwrap_or(account)
@@ -355,6 +393,11 @@ impl NetSuiteConfig {
         if self.poll_secs == 0 {
             problems.push(ConfigProblem("poll_secs must be at least 1".into()));
         }
+        if self.inventory.batch == 0 || self.inventory.batch > 1000 {
+            problems.push(ConfigProblem(
+                "[netsuite.inventory] batch is 1 to 1000 items a request".into(),
+            ));
+        }
         match &self.auth {
             AuthConfig::Tba {
                 consumer_key_env,
@@ -479,8 +522,16 @@ impl NetSuiteConfig {
                 )?),
             },
         };
+        let base_url = self.base_url().map_err(|e| ConfigProblem(e.to_string()))?;
+        // With base_url set (a simulator, a proxy), RESTlets are there too.
+        let restlet_url = match &self.base_url {
+            Some(_) => base_url.clone(),
+            None => super::client::restlet_url(&self.account)
+                .map_err(|e| ConfigProblem(e.to_string()))?,
+        };
         Ok(ClientConfig {
-            base_url: self.base_url().map_err(|e| ConfigProblem(e.to_string()))?,
+            base_url,
+            restlet_url,
             auth,
             concurrency: self.concurrency.max(1),
             timeout: Duration::from_secs(self.timeout_secs.max(1)),

@@ -2,7 +2,9 @@
 //! ship notice becomes an item fulfillment on the sales order its purchase
 //! order came from ([`fulfillment`]); a vendor's invoice becomes the
 //! purchase order's vendor bill ([`bill`]); a vendor's acknowledgment
-//! writes each line's answer onto the purchase order ([`ack`]).
+//! writes each line's answer onto the purchase order ([`ack`]); a
+//! vendor's inventory report writes its quantities onto the items, a
+//! batch a request, through the inventory RESTlet ([`inventory`]).
 //!
 //! Exactly once against a system that may time out after doing the work:
 //! every record a flow creates carries a deterministic external ID (from
@@ -22,6 +24,7 @@
 pub mod ack;
 pub mod bill;
 pub mod fulfillment;
+pub mod inventory;
 pub mod lookup;
 pub mod orders;
 
@@ -44,6 +47,8 @@ pub const FULFILLMENT_MAPPING: &str = "netsuite/item_fulfillment";
 pub const BILL_MAPPING: &str = "netsuite/vendor_bill";
 /// The mapping that writes a vendor's acknowledgment onto its order.
 pub const ACK_MAPPING: &str = "netsuite/po_ack";
+/// The mapping that writes an inventory report's RESTlet body.
+pub const INVENTORY_MAPPING: &str = "netsuite/inventory";
 /// The mapping that writes what marks a purchase order sent.
 pub const SENT_MAPPING: &str = "netsuite/purchase_order_sent";
 
@@ -173,7 +178,13 @@ impl Flows {
     /// now, so that a broken one is found at start.
     pub fn new(client: Client, library: Library) -> Result<Flows, FlowError> {
         let mut bodies = HashMap::new();
-        for name in [FULFILLMENT_MAPPING, BILL_MAPPING, ACK_MAPPING, SENT_MAPPING] {
+        for name in [
+            FULFILLMENT_MAPPING,
+            BILL_MAPPING,
+            ACK_MAPPING,
+            INVENTORY_MAPPING,
+            SENT_MAPPING,
+        ] {
             let compiled = library
                 .load(name)
                 .and_then(|l| OutboundMapping::compile(&l))

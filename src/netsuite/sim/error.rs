@@ -31,6 +31,8 @@ pub enum ErrorCode {
     DupRcrd,
     /// The HTTP method is not allowed on the resource.
     MethodNotAllowed,
+    /// A RESTlet's script or deployment ID names nothing deployed.
+    SssInvalidScriptletId,
 }
 
 impl ErrorCode {
@@ -48,6 +50,7 @@ impl ErrorCode {
             ErrorCode::UnexpectedError => "UNEXPECTED_ERROR",
             ErrorCode::InvalidRcrdTransfrm => "INVALID_RCRD_TRANSFRM",
             ErrorCode::DupRcrd => "DUP_RCRD",
+            ErrorCode::SssInvalidScriptletId => "SSS_INVALID_SCRIPTLET_ID",
             ErrorCode::MethodNotAllowed => "METHOD_NOT_ALLOWED",
         }
     }

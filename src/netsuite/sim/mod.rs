@@ -19,6 +19,7 @@ pub mod faults;
 pub mod governance;
 pub mod quantities;
 pub mod records;
+pub mod restlet;
 pub mod seed;
 pub mod server;
 pub mod service;

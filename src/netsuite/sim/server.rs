@@ -283,6 +283,7 @@ fn router(sim: Arc<Sim>, control: bool) -> Router {
             get(get_sub_line).post(transform_record),
         )
         .route("/services/rest/query/v1/suiteql", post(suiteql_query))
+        .route("/app/site/hosting/restlet.nl", post(run_restlet))
         .route(super::token::TOKEN_PATH, post(token))
         .route(
             "/services/rest/system/v1/governanceLimits",
@@ -768,6 +769,29 @@ async fn suiteql_query(
             let href = format!("{}/query/v1/suiteql", base(&headers));
             let v = blocking(move || service.suiteql(&q, limit, offset, &href)).await?;
             Ok(json_answer(StatusCode::OK, &v, "collection"))
+        }
+        .await,
+    )
+}
+
+/// `POST /app/site/hosting/restlet.nl?script=…&deploy=…`: a deployed
+/// RESTlet (the gate authenticates and governs it like any request).
+async fn run_restlet(State(sim): State<Arc<Sim>>, Query(query): Q, bytes: Bytes) -> Response {
+    respond(
+        async {
+            let script = query.get("script").cloned().unwrap_or_default();
+            let deploy = query.get("deploy").cloned().unwrap_or_default();
+            let body: Value = serde_json::from_slice(&bytes).map_err(|e| {
+                NsError::new(
+                    400,
+                    ErrorCode::InvalidContent,
+                    format!("The RESTlet's request body is not JSON: {e}"),
+                )
+            })?;
+            let service = Arc::clone(&sim.service);
+            let v =
+                blocking(move || super::restlet::run(&service, &script, &deploy, &body)).await?;
+            Ok(json_answer(StatusCode::OK, &v, "plain"))
         }
         .await,
     )
