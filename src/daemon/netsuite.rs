@@ -208,8 +208,8 @@ impl DocumentRelay for NetSuiteRelay {
             Err(e) => return Ending::Failed(e),
         };
         let config = &self.config;
-        let width = config.netsuite.as_ref().map_or(1, |n| n.concurrency.max(1));
         let work = async move {
+            let width = flows.client.limit().await;
             let mut documents = Documents::new(lines);
             let mut carried: Option<(Read, Vec<String>)> = None;
             loop {

@@ -142,12 +142,39 @@ pub struct ClientConfig {
     /// How requests are authenticated.
     pub auth: Auth,
     /// Requests at once, at most (the account's or the integration's
-    /// concurrency limit, less what other integrations use).
-    pub concurrency: usize,
+    /// concurrency limit, less what other integrations use), or as
+    /// NetSuite's governance limits say.
+    pub concurrency: Concurrency,
     /// How long one request may take.
     pub timeout: Duration,
     /// How refused requests are retried.
     pub retry: Retry,
+}
+
+/// How many requests the client sends at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Concurrency {
+    /// This many.
+    Fixed(usize),
+    /// As `governanceLimits` says, read before the first request: the
+    /// integration's own limit when it has one, else the account's pool
+    /// left to integrations, less one for the others (at least one).
+    Auto,
+}
+
+/// The limit `governanceLimits` gives dropgate: the integration's own,
+/// else what the account leaves to integrations, less one.
+pub fn limit_from_governance(limits: &Value) -> Option<usize> {
+    let n = |k: &str| limits.get(k).and_then(Value::as_u64);
+    let own =
+        limits.get("integrationLimitType").and_then(Value::as_str) == Some("integrationLimit");
+    let limit = if own {
+        n("integrationConcurrencyLimit")
+    } else {
+        n("accountUnallocatedConcurrencyLimit").or_else(|| n("accountConcurrencyLimit"))
+    }?;
+    let keep = if own { limit } else { limit.saturating_sub(1) };
+    usize::try_from(keep.max(1)).ok()
 }
 
 /// The REST host of an account: its ID in lower case with `_` as `-`
@@ -262,6 +289,9 @@ pub struct Client {
     restlets: String,
     signer: Signer,
     permits: Arc<Semaphore>,
+    /// With [`Concurrency::Auto`]: the limit, once read.
+    auto: Option<Arc<tokio::sync::OnceCell<usize>>>,
+    limit: usize,
     retry: Retry,
 }
 
@@ -354,7 +384,16 @@ impl Client {
             rest,
             restlets,
             signer,
-            permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(match config.concurrency {
+                Concurrency::Fixed(n) => n.max(1),
+                Concurrency::Auto => 1,
+            })),
+            auto: (config.concurrency == Concurrency::Auto)
+                .then(|| Arc::new(tokio::sync::OnceCell::new())),
+            limit: match config.concurrency {
+                Concurrency::Fixed(n) => n.max(1),
+                Concurrency::Auto => 1,
+            },
             retry: config.retry,
         })
     }
@@ -531,12 +570,56 @@ impl Client {
             .append_pair("deploy", deploy);
         let operation = format!("POST restlet {script}");
         let answer = self
-            .send_url(Method::POST, url, operation.clone(), Some(body), true)
+            .send_url(Method::POST, url, operation.clone(), Some(body), true, true)
             .await?;
         serde_json::from_slice(&answer.body).map_err(|e| NetSuiteError::Answer {
             operation,
             what: format!("not JSON: {e}"),
         })
+    }
+
+    /// How many requests may run at once: the configured number, or with
+    /// [`Concurrency::Auto`] the one governance gives (read now if it was
+    /// not; 1 when it cannot be read).
+    pub async fn limit(&self) -> usize {
+        let Some(cell) = &self.auto else {
+            return self.limit;
+        };
+        *cell
+            .get_or_init(|| async {
+                let read = match self.url("system/v1/governanceLimits", &[]) {
+                    Ok(url) => self
+                        .send_url(
+                            Method::GET,
+                            url,
+                            "GET system/v1/governanceLimits".into(),
+                            None,
+                            false,
+                            false,
+                        )
+                        .await
+                        .ok()
+                        .and_then(|a| serde_json::from_slice::<Value>(&a.body).ok()),
+                    Err(_) => None,
+                };
+                match read.as_ref().and_then(limit_from_governance) {
+                    Some(n) => {
+                        self.permits.add_permits(n.saturating_sub(1));
+                        tracing::info!(
+                            limit = n,
+                            "NetSuite: the concurrency limit from governanceLimits"
+                        );
+                        n
+                    }
+                    None => {
+                        tracing::warn!(
+                            "NetSuite: governanceLimits could not be read; one request at a time"
+                        );
+                        1
+                    }
+                }
+            })
+            .await
     }
 
     /// The account's governance limits (concurrency), as NetSuite gives
@@ -564,17 +647,23 @@ impl Client {
         body: Option<&Value>,
         writes: bool,
     ) -> Result<Answer, NetSuiteError> {
+        let url = self.url(path, query)?;
+        let operation = format!("{method} {path}");
+        self.send_url(method, url, operation, body, writes, true)
+            .await
+    }
+
+    fn url(&self, path: &str, query: &[(&str, &str)]) -> Result<Url, NetSuiteError> {
         let mut url = Url::parse(&format!("{}{path}", self.rest))
             .map_err(|e| NetSuiteError::Request(format!("{path}: {e}")))?;
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let operation = format!("{method} {path}");
-        self.send_url(method, url, operation, body, writes).await
+        Ok(url)
     }
 
     /// Sends one request to `url`, retrying what [`ErrorClass::Retry`]
-    /// allows.
+    /// allows (with `governed`, once the limit is known).
     async fn send_url(
         &self,
         method: Method,
@@ -582,7 +671,11 @@ impl Client {
         operation: String,
         body: Option<&Value>,
         writes: bool,
+        governed: bool,
     ) -> Result<Answer, NetSuiteError> {
+        if governed {
+            Box::pin(self.limit()).await;
+        }
         let body = body.map(|b| b.to_string());
         let mut attempt = 0;
         let mut renewed = false;
@@ -711,6 +804,19 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_limit_is_the_integrations_own_or_the_pool_less_one() {
+        let own = serde_json::json!({"integrationLimitType": "integrationLimit",
+            "integrationConcurrencyLimit": 4, "accountConcurrencyLimit": 15});
+        assert_eq!(limit_from_governance(&own), Some(4));
+        let pool = serde_json::json!({"integrationLimitType": "accountLimit",
+            "accountConcurrencyLimit": 15, "accountUnallocatedConcurrencyLimit": 11});
+        assert_eq!(limit_from_governance(&pool), Some(10));
+        let one = serde_json::json!({"accountConcurrencyLimit": 1});
+        assert_eq!(limit_from_governance(&one), Some(1));
+        assert_eq!(limit_from_governance(&serde_json::json!({})), None);
+    }
 
     #[test]
     fn an_account_id_gives_its_host() {

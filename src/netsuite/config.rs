@@ -41,8 +41,9 @@ pub struct NetSuiteConfig {
     pub base_url: Option<String>,
     /// Requests at once, at most: the account's concurrency limit (or the
     /// integration's) less what other integrations use.
+    /// `"auto"`: as NetSuite's governance limits say (read at start).
     #[serde(default = "default_concurrency")]
-    pub concurrency: usize,
+    pub concurrency: ConcurrencySetting,
     /// How long one request may take, in seconds.
     #[serde(default = "default_timeout_secs")]
     pub timeout_secs: u64,
@@ -179,8 +180,35 @@ impl NetSuiteConfig {
     }
 }
 
-const fn default_concurrency() -> usize {
-    5
+const fn default_concurrency() -> ConcurrencySetting {
+    ConcurrencySetting(super::client::Concurrency::Fixed(5))
+}
+
+/// `concurrency = 5` or `concurrency = "auto"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RawConcurrency")]
+pub struct ConcurrencySetting(pub super::client::Concurrency);
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawConcurrency {
+    Number(i64),
+    Text(String),
+}
+
+impl TryFrom<RawConcurrency> for ConcurrencySetting {
+    type Error = String;
+    fn try_from(raw: RawConcurrency) -> Result<Self, String> {
+        use super::client::Concurrency;
+        match raw {
+            RawConcurrency::Number(n) if n >= 1 => Ok(ConcurrencySetting(Concurrency::Fixed(
+                usize::try_from(n).map_err(|_| format!("concurrency {n} is too large"))?,
+            ))),
+            RawConcurrency::Number(n) => Err(format!("concurrency {n}: at least 1, or \"auto\"")),
+            RawConcurrency::Text(t) if t == "auto" => Ok(ConcurrencySetting(Concurrency::Auto)),
+            RawConcurrency::Text(t) => Err(format!("concurrency {t:?}: a number, or \"auto\"")),
+        }
+    }
 }
 const fn default_timeout_secs() -> u64 {
     60
@@ -384,9 +412,6 @@ impl NetSuiteConfig {
         if let Err(e) = self.base_url() {
             problems.push(ConfigProblem(e.to_string()));
         }
-        if self.concurrency == 0 {
-            problems.push(ConfigProblem("concurrency must be at least 1".into()));
-        }
         if self.timeout_secs == 0 {
             problems.push(ConfigProblem("timeout_secs must be at least 1".into()));
         }
@@ -533,7 +558,7 @@ impl NetSuiteConfig {
             base_url,
             restlet_url,
             auth,
-            concurrency: self.concurrency.max(1),
+            concurrency: self.concurrency.0,
             timeout: Duration::from_secs(self.timeout_secs.max(1)),
             retry: Retry::default(),
         })
@@ -580,7 +605,10 @@ mod tests {
             client.base_url.as_str(),
             "https://1234567-sb1.suitetalk.api.netsuite.com/"
         );
-        assert_eq!(client.concurrency, 5);
+        assert_eq!(
+            client.concurrency,
+            super::super::client::Concurrency::Fixed(5)
+        );
 
         std::fs::remove_file(dir.path().join("ts")).expect("test input");
         let problems = c.check();
@@ -590,6 +618,26 @@ mod tests {
                 .0
                 .starts_with("the token secret: reading token_secret_file"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn concurrency_is_a_number_or_auto() {
+        use super::super::client::Concurrency;
+        let c = |v: &str| {
+            toml::from_str::<NetSuiteConfig>(&format!(
+                "account = \"1\"\nconcurrency = {v}\n[auth]\nmethod = \"tba\""
+            ))
+            .map(|c| c.concurrency.0)
+            .map_err(|e| e.to_string())
+        };
+        assert_eq!(c("15"), Ok(Concurrency::Fixed(15)));
+        assert_eq!(c("\"auto\""), Ok(Concurrency::Auto));
+        assert!(c("0").expect_err("zero").contains("at least 1"));
+        assert!(
+            c("\"many\"")
+                .expect_err("text")
+                .contains("a number, or \"auto\"")
         );
     }
 
@@ -632,7 +680,6 @@ mod tests {
         let c = parse(
             r#"account = "1234567"
                base_url = "ftp://x"
-               concurrency = 0
                [auth]
                method = "tba"
                consumer_key_env = "DG_TEST_UNSET_1"
@@ -644,7 +691,6 @@ mod tests {
             problems,
             vec![
                 "[netsuite] base_url \"ftp://x\" is not an http:// or https:// URL",
-                "[netsuite] concurrency must be at least 1",
                 "[netsuite] the consumer key: consumer_key_env and consumer_key_file are both set; keep one",
                 "[netsuite] the consumer secret: the environment variable DG_TEST_UNSET_2 (consumer_secret_env) is not set",
                 "[netsuite] the token ID: set token_id_env or token_id_file",
