@@ -926,15 +926,7 @@ impl Gateway {
             docs,
             source,
         )?;
-        let mut report = PassReport::default();
-        match self.deliver_unless_running()? {
-            Some(made) => {
-                report.delivered = made.delivered;
-                report.delivery_errors = made.errors;
-            }
-            None => report.left_to_running = true,
-        }
-        report.pending = self.store.pending_deliveries()?;
+        let report = self.deliveries_after_command()?;
         Ok((queued, report))
     }
 
@@ -948,15 +940,7 @@ impl Gateway {
         by: &str,
     ) -> Result<(Vec<invoices::Released>, PassReport), invoices::ReleaseError> {
         let released = invoices::release(self.store.as_mut(), &self.config, file, seq, by)?;
-        let mut report = PassReport::default();
-        match self.deliver_unless_running()? {
-            Some(made) => {
-                report.delivered = made.delivered;
-                report.delivery_errors = made.errors;
-            }
-            None => report.left_to_running = true,
-        }
-        report.pending = self.store.pending_deliveries()?;
+        let report = self.deliveries_after_command()?;
         Ok((released, report))
     }
 
@@ -976,15 +960,7 @@ impl Gateway {
             &flows,
             &mut blocking,
         )?;
-        let mut report = PassReport::default();
-        match self.deliver_unless_running()? {
-            Some(made) => {
-                report.delivered = made.delivered;
-                report.delivery_errors = made.errors;
-            }
-            None => report.left_to_running = true,
-        }
-        report.pending = self.store.pending_deliveries()?;
+        let report = self.deliveries_after_command()?;
         Ok((pulled, report))
     }
 
@@ -1002,6 +978,14 @@ impl Gateway {
         by: &str,
     ) -> Result<(Vec<crate::store::SetAside>, PassReport), StoreError> {
         let queued = netsuite::retry_set_aside(self.store.as_mut(), ids, by)?;
+        let report = self.deliveries_after_command()?;
+        Ok((queued, report))
+    }
+
+    /// What a command that queued something reports: the deliveries
+    /// made at once (none when a running gateway makes them) and those
+    /// waiting.
+    fn deliveries_after_command(&mut self) -> Result<PassReport, StoreError> {
         let mut report = PassReport::default();
         match self.deliver_unless_running()? {
             Some(made) => {
@@ -1011,7 +995,7 @@ impl Gateway {
             None => report.left_to_running = true,
         }
         report.pending = self.store.pending_deliveries()?;
-        Ok((queued, report))
+        Ok(report)
     }
 
     /// The instances of `dropgate run` at work on the store.

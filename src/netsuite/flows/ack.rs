@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{ACK_MAPPING, Applied, FlowError, Flows, lookup};
 use crate::model::Document;
 use crate::netsuite::client::RecordRef;
-use crate::reconcile::matching::{Item, order_line};
+use crate::reconcile::matching::Item;
 
 /// Writes the acknowledgment `document` (canonical JSON) from `partner`
 /// (the vendor `vendor` in NetSuite, when known) onto its purchase order.
@@ -25,29 +25,18 @@ pub async fn apply(
         _ => None,
     })?;
     let po_number = ack.po_number.as_str();
-    let po_id = lookup::find_purchase_order(&flows.client, po_number, vendor)
-        .await?
-        .ok_or_else(|| FlowError::NoPurchaseOrder {
-            po_number: po_number.to_string(),
-            vendor: vendor.map(String::from),
-        })?;
-    let po = lookup::read_purchase_order(flows, &po_id, partner).await?;
+    let po = lookup::order_numbered(flows, po_number, vendor, partner).await?;
+    let po_id = po.id.clone();
     let mut lines = Vec::new();
     for (i, line) in ack.lines.iter().enumerate() {
-        let at = order_line(&Item::from(line), &po.canonical.lines).ok_or_else(|| {
-            FlowError::Mismatch(format!(
-                "acknowledgment of {po_number} line {}: the item is not on the order",
-                line.line_number
-                    .clone()
-                    .unwrap_or_else(|| (i + 1).to_string())
-            ))
-        })?;
-        let facts = po.facts_of(at).ok_or_else(|| {
-            FlowError::Mismatch(format!(
-                "purchase order {po_number}: line {} has no line number NetSuite knows",
-                at + 1
-            ))
-        })?;
+        let number = line
+            .line_number
+            .clone()
+            .unwrap_or_else(|| (i + 1).to_string());
+        let facts = po.line_for(
+            &Item::from(line),
+            &format!("acknowledgment of {po_number} line {number}"),
+        )?;
         let status = line
             .status
             .and_then(|s| serde_json::to_value(s).ok())

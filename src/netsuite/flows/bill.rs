@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use super::{Applied, BILL_MAPPING, FlowError, Flows, external_id, lookup};
 use crate::model::{ChargeKind, Document};
 use crate::netsuite::client::RecordRef;
-use crate::reconcile::matching::{Item, order_line};
+use crate::reconcile::matching::Item;
 
 /// Makes the vendor bill of an invoice (`document`, canonical JSON) from
 /// `partner` (the vendor `vendor` in NetSuite, when known), or finds it
@@ -34,46 +34,24 @@ pub async fn apply(
     let number = invoice.invoice_number.as_str();
     let eid = external_id("dg-810", &[partner, number]);
     let client = &flows.client;
-    if let Some(found) = client
-        .get("vendorBill", &RecordRef::External(eid.clone()), false)
-        .await?
-    {
-        return Ok(Applied {
-            record_type: "vendorBill",
-            id: lookup::reference(Some(&json!({ "id": found.get("id") }))).unwrap_or_default(),
-            external_id: Some(eid),
-            created: false,
-        });
+    if let Some(made) = lookup::made_before(client, "vendorBill", &eid).await? {
+        return Ok(made);
     }
     let po_number = invoice.po_number.as_deref().ok_or_else(|| {
         FlowError::Mismatch(format!(
             "invoice {number} names no PO number, so NetSuite has no order to bill it against"
         ))
     })?;
-    let po_id = lookup::find_purchase_order(client, po_number, vendor)
-        .await?
-        .ok_or_else(|| FlowError::NoPurchaseOrder {
-            po_number: po_number.to_string(),
-            vendor: vendor.map(String::from),
-        })?;
-    let po = lookup::read_purchase_order(flows, &po_id, partner).await?;
+    let po = lookup::order_numbered(flows, po_number, vendor, partner).await?;
+    let po_id = po.id.clone();
     // Quantity and price per order line.
     let mut lines: BTreeMap<i64, (Decimal, Option<Decimal>)> = BTreeMap::new();
     for (i, line) in invoice.lines.iter().enumerate() {
-        let at = order_line(&Item::from(line), &po.canonical.lines).ok_or_else(|| {
-            FlowError::Mismatch(format!(
-                "invoice {number} line {}: the item is not on purchase order {po_number}",
-                line.line_number
-                    .clone()
-                    .unwrap_or_else(|| (i + 1).to_string())
-            ))
-        })?;
-        let facts = po.facts_of(at).ok_or_else(|| {
-            FlowError::Mismatch(format!(
-                "purchase order {po_number}: line {} has no line number NetSuite knows",
-                at + 1
-            ))
-        })?;
+        let n = line
+            .line_number
+            .clone()
+            .unwrap_or_else(|| (i + 1).to_string());
+        let facts = po.line_for(&Item::from(line), &format!("invoice {number} line {n}"))?;
         let quantity = line.quantity.map(|q| q.get()).ok_or_else(|| {
             FlowError::Mismatch(format!("invoice {number} line {}: no quantity", i + 1))
         })?;

@@ -21,7 +21,7 @@ use super::lookup::{self, SalesLine};
 use super::{Applied, FULFILLMENT_MAPPING, FlowError, Flows, external_id};
 use crate::model::{Document, ShipNotice};
 use crate::netsuite::client::RecordRef;
-use crate::reconcile::matching::{Item, order_line};
+use crate::reconcile::matching::Item;
 
 /// Makes the item fulfillments of a ship notice (`document`, canonical
 /// JSON) from `partner` (the vendor `vendor` in NetSuite, when known), or
@@ -62,24 +62,11 @@ async fn apply_order(
 ) -> Result<Applied, FlowError> {
     let eid = external_id("dg-856", &[partner, &notice.asn_number, po_number]);
     let client = &flows.client;
-    if let Some(found) = client
-        .get("itemFulfillment", &RecordRef::External(eid.clone()), false)
-        .await?
-    {
-        return Ok(Applied {
-            record_type: "itemFulfillment",
-            id: lookup::reference(Some(&json!({ "id": found.get("id") }))).unwrap_or_default(),
-            external_id: Some(eid),
-            created: false,
-        });
+    if let Some(made) = lookup::made_before(client, "itemFulfillment", &eid).await? {
+        return Ok(made);
     }
-    let po_id = lookup::find_purchase_order(client, po_number, vendor)
-        .await?
-        .ok_or_else(|| FlowError::NoPurchaseOrder {
-            po_number: po_number.to_string(),
-            vendor: vendor.map(String::from),
-        })?;
-    let po = lookup::read_purchase_order(flows, &po_id, partner).await?;
+    let po = lookup::order_numbered(flows, po_number, vendor, partner).await?;
+    let po_id = po.id.clone();
     let so_id = po.sales_order.clone().ok_or_else(|| {
         FlowError::Mismatch(format!(
             "purchase order {po_number} was not created from a sales order, so it is no drop shipment to fulfil"
@@ -93,18 +80,10 @@ async fn apply_order(
     let mut by_po_line: BTreeMap<i64, i64> = BTreeMap::new();
     for item in order.packages.iter().flat_map(|p| p.items.iter()) {
         let what = describe(item);
-        let at = order_line(&Item::from(item), &po.canonical.lines).ok_or_else(|| {
-            FlowError::Mismatch(format!(
-                "ship notice {}: {what} is not on purchase order {po_number}",
-                notice.asn_number
-            ))
-        })?;
-        let facts = po.facts_of(at).ok_or_else(|| {
-            FlowError::Mismatch(format!(
-                "purchase order {po_number}: line {} has no line number NetSuite knows",
-                at + 1
-            ))
-        })?;
+        let facts = po.line_for(
+            &Item::from(item),
+            &format!("ship notice {}: {what}", notice.asn_number),
+        )?;
         let sales_line = match by_po_line.get(&facts.line) {
             Some(&s) => s,
             None => {

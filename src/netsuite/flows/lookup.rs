@@ -124,6 +124,30 @@ pub struct NetSuiteOrder {
 }
 
 impl NetSuiteOrder {
+    /// The NetSuite facts of the order line `item` is (matched as
+    /// reconciliation matches: line number, then item identifiers);
+    /// `what` names the document's line in the message when none is.
+    pub fn line_for(
+        &self,
+        item: &crate::reconcile::matching::Item<'_>,
+        what: &str,
+    ) -> Result<&PoLineFacts, FlowError> {
+        let po_number = &self.canonical.po_number;
+        let at = crate::reconcile::matching::order_line(item, &self.canonical.lines).ok_or_else(
+            || {
+                FlowError::Mismatch(format!(
+                    "{what}: the item is not on purchase order {po_number}"
+                ))
+            },
+        )?;
+        self.facts_of(at).ok_or_else(|| {
+            FlowError::Mismatch(format!(
+                "purchase order {po_number}: line {} has no line number NetSuite knows",
+                at + 1
+            ))
+        })
+    }
+
     /// The facts of the line `canonical.lines[index]` is.
     pub fn facts_of(&self, index: usize) -> Option<&PoLineFacts> {
         let n: i64 = self
@@ -144,6 +168,41 @@ fn mapping_error(source: MappingError) -> FlowError {
         mapping: PURCHASE_ORDER_MAPPING.to_string(),
         source,
     }
+}
+
+/// Purchase order `po_number` (of `vendor`, when given), found, read and
+/// mapped for `partner`; [`FlowError::NoPurchaseOrder`] when NetSuite has
+/// none.
+pub async fn order_numbered(
+    flows: &Flows,
+    po_number: &str,
+    vendor: Option<&str>,
+    partner: &str,
+) -> Result<NetSuiteOrder, FlowError> {
+    let id = find_purchase_order(&flows.client, po_number, vendor)
+        .await?
+        .ok_or_else(|| FlowError::NoPurchaseOrder {
+            po_number: po_number.to_string(),
+            vendor: vendor.map(String::from),
+        })?;
+    read_purchase_order(flows, &id, partner).await
+}
+
+/// The record of `kind` an earlier attempt made under `eid`, if any.
+pub async fn made_before(
+    client: &Client,
+    kind: &'static str,
+    eid: &crate::netsuite::client::ExternalId,
+) -> Result<Option<super::Applied>, FlowError> {
+    Ok(client
+        .get(kind, &RecordRef::External(eid.clone()), false)
+        .await?
+        .map(|found| super::Applied {
+            record_type: kind,
+            id: reference(Some(&serde_json::json!({ "id": found.get("id") }))).unwrap_or_default(),
+            external_id: Some(eid.clone()),
+            created: false,
+        }))
 }
 
 /// Reads purchase order `id` (expanded) and maps it for `partner`.
