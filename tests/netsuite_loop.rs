@@ -871,3 +871,68 @@ fn an_inventory_report_reaches_the_items_in_batches_and_names_what_netsuite_lack
         "{listed}"
     );
 }
+
+#[test]
+fn a_purchase_order_changed_or_closed_in_netsuite_goes_out_again_as_a_replacement_or_a_cancellation()
+ {
+    let sim = NetsuiteSim::start(&["--seed"]);
+    let acme = vendor_id(&sim, "V-ACME");
+    let vendor = Vendor::folders();
+    let dir = setup(&sim, &acme, &vendor);
+    let p = dir.path();
+    let so = sales_order(&sim, &[("I-WIDGET", 3), ("I-GADGET", 2)]);
+    let (po_id, po) = purchase_order_of(&sim, &so);
+    let pull = || {
+        let out = dropgate(&["netsuite", "pull-orders", "-c", &config(p)]);
+        assert!(
+            out.status.success(),
+            "{}{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+    };
+    pull();
+    assert_eq!(vendor.orders().len(), 1);
+    // The buyer changes the widget's quantity in NetSuite.
+    let changed = sim.call(
+        "PATCH",
+        &format!("/services/rest/record/v1/purchaseOrder/{po_id}"),
+        Some(&json!({"item": {"items": [{"line": 1, "quantity": 5}]}})),
+    );
+    assert_eq!(changed.status, 204, "{}", changed.body);
+    let said = pull();
+    assert!(
+        said.contains(&format!("queued {po} (replace) for acme")),
+        "{said}"
+    );
+    let orders = vendor.orders();
+    assert_eq!(orders.len(), 2, "{orders:?}");
+    let replacement = orders
+        .iter()
+        .find(|o| o.contains(&format!("BEG*05*DS*{po}*")))
+        .expect("a replacement 850");
+    assert!(replacement.contains("PO1*1*5"), "{replacement}");
+    // Unchanged since: nothing more.
+    assert!(pull().contains("0 queued, 1 unchanged"));
+    // Every line closed: the order is cancelled.
+    let closed = sim.call(
+        "PATCH",
+        &format!("/services/rest/record/v1/purchaseOrder/{po_id}"),
+        Some(&json!({"item": {"items": [{"line": 1, "isClosed": true}, {"line": 2, "isClosed": true}]}})),
+    );
+    assert_eq!(closed.status, 204, "{}", closed.body);
+    let said = pull();
+    assert!(
+        said.contains(&format!("queued {po} (cancel) for acme")),
+        "{said}"
+    );
+    let orders = vendor.orders();
+    assert_eq!(orders.len(), 3, "{orders:?}");
+    assert!(
+        orders
+            .iter()
+            .any(|o| o.contains(&format!("BEG*01*DS*{po}*"))),
+        "{orders:?}"
+    );
+}

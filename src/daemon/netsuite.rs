@@ -506,6 +506,16 @@ fn pull_one(
         }
     };
     if let Some(purpose) = purpose {
+        // A cancellation names what it cancels: the order as last sent
+        // (NetSuite's now has no open line left).
+        if purpose == "cancel"
+            && let Some(sent) = last
+                .as_ref()
+                .and_then(|l| l.document.as_deref())
+                .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        {
+            order = sent;
+        }
         order["purpose"] = Value::String(purpose.to_string());
         let queued = super::send::queue_orders(
             config,
