@@ -41,7 +41,8 @@ fn vendor_literal(v: &str) -> String {
 }
 
 /// The drop-ship purchase orders of `vendors` changed at or after `since`
-/// (all of them when `None`), oldest change first, at most `max`. An
+/// (all of them when `None`), oldest change first, the first `max` of
+/// them (the next poll, from a later cursor, takes the rest). An
 /// order changed in the same second as the cursor is seen again; the
 /// caller knows it (it sent it already).
 pub async fn changed_since(
@@ -66,7 +67,24 @@ pub async fn changed_since(
         ));
     }
     query.push_str(" ORDER BY lastmodifieddate, id");
-    let rows = flows.client.query_all(&query, max).await?;
+    // At most `max` rows a poll: the cursor moves past them, and the next
+    // poll takes up the rest.
+    let mut rows = Vec::new();
+    while rows.len() < max {
+        let page = flows
+            .client
+            .suiteql(
+                &query,
+                (max - rows.len()).min(crate::netsuite::client::MAX_PAGE),
+                rows.len(),
+            )
+            .await?;
+        let got = page.items.len();
+        rows.extend(page.items);
+        if !page.has_more || got == 0 {
+            break;
+        }
+    }
     Ok(rows
         .iter()
         .filter_map(|r| {
