@@ -936,3 +936,32 @@ fn a_purchase_order_changed_or_closed_in_netsuite_goes_out_again_as_a_replacemen
         "{orders:?}"
     );
 }
+
+#[test]
+fn check_config_names_the_line_of_each_netsuite_problem() {
+    let dir = tempfile::tempdir().expect("dir");
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("partners")).expect("partners");
+    std::fs::write(p.join("ck"), "CK\n").expect("secret");
+    std::fs::write(
+        p.join("gateway.toml"),
+        "[gateway]\ndata_dir = \"var\"\n\n[netsuite]\naccount = \"1234567_SB1\"\nbase_url = \"ftp://nowhere\"\npoll_secs = 0\n\n[netsuite.auth]\nmethod = \"tba\"\nconsumer_key_file = \"ck\"\nconsumer_secret_env = \"DROPGATE_TEST_UNSET_SECRET\"\ntoken_id_file = \"ck\"\n\n[netsuite.flows]\ninventory = true\n\n[netsuite.inventory]\nbatch = 5000\n",
+    )
+    .expect("config");
+    let out = dropgate(&["check-config", "-c", &config(p)]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    for expected in [
+        "gateway.toml:6:1: [netsuite] base_url \"ftp://nowhere\" is not an http:// or https:// URL",
+        "gateway.toml:7:1: [netsuite] poll_secs must be at least 1",
+        "gateway.toml:9:11: [netsuite] the consumer secret: the environment variable DROPGATE_TEST_UNSET_SECRET (consumer_secret_env) is not set",
+        "gateway.toml:9:11: [netsuite] the token secret: set token_secret_env or token_secret_file",
+        "gateway.toml:18:11: [netsuite] [netsuite.inventory] batch is 1 to 1000 items a request",
+    ] {
+        assert!(err.contains(expected), "no {expected:?} in:\n{err}");
+    }
+    assert!(
+        !err.contains("CK"),
+        "a secret's value is never shown:\n{err}"
+    );
+}

@@ -688,13 +688,15 @@ pub(super) fn check(path: &Path) -> Checked {
         .unwrap_or_default();
     let netsuite = netsuite_table.and_then(|t| {
         let at = t.at();
+        let keys: Vec<(String, usize)> = t.keys().map(|(k, p)| (k.to_string(), p)).collect();
         let mut n: crate::netsuite::config::NetSuiteConfig = source
             .value(t.into_value())
             .map_err(|e| errors.push(e))
             .ok()?;
         n.resolve_paths(|p| source.resolve(p));
-        for problem in n.check() {
-            errors.push(source.error_at(at, problem.to_string()));
+        for (key, problem) in n.check_keyed() {
+            let place = keys.iter().find(|(k, _)| k == key).map_or(at, |(_, p)| *p);
+            errors.push(source.error_at(place, problem.to_string()));
         }
         Some(n)
     });

@@ -408,21 +408,41 @@ impl NetSuiteConfig {
     /// URL, the numbers, and that every secret is configured once and can
     /// be read. Every problem found, in order.
     pub fn check(&self) -> Vec<ConfigProblem> {
-        let mut problems = Vec::new();
+        self.check_keyed().into_iter().map(|(_, p)| p).collect()
+    }
+
+    /// [`NetSuiteConfig::check`], each problem with the key of
+    /// `[netsuite]` it is about (`auth` for `[netsuite.auth]`), for
+    /// messages that point at the line.
+    pub fn check_keyed(&self) -> Vec<(&'static str, ConfigProblem)> {
+        let mut out = Vec::new();
         if let Err(e) = self.base_url() {
-            problems.push(ConfigProblem(e.to_string()));
+            let key = if self.base_url.is_some() {
+                "base_url"
+            } else {
+                "account"
+            };
+            out.push((key, ConfigProblem(e.to_string())));
         }
         if self.timeout_secs == 0 {
-            problems.push(ConfigProblem("timeout_secs must be at least 1".into()));
-        }
-        if self.poll_secs == 0 {
-            problems.push(ConfigProblem("poll_secs must be at least 1".into()));
-        }
-        if self.inventory.batch == 0 || self.inventory.batch > 1000 {
-            problems.push(ConfigProblem(
-                "[netsuite.inventory] batch is 1 to 1000 items a request".into(),
+            out.push((
+                "timeout_secs",
+                ConfigProblem("timeout_secs must be at least 1".into()),
             ));
         }
+        if self.poll_secs == 0 {
+            out.push((
+                "poll_secs",
+                ConfigProblem("poll_secs must be at least 1".into()),
+            ));
+        }
+        if self.inventory.batch == 0 || self.inventory.batch > 1000 {
+            out.push((
+                "inventory",
+                ConfigProblem("[netsuite.inventory] batch is 1 to 1000 items a request".into()),
+            ));
+        }
+        let mut problems = Vec::new();
         match &self.auth {
             AuthConfig::Tba {
                 consumer_key_env,
@@ -473,7 +493,8 @@ impl NetSuiteConfig {
                 }
             }
         }
-        problems
+        out.extend(problems.into_iter().map(|p| ("auth", p)));
+        out
     }
 
     /// Where the REST services are.
