@@ -644,13 +644,17 @@ fn a_ship_notice_for_an_order_netsuite_lacks_waits_for_a_person_and_goes_once_re
     let vendor = Vendor::folders();
     let dir = setup(&sim, &acme, &vendor);
     let p = dir.path();
-    // A notice for a PO NetSuite does not have, then one for a real one:
-    // the second is not held up by the first.
     let so = sales_order(&sim, &[("I-WIDGET", 1)]);
     let (_, po) = purchase_order_of(&sim, &so);
+    // The number NetSuite will give the next purchase order.
+    let digits = po.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let next: u64 = digits.parse().expect("a numbered PO");
+    let later = format!("{}{}", &po[..po.len() - digits.len()], next + 1);
+    // A notice for that PO, which NetSuite does not have yet, then one for
+    // a real one: the second is not held up by the first.
     vendor.put(
         "asn-x.edi",
-        &asn(201, "ASN-X", "PO-NOPE", "1ZX", &[(1, "ACME-WB-100", 1)]),
+        &asn(201, "ASN-X", &later, "1ZX", &[(1, "ACME-WB-100", 1)]),
     );
     run_until_done(p);
     vendor.put(
@@ -662,18 +666,22 @@ fn a_ship_notice_for_an_order_netsuite_lacks_waits_for_a_person_and_goes_once_re
     let status = text(&dropgate(&["status", "-c", &config(p)]).stdout);
     assert!(status.contains("set aside for a person: 1"), "{status}");
     assert!(
-        status.contains("NetSuite has no purchase order PO-NOPE"),
+        status.contains(&format!("NetSuite has no purchase order {later}")),
         "{status}"
     );
+    let first_id = |listed: &str| {
+        listed
+            .split_whitespace()
+            .next()
+            .expect("a number")
+            .to_string()
+    };
     let listed = text(&dropgate(&["netsuite", "attention", "-c", &config(p)]).stdout);
-    let id = listed
-        .split_whitespace()
-        .next()
-        .expect("a number")
-        .to_string();
     assert!(listed.contains("ship_notice ASN-X"), "{listed}");
+    let id = first_id(&listed);
 
-    // Retried while NetSuite still lacks it: set aside again.
+    // Retried while NetSuite still lacks it: set aside again, under a new
+    // number; the old one is gone from the list.
     let out = dropgate(&["netsuite", "retry", &id, "--by", "ops", "-c", &config(p)]);
     assert!(
         text(&out.stdout).contains(&format!("{id}: queued again")),
@@ -682,11 +690,33 @@ fn a_ship_notice_for_an_order_netsuite_lacks_waits_for_a_person_and_goes_once_re
     );
     run_until_done(p);
     let listed = text(&dropgate(&["netsuite", "attention", "-c", &config(p)]).stdout);
-    assert!(
-        listed.contains("retried") || listed.contains("ASN-X"),
-        "{listed}"
-    );
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    assert!(listed.contains("ship_notice ASN-X"), "{listed}");
+    let again = first_id(&listed);
+    assert_ne!(again, id, "{listed}");
+    // Retried once more, the same number: nothing waits under the old one.
+    let out = dropgate(&["netsuite", "retry", &id, "-c", &config(p)]);
+    assert!(text(&out.stdout).contains("nothing waits under this number"));
     assert_eq!(sim.records("itemFulfillment").len(), 1);
+
+    // The order exists now; retried, the notice goes through, once.
+    let so = sales_order(&sim, &[("I-WIDGET", 1)]);
+    assert_eq!(purchase_order_of(&sim, &so).1, later);
+    let out = dropgate(&["netsuite", "retry", "--all", "-c", &config(p)]);
+    assert!(text(&out.stdout).contains(&format!("{again}: queued again")));
+    run_until_done(p);
+    let fulfilled = sim.records("itemFulfillment");
+    assert_eq!(fulfilled.len(), 2, "{fulfilled:?}");
+    assert!(
+        fulfilled
+            .iter()
+            .any(|f| f["externalId"] == json!(format!("dg-856-acme-ASN-X-{later}"))),
+        "{fulfilled:?}"
+    );
+    let listed = text(&dropgate(&["netsuite", "attention", "-c", &config(p)]).stdout);
+    assert!(listed.contains("nothing is set aside"), "{listed}");
+    let status = text(&dropgate(&["status", "-c", &config(p)]).stdout);
+    assert!(!status.contains("set aside for a person"), "{status}");
 }
 
 #[test]

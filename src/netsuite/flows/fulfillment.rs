@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 
 use super::lookup::{self, SalesLine};
 use super::{Applied, FULFILLMENT_MAPPING, FlowError, Flows, external_id};
-use crate::model::{Document, ShipNotice};
+use crate::model::{Document, ShipNotice, ShipOrder};
 use crate::netsuite::client::RecordRef;
 use crate::reconcile::matching::Item;
 
@@ -46,7 +46,7 @@ pub async fn apply(
             ))
         })?;
         applied
-            .push(apply_order(flows, partner, vendor, document, &notice, index, po_number).await?);
+            .push(apply_order(flows, partner, vendor, document, &notice, order, po_number).await?);
     }
     Ok(applied)
 }
@@ -57,7 +57,7 @@ async fn apply_order(
     vendor: Option<&str>,
     document: &Value,
     notice: &ShipNotice,
-    index: usize,
+    order: &ShipOrder,
     po_number: &str,
 ) -> Result<Applied, FlowError> {
     let eid = external_id("dg-856", &[partner, &notice.asn_number, po_number]);
@@ -73,7 +73,6 @@ async fn apply_order(
         ))
     })?;
     let sales = lookup::sales_lines(client, &so_id).await?;
-    let order = &notice.orders[index];
     // What shipped, per sales order line.
     let mut shipped: BTreeMap<i64, Decimal> = BTreeMap::new();
     let mut taken: Vec<i64> = Vec::new();
