@@ -15,6 +15,8 @@
 //! - [`mapping`]: mappings from trees to the canonical model and back.
 //! - [`model`]: the canonical documents.
 //! - [`relay`]: documents out to the routing core.
+//! - [`lifecycle`]: each purchase order followed from the order to the
+//!   bill, its exceptions and the measures.
 //! - [`netsuite`]: NetSuite's REST services (signing, client, simulator).
 //! - [`store`]: the durable state (files, documents, outbox, control
 //!   numbers, audit) and the archive.
@@ -26,6 +28,7 @@ pub mod cli;
 pub mod config;
 pub mod daemon;
 pub mod format;
+pub mod lifecycle;
 pub mod mapping;
 pub mod model;
 pub mod netsuite;

@@ -26,6 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("ocr", &["format"]),
     ("mapping", &["format", "model", "x12"]),
     ("reconcile", &["model"]),
+    ("lifecycle", &["model", "reconcile", "store"]),
     ("relay", &[]),
     ("store", &[]),
     (
@@ -49,6 +50,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "reconcile",
             "ocr",
             "netsuite",
+            "lifecycle",
         ],
     ),
     (
@@ -65,6 +67,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "relay",
             "store",
             "netsuite",
+            "lifecycle",
         ],
     ),
     (
@@ -82,13 +85,14 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "relay",
             "store",
             "netsuite",
+            "lifecycle",
         ],
     ),
 ];
 
 /// The modules that do no I/O of their own. `x12/defs` may read a
 /// definitions folder on request; it is the one exception.
-const NO_IO: &[&str] = &["x12", "format", "model", "reconcile"];
+const NO_IO: &[&str] = &["x12", "format", "model", "reconcile", "lifecycle"];
 
 /// Paths (after the file's `use` aliases are expanded) that do I/O, or
 /// read the process's surroundings, by themselves.

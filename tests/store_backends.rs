@@ -10,9 +10,9 @@
 mod support;
 
 use dropgate::store::{
-    self, DocumentBody, Durability, ErrorKind, Extent, FileState, InvoiceHold, InvoiceRecord,
-    Invoices, KeptAnswer, Link, Location, NewDelivery, NewDocument, NewFile, Processed, SentOrder,
-    Store, StoreError, Targets,
+    self, Alerted, DocumentBody, Durability, ErrorKind, ExceptionFilter, Extent, FileState,
+    InvoiceHold, InvoiceRecord, Invoices, KeptAnswer, Link, Location, NewDelivery, NewDocument,
+    NewException, NewFile, OrderFilter, Processed, SentOrder, Store, StoreError, Targets,
 };
 use support::postgres::{PASSWORD, Postgres};
 
@@ -84,6 +84,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "documents_set_aside_wait_until_retried_once",
         documents_set_aside_wait_until_retried_once,
+    ),
+    (
+        "orders_are_listed_exceptions_open_once_and_polls_are_kept",
+        orders_are_listed_exceptions_open_once_and_polls_are_kept,
     ),
 ];
 
@@ -497,6 +501,7 @@ fn an_original_order_is_known_by_its_number_a_change_by_its_content(b: &Backend)
         name: format!("{purpose}-{sha}.edi"),
         channel: "acme-out".into(),
         document: None,
+        group_control: None,
     };
     let record = |s: &mut dyn Store, o: SentOrder| {
         s.atomically(Durability::Synced, |tx| tx.record_order(&o))
@@ -852,6 +857,7 @@ fn orders_links_and_invoices_are_kept_for_reconciliation(b: &Backend) -> Result 
         name: format!("{purpose}-{sha}.edi"),
         channel: "acme-out".into(),
         document: document.map(String::from),
+        group_control: Some(41),
     };
     assert_eq!(s.last_order("acme", "PO-1")?, None);
     let first = order("original", "h1", Some("{\"v\":1}"));
@@ -1036,5 +1042,174 @@ fn documents_set_aside_wait_until_retried_once(b: &Backend) -> Result {
         s.cursor("netsuite:orders")?.as_deref(),
         Some("2026-12-06 11:00:00")
     );
+    Ok(())
+}
+
+fn orders_are_listed_exceptions_open_once_and_polls_are_kept(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    let order = |po: &str, group| SentOrder {
+        partner: "acme".into(),
+        po_number: po.into(),
+        purpose: "original".into(),
+        sha256: format!("sha-{po}"),
+        name: format!("{po}.edi"),
+        channel: "acme-out".into(),
+        document: Some(format!("{{\"po_number\":\"{po}\"}}")),
+        group_control: group,
+    };
+    s.atomically(Durability::Synced, |tx| {
+        tx.record_order(&order("PO_7", Some(7)))?;
+        tx.record_order(&order("PO-8", Some(7)))?;
+        tx.record_order(&order("PO-9", None))
+    })?;
+    // The orders sent in group 7, and the history of one.
+    assert_eq!(s.orders_in_group("acme", 7)?, ["PO-8", "PO_7"]);
+    assert_eq!(s.orders_in_group("bolt", 7)?, Vec::<String>::new());
+    // A document linked to a PO number never sent is an order known too.
+    let f = s.atomically(Durability::Synced, |tx| {
+        tx.record_received(&new_file("855.edi", "h-855"))
+    })?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.add_links(&[Link {
+            partner: "acme".into(),
+            po_number: "PO-X".into(),
+            doc_type: "po_ack".into(),
+            file_id: f,
+            seq: 0,
+            detail: Some("{}".into()),
+        }])
+    })?;
+    let rows = s.order_history("acme", "PO-X")?;
+    assert!(rows.sent.is_empty());
+    assert_eq!(rows.linked.len(), 1);
+    assert_eq!(
+        (rows.linked[0].doc_type.as_str(), rows.linked[0].file_id),
+        ("po_ack", f)
+    );
+    assert!(rows.linked[0].at.starts_with("20"), "{}", rows.linked[0].at);
+    let rows = s.order_history("acme", "PO-8")?;
+    assert_eq!(rows.sent.len(), 1);
+    assert_eq!(rows.sent[0].name, "PO-8.edi");
+    let keys =
+        |s: &mut dyn Store, f: OrderFilter| -> std::result::Result<Vec<String>, StoreError> {
+            Ok(s.order_keys(&f)?.into_iter().map(|k| k.po_number).collect())
+        };
+    let mut all = keys(s, OrderFilter::default())?;
+    all.sort();
+    assert_eq!(all, ["PO-8", "PO-9", "PO-X", "PO_7"]);
+    // `_` is a character, not a wildcard.
+    assert_eq!(
+        keys(
+            s,
+            OrderFilter {
+                po_number: Some("_7".into()),
+                ..OrderFilter::default()
+            }
+        )?,
+        ["PO_7"]
+    );
+    assert_eq!(
+        keys(
+            s,
+            OrderFilter {
+                partner: Some("bolt".into()),
+                ..OrderFilter::default()
+            }
+        )?
+        .len(),
+        0
+    );
+    assert_eq!(
+        keys(
+            s,
+            OrderFilter {
+                since: Some("2999-01-01".into()),
+                ..OrderFilter::default()
+            }
+        )?
+        .len(),
+        0
+    );
+    assert_eq!(
+        keys(
+            s,
+            OrderFilter {
+                limit: 2,
+                ..OrderFilter::default()
+            }
+        )?
+        .len(),
+        2
+    );
+
+    // One open exception per kind and subject; closed, it may open again.
+    let new = NewException {
+        kind: "no-997",
+        subject: "order:acme:PO-8",
+        partner: Some("acme"),
+        po_number: Some("PO-8"),
+        reason: "no 997",
+    };
+    let id = s.atomically(Durability::Synced, |tx| tx.open_exception(&new))?;
+    let again = s.atomically(Durability::Synced, |tx| tx.open_exception(&new));
+    assert!(
+        again.is_err(),
+        "a second open exception of a kind and subject"
+    );
+    s.atomically(Durability::Synced, |tx| {
+        tx.note_exception(id, "no 997 yet")?;
+        tx.exception_alerted(id, Alerted::Webhook)
+    })?;
+    let open = s.exceptions(&ExceptionFilter {
+        open_only: true,
+        ..ExceptionFilter::default()
+    })?;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].reason, "no 997 yet");
+    assert!(open[0].notified_at.is_some() && open[0].digested_at.is_none());
+    s.atomically(Durability::Synced, |tx| {
+        tx.close_exception(id, "the 997 came")
+    })?;
+    assert!(
+        s.exceptions(&ExceptionFilter {
+            open_only: true,
+            ..ExceptionFilter::default()
+        })?
+        .is_empty()
+    );
+    let reopened = s.atomically(Durability::Synced, |tx| tx.open_exception(&new))?;
+    assert_ne!(reopened, id);
+    let all = s.exceptions(&ExceptionFilter {
+        po_number: Some("PO-8".into()),
+        ..ExceptionFilter::default()
+    })?;
+    assert_eq!(all.len(), 2);
+    assert_eq!(
+        all[1].closed.as_ref().map(|c| c.1.as_str()),
+        Some("the 997 came")
+    );
+
+    // Polls: failing since the first failure after the last success.
+    s.atomically(Durability::Unsynced, |tx| tx.record_poll("in", None))?;
+    s.atomically(Durability::Unsynced, |tx| {
+        tx.record_poll("in", Some("refused"))
+    })?;
+    let first = s.channel_polls()?[0].failing_since.clone();
+    assert!(first.is_some());
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    s.atomically(Durability::Unsynced, |tx| {
+        tx.record_poll("in", Some("refused again"))
+    })?;
+    let p = &s.channel_polls()?[0];
+    assert_eq!(p.failing_since, first, "still failing since the first");
+    assert_eq!(
+        p.last_error.as_ref().map(|e| e.0.as_str()),
+        Some("refused again")
+    );
+    assert!(p.last_ok_at.is_some());
+    s.atomically(Durability::Unsynced, |tx| tx.record_poll("in", None))?;
+    assert_eq!(s.channel_polls()?[0].failing_since, None);
+    assert_eq!(s.last_received("acme", "inventory_advice")?, None);
     Ok(())
 }

@@ -19,6 +19,7 @@ mod inspect;
 mod mapping;
 mod netsuite;
 mod netsuite_sim;
+mod orders;
 mod pdf;
 mod reconcile;
 mod render;
@@ -88,6 +89,14 @@ enum Command {
     /// Releases a held invoice (one with a variance) to the relay: it is
     /// relayed once, and the file's audit trail says who released it.
     Release(gateway::ReleaseArgs),
+    /// Purchase orders followed from the order to the bill: the list with
+    /// each order's state, one order's timeline (PO, 997, 855, ship
+    /// notices with tracking, invoices), or the measures per partner.
+    Orders(orders::OrdersArgs),
+    /// The exceptions (orders without a 997 or 855 in time, late, shipped
+    /// short, invoices held, files quarantined, channels failing, feeds
+    /// missing): the open ones, or all.
+    Exceptions(orders::ExceptionsArgs),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -126,6 +135,8 @@ pub fn main() -> ExitCode {
         Command::Reprocess(args) => gateway::reprocess(args),
         Command::SendPo(args) => gateway::send_po(args),
         Command::Release(args) => gateway::release(args),
+        Command::Orders(args) => orders::orders(args),
+        Command::Exceptions(args) => orders::exceptions(args),
     };
     match result {
         Ok(code) => code,

@@ -324,6 +324,10 @@ pub struct Gateway {
     pub ocr: crate::ocr::OcrConfig,
     /// The NetSuite account, when one is configured (`[netsuite]`).
     pub netsuite: Option<crate::netsuite::config::NetSuiteConfig>,
+    /// The exception rules every partner starts from (`[exceptions]`).
+    pub exceptions: crate::lifecycle::Rules,
+    /// How exceptions are looked for and told (`[alerts]`).
+    pub alerts: super::alerts::AlertsConfig,
     /// Our X12 identity, for what we send (purchase orders).
     pub x12: Option<OwnX12>,
     /// The HTTP API, when configured.
@@ -366,6 +370,15 @@ impl Gateway {
     /// A partner by id.
     pub fn partner(&self, id: &str) -> Option<&Partner> {
         self.partners.iter().find(|p| p.id == id)
+    }
+
+    /// The exception rules for partner `id` (the gateway's, with the
+    /// partner's `[exceptions]` over them).
+    pub fn rules_for(&self, id: &str) -> crate::lifecycle::Rules {
+        match self.partner(id) {
+            Some(p) => self.exceptions.with(&p.exceptions),
+            None => self.exceptions,
+        }
     }
 
     /// How often channel `name` is polled, in seconds.
@@ -448,10 +461,12 @@ pub(super) fn check(path: &Path) -> Checked {
     let archive_table = take("archive", &mut errors);
     let ocr_table = take("ocr", &mut errors);
     let netsuite_table = take("netsuite", &mut errors);
+    let exceptions_table = take("exceptions", &mut errors);
+    let alerts_table = take("alerts", &mut errors);
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
-            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite"),
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite, exceptions, alerts"),
         ));
     }
     // Where a [gateway] key is written, for messages about its value.
@@ -700,6 +715,56 @@ pub(super) fn check(path: &Path) -> Checked {
         }
         Some(n)
     });
+    let exceptions = exceptions_table
+        .and_then(|t| {
+            source
+                .value::<crate::lifecycle::rules::RulesTable>(t.into_value())
+                .map_err(|e| errors.push(e))
+                .ok()
+        })
+        .map(|t| crate::lifecycle::Rules::default().with(&t))
+        .unwrap_or_default();
+    let alerts = alerts_table
+        .and_then(|t| {
+            let at = t.at();
+            let keys: Vec<(String, usize)> = t.keys().map(|(k, p)| (k.to_string(), p)).collect();
+            let key_at = |k: &str| keys.iter().find(|(n, _)| n == k).map_or(at, |(_, p)| *p);
+            let mut a: super::alerts::AlertsConfig = source
+                .value(t.into_value())
+                .map_err(|e| errors.push(e))
+                .ok()?;
+            if a.check_every.secs() == 0 {
+                errors.push(
+                    source.error_at(key_at("check_every"), "[alerts] check_every: at least 1s"),
+                );
+            }
+            if let Some(w) = &mut a.webhook {
+                w.secret_file = w.secret_file.as_ref().map(|p| source.resolve(p));
+                if let Err(e) = w.check() {
+                    errors
+                        .push(source.error_at(key_at("webhook"), format!("[alerts.webhook] {e}")));
+                }
+            }
+            if let Some(name) = &a.digest_channel {
+                let smtp = channels
+                    .iter()
+                    .find(|c| &c.name == name)
+                    .map(|c| matches!(c.kind, ChannelKind::Smtp(_)));
+                match smtp {
+                    Some(true) => {}
+                    Some(false) => errors.push(source.error_at(
+                        key_at("digest_channel"),
+                        format!("[alerts] digest_channel {name:?} is not an smtp channel"),
+                    )),
+                    None => errors.push(source.error_at(
+                        key_at("digest_channel"),
+                        format!("[alerts] digest_channel {name:?} is not a channel"),
+                    )),
+                }
+            }
+            Some(a)
+        })
+        .unwrap_or_default();
     let schedule = match schedule_table {
         Some(table) => {
             let mut out = BTreeMap::new();
@@ -744,6 +809,8 @@ pub(super) fn check(path: &Path) -> Checked {
         archive,
         ocr,
         netsuite,
+        exceptions,
+        alerts,
         x12,
         api,
         store,

@@ -206,6 +206,9 @@ pub struct Partner {
     /// Its side of the NetSuite flows (`[netsuite]`: its vendor's
     /// internal ID, a flow turned off or on for it).
     pub netsuite: Option<crate::netsuite::config::PartnerNetSuite>,
+    /// Its exception rules over the gateway's (`[exceptions]`, key by
+    /// key).
+    pub exceptions: crate::lifecycle::rules::RulesTable,
 }
 
 /// Reads every partner file of the partners folder (`partners_at`: where
@@ -308,12 +311,13 @@ fn load_one(
     let outbound_table = table("outbound", errors);
     let reconcile_table = table("reconcile", errors);
     let netsuite_table = table("netsuite", errors);
+    let exceptions_table = table("exceptions", errors);
     let inbound_value = doc.take("inbound");
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
             format!(
-                "unknown table or key `{key}`, expected one of partner, x12, inbound, outbound, reconcile, netsuite"
+                "unknown table or key `{key}`, expected one of partner, x12, inbound, outbound, reconcile, netsuite, exceptions"
             ),
         ));
     }
@@ -456,6 +460,14 @@ fn load_one(
             .map_err(|e| errors.push(e))
             .ok()
     });
+    let exceptions = exceptions_table
+        .and_then(|t| {
+            source
+                .value::<crate::lifecycle::rules::RulesTable>(t.into_value())
+                .map_err(|e| errors.push(e))
+                .ok()
+        })
+        .unwrap_or_default();
     for e in &emails {
         if !e.contains('@') {
             errors.push(source.error_at(
@@ -475,6 +487,7 @@ fn load_one(
         outbound,
         reconcile,
         netsuite,
+        exceptions,
     })
 }
 

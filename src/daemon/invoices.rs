@@ -29,8 +29,8 @@ use crate::store::{
 /// reconciled (its numbers are not used).
 const RECONCILE_LOCK: &str = "reconcile";
 
-/// The types whose documents are reconciled or linked.
-const LINKED: [&str; 2] = ["invoice", "ship_notice"];
+/// The types whose documents are reconciled or linked to their orders.
+const LINKED: [&str; 4] = ["invoice", "ship_notice", "po_ack", "functional_ack"];
 
 /// The invoices and ship notices of a file's documents: their number in
 /// the file and where they are (in the local pack the file's documents
@@ -116,8 +116,8 @@ pub struct Relay {
     pub documents: u64,
 }
 
-/// Links the file's ship notices and invoices to their orders and
-/// reconciles its invoices, in the finishing transaction. `documents` is
+/// Links the file's acknowledgments, ship notices and invoices to their
+/// orders and reconciles its invoices, in the finishing transaction. `documents` is
 /// the file's extent in its local pack; `None` when the file has no
 /// invoice (its documents go to the relay as they are).
 pub fn reconcile_file(
@@ -187,7 +187,57 @@ pub fn reconcile_file(
             });
         }
     }
+    // Acknowledgments: an 855 by its PO number, a 997/999 by the group
+    // control number of the orders it answers.
+    for (seq, doc_type, extent) in &found.documents {
+        match doc_type.as_str() {
+            "po_ack" => {
+                let json = read(extent)?;
+                let Ok(Document::PoAck(ack)) = document(&json, doc_type) else {
+                    return Err(corrupt(place(*seq), "not an acknowledgment"));
+                };
+                let po = ack.po_number.trim();
+                if !po.is_empty() {
+                    links.push(Link {
+                        partner: partner.id.clone(),
+                        po_number: po.to_string(),
+                        doc_type: doc_type.clone(),
+                        file_id: file.id,
+                        seq: *seq,
+                        detail: Some(json),
+                    });
+                }
+            }
+            "functional_ack" => {
+                let json = read(extent)?;
+                let Ok(Document::FunctionalAck(fa)) = document(&json, doc_type) else {
+                    return Err(corrupt(place(*seq), "not a functional acknowledgment"));
+                };
+                let Ok(group) = fa.group_control_number.trim().parse::<u64>() else {
+                    continue;
+                };
+                if fa.functional_id != "PO" {
+                    continue;
+                }
+                for po in store.orders_in_group(&partner.id, group)? {
+                    links.push(Link {
+                        partner: partner.id.clone(),
+                        po_number: po,
+                        doc_type: doc_type.clone(),
+                        file_id: file.id,
+                        seq: *seq,
+                        detail: Some(json.clone()),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
     store.add_links(&links)?;
+    if !found.documents.iter().any(|(_, t, _)| t == "invoice") {
+        // Nothing of the file's relay delivery changes.
+        return Ok(None);
+    }
     let mut reconciled: Vec<(u64, Option<String>)> = Vec::new();
     for (seq, doc_type, extent) in &found.documents {
         if doc_type != "invoice" {

@@ -20,6 +20,7 @@
 //! - every delivery has a key that stays the same when it is retried.
 
 pub mod ack;
+pub mod alerts;
 pub mod api;
 pub mod body;
 pub mod deliver;
@@ -30,11 +31,13 @@ pub mod index;
 pub mod invoices;
 pub mod leases;
 pub mod netsuite;
+pub mod orders;
 pub mod pipeline;
 pub mod send;
 pub mod stop;
 pub mod supervisor;
 pub mod wake;
+pub mod watch;
 
 use std::time::{Duration, Instant};
 
@@ -615,6 +618,19 @@ impl Gateway {
         }
     }
 
+    /// Records how a poll of channel `i` went, for the console and the
+    /// exception rules (a channel failing); a store that cannot take it
+    /// now is logged, not a failed pass.
+    fn note_poll(&mut self, i: usize, error: Option<&str>) {
+        let channel = self.channels[i].name().to_string();
+        let noted = self
+            .store
+            .atomically(Durability::Unsynced, |tx| tx.record_poll(&channel, error));
+        if let Err(e) = noted {
+            tracing::warn!(channel, error = %e, "the poll's outcome was not recorded");
+        }
+    }
+
     /// Looks at inbound channel `i`: the files complete and waiting; what it
     /// skipped for a reason (once per name) and a failure are logged as they
     /// are found and go in the report.
@@ -623,7 +639,10 @@ impl Gateway {
         i: usize,
         report: &mut PassReport,
     ) -> Option<Vec<crate::transport::Waiting>> {
-        match self.channels[i].poll() {
+        let polled = self.channels[i].poll();
+        let error = polled.as_ref().err().map(|e| e.to_string());
+        self.note_poll(i, error.as_deref());
+        match polled {
             Ok(look) => {
                 let channel = self.channels[i].name();
                 for (name, reason) in &look.skipped {

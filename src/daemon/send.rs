@@ -271,6 +271,8 @@ pub fn queue_orders(
                     channel: outbound.channel.clone(),
                     // What invoices that bill it are reconciled against.
                     document: Some(doc.to_string()),
+                    // What the partner's 997 names.
+                    group_control: (flavor == Flavor::X12).then_some(u64::from(group)),
                 })?;
             }
             deliveries.push(NewDelivery {

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
-    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, api, deliver, delivery_worker,
-    handover, leases, open_store, wake,
+    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, alerts, api, deliver, delivery_worker,
+    handover, leases, open_store, wake, watch,
 };
 use crate::config::Gateway as Config;
 
@@ -172,6 +172,7 @@ fn leases_of(gateway: &Gateway) -> Vec<String> {
                 .iter()
                 .map(delivery_worker::Plan::lease),
         )
+        .chain([watch::LEASE.to_string()])
         .collect()
 }
 
@@ -195,7 +196,118 @@ fn start_intakes(gateway: &Gateway, common: &Common, stop: &Stop) -> Vec<Intake>
         common.clone(),
     ));
     started.push(Intake { stop: own, task });
+    let own = stop.child();
+    let task = tokio::spawn(watcher(
+        Arc::clone(&gateway.config),
+        own.clone(),
+        common.clone(),
+    ));
+    started.push(Intake { stop: own, task });
     started
+}
+
+/// The exception watcher's loop (see [`watch`]): under its lease, every
+/// `[alerts] check_every`, the rules checked and exceptions opened and
+/// closed, then the alerts sent ([`alerts`]), the store used on blocking
+/// threads only and nothing held across the network.
+async fn watcher(config: Arc<Config>, stop: Stop, common: Common) {
+    let started = chrono::Utc::now();
+    let every = config.alerts.check_every.0;
+    let mut store: Option<Box<dyn crate::store::Store>> = None;
+    let mut failures = 0u32;
+    while !stop.is_raised() {
+        let Some(busy) = common.held.enter(watch::LEASE) else {
+            sleep_unless_stopped(LOOK_AT_LEASE, &stop).await;
+            continue;
+        };
+        let cfg = Arc::clone(&config);
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut s = match store.map_or_else(|| open_store(&cfg), Ok) {
+                Ok(s) => s,
+                Err(e) => return (None, Err(e)),
+            };
+            let now = chrono::Utc::now();
+            let checked = watch::check(&cfg, s.as_mut(), now, started)
+                .and_then(|c| Ok((c, alerts::pending(&cfg, s.as_mut(), now)?)));
+            (Some(s), checked)
+        })
+        .await;
+        let (s, checked) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = common
+                    .fatal
+                    .send(DaemonError::Panicked(e.to_string()))
+                    .await;
+                return;
+            }
+        };
+        store = s;
+        let wait = match checked {
+            Ok((checked, pending)) => {
+                failures = 0;
+                if !checked.opened.is_empty() || checked.closed > 0 {
+                    tracing::info!(
+                        opened = checked.opened.len(),
+                        closed = checked.closed,
+                        open = checked.open,
+                        "exceptions"
+                    );
+                }
+                let told = alerts::send(&config, pending).await;
+                for e in &told.errors {
+                    tracing::warn!(error = %e, "an alert was not sent; it is tried again");
+                }
+                let mut s = store.take();
+                let recorded = tokio::task::spawn_blocking(move || {
+                    let r = match s.as_mut() {
+                        Some(st) => alerts::record(st.as_mut(), &told, chrono::Utc::now()),
+                        None => Ok(()),
+                    };
+                    (s, r)
+                })
+                .await;
+                match recorded {
+                    Ok((s, Ok(()))) => {
+                        store = s;
+                        every
+                    }
+                    Ok((s, Err(e))) => {
+                        store = s;
+                        failures += 1;
+                        failed_pass(
+                            &common,
+                            watch::LEASE,
+                            &DaemonError::Store(e),
+                            every,
+                            failures,
+                        )
+                    }
+                    Err(e) => {
+                        let _ = common
+                            .fatal
+                            .send(DaemonError::Panicked(e.to_string()))
+                            .await;
+                        return;
+                    }
+                }
+            }
+            Err(e) => {
+                // A connection that failed is opened again.
+                store = None;
+                failures += 1;
+                failed_pass(
+                    &common,
+                    watch::LEASE,
+                    &DaemonError::Store(e),
+                    every,
+                    failures,
+                )
+            }
+        };
+        drop(busy);
+        sleep_unless_stopped(wait, &stop).await;
+    }
 }
 
 /// Waits for `intakes` to end (told to stop), or `deadline`. False when

@@ -62,7 +62,8 @@ impl WebhookConfig {
         }
     }
 
-    fn secret(&self) -> Result<Vec<u8>, RelayError> {
+    /// The signing secret, read from where the configuration says.
+    pub fn secret(&self) -> Result<Vec<u8>, RelayError> {
         match (&self.secret_env, &self.secret_file) {
             (Some(var), _) => std::env::var(var)
                 .map(|s| s.trim().as_bytes().to_vec())
@@ -91,6 +92,44 @@ pub fn signature(secret: &[u8], body: &[u8]) -> String {
     out
 }
 
+/// POSTs one JSON body to `url`, signed with `secret`, under the
+/// idempotency key `key`; a 2xx or a 409 (seen before) is delivered.
+/// `what` names the body in errors.
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &[u8],
+    key: &str,
+    body: &[u8],
+    what: &str,
+) -> Result<(), RelayError> {
+    let sent = client
+        .post(url)
+        .header("Content-Type", "application/json")
+        .header("Idempotency-Key", key)
+        .header("X-Dropgate-Signature", signature(secret, body))
+        .body(body.to_vec())
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => Ok(()),
+        Ok(r) => Err(RelayError(format!(
+            "{url} answered {} to {what}",
+            r.status()
+        ))),
+        Err(e) => Err(RelayError(format!("posting {what} to {url}: {e}"))),
+    }
+}
+
+/// An HTTP client for the webhook's requests (`timeout_secs` each).
+pub fn client(config: &WebhookConfig) -> Result<reqwest::Client, RelayError> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(config.timeout_secs.max(1)))
+        .build()
+        .map_err(|e| RelayError(format!("starting the HTTP client: {e}")))
+}
+
 /// The webhook relay.
 #[derive(Debug)]
 pub struct WebhookRelay {
@@ -113,11 +152,7 @@ impl WebhookRelay {
         if let Some(c) = &self.client {
             return Ok(c.clone());
         }
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let c = reqwest::Client::builder()
-            .timeout(Duration::from_secs(self.config.timeout_secs.max(1)))
-            .build()
-            .map_err(|e| RelayError(format!("starting the HTTP client: {e}")))?;
+        let c = client(&self.config)?;
         self.client = Some(c.clone());
         Ok(c)
     }
@@ -148,31 +183,13 @@ impl DocumentRelay for WebhookRelay {
                     Ok(None) => return Ending::Made,
                     Err(e) => return Ending::Failed(e),
                 };
-                let sent = client
-                    .post(&url)
-                    .header("Content-Type", "application/json")
-                    .header("Idempotency-Key", document_key(key, index))
-                    .header("X-Dropgate-Signature", signature(&secret, doc))
-                    .body(doc.to_vec())
-                    .send()
-                    .await;
-                match sent {
-                    Ok(r) if r.status().is_success() || r.status().as_u16() == 409 => {
-                        if acknowledged(index + 1, None).is_break() {
-                            return Ending::Stopped;
-                        }
-                    }
-                    Ok(r) => {
-                        return Ending::Failed(RelayError(format!(
-                            "{url} answered {} to document {index}",
-                            r.status()
-                        )));
-                    }
-                    Err(e) => {
-                        return Ending::Failed(RelayError(format!(
-                            "posting document {index} to {url}: {e}"
-                        )));
-                    }
+                let what = format!("document {index}");
+                let key = document_key(key, index);
+                if let Err(e) = post(&client, &url, &secret, &key, doc, &what).await {
+                    return Ending::Failed(e);
+                }
+                if acknowledged(index + 1, None).is_break() {
+                    return Ending::Stopped;
                 }
             }
         };

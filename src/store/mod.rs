@@ -392,6 +392,9 @@ pub struct SentOrder {
     /// Its canonical JSON, as sent (kept for reconciling the invoices
     /// that bill it; none for orders recorded before it was kept).
     pub document: Option<String>,
+    /// The group control number (GS06) it went out in, for an X12 order:
+    /// what the partner's 997 names.
+    pub group_control: Option<u64>,
 }
 
 /// A document of a file linked to a partner's purchase order: the ship
@@ -411,6 +414,149 @@ pub struct Link {
     /// What of the document the links' readers need without reading the
     /// document packs (for a ship notice, its canonical JSON).
     pub detail: Option<String>,
+}
+
+/// An order as sent, for its history (`Query::order_history`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SentRow {
+    /// `original`, `change`, `replace`, `cancel`, `duplicate`.
+    pub purpose: String,
+    /// The file name it was queued under.
+    pub name: String,
+    /// When it was queued (RFC 3339).
+    pub at: String,
+    /// Its canonical JSON, when kept.
+    pub document: Option<String>,
+}
+
+/// A document linked to an order, with when its file came.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkedRow {
+    /// `functional_ack`, `po_ack`, `ship_notice`, `invoice`.
+    pub doc_type: String,
+    /// Its file.
+    pub file_id: FileId,
+    /// Its number in the file.
+    pub seq: u64,
+    /// What the link keeps of it (the JSON, but for invoices, which the
+    /// `invoices` table keeps).
+    pub detail: Option<String>,
+    /// When its file was received (RFC 3339).
+    pub at: String,
+}
+
+/// What was sent and received under a partner's PO number.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderRows {
+    /// The orders sent, oldest first.
+    pub sent: Vec<SentRow>,
+    /// The documents linked, oldest first.
+    pub linked: Vec<LinkedRow>,
+}
+
+/// Which orders to list (`Query::order_keys`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// This partner's only.
+    pub partner: Option<String>,
+    /// PO numbers containing this.
+    pub po_number: Option<String>,
+    /// First seen at or after (RFC 3339).
+    pub since: Option<String>,
+    /// First seen before (RFC 3339).
+    pub until: Option<String>,
+    /// At most this many (the newest first).
+    pub limit: usize,
+    /// After skipping this many.
+    pub offset: usize,
+}
+
+/// An order known by its partner and PO number.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrderKey {
+    /// The partner.
+    pub partner: String,
+    /// The PO number.
+    pub po_number: String,
+    /// When it was first sent, or its first document came (RFC 3339).
+    pub first_at: String,
+}
+
+/// An exception as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExceptionRecord {
+    /// Its number.
+    pub id: i64,
+    /// Its kind (`no-997`, `late`, ...).
+    pub kind: String,
+    /// What it is about (`order:P:PO`, `file:ID`, `channel:NAME`).
+    pub subject: String,
+    /// The partner, when there is one.
+    pub partner: Option<String>,
+    /// The PO number, for an order's.
+    pub po_number: Option<String>,
+    /// Why, as last found.
+    pub reason: String,
+    /// When it was opened (RFC 3339).
+    pub opened_at: String,
+    /// When it was closed, and what closed it.
+    pub closed: Option<(String, String)>,
+    /// When the webhook was told of it.
+    pub notified_at: Option<String>,
+    /// When a digest e-mail listed it.
+    pub digested_at: Option<String>,
+}
+
+/// An exception to open.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewException<'a> {
+    /// Its kind.
+    pub kind: &'a str,
+    /// What it is about.
+    pub subject: &'a str,
+    /// The partner.
+    pub partner: Option<&'a str>,
+    /// The PO number.
+    pub po_number: Option<&'a str>,
+    /// Why.
+    pub reason: &'a str,
+}
+
+/// Which exceptions to list.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExceptionFilter {
+    /// Only those still open.
+    pub open_only: bool,
+    /// This partner's only.
+    pub partner: Option<String>,
+    /// This order's only.
+    pub po_number: Option<String>,
+    /// At most this many, newest first (0: all).
+    pub limit: usize,
+}
+
+/// How an exception was told to people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Alerted {
+    /// Posted to the alert webhook.
+    Webhook,
+    /// Listed in a digest e-mail.
+    Digest,
+}
+
+/// How a channel's polls have gone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelPoll {
+    /// The channel.
+    pub channel: String,
+    /// The last poll (RFC 3339).
+    pub last_poll_at: String,
+    /// The last that worked.
+    pub last_ok_at: Option<String>,
+    /// The last error and when.
+    pub last_error: Option<(String, String)>,
+    /// Failing since (the first failure after the last success).
+    pub failing_since: Option<String>,
 }
 
 /// Where a reconciled invoice stands.
@@ -707,6 +853,35 @@ pub trait Query {
 
     /// Where a poll of a remote system stopped last (`netsuite:orders`).
     fn cursor(&mut self, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// What was sent and received under a partner's PO number.
+    fn order_history(&mut self, partner: &str, po_number: &str) -> Result<OrderRows, StoreError>;
+
+    /// The orders (sent, or with documents linked) `filter` says, newest
+    /// first.
+    fn order_keys(&mut self, filter: &OrderFilter) -> Result<Vec<OrderKey>, StoreError>;
+
+    /// The PO numbers of the orders sent to `partner` in the group with
+    /// this control number (GS06).
+    fn orders_in_group(
+        &mut self,
+        partner: &str,
+        group_control: u64,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The exceptions `filter` says, newest first.
+    fn exceptions(&mut self, filter: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError>;
+
+    /// How each channel's polls have gone.
+    fn channel_polls(&mut self) -> Result<Vec<ChannelPoll>, StoreError>;
+
+    /// When the last file with a document of `doc_type` came from
+    /// `partner` (RFC 3339).
+    fn last_received(
+        &mut self,
+        partner: &str,
+        doc_type: &str,
+    ) -> Result<Option<String>, StoreError>;
 }
 
 /// A transaction of the store: every write is made in one, and all of it
@@ -828,6 +1003,22 @@ pub trait Transaction: Query {
     /// Keeps where a poll stopped.
     fn set_cursor(&mut self, name: &str, value: &str) -> Result<(), StoreError>;
 
+    /// Opens an exception; returns its number. One is open per kind and
+    /// subject: opening another is a `Conflict`.
+    fn open_exception(&mut self, e: &NewException<'_>) -> Result<i64, StoreError>;
+
+    /// Says why an open exception is, as found now.
+    fn note_exception(&mut self, id: i64, reason: &str) -> Result<(), StoreError>;
+
+    /// Closes an exception, saying what resolved it.
+    fn close_exception(&mut self, id: i64, resolution: &str) -> Result<(), StoreError>;
+
+    /// Records that people were told of an exception.
+    fn exception_alerted(&mut self, id: i64, how: Alerted) -> Result<(), StoreError>;
+
+    /// Records a poll of a channel: fine (`None`) or its error.
+    fn record_poll(&mut self, channel: &str, error: Option<&str>) -> Result<(), StoreError>;
+
     /// Keeps the API's answer under `key`; the first kept under a key
     /// stays.
     fn keep_answer(&mut self, key: &str, answer: &KeptAnswer) -> Result<(), StoreError>;
@@ -939,6 +1130,21 @@ impl dyn Store + '_ {
         tx.commit()?;
         Ok(value)
     }
+}
+
+/// A LIKE pattern matching text that contains `needle` (`%`, `_` and
+/// the escape character taken literally).
+pub(crate) fn like_pattern(needle: &str) -> String {
+    let mut p = String::with_capacity(needle.len() + 2);
+    p.push('%');
+    for c in needle.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(c);
+    }
+    p.push('%');
+    p
 }
 
 /// An extent's columns as both backends store it: the file, the offset,
@@ -1189,6 +1395,50 @@ macro_rules! query_through {
             fn cursor(&mut self, name: &str) -> Result<Option<String>, $crate::store::StoreError> {
                 let $this = self;
                 $via?.cursor(name)
+            }
+            fn order_history(
+                &mut self,
+                partner: &str,
+                po_number: &str,
+            ) -> Result<$crate::store::OrderRows, $crate::store::StoreError> {
+                let $this = self;
+                $via?.order_history(partner, po_number)
+            }
+            fn order_keys(
+                &mut self,
+                filter: &$crate::store::OrderFilter,
+            ) -> Result<Vec<$crate::store::OrderKey>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.order_keys(filter)
+            }
+            fn orders_in_group(
+                &mut self,
+                partner: &str,
+                group_control: u64,
+            ) -> Result<Vec<String>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.orders_in_group(partner, group_control)
+            }
+            fn exceptions(
+                &mut self,
+                filter: &$crate::store::ExceptionFilter,
+            ) -> Result<Vec<$crate::store::ExceptionRecord>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.exceptions(filter)
+            }
+            fn channel_polls(
+                &mut self,
+            ) -> Result<Vec<$crate::store::ChannelPoll>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.channel_polls()
+            }
+            fn last_received(
+                &mut self,
+                partner: &str,
+                doc_type: &str,
+            ) -> Result<Option<String>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.last_received(partner, doc_type)
             }
         }
     };

@@ -31,10 +31,12 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use super::{
-    AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, FileId, FileRecord, FileState,
-    Instance, InvoiceRecord, Invoices, KeptAnswer, Link, NewDelivery, NewDocument, NewFile,
-    NewSetAside, Processed, SentOrder, SetAside, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets,
-    Transaction, extent_columns, extent_of, invoice_of, query_through,
+    Alerted, AuditEntry, ChannelPoll, Delivery, DocumentBody, Durability, ErrorKind,
+    ExceptionFilter, ExceptionRecord, FileId, FileRecord, FileState, Instance, InvoiceRecord,
+    Invoices, KeptAnswer, Link, LinkedRow, NewDelivery, NewDocument, NewException, NewFile,
+    NewSetAside, OrderFilter, OrderKey, OrderRows, Processed, SentOrder, SentRow, SetAside, Store,
+    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns, extent_of, invoice_of,
+    like_pattern, query_through,
 };
 
 /// Schema migrations, applied in order; `dropgate_schema.version` is the
@@ -195,6 +197,37 @@ CREATE TABLE cursors (
     value TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
+"#,
+    // The order lifecycle (issue 15): the group each X12 order went out
+    // in (what a 997 names), the exceptions opened and closed, and how
+    // each channel's polls go.
+    r#"
+ALTER TABLE orders ADD COLUMN group_control BIGINT;
+CREATE INDEX orders_by_group ON orders(partner, group_control);
+CREATE TABLE exceptions (
+    id BIGSERIAL PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    partner TEXT,
+    po_number TEXT,
+    reason TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    closed_at TEXT,
+    resolution TEXT,
+    notified_at TEXT,
+    digested_at TEXT
+);
+CREATE UNIQUE INDEX exceptions_open ON exceptions(kind, subject) WHERE closed_at IS NULL;
+CREATE INDEX exceptions_by_order ON exceptions(partner, po_number);
+CREATE TABLE channel_polls (
+    channel TEXT PRIMARY KEY,
+    last_poll_at TEXT NOT NULL,
+    last_ok_at TEXT,
+    last_error TEXT,
+    last_error_at TEXT,
+    failing_since TEXT
+);
+CREATE INDEX documents_by_type ON documents(doc_type, file_id);
 "#,
 ];
 
@@ -791,13 +824,13 @@ impl PgStore {
     ) -> Result<Option<SentOrder>, StoreError> {
         let row = if purpose == "original" {
             self.query_opt(
-                "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
+                "SELECT partner, po_number, purpose, sha256, name, channel, document, group_control FROM orders
                  WHERE partner = $1 AND po_number = $2 AND purpose = 'original'",
                 &[&partner, &po_number],
             )?
         } else {
             self.query_opt(
-                "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
+                "SELECT partner, po_number, purpose, sha256, name, channel, document, group_control FROM orders
                  WHERE partner = $1 AND po_number = $2 AND purpose = $3 AND sha256 = $4",
                 &[&partner, &po_number, &purpose, &sha256],
             )?
@@ -814,6 +847,7 @@ impl PgStore {
             name: self.get(r, 4)?,
             channel: self.get(r, 5)?,
             document: self.get(r, 6)?,
+            group_control: self.get::<Option<i64>>(r, 7)?.map(|g| g.max(0) as u64),
         })
     }
 
@@ -825,7 +859,7 @@ impl PgStore {
         // The last queued; an original and its change queued in the same
         // millisecond: the change.
         let row = self.query_opt(
-            "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
+            "SELECT partner, po_number, purpose, sha256, name, channel, document, group_control FROM orders
              WHERE partner = $1 AND po_number = $2 AND document IS NOT NULL
              ORDER BY queued_at DESC, purpose = 'original' LIMIT 1",
             &[&partner, &po_number],
@@ -943,6 +977,158 @@ impl PgStore {
             })
         })
         .transpose()
+    }
+
+    fn order_history(&mut self, partner: &str, po_number: &str) -> Result<OrderRows, StoreError> {
+        let sent = self.query(
+            "SELECT purpose, name, queued_at, document FROM orders
+             WHERE partner = $1 AND po_number = $2 ORDER BY queued_at, purpose <> 'original'",
+            &[&partner, &po_number],
+        )?;
+        let sent = sent
+            .iter()
+            .map(|r| {
+                Ok(SentRow {
+                    purpose: self.get(r, 0)?,
+                    name: self.get(r, 1)?,
+                    at: self.get(r, 2)?,
+                    document: self.get(r, 3)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let linked = self.query(
+            "SELECT l.doc_type, l.file_id, l.seq, l.detail, f.received_at
+             FROM links l JOIN files f ON f.id = l.file_id
+             WHERE l.partner = $1 AND l.po_number = $2 ORDER BY f.received_at, l.file_id, l.seq",
+            &[&partner, &po_number],
+        )?;
+        let linked = linked
+            .iter()
+            .map(|r| {
+                Ok(LinkedRow {
+                    doc_type: self.get(r, 0)?,
+                    file_id: self.get(r, 1)?,
+                    seq: self.get::<i64>(r, 2)?.max(0) as u64,
+                    detail: self.get(r, 3)?,
+                    at: self.get(r, 4)?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(OrderRows { sent, linked })
+    }
+
+    fn order_keys(&mut self, f: &OrderFilter) -> Result<Vec<OrderKey>, StoreError> {
+        let pattern = f.po_number.as_deref().map(like_pattern);
+        let limit = if f.limit == 0 {
+            i64::MAX
+        } else {
+            f.limit.min(i64::MAX as usize) as i64
+        };
+        let offset = f.offset.min(i64::MAX as usize) as i64;
+        let rows = self.query(
+            "SELECT partner, po_number, MIN(at) AS first_at FROM (
+                 SELECT partner, po_number, queued_at AS at FROM orders
+                 UNION ALL
+                 SELECT l.partner, l.po_number, f.received_at FROM links l JOIN files f ON f.id = l.file_id
+             ) AS known
+             WHERE ($1::TEXT IS NULL OR partner = $1) AND ($2::TEXT IS NULL OR po_number LIKE $2 ESCAPE '\\')
+             GROUP BY partner, po_number
+             HAVING ($3::TEXT IS NULL OR MIN(at) >= $3) AND ($4::TEXT IS NULL OR MIN(at) < $4)
+             ORDER BY first_at DESC, partner, po_number LIMIT $5 OFFSET $6",
+            &[&f.partner, &pattern, &f.since, &f.until, &limit, &offset],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(OrderKey {
+                    partner: self.get(r, 0)?,
+                    po_number: self.get(r, 1)?,
+                    first_at: self.get(r, 2)?,
+                })
+            })
+            .collect()
+    }
+
+    fn orders_in_group(
+        &mut self,
+        partner: &str,
+        group_control: u64,
+    ) -> Result<Vec<String>, StoreError> {
+        let group = group_control.min(i64::MAX as u64) as i64;
+        let rows = self.query(
+            "SELECT DISTINCT po_number FROM orders WHERE partner = $1 AND group_control = $2 ORDER BY po_number",
+            &[&partner, &group],
+        )?;
+        rows.iter().map(|r| self.get(r, 0)).collect()
+    }
+
+    fn exceptions(&mut self, f: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError> {
+        let limit = if f.limit == 0 {
+            i64::MAX
+        } else {
+            f.limit.min(i64::MAX as usize) as i64
+        };
+        let rows = self.query(
+            "SELECT id, kind, subject, partner, po_number, reason, opened_at, closed_at, resolution, notified_at, digested_at
+             FROM exceptions
+             WHERE (NOT $1::BOOLEAN OR closed_at IS NULL) AND ($2::TEXT IS NULL OR partner = $2) AND ($3::TEXT IS NULL OR po_number = $3)
+             ORDER BY id DESC LIMIT $4",
+            &[&f.open_only, &f.partner, &f.po_number, &limit],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let closed_at: Option<String> = self.get(r, 7)?;
+                let resolution: Option<String> = self.get(r, 8)?;
+                Ok(ExceptionRecord {
+                    id: self.get(r, 0)?,
+                    kind: self.get(r, 1)?,
+                    subject: self.get(r, 2)?,
+                    partner: self.get(r, 3)?,
+                    po_number: self.get(r, 4)?,
+                    reason: self.get(r, 5)?,
+                    opened_at: self.get(r, 6)?,
+                    closed: closed_at.map(|at| (at, resolution.unwrap_or_default())),
+                    notified_at: self.get(r, 9)?,
+                    digested_at: self.get(r, 10)?,
+                })
+            })
+            .collect()
+    }
+
+    fn channel_polls(&mut self) -> Result<Vec<ChannelPoll>, StoreError> {
+        let rows = self.query(
+            "SELECT channel, last_poll_at, last_ok_at, last_error, last_error_at, failing_since
+             FROM channel_polls ORDER BY channel",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                let error: Option<String> = self.get(r, 3)?;
+                let error_at: Option<String> = self.get(r, 4)?;
+                Ok(ChannelPoll {
+                    channel: self.get(r, 0)?,
+                    last_poll_at: self.get(r, 1)?,
+                    last_ok_at: self.get(r, 2)?,
+                    last_error: error.zip(error_at),
+                    failing_since: self.get(r, 5)?,
+                })
+            })
+            .collect()
+    }
+
+    fn last_received(
+        &mut self,
+        partner: &str,
+        doc_type: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row = self.query_opt(
+            "SELECT MAX(f.received_at) FROM documents d JOIN files f ON f.id = d.file_id
+             WHERE d.doc_type = $2 AND f.partner = $1",
+            &[&partner, &doc_type],
+        )?;
+        Ok(row
+            .map(|r| self.get::<Option<String>>(&r, 0))
+            .transpose()?
+            .flatten())
     }
 }
 
@@ -1361,6 +1547,72 @@ impl Transaction for PgTransaction<'_> {
         Ok(())
     }
 
+    fn open_exception(&mut self, e: &NewException<'_>) -> Result<i64, StoreError> {
+        let store = self.store()?;
+        let row = store.query_opt(
+            "INSERT INTO exceptions (kind, subject, partner, po_number, reason, opened_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[
+                &e.kind,
+                &e.subject,
+                &e.partner,
+                &e.po_number,
+                &e.reason,
+                &now(),
+            ],
+        )?;
+        match row {
+            Some(r) => store.get(&r, 0),
+            None => Err(StoreError::Corrupt(
+                "an exception was opened without a number".into(),
+            )),
+        }
+    }
+
+    fn note_exception(&mut self, id: i64, reason: &str) -> Result<(), StoreError> {
+        self.store()?.execute(
+            "UPDATE exceptions SET reason = $2 WHERE id = $1",
+            &[&id, &reason],
+        )?;
+        Ok(())
+    }
+
+    fn close_exception(&mut self, id: i64, resolution: &str) -> Result<(), StoreError> {
+        self.store()?.execute(
+            "UPDATE exceptions SET closed_at = $2, resolution = $3 WHERE id = $1 AND closed_at IS NULL",
+            &[&id, &now(), &resolution],
+        )?;
+        Ok(())
+    }
+
+    fn exception_alerted(&mut self, id: i64, how: Alerted) -> Result<(), StoreError> {
+        let sql = match how {
+            Alerted::Webhook => "UPDATE exceptions SET notified_at = $2 WHERE id = $1",
+            Alerted::Digest => "UPDATE exceptions SET digested_at = $2 WHERE id = $1",
+        };
+        self.store()?.execute(sql, &[&id, &now()])?;
+        Ok(())
+    }
+
+    fn record_poll(&mut self, channel: &str, error: Option<&str>) -> Result<(), StoreError> {
+        let at = now();
+        match error {
+            None => self.store()?.execute(
+                "INSERT INTO channel_polls (channel, last_poll_at, last_ok_at) VALUES ($1, $2, $2)
+                 ON CONFLICT (channel) DO UPDATE SET last_poll_at = $2, last_ok_at = $2, failing_since = NULL",
+                &[&channel, &at],
+            )?,
+            Some(e) => self.store()?.execute(
+                "INSERT INTO channel_polls (channel, last_poll_at, last_error, last_error_at, failing_since)
+                 VALUES ($1, $2, $3, $2, $2)
+                 ON CONFLICT (channel) DO UPDATE SET last_poll_at = $2, last_error = $3, last_error_at = $2,
+                     failing_since = COALESCE(channel_polls.failing_since, $2)",
+                &[&channel, &at, &e],
+            )?,
+        };
+        Ok(())
+    }
+
     fn set_cursor(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
         self.store()?.execute(
             "INSERT INTO cursors (name, value, updated_at) VALUES ($1, $2, $3)
@@ -1409,8 +1661,8 @@ impl Transaction for PgTransaction<'_> {
 
     fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError> {
         self.store()?.execute(
-            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at, document)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at, document, group_control)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             &[
                 &order.partner,
                 &order.po_number,
@@ -1420,6 +1672,7 @@ impl Transaction for PgTransaction<'_> {
                 &order.channel,
                 &now(),
                 &order.document,
+                &order.group_control.map(|g| g.min(i64::MAX as u64) as i64),
             ],
         )?;
         Ok(())

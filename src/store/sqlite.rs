@@ -13,10 +13,12 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    AuditEntry, Delivery, DocumentBody, Durability, ErrorKind, FileId, FileRecord, FileState,
-    INVOICE_COLUMNS, Instance, InvoiceRecord, Invoices, KeptAnswer, Link, NewDelivery, NewDocument,
-    NewFile, NewSetAside, Processed, SentOrder, SetAside, Store, StoreError, TAKE_CONTROL_NUMBERS,
-    Targets, Transaction, extent_columns, extent_of, invoice_of, query_through,
+    Alerted, AuditEntry, ChannelPoll, Delivery, DocumentBody, Durability, ErrorKind,
+    ExceptionFilter, ExceptionRecord, FileId, FileRecord, FileState, INVOICE_COLUMNS, Instance,
+    InvoiceRecord, Invoices, KeptAnswer, Link, LinkedRow, NewDelivery, NewDocument, NewException,
+    NewFile, NewSetAside, OrderFilter, OrderKey, OrderRows, Processed, SentOrder, SentRow,
+    SetAside, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns,
+    extent_of, invoice_of, like_pattern, query_through,
 };
 
 /// Schema migrations, applied in order; the database's `user_version` is
@@ -220,6 +222,37 @@ CREATE TABLE cursors (
     value TEXT NOT NULL,
     updated_at TEXT NOT NULL
 ) WITHOUT ROWID;
+"#,
+    // The order lifecycle (issue 15): the group each X12 order went out
+    // in (what a 997 names), the exceptions opened and closed, and how
+    // each channel's polls go.
+    r#"
+ALTER TABLE orders ADD COLUMN group_control INTEGER;
+CREATE INDEX orders_by_group ON orders(partner, group_control);
+CREATE TABLE exceptions (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    partner TEXT,
+    po_number TEXT,
+    reason TEXT NOT NULL,
+    opened_at TEXT NOT NULL,
+    closed_at TEXT,
+    resolution TEXT,
+    notified_at TEXT,
+    digested_at TEXT
+);
+CREATE UNIQUE INDEX exceptions_open ON exceptions(kind, subject) WHERE closed_at IS NULL;
+CREATE INDEX exceptions_by_order ON exceptions(partner, po_number);
+CREATE TABLE channel_polls (
+    channel TEXT PRIMARY KEY,
+    last_poll_at TEXT NOT NULL,
+    last_ok_at TEXT,
+    last_error TEXT,
+    last_error_at TEXT,
+    failing_since TEXT
+) WITHOUT ROWID;
+CREATE INDEX documents_by_type ON documents(doc_type, file_id);
 "#,
 ];
 
@@ -672,19 +705,20 @@ impl SqliteStore {
                 name: r.get(4)?,
                 channel: r.get(5)?,
                 document: r.get(6)?,
+                group_control: r.get::<_, Option<i64>>(7)?.map(|g| g.max(0) as u64),
             })
         };
         let found = if purpose == "original" {
             self.conn
                 .prepare_cached(
-                    "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
+                    "SELECT partner, po_number, purpose, sha256, name, channel, document, group_control FROM orders
                      WHERE partner = ?1 AND po_number = ?2 AND purpose = 'original'",
                 )
                 .and_then(|mut s| s.query_row(params![partner, po_number], row).optional())
         } else {
             self.conn
                 .prepare_cached(
-                    "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
+                    "SELECT partner, po_number, purpose, sha256, name, channel, document, group_control FROM orders
                      WHERE partner = ?1 AND po_number = ?2 AND purpose = ?3 AND sha256 = ?4",
                 )
                 .and_then(|mut s| {
@@ -700,7 +734,7 @@ impl SqliteStore {
         // millisecond: the change.
         self.conn
             .prepare_cached(
-                "SELECT partner, po_number, purpose, sha256, name, channel, document FROM orders
+                "SELECT partner, po_number, purpose, sha256, name, channel, document, group_control FROM orders
                  WHERE partner = ?1 AND po_number = ?2 AND document IS NOT NULL
                  ORDER BY queued_at DESC, purpose = 'original' LIMIT 1",
             )
@@ -714,6 +748,7 @@ impl SqliteStore {
                         name: r.get(4)?,
                         channel: r.get(5)?,
                         document: r.get(6)?,
+                        group_control: r.get::<_, Option<i64>>(7)?.map(|g| g.max(0) as u64),
                     })
                 })
                 .optional()
@@ -834,6 +869,178 @@ impl SqliteStore {
                 })
                 .optional()
             })
+            .map_err(|e| self.err(e))
+    }
+
+    fn order_history(&self, partner: &str, po_number: &str) -> Result<OrderRows, StoreError> {
+        let mut rows = OrderRows::default();
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT purpose, name, queued_at, document FROM orders
+                 WHERE partner = ?1 AND po_number = ?2 ORDER BY queued_at, purpose <> 'original'",
+            )
+            .map_err(|e| self.err(e))?;
+        rows.sent = stmt
+            .query_map(params![partner, po_number], |r| {
+                Ok(SentRow {
+                    purpose: r.get(0)?,
+                    name: r.get(1)?,
+                    at: r.get(2)?,
+                    document: r.get(3)?,
+                })
+            })
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT l.doc_type, l.file_id, l.seq, l.detail, f.received_at
+                 FROM links l JOIN files f ON f.id = l.file_id
+                 WHERE l.partner = ?1 AND l.po_number = ?2 ORDER BY f.received_at, l.file_id, l.seq",
+            )
+            .map_err(|e| self.err(e))?;
+        rows.linked = stmt
+            .query_map(params![partner, po_number], |r| {
+                Ok(LinkedRow {
+                    doc_type: r.get(0)?,
+                    file_id: r.get(1)?,
+                    seq: r.get::<_, i64>(2)?.max(0) as u64,
+                    detail: r.get(3)?,
+                    at: r.get(4)?,
+                })
+            })
+            .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn order_keys(&self, f: &OrderFilter) -> Result<Vec<OrderKey>, StoreError> {
+        let pattern = f.po_number.as_deref().map(like_pattern);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT partner, po_number, MIN(at) AS first_at FROM (
+                     SELECT partner, po_number, queued_at AS at FROM orders
+                     UNION ALL
+                     SELECT l.partner, l.po_number, f.received_at FROM links l JOIN files f ON f.id = l.file_id
+                 )
+                 WHERE (?1 IS NULL OR partner = ?1) AND (?2 IS NULL OR po_number LIKE ?2 ESCAPE '\\')
+                 GROUP BY partner, po_number
+                 HAVING (?3 IS NULL OR first_at >= ?3) AND (?4 IS NULL OR first_at < ?4)
+                 ORDER BY first_at DESC, partner, po_number LIMIT ?5 OFFSET ?6",
+            )
+            .map_err(|e| self.err(e))?;
+        let limit = if f.limit == 0 {
+            i64::MAX
+        } else {
+            f.limit.min(i64::MAX as usize) as i64
+        };
+        stmt.query_map(
+            params![
+                f.partner,
+                pattern,
+                f.since,
+                f.until,
+                limit,
+                f.offset.min(i64::MAX as usize) as i64
+            ],
+            |r| {
+                Ok(OrderKey {
+                    partner: r.get(0)?,
+                    po_number: r.get(1)?,
+                    first_at: r.get(2)?,
+                })
+            },
+        )
+        .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| self.err(e))
+    }
+
+    fn orders_in_group(
+        &self,
+        partner: &str,
+        group_control: u64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT po_number FROM orders WHERE partner = ?1 AND group_control = ?2 ORDER BY po_number",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(
+            params![partner, group_control.min(i64::MAX as u64) as i64],
+            |r| r.get(0),
+        )
+        .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| self.err(e))
+    }
+
+    fn exceptions(&self, f: &ExceptionFilter) -> Result<Vec<ExceptionRecord>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT id, kind, subject, partner, po_number, reason, opened_at, closed_at, resolution, notified_at, digested_at
+                 FROM exceptions
+                 WHERE (?1 = 0 OR closed_at IS NULL) AND (?2 IS NULL OR partner = ?2) AND (?3 IS NULL OR po_number = ?3)
+                 ORDER BY id DESC LIMIT ?4",
+            )
+            .map_err(|e| self.err(e))?;
+        let limit = if f.limit == 0 {
+            i64::MAX
+        } else {
+            f.limit.min(i64::MAX as usize) as i64
+        };
+        stmt.query_map(params![f.open_only, f.partner, f.po_number, limit], |r| {
+            let closed_at: Option<String> = r.get(7)?;
+            let resolution: Option<String> = r.get(8)?;
+            Ok(ExceptionRecord {
+                id: r.get(0)?,
+                kind: r.get(1)?,
+                subject: r.get(2)?,
+                partner: r.get(3)?,
+                po_number: r.get(4)?,
+                reason: r.get(5)?,
+                opened_at: r.get(6)?,
+                closed: closed_at.map(|at| (at, resolution.unwrap_or_default())),
+                notified_at: r.get(9)?,
+                digested_at: r.get(10)?,
+            })
+        })
+        .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| self.err(e))
+    }
+
+    fn channel_polls(&self) -> Result<Vec<ChannelPoll>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT channel, last_poll_at, last_ok_at, last_error, last_error_at, failing_since
+                 FROM channel_polls ORDER BY channel",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| {
+            let error: Option<String> = r.get(3)?;
+            let error_at: Option<String> = r.get(4)?;
+            Ok(ChannelPoll {
+                channel: r.get(0)?,
+                last_poll_at: r.get(1)?,
+                last_ok_at: r.get(2)?,
+                last_error: error.zip(error_at),
+                failing_since: r.get(5)?,
+            })
+        })
+        .and_then(|r| r.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| self.err(e))
+    }
+
+    fn last_received(&self, partner: &str, doc_type: &str) -> Result<Option<String>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT MAX(f.received_at) FROM documents d JOIN files f ON f.id = d.file_id
+                 WHERE d.doc_type = ?2 AND f.partner = ?1",
+            )
+            .and_then(|mut s| s.query_row(params![partner, doc_type], |r| r.get(0)))
             .map_err(|e| self.err(e))
     }
 }
@@ -1314,6 +1521,63 @@ impl Transaction for SqliteTransaction<'_> {
         })
     }
 
+    fn open_exception(&mut self, e: &NewException<'_>) -> Result<i64, StoreError> {
+        let at = now();
+        self.store
+            .conn
+            .prepare_cached(
+                "INSERT INTO exceptions (kind, subject, partner, po_number, reason, opened_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING id",
+            )
+            .and_then(|mut s| {
+                s.query_row(
+                    params![e.kind, e.subject, e.partner, e.po_number, e.reason, at],
+                    |r| r.get(0),
+                )
+            })
+            .map_err(|err| self.store.err(err))
+    }
+
+    fn note_exception(&mut self, id: i64, reason: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE exceptions SET reason = ?2 WHERE id = ?1",
+            params![id, reason],
+        )
+    }
+
+    fn close_exception(&mut self, id: i64, resolution: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE exceptions SET closed_at = ?2, resolution = ?3 WHERE id = ?1 AND closed_at IS NULL",
+            params![id, now(), resolution],
+        )
+    }
+
+    fn exception_alerted(&mut self, id: i64, how: Alerted) -> Result<(), StoreError> {
+        let sql = match how {
+            Alerted::Webhook => "UPDATE exceptions SET notified_at = ?2 WHERE id = ?1",
+            Alerted::Digest => "UPDATE exceptions SET digested_at = ?2 WHERE id = ?1",
+        };
+        self.store.exec(sql, params![id, now()])
+    }
+
+    fn record_poll(&mut self, channel: &str, error: Option<&str>) -> Result<(), StoreError> {
+        let at = now();
+        match error {
+            None => self.store.exec(
+                "INSERT INTO channel_polls (channel, last_poll_at, last_ok_at) VALUES (?1, ?2, ?2)
+                 ON CONFLICT (channel) DO UPDATE SET last_poll_at = ?2, last_ok_at = ?2, failing_since = NULL",
+                params![channel, at],
+            ),
+            Some(e) => self.store.exec(
+                "INSERT INTO channel_polls (channel, last_poll_at, last_error, last_error_at, failing_since)
+                 VALUES (?1, ?2, ?3, ?2, ?2)
+                 ON CONFLICT (channel) DO UPDATE SET last_poll_at = ?2, last_error = ?3, last_error_at = ?2,
+                     failing_since = COALESCE(channel_polls.failing_since, ?2)",
+                params![channel, at, e],
+            ),
+        }
+    }
+
     fn set_cursor(&mut self, name: &str, value: &str) -> Result<(), StoreError> {
         self.store.exec(
             "INSERT INTO cursors (name, value, updated_at) VALUES (?1, ?2, ?3)
@@ -1363,8 +1627,8 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn record_order(&mut self, order: &SentOrder) -> Result<(), StoreError> {
         self.store.exec(
-            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at, document)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            "INSERT INTO orders (partner, po_number, purpose, sha256, name, channel, queued_at, document, group_control)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
                 order.partner,
                 order.po_number,
@@ -1373,7 +1637,8 @@ impl Transaction for SqliteTransaction<'_> {
                 order.name,
                 order.channel,
                 now(),
-                order.document
+                order.document,
+                order.group_control.map(|g| g.min(i64::MAX as u64) as i64)
             ],
         )
     }

@@ -303,12 +303,51 @@ impl SmtpChannel {
 
     /// Sends one message with `bytes` attached as `name`.
     pub async fn deliver(&mut self, name: &str, bytes: &[u8]) -> Result<(), TransportError> {
-        let config = &self.config;
-        let server = format!("{}:{}", config.host.trim(), config.port);
-        let doing = format!("sending {name} by mail to {server}");
+        let doing = format!("sending {name} by mail to {}", self.server());
         let message = self
             .message(name, bytes)
             .map_err(|e| self.error(doing.clone(), e))?;
+        self.send(message, doing).await
+    }
+
+    /// Sends a plain-text message (`subject`, `body`) to the channel's
+    /// recipients: the alerts' digest.
+    pub async fn send_text(&mut self, subject: &str, body: &str) -> Result<(), TransportError> {
+        let doing = format!("sending {subject:?} by mail to {}", self.server());
+        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        let built = (|| {
+            let from: Mailbox = self.config.from.parse().map_err(|e| {
+                invalid(format!(
+                    "from {:?} is not a mail address: {e}",
+                    self.config.from
+                ))
+            })?;
+            let mut builder = Message::builder()
+                .from(from.clone())
+                .subject(subject)
+                .message_id(Some(message_id(subject, body.as_bytes(), &from)));
+            for to in &self.config.to {
+                let to: Mailbox = to
+                    .parse()
+                    .map_err(|e| invalid(format!("to {to:?} is not a mail address: {e}")))?;
+                builder = builder.to(to);
+            }
+            builder
+                .singlepart(SinglePart::plain(body.to_string()))
+                .map_err(|e| invalid(format!("building the message: {e}")))
+        })();
+        let message = built.map_err(|e| self.error(doing.clone(), e))?;
+        self.send(message, doing).await
+    }
+
+    fn server(&self) -> String {
+        format!("{}:{}", self.config.host.trim(), self.config.port)
+    }
+
+    /// Sends `message` on the channel's server.
+    async fn send(&mut self, message: Message, doing: String) -> Result<(), TransportError> {
+        let config = &self.config;
+        let server = self.server();
         let password = self.password().map_err(|e| self.error(doing.clone(), e))?;
         let tls = match config.tls {
             SmtpTls::None => Tls::None,
