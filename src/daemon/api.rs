@@ -286,10 +286,160 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
         let held = held.len() as u64;
         shared.metrics.invoices_held.store(held, Ordering::Relaxed);
     }
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        shared.metrics.render(),
-    )
+    let mut text = shared.metrics.render();
+    match shared
+        .with_reader(|_, store| lifecycle_metrics(store, chrono::Utc::now()))
+        .await
+    {
+        Ok(Ok(more)) => text.push_str(&more),
+        Ok(Err(e)) => tracing::warn!(error = %e, "the order measures were not read for /metrics"),
+        Err(e) => tracing::warn!(error = %e, "the order measures were not read for /metrics"),
+    }
+    ([("content-type", "text/plain; version=0.0.4")], text)
+}
+
+/// How far back `/metrics` measures the orders.
+const MEASURED_DAYS: i64 = 30;
+
+/// The orders by partner and state, the open exceptions by kind, and the
+/// measures of each partner's orders of the last [`MEASURED_DAYS`], as
+/// Prometheus gauges.
+pub fn lifecycle_metrics(
+    store: &mut dyn Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<String, StoreError> {
+    use crate::lifecycle::measures::{Timing, measure};
+    use std::fmt::Write as _;
+    let since = (now - chrono::Duration::days(MEASURED_DAYS))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let orders = super::orders::list(
+        store,
+        &crate::store::OrderFilter {
+            since: Some(since),
+            ..crate::store::OrderFilter::default()
+        },
+    )?;
+    let mut partners: Vec<&str> = orders.iter().map(|o| o.partner.as_str()).collect();
+    partners.sort_unstable();
+    partners.dedup();
+    let mut out = String::new();
+    let label = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+    };
+    let _ = writeln!(
+        out,
+        "# HELP dropgate_orders Orders first seen in the last {MEASURED_DAYS} days, by partner and state.\n# TYPE dropgate_orders gauge"
+    );
+    for p in &partners {
+        for state in crate::lifecycle::OrderState::ALL {
+            let n = orders
+                .iter()
+                .filter(|o| o.partner == *p && o.state == state)
+                .count();
+            if n > 0 {
+                let _ = writeln!(
+                    out,
+                    "dropgate_orders{{partner=\"{}\",state=\"{state}\"}} {n}",
+                    label(p)
+                );
+            }
+        }
+    }
+    let open = store.exceptions(&crate::store::ExceptionFilter {
+        open_only: true,
+        ..crate::store::ExceptionFilter::default()
+    })?;
+    let _ = writeln!(
+        out,
+        "# HELP dropgate_exceptions_open Exceptions open, by kind.\n# TYPE dropgate_exceptions_open gauge"
+    );
+    for kind in crate::lifecycle::ExceptionKind::ALL {
+        let n = open.iter().filter(|e| e.kind == kind.as_str()).count();
+        let _ = writeln!(out, "dropgate_exceptions_open{{kind=\"{kind}\"}} {n}");
+    }
+    let measured: Vec<(&str, crate::lifecycle::measures::Measures)> = partners
+        .iter()
+        .map(|p| (*p, measure(orders.iter().filter(|o| o.partner == *p), now)))
+        .collect();
+    let timings: [(
+        &str,
+        &str,
+        fn(&crate::lifecycle::measures::Measures) -> &Timing,
+    ); 3] = [
+        (
+            "dropgate_order_to_ack_seconds",
+            "From the order sent to its first 855.",
+            |m| &m.order_to_ack,
+        ),
+        (
+            "dropgate_order_to_ship_seconds",
+            "From the order sent to its first ship notice.",
+            |m| &m.order_to_ship,
+        ),
+        (
+            "dropgate_order_to_997_seconds",
+            "From the order sent to its 997/999.",
+            |m| &m.turnaround_997,
+        ),
+    ];
+    for (name, help, get) in timings {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help} (the last {MEASURED_DAYS} days)\n# TYPE {name} gauge"
+        );
+        for (p, m) in &measured {
+            let t = get(m);
+            for (q, v) in [("0.5", t.median_secs), ("0.9", t.p90_secs)] {
+                if let Some(v) = v {
+                    let _ = writeln!(
+                        out,
+                        "{name}{{partner=\"{}\",quantile=\"{q}\"}} {v}",
+                        label(p)
+                    );
+                }
+            }
+        }
+    }
+    let rates: [(
+        &str,
+        &str,
+        fn(&crate::lifecycle::measures::Measures) -> Option<f64>,
+    ); 4] = [
+        (
+            "dropgate_fill_rate",
+            "Units shipped over units ordered.",
+            |m| m.fill.ratio(),
+        ),
+        (
+            "dropgate_on_time_shipment_rate",
+            "Orders shipped complete by their due date.",
+            |m| m.on_time.ratio(),
+        ),
+        (
+            "dropgate_perfect_order_rate",
+            "Invoiced orders complete, on time and matched.",
+            |m| m.perfect.ratio(),
+        ),
+        (
+            "dropgate_invoice_variance_rate",
+            "Invoices whose reconciliation did not match.",
+            |m| m.invoice_variance.ratio(),
+        ),
+    ];
+    for (name, help, get) in rates {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help} (the last {MEASURED_DAYS} days)\n# TYPE {name} gauge"
+        );
+        for (p, m) in &measured {
+            if let Some(v) = get(m) {
+                let _ = writeln!(out, "{name}{{partner=\"{}\"}} {v}", label(p));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// True when the request carries the token (compared in constant time).

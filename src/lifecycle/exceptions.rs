@@ -101,12 +101,14 @@ pub fn order_subject(partner: &str, po_number: &str) -> String {
     format!("order:{partner}:{po_number}")
 }
 
+/// A span as a person reads it: `45 s`, `30 min`, `4 h`, `1 h 30 min`.
 fn hours(span: Duration) -> String {
-    let m = span.num_minutes();
-    if m % 60 == 0 {
-        format!("{} h", m / 60)
-    } else {
-        format!("{m} min")
+    let s = span.num_seconds().max(0);
+    match (s / 3600, s % 3600 / 60) {
+        (0, 0) => format!("{s} s"),
+        (0, m) => format!("{m} min"),
+        (h, 0) => format!("{h} h"),
+        (h, m) => format!("{h} h {m} min"),
     }
 }
 
@@ -194,7 +196,9 @@ pub fn for_order(order: &Order, rules: &Rules, now: DateTime<Utc>) -> Vec<Findin
     }
     if rules.quantity_mismatch {
         let mut notes = Vec::new();
-        let billed = !order.invoices.is_empty();
+        // Short: billed after shipping less (an invoice with no ship
+        // notice at all is its own exception).
+        let billed = !order.invoices.is_empty() && order.first_ship_at.is_some();
         for (i, l) in order.lines.iter().enumerate() {
             if l.shipped > l.ordered || (billed && !l.complete() && l.shipped < l.ordered) {
                 notes.push(format!(
@@ -235,7 +239,10 @@ pub fn for_order(order: &Order, rules: &Rules, now: DateTime<Utc>) -> Vec<Findin
             .invoices
             .iter()
             .filter(|i| i.hold == InvoiceHold::Held)
-            .map(|i| format!("{} ({} variances)", i.number, i.variances))
+            .map(|i| match i.variances {
+                1 => format!("{} (1 variance)", i.number),
+                n => format!("{} ({n} variances)", i.number),
+            })
             .collect();
         if !held.is_empty() {
             add(
