@@ -298,6 +298,12 @@ async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
     ([("content-type", "text/plain; version=0.0.4")], text)
 }
 
+/// One of the timings of the measures.
+type TimingOf = fn(&crate::lifecycle::measures::Measures) -> &crate::lifecycle::measures::Timing;
+
+/// One of the rates of the measures.
+type RateOf = fn(&crate::lifecycle::measures::Measures) -> Option<f64>;
+
 /// How far back `/metrics` measures the orders.
 const MEASURED_DAYS: i64 = 30;
 
@@ -308,7 +314,7 @@ pub fn lifecycle_metrics(
     store: &mut dyn Store,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<String, StoreError> {
-    use crate::lifecycle::measures::{Timing, measure};
+    use crate::lifecycle::measures::measure;
     use std::fmt::Write as _;
     let since = (now - chrono::Duration::days(MEASURED_DAYS))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -363,11 +369,7 @@ pub fn lifecycle_metrics(
         .iter()
         .map(|p| (*p, measure(orders.iter().filter(|o| o.partner == *p), now)))
         .collect();
-    let timings: [(
-        &str,
-        &str,
-        fn(&crate::lifecycle::measures::Measures) -> &Timing,
-    ); 3] = [
+    let timings: [(&str, &str, TimingOf); 3] = [
         (
             "dropgate_order_to_ack_seconds",
             "From the order sent to its first 855.",
@@ -402,11 +404,7 @@ pub fn lifecycle_metrics(
             }
         }
     }
-    let rates: [(
-        &str,
-        &str,
-        fn(&crate::lifecycle::measures::Measures) -> Option<f64>,
-    ); 4] = [
+    let rates: [(&str, &str, RateOf); 4] = [
         (
             "dropgate_fill_rate",
             "Units shipped over units ordered.",
