@@ -483,3 +483,85 @@ timeout_secs = 5
         "the daemon stops"
     );
 }
+
+#[test]
+fn a_failing_channel_and_a_missing_inventory_feed_are_exceptions_until_they_recover() {
+    let dir = setup(
+        "channel_failing_after = \"1s\"\n\n[channel.feed]\ntype = \"dir\"\npath = \"feed\"\nmin_age_secs = 0\n",
+    );
+    let p = dir.path();
+    std::fs::create_dir_all(p.join("feed")).expect("feed");
+    let partner = p.join("partners/acme.toml");
+    let mut acme = std::fs::read_to_string(&partner).expect("partner");
+    acme.push_str("\n[[inbound]]\nchannel = \"feed\"\n\n[exceptions]\ninventory_every = \"1h\"\n");
+    std::fs::write(&partner, acme).expect("partner");
+    let check = dropgate(&["check-config", "-c", &config(p)]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+
+    // The feed's folder goes away: its polls fail, for over a second.
+    let config = config::load(&p.join("gateway.toml")).expect("configuration loads");
+    let mut g = Gateway::open(config.clone()).expect("gateway opens");
+    std::fs::remove_dir(p.join("feed")).expect("removed");
+    let report = g.pass().expect("a pass");
+    assert_eq!(report.channel_errors.len(), 1, "{report:?}");
+    std::thread::sleep(Duration::from_millis(1100));
+    g.pass().expect("a pass");
+    let now = chrono::Utc::now();
+    let checked =
+        dropgate::daemon::watch::check(&config, g.store(), now, now - chrono::Duration::hours(2))
+            .expect("a check");
+    assert_eq!(
+        (checked.opened.len(), checked.closed, checked.open),
+        (2, 0, 2)
+    );
+    let open = g
+        .store()
+        .exceptions(&dropgate::store::ExceptionFilter {
+            open_only: true,
+            ..Default::default()
+        })
+        .expect("exceptions");
+    let reasons: Vec<(&str, &str)> = open
+        .iter()
+        .map(|e| (e.kind.as_str(), e.reason.as_str()))
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|(k, r)| *k == "channel-failing"
+                && r.starts_with("channel feed has failed for 1 s: ")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&(
+            "inventory-missing",
+            "no inventory report from acme yet (expected every 1 h)"
+        )),
+        "{reasons:?}"
+    );
+
+    // An 846 from Acme, and the folder back: both close.
+    std::fs::create_dir_all(p.join("feed")).expect("feed");
+    std::fs::copy(
+        root().join("samples/x12/good/846-4010-inventory.edi"),
+        p.join("feed/846.edi"),
+    )
+    .expect("dropped");
+    let report = g.pass().expect("a pass");
+    assert!(report.channel_errors.is_empty(), "{report:?}");
+    assert_eq!(report.files.len(), 1, "{report:?}");
+    let checked = run(p, &["exceptions", "--check"]);
+    assert!(
+        checked.starts_with("checked: 0 opened, 2 closed, 0 open"),
+        "{checked}"
+    );
+    let all = run(p, &["exceptions", "--all"]);
+    assert!(all.contains("the channel works again"), "{all}");
+    assert!(all.contains("an inventory report came"), "{all}");
+}
