@@ -152,8 +152,10 @@ fn fill_click_wait_and_teardown_on_a_real_page() {
     );
 }
 
-#[test]
-fn the_console_log_finds_errors_and_the_page_is_kept() {
+/// Inside a `#[tokio::test]` too: the facade runs on a runtime of its own,
+/// and dropping it does not block this one.
+#[tokio::test]
+async fn the_console_log_finds_errors_and_the_page_is_kept() {
     let base = serve();
     let Some(b) = Browser::start().expect("the browser starts") else {
         return;
