@@ -27,13 +27,17 @@ const FORM: &str = r#"<!doctype html>
   <input id="name" name="name" value="nobody">
   <button id="send" type="submit">Send</button>
 </form>
+<select id="state"><option value="all">All</option><option value="held">Held</option></select>
+<a id="help" href="/help">Help</a>
 <button id="greet" type="button">Greet</button> <span id="greeting">idle</span>
+<span id="pending">waiting for a click</span>
 <script>
 document.getElementById('greet').addEventListener('click', () => {
   const name = document.getElementById('name').value;
   // Later than the click's return, so that the test has to wait.
   setTimeout(() => {
     document.getElementById('greeting').textContent = 'Hello, ' + name + '!';
+    document.getElementById('pending').remove();
   }, 300);
 });
 </script>
@@ -118,6 +122,14 @@ fn fill_click_wait_and_teardown_on_a_real_page() {
     assert_eq!(b.value_of("#name"), "Alice", "fill replaces the value");
     b.click("#greet");
     assert_eq!(b.wait_for_text("#greeting", "Hello"), "Hello, Alice!");
+    b.wait_gone("#pending");
+    assert!(!b.page_text().contains("waiting for a click"));
+
+    b.select("#state", "held");
+    assert_eq!(b.value_of("#state"), "held");
+    assert_eq!(b.attr("#help", "href").as_deref(), Some("/help"));
+    assert_eq!(b.attr("#help", "data-none"), None);
+    assert!(b.source().contains(r#"<option value="held">"#));
 
     // The form goes to the server and its answer is a new page.
     b.fill("#name", "Bob");

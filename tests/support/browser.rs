@@ -18,8 +18,8 @@
 //! WebDriver call runs on a small runtime the `Browser` owns, with a time
 //! limit, so the facade works from a plain test as from a `#[tokio::test]`
 //! and never hangs on a chromedriver that is gone. The helpers panic with
-//! what they were doing, the page's URL and the start of its text: they
-//! are test assertions.
+//! what they were doing, the page's URL and the start of its text, at the
+//! test's line (`#[track_caller]`): they are test assertions.
 //!
 //! When the `Browser` is dropped while its thread panics (a failed
 //! assertion), the page is kept first: a PNG screenshot, the page source
@@ -258,6 +258,7 @@ impl Browser {
     }
 
     /// Opens `url` and waits for it to load.
+    #[track_caller]
     pub fn goto(&self, url: &str) {
         let target = url.to_string();
         self.expect(
@@ -267,6 +268,7 @@ impl Browser {
     }
 
     /// The page's URL.
+    #[track_caller]
     pub fn url(&self) -> String {
         self.expect("read the URL", |c| async move {
             c.current_url().await.map(String::from)
@@ -274,16 +276,19 @@ impl Browser {
     }
 
     /// The page's title.
+    #[track_caller]
     pub fn title(&self) -> String {
         self.expect("read the title", |c| async move { c.title().await })
     }
 
     /// The page's HTML as it is now.
+    #[track_caller]
     pub fn source(&self) -> String {
         self.expect("read the page source", |c| async move { c.source().await })
     }
 
     /// The page's visible text.
+    #[track_caller]
     pub fn page_text(&self) -> String {
         let text = self.script(
             "return document.body ? document.body.innerText : ''",
@@ -294,6 +299,7 @@ impl Browser {
 
     /// Runs `script` (a function body; its arguments are `arguments[i]`)
     /// and gives what it returns.
+    #[track_caller]
     pub fn script(&self, script: &str, args: Vec<Value>) -> Value {
         let body = script.to_string();
         self.expect(format!("run the script {script:?}"), |c| async move {
@@ -302,9 +308,12 @@ impl Browser {
     }
 
     /// The visible text of each element `css` selects now (none: empty).
+    #[track_caller]
     pub fn texts(&self, css: &str) -> Vec<String> {
-        self.try_texts(css, COMMAND)
-            .unwrap_or_else(|e| panic!("browser: cannot read `{css}`: {e}; {}", self.where_now()))
+        match self.try_texts(css, COMMAND) {
+            Ok(texts) => texts,
+            Err(e) => panic!("browser: cannot read `{css}`: {e}; {}", self.where_now()),
+        }
     }
 
     /// `texts`, or why not (while a page loads, say).
@@ -325,23 +334,27 @@ impl Browser {
     }
 
     /// How many elements `css` selects now.
+    #[track_caller]
     pub fn count(&self, css: &str) -> usize {
         self.texts(css).len()
     }
 
     /// Whether `css` selects an element now.
+    #[track_caller]
     pub fn exists(&self, css: &str) -> bool {
         self.count(css) > 0
     }
 
     /// The visible text of the first element `css` selects, once there is
     /// one.
+    #[track_caller]
     pub fn text_of(&self, css: &str) -> String {
         self.wait_for(css);
         self.texts(css).into_iter().next().unwrap_or_default()
     }
 
     /// The value of the form field `css` selects, once there is one.
+    #[track_caller]
     pub fn value_of(&self, css: &str) -> String {
         self.wait_for(css);
         let v = self.script(
@@ -353,6 +366,7 @@ impl Browser {
 
     /// The attribute `name` of the first element `css` selects, once there
     /// is one.
+    #[track_caller]
     pub fn attr(&self, css: &str, name: &str) -> Option<String> {
         let (sel, name) = (css.to_string(), name.to_string());
         self.wait_for(css);
@@ -362,6 +376,7 @@ impl Browser {
     }
 
     /// Clicks the element `css` selects, once there is one.
+    #[track_caller]
     pub fn click(&self, css: &str) {
         let sel = css.to_string();
         self.wait_for(css);
@@ -372,6 +387,7 @@ impl Browser {
 
     /// Types `value` into the field `css` selects (once there is one),
     /// replacing what it held.
+    #[track_caller]
     pub fn fill(&self, css: &str, value: &str) {
         let (sel, value) = (css.to_string(), value.to_string());
         self.wait_for(css);
@@ -384,6 +400,7 @@ impl Browser {
 
     /// Chooses the option of value `value` in the `<select>` `css`
     /// selects, once there is one.
+    #[track_caller]
     pub fn select(&self, css: &str, value: &str) {
         let (sel, value) = (css.to_string(), value.to_string());
         self.wait_for(css);
@@ -396,6 +413,7 @@ impl Browser {
     }
 
     /// Waits until `css` selects an element.
+    #[track_caller]
     pub fn wait_for(&self, css: &str) {
         self.wait_until(&format!("an element `{css}`"), || {
             self.try_texts(css, TEARDOWN).is_ok_and(|t| !t.is_empty())
@@ -403,6 +421,7 @@ impl Browser {
     }
 
     /// Waits until `css` selects no element.
+    #[track_caller]
     pub fn wait_gone(&self, css: &str) {
         self.wait_until(&format!("no element `{css}` left"), || {
             self.try_texts(css, TEARDOWN).is_ok_and(|t| t.is_empty())
@@ -411,6 +430,7 @@ impl Browser {
 
     /// Waits until an element `css` selects has a text containing `text`,
     /// and gives that element's whole text.
+    #[track_caller]
     pub fn wait_for_text(&self, css: &str, text: &str) -> String {
         let mut found = String::new();
         self.wait_until(
@@ -430,6 +450,7 @@ impl Browser {
     }
 
     /// Waits until the page's URL contains `part`.
+    #[track_caller]
     pub fn wait_for_url(&self, part: &str) {
         self.wait_until(&format!("a URL containing {part:?}"), || {
             self.run_cmd(TEARDOWN, |c| async move { c.current_url().await })
@@ -439,6 +460,7 @@ impl Browser {
 
     /// Waits until `done` is true, asking again every 50 ms; panics after
     /// the wait limit, naming `what`, the page's URL and its text.
+    #[track_caller]
     pub fn wait_until(&self, what: &str, mut done: impl FnMut() -> bool) {
         let deadline = Instant::now() + self.wait;
         loop {
@@ -457,11 +479,13 @@ impl Browser {
     }
 
     /// The page as a PNG image.
+    #[track_caller]
     pub fn screenshot(&self) -> Vec<u8> {
         self.expect("take a screenshot", |c| async move { c.screenshot().await })
     }
 
     /// Every console entry of the session so far (all pages).
+    #[track_caller]
     pub fn console_log(&self) -> Vec<LogEntry> {
         if let Err(e) = self.read_log(COMMAND) {
             panic!("browser: cannot read the console log: {e}");
@@ -472,6 +496,7 @@ impl Browser {
     /// The console's errors (`SEVERE`) of the session so far: uncaught
     /// exceptions, `console.error`, failed requests (a missing favicon
     /// too: a page without one may say `<link rel="icon" href="data:,">`).
+    #[track_caller]
     pub fn console_errors(&self) -> Vec<LogEntry> {
         self.console_log()
             .into_iter()
@@ -481,12 +506,14 @@ impl Browser {
 
     /// Forgets the console entries so far (after a page that errs on
     /// purpose).
+    #[track_caller]
     pub fn clear_console(&self) {
         let _ = self.console_log();
         self.log.borrow_mut().clear();
     }
 
     /// Panics, listing them, if the console has had an error.
+    #[track_caller]
     pub fn assert_no_console_errors(&self) {
         let errors = self.console_errors();
         if !errors.is_empty() {
@@ -577,6 +604,7 @@ impl Browser {
     }
 
     /// Runs a WebDriver call on the session, or panics naming `what`.
+    #[track_caller]
     fn expect<T, F, Fut>(&self, what: impl Display, call: F) -> T
     where
         T: Send + 'static,
@@ -652,9 +680,8 @@ impl Drop for Browser {
                 Ok(()) => String::new(),
                 Err(e) => format!(", in part: {e}"),
             };
-            // Straight to the terminal, as `skip` does.
-            let _ = writeln!(
-                std::io::stderr().lock(),
+            // Captured with the test's output, which a failure shows.
+            eprintln!(
                 "browser: the page at the failure is kept in {}{note}",
                 dir.display()
             );
