@@ -31,6 +31,7 @@ const FORM: &str = r#"<!doctype html>
 <a id="help" href="/help">Help</a>
 <button id="greet" type="button">Greet</button> <span id="greeting">idle</span>
 <span id="pending">waiting for a click</span>
+<button id="release" type="button">Release</button> <span id="released">held</span>
 <script>
 document.getElementById('greet').addEventListener('click', () => {
   const name = document.getElementById('name').value;
@@ -39,6 +40,10 @@ document.getElementById('greet').addEventListener('click', () => {
     document.getElementById('greeting').textContent = 'Hello, ' + name + '!';
     document.getElementById('pending').remove();
   }, 300);
+});
+document.getElementById('release').addEventListener('click', () => {
+  const yes = confirm('Release invoice 4711?');
+  document.getElementById('released').textContent = yes ? 'released' : 'still held';
 });
 </script>
 </body></html>"#;
@@ -130,6 +135,14 @@ fn fill_click_wait_and_teardown_on_a_real_page() {
     assert_eq!(b.attr("#help", "href").as_deref(), Some("/help"));
     assert_eq!(b.attr("#help", "data-none"), None);
     assert!(b.source().contains(r#"<option value="held">"#));
+
+    // A confirm() dialog, cancelled, then accepted.
+    b.click("#release");
+    assert_eq!(b.dismiss_dialog(), "Release invoice 4711?");
+    b.wait_for_text("#released", "still held");
+    b.click("#release");
+    assert_eq!(b.accept_dialog(), "Release invoice 4711?");
+    b.wait_for_text("#released", "released");
 
     // The form goes to the server and its answer is a new page.
     b.fill("#name", "Bob");

@@ -412,6 +412,46 @@ impl Browser {
         });
     }
 
+    /// Waits for the page's dialog (`confirm()`, `alert()`, `prompt()`, as
+    /// `hx-confirm` opens), accepts it, and gives its text.
+    #[track_caller]
+    pub fn accept_dialog(&self) -> String {
+        let text = self.dialog_text();
+        self.expect(
+            "accept the dialog",
+            |c| async move { c.accept_alert().await },
+        );
+        text
+    }
+
+    /// Waits for the page's dialog, dismisses it (Cancel), and gives its
+    /// text.
+    #[track_caller]
+    pub fn dismiss_dialog(&self) -> String {
+        let text = self.dialog_text();
+        self.expect(
+            "dismiss the dialog",
+            |c| async move { c.dismiss_alert().await },
+        );
+        text
+    }
+
+    /// The text of the dialog, once one is open.
+    #[track_caller]
+    fn dialog_text(&self) -> String {
+        let mut text = String::new();
+        self.wait_until("a dialog", || {
+            match self.run_cmd(TEARDOWN, |c| async move { c.get_alert_text().await }) {
+                Ok(t) => {
+                    text = t;
+                    true
+                }
+                Err(_) => false,
+            }
+        });
+        text
+    }
+
     /// Waits until `css` selects an element.
     #[track_caller]
     pub fn wait_for(&self, css: &str) {
