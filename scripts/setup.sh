@@ -25,6 +25,10 @@
 # - tesseract-ocr: OCR of PDF pages without a text layer
 #   (src/ocr.rs runs the `tesseract` program; tests/pdf_ocr.rs).
 # - tesseract-ocr-eng: tesseract's English model, the one OCR uses.
+# - chromium, chromium-driver: the headless browser and its WebDriver
+#   server that tests/support/browser.rs drives (chromedriver on a free
+#   port of 127.0.0.1, a fresh profile folder per test) for the web
+#   console's browser tests and tests/browser_harness.rs.
 #
 # One server comes from crates.io instead (scripts/lib/s3s-fs.sh): s3s-fs,
 # the S3-protocol server of tests/gateway_s3.rs, built once into
@@ -42,7 +46,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server postgresql poppler-utils tesseract-ocr tesseract-ocr-eng "$@")
+packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server postgresql poppler-utils tesseract-ocr tesseract-ocr-eng chromium chromium-driver "$@")
 
 need=()
 for pkg in "${packages[@]}"; do
