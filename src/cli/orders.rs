@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 
 use super::gateway::ConfigArg;
 use crate::daemon::{orders, watch};
-use crate::lifecycle::measures::{self, Measures, Timing};
+use crate::lifecycle::measures::{self, Measures, Timing, hours_text, percent_text};
 use crate::lifecycle::{Order, OrderState};
 use crate::store::{ExceptionFilter, OrderFilter};
 
@@ -58,23 +58,11 @@ pub struct ExceptionsArgs {
     limit: usize,
 }
 
-fn hours(secs: Option<i64>) -> String {
-    match secs {
-        Some(s) if s < 3600 => format!("{} min", s / 60),
-        Some(s) => format!("{:.1} h", s as f64 / 3600.0),
-        None => "-".into(),
-    }
-}
-
-fn percent(r: Option<f64>) -> String {
-    r.map_or("-".into(), |r| format!("{:.1} %", r * 100.0))
-}
-
 fn timing(t: &Timing) -> String {
     format!(
         "median {}, p90 {} ({} orders)",
-        hours(t.median_secs),
-        hours(t.p90_secs),
+        hours_text(t.median_secs),
+        hours_text(t.p90_secs),
         t.count
     )
 }
@@ -88,25 +76,25 @@ pub fn describe_measures(m: &Measures) -> Vec<String> {
         format!("order to ship           {}", timing(&m.order_to_ship)),
         format!(
             "fill rate               {} ({} of {} units)",
-            percent(m.fill.ratio()),
+            percent_text(m.fill.ratio()),
             m.fill.part.normalize(),
             m.fill.whole.normalize()
         ),
         format!(
             "on-time shipment        {} ({} of {})",
-            percent(m.on_time.ratio()),
+            percent_text(m.on_time.ratio()),
             m.on_time.part,
             m.on_time.whole
         ),
         format!(
             "perfect orders          {} ({} of {} invoiced)",
-            percent(m.perfect.ratio()),
+            percent_text(m.perfect.ratio()),
             m.perfect.part,
             m.perfect.whole
         ),
         format!(
             "invoice variance        {} ({} of {} invoices)",
-            percent(m.invoice_variance.ratio()),
+            percent_text(m.invoice_variance.ratio()),
             m.invoice_variance.part,
             m.invoice_variance.whole
         ),

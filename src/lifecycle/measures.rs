@@ -105,6 +105,20 @@ pub struct Measures {
     pub invoice_variance: Rate,
 }
 
+/// A time as people read it: `45 min`, `4.5 h`, `-` for none.
+pub fn hours_text(secs: Option<i64>) -> String {
+    match secs {
+        Some(s) if s < 3600 => format!("{} min", s / 60),
+        Some(s) => format!("{:.1} h", s as f64 / 3600.0),
+        None => "-".into(),
+    }
+}
+
+/// A share as people read it: `92.0 %`, `-` for none of none.
+pub fn percent_text(r: Option<f64>) -> String {
+    r.map_or("-".into(), |r| format!("{:.1} %", r * 100.0))
+}
+
 fn secs(from: DateTime<Utc>, to: DateTime<Utc>) -> i64 {
     (to - from).num_seconds().max(0)
 }
