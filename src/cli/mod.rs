@@ -14,6 +14,7 @@ macro_rules! say {
 }
 
 mod ack;
+mod console;
 mod gateway;
 mod inspect;
 mod mapping;
@@ -88,6 +89,9 @@ enum Command {
     /// Releases a held invoice (one with a variance) to the relay: it is
     /// relayed once, and the file's audit trail says who released it.
     Release(gateway::ReleaseArgs),
+    /// The web console: hash-password (for `[[console.users]]`).
+    #[command(subcommand)]
+    Console(console::ConsoleCommand),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -115,6 +119,7 @@ pub fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(args),
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
+        Command::Console(cmd) => console::run(cmd),
         Command::Pdf(cmd) => pdf::run(cmd),
         Command::Netsuite(cmd) => netsuite::run(cmd),
         Command::NetsuiteSim(args) => netsuite_sim::run(args),

@@ -328,6 +328,8 @@ pub struct Gateway {
     pub x12: Option<OwnX12>,
     /// The HTTP API, when configured.
     pub api: Option<ApiConfig>,
+    /// The operator's web console, when configured (`[console]`).
+    pub console: Option<super::console::ConsoleConfig>,
     /// Where the state is kept (`[store]`).
     pub store: StoreSection,
     /// How often each channel is polled, in seconds, where it differs from
@@ -448,10 +450,11 @@ pub(super) fn check(path: &Path) -> Checked {
     let archive_table = take("archive", &mut errors);
     let ocr_table = take("ocr", &mut errors);
     let netsuite_table = take("netsuite", &mut errors);
+    let console_table = take("console", &mut errors);
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
-            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite"),
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite, console"),
         ));
     }
     // Where a [gateway] key is written, for messages about its value.
@@ -700,6 +703,8 @@ pub(super) fn check(path: &Path) -> Checked {
         }
         Some(n)
     });
+    let console =
+        console_table.and_then(|t| super::console::read(&source, t, &mut errors, &mut warnings));
     let schedule = match schedule_table {
         Some(table) => {
             let mut out = BTreeMap::new();
@@ -746,6 +751,7 @@ pub(super) fn check(path: &Path) -> Checked {
         netsuite,
         x12,
         api,
+        console,
         store,
         schedule,
         partners: Vec::new(),

@@ -9,6 +9,7 @@
 //! [`crate::relay`]). Relative paths are relative to the file that names
 //! them.
 
+pub mod console;
 mod doc;
 mod gateway;
 mod partner;
