@@ -995,7 +995,7 @@ impl PgStore {
             )?,
             Outbox::OfFile(id) => self.query(
                 "SELECT id, file_id, target, key, name, created_at, attempts, next_try_at, last_error, done_at,
-                        CASE WHEN payload_file IS NULL AND octet_length(payload) <= $2 THEN payload END
+                        CASE WHEN payload_file IS NULL AND octet_length(payload) <= $2::BIGINT THEN payload END
                  FROM outbox WHERE file_id = $1 ORDER BY id",
                 &[&id, &(MAX_SHOWN_PAYLOAD as i64)],
             )?,
