@@ -30,6 +30,9 @@ pub const LOGIN_COOKIE: &str = "dropgate_login";
 /// Sessions kept at most; past that the oldest ends.
 const MAX_SESSIONS: usize = 1024;
 
+/// Passwords checked at the same time, at most; more logins wait.
+pub const CHECKS_AT_ONCE: usize = 2;
+
 /// How long a refused login waits before it is answered.
 const REFUSED_DELAY: Duration = Duration::from_millis(300);
 
@@ -398,9 +401,12 @@ pub async fn login(
         .as_ref()
         .map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
     let password = form.password.clone();
-    let matches = tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-        .await
-        .unwrap_or(false);
+    let matches = match shared.checks.acquire().await {
+        Ok(_turn) => tokio::task::spawn_blocking(move || verify_password(&hash, &password))
+            .await
+            .unwrap_or(false),
+        Err(_) => false,
+    };
     let Some(user) = user.filter(|_| matches) else {
         tracing::warn!(user = %form.name, "console login refused");
         tokio::time::sleep(REFUSED_DELAY).await;

@@ -81,6 +81,9 @@ pub struct Shared {
     writer: Mutex<Box<dyn Store>>,
     /// The sessions of the people logged in.
     pub sessions: auth::Sessions,
+    /// Passwords checked at the same time at most (each argon2 check
+    /// takes its memory, 19 MiB by default, and a core for a moment).
+    pub checks: tokio::sync::Semaphore,
     /// Rung after an action queued work or put a file back.
     wake: Arc<Wake>,
 }
@@ -126,6 +129,7 @@ impl Shared {
             reader: Mutex::new(reader),
             writer: Mutex::new(writer),
             sessions: auth::Sessions::default(),
+            checks: tokio::sync::Semaphore::new(auth::CHECKS_AT_ONCE),
             wake,
         }
     }
