@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod console;
 pub mod daemon;
 pub mod dovecot;
 pub mod http;

@@ -33,6 +33,10 @@ const DOWNLOAD_BYTES: u64 = 64 << 20;
 const SHOWN_DOCUMENTS: usize = 20;
 const SHOWN_DOCUMENT_BYTES: usize = 256 << 10;
 
+/// How long a reprocess waits for the daemon to take the file up, to say
+/// what became of it.
+const REPROCESS_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// A search by control number reads the archived X12 files: at most this
 /// many, and this much of each.
 const SCANNED_FILES: usize = 500;
@@ -439,7 +443,7 @@ pub async fn page(
     let (acks, others): (Vec<&OutboxEntry>, Vec<&OutboxEntry>) =
         p.deliveries.iter().partition(|d| d.key == ack_key);
     let body = html! {
-        div #file data-file-id=(f.id) data-state=(f.state.as_str()) {
+        div #file data-file-id=(f.id) data-state=(f.state.as_str()) data-refresh=[(f.state == FileState::Received).then_some(2)] {
             dl .facts {
                 dt { "State" } dd #file-state { (layout::state(f.state)) }
                 dt { "Name" } dd { (f.name) }
@@ -605,6 +609,20 @@ pub async fn quarantine(
     Ok(layout::page(&user, "/quarantine", "Quarantine", body).into_response())
 }
 
+/// File `id` once the daemon has taken it up again (no longer
+/// `received`), within [`REPROCESS_WAIT`]; `None` when it has not yet.
+async fn settled(shared: &Arc<Shared>, id: FileId) -> Result<Option<FileRecord>, PageError> {
+    let until = tokio::time::Instant::now() + REPROCESS_WAIT;
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let file = shared.read(move |_, store| Ok(store.file(id)?)).await?;
+        if let Some(f) = file.filter(|f| f.state != FileState::Received) {
+            return Ok(Some(f));
+        }
+    }
+    Ok(None)
+}
+
 /// The reprocess form.
 #[derive(Default, serde::Deserialize)]
 pub struct ReprocessForm {
@@ -638,10 +656,24 @@ pub async fn reprocess(
         Ok(file) => {
             shared.ring();
             tracing::info!(file = id, user = %user.name, "file put back to be processed, from the console");
-            Flash::done(format!(
-                "File {id} ({}) is put back to be processed: the gateway takes it up in a moment (reload to see its new state).",
-                file.name
-            ))
+            let name = file.name;
+            match settled(&shared, id).await? {
+                Some(f) if f.state == FileState::Processed => Flash::done(format!(
+                    "File {id} ({name}) was processed again: {} document(s).",
+                    f.documents
+                )),
+                Some(f) => Flash::refused(format!(
+                    "File {id} ({name}) was processed again and is {} again: {}",
+                    f.state,
+                    f.detail
+                        .as_deref()
+                        .and_then(|d| d.lines().next())
+                        .unwrap_or("")
+                )),
+                None => Flash::done(format!(
+                    "File {id} ({name}) is put back to be processed: the gateway takes it up in a moment (its page shows its new state then)."
+                )),
+            }
         }
         Err(crate::daemon::ReprocessError::Daemon(e)) => {
             return Err(PageError::Failed(e.to_string()));

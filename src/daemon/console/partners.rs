@@ -12,12 +12,16 @@ use maud::{Markup, html};
 use super::auth::User;
 use super::{PageError, Parts, Shared, layout};
 use crate::config::ChannelKind;
-use crate::store::{ChannelActivity, Outbox, OutboxEntry, Store};
+use crate::store::{ChannelActivity, Instance, Store};
 
 /// What the page reads from the store.
 struct Seen {
     activity: Vec<ChannelActivity>,
-    waiting: Vec<OutboxEntry>,
+    /// Deliveries failing: target, name, attempts, last error.
+    failing: Vec<(String, String, u32, String)>,
+    /// The instances at work, with the leases they hold (`channel:NAME`:
+    /// the one that polls it).
+    instances: Vec<Instance>,
     /// Per channel (in the order of the configuration), what is known of
     /// its polls.
     polls: Vec<Option<Markup>>,
@@ -56,7 +60,8 @@ pub async fn page(State(shared): State<Arc<Shared>>, user: User) -> Result<Respo
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(Seen {
                 activity: store.channel_activity()?,
-                waiting: store.outbox(Outbox::Waiting(10_000))?,
+                failing: store.failing_deliveries()?,
+                instances: store.instances()?,
                 polls,
             })
         })
@@ -82,14 +87,17 @@ pub async fn page(State(shared): State<Arc<Shared>>, user: User) -> Result<Respo
         }
         h2 { "Channels" }
         table #channels {
-            tr { th { "Channel" } th { "Kind" } th { "Polled every" } th { "Polls" } th { "Last file received" } th { "Last file processed" } th { "Deliveries to it failing" } }
+            tr { th { "Channel" } th { "Kind" } th { "Polled every" } th { "Polled by" } th { "Polls" } th { "Last file received" } th { "Last file processed" } th { "Deliveries to it failing" } }
             @for (c, poll) in config.channels.iter().zip(&seen.polls) {
                 @let activity = seen.activity.iter().find(|a| a.channel == c.name);
-                @let failing: Vec<&OutboxEntry> = seen.waiting.iter().filter(|d| d.target == c.name && d.attempts > 0).collect();
+                @let failing: Vec<&(String, String, u32, String)> = seen.failing.iter().filter(|d| d.0 == c.name).collect();
+                @let lease = format!("channel:{}", c.name);
+                @let holder = seen.instances.iter().find(|i| i.leases.contains(&lease));
                 tr id={ "channel-" (c.name) } data-channel=(c.name) {
                     td { strong { (c.name) } }
                     td { (kind(&c.kind)) }
                     td { @if matches!(c.kind, ChannelKind::Smtp(_)) { "-" } @else { (config.poll_every(&c.name)) " s" } }
+                    td { @match holder { Some(i) => span title=(i.about) { (i.id) }, None => "-" } }
                     td .poll {
                         @match poll {
                             Some(status) => (status),
@@ -109,8 +117,8 @@ pub async fn page(State(shared): State<Arc<Shared>>, user: User) -> Result<Respo
                     td data-failing=(failing.len()) {
                         @if failing.is_empty() { "none" } @else {
                             a href="/deliveries" { (failing.len()) " failing" }
-                            @if let Some(e) = failing.iter().filter_map(|d| d.last_error.as_deref()).next() {
-                                pre .detail { (e) }
+                            @if let Some((_, name, attempts, error)) = failing.first() {
+                                pre .detail { (name) " (" (attempts) " attempt(s)): " (error) }
                             }
                         }
                     }

@@ -12,6 +12,13 @@ document.addEventListener("submit", (event) => {
   }
 });
 
+// A page about something under way (a file waiting to be processed)
+// looks again in a moment.
+const refresh = document.querySelector("[data-refresh]");
+if (refresh) {
+  window.setTimeout(() => window.location.reload(), Number(refresh.dataset.refresh) * 1000);
+}
+
 document.addEventListener("change", (event) => {
   const field = event.target;
   if (field instanceof HTMLSelectElement && field.form && field.form.dataset.autosubmit !== undefined) {
