@@ -517,8 +517,12 @@ pub async fn run(
                         library: Arc::clone(&fresh.library),
                     });
                 }
-                if let Some(shared) = &console.shared {
-                    reload_console(shared, &fresh.config).await;
+                match &console.shared {
+                    Some(shared) => reload_console(shared, &fresh.config).await,
+                    None if fresh.config.console.is_some() => tracing::warn!(
+                        "[console] was added: the console opens at the next start"
+                    ),
+                    None => {}
                 }
                 tracing::info!(
                     partners = fresh.config.partners.len(),

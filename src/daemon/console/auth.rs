@@ -397,14 +397,14 @@ pub async fn login(
     }
     let parts = shared.parts();
     let user = parts.users().iter().find(|u| u.name == form.name).cloned();
-    let hash = user
-        .as_ref()
-        .map_or_else(|| decoy_hash().to_string(), |u| u.password_hash.clone());
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
     let password = form.password.clone();
     let matches = match shared.checks.acquire().await {
-        Ok(_turn) => tokio::task::spawn_blocking(move || verify_password(&hash, &password))
-            .await
-            .unwrap_or(false),
+        Ok(_turn) => tokio::task::spawn_blocking(move || {
+            verify_password(hash.as_deref().unwrap_or_else(|| decoy_hash()), &password)
+        })
+        .await
+        .unwrap_or(false),
         Err(_) => false,
     };
     let Some(user) = user.filter(|_| matches) else {

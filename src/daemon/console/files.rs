@@ -570,6 +570,9 @@ pub async fn raw(
         .into_response())
 }
 
+/// The most quarantined files listed.
+const QUARANTINE_LISTED: usize = 500;
+
 /// `GET /quarantine`: the quarantined files, newest first, with their
 /// reasons and a Reprocess button each.
 pub async fn quarantine(
@@ -580,7 +583,7 @@ pub async fn quarantine(
         .read(|_, store| {
             Ok(store.search_files(&FileSearch {
                 state: Some(FileState::Quarantined),
-                limit: 500,
+                limit: QUARANTINE_LISTED,
                 ..FileSearch::default()
             })?)
         })
@@ -589,6 +592,9 @@ pub async fn quarantine(
         @if files.is_empty() {
             p #quarantine-empty .note { "Nothing is quarantined." }
         } @else {
+            @if files.len() == QUARANTINE_LISTED {
+                p .note { "The " (QUARANTINE_LISTED) " newest are listed: " a href="/files?state=quarantined" { "Files" } " lists them all." }
+            }
             table #quarantine {
                 tr { th .num { "#" } th { "Received" } th { "Partner" } th { "Channel" } th { "Name" } th { "Reason" } th {} }
                 @for f in &files {
