@@ -408,3 +408,37 @@ fn a_plain_password_in_the_configuration_is_refused_where_it_is() {
     );
     assert!(!err.contains("hunter2"), "{err}");
 }
+
+#[test]
+fn a_reload_replaces_the_users_and_ends_the_sessions_of_those_gone() {
+    let port = free_port();
+    let dir = setup(port);
+    let config = dir.path().join("gateway.toml");
+    let daemon = Daemon::start(&config);
+    wait_for("the console listening", &daemon, || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let mut ann = Person::new(port);
+    let mut bob = Person::new(port);
+    assert_eq!(ann.log_in("ann", ANN).status, 303);
+    assert_eq!(bob.log_in("bob", BOB).status, 303);
+    assert_eq!(bob.get("/").status, 200);
+    // Bob leaves the configuration; Ann's entry stays as it was.
+    let text_before = std::fs::read_to_string(&config).expect("read");
+    let at = text_before.rfind("[[console.users]]").expect("bob's table");
+    let end = text_before[at..]
+        .find("\n\n")
+        .map_or(text_before.len(), |e| at + e);
+    std::fs::write(
+        &config,
+        format!("{}{}", &text_before[..at], &text_before[end..]),
+    )
+    .expect("written");
+    daemon.signal("-HUP");
+    wait_for("bob's session ended", &daemon, || {
+        bob.get("/").status == 303
+    });
+    assert_eq!(ann.get("/").status, 200, "Ann's session goes on");
+    let mut again = Person::new(port);
+    assert_eq!(again.log_in("bob", BOB).status, 401);
+}
