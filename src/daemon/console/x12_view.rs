@@ -58,6 +58,8 @@ pub struct Laid {
     pub checked: bool,
     /// Whether the bytes are only the file's beginning (a large file).
     pub cut: bool,
+    /// The file's element separator, shown between the elements.
+    pub separator: char,
 }
 
 impl Laid {
@@ -214,6 +216,7 @@ pub fn lay_out(bytes: &[u8], check: bool) -> Laid {
     let bytes = unwrapped.as_deref().unwrap_or(bytes);
     let mut laid = Laid {
         checked: check,
+        separator: '*',
         ..Laid::default()
     };
     let mut marks = Marks::default();
@@ -224,6 +227,9 @@ pub fn lay_out(bytes: &[u8], check: bool) -> Laid {
     };
     let mut lexer = Lexer::default();
     let read = for_each_segment(bytes, &mut lexer, |segment, header, style| {
+        if laid.lines.is_empty() {
+            laid.separator = char::from(segment.delimiters().element());
+        }
         if laid.lines.len() < MAX_SEGMENTS {
             laid.lines.push(Line {
                 ordinal: segment.position().segment,
@@ -330,7 +336,7 @@ pub fn render(laid: &Laid) -> Markup {
                     span .n { (line.ordinal) }
                     span .id { (line.id) }
                     @for (i, element) in line.elements.iter().enumerate() {
-                        span .sep { "*" }
+                        span .sep { (laid.separator) }
                         span .el .error[marked.contains(&(i + 1))] data-element=(i + 1) title={ (line.id) (format!("{:02}", i + 1)) } { (element) }
                     }
                     @if !line.marks.is_empty() {
@@ -394,6 +400,18 @@ mod tests {
         assert!(
             page.contains(r#"class="el error" data-element="5""#),
             "{page}"
+        );
+    }
+
+    #[test]
+    fn the_files_own_separator_is_shown() {
+        let laid = lay_out(GOOD.replace('*', "|").as_bytes(), true);
+        assert_eq!(laid.separator, '|');
+        assert_eq!(laid.lines[3].elements[2], "4711");
+        assert!(
+            render(&laid)
+                .into_string()
+                .contains(r#"<span class="sep">|</span>"#)
         );
     }
 
