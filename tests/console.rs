@@ -410,6 +410,27 @@ fn a_plain_password_in_the_configuration_is_refused_where_it_is() {
 }
 
 #[test]
+fn hash_password_refuses_a_short_password() {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_dropgate"))
+        .args(["console", "hash-password"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), b"short\n")
+        .expect("written");
+    let out = child.wait_with_output().expect("ends");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(
+        text(&out.stderr).contains("at least 8 characters"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
 fn a_reload_replaces_the_users_and_ends_the_sessions_of_those_gone() {
     let port = free_port();
     let dir = setup(port);

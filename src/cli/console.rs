@@ -8,9 +8,10 @@ use anyhow::Context;
 /// The console's commands.
 #[derive(Debug, clap::Subcommand)]
 pub enum ConsoleCommand {
-    /// Reads a password (typed without echo at a terminal, twice; or one
-    /// line of standard input) and prints its argon2id hash, a PHC string
-    /// for `password_hash` of a `[[console.users]]` in gateway.toml.
+    /// Reads a password of at least 8 characters (typed without echo at a
+    /// terminal, twice; or one line of standard input) and prints its
+    /// argon2id hash, a PHC string for `password_hash` of a
+    /// `[[console.users]]` in gateway.toml (exit 2 when it is refused).
     HashPassword,
 }
 
@@ -20,6 +21,9 @@ pub fn run(command: ConsoleCommand) -> anyhow::Result<ExitCode> {
         ConsoleCommand::HashPassword => hash_password(),
     }
 }
+
+/// The shortest password hashed.
+const MIN_PASSWORD: usize = 8;
 
 fn hash_password() -> anyhow::Result<ExitCode> {
     let password = if std::io::stdin().is_terminal() {
@@ -37,8 +41,8 @@ fn hash_password() -> anyhow::Result<ExitCode> {
             .context("reading the password from standard input")?;
         line.trim_end_matches(['\r', '\n']).to_string()
     };
-    if password.is_empty() {
-        anyhow::bail!("an empty password: nothing printed");
+    if password.chars().count() < MIN_PASSWORD {
+        anyhow::bail!("a password of at least {MIN_PASSWORD} characters: nothing printed");
     }
     let hash = crate::daemon::console::auth::hash_password(&password)?;
     say!("{hash}");
