@@ -318,6 +318,25 @@ fn the_console_over_http() {
         .and_then(|s| s.parse().ok())
         .unwrap_or_else(|| panic!("no delivery listed: {page}"));
     assert!(page.contains(&format!(r#"id="retry-{id}""#)), "{page}");
+    // Every failing delivery to Acme's channel, retried now while it is
+    // still broken: tried once more at once, failing again.
+    assert!(page.contains(r#"id="retry-target-acme-out""#), "{page}");
+    let csrf = ann.get("/deliveries").csrf();
+    let answer = ann.post(
+        "/deliveries/retry",
+        &[("csrf", &csrf), ("target", "acme-out")],
+    );
+    assert_eq!(answer.status, 303);
+    assert!(
+        ann.get("/deliveries")
+            .body
+            .contains("to acme-out are tried now.")
+    );
+    wait_for("the failing deliveries tried again", &daemon, || {
+        ann.get("/deliveries")
+            .body
+            .contains("failing, 2 attempt(s)")
+    });
     std::fs::remove_file(p.join("out/acme")).expect("the file removed");
     std::fs::create_dir_all(p.join("out/acme")).expect("the folder back");
     let csrf = ann.get("/deliveries").csrf();

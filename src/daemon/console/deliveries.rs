@@ -75,7 +75,16 @@ pub async fn page(State(shared): State<Arc<Shared>>, user: User) -> Result<Respo
             p .note { "The " (waiting.len()) " due first are listed." }
         }
         h2 { "Failing (tried again with a growing wait)" }
-        @if failing.is_empty() { p #no-failing .note { "None." } } @else { (table(&user, &failing, now)) }
+        @if failing.is_empty() { p #no-failing .note { "None." } } @else {
+            p .targets {
+                @for target in targets(&failing) {
+                    (layout::action(&user, "/deliveries/retry", &format!("retry-target-{target}"), &format!("Retry all to {target} now"),
+                        "", &[("target", target)]))
+                    " "
+                }
+            }
+            (table(&user, &failing, now))
+        }
         h2 { "Waiting" }
         @if queued.is_empty() { p .note { "None." } } @else { (table(&user, &queued, now)) }
         h2 #set-aside { "Set aside for a person" }
@@ -102,6 +111,97 @@ pub async fn page(State(shared): State<Arc<Shared>>, user: User) -> Result<Respo
     Ok(layout::page(&user, "/deliveries", "Deliveries", body).into_response())
 }
 
+/// The targets of `deliveries`, each once, in order.
+fn targets<'d>(deliveries: &[&'d OutboxEntry]) -> Vec<&'d str> {
+    let mut out: Vec<&str> = Vec::new();
+    for d in deliveries {
+        if !out.contains(&d.target.as_str()) {
+            out.push(&d.target);
+        }
+    }
+    out
+}
+
+/// The form retrying every failing delivery to a target.
+#[derive(Default, serde::Deserialize)]
+pub struct TargetForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    target: String,
+}
+
+/// Makes deliveries `ids` due now, in one transaction, each in its file's
+/// audit trail with who asked: how many were still waiting.
+fn retry_these(
+    store: &mut dyn crate::store::Store,
+    ids: &[i64],
+    by: &str,
+) -> Result<Vec<crate::store::Retried>, crate::store::StoreError> {
+    store.atomically(Durability::Synced, |tx| {
+        let mut retried = Vec::new();
+        for id in ids {
+            let Some(r) = tx.retry_now(*id)? else {
+                continue;
+            };
+            if let Some(file) = r.file_id {
+                tx.audit(
+                    file,
+                    "retry",
+                    &format!(
+                        "delivery {} to {} tried now, asked for by {by} in the console",
+                        r.name, r.target
+                    ),
+                )?;
+            }
+            retried.push(r);
+        }
+        Ok(retried)
+    })
+}
+
+/// `POST /deliveries/retry` (`target`): every failing delivery to the
+/// target is due now (after an outage of the receiver is over).
+pub async fn retry_target(
+    State(shared): State<Arc<Shared>>,
+    user: User,
+    Form(form): Form<TargetForm>,
+) -> Result<Response, PageError> {
+    if let Some(refused) = user.refused(&form.csrf) {
+        return Ok(refused);
+    }
+    let by = user.name.clone();
+    let target = form.target.clone();
+    let retried = shared
+        .write(move |_, store| {
+            let ids: Vec<i64> = store
+                .outbox(Outbox::Waiting(RETRIED_AT_ONCE))?
+                .into_iter()
+                .filter(|d| d.target == target && d.attempts > 0)
+                .map(|d| d.id)
+                .collect();
+            Ok(retry_these(store, &ids, &by)?)
+        })
+        .await?;
+    if !retried.is_empty() {
+        shared.ring();
+    }
+    tracing::info!(target = %form.target, deliveries = retried.len(), user = %user.name, "deliveries retried now, from the console");
+    let flash = if retried.is_empty() {
+        Flash::refused(format!("No delivery to {} is failing.", form.target))
+    } else {
+        Flash::done(format!(
+            "{} delivery(ies) to {} are tried now.",
+            retried.len(),
+            form.target
+        ))
+    };
+    Ok(user.redirect(&shared, "/deliveries", flash))
+}
+
+/// The most deliveries one "retry all" makes due.
+const RETRIED_AT_ONCE: usize = 10_000;
+
 /// `POST /deliveries/{id}/retry`: the delivery is due now; its file's
 /// audit trail says who asked.
 pub async fn retry(
@@ -115,24 +215,7 @@ pub async fn retry(
     }
     let by = user.name.clone();
     let retried = shared
-        .write(move |_, store| {
-            Ok(store.atomically(Durability::Synced, |tx| {
-                let retried = tx.retry_now(id)?;
-                if let Some(r) = &retried
-                    && let Some(file) = r.file_id
-                {
-                    tx.audit(
-                        file,
-                        "retry",
-                        &format!(
-                            "delivery {} to {} tried now, asked for by {by} in the console",
-                            r.name, r.target
-                        ),
-                    )?;
-                }
-                Ok(retried)
-            })?)
-        })
+        .write(move |_, store| Ok(retry_these(store, &[id], &by)?.pop()))
         .await?;
     let flash = match retried {
         Some(r) => {

@@ -205,6 +205,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/files/{id}/reprocess", post(files::reprocess))
         .route("/quarantine", get(files::quarantine))
         .route("/deliveries", get(deliveries::page))
+        .route("/deliveries/retry", post(deliveries::retry_target))
         .route("/deliveries/{id}/retry", post(deliveries::retry))
         .route("/invoices", get(invoices::page))
         .route("/invoices/{id}/release", post(invoices::release))
