@@ -243,6 +243,19 @@ fn the_console_over_http() {
         assert_eq!(answer.header("referrer-policy"), Some("same-origin"));
         assert!(!answer.body.contains("<script>alert"), "{path}");
     }
+    // A page of another site whose name points here (DNS rebinding) is
+    // not answered.
+    let mut other = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    std::io::Write::write_all(
+        &mut other,
+        format!("GET /login HTTP/1.1\r\nHost: evil.example:{port}\r\nConnection: close\r\n\r\n")
+            .as_bytes(),
+    )
+    .expect("sent");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut other, &mut answer).expect("read");
+    assert!(answer.starts_with("HTTP/1.1 421"), "{answer}");
+
     // The search by PO number finds the invoice, not the bad file.
     let found = ann.get("/files?po=PO-9002").body;
     assert_eq!(file_id(&found, "invoice.edi"), Some(invoice), "{found}");

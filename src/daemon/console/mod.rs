@@ -36,7 +36,7 @@ use axum::routing::{get, post};
 
 use super::wake::Wake;
 use crate::config::Gateway as Config;
-use crate::config::console::ConsoleUser;
+use crate::config::console::{ConsoleConfig, ConsoleUser};
 use crate::store::{Archive, Store, StoreError};
 
 /// What the console works with, replaced whole when the configuration is
@@ -214,8 +214,80 @@ pub fn router(shared: Arc<Shared>) -> Router {
         // are routed here, each with its entry in `layout::NAV`.
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            own_host,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(shared)
+}
+
+/// Whether a request's `Host` names this console: the address it
+/// listens on (and `localhost` for a loopback one) or its
+/// `public_url`'s host, whatever the port. A page of another site whose
+/// name was made to point here (DNS rebinding) is not answered. A
+/// console listening on every address (`0.0.0.0`) takes any name.
+fn answers_to(console: &ConsoleConfig, host: Option<&str>) -> bool {
+    let Ok(listen) = console.listen.parse::<std::net::SocketAddr>() else {
+        return true;
+    };
+    if listen.ip().is_unspecified() {
+        return true;
+    }
+    let Some(name) = host.and_then(host_name) else {
+        return false;
+    };
+    let public = url::Url::parse(&console.public_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    let ip = match listen.ip() {
+        std::net::IpAddr::V6(v6) => format!("[{v6}]"),
+        v4 => v4.to_string(),
+    };
+    name == ip
+        || (listen.ip().is_loopback() && name == "localhost")
+        || public.is_some_and(|p| p == name)
+}
+
+/// The host name of a `Host` header (without its port), lower case.
+fn host_name(host: &str) -> Option<String> {
+    let host = host.trim().to_ascii_lowercase();
+    let name = match host.strip_prefix('[') {
+        Some(v6) => format!("[{}]", v6.split(']').next()?),
+        None => host.split(':').next()?.to_string(),
+    };
+    (!name.is_empty()).then_some(name)
+}
+
+/// Refuses a request whose `Host` is not this console's
+/// ([`Parts::answers_to`]).
+async fn own_host(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let answers = shared
+        .parts()
+        .config
+        .console
+        .as_ref()
+        .is_none_or(|console| answers_to(console, host));
+    if answers {
+        return next.run(request).await;
+    }
+    tracing::warn!(
+        host = host.unwrap_or(""),
+        "a request for another host name was refused"
+    );
+    layout::bare(
+        StatusCode::MISDIRECTED_REQUEST,
+        "Not this console",
+        "This console answers to its own address (its listen address, or public_url) only.",
+    )
 }
 
 /// The largest form taken (a login, an action): a few fields.
@@ -278,4 +350,36 @@ async fn asset(axum::extract::Path(name): axum::extract::Path<String>) -> Respon
 
 async fn favicon() -> Response {
     asset(axum::extract::Path("icon.svg".to_string())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn console(listen: &str, public_url: Option<&str>) -> ConsoleConfig {
+        ConsoleConfig {
+            listen: listen.into(),
+            users: Vec::new(),
+            session_hours: 8,
+            public_url: public_url.map_or_else(|| format!("http://{listen}/"), str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_console_answers_to_its_own_names_only() {
+        let c = console("127.0.0.1:8490", None);
+        assert!(answers_to(&c, Some("127.0.0.1:8490")));
+        assert!(answers_to(&c, Some("127.0.0.1")));
+        assert!(answers_to(&c, Some("localhost:9000")), "a tunnel's port");
+        assert!(answers_to(&c, Some("LOCALHOST:8490")));
+        assert!(!answers_to(&c, Some("evil.example:8490")), "DNS rebinding");
+        assert!(!answers_to(&c, None));
+        let c = console("127.0.0.1:8490", Some("https://edi.example.com/"));
+        assert!(answers_to(&c, Some("edi.example.com")));
+        assert!(!answers_to(&c, Some("evil.example")));
+        let c = console("[::1]:8490", None);
+        assert!(answers_to(&c, Some("[::1]:8490")));
+        assert!(answers_to(&c, Some("localhost")));
+        assert!(answers_to(&console("0.0.0.0:8490", None), Some("anything")));
+    }
 }
