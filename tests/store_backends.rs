@@ -14,6 +14,7 @@ use dropgate::store::{
     InvoiceHold, InvoiceRecord, Invoices, KeptAnswer, Link, Location, NewDelivery, NewDocument,
     NewException, NewFile, OrderFilter, Processed, SentOrder, Store, StoreError, Targets,
 };
+use dropgate::store::{FileSearch, Outbox};
 use support::postgres::{PASSWORD, Postgres};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -88,6 +89,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "orders_are_listed_exceptions_open_once_and_polls_are_kept",
         orders_are_listed_exceptions_open_once_and_polls_are_kept,
+    ),
+    (
+        "the_console_searches_files_lists_the_outbox_and_retries_now",
+        the_console_searches_files_lists_the_outbox_and_retries_now,
     ),
 ];
 
@@ -1211,5 +1216,160 @@ fn orders_are_listed_exceptions_open_once_and_polls_are_kept(b: &Backend) -> Res
     s.atomically(Durability::Unsynced, |tx| tx.record_poll("in", None))?;
     assert_eq!(s.channel_polls()?[0].failing_since, None);
     assert_eq!(s.last_received("acme", "inventory_advice")?, None);
+    Ok(())
+}
+
+fn the_console_searches_files_lists_the_outbox_and_retries_now(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    let ack = NewDelivery {
+        target: "acme-out".into(),
+        key: "ack:1".into(),
+        name: "acme-997-000000001.edi".into(),
+        payload: b"ISA*00*~".to_vec(),
+        payload_file: None,
+    };
+    let po = NewDocument {
+        doc_type: "purchase_order".into(),
+        reference: Some("PO-7".into()),
+        body: DocumentBody::Json(r#"{"type":"purchase_order"}"#.into()),
+    };
+    let (first, second, third) = s.atomically(Durability::Synced, |tx| {
+        let first = tx.record_received(&new_file("Orders_50%.EDI", "c1"))?;
+        tx.add_documents(first, 0, std::slice::from_ref(&po))?;
+        tx.finish(
+            first,
+            &Processed {
+                partner: Some("acme".into()),
+                format: "x12".into(),
+                documents: 1,
+                deliveries: vec![ack.clone()],
+                notes: None,
+            },
+        )?;
+        let second = tx.record_received(&new_file("asn_50.edi", "c2"))?;
+        tx.add_links(&[Link {
+            partner: "acme".into(),
+            po_number: "PO-8".into(),
+            doc_type: "ship_notice".into(),
+            file_id: second,
+            seq: 0,
+            detail: None,
+        }])?;
+        tx.quarantine(second, Some("acme"), Some("x12"), "no mapping", &[])?;
+        let mut other = new_file("stock.csv", "c3");
+        other.channel = "ftp".into();
+        other.partner = Some("bolt".into());
+        let third = tx.record_received(&other)?;
+        Ok((first, second, third))
+    })?;
+    let ids = |s: &mut dyn Store, q: FileSearch| -> std::result::Result<Vec<i64>, StoreError> {
+        Ok(s.search_files(&FileSearch { limit: 10, ..q })?
+            .iter()
+            .map(|f| f.id)
+            .collect())
+    };
+    assert_eq!(ids(s, FileSearch::default())?, [third, second, first]);
+    let search = |f: fn(&mut FileSearch)| {
+        let mut q = FileSearch::default();
+        f(&mut q);
+        q
+    };
+    assert_eq!(
+        ids(s, search(|q| q.partner = Some("acme".into())))?,
+        [second, first]
+    );
+    assert_eq!(
+        ids(s, search(|q| q.state = Some(FileState::Quarantined)))?,
+        [second]
+    );
+    assert_eq!(ids(s, search(|q| q.channel = Some("ftp".into())))?, [third]);
+    assert_eq!(
+        ids(s, search(|q| q.po_number = Some("PO-7".into())))?,
+        [first]
+    );
+    assert_eq!(
+        ids(s, search(|q| q.po_number = Some("PO-8".into())))?,
+        [second]
+    );
+    // The name, whatever the case; `%` and `_` are themselves.
+    assert_eq!(
+        ids(s, search(|q| q.name = Some("50%.edi".into())))?,
+        [first]
+    );
+    assert_eq!(ids(s, search(|q| q.name = Some("N_5".into())))?, [second]);
+    assert_eq!(
+        ids(s, search(|q| q.format = Some("x12".into())))?,
+        [second, first]
+    );
+    assert_eq!(ids(s, search(|q| q.before_id = Some(3)))?, [second, first]);
+    assert_eq!(
+        ids(s, search(|q| q.received_from = Some("2000-01-01".into())))?,
+        [third, second, first]
+    );
+    assert!(ids(s, search(|q| q.received_before = Some("2000-01-01".into())))?.is_empty());
+    assert_eq!(
+        s.search_files(&FileSearch {
+            limit: 1,
+            ..FileSearch::default()
+        })?
+        .len(),
+        1
+    );
+
+    // A file's deliveries with their bytes; those waiting, without.
+    let of_file = s.outbox(Outbox::OfFile(first))?;
+    assert_eq!(of_file.len(), 1);
+    assert_eq!(of_file[0].key, "ack:1");
+    assert_eq!(of_file[0].payload, b"ISA*00*~");
+    assert_eq!(of_file[0].done_at, None);
+    let waiting = s.outbox(Outbox::Waiting(10))?;
+    assert_eq!(waiting.len(), 1);
+    assert!(waiting[0].payload.is_empty());
+    let id = waiting[0].id;
+    // Failed, due in an hour; retried now, due now.
+    s.atomically(Durability::Synced, |tx| {
+        tx.delivery_failed(id, "refused", 3600)
+    })?;
+    assert!(s.due_deliveries(&Targets::All, 10)?.is_empty());
+    let waiting = s.outbox(Outbox::Waiting(10))?;
+    assert_eq!(
+        (waiting[0].attempts, waiting[0].last_error.as_deref()),
+        (1, Some("refused"))
+    );
+    let retried = s.atomically(Durability::Synced, |tx| tx.retry_now(id))?;
+    let retried = retried.ok_or("retried")?;
+    assert_eq!(
+        (retried.file_id, retried.name.as_str()),
+        (Some(first), "acme-997-000000001.edi")
+    );
+    assert_eq!(s.due_deliveries(&Targets::All, 10)?.len(), 1);
+    s.atomically(Durability::Synced, |tx| tx.delivered(id))?;
+    assert_eq!(
+        s.atomically(Durability::Synced, |tx| tx.retry_now(id))?,
+        None
+    );
+    assert!(s.outbox(Outbox::OfFile(first))?[0].done_at.is_some());
+
+    // What arrived on each channel.
+    let activity = s.channel_activity()?;
+    assert_eq!(activity.len(), 2);
+    assert_eq!(
+        (
+            activity[0].channel.as_str(),
+            activity[0].files,
+            activity[0].last_file
+        ),
+        ("drop", 2, second)
+    );
+    assert_eq!(activity[0].last_state, FileState::Quarantined);
+    assert!(activity[0].last_processed_at.is_some());
+    assert_eq!(
+        (
+            activity[1].channel.as_str(),
+            activity[1].last_processed_at.as_deref()
+        ),
+        ("ftp", None)
+    );
     Ok(())
 }

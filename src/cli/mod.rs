@@ -14,6 +14,7 @@ macro_rules! say {
 }
 
 mod ack;
+mod console;
 mod gateway;
 mod inspect;
 mod mapping;
@@ -97,6 +98,9 @@ enum Command {
     /// short, invoices held, files quarantined, channels failing, feeds
     /// missing): the open ones, or all.
     Exceptions(orders::ExceptionsArgs),
+    /// The web console: hash-password (for `[[console.users]]`).
+    #[command(subcommand)]
+    Console(console::ConsoleCommand),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -124,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Reconcile(args) => reconcile::run(args),
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
+        Command::Console(cmd) => console::run(cmd),
         Command::Pdf(cmd) => pdf::run(cmd),
         Command::Netsuite(cmd) => netsuite::run(cmd),
         Command::NetsuiteSim(args) => netsuite_sim::run(args),

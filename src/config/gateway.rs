@@ -332,6 +332,8 @@ pub struct Gateway {
     pub x12: Option<OwnX12>,
     /// The HTTP API, when configured.
     pub api: Option<ApiConfig>,
+    /// The operator's web console, when configured (`[console]`).
+    pub console: Option<super::console::ConsoleConfig>,
     /// Where the state is kept (`[store]`).
     pub store: StoreSection,
     /// How often each channel is polled, in seconds, where it differs from
@@ -463,10 +465,11 @@ pub(super) fn check(path: &Path) -> Checked {
     let netsuite_table = take("netsuite", &mut errors);
     let exceptions_table = take("exceptions", &mut errors);
     let alerts_table = take("alerts", &mut errors);
+    let console_table = take("console", &mut errors);
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
-            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite, exceptions, alerts"),
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite, exceptions, alerts, console"),
         ));
     }
     // Where a [gateway] key is written, for messages about its value.
@@ -765,6 +768,8 @@ pub(super) fn check(path: &Path) -> Checked {
             Some(a)
         })
         .unwrap_or_default();
+    let console =
+        console_table.and_then(|t| super::console::read(&source, t, &mut errors, &mut warnings));
     let schedule = match schedule_table {
         Some(table) => {
             let mut out = BTreeMap::new();
@@ -813,6 +818,7 @@ pub(super) fn check(path: &Path) -> Checked {
         alerts,
         x12,
         api,
+        console,
         store,
         schedule,
         partners: Vec::new(),

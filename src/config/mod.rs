@@ -10,6 +10,7 @@
 //! them.
 
 pub mod alerts;
+pub mod console;
 mod doc;
 mod gateway;
 mod partner;

@@ -23,6 +23,7 @@ pub mod ack;
 pub mod alerts;
 pub mod api;
 pub mod body;
+pub mod console;
 pub mod deliver;
 pub mod delivery_worker;
 pub mod documents;
@@ -902,18 +903,7 @@ impl Gateway {
         id: crate::store::FileId,
         force: bool,
     ) -> Result<FileOutcome, ReprocessError> {
-        use crate::store::FileState;
-        let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
-        match (file.state, force) {
-            (FileState::Quarantined, _) | (FileState::Duplicate, true) => {}
-            (FileState::Duplicate, false) => {
-                return Err(ReprocessError::Duplicate(id, file.duplicate_of));
-            }
-            (state, _) => return Err(ReprocessError::NotQuarantined(id, state)),
-        }
-        self.store
-            .atomically(Durability::Synced, |tx| tx.reset_for_reprocess(id))?;
-        let file = self.store.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
+        let file = put_back(self.store.as_mut(), id, force, None)?;
         // A running gateway takes up files put back to `received` (its
         // intake of the file's channel): processing it here too would
         // process it twice. (A forced duplicate is processed here: the
@@ -1180,6 +1170,41 @@ pub fn open_archive(config: &Config) -> Result<Archive, DaemonError> {
     let credentials = crate::config::archive_credentials(&config.archive).map_err(fails)?;
     let s3 = crate::store::archive::S3Archive::open(data_dir, &config.archive, credentials)?;
     Ok(Archive::S3(Box::new(s3)))
+}
+
+/// Puts a quarantined file (or, with `force`, a duplicate) back to
+/// `received`, its documents forgotten, to be processed again: by the
+/// running gateway's translator, or by the caller. `by`, when a person
+/// asked for it in the console, goes into the audit trail. The file's
+/// state is checked in the transaction that puts it back: a file the
+/// translator took up meanwhile is not put back twice.
+pub fn put_back(
+    store: &mut dyn Store,
+    id: crate::store::FileId,
+    force: bool,
+    by: Option<&str>,
+) -> Result<FileRecord, ReprocessError> {
+    use crate::store::FileState;
+    let mut tx = store.transaction(Durability::Synced)?;
+    let file = tx.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
+    match (file.state, force) {
+        (FileState::Quarantined, _) | (FileState::Duplicate, true) => {}
+        (FileState::Duplicate, false) => {
+            return Err(ReprocessError::Duplicate(id, file.duplicate_of));
+        }
+        (state, _) => return Err(ReprocessError::NotQuarantined(id, state)),
+    }
+    tx.reset_for_reprocess(id)?;
+    if let Some(by) = by {
+        tx.audit(
+            id,
+            "reprocess",
+            &format!("asked for by {by} in the console"),
+        )?;
+    }
+    let file = tx.file(id)?.ok_or(ReprocessError::NoSuchFile(id))?;
+    tx.commit()?;
+    Ok(file)
 }
 
 /// Why a file cannot be reprocessed.

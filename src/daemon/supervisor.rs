@@ -12,7 +12,9 @@
 //!   time, their acknowledgments and documents queued; the translators of
 //!   several instances share out one busy channel's files;
 //! - a delivery worker per target ([`super::delivery_worker`]);
-//! - the HTTP API ([`super::api`]): reads and queues, never delivers.
+//! - the HTTP API ([`super::api`]): reads and queues, never delivers;
+//! - the web console ([`super::console`]): reads, and writes the small
+//!   actions a person takes.
 //!
 //! Shutdown (SIGTERM) raises one [`Stop`] that every component looks at
 //! between steps; what is under way gets `[gateway] shutdown_grace_secs`,
@@ -27,8 +29,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
-    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, alerts, api, deliver, delivery_worker,
-    handover, leases, open_store, wake, watch,
+    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, alerts, api, console, deliver,
+    delivery_worker, handover, leases, open_store, wake, watch,
 };
 use crate::config::Gateway as Config;
 
@@ -52,21 +54,60 @@ pub enum Ending {
     Abandoned,
 }
 
-/// The HTTP API under way, with the signal to stop it.
-struct Api {
-    shared: Option<Arc<api::Shared>>,
+/// An HTTP server under way (the API, the console) with what its
+/// handlers share, and the signal to stop it.
+struct Served<S> {
+    shared: Option<Arc<S>>,
     stop_api: tokio::sync::watch::Sender<bool>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    /// What it is, for the log.
+    what: &'static str,
 }
 
-impl Api {
-    /// Stops the API taking new connections.
+/// The HTTP API under way.
+type Api = Served<api::Shared>;
+
+impl<S> Served<S> {
+    /// Nothing served: not configured.
+    fn none(what: &'static str) -> Served<S> {
+        Served {
+            shared: None,
+            stop_api: tokio::sync::watch::channel(false).0,
+            server: None,
+            what,
+        }
+    }
+
+    /// Serves `app` on `listener` until told to stop.
+    fn start(
+        what: &'static str,
+        shared: Arc<S>,
+        listener: tokio::net::TcpListener,
+        app: axum::Router,
+    ) -> Served<S> {
+        let (stop_api, mut stopped) = tokio::sync::watch::channel(false);
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.wait_for(|s| *s).await;
+                })
+                .await
+        });
+        Served {
+            shared: Some(shared),
+            stop_api,
+            server: Some(server),
+            what,
+        }
+    }
+
+    /// Stops the server taking new connections.
     fn refuse_new_requests(&self) {
         let _ = self.stop_api.send(true);
     }
 
-    /// Stops the API: no new connection is taken, and those under way get
-    /// until `deadline`. False when some were still under way then.
+    /// Stops the server: no new connection is taken, and those under way
+    /// get until `deadline`. False when some were still under way then.
     async fn stop(self, deadline: Instant) -> bool {
         self.refuse_new_requests();
         let Some(server) = self.server else {
@@ -74,7 +115,10 @@ impl Api {
         };
         let deadline = tokio::time::Instant::from_std(deadline);
         if tokio::time::timeout_at(deadline, server).await.is_err() {
-            tracing::warn!("requests to the API still under way were abandoned");
+            tracing::warn!(
+                "requests to the {} still under way were abandoned",
+                self.what
+            );
             return false;
         }
         true
@@ -556,6 +600,7 @@ pub async fn run(
         Err(e) => tracing::warn!(error = %e, "temporary files not removed"),
     }
     let api = serve(&gateway, &common.metrics, &common.wake).await?;
+    let console = serve_console(&gateway, &common.wake).await?;
     let mut workers = Workers {
         running: Vec::new(),
         metrics: Arc::clone(&common.metrics),
@@ -583,6 +628,13 @@ pub async fn run(
                         config: Arc::clone(&fresh.config),
                         library: Arc::clone(&fresh.library),
                     });
+                }
+                match &console.shared {
+                    Some(shared) => reload_console(shared, &fresh.config).await,
+                    None if fresh.config.console.is_some() => tracing::warn!(
+                        "[console] was added: the console opens at the next start"
+                    ),
+                    None => {}
                 }
                 tracing::info!(
                     partners = fresh.config.partners.len(),
@@ -613,10 +665,12 @@ pub async fn run(
     stop.raise();
     common.wake.ring();
     api.refuse_new_requests();
+    console.refuse_new_requests();
     let deadline = deadline_after(grace);
     let intakes_finished = intakes_ended(intakes, deadline, grace).await;
     let workers_finished = workers.ended_by(deadline).await;
     let api_finished = api.stop(deadline).await;
+    let console_finished = console.stop(deadline).await;
     // Nothing of this instance works any more (or it is abandoned, and
     // the process ends): its leases go to the others at once.
     keeper_stop.raise();
@@ -625,11 +679,13 @@ pub async fn run(
         let _ = tokio::task::spawn_blocking(move || keeper.join()).await;
     }
     result?;
-    Ok(if intakes_finished && workers_finished && api_finished {
-        Ending::Finished
-    } else {
-        Ending::Abandoned
-    })
+    Ok(
+        if intakes_finished && workers_finished && api_finished && console_finished {
+            Ending::Finished
+        } else {
+            Ending::Abandoned
+        },
+    )
 }
 
 /// Starts the HTTP API, when it is configured, with a connection to the
@@ -639,13 +695,8 @@ async fn serve(
     metrics: &Arc<api::Metrics>,
     wake: &Arc<wake::Wake>,
 ) -> Result<Api, DaemonError> {
-    let (stop_api, stopped) = tokio::sync::watch::channel(false);
     let Some(settings) = gateway.config.api.clone() else {
-        return Ok(Api {
-            shared: None,
-            stop_api,
-            server: None,
-        });
+        return Ok(Api::none("API"));
     };
     let token = api_token(&settings)?;
     let config = Arc::clone(&gateway.config);
@@ -668,20 +719,77 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(&settings.listen)
         .await
         .map_err(|e| DaemonError::Api(format!("listening on {}: {e}", settings.listen)))?;
-    let mut stopped = stopped.clone();
     let app = api::router(Arc::clone(&shared), &settings);
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.wait_for(|s| *s).await;
-            })
-            .await
-    });
-    Ok(Api {
-        shared: Some(shared),
-        stop_api,
-        server: Some(server),
+    Ok(Api::start("API", shared, listener, app))
+}
+
+/// Starts the web console, when it is configured, with connections to
+/// the store and an archive of its own.
+async fn serve_console(
+    gateway: &Gateway,
+    wake: &Arc<wake::Wake>,
+) -> Result<Served<console::Shared>, DaemonError> {
+    let Some(settings) = gateway.config.console.clone() else {
+        return Ok(Served::none("console"));
+    };
+    let config = Arc::clone(&gateway.config);
+    let (reader, writer, archive) = tokio::task::spawn_blocking(move || {
+        Ok::<_, DaemonError>((
+            open_store(&config)?,
+            open_store(&config)?,
+            super::open_archive(&config)?,
+        ))
     })
+    .await
+    .map_err(|e| DaemonError::Panicked(e.to_string()))??;
+    let shared = Arc::new(console::Shared::new(
+        console::Parts {
+            config: Arc::clone(&gateway.config),
+            archive,
+        },
+        reader,
+        writer,
+        Arc::clone(wake),
+    ));
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| {
+            DaemonError::Api(format!(
+                "the console, listening on {}: {e}",
+                settings.listen
+            ))
+        })?;
+    tracing::info!(
+        listen = %settings.listen,
+        url = %settings.public_url,
+        users = settings.users.len(),
+        "the web console is open"
+    );
+    let app = console::router(Arc::clone(&shared));
+    Ok(Served::start("console", shared, listener, app))
+}
+
+/// Puts the reloaded configuration in the console's place (its users
+/// replaced; an archive that cannot be opened keeps the old one). Where
+/// it listens changes only with a restart.
+async fn reload_console(shared: &Arc<console::Shared>, config: &Arc<Config>) {
+    if config.console.is_none() {
+        tracing::warn!(
+            "[console] was removed: the console takes no login until the daemon restarts"
+        );
+    }
+    let fresh = Arc::clone(config);
+    let archive = tokio::task::spawn_blocking(move || super::open_archive(&fresh)).await;
+    match archive {
+        Ok(Ok(archive)) => shared.replace_parts(console::Parts {
+            config: Arc::clone(config),
+            archive,
+        }),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the console keeps its configuration: the archive cannot be opened")
+        }
+        Err(e) => tracing::error!(error = %e, "the console keeps its configuration"),
+    }
 }
 
 /// The API's bearer token, from its environment variable or file (the

@@ -650,6 +650,152 @@ pub struct KeptAnswer {
     pub body: String,
 }
 
+/// Which files to list, newest first (the console's search): every
+/// condition given holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FileSearch {
+    /// From this partner.
+    pub partner: Option<String>,
+    /// In this state.
+    pub state: Option<FileState>,
+    /// Received on this channel.
+    pub channel: Option<String>,
+    /// Received at or after this moment (RFC 3339, or a date `2026-12-01`).
+    pub received_from: Option<String>,
+    /// Received before this moment (RFC 3339, or a date).
+    pub received_before: Option<String>,
+    /// With a document whose number is this PO number, or linked to it
+    /// (`links`, reconciled invoices).
+    pub po_number: Option<String>,
+    /// Whose name holds this text (whatever the case).
+    pub name: Option<String>,
+    /// Of this format (`x12`, `csv`, ...).
+    pub format: Option<String>,
+    /// Numbered below this (the next page of a listing).
+    pub before_id: Option<FileId>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+impl FileSearch {
+    /// `name` as a `LIKE` pattern (lower case, `\` escaping `%`, `_` and
+    /// itself): the same on both backends.
+    fn name_pattern(&self) -> Option<String> {
+        self.name.as_ref().map(|n| {
+            let mut p = String::from("%");
+            for c in n.to_lowercase().chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    p.push('\\');
+                }
+                p.push(c);
+            }
+            p.push('%');
+            p
+        })
+    }
+}
+
+/// Which deliveries of the outbox to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outbox {
+    /// Those not made yet, the next due first, at most this many.
+    Waiting(usize),
+    /// Every delivery of a file (made or not), in the order queued, with
+    /// the bytes of those kept in the outbox itself (acknowledgments).
+    OfFile(FileId),
+}
+
+/// A delivery of the outbox, as people look at it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Its number.
+    pub id: i64,
+    /// The file it comes from, if any.
+    pub file_id: Option<FileId>,
+    /// `relay` or an outbound channel.
+    pub target: String,
+    /// Its idempotency key (`ack:FILE` for a file's acknowledgments).
+    pub key: String,
+    /// The name it is delivered under.
+    pub name: String,
+    /// When it was queued (RFC 3339).
+    pub created_at: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// When it is tried next (seconds since 1970, UTC).
+    pub next_try_at: i64,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it was made.
+    pub done_at: Option<String>,
+    /// Its bytes, when the outbox holds them and they were asked for
+    /// ([`Outbox::OfFile`]); empty otherwise.
+    pub payload: Vec<u8>,
+}
+
+/// A delivery a person asked to be tried now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retried {
+    /// The file it comes from, if any.
+    pub file_id: Option<FileId>,
+    /// Its target.
+    pub target: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// What arrived on a channel, for the console's partners page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelActivity {
+    /// The channel.
+    pub channel: String,
+    /// Files received on it.
+    pub files: u64,
+    /// The last file received.
+    pub last_file: FileId,
+    /// When it was received.
+    pub last_received_at: String,
+    /// What became of it.
+    pub last_state: FileState,
+    /// When the last file processed was received.
+    pub last_processed_at: Option<String>,
+}
+
+/// The largest delivery whose bytes [`Outbox::OfFile`] gives (an
+/// acknowledgment is far smaller).
+const MAX_SHOWN_PAYLOAD: usize = 1 << 20;
+
+/// What arrived on each channel: the same statement on both backends.
+const CHANNEL_ACTIVITY: &str = "SELECT f.channel, c.n, f.id, f.received_at, f.state, c.processed
+     FROM files f JOIN (
+         SELECT channel, COUNT(*) AS n, MAX(id) AS last,
+                MAX(CASE WHEN state = 'processed' THEN received_at END) AS processed
+         FROM files GROUP BY channel
+     ) c ON f.id = c.last
+     ORDER BY f.channel";
+
+/// A row of [`CHANNEL_ACTIVITY`].
+fn channel_activity_of(
+    (channel, files, last_file, last_received_at, state, last_processed_at): (
+        String,
+        i64,
+        FileId,
+        String,
+        String,
+        Option<String>,
+    ),
+) -> Result<ChannelActivity, StoreError> {
+    Ok(ChannelActivity {
+        last_state: FileState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("file {last_file}: state {state:?}")))?,
+        channel,
+        files: files.max(0) as u64,
+        last_file,
+        last_received_at,
+        last_processed_at,
+    })
+}
+
 /// An error of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -882,6 +1028,14 @@ pub trait Query {
         partner: &str,
         doc_type: &str,
     ) -> Result<Option<String>, StoreError>;
+    /// The files `search` asks for, newest first.
+    fn search_files(&mut self, search: &FileSearch) -> Result<Vec<FileRecord>, StoreError>;
+
+    /// Deliveries of the outbox, as `which` says.
+    fn outbox(&mut self, which: Outbox) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// What arrived on each channel files came on, by channel name.
+    fn channel_activity(&mut self) -> Result<Vec<ChannelActivity>, StoreError>;
 }
 
 /// A transaction of the store: every write is made in one, and all of it
@@ -1043,6 +1197,11 @@ pub trait Transaction: Query {
         level: &str,
         count: u32,
     ) -> Result<u32, StoreError>;
+
+    /// A person asks for delivery `id` to be tried now (its next attempt
+    /// set to now): which it is, or `None` when it is made already or
+    /// there is none.
+    fn retry_now(&mut self, id: i64) -> Result<Option<Retried>, StoreError>;
 }
 
 /// The durable state of the gateway.
@@ -1439,6 +1598,26 @@ macro_rules! query_through {
             ) -> Result<Option<String>, $crate::store::StoreError> {
                 let $this = self;
                 $via?.last_received(partner, doc_type)
+            }
+            fn search_files(
+                &mut self,
+                search: &$crate::store::FileSearch,
+            ) -> Result<Vec<$crate::store::FileRecord>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.search_files(search)
+            }
+            fn outbox(
+                &mut self,
+                which: $crate::store::Outbox,
+            ) -> Result<Vec<$crate::store::OutboxEntry>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.outbox(which)
+            }
+            fn channel_activity(
+                &mut self,
+            ) -> Result<Vec<$crate::store::ChannelActivity>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.channel_activity()
             }
         }
     };

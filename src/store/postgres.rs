@@ -38,6 +38,10 @@ use super::{
     StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns, extent_of, invoice_of,
     like_pattern, query_through,
 };
+use super::{
+    CHANNEL_ACTIVITY, ChannelActivity, FileSearch, MAX_SHOWN_PAYLOAD, Outbox, OutboxEntry, Retried,
+    channel_activity_of,
+};
 
 /// Schema migrations, applied in order; `dropgate_schema.version` is the
 /// number applied. Timestamps are kept as RFC 3339 text, as in the
@@ -1132,6 +1136,92 @@ impl PgStore {
     }
 }
 
+// The console's queries.
+impl PgStore {
+    fn search_files(&mut self, q: &FileSearch) -> Result<Vec<FileRecord>, StoreError> {
+        let limit = q.limit.min(i64::MAX as usize) as i64;
+        let state = q.state.map(FileState::as_str);
+        let pattern = q.name_pattern();
+        self.files(
+            "SELECT id, received_at, channel, partner, name, size, sha256, archive_path, format, state, documents, detail, duplicate_of, sender FROM files
+             WHERE ($1::TEXT IS NULL OR partner = $1::TEXT)
+               AND ($2::TEXT IS NULL OR state = $2::TEXT)
+               AND ($3::TEXT IS NULL OR channel = $3::TEXT)
+               AND ($4::TEXT IS NULL OR received_at >= $4::TEXT)
+               AND ($5::TEXT IS NULL OR received_at < $5::TEXT)
+               AND ($6::TEXT IS NULL OR id IN (
+                    SELECT file_id FROM documents WHERE reference = $6::TEXT
+                    UNION SELECT file_id FROM links WHERE po_number = $6::TEXT
+                    UNION SELECT file_id FROM invoices WHERE po_number = $6::TEXT))
+               AND ($7::TEXT IS NULL OR lower(name) LIKE $7::TEXT ESCAPE '\\')
+               AND ($8::TEXT IS NULL OR format = $8::TEXT)
+               AND ($9::BIGINT IS NULL OR id < $9::BIGINT)
+             ORDER BY id DESC LIMIT $10",
+            &[
+                &q.partner,
+                &state,
+                &q.channel,
+                &q.received_from,
+                &q.received_before,
+                &q.po_number,
+                &pattern,
+                &q.format,
+                &q.before_id,
+                &limit,
+            ],
+        )
+    }
+
+    fn outbox(&mut self, which: Outbox) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = match which {
+            Outbox::Waiting(limit) => self.query(
+                "SELECT id, file_id, target, key, name, created_at, attempts, next_try_at, last_error, done_at, NULL::BYTEA
+                 FROM outbox WHERE done_at IS NULL ORDER BY next_try_at, id LIMIT $1",
+                &[&(limit.min(i64::MAX as usize) as i64)],
+            )?,
+            Outbox::OfFile(id) => self.query(
+                "SELECT id, file_id, target, key, name, created_at, attempts, next_try_at, last_error, done_at,
+                        CASE WHEN payload_file IS NULL AND octet_length(payload) <= $2::BIGINT THEN payload END
+                 FROM outbox WHERE file_id = $1 ORDER BY id",
+                &[&id, &(MAX_SHOWN_PAYLOAD as i64)],
+            )?,
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(OutboxEntry {
+                    id: self.get(r, 0)?,
+                    file_id: self.get(r, 1)?,
+                    target: self.get(r, 2)?,
+                    key: self.get(r, 3)?,
+                    name: self.get(r, 4)?,
+                    created_at: self.get(r, 5)?,
+                    attempts: self.get::<i64>(r, 6)?.clamp(0, i64::from(u32::MAX)) as u32,
+                    next_try_at: self.get(r, 7)?,
+                    last_error: self.get(r, 8)?,
+                    done_at: self.get(r, 9)?,
+                    payload: self.get::<Option<Vec<u8>>>(r, 10)?.unwrap_or_default(),
+                })
+            })
+            .collect()
+    }
+
+    fn channel_activity(&mut self) -> Result<Vec<ChannelActivity>, StoreError> {
+        let rows = self.query(CHANNEL_ACTIVITY, &[])?;
+        rows.iter()
+            .map(|r| {
+                channel_activity_of((
+                    self.get(r, 0)?,
+                    self.get(r, 1)?,
+                    self.get(r, 2)?,
+                    self.get(r, 3)?,
+                    self.get(r, 4)?,
+                    self.get(r, 5)?,
+                ))
+            })
+            .collect()
+    }
+}
+
 query_through!(PgStore, |s| Ok::<&mut PgStore, StoreError>(s));
 
 impl Store for PgStore {
@@ -1648,6 +1738,23 @@ impl Transaction for PgTransaction<'_> {
             &[&id, &now()],
         )?;
         row.map(|r| store.set_aside_of(&r)).transpose()
+    }
+
+    fn retry_now(&mut self, id: i64) -> Result<Option<Retried>, StoreError> {
+        let s = self.store()?;
+        let row = s.query_opt(
+            "UPDATE outbox SET next_try_at = $2 WHERE id = $1 AND done_at IS NULL
+             RETURNING file_id, target, name",
+            &[&id, &now_secs()],
+        )?;
+        row.map(|r| {
+            Ok(Retried {
+                file_id: s.get(&r, 0)?,
+                target: s.get(&r, 1)?,
+                name: s.get(&r, 2)?,
+            })
+        })
+        .transpose()
     }
 
     fn release_invoice(&mut self, file: FileId, seq: u64, by: &str) -> Result<bool, StoreError> {

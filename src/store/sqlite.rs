@@ -20,6 +20,10 @@ use super::{
     SetAside, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns,
     extent_of, invoice_of, like_pattern, query_through,
 };
+use super::{
+    CHANNEL_ACTIVITY, ChannelActivity, FileSearch, MAX_SHOWN_PAYLOAD, Outbox, OutboxEntry, Retried,
+    channel_activity_of,
+};
 
 /// Schema migrations, applied in order; the database's `user_version` is
 /// the number applied.
@@ -1045,6 +1049,102 @@ impl SqliteStore {
     }
 }
 
+// The console's queries.
+impl SqliteStore {
+    fn search_files(&self, q: &FileSearch) -> Result<Vec<FileRecord>, StoreError> {
+        let limit = q.limit.min(i64::MAX as usize) as i64;
+        self.files_where(
+            "WHERE (?1 IS NULL OR partner = ?1)
+               AND (?2 IS NULL OR state = ?2)
+               AND (?3 IS NULL OR channel = ?3)
+               AND (?4 IS NULL OR received_at >= ?4)
+               AND (?5 IS NULL OR received_at < ?5)
+               AND (?6 IS NULL OR id IN (
+                    SELECT file_id FROM documents WHERE reference = ?6
+                    UNION SELECT file_id FROM links WHERE po_number = ?6
+                    UNION SELECT file_id FROM invoices WHERE po_number = ?6))
+               AND (?7 IS NULL OR lower(name) LIKE ?7 ESCAPE '\\')
+               AND (?8 IS NULL OR format = ?8)
+               AND (?9 IS NULL OR id < ?9)
+             ORDER BY id DESC LIMIT ?10",
+            &[
+                &q.partner,
+                &q.state.map(FileState::as_str),
+                &q.channel,
+                &q.received_from,
+                &q.received_before,
+                &q.po_number,
+                &q.name_pattern(),
+                &q.format,
+                &q.before_id,
+                &limit,
+            ],
+        )
+    }
+
+    fn outbox(&self, which: Outbox) -> Result<Vec<OutboxEntry>, StoreError> {
+        const COLUMNS: &str = "SELECT id, file_id, target, key, name, created_at, attempts, next_try_at, last_error, done_at";
+        let (sql, arg) = match which {
+            Outbox::Waiting(limit) => (
+                format!(
+                    "{COLUMNS}, NULL FROM outbox WHERE done_at IS NULL ORDER BY next_try_at, id LIMIT ?1"
+                ),
+                limit.min(i64::MAX as usize) as i64,
+            ),
+            Outbox::OfFile(id) => (
+                format!(
+                    "{COLUMNS}, CASE WHEN payload_file IS NULL AND length(payload) <= {MAX_SHOWN_PAYLOAD} THEN payload END
+                     FROM outbox WHERE file_id = ?1 ORDER BY id"
+                ),
+                id,
+            ),
+        };
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![arg], |r| {
+                Ok(OutboxEntry {
+                    id: r.get(0)?,
+                    file_id: r.get(1)?,
+                    target: r.get(2)?,
+                    key: r.get(3)?,
+                    name: r.get(4)?,
+                    created_at: r.get(5)?,
+                    attempts: r.get::<_, i64>(6)?.clamp(0, i64::from(u32::MAX)) as u32,
+                    next_try_at: r.get(7)?,
+                    last_error: r.get(8)?,
+                    done_at: r.get(9)?,
+                    payload: r.get::<_, Option<Vec<u8>>>(10)?.unwrap_or_default(),
+                })
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    fn channel_activity(&self) -> Result<Vec<ChannelActivity>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(CHANNEL_ACTIVITY)
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, i64>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, Option<String>>(5)?,
+                ))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        rows.into_iter().map(channel_activity_of).collect()
+    }
+}
+
 query_through!(SqliteStore, |s| Ok::<&SqliteStore, StoreError>(s));
 
 impl Store for SqliteStore {
@@ -1671,6 +1771,26 @@ impl Transaction for SqliteTransaction<'_> {
             .and_then(|mut s| s.query_row(params![partner, level, count], |r| r.get(0)))
             .map_err(|e| self.store.err(e))?;
         u32::try_from(first).map_err(|_| StoreError::Corrupt(format!("control number {first}")))
+    }
+
+    fn retry_now(&mut self, id: i64) -> Result<Option<Retried>, StoreError> {
+        self.store
+            .conn
+            .prepare_cached(
+                "UPDATE outbox SET next_try_at = ?2 WHERE id = ?1 AND done_at IS NULL
+                 RETURNING file_id, target, name",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![id, now_secs()], |r| {
+                    Ok(Retried {
+                        file_id: r.get(0)?,
+                        target: r.get(1)?,
+                        name: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.store.err(e))
     }
 }
 

@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod cli;
+pub mod console;
 pub mod daemon;
 pub mod dovecot;
 pub mod http;

@@ -333,6 +333,16 @@ impl Archive {
         }
     }
 
+    /// The first `length` bytes of the file kept at `relative` (no more
+    /// than its size): from its file, or by a range request to the bucket.
+    pub fn read_head(&self, relative: &str, length: u64) -> io::Result<Vec<u8>> {
+        self.read_extent(&Extent {
+            file: format!("archive/{relative}"),
+            offset: 0,
+            length,
+        })
+    }
+
     /// The bytes kept at `relative` on local disk, for a file too large to
     /// hold in memory: where they are, or (from a bucket) copied a range
     /// at a time into a temporary file.
