@@ -14,6 +14,8 @@ use crate::store::FileState;
 /// gets its entry here and its routes in [`super::router`].
 pub const NAV: &[(&str, &str)] = &[
     ("/", "Overview"),
+    ("/orders", "Orders"),
+    ("/exceptions", "Exceptions"),
     ("/files", "Files"),
     ("/quarantine", "Quarantine"),
     ("/deliveries", "Deliveries"),

@@ -7,7 +7,10 @@
 //! - [`overview`], [`files`] (the list with filters, a file's page, the
 //!   quarantine and its reprocess), [`x12_view`] (a raw X12 file laid
 //!   out with the validation findings at their place), [`deliveries`]
-//!   (retry now), [`invoices`] (release), [`partners`];
+//!   (retry now), [`invoices`] (release), [`partners`]; [`orders`] (the
+//!   list and an order's page: lines, timeline, exceptions) and
+//!   [`exceptions`] (the list, and the overview's "needs attention" and
+//!   measures per vendor with their bars);
 //! - `assets/`: the stylesheet and the script, embedded in the binary.
 //!
 //! The console reads the store through connections of its own, on
@@ -19,9 +22,11 @@
 
 pub mod auth;
 pub mod deliveries;
+pub mod exceptions;
 pub mod files;
 pub mod invoices;
 pub mod layout;
+pub mod orders;
 pub mod overview;
 pub mod partners;
 pub mod x12_view;
@@ -210,8 +215,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/invoices", get(invoices::page))
         .route("/invoices/{id}/release", post(invoices::release))
         .route("/partners", get(partners::page))
-        // Pages still to come (an order's timeline, exceptions, measures)
-        // are routed here, each with its entry in `layout::NAV`.
+        .route("/orders", get(orders::list))
+        .route("/orders/{partner}/{po}", get(orders::page))
+        .route("/exceptions", get(exceptions::list))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::from_fn_with_state(

@@ -40,11 +40,10 @@ fn figures(parts: &Parts, store: &mut dyn Store) -> Result<Figures, PageError> {
 }
 
 /// Further sections of the overview, after the figures of files,
-/// deliveries and invoices: read on the console's reading connection
-/// (blocking), each rendered as a `section.card`. The open exceptions and
-/// the measures per vendor go here.
-fn more_sections(_parts: &Parts, _store: &mut dyn Store) -> Result<Vec<Markup>, PageError> {
-    Ok(Vec::new())
+/// deliveries and invoices: what needs attention (the open exceptions)
+/// and the orders and measures per vendor ([`super::exceptions`]).
+fn more_sections(parts: &Parts, store: &mut dyn Store) -> Result<Vec<Markup>, PageError> {
+    super::exceptions::overview_sections(parts, store)
 }
 
 /// A figure that leads to its page.

@@ -10,9 +10,9 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 
 use super::auth::User;
-use super::{PageError, Parts, Shared, layout};
+use super::{PageError, Shared, layout};
 use crate::config::ChannelKind;
-use crate::store::{ChannelActivity, Instance, Store};
+use crate::store::{ChannelActivity, ChannelPoll, Instance};
 
 /// What the page reads from the store.
 struct Seen {
@@ -27,16 +27,21 @@ struct Seen {
     polls: Vec<Option<Markup>>,
 }
 
-/// What is known of the polls of `channel` (the last poll, the last
-/// successful one, the last error), as a table cell's content: `None`
-/// while the store keeps no record of polls, and the page says what it
-/// knows from the files received.
-fn poll_status(
-    _parts: &Parts,
-    _store: &mut dyn Store,
-    _channel: &str,
-) -> Result<Option<Markup>, PageError> {
-    Ok(None)
+/// What is known of the polls of each channel (the last poll, the last
+/// successful one, the last error and since when it fails), as table
+/// cells' contents, by channel name.
+fn poll_status(polls: &[ChannelPoll], channel: &str) -> Option<Markup> {
+    let p = polls.iter().find(|p| p.channel == channel)?;
+    Some(html! {
+        div { "last poll " (layout::when(&p.last_poll_at)) }
+        div { "last success " @match &p.last_ok_at { Some(at) => (layout::when(at)), None => "never" } }
+        @if let Some((error, at)) = &p.last_error {
+            div .poll-error data-failing=[p.failing_since.is_some().then_some("yes")] {
+                @if let Some(since) = &p.failing_since { "failing since " (layout::when(since)) ": " } @else { "last error " (layout::when(at)) ": " }
+                span .detail { (error) }
+            }
+        }
+    })
 }
 
 fn kind(k: &ChannelKind) -> &'static str {
@@ -52,12 +57,13 @@ fn kind(k: &ChannelKind) -> &'static str {
 pub async fn page(State(shared): State<Arc<Shared>>, user: User) -> Result<Response, PageError> {
     let (parts, seen) = shared
         .read(|parts, store| {
+            let recorded = store.channel_polls()?;
             let polls = parts
                 .config
                 .channels
                 .iter()
-                .map(|c| poll_status(parts, store, &c.name))
-                .collect::<Result<Vec<_>, _>>()?;
+                .map(|c| poll_status(&recorded, &c.name))
+                .collect::<Vec<_>>();
             Ok(Seen {
                 activity: store.channel_activity()?,
                 failing: store.failing_deliveries()?,
@@ -101,7 +107,7 @@ pub async fn page(State(shared): State<Arc<Shared>>, user: User) -> Result<Respo
                     td .poll {
                         @match poll {
                             Some(status) => (status),
-                            None => span .note { "not recorded" },
+                            None => span .note { "not polled yet" },
                         }
                     }
                     td {
