@@ -329,13 +329,10 @@ fn exceptions_are_found_by_the_rules_at_a_moment() {
         k
     };
     assert!(kinds(&orders[0], now()).is_empty(), "reconciled");
+    // B's line was backordered: shipping 8 of it is late, not short.
     assert_eq!(
         kinds(&orders[1], now()),
-        [
-            ExceptionKind::Late,
-            ExceptionKind::QuantityMismatch,
-            ExceptionKind::InvoiceHeld
-        ]
+        [ExceptionKind::Late, ExceptionKind::InvoiceHeld]
     );
     assert_eq!(
         kinds(&orders[2], now()),
@@ -364,10 +361,38 @@ fn exceptions_are_found_by_the_rules_at_a_moment() {
         [ExceptionKind::No855],
         "rules turned off are not applied"
     );
-    let reason = &for_order(&orders[1], &rules, now())[1].reason;
+    // A line accepted as ordered, billed after shipping less: short.
+    let short = follow(&history(
+        "S1",
+        vec![sent(
+            h(0),
+            Purpose::Original,
+            Some(order_json("S1", "2026-12-30", &[("1", "RED", 4)])),
+        )],
+        vec![
+            linked(h(1), 1, ack("S1", "accepted", json!([]))),
+            linked(
+                h(2),
+                2,
+                asn("S-S", "S1", "2026-11-03", "1ZS", &[("RED", 3)]),
+            ),
+            linked(
+                h(3),
+                3,
+                invoice("I-S", "S1", "matched", InvoiceHold::Relayed, &[("RED", 3)]),
+            ),
+        ],
+    ));
+    let found: Vec<_> = for_order(&short, &rules, now())
+        .into_iter()
+        .filter(|f| f.kind != ExceptionKind::No997)
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].kind, ExceptionKind::QuantityMismatch);
     assert!(
-        reason.contains("line 1 (GREEN) shipped 8 of 10"),
-        "{reason}"
+        found[0].reason.contains("line 1 (RED) shipped 3 of 4"),
+        "{}",
+        found[0].reason
     );
 }
 

@@ -259,7 +259,12 @@ pub fn exceptions(args: ExceptionsArgs) -> anyhow::Result<ExitCode> {
             Some((at, why)) => format!("closed {at}: {why}"),
             None => format!("open since {}", e.opened_at),
         };
-        say!("#{:<5} {:<28} {}", e.id, e.kind, state);
+        let about = match (&e.partner, &e.po_number) {
+            (Some(p), Some(po)) => format!("{p} PO {po}"),
+            (Some(p), None) => format!("{p} {}", e.subject),
+            _ => e.subject.clone(),
+        };
+        say!("#{:<5} {:<28} {:<24} {}", e.id, e.kind, about, state);
         say!("       {}", e.reason);
     }
     if list.is_empty() {

@@ -112,6 +112,14 @@ fn hours(span: Duration) -> String {
     }
 }
 
+/// `1 unit`, `3 units`, `2.5 units`.
+pub fn units(n: Decimal) -> String {
+    match n.normalize() {
+        one if one == Decimal::ONE => "1 unit".into(),
+        n => format!("{n} units"),
+    }
+}
+
 fn line_name(l: &Line, i: usize) -> String {
     match (&l.line_number, &l.sku) {
         (Some(n), Some(s)) => format!("line {n} ({s})"),
@@ -187,20 +195,26 @@ pub fn for_order(order: &Order, rules: &Rules, now: DateTime<Utc>) -> Vec<Findin
             add(
                 ExceptionKind::Late,
                 format!(
-                    "purchase order {} was due to ship by {due}; {} units not shipped",
+                    "purchase order {} was due to ship by {due}; {} not shipped",
                     order.po_number,
-                    left.normalize()
+                    units(left)
                 ),
             );
         }
     }
-    if rules.quantity_mismatch {
+    // Quantities are judged against an order only: documents for a PO
+    // number never sent have none.
+    if rules.quantity_mismatch && order.state != OrderState::Unknown {
         let mut notes = Vec::new();
         // Short: billed after shipping less (an invoice with no ship
         // notice at all is its own exception).
         let billed = !order.invoices.is_empty() && order.first_ship_at.is_some();
         for (i, l) in order.lines.iter().enumerate() {
-            if l.shipped > l.ordered || (billed && !l.complete() && l.shipped < l.ordered) {
+            // A line the vendor backordered is expected later, not short.
+            let waited_for = l.ack == Some(crate::model::LineStatus::Backordered);
+            if l.shipped > l.ordered
+                || (billed && !l.complete() && !waited_for && l.shipped < l.ordered)
+            {
                 notes.push(format!(
                     "{} shipped {} of {}",
                     line_name(l, i),
@@ -211,8 +225,8 @@ pub fn for_order(order: &Order, rules: &Rules, now: DateTime<Utc>) -> Vec<Findin
         }
         if order.unplaced_shipped > Decimal::ZERO {
             notes.push(format!(
-                "{} units shipped that are not on the order",
-                order.unplaced_shipped.normalize()
+                "{} shipped that are not on the order",
+                units(order.unplaced_shipped)
             ));
         }
         if !notes.is_empty() {

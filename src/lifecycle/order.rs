@@ -419,7 +419,11 @@ pub fn follow(history: &History) -> Order {
         let lines_note = match &s.order {
             Some(o) if s.purpose != Purpose::Cancel => {
                 let units: Decimal = o.lines.iter().map(|l| qty(l.quantity)).sum();
-                format!(" ({} lines, {} units)", o.lines.len(), units.normalize())
+                let lines = match o.lines.len() {
+                    1 => "1 line".to_string(),
+                    n => format!("{n} lines"),
+                };
+                format!(" ({lines}, {})", super::exceptions::units(units))
             }
             _ => String::new(),
         };
@@ -570,9 +574,9 @@ pub fn follow(history: &History) -> Order {
                     kind: "856",
                     file,
                     summary: format!(
-                        "ship notice {}: {} units shipped{date}{carrier}{tracking}",
+                        "ship notice {}: {} shipped{date}{carrier}{tracking}",
                         notice.asn_number,
-                        units.normalize()
+                        super::exceptions::units(units)
                     ),
                 });
             }
@@ -602,6 +606,7 @@ pub fn follow(history: &History) -> Order {
                     .unwrap_or_default();
                 let result = match (status, variances) {
                     (Some(s), 0) => s.name().to_string(),
+                    (Some(s), 1) => format!("{} (1 variance)", s.name()),
                     (Some(s), n) => format!("{} ({n} variances)", s.name()),
                     (None, _) => "not reconciled".to_string(),
                 };
