@@ -13,11 +13,11 @@
 # every state, from sent to reconciled, held, rejected and cancelled) and
 # the exceptions that need a person.
 #
-#   scripts/run.sh            # a fresh var/ each time
+#   scripts/run.sh            # a fresh var/ each time, then the gateway
+#                             # keeps running with its console on
+#                             # http://127.0.0.1:8490 (demo / dropgate-demo)
+#   ONCE=1 scripts/run.sh     # the pass only
 #   KEEP=1 scripts/run.sh     # keep var/: the same files again are duplicates
-#
-# To keep the gateway running and polling the drop instead:
-#   target/release/dropgate run -c samples/gateway.toml
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --locked --quiet --bin dropgate
@@ -48,3 +48,8 @@ echo "exceptions: $bin exceptions -c samples/gateway.toml --check"
 "$bin" exceptions -c samples/gateway.toml --check
 echo
 echo "what happened to each file: $bin files -c samples/gateway.toml; one file: $bin show -c samples/gateway.toml N"
+[ -z "${ONCE:-}" ] || exit 0
+echo
+echo "The gateway keeps running, with its console: open http://127.0.0.1:8490"
+echo "and log in as demo, password dropgate-demo. Ctrl-C stops it."
+exec "$bin" run -c samples/gateway.toml
