@@ -210,6 +210,15 @@ fn an_operator_follows_an_order_reprocesses_a_file_and_releases_an_invoice() {
     b.wait_for("#attention-summary");
     b.wait_for("#measures");
     assert!(b.exists("#chart-fill-rate"), "the fill rate's chart");
+    // The measures of another period, with their figures: PO-9001
+    // shipped all 5 of its units, PO-9002 none yet.
+    b.click("#measures-period");
+    b.wait_for("#measures-days");
+    b.select("#measures-days", "90");
+    b.click("#measures-apply");
+    b.wait_for_url("days=90");
+    let row = b.wait_for_text("#measures-table tr[data-partner=acme]", "units");
+    assert!(row.contains("100.0 % (5 of 5 units)"), "{row}");
     b.assert_no_console_errors();
     drop(daemon);
 }

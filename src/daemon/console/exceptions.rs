@@ -138,9 +138,16 @@ pub fn overview_sections(_parts: &Parts, store: &mut dyn Store) -> Result<Vec<Ma
             }
         }
     };
+    let measures = period_sections(store, MEASURED_DAYS, false)?;
+    Ok(vec![attention, measures])
+}
+
+/// The orders of the last `days` by state and the measures per vendor
+/// as bars (with `table`, their exact figures too).
+fn period_sections(store: &mut dyn Store, days: i64, table: bool) -> Result<Markup, PageError> {
     let now = chrono::Utc::now();
-    let since = (now - chrono::Duration::days(MEASURED_DAYS))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let since =
+        (now - chrono::Duration::days(days)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let followed = orders::list(
         store,
         &OrderFilter {
@@ -160,19 +167,18 @@ pub fn overview_sections(_parts: &Parts, store: &mut dyn Store) -> Result<Vec<Ma
             )
         })
         .collect();
-    let mut states: Vec<(crate::lifecycle::OrderState, usize)> = crate::lifecycle::OrderState::ALL
+    let states: Vec<(crate::lifecycle::OrderState, usize)> = crate::lifecycle::OrderState::ALL
         .iter()
         .map(|s| (*s, followed.iter().filter(|o| o.state == *s).count()))
         .filter(|(_, n)| *n > 0)
         .collect();
-    states.sort_by_key(|(s, _)| *s);
-    let measures = html! {
+    Ok(html! {
         section .card #orders-by-state {
-            h2 { "Orders of the last " (MEASURED_DAYS) " days" }
+            h2 { "Orders of the last " (days) " days" }
             div .cards {
                 @for (s, n) in &states {
                     div data-figure={ "orders-" (s.as_str()) } {
-                        a href={ "/orders?state=" (s.as_str()) } {
+                        a href={ "/orders?days=" (days) "&state=" (s.as_str()) } {
                             div .figure { (n) }
                             div .label { (s.as_str()) }
                         }
@@ -181,7 +187,7 @@ pub fn overview_sections(_parts: &Parts, store: &mut dyn Store) -> Result<Vec<Ma
             }
         }
         section .card #measures {
-            h2 { "Measures per vendor (the last " (MEASURED_DAYS) " days)" }
+            h2 { "Measures per vendor (the last " (days) " days)" }
             @if measured.is_empty() {
                 p .note { "No order in the period." }
             } @else {
@@ -194,10 +200,62 @@ pub fn overview_sections(_parts: &Parts, store: &mut dyn Store) -> Result<Vec<Ma
                     (time_chart("to-ack", "Order to acknowledgment", &measured, |m| &m.order_to_ack))
                     (time_chart("to-ship", "Order to ship", &measured, |m| &m.order_to_ship))
                 }
+                @if table {
+                    table #measures-table {
+                        tr { th { "Vendor" } th { "Orders" } th { "Fill rate" } th { "On time" } th { "Perfect" } th { "Invoice variance" } th { "To 997" } th { "To 855" } th { "To ship" } }
+                        @for (p, m) in &measured {
+                            tr data-partner=(p) {
+                                td { (p) }
+                                td { (m.orders) }
+                                td { (percent_text(m.fill.ratio())) " (" (m.fill.part.normalize()) " of " (m.fill.whole.normalize()) " units)" }
+                                td { (percent_text(m.on_time.ratio())) " (" (m.on_time.part) " of " (m.on_time.whole) ")" }
+                                td { (percent_text(m.perfect.ratio())) " (" (m.perfect.part) " of " (m.perfect.whole) ")" }
+                                td { (percent_text(m.invoice_variance.ratio())) " (" (m.invoice_variance.part) " of " (m.invoice_variance.whole) ")" }
+                                @for t in [&m.turnaround_997, &m.order_to_ack, &m.order_to_ship] {
+                                    td { "median " (hours_text(t.median_secs)) ", p90 " (hours_text(t.p90_secs)) }
+                                }
+                            }
+                        }
+                    }
+                }
             }
+            @if !table { p { a #measures-period href="/measures" { "Other periods, and the figures" } } }
         }
+    })
+}
+
+/// The measures page's period.
+#[derive(Debug, Default, Deserialize)]
+pub struct Period {
+    #[serde(default)]
+    days: String,
+}
+
+/// `GET /measures?days=N`: the orders and measures of a chosen period.
+pub async fn measures_page(
+    State(shared): State<Arc<Shared>>,
+    user: User,
+    Query(period): Query<Period>,
+) -> Result<Response, PageError> {
+    let days: i64 = period.days.trim().parse().unwrap_or(30).clamp(1, 3650);
+    let sections = shared
+        .read(move |_, store| period_sections(store, days, true))
+        .await?;
+    let body = html! {
+        form #measures-filters .filters method="get" action="/measures" data-autosubmit="" {
+            label { "The last"
+                select #measures-days name="days" {
+                    @for d in [7, 30, 90, 365] {
+                        option value=(d) selected[d == days] { (d) " days" }
+                    }
+                    @if ![7, 30, 90, 365].contains(&days) { option value=(days) selected { (days) " days" } }
+                }
+            }
+            button #measures-apply type="submit" { "Show" }
+        }
+        (sections)
     };
-    Ok(vec![attention, measures])
+    Ok(layout::page(&user, "/measures", "Measures", body).into_response())
 }
 
 /// The width of a chart's bar area, in SVG units.

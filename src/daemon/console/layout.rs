@@ -16,6 +16,7 @@ pub const NAV: &[(&str, &str)] = &[
     ("/", "Overview"),
     ("/orders", "Orders"),
     ("/exceptions", "Exceptions"),
+    ("/measures", "Measures"),
     ("/files", "Files"),
     ("/quarantine", "Quarantine"),
     ("/deliveries", "Deliveries"),

@@ -218,6 +218,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/orders", get(orders::list))
         .route("/orders/{partner}/{po}", get(orders::page))
         .route("/exceptions", get(exceptions::list))
+        .route("/measures", get(exceptions::measures_page))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
         .layer(axum::middleware::from_fn_with_state(
