@@ -264,93 +264,75 @@ async fn watcher(config: Arc<Config>, stop: Stop, common: Common) {
             sleep_unless_stopped(LOOK_AT_LEASE, &stop).await;
             continue;
         };
-        let cfg = Arc::clone(&config);
-        let joined = tokio::task::spawn_blocking(move || {
-            let mut s = match store.map_or_else(|| open_store(&cfg), Ok) {
-                Ok(s) => s,
-                Err(e) => return (None, Err(e)),
-            };
-            let now = chrono::Utc::now();
-            let checked = watch::check(&cfg, s.as_mut(), now, started)
-                .and_then(|c| Ok((c, alerts::pending(&cfg, s.as_mut(), now)?)));
-            (Some(s), checked)
-        })
-        .await;
-        let (s, checked) = match joined {
-            Ok(r) => r,
-            Err(e) => {
-                let _ = common
-                    .fatal
-                    .send(DaemonError::Panicked(e.to_string()))
-                    .await;
-                return;
-            }
-        };
-        store = s;
-        let wait = match checked {
-            Ok((checked, pending)) => {
+        let (kept, round) = watch_round(Arc::clone(&config), store.take(), started).await;
+        drop(busy);
+        let wait = match round {
+            Ok(()) => {
+                store = kept;
                 failures = 0;
-                if !checked.opened.is_empty() || checked.closed > 0 {
-                    tracing::info!(
-                        opened = checked.opened.len(),
-                        closed = checked.closed,
-                        open = checked.open,
-                        "exceptions"
-                    );
-                }
-                let told = alerts::send(&config, pending).await;
-                for e in &told.errors {
-                    tracing::warn!(error = %e, "an alert was not sent; it is tried again");
-                }
-                let mut s = store.take();
-                let recorded = tokio::task::spawn_blocking(move || {
-                    let r = match s.as_mut() {
-                        Some(st) => alerts::record(st.as_mut(), &told, chrono::Utc::now()),
-                        None => Ok(()),
-                    };
-                    (s, r)
-                })
-                .await;
-                match recorded {
-                    Ok((s, Ok(()))) => {
-                        store = s;
-                        every
-                    }
-                    Ok((s, Err(e))) => {
-                        store = s;
-                        failures += 1;
-                        failed_pass(
-                            &common,
-                            watch::LEASE,
-                            &DaemonError::Store(e),
-                            every,
-                            failures,
-                        )
-                    }
-                    Err(e) => {
-                        let _ = common
-                            .fatal
-                            .send(DaemonError::Panicked(e.to_string()))
-                            .await;
-                        return;
-                    }
-                }
+                every
+            }
+            Err(DaemonError::Panicked(e)) => {
+                let _ = common.fatal.send(DaemonError::Panicked(e)).await;
+                return;
             }
             Err(e) => {
                 // A connection that failed is opened again.
-                store = None;
                 failures += 1;
-                failed_pass(
-                    &common,
-                    watch::LEASE,
-                    &DaemonError::Store(e),
-                    every,
-                    failures,
-                )
+                failed_pass(&common, watch::LEASE, &e, every, failures)
             }
         };
-        drop(busy);
         sleep_unless_stopped(wait, &stop).await;
+    }
+}
+
+/// One round of the watcher: the rules checked and the exceptions opened
+/// and closed (on a blocking thread), the alerts sent (with nothing
+/// held), what was told recorded (on a blocking thread). Gives back the
+/// store connection, and `Panicked` for a bug.
+async fn watch_round(
+    config: Arc<Config>,
+    store: Option<Box<dyn crate::store::Store>>,
+    started: chrono::DateTime<chrono::Utc>,
+) -> (
+    Option<Box<dyn crate::store::Store>>,
+    Result<(), DaemonError>,
+) {
+    let cfg = Arc::clone(&config);
+    let checked = tokio::task::spawn_blocking(move || {
+        let mut s = store.map_or_else(|| open_store(&cfg), Ok)?;
+        let now = chrono::Utc::now();
+        let checked = watch::check(&cfg, s.as_mut(), now, started)?;
+        let pending = alerts::pending(&cfg, s.as_mut(), now)?;
+        Ok::<_, crate::store::StoreError>((s, checked, pending))
+    })
+    .await;
+    let (mut s, checked, pending) = match checked {
+        Ok(Ok(done)) => done,
+        Ok(Err(e)) => return (None, Err(DaemonError::Store(e))),
+        Err(e) => return (None, Err(DaemonError::Panicked(e.to_string()))),
+    };
+    if !checked.opened.is_empty() || checked.closed > 0 {
+        tracing::info!(
+            opened = checked.opened.len(),
+            closed = checked.closed,
+            open = checked.open,
+            "exceptions"
+        );
+    }
+    let told = alerts::send(&config, pending).await;
+    for e in &told.errors {
+        tracing::warn!(error = %e, "an alert was not sent; it is tried again");
+    }
+    let recorded = tokio::task::spawn_blocking(move || {
+        let r = alerts::record(s.as_mut(), &told, chrono::Utc::now());
+        (s, r)
+    })
+    .await;
+    match recorded {
+        Ok((s, Ok(()))) => (Some(s), Ok(())),
+        Ok((_, Err(e))) => (None, Err(DaemonError::Store(e))),
+        Err(e) => (None, Err(DaemonError::Panicked(e.to_string()))),
     }
 }
 

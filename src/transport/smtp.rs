@@ -269,8 +269,14 @@ impl SmtpChannel {
             .map_err(|e| invalid(format!("setting up TLS: {e}")))
     }
 
-    /// The message delivering `bytes` as `name`.
-    fn message(&self, name: &str, bytes: &[u8]) -> Result<Message, io::Error> {
+    /// A message from the channel's `from` to its `to`, with `subject`,
+    /// its ID made from `seed` and `bytes`.
+    fn builder(
+        &self,
+        subject: &str,
+        seed: &str,
+        bytes: &[u8],
+    ) -> Result<lettre::message::MessageBuilder, io::Error> {
         let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
         let from: Mailbox = self.config.from.parse().map_err(|e| {
             invalid(format!(
@@ -280,14 +286,21 @@ impl SmtpChannel {
         })?;
         let mut builder = Message::builder()
             .from(from.clone())
-            .subject(self.config.subject.replace("{name}", name))
-            .message_id(Some(message_id(name, bytes, &from)));
+            .subject(subject)
+            .message_id(Some(message_id(seed, bytes, &from)));
         for to in &self.config.to {
             let to: Mailbox = to
                 .parse()
                 .map_err(|e| invalid(format!("to {to:?} is not a mail address: {e}")))?;
             builder = builder.to(to);
         }
+        Ok(builder)
+    }
+
+    /// The message delivering `bytes` as `name`.
+    fn message(&self, name: &str, bytes: &[u8]) -> Result<Message, io::Error> {
+        let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
+        let builder = self.builder(&self.config.subject.replace("{name}", name), name, bytes)?;
         let content_type = ContentType::parse(content_type_of(name))
             .map_err(|e| invalid(format!("content type of {name}: {e}")))?;
         let body = Body::new_with_encoding(bytes.to_vec(), ContentTransferEncoding::Base64)
@@ -315,27 +328,12 @@ impl SmtpChannel {
     pub async fn send_text(&mut self, subject: &str, body: &str) -> Result<(), TransportError> {
         let doing = format!("sending {subject:?} by mail to {}", self.server());
         let invalid = |m: String| io::Error::new(io::ErrorKind::InvalidInput, m);
-        let built = (|| {
-            let from: Mailbox = self.config.from.parse().map_err(|e| {
-                invalid(format!(
-                    "from {:?} is not a mail address: {e}",
-                    self.config.from
-                ))
-            })?;
-            let mut builder = Message::builder()
-                .from(from.clone())
-                .subject(subject)
-                .message_id(Some(message_id(subject, body.as_bytes(), &from)));
-            for to in &self.config.to {
-                let to: Mailbox = to
-                    .parse()
-                    .map_err(|e| invalid(format!("to {to:?} is not a mail address: {e}")))?;
-                builder = builder.to(to);
-            }
-            builder
-                .singlepart(SinglePart::plain(body.to_string()))
-                .map_err(|e| invalid(format!("building the message: {e}")))
-        })();
+        let built = self
+            .builder(subject, subject, body.as_bytes())
+            .and_then(|b| {
+                b.singlepart(SinglePart::plain(body.to_string()))
+                    .map_err(|e| invalid(format!("building the message: {e}")))
+            });
         let message = built.map_err(|e| self.error(doing.clone(), e))?;
         self.send(message, doing).await
     }
