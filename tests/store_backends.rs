@@ -14,7 +14,7 @@ use dropgate::store::{
     InvoiceHold, InvoiceRecord, Invoices, KeptAnswer, Link, Location, NewDelivery, NewDocument,
     NewException, NewFile, OrderFilter, Processed, SentOrder, Store, StoreError, Targets,
 };
-use dropgate::store::{FileSearch, Outbox};
+use dropgate::store::{As2Direction, As2Record, FileSearch, Outbox};
 use support::postgres::{PASSWORD, Postgres};
 
 type Result<T = ()> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -93,6 +93,10 @@ const CASES: &[(&str, Case)] = &[
     (
         "the_console_searches_files_lists_the_outbox_and_retries_now",
         the_console_searches_files_lists_the_outbox_and_retries_now,
+    ),
+    (
+        "as2_messages_are_kept_once_by_direction_and_message_id",
+        as2_messages_are_kept_once_by_direction_and_message_id,
     ),
 ];
 
@@ -1370,6 +1374,61 @@ fn the_console_searches_files_lists_the_outbox_and_retries_now(b: &Backend) -> R
             activity[1].last_processed_at.as_deref()
         ),
         ("ftp", None)
+    );
+    Ok(())
+}
+
+fn as2_messages_are_kept_once_by_direction_and_message_id(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    let f = s.atomically(Durability::Synced, |tx| {
+        tx.record_received(&new_file("as2.edi", "h-as2"))
+    })?;
+    let received = As2Record {
+        direction: As2Direction::In,
+        message_id: "<m1@acme>".into(),
+        channel: "acme-as2".into(),
+        file_id: Some(f),
+        delivery_key: None,
+        mic: Some("abc=, sha-256".into()),
+        mdn: Some(b"MDN bytes\r\n\x00\xff".to_vec()),
+        status: "processed".into(),
+        detail: None,
+        at: "2026-12-06T10:00:00.000Z".into(),
+    };
+    s.atomically(Durability::Synced, |tx| tx.record_as2(&received))?;
+    assert_eq!(
+        s.as2_message(As2Direction::In, "<m1@acme>")?,
+        Some(received.clone())
+    );
+    assert_eq!(s.as2_message(As2Direction::Out, "<m1@acme>")?, None);
+    let again = s.atomically(Durability::Synced, |tx| tx.record_as2(&received));
+    assert!(again.is_err(), "a Message-ID is received once");
+    // A message sent waits for its MDN.
+    let sent = As2Record {
+        direction: As2Direction::Out,
+        file_id: None,
+        delivery_key: Some("ack:1".into()),
+        mdn: None,
+        status: "sent".into(),
+        ..received
+    };
+    s.atomically(Durability::Synced, |tx| tx.record_as2(&sent))?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.as2_mdn("<m1@acme>", "processed", "processed", b"the MDN")
+    })?;
+    let got = s
+        .as2_message(As2Direction::Out, "<m1@acme>")?
+        .ok_or("the message sent")?;
+    assert_eq!(
+        (got.status.as_str(), got.mdn.as_deref()),
+        ("processed", Some(&b"the MDN"[..]))
+    );
+    assert_eq!(
+        s.as2_message(As2Direction::In, "<m1@acme>")?
+            .map(|m| m.status),
+        Some("processed".into()),
+        "the message received is untouched"
     );
     Ok(())
 }

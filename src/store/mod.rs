@@ -559,6 +559,52 @@ pub struct ChannelPoll {
     pub failing_since: Option<String>,
 }
 
+/// Which way an AS2 message went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum As2Direction {
+    /// Received from a partner.
+    In,
+    /// Sent to a partner.
+    Out,
+}
+
+impl As2Direction {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            As2Direction::In => "in",
+            As2Direction::Out => "out",
+        }
+    }
+}
+
+/// An AS2 message received or sent, by its Message-ID.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct As2Record {
+    /// Received or sent.
+    pub direction: As2Direction,
+    /// Its Message-ID, as in its header (with the angle brackets).
+    pub message_id: String,
+    /// The AS2 channel (the partnership).
+    pub channel: String,
+    /// Received: the file its payload was recorded as.
+    pub file_id: Option<FileId>,
+    /// Sent: the delivery it made.
+    pub delivery_key: Option<String>,
+    /// The MIC: returned (received) or expected back (sent).
+    pub mic: Option<String>,
+    /// The MDN: answered (received; answered again to a repeat) or got
+    /// back (sent).
+    pub mdn: Option<Vec<u8>>,
+    /// `processed`, `error` (received: what the MDN said); `sent`,
+    /// `processed`, `error` (sent: what its MDN said, when it came).
+    pub status: String,
+    /// The MDN's disposition or the error, in words.
+    pub detail: Option<String>,
+    /// When it was received or sent (RFC 3339).
+    pub at: String,
+}
+
 /// Where a reconciled invoice stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvoiceHold {
@@ -1021,6 +1067,13 @@ pub trait Query {
     /// How each channel's polls have gone.
     fn channel_polls(&mut self) -> Result<Vec<ChannelPoll>, StoreError>;
 
+    /// The AS2 message with this Message-ID that went `direction`.
+    fn as2_message(
+        &mut self,
+        direction: As2Direction,
+        message_id: &str,
+    ) -> Result<Option<As2Record>, StoreError>;
+
     /// When the last file with a document of `doc_type` came from
     /// `partner` (RFC 3339).
     fn last_received(
@@ -1172,6 +1225,19 @@ pub trait Transaction: Query {
 
     /// Records a poll of a channel: fine (`None`) or its error.
     fn record_poll(&mut self, channel: &str, error: Option<&str>) -> Result<(), StoreError>;
+
+    /// Records an AS2 message (a message already recorded with its
+    /// direction and Message-ID is a `Conflict`).
+    fn record_as2(&mut self, m: &As2Record) -> Result<(), StoreError>;
+
+    /// Records what the MDN of a message sent said.
+    fn as2_mdn(
+        &mut self,
+        message_id: &str,
+        status: &str,
+        detail: &str,
+        mdn: &[u8],
+    ) -> Result<(), StoreError>;
 
     /// Keeps the API's answer under `key`; the first kept under a key
     /// stays.
@@ -1590,6 +1656,14 @@ macro_rules! query_through {
             ) -> Result<Vec<$crate::store::ChannelPoll>, $crate::store::StoreError> {
                 let $this = self;
                 $via?.channel_polls()
+            }
+            fn as2_message(
+                &mut self,
+                direction: $crate::store::As2Direction,
+                message_id: &str,
+            ) -> Result<Option<$crate::store::As2Record>, $crate::store::StoreError> {
+                let $this = self;
+                $via?.as2_message(direction, message_id)
             }
             fn last_received(
                 &mut self,

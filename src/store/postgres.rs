@@ -31,12 +31,12 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, NoTls, Row, Statement};
 
 use super::{
-    Alerted, AuditEntry, ChannelPoll, Delivery, DocumentBody, Durability, ErrorKind,
-    ExceptionFilter, ExceptionRecord, FileId, FileRecord, FileState, Instance, InvoiceRecord,
-    Invoices, KeptAnswer, Link, LinkedRow, NewDelivery, NewDocument, NewException, NewFile,
-    NewSetAside, OrderFilter, OrderKey, OrderRows, Processed, SentOrder, SentRow, SetAside, Store,
-    StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns, extent_of, invoice_of,
-    like_pattern, query_through,
+    Alerted, As2Direction, As2Record, AuditEntry, ChannelPoll, Delivery, DocumentBody, Durability,
+    ErrorKind, ExceptionFilter, ExceptionRecord, FileId, FileRecord, FileState, Instance,
+    InvoiceRecord, Invoices, KeptAnswer, Link, LinkedRow, NewDelivery, NewDocument, NewException,
+    NewFile, NewSetAside, OrderFilter, OrderKey, OrderRows, Processed, SentOrder, SentRow,
+    SetAside, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns,
+    extent_of, invoice_of, like_pattern, query_through,
 };
 use super::{
     CHANNEL_ACTIVITY, ChannelActivity, FileSearch, MAX_SHOWN_PAYLOAD, Outbox, OutboxEntry, Retried,
@@ -232,6 +232,26 @@ CREATE TABLE channel_polls (
     failing_since TEXT
 );
 CREATE INDEX documents_by_type ON documents(doc_type, file_id);
+"#,
+    // AS2 (issue 16): each message received or sent, by its Message-ID:
+    // a message received again is answered with the MDN it got the first
+    // time, and a message sent waits here for its MDN.
+    r#"
+CREATE TABLE as2_messages (
+    direction TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    file_id BIGINT REFERENCES files(id),
+    delivery_key TEXT,
+    mic TEXT,
+    mdn BYTEA,
+    status TEXT NOT NULL,
+    detail TEXT,
+    at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (direction, message_id)
+);
+CREATE INDEX as2_by_delivery ON as2_messages(delivery_key);
 "#,
 ];
 
@@ -1098,6 +1118,33 @@ impl PgStore {
             .collect()
     }
 
+    fn as2_message(
+        &mut self,
+        direction: As2Direction,
+        message_id: &str,
+    ) -> Result<Option<As2Record>, StoreError> {
+        let row = self.query_opt(
+            "SELECT channel, file_id, delivery_key, mic, mdn, status, detail, at FROM as2_messages
+             WHERE direction = $1 AND message_id = $2",
+            &[&direction.as_str(), &message_id],
+        )?;
+        row.map(|r| {
+            Ok(As2Record {
+                direction,
+                message_id: message_id.to_string(),
+                channel: self.get(&r, 0)?,
+                file_id: self.get(&r, 1)?,
+                delivery_key: self.get(&r, 2)?,
+                mic: self.get(&r, 3)?,
+                mdn: self.get(&r, 4)?,
+                status: self.get(&r, 5)?,
+                detail: self.get(&r, 6)?,
+                at: self.get(&r, 7)?,
+            })
+        })
+        .transpose()
+    }
+
     fn channel_polls(&mut self) -> Result<Vec<ChannelPoll>, StoreError> {
         let rows = self.query(
             "SELECT channel, last_poll_at, last_ok_at, last_error, last_error_at, failing_since
@@ -1681,6 +1728,41 @@ impl Transaction for PgTransaction<'_> {
             Alerted::Digest => "UPDATE exceptions SET digested_at = $2 WHERE id = $1",
         };
         self.store()?.execute(sql, &[&id, &now()])?;
+        Ok(())
+    }
+
+    fn record_as2(&mut self, m: &As2Record) -> Result<(), StoreError> {
+        self.store()?.execute(
+            "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+            &[
+                &m.direction.as_str(),
+                &m.message_id,
+                &m.channel,
+                &m.file_id,
+                &m.delivery_key,
+                &m.mic,
+                &m.mdn,
+                &m.status,
+                &m.detail,
+                &m.at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn as2_mdn(
+        &mut self,
+        message_id: &str,
+        status: &str,
+        detail: &str,
+        mdn: &[u8],
+    ) -> Result<(), StoreError> {
+        self.store()?.execute(
+            "UPDATE as2_messages SET status = $2, detail = $3, mdn = $4, updated_at = $5
+             WHERE direction = 'out' AND message_id = $1",
+            &[&message_id, &status, &detail, &mdn, &now()],
+        )?;
         Ok(())
     }
 

@@ -13,12 +13,12 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
-    Alerted, AuditEntry, ChannelPoll, Delivery, DocumentBody, Durability, ErrorKind,
-    ExceptionFilter, ExceptionRecord, FileId, FileRecord, FileState, INVOICE_COLUMNS, Instance,
-    InvoiceRecord, Invoices, KeptAnswer, Link, LinkedRow, NewDelivery, NewDocument, NewException,
-    NewFile, NewSetAside, OrderFilter, OrderKey, OrderRows, Processed, SentOrder, SentRow,
-    SetAside, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction, extent_columns,
-    extent_of, invoice_of, like_pattern, query_through,
+    Alerted, As2Direction, As2Record, AuditEntry, ChannelPoll, Delivery, DocumentBody, Durability,
+    ErrorKind, ExceptionFilter, ExceptionRecord, FileId, FileRecord, FileState, INVOICE_COLUMNS,
+    Instance, InvoiceRecord, Invoices, KeptAnswer, Link, LinkedRow, NewDelivery, NewDocument,
+    NewException, NewFile, NewSetAside, OrderFilter, OrderKey, OrderRows, Processed, SentOrder,
+    SentRow, SetAside, Store, StoreError, TAKE_CONTROL_NUMBERS, Targets, Transaction,
+    extent_columns, extent_of, invoice_of, like_pattern, query_through,
 };
 use super::{
     CHANNEL_ACTIVITY, ChannelActivity, FileSearch, MAX_SHOWN_PAYLOAD, Outbox, OutboxEntry, Retried,
@@ -257,6 +257,26 @@ CREATE TABLE channel_polls (
     failing_since TEXT
 ) WITHOUT ROWID;
 CREATE INDEX documents_by_type ON documents(doc_type, file_id);
+"#,
+    // AS2 (issue 16): each message received or sent, by its Message-ID:
+    // a message received again is answered with the MDN it got the first
+    // time, and a message sent waits here for its MDN.
+    r#"
+CREATE TABLE as2_messages (
+    direction TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    file_id INTEGER REFERENCES files(id),
+    delivery_key TEXT,
+    mic TEXT,
+    mdn BLOB,
+    status TEXT NOT NULL,
+    detail TEXT,
+    at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (direction, message_id)
+) WITHOUT ROWID;
+CREATE INDEX as2_by_delivery ON as2_messages(delivery_key);
 "#,
 ];
 
@@ -1015,6 +1035,36 @@ impl SqliteStore {
         .map_err(|e| self.err(e))
     }
 
+    fn as2_message(
+        &self,
+        direction: As2Direction,
+        message_id: &str,
+    ) -> Result<Option<As2Record>, StoreError> {
+        self.conn
+            .prepare_cached(
+                "SELECT channel, file_id, delivery_key, mic, mdn, status, detail, at FROM as2_messages
+                 WHERE direction = ?1 AND message_id = ?2",
+            )
+            .and_then(|mut st| {
+                st.query_row(params![direction.as_str(), message_id], |r| {
+                    Ok(As2Record {
+                        direction,
+                        message_id: message_id.to_string(),
+                        channel: r.get(0)?,
+                        file_id: r.get(1)?,
+                        delivery_key: r.get(2)?,
+                        mic: r.get(3)?,
+                        mdn: r.get(4)?,
+                        status: r.get(5)?,
+                        detail: r.get(6)?,
+                        at: r.get(7)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(|e| self.err(e))
+    }
+
     fn channel_polls(&self) -> Result<Vec<ChannelPoll>, StoreError> {
         let mut stmt = self
             .conn
@@ -1658,6 +1708,39 @@ impl Transaction for SqliteTransaction<'_> {
             Alerted::Digest => "UPDATE exceptions SET digested_at = ?2 WHERE id = ?1",
         };
         self.store.exec(sql, params![id, now()])
+    }
+
+    fn record_as2(&mut self, m: &As2Record) -> Result<(), StoreError> {
+        self.store.exec(
+            "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+            params![
+                m.direction.as_str(),
+                m.message_id,
+                m.channel,
+                m.file_id,
+                m.delivery_key,
+                m.mic,
+                m.mdn,
+                m.status,
+                m.detail,
+                m.at
+            ],
+        )
+    }
+
+    fn as2_mdn(
+        &mut self,
+        message_id: &str,
+        status: &str,
+        detail: &str,
+        mdn: &[u8],
+    ) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE as2_messages SET status = ?2, detail = ?3, mdn = ?4, updated_at = ?5
+             WHERE direction = 'out' AND message_id = ?1",
+            params![message_id, status, detail, mdn, now()],
+        )
     }
 
     fn record_poll(&mut self, channel: &str, error: Option<&str>) -> Result<(), StoreError> {
