@@ -12,8 +12,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine;
@@ -26,6 +25,7 @@ use dropgate::as2::{
     MdnDelivery, MdnRequest, OutboundOptions, system_rng,
 };
 use serde_json::{Value, json};
+use support::as2_keys::{self, Party};
 use support::python_peers;
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -36,44 +36,21 @@ const SCRIPT: &str = include_str!("support/as2_offline.py");
 /// arrive byte for byte.
 const X12: &[u8] = b"ISA*00*          *00*          *ZZ*GATEWAY        *ZZ*PARTNER        *261206*1200*U*00401*000000001*0*P*>~GS*PO*GATEWAY*PARTNER*20261206*1200*1*X*004010~ST*850*0001~BEG*00*SA*PO-1**20261206~SE*3*0001~GE*1*1~IEA*1*000000001~";
 
-struct Party {
-    name: &'static str,
-    key: PathBuf,
-    cert: PathBuf,
-}
-
 struct Keys {
     _dir: tempfile::TempDir,
     gateway: Party,
     partner: Party,
     stranger: Party,
-}
-
-fn openssl_pair(dir: &Path, name: &'static str) -> Result<Party> {
-    let key = dir.join(format!("{name}.key"));
-    let cert = dir.join(format!("{name}.pem"));
-    let status = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj",
-        ])
-        .arg(format!("/CN={name} test AS2"))
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()?;
-    if !status.status.success() {
-        return Err(format!("openssl: {}", String::from_utf8_lossy(&status.stderr)).into());
-    }
-    Ok(Party { name, key, cert })
+    expired: Party,
 }
 
 fn keys() -> Result<Keys> {
     let dir = tempfile::tempdir()?;
     Ok(Keys {
-        gateway: openssl_pair(dir.path(), "GATEWAY")?,
-        partner: openssl_pair(dir.path(), "PARTNER")?,
-        stranger: openssl_pair(dir.path(), "STRANGER")?,
+        gateway: as2_keys::rsa(dir.path(), "GATEWAY")?,
+        partner: as2_keys::rsa(dir.path(), "PARTNER")?,
+        stranger: as2_keys::rsa(dir.path(), "STRANGER")?,
+        expired: as2_keys::expired(dir.path(), "EXPIRED")?,
         _dir: dir,
     })
 }
@@ -95,6 +72,8 @@ struct Combo {
     encrypt: Option<Cipher>,
     compress: Option<Compression>,
     mdn_signed: bool,
+    /// For the signature and the MDN's signature.
+    digest: DigestAlgorithm,
 }
 
 /// Every combination; compression after signing only when `after` (pyas2lib
@@ -114,11 +93,17 @@ fn combos(after: bool) -> Vec<Combo> {
         for encrypt in [None, Some(Cipher::Aes128Cbc), Some(Cipher::Aes256Cbc)] {
             for &compress in compressions {
                 for mdn_signed in [false, true] {
+                    let digest = [
+                        DigestAlgorithm::Sha256,
+                        DigestAlgorithm::Sha384,
+                        DigestAlgorithm::Sha512,
+                    ][out.len() % 3];
                     out.push(Combo {
                         sign,
                         encrypt,
                         compress,
                         mdn_signed,
+                        digest,
                     });
                 }
             }
@@ -136,12 +121,17 @@ fn org_json(p: &Party) -> Value {
 fn partner_json(p: &Party, c: &Combo) -> Value {
     json!({
         "name": p.name, "cert": p.cert,
-        "sign": c.sign, "digest_alg": "sha256",
+        "sign": c.sign, "digest_alg": pyas2lib_digest(c.digest),
         "encrypt": c.encrypt.is_some(), "enc_alg": c.encrypt.map(Cipher::name),
         "compress": c.compress.is_some(),
         "mdn_mode": "SYNC",
-        "mdn_digest_alg": if c.mdn_signed { Some("sha256") } else { None },
+        "mdn_digest_alg": c.mdn_signed.then(|| pyas2lib_digest(c.digest)),
     })
+}
+
+/// pyas2lib's name of a digest: `sha256`.
+fn pyas2lib_digest(digest: DigestAlgorithm) -> String {
+    digest.name().replace('-', "")
 }
 
 fn headers_json(headers: &[(String, String)]) -> Value {
@@ -181,12 +171,12 @@ fn options(c: &Combo, id: usize, payload_type: &str) -> OutboundOptions {
         subject: "AS2 test".into(),
         filename: Some(format!("orders-{id}.edi")),
         content_type: payload_type.into(),
-        sign: c.sign.then_some(DigestAlgorithm::Sha256),
+        sign: c.sign.then_some(c.digest),
         encrypt: c.encrypt,
         compress: c.compress,
         mdn: Some(MdnRequest {
             notification_to: "as2@dropgate.example".into(),
-            signed: c.mdn_signed.then_some(DigestAlgorithm::Sha256),
+            signed: c.mdn_signed.then_some(c.digest),
             delivery: MdnDelivery::Sync,
         }),
     }
@@ -376,6 +366,7 @@ fn pyas2lib_message(
         encrypt: encrypt.then_some(Cipher::Aes256Cbc),
         compress: None,
         mdn_signed: true,
+        digest: DigestAlgorithm::Sha256,
     };
     let b = run(
         python,
@@ -479,12 +470,23 @@ fn bad_messages_from_pyas2lib_get_the_right_modifier() -> Result<()> {
     assert_eq!(modifier, DispositionModifier::AuthenticationFailed, "{why}");
     assert!(why.contains("expired"), "{why}");
 
+    // Signed with a key whose certificate expired in 2020.
+    let (headers, body) = pyas2lib_message(&python, &keys, &keys.expired, false)?;
+    let expired = certificate(&keys.expired)?;
+    let (modifier, why) = refusal(&headers, &body, &us, &expired, now)?;
+    assert_eq!(modifier, DispositionModifier::AuthenticationFailed, "{why}");
+    assert!(
+        why.contains("CN=EXPIRED test AS2 expired on 2020-02-01"),
+        "{why}"
+    );
+
     // Unsigned when the partnership requires signing.
     let c = Combo {
         sign: false,
         encrypt: None,
         compress: None,
         mdn_signed: false,
+        digest: DigestAlgorithm::Sha256,
     };
     let b = run(
         &python,
@@ -529,6 +531,7 @@ fn pyas2lib_refuses_what_dropgate_spoiled_and_dropgate_reads_its_error_mdn() -> 
         encrypt: None,
         compress: None,
         mdn_signed: true,
+        digest: DigestAlgorithm::Sha256,
     };
     let out = message::build(
         X12,
