@@ -135,14 +135,7 @@ fn every_combination_round_trips_with_a_matching_mic_and_mdn() -> Result<()> {
                         url: "https://gateway.example/as2/mdn".into()
                     }
                 );
-                let report = MdnReport {
-                    reporting_ua: "dropgate".into(),
-                    original_recipient: inbound.envelope.to.clone(),
-                    final_recipient: inbound.envelope.to.clone(),
-                    original_message_id: inbound.envelope.message_id.clone(),
-                    mic: Some(inbound.mic.clone()),
-                    disposition: Disposition::Processed,
-                };
+                let report = MdnReport::processed(&inbound, "dropgate");
                 let built = mdn::build(
                     &report,
                     "PARTNER CO",
@@ -451,7 +444,7 @@ fn keys_and_certificates_are_checked() -> Result<()> {
     ));
     // DER works as PEM does.
     assert_eq!(
-        Certificate::from_pem_or_der(&cert.to_der())?.subject(),
+        Certificate::from_pem_or_der(cert.der())?.subject(),
         "CN=GOOD test AS2"
     );
 

@@ -449,6 +449,46 @@ fn bad_messages_from_pyas2lib_get_the_right_modifier() -> Result<()> {
     let (modifier, why) = refusal(&headers, &body, &us, &partner, now)?;
     assert_eq!(modifier, DispositionModifier::IntegrityCheckFailed, "{why}");
     assert!(why.contains("the content was altered"), "{why}");
+    // Our signed MDN says so, and pyas2lib reads it so.
+    let envelope = message::envelope(&headers)?;
+    let err = message::open(
+        &headers,
+        &body,
+        &receiving(&us, &partner, Policy::default()),
+        now,
+        &mut system_rng(),
+    )
+    .err()
+    .ok_or("the altered message was opened")?;
+    let answer = mdn::build(
+        &MdnReport::refused(&envelope, &err, "dropgate"),
+        &envelope.to,
+        &envelope.from,
+        "mdn-altered@dropgate.example",
+        Some((DigestAlgorithm::Sha256, &us)),
+        now,
+        &mut system_rng(),
+    )?;
+    let c = Combo {
+        sign: true,
+        encrypt: None,
+        compress: None,
+        mdn_signed: true,
+        digest: DigestAlgorithm::Sha256,
+    };
+    let read = run(
+        &python,
+        vec![json!({
+            "op": "parse_mdn",
+            "partner": partner_json(&keys.gateway, &c),
+            "headers": headers_json(&answer.headers),
+            "body": STANDARD.encode(&answer.body),
+            "message_id": envelope.message_id,
+            "mic": Value::Null,
+        })],
+    )?;
+    assert_eq!(read[0]["status"], "processed/error", "{}", read[0]);
+    assert_eq!(read[0]["detail"], "integrity-check-failed", "{}", read[0]);
 
     // Encrypted for us, opened with another key (the stranger's).
     let (headers, body) = pyas2lib_message(&python, &keys, &keys.partner, true)?;

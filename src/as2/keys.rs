@@ -4,11 +4,11 @@
 //! are supported (what AS2 partners use in practice); an EC key or
 //! certificate is refused as such.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use cms::cert::IssuerAndSerialNumber;
+use cms::der::Decode;
 use cms::der::referenced::OwnedToRef;
-use cms::der::{Decode, Encode};
 use rsa::pkcs1::DecodeRsaPrivateKey;
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::traits::PublicKeyParts;
@@ -44,6 +44,7 @@ pub enum KeyError {
 /// A checked X.509 certificate with an RSA public key.
 #[derive(Clone, Debug)]
 pub struct Certificate {
+    der: Vec<u8>,
     cert: x509_cert::Certificate,
     public: RsaPublicKey,
 }
@@ -62,7 +63,7 @@ impl Certificate {
         }
         let public = RsaPublicKey::try_from(spki.owned_to_ref())
             .map_err(|e| KeyError::PublicKey(e.to_string()))?;
-        Ok(Certificate { cert, public })
+        Ok(Certificate { der, cert, public })
     }
 
     /// The subject, as RFC 4514 text.
@@ -106,10 +107,9 @@ impl Certificate {
         Ok(())
     }
 
-    /// The certificate's DER encoding.
-    pub fn to_der(&self) -> Vec<u8> {
-        // A certificate decoded from DER encodes again.
-        self.cert.to_der().unwrap_or_default()
+    /// The certificate's DER encoding, as it was read.
+    pub fn der(&self) -> &[u8] {
+        &self.der
     }
 
     pub(crate) fn x509(&self) -> &x509_cert::Certificate {
@@ -245,11 +245,4 @@ fn der_of(bytes: &[u8], label: &str) -> Result<Vec<u8>, String> {
         .map_err(|e| format!("bad PEM: {e}"))?;
     debug_assert_eq!(found, label);
     Ok(der)
-}
-
-/// Seconds since the epoch, for messages and tests.
-pub fn unix_seconds(time: SystemTime) -> u64 {
-    time.duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-        .as_secs()
 }

@@ -8,7 +8,10 @@ use std::time::SystemTime;
 
 use super::CryptoRng;
 use super::keys::{Certificate, Identity, KeyError};
-use super::message::{AS2_VERSION, http_date, quote_as2_name, unquote_as2_name, verify_canonical};
+use super::message::{
+    AS2_VERSION, Envelope, Inbound, InboundError, http_date, quote_as2_name, unquote_as2_name,
+    verify_canonical,
+};
 use super::mic::{DigestAlgorithm, Mic, MicError};
 use super::mime::{self, Entity, Header, Limits, MimeError};
 use super::smime::{self, SmimeError};
@@ -93,6 +96,34 @@ pub struct MdnReport {
     pub original_message_id: String,
     pub mic: Option<Mic>,
     pub disposition: Disposition,
+}
+
+impl MdnReport {
+    /// The report that a message was received and processed: its MIC
+    /// returned.
+    pub fn processed(inbound: &Inbound, reporting_ua: &str) -> MdnReport {
+        MdnReport {
+            reporting_ua: reporting_ua.to_string(),
+            original_recipient: inbound.envelope.to.clone(),
+            final_recipient: inbound.envelope.to.clone(),
+            original_message_id: inbound.envelope.message_id.clone(),
+            mic: Some(inbound.mic.clone()),
+            disposition: Disposition::Processed,
+        }
+    }
+
+    /// The report that a message was refused: `processed/error` with the
+    /// modifier of `error`, no MIC.
+    pub fn refused(envelope: &Envelope, error: &InboundError, reporting_ua: &str) -> MdnReport {
+        MdnReport {
+            reporting_ua: reporting_ua.to_string(),
+            original_recipient: envelope.to.clone(),
+            final_recipient: envelope.to.clone(),
+            original_message_id: envelope.message_id.clone(),
+            mic: None,
+            disposition: Disposition::error(error.modifier()),
+        }
+    }
 }
 
 /// A built MDN: HTTP header fields and body.

@@ -389,6 +389,8 @@ pub enum InboundError {
     InsufficientSecurity(&'static str),
     #[error("unexpected structure: {0}")]
     Structure(String),
+    #[error("the message or its content is larger than {limit} bytes")]
+    TooLarge { limit: usize },
 }
 
 impl InboundError {
@@ -407,9 +409,10 @@ impl InboundError {
             InboundError::InsufficientSecurity(_) => {
                 DispositionModifier::InsufficientMessageSecurity
             }
-            InboundError::MissingHeader(_) | InboundError::Mime(_) | InboundError::Structure(_) => {
-                DispositionModifier::UnexpectedProcessingError
-            }
+            InboundError::MissingHeader(_)
+            | InboundError::Mime(_)
+            | InboundError::Structure(_)
+            | InboundError::TooLarge { .. } => DispositionModifier::UnexpectedProcessingError,
         }
     }
 }
@@ -474,6 +477,11 @@ pub fn open(
         limits,
     } = *receiving;
     let envelope = envelope(headers)?;
+    if body.len() > limits.max_content_bytes {
+        return Err(InboundError::TooLarge {
+            limit: limits.max_content_bytes,
+        });
+    }
     let mic_algorithm = envelope
         .mdn
         .as_ref()
@@ -506,10 +514,9 @@ pub fn open(
             let (cipher, content) =
                 smime::decrypt(&der, us, rng).map_err(InboundError::Decryption)?;
             if content.len() > limits.max_content_bytes {
-                return Err(InboundError::Structure(format!(
-                    "the decrypted content is larger than {} bytes",
-                    limits.max_content_bytes
-                )));
+                return Err(InboundError::TooLarge {
+                    limit: limits.max_content_bytes,
+                });
             }
             encrypted = Some(cipher);
             if signed.is_none() {

@@ -152,6 +152,8 @@ pub enum SmimeError {
     UnsupportedCipher(String),
     #[error("the content cannot be decrypted: {0}")]
     ContentDecryption(&'static str),
+    #[error("compression failed: {0}")]
+    Compress(String),
     #[error("the compression algorithm {0} is not zlib")]
     CompressionAlgorithm(String),
     #[error("the compressed content cannot be inflated: {0}")]
@@ -500,12 +502,13 @@ pub fn decrypt(
 
 /// Compresses `content` with zlib (DER ContentInfo of CompressedData).
 pub fn compress(content: &[u8]) -> Result<Vec<u8>, SmimeError> {
-    let err = |e: cms::der::Error| SmimeError::Encrypt(e.to_string());
+    let err = |e: cms::der::Error| SmimeError::Compress(e.to_string());
     let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
     std::io::Write::write_all(&mut encoder, content)
-        .and_then(|()| encoder.try_finish())
-        .map_err(|e| SmimeError::Inflate(e.to_string()))?;
-    let zlib = encoder.get_ref().clone();
+        .map_err(|e| SmimeError::Compress(e.to_string()))?;
+    let zlib = encoder
+        .finish()
+        .map_err(|e| SmimeError::Compress(e.to_string()))?;
     let compressed = CompressedData {
         version: CmsVersion::V0,
         compression_alg: AlgorithmIdentifierOwned {
