@@ -6,6 +6,8 @@
 //!
 //! - [`transport`]: channels, bytes in and out (local folders, SFTP,
 //!   IMAP mailboxes in; folders, SFTP, SMTP out).
+//! - [`as2`]: AS2 messages and MDNs as bytes (S/MIME signing,
+//!   encryption, compression, MIC), no network and no store.
 //! - [`x12`]: the X12 engine (lexer, envelopes, validation from the
 //!   definitions in `x12/`, 997/999/TA1 acknowledgments, writer).
 //! - [`format`]: what a file is, and decoders and encoders (X12, CSV,
@@ -24,6 +26,7 @@
 //! - [`daemon`]: the gateway at work: polls, processes, delivers.
 //! - [`cli`]: the `dropgate` command line; the only place that prints.
 
+pub mod as2;
 pub mod cli;
 pub mod config;
 pub mod daemon;

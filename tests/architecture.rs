@@ -20,6 +20,7 @@ use syn::visit::Visit;
 /// Top-level modules of `src/` and the modules each may use.
 const ALLOWED: &[(&str, &[&str])] = &[
     ("transport", &[]),
+    ("as2", &[]),
     ("x12", &[]),
     ("model", &[]),
     ("format", &["x12"]),
@@ -92,7 +93,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 /// The modules that do no I/O of their own. `x12/defs` may read a
 /// definitions folder on request; it is the one exception.
-const NO_IO: &[&str] = &["x12", "format", "model", "reconcile", "lifecycle"];
+const NO_IO: &[&str] = &["x12", "format", "model", "reconcile", "lifecycle", "as2"];
 
 /// Paths (after the file's `use` aliases are expanded) that do I/O, or
 /// read the process's surroundings, by themselves.

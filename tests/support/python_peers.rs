@@ -17,9 +17,10 @@ use super::skip::unavailable;
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-/// Where the virtualenv is said to be.
-fn venv() -> PathBuf {
-    if let Some(dir) = std::env::var_os("DROPGATE_TEST_NETSUITE_PEERS").filter(|v| !v.is_empty()) {
+/// Where a virtualenv of scripts/lib is said to be: `$variable` when it
+/// is set, else `name` in the tools cache.
+fn venv_at(variable: &str, name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os(variable).filter(|v| !v.is_empty()) {
         return PathBuf::from(dir);
     }
     let cache = std::env::var_os("XDG_CACHE_HOME")
@@ -27,7 +28,27 @@ fn venv() -> PathBuf {
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| PathBuf::from(".cache"));
-    cache.join("dropgate-tools/netsuite-peers-venv")
+    cache.join("dropgate-tools").join(name)
+}
+
+/// Where the NetSuite peers' virtualenv is said to be.
+fn venv() -> PathBuf {
+    venv_at("DROPGATE_TEST_NETSUITE_PEERS", "netsuite-peers-venv")
+}
+
+/// The Python of the AS2 peer's virtualenv (pyas2lib,
+/// scripts/lib/as2-peers.sh; `DROPGATE_TEST_AS2_PEERS` when set), or
+/// `None` (after the skip message) when it is not there.
+pub fn as2_python() -> Option<PathBuf> {
+    let python = venv_at("DROPGATE_TEST_AS2_PEERS", "as2-peers-venv").join("bin/python");
+    if python.is_file() {
+        Some(python)
+    } else {
+        unavailable(
+            "the AS2 peer (Python with pyas2lib)",
+            &format!("{} is not there", python.display()),
+        )
+    }
 }
 
 /// The virtualenv's Python, or `None` (after the skip message) when it

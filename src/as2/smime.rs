@@ -1,0 +1,551 @@
+//! S/MIME's CMS layers (RFC 5652, RFC 5751, RFC 3274) on bytes: a
+//! detached SignedData (RSA PKCS#1 v1.5 with SHA-256/384/512, signed
+//! attributes content-type, signing-time and message-digest) made and
+//! verified, an EnvelopedData (AES-128/192/256-CBC content key carried by
+//! RSA PKCS#1 v1.5 key transport) made and opened, and a CompressedData
+//! (zlib) made and opened within a size limit.
+//!
+//! The primitives are RustCrypto's (`rsa`, `aes`, `cbc`, `sha1`, `sha2`)
+//! and flate2's; the structures are the `cms` crate's types, assembled
+//! here. Triple-DES, RC2 and AES-GCM (AuthEnvelopedData) are not
+//! supported: pyas2lib cannot read AES-GCM, and the others are refused
+//! with an error that names them.
+
+use std::io::Read;
+use std::time::SystemTime;
+
+use aes::cipher::block_padding::Pkcs7;
+use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
+use cms::compressed_data::CompressedData;
+use cms::content_info::{CmsVersion, ContentInfo};
+use cms::der::asn1::{ObjectIdentifier as Oid, OctetString, SetOfVec};
+use cms::der::{Any, Decode, Encode};
+use cms::enveloped_data::{
+    EncryptedContentInfo, EnvelopedData, KeyTransRecipientInfo, RecipientIdentifier, RecipientInfo,
+    RecipientInfos,
+};
+use cms::signed_data::{
+    CertificateSet, EncapsulatedContentInfo, SignedData, SignerIdentifier, SignerInfo, SignerInfos,
+};
+use rsa::{Pkcs1v15Encrypt, Pkcs1v15Sign};
+use x509_cert::attr::Attribute;
+use x509_cert::spki::AlgorithmIdentifierOwned;
+
+use super::CryptoRng;
+use super::keys::{Certificate, Identity};
+use super::mic::DigestAlgorithm;
+
+const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
+const ID_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
+const ID_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.3");
+const ID_COMPRESSED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.9");
+const ID_ZLIB: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.3.8");
+const ID_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
+const ID_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
+const ID_SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
+const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
+const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
+const SHA1_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.5");
+const SHA256_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.11");
+const SHA384_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.12");
+const SHA512_WITH_RSA: Oid = Oid::new_unwrap("1.2.840.113549.1.1.13");
+const AES128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
+const AES192_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.22");
+const AES256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
+const DES_EDE3_CBC: Oid = Oid::new_unwrap("1.2.840.113549.3.7");
+const RC2_CBC: Oid = Oid::new_unwrap("1.2.840.113549.3.2");
+
+/// A content encryption algorithm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Cipher {
+    Aes128Cbc,
+    Aes192Cbc,
+    Aes256Cbc,
+}
+
+impl Cipher {
+    /// The name pyas2lib and partner files use: `aes_128_cbc`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Cipher::Aes128Cbc => "aes_128_cbc",
+            Cipher::Aes192Cbc => "aes_192_cbc",
+            Cipher::Aes256Cbc => "aes_256_cbc",
+        }
+    }
+
+    /// Reads `aes_128_cbc`, `aes128-cbc`, `AES-256-CBC` and the like.
+    pub fn parse(name: &str) -> Option<Cipher> {
+        let n: String = name
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        match n.as_str() {
+            "aes128cbc" => Some(Cipher::Aes128Cbc),
+            "aes192cbc" => Some(Cipher::Aes192Cbc),
+            "aes256cbc" => Some(Cipher::Aes256Cbc),
+            _ => None,
+        }
+    }
+
+    fn oid(self) -> Oid {
+        match self {
+            Cipher::Aes128Cbc => AES128_CBC,
+            Cipher::Aes192Cbc => AES192_CBC,
+            Cipher::Aes256Cbc => AES256_CBC,
+        }
+    }
+
+    fn key_len(self) -> usize {
+        match self {
+            Cipher::Aes128Cbc => 16,
+            Cipher::Aes192Cbc => 24,
+            Cipher::Aes256Cbc => 32,
+        }
+    }
+}
+
+/// What went wrong in a CMS layer.
+#[derive(Debug, thiserror::Error)]
+pub enum SmimeError {
+    #[error("the {what} is not valid DER CMS: {source}")]
+    Asn1 {
+        what: &'static str,
+        source: cms::der::Error,
+    },
+    #[error("expected CMS {expected}, found content type {found}")]
+    ContentType {
+        expected: &'static str,
+        found: String,
+    },
+    #[error("the signature has no signer")]
+    NoSigner,
+    #[error("the signature uses digest {0}, which is not supported")]
+    DigestAlgorithm(String),
+    #[error("the signature uses algorithm {0}, not RSA PKCS#1 v1.5")]
+    SignatureAlgorithm(String),
+    #[error("{0} cannot sign (SHA-256 or better)")]
+    WeakDigest(&'static str),
+    #[error("the signed attributes have no message-digest")]
+    NoMessageDigest,
+    #[error(
+        "the content does not match its signature's message digest ({algorithm}): the content was altered"
+    )]
+    ContentAltered { algorithm: &'static str },
+    #[error("the signature does not verify with the certificate of {subject}{signer}")]
+    BadSignature { subject: String, signer: String },
+    #[error("signing failed: {0}")]
+    Sign(String),
+    #[error("encryption failed: {0}")]
+    Encrypt(String),
+    #[error(
+        "the message is not encrypted for our certificate ({subject}): its recipients are {recipients}"
+    )]
+    NotForUs { subject: String, recipients: String },
+    #[error("the content key cannot be decrypted with our private key (wrong key?)")]
+    KeyDecryption,
+    #[error("the content is encrypted with {0}, which is not supported (AES-128/192/256-CBC)")]
+    UnsupportedCipher(String),
+    #[error("the content cannot be decrypted: {0}")]
+    ContentDecryption(&'static str),
+    #[error("compression failed: {0}")]
+    Compress(String),
+    #[error("the compression algorithm {0} is not zlib")]
+    CompressionAlgorithm(String),
+    #[error("the compressed content cannot be inflated: {0}")]
+    Inflate(String),
+    #[error("the content inflates to more than {limit} bytes")]
+    TooLarge { limit: usize },
+}
+
+fn asn1(what: &'static str) -> impl Fn(cms::der::Error) -> SmimeError {
+    move |source| SmimeError::Asn1 { what, source }
+}
+
+fn digest_oid(algorithm: DigestAlgorithm) -> Oid {
+    match algorithm {
+        DigestAlgorithm::Sha1 => SHA1,
+        DigestAlgorithm::Sha256 => SHA256,
+        DigestAlgorithm::Sha384 => SHA384,
+        DigestAlgorithm::Sha512 => SHA512,
+    }
+}
+
+fn digest_of_oid(oid: &Oid) -> Option<DigestAlgorithm> {
+    match *oid {
+        SHA1 => Some(DigestAlgorithm::Sha1),
+        SHA256 => Some(DigestAlgorithm::Sha256),
+        SHA384 => Some(DigestAlgorithm::Sha384),
+        SHA512 => Some(DigestAlgorithm::Sha512),
+        _ => None,
+    }
+}
+
+fn pkcs1v15(algorithm: DigestAlgorithm) -> Pkcs1v15Sign {
+    match algorithm {
+        DigestAlgorithm::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
+        DigestAlgorithm::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
+        DigestAlgorithm::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
+        DigestAlgorithm::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
+    }
+}
+
+fn null_params(oid: Oid) -> AlgorithmIdentifierOwned {
+    AlgorithmIdentifierOwned {
+        oid,
+        parameters: Some(Any::null()),
+    }
+}
+
+fn content_info<T: cms::der::EncodeValue + cms::der::Tagged>(
+    content_type: Oid,
+    content: &T,
+) -> Result<Vec<u8>, cms::der::Error> {
+    ContentInfo {
+        content_type,
+        content: Any::encode_from(content)?,
+    }
+    .to_der()
+}
+
+fn open_content_info(
+    der: &[u8],
+    expected: Oid,
+    name: &'static str,
+) -> Result<ContentInfo, SmimeError> {
+    let info = ContentInfo::from_der(der).map_err(asn1(name))?;
+    if info.content_type != expected {
+        return Err(SmimeError::ContentType {
+            expected: name,
+            found: info.content_type.to_string(),
+        });
+    }
+    Ok(info)
+}
+
+/// A detached signature (DER ContentInfo of SignedData) over `content`,
+/// the exact bytes of the signed MIME entity.
+pub fn sign(
+    content: &[u8],
+    algorithm: DigestAlgorithm,
+    signer: &Identity,
+    signing_time: SystemTime,
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<u8>, SmimeError> {
+    if !algorithm.signs() {
+        return Err(SmimeError::WeakDigest(algorithm.name()));
+    }
+    let sign_err = |e: cms::der::Error| SmimeError::Sign(e.to_string());
+    let time = x509_cert::time::Time::try_from(signing_time).map_err(sign_err)?;
+    let attribute = |oid: Oid, value: Any| -> Result<Attribute, SmimeError> {
+        Ok(Attribute {
+            oid,
+            values: SetOfVec::try_from(vec![value]).map_err(sign_err)?,
+        })
+    };
+    let digest = OctetString::new(algorithm.digest(content)).map_err(sign_err)?;
+    let attrs = SetOfVec::try_from(vec![
+        attribute(
+            ID_CONTENT_TYPE,
+            Any::encode_from(&ID_DATA).map_err(sign_err)?,
+        )?,
+        attribute(ID_SIGNING_TIME, Any::encode_from(&time).map_err(sign_err)?)?,
+        attribute(
+            ID_MESSAGE_DIGEST,
+            Any::encode_from(&digest).map_err(sign_err)?,
+        )?,
+    ])
+    .map_err(sign_err)?;
+    let signed = attrs.to_der().map_err(sign_err)?;
+    let signature = signer
+        .key()
+        .rsa()
+        .sign_with_rng(rng, pkcs1v15(algorithm), &algorithm.digest(&signed))
+        .map_err(|e| SmimeError::Sign(e.to_string()))?;
+    let certificate = signer.certificate().x509().clone();
+    let signed_data = SignedData {
+        version: CmsVersion::V1,
+        digest_algorithms: SetOfVec::try_from(vec![null_params(digest_oid(algorithm))])
+            .map_err(sign_err)?,
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: None,
+        },
+        certificates: Some(
+            CertificateSet::try_from(vec![CertificateChoices::Certificate(certificate)])
+                .map_err(sign_err)?,
+        ),
+        crls: None,
+        signer_infos: SignerInfos::try_from(vec![SignerInfo {
+            version: CmsVersion::V1,
+            sid: SignerIdentifier::IssuerAndSerialNumber(signer.certificate().issuer_and_serial()),
+            digest_alg: null_params(digest_oid(algorithm)),
+            signed_attrs: Some(attrs),
+            signature_algorithm: null_params(RSA_ENCRYPTION),
+            signature: OctetString::new(signature).map_err(sign_err)?,
+            unsigned_attrs: None,
+        }])
+        .map_err(sign_err)?,
+    };
+    content_info(ID_SIGNED_DATA, &signed_data).map_err(sign_err)
+}
+
+/// Verifies a detached signature over `content` with `certificate`;
+/// gives the digest algorithm the signer used.
+pub fn verify(
+    content: &[u8],
+    signature: &[u8],
+    certificate: &Certificate,
+) -> Result<DigestAlgorithm, SmimeError> {
+    let info = open_content_info(signature, ID_SIGNED_DATA, "signed-data")?;
+    let signed: SignedData = info.content.decode_as().map_err(asn1("signed-data"))?;
+    let signer = signed
+        .signer_infos
+        .0
+        .iter()
+        .next()
+        .ok_or(SmimeError::NoSigner)?;
+    let algorithm = digest_of_oid(&signer.digest_alg.oid)
+        .ok_or_else(|| SmimeError::DigestAlgorithm(signer.digest_alg.oid.to_string()))?;
+    match signer.signature_algorithm.oid {
+        RSA_ENCRYPTION | SHA1_WITH_RSA | SHA256_WITH_RSA | SHA384_WITH_RSA | SHA512_WITH_RSA => {}
+        other => return Err(SmimeError::SignatureAlgorithm(other.to_string())),
+    }
+    let content_digest = algorithm.digest(content);
+    let signed_bytes = match &signer.signed_attrs {
+        Some(attrs) => {
+            let digest = attrs
+                .iter()
+                .find(|a| a.oid == ID_MESSAGE_DIGEST)
+                .and_then(|a| a.values.iter().next())
+                .ok_or(SmimeError::NoMessageDigest)?
+                .decode_as::<OctetString>()
+                .map_err(asn1("message-digest attribute"))?;
+            if digest.as_bytes() != content_digest.as_slice() {
+                return Err(SmimeError::ContentAltered {
+                    algorithm: algorithm.name(),
+                });
+            }
+            algorithm.digest(&attrs.to_der().map_err(asn1("signed attributes"))?)
+        }
+        None => content_digest,
+    };
+    certificate
+        .public_key()
+        .verify(
+            pkcs1v15(algorithm),
+            &signed_bytes,
+            signer.signature.as_bytes(),
+        )
+        .map_err(|_| SmimeError::BadSignature {
+            subject: certificate.subject(),
+            signer: match &signer.sid {
+                SignerIdentifier::IssuerAndSerialNumber(id)
+                    if *id != certificate.issuer_and_serial() =>
+                {
+                    format!(
+                        "; it was made by another certificate (issuer {}, serial {})",
+                        id.issuer, id.serial_number
+                    )
+                }
+                _ => String::new(),
+            },
+        })?;
+    Ok(algorithm)
+}
+
+/// Encrypts `content` for `recipient` (DER ContentInfo of EnvelopedData).
+pub fn encrypt(
+    content: &[u8],
+    cipher: Cipher,
+    recipient: &Certificate,
+    rng: &mut impl CryptoRng,
+) -> Result<Vec<u8>, SmimeError> {
+    let enc_err = |e: cms::der::Error| SmimeError::Encrypt(e.to_string());
+    let mut key = vec![0u8; cipher.key_len()];
+    rng.fill_bytes(&mut key);
+    let mut iv = [0u8; 16];
+    rng.fill_bytes(&mut iv);
+    let bad_key = |_| SmimeError::Encrypt("bad key or IV length".into());
+    let ciphertext = match cipher {
+        Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(&key, &iv)
+            .map_err(bad_key)?
+            .encrypt_padded_vec::<Pkcs7>(content),
+        Cipher::Aes192Cbc => cbc::Encryptor::<aes::Aes192>::new_from_slices(&key, &iv)
+            .map_err(bad_key)?
+            .encrypt_padded_vec::<Pkcs7>(content),
+        Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, &iv)
+            .map_err(bad_key)?
+            .encrypt_padded_vec::<Pkcs7>(content),
+    };
+    let encrypted_key = recipient
+        .public_key()
+        .encrypt(rng, Pkcs1v15Encrypt, &key)
+        .map_err(|e| SmimeError::Encrypt(e.to_string()))?;
+    let enveloped = EnvelopedData {
+        version: CmsVersion::V0,
+        originator_info: None,
+        recip_infos: RecipientInfos::try_from(vec![RecipientInfo::Ktri(KeyTransRecipientInfo {
+            version: CmsVersion::V0,
+            rid: RecipientIdentifier::IssuerAndSerialNumber(recipient.issuer_and_serial()),
+            key_enc_alg: null_params(RSA_ENCRYPTION),
+            enc_key: OctetString::new(encrypted_key).map_err(enc_err)?,
+        })])
+        .map_err(enc_err)?,
+        encrypted_content: EncryptedContentInfo {
+            content_type: ID_DATA,
+            content_enc_alg: AlgorithmIdentifierOwned {
+                oid: cipher.oid(),
+                parameters: Some(
+                    Any::encode_from(&OctetString::new(iv.to_vec()).map_err(enc_err)?)
+                        .map_err(enc_err)?,
+                ),
+            },
+            encrypted_content: Some(OctetString::new(ciphertext).map_err(enc_err)?),
+        },
+        unprotected_attrs: None,
+    };
+    content_info(ID_ENVELOPED_DATA, &enveloped).map_err(enc_err)
+}
+
+/// Decrypts an EnvelopedData made for `us`; gives the cipher and the
+/// content.
+pub fn decrypt(
+    der: &[u8],
+    us: &Identity,
+    rng: &mut impl CryptoRng,
+) -> Result<(Cipher, Vec<u8>), SmimeError> {
+    let info = open_content_info(der, ID_ENVELOPED_DATA, "enveloped-data")?;
+    let enveloped: EnvelopedData = info.content.decode_as().map_err(asn1("enveloped-data"))?;
+    let ours = us.certificate().issuer_and_serial();
+    let ktris: Vec<&KeyTransRecipientInfo> = enveloped
+        .recip_infos
+        .0
+        .iter()
+        .filter_map(|r| match r {
+            RecipientInfo::Ktri(k) => Some(k),
+            _ => None,
+        })
+        .collect();
+    let recipient = ktris
+        .iter()
+        .find(|k| matches!(&k.rid, RecipientIdentifier::IssuerAndSerialNumber(id) if *id == ours))
+        .or_else(|| (ktris.len() == 1).then(|| &ktris[0]))
+        .ok_or_else(|| SmimeError::NotForUs {
+            subject: us.certificate().subject(),
+            recipients: ktris
+                .iter()
+                .map(|k| match &k.rid {
+                    RecipientIdentifier::IssuerAndSerialNumber(IssuerAndSerialNumber {
+                        issuer,
+                        serial_number,
+                    }) => format!("issuer {issuer} serial {serial_number}"),
+                    RecipientIdentifier::SubjectKeyIdentifier(_) => {
+                        "a subject key identifier".into()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+        })?;
+    let alg = &enveloped.encrypted_content.content_enc_alg;
+    let cipher = match alg.oid {
+        AES128_CBC => Cipher::Aes128Cbc,
+        AES192_CBC => Cipher::Aes192Cbc,
+        AES256_CBC => Cipher::Aes256Cbc,
+        DES_EDE3_CBC => return Err(SmimeError::UnsupportedCipher("3DES (des-ede3-cbc)".into())),
+        RC2_CBC => return Err(SmimeError::UnsupportedCipher("RC2-CBC".into())),
+        other => return Err(SmimeError::UnsupportedCipher(other.to_string())),
+    };
+    let key = us
+        .key()
+        .rsa()
+        .decrypt_blinded(rng, Pkcs1v15Encrypt, recipient.enc_key.as_bytes())
+        .map_err(|_| SmimeError::KeyDecryption)?;
+    if key.len() != cipher.key_len() {
+        return Err(SmimeError::KeyDecryption);
+    }
+    let iv = alg
+        .parameters
+        .as_ref()
+        .ok_or(SmimeError::ContentDecryption("no IV"))?
+        .decode_as::<OctetString>()
+        .map_err(asn1("content encryption IV"))?;
+    let ciphertext = enveloped
+        .encrypted_content
+        .encrypted_content
+        .as_ref()
+        .ok_or(SmimeError::ContentDecryption("no encrypted content"))?
+        .as_bytes();
+    let bad_iv = |_| SmimeError::ContentDecryption("the IV is not 16 bytes");
+    let bad_padding =
+        |_| SmimeError::ContentDecryption("bad padding (wrong key or altered content)");
+    let content = match cipher {
+        Cipher::Aes128Cbc => cbc::Decryptor::<aes::Aes128>::new_from_slices(&key, iv.as_bytes())
+            .map_err(bad_iv)?
+            .decrypt_padded_vec::<Pkcs7>(ciphertext)
+            .map_err(bad_padding)?,
+        Cipher::Aes192Cbc => cbc::Decryptor::<aes::Aes192>::new_from_slices(&key, iv.as_bytes())
+            .map_err(bad_iv)?
+            .decrypt_padded_vec::<Pkcs7>(ciphertext)
+            .map_err(bad_padding)?,
+        Cipher::Aes256Cbc => cbc::Decryptor::<aes::Aes256>::new_from_slices(&key, iv.as_bytes())
+            .map_err(bad_iv)?
+            .decrypt_padded_vec::<Pkcs7>(ciphertext)
+            .map_err(bad_padding)?,
+    };
+    Ok((cipher, content))
+}
+
+/// Compresses `content` with zlib (DER ContentInfo of CompressedData).
+pub fn compress(content: &[u8]) -> Result<Vec<u8>, SmimeError> {
+    let err = |e: cms::der::Error| SmimeError::Compress(e.to_string());
+    let mut encoder = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut encoder, content)
+        .map_err(|e| SmimeError::Compress(e.to_string()))?;
+    let zlib = encoder
+        .finish()
+        .map_err(|e| SmimeError::Compress(e.to_string()))?;
+    let compressed = CompressedData {
+        version: CmsVersion::V0,
+        compression_alg: AlgorithmIdentifierOwned {
+            oid: ID_ZLIB,
+            parameters: None,
+        },
+        encap_content_info: EncapsulatedContentInfo {
+            econtent_type: ID_DATA,
+            econtent: Some(Any::encode_from(&OctetString::new(zlib).map_err(err)?).map_err(err)?),
+        },
+    };
+    content_info(ID_COMPRESSED_DATA, &compressed).map_err(err)
+}
+
+/// Inflates a CompressedData, refusing more than `limit` bytes.
+pub fn decompress(der: &[u8], limit: usize) -> Result<Vec<u8>, SmimeError> {
+    let info = open_content_info(der, ID_COMPRESSED_DATA, "compressed-data")?;
+    let compressed: CompressedData = info.content.decode_as().map_err(asn1("compressed-data"))?;
+    if compressed.compression_alg.oid != ID_ZLIB {
+        return Err(SmimeError::CompressionAlgorithm(
+            compressed.compression_alg.oid.to_string(),
+        ));
+    }
+    let data = compressed
+        .encap_content_info
+        .econtent
+        .as_ref()
+        .ok_or(SmimeError::Inflate("no content".into()))?
+        .decode_as::<OctetString>()
+        .map_err(asn1("compressed content"))?;
+    let mut out = Vec::new();
+    flate2::read::ZlibDecoder::new(data.as_bytes())
+        .take(limit as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| SmimeError::Inflate(e.to_string()))?;
+    if out.len() > limit {
+        return Err(SmimeError::TooLarge { limit });
+    }
+    Ok(out)
+}
