@@ -37,6 +37,8 @@
 # The independent NetSuite peers (the PyPI `netsuite` client, oauthlib,
 # PyJWT) go into a virtualenv of their own (scripts/lib/netsuite-peers.sh),
 # in ${XDG_CACHE_HOME:-~/.cache}/dropgate-tools/netsuite-peers-venv.
+# The independent AS2 partner (pyas2lib) likewise, by scripts/lib/as2-peers.sh,
+# in ${XDG_CACHE_HOME:-~/.cache}/dropgate-tools/as2-peers-venv.
 #
 # Packages given as arguments are installed too.
 set -euo pipefail
@@ -76,3 +78,4 @@ fi
 
 "$(dirname "$0")/lib/s3s-fs.sh"
 "$(dirname "$0")/lib/netsuite-peers.sh"
+"$(dirname "$0")/lib/as2-peers.sh"
