@@ -8,6 +8,8 @@
 mod support;
 
 use std::error::Error;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::Duration;
 
 use support::as2::{
@@ -229,6 +231,23 @@ fn binary_arrives_byte_exact_and_text_lines_end_in_crlf() -> Result<()> {
         Some("application/octet-stream")
     );
 
+    // A large one, compressed, signed and encrypted.
+    let large: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8)
+        .collect();
+    let sec = Security {
+        compress: true,
+        ..Security::default()
+    };
+    let id = a.send(
+        &large,
+        &Send::file("large.bin")
+            .content_type("application/octet-stream")
+            .security(sec),
+    )?;
+    assert!(a.verdict(&id)?.processed());
+    assert_eq!(received(&b, &id)?.payload.as_deref(), Some(&large[..]));
+
     // The pitfall the gateway's tests must know: an X12 file with "~\n"
     // arrives with "~\r\n" when its type is not octet-stream.
     let lines = b"ISA*00~\nGS*PO~\nIEA*1~\n".to_vec();
@@ -238,6 +257,46 @@ fn binary_arrives_byte_exact_and_text_lines_end_in_crlf() -> Result<()> {
         received(&b, &id)?.payload.as_deref(),
         Some(&b"ISA*00~\r\nGS*PO~\r\nIEA*1~\r\n"[..])
     );
+    Ok(())
+}
+
+#[test]
+fn a_chunked_body_is_read() -> Result<()> {
+    let Some((a, b)) = pair(|_| {}, |b| b.detect_duplicates = false)? else {
+        return Ok(());
+    };
+    let payload = x12(9);
+    let id = a.send(&payload, &Send::file("c.x12"))?;
+    let v = a.verdict(&id)?;
+    assert!(v.processed());
+    // The same message again, its body in chunks of 1000 bytes.
+    let body = std::fs::read(a.work_dir().join("sent/0001.body"))?;
+    let mut s = TcpStream::connect(("127.0.0.1", b.port()))?;
+    s.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut head =
+        String::from("POST /as2 HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n");
+    for (name, value) in &v.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes())?;
+    for chunk in body.chunks(1000) {
+        s.write_all(format!("{:x}\r\n", chunk.len()).as_bytes())?;
+        s.write_all(chunk)?;
+        s.write_all(b"\r\n")?;
+    }
+    s.write_all(b"0\r\n\r\n")?;
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer)?;
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.0 200"), "{answer}");
+    assert!(
+        answer.contains("Disposition: automatic-action/MDN-sent-automatically; processed\r\n"),
+        "{answer}"
+    );
+    let inbox = b.inbox()?;
+    assert_eq!(inbox.len(), 2);
+    assert_eq!(inbox[1].payload.as_deref(), Some(&payload[..]));
     Ok(())
 }
 

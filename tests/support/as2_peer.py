@@ -663,17 +663,38 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(400, {"error": f"{type(e).__name__}: {e}"})
         return self.answer(404, {"error": "not found"})
 
+    def chunked(self, limit):
+        """A chunked body, or None past `limit` bytes."""
+        parts, total = [], 0
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(parts)
+            total += size
+            if limit is not None and total > limit:
+                return None
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+
     def as2(self):
         p = self.peer
-        n = self.headers.get("Content-Length")
-        if n is None:
-            return self.answer(411, raw=b"Content-Length required\n")
-        n = int(n)
-        if p.max_body is not None and n > p.max_body:
-            LOG.info("refused a body of %d bytes (limit %d)", n, p.max_body)
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            body = self.chunked(p.max_body)
+            n = None if body is None else len(body)
+        else:
+            n = self.headers.get("Content-Length")
+            if n is None:
+                return self.answer(411, raw=b"Content-Length required\n")
+            n = int(n)
+            body = None
+        if n is None or (p.max_body is not None and n > p.max_body):
+            LOG.info("refused a body over the limit of %d bytes", p.max_body)
             self.close_connection = True
             return self.answer(413, raw=b"body too large\n")
-        body = self.rfile.read(n)
+        if body is None:
+            body = self.rfile.read(n)
         fault = p.take_fault()
         if fault.get("delay_ms"):
             time.sleep(fault["delay_ms"] / 1000.0)
