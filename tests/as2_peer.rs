@@ -13,8 +13,7 @@ use std::net::TcpStream;
 use std::time::Duration;
 
 use support::as2::{
-    As2Keys, As2Peer, As2PeerOptions, Fault, KeyFormat, MdnRequest, Received, Security, Send,
-    Verdict,
+    As2Keys, As2Peer, As2PeerOptions, Fault, KeyFormat, MdnRequest, Security, Send, Verdict,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -86,12 +85,7 @@ fn security(sign: bool, cipher: Option<&str>, compress: bool, mdn: MdnRequest) -
     }
 }
 
-/// The latest received copy of `id`.
-fn received(b: &As2Peer, id: &str) -> Result<Received> {
-    b.received(id)
-}
-
-/// The disposition modifier after `processed/Error: ` of an MDN.
+/// The Disposition of a verdict's MDN.
 fn disposition(v: &Verdict) -> Option<String> {
     v.mdn.as_ref().and_then(|m| m.disposition.clone())
 }
@@ -119,7 +113,7 @@ fn every_combination_arrives_byte_exact_with_a_verified_mdn() -> Result<()> {
                     let payload = x12(n);
                     let file = format!("po-{n}.x12");
                     let id = a.send(&payload, &Send::file(&file).security(sec.clone()))?;
-                    let got = received(&b, &id)?;
+                    let got = b.received(&id)?;
                     let case = format!("{sec:?}: {got:?}\n{}", b.log());
                     assert_eq!(got.status, "processed", "{case}");
                     assert_eq!(got.payload.as_deref(), Some(&payload[..]), "{case}");
@@ -224,7 +218,7 @@ fn binary_arrives_byte_exact_and_text_lines_end_in_crlf() -> Result<()> {
         &Send::file("all-bytes.bin").content_type("application/octet-stream"),
     )?;
     assert!(a.verdict(&id)?.processed());
-    let got = received(&b, &id)?;
+    let got = b.received(&id)?;
     assert_eq!(got.payload.as_deref(), Some(&binary[..]));
     assert_eq!(
         got.content_type.as_deref(),
@@ -246,7 +240,7 @@ fn binary_arrives_byte_exact_and_text_lines_end_in_crlf() -> Result<()> {
             .security(sec),
     )?;
     assert!(a.verdict(&id)?.processed());
-    assert_eq!(received(&b, &id)?.payload.as_deref(), Some(&large[..]));
+    assert_eq!(b.received(&id)?.payload.as_deref(), Some(&large[..]));
 
     // The pitfall the gateway's tests must know: an X12 file with "~\n"
     // arrives with "~\r\n" when its type is not octet-stream.
@@ -254,7 +248,7 @@ fn binary_arrives_byte_exact_and_text_lines_end_in_crlf() -> Result<()> {
     let id = a.send(&lines, &Send::file("lines.x12"))?;
     assert!(a.verdict(&id)?.processed());
     assert_eq!(
-        received(&b, &id)?.payload.as_deref(),
+        b.received(&id)?.payload.as_deref(),
         Some(&b"ISA*00~\r\nGS*PO~\r\nIEA*1~\r\n"[..])
     );
     Ok(())
@@ -349,7 +343,7 @@ fn tampered_bodies_get_error_mdns_and_nothing_is_kept() -> Result<()> {
         );
         // The error MDN is signed, as asked, and pyas2lib verified it.
         assert!(v.mdn.as_ref().is_some_and(|m| m.signed), "{case}");
-        let got = received(&b, &id)?;
+        let got = b.received(&id)?;
         assert_eq!(got.status, status, "{case}");
         assert!(got.payload.is_none(), "{case}");
     }
@@ -398,7 +392,7 @@ fn wrong_key_wrong_certificate_and_unknown_as2_to_are_refused() -> Result<()> {
     );
     // Its AS2-From is the AS2-To that was asked for.
     assert_eq!(m.as2_from.as_deref(), Some("NOBODY"));
-    let got = received(&b, &id)?;
+    let got = b.received(&id)?;
     assert_eq!(got.status, "processed/Error");
     assert_eq!(got.detail.as_deref(), Some("unknown-trading-partner"));
     // Unsigned MDN asked: the same error, now readable.
@@ -433,7 +427,7 @@ fn an_unknown_sender_gets_an_unsigned_error_mdn() -> Result<()> {
         disposition(&v).as_deref(),
         Some("automatic-action/MDN-sent-automatically; processed/Error: unknown-trading-partner")
     );
-    let got = received(&b, &id)?;
+    let got = b.received(&id)?;
     assert_eq!(
         (got.status.as_str(), got.detail.as_deref()),
         ("processed/Error", Some("unknown-trading-partner"))
@@ -471,7 +465,7 @@ fn insufficient_security_is_refused_when_required() -> Result<()> {
             ),
             "{sec:?}: {v:?}"
         );
-        assert!(received(&b, &id)?.payload.is_none());
+        assert!(b.received(&id)?.payload.is_none());
     }
     let id = a.send(&x12(3), &Send::file("i.x12"))?;
     assert!(a.verdict(&id)?.processed());
@@ -537,7 +531,7 @@ fn expired_certificates_are_refused_unless_validation_is_off() -> Result<()> {
         "{v:?}"
     );
     assert!(v.mdn.as_ref().is_some_and(|m| m.signed));
-    assert!(received(&b, &id)?.payload.is_none());
+    assert!(b.received(&id)?.payload.is_none());
     // A's MDN is signed by B with a valid key: fine. B's own MDN check is
     // the other way: B sends signed, unencrypted to A, whose certificate
     // for B is fine, but A signs its MDN with the expired key.
@@ -576,7 +570,7 @@ fn expired_certificates_are_refused_unless_validation_is_off() -> Result<()> {
     };
     let id = a.send(&x12(4), &Send::file("e.x12"))?;
     assert!(a.verdict(&id)?.processed());
-    assert!(received(&b, &id)?.payload.is_some());
+    assert!(b.received(&id)?.payload.is_some());
     Ok(())
 }
 
@@ -593,7 +587,7 @@ fn an_mdn_signed_by_another_key_fails_the_check() -> Result<()> {
     };
     let id = a.send(&x12(1), &Send::file("m.x12").security(plain))?;
     let v = a.verdict(&id)?;
-    assert_eq!(received(&b, &id)?.status, "processed");
+    assert_eq!(b.received(&id)?.status, "processed");
     assert_eq!(v.status.as_deref(), Some("failed/Failure"), "{v:?}");
     assert!(
         v.detail
@@ -635,7 +629,7 @@ fn refusals_delays_negative_and_withheld_mdns() -> Result<()> {
         (Some("processed/Error"), Some("unexpected-processing-error")),
         "{v:?}"
     );
-    assert!(received(&b, &id)?.payload.is_none());
+    assert!(b.received(&id)?.payload.is_none());
 
     // Withheld: the next async MDN comes, the withheld one never does.
     let async_mdn = Send::file("f.x12").security(Security {
@@ -648,7 +642,7 @@ fn refusals_delays_negative_and_withheld_mdns() -> Result<()> {
     assert!(a.verdict(&next)?.processed());
     let v = a.verdict_within(&withheld, Duration::ZERO)?;
     assert_eq!(v.state, "awaiting_mdn", "{v:?}");
-    assert!(received(&b, &withheld)?.async_mdn.is_none());
+    assert!(b.received(&withheld)?.async_mdn.is_none());
 
     // Oversized: B refuses a body over its limit with 413.
     let id = a.send(&x12(7), &Send::file("big.x12").oversize(300_000))?;
