@@ -3,6 +3,7 @@
 //! Each test crate compiles this module and uses a part of it.
 #![allow(dead_code)]
 
+pub mod as2;
 pub mod as2_keys;
 pub mod browser;
 pub mod cli;
