@@ -165,7 +165,7 @@ pub fn unquote_as2_name(value: &str) -> String {
     }
 }
 
-fn check_as2_name(name: &str) -> Result<(), BuildError> {
+pub fn check_as2_name(name: &str) -> Result<(), BuildError> {
     if name.is_empty() || name.chars().count() > 128 || name.chars().any(char::is_control) {
         return Err(BuildError::As2Name(name.to_string()));
     }

@@ -334,6 +334,8 @@ pub struct Gateway {
     pub api: Option<ApiConfig>,
     /// The operator's web console, when configured (`[console]`).
     pub console: Option<super::console::ConsoleConfig>,
+    /// The AS2 server and our side of every AS2 partnership (`[as2]`).
+    pub as2: Option<super::as2::As2Server>,
     /// Where the state is kept (`[store]`).
     pub store: StoreSection,
     /// How often each channel is polled, in seconds, where it differs from
@@ -466,10 +468,11 @@ pub(super) fn check(path: &Path) -> Checked {
     let exceptions_table = take("exceptions", &mut errors);
     let alerts_table = take("alerts", &mut errors);
     let console_table = take("console", &mut errors);
+    let as2_table = take("as2", &mut errors);
     for (key, at) in doc.keys() {
         errors.push(source.error_at(
             at,
-            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite, exceptions, alerts, console"),
+            format!("unknown table or key `{key}`, expected one of gateway, api, x12, channel, schedule, relay, store, archive, ocr, netsuite, exceptions, alerts, console, as2"),
         ));
     }
     // Where a [gateway] key is written, for messages about its value.
@@ -770,6 +773,56 @@ pub(super) fn check(path: &Path) -> Checked {
         .unwrap_or_default();
     let console =
         console_table.and_then(|t| super::console::read(&source, t, &mut errors, &mut warnings));
+    let as2 = as2_table.and_then(|t| {
+        let at = t.at();
+        let keys: Vec<(String, usize)> = t.keys().map(|(k, p)| (k.to_string(), p)).collect();
+        let key_at = |k: &str| keys.iter().find(|(n, _)| n == k).map_or(at, |(_, p)| *p);
+        let mut a: super::as2::As2Server = source
+            .value(t.into_value())
+            .map_err(|e| errors.push(e))
+            .ok()?;
+        a.certificate = source.resolve(&a.certificate);
+        a.private_key = source.resolve(&a.private_key);
+        match a.listen.parse::<std::net::SocketAddr>() {
+            Err(_) => errors.push(source.error_at(
+                key_at("listen"),
+                format!("[as2] listen {:?}: an address and port, like \"127.0.0.1:4080\"", a.listen),
+            )),
+            Ok(addr) if !addr.ip().is_loopback() => warnings.push(source.error_at(
+                key_at("listen"),
+                format!(
+                    "[as2] listen {:?} is reachable from other machines over plain HTTP: put a TLS proxy in front and listen on 127.0.0.1",
+                    a.listen
+                ),
+            )),
+            Ok(_) => {}
+        }
+        if let Err(e) = crate::as2::message::check_as2_name(&a.as2_id) {
+            errors.push(source.error_at(key_at("as2_id"), format!("[as2] as2_id: {e}")));
+        }
+        if a.max_body_mb == 0 {
+            errors.push(source.error_at(key_at("max_body_mb"), "[as2] max_body_mb: at least 1"));
+        }
+        if let Err(e) = crate::transport::as2::load_identity(&a.ours()) {
+            errors.push(source.error_at(at, e));
+        }
+        Some(a)
+    });
+    // Each AS2 partnership gets our side; one without it cannot work.
+    for c in &mut channels {
+        if let ChannelKind::As2(p) = &mut c.kind {
+            match &as2 {
+                Some(a) => p.ours = a.ours(),
+                None => errors.push(source.error_at(
+                    c.at,
+                    format!(
+                        "channel {}: an as2 channel needs [as2] (our AS2 identifier, certificate and private key, and where partners post)",
+                        c.name
+                    ),
+                )),
+            }
+        }
+    }
     let schedule = match schedule_table {
         Some(table) => {
             let mut out = BTreeMap::new();
@@ -819,6 +872,7 @@ pub(super) fn check(path: &Path) -> Checked {
         x12,
         api,
         console,
+        as2,
         store,
         schedule,
         partners: Vec::new(),
@@ -940,7 +994,7 @@ fn channel(
         None => {
             errors.push(source.error_at(
                 at,
-                format!("channel {name}: say what it is with type = \"dir\", \"sftp\", \"imap\" or \"smtp\""),
+                format!("channel {name}: say what it is with type = \"dir\", \"sftp\", \"imap\", \"smtp\" or \"as2\""),
             ));
             return None;
         }
@@ -961,9 +1015,10 @@ fn channel(
         "sftp" => source.value(rest).map(ChannelKind::Sftp),
         "imap" => source.value(rest).map(ChannelKind::Imap),
         "smtp" => source.value(rest).map(ChannelKind::Smtp),
+        "as2" => source.value(rest).map(ChannelKind::As2),
         other => Err(source.error_at(
             kind.1,
-            format!("channel {name}: type {other:?} is not dir, sftp, imap or smtp"),
+            format!("channel {name}: type {other:?} is not dir, sftp, imap, smtp or as2"),
         )),
     };
     let parsed = parsed.map_err(|e| errors.push(e)).ok()?;
@@ -996,6 +1051,11 @@ fn channel(
             m.password_file = m.password_file.map(|p| source.resolve(&p));
             check(m.check().and_then(|()| m.check_login()));
             ChannelKind::Smtp(m)
+        }
+        ChannelKind::As2(mut a) => {
+            a.certificate = source.resolve(&a.certificate);
+            check(a.check());
+            ChannelKind::As2(a)
         }
     };
     errors.extend(problem);

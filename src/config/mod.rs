@@ -10,6 +10,7 @@
 //! them.
 
 pub mod alerts;
+pub mod as2;
 pub mod console;
 mod doc;
 mod gateway;

@@ -22,6 +22,7 @@
 pub mod ack;
 pub mod alerts;
 pub mod api;
+pub mod as2;
 pub mod body;
 pub mod console;
 pub mod deliver;

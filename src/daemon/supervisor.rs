@@ -29,7 +29,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::{
-    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, alerts, api, console, deliver,
+    DaemonError, Gateway, IntakePlan, Stop, TranslatorPlan, alerts, api, as2, console, deliver,
     delivery_worker, handover, leases, open_store, wake, watch,
 };
 use crate::config::Gateway as Config;
@@ -583,6 +583,7 @@ pub async fn run(
     }
     let api = serve(&gateway, &common.metrics, &common.wake).await?;
     let console = serve_console(&gateway, &common.wake).await?;
+    let as2_server = serve_as2(&gateway, &common.wake).await?;
     let mut workers = Workers {
         running: Vec::new(),
         metrics: Arc::clone(&common.metrics),
@@ -618,6 +619,13 @@ pub async fn run(
                     ),
                     None => {}
                 }
+                match &as2_server.shared {
+                    Some(shared) => reload_as2(shared, &fresh.config).await,
+                    None if fresh.config.as2.is_some() => tracing::warn!(
+                        "[as2] was added: the AS2 server opens at the next start"
+                    ),
+                    None => {}
+                }
                 tracing::info!(
                     partners = fresh.config.partners.len(),
                     channels = fresh.channels.len(),
@@ -648,11 +656,13 @@ pub async fn run(
     common.wake.ring();
     api.refuse_new_requests();
     console.refuse_new_requests();
+    as2_server.refuse_new_requests();
     let deadline = deadline_after(grace);
     let intakes_finished = intakes_ended(intakes, deadline, grace).await;
     let workers_finished = workers.ended_by(deadline).await;
     let api_finished = api.stop(deadline).await;
     let console_finished = console.stop(deadline).await;
+    let as2_finished = as2_server.stop(deadline).await;
     // Nothing of this instance works any more (or it is abandoned, and
     // the process ends): its leases go to the others at once.
     keeper_stop.raise();
@@ -662,7 +672,8 @@ pub async fn run(
     }
     result?;
     Ok(
-        if intakes_finished && workers_finished && api_finished && console_finished {
+        if intakes_finished && workers_finished && api_finished && console_finished && as2_finished
+        {
             Ending::Finished
         } else {
             Ending::Abandoned
@@ -771,6 +782,58 @@ async fn reload_console(shared: &Arc<console::Shared>, config: &Arc<Config>) {
             tracing::error!(error = %e, "the console keeps its configuration: the archive cannot be opened")
         }
         Err(e) => tracing::error!(error = %e, "the console keeps its configuration"),
+    }
+}
+
+/// Starts the AS2 server, when `[as2]` is configured, with a connection
+/// to the store and an archive of its own.
+async fn serve_as2(
+    gateway: &Gateway,
+    wake: &Arc<wake::Wake>,
+) -> Result<Served<as2::Shared>, DaemonError> {
+    let Some(settings) = gateway.config.as2.clone() else {
+        return Ok(Served::none("AS2 server"));
+    };
+    let config = Arc::clone(&gateway.config);
+    let (store, archive) = tokio::task::spawn_blocking(move || {
+        Ok::<_, DaemonError>((open_store(&config)?, super::open_archive(&config)?))
+    })
+    .await
+    .map_err(|e| DaemonError::Panicked(e.to_string()))??;
+    let shared = Arc::new(as2::Shared::new(
+        as2::Parts {
+            config: Arc::clone(&gateway.config),
+            archive,
+        },
+        store,
+        Arc::clone(wake),
+    ));
+    let listener = tokio::net::TcpListener::bind(&settings.listen)
+        .await
+        .map_err(|e| {
+            DaemonError::Api(format!(
+                "the AS2 server, listening on {}: {e}",
+                settings.listen
+            ))
+        })?;
+    tracing::info!(listen = %settings.listen, as2_id = %settings.as2_id, "the AS2 server is open");
+    let app = as2::router(Arc::clone(&shared));
+    Ok(Served::start("AS2 server", shared, listener, app))
+}
+
+/// Puts the reloaded configuration (the partnerships) in the AS2
+/// server's place; where it listens changes only with a restart.
+async fn reload_as2(shared: &Arc<as2::Shared>, config: &Arc<Config>) {
+    let fresh = Arc::clone(config);
+    match tokio::task::spawn_blocking(move || super::open_archive(&fresh)).await {
+        Ok(Ok(archive)) => shared.replace_parts(as2::Parts {
+            config: Arc::clone(config),
+            archive,
+        }),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "the AS2 server keeps its configuration: the archive cannot be opened")
+        }
+        Err(e) => tracing::error!(error = %e, "the AS2 server keeps its configuration"),
     }
 }
 

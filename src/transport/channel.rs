@@ -8,6 +8,7 @@
 //! (or an SMTP delivery) from (`Handle::block_on`, which is meant for blocking threads), or, with
 //! no runtime around, on a small one of the channel's own.
 
+use super::as2::{As2Channel, As2Config};
 use super::dir::{DirChannel, DirConfig};
 use super::imap::{ImapChannel, ImapConfig};
 use super::sftp::{SftpChannel, SftpConfig};
@@ -27,6 +28,9 @@ pub enum ChannelKind {
     Imap(ImapConfig),
     /// Mail with the file attached, sent through an SMTP server.
     Smtp(SmtpConfig),
+    /// An AS2 partnership: messages sent to the partner's AS2 server, and
+    /// received on the daemon's (`[as2]`).
+    As2(As2Config),
 }
 
 /// A channel at work.
@@ -41,6 +45,8 @@ pub enum Channel {
     Imap(Box<ImapChannel>, Option<tokio::runtime::Runtime>),
     /// An SMTP server, likewise.
     Smtp(Box<SmtpChannel>, Option<tokio::runtime::Runtime>),
+    /// An AS2 partnership, likewise.
+    As2(Box<As2Channel>, Option<tokio::runtime::Runtime>),
 }
 
 impl Channel {
@@ -57,6 +63,7 @@ impl Channel {
             ChannelKind::Smtp(m) => {
                 Channel::Smtp(Box::new(SmtpChannel::new(name, m.clone())), None)
             }
+            ChannelKind::As2(a) => Channel::As2(Box::new(As2Channel::new(name, a.clone())), None),
         }
     }
 
@@ -67,6 +74,7 @@ impl Channel {
             Channel::Sftp(s, _) => s.name(),
             Channel::Imap(m, _) => m.name(),
             Channel::Smtp(m, _) => m.name(),
+            Channel::As2(a, _) => a.name(),
         }
     }
 
@@ -92,6 +100,19 @@ impl Channel {
             ),
         };
         rt.block_on(f)
+    }
+
+    /// The error of reading from an AS2 channel: its messages are pushed
+    /// to the daemon's AS2 server, never read from the channel.
+    fn pushed(a: &As2Channel, doing: String) -> TransportError {
+        TransportError {
+            channel: a.name().to_string(),
+            doing,
+            source: std::io::Error::new(
+                std::io::ErrorKind::Unsupported,
+                "an AS2 partner posts its messages to the daemon's AS2 server ([as2])",
+            ),
+        }
     }
 
     /// The error of an inbound operation on an SMTP channel.
@@ -123,6 +144,8 @@ impl Channel {
                 })
             }
             Channel::Smtp(m, _) => Err(Self::sends_only(m, "listing waiting files".into())),
+            // Partners push their messages to the daemon's AS2 server.
+            Channel::As2(..) => Ok(Look::default()),
         }
     }
 
@@ -136,7 +159,7 @@ impl Channel {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.still(waiting))
             }
-            Channel::Imap(..) | Channel::Smtp(..) => Ok(true),
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) => Ok(true),
         }
     }
 
@@ -146,7 +169,7 @@ impl Channel {
         match self {
             Channel::Dir(d) => d.set_ready_rules(rules),
             Channel::Sftp(s, _) => s.set_ready_rules(rules),
-            Channel::Imap(..) | Channel::Smtp(..) => {}
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) => {}
         }
     }
 
@@ -156,7 +179,7 @@ impl Channel {
         match self {
             Channel::Dir(d) => d.settling(),
             Channel::Sftp(s, _) => s.settling(),
-            Channel::Imap(..) | Channel::Smtp(..) => None,
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) => None,
         }
     }
 
@@ -173,6 +196,7 @@ impl Channel {
                 Self::block(rt, &name, m.read(file))
             }
             Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("reading {file}"))),
+            Channel::As2(a, _) => Err(Self::pushed(a, format!("reading {file}"))),
         }
     }
 
@@ -200,6 +224,7 @@ impl Channel {
                 Ok(bytes.len() as u64)
             }
             Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("reading {file}"))),
+            Channel::As2(a, _) => Err(Self::pushed(a, format!("reading {file}"))),
         }
     }
 
@@ -216,6 +241,7 @@ impl Channel {
                 Self::block(rt, &name, m.done(file))
             }
             Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("finishing {file}"))),
+            Channel::As2(a, _) => Err(Self::pushed(a, format!("finishing {file}"))),
         }
     }
 
@@ -231,6 +257,10 @@ impl Channel {
             Channel::Smtp(m, rt) => {
                 let name = m.name().to_string();
                 Self::block(rt, &name, m.deliver(file, bytes))
+            }
+            Channel::As2(a, rt) => {
+                let name = a.name().to_string();
+                Self::block(rt, &name, a.deliver(file, bytes))
             }
             Channel::Imap(m, _) => Err(TransportError {
                 channel: m.name().to_string(),
@@ -253,7 +283,7 @@ impl Channel {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.read(file)).is_ok_and(|b| b == bytes)
             }
-            Channel::Imap(..) | Channel::Smtp(..) => false,
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) => false,
         }
     }
 

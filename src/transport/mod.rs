@@ -14,6 +14,7 @@
 //! - [`sftp`]: a partner's SFTP server (pinned host key, key or password login).
 //! - [`smtp`]: outbound e-mail through an SMTP server, the file attached (STARTTLS or TLS, optional login).
 
+pub mod as2;
 pub mod channel;
 pub mod dir;
 pub mod glob;

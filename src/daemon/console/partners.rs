@@ -50,6 +50,7 @@ fn kind(k: &ChannelKind) -> &'static str {
         ChannelKind::Sftp(_) => "SFTP",
         ChannelKind::Imap(_) => "IMAP mailbox",
         ChannelKind::Smtp(_) => "SMTP (sends)",
+        ChannelKind::As2(_) => "AS2 partnership",
     }
 }
 

@@ -1,0 +1,448 @@
+//! The daemon's AS2 server (`[as2]`): partners POST their messages to
+//! `/as2` on its own listener; each is opened (decrypted, decompressed,
+//! its signature verified) with our key and the certificate of the
+//! partnership its AS2-From names (an `as2` channel), answered with an
+//! MDN (signed when asked, in the HTTP answer or posted to the partner's
+//! URL), and its payload archived and recorded as a file received on that
+//! channel, which the translator then takes up as any other.
+//!
+//! A message is taken once: its Message-ID, the file and the MDN are
+//! committed in one transaction before the MDN is sent, and a message
+//! whose Message-ID was received before is answered with the MDN it got
+//! then, and not taken again. The store and the archive are used on a
+//! blocking thread; the connection is held for one message at a time.
+
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::SystemTime;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+use super::wake::Wake;
+use crate::as2::mdn::{self, Disposition, DispositionModifier, MdnReport};
+use crate::as2::message::{self, Envelope, Inbound, MdnDelivery};
+use crate::as2::mime::{Header, Limits};
+use crate::config::{ChannelKind, Gateway as Config};
+use crate::store::{Archive, As2Direction, As2Record, Durability, NewFile, Store, StoreError};
+use crate::transport::as2::{As2Config, load_identity};
+
+/// What the AS2 server works with, replaced on SIGHUP.
+pub struct Parts {
+    /// The configuration (the partnerships: `as2` channels).
+    pub config: Arc<Config>,
+    /// Where received payloads are kept.
+    pub archive: Archive,
+}
+
+/// What the AS2 server's handlers share.
+pub struct Shared {
+    parts: RwLock<Arc<Mutex<Parts>>>,
+    store: Mutex<Box<dyn Store>>,
+    wake: Arc<Wake>,
+}
+
+impl Shared {
+    /// The server's state, with a store connection of its own.
+    pub fn new(parts: Parts, store: Box<dyn Store>, wake: Arc<Wake>) -> Shared {
+        Shared {
+            parts: RwLock::new(Arc::new(Mutex::new(parts))),
+            store: Mutex::new(store),
+            wake,
+        }
+    }
+
+    /// Puts the reloaded configuration in place.
+    pub fn replace_parts(&self, parts: Parts) {
+        *self.parts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Mutex::new(parts));
+    }
+
+    fn parts(&self) -> Arc<Mutex<Parts>> {
+        Arc::clone(&self.parts.read().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+/// The AS2 server's routes.
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/as2", post(receive))
+        .with_state(shared)
+}
+
+/// An asynchronous MDN to post: the partner's URL, the MDN's header
+/// fields and body.
+type MdnPost = (String, Vec<(String, String)>, Vec<u8>);
+
+/// An HTTP answer made on the blocking thread.
+struct Answer {
+    status: StatusCode,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+    /// An MDN to post to the partner's URL (asynchronous MDN).
+    post_to: Option<MdnPost>,
+}
+
+impl Answer {
+    fn text(status: StatusCode, text: String) -> Answer {
+        Answer {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+            body: text.into_bytes(),
+            post_to: None,
+        }
+    }
+}
+
+impl IntoResponse for Answer {
+    fn into_response(self) -> Response {
+        let mut r = Response::builder().status(self.status);
+        for (n, v) in &self.headers {
+            r = r.header(n.as_str(), v.as_str());
+        }
+        r.body(Body::from(self.body))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+    }
+}
+
+/// `POST /as2`.
+async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Body) -> Response {
+    let limit = {
+        let parts = shared.parts();
+        let p = parts.lock().unwrap_or_else(|e| e.into_inner());
+        p.config
+            .as2
+            .as_ref()
+            .map_or(64 << 20, |a| a.max_body_bytes())
+    };
+    let body = axum::body::to_bytes(body, limit).await.ok();
+    let headers: Vec<Header> = headers
+        .iter()
+        .map(|(n, v)| Header {
+            name: n.as_str().to_string(),
+            value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        })
+        .collect();
+    let s = Arc::clone(&shared);
+    let answer = tokio::task::spawn_blocking(move || take(&s, &headers, body))
+        .await
+        .unwrap_or_else(|e| {
+            Answer::text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the AS2 server: {e}"),
+            )
+        });
+    if let Some((url, headers, body)) = answer.post_to.clone() {
+        tokio::spawn(post_mdn(url, headers, body));
+    }
+    answer.into_response()
+}
+
+/// Posts an asynchronous MDN, trying a few times.
+async fn post_mdn(url: String, headers: Vec<(String, String)>, body: Vec<u8>) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let Ok(client) = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+    else {
+        return;
+    };
+    for attempt in 0..5u32 {
+        let mut request = client.post(&url);
+        for (n, v) in &headers {
+            request = request.header(n.as_str(), v.as_str());
+        }
+        match request.body(body.clone()).send().await {
+            Ok(r) if r.status().is_success() => return,
+            Ok(r) => {
+                tracing::warn!(url, status = %r.status(), attempt, "an asynchronous MDN was refused")
+            }
+            Err(e) => {
+                tracing::warn!(url, error = %e, attempt, "an asynchronous MDN was not delivered")
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(2u64 << attempt)).await;
+    }
+}
+
+/// The partnership whose partner is `as2_id`: its channel's name and
+/// configuration.
+fn partnership<'a>(config: &'a Config, as2_id: &str) -> Option<(&'a str, &'a As2Config)> {
+    config.channels.iter().find_map(|c| match &c.kind {
+        ChannelKind::As2(a) if a.as2_id == as2_id => Some((c.name.as_str(), a)),
+        _ => None,
+    })
+}
+
+/// An MDN's HTTP header fields and body, kept as bytes (header lines,
+/// an empty line, the body) to answer a repeat of the message.
+fn mdn_bytes(headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (n, v) in headers {
+        out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+/// The kept MDN's header fields and body.
+fn mdn_parts(kept: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
+    let split = kept
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(kept.len());
+    let head = String::from_utf8_lossy(&kept[..split]);
+    let headers = head
+        .split("\r\n")
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+    let body = kept.get(split + 4..).unwrap_or_default().to_vec();
+    (headers, body)
+}
+
+/// Opens, records and answers one message (on a blocking thread).
+fn take(shared: &Shared, headers: &[Header], body: Option<Bytes>) -> Answer {
+    let env = match message::envelope(headers) {
+        Ok(e) => e,
+        // Without its AS2 names and Message-ID no MDN can answer it.
+        Err(e) => return Answer::text(StatusCode::BAD_REQUEST, format!("not an AS2 message: {e}")),
+    };
+    let parts = shared.parts();
+    let mut parts = parts.lock().unwrap_or_else(|e| e.into_inner());
+    let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+    match take_locked(&mut parts, store.as_mut(), &env, headers, body.as_deref()) {
+        Ok((answer, received)) => {
+            if received {
+                shared.wake.ring();
+            }
+            answer
+        }
+        Err(e) => {
+            tracing::error!(message_id = %env.message_id, error = %e, "an AS2 message could not be stored; the partner will send it again");
+            Answer::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("the message could not be stored now: {e}"),
+            )
+        }
+    }
+}
+
+/// Why a message is refused: the MDN's modifier and the reason.
+type Refusal = (DispositionModifier, String);
+
+fn take_locked(
+    parts: &mut Parts,
+    store: &mut dyn Store,
+    env: &Envelope,
+    headers: &[Header],
+    body: Option<&[u8]>,
+) -> Result<(Answer, bool), StoreError> {
+    let Some(server) = parts.config.as2.clone() else {
+        return Ok((
+            Answer::text(StatusCode::NOT_FOUND, "AS2 is not configured".into()),
+            false,
+        ));
+    };
+    // A message received before: the same MDN again, nothing taken.
+    if let Some(before) = store.as2_message(As2Direction::In, &env.message_id)? {
+        tracing::info!(message_id = %env.message_id, "an AS2 message received before: answered again");
+        let (mdn_headers, mdn_body) = mdn_parts(before.mdn.as_deref().unwrap_or_default());
+        return Ok((respond(env, mdn_headers, mdn_body), false));
+    }
+    let ours = server.ours();
+    let identity = load_identity(&ours);
+    let found = partnership(&parts.config, &env.from);
+    let now = SystemTime::now();
+    let opened: Result<(Inbound, &str), Refusal> = (|| {
+        let (channel, partnership) = found.ok_or_else(|| {
+            (
+                DispositionModifier::AuthenticationFailed,
+                format!("no AS2 partnership with {:?}", env.from),
+            )
+        })?;
+        if env.to != ours.as2_id {
+            return Err((
+                DispositionModifier::AuthenticationFailed,
+                format!("the message is for {:?}, not {:?}", env.to, ours.as2_id),
+            ));
+        }
+        let body = body.ok_or_else(|| {
+            (
+                DispositionModifier::UnexpectedProcessingError,
+                format!(
+                    "the message is larger than [as2] max_body_mb ({} MB)",
+                    server.max_body_mb
+                ),
+            )
+        })?;
+        let us = identity
+            .as_ref()
+            .map_err(|e| (DispositionModifier::UnexpectedProcessingError, e.clone()))?;
+        let partner = partnership
+            .partner_certificate()
+            .map_err(|e| (DispositionModifier::AuthenticationFailed, e))?;
+        let limits = Limits {
+            max_content_bytes: server.max_body_bytes(),
+            ..Limits::default()
+        };
+        let receiving = message::Receiving {
+            us,
+            partner: &partner,
+            policy: partnership.policy(),
+            limits: &limits,
+        };
+        let inbound = message::open(
+            headers,
+            body,
+            &receiving,
+            now,
+            &mut crate::as2::system_rng(),
+        )
+        .map_err(|e| (e.modifier(), e.to_string()))?;
+        Ok((inbound, channel))
+    })();
+    let (disposition, mic) = match &opened {
+        Ok((inbound, _)) => (Disposition::Processed, Some(inbound.mic.clone())),
+        Err((modifier, why)) => {
+            tracing::warn!(message_id = %env.message_id, from = %env.from, reason = %why, "an AS2 message refused");
+            (Disposition::error(*modifier), None)
+        }
+    };
+    let report = MdnReport {
+        reporting_ua: format!("dropgate {}", env!("CARGO_PKG_VERSION")),
+        original_recipient: ours.as2_id.clone(),
+        final_recipient: ours.as2_id.clone(),
+        original_message_id: env.message_id.clone(),
+        mic,
+        disposition,
+    };
+    let sign = env
+        .mdn
+        .as_ref()
+        .and_then(|m| m.signed)
+        .and_then(|d| identity.as_ref().ok().map(|i| (d, i)));
+    let mdn_id = format!("mdn-{}", env.message_id);
+    let built = mdn::build(
+        &report,
+        &ours.as2_id,
+        &env.from,
+        &mdn_id,
+        sign,
+        now,
+        &mut crate::as2::system_rng(),
+    );
+    let (mdn_headers, mdn_body) = match built {
+        Ok(m) => (m.headers, m.body),
+        Err(e) => {
+            return Ok((
+                Answer::text(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("the MDN could not be made: {e}"),
+                ),
+                false,
+            ));
+        }
+    };
+    let kept = mdn_bytes(&mdn_headers, &mdn_body);
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let received = match opened {
+        Ok((inbound, channel)) => {
+            let (sha256, archive_path) = parts.archive.keep(&inbound.payload)?;
+            parts.archive.sync()?;
+            let name = inbound
+                .filename
+                .clone()
+                .filter(|n| !n.trim().is_empty())
+                .unwrap_or_else(|| format!("{}.edi", env.message_id));
+            let mut tx = store.transaction(Durability::Synced)?;
+            let file_id = tx.record_received(&NewFile {
+                channel: channel.to_string(),
+                partner: None,
+                name,
+                size: inbound.payload.len() as u64,
+                sha256,
+                archive_path,
+                sender: Some(format!("AS2 {}", env.from)),
+            })?;
+            tx.audit(
+                file_id,
+                "as2",
+                &format!(
+                    "AS2 message <{}> from {}: {}{}{}MIC {}",
+                    env.message_id,
+                    env.from,
+                    if inbound.encrypted.is_some() {
+                        "encrypted, "
+                    } else {
+                        ""
+                    },
+                    if inbound.compressed {
+                        "compressed, "
+                    } else {
+                        ""
+                    },
+                    if inbound.signed.is_some() {
+                        "signed, "
+                    } else {
+                        "unsigned, "
+                    },
+                    inbound.mic
+                ),
+            )?;
+            tx.record_as2(&As2Record {
+                direction: As2Direction::In,
+                message_id: env.message_id.clone(),
+                channel: channel.to_string(),
+                file_id: Some(file_id),
+                delivery_key: None,
+                mic: Some(inbound.mic.to_string()),
+                mdn: Some(kept),
+                status: "processed".into(),
+                detail: None,
+                at,
+            })?;
+            tx.commit()?;
+            true
+        }
+        Err((modifier, why)) => {
+            let mut tx = store.transaction(Durability::Synced)?;
+            tx.record_as2(&As2Record {
+                direction: As2Direction::In,
+                message_id: env.message_id.clone(),
+                channel: found.map_or_else(|| format!("as2:{}", env.from), |(c, _)| c.to_string()),
+                file_id: None,
+                delivery_key: None,
+                mic: None,
+                mdn: Some(kept),
+                status: "error".into(),
+                detail: Some(format!("{}: {why}", modifier.as_str())),
+                at,
+            })?;
+            tx.commit()?;
+            false
+        }
+    };
+    Ok((respond(env, mdn_headers, mdn_body), received))
+}
+
+/// The answer to a message: its MDN in the answer, or posted to the
+/// partner's URL, or none asked for.
+fn respond(env: &Envelope, mdn_headers: Vec<(String, String)>, mdn_body: Vec<u8>) -> Answer {
+    match env.mdn.as_ref().map(|m| &m.delivery) {
+        Some(MdnDelivery::Sync) => Answer {
+            status: StatusCode::OK,
+            headers: mdn_headers,
+            body: mdn_body,
+            post_to: None,
+        },
+        Some(MdnDelivery::Async { url }) => Answer {
+            post_to: Some((url.clone(), mdn_headers, mdn_body)),
+            ..Answer::text(StatusCode::OK, "received; the MDN follows".into())
+        },
+        None => Answer::text(StatusCode::OK, "received".into()),
+    }
+}

@@ -1,0 +1,397 @@
+//! An AS2 partnership (RFC 4130) as a channel.
+//!
+//! Outbound, each delivery is one AS2 message built by [`crate::as2`]
+//! (compressed, signed with our key and encrypted for the partner's
+//! certificate, as the partnership says) and POSTed to the partner's URL;
+//! the delivery is made only when the partner's synchronous MDN says
+//! `processed`, its signature verifies and it returns our MIC. Anything
+//! else (no answer, an HTTP error, a negative or bad MDN) fails the
+//! delivery, which the outbox retries with its backoff. A retry sends the
+//! same message again under the same Message-ID (it is made from the
+//! file's name and bytes), so that a partner that got it the first time
+//! answers it without taking it twice.
+//!
+//! Inbound, partners POST to the daemon's AS2 server (`daemon::as2`),
+//! which finds the partnership by the message's AS2-From among the `as2`
+//! channels and reads its certificate and what it requires from here.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use serde::Deserialize;
+
+use super::TransportError;
+use crate::as2::mime::{Header, Limits};
+use crate::as2::{
+    Certificate, Cipher, Compression, DigestAlgorithm, Identity, MdnDelivery, MdnRequest,
+    OutboundOptions, Policy,
+};
+
+/// A choice that may be turned off: `"sha256"` or `false`.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum OrOff {
+    /// `false` (or `true`, which takes the default).
+    Flag(bool),
+    /// A name.
+    Name(String),
+}
+
+/// How the partner's MDN comes back.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum MdnMode {
+    /// In the answer to the POST.
+    #[default]
+    Sync,
+    /// No MDN asked for: the delivery is made on the HTTP answer.
+    None,
+}
+
+/// Our side of every partnership (`[as2]` of `gateway.toml`), put into
+/// each AS2 channel's configuration when it is read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ours {
+    /// Our AS2 identifier.
+    pub as2_id: String,
+    /// Our certificate (PEM or DER).
+    pub certificate: PathBuf,
+    /// Our private key (PEM: PKCS#8 or PKCS#1).
+    pub private_key: PathBuf,
+}
+
+/// An AS2 channel's configuration: one partnership.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct As2Config {
+    /// The partner's AS2 identifier (its AS2-From, our AS2-To).
+    pub as2_id: String,
+    /// Where its AS2 server takes messages (`https://as2.acme.example/as2`);
+    /// without it the channel only receives.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The partner's certificate (PEM or DER): its signatures are checked
+    /// against it, and what we send is encrypted for it.
+    pub certificate: PathBuf,
+    /// Sign what we send: `"sha256"` (the default), `"sha384"`, `"sha512"`,
+    /// or `false`.
+    #[serde(default)]
+    pub sign: Option<OrOff>,
+    /// Encrypt what we send: `"aes256-cbc"` (the default), `"aes192-cbc"`,
+    /// `"aes128-cbc"`, or `false`.
+    #[serde(default)]
+    pub encrypt: Option<OrOff>,
+    /// Compress what we send (RFC 5402), before signing.
+    #[serde(default)]
+    pub compress: bool,
+    /// The MDN we ask for: `"sync"` (the default) or `"none"`.
+    #[serde(default)]
+    pub mdn: MdnMode,
+    /// Ask for a signed MDN (the default), with our signing digest.
+    #[serde(default = "yes")]
+    pub mdn_signed: bool,
+    /// Refuse a message from the partner that is not signed (the default).
+    #[serde(default = "yes")]
+    pub require_signed: bool,
+    /// Refuse a message from the partner that is not encrypted (the
+    /// default).
+    #[serde(default = "yes")]
+    pub require_encrypted: bool,
+    /// The content type of what we send.
+    #[serde(default = "default_content_type")]
+    pub content_type: String,
+    /// How long one POST and its synchronous MDN may take, in seconds.
+    #[serde(default = "default_timeout_secs")]
+    pub timeout_secs: u64,
+    /// Our side, from `[as2]` (not written in the channel's table).
+    #[serde(skip)]
+    pub ours: Ours,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_content_type() -> String {
+    "application/edi-x12".into()
+}
+
+const fn default_timeout_secs() -> u64 {
+    120
+}
+
+impl As2Config {
+    /// The digest we sign with, if we sign.
+    pub fn signing(&self) -> Result<Option<DigestAlgorithm>, String> {
+        match &self.sign {
+            None | Some(OrOff::Flag(true)) => Ok(Some(DigestAlgorithm::Sha256)),
+            Some(OrOff::Flag(false)) => Ok(None),
+            Some(OrOff::Name(n)) => match DigestAlgorithm::parse(n) {
+                Ok(DigestAlgorithm::Sha1) => {
+                    Err("sign = \"sha1\": sign with sha256 or better".to_string())
+                }
+                Ok(d) => Ok(Some(d)),
+                Err(e) => Err(format!("sign: {e}")),
+            },
+        }
+    }
+
+    /// The cipher we encrypt with, if we encrypt.
+    pub fn cipher(&self) -> Result<Option<Cipher>, String> {
+        match &self.encrypt {
+            None | Some(OrOff::Flag(true)) => Ok(Some(Cipher::Aes256Cbc)),
+            Some(OrOff::Flag(false)) => Ok(None),
+            Some(OrOff::Name(n)) => {
+                match n.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+                    "aes128-cbc" => Ok(Some(Cipher::Aes128Cbc)),
+                    "aes192-cbc" => Ok(Some(Cipher::Aes192Cbc)),
+                    "aes256-cbc" => Ok(Some(Cipher::Aes256Cbc)),
+                    other => Err(format!(
+                        "encrypt = {other:?}: one of \"aes128-cbc\", \"aes192-cbc\", \"aes256-cbc\" or false"
+                    )),
+                }
+            }
+        }
+    }
+
+    /// What is required of the partner's messages.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            require_signed: self.require_signed,
+            require_encrypted: self.require_encrypted,
+        }
+    }
+
+    /// Checks what can be checked before anything is sent: the name, the
+    /// algorithms, the URL, and that the partner's certificate reads (our
+    /// side is `[as2]`'s, checked there).
+    pub fn check(&self) -> Result<(), String> {
+        crate::as2::message::check_as2_name(&self.as2_id).map_err(|e| e.to_string())?;
+        self.signing()?;
+        self.cipher()?;
+        if let Some(url) = &self.url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(format!("url {url:?} is not an http:// or https:// URL"));
+        }
+        if self.timeout_secs == 0 {
+            return Err("timeout_secs must be at least 1".into());
+        }
+        self.partner_certificate()?;
+        Ok(())
+    }
+
+    /// The partner's certificate.
+    pub fn partner_certificate(&self) -> Result<Certificate, String> {
+        let bytes = std::fs::read(&self.certificate)
+            .map_err(|e| format!("certificate {}: {e}", self.certificate.display()))?;
+        Certificate::from_pem_or_der(&bytes)
+            .map_err(|e| format!("certificate {}: {e}", self.certificate.display()))
+    }
+
+    /// Our certificate and key.
+    pub fn identity(&self) -> Result<Identity, String> {
+        load_identity(&self.ours)
+    }
+}
+
+/// Our certificate and key, read from `[as2]`'s files.
+pub fn load_identity(ours: &Ours) -> Result<Identity, String> {
+    let cert = std::fs::read(&ours.certificate)
+        .map_err(|e| format!("[as2] certificate {}: {e}", ours.certificate.display()))?;
+    let key = std::fs::read(&ours.private_key)
+        .map_err(|e| format!("[as2] private_key {}: {e}", ours.private_key.display()))?;
+    Identity::from_pem_or_der(&cert, &key).map_err(|e| format!("[as2]: {e}"))
+}
+
+/// The Message-ID of `file` with `bytes` sent from `ours`: the same for
+/// a retry, another for other bytes.
+pub fn message_id(file: &str, bytes: &[u8], ours: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(file.as_bytes());
+    h.update([0]);
+    h.update(bytes);
+    let digest = h.finalize();
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    let host: String = ours
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("dropgate-{hex}@{host}")
+}
+
+/// An AS2 channel at work.
+#[derive(Debug)]
+pub struct As2Channel {
+    name: String,
+    config: As2Config,
+    client: Option<reqwest::Client>,
+}
+
+impl As2Channel {
+    /// The channel `name`.
+    pub fn new(name: &str, config: As2Config) -> As2Channel {
+        As2Channel {
+            name: name.to_string(),
+            config,
+            client: None,
+        }
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its configuration.
+    pub fn config(&self) -> &As2Config {
+        &self.config
+    }
+
+    fn error(&self, doing: &str, kind: std::io::ErrorKind, message: String) -> TransportError {
+        TransportError {
+            channel: self.name.clone(),
+            doing: doing.to_string(),
+            source: std::io::Error::new(kind, message),
+        }
+    }
+
+    fn client(&mut self) -> Result<reqwest::Client, String> {
+        if let Some(c) = &self.client {
+            return Ok(c.clone());
+        }
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let c = reqwest::Client::builder()
+            .timeout(Duration::from_secs(self.config.timeout_secs.max(1)))
+            .build()
+            .map_err(|e| format!("starting the HTTP client: {e}"))?;
+        self.client = Some(c.clone());
+        Ok(c)
+    }
+
+    /// Sends `bytes` as `file`: done when the partner's MDN (when one is
+    /// asked for) says it was processed and returns our MIC.
+    pub async fn deliver(&mut self, file: &str, bytes: &[u8]) -> Result<(), TransportError> {
+        use std::io::ErrorKind;
+        let doing = format!("sending {file} by AS2 to {}", self.config.as2_id);
+        let url = self.config.url.clone().ok_or_else(|| {
+            self.error(
+                &doing,
+                ErrorKind::Unsupported,
+                "the channel has no url: it only receives".into(),
+            )
+        })?;
+        let invalid = |m: String| self.error(&doing, ErrorKind::InvalidInput, m);
+        let sign = self.config.signing().map_err(invalid)?;
+        let encrypt = self.config.cipher().map_err(invalid)?;
+        let partner = self.config.partner_certificate().map_err(invalid)?;
+        let us = self.config.identity().map_err(invalid)?;
+        let options = OutboundOptions {
+            from: self.config.ours.as2_id.clone(),
+            to: self.config.as2_id.clone(),
+            message_id: message_id(file, bytes, &self.config.ours.as2_id),
+            subject: format!("AS2 message {file}"),
+            filename: Some(file.to_string()),
+            content_type: self.config.content_type.clone(),
+            sign,
+            encrypt,
+            compress: self.config.compress.then_some(Compression::BeforeSigning),
+            mdn: match self.config.mdn {
+                MdnMode::None => None,
+                MdnMode::Sync => Some(MdnRequest {
+                    notification_to: "dropgate".into(),
+                    signed: self
+                        .config
+                        .mdn_signed
+                        .then(|| sign.unwrap_or(DigestAlgorithm::Sha256)),
+                    delivery: MdnDelivery::Sync,
+                }),
+            },
+        };
+        let now = SystemTime::now();
+        let mut rng = crate::as2::system_rng();
+        let message = crate::as2::message::build(bytes, &options, &us, &partner, now, &mut rng)
+            .map_err(|e| invalid(e.to_string()))?;
+        let client = self
+            .client()
+            .map_err(|e| self.error(&doing, ErrorKind::Other, e))?;
+        let mut request = client.post(&url);
+        for (name, value) in &message.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        let answer = request
+            .body(message.body.clone())
+            .send()
+            .await
+            .map_err(|e| {
+                let kind = if e.is_timeout() {
+                    ErrorKind::TimedOut
+                } else {
+                    ErrorKind::ConnectionRefused
+                };
+                self.error(&doing, kind, format!("posting to {url}: {e}"))
+            })?;
+        let status = answer.status();
+        let headers: Vec<Header> = answer
+            .headers()
+            .iter()
+            .map(|(n, v)| Header {
+                name: n.as_str().to_string(),
+                value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            })
+            .collect();
+        let body = answer.bytes().await.map_err(|e| {
+            self.error(
+                &doing,
+                ErrorKind::ConnectionAborted,
+                format!("reading {url}'s answer: {e}"),
+            )
+        })?;
+        if !status.is_success() {
+            return Err(self.error(&doing, ErrorKind::Other, format!("{url} answered {status}")));
+        }
+        if self.config.mdn == MdnMode::None {
+            return Ok(());
+        }
+        let expected = crate::as2::mdn::Expected {
+            message_id: &message.message_id,
+            mic: &message.mic,
+            signed_message: message.signed,
+            signed_mdn: self.config.mdn_signed,
+        };
+        let outcome = crate::as2::mdn::parse(
+            &headers,
+            &body,
+            &partner,
+            &expected,
+            SystemTime::now(),
+            &Limits::default(),
+        )
+        .map_err(|e| {
+            self.error(
+                &doing,
+                ErrorKind::InvalidData,
+                format!("the partner's MDN: {e}"),
+            )
+        })?;
+        if outcome.processed() {
+            Ok(())
+        } else {
+            Err(self.error(
+                &doing,
+                ErrorKind::Other,
+                format!(
+                    "the partner's MDN says {:?}: not taken",
+                    outcome.report.disposition
+                ),
+            ))
+        }
+    }
+}
