@@ -188,8 +188,125 @@ fn a_partner_sends_over_as2_and_gets_its_mdn_and_997_back() {
         .expect("sent");
     let v = peer.verdict(&elsewhere).expect("a verdict");
     assert_eq!(v.detail.as_deref(), Some("authentication-failed"), "{v:?}");
+    // The partnership requires signed and encrypted messages.
+    let plain = peer
+        .send(
+            &asn,
+            &Send::file("plain.edi").security(support::as2::Security {
+                sign: None,
+                encrypt: None,
+                compress: false,
+                mdn: support::as2::MdnRequest::Sync(Some("sha256".into())),
+            }),
+        )
+        .expect("sent");
+    let v = peer.verdict(&plain).expect("a verdict");
+    assert_eq!(
+        v.detail.as_deref(),
+        Some("insufficient-message-security"),
+        "{v:?}"
+    );
     let listed = files(p);
-    for name in ["tampered.edi", "forged.edi", "elsewhere.edi"] {
+    for name in ["tampered.edi", "forged.edi", "elsewhere.edi", "plain.edi"] {
         assert!(!listed.contains(name), "{name} was taken: {listed}");
     }
+}
+
+#[test]
+fn every_security_a_partnership_allows_is_taken_and_what_it_requires_is_enforced() {
+    let Some(keys) = As2Keys::generate().expect("keys") else {
+        return;
+    };
+    let Some(peer) = As2Peer::start(As2PeerOptions {
+        keys: Some(keys),
+        ..As2PeerOptions::default()
+    })
+    .expect("the AS2 peer") else {
+        return;
+    };
+    let port = free_port();
+    let dir = setup(port, &peer);
+    let p = dir.path();
+    // This partnership takes unsigned and unencrypted messages too, and
+    // messages of at most 1 MB.
+    let config = p.join("gateway.toml");
+    let edited = std::fs::read_to_string(&config)
+        .expect("gateway.toml")
+        .replace(
+            "as2_id = \"PYAS2PEER\"",
+            "as2_id = \"PYAS2PEER\"\nrequire_signed = false\nrequire_encrypted = false",
+        )
+        .replace(
+            "as2_id = \"DROPGATE\"",
+            "as2_id = \"DROPGATE\"\nmax_body_mb = 1",
+        );
+    std::fs::write(&config, edited).expect("gateway.toml");
+    let check = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        text(&check.stdout),
+        text(&check.stderr)
+    );
+    peer.set_gateway_url(&format!("http://127.0.0.1:{port}/as2"))
+        .expect("the peer knows us");
+    let daemon = Daemon::start(&config);
+    assert!(daemon.wait_for_log(Duration::from_secs(20), |l| {
+        l.to_string().contains("the AS2 server is open")
+    }));
+    let asn = std::fs::read(root().join("tests/fixtures/reconcile/asn.edi")).expect("fixture");
+    let mut n = 0;
+    for sign in [None, Some("sha256"), Some("sha512")] {
+        for encrypt in [None, Some("aes_128_cbc"), Some("aes_256_cbc")] {
+            for compress in [false, true] {
+                for mdn in [
+                    support::as2::MdnRequest::Sync(None),
+                    support::as2::MdnRequest::Sync(Some("sha256".into())),
+                ] {
+                    n += 1;
+                    // Each its own interchange: another control number.
+                    let body = String::from_utf8_lossy(&asn)
+                        .replace("000010013", &format!("{:09}", 50_000 + n))
+                        .replace("*10013*", &format!("*{}*", 50_000 + n))
+                        .replace("GE*1*10013", &format!("GE*1*{}", 50_000 + n));
+                    let security = support::as2::Security {
+                        sign: sign.map(String::from),
+                        encrypt: encrypt.map(String::from),
+                        compress,
+                        mdn: mdn.clone(),
+                    };
+                    let name = format!("asn-{n}.edi");
+                    let id = peer
+                        .send(
+                            body.as_bytes(),
+                            &Send::file(&name).security(security.clone()),
+                        )
+                        .expect("sent");
+                    let v = peer.verdict(&id).expect("a verdict");
+                    assert!(v.processed(), "{security:?}: {v:?}");
+                    if sign.is_some() {
+                        assert_eq!(v.mic_ok, Some(true), "{security:?}: {v:?}");
+                    }
+                }
+            }
+        }
+    }
+    wait_until("every message processed", &daemon, || {
+        files(p)
+            .lines()
+            .filter(|l| l.contains("asn-") && l.contains("processed"))
+            .count()
+            == n
+    });
+    // Over max_body_mb: refused with an error MDN, nothing taken.
+    let big = vec![b'x'; 2 << 20];
+    let id = peer.send(&big, &Send::file("big.edi")).expect("sent");
+    let v = peer.verdict(&id).expect("a verdict");
+    assert_eq!(
+        v.detail.as_deref(),
+        Some("unexpected-processing-error"),
+        "{v:?}"
+    );
+    assert!(!files(p).contains("big.edi"));
 }
