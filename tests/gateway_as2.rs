@@ -310,3 +310,43 @@ fn every_security_a_partnership_allows_is_taken_and_what_it_requires_is_enforced
     );
     assert!(!files(p).contains("big.edi"));
 }
+
+#[test]
+fn a_partner_whose_certificate_expired_is_refused() {
+    let Some(keys) = As2Keys::generate().expect("keys") else {
+        return;
+    };
+    // The partner signs with a certificate that expired in 2021, and we
+    // know it by that certificate.
+    let Some(peer) = As2Peer::start(As2PeerOptions {
+        keys: Some(keys.clone()),
+        own_key: As2Keys::EXPIRED.into(),
+        validate_certs: false,
+        ..As2PeerOptions::default()
+    })
+    .expect("the AS2 peer") else {
+        return;
+    };
+    let port = free_port();
+    let dir = setup(port, &peer);
+    let p = dir.path();
+    let config = p.join("gateway.toml");
+    let edited = std::fs::read_to_string(&config)
+        .expect("gateway.toml")
+        .replace(
+            &keys.peer().cert.display().to_string(),
+            &keys.expired().cert.display().to_string(),
+        );
+    std::fs::write(&config, edited).expect("gateway.toml");
+    peer.set_gateway_url(&format!("http://127.0.0.1:{port}/as2"))
+        .expect("the peer knows us");
+    let daemon = Daemon::start(&config);
+    assert!(daemon.wait_for_log(Duration::from_secs(20), |l| {
+        l.to_string().contains("the AS2 server is open")
+    }));
+    let asn = std::fs::read(root().join("tests/fixtures/reconcile/asn.edi")).expect("fixture");
+    let id = peer.send(&asn, &Send::file("late.edi")).expect("sent");
+    let v = peer.verdict(&id).expect("a verdict");
+    assert_eq!(v.detail.as_deref(), Some("authentication-failed"), "{v:?}");
+    assert!(!files(p).contains("late.edi"));
+}
