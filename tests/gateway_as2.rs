@@ -338,6 +338,13 @@ fn a_partner_whose_certificate_expired_is_refused() {
             &keys.expired().cert.display().to_string(),
         );
     std::fs::write(&config, edited).expect("gateway.toml");
+    // check-config says so, at the channel.
+    let check = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+    let said = format!("{}{}", text(&check.stdout), text(&check.stderr));
+    assert!(
+        said.contains("channel acme-as2: the partner's certificate expired on 2021-01-01"),
+        "{said}"
+    );
     peer.set_gateway_url(&format!("http://127.0.0.1:{port}/as2"))
         .expect("the peer knows us");
     let daemon = Daemon::start(&config);

@@ -808,6 +808,40 @@ pub(super) fn check(path: &Path) -> Checked {
         }
         Some(a)
     });
+    // Certificates that expired, or will within a month, are said (a
+    // partner's: its messages are refused; ours: partners refuse ours).
+    let expiry = |what: String, cert: Result<crate::as2::Certificate, String>, at: usize| {
+        let Ok(cert) = cert else { return None };
+        let now = std::time::SystemTime::now();
+        let ends = chrono::DateTime::<chrono::Utc>::from(cert.not_after()).format("%Y-%m-%d");
+        if cert.not_after() < now {
+            Some(source.error_at(at, format!("{what} expired on {ends}: messages it signs are refused, and what is encrypted for it cannot be read; exchange a new one")))
+        } else if cert.not_after() < now + std::time::Duration::from_secs(30 * 86_400) {
+            Some(source.error_at(
+                at,
+                format!(
+                    "{what} expires on {ends}: exchange a new one with the partner before then"
+                ),
+            ))
+        } else {
+            None
+        }
+    };
+    if let Some(a) = &as2 {
+        let ours = std::fs::read(&a.certificate)
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::as2::Certificate::from_pem_or_der(&b).map_err(|e| e.to_string()));
+        warnings.extend(expiry("[as2] our certificate".into(), ours, 0));
+    }
+    for c in &channels {
+        if let ChannelKind::As2(p) = &c.kind {
+            warnings.extend(expiry(
+                format!("channel {}: the partner's certificate", c.name),
+                p.partner_certificate(),
+                c.at,
+            ));
+        }
+    }
     // Each AS2 partnership gets our side; one without it cannot work.
     for c in &mut channels {
         if let ChannelKind::As2(p) = &mut c.kind {
