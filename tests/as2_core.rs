@@ -529,6 +529,11 @@ fn cms_layers_refuse_what_is_not_theirs() -> Result<()> {
         ),
         Err(SmimeError::WeakDigest("sha-1"))
     ));
+    // 3DES is read, never sent.
+    assert!(matches!(
+        smime::encrypt(b"x", Cipher::TripleDesCbc, us.certificate(), &mut rng),
+        Err(SmimeError::Encrypt(_))
+    ));
     let compressed = smime::compress(b"hello")?;
     assert_eq!(smime::decompress(&compressed, 5)?, b"hello");
     assert!(matches!(

@@ -650,7 +650,7 @@ fn pyas2lib_refuses_what_dropgate_spoiled_and_dropgate_reads_its_error_mdn() -> 
 }
 
 #[test]
-fn a_legacy_sha1_signature_from_pyas2lib_verifies_and_its_mic_says_sha_1() -> Result<()> {
+fn a_legacy_sha1_signed_3des_message_from_pyas2lib_opens_and_its_mic_says_sha_1() -> Result<()> {
     let Some(python) = python_peers::as2_python() else {
         return Ok(());
     };
@@ -660,7 +660,7 @@ fn a_legacy_sha1_signature_from_pyas2lib_verifies_and_its_mic_says_sha_1() -> Re
     let now = SystemTime::now();
     let c = Combo {
         sign: true,
-        encrypt: Some(Cipher::Aes128Cbc),
+        encrypt: Some(Cipher::TripleDesCbc),
         compress: None,
         mdn_signed: true,
         digest: DigestAlgorithm::Sha1,
@@ -686,6 +686,7 @@ fn a_legacy_sha1_signature_from_pyas2lib_verifies_and_its_mic_says_sha_1() -> Re
     )?;
     assert_eq!(inbound.payload, X12);
     assert_eq!(inbound.signed, Some(DigestAlgorithm::Sha1));
+    assert_eq!(inbound.encrypted, Some(Cipher::TripleDesCbc));
     assert_eq!(inbound.mic.algorithm, DigestAlgorithm::Sha1);
     assert_eq!(b[0]["mic"].as_str(), Some(inbound.mic.digest.as_str()));
     // A signed MDN asked for with sha1 is signed with SHA-256, which
