@@ -529,6 +529,11 @@ fn cms_layers_refuse_what_is_not_theirs() -> Result<()> {
         ),
         Err(SmimeError::WeakDigest("sha-1"))
     ));
+    // 3DES is read, never sent.
+    assert!(matches!(
+        smime::encrypt(b"x", Cipher::TripleDesCbc, us.certificate(), &mut rng),
+        Err(SmimeError::Encrypt(_))
+    ));
     let compressed = smime::compress(b"hello")?;
     assert_eq!(smime::decompress(&compressed, 5)?, b"hello");
     assert!(matches!(
@@ -580,5 +585,108 @@ fn cms_layers_refuse_what_is_not_theirs() -> Result<()> {
         matches!(err, InboundError::Mime(MimeError::TooDeep { limit: 1 })),
         "{err}"
     );
+    Ok(())
+}
+
+/// Arbitrary bytes under each content type an AS2 body may claim, and
+/// arbitrary mutations of a real message, are refused or opened, never a
+/// panic.
+#[test]
+fn arbitrary_bodies_never_panic() -> Result<()> {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+
+    let dir = tempfile::tempdir()?;
+    let us = identity(&as2_keys::rsa(dir.path(), "US")?)?;
+    let now = SystemTime::now();
+    let real = message::build(
+        b"ISA*00~",
+        &options(
+            Some(DigestAlgorithm::Sha256),
+            Some(Cipher::Aes128Cbc),
+            Some(Compression::BeforeSigning),
+            Some(DigestAlgorithm::Sha256),
+        ),
+        &us,
+        us.certificate(),
+        now,
+        &mut system_rng(),
+    )?;
+    let signed_only = message::build(
+        b"ISA*00~",
+        &options(
+            Some(DigestAlgorithm::Sha256),
+            None,
+            Some(Compression::AfterSigning),
+            None,
+        ),
+        &us,
+        us.certificate(),
+        now,
+        &mut system_rng(),
+    )?;
+    let limits = Limits::default();
+    let receiving = Receiving {
+        us: &us,
+        partner: us.certificate(),
+        policy: Policy::default(),
+        limits: &limits,
+    };
+    let content_types = [
+        "application/pkcs7-mime; smime-type=enveloped-data",
+        "application/pkcs7-mime; smime-type=compressed-data",
+        "multipart/signed; boundary=b",
+        "multipart/report; boundary=b",
+        "application/edi-x12",
+    ];
+    let mut runner = TestRunner::new(Config {
+        cases: 256,
+        ..Config::default()
+    });
+    runner
+        .run(
+            &(
+                0..content_types.len(),
+                proptest::collection::vec(any::<u8>(), 0..512),
+                any::<usize>(),
+                any::<u8>(),
+                any::<bool>(),
+            ),
+            |(kind, noise, at, byte, mutate_real)| {
+                let (mut hs, body) = if mutate_real {
+                    let source = if at % 2 == 0 { &real } else { &signed_only };
+                    let mut body = source.body.clone();
+                    let i = at % body.len().max(1);
+                    if let Some(b) = body.get_mut(i) {
+                        *b = byte;
+                    }
+                    body.truncate(body.len() - (at % 7).min(body.len()));
+                    (source.headers.clone(), body)
+                } else {
+                    let mut hs = real.headers.clone();
+                    hs.retain(|(n, _)| n != "Content-Type");
+                    hs.push(("Content-Type".into(), content_types[kind].into()));
+                    (hs, noise)
+                };
+                hs.push(("X-Case".into(), "1".into()));
+                let _ = message::open(&headers(&hs), &body, &receiving, now, &mut system_rng());
+                let expected = Expected {
+                    message_id: "m",
+                    mic: &real.mic,
+                    signed_message: true,
+                    signed_mdn: false,
+                };
+                let _ = mdn::parse(
+                    &headers(&hs),
+                    &body,
+                    us.certificate(),
+                    &expected,
+                    now,
+                    &limits,
+                );
+                Ok(())
+            },
+        )
+        .map_err(|e| format!("{e}"))?;
     Ok(())
 }

@@ -648,3 +648,71 @@ fn pyas2lib_refuses_what_dropgate_spoiled_and_dropgate_reads_its_error_mdn() -> 
     assert!(matches!(bad, Err(mdn::MdnError::Signature(_))), "{bad:?}");
     Ok(())
 }
+
+#[test]
+fn a_legacy_sha1_signed_3des_message_from_pyas2lib_opens_and_its_mic_says_sha_1() -> Result<()> {
+    let Some(python) = python_peers::as2_python() else {
+        return Ok(());
+    };
+    let keys = keys()?;
+    let us = identity(&keys.gateway)?;
+    let partner = certificate(&keys.partner)?;
+    let now = SystemTime::now();
+    let c = Combo {
+        sign: true,
+        encrypt: Some(Cipher::TripleDesCbc),
+        compress: None,
+        mdn_signed: true,
+        digest: DigestAlgorithm::Sha1,
+    };
+    let b = run(
+        &python,
+        vec![json!({
+            "op": "build",
+            "us": org_json(&keys.partner),
+            "partner": partner_json(&keys.gateway, &c),
+            "payload": STANDARD.encode(X12),
+            "filename": "legacy.edi",
+            "content_type": "application/EDI-X12",
+        })],
+    )?;
+    let headers = headers_of(&b[0]["headers"]);
+    let inbound = message::open(
+        &headers,
+        &bytes_of(&b[0]["body"]),
+        &receiving(&us, &partner, Policy::default()),
+        now,
+        &mut system_rng(),
+    )?;
+    assert_eq!(inbound.payload, X12);
+    assert_eq!(inbound.signed, Some(DigestAlgorithm::Sha1));
+    assert_eq!(inbound.encrypted, Some(Cipher::TripleDesCbc));
+    assert_eq!(inbound.mic.algorithm, DigestAlgorithm::Sha1);
+    assert_eq!(b[0]["mic"].as_str(), Some(inbound.mic.digest.as_str()));
+    // A signed MDN asked for with sha1 is signed with SHA-256, which
+    // pyas2lib verifies.
+    let request = inbound.envelope.mdn.clone().ok_or("no MDN asked for")?;
+    assert_eq!(request.signed, Some(DigestAlgorithm::Sha256));
+    let answer = mdn::build(
+        &MdnReport::processed(&inbound, "dropgate"),
+        &inbound.envelope.to,
+        &inbound.envelope.from,
+        "mdn-sha1@dropgate.example",
+        request.signed.map(|d| (d, &us)),
+        now,
+        &mut system_rng(),
+    )?;
+    let read = run(
+        &python,
+        vec![json!({
+            "op": "parse_mdn",
+            "partner": partner_json(&keys.gateway, &c),
+            "headers": headers_json(&answer.headers),
+            "body": STANDARD.encode(&answer.body),
+            "message_id": b[0]["message_id"],
+            "mic": b[0]["mic"],
+        })],
+    )?;
+    assert_eq!(read[0]["status"], "processed", "{}", read[0]);
+    Ok(())
+}

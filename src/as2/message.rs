@@ -425,7 +425,7 @@ pub fn envelope(headers: &[Header]) -> Result<Envelope, InboundError> {
     let message_id = get("message-id").ok_or(InboundError::MissingHeader("Message-ID"))?;
     let mdn = get("disposition-notification-to").map(|to| MdnRequest {
         notification_to: to.to_string(),
-        signed: get("disposition-notification-options").and_then(requested_micalg),
+        signed: get("disposition-notification-options").and_then(signed_receipt),
         delivery: match get("receipt-delivery-option") {
             Some(url) if !url.trim().is_empty() => MdnDelivery::Async {
                 url: url.trim().to_string(),
@@ -446,18 +446,28 @@ pub fn envelope(headers: &[Header]) -> Result<Envelope, InboundError> {
     })
 }
 
-/// The first supported algorithm of `signed-receipt-micalg` in
-/// `Disposition-Notification-Options` (RFC 4130 7.3).
-fn requested_micalg(options: &str) -> Option<DigestAlgorithm> {
-    let micalg = options.split(';').find(|p| {
-        p.trim()
-            .to_ascii_lowercase()
-            .starts_with("signed-receipt-micalg")
-    })?;
-    let (_, values) = micalg.split_once('=')?;
-    let mut values = values.split(',').map(str::trim);
-    let _importance = values.next();
-    values.find_map(|v| DigestAlgorithm::parse(v).ok())
+/// Whether `Disposition-Notification-Options` asks for a signed MDN
+/// (RFC 4130 7.3), and with which digest: the first one of
+/// `signed-receipt-micalg` that we sign with, else SHA-256.
+fn signed_receipt(options: &str) -> Option<DigestAlgorithm> {
+    let lower = options.to_ascii_lowercase();
+    if !lower.contains("signed-receipt-protocol") && !lower.contains("signed-receipt-micalg") {
+        return None;
+    }
+    let requested = options
+        .split(';')
+        .find(|p| {
+            p.trim()
+                .to_ascii_lowercase()
+                .starts_with("signed-receipt-micalg")
+        })
+        .and_then(|p| p.split_once('='))
+        .and_then(|(_, values)| {
+            let mut values = values.split(',').map(str::trim);
+            let _importance = values.next();
+            values.find_map(|v| DigestAlgorithm::parse(v).ok().filter(|d| d.signs()))
+        });
+    Some(requested.unwrap_or(DigestAlgorithm::Sha256))
 }
 
 /// Opens a received message (its HTTP header fields and body) with our
@@ -574,8 +584,7 @@ pub fn open(
             let payload = entity.decoded_body()?.into_owned();
             let filename = entity
                 .header("content-disposition")
-                .and_then(|v| mime::ContentType::parse(&format!("x/{v}")).ok())
-                .and_then(|d| d.param("filename").map(str::to_string));
+                .and_then(mime::disposition_filename);
             let mic = mic.unwrap_or_else(|| Mic::compute(mic_algorithm, &payload));
             return Ok(Inbound {
                 envelope,
@@ -613,5 +622,31 @@ pub(crate) fn verify_canonical(
                 .map(|algorithm| (algorithm, canonical.into_owned()))
                 .map_err(|_| first)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_signed_receipt_is_read_from_the_options_as_partners_write_them() {
+        let pyas2lib = "signed-receipt-protocol=required, pkcs7-signature; signed-receipt-micalg=optional, sha256";
+        assert_eq!(signed_receipt(pyas2lib), Some(DigestAlgorithm::Sha256));
+        let list = "signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, md5, sha-1, sha-512";
+        assert_eq!(signed_receipt(list), Some(DigestAlgorithm::Sha512));
+        let unknown = "signed-receipt-protocol=optional, pkcs7-signature; signed-receipt-micalg=optional, md5";
+        assert_eq!(signed_receipt(unknown), Some(DigestAlgorithm::Sha256));
+        assert_eq!(signed_receipt(""), None);
+    }
+
+    #[test]
+    fn as2_names_with_spaces_are_quoted_and_read_back() {
+        assert_eq!(quote_as2_name("ACME"), "ACME");
+        assert_eq!(quote_as2_name("ACME CO \"X\""), "\"ACME CO \\\"X\\\"\"");
+        assert_eq!(
+            unquote_as2_name(&quote_as2_name("ACME CO \"X\"")),
+            "ACME CO \"X\""
+        );
     }
 }

@@ -202,7 +202,7 @@ impl ContentType {
             value: value.to_string(),
             reason,
         };
-        let (mime, mut rest) = match value.find(';') {
+        let (mime, rest) = match value.find(';') {
             Some(i) => (&value[..i], &value[i..]),
             None => (value, ""),
         };
@@ -213,55 +213,7 @@ impl ContentType {
         if kind.is_empty() || sub.is_empty() || !mime.chars().all(is_token_char_or_slash) {
             return Err(bad("the type/subtype is not two tokens"));
         }
-        let mut params = Vec::new();
-        loop {
-            rest = rest.trim_start();
-            let Some(after) = rest.strip_prefix(';') else {
-                if rest.is_empty() {
-                    break;
-                }
-                return Err(bad("parameters are not separated by `;`"));
-            };
-            let after = after.trim_start();
-            if after.is_empty() {
-                break;
-            }
-            let eq = after.find('=').ok_or(bad("a parameter has no `=`"))?;
-            let name = after[..eq].trim().to_ascii_lowercase();
-            if name.is_empty() || !name.chars().all(is_token_char) {
-                return Err(bad("a parameter name is not a token"));
-            }
-            let after_eq = after[eq + 1..].trim_start();
-            let (value, remaining) = if let Some(quoted) = after_eq.strip_prefix('"') {
-                let mut out = String::new();
-                let mut chars = quoted.char_indices();
-                let mut end = None;
-                while let Some((i, c)) = chars.next() {
-                    match c {
-                        '\\' => match chars.next() {
-                            Some((_, escaped)) => out.push(escaped),
-                            None => break,
-                        },
-                        '"' => {
-                            end = Some(i + 1);
-                            break;
-                        }
-                        _ => out.push(c),
-                    }
-                }
-                let end = end.ok_or(bad("a quoted parameter value has no closing quote"))?;
-                (out, &quoted[end..])
-            } else {
-                let end = after_eq.find(';').unwrap_or(after_eq.len());
-                let token = after_eq[..end].trim();
-                if token.is_empty() || !token.chars().all(is_token_char) {
-                    return Err(bad("a parameter value is neither a token nor quoted"));
-                }
-                (token.to_string(), &after_eq[end..])
-            };
-            params.push((name, value));
-            rest = remaining;
-        }
+        let params = parse_params(rest).map_err(bad)?;
         Ok(ContentType { mime, params })
     }
 
@@ -277,6 +229,71 @@ impl ContentType {
     pub fn is(&self, mime: &str) -> bool {
         self.mime == mime
     }
+}
+
+/// Reads `; name=value; name="quoted value"` after a header's main value.
+fn parse_params(rest: &str) -> Result<Vec<(String, String)>, &'static str> {
+    let mut rest = rest;
+    let mut params = Vec::new();
+    loop {
+        rest = rest.trim_start();
+        let Some(after) = rest.strip_prefix(';') else {
+            if rest.is_empty() {
+                break;
+            }
+            return Err("parameters are not separated by `;`");
+        };
+        let after = after.trim_start();
+        if after.is_empty() {
+            break;
+        }
+        let eq = after.find('=').ok_or("a parameter has no `=`")?;
+        let name = after[..eq].trim().to_ascii_lowercase();
+        if name.is_empty() || !name.chars().all(is_token_char) {
+            return Err("a parameter name is not a token");
+        }
+        let after_eq = after[eq + 1..].trim_start();
+        let (value, remaining) = if let Some(quoted) = after_eq.strip_prefix('"') {
+            let mut out = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = None;
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => match chars.next() {
+                        Some((_, escaped)) => out.push(escaped),
+                        None => break,
+                    },
+                    '"' => {
+                        end = Some(i + 1);
+                        break;
+                    }
+                    _ => out.push(c),
+                }
+            }
+            let end = end.ok_or("a quoted parameter value has no closing quote")?;
+            (out, &quoted[end..])
+        } else {
+            let end = after_eq.find(';').unwrap_or(after_eq.len());
+            let token = after_eq[..end].trim();
+            if token.is_empty() || !token.chars().all(is_token_char) {
+                return Err("a parameter value is neither a token nor quoted");
+            }
+            (token.to_string(), &after_eq[end..])
+        };
+        params.push((name, value));
+        rest = remaining;
+    }
+    Ok(params)
+}
+
+/// The `filename` parameter of a `Content-Disposition` value.
+pub fn disposition_filename(value: &str) -> Option<String> {
+    let rest = &value[value.find(';')?..];
+    parse_params(rest)
+        .ok()?
+        .into_iter()
+        .find(|(name, _)| name == "filename")
+        .map(|(_, v)| v)
 }
 
 fn is_token_char(c: char) -> bool {
@@ -559,6 +576,11 @@ mod tests {
         assert!(ContentType::parse(r#"a/b; name="open"#).is_err());
         assert_eq!(param_value("a b\"c"), r#""a b\"c""#);
         assert_eq!(param_value("sha-256"), "sha-256");
+        assert_eq!(
+            disposition_filename(r#"attachment; filename="orders 1.edi""#).as_deref(),
+            Some("orders 1.edi")
+        );
+        assert_eq!(disposition_filename("inline"), None);
     }
 
     #[test]

@@ -7,9 +7,10 @@
 //!
 //! The primitives are RustCrypto's (`rsa`, `aes`, `cbc`, `sha1`, `sha2`)
 //! and flate2's; the structures are the `cms` crate's types, assembled
-//! here. Triple-DES, RC2 and AES-GCM (AuthEnvelopedData) are not
-//! supported: pyas2lib cannot read AES-GCM, and the others are refused
-//! with an error that names them.
+//! here. Triple-DES-CBC is decrypted (legacy partners; pyas2lib's
+//! default) but never used to encrypt. RC2 and AES-GCM (AuthEnvelopedData)
+//! are not supported (pyas2lib cannot read AES-GCM) and are refused with
+//! an error that names them.
 
 use std::io::Read;
 use std::time::SystemTime;
@@ -65,6 +66,9 @@ pub enum Cipher {
     Aes128Cbc,
     Aes192Cbc,
     Aes256Cbc,
+    /// Triple-DES, read from legacy partners (pyas2lib's default) and
+    /// never sent: [`encrypt`] refuses it.
+    TripleDesCbc,
 }
 
 impl Cipher {
@@ -74,6 +78,7 @@ impl Cipher {
             Cipher::Aes128Cbc => "aes_128_cbc",
             Cipher::Aes192Cbc => "aes_192_cbc",
             Cipher::Aes256Cbc => "aes_256_cbc",
+            Cipher::TripleDesCbc => "tripledes_192_cbc",
         }
     }
 
@@ -88,6 +93,7 @@ impl Cipher {
             "aes128cbc" => Some(Cipher::Aes128Cbc),
             "aes192cbc" => Some(Cipher::Aes192Cbc),
             "aes256cbc" => Some(Cipher::Aes256Cbc),
+            "tripledes192cbc" | "3descbc" | "desede3cbc" => Some(Cipher::TripleDesCbc),
             _ => None,
         }
     }
@@ -97,6 +103,7 @@ impl Cipher {
             Cipher::Aes128Cbc => AES128_CBC,
             Cipher::Aes192Cbc => AES192_CBC,
             Cipher::Aes256Cbc => AES256_CBC,
+            Cipher::TripleDesCbc => DES_EDE3_CBC,
         }
     }
 
@@ -105,6 +112,7 @@ impl Cipher {
             Cipher::Aes128Cbc => 16,
             Cipher::Aes192Cbc => 24,
             Cipher::Aes256Cbc => 32,
+            Cipher::TripleDesCbc => 24,
         }
     }
 }
@@ -148,7 +156,9 @@ pub enum SmimeError {
     NotForUs { subject: String, recipients: String },
     #[error("the content key cannot be decrypted with our private key (wrong key?)")]
     KeyDecryption,
-    #[error("the content is encrypted with {0}, which is not supported (AES-128/192/256-CBC)")]
+    #[error(
+        "the content is encrypted with {0}, which is not supported (AES-128/192/256-CBC, 3DES-CBC)"
+    )]
     UnsupportedCipher(String),
     #[error("the content cannot be decrypted: {0}")]
     ContentDecryption(&'static str),
@@ -381,6 +391,11 @@ pub fn encrypt(
         Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, &iv)
             .map_err(bad_key)?
             .encrypt_padded_vec::<Pkcs7>(content),
+        Cipher::TripleDesCbc => {
+            return Err(SmimeError::Encrypt(
+                "3DES is read from legacy partners, never sent: use AES".into(),
+            ));
+        }
     };
     let encrypted_key = recipient
         .public_key()
@@ -456,7 +471,7 @@ pub fn decrypt(
         AES128_CBC => Cipher::Aes128Cbc,
         AES192_CBC => Cipher::Aes192Cbc,
         AES256_CBC => Cipher::Aes256Cbc,
-        DES_EDE3_CBC => return Err(SmimeError::UnsupportedCipher("3DES (des-ede3-cbc)".into())),
+        DES_EDE3_CBC => Cipher::TripleDesCbc,
         RC2_CBC => return Err(SmimeError::UnsupportedCipher("RC2-CBC".into())),
         other => return Err(SmimeError::UnsupportedCipher(other.to_string())),
     };
@@ -480,7 +495,7 @@ pub fn decrypt(
         .as_ref()
         .ok_or(SmimeError::ContentDecryption("no encrypted content"))?
         .as_bytes();
-    let bad_iv = |_| SmimeError::ContentDecryption("the IV is not 16 bytes");
+    let bad_iv = |_| SmimeError::ContentDecryption("the IV is not one block long");
     let bad_padding =
         |_| SmimeError::ContentDecryption("bad padding (wrong key or altered content)");
     let content = match cipher {
@@ -496,6 +511,12 @@ pub fn decrypt(
             .map_err(bad_iv)?
             .decrypt_padded_vec::<Pkcs7>(ciphertext)
             .map_err(bad_padding)?,
+        Cipher::TripleDesCbc => {
+            cbc::Decryptor::<des::TdesEde3>::new_from_slices(&key, iv.as_bytes())
+                .map_err(bad_iv)?
+                .decrypt_padded_vec::<Pkcs7>(ciphertext)
+                .map_err(bad_padding)?
+        }
     };
     Ok((cipher, content))
 }
