@@ -20,6 +20,7 @@ use base64::engine::general_purpose::STANDARD;
 use dropgate::as2::mdn::{self, Expected, MdnReport};
 use dropgate::as2::message::{self, Policy, Receiving};
 use dropgate::as2::mime::{Header, Limits};
+use dropgate::as2::smime;
 use dropgate::as2::{
     Certificate, Cipher, Compression, DigestAlgorithm, Disposition, DispositionModifier, Identity,
     MdnDelivery, MdnRequest, OutboundOptions, system_rng,
@@ -714,5 +715,37 @@ fn a_legacy_sha1_signed_3des_message_from_pyas2lib_opens_and_its_mic_says_sha_1(
         })],
     )?;
     assert_eq!(read[0]["status"], "processed", "{}", read[0]);
+    Ok(())
+}
+
+#[test]
+fn content_keys_pyas2lib_sends_with_rsaes_oaep_or_pkcs1_are_decrypted() -> Result<()> {
+    let Some(python) = python_peers::as2_python() else {
+        return Ok(());
+    };
+    let keys = keys()?;
+    let us = identity(&keys.gateway)?;
+    let data = b"Content-Type: application/edi-x12\r\n\r\nISA*00~";
+    let cases = [
+        ("rsaes_oaep", "aes_128_cbc", Cipher::Aes128Cbc),
+        ("rsaes_oaep", "aes_192_cbc", Cipher::Aes192Cbc),
+        ("rsaes_pkcs1v15", "aes_256_cbc", Cipher::Aes256Cbc),
+        ("rsaes_pkcs1v15", "tripledes_192_cbc", Cipher::TripleDesCbc),
+    ];
+    let jobs = cases
+        .iter()
+        .map(|(key_enc_alg, enc_alg, _)| {
+            json!({
+                "op": "encrypt", "cert": keys.gateway.cert, "data": STANDARD.encode(data),
+                "enc_alg": enc_alg, "key_enc_alg": key_enc_alg,
+            })
+        })
+        .collect();
+    for ((key_enc_alg, _, cipher), r) in cases.iter().zip(run(&python, jobs)?) {
+        let (found, content) = smime::decrypt(&bytes_of(&r["der"]), &us, &mut system_rng())
+            .map_err(|e| format!("{key_enc_alg} {cipher:?}: {e}"))?;
+        assert_eq!(found, *cipher, "{key_enc_alg}");
+        assert_eq!(content, data, "{key_enc_alg} {cipher:?}");
+    }
     Ok(())
 }

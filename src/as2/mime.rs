@@ -110,17 +110,6 @@ impl<'a> Entity<'a> {
         })
     }
 
-    /// An entity whose headers came apart from its body (an HTTP request's
-    /// header fields and its body). [`Entity::raw`] is then the body.
-    pub fn from_parts(headers: Vec<Header>, body: &'a [u8]) -> Entity<'a> {
-        Entity {
-            raw: body,
-            headers,
-            body,
-            depth: 0,
-        }
-    }
-
     /// The entity's bytes as read, header section and body.
     pub fn raw(&self) -> &'a [u8] {
         self.raw

@@ -7,7 +7,8 @@
 //!
 //! The primitives are RustCrypto's (`rsa`, `aes`, `cbc`, `sha1`, `sha2`)
 //! and flate2's; the structures are the `cms` crate's types, assembled
-//! here. Triple-DES-CBC is decrypted (legacy partners; pyas2lib's
+//! here. A content key sent with RSAES-OAEP (SHA-1 or SHA-256) is
+//! decrypted too. Triple-DES-CBC is decrypted (legacy partners; pyas2lib's
 //! default) but never used to encrypt. RC2 and AES-GCM (AuthEnvelopedData)
 //! are not supported (pyas2lib cannot read AES-GCM) and are refused with
 //! an error that names them.
@@ -46,6 +47,7 @@ const ID_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
 const ID_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
 const ID_SIGNING_TIME: Oid = Oid::new_unwrap("1.2.840.113549.1.9.5");
 const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+const RSAES_OAEP: Oid = Oid::new_unwrap("1.2.840.113549.1.1.7");
 const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
 const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
 const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
@@ -154,6 +156,10 @@ pub enum SmimeError {
         "the message is not encrypted for our certificate ({subject}): its recipients are {recipients}"
     )]
     NotForUs { subject: String, recipients: String },
+    #[error(
+        "the content key is encrypted with {0}, not RSA PKCS#1 v1.5 or RSAES-OAEP (SHA-1 or SHA-256)"
+    )]
+    KeyTransport(String),
     #[error("the content key cannot be decrypted with our private key (wrong key?)")]
     KeyDecryption,
     #[error(
@@ -475,11 +481,18 @@ pub fn decrypt(
         RC2_CBC => return Err(SmimeError::UnsupportedCipher("RC2-CBC".into())),
         other => return Err(SmimeError::UnsupportedCipher(other.to_string())),
     };
-    let key = us
-        .key()
-        .rsa()
-        .decrypt_blinded(rng, Pkcs1v15Encrypt, recipient.enc_key.as_bytes())
-        .map_err(|_| SmimeError::KeyDecryption)?;
+    let rsa = us.key().rsa();
+    let encrypted_key = recipient.enc_key.as_bytes();
+    let key = match key_transport(&recipient.key_enc_alg)? {
+        KeyTransport::Pkcs1v15 => rsa.decrypt_blinded(rng, Pkcs1v15Encrypt, encrypted_key),
+        KeyTransport::OaepSha1 => {
+            rsa.decrypt_blinded(rng, rsa::Oaep::<sha1::Sha1>::new(), encrypted_key)
+        }
+        KeyTransport::OaepSha256 => {
+            rsa.decrypt_blinded(rng, rsa::Oaep::<sha2::Sha256>::new(), encrypted_key)
+        }
+    }
+    .map_err(|_| SmimeError::KeyDecryption)?;
     if key.len() != cipher.key_len() {
         return Err(SmimeError::KeyDecryption);
     }
@@ -519,6 +532,48 @@ pub fn decrypt(
         }
     };
     Ok((cipher, content))
+}
+
+/// How the content key was encrypted for us.
+enum KeyTransport {
+    Pkcs1v15,
+    /// RSAES-OAEP with its defaults (SHA-1, MGF1 with SHA-1, no label).
+    OaepSha1,
+    /// RSAES-OAEP with SHA-256 and MGF1 with SHA-256.
+    OaepSha256,
+}
+
+fn key_transport(algorithm: &AlgorithmIdentifierOwned) -> Result<KeyTransport, SmimeError> {
+    let unsupported = || SmimeError::KeyTransport(algorithm.oid.to_string());
+    match algorithm.oid {
+        RSA_ENCRYPTION => Ok(KeyTransport::Pkcs1v15),
+        RSAES_OAEP => {
+            let Some(params) = &algorithm.parameters else {
+                return Ok(KeyTransport::OaepSha1);
+            };
+            let der = params.to_der().map_err(asn1("RSAES-OAEP parameters"))?;
+            let params = rsa::pkcs1::RsaOaepParams::from_der(&der).map_err(|_| unsupported())?;
+            let mgf_hash = params
+                .mask_gen
+                .parameters
+                .as_ref()
+                .map(|p| p.oid)
+                .ok_or_else(unsupported)?;
+            if params
+                .p_source
+                .parameters
+                .is_some_and(|label| !label.value().is_empty())
+            {
+                return Err(unsupported());
+            }
+            match (params.hash.oid, mgf_hash) {
+                (SHA1, SHA1) => Ok(KeyTransport::OaepSha1),
+                (SHA256, SHA256) => Ok(KeyTransport::OaepSha256),
+                _ => Err(unsupported()),
+            }
+        }
+        _ => Err(unsupported()),
+    }
 }
 
 /// Compresses `content` with zlib (DER ContentInfo of CompressedData).

@@ -14,6 +14,9 @@ Jobs:
 - {"op": "parse", "us": ORG, "partner": PARTNER, "headers", "body"} ->
   {"status", "detail", "payload", "filename", "signed", "encrypted",
   "compressed", "mic", "digest_alg", "mdn": {"headers", "body"} or None}
+- {"op": "encrypt", "cert", "data", "enc_alg", "key_enc_alg"} -> {"der"}:
+  pyas2lib's CMS encryption alone (its Message.build always uses RSA
+  PKCS#1 v1.5 key transport; this reaches RSAES-OAEP too)
 - {"op": "parse_mdn", "partner": PARTNER, "headers", "body",
   "message_id", "mic"} -> {"status", "detail"}
 
@@ -141,9 +144,23 @@ def parse_mdn(job):
     return {"status": status, "detail": detail}
 
 
+def encrypt(job):
+    from oscrypto import asymmetric
+
+    from pyas2lib.cms import encrypt_message
+
+    der = encrypt_message(
+        unb64(job["data"]),
+        job["enc_alg"],
+        asymmetric.load_certificate(read(job["cert"])),
+        key_enc_alg=job["key_enc_alg"],
+    )
+    return {"der": b64(der)}
+
+
 def main():
     request = json.load(sys.stdin)
-    ops = {"build": build, "parse": parse, "parse_mdn": parse_mdn}
+    ops = {"build": build, "parse": parse, "parse_mdn": parse_mdn, "encrypt": encrypt}
     results = [ops[job["op"]](job) for job in request["jobs"]]
     json.dump({"results": results}, sys.stdout)
 
