@@ -744,14 +744,7 @@ async fn serve_console(
         writer,
         Arc::clone(wake),
     ));
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .map_err(|e| {
-            DaemonError::Api(format!(
-                "the console, listening on {}: {e}",
-                settings.listen
-            ))
-        })?;
+    let listener = bind("the console", &settings.listen).await?;
     tracing::info!(
         listen = %settings.listen,
         url = %settings.public_url,
@@ -771,17 +764,11 @@ async fn reload_console(shared: &Arc<console::Shared>, config: &Arc<Config>) {
             "[console] was removed: the console takes no login until the daemon restarts"
         );
     }
-    let fresh = Arc::clone(config);
-    let archive = tokio::task::spawn_blocking(move || super::open_archive(&fresh)).await;
-    match archive {
-        Ok(Ok(archive)) => shared.replace_parts(console::Parts {
+    if let Some(archive) = reopen_archive("the console", config).await {
+        shared.replace_parts(console::Parts {
             config: Arc::clone(config),
             archive,
-        }),
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "the console keeps its configuration: the archive cannot be opened")
-        }
-        Err(e) => tracing::error!(error = %e, "the console keeps its configuration"),
+        });
     }
 }
 
@@ -808,14 +795,7 @@ async fn serve_as2(
         store,
         Arc::clone(wake),
     ));
-    let listener = tokio::net::TcpListener::bind(&settings.listen)
-        .await
-        .map_err(|e| {
-            DaemonError::Api(format!(
-                "the AS2 server, listening on {}: {e}",
-                settings.listen
-            ))
-        })?;
+    let listener = bind("the AS2 server", &settings.listen).await?;
     tracing::info!(listen = %settings.listen, as2_id = %settings.as2_id, "the AS2 server is open");
     let app = as2::router(Arc::clone(&shared));
     Ok(Served::start("AS2 server", shared, listener, app))
@@ -824,16 +804,35 @@ async fn serve_as2(
 /// Puts the reloaded configuration (the partnerships) in the AS2
 /// server's place; where it listens changes only with a restart.
 async fn reload_as2(shared: &Arc<as2::Shared>, config: &Arc<Config>) {
-    let fresh = Arc::clone(config);
-    match tokio::task::spawn_blocking(move || super::open_archive(&fresh)).await {
-        Ok(Ok(archive)) => shared.replace_parts(as2::Parts {
+    if let Some(archive) = reopen_archive("the AS2 server", config).await {
+        shared.replace_parts(as2::Parts {
             config: Arc::clone(config),
             archive,
-        }),
+        });
+    }
+}
+
+/// Listens on `listen` for `what`.
+async fn bind(what: &str, listen: &str) -> Result<tokio::net::TcpListener, DaemonError> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| DaemonError::Api(format!("{what}, listening on {listen}: {e}")))
+}
+
+/// The archive of a reloaded configuration, for `what`; `None` (said)
+/// when it cannot be opened, and `what` keeps its configuration.
+async fn reopen_archive(what: &str, config: &Arc<Config>) -> Option<crate::store::Archive> {
+    let fresh = Arc::clone(config);
+    match tokio::task::spawn_blocking(move || super::open_archive(&fresh)).await {
+        Ok(Ok(archive)) => Some(archive),
         Ok(Err(e)) => {
-            tracing::error!(error = %e, "the AS2 server keeps its configuration: the archive cannot be opened")
+            tracing::error!(error = %e, "{what} keeps its configuration: the archive cannot be opened");
+            None
         }
-        Err(e) => tracing::error!(error = %e, "the AS2 server keeps its configuration"),
+        Err(e) => {
+            tracing::error!(error = %e, "{what} keeps its configuration");
+            None
+        }
     }
 }
 
