@@ -9,8 +9,10 @@
 //! A message is taken once: its Message-ID, the file and the MDN are
 //! committed in one transaction before the MDN is sent, and a message
 //! whose Message-ID was received before is answered with the MDN it got
-//! then, and not taken again. The store and the archive are used on a
-//! blocking thread; the connection is held for one message at a time.
+//! then, and not taken again (two posts of it at once: the second finds
+//! the first's record and gets its MDN). Everything runs on a blocking
+//! thread; the cryptography with no lock held, the store connection and
+//! the archive only for a read and for keeping and recording a message.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
@@ -27,7 +29,9 @@ use crate::as2::mdn::{self, Disposition, DispositionModifier, MdnReport};
 use crate::as2::message::{self, Envelope, Inbound, MdnDelivery};
 use crate::as2::mime::{Header, Limits};
 use crate::config::{ChannelKind, Gateway as Config};
-use crate::store::{Archive, As2Direction, As2Record, Durability, NewFile, Store, StoreError};
+use crate::store::{
+    Archive, As2Direction, As2Record, Durability, ErrorKind, NewFile, Store, StoreError,
+};
 use crate::transport::as2::{As2Config, load_identity};
 
 /// What the AS2 server works with, replaced on SIGHUP.
@@ -211,10 +215,7 @@ fn take(shared: &Shared, headers: &[Header], body: Option<Bytes>) -> Answer {
         // Without its AS2 names and Message-ID no MDN can answer it.
         Err(e) => return Answer::text(StatusCode::BAD_REQUEST, format!("not an AS2 message: {e}")),
     };
-    let parts = shared.parts();
-    let mut parts = parts.lock().unwrap_or_else(|e| e.into_inner());
-    let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
-    match take_locked(&mut parts, store.as_mut(), &env, headers, body.as_deref()) {
+    match take_message(shared, &env, headers, body.as_deref()) {
         Ok((answer, received)) => {
             if received {
                 shared.wake.ring();
@@ -234,28 +235,44 @@ fn take(shared: &Shared, headers: &[Header], body: Option<Bytes>) -> Answer {
 /// Why a message is refused: the MDN's modifier and the reason.
 type Refusal = (DispositionModifier, String);
 
-fn take_locked(
-    parts: &mut Parts,
-    store: &mut dyn Store,
+/// The MDN a message received before got, to answer it again (the store
+/// connection held for that one read).
+fn answered_before(shared: &Shared, env: &Envelope) -> Result<Option<Answer>, StoreError> {
+    let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(before) = store.as2_message(As2Direction::In, &env.message_id)? else {
+        return Ok(None);
+    };
+    tracing::info!(message_id = %env.message_id, "an AS2 message received before: answered again");
+    let (mdn_headers, mdn_body) = mdn_parts(before.mdn.as_deref().unwrap_or_default());
+    Ok(Some(respond(env, mdn_headers, mdn_body)))
+}
+
+/// Opens a message and makes its MDN with no lock held (the work is the
+/// cryptography), then keeps its payload in the archive and records it
+/// with its Message-ID and MDN in one transaction; a message whose
+/// Message-ID was recorded meanwhile (the same message posted twice at
+/// once) gets the MDN recorded first.
+fn take_message(
+    shared: &Shared,
     env: &Envelope,
     headers: &[Header],
     body: Option<&[u8]>,
 ) -> Result<(Answer, bool), StoreError> {
-    let Some(server) = parts.config.as2.clone() else {
+    let parts = shared.parts();
+    let config = Arc::clone(&parts.lock().unwrap_or_else(|e| e.into_inner()).config);
+    let Some(server) = config.as2.clone() else {
         return Ok((
             Answer::text(StatusCode::NOT_FOUND, "AS2 is not configured".into()),
             false,
         ));
     };
     // A message received before: the same MDN again, nothing taken.
-    if let Some(before) = store.as2_message(As2Direction::In, &env.message_id)? {
-        tracing::info!(message_id = %env.message_id, "an AS2 message received before: answered again");
-        let (mdn_headers, mdn_body) = mdn_parts(before.mdn.as_deref().unwrap_or_default());
-        return Ok((respond(env, mdn_headers, mdn_body), false));
+    if let Some(answer) = answered_before(shared, env)? {
+        return Ok((answer, false));
     }
     let ours = server.ours();
     let identity = load_identity(&ours);
-    let found = partnership(&parts.config, &env.from);
+    let found = partnership(&config, &env.from);
     let now = SystemTime::now();
     let opened: Result<(Inbound, &str), Refusal> = (|| {
         let (channel, partnership) = found.ok_or_else(|| {
@@ -349,82 +366,100 @@ fn take_locked(
     };
     let kept = mdn_bytes(&mdn_headers, &mdn_body);
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let received = match opened {
-        Ok((inbound, channel)) => {
-            let (sha256, archive_path) = parts.archive.keep(&inbound.payload)?;
-            parts.archive.sync()?;
-            let name = inbound
-                .filename
-                .clone()
-                .filter(|n| !n.trim().is_empty())
-                .unwrap_or_else(|| format!("{}.edi", env.message_id));
-            let mut tx = store.transaction(Durability::Synced)?;
-            let file_id = tx.record_received(&NewFile {
-                channel: channel.to_string(),
-                partner: None,
-                name,
-                size: inbound.payload.len() as u64,
-                sha256,
-                archive_path,
-                sender: Some(format!("AS2 {}", env.from)),
-            })?;
-            tx.audit(
-                file_id,
-                "as2",
-                &format!(
-                    "AS2 message <{}> from {}: {}{}{}MIC {}",
-                    env.message_id,
-                    env.from,
-                    if inbound.encrypted.is_some() {
-                        "encrypted, "
-                    } else {
-                        ""
-                    },
-                    if inbound.compressed {
-                        "compressed, "
-                    } else {
-                        ""
-                    },
-                    if inbound.signed.is_some() {
-                        "signed, "
-                    } else {
-                        "unsigned, "
-                    },
-                    inbound.mic
-                ),
-            )?;
-            tx.record_as2(&As2Record {
-                direction: As2Direction::In,
-                message_id: env.message_id.clone(),
-                channel: channel.to_string(),
-                file_id: Some(file_id),
-                delivery_key: None,
-                mic: Some(inbound.mic.to_string()),
-                mdn: Some(kept),
-                status: "processed".into(),
-                detail: None,
-                at,
-            })?;
-            tx.commit()?;
-            true
-        }
-        Err((modifier, why)) => {
-            let mut tx = store.transaction(Durability::Synced)?;
-            tx.record_as2(&As2Record {
-                direction: As2Direction::In,
-                message_id: env.message_id.clone(),
-                channel: found.map_or_else(|| format!("as2:{}", env.from), |(c, _)| c.to_string()),
-                file_id: None,
-                delivery_key: None,
-                mic: None,
-                mdn: Some(kept),
-                status: "error".into(),
-                detail: Some(format!("{}: {why}", modifier.as_str())),
-                at,
-            })?;
-            tx.commit()?;
-            false
-        }
+    let recorded = (|| -> Result<bool, StoreError> {
+        Ok(match opened {
+            Ok((inbound, channel)) => {
+                let (sha256, archive_path) = {
+                    let mut p = parts.lock().unwrap_or_else(|e| e.into_inner());
+                    let kept = p.archive.keep(&inbound.payload)?;
+                    p.archive.sync()?;
+                    kept
+                };
+                let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+                let name = inbound
+                    .filename
+                    .clone()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or_else(|| format!("{}.edi", env.message_id));
+                let mut tx = store.transaction(Durability::Synced)?;
+                let file_id = tx.record_received(&NewFile {
+                    channel: channel.to_string(),
+                    partner: None,
+                    name,
+                    size: inbound.payload.len() as u64,
+                    sha256,
+                    archive_path,
+                    sender: Some(format!("AS2 {}", env.from)),
+                })?;
+                tx.audit(
+                    file_id,
+                    "as2",
+                    &format!(
+                        "AS2 message <{}> from {}: {}{}{}MIC {}",
+                        env.message_id,
+                        env.from,
+                        if inbound.encrypted.is_some() {
+                            "encrypted, "
+                        } else {
+                            ""
+                        },
+                        if inbound.compressed {
+                            "compressed, "
+                        } else {
+                            ""
+                        },
+                        if inbound.signed.is_some() {
+                            "signed, "
+                        } else {
+                            "unsigned, "
+                        },
+                        inbound.mic
+                    ),
+                )?;
+                tx.record_as2(&As2Record {
+                    direction: As2Direction::In,
+                    message_id: env.message_id.clone(),
+                    channel: channel.to_string(),
+                    file_id: Some(file_id),
+                    delivery_key: None,
+                    mic: Some(inbound.mic.to_string()),
+                    mdn: Some(kept),
+                    status: "processed".into(),
+                    detail: None,
+                    at,
+                })?;
+                tx.commit()?;
+                true
+            }
+            Err((modifier, why)) => {
+                let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+                let mut tx = store.transaction(Durability::Synced)?;
+                tx.record_as2(&As2Record {
+                    direction: As2Direction::In,
+                    message_id: env.message_id.clone(),
+                    channel: found
+                        .map_or_else(|| format!("as2:{}", env.from), |(c, _)| c.to_string()),
+                    file_id: None,
+                    delivery_key: None,
+                    mic: None,
+                    mdn: Some(kept),
+                    status: "error".into(),
+                    detail: Some(format!("{}: {why}", modifier.as_str())),
+                    at,
+                })?;
+                tx.commit()?;
+                false
+            }
+        })
+    })();
+    let received = match recorded {
+        Ok(received) => received,
+        // The same message, recorded meanwhile by another request: its MDN.
+        Err(e) if e.kind() == Some(ErrorKind::Conflict) => match answered_before(shared, env)? {
+            Some(answer) => return Ok((answer, false)),
+            None => return Err(e),
+        },
+        Err(e) => return Err(e),
     };
     Ok((respond(env, mdn_headers, mdn_body), received))
 }
