@@ -187,8 +187,7 @@ fn parse_mdn(
 ) -> bool {
     let expected = Expected {
         message_id: &sent.message_id,
-        mic: &sent.mic,
-        signed_message: true,
+        mic: Some(&sent.mic),
         signed_mdn: true,
     };
     let outcome = mdn::parse(

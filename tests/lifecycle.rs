@@ -483,3 +483,50 @@ fn a_rejection_and_a_partial_shipment_have_their_states() {
     ));
     assert_eq!(acked.state, OrderState::Acknowledged);
 }
+
+#[test]
+fn a_delivery_tried_and_not_made_for_the_rules_span_is_an_exception() {
+    use dropgate::lifecycle::exceptions::for_delivery;
+    use dropgate::lifecycle::{ExceptionKind, Rules};
+    use dropgate::store::OutboxEntry;
+    let entry = |attempts: u32, done: bool| OutboxEntry {
+        id: 7,
+        file_id: None,
+        target: "acme-as2".into(),
+        key: "po:acme:PO-1".into(),
+        name: "PO-1.edi".into(),
+        created_at: t0().to_rfc3339(),
+        attempts,
+        next_try_at: 0,
+        last_error: Some("no MDN".into()),
+        done_at: done.then(|| h(1).to_rfc3339()),
+        payload: Vec::new(),
+    };
+    let rules = Rules::default();
+    // Two hours by default: not at 1h59m, at 2h.
+    assert_eq!(
+        for_delivery(
+            &entry(3, false),
+            t0(),
+            &rules,
+            t0() + Duration::minutes(119)
+        ),
+        None
+    );
+    let found = for_delivery(&entry(3, false), t0(), &rules, h(2)).expect("failing");
+    assert_eq!(found.kind, ExceptionKind::DeliveryFailing);
+    assert_eq!(found.subject, "delivery:7");
+    assert_eq!(
+        found.reason,
+        "delivery 7 (PO-1.edi to acme-as2) not made after 3 attempts in 2 h: no MDN"
+    );
+    // Never tried (a worker not running yet), or made: nothing.
+    assert_eq!(for_delivery(&entry(0, false), t0(), &rules, h(5)), None);
+    assert_eq!(for_delivery(&entry(3, true), t0(), &rules, h(5)), None);
+    // Turned off.
+    let off = Rules {
+        delivery_failing_after: None,
+        ..Rules::default()
+    };
+    assert_eq!(for_delivery(&entry(3, false), t0(), &off, h(5)), None);
+}

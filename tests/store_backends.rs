@@ -98,6 +98,10 @@ const CASES: &[(&str, Case)] = &[
         "as2_messages_are_kept_once_by_direction_and_message_id",
         as2_messages_are_kept_once_by_direction_and_message_id,
     ),
+    (
+        "an_asynchronous_receipt_makes_its_delivery_by_key_whatever_came_first",
+        an_asynchronous_receipt_makes_its_delivery_by_key_whatever_came_first,
+    ),
 ];
 
 #[test]
@@ -1430,5 +1434,91 @@ fn as2_messages_are_kept_once_by_direction_and_message_id(b: &Backend) -> Result
         Some("processed".into()),
         "the message received is untouched"
     );
+    Ok(())
+}
+
+fn an_asynchronous_receipt_makes_its_delivery_by_key_whatever_came_first(b: &Backend) -> Result {
+    let mut s = b.open()?;
+    let s = s.as_mut();
+    let delivery = |key: &str| NewDelivery {
+        target: "acme-as2".into(),
+        key: key.into(),
+        name: format!("{key}.edi"),
+        payload: b"x".to_vec(),
+        payload_file: None,
+    };
+    s.atomically(Durability::Synced, |tx| {
+        tx.queue(&[delivery("po:1"), delivery("po:2")])
+    })?;
+    let id_of = |s: &mut dyn Store, key: &str| -> std::result::Result<i64, StoreError> {
+        Ok(s.outbox(Outbox::Waiting(10))?
+            .into_iter()
+            .find(|d| d.key == key)
+            .map_or(-1, |d| d.id))
+    };
+    let one = id_of(s, "po:1")?;
+    let two = id_of(s, "po:2")?;
+    // Sent, recorded before the post; sent again: still one record,
+    // `sent` again after a negative MDN.
+    let sent = As2Record {
+        direction: As2Direction::Out,
+        message_id: "m-1@us".into(),
+        channel: "acme-as2".into(),
+        file_id: None,
+        delivery_key: Some("po:1".into()),
+        mic: Some("abc=, sha-256".into()),
+        mdn: None,
+        status: "sent".into(),
+        detail: None,
+        at: "2026-12-06T10:00:00.000Z".into(),
+    };
+    s.atomically(Durability::Synced, |tx| tx.as2_sent(&sent))?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.as2_mdn("m-1@us", "error", "processed/error: x", b"no")
+    })?;
+    s.atomically(Durability::Synced, |tx| tx.as2_sent(&sent))?;
+    let got = s
+        .as2_message(As2Direction::Out, "m-1@us")?
+        .ok_or("the message sent")?;
+    assert_eq!(got.status, "sent");
+    assert_eq!(got.mdn.as_deref(), Some(&b"no"[..]), "the last MDN is kept");
+    // The receipt came before the worker marked the delivery awaited:
+    // made, and the mark leaves it made.
+    s.atomically(Durability::Synced, |tx| tx.delivered_by_key("po:1"))?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.delivery_failed(one, "its MDN is awaited", 60)
+    })?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.delivery_noted_by_key("po:1", "a late note")
+    })?;
+    assert_eq!(id_of(s, "po:1")?, -1, "made, not waiting");
+    // Marked awaited first, then a negative receipt noted: still
+    // waiting, with the note, at the same next try.
+    s.atomically(Durability::Synced, |tx| {
+        tx.delivery_failed(two, "its MDN is awaited", 60)
+    })?;
+    let before = s
+        .outbox(Outbox::Waiting(10))?
+        .into_iter()
+        .find(|d| d.id == two)
+        .ok_or("waiting")?;
+    s.atomically(Durability::Synced, |tx| {
+        tx.delivery_noted_by_key("po:2", "the partner's MDN says no")
+    })?;
+    let after = s
+        .outbox(Outbox::Waiting(10))?
+        .into_iter()
+        .find(|d| d.id == two)
+        .ok_or("waiting")?;
+    assert_eq!(
+        after.last_error.as_deref(),
+        Some("the partner's MDN says no")
+    );
+    assert_eq!(
+        (after.next_try_at, after.attempts),
+        (before.next_try_at, before.attempts)
+    );
+    s.atomically(Durability::Synced, |tx| tx.delivered_by_key("po:2"))?;
+    assert!(s.outbox(Outbox::Waiting(10))?.is_empty());
     Ok(())
 }

@@ -60,13 +60,23 @@ impl Disposition {
     }
 
     fn field(&self) -> String {
-        let mode = "automatic-action/MDN-sent-automatically";
+        format!("automatic-action/MDN-sent-automatically; {}", self.says())
+    }
+
+    /// What it says, as in the field (`processed/error: decryption-failed`).
+    pub fn says(&self) -> String {
         match self {
-            Disposition::Processed => format!("{mode}; processed"),
-            Disposition::Error(m) => format!("{mode}; processed/error: {m}"),
-            Disposition::Warning(m) => format!("{mode}; processed/warning: {m}"),
-            Disposition::Failed(m) => format!("{mode}; failed/failure: {m}"),
+            Disposition::Processed => "processed".to_string(),
+            Disposition::Error(m) => format!("processed/error: {m}"),
+            Disposition::Warning(m) => format!("processed/warning: {m}"),
+            Disposition::Failed(m) => format!("failed/failure: {m}"),
         }
+    }
+
+    /// Whether the message was taken: `processed`, with or without a
+    /// warning (RFC 4130 section 7.4.3).
+    pub fn taken(&self) -> bool {
+        matches!(self, Disposition::Processed | Disposition::Warning(_))
     }
 
     fn parse(value: &str) -> Disposition {
@@ -281,24 +291,32 @@ pub fn build(
 pub struct Expected<'a> {
     /// The sent message's ID, without angle brackets.
     pub message_id: &'a str,
-    /// The sent message's MIC; checked when `signed_message` is true.
-    pub mic: &'a Mic,
-    /// Whether the sent message was signed (then the MIC must match).
-    pub signed_message: bool,
+    /// The sent message's MIC when it was signed: a `processed` MDN must
+    /// return it. (An unsigned message's MIC is not checked.)
+    pub mic: Option<&'a Mic>,
     /// Whether we asked for a signed MDN.
     pub signed_mdn: bool,
 }
 
-/// Reads an MDN (HTTP header fields and body), verifies its signature
-/// with the partner's certificate, and checks it answers `expected`.
-pub fn parse(
+/// The Original-Message-ID of an MDN, read without verifying anything:
+/// which message it answers, to find the partnership whose certificate
+/// then verifies it with [`parse`].
+pub fn original_message_id(
     headers: &[Header],
     body: &[u8],
-    partner: &Certificate,
-    expected: &Expected<'_>,
-    now: SystemTime,
     limits: &Limits,
-) -> Result<MdnOutcome, MdnError> {
+) -> Result<String, MdnError> {
+    Ok(read(headers, body, None, limits)?.0.original_message_id)
+}
+
+/// Reads an MDN's report; its signature, when it has one, verified with
+/// `verify`'s certificate (valid at its time), or not looked at without.
+fn read(
+    headers: &[Header],
+    body: &[u8],
+    verify: Option<(&Certificate, SystemTime)>,
+    limits: &Limits,
+) -> Result<(MdnReport, Option<DigestAlgorithm>), MdnError> {
     let content_headers: Vec<(&str, &str)> = headers
         .iter()
         .filter(|h| h.name.to_ascii_lowercase().starts_with("content-"))
@@ -317,21 +335,23 @@ pub fn parse(
                 parts.len()
             )));
         };
-        partner
-            .check_valid_at(now)
-            .map_err(MdnError::PartnerCertificate)?;
-        let signature = signature.decoded_body()?;
-        let (algorithm, bytes) =
-            verify_canonical(content.raw(), &signature, partner).map_err(MdnError::Signature)?;
-        signed = Some(algorithm);
-        covered = bytes;
+        match verify {
+            Some((partner, now)) => {
+                partner
+                    .check_valid_at(now)
+                    .map_err(MdnError::PartnerCertificate)?;
+                let signature = signature.decoded_body()?;
+                let (algorithm, bytes) = verify_canonical(content.raw(), &signature, partner)
+                    .map_err(MdnError::Signature)?;
+                signed = Some(algorithm);
+                covered = bytes;
+            }
+            None => covered = content.raw().to_vec(),
+        }
         Entity::parse(&covered, limits)?
     } else {
         outer
     };
-    if expected.signed_mdn && signed.is_none() {
-        return Err(MdnError::Unsigned);
-    }
     let report_type = report.content_type()?;
     if !report_type.is("multipart/report") {
         return Err(MdnError::NotAReport(report_type.mime));
@@ -372,19 +392,45 @@ pub fn parse(
         mic,
         disposition: Disposition::parse(field("Disposition")?),
     };
+    Ok((report, signed))
+}
+
+/// Reads an MDN (HTTP header fields and body), verifies its signature
+/// with the partner's certificate, and checks it answers `expected`.
+pub fn parse(
+    headers: &[Header],
+    body: &[u8],
+    partner: &Certificate,
+    expected: &Expected<'_>,
+    now: SystemTime,
+    limits: &Limits,
+) -> Result<MdnOutcome, MdnError> {
+    let (report, signed) = read(headers, body, Some((partner, now)), limits)?;
+    if expected.signed_mdn && signed.is_none() {
+        return Err(MdnError::Unsigned);
+    }
     if report.original_message_id != expected.message_id {
         return Err(MdnError::WrongMessage {
             expected: expected.message_id.to_string(),
             found: report.original_message_id,
         });
     }
-    if expected.signed_message && report.disposition == Disposition::Processed {
-        let found = report.mic.as_ref().ok_or(MdnError::NoMic)?;
-        if found.digest != expected.mic.digest {
-            return Err(MdnError::MicMismatch {
-                expected: expected.mic.to_string(),
-                found: found.to_string(),
-            });
+    // A `processed` MDN returns the MIC; one with a warning (a duplicate
+    // of a message taken before) may not, but a MIC it returns must match.
+    if let Some(mic) = expected.mic
+        && report.disposition.taken()
+    {
+        match &report.mic {
+            Some(found) if found.digest != mic.digest => {
+                return Err(MdnError::MicMismatch {
+                    expected: mic.to_string(),
+                    found: found.to_string(),
+                });
+            }
+            None if report.disposition == Disposition::Processed => {
+                return Err(MdnError::NoMic);
+            }
+            _ => {}
         }
     }
     Ok(MdnOutcome { report, signed })

@@ -27,6 +27,11 @@ pub struct As2Server {
     /// answered with an error MDN.
     #[serde(default = "default_max_body_mb")]
     pub max_body_mb: u64,
+    /// Where partners post asynchronous MDNs for what we send (our
+    /// `Receipt-Delivery-Option`): `http://LISTEN/as2/mdn` by default;
+    /// the URL partners reach it at when a proxy is in front.
+    #[serde(default)]
+    pub mdn_url: Option<String>,
 }
 
 fn default_listen() -> String {
@@ -44,6 +49,10 @@ impl As2Server {
             as2_id: self.as2_id.clone(),
             certificate: self.certificate.clone(),
             private_key: self.private_key.clone(),
+            mdn_url: self
+                .mdn_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{}/as2/mdn", self.listen)),
         }
     }
 

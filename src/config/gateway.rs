@@ -803,6 +803,14 @@ pub(super) fn check(path: &Path) -> Checked {
         if a.max_body_mb == 0 {
             errors.push(source.error_at(key_at("max_body_mb"), "[as2] max_body_mb: at least 1"));
         }
+        if let Some(url) = &a.mdn_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            errors.push(source.error_at(
+                key_at("mdn_url"),
+                format!("[as2] mdn_url {url:?} is not an http:// or https:// URL"),
+            ));
+        }
         if let Err(e) = crate::transport::as2::load_identity(&a.ours()) {
             errors.push(source.error_at(at, e));
         }

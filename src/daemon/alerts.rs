@@ -68,6 +68,7 @@ pub fn link(base: &str, e: &ExceptionRecord) -> String {
         ),
         _ => match e.subject.strip_prefix("file:") {
             Some(id) => format!("{base}/files/{id}"),
+            None if e.subject.starts_with("delivery:") => format!("{base}/deliveries"),
             None => format!("{base}/exceptions"),
         },
     }

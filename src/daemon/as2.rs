@@ -10,9 +10,20 @@
 //! committed in one transaction before the MDN is sent, and a message
 //! whose Message-ID was received before is answered with the MDN it got
 //! then, and not taken again (two posts of it at once: the second finds
-//! the first's record and gets its MDN). Everything runs on a blocking
-//! thread; the cryptography with no lock held, the store connection and
-//! the archive only for a read and for keeping and recording a message.
+//! the first's record and gets its MDN). An asynchronous MDN is queued in
+//! the outbox in that same transaction (target [`MDN_TARGET`], its URL as
+//! the delivery's name) and posted by a delivery worker, with its
+//! retries: a crash after the answer loses no MDN.
+//!
+//! Partners post the asynchronous MDNs of what we sent to `/as2/mdn`
+//! (`[as2] mdn_url`): each is matched to its message by its
+//! Original-Message-ID, verified with that partnership's certificate and
+//! our MIC, recorded, and the delivery that sent the message is made
+//! (or, for a negative MDN, noted, and sent again at its next try).
+//!
+//! Everything runs on a blocking thread; the cryptography with no lock
+//! held, the store connection and the archive only for a read and for
+//! keeping and recording a message.
 
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
@@ -25,14 +36,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use super::wake::Wake;
-use crate::as2::mdn::{self, Disposition, DispositionModifier, MdnReport};
+use crate::as2::Mic;
+use crate::as2::mdn::{self, Disposition, DispositionModifier, Expected, MdnReport};
 use crate::as2::message::{self, Envelope, Inbound, MdnDelivery};
 use crate::as2::mime::{Header, Limits};
 use crate::config::{ChannelKind, Gateway as Config};
 use crate::store::{
-    Archive, As2Direction, As2Record, Durability, ErrorKind, NewFile, Store, StoreError,
+    Archive, As2Direction, As2Record, Durability, ErrorKind, NewDelivery, NewFile, Store,
+    StoreError,
 };
-use crate::transport::as2::{As2Config, load_identity};
+use crate::transport::as2::{As2Channel, As2Config, load_identity, mdn_from_record, mdn_record};
+
+/// The outbox's target of the asynchronous MDNs we owe partners.
+pub const MDN_TARGET: &str = "as2-mdn";
 
 /// What the AS2 server works with, replaced on SIGHUP.
 pub struct Parts {
@@ -73,20 +89,15 @@ impl Shared {
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/as2", post(receive))
+        .route("/as2/mdn", post(receive_mdn))
         .with_state(shared)
 }
-
-/// An asynchronous MDN to post: the partner's URL, the MDN's header
-/// fields and body.
-type MdnPost = (String, Vec<(String, String)>, Vec<u8>);
 
 /// An HTTP answer made on the blocking thread.
 struct Answer {
     status: StatusCode,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
-    /// An MDN to post to the partner's URL (asynchronous MDN).
-    post_to: Option<MdnPost>,
 }
 
 impl Answer {
@@ -95,7 +106,6 @@ impl Answer {
             status,
             headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
             body: text.into_bytes(),
-            post_to: None,
         }
     }
 }
@@ -138,37 +148,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bo
                 format!("the AS2 server: {e}"),
             )
         });
-    if let Some((url, headers, body)) = answer.post_to.clone() {
-        tokio::spawn(post_mdn(url, headers, body));
-    }
     answer.into_response()
-}
-
-/// Posts an asynchronous MDN, trying a few times.
-async fn post_mdn(url: String, headers: Vec<(String, String)>, body: Vec<u8>) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let Ok(client) = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(60))
-        .build()
-    else {
-        return;
-    };
-    for attempt in 0..5u32 {
-        let mut request = client.post(&url);
-        for (n, v) in &headers {
-            request = request.header(n.as_str(), v.as_str());
-        }
-        match request.body(body.clone()).send().await {
-            Ok(r) if r.status().is_success() => return,
-            Ok(r) => {
-                tracing::warn!(url, status = %r.status(), attempt, "an asynchronous MDN was refused")
-            }
-            Err(e) => {
-                tracing::warn!(url, error = %e, attempt, "an asynchronous MDN was not delivered")
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(2u64 << attempt)).await;
-    }
 }
 
 /// The partnership whose partner is `as2_id`: its channel's name and
@@ -178,34 +158,6 @@ fn partnership<'a>(config: &'a Config, as2_id: &str) -> Option<(&'a str, &'a As2
         ChannelKind::As2(a) if a.as2_id == as2_id => Some((c.name.as_str(), a)),
         _ => None,
     })
-}
-
-/// An MDN's HTTP header fields and body, kept as bytes (header lines,
-/// an empty line, the body) to answer a repeat of the message.
-fn mdn_bytes(headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for (n, v) in headers {
-        out.extend_from_slice(format!("{n}: {v}\r\n").as_bytes());
-    }
-    out.extend_from_slice(b"\r\n");
-    out.extend_from_slice(body);
-    out
-}
-
-/// The kept MDN's header fields and body.
-fn mdn_parts(kept: &[u8]) -> (Vec<(String, String)>, Vec<u8>) {
-    let split = kept
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(kept.len());
-    let head = String::from_utf8_lossy(&kept[..split]);
-    let headers = head
-        .split("\r\n")
-        .filter_map(|l| l.split_once(": "))
-        .map(|(n, v)| (n.to_string(), v.to_string()))
-        .collect();
-    let body = kept.get(split + 4..).unwrap_or_default().to_vec();
-    (headers, body)
 }
 
 /// Opens, records and answers one message (on a blocking thread).
@@ -243,8 +195,20 @@ fn answered_before(shared: &Shared, env: &Envelope) -> Result<Option<Answer>, St
         return Ok(None);
     };
     tracing::info!(message_id = %env.message_id, "an AS2 message received before: answered again");
-    let (mdn_headers, mdn_body) = mdn_parts(before.mdn.as_deref().unwrap_or_default());
-    Ok(Some(respond(env, mdn_headers, mdn_body)))
+    let kept = before.mdn.unwrap_or_default();
+    // An asynchronous MDN is queued again, under a key of its own.
+    if let Some(MdnDelivery::Async { url }) = env.mdn.as_ref().map(|m| &m.delivery) {
+        let again = format!(
+            "{MDN_TARGET}:{}:again:{}",
+            env.message_id,
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        );
+        let mut tx = store.transaction(Durability::Synced)?;
+        tx.queue(&[owed_mdn(again, url, &kept)])?;
+        tx.commit()?;
+        shared.wake.ring();
+    }
+    Ok(Some(respond(env, &kept)))
 }
 
 /// Opens a message and makes its MDN with no lock held (the work is the
@@ -364,7 +328,24 @@ fn take_message(
             ));
         }
     };
-    let kept = mdn_bytes(&mdn_headers, &mdn_body);
+    let kept = mdn_record(
+        &mdn_headers
+            .iter()
+            .map(|(n, v)| Header {
+                name: n.clone(),
+                value: v.clone(),
+            })
+            .collect::<Vec<_>>(),
+        &mdn_body,
+    );
+    let owed = match env.mdn.as_ref().map(|m| &m.delivery) {
+        Some(MdnDelivery::Async { url }) => Some(owed_mdn(
+            format!("{MDN_TARGET}:{}", env.message_id),
+            url,
+            &kept,
+        )),
+        _ => None,
+    };
     let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let recorded = (|| -> Result<bool, StoreError> {
         Ok(match opened {
@@ -423,11 +404,12 @@ fn take_message(
                     file_id: Some(file_id),
                     delivery_key: None,
                     mic: Some(inbound.mic.to_string()),
-                    mdn: Some(kept),
+                    mdn: Some(kept.clone()),
                     status: "processed".into(),
                     detail: None,
                     at,
                 })?;
+                tx.queue(owed.as_slice())?;
                 tx.commit()?;
                 true
             }
@@ -442,11 +424,12 @@ fn take_message(
                     file_id: None,
                     delivery_key: None,
                     mic: None,
-                    mdn: Some(kept),
+                    mdn: Some(kept.clone()),
                     status: "error".into(),
                     detail: Some(format!("{}: {why}", modifier.as_str())),
                     at,
                 })?;
+                tx.queue(owed.as_slice())?;
                 tx.commit()?;
                 false
             }
@@ -455,29 +438,205 @@ fn take_message(
     let received = match recorded {
         Ok(received) => received,
         // The same message, recorded meanwhile by another request: its MDN.
-        Err(e) if e.kind() == Some(ErrorKind::Conflict) => match answered_before(shared, env)? {
-            Some(answer) => return Ok((answer, false)),
-            None => return Err(e),
-        },
+        Err(e) if e.kind() == Some(ErrorKind::Conflict) => {
+            tracing::info!(message_id = %env.message_id, "the same AS2 message, recorded meanwhile by another post");
+            match answered_before(shared, env)? {
+                Some(answer) => return Ok((answer, false)),
+                None => return Err(e),
+            }
+        }
         Err(e) => return Err(e),
     };
-    Ok((respond(env, mdn_headers, mdn_body), received))
+    if owed.is_some() {
+        shared.wake.ring();
+    }
+    Ok((respond(env, &kept), received))
 }
 
-/// The answer to a message: its MDN in the answer, or posted to the
-/// partner's URL, or none asked for.
-fn respond(env: &Envelope, mdn_headers: Vec<(String, String)>, mdn_body: Vec<u8>) -> Answer {
+/// The delivery of an asynchronous MDN we owe: posted to `url`.
+fn owed_mdn(key: String, url: &str, kept: &[u8]) -> NewDelivery {
+    NewDelivery {
+        target: MDN_TARGET.to_string(),
+        key,
+        name: url.to_string(),
+        payload: kept.to_vec(),
+        payload_file: None,
+    }
+}
+
+/// The answer to a message: its MDN (kept by [`mdn_record`]) in the
+/// answer, or a word that it follows (posted by the outbox), or none
+/// asked for.
+fn respond(env: &Envelope, kept: &[u8]) -> Answer {
     match env.mdn.as_ref().map(|m| &m.delivery) {
-        Some(MdnDelivery::Sync) => Answer {
-            status: StatusCode::OK,
-            headers: mdn_headers,
-            body: mdn_body,
-            post_to: None,
-        },
-        Some(MdnDelivery::Async { url }) => Answer {
-            post_to: Some((url.clone(), mdn_headers, mdn_body)),
-            ..Answer::text(StatusCode::OK, "received; the MDN follows".into())
-        },
+        Some(MdnDelivery::Sync) => {
+            let (headers, body) = mdn_from_record(kept);
+            Answer {
+                status: StatusCode::OK,
+                headers: headers.into_iter().map(|h| (h.name, h.value)).collect(),
+                body,
+            }
+        }
+        Some(MdnDelivery::Async { .. }) => {
+            Answer::text(StatusCode::OK, "received; the MDN follows".into())
+        }
         None => Answer::text(StatusCode::OK, "received".into()),
     }
+}
+
+/// `POST /as2/mdn`: an asynchronous MDN of a message we sent.
+async fn receive_mdn(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Ok(body) = axum::body::to_bytes(body, MDN_MAX_BYTES).await else {
+        return Answer::text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "an MDN is at most 1 MB".into(),
+        )
+        .into_response();
+    };
+    let headers: Vec<Header> = headers
+        .iter()
+        .map(|(n, v)| Header {
+            name: n.as_str().to_string(),
+            value: String::from_utf8_lossy(v.as_bytes()).into_owned(),
+        })
+        .collect();
+    let s = Arc::clone(&shared);
+    tokio::task::spawn_blocking(move || take_mdn(&s, &headers, &body))
+        .await
+        .unwrap_or_else(|e| {
+            Answer::text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the AS2 server: {e}"),
+            )
+        })
+        .into_response()
+}
+
+/// The largest asynchronous MDN taken.
+const MDN_MAX_BYTES: usize = 1 << 20;
+
+/// Matches an asynchronous MDN to the message it answers, verifies it,
+/// and records it, making the delivery that sent the message when it
+/// says the message was processed (on a blocking thread).
+fn take_mdn(shared: &Shared, headers: &[Header], body: &[u8]) -> Answer {
+    let limits = Limits::default();
+    let message_id = match mdn::original_message_id(headers, body, &limits) {
+        Ok(id) => id,
+        Err(e) => return Answer::text(StatusCode::BAD_REQUEST, format!("not an MDN: {e}")),
+    };
+    let sent = {
+        let mut store = shared.store.lock().unwrap_or_else(|e| e.into_inner());
+        store.as2_message(As2Direction::Out, &message_id)
+    };
+    let sent = match sent {
+        Ok(Some(sent)) => sent,
+        Ok(None) => {
+            tracing::warn!(message_id, "an MDN for a message we did not send");
+            return Answer::text(
+                StatusCode::BAD_REQUEST,
+                format!("no message <{message_id}> was sent"),
+            );
+        }
+        Err(e) => return unavailable(&e),
+    };
+    let config = Arc::clone(
+        &shared
+            .parts()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .config,
+    );
+    let Some(ChannelKind::As2(partnership)) = config.channel(&sent.channel).map(|c| &c.kind) else {
+        return Answer::text(
+            StatusCode::BAD_REQUEST,
+            format!("the partnership {} is not configured", sent.channel),
+        );
+    };
+    let channel = As2Channel::new(&sent.channel, partnership.clone());
+    let mic = match sent.mic.as_deref().map(Mic::parse).transpose() {
+        Ok(m) => m,
+        Err(e) => return unavailable(&e),
+    };
+    let expected = Expected {
+        message_id: &message_id,
+        mic: mic.as_ref(),
+        signed_mdn: partnership.mdn_signed,
+    };
+    let key = sent.delivery_key.clone().unwrap_or_default();
+    let outcome = match channel.read_mdn(headers, body, &expected) {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(message_id, error = %e, "an MDN that does not verify, refused");
+            let noted = shared
+                .store
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .atomically(Durability::Unsynced, |tx| {
+                    tx.delivery_noted_by_key(&key, &format!("an MDN came that was refused: {e}"))
+                });
+            if let Err(e) = noted {
+                return unavailable(&e);
+            }
+            return Answer::text(StatusCode::BAD_REQUEST, format!("refused: {e}"));
+        }
+    };
+    let taken = outcome.report.disposition.taken();
+    let says = outcome.report.disposition.says();
+    let kept = mdn_record(headers, body);
+    let recorded = shared
+        .store
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .atomically(Durability::Synced, |tx| {
+            tx.as2_mdn(
+                &message_id,
+                if taken { "processed" } else { "error" },
+                &says,
+                &kept,
+            )?;
+            if taken {
+                tx.delivered_by_key(&key)?;
+            } else {
+                tx.delivery_noted_by_key(&key, &negative_mdn_note(&says))?;
+            }
+            if let Some(file) = sent.file_id {
+                tx.audit(
+                    file,
+                    "as2",
+                    &format!(
+                        "AS2 message <{message_id}> to {}: its asynchronous MDN says {says}",
+                        sent.channel
+                    ),
+                )?;
+            }
+            Ok(())
+        });
+    match recorded {
+        Ok(()) => {
+            tracing::info!(message_id, says, "an asynchronous MDN received");
+            shared.wake.ring();
+            Answer::text(StatusCode::OK, "MDN received".into())
+        }
+        Err(e) => unavailable(&e),
+    }
+}
+
+/// What is noted on a delivery whose message got a negative MDN that
+/// `says` so.
+pub fn negative_mdn_note(says: &str) -> String {
+    format!("the partner's MDN says {says}: sent again at the next try")
+}
+
+/// The answer when the store cannot be written now: the partner posts
+/// again.
+fn unavailable(e: &dyn std::fmt::Display) -> Answer {
+    tracing::error!(error = %e, "an AS2 request could not be recorded");
+    Answer::text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("it could not be recorded now: {e}"),
+    )
 }

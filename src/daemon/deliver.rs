@@ -55,6 +55,17 @@ enum Attempt {
     Stopped,
     /// Failed; tried again later.
     Failed(String),
+    /// Sent, its receipt to come (an AS2 message with an asynchronous
+    /// MDN): made when the receipt comes, tried again after `wait_secs`
+    /// if it does not.
+    Awaiting {
+        /// The message sent.
+        message_id: String,
+        /// What is awaited.
+        note: String,
+        /// How long.
+        wait_secs: u64,
+    },
 }
 
 /// Deliveries whose documents are read ahead from a bucket, side by side,
@@ -241,6 +252,124 @@ fn attempt_relay_documents(
 struct Relays {
     relay: Option<Box<dyn DocumentRelay>>,
     netsuite: Option<super::netsuite::NetSuiteRelay>,
+    /// Where asynchronous MDNs we owe are posted from.
+    mdns: Option<(crate::relay::Blocking, reqwest::Client)>,
+}
+
+/// Posts an asynchronous MDN we owe a partner: the delivery's name is
+/// the partner's URL, its payload the MDN as kept.
+fn post_owed_mdn(relays: &mut Relays, d: &Delivery) -> Result<(), String> {
+    if relays.mdns.is_none() {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(60))
+            .build()
+            .map_err(|e| format!("starting the HTTP client: {e}"))?;
+        relays.mdns = Some((crate::relay::Blocking::default(), client));
+    }
+    let Some((blocking, client)) = relays.mdns.as_mut() else {
+        return Err("no HTTP client".into());
+    };
+    let client = client.clone();
+    blocking
+        .run(crate::transport::as2::post_mdn(
+            &client,
+            &d.new.name,
+            &d.new.payload,
+        ))
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())
+}
+
+/// A delivery to an AS2 partnership: the message is built, recorded as
+/// sent (before it goes: an asynchronous MDN may come back before the
+/// POST's answer), and posted; a synchronous MDN is recorded with what it
+/// says, and an asynchronous one is awaited (`daemon::as2` makes the
+/// delivery when it comes).
+fn attempt_as2(
+    config: &Config,
+    channel: &mut Channel,
+    archive: &Archive,
+    store: &mut dyn Store,
+    d: &Delivery,
+) -> Result<Attempt, StoreError> {
+    use crate::transport::as2::{MdnMode, Posted};
+    let bytes = match payload(archive, d) {
+        Ok(b) => b,
+        Err(e) => return Ok(Attempt::Failed(e)),
+    };
+    let Some(a) = channel.as2() else {
+        return Ok(Attempt::Failed("not an AS2 channel".into()));
+    };
+    let mode = a.config().mdn;
+    let wait_secs = a.config().mdn_wait_secs;
+    let message = match a.prepare(&d.new.name, &bytes) {
+        Ok(m) => m,
+        Err(e) => return Ok(Attempt::Failed(e.to_string())),
+    };
+    let at = || chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    store.atomically(Durability::Synced, |tx| {
+        tx.as2_sent(&crate::store::As2Record {
+            direction: crate::store::As2Direction::Out,
+            message_id: message.message_id.clone(),
+            channel: d.new.target.clone(),
+            file_id: d.file_id,
+            delivery_key: Some(d.new.key.clone()),
+            // The MIC an MDN must return: a signed message's only.
+            mic: message.signed.then(|| message.mic.to_string()),
+            mdn: None,
+            status: "sent".into(),
+            detail: None,
+            at: at(),
+        })
+    })?;
+    let posted = match channel.post_as2(&d.new.name, &message) {
+        Ok(p) => p,
+        Err(e) => return Ok(Attempt::Failed(e.to_string())),
+    };
+    Ok(match (posted, mode) {
+        (Posted::Receipt { outcome, raw }, _) => {
+            let taken = outcome.report.disposition.taken();
+            let says = outcome.report.disposition.says();
+            store.atomically(Durability::Unsynced, |tx| {
+                tx.as2_mdn(
+                    &message.message_id,
+                    if taken { "processed" } else { "error" },
+                    &says,
+                    &raw,
+                )?;
+                if let Some(file) = d.file_id {
+                    tx.audit(
+                        file,
+                        "as2",
+                        &format!(
+                            "{} sent to {} as AS2 message <{}>: its MDN says {says}",
+                            d.new.name, d.new.target, message.message_id
+                        ),
+                    )?;
+                }
+                Ok(())
+            })?;
+            if taken {
+                Attempt::Made
+            } else {
+                Attempt::Failed(format!("the partner's MDN says {says}: not taken"))
+            }
+        }
+        (Posted::Accepted, MdnMode::Async) => Attempt::Awaiting {
+            message_id: message.message_id.clone(),
+            note: format!(
+                "sent as AS2 message <{}>; its MDN is awaited, the message sent again without one",
+                message.message_id
+            ),
+            wait_secs: wait_secs.max(retry_after(
+                config.gateway.retry_secs,
+                d.attempts,
+                (d.id as u64).wrapping_mul(7919),
+            )),
+        },
+        (Posted::Accepted, MdnMode::Sync | MdnMode::None) => Attempt::Made,
+    })
 }
 
 fn attempt(
@@ -257,6 +386,18 @@ fn attempt(
             .netsuite
             .get_or_insert_with(|| super::netsuite::NetSuiteRelay::new(config));
         return attempt_relay_documents(netsuite, archive, store, stop, d);
+    }
+    if d.new.target == super::as2::MDN_TARGET {
+        return Ok(match post_owed_mdn(relays, d) {
+            Ok(()) => Attempt::Made,
+            Err(e) => Attempt::Failed(e),
+        });
+    }
+    if let Some(channel) = channels
+        .iter_mut()
+        .find(|c| c.name() == d.new.target && c.as2().is_some())
+    {
+        return attempt_as2(config, channel, archive, store, d);
     }
     let relay = &mut relays.relay;
     if d.new.target == "relay" {
@@ -412,6 +553,37 @@ pub fn due(
                 },
                 Attempt::Stopped => break,
                 Attempt::Failed(e) => failed(config, store, d, &e, &mut made)?,
+                Attempt::Awaiting {
+                    message_id,
+                    note,
+                    wait_secs,
+                } => {
+                    store.atomically(Durability::Unsynced, |tx| {
+                        tx.delivery_failed(d.id, &note, wait_secs)
+                    })?;
+                    // A negative MDN that came before the line above was
+                    // written is noted again (a positive one made the
+                    // delivery, which the line above then left alone).
+                    if let Some(sent) =
+                        store.as2_message(crate::store::As2Direction::Out, &message_id)?
+                        && sent.status == "error"
+                    {
+                        let says = sent.detail.unwrap_or_default();
+                        store.atomically(Durability::Unsynced, |tx| {
+                            tx.delivery_noted_by_key(
+                                &d.new.key,
+                                &super::as2::negative_mdn_note(&says),
+                            )
+                        })?;
+                    }
+                    tracing::info!(
+                        delivery = d.id,
+                        name = %d.new.name,
+                        target = %d.new.target,
+                        wait_secs,
+                        "sent; its receipt is awaited"
+                    );
+                }
             }
         }
         if !written.is_empty() {

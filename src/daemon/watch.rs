@@ -21,7 +21,7 @@ use crate::config::Gateway as Config;
 use crate::lifecycle::exceptions::{self, Finding};
 use crate::lifecycle::{ExceptionKind, Order};
 use crate::store::{
-    Durability, ExceptionFilter, FileState, NewException, OrderFilter, Store, StoreError,
+    Durability, ExceptionFilter, FileState, NewException, OrderFilter, Outbox, Store, StoreError,
 };
 
 /// The lease the watcher works under.
@@ -33,6 +33,11 @@ const LOOKBACK_DAYS: i64 = 120;
 
 /// How many of the latest files are looked at for quarantined ones.
 const RECENT_FILES: usize = 5000;
+
+/// The deliveries waiting in the outbox looked at for `delivery-failing`
+/// (the next due first; beyond these, an open exception is closed as if
+/// its delivery were made).
+const WAITING_DELIVERIES: usize = 10_000;
 
 /// What a check did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -72,6 +77,9 @@ fn resolution(kind: ExceptionKind, order: Option<&Order>, file_state: Option<Fil
         },
         ExceptionKind::ChannelFailing => "the channel works again".into(),
         ExceptionKind::InventoryMissing => "an inventory report came".into(),
+        ExceptionKind::DeliveryFailing => {
+            "the delivery was made (or taken out of the outbox)".into()
+        }
         _ => format!("no longer found (the order is {state})"),
     }
 }
@@ -171,6 +179,18 @@ pub fn check(
                 &config.exceptions,
                 now,
             ));
+        }
+    }
+    if config.exceptions.delivery_failing_after.is_some() {
+        for d in store.outbox(Outbox::Waiting(WAITING_DELIVERIES))? {
+            if let Some(queued) = parse_time(&d.created_at) {
+                found.extend(exceptions::for_delivery(
+                    &d,
+                    queued,
+                    &config.exceptions,
+                    now,
+                ));
+            }
         }
     }
     for p in &config.partners {

@@ -35,11 +35,14 @@ pub enum ExceptionKind {
     ChannelFailing,
     /// No inventory report in time.
     InventoryMissing,
+    /// A delivery (to the relay, or to a partner: an AS2 message without
+    /// its MDN) not made for too long.
+    DeliveryFailing,
 }
 
 impl ExceptionKind {
     /// Every kind.
-    pub const ALL: [ExceptionKind; 10] = [
+    pub const ALL: [ExceptionKind; 11] = [
         ExceptionKind::No997,
         ExceptionKind::No855,
         ExceptionKind::Rejected,
@@ -50,6 +53,7 @@ impl ExceptionKind {
         ExceptionKind::Quarantined,
         ExceptionKind::ChannelFailing,
         ExceptionKind::InventoryMissing,
+        ExceptionKind::DeliveryFailing,
     ];
 
     /// As stored and printed.
@@ -65,6 +69,7 @@ impl ExceptionKind {
             ExceptionKind::Quarantined => "quarantined",
             ExceptionKind::ChannelFailing => "channel-failing",
             ExceptionKind::InventoryMissing => "inventory-missing",
+            ExceptionKind::DeliveryFailing => "delivery-failing",
         }
     }
 
@@ -86,7 +91,7 @@ pub struct Finding {
     /// What kind.
     pub kind: ExceptionKind,
     /// What it is about, unique per kind: `order:PARTNER:PO`,
-    /// `file:ID`, `channel:NAME`, `inventory:PARTNER`.
+    /// `file:ID`, `channel:NAME`, `inventory:PARTNER`, `delivery:ID`.
     pub subject: String,
     /// The partner, when there is one.
     pub partner: Option<String>,
@@ -299,6 +304,36 @@ pub fn for_channel(
         reason: format!(
             "channel {channel} has failed for {}: {last_error}",
             hours(now - since)
+        ),
+    })
+}
+
+/// A delivery queued at `queued` and not made yet, at `now`: failing
+/// when it has been tried and is older than the rule's span.
+pub fn for_delivery(
+    delivery: &crate::store::OutboxEntry,
+    queued: DateTime<Utc>,
+    rules: &Rules,
+    now: DateTime<Utc>,
+) -> Option<Finding> {
+    let span = rules.delivery_failing_after?.chrono();
+    (delivery.done_at.is_none() && delivery.attempts > 0 && now - queued >= span).then(|| Finding {
+        kind: ExceptionKind::DeliveryFailing,
+        subject: format!("delivery:{}", delivery.id),
+        partner: None,
+        po_number: None,
+        reason: format!(
+            "delivery {} ({} to {}) not made after {} attempt{} in {}: {}",
+            delivery.id,
+            delivery.name,
+            delivery.target,
+            delivery.attempts,
+            if delivery.attempts == 1 { "" } else { "s" },
+            hours(now - queued),
+            delivery
+                .last_error
+                .as_deref()
+                .unwrap_or("no error recorded")
         ),
     })
 }

@@ -159,6 +159,9 @@ pub struct RulesTable {
     pub quarantined: Option<bool>,
     /// A channel failing for this long.
     pub channel_failing_after: Option<After>,
+    /// A delivery tried and not made for this long (the gateway's table
+    /// only: deliveries are not a partner's).
+    pub delivery_failing_after: Option<After>,
     /// No inventory report from the partner for this long (off unless
     /// set).
     pub inventory_every: Option<After>,
@@ -183,6 +186,8 @@ pub struct Rules {
     pub quarantined: bool,
     /// Channels failing for this long.
     pub channel_failing_after: Option<Span>,
+    /// Deliveries tried and not made for this long.
+    pub delivery_failing_after: Option<Span>,
     /// Inventory reports expected this often.
     pub inventory_every: Option<Span>,
 }
@@ -199,6 +204,7 @@ impl Default for Rules {
             invoice_held: true,
             quarantined: true,
             channel_failing_after: Some(Span(Duration::from_secs(30 * 60))),
+            delivery_failing_after: h(2),
             inventory_every: None,
         }
     }
@@ -219,6 +225,7 @@ impl Rules {
             invoice_held: t.invoice_held.unwrap_or(self.invoice_held),
             quarantined: t.quarantined.unwrap_or(self.quarantined),
             channel_failing_after: span(t.channel_failing_after, self.channel_failing_after),
+            delivery_failing_after: span(t.delivery_failing_after, self.delivery_failing_after),
             inventory_every: span(t.inventory_every, self.inventory_every),
         }
     }

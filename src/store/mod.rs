@@ -1171,7 +1171,9 @@ pub trait Transaction: Query {
     /// A delivery was made.
     fn delivered(&mut self, id: i64) -> Result<(), StoreError>;
 
-    /// A delivery failed; it is tried again after `retry_in_secs`.
+    /// A delivery failed; it is tried again after `retry_in_secs`
+    /// (nothing when it was made meanwhile: an asynchronous receipt that
+    /// came first).
     fn delivery_failed(
         &mut self,
         id: i64,
@@ -1229,6 +1231,19 @@ pub trait Transaction: Query {
     /// Records an AS2 message (a message already recorded with its
     /// direction and Message-ID is a `Conflict`).
     fn record_as2(&mut self, m: &As2Record) -> Result<(), StoreError>;
+
+    /// Records an AS2 message sent (or sent again: its status is `sent`
+    /// again, what its last MDN said kept until the next one comes).
+    fn as2_sent(&mut self, m: &As2Record) -> Result<(), StoreError>;
+
+    /// The delivery with `key` was made: the partner's asynchronous
+    /// receipt came. Nothing when it was made before.
+    fn delivered_by_key(&mut self, key: &str) -> Result<(), StoreError>;
+
+    /// Notes on the delivery with `key`, not made yet, what happened to
+    /// it (a negative asynchronous receipt); when it is tried again is
+    /// unchanged.
+    fn delivery_noted_by_key(&mut self, key: &str, note: &str) -> Result<(), StoreError>;
 
     /// Records what the MDN of a message sent said.
     fn as2_mdn(

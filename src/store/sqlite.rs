@@ -1626,7 +1626,7 @@ impl Transaction for SqliteTransaction<'_> {
         retry_in_secs: u64,
     ) -> Result<(), StoreError> {
         self.store.exec(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1",
+            "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, next_try_at = ?3 WHERE id = ?1 AND done_at IS NULL",
             params![id, error, now_secs() + retry_in_secs.min(i64::MAX as u64) as i64],
         )
     }
@@ -1726,6 +1726,40 @@ impl Transaction for SqliteTransaction<'_> {
                 m.detail,
                 m.at
             ],
+        )
+    }
+
+    fn as2_sent(&mut self, m: &As2Record) -> Result<(), StoreError> {
+        self.store.exec(
+            "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
+             ON CONFLICT (direction, message_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
+            params![
+                m.direction.as_str(),
+                m.message_id,
+                m.channel,
+                m.file_id,
+                m.delivery_key,
+                m.mic,
+                m.mdn,
+                m.status,
+                m.detail,
+                m.at
+            ],
+        )
+    }
+
+    fn delivered_by_key(&mut self, key: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE outbox SET done_at = ?2, attempts = attempts + 1 WHERE key = ?1 AND done_at IS NULL",
+            params![key, now()],
+        )
+    }
+
+    fn delivery_noted_by_key(&mut self, key: &str, note: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE outbox SET last_error = ?2 WHERE key = ?1 AND done_at IS NULL",
+            params![key, note],
         )
     }
 

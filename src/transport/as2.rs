@@ -2,14 +2,18 @@
 //!
 //! Outbound, each delivery is one AS2 message built by [`crate::as2`]
 //! (compressed, signed with our key and encrypted for the partner's
-//! certificate, as the partnership says) and POSTed to the partner's URL;
-//! the delivery is made only when the partner's synchronous MDN says
-//! `processed`, its signature verifies and it returns our MIC. Anything
-//! else (no answer, an HTTP error, a negative or bad MDN) fails the
-//! delivery, which the outbox retries with its backoff. A retry sends the
-//! same message again under the same Message-ID (it is made from the
-//! file's name and bytes), so that a partner that got it the first time
-//! answers it without taking it twice.
+//! certificate, as the partnership says: [`As2Channel::prepare`]) and
+//! POSTed to the partner's URL ([`As2Channel::post`]). The delivery is
+//! made only when the partner's MDN says `processed`, its signature
+//! verifies and it returns our MIC: a synchronous MDN comes in the answer;
+//! an asynchronous one is posted later to `[as2] mdn_url`, where the
+//! daemon matches it to its message (`daemon::as2`). Anything else (no
+//! answer, an HTTP error, a negative or bad MDN, no asynchronous MDN
+//! within `mdn_wait_secs`) fails the delivery, which the outbox retries
+//! with its backoff. A retry sends the same message again under the same
+//! Message-ID (it is made from the file's name and bytes), so that a
+//! partner that got it the first time answers it without taking it
+//! twice.
 //!
 //! Inbound, partners POST to the daemon's AS2 server (`daemon::as2`),
 //! which finds the partnership by the message's AS2-From among the `as2`
@@ -21,6 +25,8 @@ use std::time::{Duration, SystemTime};
 use serde::Deserialize;
 
 use super::TransportError;
+use crate::as2::mdn::{Expected, MdnOutcome};
+use crate::as2::message::Outbound;
 use crate::as2::mime::{Header, Limits};
 use crate::as2::{
     Certificate, Cipher, Compression, DigestAlgorithm, Identity, MdnDelivery, MdnRequest,
@@ -44,6 +50,9 @@ pub enum MdnMode {
     /// In the answer to the POST.
     #[default]
     Sync,
+    /// Posted later to our `[as2] mdn_url`: the delivery is made when it
+    /// comes, or sent again after `mdn_wait_secs`.
+    Async,
     /// No MDN asked for: the delivery is made on the HTTP answer.
     None,
 }
@@ -58,6 +67,8 @@ pub struct Ours {
     pub certificate: PathBuf,
     /// Our private key (PEM: PKCS#8 or PKCS#1).
     pub private_key: PathBuf,
+    /// Where partners post asynchronous MDNs to us.
+    pub mdn_url: String,
 }
 
 /// An AS2 channel's configuration: one partnership.
@@ -84,9 +95,14 @@ pub struct As2Config {
     /// Compress what we send (RFC 5402), before signing.
     #[serde(default)]
     pub compress: bool,
-    /// The MDN we ask for: `"sync"` (the default) or `"none"`.
+    /// The MDN we ask for: `"sync"` (the default), `"async"` (posted to
+    /// `[as2] mdn_url`) or `"none"`.
     #[serde(default)]
     pub mdn: MdnMode,
+    /// How long an asynchronous MDN may take, in seconds (an hour by
+    /// default): without one by then the message is sent again.
+    #[serde(default = "default_mdn_wait_secs")]
+    pub mdn_wait_secs: u64,
     /// Ask for a signed MDN (the default), with our signing digest.
     #[serde(default = "yes")]
     pub mdn_signed: bool,
@@ -118,6 +134,10 @@ fn default_content_type() -> String {
 
 const fn default_timeout_secs() -> u64 {
     120
+}
+
+const fn default_mdn_wait_secs() -> u64 {
+    3600
 }
 
 impl As2Config {
@@ -176,6 +196,9 @@ impl As2Config {
         }
         if self.timeout_secs == 0 {
             return Err("timeout_secs must be at least 1".into());
+        }
+        if self.mdn_wait_secs == 0 {
+            return Err("mdn_wait_secs must be at least 1".into());
         }
         self.partner_certificate()?;
         Ok(())
@@ -276,23 +299,24 @@ impl As2Channel {
         Ok(c)
     }
 
-    /// Sends `bytes` as `file`: done when the partner's MDN (when one is
-    /// asked for) says it was processed and returns our MIC.
-    pub async fn deliver(&mut self, file: &str, bytes: &[u8]) -> Result<(), TransportError> {
-        use std::io::ErrorKind;
+    /// Builds the message that sends `bytes` as `file`: the same
+    /// Message-ID and MIC for the same file and bytes.
+    pub fn prepare(&self, file: &str, bytes: &[u8]) -> Result<Outbound, TransportError> {
         let doing = format!("sending {file} by AS2 to {}", self.config.as2_id);
-        let url = self.config.url.clone().ok_or_else(|| {
-            self.error(
-                &doing,
-                ErrorKind::Unsupported,
-                "the channel has no url: it only receives".into(),
-            )
-        })?;
-        let invalid = |m: String| self.error(&doing, ErrorKind::InvalidInput, m);
+        let invalid = |m: String| self.error(&doing, std::io::ErrorKind::InvalidInput, m);
         let sign = self.config.signing().map_err(invalid)?;
         let encrypt = self.config.cipher().map_err(invalid)?;
         let partner = self.config.partner_certificate().map_err(invalid)?;
         let us = self.config.identity().map_err(invalid)?;
+        let signed = self
+            .config
+            .mdn_signed
+            .then(|| sign.unwrap_or(DigestAlgorithm::Sha256));
+        let mdn = |delivery| MdnRequest {
+            notification_to: "dropgate".into(),
+            signed,
+            delivery,
+        };
         let options = OutboundOptions {
             from: self.config.ours.as2_id.clone(),
             to: self.config.as2_id.clone(),
@@ -305,20 +329,60 @@ impl As2Channel {
             compress: self.config.compress.then_some(Compression::BeforeSigning),
             mdn: match self.config.mdn {
                 MdnMode::None => None,
-                MdnMode::Sync => Some(MdnRequest {
-                    notification_to: "dropgate".into(),
-                    signed: self
-                        .config
-                        .mdn_signed
-                        .then(|| sign.unwrap_or(DigestAlgorithm::Sha256)),
-                    delivery: MdnDelivery::Sync,
-                }),
+                MdnMode::Sync => Some(mdn(MdnDelivery::Sync)),
+                MdnMode::Async => Some(mdn(MdnDelivery::Async {
+                    url: self.config.ours.mdn_url.clone(),
+                })),
             },
         };
-        let now = SystemTime::now();
         let mut rng = crate::as2::system_rng();
-        let message = crate::as2::message::build(bytes, &options, &us, &partner, now, &mut rng)
-            .map_err(|e| invalid(e.to_string()))?;
+        crate::as2::message::build(bytes, &options, &us, &partner, SystemTime::now(), &mut rng)
+            .map_err(|e| invalid(e.to_string()))
+    }
+
+    /// What an MDN of `message` must match.
+    pub fn expected<'a>(&self, message: &'a Outbound) -> Expected<'a> {
+        Expected {
+            message_id: &message.message_id,
+            mic: message.signed.then_some(&message.mic),
+            signed_mdn: self.config.mdn_signed,
+        }
+    }
+
+    /// Reads and verifies an MDN of a message sent on this channel.
+    pub fn read_mdn(
+        &self,
+        headers: &[Header],
+        body: &[u8],
+        expected: &Expected<'_>,
+    ) -> Result<MdnOutcome, BadMdn> {
+        let partner = self
+            .config
+            .partner_certificate()
+            .map_err(BadMdn::Certificate)?;
+        Ok(crate::as2::mdn::parse(
+            headers,
+            body,
+            &partner,
+            expected,
+            SystemTime::now(),
+            &Limits::default(),
+        )?)
+    }
+
+    /// POSTs `message` to the partner: its synchronous MDN, verified (it
+    /// may say the message was not processed), or `Posted::Accepted` when
+    /// the MDN comes later or none was asked for.
+    pub async fn post(&mut self, file: &str, message: &Outbound) -> Result<Posted, TransportError> {
+        use std::io::ErrorKind;
+        let doing = format!("sending {file} by AS2 to {}", self.config.as2_id);
+        let url = self.config.url.clone().ok_or_else(|| {
+            self.error(
+                &doing,
+                ErrorKind::Unsupported,
+                "the channel has no url: it only receives".into(),
+            )
+        })?;
         let client = self
             .client()
             .map_err(|e| self.error(&doing, ErrorKind::Other, e))?;
@@ -357,41 +421,124 @@ impl As2Channel {
         if !status.is_success() {
             return Err(self.error(&doing, ErrorKind::Other, format!("{url} answered {status}")));
         }
-        if self.config.mdn == MdnMode::None {
-            return Ok(());
+        if self.config.mdn != MdnMode::Sync {
+            return Ok(Posted::Accepted);
         }
-        let expected = crate::as2::mdn::Expected {
-            message_id: &message.message_id,
-            mic: &message.mic,
-            signed_message: message.signed,
-            signed_mdn: self.config.mdn_signed,
-        };
-        let outcome = crate::as2::mdn::parse(
-            &headers,
-            &body,
-            &partner,
-            &expected,
-            SystemTime::now(),
-            &Limits::default(),
-        )
-        .map_err(|e| {
-            self.error(
-                &doing,
-                ErrorKind::InvalidData,
-                format!("the partner's MDN: {e}"),
-            )
-        })?;
-        if outcome.processed() {
-            Ok(())
-        } else {
-            Err(self.error(
-                &doing,
-                ErrorKind::Other,
+        let outcome = self
+            .read_mdn(&headers, &body, &self.expected(message))
+            .map_err(|e| self.error(&doing, ErrorKind::InvalidData, e.to_string()))?;
+        Ok(Posted::Receipt {
+            outcome,
+            raw: mdn_record(&headers, &body),
+        })
+    }
+
+    /// Sends `bytes` as `file`: done when the partner's synchronous MDN
+    /// says it was processed and returns our MIC (or, without a
+    /// synchronous MDN, when the partner's server took it).
+    pub async fn deliver(&mut self, file: &str, bytes: &[u8]) -> Result<(), TransportError> {
+        let message = self.prepare(file, bytes)?;
+        match self.post(file, &message).await? {
+            Posted::Accepted => Ok(()),
+            Posted::Receipt { outcome, .. } if outcome.report.disposition.taken() => Ok(()),
+            Posted::Receipt { outcome, .. } => Err(self.error(
+                &format!("sending {file} by AS2 to {}", self.config.as2_id),
+                std::io::ErrorKind::Other,
                 format!(
-                    "the partner's MDN says {:?}: not taken",
-                    outcome.report.disposition
+                    "the partner's MDN says {}: not taken",
+                    outcome.report.disposition.says()
                 ),
-            ))
+            )),
         }
     }
+}
+
+/// Why an MDN of a message we sent is not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum BadMdn {
+    /// The partner's certificate cannot be read.
+    #[error("{0}")]
+    Certificate(String),
+    /// It does not verify, or does not answer the message.
+    #[error("the partner's MDN: {0}")]
+    Mdn(#[from] crate::as2::mdn::MdnError),
+}
+
+/// POSTs an MDN kept by [`mdn_record`] to a partner's URL (an
+/// asynchronous MDN we owe it): done on a 2xx answer.
+pub async fn post_mdn(
+    client: &reqwest::Client,
+    url: &str,
+    record: &[u8],
+) -> Result<(), TransportError> {
+    let error = |kind, message: String| TransportError {
+        channel: "as2-mdn".into(),
+        doing: format!("posting an MDN to {url}"),
+        source: std::io::Error::new(kind, message),
+    };
+    let (headers, body) = mdn_from_record(record);
+    let mut request = client.post(url);
+    for h in &headers {
+        request = request.header(h.name.as_str(), h.value.as_str());
+    }
+    let answer = request
+        .body(body)
+        .send()
+        .await
+        .map_err(|e| error(std::io::ErrorKind::ConnectionRefused, e.to_string()))?;
+    if answer.status().is_success() {
+        Ok(())
+    } else {
+        Err(error(
+            std::io::ErrorKind::Other,
+            format!("answered {}", answer.status()),
+        ))
+    }
+}
+
+/// What posting a message came to.
+#[derive(Debug)]
+pub enum Posted {
+    /// The partner's synchronous MDN, verified, and as received (its
+    /// header fields, an empty line, its body).
+    Receipt {
+        /// What it says.
+        outcome: MdnOutcome,
+        /// The MDN as received, to keep.
+        raw: Vec<u8>,
+    },
+    /// The partner's server took it; the MDN comes later, or none was
+    /// asked for.
+    Accepted,
+}
+
+/// An MDN's HTTP header fields and body as one record to keep (header
+/// lines, an empty line, the body); [`mdn_from_record`] reads it back.
+pub fn mdn_record(headers: &[Header], body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for h in headers {
+        out.extend_from_slice(format!("{}: {}\r\n", h.name, h.value).as_bytes());
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(body);
+    out
+}
+
+/// The header fields and body of an MDN kept by [`mdn_record`].
+pub fn mdn_from_record(kept: &[u8]) -> (Vec<Header>, Vec<u8>) {
+    let split = kept
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(kept.len());
+    let head = String::from_utf8_lossy(&kept[..split]);
+    let headers = head
+        .split("\r\n")
+        .filter_map(|l| l.split_once(": "))
+        .map(|(n, v)| Header {
+            name: n.to_string(),
+            value: v.to_string(),
+        })
+        .collect();
+    let body = kept.get(split + 4..).unwrap_or_default().to_vec();
+    (headers, body)
 }

@@ -273,6 +273,34 @@ impl Channel {
         }
     }
 
+    /// The AS2 partnership, for an AS2 channel.
+    pub fn as2(&self) -> Option<&As2Channel> {
+        match self {
+            Channel::As2(a, _) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// POSTs an AS2 message built by [`As2Channel::prepare`] (an AS2
+    /// channel only).
+    pub fn post_as2(
+        &mut self,
+        file: &str,
+        message: &crate::as2::message::Outbound,
+    ) -> Result<super::as2::Posted, TransportError> {
+        match self {
+            Channel::As2(a, rt) => {
+                let name = a.name().to_string();
+                Self::block(rt, &name, a.post(file, message))
+            }
+            other => Err(TransportError {
+                channel: other.name().to_string(),
+                doing: format!("sending {file} by AS2"),
+                source: std::io::Error::new(std::io::ErrorKind::Unsupported, "not an AS2 channel"),
+            }),
+        }
+    }
+
     /// Whether `file` is there with exactly `bytes` (a delivery made before
     /// a crash kept the outbox from knowing). Folders and SFTP servers;
     /// `false` when it cannot be told.

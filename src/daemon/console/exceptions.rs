@@ -35,7 +35,10 @@ fn subject_link(e: &ExceptionRecord) -> Markup {
         }
         _ => match e.subject.strip_prefix("file:") {
             Some(id) => html! { a href={ "/files/" (id) } { "file " (id) } },
-            None => html! { (e.subject) },
+            None => match e.subject.strip_prefix("delivery:") {
+                Some(id) => html! { a href="/deliveries" { "delivery " (id) } },
+                None => html! { (e.subject) },
+            },
         },
     }
 }
