@@ -96,7 +96,7 @@ enum Command {
     Orders(orders::OrdersArgs),
     /// The exceptions (orders without a 997 or 855 in time, late, shipped
     /// short, invoices held, files quarantined, channels failing, feeds
-    /// missing): the open ones, or all.
+    /// missing, deliveries not made): the open ones, or all.
     Exceptions(orders::ExceptionsArgs),
     /// The web console: hash-password (for `[[console.users]]`).
     #[command(subcommand)]
