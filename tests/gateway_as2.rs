@@ -625,3 +625,57 @@ fn one_message_posted_many_times_at_once_is_taken_once_and_each_post_gets_the_sa
         said.matches("recorded meanwhile").count()
     );
 }
+
+#[test]
+fn check_config_says_when_a_partner_cannot_reach_our_asynchronous_mdn_url() {
+    let Some(keys) = As2Keys::generate().expect("keys") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let config = dir.path().join("gateway.toml");
+    std::fs::create_dir_all(dir.path().join("partners")).expect("partners");
+    let write = |mdn_url: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                r#"
+[gateway]
+data_dir = "var"
+
+[as2]
+as2_id = "DROPGATE"
+certificate = "{}"
+private_key = "{}"
+{mdn_url}
+
+[channel.acme-as2]
+type = "as2"
+as2_id = "ACME"
+url = "https://as2.acme.example/as2"
+certificate = "{}"
+mdn = "async"
+"#,
+                keys.gateway().cert.display(),
+                keys.gateway().key.display(),
+                keys.peer().cert.display(),
+            ),
+        )
+        .expect("gateway.toml");
+        let out = dropgate(&["check-config", "-c", &config.to_string_lossy()]);
+        (
+            out.status.code(),
+            format!("{}{}", text(&out.stdout), text(&out.stderr)),
+        )
+    };
+    let (_, said) = write("");
+    assert!(
+        said.contains("asynchronous MDNs are asked for at http://127.0.0.1:4080/as2/mdn, which the partner at https://as2.acme.example/as2 cannot reach"),
+        "{said}"
+    );
+    let (code, said) = write("mdn_url = \"https://as2.retailer.example/as2/mdn\"");
+    assert_eq!(code, Some(0), "{said}");
+    assert!(!said.contains("cannot reach"), "{said}");
+    let (code, said) = write("mdn_url = \"ftp://as2.retailer.example/mdn\"");
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("is not an http:// or https:// URL"), "{said}");
+}

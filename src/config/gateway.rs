@@ -854,7 +854,30 @@ pub(super) fn check(path: &Path) -> Checked {
     for c in &mut channels {
         if let ChannelKind::As2(p) = &mut c.kind {
             match &as2 {
-                Some(a) => p.ours = a.ours(),
+                Some(a) => {
+                    p.ours = a.ours();
+                    // An asynchronous MDN must be posted from the partner's
+                    // side to a URL it can reach.
+                    let host = |u: &str| {
+                        url::Url::parse(u)
+                            .ok()
+                            .and_then(|u| u.host_str().map(String::from))
+                            .unwrap_or_default()
+                    };
+                    if p.mdn == crate::transport::as2::MdnMode::Async
+                        && let Some(url) = &p.url
+                        && !crate::transport::is_loopback(&host(url))
+                        && crate::transport::is_loopback(&host(&p.ours.mdn_url))
+                    {
+                        warnings.push(source.error_at(
+                            c.at,
+                            format!(
+                                "channel {}: asynchronous MDNs are asked for at {}, which the partner at {url} cannot reach: set [as2] mdn_url to the URL it reaches us at",
+                                c.name, p.ours.mdn_url
+                            ),
+                        ));
+                    }
+                }
                 None => errors.push(source.error_at(
                     c.at,
                     format!(
