@@ -866,3 +866,63 @@ fn health_is_answered_while_an_order_waits_for_the_store() {
         Some(0)
     );
 }
+
+#[test]
+fn remittances_are_posted_to_v1_documents_and_sent_once() {
+    let port = free_port();
+    let dir = setup(port, "", "");
+    let p = dir.path();
+    let mut child = start(p);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while request(port, "GET", "/healthz", None, "").is_none() {
+        assert!(Instant::now() < deadline, "the API never answered");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let remittance: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("mappings/outbound/x12-820/ach-remittance.json"))
+            .expect("remittance"),
+    )
+    .expect("JSON");
+    let body = serde_json::json!({ "partner": "acme", "document": remittance }).to_string();
+    let (status, answer) =
+        request(port, "POST", "/v1/documents", Some(TOKEN), &body).expect("answer");
+    assert_eq!(status, 202, "{answer}");
+    let answer: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
+    assert_eq!(answer["queued"][0]["type"], "remittance", "{answer}");
+    assert_eq!(answer["queued"][0]["number"], "ACH-20261210-0042");
+    assert_eq!(answer["queued"][0]["repeat"], false);
+    let name = answer["queued"][0]["name"]
+        .as_str()
+        .expect("a name")
+        .to_string();
+    let sent = p.join("out/acme").join(&name);
+    while !sent.exists() {
+        assert!(Instant::now() < deadline, "the 820 was never delivered");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        std::fs::read_to_string(&sent)
+            .expect("the 820")
+            .contains("ST*820*")
+    );
+    // The same payment in another request (from another source): a
+    // repeat, not sent again.
+    let mut again = remittance.clone();
+    again["source"] = serde_json::json!({ "format": "json", "file_name": "payments.json" });
+    let body = serde_json::json!({ "partner": "acme", "documents": [again] }).to_string();
+    let (status, answer) =
+        request(port, "POST", "/v1/documents", Some(TOKEN), &body).expect("answer");
+    assert_eq!(status, 202, "{answer}");
+    assert!(answer.contains("\"repeat\":true"), "{answer}");
+    // Purchase orders only at /v1/purchase-orders.
+    again["trace_number"] = "ACH-OTHER".into();
+    let body = serde_json::json!({ "partner": "acme", "document": again }).to_string();
+    let (status, answer) =
+        request(port, "POST", "/v1/purchase-orders", Some(TOKEN), &body).expect("answer");
+    assert_eq!(status, 400, "{answer}");
+    assert!(answer.contains("not a purchase order"), "{answer}");
+    drained(port);
+    assert_eq!(names(&p.join("out/acme")), [name]);
+    let _ = child.kill();
+    let _ = child.wait();
+}

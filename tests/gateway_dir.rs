@@ -1799,3 +1799,130 @@ fn a_second_gateway_on_the_same_data_directory_is_refused_until_the_first_is_gon
     let after = dropgate(&["run", "--once", "-c", &config.to_string_lossy()]);
     assert_eq!(after.status.code(), Some(0), "{}", text(&after.stderr));
 }
+
+#[test]
+fn remittances_go_out_as_820s_once_per_trace_number() {
+    let s = Setup::new("relay", "\n[x12]\ninterchange_id = \"ZZ:RETAILERID\"\n");
+    let config = s.config();
+    let config = config.to_string_lossy();
+    let sample = root().join("mappings/outbound/x12-820/ach-remittance.json");
+    let sample = sample.to_string_lossy();
+    // A purchase order and a remittance in one go: each by its own
+    // mapping, numbered from Acme's one sequence.
+    let mut both: Vec<serde_json::Value> = vec![
+        serde_json::from_str(
+            &std::fs::read_to_string(root().join("mappings/partners/nordlys/po/po-123456.json"))
+                .expect("PO"),
+        )
+        .expect("JSON"),
+        serde_json::from_str(&std::fs::read_to_string(sample.as_ref()).expect("remittance"))
+            .expect("JSON"),
+    ];
+    let file = s.path().join("both.json");
+    std::fs::write(&file, serde_json::Value::from(both.clone()).to_string()).expect("written");
+    let out = dropgate(&[
+        "send",
+        "-c",
+        &config,
+        "--partner",
+        "acme",
+        &file.to_string_lossy(),
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert_eq!(
+        s.names("out/acme"),
+        [
+            "acme-po-PO123456-000000001.edi",
+            "acme-remittance-ACH-20261210-0042-000000002.edi"
+        ]
+    );
+    let edi = std::fs::read_to_string(
+        s.path()
+            .join("out/acme/acme-remittance-ACH-20261210-0042-000000002.edi"),
+    )
+    .expect("820");
+    assert!(edi.contains("GS*RA*RETAILERID*VENDORID*"), "{edi}");
+    assert!(edi.contains("ST*820*0001~"), "{edi}");
+    assert!(
+        edi.contains("BPR*C*1410.50*C*ACH*CCP*01*021000021*DA*4401987654***01*071000013*SG*88123456*20261210~"),
+        "{edi}"
+    );
+    assert!(edi.contains("RMR*IV*INV-1002**430.50*475.50~"), "{edi}");
+    assert!(edi.contains("ADX*-45.00*04~"), "{edi}");
+    // dropgate's own validator takes it (a 997 of it accepts it).
+    let ack = dropgate(&[
+        "ack",
+        &s.path()
+            .join("out/acme/acme-remittance-ACH-20261210-0042-000000002.edi")
+            .to_string_lossy(),
+    ]);
+    assert!(
+        text(&ack.stdout).contains("AK9*A*1*1*1"),
+        "{}",
+        text(&ack.stdout)
+    );
+
+    // The same remittance again: not sent again.
+    let out = dropgate(&["send", "-c", &config, "--partner", "acme", &sample]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(
+            "ACH-20261210-0042: sent before, as acme-remittance-ACH-20261210-0042-000000002.edi"
+        ),
+        "{}",
+        text(&out.stdout)
+    );
+    // Another payment under the same trace number: refused.
+    both[1]["invoices"][0]["amount_paid"] = "990.00".into();
+    both[1]["amount"] = "1420.50".into();
+    std::fs::write(&file, both[1].to_string()).expect("written");
+    let out = dropgate(&[
+        "send",
+        "-c",
+        &config,
+        "--partner",
+        "acme",
+        &file.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("remittance ACH-20261210-0042 was sent to acme before"),
+        "{}",
+        text(&out.stderr)
+    );
+    // An amount that is not what the invoices are paid: refused, nothing sent.
+    both[1]["trace_number"] = "ACH-2".into();
+    both[1]["amount"] = "1.00".into();
+    std::fs::write(&file, both[1].to_string()).expect("written");
+    let out = dropgate(&[
+        "send",
+        "-c",
+        &config,
+        "--partner",
+        "acme",
+        &file.to_string_lossy(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains(
+            "remittance ACH-2: its amount 1.00 is not the sum of what it pays on its invoices (1420.50)"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // send-po takes purchase orders only.
+    let out = dropgate(&["send-po", "-c", &config, "--partner", "acme", &sample]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("a remittance is not a purchase order"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(s.names("out/acme").len(), 2);
+}

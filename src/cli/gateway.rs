@@ -109,6 +109,19 @@ pub struct SendPoArgs {
     partner: String,
 }
 
+/// Arguments of `dropgate send`.
+#[derive(Debug, clap::Args)]
+pub struct SendArgs {
+    #[command(flatten)]
+    config: ConfigArg,
+    /// The canonical documents: purchase orders and remittances (a JSON
+    /// object, or an array of them; each says its "type").
+    file: PathBuf,
+    /// The partner to send them to.
+    #[arg(long, value_name = "P")]
+    partner: String,
+}
+
 /// Arguments of `dropgate files`.
 #[derive(Debug, clap::Args)]
 pub struct FilesArgs {
@@ -476,24 +489,39 @@ pub fn send_po(args: SendPoArgs) -> anyhow::Result<ExitCode> {
     let (name, docs) = super::read_documents(&args.file)?;
     let (mut gateway, _owner) = args.config.open_to_act()?;
     let (queued, report) = gateway.send_orders(&args.partner, &docs, &name)?;
-    for q in &queued {
+    said_queued(&queued)?;
+    said_deliveries(&report)
+}
+
+/// Runs `dropgate send`.
+pub fn send(args: SendArgs) -> anyhow::Result<ExitCode> {
+    let (name, docs) = super::read_documents(&args.file)?;
+    let (mut gateway, _owner) = args.config.open_to_act()?;
+    let (queued, report) = gateway.send_documents(&args.partner, &docs, &name)?;
+    said_queued(&queued)?;
+    said_deliveries(&report)
+}
+
+/// Says what became of each document `send` was given.
+fn said_queued(queued: &[crate::daemon::send::Queued]) -> anyhow::Result<()> {
+    for q in queued {
         if q.repeat {
             say!(
                 "{}: sent before, as {} for channel {}: not sent again",
-                q.po_number,
+                q.number,
                 q.name,
                 q.channel
             );
         } else {
             say!(
                 "{}: queued as {} for channel {}",
-                q.po_number,
+                q.number,
                 q.name,
                 q.channel
             );
         }
     }
-    said_deliveries(&report)
+    Ok(())
 }
 
 /// Arguments of `release`.

@@ -87,6 +87,12 @@ enum Command {
     /// (X12 with fresh control numbers, CSV, XML), queued and delivered on
     /// its outbound channel (exit 1 when the delivery must wait).
     SendPo(gateway::SendPoArgs),
+    /// Sends canonical documents to a partner: purchase orders and
+    /// remittance advices (X12 820 for partners paid by EFT), each
+    /// rendered in the partner's format with fresh control numbers, queued
+    /// and delivered on its outbound channel; a document sent before is
+    /// not sent again (exit 1 when the delivery must wait).
+    Send(gateway::SendArgs),
     /// Releases a held invoice (one with a variance) to the relay: it is
     /// relayed once, and the file's audit trail says who released it.
     Release(gateway::ReleaseArgs),
@@ -139,6 +145,7 @@ pub fn main() -> ExitCode {
         Command::Show(args) => gateway::show(args),
         Command::Reprocess(args) => gateway::reprocess(args),
         Command::SendPo(args) => gateway::send_po(args),
+        Command::Send(args) => gateway::send(args),
         Command::Release(args) => gateway::release(args),
         Command::Orders(args) => orders::orders(args),
         Command::Exceptions(args) => orders::exceptions(args),

@@ -38,13 +38,30 @@ pub struct RenderArgs {
     pub mappings: MappingsDir,
 }
 
+/// The one type of the documents (`"type"`; a purchase order when not
+/// said).
+fn document_type(docs: &[serde_json::Value]) -> anyhow::Result<crate::model::DocumentType> {
+    let mut found = None;
+    for d in docs {
+        let t = crate::daemon::send::document_type(d).map_err(|e| anyhow::anyhow!("{e}"))?;
+        match found {
+            Some(f) if f != t => {
+                bail!("the documents are of several types ({f} and {t}): render one type at a time")
+            }
+            _ => found = Some(t),
+        }
+    }
+    Ok(found.unwrap_or(crate::model::DocumentType::PurchaseOrder))
+}
+
 /// Runs `render`.
 pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let library = args.mappings.library()?;
     let to = flavor(&args.to)?.context("--to is x12, csv or xml")?;
+    let (name, docs) = super::read_documents(&args.file)?;
     let loaded = match (&args.mapping, &args.partner) {
         (Some(m), _) => library.load(m)?,
-        (None, Some(p)) => library.orders_for(p, to)?,
+        (None, Some(p)) => library.outbound_for(p, document_type(&docs)?, to)?,
         (None, None) => bail!("render needs --partner P or --mapping M"),
     };
     if loaded.header.flavor != to {
@@ -56,7 +73,6 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let mapping = OutboundMapping::compile(&loaded)?;
-    let (name, docs) = super::read_documents(&args.file)?;
     let timestamp = match &args.timestamp {
         Some(t) => chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M")
             .with_context(|| format!("--timestamp {t:?} is not YYYY-MM-DDTHH:MM"))?,

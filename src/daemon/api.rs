@@ -249,6 +249,7 @@ pub fn router(shared: Arc<Shared>, config: &ApiConfig) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/v1/purchase-orders", post(purchase_orders))
+        .route("/v1/documents", post(documents))
         .route("/v1/invoices/held", get(held_invoices))
         .route("/v1/invoices/{id}/release", post(release_invoice))
         .route("/v1/set-aside", get(set_aside))
@@ -516,9 +517,49 @@ impl Answer {
 /// with the same content, `request_sha256`), in which case the first
 /// answer is given again. Runs with the API's store connection held: two
 /// requests never interleave.
+/// The endpoints that queue documents for partners.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sending {
+    /// `POST /v1/purchase-orders`: purchase orders only.
+    PurchaseOrders,
+    /// `POST /v1/documents`: purchase orders and remittances.
+    Documents,
+}
+
+impl Sending {
+    fn source(self) -> &'static str {
+        match self {
+            Sending::PurchaseOrders => "POST /v1/purchase-orders",
+            Sending::Documents => "POST /v1/documents",
+        }
+    }
+
+    fn queue(
+        self,
+        parts: &Parts,
+        store: &mut dyn Store,
+        partner: &str,
+        docs: &[serde_json::Value],
+    ) -> Result<Vec<send::Queued>, SendError> {
+        let queue = match self {
+            Sending::PurchaseOrders => send::queue_orders,
+            Sending::Documents => send::queue_documents,
+        };
+        queue(
+            &parts.config,
+            &parts.library,
+            store,
+            partner,
+            docs,
+            self.source(),
+        )
+    }
+}
+
 fn answer_once(
     parts: &Parts,
     store: &mut dyn Store,
+    sending: Sending,
     partner: &str,
     docs: &[serde_json::Value],
     key: Option<&str>,
@@ -535,23 +576,22 @@ fn answer_once(
         }
         return Ok(Answer::replay(kept));
     }
-    let queued = match send::queue_orders(
-        &parts.config,
-        &parts.library,
-        store,
-        partner,
-        docs,
-        "POST /v1/purchase-orders",
-    ) {
+    let queued = match sending.queue(parts, store, partner, docs) {
         Ok(sent) => sent,
         Err(SendError::Store(e)) => return Err(e),
         Err(SendError::Conflict(e)) => return Ok(Answer::error(StatusCode::CONFLICT, &e)),
         Err(e) => return Ok(Answer::error(StatusCode::BAD_REQUEST, &e.to_string())),
     };
     let body = serde_json::json!({
-        "queued": queued.iter().map(|q| serde_json::json!({
-            "po_number": q.po_number, "name": q.name, "channel": q.channel, "repeat": q.repeat,
-        })).collect::<Vec<_>>(),
+        "queued": queued.iter().map(|q| match sending {
+            Sending::PurchaseOrders => serde_json::json!({
+                "po_number": q.number, "name": q.name, "channel": q.channel, "repeat": q.repeat,
+            }),
+            Sending::Documents => serde_json::json!({
+                "type": q.document.name(), "number": q.number, "name": q.name,
+                "channel": q.channel, "repeat": q.repeat,
+            }),
+        }).collect::<Vec<_>>(),
         "pending": store.pending_deliveries()?,
     })
     .to_string();
@@ -601,6 +641,25 @@ async fn purchase_orders(
     headers: HeaderMap,
     body: Result<String, StringRejection>,
 ) -> Response {
+    queue_for_partner(shared, headers, body, Sending::PurchaseOrders).await
+}
+
+async fn documents(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Result<String, StringRejection>,
+) -> Response {
+    queue_for_partner(shared, headers, body, Sending::Documents).await
+}
+
+/// Queues the documents of a request for its partner (once: see
+/// [`answer_once`]).
+async fn queue_for_partner(
+    shared: Arc<Shared>,
+    headers: HeaderMap,
+    body: Result<String, StringRejection>,
+    sending: Sending,
+) -> Response {
     let (body, key) = match accepted(&shared, &headers, body) {
         Ok(accepted) => accepted,
         Err(refused) => return *refused,
@@ -643,6 +702,7 @@ async fn purchase_orders(
                 answer_once(
                     &parts,
                     store,
+                    sending,
                     &partner,
                     &docs,
                     key.as_deref(),

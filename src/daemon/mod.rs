@@ -940,6 +940,27 @@ impl Gateway {
         Ok((queued, report))
     }
 
+    /// Renders canonical documents (purchase orders, remittances) for
+    /// `partner` and queues them for its outbound channel, then makes the
+    /// deliveries due.
+    pub fn send_documents(
+        &mut self,
+        partner: &str,
+        docs: &[serde_json::Value],
+        source: &str,
+    ) -> Result<(Vec<send::Queued>, PassReport), send::SendError> {
+        let queued = send::queue_documents(
+            &self.config,
+            &self.library,
+            self.store.as_mut(),
+            partner,
+            docs,
+            source,
+        )?;
+        let report = self.deliveries_after_command()?;
+        Ok((queued, report))
+    }
+
     /// A person (`by`) releases the held invoices of a file (or its
     /// document `seq`): queued for the relay once, and delivered at once
     /// unless a running gateway delivers them.

@@ -529,7 +529,7 @@ fn pull_one(
         for q in queued.iter().filter(|q| !q.repeat) {
             pulled.queued.push(format!(
                 "{} ({purpose}) for {partner} on {}",
-                q.po_number, q.channel
+                q.number, q.channel
             ));
         }
     }

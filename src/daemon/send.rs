@@ -1,8 +1,15 @@
-//! Purchase orders out: a canonical purchase order is rendered in the
-//! partner's format (X12 850 with the gateway's and the partner's IDs and a
+//! Documents out (`dropgate send`, `POST /v1/documents`): a canonical
+//! purchase order or remittance advice is rendered in the partner's
+//! format (X12 850 or 820 with the gateway's and the partner's IDs and a
 //! fresh control number from the partner's sequence, or the partner's CSV
 //! or XML), queued in the outbox for the partner's outbound channel, and
 //! delivered at once when the channel takes it, later otherwise.
+//!
+//! A remittance is sent once per trace number: the same advice again is a
+//! repeat (answered with what was queued the first time), another one
+//! under the same trace number a conflict; its amount must be the sum of
+//! what it pays on its invoices. What was sent under a trace number is
+//! kept with the kept answers (`remittance:PARTNER:TRACE`).
 //!
 //! An order is sent once. The same partner and PO number are the same
 //! order: an original (`purpose` absent or `original`) sent again with the
@@ -13,12 +20,17 @@
 //! same change again is a repeat. The content is the order's JSON without
 //! its `source`, whatever the order of its keys.
 
+use std::collections::HashMap;
+
 use crate::config::Gateway as Config;
 use crate::format::Flavor;
 use crate::mapping::outbound::{Parties, RenderOptions};
 use crate::mapping::{Library, OutboundMapping};
+use crate::model::DocumentType;
 use crate::store::archive::sha256_hex;
-use crate::store::{Durability, NewDelivery, SentOrder, Store, StoreError};
+use crate::store::{
+    Durability, KeptAnswer, NewDelivery, SentOrder, Store, StoreError, Transaction,
+};
 
 /// Why purchase orders cannot be sent.
 #[derive(Debug, thiserror::Error)]
@@ -38,11 +50,14 @@ pub enum SendError {
     Store(#[from] StoreError),
 }
 
-/// A purchase order queued for a partner.
+/// A document queued for a partner.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Queued {
-    /// The PO number.
-    pub po_number: String,
+    /// Its type.
+    pub document: DocumentType,
+    /// What it is known by: a purchase order's PO number, a remittance's
+    /// trace number.
+    pub number: String,
     /// The file name it is delivered under.
     pub name: String,
     /// The channel.
@@ -135,10 +150,8 @@ impl Identity {
     }
 }
 
-/// Renders `docs` for `partner` and queues them; nothing is queued unless
-/// every document renders and none is another order under a PO number
-/// already sent. An order sent before is not queued again (see the
-/// module's documentation).
+/// Renders purchase orders for `partner` and queues them (as
+/// [`queue_documents`], refusing any other document).
 pub fn queue_orders(
     config: &Config,
     library: &Library,
@@ -147,12 +160,51 @@ pub fn queue_orders(
     docs: &[serde_json::Value],
     source: &str,
 ) -> Result<Vec<Queued>, SendError> {
+    for d in docs {
+        let t = document_type(d)?;
+        if t != DocumentType::PurchaseOrder {
+            return Err(SendError::Render(format!(
+                "a {t} is not a purchase order: send it with `dropgate send` (POST /v1/documents)"
+            )));
+        }
+    }
+    queue_documents(config, library, store, partner_id, docs, source)
+}
+
+/// The type of a document to send, as its `"type"` says (a purchase
+/// order when it says none): a purchase order or a remittance.
+pub fn document_type(doc: &serde_json::Value) -> Result<DocumentType, SendError> {
+    let name = doc
+        .get("type")
+        .and_then(|t| t.as_str())
+        .unwrap_or("purchase_order");
+    match DocumentType::from_name(name) {
+        Some(t @ (DocumentType::PurchaseOrder | DocumentType::Remittance)) => Ok(t),
+        Some(t) => Err(SendError::Render(format!(
+            "a {t} is not sent to partners: send purchase orders (\"type\": \"purchase_order\") or remittances (\"remittance\")"
+        ))),
+        None => Err(SendError::Render(format!(
+            "\"type\": {name:?} is not a document type"
+        ))),
+    }
+}
+
+/// Where and how a partner's documents go: its outbound channel, the
+/// format, and for X12 the envelope's parties.
+struct Route<'a> {
+    channel: &'a str,
+    format: String,
+    flavor: Flavor,
+    parties: Option<Parties>,
+}
+
+fn route<'a>(config: &'a Config, partner_id: &str) -> Result<Route<'a>, SendError> {
     let partner = config
         .partner(partner_id)
         .ok_or_else(|| SendError::Config(format!("there is no partner {partner_id:?}")))?;
     let outbound = partner.outbound.as_ref().ok_or_else(|| {
         SendError::Config(format!(
-            "partner {partner_id} has no [outbound] channel to send purchase orders on"
+            "partner {partner_id} has no [outbound] channel to send documents on"
         ))
     })?;
     let format = match (&outbound.format, &partner.x12) {
@@ -160,7 +212,7 @@ pub fn queue_orders(
         (None, Some(_)) => "x12".to_string(),
         (None, None) => {
             return Err(SendError::Config(format!(
-                "partner {partner_id}: say the format of its orders in [outbound] format = \"x12\", \"csv\" or \"xml\""
+                "partner {partner_id}: say the format of its documents in [outbound] format = \"x12\", \"csv\" or \"xml\""
             )));
         }
     };
@@ -170,18 +222,11 @@ pub fn queue_orders(
         "xml" => Flavor::Xml,
         other => return Err(SendError::Config(format!("[outbound] format {other:?}"))),
     };
-    let loaded = match &outbound.mapping {
-        Some(m) => library.load(m),
-        None => library.orders_for(partner_id, flavor),
-    }
-    .map_err(|e| SendError::Config(format!("partner {partner_id}: {e}")))?;
-    let mapping =
-        OutboundMapping::compile(&loaded).map_err(|e| SendError::Config(e.to_string()))?;
     let parties = match flavor {
         Flavor::X12 => {
             let ours = config.x12.as_ref().ok_or_else(|| {
                 SendError::Config(
-                    "X12 orders need our own identity: add [x12] interchange_id = \"ZZ:...\" to the gateway's configuration".into(),
+                    "X12 documents need our own identity: add [x12] interchange_id = \"ZZ:...\" to the gateway's configuration".into(),
                 )
             })?;
             let theirs = partner.x12.as_ref().ok_or_else(|| {
@@ -211,83 +256,107 @@ pub fn queue_orders(
         }
         _ => None,
     };
+    Ok(Route {
+        channel: &outbound.channel,
+        format,
+        flavor,
+        parties,
+    })
+}
+
+/// The outbound mapping of each document type, compiled when first
+/// needed: the partner's `[outbound] mapping` for its purchase orders,
+/// else the library's choice ([`Library::outbound_for`]).
+fn mapping_for<'m>(
+    mappings: &'m mut HashMap<DocumentType, OutboundMapping>,
+    config: &Config,
+    library: &Library,
+    partner_id: &str,
+    document: DocumentType,
+    flavor: Flavor,
+) -> Result<&'m OutboundMapping, SendError> {
+    use std::collections::hash_map::Entry;
+    match mappings.entry(document) {
+        Entry::Occupied(e) => Ok(e.into_mut()),
+        Entry::Vacant(e) => {
+            let configured = config
+                .partner(partner_id)
+                .and_then(|p| p.outbound.as_ref())
+                .and_then(|o| o.mapping.as_ref())
+                .filter(|_| document == DocumentType::PurchaseOrder);
+            let loaded = match configured {
+                Some(m) => library.load(m),
+                None => library.outbound_for(partner_id, document, flavor),
+            }
+            .map_err(|e| SendError::Config(format!("partner {partner_id}: {e}")))?;
+            let compiled =
+                OutboundMapping::compile(&loaded).map_err(|e| SendError::Config(e.to_string()))?;
+            Ok(e.insert(compiled))
+        }
+    }
+}
+
+/// Renders `docs` (purchase orders and remittances) for `partner` and
+/// queues them; nothing is queued unless every document renders and none
+/// is another document under a number already sent. A document sent
+/// before is not queued again (see the module's documentation).
+pub fn queue_documents(
+    config: &Config,
+    library: &Library,
+    store: &mut dyn Store,
+    partner_id: &str,
+    docs: &[serde_json::Value],
+    source: &str,
+) -> Result<Vec<Queued>, SendError> {
+    let route = route(config, partner_id)?;
+    let types = docs
+        .iter()
+        .map(document_type)
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut mappings = HashMap::new();
+    for t in &types {
+        mapping_for(&mut mappings, config, library, partner_id, *t, route.flavor)?;
+    }
     let timestamp = chrono::Local::now().naive_local();
     let mut deliveries = Vec::with_capacity(docs.len());
     let mut queued = Vec::with_capacity(docs.len());
-    // Everything in one transaction: the orders are all queued, with
+    // Everything in one transaction: the documents are all queued, with
     // their control numbers, or none is (dropped on an error, it rolls
     // back). Rendering runs in it; nothing goes over the network.
     let mut tx = store.transaction(Durability::Synced)?;
-    let result = (|| {
-        for doc in docs {
-            let identity = Identity::of(doc);
-            let po_number = identity.po_number.clone();
-            // An order without a number cannot be told from another.
-            let earlier = if po_number.is_empty() {
-                None
-            } else {
-                tx.sent_order(partner_id, &po_number, &identity.purpose, &identity.sha256)?
+    let result = (|| -> Result<Vec<Queued>, SendError> {
+        for (doc, document) in docs.iter().zip(types) {
+            let mapping = mapping_for(
+                &mut mappings,
+                config,
+                library,
+                partner_id,
+                document,
+                route.flavor,
+            )?;
+            let sent = match document {
+                DocumentType::Remittance => queue_remittance(
+                    tx.as_mut(),
+                    &route,
+                    mapping,
+                    partner_id,
+                    doc,
+                    source,
+                    timestamp,
+                )?,
+                _ => queue_order(
+                    tx.as_mut(),
+                    &route,
+                    mapping,
+                    partner_id,
+                    doc,
+                    source,
+                    timestamp,
+                )?,
             };
-            if let Some(earlier) = earlier {
-                if earlier.sha256 != identity.sha256 {
-                    return Err(SendError::Conflict(format!(
-                        "purchase order {po_number} was sent to {partner_id} before (as {}) with other content: to change it, send it with \"purpose\": \"change\"",
-                        earlier.name
-                    )));
-                }
-                queued.push(Queued {
-                    po_number,
-                    name: earlier.name,
-                    channel: earlier.channel,
-                    repeat: true,
-                });
-                continue;
-            }
-            // The partner's own sequences, shared with its acknowledgments.
-            let (n, group) = super::ack::take_envelope_numbers(tx.as_mut(), partner_id, 1, 1)?;
-            let options = RenderOptions {
-                control_number: n,
-                group_control_number: group,
-                timestamp,
-                parties: parties.clone(),
-            };
-            let mut out = Vec::new();
-            mapping
-                .render(doc, source, &options, &mut out)
-                .map_err(|e| SendError::Render(e.to_string()))?;
-            let extension = if flavor == Flavor::X12 {
-                "edi"
-            } else {
-                format.as_str()
-            };
-            let name = format!("{partner_id}-po-{}-{n:09}.{extension}", plain(&po_number));
-            if !po_number.is_empty() {
-                tx.record_order(&SentOrder {
-                    partner: partner_id.to_string(),
-                    po_number: po_number.clone(),
-                    purpose: identity.purpose,
-                    sha256: identity.sha256,
-                    name: name.clone(),
-                    channel: outbound.channel.clone(),
-                    // What invoices that bill it are reconciled against.
-                    document: Some(doc.to_string()),
-                    // What the partner's 997 names.
-                    group_control: (flavor == Flavor::X12).then_some(u64::from(group)),
-                })?;
-            }
-            deliveries.push(NewDelivery {
-                target: outbound.channel.clone(),
-                key: format!("po:{partner_id}:{n}"),
-                name: name.clone(),
-                payload: out,
-                payload_file: None,
-            });
-            queued.push(Queued {
-                po_number,
-                name,
-                channel: outbound.channel.clone(),
-                repeat: false,
-            });
+            let (q, delivery) = sent;
+            deliveries.extend(delivery);
+            queued.push(q);
         }
         tx.queue(&deliveries)?;
         Ok(queued)
@@ -295,6 +364,212 @@ pub fn queue_orders(
     let queued = result?;
     tx.commit()?;
     Ok(queued)
+}
+
+/// Renders one document with the partner's next control numbers: its
+/// bytes, its control number, and the group's.
+fn render(
+    tx: &mut dyn Transaction,
+    route: &Route<'_>,
+    mapping: &OutboundMapping,
+    partner_id: &str,
+    doc: &serde_json::Value,
+    source: &str,
+    timestamp: chrono::NaiveDateTime,
+) -> Result<(Vec<u8>, u32, u32), SendError> {
+    // The partner's own sequences, shared with its acknowledgments.
+    let (n, group) = super::ack::take_envelope_numbers(tx, partner_id, 1, 1)?;
+    let options = RenderOptions {
+        control_number: n,
+        group_control_number: group,
+        timestamp,
+        parties: route.parties.clone(),
+    };
+    let mut out = Vec::new();
+    mapping
+        .render(doc, source, &options, &mut out)
+        .map_err(|e| SendError::Render(e.to_string()))?;
+    Ok((out, n, group))
+}
+
+/// The file name of a document: `PARTNER-KIND-NUMBER-CONTROL.EXT`.
+fn file_name(route: &Route<'_>, partner_id: &str, kind: &str, number: &str, n: u32) -> String {
+    let extension = if route.flavor == Flavor::X12 {
+        "edi"
+    } else {
+        route.format.as_str()
+    };
+    format!("{partner_id}-{kind}-{}-{n:09}.{extension}", plain(number))
+}
+
+/// A purchase order: sent once per PO number (an original) or per
+/// content (a change), recorded as an order sent.
+fn queue_order(
+    tx: &mut dyn Transaction,
+    route: &Route<'_>,
+    mapping: &OutboundMapping,
+    partner_id: &str,
+    doc: &serde_json::Value,
+    source: &str,
+    timestamp: chrono::NaiveDateTime,
+) -> Result<(Queued, Option<NewDelivery>), SendError> {
+    let identity = Identity::of(doc);
+    let po_number = identity.po_number.clone();
+    // An order without a number cannot be told from another.
+    let earlier = if po_number.is_empty() {
+        None
+    } else {
+        tx.sent_order(partner_id, &po_number, &identity.purpose, &identity.sha256)?
+    };
+    if let Some(earlier) = earlier {
+        if earlier.sha256 != identity.sha256 {
+            return Err(SendError::Conflict(format!(
+                "purchase order {po_number} was sent to {partner_id} before (as {}) with other content: to change it, send it with \"purpose\": \"change\"",
+                earlier.name
+            )));
+        }
+        return Ok((
+            Queued {
+                document: DocumentType::PurchaseOrder,
+                number: po_number,
+                name: earlier.name,
+                channel: earlier.channel,
+                repeat: true,
+            },
+            None,
+        ));
+    }
+    let (out, n, group) = render(tx, route, mapping, partner_id, doc, source, timestamp)?;
+    let name = file_name(route, partner_id, "po", &po_number, n);
+    if !po_number.is_empty() {
+        tx.record_order(&SentOrder {
+            partner: partner_id.to_string(),
+            po_number: po_number.clone(),
+            purpose: identity.purpose,
+            sha256: identity.sha256,
+            name: name.clone(),
+            channel: route.channel.to_string(),
+            // What invoices that bill it are reconciled against.
+            document: Some(doc.to_string()),
+            // What the partner's 997 names.
+            group_control: (route.flavor == Flavor::X12).then_some(u64::from(group)),
+        })?;
+    }
+    Ok((
+        Queued {
+            document: DocumentType::PurchaseOrder,
+            number: po_number,
+            name: name.clone(),
+            channel: route.channel.to_string(),
+            repeat: false,
+        },
+        Some(NewDelivery {
+            target: route.channel.to_string(),
+            key: format!("po:{partner_id}:{n}"),
+            name,
+            payload: out,
+            payload_file: None,
+        }),
+    ))
+}
+
+/// A remittance: checked (its amount is what it pays), sent once per
+/// trace number.
+fn queue_remittance(
+    tx: &mut dyn Transaction,
+    route: &Route<'_>,
+    mapping: &OutboundMapping,
+    partner_id: &str,
+    doc: &serde_json::Value,
+    source: &str,
+    timestamp: chrono::NaiveDateTime,
+) -> Result<(Queued, Option<NewDelivery>), SendError> {
+    let mut with_source = doc.clone();
+    if let Some(map) = with_source.as_object_mut() {
+        map.entry("source")
+            .or_insert_with(|| serde_json::json!({ "format": "json" }));
+    }
+    let remittance = match serde_json::from_value(with_source) {
+        Ok(crate::model::Document::Remittance(r)) => r,
+        Ok(other) => {
+            return Err(SendError::Render(format!(
+                "a {} is not a remittance",
+                other.document_type()
+            )));
+        }
+        Err(e) => return Err(SendError::Render(format!("the remittance: {e}"))),
+    };
+    let trace = remittance.trace_number.trim().to_string();
+    if trace.is_empty() {
+        return Err(SendError::Render(
+            "the remittance has no trace_number".into(),
+        ));
+    }
+    let paid = remittance.invoices_total();
+    if remittance.amount.get() != paid {
+        return Err(SendError::Render(format!(
+            "remittance {trace}: its amount {} is not the sum of what it pays on its invoices ({paid})",
+            remittance.amount.get()
+        )));
+    }
+    let mut content = doc.clone();
+    if let Some(map) = content.as_object_mut() {
+        map.remove("source");
+    }
+    let sha256 = content_sha256(&content);
+    let key = format!("remittance:{partner_id}:{trace}");
+    if let Some(kept) = tx.kept_answer(&key)? {
+        let earlier: serde_json::Value = serde_json::from_str(&kept.body).unwrap_or_default();
+        let text = |k: &str| {
+            earlier
+                .get(k)
+                .and_then(|v| v.as_str())
+                .unwrap_or("")
+                .to_string()
+        };
+        if kept.request_sha256 != sha256 {
+            return Err(SendError::Conflict(format!(
+                "remittance {trace} was sent to {partner_id} before (as {}) with other content: a payment has one trace number",
+                text("name")
+            )));
+        }
+        return Ok((
+            Queued {
+                document: DocumentType::Remittance,
+                number: trace,
+                name: text("name"),
+                channel: text("channel"),
+                repeat: true,
+            },
+            None,
+        ));
+    }
+    let (out, n, _) = render(tx, route, mapping, partner_id, doc, source, timestamp)?;
+    let name = file_name(route, partner_id, "remittance", &trace, n);
+    tx.keep_answer(
+        &key,
+        &KeptAnswer {
+            request_sha256: sha256,
+            status: 202,
+            body: serde_json::json!({ "name": name, "channel": route.channel }).to_string(),
+        },
+    )?;
+    Ok((
+        Queued {
+            document: DocumentType::Remittance,
+            number: trace,
+            name: name.clone(),
+            channel: route.channel.to_string(),
+            repeat: false,
+        },
+        Some(NewDelivery {
+            target: route.channel.to_string(),
+            key: format!("remittance:{partner_id}:{n}"),
+            name,
+            payload: out,
+            payload_file: None,
+        }),
+    ))
 }
 
 #[cfg(test)]

@@ -244,16 +244,42 @@ impl Library {
         )))
     }
 
-    /// The outbound mapping a partner's purchase orders are written with
-    /// in `flavor`: its own (`mappings/partners/<P>/`), else, for X12, the
-    /// built-in 850 (`outbound/x12-850`). `send-po`, the API and `render`
-    /// all choose by this rule.
-    pub fn orders_for(&self, partner: &str, flavor: Flavor) -> Result<Loaded, MappingError> {
-        self.for_partner(partner, Direction::Outbound, Some(flavor))
-            .or_else(|e| match flavor {
-                Flavor::X12 => self.load("outbound/x12-850"),
-                _ => Err(e),
-            })
+    /// The outbound mapping a partner's documents of `document` type are
+    /// written with in `flavor`: its own (`mappings/partners/<P>/`, an
+    /// outbound mapping of that document type), else, for X12, the
+    /// built-in one of the type's set (`outbound/x12-850` for purchase
+    /// orders, `outbound/x12-820` for remittances). `send`, the API and
+    /// `render` all choose by this rule.
+    pub fn outbound_for(
+        &self,
+        partner: &str,
+        document: DocumentType,
+        flavor: Flavor,
+    ) -> Result<Loaded, MappingError> {
+        let prefix = format!("partners/{partner}/");
+        let names: Vec<String> = self
+            .files
+            .keys()
+            .filter(|n| n.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for name in &names {
+            let loaded = self.load(name)?;
+            let h = &loaded.header;
+            if h.direction == Direction::Outbound
+                && h.flavor == flavor
+                && h.document.is_none_or(|d| d == document)
+            {
+                return Ok(loaded);
+            }
+        }
+        match (flavor, builtin_outbound_x12(document)) {
+            (Flavor::X12, Some(name)) => self.load(name),
+            _ => Err(MappingError::NotFound(format!(
+                "partner {partner} has no outbound mapping of {document} for {} under mappings/{prefix}",
+                flavor_name(flavor)
+            ))),
+        }
     }
 
     /// The inbound PDF mappings (invoice templates) of `partner`, or of
@@ -310,6 +336,16 @@ impl Library {
                 .map(|f| format!(" for {}", flavor_name(f)))
                 .unwrap_or_default()
         )))
+    }
+}
+
+/// The built-in outbound X12 mapping of a document type, where there is
+/// one.
+pub fn builtin_outbound_x12(document: DocumentType) -> Option<&'static str> {
+    match document {
+        DocumentType::PurchaseOrder => Some("outbound/x12-850"),
+        DocumentType::Remittance => Some("outbound/x12-820"),
+        _ => None,
     }
 }
 

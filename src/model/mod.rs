@@ -3,7 +3,7 @@
 //!
 //! A document travels as a JSON object with a `"type"` (`purchase_order`,
 //! `po_ack`, `ship_notice`, `invoice`, `inventory_advice`,
-//! `functional_ack`, `interchange_ack`) and a `"source"`. Absent optional fields are left out;
+//! `functional_ack`, `interchange_ack`, `remittance`) and a `"source"`. Absent optional fields are left out;
 //! lists are always there, empty or not. `schema/canonical.schema.json` is
 //! the JSON Schema of [`Document`], generated from these types.
 
@@ -17,6 +17,7 @@ pub mod party;
 pub mod po_ack;
 pub mod purchase_order;
 pub mod reconciliation;
+pub mod remittance;
 pub mod schema;
 pub mod ship_notice;
 pub mod source;
@@ -33,6 +34,7 @@ pub use party::{Carrier, Party};
 pub use po_ack::{AckType, LineStatus, LineStatusDetail, PoAck, PoAckLine};
 pub use purchase_order::{PoLine, PoType, PurchaseOrder, Purpose};
 pub use reconciliation::{Reconciliation, ReconciliationStatus, Variance, VarianceKind};
+pub use remittance::{Adjustment, BankAccount, PaymentMethod, Remittance, RemittedInvoice};
 pub use ship_notice::{Package, ShipItem, ShipNotice, ShipOrder};
 pub use source::{Extraction, Source, SourceFormat};
 
@@ -54,6 +56,8 @@ pub enum Document {
     FunctionalAck(FunctionalAck),
     /// An interchange acknowledgment (TA1).
     InterchangeAck(InterchangeAck),
+    /// A remittance advice (the retailer's, outbound).
+    Remittance(Remittance),
 }
 
 /// The type of a document, as its `"type"` names it.
@@ -73,11 +77,13 @@ pub enum DocumentType {
     FunctionalAck,
     /// `interchange_ack`.
     InterchangeAck,
+    /// `remittance`.
+    Remittance,
 }
 
 impl DocumentType {
     /// Every type, in the order of [`Document`].
-    pub const ALL: [DocumentType; 7] = [
+    pub const ALL: [DocumentType; 8] = [
         DocumentType::PurchaseOrder,
         DocumentType::PoAck,
         DocumentType::ShipNotice,
@@ -85,6 +91,7 @@ impl DocumentType {
         DocumentType::InventoryAdvice,
         DocumentType::FunctionalAck,
         DocumentType::InterchangeAck,
+        DocumentType::Remittance,
     ];
 
     /// The name used in `"type"` and in mapping files.
@@ -97,6 +104,7 @@ impl DocumentType {
             DocumentType::InventoryAdvice => "inventory_advice",
             DocumentType::FunctionalAck => "functional_ack",
             DocumentType::InterchangeAck => "interchange_ack",
+            DocumentType::Remittance => "remittance",
         }
     }
 
@@ -123,6 +131,7 @@ impl Document {
             Document::InventoryAdvice(_) => DocumentType::InventoryAdvice,
             Document::FunctionalAck(_) => DocumentType::FunctionalAck,
             Document::InterchangeAck(_) => DocumentType::InterchangeAck,
+            Document::Remittance(_) => DocumentType::Remittance,
         }
     }
 
@@ -136,6 +145,7 @@ impl Document {
             Document::InventoryAdvice(d) => &d.source,
             Document::FunctionalAck(d) => &d.source,
             Document::InterchangeAck(d) => &d.source,
+            Document::Remittance(d) => &d.source,
         }
     }
 }
