@@ -279,7 +279,7 @@ pub fn build(
             mic = unsigned_mic(&layer, mic_algorithm)?;
         }
         layer = pkcs7_mime(
-            "enveloped-data",
+            cipher.smime_type(),
             "smime.p7m",
             smime::encrypt(&layer.bytes()?, cipher, partner, rng)?,
         );
@@ -514,7 +514,12 @@ pub fn open(
             .map(str::to_ascii_lowercase);
         let pkcs7 = content_type.is("application/pkcs7-mime")
             || content_type.is("application/x-pkcs7-mime");
-        if pkcs7 && smime_type.as_deref() == Some("enveloped-data") {
+        if pkcs7
+            && matches!(
+                smime_type.as_deref(),
+                Some("enveloped-data" | "authenveloped-data")
+            )
+        {
             if encrypted.is_some() || signed.is_some() {
                 return Err(InboundError::Structure(
                     "encryption inside another layer".into(),

@@ -1,23 +1,24 @@
-//! S/MIME's CMS layers (RFC 5652, RFC 5751, RFC 3274) on bytes: a
-//! detached SignedData (RSA PKCS#1 v1.5 with SHA-256/384/512, signed
-//! attributes content-type, signing-time and message-digest) made and
-//! verified, an EnvelopedData (AES-128/192/256-CBC content key carried by
-//! RSA PKCS#1 v1.5 key transport) made and opened, and a CompressedData
-//! (zlib) made and opened within a size limit.
+//! S/MIME's CMS layers (RFC 5652, RFC 5751, RFC 3274, RFC 5083/5084) on
+//! bytes: a detached SignedData (RSA PKCS#1 v1.5 with SHA-256/384/512,
+//! signed attributes content-type, signing-time and message-digest) made
+//! and verified, an EnvelopedData (AES-128/192/256-CBC) or an
+//! AuthEnvelopedData (AES-128/256-GCM) with its content key carried by RSA
+//! PKCS#1 v1.5 key transport made and opened, and a CompressedData (zlib)
+//! made and opened within a size limit.
 //!
-//! The primitives are RustCrypto's (`rsa`, `aes`, `cbc`, `sha1`, `sha2`)
-//! and flate2's; the structures are the `cms` crate's types, assembled
-//! here. A content key sent with RSAES-OAEP (SHA-1 or SHA-256) is
-//! decrypted too. Triple-DES-CBC is decrypted (legacy partners; pyas2lib's
-//! default) but never used to encrypt. RC2 and AES-GCM (AuthEnvelopedData)
-//! are not supported (pyas2lib cannot read AES-GCM) and are refused with
-//! an error that names them.
+//! The primitives are RustCrypto's (`rsa`, `aes`, `cbc`, `aes-gcm`,
+//! `sha1`, `sha2`) and flate2's; the structures are the `cms` crate's
+//! types, assembled here. A content key sent with RSAES-OAEP (SHA-1 or
+//! SHA-256) is decrypted too. Triple-DES-CBC is decrypted (legacy
+//! partners; pyas2lib's default) but never used to encrypt. RC2 is refused
+//! with an error that names it.
 
 use std::io::Read;
 use std::time::SystemTime;
 
 use aes::cipher::block_padding::Pkcs7;
 use aes::cipher::{BlockModeDecrypt, BlockModeEncrypt, KeyIvInit};
+use cms::authenveloped_data::AuthEnvelopedData;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::compressed_data::CompressedData;
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -41,6 +42,7 @@ use super::mic::DigestAlgorithm;
 const ID_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.1");
 const ID_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
 const ID_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.3");
+const ID_AUTH_ENVELOPED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.23");
 const ID_COMPRESSED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.9");
 const ID_ZLIB: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.3.8");
 const ID_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
@@ -60,6 +62,8 @@ const AES128_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.2");
 const AES192_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.22");
 const AES256_CBC: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.42");
 const DES_EDE3_CBC: Oid = Oid::new_unwrap("1.2.840.113549.3.7");
+const AES128_GCM: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.6");
+const AES256_GCM: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.1.46");
 const RC2_CBC: Oid = Oid::new_unwrap("1.2.840.113549.3.2");
 
 /// A content encryption algorithm.
@@ -68,6 +72,10 @@ pub enum Cipher {
     Aes128Cbc,
     Aes192Cbc,
     Aes256Cbc,
+    /// AES-128 in GCM (an AuthEnvelopedData, RFC 5084).
+    Aes128Gcm,
+    /// AES-256 in GCM.
+    Aes256Gcm,
     /// Triple-DES, read from legacy partners (pyas2lib's default) and
     /// never sent: [`encrypt`] refuses it.
     TripleDesCbc,
@@ -80,7 +88,24 @@ impl Cipher {
             Cipher::Aes128Cbc => "aes_128_cbc",
             Cipher::Aes192Cbc => "aes_192_cbc",
             Cipher::Aes256Cbc => "aes_256_cbc",
+            Cipher::Aes128Gcm => "aes_128_gcm",
+            Cipher::Aes256Gcm => "aes_256_gcm",
             Cipher::TripleDesCbc => "tripledes_192_cbc",
+        }
+    }
+
+    /// Whether it authenticates the content (GCM: an AuthEnvelopedData,
+    /// `smime-type=authEnveloped-data`).
+    pub fn is_authenticated(self) -> bool {
+        matches!(self, Cipher::Aes128Gcm | Cipher::Aes256Gcm)
+    }
+
+    /// The S/MIME type of the layer it makes.
+    pub fn smime_type(self) -> &'static str {
+        if self.is_authenticated() {
+            "authEnveloped-data"
+        } else {
+            "enveloped-data"
         }
     }
 
@@ -95,6 +120,8 @@ impl Cipher {
             "aes128cbc" => Some(Cipher::Aes128Cbc),
             "aes192cbc" => Some(Cipher::Aes192Cbc),
             "aes256cbc" => Some(Cipher::Aes256Cbc),
+            "aes128gcm" => Some(Cipher::Aes128Gcm),
+            "aes256gcm" => Some(Cipher::Aes256Gcm),
             "tripledes192cbc" | "3descbc" | "desede3cbc" => Some(Cipher::TripleDesCbc),
             _ => None,
         }
@@ -105,6 +132,8 @@ impl Cipher {
             Cipher::Aes128Cbc => AES128_CBC,
             Cipher::Aes192Cbc => AES192_CBC,
             Cipher::Aes256Cbc => AES256_CBC,
+            Cipher::Aes128Gcm => AES128_GCM,
+            Cipher::Aes256Gcm => AES256_GCM,
             Cipher::TripleDesCbc => DES_EDE3_CBC,
         }
     }
@@ -114,6 +143,8 @@ impl Cipher {
             Cipher::Aes128Cbc => 16,
             Cipher::Aes192Cbc => 24,
             Cipher::Aes256Cbc => 32,
+            Cipher::Aes128Gcm => 16,
+            Cipher::Aes256Gcm => 32,
             Cipher::TripleDesCbc => 24,
         }
     }
@@ -163,7 +194,7 @@ pub enum SmimeError {
     #[error("the content key cannot be decrypted with our private key (wrong key?)")]
     KeyDecryption,
     #[error(
-        "the content is encrypted with {0}, which is not supported (AES-128/192/256-CBC, 3DES-CBC)"
+        "the content is encrypted with {0}, which is not supported (AES-128/192/256-CBC, AES-128/256-GCM, 3DES-CBC)"
     )]
     UnsupportedCipher(String),
     #[error("the content cannot be decrypted: {0}")]
@@ -374,7 +405,9 @@ pub fn verify(
     Ok(algorithm)
 }
 
-/// Encrypts `content` for `recipient` (DER ContentInfo of EnvelopedData).
+/// Encrypts `content` for `recipient`: a DER ContentInfo of EnvelopedData
+/// (CBC) or of AuthEnvelopedData (GCM, a 12-byte nonce and a 16-byte
+/// tag).
 pub fn encrypt(
     content: &[u8],
     cipher: Cipher,
@@ -384,19 +417,33 @@ pub fn encrypt(
     let enc_err = |e: cms::der::Error| SmimeError::Encrypt(e.to_string());
     let mut key = vec![0u8; cipher.key_len()];
     rng.fill_bytes(&mut key);
-    let mut iv = [0u8; 16];
-    rng.fill_bytes(&mut iv);
     let bad_key = |_| SmimeError::Encrypt("bad key or IV length".into());
-    let ciphertext = match cipher {
-        Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(&key, &iv)
-            .map_err(bad_key)?
-            .encrypt_padded_vec::<Pkcs7>(content),
-        Cipher::Aes192Cbc => cbc::Encryptor::<aes::Aes192>::new_from_slices(&key, &iv)
-            .map_err(bad_key)?
-            .encrypt_padded_vec::<Pkcs7>(content),
-        Cipher::Aes256Cbc => cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, &iv)
-            .map_err(bad_key)?
-            .encrypt_padded_vec::<Pkcs7>(content),
+    let (ciphertext, parameters, tag) = match cipher {
+        Cipher::Aes128Cbc | Cipher::Aes192Cbc | Cipher::Aes256Cbc => {
+            let mut iv = [0u8; 16];
+            rng.fill_bytes(&mut iv);
+            let ciphertext = match cipher {
+                Cipher::Aes128Cbc => cbc::Encryptor::<aes::Aes128>::new_from_slices(&key, &iv)
+                    .map_err(bad_key)?
+                    .encrypt_padded_vec::<Pkcs7>(content),
+                Cipher::Aes192Cbc => cbc::Encryptor::<aes::Aes192>::new_from_slices(&key, &iv)
+                    .map_err(bad_key)?
+                    .encrypt_padded_vec::<Pkcs7>(content),
+                _ => cbc::Encryptor::<aes::Aes256>::new_from_slices(&key, &iv)
+                    .map_err(bad_key)?
+                    .encrypt_padded_vec::<Pkcs7>(content),
+            };
+            let iv = Any::encode_from(&OctetString::new(iv.to_vec()).map_err(enc_err)?)
+                .map_err(enc_err)?;
+            (ciphertext, iv, None)
+        }
+        Cipher::Aes128Gcm | Cipher::Aes256Gcm => {
+            let mut nonce = [0u8; GCM_NONCE_LEN];
+            rng.fill_bytes(&mut nonce);
+            let mut buffer = content.to_vec();
+            let tag = gcm_seal(cipher, &key, &nonce, &mut buffer)?;
+            (buffer, gcm_parameters(&nonce)?, Some(tag))
+        }
         Cipher::TripleDesCbc => {
             return Err(SmimeError::Encrypt(
                 "3DES is read from legacy partners, never sent: use AES".into(),
@@ -407,44 +454,194 @@ pub fn encrypt(
         .public_key()
         .encrypt(rng, Pkcs1v15Encrypt, &key)
         .map_err(|e| SmimeError::Encrypt(e.to_string()))?;
-    let enveloped = EnvelopedData {
+    let recip_infos = RecipientInfos::try_from(vec![RecipientInfo::Ktri(KeyTransRecipientInfo {
         version: CmsVersion::V0,
-        originator_info: None,
-        recip_infos: RecipientInfos::try_from(vec![RecipientInfo::Ktri(KeyTransRecipientInfo {
-            version: CmsVersion::V0,
-            rid: RecipientIdentifier::IssuerAndSerialNumber(recipient.issuer_and_serial()),
-            key_enc_alg: null_params(RSA_ENCRYPTION),
-            enc_key: OctetString::new(encrypted_key).map_err(enc_err)?,
-        })])
-        .map_err(enc_err)?,
-        encrypted_content: EncryptedContentInfo {
-            content_type: ID_DATA,
-            content_enc_alg: AlgorithmIdentifierOwned {
-                oid: cipher.oid(),
-                parameters: Some(
-                    Any::encode_from(&OctetString::new(iv.to_vec()).map_err(enc_err)?)
-                        .map_err(enc_err)?,
-                ),
-            },
-            encrypted_content: Some(OctetString::new(ciphertext).map_err(enc_err)?),
+        rid: RecipientIdentifier::IssuerAndSerialNumber(recipient.issuer_and_serial()),
+        key_enc_alg: null_params(RSA_ENCRYPTION),
+        enc_key: OctetString::new(encrypted_key).map_err(enc_err)?,
+    })])
+    .map_err(enc_err)?;
+    let encrypted_content = EncryptedContentInfo {
+        content_type: ID_DATA,
+        content_enc_alg: AlgorithmIdentifierOwned {
+            oid: cipher.oid(),
+            parameters: Some(parameters),
         },
-        unprotected_attrs: None,
+        encrypted_content: Some(OctetString::new(ciphertext).map_err(enc_err)?),
     };
-    content_info(ID_ENVELOPED_DATA, &enveloped).map_err(enc_err)
+    match tag {
+        None => content_info(
+            ID_ENVELOPED_DATA,
+            &EnvelopedData {
+                version: CmsVersion::V0,
+                originator_info: None,
+                recip_infos,
+                encrypted_content,
+                unprotected_attrs: None,
+            },
+        ),
+        Some(tag) => content_info(
+            ID_AUTH_ENVELOPED_DATA,
+            &AuthEnvelopedData {
+                version: CmsVersion::V0,
+                originator_info: None,
+                recip_infos,
+                auth_encrypted_content_info: encrypted_content,
+                auth_attrs: None,
+                mac: OctetString::new(tag).map_err(enc_err)?,
+                unauth_attrs: None,
+            },
+        ),
+    }
+    .map_err(enc_err)
 }
 
-/// Decrypts an EnvelopedData made for `us`; gives the cipher and the
-/// content.
+/// The nonce length we use for GCM (RFC 5084 recommends 12).
+const GCM_NONCE_LEN: usize = 12;
+
+/// The tag length we make for GCM (the longest; RFC 5084's default is 12).
+const GCM_TAG_LEN: u8 = 16;
+
+/// RFC 5084's GCMParameters: `SEQUENCE { aes-nonce OCTET STRING,
+/// aes-ICVlen INTEGER }`, written by hand (two fields).
+fn gcm_parameters(nonce: &[u8; GCM_NONCE_LEN]) -> Result<Any, SmimeError> {
+    let mut der = vec![
+        0x30,
+        (2 + GCM_NONCE_LEN + 3) as u8,
+        0x04,
+        GCM_NONCE_LEN as u8,
+    ];
+    der.extend_from_slice(nonce);
+    der.extend_from_slice(&[0x02, 0x01, GCM_TAG_LEN]);
+    Any::from_der(&der).map_err(|e| SmimeError::Encrypt(e.to_string()))
+}
+
+/// Reads GCMParameters: the nonce, and the tag length (12 when absent).
+fn read_gcm_parameters(parameters: &Any) -> Result<(Vec<u8>, usize), SmimeError> {
+    use cms::der::Reader;
+    let bad = asn1("GCM parameters");
+    let mut reader = cms::der::SliceReader::new(parameters.value()).map_err(bad)?;
+    let nonce = OctetString::decode(&mut reader).map_err(asn1("GCM parameters"))?;
+    let tag_len = if reader.is_finished() {
+        12
+    } else {
+        u8::decode(&mut reader).map_err(asn1("GCM parameters"))?
+    };
+    Ok((nonce.as_bytes().to_vec(), usize::from(tag_len)))
+}
+
+/// Encrypts `buffer` in place with AES-GCM; gives the 16-byte tag.
+fn gcm_seal(
+    cipher: Cipher,
+    key: &[u8],
+    nonce: &[u8; GCM_NONCE_LEN],
+    buffer: &mut [u8],
+) -> Result<Vec<u8>, SmimeError> {
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    let failed = |_| SmimeError::Encrypt("AES-GCM failed".into());
+    let nonce = aes_gcm::Nonce::<aes_gcm::aead::consts::U12>::from(*nonce);
+    let tag = match cipher {
+        Cipher::Aes128Gcm => aes_gcm::Aes128Gcm::new_from_slice(key)
+            .map_err(|_| SmimeError::Encrypt("bad key length".into()))?
+            .encrypt_inout_detached(&nonce, &[], buffer.into())
+            .map_err(failed)?,
+        _ => aes_gcm::Aes256Gcm::new_from_slice(key)
+            .map_err(|_| SmimeError::Encrypt("bad key length".into()))?
+            .encrypt_inout_detached(&nonce, &[], buffer.into())
+            .map_err(failed)?,
+    };
+    Ok(tag.to_vec())
+}
+
+/// Decrypts `buffer` in place with AES-GCM, checking `tag` over it and
+/// `aad`: a 12-byte nonce, a 12- or 16-byte tag.
+fn gcm_open(
+    cipher: Cipher,
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    buffer: &mut [u8],
+    tag: &[u8],
+) -> Result<(), SmimeError> {
+    use aes_gcm::aead::consts::{U12, U16};
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    fn open<A, T>(
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        buffer: &mut [u8],
+        tag: &[u8],
+    ) -> Result<(), SmimeError>
+    where
+        A: aes::cipher::BlockCipherEncrypt
+            + aes::cipher::BlockSizeUser<BlockSize = aes::cipher::consts::U16>
+            + aes::cipher::KeyInit,
+        T: aes_gcm::TagSize,
+    {
+        let gcm = aes_gcm::AesGcm::<A, U12, T>::new_from_slice(key)
+            .map_err(|_| SmimeError::ContentDecryption("bad key length"))?;
+        let nonce = aes_gcm::Nonce::<U12>::try_from(nonce)
+            .map_err(|_| SmimeError::ContentDecryption("the GCM nonce is not 12 bytes"))?;
+        let tag = aes_gcm::Tag::<T>::try_from(tag)
+            .map_err(|_| SmimeError::ContentDecryption("the GCM tag has another length"))?;
+        gcm.decrypt_inout_detached(&nonce, aad, buffer.into(), &tag)
+            .map_err(|_| {
+                SmimeError::ContentDecryption(
+                    "the GCM tag does not verify (wrong key or altered content)",
+                )
+            })
+    }
+    match (cipher, tag.len()) {
+        (Cipher::Aes128Gcm, 16) => open::<aes::Aes128, U16>(key, nonce, aad, buffer, tag),
+        (Cipher::Aes128Gcm, 12) => open::<aes::Aes128, U12>(key, nonce, aad, buffer, tag),
+        (Cipher::Aes256Gcm, 16) => open::<aes::Aes256, U16>(key, nonce, aad, buffer, tag),
+        (Cipher::Aes256Gcm, 12) => open::<aes::Aes256, U12>(key, nonce, aad, buffer, tag),
+        _ => Err(SmimeError::ContentDecryption(
+            "a GCM tag of 12 or 16 bytes is read",
+        )),
+    }
+}
+
+/// Decrypts an EnvelopedData (CBC) or AuthEnvelopedData (GCM) made for
+/// `us`; gives the cipher and the content.
 pub fn decrypt(
     der: &[u8],
     us: &Identity,
     rng: &mut impl CryptoRng,
 ) -> Result<(Cipher, Vec<u8>), SmimeError> {
-    let info = open_content_info(der, ID_ENVELOPED_DATA, "enveloped-data")?;
-    let enveloped: EnvelopedData = info.content.decode_as().map_err(asn1("enveloped-data"))?;
+    let info = ContentInfo::from_der(der).map_err(asn1("enveloped-data"))?;
+    let (recip_infos, encrypted, mac, aad) = match info.content_type {
+        ID_ENVELOPED_DATA => {
+            let e: EnvelopedData = info.content.decode_as().map_err(asn1("enveloped-data"))?;
+            (e.recip_infos, e.encrypted_content, None, Vec::new())
+        }
+        ID_AUTH_ENVELOPED_DATA => {
+            let e: AuthEnvelopedData = info
+                .content
+                .decode_as()
+                .map_err(asn1("authEnveloped-data"))?;
+            // RFC 5083: the authenticated attributes, DER with a SET tag,
+            // are the additional authenticated data.
+            let aad = match &e.auth_attrs {
+                Some(attrs) => attrs.to_der().map_err(asn1("authEnveloped-data"))?,
+                None => Vec::new(),
+            };
+            (
+                e.recip_infos,
+                e.auth_encrypted_content_info,
+                Some(e.mac),
+                aad,
+            )
+        }
+        other => {
+            return Err(SmimeError::ContentType {
+                expected: "enveloped-data",
+                found: other.to_string(),
+            });
+        }
+    };
     let ours = us.certificate().issuer_and_serial();
-    let ktris: Vec<&KeyTransRecipientInfo> = enveloped
-        .recip_infos
+    let ktris: Vec<&KeyTransRecipientInfo> = recip_infos
         .0
         .iter()
         .filter_map(|r| match r {
@@ -472,14 +669,25 @@ pub fn decrypt(
                 .collect::<Vec<_>>()
                 .join("; "),
         })?;
-    let alg = &enveloped.encrypted_content.content_enc_alg;
-    let cipher = match alg.oid {
-        AES128_CBC => Cipher::Aes128Cbc,
-        AES192_CBC => Cipher::Aes192Cbc,
-        AES256_CBC => Cipher::Aes256Cbc,
-        DES_EDE3_CBC => Cipher::TripleDesCbc,
-        RC2_CBC => return Err(SmimeError::UnsupportedCipher("RC2-CBC".into())),
-        other => return Err(SmimeError::UnsupportedCipher(other.to_string())),
+    let alg = &encrypted.content_enc_alg;
+    let cipher = match (alg.oid, mac.is_some()) {
+        (AES128_CBC, false) => Cipher::Aes128Cbc,
+        (AES192_CBC, false) => Cipher::Aes192Cbc,
+        (AES256_CBC, false) => Cipher::Aes256Cbc,
+        (DES_EDE3_CBC, false) => Cipher::TripleDesCbc,
+        (AES128_GCM, true) => Cipher::Aes128Gcm,
+        (AES256_GCM, true) => Cipher::Aes256Gcm,
+        (RC2_CBC, _) => return Err(SmimeError::UnsupportedCipher("RC2-CBC".into())),
+        (other, authenticated) => {
+            return Err(SmimeError::UnsupportedCipher(format!(
+                "{other}{}",
+                if authenticated {
+                    " in an AuthEnvelopedData"
+                } else {
+                    ""
+                }
+            )));
+        }
     };
     let rsa = us.key().rsa();
     let encrypted_key = recipient.enc_key.as_bytes();
@@ -496,18 +704,29 @@ pub fn decrypt(
     if key.len() != cipher.key_len() {
         return Err(SmimeError::KeyDecryption);
     }
-    let iv = alg
+    let parameters = alg
         .parameters
         .as_ref()
-        .ok_or(SmimeError::ContentDecryption("no IV"))?
-        .decode_as::<OctetString>()
-        .map_err(asn1("content encryption IV"))?;
-    let ciphertext = enveloped
-        .encrypted_content
+        .ok_or(SmimeError::ContentDecryption("no IV or nonce"))?;
+    let ciphertext = encrypted
         .encrypted_content
         .as_ref()
         .ok_or(SmimeError::ContentDecryption("no encrypted content"))?
         .as_bytes();
+    if let Some(mac) = mac {
+        let (nonce, tag_len) = read_gcm_parameters(parameters)?;
+        if mac.as_bytes().len() != tag_len {
+            return Err(SmimeError::ContentDecryption(
+                "the GCM tag is not as long as its parameters say",
+            ));
+        }
+        let mut content = ciphertext.to_vec();
+        gcm_open(cipher, &key, &nonce, &aad, &mut content, mac.as_bytes())?;
+        return Ok((cipher, content));
+    }
+    let iv = parameters
+        .decode_as::<OctetString>()
+        .map_err(asn1("content encryption IV"))?;
     let bad_iv = |_| SmimeError::ContentDecryption("the IV is not one block long");
     let bad_padding =
         |_| SmimeError::ContentDecryption("bad padding (wrong key or altered content)");
@@ -529,6 +748,9 @@ pub fn decrypt(
                 .map_err(bad_iv)?
                 .decrypt_padded_vec::<Pkcs7>(ciphertext)
                 .map_err(bad_padding)?
+        }
+        Cipher::Aes128Gcm | Cipher::Aes256Gcm => {
+            return Err(SmimeError::ContentDecryption("GCM without its tag"));
         }
     };
     Ok((cipher, content))

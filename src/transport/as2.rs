@@ -89,7 +89,8 @@ pub struct As2Config {
     #[serde(default)]
     pub sign: Option<OrOff>,
     /// Encrypt what we send: `"aes256-cbc"` (the default), `"aes192-cbc"`,
-    /// `"aes128-cbc"`, or `false`.
+    /// `"aes128-cbc"`, `"aes256-gcm"`, `"aes128-gcm"` (RFC 5084; the
+    /// partner must read AuthEnvelopedData), or `false`.
     #[serde(default)]
     pub encrypt: Option<OrOff>,
     /// Compress what we send (RFC 5402), before signing.
@@ -166,8 +167,10 @@ impl As2Config {
                     "aes128-cbc" => Ok(Some(Cipher::Aes128Cbc)),
                     "aes192-cbc" => Ok(Some(Cipher::Aes192Cbc)),
                     "aes256-cbc" => Ok(Some(Cipher::Aes256Cbc)),
+                    "aes128-gcm" => Ok(Some(Cipher::Aes128Gcm)),
+                    "aes256-gcm" => Ok(Some(Cipher::Aes256Gcm)),
                     other => Err(format!(
-                        "encrypt = {other:?}: one of \"aes128-cbc\", \"aes192-cbc\", \"aes256-cbc\" or false"
+                        "encrypt = {other:?}: one of \"aes128-cbc\", \"aes192-cbc\", \"aes256-cbc\", \"aes128-gcm\", \"aes256-gcm\" or false"
                     )),
                 }
             }
