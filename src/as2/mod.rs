@@ -7,6 +7,7 @@
 //!
 //! - [`keys`]: certificates (PEM or DER X.509) and RSA private keys,
 //!   loaded and checked (validity period, key matches certificate).
+//! - [`keygen`]: a new key and self-signed certificate for a partnership.
 //! - [`mime`]: the strict, bounded MIME reader and writer AS2 needs
 //!   (headers, parameters, multipart, transfer encodings).
 //! - [`mic`]: digest algorithms and the MIC returned in an MDN.
@@ -18,6 +19,7 @@
 //! - [`mdn`]: MDNs (multipart/report) built, signed when asked, and read
 //!   back against the message they answer.
 
+pub mod keygen;
 pub mod keys;
 pub mod mdn;
 pub mod message;

@@ -14,6 +14,7 @@ macro_rules! say {
 }
 
 mod ack;
+mod as2;
 mod console;
 mod gateway;
 mod inspect;
@@ -107,6 +108,10 @@ enum Command {
     /// The web console: hash-password (for `[[console.users]]`).
     #[command(subcommand)]
     Console(console::ConsoleCommand),
+    /// AS2 tools: keygen (a key pair and a self-signed certificate for a
+    /// partnership).
+    #[command(subcommand)]
+    As2(as2::As2Command),
     /// X12 tools: validate, scan.
     #[command(subcommand)]
     X12(x12::X12Command),
@@ -135,6 +140,7 @@ pub fn main() -> ExitCode {
         Command::Mapping(cmd) => mapping::run(cmd),
         Command::X12(cmd) => x12::run(cmd),
         Command::Console(cmd) => console::run(cmd),
+        Command::As2(cmd) => as2::run(cmd),
         Command::Pdf(cmd) => pdf::run(cmd),
         Command::Netsuite(cmd) => netsuite::run(cmd),
         Command::NetsuiteSim(args) => netsuite_sim::run(args),
