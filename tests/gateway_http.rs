@@ -417,3 +417,95 @@ fn server_errors_are_tried_again_and_large_feeds_refused() -> Result {
     }
     Ok(())
 }
+
+/// Waits until the feed has seen `n` requests; false if not within a
+/// minute.
+fn wait_for_requests(feed: &Feed, n: usize) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if feed.seen().len() >= n {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn the_daemon_polls_the_feed_on_its_schedule_and_keeps_the_etag_over_a_restart() -> Result {
+    let feed = Feed::start()?;
+    feed.set(&stock()?, "application/json", Some("\"d1\""), None);
+    let gw = gateway(&feed.url("feed"), "")?;
+    let config = gw.path().join("gateway.toml");
+    let mut daemon = support::daemon::Daemon::start(&config);
+    assert!(wait_for_requests(&feed, 3), "{:#?}", daemon.lines());
+    daemon.signal("-TERM");
+    assert!(daemon.wait(std::time::Duration::from_secs(60)).is_some());
+    let seen = feed.seen();
+    assert_eq!(seen[0].status, 200);
+    assert!(
+        seen[1..]
+            .iter()
+            .all(|s| s.status == 304 && s.header("if-none-match") == Some("\"d1\"")),
+        "{seen:#?}"
+    );
+
+    feed.forget();
+    let mut daemon = support::daemon::Daemon::start(&config);
+    assert!(wait_for_requests(&feed, 1), "{:#?}", daemon.lines());
+    daemon.signal("-TERM");
+    assert!(daemon.wait(std::time::Duration::from_secs(60)).is_some());
+    let seen = feed.seen();
+    assert_eq!(seen[0].header("if-none-match"), Some("\"d1\""));
+    assert_eq!(seen[0].status, 304);
+    let taken = files(gw.path());
+    assert_eq!(taken.len(), 1, "{taken:?}");
+    assert_eq!(taken[0].0, "processed", "{taken:?}");
+    Ok(())
+}
+
+#[test]
+fn validators_move_only_with_a_file_taken() -> Result {
+    use dropgate::transport::channel::{Channel, ChannelKind};
+    let feed = Feed::start()?;
+    feed.set(
+        b"sku,qty\nA,1\n",
+        "text/csv; charset=utf-8",
+        Some("\"k1\""),
+        None,
+    );
+    let config = toml::from_str(&format!("url = \"{}\"", feed.url("feed")))?;
+    let mut channel = Channel::new("stock", &ChannelKind::Http(config));
+    let look = channel.poll()?;
+    assert_eq!(look.ready.len(), 1);
+    let name = look.ready[0].name.clone();
+    assert!(
+        name.starts_with("stock-") && name.ends_with(".csv"),
+        "{name}"
+    );
+    assert_eq!(channel.read(&name)?, b"sku,qty\nA,1\n");
+    assert_eq!(
+        channel.checkpoint(&name).as_deref(),
+        Some(format!(r#"{{"url":"{}","etag":"\"k1\""}}"#, feed.url("feed")).as_str())
+    );
+    assert_eq!(channel.checkpoint("other.csv"), None);
+
+    // Not taken (not done): the next poll fetches it whole again.
+    let again = channel.poll()?;
+    assert_eq!(again.ready.len(), 1);
+    assert_eq!(feed.seen()[1].header("if-none-match"), None);
+    channel.done(&again.ready[0].name)?;
+    assert!(channel.poll()?.ready.is_empty());
+    assert_eq!(feed.seen()[2].header("if-none-match"), Some("\"k1\""));
+
+    // What the store hands back is what is sent; another URL's is not.
+    channel.resume(Some(
+        r#"{"url":"http://127.0.0.1:1/elsewhere","etag":"\"k1\""}"#,
+    ));
+    assert_eq!(channel.poll()?.ready.len(), 1);
+    assert_eq!(feed.seen()[3].header("if-none-match"), None);
+    channel.resume(None);
+    assert_eq!(channel.poll()?.ready.len(), 1);
+    assert_eq!(feed.seen()[4].header("if-none-match"), None);
+    Ok(())
+}
