@@ -178,6 +178,12 @@ impl HttpConfig {
     /// The URL, parsed.
     pub fn parsed_url(&self) -> Result<url::Url, String> {
         let url = url::Url::parse(&self.url).map_err(|e| format!("url {:?}: {e}", self.url))?;
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(format!(
+                "url {}: a login in the URL would be written in logs; set user and password_env or password_file",
+                url.host_str().unwrap_or_default()
+            ));
+        }
         match url.scheme() {
             "https" => {}
             "http" => {
@@ -362,6 +368,13 @@ mod tests {
         assert!(ftp.check().expect_err("ftp").contains("not http or https"));
         let plain: HttpConfig = toml::from_str("url = \"http://x.example/f\"").expect("config");
         assert!(plain.check().expect_err("http").contains("allow_http"));
+        let login: HttpConfig =
+            toml::from_str("url = \"https://u:secret@x.example/f\"").expect("config");
+        let e = login.check().expect_err("login in the URL");
+        assert!(
+            e.contains("user and password_env") && !e.contains("secret"),
+            "{e}"
+        );
         let local: HttpConfig = toml::from_str("url = \"http://127.0.0.1:8/f\"").expect("config");
         assert_eq!(local.check(), Ok(()));
     }

@@ -163,7 +163,7 @@ impl HttpChannel {
         let c = reqwest::Client::builder()
             .timeout(Duration::from_secs(self.config.timeout_secs.max(1)))
             .connect_timeout(Duration::from_secs(self.config.timeout_secs.clamp(1, 30)))
-            .redirect(reqwest::redirect::Policy::limited(5))
+            .redirect(redirects(self.config.token_header.is_some()))
             .user_agent(concat!("dropgate/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| PollError::Config(format!("starting the HTTP client: {e}")))?;
@@ -297,7 +297,6 @@ impl HttpChannel {
             )));
         };
         let mut file = file.into_std().await;
-        file.sync_all().map_err(PollError::Spool)?;
         let ext = match (&self.config.extension, &self.config.paging) {
             (Some(e), _) => e.clone(),
             (None, Some(_)) => "json".into(),
@@ -496,6 +495,22 @@ impl HttpChannel {
         self.saved = Some(validators);
         Ok(())
     }
+}
+
+/// How redirects are followed: at most 5. reqwest drops `Authorization`
+/// on a redirect to another host; a token in the vendor's own header it
+/// would not, so with one a redirect must stay on the feed's origin.
+fn redirects(own_token_header: bool) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        let first = attempt.previous().first().map(url::Url::origin);
+        if attempt.previous().len() > 5 {
+            attempt.error("more than 5 redirects")
+        } else if own_token_header && first.is_some_and(|o| o != attempt.url().origin()) {
+            attempt.error("a redirect to another host with the token in token_header: refused")
+        } else {
+            attempt.follow()
+        }
+    })
 }
 
 /// `base` with query parameter `param` set to `value` (replacing it).
