@@ -509,3 +509,34 @@ fn validators_move_only_with_a_file_taken() -> Result {
     assert_eq!(feed.seen()[4].header("if-none-match"), None);
     Ok(())
 }
+
+#[test]
+fn https_feeds_are_checked_against_the_ca_file() -> Result {
+    let dir = tempfile::tempdir()?;
+    let tls = dir.path().join("tls");
+    support::tls::make(&tls)?;
+    let feed = Feed::start_tls(&tls)?;
+    feed.set(&stock()?, "application/json", Some("\"s1\""), None);
+    assert!(feed.url("feed").starts_with("https://127.0.0.1:"));
+    let ca = |name: &str| format!("ca_file = \"{}\"", tls.join(name).display());
+
+    let gw = gateway(&feed.url("feed"), &ca("ca.pem"))?;
+    let out = run(gw.path(), &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", said(&out));
+    assert_eq!(files(gw.path()).len(), 1);
+
+    // Another CA, or the built-in roots: the server is not trusted.
+    for extra in [ca("other-ca.pem"), String::new()] {
+        let gw = gateway(&feed.url("feed"), &extra)?;
+        let out = run(gw.path(), &[]);
+        assert_eq!(out.status.code(), Some(1), "{extra}: {}", said(&out));
+        assert!(
+            said(&out).contains("channel feed")
+                && said(&out).to_lowercase().contains("certificate"),
+            "{extra}: {}",
+            said(&out)
+        );
+        assert!(files(gw.path()).is_empty());
+    }
+    Ok(())
+}

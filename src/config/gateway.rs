@@ -1103,6 +1103,7 @@ fn channel(
         ChannelKind::Http(mut h) => {
             h.password_file = h.password_file.map(|p| source.resolve(&p));
             h.token_file = h.token_file.map(|p| source.resolve(&p));
+            h.ca_file = h.ca_file.map(|p| source.resolve(&p));
             check(h.check().and_then(|()| h.check_login()));
             ChannelKind::Http(h)
         }

@@ -6,7 +6,8 @@
 //! JSON pages by `?page=N` or `?cursor=cN` (1 when neither), with a
 //! `Link: rel="next"` header while there are more, and a page it is
 //! given past the last.
-//! Every request is recorded.
+//! Every request is recorded. Over plain HTTP, or TLS with a test CA's
+//! certificate.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -66,13 +67,62 @@ type Shared = Arc<Mutex<FeedState>>;
 /// The running feed.
 pub struct Feed {
     addr: SocketAddr,
+    tls: bool,
     state: Shared,
     _runtime: tokio::runtime::Runtime,
+}
+
+/// TLS connections on a TCP listener; a failed handshake is dropped.
+struct TlsListener {
+    tcp: tokio::net::TcpListener,
+    acceptor: tokio_rustls::TlsAcceptor,
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = tokio_rustls::server::TlsStream<tokio::net::TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let Ok((tcp, addr)) = self.tcp.accept().await else {
+                continue;
+            };
+            if let Ok(tls) = self.acceptor.accept(tcp).await {
+                return (tls, addr);
+            }
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.tcp.local_addr()
+    }
 }
 
 impl Feed {
     /// Starts a feed on a free port of 127.0.0.1.
     pub fn start() -> std::io::Result<Feed> {
+        Feed::start_with(None)
+    }
+
+    /// Starts a feed over TLS with the certificate and key of `tls`
+    /// (`support::tls::make`: `server.pem`, `server.key`).
+    pub fn start_tls(tls: &std::path::Path) -> Result<Feed, Box<dyn std::error::Error>> {
+        use rustls_pki_types::pem::PemObject;
+        let certs = rustls_pki_types::CertificateDer::pem_file_iter(tls.join("server.pem"))?
+            .collect::<Result<Vec<_>, _>>()?;
+        let key = rustls_pki_types::PrivateKeyDer::from_pem_file(tls.join("server.key"))?;
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)?;
+        Ok(Feed::start_with(Some(tokio_rustls::TlsAcceptor::from(
+            Arc::new(config),
+        )))?)
+    }
+
+    fn start_with(tls: Option<tokio_rustls::TlsAcceptor>) -> std::io::Result<Feed> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -85,19 +135,31 @@ impl Feed {
             .with_state(Arc::clone(&state));
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
         let addr = listener.local_addr()?;
-        runtime.spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let secure = tls.is_some();
+        match tls {
+            None => runtime.spawn(async move {
+                let _ = axum::serve(listener, app).await;
+            }),
+            Some(acceptor) => runtime.spawn(async move {
+                let tls = TlsListener {
+                    tcp: listener,
+                    acceptor,
+                };
+                let _ = axum::serve(tls, app).await;
+            }),
+        };
         Ok(Feed {
             addr,
+            tls: secure,
             state,
             _runtime: runtime,
         })
     }
 
-    /// `http://127.0.0.1:PORT/PATH`.
+    /// `http://127.0.0.1:PORT/PATH` (`https://` over TLS).
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}/{}", self.addr, path.trim_start_matches('/'))
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://{}/{}", self.addr, path.trim_start_matches('/'))
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut FeedState) -> T) -> T {

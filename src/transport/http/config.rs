@@ -39,6 +39,10 @@ pub struct HttpConfig {
     /// More request headers (`Accept = "application/json"`).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// PEM CA certificates to trust instead of the built-in web roots (a
+    /// vendor or an internal system with a private CA).
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
     /// Plain `http://` to another machine than this one (the login goes
     /// in clear): refused unless this is set.
     #[serde(default)]
@@ -279,11 +283,27 @@ impl HttpConfig {
         if let Some(p) = &self.paging {
             p.check()?;
         }
+        if self.ca_file.is_some() && self.url.starts_with("http:") {
+            return Err("ca_file is set but the URL is plain http; remove one".into());
+        }
         Ok(())
     }
 
-    /// Whether the login's secret is where the configuration says.
+    /// Whether the login's secret is where the configuration says (and
+    /// the CA file reads).
     pub fn check_login(&self) -> Result<(), String> {
+        if let Some(ca) = &self.ca_file {
+            let pem = std::fs::read(ca).map_err(|e| format!("ca_file {}: {e}", ca.display()))?;
+            match reqwest::Certificate::from_pem_bundle(&pem) {
+                Ok(certs) if !certs.is_empty() => {}
+                _ => {
+                    return Err(format!(
+                        "ca_file {}: no PEM certificate in it",
+                        ca.display()
+                    ));
+                }
+            }
+        }
         secret::check_readable(self.password_env.as_deref(), self.password_file.as_deref())?;
         secret::check_readable_as(
             secret::TOKEN,

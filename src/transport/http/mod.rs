@@ -160,7 +160,15 @@ impl HttpChannel {
             return Ok(c.clone());
         }
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let c = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(ca) = &self.config.ca_file {
+            let bad = |e: String| PollError::Config(format!("ca_file {}: {e}", ca.display()));
+            let pem = std::fs::read(ca).map_err(|e| bad(e.to_string()))?;
+            let certs =
+                reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| bad(e.to_string()))?;
+            builder = builder.tls_certs_only(certs);
+        }
+        let c = builder
             .timeout(Duration::from_secs(self.config.timeout_secs.max(1)))
             .connect_timeout(Duration::from_secs(self.config.timeout_secs.clamp(1, 30)))
             .redirect(redirects(self.config.token_header.is_some()))
