@@ -393,7 +393,7 @@ fn server_errors_are_tried_again_and_large_feeds_refused() -> Result {
     let out = run(gw.path(), &[]);
     assert_eq!(out.status.code(), Some(1), "{}", said(&out));
     assert!(
-        said(&out).contains("500 Internal Server Error"),
+        said(&out).contains("500 Internal Server Error: temporarily broken (tried 2 times)"),
         "{}",
         said(&out)
     );

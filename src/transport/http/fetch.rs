@@ -147,6 +147,14 @@ pub enum FetchError {
         /// What went wrong, with its causes.
         message: String,
     },
+    /// A transient failure, the last of several tries.
+    #[error("{last} (tried {tries} times)")]
+    Retried {
+        /// How many tries.
+        tries: u32,
+        /// The last one's failure.
+        last: Box<FetchError>,
+    },
     /// The body could not be kept.
     #[error("GET {url}: keeping the body: {source}")]
     Io {
@@ -165,7 +173,9 @@ impl FetchError {
                 status.is_server_error() || *status == StatusCode::TOO_MANY_REQUESTS
             }
             FetchError::Request { .. } => true,
-            FetchError::TooLarge { .. } | FetchError::Io { .. } => false,
+            FetchError::TooLarge { .. } | FetchError::Io { .. } | FetchError::Retried { .. } => {
+                false
+            }
         }
     }
 }
@@ -211,10 +221,10 @@ impl Fetcher<'_> {
                     tokio::time::sleep(pause).await;
                     wait = (wait * 2).min(MAX_WAIT);
                 }
-                Err(FetchError::Request { url, message }) if tries > 1 => {
-                    return Err(FetchError::Request {
-                        url,
-                        message: format!("{message} (tried {tries} times)"),
+                Err(e) if e.transient() && tries > 1 => {
+                    return Err(FetchError::Retried {
+                        tries,
+                        last: Box::new(e),
                     });
                 }
                 other => return other,

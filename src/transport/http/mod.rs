@@ -72,7 +72,9 @@ impl PollError {
             }
             PollError::Fetch(FetchError::TooLarge { .. })
             | PollError::Page(PageError::TooLarge { .. }) => io::ErrorKind::FileTooLarge,
-            PollError::Fetch(FetchError::Request { .. }) => io::ErrorKind::TimedOut,
+            PollError::Fetch(FetchError::Request { .. } | FetchError::Retried { .. }) => {
+                io::ErrorKind::Other
+            }
             PollError::Config(_) | PollError::Secret(_) => io::ErrorKind::InvalidInput,
             _ => io::ErrorKind::InvalidData,
         }
