@@ -484,6 +484,9 @@ fn validators_move_only_with_a_file_taken() -> Result {
         "{name}"
     );
     assert_eq!(channel.read(&name)?, b"sku,qty\nA,1\n");
+    let mut copy = Vec::new();
+    assert_eq!(channel.read_into(&name, &mut copy)?, 12);
+    assert_eq!(copy, b"sku,qty\nA,1\n");
     assert_eq!(
         channel.checkpoint(&name).as_deref(),
         Some(format!(r#"{{"url":"{}","etag":"\"k1\""}}"#, feed.url("feed")).as_str())

@@ -301,11 +301,14 @@ impl HttpChannel {
             tracing::debug!(channel = %self.name, url = %url, etag = %now, "feed answered with the ETag taken last: unchanged");
             return Ok(None);
         }
-        let Sink::Spool(file) = spool else {
+        let Sink::Spool(mut file) = spool else {
             return Err(PollError::Spool(io::Error::other(
                 "the answer was not kept in a file",
             )));
         };
+        tokio::io::AsyncWriteExt::flush(&mut file)
+            .await
+            .map_err(PollError::Spool)?;
         let mut file = file.into_std().await;
         let ext = match (&self.config.extension, &self.config.paging) {
             (Some(e), _) => e.clone(),
