@@ -543,3 +543,54 @@ fn https_feeds_are_checked_against_the_ca_file() -> Result {
     }
     Ok(())
 }
+
+#[test]
+fn check_config_finds_a_feed_that_cannot_work() -> Result {
+    let gw = gateway(
+        "http://feeds.tidewater.example/stock.json",
+        "user = \"gw\"\ntoken_file = \"missing-token\"\n\n[channel.feed.paging]\nby = \"cursor\"\nparam = \"cursor\"",
+    )?;
+    std::fs::write(
+        gw.path().join("partners/other.toml"),
+        "[[inbound]]\nchannel = \"feed\"\n\n[outbound]\nchannel = \"feed\"\n",
+    )?;
+    let check = dropgate(&[
+        "check-config",
+        "-c",
+        &gw.path().join("gateway.toml").to_string_lossy(),
+    ]);
+    let all = said(&check);
+    assert_eq!(check.status.code(), Some(1), "{all}");
+    assert!(all.contains("gateway.toml:6:1: channel feed: url http://feeds.tidewater.example/stock.json: plain http to another machine"), "{all}");
+    assert!(
+        all.contains("[outbound] channel \"feed\" is an HTTP feed: it only fetches"),
+        "{all}"
+    );
+
+    // Each problem in turn, once the one before is fixed.
+    let fixes = [
+        (
+            "url = \"http://feeds",
+            "url = \"https://feeds",
+            "user (basic authentication) and a token are both set",
+        ),
+        ("user = \"gw\"\n", "", "paging by \"cursor\" needs path"),
+        (
+            "param = \"cursor\"",
+            "param = \"cursor\"\npath = \"meta.next\"",
+            "missing-token",
+        ),
+    ];
+    let config = gw.path().join("gateway.toml");
+    for (from, to, next) in fixes {
+        let text = std::fs::read_to_string(&config)?.replacen(from, to, 1);
+        std::fs::write(&config, text)?;
+        let all = said(&dropgate(&[
+            "check-config",
+            "-c",
+            &config.to_string_lossy(),
+        ]));
+        assert!(all.contains(next), "after {to:?}: {all}");
+    }
+    Ok(())
+}
