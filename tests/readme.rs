@@ -46,6 +46,8 @@ fn the_readme_configuration_reads() {
         // So are the mailboxes' passwords.
         "the environment variable EDI_MAIL_PASSWORD (password_env) is not set",
         "the environment variable SMTP_PASSWORD (password_env) is not set",
+        // And the vendor feed's token.
+        "the environment variable TIDEWATER_API_TOKEN (token_env) is not set",
         // And the database's.
         "[store] the environment variable DROPGATE_DB_PASSWORD (password_env) is not set",
         // And the archive bucket's secret key.

@@ -621,6 +621,11 @@ pub fn status(args: ConfigArg) -> anyhow::Result<ExitCode> {
         }
     );
     say!("deliveries waiting: {}", store.pending_deliveries()?);
+    for poll in store.channel_polls()? {
+        if let (Some(since), Some((error, _))) = (&poll.failing_since, &poll.last_error) {
+            say!("channel {} failing since {since}: {error}", poll.channel);
+        }
+    }
     for (target, name, attempts, error) in store.failing_deliveries()? {
         say!("  {name} to {target}: {attempts} attempt(s), last: {error}");
     }

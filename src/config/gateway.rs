@@ -1059,7 +1059,7 @@ fn channel(
         None => {
             errors.push(source.error_at(
                 at,
-                format!("channel {name}: say what it is with type = \"dir\", \"sftp\", \"imap\", \"smtp\" or \"as2\""),
+                format!("channel {name}: say what it is with type = \"dir\", \"sftp\", \"imap\", \"smtp\", \"as2\" or \"http\""),
             ));
             return None;
         }
@@ -1081,9 +1081,10 @@ fn channel(
         "imap" => source.value(rest).map(ChannelKind::Imap),
         "smtp" => source.value(rest).map(ChannelKind::Smtp),
         "as2" => source.value(rest).map(ChannelKind::As2),
+        "http" => source.value(rest).map(ChannelKind::Http),
         other => Err(source.error_at(
             kind.1,
-            format!("channel {name}: type {other:?} is not dir, sftp, imap, smtp or as2"),
+            format!("channel {name}: type {other:?} is not dir, sftp, imap, smtp, as2 or http"),
         )),
     };
     let parsed = parsed.map_err(|e| errors.push(e)).ok()?;
@@ -1121,6 +1122,13 @@ fn channel(
             a.certificate = source.resolve(&a.certificate);
             check(a.check());
             ChannelKind::As2(a)
+        }
+        ChannelKind::Http(mut h) => {
+            h.password_file = h.password_file.map(|p| source.resolve(&p));
+            h.token_file = h.token_file.map(|p| source.resolve(&p));
+            h.ca_file = h.ca_file.map(|p| source.resolve(&p));
+            check(h.check().and_then(|()| h.check_login()));
+            ChannelKind::Http(h)
         }
     };
     errors.extend(problem);

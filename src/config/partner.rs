@@ -427,6 +427,17 @@ fn load_one(
                 ),
             ));
         }
+        if let Some(c) = gateway.channel(&o.channel)
+            && matches!(c.kind, crate::transport::channel::ChannelKind::Http(_))
+        {
+            errors.push(source.error_at(
+                channel_at,
+                format!(
+                    "[outbound] channel {:?} is an HTTP feed: it only fetches; send through another channel",
+                    o.channel
+                ),
+            ));
+        }
         Some(OutboundTo {
             channel: o.channel,
             format: o.format,

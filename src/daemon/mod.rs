@@ -641,6 +641,22 @@ impl Gateway {
         i: usize,
         report: &mut PassReport,
     ) -> Option<Vec<crate::transport::Waiting>> {
+        // A channel with a checkpoint (an HTTP feed's validators) gets
+        // the one the store kept: it is moved only with a recorded file.
+        if let Some(key) = self.channels[i].checkpoint_key() {
+            match self.store.cursor(&key) {
+                Ok(saved) => self.channels[i].resume(saved.as_deref()),
+                Err(e) => {
+                    let e = format!(
+                        "channel {}: reading its checkpoint: {e}",
+                        self.channels[i].name()
+                    );
+                    tracing::error!(error = %e, "channel failed");
+                    report.channel_errors.push(e);
+                    return None;
+                }
+            }
+        }
         let polled = self.channels[i].poll();
         let error = polled.as_ref().err().map(|e| e.to_string());
         self.note_poll(i, error.as_deref());
@@ -734,8 +750,20 @@ impl Gateway {
         }
         self.archive.sync()?;
         let channel_name = self.channels[channel].name().to_string();
+        // A channel's checkpoint moves in the transaction that records
+        // its files: never past a file that is not recorded.
+        let checkpoints: Vec<(String, String)> = self.channels[channel]
+            .checkpoint_key()
+            .map(|key| {
+                read.iter()
+                    .filter_map(|(name, ..)| self.channels[channel].checkpoint(name))
+                    .map(|value| (key.clone(), value))
+                    .collect()
+            })
+            .unwrap_or_default();
         let ids = self.store.atomically(Durability::Synced, |tx| {
-            read.iter()
+            let ids = read
+                .iter()
                 .map(
                     |(_, _, size, (sha256, archive_path), (sender, file_name))| {
                         tx.record_received(&crate::store::NewFile {
@@ -749,7 +777,11 @@ impl Gateway {
                         })
                     },
                 )
-                .collect::<Result<Vec<_>, _>>()
+                .collect::<Result<Vec<_>, _>>()?;
+            for (key, value) in &checkpoints {
+                tx.set_cursor(key, value)?;
+            }
+            Ok(ids)
         })?;
         let mut files = Vec::with_capacity(ids.len());
         for ((name, body, _, _, _), id) in read.into_iter().zip(ids) {

@@ -1,7 +1,8 @@
 //! One interface over every kind of channel, for the daemon: a folder, an
 //! SFTP server, a mailbox or an SMTP server, inbound (poll, read, done)
 //! and outbound (deliver; a mailbox takes no deliveries, an SMTP server
-//! only takes deliveries).
+//! only takes deliveries; an HTTP feed is inbound only, and keeps a
+//! checkpoint in the store through the daemon).
 //!
 //! The daemon's pass is synchronous (it runs on a blocking thread); an SFTP
 //! operation is run to completion on the tokio runtime the pass was started
@@ -10,6 +11,7 @@
 
 use super::as2::{As2Channel, As2Config};
 use super::dir::{DirChannel, DirConfig};
+use super::http::{HttpChannel, HttpConfig};
 use super::imap::{ImapChannel, ImapConfig};
 use super::sftp::{SftpChannel, SftpConfig};
 use super::smtp::{SmtpChannel, SmtpConfig};
@@ -31,6 +33,8 @@ pub enum ChannelKind {
     /// An AS2 partnership: messages sent to the partner's AS2 server, and
     /// received on the daemon's (`[as2]`).
     As2(As2Config),
+    /// A vendor's feed at a URL, fetched on the channel's schedule.
+    Http(HttpConfig),
 }
 
 /// A channel at work.
@@ -47,6 +51,8 @@ pub enum Channel {
     Smtp(Box<SmtpChannel>, Option<tokio::runtime::Runtime>),
     /// An AS2 partnership, likewise.
     As2(Box<As2Channel>, Option<tokio::runtime::Runtime>),
+    /// A feed at a URL, likewise.
+    Http(Box<HttpChannel>, Option<tokio::runtime::Runtime>),
 }
 
 impl Channel {
@@ -64,6 +70,9 @@ impl Channel {
                 Channel::Smtp(Box::new(SmtpChannel::new(name, m.clone())), None)
             }
             ChannelKind::As2(a) => Channel::As2(Box::new(As2Channel::new(name, a.clone())), None),
+            ChannelKind::Http(h) => {
+                Channel::Http(Box::new(HttpChannel::new(name, h.clone())), None)
+            }
         }
     }
 
@@ -75,6 +84,7 @@ impl Channel {
             Channel::Imap(m, _) => m.name(),
             Channel::Smtp(m, _) => m.name(),
             Channel::As2(a, _) => a.name(),
+            Channel::Http(h, _) => h.name(),
         }
     }
 
@@ -146,6 +156,10 @@ impl Channel {
             Channel::Smtp(m, _) => Err(Self::sends_only(m, "listing waiting files".into())),
             // Partners push their messages to the daemon's AS2 server.
             Channel::As2(..) => Ok(Look::default()),
+            Channel::Http(h, rt) => {
+                let name = h.name().to_string();
+                Self::block(rt, &name, h.poll())
+            }
         }
     }
 
@@ -159,7 +173,9 @@ impl Channel {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.still(waiting))
             }
-            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) => Ok(true),
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) | Channel::Http(..) => {
+                Ok(true)
+            }
         }
     }
 
@@ -169,7 +185,7 @@ impl Channel {
         match self {
             Channel::Dir(d) => d.set_ready_rules(rules),
             Channel::Sftp(s, _) => s.set_ready_rules(rules),
-            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) => {}
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) | Channel::Http(..) => {}
         }
     }
 
@@ -179,7 +195,7 @@ impl Channel {
         match self {
             Channel::Dir(d) => d.settling(),
             Channel::Sftp(s, _) => s.settling(),
-            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) => None,
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) | Channel::Http(..) => None,
         }
     }
 
@@ -197,6 +213,7 @@ impl Channel {
             }
             Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("reading {file}"))),
             Channel::As2(a, _) => Err(Self::pushed(a, format!("reading {file}"))),
+            Channel::Http(h, _) => h.read(file),
         }
     }
 
@@ -225,6 +242,7 @@ impl Channel {
             }
             Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("reading {file}"))),
             Channel::As2(a, _) => Err(Self::pushed(a, format!("reading {file}"))),
+            Channel::Http(h, _) => h.read_into(file, out),
         }
     }
 
@@ -242,6 +260,7 @@ impl Channel {
             }
             Channel::Smtp(m, _) => Err(Self::sends_only(m, format!("finishing {file}"))),
             Channel::As2(a, _) => Err(Self::pushed(a, format!("finishing {file}"))),
+            Channel::Http(h, _) => h.done(file),
         }
     }
 
@@ -268,6 +287,14 @@ impl Channel {
                 source: std::io::Error::new(
                     std::io::ErrorKind::Unsupported,
                     "a mailbox takes no deliveries: send through an SMTP or folder channel",
+                ),
+            }),
+            Channel::Http(h, _) => Err(TransportError {
+                channel: h.name().to_string(),
+                doing: format!("delivering {file}"),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "an HTTP feed takes no deliveries: send through another channel",
                 ),
             }),
         }
@@ -311,7 +338,7 @@ impl Channel {
                 let name = s.name().to_string();
                 Self::block(rt, &name, s.read(file)).is_ok_and(|b| b == bytes)
             }
-            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) => false,
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) | Channel::Http(..) => false,
         }
     }
 
@@ -340,6 +367,31 @@ impl Channel {
     pub fn local_folder(&self) -> Option<std::path::PathBuf> {
         match self {
             Channel::Dir(d) => Some(d.path().to_path_buf()),
+            _ => None,
+        }
+    }
+
+    /// The store cursor a channel keeps its checkpoint under (an HTTP
+    /// feed's validators), for a channel that has one.
+    pub fn checkpoint_key(&self) -> Option<String> {
+        match self {
+            Channel::Http(h, _) => Some(h.checkpoint_key()),
+            _ => None,
+        }
+    }
+
+    /// Hands the checkpoint the store kept to the channel, before a poll.
+    pub fn resume(&mut self, saved: Option<&str>) {
+        if let Channel::Http(h, _) = self {
+            h.resume(saved);
+        }
+    }
+
+    /// The checkpoint to keep, in the transaction that records waiting
+    /// file `file`.
+    pub fn checkpoint(&self, file: &str) -> Option<String> {
+        match self {
+            Channel::Http(h, _) => h.checkpoint(file),
             _ => None,
         }
     }

@@ -12,12 +12,15 @@
 //!   what is skipped; [`marker`]: ready-marker names.
 //! - [`imap`]: attachments of e-mail in a partner's IMAP mailbox (TLS, sender filter).
 //! - [`sftp`]: a partner's SFTP server (pinned host key, key or password login).
+//! - [`http`]: a vendor's feed at a URL (conditional requests, paging,
+//!   retries, a byte limit).
 //! - [`smtp`]: outbound e-mail through an SMTP server, the file attached (STARTTLS or TLS, optional login).
 
 pub mod as2;
 pub mod channel;
 pub mod dir;
 pub mod glob;
+pub mod http;
 pub mod imap;
 pub mod marker;
 pub mod secret;

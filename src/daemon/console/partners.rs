@@ -51,6 +51,7 @@ fn kind(k: &ChannelKind) -> &'static str {
         ChannelKind::Imap(_) => "IMAP mailbox",
         ChannelKind::Smtp(_) => "SMTP (sends)",
         ChannelKind::As2(_) => "AS2 partnership",
+        ChannelKind::Http(_) => "HTTP feed",
     }
 }
 
