@@ -530,3 +530,56 @@ fn a_delivery_tried_and_not_made_for_the_rules_span_is_an_exception() {
     };
     assert_eq!(for_delivery(&entry(3, false), t0(), &off, h(5)), None);
 }
+
+/// An 865 answering a change is in the order's timeline with its verdict
+/// and the lines it does not simply accept, and a date it promises a line
+/// for becomes the line's promise; it does not change what was ordered.
+#[test]
+fn a_change_acknowledgment_is_in_the_timeline_and_promises_its_dates() {
+    let change_ack = match doc(json!({"type": "po_change_ack", "source": {"format": "x12"},
+    "po_number": "C1", "ack_type": "accepted_with_changes", "change_sequence": "2",
+    "lines": [
+        {"line_number": "1", "change_code": "QD", "status": "accepted"},
+        {"line_number": "2", "change_code": "AI", "status": "backordered", "ship_date": "2026-11-20"}
+    ]})) {
+        Document::PoChangeAck(a) => Received::PoChangeAck(a),
+        _ => unreachable!(),
+    };
+    let order = follow(&history(
+        "C1",
+        vec![sent(
+            h(0),
+            Purpose::Original,
+            Some(order_json(
+                "C1",
+                "2026-11-04",
+                &[("1", "RED", 2), ("2", "BLUE", 2)],
+            )),
+        )],
+        vec![linked(h(3), 4, change_ack)],
+    ));
+    let event = order
+        .timeline
+        .iter()
+        .find(|e| e.kind == "865")
+        .expect("the 865 in the timeline");
+    assert_eq!(event.file, Some((4, 0)));
+    assert!(
+        event
+            .summary
+            .starts_with("change 2 accepted with changes; "),
+        "{}",
+        event.summary
+    );
+    assert!(
+        event.summary.contains("backordered to 2026-11-20"),
+        "{}",
+        event.summary
+    );
+    assert!(!event.summary.contains("RED"), "{}", event.summary);
+    assert_eq!(
+        order.lines[1].promised,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+    );
+    assert_eq!(order.lines[1].ordered, Decimal::from(2));
+}

@@ -30,7 +30,13 @@ use crate::store::{
 const RECONCILE_LOCK: &str = "reconcile";
 
 /// The types whose documents are reconciled or linked to their orders.
-const LINKED: [&str; 4] = ["invoice", "ship_notice", "po_ack", "functional_ack"];
+const LINKED: [&str; 5] = [
+    "invoice",
+    "ship_notice",
+    "po_ack",
+    "po_change_ack",
+    "functional_ack",
+];
 
 /// The invoices and ship notices of a file's documents: their number in
 /// the file and where they are (in the local pack the file's documents
@@ -187,16 +193,18 @@ pub fn reconcile_file(
             });
         }
     }
-    // Acknowledgments: an 855 by its PO number, a 997/999 by the group
+    // Acknowledgments: an 855 or 865 by its PO number, a 997/999 by the group
     // control number of the orders it answers.
     for (seq, doc_type, extent) in &found.documents {
         match doc_type.as_str() {
-            "po_ack" => {
+            "po_ack" | "po_change_ack" => {
                 let json = read(extent)?;
-                let Ok(Document::PoAck(ack)) = document(&json, doc_type) else {
-                    return Err(corrupt(place(*seq), "not an acknowledgment"));
+                let po = match document(&json, doc_type) {
+                    Ok(Document::PoAck(ack)) => ack.po_number,
+                    Ok(Document::PoChangeAck(ack)) => ack.po_number,
+                    _ => return Err(corrupt(place(*seq), "not an acknowledgment")),
                 };
-                let po = ack.po_number.trim();
+                let po = po.trim();
                 if !po.is_empty() {
                     links.push(Link {
                         partner: partner.id.clone(),

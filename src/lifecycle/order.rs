@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::model::{
-    AckStatus, AckType, FunctionalAck, Invoice, LineStatus, PoAck, PurchaseOrder, Purpose,
-    ReconciliationStatus, ShipNotice,
+    AckStatus, AckType, FunctionalAck, Invoice, LineStatus, PoAck, PoChangeAck, PurchaseOrder,
+    Purpose, ReconciliationStatus, ShipNotice,
 };
 use crate::reconcile::matching::{Item, order_line};
 use crate::store::InvoiceHold;
@@ -38,6 +38,9 @@ pub enum Received {
     FunctionalAck(FunctionalAck),
     /// An acknowledgment (855).
     PoAck(PoAck),
+    /// An answer to a change of the order (865): in the timeline, and a
+    /// date it promises a line for becomes the line's promise.
+    PoChangeAck(PoChangeAck),
     /// A ship notice (856), with this order's part only.
     ShipNotice(Box<ShipNotice>),
     /// An invoice (810 or PDF), reconciled, and whether it is held.
@@ -515,6 +518,44 @@ pub fn follow(history: &History) -> Order {
                     kind: "855",
                     file,
                     summary: format!("acknowledgment: {what}{notes}"),
+                });
+            }
+            Received::PoChangeAck(ack) => {
+                let mut notes = Vec::new();
+                for al in &ack.lines {
+                    let Some(i) = order_line(&Item::from(al), po_lines) else {
+                        continue;
+                    };
+                    let line = &mut lines[i];
+                    if al.ship_date.is_some() {
+                        line.promised = al.ship_date;
+                    }
+                    if let Some(s) = al.status.filter(|s| *s != LineStatus::Accepted) {
+                        let date = al.ship_date.map(|d| format!(" to {d}")).unwrap_or_default();
+                        notes.push(format!("{} {}{date}", name_line(line, i), line_word(s)));
+                    }
+                }
+                let what = match ack.ack_type {
+                    Some(AckType::Accepted) => "accepted",
+                    Some(AckType::AcceptedWithChanges) => "accepted with changes",
+                    Some(AckType::Rejected) => "rejected",
+                    None => "acknowledged",
+                };
+                let change = ack
+                    .change_sequence
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
+                let notes = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", notes.join(", "))
+                };
+                order.timeline.push(Event {
+                    at: r.at,
+                    kind: "865",
+                    file,
+                    summary: format!("change{change} {what}{notes}"),
                 });
             }
             Received::ShipNotice(notice) => {

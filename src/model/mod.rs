@@ -2,21 +2,27 @@
 //! from. Plain serde types with exact decimals and ISO dates; no I/O.
 //!
 //! A document travels as a JSON object with a `"type"` (`purchase_order`,
-//! `po_ack`, `ship_notice`, `invoice`, `inventory_advice`,
+//! `po_ack`, `po_change`, `po_change_ack`, `order_status`, `ship_notice`,
+//! `invoice`, `return_authorization`, `adjustment`, `inventory_advice`,
 //! `functional_ack`, `interchange_ack`) and a `"source"`. Absent optional fields are left out;
 //! lists are always there, empty or not. `schema/canonical.schema.json` is
 //! the JSON Schema of [`Document`], generated from these types.
 
+pub mod adjustment;
 pub mod decimal;
 pub mod functional_ack;
 pub mod head;
 pub mod interchange_ack;
 pub mod inventory;
 pub mod invoice;
+pub mod order_status;
 pub mod party;
 pub mod po_ack;
+pub mod po_change;
+pub mod po_change_ack;
 pub mod purchase_order;
 pub mod reconciliation;
+pub mod return_authorization;
 pub mod schema;
 pub mod ship_notice;
 pub mod source;
@@ -24,15 +30,20 @@ pub mod source;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use adjustment::{Adjustment, AdjustmentLine, AdjustmentReason, CreditOrDebit};
 pub use decimal::Decimal;
 pub use functional_ack::{AckStatus, ElementError, FunctionalAck, SegmentError, SetAck};
 pub use interchange_ack::InterchangeAck;
 pub use inventory::{InventoryAdvice, InventoryItem};
 pub use invoice::{Charge, ChargeKind, Invoice, InvoiceLine, InvoiceType, Terms};
+pub use order_status::{OrderState, OrderStatus, OrderStatusLine, OrderStatusOrder};
 pub use party::{Carrier, Party};
 pub use po_ack::{AckType, LineStatus, LineStatusDetail, PoAck, PoAckLine};
+pub use po_change::{ChangeError, ChangePurpose, ChangeType, PoChange, PoChangeLine};
+pub use po_change_ack::{PoChangeAck, PoChangeAckLine};
 pub use purchase_order::{PoLine, PoType, PurchaseOrder, Purpose};
 pub use reconciliation::{Reconciliation, ReconciliationStatus, Variance, VarianceKind};
+pub use return_authorization::{ReturnAuthorization, ReturnLine, ReturnReason};
 pub use ship_notice::{Package, ShipItem, ShipNotice, ShipOrder};
 pub use source::{Extraction, Source, SourceFormat};
 
@@ -54,6 +65,16 @@ pub enum Document {
     FunctionalAck(FunctionalAck),
     /// An interchange acknowledgment (TA1).
     InterchangeAck(InterchangeAck),
+    /// A change or cancellation of a purchase order.
+    PoChange(PoChange),
+    /// A vendor's answer to a purchase order change.
+    PoChangeAck(PoChangeAck),
+    /// A vendor's report on the status of orders.
+    OrderStatus(OrderStatus),
+    /// A return merchandise authorization or notification.
+    ReturnAuthorization(ReturnAuthorization),
+    /// A credit or debit adjustment.
+    Adjustment(Adjustment),
 }
 
 /// The type of a document, as its `"type"` names it.
@@ -73,11 +94,21 @@ pub enum DocumentType {
     FunctionalAck,
     /// `interchange_ack`.
     InterchangeAck,
+    /// `po_change`.
+    PoChange,
+    /// `po_change_ack`.
+    PoChangeAck,
+    /// `order_status`.
+    OrderStatus,
+    /// `return_authorization`.
+    ReturnAuthorization,
+    /// `adjustment`.
+    Adjustment,
 }
 
 impl DocumentType {
     /// Every type, in the order of [`Document`].
-    pub const ALL: [DocumentType; 7] = [
+    pub const ALL: [DocumentType; 12] = [
         DocumentType::PurchaseOrder,
         DocumentType::PoAck,
         DocumentType::ShipNotice,
@@ -85,6 +116,11 @@ impl DocumentType {
         DocumentType::InventoryAdvice,
         DocumentType::FunctionalAck,
         DocumentType::InterchangeAck,
+        DocumentType::PoChange,
+        DocumentType::PoChangeAck,
+        DocumentType::OrderStatus,
+        DocumentType::ReturnAuthorization,
+        DocumentType::Adjustment,
     ];
 
     /// The name used in `"type"` and in mapping files.
@@ -97,6 +133,11 @@ impl DocumentType {
             DocumentType::InventoryAdvice => "inventory_advice",
             DocumentType::FunctionalAck => "functional_ack",
             DocumentType::InterchangeAck => "interchange_ack",
+            DocumentType::PoChange => "po_change",
+            DocumentType::PoChangeAck => "po_change_ack",
+            DocumentType::OrderStatus => "order_status",
+            DocumentType::ReturnAuthorization => "return_authorization",
+            DocumentType::Adjustment => "adjustment",
         }
     }
 
@@ -123,6 +164,11 @@ impl Document {
             Document::InventoryAdvice(_) => DocumentType::InventoryAdvice,
             Document::FunctionalAck(_) => DocumentType::FunctionalAck,
             Document::InterchangeAck(_) => DocumentType::InterchangeAck,
+            Document::PoChange(_) => DocumentType::PoChange,
+            Document::PoChangeAck(_) => DocumentType::PoChangeAck,
+            Document::OrderStatus(_) => DocumentType::OrderStatus,
+            Document::ReturnAuthorization(_) => DocumentType::ReturnAuthorization,
+            Document::Adjustment(_) => DocumentType::Adjustment,
         }
     }
 
@@ -136,6 +182,11 @@ impl Document {
             Document::InventoryAdvice(d) => &d.source,
             Document::FunctionalAck(d) => &d.source,
             Document::InterchangeAck(d) => &d.source,
+            Document::PoChange(d) => &d.source,
+            Document::PoChangeAck(d) => &d.source,
+            Document::OrderStatus(d) => &d.source,
+            Document::ReturnAuthorization(d) => &d.source,
+            Document::Adjustment(d) => &d.source,
         }
     }
 }
