@@ -256,6 +256,49 @@ impl Library {
             })
     }
 
+    /// The outbound mapping a partner's documents of type `document` are
+    /// written with in `flavor`: its own mapping for that document
+    /// (`mappings/partners/<P>/`, the first by name), else, for X12, the
+    /// built-in one (`outbound/x12-850` for purchase orders,
+    /// `outbound/x12-860` for purchase order changes, `outbound/x12-180`
+    /// for returns).
+    pub fn outbound_for(
+        &self,
+        partner: &str,
+        document: DocumentType,
+        flavor: Flavor,
+    ) -> Result<Loaded, MappingError> {
+        let prefix = format!("partners/{partner}/");
+        let names: Vec<String> = self
+            .files
+            .keys()
+            .filter(|n| n.starts_with(&prefix))
+            .cloned()
+            .collect();
+        for name in &names {
+            let loaded = self.load(name)?;
+            if loaded.header.direction == Direction::Outbound
+                && loaded.header.flavor == flavor
+                && loaded.header.document == Some(document)
+            {
+                return Ok(loaded);
+            }
+        }
+        let built_in = match (flavor, document) {
+            (Flavor::X12, DocumentType::PurchaseOrder) => Some("outbound/x12-850"),
+            (Flavor::X12, DocumentType::PoChange) => Some("outbound/x12-860"),
+            (Flavor::X12, DocumentType::ReturnAuthorization) => Some("outbound/x12-180"),
+            _ => None,
+        };
+        match built_in {
+            Some(name) => self.load(name),
+            None => Err(MappingError::NotFound(format!(
+                "partner {partner} has no outbound {} mapping for {document} under mappings/{prefix}",
+                flavor_name(flavor)
+            ))),
+        }
+    }
+
     /// The inbound PDF mappings (invoice templates) of `partner`, or of
     /// every partner when none is given, by name.
     pub fn pdf_mappings(&self, partner: Option<&str>) -> Result<Vec<Loaded>, MappingError> {
