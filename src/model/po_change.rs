@@ -66,7 +66,7 @@ pub struct PoChange {
     /// The number of this change among the order's changes (X12 BCH05).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_sequence: Option<String>,
-    /// The date of the change (X12 BCH10).
+    /// The date of the change order (X12 BCH10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub change_date: Option<NaiveDate>,
     /// The buyer's identifier (the retailer, as the vendor knows it).

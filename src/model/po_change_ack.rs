@@ -26,7 +26,7 @@ pub struct PoChangeAck {
     /// The date of the purchase order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub po_date: Option<NaiveDate>,
-    /// The date of the answer (X12 BCA10).
+    /// The date of the answer (X12 BCA12).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ack_date: Option<NaiveDate>,
     /// The vendor's own order number.
