@@ -583,3 +583,50 @@ fn a_change_acknowledgment_is_in_the_timeline_and_promises_its_dates() {
     );
     assert_eq!(order.lines[1].ordered, Decimal::from(2));
 }
+
+/// An 870 is in the order's timeline with what it says of the order and
+/// each line, and the date it expects a backordered line for becomes the
+/// line's promise (a shipped line's date does not).
+#[test]
+fn a_status_report_is_in_the_timeline_and_promises_backordered_lines() {
+    let report = match doc(json!({"type": "order_status", "source": {"format": "x12"},
+    "report_id": "STAT-7", "orders": [
+        {"po_number": "S1", "status": "in_process", "lines": [
+            {"line_number": "1", "status": "shipped", "status_date": "2026-11-03"},
+            {"line_number": "2", "status": "backordered", "status_date": "2026-11-30"}
+        ]}
+    ]})) {
+        Document::OrderStatus(r) => Received::OrderStatus(Box::new(r)),
+        _ => unreachable!(),
+    };
+    let order = follow(&history(
+        "S1",
+        vec![sent(
+            h(0),
+            Purpose::Original,
+            Some(order_json(
+                "S1",
+                "2026-11-04",
+                &[("1", "RED", 2), ("2", "BLUE", 2)],
+            )),
+        )],
+        vec![linked(h(3), 5, report)],
+    ));
+    let event = order
+        .timeline
+        .iter()
+        .find(|e| e.kind == "870")
+        .expect("the 870 in the timeline");
+    assert_eq!(
+        event.summary,
+        "status report STAT-7: in process, line 1 shipped on 2026-11-03, line 2 backordered to 2026-11-30"
+    );
+    assert_eq!(
+        order.lines[1].promised,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+    );
+    assert_ne!(
+        order.lines[0].promised,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 3)
+    );
+}

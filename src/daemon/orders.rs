@@ -88,6 +88,7 @@ pub fn history(
                 Some(Document::FunctionalAck(fa)) => Received::FunctionalAck(fa),
                 Some(Document::PoAck(a)) => Received::PoAck(a),
                 Some(Document::PoChangeAck(a)) => Received::PoChangeAck(a),
+                Some(Document::OrderStatus(r)) => Received::OrderStatus(Box::new(r)),
                 Some(Document::ShipNotice(n)) => Received::ShipNotice(Box::new(n)),
                 _ => return Err(StoreError::Corrupt(place())),
             },

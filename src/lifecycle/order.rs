@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::model::{
-    AckStatus, AckType, FunctionalAck, Invoice, LineStatus, PoAck, PoChangeAck, PurchaseOrder,
-    Purpose, ReconciliationStatus, ShipNotice,
+    AckStatus, AckType, FunctionalAck, Invoice, LineStatus, OrderState as ReportedState,
+    OrderStatus, PoAck, PoChangeAck, PurchaseOrder, Purpose, ReconciliationStatus, ShipNotice,
 };
 use crate::reconcile::matching::{Item, order_line};
 use crate::store::InvoiceHold;
@@ -41,6 +41,10 @@ pub enum Received {
     /// An answer to a change of the order (865): in the timeline, and a
     /// date it promises a line for becomes the line's promise.
     PoChangeAck(PoChangeAck),
+    /// A status report (870), with this order's part only: in the
+    /// timeline, and the date it expects a backordered or delayed line
+    /// for becomes the line's promise.
+    OrderStatus(Box<OrderStatus>),
     /// A ship notice (856), with this order's part only.
     ShipNotice(Box<ShipNotice>),
     /// An invoice (810 or PDF), reconciled, and whether it is held.
@@ -361,6 +365,22 @@ fn line_word(s: LineStatus) -> &'static str {
     }
 }
 
+/// A status an 870 reports, in words.
+fn reported_word(s: ReportedState) -> &'static str {
+    match s {
+        ReportedState::Accepted => "accepted",
+        ReportedState::InProcess => "in process",
+        ReportedState::Backordered => "backordered",
+        ReportedState::Delayed => "delayed",
+        ReportedState::PartiallyShipped => "partly shipped",
+        ReportedState::Shipped => "shipped",
+        ReportedState::Delivered => "delivered",
+        ReportedState::Cancelled => "cancelled",
+        ReportedState::Rejected => "rejected",
+        ReportedState::OnHold => "on hold",
+    }
+}
+
 fn name_line(l: &Line, i: usize) -> String {
     match (&l.line_number, &l.sku) {
         (Some(n), _) => format!("line {n}"),
@@ -556,6 +576,57 @@ pub fn follow(history: &History) -> Order {
                     kind: "865",
                     file,
                     summary: format!("change{change} {what}{notes}"),
+                });
+            }
+            Received::OrderStatus(report) => {
+                let mut said = Vec::new();
+                for reported in report
+                    .orders
+                    .iter()
+                    .filter(|o| trimmed(o.po_number.as_deref()) == Some(history.po_number.trim()))
+                {
+                    if let Some(s) = reported.status {
+                        said.push(reported_word(s).to_string());
+                    }
+                    for rl in &reported.lines {
+                        let item = Item {
+                            line_number: rl.line_number.as_deref(),
+                            sku: rl.sku.as_deref(),
+                            buyer_sku: rl.buyer_sku.as_deref(),
+                            upc: rl.upc.as_deref(),
+                            gtin: None,
+                        };
+                        let Some(i) = order_line(&item, po_lines) else {
+                            continue;
+                        };
+                        let line = &mut lines[i];
+                        let expected = matches!(
+                            rl.status,
+                            Some(ReportedState::Backordered | ReportedState::Delayed)
+                        );
+                        if expected && rl.status_date.is_some() {
+                            line.promised = rl.status_date;
+                        }
+                        if let Some(s) = rl.status {
+                            let date = match (expected, rl.status_date) {
+                                (true, Some(d)) => format!(" to {d}"),
+                                (false, Some(d)) => format!(" on {d}"),
+                                (_, None) => String::new(),
+                            };
+                            said.push(format!("{} {}{date}", name_line(line, i), reported_word(s)));
+                        }
+                    }
+                }
+                let said = if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", said.join(", "))
+                };
+                order.timeline.push(Event {
+                    at: r.at,
+                    kind: "870",
+                    file,
+                    summary: format!("status report {}{said}", report.report_id),
                 });
             }
             Received::ShipNotice(notice) => {
