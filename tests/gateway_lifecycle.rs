@@ -268,6 +268,59 @@ fn an_order_is_followed_to_the_bill_and_its_exceptions_open_and_close() {
         "{checked}"
     );
 
+    // An 865 answering change 1 of the order: line 2 now promised for 25
+    // March. It is in the timeline, linked by its PO number as the 855 is,
+    // and its date is the line's promise.
+    let change_ack = from_acme(
+        "CA",
+        "865",
+        &[
+            "BCA*00*AC*PO-9001**1*20240301****20240306",
+            "POC*2*CA*2*2*EA*4.25**VP*BULB-60W",
+            "ACK*IB*2*EA*068*20270325",
+            "CTT*1",
+        ],
+        30003,
+    );
+    drop_file(p, "865.edi", &change_ack);
+    pass(p);
+    let one = run(p, &["orders", "PO-9001"]);
+    assert!(
+        one.contains("change 1 accepted with changes; line 2 backordered to 2027-03-25"),
+        "{one}"
+    );
+    assert!(one.contains("due to ship by 2027-03-25"), "{one}");
+
+    // An 870 on PO-9001 and another order: only PO-9001's part is in its
+    // timeline.
+    let status = from_acme(
+        "RS",
+        "870",
+        &[
+            "BSR*2*PP*STAT-9001*20240307",
+            "HL*1**O",
+            "PRF*PO-9001",
+            "ISR*IP",
+            "HL*2*1*I",
+            "PO1*2*2*EA*4.25**VP*BULB-60W",
+            "ISR*BK*20270326",
+            "HL*3**O",
+            "PRF*PO-OTHER",
+            "ISR*DE",
+            "CTT*3",
+        ],
+        30004,
+    );
+    drop_file(p, "870.edi", &status);
+    pass(p);
+    let one = run(p, &["orders", "PO-9001"]);
+    assert!(
+        one.contains("status report STAT-9001: in process, line 2 backordered to 2027-03-26"),
+        "{one}"
+    );
+    assert!(!one.contains("cancelled"), "{one}");
+    assert!(one.contains("due to ship by 2027-03-26"), "{one}");
+
     // The ship notice, then the invoice that bills it exactly.
     std::fs::copy(fixture("asn.edi"), p.join("drop/asn.edi")).expect("dropped");
     pass(p);

@@ -530,3 +530,103 @@ fn a_delivery_tried_and_not_made_for_the_rules_span_is_an_exception() {
     };
     assert_eq!(for_delivery(&entry(3, false), t0(), &off, h(5)), None);
 }
+
+/// An 865 answering a change is in the order's timeline with its verdict
+/// and the lines it does not simply accept, and a date it promises a line
+/// for becomes the line's promise; it does not change what was ordered.
+#[test]
+fn a_change_acknowledgment_is_in_the_timeline_and_promises_its_dates() {
+    let change_ack = match doc(json!({"type": "po_change_ack", "source": {"format": "x12"},
+    "po_number": "C1", "ack_type": "accepted_with_changes", "change_sequence": "2",
+    "lines": [
+        {"line_number": "1", "change_code": "QD", "status": "accepted"},
+        {"line_number": "2", "change_code": "AI", "status": "backordered", "ship_date": "2026-11-20"}
+    ]})) {
+        Document::PoChangeAck(a) => Received::PoChangeAck(a),
+        _ => unreachable!(),
+    };
+    let order = follow(&history(
+        "C1",
+        vec![sent(
+            h(0),
+            Purpose::Original,
+            Some(order_json(
+                "C1",
+                "2026-11-04",
+                &[("1", "RED", 2), ("2", "BLUE", 2)],
+            )),
+        )],
+        vec![linked(h(3), 4, change_ack)],
+    ));
+    let event = order
+        .timeline
+        .iter()
+        .find(|e| e.kind == "865")
+        .expect("the 865 in the timeline");
+    assert_eq!(event.file, Some((4, 0)));
+    assert!(
+        event
+            .summary
+            .starts_with("change 2 accepted with changes; "),
+        "{}",
+        event.summary
+    );
+    assert!(
+        event.summary.contains("backordered to 2026-11-20"),
+        "{}",
+        event.summary
+    );
+    assert!(!event.summary.contains("RED"), "{}", event.summary);
+    assert_eq!(
+        order.lines[1].promised,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 20)
+    );
+    assert_eq!(order.lines[1].ordered, Decimal::from(2));
+}
+
+/// An 870 is in the order's timeline with what it says of the order and
+/// each line, and the date it expects a backordered line for becomes the
+/// line's promise (a shipped line's date does not).
+#[test]
+fn a_status_report_is_in_the_timeline_and_promises_backordered_lines() {
+    let report = match doc(json!({"type": "order_status", "source": {"format": "x12"},
+    "report_id": "STAT-7", "orders": [
+        {"po_number": "S1", "status": "in_process", "lines": [
+            {"line_number": "1", "status": "shipped", "status_date": "2026-11-03"},
+            {"line_number": "2", "status": "backordered", "status_date": "2026-11-30"}
+        ]}
+    ]})) {
+        Document::OrderStatus(r) => Received::OrderStatus(Box::new(r)),
+        _ => unreachable!(),
+    };
+    let order = follow(&history(
+        "S1",
+        vec![sent(
+            h(0),
+            Purpose::Original,
+            Some(order_json(
+                "S1",
+                "2026-11-04",
+                &[("1", "RED", 2), ("2", "BLUE", 2)],
+            )),
+        )],
+        vec![linked(h(3), 5, report)],
+    ));
+    let event = order
+        .timeline
+        .iter()
+        .find(|e| e.kind == "870")
+        .expect("the 870 in the timeline");
+    assert_eq!(
+        event.summary,
+        "status report STAT-7: in process, line 1 shipped on 2026-11-03, line 2 backordered to 2026-11-30"
+    );
+    assert_eq!(
+        order.lines[1].promised,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 30)
+    );
+    assert_ne!(
+        order.lines[0].promised,
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 3)
+    );
+}

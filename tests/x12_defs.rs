@@ -21,6 +21,11 @@ fn every_version_has_the_retail_sets() {
                 ("846", "IB"),
                 ("820", "RA"),
                 ("997", "FA"),
+                ("860", "PC"),
+                ("865", "CA"),
+                ("870", "RS"),
+                ("180", "AN"),
+                ("812", "CD"),
             ],
         ),
         (
@@ -34,6 +39,11 @@ fn every_version_has_the_retail_sets() {
                 ("820", "RA"),
                 ("997", "FA"),
                 ("999", "FA"),
+                ("860", "PC"),
+                ("865", "CA"),
+                ("870", "RS"),
+                ("180", "AN"),
+                ("812", "CD"),
             ],
         ),
     ];
@@ -393,5 +403,51 @@ fn relational_elements_and_syntax_notes_agree() {
                 }
             }
         }
+    }
+}
+
+/// The segments of the 860, 865, 870, 180 and 812 that mappings read, as
+/// the 004010 and 005010 directories give them.
+#[test]
+fn change_status_return_and_adjustment_segments_match_the_standard() {
+    use ElementType::*;
+    use Requirement::*;
+    for v in ["004010", "005010"] {
+        assert_eq!(element(v, "BCH", 1), ("353".into(), Id, 2, 2, Mandatory));
+        assert_eq!(element(v, "BCH", 2), ("92".into(), Id, 2, 2, Mandatory));
+        assert_eq!(element(v, "BCH", 3), ("324".into(), An, 1, 22, Mandatory));
+        assert_eq!(element(v, "BCH", 6), ("373".into(), Date, 8, 8, Mandatory));
+        assert_eq!(element(v, "BCA", 2), ("587".into(), Id, 2, 2, Optional));
+        assert_eq!(element(v, "BCA", 3), ("324".into(), An, 1, 22, Mandatory));
+        assert_eq!(element(v, "POC", 2), ("670".into(), Id, 2, 2, Mandatory));
+        assert_eq!(element(v, "POC", 3).1, Decimal);
+        assert_eq!(
+            element(v, "POC", 6),
+            ("212".into(), Decimal, 1, 17, Relational)
+        );
+        assert_eq!(element(v, "BSR", 4), ("373".into(), Date, 8, 8, Mandatory));
+        assert_eq!(element(v, "ISR", 1), ("368".into(), Id, 2, 2, Mandatory));
+        assert_eq!(element(v, "ISR", 3), ("641".into(), Id, 3, 3, Optional));
+        assert_eq!(element(v, "BGN", 1), ("353".into(), Id, 2, 2, Mandatory));
+        assert_eq!(element(v, "BGN", 3), ("373".into(), Date, 8, 8, Mandatory));
+        assert_eq!(element(v, "RDR", 2), ("1293".into(), Id, 2, 2, Relational));
+        assert_eq!(element(v, "BLI", 3).1, Decimal);
+        assert_eq!(
+            element(v, "BCD", 4),
+            ("610".into(), Numeric(2), 1, 15, Mandatory)
+        );
+        assert_eq!(element(v, "BCD", 5), ("478".into(), Id, 1, 1, Mandatory));
+        assert_eq!(element(v, "CDD", 1), ("426".into(), Id, 2, 2, Mandatory));
+        assert_eq!(
+            element(v, "CDD", 4),
+            ("610".into(), Numeric(2), 1, 15, Relational)
+        );
+    }
+    for (seg, notes) in [
+        ("RDR", vec!["E0203"]),
+        ("CDD", vec!["C0711", "P0708", "R0407"]),
+        ("BGN", vec!["C0504"]),
+    ] {
+        assert_eq!(syntax("004010", seg), notes, "{seg}");
     }
 }

@@ -328,10 +328,10 @@ fn acknowledgments_say_what_the_standard_prescribes() {
             &["AK5*R*6~", "AK9*R*1*1*0~"],
         ),
         (
-            "bad/860-not-supported.edi",
+            "bad/861-not-supported.edi",
             Functional,
             Never,
-            &["AK2*860*0001~", "AK5*R*1~"],
+            &["AK2*861*0001~", "AK5*R*1~"],
         ),
         (
             "bad/850-003040-version.edi",
@@ -439,6 +439,57 @@ fn acknowledgments_say_what_the_standard_prescribes() {
                 "AK1|SH|7003!\r\n",
                 "|U|00401|900000002|",
             ],
+        ),
+        // The change, status, return and adjustment sets, in their own
+        // functional groups (PC, CA, RS, AN, CD).
+        (
+            "good/860-4010-line-changes.edi",
+            Functional,
+            Never,
+            &["AK1*PC*1601~", "AK2*860*0001~", "AK5*A~", "AK9*A*1*1*1~"],
+        ),
+        (
+            "good/865-5010-rejected.edi",
+            Implementation,
+            Never,
+            &["AK1*CA*1702*005010~", "AK2*865*0001~", "IK5*A~"],
+        ),
+        (
+            "good/870-4010-order-and-item-status.edi",
+            Functional,
+            Never,
+            &["AK1*RS*1801~", "AK2*870*0001~", "AK5*A~"],
+        ),
+        (
+            "good/180-4010-return-authorized.edi",
+            Functional,
+            Never,
+            &["AK1*AN*1901~", "AK2*180*0001~", "AK5*A~"],
+        ),
+        (
+            "good/812-5010-freight-debit.edi",
+            Implementation,
+            Never,
+            &["AK1*CD*2002*005010~", "AK2*812*0001~", "IK5*A~"],
+        ),
+        // POC02, the change type, is mandatory.
+        (
+            "bad/860-4010-poc-without-change-type.edi",
+            Functional,
+            Never,
+            &[
+                "AK3*POC*3*POC*8~",
+                "AK4*2*670*1~",
+                "AK5*R*5~",
+                "AK9*R*1*1*0~",
+            ],
+        ),
+        // A CDD needs its amount or its quantity (R0407).
+        (
+            "bad/812-4010-cdd-without-amount.edi",
+            Functional,
+            Never,
+            &["AK3*CDD*4*CDD*8~", "AK4*4*610*2~", "AK5*R*5~"],
         ),
     ];
     for (path, kind, ta1, expected) in cases {

@@ -1,5 +1,7 @@
-//! `dropgate render`: a canonical document in, the vendor's file out (the
-//! outbound purchase order).
+//! `dropgate render`: a canonical document in, the vendor's file out (an
+//! outbound purchase order, purchase order change or return); with
+//! `--changed-from`, purchase orders as they are now and as they were sent
+//! in, their changes (860) out.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,6 +11,7 @@ use anyhow::{Context, bail};
 
 use crate::mapping::OutboundMapping;
 use crate::mapping::outbound::RenderOptions;
+use crate::model::{Document, DocumentType, PoChange, PurchaseOrder};
 
 use super::translate::{MappingsDir, flavor};
 
@@ -17,9 +20,16 @@ use super::translate::{MappingsDir, flavor};
 pub struct RenderArgs {
     /// The canonical JSON document (an object, or an array of them).
     pub file: PathBuf,
-    /// The partner whose outbound mapping to use (`mappings/partners/P/`).
+    /// The partner whose outbound mapping to use (`mappings/partners/P/`:
+    /// its mapping for the documents' type, else the built-in one).
     #[arg(long, value_name = "P")]
     pub partner: Option<String>,
+    /// The purchase orders as they were sent (a JSON object or array): each
+    /// order of FILE, as it is now, is rendered as its change since then (a
+    /// `po_change`: an 860 in X12), or its cancellation when its `purpose`
+    /// is `cancel`. Orders are matched by PO number, lines by line number.
+    #[arg(long, value_name = "SENT")]
+    pub changed_from: Option<PathBuf>,
     /// The outbound mapping to use (a name or a file).
     #[arg(long, value_name = "M")]
     pub mapping: Option<String>,
@@ -38,30 +48,23 @@ pub struct RenderArgs {
     pub mappings: MappingsDir,
 }
 
-/// The one type of the documents (`"type"`; a purchase order when not
-/// said).
-fn document_type(docs: &[serde_json::Value]) -> anyhow::Result<crate::model::DocumentType> {
-    let mut found = None;
-    for d in docs {
-        let t = crate::daemon::send::document_type(d).map_err(|e| anyhow::anyhow!("{e}"))?;
-        match found {
-            Some(f) if f != t => {
-                bail!("the documents are of several types ({f} and {t}): render one type at a time")
-            }
-            _ => found = Some(t),
-        }
-    }
-    Ok(found.unwrap_or(crate::model::DocumentType::PurchaseOrder))
-}
-
 /// Runs `render`.
 pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     let library = args.mappings.library()?;
     let to = flavor(&args.to)?.context("--to is x12, csv or xml")?;
-    let (name, docs) = super::read_documents(&args.file)?;
+    let (name, mut docs) = super::read_documents(&args.file)?;
+    if let Some(sent) = &args.changed_from {
+        docs = changes(&name, &docs, sent)?;
+    }
+    let document = docs
+        .first()
+        .and_then(|d| d.get("type"))
+        .and_then(serde_json::Value::as_str)
+        .and_then(DocumentType::from_name)
+        .unwrap_or(DocumentType::PurchaseOrder);
     let loaded = match (&args.mapping, &args.partner) {
         (Some(m), _) => library.load(m)?,
-        (None, Some(p)) => library.outbound_for(p, document_type(&docs)?, to)?,
+        (None, Some(p)) => library.outbound_for(p, document, to)?,
         (None, None) => bail!("render needs --partner P or --mapping M"),
     };
     if loaded.header.flavor != to {
@@ -102,4 +105,41 @@ pub fn run(args: RenderArgs) -> anyhow::Result<ExitCode> {
     out.write_all(&rendered)?;
     out.flush()?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The purchase orders of `file` (`docs`), each as the change since the
+/// order of the same PO number in `sent`.
+fn changes(
+    file: &str,
+    docs: &[serde_json::Value],
+    sent: &std::path::Path,
+) -> anyhow::Result<Vec<serde_json::Value>> {
+    let (sent_name, sent_docs) = super::read_documents(sent)?;
+    let orders = |name: &str, docs: &[serde_json::Value]| -> anyhow::Result<Vec<PurchaseOrder>> {
+        docs.iter()
+            .enumerate()
+            .map(
+                |(i, d)| match serde_json::from_value::<Document>(d.clone()) {
+                    Ok(Document::PurchaseOrder(o)) => Ok(o),
+                    Ok(other) => bail!(
+                        "{name}: document {}: a {}, not a purchase_order",
+                        i + 1,
+                        other.document_type()
+                    ),
+                    Err(e) => bail!("{name}: document {}: not a purchase order: {e}", i + 1),
+                },
+            )
+            .collect()
+    };
+    let sent = orders(&sent_name, &sent_docs)?;
+    orders(file, docs)?
+        .iter()
+        .map(|now| {
+            let Some(before) = sent.iter().find(|o| o.po_number == now.po_number) else {
+                bail!("{file}: order {} is not in {sent_name}", now.po_number);
+            };
+            let change = PoChange::between(before, now).with_context(|| file.to_string())?;
+            Ok(serde_json::to_value(Document::PoChange(change))?)
+        })
+        .collect()
 }

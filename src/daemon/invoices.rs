@@ -18,7 +18,7 @@ use std::path::Path;
 
 use crate::config::Partner;
 use crate::model::head::Indexed;
-use crate::model::{Document, Invoice, PurchaseOrder, ShipNotice};
+use crate::model::{Document, Invoice, OrderStatus, PurchaseOrder, ShipNotice};
 use crate::reconcile::{self, Order};
 use crate::store::{
     Extent, FileId, FileRecord, InvoiceHold, InvoiceRecord, Invoices, Link, NewDelivery, Store,
@@ -30,7 +30,14 @@ use crate::store::{
 const RECONCILE_LOCK: &str = "reconcile";
 
 /// The types whose documents are reconciled or linked to their orders.
-const LINKED: [&str; 4] = ["invoice", "ship_notice", "po_ack", "functional_ack"];
+const LINKED: [&str; 6] = [
+    "invoice",
+    "ship_notice",
+    "po_ack",
+    "po_change_ack",
+    "order_status",
+    "functional_ack",
+];
 
 /// The invoices and ship notices of a file's documents: their number in
 /// the file and where they are (in the local pack the file's documents
@@ -70,6 +77,17 @@ fn corrupt(what: impl std::fmt::Display, e: impl std::fmt::Display) -> StoreErro
 
 /// A canonical document from its JSON (an order as sent may lack its
 /// `type` and `source`).
+/// The PO numbers a document names, trimmed, each once, in order.
+fn po_numbers<'a>(numbers: impl Iterator<Item = Option<&'a str>>) -> Vec<&'a str> {
+    let mut pos: Vec<&str> = numbers
+        .filter_map(|p| p.map(str::trim))
+        .filter(|p| !p.is_empty())
+        .collect();
+    pos.sort_unstable();
+    pos.dedup();
+    pos
+}
+
 fn document(json: &str, doc_type: &str) -> Result<Document, serde_json::Error> {
     let mut value: serde_json::Value = serde_json::from_str(json)?;
     if let Some(object) = value.as_object_mut() {
@@ -155,15 +173,7 @@ pub fn reconcile_file(
         let Ok(Document::ShipNotice(notice)) = document(&json, doc_type) else {
             return Err(corrupt(place(*seq), "not a ship notice"));
         };
-        let mut pos: Vec<&str> = notice
-            .orders
-            .iter()
-            .filter_map(|o| o.po_number.as_deref().map(str::trim))
-            .filter(|p| !p.is_empty())
-            .collect();
-        pos.sort_unstable();
-        pos.dedup();
-        for po in pos {
+        for po in po_numbers(notice.orders.iter().map(|o| o.po_number.as_deref())) {
             // The notice with this order's part only: a notice of a
             // thousand orders is not kept a thousand times whole.
             let part = ShipNotice {
@@ -187,16 +197,46 @@ pub fn reconcile_file(
             });
         }
     }
-    // Acknowledgments: an 855 by its PO number, a 997/999 by the group
-    // control number of the orders it answers.
+    // Acknowledgments: an 855 or 865 by its PO number, a 997/999 by the group
+    // control number of the orders it answers; a status report (870) by
+    // each order it reports on, with that order's part only.
     for (seq, doc_type, extent) in &found.documents {
         match doc_type.as_str() {
-            "po_ack" => {
+            "order_status" => {
                 let json = read(extent)?;
-                let Ok(Document::PoAck(ack)) = document(&json, doc_type) else {
-                    return Err(corrupt(place(*seq), "not an acknowledgment"));
+                let Ok(Document::OrderStatus(report)) = document(&json, doc_type) else {
+                    return Err(corrupt(place(*seq), "not a status report"));
                 };
-                let po = ack.po_number.trim();
+                for po in po_numbers(report.orders.iter().map(|o| o.po_number.as_deref())) {
+                    let part = OrderStatus {
+                        orders: report
+                            .orders
+                            .iter()
+                            .filter(|o| o.po_number.as_deref().map(str::trim) == Some(po))
+                            .cloned()
+                            .collect(),
+                        ..report.clone()
+                    };
+                    let detail = serde_json::to_string(&Document::OrderStatus(part))
+                        .map_err(|e| corrupt(place(*seq), e))?;
+                    links.push(Link {
+                        partner: partner.id.clone(),
+                        po_number: po.to_string(),
+                        doc_type: doc_type.clone(),
+                        file_id: file.id,
+                        seq: *seq,
+                        detail: Some(detail),
+                    });
+                }
+            }
+            "po_ack" | "po_change_ack" => {
+                let json = read(extent)?;
+                let po = match document(&json, doc_type) {
+                    Ok(Document::PoAck(ack)) => ack.po_number,
+                    Ok(Document::PoChangeAck(ack)) => ack.po_number,
+                    _ => return Err(corrupt(place(*seq), "not an acknowledgment")),
+                };
+                let po = po.trim();
                 if !po.is_empty() {
                     links.push(Link {
                         partner: partner.id.clone(),

@@ -87,6 +87,8 @@ pub fn history(
             t => match l.detail.as_deref().and_then(|j| document(j, t)) {
                 Some(Document::FunctionalAck(fa)) => Received::FunctionalAck(fa),
                 Some(Document::PoAck(a)) => Received::PoAck(a),
+                Some(Document::PoChangeAck(a)) => Received::PoChangeAck(a),
+                Some(Document::OrderStatus(r)) => Received::OrderStatus(Box::new(r)),
                 Some(Document::ShipNotice(n)) => Received::ShipNotice(Box::new(n)),
                 _ => return Err(StoreError::Corrupt(place())),
             },

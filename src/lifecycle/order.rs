@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::model::{
-    AckStatus, AckType, FunctionalAck, Invoice, LineStatus, PoAck, PurchaseOrder, Purpose,
-    ReconciliationStatus, ShipNotice,
+    AckStatus, AckType, FunctionalAck, Invoice, LineStatus, OrderState as ReportedState,
+    OrderStatus, PoAck, PoChangeAck, PurchaseOrder, Purpose, ReconciliationStatus, ShipNotice,
 };
 use crate::reconcile::matching::{Item, order_line};
 use crate::store::InvoiceHold;
@@ -38,6 +38,13 @@ pub enum Received {
     FunctionalAck(FunctionalAck),
     /// An acknowledgment (855).
     PoAck(PoAck),
+    /// An answer to a change of the order (865): in the timeline, and a
+    /// date it promises a line for becomes the line's promise.
+    PoChangeAck(PoChangeAck),
+    /// A status report (870), with this order's part only: in the
+    /// timeline, and the date it expects a backordered or delayed line
+    /// for becomes the line's promise.
+    OrderStatus(Box<OrderStatus>),
     /// A ship notice (856), with this order's part only.
     ShipNotice(Box<ShipNotice>),
     /// An invoice (810 or PDF), reconciled, and whether it is held.
@@ -358,6 +365,22 @@ fn line_word(s: LineStatus) -> &'static str {
     }
 }
 
+/// A status an 870 reports, in words.
+fn reported_word(s: ReportedState) -> &'static str {
+    match s {
+        ReportedState::Accepted => "accepted",
+        ReportedState::InProcess => "in process",
+        ReportedState::Backordered => "backordered",
+        ReportedState::Delayed => "delayed",
+        ReportedState::PartiallyShipped => "partly shipped",
+        ReportedState::Shipped => "shipped",
+        ReportedState::Delivered => "delivered",
+        ReportedState::Cancelled => "cancelled",
+        ReportedState::Rejected => "rejected",
+        ReportedState::OnHold => "on hold",
+    }
+}
+
 fn name_line(l: &Line, i: usize) -> String {
     match (&l.line_number, &l.sku) {
         (Some(n), _) => format!("line {n}"),
@@ -515,6 +538,95 @@ pub fn follow(history: &History) -> Order {
                     kind: "855",
                     file,
                     summary: format!("acknowledgment: {what}{notes}"),
+                });
+            }
+            Received::PoChangeAck(ack) => {
+                let mut notes = Vec::new();
+                for al in &ack.lines {
+                    let Some(i) = order_line(&Item::from(al), po_lines) else {
+                        continue;
+                    };
+                    let line = &mut lines[i];
+                    if al.ship_date.is_some() {
+                        line.promised = al.ship_date;
+                    }
+                    if let Some(s) = al.status.filter(|s| *s != LineStatus::Accepted) {
+                        let date = al.ship_date.map(|d| format!(" to {d}")).unwrap_or_default();
+                        notes.push(format!("{} {}{date}", name_line(line, i), line_word(s)));
+                    }
+                }
+                let what = match ack.ack_type {
+                    Some(AckType::Accepted) => "accepted",
+                    Some(AckType::AcceptedWithChanges) => "accepted with changes",
+                    Some(AckType::Rejected) => "rejected",
+                    None => "acknowledged",
+                };
+                let change = ack
+                    .change_sequence
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default();
+                let notes = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", notes.join(", "))
+                };
+                order.timeline.push(Event {
+                    at: r.at,
+                    kind: "865",
+                    file,
+                    summary: format!("change{change} {what}{notes}"),
+                });
+            }
+            Received::OrderStatus(report) => {
+                let mut said = Vec::new();
+                for reported in report
+                    .orders
+                    .iter()
+                    .filter(|o| trimmed(o.po_number.as_deref()) == Some(history.po_number.trim()))
+                {
+                    if let Some(s) = reported.status {
+                        said.push(reported_word(s).to_string());
+                    }
+                    for rl in &reported.lines {
+                        let item = Item {
+                            line_number: rl.line_number.as_deref(),
+                            sku: rl.sku.as_deref(),
+                            buyer_sku: rl.buyer_sku.as_deref(),
+                            upc: rl.upc.as_deref(),
+                            gtin: None,
+                        };
+                        let Some(i) = order_line(&item, po_lines) else {
+                            continue;
+                        };
+                        let line = &mut lines[i];
+                        let expected = matches!(
+                            rl.status,
+                            Some(ReportedState::Backordered | ReportedState::Delayed)
+                        );
+                        if expected && rl.status_date.is_some() {
+                            line.promised = rl.status_date;
+                        }
+                        if let Some(s) = rl.status {
+                            let date = match (expected, rl.status_date) {
+                                (true, Some(d)) => format!(" to {d}"),
+                                (false, Some(d)) => format!(" on {d}"),
+                                (_, None) => String::new(),
+                            };
+                            said.push(format!("{} {}{date}", name_line(line, i), reported_word(s)));
+                        }
+                    }
+                }
+                let said = if said.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", said.join(", "))
+                };
+                order.timeline.push(Event {
+                    at: r.at,
+                    kind: "870",
+                    file,
+                    summary: format!("status report {}{said}", report.report_id),
                 });
             }
             Received::ShipNotice(notice) => {

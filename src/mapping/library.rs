@@ -246,10 +246,10 @@ impl Library {
 
     /// The outbound mapping a partner's documents of `document` type are
     /// written with in `flavor`: its own (`mappings/partners/<P>/`, an
-    /// outbound mapping of that document type), else, for X12, the
-    /// built-in one of the type's set (`outbound/x12-850` for purchase
-    /// orders, `outbound/x12-820` for remittances). `send`, the API and
-    /// `render` all choose by this rule.
+    /// outbound mapping of that document type, the first by name), else,
+    /// for X12, the built-in one of the type's set
+    /// ([`builtin_outbound_x12`]). `send`, the API and `render` all
+    /// choose by this rule.
     pub fn outbound_for(
         &self,
         partner: &str,
@@ -268,7 +268,7 @@ impl Library {
             let h = &loaded.header;
             if h.direction == Direction::Outbound
                 && h.flavor == flavor
-                && h.document.is_none_or(|d| d == document)
+                && h.document == Some(document)
             {
                 return Ok(loaded);
             }
@@ -344,6 +344,8 @@ impl Library {
 pub fn builtin_outbound_x12(document: DocumentType) -> Option<&'static str> {
     match document {
         DocumentType::PurchaseOrder => Some("outbound/x12-850"),
+        DocumentType::PoChange => Some("outbound/x12-860"),
+        DocumentType::ReturnAuthorization => Some("outbound/x12-180"),
         DocumentType::Remittance => Some("outbound/x12-820"),
         _ => None,
     }

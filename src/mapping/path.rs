@@ -8,7 +8,7 @@
 //! | `*` | any child |
 //! | `03`, `03-2` | X12 element 3 (component 2) of a segment or of a loop's first segment; the 3rd child elsewhere (a CSV column) |
 //! | `BEG03`, `N104-2` | shorthand for `BEG/03`, `N1/04-2` (X12) |
-//! | `PO1{VP}`, `PO1{VP\|VN}`, `REF{01:DP}` | the value that follows qualifier VP among a segment's qualifier/value pairs (PO1/IT1 from 06, LIN from 02, SLN from 09, ACK from 07; `{NN:Q}` says where they start) |
+//! | `PO1{VP}`, `PO1{VP\|VN}`, `REF{01:DP}` | the value that follows qualifier VP among a segment's qualifier/value pairs (PO1/IT1 from 06, LIN from 02, SLN from 09, ACK from 07, POC/BLI from 08; `{NN:Q}` says where they start) |
 //! | `@code` | an attribute (XML) |
 //! | `.`, `..`, `ancestor::HL` | this node, its parent, the nearest enclosing `HL` |
 //! | `[2]` | the second of what the step found |
@@ -527,6 +527,9 @@ fn pair_start(segment: &str) -> Option<u16> {
         "LIN" => Some(2),
         "SLN" => Some(9),
         "ACK" => Some(7),
+        // POC (860, 865) and BLI (180): the pairs after the quantities and
+        // prices; BLI01/02 is a pair of its own (`BLI[01=VN]/02`).
+        "POC" | "BLI" => Some(8),
         "SN1" => None,
         _ => None,
     }

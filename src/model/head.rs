@@ -12,10 +12,12 @@
 /// The field that holds the number of a document of type `doc_type`.
 pub fn reference_field(doc_type: &str) -> Option<&'static str> {
     match doc_type {
-        "purchase_order" | "po_ack" => Some("po_number"),
+        "purchase_order" | "po_ack" | "po_change" | "po_change_ack" => Some("po_number"),
         "ship_notice" => Some("asn_number"),
         "invoice" => Some("invoice_number"),
-        "inventory_advice" => Some("report_id"),
+        "inventory_advice" | "order_status" => Some("report_id"),
+        "return_authorization" => Some("rma_number"),
+        "adjustment" => Some("adjustment_number"),
         "functional_ack" => Some("group_control_number"),
         "interchange_ack" => Some("interchange_control_number"),
         _ => None,
@@ -24,13 +26,15 @@ pub fn reference_field(doc_type: &str) -> Option<&'static str> {
 
 /// The fields that hold a document's own number: the one of its type
 /// ([`reference_field`]); for a type not known, the first of these it has.
-pub const REFERENCE_FIELDS: [&str; 6] = [
+pub const REFERENCE_FIELDS: [&str; 8] = [
     "po_number",
     "asn_number",
     "invoice_number",
     "report_id",
     "group_control_number",
     "interchange_control_number",
+    "rma_number",
+    "adjustment_number",
 ];
 
 /// The longest string value kept as a type or a reference; a longer one is

@@ -2,21 +2,28 @@
 //! from. Plain serde types with exact decimals and ISO dates; no I/O.
 //!
 //! A document travels as a JSON object with a `"type"` (`purchase_order`,
-//! `po_ack`, `ship_notice`, `invoice`, `inventory_advice`,
-//! `functional_ack`, `interchange_ack`, `remittance`) and a `"source"`. Absent optional fields are left out;
+//! `po_ack`, `po_change`, `po_change_ack`, `order_status`, `ship_notice`,
+//! `invoice`, `return_authorization`, `adjustment`, `inventory_advice`,
+//! `functional_ack`, `interchange_ack`, `remittance`) and a `"source"`.
+//! Absent optional fields are left out;
 //! lists are always there, empty or not. `schema/canonical.schema.json` is
 //! the JSON Schema of [`Document`], generated from these types.
 
+pub mod adjustment;
 pub mod decimal;
 pub mod functional_ack;
 pub mod head;
 pub mod interchange_ack;
 pub mod inventory;
 pub mod invoice;
+pub mod order_status;
 pub mod party;
 pub mod po_ack;
+pub mod po_change;
+pub mod po_change_ack;
 pub mod purchase_order;
 pub mod reconciliation;
+pub mod return_authorization;
 pub mod remittance;
 pub mod schema;
 pub mod ship_notice;
@@ -25,16 +32,21 @@ pub mod source;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+pub use adjustment::{Adjustment, AdjustmentLine, AdjustmentReason, CreditOrDebit};
 pub use decimal::Decimal;
 pub use functional_ack::{AckStatus, ElementError, FunctionalAck, SegmentError, SetAck};
 pub use interchange_ack::InterchangeAck;
 pub use inventory::{InventoryAdvice, InventoryItem};
 pub use invoice::{Charge, ChargeKind, Invoice, InvoiceLine, InvoiceType, Terms};
+pub use order_status::{OrderState, OrderStatus, OrderStatusLine, OrderStatusOrder};
 pub use party::{Carrier, Party};
 pub use po_ack::{AckType, LineStatus, LineStatusDetail, PoAck, PoAckLine};
+pub use po_change::{ChangeError, ChangePurpose, ChangeType, PoChange, PoChangeLine};
+pub use po_change_ack::{PoChangeAck, PoChangeAckLine};
 pub use purchase_order::{PoLine, PoType, PurchaseOrder, Purpose};
 pub use reconciliation::{Reconciliation, ReconciliationStatus, Variance, VarianceKind};
-pub use remittance::{Adjustment, BankAccount, PaymentMethod, Remittance, RemittedInvoice};
+pub use return_authorization::{ReturnAuthorization, ReturnLine, ReturnReason};
+pub use remittance::{BankAccount, PaymentMethod, Remittance, RemittanceAdjustment, RemittedInvoice};
 pub use ship_notice::{Package, ShipItem, ShipNotice, ShipOrder};
 pub use source::{Extraction, Source, SourceFormat};
 
@@ -56,6 +68,16 @@ pub enum Document {
     FunctionalAck(FunctionalAck),
     /// An interchange acknowledgment (TA1).
     InterchangeAck(InterchangeAck),
+    /// A change or cancellation of a purchase order.
+    PoChange(PoChange),
+    /// A vendor's answer to a purchase order change.
+    PoChangeAck(PoChangeAck),
+    /// A vendor's report on the status of orders.
+    OrderStatus(OrderStatus),
+    /// A return merchandise authorization or notification.
+    ReturnAuthorization(ReturnAuthorization),
+    /// A credit or debit adjustment.
+    Adjustment(Adjustment),
     /// A remittance advice (the retailer's, outbound).
     Remittance(Remittance),
 }
@@ -77,13 +99,23 @@ pub enum DocumentType {
     FunctionalAck,
     /// `interchange_ack`.
     InterchangeAck,
+    /// `po_change`.
+    PoChange,
+    /// `po_change_ack`.
+    PoChangeAck,
+    /// `order_status`.
+    OrderStatus,
+    /// `return_authorization`.
+    ReturnAuthorization,
+    /// `adjustment`.
+    Adjustment,
     /// `remittance`.
     Remittance,
 }
 
 impl DocumentType {
     /// Every type, in the order of [`Document`].
-    pub const ALL: [DocumentType; 8] = [
+    pub const ALL: [DocumentType; 13] = [
         DocumentType::PurchaseOrder,
         DocumentType::PoAck,
         DocumentType::ShipNotice,
@@ -91,6 +123,11 @@ impl DocumentType {
         DocumentType::InventoryAdvice,
         DocumentType::FunctionalAck,
         DocumentType::InterchangeAck,
+        DocumentType::PoChange,
+        DocumentType::PoChangeAck,
+        DocumentType::OrderStatus,
+        DocumentType::ReturnAuthorization,
+        DocumentType::Adjustment,
         DocumentType::Remittance,
     ];
 
@@ -104,6 +141,11 @@ impl DocumentType {
             DocumentType::InventoryAdvice => "inventory_advice",
             DocumentType::FunctionalAck => "functional_ack",
             DocumentType::InterchangeAck => "interchange_ack",
+            DocumentType::PoChange => "po_change",
+            DocumentType::PoChangeAck => "po_change_ack",
+            DocumentType::OrderStatus => "order_status",
+            DocumentType::ReturnAuthorization => "return_authorization",
+            DocumentType::Adjustment => "adjustment",
             DocumentType::Remittance => "remittance",
         }
     }
@@ -131,6 +173,11 @@ impl Document {
             Document::InventoryAdvice(_) => DocumentType::InventoryAdvice,
             Document::FunctionalAck(_) => DocumentType::FunctionalAck,
             Document::InterchangeAck(_) => DocumentType::InterchangeAck,
+            Document::PoChange(_) => DocumentType::PoChange,
+            Document::PoChangeAck(_) => DocumentType::PoChangeAck,
+            Document::OrderStatus(_) => DocumentType::OrderStatus,
+            Document::ReturnAuthorization(_) => DocumentType::ReturnAuthorization,
+            Document::Adjustment(_) => DocumentType::Adjustment,
             Document::Remittance(_) => DocumentType::Remittance,
         }
     }
@@ -145,6 +192,11 @@ impl Document {
             Document::InventoryAdvice(d) => &d.source,
             Document::FunctionalAck(d) => &d.source,
             Document::InterchangeAck(d) => &d.source,
+            Document::PoChange(d) => &d.source,
+            Document::PoChangeAck(d) => &d.source,
+            Document::OrderStatus(d) => &d.source,
+            Document::ReturnAuthorization(d) => &d.source,
+            Document::Adjustment(d) => &d.source,
             Document::Remittance(d) => &d.source,
         }
     }

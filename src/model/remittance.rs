@@ -53,7 +53,7 @@ pub enum AccountType {
 /// addition, with its reason.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Adjustment {
+pub struct RemittanceAdjustment {
     /// The amount: negative for a deduction (a shortage, a chargeback),
     /// positive for an addition.
     pub amount: Decimal,
@@ -88,7 +88,7 @@ pub struct RemittedInvoice {
     pub invoice_date: Option<NaiveDate>,
     /// Adjustments to it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub adjustments: Vec<Adjustment>,
+    pub adjustments: Vec<RemittanceAdjustment>,
 }
 
 /// A remittance advice.

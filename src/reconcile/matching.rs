@@ -4,7 +4,7 @@
 //! when the items agree where both name one (a vendor that numbers its
 //! invoice lines its own way is matched by item instead).
 
-use crate::model::{InvoiceLine, PoAckLine, PoLine, ShipItem};
+use crate::model::{InvoiceLine, PoAckLine, PoChangeAckLine, PoLine, ShipItem};
 
 /// What identifies an item on any document's line.
 #[derive(Clone, Copy, Debug, Default)]
@@ -53,6 +53,18 @@ impl<'a> From<&'a PoAckLine> for Item<'a> {
             buyer_sku: l.buyer_sku.as_deref(),
             upc: l.upc.as_deref(),
             gtin: l.gtin.as_deref(),
+        }
+    }
+}
+
+impl<'a> From<&'a PoChangeAckLine> for Item<'a> {
+    fn from(l: &'a PoChangeAckLine) -> Item<'a> {
+        Item {
+            line_number: l.line_number.as_deref(),
+            sku: l.sku.as_deref(),
+            buyer_sku: l.buyer_sku.as_deref(),
+            upc: l.upc.as_deref(),
+            gtin: None,
         }
     }
 }

@@ -405,7 +405,8 @@ pub struct Link {
     pub partner: String,
     /// The PO number.
     pub po_number: String,
-    /// `ship_notice`, `invoice`.
+    /// `ship_notice`, `invoice`, `po_ack`, `po_change_ack`, `order_status`,
+    /// `functional_ack`.
     pub doc_type: String,
     /// The file the document came from.
     pub file_id: FileId,
@@ -432,7 +433,8 @@ pub struct SentRow {
 /// A document linked to an order, with when its file came.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LinkedRow {
-    /// `functional_ack`, `po_ack`, `ship_notice`, `invoice`.
+    /// `functional_ack`, `po_ack`, `po_change_ack`, `order_status`,
+    /// `ship_notice`, `invoice`.
     pub doc_type: String,
     /// Its file.
     pub file_id: FileId,
