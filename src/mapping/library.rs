@@ -276,7 +276,7 @@ impl Library {
         match (flavor, builtin_outbound_x12(document)) {
             (Flavor::X12, Some(name)) => self.load(name),
             _ => Err(MappingError::NotFound(format!(
-                "partner {partner} has no outbound mapping of {document} for {} under mappings/{prefix}",
+                "partner {partner} has no outbound {} mapping for {document} under mappings/{prefix}",
                 flavor_name(flavor)
             ))),
         }
