@@ -1926,3 +1926,116 @@ fn remittances_go_out_as_820s_once_per_trace_number() {
     );
     assert_eq!(s.names("out/acme").len(), 2);
 }
+
+#[test]
+fn changes_go_as_860s_to_a_partner_that_asks_and_returns_as_180s() {
+    let s = Setup::new("relay", "\n[x12]\ninterchange_id = \"ZZ:RETAILERID\"\n");
+    let acme = s.path().join("partners/acme.toml");
+    let partner = std::fs::read_to_string(&acme).expect("partner").replace(
+        "[outbound]\nchannel = \"acme-out\"",
+        "[outbound]\nchannel = \"acme-out\"\nchanges = \"860\"",
+    );
+    assert!(partner.contains("changes = \"860\""));
+    std::fs::write(&acme, partner).expect("partner");
+    let config = s.config();
+    let config = config.to_string_lossy();
+    let po: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("mappings/partners/nordlys/po/po-123456.json"))
+            .expect("PO"),
+    )
+    .expect("JSON");
+    let send = |doc: &serde_json::Value| {
+        let file = s.path().join("doc.json");
+        std::fs::write(&file, doc.to_string()).expect("written");
+        dropgate(&[
+            "send",
+            "-c",
+            &config,
+            "--partner",
+            "acme",
+            &file.to_string_lossy(),
+        ])
+    };
+    // A change before the order was sent: refused.
+    let mut change = po.clone();
+    change["purpose"] = "change".into();
+    let out = send(&change);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stderr).contains("purchase order PO123456 was never sent to acme"),
+        "{}",
+        text(&out.stderr)
+    );
+    // The order (an 850), then its change: an 860 of what changed.
+    let out = send(&po);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Line 1: 2 ordered, 5 now.
+    change["lines"][0]["quantity"] = serde_json::json!(5);
+    let out = send(&change);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let names = s.names("out/acme");
+    assert_eq!(
+        names,
+        [
+            "acme-po-PO123456-000000001.edi",
+            "acme-po-change-PO123456-000000002.edi"
+        ]
+    );
+    let edi = std::fs::read_to_string(s.path().join("out/acme").join(&names[1])).expect("860");
+    assert!(edi.contains("GS*PC*RETAILERID*VENDORID*"), "{edi}");
+    assert!(edi.contains("ST*860*"), "{edi}");
+    assert!(edi.contains("BCH*04*"), "{edi}");
+    assert!(
+        edi.contains("POC*1*QI*"),
+        "a quantity increase of line 1: {edi}"
+    );
+    // The same change again: not sent again; a cancellation: BCH*01.
+    let out = send(&change);
+    assert!(
+        text(&out.stdout).contains("sent before"),
+        "{}",
+        text(&out.stdout)
+    );
+    let mut cancel = po.clone();
+    cancel["purpose"] = "cancel".into();
+    let out = send(&cancel);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let names = s.names("out/acme");
+    assert_eq!(names.len(), 3, "{names:?}");
+    let edi = std::fs::read_to_string(s.path().join("out/acme").join(&names[2])).expect("860");
+    assert!(edi.contains("BCH*01*"), "{edi}");
+    // The order's timeline has the order, its change and its cancellation.
+    let order = dropgate(&["orders", "PO123456", "-c", &config, "--partner", "acme"]);
+    assert!(
+        text(&order.stdout).contains("cancelled"),
+        "{}",
+        text(&order.stdout)
+    );
+
+    // A return authorization goes as a 180, once per RMA number.
+    let rma: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("mappings/outbound/x12-180/customer-return.json"))
+            .expect("return"),
+    )
+    .expect("JSON");
+    let out = send(&rma);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = send(&rma);
+    assert!(
+        text(&out.stdout).contains("sent before"),
+        "{}",
+        text(&out.stdout)
+    );
+    let names = s.names("out/acme");
+    assert_eq!(names.len(), 4, "{names:?}");
+    let edi = std::fs::read_to_string(
+        s.path().join("out/acme").join(
+            names
+                .iter()
+                .find(|n| n.contains("-return-"))
+                .expect("the 180"),
+        ),
+    )
+    .expect("180");
+    assert!(edi.contains("ST*180*"), "{edi}");
+}

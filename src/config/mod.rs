@@ -23,7 +23,9 @@ pub use gateway::{
     ApiConfig, ChannelConfig, ChannelKind, ChannelPolicy, Checked, Duplicates, EmptyFiles, Gateway,
     GatewaySection, OwnX12, TokenError, archive_credentials,
 };
-pub use partner::{AckPolicy, AckWhen, InboundFiles, OutboundTo, Partner, Ta1When, X12Identity};
+pub use partner::{
+    AckPolicy, AckWhen, ChangesAs, InboundFiles, OutboundTo, Partner, Ta1When, X12Identity,
+};
 
 use gateway::is_name as gateway_name;
 

@@ -166,6 +166,19 @@ struct Outbound {
     format: Option<String>,
     #[serde(default)]
     mapping: Option<String>,
+    #[serde(default)]
+    changes: Option<String>,
+}
+
+/// How changes and cancellations of X12 purchase orders are sent.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChangesAs {
+    /// As an 850 with BEG01 `04` (change) or `01` (cancel): `changes =
+    /// "850"`, the default.
+    #[default]
+    Order,
+    /// As an 860 of what changed since the order sent: `changes = "860"`.
+    PoChange,
 }
 
 /// Where and how files for a partner go out.
@@ -179,6 +192,8 @@ pub struct OutboundTo {
     /// The outbound mapping for purchase orders (default: the partner's
     /// outbound mapping for the format, else the built-in X12 850).
     pub mapping: Option<String>,
+    /// How changes and cancellations of X12 orders go.
+    pub changes: ChangesAs,
 }
 
 /// A trading partner.
@@ -399,6 +414,7 @@ fn load_one(
         let channel_at = t.key_at("channel").unwrap_or(at);
         let format_at = t.key_at("format").unwrap_or(at);
         let mapping_at = t.key_at("mapping").unwrap_or(at);
+        let changes_at = t.key_at("changes").unwrap_or(at);
         let o: Outbound = source
             .value(t.into_value())
             .map_err(|e| errors.push(e))
@@ -438,10 +454,22 @@ fn load_one(
                 ),
             ));
         }
+        let changes = match o.changes.as_deref() {
+            None | Some("850") => ChangesAs::Order,
+            Some("860") => ChangesAs::PoChange,
+            Some(other) => {
+                errors.push(source.error_at(
+                    changes_at,
+                    format!("[outbound] changes {other:?}: \"850\" (the default) or \"860\""),
+                ));
+                ChangesAs::Order
+            }
+        };
         Some(OutboundTo {
             channel: o.channel,
             format: o.format,
             mapping: o.mapping,
+            changes,
         })
     });
     let (name, emails, emails_at) = match partner_table {

@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 
+use crate::config::ChangesAs;
 use crate::config::Gateway as Config;
 use crate::format::Flavor;
 use crate::mapping::outbound::{Parties, RenderOptions};
@@ -172,16 +173,22 @@ pub fn queue_orders(
 }
 
 /// The type of a document to send, as its `"type"` says (a purchase
-/// order when it says none): a purchase order or a remittance.
+/// order when it says none): a purchase order (a change or cancellation
+/// of one is a purchase order with its `purpose`), a remittance or a
+/// return.
 pub fn document_type(doc: &serde_json::Value) -> Result<DocumentType, SendError> {
     let name = doc
         .get("type")
         .and_then(|t| t.as_str())
         .unwrap_or("purchase_order");
     match DocumentType::from_name(name) {
-        Some(t @ (DocumentType::PurchaseOrder | DocumentType::Remittance)) => Ok(t),
+        Some(
+            t @ (DocumentType::PurchaseOrder
+            | DocumentType::Remittance
+            | DocumentType::ReturnAuthorization),
+        ) => Ok(t),
         Some(t) => Err(SendError::Render(format!(
-            "a {t} is not sent to partners: send purchase orders (\"type\": \"purchase_order\") or remittances (\"remittance\")"
+            "a {t} is not sent to partners: send purchase orders (\"type\": \"purchase_order\", changes and cancellations with their \"purpose\"), remittances (\"remittance\") or returns (\"return_authorization\")"
         ))),
         None => Err(SendError::Render(format!(
             "\"type\": {name:?} is not a document type"
@@ -196,6 +203,8 @@ struct Route<'a> {
     format: String,
     flavor: Flavor,
     parties: Option<Parties>,
+    /// Changes and cancellations of orders go as 860s.
+    changes_as_860: bool,
 }
 
 fn route<'a>(config: &'a Config, partner_id: &str) -> Result<Route<'a>, SendError> {
@@ -258,6 +267,7 @@ fn route<'a>(config: &'a Config, partner_id: &str) -> Result<Route<'a>, SendErro
     };
     Ok(Route {
         channel: &outbound.channel,
+        changes_as_860: flavor == Flavor::X12 && outbound.changes == ChangesAs::PoChange,
         format,
         flavor,
         parties,
@@ -313,10 +323,31 @@ pub fn queue_documents(
         .iter()
         .map(document_type)
         .collect::<Result<Vec<_>, _>>()?;
+    // Every mapping needed, compiled before anything is queued: a change
+    // of an order sent as an 860 is rendered with the 860's.
     let mut mappings = HashMap::new();
-    for t in &types {
-        mapping_for(&mut mappings, config, library, partner_id, *t, route.flavor)?;
+    for (doc, t) in docs.iter().zip(&types) {
+        let render_as =
+            if *t == DocumentType::PurchaseOrder && route.changes_as_860 && is_change(doc) {
+                DocumentType::PoChange
+            } else {
+                *t
+            };
+        mapping_for(
+            &mut mappings,
+            config,
+            library,
+            partner_id,
+            render_as,
+            route.flavor,
+        )?;
     }
+    let mappings = mappings;
+    let mapping = |t: DocumentType| {
+        mappings
+            .get(&t)
+            .ok_or_else(|| SendError::Config(format!("no mapping of {t}")))
+    };
     let timestamp = chrono::Local::now().naive_local();
     let mut deliveries = Vec::with_capacity(docs.len());
     let mut queued = Vec::with_capacity(docs.len());
@@ -326,35 +357,36 @@ pub fn queue_documents(
     let mut tx = store.transaction(Durability::Synced)?;
     let result = (|| -> Result<Vec<Queued>, SendError> {
         for (doc, document) in docs.iter().zip(types) {
-            let mapping = mapping_for(
-                &mut mappings,
-                config,
-                library,
+            let out = Out {
+                route: &route,
                 partner_id,
-                document,
-                route.flavor,
-            )?;
-            let sent = match document {
-                DocumentType::Remittance => queue_remittance(
-                    tx.as_mut(),
-                    &route,
-                    mapping,
-                    partner_id,
-                    doc,
-                    source,
-                    timestamp,
-                )?,
-                _ => queue_order(
-                    tx.as_mut(),
-                    &route,
-                    mapping,
-                    partner_id,
-                    doc,
-                    source,
-                    timestamp,
-                )?,
+                source,
+                timestamp,
             };
-            let (q, delivery) = sent;
+            let (q, delivery) = match document {
+                DocumentType::Remittance => {
+                    let trace = check_remittance(doc)?;
+                    queue_once(tx.as_mut(), &out, mapping(document)?, doc, document, &trace)?
+                }
+                DocumentType::ReturnAuthorization => {
+                    let rma = doc
+                        .get("rma_number")
+                        .and_then(|v| v.as_str())
+                        .map(str::trim)
+                        .filter(|n| !n.is_empty())
+                        .ok_or_else(|| SendError::Render("the return has no rma_number".into()))?
+                        .to_string();
+                    queue_once(tx.as_mut(), &out, mapping(document)?, doc, document, &rma)?
+                }
+                _ if route.changes_as_860 && is_change(doc) => queue_order(
+                    tx.as_mut(),
+                    &out,
+                    mapping(DocumentType::PoChange)?,
+                    doc,
+                    true,
+                )?,
+                _ => queue_order(tx.as_mut(), &out, mapping(document)?, doc, false)?,
+            };
             deliveries.extend(delivery);
             queued.push(q);
         }
@@ -366,30 +398,43 @@ pub fn queue_documents(
     Ok(queued)
 }
 
+/// Whether a purchase order is a change or a cancellation of one sent.
+fn is_change(doc: &serde_json::Value) -> bool {
+    matches!(
+        doc.get("purpose").and_then(|p| p.as_str()),
+        Some("change" | "cancel")
+    )
+}
+
+/// Where, for whom and when documents are rendered.
+struct Out<'a> {
+    route: &'a Route<'a>,
+    partner_id: &'a str,
+    source: &'a str,
+    timestamp: chrono::NaiveDateTime,
+}
+
 /// Renders one document with the partner's next control numbers: its
 /// bytes, its control number, and the group's.
 fn render(
     tx: &mut dyn Transaction,
-    route: &Route<'_>,
+    out: &Out<'_>,
     mapping: &OutboundMapping,
-    partner_id: &str,
     doc: &serde_json::Value,
-    source: &str,
-    timestamp: chrono::NaiveDateTime,
 ) -> Result<(Vec<u8>, u32, u32), SendError> {
     // The partner's own sequences, shared with its acknowledgments.
-    let (n, group) = super::ack::take_envelope_numbers(tx, partner_id, 1, 1)?;
+    let (n, group) = super::ack::take_envelope_numbers(tx, out.partner_id, 1, 1)?;
     let options = RenderOptions {
         control_number: n,
         group_control_number: group,
-        timestamp,
-        parties: route.parties.clone(),
+        timestamp: out.timestamp,
+        parties: out.route.parties.clone(),
     };
-    let mut out = Vec::new();
+    let mut bytes = Vec::new();
     mapping
-        .render(doc, source, &options, &mut out)
+        .render(doc, out.source, &options, &mut bytes)
         .map_err(|e| SendError::Render(e.to_string()))?;
-    Ok((out, n, group))
+    Ok((bytes, n, group))
 }
 
 /// The file name of a document: `PARTNER-KIND-NUMBER-CONTROL.EXT`.
@@ -403,16 +448,17 @@ fn file_name(route: &Route<'_>, partner_id: &str, kind: &str, number: &str, n: u
 }
 
 /// A purchase order: sent once per PO number (an original) or per
-/// content (a change), recorded as an order sent.
+/// content (a change), recorded as an order sent. With `as_860`, a change
+/// or cancellation is rendered as the 860 that turns the order last sent
+/// into this one (`PoChange::between`), with `mapping` (the 860's).
 fn queue_order(
     tx: &mut dyn Transaction,
-    route: &Route<'_>,
+    out: &Out<'_>,
     mapping: &OutboundMapping,
-    partner_id: &str,
     doc: &serde_json::Value,
-    source: &str,
-    timestamp: chrono::NaiveDateTime,
+    as_860: bool,
 ) -> Result<(Queued, Option<NewDelivery>), SendError> {
+    let partner_id = out.partner_id;
     let identity = Identity::of(doc);
     let po_number = identity.po_number.clone();
     // An order without a number cannot be told from another.
@@ -439,8 +485,15 @@ fn queue_order(
             None,
         ));
     }
-    let (out, n, group) = render(tx, route, mapping, partner_id, doc, source, timestamp)?;
-    let name = file_name(route, partner_id, "po", &po_number, n);
+    let (bytes, n, group, kind) = if as_860 {
+        let change = change_of(tx, partner_id, &po_number, doc)?;
+        let (bytes, n, group) = render(tx, out, mapping, &change)?;
+        (bytes, n, group, "po-change")
+    } else {
+        let (bytes, n, group) = render(tx, out, mapping, doc)?;
+        (bytes, n, group, "po")
+    };
+    let name = file_name(out.route, partner_id, kind, &po_number, n);
     if !po_number.is_empty() {
         tx.record_order(&SentOrder {
             partner: partner_id.to_string(),
@@ -448,11 +501,12 @@ fn queue_order(
             purpose: identity.purpose,
             sha256: identity.sha256,
             name: name.clone(),
-            channel: route.channel.to_string(),
-            // What invoices that bill it are reconciled against.
+            channel: out.route.channel.to_string(),
+            // What invoices that bill it are reconciled against (the
+            // order as it is now, whichever set told the partner).
             document: Some(doc.to_string()),
             // What the partner's 997 names.
-            group_control: (route.flavor == Flavor::X12).then_some(u64::from(group)),
+            group_control: (out.route.flavor == Flavor::X12).then_some(u64::from(group)),
         })?;
     }
     Ok((
@@ -460,30 +514,62 @@ fn queue_order(
             document: DocumentType::PurchaseOrder,
             number: po_number,
             name: name.clone(),
-            channel: route.channel.to_string(),
+            channel: out.route.channel.to_string(),
             repeat: false,
         },
         Some(NewDelivery {
-            target: route.channel.to_string(),
+            target: out.route.channel.to_string(),
             key: format!("po:{partner_id}:{n}"),
             name,
-            payload: out,
+            payload: bytes,
             payload_file: None,
         }),
     ))
 }
 
-/// A remittance: checked (its amount is what it pays), sent once per
-/// trace number.
-fn queue_remittance(
+/// The canonical 860 of a change or cancellation `doc`: what changed
+/// since the order last sent under its number.
+fn change_of(
     tx: &mut dyn Transaction,
-    route: &Route<'_>,
-    mapping: &OutboundMapping,
     partner_id: &str,
+    po_number: &str,
     doc: &serde_json::Value,
-    source: &str,
-    timestamp: chrono::NaiveDateTime,
-) -> Result<(Queued, Option<NewDelivery>), SendError> {
+) -> Result<serde_json::Value, SendError> {
+    let order = |value: serde_json::Value, what: &str| {
+        let mut value = value;
+        if let Some(map) = value.as_object_mut() {
+            map.entry("source")
+                .or_insert_with(|| serde_json::json!({ "format": "json" }));
+            map.entry("type")
+                .or_insert_with(|| serde_json::json!("purchase_order"));
+        }
+        match serde_json::from_value(value) {
+            Ok(crate::model::Document::PurchaseOrder(o)) => Ok(o),
+            Ok(_) => Err(SendError::Render(format!("{what} is not a purchase order"))),
+            Err(e) => Err(SendError::Render(format!("{what}: {e}"))),
+        }
+    };
+    let sent = tx
+        .last_order(partner_id, po_number)?
+        .and_then(|o| o.document)
+        .ok_or_else(|| {
+            SendError::Render(format!(
+                "purchase order {po_number} was never sent to {partner_id}: an 860 changes an order sent"
+            ))
+        })?;
+    let sent: serde_json::Value = serde_json::from_str(&sent)
+        .map_err(|e| SendError::Render(format!("the order sent: {e}")))?;
+    let sent = order(sent, "the order sent")?;
+    let now = order(doc.clone(), "the change")?;
+    let change = crate::model::PoChange::between(&sent, &now)
+        .map_err(|e| SendError::Render(format!("purchase order {po_number}: {e}")))?;
+    serde_json::to_value(crate::model::Document::PoChange(change))
+        .map_err(|e| SendError::Render(e.to_string()))
+}
+
+/// Checks a remittance: its trace number, and that its amount is what it
+/// pays on its invoices; gives the trace number.
+fn check_remittance(doc: &serde_json::Value) -> Result<String, SendError> {
     let mut with_source = doc.clone();
     if let Some(map) = with_source.as_object_mut() {
         map.entry("source")
@@ -512,12 +598,32 @@ fn queue_remittance(
             remittance.amount.get()
         )));
     }
+    Ok(trace)
+}
+
+/// A document sent once per its `number` (a remittance's trace number, a
+/// return's RMA number): the same content again is a repeat, other
+/// content under the same number a conflict. What was sent is kept with
+/// the kept answers under `TYPE:PARTNER:NUMBER`.
+fn queue_once(
+    tx: &mut dyn Transaction,
+    out: &Out<'_>,
+    mapping: &OutboundMapping,
+    doc: &serde_json::Value,
+    document: DocumentType,
+    number: &str,
+) -> Result<(Queued, Option<NewDelivery>), SendError> {
+    let partner_id = out.partner_id;
+    let kind = match document {
+        DocumentType::Remittance => "remittance",
+        _ => "return",
+    };
     let mut content = doc.clone();
     if let Some(map) = content.as_object_mut() {
         map.remove("source");
     }
     let sha256 = content_sha256(&content);
-    let key = format!("remittance:{partner_id}:{trace}");
+    let key = format!("{kind}:{partner_id}:{number}");
     if let Some(kept) = tx.kept_answer(&key)? {
         let earlier: serde_json::Value = serde_json::from_str(&kept.body).unwrap_or_default();
         let text = |k: &str| {
@@ -529,14 +635,14 @@ fn queue_remittance(
         };
         if kept.request_sha256 != sha256 {
             return Err(SendError::Conflict(format!(
-                "remittance {trace} was sent to {partner_id} before (as {}) with other content: a payment has one trace number",
+                "{kind} {number} was sent to {partner_id} before (as {}) with other content: its number is its own",
                 text("name")
             )));
         }
         return Ok((
             Queued {
-                document: DocumentType::Remittance,
-                number: trace,
+                document,
+                number: number.to_string(),
                 name: text("name"),
                 channel: text("channel"),
                 repeat: true,
@@ -544,29 +650,29 @@ fn queue_remittance(
             None,
         ));
     }
-    let (out, n, _) = render(tx, route, mapping, partner_id, doc, source, timestamp)?;
-    let name = file_name(route, partner_id, "remittance", &trace, n);
+    let (bytes, n, _) = render(tx, out, mapping, doc)?;
+    let name = file_name(out.route, partner_id, kind, number, n);
     tx.keep_answer(
         &key,
         &KeptAnswer {
             request_sha256: sha256,
             status: 202,
-            body: serde_json::json!({ "name": name, "channel": route.channel }).to_string(),
+            body: serde_json::json!({ "name": name, "channel": out.route.channel }).to_string(),
         },
     )?;
     Ok((
         Queued {
-            document: DocumentType::Remittance,
-            number: trace,
+            document,
+            number: number.to_string(),
             name: name.clone(),
-            channel: route.channel.to_string(),
+            channel: out.route.channel.to_string(),
             repeat: false,
         },
         Some(NewDelivery {
-            target: route.channel.to_string(),
-            key: format!("remittance:{partner_id}:{n}"),
+            target: out.route.channel.to_string(),
+            key: format!("{kind}:{partner_id}:{n}"),
             name,
-            payload: out,
+            payload: bytes,
             payload_file: None,
         }),
     ))

@@ -23,8 +23,8 @@ pub mod po_change;
 pub mod po_change_ack;
 pub mod purchase_order;
 pub mod reconciliation;
-pub mod return_authorization;
 pub mod remittance;
+pub mod return_authorization;
 pub mod schema;
 pub mod ship_notice;
 pub mod source;
@@ -45,8 +45,10 @@ pub use po_change::{ChangeError, ChangePurpose, ChangeType, PoChange, PoChangeLi
 pub use po_change_ack::{PoChangeAck, PoChangeAckLine};
 pub use purchase_order::{PoLine, PoType, PurchaseOrder, Purpose};
 pub use reconciliation::{Reconciliation, ReconciliationStatus, Variance, VarianceKind};
+pub use remittance::{
+    BankAccount, PaymentMethod, Remittance, RemittanceAdjustment, RemittedInvoice,
+};
 pub use return_authorization::{ReturnAuthorization, ReturnLine, ReturnReason};
-pub use remittance::{BankAccount, PaymentMethod, Remittance, RemittanceAdjustment, RemittedInvoice};
 pub use ship_notice::{Package, ShipItem, ShipNotice, ShipOrder};
 pub use source::{Extraction, Source, SourceFormat};
 
