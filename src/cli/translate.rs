@@ -71,7 +71,12 @@ pub fn flavor(s: &str) -> anyhow::Result<Option<Flavor>> {
         "csv" => Some(Flavor::Csv),
         "xml" => Some(Flavor::Xml),
         "pdf" => Some(Flavor::Pdf),
-        other => anyhow::bail!("--format is auto, x12, csv, xml or pdf, not {other:?}"),
+        "json" => Some(Flavor::Json),
+        "xlsx" | "xls" => Some(Flavor::Xlsx),
+        "fixed" => Some(Flavor::Fixed),
+        other => anyhow::bail!(
+            "--format is auto, x12, csv, xml, json, xlsx, fixed or pdf, not {other:?}"
+        ),
     })
 }
 

@@ -3,7 +3,14 @@
 //! value a field), a list is its items repeated under the list's name
 //! (`lines`, `lines`, ...), `null` is absent. Outbound mappings read
 //! canonical documents this way; as a decoder ([`decode`]), a JSON file
-//! (a NetSuite record) is one document for an inbound mapping.
+//! (a NetSuite record, a vendor API's answer) is one document for an
+//! inbound mapping: an object, or a list whose items are named
+//! [`ITEM`] under the root. The file is parsed whole (up to
+//! [`MAX_JSON_BYTES`]); the tree then streams the list the mapping marks
+//! `stream = true`, so it holds one of its items at a time.
+
+/// The name of the items of a JSON file that is a list.
+pub const ITEM: &str = "item";
 
 use std::io::Read;
 
@@ -38,8 +45,8 @@ pub enum JsonError {
         /// serde_json's message.
         message: String,
     },
-    /// JSON, but not one object.
-    #[error("{file}: a JSON document is one object, not {found}")]
+    /// JSON, but not an object or a list.
+    #[error("{file}: a JSON document is an object or a list, not {found}")]
     NotObject {
         /// The file.
         file: String,
@@ -57,7 +64,7 @@ pub enum JsonError {
     Sink(SinkError),
 }
 
-/// Reads one JSON object from `input` as one document: its tree handed to
+/// Reads one JSON object or list from `input` as one document: its tree handed to
 /// `sink` (the streamed group, if the sink asks for one, item by item).
 pub fn decode(
     input: impl Read,
@@ -94,12 +101,12 @@ pub fn decode_value(
     tree: &mut Tree,
     sink: &mut dyn DocumentSink,
 ) -> Result<(), JsonError> {
-    let Value::Object(map) = value else {
+    if !matches!(value, Value::Object(_) | Value::Array(_)) {
         return Err(JsonError::NotObject {
             file: file_name.to_string(),
             found: kind(value),
         });
-    };
+    }
     let (origin, streamer) =
         start_file(tree, Flavor::Json, file_name, sink).map_err(JsonError::Sink)?;
     let mut feed = Feed {
@@ -107,8 +114,15 @@ pub fn decode_value(
         sink: &mut *sink,
     };
     let root = tree.root();
-    for (key, v) in map {
-        append_value(tree, root, key, v, &mut Some(&mut feed)).map_err(JsonError::Sink)?;
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                append_value(tree, root, key, v, &mut Some(&mut feed)).map_err(JsonError::Sink)?;
+            }
+        }
+        list => {
+            append_value(tree, root, ITEM, list, &mut Some(&mut feed)).map_err(JsonError::Sink)?
+        }
     }
     sink.end(tree, &origin, Verdict::Accepted)
         .map_err(JsonError::Sink)
@@ -216,5 +230,72 @@ mod tests {
         );
         let total = t.children(0).nth(1).expect("total");
         assert_eq!(t.text(total), "10.50");
+    }
+
+    #[derive(Default)]
+    struct Items {
+        stream: Vec<&'static str>,
+        items: Vec<String>,
+        left: usize,
+    }
+
+    impl DocumentSink for Items {
+        fn start(
+            &mut self,
+            tree: &mut Tree,
+            _: &super::super::Origin,
+        ) -> Result<Option<Vec<crate::format::Name>>, SinkError> {
+            Ok(Some(self.stream.iter().map(|s| tree.intern(s)).collect()))
+        }
+        fn item(&mut self, tree: &Tree, node: NodeId) -> Result<(), SinkError> {
+            let sku = tree.children(node).next().map(|c| tree.text(c).to_string());
+            self.items.push(sku.unwrap_or_default());
+            Ok(())
+        }
+        fn end(
+            &mut self,
+            tree: &Tree,
+            _: &super::super::Origin,
+            _: Verdict,
+        ) -> Result<(), SinkError> {
+            self.left = tree.len();
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_list_at_the_top_is_items_and_streams() {
+        let mut sink = Items {
+            stream: vec![ITEM],
+            ..Items::default()
+        };
+        let mut t = Tree::new(Flavor::Json);
+        decode(
+            &br#"[{"sku":"A"},{"sku":"B"}]"#[..],
+            "f.json",
+            &mut t,
+            &mut sink,
+        )
+        .expect("decodes");
+        assert_eq!(sink.items, ["A", "B"]);
+        assert_eq!(sink.left, 1, "streamed items are forgotten");
+    }
+
+    #[test]
+    fn a_list_inside_an_object_streams_by_its_path() {
+        let mut sink = Items {
+            stream: vec!["data", "products"],
+            ..Items::default()
+        };
+        let mut t = Tree::new(Flavor::Json);
+        let input =
+            br#"{"meta":{"page":1},"data":{"products":[{"sku":"A"},{"sku":"B"},{"sku":"C"}]}}"#;
+        decode(&input[..], "f.json", &mut t, &mut sink).expect("decodes");
+        assert_eq!(sink.items, ["A", "B", "C"]);
+        let e = decode(&b"42"[..], "f.json", &mut t, &mut sink).expect_err("a number");
+        assert_eq!(
+            e.to_string(),
+            "f.json: a JSON document is an object or a list, not a number"
+        );
     }
 }
