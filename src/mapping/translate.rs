@@ -322,16 +322,24 @@ pub fn translate<R: Read, W: Write>(
     let input = BufReader::with_capacity(1 << 16, input);
     let fixed: Option<Loaded> = match (&request.mapping, &request.partner) {
         (Some(m), _) => Some(library.load(m)?),
-        (None, Some(p)) if sniffed != Flavor::X12 => {
-            Some(partner_mapping(library, p, request.flavor, sniffed)?)
-        }
+        (None, Some(p)) if sniffed != Flavor::X12 => Some(
+            partner_mapping(library, p, request.flavor, sniffed).map_err(|e| match e {
+                // Said as what the file is: no mapping reads it.
+                MappingError::NotFound(why) if workbook => TranslateError::Input(format!(
+                    "{}: {}; {why}",
+                    request.file_name,
+                    content.refusal()
+                )),
+                other => TranslateError::Mapping(other),
+            })?,
+        ),
         _ => None,
     };
     let flavor = request
         .flavor
         .or(fixed.as_ref().map(|l| l.header.flavor))
         .unwrap_or(sniffed);
-    if workbook && flavor != Flavor::Xlsx {
+    if workbook && (flavor != Flavor::Xlsx || fixed.is_none()) {
         return Err(TranslateError::Input(format!(
             "{}: {}",
             request.file_name,
