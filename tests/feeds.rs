@@ -37,6 +37,14 @@ fn a_workbook_and_a_fixed_width_file_are_found_by_their_partner() {
     let out = dropgate(&["translate", STOCK_DAT, "--partner", "ironvale"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(skus(&out.stdout), ["IV-10020", "IV-10021", "IV-10022"]);
+    let out = dropgate(&[
+        "translate",
+        "mappings/partners/brightwave/inventory/stock-page-1.json",
+        "--partner",
+        "brightwave",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(skus(&out.stdout), ["BW-2201", "BW-2202"]);
     // A workbook where the partner reads CSV is named for what it is.
     let out = dropgate(&["translate", STOCK_XLSX, "--partner", "nordlys"]);
     assert!(!out.status.success());
@@ -278,4 +286,42 @@ fn the_gateway_reads_workbooks_its_partners_send_and_checks_trailers() {
     );
     let relayed = support::cli::names(&p.join("relay"));
     assert_eq!(relayed.len(), 2, "{relayed:?}");
+}
+
+/// The README's Excel and fixed-width mappings run as written on the
+/// samples and give the items the partners' full mappings give.
+#[test]
+fn the_readme_feed_mappings_run_as_written() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let dir = tempfile::tempdir().expect("temp");
+    for (format, sample, partner) in [
+        ("xlsx", STOCK_XLSX, "tallyhome"),
+        ("fixed", STOCK_DAT, "ironvale"),
+    ] {
+        let block = readme
+            .split("```toml\n")
+            .filter_map(|b| b.split("```").next())
+            .find(|b| b.contains(&format!("format = \"{format}\"")))
+            .unwrap_or_else(|| panic!("the README shows a {format} mapping"));
+        let toml: String = block
+            .lines()
+            .map(|l| l.strip_prefix("   ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let mapping = dir.path().join(format!("{format}.toml"));
+        std::fs::write(&mapping, toml).expect("mapping");
+        let from_readme = dropgate(&[
+            "translate",
+            sample,
+            "--mapping",
+            &mapping.display().to_string(),
+        ]);
+        assert!(
+            from_readme.status.success(),
+            "{format}: {}",
+            text(&from_readme.stderr)
+        );
+        let full = dropgate(&["translate", sample, "--partner", partner]);
+        assert_eq!(skus(&from_readme.stdout), skus(&full.stdout), "{format}");
+    }
 }

@@ -22,8 +22,9 @@ pub struct TranslateArgs {
     /// The partner whose mappings to use (`mappings/partners/P/`).
     #[arg(long, value_name = "P")]
     pub partner: Option<String>,
-    /// The input format: auto, x12, csv, xml or pdf (a PDF is known by its
-    /// bytes in any case).
+    /// The input format: auto, x12, csv, xml, json, xlsx, fixed or pdf (a
+    /// PDF is known by its bytes in any case; a mapping's format is used
+    /// when one is given).
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// One document per line (NDJSON), for huge inputs.

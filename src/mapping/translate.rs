@@ -312,7 +312,11 @@ pub fn translate<R: Read, W: Write>(
         true => Flavor::Xlsx,
         false => content.flavor().unwrap_or(Flavor::Csv),
     };
-    if sniffed == Flavor::Json && request.mapping.is_none() && request.flavor.is_none() {
+    if sniffed == Flavor::Json
+        && request.mapping.is_none()
+        && request.partner.is_none()
+        && request.flavor.is_none()
+    {
         return Err(TranslateError::Input(format!(
             "{}: {}; a vendor's JSON feed is read with --mapping or --partner (canonical JSON is rendered with `dropgate render`)",
             request.file_name,
