@@ -325,3 +325,29 @@ fn the_readme_feed_mappings_run_as_written() {
         assert_eq!(skus(&from_readme.stdout), skus(&full.stdout), "{format}");
     }
 }
+
+/// A workbook's records are mapped straight from their cells, as a CSV
+/// feed's are, and give exactly what the tree gives.
+#[test]
+fn workbook_rows_take_the_fast_path_and_agree_with_the_tree() {
+    let library = dropgate::mapping::Library::embedded();
+    let defs = dropgate::x12::defs::Definitions::embedded();
+    let bytes = std::fs::read(root().join(STOCK_XLSX)).expect("sample");
+    let from_rows = dropgate::mapping::harness::same_from_rows_and_tree(
+        &bytes,
+        "partners/tallyhome/inventory",
+        &library,
+        defs,
+    );
+    // Three items and the totals row (which `when` leaves out), less the
+    // first record, which goes through the tree as a CSV feed's does.
+    assert_eq!(from_rows, 3);
+    let big = workbook(300);
+    let from_rows = dropgate::mapping::harness::same_from_rows_and_tree(
+        &big,
+        "partners/tallyhome/inventory",
+        &library,
+        defs,
+    );
+    assert_eq!(from_rows, 299);
+}
