@@ -464,6 +464,9 @@ impl Rows<'_> {
             self.row = Some(row);
             self.merged.enter(row);
         }
+        if text.is_empty() {
+            return Ok(());
+        }
         let column = column as usize;
         if column >= self.options.max_columns {
             return Err(WorkbookError::TooWide {
@@ -473,9 +476,6 @@ impl Rows<'_> {
                 columns: column + 1,
                 max: self.options.max_columns,
             });
-        }
-        if text.is_empty() {
-            return Ok(());
         }
         while self.cells.len() <= column {
             self.cells.push(String::new());
@@ -809,6 +809,20 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "stock.xlsx: sheet \"Stock\": the header is row 40 ([mapping.xlsx] header_row), and the sheet has rows up to 8 only"
+        );
+    }
+
+    #[test]
+    fn refuses_rows_wider_than_the_limit() {
+        let narrow = XlsxOptions {
+            sheet: Sheet::Index(2),
+            max_columns: 4,
+            ..XlsxOptions::default()
+        };
+        let e = run(&stock_workbook(), &narrow, true).expect_err("too wide");
+        assert_eq!(
+            e.to_string(),
+            "stock.xlsx: sheet \"Stock\", row 4: the row has 5 columns, more than the 4 a row may have (a sheet that really is this wide sets [mapping.xlsx] max_columns)"
         );
     }
 
