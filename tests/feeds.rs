@@ -82,6 +82,15 @@ fn fixed_width_mistakes_name_the_line_and_column() {
         "{}",
         text(&out.stderr)
     );
+    let out = run("cut.dat", &fixed_lines("", ""));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains(
+            "cut.dat, line 6: the file ends without its trailer record (\"T\"), whose record_count counts the records: it may be cut short"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
     let out = run("code.dat", &fixed_lines("T0000003", "X junk\r\n"));
     assert!(
         text(&out.stderr).contains(

@@ -331,6 +331,27 @@ pub fn decode<R: Read>(
         }
         closed(tree, node, &streamer, sink)?;
     }
+    // A file cut short loses its trailer: a record type that counts the
+    // others must be there.
+    for (r, n) in layout.records.iter().zip(&counts) {
+        if *n == 0
+            && let Some(c) = r.columns.iter().find(|c| c.count.is_some())
+        {
+            return Err(FixedError::Count {
+                file: file_name.to_string(),
+                line,
+                message: format!(
+                    "the file ends without its {} record{}, whose {} counts the records: it may be cut short",
+                    r.name,
+                    r.code
+                        .as_deref()
+                        .map(|c| format!(" ({c:?})"))
+                        .unwrap_or_default(),
+                    c.name
+                ),
+            });
+        }
+    }
     for p in pending {
         let (found, what) = match &p.count {
             Count::All => (total, " (every record)".to_string()),
@@ -643,6 +664,12 @@ mod tests {
         all.records[2].columns[0].count = Some(Count::All);
         let input = b"HDACME  20240314\nDTA-1   Tea   0000010\nTR00003\n";
         run(input, &all, None).expect("all three records");
+        let cut = b"HDACME  20240314\nDTA-1   Tea   0000010\n";
+        let e = run(cut, &layout(), None).expect_err("no trailer");
+        assert_eq!(
+            e.to_string(),
+            "f.txt, line 2: the file ends without its trailer record (\"TR\"), whose count counts the records: it may be cut short"
+        );
     }
 
     #[test]
@@ -664,7 +691,7 @@ mod tests {
         );
         let mut padded = layout();
         padded.pad_short_lines = true;
-        let r = run(b"DTA-1   Tea\n", &padded, Some("detail")).expect("padded");
+        let r = run(b"DTA-1   Tea\nTR00001\n", &padded, Some("detail")).expect("padded");
         assert_eq!(
             r.items,
             [pairs(&[
@@ -684,7 +711,12 @@ mod tests {
     fn counts_characters_not_bytes() {
         let mut utf8 = layout();
         utf8.encoding = Encoding::Utf8;
-        let r = run("DTÄ-1   Crème 0000010\n".as_bytes(), &utf8, Some("detail")).expect("utf-8");
+        let r = run(
+            "DTÄ-1   Crème 0000010\nTR00001\n".as_bytes(),
+            &utf8,
+            Some("detail"),
+        )
+        .expect("utf-8");
         assert_eq!(
             r.items,
             [pairs(&[
