@@ -826,6 +826,28 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// A damaged workbook is an error, never a panic.
+        #[test]
+        fn damaged_workbooks_do_not_panic(
+            flips in proptest::collection::vec((0usize..1 << 16, 0u8..=255), 1..8),
+            cut in 0usize..1 << 16,
+        ) {
+            let mut bytes = stock_workbook();
+            let len = bytes.len();
+            for (at, b) in flips {
+                bytes[at % len] ^= b;
+            }
+            bytes.truncate(cut.max(64));
+            let options = XlsxOptions {
+                sheet: Sheet::Index(2),
+                ..XlsxOptions::default()
+            };
+            let _ = run(&bytes, &options, true);
+        }
+    }
+
     #[test]
     fn writes_numbers_as_excel_shows_them() {
         let text = |f: f64| {
