@@ -51,8 +51,8 @@ pub struct ExplainArgs {
     pub mapping: String,
     /// The input file.
     pub file: PathBuf,
-    /// The input format: auto, x12, csv, xml or pdf (a PDF is known by
-    /// its bytes in any case).
+    /// The input format: auto, x12, csv, xml, json, xlsx, fixed or pdf (a
+    /// PDF is known by its bytes in any case).
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// The partner (`source.partner`).

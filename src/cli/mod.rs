@@ -47,7 +47,8 @@ enum Command {
     /// (always with --ta1, never with --no-ta1); a rejected interchange is
     /// answered by its TA1 alone.
     Ack(ack::AckArgs),
-    /// Translates a vendor file (X12, CSV, XML) to canonical JSON
+    /// Translates a vendor file (X12, CSV, XML, JSON, an Excel workbook, a
+    /// fixed-width file) to canonical JSON
     /// documents: a JSON array, or one document per line with --ndjson.
     /// Exits 1 when a document is rejected or cannot be mapped, 2 when the
     /// input cannot be read at all.

@@ -22,8 +22,9 @@ pub struct TranslateArgs {
     /// The partner whose mappings to use (`mappings/partners/P/`).
     #[arg(long, value_name = "P")]
     pub partner: Option<String>,
-    /// The input format: auto, x12, csv, xml or pdf (a PDF is known by its
-    /// bytes in any case).
+    /// The input format: auto, x12, csv, xml, json, xlsx, fixed or pdf (a
+    /// PDF is known by its bytes in any case; a mapping's format is used
+    /// when one is given).
     #[arg(long, default_value = "auto")]
     pub format: String,
     /// One document per line (NDJSON), for huge inputs.
@@ -71,7 +72,12 @@ pub fn flavor(s: &str) -> anyhow::Result<Option<Flavor>> {
         "csv" => Some(Flavor::Csv),
         "xml" => Some(Flavor::Xml),
         "pdf" => Some(Flavor::Pdf),
-        other => anyhow::bail!("--format is auto, x12, csv, xml or pdf, not {other:?}"),
+        "json" => Some(Flavor::Json),
+        "xlsx" | "xls" => Some(Flavor::Xlsx),
+        "fixed" => Some(Flavor::Fixed),
+        other => anyhow::bail!(
+            "--format is auto, x12, csv, xml, json, xlsx, fixed or pdf, not {other:?}"
+        ),
     })
 }
 

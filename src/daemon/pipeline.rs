@@ -18,7 +18,7 @@ use crate::config::{Duplicates, EmptyFiles, Gateway as Config, InboundFiles, Par
 use crate::format::Flavor;
 use crate::format::sniff::{Content, sniff};
 use crate::mapping::Library;
-use crate::mapping::library::flavor_name;
+use crate::mapping::library::{Direction, flavor_name};
 use crate::mapping::translate::{Request, translate};
 use crate::model::head::Indexed;
 use crate::store::packs::{self, PackWriter};
@@ -349,7 +349,9 @@ pub fn admit<'c>(
         store.mark_duplicate(file.id, earlier.id, Some(&partner.id))?;
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
-    if !content.is_text() && content != Content::Pdf {
+    // A workbook is read when the partner's mapping for it says xlsx.
+    let reads_workbook = content.is_workbook() && workbook_mapping(cx, &partner.id, entry);
+    if !content.is_text() && content != Content::Pdf && !reads_workbook {
         store.quarantine(file.id, Some(&partner.id), None, &content.refusal(), &[])?;
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
@@ -358,6 +360,22 @@ pub fn admit<'c>(
         partner,
         entry,
     }))
+}
+
+/// Whether the mapping a partner's file is translated with reads
+/// workbooks: the one its inbound entry names, else the partner's xlsx
+/// mapping.
+fn workbook_mapping(cx: &Context<'_>, partner: &str, entry: Option<&InboundFiles>) -> bool {
+    match entry.and_then(|e| e.mapping.as_deref()) {
+        Some(m) => cx
+            .library
+            .load(m)
+            .is_ok_and(|l| l.header.flavor == Flavor::Xlsx),
+        None => cx
+            .library
+            .for_partner(partner, Direction::Inbound, Some(Flavor::Xlsx))
+            .is_ok(),
+    }
 }
 
 /// The file `file` duplicates by `rule`, from `partner` (or, when it is

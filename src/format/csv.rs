@@ -358,7 +358,7 @@ pub fn decode<R: Read>(
         let mut parent = tree.root();
         if let Some(column) = group_column {
             let key = record.get(column).unwrap_or_default();
-            let key = decode_field(key, options.encoding, &mut scratch)
+            let key = decode_text(key, options.encoding, &mut scratch)
                 .map(|k| if options.trim { k.trim() } else { k })
                 .unwrap_or_default();
             let same = group.as_ref().is_some_and(|(_, k)| k == key);
@@ -387,17 +387,7 @@ pub fn decode<R: Read>(
         if rows && sink.row(tree, &row).map_err(CsvError::Sink)? {
             continue;
         }
-        let node = tree.append(parent, record_name, Kind::Group, b"", place);
-        for (i, text) in row.fields().enumerate() {
-            let name = row
-                .name(i)
-                .unwrap_or_else(|| tree.intern(&(i + 1).to_string()));
-            let place = Place {
-                column: i as u64 + 1,
-                ..place
-            };
-            tree.append_str(node, name, Kind::Field, text, place);
-        }
+        let node = append_record(tree, parent, record_name, &row);
         streamer.closed(tree, node, sink).map_err(CsvError::Sink)?;
     }
     if let Some((g, _)) = group.take() {
@@ -407,6 +397,24 @@ pub fn decode<R: Read>(
     sink.end(tree, &origin, Verdict::Accepted)
         .map_err(CsvError::Sink)?;
     Ok(Summary { records, bytes })
+}
+
+/// Appends `row` as a record group under `parent`, a field per column
+/// (its place: the record's, with the field's number as column).
+pub fn append_record(tree: &mut Tree, parent: NodeId, record_name: Name, row: &Row<'_>) -> NodeId {
+    let place = row.place();
+    let node = tree.append(parent, record_name, Kind::Group, b"", place);
+    for (i, text) in row.fields().enumerate() {
+        let name = row
+            .name(i)
+            .unwrap_or_else(|| tree.intern(&(i + 1).to_string()));
+        let place = Place {
+            column: i as u64 + 1,
+            ..place
+        };
+        tree.append_str(node, name, Kind::Field, text, place);
+    }
+    node
 }
 
 /// A record's fields as text, decoded once for the whole record: read in
@@ -501,7 +509,7 @@ impl Fields {
         }
         self.text.clear();
         for (i, bytes) in record.iter().enumerate() {
-            let text = decode_field(bytes, options.encoding, &mut self.scratch).map_err(|e| {
+            let text = decode_text(bytes, options.encoding, &mut self.scratch).map_err(|e| {
                 CsvError::Encoding {
                     file: file.to_string(),
                     line,
@@ -699,20 +707,29 @@ fn header_names(
     tree: &mut Tree,
 ) -> Result<Vec<Name>, CsvError> {
     let mut scratch = String::new();
-    let mut seen: Vec<String> = Vec::with_capacity(record.len());
-    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
-    // The next suffix to try for each repeated name.
-    let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let mut texts: Vec<String> = Vec::with_capacity(record.len());
     for (i, bytes) in record.iter().enumerate() {
-        let text = decode_field(bytes, options.encoding, &mut scratch).map_err(|e| {
-            CsvError::Encoding {
+        let text =
+            decode_text(bytes, options.encoding, &mut scratch).map_err(|e| CsvError::Encoding {
                 file: file.to_string(),
                 line,
                 field: i + 1,
                 encoding: options.encoding.name(),
                 valid_up_to: e.valid_up_to(),
-            }
-        })?;
+            })?;
+        texts.push(text.to_string());
+    }
+    Ok(column_names(texts.iter().map(String::as_str), tree))
+}
+
+/// The interned names of a header's cells: normalized, numbered when
+/// empty, suffixed when repeated. The one rule for CSV and workbooks.
+pub fn column_names<'a>(header: impl Iterator<Item = &'a str>, tree: &mut Tree) -> Vec<Name> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
+    // The next suffix to try for each repeated name.
+    let mut next: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for (i, text) in header.enumerate() {
         let mut name = normalize_header(text);
         if name.is_empty() {
             name = (i + 1).to_string();
@@ -731,11 +748,11 @@ fn header_names(
         taken.insert(name.clone());
         seen.push(name);
     }
-    Ok(seen.iter().map(|s| tree.intern(s)).collect())
+    seen.iter().map(|s| tree.intern(s)).collect()
 }
 
 /// The name of column `i` (from 0): its header name, or its number.
-fn column_name(columns: &mut Vec<Name>, i: usize, tree: &mut Tree) -> Name {
+pub fn column_name(columns: &mut Vec<Name>, i: usize, tree: &mut Tree) -> Name {
     while columns.len() <= i {
         let number = (columns.len() + 1).to_string();
         columns.push(tree.intern(&number));
@@ -744,8 +761,9 @@ fn column_name(columns: &mut Vec<Name>, i: usize, tree: &mut Tree) -> Name {
 }
 
 /// The text of a field in `encoding`: borrowed when the bytes are UTF-8
-/// already, decoded into `scratch` otherwise.
-fn decode_field<'a>(
+/// already, decoded into `scratch` otherwise. Also reads the lines of a
+/// fixed-width file.
+pub fn decode_text<'a>(
     bytes: &'a [u8],
     encoding: Encoding,
     scratch: &'a mut String,

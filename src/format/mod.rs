@@ -1,5 +1,5 @@
-//! Format decoders and encoders: X12, CSV and XML in, as trees; trees out,
-//! as X12, CSV and XML.
+//! Format decoders and encoders: X12, CSV, XML, JSON, Excel workbooks and
+//! fixed-width files in, as trees; trees out, as X12, CSV and XML.
 //!
 //! Every decoder turns its input into [`Tree`]s, one per document (an X12
 //! transaction set, a CSV feed, an XML file), and hands each to a
@@ -16,12 +16,14 @@
 //! [`crate::x12`].
 
 pub mod csv;
+pub mod fixed;
 pub mod json;
 pub mod pdf;
 pub mod row;
 pub mod sniff;
 pub mod tree;
 pub mod x12;
+pub mod xlsx;
 pub mod xml;
 
 pub use row::{Row, Span};

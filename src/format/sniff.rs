@@ -72,6 +72,14 @@ impl Content {
         }
     }
 
+    /// Whether it may be an Excel workbook, read when the partner's
+    /// mapping says `format = "xlsx"`: an `.xlsx` (a ZIP archive, named
+    /// as a workbook when its first entries say so) or an `.xls` (an OLE
+    /// compound file).
+    pub fn is_workbook(self) -> bool {
+        matches!(self, Content::Xlsx | Content::Zip | Content::OleCompound)
+    }
+
     /// Whether it is text a feed's decoder may read: X12, XML, JSON or
     /// other text.
     pub fn is_text(self) -> bool {
@@ -84,7 +92,7 @@ impl Content {
         match self {
             Content::Empty | Content::DamagedX12 => self.describe().to_string(),
             other => format!(
-                "{}, not a feed dropgate reads (X12, CSV or XML)",
+                "{}, not a feed dropgate reads (X12, CSV, XML or JSON; a workbook when the mapping says format = \"xlsx\")",
                 other.describe()
             ),
         }
@@ -106,10 +114,10 @@ impl Content {
             Content::Image(Image::Jpeg) => "a JPEG image",
             Content::Image(Image::Gif) => "a GIF image",
             Content::Image(Image::Tiff) => "a TIFF image",
-            Content::Xlsx => "an Excel workbook (.xlsx; export it as CSV)",
+            Content::Xlsx => "an Excel workbook (.xlsx)",
             Content::Zip => "a ZIP archive",
             Content::OleCompound => {
-                "an Excel 97-2003 workbook or another old Office document (export it as CSV)"
+                "an Excel 97-2003 workbook (.xls) or another old Office document"
             }
             Content::Gzip => "a gzip-compressed file",
             Content::PgpArmored => "an OpenPGP-encrypted message",

@@ -76,6 +76,18 @@ pub enum Flavor {
     /// An invoice read from a PDF by its template
     /// ([`crate::format::pdf::template`]).
     Pdf,
+    /// A sheet of an Excel workbook, read as a CSV feed is.
+    Xlsx,
+    /// A fixed-width file: records by type, fields at positions.
+    Fixed,
+}
+
+impl Flavor {
+    /// A feed of rows under a header whose columns are named by the
+    /// normalized header (CSV, a workbook's sheet).
+    pub fn is_tabular(self) -> bool {
+        matches!(self, Flavor::Csv | Flavor::Xlsx)
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -641,6 +653,19 @@ impl Tree {
             Flavor::Csv => format!("record {}, line {}, field {name:?}", p.ordinal, p.line),
             Flavor::Xml => format!("<{name}> at line {}, column {}", p.line, p.column),
             Flavor::Json => format!("field {name:?}"),
+            Flavor::Xlsx if self.kind(id) == Kind::Group => {
+                format!("row {} (record {})", p.line, p.ordinal)
+            }
+            Flavor::Xlsx => format!(
+                "row {}, column {} (record {}, field {name:?})",
+                p.line,
+                column_letters(p.column),
+                p.ordinal
+            ),
+            Flavor::Fixed if self.kind(id) == Kind::Group => {
+                format!("line {} ({name} record {})", p.line, p.ordinal)
+            }
+            Flavor::Fixed => format!("line {}, column {}, field {name:?}", p.line, p.column),
             Flavor::Pdf if p.ordinal > 0 => format!(
                 "{name:?} of table row {}, page {}, at x {} y {} pt",
                 p.ordinal, p.line, p.column, p.offset
@@ -725,6 +750,20 @@ impl fmt::Display for Place {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "line {}, column {}", self.line, self.column)
     }
+}
+
+/// A sheet's column by its letters, as spreadsheets show it: 1 is `A`,
+/// 27 is `AA`.
+pub fn column_letters(column: u64) -> String {
+    let mut n = column;
+    let mut out = Vec::new();
+    while n > 0 {
+        let d = (n - 1) % 26;
+        out.push(b'A' + d as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
 }
 
 #[cfg(test)]

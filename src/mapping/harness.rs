@@ -17,12 +17,16 @@ use crate::model::Document;
 use crate::x12::defs::Definitions;
 
 /// The mappings the bytes are tried with: the built-in X12 mappings (no
-/// mapping named), and the example CSV and XML feeds.
-const MAPPINGS: [Option<&str>; 4] = [
+/// mapping named), and the example CSV, XML, fixed-width, JSON and Excel
+/// feeds.
+const MAPPINGS: [Option<&str>; 7] = [
     None,
     Some("partners/nordlys/inventory"),
     Some("partners/bigbox/inventory"),
     Some("partners/parcelco/order-status"),
+    Some("partners/ironvale/inventory"),
+    Some("partners/brightwave/inventory"),
+    Some("partners/tallyhome/inventory"),
 ];
 
 /// The built-in mappings, made once per process: the library keeps each

@@ -234,12 +234,12 @@ impl InboundMapping {
         nested_streams(&root, true)?;
         let mut names_used = Vec::new();
         let mut required_columns = Vec::new();
-        if header.flavor == Flavor::Csv {
+        if header.flavor.is_tabular() {
             names_in(&root, &mut names_used);
             required_in(&root, "", &mut required_columns);
         }
         let rows = match (&stream, header.flavor) {
-            (Some((i, _)), Flavor::Csv) => match &root.fields[*i].plan {
+            (Some((i, _)), f) if f.is_tabular() => match &root.fields[*i].plan {
                 Some(Plan::List(l)) => RowPlan::compile(l),
                 _ => None,
             },
@@ -262,7 +262,7 @@ impl InboundMapping {
     /// The error for a required rule none of whose columns the CSV header
     /// has: a renamed column would otherwise fail every record alike.
     pub fn missing_required_column(&self, tree: &Tree) -> Option<MappingError> {
-        if self.flavor != Flavor::Csv {
+        if !self.flavor.is_tabular() {
             return None;
         }
         let columns = tree.columns();
@@ -312,7 +312,7 @@ impl InboundMapping {
     /// Notes on the names a CSV mapping looks for that the file's header
     /// does not have: a misspelt column otherwise just maps to nothing.
     pub fn unknown_columns(&self, tree: &Tree) -> Vec<String> {
-        if self.flavor != Flavor::Csv {
+        if !self.flavor.is_tabular() {
             return Vec::new();
         }
         let columns = tree.columns();
@@ -1610,6 +1610,8 @@ impl<'l, W: Output> Translator<'l, W> {
                 Flavor::Xml => SourceFormat::Xml,
                 Flavor::Json => SourceFormat::Json,
                 Flavor::Pdf => SourceFormat::Pdf,
+                Flavor::Xlsx => SourceFormat::Xlsx,
+                Flavor::Fixed => SourceFormat::Fixed,
             },
             partner: partner.clone(),
             file_name: origin

@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex};
 
 use crate::format::Flavor;
 use crate::format::csv::{CsvOptions, Encoding};
+use crate::format::fixed::Layout;
 use crate::format::pdf::template::Template;
+use crate::format::xlsx::XlsxOptions;
 use crate::format::xml::XmlOptions;
 use crate::model::DocumentType;
 
@@ -48,6 +50,10 @@ pub struct Header {
     pub csv: CsvOptions,
     /// XML reading options.
     pub xml: XmlOptions,
+    /// Workbook: the sheet and header row (`[mapping.xlsx]`).
+    pub xlsx: XlsxOptions,
+    /// Fixed-width: the layout (`[mapping.fixed]`).
+    pub fixed: Layout,
     /// PDF: how the vendor's invoices are read (`[mapping.pdf]`).
     pub pdf: Template,
     /// What the mapping is for.
@@ -359,6 +365,8 @@ pub fn flavor_name(f: Flavor) -> &'static str {
         Flavor::Xml => "xml",
         Flavor::Json => "json",
         Flavor::Pdf => "pdf",
+        Flavor::Xlsx => "xlsx",
+        Flavor::Fixed => "fixed",
     }
 }
 
@@ -374,6 +382,8 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
         versions: Vec::new(),
         csv: CsvOptions::default(),
         xml: XmlOptions::default(),
+        xlsx: XlsxOptions::default(),
+        fixed: Layout::default(),
         pdf: Template::default(),
         description: String::new(),
     };
@@ -421,9 +431,11 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
                     "xml" => Flavor::Xml,
                     "pdf" => Flavor::Pdf,
                     "json" => Flavor::Json,
+                    "xlsx" | "xls" => Flavor::Xlsx,
+                    "fixed" => Flavor::Fixed,
                     other => {
                         return Err(v.error(format!(
-                            "format is \"x12\", \"csv\", \"xml\", \"pdf\" or \"json\", not {other:?}"
+                            "format is \"x12\", \"csv\", \"xml\", \"json\", \"xlsx\", \"fixed\" or \"pdf\", not {other:?}"
                         )));
                     }
                 }
@@ -433,6 +445,8 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
             "description" => h.description = text()?,
             "extends" | "name" | "x12" => {}
             "csv" => h.csv = csv_options(v)?,
+            "xlsx" => h.xlsx = super::feeds::xlsx_options(v)?,
+            "fixed" => h.fixed = super::feeds::fixed_layout(v)?,
             "pdf" => h.pdf = super::pdf::template(v)?,
             "xml" => {
                 for (k, x) in v.table().unwrap_or(&[]) {
@@ -448,13 +462,21 @@ fn header(spec: &Spec) -> Result<Header, MappingError> {
             }
             other => {
                 return Err(v.error(format!(
-                    "{other} is not a [mapping] key (direction, document, format, sets, versions, extends, description, csv, xml, pdf)"
+                    "{other} is not a [mapping] key (direction, document, format, sets, versions, extends, description, csv, xml, xlsx, fixed, pdf)"
                 )));
             }
         }
     }
     if !has_format {
-        return Err(m.error("[mapping] needs format = \"x12\", \"csv\", \"xml\" or \"pdf\""));
+        return Err(m.error(
+            "[mapping] needs format = \"x12\", \"csv\", \"xml\", \"json\", \"xlsx\", \"fixed\" or \"pdf\"",
+        ));
+    }
+    if h.flavor == Flavor::Fixed && h.direction == Direction::Inbound && h.fixed.records.is_empty()
+    {
+        return Err(m.error(
+            "a fixed-width mapping lays out its records in [mapping.fixed] (see the README: fixed-width feeds)",
+        ));
     }
     if h.flavor == Flavor::X12 && h.direction == Direction::Inbound && h.sets.is_empty() {
         return Err(m.error("an X12 mapping names its transaction sets: sets = [\"850\"]"));

@@ -11,6 +11,7 @@
 //!   it on trees, writing canonical JSON (streaming repeated groups).
 //! - [`hold`]: a streamed X12 document held back until its set's verdict.
 //! - [`outbound`]: renders canonical documents in a vendor's format.
+//! - [`feeds`]: the `[mapping.xlsx]` and `[mapping.fixed]` tables.
 //! - [`library`]: finds mappings (built in, in `mappings/`, per partner).
 //! - [`testing`]: runs mappings on their samples (`dropgate mapping test`).
 //!
@@ -19,6 +20,7 @@
 pub mod address;
 pub mod amount;
 pub mod escape;
+pub mod feeds;
 pub mod gate;
 pub mod generic;
 pub mod harness;

@@ -230,6 +230,10 @@ impl OutboundMapping {
             Flavor::X12 => Body::X12(compile_segments(body_spec, &mut cx, &[])?),
             Flavor::Json => compile_json(body_spec, &mut cx)?,
             Flavor::Pdf => return Err(body_spec.error("PDF is read, not written")),
+            Flavor::Xlsx | Flavor::Fixed => {
+                return Err(body_spec
+                    .error("workbooks and fixed-width files are read, not written (write CSV)"));
+            }
         };
         let envelope = envelope(loaded.spec.get("mapping").and_then(|m| m.get("x12")))?;
         Ok(OutboundMapping {

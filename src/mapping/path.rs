@@ -549,7 +549,7 @@ impl Compiler<'_> {
     pub fn path(&mut self, text: &str) -> Result<Path, PathError> {
         self.parse_path(text).map_err(|e| {
             let normalized = crate::format::csv::normalize_header(text);
-            if self.flavor == Flavor::Csv && !normalized.is_empty() && normalized != text {
+            if self.flavor.is_tabular() && !normalized.is_empty() && normalized != text {
                 PathError(format!(
                     "{e} (CSV columns are named by their header, normalized: \
                      write {normalized:?} for {text:?})"
@@ -598,7 +598,7 @@ impl Compiler<'_> {
     }
 
     fn name(&mut self, raw: &str) -> Name {
-        if self.flavor == Flavor::Csv {
+        if self.flavor.is_tabular() {
             self.tree.intern(&crate::format::csv::normalize_header(raw))
         } else {
             self.tree.intern(raw)

@@ -1382,6 +1382,15 @@ pub struct DateFormat {
 enum DateHow {
     Fixed(Cow<'static, [DatePart]>),
     Strftime(String),
+    /// An Excel serial day number (`excel`): days since 1899-12-30, as a
+    /// workbook stores a date in a cell not formatted as one.
+    ExcelSerial,
+}
+
+/// Day 0 of Excel's serial dates (the 1900 date system; its day 60 is the
+/// 29 February 1900 that never was).
+fn excel_epoch() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1427,6 +1436,12 @@ impl DateFormat {
     /// Compiles a format in X12 style (`CCYY` or `YYYY`, `YY`, `MM`, `DD`
     /// and separators) or strftime (with `%`).
     pub fn new(f: &str) -> Result<DateFormat, String> {
+        if f.eq_ignore_ascii_case("excel") {
+            return Ok(DateFormat {
+                written: Cow::Borrowed("excel"),
+                how: DateHow::ExcelSerial,
+            });
+        }
         if f.contains('%') {
             let items = chrono::format::StrftimeItems::new(f);
             if items
@@ -1481,6 +1496,22 @@ impl DateFormat {
     /// The date `v` holds in this format, if it does.
     pub fn parse(&self, v: &str) -> Option<NaiveDate> {
         match &self.how {
+            DateHow::ExcelSerial => {
+                let (days, fraction) = v.trim().split_once('.').unwrap_or((v.trim(), "0"));
+                if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                let days: u32 = days.parse().ok()?;
+                match days {
+                    1..=59 => {
+                        excel_epoch().checked_add_days(chrono::Days::new(u64::from(days) + 1))
+                    }
+                    61..=2_958_465 => {
+                        excel_epoch().checked_add_days(chrono::Days::new(u64::from(days)))
+                    }
+                    _ => None,
+                }
+            }
             // chrono's %Y takes any number of digits: "24" would be the
             // year 24. No business document is dated before the year 1000.
             DateHow::Strftime(f) => NaiveDate::parse_from_str(v, f).ok().filter(|d| {
@@ -1526,6 +1557,7 @@ impl DateFormat {
         use chrono::Datelike;
         use std::fmt::Write;
         match &self.how {
+            DateHow::ExcelSerial => (d - excel_epoch()).num_days().to_string(),
             DateHow::Strftime(f) => d.format(f).to_string(),
             DateHow::Fixed(parts) => {
                 let mut s = String::new();
@@ -1607,6 +1639,17 @@ mod tests {
         let f = DateFormat::new("YYMMDD").expect("compiles");
         assert_eq!(f.parse("690101"), Some(ymd(1969, 1, 1)));
         assert_eq!(f.parse("680101"), Some(ymd(2068, 1, 1)));
+        let f = DateFormat::new("excel").expect("compiles");
+        assert_eq!(f.parse("45366"), NaiveDate::from_ymd_opt(2024, 3, 15));
+        assert_eq!(f.parse("45366.75"), NaiveDate::from_ymd_opt(2024, 3, 15));
+        assert_eq!(f.parse("1"), NaiveDate::from_ymd_opt(1900, 1, 1));
+        assert_eq!(f.parse("61"), NaiveDate::from_ymd_opt(1900, 3, 1));
+        assert_eq!(f.parse("60"), None, "the 29 February 1900 that never was");
+        assert_eq!(f.parse("03/15/2024"), None);
+        assert_eq!(
+            f.format(NaiveDate::from_ymd_opt(2024, 3, 15).expect("date")),
+            "45366"
+        );
         let f = DateFormat::new("DD.MM.YYYY").expect("compiles");
         assert_eq!(f.parse("05.03.2025"), Some(ymd(2025, 3, 5)));
         assert_eq!(f.parse("5.3.2025"), None);

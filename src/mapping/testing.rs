@@ -76,8 +76,12 @@ pub fn run(
                 Direction::Inbound => {
                     let ext = input.extension().and_then(|e| e.to_str());
                     let json = loaded.header.flavor == crate::format::Flavor::Json;
-                    if !(matches!(ext, Some("edi" | "x12" | "csv" | "xml" | "txt" | "pdf"))
-                        || json && ext == Some("json"))
+                    if !(matches!(
+                        ext,
+                        Some(
+                            "edi" | "x12" | "csv" | "xml" | "txt" | "pdf" | "xlsx" | "xls" | "dat"
+                        )
+                    ) || json && ext == Some("json"))
                     {
                         continue;
                     }

@@ -300,17 +300,25 @@ pub fn translate<R: Read, W: Write>(
     }
     let (head, input) = head_of(input, &request.file_name)?;
     let content = sniff(&head, head.len() < sniff::HEAD);
-    if !content.is_text() {
+    let workbook = content.is_workbook();
+    if !content.is_text() && !workbook {
         return Err(TranslateError::Input(format!(
             "{}: {}",
             request.file_name,
             content.refusal()
         )));
     }
-    let sniffed = content.flavor().unwrap_or(Flavor::Csv);
-    if sniffed == Flavor::Json && request.mapping.is_none() && request.flavor.is_none() {
+    let sniffed = match workbook {
+        true => Flavor::Xlsx,
+        false => content.flavor().unwrap_or(Flavor::Csv),
+    };
+    if sniffed == Flavor::Json
+        && request.mapping.is_none()
+        && request.partner.is_none()
+        && request.flavor.is_none()
+    {
         return Err(TranslateError::Input(format!(
-            "{}: {}; dropgate reads X12, CSV and XML feeds (canonical JSON is rendered with `dropgate render`)",
+            "{}: {}; a vendor's JSON feed is read with --mapping or --partner (canonical JSON is rendered with `dropgate render`)",
             request.file_name,
             content.describe()
         )));
@@ -318,15 +326,30 @@ pub fn translate<R: Read, W: Write>(
     let input = BufReader::with_capacity(1 << 16, input);
     let fixed: Option<Loaded> = match (&request.mapping, &request.partner) {
         (Some(m), _) => Some(library.load(m)?),
-        (None, Some(p)) if sniffed != Flavor::X12 => {
-            Some(library.for_partner(p, Direction::Inbound, request.flavor.or(Some(sniffed)))?)
-        }
+        (None, Some(p)) if sniffed != Flavor::X12 => Some(
+            partner_mapping(library, p, request.flavor, sniffed).map_err(|e| match e {
+                // Said as what the file is: no mapping reads it.
+                MappingError::NotFound(why) if workbook => TranslateError::Input(format!(
+                    "{}: {}; {why}",
+                    request.file_name,
+                    content.refusal()
+                )),
+                other => TranslateError::Mapping(other),
+            })?,
+        ),
         _ => None,
     };
     let flavor = request
         .flavor
         .or(fixed.as_ref().map(|l| l.header.flavor))
         .unwrap_or(sniffed);
+    if workbook && (flavor != Flavor::Xlsx || fixed.is_none()) {
+        return Err(TranslateError::Input(format!(
+            "{}: {}",
+            request.file_name,
+            content.refusal()
+        )));
+    }
     if let Some(l) = &fixed
         && l.header.flavor != flavor
     {
@@ -347,6 +370,14 @@ pub fn translate<R: Read, W: Write>(
     let csv_options = fixed
         .as_ref()
         .map(|l| l.header.csv.clone())
+        .unwrap_or_default();
+    let xlsx_options = fixed
+        .as_ref()
+        .map(|l| l.header.xlsx.clone())
+        .unwrap_or_default();
+    let layout = fixed
+        .as_ref()
+        .map(|l| l.header.fixed.clone())
         .unwrap_or_default();
     let xml_options = fixed
         .as_ref()
@@ -454,6 +485,22 @@ pub fn translate<R: Read, W: Write>(
                 crate::format::json::JsonError::Sink(s) => sink_error(s),
                 other => TranslateError::Input(other.to_string()),
             }),
+        Flavor::Xlsx => {
+            crate::format::xlsx::decode(input, name, &xlsx_options, &mut tree, &mut translator)
+                .map(|_| ())
+                .map_err(|e| match e {
+                    crate::format::xlsx::WorkbookError::Sink(s) => sink_error(s),
+                    other => TranslateError::Input(other.to_string()),
+                })
+        }
+        Flavor::Fixed => {
+            crate::format::fixed::decode(input, name, &layout, &mut tree, &mut translator)
+                .map(|_| ())
+                .map_err(|e| match e {
+                    crate::format::fixed::FixedError::Sink(s) => sink_error(s),
+                    other => TranslateError::Input(other.to_string()),
+                })
+        }
         Flavor::Pdf => Err(TranslateError::Input(format!(
             "{name}: a PDF is read into pages first (dropgate translate and the gateway do)"
         ))),
@@ -507,6 +554,26 @@ pub fn translate<R: Read, W: Write>(
         },
         out,
     ))
+}
+
+/// The partner's inbound mapping for an input that sniffed as `sniffed`
+/// (or that the request says is `flavor`): text may be a CSV feed or a
+/// fixed-width file, whichever mapping the partner has.
+pub fn partner_mapping(
+    library: &Library,
+    partner: &str,
+    flavor: Option<Flavor>,
+    sniffed: Flavor,
+) -> Result<Loaded, MappingError> {
+    if let Some(f) = flavor {
+        return library.for_partner(partner, Direction::Inbound, Some(f));
+    }
+    match library.for_partner(partner, Direction::Inbound, Some(sniffed)) {
+        Err(MappingError::NotFound(e)) if sniffed == Flavor::Csv => library
+            .for_partner(partner, Direction::Inbound, Some(Flavor::Fixed))
+            .map_err(|_| MappingError::NotFound(e)),
+        other => other,
+    }
 }
 
 /// The translator of `request`, writing to `writer`.

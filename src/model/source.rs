@@ -17,8 +17,12 @@ pub enum SourceFormat {
     Xml,
     /// A PDF document.
     Pdf,
-    /// Canonical JSON submitted directly.
+    /// Canonical JSON submitted directly, or a vendor's JSON feed.
     Json,
+    /// An Excel workbook's sheet.
+    Xlsx,
+    /// A fixed-width file.
+    Fixed,
 }
 
 /// The origin of a canonical document. dropgate fills it in; mappings do
