@@ -33,6 +33,7 @@ use crate::x12::isa::{IsaHeader, IsaParse};
 use super::body::Body;
 use super::documents;
 use super::index::{self, Indexing};
+use super::unseal::Unsealed;
 
 /// What the pipeline needs besides the store.
 pub struct Context<'a> {
@@ -199,15 +200,18 @@ pub(super) fn plain_name(name: &str) -> String {
 
 /// Runs a recorded file through the pipeline and stores the outcome: the
 /// first and the last step each in a transaction, the translation between
-/// them with none open.
+/// them with none open. `unsealed` is what its OpenPGP gave (`body` as
+/// received).
 pub fn process(
     cx: &Context<'_>,
     store: &mut dyn Store,
     file: &FileRecord,
     body: &Body,
+    unsealed: &Unsealed,
 ) -> Result<FileOutcome, StoreError> {
     let mut tx = store.transaction(Durability::Synced)?;
-    let admitted = admit(cx, tx.as_mut(), file, body)?;
+    let admitted = admit(cx, tx.as_mut(), file, body, unsealed)?;
+    let body = unsealed.body(body);
     tx.commit()?;
     match admitted {
         Admitted::Settled(outcome) => Ok(outcome),
@@ -269,18 +273,30 @@ pub struct Translated {
 }
 
 /// The first step, with the store: settles what cannot be translated
-/// (an empty file, a file no partner sends, a PDF or a picture where a feed
-/// is expected) and drops duplicates.
+/// (an OpenPGP file that cannot be opened, an empty file, a file no
+/// partner sends, a PDF or a picture where a feed is expected) and drops
+/// duplicates. What follows reads `unsealed`'s body (an opened file's
+/// content), not `body` as received.
 pub fn admit<'c>(
     cx: &Context<'c>,
     store: &mut dyn Transaction,
     file: &FileRecord,
     body: &Body,
+    unsealed: &Unsealed,
 ) -> Result<Admitted<'c>, StoreError> {
+    match unsealed {
+        Unsealed::Refused(reason) => {
+            store.quarantine(file.id, None, None, reason, &[])?;
+            return Ok(Admitted::Settled(outcome(store, file.id)?));
+        }
+        Unsealed::Opened { note, .. } => store.audit(file.id, "decrypted", note)?,
+        Unsealed::Plain => {}
+    }
+    let body = unsealed.body(body);
     // What it is and who sent it are said in its first bytes (the ISA and
     // the first GS).
     let head = body.head(HEAD).map_err(|e| archive_error(file, e))?;
-    let content = sniff(&head, file.size <= head.len() as u64);
+    let content = sniff(&head, unsealed.size(file) <= head.len() as u64);
     // A PDF is read into pages, and its invoices by the partner's
     // template or without one.
     let flavor = match content {

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod console;
 pub mod daemon;
 pub mod dovecot;
+pub mod gpg;
 pub mod http;
 pub mod nats;
 pub mod netsuite_sim;
