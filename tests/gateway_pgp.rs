@@ -512,3 +512,33 @@ fn check_config_finds_keys_that_do_not_load_and_warns_of_expiry() {
         "{said}"
     );
 }
+
+#[test]
+fn an_openpgp_file_on_a_channel_without_pgp_says_what_it_needs() {
+    let Some(s) = Setup::new() else {
+        return;
+    };
+    let asn = sample("samples/x12/good/856-4010-pick-and-pack.edi");
+    s.drop_file("binary.edi.pgp", &s.acme.encrypt(&asn, OURS, None, false));
+    s.drop_file("armoured.edi.asc", &s.acme.encrypt(&asn, OURS, None, true));
+    // The drop without its [channel.drop.pgp].
+    let toml = std::fs::read_to_string(s.path().join("gateway.toml")).expect("gateway.toml");
+    let start = toml.find("[channel.drop.pgp]").expect("pgp table");
+    let end = start + toml[start..].find("\n\n").expect("its end");
+    std::fs::write(
+        s.path().join("gateway.toml"),
+        format!("{}{}", &toml[..start], &toml[end..]),
+    )
+    .expect("written");
+    let report = s.gateway().pass().expect("a pass");
+    assert_eq!(report.files.len(), 2);
+    for f in &report.files {
+        assert_eq!(f.state, FileState::Quarantined, "{}", f.name);
+        let detail = f.detail.clone().unwrap_or_default();
+        assert!(
+            detail.contains("(an OpenPGP message: channel drop decrypts it once it has a [channel.drop.pgp] with our secret key; then reprocess it)"),
+            "{}: {detail}",
+            f.name
+        );
+    }
+}

@@ -338,7 +338,11 @@ pub fn admit<'c>(
         Err(reason) => {
             let reason = match content.is_text() {
                 true => reason,
-                false => format!("{}; and {reason}", content.describe()),
+                false => format!(
+                    "{}{}; and {reason}",
+                    content.describe(),
+                    openpgp_hint(&file.channel, &head, unsealed)
+                ),
             };
             // The same bytes on the same channel, already set aside for the
             // same reason: a duplicate, not a second quarantine.
@@ -366,7 +370,12 @@ pub fn admit<'c>(
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
     if !content.is_text() && content != Content::Pdf {
-        store.quarantine(file.id, Some(&partner.id), None, &content.refusal(), &[])?;
+        let reason = format!(
+            "{}{}",
+            content.refusal(),
+            openpgp_hint(&file.channel, &head, unsealed)
+        );
+        store.quarantine(file.id, Some(&partner.id), None, &reason, &[])?;
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
     Ok(Admitted::ToTranslate(Work {
@@ -374,6 +383,18 @@ pub fn admit<'c>(
         partner,
         entry,
     }))
+}
+
+/// What to add to the refusal of an OpenPGP message that came, as it
+/// was, on a channel without `[channel.NAME.pgp]`; nothing for another
+/// file.
+fn openpgp_hint(channel: &str, head: &[u8], unsealed: &Unsealed) -> String {
+    match unsealed {
+        Unsealed::Plain if crate::pgp::is_message(head) => format!(
+            " (an OpenPGP message: channel {channel} decrypts it once it has a [channel.{channel}.pgp] with our secret key; then reprocess it)"
+        ),
+        _ => String::new(),
+    }
 }
 
 /// The file `file` duplicates by `rule`, from `partner` (or, when it is
