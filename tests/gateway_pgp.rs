@@ -180,6 +180,11 @@ fn gnupg_files_in_and_acknowledgments_out_both_sealed() {
     assert!(armoured.starts_with(b"-----BEGIN PGP MESSAGE-----"));
     s.drop_file("asn.edi.pgp", &binary);
     s.drop_file("invoice.edi.asc", &armoured);
+    // The same ship notice again, encrypted anew: other bytes, the same
+    // content, a duplicate.
+    let again = s.acme.encrypt(&asn, OURS, Some((ACME, None)), false);
+    assert_ne!(again, binary);
+    s.drop_file("v-asn-again.edi.pgp", &again);
 
     let mut g = s.gateway();
     let report = g.pass().expect("a pass");
@@ -200,6 +205,12 @@ fn gnupg_files_in_and_acknowledgments_out_both_sealed() {
         [
             ("asn.edi.pgp", FileState::Processed, Some("acme"), None),
             ("invoice.edi.asc", FileState::Processed, Some("acme"), None),
+            (
+                "v-asn-again.edi.pgp",
+                FileState::Duplicate,
+                Some("acme"),
+                Some("the same bytes as file 1: not processed again".into())
+            ),
         ]
     );
     let our_fpr = s.us.fingerprint(OURS);
@@ -314,10 +325,12 @@ fn files_that_cannot_be_opened_are_quarantined_and_reprocessed_after_the_fix() {
         None,
     );
     let new_fpr = s.acme.fingerprint("edi2026@acme.example");
+    // (Another file: the same content as b's would be its duplicate.)
+    let invoice = sample("samples/x12/good/810-4010-freight.edi");
     s.drop_file(
         "c-new-signer.edi.asc",
         &s.acme
-            .encrypt(&asn, OURS, Some(("edi2026@acme.example", None)), true),
+            .encrypt(&invoice, OURS, Some(("edi2026@acme.example", None)), true),
     );
     // Signed by Acme and altered on the way (signed only, in the clear).
     let mut altered = s.acme.sign(&asn, ACME, None);
@@ -541,4 +554,41 @@ fn an_openpgp_file_on_a_channel_without_pgp_says_what_it_needs() {
             f.name
         );
     }
+}
+
+#[test]
+fn a_sealed_delivery_made_before_a_crash_is_recognized_when_tried_again() {
+    use dropgate::daemon::{seal, unseal::Keyring};
+    use dropgate::transport::channel::Channel;
+    let Some(s) = Setup::new() else {
+        return;
+    };
+    let config = config::load(&s.path().join("gateway.toml")).expect("configuration loads");
+    let out = config.channel("acme-out").expect("acme-out");
+    let settings = out.pgp.as_ref().expect("its pgp");
+    let mut channel = Channel::new(&out.name, &out.kind);
+    let mut keyring = Keyring::default();
+    let ack = b"ISA*00*...997 as queued~";
+    seal::deliver(settings, &mut keyring, &mut channel, "acme-997-1.edi", ack).expect("made");
+    let path = s.path().join("out/acme/acme-997-1.edi.pgp");
+    let first = std::fs::read(&path).expect("delivered with the suffix");
+    // Tried again (the outbox never heard it was made): sealed anew, the
+    // file there is not overwritten, and it is the same content.
+    seal::deliver(settings, &mut keyring, &mut channel, "acme-997-1.edi", ack)
+        .expect("recognized as made");
+    assert_eq!(std::fs::read(&path).expect("still there"), first);
+    // Another content under that name is not taken for it.
+    let e = seal::deliver(
+        settings,
+        &mut keyring,
+        &mut channel,
+        "acme-997-1.edi",
+        b"other",
+    )
+    .expect_err("a different file is there");
+    assert!(!e.is_empty());
+    assert_eq!(
+        s.acme.decrypt(&first, None).expect("Acme decrypts").content,
+        ack
+    );
 }

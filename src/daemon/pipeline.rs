@@ -284,6 +284,13 @@ pub fn admit<'c>(
     body: &Body,
     unsealed: &Unsealed,
 ) -> Result<Admitted<'c>, StoreError> {
+    // An opened file's content is what a copy received before has (and
+    // one that no longer opens has none).
+    match unsealed {
+        Unsealed::Opened { sha256, .. } => store.set_content_sha256(file.id, Some(sha256))?,
+        Unsealed::Refused(_) => store.set_content_sha256(file.id, None)?,
+        Unsealed::Plain => {}
+    }
     match unsealed {
         Unsealed::Refused(reason) => {
             store.quarantine(file.id, None, None, reason, &[])?;
@@ -346,7 +353,7 @@ pub fn admit<'c>(
             };
             // The same bytes on the same channel, already set aside for the
             // same reason: a duplicate, not a second quarantine.
-            let earlier = received_before(store, None, policy.duplicates, file)?;
+            let earlier = received_before(store, None, policy.duplicates, file, unsealed)?;
             if let Some(earlier) = earlier {
                 store.mark_duplicate(file.id, earlier.id, None)?;
             } else {
@@ -363,7 +370,7 @@ pub fn admit<'c>(
         .unwrap_or(policy.duplicates);
     let earlier = match cx.force {
         true => None,
-        false => received_before(store, Some(&partner.id), rule, file)?,
+        false => received_before(store, Some(&partner.id), rule, file, unsealed)?,
     };
     if let Some(earlier) = earlier {
         store.mark_duplicate(file.id, earlier.id, Some(&partner.id))?;
@@ -398,19 +405,26 @@ fn openpgp_hint(channel: &str, head: &[u8], unsealed: &Unsealed) -> String {
 }
 
 /// The file `file` duplicates by `rule`, from `partner` (or, when it is
-/// not known, on the same channel), if there is one.
+/// not known, on the same channel), if there is one: one with the same
+/// bytes, or, for a file opened with OpenPGP, the same content (the same
+/// file encrypted anew is other bytes).
 fn received_before(
     store: &mut dyn Transaction,
     partner: Option<&str>,
     rule: Duplicates,
     file: &FileRecord,
+    unsealed: &Unsealed,
 ) -> Result<Option<FileRecord>, StoreError> {
+    let sha256 = match unsealed {
+        Unsealed::Opened { sha256, .. } => sha256,
+        Unsealed::Plain | Unsealed::Refused(_) => &file.sha256,
+    };
     let name = match rule {
         Duplicates::Never => return Ok(None),
         Duplicates::Content => None,
         Duplicates::NameAndContent => Some(file.name.as_str()),
     };
-    store.find_same(partner, &file.channel, &file.sha256, name, file.id)
+    store.find_same(partner, &file.channel, sha256, name, file.id)
 }
 
 /// The second step, without the store: translates the file, its documents

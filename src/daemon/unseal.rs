@@ -32,6 +32,8 @@ pub enum Unsealed {
         body: Body,
         /// Its size.
         size: u64,
+        /// Its SHA-256 (hex), by which a copy received before is found.
+        sha256: String,
         /// Keys, signer and where the content is kept.
         note: String,
     },
@@ -119,10 +121,16 @@ pub fn unseal(
         settings.max_bytes(),
     ) {
         Ok(o) => o,
+        // Bytes that only looked like OpenPGP (a Latin-1 letter first) are
+        // a plain file where plain files are taken.
+        Err(pgp::OpenError::Unreadable(_)) if settings.unencrypted == Unencrypted::Accept => {
+            return Ok(Unsealed::Plain);
+        }
         Err(e) => return Ok(Unsealed::Refused(format!("OpenPGP: {e}"))),
     };
     let (hash, path) = archive.keep(&opened.content)?;
     archive.sync()?;
+    let hash = hash.to_string();
     let mut said = Vec::new();
     said.push(match &opened.decrypted_with {
         Some(key) => format!("decrypted with key {key}"),
@@ -145,6 +153,7 @@ pub fn unseal(
     Ok(Unsealed::Opened {
         body: Body::Memory(opened.content),
         size,
+        sha256: hash,
         note: said.join("; "),
     })
 }
