@@ -6,8 +6,10 @@
 //! which the partner's gpg decrypts and verifies. Files that cannot be
 //! opened (for another key, not signed where required, signed by a key
 //! not the partner's, altered, not OpenPGP) are quarantined with the
-//! reason and processed once the configuration is fixed; `check-config`
-//! finds keys that do not load and warns of keys about to expire.
+//! reason and processed once the configuration is fixed; the same content
+//! encrypted again is a duplicate; `check-config` finds keys that do not
+//! load and warns of keys about to expire. The same both ways on SFTP (a
+//! private sshd), with armoured 997s.
 
 mod support;
 
@@ -591,4 +593,88 @@ fn a_sealed_delivery_made_before_a_crash_is_recognized_when_tried_again() {
         s.acme.decrypt(&first, None).expect("Acme decrypts").content,
         ack
     );
+}
+
+#[test]
+fn on_sftp_the_partners_sealed_files_come_in_and_sealed_997s_go_back() {
+    let Some(s) = Setup::new() else {
+        return;
+    };
+    let Some(sshd) = support::sshd::Sshd::start().expect("sshd") else {
+        return;
+    };
+    std::fs::create_dir_all(sshd.root().join("from-acme")).expect("folder");
+    std::fs::create_dir_all(sshd.root().join("to-acme")).expect("folder");
+    let common = format!(
+        "host = \"127.0.0.1\"\nport = {}\nuser = \"root\"\nprivate_key = \"{}\"\nknown_hosts = \"{}\"\ntimeout_secs = 10",
+        sshd.port(),
+        sshd.client_key().display(),
+        sshd.known_hosts_line().expect("host key")
+    );
+    let pgp = "secret_key = \"keys/ours.asc\"\npassphrase_file = \"keys/passphrase\"\npartner_keys = [\"keys/acme.gpg\"]";
+    Gpg::write(
+        &s.path().join("gateway.toml"),
+        format!(
+            r#"
+[gateway]
+data_dir = "var"
+
+[channel.drop]
+type = "sftp"
+{common}
+path = "from-acme"
+min_age_secs = 0
+
+[channel.drop.pgp]
+{pgp}
+signature = "required"
+
+[channel.acme-out]
+type = "sftp"
+{common}
+path = "to-acme"
+
+[channel.acme-out.pgp]
+{pgp}
+armor = true
+suffix = ".asc"
+
+[relay]
+type = "file"
+path = "relay"
+"#
+        )
+        .as_bytes(),
+    );
+    let asn = sample("samples/x12/good/856-4010-pick-and-pack.edi");
+    std::fs::write(
+        sshd.root().join("from-acme/asn.edi.pgp"),
+        s.acme.encrypt(&asn, OURS, Some((ACME, None)), false),
+    )
+    .expect("put on the server");
+    let config = s.path().join("gateway.toml");
+    let out = dropgate(&["run", "--once", "-c", &config.to_string_lossy()]);
+    let said = text(&out.stdout) + &text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}\n{}", sshd.log());
+    assert!(
+        said.contains("processed") && said.contains("asn.edi.pgp"),
+        "{said}"
+    );
+    assert_eq!(
+        support::cli::names(&sshd.root().join("from-acme/processed")),
+        ["asn.edi.pgp"]
+    );
+    assert_eq!(s.names("relay"), ["000001-asn.edi.pgp.jsonl"]);
+    let acks = support::cli::names(&sshd.root().join("to-acme"));
+    assert_eq!(acks, ["acme-997-000000001.edi.asc"]);
+    let sealed = std::fs::read(sshd.root().join("to-acme").join(&acks[0])).expect("997");
+    assert!(sealed.starts_with(b"-----BEGIN PGP MESSAGE-----"));
+    let opened = s.acme.decrypt(&sealed, None).expect("Acme decrypts");
+    assert_eq!(
+        opened.valid_signature(),
+        Some(s.us.fingerprint(OURS)),
+        "{}",
+        opened.status
+    );
+    assert!(text(&opened.content).contains("AK2*856*"));
 }
