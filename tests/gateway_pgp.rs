@@ -678,3 +678,43 @@ path = "relay"
     );
     assert!(text(&opened.content).contains("AK2*856*"));
 }
+
+#[test]
+fn a_channel_that_accepts_plain_files_takes_both() {
+    let Some(s) = Setup::new() else {
+        return;
+    };
+    let toml = std::fs::read_to_string(s.path().join("gateway.toml")).expect("gateway.toml");
+    std::fs::write(
+        s.path().join("gateway.toml"),
+        toml.replacen(
+            "signature = \"required\"",
+            "signature = \"required\"\nunencrypted = \"accept\"",
+            1,
+        ),
+    )
+    .expect("written");
+    let asn = sample("samples/x12/good/856-4010-pick-and-pack.edi");
+    let invoice = sample("samples/x12/good/810-4010-freight.edi");
+    s.drop_file("plain.edi", &asn);
+    s.drop_file(
+        "sealed.edi.pgp",
+        &s.acme.encrypt(&invoice, OURS, Some((ACME, None)), false),
+    );
+    let mut g = s.gateway();
+    let report = g.pass().expect("a pass");
+    let states: Vec<_> = report
+        .files
+        .iter()
+        .map(|f| (f.name.as_str(), f.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("plain.edi", FileState::Processed),
+            ("sealed.edi.pgp", FileState::Processed)
+        ]
+    );
+    assert!(!audit(&mut g, report.files[0].id).contains("decrypted"));
+    assert!(audit(&mut g, report.files[1].id).contains("decrypted: decrypted with key"));
+}
