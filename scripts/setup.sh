@@ -29,6 +29,8 @@
 #   server that tests/support/browser.rs drives (chromedriver on a free
 #   port of 127.0.0.1, a fresh profile folder per test) for the web
 #   console's browser tests and tests/browser_harness.rs.
+# - gnupg: GnuPG, the partner's OpenPGP in tests/pgp_gnupg.rs and
+#   tests/gateway_pgp.rs (tests/support/gpg.rs: a GNUPGHOME of its own).
 #
 # One server comes from crates.io instead (scripts/lib/s3s-fs.sh): s3s-fs,
 # the S3-protocol server of tests/gateway_s3.rs, built once into
@@ -49,7 +51,7 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
 fi
 
-packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server postgresql poppler-utils tesseract-ocr tesseract-ocr-eng chromium chromium-driver "$@")
+packages=(openssh-server openssh-sftp-server dovecot-core dovecot-imapd openssl python3-aiosmtpd nats-server postgresql poppler-utils tesseract-ocr tesseract-ocr-eng chromium chromium-driver gnupg "$@")
 
 need=()
 for pkg in "${packages[@]}"; do

@@ -36,6 +36,7 @@ pub mod mapping;
 pub mod model;
 pub mod netsuite;
 pub mod ocr;
+pub mod pgp;
 pub mod reconcile;
 pub mod relay;
 pub mod store;

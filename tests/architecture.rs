@@ -19,8 +19,9 @@ use syn::visit::Visit;
 
 /// Top-level modules of `src/` and the modules each may use.
 const ALLOWED: &[(&str, &[&str])] = &[
-    ("transport", &["as2"]),
+    ("transport", &["as2", "pgp"]),
     ("as2", &[]),
+    ("pgp", &[]),
     ("x12", &[]),
     ("model", &[]),
     ("format", &["x12"]),
@@ -53,6 +54,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "netsuite",
             "lifecycle",
             "as2",
+            "pgp",
         ],
     ),
     (
@@ -71,6 +73,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "netsuite",
             "lifecycle",
             "as2",
+            "pgp",
         ],
     ),
     (
@@ -90,13 +93,22 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "netsuite",
             "lifecycle",
             "as2",
+            "pgp",
         ],
     ),
 ];
 
 /// The modules that do no I/O of their own. `x12/defs` may read a
 /// definitions folder on request; it is the one exception.
-const NO_IO: &[&str] = &["x12", "format", "model", "reconcile", "lifecycle", "as2"];
+const NO_IO: &[&str] = &[
+    "x12",
+    "format",
+    "model",
+    "reconcile",
+    "lifecycle",
+    "as2",
+    "pgp",
+];
 
 /// Paths (after the file's `use` aliases are expanded) that do I/O, or
 /// read the process's surroundings, by themselves.

@@ -172,6 +172,9 @@ pub struct ChannelConfig {
     pub kind: ChannelKind,
     /// The gateway's rules for what arrives on it.
     pub policy: ChannelPolicy,
+    /// `[channel.NAME.pgp]`: inbound files opened, outbound files sealed
+    /// with OpenPGP.
+    pub pgp: Option<crate::transport::pgp::PgpConfig>,
     /// Where its table is in `gateway.toml` (a byte offset), for messages.
     pub(super) at: usize,
 }
@@ -553,7 +556,7 @@ pub(super) fn check(path: &Path) -> Checked {
                     format!("channel {name:?}: a name is letters, digits, - and _"),
                 ));
             }
-            if let Some(c) = channel(&source, name, value, &mut errors) {
+            if let Some(c) = channel(&source, name, value, &mut errors, &mut warnings) {
                 channels.push(c);
             }
         }
@@ -1036,12 +1039,36 @@ fn channel(
     name: String,
     value: Value<'_>,
     errors: &mut Vec<ConfigError>,
+    warnings: &mut Vec<ConfigError>,
 ) -> Option<ChannelConfig> {
     let mut table = source
         .table(value, &format!("[channel.{name}]"))
         .map_err(|e| errors.push(e))
         .ok()?;
     let at = table.at();
+    let pgp = table.take("pgp").and_then(|v| {
+        let pgp_at = v.span().start;
+        source
+            .value::<crate::transport::pgp::PgpConfig>(v)
+            .map_err(|e| errors.push(e))
+            .ok()
+            .and_then(|mut p| {
+                p.resolve(|f| source.resolve(f));
+                let said = |m: String| source.error_at(pgp_at, format!("channel {name}: {m}"));
+                if let Err(e) = p.check() {
+                    errors.push(said(e));
+                    return None;
+                }
+                match p.load() {
+                    Err(e) => errors.push(said(format!("pgp: {e}"))),
+                    Ok(keys) => {
+                        let now = chrono::Utc::now().timestamp();
+                        warnings.extend(keys.expiring(now, 30).into_iter().map(said));
+                    }
+                }
+                Some(p)
+            })
+    });
     let mut policy = ChannelPolicy::default();
     if let Some(v) = table.take("empty_files") {
         source
@@ -1138,10 +1165,17 @@ fn channel(
             format!("channel {name}: an SMTP channel only sends; empty_files and duplicates are for channels files arrive on"),
         ));
     }
+    if pgp.is_some() && matches!(kind, ChannelKind::As2(_)) {
+        errors.push(source.error_at(
+            at,
+            format!("channel {name}: an AS2 channel secures its messages with S/MIME ([as2] and the partnership's certificate); pgp is for the other channels"),
+        ));
+    }
     Some(ChannelConfig {
         name,
         kind,
         policy,
+        pgp,
         at,
     })
 }

@@ -254,6 +254,8 @@ struct Relays {
     netsuite: Option<super::netsuite::NetSuiteRelay>,
     /// Where asynchronous MDNs we owe are posted from.
     mdns: Option<(crate::relay::Blocking, reqwest::Client)>,
+    /// The OpenPGP keys of channels that seal their files.
+    pgp: super::unseal::Keyring,
 }
 
 /// Posts an asynchronous MDN we owe a partner: the delivery's name is
@@ -408,16 +410,19 @@ fn attempt(
             return attempt_relay_documents(relay.as_mut(), archive, store, stop, d);
         }
     }
-    Ok(match attempt_other(config, channels, archive, d) {
-        Ok(()) => Attempt::Made,
-        Err(error) => Attempt::Failed(error),
-    })
+    Ok(
+        match attempt_other(config, channels, archive, &mut relays.pgp, d) {
+            Ok(()) => Attempt::Made,
+            Err(error) => Attempt::Failed(error),
+        },
+    )
 }
 
 fn attempt_other(
     config: &Config,
     channels: &mut [Channel],
     archive: &Archive,
+    keyring: &mut super::unseal::Keyring,
     d: &Delivery,
 ) -> Result<(), String> {
     if d.new.target == "relay" {
@@ -443,6 +448,13 @@ fn attempt_other(
     let Some(channel) = channels.iter_mut().find(|c| c.name() == d.new.target) else {
         return Err(format!("there is no channel {:?} any more", d.new.target));
     };
+    if let Some(settings) = config
+        .channel(&d.new.target)
+        .and_then(|c| c.pgp.as_ref())
+        .filter(|p| p.seals())
+    {
+        return super::seal::deliver(settings, keyring, channel, &d.new.name, payload);
+    }
     channel.deliver(&d.new.name, payload).or_else(|e| {
         // Delivered before a crash kept the outbox from knowing: the same
         // bytes under the same name are the delivery.

@@ -35,9 +35,11 @@ pub mod leases;
 pub mod netsuite;
 pub mod orders;
 pub mod pipeline;
+pub mod seal;
 pub mod send;
 pub mod stop;
 pub mod supervisor;
+pub mod unseal;
 pub mod wake;
 pub mod watch;
 
@@ -882,6 +884,13 @@ impl Gateway {
         if files.is_empty() {
             return Ok(Some(Vec::new()));
         }
+        let mut keyring = unseal::Keyring::default();
+        let unsealed = files
+            .iter()
+            .map(|(file, body)| {
+                unseal::unseal(&self.config, &mut self.archive, &mut keyring, file, body)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
@@ -892,7 +901,9 @@ impl Gateway {
         };
         let workers = self.config.gateway.max_concurrent_files.max(1);
         let store = self.store.as_mut();
-        Ok(process_files(&context, store, files, workers, holder)?)
+        Ok(process_files(
+            &context, store, files, &unsealed, workers, holder,
+        )?)
     }
 
     /// Processes a file from its archived bytes (`force`: even if it is a
@@ -912,6 +923,13 @@ impl Gateway {
         body: &Body,
         force: bool,
     ) -> Result<FileOutcome, DaemonError> {
+        let unsealed = unseal::unseal(
+            &self.config,
+            &mut self.archive,
+            &mut unseal::Keyring::default(),
+            file,
+            body,
+        )?;
         let context = pipeline::Context {
             config: &self.config,
             library: &self.library,
@@ -925,6 +943,7 @@ impl Gateway {
             self.store.as_mut(),
             file,
             body,
+            &unsealed,
         )?)
     }
 
@@ -1116,6 +1135,7 @@ fn process_files(
     cx: &pipeline::Context<'_>,
     store: &mut dyn Store,
     files: &[(FileRecord, Body)],
+    unsealed: &[unseal::Unsealed],
     workers: usize,
     holder: Option<&str>,
 ) -> Result<Option<Vec<FileOutcome>>, StoreError> {
@@ -1131,8 +1151,8 @@ fn process_files(
             tx.audit(*id, "claimed", &format!("taken up by instance {holder}"))?;
         }
     }
-    for (i, (file, body)) in files.iter().enumerate() {
-        match pipeline::admit(cx, tx.as_mut(), file, body)? {
+    for (i, ((file, body), unsealed)) in files.iter().zip(unsealed).enumerate() {
+        match pipeline::admit(cx, tx.as_mut(), file, body, unsealed)? {
             pipeline::Admitted::Settled(o) => outcomes[i] = Some(o),
             pipeline::Admitted::ToTranslate(w) => work.push((i, w)),
         }
@@ -1165,6 +1185,7 @@ fn process_files(
                 };
                 for ((i, w), slot) in jobs.iter().zip(slots.iter_mut()) {
                     let (file, body) = &files[*i];
+                    let body = unsealed.get(*i).map_or(body, |u| u.body(body));
                     *slot = Some(pipeline::translate_into(cx, w, file, body, &mut pack));
                 }
             });

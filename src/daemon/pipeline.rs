@@ -33,6 +33,7 @@ use crate::x12::isa::{IsaHeader, IsaParse};
 use super::body::Body;
 use super::documents;
 use super::index::{self, Indexing};
+use super::unseal::Unsealed;
 
 /// What the pipeline needs besides the store.
 pub struct Context<'a> {
@@ -199,15 +200,18 @@ pub(super) fn plain_name(name: &str) -> String {
 
 /// Runs a recorded file through the pipeline and stores the outcome: the
 /// first and the last step each in a transaction, the translation between
-/// them with none open.
+/// them with none open. `unsealed` is what its OpenPGP gave (`body` as
+/// received).
 pub fn process(
     cx: &Context<'_>,
     store: &mut dyn Store,
     file: &FileRecord,
     body: &Body,
+    unsealed: &Unsealed,
 ) -> Result<FileOutcome, StoreError> {
     let mut tx = store.transaction(Durability::Synced)?;
-    let admitted = admit(cx, tx.as_mut(), file, body)?;
+    let admitted = admit(cx, tx.as_mut(), file, body, unsealed)?;
+    let body = unsealed.body(body);
     tx.commit()?;
     match admitted {
         Admitted::Settled(outcome) => Ok(outcome),
@@ -269,18 +273,37 @@ pub struct Translated {
 }
 
 /// The first step, with the store: settles what cannot be translated
-/// (an empty file, a file no partner sends, a PDF or a picture where a feed
-/// is expected) and drops duplicates.
+/// (an OpenPGP file that cannot be opened, an empty file, a file no
+/// partner sends, a PDF or a picture where a feed is expected) and drops
+/// duplicates. What follows reads `unsealed`'s body (an opened file's
+/// content), not `body` as received.
 pub fn admit<'c>(
     cx: &Context<'c>,
     store: &mut dyn Transaction,
     file: &FileRecord,
     body: &Body,
+    unsealed: &Unsealed,
 ) -> Result<Admitted<'c>, StoreError> {
+    // An opened file's content is what a copy received before has (and
+    // one that no longer opens has none).
+    match unsealed {
+        Unsealed::Opened { sha256, .. } => store.set_content_sha256(file.id, Some(sha256))?,
+        Unsealed::Refused(_) => store.set_content_sha256(file.id, None)?,
+        Unsealed::Plain => {}
+    }
+    match unsealed {
+        Unsealed::Refused(reason) => {
+            store.quarantine(file.id, None, None, reason, &[])?;
+            return Ok(Admitted::Settled(outcome(store, file.id)?));
+        }
+        Unsealed::Opened { note, .. } => store.audit(file.id, "decrypted", note)?,
+        Unsealed::Plain => {}
+    }
+    let body = unsealed.body(body);
     // What it is and who sent it are said in its first bytes (the ISA and
     // the first GS).
     let head = body.head(HEAD).map_err(|e| archive_error(file, e))?;
-    let content = sniff(&head, file.size <= head.len() as u64);
+    let content = sniff(&head, unsealed.size(file) <= head.len() as u64);
     // A PDF is read into pages, and its invoices by the partner's
     // template or without one.
     let flavor = match content {
@@ -322,11 +345,15 @@ pub fn admit<'c>(
         Err(reason) => {
             let reason = match content.is_text() {
                 true => reason,
-                false => format!("{}; and {reason}", content.describe()),
+                false => format!(
+                    "{}{}; and {reason}",
+                    content.describe(),
+                    openpgp_hint(&file.channel, &head, unsealed)
+                ),
             };
             // The same bytes on the same channel, already set aside for the
             // same reason: a duplicate, not a second quarantine.
-            let earlier = received_before(store, None, policy.duplicates, file)?;
+            let earlier = received_before(store, None, policy.duplicates, file, unsealed)?;
             if let Some(earlier) = earlier {
                 store.mark_duplicate(file.id, earlier.id, None)?;
             } else {
@@ -343,7 +370,7 @@ pub fn admit<'c>(
         .unwrap_or(policy.duplicates);
     let earlier = match cx.force {
         true => None,
-        false => received_before(store, Some(&partner.id), rule, file)?,
+        false => received_before(store, Some(&partner.id), rule, file, unsealed)?,
     };
     if let Some(earlier) = earlier {
         store.mark_duplicate(file.id, earlier.id, Some(&partner.id))?;
@@ -352,7 +379,12 @@ pub fn admit<'c>(
     // A workbook is read when the partner's mapping for it says xlsx.
     let reads_workbook = content.is_workbook() && workbook_mapping(cx, &partner.id, entry);
     if !content.is_text() && content != Content::Pdf && !reads_workbook {
-        store.quarantine(file.id, Some(&partner.id), None, &content.refusal(), &[])?;
+        let reason = format!(
+            "{}{}",
+            content.refusal(),
+            openpgp_hint(&file.channel, &head, unsealed)
+        );
+        store.quarantine(file.id, Some(&partner.id), None, &reason, &[])?;
         return Ok(Admitted::Settled(outcome(store, file.id)?));
     }
     Ok(Admitted::ToTranslate(Work {
@@ -378,20 +410,39 @@ fn workbook_mapping(cx: &Context<'_>, partner: &str, entry: Option<&InboundFiles
     }
 }
 
+/// What to add to the refusal of an OpenPGP message that came, as it
+/// was, on a channel without `[channel.NAME.pgp]`; nothing for another
+/// file.
+fn openpgp_hint(channel: &str, head: &[u8], unsealed: &Unsealed) -> String {
+    match unsealed {
+        Unsealed::Plain if crate::pgp::is_message(head) => format!(
+            " (an OpenPGP message: channel {channel} decrypts it once it has a [channel.{channel}.pgp] with our secret key; then reprocess it)"
+        ),
+        _ => String::new(),
+    }
+}
+
 /// The file `file` duplicates by `rule`, from `partner` (or, when it is
-/// not known, on the same channel), if there is one.
+/// not known, on the same channel), if there is one: one with the same
+/// bytes, or, for a file opened with OpenPGP, the same content (the same
+/// file encrypted anew is other bytes).
 fn received_before(
     store: &mut dyn Transaction,
     partner: Option<&str>,
     rule: Duplicates,
     file: &FileRecord,
+    unsealed: &Unsealed,
 ) -> Result<Option<FileRecord>, StoreError> {
+    let sha256 = match unsealed {
+        Unsealed::Opened { sha256, .. } => sha256,
+        Unsealed::Plain | Unsealed::Refused(_) => &file.sha256,
+    };
     let name = match rule {
         Duplicates::Never => return Ok(None),
         Duplicates::Content => None,
         Duplicates::NameAndContent => Some(file.name.as_str()),
     };
-    store.find_same(partner, &file.channel, &file.sha256, name, file.id)
+    store.find_same(partner, &file.channel, sha256, name, file.id)
 }
 
 /// The second step, without the store: translates the file, its documents

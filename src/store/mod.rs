@@ -958,8 +958,9 @@ pub enum Durability {
 /// The store's queries. On a [`Store`], each is answered on its own; in
 /// a [`Transaction`], what the transaction wrote so far is seen.
 pub trait Query {
-    /// The earliest file with these bytes (and this name, when one is
-    /// given) from this partner (or channel, when the partner is not known
+    /// The earliest file with these bytes (its own, or its content's for a
+    /// file opened with OpenPGP: `sha256` is looked for in both), and this
+    /// name, when one is given, from this partner (or channel, when the partner is not known
     /// yet), received before `except`; a duplicate or ignored file is none.
     fn find_same(
         &mut self,
@@ -1154,6 +1155,11 @@ pub trait Transaction: Query {
     /// the same transaction with the same bytes is then found to be a
     /// duplicate.
     fn identify(&mut self, id: FileId, partner: &str) -> Result<(), StoreError>;
+
+    /// Records the SHA-256 of a file's content when it is not the bytes
+    /// received (a file opened with OpenPGP), or forgets it (`None`):
+    /// [`Query::find_same`] finds a file by either hash.
+    fn set_content_sha256(&mut self, id: FileId, sha256: Option<&str>) -> Result<(), StoreError>;
 
     /// Marks a file ignored (nothing in it to process), with why.
     fn ignore(&mut self, id: FileId, partner: Option<&str>, reason: &str)

@@ -253,6 +253,13 @@ CREATE TABLE as2_messages (
 );
 CREATE INDEX as2_by_delivery ON as2_messages(delivery_key);
 "#,
+    // A file opened with OpenPGP: the SHA-256 of its content (the file's
+    // own `sha256` is of the bytes received), so that the same content
+    // encrypted anew is found to be received before.
+    r#"
+ALTER TABLE files ADD COLUMN content_sha256 TEXT;
+CREATE INDEX files_by_content ON files(content_sha256) WHERE content_sha256 IS NOT NULL;
+"#,
 ];
 
 /// What forgetting a file's documents deletes (before it is processed
@@ -682,12 +689,12 @@ impl PgStore {
         let found = match partner {
             Some(p) => self.files(
                 "SELECT id, received_at, channel, partner, name, size, sha256, archive_path, format, state, documents, detail, duplicate_of, sender FROM files
-                 WHERE sha256 = $1 AND partner = $2 AND id < $3 AND ($4::TEXT IS NULL OR name = $4::TEXT) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
+                 WHERE (sha256 = $1 OR content_sha256 = $1) AND partner = $2 AND id < $3 AND ($4::TEXT IS NULL OR name = $4::TEXT) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
                 &[&sha256, &p, &except, &name],
             )?,
             None => self.files(
                 "SELECT id, received_at, channel, partner, name, size, sha256, archive_path, format, state, documents, detail, duplicate_of, sender FROM files
-                 WHERE sha256 = $1 AND partner IS NULL AND channel = $2 AND id < $3 AND ($4::TEXT IS NULL OR name = $4::TEXT) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
+                 WHERE (sha256 = $1 OR content_sha256 = $1) AND partner IS NULL AND channel = $2 AND id < $3 AND ($4::TEXT IS NULL OR name = $4::TEXT) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
                 &[&sha256, &channel, &except, &name],
             )?,
         };
@@ -1490,6 +1497,14 @@ impl Transaction for PgTransaction<'_> {
         self.store()?.execute(
             "UPDATE files SET partner = $2 WHERE id = $1",
             &[&id, &partner],
+        )?;
+        Ok(())
+    }
+
+    fn set_content_sha256(&mut self, id: FileId, sha256: Option<&str>) -> Result<(), StoreError> {
+        self.store()?.execute(
+            "UPDATE files SET content_sha256 = $2 WHERE id = $1",
+            &[&id, &sha256],
         )?;
         Ok(())
     }

@@ -278,6 +278,13 @@ CREATE TABLE as2_messages (
 ) WITHOUT ROWID;
 CREATE INDEX as2_by_delivery ON as2_messages(delivery_key);
 "#,
+    // A file opened with OpenPGP: the SHA-256 of its content (the file's
+    // own `sha256` is of the bytes received), so that the same content
+    // encrypted anew is found to be received before.
+    r#"
+ALTER TABLE files ADD COLUMN content_sha256 TEXT;
+CREATE INDEX files_by_content ON files(content_sha256) WHERE content_sha256 IS NOT NULL;
+"#,
 ];
 
 /// The columns of a set-aside document, in [`set_aside_of`]'s order.
@@ -537,11 +544,11 @@ impl SqliteStore {
         // ?4 IS NULL: any name.
         let found = match partner {
             Some(p) => self.files_where(
-                "WHERE sha256 = ?1 AND partner = ?2 AND id < ?3 AND (?4 IS NULL OR name = ?4) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
+                "WHERE (sha256 = ?1 OR content_sha256 = ?1) AND partner = ?2 AND id < ?3 AND (?4 IS NULL OR name = ?4) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
                 &[&sha256, &p, &except, &name],
             )?,
             None => self.files_where(
-                "WHERE sha256 = ?1 AND partner IS NULL AND channel = ?2 AND id < ?3 AND (?4 IS NULL OR name = ?4) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
+                "WHERE (sha256 = ?1 OR content_sha256 = ?1) AND partner IS NULL AND channel = ?2 AND id < ?3 AND (?4 IS NULL OR name = ?4) AND state NOT IN ('duplicate', 'ignored') ORDER BY id LIMIT 1",
                 &[&sha256, &channel, &except, &name],
             )?,
         };
@@ -1437,6 +1444,13 @@ impl Transaction for SqliteTransaction<'_> {
         self.store.exec(
             "UPDATE files SET partner = ?2 WHERE id = ?1",
             params![id, partner],
+        )
+    }
+
+    fn set_content_sha256(&mut self, id: FileId, sha256: Option<&str>) -> Result<(), StoreError> {
+        self.store.exec(
+            "UPDATE files SET content_sha256 = ?2 WHERE id = ?1",
+            params![id, sha256],
         )
     }
 

@@ -332,16 +332,22 @@ impl Channel {
     /// a crash kept the outbox from knowing). Folders and SFTP servers;
     /// `false` when it cannot be told.
     pub fn holds(&mut self, file: &str, bytes: &[u8]) -> bool {
-        match self {
-            Channel::Dir(d) => std::fs::read(d.path().join(file)).is_ok_and(|b| b == bytes),
-            Channel::Sftp(s, rt) => {
-                let name = s.name().to_string();
-                Self::block(rt, &name, s.read(file)).is_ok_and(|b| b == bytes)
-            }
-            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) | Channel::Http(..) => false,
-        }
+        self.read_back(file).is_some_and(|b| b == bytes)
     }
 
+    /// The bytes of a file delivered under `file`, where the channel can
+    /// read them back (a folder, SFTP); `None` otherwise or when there is
+    /// none.
+    pub fn read_back(&mut self, file: &str) -> Option<Vec<u8>> {
+        match self {
+            Channel::Dir(d) => std::fs::read(d.path().join(file)).ok(),
+            Channel::Sftp(s, rt) => {
+                let name = s.name().to_string();
+                Self::block(rt, &name, s.read(file)).ok()
+            }
+            Channel::Imap(..) | Channel::Smtp(..) | Channel::As2(..) | Channel::Http(..) => None,
+        }
+    }
     /// The file's own name: a mailbox item's attachment name without the
     /// `<uidvalidity>-<uid>-<n>-` that makes it unique; the name itself
     /// elsewhere.

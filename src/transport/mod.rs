@@ -6,6 +6,7 @@
 //!
 //! - [`channel`]: one interface over every kind, for the daemon.
 //! - [`dir`]: a local folder (the embedded default).
+//! - [`pgp`]: a channel's OpenPGP keys and settings (`[channel.NAME.pgp]`).
 //! - [`secret`]: passwords from the environment or a file, never logged.
 //! - [`glob`]: file name patterns (`*.edi`, `stock-????????.csv`).
 //! - [`watch`]: when a waiting file is complete (age, looks, markers), and
@@ -23,6 +24,7 @@ pub mod glob;
 pub mod http;
 pub mod imap;
 pub mod marker;
+pub mod pgp;
 pub mod secret;
 pub mod sftp;
 pub mod smtp;

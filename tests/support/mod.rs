@@ -11,6 +11,7 @@ pub mod console;
 pub mod daemon;
 pub mod dovecot;
 pub mod feed;
+pub mod gpg;
 pub mod http;
 pub mod nats;
 pub mod netsuite_sim;
