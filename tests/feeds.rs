@@ -360,3 +360,58 @@ fn workbook_rows_take_the_fast_path_and_agree_with_the_tree() {
     );
     assert_eq!(from_rows, 299);
 }
+
+/// The documents of a translation, without their `source` (which names
+/// the file).
+fn without_source(json: &[u8]) -> serde_json::Value {
+    let mut docs: serde_json::Value = serde_json::from_slice(json).expect("JSON out");
+    for d in docs.as_array_mut().expect("documents") {
+        if let Some(map) = d.as_object_mut() {
+            map.remove("source");
+        }
+    }
+    docs
+}
+
+#[test]
+fn a_legacy_xls_workbook_reads_as_its_xlsx_twin() {
+    // The same sheet written as Excel 97-2003 (BIFF8) by xlwt
+    // (scripts/make-xls-sample.py): merged titles, the header on row 4,
+    // text SKUs and quantities, date cells, a text date and a bare serial.
+    let xls = root().join("tests/fixtures/feeds/tallyhome-stock-2024-w11.xls");
+    let from_xls = dropgate(&[
+        "translate",
+        "--mapping",
+        "partners/tallyhome/inventory",
+        &xls.to_string_lossy(),
+    ]);
+    assert_eq!(
+        from_xls.status.code(),
+        Some(0),
+        "{}",
+        text(&from_xls.stderr)
+    );
+    let from_xlsx = dropgate(&[
+        "translate",
+        "--mapping",
+        "partners/tallyhome/inventory",
+        &root().join(STOCK_XLSX).to_string_lossy(),
+    ]);
+    assert_eq!(
+        from_xlsx.status.code(),
+        Some(0),
+        "{}",
+        text(&from_xlsx.stderr)
+    );
+    assert_eq!(skus(&from_xls.stdout), ["00123", "00124", "00125"]);
+    assert_eq!(
+        without_source(&from_xls.stdout),
+        without_source(&from_xlsx.stdout)
+    );
+    let items = without_source(&from_xls.stdout)[0]["items"].clone();
+    assert_eq!(items[0]["quantity_available"], 1250);
+    assert_eq!(items[0]["next_available_date"], "2024-04-01");
+    assert_eq!(items[1]["next_available_date"], "2024-04-15");
+    assert_eq!(items[2]["next_available_date"], "2024-04-15");
+    assert_eq!(items[1]["warehouse"], "Columbus OH", "the merged cell");
+}
