@@ -541,7 +541,7 @@ impl Sending {
         partner: &str,
         docs: &[serde_json::Value],
     ) -> Result<Vec<send::Queued>, SendError> {
-        let queue = match self {
+        let queue: send::Queue = match self {
             Sending::PurchaseOrders => send::queue_orders,
             Sending::Documents => send::queue_documents,
         };

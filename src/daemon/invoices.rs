@@ -88,6 +88,27 @@ fn po_numbers<'a>(numbers: impl Iterator<Item = Option<&'a str>>) -> Vec<&'a str
     pos
 }
 
+/// For each PO number `orders` name, the document `cut` makes of that
+/// order's part only (as JSON): what is linked to each order of a ship
+/// notice or a status report of many orders.
+fn per_order<O: Clone>(
+    orders: &[O],
+    po_of: impl Fn(&O) -> Option<&str>,
+    cut: impl Fn(Vec<O>) -> Document,
+) -> Result<Vec<(String, String)>, serde_json::Error> {
+    po_numbers(orders.iter().map(&po_of))
+        .into_iter()
+        .map(|po| {
+            let part = orders
+                .iter()
+                .filter(|o| po_of(o).map(str::trim) == Some(po))
+                .cloned()
+                .collect();
+            Ok((po.to_string(), serde_json::to_string(&cut(part))?))
+        })
+        .collect()
+}
+
 fn document(json: &str, doc_type: &str) -> Result<Document, serde_json::Error> {
     let mut value: serde_json::Value = serde_json::from_str(json)?;
     if let Some(object) = value.as_object_mut() {
@@ -173,23 +194,23 @@ pub fn reconcile_file(
         let Ok(Document::ShipNotice(notice)) = document(&json, doc_type) else {
             return Err(corrupt(place(*seq), "not a ship notice"));
         };
-        for po in po_numbers(notice.orders.iter().map(|o| o.po_number.as_deref())) {
-            // The notice with this order's part only: a notice of a
-            // thousand orders is not kept a thousand times whole.
-            let part = ShipNotice {
-                orders: notice
-                    .orders
-                    .iter()
-                    .filter(|o| o.po_number.as_deref().map(str::trim) == Some(po))
-                    .cloned()
-                    .collect(),
-                ..notice.clone()
-            };
-            let detail = serde_json::to_string(&Document::ShipNotice(part))
-                .map_err(|e| corrupt(place(*seq), e))?;
+        // The notice with each order's part only: a notice of a thousand
+        // orders is not kept a thousand times whole.
+        let parts = per_order(
+            &notice.orders,
+            |o| o.po_number.as_deref(),
+            |orders| {
+                Document::ShipNotice(ShipNotice {
+                    orders,
+                    ..notice.clone()
+                })
+            },
+        )
+        .map_err(|e| corrupt(place(*seq), e))?;
+        for (po, detail) in parts {
             links.push(Link {
                 partner: partner.id.clone(),
-                po_number: po.to_string(),
+                po_number: po,
                 doc_type: doc_type.clone(),
                 file_id: file.id,
                 seq: *seq,
@@ -207,21 +228,21 @@ pub fn reconcile_file(
                 let Ok(Document::OrderStatus(report)) = document(&json, doc_type) else {
                     return Err(corrupt(place(*seq), "not a status report"));
                 };
-                for po in po_numbers(report.orders.iter().map(|o| o.po_number.as_deref())) {
-                    let part = OrderStatus {
-                        orders: report
-                            .orders
-                            .iter()
-                            .filter(|o| o.po_number.as_deref().map(str::trim) == Some(po))
-                            .cloned()
-                            .collect(),
-                        ..report.clone()
-                    };
-                    let detail = serde_json::to_string(&Document::OrderStatus(part))
-                        .map_err(|e| corrupt(place(*seq), e))?;
+                let parts = per_order(
+                    &report.orders,
+                    |o| o.po_number.as_deref(),
+                    |orders| {
+                        Document::OrderStatus(OrderStatus {
+                            orders,
+                            ..report.clone()
+                        })
+                    },
+                )
+                .map_err(|e| corrupt(place(*seq), e))?;
+                for (po, detail) in parts {
                     links.push(Link {
                         partner: partner.id.clone(),
-                        po_number: po.to_string(),
+                        po_number: po,
                         doc_type: doc_type.clone(),
                         file_id: file.id,
                         seq: *seq,

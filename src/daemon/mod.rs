@@ -979,28 +979,29 @@ impl Gateway {
         docs: &[serde_json::Value],
         source: &str,
     ) -> Result<(Vec<send::Queued>, PassReport), send::SendError> {
-        let queued = send::queue_orders(
-            &self.config,
-            &self.library,
-            self.store.as_mut(),
-            partner,
-            docs,
-            source,
-        )?;
-        let report = self.deliveries_after_command()?;
-        Ok((queued, report))
+        self.send_with(send::queue_orders, partner, docs, source)
     }
 
-    /// Renders canonical documents (purchase orders, remittances) for
-    /// `partner` and queues them for its outbound channel, then makes the
-    /// deliveries due.
+    /// Renders canonical documents (purchase orders, remittances, returns)
+    /// for `partner` and queues them for its outbound channel, then makes
+    /// the deliveries due.
     pub fn send_documents(
         &mut self,
         partner: &str,
         docs: &[serde_json::Value],
         source: &str,
     ) -> Result<(Vec<send::Queued>, PassReport), send::SendError> {
-        let queued = send::queue_documents(
+        self.send_with(send::queue_documents, partner, docs, source)
+    }
+
+    fn send_with(
+        &mut self,
+        queue: send::Queue,
+        partner: &str,
+        docs: &[serde_json::Value],
+        source: &str,
+    ) -> Result<(Vec<send::Queued>, PassReport), send::SendError> {
+        let queued = queue(
             &self.config,
             &self.library,
             self.store.as_mut(),

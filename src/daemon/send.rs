@@ -151,6 +151,17 @@ impl Identity {
     }
 }
 
+/// A way of queueing documents for a partner: [`queue_orders`] or
+/// [`queue_documents`].
+pub type Queue = fn(
+    &Config,
+    &Library,
+    &mut dyn Store,
+    &str,
+    &[serde_json::Value],
+    &str,
+) -> Result<Vec<Queued>, SendError>;
+
 /// Renders purchase orders for `partner` and queues them (as
 /// [`queue_documents`], refusing any other document).
 pub fn queue_orders(

@@ -522,17 +522,7 @@ pub fn follow(history: &History) -> Order {
                 for line in lines.iter_mut().filter(|l| l.ack.is_none()) {
                     line.ack = default;
                 }
-                let what = match ack.ack_type {
-                    Some(AckType::Accepted) => "accepted",
-                    Some(AckType::AcceptedWithChanges) => "accepted with changes",
-                    Some(AckType::Rejected) => "rejected",
-                    None => "acknowledged",
-                };
-                let notes = if notes.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {}", notes.join(", "))
-                };
+                let (what, notes) = (ack_type_word(ack.ack_type), notes_text(&notes));
                 order.timeline.push(Event {
                     at: r.at,
                     kind: "855",
@@ -555,22 +545,12 @@ pub fn follow(history: &History) -> Order {
                         notes.push(format!("{} {}{date}", name_line(line, i), line_word(s)));
                     }
                 }
-                let what = match ack.ack_type {
-                    Some(AckType::Accepted) => "accepted",
-                    Some(AckType::AcceptedWithChanges) => "accepted with changes",
-                    Some(AckType::Rejected) => "rejected",
-                    None => "acknowledged",
-                };
+                let (what, notes) = (ack_type_word(ack.ack_type), notes_text(&notes));
                 let change = ack
                     .change_sequence
                     .as_deref()
                     .map(|c| format!(" {c}"))
                     .unwrap_or_default();
-                let notes = if notes.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {}", notes.join(", "))
-                };
                 order.timeline.push(Event {
                     at: r.at,
                     kind: "865",
@@ -828,4 +808,23 @@ fn state_of(
         return OrderState::Acknowledged;
     }
     OrderState::Sent
+}
+
+/// What an acknowledgment (855, 865) says of the order, in a word.
+fn ack_type_word(ack_type: Option<AckType>) -> &'static str {
+    match ack_type {
+        Some(AckType::Accepted) => "accepted",
+        Some(AckType::AcceptedWithChanges) => "accepted with changes",
+        Some(AckType::Rejected) => "rejected",
+        None => "acknowledged",
+    }
+}
+
+/// Notes on lines after a timeline sentence: `; line 2 backordered, ...`.
+fn notes_text(notes: &[String]) -> String {
+    if notes.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", notes.join(", "))
+    }
 }
