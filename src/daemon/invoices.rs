@@ -184,6 +184,14 @@ pub fn reconcile_file(
     // PostgreSQL see each other (on SQLite the transaction is alone).
     store.take_control_numbers(&partner.id, RECONCILE_LOCK, 1)?;
     let place = |seq: u64| format!("file {} ({}), document {seq}", file.id, file.name);
+    let link = |po_number: String, doc_type: &str, seq: u64, detail: String| Link {
+        partner: partner.id.clone(),
+        po_number,
+        doc_type: doc_type.to_string(),
+        file_id: file.id,
+        seq,
+        detail: Some(detail),
+    };
     // Ship notices first: an invoice in the same file sees them.
     let mut links = Vec::new();
     for (seq, doc_type, extent) in &found.documents {
@@ -208,14 +216,7 @@ pub fn reconcile_file(
         )
         .map_err(|e| corrupt(place(*seq), e))?;
         for (po, detail) in parts {
-            links.push(Link {
-                partner: partner.id.clone(),
-                po_number: po,
-                doc_type: doc_type.clone(),
-                file_id: file.id,
-                seq: *seq,
-                detail: Some(detail),
-            });
+            links.push(link(po, doc_type, *seq, detail));
         }
     }
     // Acknowledgments: an 855 or 865 by its PO number, a 997/999 by the group
@@ -240,14 +241,7 @@ pub fn reconcile_file(
                 )
                 .map_err(|e| corrupt(place(*seq), e))?;
                 for (po, detail) in parts {
-                    links.push(Link {
-                        partner: partner.id.clone(),
-                        po_number: po,
-                        doc_type: doc_type.clone(),
-                        file_id: file.id,
-                        seq: *seq,
-                        detail: Some(detail),
-                    });
+                    links.push(link(po, doc_type, *seq, detail));
                 }
             }
             "po_ack" | "po_change_ack" => {
@@ -259,14 +253,7 @@ pub fn reconcile_file(
                 };
                 let po = po.trim();
                 if !po.is_empty() {
-                    links.push(Link {
-                        partner: partner.id.clone(),
-                        po_number: po.to_string(),
-                        doc_type: doc_type.clone(),
-                        file_id: file.id,
-                        seq: *seq,
-                        detail: Some(json),
-                    });
+                    links.push(link(po.to_string(), doc_type, *seq, json));
                 }
             }
             "functional_ack" => {
@@ -281,14 +268,7 @@ pub fn reconcile_file(
                     continue;
                 }
                 for po in store.orders_in_group(&partner.id, group)? {
-                    links.push(Link {
-                        partner: partner.id.clone(),
-                        po_number: po,
-                        doc_type: doc_type.clone(),
-                        file_id: file.id,
-                        seq: *seq,
-                        detail: Some(json.clone()),
-                    });
+                    links.push(link(po, doc_type, *seq, json.clone()));
                 }
             }
             _ => {}

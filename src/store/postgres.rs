@@ -1427,6 +1427,22 @@ pub struct PgTransaction<'s> {
     open: bool,
 }
 
+macro_rules! as2_insert {
+    () => {
+        "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
+    };
+}
+
+/// An AS2 message's record inserted (one already there: a `Conflict`).
+const AS2_INSERT: &str = as2_insert!();
+
+/// An AS2 message sent recorded, or recorded as sent again.
+const AS2_UPSERT: &str = concat!(
+    as2_insert!(),
+    " ON CONFLICT (direction, message_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at"
+);
+
 impl Drop for PgTransaction<'_> {
     fn drop(&mut self) {
         if self.open && self.store.client.is_some() {
@@ -1448,6 +1464,27 @@ impl PgTransaction<'_> {
     /// it).
     fn store(&mut self) -> Result<&mut PgStore, StoreError> {
         Ok(self.store)
+    }
+
+    /// Inserts an AS2 message's record with `sql` ([`AS2_INSERT`] or
+    /// [`AS2_UPSERT`]).
+    fn insert_as2(&mut self, m: &As2Record, sql: &'static str) -> Result<(), StoreError> {
+        self.store()?.execute(
+            sql,
+            &[
+                &m.direction.as_str(),
+                &m.message_id,
+                &m.channel,
+                &m.file_id,
+                &m.delivery_key,
+                &m.mic,
+                &m.mdn,
+                &m.status,
+                &m.detail,
+                &m.at,
+            ],
+        )?;
+        Ok(())
     }
 }
 
@@ -1747,44 +1784,11 @@ impl Transaction for PgTransaction<'_> {
     }
 
     fn record_as2(&mut self, m: &As2Record) -> Result<(), StoreError> {
-        self.store()?.execute(
-            "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-            &[
-                &m.direction.as_str(),
-                &m.message_id,
-                &m.channel,
-                &m.file_id,
-                &m.delivery_key,
-                &m.mic,
-                &m.mdn,
-                &m.status,
-                &m.detail,
-                &m.at,
-            ],
-        )?;
-        Ok(())
+        self.insert_as2(m, AS2_INSERT)
     }
 
     fn as2_sent(&mut self, m: &As2Record) -> Result<(), StoreError> {
-        self.store()?.execute(
-            "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)
-             ON CONFLICT (direction, message_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-            &[
-                &m.direction.as_str(),
-                &m.message_id,
-                &m.channel,
-                &m.file_id,
-                &m.delivery_key,
-                &m.mic,
-                &m.mdn,
-                &m.status,
-                &m.detail,
-                &m.at,
-            ],
-        )?;
-        Ok(())
+        self.insert_as2(m, AS2_UPSERT)
     }
 
     fn delivered_by_key(&mut self, key: &str) -> Result<(), StoreError> {

@@ -1372,6 +1372,31 @@ pub struct SqliteTransaction<'s> {
     open: bool,
 }
 
+impl SqliteTransaction<'_> {
+    /// Inserts an AS2 message's record; `on_conflict` says what a record
+    /// already there becomes (nothing: a `Conflict`).
+    fn insert_as2(&mut self, m: &As2Record, on_conflict: &str) -> Result<(), StoreError> {
+        self.store.exec(
+            &format!(
+                "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10) {on_conflict}"
+            ),
+            params![
+                m.direction.as_str(),
+                m.message_id,
+                m.channel,
+                m.file_id,
+                m.delivery_key,
+                m.mic,
+                m.mdn,
+                m.status,
+                m.detail,
+                m.at
+            ],
+        )
+    }
+}
+
 impl Drop for SqliteTransaction<'_> {
     fn drop(&mut self) {
         if self.open && !self.store.conn.is_autocommit() {
@@ -1725,41 +1750,13 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn record_as2(&mut self, m: &As2Record) -> Result<(), StoreError> {
-        self.store.exec(
-            "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-            params![
-                m.direction.as_str(),
-                m.message_id,
-                m.channel,
-                m.file_id,
-                m.delivery_key,
-                m.mic,
-                m.mdn,
-                m.status,
-                m.detail,
-                m.at
-            ],
-        )
+        self.insert_as2(m, "")
     }
 
     fn as2_sent(&mut self, m: &As2Record) -> Result<(), StoreError> {
-        self.store.exec(
-            "INSERT INTO as2_messages (direction, message_id, channel, file_id, delivery_key, mic, mdn, status, detail, at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)
-             ON CONFLICT (direction, message_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
-            params![
-                m.direction.as_str(),
-                m.message_id,
-                m.channel,
-                m.file_id,
-                m.delivery_key,
-                m.mic,
-                m.mdn,
-                m.status,
-                m.detail,
-                m.at
-            ],
+        self.insert_as2(
+            m,
+            "ON CONFLICT (direction, message_id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at",
         )
     }
 
