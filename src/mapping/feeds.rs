@@ -13,6 +13,10 @@ use super::spec::{Spec, Value};
 /// The name of the one record type of a layout without record codes.
 pub const RECORD: &str = "record";
 
+/// The most implied decimals a fixed-width column may have (what an exact
+/// decimal holds).
+const MAX_DECIMALS: u32 = 28;
+
 /// Reads `[mapping.xlsx]`.
 pub fn xlsx_options(v: &Spec) -> Result<XlsxOptions, MappingError> {
     let mut o = XlsxOptions::default();
@@ -126,9 +130,12 @@ fn column(name: &str, v: &Spec) -> Result<Column, MappingError> {
         match k.as_str() {
             "start" | "width" | "end" => {}
             "decimals" => {
+                // An exact decimal holds at most 28 places.
                 number.get_or_insert_with(Number::default).decimals =
                     u32::try_from(whole(x, "decimals", 0)?)
-                        .map_err(|_| x.error("too many decimals"))?;
+                        .ok()
+                        .filter(|d| *d <= MAX_DECIMALS)
+                        .ok_or_else(|| x.error(format!("decimals: at most {MAX_DECIMALS}")))?;
             }
             "overpunch" => {
                 let on = x
@@ -373,6 +380,14 @@ columns.count = { start = 2, width = 6, count = "detail" }
             "{e}"
         );
         let e = fixed("[mapping.fixed]\ncolumns.a = { start = 2 }\n").expect_err("width");
-        assert!(e.contains("needs width"), "{e}");
+        assert!(e.contains("needs width"), "{e}"); // A number of decimals no exact decimal holds (it would pad each
+        // field with that many zeros).
+        let e =
+            fixed("[mapping.fixed]\ncolumns.a = { start = 1, width = 9, decimals = 4000000000 }\n")
+                .expect_err("decimals");
+        assert!(
+            e.contains("m.toml:2") && e.contains("decimals: at most 28"),
+            "{e}"
+        );
     }
 }
